@@ -1,0 +1,52 @@
+/**
+ * `ctx.createCallback`: hands out an id that the outside world completes (over HTTP, or from a test), with an
+ * optional overall timeout and heartbeat timeout. Results are the raw string sent, unless a serdes says otherwise.
+ */
+import type { Begun, ContextCore } from "./context-core.ts"
+import { checkWaitMillis, durationToMillis } from "./duration.ts"
+import { DurablePromise } from "./durable-promise.ts"
+import { CallbackError, CallbackTimeoutError } from "./errors.ts"
+import { deserializeWith } from "./serdes-call.ts"
+import type { CreateCallbackConfig } from "./types.ts"
+
+export const startCallback = async <T>(
+  core: ContextCore,
+  begun: Begun,
+  config: CreateCallbackConfig<T> | undefined
+): Promise<[DurablePromise<T>, string]> => {
+  const { session } = core
+  const { id, ref } = begun
+  let op = begun.recorded
+  if (op === undefined) {
+    const what = `The callback ${JSON.stringify(ref.name ?? id)}`
+    const timeoutMs = config?.timeout === undefined ? undefined : checkWaitMillis(durationToMillis(config.timeout, "timeout"), `${what} timeout`)
+    const heartbeatMs = config?.heartbeatTimeout === undefined
+      ? undefined
+      : checkWaitMillis(durationToMillis(config.heartbeatTimeout, "heartbeatTimeout"), `${what} heartbeatTimeout`)
+    const callbackId = await session.newCallbackId(id)
+    await session.append([{
+      _tag: "CallbackStarted",
+      ...ref,
+      callbackId,
+      ...(timeoutMs === undefined ? {} : { timeoutAt: session.now() + timeoutMs }),
+      ...(heartbeatMs === undefined ? {} : { heartbeatTimeoutMs: heartbeatMs })
+    }])
+    op = session.state.operations.get(id)!
+  }
+  const callbackId = op.callbackId!
+  const deserializer = config?.serdes ?? session.serdes.defaultCallbackDeserializer
+  const context = { entityId: id, executionId: session.executionId, durableExecutionArn: session.executionId }
+  const result = (async () => {
+    let current = op
+    while (current.status === "STARTED") current = await session.whenChanged(id)
+    switch (current.status) {
+      case "SUCCEEDED":
+        return (await deserializeWith(deserializer, current.result, context)) as T
+      case "TIMED_OUT":
+        throw new CallbackTimeoutError(current.timedOutReason === "heartbeat" ? "Callback timed out on heartbeat" : "Callback timed out")
+      default:
+        throw CallbackError.fromErrorObject(current.error ?? { errorType: "CallbackError", errorMessage: "Callback failed" })
+    }
+  })()
+  return [new DurablePromise(result), callbackId]
+}

@@ -1,0 +1,59 @@
+/**
+ * Child contexts: a CONTEXT operation whose own operations get ids "<parent>-1", "<parent>-2" …
+ * A finished child returns its recorded result without running its body again, unless `replayBody` is set
+ * (composites such as waitForCallback, whose children are all recorded) or the result was too large to store.
+ */
+import type { ErrorObject } from "../log/events.ts"
+import { type Begun, ContextCore } from "./context-core.ts"
+import { PayloadTooLargeError, toErrorObject } from "./errors.ts"
+import { deserializeWith, serializeWith } from "./serdes-call.ts"
+import type { Serdes } from "./serdes.ts"
+
+export interface ChildRun<T> {
+  readonly body: (child: ContextCore) => Promise<T>
+  readonly serdes?: Serdes<T> | undefined
+  /** Re-run the body on replay instead of returning the recorded result. */
+  readonly replayBody?: boolean
+  /** What the caller sees for a recorded or fresh failure. */
+  readonly toError: (error: ErrorObject, thrown: unknown) => unknown
+}
+
+export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: ChildRun<T>): Promise<T> => {
+  const { session } = core
+  const { id, ref, recorded } = begun
+  const serdes = run.serdes ?? session.serdes.defaultSerdes
+  const context = { entityId: id, executionId: session.executionId, durableExecutionArn: session.executionId }
+  const finished = recorded !== undefined && recorded.status !== "STARTED"
+  if (finished && run.replayBody !== true && recorded.replayChildren !== true) {
+    if (recorded.status === "SUCCEEDED") return (await deserializeWith(serdes, recorded.result, context)) as T
+    throw run.toError(recorded.error!, undefined)
+  }
+  if (recorded === undefined) session.post([{ _tag: "ContextStarted", ...ref }])
+  let value: T
+  try {
+    value = await run.body(new ContextCore(session, id))
+  } catch (thrown) {
+    const error = toErrorObject(thrown)
+    if (!finished) await session.append([{ _tag: "ContextFailed", ...ref, error }])
+    throw run.toError(error, thrown)
+  }
+  const payload = await serializeWith(serdes, value, context)
+  let tooLarge = false
+  try {
+    core.checkPayload(payload, "")
+  } catch (error) {
+    if (!(error instanceof PayloadTooLargeError)) throw error
+    tooLarge = true
+  }
+  if (!finished) {
+    // Too large to store: keep no result and re-run the body on replay, where its operations replay from the log.
+    await session.append([{
+      _tag: "ContextSucceeded",
+      ...ref,
+      ...(tooLarge || payload === undefined ? {} : { result: payload }),
+      ...(tooLarge ? { replayChildren: true } : {})
+    }])
+  }
+  // First run and replay see the same shape: the value goes through the serdes both times.
+  return tooLarge ? value : (await deserializeWith(serdes, payload, context)) as T
+}

@@ -1,0 +1,169 @@
+/** The DurableContext handed to user code: argument parsing and wiring; each operation lives in its own file. */
+import type { OperationSubType, OperationType } from "../log/events.ts"
+import type { Session } from "../engine/session.ts"
+import { startCallback } from "./callback.ts"
+import { runChildContext } from "./child-context.ts"
+import { type Begun, ContextCore, never } from "./context-core.ts"
+import { recordValue, uuidFrom } from "./deterministic.ts"
+import { DurablePromise } from "./durable-promise.ts"
+import type { Duration } from "./duration.ts"
+import { CallbackSubmitterError, ChildContextError } from "./errors.ts"
+import { consoleJsonLogger, type DurableContextLogger, type DurableLogger, type LoggerConfig, makeContextLogger } from "./logger.ts"
+import type { SerdesConfig } from "./serdes.ts"
+import { runStep } from "./step.ts"
+import type {
+  CallbackSubmitter,
+  ChildConfig,
+  CreateCallbackConfig,
+  DurableContext,
+  StepConfig,
+  StepFunc,
+  WaitForCallbackConfig
+} from "./types.ts"
+import { runWait } from "./wait.ts"
+
+/** AWS's rule: the first argument is a name when it is a string or undefined. */
+const named = (args: ReadonlyArray<unknown>): [string | undefined, ReadonlyArray<unknown>] =>
+  typeof args[0] === "string" || (args[0] === undefined && args.length > 1)
+    ? [args[0] as string | undefined, args.slice(1)]
+    : [undefined, args]
+
+export class DurableContextImpl implements DurableContext {
+  readonly logger: DurableContextLogger
+
+  readonly core: ContextCore
+
+  constructor(core: ContextCore) {
+    this.core = core
+    const session = core.session
+    this.logger = makeContextLogger(
+      () => loggerOf(session),
+      () => (session.logger.modeAware ?? true) && core.replaying
+    )
+  }
+
+  static root(session: Session): DurableContextImpl {
+    return new DurableContextImpl(new ContextCore(session, undefined))
+  }
+
+  get executionId(): string {
+    return this.core.session.executionId
+  }
+
+  get executionContext() {
+    return { durableExecutionArn: this.core.session.executionId }
+  }
+
+  /** Starts an operation eagerly and wraps it; a failed replay check leaves it pending forever. */
+  #operation<T>(type: OperationType, subType: OperationSubType, name: string | undefined, run: (begun: Begun) => Promise<T>) {
+    let begun: Begun | undefined
+    try {
+      begun = this.core.begin(type, subType, name)
+    } catch (error) {
+      return new DurablePromise<T>(Promise.reject(error))
+    }
+    if (begun === undefined) return new DurablePromise<T>(never())
+    const started = begun
+    return new DurablePromise<T>(Promise.resolve().then(() => run(started)))
+  }
+
+  step<T>(...args: Array<any>): DurablePromise<T> {
+    const [name, [fn, config]] = named(args) as [string | undefined, [StepFunc<T>, StepConfig<T> | undefined]]
+    return this.#operation("STEP", "Step", name, (begun) =>
+      runStep(this.core, begun, {
+        fn,
+        retryStrategy: config?.retryStrategy,
+        semantics: config?.semantics,
+        serdes: config?.serdes,
+        logger: (attempt) => this.#stepLogger(begun.id, name, attempt)
+      }))
+  }
+
+  wait(...args: Array<any>): DurablePromise<void> {
+    const [name, [target]] = named(args) as [string | undefined, [Duration | Date]]
+    return this.#operation("WAIT", "Wait", name, (begun) => runWait(this.core, begun, target))
+  }
+
+  createCallback<T = string>(...args: Array<any>): DurablePromise<[DurablePromise<T>, string]> {
+    const [name, [config]] = named(args) as [string | undefined, [CreateCallbackConfig<T> | undefined]]
+    return this.#operation("CALLBACK", "Callback", name, (begun) => startCallback(this.core, begun, config))
+  }
+
+  waitForCallback<T = string>(...args: Array<any>): DurablePromise<T> {
+    const [name, [submitter, config]] = named(args) as [string | undefined, [CallbackSubmitter, WaitForCallbackConfig<T> | undefined]]
+    return this.#operation("CONTEXT", "WaitForCallback", name, (begun) =>
+      runChildContext<T>(this.core, begun, {
+        replayBody: true,
+        toError: (_error, thrown) => thrown ?? new CallbackSubmitterError(_error.errorMessage),
+        body: async (core) => {
+          const child = new DurableContextImpl(core)
+          const [result, callbackId] = await child.createCallback<T>(undefined, config)
+          await child.#operation("STEP", "Step", undefined, (step) =>
+            runStep(core, step, {
+              fn: (stepContext) => submitter(callbackId, { logger: stepContext.logger }),
+              retryStrategy: config?.retryStrategy,
+              logger: (attempt) => child.#stepLogger(step.id, undefined, attempt),
+              finalError: (error) => new CallbackSubmitterError(error.errorMessage, { errorData: error.errorData })
+            }))
+          return await result
+        }
+      }))
+  }
+
+  runInChildContext<T>(...args: Array<any>): DurablePromise<T> {
+    const [name, [fn, config]] = named(args) as [string | undefined, [(context: DurableContext) => Promise<T>, ChildConfig<T> | undefined]]
+    return this.#operation("CONTEXT", "RunInChildContext", name, (begun) =>
+      runChildContext<T>(this.core, begun, {
+        serdes: config?.serdes,
+        toError: (error, thrown) =>
+          thrown instanceof ChildContextError
+            ? thrown
+            : new ChildContextError(error.errorMessage, { cause: thrown ?? undefined, errorData: error.errorData }),
+        body: (core) => fn(new DurableContextImpl(core))
+      }))
+  }
+
+  now(): DurablePromise<Date> {
+    return this.#operation("STEP", "Now", undefined, (begun) =>
+      recordValue(this.core, begun, () => this.core.session.now()).then((ms) => new Date(ms)))
+  }
+
+  random(): DurablePromise<number> {
+    return this.#operation("STEP", "Random", undefined, (begun) => recordValue(this.core, begun, () => this.core.session.random()))
+  }
+
+  uuid(): DurablePromise<string> {
+    return this.#operation("STEP", "Uuid", undefined, (begun) =>
+      recordValue(this.core, begun, () => uuidFrom(() => this.core.session.random())))
+  }
+
+  configureSerdes(config: SerdesConfig): void {
+    const current = this.core.session.serdes
+    this.core.session.serdes = {
+      defaultSerdes: config.defaultSerdes ?? current.defaultSerdes,
+      defaultCallbackDeserializer: config.defaultCallbackDeserializer ?? current.defaultCallbackDeserializer
+    }
+  }
+
+  configureLogger(config: LoggerConfig): void {
+    this.core.session.logger = { ...this.core.session.logger, ...config }
+  }
+
+  #stepLogger(id: string, name: string | undefined, attempt: number): DurableContextLogger {
+    const session = this.core.session
+    return makeContextLogger(
+      () =>
+        session.logger.customLogger ??
+          consoleJsonLogger(() => ({
+            executionId: session.executionId,
+            operationId: id,
+            ...(name === undefined ? {} : { operationName: name }),
+            attempt
+          }), session.now),
+      () => false
+    )
+  }
+}
+
+const loggerOf = (session: Session): DurableLogger =>
+  session.logger.customLogger ?? consoleJsonLogger(() => ({ executionId: session.executionId }), session.now)

@@ -1,0 +1,37 @@
+/**
+ * The promise every durable operation returns. The operation starts when it is called (eagerly); awaiting only
+ * says the caller now waits for it. A rejection nobody awaits is never reported as unhandled.
+ */
+export class DurablePromise<T> implements Promise<T> {
+  readonly #inner: Promise<T>
+  #executed = false
+
+  constructor(inner: Promise<T>) {
+    this.#inner = inner
+    inner.catch(() => undefined)
+  }
+
+  /** True once the promise has been awaited (or `then`/`catch`/`finally` was called). */
+  get isExecuted(): boolean {
+    return this.#executed
+  }
+
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null
+  ): Promise<R1 | R2> {
+    this.#executed = true
+    return this.#inner.then(onfulfilled, onrejected)
+  }
+
+  catch<R = never>(onrejected?: ((reason: any) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.then(undefined, onrejected)
+  }
+
+  finally(onfinally?: (() => void) | null): Promise<T> {
+    this.#executed = true
+    return this.#inner.finally(onfinally)
+  }
+
+  readonly [Symbol.toStringTag] = "DurablePromise"
+}

@@ -1,0 +1,138 @@
+/**
+ * The error classes user code sees, with the AWS durable SDK's names and `errorType`s.
+ * Errors are stored as { errorType, errorMessage, errorData? }: no stack traces.
+ */
+import type { ErrorObject } from "../log/events.ts"
+
+export abstract class DurableOperationError extends Error {
+  abstract readonly errorType: string
+  readonly errorData: string | undefined
+
+  constructor(message: string, options?: { cause?: unknown; errorData?: string | undefined }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.errorData = options?.errorData
+  }
+
+  override get name(): string {
+    return this.errorType
+  }
+
+  toErrorObject(): ErrorObject {
+    return {
+      errorType: this.errorType,
+      errorMessage: this.message,
+      ...(this.errorData === undefined ? {} : { errorData: this.errorData })
+    }
+  }
+}
+
+/** The error that a stored ErrorObject stands for, with its original type as `name`. */
+export class RecordedError extends Error {
+  readonly errorData: string | undefined
+  readonly errorObject: ErrorObject
+  constructor(errorObject: ErrorObject) {
+    super(errorObject.errorMessage)
+    this.errorObject = errorObject
+    this.errorData = errorObject.errorData
+  }
+  override get name(): string {
+    return this.errorObject.errorType
+  }
+}
+
+/** A step failed for good (after its retries); `cause` is the last attempt's error. */
+export class StepError extends DurableOperationError {
+  readonly errorType = "StepError"
+  static fromErrorObject(error: ErrorObject): StepError {
+    return new StepError(error.errorMessage, { cause: new RecordedError(error), errorData: error.errorData })
+  }
+}
+
+/** A callback was completed with a failure. */
+export class CallbackError extends DurableOperationError {
+  readonly errorType: string = "CallbackError"
+  static fromErrorObject(error: ErrorObject): CallbackError {
+    return new CallbackError(error.errorMessage, { cause: new RecordedError(error), errorData: error.errorData })
+  }
+}
+
+/** A callback was not completed in time, or missed its heartbeat. */
+export class CallbackTimeoutError extends CallbackError {
+  override readonly errorType = "CallbackTimeoutError"
+}
+
+/** The submitter of waitForCallback failed (after its retries). */
+export class CallbackSubmitterError extends CallbackError {
+  override readonly errorType = "CallbackSubmitterError"
+}
+
+export class InvokeError extends DurableOperationError {
+  readonly errorType = "InvokeError"
+}
+
+/** Anything thrown out of a child context. */
+export class ChildContextError extends DurableOperationError {
+  readonly errorType = "ChildContextError"
+  static fromErrorObject(error: ErrorObject): ChildContextError {
+    return new ChildContextError(error.errorMessage, { cause: new RecordedError(error), errorData: error.errorData })
+  }
+}
+
+export class WaitForConditionError extends DurableOperationError {
+  readonly errorType = "WaitForConditionError"
+}
+
+export class PromiseCombinatorError extends DurableOperationError {
+  readonly errorType = "PromiseCombinatorError"
+}
+
+/**
+ * An AtMostOncePerRetry step whose attempt started and never recorded an outcome (the process died mid-body).
+ * It is handed to the step's retry strategy.
+ */
+export class StepInterruptedError extends Error {
+  override readonly name = "StepInterruptedError"
+}
+
+/** Replay found a different operation at a position than the one the log recorded. Fails the execution. */
+export class NonDeterministicExecutionError extends Error {
+  override readonly name = "NonDeterministicExecutionError"
+}
+
+/** A wait or timeout that is not a valid Duration, or outside 1 second … 1 year. */
+export class InvalidDurationError extends Error {
+  override readonly name = "InvalidDurationError"
+}
+
+/** A serialised payload over the limit (256 KiB by default). */
+export class PayloadTooLargeError extends Error {
+  override readonly name = "PayloadTooLargeError"
+}
+
+/** A Serdes threw, or produced something that is not a string. */
+export class SerdesFailedError extends Error {
+  override readonly name = "SerdesFailedError"
+}
+
+/** Turns anything thrown into the stored error shape. */
+export const toErrorObject = (error: unknown): ErrorObject => {
+  if (error instanceof DurableOperationError) return error.toErrorObject()
+  if (error instanceof RecordedError) return error.errorObject
+  if (error instanceof Error) {
+    const data = (error as { errorData?: unknown }).errorData
+    return {
+      errorType: error.name || "Error",
+      errorMessage: error.message,
+      ...(typeof data === "string" ? { errorData: data } : {})
+    }
+  }
+  return { errorType: "Error", errorMessage: typeof error === "string" ? error : safeString(error) }
+}
+
+const safeString = (value: unknown): string => {
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return String(value)
+  }
+}

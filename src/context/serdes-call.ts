@@ -1,0 +1,24 @@
+/** Calls into a Serdes, turning its failures into SerdesFailedError. */
+import { SerdesFailedError } from "./errors.ts"
+import type { Serdes, SerdesContext } from "./serdes.ts"
+
+export const serializeWith = async <T>(serdes: Pick<Serdes<T>, "serialize">, value: T | undefined, context: SerdesContext) => {
+  let data: unknown
+  try {
+    data = await serdes.serialize(value, context)
+  } catch (error) {
+    throw new SerdesFailedError(`Could not serialise the value of operation ${context.entityId}: ${(error as Error)?.message ?? error}`)
+  }
+  if (data !== undefined && typeof data !== "string") {
+    throw new SerdesFailedError(`The serdes of operation ${context.entityId} returned a ${typeof data}, not a string`)
+  }
+  return data
+}
+
+export const deserializeWith = async <T>(serdes: Pick<Serdes<T>, "deserialize">, data: string | undefined, context: SerdesContext) => {
+  try {
+    return await serdes.deserialize(data, context)
+  } catch (error) {
+    throw new SerdesFailedError(`Could not deserialise the value of operation ${context.entityId}: ${(error as Error)?.message ?? error}`)
+  }
+}

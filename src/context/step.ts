@@ -1,0 +1,116 @@
+/**
+ * `ctx.step`: run a body, checkpoint its outcome, retry it on durable timers.
+ * AtLeastOncePerRetry (default) writes StepStarted together with the outcome; AtMostOncePerRetry makes
+ * StepStarted durable before the body runs, so an attempt found open on replay was interrupted.
+ */
+import type { ErrorObject } from "../log/events.ts"
+import type { OperationState } from "../log/fold.ts"
+import type { Begun, ContextCore } from "./context-core.ts"
+import { durationToMillis } from "./duration.ts"
+import { PayloadTooLargeError, RecordedError, StepError, StepInterruptedError, toErrorObject } from "./errors.ts"
+import type { DurableContextLogger } from "./logger.ts"
+import { type RetryStrategy, retryPresets, StepSemantics, withJitterSource } from "./retry.ts"
+import { deserializeWith, serializeWith } from "./serdes-call.ts"
+import type { Serdes } from "./serdes.ts"
+import type { StepContext, StepFunc } from "./types.ts"
+
+export interface StepRun<T> {
+  readonly fn: StepFunc<T>
+  readonly retryStrategy?: RetryStrategy | undefined
+  readonly semantics?: StepSemantics | undefined
+  readonly serdes?: Serdes<T> | undefined
+  readonly logger: (attempt: number) => DurableContextLogger
+  /** Turns the final error into what the caller sees (StepError by default). */
+  readonly finalError?: (error: ErrorObject) => Error
+}
+
+type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown }
+
+export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T>): Promise<T> => {
+  const { session } = core
+  const { id, ref } = begun
+  const serdes = run.serdes ?? session.serdes.defaultSerdes
+  const strategy = run.retryStrategy ?? retryPresets.default
+  const atMostOnce = run.semantics === StepSemantics.AtMostOncePerRetry
+  const finalError = run.finalError ?? StepError.fromErrorObject
+  const context = { entityId: id, executionId: session.executionId, durableExecutionArn: session.executionId }
+
+  /** Records a failed attempt; returns the final error to throw, or undefined when a retry is scheduled. */
+  const recordFailure = async (attempt: number, thrown: unknown, startedAt: number | undefined): Promise<Error | undefined> => {
+    const error = toErrorObject(thrown)
+    const cause = thrown instanceof Error ? thrown : new RecordedError(error)
+    // A payload over the limit will not shrink on retry.
+    const decision = thrown instanceof PayloadTooLargeError
+      ? { shouldRetry: false }
+      : withJitterSource(session.random, () => strategy(cause, attempt))
+    const started = startedAt === undefined ? [] : [{ _tag: "StepStarted" as const, ...ref, attempt, at: startedAt }]
+    if (decision.shouldRetry) {
+      const delay = decision.delay === undefined ? 1000 : durationToMillis(decision.delay, "retry delay")
+      await session.append([...started, { _tag: "StepFailed", ...ref, attempt, error, nextAttemptAt: session.now() + delay }])
+      return undefined
+    }
+    await session.append([...started, { _tag: "StepFailed", ...ref, attempt, error }])
+    return finalError(error)
+  }
+
+  let op: OperationState | undefined = begun.recorded
+  for (;;) {
+    if (op !== undefined) {
+      if (op.status === "SUCCEEDED") return (await deserializeWith(serdes, op.result, context)) as T
+      if (op.status === "FAILED") throw finalError(op.error!)
+      if (op.status === "PENDING" && op.nextAttemptAt! > session.now()) {
+        op = await session.whenChanged(id)
+        continue
+      }
+      if (op.status === "STARTED" && op.attemptOpen) {
+        // The attempt began before a crash and never finished: let the strategy decide as if it had thrown.
+        const interrupted = new StepInterruptedError(`Step ${JSON.stringify(ref.name ?? id)} was interrupted during attempt ${op.attempt}`)
+        const failure = await recordFailure(op.attempt, interrupted, undefined)
+        if (failure !== undefined) throw failure
+        op = session.state.operations.get(id)
+        continue
+      }
+    }
+    const attempt = (op?.attempt ?? 0) + 1
+    const startedAt = session.now()
+    if (atMostOnce) await session.append([{ _tag: "StepStarted", ...ref, attempt }])
+    const outcome = await runBody(core, id, attempt, run)
+    const recordStart = atMostOnce ? undefined : startedAt
+    if (outcome.ok) {
+      let payload: string | undefined
+      try {
+        payload = await serializeWith(serdes, outcome.value, context)
+        core.checkPayload(payload, `The result of step ${JSON.stringify(ref.name ?? id)}`)
+      } catch (error) {
+        const failure = await recordFailure(attempt, error, recordStart)
+        if (failure !== undefined) throw failure
+        op = session.state.operations.get(id)
+        continue
+      }
+      const started = recordStart === undefined ? [] : [{ _tag: "StepStarted" as const, ...ref, attempt, at: recordStart }]
+      await session.append([...started, { _tag: "StepSucceeded", ...ref, attempt, ...(payload === undefined ? {} : { result: payload }) }])
+      return outcome.value as T
+    }
+    const failure = await recordFailure(attempt, outcome.error, recordStart)
+    if (failure !== undefined) throw failure
+    op = session.state.operations.get(id)
+  }
+}
+
+const runBody = async <T>(core: ContextCore, id: string, attempt: number, run: StepRun<T>): Promise<Outcome> => {
+  const { session } = core
+  const stepContext: StepContext = {
+    attempt,
+    idempotencyKey: `${session.executionId}:${id}`,
+    logger: run.logger(attempt)
+  }
+  session.enterUserCode()
+  try {
+    return { ok: true, value: await run.fn(stepContext) }
+  } catch (error) {
+    return { ok: false, error }
+  } finally {
+    session.exitUserCode()
+  }
+}
+

@@ -1,0 +1,452 @@
+/**
+ * The actor: the single writer of one execution (DESIGN section 4). Messages arrive in a Queue mailbox and are
+ * handled one batch at a time; the appends a batch carries go to the store in one conditional write. The user's
+ * handler runs beside it in Promise-land and talks to it through the Session interface.
+ */
+import { type Clock, Deferred, Effect, Option, Queue, type Random } from "effect"
+import { DurableContextImpl } from "../context/durable-context.ts"
+import { PayloadTooLargeError, SerdesFailedError, toErrorObject } from "../context/errors.ts"
+import type { LoggerConfig } from "../context/logger.ts"
+import { defaultSerdes, passThroughDeserializer, type SerdesConfig } from "../context/serdes.ts"
+import type { ErrorObject, LogEvent, NewEvent } from "../log/events.ts"
+import { applyEvent, type ExecutionState, type OperationState } from "../log/fold.ts"
+import type { ExecutionStoreShape } from "../store/execution-store.ts"
+import type { CallbackIdCodec } from "./callback-ids.ts"
+import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotRunning, InvalidRequest } from "./engine-errors.ts"
+import type { DurableFunction } from "./registry.ts"
+import type { Session } from "./session.ts"
+import { dueAt, earliest } from "./timers.ts"
+
+/** How long a running execution may go unwatched: if its actor dies mid-step, this alarm resumes it. */
+export const WATCHDOG_MS = 30_000
+
+export type CallbackOutcome = { readonly ok: true; readonly result?: string } | { readonly ok: false; readonly error: ErrorObject }
+
+type ReplyError = ActorGone | CallbackNotFound | CallbackAlreadyCompleted | InvalidRequest | ExecutionNotRunning
+type Reply = Deferred.Deferred<void, ReplyError>
+
+/** The actor stopped (evicted, or lost its log to another writer) before handling a message: send it again. */
+export class ActorGone {
+  readonly _tag = "ActorGone"
+}
+
+type Message =
+  | { readonly _tag: "Append"; readonly events: ReadonlyArray<NewEvent>; readonly done?: () => void }
+  | { readonly _tag: "Alarm"; readonly reply: Reply }
+  | { readonly _tag: "CompleteCallback"; readonly operationId: string; readonly callbackId: string; readonly outcome: CallbackOutcome; readonly reply: Reply }
+  | { readonly _tag: "Heartbeat"; readonly operationId: string; readonly callbackId: string; readonly reply: Reply }
+  | { readonly _tag: "Stop"; readonly error: ErrorObject | undefined; readonly reply: Reply }
+  | { readonly _tag: "Suspend"; readonly reply: Reply }
+  | { readonly _tag: "HandlerDone"; readonly exit: { ok: true; value: unknown } | { ok: false; error: unknown } }
+  | { readonly _tag: "Fail"; readonly error: Error }
+
+export interface ActorDeps {
+  readonly fn: DurableFunction
+  readonly store: ExecutionStoreShape
+  readonly clock: Clock.Clock
+  readonly random: Random.Random
+  readonly callbackIds: CallbackIdCodec
+  readonly maxPayloadBytes: number
+  /** The alarm the store held when the log was loaded. */
+  readonly alarmAt: number | undefined
+  readonly onInvocation: () => void
+  readonly onTerminal: (state: ExecutionState) => void
+  readonly onGone: () => void
+}
+
+const macrotask = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
+
+export class Actor implements Session {
+  readonly executionId: string
+  readonly maxPayloadBytes: number
+  serdes: Required<SerdesConfig> = { defaultSerdes, defaultCallbackDeserializer: passThroughDeserializer }
+  logger: LoggerConfig = {}
+
+  readonly #mailbox: Queue.Queue<Message>
+  readonly #deps: ActorDeps
+  readonly #waiters = new Map<string, Array<(op: OperationState) => void>>()
+  /** Operations with a timer running: waits, callback timeouts, scheduled retries. */
+  readonly #timers = new Set<string>()
+  #pending: Array<Extract<Message, { _tag: "Append" }>> = []
+  #inbox = 0
+  #userCode = 0
+  #activity = 0
+  #processing = false
+  #gone = false
+  #active = true
+  #alarmAt: number | undefined
+  #watchdogAt: number | undefined
+
+  static make(state: ExecutionState, deps: ActorDeps): Effect.Effect<Actor> {
+    return Effect.map(Queue.unbounded<Message>(), (mailbox) => new Actor(state, deps, mailbox))
+  }
+
+  readonly state: ExecutionState
+
+  private constructor(state: ExecutionState, deps: ActorDeps, mailbox: Queue.Queue<Message>) {
+    this.state = state
+    this.executionId = state.executionId
+    this.maxPayloadBytes = deps.maxPayloadBytes
+    this.#deps = deps
+    this.#alarmAt = deps.alarmAt
+    this.#mailbox = mailbox
+    for (const op of state.operations.values()) this.#track(op)
+  }
+
+  get gone(): boolean {
+    return this.#gone
+  }
+
+  get running(): boolean {
+    return this.state.status === "RUNNING"
+  }
+
+  // ---- Session (called from user code) ----
+
+  now = (): number => this.#deps.clock.currentTimeMillisUnsafe()
+  random = (): number => this.#deps.random.nextDoubleUnsafe()
+
+  append(events: ReadonlyArray<NewEvent>): Promise<void> {
+    if (!this.#writable()) return new Promise(() => undefined)
+    return new Promise((done) => this.#offer({ _tag: "Append", events, done }))
+  }
+
+  post(events: ReadonlyArray<NewEvent>): void {
+    if (this.#writable()) this.#offer({ _tag: "Append", events })
+  }
+
+  whenChanged(operationId: string): Promise<OperationState> {
+    if (this.#gone) return new Promise(() => undefined)
+    return new Promise((resolve) => {
+      const list = this.#waiters.get(operationId)
+      if (list === undefined) this.#waiters.set(operationId, [resolve])
+      else list.push(resolve)
+    })
+  }
+
+  enterUserCode(): void {
+    this.#userCode++
+    this.#activity++
+  }
+
+  exitUserCode(): void {
+    this.#userCode--
+    this.#activity++
+  }
+
+  fail(error: Error): void {
+    if (this.#writable()) this.#offer({ _tag: "Fail", error })
+  }
+
+  newCallbackId(operationId: string): Promise<string> {
+    const token = Array.from({ length: 4 }, () => Math.floor(this.random() * 0x1_0000_0000).toString(16).padStart(8, "0")).join("")
+    return Effect.runPromise(this.#deps.callbackIds.encode({ executionId: this.executionId, operationId, token }))
+  }
+
+  // ---- messages from the engine ----
+
+  /** Sends a message and waits for its reply; `E` names the errors this message can answer with. */
+  send<E extends ReplyError>(make: (reply: Reply) => Message): Effect.Effect<void, E | ActorGone> {
+    return Effect.suspend(() => {
+      if (this.#gone) return Effect.fail(new ActorGone())
+      const reply = Deferred.makeUnsafe<void, ReplyError>()
+      this.#offer(make(reply))
+      return Deferred.await(reply) as Effect.Effect<void, E | ActorGone>
+    })
+  }
+
+  /** Resolves once no message is queued, no step body runs, and nothing changed across two macrotasks. */
+  async whenIdle(maxMs = 60_000): Promise<void> {
+    const startedAt = performance.now()
+    let quiet = 0
+    while (quiet < 2) {
+      if (this.#gone) return
+      const seen = this.#activity
+      await macrotask()
+      const idle = this.#inbox === 0 && this.#userCode === 0 && !this.#processing && this.#activity === seen
+      quiet = idle ? quiet + 1 : 0
+      if (performance.now() - startedAt > maxMs) {
+        throw new Error(`Execution ${this.executionId} was still busy after ${maxMs} ms (a step body that never ends?)`)
+      }
+    }
+  }
+
+  /** The earliest operation timer (waits, callback timeouts, retries), without the execution's own alarms. */
+  nextOperationDue(): number | undefined {
+    return earliest(this.#timers, this.state)
+  }
+
+  /** Stops the actor: user code still running is abandoned and can no longer write. */
+  evict(): void {
+    if (this.#gone) return
+    this.#gone = true
+    this.#waiters.clear()
+    this.#pending = []
+    Queue.offerUnsafe(this.#mailbox, { _tag: "Suspend", reply: Deferred.makeUnsafe<void, ReplyError>() })
+    this.#deps.onGone()
+  }
+
+  /** The actor's life: fire what is already due, start the handler, then serve the mailbox until evicted. */
+  readonly run: Effect.Effect<void> = Effect.gen({ self: this }, function*() {
+    yield* this.#fireDue()
+    yield* this.#flush()
+    if (this.running && !this.#gone) this.#startHandler()
+    yield* this.#syncAlarm()
+    while (!this.#gone) {
+      const batch = yield* Queue.takeAll(this.#mailbox)
+      this.#inbox -= batch.length
+      this.#processing = true
+      for (const message of batch) {
+        if (this.#gone) break
+        if (message._tag === "Append") {
+          this.#pending.push(message)
+          continue
+        }
+        yield* this.#flush()
+        yield* this.#handle(message)
+      }
+      yield* this.#flush()
+      yield* this.#syncAlarm()
+      this.#processing = false
+      this.#activity++
+    }
+    // Whatever was still queued must be sent again to a fresh actor.
+    for (;;) {
+      const next = yield* Queue.poll(this.#mailbox)
+      if (Option.isNone(next)) break
+      if ("reply" in next.value) Deferred.doneUnsafe(next.value.reply, Effect.fail(new ActorGone()))
+    }
+  }).pipe(Effect.catchCause(() => Effect.sync(() => this.evict())))
+
+  // ---- internals ----
+
+  #offer(message: Message) {
+    this.#inbox++
+    this.#activity++
+    Queue.offerUnsafe(this.#mailbox, message)
+  }
+
+  #writable() {
+    return !this.#gone && this.state.status === "RUNNING"
+  }
+
+  #handle(message: Exclude<Message, { _tag: "Append" }>): Effect.Effect<void> {
+    const self = this
+    switch (message._tag) {
+      case "Alarm":
+        this.#active = true
+        return Effect.andThen(this.#fireDue(), Deferred.succeed(message.reply, undefined))
+      case "Suspend":
+        this.#active = false
+        this.#watchdogAt = undefined
+        return Deferred.succeed(message.reply, undefined)
+      case "Stop":
+        if (!this.running) return Deferred.fail(message.reply, new ExecutionNotRunning({ executionId: this.executionId, status: this.state.status }))
+        this.#queue([{ _tag: "ExecutionStopped", ...(message.error === undefined ? {} : { error: message.error }) }])
+        return Effect.andThen(this.#flush(), Deferred.succeed(message.reply, undefined))
+      case "CompleteCallback":
+      case "Heartbeat": {
+        const op = this.state.operations.get(message.operationId)
+        if (op === undefined || op.type !== "CALLBACK" || op.callbackId !== message.callbackId) {
+          return Deferred.fail(message.reply, new CallbackNotFound({ callbackId: message.callbackId }))
+        }
+        if (op.status !== "STARTED" || !this.running) {
+          const status = op.status !== "STARTED" ? op.status : `closed (execution ${this.state.status})`
+          return Deferred.fail(message.reply, new CallbackAlreadyCompleted({ callbackId: message.callbackId, status }))
+        }
+        const ref = refOf(op)
+        if (message._tag === "Heartbeat") {
+          this.#queue([{ _tag: "CallbackHeartbeat", ...ref }])
+        } else if (message.outcome.ok) {
+          const result = message.outcome.result
+          if (result !== undefined && tooLarge(result, this.maxPayloadBytes)) {
+            return Deferred.fail(message.reply, new InvalidRequest({ reason: `The callback result is over the ${this.maxPayloadBytes}-byte payload limit` }))
+          }
+          this.#queue([{ _tag: "CallbackSucceeded", ...ref, ...(result === undefined ? {} : { result }) }])
+        } else {
+          this.#queue([{ _tag: "CallbackFailed", ...ref, error: message.outcome.error }])
+        }
+        this.#active = true
+        return Effect.andThen(this.#flush(), Deferred.succeed(message.reply, undefined))
+      }
+      case "Fail":
+        this.#queue([{ _tag: "ExecutionFailed", error: toErrorObject(message.error) }])
+        return Effect.void
+      case "HandlerDone":
+        return Effect.sync(() => self.#finish(message.exit))
+    }
+  }
+
+  #finish(exit: Extract<Message, { _tag: "HandlerDone" }>["exit"]) {
+    if (!this.running) return
+    if (!exit.ok) {
+      this.#queue([{ _tag: "ExecutionFailed", error: toErrorObject(exit.error) }])
+      return
+    }
+    let result: string | undefined
+    try {
+      result = exit.value === undefined ? undefined : JSON.stringify(exit.value)
+    } catch (error) {
+      const failure = new SerdesFailedError(`The execution result could not be serialised as JSON: ${(error as Error).message}`)
+      this.#queue([{ _tag: "ExecutionFailed", error: toErrorObject(failure) }])
+      return
+    }
+    if (result !== undefined && tooLarge(result, this.maxPayloadBytes)) {
+      const failure = new PayloadTooLargeError(`The execution result is over the ${this.maxPayloadBytes}-byte payload limit`)
+      this.#queue([{ _tag: "ExecutionFailed", error: toErrorObject(failure) }])
+      return
+    }
+    this.#queue([{ _tag: "ExecutionSucceeded", ...(result === undefined ? {} : { result }) }])
+  }
+
+  /** Queues events written by the actor itself (not by user code). */
+  #queue(events: ReadonlyArray<NewEvent>) {
+    this.#pending.push({ _tag: "Append", events })
+  }
+
+  #startHandler() {
+    this.#deps.onInvocation()
+    this.#active = true
+    const context = DurableContextImpl.root(this)
+    const input = this.state.input === undefined ? undefined : JSON.parse(this.state.input)
+    const done = (exit: Extract<Message, { _tag: "HandlerDone" }>["exit"]) => {
+      if (!this.#gone) this.#offer({ _tag: "HandlerDone", exit })
+    }
+    Promise.resolve()
+      .then(() => this.#deps.fn.handler(input, context))
+      .then((value) => done({ ok: true, value }), (error) => done({ ok: false, error }))
+  }
+
+  /** Writes everything pending in one conditional append, then applies it and wakes whoever waits on it. */
+  #flush(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      if (this.#pending.length === 0 || this.#gone) return Effect.void
+      const batch = this.#pending
+      this.#pending = []
+      const wasRunning = this.running
+      const now = this.now()
+      const events: Array<LogEvent> = []
+      let seq = this.state.seq
+      const open = new Set<string>()
+      for (const message of batch) {
+        for (const event of message.events) {
+          // Nothing is written after the end, except by the actor's own terminal event.
+          if (!wasRunning) break
+          const stamped = { at: now, ...event, seq: ++seq } as LogEvent
+          events.push(stamped)
+          if (isTerminalEvent(stamped)) break
+        }
+      }
+      const expected = this.state.seq
+      return this.#deps.store.append(this.executionId, events, expected).pipe(
+        Effect.matchEffect({
+          onFailure: () => Effect.sync(() => this.evict()),
+          onSuccess: () =>
+            Effect.sync(() => {
+              let ended = false
+              for (const event of events) {
+                if (!this.running) break
+                applyEvent(this.state, event)
+                if ("id" in event) {
+                  const op = this.state.operations.get(event.id)!
+                  this.#track(op)
+                  if (op.status !== "STARTED") open.add(event.id)
+                }
+                if (!this.running) ended = true
+              }
+              for (const message of batch) message.done?.()
+              for (const id of open) this.#wake(id)
+              if (ended) {
+                this.#waiters.clear()
+                this.#deps.onTerminal(this.state)
+              }
+            })
+        })
+      )
+    })
+  }
+
+  #track(op: OperationState) {
+    if (dueAt(op) === undefined) this.#timers.delete(op.id)
+    else this.#timers.add(op.id)
+  }
+
+  #wake(id: string) {
+    const list = this.#waiters.get(id)
+    if (list === undefined) return
+    this.#waiters.delete(id)
+    const op = this.state.operations.get(id)!
+    for (const resolve of list) resolve(op)
+  }
+
+  /** Completes every timer that is due: waits succeed, callbacks time out, retries become runnable. */
+  #fireDue(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const now = this.now()
+      if (this.running) {
+        for (const id of this.#timers) {
+          const op = this.state.operations.get(id)!
+          const due = dueAt(op)
+          if (due === undefined || due > now) continue
+          const ref = refOf(op)
+          if (op.type === "WAIT") this.#queue([{ _tag: "WaitSucceeded", ...ref }])
+          else if (op.type === "CALLBACK") {
+            const reason = op.timeoutAt !== undefined && op.timeoutAt <= now ? "timeout" : "heartbeat"
+            this.#queue([{ _tag: "CallbackTimedOut", ...ref, reason }])
+          } else {
+            // A retry is due: its step runs the next attempt, which writes its own events.
+            this.#timers.delete(id)
+            this.#wake(id)
+          }
+        }
+        if (now >= this.state.timeoutAt) this.#queue([{ _tag: "ExecutionTimedOut" }])
+        return Effect.void
+      }
+      if (this.state.endedAt !== undefined && now >= this.state.endedAt + this.state.retentionMs) {
+        return Effect.andThen(this.#deps.store.delete(this.executionId), Effect.sync(() => this.evict())).pipe(
+          Effect.catch(() => Effect.void)
+        )
+      }
+      return Effect.void
+    })
+  }
+
+  /** Keeps the store's single alarm at the earliest time anything is due. */
+  #syncAlarm(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      if (this.#gone) return Effect.void
+      let desired: number | undefined
+      if (this.running) {
+        desired = Math.min(earliest(this.#timers, this.state) ?? Infinity, this.state.timeoutAt)
+        if (this.#active) {
+          const now = this.now()
+          if (this.#watchdogAt === undefined || this.#watchdogAt - now < WATCHDOG_MS / 2) this.#watchdogAt = now + WATCHDOG_MS
+          desired = Math.min(desired, this.#watchdogAt)
+        }
+      } else if (this.state.endedAt !== undefined) {
+        desired = this.state.endedAt + this.state.retentionMs
+      }
+      if (desired === this.#alarmAt) return Effect.void
+      this.#alarmAt = desired
+      const write = desired === undefined
+        ? this.#deps.store.deleteAlarm(this.executionId)
+        : this.#deps.store.setAlarm(this.executionId, desired)
+      return write.pipe(Effect.catch(() => Effect.sync(() => this.evict())))
+    })
+  }
+}
+
+const refOf = (op: OperationState) => ({
+  id: op.id,
+  ...(op.parentId === undefined ? {} : { parentId: op.parentId }),
+  ...(op.name === undefined ? {} : { name: op.name }),
+  type: op.type,
+  subType: op.subType
+})
+
+const isTerminalEvent = (event: LogEvent) =>
+  event._tag === "ExecutionSucceeded" || event._tag === "ExecutionFailed" || event._tag === "ExecutionStopped" ||
+  event._tag === "ExecutionTimedOut"
+
+const tooLarge = (payload: string, limit: number) =>
+  payload.length * 3 > limit && new TextEncoder().encode(payload).length > limit

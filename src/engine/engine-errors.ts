@@ -1,0 +1,65 @@
+/** The typed errors of the engine's operations; the HTTP layer maps each to a problem+json type. */
+import { Schema } from "effect"
+
+export class FunctionNotFound extends Schema.TaggedError<FunctionNotFound>()("FunctionNotFound", {
+  functionName: Schema.String
+}) {
+  override get message() {
+    return `No durable function is registered as ${JSON.stringify(this.functionName)}`
+  }
+}
+
+export class ExecutionNotFound extends Schema.TaggedError<ExecutionNotFound>()("ExecutionNotFound", {
+  executionId: Schema.String
+}) {
+  override get message() {
+    return `No execution ${JSON.stringify(this.executionId)}`
+  }
+}
+
+/** An idempotent start whose id already names an execution of another function or with another input. */
+export class ExecutionAlreadyExists extends Schema.TaggedError<ExecutionAlreadyExists>()("ExecutionAlreadyExists", {
+  executionId: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Execution ${JSON.stringify(this.executionId)} already exists ${this.reason}`
+  }
+}
+
+export class ExecutionNotRunning extends Schema.TaggedError<ExecutionNotRunning>()("ExecutionNotRunning", {
+  executionId: Schema.String,
+  status: Schema.String
+}) {
+  override get message() {
+    return `Execution ${JSON.stringify(this.executionId)} is ${this.status}, not RUNNING`
+  }
+}
+
+/** An unknown, malformed or forged callback id. */
+export class CallbackNotFound extends Schema.TaggedError<CallbackNotFound>()("CallbackNotFound", {
+  callbackId: Schema.String
+}) {
+  override get message() {
+    return "No such callback (the id is unknown, malformed or altered)"
+  }
+}
+
+/** A callback that has already succeeded, failed or timed out; the first outcome is kept. */
+export class CallbackAlreadyCompleted extends Schema.TaggedError<CallbackAlreadyCompleted>()("CallbackAlreadyCompleted", {
+  callbackId: Schema.String,
+  status: Schema.String
+}) {
+  override get message() {
+    return `The callback is already ${this.status}`
+  }
+}
+
+/** A request the engine refuses before writing anything (input too large, not serialisable …). */
+export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
+  reason: Schema.String
+}) {
+  override get message() {
+    return this.reason
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * What the user API (context/) needs from the actor that owns an execution: the folded state, the clock and
+ * randomness, and a way to write. One Session is one incarnation of the actor; when the actor is evicted or the
+ * execution ends, its session goes dead and everything still waiting on it is abandoned, never resolved.
+ */
+import type { NewEvent } from "../log/events.ts"
+import type { ExecutionState, OperationState } from "../log/fold.ts"
+import type { LoggerConfig } from "../context/logger.ts"
+import type { SerdesConfig } from "../context/serdes.ts"
+
+export interface Session {
+  readonly executionId: string
+  readonly state: ExecutionState
+  readonly maxPayloadBytes: number
+  /** Milliseconds since the epoch on the execution's clock (virtual under the test runner). */
+  now(): number
+  /** A double in [0, 1) from the execution's Random. */
+  random(): number
+  /** Appends events durably; resolves once they are in the store. Events appended in one tick share a write. */
+  append(events: ReadonlyArray<NewEvent>): Promise<void>
+  /** Queues events to be written with the next batch, without waiting (they keep their order). */
+  post(events: ReadonlyArray<NewEvent>): void
+  /** Resolves when the operation ends, or (a step awaiting a retry) when its next attempt is due. */
+  whenChanged(operationId: string): Promise<OperationState>
+  /** Counts user code in flight (step bodies), so that the actor knows when the execution is idle. */
+  enterUserCode(): void
+  exitUserCode(): void
+  /** Ends the execution as FAILED for an unrecoverable reason (non-determinism, misuse). */
+  fail(error: Error): void
+  /** A new callback id for an operation of this execution. */
+  newCallbackId(operationId: string): Promise<string>
+  serdes: Required<SerdesConfig>
+  logger: LoggerConfig
+}

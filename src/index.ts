@@ -1,0 +1,44 @@
+/** reprise: durable functions. The user API, registration, errors, retry and duration helpers. */
+export { durable } from "./engine/registry.ts"
+export type { DurableFunction, DurableFunctionOptions, DurableHandler } from "./engine/registry.ts"
+export type {
+  CallbackSubmitter,
+  ChildConfig,
+  CreateCallbackConfig,
+  DurableContext,
+  StepConfig,
+  StepContext,
+  StepFunc,
+  WaitForCallbackConfig
+} from "./context/types.ts"
+export { DurablePromise } from "./context/durable-promise.ts"
+export type { Duration } from "./context/duration.ts"
+export {
+  createLinearRetryStrategy,
+  createRetryStrategy,
+  JitterStrategy,
+  retryPresets,
+  StepSemantics
+} from "./context/retry.ts"
+export type { LinearRetryStrategyOptions, RetryDecision, RetryStrategy, RetryStrategyOptions } from "./context/retry.ts"
+export { defaultSerdes } from "./context/serdes.ts"
+export type { Serdes, SerdesConfig, SerdesContext } from "./context/serdes.ts"
+export type { DurableContextLogger, DurableLogger, LoggerConfig, LogLevel } from "./context/logger.ts"
+export {
+  CallbackError,
+  CallbackSubmitterError,
+  CallbackTimeoutError,
+  ChildContextError,
+  DurableOperationError,
+  InvalidDurationError,
+  InvokeError,
+  NonDeterministicExecutionError,
+  PayloadTooLargeError,
+  PromiseCombinatorError,
+  SerdesFailedError,
+  StepError,
+  StepInterruptedError,
+  WaitForConditionError
+} from "./context/errors.ts"
+export type { ErrorObject, LogEvent } from "./log/events.ts"
+export type { ExecutionStatus, OperationStatus } from "./log/fold.ts"

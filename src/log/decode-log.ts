@@ -1,0 +1,52 @@
+/**
+ * Reading a stored log back: every event is validated against the schema, and the sequence must start with
+ * ExecutionStarted at seq 1 and have no gaps. Anything else is a typed LogCorrupted naming the execution and seq.
+ */
+import { Effect, Exit, Schema } from "effect"
+import { LogEvent } from "./events.ts"
+import { LogCorrupted } from "./log-corrupted.ts"
+
+const decodeEvent = Schema.decodeUnknownExit(LogEvent)
+const encodeEvent = Schema.encodeUnknownExit(LogEvent)
+
+export const decodeLog = (
+  executionId: string,
+  raw: ReadonlyArray<unknown>
+): Effect.Effect<ReadonlyArray<LogEvent>, LogCorrupted> =>
+  Effect.suspend(() => {
+    const events: Array<LogEvent> = new Array(raw.length)
+    for (let i = 0; i < raw.length; i++) {
+      const expected = i + 1
+      const exit = decodeEvent(raw[i])
+      if (Exit.isFailure(exit)) {
+        return Effect.fail(new LogCorrupted({ executionId, seq: expected, reason: `invalid event: ${Exit.isFailure(exit) ? String(exit.cause) : ""}` }))
+      }
+      const event = exit.value
+      if (event.seq !== expected) {
+        return Effect.fail(new LogCorrupted({ executionId, seq: expected, reason: `expected seq ${expected}, found ${event.seq} (truncated or reordered log)` }))
+      }
+      if (i === 0 && event._tag !== "ExecutionStarted") {
+        return Effect.fail(new LogCorrupted({ executionId, seq: 1, reason: `the log must start with ExecutionStarted, found ${event._tag}` }))
+      }
+      events[i] = event
+    }
+    return Effect.succeed(events)
+  })
+
+/** Validates events on their way into a store; the encoded form is what stores keep. */
+export const encodeEvents = (
+  executionId: string,
+  events: ReadonlyArray<LogEvent>
+): Effect.Effect<ReadonlyArray<unknown>, LogCorrupted> =>
+  Effect.suspend(() => {
+    const out: Array<unknown> = new Array(events.length)
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!
+      const exit = encodeEvent(event)
+      if (Exit.isFailure(exit)) {
+        return Effect.fail(new LogCorrupted({ executionId, seq: event.seq, reason: `refusing to write an invalid event: ${String(exit.cause)}` }))
+      }
+      out[i] = exit.value
+    }
+    return Effect.succeed(out)
+  })

@@ -1,0 +1,154 @@
+/**
+ * The event log: every fact an execution's history is made of (DESIGN section 3).
+ * Events are validated with Schema when a store writes them and when it reads them back.
+ */
+import { Schema } from "effect"
+
+export const OperationType = Schema.Literals(["EXECUTION", "STEP", "WAIT", "CALLBACK", "CHAINED_INVOKE", "CONTEXT"])
+export type OperationType = typeof OperationType.Type
+
+/** What built an operation. `Now`, `Random` and `Uuid` are Reprise's own: the recorded `ctx.now()` and friends. */
+export const OperationSubType = Schema.Literals([
+  "Step",
+  "Wait",
+  "Callback",
+  "WaitForCallback",
+  "WaitForCondition",
+  "RunInChildContext",
+  "Map",
+  "MapIteration",
+  "Parallel",
+  "ParallelBranch",
+  "ChainedInvoke",
+  "Now",
+  "Random",
+  "Uuid"
+])
+export type OperationSubType = typeof OperationSubType.Type
+
+/** A serialised error: no stack traces are stored. */
+export const ErrorObject = Schema.Struct({
+  errorType: Schema.String,
+  errorMessage: Schema.String,
+  errorData: Schema.optionalKey(Schema.String)
+})
+export type ErrorObject = typeof ErrorObject.Type
+
+const Seq = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+const Millis = Schema.Finite
+
+const base = { seq: Seq, at: Millis }
+/** Every operation event names the operation it belongs to. */
+const op = {
+  ...base,
+  id: Schema.String,
+  parentId: Schema.optionalKey(Schema.String),
+  name: Schema.optionalKey(Schema.String),
+  type: OperationType,
+  subType: OperationSubType
+}
+const payload = Schema.optionalKey(Schema.String)
+
+export const ExecutionStarted = Schema.TaggedStruct("ExecutionStarted", {
+  ...base,
+  executionId: Schema.String,
+  functionName: Schema.String,
+  input: payload,
+  timeoutAt: Millis,
+  retentionMs: Millis
+})
+export const ExecutionSucceeded = Schema.TaggedStruct("ExecutionSucceeded", { ...base, result: payload })
+export const ExecutionFailed = Schema.TaggedStruct("ExecutionFailed", { ...base, error: ErrorObject })
+export const ExecutionStopped = Schema.TaggedStruct("ExecutionStopped", { ...base, error: Schema.optionalKey(ErrorObject) })
+export const ExecutionTimedOut = Schema.TaggedStruct("ExecutionTimedOut", { ...base })
+
+export const StepStarted = Schema.TaggedStruct("StepStarted", { ...op, attempt: Schema.Int })
+export const StepSucceeded = Schema.TaggedStruct("StepSucceeded", { ...op, attempt: Schema.Int, result: payload })
+/** A failed attempt; `nextAttemptAt` is set when a retry is scheduled (the operation is then PENDING). */
+export const StepFailed = Schema.TaggedStruct("StepFailed", {
+  ...op,
+  attempt: Schema.Int,
+  error: ErrorObject,
+  nextAttemptAt: Schema.optionalKey(Millis)
+})
+
+export const WaitStarted = Schema.TaggedStruct("WaitStarted", { ...op, until: Millis })
+export const WaitSucceeded = Schema.TaggedStruct("WaitSucceeded", { ...op })
+
+export const CallbackStarted = Schema.TaggedStruct("CallbackStarted", {
+  ...op,
+  callbackId: Schema.String,
+  timeoutAt: Schema.optionalKey(Millis),
+  heartbeatTimeoutMs: Schema.optionalKey(Millis)
+})
+export const CallbackSucceeded = Schema.TaggedStruct("CallbackSucceeded", { ...op, result: payload })
+export const CallbackFailed = Schema.TaggedStruct("CallbackFailed", { ...op, error: ErrorObject })
+export const CallbackHeartbeat = Schema.TaggedStruct("CallbackHeartbeat", { ...op })
+export const CallbackTimedOut = Schema.TaggedStruct("CallbackTimedOut", {
+  ...op,
+  reason: Schema.Literals(["timeout", "heartbeat"])
+})
+
+export const InvokeStarted = Schema.TaggedStruct("InvokeStarted", {
+  ...op,
+  functionName: Schema.String,
+  childExecutionId: Schema.String,
+  input: payload
+})
+export const InvokeSucceeded = Schema.TaggedStruct("InvokeSucceeded", { ...op, result: payload })
+export const InvokeFailed = Schema.TaggedStruct("InvokeFailed", { ...op, error: ErrorObject })
+export const InvokeTimedOut = Schema.TaggedStruct("InvokeTimedOut", { ...op })
+export const InvokeStopped = Schema.TaggedStruct("InvokeStopped", { ...op })
+
+export const ContextStarted = Schema.TaggedStruct("ContextStarted", { ...op })
+export const ContextSucceeded = Schema.TaggedStruct("ContextSucceeded", {
+  ...op,
+  result: payload,
+  replayChildren: Schema.optionalKey(Schema.Boolean)
+})
+export const ContextFailed = Schema.TaggedStruct("ContextFailed", { ...op, error: ErrorObject })
+
+export const LogEvent = Schema.Union([
+  ExecutionStarted,
+  ExecutionSucceeded,
+  ExecutionFailed,
+  ExecutionStopped,
+  ExecutionTimedOut,
+  StepStarted,
+  StepSucceeded,
+  StepFailed,
+  WaitStarted,
+  WaitSucceeded,
+  CallbackStarted,
+  CallbackSucceeded,
+  CallbackFailed,
+  CallbackHeartbeat,
+  CallbackTimedOut,
+  InvokeStarted,
+  InvokeSucceeded,
+  InvokeFailed,
+  InvokeTimedOut,
+  InvokeStopped,
+  ContextStarted,
+  ContextSucceeded,
+  ContextFailed
+]).pipe(Schema.toTaggedUnion("_tag"))
+export type LogEvent = typeof LogEvent.Type
+export type LogEventTag = LogEvent["_tag"]
+
+/** The fields that identify an operation, carried by each of its events. */
+export interface OperationRef {
+  readonly id: string
+  readonly parentId?: string
+  readonly name?: string
+  readonly type: OperationType
+  readonly subType: OperationSubType
+}
+
+/** An event before the actor stamps it with its `seq` and (unless given) the time of the write. */
+export type NewEvent = LogEvent extends infer E ?
+  E extends LogEvent ? Omit<E, "seq" | "at"> & { readonly at?: number } : never :
+  never
+
+export type OperationEvent = Extract<LogEvent, { readonly id: string; readonly subType: OperationSubType }>
+export const isOperationEvent = (event: LogEvent): event is OperationEvent => "subType" in event

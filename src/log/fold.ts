@@ -1,0 +1,231 @@
+/**
+ * The fold from events to state. Nothing but the log is stored as truth; every status below is derived here,
+ * once when a log is loaded and then one event at a time as the actor appends.
+ */
+import type { ErrorObject, LogEvent, OperationSubType, OperationType } from "./events.ts"
+import { contextKey, positionOf } from "./operation-id.ts"
+
+export type OperationStatus = "STARTED" | "PENDING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED" | "CANCELLED"
+export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED"
+
+export interface OperationState {
+  readonly id: string
+  readonly parentId?: string
+  readonly name?: string
+  readonly type: OperationType
+  readonly subType: OperationSubType
+  status: OperationStatus
+  startedAt: number
+  endedAt?: number
+  /** Steps: the attempt last started or finished (1-based). */
+  attempt: number
+  /** True while a step attempt has a StepStarted and no outcome. */
+  attemptOpen: boolean
+  result?: string
+  error?: ErrorObject
+  nextAttemptAt?: number
+  until?: number
+  callbackId?: string
+  timeoutAt?: number
+  heartbeatTimeoutMs?: number
+  lastHeartbeatAt?: number
+  timedOutReason?: "timeout" | "heartbeat"
+  functionName?: string
+  childExecutionId?: string
+  input?: string
+  replayChildren?: boolean
+}
+
+export interface ExecutionState {
+  readonly executionId: string
+  readonly functionName: string
+  readonly input?: string
+  readonly startedAt: number
+  readonly timeoutAt: number
+  readonly retentionMs: number
+  status: ExecutionStatus
+  result?: string
+  error?: ErrorObject
+  endedAt?: number
+  seq: number
+  readonly operations: Map<string, OperationState>
+  /** The highest child position recorded under each context ("" is the root). */
+  readonly lastPosition: Map<string, number>
+}
+
+export const isTerminalOperation = (status: OperationStatus): boolean => status !== "STARTED" && status !== "PENDING"
+
+const TERMINAL_EXECUTION_EVENTS = {
+  ExecutionSucceeded: "SUCCEEDED",
+  ExecutionFailed: "FAILED",
+  ExecutionStopped: "STOPPED",
+  ExecutionTimedOut: "TIMED_OUT"
+} as const
+
+/** Starts the state from the first event, which must be ExecutionStarted (decodeLog checks it). */
+export const initialState = (first: Extract<LogEvent, { _tag: "ExecutionStarted" }>): ExecutionState => ({
+  executionId: first.executionId,
+  functionName: first.functionName,
+  ...(first.input === undefined ? {} : { input: first.input }),
+  startedAt: first.at,
+  timeoutAt: first.timeoutAt,
+  retentionMs: first.retentionMs,
+  status: "RUNNING",
+  seq: first.seq,
+  operations: new Map(),
+  lastPosition: new Map()
+})
+
+const open = (state: ExecutionState, event: Extract<LogEvent, { id: string }>): OperationState => {
+  const existing = state.operations.get(event.id)
+  if (existing !== undefined) return existing
+  const created: OperationState = {
+    id: event.id,
+    ...(event.parentId === undefined ? {} : { parentId: event.parentId }),
+    ...(event.name === undefined ? {} : { name: event.name }),
+    type: event.type,
+    subType: event.subType,
+    status: "STARTED",
+    startedAt: event.at,
+    attempt: 0,
+    attemptOpen: false
+  }
+  state.operations.set(event.id, created)
+  const key = contextKey(event.parentId)
+  const position = positionOf(event.id)
+  if (position > (state.lastPosition.get(key) ?? 0)) state.lastPosition.set(key, position)
+  return created
+}
+
+const finish = (operation: OperationState, status: OperationStatus, at: number) => {
+  operation.status = status
+  operation.endedAt = at
+  operation.attemptOpen = false
+}
+
+/** Applies one event to the state in place. */
+export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
+  state.seq = event.seq
+  switch (event._tag) {
+    case "ExecutionStarted":
+      return
+    case "ExecutionSucceeded":
+      if (event.result !== undefined) state.result = event.result
+      break
+    case "ExecutionFailed":
+      state.error = event.error
+      break
+    case "ExecutionStopped":
+      if (event.error !== undefined) state.error = event.error
+      break
+    case "ExecutionTimedOut":
+      state.error = { errorType: "ExecutionTimedOut", errorMessage: "The execution timed out" }
+      break
+    case "StepStarted": {
+      const op = open(state, event)
+      op.status = "STARTED"
+      op.attempt = event.attempt
+      op.attemptOpen = true
+      delete op.nextAttemptAt
+      return
+    }
+    case "StepSucceeded": {
+      const op = open(state, event)
+      op.attempt = event.attempt
+      if (event.result !== undefined) op.result = event.result
+      delete op.nextAttemptAt
+      return finish(op, "SUCCEEDED", event.at)
+    }
+    case "StepFailed": {
+      const op = open(state, event)
+      op.attempt = event.attempt
+      op.error = event.error
+      op.attemptOpen = false
+      if (event.nextAttemptAt !== undefined) {
+        op.status = "PENDING"
+        op.nextAttemptAt = event.nextAttemptAt
+        return
+      }
+      delete op.nextAttemptAt
+      return finish(op, "FAILED", event.at)
+    }
+    case "WaitStarted":
+      open(state, event).until = event.until
+      return
+    case "WaitSucceeded":
+      return finish(open(state, event), "SUCCEEDED", event.at)
+    case "CallbackStarted": {
+      const op = open(state, event)
+      op.callbackId = event.callbackId
+      if (event.timeoutAt !== undefined) op.timeoutAt = event.timeoutAt
+      if (event.heartbeatTimeoutMs !== undefined) op.heartbeatTimeoutMs = event.heartbeatTimeoutMs
+      op.lastHeartbeatAt = event.at
+      return
+    }
+    case "CallbackHeartbeat":
+      open(state, event).lastHeartbeatAt = event.at
+      return
+    case "CallbackSucceeded": {
+      const op = open(state, event)
+      if (event.result !== undefined) op.result = event.result
+      return finish(op, "SUCCEEDED", event.at)
+    }
+    case "CallbackFailed": {
+      const op = open(state, event)
+      op.error = event.error
+      return finish(op, "FAILED", event.at)
+    }
+    case "CallbackTimedOut": {
+      const op = open(state, event)
+      op.timedOutReason = event.reason
+      return finish(op, "TIMED_OUT", event.at)
+    }
+    case "InvokeStarted": {
+      const op = open(state, event)
+      op.functionName = event.functionName
+      op.childExecutionId = event.childExecutionId
+      if (event.input !== undefined) op.input = event.input
+      return
+    }
+    case "InvokeSucceeded": {
+      const op = open(state, event)
+      if (event.result !== undefined) op.result = event.result
+      return finish(op, "SUCCEEDED", event.at)
+    }
+    case "InvokeFailed": {
+      const op = open(state, event)
+      op.error = event.error
+      return finish(op, "FAILED", event.at)
+    }
+    case "InvokeTimedOut":
+      return finish(open(state, event), "TIMED_OUT", event.at)
+    case "InvokeStopped":
+      return finish(open(state, event), "STOPPED", event.at)
+    case "ContextStarted":
+      open(state, event)
+      return
+    case "ContextSucceeded": {
+      const op = open(state, event)
+      if (event.result !== undefined) op.result = event.result
+      if (event.replayChildren === true) op.replayChildren = true
+      return finish(op, "SUCCEEDED", event.at)
+    }
+    case "ContextFailed": {
+      const op = open(state, event)
+      op.error = event.error
+      return finish(op, "FAILED", event.at)
+    }
+  }
+  // Only the terminal execution events reach here.
+  state.status = TERMINAL_EXECUTION_EVENTS[event._tag]
+  state.endedAt = event.at
+}
+
+/** Folds a whole decoded log (non-empty, starting with ExecutionStarted). */
+export const foldLog = (events: ReadonlyArray<LogEvent>): ExecutionState => {
+  const first = events[0]
+  if (first === undefined || first._tag !== "ExecutionStarted") throw new Error("foldLog: the log must start with ExecutionStarted")
+  const state = initialState(first)
+  for (let i = 1; i < events.length; i++) applyEvent(state, events[i]!)
+  return state
+}

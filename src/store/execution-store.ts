@@ -1,0 +1,39 @@
+/**
+ * The ExecutionStore port: where an execution's log and its one alarm live (DESIGN section 5).
+ * Every implementation passes the conformance kit in ./conformance.ts.
+ */
+import { Context, type Effect } from "effect"
+import type { LogEvent } from "../log/events.ts"
+import type { LogCorrupted } from "../log/log-corrupted.ts"
+import type { ExecutionSummary, ListPage, ListQuery } from "./execution-summary.ts"
+import type { SeqConflict, StoreFailure } from "./store-errors.ts"
+
+export interface StoredLog {
+  readonly events: ReadonlyArray<LogEvent>
+  readonly seq: number
+}
+
+export interface ExecutionStoreShape {
+  /** The whole decoded log, or undefined when the execution does not exist. */
+  load(executionId: string): Effect.Effect<StoredLog | undefined, LogCorrupted | StoreFailure>
+  /**
+   * Appends events atomically if the log is at `expectedSeq` (0 creates the execution).
+   * The events must be numbered expectedSeq + 1, expectedSeq + 2 …
+   */
+  append(
+    executionId: string,
+    events: ReadonlyArray<LogEvent>,
+    expectedSeq: number
+  ): Effect.Effect<void, SeqConflict | LogCorrupted | StoreFailure>
+  /** Sets the execution's single alarm, replacing any earlier one. */
+  setAlarm(executionId: string, at: number): Effect.Effect<void, StoreFailure>
+  getAlarm(executionId: string): Effect.Effect<number | undefined, StoreFailure>
+  deleteAlarm(executionId: string): Effect.Effect<void, StoreFailure>
+  /** The listing index, newest first. */
+  list(query: ListQuery): Effect.Effect<ListPage, StoreFailure>
+  summary(executionId: string): Effect.Effect<ExecutionSummary | undefined, StoreFailure>
+  /** Removes the log, the alarm and the index entry. */
+  delete(executionId: string): Effect.Effect<void, StoreFailure>
+}
+
+export class ExecutionStore extends Context.Service<ExecutionStore, ExecutionStoreShape>()("reprise/store/ExecutionStore") {}

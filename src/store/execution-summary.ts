@@ -1,0 +1,68 @@
+/** The derived, rebuildable row that listing shows for each execution. */
+import type { LogEvent } from "../log/events.ts"
+import type { ExecutionStatus } from "../log/fold.ts"
+
+export interface ExecutionSummary {
+  readonly executionId: string
+  readonly functionName: string
+  readonly status: ExecutionStatus
+  readonly startedAt: number
+  readonly endedAt?: number
+}
+
+const terminal: Partial<Record<LogEvent["_tag"], ExecutionStatus>> = {
+  ExecutionSucceeded: "SUCCEEDED",
+  ExecutionFailed: "FAILED",
+  ExecutionStopped: "STOPPED",
+  ExecutionTimedOut: "TIMED_OUT"
+}
+
+/** Advances a summary over newly appended events (the first batch must hold ExecutionStarted). */
+export const summarize = (
+  previous: ExecutionSummary | undefined,
+  events: ReadonlyArray<LogEvent>
+): ExecutionSummary | undefined => {
+  let summary = previous
+  for (const event of events) {
+    if (event._tag === "ExecutionStarted") {
+      summary = { executionId: event.executionId, functionName: event.functionName, status: "RUNNING", startedAt: event.at }
+      continue
+    }
+    const status = terminal[event._tag]
+    if (status !== undefined && summary !== undefined) summary = { ...summary, status, endedAt: event.at }
+  }
+  return summary
+}
+
+export interface ListQuery {
+  readonly functionName?: string
+  readonly status?: ExecutionStatus
+  /** Page size, 1 to 1000 (default 100). */
+  readonly limit?: number
+  /** The `cursor` of the previous page. */
+  readonly cursor?: string
+}
+
+export interface ListPage {
+  readonly items: ReadonlyArray<ExecutionSummary>
+  readonly cursor?: string
+}
+
+export const DEFAULT_PAGE = 100
+export const MAX_PAGE = 1000
+export const pageSize = (limit: number | undefined): number =>
+  Math.max(1, Math.min(MAX_PAGE, Math.floor(limit ?? DEFAULT_PAGE)))
+
+/** Newest first; ties broken by id so that pages never overlap or skip. */
+export const compareSummaries = (a: ExecutionSummary, b: ExecutionSummary): number =>
+  b.startedAt - a.startedAt || (a.executionId < b.executionId ? -1 : a.executionId > b.executionId ? 1 : 0)
+
+export const encodeCursor = (s: ExecutionSummary): string => `${s.startedAt}.${s.executionId}`
+export const decodeCursor = (cursor: string): { startedAt: number; executionId: string } | undefined => {
+  const dot = cursor.indexOf(".")
+  const startedAt = Number(cursor.slice(0, dot))
+  return dot > 0 && Number.isFinite(startedAt) ? { startedAt, executionId: cursor.slice(dot + 1) } : undefined
+}
+/** True when `s` comes after the cursor position in listing order. */
+export const isAfterCursor = (s: ExecutionSummary, cursor: { startedAt: number; executionId: string }): boolean =>
+  s.startedAt < cursor.startedAt || (s.startedAt === cursor.startedAt && s.executionId > cursor.executionId)

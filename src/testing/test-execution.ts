@@ -1,0 +1,203 @@
+/** A test's handle on one execution: its outcome, its operations and history, and ways to steer it. */
+import type { ErrorObject, LogEvent } from "../log/events.ts"
+import type { ExecutionStatus, OperationState } from "../log/fold.ts"
+import { type Duration, durationToMillis } from "../context/duration.ts"
+import type { CallbackResponder, TestRunner } from "./test-runner.ts"
+
+/** Bounds the drive loop: each round skips to a timer or answers a callback. */
+export const MAX_ROUNDS = 100_000
+
+export const toMillis = (duration: Duration | number): number =>
+  typeof duration === "number" ? duration : durationToMillis(duration)
+
+const parse = (payload: string | undefined): unknown => {
+  if (payload === undefined) return undefined
+  try {
+    return JSON.parse(payload)
+  } catch {
+    return payload
+  }
+}
+
+/** One operation as a test sees it; `result` is JSON-parsed where it can be. */
+export class TestOperation {
+  readonly state: Readonly<OperationState>
+  readonly #all: ReadonlyArray<OperationState>
+  constructor(state: Readonly<OperationState>, all: ReadonlyArray<OperationState>) {
+    this.state = state
+    this.#all = all
+  }
+  get id() { return this.state.id }
+  get parentId() { return this.state.parentId }
+  get name() { return this.state.name }
+  get type() { return this.state.type }
+  get subType() { return this.state.subType }
+  get status() { return this.state.status }
+  get attempt() { return this.state.attempt }
+  get result(): unknown { return parse(this.state.result) }
+  get error(): ErrorObject | undefined { return this.state.error }
+  get startedAt(): Date { return new Date(this.state.startedAt) }
+  get endedAt(): Date | undefined { return this.state.endedAt === undefined ? undefined : new Date(this.state.endedAt) }
+  get callbackId(): string | undefined { return this.state.callbackId }
+  get waitUntil(): Date | undefined { return this.state.until === undefined ? undefined : new Date(this.state.until) }
+  get nextAttemptAt(): Date | undefined { return this.state.nextAttemptAt === undefined ? undefined : new Date(this.state.nextAttemptAt) }
+  children(): ReadonlyArray<TestOperation> {
+    return this.#all.filter((op) => op.parentId === this.id).map((op) => new TestOperation(op, this.#all))
+  }
+}
+
+export class TestExecution {
+  #status: ExecutionStatus = "RUNNING"
+  #result: string | undefined
+  #error: ErrorObject | undefined
+  #operations: ReadonlyArray<OperationState> = []
+  #history: ReadonlyArray<LogEvent> = []
+  readonly #answered = new Set<string>()
+
+  readonly executionId: string
+  private readonly runner: TestRunner
+  private readonly responders: Readonly<Record<string, CallbackResponder>>
+
+  constructor(runner: TestRunner, executionId: string, responders: Readonly<Record<string, CallbackResponder>>) {
+    this.runner = runner
+    this.executionId = executionId
+    this.responders = responders
+  }
+
+  get status(): ExecutionStatus { return this.#status }
+  /** The handler's return value (JSON-parsed). */
+  get result(): unknown { return parse(this.#result) }
+  get error(): ErrorObject | undefined { return this.#error }
+  get history(): ReadonlyArray<LogEvent> { return this.#history }
+  get operations(): ReadonlyArray<TestOperation> { return this.#operations.map((op) => new TestOperation(op, this.#operations)) }
+  /** How many times the handler was invoked: 1, plus one for each cold replay. */
+  get invocations(): number { return this.runner.engineSync((e) => e.invocations(this.executionId)) }
+  /** The execution's virtual time. */
+  get now(): Date { return new Date(this.runner.clock(this.executionId).currentTimeMillisUnsafe()) }
+
+  /** The `index`-th operation with this name (in the order they were created). */
+  getOperation(name: string, index = 0): TestOperation | undefined {
+    return this.operations.filter((op) => op.name === name)[index]
+  }
+  getOperationByIndex(index: number): TestOperation | undefined { return this.operations[index] }
+  getOperationById(id: string): TestOperation | undefined { return this.operations.find((op) => op.id === id) }
+
+  /** Re-reads the status, operations and history from the store. */
+  async refresh(): Promise<this> {
+    const view = await this.runner.engine((e) => e.describe(this.executionId))
+    this.#status = view.status
+    this.#result = view.result
+    this.#error = view.error
+    this.#operations = view.operations
+    this.#history = await this.runner.engine((e) => e.history(this.executionId))
+    return this
+  }
+
+  /**
+   * Drives the execution until it ends or can go no further alone: answers callbacks from the responders and,
+   * with time skipping on, jumps the clock to each next timer. Execution timeouts and retention are not skipped to.
+   */
+  async settle(): Promise<this> {
+    const id = this.executionId
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      await this.runner.engine((e) => e.settle(id))
+      await this.refresh()
+      if (this.#status !== "RUNNING") return this
+      if (await this.#answerCallbacks()) continue
+      if (!this.runner.skipTime) return this
+      const now = this.runner.clock(id).currentTimeMillisUnsafe()
+      if (!this.runner.engineSync((e) => e.inMemory(id))) {
+        // Evicted mid-run: its alarm (at the latest the watchdog) is what brings it back.
+        const alarm = await this.runner.engine((e) => e.alarmOf(id))
+        await this.runner.fireAt(id, Math.max(now, alarm ?? now))
+        continue
+      }
+      const due = this.runner.engineSync((e) => e.nextOperationDue(id))
+      if (due === undefined) return this
+      await this.runner.fireAt(id, Math.max(now, due))
+    }
+    throw new Error(`Execution ${id} did not settle in ${MAX_ROUNDS} rounds`)
+  }
+
+  /** Moves this execution's clock forward and lets it act on whatever fell due. */
+  async advanceTime(duration: Duration | number): Promise<this> {
+    const clock = this.runner.clock(this.executionId)
+    await this.runner.fireAt(this.executionId, clock.currentTimeMillisUnsafe() + toMillis(duration))
+    return this.refresh()
+  }
+
+  /** The callback operation named `nameOrId` (its own name, its waitForCallback's name, its id or callback id). */
+  callback(nameOrId: string): TestOperation {
+    const ops = this.operations
+    const matches = ops.filter((op) =>
+      op.type === "CALLBACK" &&
+      (op.name === nameOrId || op.id === nameOrId || op.callbackId === nameOrId ||
+        (op.parentId !== undefined && ops.find((p) => p.id === op.parentId)?.name === nameOrId))
+    )
+    const open = matches.find((op) => op.status === "STARTED") ?? matches[matches.length - 1]
+    if (open === undefined) throw new Error(`Execution ${this.executionId} has no callback ${JSON.stringify(nameOrId)} yet`)
+    return open
+  }
+
+  async sendCallbackSuccess(nameOrId: string, result?: string): Promise<this> {
+    return this.#complete(nameOrId, { ok: true, ...(result === undefined ? {} : { result }) })
+  }
+
+  async sendCallbackFailure(nameOrId: string, error: { errorMessage: string; errorType?: string; errorData?: string } | Error): Promise<this> {
+    const errorObject: ErrorObject = error instanceof Error
+      ? { errorType: error.name, errorMessage: error.message }
+      : { errorType: error.errorType ?? "Error", errorMessage: error.errorMessage, ...(error.errorData === undefined ? {} : { errorData: error.errorData }) }
+    return this.#complete(nameOrId, { ok: false, error: errorObject })
+  }
+
+  async sendCallbackHeartbeat(nameOrId: string): Promise<this> {
+    const callbackId = this.callback(nameOrId).callbackId!
+    await this.runner.engine((e) => e.heartbeatCallback(callbackId))
+    await this.runner.engine((e) => e.settle(this.executionId))
+    return this.refresh()
+  }
+
+  /** Drops the actor from memory, as a crash would; the next message or alarm resumes it by replay. */
+  async evict(): Promise<this> {
+    await this.runner.engine((e) => e.evict(this.executionId))
+    return this
+  }
+
+  async stop(error?: { errorMessage: string; errorType?: string }): Promise<this> {
+    await this.runner.engine((e) =>
+      e.stop(this.executionId, error === undefined ? undefined : { errorType: error.errorType ?? "Stopped", errorMessage: error.errorMessage }))
+    return this.refresh()
+  }
+
+  async #complete(nameOrId: string, outcome: Parameters<TestRunner["completeCallback"]>[1]): Promise<this> {
+    const callbackId = this.callback(nameOrId).callbackId!
+    await this.runner.completeCallback(callbackId, outcome)
+    await this.runner.engine((e) => e.settle(this.executionId))
+    return this.refresh()
+  }
+
+  /** Gives each new callback to its responder once; true when one was completed. */
+  async #answerCallbacks(): Promise<boolean> {
+    let answered = false
+    for (const op of this.operations) {
+      if (op.type !== "CALLBACK" || op.status !== "STARTED" || this.#answered.has(op.id)) continue
+      const parent = op.parentId === undefined ? undefined : this.getOperationById(op.parentId)
+      const name = op.name ?? parent?.name
+      const responder = name === undefined ? undefined : this.responders[name]
+      if (responder === undefined) continue
+      this.#answered.add(op.id)
+      const reply = await responder({ callbackId: op.callbackId!, operationId: op.id, name })
+      if (reply === undefined) continue
+      if ("succeed" in reply) {
+        await this.runner.completeCallback(op.callbackId!, { ok: true, ...(reply.succeed === undefined ? {} : { result: reply.succeed }) })
+      } else {
+        await this.runner.completeCallback(op.callbackId!, {
+          ok: false,
+          error: { errorType: reply.fail.errorType ?? "Error", errorMessage: reply.fail.errorMessage, ...(reply.fail.errorData === undefined ? {} : { errorData: reply.fail.errorData }) }
+        })
+      }
+      answered = true
+    }
+    return answered
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * `reprise/testing`: run durable functions in a test, on the in-memory store, each execution on its own virtual
+ * clock. `run` drives an execution to its end, skipping time to each due timer and answering callbacks from the
+ * given responders; `start` returns as soon as the execution is idle, for tests that steer it step by step.
+ */
+import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
+import type { CallbackOutcome } from "../engine/actor.ts"
+import { Engine, type EngineShape } from "../engine/engine.ts"
+import type { DurableFunction } from "../engine/registry.ts"
+import { ExecutionStore } from "../store/execution-store.ts"
+import { makeMemoryStore, type MemoryStore } from "../store/memory-store.ts"
+import { TestExecution } from "./test-execution.ts"
+import { VirtualClock } from "./virtual-clock.ts"
+
+/** What a responder does with a callback: complete it, fail it, or leave it (undefined). */
+export type CallbackReply =
+  | { readonly succeed: string | undefined }
+  | { readonly fail: { readonly errorMessage: string; readonly errorType?: string; readonly errorData?: string } }
+  | undefined
+
+export interface PendingCallback {
+  readonly callbackId: string
+  readonly operationId: string
+  readonly name: string | undefined
+}
+
+export type CallbackResponder = (callback: PendingCallback) => CallbackReply | Promise<CallbackReply>
+
+export interface RunOptions {
+  /** Responders by callback name (or the name of the waitForCallback that made it). */
+  readonly callbacks?: Readonly<Record<string, CallbackResponder>>
+  /** A fixed execution id; also makes the start idempotent. */
+  readonly executionId?: string
+}
+
+export interface TestRunnerOptions {
+  readonly functions: ReadonlyArray<DurableFunction>
+  /** Jump each execution's clock to its next timer whenever it is idle (default true). */
+  readonly skipTime?: boolean
+  /** Where every execution's virtual clock starts (default 2026-01-01T00:00:00Z). */
+  readonly startTime?: Date
+  readonly maxPayloadBytes?: number
+}
+
+const DEFAULT_START = Date.UTC(2026, 0, 1)
+
+export class TestRunner {
+  readonly store: MemoryStore
+  readonly skipTime: boolean
+  readonly #runtime: ManagedRuntime.ManagedRuntime<Engine, never>
+  readonly #clocks = new Map<string, VirtualClock>()
+  readonly #start: number
+  #count = 0
+
+  constructor(options: TestRunnerOptions) {
+    this.store = makeMemoryStore()
+    this.skipTime = options.skipTime ?? true
+    this.#start = options.startTime?.getTime() ?? DEFAULT_START
+    const engine = Engine.layer({
+      functions: options.functions,
+      ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
+      clockFor: (id) => this.clock(id)
+    })
+    this.#runtime = ManagedRuntime.make(engine.pipe(Layer.provide(Layer.succeed(ExecutionStore, this.store))))
+  }
+
+  /** The virtual clock of one execution. */
+  clock(executionId: string): VirtualClock {
+    let clock = this.#clocks.get(executionId)
+    if (clock === undefined) {
+      clock = new VirtualClock(this.#start)
+      this.#clocks.set(executionId, clock)
+    }
+    return clock
+  }
+
+  /** Runs an effect on the engine; typed failures are thrown as themselves. */
+  async engine<A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>): Promise<A> {
+    const exit = await this.#runtime.runPromiseExit(Engine.use(use))
+    if (Exit.isSuccess(exit)) return exit.value
+    throw Cause.squash(exit.cause)
+  }
+
+  /** Reads something the engine knows synchronously (counters, what is in memory). */
+  engineSync<A>(read: (engine: EngineShape) => A): A {
+    return this.#runtime.runSync(Engine.use((engine) => Effect.sync(() => read(engine))))
+  }
+
+  /** Starts an execution and drives it until it ends or waits on something only the test can give. */
+  async run(functionName: string, input?: unknown, options: RunOptions = {}): Promise<TestExecution> {
+    const execution = await this.start(functionName, input, options)
+    return execution.settle()
+  }
+
+  /** Starts an execution and returns once it is idle, without moving its clock. */
+  async start(functionName: string, input?: unknown, options: RunOptions = {}): Promise<TestExecution> {
+    const executionId = options.executionId ?? `${functionName}-${++this.#count}`
+    await this.engine((e) => e.start({ functionName, input, executionId }))
+    const execution = new TestExecution(this, executionId, options.callbacks ?? {})
+    await this.engine((e) => e.settle(executionId))
+    return execution.refresh()
+  }
+
+  /** A handle on an execution started earlier. */
+  async execution(executionId: string, options: RunOptions = {}): Promise<TestExecution> {
+    return new TestExecution(this, executionId, options.callbacks ?? {}).refresh()
+  }
+
+  /** Skips one execution's clock to `at` and lets its actor act on what became due. */
+  async fireAt(executionId: string, at: number): Promise<void> {
+    this.clock(executionId).setTime(at)
+    await this.engine((e) => e.alarm(executionId))
+    await this.engine((e) => e.settle(executionId))
+  }
+
+  async completeCallback(callbackId: string, outcome: CallbackOutcome): Promise<void> {
+    await this.engine((e) => e.completeCallback(callbackId, outcome))
+  }
+
+  async dispose(): Promise<void> {
+    await this.#runtime.dispose()
+  }
+}
+
+export const createTestRunner = (options: TestRunnerOptions): TestRunner => new TestRunner(options)
