@@ -1,6 +1,6 @@
 /** Calls into a Serdes, turning its failures into SerdesFailedError. */
 import { SerdesFailedError } from "./errors.ts"
-import type { Serdes, SerdesContext } from "./serdes.ts"
+import { defaultSerdes, type Serdes, type SerdesContext } from "./serdes.ts"
 
 export const serializeWith = async <T>(serdes: Pick<Serdes<T>, "serialize">, value: T | undefined, context: SerdesContext) => {
   let data: unknown
@@ -13,6 +13,15 @@ export const serializeWith = async <T>(serdes: Pick<Serdes<T>, "serialize">, val
     throw new SerdesFailedError(`The serdes of operation ${context.entityId} returned a ${typeof data}, not a string`)
   }
   return data
+}
+
+/** The default JSON serdes without a promise: steps on the default serdes take this path. */
+export const serializeJson = (value: unknown, context: SerdesContext): string | undefined => {
+  try {
+    return value === undefined ? undefined : JSON.stringify(value)
+  } catch (error) {
+    throw new SerdesFailedError(`Could not serialise the value of operation ${context.entityId}: ${(error as Error)?.message ?? error}`)
+  }
 }
 
 export const deserializeWith = async <T>(serdes: Pick<Serdes<T>, "deserialize">, data: string | undefined, context: SerdesContext) => {

@@ -10,8 +10,8 @@ import { durationToMillis } from "./duration.ts"
 import { PayloadTooLargeError, RecordedError, StepError, StepInterruptedError, toErrorObject } from "./errors.ts"
 import type { DurableContextLogger } from "./logger.ts"
 import { type RetryStrategy, retryPresets, StepSemantics, withJitterSource } from "./retry.ts"
-import { deserializeWith, serializeWith } from "./serdes-call.ts"
-import type { Serdes } from "./serdes.ts"
+import { deserializeWith, serializeJson, serializeWith } from "./serdes-call.ts"
+import { defaultSerdes, type Serdes } from "./serdes.ts"
 import type { StepContext, StepFunc } from "./types.ts"
 
 export interface StepRun<T> {
@@ -79,7 +79,9 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
     if (outcome.ok) {
       let payload: string | undefined
       try {
-        payload = await serializeWith(serdes, outcome.value, context)
+        payload = serdes === defaultSerdes
+          ? serializeJson(outcome.value, context)
+          : await serializeWith(serdes, outcome.value, context)
         core.checkPayload(payload, `The result of step ${JSON.stringify(ref.name ?? id)}`)
       } catch (error) {
         const failure = await recordFailure(attempt, error, recordStart)

@@ -2,7 +2,7 @@
  * The engine: starts executions and routes every message to the actor that owns the execution, loading it from
  * the store (a cold start, which replays) when it is not in memory. Adapters drive it; they never touch actors.
  */
-import { Clock, Context, Effect, Layer, Random, type Scope } from "effect"
+import { Clock, Context, Effect, Fiber, Layer, Random, Scheduler, Scope } from "effect"
 import { uuidFrom } from "../context/deterministic.ts"
 import { durationToMillis } from "../context/duration.ts"
 import type { ErrorObject, LogEvent } from "../log/events.ts"
@@ -23,6 +23,13 @@ import {
   InvalidRequest
 } from "./engine-errors.ts"
 import { type DurableFunction, makeRegistry } from "./registry.ts"
+
+/**
+ * Actors run on microtasks: a step's append wakes its actor without a trip through the event loop
+ * (the default scheduler's setImmediate per wake-up cost more than the rest of a step). The actor
+ * itself yields to the event loop every few batches, so a long run of steps cannot starve I/O.
+ */
+const actorScheduler = new Scheduler.MixedScheduler("sync")
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024
 export const MAX_EXECUTION_TIMEOUT_MS = 366 * 24 * 3600 * 1000
@@ -72,6 +79,8 @@ export interface EngineShape {
   heartbeatCallback(callbackId: string): Effect.Effect<void, CallbackNotFound | CallbackAlreadyCompleted | LogCorrupted | StoreFailure>
   stop(executionId: string, error?: ErrorObject): Effect.Effect<void, Missing | ExecutionNotRunning>
   describe(executionId: string): Effect.Effect<ExecutionView, Missing>
+  /** Waits until the execution has ended (or the timeout passes) and describes it. */
+  awaitEnd(executionId: string): Effect.Effect<ExecutionView, Missing>
   history(executionId: string): Effect.Effect<ReadonlyArray<LogEvent>, Missing>
   list(query: ListQuery): Effect.Effect<ListPage, StoreFailure>
   /** Drops the execution's actor from memory, as a crash or an eviction would. */
@@ -106,12 +115,14 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions): E
   const scope = yield* Effect.scope
   const ambientClock = yield* Clock.Clock
   const random = yield* Random.Random
+  const services = yield* Effect.context<never>()
   const registry = makeRegistry(options.functions)
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
   const callbackIds = options.callbackIds ?? plainCallbackIds
   const clockFor = options.clockFor ?? (() => ambientClock)
   const actors = new Map<string, Actor>()
   const invocations = new Map<string, number>()
+  const endWaiters = new Map<string, Array<() => void>>()
 
   const spawn = (state: ExecutionState, fn: DurableFunction, alarmAt: number | undefined) =>
     Effect.gen(function*() {
@@ -125,13 +136,18 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions): E
         maxPayloadBytes,
         alarmAt,
         onInvocation: () => void invocations.set(id, (invocations.get(id) ?? 0) + 1),
-        onTerminal: () => undefined,
+        onTerminal: () => {
+          const waiters = endWaiters.get(id)
+          endWaiters.delete(id)
+          for (const wake of waiters ?? []) wake()
+        },
         onGone: () => {
           if (actors.get(id) === actor) actors.delete(id)
         }
-      })
+      }).pipe(Effect.provideService(Scheduler.Scheduler, actorScheduler)) // the mailbox takes its dispatcher from here
       actors.set(id, actor)
-      yield* Effect.forkIn(actor.run, scope)
+      const fiber = Effect.runForkWith(services)(actor.run, { scheduler: actorScheduler })
+      yield* Scope.addFinalizer(scope, Fiber.interrupt(fiber))
       return actor
     })
 
@@ -264,6 +280,24 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions): E
         if (!found) return yield* new ExecutionNotFound({ executionId })
       }),
     describe: (executionId) => Effect.map(stateOf(executionId), viewOf),
+    awaitEnd: (executionId) =>
+      Effect.gen(function*() {
+        const state = yield* stateOf(executionId)
+        if (state.status === "RUNNING") {
+          yield* Effect.callback<void>((resume) => {
+            const list = endWaiters.get(executionId) ?? []
+            const wake = () => resume(Effect.void)
+            list.push(wake)
+            endWaiters.set(executionId, list)
+            return Effect.sync(() => {
+              const remaining = endWaiters.get(executionId)?.filter((w) => w !== wake) ?? []
+              if (remaining.length === 0) endWaiters.delete(executionId)
+              else endWaiters.set(executionId, remaining)
+            })
+          })
+        }
+        return viewOf(yield* stateOf(executionId))
+      }),
     history: (executionId) =>
       Effect.gen(function*() {
         const log = yield* store.load(executionId)

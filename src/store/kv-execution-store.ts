@@ -4,11 +4,12 @@
  */
 import { Effect } from "effect"
 import { decodeLog, encodeEvents } from "../log/decode-log.ts"
+import { LogCorrupted } from "../log/log-corrupted.ts"
 import type { DurableKV } from "./durable-kv.ts"
 import type { ExecutionIndex } from "./execution-index.ts"
 import type { ExecutionStoreShape } from "./execution-store.ts"
 import { type ExecutionSummary, summarize } from "./execution-summary.ts"
-import { SeqConflict } from "./store-errors.ts"
+import { SeqConflict, type StoreFailure } from "./store-errors.ts"
 
 interface Meta {
   readonly seq: number
@@ -35,24 +36,25 @@ export const makeKvExecutionStore = ({ index, open }: KvExecutionStoreOptions): 
       return { events, seq: meta.seq }
     }),
 
+  // The hot path of every step: written with flatMap rather than generators, which cost more here.
   append: (executionId, events, expectedSeq) =>
-    Effect.gen(function*() {
-      const encoded = yield* encodeEvents(executionId, events)
-      const kv = open(executionId)
-      const summary = yield* kv.transaction((tx) =>
-        Effect.gen(function*() {
-          const meta = (yield* tx.get("meta")) as Meta | undefined
+    Effect.flatMap(encodeEvents(executionId, events), (encoded) =>
+      open(executionId).transaction((tx) =>
+        Effect.flatMap(tx.get("meta"), (stored): Effect.Effect<ExecutionSummary | undefined, SeqConflict | LogCorrupted | StoreFailure> => {
+          const meta = stored as Meta | undefined
           const actual = meta?.seq ?? 0
-          if (actual !== expectedSeq) return yield* new SeqConflict({ executionId, expectedSeq, actualSeq: actual })
-          const next = summarize(meta?.summary, events)
-          const entries: Array<readonly [string, unknown]> = encoded.map((value, i) => [eventKey(expectedSeq + i + 1), value])
-          if (next !== undefined) entries.push(["meta", { seq: expectedSeq + events.length, summary: next } satisfies Meta])
-          yield* tx.putMany(entries)
-          return next !== meta?.summary ? next : undefined
+          if (actual !== expectedSeq) return Effect.fail(new SeqConflict({ executionId, expectedSeq, actualSeq: actual }))
+          const summary = summarize(meta?.summary, events)
+          if (summary === undefined) {
+            return Effect.fail(new LogCorrupted({ executionId, seq: 1, reason: "refusing to create a log that does not start with ExecutionStarted" }))
+          }
+          const entries: Array<readonly [string, unknown]> = new Array(encoded.length + 1)
+          for (let i = 0; i < encoded.length; i++) entries[i] = [eventKey(expectedSeq + i + 1), encoded[i]]
+          entries[encoded.length] = ["meta", { seq: expectedSeq + events.length, summary } satisfies Meta]
+          return Effect.as(tx.putMany(entries), summary !== meta?.summary ? summary : undefined)
         })
-      )
-      if (summary !== undefined) yield* index.upsert(summary)
-    }),
+      ).pipe(Effect.flatMap((changed) => (changed === undefined ? Effect.void : index.upsert(changed))))
+    ),
 
   setAlarm: (executionId, at) => open(executionId).setAlarm(at),
   getAlarm: (executionId) => open(executionId).getAlarm(),

@@ -1,5 +1,5 @@
-/** An in-memory DurableKV: a sorted map with copy-on-commit transactions, for tests and the test runner. */
-import { Effect, Semaphore } from "effect"
+/** An in-memory DurableKV: a map listed in key order, with atomic transactions, for tests and the test runner. */
+import { Effect } from "effect"
 import type { DurableKV, DurableKVOps, KvListOptions } from "./durable-kv.ts"
 
 const DELETED = Symbol("deleted")
@@ -18,7 +18,23 @@ const listEntries = (data: Map<string, unknown>, options: KvListOptions) => {
 export const makeMemoryKV = (): DurableKV => {
   const data = new Map<string, unknown>()
   let alarm: number | undefined
-  const lock = Semaphore.makeUnsafe(1)
+  // A one-permit lock: uncontended acquisition (the usual case) costs no allocation and no suspension.
+  let busy = false
+  const queued: Array<() => void> = []
+  const acquire = Effect.suspend(() => {
+    if (!busy) {
+      busy = true
+      return Effect.void
+    }
+    return Effect.callback<void>((resume) => void queued.push(() => resume(Effect.void)))
+  })
+  const release = () => {
+    const next = queued.shift()
+    if (next === undefined) busy = false
+    else next() // ownership passes straight to the next in line
+  }
+  const exclusive = <A, E>(body: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    Effect.andThen(acquire, Effect.ensuring(body, Effect.sync(release)))
 
   const direct: DurableKVOps = {
     get: (key) => Effect.sync(() => data.get(key)),
@@ -28,46 +44,46 @@ export const makeMemoryKV = (): DurableKV => {
     list: (options) => Effect.sync(() => listEntries(data, options))
   }
 
-  const transaction = <A, E>(body: (tx: DurableKVOps) => Effect.Effect<A, E>) =>
-    lock.withPermit(Effect.suspend(() => {
-      const staged = new Map<string, unknown>()
-      const read = (key: string) => {
-        const value = staged.has(key) ? staged.get(key) : data.get(key)
-        return value === DELETED ? undefined : value
-      }
+  /**
+   * Transactions write through and keep an undo log, rolled back if the body fails: cheaper than staging
+   * when (as almost always) the body succeeds. Only one transaction runs at a time.
+   */
+  const transaction = <A, E>(body: (tx: DurableKVOps) => Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    exclusive(Effect.suspend(() => {
+      // Previous values in write order; restored backwards, so a key written twice ends at its oldest value.
+      const undo: Array<readonly [string, unknown]> = []
+      const remember = (key: string) => void undo.push([key, data.has(key) ? data.get(key) : DELETED])
       const tx: DurableKVOps = {
-        get: (key) => Effect.sync(() => read(key)),
-        put: (key, value) => Effect.sync(() => void staged.set(key, value)),
-        putMany: (entries) => Effect.sync(() => { for (const [k, v] of entries) staged.set(k, v) }),
-        delete: (key) => Effect.sync(() => void staged.set(key, DELETED)),
-        list: (options) => Effect.sync(() => {
-          const merged = new Map(data)
-          for (const [k, v] of staged) {
-            if (v === DELETED) merged.delete(k)
-            else merged.set(k, v)
-          }
-          return listEntries(merged, options)
-        })
+        get: direct.get,
+        list: direct.list,
+        put: (key, value) => Effect.sync(() => { remember(key); data.set(key, value) }),
+        putMany: (entries) => Effect.sync(() => { for (const [k, v] of entries) { remember(k); data.set(k, v) } }),
+        delete: (key) => Effect.sync(() => { remember(key); data.delete(key) })
       }
-      return Effect.tap(body(tx), () =>
-        Effect.sync(() => {
-          for (const [k, v] of staged) {
-            if (v === DELETED) data.delete(k)
-            else data.set(k, v)
-          }
-        }))
+      return body(tx).pipe(
+        Effect.onExit((exit) =>
+          Effect.sync(() => {
+            if (exit._tag === "Success") return
+            for (let i = undo.length - 1; i >= 0; i--) {
+              const [k, v] = undo[i]!
+              if (v === DELETED) data.delete(k)
+              else data.set(k, v)
+            }
+          })
+        )
+      )
     }))
 
   return {
     ...direct,
     // Single writes are already atomic; they still wait for a running transaction.
-    put: (key, value) => lock.withPermit(direct.put(key, value)),
-    putMany: (entries) => lock.withPermit(direct.putMany(entries)),
-    delete: (key) => lock.withPermit(direct.delete(key)),
+    put: (key, value) => exclusive(direct.put(key, value)),
+    putMany: (entries) => exclusive(direct.putMany(entries)),
+    delete: (key) => exclusive(direct.delete(key)),
     transaction,
     getAlarm: () => Effect.sync(() => alarm),
     setAlarm: (at) => Effect.sync(() => { alarm = at }),
     deleteAlarm: () => Effect.sync(() => { alarm = undefined }),
-    deleteAll: () => lock.withPermit(Effect.sync(() => { data.clear(); alarm = undefined }))
+    deleteAll: () => exclusive(Effect.sync(() => { data.clear(); alarm = undefined }))
   }
 }

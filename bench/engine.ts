@@ -1,0 +1,90 @@
+/**
+ * Engine benchmarks on the in-memory store (issue: core engine). Prints a table; never part of `npm test`.
+ *   npm run bench            (or: node bench/engine.ts)
+ */
+import { durable } from "../src/index.ts"
+import { createTestRunner } from "../src/testing/index.ts"
+
+const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+const sequential = durable("sequential", async (n: number, ctx) => {
+  let sum = 0
+  for (let i = 0; i < n; i++) sum += await ctx.step(async () => i)
+  return sum
+})
+
+/** n steps, then a one-second wait, then done: the wait is where we evict and measure the cold replay. */
+const stepsThenWait = durable("steps-then-wait", async (n: number, ctx) => {
+  for (let i = 0; i < n; i++) await ctx.step(async () => i)
+  await ctx.wait({ seconds: 1 })
+  return n
+})
+
+/** n steps with a one-second wait after every 10: many resumes. */
+const resumes = durable("resumes", async (n: number, ctx) => {
+  for (let i = 0; i < n; i++) {
+    await ctx.step(async () => i)
+    if (i % 10 === 9) await ctx.wait({ seconds: 1 })
+  }
+  return n
+})
+
+const runner = createTestRunner({ functions: [sequential, stepsThenWait, resumes] })
+const rows: Array<Record<string, string | number>> = []
+let ids = 0
+
+const timeSequential = async (n: number) => {
+  const executionId = `seq-${++ids}`
+  const t0 = performance.now()
+  await runner.engine((e) => e.start({ functionName: "sequential", input: n, executionId }))
+  const view = await runner.engine((e) => e.awaitEnd(executionId))
+  const ms = performance.now() - t0
+  if (view.status !== "SUCCEEDED") throw new Error(`sequential ${n}: ${view.status}`)
+  return ms
+}
+
+// Warm-up, then 1,000 sequential steps, 7 runs.
+for (let i = 0; i < 3; i++) await timeSequential(1000)
+const seqRuns: Array<number> = []
+for (let i = 0; i < 7; i++) seqRuns.push(await timeSequential(1000))
+rows.push({ workload: "1,000 sequential steps", "median ms": median(seqRuns).toFixed(2), "us per step": (median(seqRuns) * 1000 / 1000).toFixed(1), target: "<= 20 us/step" })
+
+// Cold replay: build a log of n steps, evict at the wait, then time alarm -> replay -> end.
+for (const n of [1_000, 10_000, 100_000]) {
+  const times: Array<number> = []
+  for (let r = 0; r < (n >= 100_000 ? 1 : 3); r++) {
+    const execution = await runner.start("steps-then-wait", n)
+    await execution.evict()
+    const id = execution.executionId
+    runner.clock(id).advance(1000)
+    const t0 = performance.now()
+    await runner.engine((e) => e.alarm(id))
+    const view = await runner.engine((e) => e.awaitEnd(id))
+    times.push(performance.now() - t0)
+    if (view.status !== "SUCCEEDED") throw new Error(`replay ${n}: ${view.status}`)
+  }
+  rows.push({ workload: `cold replay of ${n.toLocaleString("en")} steps`, "median ms": median(times).toFixed(2), "us per step": (median(times) * 1000 / n).toFixed(2), target: n === 10_000 ? "<= 50 ms" : "linear" })
+}
+
+// Warm resumes: n steps with a wait every 10, the actor kept in memory (no replay) vs evicted at every wait.
+for (const mode of ["warm", "evicted at each wait"] as const) {
+  for (const n of [1_000, 10_000]) {
+    if (mode !== "warm" && n > 1_000) continue
+    const execution = await runner.start("resumes", n)
+    const id = execution.executionId
+    const t0 = performance.now()
+    for (let i = 0; i < n; i++) {
+      if (mode !== "warm") await execution.evict()
+      const due = runner.engineSync((e) => e.nextOperationDue(id)) ?? runner.clock(id).currentTimeMillisUnsafe() + 1000
+      await runner.fireAt(id, due)
+      await execution.refresh()
+      if (execution.status !== "RUNNING") break
+    }
+    const ms = performance.now() - t0
+    if (execution.status !== "SUCCEEDED") throw new Error(`resumes ${n}: ${execution.status}`)
+    rows.push({ workload: `${n.toLocaleString("en")} steps, wait every 10, ${mode}`, "median ms": ms.toFixed(1), "us per step": (ms * 1000 / n).toFixed(1), target: `${execution.invocations} invocation(s)` })
+  }
+}
+
+console.table(rows)
+await runner.dispose()
