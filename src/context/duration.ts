@@ -43,7 +43,8 @@ export const describeMillis = (ms: number): string =>
 
 /** Checks a wait length against 1 second … 1 year. */
 export const checkWaitMillis = (ms: number, what: string): number => {
-  if (ms < MIN_WAIT_MS || ms > MAX_WAIT_MS) {
+  // Written so that NaN fails too.
+  if (!(ms >= MIN_WAIT_MS && ms <= MAX_WAIT_MS)) {
     throw new InvalidDurationError(
       `${what} must be between 1 second and 1 year (366 days), got ${describeMillis(ms)}`
     )
@@ -53,6 +54,8 @@ export const checkWaitMillis = (ms: number, what: string): number => {
 
 const describe = (value: unknown): string => {
   try {
+    // Numbers as themselves: JSON.stringify would show NaN and Infinity as null.
+    if (typeof value === "number") return String(value)
     return typeof value === "string" ? JSON.stringify(value) : String(JSON.stringify(value) ?? value)
   } catch {
     return String(value)

@@ -69,7 +69,8 @@ const isRetryable = (error: Error, options: RetryStrategyOptions): boolean => {
   const types = options.retryableErrorTypes ?? []
   const messages = options.retryableErrors ?? (types.length > 0 ? [] : [/.*/])
   if (types.some((type) => error instanceof type)) return true
-  return messages.some((m) => (typeof m === "string" ? error.message.includes(m) : m.test(error.message)))
+  // `search` rather than `test`: a global or sticky RegExp keeps state in lastIndex across `test` calls.
+  return messages.some((m) => (typeof m === "string" ? error.message.includes(m) : error.message.search(m) !== -1))
 }
 
 export const createRetryStrategy = (options: RetryStrategyOptions = {}): RetryStrategy => {

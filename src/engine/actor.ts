@@ -235,7 +235,7 @@ export class Actor implements Session {
     switch (message._tag) {
       case "Alarm":
         this.#active = true
-        return Effect.andThen(this.#fireDue(), Deferred.succeed(message.reply, undefined))
+        return Effect.andThen(Effect.andThen(this.#fireDue(), this.#flush()), this.#written(message.reply))
       case "Suspend":
         this.#active = false
         this.#watchdogAt = undefined
@@ -243,7 +243,7 @@ export class Actor implements Session {
       case "Stop":
         if (!this.running) return Deferred.fail(message.reply, new ExecutionNotRunning({ executionId: this.executionId, status: this.state.status }))
         this.#queue([{ _tag: "ExecutionStopped", ...(message.error === undefined ? {} : { error: message.error }) }])
-        return Effect.andThen(this.#flush(), Deferred.succeed(message.reply, undefined))
+        return Effect.andThen(this.#flush(), this.#written(message.reply))
       case "CompleteCallback":
       case "Heartbeat": {
         const op = this.state.operations.get(message.operationId)
@@ -267,7 +267,7 @@ export class Actor implements Session {
           this.#queue([{ _tag: "CallbackFailed", ...ref, error: message.outcome.error }])
         }
         this.#active = true
-        return Effect.andThen(this.#flush(), Deferred.succeed(message.reply, undefined))
+        return Effect.andThen(this.#flush(), this.#written(message.reply))
       }
       case "Fail":
         this.#queue([{ _tag: "ExecutionFailed", error: toErrorObject(message.error) }])
@@ -275,6 +275,13 @@ export class Actor implements Session {
       case "HandlerDone":
         return Effect.sync(() => self.#finish(message.exit))
     }
+  }
+
+  /** Replies once the message's events are durable; if the write lost to another writer, the engine resends. */
+  #written(reply: Reply): Effect.Effect<void> {
+    return Effect.suspend(() =>
+      this.#gone ? Deferred.fail(reply, new ActorGone()) : Deferred.succeed(reply, undefined)
+    ).pipe(Effect.asVoid)
   }
 
   #finish(exit: Extract<Message, { _tag: "HandlerDone" }>["exit"]) {

@@ -14,6 +14,10 @@ export const decodeLog = (
   raw: ReadonlyArray<unknown>
 ): Effect.Effect<ReadonlyArray<LogEvent>, LogCorrupted> =>
   Effect.suspend(() => {
+    // A stored log with no events cannot be folded; report it here rather than as a defect in foldLog.
+    if (raw.length === 0) {
+      return Effect.fail(new LogCorrupted({ executionId, seq: 1, reason: "the log is empty; it must start with ExecutionStarted" }))
+    }
     const events: Array<LogEvent> = new Array(raw.length)
     for (let i = 0; i < raw.length; i++) {
       const expected = i + 1

@@ -1,0 +1,160 @@
+import { assert, describe, it } from "@effect/vitest"
+import {
+  createRetryStrategy,
+  durable,
+  JitterStrategy,
+  PayloadTooLargeError,
+  retryPresets,
+  StepError,
+  StepInterruptedError,
+  StepSemantics
+} from "../../src/index.ts"
+import { createTestRunner } from "../../src/testing/index.ts"
+
+describe("ctx.step", () => {
+  it("hands StepInterruptedError to the retry strategy when an AtMostOncePerRetry attempt was cut off mid-body", async () => {
+    const seen: Array<string> = []
+    let bodies = 0
+    let runner!: ReturnType<typeof createTestRunner>
+    const fn = durable("at-most-once", async (_: unknown, ctx) => {
+      return await ctx.step("charge", async ({ attempt }) => {
+        bodies++
+        if (attempt === 1) {
+          // The process dies inside the body: StepStarted is already durable, no outcome ever is.
+          await runner.engine((e) => e.evict(ctx.executionId))
+          return "lost"
+        }
+        return `charged on attempt ${attempt}`
+      }, {
+        semantics: StepSemantics.AtMostOncePerRetry,
+        retryStrategy: (error, attempt) => {
+          seen.push(`${error.name}@${attempt}`)
+          return { shouldRetry: true, delay: { seconds: 2 } }
+        }
+      })
+    })
+    runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("at-most-once")
+    assert.strictEqual(execution.status, "SUCCEEDED")
+    assert.strictEqual(execution.result, "charged on attempt 2")
+    assert.deepStrictEqual(seen, [`${new StepInterruptedError("").name}@1`])
+    assert.strictEqual(bodies, 2)
+    assert.deepStrictEqual(
+      execution.history.filter((e) => "name" in e && e.name === "charge").map((e) => e._tag),
+      ["StepStarted", "StepFailed", "StepStarted", "StepSucceeded"]
+    )
+    await runner.dispose()
+  })
+
+  it("never re-runs an AtMostOncePerRetry body whose strategy says no more attempts", async () => {
+    let bodies = 0
+    let runner!: ReturnType<typeof createTestRunner>
+    const fn = durable("at-most-once-no-retry", async (_: unknown, ctx) => {
+      try {
+        await ctx.step("transfer", async () => {
+          bodies++
+          await runner.engine((e) => e.evict(ctx.executionId))
+        }, { semantics: StepSemantics.AtMostOncePerRetry, retryStrategy: retryPresets.noRetry })
+        return "done"
+      } catch (error) {
+        return `${(error as Error).name}: ${(error as Error).message}`
+      }
+    })
+    runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("at-most-once-no-retry")
+    assert.strictEqual(bodies, 1)
+    assert.match(String(execution.result), /^StepError: Step "transfer" was interrupted during attempt 1$/)
+    await runner.dispose()
+  })
+
+  it("retries on durable timers with the strategy's delays, exposes the attempt, and gives up with StepError", async () => {
+    const attempts: Array<number> = []
+    const fn = durable("flaky", async (_: unknown, ctx) => {
+      try {
+        await ctx.step("call-api", async ({ attempt, idempotencyKey }) => {
+          attempts.push(attempt)
+          throw Object.assign(new Error(`503 from upstream (${idempotencyKey})`), { name: "UpstreamError" })
+        }, { retryStrategy: createRetryStrategy({ maxAttempts: 3, initialDelay: { seconds: 10 }, jitter: JitterStrategy.NONE }) })
+      } catch (error) {
+        const cause = (error as StepError).cause as Error
+        return { type: (error as Error).name, isStepError: error instanceof StepError, cause: cause.name, message: (error as Error).message }
+      }
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("flaky")
+    assert.deepStrictEqual(attempts, [1, 2, 3])
+    assert.deepStrictEqual(execution.result, {
+      type: "StepError",
+      isStepError: true,
+      cause: "UpstreamError",
+      message: `503 from upstream (${execution.executionId}:1)`
+    })
+    const failures = execution.history.filter((e) => e._tag === "StepFailed")
+    assert.deepStrictEqual(failures.map((e) => (e.nextAttemptAt === undefined ? undefined : e.nextAttemptAt - e.at)), [10_000, 20_000, undefined])
+    assert.strictEqual(failures[0]!.error.errorType, "UpstreamError")
+    await runner.dispose()
+  })
+
+  it("fails a step whose result is over 256 KiB with a clear error, without retrying it", async () => {
+    let bodies = 0
+    const fn = durable("too-big", async (_: unknown, ctx) => {
+      try {
+        await ctx.step("export", async () => {
+          bodies++
+          return "x".repeat(300 * 1024)
+        })
+        return "stored"
+      } catch (error) {
+        const cause = (error as StepError).cause as Error
+        return { name: cause.name, message: cause.message }
+      }
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("too-big")
+    assert.strictEqual(bodies, 1)
+    assert.deepStrictEqual(execution.result, {
+      name: new PayloadTooLargeError("").name,
+      message: `The result of step "export" is 307202 bytes once serialised; the limit is 262144 bytes (256 KiB)`
+    })
+    await runner.dispose()
+  })
+
+  it("stores results through a custom serdes configured for the execution", async () => {
+    const dateSerdes = {
+      serialize: async (value: Date | undefined) => (value === undefined ? undefined : `date:${value.toISOString()}`),
+      deserialize: async (data: string | undefined) => (data === undefined ? undefined : new Date(data.slice(5)))
+    }
+    const fn = durable("serdes", async (_: unknown, ctx) => {
+      ctx.configureSerdes({ defaultSerdes: dateSerdes })
+      const when = await ctx.step("when", async () => new Date("2030-01-02T03:04:05Z"))
+      await ctx.wait({ seconds: 1 })
+      return when instanceof Date ? when.toISOString() : "not a date"
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.start("serdes")
+    await execution.evict()
+    await execution.settle()
+    assert.strictEqual(execution.result, "2030-01-02T03:04:05.000Z")
+    assert.strictEqual(execution.getOperation("when")?.state.result, "date:2030-01-02T03:04:05.000Z")
+    await runner.dispose()
+  })
+
+  it("starts operations eagerly: an unawaited step still runs and is recorded", async () => {
+    let ran = false
+    const fn = durable("eager", async (_: unknown, ctx) => {
+      const pending = ctx.step("side", async () => {
+        ran = true
+        return 1
+      })
+      const executedBefore = pending.isExecuted
+      await ctx.step("main", async () => 2)
+      return { executedBefore, executedAfter: (await pending, pending.isExecuted) }
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("eager")
+    assert.isTrue(ran)
+    assert.deepStrictEqual(execution.result, { executedBefore: false, executedAfter: true })
+    assert.deepStrictEqual(execution.operations.map((op) => `${op.id}:${op.name}`), ["1:side", "2:main"])
+    await runner.dispose()
+  })
+})

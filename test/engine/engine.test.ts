@@ -1,0 +1,132 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
+import { durable } from "../../src/index.ts"
+import { Engine } from "../../src/engine/engine.ts"
+import { ExecutionAlreadyExists, ExecutionNotFound, ExecutionNotRunning, FunctionNotFound, InvalidRequest } from "../../src/engine/engine-errors.ts"
+import { ExecutionStore } from "../../src/store/execution-store.ts"
+import { makeMemoryStore } from "../../src/store/memory-store.ts"
+import { createTestRunner } from "../../src/testing/index.ts"
+
+const rejects = async (promise: Promise<unknown>) => {
+  try {
+    await promise
+  } catch (error) {
+    return error
+  }
+  throw new Error("expected a rejection")
+}
+
+const waiter = durable("waiter", async (input: { days: number }, ctx) => {
+  await ctx.step("begin", async () => "begun")
+  await ctx.wait("long", { days: input.days })
+  return "woke"
+}, { executionTimeout: { days: 10 }, retention: { days: 2 } })
+
+describe("the engine", () => {
+  it("records a thrown error as the execution's failure, with no stack trace", async () => {
+    const fn = durable("throws", async () => {
+      throw new RangeError("quantity must be positive")
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("throws")
+    assert.strictEqual(execution.status, "FAILED")
+    assert.deepStrictEqual(execution.error, { errorType: "RangeError", errorMessage: "quantity must be positive" })
+    await runner.dispose()
+  })
+
+  it("stops a running execution: nothing of it runs afterwards", async () => {
+    let after = 0
+    const fn = durable("stoppable", async (_: unknown, ctx) => {
+      await ctx.wait({ hours: 1 })
+      await ctx.step("after", async () => after++)
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.start("stoppable")
+    await execution.stop({ errorMessage: "cancelled by operator" })
+    assert.strictEqual(execution.status, "STOPPED")
+    assert.deepStrictEqual(execution.error, { errorType: "Stopped", errorMessage: "cancelled by operator" })
+    await execution.advanceTime({ hours: 2 })
+    assert.strictEqual(after, 0)
+    assert.strictEqual(execution.history.at(-1)?._tag, "ExecutionStopped")
+    assert.instanceOf(await rejects(execution.stop()), ExecutionNotRunning)
+    await runner.dispose()
+  })
+
+  it("times an execution out at its execution timeout", async () => {
+    const runner = createTestRunner({ functions: [waiter] })
+    const execution = await runner.start("waiter", { days: 30 })
+    await execution.advanceTime({ days: 10 })
+    assert.strictEqual(execution.status, "TIMED_OUT")
+    assert.strictEqual(execution.history.at(-1)?._tag, "ExecutionTimedOut")
+    await runner.dispose()
+  })
+
+  it("deletes a finished execution's history after its retention period", async () => {
+    const runner = createTestRunner({ functions: [waiter] })
+    const execution = await runner.run("waiter", { days: 1 })
+    assert.strictEqual(execution.status, "SUCCEEDED")
+    await execution.advanceTime({ days: 1 })
+    assert.strictEqual((await execution.refresh()).status, "SUCCEEDED", "kept during the retention period")
+    assert.instanceOf(await rejects(execution.advanceTime({ days: 1 })), ExecutionNotFound)
+    await runner.dispose()
+  })
+
+  it("makes a start with the same id idempotent, and refuses the id for another input or function", async () => {
+    const runner = createTestRunner({ functions: [waiter] })
+    const first = await runner.engine((e) => e.start({ functionName: "waiter", input: { days: 1 }, executionId: "order-42" }))
+    const again = await runner.engine((e) => e.start({ functionName: "waiter", input: { days: 1 }, executionId: "order-42" }))
+    assert.deepStrictEqual([first.created, again.created], [true, false])
+    assert.instanceOf(await rejects(runner.engine((e) => e.start({ functionName: "waiter", input: { days: 2 }, executionId: "order-42" }))), ExecutionAlreadyExists)
+    assert.strictEqual((await runner.engine((e) => e.history("order-42"))).filter((e) => e._tag === "ExecutionStarted").length, 1)
+    await runner.dispose()
+  })
+
+  it("refuses unknown functions and oversized or unserialisable input before writing anything", async () => {
+    const runner = createTestRunner({ functions: [waiter] })
+    assert.instanceOf(await rejects(runner.engine((e) => e.start({ functionName: "nope" }))), FunctionNotFound)
+    const big = await rejects(runner.engine((e) => e.start({ functionName: "waiter", input: "x".repeat(300_000), executionId: "big" })))
+    assert.instanceOf(big, InvalidRequest)
+    assert.include((big as InvalidRequest).message, "262144-byte payload limit")
+    const cyclic: Record<string, unknown> = {}
+    cyclic.self = cyclic
+    assert.instanceOf(await rejects(runner.engine((e) => e.start({ functionName: "waiter", input: cyclic, executionId: "cyclic" }))), InvalidRequest)
+    assert.instanceOf(await rejects(runner.engine((e) => e.describe("big"))), ExecutionNotFound)
+    assert.instanceOf(await rejects(runner.engine((e) => e.describe("cyclic"))), ExecutionNotFound)
+    await runner.dispose()
+  })
+
+  it("makes a stale actor reload when another actor has written to its log (conditional appends)", async () => {
+    let notified = 0
+    const fn = durable("shared", async (_: unknown, ctx) => {
+      const [reply] = await ctx.createCallback("ok")
+      await ctx.step("notify", async () => notified++)
+      return await reply
+    })
+    const store = makeMemoryStore()
+    const layer = Engine.layer({ functions: [fn] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store)))
+    const a = ManagedRuntime.make(layer)
+    const b = ManagedRuntime.make(layer.pipe(Layer.fresh))
+    const run = async <A, E>(rt: typeof a, f: (e: Engine["Service"]) => Effect.Effect<A, E>) => {
+      const exit = await rt.runPromiseExit(Engine.use(f))
+      if (Exit.isFailure(exit)) throw Cause.squash(exit.cause)
+      return exit.value
+    }
+    await run(a, (e) => e.start({ functionName: "shared", executionId: "x" }))
+    await run(a, (e) => e.settle("x"))
+    const callbackId = (await run(a, (e) => e.describe("x"))).operations.find((op) => op.type === "CALLBACK")!.callbackId!
+
+    // Engine B completes the callback: it loads the log cold and finishes the execution.
+    await run(b, (e) => e.completeCallback(callbackId, { ok: true, result: "from B" }))
+    const ended = await run(b, (e) => e.awaitEnd("x"))
+    assert.strictEqual(ended.status, "SUCCEEDED")
+
+    // Engine A's actor is stale: its write conflicts, it reloads, and then sees the execution has ended.
+    assert.instanceOf(await rejects(run(a, (e) => e.stop("x"))), ExecutionNotRunning)
+    const history = await run(a, (e) => e.history("x"))
+    assert.deepStrictEqual(history.map((e) => e.seq), history.map((_, i) => i + 1))
+    assert.strictEqual(history.filter((e) => e._tag === "ExecutionSucceeded").length, 1)
+    assert.strictEqual(notified, 1)
+    await a.dispose()
+    await b.dispose()
+  })
+})
