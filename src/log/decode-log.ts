@@ -2,12 +2,18 @@
  * Reading a stored log back: every event is validated against the schema, and the sequence must start with
  * ExecutionStarted at seq 1 and have no gaps. Anything else is a typed LogCorrupted naming the execution and seq.
  */
-import { Effect, Exit, Schema } from "effect"
+import { Cause, Effect, Exit, Schema } from "effect"
 import { LogEvent } from "./events.ts"
 import { LogCorrupted } from "./log-corrupted.ts"
 
 const decodeEvent = Schema.decodeUnknownExit(LogEvent)
 const encodeEvent = Schema.encodeUnknownExit(LogEvent)
+
+/** The schema's own explanation (which key, which expected type), not a dump of the Cause. */
+const describeFailure = (cause: Cause.Cause<unknown>): string => {
+  const error = Cause.squash(cause)
+  return error instanceof Error ? error.message : String(error)
+}
 
 export const decodeLog = (
   executionId: string,
@@ -23,7 +29,7 @@ export const decodeLog = (
       const expected = i + 1
       const exit = decodeEvent(raw[i])
       if (Exit.isFailure(exit)) {
-        return Effect.fail(new LogCorrupted({ executionId, seq: expected, reason: `invalid event: ${Exit.isFailure(exit) ? String(exit.cause) : ""}` }))
+        return Effect.fail(new LogCorrupted({ executionId, seq: expected, reason: `invalid event: ${describeFailure(exit.cause)}` }))
       }
       const event = exit.value
       if (event.seq !== expected) {
@@ -48,7 +54,7 @@ export const encodeEvents = (
       const event = events[i]!
       const exit = encodeEvent(event)
       if (Exit.isFailure(exit)) {
-        return Effect.fail(new LogCorrupted({ executionId, seq: event.seq, reason: `refusing to write an invalid event: ${String(exit.cause)}` }))
+        return Effect.fail(new LogCorrupted({ executionId, seq: event.seq, reason: `refusing to write an invalid event: ${describeFailure(exit.cause)}` }))
       }
       out[i] = exit.value
     }

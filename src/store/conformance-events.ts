@@ -1,51 +1,5 @@
-/**
- * Support for the store conformance kit (./conformance.ts): unique ids, builders of valid LogEvents, and
- * expect-style checks that fail with a readable Error. Runtime-neutral: only effect and src/.
- */
-import { Data, Effect, Predicate, Result } from "effect"
+/** Builders for the store conformance kit (./conformance.ts): unique ids, timestamps and valid LogEvents. */
 import type { LogEvent } from "../log/events.ts"
-import type { ExecutionSummary } from "./execution-summary.ts"
-
-/** A failed conformance check. */
-export class CheckFailed extends Data.TaggedError("CheckFailed")<{ readonly message: string }> {}
-
-/** Fails with CheckFailed(message) unless `condition` holds. */
-export const check = (condition: boolean, message: string): Effect.Effect<void, CheckFailed> =>
-  condition ? Effect.void : Effect.fail(new CheckFailed({ message }))
-
-/** JSON with object keys sorted, so that structurally equal values print identically. */
-export const canonical = (value: unknown): string =>
-  JSON.stringify(value, (_key, v: unknown) =>
-    Predicate.isObject(v) ?
-      Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) :
-      v) ?? "undefined"
-
-const clip = (text: string): string => (text.length > 600 ? `${text.slice(0, 600)}… (${text.length} chars)` : text)
-
-/** Deep equality of JSON-like values (key order ignored). */
-export const checkEqual = (actual: unknown, expected: unknown, what: string): Effect.Effect<void, CheckFailed> =>
-  Effect.suspend(() => {
-    const a = canonical(actual)
-    const e = canonical(expected)
-    return a === e ? Effect.void : Effect.fail(new CheckFailed({ message: `${what}: expected ${clip(e)}, got ${clip(a)}` }))
-  })
-
-/** Runs `effect`, which must fail with an error tagged `tag`; returns that error. */
-export const checkFailsWith = <Tag extends string, A, E>(
-  effect: Effect.Effect<A, E>,
-  tag: Tag,
-  what: string
-): Effect.Effect<Extract<E, { readonly _tag: Tag }>, CheckFailed> =>
-  Effect.flatMap(Effect.result(effect), (result) => {
-    if (Result.isSuccess(result)) {
-      return Effect.fail(new CheckFailed({ message: `${what}: expected a ${tag} failure, but it succeeded` }))
-    }
-    const error: unknown = result.failure
-    const found = Predicate.hasProperty(error, "_tag") ? String(error._tag) : String(error)
-    return found === tag ?
-      Effect.succeed(error as Extract<E, { readonly _tag: Tag }>) :
-      Effect.fail(new CheckFailed({ message: `${what}: expected a ${tag} failure, got ${found}: ${String(error)}` }))
-  })
 
 // A tag per kit run, so that a persistent store reused across runs never sees an id twice.
 const runTag = Math.random().toString(36).slice(2, 8)
@@ -110,16 +64,6 @@ export const startedLog = (
   executionStarted(executionId, options),
   ...steps(2, (options.length ?? 1) - 1, options.at + 1)
 ]
-
-/** The fields of a summary the port defines, for comparison. */
-export const summaryFields = (s: ExecutionSummary | undefined) =>
-  s === undefined ? undefined : {
-    executionId: s.executionId,
-    functionName: s.functionName,
-    status: s.status,
-    startedAt: s.startedAt,
-    ...(s.endedAt === undefined ? {} : { endedAt: s.endedAt })
-  }
 
 type Unsequenced = LogEvent extends infer E ? E extends LogEvent ? Omit<E, "seq"> : never : never
 

@@ -31,8 +31,13 @@ export const makeKvExecutionStore = ({ index, open }: KvExecutionStoreOptions): 
       const kv = open(executionId)
       const meta = (yield* kv.get("meta")) as Meta | undefined
       if (meta === undefined) return undefined
-      const entries = yield* kv.list({ prefix: EVENT_PREFIX })
+      // Only the events that meta vouches for: any beyond it belong to an append that landed after meta was read.
+      const entries = yield* kv.list({ prefix: EVENT_PREFIX, limit: meta.seq })
       const events = yield* decodeLog(executionId, entries.map(([, value]) => value))
+      if (events.length !== meta.seq) {
+        const reason = `the log ends at seq ${events.length}, but its metadata says ${meta.seq} (truncated log)`
+        return yield* new LogCorrupted({ executionId, seq: events.length + 1, reason })
+      }
       return { events, seq: meta.seq }
     }),
 
@@ -49,7 +54,13 @@ export const makeKvExecutionStore = ({ index, open }: KvExecutionStoreOptions): 
             return Effect.fail(new LogCorrupted({ executionId, seq: 1, reason: "refusing to create a log that does not start with ExecutionStarted" }))
           }
           const entries: Array<readonly [string, unknown]> = new Array(encoded.length + 1)
-          for (let i = 0; i < encoded.length; i++) entries[i] = [eventKey(expectedSeq + i + 1), encoded[i]]
+          for (let i = 0; i < encoded.length; i++) {
+            const seq = expectedSeq + i + 1
+            if (events[i]!.seq !== seq) {
+              return Effect.fail(new LogCorrupted({ executionId, seq, reason: `refusing to write event seq ${events[i]!.seq} at position ${seq}` }))
+            }
+            entries[i] = [eventKey(seq), encoded[i]]
+          }
           entries[encoded.length] = ["meta", { seq: expectedSeq + events.length, summary } satisfies Meta]
           return Effect.as(tx.putMany(entries), summary !== meta?.summary ? summary : undefined)
         })

@@ -18,23 +18,37 @@ const listEntries = (data: Map<string, unknown>, options: KvListOptions) => {
 export const makeMemoryKV = (): DurableKV => {
   const data = new Map<string, unknown>()
   let alarm: number | undefined
-  // A one-permit lock: uncontended acquisition (the usual case) costs no allocation and no suspension.
+  // A one-permit lock: uncontended acquisition (the usual case) never suspends. A release wakes the first waiter,
+  // which then takes the lock itself, so that the lock is never handed to a fiber that has been interrupted; a
+  // waiter interrupted after its wake passes the wake on. Taking the lock and arming its release are uninterruptible.
   let busy = false
-  const queued: Array<() => void> = []
-  const acquire = Effect.suspend(() => {
-    if (!busy) {
-      busy = true
-      return Effect.void
-    }
-    return Effect.callback<void>((resume) => void queued.push(() => resume(Effect.void)))
+  const waiters: Array<() => void> = []
+  const release = Effect.sync(() => {
+    busy = false
+    waiters.shift()?.()
   })
-  const release = () => {
-    const next = queued.shift()
-    if (next === undefined) busy = false
-    else next() // ownership passes straight to the next in line
-  }
+  const leave = (wake: (() => void) | undefined) =>
+    Effect.sync(() => {
+      const i = wake === undefined ? -1 : waiters.indexOf(wake)
+      if (i >= 0) waiters.splice(i, 1)
+      else if (!busy) waiters.shift()?.()
+    })
   const exclusive = <A, E>(body: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-    Effect.andThen(acquire, Effect.ensuring(body, Effect.sync(release)))
+    Effect.uninterruptibleMask((restore) => {
+      const attempt: Effect.Effect<A, E> = Effect.suspend(() => {
+        if (!busy) {
+          busy = true
+          return Effect.ensuring(restore(body), release)
+        }
+        let wake: (() => void) | undefined
+        const wait = Effect.callback<void>((resume) => {
+          wake = () => resume(Effect.void)
+          waiters.push(wake)
+        })
+        return Effect.andThen(Effect.onInterrupt(restore(wait), () => leave(wake)), attempt)
+      })
+      return attempt
+    })
 
   const direct: DurableKVOps = {
     get: (key) => Effect.sync(() => data.get(key)),

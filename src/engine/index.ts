@@ -1,0 +1,15 @@
+/** reprise/engine: what adapters drive (the engine service and its errors). */
+export { Engine, makeEngine, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_RETENTION_MS, MAX_EXECUTION_TIMEOUT_MS } from "./engine.ts"
+export type { EngineOptions, EngineShape, ExecutionView, StartRequest, StartResult } from "./engine.ts"
+export type { CallbackOutcome } from "./actor.ts"
+export { plainCallbackIds } from "./callback-ids.ts"
+export type { CallbackIdCodec, CallbackRef } from "./callback-ids.ts"
+export {
+  CallbackAlreadyCompleted,
+  CallbackNotFound,
+  ExecutionAlreadyExists,
+  ExecutionNotFound,
+  ExecutionNotRunning,
+  FunctionNotFound,
+  InvalidRequest
+} from "./engine-errors.ts"

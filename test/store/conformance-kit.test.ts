@@ -1,0 +1,87 @@
+/** The conformance kit must catch broken stores: each mutant of the memory store fails the checks named for it. */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit } from "effect"
+import { storeConformance } from "../../src/store/conformance.ts"
+import type { ExecutionStoreShape } from "../../src/store/execution-store.ts"
+import { makeMemoryStore } from "../../src/store/memory-store.ts"
+
+type Mutant = (store: ExecutionStoreShape) => ExecutionStoreShape
+
+/** The name of the kit check that starts with `prefix`. */
+const named = (prefix: string): string => {
+  const found = storeConformance.find((c) => c.name.startsWith(prefix))
+  if (found === undefined) throw new Error(`no conformance check starts with "${prefix}"`)
+  return found.name
+}
+
+const mutants: ReadonlyArray<{ readonly name: string; readonly mutate: Mutant; readonly caughtBy: ReadonlyArray<string> }> = [
+  {
+    name: "ignores expectedSeq",
+    mutate: (s) => ({ ...s, append: (id, events, seq) => Effect.catchTag(s.append(id, events, seq), "SeqConflict", () => Effect.void) }),
+    caughtBy: ["an append with the wrong expectedSeq", "expectedSeq 0 on an existing", "concurrent appends"]
+  },
+  {
+    name: "loads events out of order",
+    mutate: (s) => ({ ...s, load: (id) => Effect.map(s.load(id), (log) => log && { ...log, events: [...log.events].reverse() }) }),
+    caughtBy: ["append then load", "a log of 10,000 events"]
+  },
+  {
+    name: "appends a batch one event at a time",
+    mutate: (s) => ({
+      ...s,
+      append: (id, events, seq) =>
+        Effect.forEach(events, (event, i) => Effect.andThen(s.append(id, [event], seq + i), Effect.yieldNow), { discard: true })
+    }),
+    caughtBy: ["a batch holding an invalid event", "a batch of several events is atomic"]
+  },
+  {
+    name: "ignores the status filter",
+    mutate: (s) => ({ ...s, list: ({ status: _, ...query }) => s.list(query) }),
+    caughtBy: ["listing filters", "summary() and the listing follow the log"]
+  },
+  {
+    name: "drops the first row of every later page",
+    mutate: (s) => ({ ...s, list: (q) => Effect.map(s.list(q), (page) => (q.cursor === undefined ? page : { ...page, items: page.items.slice(1) })) }),
+    caughtBy: ["pagination", "listing filters"]
+  },
+  {
+    name: "keeps the alarm on delete",
+    mutate: (s) => ({
+      ...s,
+      delete: (id) =>
+        Effect.flatMap(s.getAlarm(id), (at) => Effect.andThen(s.delete(id), at === undefined ? Effect.void : s.setAlarm(id, at)))
+    }),
+    caughtBy: ["delete removes"]
+  },
+  {
+    name: "forgets the end time",
+    mutate: (s) => ({ ...s, summary: (id) => Effect.map(s.summary(id), (row) => {
+      if (row === undefined) return row
+      const { endedAt: _, ...rest } = row
+      return rest
+    }) }),
+    caughtBy: ["summary() and the listing follow the log", "concurrent appends"]
+  },
+  {
+    name: "overwrites an alarm only when earlier",
+    mutate: (s) => ({
+      ...s,
+      setAlarm: (id, at) => Effect.flatMap(s.getAlarm(id), (old) => (old !== undefined && old < at ? Effect.void : s.setAlarm(id, at)))
+    }),
+    caughtBy: ["alarms"]
+  }
+]
+
+describe("the conformance kit catches broken stores", () => {
+  for (const mutant of mutants) {
+    it.effect(mutant.name, () =>
+      Effect.gen(function*() {
+        const store = mutant.mutate(makeMemoryStore())
+        const failed: Array<string> = []
+        for (const c of storeConformance) {
+          if (Exit.isFailure(yield* Effect.exit(c.run(store)))) failed.push(c.name)
+        }
+        for (const prefix of mutant.caughtBy) assert.include(failed, named(prefix), `not caught by "${prefix}"`)
+      }))
+  }
+})
