@@ -1,7 +1,7 @@
 /**
  * `ctx.step`: run a body, checkpoint its outcome, retry it on durable timers.
- * AtLeastOncePerRetry (default) writes StepStarted together with the outcome; AtMostOncePerRetry makes
- * StepStarted durable before the body runs, so an attempt found open on replay was interrupted.
+ * AtLeastOncePerRetry (default) writes only the outcome, which carries the attempt's start time; AtMostOncePerRetry
+ * makes StepStarted durable before the body runs, so an attempt found open on replay was interrupted.
  */
 import type { ErrorObject } from "../log/events.ts"
 import type { OperationState } from "../log/fold.ts"
@@ -43,20 +43,24 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
     const decision = thrown instanceof PayloadTooLargeError
       ? { shouldRetry: false }
       : withJitterSource(session.random, () => strategy(cause, attempt))
-    const started = startedAt === undefined ? [] : [{ _tag: "StepStarted" as const, ...ref, attempt, at: startedAt }]
+    const started = startedAt === undefined ? {} : { startedAt }
     if (decision.shouldRetry) {
       const delay = decision.delay === undefined ? 1000 : durationToMillis(decision.delay, "retry delay")
-      await session.append([...started, { _tag: "StepFailed", ...ref, attempt, error, nextAttemptAt: session.now() + delay }])
+      await session.append([{ _tag: "StepFailed", ...ref, ...started, attempt, error, nextAttemptAt: session.now() + delay }])
       return undefined
     }
-    await session.append([...started, { _tag: "StepFailed", ...ref, attempt, error }])
+    await session.append([{ _tag: "StepFailed", ...ref, ...started, attempt, error }])
     return finalError(error)
   }
 
   let op: OperationState | undefined = begun.recorded
   for (;;) {
     if (op !== undefined) {
-      if (op.status === "SUCCEEDED") return (await deserializeWith(serdes, op.result, context)) as T
+      if (op.status === "SUCCEEDED") {
+        // Replay's hot path: the default serdes is JSON, parsed without a promise.
+        if (serdes === defaultSerdes) return (op.result === undefined ? undefined : JSON.parse(op.result)) as T
+        return (await deserializeWith(serdes, op.result, context)) as T
+      }
       if (op.status === "FAILED") throw finalError(op.error!)
       if (op.status === "PENDING" && op.nextAttemptAt! > session.now()) {
         op = await session.whenChanged(id)
@@ -89,8 +93,13 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
         op = session.state.operations.get(id)
         continue
       }
-      const started = recordStart === undefined ? [] : [{ _tag: "StepStarted" as const, ...ref, attempt, at: recordStart }]
-      await session.append([...started, { _tag: "StepSucceeded", ...ref, attempt, ...(payload === undefined ? {} : { result: payload }) }])
+      await session.append([{
+        _tag: "StepSucceeded",
+        ...ref,
+        ...(recordStart === undefined ? {} : { startedAt: recordStart }),
+        attempt,
+        ...(payload === undefined ? {} : { result: payload })
+      }])
       return outcome.value as T
     }
     const failure = await recordFailure(attempt, outcome.error, recordStart)

@@ -63,10 +63,16 @@ export const ExecutionStopped = Schema.TaggedStruct("ExecutionStopped", { ...bas
 export const ExecutionTimedOut = Schema.TaggedStruct("ExecutionTimedOut", { ...base })
 
 export const StepStarted = Schema.TaggedStruct("StepStarted", { ...op, attempt: Schema.Int })
-export const StepSucceeded = Schema.TaggedStruct("StepSucceeded", { ...op, attempt: Schema.Int, result: payload })
+/**
+ * A step attempt's outcome. Default (at-least-once) steps write no StepStarted: the outcome carries `startedAt`,
+ * the time the attempt's body began, so one event per attempt holds everything.
+ */
+const attemptStart = Schema.optionalKey(Millis)
+export const StepSucceeded = Schema.TaggedStruct("StepSucceeded", { ...op, startedAt: attemptStart, attempt: Schema.Int, result: payload })
 /** A failed attempt; `nextAttemptAt` is set when a retry is scheduled (the operation is then PENDING). */
 export const StepFailed = Schema.TaggedStruct("StepFailed", {
   ...op,
+  startedAt: attemptStart,
   attempt: Schema.Int,
   error: ErrorObject,
   nextAttemptAt: Schema.optionalKey(Millis)

@@ -77,6 +77,8 @@ export const initialState = (first: Extract<LogEvent, { _tag: "ExecutionStarted"
 })
 
 const open = (state: ExecutionState, event: Extract<LogEvent, { id: string }>): OperationState => {
+  // An at-least-once step's first event is its outcome; its operation began when the attempt did.
+  const startedAt = "startedAt" in event && event.startedAt !== undefined ? event.startedAt : event.at
   const existing = state.operations.get(event.id)
   if (existing !== undefined) return existing
   const created: OperationState = {
@@ -86,7 +88,7 @@ const open = (state: ExecutionState, event: Extract<LogEvent, { id: string }>): 
     type: event.type,
     subType: event.subType,
     status: "STARTED",
-    startedAt: event.at,
+    startedAt,
     attempt: 0,
     attemptOpen: false
   }
