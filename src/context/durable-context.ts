@@ -21,6 +21,8 @@ import type {
   WaitForCallbackConfig
 } from "./types.ts"
 import { runWait } from "./wait.ts"
+import { runWaitForCondition, type WaitForConditionCheck, type WaitForConditionConfig } from "./wait-for-condition.ts"
+import { makePromiseCombinators, type PromiseCombinators } from "./promise-combinators.ts"
 
 /** AWS's rule: the first argument is a name when it is a string or undefined. */
 const named = (args: ReadonlyArray<unknown>): [string | undefined, ReadonlyArray<unknown>] =>
@@ -63,8 +65,7 @@ export class DurableContextImpl implements DurableContext {
       return new DurablePromise<T>(Promise.reject(error))
     }
     if (begun === undefined) return new DurablePromise<T>(never())
-    const started = begun
-    return new DurablePromise<T>(Promise.resolve().then(() => run(started)))
+    return new DurablePromise<T>(run(begun))
   }
 
   step<T>(...args: Array<any>): DurablePromise<T> {
@@ -121,6 +122,16 @@ export class DurableContextImpl implements DurableContext {
             : new ChildContextError(error.errorMessage, { cause: thrown ?? undefined, errorData: error.errorData }),
         body: (core) => fn(new DurableContextImpl(core))
       }))
+  }
+
+  waitForCondition<T>(...args: Array<any>): DurablePromise<T> {
+    const [name, [check, config]] = named(args) as [string | undefined, [WaitForConditionCheck<T>, WaitForConditionConfig<T>]]
+    return this.#operation("STEP", "WaitForCondition", name, (begun) => runWaitForCondition(this.core, begun, check, config))
+  }
+
+  /** Durable Promise.all / allSettled / any / race over promises of this context's operations. */
+  get promise(): PromiseCombinators {
+    return makePromiseCombinators(this)
   }
 
   now(): DurablePromise<Date> {
