@@ -40,5 +40,10 @@ export {
   StepInterruptedError,
   WaitForConditionError
 } from "./context/errors.ts"
+export { BatchCompletionError, BatchResult, completeBatch, continueBatch } from "./context/batch-result.ts"
+export type { BatchItem, BatchItemStatus, CompletionConfig, CompletionDecision, CompletionReason, CompletionStatus } from "./context/batch-result.ts"
+export type { Nesting } from "./context/batch.ts"
+export type { BatchConfig, MapConfig, MapFunc, NamedParallelBranch, ParallelConfig, ParallelFunc } from "./context/types.ts"
+export { ConfigurationError, RecordedError } from "./context/errors.ts"
 export type { ErrorObject, LogEvent } from "./log/events.ts"
 export type { ExecutionStatus, OperationStatus } from "./log/fold.ts"

@@ -10,8 +10,11 @@ import { deserializeWith, serializeWith } from "./serdes-call.ts"
 import type { Serdes } from "./serdes.ts"
 
 export interface ChildRun<T> {
-  readonly body: (child: ContextCore) => Promise<T>
+  /** `summary` is what was stored instead of a result too large to keep (on the replay of such a child). */
+  readonly body: (child: ContextCore, summary: string | undefined) => Promise<T>
   readonly serdes?: Serdes<T> | undefined
+  /** Stored instead of a result over the payload limit (AWS's summaryGenerator); the body then re-runs on replay. */
+  readonly summarize?: ((value: T) => string) | undefined
   /** Re-run the body on replay instead of returning the recorded result. */
   readonly replayBody?: boolean
   /** What the caller sees for a recorded or fresh failure. */
@@ -31,7 +34,7 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
   if (recorded === undefined) session.post([{ _tag: "ContextStarted", ...ref }])
   let value: T
   try {
-    value = await run.body(new ContextCore(session, id))
+    value = await run.body(new ContextCore(session, id), recorded?.replayChildren === true ? recorded.result : undefined)
   } catch (thrown) {
     const error = toErrorObject(thrown)
     if (!finished) await session.append([{ _tag: "ContextFailed", ...ref, error }])
@@ -46,11 +49,13 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
     tooLarge = true
   }
   if (!finished) {
-    // Too large to store: keep no result and re-run the body on replay, where its operations replay from the log.
+    // Too large to store: keep a summary (or nothing) and re-run the body on replay, where its operations replay.
+    const stored = tooLarge ? run.summarize?.(value) : payload
+    if (stored !== undefined) core.checkPayload(stored, `The summary of ${JSON.stringify(ref.name ?? id)}`)
     await session.append([{
       _tag: "ContextSucceeded",
       ...ref,
-      ...(tooLarge || payload === undefined ? {} : { result: payload }),
+      ...(stored === undefined ? {} : { result: stored }),
       ...(tooLarge ? { replayChildren: true } : {})
     }])
   }

@@ -27,10 +27,13 @@ export class ContextCore {
 
   readonly session: Session
   readonly parentId: string | undefined
+  /** The parent recorded on this context's operations: its own id, or for a virtual (FLAT) context its parent's. */
+  readonly recordedParentId: string | undefined
 
-  constructor(session: Session, parentId: string | undefined) {
+  constructor(session: Session, parentId: string | undefined, recordedParentId: string | undefined = parentId) {
     this.session = session
     this.parentId = parentId
+    this.recordedParentId = recordedParentId
     this.#replaying = (session.state.lastPosition.get(contextKey(parentId)) ?? 0) > 0
   }
 
@@ -60,12 +63,17 @@ export class ContextCore {
       recorded,
       ref: {
         id,
-        ...(this.parentId === undefined ? {} : { parentId: this.parentId }),
+        ...(this.recordedParentId === undefined ? {} : { parentId: this.recordedParentId }),
         ...(name === undefined ? {} : { name }),
         type,
         subType
       }
     }
+  }
+
+  /** Takes the next id for a virtual context, which writes no operation of its own. */
+  reserveId(): string {
+    return childId(this.parentId, ++this.#counter)
   }
 
   /** Rejects payloads over the limit before anything is written. */

@@ -7,12 +7,20 @@ import { type Begun, ContextCore, never } from "./context-core.ts"
 import { recordValue, uuidFrom } from "./deterministic.ts"
 import { DurablePromise } from "./durable-promise.ts"
 import type { Duration } from "./duration.ts"
-import { CallbackSubmitterError, ChildContextError } from "./errors.ts"
+import type { BatchResult } from "./batch-result.ts"
+import { type BatchItemSpec, runBatch } from "./batch.ts"
+import { CallbackSubmitterError, ChildContextError, ConfigurationError, RecordedError } from "./errors.ts"
 import { consoleJsonLogger, type DurableContextLogger, type DurableLogger, type LoggerConfig, makeContextLogger } from "./logger.ts"
 import type { SerdesConfig } from "./serdes.ts"
 import { runStep } from "./step.ts"
 import type {
+  BatchConfig,
   CallbackSubmitter,
+  MapConfig,
+  MapFunc,
+  NamedParallelBranch,
+  ParallelConfig,
+  ParallelFunc,
   ChildConfig,
   CreateCallbackConfig,
   DurableContext,
@@ -113,14 +121,66 @@ export class DurableContextImpl implements DurableContext {
 
   runInChildContext<T>(...args: Array<any>): DurablePromise<T> {
     const [name, [fn, config]] = named(args) as [string | undefined, [(context: DurableContext) => Promise<T>, ChildConfig<T> | undefined]]
-    return this.#operation("CONTEXT", "RunInChildContext", name, (begun) =>
+    return this.#operation("CONTEXT", config?.subType ?? "RunInChildContext", name, (begun) =>
       runChildContext<T>(this.core, begun, {
         serdes: config?.serdes,
-        toError: (error, thrown) =>
-          thrown instanceof ChildContextError
+        summarize: config?.summaryGenerator,
+        toError: (error, thrown) => {
+          const wrapped = thrown instanceof ChildContextError
             ? thrown
-            : new ChildContextError(error.errorMessage, { cause: thrown ?? undefined, errorData: error.errorData }),
+            : new ChildContextError(error.errorMessage, { cause: thrown ?? new RecordedError(error), errorData: error.errorData })
+          return config?.errorMapper === undefined ? wrapped : config.errorMapper(wrapped)
+        },
         body: (core) => fn(new DurableContextImpl(core))
+      }))
+  }
+
+  map<I, O>(...args: Array<any>): DurablePromise<BatchResult<O>> {
+    const [name, [items, fn, config]] = named(args) as [string | undefined, [ReadonlyArray<I>, MapFunc<I, O>, MapConfig<I, O> | undefined]]
+    const specs = Array.isArray(items)
+      ? items.map((item: I, index: number) => ({
+        name: config?.itemNamer?.(item, index) ?? `map-item-${index}`,
+        run: (core: ContextCore) => fn(new DurableContextImpl(core), item, index, items)
+      }))
+      : undefined
+    if (specs === undefined) return rejected(new ConfigurationError(`map needs an array of items, got ${typeof items}`))
+    return this.#batch("Map", "MapIteration", name, specs, config)
+  }
+
+  parallel<O>(...args: Array<any>): DurablePromise<BatchResult<O>> {
+    const [name, [branches, config]] = named(args) as [string | undefined, [ReadonlyArray<ParallelFunc<O> | NamedParallelBranch<O>>, ParallelConfig<O> | undefined]]
+    if (!Array.isArray(branches)) return rejected(new ConfigurationError(`parallel needs an array of branches, got ${typeof branches}`))
+    const specs = branches.map((branch: ParallelFunc<O> | NamedParallelBranch<O>, index: number) => {
+      const func = typeof branch === "function" ? branch : branch.func
+      return {
+        name: (typeof branch === "function" ? undefined : branch.name) ?? `parallel-branch-${index}`,
+        run: (core: ContextCore) => func(new DurableContextImpl(core))
+      }
+    })
+    return this.#batch("Parallel", "ParallelBranch", name, specs, config)
+  }
+
+  #batch<O>(
+    subType: "Map" | "Parallel",
+    iterationSubType: "MapIteration" | "ParallelBranch",
+    name: string | undefined,
+    items: ReadonlyArray<BatchItemSpec<O>>,
+    config: BatchConfig<O> | undefined
+  ): DurablePromise<BatchResult<O>> {
+    const limit = config?.maxConcurrency
+    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
+      return rejected(new ConfigurationError(`maxConcurrency must be a positive integer, got ${limit}`))
+    }
+    return this.#operation("CONTEXT", subType, name, (begun) =>
+      runBatch(this.core, begun, {
+        iterationSubType,
+        items,
+        maxConcurrency: limit,
+        completionConfig: config?.completionConfig,
+        itemSerdes: config?.itemSerdes,
+        serdes: config?.serdes,
+        summaryGenerator: config?.summaryGenerator,
+        nesting: config?.nesting
       }))
   }
 
@@ -175,6 +235,8 @@ export class DurableContextImpl implements DurableContext {
     )
   }
 }
+
+const rejected = <T>(error: Error) => new DurablePromise<T>(Promise.reject(error))
 
 const loggerOf = (session: Session): DurableLogger =>
   session.logger.customLogger ?? consoleJsonLogger(() => ({ executionId: session.executionId }), session.now)

@@ -104,6 +104,11 @@ export class InvalidDurationError extends Error {
   override readonly name = "InvalidDurationError"
 }
 
+/** An operation's configuration is invalid (for example `maxConcurrency` of 0); raised before it starts. */
+export class ConfigurationError extends Error {
+  override readonly name = "ConfigurationError"
+}
+
 /** A serialised payload over the limit (256 KiB by default). */
 export class PayloadTooLargeError extends Error {
   override readonly name = "PayloadTooLargeError"

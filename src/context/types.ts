@@ -1,5 +1,8 @@
 /** The public shapes of the user API, after the AWS durable SDK's. */
+import type { BatchResult, CompletionConfig } from "./batch-result.ts"
+import type { Nesting } from "./batch.ts"
 import type { DurablePromise } from "./durable-promise.ts"
+import type { DurableOperationError } from "./errors.ts"
 import type { Duration } from "./duration.ts"
 import type { DurableContextLogger, LoggerConfig } from "./logger.ts"
 import type { RetryStrategy, StepSemantics } from "./retry.ts"
@@ -36,7 +39,38 @@ export type CallbackSubmitter = (callbackId: string, context: { readonly logger:
 
 export interface ChildConfig<T> {
   readonly serdes?: Serdes<T>
+  /** Recorded as the operation's subtype instead of RunInChildContext. */
+  readonly subType?: string
+  /** Stored instead of a result over 256 KiB; the body then re-runs on replay, its operations replaying. */
+  readonly summaryGenerator?: (result: T) => string
+  /** Maps the ChildContextError the caller sees (on first run and on replay alike). */
+  readonly errorMapper?: (error: DurableOperationError) => DurableOperationError
 }
+
+export interface BatchConfig<O> {
+  /** How many items run at once (default: all). 0 or less is a ConfigurationError. */
+  readonly maxConcurrency?: number
+  readonly completionConfig?: CompletionConfig
+  readonly serdes?: Serdes<BatchResult<O>>
+  readonly itemSerdes?: Serdes<O>
+  /** Stored instead of the aggregate when it is over 256 KiB (default: a summary of item statuses). */
+  readonly summaryGenerator?: (result: BatchResult<O>) => string
+  /** NESTED (default): a CONTEXT operation per item. FLAT: virtual item contexts, fewer operations. */
+  readonly nesting?: Nesting
+}
+
+export interface MapConfig<I, O> extends BatchConfig<O> {
+  /** The name of each item's context (default "map-item-<index>"). */
+  readonly itemNamer?: (item: I, index: number) => string
+}
+
+export type MapFunc<I, O> = (context: DurableContext, item: I, index: number, items: ReadonlyArray<I>) => Promise<O>
+export type ParallelFunc<O> = (context: DurableContext) => Promise<O>
+export interface NamedParallelBranch<O> {
+  readonly name?: string
+  readonly func: ParallelFunc<O>
+}
+export type ParallelConfig<O> = BatchConfig<O>
 
 export interface DurableContext {
   readonly executionId: string
@@ -59,6 +93,12 @@ export interface DurableContext {
 
   runInChildContext<T>(name: string | undefined, fn: (context: DurableContext) => Promise<T>, config?: ChildConfig<T>): DurablePromise<T>
   runInChildContext<T>(fn: (context: DurableContext) => Promise<T>, config?: ChildConfig<T>): DurablePromise<T>
+
+  map<I, O>(name: string | undefined, items: ReadonlyArray<I>, fn: MapFunc<I, O>, config?: MapConfig<I, O>): DurablePromise<BatchResult<O>>
+  map<I, O>(items: ReadonlyArray<I>, fn: MapFunc<I, O>, config?: MapConfig<I, O>): DurablePromise<BatchResult<O>>
+
+  parallel<O>(name: string | undefined, branches: ReadonlyArray<ParallelFunc<O> | NamedParallelBranch<O>>, config?: ParallelConfig<O>): DurablePromise<BatchResult<O>>
+  parallel<O>(branches: ReadonlyArray<ParallelFunc<O> | NamedParallelBranch<O>>, config?: ParallelConfig<O>): DurablePromise<BatchResult<O>>
 
   /** The current time, recorded on first run so that replays see the same instant. */
   now(): DurablePromise<Date>

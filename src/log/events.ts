@@ -8,7 +8,7 @@ export const OperationType = Schema.Literals(["EXECUTION", "STEP", "WAIT", "CALL
 export type OperationType = typeof OperationType.Type
 
 /** What built an operation. `Now`, `Random` and `Uuid` are Reprise's own: the recorded `ctx.now()` and friends. */
-export const OperationSubType = Schema.Literals([
+export const KNOWN_SUBTYPES = [
   "Step",
   "Wait",
   "Callback",
@@ -23,8 +23,11 @@ export const OperationSubType = Schema.Literals([
   "Now",
   "Random",
   "Uuid"
-])
-export type OperationSubType = typeof OperationSubType.Type
+] as const
+export type KnownSubType = typeof KNOWN_SUBTYPES[number]
+/** A child context may name its own subtype (`runInChildContext(…, { subType })`), as in the AWS SDK. */
+export const OperationSubType = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64))
+export type OperationSubType = KnownSubType | (string & {})
 
 /** A serialised error: no stack traces are stored. */
 export const ErrorObject = Schema.Struct({

@@ -1,0 +1,127 @@
+/**
+ * BatchResult: what `map` and `parallel` return, with the AWS SDK's shape, and how it is stored in the log
+ * (in full, or as a summary of statuses when the full record is over the payload limit).
+ */
+import type { ErrorObject } from "../log/events.ts"
+import { ChildContextError, DurableOperationError } from "./errors.ts"
+
+export type BatchItemStatus = "SUCCEEDED" | "FAILED" | "STARTED"
+export type CompletionReason =
+  | "ALL_COMPLETED"
+  | "MIN_SUCCESSFUL_REACHED"
+  | "FAILURE_TOLERANCE_EXCEEDED"
+  | "CUSTOM_COMPLETION_SUCCEEDED"
+  | "CUSTOM_COMPLETION_FAILED"
+
+export interface BatchItem<T> {
+  readonly index: number
+  readonly name?: string
+  readonly status: BatchItemStatus
+  readonly result?: T
+  readonly error?: ChildContextError
+}
+
+export interface CompletionStatus {
+  readonly successCount: number
+  readonly failureCount: number
+  readonly completedCount: number
+  readonly totalCount: number
+  readonly items: ReadonlyArray<{ readonly index: number; readonly name?: string; readonly status?: BatchItemStatus }>
+}
+
+export type CompletionDecision = { readonly complete: false } | { readonly complete: true; readonly outcome?: "SUCCEEDED" | "FAILED" }
+export const continueBatch = (): CompletionDecision => ({ complete: false })
+export const completeBatch = (outcome?: "SUCCEEDED" | "FAILED"): CompletionDecision =>
+  outcome === undefined ? { complete: true } : { complete: true, outcome }
+
+export type CompletionConfig =
+  | {
+    readonly minSuccessful?: number
+    readonly toleratedFailureCount?: number
+    /** 0-100; a failure rate exactly at the threshold is tolerated. */
+    readonly toleratedFailurePercentage?: number
+  }
+  | { readonly shouldComplete: (status: CompletionStatus) => CompletionDecision }
+
+/** `throwIfError()` on a batch that a custom policy failed without any failed item. */
+export class BatchCompletionError extends DurableOperationError {
+  readonly errorType = "BatchCompletionError"
+}
+
+export class BatchResult<T> {
+  readonly all: ReadonlyArray<BatchItem<T>>
+  readonly completionReason: CompletionReason
+
+  constructor(all: ReadonlyArray<BatchItem<T>>, completionReason: CompletionReason) {
+    this.all = all
+    this.completionReason = completionReason
+  }
+
+  succeeded(): ReadonlyArray<BatchItem<T>> {
+    return this.all.filter((item) => item.status === "SUCCEEDED")
+  }
+  failed(): ReadonlyArray<BatchItem<T>> {
+    return this.all.filter((item) => item.status === "FAILED")
+  }
+  started(): ReadonlyArray<BatchItem<T>> {
+    return this.all.filter((item) => item.status === "STARTED")
+  }
+  get hasFailure(): boolean {
+    return this.all.some((item) => item.status === "FAILED")
+  }
+  get status(): "SUCCEEDED" | "FAILED" {
+    return this.hasFailure || this.completionReason === "FAILURE_TOLERANCE_EXCEEDED" ||
+        this.completionReason === "CUSTOM_COMPLETION_FAILED"
+      ? "FAILED"
+      : "SUCCEEDED"
+  }
+  get successCount(): number {
+    return this.succeeded().length
+  }
+  get failureCount(): number {
+    return this.failed().length
+  }
+  get startedCount(): number {
+    return this.started().length
+  }
+  get totalCount(): number {
+    return this.all.length
+  }
+  /** Throws the first item's error, or BatchCompletionError when a custom policy failed the batch. */
+  throwIfError(): void {
+    const failed = this.failed()[0]
+    if (failed?.error !== undefined) throw failed.error
+    if (this.completionReason === "CUSTOM_COMPLETION_FAILED") throw new BatchCompletionError("The batch was completed as failed by its completion policy")
+  }
+  getResults(): Array<T> {
+    return this.succeeded().map((item) => item.result as T)
+  }
+  getErrors(): Array<ChildContextError> {
+    return this.failed().map((item) => item.error!)
+  }
+}
+
+/** How a full BatchResult is stored: item results as their own serialised payloads. */
+export interface BatchRecord {
+  readonly reason: CompletionReason
+  readonly items: ReadonlyArray<{ readonly i: number; readonly n?: string; readonly s: "S" | "F" | "R"; readonly r?: string; readonly e?: ErrorObject }>
+}
+
+/** Kept instead of the record when that is too large: one letter per item, S, F, R (started) or - (never started). */
+export interface BatchSummary {
+  readonly reason: CompletionReason
+  readonly statuses: string
+  readonly successCount: number
+  readonly failureCount: number
+}
+
+export const STATUS_LETTER = { SUCCEEDED: "S", FAILED: "F", STARTED: "R" } as const
+export const LETTER_STATUS = { S: "SUCCEEDED", F: "FAILED", R: "STARTED" } as const
+
+export const summaryOf = (result: BatchResult<unknown>, total: number): BatchSummary => {
+  const letters = Array.from({ length: total }, () => "-")
+  for (const item of result.all) letters[item.index] = STATUS_LETTER[item.status]
+  return { reason: result.completionReason, statuses: letters.join(""), successCount: result.successCount, failureCount: result.failureCount }
+}
+
+export const itemError = (error: ErrorObject): ChildContextError => ChildContextError.fromErrorObject(error)

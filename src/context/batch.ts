@@ -1,0 +1,221 @@
+/**
+ * The engine of `map` and `parallel`: one child context per item (or a virtual one, FLAT), started in index order
+ * at most `maxConcurrency` at a time, until the completion policy says stop. The aggregate is stored with the
+ * batch's CONTEXT operation, so a finished batch replays without running anything.
+ */
+import {
+  type BatchItem,
+  BatchResult,
+  type BatchRecord,
+  type BatchSummary,
+  type CompletionConfig,
+  type CompletionReason,
+  itemError,
+  LETTER_STATUS,
+  STATUS_LETTER,
+  summaryOf
+} from "./batch-result.ts"
+import { type ChildRun, runChildContext } from "./child-context.ts"
+import { type Begun, ContextCore } from "./context-core.ts"
+import { ChildContextError, toErrorObject } from "./errors.ts"
+import { deserializeWith, serializeWith } from "./serdes-call.ts"
+import type { Serdes } from "./serdes.ts"
+
+export type Nesting = "NESTED" | "FLAT"
+
+export interface BatchItemSpec<O> {
+  readonly name: string
+  readonly run: (core: ContextCore) => Promise<O>
+}
+
+export interface BatchRun<O> {
+  readonly iterationSubType: "MapIteration" | "ParallelBranch"
+  readonly items: ReadonlyArray<BatchItemSpec<O>>
+  readonly maxConcurrency?: number | undefined
+  readonly completionConfig?: CompletionConfig | undefined
+  readonly itemSerdes?: Serdes<O> | undefined
+  readonly serdes?: Serdes<BatchResult<O>> | undefined
+  readonly summaryGenerator?: ((result: BatchResult<O>) => string) | undefined
+  readonly nesting?: Nesting | undefined
+}
+
+type Outcome<O> = { readonly ok: true; readonly value: O } | { readonly ok: false; readonly error: ChildContextError }
+
+export const runBatch = <O>(core: ContextCore, begun: Begun, run: BatchRun<O>): Promise<BatchResult<O>> => {
+  const session = core.session
+  const itemSerdes = run.itemSerdes ?? session.serdes.defaultSerdes
+  const serdesContext = { entityId: begun.id, executionId: session.executionId, durableExecutionArn: session.executionId }
+  const total = run.items.length
+
+  // The stored form: every item's own payload, so item serdes apply on replay as on first run.
+  const recordSerdes: Serdes<BatchResult<O>> = {
+    serialize: async (result) => {
+      if (result === undefined) return undefined
+      const items = await Promise.all(result.all.map(async (item) => ({
+        i: item.index,
+        ...(item.name === undefined ? {} : { n: item.name }),
+        s: STATUS_LETTER[item.status],
+        ...(item.status === "SUCCEEDED" ? optional("r", await serializeWith(itemSerdes, item.result, serdesContext)) : {}),
+        ...(item.error === undefined ? {} : { e: toErrorObject(item.error) })
+      })))
+      return JSON.stringify({ reason: result.completionReason, items } satisfies BatchRecord)
+    },
+    deserialize: async (data) => {
+      if (data === undefined) return undefined
+      const record = JSON.parse(data) as BatchRecord
+      const items = await Promise.all(record.items.map(async (item): Promise<BatchItem<O>> => ({
+        index: item.i,
+        ...(item.n === undefined ? {} : { name: item.n }),
+        status: LETTER_STATUS[item.s],
+        ...(item.s === "S" ? { result: (await deserializeWith(itemSerdes, item.r, serdesContext)) as O } : {}),
+        ...(item.e === undefined ? {} : { error: itemError(item.e) })
+      })))
+      return new BatchResult(items, record.reason)
+    }
+  }
+
+  const child: ChildRun<BatchResult<O>> = {
+    serdes: run.serdes ?? recordSerdes,
+    summarize: (result) => run.summaryGenerator?.(result) ?? JSON.stringify(summaryOf(result, total)),
+    toError: (error, thrown) => thrown ?? ChildContextError.fromErrorObject(error),
+    body: (batchCore, summary) => drive(batchCore, run, summary === undefined ? undefined : parseSummary(summary))
+  }
+  return runChildContext(core, begun, child)
+}
+
+const optional = <K extends string>(key: K, value: string | undefined) => (value === undefined ? {} : { [key]: value })
+
+const parseSummary = (summary: string): BatchSummary | undefined => {
+  try {
+    const parsed = JSON.parse(summary) as BatchSummary
+    return typeof parsed.statuses === "string" ? parsed : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Runs the items; with a summary (the replay of a batch too large to store) it re-drives only what had run. */
+const drive = <O>(core: ContextCore, run: BatchRun<O>, summary: BatchSummary | undefined): Promise<BatchResult<O>> => {
+  const total = run.items.length
+  const limit = run.maxConcurrency ?? Number.POSITIVE_INFINITY
+  const outcomes: Array<Outcome<O> | undefined> = new Array(total)
+  const started: Array<boolean> = new Array(total).fill(false)
+  let next = 0
+  let running = 0
+  let succeeded = 0
+  let failed = 0
+
+  return new Promise((resolve) => {
+    let done = false
+    const finish = (reason: CompletionReason) => {
+      done = true
+      const all: Array<BatchItem<O>> = []
+      for (let index = 0; index < total; index++) {
+        if (!started[index]) continue
+        const name = run.items[index]!.name
+        const outcome = outcomes[index]
+        all.push(
+          outcome === undefined
+            ? { index, name, status: "STARTED" }
+            : outcome.ok
+            ? { index, name, status: "SUCCEEDED", result: outcome.value }
+            : { index, name, status: "FAILED", error: outcome.error }
+        )
+      }
+      resolve(new BatchResult(all, reason))
+    }
+
+    const decide = (): CompletionReason | undefined => {
+      if (summary !== undefined) {
+        const pending = [...summary.statuses].some((letter, i) => (letter === "S" || letter === "F") && outcomes[i] === undefined)
+        return pending ? undefined : summary.reason
+      }
+      return completionReason(run.completionConfig, { succeeded, failed, total, started, outcomes, items: run.items })
+    }
+
+    const settle = (index: number, outcome: Outcome<O>) => {
+      if (done) return // cut off by the completion policy: the batch's result is already decided
+      outcomes[index] = outcome
+      running--
+      if (outcome.ok) succeeded++
+      else failed++
+      const reason = decide()
+      if (reason !== undefined) finish(reason)
+      else launch()
+    }
+
+    const launch = () => {
+      while (!done && next < total && running < limit) {
+        const index = next++
+        const letter = summary?.statuses[index]
+        if (letter === "-") continue
+        started[index] = true
+        const item = run.items[index]!
+        if (letter === "R") {
+          core.reserveId() // its position stays taken, its body does not run again
+          continue
+        }
+        running++
+        startItem(core, run, item).then(
+          (value) => settle(index, { ok: true, value }),
+          (error) => settle(index, { ok: false, error: error instanceof ChildContextError ? error : new ChildContextError(String(error)) })
+        )
+      }
+      if (!done && running === 0 && next >= total) finish(summary?.reason ?? "ALL_COMPLETED")
+    }
+
+    launch()
+  })
+}
+
+const startItem = <O>(core: ContextCore, run: BatchRun<O>, item: BatchItemSpec<O>): Promise<O> => {
+  if (run.nesting === "FLAT") {
+    // A virtual iteration context: no operation of its own, its operations hang off the batch.
+    const virtual = new ContextCore(core.session, core.reserveId(), core.parentId)
+    return item.run(virtual).catch((thrown) => {
+      const error = toErrorObject(thrown)
+      throw new ChildContextError(error.errorMessage, { cause: thrown, errorData: error.errorData })
+    })
+  }
+  const begun = core.begin("CONTEXT", run.iterationSubType, item.name)
+  if (begun === undefined) return new Promise(() => undefined)
+  return runChildContext(core, begun, {
+    serdes: run.itemSerdes,
+    toError: (error, thrown) => new ChildContextError(error.errorMessage, { cause: thrown, errorData: error.errorData }),
+    body: (itemCore) => item.run(itemCore)
+  })
+}
+
+interface Progress<O> {
+  readonly succeeded: number
+  readonly failed: number
+  readonly total: number
+  readonly started: ReadonlyArray<boolean>
+  readonly outcomes: ReadonlyArray<Outcome<O> | undefined>
+  readonly items: ReadonlyArray<BatchItemSpec<O>>
+}
+
+/** The completion policy, asked after every item that ends. */
+const completionReason = <O>(config: CompletionConfig | undefined, p: Progress<O>): CompletionReason | undefined => {
+  if (config !== undefined && "shouldComplete" in config) {
+    const decision = config.shouldComplete({
+      successCount: p.succeeded,
+      failureCount: p.failed,
+      completedCount: p.succeeded + p.failed,
+      totalCount: p.total,
+      items: p.items.map((item, index) => {
+        const outcome = p.outcomes[index]
+        const status = outcome === undefined ? (p.started[index] ? "STARTED" : undefined) : outcome.ok ? "SUCCEEDED" : "FAILED"
+        return { index, name: item.name, ...(status === undefined ? {} : { status }) }
+      })
+    })
+    if (decision.complete) return decision.outcome === "FAILED" ? "CUSTOM_COMPLETION_FAILED" : "CUSTOM_COMPLETION_SUCCEEDED"
+  } else if (config !== undefined) {
+    if (config.toleratedFailureCount !== undefined && p.failed > config.toleratedFailureCount) return "FAILURE_TOLERANCE_EXCEEDED"
+    if (config.toleratedFailurePercentage !== undefined && (p.failed * 100) / p.total > config.toleratedFailurePercentage) {
+      return "FAILURE_TOLERANCE_EXCEEDED"
+    }
+    if (config.minSuccessful !== undefined && p.succeeded >= config.minSuccessful) return "MIN_SUCCESSFUL_REACHED"
+  }
+  return p.succeeded + p.failed === p.total ? "ALL_COMPLETED" : undefined
+}
