@@ -45,5 +45,6 @@ export type { BatchItem, BatchItemStatus, CompletionConfig, CompletionDecision, 
 export type { Nesting } from "./context/batch.ts"
 export type { BatchConfig, MapConfig, MapFunc, NamedParallelBranch, ParallelConfig, ParallelFunc } from "./context/types.ts"
 export { ConfigurationError, RecordedError } from "./context/errors.ts"
+export type { InvokeConfig } from "./context/invoke.ts"
 export type { ErrorObject, LogEvent } from "./log/events.ts"
 export type { ExecutionStatus, OperationStatus } from "./log/fold.ts"

@@ -29,6 +29,7 @@ import type {
   WaitForCallbackConfig
 } from "./types.ts"
 import { runWait } from "./wait.ts"
+import { type InvokeConfig, runInvoke } from "./invoke.ts"
 import { runWaitForCondition, type WaitForConditionCheck, type WaitForConditionConfig } from "./wait-for-condition.ts"
 import { makePromiseCombinators, type PromiseCombinators } from "./promise-combinators.ts"
 
@@ -133,6 +134,15 @@ export class DurableContextImpl implements DurableContext {
         },
         body: (core) => fn(new DurableContextImpl(core))
       }))
+  }
+
+  /** `invoke(name?, functionName, input?, config?)`: the first argument is a name when the second is a string too. */
+  invoke<I, O>(...args: Array<any>): DurablePromise<O> {
+    const [name, [functionName, input, config]] = (typeof args[1] === "string" ? [args[0], args.slice(1)] : [undefined, args]) as [
+      string | undefined,
+      [string, I | undefined, InvokeConfig<I, O> | undefined]
+    ]
+    return this.#operation("CHAINED_INVOKE", "ChainedInvoke", name, (begun) => runInvoke(this.core, begun, functionName, input, config))
   }
 
   map<I, O>(...args: Array<any>): DurablePromise<BatchResult<O>> {

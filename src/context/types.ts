@@ -3,6 +3,7 @@ import type { BatchResult, CompletionConfig } from "./batch-result.ts"
 import type { Nesting } from "./batch.ts"
 import type { DurablePromise } from "./durable-promise.ts"
 import type { DurableOperationError } from "./errors.ts"
+import type { InvokeConfig } from "./invoke.ts"
 import type { Duration } from "./duration.ts"
 import type { DurableContextLogger, LoggerConfig } from "./logger.ts"
 import type { RetryStrategy, StepSemantics } from "./retry.ts"
@@ -93,6 +94,10 @@ export interface DurableContext {
 
   runInChildContext<T>(name: string | undefined, fn: (context: DurableContext) => Promise<T>, config?: ChildConfig<T>): DurablePromise<T>
   runInChildContext<T>(fn: (context: DurableContext) => Promise<T>, config?: ChildConfig<T>): DurablePromise<T>
+
+  /** Runs another registered durable function as a child execution and waits for its result (InvokeError if it fails). */
+  invoke<I, O>(name: string | undefined, functionName: string, input?: I, config?: InvokeConfig<I, O>): DurablePromise<O>
+  invoke<I, O>(functionName: string, input?: I, config?: InvokeConfig<I, O>): DurablePromise<O>
 
   map<I, O>(name: string | undefined, items: ReadonlyArray<I>, fn: MapFunc<I, O>, config?: MapConfig<I, O>): DurablePromise<BatchResult<O>>
   map<I, O>(items: ReadonlyArray<I>, fn: MapFunc<I, O>, config?: MapConfig<I, O>): DurablePromise<BatchResult<O>>

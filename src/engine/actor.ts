@@ -20,6 +20,11 @@ import { dueAt, earliest } from "./timers.ts"
 /** How long a running execution may go unwatched: if its actor dies mid-step, this alarm resumes it. */
 export const WATCHDOG_MS = 30_000
 
+/** How an invoked child execution ended, as its parent records it. */
+export type ChildOutcome =
+  | { readonly status: "SUCCEEDED"; readonly result?: string }
+  | { readonly status: "FAILED" | "TIMED_OUT" | "STOPPED"; readonly error?: ErrorObject }
+
 export type CallbackOutcome = { readonly ok: true; readonly result?: string } | { readonly ok: false; readonly error: ErrorObject }
 
 type ReplyError = ActorGone | CallbackNotFound | CallbackAlreadyCompleted | InvalidRequest | ExecutionNotRunning
@@ -37,6 +42,7 @@ type Message =
   | { readonly _tag: "Heartbeat"; readonly operationId: string; readonly callbackId: string; readonly reply: Reply }
   | { readonly _tag: "Stop"; readonly error: ErrorObject | undefined; readonly reply: Reply }
   | { readonly _tag: "Suspend"; readonly reply: Reply }
+  | { readonly _tag: "ChildFinished"; readonly operationId: string; readonly outcome: ChildOutcome; readonly reply: Reply }
   | { readonly _tag: "HandlerDone"; readonly exit: { ok: true; value: unknown } | { ok: false; error: unknown } }
   | { readonly _tag: "Fail"; readonly error: Error }
 
@@ -51,6 +57,8 @@ export interface ActorDeps {
   readonly alarmAt: number | undefined
   readonly onInvocation: () => void
   readonly onTerminal: (state: ExecutionState) => void
+  /** An invoke operation is STARTED: make sure its child execution exists (idempotent). */
+  readonly onInvoke: (operation: OperationState) => void
   readonly onGone: () => void
 }
 
@@ -196,6 +204,11 @@ export class Actor implements Session {
   readonly run: Effect.Effect<void> = Effect.gen({ self: this }, function*() {
     yield* this.#fireDue()
     yield* this.#flush()
+    if (this.running) {
+      for (const op of this.state.operations.values()) {
+        if (op.type === "CHAINED_INVOKE" && op.status === "STARTED") this.#deps.onInvoke(op)
+      }
+    }
     if (this.running && !this.#gone) this.#startHandler()
     yield* this.#syncAlarm()
     while (!this.#gone) {
@@ -272,6 +285,25 @@ export class Actor implements Session {
         } else {
           this.#queue([{ _tag: "CallbackFailed", ...ref, error: message.outcome.error }])
         }
+        this.#active = true
+        return Effect.andThen(this.#flush(), this.#written(message.reply))
+      }
+      case "ChildFinished": {
+        const op = this.state.operations.get(message.operationId)
+        if (op === undefined || op.type !== "CHAINED_INVOKE" || op.status !== "STARTED" || !this.running) {
+          return Deferred.succeed(message.reply, undefined) // already recorded, or nothing waits any more
+        }
+        const ref = refOf(op)
+        const outcome = message.outcome
+        this.#queue([
+          outcome.status === "SUCCEEDED"
+            ? { _tag: "InvokeSucceeded", ...ref, ...(outcome.result === undefined ? {} : { result: outcome.result }) }
+            : outcome.status === "FAILED"
+            ? { _tag: "InvokeFailed", ...ref, error: outcome.error ?? { errorType: "Error", errorMessage: "The invoked execution failed" } }
+            : outcome.status === "TIMED_OUT"
+            ? { _tag: "InvokeTimedOut", ...ref }
+            : { _tag: "InvokeStopped", ...ref }
+        ])
         this.#active = true
         return Effect.andThen(this.#flush(), this.#written(message.reply))
       }
@@ -364,6 +396,7 @@ export class Actor implements Session {
                   const op = this.state.operations.get(event.id)!
                   this.#track(op)
                   if (op.status !== "STARTED") open.add(event.id)
+                  if (event._tag === "InvokeStarted") this.#deps.onInvoke(op)
                 }
                 if (!this.running) ended = true
               }

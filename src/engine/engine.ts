@@ -11,7 +11,7 @@ import type { LogCorrupted } from "../log/log-corrupted.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import type { ListPage, ListQuery } from "../store/execution-summary.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
-import { Actor, ActorGone, type CallbackOutcome } from "./actor.ts"
+import { Actor, ActorGone, type CallbackOutcome, type ChildOutcome } from "./actor.ts"
 import { type CallbackIdCodec, plainCallbackIds } from "./callback-ids.ts"
 import {
   CallbackAlreadyCompleted,
@@ -39,15 +39,22 @@ export interface EngineOptions {
   readonly functions: ReadonlyArray<DurableFunction>
   readonly maxPayloadBytes?: number
   readonly callbackIds?: CallbackIdCodec
-  /** The clock of one execution; the test runner gives each its own virtual clock. Default: the ambient Clock. */
-  readonly clockFor?: (executionId: string) => Clock.Clock
+  /**
+   * The clock of one execution; the test runner gives each its own virtual clock (an invoked child shares its
+   * parent's, passed as `parentExecutionId`). Default: the ambient Clock.
+   */
+  readonly clockFor?: (executionId: string, parentExecutionId?: string) => Clock.Clock
 }
 
 export interface StartRequest {
   readonly functionName: string
   readonly input?: unknown
+  /** The input already serialised as JSON (used instead of `input`). */
+  readonly inputPayload?: string
   /** Makes the start idempotent: a second start with the same id returns the first execution. */
   readonly executionId?: string
+  /** The invoke operation that waits for this execution. */
+  readonly parent?: { readonly executionId: string; readonly operationId: string }
 }
 
 export interface StartResult {
@@ -123,6 +130,14 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions): E
   const actors = new Map<string, Actor>()
   const invocations = new Map<string, number>()
   const endWaiters = new Map<string, Array<() => void>>()
+  const fibers = new Set<Fiber.Fiber<void>>()
+  yield* Scope.addFinalizer(scope, Effect.suspend(() => Fiber.interruptAll([...fibers])))
+  /** Runs engine work that no caller waits for (notifying a parent, starting a child). */
+  const background = (effect: Effect.Effect<unknown, unknown>) => {
+    const fiber = Effect.runForkWith(services)(Effect.ignore(effect))
+    fibers.add(fiber as Fiber.Fiber<void>)
+    fiber.addObserver(() => fibers.delete(fiber as Fiber.Fiber<void>))
+  }
 
   const spawn = (state: ExecutionState, fn: DurableFunction, alarmAt: number | undefined) =>
     Effect.gen(function*() {
@@ -130,24 +145,27 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions): E
       const actor: Actor = yield* Actor.make(state, {
         fn,
         store,
-        clock: clockFor(id),
+        clock: clockFor(id, state.parent?.executionId),
         random,
         callbackIds,
         maxPayloadBytes,
         alarmAt,
         onInvocation: () => void invocations.set(id, (invocations.get(id) ?? 0) + 1),
-        onTerminal: () => {
+        onTerminal: (ended) => {
           const waiters = endWaiters.get(id)
           endWaiters.delete(id)
           for (const wake of waiters ?? []) wake()
+          if (ended.parent !== undefined) background(notifyParent(ended.parent, outcomeOf(ended)))
         },
+        onInvoke: (op) => background(startChild(id, op)),
         onGone: () => {
           if (actors.get(id) === actor) actors.delete(id)
         }
       }).pipe(Effect.provideService(Scheduler.Scheduler, actorScheduler)) // the mailbox takes its dispatcher from here
       actors.set(id, actor)
       const fiber = Effect.runForkWith(services)(actor.run, { scheduler: actorScheduler })
-      yield* Scope.addFinalizer(scope, Fiber.interrupt(fiber))
+      fibers.add(fiber)
+      fiber.addObserver(() => fibers.delete(fiber))
       return actor
     })
 
@@ -185,6 +203,29 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions): E
       return yield* Effect.die(new Error(`Execution ${executionId}: its actor kept going away`))
     })
 
+  const notifyParent = (parent: { executionId: string; operationId: string }, outcome: ChildOutcome) =>
+    deliver(parent.executionId, (a) => a.send<never>((reply) => ({ _tag: "ChildFinished", operationId: parent.operationId, outcome, reply })))
+
+  /** Starts an invoked child (idempotently); a child that cannot start, or has already ended, answers at once. */
+  const startChild = (parentId: string, op: OperationState) =>
+    Effect.gen(function*() {
+      const parent = { executionId: parentId, operationId: op.id }
+      const started = yield* Effect.result(start({
+        functionName: op.functionName!,
+        ...(op.input === undefined ? {} : { inputPayload: op.input }),
+        executionId: op.childExecutionId!,
+        parent
+      }))
+      if (started._tag === "Failure") {
+        const failure = started.failure
+        return yield* notifyParent(parent, { status: "FAILED", error: { errorType: failure._tag, errorMessage: failure.message } })
+      }
+      if (!started.success.created) {
+        const child = yield* stateOf(op.childExecutionId!)
+        if (child.status !== "RUNNING") yield* notifyParent(parent, outcomeOf(child))
+      }
+    })
+
   const viewOf = (state: ExecutionState): ExecutionView => ({
     executionId: state.executionId,
     functionName: state.functionName,
@@ -217,7 +258,8 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions): E
     Effect.gen(function*() {
       const fn = registry.get(request.functionName)
       if (fn === undefined) return yield* new FunctionNotFound({ functionName: request.functionName })
-      const input = yield* Effect.try({ try: () => serialiseInput(request.input), catch: (e) => e as InvalidRequest })
+      const input = request.inputPayload ??
+        (yield* Effect.try({ try: () => serialiseInput(request.input), catch: (e) => e as InvalidRequest }))
       if (input !== undefined && input.length * 3 > maxPayloadBytes && new TextEncoder().encode(input).length > maxPayloadBytes) {
         return yield* new InvalidRequest({ reason: `The input is over the ${maxPayloadBytes}-byte payload limit` })
       }
@@ -228,7 +270,7 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions): E
         ? MAX_EXECUTION_TIMEOUT_MS
         : Math.min(durationToMillis(fn.options.executionTimeout, "executionTimeout"), MAX_EXECUTION_TIMEOUT_MS)
       const retentionMs = fn.options.retention === undefined ? DEFAULT_RETENTION_MS : durationToMillis(fn.options.retention, "retention")
-      const now = clockFor(executionId).currentTimeMillisUnsafe()
+      const now = clockFor(executionId, request.parent?.executionId).currentTimeMillisUnsafe()
       const first: LogEvent = {
         _tag: "ExecutionStarted",
         seq: 1,
@@ -237,7 +279,8 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions): E
         functionName: fn.name,
         ...(input === undefined ? {} : { input }),
         timeoutAt: now + timeoutMs,
-        retentionMs
+        retentionMs,
+        ...(request.parent === undefined ? {} : { parent: request.parent })
       }
       const written = yield* Effect.result(store.append(executionId, [first], 0))
       if (written._tag === "Failure") {
@@ -320,6 +363,11 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions): E
     invocations: (executionId) => invocations.get(executionId) ?? 0
   }
 })
+
+const outcomeOf = (state: ExecutionState): ChildOutcome =>
+  state.status === "SUCCEEDED"
+    ? { status: "SUCCEEDED", ...(state.result === undefined ? {} : { result: state.result }) }
+    : { status: state.status === "RUNNING" ? "FAILED" : state.status, ...(state.error === undefined ? {} : { error: state.error }) }
 
 const sameExecution = (first: LogEvent, functionName: string, input: string | undefined, executionId: string) =>
   Effect.gen(function*() {

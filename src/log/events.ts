@@ -58,7 +58,9 @@ export const ExecutionStarted = Schema.TaggedStruct("ExecutionStarted", {
   functionName: Schema.String,
   input: payload,
   timeoutAt: Millis,
-  retentionMs: Millis
+  retentionMs: Millis,
+  /** Set on an execution started by `ctx.invoke`: the operation that waits for it. */
+  parent: Schema.optionalKey(Schema.Struct({ executionId: Schema.String, operationId: Schema.String }))
 })
 export const ExecutionSucceeded = Schema.TaggedStruct("ExecutionSucceeded", { ...base, result: payload })
 export const ExecutionFailed = Schema.TaggedStruct("ExecutionFailed", { ...base, error: ErrorObject })

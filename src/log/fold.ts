@@ -43,6 +43,7 @@ export interface ExecutionState {
   readonly startedAt: number
   readonly timeoutAt: number
   readonly retentionMs: number
+  readonly parent?: { readonly executionId: string; readonly operationId: string }
   status: ExecutionStatus
   result?: string
   error?: ErrorObject
@@ -70,6 +71,7 @@ export const initialState = (first: Extract<LogEvent, { _tag: "ExecutionStarted"
   startedAt: first.at,
   timeoutAt: first.timeoutAt,
   retentionMs: first.retentionMs,
+  ...(first.parent === undefined ? {} : { parent: first.parent }),
   status: "RUNNING",
   seq: first.seq,
   operations: new Map(),

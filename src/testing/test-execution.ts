@@ -104,6 +104,7 @@ export class TestExecution {
       await this.refresh()
       if (this.#status !== "RUNNING") return this
       if (await this.#answerCallbacks()) continue
+      if (await this.#settleChildren()) continue
       if (!this.runner.skipTime) return this
       const now = this.runner.clock(id).currentTimeMillisUnsafe()
       if (!this.runner.engineSync((e) => e.inMemory(id))) {
@@ -174,6 +175,20 @@ export class TestExecution {
     await this.runner.completeCallback(callbackId, outcome)
     await this.runner.engine((e) => e.settle(this.executionId))
     return this.refresh()
+  }
+
+  /** Drives every invoked child that is still running; true when one of them ended (its parent can go on). */
+  async #settleChildren(): Promise<boolean> {
+    let ended = false
+    for (const op of this.#operations) {
+      if (op.type !== "CHAINED_INVOKE" || op.status !== "STARTED" || op.childExecutionId === undefined) continue
+      const child = await this.runner.execution(op.childExecutionId, { callbacks: this.responders }).catch(() => undefined)
+      if (child === undefined) continue // not started yet: the next round sees it
+      await child.settle()
+      if (child.status !== "RUNNING") ended = true
+    }
+    if (ended) await this.runner.engine((e) => e.settle(this.executionId))
+    return ended
   }
 
   /** Gives each new callback to its responder once; true when one was completed. */

@@ -59,7 +59,7 @@ export class TestRunner {
     const engine = Engine.layer({
       functions: options.functions,
       ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
-      clockFor: (id) => this.clock(id)
+      clockFor: (id, parent) => (parent === undefined ? this.clock(id) : this.#shareClock(id, parent))
     })
     this.#runtime = ManagedRuntime.make(engine.pipe(Layer.provide(Layer.succeed(ExecutionStore, this.store))))
   }
@@ -71,6 +71,13 @@ export class TestRunner {
       clock = new VirtualClock(this.#start)
       this.#clocks.set(executionId, clock)
     }
+    return clock
+  }
+
+  /** An invoked child lives in its parent's time: skipping the child's wait moves the parent's clock too. */
+  #shareClock(executionId: string, parentExecutionId: string): VirtualClock {
+    const clock = this.clock(parentExecutionId)
+    this.#clocks.set(executionId, clock)
     return clock
   }
 

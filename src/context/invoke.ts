@@ -1,0 +1,50 @@
+/**
+ * `ctx.invoke`: start another registered durable function as a child execution and wait for its end.
+ * The child's id is derived from the parent's and the operation's, so no replay or retry ever starts it twice;
+ * the engine starts it when InvokeStarted is written and tells the parent when it ends.
+ */
+import type { Begun, ContextCore } from "./context-core.ts"
+import { InvokeError, RecordedError } from "./errors.ts"
+import { deserializeWith, serializeWith } from "./serdes-call.ts"
+import type { Serdes } from "./serdes.ts"
+
+export interface InvokeConfig<I, O> {
+  readonly payloadSerdes?: Serdes<I>
+  readonly resultSerdes?: Serdes<O>
+}
+
+export const childExecutionId = (parentExecutionId: string, operationId: string): string =>
+  `${parentExecutionId}:invoke:${operationId}`
+
+export const runInvoke = async <I, O>(
+  core: ContextCore,
+  begun: Begun,
+  functionName: string,
+  input: I | undefined,
+  config: InvokeConfig<I, O> | undefined
+): Promise<O> => {
+  const { session } = core
+  const { id, ref } = begun
+  const context = { entityId: id, executionId: session.executionId, durableExecutionArn: session.executionId }
+  let op = begun.recorded
+  if (op === undefined) {
+    if (typeof functionName !== "string" || functionName.length === 0) {
+      throw new InvokeError(`invoke needs the name of a registered durable function, got ${JSON.stringify(functionName)}`)
+    }
+    const payload = await serializeWith(config?.payloadSerdes ?? session.serdes.defaultSerdes, input, context)
+    core.checkPayload(payload, `The input of invoke ${JSON.stringify(ref.name ?? id)}`)
+    await session.append([{
+      _tag: "InvokeStarted",
+      ...ref,
+      functionName,
+      childExecutionId: childExecutionId(session.executionId, id),
+      ...(payload === undefined ? {} : { input: payload })
+    }])
+    op = session.state.operations.get(id)!
+  }
+  while (op.status === "STARTED") op = await session.whenChanged(id)
+  if (op.status === "SUCCEEDED") return (await deserializeWith(config?.resultSerdes ?? session.serdes.defaultSerdes, op.result, context)) as O
+  const error = op.error ??
+    { errorType: `Invoke${op.status === "TIMED_OUT" ? "TimedOut" : "Stopped"}`, errorMessage: `The invoked execution ${op.childExecutionId} ${op.status === "TIMED_OUT" ? "timed out" : "was stopped"}` }
+  throw new InvokeError(error.errorMessage, { cause: new RecordedError(error), errorData: error.errorData })
+}
