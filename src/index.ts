@@ -44,7 +44,19 @@ export { BatchCompletionError, BatchResult, completeBatch, continueBatch } from 
 export type { BatchItem, BatchItemStatus, CompletionConfig, CompletionDecision, CompletionReason, CompletionStatus } from "./context/batch-result.ts"
 export type { Nesting } from "./context/batch.ts"
 export type { BatchConfig, MapConfig, MapFunc, NamedParallelBranch, ParallelConfig, ParallelFunc } from "./context/types.ts"
-export { ConfigurationError, RecordedError } from "./context/errors.ts"
+export { ConfigurationError, ContextUsageError, RecordedError } from "./context/errors.ts"
 export type { InvokeConfig } from "./context/invoke.ts"
 export type { ErrorObject, LogEvent } from "./log/events.ts"
 export type { ExecutionStatus, OperationStatus } from "./log/fold.ts"
+export { createWaitStrategy } from "./context/wait-strategy.ts"
+export type { WaitStrategy, WaitStrategyConfig } from "./context/wait-strategy.ts"
+export type {
+  WaitForConditionCheck,
+  WaitForConditionConfig,
+  WaitForConditionContext,
+  WaitForConditionDecision,
+  WaitForConditionProgress
+} from "./context/wait-for-condition.ts"
+export { withRetry } from "./context/with-retry.ts"
+export type { RetryableFunc, WithRetryConfig } from "./context/with-retry.ts"
+export type { PromiseCombinators } from "./context/promise-combinators.ts"

@@ -19,6 +19,7 @@ import { type ChildRun, runChildContext } from "./child-context.ts"
 import { type Begun, ContextCore } from "./context-core.ts"
 import { ChildContextError, toErrorObject } from "./errors.ts"
 import { deserializeWith, serializeWith } from "./serdes-call.ts"
+import { runOwned } from "./usage-tracker.ts"
 import type { Serdes } from "./serdes.ts"
 
 export type Nesting = "NESTED" | "FLAT"
@@ -172,7 +173,8 @@ const startItem = <O>(core: ContextCore, run: BatchRun<O>, item: BatchItemSpec<O
   if (run.nesting === "FLAT") {
     // A virtual iteration context: no operation of its own, its operations hang off the batch.
     const virtual = new ContextCore(core.session, core.reserveId(), core.parentId)
-    return item.run(virtual).catch((thrown) => {
+    const label = `child context "${virtual.parentId}" (${JSON.stringify(item.name)})`
+    return runOwned({ kind: "context", core: virtual, label }, () => item.run(virtual)).catch((thrown) => {
       const error = toErrorObject(thrown)
       throw new ChildContextError(error.errorMessage, { cause: thrown, errorData: error.errorData })
     })

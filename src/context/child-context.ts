@@ -5,6 +5,7 @@
  */
 import type { ErrorObject } from "../log/events.ts"
 import { type Begun, ContextCore } from "./context-core.ts"
+import { runOwned } from "./usage-tracker.ts"
 import { PayloadTooLargeError, toErrorObject } from "./errors.ts"
 import { deserializeWith, serializeWith } from "./serdes-call.ts"
 import type { Serdes } from "./serdes.ts"
@@ -34,7 +35,10 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
   if (recorded === undefined) session.post([{ _tag: "ContextStarted", ...ref }])
   let value: T
   try {
-    value = await run.body(new ContextCore(session, id), recorded?.replayChildren === true ? recorded.result : undefined)
+    const child = new ContextCore(session, id)
+    const label = `child context "${id}"${ref.name === undefined ? "" : ` (${JSON.stringify(ref.name)})`}`
+    value = await runOwned({ kind: "context", core: child, label }, () =>
+      run.body(child, recorded?.replayChildren === true ? recorded.result : undefined))
   } catch (thrown) {
     const error = toErrorObject(thrown)
     if (!finished) await session.append([{ _tag: "ContextFailed", ...ref, error }])

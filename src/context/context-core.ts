@@ -6,7 +6,8 @@ import type { OperationSubType, OperationType } from "../log/events.ts"
 import type { OperationState } from "../log/fold.ts"
 import { childId, contextKey, positionOf } from "../log/operation-id.ts"
 import type { Session } from "../engine/session.ts"
-import { NonDeterministicExecutionError, PayloadTooLargeError } from "./errors.ts"
+import { ContextUsageError, NonDeterministicExecutionError, PayloadTooLargeError } from "./errors.ts"
+import { misuseOf } from "./usage-tracker.ts"
 
 export interface Begun {
   readonly id: string
@@ -14,6 +15,10 @@ export interface Begun {
   readonly recorded: OperationState | undefined
   readonly ref: { id: string; parentId?: string; name?: string; type: OperationType; subType: OperationSubType }
 }
+
+/** How a context is named in usage errors. */
+export const describeContext = (core: ContextCore): string =>
+  core.parentId === undefined ? "the root context" : `child context "${core.parentId}"`
 
 /** A promise that never settles: what user code gets once its execution is over or its actor is gone. */
 export const never = <T>(): Promise<T> => new Promise<T>(() => undefined)
@@ -44,6 +49,11 @@ export class ContextCore {
 
   /** Takes the next id; undefined when the execution had to fail (the caller then returns `never()`). */
   begin(type: OperationType, subType: OperationSubType, name: string | undefined): Begun | undefined {
+    const misuse = misuseOf(this, describeContext)
+    if (misuse !== undefined) {
+      this.session.fail(new ContextUsageError(misuse))
+      return undefined
+    }
     const id = childId(this.parentId, ++this.#counter)
     const recorded = this.session.state.operations.get(id)
     if (recorded !== undefined && (recorded.type !== type || recorded.subType !== subType || recorded.name !== name)) {

@@ -82,6 +82,7 @@ export class DurableContextImpl implements DurableContext {
     return this.#operation("STEP", "Step", name, (begun) =>
       runStep(this.core, begun, {
         fn,
+        name,
         retryStrategy: config?.retryStrategy,
         semantics: config?.semantics,
         serdes: config?.serdes,

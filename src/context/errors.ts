@@ -104,6 +104,11 @@ export class InvalidDurationError extends Error {
   override readonly name = "InvalidDurationError"
 }
 
+/** A durable operation called on a context that does not own the calling code. Fails the execution. */
+export class ContextUsageError extends Error {
+  override readonly name = "ContextUsageError"
+}
+
 /** An operation's configuration is invalid (for example `maxConcurrency` of 0); raised before it starts. */
 export class ConfigurationError extends Error {
   override readonly name = "ConfigurationError"

@@ -13,9 +13,12 @@ import { type RetryStrategy, retryPresets, StepSemantics, withJitterSource } fro
 import { deserializeWith, serializeJson, serializeWith } from "./serdes-call.ts"
 import { defaultSerdes, type Serdes } from "./serdes.ts"
 import type { StepContext, StepFunc } from "./types.ts"
+import { runOwned } from "./usage-tracker.ts"
 
 export interface StepRun<T> {
   readonly fn: StepFunc<T>
+  /** For error messages. */
+  readonly name?: string | undefined
   readonly retryStrategy?: RetryStrategy | undefined
   readonly semantics?: StepSemantics | undefined
   readonly serdes?: Serdes<T> | undefined
@@ -117,7 +120,8 @@ const runBody = async <T>(core: ContextCore, id: string, attempt: number, run: S
   }
   session.enterUserCode()
   try {
-    return { ok: true, value: await run.fn(stepContext) }
+    const label = JSON.stringify(run.name ?? id)
+    return { ok: true, value: await runOwned({ kind: "step", label }, () => run.fn(stepContext)) }
   } catch (error) {
     return { ok: false, error }
   } finally {

@@ -5,6 +5,7 @@
  */
 import { type Clock, Deferred, Effect, Option, Queue, type Random } from "effect"
 import { DurableContextImpl } from "../context/durable-context.ts"
+import { runOwned } from "../context/usage-tracker.ts"
 import { PayloadTooLargeError, SerdesFailedError, toErrorObject } from "../context/errors.ts"
 import type { LoggerConfig } from "../context/logger.ts"
 import { defaultSerdes, passThroughDeserializer, type SerdesConfig } from "../context/serdes.ts"
@@ -174,7 +175,8 @@ export class Actor implements Session {
     const startedAt = performance.now()
     let quiet = 0
     while (quiet < 2) {
-      if (this.#gone) return
+      // Once the execution has ended, whatever user code still runs is abandoned: nothing more can happen.
+      if (this.#gone || (!this.running && this.#inbox === 0 && !this.#processing)) return
       const seen = this.#activity
       await macrotask()
       const idle = this.#inbox === 0 && this.#userCode === 0 && !this.#processing && this.#activity === seen
@@ -358,7 +360,7 @@ export class Actor implements Session {
       if (!this.#gone) this.#offer({ _tag: "HandlerDone", exit })
     }
     Promise.resolve()
-      .then(() => this.#deps.fn.handler(input, context))
+      .then(() => runOwned({ kind: "context", core: context.core, label: "the root context" }, () => this.#deps.fn.handler(input, context)))
       .then((value) => done({ ok: true, value }), (error) => done({ ok: false, error }))
   }
 
