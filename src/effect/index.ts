@@ -1,0 +1,3 @@
+/** reprise/effect: the Effect-native API over the same engine. */
+export { childContext, DurableCtx, invoke, make, map, now, parallel, step, StepCtx, uuid, wait, waitForCallback } from "./durable-effect.ts"
+export type { EffectFunctionOptions, EffectStepConfig } from "./durable-effect.ts"
