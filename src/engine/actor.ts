@@ -155,7 +155,10 @@ export class Actor implements Session {
 
   newCallbackId(operationId: string): Promise<string> {
     const token = Array.from({ length: 4 }, () => Math.floor(this.random() * 0x1_0000_0000).toString(16).padStart(8, "0")).join("")
+    // A signing codec resolves off the event loop (WebCrypto): count it as work, or the actor would look idle.
+    this.enterUserCode()
     return Effect.runPromise(this.#deps.callbackIds.encode({ executionId: this.executionId, operationId, token }))
+      .finally(() => this.exitUserCode())
   }
 
   // ---- messages from the engine ----
@@ -281,7 +284,7 @@ export class Actor implements Session {
         } else if (message.outcome.ok) {
           const result = message.outcome.result
           if (result !== undefined && tooLarge(result, this.maxPayloadBytes)) {
-            return Deferred.fail(message.reply, new InvalidRequest({ reason: `The callback result is over the ${this.maxPayloadBytes}-byte payload limit` }))
+            return Deferred.fail(message.reply, new InvalidRequest({ reason: `The callback result is over the ${this.maxPayloadBytes}-byte payload limit`, payloadTooLarge: true }))
           }
           this.#queue([{ _tag: "CallbackSucceeded", ...ref, ...(result === undefined ? {} : { result }) }])
         } else {

@@ -57,7 +57,9 @@ export class CallbackAlreadyCompleted extends Schema.TaggedError<CallbackAlready
 
 /** A request the engine refuses before writing anything (input too large, not serialisable …). */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
-  reason: Schema.String
+  reason: Schema.String,
+  /** Set when the request broke the payload limit (HTTP answers 413 rather than 400). */
+  payloadTooLarge: Schema.optionalKey(Schema.Boolean)
 }) {
   override get message() {
     return this.reason

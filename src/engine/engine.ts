@@ -31,6 +31,9 @@ import { type DurableFunction, makeRegistry } from "./registry.ts"
  */
 const actorScheduler = new Scheduler.MixedScheduler("sync")
 
+/** Execution ids appear in URLs and storage keys. */
+const EXECUTION_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/
+
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024
 export const MAX_EXECUTION_TIMEOUT_MS = 366 * 24 * 3600 * 1000
 export const DEFAULT_RETENTION_MS = 14 * 24 * 3600 * 1000
@@ -261,7 +264,12 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions): E
       const input = request.inputPayload ??
         (yield* Effect.try({ try: () => serialiseInput(request.input), catch: (e) => e as InvalidRequest }))
       if (input !== undefined && input.length * 3 > maxPayloadBytes && new TextEncoder().encode(input).length > maxPayloadBytes) {
-        return yield* new InvalidRequest({ reason: `The input is over the ${maxPayloadBytes}-byte payload limit` })
+        return yield* new InvalidRequest({ reason: `The input is over the ${maxPayloadBytes}-byte payload limit`, payloadTooLarge: true })
+      }
+      if (request.executionId !== undefined && !EXECUTION_ID.test(request.executionId)) {
+        return yield* new InvalidRequest({
+          reason: `An execution id must be 1-200 letters, digits, '.', '_', ':' or '-', starting with a letter or digit; got ${JSON.stringify(request.executionId.slice(0, 210))}`
+        })
       }
       const executionId = request.executionId ?? uuidFrom(() => random.nextDoubleUnsafe())
       const existing = yield* store.load(executionId)

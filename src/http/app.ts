@@ -1,0 +1,57 @@
+/**
+ * The Hono app of DESIGN section 7, served by every adapter. It runs engine effects through the runner it is
+ * given (a `ManagedRuntime<Engine>`), so it holds no state of its own and works on any runtime with `fetch`.
+ */
+import { Hono } from "hono"
+import { methodNotAllowed } from "hono/method-not-allowed"
+import { bearerAuth } from "./bearer-auth.ts"
+import { registerCallbackRoutes } from "./callback-routes.ts"
+import { defaultErrorReporter, type EngineRunner, type ErrorReporter, makeResponder } from "./engine-runner.ts"
+import { registerExecutionRoutes } from "./execution-routes.ts"
+import { problemResponse } from "./problem.ts"
+import { DEFAULT_MAX_BODY_BYTES } from "./read-body.ts"
+
+export interface AppOptions {
+  /** Runs the engine's effects: a `ManagedRuntime<Engine>`, or anything with the same `runPromiseExit`. */
+  readonly runtime: EngineRunner
+  /**
+   * When set, every /v1 route except the callback routes needs `Authorization: Bearer <apiKey>`.
+   * Unset: no auth (local development; the adapter should say so when it starts).
+   */
+  readonly apiKey?: string | undefined
+  /** The largest request body accepted, in bytes (default 1 MiB). */
+  readonly maxBodyBytes?: number
+  /** Receives every server-side failure (500s) for logging; default: console.error. */
+  readonly onError?: ErrorReporter
+}
+
+/** Callback routes are capabilities (see callback-routes.ts), so they pass without the API key. */
+const isCallbackRoute = (path: string) => path.startsWith("/v1/callbacks/")
+
+export const createApp = (options: AppOptions): Hono => {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new TypeError("maxBodyBytes must be a positive integer")
+  const onError = options.onError ?? defaultErrorReporter
+  const respond = makeResponder(options.runtime, onError)
+  const app = new Hono()
+
+  app.use(methodNotAllowed({
+    app,
+    onMethodNotAllowed: (c, methods) =>
+      problemResponse("method-not-allowed", `${c.req.method} is not allowed here; use ${methods.join(", ")}`, c.req.path, {
+        allow: methods.join(", ")
+      })
+  }))
+  if (options.apiKey !== undefined) app.use("/v1/*", bearerAuth({ apiKey: options.apiKey, exempt: isCallbackRoute }))
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }))
+  registerExecutionRoutes(app, { respond, maxBodyBytes })
+  registerCallbackRoutes(app, { respond, maxBodyBytes })
+
+  app.notFound((c) => problemResponse("not-found", `No route ${c.req.method} ${c.req.path}`, c.req.path))
+  app.onError((error, c) => {
+    onError(error, c.req.raw)
+    return problemResponse("internal-error", "An unexpected error occurred; it has been logged", c.req.path)
+  })
+  return app
+}

@@ -1,0 +1,30 @@
+/**
+ * How route handlers run engine effects: through anything with `runPromiseExit` for effects that need the
+ * Engine (a `ManagedRuntime<Engine>` is one), turning a failure into a problem+json response.
+ */
+import { type Effect, Exit } from "effect"
+import type { Engine } from "../engine/index.ts"
+import { mapCause } from "./error-mapping.ts"
+import { problemResponse } from "./problem.ts"
+
+export interface EngineRunner {
+  readonly runPromiseExit: <A, E>(effect: Effect.Effect<A, E, Engine>) => Promise<Exit.Exit<A, unknown>>
+}
+
+/** Called with every failure on the server's side (500s): log it; the client only sees a generic detail. */
+export type ErrorReporter = (error: unknown, request: Request) => void
+
+export const defaultErrorReporter: ErrorReporter = (error, request) => {
+  const url = new URL(request.url)
+  console.error(`reprise http: ${request.method} ${url.pathname} failed:`, error)
+}
+
+export const makeResponder = (runner: EngineRunner, onError: ErrorReporter) =>
+  async (request: Request, effect: Effect.Effect<Response, unknown, Engine>): Promise<Response> => {
+    // No abort signal: a client that goes away must not interrupt a start or a completion half-way.
+    const exit = await runner.runPromiseExit(effect)
+    if (Exit.isSuccess(exit)) return exit.value
+    const problem = mapCause(exit.cause)
+    if (problem.internal) onError(problem.error, request)
+    return problemResponse(problem.kind, problem.detail, new URL(request.url).pathname, problem.headers)
+  }

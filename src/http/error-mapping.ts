@@ -1,0 +1,64 @@
+/**
+ * From whatever an engine effect failed with to a problem kind and a detail fit to show a client. Typed engine
+ * errors keep their message (it names only what the client sent); store and log failures and defects get a
+ * generic detail, and are handed to the app's `onError` for the operator's logs.
+ */
+import { Cause, Predicate } from "effect"
+import { HttpProblem, type ProblemKind } from "./problem.ts"
+
+export interface MappedProblem {
+  readonly kind: ProblemKind
+  readonly detail: string
+  readonly headers?: Readonly<Record<string, string>>
+  /** True for failures on the server's side (500): worth logging. */
+  readonly internal: boolean
+}
+
+const byTag: Readonly<Record<string, ProblemKind>> = {
+  FunctionNotFound: "function-not-found",
+  ExecutionNotFound: "execution-not-found",
+  CallbackNotFound: "callback-not-found",
+  CallbackAlreadyCompleted: "callback-already-completed",
+  ExecutionNotRunning: "execution-not-running",
+  ExecutionAlreadyExists: "execution-already-exists",
+  InvalidRequest: "invalid-request",
+  LogCorrupted: "log-corrupted",
+  StoreFailure: "store-failure"
+}
+
+
+const messageOf = (error: object): string =>
+  "message" in error && Predicate.isString(error.message) ? error.message : "The request failed"
+
+export const mapError = (error: unknown): MappedProblem => {
+  if (error instanceof HttpProblem) {
+    return { kind: error.kind, detail: error.detail, ...(error.headers === undefined ? {} : { headers: error.headers }), internal: false }
+  }
+  const tag = Predicate.hasProperty(error, "_tag") && Predicate.isString(error._tag) ? error._tag : undefined
+  const kind = tag !== undefined && Object.hasOwn(byTag, tag) ? byTag[tag] : undefined
+  if (kind === undefined || !Predicate.isObject(error)) {
+    return { kind: "internal-error", detail: "An unexpected error occurred; it has been logged", internal: true }
+  }
+  switch (kind) {
+    case "log-corrupted": {
+      const id = Predicate.hasProperty(error, "executionId") ? String(error.executionId) : "?"
+      return { kind, detail: `The stored history of execution ${JSON.stringify(id)} cannot be read; it has been logged`, internal: true }
+    }
+    case "store-failure":
+      return { kind, detail: "The store failed; the request may be retried", internal: true }
+    case "invalid-request": {
+      const detail = messageOf(error)
+      const tooLarge = "payloadTooLarge" in error && error.payloadTooLarge === true
+      return { kind: tooLarge ? "payload-too-large" : kind, detail, internal: false }
+    }
+    default:
+      return { kind, detail: messageOf(error), internal: false }
+  }
+}
+
+/** Maps a failed exit's cause: its first typed error, else its defect (the engine dies on a few impossible states). */
+export const mapCause = (cause: Cause.Cause<unknown>): MappedProblem & { readonly error: unknown } => {
+  const failure = Cause.findErrorOption(cause)
+  const error = failure._tag === "Some" ? failure.value : Cause.squash(cause)
+  return { ...mapError(error), error }
+}

@@ -1,0 +1,137 @@
+/**
+ * The management routes: functions, start (idempotent, optionally waiting for the end), describe, history,
+ * list and stop. Every body and query is decoded with its Schema before the engine is asked anything.
+ */
+import { Duration, Effect, Option } from "effect"
+import type { Hono } from "hono"
+import { Engine, type ExecutionView } from "../engine/index.ts"
+import type { ErrorObject } from "../log/events.ts"
+import { HttpProblem } from "./problem.ts"
+import { decodeWith, readJsonBody, readQuery } from "./read-body.ts"
+import { ExecutionName, HistoryQuery, ListQuery, StartBody, StartQuery, StopBody } from "./request-schemas.ts"
+import { executionJson, summaryJson } from "./views.ts"
+
+export interface RouteDeps {
+  readonly respond: (request: Request, effect: Effect.Effect<Response, unknown, Engine>) => Promise<Response>
+  readonly maxBodyBytes: number
+}
+
+export const DEFAULT_HISTORY_PAGE = 100
+
+const json = (body: unknown, status = 200, headers: Record<string, string> = {}): Response =>
+  new Response(JSON.stringify(body), { status, headers: { ...headers, "content-type": "application/json" } })
+
+const executionPath = (executionId: string) => `/v1/executions/${encodeURIComponent(executionId)}`
+
+const decodeKey = decodeWith(ExecutionName, "Idempotency-Key header")
+
+/**
+ * The `Idempotency-Key` header, as a bare token or as an RFC 8941 string (`"…"`, the IETF draft's form).
+ * It must follow the execution name rule, because it becomes the execution id.
+ */
+const idempotencyKey = (header: string | undefined) =>
+  Effect.gen(function*() {
+    if (header === undefined) return undefined
+    const key = /^"(.*)"$/.exec(header.trim())?.[1] ?? header.trim()
+    return yield* decodeKey(key)
+  })
+
+const isRunning = (view: ExecutionView) => view.status === "RUNNING"
+
+export const registerExecutionRoutes = (app: Hono, { maxBodyBytes, respond }: RouteDeps): void => {
+  app.get("/v1/functions", (c) =>
+    respond(
+      c.req.raw,
+      Engine.use((engine) =>
+        Effect.succeed(json({
+          functions: [...engine.functions.values()].map((fn) => ({
+            name: fn.name,
+            ...(fn.options.description === undefined ? {} : { description: fn.options.description })
+          }))
+        }))
+      )
+    ))
+
+  app.post("/v1/functions/:name/executions", (c) =>
+    respond(
+      c.req.raw,
+      Effect.gen(function*() {
+        const query = yield* readQuery(c.req.url, StartQuery)
+        const key = yield* idempotencyKey(c.req.header("idempotency-key"))
+        const body = yield* readJsonBody(c.req.raw, StartBody, maxBodyBytes)
+        if (key !== undefined && body.executionName !== undefined && key !== body.executionName) {
+          return yield* new HttpProblem({ kind: "invalid-request", detail: "The Idempotency-Key header and executionName differ; give one, or the same value" })
+        }
+        const executionId = body.executionName ?? key
+        const engine = yield* Engine
+        const started = yield* engine.start({
+          functionName: c.req.param("name"),
+          ...("input" in body ? { input: body.input } : {}),
+          ...(executionId === undefined ? {} : { executionId })
+        })
+        let view = yield* engine.describe(started.executionId)
+        if (query.wait !== undefined && query.wait > 0 && isRunning(view)) {
+          const ended = yield* engine.awaitEnd(started.executionId).pipe(Effect.timeoutOption(Duration.millis(query.wait * 1000)))
+          view = Option.isSome(ended) ? ended.value : yield* engine.describe(started.executionId)
+        }
+        const status = query.wait !== undefined && isRunning(view) ? 202 : started.created ? 201 : 200
+        return json(executionJson(view), status, {
+          location: executionPath(started.executionId),
+          ...(started.created ? {} : { "idempotent-replayed": "true" })
+        })
+      })
+    ))
+
+  app.get("/v1/executions", (c) =>
+    respond(
+      c.req.raw,
+      Effect.gen(function*() {
+        const query = yield* readQuery(c.req.url, ListQuery)
+        const engine = yield* Engine
+        const page = yield* engine.list({
+          ...(query.function === undefined ? {} : { functionName: query.function }),
+          ...(query.status === undefined ? {} : { status: query.status }),
+          ...(query.limit === undefined ? {} : { limit: query.limit }),
+          ...(query.cursor === undefined ? {} : { cursor: query.cursor })
+        })
+        return json({ executions: page.items.map(summaryJson), ...(page.cursor === undefined ? {} : { nextCursor: page.cursor }) })
+      })
+    ))
+
+  app.get("/v1/executions/:id", (c) =>
+    respond(c.req.raw, Engine.use((engine) => Effect.map(engine.describe(c.req.param("id")), (view) => json(executionJson(view))))))
+
+  app.get("/v1/executions/:id/history", (c) =>
+    respond(
+      c.req.raw,
+      Effect.gen(function*() {
+        const query = yield* readQuery(c.req.url, HistoryQuery)
+        const engine = yield* Engine
+        const executionId = c.req.param("id")
+        const events = yield* engine.history(executionId)
+        const after = query.cursor ?? 0
+        const limit = query.limit ?? DEFAULT_HISTORY_PAGE
+        const page = events.filter((event) => event.seq > after).slice(0, limit)
+        const last = page.at(-1)
+        const more = last !== undefined && events.some((event) => event.seq > last.seq)
+        return json({ executionId, events: page, ...(more ? { nextCursor: String(last.seq) } : {}) })
+      })
+    ))
+
+  app.post("/v1/executions/:id/stop", (c) =>
+    respond(
+      c.req.raw,
+      Effect.gen(function*() {
+        const body = yield* readJsonBody(c.req.raw, StopBody, maxBodyBytes)
+        const error: ErrorObject | undefined = body.error === undefined ? undefined : {
+          errorType: body.error.errorType ?? "Stopped",
+          errorMessage: body.error.errorMessage,
+          ...(body.error.errorData === undefined ? {} : { errorData: body.error.errorData })
+        }
+        const engine = yield* Engine
+        const executionId = c.req.param("id")
+        yield* engine.stop(executionId, error)
+        return json(executionJson(yield* engine.describe(executionId)))
+      })
+    ))
+}

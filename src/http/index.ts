@@ -1,0 +1,10 @@
+/** reprise/http: the Hono app every adapter serves, its problem types, and signed callback ids. */
+export { createApp } from "./app.ts"
+export type { AppOptions } from "./app.ts"
+export { defaultErrorReporter } from "./engine-runner.ts"
+export type { EngineRunner, ErrorReporter } from "./engine-runner.ts"
+export { PROBLEM_TYPE_BASE, problemKinds, problemType } from "./problem.ts"
+export type { ProblemDetails, ProblemKind } from "./problem.ts"
+export { DEFAULT_MAX_BODY_BYTES } from "./read-body.ts"
+export { signedCallbackIds } from "./signed-callback-ids.ts"
+export type { ExecutionJson, OperationJson, SummaryJson } from "./views.ts"

@@ -1,0 +1,61 @@
+/**
+ * RFC 9457 problem details: every error the API answers with is `application/problem+json` with a stable `type`
+ * URI per kind of error, a `title` fixed per kind, the `status`, a `detail` about this occurrence and the request
+ * path as `instance`. Never a stack trace.
+ */
+import { Data } from "effect"
+
+export const PROBLEM_TYPE_BASE = "https://reprise.dev/problems/"
+
+/** Every kind of problem the API answers with: its status and its (fixed) title. */
+export const problemKinds = {
+  "invalid-json": { status: 400, title: "The body is not valid JSON" },
+  "invalid-request": { status: 400, title: "The request is invalid" },
+  "unauthorized": { status: 401, title: "Authentication is required" },
+  "not-found": { status: 404, title: "No such route" },
+  "function-not-found": { status: 404, title: "No such durable function" },
+  "execution-not-found": { status: 404, title: "No such execution" },
+  "callback-not-found": { status: 404, title: "No such callback" },
+  "method-not-allowed": { status: 405, title: "Method not allowed" },
+  "execution-already-exists": { status: 409, title: "The execution already exists with other parameters" },
+  "execution-not-running": { status: 409, title: "The execution is not running" },
+  "callback-already-completed": { status: 409, title: "The callback is already completed" },
+  "payload-too-large": { status: 413, title: "The payload is too large" },
+  "unsupported-media-type": { status: 415, title: "Unsupported media type" },
+  "log-corrupted": { status: 500, title: "The execution's history cannot be read" },
+  "store-failure": { status: 500, title: "The store failed" },
+  "internal-error": { status: 500, title: "Internal error" }
+} as const satisfies Record<string, { status: number; title: string }>
+
+export type ProblemKind = keyof typeof problemKinds
+
+export const problemType = (kind: ProblemKind): string => `${PROBLEM_TYPE_BASE}${kind}`
+
+export interface ProblemDetails {
+  readonly type: string
+  readonly title: string
+  readonly status: number
+  readonly detail: string
+  readonly instance: string
+}
+
+/** A problem found by the HTTP layer itself (bad body, bad query, missing key …), before the engine is asked. */
+export class HttpProblem extends Data.TaggedError("HttpProblem")<{
+  readonly kind: ProblemKind
+  readonly detail: string
+  readonly headers?: Readonly<Record<string, string>>
+}> {}
+
+export const problemResponse = (
+  kind: ProblemKind,
+  detail: string,
+  instance: string,
+  headers: Readonly<Record<string, string>> = {}
+): Response => {
+  const { status, title } = problemKinds[kind]
+  const body: ProblemDetails = { type: problemType(kind), title, status, detail, instance }
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { ...headers, "content-type": "application/problem+json", "cache-control": "no-store" }
+  })
+}

@@ -1,0 +1,113 @@
+/**
+ * Reading a request: the JSON body (media type, size limit, JSON syntax, then its Schema) and the query string
+ * (its Schema). Each failure is an HttpProblem, raised before the engine is asked for anything.
+ *
+ * The size limit is checked before parsing: first against Content-Length, then while the body streams in, so a
+ * chunked body without Content-Length is cut off at the limit too. An empty body reads as `{}`, so routes whose
+ * fields are all optional may be called with no body and no Content-Type.
+ */
+import { Cause, Effect, Exit, Schema } from "effect"
+import { HttpProblem } from "./problem.ts"
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9.+-]+\+)?json$/
+
+/** `application/json` or `application/…+json`, with no charset or charset=utf-8. */
+const isJsonContentType = (header: string): boolean => {
+  const [mediaType = "", ...params] = header.split(";").map((part) => part.trim().toLowerCase())
+  if (!JSON_MEDIA_TYPE.test(mediaType)) return false
+  return params.every((param) => !param.startsWith("charset=") || /^charset="?utf-8"?$/.test(param))
+}
+
+const tooLarge = (maxBytes: number) => new HttpProblem({ kind: "payload-too-large", detail: `The body is over the ${maxBytes}-byte limit` })
+const unsupported = (contentType: string | null) =>
+  new HttpProblem({
+    kind: "unsupported-media-type",
+    detail: `The body must be application/json (UTF-8), not ${contentType === null ? "untyped" : JSON.stringify(contentType)}`,
+    headers: { "accept-post": "application/json" }
+  })
+
+/** Reads the whole body as bytes, failing as soon as it is over `maxBytes`. */
+const readBytes = (request: Request, maxBytes: number) =>
+  Effect.suspend(() => {
+    const body = request.body
+    if (body === null) return Effect.succeed(new Uint8Array(0))
+    const reader = body.getReader()
+    const chunks: Array<Uint8Array> = []
+    let size = 0
+    const next: Effect.Effect<Uint8Array, HttpProblem> = Effect.flatMap(
+      Effect.tryPromise({
+        try: () => reader.read(),
+        catch: () => new HttpProblem({ kind: "invalid-request", detail: "The body could not be read" })
+      }),
+      ({ done, value }) => {
+        if (done) return Effect.sync(() => concat(chunks, size))
+        size += value.byteLength
+        if (size > maxBytes) return Effect.fail(tooLarge(maxBytes))
+        chunks.push(value)
+        return next
+      }
+    )
+    return next.pipe(Effect.ensuring(Effect.sync(() => void reader.cancel().catch(() => undefined))))
+  })
+
+const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return bytes
+}
+
+const decodeJson = Schema.decodeUnknownExit(Schema.fromJsonString(Schema.Unknown))
+const utf8 = new TextDecoder("utf-8", { fatal: true })
+
+/** One line of Schema's issue text, e.g. `Expected string at ["executionName"]`. */
+const oneLine = (message: string) => message.replace(/\s*\n\s*/g, " ")
+
+/**
+ * Decodes with a schema; a mismatch is a 400 naming the first issue and where it is. `what` names the part of
+ * the request in the detail ("body", "query", "Idempotency-Key header"). Bodies refuse unknown fields, so that
+ * a misspelt field is not silently ignored; query strings ignore unknown parameters.
+ */
+export const decodeWith = <A>(schema: Schema.Decoder<A>, what: string, onExcessProperty: "error" | "ignore" = "ignore") => {
+  const decode = Schema.decodeUnknownExit(schema, { onExcessProperty })
+  return (value: unknown): Effect.Effect<A, HttpProblem> => {
+    const exit = decode(value)
+    if (Exit.isSuccess(exit)) return Effect.succeed(exit.value)
+    const error = Cause.findErrorOption(exit.cause)
+    const message = error._tag === "Some" ? oneLine(error.value.message) : "it does not match the schema"
+    return Effect.fail(new HttpProblem({ kind: "invalid-request", detail: `Invalid ${what}: ${message}` }))
+  }
+}
+
+/**
+ * Reads and decodes a JSON body: 413 over the limit, 415 for another media type, 400 for bad JSON or a body
+ * that does not match the schema (unknown fields included, so that a misspelt field is not silently ignored).
+ */
+export const readJsonBody = <A>(request: Request, schema: Schema.Decoder<A>, maxBytes: number) => {
+  const decodeBody = decodeWith(schema, "body", "error")
+  return Effect.gen(function*() {
+    const length = request.headers.get("content-length")
+    if (length !== null && /^\d+$/.test(length) && Number(length) > maxBytes) return yield* tooLarge(maxBytes)
+    const contentType = request.headers.get("content-type")
+    if (contentType !== null && !isJsonContentType(contentType) && length !== "0") return yield* unsupported(contentType)
+    const bytes = yield* readBytes(request, maxBytes)
+    if (bytes.byteLength === 0) return yield* decodeBody({})
+    if (contentType === null) return yield* unsupported(contentType)
+    const text = yield* Effect.try({
+      try: () => utf8.decode(bytes),
+      catch: () => new HttpProblem({ kind: "invalid-json", detail: "The body is not valid UTF-8" })
+    })
+    const json = decodeJson(text)
+    if (Exit.isFailure(json)) return yield* new HttpProblem({ kind: "invalid-json", detail: "The body is not valid JSON" })
+    return yield* decodeBody(json.value)
+  })
+}
+
+/** Decodes the query string (the last value of a repeated parameter; unknown parameters are ignored). */
+export const readQuery = <A>(url: string, schema: Schema.Decoder<A>) =>
+  decodeWith(schema, "query")(Object.fromEntries(new URL(url).searchParams))

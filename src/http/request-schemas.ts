@@ -1,0 +1,73 @@
+/** The Schema of every request body and query string the API accepts. */
+import { Schema, SchemaTransformation } from "effect"
+
+const bounded = (max: number) => Schema.String.check(Schema.isMaxLength(max))
+
+/**
+ * An execution id chosen by the client (`executionName` or the `Idempotency-Key` header): 1 to 128 letters,
+ * digits, '.', '_', ':' or '-', starting with a letter or digit (the rule for function names), so that it is
+ * safe in a URL path and in every store's keys.
+ */
+export const ExecutionName = Schema.String.check(
+  Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, {
+    expected: "1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
+  })
+)
+
+/** A plain decimal in a query string (no sign, exponent, hex or blanks), then bounded as a number. */
+const decimalQuery = (pattern: RegExp, expected: string, check: Schema.Finite) =>
+  Schema.String.check(Schema.isPattern(pattern, { expected })).pipe(Schema.decodeTo(check, SchemaTransformation.numberFromString))
+
+const pageLimit = decimalQuery(
+  /^\d{1,4}$/,
+  "an integer from 1 to 1000",
+  Schema.Finite.check(Schema.isBetween({ minimum: 1, maximum: 1000 }))
+)
+
+export const StartBody = Schema.Struct({
+  /** Any JSON value; stored serialised. Absent means no input. */
+  input: Schema.optionalKey(Schema.Unknown),
+  executionName: Schema.optionalKey(ExecutionName)
+})
+
+export const StartQuery = Schema.Struct({
+  /** Seconds to wait for the execution to end before answering: 0 to 60, fractions allowed. */
+  wait: Schema.optionalKey(
+    decimalQuery(/^\d{1,2}(?:\.\d{1,3})?$/, "seconds from 0 to 60", Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 60 })))
+  )
+})
+
+export const HistoryQuery = Schema.Struct({
+  /** The `nextCursor` of the previous page: the seq of the last event it held. */
+  cursor: Schema.optionalKey(decimalQuery(/^\d{1,15}$/, "the nextCursor of a previous page", Schema.Finite)),
+  limit: Schema.optionalKey(pageLimit)
+})
+
+export const ListQuery = Schema.Struct({
+  function: Schema.optionalKey(bounded(128).check(Schema.isMinLength(1))),
+  status: Schema.optionalKey(Schema.Literals(["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"])),
+  limit: Schema.optionalKey(pageLimit),
+  cursor: Schema.optionalKey(bounded(512).check(Schema.isMinLength(1)))
+})
+
+const errorFields = {
+  errorType: Schema.optionalKey(bounded(256).check(Schema.isMinLength(1))),
+  errorMessage: Schema.String,
+  errorData: Schema.optionalKey(Schema.String)
+}
+
+export const StopBody = Schema.Struct({
+  /** Recorded as the execution's error; `errorType` defaults to "Stopped". */
+  error: Schema.optionalKey(Schema.Struct(errorFields))
+})
+
+export const CallbackSuccessBody = Schema.Struct({
+  /** The raw string the callback's promise resolves with (JSON text by convention); absent means undefined. */
+  result: Schema.optionalKey(Schema.String)
+})
+
+/** `errorType` defaults to "Error". */
+export const CallbackFailureBody = Schema.Struct(errorFields)
+
+/** `{}` and nothing else (`Schema.Struct({})` would accept any value). */
+export const EmptyBody = Schema.Record(Schema.String, Schema.Never)

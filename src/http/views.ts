@@ -1,0 +1,100 @@
+/**
+ * What the API shows of an execution: the engine's view with payloads JSON-parsed and times as ISO 8601 strings.
+ * History events are shown as the log stores them (DESIGN section 3: times in epoch milliseconds, payloads as
+ * serialised strings), so they can be compared with other histories and decoded with the LogEvent schema.
+ */
+import { Exit, Schema } from "effect"
+import type { ExecutionView } from "../engine/index.ts"
+import type { ErrorObject } from "../log/events.ts"
+import type { OperationState } from "../log/fold.ts"
+import type { ExecutionSummary } from "../store/execution-summary.ts"
+
+const iso = (millis: number): string => new Date(millis).toISOString()
+
+const parseJson = Schema.decodeUnknownExit(Schema.fromJsonString(Schema.Unknown))
+
+/** A payload as JSON when it is JSON text (the default serdes), else the raw string (a custom serdes). */
+export const payloadJson = (payload: string): unknown => {
+  const parsed = parseJson(payload)
+  return Exit.isSuccess(parsed) ? parsed.value : payload
+}
+
+const optional = <K extends string, V, W>(key: K, value: V | undefined, map: (value: V) => W): { [P in K]?: W } =>
+  (value === undefined ? {} : { [key]: map(value) }) as { [P in K]?: W }
+
+const same = <V>(value: V): V => value
+
+export interface OperationJson {
+  readonly id: string
+  readonly parentId?: string
+  readonly name?: string
+  readonly type: string
+  readonly subType: string
+  readonly status: string
+  readonly startedAt: string
+  readonly endedAt?: string
+  readonly attempt?: number
+  readonly nextAttemptAt?: string
+  readonly waitUntil?: string
+  readonly callbackId?: string
+  readonly timeoutAt?: string
+  readonly error?: ErrorObject
+}
+
+/** One operation, without its payloads (the history has them). */
+export const operationJson = (op: OperationState): OperationJson => ({
+  id: op.id,
+  ...optional("parentId", op.parentId, same),
+  ...optional("name", op.name, same),
+  type: op.type,
+  subType: op.subType,
+  status: op.status,
+  startedAt: iso(op.startedAt),
+  ...optional("endedAt", op.endedAt, iso),
+  ...(op.type === "STEP" ? { attempt: op.attempt } : {}),
+  ...optional("nextAttemptAt", op.nextAttemptAt, iso),
+  ...optional("waitUntil", op.until, iso),
+  ...optional("callbackId", op.callbackId, same),
+  ...optional("timeoutAt", op.timeoutAt, iso),
+  ...optional("error", op.error, same)
+})
+
+export interface ExecutionJson {
+  readonly executionId: string
+  readonly functionName: string
+  readonly status: string
+  readonly input?: unknown
+  readonly result?: unknown
+  readonly error?: ErrorObject
+  readonly startedAt: string
+  readonly endedAt?: string
+  readonly operations: ReadonlyArray<OperationJson>
+}
+
+export const executionJson = (view: ExecutionView): ExecutionJson => ({
+  executionId: view.executionId,
+  functionName: view.functionName,
+  status: view.status,
+  ...optional("input", view.input, payloadJson),
+  ...optional("result", view.result, payloadJson),
+  ...optional("error", view.error, same),
+  startedAt: iso(view.startedAt),
+  ...optional("endedAt", view.endedAt, iso),
+  operations: view.operations.map(operationJson)
+})
+
+export interface SummaryJson {
+  readonly executionId: string
+  readonly functionName: string
+  readonly status: string
+  readonly startedAt: string
+  readonly endedAt?: string
+}
+
+export const summaryJson = (summary: ExecutionSummary): SummaryJson => ({
+  executionId: summary.executionId,
+  functionName: summary.functionName,
+  status: summary.status,
+  startedAt: iso(summary.startedAt),
+  ...optional("endedAt", summary.endedAt, iso)
+})

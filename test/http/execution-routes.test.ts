@@ -1,0 +1,192 @@
+import { afterEach, assert, beforeEach, describe, it } from "@effect/vitest"
+import { assertProblem, type Harness, makeHarness } from "./http-fixture.ts"
+
+let h: Harness
+beforeEach(() => {
+  h = makeHarness()
+})
+afterEach(() => h.dispose())
+
+type Json = Record<string, any>
+const body = async (res: Response) => await res.json() as Json
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
+
+describe("the HTTP API: functions and executions", () => {
+  it("answers liveness and lists the registered functions with their descriptions", async () => {
+    const health = await h.request("GET", "/healthz")
+    assert.deepStrictEqual([health.status, await health.json()], [200, { status: "ok" }])
+    const res = await h.request("GET", "/v1/functions")
+    assert.strictEqual(res.status, 200)
+    assert.deepStrictEqual(await res.json(), {
+      functions: [{ name: "approval", description: "Waits for a manager's approval" }, { name: "echo" }]
+    })
+  })
+
+  it("starts an execution: 201, a Location, and the running view with parsed input and ISO times", async () => {
+    const res = await h.request("POST", "/v1/functions/approval/executions", { json: { input: { amount: 5 } } })
+    assert.strictEqual(res.status, 201)
+    const view = await body(res)
+    assert.strictEqual(res.headers.get("location"), `/v1/executions/${view.executionId}`)
+    assert.strictEqual(view.functionName, "approval")
+    assert.strictEqual(view.status, "RUNNING")
+    assert.deepStrictEqual(view.input, { amount: 5 })
+    assert.match(view.startedAt, ISO)
+    await h.engine((e) => e.settle(view.executionId))
+
+    const got = await body(await h.request("GET", `/v1/executions/${view.executionId}`))
+    assert.deepStrictEqual(got.operations.map((op: Json) => [op.id, op.name, op.type, op.status]), [
+      ["1", "check", "STEP", "SUCCEEDED"],
+      ["2", "manager", "CALLBACK", "STARTED"],
+      ["3", "notify", "STEP", "SUCCEEDED"]
+    ])
+    assert.strictEqual(got.operations[0].attempt, 1)
+    assert.match(got.operations[0].endedAt, ISO)
+    assert.isString(got.operations[1].callbackId)
+    assert.notProperty(got, "result")
+  })
+
+  it("makes a start idempotent by Idempotency-Key or executionName: the same id, 200 the second time", async () => {
+    const first = await h.request("POST", "/v1/functions/echo/executions", { json: { input: 1 }, headers: { "idempotency-key": "key-1" } })
+    const again = await h.request("POST", "/v1/functions/echo/executions", { json: { input: 1 }, headers: { "idempotency-key": "\"key-1\"" } })
+    assert.deepStrictEqual([first.status, again.status], [201, 200])
+    assert.strictEqual((await body(first)).executionId, "key-1")
+    assert.strictEqual((await body(again)).executionId, "key-1")
+    assert.strictEqual(again.headers.get("idempotent-replayed"), "true")
+
+    const named = await h.request("POST", "/v1/functions/echo/executions", { json: { input: 2, executionName: "order-7" } })
+    const named2 = await h.request("POST", "/v1/functions/echo/executions", { json: { input: 2, executionName: "order-7" } })
+    assert.deepStrictEqual([named.status, named2.status], [201, 200])
+    assert.strictEqual((await body(named2)).executionId, "order-7")
+    const history = await h.engine((e) => e.history("order-7"))
+    assert.strictEqual(history.filter((e) => e._tag === "ExecutionStarted").length, 1)
+  })
+
+  it("refuses a reused id with another input or function (409) and differing key and name (400), writing nothing", async () => {
+    await h.request("POST", "/v1/functions/echo/executions?wait=5", { json: { input: 1, executionName: "x-1" } })
+    const before = await h.snapshot()
+    await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { json: { input: 2, executionName: "x-1" } }), 409, "execution-already-exists")
+    await assertProblem(await h.request("POST", "/v1/functions/approval/executions", { json: { input: 1, executionName: "x-1" } }), 409, "execution-already-exists")
+    await assertProblem(
+      await h.request("POST", "/v1/functions/echo/executions", { json: { executionName: "a" }, headers: { "idempotency-key": "b" } }),
+      400,
+      "invalid-request"
+    )
+    const badKey = await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { headers: { "idempotency-key": "has space" } }), 400, "invalid-request")
+    assert.include(String(badKey.detail), "Idempotency-Key")
+    assert.deepStrictEqual(await h.snapshot(), before)
+  })
+
+  it("?wait= returns the finished view when the execution ends in time, else 202 with the running view", async () => {
+    const done = await h.request("POST", "/v1/functions/echo/executions?wait=5", { json: { input: { a: [1, 2] } } })
+    assert.strictEqual(done.status, 201)
+    const view = await body(done)
+    assert.strictEqual(view.status, "SUCCEEDED")
+    assert.deepStrictEqual(view.result, { echoed: { a: [1, 2] } })
+    assert.match(view.endedAt, ISO)
+
+    const repeat = await h.request("POST", "/v1/functions/echo/executions?wait=0", { json: { input: 1, executionName: "e" } })
+    await h.engine((e) => e.settle("e"))
+    const finished = await h.request("POST", "/v1/functions/echo/executions?wait=0", { json: { input: 1, executionName: "e" } })
+    assert.strictEqual(finished.status, 200)
+    assert.strictEqual((await body(finished)).status, "SUCCEEDED")
+    assert.include([201, 202], repeat.status)
+
+    const started = Date.now()
+    const pending = await h.request("POST", "/v1/functions/approval/executions?wait=0.2", { json: { input: { amount: 1 } } })
+    assert.strictEqual(pending.status, 202)
+    assert.strictEqual((await body(pending)).status, "RUNNING")
+    assert.isAtLeast(Date.now() - started, 150)
+  })
+
+  it("validates ?wait= (0 to 60 seconds, a plain decimal)", async () => {
+    for (const wait of ["61", "-1", "abc", "", "1e1", "0x10", " 5"]) {
+      const res = await h.request("POST", `/v1/functions/echo/executions?wait=${encodeURIComponent(wait)}`, { json: {} })
+      await assertProblem(res, 400, "invalid-request")
+    }
+    assert.deepStrictEqual(await h.snapshot(), {})
+  })
+
+  it("answers an unknown function or execution with 404 problem+json", async () => {
+    await assertProblem(await h.request("POST", "/v1/functions/nope/executions", { json: {} }), 404, "function-not-found")
+    await assertProblem(await h.request("GET", "/v1/executions/nope"), 404, "execution-not-found")
+    await assertProblem(await h.request("GET", "/v1/executions/nope/history"), 404, "execution-not-found")
+    await assertProblem(await h.request("POST", "/v1/executions/nope/stop"), 404, "execution-not-found")
+    assert.deepStrictEqual(await h.snapshot(), {})
+  })
+
+  it("pages through the history by seq with nextCursor", async () => {
+    const { executionId } = await h.startApproval()
+    const all = await h.engine((e) => e.history(executionId))
+    const seen: Array<number> = []
+    let cursor: string | undefined
+    let pages = 0
+    do {
+      const res = await h.request("GET", `/v1/executions/${executionId}/history?limit=2${cursor === undefined ? "" : `&cursor=${cursor}`}`)
+      assert.strictEqual(res.status, 200)
+      const page = await body(res)
+      assert.isAtMost(page.events.length, 2)
+      seen.push(...page.events.map((e: Json) => e.seq))
+      cursor = page.nextCursor
+      pages++
+    } while (cursor !== undefined)
+    assert.deepStrictEqual(seen, all.map((e) => e.seq))
+    assert.strictEqual(pages, Math.ceil(all.length / 2))
+    const whole = await body(await h.request("GET", `/v1/executions/${executionId}/history`))
+    assert.deepStrictEqual(whole.events, JSON.parse(JSON.stringify(all)))
+    assert.notProperty(whole, "nextCursor")
+    for (const bad of ["limit=0", "limit=1001", "limit=x", "cursor=-1", "cursor=a"]) {
+      await assertProblem(await h.request("GET", `/v1/executions/${executionId}/history?${bad}`), 400, "invalid-request")
+    }
+  })
+
+  it("lists executions newest first, filtered by function and status, paginated", async () => {
+    for (let i = 0; i < 3; i++) await h.request("POST", "/v1/functions/echo/executions?wait=5", { json: { input: i } })
+    const { executionId: waiting } = await h.startApproval()
+
+    const running = await body(await h.request("GET", "/v1/executions?status=RUNNING"))
+    assert.deepStrictEqual(running.executions.map((x: Json) => x.executionId), [waiting])
+    assert.match(running.executions[0].startedAt, ISO)
+    const echoes = await body(await h.request("GET", "/v1/executions?function=echo&status=SUCCEEDED"))
+    assert.strictEqual(echoes.executions.length, 3)
+    assert.isTrue(echoes.executions.every((x: Json) => x.functionName === "echo" && x.status === "SUCCEEDED" && ISO.test(x.endedAt)))
+
+    const ids: Array<string> = []
+    let cursor: string | undefined
+    do {
+      const page = await body(await h.request("GET", `/v1/executions?limit=3${cursor === undefined ? "" : `&cursor=${encodeURIComponent(cursor)}`}`))
+      ids.push(...page.executions.map((x: Json) => x.executionId))
+      cursor = page.nextCursor
+    } while (cursor !== undefined)
+    assert.strictEqual(ids.length, 4)
+    assert.strictEqual(new Set(ids).size, 4)
+
+    for (const bad of ["status=DONE", "limit=0", "limit=5000", "function="]) {
+      await assertProblem(await h.request("GET", `/v1/executions?${bad}`), 400, "invalid-request")
+    }
+  })
+
+  it("stops a running execution with an optional error, then refuses to stop it again (409)", async () => {
+    const { executionId } = await h.startApproval()
+    const res = await h.request("POST", `/v1/executions/${executionId}/stop`, { json: { error: { errorMessage: "cancelled by operator" } } })
+    assert.strictEqual(res.status, 200)
+    const view = await body(res)
+    assert.strictEqual(view.status, "STOPPED")
+    assert.deepStrictEqual(view.error, { errorType: "Stopped", errorMessage: "cancelled by operator" })
+    const before = await h.snapshot()
+    await assertProblem(await h.request("POST", `/v1/executions/${executionId}/stop`), 409, "execution-not-running")
+    await assertProblem(await h.request("POST", `/v1/executions/${executionId}/stop`, { json: { error: {} } }), 400, "invalid-request")
+    assert.deepStrictEqual(await h.snapshot(), before)
+
+    const { executionId: other } = await h.startApproval(1, "plain-stop")
+    const plain = await body(await h.request("POST", `/v1/executions/${other}/stop`))
+    assert.strictEqual(plain.status, "STOPPED")
+  })
+
+  it("answers an unknown route with 404 and a wrong method with 405 and Allow, as problem+json", async () => {
+    await assertProblem(await h.request("GET", "/v2/nothing"), 404, "not-found")
+    const res = await h.request("DELETE", "/v1/executions/abc")
+    await assertProblem(res, 405, "method-not-allowed")
+    assert.include(res.headers.get("allow") ?? "", "GET")
+    await assertProblem(await h.request("GET", "/v1/functions/echo/executions"), 405, "method-not-allowed")
+  })
+})

@@ -1,0 +1,111 @@
+import { afterEach, assert, beforeEach, describe, it } from "@effect/vitest"
+import { assertProblem, type Harness, makeHarness } from "./http-fixture.ts"
+
+let h: Harness
+beforeEach(() => {
+  h = makeHarness({ maxBodyBytes: 4096 })
+})
+afterEach(() => h.dispose())
+
+const START = "/v1/functions/echo/executions"
+
+/** A body streamed in chunks, so the request has no Content-Length. */
+const streamed = (chunks: number, chunkBytes: number) => {
+  let sent = 0
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent++ === chunks) return controller.close()
+      controller.enqueue(new TextEncoder().encode("x".repeat(chunkBytes)))
+    }
+  })
+}
+
+const post = (init: RequestInit & { duplex?: "half" }, path = START) => h.app.request(path, { method: "POST", ...init })
+
+describe("the HTTP API: request bodies", () => {
+  it("answers malformed JSON and invalid UTF-8 with 400 invalid-json", async () => {
+    for (const body of ["{\"input\": ", "{input: 1}", "nul", "{\"a\":1}}"]) {
+      await assertProblem(await post({ body, headers: { "content-type": "application/json" } }), 400, "invalid-json")
+    }
+    await assertProblem(await post({ body: new Uint8Array([0x7b, 0xff, 0x7d]), headers: { "content-type": "application/json" } }), 400, "invalid-json")
+    assert.deepStrictEqual(await h.snapshot(), {})
+  })
+
+  it("answers another media type with 415 (and Accept-Post), but takes application/json with UTF-8 and +json", async () => {
+    for (const type of ["text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin1", "application/jsonx"]) {
+      const res = await post({ body: "{}", headers: { "content-type": type } })
+      await assertProblem(res, 415, "unsupported-media-type")
+      assert.strictEqual(res.headers.get("accept-post"), "application/json")
+    }
+    await assertProblem(await post({ body: new Blob(["{}"]) }), 415, "unsupported-media-type")
+    assert.deepStrictEqual(await h.snapshot(), {})
+    for (const type of ["application/json; charset=UTF-8", "application/vnd.reprise+json", "Application/JSON"]) {
+      assert.strictEqual((await post({ body: "{\"input\":1}", headers: { "content-type": type } })).status, 201, type)
+    }
+  })
+
+  it("takes no body, or an empty one declared by Content-Length: 0 whatever its type, as {}", async () => {
+    assert.strictEqual((await post({})).status, 201)
+    assert.strictEqual((await post({ body: "", headers: { "content-type": "application/json" } })).status, 201)
+    assert.strictEqual((await post({ body: "", headers: { "content-type": "application/x-www-form-urlencoded", "content-length": "0" } })).status, 201)
+  })
+
+  it("answers a body over the limit with 413, by Content-Length before reading it", async () => {
+    let pulled = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++
+        controller.enqueue(new TextEncoder().encode("{}"))
+        controller.close()
+      }
+    }, { highWaterMark: 0 }) // pulled only when read
+    const res = await post({ body, duplex: "half", headers: { "content-type": "application/json", "content-length": "5000" } })
+    await assertProblem(res, 413, "payload-too-large")
+    assert.strictEqual(pulled, 0, "the body was never read")
+    await assertProblem(await post({ body: JSON.stringify({ input: "x".repeat(5000) }), headers: { "content-type": "application/json" } }), 413, "payload-too-large")
+    assert.deepStrictEqual(await h.snapshot(), {})
+  })
+
+  it("answers a streamed body without Content-Length with 413 as soon as it passes the limit", async () => {
+    const res = await post({ body: streamed(100, 1000), duplex: "half", headers: { "content-type": "application/json" } })
+    await assertProblem(res, 413, "payload-too-large")
+    const fits = await post({ body: streamed(1, 10), duplex: "half", headers: { "content-type": "application/json" } })
+    await assertProblem(fits, 400, "invalid-json") // read in full (10 x's), then found not to be JSON
+    assert.deepStrictEqual(await h.snapshot(), {})
+  })
+
+  it("answers an input over the engine's payload limit with 413 from the engine", async () => {
+    const big = makeHarness({ maxPayloadBytes: 1000 })
+    const res = await big.request("POST", START, { json: { input: "x".repeat(2000) } })
+    const problem = await assertProblem(res, 413, "payload-too-large")
+    assert.include(String(problem.detail), "1000-byte payload limit")
+    assert.deepStrictEqual(await big.snapshot(), {})
+    await big.dispose()
+  })
+
+  it("answers a body that does not match the schema with 400, naming the field", async () => {
+    const cases: Array<[unknown, string]> = [
+      [{ inputs: 1 }, "inputs"],
+      [{ executionName: 5 }, "executionName"],
+      [{ executionName: "" }, "executionName"],
+      [{ executionName: "a/b" }, "executionName"],
+      [{ executionName: "x".repeat(200) }, "executionName"],
+      [[1, 2], ""],
+      ["just a string", ""],
+      [null, ""]
+    ]
+    for (const [body, field] of cases) {
+      const problem = await assertProblem(await h.request("POST", START, { json: body }), 400, "invalid-request")
+      assert.include(String(problem.detail), field)
+      assert.strictEqual(problem.instance, START)
+    }
+    assert.deepStrictEqual(await h.snapshot(), {})
+  })
+
+  it("uses the default 1 MiB limit when none is given", async () => {
+    const plain = makeHarness()
+    const res = await plain.request("POST", START, { body: "x".repeat(1024 * 1024 + 1), headers: { "content-type": "application/json" } })
+    await assertProblem(res, 413, "payload-too-large")
+    await plain.dispose()
+  })
+})
