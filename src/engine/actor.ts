@@ -142,6 +142,7 @@ export class Actor implements Session {
   enterUserCode(): void {
     this.#userCode++
     this.#activity++
+    this.#active = true // user code runs again: the watchdog comes back at the next write
   }
 
   exitUserCode(): void {
@@ -188,6 +189,16 @@ export class Actor implements Session {
         throw new Error(`Execution ${this.executionId} was still busy after ${maxMs} ms (a step body that never ends?)`)
       }
     }
+  }
+
+  /**
+   * True when evicting the actor loses nothing: the execution has ended, or its handler is blocked on durable
+   * operations only (someone waits on one, no step body runs, nothing is queued).
+   */
+  get evictable(): boolean {
+    if (this.#gone) return false
+    const quiet = this.#inbox === 0 && this.#userCode === 0 && !this.#processing && this.#pending.length === 0
+    return quiet && (!this.running || this.#waiters.size > 0)
   }
 
   /** The earliest operation timer (waits, callback timeouts, retries), without the execution's own alarms. */
@@ -263,7 +274,8 @@ export class Actor implements Session {
       case "Suspend":
         this.#active = false
         this.#watchdogAt = undefined
-        return Deferred.succeed(message.reply, undefined)
+        // The alarm falls back to the next timer before anyone acts on the reply (such as evicting the actor).
+        return Effect.andThen(this.#syncAlarm(), Deferred.succeed(message.reply, undefined))
       case "Stop":
         if (!this.running) return Deferred.fail(message.reply, new ExecutionNotRunning({ executionId: this.executionId, status: this.state.status }))
         this.#queue([{ _tag: "ExecutionStopped", ...(message.error === undefined ? {} : { error: message.error }) }])

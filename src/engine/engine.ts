@@ -97,6 +97,13 @@ export interface EngineShape {
   evict(executionId: string): Effect.Effect<void>
   /** Lets the execution run until nothing more can happen without the clock or the outside world. */
   settle(executionId: string): Effect.Effect<void>
+  /**
+   * Drops from memory every actor that is evictable (ended, or suspended on durable operations) and has been for
+   * two event-loop turns. Its next alarm, callback or child completion loads it again. Returns how many went.
+   */
+  evictIdle(): Effect.Effect<number>
+  /** How many actors are in memory. */
+  actorCount(): number
   /** The store's alarm for an execution. */
   alarmOf(executionId: string): Effect.Effect<number | undefined, StoreFailure>
   /** The earliest operation timer of an execution in memory. */
@@ -366,6 +373,23 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions): E
         yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply })))
       }),
     alarmOf: (executionId) => store.getAlarm(executionId),
+    evictIdle: () =>
+      Effect.gen(function*() {
+        const candidates = [...actors.values()].filter((a) => a.evictable)
+        if (candidates.length === 0) return 0
+        // Suspend first: each alarm falls back to the next timer, without the watchdog.
+        for (const actor of candidates) yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply })))
+        // Then let whatever was about to happen (a resolved step continuing into its next call) happen.
+        yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
+        let evicted = 0
+        for (const actor of candidates) {
+          if (!actor.evictable) continue
+          actor.evict()
+          evicted++
+        }
+        return evicted
+      }),
+    actorCount: () => actors.size,
     nextOperationDue: (executionId) => actors.get(executionId)?.nextOperationDue(),
     inMemory: (executionId) => actors.has(executionId),
     invocations: (executionId) => invocations.get(executionId) ?? 0

@@ -130,3 +130,37 @@ describe("the engine", () => {
     await b.dispose()
   })
 })
+
+describe("the actor cache", () => {
+  it("evicts suspended and finished executions, never running ones, and reloads them on their next event", async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const sleeper = durable("sleeper", async (_: unknown, ctx) => {
+      await ctx.wait({ hours: 1 })
+      return "rested"
+    })
+    const busy = durable("busy", async (_: unknown, ctx) => await ctx.step("slow", async () => {
+      await gate
+      return "done"
+    }))
+    const quick = durable("quick", async () => "at once")
+    const runner = createTestRunner({ functions: [sleeper, busy, quick] })
+    const sleeping = await Promise.all([1, 2, 3].map(() => runner.start("sleeper")))
+    const working = await runner.engine((e) => e.start({ functionName: "busy", executionId: "busy-1" }))
+    await runner.run("quick")
+    assert.strictEqual(runner.engineSync((e) => e.actorCount()), 5)
+
+    assert.strictEqual(await runner.engine((e) => e.evictIdle()), 4)
+    assert.isTrue(runner.engineSync((e) => e.inMemory(working.executionId)))
+    for (const s of sleeping) {
+      assert.isFalse(runner.engineSync((e) => e.inMemory(s.executionId)))
+      assert.strictEqual(await runner.engine((e) => e.alarmOf(s.executionId)), Date.UTC(2026, 0, 1, 1), "the alarm is the wait's end, not a watchdog")
+      await s.settle()
+      assert.strictEqual(s.result, "rested")
+    }
+    release()
+    const view = await runner.engine((e) => e.awaitEnd("busy-1"))
+    assert.strictEqual(view.result, JSON.stringify("done"))
+    await runner.dispose()
+  })
+})
