@@ -112,6 +112,20 @@ export interface DurableContext {
   /** A version 4 UUID, recorded on first run. */
   uuid(): DurablePromise<string>
 
+  /** Polls `check` durably (each poll recorded, the next one on a durable timer) until the wait strategy says stop. */
+  waitForCondition<T>(
+    name: string | undefined,
+    check: import("./wait-for-condition.ts").WaitForConditionCheck<T>,
+    config: import("./wait-for-condition.ts").WaitForConditionConfig<T>
+  ): DurablePromise<T>
+  waitForCondition<T>(
+    check: import("./wait-for-condition.ts").WaitForConditionCheck<T>,
+    config: import("./wait-for-condition.ts").WaitForConditionConfig<T>
+  ): DurablePromise<T>
+
+  /** Durable Promise.all / allSettled / any / race over durable promises already created; the outcome is recorded. */
+  readonly promise: import("./promise-combinators.ts").PromiseCombinators
+
   configureSerdes(config: SerdesConfig): void
   configureLogger(config: LoggerConfig): void
 }

@@ -1,22 +1,145 @@
-/** `ctx.waitForCondition`: poll a check durably until it says stop. (Being written: see issue 3.) */
+/**
+ * `ctx.waitForCondition`: poll a check durably until the wait strategy says stop. A STEP operation of subtype
+ * WaitForCondition, as on AWS. Each poll that says "not yet" is recorded as a `StepSucceeded` carrying the new state
+ * and `nextAttemptAt` (the operation is then PENDING, like AWS's RETRY with a Payload, which AWS's history shows as
+ * StepSucceeded with RetryDetails); the next poll waits on the actor's durable timer. The last poll is a plain
+ * `StepSucceeded`. A check (or strategy, or serdes) that throws fails the operation at once: `StepFailed`, no retry.
+ * Replay resumes from the last recorded state; finished polls never run again.
+ */
+import type { ErrorObject } from "../log/events.ts"
+import type { OperationState } from "../log/fold.ts"
 import type { Begun, ContextCore } from "./context-core.ts"
-import type { Duration } from "./duration.ts"
-import type { DurableContextLogger } from "./logger.ts"
+import { checkWaitMillis, type Duration, durationToMillis } from "./duration.ts"
+import { RecordedError, toErrorObject, WaitForConditionError } from "./errors.ts"
+import { consoleJsonLogger, type DurableContextLogger, makeContextLogger } from "./logger.ts"
+import { withJitterSource } from "./retry.ts"
+import { deserializeWith, serializeWith } from "./serdes-call.ts"
 import type { Serdes } from "./serdes.ts"
+import { runOwned } from "./usage-tracker.ts"
 
 export type WaitForConditionDecision = { readonly shouldContinue: true; readonly delay: Duration } | { readonly shouldContinue: false }
-export type WaitForConditionCheck<T> = (state: T, context: { readonly logger: DurableContextLogger; readonly attempt: number }) => Promise<T> | T
+
+export interface WaitForConditionContext {
+  readonly logger: DurableContextLogger
+  /** 1-based number of this poll. */
+  readonly attempt: number
+}
+
+export type WaitForConditionCheck<T> = (state: T, context: WaitForConditionContext) => Promise<T> | T
+
+/** What Reprise hands a wait strategy beyond AWS's (state, attempt): how long polling has gone on. */
+export interface WaitForConditionProgress {
+  /** Milliseconds from the start of the first poll to the end of this one. */
+  readonly elapsedMs: number
+}
+
 export interface WaitForConditionConfig<T> {
   readonly initialState: T
-  readonly waitStrategy: (state: T, attempt: number) => WaitForConditionDecision
+  /** Asked after every poll with the state it returned and the 1-based poll number (`createWaitStrategy` makes one). */
+  readonly waitStrategy: (state: T, attempt: number, progress: WaitForConditionProgress) => WaitForConditionDecision
   readonly serdes?: Serdes<T>
 }
 
+const failed = (error: ErrorObject, cause?: unknown) =>
+  new WaitForConditionError(error.errorMessage, { cause: cause ?? new RecordedError(error), errorData: error.errorData })
+
 export const runWaitForCondition = async <T>(
-  _core: ContextCore,
-  _begun: Begun,
-  _check: WaitForConditionCheck<T>,
-  _config: WaitForConditionConfig<T>
+  core: ContextCore,
+  begun: Begun,
+  check: WaitForConditionCheck<T>,
+  config: WaitForConditionConfig<T>
 ): Promise<T> => {
-  throw new Error("waitForCondition is not implemented yet")
+  if (typeof check !== "function" || typeof config?.waitStrategy !== "function" || config.initialState === undefined) {
+    throw new TypeError("waitForCondition requires a check function and a config with waitStrategy and initialState")
+  }
+  const { session } = core
+  const { id, ref } = begun
+  const serdes = config.serdes ?? session.serdes.defaultSerdes
+  const context = { entityId: id, executionId: session.executionId, durableExecutionArn: session.executionId }
+
+  let op: OperationState | undefined = begun.recorded
+  for (;;) {
+    if (op !== undefined) {
+      if (op.status === "SUCCEEDED") return (await deserializeWith(serdes, op.result, context)) as T
+      if (op.status === "FAILED") throw failed(op.error!)
+      if (op.status === "PENDING" && op.nextAttemptAt! > session.now()) {
+        op = await session.whenChanged(id)
+        continue
+      }
+    }
+    // First poll, or a poll that is due: start from the last recorded state.
+    const attempt = (op?.attempt ?? 0) + 1
+    const startedAt = session.now()
+    const outcome = await poll(core, begun, op, check, config, attempt)
+    if (!outcome.ok) {
+      const error = toErrorObject(outcome.error)
+      await session.append([{ _tag: "StepFailed", ...ref, startedAt, attempt, error }])
+      throw failed(error, outcome.error)
+    }
+    const result = outcome.payload === undefined ? {} : { result: outcome.payload }
+    if (outcome.nextAttemptAt === undefined) {
+      await session.append([{ _tag: "StepSucceeded", ...ref, startedAt, attempt, ...result }])
+      return outcome.state
+    }
+    // A poll that says "not yet": the state and the time of the next poll (see the file comment).
+    const pending = { _tag: "StepSucceeded" as const, ...ref, startedAt, attempt, ...result, nextAttemptAt: outcome.nextAttemptAt }
+    await session.append([pending])
+    op = session.state.operations.get(id)
+  }
+}
+
+type Poll<T> =
+  | { readonly ok: true; readonly state: T; readonly payload: string | undefined; readonly nextAttemptAt: number | undefined }
+  | { readonly ok: false; readonly error: unknown }
+
+/** One poll: the check, the serdes round trip and the strategy's decision. Anything thrown fails the operation. */
+const poll = async <T>(
+  core: ContextCore,
+  { id, ref }: Begun,
+  op: OperationState | undefined,
+  check: WaitForConditionCheck<T>,
+  config: WaitForConditionConfig<T>,
+  attempt: number
+): Promise<Poll<T>> => {
+  const { session } = core
+  const what = `waitForCondition ${JSON.stringify(ref.name ?? id)}`
+  const serdes = config.serdes ?? session.serdes.defaultSerdes
+  const context = { entityId: id, executionId: session.executionId, durableExecutionArn: session.executionId }
+  const firstAt = op?.startedAt ?? session.now()
+  session.enterUserCode()
+  try {
+    const current = op === undefined ? config.initialState : (await deserializeWith(serdes, op.result, context)) as T
+    // Like a step body: no durable operations inside a check.
+    const next = await runOwned({ kind: "step", label: JSON.stringify(ref.name ?? id) }, () =>
+      check(current, { logger: pollLogger(core, id, ref.name, attempt), attempt }))
+    const payload = await serializeWith(serdes, next, context)
+    core.checkPayload(payload, `The state of ${what}`)
+    // The strategy sees what a replay would: the state after the serdes round trip.
+    const state = (await deserializeWith(serdes, payload, context)) as T
+    const elapsedMs = session.now() - firstAt
+    const decision = withJitterSource(session.random, () => config.waitStrategy(state, attempt, { elapsedMs }))
+    const nextAttemptAt = decision.shouldContinue
+      ? session.now() + checkWaitMillis(durationToMillis(decision.delay, "waitForCondition delay"), `The delay of ${what}`)
+      : undefined
+    return { ok: true, state, payload, nextAttemptAt }
+  } catch (error) {
+    return { ok: false, error }
+  } finally {
+    session.exitUserCode()
+  }
+}
+
+const pollLogger = (core: ContextCore, id: string, name: string | undefined, attempt: number): DurableContextLogger => {
+  const session = core.session
+  return makeContextLogger(
+    () =>
+      session.logger.customLogger ??
+        consoleJsonLogger(() => ({
+          executionId: session.executionId,
+          operationId: id,
+          ...(name === undefined ? {} : { operationName: name }),
+          attempt
+        }), session.now),
+    () => false
+  )
 }

@@ -73,7 +73,18 @@ export const StepStarted = Schema.TaggedStruct("StepStarted", { ...op, attempt: 
  * the time the attempt's body began, so one event per attempt holds everything.
  */
 const attemptStart = Schema.optionalKey(Millis)
-export const StepSucceeded = Schema.TaggedStruct("StepSucceeded", { ...op, startedAt: attemptStart, attempt: Schema.Int, result: payload })
+/**
+ * With `nextAttemptAt`, a waitForCondition poll that says "not yet": `result` is the state it returned, and the
+ * operation is PENDING until the next poll (AWS: a STEP RETRY with a payload; its history: StepSucceeded with
+ * RetryDetails).
+ */
+export const StepSucceeded = Schema.TaggedStruct("StepSucceeded", {
+  ...op,
+  startedAt: attemptStart,
+  attempt: Schema.Int,
+  result: payload,
+  nextAttemptAt: Schema.optionalKey(Millis)
+})
 /** A failed attempt; `nextAttemptAt` is set when a retry is scheduled (the operation is then PENDING). */
 export const StepFailed = Schema.TaggedStruct("StepFailed", {
   ...op,

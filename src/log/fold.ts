@@ -137,6 +137,13 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
       const op = open(state, event)
       op.attempt = event.attempt
       if (event.result !== undefined) op.result = event.result
+      else delete op.result // a later poll's undefined state replaces the earlier one
+      if (event.nextAttemptAt !== undefined) {
+        op.status = "PENDING"
+        op.attemptOpen = false
+        op.nextAttemptAt = event.nextAttemptAt
+        return
+      }
       delete op.nextAttemptAt
       return finish(op, "SUCCEEDED", event.at)
     }
