@@ -44,7 +44,14 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
     if (!finished) await session.append([{ _tag: "ContextFailed", ...ref, error }])
     throw run.toError(error, thrown)
   }
-  const payload = await serializeWith(serdes, value, context)
+  let payload: string | undefined
+  try {
+    payload = await serializeWith(serdes, value, context)
+  } catch (thrown) {
+    const error = toErrorObject(thrown)
+    if (!finished) await session.append([{ _tag: "ContextFailed", ...ref, error }])
+    throw run.toError(error, thrown)
+  }
   let tooLarge = false
   try {
     core.checkPayload(payload, "")
