@@ -1,0 +1,6 @@
+/** reprise/node: the embedded default: a SQLite file, one alarm timer, and the HTTP API on node:http. */
+export { serve } from "./serve.ts"
+export type { Server, ServeOptions } from "./serve.ts"
+export { layerSqliteStore, openSqliteStore } from "./sqlite-store.ts"
+export type { SqliteStore, SqliteStoreOptions } from "./sqlite-store.ts"
+export { makeAlarmScheduler, withAlarmScheduler } from "./alarm-scheduler.ts"

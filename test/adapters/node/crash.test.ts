@@ -1,0 +1,127 @@
+import { assert, describe, it } from "@effect/vitest"
+import { type ChildProcess, spawn } from "node:child_process"
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+const node = join(process.cwd(), "node_modules/.bin/node")
+const script = join(import.meta.dirname, "crash-server.ts")
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Starts the server process and resolves with it and its port once it listens (bounded: 20 s). */
+/** Everything the server processes printed, for the failure message of a test that goes wrong. */
+const printed: Array<string> = []
+
+const startServer = (db: string, sideEffects: string) =>
+  new Promise<{ child: ChildProcess; port: number }>((resolve, reject) => {
+    const child = spawn(node, [script, db, sideEffects], { stdio: ["ignore", "pipe", "pipe"] })
+    let output = ""
+    const timer = setTimeout(() => reject(new Error(`the server did not start: ${output}`)), 20_000)
+    child.stdout!.on("data", (chunk) => {
+      output += String(chunk)
+      const match = /listening (\d+)/.exec(output)
+      if (match !== null) {
+        clearTimeout(timer)
+        resolve({ child, port: Number(match[1]) })
+      }
+    })
+    child.stderr!.on("data", (chunk) => {
+      output += String(chunk)
+      printed.push(String(chunk))
+    })
+    child.once("exit", (code) => reject(new Error(`the server exited with ${code}: ${output}`)))
+  })
+
+const kill = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    child.once("exit", () => resolve())
+    child.kill("SIGKILL")
+  })
+
+const lines = (file: string) => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [])
+
+const post = async (port: number, path: string, body: unknown) =>
+  (await fetch(`http://127.0.0.1:${port}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })).json() as Promise<any>
+const get = async (port: number, path: string) => (await fetch(`http://127.0.0.1:${port}${path}`)).json() as Promise<any>
+
+/** Polls until `check` holds (bounded). */
+const until = async (check: () => boolean | Promise<boolean>, ms: number, what: string) => {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await sleep(10)
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+describe("the Node server under SIGKILL", () => {
+  it("finishes a 30-step execution killed at 20 different points, re-running only steps that were in flight", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "reprise-crash-"))
+    const db = join(dir, "reprise.db")
+    const sideEffects = join(dir, "side-effects.log")
+    const steps = 30
+    let server = await startServer(db, sideEffects)
+    const started = await post(server.port, "/v1/functions/many-steps/executions", { input: steps, executionName: "crash-me" })
+    assert.strictEqual(started.executionId, "crash-me")
+    let kills = 0
+    try {
+      for (let k = 0; k < 20; k++) {
+        // Let at least one more step finish, then kill at a different moment each time (0 to 57 ms later).
+        const done = lines(sideEffects).filter((l) => l.startsWith("done")).length
+        if (done >= steps) break
+        await until(() => lines(sideEffects).filter((l) => l.startsWith("done")).length > done, 15_000, "a step to finish")
+        await sleep((k * 3) % 60)
+        await kill(server.child)
+        kills++
+        server = await startServer(db, sideEffects)
+      }
+      await until(async () => (await get(server.port, "/v1/executions/crash-me")).status !== "RUNNING", 30_000, "the execution to end").catch(async (error) => {
+        const history = await get(server.port, "/v1/executions/crash-me/history?limit=1000")
+        throw new Error(`${error.message}; kills ${kills}; last events ${JSON.stringify(history.events.slice(-2))}; effects ${lines(sideEffects).slice(-4)}; stderr ${printed.join("").slice(-2000)}`)
+      })
+      const view = await get(server.port, "/v1/executions/crash-me")
+      assert.strictEqual(view.status, "SUCCEEDED")
+      assert.strictEqual(view.result, (steps * (steps - 1)) / 2)
+      assert.isAtLeast(kills, 19)
+
+      const effects = lines(sideEffects)
+      const history = (await get(server.port, "/v1/executions/crash-me/history?limit=1000")).events as Array<{ _tag: string; name?: string }>
+      let reruns = 0
+      for (let i = 0; i < steps; i++) {
+        const begins = effects.filter((l) => l === `begin ${i}`).length
+        const dones = effects.filter((l) => l === `done ${i}`).length
+        assert.isAtLeast(dones, 1, `step ${i} ran to its end`)
+        assert.isAtMost(dones, begins)
+        reruns += begins - 1
+        assert.strictEqual(history.filter((e) => e._tag === "StepSucceeded" && e.name === `step-${i}`).length, 1, `step ${i} is recorded once`)
+      }
+      // A step body runs again only when a kill interrupted it before its result was written: at most once per kill.
+      assert.isAtMost(reruns, kills)
+    } finally {
+      await kill(server.child)
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 180_000)
+
+  it("fires a 2-second wait that was scheduled before a kill once the server is back", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "reprise-crash-"))
+    const db = join(dir, "reprise.db")
+    const sideEffects = join(dir, "side-effects.log")
+    let server = await startServer(db, sideEffects)
+    try {
+      await post(server.port, "/v1/functions/napping/executions", { executionName: "nap" })
+      await until(async () => (await get(server.port, "/v1/executions/nap")).operations.some((op: { name?: string }) => op.name === "nap"), 10_000, "the wait to start")
+      await kill(server.child)
+      server = await startServer(db, sideEffects)
+      await until(async () => (await get(server.port, "/v1/executions/nap")).status !== "RUNNING", 15_000, "the wait to fire")
+      const view = await get(server.port, "/v1/executions/nap")
+      assert.strictEqual(view.status, "SUCCEEDED")
+      assert.deepStrictEqual(lines(sideEffects), ["before", "after"])
+      const nap = view.operations.find((op: { name?: string }) => op.name === "nap")
+      assert.isAtLeast(Date.parse(nap.endedAt), Date.parse(nap.waitUntil))
+    } finally {
+      await kill(server.child)
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
+})
