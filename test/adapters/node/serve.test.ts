@@ -1,0 +1,105 @@
+import { assert, describe, it } from "@effect/vitest"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { serve, type Server } from "../../../adapters/node/serve.ts"
+import { fakeOrderServices, makeOrderFulfilment } from "../../../examples/order-fulfilment.ts"
+
+const order = { orderId: "o-7", email: "ada@example.com", amountCents: 4200, lines: [{ sku: "kettle", quantity: 1 }] }
+
+const withServer = async (body: (server: Server, services: ReturnType<typeof fakeOrderServices>) => Promise<void>, apiKey?: string) => {
+  const dir = mkdtempSync(join(tmpdir(), "reprise-serve-"))
+  const services = fakeOrderServices({ paymentOutages: 0 })
+  const server = await serve({
+    functions: [makeOrderFulfilment(services)],
+    dbPath: join(dir, "reprise.db"),
+    port: 0,
+    handleSignals: false,
+    ...(apiKey === undefined ? {} : { apiKey })
+  })
+  try {
+    await body(server, services)
+  } finally {
+    await server.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const call = async (server: Server, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const response = await fetch(server.url + path, {
+    method,
+    headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+    ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) })
+  })
+  const text = await response.text()
+  return { status: response.status, type: response.headers.get("content-type") ?? "", body: text === "" ? undefined : JSON.parse(text) }
+}
+
+const until = async (check: () => Promise<boolean>, what: string) => {
+  for (let i = 0; i < 500; i++) {
+    if (await check()) return
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+describe("reprise/node serve()", () => {
+  it("runs the order workflow over HTTP on a SQLite file: start, complete the warehouse callback, read result and history", async () => {
+    await withServer(async (server, services) => {
+      const started = await call(server, "POST", "/v1/functions/order-fulfilment/executions", { input: order })
+      assert.strictEqual(started.status, 201)
+      const id = started.body.executionId as string
+      await until(async () => services.warehouseInbox.length === 1, "the warehouse to be asked")
+      const callbackId = services.warehouseInbox[0]!.callbackId // the id the function handed out
+
+      const completed = await call(server, "POST", `/v1/callbacks/${encodeURIComponent(callbackId)}/succeed`, { result: JSON.stringify({ parcelId: "p-1", weightKg: 2 }) })
+      assert.strictEqual(completed.status, 204)
+      await until(async () => (await call(server, "GET", `/v1/executions/${id}`)).body.status !== "RUNNING", "the order to finish")
+
+      const view = await call(server, "GET", `/v1/executions/${id}`)
+      assert.strictEqual(view.body.status, "SUCCEEDED")
+      assert.strictEqual(view.body.result.status, "shipped")
+      assert.strictEqual(view.body.result.orderId, "o-7")
+      assert.deepStrictEqual({ charge: services.calls.charge, ship: services.calls.ship, email: services.calls.email }, { charge: 1, ship: 1, email: 1 })
+      const history = await call(server, "GET", `/v1/executions/${id}/history`)
+      const tags = (history.body.events as Array<{ _tag: string }>).map((e) => e._tag)
+      assert.strictEqual(tags[0], "ExecutionStarted")
+      assert.include(tags, "CallbackSucceeded")
+      assert.strictEqual(tags.at(-1), "ExecutionSucceeded")
+
+      const again = await call(server, "POST", `/v1/callbacks/${encodeURIComponent(callbackId)}/succeed`, { result: "late" })
+      assert.strictEqual(again.status, 409)
+      assert.strictEqual(again.body.type, "https://reprise.dev/problems/callback-already-completed")
+    })
+  })
+
+  it("answers bad input with problem+json and a stable type, writing nothing", async () => {
+    await withServer(async (server) => {
+      const cases: Array<[string, Promise<Awaited<ReturnType<typeof call>>>, number, string]> = [
+        ["malformed JSON", call(server, "POST", "/v1/functions/order-fulfilment/executions", "{not json"), 400, "invalid-json"],
+        ["wrong content type", call(server, "POST", "/v1/functions/order-fulfilment/executions", "x", { "content-type": "text/plain" }), 415, "unsupported-media-type"],
+        ["oversized body", call(server, "POST", "/v1/functions/order-fulfilment/executions", { input: "x".repeat(2 * 1024 * 1024) }), 413, "payload-too-large"],
+        ["unknown function", call(server, "POST", "/v1/functions/nope/executions", {}), 404, "function-not-found"],
+        ["unknown execution", call(server, "GET", "/v1/executions/nope"), 404, "execution-not-found"],
+        ["forged callback id", call(server, "POST", "/v1/callbacks/forged-id/succeed", {}), 404, "callback-not-found"]
+      ]
+      for (const [label, pending, status, kind] of cases) {
+        const response = await pending
+        assert.strictEqual(response.status, status, label)
+        assert.include(response.type, "application/problem+json", label)
+        assert.strictEqual(response.body.type, `https://reprise.dev/problems/${kind}`, label)
+      }
+      const list = await call(server, "GET", "/v1/executions")
+      assert.deepStrictEqual(list.body.executions, [])
+    })
+  })
+
+  it("requires the API key on management routes when one is set", async () => {
+    await withServer(async (server) => {
+      assert.isTrue(server.authenticated)
+      assert.strictEqual((await call(server, "GET", "/v1/executions")).status, 401)
+      assert.strictEqual((await call(server, "GET", "/v1/executions", undefined, { authorization: "Bearer wrong" })).status, 401)
+      assert.strictEqual((await call(server, "GET", "/v1/executions", undefined, { authorization: "Bearer s3cret-key" })).status, 200)
+    }, "s3cret-key")
+  })
+})
