@@ -1,0 +1,93 @@
+import { DatabaseSync } from "node:sqlite"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { TestClock } from "effect/testing"
+import { applyMigrations, LATEST_VERSION, type Migration, MIGRATIONS, schemaVersion } from "../../../adapters/node/sqlite-schema.ts"
+import { openSqliteStore } from "../../../adapters/node/sqlite-store.ts"
+import { createExecution, tempDbPath } from "./sqlite-fixture.ts"
+
+/** The rows of schema_version, read through a connection of its own. */
+const versions = (path: string) => {
+  const db = new DatabaseSync(path)
+  const rows = db.prepare("SELECT version, applied_at FROM schema_version ORDER BY version").all()
+  db.close()
+  return rows.map((row) => ({ version: Number(row["version"]), appliedAt: Number(row["applied_at"]) }))
+}
+
+const tables = (db: DatabaseSync) =>
+  db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((row) => row["name"])
+
+describe("SQLite schema migrations", () => {
+  it.effect("a fresh file gets every migration, recorded with the Clock's time", () =>
+    Effect.gen(function*() {
+      const path = tempDbPath()
+      yield* TestClock.setTime(1_234_567)
+      const store = yield* openSqliteStore({ path })
+      store.close()
+      assert.deepStrictEqual(versions(path), MIGRATIONS.map((m) => ({ version: m.version, appliedAt: 1_234_567 })))
+      const db = new DatabaseSync(path)
+      assert.strictEqual(schemaVersion(db), LATEST_VERSION)
+      assert.deepStrictEqual(tables(db), ["alarms", "events", "executions", "meta", "schema_version"])
+      db.close()
+    }))
+
+  it.effect("re-opening a file at the latest version changes nothing and keeps the data", () =>
+    Effect.gen(function*() {
+      const path = tempDbPath()
+      const first = yield* openSqliteStore({ path })
+      const events = createExecution(first, "kept", 3)
+      first.close()
+      const before = versions(path)
+      yield* TestClock.adjust("1 hour")
+      const again = yield* openSqliteStore({ path })
+      assert.deepStrictEqual(versions(path), before)
+      assert.deepStrictEqual(yield* again.load("kept"), { events, seq: 3 })
+      again.close()
+    }))
+
+  it.effect("a file marked with a future version is refused with a clear error and left untouched", () =>
+    Effect.gen(function*() {
+      const path = tempDbPath()
+      const store = yield* openSqliteStore({ path })
+      store.close()
+      const db = new DatabaseSync(path)
+      db.prepare("INSERT INTO schema_version (version, applied_at) VALUES (?, 0)").run(LATEST_VERSION + 1)
+      db.close()
+      const error = yield* Effect.flip(openSqliteStore({ path }))
+      assert.strictEqual(error._tag, "SchemaVersionTooNew")
+      if (error._tag !== "SchemaVersionTooNew") return
+      assert.deepStrictEqual([error.path, error.version, error.supported], [path, LATEST_VERSION + 1, LATEST_VERSION])
+      assert.include(error.message, `schema version ${LATEST_VERSION + 1}`)
+      assert.include(error.message, "upgrade Reprise")
+      assert.strictEqual(versions(path).length, LATEST_VERSION + 1)
+    }))
+
+  it("applies only the missing migrations, in order", () => {
+    const db = new DatabaseSync(":memory:")
+    const v1: Migration = { version: 1, sql: "CREATE TABLE a (x INTEGER)" }
+    const v2: Migration = { version: 2, sql: "ALTER TABLE a ADD COLUMN y INTEGER" }
+    const v3: Migration = { version: 3, sql: "CREATE TABLE c (z INTEGER); INSERT INTO c SELECT y FROM a" }
+    assert.deepStrictEqual(applyMigrations(db, [v1], 10), { before: 0, after: 1 })
+    db.exec("INSERT INTO a (x) VALUES (7)")
+    assert.deepStrictEqual(applyMigrations(db, [v1, v2, v3], 20), { before: 1, after: 3 })
+    assert.deepStrictEqual(applyMigrations(db, [v1, v2, v3], 30), { before: 3, after: 3 })
+    assert.deepStrictEqual(db.prepare("SELECT x, y FROM a").all().map((r) => ({ ...r })), [{ x: 7, y: null }])
+    assert.deepStrictEqual(db.prepare("SELECT version, applied_at FROM schema_version").all().map((r) => ({ ...r })), [
+      { version: 1, applied_at: 10 },
+      { version: 2, applied_at: 20 },
+      { version: 3, applied_at: 20 }
+    ])
+    db.close()
+  })
+
+  it("a failing migration applies nothing: all the missing migrations run in one transaction", () => {
+    const db = new DatabaseSync(":memory:")
+    const good: Migration = { version: 1, sql: "CREATE TABLE a (x INTEGER)" }
+    const bad: Migration = { version: 2, sql: "CREATE TABLE b (x INTEGER); SELECT * FROM missing_table" }
+    assert.throws(() => applyMigrations(db, [good, bad], 10), /missing_table/)
+    assert.strictEqual(schemaVersion(db), 0)
+    assert.deepStrictEqual(tables(db), [])
+    assert.isFalse(db.isTransaction)
+    db.close()
+  })
+})
