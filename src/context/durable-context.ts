@@ -12,6 +12,7 @@ import { type BatchItemSpec, runBatch } from "./batch.ts"
 import { CallbackSubmitterError, ChildContextError, ConfigurationError, RecordedError } from "./errors.ts"
 import { consoleJsonLogger, type DurableContextLogger, type DurableLogger, type LoggerConfig, makeContextLogger } from "./logger.ts"
 import type { SerdesConfig } from "./serdes.ts"
+import { operationLogger } from "./operation-logger.ts"
 import { runStep } from "./step.ts"
 import type {
   BatchConfig,
@@ -31,7 +32,7 @@ import type {
 import { runWait } from "./wait.ts"
 import { type InvokeConfig, runInvoke } from "./invoke.ts"
 import { runWaitForCondition, type WaitForConditionCheck, type WaitForConditionConfig } from "./wait-for-condition.ts"
-import { makePromiseCombinators, type PromiseCombinators } from "./promise-combinators.ts"
+import { makePromiseCombinators, type PromiseCombinators, reviveError } from "./promise-combinators.ts"
 
 /** AWS's rule: the first argument is a name when it is a string or undefined. */
 const named = (args: ReadonlyArray<unknown>): [string | undefined, ReadonlyArray<unknown>] =>
@@ -104,8 +105,10 @@ export class DurableContextImpl implements DurableContext {
     const [name, [submitter, config]] = named(args) as [string | undefined, [CallbackSubmitter, WaitForCallbackConfig<T> | undefined]]
     return this.#operation("CONTEXT", "WaitForCallback", name, (begun) =>
       runChildContext<T>(this.core, begun, {
-        replayBody: true,
-        toError: (_error, thrown) => thrown ?? new CallbackSubmitterError(_error.errorMessage),
+        // Re-run on replay while its children are in the log; a backend that prunes the children of finished
+        // contexts (Lambda's service does) leaves only the recorded outcome, which is then returned as it is.
+        replayBody: (this.core.session.state.lastPosition.get(begun.id) ?? 0) > 0,
+        toError: (error, thrown) => thrown ?? reviveError(error),
         body: async (core) => {
           const child = new DurableContextImpl(core)
           const [result, callbackId] = await child.createCallback<T>(undefined, config)
@@ -232,19 +235,9 @@ export class DurableContextImpl implements DurableContext {
   }
 
   #stepLogger(id: string, name: string | undefined, attempt: number): DurableContextLogger {
-    const session = this.core.session
-    return makeContextLogger(
-      () =>
-        session.logger.customLogger ??
-          consoleJsonLogger(() => ({
-            executionId: session.executionId,
-            operationId: id,
-            ...(name === undefined ? {} : { operationName: name }),
-            attempt
-          }), session.now),
-      () => false
-    )
+    return operationLogger(this.core.session, id, name, attempt)
   }
+
 }
 
 const rejected = <T>(error: Error) => new DurablePromise<T>(Promise.reject(error))

@@ -11,7 +11,8 @@ import type { OperationState } from "../log/fold.ts"
 import type { Begun, ContextCore } from "./context-core.ts"
 import { checkWaitMillis, type Duration, durationToMillis } from "./duration.ts"
 import { RecordedError, toErrorObject, WaitForConditionError } from "./errors.ts"
-import { consoleJsonLogger, type DurableContextLogger, makeContextLogger } from "./logger.ts"
+import type { DurableContextLogger } from "./logger.ts"
+import { operationLogger } from "./operation-logger.ts"
 import { withJitterSource } from "./retry.ts"
 import { deserializeWith, serializeWith } from "./serdes-call.ts"
 import type { Serdes } from "./serdes.ts"
@@ -129,17 +130,5 @@ const poll = async <T>(
   }
 }
 
-const pollLogger = (core: ContextCore, id: string, name: string | undefined, attempt: number): DurableContextLogger => {
-  const session = core.session
-  return makeContextLogger(
-    () =>
-      session.logger.customLogger ??
-        consoleJsonLogger(() => ({
-          executionId: session.executionId,
-          operationId: id,
-          ...(name === undefined ? {} : { operationName: name }),
-          attempt
-        }), session.now),
-    () => false
-  )
-}
+const pollLogger = (core: ContextCore, id: string, name: string | undefined, attempt: number): DurableContextLogger =>
+  operationLogger(core.session, id, name, attempt)
