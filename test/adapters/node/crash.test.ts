@@ -34,6 +34,7 @@ const startServer = (db: string, sideEffects: string) =>
 
 const kill = (child: ChildProcess) =>
   new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve()
     child.once("exit", () => resolve())
     child.kill("SIGKILL")
   })
@@ -119,6 +120,27 @@ describe("the Node server under SIGKILL", () => {
       assert.deepStrictEqual(lines(sideEffects), ["before", "after"])
       const nap = view.operations.find((op: { name?: string }) => op.name === "nap")
       assert.isAtLeast(Date.parse(nap.endedAt), Date.parse(nap.waitUntil))
+    } finally {
+      await kill(server.child)
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
+
+  it("shuts down cleanly on SIGTERM mid-execution, and the next start finishes the execution", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "reprise-crash-"))
+    const db = join(dir, "reprise.db")
+    const sideEffects = join(dir, "side-effects.log")
+    let server = await startServer(db, sideEffects)
+    try {
+      await post(server.port, "/v1/functions/many-steps/executions", { input: 12, executionName: "graceful" })
+      await until(() => lines(sideEffects).some((l) => l === "done 2"), 10_000, "a few steps")
+      const exited = new Promise<number | null>((resolve) => server.child.once("exit", (code) => resolve(code)))
+      server.child.kill("SIGTERM")
+      assert.strictEqual(await exited, 0)
+      server = await startServer(db, sideEffects)
+      await until(async () => (await get(server.port, "/v1/executions/graceful")).status !== "RUNNING", 20_000, "the execution to end")
+      assert.strictEqual((await get(server.port, "/v1/executions/graceful")).result, 66)
+      for (let i = 0; i < 12; i++) assert.isAtLeast(lines(sideEffects).filter((l) => l === `done ${i}`).length, 1)
     } finally {
       await kill(server.child)
       rmSync(dir, { recursive: true, force: true })
