@@ -1,0 +1,82 @@
+/**
+ * The executions listing on Deno KV, with the order and cursors of src/store/execution-summary.ts: newest first,
+ * ties by id, a cursor only when another page follows. Each execution has four index keys (all, by function, by
+ * status, by function and status), each ending in `-startedAt, executionId`, so that KV's key order is the listing
+ * order and every filter is one range read. They are written in the same atomic operation as the events that
+ * change the summary (a start, an end).
+ */
+import type { ExecutionStatus } from "../../src/log/fold.ts"
+import {
+  decodeCursor,
+  encodeCursor,
+  type ExecutionSummary,
+  isAfterCursor,
+  type ListPage,
+  type ListQuery,
+  pageSize
+} from "../../src/store/execution-summary.ts"
+import type { AtomicOperation, Kv, KvKey } from "./deno-api.ts"
+import { listPrefix } from "./kv-keys.ts"
+
+/** Newest first: KV orders numbers ascending. `0 - t` rather than `-t`, so that t = 0 gives +0. */
+const order = (startedAt: number) => 0 - startedAt
+
+const filterPrefix = (functionName: string | undefined, status: ExecutionStatus | undefined): KvKey => {
+  if (functionName !== undefined && status !== undefined) return [...listPrefix, "fn-status", functionName, status]
+  if (functionName !== undefined) return [...listPrefix, "fn", functionName]
+  if (status !== undefined) return [...listPrefix, "status", status]
+  return [...listPrefix, "all"]
+}
+
+/** The index keys of one summary. */
+export const indexKeys = (s: ExecutionSummary): ReadonlyArray<KvKey> => {
+  const tail = [order(s.startedAt), s.executionId]
+  return [
+    [...filterPrefix(undefined, undefined), ...tail],
+    [...filterPrefix(s.functionName, undefined), ...tail],
+    [...filterPrefix(undefined, s.status), ...tail],
+    [...filterPrefix(s.functionName, s.status), ...tail]
+  ]
+}
+
+/** Adds to `op` the index changes from `before` (undefined: a new execution) to `after` (undefined: deleted). */
+export const writeIndex = (op: AtomicOperation, before: ExecutionSummary | undefined, after: ExecutionSummary | undefined): number => {
+  let mutations = 0
+  if (before !== undefined) {
+    for (const key of indexKeys(before)) {
+      op.delete(key)
+      mutations++
+    }
+  }
+  if (after !== undefined) {
+    // Only what listing shows, as a plain object (the summary may carry more).
+    const row: ExecutionSummary = {
+      executionId: after.executionId,
+      functionName: after.functionName,
+      status: after.status,
+      startedAt: after.startedAt,
+      ...(after.endedAt === undefined ? {} : { endedAt: after.endedAt })
+    }
+    for (const key of indexKeys(after)) {
+      op.set(key, row)
+      mutations++
+    }
+  }
+  return mutations
+}
+
+export const listExecutions = async (kv: Kv, query: ListQuery): Promise<ListPage> => {
+  const size = pageSize(query.limit)
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
+  const prefix = filterPrefix(query.functionName, query.status)
+  const selector = after === undefined ? { prefix } : { prefix, start: [...prefix, order(after.startedAt), after.executionId] }
+  const items: Array<ExecutionSummary> = []
+  // One more row than the page tells whether another follows; one more again for the cursor's own row.
+  for await (const entry of kv.list<ExecutionSummary>(selector, { limit: size + 2, batchSize: Math.min(1000, size + 2) })) {
+    const summary = entry.value
+    if (after !== undefined && !isAfterCursor(summary, after)) continue
+    if (items.length === size) return { items, cursor: encodeCursor(items[items.length - 1]!) }
+    items.push(summary)
+  }
+  return { items }
+}

@@ -1,0 +1,269 @@
+/**
+ * The Deno ExecutionStore on Deno KV (DESIGN sections 5 and 8). Layout in kv-keys.ts, events in kv-log.ts, the
+ * listing in kv-listing.ts.
+ *
+ * - **Conditional append.** The log's head (`meta`: last seq, generation, summary) is checked by versionstamp in the
+ *   atomic operation that writes the batch's events and the new head, so exactly one of two racing appends wins and
+ *   the other reads the head again and answers SeqConflict. The head's versionstamp is remembered after each append
+ *   or load, so a step costs one atomic commit and no read; a stale memory only makes the check fail and the head
+ *   be read again.
+ * - **Alarms.** `setAlarm` writes the alarm key, its time-ordered twin, and enqueues `{ reprise: "alarm",
+ *   executionId, at }` with the delay until `at`, all in one atomic operation (so no alarm is ever set without its
+ *   wake-up). Deno's queue cannot cancel a message: alarm-queue.ts makes stale and repeated ones harmless.
+ * - Every KV failure is a StoreFailure; the engine evicts the actor and retries through the alarm.
+ */
+import { Effect, Layer } from "effect"
+import { decodeLog, encodeEvents } from "../../src/log/decode-log.ts"
+import type { LogEvent } from "../../src/log/events.ts"
+import { LogCorrupted } from "../../src/log/log-corrupted.ts"
+import { ExecutionStore, type ExecutionStoreShape, type StoredLog } from "../../src/store/execution-store.ts"
+import { type ExecutionSummary, summarize } from "../../src/store/execution-summary.ts"
+import { SeqConflict, StoreFailure } from "../../src/store/store-errors.ts"
+import { deno, type Kv, type KvEntryMaybe } from "./deno-api.ts"
+import {
+  alarmAtKey,
+  alarmAtPrefix,
+  alarmKey,
+  alarmMessage,
+  configKey,
+  KV_LIMITS,
+  metaKey,
+  partsPrefix,
+  eventsPrefix,
+  randomToken
+} from "./kv-keys.ts"
+import { listExecutions, writeIndex } from "./kv-listing.ts"
+import { deletePrefix, dropSegment, misnumbered, planBatch, readRawEvents, type SegmentPointer, stageSegment, writeBatch } from "./kv-log.ts"
+
+export interface DenoKvStoreOptions {
+  /** The time in ms since the epoch, for queue delays (default Date.now). */
+  readonly now?: () => number
+  /** How many log heads to remember for appends without a read (default 10,000). */
+  readonly headCache?: number
+}
+
+export interface AlarmEntry {
+  readonly executionId: string
+  readonly at: number
+}
+
+/** The ExecutionStore, plus what the queue listener and the server need (Promise-based; they reject with StoreFailure). */
+export interface DenoKvStore extends ExecutionStoreShape {
+  readonly kv: Kv
+  /** The execution's alarm, read straight from KV. */
+  alarmAt(executionId: string): Promise<number | undefined>
+  /** Moves the alarm to `to` (and enqueues its wake-up) only if it is still at `from`; true when moved. */
+  moveAlarm(executionId: string, from: number, to: number): Promise<boolean>
+  /** Enqueues another wake-up for the alarm at `at` (the delay is capped at KV's 30 days). */
+  requeue(executionId: string, at: number): Promise<void>
+  /** Alarms at or before `horizon`, earliest first. */
+  dueAlarms(horizon: number, limit: number): Promise<ReadonlyArray<AlarmEntry>>
+  /** The callback-signing secret kept in KV, created once (the first writer wins a race). */
+  keptSecret(): Promise<string>
+  close(): void
+}
+
+interface Meta {
+  readonly seq: number
+  readonly gen: string
+  readonly summary: ExecutionSummary
+}
+
+interface Head {
+  readonly meta: Meta | undefined
+  readonly versionstamp: string | null
+}
+
+/** Check failures in a row before an operation gives up (each means another writer moved the key meanwhile). */
+const MAX_ATTEMPTS = 20
+
+const failure = (operation: string) => (error: unknown): StoreFailure =>
+  error instanceof StoreFailure ? error : new StoreFailure({ operation, reason: error instanceof Error ? error.message : String(error) })
+
+const attempt = <A>(operation: string, work: () => Promise<A>): Effect.Effect<A, StoreFailure> =>
+  Effect.tryPromise({ try: work, catch: failure(operation) })
+
+const orReject = <A>(operation: string, work: () => Promise<A>): Promise<A> => work().catch((error: unknown) => Promise.reject(failure(operation)(error)))
+
+const contention = (operation: string, id: string) =>
+  new StoreFailure({ operation, reason: `execution ${id}: the key kept changing under ${MAX_ATTEMPTS} attempts` })
+
+export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoKvStore => {
+  const now = options.now ?? Date.now
+  const maxHeads = Math.max(0, options.headCache ?? 10_000)
+  const heads = new Map<string, Head>()
+  const remember = (id: string, head: Head) => {
+    if (maxHeads === 0) return
+    heads.delete(id)
+    heads.set(id, head)
+    if (heads.size > maxHeads) heads.delete(heads.keys().next().value!)
+  }
+  const readHead = async (id: string): Promise<Head> => {
+    const entry = await kv.get<Meta>(metaKey(id))
+    return { meta: entry.value ?? undefined, versionstamp: entry.versionstamp }
+  }
+  const delay = (at: number) => Math.max(0, Math.min(KV_LIMITS.queueDelayMs, Math.ceil(at - now())))
+
+  /** The raw events of the log and its seq (undefined: no such execution). */
+  const loadNow = async (id: string): Promise<{ raw: Array<unknown>; seq: number } | undefined | LogCorrupted> => {
+    let corrupted: LogCorrupted | undefined
+    for (let round = 0; round < 3; round++) {
+      const head = await readHead(id)
+      if (head.meta === undefined) return undefined
+      const raw = await readRawEvents(kv, id, head.meta.gen, head.meta.seq)
+      if (!(raw instanceof LogCorrupted)) {
+        remember(id, head)
+        return { raw, seq: head.meta.seq }
+      }
+      corrupted = raw
+      // A gap seen while the execution was being deleted (or re-created) is not corruption: read again.
+      const again = await readHead(id)
+      if (again.versionstamp === head.versionstamp) return raw
+    }
+    return corrupted
+  }
+
+  /** The conditional append; returns the refusal, or undefined once committed. Rejects on KV failures. */
+  const appendNow = async (
+    id: string,
+    events: ReadonlyArray<LogEvent>,
+    encoded: ReadonlyArray<unknown>,
+    expectedSeq: number
+  ): Promise<SeqConflict | LogCorrupted | undefined> => {
+    const plan = planBatch(encoded, id.length * 2 + 64)
+    let staged: { gen: string; pointer: SegmentPointer } | undefined
+    try {
+      for (let round = 0; round < MAX_ATTEMPTS; round++) {
+        const cached = round === 0 ? heads.get(id) : undefined
+        const head = cached !== undefined && (cached.meta?.seq ?? 0) === expectedSeq ? cached : await readHead(id)
+        const actualSeq = head.meta?.seq ?? 0
+        if (actualSeq !== expectedSeq) return new SeqConflict({ executionId: id, expectedSeq, actualSeq })
+        const summary = summarize(head.meta?.summary, events)
+        if (summary === undefined) {
+          return new LogCorrupted({ executionId: id, seq: 1, reason: "refusing to create a log that does not start with ExecutionStarted" })
+        }
+        const wrong = misnumbered(id, events, expectedSeq)
+        if (wrong !== undefined) return wrong
+        const gen = head.meta?.gen ?? staged?.gen ?? randomToken()
+        if (plan._tag === "Segment" && staged?.gen !== gen) {
+          if (staged !== undefined) await dropSegment(kv, id, staged.gen, expectedSeq + 1, staged.pointer)
+          staged = { gen, pointer: await stageSegment(kv, id, gen, expectedSeq + 1, plan) }
+        }
+        const meta: Meta = { seq: expectedSeq + events.length, gen, summary }
+        const op = kv.atomic().check({ key: metaKey(id), versionstamp: head.versionstamp })
+        writeBatch(op, id, gen, expectedSeq + 1, plan, staged?.pointer)
+        op.set(metaKey(id), meta)
+        if (summary !== head.meta?.summary) writeIndex(op, head.meta?.summary, summary)
+        const result = await op.commit()
+        if (result.ok) {
+          staged = undefined
+          remember(id, { meta, versionstamp: result.versionstamp })
+          return undefined
+        }
+        heads.delete(id) // another writer moved the head: read it again
+      }
+      throw contention("append", id)
+    } finally {
+      if (staged !== undefined) await dropSegment(kv, id, staged.gen, expectedSeq + 1, staged.pointer)
+    }
+  }
+
+  /** Sets (or, with `at` undefined, deletes) the alarm; `from` makes it conditional on the alarm's current time. */
+  const writeAlarm = async (id: string, at: number | undefined, from?: number): Promise<boolean> => {
+    for (let round = 0; round < MAX_ATTEMPTS; round++) {
+      const current: KvEntryMaybe<number> = await kv.get<number>(alarmKey(id))
+      if (from !== undefined && current.value !== from) return false
+      if (at === undefined && current.value === null) return true
+      const op = kv.atomic().check({ key: alarmKey(id), versionstamp: current.versionstamp })
+      if (current.value !== null) op.delete(alarmAtKey(current.value, id))
+      if (at === undefined) op.delete(alarmKey(id))
+      else op.set(alarmKey(id), at).set(alarmAtKey(at, id), true).enqueue(alarmMessage(id, at), { delay: delay(at) })
+      if ((await op.commit()).ok) return true
+    }
+    throw contention(at === undefined ? "deleteAlarm" : "setAlarm", id)
+  }
+
+  const deleteNow = async (id: string): Promise<void> => {
+    for (let round = 0; round < MAX_ATTEMPTS; round++) {
+      const [meta, alarm] = await kv.getMany<[Meta, number]>([metaKey(id), alarmKey(id)])
+      const op = kv.atomic()
+        .check({ key: metaKey(id), versionstamp: meta.versionstamp })
+        .check({ key: alarmKey(id), versionstamp: alarm.versionstamp })
+      if (meta.value !== null) {
+        op.delete(metaKey(id))
+        writeIndex(op, meta.value.summary, undefined)
+      }
+      if (alarm.value !== null) op.delete(alarmKey(id)).delete(alarmAtKey(alarm.value, id))
+      if (!(await op.commit()).ok) continue
+      heads.delete(id)
+      // The execution is gone for readers; its generation's keys can go at leisure (a re-created log has another).
+      if (meta.value !== null) {
+        await deletePrefix(kv, eventsPrefix(id, meta.value.gen))
+        await deletePrefix(kv, partsPrefix(id, meta.value.gen))
+      }
+      return
+    }
+    throw contention("delete", id)
+  }
+
+  return {
+    kv,
+    load: (executionId) =>
+      Effect.flatMap(attempt("load", () => loadNow(executionId)), (found) => {
+        if (found === undefined) return Effect.succeed(undefined)
+        if (found instanceof LogCorrupted) return Effect.fail(found)
+        return Effect.map(decodeLog(executionId, found.raw), (events): StoredLog => ({ events, seq: found.seq }))
+      }),
+
+    // The hot path of every step: flatMap chains rather than generators.
+    append: (executionId, events, expectedSeq) =>
+      Effect.flatMap(encodeEvents(executionId, events), (encoded) =>
+        Effect.flatMap(attempt("append", () => appendNow(executionId, events, encoded, expectedSeq)), (refused) =>
+          refused === undefined ? Effect.void : Effect.fail(refused))),
+
+    setAlarm: (executionId, at) => Effect.asVoid(attempt("setAlarm", () => writeAlarm(executionId, at))),
+    getAlarm: (executionId) => attempt("getAlarm", async () => (await kv.get<number>(alarmKey(executionId))).value ?? undefined),
+    deleteAlarm: (executionId) => Effect.asVoid(attempt("deleteAlarm", () => writeAlarm(executionId, undefined))),
+    list: (query) => attempt("list", () => listExecutions(kv, query)),
+    summary: (executionId) => attempt("summary", async () => (await readHead(executionId)).meta?.summary),
+    delete: (executionId) => attempt("delete", () => deleteNow(executionId)),
+
+    alarmAt: (executionId) => orReject("alarmAt", async () => (await kv.get<number>(alarmKey(executionId))).value ?? undefined),
+    moveAlarm: (executionId, from, to) => orReject("moveAlarm", () => writeAlarm(executionId, to, from)),
+    requeue: (executionId, at) => orReject("requeue", async () => void await kv.enqueue(alarmMessage(executionId, at), { delay: delay(at) })),
+    dueAlarms: (horizon, limit) =>
+      orReject("dueAlarms", async () => {
+        const due: Array<AlarmEntry> = []
+        for await (const entry of kv.list({ prefix: alarmAtPrefix }, { batchSize: Math.min(1000, limit + 1) })) {
+          const [at, executionId] = entry.key.slice(-2) as [number, string]
+          if (at > horizon || due.length >= limit) break
+          due.push({ executionId, at })
+        }
+        return due
+      }),
+    keptSecret: () =>
+      orReject("keptSecret", async () => {
+        for (let round = 0; round < MAX_ATTEMPTS; round++) {
+          const existing = await kv.get<string>(configKey("callback-secret"))
+          if (typeof existing.value === "string") return existing.value
+          const bytes = crypto.getRandomValues(new Uint8Array(32))
+          const created = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
+          const op = kv.atomic().check({ key: configKey("callback-secret"), versionstamp: null }).set(configKey("callback-secret"), created)
+          if ((await op.commit()).ok) return created
+        }
+        throw contention("keptSecret", "-")
+      }),
+    close: () => kv.close()
+  }
+}
+
+/** Opens Deno KV (a file path, a remote URL, or the default database) and the store on it. */
+export const openDenoKvStore = async (path?: string, options: DenoKvStoreOptions = {}): Promise<DenoKvStore> =>
+  makeDenoKvStore(await orReject("open", () => deno().openKv(path)), options)
+
+/** The store as a scoped layer: KV is closed when the layer is released. */
+export const layerDenoKvStore = (path?: string, options: DenoKvStoreOptions = {}): Layer.Layer<ExecutionStore, StoreFailure> =>
+  Layer.effect(
+    ExecutionStore,
+    Effect.acquireRelease(attempt("open", () => openDenoKvStore(path, options)), (store) => Effect.sync(() => store.close()))
+  )

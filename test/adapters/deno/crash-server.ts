@@ -1,0 +1,34 @@
+/**
+ * A Reprise server on Deno in its own process, for the crash tests:
+ *   deno run -A --config adapters/deno/deno.json crash-server.ts <kv file> <side-effect file>
+ * Prints `listening <port>` once it serves. Its step bodies append their side effects to the file.
+ */
+import { serve } from "../../../adapters/deno/serve.ts"
+import { durable } from "../../../src/index.ts"
+import { Deno, sleep } from "./deno-test-api.ts"
+
+const [kvPath, sideEffects] = Deno.args as [string, string]
+const note = (line: string) => Deno.writeTextFileSync(sideEffects, `${line}\n`, { append: true })
+
+const manySteps = durable("many-steps", async (count: number, ctx) => {
+  let total = 0
+  for (let i = 0; i < count; i++) {
+    total += await ctx.step(`step-${i}`, async () => {
+      note(`begin ${i}`)
+      await sleep(40)
+      note(`done ${i}`)
+      return i
+    })
+  }
+  return total
+})
+
+const napping = durable("napping", async (_: unknown, ctx) => {
+  await ctx.step("before", async () => note("before"))
+  await ctx.wait("nap", { seconds: 2 })
+  await ctx.step("after", async () => note("after"))
+  return "woke"
+})
+
+const server = await serve({ functions: [manySteps, napping], kvPath, port: 0, evictEveryMs: 200 })
+console.log(`listening ${server.port}`)

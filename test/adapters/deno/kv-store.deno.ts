@@ -1,0 +1,162 @@
+/**
+ * The Deno KV store under the real deno binary: the store conformance kit on a KV file in a temporary directory,
+ * then what is particular to KV: batches beyond one atomic operation's limits, events beyond the value limit,
+ * two processes' worth of handles on one file, alarms with their queue messages and time index.
+ */
+import { Effect } from "effect"
+import { alarmAtKey, alarmKey, isAlarmMessage, type AlarmMessage } from "../../../adapters/deno/kv-keys.ts"
+import { openDenoKvStore } from "../../../adapters/deno/kv-store.ts"
+import type { LogEvent } from "../../../src/log/events.ts"
+import { storeConformance } from "../../../src/store/conformance.ts"
+import { executionSucceeded, freshId, startedLog, stepSucceeded, steps, t } from "../../../src/store/conformance-events.ts"
+import { assert, Deno, runEffect, tempDir, until } from "./deno-test-api.ts"
+
+const temp = await tempDir("reprise-kv-")
+const path = `${temp.dir}/reprise.kv`
+const store = await openDenoKvStore(path)
+
+for (const c of storeConformance) {
+  Deno.test({ name: `conformance: ${c.name}`, fn: () => runEffect(c.run(store)) })
+}
+
+const bigStep = (seq: number, chars: number, char = "x"): LogEvent => {
+  const step = stepSucceeded(seq, t(seq))
+  return step._tag === "StepSucceeded" ? { ...step, result: JSON.stringify(char.repeat(chars)) } : step
+}
+
+const countKeys = (prefix: ReadonlyArray<string>) =>
+  Effect.promise(async () => {
+    let n = 0
+    for await (const _ of store.kv.list({ prefix })) n++
+    return n
+  })
+
+Deno.test({
+  name: "an event over KV's 64 KiB value limit (a 250 KiB result, two-byte text) is stored in parts and loads back",
+  fn: () =>
+    runEffect(Effect.gen(function*() {
+      const id = freshId("big-event")
+      const log = [...startedLog(id, { functionName: "big", at: t(1), length: 2 }), bigStep(3, 125_000, "日"), stepSucceeded(4, t(4))]
+      yield* store.append(id, log.slice(0, 2), 0)
+      yield* store.append(id, log.slice(2, 3), 2) // one event alone, over the limit
+      yield* store.append(id, log.slice(3), 3)
+      const loaded = yield* store.load(id)
+      assert.equal(loaded?.seq, 4)
+      assert.deepEqual(loaded?.events, log)
+    }))
+})
+
+Deno.test({
+  name: "batches beyond one atomic operation (2,500 events; 40 events of 30 KiB) are written atomically and load back",
+  fn: () =>
+    runEffect(Effect.gen(function*() {
+      const id = freshId("huge-batch")
+      const many = startedLog(id, { functionName: "huge", at: t(1), length: 2500 }) // > 1,000 mutations
+      yield* store.append(id, many, 0)
+      const heavy = Array.from({ length: 40 }, (_, i) => bigStep(2501 + i, 29_000)) // each direct-sized, 1.2 MB in all
+      yield* store.append(id, heavy, 2500)
+      const tail = [stepSucceeded(2541, t(9)), executionSucceeded(2542, t(10))]
+      yield* store.append(id, tail, 2540)
+      const loaded = yield* store.load(id)
+      assert.equal(loaded?.seq, 2542)
+      assert.deepEqual(loaded?.events, [...many, ...heavy, ...tail])
+      const summary = yield* store.summary(id)
+      assert.equal(summary?.status, "SUCCEEDED")
+      // A refused segment leaves nothing behind that a reader could see.
+      const refused = yield* Effect.flip(store.append(id, Array.from({ length: 1200 }, (_, i) => stepSucceeded(2000 + i, t(1))), 1999))
+      assert.equal(refused._tag, "SeqConflict")
+      assert.equal((yield* store.load(id))?.seq, 2542)
+      yield* store.delete(id)
+      assert.equal(yield* store.load(id), undefined)
+      assert.equal((yield* countKeys(["reprise", "parts", id])) + (yield* countKeys(["reprise", "events", id])), 0, "keys left after delete")
+    }))
+})
+
+Deno.test({
+  name: "three segment appends racing at one seq: one wins, the losers get SeqConflict and leave no parts behind",
+  fn: () =>
+    runEffect(Effect.gen(function*() {
+      const id = freshId("segment-race")
+      yield* store.append(id, startedLog(id, { functionName: "race", at: t(1), length: 1 }), 0)
+      const batch = (n: number) => Array.from({ length: 1200 }, (_, i) => ({ ...stepSucceeded(2 + i, t(n)) }))
+      const results = yield* Effect.all([0, 1, 2].map((n) => Effect.result(store.append(id, batch(n), 1))), { concurrency: "unbounded" })
+      const outcomes = results.map((r) => (r._tag === "Success" ? "ok" : String((r.failure as { _tag?: string })._tag))).sort()
+      assert.deepEqual(outcomes, ["SeqConflict", "SeqConflict", "ok"])
+      const tokens = yield* Effect.promise(async () => {
+        const found = new Set<string>()
+        for await (const entry of store.kv.list({ prefix: ["reprise", "parts", id] })) found.add(String(entry.key[5]))
+        return found.size
+      })
+      assert.equal(tokens, 1, "segments staged under distinct tokens; only the winner's parts remain")
+      assert.equal((yield* store.load(id))?.seq, 1201)
+    }))
+})
+
+Deno.test({
+  name: "two KV handles on one file: the head each remembers goes stale, and the check still refuses the stale writer",
+  fn: async () => {
+    const other = await openDenoKvStore(path)
+    try {
+      await runEffect(Effect.gen(function*() {
+        const id = freshId("two-handles")
+        yield* store.append(id, startedLog(id, { functionName: "two", at: t(1), length: 1 }), 0)
+        yield* other.append(id, steps(2, 1, t(2)), 1) // `store` still remembers seq 1
+        const stale = yield* Effect.flip(store.append(id, steps(2, 1, t(3)), 1))
+        assert.equal(stale._tag, "SeqConflict")
+        assert.equal(stale._tag === "SeqConflict" ? stale.actualSeq : -1, 2)
+        yield* store.append(id, steps(3, 1, t(4)), 2)
+        yield* other.append(id, steps(4, 1, t(5)), 3)
+        assert.equal((yield* store.load(id))?.seq, 4)
+        assert.equal((yield* other.load(id))?.seq, 4)
+      }))
+    } finally {
+      other.close()
+    }
+  }
+})
+
+Deno.test({
+  name: "setAlarm keeps the alarm, its time index and a queue message in step; the secret is kept",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const queued = await openDenoKvStore(`${temp.dir}/alarms.kv`)
+    const messages: Array<AlarmMessage> = []
+    const listening = queued.kv.listenQueue((message) => {
+      if (isAlarmMessage(message)) messages.push(message)
+    })
+    try {
+      const id = freshId("alarm")
+      const soon = Date.now() + 300
+      await runEffect(queued.setAlarm(id, Date.now() + 3_600_000))
+      await runEffect(queued.setAlarm(id, soon))
+      assert.equal(await queued.alarmAt(id), soon)
+      assert.deepEqual((await queued.dueAlarms(soon, 10)).map((a) => a.executionId), [id])
+      assert.deepEqual(await queued.dueAlarms(soon - 1, 10), [])
+      let indexed = 0
+      for await (const _ of queued.kv.list({ prefix: ["reprise", "alarm-at"] })) indexed++
+      assert.equal(indexed, 1, "one time-index key per alarm")
+      await until(() => messages.some((m) => m.at === soon), 3000, "the alarm's queue message")
+      assert.equal(messages.filter((m) => m.executionId === id).length, 1, "only the message that is due has come")
+      assert.equal(await queued.moveAlarm(id, soon + 1, soon + 5), false, "a conditional move from the wrong time")
+      assert.equal(await queued.moveAlarm(id, soon, soon + 5), true)
+      await runEffect(queued.deleteAlarm(id))
+      assert.equal((await queued.kv.get(alarmKey(id))).value, null)
+      assert.equal((await queued.kv.get(alarmAtKey(soon + 5, id))).value, null)
+      const secret = await queued.keptSecret()
+      assert.equal(await queued.keptSecret(), secret)
+      assert.match(secret, /^[A-Za-z0-9_-]{43}$/)
+    } finally {
+      queued.close()
+      await listening
+    }
+  }
+})
+
+Deno.test({
+  name: "(cleanup)",
+  fn: async () => {
+    store.close()
+    await temp.remove()
+  }
+})
