@@ -86,6 +86,8 @@ export class Actor implements Session {
   #inbox = 0
   #userCode = 0
   #activity = 0
+  /** Woken when a step body ends: whenIdle sleeps on it instead of polling while user code runs. */
+  #onUserCodeExit: Array<() => void> = []
   #processing = false
   #gone = false
   #active = true
@@ -148,6 +150,7 @@ export class Actor implements Session {
   exitUserCode(): void {
     this.#userCode--
     this.#activity++
+    this.#wakeIdleWatchers()
   }
 
   fail(error: Error): void {
@@ -181,6 +184,15 @@ export class Actor implements Session {
     while (quiet < 2) {
       // Once the execution has ended, whatever user code still runs is abandoned: nothing more can happen.
       if (this.#gone || (!this.running && this.#inbox === 0 && !this.#processing)) return
+      if (this.#userCode > 0) {
+        // A step body runs (it may await I/O for minutes): sleep until one ends rather than spin on macrotasks.
+        await this.#userCodeExit(maxMs - (performance.now() - startedAt))
+        quiet = 0
+        if (performance.now() - startedAt > maxMs) {
+          throw new Error(`Execution ${this.executionId} was still busy after ${maxMs} ms (a step body that never ends?)`)
+        }
+        continue
+      }
       const seen = this.#activity
       await macrotask()
       const idle = this.#inbox === 0 && this.#userCode === 0 && !this.#processing && this.#activity === seen
@@ -189,6 +201,26 @@ export class Actor implements Session {
         throw new Error(`Execution ${this.executionId} was still busy after ${maxMs} ms (a step body that never ends?)`)
       }
     }
+  }
+
+  #wakeIdleWatchers() {
+    if (this.#onUserCodeExit.length === 0) return
+    const wake = this.#onUserCodeExit
+    this.#onUserCodeExit = []
+    for (const resolve of wake) resolve()
+  }
+
+  /** Resolves when a step body ends (or the execution ends, or the actor goes), or after `withinMs`. */
+  #userCodeExit(withinMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const done = () => {
+        if (timer !== undefined) clearTimeout(timer)
+        resolve()
+      }
+      this.#onUserCodeExit.push(done)
+      if (Number.isFinite(withinMs)) timer = setTimeout(done, Math.max(0, withinMs) + 1)
+    })
   }
 
   /**
@@ -210,6 +242,7 @@ export class Actor implements Session {
   evict(): void {
     if (this.#gone) return
     this.#gone = true
+    this.#wakeIdleWatchers()
     this.#waiters.clear()
     this.#pending = []
     Queue.offerUnsafe(this.#mailbox, { _tag: "Suspend", reply: Deferred.makeUnsafe<void, ReplyError>() })
@@ -270,6 +303,8 @@ export class Actor implements Session {
     switch (message._tag) {
       case "Alarm":
         this.#active = true
+        // A fired alarm is used up on some stores (a Durable Object's): set it again even if the time is unchanged.
+        this.#alarmAt = undefined
         return Effect.andThen(Effect.andThen(this.#fireDue(), this.#flush()), this.#written(message.reply))
       case "Suspend":
         this.#active = false
@@ -406,6 +441,7 @@ export class Actor implements Session {
           onSuccess: () =>
             Effect.sync(() => {
               let ended = false
+              // The very objects the store wrote: it may have filled in a field (see ExecutionStoreShape.append).
               for (const event of events) {
                 if (!this.running) break
                 applyEvent(this.state, event)
@@ -420,6 +456,7 @@ export class Actor implements Session {
               for (const message of batch) message.done?.()
               for (const id of open) this.#wake(id)
               if (ended) {
+                this.#wakeIdleWatchers() // step bodies still running are abandoned: nothing more can happen
                 this.#waiters.clear()
                 this.#deps.onTerminal(this.state)
               }

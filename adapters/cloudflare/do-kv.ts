@@ -1,0 +1,101 @@
+/**
+ * The DurableKV port over one Durable Object's SQLite-backed storage (DESIGN section 5): the synchronous KV API
+ * (`ctx.storage.kv`) for keys, `transactionSync` for transactions, and the object's single alarm. Every storage
+ * error comes out as a StoreFailure.
+ *
+ * A transaction body must be synchronous (it is run with `Effect.runSyncExit` inside `transactionSync`); the
+ * generic KV execution store's bodies are. A body that fails rolls back all of its writes.
+ */
+import { Effect, Exit } from "effect"
+import type { DurableKV, DurableKVOps, KvListOptions } from "../../src/store/durable-kv.ts"
+import { StoreFailure } from "../../src/store/store-errors.ts"
+import type { DurableObjectStorage } from "./cf-types.ts"
+
+export interface DurableObjectKV extends DurableKV {
+  /** The alarm this KV last set (undefined after deleteAlarm or deleteAll): what the engine believes is armed. */
+  readonly lastAlarm: () => number | undefined
+}
+
+const failure = (operation: string) => (error: unknown): StoreFailure =>
+  new StoreFailure({ operation, reason: error instanceof Error ? error.message : String(error) })
+
+const attempt = <A>(operation: string, work: () => A): Effect.Effect<A, StoreFailure> =>
+  Effect.try({ try: work, catch: failure(operation) })
+
+const attemptPromise = <A>(operation: string, work: () => Promise<A>): Effect.Effect<A, StoreFailure> =>
+  Effect.tryPromise({ try: work, catch: failure(operation) })
+
+/** Thrown inside transactionSync to roll back a body that failed; never escapes. */
+const ROLLBACK = Symbol("rollback")
+
+export const makeDurableObjectKV = (storage: DurableObjectStorage): DurableObjectKV => {
+  const kv = storage.kv
+  let lastAlarm: number | undefined
+
+  const list = (options: KvListOptions) => {
+    const query: { prefix?: string; start?: string; limit?: number } = {}
+    if (options.prefix !== undefined) query.prefix = options.prefix
+    if (options.start !== undefined) query.start = options.start
+    if (options.limit !== undefined) query.limit = options.limit
+    return Array.from(kv.list(query), ([key, value]) => [key, value] as const)
+  }
+
+  const putMany = (entries: ReadonlyArray<readonly [string, unknown]>) => {
+    for (const [key, value] of entries) kv.put(key, value)
+  }
+
+  const ops: DurableKVOps = {
+    get: (key) => attempt("get", () => kv.get(key)),
+    put: (key, value) => attempt("put", () => kv.put(key, value)),
+    // Several keys at once are written in one transaction, so they land together.
+    putMany: (entries) => attempt("putMany", () => storage.transactionSync(() => putMany(entries))),
+    delete: (key) => attempt("delete", () => void kv.delete(key)),
+    list: (options) => attempt("list", () => list(options))
+  }
+
+  /** Inside a transaction: plain synchronous calls (transactionSync already makes them atomic). */
+  const inTransaction: DurableKVOps = {
+    get: (key) => Effect.sync(() => kv.get(key)),
+    put: (key, value) => Effect.sync(() => kv.put(key, value)),
+    putMany: (entries) => Effect.sync(() => putMany(entries)),
+    delete: (key) => Effect.sync(() => void kv.delete(key)),
+    list: (options) => Effect.sync(() => list(options))
+  }
+
+  const transaction = <A, E>(body: (tx: DurableKVOps) => Effect.Effect<A, E>): Effect.Effect<A, E | StoreFailure> =>
+    Effect.suspend((): Effect.Effect<A, E | StoreFailure> => {
+      let exit: Exit.Exit<A, E> | undefined
+      try {
+        storage.transactionSync(() => {
+          exit = Effect.runSyncExit(body(inTransaction))
+          if (Exit.isFailure(exit)) throw ROLLBACK
+        })
+      } catch (error) {
+        if (error !== ROLLBACK) return Effect.fail(failure("transaction")(error))
+      }
+      return exit!
+    })
+
+  return {
+    ...ops,
+    transaction,
+    lastAlarm: () => lastAlarm,
+    getAlarm: () => attemptPromise("getAlarm", async () => (await storage.getAlarm()) ?? undefined),
+    setAlarm: (at) =>
+      attemptPromise("setAlarm", async () => {
+        lastAlarm = at
+        await storage.setAlarm(at)
+      }),
+    deleteAlarm: () =>
+      attemptPromise("deleteAlarm", async () => {
+        lastAlarm = undefined
+        await storage.deleteAlarm()
+      }),
+    deleteAll: () =>
+      attemptPromise("deleteAll", async () => {
+        lastAlarm = undefined
+        await storage.deleteAlarm()
+        await storage.deleteAll()
+      })
+  }
+}

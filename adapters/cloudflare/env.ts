@@ -1,0 +1,38 @@
+/** The bindings the Reprise Worker expects (see wrangler.toml) and how its configuration is read from them. */
+import { type CallbackIdCodec, plainCallbackIds } from "../../src/engine/index.ts"
+import { signedCallbackIds } from "../../src/http/signed-callback-ids.ts"
+import type { DurableObjectNamespace } from "./cf-types.ts"
+import type { ExecutionRpc } from "./execution-rpc.ts"
+import type { IndexShard } from "./index-object.ts"
+
+export interface RepriseEnv {
+  /** One object per execution, named by the execution id (class ExecutionObject). */
+  readonly EXECUTIONS: DurableObjectNamespace<ExecutionRpc>
+  /** The listing index shards (class IndexObject). */
+  readonly EXECUTION_INDEX: DurableObjectNamespace<IndexShard>
+  /** The API key the management routes require (a secret). Unset: no auth, for local development only. */
+  readonly REPRISE_API_KEY?: string
+  /** The key that signs callback ids (a secret). Unset: unsigned ids, for local development only. */
+  readonly REPRISE_CALLBACK_SECRET?: string
+}
+
+const warned = new Set<string>()
+const warnOnce = (message: string) => {
+  if (warned.has(message)) return
+  warned.add(message)
+  console.warn(`reprise: ${message}`)
+}
+
+export const callbackIdsOf = (env: RepriseEnv): CallbackIdCodec => {
+  const secret = env.REPRISE_CALLBACK_SECRET
+  if (secret !== undefined && secret !== "") return signedCallbackIds(secret)
+  warnOnce("REPRISE_CALLBACK_SECRET is not set: callback ids are not signed (local development only)")
+  return plainCallbackIds
+}
+
+export const apiKeyOf = (env: RepriseEnv): string | undefined => {
+  const key = env.REPRISE_API_KEY
+  if (key !== undefined && key !== "") return key
+  warnOnce("REPRISE_API_KEY is not set: the management API needs no key (local development only)")
+  return undefined
+}

@@ -1,0 +1,257 @@
+/**
+ * Everything that lives inside one execution's Durable Object: the engine (and so the actor) of that execution,
+ * over the generic KV store on the object's own storage. The engine's store answers for this execution only:
+ *
+ * - a child started by `ctx.invoke` is created in the child's own object (the append that would create it here is
+ *   turned into a start call to that object and reported as lost to a concurrent creator, so the engine does not
+ *   spawn an actor for it here), and its log is read back from there;
+ * - the parent of this execution is invisible here (loads as missing), so the engine never loads it locally;
+ *   instead, when this execution ends, its object tells the parent's object (`notifyParent`).
+ *
+ * Publishing to the listing index and notifying the parent happen after the log is written; what was published
+ * and notified is recorded beside the log, so an object that wakes up (any call or alarm) catches up.
+ */
+import { Effect, Layer, ManagedRuntime, Option, Scheduler } from "effect"
+import { type ChildOutcome, WATCHDOG_MS } from "../../src/engine/actor.ts"
+import { type CallbackIdCodec, Engine, type EngineShape, type StartRequest } from "../../src/engine/index.ts"
+import type { DurableFunction } from "../../src/engine/registry.ts"
+import { decodeLog } from "../../src/log/decode-log.ts"
+import type { ErrorObject, LogEvent } from "../../src/log/events.ts"
+import type { ExecutionIndex } from "../../src/store/execution-index.ts"
+import { ExecutionStore, type ExecutionStoreShape } from "../../src/store/execution-store.ts"
+import type { ExecutionSummary } from "../../src/store/execution-summary.ts"
+import { eventKey, makeKvExecutionStore } from "../../src/store/kv-execution-store.ts"
+import { SeqConflict, StoreFailure } from "../../src/store/store-errors.ts"
+import type { DurableObjectStorage, Stub } from "./cf-types.ts"
+import { makeDurableObjectKV } from "./do-kv.ts"
+import type { ExecutionRpc } from "./execution-rpc.ts"
+import type { IndexClient } from "./index-client.ts"
+import { call, runWire } from "./wire.ts"
+
+/** Durable Objects run their handlers on microtasks (request-owned timers can be dropped on Workers). */
+export const objectScheduler = new Scheduler.MixedScheduler("sync")
+
+export interface HostOptions {
+  readonly executionId: string
+  readonly storage: DurableObjectStorage
+  readonly functions: ReadonlyArray<DurableFunction>
+  readonly callbackIds: CallbackIdCodec
+  readonly maxPayloadBytes?: number | undefined
+  readonly index: IndexClient
+  /** The object of another execution (a child or the parent). */
+  readonly peer: (executionId: string) => Stub<ExecutionRpc>
+  /** How soon a failed index publication or parent notification is tried again (default 5 s). */
+  readonly retryDelayMs?: number | undefined
+}
+
+interface Meta {
+  readonly seq: number
+  readonly summary: ExecutionSummary
+}
+
+const INDEXED = "reprise:indexed"
+const NOTIFIED = "reprise:parent-notified"
+
+const TERMINAL = new Set(["ExecutionSucceeded", "ExecutionFailed", "ExecutionStopped", "ExecutionTimedOut"])
+
+const outcomeOf = (last: { _tag: string; result?: string; error?: ErrorObject }): ChildOutcome => {
+  switch (last._tag) {
+    case "ExecutionSucceeded":
+      return { status: "SUCCEEDED", ...(last.result === undefined ? {} : { result: last.result }) }
+    case "ExecutionTimedOut":
+      return { status: "TIMED_OUT" }
+    default:
+      return { status: last._tag === "ExecutionStopped" ? "STOPPED" : "FAILED", ...(last.error === undefined ? {} : { error: last.error }) }
+  }
+}
+
+export type Host = ReturnType<typeof makeHost>
+
+export const makeHost = (options: HostOptions) => {
+  const { executionId: self, index, peer, storage } = options
+  const retryDelayMs = options.retryDelayMs ?? 5_000
+  const kv = makeDurableObjectKV(storage)
+  const meta = () => storage.kv.get<Meta>("meta")
+  let retryAt: number | undefined
+  /** A child could not be started: the actor is reloaded at the next alarm, which starts it again. */
+  let reloadActor = false
+
+  const scheduleRetry = (reason: unknown) => {
+    console.error(`reprise: execution ${self}: will retry`, reason)
+    const at = Date.now() + retryDelayMs
+    if (retryAt !== undefined && retryAt <= at) return
+    retryAt = at
+    void storage.getAlarm().then((current) => (current === null || current > at ? storage.setAlarm(at) : undefined)).catch(() => undefined)
+  }
+
+  /** Publishes to the index shard; what was published is recorded, a later version never overwritten by an older. */
+  const publish = async (summary: ExecutionSummary, seq: number) => {
+    try {
+      await index.upsert(summary, seq)
+      const marked = storage.kv.get<{ seq: number }>(INDEXED)
+      if (marked === undefined || marked.seq <= seq) storage.kv.put(INDEXED, { status: summary.status, startedAt: summary.startedAt, seq })
+    } catch (error) {
+      scheduleRetry(error)
+    }
+  }
+
+  /** Tells the parent's object that this execution ended, once (an unknown or ended parent also counts). */
+  let notifying: Promise<void> | undefined
+  const notifyParent = (): Promise<void> => (notifying ??= tellParent().finally(() => (notifying = undefined)))
+  const tellParent = async () => {
+    const m = meta()
+    if (m === undefined || m.summary.status === "RUNNING" || storage.kv.get(NOTIFIED) !== undefined) return
+    const parent = storage.kv.get<Extract<LogEvent, { _tag: "ExecutionStarted" }>>(eventKey(1))?.parent
+    if (parent === undefined) return
+    const outcome = outcomeOf(storage.kv.get(eventKey(m.seq))!)
+    try {
+      const answer = await peer(parent.executionId).childFinished(parent.executionId, parent.operationId, outcome)
+      if (!answer.ok && answer.tag !== "ExecutionNotFound") throw new Error(`${answer.tag}: ${JSON.stringify(answer.fields)}`)
+      storage.kv.put(NOTIFIED, true)
+    } catch (error) {
+      scheduleRetry(error)
+    }
+  }
+
+  /** Catches up on what a crash may have cut short: the index row and the parent's notification. */
+  const reconcile = async () => {
+    const m = meta()
+    if (m === undefined) return
+    const indexed = storage.kv.get<{ status: string; startedAt: number }>(INDEXED)
+    if (indexed?.status !== m.summary.status || indexed.startedAt !== m.summary.startedAt) await publish(m.summary, m.seq)
+    await notifyParent()
+  }
+
+  const localIndex: ExecutionIndex = {
+    // Not awaited: the write that changed the summary does not wait for the index (listing is eventually consistent).
+    upsert: (summary) => Effect.sync(() => void publish(summary, meta()?.seq ?? 0)),
+    get: () => Effect.sync(() => meta()?.summary),
+    remove: (executionId) => Effect.promise(() => index.remove(executionId).catch((error) => console.error(`reprise: unindexing ${executionId}`, error))),
+    list: () => Effect.die(new Error("An execution object does not list executions"))
+  }
+  const local = makeKvExecutionStore({ open: () => kv, index: localIndex })
+
+  const isChild = (executionId: string) => executionId.startsWith(`${self}:invoke:`)
+  const notHere = (operation: string, executionId: string) =>
+    Effect.fail(new StoreFailure({ operation, reason: `execution ${executionId} is not hosted by the object of ${self}` }))
+
+  /** Creates a child in its own object; reported as a lost race, so the engine reads it back instead of spawning it. */
+  const startChild = (executionId: string, first: LogEvent | undefined) => {
+    if (first?._tag !== "ExecutionStarted") return notHere("append", executionId)
+    const request: StartRequest & { readonly executionId: string } = {
+      functionName: first.functionName,
+      ...(first.input === undefined ? {} : { inputPayload: first.input }),
+      executionId,
+      ...(first.parent === undefined ? {} : { parent: first.parent })
+    }
+    return call("start child", () => peer(executionId).start(request)).pipe(
+      Effect.tapError((error) => Effect.sync(() => {
+        reloadActor = true
+        scheduleRetry(error)
+      })),
+      Effect.orDie, // not a failure of the invoke: the child is started again when the actor reloads
+      Effect.andThen(Effect.fail(new SeqConflict({ executionId, expectedSeq: 0, actualSeq: 1 })))
+    )
+  }
+
+  const store: ExecutionStoreShape = {
+    load: (id) => (id === self ? local.load(id) : isChild(id) ? call("load child", () => peer(id).peerLoad(id)) : Effect.succeed(undefined)),
+    append: (id, events, expectedSeq) => {
+      if (id !== self) return isChild(id) && expectedSeq === 0 ? startChild(id, events[0]) : notHere("append", id)
+      return Effect.tap(local.append(id, events, expectedSeq), () =>
+        Effect.sync(() => {
+          if (events.some((e) => TERMINAL.has(e._tag))) void notifyParent()
+        }))
+    },
+    setAlarm: (id, at) => (id === self ? local.setAlarm(id, at) : notHere("setAlarm", id)),
+    getAlarm: (id) => (id === self ? local.getAlarm(id) : Effect.succeed(undefined)),
+    deleteAlarm: (id) => (id === self ? local.deleteAlarm(id) : notHere("deleteAlarm", id)),
+    delete: (id) => (id === self ? local.delete(id) : notHere("delete", id)),
+    summary: (id) => (id === self ? local.summary(id) : Effect.succeed(undefined)),
+    list: () => Effect.die(new Error("An execution object does not list executions"))
+  }
+
+  const services = Layer.mergeAll(Layer.succeed(ExecutionStore, store), Layer.succeed(Scheduler.Scheduler, objectScheduler))
+  const runtime = ManagedRuntime.make(
+    Engine.layer({
+      functions: options.functions,
+      callbackIds: options.callbackIds,
+      ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes })
+    }).pipe(Layer.provideMerge(services))
+  )
+  const wire = <A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>) =>
+    runWire((effect) => runtime.runPromiseExit(effect), Engine.use(use))
+
+  /** The compact log a parent reads: the start, and the terminal event if there is one. */
+  const peerLoad = () =>
+    wire(() =>
+      Effect.gen(function*() {
+        const m = meta()
+        if (m === undefined) return undefined
+        const raw: Array<unknown> = [storage.kv.get(eventKey(1))]
+        if (m.summary.status !== "RUNNING") raw.push({ ...storage.kv.get<object>(eventKey(m.seq)), seq: 2 })
+        const events = yield* decodeLog(self, raw)
+        return { events, seq: events.length }
+      })
+    )
+
+  /** After the handler: the alarm the engine believes in must stay armed (a fired alarm is gone). */
+  const restoreAlarm = async () => {
+    const m = meta()
+    if (m === undefined || (await storage.getAlarm()) !== null) return
+    const now = Date.now()
+    const believed = kv.lastAlarm()
+    let want = believed !== undefined && believed > now ? believed : now + (m.summary.status === "RUNNING" ? WATCHDOG_MS : retryDelayMs)
+    if (retryAt !== undefined) want = Math.min(want, retryAt)
+    await storage.setAlarm(want)
+  }
+
+  void reconcile()
+
+  return {
+    start: (request: StartRequest) => wire((engine) => engine.start({ ...request, executionId: self })),
+    describe: () => wire((engine) => engine.describe(self)),
+    history: () => wire((engine) => engine.history(self)),
+    summary: () => wire(() => Effect.sync(() => meta()?.summary)),
+    awaitEnd: (maxMs: number) =>
+      wire((engine) =>
+        Effect.flatMap(Effect.timeoutOption(engine.awaitEnd(self), maxMs), (ended) => (Option.isSome(ended) ? Effect.succeed(ended.value) : engine.describe(self)))
+      ),
+    stop: (error?: ErrorObject) => wire((engine) => engine.stop(self, error)),
+    completeCallback: (callbackId: string, outcome: Parameters<EngineShape["completeCallback"]>[1]) =>
+      wire((engine) => engine.completeCallback(callbackId, outcome)),
+    heartbeatCallback: (callbackId: string) => wire((engine) => engine.heartbeatCallback(callbackId)),
+    /**
+     * A child ended. The engine takes a child's outcome only from its own startChild path, so the actor is
+     * reloaded: its cold start asks every running child (in the child's object) again and records the ended ones.
+     */
+    childFinished: (operationId: string) =>
+      wire((engine) =>
+        Effect.gen(function*() {
+          const view = yield* engine.describe(self)
+          const op = view.operations.find((o) => o.id === operationId)
+          if (view.status !== "RUNNING" || op?.status !== "STARTED") return
+          yield* engine.evict(self)
+          yield* engine.alarm(self)
+        })
+      ),
+    peerLoad,
+    republish: async () => {
+      const m = meta()
+      if (m !== undefined) await index.upsert(m.summary, m.seq) // a failure reaches the caller, which may retry
+      return { ok: true, value: m !== undefined } as const
+    },
+    alarm: async () => {
+      if (reloadActor) {
+        reloadActor = false
+        await runtime.runPromise(Engine.use((engine) => engine.evict(self)))
+      }
+      retryAt = undefined
+      const exit = await wire((engine) => engine.alarm(self))
+      if (!exit.ok) console.error(`reprise: alarm of ${self} failed`, exit)
+      await reconcile()
+      await restoreAlarm()
+    },
+    dispose: () => runtime.dispose()
+  }
+}

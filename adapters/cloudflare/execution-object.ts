@@ -1,0 +1,106 @@
+/**
+ * The Durable Object class that hosts one execution: its actor, its log (the object's SQLite-backed storage) and its
+ * alarm (waits, retries, callback and heartbeat timeouts, the watchdog, retention). The execution id is the object's
+ * name, so starting an id twice reaches the same object, whose engine answers idempotently.
+ */
+import { DurableObject } from "cloudflare:workers"
+import type { ChildOutcome } from "../../src/engine/actor.ts"
+import type { CallbackOutcome, StartRequest } from "../../src/engine/index.ts"
+import type { DurableFunction } from "../../src/engine/registry.ts"
+import type { ErrorObject } from "../../src/log/events.ts"
+import type { DurableObjectState } from "./cf-types.ts"
+import { callbackIdsOf, type RepriseEnv } from "./env.ts"
+import { type Host, makeHost } from "./execution-host.ts"
+import type { ExecutionRpc } from "./execution-rpc.ts"
+import { makeIndexClient } from "./index-client.ts"
+import type { Wire } from "./wire.ts"
+
+export interface ObjectConfig {
+  readonly functions: ReadonlyArray<DurableFunction>
+  readonly maxPayloadBytes?: number | undefined
+  readonly indexShards?: number | undefined
+}
+
+const SELF = "reprise:self"
+
+const misrouted = (executionId: string, self: string): Wire<never> => ({
+  ok: false,
+  tag: "Defect",
+  fields: { message: `A call for execution ${executionId} reached the object of ${self}` }
+})
+
+export const makeExecutionObject = (config: ObjectConfig) =>
+  class ExecutionObject extends DurableObject<RepriseEnv> implements ExecutionRpc {
+    #host: Host | undefined
+
+    constructor(ctx: DurableObjectState, env: RepriseEnv) {
+      super(ctx, env)
+    }
+
+    /** The object's execution id: its name (kept in storage too, for alarms where the name may be missing). */
+    #self(): string | undefined {
+      return this.ctx.id.name ?? this.ctx.storage.kv.get<string>(SELF)
+    }
+
+    #with<A>(executionId: string, use: (host: Host) => Promise<Wire<A>>): Promise<Wire<A>> {
+      const self = this.#self() ?? executionId
+      if (self !== executionId) return Promise.resolve(misrouted(executionId, self))
+      this.#host ??= makeHost({
+        executionId: self,
+        storage: this.ctx.storage,
+        functions: config.functions,
+        callbackIds: callbackIdsOf(this.env),
+        maxPayloadBytes: config.maxPayloadBytes,
+        index: makeIndexClient(this.env.EXECUTION_INDEX, config.indexShards),
+        peer: (id) => this.env.EXECUTIONS.getByName(id)
+      })
+      return use(this.#host)
+    }
+
+    start(request: StartRequest & { readonly executionId: string }) {
+      return this.#with(request.executionId, async (host) => {
+        const answer = await host.start(request)
+        if (answer.ok && answer.value.created) this.ctx.storage.kv.put(SELF, request.executionId)
+        return answer
+      })
+    }
+    describe(executionId: string) {
+      return this.#with(executionId, (host) => host.describe())
+    }
+    history(executionId: string) {
+      return this.#with(executionId, (host) => host.history())
+    }
+    summary(executionId: string) {
+      return this.#with(executionId, (host) => host.summary())
+    }
+    awaitEnd(executionId: string, maxMs: number) {
+      return this.#with(executionId, (host) => host.awaitEnd(maxMs))
+    }
+    stop(executionId: string, error?: ErrorObject) {
+      return this.#with(executionId, (host) => host.stop(error))
+    }
+    completeCallback(executionId: string, callbackId: string, outcome: CallbackOutcome) {
+      return this.#with(executionId, (host) => host.completeCallback(callbackId, outcome))
+    }
+    heartbeatCallback(executionId: string, callbackId: string) {
+      return this.#with(executionId, (host) => host.heartbeatCallback(callbackId))
+    }
+    childFinished(executionId: string, operationId: string, _outcome: ChildOutcome) {
+      return this.#with(executionId, (host) => host.childFinished(operationId))
+    }
+    republish(executionId: string) {
+      return this.#with(executionId, (host) => host.republish())
+    }
+    peerLoad(executionId: string) {
+      return this.#with(executionId, (host) => host.peerLoad())
+    }
+
+    async alarm(): Promise<void> {
+      const self = this.#self()
+      if (self === undefined) return // nothing stored here (deleted after its retention)
+      await this.#with(self, async (host) => {
+        await host.alarm()
+        return { ok: true, value: undefined }
+      })
+    }
+  }

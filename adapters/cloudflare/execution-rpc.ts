@@ -1,0 +1,30 @@
+/**
+ * The RPC surface of an execution's Durable Object. Every method names the execution first: the object checks it
+ * is its own (the execution id is the object's name). Answers are Wire values (see wire.ts).
+ */
+import type { ChildOutcome } from "../../src/engine/actor.ts"
+import type { CallbackOutcome, ExecutionView, StartRequest, StartResult } from "../../src/engine/index.ts"
+import type { ErrorObject, LogEvent } from "../../src/log/events.ts"
+import type { StoredLog } from "../../src/store/execution-store.ts"
+import type { ExecutionSummary } from "../../src/store/execution-summary.ts"
+import type { Wire } from "./wire.ts"
+
+type Answer<A> = Promise<Wire<A>>
+
+export interface ExecutionRpc {
+  start(request: StartRequest & { readonly executionId: string }): Answer<StartResult>
+  describe(executionId: string): Answer<ExecutionView>
+  history(executionId: string): Answer<ReadonlyArray<LogEvent>>
+  summary(executionId: string): Answer<ExecutionSummary | undefined>
+  /** Waits up to `maxMs` for the end, then describes the execution. */
+  awaitEnd(executionId: string, maxMs: number): Answer<ExecutionView>
+  stop(executionId: string, error?: ErrorObject): Answer<void>
+  completeCallback(executionId: string, callbackId: string, outcome: CallbackOutcome): Answer<void>
+  heartbeatCallback(executionId: string, callbackId: string): Answer<void>
+  /** A child execution (started by this one's `invoke`) ended. */
+  childFinished(executionId: string, operationId: string, outcome: ChildOutcome): Answer<void>
+  /** Publishes this execution's summary to the index again; false when there is no such execution. */
+  republish(executionId: string): Answer<boolean>
+  /** The start and end of this execution's log, for its parent. */
+  peerLoad(executionId: string): Answer<StoredLog | undefined>
+}

@@ -1,0 +1,97 @@
+/**
+ * The listing index (DESIGN sections 3 and 5): derived from the logs, eventually consistent, rebuildable. Rows are
+ * spread over a fixed number of index objects by a hash of the execution id; each shard keeps them in a SQLite
+ * table ordered for listing. Execution objects publish their summary to their shard whenever it changes (start,
+ * end, deletion) and again whenever they wake up and find the shard behind (see execution-host.ts).
+ */
+import { DurableObject } from "cloudflare:workers"
+import type { ExecutionSummary } from "../../src/store/execution-summary.ts"
+import type { DurableObjectState } from "./cf-types.ts"
+
+export interface ShardQuery {
+  readonly functionName?: string | undefined
+  readonly status?: string | undefined
+  /** List only rows after this position (newest first, ties by id). */
+  readonly after?: { readonly startedAt: number; readonly executionId: string } | undefined
+  readonly limit: number
+}
+
+/** What an index object answers over RPC. */
+export interface IndexShard {
+  /** Writes a row unless the shard already holds a later version of it (a higher seq of the same run). */
+  upsert(summary: ExecutionSummary, seq: number): void
+  remove(executionId: string): void
+  list(query: ShardQuery): Array<ExecutionSummary>
+}
+
+interface Row extends Record<string, string | number | null> {
+  execution_id: string
+  function_name: string
+  status: string
+  started_at: number
+  ended_at: number | null
+}
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS executions (
+     execution_id TEXT PRIMARY KEY, function_name TEXT NOT NULL, status TEXT NOT NULL,
+     started_at INTEGER NOT NULL, ended_at INTEGER, seq INTEGER NOT NULL)`,
+  "CREATE INDEX IF NOT EXISTS executions_by_start ON executions (started_at DESC, execution_id)",
+  "CREATE INDEX IF NOT EXISTS executions_by_function ON executions (function_name, started_at DESC, execution_id)"
+]
+
+const toSummary = (row: Row): ExecutionSummary => ({
+  executionId: row.execution_id,
+  functionName: row.function_name,
+  status: row.status as ExecutionSummary["status"],
+  startedAt: row.started_at,
+  ...(row.ended_at === null ? {} : { endedAt: row.ended_at })
+})
+
+export class IndexObject extends DurableObject implements IndexShard {
+  constructor(ctx: DurableObjectState, env: unknown) {
+    super(ctx, env)
+    for (const statement of SCHEMA) ctx.storage.sql.exec(statement)
+  }
+
+  upsert(summary: ExecutionSummary, seq: number): void {
+    // A row from another run of the same id (re-created after deletion) replaces it whatever its seq.
+    this.ctx.storage.sql.exec(
+      `INSERT INTO executions (execution_id, function_name, status, started_at, ended_at, seq) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (execution_id) DO UPDATE SET function_name = excluded.function_name, status = excluded.status,
+         started_at = excluded.started_at, ended_at = excluded.ended_at, seq = excluded.seq
+       WHERE excluded.seq >= executions.seq OR excluded.started_at != executions.started_at`,
+      summary.executionId,
+      summary.functionName,
+      summary.status,
+      summary.startedAt,
+      summary.endedAt ?? null,
+      seq
+    )
+  }
+
+  remove(executionId: string): void {
+    this.ctx.storage.sql.exec("DELETE FROM executions WHERE execution_id = ?", executionId)
+  }
+
+  list(query: ShardQuery): Array<ExecutionSummary> {
+    const where: Array<string> = []
+    const bindings: Array<unknown> = []
+    if (query.functionName !== undefined) {
+      where.push("function_name = ?")
+      bindings.push(query.functionName)
+    }
+    if (query.status !== undefined) {
+      where.push("status = ?")
+      bindings.push(query.status)
+    }
+    if (query.after !== undefined) {
+      where.push("(started_at < ? OR (started_at = ? AND execution_id > ?))")
+      bindings.push(query.after.startedAt, query.after.startedAt, query.after.executionId)
+    }
+    const sql = `SELECT execution_id, function_name, status, started_at, ended_at FROM executions
+      ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`}
+      ORDER BY started_at DESC, execution_id ASC LIMIT ?`
+    return this.ctx.storage.sql.exec<Row>(sql, ...bindings, query.limit).toArray().map(toSummary)
+  }
+}

@@ -1,0 +1,12 @@
+/** reprise/cloudflare: serve durable functions from a Worker, one Durable Object per execution. */
+export { createWorker } from "./worker.ts"
+export type { CreateWorkerOptions } from "./worker.ts"
+export type { RepriseEnv } from "./env.ts"
+export { makeExecutionObject } from "./execution-object.ts"
+export type { ObjectConfig } from "./execution-object.ts"
+export { IndexObject } from "./index-object.ts"
+export { DEFAULT_INDEX_SHARDS, makeIndexClient } from "./index-client.ts"
+export { makeDurableObjectKV } from "./do-kv.ts"
+export type { DurableObjectKV } from "./do-kv.ts"
+export { reindex } from "./reindex.ts"
+export type { ReindexReport } from "./reindex.ts"

@@ -1,0 +1,76 @@
+/**
+ * `createWorker({ functions })`: the Worker's `fetch` (the Hono app of reprise/http over the forwarding engine) and
+ * the two Durable Object classes to export from the Worker's entry module:
+ *
+ *   const worker = createWorker({ functions })
+ *   export const { ExecutionObject, IndexObject } = worker
+ *   export default { fetch: worker.fetch }
+ */
+import { Layer, ManagedRuntime, Scheduler } from "effect"
+import { Hono } from "hono"
+import { Engine } from "../../src/engine/index.ts"
+import type { DurableFunction } from "../../src/engine/registry.ts"
+import { bearerAuth } from "../../src/http/bearer-auth.ts"
+import { createApp, type ErrorReporter } from "../../src/http/index.ts"
+import { problemResponse } from "../../src/http/problem.ts"
+import { apiKeyOf, callbackIdsOf, type RepriseEnv } from "./env.ts"
+import { makeExecutionObject } from "./execution-object.ts"
+import { makeIndexClient } from "./index-client.ts"
+import { IndexObject } from "./index-object.ts"
+import { reindex } from "./reindex.ts"
+import { makeWorkerEngine } from "./worker-engine.ts"
+
+export interface CreateWorkerOptions {
+  readonly functions: ReadonlyArray<DurableFunction>
+  /** The largest payload an execution stores (default 256 KiB). */
+  readonly maxPayloadBytes?: number
+  /** The largest request body the HTTP API accepts (default 1 MiB). */
+  readonly maxBodyBytes?: number
+  /** How many index objects the listing is spread over (default 4). Changing it needs a reindex. */
+  readonly indexShards?: number
+  readonly onError?: ErrorReporter
+}
+
+/** Request-owned timers can be discarded on Workers: run the Worker's fibers on microtasks. */
+const workerScheduler = new Scheduler.MixedScheduler("sync")
+
+export const createWorker = (options: CreateWorkerOptions) => {
+  const ExecutionObject = makeExecutionObject(options)
+  const apps = new WeakMap<object, Hono>()
+
+  const appFor = (env: RepriseEnv): Hono => {
+    const known = apps.get(env)
+    if (known !== undefined) return known
+    const index = makeIndexClient(env.EXECUTION_INDEX, options.indexShards)
+    const engine = makeWorkerEngine(env, { functions: options.functions, callbackIds: callbackIdsOf(env), index })
+    const runtime = ManagedRuntime.make(
+      Layer.mergeAll(Layer.succeed(Engine, engine), Layer.succeed(Scheduler.Scheduler, workerScheduler))
+    )
+    const apiKey = apiKeyOf(env)
+    const api = createApp({
+      runtime,
+      apiKey,
+      ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+      ...(options.onError === undefined ? {} : { onError: options.onError })
+    })
+    // Beside the API: POST /v1/admin/reindex[?fromShards=N] rebuilds the listing index (see reindex.ts).
+    const app = new Hono()
+    if (apiKey !== undefined) app.use("/v1/admin/*", bearerAuth({ apiKey }))
+    app.post("/v1/admin/reindex", async (c) => {
+      const from = Number(c.req.query("fromShards") ?? index.shards)
+      if (!Number.isSafeInteger(from) || from < 1 || from > 1024) {
+        return problemResponse("invalid-request", "fromShards must be a whole number from 1 to 1024", c.req.path)
+      }
+      return c.json(await reindex(env, index, from))
+    })
+    app.all("*", (c) => api.fetch(c.req.raw))
+    apps.set(env, app)
+    return app
+  }
+
+  return {
+    fetch: (request: Request, env: RepriseEnv): Promise<Response> => Promise.resolve(appFor(env).fetch(request)),
+    ExecutionObject,
+    IndexObject
+  }
+}

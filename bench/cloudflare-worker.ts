@@ -1,0 +1,138 @@
+/**
+ * The Worker bench/cloudflare.ts runs in Miniflare: the Reprise Worker with the bench functions, a Cloudflare
+ * Workflow doing the same work, and /bench/* routes that run one workload each inside workerd (so that both
+ * systems are driven the same way: one request from Node per measured unit).
+ */
+import { WorkflowEntrypoint } from "cloudflare:workers"
+import { durable } from "../src/index.ts"
+import { createWorker } from "../adapters/cloudflare/index.ts"
+import type { RepriseEnv } from "../adapters/cloudflare/env.ts"
+
+const steps = durable("steps", async (input: { n: number }, ctx) => {
+  let total = 0
+  for (let i = 0; i < input.n; i++) total += await ctx.step(async () => i)
+  return total
+})
+
+/** `n` steps, then a callback (whose id the last step publishes). */
+const stepsThenCallback = durable("steps-then-callback", async (input: { n: number }, ctx) => {
+  for (let i = 0; i < input.n; i++) await ctx.step(async () => i)
+  const [answer, callbackId] = await ctx.createCallback("go")
+  await ctx.step("publish", async () => callbackId)
+  return await answer
+})
+
+const worker = createWorker({ functions: [steps, stepsThenCallback] })
+export const { ExecutionObject, IndexObject } = worker
+
+interface Instance {
+  status(): Promise<{ status: string; error?: unknown; __LOCAL_DEV_STEP_OUTPUTS?: ReadonlyArray<unknown> }>
+  sendEvent(event: { type: string; payload?: unknown }): Promise<void>
+}
+interface Env extends RepriseEnv {
+  readonly FLOW: { create(options: { id?: string; params: unknown }): Promise<Instance>; get(id: string): Promise<Instance> }
+}
+interface Step {
+  do<T>(name: string, body: () => Promise<T>): Promise<T>
+  waitForEvent(name: string, options: { type: string; timeout?: string }): Promise<unknown>
+}
+
+/** The same work as a Workflow: `n` step.do calls, then (with `wait`) one step.waitForEvent. */
+export class BenchFlow extends WorkflowEntrypoint<Env, { n: number; wait?: boolean }> {
+  async run(event: { readonly payload: { n: number; wait?: boolean } }, untypedStep: unknown) {
+    const step = untypedStep as Step
+    let total = 0
+    for (let i = 0; i < event.payload.n; i++) total += await step.do(`s${i}`, async () => i)
+    if (event.payload.wait === true) await step.waitForEvent("go", { type: "go", timeout: "1 hour" })
+    return total
+  }
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const POLL_MS = 2
+
+/** Polls a Workflow instance every POLL_MS until it is complete (or, with `steps`, has finished that many steps). */
+const until = async (instance: Instance, steps?: number) => {
+  for (;;) {
+    const { status, error, __LOCAL_DEV_STEP_OUTPUTS: outputs } = await instance.status()
+    if (status === "complete") return status
+    if (status === "errored" || status === "terminated") throw new Error(`workflow ${status}: ${JSON.stringify(error)}`)
+    if (steps !== undefined && (outputs?.length ?? 0) >= steps) {
+      await pause(50) // let it reach step.waitForEvent (local Workflows still say "running" there)
+      return status
+    }
+    await pause(POLL_MS)
+  }
+}
+
+const api = (env: Env, method: string, path: string, body?: unknown) =>
+  worker.fetch(new Request(`http://bench${path}`, {
+    method,
+    headers: { "content-type": "application/json", ...(env.REPRISE_API_KEY === undefined ? {} : { authorization: `Bearer ${env.REPRISE_API_KEY}` }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) })
+  }), env)
+
+const start = async (env: Env, fn: string, name: string, n: number, wait: boolean) => {
+  const res = await api(env, "POST", `/v1/functions/${fn}/executions${wait ? "?wait=60" : ""}`, { input: { n }, executionName: name })
+  if (res.status >= 300) throw new Error(`start ${fn}: ${res.status} ${await res.text()}`)
+  return (await res.json()) as { status: string; operations: Array<{ type: string; name?: string; status: string; callbackId?: string }> }
+}
+
+const succeeded = (view: { status: string }) => {
+  if (view.status !== "SUCCEEDED") throw new Error(`execution ${view.status}`)
+  return view.status
+}
+
+const routes: Record<string, (env: Env, q: URLSearchParams) => Promise<unknown>> = {
+  "/bench/reprise/run": async (env, q) => succeeded(await start(env, q.get("fn")!, q.get("name")!, Number(q.get("n")), true)),
+  /** Starts and returns the callback id once the execution waits on it (preparation, not timed). */
+  "/bench/reprise/prepare": async (env, q) => {
+    for (;;) {
+      const view = await start(env, "steps-then-callback", q.get("name")!, Number(q.get("n")), false)
+      const published = view.operations.some((op) => op.name === "publish" && op.status === "SUCCEEDED")
+      const callbackId = view.operations.find((op) => op.type === "CALLBACK")?.callbackId
+      if (published && callbackId !== undefined) return callbackId
+      await pause(5)
+    }
+  },
+  /** Completes the callback and waits for the execution's end (event-driven: ?wait on an idempotent start). */
+  "/bench/reprise/complete": async (env, q) => {
+    const t0 = Date.now() // workerd's clock moves at I/O: good to the millisecond across the awaits below
+    const completed = await api(env, "POST", `/v1/callbacks/${q.get("cb")}/succeed`, { result: "\"go\"" })
+    if (completed.status !== 204) throw new Error(`callback: ${completed.status} ${await completed.text()}`)
+    succeeded(await start(env, "steps-then-callback", q.get("name")!, Number(q.get("n")), true))
+    return Date.now() - t0
+  },
+  "/bench/reprise/fanout": async (env, q) => {
+    const names = Array.from({ length: Number(q.get("count")) }, (_, i) => `${q.get("name")}-${i}`)
+    return (await Promise.all(names.map(async (name) => succeeded(await start(env, "steps", name, Number(q.get("n")), true))))).length
+  },
+  "/bench/wf/run": async (env, q) => until(await env.FLOW.create({ id: q.get("name")!, params: { n: Number(q.get("n")) } })),
+  "/bench/wf/prepare": async (env, q) => until(await env.FLOW.create({ id: q.get("name")!, params: { n: Number(q.get("n")), wait: true } }), Number(q.get("n"))),
+  "/bench/wf/complete": async (env, q) => {
+    const t0 = Date.now()
+    const instance = await env.FLOW.get(q.get("name")!)
+    await instance.sendEvent({ type: "go", payload: "go" })
+    await until(instance)
+    return Date.now() - t0
+  },
+  "/bench/wf/fanout": async (env, q) => {
+    const ids = Array.from({ length: Number(q.get("count")) }, (_, i) => `${q.get("name")}-${i}`)
+    const instances = await Promise.all(ids.map((id) => env.FLOW.create({ id, params: { n: Number(q.get("n")) } })))
+    return (await Promise.all(instances.map((instance) => until(instance)))).length
+  }
+}
+
+export default {
+  fetch: async (request: Request, env: Env): Promise<Response> => {
+    const url = new URL(request.url)
+    const route = routes[url.pathname]
+    if (route === undefined) return worker.fetch(request, env)
+    try {
+      return Response.json({ value: await route(env, url.searchParams) })
+    } catch (error) {
+      return Response.json({ error: String(error) }, { status: 500 })
+    }
+  }
+}

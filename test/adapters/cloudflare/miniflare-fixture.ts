@@ -1,0 +1,120 @@
+/**
+ * Runs a bundled Worker in Miniflare (workerd) from vitest: bundle with the esbuild that wrangler brings, start
+ * Miniflare (the one wrangler depends on) with the Reprise bindings, and talk to it over `dispatchFetch`.
+ */
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { dirname, join } from "node:path"
+import { build } from "esbuild"
+import { convertV4MiniflareOptions, Miniflare } from "miniflare"
+
+export const API_KEY = "test-api-key"
+export const CALLBACK_SECRET = "test-callback-secret-0123456789"
+export const COMPATIBILITY_DATE = "2026-11-01"
+
+export const tempDir = (label: string): string => mkdtempSync(join(tmpdir(), `reprise-cf-${label}-`))
+export const removeDir = (dir: string) => rmSync(dir, { recursive: true, force: true })
+
+/** Bundles a Worker entry into one ES module (as wrangler would), returning its path. */
+export const bundle = async (entry: string, outdir: string): Promise<string> => {
+  const outfile = join(outdir, "worker.mjs")
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["module", "main"],
+    external: ["cloudflare:*"],
+    logLevel: "warning"
+  })
+  return outfile
+}
+
+export interface StartOptions {
+  readonly scriptPath: string
+  /** Persist Durable Object and KV storage here (a new Miniflare on the same dir sees it again). */
+  readonly persistDir?: string
+  readonly extraObjects?: Record<string, string>
+}
+
+export const startMiniflare = (options: StartOptions): Miniflare => {
+  const objects: Record<string, string> = { EXECUTIONS: "ExecutionObject", EXECUTION_INDEX: "IndexObject", ...options.extraObjects }
+  return new Miniflare(convertV4MiniflareOptions({
+    modules: true,
+    scriptPath: options.scriptPath,
+    modulesRoot: dirname(options.scriptPath),
+    compatibilityDate: COMPATIBILITY_DATE,
+    durableObjects: Object.fromEntries(Object.entries(objects).map(([binding, className]) => [binding, { className, useSQLite: true }])),
+    kvNamespaces: ["SIDE_EFFECTS"],
+    bindings: { REPRISE_API_KEY: API_KEY, REPRISE_CALLBACK_SECRET: CALLBACK_SECRET },
+    ...(options.persistDir === undefined ? {} : { resourcePersistencePath: options.persistDir })
+  }))
+}
+
+export interface Send {
+  readonly json?: unknown
+  readonly headers?: Record<string, string>
+  readonly anonymous?: boolean
+}
+
+/** An HTTP client for the Worker's API (with the API key unless `anonymous`). */
+export const client = (mf: Miniflare) => {
+  const request = async (method: string, path: string, send: Send = {}) => {
+    const headers: Record<string, string> = { ...send.headers }
+    if (send.anonymous !== true) headers.authorization = `Bearer ${API_KEY}`
+    if (send.json !== undefined) headers["content-type"] = "application/json"
+    const res = await mf.dispatchFetch(`http://reprise.test${path}`, {
+      method,
+      headers,
+      ...(send.json === undefined ? {} : { body: JSON.stringify(send.json) })
+    })
+    const text = await res.text()
+    return { status: res.status, headers: res.headers, body: text === "" ? undefined : JSON.parse(text) as any }
+  }
+  const start = (fn: string, input: unknown, extra: { executionName?: string; wait?: number } = {}) =>
+    request("POST", `/v1/functions/${fn}/executions${extra.wait === undefined ? "" : `?wait=${extra.wait}`}`, {
+      json: { input, ...(extra.executionName === undefined ? {} : { executionName: extra.executionName }) }
+    })
+  const describe = (id: string) => request("GET", `/v1/executions/${encodeURIComponent(id)}`)
+  const history = (id: string) => request("GET", `/v1/executions/${encodeURIComponent(id)}/history?limit=1000`)
+  return { request, start, describe, history }
+}
+
+export type Client = ReturnType<typeof client>
+
+/** Polls until `probe` gives a value (real time: workerd alarms fire on the wall clock). */
+export const until = async <A>(probe: () => Promise<A | undefined>, timeoutMs = 10_000, what = "the condition"): Promise<A> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
+/** Waits for the execution to reach a status other than RUNNING (or the given one) and returns its view. */
+export const untilStatus = (api: Client, id: string, status?: string, timeoutMs = 10_000) =>
+  until(async () => {
+    const res = await api.describe(id)
+    const done = status === undefined ? res.body?.status !== "RUNNING" : res.body?.status === status
+    return done ? res.body : undefined
+  }, timeoutMs, `execution ${id} to be ${status ?? "done"}`)
+
+/** The callback id of the execution's first CALLBACK operation, once it has one. */
+export const untilCallback = (api: Client, id: string) =>
+  until(async () => {
+    const res = await api.describe(id)
+    return res.body?.operations?.find((op: { type: string }) => op.type === "CALLBACK")?.callbackId as string | undefined
+  }, 10_000, `a callback of ${id}`)
+
+interface KvList {
+  list(options: { prefix: string }): Promise<{ keys: ReadonlyArray<unknown> }>
+}
+
+/** How many side effects were recorded under `prefix` in the SIDE_EFFECTS KV namespace. */
+export const countEffects = async (mf: Miniflare, prefix: string): Promise<number> =>
+  (await ((await mf.getKVNamespace("SIDE_EFFECTS")) as unknown as KvList).list({ prefix })).keys.length

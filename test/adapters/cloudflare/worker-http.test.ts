@@ -1,0 +1,157 @@
+/**
+ * The Reprise Worker in workerd (Miniflare), over HTTP: an order that retries a step after a durable backoff, waits
+ * on the Durable Object alarm and resumes on a callback; callbacks forged or completed twice; idempotent starts;
+ * stop; listing with pagination.
+ */
+import { fileURLToPath } from "node:url"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import type { Miniflare } from "miniflare"
+import { bundle, type Client, client, removeDir, startMiniflare, tempDir, until, untilCallback, untilStatus } from "./miniflare-fixture.ts"
+
+const entry = fileURLToPath(new URL("./fixtures/test-worker.ts", import.meta.url))
+let dir: string
+let mf: Miniflare
+let api: Client
+
+beforeAll(async () => {
+  dir = tempDir("http")
+  mf = startMiniflare({ scriptPath: await bundle(entry, dir), extraObjects: { STORES: "StoreObject" } })
+  api = client(mf)
+  await mf.ready
+}, 30_000)
+
+afterAll(async () => {
+  await mf?.dispose()
+  removeDir(dir)
+})
+
+const events = async (id: string) => (await api.history(id)).body.events as Array<Record<string, any>>
+
+describe("the Reprise Worker in workerd", () => {
+  it("starts over HTTP, retries a step after a durable backoff, waits on the alarm, resumes on a callback", async () => {
+    const started = await api.start("order", { orderId: "o-1" })
+    assert.strictEqual(started.status, 201)
+    const id = started.body.executionId as string
+    assert.strictEqual(started.headers.get("location"), `/v1/executions/${id}`)
+
+    const callbackId = await untilCallback(api, id)
+    const log = await events(id)
+    const failed = log.find((e) => e._tag === "StepFailed" && e.name === "charge")!
+    assert.closeTo(failed.nextAttemptAt - failed.at, 1000, 50, "the retry is a durable 1 s timer")
+    const charged = log.find((e) => e._tag === "StepSucceeded" && e.name === "charge")!
+    assert.strictEqual(charged.attempt, 2)
+    assert.isAtLeast(charged.at, failed.nextAttemptAt, "the second attempt ran when its alarm was due")
+    const wait = log.find((e) => e._tag === "WaitStarted")!
+    assert.closeTo(wait.until - wait.at, 1000, 50)
+    assert.isAtLeast(log.find((e) => e._tag === "WaitSucceeded")!.at, wait.until, "the alarm ended the wait")
+
+    const completed = await api.request("POST", `/v1/callbacks/${callbackId}/succeed`, { json: { result: "\"parcel-9\"" }, anonymous: true })
+    assert.strictEqual(completed.status, 204)
+    const done = await untilStatus(api, id)
+    assert.strictEqual(done.status, "SUCCEEDED")
+    assert.deepStrictEqual(done.result, { charged: { orderId: "o-1", attempt: 2 }, packed: "\"parcel-9\"" })
+
+    const again = await api.request("POST", `/v1/callbacks/${callbackId}/succeed`, { json: { result: "\"other\"" }, anonymous: true })
+    assert.strictEqual(again.status, 409, "a second completion is refused")
+    assert.strictEqual(again.body.type, "https://reprise.dev/problems/callback-already-completed")
+    const tags = (await events(id)).map((e) => e._tag)
+    assert.deepStrictEqual(tags.slice(0, 2), ["ExecutionStarted", "StepFailed"])
+    assert.strictEqual(tags.at(-1), "ExecutionSucceeded")
+    assert.strictEqual(tags.filter((t) => t === "CallbackSucceeded").length, 1, "the first result is kept")
+  }, 20_000)
+
+  it("answers 404 to a forged or altered callback id, without reaching an execution", async () => {
+    const started = await api.start("waiter", null)
+    const id = started.body.executionId as string
+    const callbackId = await untilCallback(api, id)
+    const [inner, signature] = callbackId.split(".") as [string, string]
+    const flip = (text: string, i: number) => text.slice(0, i) + (text[i] === "A" ? "B" : "A") + text.slice(i + 1)
+    for (const forged of [`${inner}.${flip(signature, 3)}`, `${flip(inner, 5)}.${signature}`, inner, "bm90LWEtY2FsbGJhY2s"]) {
+      const res = await api.request("POST", `/v1/callbacks/${forged}/succeed`, { json: { result: "1" }, anonymous: true })
+      assert.strictEqual(res.status, 404, forged)
+      assert.strictEqual(res.body.type, "https://reprise.dev/problems/callback-not-found")
+    }
+    assert.strictEqual((await api.describe(id)).body.status, "RUNNING")
+    assert.strictEqual((await api.request("POST", `/v1/callbacks/${callbackId}/fail`, { json: { errorMessage: "no" }, anonymous: true })).status, 204)
+    assert.strictEqual((await untilStatus(api, id)).status, "FAILED")
+  })
+
+  it("starts idempotently through the execution name or the Idempotency-Key header", async () => {
+    const first = await api.start("echo", { n: 1 }, { executionName: "echo-once", wait: 5 })
+    assert.strictEqual(first.status, 201)
+    assert.strictEqual(first.body.executionId, "echo-once")
+    assert.deepStrictEqual(first.body.result, { n: 1 })
+    const second = await api.start("echo", { n: 1 }, { executionName: "echo-once" })
+    assert.strictEqual(second.status, 200)
+    assert.strictEqual(second.headers.get("idempotent-replayed"), "true")
+    assert.strictEqual(second.body.status, "SUCCEEDED")
+    const keyed = await api.request("POST", "/v1/functions/echo/executions", { json: { input: { n: 1 } }, headers: { "idempotency-key": "echo-once" } })
+    assert.strictEqual(keyed.status, 200)
+    const other = await api.start("echo", { n: 2 }, { executionName: "echo-once" })
+    assert.strictEqual(other.status, 409)
+    assert.strictEqual(other.body.type, "https://reprise.dev/problems/execution-already-exists")
+    assert.strictEqual((await events("echo-once")).filter((e) => e._tag === "ExecutionStarted").length, 1)
+    assert.strictEqual((await api.start("nope", 1)).status, 404)
+    assert.strictEqual((await api.describe("never-started")).status, 404)
+  })
+
+  it("stops a running execution; a stopped one cannot be stopped or called back again", async () => {
+    const id = (await api.start("waiter", null)).body.executionId as string
+    const callbackId = await untilCallback(api, id)
+    const stopped = await api.request("POST", `/v1/executions/${id}/stop`, { json: { error: { errorMessage: "operator" } } })
+    assert.strictEqual(stopped.status, 200)
+    assert.strictEqual(stopped.body.status, "STOPPED")
+    assert.strictEqual((await api.request("POST", `/v1/executions/${id}/stop`, { json: {} })).status, 409)
+    assert.strictEqual((await api.request("POST", `/v1/callbacks/${callbackId}/succeed`, { json: {}, anonymous: true })).status, 409)
+    assert.strictEqual((await events(id)).at(-1)!._tag, "ExecutionStopped")
+  })
+
+  it("lists executions newest first, filtered and paginated, from the index objects", async () => {
+    const ids: Array<string> = []
+    for (let i = 0; i < 7; i++) ids.push((await api.start("waiter", null, { executionName: `listed-${i}` })).body.executionId)
+    // The index is eventually consistent: the objects publish their rows right after the start.
+    const listedIds = async (query: string) =>
+      (await api.request("GET", `/v1/executions?${query}`)).body.executions.map((s: { executionId: string }) => s.executionId) as Array<string>
+    await until(async () => (await listedIds("function=waiter&limit=1000")).filter((id) => ids.includes(id)).length === 7 ? true : undefined)
+    const seen: Array<{ executionId: string; startedAt: string; status: string }> = []
+    let cursor: string | undefined
+    let pages = 0
+    do {
+      const res = await api.request("GET", `/v1/executions?function=waiter&limit=3${cursor === undefined ? "" : `&cursor=${encodeURIComponent(cursor)}`}`)
+      assert.strictEqual(res.status, 200)
+      assert.isAtMost(res.body.executions.length, 3)
+      seen.push(...res.body.executions)
+      cursor = res.body.nextCursor
+      pages++
+    } while (cursor !== undefined)
+    const listed = seen.map((s) => s.executionId)
+    assert.strictEqual(new Set(listed).size, listed.length, "no row twice")
+    for (const id of ids) assert.include(listed, id)
+    assert.isAtLeast(pages, 3)
+    for (let i = 1; i < seen.length; i++) assert.isTrue(seen[i - 1]!.startedAt >= seen[i]!.startedAt, "newest first")
+
+    await api.request("POST", `/v1/executions/listed-3/stop`, { json: {} })
+    await until(async () => ((await listedIds("function=waiter&status=STOPPED&limit=100")).includes("listed-3") ? true : undefined))
+    const stopped = await api.request("GET", "/v1/executions?function=waiter&status=STOPPED&limit=100")
+    assert.isTrue(stopped.body.executions.every((s: { status: string }) => s.status === "STOPPED"))
+    const all = await api.request("GET", "/v1/executions?limit=1000")
+    assert.includeMembers(all.body.executions.map((s: { executionId: string }) => s.executionId), ids)
+    assert.strictEqual((await api.request("GET", "/v1/executions", { anonymous: true })).status, 401)
+  })
+
+  it("rebuilds the index from the execution objects: ghost rows go, real rows stay", async () => {
+    const id = (await api.start("echo", { n: 7 }, { executionName: "indexed-1", wait: 5 })).body.executionId as string
+    const shards = (await mf.getDurableObjectNamespace("EXECUTION_INDEX")) as unknown as { getByName(name: string): { upsert(row: object, seq: number): Promise<void> } }
+    const ghost = { executionId: "ghost-1", functionName: "echo", status: "RUNNING", startedAt: Date.now() }
+    for (let i = 0; i < 3; i++) await shards.getByName(`shard-${i}`).upsert(ghost, 1)
+    const listed = async () => (await api.request("GET", "/v1/executions?function=echo&limit=1000")).body.executions.map((s: { executionId: string }) => s.executionId)
+    await until(async () => ((await listed()).includes(id) ? true : undefined))
+    assert.include(await listed(), "ghost-1")
+    assert.strictEqual((await api.request("POST", "/v1/admin/reindex", { anonymous: true })).status, 401)
+    const report = await api.request("POST", "/v1/admin/reindex")
+    assert.strictEqual(report.status, 200)
+    assert.strictEqual(report.body.removed, 3)
+    assert.notInclude(await listed(), "ghost-1")
+    assert.include(await listed(), id)
+  })
+})
