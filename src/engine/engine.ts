@@ -47,6 +47,12 @@ export interface EngineOptions {
    * parent's, passed as `parentExecutionId`). Default: the ambient Clock.
    */
   readonly clockFor?: (executionId: string, parentExecutionId?: string) => Clock.Clock
+  /**
+   * Who runs the executions that `ctx.invoke` starts: the engine itself (default), or something outside it
+   * ("external": Lambda's durable-execution service runs chained invokes, and the adapter's store brings their
+   * outcomes back in the log), in which case the engine starts no child execution.
+   */
+  readonly invokes?: "engine" | "external"
 }
 
 export interface StartRequest {
@@ -95,8 +101,12 @@ export interface EngineShape {
   list(query: ListQuery): Effect.Effect<ListPage, StoreFailure>
   /** Drops the execution's actor from memory, as a crash or an eviction would. */
   evict(executionId: string): Effect.Effect<void>
-  /** Lets the execution run until nothing more can happen without the clock or the outside world. */
-  settle(executionId: string): Effect.Effect<void>
+  /**
+   * Lets the execution run until nothing more can happen without the clock or the outside world. A step body
+   * still running after `maxMs` (default 60 s) is a defect; adapters whose steps may legitimately run longer
+   * (Lambda, bounded by its own timeout) pass Infinity.
+   */
+  settle(executionId: string, options?: { readonly maxMs?: number }): Effect.Effect<void>
   /**
    * Drops from memory every actor that is evictable (ended, or suspended on durable operations) and has been for
    * two event-loop turns. Its next alarm, callback or child completion loads it again. Returns how many went.
@@ -167,7 +177,9 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions): E
           for (const wake of waiters ?? []) wake()
           if (ended.parent !== undefined) background(notifyParent(ended.parent, outcomeOf(ended)))
         },
-        onInvoke: (op) => background(startChild(id, op)),
+        onInvoke: (op) => {
+          if (options.invokes !== "external") background(startChild(id, op))
+        },
         onGone: () => {
           if (actors.get(id) === actor) actors.delete(id)
         }
@@ -364,11 +376,11 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions): E
       }),
     list: (query) => store.list(query),
     evict: (executionId) => Effect.sync(() => actors.get(executionId)?.evict()),
-    settle: (executionId) =>
+    settle: (executionId, settleOptions) =>
       Effect.gen(function*() {
         const actor = actors.get(executionId)
         if (actor === undefined) return
-        yield* Effect.promise(() => actor.whenIdle())
+        yield* Effect.promise(() => actor.whenIdle(settleOptions?.maxMs))
         // Idle: the watchdog is no longer needed; the alarm falls back to the next timer.
         yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply })))
       }),

@@ -19,6 +19,8 @@ export interface ExecutionStoreShape {
   /**
    * Appends events atomically if the log is at `expectedSeq` (0 creates the execution).
    * The events must be numbered expectedSeq + 1, expectedSeq + 2 …
+   * The writer applies these very event objects to its state once the append succeeds, so a store whose backend
+   * fills in a field of its own (Lambda's service issues the callback ids) sets it on them before succeeding.
    */
   append(
     executionId: string,

@@ -1,0 +1,285 @@
+/**
+ * The engine the HTTP API talks to on Lambda: every route is answered by Lambda's control plane, since the
+ * service keeps the executions. Start is Invoke (asynchronous, DurableExecutionName for idempotency), describe is
+ * GetDurableExecution plus the operations folded from GetDurableExecutionHistory, history is that history, list
+ * is ListDurableExecutionsByFunction, stop is StopDurableExecution, and callbacks are
+ * SendDurableExecutionCallbackSuccess / Failure / Heartbeat.
+ *
+ * Execution ids in the API are the execution ARNs in base64url (an ARN holds '/' and ':'), so that they fit in
+ * a URL path segment.
+ */
+import { Effect } from "effect"
+import type { EngineShape, ExecutionView } from "../../src/engine/engine.ts"
+import {
+  CallbackAlreadyCompleted,
+  CallbackNotFound,
+  ExecutionAlreadyExists,
+  ExecutionNotFound,
+  ExecutionNotRunning,
+  FunctionNotFound,
+  InvalidRequest
+} from "../../src/engine/engine-errors.ts"
+import type { DurableFunction } from "../../src/engine/registry.ts"
+import type { LogEvent } from "../../src/log/events.ts"
+import type { ExecutionStatus } from "../../src/log/fold.ts"
+import type { ListPage } from "../../src/store/execution-summary.ts"
+import { StoreFailure } from "../../src/store/store-errors.ts"
+import { errorOfWire, type HistoryEvent, operationsFromHistory } from "./history-operations.ts"
+import { type LambdaClientLike, defaultLambdaClient, loadLambdaModule } from "./lambda-client.ts"
+import { wireMillis, type WireErrorObject } from "./wire.ts"
+
+/** A durable function the API may start: its name in the API, the (qualified) function to invoke. */
+export interface LambdaFunctionEntry {
+  /** A qualified ARN or `name:alias` / `name:version`: durable functions are invoked by a qualified name. */
+  readonly functionName: string
+  readonly description?: string
+}
+
+export interface ControlPlaneOptions {
+  /** API name → the Lambda function behind it. */
+  readonly functions: Readonly<Record<string, string | LambdaFunctionEntry>>
+  /** Default: one `new LambdaClient({})` per process. */
+  readonly client?: LambdaClientLike
+  /** How often `?wait=` polls GetDurableExecution (default 1 s). */
+  readonly pollEveryMs?: number
+}
+
+type Sdk = typeof import("@aws-sdk/client-lambda")
+
+export const encodeExecutionId = (arn: string): string => Buffer.from(arn, "utf8").toString("base64url")
+export const decodeExecutionId = (executionId: string): string | undefined => {
+  if (!/^[A-Za-z0-9_-]+$/.test(executionId)) return undefined
+  const arn = Buffer.from(executionId, "base64url").toString("utf8")
+  return arn.length > 0 ? arn : undefined
+}
+
+const toWireError = (error: { errorType: string; errorMessage: string; errorData?: string } | undefined): WireErrorObject | undefined =>
+  error === undefined ? undefined : {
+    ErrorType: error.errorType,
+    ErrorMessage: error.errorMessage,
+    ...(error.errorData === undefined ? {} : { ErrorData: error.errorData })
+  }
+
+const nameOf = (error: unknown): string => (typeof error === "object" && error !== null ? String((error as { name?: unknown }).name ?? "") : "")
+
+export const makeControlPlaneEngine = (options: ControlPlaneOptions): EngineShape => {
+  const entries = new Map<string, LambdaFunctionEntry>()
+  const functions = new Map<string, DurableFunction>()
+  for (const [name, entry] of Object.entries(options.functions)) {
+    const resolved = typeof entry === "string" ? { functionName: entry } : entry
+    entries.set(name, resolved)
+    functions.set(name, {
+      name,
+      handler: () => Promise.reject(new Error(`${name} runs on Lambda, not in this process`)),
+      options: resolved.description === undefined ? {} : { description: resolved.description }
+    })
+  }
+  const apiNameOf = (functionArn: string | undefined): string => {
+    for (const [name, entry] of entries) {
+      if (functionArn !== undefined && (functionArn === entry.functionName || functionArn.endsWith(`:function:${entry.functionName}`))) return name
+    }
+    return functionArn ?? "unknown"
+  }
+
+  /** Sends one command; errors the caller does not map become StoreFailure (the service failed underneath). */
+  const send = <A>(make: (sdk: Sdk) => unknown, operation: string): Effect.Effect<A, unknown> =>
+    Effect.tryPromise({
+      try: async () => {
+        const sdk = await loadLambdaModule()
+        const client = options.client ?? (await defaultLambdaClient())
+        return (await client.send(make(sdk))) as A
+      },
+      catch: (error) => error
+    }).pipe(Effect.mapError((error) => (typeof error === "object" && error !== null && "name" in error ? error : new StoreFailure({ operation, reason: String(error) }))))
+
+  const internal = (operation: string) => (error: unknown): Effect.Effect<never, StoreFailure> =>
+    Effect.fail(new StoreFailure({ operation, reason: (error as Error)?.message ?? String(error) }))
+
+  const arnOf = (executionId: string) =>
+    Effect.suspend(() => {
+      const arn = decodeExecutionId(executionId)
+      return arn === undefined ? Effect.fail(new ExecutionNotFound({ executionId })) : Effect.succeed(arn)
+    })
+
+  const history = (arn: string) =>
+    Effect.gen(function*() {
+      const events: Array<HistoryEvent> = []
+      let marker: string | undefined
+      do {
+        const page = yield* send<{ Events?: Array<HistoryEvent>; NextMarker?: string }>(
+          (sdk) => new sdk.GetDurableExecutionHistoryCommand({ DurableExecutionArn: arn, IncludeExecutionData: true, MaxItems: 1000, ...(marker ? { Marker: marker } : {}) }),
+          "GetDurableExecutionHistory"
+        )
+        events.push(...(page.Events ?? []))
+        marker = page.NextMarker || undefined
+      } while (marker !== undefined)
+      return events
+    })
+
+  const notFound = (executionId: string) => (error: unknown): Effect.Effect<never, ExecutionNotFound | StoreFailure> =>
+    nameOf(error) === "ResourceNotFoundException" ? Effect.fail(new ExecutionNotFound({ executionId })) : internal("GetDurableExecution")(error)
+
+  const describe: EngineShape["describe"] = (executionId) =>
+    Effect.gen(function*() {
+      const arn = yield* arnOf(executionId)
+      const execution = yield* send<{
+        FunctionArn?: string
+        Status?: string
+        InputPayload?: string
+        Result?: string
+        Error?: WireErrorObject
+        StartTimestamp?: Date
+        EndTimestamp?: Date
+      }>((sdk) => new sdk.GetDurableExecutionCommand({ DurableExecutionArn: arn, IncludeExecutionData: true }), "GetDurableExecution")
+      const events = yield* history(arn)
+      const error = errorOfWire(execution.Error)
+      const endedAt = wireMillis(execution.EndTimestamp)
+      const view: ExecutionView = {
+        executionId,
+        functionName: apiNameOf(execution.FunctionArn),
+        status: (execution.Status ?? "RUNNING") as ExecutionStatus,
+        ...(execution.InputPayload === undefined ? {} : { input: execution.InputPayload }),
+        ...(execution.Result === undefined ? {} : { result: execution.Result }),
+        ...(error === undefined ? {} : { error }),
+        startedAt: wireMillis(execution.StartTimestamp) ?? 0,
+        ...(endedAt === undefined ? {} : { endedAt }),
+        operations: operationsFromHistory(events)
+      }
+      return view
+    }).pipe(Effect.catch((error) => (error instanceof ExecutionNotFound || error instanceof StoreFailure ? Effect.fail(error) : notFound(executionId)(error))))
+
+  const callback = (callbackId: string, make: (sdk: Sdk) => unknown, operation: string) =>
+    send<unknown>(make, operation).pipe(
+      Effect.asVoid,
+      Effect.catch((error): Effect.Effect<never, CallbackAlreadyCompleted | CallbackNotFound | StoreFailure> => {
+        const name = nameOf(error)
+        if (name === "CallbackTimeoutException") return Effect.fail(new CallbackAlreadyCompleted({ callbackId, status: "closed (timed out or completed)" }))
+        if (name === "ResourceNotFoundException" || name === "InvalidParameterValueException") return Effect.fail(new CallbackNotFound({ callbackId }))
+        return internal(operation)(error)
+      })
+    )
+
+  return {
+    functions,
+    start: (request) =>
+      Effect.gen(function*() {
+        const entry = entries.get(request.functionName)
+        if (entry === undefined) return yield* new FunctionNotFound({ functionName: request.functionName })
+        const payload = request.inputPayload ?? (request.input === undefined ? undefined : JSON.stringify(request.input))
+        const name = request.executionId
+        let existed = false
+        if (name !== undefined) {
+          const listed = yield* send<{ DurableExecutions?: Array<unknown> }>(
+            (sdk) => new sdk.ListDurableExecutionsByFunctionCommand({ FunctionName: entry.functionName, DurableExecutionName: name, MaxItems: 1 }),
+            "ListDurableExecutionsByFunction"
+          ).pipe(Effect.catch(internal("ListDurableExecutionsByFunction")))
+          existed = (listed.DurableExecutions?.length ?? 0) > 0
+        }
+        const invoked = yield* send<{ DurableExecutionArn?: string }>(
+          (sdk) =>
+            new sdk.InvokeCommand({
+              FunctionName: entry.functionName,
+              InvocationType: "Event",
+              ...(payload === undefined ? {} : { Payload: new TextEncoder().encode(payload) }),
+              ...(name === undefined ? {} : { DurableExecutionName: name })
+            }),
+          "Invoke"
+        ).pipe(Effect.catch((error): Effect.Effect<never, ExecutionAlreadyExists | StoreFailure> =>
+          nameOf(error) === "DurableExecutionAlreadyStartedException"
+            ? Effect.fail(new ExecutionAlreadyExists({ executionId: name ?? "", reason: "with a different input" }))
+            : internal("Invoke")(error)
+        ))
+        if (invoked.DurableExecutionArn === undefined) {
+          return yield* new InvalidRequest({ reason: `${entry.functionName} did not start a durable execution (is durability configured, and the name qualified?)` })
+        }
+        return { executionId: encodeExecutionId(invoked.DurableExecutionArn), created: !existed }
+      }) as ReturnType<EngineShape["start"]>,
+    alarm: () => Effect.void,
+    completeCallback: (callbackId, outcome) =>
+      callback(
+        callbackId,
+        (sdk) =>
+          outcome.ok
+            ? new sdk.SendDurableExecutionCallbackSuccessCommand({
+              CallbackId: callbackId,
+              ...(outcome.result === undefined ? {} : { Result: new TextEncoder().encode(outcome.result) })
+            })
+            : new sdk.SendDurableExecutionCallbackFailureCommand({ CallbackId: callbackId, Error: toWireError(outcome.error) }),
+        outcome.ok ? "SendDurableExecutionCallbackSuccess" : "SendDurableExecutionCallbackFailure"
+      ),
+    heartbeatCallback: (callbackId) =>
+      callback(callbackId, (sdk) => new sdk.SendDurableExecutionCallbackHeartbeatCommand({ CallbackId: callbackId }), "SendDurableExecutionCallbackHeartbeat"),
+    stop: (executionId, error) =>
+      Effect.gen(function*() {
+        const arn = yield* arnOf(executionId)
+        yield* send<unknown>((sdk) => new sdk.StopDurableExecutionCommand({ DurableExecutionArn: arn, ...(error === undefined ? {} : { Error: toWireError(error) }) }), "StopDurableExecution").pipe(
+          Effect.catch((failure): Effect.Effect<never, ExecutionNotFound | ExecutionNotRunning | StoreFailure> => {
+            const name = nameOf(failure)
+            if (name === "ResourceNotFoundException") return Effect.fail(new ExecutionNotFound({ executionId }))
+            if (name === "ResourceConflictException" || name === "InvalidParameterValueException") {
+              return Effect.fail(new ExecutionNotRunning({ executionId, status: "not RUNNING" }))
+            }
+            return internal("StopDurableExecution")(failure)
+          })
+        )
+      }),
+    describe,
+    awaitEnd: (executionId) =>
+      Effect.gen(function*() {
+        for (;;) {
+          const view = yield* describe(executionId)
+          if (view.status !== "RUNNING") return view
+          yield* Effect.sleep(options.pollEveryMs ?? 1000)
+        }
+      }),
+    history: (executionId) =>
+      Effect.gen(function*() {
+        const arn = yield* arnOf(executionId)
+        const events = yield* history(arn)
+        // Lambda's own history events, numbered like the log's (seq = EventId) so the route can page them.
+        return events.map((event, index) => ({ seq: event.EventId ?? index + 1, ...event }) as unknown as LogEvent)
+      }).pipe(Effect.catch((error) => (error instanceof ExecutionNotFound || error instanceof StoreFailure ? Effect.fail(error) : notFound(executionId)(error)))),
+    list: (query) =>
+      Effect.gen(function*() {
+        const names = query.functionName === undefined ? [...entries.keys()] : [query.functionName]
+        if (names.length !== 1) {
+          // Lambda lists by function: a 400 (the route maps the tag), though the engine's type names only StoreFailure.
+          const unspecified = new InvalidRequest({ reason: "Listing executions on Lambda needs ?function= when several functions are served" })
+          return yield* (Effect.fail(unspecified) as unknown as Effect.Effect<never, StoreFailure>)
+        }
+        const apiName = names[0]!
+        const entry = entries.get(apiName)
+        if (entry === undefined) return { items: [] } as ListPage
+        const page = yield* send<{ DurableExecutions?: Array<{ DurableExecutionArn?: string; Status?: string; StartTimestamp?: Date; EndTimestamp?: Date }>; NextMarker?: string }>(
+          (sdk) =>
+            new sdk.ListDurableExecutionsByFunctionCommand({
+              FunctionName: entry.functionName,
+              ...(query.status === undefined ? {} : { Statuses: [query.status] }),
+              ...(query.cursor === undefined ? {} : { Marker: query.cursor }),
+              MaxItems: query.limit ?? 100,
+              ReverseOrder: true
+            }),
+          "ListDurableExecutionsByFunction"
+        ).pipe(Effect.catch(internal("ListDurableExecutionsByFunction")))
+        const items = (page.DurableExecutions ?? []).map((execution) => {
+          const endedAt = wireMillis(execution.EndTimestamp)
+          return {
+            executionId: encodeExecutionId(execution.DurableExecutionArn ?? ""),
+            functionName: apiName,
+            status: (execution.Status ?? "RUNNING") as ExecutionStatus,
+            startedAt: wireMillis(execution.StartTimestamp) ?? 0,
+            ...(endedAt === undefined ? {} : { endedAt })
+          }
+        })
+        return { items, ...(page.NextMarker ? { cursor: page.NextMarker } : {}) } as ListPage
+      }),
+    evict: () => Effect.void,
+    settle: () => Effect.void,
+    evictIdle: () => Effect.succeed(0),
+    actorCount: () => 0,
+    alarmOf: () => Effect.succeed(undefined),
+    nextOperationDue: () => undefined,
+    inMemory: () => false,
+    invocations: () => 0
+  }
+}

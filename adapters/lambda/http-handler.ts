@@ -1,0 +1,34 @@
+/**
+ * The HTTP API on Lambda: Reprise's Hono app (DESIGN section 7) behind Hono's aws-lambda adapter (API Gateway
+ * REST or HTTP APIs, function URLs, ALB), answered by Lambda's control plane (control-plane-engine.ts).
+ * Deploy it as an ordinary (not durable) function whose role may call the durable-execution APIs.
+ */
+import { Layer, ManagedRuntime } from "effect"
+import type { Hono } from "hono"
+import { handle } from "hono/aws-lambda"
+import { Engine } from "../../src/engine/engine.ts"
+import { createApp } from "../../src/http/index.ts"
+import type { ErrorReporter } from "../../src/http/index.ts"
+import { type ControlPlaneOptions, makeControlPlaneEngine } from "./control-plane-engine.ts"
+
+export interface LambdaHttpOptions extends ControlPlaneOptions {
+  /** Bearer key of the management routes (default: $REPRISE_API_KEY; none: no auth). */
+  readonly apiKey?: string
+  readonly maxBodyBytes?: number
+  readonly onError?: ErrorReporter
+}
+
+export const createLambdaHttpApp = (options: LambdaHttpOptions): Hono => {
+  const runtime = ManagedRuntime.make(Layer.succeed(Engine, makeControlPlaneEngine(options)))
+  const envKey = process.env.REPRISE_API_KEY
+  const apiKey = options.apiKey ?? (envKey === undefined || envKey === "" ? undefined : envKey)
+  return createApp({
+    runtime,
+    ...(apiKey === undefined ? {} : { apiKey }),
+    ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+    ...(options.onError === undefined ? {} : { onError: options.onError })
+  })
+}
+
+/** `export const handler = createLambdaHttpHandler({ functions: { order: "arn:…:function:order:live" } })` */
+export const createLambdaHttpHandler = (options: LambdaHttpOptions) => handle(createLambdaHttpApp(options))

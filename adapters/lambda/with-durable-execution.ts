@@ -1,0 +1,151 @@
+/**
+ * `withDurableExecution(fn)`: a Lambda handler for the durable invocation envelope, running a Reprise durable
+ * function (or a bare `(event, ctx) => Promise` handler) on Lambda's durable-execution service.
+ *
+ * Every invocation is a replay (DESIGN section 4.2): the service's operations are read (paging through
+ * GetDurableExecutionState), translated into the log, and a fresh engine runs the handler over them; operations
+ * already recorded return their results, new ones are checkpointed. The invocation ends when the engine is idle:
+ * SUCCEEDED or FAILED when the handler has ended, PENDING when it waits on the service (a wait, a callback, a
+ * retry or a chained invoke), which re-invokes the function when that is done. A checkpoint failure of this
+ * invocation only is thrown (Lambda retries the invocation); one the execution cannot get past ends it FAILED.
+ */
+import { Cause, Effect, Exit, Layer } from "effect"
+import { Engine } from "../../src/engine/engine.ts"
+import { durable, type DurableFunction, type DurableHandler } from "../../src/engine/registry.ts"
+import type { ErrorObject } from "../../src/log/events.ts"
+import { ExecutionStore } from "../../src/store/execution-store.ts"
+import { classifyStateError } from "./checkpoint-errors.ts"
+import { type InvocationStore, makeInvocationStore } from "./invocation-store.ts"
+import { type LambdaClientLike, lambdaDurableExecutionClient } from "./lambda-client.ts"
+import type { DurableExecutionClient, DurableInvocationInput, DurableInvocationOutput, WireErrorObject, WireOperation } from "./wire.ts"
+import { operationsToLog } from "./wire-to-log.ts"
+
+export interface LambdaAdapterConfig {
+  /** The Lambda client for the checkpoint calls (default: one `new LambdaClient({})` per process). */
+  readonly client?: LambdaClientLike
+  /** Replaces the Lambda API altogether (an event that carries its own client, as the local test runner's do, wins). */
+  readonly durableExecutionClient?: DurableExecutionClient
+  /** The largest serialised payload of a step, callback, context or result (default 256 KiB, the service's limit). */
+  readonly maxPayloadBytes?: number
+}
+
+/** The handler Lambda calls: `(event, context) => Promise<{ Status, Result? | Error? }>`. */
+export type DurableLambdaHandler = (event: DurableInvocationInput, context?: unknown) => Promise<DurableInvocationOutput>
+
+/** The name a bare handler is registered under (it appears in no log the service keeps). */
+const BARE_HANDLER_NAME = "handler"
+
+const isDurableFunction = (fn: unknown): fn is DurableFunction =>
+  typeof fn === "object" && fn !== null && typeof (fn as DurableFunction).handler === "function" && typeof (fn as DurableFunction).name === "string"
+
+export const withDurableExecution = <I = any, O = any>(
+  fn: DurableFunction<I, O> | DurableHandler<I, O>,
+  config: LambdaAdapterConfig = {}
+): DurableLambdaHandler => {
+  const durableFunction: DurableFunction = isDurableFunction(fn) ? fn : durable(BARE_HANDLER_NAME, fn as DurableHandler)
+  if (config.client !== undefined && config.durableExecutionClient !== undefined) {
+    throw new TypeError("withDurableExecution: give either `client` or `durableExecutionClient`, not both")
+  }
+  const configured = config.durableExecutionClient ?? lambdaDurableExecutionClient(config.client)
+
+  return async (event) => {
+    if (typeof event?.DurableExecutionArn !== "string" || typeof event.CheckpointToken !== "string") {
+      throw new Error(
+        "Unexpected payload provided to start the durable execution.\nCheck your resource configurations to confirm the durability is set."
+      )
+    }
+    const client = eventClient(event) ?? configured
+    const arn = event.DurableExecutionArn
+    let operations: Array<WireOperation>
+    try {
+      operations = await readState(client, event)
+    } catch (error) {
+      if (classifyStateError(error) === "EXECUTION") return failedWith(errorObjectOf(error))
+      throw error
+    }
+    let store: InvocationStore
+    try {
+      const log = operationsToLog(arn, durableFunction.name, operations, Date.now())
+      store = makeInvocationStore({ client, executionArn: arn, checkpointToken: event.CheckpointToken, log })
+    } catch (error) {
+      return failedWith(errorObjectOf(error)) // a state this adapter cannot read will not read better on a retry
+    }
+
+    const exit = await runInvocation(durableFunction, store, arn, config)
+    const failure = store.failure()
+    if (failure !== undefined) {
+      if (failure.scope === "EXECUTION") return failedWith(errorObjectOf(failure))
+      throw failure
+    }
+    if (Exit.isFailure(exit)) throw Cause.squash(exit.cause)
+    const end = store.outcome()
+    if (end === undefined) return { Status: "PENDING" }
+    if (end._tag === "ExecutionSucceeded") return { Status: "SUCCEEDED", ...(end.result === undefined ? {} : { Result: end.result }) }
+    const error = "error" in end ? end.error : undefined
+    return failedWith(error ?? { errorType: end._tag, errorMessage: `The execution ended: ${end._tag}` })
+  }
+}
+
+/** Runs the handler on a fresh engine over this invocation's store until nothing more can happen in it. */
+const runInvocation = (fn: DurableFunction, store: InvocationStore, arn: string, config: LambdaAdapterConfig) => {
+  const engineLayer = Engine.layer({
+    functions: [fn],
+    invokes: "external",
+    callbackIds: serviceCallbackIds,
+    ...(config.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: config.maxPayloadBytes })
+  }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store)))
+  return Effect.runPromiseExit(
+    Effect.gen(function*() {
+      const engine = yield* Engine
+      yield* engine.alarm(arn) // loads the execution from the store: the handler starts, replaying what is recorded
+      yield* engine.settle(arn, { maxMs: Number.POSITIVE_INFINITY }) // Lambda's own timeout bounds a long step
+      yield* engine.evict(arn) // whatever user code still runs is abandoned: it can no longer write
+    }).pipe(Effect.provide(engineLayer))
+  )
+}
+
+/**
+ * Callback ids come from the service (CALLBACK START answers with one); the engine's own id is only a
+ * placeholder that the invocation store replaces before the callback is recorded.
+ */
+const serviceCallbackIds = {
+  encode: (ref: { readonly operationId: string }) => Effect.succeed(`pending-service-callback-id:${ref.operationId}`),
+  decode: () => Effect.succeed(undefined)
+}
+
+const eventClient = (event: DurableInvocationInput): DurableExecutionClient | undefined => {
+  const client = event.durableExecutionClient
+  return client !== undefined && typeof client.checkpoint === "function" && typeof client.getExecutionState === "function"
+    ? client
+    : undefined
+}
+
+/** The whole state: the envelope's operations, then the pages behind its marker. */
+const readState = async (client: DurableExecutionClient, event: DurableInvocationInput): Promise<Array<WireOperation>> => {
+  const operations = [...(event.InitialExecutionState?.Operations ?? [])]
+  let marker = event.InitialExecutionState?.NextMarker || undefined
+  while (marker !== undefined) {
+    const page = await client.getExecutionState({
+      DurableExecutionArn: event.DurableExecutionArn,
+      CheckpointToken: event.CheckpointToken,
+      Marker: marker,
+      MaxItems: 1000
+    })
+    operations.push(...(page.Operations ?? []))
+    marker = page.NextMarker || undefined
+  }
+  return operations
+}
+
+const failedWith = (error: ErrorObject): DurableInvocationOutput => ({ Status: "FAILED", Error: toWireError(error) })
+
+export const toWireError = (error: ErrorObject): WireErrorObject => ({
+  ErrorType: error.errorType,
+  ErrorMessage: error.errorMessage,
+  ...(error.errorData === undefined ? {} : { ErrorData: error.errorData })
+})
+
+const errorObjectOf = (error: unknown): ErrorObject =>
+  error instanceof Error
+    ? { errorType: error.name || "Error", errorMessage: error.message }
+    : { errorType: "Error", errorMessage: String(error) }

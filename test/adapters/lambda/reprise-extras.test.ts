@@ -1,0 +1,42 @@
+/** What Reprise adds to AWS's API, on Lambda: durable() functions, recorded values, Date waits. */
+import { LocalDurableTestRunner } from "@aws/durable-execution-sdk-js-testing"
+import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { withDurableExecution } from "../../../adapters/lambda/index.ts"
+import { durable } from "../../../src/index.ts"
+
+describe("reprise/lambda: Reprise's own additions under AWS's local runner", () => {
+  beforeEach(() => LocalDurableTestRunner.setupTestEnvironment({ skipTime: true }))
+  afterEach(() => LocalDurableTestRunner.teardownTestEnvironment())
+
+  it("serves a durable() function, and replays ctx.now/random/uuid with the values recorded on first run", async () => {
+    const seen: Array<string> = []
+    const fn = durable("stamped", async (event: { who: string }, ctx) => {
+      const at = await ctx.now()
+      const id = await ctx.uuid()
+      const roll = await ctx.random()
+      seen.push(`${at.getTime()}|${id}|${roll}`)
+      await ctx.wait("pause", { minutes: 10 })
+      return { who: event.who, id, roll }
+    })
+    const runner = new LocalDurableTestRunner({ handlerFunction: withDurableExecution(fn) as never })
+    const result = await runner.run({ payload: { who: "ada" } })
+    expect(result.getStatus()).toBe("SUCCEEDED")
+    expect(seen).toHaveLength(2) // the first run and the replay after the wait
+    expect(seen[1]).toBe(seen[0])
+    expect(result.getOperations().map((op) => `${op.getType()}/${op.getSubType()}`)).toEqual(["STEP/Now", "STEP/Uuid", "STEP/Random", "WAIT/Wait"])
+    const output = result.getResult() as { id: string; roll: number }
+    expect(output.id).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  it("fails the execution with the handler's error, as AWS's SDK reports it", async () => {
+    const runner = new LocalDurableTestRunner({
+      handlerFunction: withDurableExecution(async (_event, ctx) => {
+        await ctx.step("fine", async () => 1)
+        throw Object.assign(new Error("out of stock"), { name: "OutOfStock" })
+      }) as never
+    })
+    const result = await runner.run()
+    expect(result.getStatus()).toBe("FAILED")
+    expect(result.getError()).toMatchObject({ errorType: "OutOfStock", errorMessage: "out of stock" })
+  })
+})
