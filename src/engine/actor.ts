@@ -3,73 +3,35 @@
  * handled one batch at a time; the appends a batch carries go to the store in one conditional write. The user's
  * handler runs beside it in Promise-land and talks to it through the Session interface.
  */
-import { type Clock, Deferred, Effect, Option, Queue, type Random } from "effect"
+import { Deferred, Effect, Option, Queue } from "effect"
 import { DurableContextImpl } from "../context/durable-context.ts"
 import { runOwned } from "../context/usage-tracker.ts"
 import { PayloadTooLargeError, SerdesFailedError, toErrorObject } from "../context/errors.ts"
 import type { LoggerConfig } from "../context/logger.ts"
 import { defaultSerdes, passThroughDeserializer, type SerdesConfig } from "../context/serdes.ts"
-import type { ErrorObject, LogEvent, NewEvent } from "../log/events.ts"
+import type { LogEvent, NewEvent } from "../log/events.ts"
 import { applyEvent, type ExecutionState, type OperationState } from "../log/fold.ts"
-import type { ExecutionStoreShape } from "../store/execution-store.ts"
-import type { CallbackIdCodec } from "./callback-ids.ts"
+import { ActorActivity } from "./actor-activity.ts"
+import {
+  type ActorDeps,
+  ActorGone,
+  isTerminalEvent,
+  type Message,
+  refOf,
+  type Reply,
+  type ReplyError,
+  tooLarge
+} from "./actor-messages.ts"
 import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotRunning, InvalidRequest } from "./engine-errors.ts"
-import type { DurableFunction } from "./registry.ts"
 import type { Session } from "./session.ts"
 import { dueAt, earliest } from "./timers.ts"
+
+export { ActorGone } from "./actor-messages.ts"
+export type { ActorDeps, CallbackOutcome, ChildOutcome } from "./actor-messages.ts"
 
 /** How long a running execution may go unwatched: if its actor dies mid-step, this alarm resumes it. */
 export const WATCHDOG_MS = 30_000
 
-/** How an invoked child execution ended, as its parent records it. */
-export type ChildOutcome =
-  | { readonly status: "SUCCEEDED"; readonly result?: string }
-  | { readonly status: "FAILED" | "TIMED_OUT" | "STOPPED"; readonly error?: ErrorObject }
-
-export type CallbackOutcome = { readonly ok: true; readonly result?: string } | { readonly ok: false; readonly error: ErrorObject }
-
-type ReplyError = ActorGone | CallbackNotFound | CallbackAlreadyCompleted | InvalidRequest | ExecutionNotRunning
-type Reply = Deferred.Deferred<void, ReplyError>
-
-/** The actor stopped (evicted, or lost its log to another writer) before handling a message: send it again. */
-export class ActorGone {
-  readonly _tag = "ActorGone"
-}
-
-type Message =
-  | { readonly _tag: "Append"; readonly events: ReadonlyArray<NewEvent>; readonly done?: () => void }
-  | { readonly _tag: "Alarm"; readonly reply: Reply }
-  | { readonly _tag: "CompleteCallback"; readonly operationId: string; readonly callbackId: string; readonly outcome: CallbackOutcome; readonly reply: Reply }
-  | { readonly _tag: "Heartbeat"; readonly operationId: string; readonly callbackId: string; readonly reply: Reply }
-  | { readonly _tag: "Stop"; readonly error: ErrorObject | undefined; readonly reply: Reply }
-  | { readonly _tag: "Suspend"; readonly reply: Reply }
-  | { readonly _tag: "ChildFinished"; readonly operationId: string; readonly outcome: ChildOutcome; readonly reply: Reply }
-  | { readonly _tag: "HandlerDone"; readonly exit: { ok: true; value: unknown } | { ok: false; error: unknown } }
-  | { readonly _tag: "Fail"; readonly error: Error }
-
-export interface ActorDeps {
-  readonly fn: DurableFunction
-  readonly store: ExecutionStoreShape
-  readonly clock: Clock.Clock
-  readonly random: Random.Random
-  readonly callbackIds: CallbackIdCodec
-  readonly maxPayloadBytes: number
-  /** The alarm the store held when the log was loaded. */
-  readonly alarmAt: number | undefined
-  readonly onInvocation: () => void
-  readonly onTerminal: (state: ExecutionState) => void
-  /** An invoke operation is STARTED: make sure its child execution exists (idempotent). */
-  readonly onInvoke: (operation: OperationState) => void
-  readonly onGone: () => void
-}
-
-/** One turn of the event loop: setImmediate where the runtime has it (setTimeout(0) waits at least 1 ms in Node). */
-const macrotask = (): Promise<void> =>
-  new Promise((resolve) => {
-    const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate
-    if (immediate === undefined) setTimeout(resolve, 0)
-    else immediate(resolve)
-  })
 
 export class Actor implements Session {
   readonly executionId: string
@@ -83,12 +45,7 @@ export class Actor implements Session {
   /** Operations with a timer running: waits, callback timeouts, scheduled retries. */
   readonly #timers = new Set<string>()
   #pending: Array<Extract<Message, { _tag: "Append" }>> = []
-  #inbox = 0
-  #userCode = 0
-  #activity = 0
-  /** Woken when a step body ends: whenIdle sleeps on it instead of polling while user code runs. */
-  #onUserCodeExit: Array<() => void> = []
-  #processing = false
+  readonly #activity = new ActorActivity()
   #gone = false
   #active = true
   #alarmAt: number | undefined
@@ -142,15 +99,12 @@ export class Actor implements Session {
   }
 
   enterUserCode(): void {
-    this.#userCode++
-    this.#activity++
+    this.#activity.enterUserCode()
     this.#active = true // user code runs again: the watchdog comes back at the next write
   }
 
   exitUserCode(): void {
-    this.#userCode--
-    this.#activity++
-    this.#wakeIdleWatchers()
+    this.#activity.exitUserCode()
   }
 
   fail(error: Error): void {
@@ -177,50 +131,11 @@ export class Actor implements Session {
     })
   }
 
-  /** Resolves once no message is queued, no step body runs, and nothing changed across two macrotasks. */
-  async whenIdle(maxMs = 60_000): Promise<void> {
-    const startedAt = performance.now()
-    let quiet = 0
-    while (quiet < 2) {
-      // Once the execution has ended, whatever user code still runs is abandoned: nothing more can happen.
-      if (this.#gone || (!this.running && this.#inbox === 0 && !this.#processing)) return
-      if (this.#userCode > 0) {
-        // A step body runs (it may await I/O for minutes): sleep until one ends rather than spin on macrotasks.
-        await this.#userCodeExit(maxMs - (performance.now() - startedAt))
-        quiet = 0
-        if (performance.now() - startedAt > maxMs) {
-          throw new Error(`Execution ${this.executionId} was still busy after ${maxMs} ms (a step body that never ends?)`)
-        }
-        continue
-      }
-      const seen = this.#activity
-      await macrotask()
-      const idle = this.#inbox === 0 && this.#userCode === 0 && !this.#processing && this.#activity === seen
-      quiet = idle ? quiet + 1 : 0
-      if (performance.now() - startedAt > maxMs) {
-        throw new Error(`Execution ${this.executionId} was still busy after ${maxMs} ms (a step body that never ends?)`)
-      }
-    }
-  }
-
-  #wakeIdleWatchers() {
-    if (this.#onUserCodeExit.length === 0) return
-    const wake = this.#onUserCodeExit
-    this.#onUserCodeExit = []
-    for (const resolve of wake) resolve()
-  }
-
-  /** Resolves when a step body ends (or the execution ends, or the actor goes), or after `withinMs`. */
-  #userCodeExit(withinMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const done = () => {
-        if (timer !== undefined) clearTimeout(timer)
-        resolve()
-      }
-      this.#onUserCodeExit.push(done)
-      if (Number.isFinite(withinMs)) timer = setTimeout(done, Math.max(0, withinMs) + 1)
-    })
+  /** Resolves once no message is queued, no step body runs, and nothing changed across two event-loop turns. */
+  whenIdle(maxMs?: number): Promise<void> {
+    // Once the execution has ended, whatever user code still runs is abandoned: nothing more can happen.
+    const over = () => this.#gone || (!this.running && this.#activity.inbox === 0 && !this.#activity.processing)
+    return this.#activity.whenIdle(over, `Execution ${this.executionId}`, maxMs)
   }
 
   /**
@@ -229,7 +144,7 @@ export class Actor implements Session {
    */
   get evictable(): boolean {
     if (this.#gone) return false
-    const quiet = this.#inbox === 0 && this.#userCode === 0 && !this.#processing && this.#pending.length === 0
+    const quiet = this.#activity.quiet && this.#pending.length === 0
     return quiet && (!this.running || this.#waiters.size > 0)
   }
 
@@ -242,7 +157,7 @@ export class Actor implements Session {
   evict(): void {
     if (this.#gone) return
     this.#gone = true
-    this.#wakeIdleWatchers()
+    this.#activity.wake()
     this.#waiters.clear()
     this.#pending = []
     Queue.offerUnsafe(this.#mailbox, { _tag: "Suspend", reply: Deferred.makeUnsafe<void, ReplyError>() })
@@ -262,8 +177,8 @@ export class Actor implements Session {
     yield* this.#syncAlarm()
     while (!this.#gone) {
       const batch = yield* Queue.takeAll(this.#mailbox)
-      this.#inbox -= batch.length
-      this.#processing = true
+      this.#activity.inbox -= batch.length
+      this.#activity.processing = true
       for (const message of batch) {
         if (this.#gone) break
         if (message._tag === "Append") {
@@ -275,8 +190,8 @@ export class Actor implements Session {
       }
       yield* this.#flush()
       yield* this.#syncAlarm()
-      this.#processing = false
-      this.#activity++
+      this.#activity.processing = false
+      this.#activity.changed()
     }
     // Whatever was still queued must be sent again to a fresh actor.
     for (;;) {
@@ -289,8 +204,8 @@ export class Actor implements Session {
   // ---- internals ----
 
   #offer(message: Message) {
-    this.#inbox++
-    this.#activity++
+    this.#activity.inbox++
+    this.#activity.changed()
     Queue.offerUnsafe(this.#mailbox, message)
   }
 
@@ -456,7 +371,7 @@ export class Actor implements Session {
               for (const message of batch) message.done?.()
               for (const id of open) this.#wake(id)
               if (ended) {
-                this.#wakeIdleWatchers() // step bodies still running are abandoned: nothing more can happen
+                this.#activity.wake() // step bodies still running are abandoned: nothing more can happen
                 this.#waiters.clear()
                 this.#deps.onTerminal(this.state)
               }
@@ -535,18 +450,3 @@ export class Actor implements Session {
     })
   }
 }
-
-const refOf = (op: OperationState) => ({
-  id: op.id,
-  ...(op.parentId === undefined ? {} : { parentId: op.parentId }),
-  ...(op.name === undefined ? {} : { name: op.name }),
-  type: op.type,
-  subType: op.subType
-})
-
-const isTerminalEvent = (event: LogEvent) =>
-  event._tag === "ExecutionSucceeded" || event._tag === "ExecutionFailed" || event._tag === "ExecutionStopped" ||
-  event._tag === "ExecutionTimedOut"
-
-const tooLarge = (payload: string, limit: number) =>
-  payload.length * 3 > limit && new TextEncoder().encode(payload).length > limit

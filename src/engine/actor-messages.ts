@@ -1,0 +1,65 @@
+/** The actor's mailbox messages, its replies, and what it needs from the engine. */
+import type { Clock, Deferred, Random } from "effect"
+import type { ErrorObject, LogEvent, NewEvent } from "../log/events.ts"
+import type { ExecutionState, OperationState } from "../log/fold.ts"
+import type { ExecutionStoreShape } from "../store/execution-store.ts"
+import type { CallbackIdCodec } from "./callback-ids.ts"
+import type { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotRunning, InvalidRequest } from "./engine-errors.ts"
+import type { DurableFunction } from "./registry.ts"
+
+/** How an invoked child execution ended, as its parent records it. */
+export type ChildOutcome =
+  | { readonly status: "SUCCEEDED"; readonly result?: string }
+  | { readonly status: "FAILED" | "TIMED_OUT" | "STOPPED"; readonly error?: ErrorObject }
+
+export type CallbackOutcome = { readonly ok: true; readonly result?: string } | { readonly ok: false; readonly error: ErrorObject }
+
+export type ReplyError = ActorGone | CallbackNotFound | CallbackAlreadyCompleted | InvalidRequest | ExecutionNotRunning
+export type Reply = Deferred.Deferred<void, ReplyError>
+
+/** The actor stopped (evicted, or lost its log to another writer) before handling a message: send it again. */
+export class ActorGone {
+  readonly _tag = "ActorGone"
+}
+
+export type Message =
+  | { readonly _tag: "Append"; readonly events: ReadonlyArray<NewEvent>; readonly done?: () => void }
+  | { readonly _tag: "Alarm"; readonly reply: Reply }
+  | { readonly _tag: "CompleteCallback"; readonly operationId: string; readonly callbackId: string; readonly outcome: CallbackOutcome; readonly reply: Reply }
+  | { readonly _tag: "Heartbeat"; readonly operationId: string; readonly callbackId: string; readonly reply: Reply }
+  | { readonly _tag: "Stop"; readonly error: ErrorObject | undefined; readonly reply: Reply }
+  | { readonly _tag: "Suspend"; readonly reply: Reply }
+  | { readonly _tag: "ChildFinished"; readonly operationId: string; readonly outcome: ChildOutcome; readonly reply: Reply }
+  | { readonly _tag: "HandlerDone"; readonly exit: { ok: true; value: unknown } | { ok: false; error: unknown } }
+  | { readonly _tag: "Fail"; readonly error: Error }
+
+export interface ActorDeps {
+  readonly fn: DurableFunction
+  readonly store: ExecutionStoreShape
+  readonly clock: Clock.Clock
+  readonly random: Random.Random
+  readonly callbackIds: CallbackIdCodec
+  readonly maxPayloadBytes: number
+  /** The alarm the store held when the log was loaded. */
+  readonly alarmAt: number | undefined
+  readonly onInvocation: () => void
+  readonly onTerminal: (state: ExecutionState) => void
+  /** An invoke operation is STARTED: make sure its child execution exists (idempotent). */
+  readonly onInvoke: (operation: OperationState) => void
+  readonly onGone: () => void
+}
+
+export const refOf = (op: OperationState) => ({
+  id: op.id,
+  ...(op.parentId === undefined ? {} : { parentId: op.parentId }),
+  ...(op.name === undefined ? {} : { name: op.name }),
+  type: op.type,
+  subType: op.subType
+})
+
+export const isTerminalEvent = (event: LogEvent) =>
+  event._tag === "ExecutionSucceeded" || event._tag === "ExecutionFailed" || event._tag === "ExecutionStopped" ||
+  event._tag === "ExecutionTimedOut"
+
+export const tooLarge = (payload: string, limit: number) =>
+  payload.length * 3 > limit && new TextEncoder().encode(payload).length > limit
