@@ -6,6 +6,7 @@ import { Hono } from "hono"
 import { methodNotAllowed } from "hono/method-not-allowed"
 import { bearerAuth } from "./bearer-auth.ts"
 import { registerCallbackRoutes } from "./callback-routes.ts"
+import { registerConsole } from "./console/index.ts"
 import { defaultErrorReporter, type EngineRunner, type ErrorReporter, makeResponder } from "./engine-runner.ts"
 import { registerExecutionRoutes } from "./execution-routes.ts"
 import { problemResponse } from "./problem.ts"
@@ -47,6 +48,7 @@ export const createApp = (options: AppOptions): Hono => {
   app.get("/healthz", (c) => c.json({ status: "ok" }))
   registerExecutionRoutes(app, { respond, maxBodyBytes })
   registerCallbackRoutes(app, { respond, maxBodyBytes })
+  registerConsole(app, { apiKey: options.apiKey, maxBodyBytes }) // the web console at /console (src/http/console)
 
   app.notFound((c) => problemResponse("not-found", `No route ${c.req.method} ${c.req.path}`, c.req.path))
   app.onError((error, c) => {

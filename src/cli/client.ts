@@ -1,0 +1,110 @@
+/**
+ * The CLI's HTTP client for the Reprise API, and the errors it turns failures into: one line each, with an exit
+ * code per kind, so scripts can tell "cannot connect" from "no such execution".
+ */
+
+/** Exit codes of the `reprise` command. */
+export const EXIT = {
+  ok: 0,
+  /** The API refused the request (400, 409 …), the server failed, or `start --wait` ended not SUCCEEDED. */
+  failed: 1,
+  /** Bad command line. */
+  usage: 2,
+  /** The server cannot be reached (refused, unknown host, timed out). */
+  unreachable: 3,
+  /** 401: no key, or the wrong one. */
+  unauthorized: 4,
+  /** 404: no such execution, function or callback. */
+  notFound: 5,
+  /** `start --wait --timeout`: the execution was still running when the timeout passed. */
+  stillRunning: 6
+} as const
+
+export class CliError extends Error {
+  readonly exitCode: number
+  constructor(message: string, exitCode: number) {
+    super(message.replace(/\s*\n\s*/g, " "))
+    this.exitCode = exitCode
+  }
+}
+
+export interface ClientOptions {
+  readonly url: string
+  readonly apiKey?: string | undefined
+  /** Per request (default 30 s, plus the server-side wait of a request that asks for one). */
+  readonly timeoutMs?: number
+}
+
+export interface Client {
+  readonly url: string
+  request<A>(method: "GET" | "POST", path: string, body?: unknown): Promise<A>
+}
+
+const NETWORK_CODES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "connection refused",
+  ENOTFOUND: "unknown host",
+  EAI_AGAIN: "host name lookup failed",
+  ECONNRESET: "connection reset",
+  ETIMEDOUT: "connection timed out",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  UND_ERR_SOCKET: "the connection closed"
+}
+
+const networkReason = (error: unknown): string => {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause
+  const code = typeof cause?.code === "string" ? cause.code : undefined
+  if (code !== undefined) return NETWORK_CODES[code] ?? code
+  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) return "no answer in time"
+  return typeof cause?.message === "string" ? cause.message : String(error)
+}
+
+export const makeClient = (options: ClientOptions): Client => {
+  let base: URL
+  try {
+    base = new URL(options.url)
+    if (base.protocol !== "http:" && base.protocol !== "https:") throw new TypeError("not http")
+  } catch {
+    throw new CliError(`--url ${JSON.stringify(options.url)} is not an http(s) URL`, EXIT.usage)
+  }
+  const root = base.href.replace(/\/+$/, "")
+  const timeoutMs = options.timeoutMs ?? 30_000
+
+  const request = async <A>(method: "GET" | "POST", path: string, body?: unknown): Promise<A> => {
+    const headers: Record<string, string> = { accept: "application/json" }
+    if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`
+    if (body !== undefined) headers["content-type"] = "application/json"
+    let response: Response
+    try {
+      response = await fetch(root + path, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(timeoutMs)
+      })
+    } catch (error) {
+      throw new CliError(`cannot reach Reprise at ${root}: ${networkReason(error)}`, EXIT.unreachable)
+    }
+    const text = await response.text()
+    let json: unknown
+    try {
+      json = text === "" ? undefined : JSON.parse(text)
+    } catch {
+      throw new CliError(`${root} answered HTTP ${response.status} with something other than JSON: is it a Reprise server?`, EXIT.failed)
+    }
+    if (response.ok) return json as A
+    const problem = (json ?? {}) as { title?: unknown; detail?: unknown }
+    const detail = typeof problem.detail === "string" ? problem.detail : typeof problem.title === "string" ? problem.title : `HTTP ${response.status}`
+    if (response.status === 401) {
+      throw new CliError(
+        options.apiKey === undefined
+          ? `unauthorized: ${root} needs an API key (--api-key or REPRISE_API_KEY)`
+          : `unauthorized: ${root} did not accept the API key (--api-key or REPRISE_API_KEY)`,
+        EXIT.unauthorized
+      )
+    }
+    if (response.status === 404) throw new CliError(`not found: ${detail}`, EXIT.notFound)
+    throw new CliError(`${typeof problem.title === "string" ? problem.title : `HTTP ${response.status}`}: ${detail}`, EXIT.failed)
+  }
+  return { url: root, request }
+}

@@ -1,0 +1,71 @@
+/**
+ * The server `reprise dev` runs in a child process: imports the functions file, collects every durable function it
+ * exports (directly, or in an exported array such as `functions`), and serves them with reprise/node.
+ *
+ * A module hook records every local file the import resolves (the file and its imports, however deep; not
+ * node_modules), and the list goes to the parent over IPC, even when the import fails, so that the parent
+ * knows what to watch.
+ *
+ * Arguments: <functions-file> <port> [db-file]. The database defaults to $REPRISE_DB, else ./reprise.db.
+ */
+import { registerHooks } from "node:module"
+import { fileURLToPath, pathToFileURL } from "node:url"
+import type { DurableFunction } from "../engine/registry.ts"
+
+const loaded = new Set<string>()
+registerHooks({
+  resolve: (specifier, context, nextResolve) => {
+    const resolved = nextResolve(specifier, context)
+    if (resolved.url.startsWith("file:") && !resolved.url.includes("/node_modules/")) loaded.add(fileURLToPath(resolved.url))
+    return resolved
+  }
+})
+
+const isDurableFunction = (value: unknown): value is DurableFunction =>
+  typeof value === "object" && value !== null &&
+  typeof (value as DurableFunction).name === "string" &&
+  typeof (value as DurableFunction).handler === "function" &&
+  typeof (value as DurableFunction).options === "object"
+
+/** Every durable function among a module's exports, each once (the same one may be exported twice). */
+const exportedFunctions = (module: Record<string, unknown>): Array<DurableFunction> => {
+  const found = new Set<DurableFunction>()
+  for (const value of Object.values(module)) {
+    if (isDurableFunction(value)) found.add(value)
+    else if (Array.isArray(value)) for (const item of value) if (isDurableFunction(item)) found.add(item)
+  }
+  return [...found]
+}
+
+// When `reprise dev` goes away, so does its server (SIGTERM: serve() closes the database first).
+process.on("disconnect", () => process.kill(process.pid, "SIGTERM"))
+
+const report = () => {
+  process.send?.({ watch: [...loaded] })
+  process.channel?.unref()
+}
+
+const [file, port, db] = process.argv.slice(2)
+if (file === undefined || port === undefined) {
+  console.error("usage: dev-server.ts <functions-file> <port> [db-file]")
+  process.exit(2)
+}
+loaded.add(file)
+let functions: Array<DurableFunction> = []
+try {
+  functions = exportedFunctions(await import(pathToFileURL(file).href) as Record<string, unknown>)
+} catch (error) {
+  report()
+  console.error(`reprise dev: ${file} failed to load; waiting for a change`)
+  console.error(error)
+  process.exit(1)
+}
+const { serve } = await import("../../adapters/node/serve.ts")
+report()
+if (functions.length === 0) {
+  console.error(`reprise dev: ${file} exports no durable functions (export what durable() returns); waiting for a change`)
+  process.exit(1)
+}
+const server = await serve({ functions, port: Number(port), ...(db === undefined ? {} : { dbPath: db }) })
+console.error(`reprise dev: serving ${functions.map((fn) => fn.name).join(", ")} at ${server.url} (database ${server.store.path}; auth ${server.authenticated ? "on" : "off"})`)
+console.error(`reprise dev: console at ${server.url}/console`)

@@ -1,0 +1,100 @@
+/**
+ * `reprise dev <functions-file>`: serves the durable functions a file exports, on SQLite, through reprise/node's
+ * `serve`, and restarts the server whenever that file or anything it imports changes.
+ *
+ * The server runs in a child process (dev-server.ts), which reports every local file its import loaded. This
+ * process watches the folders of those files (one non-recursive watch per folder, so an editor's "atomic save",
+ * which renames a new file over the old one, is seen too) and on a change stops the child with SIGTERM (serve()
+ * closes the database) and starts a fresh one: a fresh module graph, so no stale code survives a reload. A file
+ * that fails to load is reported, and retried on the next change.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { existsSync, type FSWatcher, watch } from "node:fs"
+import { basename, dirname, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { CliError, EXIT } from "./client.ts"
+import type { Io } from "./main.ts"
+
+export interface DevOptions {
+  readonly file: string
+  readonly port: number
+  readonly db?: string
+  readonly apiKey?: string
+}
+
+const SERVER = fileURLToPath(new URL("./dev-server.ts", import.meta.url))
+const KILL_AFTER_MS = 5000
+const DEBOUNCE_MS = 150
+
+export const dev = (options: DevOptions, io: Io): Promise<number> => {
+  const file = resolve(options.file)
+  if (!existsSync(file)) throw new CliError(`no such file: ${file}`, EXIT.usage)
+  const args = [SERVER, file, String(options.port), ...(options.db === undefined ? [] : [resolve(options.db)])]
+  const env = { ...process.env, ...(options.apiKey === undefined ? {} : { REPRISE_API_KEY: options.apiKey }) }
+
+  let child: ChildProcess | undefined
+  let stopping = false
+  let debounce: NodeJS.Timeout | undefined
+  const watchers = new Map<string, { watcher: FSWatcher; names: Set<string> }>()
+
+  const watchFiles = (files: ReadonlyArray<string>) => {
+    const wanted = new Map<string, Set<string>>()
+    for (const path of files) wanted.set(dirname(path), (wanted.get(dirname(path)) ?? new Set()).add(basename(path)))
+    for (const [folder, entry] of watchers) if (!wanted.has(folder)) (entry.watcher.close(), watchers.delete(folder))
+    for (const [folder, names] of wanted) {
+      const existing = watchers.get(folder)
+      if (existing !== undefined) existing.names = names
+      else {
+        const entry = { names, watcher: watch(folder, (_event, name) => name !== null && entry.names.has(name) && changed(`${folder}/${name}`)) }
+        watchers.set(folder, entry)
+      }
+    }
+  }
+
+  const start = () => {
+    const current = spawn(process.execPath, args, { stdio: ["inherit", "inherit", "inherit", "ipc"], env })
+    child = current
+    current.on("message", (message: { watch?: Array<string> }) => Array.isArray(message.watch) && watchFiles(message.watch))
+  }
+
+  const stopChild = (): Promise<void> => {
+    const current = child
+    child = undefined
+    if (current === undefined || current.exitCode !== null || current.signalCode !== null) return Promise.resolve()
+    return new Promise((resolve) => {
+      const kill = setTimeout(() => current.kill("SIGKILL"), KILL_AFTER_MS)
+      current.once("exit", () => (clearTimeout(kill), resolve()))
+      current.kill("SIGTERM")
+    })
+  }
+
+  let restarting: Promise<void> | undefined
+  const changed = (path: string) => {
+    if (stopping) return
+    clearTimeout(debounce)
+    debounce = setTimeout(() => {
+      if (restarting !== undefined) return void restarting.then(() => changed(path))
+      io.err(`reprise dev: ${path} changed; restarting`)
+      restarting = stopChild().then(() => {
+        restarting = undefined
+        if (!stopping) start()
+      })
+    }, DEBOUNCE_MS)
+  }
+
+  watchFiles([file])
+  io.err(`reprise dev: watching ${file} and its imports (Ctrl-C stops)`)
+  start()
+  return new Promise((resolve) => {
+    const onSignal = () => {
+      stopping = true
+      clearTimeout(debounce)
+      for (const { watcher } of watchers.values()) watcher.close()
+      process.off("SIGINT", onSignal)
+      process.off("SIGTERM", onSignal)
+      void stopChild().then(() => resolve(EXIT.ok))
+    }
+    process.on("SIGINT", onSignal)
+    process.on("SIGTERM", onSignal)
+  })
+}

@@ -1,0 +1,90 @@
+/** How the CLI prints executions, lists and histories for people (`--json` prints the API's JSON instead). */
+import { describeEvent, operationLabel } from "../http/console/describe.ts"
+import { duration } from "../http/console/format.ts"
+import type { LogEvent } from "../log/events.ts"
+import type { ExecutionJson, OperationJson, SummaryJson } from "../http/views.ts"
+
+const pad = (text: string, width: number) => text.padEnd(width)
+
+const ms = (iso: string | undefined): number | undefined => (iso === undefined ? undefined : Date.parse(iso))
+
+/** A table with left-aligned columns as wide as their widest cell. */
+export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)))
+  const line = (cells: ReadonlyArray<string>) => cells.map((cell, i) => pad(cell, widths[i]!)).join("  ").trimEnd()
+  return [line(header), ...rows.map(line)].join("\n")
+}
+
+const tookOf = (startedAt: string, endedAt: string | undefined): string => {
+  const start = ms(startedAt)
+  const end = ms(endedAt) ?? Date.now()
+  return start === undefined ? "" : `${duration(end - start)}${endedAt === undefined ? " so far" : ""}`
+}
+
+export const listText = (executions: ReadonlyArray<SummaryJson>, nextCursor: string | undefined): string => {
+  if (executions.length === 0) return "No executions."
+  const rows = executions.map((e) => [e.executionId, e.functionName, e.status, e.startedAt, tookOf(e.startedAt, e.endedAt)])
+  const more = nextCursor === undefined ? "" : `\nMore: --cursor ${nextCursor}`
+  return table(["EXECUTION", "FUNCTION", "STATUS", "STARTED", "DURATION"], rows) + more
+}
+
+const json = (value: unknown): string => JSON.stringify(value) ?? "undefined"
+
+const depthOf = (op: OperationJson, byId: ReadonlyMap<string, OperationJson>): number => {
+  let depth = 0
+  for (let parent = op.parentId; parent !== undefined && depth < 20; parent = byId.get(parent)?.parentId) depth++
+  return depth
+}
+
+/** CALLBACK operations still waiting, with the name of the waitForCallback that holds them when they have none. */
+export const pendingCallbacks = (execution: ExecutionJson): Array<{ name: string; callbackId: string }> => {
+  if (execution.status !== "RUNNING") return []
+  const byId = new Map(execution.operations.map((op) => [op.id, op]))
+  return execution.operations
+    .filter((op) => op.type === "CALLBACK" && op.status === "STARTED" && op.callbackId !== undefined)
+    .map((op) => ({ name: op.name ?? (op.parentId === undefined ? undefined : byId.get(op.parentId)?.name) ?? op.id, callbackId: op.callbackId! }))
+}
+
+export const executionText = (execution: ExecutionJson): string => {
+  const lines = [
+    `execution  ${execution.executionId}`,
+    `function   ${execution.functionName}`,
+    `status     ${execution.status}`,
+    `started    ${execution.startedAt}`,
+    `ended      ${execution.endedAt ?? "-"} (${tookOf(execution.startedAt, execution.endedAt)})`,
+    `input      ${"input" in execution ? json(execution.input) : "-"}`
+  ]
+  if (execution.error !== undefined) lines.push(`error      ${execution.error.errorType}: ${execution.error.errorMessage}`)
+  else if (execution.status !== "RUNNING") lines.push(`result     ${"result" in execution ? json(execution.result) : "-"}`)
+  const byId = new Map(execution.operations.map((op) => [op.id, op]))
+  if (execution.operations.length > 0) {
+    lines.push("operations")
+    const rows = execution.operations.map((op) => [
+      `${"  ".repeat(depthOf(op, byId))}${op.name ?? op.subType}`,
+      op.id,
+      `${op.type}/${op.subType}`,
+      op.status,
+      op.attempt !== undefined && op.attempt > 1 ? `${op.attempt} attempts` : "",
+      tookOf(op.startedAt, op.endedAt)
+    ])
+    lines.push(table(["  NAME", "ID", "TYPE", "STATUS", "ATTEMPTS", "TOOK"], rows.map(([name, ...rest]) => [`  ${name}`, ...rest])))
+  }
+  const pending = pendingCallbacks(execution)
+  if (pending.length > 0) {
+    lines.push("pending callbacks")
+    for (const { callbackId, name } of pending) lines.push(`  ${name}: reprise callback ${callbackId} succeed '<json>'`)
+  }
+  return lines.join("\n")
+}
+
+/** One history event as a timeline line: offset from the start, the operation, what happened. */
+export const eventLine = (event: LogEvent, start: number): string => {
+  const offset = `+${duration(event.at - start)}`
+  return `${pad(offset, 10)} ${pad(operationLabel(event), 28)} ${describeEvent(event)}`
+}
+
+export const historyText = (events: ReadonlyArray<LogEvent>): string => {
+  const start = events[0]?.at ?? 0
+  const header = events[0] === undefined ? "" : `${new Date(start).toISOString()}  (times are offsets from the start)\n`
+  return header + events.map((event) => `${pad(`#${event.seq}`, 5)} ${eventLine(event, start)}`).join("\n")
+}

@@ -1,0 +1,224 @@
+/**
+ * The `reprise` command: serve functions locally (`dev`), and start, inspect and steer executions over the HTTP
+ * API. Errors are one line on stderr and an exit code from EXIT; `--json` prints the API's JSON on stdout.
+ */
+import { readFileSync } from "node:fs"
+import { parseArgs } from "node:util"
+import type { ExecutionJson, SummaryJson } from "../http/views.ts"
+import type { LogEvent } from "../log/events.ts"
+import { CliError, type Client, EXIT, makeClient } from "./client.ts"
+import { dev } from "./dev.ts"
+import { eventLine, executionText, historyText, listText } from "./format.ts"
+
+export const USAGE = `reprise: durable functions from the command line
+
+  reprise dev <functions-file> [--port N] [--db FILE]   serve the file's durable functions on SQLite, restart on change
+  reprise start <function> [--input JSON] [--name ID] [--wait [--timeout S]]
+  reprise get <execution-id>
+  reprise history <execution-id>
+  reprise list [--function NAME] [--status STATUS] [--limit N] [--cursor C]
+  reprise callback <callback-id> succeed [payload|-] | fail [message] [--error-type T] | heartbeat
+  reprise stop <execution-id> [--reason TEXT]
+
+  --url URL        the server (default $REPRISE_URL, else http://127.0.0.1:8787)
+  --api-key KEY    its API key (default $REPRISE_API_KEY)
+  --json           print the API's JSON
+Exit codes: 0 ok, 1 refused or failed, 2 usage, 3 unreachable, 4 unauthorized, 5 not found, 6 still running.`
+
+export interface Io {
+  readonly out: (line: string) => void
+  readonly err: (line: string) => void
+  readonly env: Readonly<Record<string, string | undefined>>
+}
+
+const OPTIONS = {
+  url: { type: "string" },
+  "api-key": { type: "string" },
+  json: { type: "boolean" },
+  input: { type: "string" },
+  name: { type: "string" },
+  wait: { type: "boolean" },
+  timeout: { type: "string" },
+  function: { type: "string" },
+  status: { type: "string" },
+  limit: { type: "string" },
+  cursor: { type: "string" },
+  reason: { type: "string" },
+  "error-type": { type: "string" },
+  port: { type: "string" },
+  db: { type: "string" },
+  help: { type: "boolean", short: "h" }
+} as const
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>["values"]
+
+const usage = (message: string) => new CliError(`${message} (reprise --help)`, EXIT.usage)
+
+const positional = (args: ReadonlyArray<string>, count: number, what: string): Array<string> => {
+  if (args.length < count) throw usage(`missing ${what}`)
+  if (args.length > count) throw usage(`unexpected argument ${JSON.stringify(args[count])}`)
+  return [...args]
+}
+
+const parseJson = (text: string, what: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw usage(`${what} is not valid JSON`)
+  }
+}
+
+const seconds = (text: string | undefined, what: string): number | undefined => {
+  if (text === undefined) return undefined
+  const value = Number(text)
+  if (!/^\d+(\.\d+)?$/.test(text) || !Number.isFinite(value)) throw usage(`${what} must be a number of seconds`)
+  return value
+}
+
+const executionPath = (id: string) => `/v1/executions/${encodeURIComponent(id)}`
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const readHistory = async (client: Client, id: string, after?: string): Promise<{ events: Array<LogEvent>; cursor?: string }> => {
+  const events: Array<LogEvent> = []
+  let cursor = after
+  for (;;) {
+    const page = await client.request<{ events: Array<LogEvent>; nextCursor?: string }>(
+      "GET",
+      `${executionPath(id)}/history?limit=1000${cursor === undefined ? "" : `&cursor=${cursor}`}`
+    )
+    events.push(...page.events)
+    const last = page.events.at(-1)
+    if (last !== undefined) cursor = String(last.seq)
+    if (page.nextCursor === undefined) return { events, ...(cursor === undefined ? {} : { cursor }) }
+  }
+}
+
+/** Follows an execution until it ends, printing each new event to stderr as it is recorded. */
+const follow = async (client: Client, io: Io, id: string, timeoutS: number | undefined): Promise<ExecutionJson> => {
+  const deadline = timeoutS === undefined ? Infinity : Date.now() + timeoutS * 1000
+  let cursor: string | undefined
+  let start: number | undefined
+  for (;;) {
+    const page = await readHistory(client, id, cursor)
+    cursor = page.cursor ?? cursor
+    for (const event of page.events) {
+      start ??= event.at
+      io.err(eventLine(event, start))
+      if (event._tag === "CallbackStarted") io.err(`${" ".repeat(11)}complete it with: reprise callback ${event.callbackId} succeed '<json>'`)
+    }
+    const execution = await client.request<ExecutionJson>("GET", executionPath(id))
+    if (execution.status !== "RUNNING") return execution
+    if (Date.now() > deadline) {
+      throw new CliError(`execution ${id} is still running after ${timeoutS} s (follow it with: reprise get ${id})`, EXIT.stillRunning)
+    }
+    await sleep(250)
+  }
+}
+
+const print = (io: Io, json: boolean, value: unknown, text: () => string) => io.out(json ? JSON.stringify(value, null, 2) : text())
+
+const commands: Record<string, (args: Array<string>, values: Values, io: Io, client: () => Client) => Promise<number>> = {
+  start: async (args, values, io, client) => {
+    const [name] = positional(args, 1, "the function name")
+    const body = {
+      ...(values.input === undefined ? {} : { input: parseJson(values.input, "--input") }),
+      ...(values.name === undefined ? {} : { executionName: values.name })
+    }
+    const timeoutS = seconds(values.timeout, "--timeout")
+    const started = await client().request<ExecutionJson>("POST", `/v1/functions/${encodeURIComponent(name!)}/executions`, body)
+    if (values.wait !== true) {
+      print(io, values.json === true, started, () => `started ${started.executionId} (${started.status})`)
+      return EXIT.ok
+    }
+    io.err(`started ${started.executionId}; following it (Ctrl-C stops following, not the execution)`)
+    const ended = await follow(client(), io, started.executionId, timeoutS)
+    print(io, values.json === true, ended, () => executionText(ended))
+    return ended.status === "SUCCEEDED" ? EXIT.ok : EXIT.failed
+  },
+  get: async (args, values, io, client) => {
+    const [id] = positional(args, 1, "the execution id")
+    const execution = await client().request<ExecutionJson>("GET", executionPath(id!))
+    print(io, values.json === true, execution, () => executionText(execution))
+    return EXIT.ok
+  },
+  history: async (args, values, io, client) => {
+    const [id] = positional(args, 1, "the execution id")
+    const { events } = await readHistory(client(), id!)
+    print(io, values.json === true, { executionId: id, events }, () => historyText(events))
+    return EXIT.ok
+  },
+  list: async (args, values, io, client) => {
+    positional(args, 0, "")
+    const params = new URLSearchParams()
+    if (values.function !== undefined) params.set("function", values.function)
+    if (values.status !== undefined) params.set("status", values.status.toUpperCase())
+    if (values.limit !== undefined) params.set("limit", values.limit)
+    if (values.cursor !== undefined) params.set("cursor", values.cursor)
+    const query = params.toString()
+    const page = await client().request<{ executions: Array<SummaryJson>; nextCursor?: string }>("GET", `/v1/executions${query === "" ? "" : `?${query}`}`)
+    print(io, values.json === true, page, () => listText(page.executions, page.nextCursor))
+    return EXIT.ok
+  },
+  callback: async (args, values, io, client) => {
+    if (args.length < 2) throw usage("give a callback id and succeed, fail or heartbeat")
+    const [callbackId, action, payload, ...rest] = args
+    if (rest.length > 0) throw usage(`unexpected argument ${JSON.stringify(rest[0])}`)
+    const text = payload === "-" ? readFileSync(0, "utf8").replace(/\n$/, "") : payload
+    let body: Record<string, unknown>
+    if (action === "succeed") body = text === undefined ? {} : { result: text }
+    else if (action === "fail") {
+      body = { errorMessage: text ?? "Failed from the reprise CLI", ...(values["error-type"] === undefined ? {} : { errorType: values["error-type"] }) }
+    } else if (action === "heartbeat") {
+      if (text !== undefined) throw usage("heartbeat takes no payload")
+      body = {}
+    } else throw usage(`the callback action is succeed, fail or heartbeat, not ${JSON.stringify(action)}`)
+    await client().request("POST", `/v1/callbacks/${encodeURIComponent(callbackId!)}/${action}`, body)
+    const done = action === "succeed" ? "completed" : action === "fail" ? "failed" : "heartbeat sent"
+    print(io, values.json === true, { callbackId, action, ok: true }, () => `callback ${done}`)
+    return EXIT.ok
+  },
+  stop: async (args, values, io, client) => {
+    const [id] = positional(args, 1, "the execution id")
+    const body = values.reason === undefined ? {} : { error: { errorMessage: values.reason } }
+    const stopped = await client().request<ExecutionJson>("POST", `${executionPath(id!)}/stop`, body)
+    print(io, values.json === true, stopped, () => `stopped ${stopped.executionId} (${stopped.status})`)
+    return EXIT.ok
+  },
+  dev: async (args, values, io) => {
+    const [file] = positional(args, 1, "the functions file")
+    const port = values.port ?? io.env.PORT ?? "8787"
+    if (!/^\d{1,5}$/.test(port)) throw usage("--port must be a port number")
+    return dev({ file: file!, port: Number(port), ...(values.db === undefined ? {} : { db: values.db }), ...(values["api-key"] === undefined ? {} : { apiKey: values["api-key"] }) }, io)
+  }
+}
+
+/** Runs one command line; returns the exit code (it never throws). */
+export const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
+  try {
+    let parsed
+    try {
+      parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true })
+    } catch (error) {
+      throw usage(error instanceof Error ? error.message.split("\n")[0]! : String(error))
+    }
+    const { positionals, values } = parsed
+    const [name, ...args] = positionals
+    if (values.help === true || name === undefined || name === "help") {
+      io.out(USAGE)
+      return name === undefined && values.help !== true ? EXIT.usage : EXIT.ok
+    }
+    const command = commands[name]
+    if (command === undefined) throw usage(`unknown command ${JSON.stringify(name)}`)
+    const apiKey = values["api-key"] ?? (io.env.REPRISE_API_KEY === "" ? undefined : io.env.REPRISE_API_KEY)
+    const url = values.url ?? io.env.REPRISE_URL ?? "http://127.0.0.1:8787"
+    let client: Client | undefined
+    return await command(args, values, io, () => (client ??= makeClient({ url, apiKey })))
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.err(`reprise: ${error.message}`)
+      return error.exitCode
+    }
+    io.err(`reprise: unexpected error: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`)
+    return EXIT.failed
+  }
+}

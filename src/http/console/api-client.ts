@@ -1,0 +1,94 @@
+/**
+ * The console reads and acts only through the app's own JSON API (`app.request`, in process, no network), with the
+ * configured API key: it sees exactly what an API client sees, and the API stays the one place that decides.
+ */
+import type { Hono } from "hono"
+import type { LogEvent } from "../../log/events.ts"
+import type { ExecutionJson, SummaryJson } from "../views.ts"
+
+export interface Problem {
+  readonly status: number
+  readonly title: string
+  readonly detail: string
+}
+
+export type ApiResult<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly problem: Problem }
+
+export interface ListPage {
+  readonly executions: ReadonlyArray<SummaryJson>
+  readonly nextCursor?: string
+}
+
+export interface History {
+  readonly events: ReadonlyArray<LogEvent>
+  /** True when the history was longer than the console reads (MAX_HISTORY_EVENTS). */
+  readonly truncated: boolean
+}
+
+/** The most events the execution page reads (pages of 1000). */
+export const MAX_HISTORY_EVENTS = 20_000
+
+export interface ConsoleApi {
+  functions(): Promise<ApiResult<ReadonlyArray<{ readonly name: string; readonly description?: string }>>>
+  list(query: { function?: string; status?: string; cursor?: string; limit?: number }): Promise<ApiResult<ListPage>>
+  execution(executionId: string): Promise<ApiResult<ExecutionJson>>
+  history(executionId: string): Promise<ApiResult<History>>
+  /** Forwards a request to the API as it is (the console's action proxy), adding the API key. */
+  forward(method: string, path: string, body: string, contentType: string | undefined): Promise<Response>
+}
+
+const problemOf = async (response: Response): Promise<Problem> => {
+  const text = await response.text()
+  try {
+    const body = JSON.parse(text) as { title?: unknown; detail?: unknown }
+    return {
+      status: response.status,
+      title: typeof body.title === "string" ? body.title : response.statusText,
+      detail: typeof body.detail === "string" ? body.detail : ""
+    }
+  } catch {
+    return { status: response.status, title: response.statusText || `HTTP ${response.status}`, detail: text.slice(0, 200) }
+  }
+}
+
+export const makeConsoleApi = (app: Hono, apiKey: string | undefined): ConsoleApi => {
+  const auth: Record<string, string> = apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }
+
+  const get = async <A>(path: string): Promise<ApiResult<A>> => {
+    const response = await app.request(path, { headers: auth })
+    return response.ok ? { ok: true, value: await response.json() as A } : { ok: false, problem: await problemOf(response) }
+  }
+  const executionPath = (id: string) => `/v1/executions/${encodeURIComponent(id)}`
+
+  return {
+    functions: async () => {
+      const result = await get<{ functions: ReadonlyArray<{ name: string; description?: string }> }>("/v1/functions")
+      return result.ok ? { ok: true, value: result.value.functions } : result
+    },
+    list: (query) => {
+      const params = new URLSearchParams()
+      if (query.function !== undefined) params.set("function", query.function)
+      if (query.status !== undefined) params.set("status", query.status)
+      if (query.cursor !== undefined) params.set("cursor", query.cursor)
+      if (query.limit !== undefined) params.set("limit", String(query.limit))
+      const search = params.toString()
+      return get<ListPage>(`/v1/executions${search === "" ? "" : `?${search}`}`)
+    },
+    execution: (id) => get<ExecutionJson>(executionPath(id)),
+    history: async (id) => {
+      const events: Array<LogEvent> = []
+      let cursor: string | undefined
+      do {
+        const page = await get<{ events: ReadonlyArray<LogEvent>; nextCursor?: string }>(
+          `${executionPath(id)}/history?limit=1000${cursor === undefined ? "" : `&cursor=${encodeURIComponent(cursor)}`}`
+        )
+        if (!page.ok) return page
+        events.push(...page.value.events)
+        cursor = page.value.nextCursor
+      } while (cursor !== undefined && events.length < MAX_HISTORY_EVENTS)
+      return { ok: true, value: { events, truncated: cursor !== undefined } }
+    },
+    forward: async (method, path, body, contentType) =>
+      app.request(path, { method, headers: { ...auth, ...(contentType === undefined ? {} : { "content-type": contentType }) }, body })
+  }
+}

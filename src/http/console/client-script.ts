@@ -1,0 +1,126 @@
+/**
+ * The console's only script, inlined in every page (no build step). It does two things:
+ *
+ * - Live refresh: every 2 s (while the box is ticked, the tab visible and no action form is being filled in) it
+ *   fetches the same page and swaps the `[data-live]` region for the new one. The HTML comes from this server,
+ *   where every value was escaped.
+ * - Actions: a `form[data-api]` is sent as JSON to the console's proxy of the JSON API (`/console/api/v1/...`),
+ *   after a confirmation when it has `data-confirm`; the answer (or the API's problem detail) is shown as text.
+ *
+ * It never puts response text into the page as HTML except that server-rendered region.
+ */
+export const CLIENT_SCRIPT = String.raw`
+(() => {
+  "use strict";
+  const HEADER = { "x-reprise-console": "1" };
+  let dirty = false;
+  let busy = false;
+
+  const refresh = async () => {
+    const region = document.querySelector("[data-live]");
+    if (!region || busy) return;
+    busy = true;
+    try {
+      const response = await fetch(location.href, { headers: HEADER, cache: "no-store", credentials: "same-origin" });
+      if (response.status === 401) { location.reload(); return; }
+      if (!response.ok) return;
+      const next = new DOMParser().parseFromString(await response.text(), "text/html").querySelector("[data-live]");
+      if (next && !dirty) {
+        // Keep what the reader opened or closed: the server's defaults apply to new operations only.
+        const state = new Map([...region.querySelectorAll("details[data-op]")].map((d) => [d.dataset.op, d.open]));
+        for (const d of next.querySelectorAll("details[data-op]")) if (state.has(d.dataset.op)) d.open = state.get(d.dataset.op);
+        region.replaceWith(document.adoptNode(next));
+      }
+      const stamp = document.getElementById("refreshed");
+      if (stamp) stamp.textContent = new Date().toLocaleTimeString();
+    } catch (error) {
+      const stamp = document.getElementById("refreshed");
+      if (stamp) stamp.textContent = "failed (" + String(error) + ")";
+    } finally {
+      busy = false;
+    }
+  };
+
+  setInterval(() => {
+    const toggle = document.getElementById("live-toggle");
+    const region = document.querySelector("[data-live]");
+    if (region && region.hasAttribute("data-ended") && toggle && toggle.checked && !toggle.dataset.touched) toggle.checked = false;
+    if (toggle && toggle.checked && !dirty && !document.hidden) void refresh();
+  }, 2000);
+
+  document.addEventListener("change", (event) => {
+    if (event.target instanceof HTMLElement && event.target.id === "live-toggle") event.target.dataset.touched = "1";
+  });
+
+  document.addEventListener("input", (event) => {
+    if (event.target instanceof Element && event.target.closest("form[data-api]")) dirty = true;
+  });
+
+  const field = (form, name) => {
+    const element = form.elements.namedItem(name);
+    return element && "value" in element ? String(element.value).trim() : "";
+  };
+
+  const bodyOf = (form) => {
+    switch (form.dataset.kind) {
+      case "succeed": {
+        const result = field(form, "result");
+        if (result === "") return {};
+        try { JSON.parse(result); } catch { throw new Error("The result is not valid JSON"); }
+        return { result };
+      }
+      case "fail": {
+        const errorMessage = field(form, "errorMessage");
+        if (errorMessage === "") throw new Error("Give an error message");
+        const errorType = field(form, "errorType");
+        return errorType === "" ? { errorMessage } : { errorType, errorMessage };
+      }
+      case "stop": {
+        const reason = field(form, "reason");
+        return reason === "" ? {} : { error: { errorMessage: reason } };
+      }
+      default:
+        return {};
+    }
+  };
+
+  const say = (form, text, ok) => {
+    let box = form.querySelector(".msg");
+    if (!box) { box = document.createElement("div"); form.append(box); }
+    box.className = "msg " + (ok ? "notice" : "notice error");
+    box.textContent = text;
+  };
+
+  document.addEventListener("submit", async (event) => {
+    const form = event.target instanceof Element ? event.target.closest("form[data-api]") : null;
+    if (!form) return;
+    event.preventDefault();
+    let body;
+    try { body = bodyOf(form); } catch (error) { say(form, error.message, false); return; }
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+    const button = form.querySelector("button");
+    if (button) button.disabled = true;
+    try {
+      const response = await fetch(form.dataset.api, {
+        method: "POST",
+        headers: Object.assign({ "content-type": "application/json" }, HEADER),
+        credentials: "same-origin",
+        body: JSON.stringify(body)
+      });
+      if (response.ok) {
+        say(form, form.dataset.done || "Done", true);
+        dirty = false;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await refresh();
+      } else {
+        const problem = await response.json().catch(() => ({}));
+        say(form, (problem.title || "HTTP " + response.status) + (problem.detail ? ": " + problem.detail : ""), false);
+      }
+    } catch (error) {
+      say(form, "The request failed: " + String(error), false);
+    } finally {
+      if (button) button.disabled = false;
+    }
+  });
+})();
+`

@@ -1,0 +1,63 @@
+/**
+ * One line of text per history event, and the label of the operation it belongs to: used by the console's history
+ * table and by the `reprise history` command (plain text, no markup, no runtime dependency).
+ */
+import type { LogEvent } from "../../log/events.ts"
+import { duration, shortPayload, time } from "./format.ts"
+
+/** One line per event, for the readable history. */
+export const describeEvent = (event: LogEvent): string => {
+  switch (event._tag) {
+    case "ExecutionStarted":
+      return `started ${event.functionName}${event.input === undefined ? "" : ` with ${shortPayload(event.input)}`}`
+    case "ExecutionSucceeded":
+      return `succeeded${event.result === undefined ? "" : `: ${shortPayload(event.result)}`}`
+    case "ExecutionFailed":
+      return `failed: ${event.error.errorType}: ${event.error.errorMessage}`
+    case "ExecutionStopped":
+      return `stopped${event.error === undefined ? "" : `: ${event.error.errorMessage}`}`
+    case "ExecutionTimedOut":
+      return "timed out"
+    case "StepStarted":
+      return `attempt ${event.attempt} started`
+    case "StepSucceeded":
+      return event.nextAttemptAt === undefined
+        ? `attempt ${event.attempt} succeeded${event.startedAt === undefined ? "" : ` in ${duration(event.at - event.startedAt)}`}${event.result === undefined ? "" : `: ${shortPayload(event.result)}`}`
+        : `poll ${event.attempt}: not yet (${event.result === undefined ? "" : shortPayload(event.result)}), next at ${time(event.nextAttemptAt)}`
+    case "StepFailed":
+      return `attempt ${event.attempt} failed: ${event.error.errorType}: ${event.error.errorMessage}${event.nextAttemptAt === undefined ? " (no more retries)" : `; retry in ${duration(event.nextAttemptAt - event.at)}`}`
+    case "WaitStarted":
+      return `waiting ${duration(event.until - event.at)}, until ${time(event.until)}`
+    case "WaitSucceeded":
+      return "wait over"
+    case "CallbackStarted":
+      return `waiting for callback ${event.callbackId}${event.timeoutAt === undefined ? "" : ` (times out at ${time(event.timeoutAt)})`}`
+    case "CallbackSucceeded":
+      return `callback completed${event.result === undefined ? "" : `: ${shortPayload(event.result)}`}`
+    case "CallbackFailed":
+      return `callback failed: ${event.error.errorType}: ${event.error.errorMessage}`
+    case "CallbackHeartbeat":
+      return "callback heartbeat"
+    case "CallbackTimedOut":
+      return `callback timed out (${event.reason})`
+    case "InvokeStarted":
+      return `invoked ${event.functionName} as ${event.childExecutionId}`
+    case "InvokeSucceeded":
+      return `invoke succeeded${event.result === undefined ? "" : `: ${shortPayload(event.result)}`}`
+    case "InvokeFailed":
+      return `invoke failed: ${event.error.errorType}: ${event.error.errorMessage}`
+    case "InvokeTimedOut":
+      return "invoke timed out"
+    case "InvokeStopped":
+      return "invoked execution stopped"
+    case "ContextStarted":
+      return "context started"
+    case "ContextSucceeded":
+      return `context succeeded${event.result === undefined ? "" : `: ${shortPayload(event.result)}`}`
+    case "ContextFailed":
+      return `context failed: ${event.error.errorType}: ${event.error.errorMessage}`
+  }
+}
+
+export const operationLabel = (event: LogEvent): string =>
+  "subType" in event ? `${event.name ?? event.subType} · ${event.id}` : "execution"

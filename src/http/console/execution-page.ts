@@ -1,0 +1,98 @@
+/**
+ * One execution: status, input, result or error; the actions (complete a pending callback, stop the execution);
+ * the timeline, the operation tree and the readable history.
+ */
+import { html } from "hono/html"
+import type { ExecutionJson, OperationJson } from "../views.ts"
+import type { ConsoleApi } from "./api-client.ts"
+import { duration, millis, prettyValue, STATUS_CLASSES, time } from "./format.ts"
+import { historyTable, indexHistory } from "./history.ts"
+import { type Html, live, statusBadge } from "./layout.ts"
+import { problemNotice } from "./list-page.ts"
+import { operationTree, treeRows } from "./operations.ts"
+import { timeline } from "./timeline.ts"
+
+const apiPath = (path: string) => `/console/api${path}`
+const callbackApi = (callbackId: string, action: string) => apiPath(`/v1/callbacks/${encodeURIComponent(callbackId)}/${action}`)
+
+const summary = (execution: ExecutionJson, now: number): Html => {
+  const started = millis(execution.startedAt) ?? now
+  const ended = millis(execution.endedAt)
+  return html`<div class="card kv" id="summary">
+<span class="muted">Status</span><span id="status">${statusBadge(execution.status, STATUS_CLASSES)}</span>
+<span class="muted">Function</span><span><a href="/console?function=${encodeURIComponent(execution.functionName)}">${execution.functionName}</a></span>
+<span class="muted">Started</span><span>${time(execution.startedAt)} UTC</span>
+<span class="muted">Ended</span><span>${execution.endedAt === undefined ? "–" : html`${time(execution.endedAt)} UTC`}</span>
+<span class="muted">Duration</span><span>${duration((ended ?? now) - started)}${ended === undefined ? " so far" : ""}</span></div>`
+}
+
+const payloads = (execution: ExecutionJson): Html =>
+  html`<div class="grid"><div><h2>Input</h2><pre class="payload" id="input">${"input" in execution ? prettyValue(execution.input) : "(none)"}</pre></div>${
+    execution.error !== undefined
+      ? html`<div><h2>Error</h2><pre class="payload" id="error">${execution.error.errorType}: ${execution.error.errorMessage}${
+        execution.error.errorData === undefined ? "" : `\n${execution.error.errorData}`
+      }</pre></div>`
+      : execution.status === "RUNNING"
+      ? html`<div><h2>Result</h2><p class="muted">Not yet: the execution is running.</p></div>`
+      : html`<div><h2>Result</h2><pre class="payload" id="result">${"result" in execution ? prettyValue(execution.result) : "(none)"}</pre></div>`
+  }</div>`
+
+/** A CALLBACK operation's name, or the name of the waitForCallback that holds it. */
+const callbackName = (op: OperationJson, operations: ReadonlyArray<OperationJson>): string =>
+  op.name ?? operations.find((parent) => parent.id === op.parentId)?.name ?? op.id
+
+const pendingCallbacks = (execution: ExecutionJson): Html => {
+  const pending = execution.status === "RUNNING"
+    ? execution.operations.filter((op) => op.type === "CALLBACK" && op.status === "STARTED" && op.callbackId !== undefined)
+    : []
+  if (pending.length === 0) return html`<h2>Pending callbacks</h2><p class="muted" id="no-callbacks">None.</p>`
+  return html`<h2>Pending callbacks</h2>${
+    pending.map((op) => {
+      const id = op.callbackId!
+      const name = callbackName(op, execution.operations)
+      return html`<div class="card callback" data-callback="${name}">
+<div><strong>${name}</strong> <span class="muted">operation ${op.id}, waiting since ${time(op.startedAt)}${
+        op.timeoutAt === undefined ? "" : `, times out at ${time(op.timeoutAt)}`
+      }</span></div>
+<div class="muted">Callback id <span class="mono callback-id">${id}</span></div>
+<form data-api="${callbackApi(id, "succeed")}" data-kind="succeed" data-done="Callback completed"
+ data-confirm="${`Complete callback "${name}" with this result? The execution resumes with it; this cannot be undone.`}">
+<textarea name="result" placeholder='{"ok": true}' aria-label="Result (JSON)"></textarea><button type="submit" class="succeed">Complete with result</button></form>
+<form data-api="${callbackApi(id, "fail")}" data-kind="fail" data-done="Callback failed"
+ data-confirm="${`Fail callback "${name}"? The execution receives the error; this cannot be undone.`}">
+<input name="errorType" placeholder="Error type (optional)" aria-label="Error type"><input name="errorMessage" size="40" placeholder="Error message" aria-label="Error message">
+<button type="submit" class="danger fail">Fail callback</button></form>
+<form data-api="${callbackApi(id, "heartbeat")}" data-kind="heartbeat" data-done="Heartbeat sent"><button type="submit" class="plain heartbeat">Send heartbeat</button></form>
+</div>`
+    })
+  }`
+}
+
+const actions = (execution: ExecutionJson): Html =>
+  execution.status !== "RUNNING"
+    ? html``
+    : html`<form class="filters" id="stop" data-api="${apiPath(`/v1/executions/${encodeURIComponent(execution.executionId)}/stop`)}" data-kind="stop"
+ data-done="Execution stopped" data-confirm="Stop this execution? It ends as STOPPED and will not run again.">
+<input name="reason" size="40" placeholder="Reason (optional)" aria-label="Reason"><button type="submit" class="danger">Stop execution</button></form>`
+
+export const executionPage = async (api: ConsoleApi, executionId: string): Promise<{ title: string; body: Html; status: 200 | 404 | 500 }> => {
+  const [found, history] = await Promise.all([api.execution(executionId), api.history(executionId)])
+  const head = html`<p><a href="/console">« Executions</a></p><h1>Execution <span class="mono">${executionId}</span></h1>`
+  if (!found.ok) return { title: "Execution", status: found.problem.status === 404 ? 404 : 500, body: html`${head}${problemNotice(found.problem)}` }
+  const execution = found.value
+  const now = Date.now()
+  const events = history.ok ? history.value.events : []
+  const index = indexHistory(events)
+  const rows = treeRows(execution.operations)
+  const start = millis(execution.startedAt) ?? now
+  const end = millis(execution.endedAt) ?? now
+  const content = html`${summary(execution, now)}${actions(execution)}${pendingCallbacks(execution)}${payloads(execution)}
+<h2>Timeline</h2>${timeline(rows, index, start, end)}
+<h2>Operations</h2>${operationTree(rows, index)}
+<h2>History</h2>${history.ok ? historyTable(events, history.value.truncated) : problemNotice(history.problem)}`
+  return {
+    title: `${execution.functionName} ${executionId}`,
+    status: 200,
+    body: html`${head}${live(content, execution.status !== "RUNNING")}`
+  }
+}

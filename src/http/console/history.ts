@@ -1,0 +1,110 @@
+/**
+ * What the execution page reads out of the history: per operation, its attempts, payloads and waits (the
+ * execution view carries statuses and times but no payloads), and the readable list of every event.
+ */
+import { html } from "hono/html"
+import type { ErrorObject, LogEvent } from "../../log/events.ts"
+import { describeEvent, operationLabel } from "./describe.ts"
+import { duration, time } from "./format.ts"
+import type { Html } from "./layout.ts"
+
+export interface Attempt {
+  readonly attempt: number
+  readonly startedAt: number
+  readonly endedAt?: number
+  readonly ok?: boolean
+  readonly error?: ErrorObject
+  readonly result?: string
+  /** When the next attempt (a retry, or a waitForCondition poll) is due. */
+  readonly nextAttemptAt?: number
+}
+
+export interface OperationHistory {
+  readonly attempts: Array<Attempt>
+  /** The last recorded result payload (serialised). */
+  result?: string
+  /** An invoke's input payload. */
+  input?: string
+  /** Waits, callbacks, invokes and contexts: when the operation began and ended waiting or running. */
+  startedAt?: number
+  endedAt?: number
+  until?: number
+  timedOut?: string
+  readonly heartbeats: Array<number>
+}
+
+const emptyHistory = (): OperationHistory => ({ attempts: [], heartbeats: [] })
+
+/** Groups the operation events of a history by operation id. */
+export const indexHistory = (events: ReadonlyArray<LogEvent>): Map<string, OperationHistory> => {
+  const index = new Map<string, OperationHistory>()
+  const open = new Map<string, { attempt: number; at: number }>()
+  for (const event of events) {
+    if (!("subType" in event)) continue
+    let op = index.get(event.id)
+    if (op === undefined) index.set(event.id, op = emptyHistory())
+    switch (event._tag) {
+      case "StepStarted":
+        open.set(event.id, { attempt: event.attempt, at: event.at })
+        break
+      case "StepSucceeded":
+      case "StepFailed": {
+        const started = open.get(event.id)
+        open.delete(event.id)
+        const previous = op.attempts.at(-1)
+        const startedAt = event.startedAt ?? started?.at ?? previous?.nextAttemptAt ?? event.at
+        op.attempts.push({
+          attempt: event.attempt,
+          startedAt,
+          endedAt: event.at,
+          ok: event._tag === "StepSucceeded",
+          ...(event._tag === "StepFailed" ? { error: event.error } : {}),
+          ...(event._tag === "StepSucceeded" && event.result !== undefined ? { result: event.result } : {}),
+          ...(event.nextAttemptAt === undefined ? {} : { nextAttemptAt: event.nextAttemptAt })
+        })
+        if (event._tag === "StepSucceeded" && event.result !== undefined) op.result = event.result
+        break
+      }
+      case "WaitStarted":
+        op.startedAt = event.at
+        op.until = event.until
+        break
+      case "CallbackStarted":
+      case "ContextStarted":
+        op.startedAt = event.at
+        break
+      case "InvokeStarted":
+        op.startedAt = event.at
+        if (event.input !== undefined) op.input = event.input
+        break
+      case "CallbackHeartbeat":
+        op.heartbeats.push(event.at)
+        break
+      case "CallbackTimedOut":
+        op.endedAt = event.at
+        op.timedOut = event.reason
+        break
+      case "CallbackSucceeded":
+      case "ContextSucceeded":
+      case "InvokeSucceeded":
+        op.endedAt = event.at
+        if (event.result !== undefined) op.result = event.result
+        break
+      default:
+        op.endedAt = event.at
+    }
+  }
+  for (const [id, started] of open) index.get(id)?.attempts.push({ attempt: started.attempt, startedAt: started.at })
+  return index
+}
+
+/** The readable history: every event with its offset from the start. */
+export const historyTable = (events: ReadonlyArray<LogEvent>, truncated: boolean): Html => {
+  const start = events[0]?.at ?? 0
+  return html`<details data-op="history" id="history"><summary>History: ${events.length} events${truncated ? " (the first ones only)" : ""}</summary>
+<table><thead><tr><th>#</th><th>+time</th><th>At (UTC)</th><th>Operation</th><th>Event</th><th>What</th></tr></thead><tbody>${
+    events.map((event) =>
+      html`<tr><td>${event.seq}</td><td>+${duration(event.at - start)}</td><td>${time(event.at)}</td><td>${operationLabel(event)}</td><td>${event._tag}</td><td class="mono">${describeEvent(event)}</td></tr>`
+    )
+  }</tbody></table></details>`
+}

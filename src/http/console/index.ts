@@ -1,0 +1,102 @@
+/**
+ * The console at /console: server-rendered pages over the app's own JSON API, with a small inline script for live
+ * refresh and actions. It uses nothing but Hono and Web APIs, so it runs wherever the app runs.
+ *
+ * Auth, when the app has an API key: the pages render data server-side, so they are behind a session (see
+ * session.ts), opened by typing the API key into /console/login. Without a session a page answers 401 with the
+ * login form, and the action routes 401 problem+json. Without an API key (local development) the console is open,
+ * like /v1.
+ *
+ * Actions go through `POST /console/api/v1/...`, a proxy of exactly three JSON API routes (stop, callback
+ * succeed/fail/heartbeat) that adds the API key; bodies and answers are the API's own.
+ */
+import type { Context, Hono } from "hono"
+import { html } from "hono/html"
+import { bodyLimit } from "hono/body-limit"
+import { problemResponse } from "../problem.ts"
+import { makeConsoleApi } from "./api-client.ts"
+import { executionPage } from "./execution-page.ts"
+import { type Html, page } from "./layout.ts"
+import { listPage, listQuery } from "./list-page.ts"
+import { CONSOLE_HEADER, makeSessions, safeNext } from "./session.ts"
+
+export interface ConsoleOptions {
+  readonly apiKey?: string | undefined
+  /** The largest action or login body accepted (the API's limit). */
+  readonly maxBodyBytes: number
+}
+
+const loginForm = (next: string, failed: boolean): Html =>
+  html`<div class="card" id="login"><h1>Log in</h1>
+<p>This server requires its API key (<span class="mono">REPRISE_API_KEY</span>). It is checked once; the session cookie lasts 12 hours.</p>
+${failed ? html`<p class="notice error" id="login-error">That key is not valid.</p>` : ""}
+<form method="post" action="/console/login"><input type="hidden" name="next" value="${next}">
+<input type="password" name="key" size="40" autocomplete="current-password" aria-label="API key" placeholder="API key" autofocus>
+<button type="submit">Log in</button></form></div>`
+
+const requestPath = (c: Context): string => {
+  const url = new URL(c.req.url)
+  return url.pathname + url.search
+}
+
+export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
+  const api = makeConsoleApi(app, options.apiKey)
+  const sessions = options.apiKey === undefined ? undefined : makeSessions(options.apiKey)
+  const authOn = sessions !== undefined
+
+  app.use("/console/*", bodyLimit({
+    maxSize: options.maxBodyBytes,
+    onError: (c) => problemResponse("payload-too-large", `The body is larger than ${options.maxBodyBytes} bytes`, c.req.path)
+  }))
+
+  app.get("/console/login", async (c) =>
+    sessions === undefined
+      ? c.redirect("/console", 303)
+      : page(c, { title: "Log in", authOn: false, body: loginForm(safeNext(c.req.query("next")), false) }))
+
+  app.post("/console/login", async (c) => {
+    if (sessions === undefined) return c.redirect("/console", 303)
+    const form = await c.req.parseBody()
+    const next = safeNext(form.next)
+    if (typeof form.key !== "string" || !(await sessions.keyMatches(form.key))) {
+      return page(c, { title: "Log in", authOn: false, status: 401, body: loginForm(next, true) })
+    }
+    await sessions.open(c)
+    return c.redirect(next, 303)
+  })
+
+  app.post("/console/logout", (c) => {
+    sessions?.close(c)
+    return c.redirect(sessions === undefined ? "/console" : "/console/login", 303)
+  })
+
+  // Everything below needs a session when there is an API key.
+  app.use("/console/*", async (c, next) => {
+    if (sessions === undefined || (await sessions.valid(c))) return next()
+    if (c.req.path.startsWith("/console/api/")) {
+      return problemResponse("unauthorized", "Log in to the console first (/console/login)", c.req.path)
+    }
+    return page(c, { title: "Log in", authOn: false, status: 401, body: loginForm(safeNext(requestPath(c)), false) })
+  })
+
+  app.get("/console", async (c) => {
+    const { body, status, title } = await listPage(api, listQuery(c))
+    return page(c, { title, body, status, authOn })
+  })
+  app.get("/console/", (c) => c.redirect("/console", 301))
+
+  app.get("/console/executions/:id", async (c) => {
+    const { body, status, title } = await executionPage(api, c.req.param("id"))
+    return page(c, { title, body, status, authOn })
+  })
+
+  const forward = async (c: Context, path: string) => {
+    if (c.req.header(CONSOLE_HEADER) !== "1") {
+      return problemResponse("invalid-request", `Console actions need the ${CONSOLE_HEADER} header`, c.req.path)
+    }
+    return api.forward("POST", path, await c.req.text(), c.req.header("content-type"))
+  }
+  app.post("/console/api/v1/executions/:id/stop", (c) => forward(c, `/v1/executions/${encodeURIComponent(c.req.param("id"))}/stop`))
+  app.post("/console/api/v1/callbacks/:callbackId/:action{succeed|fail|heartbeat}", (c) =>
+    forward(c, `/v1/callbacks/${encodeURIComponent(c.req.param("callbackId"))}/${c.req.param("action")}`))
+}

@@ -1,0 +1,114 @@
+/**
+ * The executions list: filters (function, status, an execution id), newest first, cursor pagination, live refresh
+ * on the first page.
+ */
+import type { Context } from "hono"
+import { html } from "hono/html"
+import type { SummaryJson } from "../views.ts"
+import type { ConsoleApi, Problem } from "./api-client.ts"
+import { duration, EXECUTION_STATUSES, millis, STATUS_CLASSES, time } from "./format.ts"
+import { type Html, live, statusBadge } from "./layout.ts"
+
+export const PAGE_SIZE = 25
+
+export interface ListQuery {
+  readonly function?: string
+  readonly status?: string
+  readonly id?: string
+  readonly cursor?: string
+}
+
+const nonEmpty = (value: string | undefined): string | undefined => {
+  const trimmed = value?.trim()
+  return trimmed === undefined || trimmed === "" ? undefined : trimmed
+}
+
+export const listQuery = (c: Context): ListQuery => {
+  const status = nonEmpty(c.req.query("status"))
+  const fn = nonEmpty(c.req.query("function"))
+  const id = nonEmpty(c.req.query("id"))
+  const cursor = nonEmpty(c.req.query("cursor"))
+  return {
+    ...(fn === undefined ? {} : { function: fn }),
+    ...(status !== undefined && (EXECUTION_STATUSES as ReadonlyArray<string>).includes(status) ? { status } : {}),
+    ...(id === undefined ? {} : { id }),
+    ...(cursor === undefined ? {} : { cursor })
+  }
+}
+
+export const executionHref = (executionId: string): string => `/console/executions/${encodeURIComponent(executionId)}`
+
+const listHref = (query: ListQuery): string => {
+  const params = new URLSearchParams()
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, value)
+  const search = params.toString()
+  return search === "" ? "/console" : `/console?${search}`
+}
+
+export const problemNotice = (problem: Problem): Html =>
+  html`<div class="notice error"><strong>${problem.title}</strong> (${problem.status})${problem.detail === "" ? "" : html`: ${problem.detail}`}</div>`
+
+const row = (execution: SummaryJson, now: number): Html => {
+  const started = millis(execution.startedAt) ?? now
+  const ended = millis(execution.endedAt)
+  return html`<tr data-execution-id="${execution.executionId}">
+<td class="mono"><a href="${executionHref(execution.executionId)}">${execution.executionId}</a></td>
+<td>${execution.functionName}</td><td>${statusBadge(execution.status, STATUS_CLASSES)}</td>
+<td>${time(execution.startedAt)}</td><td>${execution.endedAt === undefined ? "–" : time(execution.endedAt)}</td>
+<td>${duration((ended ?? now) - started)}${ended === undefined ? html` <span class="muted">so far</span>` : ""}</td></tr>`
+}
+
+const table = (executions: ReadonlyArray<SummaryJson>, now: number): Html =>
+  executions.length === 0
+    ? html`<p class="muted" id="empty">No executions match.</p>`
+    : html`<table id="executions"><thead><tr><th>Execution</th><th>Function</th><th>Status</th><th>Started (UTC)</th><th>Ended</th><th>Duration</th></tr></thead>
+<tbody>${executions.map((execution) => row(execution, now))}</tbody></table>`
+
+const filters = (query: ListQuery, functions: ReadonlyArray<{ readonly name: string }>): Html =>
+  html`<form class="filters" method="get" action="/console" id="filters">
+<label>Function<select name="function"><option value="">all</option>${
+    functions.map((fn) => html`<option value="${fn.name}"${query.function === fn.name ? html` selected` : ""}>${fn.name}</option>`)
+  }</select></label>
+<label>Status<select name="status"><option value="">all</option>${
+    EXECUTION_STATUSES.map((status) => html`<option${query.status === status ? html` selected` : ""}>${status}</option>`)
+  }</select></label>
+<label>Execution id<input name="id" size="36" placeholder="exact id" value="${query.id ?? ""}"></label>
+<button type="submit">Show</button> <a href="/console">Clear</a></form>`
+
+export const listPage = async (api: ConsoleApi, query: ListQuery): Promise<{ title: string; body: Html; status: 200 | 404 | 500 }> => {
+  const now = Date.now()
+  const functions = await api.functions()
+  const head = html`<h1>Executions</h1>${filters(query, functions.ok ? functions.value : [])}`
+
+  if (query.id !== undefined) {
+    const found = await api.execution(query.id)
+    if (!found.ok) {
+      return {
+        title: "Executions",
+        status: found.problem.status === 404 ? 404 : 500,
+        body: html`${head}${found.problem.status === 404 ? html`<p class="notice" id="empty">No execution has the id <span class="mono">${query.id}</span>.</p>` : problemNotice(found.problem)}`
+      }
+    }
+    const { operations: _operations, ...summary } = found.value
+    return { title: "Executions", status: 200, body: html`${head}${table([summary], now)}` }
+  }
+
+  const page = await api.list({
+    ...(query.function === undefined ? {} : { function: query.function }),
+    ...(query.status === undefined ? {} : { status: query.status }),
+    ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+    limit: PAGE_SIZE
+  })
+  if (!page.ok) return { title: "Executions", status: 500, body: html`${head}${problemNotice(page.problem)}` }
+  const { cursor: _cursor, ...firstPage } = query
+  const pager = html`<div class="pager">${query.cursor === undefined ? "" : html`<a href="${listHref(firstPage)}">« Newest</a>`}${
+    page.value.nextCursor === undefined ? "" : html`<a id="older" href="${listHref({ ...query, cursor: page.value.nextCursor })}">Older »</a>`
+  }</div>`
+  const content = html`${table(page.value.executions, now)}${pager}`
+  return {
+    title: "Executions",
+    status: 200,
+    // Later pages hold still: new executions would shift them under the reader.
+    body: html`${head}${query.cursor === undefined ? live(content) : content}`
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The operation tree: child contexts, map items and parallel branches nested under their parents, each operation
+ * with its status, attempts, timings and payloads (payloads come from the history).
+ */
+import { html } from "hono/html"
+import type { OperationJson } from "../views.ts"
+import { duration, millis, prettyPayload, STATUS_CLASSES, time } from "./format.ts"
+import type { Attempt, OperationHistory } from "./history.ts"
+import { type Html, statusBadge } from "./layout.ts"
+import type { TreeRow } from "./timeline.ts"
+
+/** The most operations drawn in the tree. */
+export const MAX_TREE_OPERATIONS = 2000
+
+/** Operations in tree order (each followed by its children, in log order), with their depth. */
+export const treeRows = (operations: ReadonlyArray<OperationJson>): Array<TreeRow> => {
+  const ids = new Set(operations.map((op) => op.id))
+  const children = new Map<string | undefined, Array<OperationJson>>()
+  for (const op of operations) {
+    const parent = op.parentId !== undefined && ids.has(op.parentId) ? op.parentId : undefined
+    const list = children.get(parent) ?? []
+    list.push(op)
+    children.set(parent, list)
+  }
+  const rows: Array<TreeRow> = []
+  const visit = (parent: string | undefined, depth: number) => {
+    for (const op of children.get(parent) ?? []) {
+      rows.push({ op, depth })
+      visit(op.id, depth + 1)
+    }
+  }
+  visit(undefined, 0)
+  return rows
+}
+
+const attemptsTable = (attempts: ReadonlyArray<Attempt>): Html =>
+  html`<table class="attempts"><thead><tr><th>Attempt</th><th>Started</th><th>Ran</th><th>Outcome</th><th>Next attempt</th></tr></thead><tbody>${
+    attempts.map((attempt) =>
+      html`<tr><td>${attempt.attempt}</td><td>${time(attempt.startedAt)}</td><td>${attempt.endedAt === undefined ? "running" : duration(attempt.endedAt - attempt.startedAt)}</td>
+<td>${attempt.ok === undefined ? "–" : attempt.ok ? "succeeded" : html`<span class="mono">${attempt.error?.errorType}: ${attempt.error?.errorMessage}</span>`}</td>
+<td>${attempt.nextAttemptAt === undefined ? "–" : time(attempt.nextAttemptAt)}</td></tr>`
+    )
+  }</tbody></table>`
+
+const facts = (op: OperationJson): Html => {
+  const started = millis(op.startedAt)
+  const ended = millis(op.endedAt)
+  const rows: Array<[string, string | Html]> = [
+    ["Type", `${op.type} / ${op.subType}`],
+    ["Started", time(op.startedAt)],
+    ["Ended", op.endedAt === undefined ? "–" : `${time(op.endedAt)} (after ${duration((ended ?? 0) - (started ?? 0))})`]
+  ]
+  if (op.attempt !== undefined) rows.push(["Attempts", String(op.attempt)])
+  if (op.nextAttemptAt !== undefined) rows.push(["Next attempt", time(op.nextAttemptAt)])
+  if (op.waitUntil !== undefined) rows.push(["Waits until", time(op.waitUntil)])
+  if (op.callbackId !== undefined) rows.push(["Callback id", html`<span class="mono">${op.callbackId}</span>`])
+  if (op.timeoutAt !== undefined) rows.push(["Times out", time(op.timeoutAt)])
+  return html`<div class="kv">${rows.map(([key, value]) => html`<span class="muted">${key}</span><span>${value}</span>`)}</div>`
+}
+
+const body = (op: OperationJson, history: OperationHistory | undefined): Html => {
+  const attempts = history?.attempts ?? []
+  const showAttempts = op.type === "STEP" && (attempts.length > 1 || attempts.some((a) => a.ok === false))
+  return html`${facts(op)}${showAttempts ? attemptsTable(attempts) : ""}${
+    history?.input === undefined ? "" : html`<div class="muted">Input</div><pre class="payload">${prettyPayload(history.input)}</pre>`
+  }${history?.result === undefined ? "" : html`<div class="muted">Result</div><pre class="payload">${prettyPayload(history.result)}</pre>`}${
+    op.error === undefined || op.status === "SUCCEEDED" ? "" : html`<div class="muted">Error</div><pre class="payload">${op.error.errorType}: ${op.error.errorMessage}${
+      op.error.errorData === undefined ? "" : `\n${prettyPayload(op.error.errorData)}`
+    }</pre>`
+  }`
+}
+
+export const operationTree = (rows: ReadonlyArray<TreeRow>, index: ReadonlyMap<string, OperationHistory>): Html => {
+  if (rows.length === 0) return html`<p class="muted">No operations yet.</p>`
+  const shown = rows.slice(0, MAX_TREE_OPERATIONS)
+  // Nest by depth: rows are in tree order, so each row closes the <details> of deeper or equal rows before it.
+  const parts: Array<Html> = []
+  let depth = -1
+  for (const { depth: level, op } of shown) {
+    for (; depth >= level; depth--) parts.push(html`</div></details>`)
+    depth = level
+    const took = op.endedAt === undefined ? "" : ` · ${duration((millis(op.endedAt) ?? 0) - (millis(op.startedAt) ?? 0))}`
+    const open = op.status !== "SUCCEEDED" || level === 0
+    parts.push(html`<details class="op" data-op="${op.id}" id="op-${op.id}"${open ? html` open` : ""}><summary>${statusBadge(op.status, STATUS_CLASSES)}
+<span class="name">${op.name ?? op.subType}</span> <span class="muted">${op.type}/${op.subType} · ${op.id}${
+      op.attempt !== undefined && op.attempt > 1 ? ` · ${op.attempt} attempts` : ""
+    }${took}</span></summary><div class="opbody">${body(op, index.get(op.id))}`)
+  }
+  for (; depth >= 0; depth--) parts.push(html`</div></details>`)
+  return html`<div id="operations">${parts}</div>${
+    rows.length > shown.length ? html`<p class="muted">${rows.length - shown.length} more operations are not shown.</p>` : ""
+  }`
+}

@@ -1,0 +1,162 @@
+/**
+ * The `reprise` command against a real server (reprise/node's serve() on a free port and a temporary SQLite file),
+ * each command run as its own process, as a user would.
+ */
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { serve, type Server } from "../../adapters/node/serve.ts"
+import { fakeOrderServices, makeOrderFulfilment } from "../../examples/order-fulfilment.ts"
+import { durable, retryPresets } from "../../src/index.ts"
+import { finish, freePort, reprise, start, until, waitForStderr } from "./cli-fixture.ts"
+
+const KEY = "cli-test-key"
+const order = { orderId: "o-7", email: "ada@example.com", amountCents: 4200, lines: [{ sku: "kettle", quantity: 1 }] }
+
+const greet = durable("greet", async (input: { name: string }, ctx) => {
+  const greeting = await ctx.step("compose", async () => `hello ${input.name}`)
+  await ctx.wait("pause", { seconds: 1 })
+  return { greeting }
+})
+const boom = durable("boom", async (_input: unknown, ctx) =>
+  ctx.step("explode", async () => {
+    throw new Error("kaboom")
+  }, { retryStrategy: retryPresets.noRetry }))
+
+let dir: string
+let server: Server
+let env: Record<string, string>
+const services = fakeOrderServices()
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "reprise-cli-"))
+  server = await serve({ functions: [makeOrderFulfilment(services), greet, boom], dbPath: join(dir, "reprise.db"), port: 0, apiKey: KEY, handleSignals: false })
+  env = { REPRISE_URL: server.url, REPRISE_API_KEY: KEY }
+})
+afterAll(async () => {
+  await server?.close()
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
+})
+
+const json = (text: string) => JSON.parse(text) as Record<string, any>
+
+/** Starts an order and waits until it waits on the warehouse; returns its execution and callback ids. */
+const pendingOrder = async (orderId: string) => {
+  const started = await reprise(["start", "order-fulfilment", "--input", JSON.stringify({ ...order, orderId }), "--json"], env)
+  assert.strictEqual(started.code, 0, started.stderr)
+  const executionId = json(started.stdout).executionId as string
+  const callbackId = await until(async () => {
+    const got = await reprise(["get", executionId, "--json"], env)
+    return json(got.stdout).operations.find((op: any) => op.type === "CALLBACK" && op.status === "STARTED")?.callbackId as string | undefined
+  }, "the warehouse callback")
+  return { executionId, callbackId }
+}
+
+describe("reprise (the CLI) against a real server", () => {
+  it("start --wait follows the steps live and prints the result; exit 0", async () => {
+    const result = await reprise(["start", "greet", "--input", '{"name":"Ada"}', "--wait"], env)
+    assert.strictEqual(result.code, 0, result.stderr)
+    assert.match(result.stderr, /compose · 1\s+attempt 1 succeeded/)
+    assert.match(result.stderr, /pause · 2\s+waiting 1\.00 s/)
+    assert.match(result.stderr, /pause · 2\s+wait over/)
+    assert.match(result.stdout, /status\s+SUCCEEDED/)
+    assert.include(result.stdout, '{"greeting":"hello Ada"}')
+
+    const asJson = await reprise(["start", "greet", "--input", '{"name":"Bo"}', "--wait", "--json"], env)
+    assert.strictEqual(asJson.code, 0)
+    assert.deepStrictEqual(json(asJson.stdout).result, { greeting: "hello Bo" }, "stdout is only the JSON")
+  })
+
+  it("start --wait exits 1 when the execution fails", async () => {
+    const result = await reprise(["start", "boom", "--wait"], env)
+    assert.strictEqual(result.code, 1)
+    assert.match(result.stdout, /status\s+FAILED/)
+    assert.include(result.stdout, "kaboom")
+  })
+
+  it("start --wait on the order, completed by `reprise callback` from another process; then get, list and history", async () => {
+    const waiting = start(["start", "order-fulfilment", "--input", JSON.stringify(order), "--wait", "--timeout", "20"], env)
+    const ended = finish(waiting, 30_000)
+    const [, callbackId] = await waitForStderr(waiting, /complete it with: reprise callback (\S+) succeed/)
+    const completed = await reprise(["callback", callbackId!, "succeed", '{"parcelId":"p-1","weightKg":2}'], env)
+    assert.strictEqual(completed.code, 0, completed.stderr)
+    assert.strictEqual(completed.stdout.trim(), "callback completed")
+
+    const result = await ended
+    assert.strictEqual(result.code, 0, result.stderr)
+    assert.match(result.stdout, /status\s+SUCCEEDED/)
+    assert.include(result.stdout, "TRK-o-7-p-1")
+    const executionId = /execution\s+(\S+)/.exec(result.stdout)![1]!
+
+    const list = await reprise(["list", "--function", "order-fulfilment", "--status", "succeeded"], env)
+    assert.strictEqual(list.code, 0)
+    assert.match(list.stdout, /^EXECUTION\s+FUNCTION\s+STATUS/)
+    assert.include(list.stdout, executionId)
+    const listed = json((await reprise(["list", "--json", "--limit", "100"], env)).stdout)
+    assert.isTrue(listed.executions.some((e: any) => e.executionId === executionId && e.status === "SUCCEEDED"))
+
+    const history = await reprise(["history", executionId], env)
+    assert.strictEqual(history.code, 0)
+    const lines = history.stdout.split("\n")
+    const at = (text: string) => lines.findIndex((line) => line.includes(text))
+    assert.isAbove(at("started order-fulfilment"), 0)
+    assert.isAbove(at("warehouse-packing · 3"), at("charge-payment · 2"))
+    assert.isAbove(at("callback completed"), at("waiting for callback"))
+    assert.isAbove(at("execution                    succeeded"), at("ship · 4"))
+
+    const again = await reprise(["callback", callbackId!, "succeed", "late"], env)
+    assert.strictEqual(again.code, 1)
+    assert.match(again.stderr, /^reprise: The callback is already completed: .+\n$/)
+  }, 40_000)
+
+  it("callback heartbeat and fail (payload from stdin), and stop", async () => {
+    const first = await pendingOrder("o-8")
+    assert.strictEqual((await reprise(["callback", first.callbackId, "heartbeat"], env)).code, 0)
+    const failed = await reprise(["callback", first.callbackId, "fail", "-", "--error-type", "OutOfStock"], env, "no kettles left\n")
+    assert.strictEqual(failed.code, 0, failed.stderr)
+    const view = await until(async () => {
+      const got = json((await reprise(["get", first.executionId, "--json"], env)).stdout)
+      return got.status === "RUNNING" ? undefined : got
+    }, "the order to fail")
+    assert.strictEqual(view.status, "FAILED")
+    const history = (await reprise(["history", first.executionId, "--json"], env)).stdout
+    assert.deepStrictEqual(json(history).events.find((e: any) => e._tag === "CallbackFailed").error, { errorType: "OutOfStock", errorMessage: "no kettles left" })
+
+    const second = await pendingOrder("o-9")
+    const stopped = await reprise(["stop", second.executionId, "--reason", "customer cancelled"], env)
+    assert.strictEqual(stopped.code, 0, stopped.stderr)
+    assert.strictEqual(stopped.stdout.trim(), `stopped ${second.executionId} (STOPPED)`)
+    const got = await reprise(["get", second.executionId], env)
+    assert.match(got.stdout, /status\s+STOPPED/)
+    const twice = await reprise(["stop", second.executionId], env)
+    assert.strictEqual(twice.code, 1)
+    assert.match(twice.stderr, /^reprise: The execution is not running: .+\n$/)
+  }, 40_000)
+
+  it("says what went wrong in one line, with an exit code per kind", async () => {
+    const closed = await freePort()
+    const cases: Array<[string, Array<string>, Record<string, string>, number, RegExp]> = [
+      ["server not running", ["list", "--url", `http://127.0.0.1:${closed}`], { REPRISE_API_KEY: KEY }, 3, /cannot reach Reprise at http:\/\/127\.0\.0\.1:\d+: connection refused/],
+      ["wrong key", ["list", "--api-key", "wrong"], { REPRISE_URL: server.url }, 4, /did not accept the API key/],
+      ["no key", ["get", "x"], { REPRISE_URL: server.url }, 4, /needs an API key/],
+      ["no such execution", ["get", "no-such-execution"], env, 5, /not found: .*no-such-execution/],
+      ["no such function", ["start", "nope"], env, 5, /not found: /],
+      ["bad --input", ["start", "greet", "--input", "{oops"], env, 2, /--input is not valid JSON/],
+      ["unknown command", ["frobnicate"], env, 2, /unknown command "frobnicate"/],
+      ["unknown option", ["list", "--colour"], env, 2, /Unknown option '--colour'/],
+      ["not a URL", ["list", "--url", "ftp://x"], env, 2, /is not an http\(s\) URL/],
+      ["bad callback action", ["callback", "abc", "approve"], env, 2, /succeed, fail or heartbeat/],
+      ["still running", ["start", "order-fulfilment", "--input", JSON.stringify(order), "--wait", "--timeout", "0.5"], env, 6, /is still running after 0\.5 s/]
+    ]
+    for (const [what, args, caseEnv, code, message] of cases) {
+      const result = await reprise(args, caseEnv)
+      const errorLines = result.stderr.split("\n").filter((line) => line.startsWith("reprise: "))
+      assert.strictEqual(result.code, code, `${what}: ${result.stderr}`)
+      assert.strictEqual(errorLines.length, 1, `${what}: one error line`)
+      assert.match(errorLines[0]!, message, what)
+      assert.notInclude(result.stderr, "    at ", `${what}: no stack trace`)
+    }
+    assert.strictEqual((await reprise(["--help"], env)).code, 0)
+  }, 60_000)
+})

@@ -1,0 +1,82 @@
+/**
+ * `reprise dev <file>`: serves the file's durable functions and restarts when the file or a module it imports
+ * changes, whether an editor writes in place or saves atomically (a new file renamed over the old one).
+ */
+import { afterEach, assert, describe, it } from "@effect/vitest"
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { pathToFileURL } from "node:url"
+import { finish, freePort, start, until } from "./cli-fixture.ts"
+
+const REPRISE = pathToFileURL(join(import.meta.dirname, "../../src/index.ts")).href
+
+const functionsFile = (name: string) => `import { durable } from ${JSON.stringify(REPRISE)}
+import { label } from "./lib/label.ts"
+export const fn = durable(${JSON.stringify(name)}, async (_input: unknown, ctx) => ctx.step("label", async () => label))
+export const all = [fn] // exported twice: served once
+`
+
+const assertUnreachable = async (url: string) => {
+  const reached = await fetch(`${url}/healthz`).then(() => true, () => false)
+  assert.isFalse(reached, `${url} still answers`)
+}
+
+let dir: string | undefined
+afterEach(() => {
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
+})
+
+describe("reprise dev", () => {
+  it("serves the file's functions on SQLite and restarts on in-place and atomic saves", async () => {
+    dir = mkdtempSync(join(tmpdir(), "reprise-dev-"))
+    const file = join(dir, "functions.ts")
+    mkdirSync(join(dir, "lib"))
+    writeFileSync(join(dir, "lib/label.ts"), `export const label = "v1"\n`)
+    writeFileSync(file, functionsFile("first"))
+    const port = await freePort()
+    const url = `http://127.0.0.1:${port}`
+    const child = start(["dev", file, "--port", String(port), "--db", join(dir, "dev.db")], {})
+    const exited = finish(child, 60_000)
+    let stderr = ""
+    child.stderr?.on("data", (chunk) => (stderr += chunk))
+
+    const names = async () => {
+      const body = await (await fetch(`${url}/v1/functions`)).json() as { functions: Array<{ name: string }> }
+      return body.functions.map((fn) => fn.name).join(",")
+    }
+    const serving = (expected: string) => until(async () => ((await names()) === expected ? true : undefined), `${expected} to be served`, 20_000)
+    const run = async (name: string) => {
+      const res = await fetch(`${url}/v1/functions/${name}/executions?wait=5`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })
+      return (await res.json() as { result?: unknown }).result
+    }
+
+    try {
+      await serving("first")
+      assert.strictEqual(await run("first"), "v1")
+
+      // An atomic save of the functions file.
+      writeFileSync(join(dir, "functions.ts.tmp"), functionsFile("second"))
+      renameSync(join(dir, "functions.ts.tmp"), file)
+      await serving("second")
+
+      // An in-place write of a module it imports.
+      writeFileSync(join(dir, "lib/label.ts"), `export const label = "v2"\n`)
+      await until(async () => ((await run("second")) === "v2" ? true : undefined), "the new label", 20_000)
+
+      // A broken file is reported; the next save brings the server back.
+      writeFileSync(file, "export const = (\n")
+      await until(async () => (stderr.includes("failed to load") ? true : undefined), "the broken file to be reported", 20_000)
+      await assertUnreachable(url)
+      writeFileSync(file, functionsFile("third"))
+      await serving("third")
+    } finally {
+      child.kill("SIGTERM")
+    }
+    const result = await exited
+    assert.strictEqual(result.code, 0, result.stderr)
+    assert.include(result.stderr, "failed to load")
+    assert.match(result.stderr, /serving third at http:\/\/127\.0\.0\.1:\d+/)
+    await assertUnreachable(url) // the server went with it
+  }, 90_000)
+})

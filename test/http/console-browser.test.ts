@@ -1,0 +1,160 @@
+/**
+ * The console in a real headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core), against a real
+ * reprise/node server with the order-fulfilment example: log in, open the list, open the order waiting on its
+ * warehouse callback, complete the callback from the page and watch the execution succeed; stop another order
+ * (after declining the confirmation once); and check that a payload carrying HTML and script renders as text.
+ * Screenshots go to test-artifacts/.
+ */
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { type BrowserContext, chromium, type Page } from "playwright-core"
+import { serve, type Server } from "../../adapters/node/serve.ts"
+import { fakeOrderServices, makeOrderFulfilment } from "../../examples/order-fulfilment.ts"
+import { durable } from "../../src/index.ts"
+
+const CHROMIUM = "/usr/bin/chromium"
+/** The flags docs/toolchain.md gives for these machines (the closed network refuses Chromium's own connections). */
+const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts")
+const KEY = "console-test-key"
+const WAIT_MS = 15_000
+
+const order = { orderId: "o-42", email: "ada@example.com", amountCents: 4200, lines: [{ sku: "kettle", quantity: 1 }] }
+const echo = durable("echo", async (input: unknown, ctx) => ({ echoed: await ctx.step("echo", async () => input) }))
+
+const waitUntil = async (check: () => boolean, what: string) => {
+  const deadline = Date.now() + WAIT_MS
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+
+describe("the console in headless Chromium", () => {
+  let dir: string
+  let server: Server
+  let services: ReturnType<typeof fakeOrderServices>
+  let context: BrowserContext
+  let page: Page
+  const dialogs: Array<string> = []
+  let answerDialog = true
+
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(server.url + path, {
+      method,
+      headers: { authorization: `Bearer ${KEY}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) })
+    })
+    return res.json() as Promise<Record<string, any>>
+  }
+  const statusShown = (status: string) =>
+    page.locator("#status", { hasText: status }).waitFor({ timeout: WAIT_MS })
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium; .ci/run installs it`)
+    }
+    mkdirSync(ARTIFACTS, { recursive: true })
+    dir = mkdtempSync(join(tmpdir(), "reprise-console-"))
+    services = fakeOrderServices({ paymentOutages: 1 }) // one retry, so the timeline has something to show
+    server = await serve({ functions: [makeOrderFulfilment(services), echo], dbPath: join(dir, "reprise.db"), port: 0, apiKey: KEY, handleSignals: false })
+    context = await chromium.launchPersistentContext(join(dir, "chromium-profile"), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: FLAGS,
+      viewport: { width: 1280, height: 900 },
+      timeout: 30_000
+    })
+    page = context.pages()[0] ?? (await context.newPage())
+    page.setDefaultTimeout(WAIT_MS)
+    page.on("dialog", (dialog) => {
+      dialogs.push(dialog.message())
+      void (answerDialog ? dialog.accept() : dialog.dismiss())
+    })
+  }, 60_000)
+
+  afterAll(async () => {
+    await context?.close()
+    await server?.close()
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("logs in, lists executions, and completes the order's warehouse callback from the page", async () => {
+    const started = await api("POST", "/v1/functions/order-fulfilment/executions", { input: order })
+    const id = started.executionId as string
+
+    await page.goto(`${server.url}/console`)
+    assert.strictEqual(await page.locator("#login").count(), 1, "a login form first")
+    await page.fill('input[name="key"]', KEY)
+    await page.click('#login button[type="submit"]')
+    const row = page.locator(`tr[data-execution-id="${id}"]`)
+    await row.waitFor()
+    assert.include(await row.innerText(), "order-fulfilment")
+    await page.screenshot({ path: join(ARTIFACTS, "console-list.png"), fullPage: true })
+
+    await row.locator("a").click()
+    await page.waitForURL(`**/console/executions/${id}`)
+    // The charge is retried once (about 2 s): live refresh brings the callback in when the order reaches it.
+    const callback = page.locator('[data-callback="warehouse-packing"]')
+    await callback.waitFor({ timeout: WAIT_MS })
+    const shownId = await callback.locator(".callback-id").innerText()
+    assert.strictEqual(shownId, services.warehouseInbox[0]?.callbackId, "the id the warehouse was given")
+    assert.include(await page.locator("#timeline").innerText(), "charge-payment")
+    await page.screenshot({ path: join(ARTIFACTS, "console-execution-waiting.png"), fullPage: true })
+
+    await callback.locator('textarea[name="result"]').fill("not json")
+    await callback.locator("button.succeed").click()
+    await callback.locator(".msg").waitFor()
+    assert.include(await callback.locator(".msg").innerText(), "not valid JSON")
+
+    await callback.locator('textarea[name="result"]').fill(JSON.stringify({ parcelId: "p-9", weightKg: 1.5 }))
+    await callback.locator("button.succeed").click()
+    await statusShown("SUCCEEDED")
+    assert.include(dialogs.at(-1) ?? "", 'Complete callback "warehouse-packing"')
+    assert.include(await page.locator("#result").innerText(), "TRK-o-42-p-9")
+    assert.strictEqual(await page.locator('[data-callback="warehouse-packing"]').count(), 0, "no longer pending")
+    await page.screenshot({ path: join(ARTIFACTS, "console-execution.png"), fullPage: true })
+
+    const view = await api("GET", `/v1/executions/${id}`)
+    assert.strictEqual(view.status, "SUCCEEDED")
+    assert.strictEqual(services.calls.ship, 1)
+  }, 60_000)
+
+  it("stops an execution only after the confirmation is accepted", async () => {
+    const started = await api("POST", "/v1/functions/order-fulfilment/executions", { input: { ...order, orderId: "o-43" } })
+    const id = started.executionId as string
+    await page.goto(`${server.url}/console/executions/${id}`)
+    await page.fill('#stop input[name="reason"]', "customer cancelled")
+
+    answerDialog = false
+    const before = dialogs.length
+    await page.click("#stop button")
+    await waitUntil(() => dialogs.length > before, "the confirmation")
+    await new Promise((resolve) => setTimeout(resolve, 300)) // a declined form would have been sent by now
+    assert.include(dialogs.at(-1) ?? "", "Stop this execution?")
+    assert.strictEqual((await api("GET", `/v1/executions/${id}`)).status, "RUNNING", "declined: nothing sent")
+
+    answerDialog = true
+    await page.click("#stop button")
+    await statusShown("STOPPED")
+    const view = await api("GET", `/v1/executions/${id}`)
+    assert.strictEqual(view.status, "STOPPED")
+    assert.strictEqual(view.error?.errorMessage, "customer cancelled")
+  }, 60_000)
+
+  it("renders a payload with HTML and script as text, running none of it", async () => {
+    const evil = `</pre><script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"><b>bold</b>`
+    const res = await api("POST", "/v1/functions/echo/executions?wait=5", { input: { evil }, executionName: "xss-browser" })
+    assert.strictEqual(res.status, "SUCCEEDED")
+    await page.goto(`${server.url}/console/executions/xss-browser`)
+    await page.locator("#input").waitFor()
+    assert.include(await page.locator("#input").innerText(), `<script>window.__pwned = 1</script>`)
+    assert.include(await page.locator("#result").innerText(), `<img src=x onerror=`)
+    assert.strictEqual(await page.evaluate("typeof window.__pwned === 'undefined' ? undefined : window.__pwned"), undefined)
+    assert.strictEqual(await page.locator("main img, main b, main script").count(), 0, "no element came from a payload")
+    await page.screenshot({ path: join(ARTIFACTS, "console-escaping.png"), fullPage: true })
+  }, 60_000)
+})

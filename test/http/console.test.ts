@@ -1,0 +1,160 @@
+/** The console at /console, driven in process with `app.request` (the browser test drives it in Chromium). */
+import { afterEach, assert, describe, it } from "@effect/vitest"
+import { safeNext } from "../../src/http/console/session.ts"
+import { type Harness, makeHarness, until } from "./http-fixture.ts"
+
+const KEY = "operator-key"
+let h: Harness | undefined
+afterEach(() => h?.dispose())
+
+const page = async (harness: Harness, path: string, headers: Record<string, string> = {}) => {
+  const res = await harness.app.request(path, { headers })
+  return { status: res.status, headers: res.headers, text: await res.text() }
+}
+
+const login = async (harness: Harness, key: string, next = "/console") => {
+  const res = await harness.app.request("/console/login", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ key, next }).toString()
+  })
+  return { res, cookie: res.headers.get("set-cookie")?.split(";")[0] ?? "" }
+}
+
+const action = (harness: Harness, path: string, json: unknown, headers: Record<string, string>) =>
+  harness.app.request(`/console/api${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(json) })
+
+const finished = (harness: Harness, executionId: string) =>
+  until(async () => {
+    const view = await harness.engine((e) => e.describe(executionId))
+    return view.status === "RUNNING" ? undefined : view
+  })
+
+describe("the console, without an API key", () => {
+  it("lists executions and shows one with its pending callback, under a strict CSP", async () => {
+    const harness = h = makeHarness()
+    const { callbackId, executionId } = await harness.startApproval(42)
+    const list = await page(harness, "/console")
+    assert.strictEqual(list.status, 200)
+    assert.match(list.headers.get("content-type") ?? "", /^text\/html/)
+    assert.match(list.headers.get("content-security-policy") ?? "", /script-src 'nonce-[^']+'; /)
+    assert.include(list.text, `data-execution-id="${executionId}"`)
+    assert.include(list.text, "auth off")
+
+    const filtered = await page(harness, "/console?function=echo&status=RUNNING")
+    assert.notInclude(filtered.text, executionId)
+    assert.include((await page(harness, `/console?id=${executionId}`)).text, `data-execution-id="${executionId}"`)
+    assert.strictEqual((await page(harness, "/console?id=no-such-id")).status, 404)
+
+    const one = await page(harness, `/console/executions/${executionId}`)
+    assert.strictEqual(one.status, 200)
+    assert.include(one.text, "RUNNING")
+    assert.include(one.text, callbackId!)
+    assert.include(one.text, 'data-callback="manager"')
+    assert.include(one.text, 'id="timeline"')
+    assert.include(one.text, 'data-op-id="1"') // the "check" step's row
+    assert.strictEqual((await page(harness, "/console/executions/nope")).status, 404)
+  })
+
+  it("pages the list, newest first, and marks a finished execution's page as no longer live", async () => {
+    const harness = h = makeHarness()
+    for (let i = 0; i < 27; i++) {
+      const res = await harness.request("POST", "/v1/functions/echo/executions", { json: { input: i, executionName: `e-${String(i).padStart(2, "0")}` } })
+      assert.strictEqual(res.status, 201)
+    }
+    const first = await page(harness, "/console?function=echo")
+    const rows = (text: string) => [...text.matchAll(/data-execution-id="([^"]+)"/g)].map((m) => m[1])
+    assert.strictEqual(rows(first.text).length, 25)
+    assert.include(first.text, "<div data-live>")
+    const older = /id="older" href="([^"]+)"/.exec(first.text)?.[1]?.replace(/&amp;/g, "&")
+    assert.isString(older)
+    const second = await page(harness, older!)
+    assert.strictEqual(rows(second.text).length, 2)
+    assert.deepStrictEqual([...rows(first.text), ...rows(second.text)].sort(), Array.from({ length: 27 }, (_, i) => `e-${String(i).padStart(2, "0")}`))
+    assert.notInclude(second.text, "<div data-live", "a later page holds still")
+    assert.include(second.text, "« Newest")
+    await until(async () => ((await harness.engine((e) => e.describe("e-00"))).status === "SUCCEEDED" ? true : undefined))
+    assert.include((await page(harness, "/console/executions/e-00")).text, "data-live data-ended")
+  })
+
+  it("completes a callback and stops an execution through the action proxy (which needs its header)", async () => {
+    const harness = h = makeHarness()
+    const first = await harness.startApproval(1)
+    const path = `/v1/callbacks/${encodeURIComponent(first.callbackId!)}/succeed`
+    assert.strictEqual((await action(harness, path, { result: "\"yes\"" }, {})).status, 400, "no X-Reprise-Console header")
+    assert.strictEqual((await action(harness, path, { result: "\"yes\"" }, { "x-reprise-console": "1" })).status, 204)
+    assert.strictEqual((await finished(harness, first.executionId)).status, "SUCCEEDED")
+
+    const second = await harness.startApproval(2)
+    const stop = await action(harness, `/v1/executions/${second.executionId}/stop`, { error: { errorMessage: "no" } }, { "x-reprise-console": "1" })
+    assert.strictEqual(stop.status, 200)
+    assert.strictEqual((await stop.json() as { status: string }).status, "STOPPED")
+    const again = await action(harness, `/v1/executions/${second.executionId}/stop`, {}, { "x-reprise-console": "1" })
+    assert.strictEqual(again.status, 409, "the API's own answer comes through")
+  })
+
+  it("escapes every payload: input, results and errors render as text", async () => {
+    const harness = h = makeHarness()
+    const evil = `</pre><script>window.pwned=1</script><img src=x onerror="window.pwned=2">'"&`
+    const res = await harness.request("POST", "/v1/functions/echo/executions?wait=5", { json: { input: { evil }, executionName: "xss-1" } })
+    assert.strictEqual(res.status, 201)
+    const { text } = await page(harness, "/console/executions/xss-1")
+    assert.notInclude(text, "<script>window.pwned")
+    assert.notInclude(text, "<img src=x")
+    assert.include(text, "&lt;/pre&gt;&lt;script&gt;window.pwned=1&lt;/script&gt;&lt;img src=x onerror=")
+    assert.strictEqual(text.match(/<script/g)?.length, 1, "only the console's own script")
+  })
+})
+
+describe("the console, with an API key", () => {
+  it("answers 401 with a login form, and opens a session for the right key only", async () => {
+    const harness = h = makeHarness({ apiKey: KEY })
+    const { executionId } = await harness.startApproval()
+    const anonymous = await page(harness, `/console/executions/${executionId}`)
+    assert.strictEqual(anonymous.status, 401)
+    assert.include(anonymous.text, 'id="login"')
+    assert.notInclude(anonymous.text, executionId.slice(0, 8) + "\"", "no data without a session")
+
+    const wrong = await login(harness, "not-the-key")
+    assert.strictEqual(wrong.res.status, 401)
+    assert.strictEqual(wrong.cookie, "")
+
+    const right = await login(harness, KEY, `/console/executions/${executionId}`)
+    assert.strictEqual(right.res.status, 303)
+    assert.strictEqual(right.res.headers.get("location"), `/console/executions/${executionId}`)
+    const setCookie = right.res.headers.get("set-cookie") ?? ""
+    assert.match(setCookie, /HttpOnly/)
+    assert.match(setCookie, /SameSite=Strict/)
+    assert.match(setCookie, /Path=\/console/)
+    assert.notInclude(setCookie, KEY, "the cookie never holds the key")
+
+    const withSession = await page(harness, `/console/executions/${executionId}`, { cookie: right.cookie })
+    assert.strictEqual(withSession.status, 200)
+    assert.include(withSession.text, "Log out")
+
+    const tampered = right.cookie.replace(/.$/, (c) => (c === "A" ? "B" : "A"))
+    assert.strictEqual((await page(harness, "/console", { cookie: tampered })).status, 401)
+    const forged = `reprise_console=${Date.now() + 3_600_000}.${"A".repeat(43)}`
+    assert.strictEqual((await page(harness, "/console", { cookie: forged })).status, 401)
+  })
+
+  it("guards the action proxy with the session, and /v1 still needs the bearer key", async () => {
+    const harness = h = makeHarness({ apiKey: KEY })
+    const { executionId } = await harness.startApproval()
+    const path = `/v1/executions/${executionId}/stop`
+    const anonymous = await action(harness, path, {}, { "x-reprise-console": "1" })
+    assert.strictEqual(anonymous.status, 401)
+    assert.strictEqual(anonymous.headers.get("content-type"), "application/problem+json")
+    const { cookie } = await login(harness, KEY)
+    assert.strictEqual((await harness.request("POST", path, { json: {}, anonymous: true, headers: { cookie } })).status, 401, "a console cookie is no API key")
+    assert.strictEqual((await action(harness, path, {}, { "x-reprise-console": "1", cookie })).status, 200)
+  })
+
+  it("redirects only to console paths after login", () => {
+    assert.strictEqual(safeNext("/console/executions/x?y=1"), "/console/executions/x?y=1")
+    assert.strictEqual(safeNext("/console"), "/console")
+    for (const bad of ["//evil.example/console", "https://evil.example/console", "/consolex", "/v1/executions", "/console\\@evil", undefined]) {
+      assert.strictEqual(safeNext(bad), "/console", String(bad))
+    }
+  })
+})
