@@ -1,8 +1,8 @@
 /** How the CLI prints executions, lists and histories for people (`--json` prints the API's JSON instead). */
-import { describeEvent, operationLabel } from "../http/console/describe.ts"
-import { duration } from "../http/console/format.ts"
-import type { LogEvent } from "../log/events.ts"
-import type { ExecutionJson, OperationJson, SummaryJson } from "../http/views.ts"
+import { describeEvent, operationLabel } from "../../../src/http/console/describe.ts"
+import { duration } from "../../../src/http/console/format.ts"
+import type { LogEvent } from "../../../src/log/events.ts"
+import type { ExecutionJson, OperationJson, SummaryJson } from "../../../src/http/views.ts"
 
 const pad = (text: string, width: number) => text.padEnd(width)
 

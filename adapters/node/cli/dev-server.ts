@@ -10,7 +10,7 @@
  */
 import { registerHooks } from "node:module"
 import { fileURLToPath, pathToFileURL } from "node:url"
-import type { DurableFunction } from "../engine/registry.ts"
+import type { DurableFunction } from "../../../src/engine/registry.ts"
 
 const loaded = new Set<string>()
 registerHooks({
@@ -60,7 +60,7 @@ try {
   console.error(error)
   process.exit(1)
 }
-const { serve } = await import("../../adapters/node/serve.ts")
+const { serve } = await import("../serve.ts")
 report()
 if (functions.length === 0) {
   console.error(`reprise dev: ${file} exports no durable functions (export what durable() returns); waiting for a change`)

@@ -1,9 +1,9 @@
-/** Runs the real `reprise` bin (src/cli/bin.ts) in a child process on the pinned Node, with bounded waits. */
+/** Runs the real `reprise` bin (adapters/node/cli/bin.ts) in a child process on the pinned Node, with bounded waits. */
 import { type ChildProcess, spawn } from "node:child_process"
 import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
 
-export const BIN = fileURLToPath(new URL("../../src/cli/bin.ts", import.meta.url))
+export const BIN = fileURLToPath(new URL("../../../../adapters/node/cli/bin.ts", import.meta.url))
 
 export interface CliResult {
   readonly code: number | null

@@ -9,7 +9,7 @@ import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { finish, freePort, start, until } from "./cli-fixture.ts"
 
-const REPRISE = pathToFileURL(join(import.meta.dirname, "../../src/index.ts")).href
+const REPRISE = pathToFileURL(join(import.meta.dirname, "../../../../src/index.ts")).href
 
 const functionsFile = (name: string) => `import { durable } from ${JSON.stringify(REPRISE)}
 import { label } from "./lib/label.ts"
