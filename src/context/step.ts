@@ -120,8 +120,7 @@ const runBody = async <T>(core: ContextCore, id: string, attempt: number, run: S
   }
   session.enterUserCode()
   try {
-    const label = JSON.stringify(run.name ?? id)
-    return { ok: true, value: await runOwned({ kind: "step", label }, () => run.fn(stepContext)) }
+    return { ok: true, value: await runOwned({ kind: "step", name: run.name, id }, () => run.fn(stepContext)) }
   } catch (error) {
     return { ok: false, error }
   } finally {

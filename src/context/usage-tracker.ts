@@ -11,7 +11,8 @@ import type { ContextCore } from "./context-core.ts"
 
 export type Owner =
   | { readonly kind: "context"; readonly core: ContextCore; readonly label: string }
-  | { readonly kind: "step"; readonly label: string }
+  /** `name ?? id` names the step in messages; no label is built on the hot path. */
+  | { readonly kind: "step"; readonly name: string | undefined; readonly id: string }
 
 interface Storage<T> {
   run<R>(store: T, fn: () => R): R
@@ -49,7 +50,7 @@ export const misuseOf = (core: ContextCore, label: (core: ContextCore) => string
   const owner = currentOwner()
   if (owner === undefined) return undefined
   if (owner.kind === "step") {
-    return `Context usage error: a durable operation was called on ${label(core)} inside step ${owner.label}. ` +
+    return `Context usage error: a durable operation was called on ${label(core)} inside step ${JSON.stringify(owner.name ?? owner.id)}. ` +
       "Steps cannot contain durable operations; use runInChildContext to group them."
   }
   if (owner.core === core) return undefined

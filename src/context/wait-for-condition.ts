@@ -111,7 +111,7 @@ const poll = async <T>(
   try {
     const current = op === undefined ? config.initialState : (await deserializeWith(serdes, op.result, context)) as T
     // Like a step body: no durable operations inside a check.
-    const next = await runOwned({ kind: "step", label: JSON.stringify(ref.name ?? id) }, () =>
+    const next = await runOwned({ kind: "step", name: ref.name, id }, () =>
       check(current, { logger: pollLogger(core, id, ref.name, attempt), attempt }))
     const payload = await serializeWith(serdes, next, context)
     core.checkPayload(payload, `The state of ${what}`)
