@@ -12,7 +12,7 @@
  * and notified is recorded beside the log, so an object that wakes up (any call or alarm) catches up.
  */
 import { Effect, Layer, ManagedRuntime, Option, Scheduler } from "effect"
-import { type ChildOutcome, WATCHDOG_MS } from "../../src/engine/actor.ts"
+import { type ChildOutcome, WATCHDOG_MS } from "../../src/engine/index.ts"
 import { type CallbackIdCodec, Engine, type EngineShape, type StartRequest } from "../../src/engine/index.ts"
 import type { DurableFunction } from "../../src/engine/registry.ts"
 import { decodeLog } from "../../src/log/decode-log.ts"

@@ -4,7 +4,7 @@
  * name, so starting an id twice reaches the same object, whose engine answers idempotently.
  */
 import { DurableObject } from "cloudflare:workers"
-import type { ChildOutcome } from "../../src/engine/actor.ts"
+import type { ChildOutcome } from "../../src/engine/index.ts"
 import type { CallbackOutcome, StartRequest } from "../../src/engine/index.ts"
 import type { DurableFunction } from "../../src/engine/registry.ts"
 import type { ErrorObject } from "../../src/log/events.ts"

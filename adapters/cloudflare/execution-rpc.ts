@@ -2,7 +2,7 @@
  * The RPC surface of an execution's Durable Object. Every method names the execution first: the object checks it
  * is its own (the execution id is the object's name). Answers are Wire values (see wire.ts).
  */
-import type { ChildOutcome } from "../../src/engine/actor.ts"
+import type { ChildOutcome } from "../../src/engine/index.ts"
 import type { CallbackOutcome, ExecutionView, StartRequest, StartResult } from "../../src/engine/index.ts"
 import type { ErrorObject, LogEvent } from "../../src/log/events.ts"
 import type { StoredLog } from "../../src/store/execution-store.ts"

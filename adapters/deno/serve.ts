@@ -13,7 +13,7 @@
  * top level of the entry module, so that the queue listener is registered while the module loads.
  */
 import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
-import { WATCHDOG_MS } from "../../src/engine/actor.ts"
+import { WATCHDOG_MS } from "../../src/engine/index.ts"
 import { Engine, type EngineShape } from "../../src/engine/engine.ts"
 import type { DurableFunction } from "../../src/engine/registry.ts"
 import { createApp } from "../../src/http/app.ts"

@@ -26,9 +26,6 @@ import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotRunning, Invali
 import type { Session } from "./session.ts"
 import { dueAt, earliest } from "./timers.ts"
 
-export { ActorGone } from "./actor-messages.ts"
-export type { ActorDeps, CallbackOutcome, ChildOutcome } from "./actor-messages.ts"
-
 /** How long a running execution may go unwatched: if its actor dies mid-step, this alarm resumes it. */
 export const WATCHDOG_MS = 30_000
 

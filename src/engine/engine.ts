@@ -11,7 +11,8 @@ import type { LogCorrupted } from "../log/log-corrupted.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import type { ListPage, ListQuery } from "../store/execution-summary.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
-import { Actor, ActorGone, type CallbackOutcome, type ChildOutcome } from "./actor.ts"
+import { Actor } from "./actor.ts"
+import { ActorGone, type CallbackOutcome, type ChildOutcome } from "./actor-messages.ts"
 import { type CallbackIdCodec, plainCallbackIds } from "./callback-ids.ts"
 import {
   CallbackAlreadyCompleted,

@@ -2,7 +2,7 @@
 export { Engine, makeEngine, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_RETENTION_MS, MAX_EXECUTION_TIMEOUT_MS } from "./engine.ts"
 export type { EngineOptions, EngineShape, ExecutionView, StartRequest, StartResult } from "./engine.ts"
 export { WATCHDOG_MS } from "./actor.ts"
-export type { CallbackOutcome, ChildOutcome } from "./actor.ts"
+export type { CallbackOutcome, ChildOutcome } from "./actor-messages.ts"
 export { plainCallbackIds } from "./callback-ids.ts"
 export type { CallbackIdCodec, CallbackRef } from "./callback-ids.ts"
 export {

@@ -4,7 +4,7 @@
  * given responders; `start` returns as soon as the execution is idle, for tests that steer it step by step.
  */
 import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
-import type { CallbackOutcome } from "../engine/actor.ts"
+import type { CallbackOutcome } from "../engine/actor-messages.ts"
 import { Engine, type EngineShape } from "../engine/engine.ts"
 import type { DurableFunction } from "../engine/registry.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
