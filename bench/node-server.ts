@@ -2,7 +2,8 @@
  * The Node server's benchmarks (issue: Node adapter). Prints a table; not part of `npm test`.
  *   npm run bench:node                   (node --expose-gc bench/node-server.ts [--suspended=100000])
  * Most of the process's resident memory is V8's young generation, sized by V8 and independent of how many
- * executions are suspended: compare "JS heap used" before and after; `--max-semi-space-size=2` shrinks RSS.
+ * executions are suspended: compare "JS heap used" before and after; `npm run bench:node` passes
+ * `--max-semi-space-size=2`, which shrinks RSS (and measured faster here).
  * Runs a real server (reprise/node) on 127.0.0.1 and a temporary SQLite file, and talks to it over HTTP.
  */
 import { mkdtempSync, rmSync } from "node:fs"
