@@ -177,7 +177,11 @@ export class Actor implements Session {
       this.#activity.inbox -= batch.length
       this.#activity.processing = true
       for (const message of batch) {
-        if (this.#gone) break
+        if (this.#gone) {
+          // Taken from the mailbox but not handled: the engine must send it again to a fresh actor.
+          if ("reply" in message) Deferred.doneUnsafe(message.reply, Effect.fail(new ActorGone()))
+          continue
+        }
         if (message._tag === "Append") {
           this.#pending.push(message)
           continue
@@ -337,15 +341,23 @@ export class Actor implements Session {
       const events: Array<LogEvent> = []
       let seq = this.state.seq
       const open = new Set<string>()
+      // Nothing is written after the end: not after an ended execution, nor after a terminal event in this batch.
+      // Only messages written whole are answered; the others are abandoned, as appends after the end always are.
+      const written: Array<(typeof batch)[number]> = []
+      let ending = !wasRunning
       for (const message of batch) {
+        if (ending) break
         for (const event of message.events) {
-          // Nothing is written after the end, except by the actor's own terminal event.
-          if (!wasRunning) break
           const stamped = { at: now, ...event, seq: ++seq } as LogEvent
           events.push(stamped)
-          if (isTerminalEvent(stamped)) break
+          if (isTerminalEvent(stamped)) {
+            ending = true
+            break
+          }
         }
+        written.push(message)
       }
+      if (events.length === 0) return Effect.void
       const expected = this.state.seq
       return this.#deps.store.append(this.executionId, events, expected).pipe(
         Effect.matchEffect({
@@ -365,7 +377,7 @@ export class Actor implements Session {
                 }
                 if (!this.running) ended = true
               }
-              for (const message of batch) message.done?.()
+              for (const message of written) message.done?.()
               for (const id of open) this.#wake(id)
               if (ended) {
                 this.#activity.wake() // step bodies still running are abandoned: nothing more can happen
