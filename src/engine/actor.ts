@@ -6,7 +6,7 @@
 import { Deferred, Effect, Option, Queue } from "effect"
 import { DurableContextImpl } from "../context/durable-context.ts"
 import { runOwned } from "../context/usage-tracker.ts"
-import { PayloadTooLargeError, SerdesFailedError, toErrorObject } from "../context/errors.ts"
+import { toErrorObject } from "../context/errors.ts"
 import type { LoggerConfig } from "../context/logger.ts"
 import { defaultSerdes, passThroughDeserializer, type SerdesConfig } from "../context/serdes.ts"
 import type { LogEvent, NewEvent } from "../log/events.ts"
@@ -22,6 +22,7 @@ import {
   type ReplyError,
   tooLarge
 } from "./actor-messages.ts"
+import { type HandlerExit, outcomeEvent } from "./execution-outcome.ts"
 import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotRunning, InvalidRequest } from "./engine-errors.ts"
 import type { Session } from "./session.ts"
 import { dueAt, earliest } from "./timers.ts"
@@ -290,26 +291,8 @@ export class Actor implements Session {
     ).pipe(Effect.asVoid)
   }
 
-  #finish(exit: Extract<Message, { _tag: "HandlerDone" }>["exit"]) {
-    if (!this.running) return
-    if (!exit.ok) {
-      this.#queue([{ _tag: "ExecutionFailed", error: toErrorObject(exit.error) }])
-      return
-    }
-    let result: string | undefined
-    try {
-      result = exit.value === undefined ? undefined : JSON.stringify(exit.value)
-    } catch (error) {
-      const failure = new SerdesFailedError(`The execution result could not be serialised as JSON: ${(error as Error).message}`)
-      this.#queue([{ _tag: "ExecutionFailed", error: toErrorObject(failure) }])
-      return
-    }
-    if (result !== undefined && tooLarge(result, this.maxPayloadBytes)) {
-      const failure = new PayloadTooLargeError(`The execution result is over the ${this.maxPayloadBytes}-byte payload limit`)
-      this.#queue([{ _tag: "ExecutionFailed", error: toErrorObject(failure) }])
-      return
-    }
-    this.#queue([{ _tag: "ExecutionSucceeded", ...(result === undefined ? {} : { result }) }])
+  #finish(exit: HandlerExit) {
+    if (this.running) this.#queue([outcomeEvent(exit, this.maxPayloadBytes)])
   }
 
   /** Queues events written by the actor itself (not by user code). */
