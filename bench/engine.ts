@@ -84,14 +84,14 @@ const timeResumes = async (n: number, evictEachTime: boolean) => {
   for (let resume = 0; resume <= n; resume++) {
     if ((await runner.engine(() => runner.store.summary(id)))?.status !== "RUNNING") break
     if (evictEachTime) await execution.evict()
-    const due = runner.engineSync((e) => e.nextOperationDue(id)) ?? (await runner.engine((e) => e.alarmOf(id)))
+    const due = runner.probe((p) => p.nextOperationDue(id)) ?? (await runner.alarmOf(id))
     if (due === undefined) break
     await runner.fireAt(id, due)
   }
   const view = await runner.engine((e) => e.awaitEnd(id))
   const ms = performance.now() - t0
   if (view.status !== "SUCCEEDED") throw new Error(`resumes ${n}: ${view.status}`)
-  return { ms, invocations: runner.engineSync((e) => e.invocations(id)) }
+  return { ms, invocations: runner.probe((p) => p.invocations(id)) }
 }
 
 for (const [n, evict] of [[1_000, false], [10_000, false], [1_000, true], [3_000, true]] as const) {

@@ -1,27 +1,26 @@
 /**
  * Everything that lives inside one execution's Durable Object: the engine (and so the actor) of that execution,
- * over the generic KV store on the object's own storage. The engine's store answers for this execution only:
+ * over the generic KV store on the object's own storage. The store answers for this execution only; the children
+ * that `ctx.invoke` starts run in their own objects, reached through the engine's invoker port:
  *
- * - a child started by `ctx.invoke` is created in the child's own object (the append that would create it here is
- *   turned into a start call to that object and reported as lost to a concurrent creator, so the engine does not
- *   spawn an actor for it here), and its log is read back from there;
- * - the parent of this execution is invisible here (loads as missing), so the engine never loads it locally;
- *   instead, when this execution ends, its object tells the parent's object (`notifyParent`).
+ * - the invoker starts a child with an RPC to the child's object (idempotent: the object is named by the id), and
+ *   asks it for its outcome when the parent reloads while the child was running;
+ * - when this execution ends, the engine hands its outcome to the invoker, which calls the parent's object; the
+ *   parent's engine records it in the live actor (no replay of the parent just to learn a child's result).
  *
  * Publishing to the listing index and notifying the parent happen after the log is written; what was published
  * and notified is recorded beside the log, so an object that wakes up (any call or alarm) catches up.
  */
 import { Effect, Layer, ManagedRuntime, Option, Scheduler } from "effect"
-import { type ChildOutcome, WATCHDOG_MS } from "../../src/engine/index.ts"
+import { type ChildOutcome, type InvokerShape, WATCHDOG_MS } from "../../src/engine/index.ts"
 import { type CallbackIdCodec, Engine, type EngineShape, type StartRequest } from "../../src/engine/index.ts"
 import type { DurableFunction } from "../../src/engine/registry.ts"
-import { decodeLog } from "../../src/log/decode-log.ts"
 import type { ErrorObject, LogEvent } from "../../src/log/events.ts"
 import type { ExecutionIndex } from "../../src/store/execution-index.ts"
 import { ExecutionStore, type ExecutionStoreShape } from "../../src/store/execution-store.ts"
 import type { ExecutionSummary } from "../../src/store/execution-summary.ts"
 import { eventKey, makeKvExecutionStore } from "../../src/store/kv-execution-store.ts"
-import { SeqConflict, StoreFailure } from "../../src/store/store-errors.ts"
+import { StoreFailure } from "../../src/store/store-errors.ts"
 import type { DurableObjectStorage, Stub } from "./cf-types.ts"
 import { makeDurableObjectKV } from "./do-kv.ts"
 import type { ExecutionRpc } from "./execution-rpc.ts"
@@ -52,7 +51,6 @@ interface Meta {
 const INDEXED = "reprise:indexed"
 const NOTIFIED = "reprise:parent-notified"
 
-const TERMINAL = new Set(["ExecutionSucceeded", "ExecutionFailed", "ExecutionStopped", "ExecutionTimedOut"])
 
 const outcomeOf = (last: { _tag: string; result?: string; error?: ErrorObject }): ChildOutcome => {
   switch (last._tag) {
@@ -73,8 +71,6 @@ export const makeHost = (options: HostOptions) => {
   const kv = makeDurableObjectKV(storage)
   const meta = () => storage.kv.get<Meta>("meta")
   let retryAt: number | undefined
-  /** A child could not be started: the actor is reloaded at the next alarm, which starts it again. */
-  let reloadActor = false
 
   const scheduleRetry = (reason: unknown) => {
     console.error(`reprise: execution ${self}: will retry`, reason)
@@ -106,6 +102,7 @@ export const makeHost = (options: HostOptions) => {
     const outcome = outcomeOf(storage.kv.get(eventKey(m.seq))!)
     try {
       const answer = await peer(parent.executionId).childFinished(parent.executionId, parent.operationId, outcome)
+      // An unknown parent cannot take the outcome; an ended one no longer needs it.
       if (!answer.ok && answer.tag !== "ExecutionNotFound") throw new Error(`${answer.tag}: ${JSON.stringify(answer.fields)}`)
       storage.kv.put(NOTIFIED, true)
     } catch (error) {
@@ -131,38 +128,12 @@ export const makeHost = (options: HostOptions) => {
   }
   const local = makeKvExecutionStore({ open: () => kv, index: localIndex })
 
-  const isChild = (executionId: string) => executionId.startsWith(`${self}:invoke:`)
   const notHere = (operation: string, executionId: string) =>
     Effect.fail(new StoreFailure({ operation, reason: `execution ${executionId} is not hosted by the object of ${self}` }))
 
-  /** Creates a child in its own object; reported as a lost race, so the engine reads it back instead of spawning it. */
-  const startChild = (executionId: string, first: LogEvent | undefined) => {
-    if (first?._tag !== "ExecutionStarted") return notHere("append", executionId)
-    const request: StartRequest & { readonly executionId: string } = {
-      functionName: first.functionName,
-      ...(first.input === undefined ? {} : { inputPayload: first.input }),
-      executionId,
-      ...(first.parent === undefined ? {} : { parent: first.parent })
-    }
-    return call("start child", () => peer(executionId).start(request)).pipe(
-      Effect.tapError((error) => Effect.sync(() => {
-        reloadActor = true
-        scheduleRetry(error)
-      })),
-      Effect.orDie, // not a failure of the invoke: the child is started again when the actor reloads
-      Effect.andThen(Effect.fail(new SeqConflict({ executionId, expectedSeq: 0, actualSeq: 1 })))
-    )
-  }
-
   const store: ExecutionStoreShape = {
-    load: (id) => (id === self ? local.load(id) : isChild(id) ? call("load child", () => peer(id).peerLoad(id)) : Effect.succeed(undefined)),
-    append: (id, events, expectedSeq) => {
-      if (id !== self) return isChild(id) && expectedSeq === 0 ? startChild(id, events[0]) : notHere("append", id)
-      return Effect.tap(local.append(id, events, expectedSeq), () =>
-        Effect.sync(() => {
-          if (events.some((e) => TERMINAL.has(e._tag))) void notifyParent()
-        }))
-    },
+    load: (id) => (id === self ? local.load(id) : Effect.succeed(undefined)),
+    append: (id, events, expectedSeq) => (id === self ? local.append(id, events, expectedSeq) : notHere("append", id)),
     setAlarm: (id, at) => (id === self ? local.setAlarm(id, at) : notHere("setAlarm", id)),
     getAlarm: (id) => (id === self ? local.getAlarm(id) : Effect.succeed(undefined)),
     deleteAlarm: (id) => (id === self ? local.deleteAlarm(id) : notHere("deleteAlarm", id)),
@@ -171,27 +142,32 @@ export const makeHost = (options: HostOptions) => {
     list: () => Effect.die(new Error("An execution object does not list executions"))
   }
 
+  /** The children of this execution run in their own objects; its own outcome goes to its parent's object. */
+  const invoker: InvokerShape = {
+    start: (request) => call("start child", () => peer(request.executionId).start(request)),
+    outcome: (childId) => call("child outcome", () => peer(childId).outcome(childId)),
+    // The outcome is read back from storage, so that a retry after a crash sends the same one.
+    childFinished: () => Effect.promise(() => notifyParent())
+  }
+
   const services = Layer.mergeAll(Layer.succeed(ExecutionStore, store), Layer.succeed(Scheduler.Scheduler, objectScheduler))
   const runtime = ManagedRuntime.make(
     Engine.layer({
       functions: options.functions,
       callbackIds: options.callbackIds,
+      invoker,
       ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes })
     }).pipe(Layer.provideMerge(services))
   )
   const wire = <A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>) =>
     runWire((effect) => runtime.runPromiseExit(effect), Engine.use(use))
 
-  /** The compact log a parent reads: the start, and the terminal event if there is one. */
-  const peerLoad = () =>
+  /** This execution's outcome once it has ended (undefined while it runs), for a parent that reloads. */
+  const outcome = () =>
     wire(() =>
-      Effect.gen(function*() {
+      Effect.sync(() => {
         const m = meta()
-        if (m === undefined) return undefined
-        const raw: Array<unknown> = [storage.kv.get(eventKey(1))]
-        if (m.summary.status !== "RUNNING") raw.push({ ...storage.kv.get<object>(eventKey(m.seq)), seq: 2 })
-        const events = yield* decodeLog(self, raw)
-        return { events, seq: events.length }
+        return m === undefined || m.summary.status === "RUNNING" ? undefined : outcomeOf(storage.kv.get(eventKey(m.seq))!)
       })
     )
 
@@ -221,31 +197,16 @@ export const makeHost = (options: HostOptions) => {
     completeCallback: (callbackId: string, outcome: Parameters<EngineShape["completeCallback"]>[1]) =>
       wire((engine) => engine.completeCallback(callbackId, outcome)),
     heartbeatCallback: (callbackId: string) => wire((engine) => engine.heartbeatCallback(callbackId)),
-    /**
-     * A child ended. The engine takes a child's outcome only from its own startChild path, so the actor is
-     * reloaded: its cold start asks every running child (in the child's object) again and records the ended ones.
-     */
-    childFinished: (operationId: string) =>
-      wire((engine) =>
-        Effect.gen(function*() {
-          const view = yield* engine.describe(self)
-          const op = view.operations.find((o) => o.id === operationId)
-          if (view.status !== "RUNNING" || op?.status !== "STARTED") return
-          yield* engine.evict(self)
-          yield* engine.alarm(self)
-        })
-      ),
-    peerLoad,
+    /** A child ended: its outcome goes to the invoke operation that waits for it. */
+    childFinished: (operationId: string, childOutcome: ChildOutcome) =>
+      wire((engine) => engine.childFinished({ executionId: self, operationId }, childOutcome)),
+    outcome,
     republish: async () => {
       const m = meta()
       if (m !== undefined) await index.upsert(m.summary, m.seq) // a failure reaches the caller, which may retry
       return { ok: true, value: m !== undefined } as const
     },
     alarm: async () => {
-      if (reloadActor) {
-        reloadActor = false
-        await runtime.runPromise(Engine.use((engine) => engine.evict(self)))
-      }
       retryAt = undefined
       const exit = await wire((engine) => engine.alarm(self))
       if (!exit.ok) console.error(`reprise: alarm of ${self} failed`, exit)

@@ -85,14 +85,14 @@ export const makeExecutionObject = (config: ObjectConfig) =>
     heartbeatCallback(executionId: string, callbackId: string) {
       return this.#with(executionId, (host) => host.heartbeatCallback(callbackId))
     }
-    childFinished(executionId: string, operationId: string, _outcome: ChildOutcome) {
-      return this.#with(executionId, (host) => host.childFinished(operationId))
+    childFinished(executionId: string, operationId: string, outcome: ChildOutcome) {
+      return this.#with(executionId, (host) => host.childFinished(operationId, outcome))
     }
     republish(executionId: string) {
       return this.#with(executionId, (host) => host.republish())
     }
-    peerLoad(executionId: string) {
-      return this.#with(executionId, (host) => host.peerLoad())
+    outcome(executionId: string) {
+      return this.#with(executionId, (host) => host.outcome())
     }
 
     async alarm(): Promise<void> {

@@ -5,7 +5,6 @@
 import type { ChildOutcome } from "../../src/engine/index.ts"
 import type { CallbackOutcome, ExecutionView, StartRequest, StartResult } from "../../src/engine/index.ts"
 import type { ErrorObject, LogEvent } from "../../src/log/events.ts"
-import type { StoredLog } from "../../src/store/execution-store.ts"
 import type { ExecutionSummary } from "../../src/store/execution-summary.ts"
 import type { Wire } from "./wire.ts"
 
@@ -25,6 +24,6 @@ export interface ExecutionRpc {
   childFinished(executionId: string, operationId: string, outcome: ChildOutcome): Answer<void>
   /** Publishes this execution's summary to the index again; false when there is no such execution. */
   republish(executionId: string): Answer<boolean>
-  /** The start and end of this execution's log, for its parent. */
-  peerLoad(executionId: string): Answer<StoredLog | undefined>
+  /** This execution's outcome once it has ended (undefined while it runs), for its parent. */
+  outcome(executionId: string): Answer<ChildOutcome | undefined>
 }

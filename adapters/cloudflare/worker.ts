@@ -1,5 +1,5 @@
 /**
- * `createWorker({ functions })`: the Worker's `fetch` (the Hono app of reprise/http over the forwarding engine) and
+ * `createWorker({ functions })`: the Worker's `fetch` (the Hono app of reprise/http over the forwarding client) and
  * the two Durable Object classes to export from the Worker's entry module:
  *
  *   const worker = createWorker({ functions })
@@ -8,7 +8,7 @@
  */
 import { Layer, ManagedRuntime, Scheduler } from "effect"
 import { Hono } from "hono"
-import { Engine } from "../../src/engine/index.ts"
+import { ExecutionClient } from "../../src/engine/index.ts"
 import type { DurableFunction } from "../../src/engine/registry.ts"
 import { bearerAuth } from "../../src/http/bearer-auth.ts"
 import { createApp, type ErrorReporter } from "../../src/http/index.ts"
@@ -18,7 +18,7 @@ import { makeExecutionObject } from "./execution-object.ts"
 import { makeIndexClient } from "./index-client.ts"
 import { IndexObject } from "./index-object.ts"
 import { reindex } from "./reindex.ts"
-import { makeWorkerEngine } from "./worker-engine.ts"
+import { makeWorkerClient } from "./worker-client.ts"
 
 export interface CreateWorkerOptions {
   readonly functions: ReadonlyArray<DurableFunction>
@@ -42,9 +42,9 @@ export const createWorker = (options: CreateWorkerOptions) => {
     const known = apps.get(env)
     if (known !== undefined) return known
     const index = makeIndexClient(env.EXECUTION_INDEX, options.indexShards)
-    const engine = makeWorkerEngine(env, { functions: options.functions, callbackIds: callbackIdsOf(env), index })
+    const client = makeWorkerClient(env, { functions: options.functions, callbackIds: callbackIdsOf(env), index })
     const runtime = ManagedRuntime.make(
-      Layer.mergeAll(Layer.succeed(Engine, engine), Layer.succeed(Scheduler.Scheduler, workerScheduler))
+      Layer.mergeAll(Layer.succeed(ExecutionClient, client), Layer.succeed(Scheduler.Scheduler, workerScheduler))
     )
     const apiKey = apiKeyOf(env)
     const api = createApp({

@@ -15,6 +15,8 @@
 import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
 import { WATCHDOG_MS } from "../../src/engine/index.ts"
 import { Engine, type EngineShape } from "../../src/engine/engine.ts"
+import type { EngineProbe } from "../../src/engine/engine-probe.ts"
+import type { ExecutionClient } from "../../src/engine/execution-client.ts"
 import type { DurableFunction } from "../../src/engine/registry.ts"
 import { createApp } from "../../src/http/app.ts"
 import { signedCallbackIds } from "../../src/http/signed-callback-ids.ts"
@@ -64,7 +66,7 @@ export interface Server {
   /** The queue listener: its counters show what the messages did. */
   readonly alarms: AlarmQueue
   /** Runs something on the server's engine (typed failures are thrown as themselves). */
-  engine<A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>): Promise<A>
+  engine<A, E>(use: (engine: EngineShape) => Effect.Effect<A, E, EngineProbe>): Promise<A>
   close(): Promise<void>
 }
 
@@ -73,7 +75,7 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
   const onError = options.onError ?? ((error: unknown, id?: string) => console.error(`reprise${id === undefined ? "" : ` (execution ${id})`}:`, error))
   const store = await openDenoKvStore(options.kvPath ?? envVar("REPRISE_KV"))
   const onDeploy = envVar("DENO_DEPLOYMENT_ID") !== undefined
-  let runtime: ManagedRuntime.ManagedRuntime<Engine, never> | undefined
+  let runtime: ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe, never> | undefined
   let alarms: AlarmQueue | undefined
   let listening: Promise<void> | undefined
   const timers: Array<number> = []
@@ -82,7 +84,7 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
     const apiKeyEnv = envVar("REPRISE_API_KEY")
     const apiKey = options.apiKey ?? (apiKeyEnv === "" ? undefined : apiKeyEnv)
 
-    const run = async <A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>): Promise<A> => {
+    const run = async <A, E>(use: (engine: EngineShape) => Effect.Effect<A, E, EngineProbe>): Promise<A> => {
       if (runtime === undefined) throw new Error("The server is closed")
       const exit = await runtime.runPromiseExit(Engine.use(use))
       if (Exit.isSuccess(exit)) return exit.value

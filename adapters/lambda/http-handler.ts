@@ -1,15 +1,15 @@
 /**
  * The HTTP API on Lambda: Reprise's Hono app (DESIGN section 7) behind Hono's aws-lambda adapter (API Gateway
- * REST or HTTP APIs, function URLs, ALB), answered by Lambda's control plane (control-plane-engine.ts).
+ * REST or HTTP APIs, function URLs, ALB), answered by Lambda's control plane (control-plane-client.ts).
  * Deploy it as an ordinary (not durable) function whose role may call the durable-execution APIs.
  */
 import { Layer, ManagedRuntime } from "effect"
 import type { Hono } from "hono"
 import { handle } from "hono/aws-lambda"
-import { Engine } from "../../src/engine/engine.ts"
+import { ExecutionClient } from "../../src/engine/index.ts"
 import { createApp } from "../../src/http/index.ts"
 import type { ErrorReporter } from "../../src/http/index.ts"
-import { type ControlPlaneOptions, makeControlPlaneEngine } from "./control-plane-engine.ts"
+import { type ControlPlaneOptions, makeControlPlaneClient } from "./control-plane-client.ts"
 
 export interface LambdaHttpOptions extends ControlPlaneOptions {
   /** Bearer key of the management routes (default: $REPRISE_API_KEY; none: no auth). */
@@ -19,7 +19,7 @@ export interface LambdaHttpOptions extends ControlPlaneOptions {
 }
 
 export const createLambdaHttpApp = (options: LambdaHttpOptions): Hono => {
-  const runtime = ManagedRuntime.make(Layer.succeed(Engine, makeControlPlaneEngine(options)))
+  const runtime = ManagedRuntime.make(Layer.succeed(ExecutionClient, makeControlPlaneClient(options)))
   const envKey = process.env.REPRISE_API_KEY
   const apiKey = options.apiKey ?? (envKey === undefined || envKey === "" ? undefined : envKey)
   return createApp({

@@ -20,5 +20,5 @@ export type {
 } from "./wire.ts"
 export { createLambdaHttpApp, createLambdaHttpHandler } from "./http-handler.ts"
 export type { LambdaHttpOptions } from "./http-handler.ts"
-export { decodeExecutionId, encodeExecutionId, makeControlPlaneEngine } from "./control-plane-engine.ts"
-export type { ControlPlaneOptions, LambdaFunctionEntry } from "./control-plane-engine.ts"
+export { decodeExecutionId, encodeExecutionId, makeControlPlaneClient } from "./control-plane-client.ts"
+export type { ControlPlaneOptions, LambdaFunctionEntry } from "./control-plane-client.ts"

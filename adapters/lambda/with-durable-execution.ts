@@ -10,7 +10,7 @@
  * invocation only is thrown (Lambda retries the invocation); one the execution cannot get past ends it FAILED.
  */
 import { Cause, Effect, Exit, Layer } from "effect"
-import { Engine } from "../../src/engine/engine.ts"
+import { Engine, serviceRunsInvokes } from "../../src/engine/index.ts"
 import { durable, type DurableFunction, type DurableHandler } from "../../src/engine/registry.ts"
 import type { ErrorObject } from "../../src/log/events.ts"
 import { ExecutionStore } from "../../src/store/execution-store.ts"
@@ -90,7 +90,7 @@ export const withDurableExecution = <I = any, O = any>(
 const runInvocation = (fn: DurableFunction, store: InvocationStore, arn: string, config: LambdaAdapterConfig) => {
   const engineLayer = Engine.layer({
     functions: [fn],
-    invokes: "external",
+    invoker: serviceRunsInvokes, // the service runs chained invokes and records their outcomes
     callbackIds: serviceCallbackIds,
     ...(config.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: config.maxPayloadBytes })
   }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store)))

@@ -12,6 +12,8 @@ import { randomBytes } from "node:crypto"
 import type { AddressInfo } from "node:net"
 import { WATCHDOG_MS } from "../../src/engine/index.ts"
 import { Engine, type EngineShape } from "../../src/engine/engine.ts"
+import type { EngineProbe } from "../../src/engine/engine-probe.ts"
+import type { ExecutionClient } from "../../src/engine/execution-client.ts"
 import type { DurableFunction } from "../../src/engine/registry.ts"
 import { createApp } from "../../src/http/index.ts"
 import { signedCallbackIds } from "../../src/http/signed-callback-ids.ts"
@@ -44,7 +46,7 @@ export interface Server {
   readonly authenticated: boolean
   readonly store: SqliteStore
   /** Runs something on the server's engine (typed failures are thrown as themselves). */
-  engine<A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>): Promise<A>
+  engine<A, E>(use: (engine: EngineShape) => Effect.Effect<A, E, EngineProbe>): Promise<A>
   close(): Promise<void>
 }
 
@@ -57,8 +59,8 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
   const secret = options.secret ?? env.REPRISE_SECRET ?? keptSecret(store)
   const apiKey = options.apiKey ?? (env.REPRISE_API_KEY === "" ? undefined : env.REPRISE_API_KEY)
 
-  let runtime: ManagedRuntime.ManagedRuntime<Engine, never> | undefined
-  const run = async <A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>): Promise<A> => {
+  let runtime: ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe, never> | undefined
+  const run = async <A, E>(use: (engine: EngineShape) => Effect.Effect<A, E, EngineProbe>): Promise<A> => {
     if (runtime === undefined) throw new Error("The server is closed")
     const exit = await runtime.runPromiseExit(Engine.use(use))
     if (Exit.isSuccess(exit)) return exit.value

@@ -9,7 +9,6 @@ import type { ErrorObject, LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
-import type { ListPage, ListQuery } from "../store/execution-summary.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import { Actor } from "./actor.ts"
 import { ActorGone, type CallbackOutcome, type ChildOutcome } from "./actor-messages.ts"
@@ -23,6 +22,9 @@ import {
   FunctionNotFound,
   InvalidRequest
 } from "./engine-errors.ts"
+import { EngineProbe, type EngineProbeShape } from "./engine-probe.ts"
+import { ExecutionClient, type ExecutionClientShape, type ExecutionView, type ParentRef } from "./execution-client.ts"
+import type { InvokerShape } from "./invoker.ts"
 import { type DurableFunction, makeRegistry } from "./registry.ts"
 
 /**
@@ -48,58 +50,19 @@ export interface EngineOptions {
    * parent's, passed as `parentExecutionId`). Default: the ambient Clock.
    */
   readonly clockFor?: (executionId: string, parentExecutionId?: string) => Clock.Clock
-  /**
-   * Who runs the executions that `ctx.invoke` starts: the engine itself (default), or something outside it
-   * ("external": Lambda's durable-execution service runs chained invokes, and the adapter's store brings their
-   * outcomes back in the log), in which case the engine starts no child execution.
-   */
-  readonly invokes?: "engine" | "external"
+  /** Where the children that `ctx.invoke` starts run (default: in this engine; see invoker.ts). */
+  readonly invoker?: InvokerShape
 }
 
-export interface StartRequest {
-  readonly functionName: string
-  readonly input?: unknown
-  /** The input already serialised as JSON (used instead of `input`). */
-  readonly inputPayload?: string
-  /** Makes the start idempotent: a second start with the same id returns the first execution. */
-  readonly executionId?: string
-  /** The invoke operation that waits for this execution. */
-  readonly parent?: { readonly executionId: string; readonly operationId: string }
-}
-
-export interface StartResult {
-  readonly executionId: string
-  /** False when the id already named an execution (an idempotent repeat). */
-  readonly created: boolean
-}
-
-export interface ExecutionView {
-  readonly executionId: string
-  readonly functionName: string
-  readonly status: ExecutionState["status"]
-  readonly input?: string
-  readonly result?: string
-  readonly error?: ErrorObject
-  readonly startedAt: number
-  readonly endedAt?: number
-  readonly operations: ReadonlyArray<OperationState>
-}
-
-type Missing = ExecutionNotFound | LogCorrupted | StoreFailure
-
-export interface EngineShape {
-  readonly functions: ReadonlyMap<string, DurableFunction>
-  start(request: StartRequest): Effect.Effect<StartResult, FunctionNotFound | ExecutionAlreadyExists | InvalidRequest | LogCorrupted | StoreFailure>
+/**
+ * The engine: the client API, plus what a host drives. Test-only reads are on EngineProbe (engine-probe.ts),
+ * provided beside it by `Engine.layer`.
+ */
+export interface EngineShape extends ExecutionClientShape {
   /** The store's alarm for this execution went off. */
   alarm(executionId: string): Effect.Effect<void, LogCorrupted | StoreFailure>
-  completeCallback(callbackId: string, outcome: CallbackOutcome): Effect.Effect<void, CallbackNotFound | CallbackAlreadyCompleted | InvalidRequest | LogCorrupted | StoreFailure>
-  heartbeatCallback(callbackId: string): Effect.Effect<void, CallbackNotFound | CallbackAlreadyCompleted | LogCorrupted | StoreFailure>
-  stop(executionId: string, error?: ErrorObject): Effect.Effect<void, Missing | ExecutionNotRunning>
-  describe(executionId: string): Effect.Effect<ExecutionView, Missing>
-  /** Waits until the execution has ended (or the timeout passes) and describes it. */
-  awaitEnd(executionId: string): Effect.Effect<ExecutionView, Missing>
-  history(executionId: string): Effect.Effect<ReadonlyArray<LogEvent>, Missing>
-  list(query: ListQuery): Effect.Effect<ListPage, StoreFailure>
+  /** A child started by `ctx.invoke` ended: its outcome goes to the parent's invoke operation. */
+  childFinished(parent: ParentRef, outcome: ChildOutcome): Effect.Effect<void, LogCorrupted | StoreFailure>
   /** Drops the execution's actor from memory, as a crash or an eviction would. */
   evict(executionId: string): Effect.Effect<void>
   /**
@@ -113,20 +76,13 @@ export interface EngineShape {
    * two event-loop turns. Its next alarm, callback or child completion loads it again. Returns how many went.
    */
   evictIdle(): Effect.Effect<number>
-  /** How many actors are in memory. */
-  actorCount(): number
-  /** The store's alarm for an execution. */
-  alarmOf(executionId: string): Effect.Effect<number | undefined, StoreFailure>
-  /** The earliest operation timer of an execution in memory. */
-  nextOperationDue(executionId: string): number | undefined
-  inMemory(executionId: string): boolean
-  /** How many times each execution's handler was invoked (1 + the cold replays). */
-  invocations(executionId: string): number
 }
 
 export class Engine extends Context.Service<Engine, EngineShape>()("reprise/engine/Engine") {
-  static layer(options: EngineOptions): Layer.Layer<Engine, never, ExecutionStore> {
-    return Layer.effect(Engine, makeEngine(options))
+  /** The engine over the store, as three services: Engine (hosts), ExecutionClient (the HTTP app), EngineProbe (tests). */
+  static layer(options: EngineOptions): Layer.Layer<Engine | ExecutionClient | EngineProbe, never, ExecutionStore> {
+    return Layer.effectContext(Effect.map(makeEngine(options), ({ engine, probe }) =>
+      Context.make(Engine, engine).pipe(Context.add(ExecutionClient, engine), Context.add(EngineProbe, probe))))
   }
 }
 
@@ -138,7 +94,9 @@ const serialiseInput = (input: unknown): string | undefined => {
   }
 }
 
-export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions): Effect.fn.Return<EngineShape, never, ExecutionStore | Scope.Scope> {
+export const makeEngine = Effect.fnUntraced(function*(
+  options: EngineOptions
+): Effect.fn.Return<{ readonly engine: EngineShape; readonly probe: EngineProbeShape }, never, ExecutionStore | Scope.Scope> {
   const store = yield* ExecutionStore
   const scope = yield* Effect.scope
   const ambientClock = yield* Clock.Clock
@@ -176,11 +134,9 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions): E
           const waiters = endWaiters.get(id)
           endWaiters.delete(id)
           for (const wake of waiters ?? []) wake()
-          if (ended.parent !== undefined) background(notifyParent(ended.parent, outcomeOf(ended)))
+          if (ended.parent !== undefined) background(invoker.childFinished(ended.parent, outcomeOf(ended)))
         },
-        onInvoke: (op) => {
-          if (options.invokes !== "external") background(startChild(id, op))
-        },
+        onInvoke: (op) => background(startChild(id, op)),
         onGone: () => {
           if (actors.get(id) === actor) actors.delete(id)
         }
@@ -226,28 +182,38 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions): E
       return yield* Effect.die(new Error(`Execution ${executionId}: its actor kept going away`))
     })
 
-  const notifyParent = (parent: { executionId: string; operationId: string }, outcome: ChildOutcome) =>
-    deliver(parent.executionId, (a) => a.send<never>((reply) => ({ _tag: "ChildFinished", operationId: parent.operationId, outcome, reply })))
+  /** Records a child's outcome in its parent here (the parent's actor is loaded if it is not in memory). */
+  const childFinished: EngineShape["childFinished"] = (parent, outcome) =>
+    Effect.asVoid(deliver(parent.executionId, (a) => a.send<never>((reply) => ({ _tag: "ChildFinished", operationId: parent.operationId, outcome, reply }))))
 
-  /** Starts an invoked child (idempotently); a child that cannot start, or has already ended, answers at once. */
+  /** Starts an invoked child (idempotently) where children run; a child that cannot start, or has ended, answers at once. */
   const startChild = (parentId: string, op: OperationState) =>
     Effect.gen(function*() {
       const parent = { executionId: parentId, operationId: op.id }
-      const started = yield* Effect.result(start({
+      const childId = op.childExecutionId!
+      const started = yield* Effect.result(invoker.start({
         functionName: op.functionName!,
         ...(op.input === undefined ? {} : { inputPayload: op.input }),
-        executionId: op.childExecutionId!,
+        executionId: childId,
         parent
       }))
       if (started._tag === "Failure") {
         const failure = started.failure
-        return yield* notifyParent(parent, { status: "FAILED", error: { errorType: failure._tag, errorMessage: failure.message } })
+        return yield* childFinished(parent, { status: "FAILED", error: { errorType: failure._tag, errorMessage: failure.message } })
       }
       if (!started.success.created) {
-        const child = yield* stateOf(op.childExecutionId!)
-        if (child.status !== "RUNNING") yield* notifyParent(parent, outcomeOf(child))
+        const outcome = yield* invoker.outcome(childId)
+        if (outcome !== undefined) yield* childFinished(parent, outcome)
       }
     })
+
+  /** The default invoker: children run in this engine. */
+  const inProcess: InvokerShape = {
+    start: (request) => start(request),
+    outcome: (childId) => Effect.map(stateOf(childId), (child) => (child.status === "RUNNING" ? undefined : outcomeOf(child))),
+    childFinished
+  }
+  const invoker = options.invoker ?? inProcess
 
   const viewOf = (state: ExecutionState): ExecutionView => ({
     executionId: state.executionId,
@@ -321,10 +287,14 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions): E
       return { executionId, created: true }
     })
 
-  return {
-    functions: registry,
+  const engine: EngineShape = {
+    functions: [...registry.values()].map((fn) => ({
+      name: fn.name,
+      ...(fn.options.description === undefined ? {} : { description: fn.options.description })
+    })),
     start,
     alarm: (executionId) => Effect.asVoid(deliver(executionId, (a) => a.send<never>((reply) => ({ _tag: "Alarm", reply })))),
+    childFinished,
     completeCallback: (callbackId, outcome) =>
       Effect.gen(function*() {
         const ref = yield* callbackTarget(callbackId)
@@ -385,7 +355,6 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions): E
         // Idle: the watchdog is no longer needed; the alarm falls back to the next timer.
         yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply })))
       }),
-    alarmOf: (executionId) => store.getAlarm(executionId),
     evictIdle: () =>
       Effect.gen(function*() {
         const candidates = [...actors.values()].filter((a) => a.evictable)
@@ -402,11 +371,15 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions): E
         }
         return evicted
       }),
-    actorCount: () => actors.size,
-    nextOperationDue: (executionId) => actors.get(executionId)?.nextOperationDue(),
-    inMemory: (executionId) => actors.has(executionId),
-    invocations: (executionId) => invocations.get(executionId) ?? 0
   }
+  const probe: EngineProbeShape = {
+    actorCount: () => actors.size,
+    inMemory: (executionId) => actors.has(executionId),
+    invocations: (executionId) => invocations.get(executionId) ?? 0,
+    nextOperationDue: (executionId) => actors.get(executionId)?.nextOperationDue(),
+    alarmOf: (executionId) => store.getAlarm(executionId)
+  }
+  return { engine, probe }
 })
 
 const outcomeOf = (state: ExecutionState): ChildOutcome =>

@@ -1,6 +1,20 @@
 /** reprise/engine: what adapters drive (the engine service and its errors). */
 export { Engine, makeEngine, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_RETENTION_MS, MAX_EXECUTION_TIMEOUT_MS } from "./engine.ts"
-export type { EngineOptions, EngineShape, ExecutionView, StartRequest, StartResult } from "./engine.ts"
+export type { EngineOptions, EngineShape } from "./engine.ts"
+export { ExecutionClient } from "./execution-client.ts"
+export type {
+  CallbackFailure,
+  ExecutionClientShape,
+  ExecutionView,
+  FunctionInfo,
+  ParentRef,
+  ReadFailure,
+  StartFailure,
+  StartRequest,
+  StartResult
+} from "./execution-client.ts"
+export { serviceRunsInvokes } from "./invoker.ts"
+export type { ChildStart, InvokerShape } from "./invoker.ts"
 export { WATCHDOG_MS } from "./actor.ts"
 export type { CallbackOutcome, ChildOutcome } from "./actor-messages.ts"
 export { plainCallbackIds } from "./callback-ids.ts"

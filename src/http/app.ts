@@ -1,6 +1,6 @@
 /**
  * The Hono app of DESIGN section 7, served by every adapter. It runs engine effects through the runner it is
- * given (a `ManagedRuntime<Engine>`), so it holds no state of its own and works on any runtime with `fetch`.
+ * given (a runtime that provides the ExecutionClient), so it holds no state of its own and works on any runtime with `fetch`.
  */
 import { Hono } from "hono"
 import { methodNotAllowed } from "hono/method-not-allowed"
@@ -13,7 +13,7 @@ import { problemResponse } from "./problem.ts"
 import { DEFAULT_MAX_BODY_BYTES } from "./read-body.ts"
 
 export interface AppOptions {
-  /** Runs the engine's effects: a `ManagedRuntime<Engine>`, or anything with the same `runPromiseExit`. */
+  /** Runs the engine's effects: a runtime providing ExecutionClient, or anything with the same `runPromiseExit`. */
   readonly runtime: EngineRunner
   /**
    * When set, every /v1 route except the callback routes needs `Authorization: Bearer <apiKey>`.

@@ -11,7 +11,7 @@
  */
 import { Effect } from "effect"
 import type { Hono } from "hono"
-import { Engine } from "../engine/index.ts"
+import { ExecutionClient } from "../engine/index.ts"
 import type { RouteDeps } from "./execution-routes.ts"
 import { readJsonBody } from "./read-body.ts"
 import { CallbackFailureBody, CallbackSuccessBody, EmptyBody } from "./request-schemas.ts"
@@ -24,7 +24,7 @@ export const registerCallbackRoutes = (app: Hono, { maxBodyBytes, respond }: Rou
       c.req.raw,
       Effect.gen(function*() {
         const body = yield* readJsonBody(c.req.raw, CallbackSuccessBody, maxBodyBytes)
-        const engine = yield* Engine
+        const engine = yield* ExecutionClient
         yield* engine.completeCallback(c.req.param("callbackId"), { ok: true, ...(body.result === undefined ? {} : { result: body.result }) })
         return noContent()
       })
@@ -35,7 +35,7 @@ export const registerCallbackRoutes = (app: Hono, { maxBodyBytes, respond }: Rou
       c.req.raw,
       Effect.gen(function*() {
         const body = yield* readJsonBody(c.req.raw, CallbackFailureBody, maxBodyBytes)
-        const engine = yield* Engine
+        const engine = yield* ExecutionClient
         yield* engine.completeCallback(c.req.param("callbackId"), {
           ok: false,
           error: {
@@ -53,7 +53,7 @@ export const registerCallbackRoutes = (app: Hono, { maxBodyBytes, respond }: Rou
       c.req.raw,
       Effect.gen(function*() {
         yield* readJsonBody(c.req.raw, EmptyBody, maxBodyBytes)
-        const engine = yield* Engine
+        const engine = yield* ExecutionClient
         yield* engine.heartbeatCallback(c.req.param("callbackId"))
         return noContent()
       })

@@ -1,14 +1,14 @@
 /**
  * How route handlers run engine effects: through anything with `runPromiseExit` for effects that need the
- * Engine (a `ManagedRuntime<Engine>` is one), turning a failure into a problem+json response.
+ * ExecutionClient (a `ManagedRuntime` over `Engine.layer` is one), turning a failure into a problem+json response.
  */
 import { type Effect, Exit } from "effect"
-import type { Engine } from "../engine/index.ts"
+import type { ExecutionClient } from "../engine/index.ts"
 import { mapCause } from "./error-mapping.ts"
 import { problemResponse } from "./problem.ts"
 
 export interface EngineRunner {
-  readonly runPromiseExit: <A, E>(effect: Effect.Effect<A, E, Engine>) => Promise<Exit.Exit<A, unknown>>
+  readonly runPromiseExit: <A, E>(effect: Effect.Effect<A, E, ExecutionClient>) => Promise<Exit.Exit<A, unknown>>
 }
 
 /** Called with every failure on the server's side (500s): log it; the client only sees a generic detail. */
@@ -20,7 +20,7 @@ export const defaultErrorReporter: ErrorReporter = (error, request) => {
 }
 
 export const makeResponder = (runner: EngineRunner, onError: ErrorReporter) =>
-  async (request: Request, effect: Effect.Effect<Response, unknown, Engine>): Promise<Response> => {
+  async (request: Request, effect: Effect.Effect<Response, unknown, ExecutionClient>): Promise<Response> => {
     // No abort signal: a client that goes away must not interrupt a start or a completion half-way.
     const exit = await runner.runPromiseExit(effect)
     if (Exit.isSuccess(exit)) return exit.value

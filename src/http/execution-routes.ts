@@ -4,7 +4,7 @@
  */
 import { Duration, Effect, Option } from "effect"
 import type { Hono } from "hono"
-import { Engine, type ExecutionView } from "../engine/index.ts"
+import { ExecutionClient, type ExecutionView } from "../engine/index.ts"
 import type { ErrorObject } from "../log/events.ts"
 import { HttpProblem } from "./problem.ts"
 import { decodeWith, readJsonBody, readQuery } from "./read-body.ts"
@@ -12,7 +12,7 @@ import { ExecutionName, HistoryQuery, ListQuery, StartBody, StartQuery, StopBody
 import { executionJson, summaryJson } from "./views.ts"
 
 export interface RouteDeps {
-  readonly respond: (request: Request, effect: Effect.Effect<Response, unknown, Engine>) => Promise<Response>
+  readonly respond: (request: Request, effect: Effect.Effect<Response, unknown, ExecutionClient>) => Promise<Response>
   readonly maxBodyBytes: number
 }
 
@@ -42,12 +42,9 @@ export const registerExecutionRoutes = (app: Hono, { maxBodyBytes, respond }: Ro
   app.get("/v1/functions", (c) =>
     respond(
       c.req.raw,
-      Engine.use((engine) =>
+      ExecutionClient.use((engine) =>
         Effect.succeed(json({
-          functions: [...engine.functions.values()].map((fn) => ({
-            name: fn.name,
-            ...(fn.options.description === undefined ? {} : { description: fn.options.description })
-          }))
+          functions: engine.functions
         }))
       )
     ))
@@ -63,7 +60,7 @@ export const registerExecutionRoutes = (app: Hono, { maxBodyBytes, respond }: Ro
           return yield* new HttpProblem({ kind: "invalid-request", detail: "The Idempotency-Key header and executionName differ; give one, or the same value" })
         }
         const executionId = body.executionName ?? key
-        const engine = yield* Engine
+        const engine = yield* ExecutionClient
         const started = yield* engine.start({
           functionName: c.req.param("name"),
           ...("input" in body ? { input: body.input } : {}),
@@ -87,7 +84,7 @@ export const registerExecutionRoutes = (app: Hono, { maxBodyBytes, respond }: Ro
       c.req.raw,
       Effect.gen(function*() {
         const query = yield* readQuery(c.req.url, ListQuery)
-        const engine = yield* Engine
+        const engine = yield* ExecutionClient
         const page = yield* engine.list({
           ...(query.function === undefined ? {} : { functionName: query.function }),
           ...(query.status === undefined ? {} : { status: query.status }),
@@ -99,14 +96,14 @@ export const registerExecutionRoutes = (app: Hono, { maxBodyBytes, respond }: Ro
     ))
 
   app.get("/v1/executions/:id", (c) =>
-    respond(c.req.raw, Engine.use((engine) => Effect.map(engine.describe(c.req.param("id")), (view) => json(executionJson(view))))))
+    respond(c.req.raw, ExecutionClient.use((engine) => Effect.map(engine.describe(c.req.param("id")), (view) => json(executionJson(view))))))
 
   app.get("/v1/executions/:id/history", (c) =>
     respond(
       c.req.raw,
       Effect.gen(function*() {
         const query = yield* readQuery(c.req.url, HistoryQuery)
-        const engine = yield* Engine
+        const engine = yield* ExecutionClient
         const executionId = c.req.param("id")
         const events = yield* engine.history(executionId)
         const after = query.cursor ?? 0
@@ -128,7 +125,7 @@ export const registerExecutionRoutes = (app: Hono, { maxBodyBytes, respond }: Ro
           errorMessage: body.error.errorMessage,
           ...(body.error.errorData === undefined ? {} : { errorData: body.error.errorData })
         }
-        const engine = yield* Engine
+        const engine = yield* ExecutionClient
         const executionId = c.req.param("id")
         yield* engine.stop(executionId, error)
         return json(executionJson(yield* engine.describe(executionId)))

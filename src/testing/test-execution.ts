@@ -71,7 +71,7 @@ export class TestExecution {
   get history(): ReadonlyArray<LogEvent> { return this.#history }
   get operations(): ReadonlyArray<TestOperation> { return this.#operations.map((op) => new TestOperation(op, this.#operations)) }
   /** How many times the handler was invoked: 1, plus one for each cold replay. */
-  get invocations(): number { return this.runner.engineSync((e) => e.invocations(this.executionId)) }
+  get invocations(): number { return this.runner.probe((p) => p.invocations(this.executionId)) }
   /** The execution's virtual time. */
   get now(): Date { return new Date(this.runner.clock(this.executionId).currentTimeMillisUnsafe()) }
 
@@ -107,13 +107,13 @@ export class TestExecution {
       if (await this.#settleChildren()) continue
       if (!this.runner.skipTime) return this
       const now = this.runner.clock(id).currentTimeMillisUnsafe()
-      if (!this.runner.engineSync((e) => e.inMemory(id))) {
+      if (!this.runner.probe((p) => p.inMemory(id))) {
         // Evicted mid-run: its alarm (at the latest the watchdog) is what brings it back.
-        const alarm = await this.runner.engine((e) => e.alarmOf(id))
+        const alarm = await this.runner.alarmOf(id)
         await this.runner.fireAt(id, Math.max(now, alarm ?? now))
         continue
       }
-      const due = this.runner.engineSync((e) => e.nextOperationDue(id))
+      const due = this.runner.probe((p) => p.nextOperationDue(id))
       if (due === undefined) return this
       await this.runner.fireAt(id, Math.max(now, due))
     }

@@ -6,6 +6,8 @@
 import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
 import type { CallbackOutcome } from "../engine/actor-messages.ts"
 import { Engine, type EngineShape } from "../engine/engine.ts"
+import { EngineProbe, type EngineProbeShape } from "../engine/engine-probe.ts"
+import type { ExecutionClient } from "../engine/execution-client.ts"
 import type { DurableFunction } from "../engine/registry.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import { makeMemoryStore, type MemoryStore } from "../store/memory-store.ts"
@@ -47,7 +49,7 @@ const DEFAULT_START = Date.UTC(2026, 0, 1)
 export class TestRunner {
   readonly store: MemoryStore
   readonly skipTime: boolean
-  readonly #runtime: ManagedRuntime.ManagedRuntime<Engine, never>
+  readonly #runtime: ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe, never>
   readonly #clocks = new Map<string, VirtualClock>()
   readonly #start: number
   #count = 0
@@ -88,9 +90,14 @@ export class TestRunner {
     throw Cause.squash(exit.cause)
   }
 
-  /** Reads something the engine knows synchronously (counters, what is in memory). */
-  engineSync<A>(read: (engine: EngineShape) => A): A {
-    return this.#runtime.runSync(Engine.use((engine) => Effect.sync(() => read(engine))))
+  /** Reads what the engine knows synchronously (counters, what is in memory): the test-only probe. */
+  probe<A>(read: (probe: EngineProbeShape) => A): A {
+    return this.#runtime.runSync(EngineProbe.use((probe) => Effect.sync(() => read(probe))))
+  }
+
+  /** The store's alarm of an execution. */
+  alarmOf(executionId: string): Promise<number | undefined> {
+    return this.#runtime.runPromise(EngineProbe.use((probe) => probe.alarmOf(executionId)))
   }
 
   /** Starts an execution and drives it until it ends or waits on something only the test can give. */

@@ -148,13 +148,13 @@ describe("the actor cache", () => {
     const sleeping = await Promise.all([1, 2, 3].map(() => runner.start("sleeper")))
     const working = await runner.engine((e) => e.start({ functionName: "busy", executionId: "busy-1" }))
     await runner.run("quick")
-    assert.strictEqual(runner.engineSync((e) => e.actorCount()), 5)
+    assert.strictEqual(runner.probe((p) => p.actorCount()), 5)
 
     assert.strictEqual(await runner.engine((e) => e.evictIdle()), 4)
-    assert.isTrue(runner.engineSync((e) => e.inMemory(working.executionId)))
+    assert.isTrue(runner.probe((p) => p.inMemory(working.executionId)))
     for (const s of sleeping) {
-      assert.isFalse(runner.engineSync((e) => e.inMemory(s.executionId)))
-      assert.strictEqual(await runner.engine((e) => e.alarmOf(s.executionId)), Date.UTC(2026, 0, 1, 1), "the alarm is the wait's end, not a watchdog")
+      assert.isFalse(runner.probe((p) => p.inMemory(s.executionId)))
+      assert.strictEqual(await runner.alarmOf(s.executionId), Date.UTC(2026, 0, 1, 1), "the alarm is the wait's end, not a watchdog")
       await s.settle()
       assert.strictEqual(s.result, "rested")
     }

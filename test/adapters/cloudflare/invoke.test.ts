@@ -1,6 +1,7 @@
 /**
  * `ctx.invoke` across Durable Objects: the child execution lives in its own object (named by its id), the parent
- * suspends, and resumes when the child's object tells it the child ended.
+ * suspends, and resumes when the child's object hands it the child's outcome (the parent's actor takes it while
+ * warm, without replaying its log).
  */
 import { fileURLToPath } from "node:url"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
@@ -49,6 +50,7 @@ describe("invoke across objects", () => {
     assert.isBelow(tags.indexOf("InvokeStarted"), tags.indexOf("InvokeSucceeded"))
     assert.strictEqual(await effects("p-1/before/"), 1, "the step before the invoke ran once")
     assert.strictEqual(await effects("p-1/after/"), 1)
+    assert.strictEqual(await effects("p-1/invocation/"), 1, "the child's outcome reached the live parent: no replay")
     await until(async () => {
       const listed = (await api.request("GET", "/v1/executions?function=child")).body.executions
       return listed.some((s: { executionId: string; status: string }) => s.executionId === childId && s.status === "SUCCEEDED") ? true : undefined

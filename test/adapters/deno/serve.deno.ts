@@ -4,6 +4,7 @@
  * KV queue, a graceful restart on the same KV file, and queue messages delivered twice.
  */
 import { Effect } from "effect"
+import { EngineProbe } from "../../../src/engine/engine-probe.ts"
 import { alarmMessage } from "../../../adapters/deno/kv-keys.ts"
 import { serve, type Server } from "../../../adapters/deno/serve.ts"
 import { fakeOrderServices, makeOrderFulfilment } from "../../../examples/order-fulfilment.ts"
@@ -79,7 +80,7 @@ Deno.test({
       const started = await call(server.url, "POST", "/v1/functions/napping/executions", { input: "wait", executionName: "nap-1" })
       assert.equal(started.status, 201)
       const before = Date.now()
-      await until(async () => !(await server.engine((e) => Effect.sync(() => e.inMemory("nap-1")))), 3000, "the suspended execution to be evicted")
+      await until(async () => !(await server.engine(() => EngineProbe.use((p) => Effect.sync(() => p.inMemory("nap-1"))))), 3000, "the suspended execution to be evicted")
       const received = server.alarms.stats.received
       await until(async () => (await status(server, "nap-1")) !== "RUNNING", 5000, "the wait to fire")
       const view = (await call(server.url, "GET", "/v1/executions/nap-1")).body

@@ -3,6 +3,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { makeAlarmScheduler, withAlarmScheduler } from "../../../adapters/node/alarm-scheduler.ts"
 import { Engine, type EngineShape } from "../../../src/engine/engine.ts"
+import { EngineProbe, type EngineProbeShape } from "../../../src/engine/engine-probe.ts"
+import type { ExecutionClient } from "../../../src/engine/execution-client.ts"
 import { durable } from "../../../src/index.ts"
 import { ExecutionStore } from "../../../src/store/execution-store.ts"
 import { openStore } from "./sqlite-fixture.ts"
@@ -16,8 +18,9 @@ const napThenStep = durable("nap-then-step", async (name: string, ctx) => {
 const setup = () => {
   const sqlite = openStore()
   const errors: Array<unknown> = []
-  let runtime: ManagedRuntime.ManagedRuntime<Engine, never> | undefined
+  let runtime: ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe, never> | undefined
   const engine = <A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>) => runtime!.runPromise(Engine.use(use))
+  const probe = <A>(read: (probe: EngineProbeShape) => A) => runtime!.runSync(EngineProbe.use((p) => Effect.sync(() => read(p))))
   const scheduler = makeAlarmScheduler({
     source: sqlite,
     deliver: (executionId) => engine((e) => e.alarm(executionId)),
@@ -30,7 +33,7 @@ const setup = () => {
     await scheduler.stop()
     await runtime!.dispose()
   }
-  return { sqlite, scheduler, engine, errors, dispose }
+  return { sqlite, scheduler, engine, probe, errors, dispose }
 }
 
 describe("the engine on SQLite with the alarm scheduler", () => {
@@ -48,15 +51,15 @@ describe("the engine on SQLite with the alarm scheduler", () => {
   })
 
   it("a wait whose actor was evicted resumes by replay from the SQLite file", async () => {
-    const { dispose, engine, errors, sqlite } = setup()
+    const { dispose, engine, probe, errors, sqlite } = setup()
     await engine((e) => e.start({ functionName: "nap-then-step", input: "cold", executionId: "cold" }))
     await engine((e) => e.settle("cold"))
     await engine((e) => e.evict("cold"))
-    assert.isFalse(await engine((e) => Effect.succeed(e.inMemory("cold"))))
+    assert.isFalse(probe((p) => p.inMemory("cold")))
     const view = await engine((e) => e.awaitEnd("cold"))
     assert.strictEqual(view.status, "SUCCEEDED")
     assert.deepStrictEqual(JSON.parse(view.result!), { before: "hello cold", after: "woke" })
-    assert.strictEqual(await engine((e) => Effect.succeed(e.invocations("cold"))), 2)
+    assert.strictEqual(probe((p) => p.invocations("cold")), 2)
     const history = await engine((e) => e.history("cold"))
     assert.strictEqual(history.filter((event) => event._tag === "StepSucceeded" && event.name === "before").length, 1)
     assert.deepStrictEqual(sqlite.runningExecutionIds(), [])

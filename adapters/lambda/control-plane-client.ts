@@ -1,5 +1,5 @@
 /**
- * The engine the HTTP API talks to on Lambda: every route is answered by Lambda's control plane, since the
+ * The ExecutionClient the HTTP API talks to on Lambda: every route is answered by Lambda's control plane, since the
  * service keeps the executions. Start is Invoke (asynchronous, DurableExecutionName for idempotency), describe is
  * GetDurableExecution plus the operations folded from GetDurableExecutionHistory, history is that history, list
  * is ListDurableExecutionsByFunction, stop is StopDurableExecution, and callbacks are
@@ -9,7 +9,7 @@
  * a URL path segment.
  */
 import { Effect } from "effect"
-import type { EngineShape, ExecutionView } from "../../src/engine/engine.ts"
+import type { ExecutionClientShape, ExecutionView, FunctionInfo } from "../../src/engine/index.ts"
 import {
   CallbackAlreadyCompleted,
   CallbackNotFound,
@@ -19,7 +19,6 @@ import {
   FunctionNotFound,
   InvalidRequest
 } from "../../src/engine/engine-errors.ts"
-import type { DurableFunction } from "../../src/engine/registry.ts"
 import type { LogEvent } from "../../src/log/events.ts"
 import type { ExecutionStatus } from "../../src/log/fold.ts"
 import type { ListPage } from "../../src/store/execution-summary.ts"
@@ -62,17 +61,13 @@ const toWireError = (error: { errorType: string; errorMessage: string; errorData
 
 const nameOf = (error: unknown): string => (typeof error === "object" && error !== null ? String((error as { name?: unknown }).name ?? "") : "")
 
-export const makeControlPlaneEngine = (options: ControlPlaneOptions): EngineShape => {
+export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionClientShape => {
   const entries = new Map<string, LambdaFunctionEntry>()
-  const functions = new Map<string, DurableFunction>()
+  const functions: Array<FunctionInfo> = []
   for (const [name, entry] of Object.entries(options.functions)) {
     const resolved = typeof entry === "string" ? { functionName: entry } : entry
     entries.set(name, resolved)
-    functions.set(name, {
-      name,
-      handler: () => Promise.reject(new Error(`${name} runs on Lambda, not in this process`)),
-      options: resolved.description === undefined ? {} : { description: resolved.description }
-    })
+    functions.push({ name, ...(resolved.description === undefined ? {} : { description: resolved.description }) })
   }
   const apiNameOf = (functionArn: string | undefined): string => {
     for (const [name, entry] of entries) {
@@ -119,7 +114,7 @@ export const makeControlPlaneEngine = (options: ControlPlaneOptions): EngineShap
   const notFound = (executionId: string) => (error: unknown): Effect.Effect<never, ExecutionNotFound | StoreFailure> =>
     nameOf(error) === "ResourceNotFoundException" ? Effect.fail(new ExecutionNotFound({ executionId })) : internal("GetDurableExecution")(error)
 
-  const describe: EngineShape["describe"] = (executionId) =>
+  const describe: ExecutionClientShape["describe"] = (executionId) =>
     Effect.gen(function*() {
       const arn = yield* arnOf(executionId)
       const execution = yield* send<{
@@ -193,8 +188,7 @@ export const makeControlPlaneEngine = (options: ControlPlaneOptions): EngineShap
           return yield* new InvalidRequest({ reason: `${entry.functionName} did not start a durable execution (is durability configured, and the name qualified?)` })
         }
         return { executionId: encodeExecutionId(invoked.DurableExecutionArn), created: !existed }
-      }) as ReturnType<EngineShape["start"]>,
-    alarm: () => Effect.void,
+      }) as ReturnType<ExecutionClientShape["start"]>,
     completeCallback: (callbackId, outcome) =>
       callback(
         callbackId,
@@ -243,9 +237,8 @@ export const makeControlPlaneEngine = (options: ControlPlaneOptions): EngineShap
       Effect.gen(function*() {
         const names = query.functionName === undefined ? [...entries.keys()] : [query.functionName]
         if (names.length !== 1) {
-          // Lambda lists by function: a 400 (the route maps the tag), though the engine's type names only StoreFailure.
-          const unspecified = new InvalidRequest({ reason: "Listing executions on Lambda needs ?function= when several functions are served" })
-          return yield* (Effect.fail(unspecified) as unknown as Effect.Effect<never, StoreFailure>)
+          // Lambda lists by function.
+          return yield* new InvalidRequest({ reason: "Listing executions on Lambda needs ?function= when several functions are served" })
         }
         const apiName = names[0]!
         const entry = entries.get(apiName)
@@ -272,14 +265,6 @@ export const makeControlPlaneEngine = (options: ControlPlaneOptions): EngineShap
           }
         })
         return { items, ...(page.NextMarker ? { cursor: page.NextMarker } : {}) } as ListPage
-      }),
-    evict: () => Effect.void,
-    settle: () => Effect.void,
-    evictIdle: () => Effect.succeed(0),
-    actorCount: () => 0,
-    alarmOf: () => Effect.succeed(undefined),
-    nextOperationDue: () => undefined,
-    inMemory: () => false,
-    invocations: () => 0
+      })
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The Engine the Worker's HTTP app runs on: a thin forwarder. Every execution's calls go to the object named by its
+ * The ExecutionClient the Worker's HTTP app runs on: a thin forwarder. Every execution's calls go to the object named by its
  * id (callbacks by the execution their signed id names, checked here before any object is reached); listing reads
  * the index shards. No actor ever lives in the Worker.
  */
@@ -7,10 +7,10 @@ import { Effect } from "effect"
 import {
   CallbackNotFound,
   type CallbackIdCodec,
-  type EngineShape,
+  type ExecutionClientShape,
   FunctionNotFound
 } from "../../src/engine/index.ts"
-import { makeRegistry, type DurableFunction } from "../../src/engine/registry.ts"
+import type { DurableFunction } from "../../src/engine/registry.ts"
 import type { RepriseEnv } from "./env.ts"
 import type { IndexClient } from "./index-client.ts"
 import { call } from "./wire.ts"
@@ -18,31 +18,31 @@ import { call } from "./wire.ts"
 /** The longest `?wait=` the HTTP API allows, in milliseconds. */
 export const MAX_AWAIT_MS = 60_000
 
-export interface WorkerEngineOptions {
+export interface WorkerClientOptions {
   readonly functions: ReadonlyArray<DurableFunction>
   readonly callbackIds: CallbackIdCodec
   readonly index: IndexClient
 }
 
-const notInWorker = (what: string) => Effect.die(new Error(`${what} runs inside the execution's object, not in the Worker`))
-
-export const makeWorkerEngine = (env: RepriseEnv, options: WorkerEngineOptions): EngineShape => {
-  const registry = makeRegistry(options.functions)
+export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions): ExecutionClientShape => {
+  const known = new Set(options.functions.map((fn) => fn.name))
   const object = (executionId: string) => env.EXECUTIONS.getByName(executionId)
   const target = (callbackId: string) =>
     Effect.flatMap(options.callbackIds.decode(callbackId), (ref) =>
       ref === undefined ? Effect.fail(new CallbackNotFound({ callbackId })) : Effect.succeed(ref.executionId))
 
   return {
-    functions: registry,
+    functions: options.functions.map((fn) => ({
+      name: fn.name,
+      ...(fn.options.description === undefined ? {} : { description: fn.options.description })
+    })),
     start: (request) =>
       Effect.suspend(() => {
         // Checked here too, so that a start of an unknown function never creates an object.
-        if (!registry.has(request.functionName)) return Effect.fail(new FunctionNotFound({ functionName: request.functionName }))
+        if (!known.has(request.functionName)) return Effect.fail(new FunctionNotFound({ functionName: request.functionName }))
         const executionId = request.executionId ?? crypto.randomUUID()
         return call("start", () => object(executionId).start({ ...request, executionId }))
       }),
-    alarm: () => notInWorker("An alarm"),
     completeCallback: (callbackId, outcome) =>
       Effect.flatMap(target(callbackId), (id) => call("completeCallback", () => object(id).completeCallback(id, callbackId, outcome))),
     heartbeatCallback: (callbackId) =>
@@ -51,14 +51,6 @@ export const makeWorkerEngine = (env: RepriseEnv, options: WorkerEngineOptions):
     describe: (executionId) => call("describe", () => object(executionId).describe(executionId)),
     awaitEnd: (executionId) => call("awaitEnd", () => object(executionId).awaitEnd(executionId, MAX_AWAIT_MS)),
     history: (executionId) => call("history", () => object(executionId).history(executionId)),
-    list: (query) => options.index.list(query),
-    evict: () => Effect.void,
-    settle: () => Effect.void,
-    evictIdle: () => Effect.succeed(0),
-    actorCount: () => 0,
-    alarmOf: () => notInWorker("An alarm"),
-    nextOperationDue: () => undefined,
-    inMemory: () => false,
-    invocations: () => 0
+    list: (query) => options.index.list(query)
   }
 }

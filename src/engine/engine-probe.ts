@@ -1,0 +1,20 @@
+/**
+ * What tests and benchmarks read from an engine in memory. Provided beside the Engine by `Engine.layer`, exported
+ * from `reprise/testing` only: hosts and clients never need it.
+ */
+import { Context, type Effect } from "effect"
+import type { StoreFailure } from "../store/store-errors.ts"
+
+export interface EngineProbeShape {
+  /** How many actors are in memory. */
+  actorCount(): number
+  inMemory(executionId: string): boolean
+  /** How many times each execution's handler was invoked (1 + the cold replays). */
+  invocations(executionId: string): number
+  /** The earliest operation timer of an execution in memory. */
+  nextOperationDue(executionId: string): number | undefined
+  /** The store's alarm for an execution. */
+  alarmOf(executionId: string): Effect.Effect<number | undefined, StoreFailure>
+}
+
+export class EngineProbe extends Context.Service<EngineProbe, EngineProbeShape>()("reprise/engine/EngineProbe") {}

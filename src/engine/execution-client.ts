@@ -1,0 +1,85 @@
+/**
+ * What clients call: the execution API that the HTTP app depends on. The engine implements it in-process; the
+ * Cloudflare Worker implements it by forwarding to Durable Objects, the Lambda control plane by calling Lambda's
+ * durable-execution API. Each implements all of it: there are no host controls or test hooks here.
+ */
+import { Context, type Effect } from "effect"
+import type { ErrorObject, LogEvent } from "../log/events.ts"
+import type { ExecutionState, OperationState } from "../log/fold.ts"
+import type { LogCorrupted } from "../log/log-corrupted.ts"
+import type { ListPage, ListQuery } from "../store/execution-summary.ts"
+import type { StoreFailure } from "../store/store-errors.ts"
+import type { CallbackOutcome } from "./actor-messages.ts"
+import type {
+  CallbackAlreadyCompleted,
+  CallbackNotFound,
+  ExecutionAlreadyExists,
+  ExecutionNotFound,
+  ExecutionNotRunning,
+  FunctionNotFound,
+  InvalidRequest
+} from "./engine-errors.ts"
+
+/** A function the API can start, as listed by `GET /v1/functions`. */
+export interface FunctionInfo {
+  readonly name: string
+  readonly description?: string
+}
+
+export interface StartRequest {
+  readonly functionName: string
+  readonly input?: unknown
+  /** The input already serialised as JSON (used instead of `input`). */
+  readonly inputPayload?: string
+  /** Makes the start idempotent: a second start with the same id returns the first execution. */
+  readonly executionId?: string
+  /** The invoke operation that waits for this execution. */
+  readonly parent?: ParentRef
+}
+
+/** The invoke operation of a parent execution that waits for a child. */
+export interface ParentRef {
+  readonly executionId: string
+  readonly operationId: string
+}
+
+export interface StartResult {
+  readonly executionId: string
+  /** False when the id already named an execution (an idempotent repeat). */
+  readonly created: boolean
+}
+
+export interface ExecutionView {
+  readonly executionId: string
+  readonly functionName: string
+  readonly status: ExecutionState["status"]
+  readonly input?: string
+  readonly result?: string
+  readonly error?: ErrorObject
+  readonly startedAt: number
+  readonly endedAt?: number
+  readonly operations: ReadonlyArray<OperationState>
+}
+
+/** Reading an execution that may be missing, corrupt, or behind a failing store. */
+export type ReadFailure = ExecutionNotFound | LogCorrupted | StoreFailure
+
+export type StartFailure = FunctionNotFound | ExecutionAlreadyExists | InvalidRequest | LogCorrupted | StoreFailure
+
+export type CallbackFailure = CallbackNotFound | CallbackAlreadyCompleted | InvalidRequest | LogCorrupted | StoreFailure
+
+export interface ExecutionClientShape {
+  /** The functions that can be started here. */
+  readonly functions: ReadonlyArray<FunctionInfo>
+  start(request: StartRequest): Effect.Effect<StartResult, StartFailure>
+  describe(executionId: string): Effect.Effect<ExecutionView, ReadFailure>
+  /** Waits until the execution has ended (callers bound it with a timeout) and describes it. */
+  awaitEnd(executionId: string): Effect.Effect<ExecutionView, ReadFailure>
+  history(executionId: string): Effect.Effect<ReadonlyArray<LogEvent>, ReadFailure>
+  list(query: ListQuery): Effect.Effect<ListPage, StoreFailure | InvalidRequest>
+  stop(executionId: string, error?: ErrorObject): Effect.Effect<void, ReadFailure | ExecutionNotRunning>
+  completeCallback(callbackId: string, outcome: CallbackOutcome): Effect.Effect<void, CallbackFailure>
+  heartbeatCallback(callbackId: string): Effect.Effect<void, CallbackFailure>
+}
+
+export class ExecutionClient extends Context.Service<ExecutionClient, ExecutionClientShape>()("reprise/engine/ExecutionClient") {}
