@@ -2,7 +2,7 @@
  * The engine: starts executions and routes every message to the actor that owns the execution, loading it from
  * the store (a cold start, which replays) when it is not in memory. Adapters drive it; they never touch actors.
  */
-import { Clock, Context, Effect, Fiber, Layer, Random, Scheduler, Scope } from "effect"
+import { Clock, Context, Effect, FiberSet, Layer, Random, Scheduler, type Scope } from "effect"
 import { uuidFrom } from "../context/deterministic.ts"
 import { durationToMillis } from "../context/duration.ts"
 import type { ErrorObject, LogEvent } from "../log/events.ts"
@@ -98,10 +98,8 @@ export const makeEngine = Effect.fnUntraced(function*(
   options: EngineOptions
 ): Effect.fn.Return<{ readonly engine: EngineShape; readonly probe: EngineProbeShape }, never, ExecutionStore | Scope.Scope> {
   const store = yield* ExecutionStore
-  const scope = yield* Effect.scope
   const ambientClock = yield* Clock.Clock
   const random = yield* Random.Random
-  const services = yield* Effect.context<never>()
   const registry = makeRegistry(options.functions)
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
   const callbackIds = options.callbackIds ?? plainCallbackIds
@@ -109,14 +107,10 @@ export const makeEngine = Effect.fnUntraced(function*(
   const actors = new Map<string, Actor>()
   const invocations = new Map<string, number>()
   const endWaiters = new Map<string, Array<() => void>>()
-  const fibers = new Set<Fiber.Fiber<void>>()
-  yield* Scope.addFinalizer(scope, Effect.suspend(() => Fiber.interruptAll([...fibers])))
+  /** Forks actors and background work into a set that closing the engine's scope interrupts. */
+  const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
   /** Runs engine work that no caller waits for (notifying a parent, starting a child). */
-  const background = (effect: Effect.Effect<unknown, unknown>) => {
-    const fiber = Effect.runForkWith(services)(Effect.ignore(effect))
-    fibers.add(fiber as Fiber.Fiber<void>)
-    fiber.addObserver(() => fibers.delete(fiber as Fiber.Fiber<void>))
-  }
+  const background = (effect: Effect.Effect<unknown, unknown>) => void runFork(Effect.ignore(effect))
 
   const spawn = (state: ExecutionState, fn: DurableFunction, alarmAt: number | undefined) =>
     Effect.gen(function*() {
@@ -142,9 +136,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         }
       }).pipe(Effect.provideService(Scheduler.Scheduler, actorScheduler)) // the mailbox takes its dispatcher from here
       actors.set(id, actor)
-      const fiber = Effect.runForkWith(services)(actor.run, { scheduler: actorScheduler })
-      fibers.add(fiber)
-      fiber.addObserver(() => fibers.delete(fiber))
+      runFork(actor.run, { scheduler: actorScheduler })
       return actor
     })
 
