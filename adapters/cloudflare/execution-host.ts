@@ -11,8 +11,8 @@
  * Publishing to the listing index and notifying the parent happen after the log is written; what was published
  * and notified is recorded beside the log, so an object that wakes up (any call or alarm) catches up.
  */
-import { Effect, Layer, ManagedRuntime, Option, Scheduler } from "effect"
-import { type ChildOutcome, type InvokerShape, WATCHDOG_MS } from "../../src/engine/index.ts"
+import { Cause, Effect, Exit, Layer, ManagedRuntime, Option, Scheduler } from "effect"
+import { type ChildOutcome, ExecutionNotFound, type InvokerShape, WATCHDOG_MS } from "../../src/engine/index.ts"
 import { type CallbackIdCodec, Engine, type EngineShape, type StartRequest } from "../../src/engine/index.ts"
 import type { DurableFunction } from "../../src/engine/registry.ts"
 import type { ErrorObject, LogEvent } from "../../src/log/events.ts"
@@ -25,7 +25,7 @@ import type { DurableObjectStorage, Stub } from "./cf-types.ts"
 import { makeDurableObjectKV } from "./do-kv.ts"
 import type { ExecutionRpc } from "./execution-rpc.ts"
 import type { IndexClient } from "./index-client.ts"
-import { call, runWire } from "./wire.ts"
+import { call, fromWire, only, runWire, toWire } from "./wire.ts"
 
 /** Durable Objects run their handlers on microtasks (request-owned timers can be dropped on Workers). */
 export const objectScheduler = new Scheduler.MixedScheduler("sync")
@@ -101,9 +101,10 @@ export const makeHost = (options: HostOptions) => {
     if (parent === undefined) return
     const outcome = outcomeOf(storage.kv.get(eventKey(m.seq))!)
     try {
-      const answer = await peer(parent.executionId).childFinished(parent.executionId, parent.operationId, outcome)
+      const answer = fromWire(await peer(parent.executionId).childFinished(parent.executionId, parent.operationId, outcome))
       // An unknown parent cannot take the outcome; an ended one no longer needs it.
-      if (!answer.ok && answer.tag !== "ExecutionNotFound") throw new Error(`${answer.tag}: ${JSON.stringify(answer.fields)}`)
+      const failure = Exit.isFailure(answer) ? Cause.squash(answer.cause) : undefined
+      if (failure !== undefined && !(failure instanceof ExecutionNotFound)) throw failure
       storage.kv.put(NOTIFIED, true)
     } catch (error) {
       scheduleRetry(error)
@@ -204,12 +205,12 @@ export const makeHost = (options: HostOptions) => {
     republish: async () => {
       const m = meta()
       if (m !== undefined) await index.upsert(m.summary, m.seq) // a failure reaches the caller, which may retry
-      return { ok: true, value: m !== undefined } as const
+      return toWire(Exit.succeed(m !== undefined))
     },
     alarm: async () => {
       retryAt = undefined
       const exit = await wire((engine) => engine.alarm(self))
-      if (!exit.ok) console.error(`reprise: alarm of ${self} failed`, exit)
+      if (exit._tag === "Failure") console.error(`reprise: alarm of ${self} failed`, exit)
       await reconcile()
       await restoreAlarm()
     },

@@ -4,6 +4,7 @@
  * name, so starting an id twice reaches the same object, whose engine answers idempotently.
  */
 import { DurableObject } from "cloudflare:workers"
+import { Exit } from "effect"
 import type { ChildOutcome } from "../../src/engine/index.ts"
 import type { CallbackOutcome, StartRequest } from "../../src/engine/index.ts"
 import type { DurableFunction } from "../../src/engine/registry.ts"
@@ -13,7 +14,7 @@ import { callbackIdsOf, type RepriseEnv } from "./env.ts"
 import { type Host, makeHost } from "./execution-host.ts"
 import type { ExecutionRpc } from "./execution-rpc.ts"
 import { makeIndexClient } from "./index-client.ts"
-import type { Wire } from "./wire.ts"
+import { dieWire, toWire, type Wire } from "./wire.ts"
 
 export interface ObjectConfig {
   readonly functions: ReadonlyArray<DurableFunction>
@@ -23,11 +24,8 @@ export interface ObjectConfig {
 
 const SELF = "reprise:self"
 
-const misrouted = (executionId: string, self: string): Wire<never> => ({
-  ok: false,
-  tag: "Defect",
-  fields: { message: `A call for execution ${executionId} reached the object of ${self}` }
-})
+const misrouted = (executionId: string, self: string): Wire<never> =>
+  dieWire(`A call for execution ${executionId} reached the object of ${self}`)
 
 export const makeExecutionObject = (config: ObjectConfig) =>
   class ExecutionObject extends DurableObject<RepriseEnv> implements ExecutionRpc {
@@ -60,7 +58,7 @@ export const makeExecutionObject = (config: ObjectConfig) =>
     start(request: StartRequest & { readonly executionId: string }) {
       return this.#with(request.executionId, async (host) => {
         const answer = await host.start(request)
-        if (answer.ok && answer.value.created) this.ctx.storage.kv.put(SELF, request.executionId)
+        if (answer._tag === "Success" && answer.value.created) this.ctx.storage.kv.put(SELF, request.executionId)
         return answer
       })
     }
@@ -100,7 +98,7 @@ export const makeExecutionObject = (config: ObjectConfig) =>
       if (self === undefined) return // nothing stored here (deleted after its retention)
       await this.#with(self, async (host) => {
         await host.alarm()
-        return { ok: true, value: undefined }
+        return toWire(Exit.void)
       })
     }
   }

@@ -32,7 +32,7 @@ export const reindex = async (env: RepriseEnv, index: IndexClient, fromShards = 
       for (const row of rows) {
         scanned++
         const answer = await env.EXECUTIONS.getByName(row.executionId).republish(row.executionId)
-        const exists = answer.ok && answer.value
+        const exists = answer._tag === "Success" && answer.value
         if (exists) republished++
         // A row left behind: the execution is gone, or now belongs to another shard.
         if (!exists || index.shardOf(row.executionId) !== name) {

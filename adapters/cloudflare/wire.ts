@@ -1,9 +1,10 @@
 /**
- * What crosses an RPC boundary between the Worker and the objects: an Exit flattened to plain data. Typed errors
- * travel as their tag and fields and are rebuilt as the same classes on the other side, so the HTTP layer maps
- * them exactly as it would in one process; defects travel as a message only.
+ * What crosses an RPC boundary between the Worker and the objects: an Exit, encoded with `Schema.Exit` to plain
+ * data. Typed errors travel through their own schemas and decode as the same classes on the other side, so the
+ * HTTP layer maps them exactly as it would in one process; defects travel as `Schema.Defect` (name and message).
+ * Success values are plain data already and cross as they are (RPC's structured clone), hence `Schema.Any`.
  */
-import { Cause, Effect, Exit } from "effect"
+import { Cause, Effect, Exit, Schema } from "effect"
 import {
   CallbackAlreadyCompleted,
   CallbackNotFound,
@@ -16,12 +17,8 @@ import {
 import { LogCorrupted } from "../../src/log/log-corrupted.ts"
 import { SeqConflict, StoreFailure } from "../../src/store/store-errors.ts"
 
-export type Wire<A> =
-  | { readonly ok: true; readonly value: A }
-  | { readonly ok: false; readonly tag: string; readonly fields: Record<string, unknown> }
-
-/** The typed errors that may cross; anything else is a defect. */
-const classes: Record<string, new(fields: any) => unknown> = {
+/** The typed errors that may cross; any other failure crosses as a defect. */
+export const RemoteError = Schema.Union([
   CallbackAlreadyCompleted,
   CallbackNotFound,
   ExecutionAlreadyExists,
@@ -32,36 +29,60 @@ const classes: Record<string, new(fields: any) => unknown> = {
   LogCorrupted,
   SeqConflict,
   StoreFailure
-}
+])
+export type RemoteError = typeof RemoteError.Type
+const isRemoteError = Schema.is(RemoteError)
 
-const DEFECT = "Defect"
+const ExitWire = Schema.toCodecJson(Schema.Exit(Schema.Any, RemoteError, Schema.Defect()))
+const encodeExit = Schema.encodeExit(ExitWire)
+const encodeSync = Schema.encodeSync(ExitWire)
+const decodeExit = Schema.decodeUnknownExit(ExitWire)
 
-export const toWire = <A>(exit: Exit.Exit<A, unknown>): Wire<A> => {
-  if (Exit.isSuccess(exit)) return { ok: true, value: exit.value }
-  const failure = Cause.findErrorOption(exit.cause)
-  const error = failure._tag === "Some" ? failure.value : Cause.squash(exit.cause)
-  const tag = typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : undefined
-  if (tag !== undefined && Object.hasOwn(classes, tag)) {
-    const { _tag: _, ...fields } = error as Record<string, unknown>
-    return { ok: false, tag, fields }
+/** An Exit as `ExitWire` encodes it, whose success value is an `A` (the codec's own type says only "JSON"). */
+export type Wire<A> =
+  | { readonly _tag: "Success"; readonly value: A }
+  | {
+    readonly _tag: "Failure"
+    readonly cause: ReadonlyArray<
+      | { readonly _tag: "Fail"; readonly error: unknown }
+      | { readonly _tag: "Die"; readonly defect: unknown }
+      | { readonly _tag: "Interrupt"; readonly fiberId?: number | undefined }
+    >
   }
-  const message = error instanceof Error ? error.message : String(error)
-  return { ok: false, tag: DEFECT, fields: { message } }
+
+/** Encodes an exit; one that does not encode (a typed error with invalid fields) crosses as a defect saying so. */
+export const toWire = <A>(exit: Exit.Exit<A, RemoteError>): Wire<A> => {
+  const encoded = encodeExit(exit)
+  if (Exit.isSuccess(encoded)) return encoded.value as Wire<A>
+  return encodeSync(Exit.die(new Error(`The answer could not be encoded: ${encoded.cause}`))) as Wire<A>
 }
 
-/** Runs an effect and flattens its exit (what an object's RPC method returns). */
-export const runWire = <A, E, R>(run: (effect: Effect.Effect<A, E, R>) => Promise<Exit.Exit<A, E>>, effect: Effect.Effect<A, E, R>) =>
-  run(effect).then(toWire, (error: unknown) => toWire<A>(Exit.die(error)))
+/** A defect on the wire, for a call the object refuses before running anything. */
+export const dieWire = (message: string): Wire<never> => toWire(Exit.die(new Error(message)))
 
-/** Back from the wire: the value, the rebuilt typed error, or a defect. */
-export const fromWire = <A>(wire: Wire<A>): Effect.Effect<A, any> => {
-  if (wire.ok) return Effect.succeed(wire.value)
-  const make = classes[wire.tag]
-  if (make === undefined) return Effect.die(new Error(String(wire.fields.message ?? "The remote call failed")))
-  return Effect.fail(new make(wire.fields))
+/** Runs an effect and encodes its exit (what an object's RPC method returns). */
+export const runWire = <A, E, R>(run: (effect: Effect.Effect<A, RemoteError, R>) => Promise<Exit.Exit<A, RemoteError>>, effect: Effect.Effect<A, E, R>) =>
+  run(Effect.catch(effect, (error) => (isRemoteError(error) ? Effect.fail(error) : Effect.die(error)))).then(
+    toWire,
+    (error: unknown) => toWire<A>(Exit.die(error))
+  )
+
+/** Back from the wire: the value, the typed error as its own class, or a defect (also for a malformed answer). */
+export const fromWire = <A>(wire: Wire<A>): Exit.Exit<A, RemoteError> => {
+  const decoded = decodeExit(wire)
+  return Exit.isSuccess(decoded) ? (decoded.value as Exit.Exit<A, RemoteError>) : Exit.die(Cause.squash(decoded.cause))
 }
 
-/** An RPC call as an Effect: a rejected promise (the object could not be reached) is a StoreFailure. */
+/** Narrows a call's typed errors to those `tags` (the ones its method can fail with); any other is a defect. */
+export const only = <T extends RemoteError["_tag"]>(...tags: ReadonlyArray<T>) =>
+<A, R>(effect: Effect.Effect<A, RemoteError, R>): Effect.Effect<A, Extract<RemoteError, { readonly _tag: T }>, R> =>
+  Effect.catch(effect, (error) => (tags.includes(error._tag as T) ? Effect.fail(error as Extract<RemoteError, { readonly _tag: T }>) : Effect.die(error)))
+
+/**
+ * An RPC call as an Effect: a rejected promise (the object could not be reached) is a StoreFailure. The errors are
+ * the RemoteError classes at run time; the type stays `any` because the RPC interface does not say which of them
+ * each method fails with (narrow with `only`), and the Worker's engine passes them on as its own methods' errors.
+ */
 export const call = <A>(operation: string, rpc: () => Promise<Wire<A>>): Effect.Effect<A, any> =>
   Effect.flatMap(
     Effect.tryPromise({

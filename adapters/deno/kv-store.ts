@@ -13,6 +13,7 @@
  * - Every KV failure is a StoreFailure; the engine evicts the actor and retries through the alarm.
  */
 import { Effect, Layer } from "effect"
+import { Base64Url } from "effect/encoding"
 import { decodeLog, encodeEvents } from "../../src/log/decode-log.ts"
 import type { LogEvent } from "../../src/log/events.ts"
 import { LogCorrupted } from "../../src/log/log-corrupted.ts"
@@ -247,7 +248,7 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
           const existing = await kv.get<string>(configKey("callback-secret"))
           if (typeof existing.value === "string") return existing.value
           const bytes = crypto.getRandomValues(new Uint8Array(32))
-          const created = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
+          const created = Base64Url.encode(bytes)
           const op = kv.atomic().check({ key: configKey("callback-secret"), versionstamp: null }).set(configKey("callback-secret"), created)
           if ((await op.commit()).ok) return created
         }

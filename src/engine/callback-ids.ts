@@ -2,7 +2,8 @@
  * Callback ids name an execution and an operation, plus a random token recorded with the callback, so that an
  * id cannot be guessed from the other two. The HTTP layer may wrap them with a signature (a codec of its own).
  */
-import { Effect, Option, Schema } from "effect"
+import { Effect, Option, Result, Schema } from "effect"
+import { Base64Url } from "effect/encoding"
 
 export interface CallbackRef {
   readonly executionId: string
@@ -16,16 +17,14 @@ export interface CallbackIdCodec {
   decode(callbackId: string): Effect.Effect<CallbackRef | undefined>
 }
 
-const toBase64Url = (text: string) => btoa(String.fromCharCode(...new TextEncoder().encode(text))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
-const fromBase64Url = (encoded: string) => {
-  const binary = atob(encoded.replace(/-/g, "+").replace(/_/g, "/"))
-  return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)))
-}
+const utf8 = new TextDecoder("utf-8", { fatal: true })
+/** Throws on anything but base64url of UTF-8 (Base64Url.decodeString would let bad UTF-8 through as U+FFFD). */
+const fromBase64Url = (encoded: string) => utf8.decode(Result.getOrThrow(Base64Url.decode(encoded)))
 
 const decodeParts = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Tuple([Schema.String, Schema.String, Schema.String])))
 
 export const plainCallbackIds: CallbackIdCodec = {
-  encode: (ref) => Effect.sync(() => toBase64Url(JSON.stringify([ref.executionId, ref.operationId, ref.token]))),
+  encode: (ref) => Effect.sync(() => Base64Url.encode(JSON.stringify([ref.executionId, ref.operationId, ref.token]))),
   decode: (callbackId) =>
     Effect.sync(() => {
       if (callbackId.length === 0 || callbackId.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(callbackId)) return undefined

@@ -3,6 +3,8 @@
  * given (a runtime that provides the ExecutionClient), so it holds no state of its own and works on any runtime with `fetch`.
  */
 import { Hono } from "hono"
+import { bodyLimit } from "hono/body-limit"
+import { HTTPException } from "hono/http-exception"
 import { methodNotAllowed } from "hono/method-not-allowed"
 import { bearerAuth } from "./bearer-auth.ts"
 import { registerCallbackRoutes } from "./callback-routes.ts"
@@ -10,7 +12,7 @@ import { registerConsole } from "./console/index.ts"
 import { defaultErrorReporter, type EngineRunner, type ErrorReporter, makeResponder } from "./engine-runner.ts"
 import { registerExecutionRoutes } from "./execution-routes.ts"
 import { problemResponse } from "./problem.ts"
-import { DEFAULT_MAX_BODY_BYTES } from "./read-body.ts"
+import { DEFAULT_MAX_BODY_BYTES, tooLarge } from "./read-body.ts"
 
 export interface AppOptions {
   /** Runs the engine's effects: a runtime providing ExecutionClient, or anything with the same `runPromiseExit`. */
@@ -44,14 +46,18 @@ export const createApp = (options: AppOptions): Hono => {
       })
   }))
   if (options.apiKey !== undefined) app.use("/v1/*", bearerAuth({ apiKey: options.apiKey, exempt: isCallbackRoute }))
+  // After auth, so that a request without a key is a 401 whatever its size. Hono checks Content-Length first and
+  // counts a body without one as it streams in, so the routes read bodies already known to fit.
+  app.use(bodyLimit({ maxSize: maxBodyBytes, onError: (c) => tooLarge(maxBodyBytes, c.req.path) }))
 
   app.get("/healthz", (c) => c.json({ status: "ok" }))
-  registerExecutionRoutes(app, { respond, maxBodyBytes })
-  registerCallbackRoutes(app, { respond, maxBodyBytes })
-  registerConsole(app, { apiKey: options.apiKey, maxBodyBytes }) // the web console at /console (src/http/console)
+  registerExecutionRoutes(app, { respond })
+  registerCallbackRoutes(app, { respond })
+  registerConsole(app, { apiKey: options.apiKey }) // the web console at /console (src/http/console)
 
   app.notFound((c) => problemResponse("not-found", `No route ${c.req.method} ${c.req.path}`, c.req.path))
   app.onError((error, c) => {
+    if (error instanceof HTTPException) return error.getResponse() // bearerAuth's 401s, already problem+json
     onError(error, c.req.raw)
     return problemResponse("internal-error", "An unexpected error occurred; it has been logged", c.req.path)
   })

@@ -18,12 +18,12 @@ import { CallbackFailureBody, CallbackSuccessBody, EmptyBody } from "./request-s
 
 const noContent = () => new Response(null, { status: 204 })
 
-export const registerCallbackRoutes = (app: Hono, { maxBodyBytes, respond }: RouteDeps): void => {
+export const registerCallbackRoutes = (app: Hono, { respond }: RouteDeps): void => {
   app.post("/v1/callbacks/:callbackId/succeed", (c) =>
     respond(
       c.req.raw,
       Effect.gen(function*() {
-        const body = yield* readJsonBody(c.req.raw, CallbackSuccessBody, maxBodyBytes)
+        const body = yield* readJsonBody(c.req.raw, CallbackSuccessBody)
         const engine = yield* ExecutionClient
         yield* engine.completeCallback(c.req.param("callbackId"), { ok: true, ...(body.result === undefined ? {} : { result: body.result }) })
         return noContent()
@@ -34,7 +34,7 @@ export const registerCallbackRoutes = (app: Hono, { maxBodyBytes, respond }: Rou
     respond(
       c.req.raw,
       Effect.gen(function*() {
-        const body = yield* readJsonBody(c.req.raw, CallbackFailureBody, maxBodyBytes)
+        const body = yield* readJsonBody(c.req.raw, CallbackFailureBody)
         const engine = yield* ExecutionClient
         yield* engine.completeCallback(c.req.param("callbackId"), {
           ok: false,
@@ -52,7 +52,7 @@ export const registerCallbackRoutes = (app: Hono, { maxBodyBytes, respond }: Rou
     respond(
       c.req.raw,
       Effect.gen(function*() {
-        yield* readJsonBody(c.req.raw, EmptyBody, maxBodyBytes)
+        yield* readJsonBody(c.req.raw, EmptyBody)
         const engine = yield* ExecutionClient
         yield* engine.heartbeatCallback(c.req.param("callbackId"))
         return noContent()

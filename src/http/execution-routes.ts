@@ -13,7 +13,6 @@ import { executionJson, summaryJson } from "./views.ts"
 
 export interface RouteDeps {
   readonly respond: (request: Request, effect: Effect.Effect<Response, unknown, ExecutionClient>) => Promise<Response>
-  readonly maxBodyBytes: number
 }
 
 export const DEFAULT_HISTORY_PAGE = 100
@@ -38,7 +37,7 @@ const idempotencyKey = (header: string | undefined) =>
 
 const isRunning = (view: ExecutionView) => view.status === "RUNNING"
 
-export const registerExecutionRoutes = (app: Hono, { maxBodyBytes, respond }: RouteDeps): void => {
+export const registerExecutionRoutes = (app: Hono, { respond }: RouteDeps): void => {
   app.get("/v1/functions", (c) =>
     respond(
       c.req.raw,
@@ -55,7 +54,7 @@ export const registerExecutionRoutes = (app: Hono, { maxBodyBytes, respond }: Ro
       Effect.gen(function*() {
         const query = yield* readQuery(c.req.url, StartQuery)
         const key = yield* idempotencyKey(c.req.header("idempotency-key"))
-        const body = yield* readJsonBody(c.req.raw, StartBody, maxBodyBytes)
+        const body = yield* readJsonBody(c.req.raw, StartBody)
         if (key !== undefined && body.executionName !== undefined && key !== body.executionName) {
           return yield* new HttpProblem({ kind: "invalid-request", detail: "The Idempotency-Key header and executionName differ; give one, or the same value" })
         }
@@ -119,7 +118,7 @@ export const registerExecutionRoutes = (app: Hono, { maxBodyBytes, respond }: Ro
     respond(
       c.req.raw,
       Effect.gen(function*() {
-        const body = yield* readJsonBody(c.req.raw, StopBody, maxBodyBytes)
+        const body = yield* readJsonBody(c.req.raw, StopBody)
         const error: ErrorObject | undefined = body.error === undefined ? undefined : {
           errorType: body.error.errorType ?? "Stopped",
           errorMessage: body.error.errorMessage,

@@ -2,12 +2,13 @@
  * Reading a request: the JSON body (media type, size limit, JSON syntax, then its Schema) and the query string
  * (its Schema). Each failure is an HttpProblem, raised before the engine is asked for anything.
  *
- * The size limit is checked before parsing: first against Content-Length, then while the body streams in, so a
- * chunked body without Content-Length is cut off at the limit too. An empty body reads as `{}`, so routes whose
- * fields are all optional may be called with no body and no Content-Type.
+ * The size limit is Hono's `bodyLimit` middleware, which the app puts in front of every route (see app.ts): it
+ * checks Content-Length, and counts a body without one while it streams in, so a body read here is known to fit.
+ * An empty body reads as `{}`, so routes whose fields are all optional may be called with no body and no
+ * Content-Type.
  */
 import { Cause, Effect, Exit, Schema } from "effect"
-import { HttpProblem } from "./problem.ts"
+import { HttpProblem, problemResponse } from "./problem.ts"
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
@@ -20,47 +21,15 @@ const isJsonContentType = (header: string): boolean => {
   return params.every((param) => !param.startsWith("charset=") || /^charset="?utf-8"?$/.test(param))
 }
 
-const tooLarge = (maxBytes: number) => new HttpProblem({ kind: "payload-too-large", detail: `The body is over the ${maxBytes}-byte limit` })
+/** The 413 answer of the body limit. */
+export const tooLarge = (maxBytes: number, path: string): Response =>
+  problemResponse("payload-too-large", `The body is over the ${maxBytes}-byte limit`, path)
 const unsupported = (contentType: string | null) =>
   new HttpProblem({
     kind: "unsupported-media-type",
     detail: `The body must be application/json (UTF-8), not ${contentType === null ? "untyped" : JSON.stringify(contentType)}`,
     headers: { "accept-post": "application/json" }
   })
-
-/** Reads the whole body as bytes, failing as soon as it is over `maxBytes`. */
-const readBytes = (request: Request, maxBytes: number) =>
-  Effect.suspend(() => {
-    const body = request.body
-    if (body === null) return Effect.succeed(new Uint8Array(0))
-    const reader = body.getReader()
-    const chunks: Array<Uint8Array> = []
-    let size = 0
-    const next: Effect.Effect<Uint8Array, HttpProblem> = Effect.flatMap(
-      Effect.tryPromise({
-        try: () => reader.read(),
-        catch: () => new HttpProblem({ kind: "invalid-request", detail: "The body could not be read" })
-      }),
-      ({ done, value }) => {
-        if (done) return Effect.sync(() => concat(chunks, size))
-        size += value.byteLength
-        if (size > maxBytes) return Effect.fail(tooLarge(maxBytes))
-        chunks.push(value)
-        return next
-      }
-    )
-    return next.pipe(Effect.ensuring(Effect.sync(() => void reader.cancel().catch(() => undefined))))
-  })
-
-const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return bytes
-}
 
 const decodeJson = Schema.decodeUnknownExit(Schema.fromJsonString(Schema.Unknown))
 const utf8 = new TextDecoder("utf-8", { fatal: true })
@@ -85,17 +54,19 @@ export const decodeWith = <A>(schema: Schema.Decoder<A>, what: string, onExcessP
 }
 
 /**
- * Reads and decodes a JSON body: 413 over the limit, 415 for another media type, 400 for bad JSON or a body
- * that does not match the schema (unknown fields included, so that a misspelt field is not silently ignored).
+ * Reads and decodes a JSON body (already within the body limit): 415 for another media type, 400 for bad JSON or
+ * a body that does not match the schema (unknown fields included, so that a misspelt field is not silently ignored).
  */
-export const readJsonBody = <A>(request: Request, schema: Schema.Decoder<A>, maxBytes: number) => {
+export const readJsonBody = <A>(request: Request, schema: Schema.Decoder<A>) => {
   const decodeBody = decodeWith(schema, "body", "error")
   return Effect.gen(function*() {
     const length = request.headers.get("content-length")
-    if (length !== null && /^\d+$/.test(length) && Number(length) > maxBytes) return yield* tooLarge(maxBytes)
     const contentType = request.headers.get("content-type")
     if (contentType !== null && !isJsonContentType(contentType) && length !== "0") return yield* unsupported(contentType)
-    const bytes = yield* readBytes(request, maxBytes)
+    const bytes = new Uint8Array(yield* Effect.tryPromise({
+      try: () => request.arrayBuffer(),
+      catch: () => new HttpProblem({ kind: "invalid-request", detail: "The body could not be read" })
+    }))
     if (bytes.byteLength === 0) return yield* decodeBody({})
     if (contentType === null) return yield* unsupported(contentType)
     const text = yield* Effect.try({

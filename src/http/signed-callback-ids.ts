@@ -7,19 +7,20 @@
  * Give the engine `callbackIds: signedCallbackIds(secret)`; the signed id is the one recorded in the log and
  * handed to the function. Changing the secret invalidates the ids of callbacks already handed out.
  */
-import { Effect } from "effect"
+import { Effect, Result } from "effect"
+import { Base64Url } from "effect/encoding"
 import { type CallbackIdCodec, plainCallbackIds } from "../engine/index.ts"
 
 const encoder = new TextEncoder()
 
-const toBase64Url = (bytes: Uint8Array): string =>
-  btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
-
-/** 32 bytes of HMAC-SHA256 in unpadded base64url; the last character's two spare bits are zero (canonical). */
+/**
+ * 32 bytes of HMAC-SHA256 in unpadded base64url, canonical: the last character's two spare bits are zero, since
+ * decoding ignores them and an id altered there would otherwise still verify.
+ */
 const SIGNATURE = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/
 
-const fromBase64Url = (text: string): Uint8Array<ArrayBuffer> =>
-  Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0))
+/** Only for text that SIGNATURE matched, which always decodes. */
+const fromBase64Url = (text: string): Uint8Array<ArrayBuffer> => new Uint8Array(Result.getOrThrow(Base64Url.decode(text)))
 
 export const signedCallbackIds = (secret: string, inner: CallbackIdCodec = plainCallbackIds): CallbackIdCodec => {
   if (typeof secret !== "string" || secret.length === 0) throw new TypeError("signedCallbackIds needs a non-empty secret")
@@ -38,7 +39,7 @@ export const signedCallbackIds = (secret: string, inner: CallbackIdCodec = plain
     encode: (ref) =>
       Effect.flatMap(inner.encode(ref), (id) => {
         if (id.includes(".")) return Effect.die(new Error("The inner callback id codec must not produce '.'"))
-        return Effect.map(sign(id), (signature) => `${id}.${toBase64Url(signature)}`)
+        return Effect.map(sign(id), (signature) => `${id}.${Base64Url.encode(signature)}`)
       }),
     decode: (callbackId) => {
       const dot = callbackId.lastIndexOf(".")

@@ -42,6 +42,14 @@ describe("the HTTP API: bearer auth", () => {
     assert.deepStrictEqual(await h.snapshot(), {})
   })
 
+  it("answers a request without a key with 401 before looking at its size", async () => {
+    const big = makeHarness({ apiKey: KEY, maxBodyBytes: 100 })
+    const res = await big.request("POST", "/v1/functions/echo/executions", { anonymous: true, json: { input: "x".repeat(500) } })
+    await assertProblem(res, 401, "unauthorized")
+    await assertProblem(await big.request("POST", "/v1/functions/echo/executions", { json: { input: "x".repeat(500) } }), 413, "payload-too-large")
+    await big.dispose()
+  })
+
   it("lets the right key in (the scheme is case-insensitive), and /healthz in without one", async () => {
     assert.strictEqual((await h.request("GET", "/v1/functions")).status, 200)
     assert.strictEqual((await h.request("GET", "/v1/functions", { anonymous: true, headers: { authorization: `bearer ${KEY}` } })).status, 200)
@@ -59,6 +67,9 @@ describe("the HTTP API: bearer auth", () => {
     const runtime = ManagedRuntime.make(Engine.layer({ functions: [] }).pipe(Layer.provide(layerMemoryStore)))
     assert.throws(() => createApp({ runtime, apiKey: "" }), /apiKey/)
     assert.throws(() => createApp({ runtime, apiKey: "with space" }), /apiKey/)
+    assert.throws(() => createApp({ runtime, apiKey: "p@ss!" }), /apiKey/, "outside RFC 6750's b64token")
+    const tokenish = createApp({ runtime, apiKey: "a-Z_0.9~+/==" })
+    assert.strictEqual((await tokenish.request("/v1/functions", { headers: { authorization: "Bearer a-Z_0.9~+/==" } })).status, 200)
     const open = createApp({ runtime })
     assert.strictEqual((await open.request("/v1/functions")).status, 200)
     await runtime.dispose()

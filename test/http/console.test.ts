@@ -1,6 +1,7 @@
 /** The console at /console, driven in process with `app.request` (the browser test drives it in Chromium). */
 import { afterEach, assert, describe, it } from "@effect/vitest"
-import { safeNext } from "../../src/http/console/session.ts"
+import { generateSignedCookie } from "hono/cookie"
+import { SESSION_COOKIE, safeNext } from "../../src/http/console/session.ts"
 import { type Harness, makeHarness, until } from "./http-fixture.ts"
 
 const KEY = "operator-key"
@@ -20,6 +21,29 @@ const login = async (harness: Harness, key: string, next = "/console") => {
   })
   return { res, cookie: res.headers.get("set-cookie")?.split(";")[0] ?? "" }
 }
+
+/** Base64 digits in both alphabets (base64 and base64url differ only in the last two, which this never writes). */
+const DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+/** Rewrites the signature (after the cookie value's last '.', without '=' padding) of `name=value`. */
+const alterSignature = (cookie: string, alter: (signature: string) => string): string => {
+  const eq = cookie.indexOf("=")
+  const value = decodeURIComponent(cookie.slice(eq + 1))
+  const dot = value.lastIndexOf(".")
+  const [, signature = "", padding = ""] = /^(.*?)(=*)$/.exec(value.slice(dot + 1)) ?? []
+  return `${cookie.slice(0, eq + 1)}${encodeURIComponent(`${value.slice(0, dot + 1)}${alter(signature)}${padding}`)}`
+}
+
+/**
+ * The signature's last character with one of its spare bits set: a 32-byte HMAC is 43 base64 characters, whose
+ * last one carries 4 bits of the MAC and 2 unused ones, so this spelling decodes to the very same bytes.
+ */
+const spareBitsAltered = (cookie: string) =>
+  alterSignature(cookie, (signature) => signature.slice(0, -1) + DIGITS[DIGITS.indexOf(signature.slice(-1)) ^ 1])
+
+/** The signature's last character replaced by another that changes the MAC's bytes. */
+const lastCharAltered = (cookie: string) =>
+  alterSignature(cookie, (signature) => signature.slice(0, -1) + DIGITS[DIGITS.indexOf(signature.slice(-1)) ^ 4])
 
 const action = (harness: Harness, path: string, json: unknown, headers: Record<string, string>) =>
   harness.app.request(`/console/api${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(json) })
@@ -132,10 +156,23 @@ describe("the console, with an API key", () => {
     assert.strictEqual(withSession.status, 200)
     assert.include(withSession.text, "Log out")
 
-    const tampered = right.cookie.replace(/.$/, (c) => (c === "A" ? "B" : "A"))
-    assert.strictEqual((await page(harness, "/console", { cookie: tampered })).status, 401)
+    for (const tampered of [spareBitsAltered(right.cookie), lastCharAltered(right.cookie)]) {
+      assert.notStrictEqual(tampered, right.cookie)
+      assert.strictEqual((await page(harness, "/console", { cookie: tampered })).status, 401, tampered)
+    }
     const forged = `reprise_console=${Date.now() + 3_600_000}.${"A".repeat(43)}`
     assert.strictEqual((await page(harness, "/console", { cookie: forged })).status, 401)
+  })
+
+  it("gives the session cookie a 12-hour life, and refuses it once expired", async () => {
+    const harness = h = makeHarness({ apiKey: KEY })
+    const { res } = await login(harness, KEY)
+    assert.match(res.headers.get("set-cookie") ?? "", /Max-Age=43200/)
+    // Signed with the right key, the way the server signs (Hono's signed cookie), but with an expiry in the past.
+    const expired = (await generateSignedCookie(SESSION_COOKIE, String(Date.now() - 1000), KEY)).split(";")[0]!
+    assert.strictEqual((await page(harness, "/console", { cookie: expired })).status, 401)
+    const fresh = (await generateSignedCookie(SESSION_COOKIE, String(Date.now() + 60_000), KEY)).split(";")[0]!
+    assert.strictEqual((await page(harness, "/console", { cookie: fresh })).status, 200)
   })
 
   it("guards the action proxy with the session, and /v1 still needs the bearer key", async () => {

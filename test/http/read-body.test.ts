@@ -102,6 +102,17 @@ describe("the HTTP API: request bodies", () => {
     assert.deepStrictEqual(await h.snapshot(), {})
   })
 
+  it("holds the console's login and action bodies to the same limit", async () => {
+    const login = await h.app.request("/console/login", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: `key=${"x".repeat(5000)}`
+    })
+    await assertProblem(login, 413, "payload-too-large")
+    const stop = await post({ body: streamed(10, 1000), duplex: "half", headers: { "content-type": "application/json", "x-reprise-console": "1" } }, "/console/api/v1/executions/abc/stop")
+    await assertProblem(stop, 413, "payload-too-large")
+  })
+
   it("uses the default 1 MiB limit when none is given", async () => {
     const plain = makeHarness()
     const res = await plain.request("POST", START, { body: "x".repeat(1024 * 1024 + 1), headers: { "content-type": "application/json" } })

@@ -7,12 +7,13 @@
  * login form, and the action routes 401 problem+json. Without an API key (local development) the console is open,
  * like /v1.
  *
+ * Bodies are held to the API's limit by the app's body limit (app.ts), which runs before these routes.
+ *
  * Actions go through `POST /console/api/v1/...`, a proxy of exactly three JSON API routes (stop, callback
  * succeed/fail/heartbeat) that adds the API key; bodies and answers are the API's own.
  */
 import type { Context, Hono } from "hono"
 import { html } from "hono/html"
-import { bodyLimit } from "hono/body-limit"
 import { problemResponse } from "../problem.ts"
 import { makeConsoleApi } from "./api-client.ts"
 import { executionPage } from "./execution-page.ts"
@@ -22,8 +23,6 @@ import { CONSOLE_HEADER, makeSessions, safeNext } from "./session.ts"
 
 export interface ConsoleOptions {
   readonly apiKey?: string | undefined
-  /** The largest action or login body accepted (the API's limit). */
-  readonly maxBodyBytes: number
 }
 
 const loginForm = (next: string, failed: boolean): Html =>
@@ -43,11 +42,6 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
   const api = makeConsoleApi(app, options.apiKey)
   const sessions = options.apiKey === undefined ? undefined : makeSessions(options.apiKey)
   const authOn = sessions !== undefined
-
-  app.use("/console/*", bodyLimit({
-    maxSize: options.maxBodyBytes,
-    onError: (c) => problemResponse("payload-too-large", `The body is larger than ${options.maxBodyBytes} bytes`, c.req.path)
-  }))
 
   app.get("/console/login", async (c) =>
     sessions === undefined

@@ -3,6 +3,7 @@
  * Security Policy allows only this response's own inline style and script (by nonce), so even markup that slipped
  * through escaping could not run a script; every value in a page is escaped by Hono's `html` template anyway.
  */
+import { Base64 } from "effect/encoding"
 import type { Context } from "hono"
 import { html, raw } from "hono/html"
 import { CLIENT_SCRIPT } from "./client-script.ts"
@@ -38,10 +39,7 @@ details.op>summary .name{font-weight:600}.opbody{margin:.3em 0 .6em}.callback fo
 ${Array.from({ length: 10 }, (_, i) => `.d${i}{padding-left:${(i * 1.1).toFixed(1)}em}`).join("")}
 `
 
-const nonce = (): string => {
-  const bytes = crypto.getRandomValues(new Uint8Array(16))
-  return btoa(String.fromCharCode(...bytes))
-}
+const nonce = (): string => Base64.encode(crypto.getRandomValues(new Uint8Array(16)))
 
 export interface PageOptions {
   readonly title: string
