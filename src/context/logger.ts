@@ -2,6 +2,7 @@
  * The replay-aware logger: silent while its context replays operations that already ran, so each line is
  * written once across all invocations (unless `configureLogger({ modeAware: false })`).
  */
+import { Formatter } from "effect"
 export type LogLevel = "debug" | "info" | "warn" | "error"
 
 export interface DurableLogger {
@@ -27,19 +28,33 @@ export interface LogData {
   readonly attempt?: number
 }
 
-const render = (param: unknown): unknown =>
-  param instanceof Error ? { errorType: param.name, errorMessage: param.message } : param
+/** Errors become their type and message, at any depth (JSON.stringify would write `{}`). */
+const errorsAsObjects = (_key: string, value: unknown): unknown =>
+  value instanceof Error ? { errorType: value.name, errorMessage: value.message } : value
+
+/**
+ * The record as one JSON line. A message JSON cannot hold (a circular object, a BigInt) is written as Effect's
+ * formatter renders it, `[Circular]` included: logging must never fail the execution.
+ */
+const jsonLine = (record: Record<string, unknown>, params: ReadonlyArray<unknown>): string => {
+  const message = params.length === 1 ? params[0] : params
+  try {
+    return JSON.stringify({ ...record, message }, errorsAsObjects)
+  } catch {
+    const shown = params.map((p) => (typeof p === "string" ? p : Formatter.format(p instanceof Error ? errorsAsObjects("", p) : p)))
+    return JSON.stringify({ ...record, message: shown.length === 1 ? shown[0] : shown })
+  }
+}
 
 /** One JSON line per record; warnings and errors go to stderr. */
 export const consoleJsonLogger = (data: () => LogData, now: () => number): DurableLogger => {
-  const write = (level: LogLevel, params: Array<unknown>) => {
-    const message = params.length === 1 ? render(params[0]) : params.map(render)
-    const line = JSON.stringify({ timestamp: new Date(now()).toISOString(), level: level.toUpperCase(), ...data(), message })
+  const write = (level: LogLevel, params: ReadonlyArray<unknown>) => {
+    const line = jsonLine({ timestamp: new Date(now()).toISOString(), level: level.toUpperCase(), ...data() }, params)
     if (level === "warn" || level === "error") console.error(line)
     else console.log(line)
   }
   return {
-    log: write,
+    log: (level, ...p) => write(level, p),
     debug: (...p) => write("debug", p),
     info: (...p) => write("info", p),
     warn: (...p) => write("warn", p),

@@ -2,7 +2,9 @@
 import type { Clock, Deferred, Random } from "effect"
 import type { ErrorObject, LogEvent, NewEvent } from "../log/events.ts"
 import type { ExecutionState, OperationState } from "../log/fold.ts"
+import type { LogCorrupted } from "../log/log-corrupted.ts"
 import type { ExecutionStoreShape } from "../store/execution-store.ts"
+import type { StoreFailure } from "../store/store-errors.ts"
 import type { CallbackIdCodec } from "./callback-ids.ts"
 import type { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotRunning, InvalidRequest } from "./engine-errors.ts"
 import type { DurableFunction } from "./registry.ts"
@@ -14,10 +16,19 @@ export type ChildOutcome =
 
 export type CallbackOutcome = { readonly ok: true; readonly result?: string } | { readonly ok: false; readonly error: ErrorObject }
 
-export type ReplyError = ActorGone | CallbackNotFound | CallbackAlreadyCompleted | InvalidRequest | ExecutionNotRunning
+/**
+ * Why an actor stopped when its store failed it: every message it leaves unanswered is answered with this error,
+ * which the engine passes on to the sender (resending would only meet the same store).
+ */
+export type StoreError = StoreFailure | LogCorrupted
+
+export type ReplyError = ActorGone | StoreError | CallbackNotFound | CallbackAlreadyCompleted | InvalidRequest | ExecutionNotRunning
 export type Reply = Deferred.Deferred<void, ReplyError>
 
-/** The actor stopped (evicted, or lost its log to another writer) before handling a message: send it again. */
+/**
+ * The actor stopped (evicted, or lost its log to another writer) before handling a message: send it again.
+ * An actor stopped by a failing store answers with the store's error instead.
+ */
 export class ActorGone {
   readonly _tag = "ActorGone"
 }

@@ -3,7 +3,7 @@
  * handled one batch at a time; the appends a batch carries go to the store in one conditional write. The user's
  * handler runs beside it in Promise-land and talks to it through the Session interface.
  */
-import { Deferred, Effect, Option, Queue } from "effect"
+import { Cause, Deferred, Effect, Exit, Option, Queue } from "effect"
 import { DurableContextImpl } from "../context/durable-context.ts"
 import { runOwned } from "../context/usage-tracker.ts"
 import { toErrorObject } from "../context/errors.ts"
@@ -20,6 +20,7 @@ import {
   refOf,
   type Reply,
   type ReplyError,
+  type StoreError,
   tooLarge
 } from "./actor-messages.ts"
 import { type HandlerExit, outcomeEvent } from "./execution-outcome.ts"
@@ -45,6 +46,12 @@ export class Actor implements Session {
   #pending: Array<Extract<Message, { _tag: "Append" }>> = []
   readonly #activity = new ActorActivity()
   #gone = false
+  /** Set when the actor stopped because its store failed it (or it crashed): the message it was handling gets it. */
+  #death: Cause.Cause<StoreError> | undefined
+  /** The messages taken from the mailbox and not yet all handled: answered if the actor stops meanwhile. */
+  #batch: ReadonlyArray<Message> = []
+  /** The message being handled (its write is the one that failed, if the actor stops now). */
+  #current: Message | undefined
   #active = true
   #alarmAt: number | undefined
   #watchdogAt: number | undefined
@@ -119,13 +126,16 @@ export class Actor implements Session {
 
   // ---- messages from the engine ----
 
-  /** Sends a message and waits for its reply; `E` names the errors this message can answer with. */
-  send<E extends ReplyError>(make: (reply: Reply) => Message): Effect.Effect<void, E | ActorGone> {
+  /**
+   * Sends a message and waits for its reply; `E` names the errors this message can answer with. Any message can
+   * also be answered with ActorGone (send it again) or, when the store failed its write, the store's error.
+   */
+  send<E extends ReplyError>(make: (reply: Reply) => Message): Effect.Effect<void, E | ActorGone | StoreError> {
     return Effect.suspend(() => {
       if (this.#gone) return Effect.fail(new ActorGone())
       const reply = Deferred.makeUnsafe<void, ReplyError>()
       this.#offer(make(reply))
-      return Deferred.await(reply) as Effect.Effect<void, E | ActorGone>
+      return Deferred.await(reply) as Effect.Effect<void, E | ActorGone | StoreError>
     })
   }
 
@@ -162,8 +172,23 @@ export class Actor implements Session {
     this.#deps.onGone()
   }
 
-  /** The actor's life: fire what is already due, start the handler, then serve the mailbox until evicted. */
-  readonly run: Effect.Effect<void> = Effect.gen({ self: this }, function*() {
+  /**
+   * The actor's life: fire what is already due, start the handler, then serve the mailbox until evicted. However
+   * it ends, every message it took or still holds is answered, and a failure that stops it is logged with its cause.
+   */
+  readonly run: Effect.Effect<void> = Effect.suspend(() =>
+    this.#serve.pipe(
+      Effect.catchCause((cause) =>
+        Cause.hasInterruptsOnly(cause)
+          ? Effect.sync(() => this.evict())
+          : this.#stop("The actor failed; it stops, and the message it was handling is answered with the failure", cause)
+      ),
+      Effect.ensuring(this.#answerLeftovers),
+      Effect.annotateLogs({ executionId: this.executionId })
+    )
+  )
+
+  readonly #serve: Effect.Effect<void, never> = Effect.gen({ self: this }, function*() {
     yield* this.#fireDue()
     yield* this.#flush()
     if (this.running) {
@@ -175,35 +200,63 @@ export class Actor implements Session {
     yield* this.#syncAlarm()
     while (!this.#gone) {
       const batch = yield* Queue.takeAll(this.#mailbox)
+      this.#batch = batch
       this.#activity.inbox -= batch.length
       this.#activity.processing = true
       for (const message of batch) {
-        if (this.#gone) {
-          // Taken from the mailbox but not handled: the engine must send it again to a fresh actor.
-          if ("reply" in message) Deferred.doneUnsafe(message.reply, Effect.fail(new ActorGone()))
-          continue
-        }
+        if (this.#gone) break // the rest of the batch is answered on the way out (#answerLeftovers)
         if (message._tag === "Append") {
           this.#pending.push(message)
           continue
         }
+        this.#current = message
         yield* this.#flush()
         yield* this.#handle(message)
+        this.#current = undefined
       }
       yield* this.#flush()
       yield* this.#syncAlarm()
+      if (!this.#gone) this.#batch = [] // else it holds what is still to answer
       this.#activity.processing = false
       this.#activity.changed()
     }
-    // Whatever was still queued must be sent again to a fresh actor.
+  })
+
+  // ---- internals ----
+
+  /** How a stopped actor answers the message it was handling: the failure that stopped it, else "send it again". */
+  #goneExit(): Exit.Exit<never, ActorGone | StoreError> {
+    return this.#death === undefined ? Exit.fail(new ActorGone()) : Exit.failCause(this.#death)
+  }
+
+  /** Logs why the actor stops, with the cause, then stops it: the message it was handling gets that cause. */
+  #stop(message: string, cause: Cause.Cause<StoreError>): Effect.Effect<void> {
+    return Effect.andThen(
+      Effect.logError(message, cause),
+      Effect.sync(() => {
+        if (!this.#gone) this.#death = cause
+        this.evict()
+      })
+    )
+  }
+
+  /**
+   * The actor is gone: the message it was handling gets what stopped it; every other message taken or still
+   * queued was not tried, so the engine sends it again to a fresh actor (ActorGone). Answered ones stay as they are.
+   */
+  readonly #answerLeftovers: Effect.Effect<void> = Effect.gen({ self: this }, function*() {
+    const current = this.#current
+    if (current !== undefined && "reply" in current) Deferred.doneUnsafe(current.reply, this.#goneExit())
+    const again = Exit.fail(new ActorGone())
+    for (const message of this.#batch) if ("reply" in message) Deferred.doneUnsafe(message.reply, again)
+    this.#batch = []
+    this.#current = undefined
     for (;;) {
       const next = yield* Queue.poll(this.#mailbox)
       if (Option.isNone(next)) break
-      if ("reply" in next.value) Deferred.doneUnsafe(next.value.reply, Effect.fail(new ActorGone()))
+      if ("reply" in next.value) Deferred.doneUnsafe(next.value.reply, again)
     }
-  }).pipe(Effect.catchCause(() => Effect.sync(() => this.evict())))
-
-  // ---- internals ----
+  })
 
   #offer(message: Message) {
     this.#activity.inbox++
@@ -284,10 +337,13 @@ export class Actor implements Session {
     }
   }
 
-  /** Replies once the message's events are durable; if the write lost to another writer, the engine resends. */
+  /**
+   * Replies once the message's events are durable; if the write lost to another writer, the engine resends; if
+   * the store failed, the sender gets the store's error.
+   */
   #written(reply: Reply): Effect.Effect<void> {
     return Effect.suspend(() =>
-      this.#gone ? Deferred.fail(reply, new ActorGone()) : Deferred.succeed(reply, undefined)
+      this.#gone ? Deferred.done(reply, this.#goneExit()) : Deferred.succeed(reply, undefined)
     ).pipe(Effect.asVoid)
   }
 
@@ -344,7 +400,15 @@ export class Actor implements Session {
       const expected = this.state.seq
       return this.#deps.store.append(this.executionId, events, expected).pipe(
         Effect.matchEffect({
-          onFailure: () => Effect.sync(() => this.evict()),
+          // Nothing of the batch was written: the execution stays as it was, for a fresh actor to carry on.
+          onFailure: (error) =>
+            error._tag === "SeqConflict"
+              ? Effect.andThen(
+                // Not a failure: the log has moved on without this actor; its senders resend to a fresh one.
+                Effect.logWarning("Another writer appended to the log first; the actor stops and the log is loaded again", Cause.fail(error)),
+                Effect.sync(() => this.evict())
+              )
+              : this.#stop(`The store failed to append ${events.length} event(s) after seq ${expected}; the actor stops`, Cause.fail(error)),
           onSuccess: () =>
             Effect.sync(() => {
               let ended = false
@@ -411,7 +475,9 @@ export class Actor implements Session {
       }
       if (this.state.endedAt !== undefined && now >= this.state.endedAt + this.state.retentionMs) {
         return Effect.andThen(this.#deps.store.delete(this.executionId), Effect.sync(() => this.evict())).pipe(
-          Effect.catch(() => Effect.void)
+          Effect.catch((error) =>
+            Effect.logWarning("The store failed to delete an execution past its retention; its next alarm tries again", Cause.fail(error))
+          )
         )
       }
       return Effect.void
@@ -438,7 +504,9 @@ export class Actor implements Session {
       const write = desired === undefined
         ? this.#deps.store.deleteAlarm(this.executionId)
         : this.#deps.store.setAlarm(this.executionId, desired)
-      return write.pipe(Effect.catch(() => Effect.sync(() => this.evict())))
+      return write.pipe(
+        Effect.catch((error) => this.#stop(`The store failed to ${desired === undefined ? "delete" : "set"} the alarm; the actor stops`, Cause.fail(error)))
+      )
     })
   }
 }

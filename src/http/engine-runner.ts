@@ -11,7 +11,7 @@ export interface EngineRunner {
   readonly runPromiseExit: <A, E>(effect: Effect.Effect<A, E, ExecutionClient>) => Promise<Exit.Exit<A, unknown>>
 }
 
-/** Called with every failure on the server's side (500s): log it; the client only sees a generic detail. */
+/** Called with every failure on the server's side (500s, 503s): log it; the client only sees a generic detail. */
 export type ErrorReporter = (error: unknown, request: Request) => void
 
 export const defaultErrorReporter: ErrorReporter = (error, request) => {
@@ -26,5 +26,5 @@ export const makeResponder = (runner: EngineRunner, onError: ErrorReporter) =>
     if (Exit.isSuccess(exit)) return exit.value
     const problem = mapCause(exit.cause)
     if (problem.internal) onError(problem.error, request)
-    return problemResponse(problem.kind, problem.detail, new URL(request.url).pathname, problem.headers)
+    return problemResponse(problem.kind, problem.detail, new URL(request.url).pathname, problem.headers, problem.extensions)
   }

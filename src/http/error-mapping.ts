@@ -1,18 +1,23 @@
 /**
  * From whatever an engine effect failed with to a problem kind and a detail fit to show a client. Typed engine
  * errors keep their message (it names only what the client sent); store and log failures and defects get a
- * generic detail, and are handed to the app's `onError` for the operator's logs.
+ * generic detail, and are handed to the app's `onError` for the operator's logs. A store failure is the one
+ * server-side failure a retry can help with: 503 with `Retry-After`, naming the store operation that failed.
  */
 import { Cause, Predicate } from "effect"
-import { HttpProblem, type ProblemKind } from "./problem.ts"
+import { HttpProblem, type ProblemExtensions, type ProblemKind } from "./problem.ts"
 
 export interface MappedProblem {
   readonly kind: ProblemKind
   readonly detail: string
   readonly headers?: Readonly<Record<string, string>>
-  /** True for failures on the server's side (500): worth logging. */
+  readonly extensions?: ProblemExtensions
+  /** True for failures on the server's side (500 and 503): worth logging. */
   readonly internal: boolean
 }
+
+/** How long a client should wait before retrying after a store failure (the store is down, full or throttled). */
+export const STORE_RETRY_AFTER_SECONDS = 1
 
 const byTag: Readonly<Record<string, ProblemKind>> = {
   FunctionNotFound: "function-not-found",
@@ -44,8 +49,17 @@ export const mapError = (error: unknown): MappedProblem => {
       const id = Predicate.hasProperty(error, "executionId") ? String(error.executionId) : "?"
       return { kind, detail: `The stored history of execution ${JSON.stringify(id)} cannot be read; it has been logged`, internal: true }
     }
-    case "store-failure":
-      return { kind, detail: "The store failed; the request may be retried", internal: true }
+    case "store-failure": {
+      // The operation names a port method (append, load …); the store's own reason may hold internals: logs only.
+      const operation = Predicate.hasProperty(error, "operation") && Predicate.isString(error.operation) ? error.operation : "unknown"
+      return {
+        kind,
+        detail: `The store failed during ${operation}; the request may be retried`,
+        headers: { "retry-after": String(STORE_RETRY_AFTER_SECONDS) },
+        extensions: { operation },
+        internal: true
+      }
+    }
     case "invalid-request": {
       const detail = messageOf(error)
       const tooLarge = "payloadTooLarge" in error && error.payloadTooLarge === true

@@ -1,7 +1,8 @@
 /**
  * RFC 9457 problem details: every error the API answers with is `application/problem+json` with a stable `type`
  * URI per kind of error, a `title` fixed per kind, the `status`, a `detail` about this occurrence and the request
- * path as `instance`. Never a stack trace.
+ * path as `instance`, plus extension members where a kind has more to say (a store failure names the store
+ * operation). Never a stack trace.
  */
 import { Data } from "effect"
 
@@ -23,7 +24,7 @@ export const problemKinds = {
   "payload-too-large": { status: 413, title: "The payload is too large" },
   "unsupported-media-type": { status: 415, title: "Unsupported media type" },
   "log-corrupted": { status: 500, title: "The execution's history cannot be read" },
-  "store-failure": { status: 500, title: "The store failed" },
+  "store-failure": { status: 503, title: "The store is unavailable" },
   "internal-error": { status: 500, title: "Internal error" }
 } as const satisfies Record<string, { status: number; title: string }>
 
@@ -39,6 +40,9 @@ export interface ProblemDetails {
   readonly instance: string
 }
 
+/** RFC 9457 extension members: extra fields of one kind of problem, never overriding the standard ones. */
+export type ProblemExtensions = Readonly<Record<string, string | number | boolean>>
+
 /** A problem found by the HTTP layer itself (bad body, bad query, missing key …), before the engine is asked. */
 export class HttpProblem extends Data.TaggedError("HttpProblem")<{
   readonly kind: ProblemKind
@@ -50,10 +54,11 @@ export const problemResponse = (
   kind: ProblemKind,
   detail: string,
   instance: string,
-  headers: Readonly<Record<string, string>> = {}
+  headers: Readonly<Record<string, string>> = {},
+  extensions: ProblemExtensions = {}
 ): Response => {
   const { status, title } = problemKinds[kind]
-  const body: ProblemDetails = { type: problemType(kind), title, status, detail, instance }
+  const body: ProblemDetails = { ...extensions, type: problemType(kind), title, status, detail, instance }
   return new Response(JSON.stringify(body), {
     status,
     headers: { ...headers, "content-type": "application/problem+json", "cache-control": "no-store" }

@@ -25,12 +25,19 @@ describe("the actor's batches", () => {
     store.append = (...args) => failures-- > 0 ? Effect.fail(new StoreFailure({ operation: "append", reason: "transient" })) : append(...args)
     const both = runner.engine((e) =>
       Effect.all([
-        e.completeCallback(ids[0]!, { ok: true, result: "1" }),
-        e.completeCallback(ids[1]!, { ok: true, result: "2" })
+        Effect.result(e.completeCallback(ids[0]!, { ok: true, result: "1" })),
+        Effect.result(e.completeCallback(ids[1]!, { ok: true, result: "2" }))
       ], { concurrency: "unbounded" })
     )
     const outcome = await within(both, 3000)
     assert.notStrictEqual(outcome, "hung", "completeCallback never settled")
+    // The message whose write failed is answered with the StoreFailure; the other one is tried again, and lands.
+    const results = outcome === "hung" ? [] : outcome
+    const failed = results.flatMap((result, i) => (result._tag === "Failure" ? [i] : []))
+    assert.strictEqual(failed.length, 1)
+    const failure = results[failed[0]!]!
+    assert.instanceOf(failure._tag === "Failure" ? failure.failure : undefined, StoreFailure)
+    await runner.engine((e) => e.completeCallback(ids[failed[0]!]!, { ok: true, result: String(failed[0]! + 1) }))
     await execution.settle()
     assert.strictEqual(execution.status, "SUCCEEDED")
     assert.deepStrictEqual(execution.result, ["1", "2"])

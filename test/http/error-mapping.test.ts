@@ -37,7 +37,7 @@ describe("the HTTP API: error mapping", () => {
       [new InvalidRequest({ reason: "The input is not serialisable as JSON" }), "invalid-request", 400],
       [new InvalidRequest({ reason: "The input is over the 262144-byte payload limit", payloadTooLarge: true }), "payload-too-large", 413],
       [new LogCorrupted({ executionId: "e", seq: 3, reason: "bad" }), "log-corrupted", 500],
-      [new StoreFailure({ operation: "load", reason: "disk on fire" }), "store-failure", 500],
+      [new StoreFailure({ operation: "load", reason: "disk on fire" }), "store-failure", 503],
       [new Error("boom"), "internal-error", 500],
       ["a string", "internal-error", 500]
     ]
@@ -45,7 +45,7 @@ describe("the HTTP API: error mapping", () => {
       const mapped = mapError(error)
       assert.strictEqual(mapped.kind, kind)
       assert.strictEqual(problemKinds[mapped.kind].status, status)
-      assert.strictEqual(mapped.internal, status === 500)
+      assert.strictEqual(mapped.internal, status >= 500)
     }
     assert.notInclude(mapError(new StoreFailure({ operation: "load", reason: "disk on fire" })).detail, "disk")
   })
@@ -54,19 +54,25 @@ describe("the HTTP API: error mapping", () => {
     const res = await h.request("POST", "/v1/functions/echo/executions?wait=5", { json: { input: 1, executionName: "broken" } })
     assert.strictEqual(res.status, 201)
     await Effect.runPromise(h.store.kvs.get("broken")!.put(eventKey(2), { _tag: "Nonsense" }))
-    const problem = await assertProblem(await h.request("GET", "/v1/executions/broken/history"), 500, "log-corrupted")
+    const read = await h.request("GET", "/v1/executions/broken/history")
+    assert.isNull(read.headers.get("retry-after"), "a corrupt log does not heal by retrying")
+    const problem = await assertProblem(read, 500, "log-corrupted")
     assert.include(String(problem.detail), "broken")
     assert.notInclude(String(problem.detail), "Nonsense")
     assert.instanceOf(h.serverErrors[0], LogCorrupted)
   })
 
-  it("answers a store failure with 500 store-failure and a generic detail", async () => {
+  it("answers a store failure with 503 store-failure, Retry-After, the operation and a generic detail", async () => {
     const store = makeMemoryStore()
     const failing = { ...store, list: () => Effect.fail(new StoreFailure({ operation: "list", reason: "connection refused at 10.0.0.7" })) }
     const runtime = ManagedRuntime.make(Engine.layer({ functions: [echo] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, failing))))
     const reported: Array<unknown> = []
     const app = createApp({ runtime, onError: (error) => void reported.push(error) })
-    const problem = await assertProblem(await app.request("/v1/executions"), 500, "store-failure")
+    const res = await app.request("/v1/executions")
+    assert.strictEqual(res.headers.get("retry-after"), "1")
+    const problem = await assertProblem(res, 503, "store-failure")
+    assert.strictEqual(problem.operation, "list")
+    assert.include(String(problem.detail), "list")
     assert.notInclude(String(problem.detail), "10.0.0.7")
     assert.instanceOf(reported[0], StoreFailure)
     await runtime.dispose()
