@@ -20,7 +20,6 @@ import type { ExecutionIndex } from "../../src/store/execution-index.ts"
 import { ExecutionStore, type ExecutionStoreShape } from "../../src/store/execution-store.ts"
 import type { ExecutionSummary } from "../../src/store/execution-summary.ts"
 import { eventKey, makeKvExecutionStore } from "../../src/store/kv-execution-store.ts"
-import { StoreFailure } from "../../src/store/store-errors.ts"
 import type { DurableObjectStorage, Stub } from "./cf-types.ts"
 import { makeDurableObjectKV } from "./do-kv.ts"
 import type { ExecutionRpc } from "./execution-rpc.ts"
@@ -129,8 +128,9 @@ export const makeHost = (options: HostOptions) => {
   }
   const local = makeKvExecutionStore({ open: () => kv, index: localIndex })
 
+  // The engine here only ever asks for its own execution: anything else is a bug, not a store that may recover.
   const notHere = (operation: string, executionId: string) =>
-    Effect.fail(new StoreFailure({ operation, reason: `execution ${executionId} is not hosted by the object of ${self}` }))
+    Effect.die(new Error(`${operation}: execution ${executionId} is not hosted by the object of ${self}`))
 
   const store: ExecutionStoreShape = {
     load: (id) => (id === self ? local.load(id) : Effect.succeed(undefined)),

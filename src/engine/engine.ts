@@ -2,7 +2,7 @@
  * The engine: starts executions and routes every message to the actor that owns the execution, loading it from
  * the store (a cold start, which replays) when it is not in memory. Adapters drive it; they never touch actors.
  */
-import { Clock, Context, Effect, FiberSet, Layer, Random, Scheduler, type Scope } from "effect"
+import { Cause, Clock, Context, Effect, FiberSet, Layer, Random, Scheduler, type Scope } from "effect"
 import { uuidFrom } from "../context/deterministic.ts"
 import { durationToMillis } from "../context/duration.ts"
 import type { ErrorObject, LogEvent } from "../log/events.ts"
@@ -109,8 +109,15 @@ export const makeEngine = Effect.fnUntraced(function*(
   const endWaiters = new Map<string, Array<() => void>>()
   /** Forks actors and background work into a set that closing the engine's scope interrupts. */
   const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
-  /** Runs engine work that no caller waits for (notifying a parent, starting a child). */
-  const background = (effect: Effect.Effect<unknown, unknown>) => void runFork(Effect.ignore(effect))
+  /**
+   * Runs engine work that no caller waits for (starting a child, telling a parent). A failure is logged with its
+   * cause; the work is not lost: a parent that reloads asks its running children again.
+   */
+  const background = (what: string, executionId: string, effect: Effect.Effect<unknown, unknown>) =>
+    void runFork(effect.pipe(
+      Effect.catchCause((cause) => (Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError(`${what} failed`, cause))),
+      Effect.annotateLogs({ executionId })
+    ))
 
   const spawn = (state: ExecutionState, fn: DurableFunction, alarmAt: number | undefined) =>
     Effect.gen(function*() {
@@ -128,9 +135,9 @@ export const makeEngine = Effect.fnUntraced(function*(
           const waiters = endWaiters.get(id)
           endWaiters.delete(id)
           for (const wake of waiters ?? []) wake()
-          if (ended.parent !== undefined) background(invoker.childFinished(ended.parent, outcomeOf(ended)))
+          if (ended.parent !== undefined) background("telling the parent", id, invoker.childFinished(ended.parent, outcomeOf(ended)))
         },
-        onInvoke: (op) => background(startChild(id, op)),
+        onInvoke: (op) => background(`starting the child of operation ${op.id}`, id, startChild(id, op)),
         onGone: () => {
           if (actors.get(id) === actor) actors.delete(id)
         }

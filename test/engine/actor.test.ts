@@ -2,6 +2,7 @@
  * The actor keeps causes: a store that fails it stops it with a log line naming the cause, every message it held
  * is answered with that cause (never "its actor kept going away"), and nothing half-written is left behind.
  */
+import { EngineProbe } from "../../src/engine/engine-probe.ts"
 import { afterEach, assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit } from "effect"
 import { Engine as EngineTag } from "../../src/engine/index.ts"
@@ -76,7 +77,7 @@ describe("the actor, when its store fails", () => {
     assert.strictEqual((errorOf(line) as StoreFailure).reason, "disk full")
     assert.strictEqual(line.annotations.executionId, "g-1")
     assert.match(String(line.message), /store failed to append/)
-    assert.isFalse(await h.engine((e) => Effect.succeed(e.inMemory("g-1"))), "the actor stopped")
+    assert.isFalse(await h.runtime.runPromise(EngineProbe.use((p) => Effect.succeed(p.inMemory("g-1")))), "the actor stopped")
     const history = await h.engine((e) => e.history("g-1"))
     assert.deepStrictEqual(history.map((event) => event._tag), ["ExecutionStarted"], "nothing half-written")
 
