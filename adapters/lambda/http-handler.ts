@@ -1,5 +1,5 @@
 /**
- * The HTTP API on Lambda: Reprise's Hono app (DESIGN section 7) behind Hono's aws-lambda adapter (API Gateway
+ * The HTTP API on Lambda: Reprise's Hono app (docs/design.md §10) behind Hono's aws-lambda adapter (API Gateway
  * REST or HTTP APIs, function URLs, ALB), answered by Lambda's control plane (control-plane-client.ts).
  * Deploy it as an ordinary (not durable) function whose role may call the durable-execution APIs.
  */

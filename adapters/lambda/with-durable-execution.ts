@@ -2,7 +2,7 @@
  * `withDurableExecution(fn)`: a Lambda handler for the durable invocation envelope, running a Reprise durable
  * function (or a bare `(event, ctx) => Promise` handler) on Lambda's durable-execution service.
  *
- * Every invocation is a replay (DESIGN section 4.2): the service's operations are read (paging through
+ * Every invocation is a replay (docs/design.md §9): the service's operations are read (paging through
  * GetDurableExecutionState), translated into the log, and a fresh engine runs the handler over them; operations
  * already recorded return their results, new ones are checkpointed. The invocation ends when the engine is idle:
  * SUCCEEDED or FAILED when the handler has ended, PENDING when it waits on the service (a wait, a callback, a

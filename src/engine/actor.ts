@@ -1,5 +1,5 @@
 /**
- * The actor: the single writer of one execution (DESIGN section 4). Messages arrive in a Queue mailbox and are
+ * The actor: the single writer of one execution (design.md §4). Messages arrive in a Queue mailbox and are
  * handled one batch at a time; the appends a batch carries go to the store in one conditional write. The user's
  * handler runs beside it in Promise-land and talks to it through the Session interface.
  */
