@@ -7,23 +7,21 @@
  * generic KV execution store's bodies are. A body that fails rolls back all of its writes.
  */
 import { Effect, Exit } from "effect"
-import type { DurableKV, DurableKVOps, KvListOptions } from "../../src/store/durable-kv.ts"
-import { StoreFailure } from "../../src/store/store-errors.ts"
+import {
+  attemptStore as attempt,
+  attemptStorePromise as attemptPromise,
+  type DurableKV,
+  type DurableKVOps,
+  type KvListOptions,
+  type StoreFailure,
+  storeFailure
+} from "reprise/store"
 import type { DurableObjectStorage } from "./cf-types.ts"
 
 export interface DurableObjectKV extends DurableKV {
   /** The alarm this KV last set (undefined after deleteAlarm or deleteAll): what the engine believes is armed. */
   readonly lastAlarm: () => number | undefined
 }
-
-const failure = (operation: string) => (error: unknown): StoreFailure =>
-  new StoreFailure({ operation, reason: error instanceof Error ? error.message : String(error) })
-
-const attempt = <A>(operation: string, work: () => A): Effect.Effect<A, StoreFailure> =>
-  Effect.try({ try: work, catch: failure(operation) })
-
-const attemptPromise = <A>(operation: string, work: () => Promise<A>): Effect.Effect<A, StoreFailure> =>
-  Effect.tryPromise({ try: work, catch: failure(operation) })
 
 /** Thrown inside transactionSync to roll back a body that failed; never escapes. */
 const ROLLBACK = Symbol("rollback")
@@ -71,7 +69,7 @@ export const makeDurableObjectKV = (storage: DurableObjectStorage): DurableObjec
           if (Exit.isFailure(exit)) throw ROLLBACK
         })
       } catch (error) {
-        if (error !== ROLLBACK) return Effect.fail(failure("transaction")(error))
+        if (error !== ROLLBACK) return Effect.fail(storeFailure("transaction")(error))
       }
       return exit!
     })

@@ -1,6 +1,6 @@
 /** The bindings the Reprise Worker expects (see wrangler.toml) and how its configuration is read from them. */
-import { type CallbackIdCodec, plainCallbackIds } from "../../src/engine/index.ts"
-import { signedCallbackIds } from "../../src/http/signed-callback-ids.ts"
+import { type CallbackIdCodec, plainCallbackIds } from "reprise/engine"
+import { signedCallbackIds } from "reprise/http"
 import type { DurableObjectNamespace } from "./cf-types.ts"
 import type { ExecutionRpc } from "./execution-rpc.ts"
 import type { IndexShard } from "./index-object.ts"

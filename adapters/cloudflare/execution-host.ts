@@ -12,14 +12,27 @@
  * and notified is recorded beside the log, so an object that wakes up (any call or alarm) catches up.
  */
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Option, Scheduler } from "effect"
-import { type ChildOutcome, ExecutionNotFound, type InvokerShape, WATCHDOG_MS } from "../../src/engine/index.ts"
-import { type CallbackIdCodec, Engine, type EngineShape, type StartRequest } from "../../src/engine/index.ts"
-import type { DurableFunction } from "../../src/engine/registry.ts"
-import type { ErrorObject, LogEvent } from "../../src/log/events.ts"
-import type { ExecutionIndex } from "../../src/store/execution-index.ts"
-import { ExecutionStore, type ExecutionStoreShape } from "../../src/store/execution-store.ts"
-import type { ExecutionSummary } from "../../src/store/execution-summary.ts"
-import { eventKey, makeKvExecutionStore } from "../../src/store/kv-execution-store.ts"
+import type { DurableFunction } from "reprise"
+import {
+  type CallbackIdCodec,
+  type ChildOutcome,
+  Engine,
+  type EngineShape,
+  ExecutionNotFound,
+  type InvokerShape,
+  type StartRequest,
+  WATCHDOG_MS
+} from "reprise/engine"
+import {
+  type ErrorObject,
+  eventKey,
+  type ExecutionIndex,
+  ExecutionStore,
+  type ExecutionStoreShape,
+  type ExecutionSummary,
+  type LogEvent,
+  makeKvExecutionStore
+} from "reprise/store"
 import type { DurableObjectStorage, Stub } from "./cf-types.ts"
 import { makeDurableObjectKV } from "./do-kv.ts"
 import type { ExecutionRpc } from "./execution-rpc.ts"

@@ -5,10 +5,9 @@
  */
 import { DurableObject } from "cloudflare:workers"
 import { Exit } from "effect"
-import type { ChildOutcome } from "../../src/engine/index.ts"
-import type { CallbackOutcome, StartRequest } from "../../src/engine/index.ts"
-import type { DurableFunction } from "../../src/engine/registry.ts"
-import type { ErrorObject } from "../../src/log/events.ts"
+import type { DurableFunction } from "reprise"
+import type { CallbackOutcome, ChildOutcome, StartRequest } from "reprise/engine"
+import type { ErrorObject } from "reprise/store"
 import type { DurableObjectState } from "./cf-types.ts"
 import { callbackIdsOf, type RepriseEnv } from "./env.ts"
 import { type Host, makeHost } from "./execution-host.ts"

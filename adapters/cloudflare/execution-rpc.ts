@@ -2,10 +2,8 @@
  * The RPC surface of an execution's Durable Object. Every method names the execution first: the object checks it
  * is its own (the execution id is the object's name). Answers are Wire values (see wire.ts).
  */
-import type { ChildOutcome } from "../../src/engine/index.ts"
-import type { CallbackOutcome, ExecutionView, StartRequest, StartResult } from "../../src/engine/index.ts"
-import type { ErrorObject, LogEvent } from "../../src/log/events.ts"
-import type { ExecutionSummary } from "../../src/store/execution-summary.ts"
+import type { CallbackOutcome, ChildOutcome, ExecutionView, StartRequest, StartResult } from "reprise/engine"
+import type { ErrorObject, ExecutionSummary, LogEvent } from "reprise/store"
 import type { Wire } from "./wire.ts"
 
 type Answer<A> = Promise<Wire<A>>

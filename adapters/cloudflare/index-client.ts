@@ -9,10 +9,11 @@ import {
   type ExecutionSummary,
   type ListPage,
   type ListQuery,
-  pageSize
-} from "../../src/store/execution-summary.ts"
-import { pageOf } from "../../src/store/execution-index.ts"
-import { StoreFailure } from "../../src/store/store-errors.ts"
+  pageOf,
+  pageSize,
+  type StoreFailure,
+  storeFailure
+} from "reprise/store"
 import type { DurableObjectNamespace } from "./cf-types.ts"
 import type { IndexShard } from "./index-object.ts"
 
@@ -60,7 +61,7 @@ export const makeIndexClient = (namespace: DurableObjectNamespace<IndexShard>, s
           )
           return pageOf(pages.flat().sort(compareSummaries), { limit: size })
         },
-        catch: (error) => new StoreFailure({ operation: "list", reason: error instanceof Error ? error.message : String(error) })
+        catch: storeFailure("list")
       })
   }
 }

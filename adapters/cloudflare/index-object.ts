@@ -5,7 +5,7 @@
  * end, deletion) and again whenever they wake up and find the shard behind (see execution-host.ts).
  */
 import { DurableObject } from "cloudflare:workers"
-import type { ExecutionSummary } from "../../src/store/execution-summary.ts"
+import type { ExecutionSummary } from "reprise/store"
 import type { DurableObjectState } from "./cf-types.ts"
 
 export interface ShardQuery {

@@ -13,9 +13,8 @@ import {
   ExecutionNotRunning,
   FunctionNotFound,
   InvalidRequest
-} from "../../src/engine/index.ts"
-import { LogCorrupted } from "../../src/log/log-corrupted.ts"
-import { SeqConflict, StoreFailure } from "../../src/store/store-errors.ts"
+} from "reprise/engine"
+import { LogCorrupted, SeqConflict, StoreFailure } from "reprise/store"
 
 /** The typed errors that may cross; any other failure crosses as a defect. */
 export const RemoteError = Schema.Union([

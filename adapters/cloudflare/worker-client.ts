@@ -4,13 +4,8 @@
  * the index shards. No actor ever lives in the Worker.
  */
 import { Effect } from "effect"
-import {
-  CallbackNotFound,
-  type CallbackIdCodec,
-  type ExecutionClientShape,
-  FunctionNotFound
-} from "../../src/engine/index.ts"
-import type { DurableFunction } from "../../src/engine/registry.ts"
+import type { DurableFunction } from "reprise"
+import { type CallbackIdCodec, CallbackNotFound, type ExecutionClientShape, FunctionNotFound } from "reprise/engine"
 import type { RepriseEnv } from "./env.ts"
 import type { IndexClient } from "./index-client.ts"
 import { call } from "./wire.ts"

@@ -1,20 +1,20 @@
 /**
- * The executions listing on Deno KV, with the order and cursors of src/store/execution-summary.ts: newest first,
+ * The executions listing on Deno KV, with the order and cursors of the package's own listing (reprise/store): newest first,
  * ties by id, a cursor only when another page follows. Each execution has four index keys (all, by function, by
  * status, by function and status), each ending in `-startedAt, executionId`, so that KV's key order is the listing
  * order and every filter is one range read. They are written in the same atomic operation as the events that
  * change the summary (a start, an end).
  */
-import type { ExecutionStatus } from "../../src/log/fold.ts"
 import {
   decodeCursor,
   encodeCursor,
+  type ExecutionStatus,
   type ExecutionSummary,
   isAfterCursor,
   type ListPage,
   type ListQuery,
   pageSize
-} from "../../src/store/execution-summary.ts"
+} from "reprise/store"
 import type { AtomicOperation, Kv, KvKey } from "./deno-api.ts"
 import { listPrefix } from "./kv-keys.ts"
 

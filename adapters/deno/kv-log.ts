@@ -11,8 +11,7 @@
  *   the batch's first seq together with the new head. A writer that loses the race leaves only parts under its own
  *   token, which it removes; a reader follows only pointers that a head vouches for.
  */
-import type { LogEvent } from "../../src/log/events.ts"
-import { LogCorrupted } from "../../src/log/log-corrupted.ts"
+import { LogCorrupted } from "reprise/store"
 import type { AtomicOperation, Kv, KvKey } from "./deno-api.ts"
 import {
   DELETE_BATCH,
@@ -104,15 +103,6 @@ export const writeBatch = (
     return
   }
   for (let i = 0; i < plan.texts.length; i++) op.set(eventKey(id, gen, firstSeq + i), plan.texts[i])
-}
-
-/** The numbering rule of every store: the batch's events are numbered expectedSeq + 1, expectedSeq + 2 … */
-export const misnumbered = (id: string, events: ReadonlyArray<LogEvent>, expectedSeq: number): LogCorrupted | undefined => {
-  for (let i = 0; i < events.length; i++) {
-    const seq = expectedSeq + i + 1
-    if (events[i]!.seq !== seq) return new LogCorrupted({ executionId: id, seq, reason: `refusing to write event seq ${events[i]!.seq} at position ${seq}` })
-  }
-  return undefined
 }
 
 /**

@@ -12,14 +12,24 @@
  *   wake-up). Deno's queue cannot cancel a message: alarm-queue.ts makes stale and repeated ones harmless.
  * - Every KV failure is a StoreFailure; the engine evicts the actor and retries through the alarm.
  */
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Result } from "effect"
 import { Base64Url } from "effect/encoding"
-import { decodeLog, encodeEvents } from "../../src/log/decode-log.ts"
-import type { LogEvent } from "../../src/log/events.ts"
-import { LogCorrupted } from "../../src/log/log-corrupted.ts"
-import { ExecutionStore, type ExecutionStoreShape, type StoredLog } from "../../src/store/execution-store.ts"
-import { type ExecutionSummary, summarize } from "../../src/store/execution-summary.ts"
-import { SeqConflict, StoreFailure } from "../../src/store/store-errors.ts"
+import {
+  attemptStorePromise as attempt,
+  checkAppend,
+  decodeLog,
+  EMPTY_HEAD,
+  encodeEvents,
+  ExecutionStore,
+  type ExecutionStoreShape,
+  type ExecutionSummary,
+  LogCorrupted,
+  type LogEvent,
+  type SeqConflict,
+  type StoredLog,
+  StoreFailure,
+  storeFailure
+} from "reprise/store"
 import { deno, type Kv, type KvEntryMaybe } from "./deno-api.ts"
 import {
   alarmAtKey,
@@ -34,7 +44,7 @@ import {
   randomToken
 } from "./kv-keys.ts"
 import { listExecutions, writeIndex } from "./kv-listing.ts"
-import { deletePrefix, dropSegment, misnumbered, planBatch, readRawEvents, type SegmentPointer, stageSegment, writeBatch } from "./kv-log.ts"
+import { deletePrefix, dropSegment, planBatch, readRawEvents, type SegmentPointer, stageSegment, writeBatch } from "./kv-log.ts"
 
 export interface DenoKvStoreOptions {
   /** The time in ms since the epoch, for queue delays (default Date.now). */
@@ -78,13 +88,7 @@ interface Head {
 /** Check failures in a row before an operation gives up (each means another writer moved the key meanwhile). */
 const MAX_ATTEMPTS = 20
 
-const failure = (operation: string) => (error: unknown): StoreFailure =>
-  error instanceof StoreFailure ? error : new StoreFailure({ operation, reason: error instanceof Error ? error.message : String(error) })
-
-const attempt = <A>(operation: string, work: () => Promise<A>): Effect.Effect<A, StoreFailure> =>
-  Effect.tryPromise({ try: work, catch: failure(operation) })
-
-const orReject = <A>(operation: string, work: () => Promise<A>): Promise<A> => work().catch((error: unknown) => Promise.reject(failure(operation)(error)))
+const orReject = <A>(operation: string, work: () => Promise<A>): Promise<A> => work().catch((error: unknown) => Promise.reject(storeFailure(operation)(error)))
 
 const contention = (operation: string, id: string) =>
   new StoreFailure({ operation, reason: `execution ${id}: the key kept changing under ${MAX_ATTEMPTS} attempts` })
@@ -137,14 +141,9 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
       for (let round = 0; round < MAX_ATTEMPTS; round++) {
         const cached = round === 0 ? heads.get(id) : undefined
         const head = cached !== undefined && (cached.meta?.seq ?? 0) === expectedSeq ? cached : await readHead(id)
-        const actualSeq = head.meta?.seq ?? 0
-        if (actualSeq !== expectedSeq) return new SeqConflict({ executionId: id, expectedSeq, actualSeq })
-        const summary = summarize(head.meta?.summary, events)
-        if (summary === undefined) {
-          return new LogCorrupted({ executionId: id, seq: 1, reason: "refusing to create a log that does not start with ExecutionStarted" })
-        }
-        const wrong = misnumbered(id, events, expectedSeq)
-        if (wrong !== undefined) return wrong
+        const checked = checkAppend(id, head.meta ?? EMPTY_HEAD, events, expectedSeq)
+        if (Result.isFailure(checked)) return checked.failure
+        const summary = checked.success
         const gen = head.meta?.gen ?? staged?.gen ?? randomToken()
         if (plan._tag === "Segment" && staged?.gen !== gen) {
           if (staged !== undefined) await dropSegment(kv, id, staged.gen, expectedSeq + 1, staged.pointer)
@@ -220,7 +219,7 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
     append: (executionId, events, expectedSeq) =>
       Effect.flatMap(encodeEvents(executionId, events), (encoded) =>
         Effect.flatMap(attempt("append", () => appendNow(executionId, events, encoded, expectedSeq)), (refused) =>
-          refused === undefined ? Effect.void : Effect.fail(refused))),
+          refused === undefined ? Effect.succeed(events) : Effect.fail(refused))),
 
     setAlarm: (executionId, at) => Effect.asVoid(attempt("setAlarm", () => writeAlarm(executionId, at))),
     getAlarm: (executionId) => attempt("getAlarm", async () => (await kv.get<number>(alarmKey(executionId))).value ?? undefined),

@@ -9,20 +9,19 @@
  * a URL path segment.
  */
 import { Effect } from "effect"
-import type { ExecutionClientShape, ExecutionView, FunctionInfo } from "../../src/engine/index.ts"
 import {
   CallbackAlreadyCompleted,
   CallbackNotFound,
   ExecutionAlreadyExists,
+  type ExecutionClientShape,
   ExecutionNotFound,
   ExecutionNotRunning,
+  type ExecutionView,
+  type FunctionInfo,
   FunctionNotFound,
   InvalidRequest
-} from "../../src/engine/engine-errors.ts"
-import type { LogEvent } from "../../src/log/events.ts"
-import type { ExecutionStatus } from "../../src/log/fold.ts"
-import type { ListPage } from "../../src/store/execution-summary.ts"
-import { StoreFailure } from "../../src/store/store-errors.ts"
+} from "reprise/engine"
+import { type ExecutionStatus, type ListPage, type LogEvent, StoreFailure } from "reprise/store"
 import { errorOfWire, type HistoryEvent, operationsFromHistory } from "./history-operations.ts"
 import { type LambdaClientLike, defaultLambdaClient, loadLambdaModule } from "./lambda-client.ts"
 import { wireMillis, type WireErrorObject } from "./wire.ts"

@@ -2,8 +2,7 @@
  * The operations of an execution on Lambda, folded from its GetDurableExecutionHistory events, in the shape the
  * HTTP API shows for every runtime (OperationState). Ids are the service's (wire) ids.
  */
-import type { ErrorObject, OperationType } from "../../src/log/events.ts"
-import type { OperationState, OperationStatus } from "../../src/log/fold.ts"
+import type { ErrorObject, OperationState, OperationStatus, OperationType } from "reprise/store"
 import { type WireErrorObject, wireMillis, type WireTimestamp } from "./wire.ts"
 
 /** A history event as `@aws-sdk/client-lambda` returns it (only what is read here). */

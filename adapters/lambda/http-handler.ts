@@ -6,9 +6,8 @@
 import { Layer, ManagedRuntime } from "effect"
 import type { Hono } from "hono"
 import { handle } from "hono/aws-lambda"
-import { ExecutionClient } from "../../src/engine/index.ts"
-import { createApp } from "../../src/http/index.ts"
-import type { ErrorReporter } from "../../src/http/index.ts"
+import { ExecutionClient } from "reprise/engine"
+import { createApp, type ErrorReporter } from "reprise/http"
 import { type ControlPlaneOptions, makeControlPlaneClient } from "./control-plane-client.ts"
 
 export interface LambdaHttpOptions extends ControlPlaneOptions {

@@ -5,20 +5,28 @@
  * invokes and re-invokes the function, so there are no alarms to keep. The execution's end is not checkpointed:
  * the handler returns it (`outcome`).
  *
- * A CALLBACK START answers with the callback id the service issued; it is set on the CallbackStarted event
- * before the append succeeds, so the engine records the service's id (see ExecutionStoreShape.append).
+ * A CALLBACK START answers with the callback id the service issued; the append returns a copy of the
+ * CallbackStarted event that carries it, so the engine records the service's id (see ExecutionStoreShape.append).
  */
-import { Effect } from "effect"
-import type { LogEvent } from "../../src/log/events.ts"
-import type { ExecutionStoreShape } from "../../src/store/execution-store.ts"
-import { SeqConflict, StoreFailure } from "../../src/store/store-errors.ts"
+import { Effect, Result } from "effect"
+import {
+  checkAppend,
+  type ExecutionStoreShape,
+  isTerminalEvent,
+  type LogEvent,
+  LogCorrupted,
+  SeqConflict,
+  storeFailure,
+  summarize,
+  type TerminalEvent
+} from "reprise/store"
 import { batchUpdates } from "./checkpoint-batches.ts"
 import { CheckpointFailedError, classifyCheckpointError } from "./checkpoint-errors.ts"
 import { makeUpdateTranslator } from "./log-to-updates.ts"
 import type { DurableExecutionClient, OperationUpdate, WireOperation } from "./wire.ts"
 import type { TranslatedLog } from "./wire-to-log.ts"
 
-export type ExecutionEnd = Extract<LogEvent, { readonly _tag: "ExecutionSucceeded" | "ExecutionFailed" | "ExecutionStopped" | "ExecutionTimedOut" }>
+export type ExecutionEnd = TerminalEvent
 
 export interface InvocationStore extends ExecutionStoreShape {
   /** The execution's end, once the engine has written it. */
@@ -36,16 +44,13 @@ export interface InvocationStoreOptions {
   readonly log: TranslatedLog
 }
 
-const isEnd = (event: LogEvent): event is ExecutionEnd =>
-  event._tag === "ExecutionSucceeded" || event._tag === "ExecutionFailed" || event._tag === "ExecutionStopped" ||
-  event._tag === "ExecutionTimedOut"
-
 export const makeInvocationStore = (options: InvocationStoreOptions): InvocationStore => {
   const { client, executionArn } = options
   const events: Array<LogEvent> = [...options.log.events]
   const translator = makeUpdateTranslator(options.log.operations)
   let token = options.checkpointToken
   let seq = events.length
+  let summary = summarize(undefined, events)
   let end: ExecutionEnd | undefined
   let failed: CheckpointFailedError | undefined
   let calls = 0
@@ -62,7 +67,7 @@ export const makeInvocationStore = (options: InvocationStoreOptions): Invocation
   }
 
   /** The service's callback ids for CALLBACK STARTs it did not echo back (found by reading the state). */
-  const findCallbackIds = async (missing: Map<string, { callbackId: string }>) => {
+  const findCallbackIds = async (missing: Map<string, CallbackSlot>) => {
     let marker: string | undefined
     do {
       const page = await client.getExecutionState({ DurableExecutionArn: executionArn, CheckpointToken: token, MaxItems: 1000, ...(marker ? { Marker: marker } : {}) })
@@ -71,17 +76,19 @@ export const makeInvocationStore = (options: InvocationStoreOptions): Invocation
     } while (marker !== undefined && missing.size > 0)
   }
 
-  const write = async (batch: ReadonlyArray<LogEvent>, expectedSeq: number): Promise<void> => {
+  /** Checkpoints the batch; returns it as written (copies of the CallbackStarted events, with the service's ids). */
+  const write = async (batch: ReadonlyArray<LogEvent>, expectedSeq: number): Promise<ReadonlyArray<LogEvent>> => {
     if (failed !== undefined) throw failed
-    if (expectedSeq !== seq) throw new SeqConflict({ executionId: executionArn, expectedSeq, actualSeq: seq })
+    const checked = checkAppend(executionArn, { seq, summary }, batch, expectedSeq)
+    if (Result.isFailure(checked)) throw checked.failure
+    const written = [...batch]
     const updates: Array<OperationUpdate> = []
-    const callbacks = new Map<string, { callbackId: string }>()
-    let reached: ExecutionEnd | undefined
-    for (const event of batch) {
-      if (isEnd(event)) reached ??= event
+    const callbacks = new Map<string, CallbackSlot>()
+    for (let i = 0; i < batch.length; i++) {
+      const event = batch[i]!
       for (const update of translator.updatesFor(event)) {
         updates.push(update)
-        if (event._tag === "CallbackStarted") callbacks.set(update.Id, event as { callbackId: string })
+        if (event._tag === "CallbackStarted") callbacks.set(update.Id, { written, at: i })
       }
     }
     try {
@@ -94,9 +101,12 @@ export const makeInvocationStore = (options: InvocationStoreOptions): Invocation
       failed = error instanceof CheckpointFailedError ? error : new CheckpointFailedError(String(error), "INVOCATION", error)
       throw failed
     }
-    events.push(...batch)
-    seq = expectedSeq + batch.length
+    events.push(...written)
+    seq = expectedSeq + written.length
+    summary = checked.success
+    const reached = written.find(isTerminalEvent)
     if (reached !== undefined) end ??= reached
+    return written
   }
 
   return {
@@ -107,7 +117,7 @@ export const makeInvocationStore = (options: InvocationStoreOptions): Invocation
     append: (_executionId, batch, expectedSeq) =>
       Effect.tryPromise({
         try: () => write(batch, expectedSeq),
-        catch: (error) => error instanceof SeqConflict ? error : new StoreFailure({ operation: "checkpoint", reason: (error as Error)?.message ?? String(error) })
+        catch: (error) => error instanceof SeqConflict || error instanceof LogCorrupted ? error : storeFailure("checkpoint")(error)
       }),
     setAlarm: () => Effect.void,
     getAlarm: () => Effect.succeed(undefined),
@@ -118,10 +128,17 @@ export const makeInvocationStore = (options: InvocationStoreOptions): Invocation
   }
 }
 
-const assignCallbackId = (waiting: Map<string, { callbackId: string }>, op: WireOperation) => {
-  const event = op.Id === undefined ? undefined : waiting.get(op.Id)
+/** Where the CallbackStarted event of an update sits in the batch being written. */
+interface CallbackSlot {
+  readonly written: Array<LogEvent>
+  readonly at: number
+}
+
+const assignCallbackId = (waiting: Map<string, CallbackSlot>, op: WireOperation) => {
+  const slot = op.Id === undefined ? undefined : waiting.get(op.Id)
   const issued = op.CallbackDetails?.CallbackId
-  if (event === undefined || issued === undefined) return
-  event.callbackId = issued // the engine applies this very event once the append succeeds
+  if (slot === undefined || issued === undefined) return
+  const event = slot.written[slot.at]!
+  if (event._tag === "CallbackStarted") slot.written[slot.at] = { ...event, callbackId: issued }
   waiting.delete(op.Id!)
 }

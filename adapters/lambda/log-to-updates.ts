@@ -9,7 +9,7 @@
  * - as in AWS's SDK, nothing is sent for an operation under a context that has already finished (items of a map
  *   cut off by its completion policy stay STARTED).
  */
-import type { LogEvent, OperationType } from "../../src/log/events.ts"
+import type { LogEvent, OperationType } from "reprise/store"
 import { wireId } from "./operation-ids.ts"
 import type { OperationUpdate, WireAction } from "./wire.ts"
 import type { WireOpState } from "./wire-to-log.ts"

@@ -4,8 +4,8 @@
  * on Lambda: a wait, callback or retry still pending is given no due time the engine could reach (`NEVER`), so
  * only the service completes waits, times callbacks out and makes retries due (READY), and it re-invokes.
  */
-import { DEFAULT_RETENTION_MS } from "../../src/engine/engine.ts"
-import type { ErrorObject, LogEvent, OperationType } from "../../src/log/events.ts"
+import { DEFAULT_RETENTION_MS } from "reprise/engine"
+import type { ErrorObject, LogEvent, OperationType } from "reprise/store"
 import { makeIdResolver } from "./operation-ids.ts"
 import { type WireErrorObject, wireMillis, type WireOperation } from "./wire.ts"
 

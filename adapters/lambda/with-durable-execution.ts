@@ -10,10 +10,9 @@
  * invocation only is thrown (Lambda retries the invocation); one the execution cannot get past ends it FAILED.
  */
 import { Cause, Effect, Exit, Layer } from "effect"
-import { Engine, serviceRunsInvokes } from "../../src/engine/index.ts"
-import { durable, type DurableFunction, type DurableHandler } from "../../src/engine/registry.ts"
-import type { ErrorObject } from "../../src/log/events.ts"
-import { ExecutionStore } from "../../src/store/execution-store.ts"
+import { durable, type DurableFunction, type DurableHandler } from "reprise"
+import { Engine, serviceRunsInvokes } from "reprise/engine"
+import { type ErrorObject, ExecutionStore } from "reprise/store"
 import { classifyStateError } from "./checkpoint-errors.ts"
 import { type InvocationStore, makeInvocationStore } from "./invocation-store.ts"
 import { type LambdaClientLike, lambdaDurableExecutionClient } from "./lambda-client.ts"

@@ -1,17 +1,17 @@
 /**
- * The executions listing on SQLite, with the same order and cursors as src/store/execution-summary.ts: newest
+ * The executions listing on SQLite, with the same order and cursors as the package's own listing (reprise/store): newest
  * first, ties by id, a cursor only when another page follows. One prepared statement per filter combination.
  */
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite"
-import type { ExecutionStatus } from "../../src/log/fold.ts"
 import {
   decodeCursor,
   encodeCursor,
+  type ExecutionStatus,
   type ExecutionSummary,
   type ListPage,
   type ListQuery,
   pageSize
-} from "../../src/store/execution-summary.ts"
+} from "reprise/store"
 
 /** The columns of an `executions` row that make a summary. */
 export const SUMMARY_COLUMNS = "execution_id, function_name, status, started_at, ended_at"

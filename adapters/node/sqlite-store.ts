@@ -9,13 +9,22 @@
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import { DatabaseSync, type StatementSync } from "node:sqlite"
-import { Clock, Effect, Layer } from "effect"
-import { decodeLog, encodeEvents } from "../../src/log/decode-log.ts"
-import type { LogEvent } from "../../src/log/events.ts"
-import { LogCorrupted } from "../../src/log/log-corrupted.ts"
-import { ExecutionStore, type ExecutionStoreShape, type StoredLog } from "../../src/store/execution-store.ts"
-import { summarize } from "../../src/store/execution-summary.ts"
-import { SeqConflict, StoreFailure } from "../../src/store/store-errors.ts"
+import { Clock, Effect, Layer, Result } from "effect"
+import {
+  attemptStore as attempt,
+  checkAppend,
+  decodeLog,
+  EMPTY_HEAD,
+  encodeEvents,
+  ExecutionStore,
+  type ExecutionStoreShape,
+  LogCorrupted,
+  type LogEvent,
+  type SeqConflict,
+  type StoredLog,
+  type StoreFailure,
+  storeFailure
+} from "reprise/store"
 import { makeListing, SUMMARY_COLUMNS, summaryOf, type SummaryRow } from "./sqlite-listing.ts"
 import { applyMigrations, LATEST_VERSION, MIGRATIONS, SchemaVersionTooNew } from "./sqlite-schema.ts"
 
@@ -72,19 +81,12 @@ interface EventRow {
   readonly event: string
 }
 
-const failure = (operation: string) => (error: unknown): StoreFailure =>
-  new StoreFailure({ operation, reason: error instanceof Error ? error.message : String(error) })
-
-/** Runs synchronous SQLite work as an Effect; whatever it throws is a StoreFailure. */
-const attempt = <A>(operation: string, work: () => A): Effect.Effect<A, StoreFailure> =>
-  Effect.try({ try: work, catch: failure(operation) })
-
 /** The same for the scheduler's synchronous calls: SQLite errors are thrown as StoreFailure. */
 const orThrow = <A>(operation: string, work: () => A): A => {
   try {
     return work()
   } catch (error) {
-    throw failure(operation)(error)
+    throw storeFailure(operation)(error)
   }
 }
 
@@ -205,24 +207,13 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
     beginImmediate.run()
     try {
       const row = selectForAppend.get(executionId) as AppendRow | undefined
-      const actualSeq = row?.seq ?? 0
-      if (actualSeq !== expectedSeq) {
-        rollback()
-        return new SeqConflict({ executionId, expectedSeq, actualSeq })
-      }
       const previous = row === undefined ? undefined : summaryOf(row)
-      const summary = summarize(previous, events)
-      if (summary === undefined) {
+      const checked = checkAppend(executionId, row === undefined ? EMPTY_HEAD : { seq: row.seq ?? 0, summary: previous }, events, expectedSeq)
+      if (Result.isFailure(checked)) {
         rollback()
-        return new LogCorrupted({ executionId, seq: 1, reason: "refusing to create a log that does not start with ExecutionStarted" })
+        return checked.failure
       }
-      for (let i = 0; i < events.length; i++) {
-        const seq = expectedSeq + i + 1
-        if (events[i]!.seq !== seq) {
-          rollback()
-          return new LogCorrupted({ executionId, seq, reason: `refusing to write event seq ${events[i]!.seq} at position ${seq}` })
-        }
-      }
+      const summary = checked.success
       const endedAt = summary.endedAt ?? null
       if (row === undefined) {
         insertExecution.run(executionId, summary.functionName, summary.status, summary.startedAt, endedAt)
@@ -250,7 +241,7 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
     append: (executionId, events, expectedSeq) =>
       Effect.flatMap(encodeEvents(executionId, events), (encoded) =>
         Effect.flatMap(attempt("append", () => appendNow(executionId, events, encoded, expectedSeq)), (refused) =>
-          refused === undefined ? Effect.void : Effect.fail(refused))),
+          refused === undefined ? Effect.succeed(events) : Effect.fail(refused))),
 
     setAlarm: (executionId, at) => attempt("setAlarm", () => void upsertAlarm.run(executionId, at)),
     getAlarm: (executionId) =>

@@ -5,7 +5,7 @@
 import type { OperationSubType, OperationType } from "../log/events.ts"
 import type { OperationState } from "../log/fold.ts"
 import { childId, contextKey, positionOf } from "../log/operation-id.ts"
-import type { Session } from "../engine/session.ts"
+import type { Session } from "./session.ts"
 import { ContextUsageError, NonDeterministicExecutionError, PayloadTooLargeError } from "./errors.ts"
 import { misuseOf } from "./usage-tracker.ts"
 

@@ -1,6 +1,6 @@
 /** The DurableContext handed to user code: argument parsing and wiring; each operation lives in its own file. */
 import type { OperationSubType, OperationType } from "../log/events.ts"
-import type { Session } from "../engine/session.ts"
+import type { Session } from "./session.ts"
 import { startCallback } from "./callback.ts"
 import { runChildContext } from "./child-context.ts"
 import { type Begun, ContextCore, never } from "./context-core.ts"

@@ -1,5 +1,5 @@
 /** The logger handed to code that runs inside one operation attempt (a step body, a waitForCondition check). */
-import type { Session } from "../engine/session.ts"
+import type { Session } from "./session.ts"
 import { consoleJsonLogger, type DurableContextLogger, makeContextLogger } from "./logger.ts"
 
 /** Never silent: the code it serves only runs when the attempt really runs, not on replay. */

@@ -68,9 +68,5 @@ export const refOf = (op: OperationState) => ({
   subType: op.subType
 })
 
-export const isTerminalEvent = (event: LogEvent) =>
-  event._tag === "ExecutionSucceeded" || event._tag === "ExecutionFailed" || event._tag === "ExecutionStopped" ||
-  event._tag === "ExecutionTimedOut"
-
 export const tooLarge = (payload: string, limit: number) =>
   payload.length * 3 > limit && new TextEncoder().encode(payload).length > limit

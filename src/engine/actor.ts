@@ -8,14 +8,15 @@ import { DurableContextImpl } from "../context/durable-context.ts"
 import { runOwned } from "../context/usage-tracker.ts"
 import { toErrorObject } from "../context/errors.ts"
 import type { LoggerConfig } from "../context/logger.ts"
+import type { Session } from "../context/session.ts"
 import { defaultSerdes, passThroughDeserializer, type SerdesConfig } from "../context/serdes.ts"
 import type { LogEvent, NewEvent } from "../log/events.ts"
 import { applyEvent, type ExecutionState, type OperationState } from "../log/fold.ts"
+import { isTerminalEvent } from "../log/terminal-event.ts"
 import { ActorActivity } from "./actor-activity.ts"
 import {
   type ActorDeps,
   ActorGone,
-  isTerminalEvent,
   type Message,
   refOf,
   type Reply,
@@ -25,7 +26,6 @@ import {
 } from "./actor-messages.ts"
 import { type HandlerExit, outcomeEvent } from "./execution-outcome.ts"
 import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotRunning, InvalidRequest } from "./engine-errors.ts"
-import type { Session } from "./session.ts"
 import { dueAt, earliest } from "./timers.ts"
 
 /** How long a running execution may go unwatched: if its actor dies mid-step, this alarm resumes it. */
@@ -409,11 +409,11 @@ export class Actor implements Session {
                 Effect.sync(() => this.evict())
               )
               : this.#stop(`The store failed to append ${events.length} event(s) after seq ${expected}; the actor stops`, Cause.fail(error)),
-          onSuccess: () =>
+          onSuccess: (stored) =>
             Effect.sync(() => {
               let ended = false
-              // The very objects the store wrote: it may have filled in a field (see ExecutionStoreShape.append).
-              for (const event of events) {
+              // The events as the store wrote them: it may have filled in a field (see ExecutionStoreShape.append).
+              for (const event of stored) {
                 if (!this.running) break
                 applyEvent(this.state, event)
                 if ("id" in event) {

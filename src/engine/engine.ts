@@ -282,7 +282,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         const raced = yield* store.load(executionId)
         return yield* sameExecution(raced!.events[0]!, fn.name, input, executionId)
       }
-      yield* spawn(foldLog([first]), fn, undefined)
+      yield* spawn(foldLog(written.success), fn, undefined)
       return { executionId, created: true }
     })
 

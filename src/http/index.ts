@@ -8,3 +8,6 @@ export type { ProblemDetails, ProblemExtensions, ProblemKind } from "./problem.t
 export { DEFAULT_MAX_BODY_BYTES } from "./read-body.ts"
 export { signedCallbackIds } from "./signed-callback-ids.ts"
 export type { ExecutionJson, OperationJson, SummaryJson } from "./views.ts"
+export { bearerAuth } from "./bearer-auth.ts"
+export type { BearerAuthOptions } from "./bearer-auth.ts"
+export { problemResponse } from "./problem.ts"

@@ -4,6 +4,7 @@
  */
 import type { ErrorObject, LogEvent, OperationSubType, OperationType } from "./events.ts"
 import { contextKey, positionOf } from "./operation-id.ts"
+import { TERMINAL_STATUS } from "./terminal-event.ts"
 
 export type OperationStatus = "STARTED" | "PENDING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED" | "CANCELLED"
 export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED"
@@ -55,13 +56,6 @@ export interface ExecutionState {
 }
 
 export const isTerminalOperation = (status: OperationStatus): boolean => status !== "STARTED" && status !== "PENDING"
-
-const TERMINAL_EXECUTION_EVENTS = {
-  ExecutionSucceeded: "SUCCEEDED",
-  ExecutionFailed: "FAILED",
-  ExecutionStopped: "STOPPED",
-  ExecutionTimedOut: "TIMED_OUT"
-} as const
 
 /** Starts the state from the first event, which must be ExecutionStarted (decodeLog checks it). */
 export const initialState = (first: Extract<LogEvent, { _tag: "ExecutionStarted" }>): ExecutionState => ({
@@ -228,7 +222,7 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
     }
   }
   // Only the terminal execution events reach here.
-  state.status = TERMINAL_EXECUTION_EVENTS[event._tag]
+  state.status = TERMINAL_STATUS[event._tag]
   state.endedAt = event.at
 }
 

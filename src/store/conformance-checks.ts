@@ -81,6 +81,26 @@ export const checkLog = Effect.fnUntraced(function*(store: Store, id: string, ex
   yield* checkEqual(log?.events, expected, `${what}: events of ${id}`)
 })
 
+/**
+ * Appends and checks what the append returns: the events as written, which are the given ones (the kit's events
+ * carry no field for a backend to fill in), left unmodified, and what a load returns next.
+ */
+export const appendChecked = Effect.fnUntraced(function*(
+  store: Store,
+  id: string,
+  events: ReadonlyArray<LogEvent>,
+  expectedSeq: number,
+  what: string
+) {
+  const given = canonical(events)
+  const written = yield* store.append(id, events, expectedSeq)
+  yield* checkEqual(canonical(events), given, `${what}: the events given to append (a store must not modify them)`)
+  yield* checkEqual(written, events, `${what}: the events append returned`)
+  const log = yield* store.load(id)
+  yield* checkEqual(log?.events.slice(expectedSeq), written, `${what}: the events load returns after those append returned`)
+  return written
+})
+
 export const checkConflict = Effect.fnUntraced(function*(
   store: Store,
   id: string,
@@ -142,6 +162,8 @@ export const race = Effect.fnUntraced(function*(
   const winners = results.flatMap((r, i) => (Result.isSuccess(r) ? [i] : []))
   yield* check(winners.length === 1, `${batches.length} appends at seq ${base.length}: ${winners.length} succeeded, expected exactly 1`)
   const winner = winners[0]!
+  const won = results[winner]!
+  if (Result.isSuccess(won)) yield* checkEqual(won.success, batches[winner], "the events the winning append returned")
   for (const r of results) {
     if (Result.isFailure(r)) {
       const tag = Predicate.hasProperty(r.failure, "_tag") ? String(r.failure._tag) : String(r.failure)

@@ -8,6 +8,7 @@
  */
 import { Effect } from "effect"
 import {
+  appendChecked,
   check,
   checkConflict,
   checkEqual,
@@ -31,6 +32,7 @@ import {
   t,
   variedEvents
 } from "./conformance-events.ts"
+import type { LogEvent } from "../log/events.ts"
 import type { ExecutionStoreShape } from "./execution-store.ts"
 import { compareSummaries, type ListQuery } from "./execution-summary.ts"
 
@@ -59,6 +61,44 @@ const roundTrip: ConformanceCheck = {
     all.push(executionSucceeded(all.length + 1, t(20)))
     yield* store.append(id, all.slice(-1), all.length - 1)
     yield* checkLog(store, id, all, "after a single-event append")
+  })
+}
+
+const appendReturns: ConformanceCheck = {
+  name: "append returns the events as written, and leaves the events it was given unchanged",
+  run: Effect.fnUntraced(function*(store) {
+    const id = freshId("returns")
+    const all = [executionStarted(id, { functionName: "returns", at: t(1), input: "{\"n\":1}" }), ...variedEvents(2, t(2))]
+    all.push(executionFailed(all.length + 1, t(30)))
+    yield* appendChecked(store, id, all.slice(0, 1), 0, "creating the log")
+    yield* appendChecked(store, id, all.slice(1, 6), 1, "a batch of five")
+    yield* appendChecked(store, id, all.slice(6, 7), 6, "a single event")
+    yield* appendChecked(store, id, all.slice(7), 7, "the rest, ending the execution")
+    yield* checkLog(store, id, all, "after every append")
+  })
+}
+
+const appendRules: ConformanceCheck = {
+  name: "a misnumbered batch, a second ExecutionStarted, or any event after a terminal one fails with LogCorrupted and writes nothing",
+  run: Effect.fnUntraced(function*(store) {
+    const { events, id } = yield* create(store, "rules", { length: 2 })
+    const refused = (batch: ReadonlyArray<LogEvent>, expectedSeq: number, what: string) =>
+      checkFailsWith(store.append(id, batch, expectedSeq), "LogCorrupted", what)
+    yield* refused([stepSucceeded(4, t(3))], 2, "a batch that skips seq 3")
+    yield* refused([stepSucceeded(3, t(3)), stepSucceeded(3, t(3))], 2, "a batch that repeats seq 3")
+    yield* refused([stepSucceeded(2, t(3))], 2, "a batch numbered from the log's last seq")
+    yield* refused([{ ...executionStarted(id, { functionName: "again", at: t(3) }), seq: 3 }], 2, "a second ExecutionStarted")
+    yield* refused([executionSucceeded(3, t(3)), stepSucceeded(4, t(4))], 2, "an event after ExecutionSucceeded in one batch")
+    yield* checkLog(store, id, events, "after the refused batches")
+    const before = summaryFields(yield* store.summary(id))
+    yield* checkEqual(before?.status, "RUNNING", "status after the refused batches")
+
+    const ended = [...events, executionFailed(3, t(5))]
+    yield* store.append(id, ended.slice(2), 2)
+    yield* refused([stepSucceeded(4, t(6))], 3, "a step after ExecutionFailed")
+    yield* refused([executionSucceeded(4, t(6))], 3, "a second terminal event")
+    yield* checkLog(store, id, ended, "after the appends refused past the end")
+    yield* checkEqual(summaryFields(yield* store.summary(id))?.status, "FAILED", "status after the appends refused past the end")
   })
 }
 
@@ -308,6 +348,8 @@ const atomicBatch: ConformanceCheck = {
 
 export const storeConformance: ReadonlyArray<ConformanceCheck> = [
   roundTrip,
+  appendReturns,
+  appendRules,
   wrongSeq,
   zeroOnExisting,
   invalidBatch,

@@ -1,6 +1,6 @@
 /**
  * The ExecutionStore port: where an execution's log and its one alarm live (DESIGN section 5).
- * Every implementation passes the conformance kit in ./conformance.ts.
+ * Every implementation passes the conformance kit in ./conformance.ts; ./index.ts exports the parts to build one.
  */
 import { Context, type Effect } from "effect"
 import type { LogEvent } from "../log/events.ts"
@@ -17,16 +17,16 @@ export interface ExecutionStoreShape {
   /** The whole decoded log, or undefined when the execution does not exist. */
   load(executionId: string): Effect.Effect<StoredLog | undefined, LogCorrupted | StoreFailure>
   /**
-   * Appends events atomically if the log is at `expectedSeq` (0 creates the execution).
-   * The events must be numbered expectedSeq + 1, expectedSeq + 2 …
-   * The writer applies these very event objects to its state once the append succeeds, so a store whose backend
-   * fills in a field of its own (Lambda's service issues the callback ids) sets it on them before succeeding.
+   * Appends events atomically if the log is at `expectedSeq` (0 creates the execution), under the rules of
+   * `checkAppend` (./append-checks.ts). Succeeds with the events as written, which the writer applies to its state:
+   * the given ones, or copies of them where the backend filled in a field of its own (Lambda's service issues the
+   * callback ids). A store never modifies the events it is given.
    */
   append(
     executionId: string,
     events: ReadonlyArray<LogEvent>,
     expectedSeq: number
-  ): Effect.Effect<void, SeqConflict | LogCorrupted | StoreFailure>
+  ): Effect.Effect<ReadonlyArray<LogEvent>, SeqConflict | LogCorrupted | StoreFailure>
   /** Sets the execution's single alarm, replacing any earlier one. */
   setAlarm(executionId: string, at: number): Effect.Effect<void, StoreFailure>
   getAlarm(executionId: string): Effect.Effect<number | undefined, StoreFailure>

@@ -1,6 +1,7 @@
 /** The derived, rebuildable row that listing shows for each execution. */
 import type { LogEvent } from "../log/events.ts"
 import type { ExecutionStatus } from "../log/fold.ts"
+import { terminalStatus } from "../log/terminal-event.ts"
 
 export interface ExecutionSummary {
   readonly executionId: string
@@ -8,13 +9,6 @@ export interface ExecutionSummary {
   readonly status: ExecutionStatus
   readonly startedAt: number
   readonly endedAt?: number
-}
-
-const terminal: Partial<Record<LogEvent["_tag"], ExecutionStatus>> = {
-  ExecutionSucceeded: "SUCCEEDED",
-  ExecutionFailed: "FAILED",
-  ExecutionStopped: "STOPPED",
-  ExecutionTimedOut: "TIMED_OUT"
 }
 
 /** Advances a summary over newly appended events (the first batch must hold ExecutionStarted). */
@@ -28,7 +22,7 @@ export const summarize = (
       summary = { executionId: event.executionId, functionName: event.functionName, status: "RUNNING", startedAt: event.at }
       continue
     }
-    const status = terminal[event._tag]
+    const status = terminalStatus(event)
     if (status !== undefined && summary !== undefined) summary = { ...summary, status, endedAt: event.at }
   }
   return summary

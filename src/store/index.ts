@@ -1,15 +1,38 @@
-/** reprise/store: the store ports, the generic KV store, the in-memory store, and the conformance kit. */
+/**
+ * reprise/store: the store ports, the generic KV store, the in-memory store, the conformance kit, and the kit for
+ * writing a store of one's own (the append rules, the log codec, the listing pager, the errors and their helpers).
+ */
 export { ExecutionStore } from "./execution-store.ts"
 export type { ExecutionStoreShape, StoredLog } from "./execution-store.ts"
 export type { DurableKV, DurableKVOps, KvListOptions } from "./durable-kv.ts"
-export { makeKvExecutionStore } from "./kv-execution-store.ts"
+export { eventKey, makeKvExecutionStore } from "./kv-execution-store.ts"
 export type { KvExecutionStoreOptions } from "./kv-execution-store.ts"
 export { makeMemoryIndex, pageOf } from "./execution-index.ts"
 export type { ExecutionIndex } from "./execution-index.ts"
 export { makeMemoryKV } from "./memory-kv.ts"
 export { layerMemoryStore, makeMemoryStore } from "./memory-store.ts"
 export type { MemoryStore } from "./memory-store.ts"
+export {
+  compareSummaries,
+  decodeCursor,
+  DEFAULT_PAGE,
+  encodeCursor,
+  isAfterCursor,
+  MAX_PAGE,
+  pageSize,
+  summarize
+} from "./execution-summary.ts"
 export type { ExecutionSummary, ListPage, ListQuery } from "./execution-summary.ts"
-export { SeqConflict, StoreFailure } from "./store-errors.ts"
+export { attemptStore, attemptStorePromise, SeqConflict, StoreFailure, storeFailure } from "./store-errors.ts"
+export { checkAppend, EMPTY_HEAD } from "./append-checks.ts"
+export type { LogHead } from "./append-checks.ts"
 export { CheckFailed, check, checkEqual, checkFailsWith, storeConformance } from "./conformance.ts"
 export type { ConformanceCheck } from "./conformance.ts"
+
+// The log as a store reads and writes it.
+export { decodeLog, encodeEvents } from "../log/decode-log.ts"
+export { LogCorrupted } from "../log/log-corrupted.ts"
+export { isTerminalEvent, TERMINAL_STATUS, terminalStatus } from "../log/terminal-event.ts"
+export type { TerminalEvent } from "../log/terminal-event.ts"
+export type { ErrorObject, LogEvent, NewEvent, OperationSubType, OperationType } from "../log/events.ts"
+export type { ExecutionStatus, OperationState, OperationStatus } from "../log/fold.ts"

@@ -2,14 +2,15 @@
  * An ExecutionStore over any DurableKV: one KV per execution (one Durable Object on Cloudflare).
  * Layout: "meta" holds the last seq and the summary; "e:<seq, zero-padded>" holds each encoded event.
  */
-import { Effect } from "effect"
+import { Effect, Result } from "effect"
 import { decodeLog, encodeEvents } from "../log/decode-log.ts"
 import { LogCorrupted } from "../log/log-corrupted.ts"
+import { checkAppend, EMPTY_HEAD } from "./append-checks.ts"
 import type { DurableKV } from "./durable-kv.ts"
 import type { ExecutionIndex } from "./execution-index.ts"
 import type { ExecutionStoreShape } from "./execution-store.ts"
-import { type ExecutionSummary, summarize } from "./execution-summary.ts"
-import { SeqConflict, type StoreFailure } from "./store-errors.ts"
+import type { ExecutionSummary } from "./execution-summary.ts"
+import type { SeqConflict, StoreFailure } from "./store-errors.ts"
 
 interface Meta {
   readonly seq: number
@@ -47,24 +48,18 @@ export const makeKvExecutionStore = ({ index, open }: KvExecutionStoreOptions): 
       open(executionId).transaction((tx) =>
         Effect.flatMap(tx.get("meta"), (stored): Effect.Effect<ExecutionSummary | undefined, SeqConflict | LogCorrupted | StoreFailure> => {
           const meta = stored as Meta | undefined
-          const actual = meta?.seq ?? 0
-          if (actual !== expectedSeq) return Effect.fail(new SeqConflict({ executionId, expectedSeq, actualSeq: actual }))
-          const summary = summarize(meta?.summary, events)
-          if (summary === undefined) {
-            return Effect.fail(new LogCorrupted({ executionId, seq: 1, reason: "refusing to create a log that does not start with ExecutionStarted" }))
-          }
+          const checked = checkAppend(executionId, meta ?? EMPTY_HEAD, events, expectedSeq)
+          if (Result.isFailure(checked)) return Effect.fail(checked.failure)
+          const summary = checked.success
           const entries: Array<readonly [string, unknown]> = new Array(encoded.length + 1)
-          for (let i = 0; i < encoded.length; i++) {
-            const seq = expectedSeq + i + 1
-            if (events[i]!.seq !== seq) {
-              return Effect.fail(new LogCorrupted({ executionId, seq, reason: `refusing to write event seq ${events[i]!.seq} at position ${seq}` }))
-            }
-            entries[i] = [eventKey(seq), encoded[i]]
-          }
+          for (let i = 0; i < encoded.length; i++) entries[i] = [eventKey(expectedSeq + i + 1), encoded[i]]
           entries[encoded.length] = ["meta", { seq: expectedSeq + events.length, summary } satisfies Meta]
           return Effect.as(tx.putMany(entries), summary !== meta?.summary ? summary : undefined)
         })
-      ).pipe(Effect.flatMap((changed) => (changed === undefined ? Effect.void : index.upsert(changed))))
+      ).pipe(
+        Effect.flatMap((changed) => (changed === undefined ? Effect.void : index.upsert(changed))),
+        Effect.as(events)
+      )
     ),
 
   setAlarm: (executionId, at) => open(executionId).setAlarm(at),

@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
 
 /** An append whose expected seq is not the stored one: another writer owns the execution. */
 export class SeqConflict extends Schema.TaggedError<SeqConflict>()("SeqConflict", {
@@ -14,9 +14,30 @@ export class SeqConflict extends Schema.TaggedError<SeqConflict>()("SeqConflict"
 /** The store could not be reached or failed underneath (disk, network, storage API). */
 export class StoreFailure extends Schema.TaggedError<StoreFailure>()("StoreFailure", {
   operation: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  /** What the backend threw, kept for the operator's logs (it is also the error's `cause`). */
+  cause: Schema.optional(Schema.Defect())
 }) {
   override get message() {
     return `Store ${this.operation} failed: ${this.reason}`
   }
 }
+
+/**
+ * Whatever a backend threw, as a StoreFailure of `operation` that keeps it as its cause. A StoreFailure passes
+ * through unchanged, so a helper deep in a backend may throw one with a better reason.
+ */
+export const storeFailure = (operation: string) => (thrown: unknown): StoreFailure =>
+  thrown instanceof StoreFailure ? thrown : new StoreFailure({
+    operation,
+    reason: thrown instanceof Error ? thrown.message : String(thrown),
+    cause: thrown
+  })
+
+/** Synchronous backend work as an Effect: whatever it throws is a StoreFailure of `operation`. */
+export const attemptStore = <A>(operation: string, work: () => A): Effect.Effect<A, StoreFailure> =>
+  Effect.try({ try: work, catch: storeFailure(operation) })
+
+/** The same for a backend's promises: a rejection is a StoreFailure of `operation`. */
+export const attemptStorePromise = <A>(operation: string, work: () => PromiseLike<A>): Effect.Effect<A, StoreFailure> =>
+  Effect.tryPromise({ try: () => work(), catch: storeFailure(operation) })

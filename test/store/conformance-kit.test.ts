@@ -17,7 +17,7 @@ const named = (prefix: string): string => {
 const mutants: ReadonlyArray<{ readonly name: string; readonly mutate: Mutant; readonly caughtBy: ReadonlyArray<string> }> = [
   {
     name: "ignores expectedSeq",
-    mutate: (s) => ({ ...s, append: (id, events, seq) => Effect.catchTag(s.append(id, events, seq), "SeqConflict", () => Effect.void) }),
+    mutate: (s) => ({ ...s, append: (id, events, seq) => Effect.catchTag(s.append(id, events, seq), "SeqConflict", () => Effect.succeed(events)) }),
     caughtBy: ["an append with the wrong expectedSeq", "expectedSeq 0 on an existing", "concurrent appends"]
   },
   {
@@ -30,9 +30,31 @@ const mutants: ReadonlyArray<{ readonly name: string; readonly mutate: Mutant; r
     mutate: (s) => ({
       ...s,
       append: (id, events, seq) =>
-        Effect.forEach(events, (event, i) => Effect.andThen(s.append(id, [event], seq + i), Effect.yieldNow), { discard: true })
+        Effect.as(Effect.forEach(events, (event, i) => Effect.andThen(s.append(id, [event], seq + i), Effect.yieldNow), { discard: true }), events)
     }),
     caughtBy: ["a batch holding an invalid event", "a batch of several events is atomic"]
+  },
+  {
+    name: "ignores the append rules (a refused batch reported as written)",
+    mutate: (s) => ({ ...s, append: (id, events, seq) => Effect.catchTag(s.append(id, events, seq), "LogCorrupted", () => Effect.succeed(events)) }),
+    caughtBy: ["a batch holding an invalid event", "a misnumbered batch"]
+  },
+  {
+    name: "returns nothing from append",
+    mutate: (s) => ({ ...s, append: (id, events, seq) => Effect.as(s.append(id, events, seq), []) }),
+    caughtBy: ["append returns the events as written", "concurrent appends"]
+  },
+  {
+    name: "stamps the events it is given (writes a copy, modifies the originals)",
+    mutate: (s) => ({
+      ...s,
+      append: (id, events, seq) =>
+        Effect.map(s.append(id, events.map((e) => ({ ...e })), seq), (written) => {
+          for (const event of events) (event as { at: number }).at += 1
+          return written
+        })
+    }),
+    caughtBy: ["append returns the events as written"]
   },
   {
     name: "ignores the status filter",

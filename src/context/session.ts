@@ -1,12 +1,12 @@
 /**
- * What the user API (context/) needs from the actor that owns an execution: the folded state, the clock and
+ * The port the user API (context/) needs from the actor that owns an execution: the folded state, the clock and
  * randomness, and a way to write. One Session is one incarnation of the actor; when the actor is evicted or the
  * execution ends, its session goes dead and everything still waiting on it is abandoned, never resolved.
  */
 import type { NewEvent } from "../log/events.ts"
 import type { ExecutionState, OperationState } from "../log/fold.ts"
-import type { LoggerConfig } from "../context/logger.ts"
-import type { SerdesConfig } from "../context/serdes.ts"
+import type { LoggerConfig } from "./logger.ts"
+import type { SerdesConfig } from "./serdes.ts"
 
 export interface Session {
   readonly executionId: string
