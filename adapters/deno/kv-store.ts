@@ -9,7 +9,7 @@
  *   be read again.
  * - **Alarms.** `setAlarm` writes the alarm key, its time-ordered twin, and enqueues `{ reprise: "alarm",
  *   executionId, at }` with the delay until `at`, all in one atomic operation (so no alarm is ever set without its
- *   wake-up). Deno's queue cannot cancel a message: alarm-queue.ts makes stale and repeated ones harmless.
+ *   wake-up). Deno's queue cannot cancel a message: queue-wake-ups.ts makes stale and repeated ones harmless.
  * - Every KV failure is a StoreFailure; the engine evicts the actor and retries through the alarm.
  */
 import { Effect, Layer } from "effect"
