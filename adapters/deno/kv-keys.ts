@@ -56,7 +56,7 @@ export const PARTS_PER_COMMIT = 10
 /** Deletions of event and part keys go in atomic operations of this many. */
 export const DELETE_BATCH = 500
 
-/** The message `setAlarm` enqueues; the queue listener delivers the alarm only if it is still due (alarm-queue.ts). */
+/** The message `setAlarm` enqueues; the queue listener delivers the alarm only if it is still due (queue-wake-ups.ts). */
 export interface AlarmMessage {
   readonly reprise: "alarm"
   readonly executionId: string

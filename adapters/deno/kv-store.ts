@@ -9,7 +9,7 @@
  *   be read again.
  * - **Alarms.** `setAlarm` writes the alarm key, its time-ordered twin, and enqueues `{ reprise: "alarm",
  *   executionId, at }` with the delay until `at`, all in one atomic operation (so no alarm is ever set without its
- *   wake-up). Deno's queue cannot cancel a message: alarm-queue.ts makes stale and repeated ones harmless.
+ *   wake-up). Deno's queue cannot cancel a message: queue-wake-ups.ts makes stale and repeated ones harmless.
  * - Every KV failure is a StoreFailure; the engine evicts the actor and retries through the alarm.
  */
 import { Effect, Layer, Result } from "effect"
@@ -69,8 +69,8 @@ export interface DenoKvStore extends ExecutionStoreShape {
   requeue(executionId: string, at: number): Promise<void>
   /** Alarms at or before `horizon`, earliest first. */
   dueAlarms(horizon: number, limit: number): Promise<ReadonlyArray<AlarmEntry>>
-  /** The callback-signing secret kept in KV, created once (the first writer wins a race). */
-  keptSecret(): Promise<string>
+  /** The server setting `name` kept in KV; when there is none, `value` is stored and returned (the first writer wins). */
+  keepConfig(name: string, value: string): Promise<string>
   close(): void
 }
 
@@ -241,17 +241,14 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
         }
         return due
       }),
-    keptSecret: () =>
-      orReject("keptSecret", async () => {
+    keepConfig: (name, value) =>
+      orReject("keepConfig", async () => {
         for (let round = 0; round < MAX_ATTEMPTS; round++) {
-          const existing = await kv.get<string>(configKey("callback-secret"))
+          const existing = await kv.get<string>(configKey(name))
           if (typeof existing.value === "string") return existing.value
-          const bytes = crypto.getRandomValues(new Uint8Array(32))
-          const created = Base64Url.encode(bytes)
-          const op = kv.atomic().check({ key: configKey("callback-secret"), versionstamp: null }).set(configKey("callback-secret"), created)
-          if ((await op.commit()).ok) return created
+          if ((await kv.atomic().check({ key: configKey(name), versionstamp: null }).set(configKey(name), value).commit()).ok) return value
         }
-        throw contention("keptSecret", "-")
+        throw contention("keepConfig", name)
       }),
     close: () => kv.close()
   }

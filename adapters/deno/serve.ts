@@ -1,29 +1,25 @@
 /**
  * `reprise/deno`: serve durable functions on `Deno.serve`, with Deno KV as the store and its queue as the alarm clock.
  *
- * Boot: open KV, keep or create the callback-signing secret in it, listen to the queue, resume what was running
- * when the last process stopped (its watchdog alarm is at most WATCHDOG_MS away), and serve the Hono app of
- * src/http. Suspended executions are dropped from memory (engine.evictIdle), so waiting executions cost only their
- * keys. A periodic sweep delivers alarms whose queue message was lost (a crash while it was being handled).
- * SIGTERM/SIGINT: stop accepting requests, refuse new queue messages (the queue delivers them again later), let
- * deliveries and in-flight writes finish, close KV.
+ * Deno owns the listening socket, the signals, the KV store and the queue listener (queue-wake-ups.ts); the
+ * runtime-neutral host (src/host) does the rest: the keys (the callback-signing secret is kept in KV), resuming what
+ * was running when the last process stopped, alarm delivery, idle eviction (so waiting executions cost only their
+ * keys) and the shutdown order. SIGTERM/SIGINT: stop accepting requests, then close the host (refuse new queue
+ * messages, which the queue delivers again later; let deliveries and in-flight writes finish; close KV).
  *
  * On Deno Deploy, KV is the managed, replicated database and several isolates may serve at once: appends stay
  * conditional on the log's head, so two isolates never both extend one log (the loser reloads). Call `serve` at the
  * top level of the entry module, so that the queue listener is registered while the module loads.
  */
-import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
-import { WATCHDOG_MS } from "../../src/engine/index.ts"
-import { Engine, type EngineShape } from "../../src/engine/engine.ts"
-import type { EngineProbe } from "../../src/engine/engine-probe.ts"
-import type { ExecutionClient } from "../../src/engine/execution-client.ts"
-import type { DurableFunction } from "../../src/engine/registry.ts"
-import { createApp } from "../../src/http/app.ts"
-import { signedCallbackIds } from "../../src/http/signed-callback-ids.ts"
-import { ExecutionStore } from "../../src/store/execution-store.ts"
-import { type AlarmQueue, makeAlarmQueue } from "./alarm-queue.ts"
+import type { Effect } from "effect"
+import type { DurableFunction } from "reprise"
+import type { EngineShape } from "reprise/engine"
+import type { EngineProbe } from "reprise/testing"
+import { startHost } from "reprise/host"
 import { deno, envVar } from "./deno-api.ts"
+import { kvPorts } from "./kv-ports.ts"
 import { type DenoKvStore, openDenoKvStore } from "./kv-store.ts"
+import { makeQueueWakeUps, type QueueWakeUps } from "./queue-wake-ups.ts"
 
 export interface ServeOptions {
   readonly functions: ReadonlyArray<DurableFunction>
@@ -63,95 +59,64 @@ export interface Server {
   readonly port: number
   readonly authenticated: boolean
   readonly store: DenoKvStore
-  /** The queue listener: its counters show what the messages did. */
-  readonly alarms: AlarmQueue
+  /** The queue listener: its counters show what the messages (and the dispatcher) did. */
+  readonly alarms: QueueWakeUps
   /** Runs something on the server's engine (typed failures are thrown as themselves). */
   engine<A, E>(use: (engine: EngineShape) => Effect.Effect<A, E, EngineProbe>): Promise<A>
   close(): Promise<void>
 }
 
+const SIGNALS = ["SIGTERM", "SIGINT"] as const
+
 export const serve = async (options: ServeOptions): Promise<Server> => {
   const Deno = deno()
-  const onError = options.onError ?? ((error: unknown, id?: string) => console.error(`reprise${id === undefined ? "" : ` (execution ${id})`}:`, error))
   const store = await openDenoKvStore(options.kvPath ?? envVar("REPRISE_KV"))
-  const onDeploy = envVar("DENO_DEPLOYMENT_ID") !== undefined
-  let runtime: ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe, never> | undefined
-  let alarms: AlarmQueue | undefined
   let listening: Promise<void> | undefined
-  const timers: Array<number> = []
-  try {
-    const secret = options.secret ?? envVar("REPRISE_SECRET") ?? await store.keptSecret()
-    const apiKeyEnv = envVar("REPRISE_API_KEY")
-    const apiKey = options.apiKey ?? (apiKeyEnv === "" ? undefined : apiKeyEnv)
-
-    const run = async <A, E>(use: (engine: EngineShape) => Effect.Effect<A, E, EngineProbe>): Promise<A> => {
-      if (runtime === undefined) throw new Error("The server is closed")
-      const exit = await runtime.runPromiseExit(Engine.use(use))
-      if (Exit.isSuccess(exit)) return exit.value
-      throw Cause.squash(exit.cause)
-    }
-    const engineLayer = Engine.layer({ functions: options.functions, callbackIds: signedCallbackIds(secret) })
-    runtime = ManagedRuntime.make(engineLayer.pipe(Layer.provide(Layer.succeed(ExecutionStore, store))))
-    const queue = alarms = makeAlarmQueue({ store, deliver: (id) => run((e) => e.alarm(id)), onError })
-    listening = store.kv.listenQueue(queue.handle)
-
-    // Whatever was running when the last process stopped has its watchdog alarm within WATCHDOG_MS: resume it now.
-    if (options.resumeOnStart ?? !onDeploy) await queue.sweep(Date.now() + WATCHDOG_MS + 1000)
-
-    const every = (ms: number, work: () => Promise<unknown>) => {
-      const id = setInterval(() => void work().catch((error: unknown) => onError(error)), ms) as unknown as number
-      ;(Deno as unknown as { unrefTimer?: (id: number) => void }).unrefTimer?.(id)
-      timers.push(id)
-    }
-    every(options.evictEveryMs ?? 5000, () => run((e) => e.evictIdle()))
-    const sweepEveryMs = options.sweepEveryMs ?? 30_000
-    if (sweepEveryMs > 0) every(sweepEveryMs, () => queue.sweep(Date.now() - (options.sweepGraceMs ?? 5000)))
-
-    const app = createApp({ runtime, ...(apiKey === undefined ? {} : { apiKey }) })
-    const hostname = options.hostname ?? "127.0.0.1"
-    const http = Deno.serve({
-      port: options.port ?? Number(envVar("PORT") ?? 8787),
-      hostname,
-      onListen: () => undefined // the caller says what it serves
-    }, (request) => app.fetch(request))
-    const port = http.addr.port
-
-    let closing: Promise<void> | undefined
-    const onSignal = () => void close().then(() => Deno.exit(0))
-    const signals = options.handleSignals ?? true
-    const close = () =>
-      (closing ??= (async () => {
-        if (signals) {
-          for (const signal of ["SIGTERM", "SIGINT"] as const) {
-            try {
-              Deno.removeSignalListener(signal, onSignal)
-            } catch { /* no signals here */ }
-          }
-        }
-        await http.shutdown() // stop accepting; finish open requests
-        for (const id of timers) clearInterval(id)
-        await queue.stop()
-        const rt = runtime
-        runtime = undefined
-        await rt?.dispose()
-        store.close()
-        await listening
-      })())
-    if (signals) {
-      for (const signal of ["SIGTERM", "SIGINT"] as const) {
-        try {
-          Deno.addSignalListener(signal, onSignal)
-        } catch { /* no signals here (Deno Deploy) */ }
-      }
-    }
-
-    return { url: `http://${hostname}:${port}`, port, authenticated: apiKey !== undefined, store, alarms: queue, engine: run, close }
-  } catch (error) {
-    for (const id of timers) clearInterval(id)
-    await alarms?.stop()
-    await runtime?.dispose()
-    store.close()
-    await listening?.catch(() => undefined)
+  const alarms = makeQueueWakeUps({
+    store,
+    listen: (handler) => void (listening = store.kv.listenQueue(handler)),
+    ...(options.sweepEveryMs === undefined ? {} : { sweepEveryMs: options.sweepEveryMs }),
+    ...(options.sweepGraceMs === undefined ? {} : { sweepGraceMs: options.sweepGraceMs })
+  })
+  const host = await startHost({
+    functions: options.functions,
+    secret: options.secret,
+    apiKey: options.apiKey,
+    env: envVar,
+    evictEveryMs: options.evictEveryMs,
+    resumeOnStart: options.resumeOnStart ?? envVar("DENO_DEPLOYMENT_ID") === undefined,
+    onError: options.onError ?? ((error, id) => console.error(`reprise${id === undefined ? "" : ` (execution ${id})`}:`, error))
+  }, kvPorts(store, alarms)).catch(async (error: unknown) => {
+    await listening?.catch(() => undefined) // the host closed KV, which ends the listener
     throw error
+  })
+
+  const hostname = options.hostname ?? "127.0.0.1"
+  const http = Deno.serve({
+    port: options.port ?? Number(envVar("PORT") ?? 8787),
+    hostname,
+    onListen: () => undefined // the caller says what it serves
+  }, (request) => host.app.fetch(request))
+
+  const signals = options.handleSignals ?? true
+  const onSignal = () => void close().then(() => Deno.exit(0))
+  const listenSignals = (on: boolean) => {
+    for (const signal of SIGNALS) {
+      try {
+        if (on) Deno.addSignalListener(signal, onSignal)
+        else Deno.removeSignalListener(signal, onSignal)
+      } catch { /* no signals here (Deno Deploy) */ }
+    }
   }
+  let closing: Promise<void> | undefined
+  const close = () =>
+    (closing ??= (async () => {
+      if (signals) listenSignals(false)
+      await http.shutdown() // stop accepting; finish open requests
+      await host.close()
+      await listening
+    })())
+  if (signals) listenSignals(true)
+
+  return { url: `http://${hostname}:${http.addr.port}`, port: http.addr.port, authenticated: host.apiKey !== undefined, store, alarms, engine: host.engine, close }
 }

@@ -1,25 +1,22 @@
 /**
  * `reprise/node`: serve durable functions from one process, on a SQLite file, over the HTTP API.
  *
- * Boot: open (and migrate) the database, keep or create the callback-signing secret in it, resume what was
- * running when the last process died (its watchdog alarm is at most WATCHDOG_MS away), then arm one timer at
- * the earliest alarm. Suspended executions are dropped from memory, so a hundred thousand waiting executions cost
- * only their rows. SIGTERM/SIGINT: stop accepting requests, stop the timer, let in-flight writes finish, close.
+ * Node owns the listening socket (@hono/node-server), the signals, the SQLite store and the alarm timer
+ * (timer-wake-ups.ts); the runtime-neutral host (src/host) does the rest: the keys (the callback-signing secret is
+ * kept in the database), resuming what was running when the last process died, alarm delivery, idle eviction (so a
+ * hundred thousand waiting executions cost only their rows) and the shutdown order. SIGTERM/SIGINT: stop accepting
+ * requests, then close the host (stop the timer, let deliveries and in-flight writes finish, close the database).
  */
 import { createAdaptorServer } from "@hono/node-server"
-import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
-import { randomBytes } from "node:crypto"
+import { Effect } from "effect"
 import type { AddressInfo } from "node:net"
-import { WATCHDOG_MS } from "../../src/engine/index.ts"
-import { Engine, type EngineShape } from "../../src/engine/engine.ts"
-import type { EngineProbe } from "../../src/engine/engine-probe.ts"
-import type { ExecutionClient } from "../../src/engine/execution-client.ts"
-import type { DurableFunction } from "../../src/engine/registry.ts"
-import { createApp } from "../../src/http/index.ts"
-import { signedCallbackIds } from "../../src/http/signed-callback-ids.ts"
-import { ExecutionStore } from "../../src/store/execution-store.ts"
-import { makeAlarmScheduler, withAlarmScheduler } from "./alarm-scheduler.ts"
+import type { DurableFunction } from "reprise"
+import type { EngineShape } from "reprise/engine"
+import type { EngineProbe } from "reprise/testing"
+import { startHost } from "reprise/host"
+import { sqlitePorts } from "./sqlite-ports.ts"
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.ts"
+import { makeTimerWakeUps } from "./timer-wake-ups.ts"
 
 export interface ServeOptions {
   readonly functions: ReadonlyArray<DurableFunction>
@@ -50,41 +47,26 @@ export interface Server {
   close(): Promise<void>
 }
 
-const SECRET_KEY = "callback-secret"
-
 export const serve = async (options: ServeOptions): Promise<Server> => {
-  const env = process.env
-  const dbPath = options.dbPath ?? env.REPRISE_DB ?? "./reprise.db"
+  const env = (name: string) => process.env[name]
+  const dbPath = options.dbPath ?? env("REPRISE_DB") ?? "./reprise.db"
   const store = await Effect.runPromise(openSqliteStore({ path: dbPath, ...(options.synchronous === undefined ? {} : { synchronous: options.synchronous }) }))
-  const secret = options.secret ?? env.REPRISE_SECRET ?? keptSecret(store)
-  const apiKey = options.apiKey ?? (env.REPRISE_API_KEY === "" ? undefined : env.REPRISE_API_KEY)
+  const host = await startHost(
+    { functions: options.functions, secret: options.secret, apiKey: options.apiKey, env, evictEveryMs: options.evictEveryMs },
+    sqlitePorts(store, makeTimerWakeUps(store))
+  )
 
-  let runtime: ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe, never> | undefined
-  const run = async <A, E>(use: (engine: EngineShape) => Effect.Effect<A, E, EngineProbe>): Promise<A> => {
-    if (runtime === undefined) throw new Error("The server is closed")
-    const exit = await runtime.runPromiseExit(Engine.use(use))
-    if (Exit.isSuccess(exit)) return exit.value
-    throw Cause.squash(exit.cause)
-  }
-  const scheduler = makeAlarmScheduler({ source: store, deliver: (id) => run((e) => e.alarm(id)) })
-  const engineLayer = Engine.layer({ functions: options.functions, callbackIds: signedCallbackIds(secret) })
-  runtime = ManagedRuntime.make(engineLayer.pipe(Layer.provide(Layer.succeed(ExecutionStore, withAlarmScheduler(store, scheduler)))))
-
-  // Whatever was running when the last process died has its watchdog alarm within WATCHDOG_MS: resume it now.
-  const resumable = store.dueAlarms(Date.now() + WATCHDOG_MS + 1000, 100_000)
-  await Promise.all(resumable.map(({ executionId }) => run((e) => e.alarm(executionId)).catch((error) => console.error(`reprise: resuming ${executionId}:`, error))))
-  scheduler.start()
-
-  const evictTimer = setInterval(() => void run((e) => e.evictIdle()).catch(() => undefined), options.evictEveryMs ?? 5000)
-  evictTimer.unref()
-
-  const app = createApp({ runtime, ...(apiKey === undefined ? {} : { apiKey }) })
-  const http = createAdaptorServer({ fetch: app.fetch })
+  const http = createAdaptorServer({ fetch: host.app.fetch })
   const hostname = options.hostname ?? "127.0.0.1"
-  await new Promise<void>((resolve, reject) => {
-    http.once("error", reject)
-    http.listen(options.port ?? Number(env.PORT ?? 8787), hostname, () => resolve())
-  })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once("error", reject)
+      http.listen(options.port ?? Number(env("PORT") ?? 8787), hostname, () => resolve())
+    })
+  } catch (error) {
+    await host.close()
+    throw error
+  }
   const port = (http.address() as AddressInfo).port
 
   let closing: Promise<void> | undefined
@@ -94,12 +76,7 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
       process.off("SIGINT", onSignal)
       await new Promise<void>((resolve) => http.close(() => resolve())) // stop accepting; finish open requests
       ;(http as { closeAllConnections?: () => void }).closeAllConnections?.()
-      clearInterval(evictTimer)
-      await scheduler.stop()
-      const rt = runtime
-      runtime = undefined
-      await rt?.dispose() // appends are synchronous SQLite transactions: none is left half-written
-      store.close()
+      await host.close() // appends are synchronous SQLite transactions: none is left half-written
     })())
   const onSignal = () => void close().then(() => process.exit(0))
   if (options.handleSignals ?? true) {
@@ -107,14 +84,5 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
     process.on("SIGINT", onSignal)
   }
 
-  return { url: `http://${hostname}:${port}`, port, authenticated: apiKey !== undefined, store, engine: run, close }
-}
-
-/** The secret kept in the database, created on first use, so that callback ids stay valid across restarts. */
-const keptSecret = (store: SqliteStore): string => {
-  const existing = store.getMeta(SECRET_KEY)
-  if (existing !== undefined) return existing
-  const created = randomBytes(32).toString("base64url")
-  store.setMeta(SECRET_KEY, created)
-  return created
+  return { url: `http://${hostname}:${port}`, port, authenticated: host.apiKey !== undefined, store, engine: host.engine, close }
 }

@@ -68,6 +68,8 @@ export interface SqliteStore extends ExecutionStoreShape {
   runningExecutionIds(): ReadonlyArray<string>
   getMeta(key: string): string | undefined
   setMeta(key: string, value: string): void
+  /** The value under `key`; when there is none, `value` is stored and returned (the first writer wins). */
+  keepMeta(key: string, value: string): string
   close(): void
 }
 
@@ -164,6 +166,7 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
   const upsertMeta = sql(
     "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
   )
+  const insertMetaIfAbsent = sql("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
   const list = makeListing(db)
 
   /** The stored rows of a log (undefined: no such execution), read in one snapshot. */
@@ -267,6 +270,11 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
       orThrow("runningExecutionIds", () => selectRunning.all().map((row) => row["execution_id"] as string)),
     getMeta: (key) => orThrow("getMeta", () => (selectMeta.get(key) as { value: string } | undefined)?.value),
     setMeta: (key, value) => orThrow("setMeta", () => void upsertMeta.run(key, value)),
+    keepMeta: (key, value) =>
+      orThrow("keepMeta", () => {
+        insertMetaIfAbsent.run(key, value)
+        return (selectMeta.get(key) as { value: string }).value
+      }),
     close: () => {
       if (db.isOpen) db.close()
     }

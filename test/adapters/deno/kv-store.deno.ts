@@ -143,9 +143,9 @@ Deno.test({
       await runEffect(queued.deleteAlarm(id))
       assert.equal((await queued.kv.get(alarmKey(id))).value, null)
       assert.equal((await queued.kv.get(alarmAtKey(soon + 5, id))).value, null)
-      const secret = await queued.keptSecret()
-      assert.equal(await queued.keptSecret(), secret)
-      assert.match(secret, /^[A-Za-z0-9_-]{43}$/)
+      const secret = await queued.keepConfig("callback-secret", "first")
+      assert.equal(secret, "first")
+      assert.equal(await queued.keepConfig("callback-secret", "second"), "first", "the first writer wins")
     } finally {
       queued.close()
       await listening

@@ -1,12 +1,11 @@
-/** The real engine on the SQLite store, woken by the alarm scheduler: a durable wait on real time. */
+/** The real engine on the SQLite store inside the host, woken by the Node timer: a durable wait on real time. */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, ManagedRuntime } from "effect"
-import { makeAlarmScheduler, withAlarmScheduler } from "../../../adapters/node/alarm-scheduler.ts"
-import { Engine, type EngineShape } from "../../../src/engine/engine.ts"
-import { EngineProbe, type EngineProbeShape } from "../../../src/engine/engine-probe.ts"
-import type { ExecutionClient } from "../../../src/engine/execution-client.ts"
+import { Effect } from "effect"
+import { sqlitePorts } from "../../../adapters/node/sqlite-ports.ts"
+import { makeTimerWakeUps } from "../../../adapters/node/timer-wake-ups.ts"
+import { startHost } from "../../../src/host/index.ts"
+import { EngineProbe } from "../../../src/testing/index.ts"
 import { durable } from "../../../src/index.ts"
-import { ExecutionStore } from "../../../src/store/execution-store.ts"
 import { openStore } from "./sqlite-fixture.ts"
 
 const napThenStep = durable("nap-then-step", async (name: string, ctx) => {
@@ -15,30 +14,19 @@ const napThenStep = durable("nap-then-step", async (name: string, ctx) => {
   return { before, after: await ctx.step("after", async () => "woke") }
 })
 
-const setup = () => {
+const setup = async () => {
   const sqlite = openStore()
   const errors: Array<unknown> = []
-  let runtime: ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe, never> | undefined
-  const engine = <A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>) => runtime!.runPromise(Engine.use(use))
-  const probe = <A>(read: (probe: EngineProbeShape) => A) => runtime!.runSync(EngineProbe.use((p) => Effect.sync(() => read(p))))
-  const scheduler = makeAlarmScheduler({
-    source: sqlite,
-    deliver: (executionId) => engine((e) => e.alarm(executionId)),
-    onError: (error) => void errors.push(error)
-  })
-  const store = withAlarmScheduler(sqlite, scheduler)
-  runtime = ManagedRuntime.make(Engine.layer({ functions: [napThenStep] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store))))
-  scheduler.start()
-  const dispose = async () => {
-    await scheduler.stop()
-    await runtime!.dispose()
-  }
-  return { sqlite, scheduler, engine, probe, errors, dispose }
+  const host = await startHost(
+    { functions: [napThenStep], env: () => undefined, evictEveryMs: 60_000, onError: (error) => void errors.push(error) },
+    sqlitePorts(sqlite, makeTimerWakeUps(sqlite))
+  )
+  return { sqlite, engine: host.engine, errors, dispose: host.close }
 }
 
-describe("the engine on SQLite with the alarm scheduler", () => {
-  it("a one-second wait resumes the warm execution through the scheduler", async () => {
-    const { dispose, engine, errors } = setup()
+describe("the engine on SQLite in the host, with the timer wake-ups", () => {
+  it("a one-second wait resumes the warm execution through the timer", async () => {
+    const { dispose, engine, errors } = await setup()
     const t0 = Date.now()
     await engine((e) => e.start({ functionName: "nap-then-step", input: "warm", executionId: "warm" }))
     const view = await engine((e) => e.awaitEnd("warm"))
@@ -51,15 +39,15 @@ describe("the engine on SQLite with the alarm scheduler", () => {
   })
 
   it("a wait whose actor was evicted resumes by replay from the SQLite file", async () => {
-    const { dispose, engine, probe, errors, sqlite } = setup()
+    const { dispose, engine, errors, sqlite } = await setup()
     await engine((e) => e.start({ functionName: "nap-then-step", input: "cold", executionId: "cold" }))
     await engine((e) => e.settle("cold"))
     await engine((e) => e.evict("cold"))
-    assert.isFalse(probe((p) => p.inMemory("cold")))
+    assert.isFalse(await engine(() => EngineProbe.use((p) => Effect.succeed(p.inMemory("cold")))))
     const view = await engine((e) => e.awaitEnd("cold"))
     assert.strictEqual(view.status, "SUCCEEDED")
     assert.deepStrictEqual(JSON.parse(view.result!), { before: "hello cold", after: "woke" })
-    assert.strictEqual(probe((p) => p.invocations("cold")), 2)
+    assert.strictEqual(await engine(() => EngineProbe.use((p) => Effect.succeed(p.invocations("cold")))), 2)
     const history = await engine((e) => e.history("cold"))
     assert.strictEqual(history.filter((event) => event._tag === "StepSucceeded" && event.name === "before").length, 1)
     assert.deepStrictEqual(sqlite.runningExecutionIds(), [])

@@ -198,6 +198,16 @@ describe("the SQLite store's extras for the scheduler and the server", () => {
       assert.strictEqual(store.getMeta("secret"), "b")
     }))
 
+  it.effect("keepMeta stores a value only where there is none: the first writer wins", () =>
+    Effect.sync(() => {
+      const path = tempDbPath()
+      const first = openStore({ path })
+      const second = openStore({ path }) // another connection, as a second process would have
+      assert.strictEqual(first.keepMeta("callback-secret", "one"), "one")
+      assert.strictEqual(second.keepMeta("callback-secret", "two"), "one")
+      assert.strictEqual(first.getMeta("callback-secret"), "one")
+    }))
+
   it.effect("an alarm needs its execution: setting one for an unknown id is a StoreFailure, and delete removes it", () =>
     Effect.gen(function*() {
       const store = openStore()

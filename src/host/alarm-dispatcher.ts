@@ -1,0 +1,172 @@
+/**
+ * The alarm dispatcher: the one way a host delivers the store's alarms to the engine, whatever woke it (a timer, a
+ * queue message, a sweep, the start-up recovery).
+ *
+ * - One delivery per execution at a time: a second request for an execution being delivered joins it (FiberMap).
+ * - At most `concurrency` deliveries at once (a Semaphore).
+ * - A delivery must move the alarm (the actor sets the next one, or deletes it). One that leaves it in place (the
+ *   delivery failed, the function is not registered, the log is corrupt) is postponed on the backoff Schedule
+ *   (1 s doubling to 5 min), never dropped: a redeploy that brings the function back resumes the execution. One
+ *   that moved it to a time already due is delivered again.
+ */
+import { Cause, Clock, Context, Data, Duration, Effect, Fiber, FiberMap, Option, Schedule, Semaphore, type Scope } from "effect"
+import { AlarmStore } from "./alarm-store.ts"
+
+/** Where failures of background work go; the dispatcher never throws them. */
+export type HostErrorReporter = (error: unknown, executionId?: string) => void
+
+export const defaultHostErrorReporter: HostErrorReporter = (error, executionId) =>
+  console.error(`reprise: alarm${executionId === undefined ? "" : ` of execution ${executionId}`}:`, error)
+
+/** 1 s, doubling, at most 5 min. */
+export const defaultAlarmBackoff: Schedule.Schedule<Duration.Duration> = Schedule.min([
+  Schedule.exponential("1 second"),
+  Schedule.spaced("5 minutes")
+])
+
+/** Rounds of one delivery whose alarm keeps moving to a time already due (then the next wake-up takes over). */
+const MAX_ROUNDS = 5
+
+export interface AlarmDispatcherOptions {
+  /** Delivers one execution's alarm (the host passes the engine's `alarm`). */
+  readonly deliver: (executionId: string) => Effect.Effect<void, unknown>
+  /** Deliveries at once (default 32). */
+  readonly concurrency?: number
+  /** The delays between deliveries that leave an alarm in place (default: `defaultAlarmBackoff`). */
+  readonly backoff?: Schedule.Schedule<Duration.Duration>
+  readonly onError?: HostErrorReporter
+}
+
+export interface AlarmDispatcherStats {
+  /** Deliveries to the engine. */
+  delivered: number
+  /** Requests for an execution whose delivery was running: joined it. */
+  joined: number
+  /** Alarms postponed because a delivery left them in place. */
+  postponed: number
+}
+
+/** The dispatcher is shutting down: the request was not taken (a queue can deliver its message again later). */
+export class DispatcherClosed extends Data.TaggedError("DispatcherClosed")<{ readonly executionId: string }> {
+  override get message() {
+    return `reprise: shutting down; the alarm of execution ${this.executionId} was not delivered`
+  }
+}
+
+export interface AlarmDispatcherShape {
+  /**
+   * Delivers the execution's alarm if it is due by `horizon` (default: now); joins a delivery of it already
+   * running. Delivery failures are reported, not returned.
+   */
+  deliver(executionId: string, horizon?: number): Effect.Effect<void, DispatcherClosed>
+  /** Delivers the alarms due by `horizon` (at most `limit`, earliest first) and waits for them; returns how many. */
+  deliverDue(horizon: number, limit?: number): Effect.Effect<number>
+  /** Deliveries running now. */
+  readonly inFlight: Effect.Effect<number>
+  readonly stats: Readonly<AlarmDispatcherStats>
+  /** Refuses new requests and waits for the deliveries running (the host does it at shutdown). */
+  readonly close: Effect.Effect<void>
+}
+
+export class AlarmDispatcher extends Context.Service<AlarmDispatcher, AlarmDispatcherShape>()("reprise/host/AlarmDispatcher") {}
+
+export const makeAlarmDispatcher = Effect.fnUntraced(function*(
+  options: AlarmDispatcherOptions
+): Effect.fn.Return<AlarmDispatcherShape, never, AlarmStore | Scope.Scope> {
+  const alarms = yield* AlarmStore
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 32))
+  const permits = yield* Semaphore.make(concurrency)
+  const running = yield* FiberMap.make<string, void, never>()
+  const backoff = options.backoff ?? defaultAlarmBackoff
+  const onError = options.onError ?? defaultHostErrorReporter
+  /** The backoff of each execution whose alarm did not move, stepped once per postponement. */
+  const retries = new Map<string, (now: number, input: unknown) => Effect.Effect<[Duration.Duration, Duration.Duration], unknown>>()
+  const stats: AlarmDispatcherStats = { delivered: 0, joined: 0, postponed: 0 }
+  let open = true
+
+  const report = (error: unknown, executionId?: string) =>
+    Effect.sync(() => {
+      try {
+        onError(error, executionId)
+      } catch {
+        // nowhere left to report it
+      }
+    })
+
+  /** The delivery left the alarm at `at`: move it on by the next backoff delay. */
+  const postpone = (executionId: string, at: number, failed: boolean) =>
+    Effect.gen(function*() {
+      let step = retries.get(executionId)
+      if (step === undefined) {
+        step = (yield* Schedule.toStep(backoff)) as NonNullable<typeof step>
+        retries.set(executionId, step)
+      }
+      const now = yield* Clock.currentTimeMillis
+      const [, delay] = yield* step(now, undefined)
+      const retryAt = now + Duration.toMillis(delay)
+      if (!(yield* alarms.moveAlarm(executionId, at, retryAt))) return void retries.delete(executionId)
+      stats.postponed++
+      if (!failed) {
+        const when = (ms: number) => new Date(ms).toISOString()
+        yield* report(new Error(`the alarm at ${when(at)} was delivered but not moved; retrying at ${when(retryAt)}`), executionId)
+      }
+    })
+
+  /** Delivers while the alarm is due; postpones it when a delivery leaves it where it was. */
+  const deliverUntilMoved = (executionId: string, horizon: number | undefined) =>
+    Effect.gen(function*() {
+      let delivered: number | undefined
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const now = yield* Clock.currentTimeMillis
+        const at = yield* alarms.alarmAt(executionId)
+        // The first round takes what is due by the horizon; later rounds only what is due now.
+        if (at === undefined || at > (round === 0 ? horizon ?? now : now)) return void retries.delete(executionId)
+        if (at === delivered) return yield* postpone(executionId, at, false)
+        const failed = yield* options.deliver(executionId).pipe(
+          Effect.as(false),
+          Effect.catchCause((cause) => Effect.as(report(Cause.squash(cause), executionId), true))
+        )
+        stats.delivered++
+        if (failed) return yield* postpone(executionId, at, true)
+        // The engine answers once the alarm's events are written; the actor moves the alarm at the end of that
+        // batch, on its microtask scheduler: let it run before reading the alarm again.
+        yield* Effect.yieldNow
+        delivered = at
+      }
+    }).pipe(
+      Effect.catchCause((cause) => report(Cause.squash(cause), executionId)),
+      (delivery) => permits.withPermit(delivery)
+    )
+
+  const deliver = (executionId: string, horizon?: number): Effect.Effect<void, DispatcherClosed> =>
+    Effect.suspend(() => {
+      const current = FiberMap.getUnsafe(running, executionId)
+      if (Option.isSome(current)) {
+        stats.joined++
+        return Fiber.join(current.value)
+      }
+      if (!open) return Effect.fail(new DispatcherClosed({ executionId }))
+      return Effect.flatMap(FiberMap.run(running, executionId, deliverUntilMoved(executionId, horizon)), Fiber.join)
+    })
+
+  const deliverDue = (horizon: number, limit = 10_000): Effect.Effect<number> =>
+    Effect.gen(function*() {
+      if (!open) return 0
+      const due = yield* alarms.dueAlarms(horizon, limit)
+      // What is being delivered already is skipped: that delivery checks the alarm again when it ends.
+      const idle = due.filter((alarm) => !FiberMap.hasUnsafe(running, alarm.executionId))
+      yield* Effect.forEach(idle, (alarm) => Effect.ignore(deliver(alarm.executionId, horizon)), { concurrency, discard: true })
+      return due.length
+    }).pipe(Effect.catchCause((cause) => Effect.as(report(Cause.squash(cause)), 0)))
+
+  return {
+    deliver,
+    deliverDue,
+    inFlight: FiberMap.size(running),
+    stats,
+    close: Effect.suspend(() => {
+      open = false
+      return FiberMap.awaitEmpty(running)
+    })
+  }
+})

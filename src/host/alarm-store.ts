@@ -1,0 +1,23 @@
+/**
+ * The AlarmStore port: what the alarm dispatcher reads and moves in the store, beside the ExecutionStore. SQLite
+ * (adapters/node) and Deno KV (adapters/deno) implement it over their time-ordered alarm index.
+ */
+import { Context, type Effect } from "effect"
+import type { StoreFailure } from "../store/store-errors.ts"
+
+export interface AlarmEntry {
+  readonly executionId: string
+  /** When the alarm is due, in ms since the epoch. */
+  readonly at: number
+}
+
+export interface AlarmStoreShape {
+  /** The execution's alarm (undefined: none). */
+  alarmAt(executionId: string): Effect.Effect<number | undefined, StoreFailure>
+  /** Alarms due at or before `horizon`, earliest first, at most `limit`. */
+  dueAlarms(horizon: number, limit: number): Effect.Effect<ReadonlyArray<AlarmEntry>, StoreFailure>
+  /** Moves the alarm to `to` only if it is still at `from`; true when it was moved. */
+  moveAlarm(executionId: string, from: number, to: number): Effect.Effect<boolean, StoreFailure>
+}
+
+export class AlarmStore extends Context.Service<AlarmStore, AlarmStoreShape>()("reprise/host/AlarmStore") {}

@@ -1,0 +1,31 @@
+/**
+ * The host's two keys. The callback-signing secret: the option, else $REPRISE_SECRET, else one kept in the store's
+ * metadata (created once, so that callback ids stay valid across restarts). The API key of the management routes:
+ * the option, else $REPRISE_API_KEY (unset or empty: none, local development without auth).
+ */
+import { Effect } from "effect"
+import { HostMetadata } from "./host-metadata.ts"
+
+/** Reads an environment variable the runtime's own way (process.env, Deno.env); undefined when unset or unreadable. */
+export type EnvReader = (name: string) => string | undefined
+
+export const SECRET_METADATA_KEY = "callback-secret"
+
+/** 32 random bytes as base64url. Web Crypto, not Random: a signing secret must be unpredictable. */
+const freshSecret = Effect.sync(() => {
+  const bytes = crypto.getRandomValues(new Uint8Array(32))
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
+})
+
+export const resolveSecret = Effect.fn("Host.resolveSecret")(function*(option: string | undefined, env: EnvReader) {
+  const given = option ?? env("REPRISE_SECRET")
+  if (given !== undefined) return given
+  const metadata = yield* HostMetadata
+  return yield* metadata.keep(SECRET_METADATA_KEY, yield* freshSecret)
+})
+
+export const resolveApiKey = (option: string | undefined, env: EnvReader): string | undefined => {
+  if (option !== undefined) return option
+  const key = env("REPRISE_API_KEY")
+  return key === "" ? undefined : key
+}

@@ -1,0 +1,122 @@
+/**
+ * The runtime-neutral host: what every long-running server (Node, Deno) does around the engine, given the ports its
+ * runtime implements (the store, its alarm index and metadata, the wake-up source).
+ *
+ * Start: resolve the secret and the API key, build the engine, resume what was running when the last process died
+ * (its watchdog alarm is at most WATCHDOG_MS away, so everything due within WATCHDOG_MS + 1 s) and whatever is
+ * overdue, then tick idle eviction and start the wake-ups. The layers are built in that order, so closing releases
+ * them in the shutdown order: stop wake-ups, wait for deliveries, dispose the engine, close the store.
+ */
+import { Cause, Clock, Context, Effect, Exit, Layer, ManagedRuntime, Schedule } from "effect"
+import type { Hono } from "hono"
+import type { EngineProbe } from "../engine/engine-probe.ts"
+import { Engine, type ExecutionClient, WATCHDOG_MS } from "../engine/index.ts"
+import type { DurableFunction } from "../engine/registry.ts"
+import { createApp, signedCallbackIds } from "../http/index.ts"
+import type { ExecutionStore } from "../store/execution-store.ts"
+import {
+  AlarmDispatcher,
+  type AlarmDispatcherShape,
+  defaultHostErrorReporter,
+  type HostErrorReporter,
+  makeAlarmDispatcher
+} from "./alarm-dispatcher.ts"
+import type { AlarmStore } from "./alarm-store.ts"
+import type { HostMetadata } from "./host-metadata.ts"
+import { type EnvReader, resolveApiKey, resolveSecret } from "./host-secrets.ts"
+import { WakeUpSource } from "./wake-up-source.ts"
+
+export interface HostOptions {
+  readonly functions: ReadonlyArray<DurableFunction>
+  /** The callback-signing secret (default: $REPRISE_SECRET, else one kept in the store's metadata). */
+  readonly secret?: string | undefined
+  /** Bearer key for the management routes (default: $REPRISE_API_KEY; none means no auth). */
+  readonly apiKey?: string | undefined
+  /** How the runtime reads its environment. */
+  readonly env: EnvReader
+  /** How often suspended actors are dropped from memory (default every 5 s). */
+  readonly evictEveryMs?: number | undefined
+  /** Alarm deliveries at once (default 32). */
+  readonly concurrency?: number | undefined
+  /** Deliver, at start, the alarms due within the watchdog (default true). */
+  readonly resumeOnStart?: boolean | undefined
+  /** Where failures of background work go (alarm deliveries, eviction; default console.error). */
+  readonly onError?: HostErrorReporter | undefined
+}
+
+/** What the runtime provides. */
+export type HostPorts = ExecutionStore | AlarmStore | HostMetadata | WakeUpSource
+
+/** The host as a layer over its ports. */
+export const hostLayer = (options: HostOptions) =>
+  Layer.unwrap(Effect.gen(function*() {
+    const onError = options.onError ?? defaultHostErrorReporter
+    const secret = yield* resolveSecret(options.secret, options.env)
+    const engine = Engine.layer({ functions: options.functions, callbackIds: signedCallbackIds(secret) })
+    const dispatcher = Layer.effect(
+      AlarmDispatcher,
+      Effect.gen(function*() {
+        const engine = yield* Engine
+        const dispatcher = yield* makeAlarmDispatcher({
+          deliver: (executionId) => engine.alarm(executionId),
+          concurrency: options.concurrency ?? 32,
+          onError
+        })
+        yield* Effect.addFinalizer(() => dispatcher.close)
+        return dispatcher
+      })
+    )
+    const running = Layer.effectDiscard(Effect.gen(function*() {
+      const dispatcher = yield* AlarmDispatcher
+      const engine = yield* Engine
+      if (options.resumeOnStart ?? true) {
+        const now = yield* Clock.currentTimeMillis
+        yield* dispatcher.deliverDue(now + WATCHDOG_MS + 1000, 100_000)
+      }
+      const evict = engine.evictIdle().pipe(Effect.catchCause((cause) => Effect.sync(() => onError(Cause.squash(cause)))))
+      yield* Effect.forkScoped(Effect.repeat(evict, Schedule.spaced(options.evictEveryMs ?? 5000)))
+      yield* (yield* WakeUpSource).start(dispatcher)
+    }))
+    return running.pipe(Layer.provideMerge(dispatcher), Layer.provideMerge(engine))
+  }))
+
+export interface Host {
+  /** The HTTP API (src/http) on this host's engine. */
+  readonly app: Hono
+  readonly apiKey: string | undefined
+  readonly dispatcher: AlarmDispatcherShape
+  /** Runs something on the engine (typed failures are thrown as themselves); tests may read the EngineProbe. */
+  engine<A, E>(use: (engine: Engine["Service"]) => Effect.Effect<A, E, EngineProbe>): Promise<A>
+  /** Stops wake-ups, waits for deliveries, disposes the engine, closes the store (through the ports' layer). */
+  close(): Promise<void>
+}
+
+/** Starts the host on the runtime's ports; a failure to start releases what was built and rejects. */
+export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<HostPorts, E>): Promise<Host> => {
+  let runtime: ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe | AlarmDispatcher, unknown> | undefined = ManagedRuntime.make(
+    hostLayer(options).pipe(Layer.provide(ports))
+  )
+  const context = await runtime.context().catch(async (error: unknown) => {
+    await runtime?.dispose()
+    throw error
+  })
+  const engine = async <A, E>(use: (engine: Engine["Service"]) => Effect.Effect<A, E, EngineProbe>): Promise<A> => {
+    if (runtime === undefined) throw new Error("The server is closed")
+    const exit = await runtime.runPromiseExit(Engine.use(use))
+    if (Exit.isSuccess(exit)) return exit.value
+    throw Cause.squash(exit.cause)
+  }
+  const apiKey = resolveApiKey(options.apiKey, options.env)
+  let closing: Promise<void> | undefined
+  return {
+    app: createApp({ runtime, ...(apiKey === undefined ? {} : { apiKey }) }),
+    apiKey,
+    dispatcher: Context.get(context, AlarmDispatcher),
+    engine,
+    close: () => {
+      const disposing = runtime
+      runtime = undefined
+      return (closing ??= disposing?.dispose() ?? Promise.resolve())
+    }
+  }
+}

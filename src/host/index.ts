@@ -1,0 +1,19 @@
+/** reprise/host: the runtime-neutral host (start-up recovery, alarm delivery, idle eviction, keys, shutdown) and its ports. */
+export { hostLayer, startHost } from "./host.ts"
+export type { Host, HostOptions, HostPorts } from "./host.ts"
+export {
+  AlarmDispatcher,
+  defaultAlarmBackoff,
+  defaultHostErrorReporter,
+  DispatcherClosed,
+  makeAlarmDispatcher
+} from "./alarm-dispatcher.ts"
+export type { AlarmDispatcherOptions, AlarmDispatcherShape, AlarmDispatcherStats, HostErrorReporter } from "./alarm-dispatcher.ts"
+export { AlarmStore } from "./alarm-store.ts"
+export type { AlarmEntry, AlarmStoreShape } from "./alarm-store.ts"
+export { HostMetadata } from "./host-metadata.ts"
+export type { HostMetadataShape } from "./host-metadata.ts"
+export { WakeUpSource } from "./wake-up-source.ts"
+export type { WakeUpSourceShape } from "./wake-up-source.ts"
+export { resolveApiKey, resolveSecret, SECRET_METADATA_KEY } from "./host-secrets.ts"
+export type { EnvReader } from "./host-secrets.ts"
