@@ -275,7 +275,8 @@ export class Actor implements Session {
         this.#active = true
         // A fired alarm is used up on some stores (a Durable Object's): set it again even if the time is unchanged.
         this.#alarmAt = undefined
-        return Effect.andThen(Effect.andThen(this.#fireDue(), this.#flush()), this.#written(message.reply))
+        // The reply comes after the alarm is moved: a host reads the alarm again to know the delivery took.
+        return this.#fireDue().pipe(Effect.andThen(this.#flush()), Effect.andThen(this.#syncAlarm()), Effect.andThen(this.#written(message.reply)))
       case "Suspend":
         this.#active = false
         this.#watchdogAt = undefined

@@ -128,9 +128,7 @@ export const makeAlarmDispatcher = Effect.fnUntraced(function*(
         )
         stats.delivered++
         if (failed) return yield* postpone(executionId, at, true)
-        // The engine answers once the alarm's events are written; the actor moves the alarm at the end of that
-        // batch, on its microtask scheduler: let it run before reading the alarm again.
-        yield* Effect.yieldNow
+        // The engine answers once the alarm's events are written and the alarm is moved (actor.ts, "Alarm").
         delivered = at
       }
     }).pipe(
