@@ -10,7 +10,8 @@ import { defineConfig } from "vitest/config"
 const SOURCE = "reprise-source"
 
 export default defineConfig({
-  ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions] } },
+  // Vitest's own default is Vite's server conditions less "module" (which would pick ESM builds Node cannot load).
+  ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions.filter((condition) => condition !== "module")] } },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 20_000,
