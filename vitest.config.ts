@@ -1,8 +1,23 @@
+import { defaultServerConditions } from "vite"
 import { defineConfig } from "vitest/config"
 
+/**
+ * Tests run on the TypeScript sources, not the build: the "reprise-source" export condition (first in every entry of
+ * package.json "exports") maps `reprise/...` self-references to src/ and adapters/. Vitest resolves with it and
+ * passes it to its workers as `--conditions`; NODE_OPTIONS hands it to the Node processes tests start, and
+ * WRANGLER_BUILD_CONDITIONS to the wrangler builds they run. (tsconfig.json sets it as `customConditions`.)
+ */
+const SOURCE = "reprise-source"
+
 export default defineConfig({
+  // Vitest's own default is Vite's server conditions less "module" (which would pick ESM builds Node cannot load).
+  ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions.filter((condition) => condition !== "module")] } },
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 20_000
+    testTimeout: 20_000,
+    env: {
+      NODE_OPTIONS: `--conditions=${SOURCE}`,
+      WRANGLER_BUILD_CONDITIONS: `${SOURCE},workerd,worker,browser`
+    }
   }
 })

@@ -27,7 +27,7 @@ await build({
   format: "esm",
   platform: "neutral",
   target: "es2022",
-  conditions: ["workerd", "worker", "browser"],
+  conditions: ["reprise-source", "workerd", "worker", "browser"], // bundle the sources (see vitest.config.ts)
   mainFields: ["module", "main"],
   external: ["cloudflare:*"],
   logLevel: "warning"

@@ -26,7 +26,12 @@ const SELF = "reprise:self"
 const misrouted = (executionId: string, self: string): Wire<never> =>
   dieWire(`A call for execution ${executionId} reached the object of ${self}`)
 
-export const makeExecutionObject = (config: ObjectConfig) =>
+/** The class's public face, written out so its declaration (.d.ts) can be emitted: an anonymous class with private members cannot be. */
+export type ExecutionObjectClass = new (ctx: DurableObjectState, env: RepriseEnv) => DurableObject<RepriseEnv> & ExecutionRpc & {
+  alarm(): Promise<void>
+}
+
+export const makeExecutionObject = (config: ObjectConfig): ExecutionObjectClass =>
   class ExecutionObject extends DurableObject<RepriseEnv> implements ExecutionRpc {
     #host: Host | undefined
 

@@ -10,9 +10,11 @@ export interface LambdaClientLike {
   send(command: unknown): Promise<unknown>
 }
 
+/** @internal (kept out of the .d.ts: the SDK is an optional peer dependency, absent for most users) */
 type LambdaModule = typeof import("@aws-sdk/client-lambda")
 
 let lambdaModule: Promise<LambdaModule> | undefined
+/** @internal */
 export const loadLambdaModule = (): Promise<LambdaModule> => (lambdaModule ??= import("@aws-sdk/client-lambda"))
 
 let defaultClient: LambdaClientLike | undefined

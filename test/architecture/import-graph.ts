@@ -50,15 +50,20 @@ const isNode = (value: unknown): value is Record<string, unknown> & { readonly t
  * The repository path a specifier names: relative ones from the importing file, the package's own name through its
  * "exports" map (e.g. "reprise/store" to "src/store/index.ts"); undefined for anything else (effect, node:, …).
  */
+/** package.json "exports": a path per entry, or conditions with the source under "reprise-source". */
+export type ExportsMap = Readonly<Record<string, string | Readonly<Record<string, string>>>>
+
 export const targetOf = (
   file: string,
   specifier: string,
   packageName: string,
-  exportsMap: Readonly<Record<string, string>>
+  exportsMap: ExportsMap
 ): string | undefined => {
   if (specifier.startsWith("./") || specifier.startsWith("../")) return posix.join(posix.dirname(file), specifier)
   if (specifier !== packageName && !specifier.startsWith(`${packageName}/`)) return undefined
-  const target = exportsMap[`.${specifier.slice(packageName.length)}`]
+  const entry = exportsMap[`.${specifier.slice(packageName.length)}`]
+  // An entry with conditions names its source under "reprise-source" (the build under "import").
+  const target = typeof entry === "string" ? entry : entry?.["reprise-source"]
   return target === undefined ? undefined : posix.normalize(target)
 }
 
@@ -68,7 +73,7 @@ const under = (path: string, dir: string) => path.startsWith(`${dir}/`)
 export const violationsOf = (
   files: ReadonlyMap<string, string>,
   packageName: string,
-  exportsMap: Readonly<Record<string, string>>
+  exportsMap: ExportsMap
 ): ReadonlyArray<Violation> => {
   const violations: Array<Violation> = []
   for (const [file, source] of files) {

@@ -3,18 +3,23 @@
  * reprise/node server with the order-fulfilment example: log in, open the list, open the order waiting on its
  * warehouse callback, complete the callback from the page and watch the execution succeed; stop another order
  * (after declining the confirmation once); and check that a payload carrying HTML and script renders as text.
- * Screenshots go to test-artifacts/.
+ * Screenshots go to test-artifacts/. The browser is found by find-browser.ts; without one the suite is skipped
+ * with a line saying how to run it (an error where REPRISE_BROWSER_REQUIRED=1, as in .ci/run).
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { type BrowserContext, chromium, type Page } from "playwright-core"
 import { serve, type Server } from "../../adapters/node/serve.ts"
 import { fakeOrderServices, makeOrderFulfilment } from "../../examples/order-fulfilment.ts"
 import { durable } from "../../src/index.ts"
+import { browserRequired, findBrowser, HOW_TO_RUN } from "./find-browser.ts"
 
-const CHROMIUM = "/usr/bin/chromium"
+const browser = findBrowser()
+if (browser.path === undefined && !browserRequired()) {
+  console.warn(`console-browser.test.ts skipped: ${browser.missing}; to run it, ${HOW_TO_RUN}`)
+}
 /** The flags docs/toolchain.md gives for these machines (the closed network refuses Chromium's own connections). */
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts")
@@ -33,7 +38,7 @@ const waitUntil = async (check: () => boolean, what: string) => {
 }
 
 
-describe("the console in headless Chromium", () => {
+describe.skipIf(browser.path === undefined && !browserRequired())("the console in headless Chromium", () => {
   let dir: string
   let server: Server
   let services: ReturnType<typeof fakeOrderServices>
@@ -54,15 +59,13 @@ describe("the console in headless Chromium", () => {
     page.locator("#status", { hasText: status }).waitFor({ timeout: WAIT_MS })
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium; .ci/run installs it`)
-    }
+    if (browser.path === undefined) throw new Error(`REPRISE_BROWSER_REQUIRED=1 but ${browser.missing}: ${HOW_TO_RUN}`)
     mkdirSync(ARTIFACTS, { recursive: true })
     dir = mkdtempSync(join(tmpdir(), "reprise-console-"))
     services = fakeOrderServices({ paymentOutages: 1 }) // one retry, so the timeline has something to show
     server = await serve({ functions: [makeOrderFulfilment(services), echo], dbPath: join(dir, "reprise.db"), port: 0, apiKey: KEY, handleSignals: false })
     context = await chromium.launchPersistentContext(join(dir, "chromium-profile"), {
-      executablePath: CHROMIUM,
+      executablePath: browser.path,
       headless: true,
       args: FLAGS,
       viewport: { width: 1280, height: 900 },

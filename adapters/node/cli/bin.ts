@@ -1,9 +1,33 @@
 #!/usr/bin/env node
-/** The `reprise` command (package.json "bin"). Runs on Node 24, which runs TypeScript by stripping types. */
-import { run } from "./main.ts"
+/**
+ * The `reprise` command. package.json "bin" points at its build (dist/adapters/node/cli/bin.js); in this repo
+ * `npm run reprise` runs this source on Node's type stripping.
+ *
+ * It first checks the Node it runs on against "engines" in reprise's package.json (where the requirement is stated,
+ * once): an older Node gets one line saying what to install, rather than a missing `node:sqlite` or type stripping
+ * deep inside `reprise dev`. Everything else is imported only after that check.
+ */
+import { meetsRange, ownPackage } from "./own-package.ts"
 
-process.exitCode = await run(process.argv.slice(2), {
-  out: (line) => void process.stdout.write(`${line}\n`),
-  err: (line) => void process.stderr.write(`${line}\n`),
+const io = {
+  out: (line: string) => void process.stdout.write(`${line}\n`),
+  err: (line: string) => void process.stderr.write(`${line}\n`),
   env: process.env
-})
+}
+
+const required = ownPackage().engines?.node
+const args = process.argv.slice(2)
+
+if (required !== undefined && !meetsRange(process.versions.node, required)) {
+  io.err(`reprise: needs Node ${required} (for node:sqlite and TypeScript type stripping); this is Node ${process.version}. Install a current Node LTS.`)
+  process.exitCode = 1
+} else if (args[0] === "dev" && process.getBuiltinModule("node:sqlite") === undefined) {
+  io.err(`reprise: this Node (${process.version}, ${process.execPath}) has no node:sqlite module, which reprise dev needs: use an official Node ${required ?? ""} build.`)
+  process.exitCode = 1
+} else if (args[0] === "init") {
+  const { init } = await import("./init.ts")
+  process.exitCode = await init(args.slice(1), io)
+} else {
+  const { run } = await import("./main.ts")
+  process.exitCode = await run(args, io)
+}

@@ -22,7 +22,8 @@ export interface DevOptions {
   readonly apiKey?: string
 }
 
-const SERVER = fileURLToPath(new URL("./dev-server.ts", import.meta.url))
+// Beside this file, with its extension: dev-server.ts in the sources, dev-server.js in the built package.
+const SERVER = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "./dev-server.ts" : "./dev-server.js", import.meta.url))
 const KILL_AFTER_MS = 5000
 const DEBOUNCE_MS = 150
 

@@ -12,6 +12,7 @@ import { eventLine, executionText, historyText, listText } from "./format.ts"
 
 export const USAGE = `reprise: durable functions from the command line
 
+  reprise init [folder] [--target node|workers|lambda]   write a new project (one durable function, its test)
   reprise dev <functions-file> [--port N] [--db FILE]   serve the file's durable functions on SQLite, restart on change
   reprise start <function> [--input JSON] [--name ID] [--wait [--timeout S]]
   reprise get <execution-id>

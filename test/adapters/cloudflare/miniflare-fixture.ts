@@ -25,7 +25,7 @@ export const bundle = async (entry: string, outdir: string): Promise<string> => 
     format: "esm",
     platform: "neutral",
     target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
+    conditions: ["reprise-source", "workerd", "worker", "browser"], // reprise-source: bundle the sources (see vitest.config.ts)
     mainFields: ["module", "main"],
     external: ["cloudflare:*"],
     logLevel: "warning"

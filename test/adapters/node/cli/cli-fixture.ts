@@ -11,8 +11,13 @@ export interface CliResult {
   readonly stderr: string
 }
 
-/** A clean environment: the test's own REPRISE_* variables must not leak into the command. */
-const baseEnv = (): Record<string, string> => ({ PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" })
+/** A clean environment: the test's own REPRISE_* variables must not leak into the command (NODE_OPTIONS carries the
+ * "reprise-source" condition, see vitest.config.ts). */
+const baseEnv = (): Record<string, string> => ({
+  PATH: process.env.PATH ?? "",
+  HOME: process.env.HOME ?? "/tmp",
+  ...(process.env.NODE_OPTIONS === undefined ? {} : { NODE_OPTIONS: process.env.NODE_OPTIONS })
+})
 
 export const start = (args: ReadonlyArray<string>, env: Record<string, string> = {}): ChildProcess =>
   spawn(process.execPath, [BIN, ...args], { env: { ...baseEnv(), ...env }, stdio: ["pipe", "pipe", "pipe"] })

@@ -1,0 +1,73 @@
+/**
+ * `reprise init [folder] [--target node|workers|lambda]`: writes a new project with one durable function, its test
+ * and the target's entry (see init-templates.ts), where `npm install && npm test && npm start` work at once.
+ * Without --target it asks on a terminal and takes node otherwise. It never overwrites: the folder must be empty.
+ */
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs"
+import { basename, dirname, join, relative, resolve } from "node:path"
+import { createInterface } from "node:readline/promises"
+import { parseArgs } from "node:util"
+import type { Io } from "./main.ts"
+import { ownPackage } from "./own-package.ts"
+import { type Target, TARGETS, templates } from "./init-templates.ts"
+
+export const INIT_USAGE = "reprise init [folder] [--target node|workers|lambda]   write a new project (default: this folder, node)"
+
+const isTarget = (value: string): value is Target => (TARGETS as ReadonlyArray<string>).includes(value)
+
+/** npm's rules for a package name, loosely: lower case, no spaces, nothing npm would refuse. */
+const packageName = (folder: string): string =>
+  basename(folder).toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[._-]+/, "").slice(0, 214) || "reprise-app"
+
+const ask = async (): Promise<Target | undefined> => {
+  const rl = createInterface({ input: process.stdin, output: process.stderr })
+  try {
+    const answer = (await rl.question("Run it on: 1) Node (SQLite)  2) Cloudflare Workers  3) AWS Lambda  [1] ")).trim()
+    const byNumber: Record<string, Target> = { "": "node", "1": "node", "2": "workers", "3": "lambda" }
+    return byNumber[answer] ?? (isTarget(answer) ? answer : undefined)
+  } finally {
+    rl.close()
+  }
+}
+
+export const init = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
+  let parsed
+  try {
+    parsed = parseArgs({ args: [...argv], options: { target: { type: "string" }, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true })
+  } catch (error) {
+    io.err(`reprise init: ${error instanceof Error ? error.message.split("\n")[0] : String(error)} (${INIT_USAGE})`)
+    return 2
+  }
+  const { values, positionals } = parsed
+  if (values.help === true) {
+    io.out(INIT_USAGE)
+    return 0
+  }
+  if (positionals.length > 1) {
+    io.err(`reprise init: one folder at most (${INIT_USAGE})`)
+    return 2
+  }
+  const folder = resolve(positionals[0] ?? ".")
+  if (existsSync(folder) && readdirSync(folder).length > 0) {
+    io.err(`reprise init: ${folder} is not empty; give a new folder: reprise init my-app`)
+    return 1
+  }
+  const target = values.target ?? (process.stdin.isTTY ? await ask() : "node")
+  if (target === undefined || !isTarget(target)) {
+    io.err(`reprise init: the target is one of ${TARGETS.join(", ")}`)
+    return 2
+  }
+  const own = ownPackage()
+  const files = templates({ name: packageName(folder), target, repriseVersion: own.version, nodeRange: own.engines?.node })
+  for (const [path, text] of Object.entries(files)) {
+    const file = join(folder, path)
+    mkdirSync(dirname(file), { recursive: true })
+    writeFileSync(file, text)
+  }
+  const cd = relative(process.cwd(), folder)
+  io.out(`Wrote a Reprise project for ${target} in ${folder}:`)
+  for (const path of Object.keys(files).sort()) io.out(`  ${path}`)
+  io.out("")
+  io.out(`Next:${cd === "" ? "" : ` cd ${cd} &&`} npm install && npm test && npm start`)
+  return 0
+}
