@@ -23,9 +23,10 @@ export {
 export type { LinearRetryStrategyOptions, RetryDecision, RetryStrategy, RetryStrategyOptions } from "./context/retry.ts"
 export { defaultSerdes } from "./context/serdes.ts"
 export type { Serdes, SerdesConfig, SerdesContext } from "./context/serdes.ts"
-export type { DurableContextLogger, DurableLogger, LoggerConfig, LogLevel } from "./context/logger.ts"
+export type { DurableContextLogger, DurableLogData, DurableLogger, DurableLoggingContext, LoggerConfig, LogLevel } from "./context/logger.ts"
 export {
   CallbackError,
+  CallbackExternalError,
   CallbackSubmitterError,
   CallbackTimeoutError,
   ChildContextError,

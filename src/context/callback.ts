@@ -5,7 +5,7 @@
 import type { Begun, ContextCore } from "./context-core.ts"
 import { checkWaitMillis, durationToMillis } from "./duration.ts"
 import { DurablePromise } from "./durable-promise.ts"
-import { CallbackError, CallbackTimeoutError } from "./errors.ts"
+import { CallbackExternalError, CallbackTimeoutError } from "./errors.ts"
 import { deserializeWith } from "./serdes-call.ts"
 import type { CreateCallbackConfig } from "./types.ts"
 
@@ -45,7 +45,8 @@ export const startCallback = async <T>(
       case "TIMED_OUT":
         throw new CallbackTimeoutError(current.timedOutReason === "heartbeat" ? "Callback timed out on heartbeat" : "Callback timed out")
       default:
-        throw CallbackError.fromErrorObject(current.error ?? { errorType: "CallbackError", errorMessage: "Callback failed" })
+        // Failed from outside: AWS names it CallbackExternalError (a CallbackError).
+        throw CallbackExternalError.fromErrorObject(current.error ?? { errorType: "CallbackError", errorMessage: "Callback failed" })
     }
   })()
   return [new DurablePromise(result), callbackId]

@@ -37,7 +37,7 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
   try {
     const child = new ContextCore(session, id)
     const label = `child context "${id}"${ref.name === undefined ? "" : ` (${JSON.stringify(ref.name)})`}`
-    value = await runOwned({ kind: "context", core: child, label }, () =>
+    value = await runOwned({ kind: "context", core: child, label, name: ref.name }, () =>
       run.body(child, recorded?.replayChildren === true ? recorded.result : undefined))
   } catch (thrown) {
     const error = toErrorObject(thrown)

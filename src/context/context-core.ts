@@ -7,7 +7,7 @@ import type { OperationState } from "../log/fold.ts"
 import { childId, contextKey, positionOf } from "../log/operation-id.ts"
 import type { Session } from "./session.ts"
 import { ContextUsageError, NonDeterministicExecutionError, PayloadTooLargeError } from "./errors.ts"
-import { misuseOf } from "./usage-tracker.ts"
+import { currentOwner, misuseOf } from "./usage-tracker.ts"
 
 export interface Begun {
   readonly id: string
@@ -16,15 +16,38 @@ export interface Begun {
   readonly ref: { id: string; parentId?: string; name?: string; type: OperationType; subType: OperationSubType }
 }
 
-/** How a context is named in usage errors. */
-export const describeContext = (core: ContextCore): string =>
-  core.parentId === undefined ? "the root context" : `child context "${core.parentId}"`
-
 /** A promise that never settles: what user code gets once its execution is over or its actor is gone. */
 export const never = <T>(): Promise<T> => new Promise<T>(() => undefined)
 
-const describeOp = (type: string, subType: string, name: string | undefined) =>
-  `${type}/${subType} ${name === undefined ? "(unnamed)" : JSON.stringify(name)}`
+/** The API method that makes an operation, as AWS names it in usage errors. */
+const methodOf = (type: OperationType, subType: OperationSubType): string => {
+  switch (type) {
+    case "WAIT":
+      return "wait"
+    case "CALLBACK":
+      return "createCallback"
+    case "CHAINED_INVOKE":
+      return "invoke"
+    case "STEP":
+      return subType === "WaitForCondition" ? "waitForCondition" : "step"
+    default:
+      return subType === "WaitForCallback" ? "waitForCallback" : subType === "Map" ? "map" : subType === "Parallel" ? "parallel" : "runInChildContext"
+  }
+}
+
+/** AWS's message, naming the first property that differs (type, then name, then subtype). */
+const mismatch = (id: string, recorded: OperationState, type: string, subType: string, name: string | undefined): string | undefined => {
+  const [what, expected, got] = recorded.type !== type
+    ? ["type", recorded.type, type]
+    : recorded.name !== name
+    ? ["name", recorded.name ?? "undefined", name ?? "undefined"]
+    : recorded.subType !== subType
+    ? ["subtype", recorded.subType, subType]
+    : []
+  if (what === undefined) return undefined
+  return `[Unrecoverable Execution] Non-deterministic execution detected: Operation ${what} mismatch for step "${id}". ` +
+    `Expected ${what} "${expected}", but got "${got}". This indicates non-deterministic control flow in your workflow code.`
+}
 
 export class ContextCore {
   #counter = 0
@@ -49,22 +72,21 @@ export class ContextCore {
 
   /** Takes the next id; undefined when the execution had to fail (the caller then returns `never()`). */
   begin(type: OperationType, subType: OperationSubType, name: string | undefined): Begun | undefined {
-    const misuse = misuseOf(this, describeContext)
+    const misuse = misuseOf(this, methodOf(type, subType))
     if (misuse !== undefined) {
+      // AWS's history shows the step whose body misused a context as STARTED: a default step has written nothing yet.
+      const owner = currentOwner()
+      if (owner?.kind === "step" && this.session.state.operations.get(owner.id)?.attemptOpen !== true) {
+        this.session.post([{ _tag: "StepStarted", ...owner.ref, attempt: owner.attempt }])
+      }
       this.session.fail(new ContextUsageError(misuse))
       return undefined
     }
     const id = childId(this.parentId, ++this.#counter)
     const recorded = this.session.state.operations.get(id)
-    if (recorded !== undefined && (recorded.type !== type || recorded.subType !== subType || recorded.name !== name)) {
-      this.session.fail(
-        new NonDeterministicExecutionError(
-          `Non-deterministic execution detected at operation "${id}": the log recorded ${
-            describeOp(recorded.type, recorded.subType, recorded.name)
-          }, but the code now calls ${describeOp(type, subType, name)}. ` +
-            `Durable code must call the same operations in the same order on every replay.`
-        )
-      )
+    const different = recorded === undefined ? undefined : mismatch(id, recorded, type, subType, name)
+    if (different !== undefined) {
+      this.session.fail(new NonDeterministicExecutionError(different))
       return undefined
     }
     this.#replaying = (this.session.state.lastPosition.get(contextKey(this.parentId)) ?? 0) > positionOf(id)

@@ -9,9 +9,11 @@ import { DurablePromise } from "./durable-promise.ts"
 import type { Duration } from "./duration.ts"
 import type { BatchResult } from "./batch-result.ts"
 import { type BatchItemSpec, runBatch } from "./batch.ts"
-import { CallbackSubmitterError, ChildContextError, ConfigurationError, RecordedError } from "./errors.ts"
+import { CallbackSubmitterError, ChildContextError, ConfigurationError, DurableOperationError, RecordedError } from "./errors.ts"
 import { consoleJsonLogger, type DurableContextLogger, type DurableLogger, type LoggerConfig, makeContextLogger } from "./logger.ts"
-import type { SerdesConfig } from "./serdes.ts"
+import { defaultSerdes, passThroughDeserializer, type SerdesConfig } from "./serdes.ts"
+import { deserializeWith } from "./serdes-call.ts"
+import { loggingContextOf } from "./logging-context.ts"
 import { operationLogger } from "./operation-logger.ts"
 import { runStep } from "./step.ts"
 import type {
@@ -52,6 +54,8 @@ export class DurableContextImpl implements DurableContext {
       () => loggerOf(session),
       () => (session.logger.modeAware ?? true) && core.replaying
     )
+    // As AWS does, every context hands the custom logger the logging context again.
+    session.logger.customLogger?.configureDurableLoggingContext?.(loggingContextOf(session))
   }
 
   static root(session: Session): DurableContextImpl {
@@ -80,7 +84,7 @@ export class DurableContextImpl implements DurableContext {
 
   step<T>(...args: Array<any>): DurablePromise<T> {
     const [name, [fn, config]] = named(args) as [string | undefined, [StepFunc<T>, StepConfig<T> | undefined]]
-    return this.#operation("STEP", "Step", name, (begun) =>
+    return this.#operation("STEP", config?.subType ?? "Step", name, (begun) =>
       runStep(this.core, begun, {
         fn,
         name,
@@ -98,20 +102,26 @@ export class DurableContextImpl implements DurableContext {
 
   createCallback<T = string>(...args: Array<any>): DurablePromise<[DurablePromise<T>, string]> {
     const [name, [config]] = named(args) as [string | undefined, [CreateCallbackConfig<T> | undefined]]
-    return this.#operation("CALLBACK", "Callback", name, (begun) => startCallback(this.core, begun, config))
+    return this.#operation("CALLBACK", config?.subType ?? "Callback", name, (begun) => startCallback(this.core, begun, config))
   }
 
   waitForCallback<T = string>(...args: Array<any>): DurablePromise<T> {
     const [name, [submitter, config]] = named(args) as [string | undefined, [CallbackSubmitter, WaitForCallbackConfig<T> | undefined]]
+    const session = this.core.session
     return this.#operation("CONTEXT", "WaitForCallback", name, (begun) =>
-      runChildContext<T>(this.core, begun, {
+      runChildContext<string | undefined>(this.core, begun, {
+        // As AWS does: the context keeps the raw string (as JSON), and the caller's deserializer runs after it,
+        // so a deserializer may return anything (a BigInt, a class instance), never re-encoded.
+        serdes: defaultSerdes,
         // Re-run on replay while its children are in the log; a backend that prunes the children of finished
         // contexts (Lambda's service does) leaves only the recorded outcome, which is then returned as it is.
-        replayBody: (this.core.session.state.lastPosition.get(begun.id) ?? 0) > 0,
-        toError: (error, thrown) => thrown ?? reviveError(error),
+        replayBody: (session.state.lastPosition.get(begun.id) ?? 0) > 0,
+        // As AWS does: an error of the recorded class, caused by the recorded error (the same on first run and replay).
+        toError: (error, thrown) =>
+          thrown === undefined || thrown instanceof DurableOperationError ? reviveError(error, new RecordedError(error)) : thrown,
         body: async (core) => {
           const child = new DurableContextImpl(core)
-          const [result, callbackId] = await child.createCallback<T>(undefined, config)
+          const [result, callbackId] = await child.createCallback<string>(undefined, { ...config, serdes: passThroughDeserializer })
           await child.#operation("STEP", "Step", undefined, (step) =>
             runStep(core, step, {
               fn: (stepContext) => submitter(callbackId, { logger: stepContext.logger }),
@@ -121,7 +131,13 @@ export class DurableContextImpl implements DurableContext {
             }))
           return await result
         }
-      }))
+      }).then((raw) =>
+        deserializeWith(config?.serdes ?? session.serdes.defaultCallbackDeserializer, raw, {
+          entityId: begun.id,
+          executionId: session.executionId,
+          durableExecutionArn: session.executionId
+        }) as Promise<T>
+      ))
   }
 
   runInChildContext<T>(...args: Array<any>): DurablePromise<T> {
@@ -182,8 +198,11 @@ export class DurableContextImpl implements DurableContext {
     config: BatchConfig<O> | undefined
   ): DurablePromise<BatchResult<O>> {
     const limit = config?.maxConcurrency
-    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
-      return rejected(new ConfigurationError(`maxConcurrency must be a positive integer, got ${limit}`))
+    // An invalid setting fails the execution (as on AWS): the handler cannot catch it, and no retry would fix it.
+    const invalid = invalidBatchConfig(config)
+    if (invalid !== undefined) {
+      this.core.session.fail(new ConfigurationError(invalid))
+      return new DurablePromise(never())
     }
     return this.#operation("CONTEXT", subType, name, (begun) =>
       runBatch(this.core, begun, {
@@ -232,12 +251,29 @@ export class DurableContextImpl implements DurableContext {
 
   configureLogger(config: LoggerConfig): void {
     this.core.session.logger = { ...this.core.session.logger, ...config }
+    config.customLogger?.configureDurableLoggingContext?.(loggingContextOf(this.core.session))
   }
 
   #stepLogger(id: string, name: string | undefined, attempt: number): DurableContextLogger {
     return operationLogger(this.core.session, id, name, attempt)
   }
 
+}
+
+/** AWS's checks and messages: each names the setting that is wrong. */
+const invalidBatchConfig = (config: Pick<BatchConfig<unknown>, "maxConcurrency" | "completionConfig"> | undefined): string | undefined => {
+  const limit = config?.maxConcurrency
+  if (limit !== undefined && limit !== null && !(Number.isInteger(limit) && limit > 0)) {
+    return `Invalid maxConcurrency: ${limit}. Must be a positive number or undefined for unlimited concurrency.`
+  }
+  const completion = config?.completionConfig as Record<string, unknown> | undefined
+  if (
+    typeof completion?.shouldComplete === "function" &&
+    (completion.minSuccessful !== undefined || completion.toleratedFailureCount !== undefined || completion.toleratedFailurePercentage !== undefined)
+  ) {
+    return "completionConfig.shouldComplete is mutually exclusive with minSuccessful, toleratedFailureCount, and toleratedFailurePercentage"
+  }
+  return undefined
 }
 
 const rejected = <T>(error: Error) => new DurablePromise<T>(Promise.reject(error))

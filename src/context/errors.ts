@@ -9,12 +9,12 @@ export abstract class DurableOperationError extends Error {
   readonly errorData: string | undefined
 
   constructor(message: string, options?: { cause?: unknown; errorData?: string | undefined }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    super(message)
+    // Own, enumerable `cause` and `name`: an error returned inside a result serialises as AWS's does,
+    // `{ cause: { name }, name, errorType }`, not as `{ errorType }` alone.
+    if (options?.cause !== undefined) this.cause = options.cause
     this.errorData = options?.errorData
-  }
-
-  override get name(): string {
-    return this.errorType
+    Object.defineProperty(this, "name", { get: () => this.errorType, enumerable: true, configurable: true })
   }
 
   toErrorObject(): ErrorObject {
@@ -24,19 +24,33 @@ export abstract class DurableOperationError extends Error {
       ...(this.errorData === undefined ? {} : { errorData: this.errorData })
     }
   }
+
+  /**
+   * True when `error` (or the error it wraps, at any depth) was caused by `type`: an error class, matched by
+   * `instanceof` or, for a cause read back from the log (a RecordedError), by its recorded type, which is the
+   * class's name; or an error type given as a string. The same answer on a first run and on replay.
+   */
+  static isCausedBy(error: unknown, type: string | (abstract new(...args: Array<any>) => Error)): boolean {
+    const wanted = typeof type === "string" ? type : type.name
+    let node: unknown = error
+    for (let depth = 0; depth < 16 && node instanceof Error; depth++) {
+      if (typeof type === "string" ? node.name === wanted : node instanceof type) return true
+      if (node instanceof RecordedError && node.name === wanted) return true
+      node = node.cause
+    }
+    return false
+  }
 }
 
-/** The error that a stored ErrorObject stands for, with its original type as `name`. */
+/** The error that a stored ErrorObject stands for, with its original type as `name` (serialised as `{ name }`). */
 export class RecordedError extends Error {
-  readonly errorData: string | undefined
-  readonly errorObject: ErrorObject
+  declare readonly errorData: string | undefined
+  declare readonly errorObject: ErrorObject
   constructor(errorObject: ErrorObject) {
     super(errorObject.errorMessage)
-    this.errorObject = errorObject
-    this.errorData = errorObject.errorData
-  }
-  override get name(): string {
-    return this.errorObject.errorType
+    this.name = errorObject.errorType
+    Object.defineProperty(this, "errorObject", { value: errorObject })
+    Object.defineProperty(this, "errorData", { value: errorObject.errorData })
   }
 }
 
@@ -48,11 +62,19 @@ export class StepError extends DurableOperationError {
   }
 }
 
-/** A callback was completed with a failure. */
+/** The base of every callback failure (CallbackExternalError, CallbackTimeoutError, CallbackSubmitterError). */
 export class CallbackError extends DurableOperationError {
   readonly errorType: string = "CallbackError"
   static fromErrorObject(error: ErrorObject): CallbackError {
     return new CallbackError(error.errorMessage, { cause: new RecordedError(error), errorData: error.errorData })
+  }
+}
+
+/** A callback was completed with a failure from outside (over the API, or from a test). */
+export class CallbackExternalError extends CallbackError {
+  override readonly errorType: string = "CallbackExternalError"
+  static override fromErrorObject(error: ErrorObject): CallbackExternalError {
+    return new CallbackExternalError(error.errorMessage, { cause: new RecordedError(error), errorData: error.errorData })
   }
 }
 
@@ -78,6 +100,7 @@ export class ChildContextError extends DurableOperationError {
   }
 }
 
+/** Kept for AWS parity of names; a waitForCondition that fails throws StepError, as AWS's does. */
 export class WaitForConditionError extends DurableOperationError {
   readonly errorType = "WaitForConditionError"
 }

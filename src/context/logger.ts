@@ -3,14 +3,39 @@
  * written once across all invocations (unless `configureLogger({ modeAware: false })`).
  */
 import { Formatter } from "effect"
-export type LogLevel = "debug" | "info" | "warn" | "error"
+/** AWS's levels are upper case ("INFO"); Reprise's were lower case: both are accepted. */
+export type LogLevel = "debug" | "info" | "warn" | "error" | "DEBUG" | "INFO" | "WARN" | "ERROR"
+
+/** What a custom logger can ask at any moment: the execution and the operation whose code is logging (AWS's shape). */
+export interface DurableLogData {
+  requestId: string
+  executionArn: string
+  tenantId?: string
+  operationId?: string
+  operationName?: string
+  attempt?: number
+  [key: string]: unknown
+}
+
+/** Handed to a custom logger's `configureDurableLoggingContext`; call `getDurableLogData` when writing a record. */
+export interface DurableLoggingContext {
+  getDurableLogData: () => DurableLogData
+}
 
 export interface DurableLogger {
-  log?(level: LogLevel, ...params: Array<unknown>): void
-  debug(...params: Array<unknown>): void
-  info(...params: Array<unknown>): void
-  warn(...params: Array<unknown>): void
-  error(...params: Array<unknown>): void
+  log?(level: LogLevel, ...params: Array<any>): void
+  debug(...params: Array<any>): void
+  info(...params: Array<any>): void
+  warn(...params: Array<any>): void
+  error(...params: Array<any>): void
+  /** Called before the logger is used (and again for each context), as AWS's SDK does. */
+  configureDurableLoggingContext?(context: DurableLoggingContext): void
+}
+
+type Level = "debug" | "info" | "warn" | "error"
+const levelOf = (level: LogLevel): Level => {
+  const lower = String(level).toLowerCase()
+  return lower === "debug" || lower === "warn" || lower === "error" ? lower : "info"
 }
 
 export type DurableContextLogger = Required<Pick<DurableLogger, "log" | "debug" | "info" | "warn" | "error">>
@@ -48,13 +73,13 @@ const jsonLine = (record: Record<string, unknown>, params: ReadonlyArray<unknown
 
 /** One JSON line per record; warnings and errors go to stderr. */
 export const consoleJsonLogger = (data: () => LogData, now: () => number): DurableLogger => {
-  const write = (level: LogLevel, params: ReadonlyArray<unknown>) => {
+  const write = (level: Level, params: ReadonlyArray<unknown>) => {
     const line = jsonLine({ timestamp: new Date(now()).toISOString(), level: level.toUpperCase(), ...data() }, params)
     if (level === "warn" || level === "error") console.error(line)
     else console.log(line)
   }
   return {
-    log: (level, ...p) => write(level, p),
+    log: (level, ...p) => write(levelOf(level), p),
     debug: (...p) => write("debug", p),
     info: (...p) => write("info", p),
     warn: (...p) => write("warn", p),
@@ -62,18 +87,21 @@ export const consoleJsonLogger = (data: () => LogData, now: () => number): Durab
   }
 }
 
+/** Each level goes to the logger's own method, `log` to its `log` (or the level's method when it has none), as on AWS. */
 export const makeContextLogger = (
   target: () => DurableLogger,
   silent: () => boolean
 ): DurableContextLogger => {
-  const emit = (level: LogLevel, params: Array<unknown>) => {
-    if (silent()) return
-    const logger = target()
-    if (logger.log !== undefined) logger.log(level, ...params)
-    else logger[level](...params)
+  const emit = (level: Level, params: Array<unknown>) => {
+    if (!silent()) target()[level](...params)
   }
   return {
-    log: (level, ...p) => emit(level, p),
+    log: (level, ...p) => {
+      if (silent()) return
+      const logger = target()
+      if (logger.log !== undefined) logger.log(level, ...p)
+      else logger[levelOf(level)](...p)
+    },
     debug: (...p) => emit("debug", p),
     info: (...p) => emit("info", p),
     warn: (...p) => emit("warn", p),

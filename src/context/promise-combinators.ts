@@ -11,6 +11,7 @@ import { type ContextCore, never } from "./context-core.ts"
 import { DurablePromise } from "./durable-promise.ts"
 import {
   CallbackError,
+  CallbackExternalError,
   CallbackSubmitterError,
   CallbackTimeoutError,
   ChildContextError,
@@ -21,6 +22,7 @@ import {
   toErrorObject,
   WaitForConditionError
 } from "./errors.ts"
+import { writeOpenStarts } from "./open-steps.ts"
 import type { Serdes } from "./serdes.ts"
 import type { DurableContext } from "./types.ts"
 
@@ -65,6 +67,8 @@ export const makePromiseCombinators = (context: CombinatorHost): PromiseCombinat
       return new DurablePromise(Promise.reject(new TypeError("ctx.promise combinators take an array of durable promises")))
     }
     const core = context.core
+    // AWS's layout: the running steps the combinator waits on are recorded as started before its CONTEXT operation.
+    writeOpenStarts(core.session)
     let begun
     try {
       begun = core.begin("CONTEXT", "RunInChildContext", name)
@@ -104,6 +108,7 @@ const settledSerdes: Serdes<Array<PromiseSettledResult<unknown>>> = {
 const DURABLE_ERRORS: Record<string, new(message: string, options?: { cause?: unknown; errorData?: string | undefined }) => Error> = {
   StepError,
   CallbackError,
+  CallbackExternalError,
   CallbackTimeoutError,
   CallbackSubmitterError,
   InvokeError,
@@ -113,9 +118,9 @@ const DURABLE_ERRORS: Record<string, new(message: string, options?: { cause?: un
 }
 
 /** The SDK's own error types come back as their classes; anything else as a RecordedError named by its type. */
-export const reviveError = (error: ErrorObject): Error => {
+export const reviveError = (error: ErrorObject, cause?: unknown): Error => {
   const ErrorClass = DURABLE_ERRORS[error.errorType]
   return ErrorClass === undefined
     ? new RecordedError(error)
-    : new ErrorClass(error.errorMessage, { errorData: error.errorData })
+    : new ErrorClass(error.errorMessage, cause === undefined ? { errorData: error.errorData } : { cause, errorData: error.errorData })
 }

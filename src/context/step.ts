@@ -13,6 +13,7 @@ import { type RetryStrategy, retryPresets, StepSemantics, withJitterSource } fro
 import { deserializeWith, serializeJson, serializeWith } from "./serdes-call.ts"
 import { defaultSerdes, type Serdes } from "./serdes.ts"
 import type { StepContext, StepFunc } from "./types.ts"
+import { closeAttempt, openAttempt } from "./open-steps.ts"
 import { runOwned } from "./usage-tracker.ts"
 
 export interface StepRun<T> {
@@ -69,7 +70,7 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
         op = await session.whenChanged(id)
         continue
       }
-      if (op.status === "STARTED" && op.attemptOpen) {
+      if (op.status === "STARTED" && op.attemptOpen && atMostOnce) {
         // The attempt began before a crash and never finished: let the strategy decide as if it had thrown.
         const interrupted = new StepInterruptedError(`Step ${JSON.stringify(ref.name ?? id)} was interrupted during attempt ${op.attempt}`)
         const failure = await recordFailure(op.attempt, interrupted, undefined)
@@ -78,10 +79,12 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
         continue
       }
     }
-    const attempt = (op?.attempt ?? 0) + 1
+    // A default step's start written without an outcome (see open-steps.ts) is that attempt, run again.
+    const attempt = op?.status === "STARTED" && op.attemptOpen ? op.attempt : (op?.attempt ?? 0) + 1
     const startedAt = session.now()
     if (atMostOnce) await session.append([{ _tag: "StepStarted", ...ref, attempt }])
-    const outcome = await runBody(core, id, attempt, run)
+    else openAttempt(session, ref, attempt)
+    const outcome = await runBody(core, ref, attempt, run).finally(() => closeAttempt(session, id))
     const recordStart = atMostOnce ? undefined : startedAt
     if (outcome.ok) {
       let payload: string | undefined
@@ -111,8 +114,9 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
   }
 }
 
-const runBody = async <T>(core: ContextCore, id: string, attempt: number, run: StepRun<T>): Promise<Outcome> => {
+const runBody = async <T>(core: ContextCore, ref: Begun["ref"], attempt: number, run: StepRun<T>): Promise<Outcome> => {
   const { session } = core
+  const { id } = ref
   const stepContext: StepContext = {
     attempt,
     idempotencyKey: `${session.executionId}:${id}`,
@@ -120,7 +124,7 @@ const runBody = async <T>(core: ContextCore, id: string, attempt: number, run: S
   }
   session.enterUserCode()
   try {
-    return { ok: true, value: await runOwned({ kind: "step", name: run.name, id }, () => run.fn(stepContext)) }
+    return { ok: true, value: await runOwned({ kind: "step", name: run.name, id, ref, attempt }, () => run.fn(stepContext)) }
   } catch (error) {
     return { ok: false, error }
   } finally {

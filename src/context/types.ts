@@ -23,12 +23,16 @@ export interface StepConfig<T> {
   readonly retryStrategy?: RetryStrategy
   readonly semantics?: StepSemantics
   readonly serdes?: Serdes<T>
+  /** Recorded as the operation's subtype instead of Step, and checked on replay (AWS's newer SDK). */
+  readonly subType?: string
 }
 
 export interface CreateCallbackConfig<T = string> {
   readonly timeout?: Duration
   readonly heartbeatTimeout?: Duration
   readonly serdes?: Pick<Serdes<T>, "deserialize">
+  /** Recorded as the callback operation's subtype instead of Callback, and checked on replay (AWS's newer SDK). */
+  readonly subType?: string
 }
 
 export interface WaitForCallbackConfig<T = string> extends CreateCallbackConfig<T> {

@@ -1,18 +1,37 @@
 /**
  * Context misuse detection: which context (or step) the running user code belongs to. Durable operations must be
  * called on the context that owns the code calling them; a parent's or sibling's context inside a child context,
- * or any context inside a step, fails the execution with a "Context usage error".
+ * or any context inside a step, fails the execution with a "Context usage error" (AWS's wording).
  *
  * Where the runtime has Node's AsyncLocalStorage (Node, Deno, workerd with nodejs_compat) the owner follows the
  * code across awaits; elsewhere only synchronous misuse (before the body's first await) is caught, as in the AWS SDK.
  * It is looked up at run time, so the core imports nothing runtime-specific.
  */
+import type { OperationSubType, OperationType } from "../log/events.ts"
 import type { ContextCore } from "./context-core.ts"
 
 export type Owner =
-  | { readonly kind: "context"; readonly core: ContextCore; readonly label: string }
-  /** `name ?? id` names the step in messages; no label is built on the hot path. */
-  | { readonly kind: "step"; readonly name: string | undefined; readonly id: string }
+  /** `name` is the child context's operation name (for DurableLogData); the root has none. */
+  | { readonly kind: "context"; readonly core: ContextCore; readonly label: string; readonly name?: string | undefined }
+  /**
+   * A step body or waitForCondition check. `ref` and `attempt` let a misuse that ends the execution record the
+   * step as started (as AWS's history shows it) and feed DurableLogData.
+   */
+  | {
+    readonly kind: "step"
+    readonly name: string | undefined
+    readonly id: string
+    readonly ref: OperationRef
+    readonly attempt: number
+  }
+
+export interface OperationRef {
+  readonly id: string
+  readonly parentId?: string
+  readonly name?: string
+  readonly type: OperationType
+  readonly subType: OperationSubType
+}
 
 interface Storage<T> {
   run<R>(store: T, fn: () => R): R
@@ -45,15 +64,16 @@ export const runOwned = <R>(owner: Owner, fn: () => R): R => {
 
 export const currentOwner = (): Owner | undefined => (als !== undefined ? als.getStore() : stack[stack.length - 1])
 
-/** Undefined when `core` may be used by the running code; otherwise what is wrong, for the error message. */
-export const misuseOf = (core: ContextCore, label: (core: ContextCore) => string): string | undefined => {
+/**
+ * Undefined when `core` may be used by the running code; otherwise AWS's message (same wording, with Reprise's
+ * positional ids). `method` is the API called ("step", "wait" …).
+ */
+export const misuseOf = (core: ContextCore, method: string): string | undefined => {
   const owner = currentOwner()
   if (owner === undefined) return undefined
-  if (owner.kind === "step") {
-    return `Context usage error: a durable operation was called on ${label(core)} inside step ${JSON.stringify(owner.name ?? owner.id)}. ` +
-      "Steps cannot contain durable operations; use runInChildContext to group them."
-  }
-  if (owner.core === core) return undefined
-  return `Context usage error: a durable operation was called on ${label(core)} from code running in ${owner.label}. ` +
-    "You are using a parent or sibling context; use the context passed to this child context instead."
+  if (owner.kind === "context" && owner.core === core) return undefined
+  const expected = owner.kind === "step" ? owner.id : (owner.core.parentId ?? "root")
+  return `Context usage error in "${method}": You are using a parent or sibling context instead of the current child context. ` +
+    `Expected context ID: "${expected}", but got: "${core.parentId}". ` +
+    "When inside runInChildContext(), you must use the child context parameter, not the parent context."
 }

@@ -10,7 +10,7 @@ import type { ErrorObject } from "../log/events.ts"
 import type { OperationState } from "../log/fold.ts"
 import type { Begun, ContextCore } from "./context-core.ts"
 import { checkWaitMillis, type Duration, durationToMillis } from "./duration.ts"
-import { RecordedError, toErrorObject, WaitForConditionError } from "./errors.ts"
+import { RecordedError, StepError, toErrorObject } from "./errors.ts"
 import type { DurableContextLogger } from "./logger.ts"
 import { operationLogger } from "./operation-logger.ts"
 import { withJitterSource } from "./retry.ts"
@@ -41,8 +41,9 @@ export interface WaitForConditionConfig<T> {
   readonly serdes?: Serdes<T>
 }
 
+/** A check that throws, or a strategy that gives up, fails it with StepError (AWS's class; same message). */
 const failed = (error: ErrorObject, cause?: unknown) =>
-  new WaitForConditionError(error.errorMessage, { cause: cause ?? new RecordedError(error), errorData: error.errorData })
+  new StepError(error.errorMessage, { cause: cause ?? new RecordedError(error), errorData: error.errorData })
 
 export const runWaitForCondition = async <T>(
   core: ContextCore,
@@ -111,7 +112,7 @@ const poll = async <T>(
   try {
     const current = op === undefined ? config.initialState : (await deserializeWith(serdes, op.result, context)) as T
     // Like a step body: no durable operations inside a check.
-    const next = await runOwned({ kind: "step", name: ref.name, id }, () =>
+    const next = await runOwned({ kind: "step", name: ref.name, id, ref, attempt }, () =>
       check(current, { logger: pollLogger(core, id, ref.name, attempt), attempt }))
     const payload = await serializeWith(serdes, next, context)
     core.checkPayload(payload, `The state of ${what}`)

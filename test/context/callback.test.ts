@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { CallbackError, CallbackTimeoutError, durable } from "../../src/index.ts"
+import { CallbackError, CallbackExternalError, CallbackTimeoutError, durable } from "../../src/index.ts"
 import { CallbackAlreadyCompleted, CallbackNotFound } from "../../src/engine/engine-errors.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
 
@@ -9,7 +9,13 @@ const approval = durable("approval", async (_: unknown, ctx) => {
   try {
     return { answer: await answer }
   } catch (error) {
-    return { errorType: (error as Error).name, message: (error as Error).message, isCallbackError: error instanceof CallbackError, isTimeout: error instanceof CallbackTimeoutError }
+    return {
+      errorType: (error as Error).name,
+      message: (error as Error).message,
+      isCallbackError: error instanceof CallbackError,
+      isExternal: error instanceof CallbackExternalError,
+      isTimeout: error instanceof CallbackTimeoutError
+    }
   }
 })
 
@@ -33,11 +39,11 @@ describe("callbacks", () => {
     await runner.dispose()
   })
 
-  it("hands a failure to the function as a CallbackError", async () => {
+  it("hands a failure sent from outside to the function as a CallbackExternalError (a CallbackError), as AWS does", async () => {
     const runner = createTestRunner({ functions: [approval] })
     const execution = await runner.start("approval")
     await execution.sendCallbackFailure("manager", { errorType: "Rejected", errorMessage: "budget exceeded" })
-    assert.deepStrictEqual(execution.result, { errorType: "CallbackError", message: "budget exceeded", isCallbackError: true, isTimeout: false })
+    assert.deepStrictEqual(execution.result, { errorType: "CallbackExternalError", message: "budget exceeded", isCallbackError: true, isExternal: true, isTimeout: false })
     await runner.dispose()
   })
 
@@ -50,7 +56,7 @@ describe("callbacks", () => {
     }
     assert.strictEqual(execution.status, "RUNNING", "heartbeats every 59 minutes keep it alive")
     await execution.settle()
-    assert.deepStrictEqual(execution.result, { errorType: "CallbackTimeoutError", message: "Callback timed out", isCallbackError: true, isTimeout: true })
+    assert.deepStrictEqual(execution.result, { errorType: "CallbackTimeoutError", message: "Callback timed out", isCallbackError: true, isExternal: false, isTimeout: true })
     const callback = execution.getOperation("manager")!
     assert.strictEqual(callback.status, "TIMED_OUT")
     assert.strictEqual(callback.endedAt!.getTime() - callback.startedAt.getTime(), 3 * 24 * 3600 * 1000)
@@ -63,7 +69,7 @@ describe("callbacks", () => {
     await execution.advanceTime({ minutes: 30 })
     await execution.sendCallbackHeartbeat("manager")
     await execution.settle()
-    assert.deepStrictEqual(execution.result, { errorType: "CallbackTimeoutError", message: "Callback timed out on heartbeat", isCallbackError: true, isTimeout: true })
+    assert.deepStrictEqual(execution.result, { errorType: "CallbackTimeoutError", message: "Callback timed out on heartbeat", isCallbackError: true, isExternal: false, isTimeout: true })
     const callback = execution.getOperation("manager")!
     assert.strictEqual(callback.endedAt!.getTime() - callback.startedAt.getTime(), 90 * 60 * 1000)
     await runner.dispose()

@@ -19,16 +19,20 @@ describe("context misuse", () => {
     const execution = await runner.run("parent-in-child")
     assert.strictEqual(execution.status, "FAILED")
     assert.strictEqual(execution.error?.errorType, usageError)
-    assert.include(execution.error?.errorMessage, "Context usage error")
-    assert.include(execution.error?.errorMessage, "the root context")
-    assert.include(execution.error?.errorMessage, `child context "1" ("child")`)
+    // AWS's wording, with the same (positional) context ids.
+    assert.strictEqual(
+      execution.error?.errorMessage,
+      `Context usage error in "step": You are using a parent or sibling context instead of the current child context. ` +
+        `Expected context ID: "1", but got: "undefined". ` +
+        "When inside runInChildContext(), you must use the child context parameter, not the parent context."
+    )
     assert.strictEqual(later, 0)
     assert.isUndefined(execution.getOperation("wrong"))
     assert.isUndefined(execution.getOperation("after"))
     await runner.dispose()
   })
 
-  it("fails the execution when a step body calls a durable operation", async () => {
+  it("fails the execution when a step body calls a durable operation, with AWS's message, and shows the step as STARTED", async () => {
     const fn = durable("op-in-step", async (_: unknown, ctx) => {
       await ctx.step("outer", async () => {
         await ctx.wait({ seconds: 5 })
@@ -37,7 +41,34 @@ describe("context misuse", () => {
     const runner = createTestRunner({ functions: [fn] })
     const execution = await runner.run("op-in-step")
     assert.strictEqual(execution.status, "FAILED")
-    assert.include(execution.error?.errorMessage, `Context usage error: a durable operation was called on the root context inside step "outer"`)
+    assert.strictEqual(
+      execution.error?.errorMessage,
+      `Context usage error in "wait": You are using a parent or sibling context instead of the current child context. ` +
+        `Expected context ID: "1", but got: "undefined". ` +
+        "When inside runInChildContext(), you must use the child context parameter, not the parent context."
+    )
+    // As in AWS's history: the step whose body ended the execution is a STARTED step operation.
+    const outer = execution.getOperation("outer")
+    assert.strictEqual(outer?.type, "STEP")
+    assert.strictEqual(outer?.status, "STARTED")
+    assert.deepStrictEqual(execution.history.map((e) => e._tag), ["ExecutionStarted", "StepStarted", "ExecutionFailed"])
+    await runner.dispose()
+  })
+
+  it("a waitForCondition check that uses the parent's context fails the execution and shows the check's operation as STARTED", async () => {
+    const fn = durable("op-in-check", async (_: unknown, ctx) => {
+      await ctx.waitForCondition("poll", async (state: number) => {
+        await ctx.step("inner", async () => 1)
+        return state
+      }, { initialState: 1, waitStrategy: () => ({ shouldContinue: false }) })
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("op-in-check")
+    assert.strictEqual(execution.status, "FAILED")
+    assert.include(execution.error?.errorMessage, `Context usage error in "step": You are using a parent or sibling context`)
+    const poll = execution.getOperation("poll")
+    assert.deepStrictEqual([poll?.type, poll?.subType, poll?.status], ["STEP", "WaitForCondition", "STARTED"])
+    assert.isUndefined(execution.getOperation("inner"))
     await runner.dispose()
   })
 
@@ -53,7 +84,7 @@ describe("context misuse", () => {
     const runner = createTestRunner({ functions: [fn] })
     const execution = await runner.run("sibling")
     assert.strictEqual(execution.status, "FAILED")
-    assert.include(execution.error?.errorMessage, `a durable operation was called on child context "1-1" from code running in child context "1-2"`)
+    assert.include(execution.error?.errorMessage, `Expected context ID: "1-2", but got: "1-1"`)
     await runner.dispose()
   })
 

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { createWaitStrategy, durable, JitterStrategy, WaitForConditionError } from "../../src/index.ts"
+import { createWaitStrategy, durable, JitterStrategy, StepError } from "../../src/index.ts"
 import { withJitterSource } from "../../src/context/retry.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
 
@@ -80,15 +80,15 @@ describe("ctx.waitForCondition", () => {
         }, { initialState: 0, waitStrategy: () => ({ shouldContinue: true, delay: { minutes: 5 } }) })
         return "done"
       } catch (error) {
-        const e = error as WaitForConditionError
-        return { isWaitForConditionError: e instanceof WaitForConditionError, name: e.name, message: e.message, cause: (e.cause as Error).name }
+        const e = error as StepError
+        return { isStepError: e instanceof StepError, name: e.name, message: e.message, cause: (e.cause as Error).name }
       }
     })
     const runner = createTestRunner({ functions: [fn] })
     const execution = await runner.run("vanishing-job")
     assert.deepStrictEqual(execution.result, {
-      isWaitForConditionError: true,
-      name: "WaitForConditionError",
+      isStepError: true,
+      name: "StepError",
       message: "job 42 vanished",
       cause: "JobLookupError"
     })
@@ -113,7 +113,7 @@ describe("ctx.waitForCondition", () => {
     const execution = await runner.run("never-ready")
     assert.strictEqual(execution.status, "FAILED")
     assert.deepStrictEqual(execution.error, {
-      errorType: "WaitForConditionError",
+      errorType: "StepError",
       errorMessage: "waitForCondition exceeded maximum attempts (3)"
     })
     assert.strictEqual(polls, 3)

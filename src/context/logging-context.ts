@@ -1,0 +1,28 @@
+/**
+ * AWS's DurableLoggingContext: custom loggers (Powertools-style) receive it through `configureDurableLoggingContext`
+ * and ask it, at each record, which execution and operation is logging. The operation is the one whose code runs
+ * now (a step body or waitForCondition check, with its attempt; a child context), found as context misuse is.
+ */
+import type { Session } from "../engine/session.ts"
+import type { DurableLogData, DurableLoggingContext } from "./logger.ts"
+import { currentOwner } from "./usage-tracker.ts"
+
+export const loggingContextOf = (session: Session): DurableLoggingContext => ({
+  getDurableLogData: () => {
+    const data: DurableLogData = {
+      // Lambda's request id where a host provides one; the other hosts have no request behind an invocation.
+      requestId: (session as Partial<{ readonly requestId: string }>).requestId ?? "",
+      executionArn: session.executionId
+    }
+    const owner = currentOwner()
+    if (owner?.kind === "step") {
+      data.operationId = owner.id
+      if (owner.name !== undefined) data.operationName = owner.name
+      data.attempt = owner.attempt
+    } else if (owner?.kind === "context" && owner.core.parentId !== undefined) {
+      data.operationId = owner.core.parentId
+      if (owner.name !== undefined) data.operationName = owner.name
+    }
+    return data
+  }
+})
