@@ -3,7 +3,7 @@
  * and ask it, at each record, which execution and operation is logging. The operation is the one whose code runs
  * now (a step body or waitForCondition check, with its attempt; a child context), found as context misuse is.
  */
-import type { Session } from "../engine/session.ts"
+import type { Session } from "./session.ts"
 import type { DurableLogData, DurableLoggingContext } from "./logger.ts"
 import { currentOwner } from "./usage-tracker.ts"
 

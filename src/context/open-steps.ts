@@ -3,7 +3,7 @@
  * started before something else (a promise combinator over running steps records the steps first, then its
  * CONTEXT operation), the start is written then: this keeps the running, still unwritten attempts of a session.
  */
-import type { Session } from "../engine/session.ts"
+import type { Session } from "./session.ts"
 import type { OperationRef } from "./usage-tracker.ts"
 
 interface OpenAttempt {
