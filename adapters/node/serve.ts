@@ -2,7 +2,7 @@
  * `reprise/node`: serve durable functions from one process, on a SQLite file, over the HTTP API.
  *
  * Node owns the listening socket (@hono/node-server), the signals, the SQLite store and the alarm timer
- * (timer-wake-ups.ts); the runtime-neutral host (src/host) does the rest: the keys (the callback-signing secret is
+ * (the host's timer-wake-ups.ts); the runtime-neutral host (src/host) does the rest: the keys (the callback-signing secret is
  * kept in the database), resuming what was running when the last process died, alarm delivery, idle eviction (so a
  * hundred thousand waiting executions cost only their rows) and the shutdown order. SIGTERM/SIGINT: stop accepting
  * requests, then close the host (stop the timer, let deliveries and in-flight writes finish, close the database).
@@ -16,7 +16,6 @@ import type { EngineProbe } from "reprise/testing"
 import { startHost } from "reprise/host"
 import { sqlitePorts } from "./sqlite-ports.ts"
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.ts"
-import { makeTimerWakeUps } from "./timer-wake-ups.ts"
 
 export interface ServeOptions {
   readonly functions: ReadonlyArray<DurableFunction>
@@ -53,7 +52,7 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
   const store = await Effect.runPromise(openSqliteStore({ path: dbPath, ...(options.synchronous === undefined ? {} : { synchronous: options.synchronous }) }))
   const host = await startHost(
     { functions: options.functions, secret: options.secret, apiKey: options.apiKey, env, evictEveryMs: options.evictEveryMs },
-    sqlitePorts(store, makeTimerWakeUps(store))
+    sqlitePorts(store)
   )
 
   const http = createAdaptorServer({ fetch: host.app.fetch })

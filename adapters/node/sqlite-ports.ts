@@ -4,10 +4,9 @@
  * Releasing the layer closes the database, after everything the host built on it.
  */
 import { Effect, Layer } from "effect"
-import { AlarmStore, HostMetadata, type HostPorts, WakeUpSource } from "reprise/host"
+import { AlarmStore, HostMetadata, type HostPorts, makeTimerWakeUps, type TimerWakeUps, WakeUpSource, watchAlarms } from "reprise/host"
 import { ExecutionStore, StoreFailure } from "reprise/store"
 import type { SqliteStore } from "./sqlite-store.ts"
-import { type TimerWakeUps, watchAlarms } from "./timer-wake-ups.ts"
 
 /** The store's synchronous calls throw StoreFailure already; anything else becomes one. */
 const sync = <A>(operation: string, work: () => A): Effect.Effect<A, StoreFailure> =>
@@ -16,7 +15,11 @@ const sync = <A>(operation: string, work: () => A): Effect.Effect<A, StoreFailur
     catch: (error) => error instanceof StoreFailure ? error : new StoreFailure({ operation, reason: String(error) })
   })
 
-export const sqlitePorts = (store: SqliteStore, wakeUps: TimerWakeUps): Layer.Layer<HostPorts> =>
+/** The host's timer over the SQLite alarm index. */
+export const sqliteTimer = (store: Pick<SqliteStore, "nextAlarm">): TimerWakeUps =>
+  makeTimerWakeUps((after) => sync("nextAlarm", () => store.nextAlarm(after)))
+
+export const sqlitePorts = (store: SqliteStore, wakeUps: TimerWakeUps = sqliteTimer(store)): Layer.Layer<HostPorts> =>
   Layer.mergeAll(
     Layer.succeed(ExecutionStore, watchAlarms(store, wakeUps)),
     Layer.succeed(AlarmStore, {

@@ -2,7 +2,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { sqlitePorts } from "../../../adapters/node/sqlite-ports.ts"
-import { makeTimerWakeUps } from "../../../adapters/node/timer-wake-ups.ts"
 import { startHost } from "../../../src/host/index.ts"
 import { EngineProbe } from "../../../src/testing/index.ts"
 import { durable } from "../../../src/index.ts"
@@ -19,7 +18,7 @@ const setup = async () => {
   const errors: Array<unknown> = []
   const host = await startHost(
     { functions: [napThenStep], env: () => undefined, evictEveryMs: 60_000, onError: (error) => void errors.push(error) },
-    sqlitePorts(sqlite, makeTimerWakeUps(sqlite))
+    sqlitePorts(sqlite)
   )
   return { sqlite, engine: host.engine, errors, dispose: host.close }
 }

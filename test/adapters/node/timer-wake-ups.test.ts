@@ -6,9 +6,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
 import { TestClock } from "effect/testing"
-import { sqlitePorts } from "../../../adapters/node/sqlite-ports.ts"
+import { sqlitePorts, sqliteTimer } from "../../../adapters/node/sqlite-ports.ts"
 import type { SqliteStore } from "../../../adapters/node/sqlite-store.ts"
-import { makeTimerWakeUps, MAX_TIMER_MS, type TimerWakeUps } from "../../../adapters/node/timer-wake-ups.ts"
+import { MAX_TIMER_MS, type TimerWakeUps } from "../../../src/host/index.ts"
 import { AlarmStore, makeAlarmDispatcher, WakeUpSource } from "../../../src/host/index.ts"
 import { ExecutionStore } from "../../../src/store/execution-store.ts"
 import { createExecution, openStore, sleep, until } from "./sqlite-fixture.ts"
@@ -16,7 +16,7 @@ import { createExecution, openStore, sleep, until } from "./sqlite-fixture.ts"
 /** Starts the timer with a dispatcher whose deliveries delete the alarm (as the engine moves it), unless `behave` says otherwise. */
 const harness = async (options: { behave?: (id: string, store: SqliteStore) => void } = {}) => {
   const sqlite = openStore()
-  const wakeUps = makeTimerWakeUps(sqlite)
+  const wakeUps = sqliteTimer(sqlite)
   const delivered: Array<string> = []
   const errors: Array<string> = []
   const ports = sqlitePorts(sqlite, wakeUps)
@@ -118,7 +118,7 @@ describe("the Node timer wake-ups", () => {
       const now = 1_900_000_000_000
       yield* TestClock.setTime(now)
       const sqlite = openStore()
-      const wakeUps: TimerWakeUps = makeTimerWakeUps(sqlite)
+      const wakeUps: TimerWakeUps = sqliteTimer(sqlite)
       withAlarm(sqlite, "next-month", now + 30 * 86_400_000)
       const dispatcher = yield* makeAlarmDispatcher({ deliver: () => Effect.void }).pipe(
         Effect.provide(Layer.succeed(AlarmStore, { alarmAt: () => Effect.succeed(undefined), dueAlarms: () => Effect.succeed([]), moveAlarm: () => Effect.succeed(false) }))

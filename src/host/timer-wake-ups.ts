@@ -1,15 +1,18 @@
 /**
- * The Node adapter's wake-up source: one timer armed at the earliest alarm in the SQLite file. When it goes off,
- * the host's dispatcher delivers what is due; the timer is then armed at the next alarm. An alarm set (or moved)
- * earlier than the timer re-arms it: `watchAlarms` wraps the store's setAlarm to say so, and the ports' moveAlarm
- * (sqlite-ports.ts) does too. The store is the truth; the timer is only a wake-up.
+ * A wake-up source for stores that can say when their next alarm is (SQLite, the in-memory store): one timer armed
+ * at the earliest alarm. When it goes off, the dispatcher delivers what is due; the timer is then armed at the next
+ * alarm. An alarm set (or moved) earlier than the timer re-arms it: `watchAlarms` wraps a store's setAlarm to say
+ * so, and a store's ports call `reschedule` after a move. The store is the truth; the timer is only a wake-up.
+ * Runtime-neutral: the timer is an Effect sleep on the ambient Clock.
  */
 import { Cause, Clock, Effect } from "effect"
-import type { AlarmDispatcherShape, HostErrorReporter, WakeUpSourceShape } from "reprise/host"
-import type { ExecutionStoreShape } from "reprise/store"
-import type { SqliteStore } from "./sqlite-store.ts"
+import type { ExecutionStoreShape } from "../store/execution-store.ts"
+import type { StoreFailure } from "../store/store-errors.ts"
+import type { AlarmDispatcherShape, HostErrorReporter } from "./alarm-dispatcher.ts"
+import type { AlarmEntry } from "./alarm-store.ts"
+import type { WakeUpSourceShape } from "./wake-up-source.ts"
 
-/** The longest delay a Node timer takes (a longer one fires at once); longer waits re-arm in chunks. */
+/** The longest delay a JavaScript timer takes (a longer one fires at once); longer waits re-arm in chunks. */
 export const MAX_TIMER_MS = 2 ** 31 - 1
 
 /** How long to wait before reading the store again after it failed. */
@@ -22,28 +25,37 @@ export interface TimerWakeUps extends WakeUpSourceShape {
   readonly armedAt: number | undefined
 }
 
+/** The store's earliest alarm after `after` (undefined: none). */
+export type NextAlarm = (after: number) => Effect.Effect<AlarmEntry | undefined, StoreFailure>
+
 export const makeTimerWakeUps = (
-  store: Pick<SqliteStore, "nextAlarm">,
+  nextAlarm: NextAlarm,
   onError: HostErrorReporter = (error) => console.error("reprise: alarm timer:", error)
 ): TimerWakeUps => {
   let running = false
   let armedAt: number | undefined
+  /** A read of the next alarm is under way: any reschedule meanwhile must make the loop read again. */
+  let reading = false
   /** Set when an earlier alarm came in since the store was last read. */
   let rearm = false
   let wake: (() => void) | undefined
 
-  /** Reads the next alarm after `now` and arms at it, in one synchronous turn (no reschedule can slip between). */
+  /** Reads the next alarm after `now` and arms at it; a reschedule during the read is not lost (see `reading`). */
   const arm = (now: number) =>
-    Effect.sync(() => {
+    Effect.suspend(() => {
       rearm = false
-      try {
-        const next = store.nextAlarm(now)
-        armedAt = next === undefined ? undefined : Math.min(next.at, now + MAX_TIMER_MS)
-      } catch (error) {
-        onError(error)
-        armedAt = now + STORE_RETRY_MS
-      }
-      return armedAt
+      reading = true
+      return nextAlarm(now).pipe(
+        Effect.map((next) => (next === undefined ? undefined : Math.min(next.at, now + MAX_TIMER_MS))),
+        Effect.catch((error) => Effect.sync(() => {
+          onError(error)
+          return now + STORE_RETRY_MS
+        })),
+        Effect.tap((at) => Effect.sync(() => {
+          armedAt = at
+          reading = false
+        }))
+      )
     })
 
   const rearmed = Effect.callback<void>((resume) => {
@@ -68,7 +80,7 @@ export const makeTimerWakeUps = (
       return armedAt
     },
     reschedule: (at) => {
-      if (!running || (armedAt !== undefined && at >= armedAt)) return
+      if (!running || (!reading && armedAt !== undefined && at >= armedAt)) return
       rearm = true
       wake?.()
     },
