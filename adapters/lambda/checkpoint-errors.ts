@@ -49,3 +49,13 @@ export class CheckpointFailedError extends Error {
     this.scope = scope
   }
 }
+
+/**
+ * A checkpoint answered without a CheckpointToken: the service has taken the invocation away (another one owns the
+ * execution now). This invocation applies nothing of that answer, sends nothing more and ends as PENDING.
+ */
+export class InvocationTakenAway extends CheckpointFailedError {
+  constructor() {
+    super("The service answered a checkpoint without a checkpoint token: it has taken this invocation away", "INVOCATION", undefined)
+  }
+}

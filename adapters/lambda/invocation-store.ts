@@ -21,7 +21,7 @@ import {
   type TerminalEvent
 } from "reprise/store"
 import { batchUpdates } from "./checkpoint-batches.ts"
-import { CheckpointFailedError, classifyCheckpointError } from "./checkpoint-errors.ts"
+import { CheckpointFailedError, classifyCheckpointError, InvocationTakenAway } from "./checkpoint-errors.ts"
 import { makeUpdateTranslator } from "./log-to-updates.ts"
 import type { DurableExecutionClient, OperationUpdate, WireOperation } from "./wire.ts"
 import type { TranslatedLog } from "./wire-to-log.ts"
@@ -31,7 +31,7 @@ export type ExecutionEnd = TerminalEvent
 export interface InvocationStore extends ExecutionStoreShape {
   /** The execution's end, once the engine has written it. */
   outcome(): ExecutionEnd | undefined
-  /** The checkpoint failure that stopped this invocation, if one did. */
+  /** The checkpoint failure that stopped this invocation, if one did (InvocationTakenAway: the service took it). */
   failure(): CheckpointFailedError | undefined
   /** How many checkpoint calls this invocation made. */
   checkpointCalls(): number
@@ -56,14 +56,17 @@ export const makeInvocationStore = (options: InvocationStoreOptions): Invocation
   let calls = 0
 
   const checkpoint = async (updates: Array<OperationUpdate>) => {
+    let response: Awaited<ReturnType<DurableExecutionClient["checkpoint"]>>
     try {
       calls++
-      const response = await client.checkpoint({ DurableExecutionArn: executionArn, CheckpointToken: token, Updates: updates })
-      if (response.CheckpointToken) token = response.CheckpointToken
-      return response.NewExecutionState?.Operations ?? []
+      response = await client.checkpoint({ DurableExecutionArn: executionArn, CheckpointToken: token, Updates: updates })
     } catch (error) {
       throw new CheckpointFailedError(`Checkpoint failed: ${(error as Error)?.message ?? String(error)}`, classifyCheckpointError(error), error)
     }
+    // No token: the invocation is no longer ours. Its state is not applied and the spent token is never sent again.
+    if (!response.CheckpointToken) throw new InvocationTakenAway()
+    token = response.CheckpointToken
+    return response.NewExecutionState?.Operations ?? []
   }
 
   /** The service's callback ids for CALLBACK STARTs it did not echo back (found by reading the state). */

@@ -13,7 +13,7 @@ import { Cause, Effect, Exit, Layer } from "effect"
 import { durable, type DurableFunction, type DurableHandler } from "reprise"
 import { Engine, serviceRunsInvokes } from "reprise/engine"
 import { type ErrorObject, ExecutionStore } from "reprise/store"
-import { classifyStateError } from "./checkpoint-errors.ts"
+import { classifyStateError, InvocationTakenAway } from "./checkpoint-errors.ts"
 import { type InvocationStore, makeInvocationStore } from "./invocation-store.ts"
 import { type LambdaClientLike, lambdaDurableExecutionClient } from "./lambda-client.ts"
 import type { DurableExecutionClient, DurableInvocationInput, DurableInvocationOutput, WireErrorObject, WireOperation } from "./wire.ts"
@@ -72,6 +72,10 @@ export const withDurableExecution = <I = any, O = any>(
 
     const exit = await runInvocation(durableFunction, store, arn, config)
     const failure = store.failure()
+    if (failure instanceof InvocationTakenAway) {
+      console.warn(`reprise: execution ${arn}: ${failure.message}; ending this invocation as PENDING`)
+      return { Status: "PENDING" }
+    }
     if (failure !== undefined) {
       if (failure.scope === "EXECUTION") return failedWith(errorObjectOf(failure))
       throw failure

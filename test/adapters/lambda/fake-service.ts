@@ -23,6 +23,11 @@ export interface FakeServiceOptions {
   readonly prune?: boolean
   /** Answer checkpoints without NewExecutionState. */
   readonly silentCheckpoints?: boolean
+  /**
+   * From this checkpoint call on (1 = the first), answer without a CheckpointToken, as the service does when it has
+   * taken the invocation away, with a NewExecutionState the invocation must not apply.
+   */
+  readonly takeAwayAt?: number
 }
 
 export class FakeService implements DurableExecutionClient {
@@ -85,6 +90,10 @@ export class FakeService implements DurableExecutionClient {
     }
     const updates = request.Updates ?? []
     this.calls.push({ updates, token: request.CheckpointToken })
+    if (this.options.takeAwayAt !== undefined && this.calls.length >= this.options.takeAwayAt) {
+      const bogus: WireOperation = { Id: "taken-away", Type: "STEP", Status: "SUCCEEDED", StepDetails: { Result: "\"not yours\"" } }
+      return { NewExecutionState: { Operations: [bogus] } }
+    }
     const changed = new Set<string>()
     for (const update of updates) {
       this.#apply(update)
