@@ -1,8 +1,9 @@
 /** How the CLI prints executions, lists and histories for people (`--json` prints the API's JSON instead). */
 import { describeEvent, operationLabel } from "../../../src/http/console/describe.ts"
 import { duration } from "../../../src/http/console/format.ts"
+import { treeRows } from "../../../src/http/console/tree.ts"
 import type { LogEvent } from "../../../src/log/events.ts"
-import type { ExecutionJson, OperationJson, SummaryJson } from "../../../src/http/views.ts"
+import type { ExecutionJson, SummaryJson } from "../../../src/http/views.ts"
 
 const pad = (text: string, width: number) => text.padEnd(width)
 
@@ -30,12 +31,6 @@ export const listText = (executions: ReadonlyArray<SummaryJson>, nextCursor: str
 
 const json = (value: unknown): string => JSON.stringify(value) ?? "undefined"
 
-const depthOf = (op: OperationJson, byId: ReadonlyMap<string, OperationJson>): number => {
-  let depth = 0
-  for (let parent = op.parentId; parent !== undefined && depth < 20; parent = byId.get(parent)?.parentId) depth++
-  return depth
-}
-
 /** CALLBACK operations still waiting, with the name of the waitForCallback that holds them when they have none. */
 export const pendingCallbacks = (execution: ExecutionJson): Array<{ name: string; callbackId: string }> => {
   if (execution.status !== "RUNNING") return []
@@ -56,11 +51,10 @@ export const executionText = (execution: ExecutionJson): string => {
   ]
   if (execution.error !== undefined) lines.push(`error      ${execution.error.errorType}: ${execution.error.errorMessage}`)
   else if (execution.status !== "RUNNING") lines.push(`result     ${"result" in execution ? json(execution.result) : "-"}`)
-  const byId = new Map(execution.operations.map((op) => [op.id, op]))
   if (execution.operations.length > 0) {
     lines.push("operations")
-    const rows = execution.operations.map((op) => [
-      `${"  ".repeat(depthOf(op, byId))}${op.name ?? op.subType}`,
+    const rows = treeRows(execution.operations).map(({ depth, name, op }) => [
+      `${"  ".repeat(depth)}${name}`,
       op.id,
       `${op.type}/${op.subType}`,
       op.status,
