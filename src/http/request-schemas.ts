@@ -62,9 +62,16 @@ export const StopBody = Schema.Struct({
 })
 
 export const CallbackSuccessBody = Schema.Struct({
-  /** The raw string the callback's promise resolves with (JSON text by convention); absent means undefined. */
-  result: Schema.optionalKey(Schema.String)
+  /**
+   * Any JSON value. A string is the raw string the callback's promise resolves with; any other value reaches it as
+   * its JSON text. Absent means undefined.
+   */
+  result: Schema.optionalKey(Schema.Unknown)
 })
+
+/** The raw payload a callback is completed with, from `CallbackSuccessBody.result`. */
+export const callbackPayload = (result: unknown): string | undefined =>
+  result === undefined ? undefined : typeof result === "string" ? result : JSON.stringify(result)
 
 /** `errorType` defaults to "Error". */
 export const CallbackFailureBody = Schema.Struct(errorFields)

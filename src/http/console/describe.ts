@@ -4,6 +4,7 @@
  */
 import type { LogEvent } from "../../log/events.ts"
 import { duration, shortPayload, time } from "./format.ts"
+import { shownPayload } from "./shown-payload.ts"
 
 /** One line per event, for the readable history. */
 export const describeEvent = (event: LogEvent): string => {
@@ -53,7 +54,7 @@ export const describeEvent = (event: LogEvent): string => {
     case "ContextStarted":
       return "context started"
     case "ContextSucceeded":
-      return `context succeeded${event.result === undefined ? "" : `: ${shortPayload(event.result)}`}`
+      return `context succeeded${event.result === undefined ? "" : `: ${shortPayload(shownPayload(event.subType, event.result))}`}`
     case "ContextFailed":
       return `context failed: ${event.error.errorType}: ${event.error.errorMessage}`
   }

@@ -6,6 +6,7 @@ import { html } from "hono/html"
 import type { ErrorObject, LogEvent } from "../../log/events.ts"
 import { describeEvent, operationLabel } from "./describe.ts"
 import { duration, time } from "./format.ts"
+import { shownPayload } from "./shown-payload.ts"
 import type { Html } from "./layout.ts"
 
 export interface Attempt {
@@ -84,8 +85,11 @@ export const indexHistory = (events: ReadonlyArray<LogEvent>): Map<string, Opera
         op.endedAt = event.at
         op.timedOut = event.reason
         break
-      case "CallbackSucceeded":
       case "ContextSucceeded":
+        op.endedAt = event.at
+        if (event.result !== undefined) op.result = shownPayload(event.subType, event.result)
+        break
+      case "CallbackSucceeded":
       case "InvokeSucceeded":
         op.endedAt = event.at
         if (event.result !== undefined) op.result = event.result
