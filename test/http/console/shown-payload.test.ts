@@ -8,14 +8,14 @@ import { createTestRunner } from "../../../src/testing/index.ts"
 
 const batches = durable("batches", async (_input: unknown, ctx) => {
   const mapped = await ctx.map("double", [1, 2], async (child, n) => child.step("times-two", async () => n * 2))
-  const branches = await ctx.parallel("both", [{ name: "a", func: async () => "A" }, async () => ({ b: true })])
+  const branches = await ctx.parallel<unknown>("both", [{ name: "a", func: async () => "A" }, async () => ({ b: true })])
   return { mapped: mapped.getResults(), branches: branches.getResults() }
 })
 
 const answer = durable("answer", async (_input: unknown, ctx) => ctx.waitForCallback("warehouse", async () => undefined))
 
 const contextSucceeded = (history: ReadonlyArray<LogEvent>, subType: string) => {
-  const event = history.find((e) => e._tag === "ContextSucceeded" && e.subType === subType)
+  const event = history.find((e): e is Extract<LogEvent, { _tag: "ContextSucceeded" }> => e._tag === "ContextSucceeded" && e.subType === subType)
   assert.isDefined(event, subType)
   return event!
 }
