@@ -102,12 +102,19 @@ export const indexHistory = (events: ReadonlyArray<LogEvent>): Map<string, Opera
   return index
 }
 
-/** The readable history: every event with its offset from the start. */
+/** The most history rows drawn: the last ones read (a big map has thousands of events; the CLI and the API have all). */
+export const MAX_HISTORY_ROWS = 300
+
+/** The readable history: the latest events with their offset from the start. */
 export const historyTable = (events: ReadonlyArray<LogEvent>, truncated: boolean): Html => {
   const start = events[0]?.at ?? 0
-  return html`<details data-op="history" id="history"><summary>History: ${events.length} events${truncated ? " (the first ones only)" : ""}</summary>
+  const shown = events.slice(-MAX_HISTORY_ROWS)
+  const hidden = events.length - shown.length
+  return html`<details data-op="history" id="history"><summary>History: ${events.length}${truncated ? "+" : ""} events${
+    hidden > 0 || truncated ? ` (#${shown[0]?.seq}–#${shown.at(-1)?.seq} shown; reprise history or the JSON API has every one)` : ""
+  }</summary>
 <table><thead><tr><th>#</th><th>+time</th><th>At (UTC)</th><th>Operation</th><th>Event</th><th>What</th></tr></thead><tbody>${
-    events.map((event) =>
+    shown.map((event) =>
       html`<tr><td>${event.seq}</td><td>+${duration(event.at - start)}</td><td>${time(event.at)}</td><td>${operationLabel(event)}</td><td>${event._tag}</td><td class="mono">${describeEvent(event)}</td></tr>`
     )
   }</tbody></table></details>`

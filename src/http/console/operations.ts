@@ -12,7 +12,7 @@ import type { TreeRow } from "./tree.ts"
 export { treeRows } from "./tree.ts"
 
 /** The most operations drawn in the tree. */
-export const MAX_TREE_OPERATIONS = 2000
+export const MAX_TREE_OPERATIONS = 300
 
 const attemptsTable = (attempts: ReadonlyArray<Attempt>): Html =>
   html`<table class="attempts"><thead><tr><th>Attempt</th><th>Started</th><th>Ran</th><th>Outcome</th><th>Next attempt</th></tr></thead><tbody>${

@@ -23,7 +23,7 @@ interface Segment {
 export type { TreeRow } from "./tree.ts"
 
 /** The most rows drawn (a map over thousands of items would otherwise make a page nobody can read). */
-export const MAX_TIMELINE_ROWS = 400
+export const MAX_TIMELINE_ROWS = 200
 
 const WAITING_TYPES = new Set(["WAIT", "CALLBACK", "CHAINED_INVOKE"])
 
