@@ -5,6 +5,7 @@
 import type { LogEvent } from "../../log/events.ts"
 import { duration, shortPayload, time } from "./format.ts"
 import { shownPayload } from "./shown-payload.ts"
+import { displayName } from "./tree.ts"
 
 /** One line per event, for the readable history. */
 export const describeEvent = (event: LogEvent): string => {
@@ -60,5 +61,16 @@ export const describeEvent = (event: LogEvent): string => {
   }
 }
 
-export const operationLabel = (event: LogEvent): string =>
-  "subType" in event ? `${event.name ?? event.subType} · ${event.id}` : "execution"
+/**
+ * Labels the operations of events read in log order: "<name> · <id>", or "execution". It learns the contexts from
+ * their ContextStarted events, so that waitForCallback's unnamed callback and submitter are named after it.
+ */
+export const makeOperationLabeler = (): (event: LogEvent) => string => {
+  const contexts = new Map<string, { readonly subType: string; readonly name?: string | undefined }>()
+  return (event) => {
+    if (!("subType" in event)) return "execution"
+    if (event._tag === "ContextStarted") contexts.set(event.id, { subType: event.subType, name: event.name })
+    const parent = event.parentId === undefined ? undefined : contexts.get(event.parentId)
+    return `${displayName(event, parent)} · ${event.id}`
+  }
+}

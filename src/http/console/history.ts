@@ -4,7 +4,7 @@
  */
 import { html } from "hono/html"
 import type { ErrorObject, LogEvent } from "../../log/events.ts"
-import { describeEvent, operationLabel } from "./describe.ts"
+import { describeEvent, makeOperationLabeler } from "./describe.ts"
 import { duration, time } from "./format.ts"
 import { shownPayload } from "./shown-payload.ts"
 import type { Html } from "./layout.ts"
@@ -108,14 +108,16 @@ export const MAX_HISTORY_ROWS = 300
 /** The readable history: the latest events with their offset from the start. */
 export const historyTable = (events: ReadonlyArray<LogEvent>, truncated: boolean): Html => {
   const start = events[0]?.at ?? 0
+  const label = makeOperationLabeler()
+  const labels = events.map(label) // every event, so that the labeler sees every context
   const shown = events.slice(-MAX_HISTORY_ROWS)
-  const hidden = events.length - shown.length
+  const first = events.length - shown.length
   return html`<details data-op="history" id="history"><summary>History: ${events.length}${truncated ? "+" : ""} events${
-    hidden > 0 || truncated ? ` (#${shown[0]?.seq}–#${shown.at(-1)?.seq} shown; reprise history or the JSON API has every one)` : ""
+    first > 0 || truncated ? ` (#${shown[0]?.seq}–#${shown.at(-1)?.seq} shown; reprise history or the JSON API has every one)` : ""
   }</summary>
 <table><thead><tr><th>#</th><th>+time</th><th>At (UTC)</th><th>Operation</th><th>Event</th><th>What</th></tr></thead><tbody>${
-    shown.map((event) =>
-      html`<tr><td>${event.seq}</td><td>+${duration(event.at - start)}</td><td>${time(event.at)}</td><td>${operationLabel(event)}</td><td>${event._tag}</td><td class="mono">${describeEvent(event)}</td></tr>`
+    shown.map((event, i) =>
+      html`<tr><td>${event.seq}</td><td>+${duration(event.at - start)}</td><td>${time(event.at)}</td><td>${labels[first + i]}</td><td>${event._tag}</td><td class="mono">${describeEvent(event)}</td></tr>`
     )
   }</tbody></table></details>`
 }

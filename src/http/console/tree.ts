@@ -39,7 +39,10 @@ const WAIT_FOR_CALLBACK_PARTS: Readonly<Record<string, string>> = { CALLBACK: "c
  * The name an operation is shown under: its own, else for the unnamed callback and submitter step inside a
  * waitForCallback "<its name> callback" / "<its name> submitter", else its subtype.
  */
-export const displayName = (op: OperationJson, parent: OperationJson | undefined): string => {
+export const displayName = (
+  op: { readonly name?: string | undefined; readonly type: string; readonly subType: string },
+  parent: { readonly name?: string | undefined; readonly subType: string } | undefined
+): string => {
   if (op.name !== undefined) return op.name
   const part = WAIT_FOR_CALLBACK_PARTS[op.type]
   if (part !== undefined && parent?.subType === "WaitForCallback") return `${parent.name ?? "waitForCallback"} ${part}`
