@@ -51,6 +51,7 @@ export const createApp = (options: AppOptions): Hono => {
   app.use(bodyLimit({ maxSize: maxBodyBytes, onError: (c) => tooLarge(maxBodyBytes, c.req.path) }))
 
   app.get("/healthz", (c) => c.json({ status: "ok" }))
+  app.get("/", (c) => c.redirect("/console", 302)) // a browser pointed at the server lands in the console
   registerExecutionRoutes(app, { respond })
   registerCallbackRoutes(app, { respond })
   registerConsole(app, { apiKey: options.apiKey }) // the web console at /console (src/http/console)
