@@ -38,7 +38,8 @@ export const startCallback = async <T>(
   const callbackId = op.callbackId!
   const schema = config?.schema === undefined ? undefined : callbackSchema(config.schema)
   session.callbackReached(id, schema?.check)
-  const deserializer = schema?.deserializer ?? config?.serdes ?? session.serdes.defaultCallbackDeserializer
+  // A serdes given beside a schema decodes (waitForCallback passes one, to decode after its context).
+  const deserializer = config?.serdes ?? schema?.deserializer ?? session.serdes.defaultCallbackDeserializer
   const context = { entityId: id, executionId: session.executionId, durableExecutionArn: session.executionId }
   const result = (async () => {
     let current = op

@@ -36,7 +36,7 @@ export interface CreateCallbackConfig<T = string> {
   readonly subType?: string
   /**
    * The payload's Schema: the result is decoded from its JSON, and a completion that does not match is refused
-   * (over HTTP: 400, naming the field). Takes the place of `serdes`.
+   * (over HTTP: 400, naming the field). Given a `serdes` too, the serdes decodes and the schema only checks.
    */
   readonly schema?: Schema.Decoder<T>
 }

@@ -10,8 +10,12 @@ import { finish, freePort } from "../adapters/node/cli/cli-fixture.ts"
 
 const SERVER = fileURLToPath(new URL("../../examples/server.ts", import.meta.url))
 
+/** As `npm start` runs it: with the condition that resolves reprise/node to the sources. */
 const run = (env: Record<string, string>) =>
-  spawn(process.execPath, [SERVER], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env }, stdio: ["ignore", "pipe", "pipe"] })
+  spawn(process.execPath, ["--conditions=reprise-source", SERVER], {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
 
 const occupy = (port: number): Promise<Server> =>
   new Promise((resolve, reject) => {
