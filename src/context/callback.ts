@@ -1,7 +1,9 @@
 /**
  * `ctx.createCallback`: hands out an id that the outside world completes (over HTTP, or from a test), with an
- * optional overall timeout and heartbeat timeout. Results are the raw string sent, unless a serdes says otherwise.
+ * optional overall timeout and heartbeat timeout. Results are the raw string sent, unless a serdes says otherwise,
+ * or the value its Schema decodes from it (callback-schema.ts).
  */
+import { callbackSchema } from "./callback-schema.ts"
 import type { Begun, ContextCore } from "./context-core.ts"
 import { checkWaitMillis, durationToMillis } from "./duration.ts"
 import { DurablePromise } from "./durable-promise.ts"
@@ -34,7 +36,10 @@ export const startCallback = async <T>(
     op = session.state.operations.get(id)!
   }
   const callbackId = op.callbackId!
-  const deserializer = config?.serdes ?? session.serdes.defaultCallbackDeserializer
+  const schema = config?.schema === undefined ? undefined : callbackSchema(config.schema)
+  session.callbackReached(id, schema?.check)
+  // A serdes given beside a schema decodes (waitForCallback passes one, to decode after its context).
+  const deserializer = config?.serdes ?? schema?.deserializer ?? session.serdes.defaultCallbackDeserializer
   const context = { entityId: id, executionId: session.executionId, durableExecutionArn: session.executionId }
   const result = (async () => {
     let current = op

@@ -5,6 +5,7 @@ import { startCallback } from "./callback.ts"
 import { runChildContext } from "./child-context.ts"
 import { type Begun, ContextCore, never } from "./context-core.ts"
 import { recordValue, uuidFrom } from "./deterministic.ts"
+import { callbackSchema } from "./callback-schema.ts"
 import { DurablePromise } from "./durable-promise.ts"
 import type { Duration } from "./duration.ts"
 import type { BatchResult } from "./batch-result.ts"
@@ -108,6 +109,8 @@ export class DurableContextImpl implements DurableContext {
   waitForCallback<T = string>(...args: Array<any>): DurablePromise<T> {
     const [name, [submitter, config]] = named(args) as [string | undefined, [CallbackSubmitter, WaitForCallbackConfig<T> | undefined]]
     const session = this.core.session
+    // The schema checks completions at the callback (createCallback registers it) and decodes after the context.
+    const schemaDeserializer = config?.schema === undefined ? undefined : callbackSchema(config.schema).deserializer
     return this.#operation("CONTEXT", "WaitForCallback", name, (begun) =>
       runChildContext<string | undefined>(this.core, begun, {
         // As AWS does: the context keeps the raw string (as JSON), and the caller's deserializer runs after it,
@@ -132,7 +135,7 @@ export class DurableContextImpl implements DurableContext {
           return await result
         }
       }).then((raw) =>
-        deserializeWith(config?.serdes ?? session.serdes.defaultCallbackDeserializer, raw, {
+        deserializeWith(config?.serdes ?? schemaDeserializer ?? session.serdes.defaultCallbackDeserializer, raw, {
           entityId: begun.id,
           executionId: session.executionId,
           durableExecutionArn: session.executionId

@@ -8,6 +8,9 @@ import type { ExecutionState, OperationState } from "../log/fold.ts"
 import type { LoggerConfig } from "./logger.ts"
 import type { SerdesConfig } from "./serdes.ts"
 
+/** Checks a callback's success payload: a reason to refuse it (the client's request is invalid), or undefined. */
+export type CallbackCheck = (result: string | undefined) => string | undefined
+
 export interface Session {
   readonly executionId: string
   readonly state: ExecutionState
@@ -29,6 +32,11 @@ export interface Session {
   fail(error: Error): void
   /** A new callback id for an operation of this execution. */
   newCallbackId(operationId: string): Promise<string>
+  /**
+   * The handler has reached callback `operationId` (created it, or replayed its creation). Until then a completion
+   * of it waits, so that `check` (the payload's Schema, in the handler's process) sees every completion.
+   */
+  callbackReached(operationId: string, check?: CallbackCheck): void
   serdes: Required<SerdesConfig>
   logger: LoggerConfig
 }

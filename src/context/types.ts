@@ -1,4 +1,5 @@
 /** The public shapes of the user API, after the AWS durable SDK's. */
+import type { Schema } from "effect"
 import type { BatchResult, CompletionConfig } from "./batch-result.ts"
 import type { Nesting } from "./batch.ts"
 import type { DurablePromise } from "./durable-promise.ts"
@@ -33,6 +34,11 @@ export interface CreateCallbackConfig<T = string> {
   readonly serdes?: Pick<Serdes<T>, "deserialize">
   /** Recorded as the callback operation's subtype instead of Callback, and checked on replay (AWS's newer SDK). */
   readonly subType?: string
+  /**
+   * The payload's Schema: the result is decoded from its JSON, and a completion that does not match is refused
+   * (over HTTP: 400, naming the field). Given a `serdes` too, the serdes decodes and the schema only checks.
+   */
+  readonly schema?: Schema.Decoder<T>
 }
 
 export interface WaitForCallbackConfig<T = string> extends CreateCallbackConfig<T> {

@@ -36,7 +36,15 @@ export class ActorGone {
 export type Message =
   | { readonly _tag: "Append"; readonly events: ReadonlyArray<NewEvent>; readonly done?: () => void }
   | { readonly _tag: "Alarm"; readonly reply: Reply }
-  | { readonly _tag: "CompleteCallback"; readonly operationId: string; readonly callbackId: string; readonly outcome: CallbackOutcome; readonly reply: Reply }
+  | {
+    readonly _tag: "CompleteCallback"
+    readonly operationId: string
+    readonly callbackId: string
+    readonly outcome: CallbackOutcome
+    readonly reply: Reply
+    /** Set when the handler went idle without reaching the callback: completed with no payload check. */
+    readonly unchecked?: boolean
+  }
   | { readonly _tag: "Heartbeat"; readonly operationId: string; readonly callbackId: string; readonly reply: Reply }
   | { readonly _tag: "Stop"; readonly error: ErrorObject | undefined; readonly reply: Reply }
   | { readonly _tag: "Suspend"; readonly reply: Reply }

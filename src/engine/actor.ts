@@ -8,7 +8,7 @@ import { DurableContextImpl } from "../context/durable-context.ts"
 import { runOwned } from "../context/usage-tracker.ts"
 import { toErrorObject } from "../context/errors.ts"
 import type { LoggerConfig } from "../context/logger.ts"
-import type { Session } from "../context/session.ts"
+import type { CallbackCheck, Session } from "../context/session.ts"
 import { defaultSerdes, passThroughDeserializer, type SerdesConfig } from "../context/serdes.ts"
 import type { LogEvent, NewEvent } from "../log/events.ts"
 import { applyEvent, type ExecutionState, type OperationState } from "../log/fold.ts"
@@ -27,6 +27,8 @@ import {
 import { type HandlerExit, outcomeEvent } from "./execution-outcome.ts"
 import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotRunning, InvalidRequest } from "./engine-errors.ts"
 import { dueAt, earliest } from "./timers.ts"
+
+type CompleteCallbackMessage = Extract<Message, { _tag: "CompleteCallback" }>
 
 /** How long a running execution may go unwatched: if its actor dies mid-step, this alarm resumes it. */
 export const WATCHDOG_MS = 30_000
@@ -55,6 +57,10 @@ export class Actor implements Session {
   #active = true
   #alarmAt: number | undefined
   #watchdogAt: number | undefined
+  /** Callbacks the handler has reached, with their payload check (callback-checks below). */
+  readonly #callbacks = new Map<string, CallbackCheck | undefined>()
+  /** Completions of callbacks the handler has not reached yet (a cold actor still replaying). */
+  #deferred: Array<CompleteCallbackMessage> = []
 
   static make(state: ExecutionState, deps: ActorDeps): Effect.Effect<Actor> {
     return Effect.map(Queue.unbounded<Message>(), (mailbox) => new Actor(state, deps, mailbox))
@@ -124,6 +130,14 @@ export class Actor implements Session {
       .finally(() => this.exitUserCode())
   }
 
+  callbackReached(operationId: string, check?: CallbackCheck): void {
+    this.#callbacks.set(operationId, check)
+    const ready = this.#deferred.filter((m) => m.operationId === operationId)
+    if (ready.length === 0) return
+    this.#deferred = this.#deferred.filter((m) => m.operationId !== operationId)
+    for (const message of ready) this.#offer(message)
+  }
+
   // ---- messages from the engine ----
 
   /**
@@ -168,6 +182,8 @@ export class Actor implements Session {
     this.#activity.wake()
     this.#waiters.clear()
     this.#pending = []
+    for (const message of this.#deferred) Deferred.doneUnsafe(message.reply, Effect.fail(new ActorGone()))
+    this.#deferred = []
     Queue.offerUnsafe(this.#mailbox, { _tag: "Suspend", reply: Deferred.makeUnsafe<void, ReplyError>() })
     this.#deps.onGone()
   }
@@ -296,6 +312,11 @@ export class Actor implements Session {
           const status = op.status !== "STARTED" ? op.status : `closed (execution ${this.state.status})`
           return Deferred.fail(message.reply, new CallbackAlreadyCompleted({ callbackId: message.callbackId, status }))
         }
+        if (message._tag === "CompleteCallback" && message.outcome.ok && !message.unchecked) {
+          if (!this.#callbacks.has(op.id)) return Effect.sync(() => this.#defer(message))
+          const refused = this.#callbacks.get(op.id)?.(message.outcome.result)
+          if (refused !== undefined) return Deferred.fail(message.reply, new InvalidRequest({ reason: refused }))
+        }
         const ref = refOf(op)
         if (message._tag === "Heartbeat") {
           this.#queue([{ _tag: "CallbackHeartbeat", ...ref }])
@@ -336,6 +357,21 @@ export class Actor implements Session {
       case "HandlerDone":
         return Effect.sync(() => self.#finish(message.exit))
     }
+  }
+
+  /**
+   * Holds a completion until the handler reaches its callback (callbackReached). Should the handler go idle
+   * without reaching it (an abandoned callback, such as one in a map item cut off by its completion policy), the
+   * completion goes through unchecked, as it did before callbacks had schemas.
+   */
+  #defer(message: CompleteCallbackMessage) {
+    this.#deferred.push(message)
+    if (this.#deferred.length > 1) return
+    void this.#activity.whenIdle(() => this.#gone, `Execution ${this.executionId}`, Infinity).then(() => {
+      const held = this.#deferred
+      this.#deferred = []
+      for (const waiting of held) this.#offer({ ...waiting, unchecked: true })
+    })
   }
 
   /**

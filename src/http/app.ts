@@ -11,6 +11,7 @@ import { registerCallbackRoutes } from "./callback-routes.ts"
 import { registerConsole } from "./console/index.ts"
 import { defaultErrorReporter, type EngineRunner, type ErrorReporter, makeResponder } from "./engine-runner.ts"
 import { registerExecutionRoutes } from "./execution-routes.ts"
+import { openApiDocument } from "./openapi.ts"
 import { problemResponse } from "./problem.ts"
 import { DEFAULT_MAX_BODY_BYTES, tooLarge } from "./read-body.ts"
 
@@ -28,8 +29,13 @@ export interface AppOptions {
   readonly onError?: ErrorReporter
 }
 
-/** Callback routes are capabilities (see callback-routes.ts), so they pass without the API key. */
-const isCallbackRoute = (path: string) => path.startsWith("/v1/callbacks/")
+/**
+ * Callback routes are capabilities (see callback-routes.ts), so they pass without the API key; so does the API's
+ * description, which holds nothing but what the routes accept.
+ */
+const isOpenRoute = (path: string) => path.startsWith("/v1/callbacks/") || path === OPENAPI_PATH
+
+const OPENAPI_PATH = "/v1/openapi.json"
 
 export const createApp = (options: AppOptions): Hono => {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
@@ -45,12 +51,14 @@ export const createApp = (options: AppOptions): Hono => {
         allow: methods.join(", ")
       })
   }))
-  if (options.apiKey !== undefined) app.use("/v1/*", bearerAuth({ apiKey: options.apiKey, exempt: isCallbackRoute }))
+  if (options.apiKey !== undefined) app.use("/v1/*", bearerAuth({ apiKey: options.apiKey, exempt: isOpenRoute }))
   // After auth, so that a request without a key is a 401 whatever its size. Hono checks Content-Length first and
   // counts a body without one as it streams in, so the routes read bodies already known to fit.
   app.use(bodyLimit({ maxSize: maxBodyBytes, onError: (c) => tooLarge(maxBodyBytes, c.req.path) }))
 
   app.get("/healthz", (c) => c.json({ status: "ok" }))
+  app.get("/", (c) => c.redirect("/console", 302)) // a browser pointed at the server lands in the console
+  app.get(OPENAPI_PATH, (c) => c.json(openApiDocument()))
   registerExecutionRoutes(app, { respond })
   registerCallbackRoutes(app, { respond })
   registerConsole(app, { apiKey: options.apiKey }) // the web console at /console (src/http/console)

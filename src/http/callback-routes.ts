@@ -14,7 +14,7 @@ import type { Hono } from "hono"
 import { ExecutionClient } from "../engine/index.ts"
 import type { RouteDeps } from "./execution-routes.ts"
 import { readJsonBody } from "./read-body.ts"
-import { CallbackFailureBody, CallbackSuccessBody, EmptyBody } from "./request-schemas.ts"
+import { CallbackFailureBody, callbackPayload, CallbackSuccessBody, EmptyBody } from "./request-schemas.ts"
 
 const noContent = () => new Response(null, { status: 204 })
 
@@ -25,7 +25,8 @@ export const registerCallbackRoutes = (app: Hono, { respond }: RouteDeps): void 
       Effect.gen(function*() {
         const body = yield* readJsonBody(c.req.raw, CallbackSuccessBody)
         const engine = yield* ExecutionClient
-        yield* engine.completeCallback(c.req.param("callbackId"), { ok: true, ...(body.result === undefined ? {} : { result: body.result }) })
+        const result = callbackPayload(body.result)
+        yield* engine.completeCallback(c.req.param("callbackId"), { ok: true, ...(result === undefined ? {} : { result }) })
         return noContent()
       })
     ))

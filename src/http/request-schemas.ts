@@ -9,7 +9,7 @@ const bounded = (max: number) => Schema.String.check(Schema.isMaxLength(max))
  * safe in a URL path and in every store's keys.
  */
 export const ExecutionName = Schema.String.check(
-  Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, {
+  Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/u, {
     expected: "1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
   })
 )
@@ -19,7 +19,7 @@ const decimalQuery = (pattern: RegExp, expected: string, check: Schema.Finite) =
   Schema.String.check(Schema.isPattern(pattern, { expected })).pipe(Schema.decodeTo(check, SchemaTransformation.numberFromString))
 
 const pageLimit = decimalQuery(
-  /^\d{1,4}$/,
+  /^\d{1,4}$/u,
   "an integer from 1 to 1000",
   Schema.Finite.check(Schema.isBetween({ minimum: 1, maximum: 1000 }))
 )
@@ -33,13 +33,13 @@ export const StartBody = Schema.Struct({
 export const StartQuery = Schema.Struct({
   /** Seconds to wait for the execution to end before answering: 0 to 60, fractions allowed. */
   wait: Schema.optionalKey(
-    decimalQuery(/^\d{1,2}(?:\.\d{1,3})?$/, "seconds from 0 to 60", Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 60 })))
+    decimalQuery(/^\d{1,2}(?:\.\d{1,3})?$/u, "seconds from 0 to 60", Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 60 })))
   )
 })
 
 export const HistoryQuery = Schema.Struct({
   /** The `nextCursor` of the previous page: the seq of the last event it held. */
-  cursor: Schema.optionalKey(decimalQuery(/^\d{1,15}$/, "the nextCursor of a previous page", Schema.Finite)),
+  cursor: Schema.optionalKey(decimalQuery(/^\d{1,15}$/u, "the nextCursor of a previous page", Schema.Finite)),
   limit: Schema.optionalKey(pageLimit)
 })
 
@@ -62,9 +62,16 @@ export const StopBody = Schema.Struct({
 })
 
 export const CallbackSuccessBody = Schema.Struct({
-  /** The raw string the callback's promise resolves with (JSON text by convention); absent means undefined. */
-  result: Schema.optionalKey(Schema.String)
+  /**
+   * Any JSON value. A string is the raw string the callback's promise resolves with; any other value reaches it as
+   * its JSON text. Absent means undefined.
+   */
+  result: Schema.optionalKey(Schema.Unknown)
 })
+
+/** The raw payload a callback is completed with, from `CallbackSuccessBody.result`. */
+export const callbackPayload = (result: unknown): string | undefined =>
+  result === undefined ? undefined : typeof result === "string" ? result : JSON.stringify(result)
 
 /** `errorType` defaults to "Error". */
 export const CallbackFailureBody = Schema.Struct(errorFields)

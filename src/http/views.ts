@@ -41,8 +41,20 @@ export interface OperationJson {
   readonly error?: ErrorObject
 }
 
-/** One operation, without its payloads (the history has them). */
-export const operationJson = (op: OperationState): OperationJson => ({
+const open = (op: OperationState) => op.status === "STARTED" || op.status === "PENDING"
+
+/**
+ * One operation, without its payloads (the history has them). Of an execution that has ended (`endedAt`), an
+ * operation still open was abandoned with it (stopped, failed, timed out, or cut off by a batch's completion
+ * policy): it is shown CANCELLED, ended when the execution ended, with no timer still to come.
+ */
+export const operationJson = (op: OperationState, executionEndedAt?: number): OperationJson => {
+  if (executionEndedAt === undefined || !open(op)) return openOperationJson(op)
+  const { nextAttemptAt: _next, until: _until, timeoutAt: _timeout, ...rest } = op
+  return openOperationJson({ ...rest, status: "CANCELLED", endedAt: executionEndedAt })
+}
+
+const openOperationJson = (op: OperationState): OperationJson => ({
   id: op.id,
   ...optional("parentId", op.parentId, same),
   ...optional("name", op.name, same),
@@ -80,7 +92,7 @@ export const executionJson = (view: ExecutionView): ExecutionJson => ({
   ...optional("error", view.error, same),
   startedAt: iso(view.startedAt),
   ...optional("endedAt", view.endedAt, iso),
-  operations: view.operations.map(operationJson)
+  operations: view.operations.map((op) => operationJson(op, view.endedAt))
 })
 
 export interface SummaryJson {

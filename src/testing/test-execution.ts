@@ -2,7 +2,13 @@
 import type { ErrorObject, LogEvent } from "../log/events.ts"
 import type { ExecutionStatus, OperationState } from "../log/fold.ts"
 import { type Duration, durationToMillis } from "../context/duration.ts"
+import { dueAt } from "../engine/timers.ts"
 import type { CallbackResponder, TestRunner } from "./test-runner.ts"
+
+export interface SettleOptions {
+  /** Skip the clock through pending callbacks' timeouts too, timing them out (default false; `runner.run` sets it). */
+  readonly skipCallbackTimeouts?: boolean
+}
 
 /** Bounds the drive loop: each round skips to a timer or answers a callback. */
 export const MAX_ROUNDS = 100_000
@@ -95,26 +101,29 @@ export class TestExecution {
 
   /**
    * Drives the execution until it ends or can go no further alone: answers callbacks from the responders and,
-   * with time skipping on, jumps the clock to each next timer. Execution timeouts and retention are not skipped to.
+   * with time skipping on, jumps the clock to each next timer. Execution timeouts and retention are not skipped
+   * to, and neither is a pending callback's timeout (or heartbeat timeout) unless `skipCallbackTimeouts` is set
+   * (as `runner.run` does): a step-by-step test that means to send the callback is not beaten to it by the clock.
    */
-  async settle(): Promise<this> {
+  async settle(options: SettleOptions = {}): Promise<this> {
     const id = this.executionId
     for (let round = 0; round < MAX_ROUNDS; round++) {
       await this.runner.engine((e) => e.settle(id))
       await this.refresh()
       if (this.#status !== "RUNNING") return this
       if (await this.#answerCallbacks()) continue
-      if (await this.#settleChildren()) continue
+      if (await this.#settleChildren(options)) continue
       if (!this.runner.skipTime) return this
       const now = this.runner.clock(id).currentTimeMillisUnsafe()
       if (!this.runner.probe((p) => p.inMemory(id))) {
         // Evicted mid-run: its alarm (at the latest the watchdog) is what brings it back.
         const alarm = await this.runner.alarmOf(id)
+        if (alarm !== undefined && this.#callbackTimesOutBy(alarm, options)) return this
         await this.runner.fireAt(id, Math.max(now, alarm ?? now))
         continue
       }
       const due = this.runner.probe((p) => p.nextOperationDue(id))
-      if (due === undefined) return this
+      if (due === undefined || this.#callbackTimesOutBy(due, options)) return this
       await this.runner.fireAt(id, Math.max(now, due))
     }
     throw new Error(`Execution ${id} did not settle in ${MAX_ROUNDS} rounds`)
@@ -177,14 +186,23 @@ export class TestExecution {
     return this.refresh()
   }
 
+  /** Whether skipping the clock to `at` would time out a pending callback that the test was not asked to skip. */
+  #callbackTimesOutBy(at: number, options: SettleOptions): boolean {
+    if (options.skipCallbackTimeouts === true) return false
+    return this.#operations.some((op) => {
+      const due = op.type === "CALLBACK" ? dueAt(op) : undefined
+      return due !== undefined && due <= at
+    })
+  }
+
   /** Drives every invoked child that is still running; true when one of them ended (its parent can go on). */
-  async #settleChildren(): Promise<boolean> {
+  async #settleChildren(options: SettleOptions): Promise<boolean> {
     let ended = false
     for (const op of this.#operations) {
       if (op.type !== "CHAINED_INVOKE" || op.status !== "STARTED" || op.childExecutionId === undefined) continue
       const child = await this.runner.execution(op.childExecutionId, { callbacks: this.responders }).catch(() => undefined)
       if (child === undefined) continue // not started yet: the next round sees it
-      await child.settle()
+      await child.settle(options)
       if (child.status !== "RUNNING") ended = true
     }
     if (ended) await this.runner.engine((e) => e.settle(this.executionId))

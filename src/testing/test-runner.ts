@@ -103,7 +103,7 @@ export class TestRunner {
   /** Starts an execution and drives it until it ends or waits on something only the test can give. */
   async run(functionName: string, input?: unknown, options: RunOptions = {}): Promise<TestExecution> {
     const execution = await this.start(functionName, input, options)
-    return execution.settle()
+    return execution.settle({ skipCallbackTimeouts: true })
   }
 
   /** Starts an execution and returns once it is idle, without moving its clock. */

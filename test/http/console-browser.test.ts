@@ -45,6 +45,9 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console i
   let context: BrowserContext
   let page: Page
   const dialogs: Array<string> = []
+  /** What Chromium logs on the console (a Content-Security-Policy violation is reported there). */
+  const consoleMessages: Array<string> = []
+  const requests: Array<string> = []
   let answerDialog = true
 
   const api = async (method: string, path: string, body?: unknown) => {
@@ -73,6 +76,8 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console i
     })
     page = context.pages()[0] ?? (await context.newPage())
     page.setDefaultTimeout(WAIT_MS)
+    page.on("console", (message) => void consoleMessages.push(message.text()))
+    page.on("request", (request) => void requests.push(request.url()))
     page.on("dialog", (dialog) => {
       dialogs.push(dialog.message())
       void (answerDialog ? dialog.accept() : dialog.dismiss())
@@ -124,6 +129,12 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console i
     const view = await api("GET", `/v1/executions/${id}`)
     assert.strictEqual(view.status, "SUCCEEDED")
     assert.strictEqual(services.calls.ship, 1)
+
+    // Live refresh asked for changes only, never for the page again, and broke no Content-Security-Policy rule.
+    const pageUrl = `${server.url}/console/executions/${id}`
+    assert.strictEqual(requests.filter((url) => url === pageUrl).length, 1, "the page was loaded once")
+    assert.isAbove(requests.filter((url) => url.startsWith(`${pageUrl}/live?since=`)).length, 0, "it was refreshed")
+    assert.deepStrictEqual(consoleMessages.filter((text) => /Content Security Policy|Refused to/i.test(text)), [])
   }, 60_000)
 
   it("stops an execution only after the confirmation is accepted", async () => {

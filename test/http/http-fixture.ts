@@ -3,6 +3,7 @@ import { assert } from "@effect/vitest"
 import { type Effect, Layer, ManagedRuntime } from "effect"
 import { durable } from "../../src/index.ts"
 import { Engine, type EngineShape } from "../../src/engine/index.ts"
+import type { DurableFunction } from "../../src/engine/registry.ts"
 import { createApp } from "../../src/http/index.ts"
 import { signedCallbackIds } from "../../src/http/signed-callback-ids.ts"
 import type { LogEvent } from "../../src/log/events.ts"
@@ -39,6 +40,8 @@ export interface HarnessOptions {
   readonly apiKey?: string
   readonly maxBodyBytes?: number
   readonly maxPayloadBytes?: number
+  /** More functions beside approval and echo. */
+  readonly functions?: ReadonlyArray<DurableFunction>
 }
 
 export interface Send {
@@ -52,7 +55,7 @@ export interface Send {
 export const makeHarness = (options: HarnessOptions = {}) => {
   const store = makeMemoryStore()
   const engineLayer = Engine.layer({
-    functions: [approval, echo],
+    functions: [approval, echo, ...(options.functions ?? [])],
     callbackIds: signedCallbackIds(SECRET),
     ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes })
   })

@@ -7,10 +7,16 @@
  * knows what to watch.
  *
  * Arguments: <functions-file> <port> [db-file]. The database defaults to $REPRISE_DB, else ./reprise.db.
+ * Exit codes: 1 the file failed to load or exports nothing (the parent waits for a change), FATAL_EXIT the server
+ * could not start (the parent stops).
  */
 import { registerHooks } from "node:module"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import type { DurableFunction } from "../../../src/engine/registry.ts"
+import { startErrorLine } from "../start-error.ts"
+
+/** The exit code that tells `reprise dev` to stop: the server cannot run, whatever the file says (dev.ts). */
+const FATAL_EXIT = 78
 
 const loaded = new Set<string>()
 registerHooks({
@@ -61,11 +67,19 @@ try {
   process.exit(1)
 }
 const { serve } = await import("../serve.ts")
-report()
 if (functions.length === 0) {
+  report()
   console.error(`reprise dev: ${file} exports no durable functions (export what durable() returns); waiting for a change`)
   process.exit(1)
 }
-const server = await serve({ functions, port: Number(port), ...(db === undefined ? {} : { dbPath: db }) })
+let server: Awaited<ReturnType<typeof serve>>
+try {
+  server = await serve({ functions, port: Number(port), ...(db === undefined ? {} : { dbPath: db }) })
+} catch (error) {
+  // Not something a change to the file mends: `reprise dev` stops (FATAL_EXIT) rather than watch with no server.
+  console.error(`reprise dev: ${startErrorLine(error, port)}`)
+  process.exit(FATAL_EXIT)
+}
+report()
 console.error(`reprise dev: serving ${functions.map((fn) => fn.name).join(", ")} at ${server.url} (database ${server.store.path}; auth ${server.authenticated ? "on" : "off"})`)
 console.error(`reprise dev: console at ${server.url}/console`)

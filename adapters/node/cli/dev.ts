@@ -24,6 +24,8 @@ export interface DevOptions {
 
 // Beside this file, with its extension: dev-server.ts in the sources, dev-server.js in the built package.
 const SERVER = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "./dev-server.ts" : "./dev-server.js", import.meta.url))
+/** dev-server.ts's FATAL_EXIT (not imported: importing that module would run it). */
+const FATAL_EXIT = 78
 const KILL_AFTER_MS = 5000
 const DEBOUNCE_MS = 150
 
@@ -52,10 +54,18 @@ export const dev = (options: DevOptions, io: Io): Promise<number> => {
     }
   }
 
+  let fatal: (() => void) | undefined
+  let announced = false
   const start = () => {
     const current = spawn(process.execPath, args, { stdio: ["inherit", "inherit", "inherit", "ipc"], env })
     child = current
-    current.on("message", (message: { watch?: Array<string> }) => Array.isArray(message.watch) && watchFiles(message.watch))
+    current.on("message", (message: { watch?: Array<string> }) => {
+      if (!Array.isArray(message.watch)) return
+      watchFiles(message.watch)
+      if (!announced) io.err(`reprise dev: watching ${file} and its imports (Ctrl-C stops)`)
+      announced = true
+    })
+    current.on("exit", (code) => code === FATAL_EXIT && fatal?.())
   }
 
   const stopChild = (): Promise<void> => {
@@ -84,17 +94,19 @@ export const dev = (options: DevOptions, io: Io): Promise<number> => {
   }
 
   watchFiles([file])
-  io.err(`reprise dev: watching ${file} and its imports (Ctrl-C stops)`)
   start()
   return new Promise((resolve) => {
-    const onSignal = () => {
+    const end = (code: number) => {
       stopping = true
       clearTimeout(debounce)
       for (const { watcher } of watchers.values()) watcher.close()
       process.off("SIGINT", onSignal)
       process.off("SIGTERM", onSignal)
-      void stopChild().then(() => resolve(EXIT.ok))
+      void stopChild().then(() => resolve(code))
     }
+    const onSignal = () => end(EXIT.ok)
+    // The server cannot start (its one-line reason is printed): stop, rather than watch with no server.
+    fatal = () => end(EXIT.failed)
     process.on("SIGINT", onSignal)
     process.on("SIGTERM", onSignal)
   })

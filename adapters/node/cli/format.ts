@@ -1,8 +1,9 @@
 /** How the CLI prints executions, lists and histories for people (`--json` prints the API's JSON instead). */
-import { describeEvent, operationLabel } from "../../../src/http/console/describe.ts"
+import { describeEvent, makeOperationLabeler } from "../../../src/http/console/describe.ts"
 import { duration } from "../../../src/http/console/format.ts"
+import { treeRows } from "../../../src/http/console/tree.ts"
 import type { LogEvent } from "../../../src/log/events.ts"
-import type { ExecutionJson, OperationJson, SummaryJson } from "../../../src/http/views.ts"
+import type { ExecutionJson, SummaryJson } from "../../../src/http/views.ts"
 
 const pad = (text: string, width: number) => text.padEnd(width)
 
@@ -30,12 +31,6 @@ export const listText = (executions: ReadonlyArray<SummaryJson>, nextCursor: str
 
 const json = (value: unknown): string => JSON.stringify(value) ?? "undefined"
 
-const depthOf = (op: OperationJson, byId: ReadonlyMap<string, OperationJson>): number => {
-  let depth = 0
-  for (let parent = op.parentId; parent !== undefined && depth < 20; parent = byId.get(parent)?.parentId) depth++
-  return depth
-}
-
 /** CALLBACK operations still waiting, with the name of the waitForCallback that holds them when they have none. */
 export const pendingCallbacks = (execution: ExecutionJson): Array<{ name: string; callbackId: string }> => {
   if (execution.status !== "RUNNING") return []
@@ -45,7 +40,13 @@ export const pendingCallbacks = (execution: ExecutionJson): Array<{ name: string
     .map((op) => ({ name: op.name ?? (op.parentId === undefined ? undefined : byId.get(op.parentId)?.name) ?? op.id, callbackId: op.callbackId! }))
 }
 
-export const executionText = (execution: ExecutionJson): string => {
+/** How an execution ended: the lines of `executionText` before its operations (`start --wait` showed those live). */
+export const outcomeText = (execution: ExecutionJson): string => headerLines(execution).join("\n")
+
+export const functionsText = (functions: ReadonlyArray<{ readonly name: string; readonly description?: string }>): string =>
+  functions.length === 0 ? "No functions." : table(["FUNCTION", "DESCRIPTION"], functions.map((fn) => [fn.name, fn.description ?? ""]))
+
+const headerLines = (execution: ExecutionJson): Array<string> => {
   const lines = [
     `execution  ${execution.executionId}`,
     `function   ${execution.functionName}`,
@@ -56,11 +57,15 @@ export const executionText = (execution: ExecutionJson): string => {
   ]
   if (execution.error !== undefined) lines.push(`error      ${execution.error.errorType}: ${execution.error.errorMessage}`)
   else if (execution.status !== "RUNNING") lines.push(`result     ${"result" in execution ? json(execution.result) : "-"}`)
-  const byId = new Map(execution.operations.map((op) => [op.id, op]))
+  return lines
+}
+
+export const executionText = (execution: ExecutionJson): string => {
+  const lines = headerLines(execution)
   if (execution.operations.length > 0) {
     lines.push("operations")
-    const rows = execution.operations.map((op) => [
-      `${"  ".repeat(depthOf(op, byId))}${op.name ?? op.subType}`,
+    const rows = treeRows(execution.operations).map(({ depth, name, op }) => [
+      `${"  ".repeat(depth)}${name}`,
       op.id,
       `${op.type}/${op.subType}`,
       op.status,
@@ -77,14 +82,18 @@ export const executionText = (execution: ExecutionJson): string => {
   return lines.join("\n")
 }
 
-/** One history event as a timeline line: offset from the start, the operation, what happened. */
-export const eventLine = (event: LogEvent, start: number): string => {
-  const offset = `+${duration(event.at - start)}`
-  return `${pad(offset, 10)} ${pad(operationLabel(event), 28)} ${describeEvent(event)}`
+/**
+ * Prints history events as timeline lines (offset from the start, the operation, what happened); give it the
+ * events in log order, across calls (it learns context names as it goes).
+ */
+export const makeEventLines = (): (event: LogEvent, start: number) => string => {
+  const label = makeOperationLabeler()
+  return (event, start) => `${pad(`+${duration(event.at - start)}`, 10)} ${pad(label(event), 28)} ${describeEvent(event)}`
 }
 
 export const historyText = (events: ReadonlyArray<LogEvent>): string => {
   const start = events[0]?.at ?? 0
+  const line = makeEventLines()
   const header = events[0] === undefined ? "" : `${new Date(start).toISOString()}  (times are offsets from the start)\n`
-  return header + events.map((event) => `${pad(`#${event.seq}`, 5)} ${eventLine(event, start)}`).join("\n")
+  return header + events.map((event) => `${pad(`#${event.seq}`, 5)} ${line(event, start)}`).join("\n")
 }

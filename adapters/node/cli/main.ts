@@ -8,14 +8,15 @@ import type { ExecutionJson, SummaryJson } from "../../../src/http/views.ts"
 import type { LogEvent } from "../../../src/log/events.ts"
 import { CliError, type Client, EXIT, makeClient } from "./client.ts"
 import { dev } from "./dev.ts"
-import { eventLine, executionText, historyText, listText } from "./format.ts"
+import { executionText, functionsText, historyText, listText, makeEventLines, outcomeText } from "./format.ts"
 
 export const USAGE = `reprise: durable functions from the command line
 
   reprise init [folder] [--target node|workers|lambda]   write a new project (one durable function, its test)
   reprise dev <functions-file> [--port N] [--db FILE]   serve the file's durable functions on SQLite, restart on change
-  reprise start <function> [--input JSON] [--name ID] [--wait [--timeout S]]
-  reprise get <execution-id>
+  reprise functions                                     the functions the server can start
+  reprise start <function> [--input JSON|@FILE] [--name ID] [--wait [--timeout S]]
+  reprise get <execution-id> [--follow [--timeout S]]   --follow: live until it ends (at most S seconds, default 600)
   reprise history <execution-id>
   reprise list [--function NAME] [--status STATUS] [--limit N] [--cursor C]
   reprise callback <callback-id> succeed [payload|-] | fail [message] [--error-type T] | heartbeat
@@ -48,8 +49,34 @@ const OPTIONS = {
   "error-type": { type: "string" },
   port: { type: "string" },
   db: { type: "string" },
+  follow: { type: "boolean" },
   help: { type: "boolean", short: "h" }
 } as const
+
+const COMMON = ["url", "api-key", "json", "help"] as const
+
+/** The options each command takes (beside COMMON): any other is a usage error naming these. */
+const COMMAND_OPTIONS: Readonly<Record<string, ReadonlyArray<keyof typeof OPTIONS>>> = {
+  dev: ["port", "db"],
+  functions: [],
+  start: ["input", "name", "wait", "timeout"],
+  get: ["follow", "timeout"],
+  history: [],
+  list: ["function", "status", "limit", "cursor"],
+  callback: ["error-type"],
+  stop: ["reason"]
+}
+
+const STATUSES = ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"]
+
+/** Refuses options the command does not take, saying which it does. */
+const checkOptions = (command: string, values: Values) => {
+  const allowed = new Set<string>([...COMMON, ...(COMMAND_OPTIONS[command] ?? [])])
+  const extra = Object.keys(values).find((key) => !allowed.has(key))
+  if (extra === undefined) return
+  const takes = (COMMAND_OPTIONS[command] ?? []).map((option) => `--${option}`)
+  throw usage(`reprise ${command} does not take --${extra} (${takes.length === 0 ? "it takes" : `it takes ${takes.join(", ")} and`} --url, --api-key, --json)`)
+}
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>["values"]
 
@@ -67,6 +94,20 @@ const parseJson = (text: string, what: string): unknown => {
   } catch {
     throw usage(`${what} is not valid JSON`)
   }
+}
+
+/** `--input`: JSON, or `@file.json` for the JSON in a file. */
+const inputOf = (text: string): unknown => {
+  if (!text.startsWith("@")) return parseJson(text, "--input")
+  const path = text.slice(1)
+  let contents: string
+  try {
+    contents = readFileSync(path, "utf8")
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    throw usage(`--input ${text}: ${code === "ENOENT" ? "no such file" : `cannot read it (${String(code ?? error)})`}`)
+  }
+  return parseJson(contents, `--input ${text} (the file)`)
 }
 
 const seconds = (text: string | undefined, what: string): number | undefined => {
@@ -97,6 +138,7 @@ const readHistory = async (client: Client, id: string, after?: string): Promise<
 /** Follows an execution until it ends, printing each new event to stderr as it is recorded. */
 const follow = async (client: Client, io: Io, id: string, timeoutS: number | undefined): Promise<ExecutionJson> => {
   const deadline = timeoutS === undefined ? Infinity : Date.now() + timeoutS * 1000
+  const eventLine = makeEventLines()
   let cursor: string | undefined
   let start: number | undefined
   for (;;) {
@@ -110,10 +152,32 @@ const follow = async (client: Client, io: Io, id: string, timeoutS: number | und
     const execution = await client.request<ExecutionJson>("GET", executionPath(id))
     if (execution.status !== "RUNNING") return execution
     if (Date.now() > deadline) {
-      throw new CliError(`execution ${id} is still running after ${timeoutS} s (follow it with: reprise get ${id})`, EXIT.stillRunning)
+      throw new CliError(`execution ${id} is still running after ${timeoutS} s (follow it with: reprise get ${id} --follow)`, EXIT.stillRunning)
     }
     await sleep(250)
   }
+}
+
+/** Node's parseArgs errors, said plainly: "unknown option --colour", "--input needs a value". */
+const readableParseError = (error: unknown): string => {
+  const message = error instanceof Error ? error.message.split("\n")[0]! : String(error)
+  const unknown = /^Unknown option '([^']+)'/.exec(message)
+  if (unknown !== null) return `unknown option ${unknown[1]}`
+  const missing = /^Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(message)
+  if (missing !== null) return `${missing[1]} needs a value`
+  return message
+}
+
+/** How long `get --follow` follows without --timeout. */
+const DEFAULT_FOLLOW_S = 600
+
+/** A start refused because the function does not exist: the message names the ones that do. */
+const withRegisteredFunctions = async (error: unknown, client: Client): Promise<never> => {
+  if (!(error instanceof CliError) || error.exitCode !== EXIT.notFound) throw error
+  const listed = await client.request<{ functions: Array<{ name: string }> }>("GET", "/v1/functions").catch(() => undefined)
+  if (listed === undefined) throw error
+  const names = listed.functions.map((fn) => fn.name)
+  throw new CliError(`${error.message}; ${names.length === 0 ? "the server registers none" : `registered: ${names.join(", ")}`}`, EXIT.notFound)
 }
 
 const print = (io: Io, json: boolean, value: unknown, text: () => string) => io.out(json ? JSON.stringify(value, null, 2) : text())
@@ -122,22 +186,38 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
   start: async (args, values, io, client) => {
     const [name] = positional(args, 1, "the function name")
     const body = {
-      ...(values.input === undefined ? {} : { input: parseJson(values.input, "--input") }),
+      ...(values.input === undefined ? {} : { input: inputOf(values.input) }),
       ...(values.name === undefined ? {} : { executionName: values.name })
     }
     const timeoutS = seconds(values.timeout, "--timeout")
+    if (timeoutS !== undefined && values.wait !== true) throw usage("--timeout goes with --wait")
     const started = await client().request<ExecutionJson>("POST", `/v1/functions/${encodeURIComponent(name!)}/executions`, body)
+      .catch((error: unknown) => withRegisteredFunctions(error, client()))
     if (values.wait !== true) {
       print(io, values.json === true, started, () => `started ${started.executionId} (${started.status})`)
       return EXIT.ok
     }
     io.err(`started ${started.executionId}; following it (Ctrl-C stops following, not the execution)`)
     const ended = await follow(client(), io, started.executionId, timeoutS)
-    print(io, values.json === true, ended, () => executionText(ended))
+    // The steps were shown live: what is left to print is how it ended, with the result (or the error).
+    print(io, values.json === true, ended, () => outcomeText(ended))
     return ended.status === "SUCCEEDED" ? EXIT.ok : EXIT.failed
+  },
+  functions: async (args, values, io, client) => {
+    positional(args, 0, "")
+    const listed = await client().request<{ functions: Array<{ name: string; description?: string }> }>("GET", "/v1/functions")
+    print(io, values.json === true, listed, () => functionsText(listed.functions))
+    return EXIT.ok
   },
   get: async (args, values, io, client) => {
     const [id] = positional(args, 1, "the execution id")
+    const timeoutS = seconds(values.timeout, "--timeout")
+    if (timeoutS !== undefined && values.follow !== true) throw usage("--timeout goes with --follow")
+    if (values.follow === true) {
+      const ended = await follow(client(), io, id!, timeoutS ?? DEFAULT_FOLLOW_S)
+      print(io, values.json === true, ended, () => executionText(ended))
+      return ended.status === "SUCCEEDED" ? EXIT.ok : EXIT.failed
+    }
     const execution = await client().request<ExecutionJson>("GET", executionPath(id!))
     print(io, values.json === true, execution, () => executionText(execution))
     return EXIT.ok
@@ -152,7 +232,11 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     positional(args, 0, "")
     const params = new URLSearchParams()
     if (values.function !== undefined) params.set("function", values.function)
-    if (values.status !== undefined) params.set("status", values.status.toUpperCase())
+    if (values.status !== undefined) {
+      const status = values.status.toUpperCase()
+      if (!STATUSES.includes(status)) throw usage(`--status is one of ${STATUSES.join(", ")}, not ${JSON.stringify(values.status)}`)
+      params.set("status", status)
+    }
     if (values.limit !== undefined) params.set("limit", values.limit)
     if (values.cursor !== undefined) params.set("cursor", values.cursor)
     const query = params.toString()
@@ -174,8 +258,8 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
       body = {}
     } else throw usage(`the callback action is succeed, fail or heartbeat, not ${JSON.stringify(action)}`)
     await client().request("POST", `/v1/callbacks/${encodeURIComponent(callbackId!)}/${action}`, body)
-    const done = action === "succeed" ? "completed" : action === "fail" ? "failed" : "heartbeat sent"
-    print(io, values.json === true, { callbackId, action, ok: true }, () => `callback ${done}`)
+    const done = action === "succeed" ? "callback completed" : action === "fail" ? "callback completed with a failure" : "callback heartbeat sent"
+    print(io, values.json === true, { callbackId, action, ok: true }, () => done)
     return EXIT.ok
   },
   stop: async (args, values, io, client) => {
@@ -200,7 +284,7 @@ export const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> 
     try {
       parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true })
     } catch (error) {
-      throw usage(error instanceof Error ? error.message.split("\n")[0]! : String(error))
+      throw usage(readableParseError(error))
     }
     const { positionals, values } = parsed
     const [name, ...args] = positionals
@@ -210,6 +294,7 @@ export const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> 
     }
     const command = commands[name]
     if (command === undefined) throw usage(`unknown command ${JSON.stringify(name)}`)
+    checkOptions(name, values)
     const apiKey = values["api-key"] ?? (io.env.REPRISE_API_KEY === "" ? undefined : io.env.REPRISE_API_KEY)
     const url = values.url ?? io.env.REPRISE_URL ?? "http://127.0.0.1:8787"
     let client: Client | undefined

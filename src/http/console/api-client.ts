@@ -23,6 +23,8 @@ export interface History {
   readonly events: ReadonlyArray<LogEvent>
   /** True when the history was longer than the console reads (MAX_HISTORY_EVENTS). */
   readonly truncated: boolean
+  /** The seq of the log's last event (read even when the events are truncated). */
+  readonly lastSeq: number
 }
 
 /** The most events the execution page reads (pages of 1000). */
@@ -33,6 +35,8 @@ export interface ConsoleApi {
   list(query: { function?: string; status?: string; cursor?: string; limit?: number }): Promise<ApiResult<ListPage>>
   execution(executionId: string): Promise<ApiResult<ExecutionJson>>
   history(executionId: string): Promise<ApiResult<History>>
+  /** Whether the log has an event after `seq` (one event read, not the history). */
+  changedSince(executionId: string, seq: number): Promise<ApiResult<boolean>>
   /** Forwards a request to the API as it is (the console's action proxy), adding the API key. */
   forward(method: string, path: string, body: string, contentType: string | undefined): Promise<Response>
 }
@@ -86,7 +90,19 @@ export const makeConsoleApi = (app: Hono, apiKey: string | undefined): ConsoleAp
         events.push(...page.value.events)
         cursor = page.value.nextCursor
       } while (cursor !== undefined && events.length < MAX_HISTORY_EVENTS)
-      return { ok: true, value: { events, truncated: cursor !== undefined } }
+      let lastSeq = events.at(-1)?.seq ?? 0
+      // Truncated: read on to the last seq (the live refresh's version), keeping no more events.
+      while (cursor !== undefined) {
+        const page = await get<{ events: ReadonlyArray<LogEvent>; nextCursor?: string }>(`${executionPath(id)}/history?limit=1000&cursor=${encodeURIComponent(cursor)}`)
+        if (!page.ok) return page
+        lastSeq = page.value.events.at(-1)?.seq ?? lastSeq
+        cursor = page.value.nextCursor
+      }
+      return { ok: true, value: { events, truncated: lastSeq !== (events.at(-1)?.seq ?? 0), lastSeq } }
+    },
+    changedSince: async (id, seq) => {
+      const page = await get<{ events: ReadonlyArray<LogEvent> }>(`${executionPath(id)}/history?limit=1&cursor=${seq}`)
+      return page.ok ? { ok: true, value: page.value.events.length > 0 } : page
     },
     forward: async (method, path, body, contentType) =>
       app.request(path, { method, headers: { ...auth, ...(contentType === undefined ? {} : { "content-type": contentType }) }, body })

@@ -2,8 +2,9 @@
  * The console's only script, inlined in every page (no build step). It does two things:
  *
  * - Live refresh: every 2 s (while the box is ticked, the tab visible and no action form is being filled in) it
- *   fetches the same page and swaps the `[data-live]` region for the new one. The HTML comes from this server,
- *   where every value was escaped.
+ *   asks the region's `data-live` source whether anything changed since its `data-version`; only when something
+ *   did does the server send the region (not the page), which replaces the old one. The HTML comes from this
+ *   server, where every value was escaped.
  * - Actions: a `form[data-api]` is sent as JSON to the console's proxy of the JSON API (`/console/api/v1/...`),
  *   after a confirmation when it has `data-confirm`; the answer (or the API's problem detail) is shown as text.
  *
@@ -16,26 +17,36 @@ export const CLIENT_SCRIPT = String.raw`
   let dirty = false;
   let busy = false;
 
+  const stamp = (text) => {
+    const element = document.getElementById("refreshed");
+    if (element) element.textContent = text;
+  };
+
   const refresh = async () => {
     const region = document.querySelector("[data-live]");
     if (!region || busy) return;
     busy = true;
     try {
-      const response = await fetch(location.href, { headers: HEADER, cache: "no-store", credentials: "same-origin" });
+      // Ask whether anything changed since the version held; 204 means nothing did (no page, no region sent).
+      const src = region.dataset.live;
+      const url = src + (src.includes("?") ? "&" : "?") + "since=" + encodeURIComponent(region.dataset.version || "");
+      const response = await fetch(url, { headers: HEADER, cache: "no-store", credentials: "same-origin" });
       if (response.status === 401) { location.reload(); return; }
-      if (!response.ok) return;
-      const next = new DOMParser().parseFromString(await response.text(), "text/html").querySelector("[data-live]");
-      if (next && !dirty) {
-        // Keep what the reader opened or closed: the server's defaults apply to new operations only.
-        const state = new Map([...region.querySelectorAll("details[data-op]")].map((d) => [d.dataset.op, d.open]));
-        for (const d of next.querySelectorAll("details[data-op]")) if (state.has(d.dataset.op)) d.open = state.get(d.dataset.op);
-        region.replaceWith(document.adoptNode(next));
+      if (response.ok && response.status !== 204) {
+        // The region alone (escaped server-side), parsed inert in a template: it carries no style or script.
+        const template = document.createElement("template");
+        template.innerHTML = await response.text();
+        const next = template.content.querySelector("[data-live]");
+        if (next && !dirty) {
+          // Keep what the reader opened or closed: the server's defaults apply to new operations only.
+          const state = new Map([...region.querySelectorAll("details[data-op]")].map((d) => [d.dataset.op, d.open]));
+          for (const d of next.querySelectorAll("details[data-op]")) if (state.has(d.dataset.op)) d.open = state.get(d.dataset.op);
+          region.replaceWith(next);
+        }
       }
-      const stamp = document.getElementById("refreshed");
-      if (stamp) stamp.textContent = new Date().toLocaleTimeString();
+      if (response.ok) stamp(new Date().toLocaleTimeString());
     } catch (error) {
-      const stamp = document.getElementById("refreshed");
-      if (stamp) stamp.textContent = "failed (" + String(error) + ")";
+      stamp("failed (" + String(error) + ")");
     } finally {
       busy = false;
     }

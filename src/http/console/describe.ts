@@ -4,6 +4,8 @@
  */
 import type { LogEvent } from "../../log/events.ts"
 import { duration, shortPayload, time } from "./format.ts"
+import { shownPayload } from "./shown-payload.ts"
+import { displayName } from "./tree.ts"
 
 /** One line per event, for the readable history. */
 export const describeEvent = (event: LogEvent): string => {
@@ -53,11 +55,22 @@ export const describeEvent = (event: LogEvent): string => {
     case "ContextStarted":
       return "context started"
     case "ContextSucceeded":
-      return `context succeeded${event.result === undefined ? "" : `: ${shortPayload(event.result)}`}`
+      return `context succeeded${event.result === undefined ? "" : `: ${shortPayload(shownPayload(event.subType, event.result))}`}`
     case "ContextFailed":
       return `context failed: ${event.error.errorType}: ${event.error.errorMessage}`
   }
 }
 
-export const operationLabel = (event: LogEvent): string =>
-  "subType" in event ? `${event.name ?? event.subType} · ${event.id}` : "execution"
+/**
+ * Labels the operations of events read in log order: "<name> · <id>", or "execution". It learns the contexts from
+ * their ContextStarted events, so that waitForCallback's unnamed callback and submitter are named after it.
+ */
+export const makeOperationLabeler = (): (event: LogEvent) => string => {
+  const contexts = new Map<string, { readonly subType: string; readonly name?: string | undefined }>()
+  return (event) => {
+    if (!("subType" in event)) return "execution"
+    if (event._tag === "ContextStarted") contexts.set(event.id, { subType: event.subType, name: event.name })
+    const parent = event.parentId === undefined ? undefined : contexts.get(event.parentId)
+    return `${displayName(event, parent)} · ${event.id}`
+  }
+}

@@ -7,7 +7,7 @@ import type { ExecutionJson, OperationJson } from "../views.ts"
 import type { ConsoleApi } from "./api-client.ts"
 import { duration, millis, prettyValue, STATUS_CLASSES, time } from "./format.ts"
 import { historyTable, indexHistory } from "./history.ts"
-import { type Html, live, statusBadge } from "./layout.ts"
+import { type Html, live, liveRegion, statusBadge } from "./layout.ts"
 import { problemNotice } from "./list-page.ts"
 import { operationTree, treeRows } from "./operations.ts"
 import { timeline } from "./timeline.ts"
@@ -75,7 +75,18 @@ const actions = (execution: ExecutionJson): Html =>
  data-done="Execution stopped" data-confirm="Stop this execution? It ends as STOPPED and will not run again.">
 <input name="reason" size="40" placeholder="Reason (optional)" aria-label="Reason"><button type="submit" class="danger">Stop execution</button></form>`
 
-export const executionPage = async (api: ConsoleApi, executionId: string): Promise<{ title: string; body: Html; status: 200 | 404 | 500 }> => {
+export interface ExecutionPage {
+  readonly title: string
+  readonly status: 200 | 404 | 500
+  readonly body: Html
+  /** The live region alone (undefined when the execution could not be read). */
+  readonly region?: Html
+}
+
+/** Where the execution page's live region refreshes from. */
+export const executionLiveSrc = (executionId: string) => `/console/executions/${encodeURIComponent(executionId)}/live`
+
+export const executionPage = async (api: ConsoleApi, executionId: string): Promise<ExecutionPage> => {
   const [found, history] = await Promise.all([api.execution(executionId), api.history(executionId)])
   const head = html`<p><a href="/console">« Executions</a></p><h1>Execution <span class="mono">${executionId}</span></h1>`
   if (!found.ok) return { title: "Execution", status: found.problem.status === 404 ? 404 : 500, body: html`${head}${problemNotice(found.problem)}` }
@@ -90,9 +101,12 @@ export const executionPage = async (api: ConsoleApi, executionId: string): Promi
 <h2>Timeline</h2>${timeline(rows, index, start, end)}
 <h2>Operations</h2>${operationTree(rows, index)}
 <h2>History</h2>${history.ok ? historyTable(events, history.value.truncated) : problemNotice(history.problem)}`
+  // The version is the last event read: the region changes only when the log grows.
+  const options = { src: executionLiveSrc(executionId), version: String(history.ok ? history.value.lastSeq : 0), ended: execution.status !== "RUNNING" }
   return {
     title: `${execution.functionName} ${executionId}`,
     status: 200,
-    body: html`${head}${live(content, execution.status !== "RUNNING")}`
+    body: html`${head}${live(content, options)}`,
+    region: liveRegion(content, options)
   }
 }

@@ -4,8 +4,9 @@
  */
 import { html } from "hono/html"
 import type { ErrorObject, LogEvent } from "../../log/events.ts"
-import { describeEvent, operationLabel } from "./describe.ts"
+import { describeEvent, makeOperationLabeler } from "./describe.ts"
 import { duration, time } from "./format.ts"
+import { shownPayload } from "./shown-payload.ts"
 import type { Html } from "./layout.ts"
 
 export interface Attempt {
@@ -84,8 +85,11 @@ export const indexHistory = (events: ReadonlyArray<LogEvent>): Map<string, Opera
         op.endedAt = event.at
         op.timedOut = event.reason
         break
-      case "CallbackSucceeded":
       case "ContextSucceeded":
+        op.endedAt = event.at
+        if (event.result !== undefined) op.result = shownPayload(event.subType, event.result)
+        break
+      case "CallbackSucceeded":
       case "InvokeSucceeded":
         op.endedAt = event.at
         if (event.result !== undefined) op.result = event.result
@@ -98,13 +102,22 @@ export const indexHistory = (events: ReadonlyArray<LogEvent>): Map<string, Opera
   return index
 }
 
-/** The readable history: every event with its offset from the start. */
+/** The most history rows drawn: the last ones read (a big map has thousands of events; the CLI and the API have all). */
+export const MAX_HISTORY_ROWS = 300
+
+/** The readable history: the latest events with their offset from the start. */
 export const historyTable = (events: ReadonlyArray<LogEvent>, truncated: boolean): Html => {
   const start = events[0]?.at ?? 0
-  return html`<details data-op="history" id="history"><summary>History: ${events.length} events${truncated ? " (the first ones only)" : ""}</summary>
+  const label = makeOperationLabeler()
+  const labels = events.map(label) // every event, so that the labeler sees every context
+  const shown = events.slice(-MAX_HISTORY_ROWS)
+  const first = events.length - shown.length
+  return html`<details data-op="history" id="history"><summary>History: ${events.length}${truncated ? "+" : ""} events${
+    first > 0 || truncated ? ` (#${shown[0]?.seq}–#${shown.at(-1)?.seq} shown; reprise history or the JSON API has every one)` : ""
+  }</summary>
 <table><thead><tr><th>#</th><th>+time</th><th>At (UTC)</th><th>Operation</th><th>Event</th><th>What</th></tr></thead><tbody>${
-    events.map((event) =>
-      html`<tr><td>${event.seq}</td><td>+${duration(event.at - start)}</td><td>${time(event.at)}</td><td>${operationLabel(event)}</td><td>${event._tag}</td><td class="mono">${describeEvent(event)}</td></tr>`
+    shown.map((event, i) =>
+      html`<tr><td>${event.seq}</td><td>+${duration(event.at - start)}</td><td>${time(event.at)}</td><td>${labels[first + i]}</td><td>${event._tag}</td><td class="mono">${describeEvent(event)}</td></tr>`
     )
   }</tbody></table></details>`
 }

@@ -17,7 +17,7 @@ import { html } from "hono/html"
 import { problemResponse } from "../problem.ts"
 import { makeConsoleApi } from "./api-client.ts"
 import { executionPage } from "./execution-page.ts"
-import { type Html, page } from "./layout.ts"
+import { fragment, type Html, page, unchanged } from "./layout.ts"
 import { listPage, listQuery } from "./list-page.ts"
 import { CONSOLE_HEADER, makeSessions, safeNext } from "./session.ts"
 
@@ -41,19 +41,19 @@ const requestPath = (c: Context): string => {
 export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
   const api = makeConsoleApi(app, options.apiKey)
   const sessions = options.apiKey === undefined ? undefined : makeSessions(options.apiKey)
-  const authOn = sessions !== undefined
+  const auth = sessions === undefined ? "off" : "on"
 
   app.get("/console/login", async (c) =>
     sessions === undefined
       ? c.redirect("/console", 303)
-      : page(c, { title: "Log in", authOn: false, body: loginForm(safeNext(c.req.query("next")), false) }))
+      : page(c, { title: "Log in", auth: "login", body: loginForm(safeNext(c.req.query("next")), false) }))
 
   app.post("/console/login", async (c) => {
     if (sessions === undefined) return c.redirect("/console", 303)
     const form = await c.req.parseBody()
     const next = safeNext(form.next)
     if (typeof form.key !== "string" || !(await sessions.keyMatches(form.key))) {
-      return page(c, { title: "Log in", authOn: false, status: 401, body: loginForm(next, true) })
+      return page(c, { title: "Log in", auth: "login", status: 401, body: loginForm(next, true) })
     }
     await sessions.open(c)
     return c.redirect(next, 303)
@@ -70,18 +70,33 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
     if (c.req.path.startsWith("/console/api/")) {
       return problemResponse("unauthorized", "Log in to the console first (/console/login)", c.req.path)
     }
-    return page(c, { title: "Log in", authOn: false, status: 401, body: loginForm(safeNext(requestPath(c)), false) })
+    return page(c, { title: "Log in", auth: "login", status: 401, body: loginForm(safeNext(requestPath(c)), false) })
   })
 
   app.get("/console", async (c) => {
     const { body, status, title } = await listPage(api, listQuery(c))
-    return page(c, { title, body, status, authOn })
+    return page(c, { title, body, status, auth })
   })
   app.get("/console/", (c) => c.redirect("/console", 301))
+  app.get("/console/live", async (c) => {
+    const { region, version } = await listPage(api, listQuery(c))
+    return region === undefined || version === c.req.query("since") ? unchanged() : fragment(region)
+  })
 
   app.get("/console/executions/:id", async (c) => {
     const { body, status, title } = await executionPage(api, c.req.param("id"))
-    return page(c, { title, body, status, authOn })
+    return page(c, { title, body, status, auth })
+  })
+
+  app.get("/console/executions/:id/live", async (c) => {
+    const id = c.req.param("id")
+    const since = Number(c.req.query("since"))
+    if (Number.isSafeInteger(since) && since > 0) {
+      const changed = await api.changedSince(id, since)
+      if (changed.ok && !changed.value) return unchanged()
+    }
+    const { region } = await executionPage(api, id)
+    return region === undefined ? unchanged() : fragment(region)
   })
 
   const forward = async (c: Context, path: string) => {

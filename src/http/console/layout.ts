@@ -41,11 +41,23 @@ ${Array.from({ length: 10 }, (_, i) => `.d${i}{padding-left:${(i * 1.1).toFixed(
 
 const nonce = (): string => Base64.encode(crypto.getRandomValues(new Uint8Array(16)))
 
+const SECURITY_HEADERS = (source: string): Record<string, string> => ({
+  "content-security-policy":
+    `default-src 'none'; style-src ${source}; script-src ${source}; connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "same-origin",
+  "cache-control": "no-store",
+  "x-frame-options": "DENY"
+})
+
 export interface PageOptions {
   readonly title: string
   readonly body: Html
-  /** Whether the app has an API key (shows the logout button). */
-  readonly authOn: boolean
+  /**
+   * "on": the app has an API key and this is a session (a logout button); "off": the app has none (says so);
+   * "login": the login form, which says what it needs itself.
+   */
+  readonly auth: "on" | "off" | "login"
   readonly status?: 200 | 400 | 401 | 404 | 500
 }
 
@@ -55,31 +67,45 @@ export const page = async (c: Context, options: PageOptions): Promise<Response> 
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${options.title} · Reprise</title><link rel="icon" href="data:,"><style nonce="${n}">${raw(STYLE)}</style></head>
 <body><header><a class="brand" href="/console">Reprise</a><a href="/console">Executions</a><span class="grow"></span>
-${options.authOn
+${options.auth === "on"
     ? html`<form method="post" action="/console/logout"><button type="submit">Log out</button></form>`
-    : html`<span class="muted" title="The server runs without an API key">auth off</span>`}
+    : options.auth === "off"
+    ? html`<span class="muted" title="The server runs without an API key">auth off</span>`
+    : ""}
 </header><main>${options.body}</main><script nonce="${n}">${raw(CLIENT_SCRIPT)}</script></body></html>`
   return new Response(document.toString(), {
     status: options.status ?? 200,
-    headers: {
-      "content-type": "text/html; charset=utf-8",
-      "content-security-policy":
-        `default-src 'none'; style-src 'nonce-${n}'; script-src 'nonce-${n}'; connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
-      "x-content-type-options": "nosniff",
-      "referrer-policy": "same-origin",
-      "cache-control": "no-store",
-      "x-frame-options": "DENY"
-    }
+    headers: { ...SECURITY_HEADERS(`'nonce-${n}'`), "content-type": "text/html; charset=utf-8" }
   })
 }
 
+export interface LiveOptions {
+  /** Where the client asks for a fresh region (`since=<version>` is added; 204 when nothing changed). */
+  readonly src: string
+  /** What the region shows, as a token: the client sends it back, the server answers 204 while it holds. */
+  readonly version: string
+  /** An execution that has finished: nothing in the region can change, so it is not polled. */
+  readonly ended?: boolean
+}
+
+/** The live region alone: what the client swaps in when something changed. */
+export const liveRegion = (content: Html, options: LiveOptions): Html =>
+  html`<div data-live="${options.src}" data-version="${options.version}"${options.ended === true ? html` data-ended` : ""}>${content}</div>`
+
 /**
- * The live region: replaced in place by the client script on every refresh. Once `ended` (an execution that has
- * finished), it is no longer polled: nothing in it can change.
+ * The live region with its toggle: every 2 s the client script asks `src` whether anything changed since
+ * `version`, and swaps the region only when it did.
  */
-export const live = (content: Html, ended = false): Html =>
-  html`<div class="livebar"><label><input type="checkbox" id="live-toggle"${ended ? "" : html` checked`}> Live refresh every 2 s</label>
-<span>updated <span id="refreshed">now</span></span></div><div data-live${ended ? html` data-ended` : ""}>${content}</div>`
+export const live = (content: Html, options: LiveOptions): Html =>
+  html`<div class="livebar"><label><input type="checkbox" id="live-toggle"${options.ended === true ? "" : html` checked`}> Live refresh every 2 s</label>
+<span>updated <span id="refreshed">now</span></span></div>${liveRegion(content, options)}`
+
+/** A region of a page on its own (the live refresh's answer), with the page's security headers. */
+export const fragment = async (region: Html): Promise<Response> =>
+  new Response((await region).toString(), { headers: { ...SECURITY_HEADERS("'none'"), "content-type": "text/html; charset=utf-8" } })
+
+/** 204: the region the client holds is current. */
+export const unchanged = (): Response => new Response(null, { status: 204, headers: { "cache-control": "no-store" } })
 
 export const statusBadge = (status: string, classes: Readonly<Record<string, string>>): Html =>
   html`<span class="badge ${classes[status] ?? "s-stopped"}">${status}</span>`

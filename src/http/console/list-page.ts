@@ -7,7 +7,7 @@ import { html } from "hono/html"
 import type { SummaryJson } from "../views.ts"
 import type { ConsoleApi, Problem } from "./api-client.ts"
 import { duration, EXECUTION_STATUSES, millis, STATUS_CLASSES, time } from "./format.ts"
-import { type Html, live, statusBadge } from "./layout.ts"
+import { type Html, live, liveRegion, statusBadge } from "./layout.ts"
 
 export const PAGE_SIZE = 25
 
@@ -75,7 +75,7 @@ const filters = (query: ListQuery, functions: ReadonlyArray<{ readonly name: str
 <label>Execution id<input name="id" size="36" placeholder="exact id" value="${query.id ?? ""}"></label>
 <button type="submit">Show</button> <a href="/console">Clear</a></form>`
 
-export const listPage = async (api: ConsoleApi, query: ListQuery): Promise<{ title: string; body: Html; status: 200 | 404 | 500 }> => {
+export const listPage = async (api: ConsoleApi, query: ListQuery): Promise<{ title: string; body: Html; status: 200 | 404 | 500; region?: Html; version?: string }> => {
   const now = Date.now()
   const functions = await api.functions()
   const head = html`<h1>Executions</h1>${filters(query, functions.ok ? functions.value : [])}`
@@ -104,11 +104,36 @@ export const listPage = async (api: ConsoleApi, query: ListQuery): Promise<{ tit
   const pager = html`<div class="pager">${query.cursor === undefined ? "" : html`<a href="${listHref(firstPage)}">« Newest</a>`}${
     page.value.nextCursor === undefined ? "" : html`<a id="older" href="${listHref({ ...query, cursor: page.value.nextCursor })}">Older »</a>`
   }</div>`
-  const content = html`${table(page.value.executions, now)}${pager}`
+  const filtered = query.function !== undefined || query.status !== undefined || query.cursor !== undefined
+  const content = page.value.executions.length === 0 && !filtered
+    ? howToStart(functions.ok ? functions.value : [])
+    : html`${table(page.value.executions, now)}${pager}`
+  const options = { src: listLiveSrc(query), version: versionOf(JSON.stringify(page.value)) }
   return {
     title: "Executions",
     status: 200,
     // Later pages hold still: new executions would shift them under the reader.
-    body: html`${head}${query.cursor === undefined ? live(content) : content}`
+    body: html`${head}${query.cursor === undefined ? live(content, options) : content}`,
+    region: liveRegion(content, options),
+    version: options.version
   }
+}
+
+/** Where the list's live region refreshes from: the same query. */
+const listLiveSrc = (query: ListQuery): string => listHref(query).replace(/^\/console/, "/console/live")
+
+/** A short token for what the list shows (FNV-1a of its JSON): equal tokens, nothing to redraw. */
+const versionOf = (text: string): string => {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
+  return (hash >>> 0).toString(36)
+}
+
+/** The empty state: how to start a first execution. */
+const howToStart = (functions: ReadonlyArray<{ readonly name: string }>): Html => {
+  const name = functions[0]?.name ?? "<function>"
+  return html`<div class="card" id="empty"><p><strong>No executions yet.</strong> Start one from the command line:</p>
+<pre class="mono">reprise start ${name} --input '{}' --wait</pre>
+<p>or over HTTP:</p><pre class="mono">curl -X POST "$REPRISE_URL/v1/functions/${encodeURIComponent(name)}/executions" -H 'content-type: application/json' -d '{"input":{}}'</pre>
+${functions.length === 0 ? html`<p class="muted">This server registers no durable functions.</p>` : html`<p class="muted">Functions here: ${functions.map((fn) => fn.name).join(", ")}.</p>`}</div>`
 }

@@ -7,31 +7,12 @@ import type { OperationJson } from "../views.ts"
 import { duration, millis, prettyPayload, STATUS_CLASSES, time } from "./format.ts"
 import type { Attempt, OperationHistory } from "./history.ts"
 import { type Html, statusBadge } from "./layout.ts"
-import type { TreeRow } from "./timeline.ts"
+import type { TreeRow } from "./tree.ts"
+
+export { treeRows } from "./tree.ts"
 
 /** The most operations drawn in the tree. */
-export const MAX_TREE_OPERATIONS = 2000
-
-/** Operations in tree order (each followed by its children, in log order), with their depth. */
-export const treeRows = (operations: ReadonlyArray<OperationJson>): Array<TreeRow> => {
-  const ids = new Set(operations.map((op) => op.id))
-  const children = new Map<string | undefined, Array<OperationJson>>()
-  for (const op of operations) {
-    const parent = op.parentId !== undefined && ids.has(op.parentId) ? op.parentId : undefined
-    const list = children.get(parent) ?? []
-    list.push(op)
-    children.set(parent, list)
-  }
-  const rows: Array<TreeRow> = []
-  const visit = (parent: string | undefined, depth: number) => {
-    for (const op of children.get(parent) ?? []) {
-      rows.push({ op, depth })
-      visit(op.id, depth + 1)
-    }
-  }
-  visit(undefined, 0)
-  return rows
-}
+export const MAX_TREE_OPERATIONS = 300
 
 const attemptsTable = (attempts: ReadonlyArray<Attempt>): Html =>
   html`<table class="attempts"><thead><tr><th>Attempt</th><th>Started</th><th>Ran</th><th>Outcome</th><th>Next attempt</th></tr></thead><tbody>${
@@ -76,13 +57,13 @@ export const operationTree = (rows: ReadonlyArray<TreeRow>, index: ReadonlyMap<s
   // Nest by depth: rows are in tree order, so each row closes the <details> of deeper or equal rows before it.
   const parts: Array<Html> = []
   let depth = -1
-  for (const { depth: level, op } of shown) {
+  for (const { depth: level, name, op } of shown) {
     for (; depth >= level; depth--) parts.push(html`</div></details>`)
     depth = level
     const took = op.endedAt === undefined ? "" : ` · ${duration((millis(op.endedAt) ?? 0) - (millis(op.startedAt) ?? 0))}`
     const open = op.status !== "SUCCEEDED" || level === 0
     parts.push(html`<details class="op" data-op="${op.id}" id="op-${op.id}"${open ? html` open` : ""}><summary>${statusBadge(op.status, STATUS_CLASSES)}
-<span class="name">${op.name ?? op.subType}</span> <span class="muted">${op.type}/${op.subType} · ${op.id}${
+<span class="name">${name}</span> <span class="muted">${op.type}/${op.subType} · ${op.id}${
       op.attempt !== undefined && op.attempt > 1 ? ` · ${op.attempt} attempts` : ""
     }${took}</span></summary><div class="opbody">${body(op, index.get(op.id))}`)
   }

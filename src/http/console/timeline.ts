@@ -9,6 +9,7 @@ import type { OperationJson } from "../views.ts"
 import { duration, millis, STATUS_CLASSES } from "./format.ts"
 import type { OperationHistory } from "./history.ts"
 import { type Html, statusBadge } from "./layout.ts"
+import type { TreeRow } from "./tree.ts"
 
 type Kind = "run" | "fail" | "retry" | "wait" | "ctx" | "mark"
 
@@ -19,13 +20,10 @@ interface Segment {
   readonly label: string
 }
 
-export interface TreeRow {
-  readonly op: OperationJson
-  readonly depth: number
-}
+export type { TreeRow } from "./tree.ts"
 
 /** The most rows drawn (a map over thousands of items would otherwise make a page nobody can read). */
-export const MAX_TIMELINE_ROWS = 400
+export const MAX_TIMELINE_ROWS = 200
 
 const WAITING_TYPES = new Set(["WAIT", "CALLBACK", "CHAINED_INVOKE"])
 
@@ -101,12 +99,12 @@ export const timeline = (
   const shown = rows.slice(0, MAX_TIMELINE_ROWS)
   return html`${LEGEND}<table class="tl" id="timeline"><thead><tr><th>Operation</th><th>Status</th><th>Began</th><th>Took</th>
 <th><span class="muted">0</span> <span class="muted">→ ${duration(span)}</span></th></tr></thead><tbody>${
-    shown.map(({ depth, op }) => {
+    shown.map(({ depth, name, op }) => {
       const history = index.get(op.id)
       const segments = segmentsOf(op, history, end)
       const first = Math.min(...segments.map((s) => s.from))
       const last = Math.max(...segments.map((s) => s.to))
-      return html`<tr data-op-id="${op.id}"><td class="d${Math.min(depth, 9)}">${op.name ?? op.subType} <span class="muted">${op.id}</span></td>
+      return html`<tr data-op-id="${op.id}"><td class="d${Math.min(depth, 9)}">${name} <span class="muted">${op.id}</span></td>
 <td>${statusBadge(op.status, STATUS_CLASSES)}</td><td>+${duration(first - start)}</td><td>${duration(last - first)}</td><td class="bar">${bar(segments, start, span)}</td></tr>`
     })
   }</tbody></table>${rows.length > shown.length ? html`<p class="muted">${rows.length - shown.length} more operations are not drawn.</p>` : ""}`

@@ -3,7 +3,7 @@
  * each command run as its own process, as a user would.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { serve, type Server } from "../../../../adapters/node/serve.ts"
@@ -60,12 +60,32 @@ describe("reprise (the CLI) against a real server", () => {
     assert.match(result.stderr, /compose · 1\s+attempt 1 succeeded/)
     assert.match(result.stderr, /pause · 2\s+wait over/)
     assert.match(result.stdout, /status\s+SUCCEEDED/)
-    assert.include(result.stdout, '{"greeting":"hello Ada"}')
+    assert.match(result.stdout, /result\s+\{"greeting":"hello Ada"\}/)
+    assert.notInclude(result.stdout, "operations", "the steps were shown live, on stderr")
 
     const asJson = await reprise(["start", "greet", "--input", '{"name":"Bo"}', "--wait", "--json"], env)
     assert.strictEqual(asJson.code, 0)
     assert.deepStrictEqual(json(asJson.stdout).result, { greeting: "hello Bo" }, "stdout is only the JSON")
   })
+
+  it("functions, --input @file, and get --follow until the end", async () => {
+    const functions = await reprise(["functions"], env)
+    assert.strictEqual(functions.code, 0, functions.stderr)
+    assert.match(functions.stdout, /^FUNCTION\s+DESCRIPTION\n/)
+    for (const name of ["order-fulfilment", "greet", "boom"]) assert.match(functions.stdout, new RegExp(`^${name}\\b`, "m"))
+
+    const file = join(dir, "input.json")
+    writeFileSync(file, JSON.stringify({ name: "File" }))
+    const started = await reprise(["start", "greet", "--input", `@${file}`, "--json"], env)
+    assert.strictEqual(started.code, 0, started.stderr)
+    const executionId = json(started.stdout).executionId as string
+
+    const followed = await reprise(["get", executionId, "--follow", "--timeout", "20"], env)
+    assert.strictEqual(followed.code, 0, followed.stderr)
+    assert.match(followed.stderr, /pause · 2\s+wait over/)
+    assert.match(followed.stdout, /status\s+SUCCEEDED/)
+    assert.include(followed.stdout, '{"greeting":"hello File"}')
+  }, 40_000)
 
   it("start --wait exits 1 when the execution fails", async () => {
     const result = await reprise(["start", "boom", "--wait"], env)
@@ -102,6 +122,10 @@ describe("reprise (the CLI) against a real server", () => {
     assert.isAbove(at("started order-fulfilment"), 0)
     assert.isAbove(at("warehouse-packing · 3"), at("charge-payment · 2"))
     assert.isAbove(at("callback completed"), at("waiting for callback"))
+    assert.isAbove(at("warehouse-packing callback · 3-1"), 0, "waitForCallback's callback named after it")
+    assert.isAbove(at("warehouse-packing submitter · 3-2"), 0, "and its submitter step")
+    const got = await reprise(["get", executionId], env)
+    assert.match(got.stdout, /^\s+warehouse-packing callback\s+3-1\s/m)
     assert.isAbove(at("execution                    succeeded"), at("ship · 4"))
 
     const again = await reprise(["callback", callbackId!, "succeed", "late"], env)
@@ -114,6 +138,7 @@ describe("reprise (the CLI) against a real server", () => {
     assert.strictEqual((await reprise(["callback", first.callbackId, "heartbeat"], env)).code, 0)
     const failed = await reprise(["callback", first.callbackId, "fail", "-", "--error-type", "OutOfStock"], env, "no kettles left\n")
     assert.strictEqual(failed.code, 0, failed.stderr)
+    assert.strictEqual(failed.stdout.trim(), "callback completed with a failure")
     const view = await until(async () => {
       const got = json((await reprise(["get", first.executionId, "--json"], env)).stdout)
       return got.status === "RUNNING" ? undefined : got
@@ -140,10 +165,14 @@ describe("reprise (the CLI) against a real server", () => {
       ["wrong key", ["list", "--api-key", "wrong"], { REPRISE_URL: server.url }, 4, /did not accept the API key/],
       ["no key", ["get", "x"], { REPRISE_URL: server.url }, 4, /needs an API key/],
       ["no such execution", ["get", "no-such-execution"], env, 5, /not found: .*no-such-execution/],
-      ["no such function", ["start", "nope"], env, 5, /not found: /],
+      ["no such function", ["start", "nope"], env, 5, /not found: .*"nope".*; registered: order-fulfilment, greet, boom$/],
       ["bad --input", ["start", "greet", "--input", "{oops"], env, 2, /--input is not valid JSON/],
       ["unknown command", ["frobnicate"], env, 2, /unknown command "frobnicate"/],
-      ["unknown option", ["list", "--colour"], env, 2, /Unknown option '--colour'/],
+      ["unknown option", ["list", "--colour"], env, 2, /^reprise: unknown option --colour \(reprise --help\)$/],
+      ["an option of another command", ["list", "--wait"], env, 2, /reprise list does not take --wait \(it takes --function, --status, --limit, --cursor and --url, --api-key, --json\)/],
+      ["option without its value", ["start", "greet", "--input"], env, 2, /--input needs a value/],
+      ["bad --status", ["list", "--status", "FOO"], env, 2, /--status is one of RUNNING, SUCCEEDED, FAILED, TIMED_OUT, STOPPED, not "FOO"/],
+      ["--input from a missing file", ["start", "greet", "--input", "@/no/such/file.json"], env, 2, /--input @\/no\/such\/file\.json: no such file/],
       ["not a URL", ["list", "--url", "ftp://x"], env, 2, /is not an http\(s\) URL/],
       ["bad callback action", ["callback", "abc", "approve"], env, 2, /succeed, fail or heartbeat/],
       ["still running", ["start", "order-fulfilment", "--input", JSON.stringify(order), "--wait", "--timeout", "0.5"], env, 6, /is still running after 0\.5 s/]

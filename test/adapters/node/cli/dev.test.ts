@@ -5,6 +5,7 @@
 import { afterEach, assert, describe, it } from "@effect/vitest"
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
+import { createServer } from "node:net"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { finish, freePort, start, until } from "./cli-fixture.ts"
@@ -79,4 +80,24 @@ describe("reprise dev", () => {
     assert.match(result.stderr, /serving third at http:\/\/127\.0\.0\.1:\d+/)
     await assertUnreachable(url) // the server went with it
   }, 90_000)
+
+  it("on a busy port: one clear line and a non-zero exit, not a stack and a watch with no server", async () => {
+    dir = mkdtempSync(join(tmpdir(), "reprise-dev-"))
+    const file = join(dir, "functions.ts")
+    mkdirSync(join(dir, "lib"))
+    writeFileSync(join(dir, "lib/label.ts"), `export const label = "v1"\n`)
+    writeFileSync(file, functionsFile("first"))
+    const port = await freePort()
+    const blocker = createServer()
+    await new Promise<void>((resolve) => blocker.listen(port, "127.0.0.1", () => resolve()))
+    try {
+      const result = await finish(start(["dev", file, "--port", String(port), "--db", join(dir, "dev.db")], {}), 30_000)
+      assert.strictEqual(result.code, 1, result.stderr)
+      assert.match(result.stderr, new RegExp(`reprise dev: port ${port} on 127\\.0\\.0\\.1 is in use`))
+      assert.notMatch(result.stderr, /\n\s+at /, "no stack")
+      assert.notInclude(result.stderr, "watching", "nothing watched without a server")
+    } finally {
+      blocker.close()
+    }
+  }, 40_000)
 })

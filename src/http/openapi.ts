@@ -1,0 +1,132 @@
+/**
+ * The OpenAPI 3.1 description of the HTTP API, served at /v1/openapi.json. Request bodies, query parameters and the
+ * Idempotency-Key header are generated from the very Schemas that validate them (request-schemas.ts), so the
+ * description cannot drift from what the routes accept; a test checks its paths against the app's routes.
+ */
+import { Schema } from "effect"
+import {
+  CallbackFailureBody,
+  CallbackSuccessBody,
+  EmptyBody,
+  ExecutionName,
+  HistoryQuery,
+  ListQuery,
+  StartBody,
+  StartQuery,
+  StopBody
+} from "./request-schemas.ts"
+
+type Json = Record<string, unknown>
+
+const jsonSchema = (schema: Schema.Constraint, onExcessProperty: "ignore" | "error" = "error"): Json =>
+  Schema.toJsonSchemaDocument(schema, { onExcessProperty, generateDescriptions: true }).schema as Json
+
+const queryParameters = (query: Schema.Struct<Schema.Struct.Fields>): Array<Json> =>
+  Object.entries(query.fields).map(([name, field]) => ({
+    name,
+    in: "query",
+    required: false, // every query parameter of this API is optional
+    schema: jsonSchema(field)
+  }))
+
+const pathParameter = (name: string, description: string): Json => ({ name, in: "path", required: true, schema: { type: "string" }, description })
+
+const body = (schema: Schema.Constraint, description: string): Json => ({
+  required: false,
+  description,
+  content: { "application/json": { schema: jsonSchema(schema) } }
+})
+
+const PROBLEM = {
+  description: "An error, as application/problem+json (RFC 9457) with a stable `type`",
+  content: {
+    "application/problem+json": {
+      schema: {
+        type: "object",
+        required: ["type", "title", "status", "detail"],
+        properties: { type: { type: "string" }, title: { type: "string" }, status: { type: "integer" }, detail: { type: "string" }, instance: { type: "string" } }
+      }
+    }
+  }
+}
+
+const ok = (description: string): Json => ({ description, content: { "application/json": { schema: { type: "object" } } } })
+const noContent = { description: "Done" }
+const errors = (...statuses: ReadonlyArray<number>): Json => Object.fromEntries(statuses.map((status) => [String(status), PROBLEM]))
+
+const executionId = pathParameter("id", "The execution id")
+const callbackId = pathParameter("callbackId", "The callback id the function handed out (a capability: no API key needed)")
+const bearer = [{ bearer: [] }]
+
+/** Every route of the API: method, OpenAPI path, operation. The test compares these with the app's own routes. */
+export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly path: string; readonly operation: Json }> = [
+  { method: "get", path: "/healthz", operation: { operationId: "health", summary: "Liveness", security: [], responses: { "200": ok("{ status: \"ok\" }") } } },
+  { method: "get", path: "/v1/openapi.json", operation: { operationId: "openapi", summary: "This description", security: [], responses: { "200": ok("The OpenAPI document") } } },
+  { method: "get", path: "/v1/functions", operation: { operationId: "listFunctions", summary: "The functions that can be started", responses: { "200": ok("{ functions: [{ name, description? }] }"), ...errors(401) } } },
+  {
+    method: "post",
+    path: "/v1/functions/{name}/executions",
+    operation: {
+      operationId: "startExecution",
+      summary: "Start an execution (idempotent with executionName or Idempotency-Key); with ?wait, wait for its end",
+      parameters: [
+        pathParameter("name", "The function's name"),
+        ...queryParameters(StartQuery),
+        { name: "Idempotency-Key", in: "header", required: false, schema: jsonSchema(ExecutionName), description: "Becomes the execution id (a bare token or an RFC 8941 string)" }
+      ],
+      requestBody: body(StartBody, "The input (any JSON value) and an optional execution name"),
+      responses: { "200": ok("The execution, which already existed"), "201": ok("The execution, created"), "202": ok("Still running after ?wait"), ...errors(400, 401, 404, 409, 413, 415) }
+    }
+  },
+  { method: "get", path: "/v1/executions", operation: { operationId: "listExecutions", summary: "Executions, newest first", parameters: queryParameters(ListQuery), responses: { "200": ok("{ executions, nextCursor? }"), ...errors(400, 401) } } },
+  { method: "get", path: "/v1/executions/{id}", operation: { operationId: "getExecution", summary: "One execution with its operations", parameters: [executionId], responses: { "200": ok("The execution"), ...errors(401, 404) } } },
+  {
+    method: "get",
+    path: "/v1/executions/{id}/history",
+    operation: { operationId: "getHistory", summary: "The execution's events, in pages", parameters: [executionId, ...queryParameters(HistoryQuery)], responses: { "200": ok("{ executionId, events, nextCursor? }"), ...errors(400, 401, 404) } }
+  },
+  {
+    method: "post",
+    path: "/v1/executions/{id}/stop",
+    operation: { operationId: "stopExecution", summary: "Stop a running execution", parameters: [executionId], requestBody: body(StopBody, "The error recorded (optional)"), responses: { "200": ok("The stopped execution"), ...errors(400, 401, 404, 409, 415) } }
+  },
+  {
+    method: "post",
+    path: "/v1/callbacks/{callbackId}/succeed",
+    operation: {
+      operationId: "succeedCallback",
+      summary: "Complete a callback",
+      security: [],
+      parameters: [callbackId],
+      requestBody: body(CallbackSuccessBody, "`result`: any JSON value; a string is the raw string the function receives, any other value reaches it as its JSON text"),
+      responses: { "204": noContent, ...errors(400, 404, 409, 413, 415) }
+    }
+  },
+  {
+    method: "post",
+    path: "/v1/callbacks/{callbackId}/fail",
+    operation: { operationId: "failCallback", summary: "Fail a callback", security: [], parameters: [callbackId], requestBody: body(CallbackFailureBody, "The error the function receives"), responses: { "204": noContent, ...errors(400, 404, 409, 415) } }
+  },
+  {
+    method: "post",
+    path: "/v1/callbacks/{callbackId}/heartbeat",
+    operation: { operationId: "heartbeatCallback", summary: "Keep a callback with a heartbeat timeout alive", security: [], parameters: [callbackId], requestBody: body(EmptyBody, "Nothing, or {}"), responses: { "204": noContent, ...errors(400, 404, 409, 415) } }
+  }
+]
+
+let document: Json | undefined
+
+/** The OpenAPI document (built once). */
+export const openApiDocument = (): Json => {
+  if (document !== undefined) return document
+  const paths: Record<string, Record<string, Json>> = {}
+  for (const { method, path, operation } of API_OPERATIONS) (paths[path] ??= {})[method] = operation
+  document = {
+    openapi: "3.1.0",
+    info: { title: "Reprise", version: "1", description: "Durable functions: start, inspect and steer executions; complete callbacks." },
+    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "The server's API key (REPRISE_API_KEY), when it has one" } } },
+    security: bearer,
+    paths
+  }
+  return document
+}

@@ -1,0 +1,48 @@
+/** How the CLI prints an execution: the operation tree in tree order, with readable names. */
+import { assert, describe, it } from "@effect/vitest"
+import { executionText } from "../../../../adapters/node/cli/format.ts"
+import type { ExecutionJson, OperationJson } from "../../../../src/http/views.ts"
+
+const at = "2026-01-01T00:00:00.000Z"
+const op = (id: string, type: string, subType: string, name?: string): OperationJson => {
+  const parent = id.includes("-") ? id.slice(0, id.lastIndexOf("-")) : undefined
+  return { id, type, subType, status: "SUCCEEDED", startedAt: at, endedAt: at, ...(parent === undefined ? {} : { parentId: parent }), ...(name === undefined ? {} : { name }) }
+}
+
+const execution = (operations: ReadonlyArray<OperationJson>): ExecutionJson =>
+  ({ executionId: "e-1", functionName: "f", status: "SUCCEEDED", startedAt: at, endedAt: at, result: 1, operations })
+
+/** The NAME column of the operations table, in printed order, indentation kept. */
+const names = (text: string): Array<string> => {
+  const lines = text.split("\n")
+  const header = lines.findIndex((line) => line.startsWith("  NAME"))
+  const width = lines[header]!.indexOf("ID")
+  return lines.slice(header + 1).filter((line) => line.startsWith("  ")).map((line) => line.slice(0, width).trimEnd())
+}
+
+describe("executionText", () => {
+  it("prints each operation under its own parent although the API lists them breadth first", () => {
+    // The API's order: the log's, where a map's items and their steps interleave.
+    const ops = [
+      op("1", "CONTEXT", "Map", "items"),
+      op("1-1", "CONTEXT", "MapIteration", "item-a"),
+      op("1-2", "CONTEXT", "MapIteration", "item-b"),
+      op("1-1-1", "STEP", "Step", "work-a"),
+      op("1-2-1", "STEP", "Step", "work-b"),
+      op("2", "STEP", "Step", "after")
+    ]
+    assert.deepStrictEqual(names(executionText(execution(ops))), [
+      "  items",
+      "    item-a",
+      "      work-a",
+      "    item-b",
+      "      work-b",
+      "  after"
+    ])
+  })
+
+  it("names waitForCallback's own callback and submitter step after it", () => {
+    const ops = [op("1", "CONTEXT", "WaitForCallback", "warehouse"), op("1-1", "CALLBACK", "Callback"), op("1-2", "STEP", "Step")]
+    assert.deepStrictEqual(names(executionText(execution(ops))), ["  warehouse", "    warehouse callback", "    warehouse submitter"])
+  })
+})

@@ -1,0 +1,47 @@
+/** The test runner's step-by-step API and pending callbacks: the clock never beats the test to its callback. */
+import { afterEach, assert, describe, it } from "@effect/vitest"
+import { durable } from "../../src/index.ts"
+import { createTestRunner, type TestRunner } from "../../src/testing/index.ts"
+
+const approval = durable("approval", async (_input: unknown, ctx) => {
+  const answer = await ctx.waitForCallback("manager", async () => undefined, { timeout: { hours: 1 } })
+  await ctx.wait("cooling-off", { minutes: 30 })
+  return answer
+})
+
+let runner: TestRunner | undefined
+afterEach(() => runner?.dispose())
+
+describe("settle() and callback timeouts", () => {
+  it("start, advanceTime, settle, then sendCallbackSuccess: the callback is still there to complete", async () => {
+    runner = createTestRunner({ functions: [approval] })
+    const execution = await runner.start("approval", {})
+    await execution.advanceTime({ minutes: 10 })
+    await execution.settle()
+    assert.strictEqual(execution.status, "RUNNING")
+    assert.strictEqual(execution.callback("manager").status, "STARTED")
+    await execution.sendCallbackSuccess("manager", "yes")
+    await execution.settle() // the 30-minute wait is skipped: it is no callback's timeout
+    assert.strictEqual(execution.status, "SUCCEEDED")
+    assert.strictEqual(execution.result, "yes")
+  })
+
+  it("skips through the timeout when asked, and run() still does", async () => {
+    runner = createTestRunner({ functions: [approval] })
+    const asked = await runner.start("approval", {})
+    await asked.settle({ skipCallbackTimeouts: true })
+    assert.strictEqual(asked.callback("manager").status, "TIMED_OUT")
+    assert.strictEqual(asked.status, "FAILED")
+
+    const run = await runner.run("approval", {})
+    assert.strictEqual(run.status, "FAILED")
+    assert.strictEqual(run.callback("manager").status, "TIMED_OUT")
+  })
+
+  it("advanceTime past the timeout is asking: the callback times out", async () => {
+    runner = createTestRunner({ functions: [approval] })
+    const execution = await runner.start("approval", {})
+    await execution.advanceTime({ hours: 2 })
+    assert.strictEqual(execution.callback("manager").status, "TIMED_OUT")
+  })
+})
