@@ -11,3 +11,7 @@ export type { ExecutionJson, OperationJson, SummaryJson } from "./views.ts"
 export { bearerAuth } from "./bearer-auth.ts"
 export type { BearerAuthOptions } from "./bearer-auth.ts"
 export { problemResponse } from "./problem.ts"
+/** Presentation helpers shared by the console and other clients that show executions (the CLI). */
+export { describeEvent, makeOperationLabeler } from "./console/describe.ts"
+export { duration } from "./console/format.ts"
+export { treeRows } from "./console/tree.ts"

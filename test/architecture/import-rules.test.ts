@@ -9,21 +9,10 @@
 import { readdirSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
-import { specifiersOf, violationsOf } from "./import-graph.ts"
+import { type ExportsMap, specifiersOf, violationsOf } from "./import-graph.ts"
 
 const root = fileURLToPath(new URL("../../", import.meta.url))
-const pkg = JSON.parse(readFileSync(`${root}package.json`, "utf8")) as { name: string; exports: Record<string, string> }
-
-/**
- * Adapter files that still import the core by relative paths: their owners are rewriting them (the runtime-neutral
- * host, the invoker, the client-facing engine API). Each is to import through the entries instead; the lead empties
- * this list after merging. A file leaves the list as soon as it complies (the test fails on a stale entry).
- */
-const NOT_YET_CONVERTED: ReadonlyArray<string> = [
-  "adapters/node/cli/dev-server.ts",
-  "adapters/node/cli/format.ts",
-  "adapters/node/cli/main.ts"
-]
+const pkg = JSON.parse(readFileSync(`${root}package.json`, "utf8")) as { name: string; exports: ExportsMap }
 
 const sources = (): Map<string, string> => {
   const files = new Map<string, string>()
@@ -39,15 +28,10 @@ const show = (violations: ReadonlyArray<{ file: string; specifier: string; rule:
   violations.map((v) => `${v.file} imports "${v.specifier}" (${v.rule})`).join("\n")
 
 describe("import rules", () => {
-  it("the repository keeps them (apart from the files still to convert)", () => {
+  it("the repository keeps them", () => {
     const files = sources()
     assert.isAbove(files.size, 100, "the scan found too few files")
-    const violations = violationsOf(files, pkg.name, pkg.exports)
-    const allowed = new Set(NOT_YET_CONVERTED)
-    const unexpected = violations.filter((v) => !(v.rule === "adapter-bypasses-entries" && allowed.has(v.file)))
-    assert.strictEqual(show(unexpected), "", "new violations")
-    const stale = NOT_YET_CONVERTED.filter((file) => !violations.some((v) => v.file === file))
-    assert.deepStrictEqual(stale, [], "files on the allow-list that comply (or no longer exist): remove them from it")
+    assert.strictEqual(show(violationsOf(files, pkg.name, pkg.exports)), "", "import-rule violations")
   })
 
   it("catches each rule on a small example", () => {

@@ -12,7 +12,7 @@
  */
 import { registerHooks } from "node:module"
 import { fileURLToPath, pathToFileURL } from "node:url"
-import type { DurableFunction } from "../../../src/engine/registry.ts"
+import type { DurableFunction } from "reprise"
 import { startErrorLine } from "../start-error.ts"
 
 /** The exit code that tells `reprise dev` to stop: the server cannot run, whatever the file says (dev.ts). */

@@ -1,9 +1,13 @@
 /** How the CLI prints executions, lists and histories for people (`--json` prints the API's JSON instead). */
-import { describeEvent, makeOperationLabeler } from "../../../src/http/console/describe.ts"
-import { duration } from "../../../src/http/console/format.ts"
-import { treeRows } from "../../../src/http/console/tree.ts"
-import type { LogEvent } from "../../../src/log/events.ts"
-import type { ExecutionJson, SummaryJson } from "../../../src/http/views.ts"
+import {
+  describeEvent,
+  duration,
+  type ExecutionJson,
+  makeOperationLabeler,
+  type SummaryJson,
+  treeRows
+} from "reprise/http"
+import type { LogEvent } from "reprise/store"
 
 const pad = (text: string, width: number) => text.padEnd(width)
 

@@ -4,8 +4,8 @@
  */
 import { readFileSync } from "node:fs"
 import { parseArgs } from "node:util"
-import type { ExecutionJson, SummaryJson } from "../../../src/http/views.ts"
-import type { LogEvent } from "../../../src/log/events.ts"
+import type { ExecutionJson, SummaryJson } from "reprise/http"
+import type { LogEvent } from "reprise/store"
 import { CliError, type Client, EXIT, makeClient } from "./client.ts"
 import { dev } from "./dev.ts"
 import { executionText, functionsText, historyText, listText, makeEventLines, outcomeText } from "./format.ts"
