@@ -151,3 +151,25 @@ describe("schedules in the test runner", () => {
     refused(() => createTestRunner({ functions: [slow], schedules: [twice, twice] }), /Two schedules are named "daily"/)
   })
 })
+
+describe("catch-up after downtime", () => {
+  it("runs the missed ticks inside the catch-up window and records older ones as skipped", async () => {
+    const runs: Array<string> = []
+    const runner = createTestRunner({
+      functions: [reporting(runs)],
+      schedules: [schedule("hourly", { function: "report", cron: "0 * * * *", overlap: "allow", catchUp: { hours: 2, minutes: 30 } })]
+    })
+    await runner.listSchedules() // the record is made: next tick 01:00
+    // Down from 00:00 to 10:15: ticks 01:00-07:00 are older than the window, 08:00-10:00 inside it.
+    runner.scheduleClock.setTime(Date.UTC(2026, 0, 1, 10, 15))
+    const started = await runner.advanceSchedules(0)
+    assert.deepStrictEqual(started, ["hourly:2026-01-01T08:00:00Z", "hourly:2026-01-01T09:00:00Z", "hourly:2026-01-01T10:00:00Z"])
+    const [view] = await runner.listSchedules()
+    assert.deepStrictEqual(view!.recentSkips, [{ reason: "catch-up", firstTickAt: Date.UTC(2026, 0, 1, 1), lastTickAt: Date.UTC(2026, 0, 1, 7), count: 7 }])
+    assert.strictEqual(view!.nextTickAt, Date.UTC(2026, 0, 1, 11))
+    // Handled once: the same time again starts nothing.
+    assert.deepStrictEqual(await runner.advanceSchedules(0), [])
+    assert.strictEqual(runs.length, 3)
+    await runner.dispose()
+  })
+})
