@@ -195,10 +195,11 @@ export const makeScheduler = Effect.fnUntraced(function*(
   /** One tick (or trigger) under the overlap policy. */
   const handle = (entry: Schedule, record: ScheduleRecord, executionId: string, tickAt: number, reason: "tick" | "trigger") =>
     Effect.gen(function*() {
-      // Already started (by a delivery whose record save did not happen): it counts as this tick's start.
+      // Already started, by a delivery whose record save did not happen: it is this tick's start, counted now.
       if (yield* exists(executionId)) {
         const later = record.lastTickAt === undefined || tickAt >= record.lastTickAt
-        return { record: later ? { ...record, lastExecutionId: executionId, lastTickAt: tickAt } : record, outcome: "started" as const }
+        const counted = { ...record, started: record.started + 1 }
+        return { record: later ? { ...counted, lastExecutionId: executionId, lastTickAt: tickAt } : counted, outcome: "started" as const }
       }
       const previousRunning = entry.overlap === "allow" ? false : yield* isRunning(record.lastExecutionId)
       if (previousRunning) {
