@@ -61,3 +61,6 @@ export type {
 export { withRetry } from "./context/with-retry.ts"
 export type { RetryableFunc, WithRetryConfig } from "./context/with-retry.ts"
 export type { PromiseCombinators } from "./context/promise-combinators.ts"
+export { schedule, ScheduleConfigError } from "./schedule/schedule.ts"
+export type { OverlapPolicy, Schedule, ScheduleOptions } from "./schedule/schedule.ts"
+export type { ScheduleView, TriggerResult } from "./schedule/schedule-client.ts"

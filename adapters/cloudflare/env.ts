@@ -4,12 +4,15 @@ import { signedCallbackIds } from "reprise/http"
 import type { DurableObjectNamespace } from "./cf-types.ts"
 import type { ExecutionRpc } from "./execution-rpc.ts"
 import type { IndexShard } from "./index-object.ts"
+import type { ScheduleRpc } from "./schedule-object.ts"
 
 export interface RepriseEnv {
   /** One object per execution, named by the execution id (class ExecutionObject). */
   readonly EXECUTIONS: DurableObjectNamespace<ExecutionRpc>
   /** The listing index shards (class IndexObject). */
   readonly EXECUTION_INDEX: DurableObjectNamespace<IndexShard>
+  /** One object per schedule, named by the schedule (class ScheduleObject); needed only with schedules. */
+  readonly SCHEDULES?: DurableObjectNamespace<ScheduleRpc>
   /** The API key the management routes require (a secret). Unset: no auth, for local development only. */
   readonly REPRISE_API_KEY?: string
   /** The key that signs callback ids (a secret). Unset: unsigned ids, for local development only. */

@@ -1,14 +1,17 @@
 /**
- * `createWorker({ functions })`: the Worker's `fetch` (the Hono app of reprise/http over the forwarding client) and
- * the two Durable Object classes to export from the Worker's entry module:
+ * `createWorker({ functions, schedules? })`: the Worker's `fetch` (the Hono app of reprise/http over the forwarding
+ * client) and the Durable Object classes to export from the Worker's entry module:
  *
- *   const worker = createWorker({ functions })
- *   export const { ExecutionObject, IndexObject } = worker
- *   export default { fetch: worker.fetch }
+ *   const worker = createWorker({ functions, schedules })
+ *   export const { ExecutionObject, IndexObject, ScheduleObject } = worker
+ *   export default { fetch: worker.fetch, scheduled: worker.scheduled }
+ *
+ * With schedules, the Worker needs the SCHEDULES binding (class ScheduleObject) and, as a backstop, a cron trigger
+ * calling `scheduled` (see docs/schedules.md).
  */
 import { Layer, ManagedRuntime, Scheduler } from "effect"
 import { Hono } from "hono"
-import type { DurableFunction } from "reprise"
+import type { DurableFunction, Schedule } from "reprise"
 import { ExecutionClient } from "reprise/engine"
 import { bearerAuth, createApp, type ErrorReporter, problemResponse } from "reprise/http"
 import { apiKeyOf, callbackIdsOf, type RepriseEnv } from "./env.ts"
@@ -17,9 +20,14 @@ import { makeIndexClient } from "./index-client.ts"
 import { IndexObject } from "./index-object.ts"
 import { reindex } from "./reindex.ts"
 import { makeWorkerClient } from "./worker-client.ts"
+import { ScheduleClient } from "reprise/host"
+import { ensureSchedules, makeScheduleClient } from "./schedule-client.ts"
+import { makeScheduleObject } from "./schedule-object.ts"
 
 export interface CreateWorkerOptions {
   readonly functions: ReadonlyArray<DurableFunction>
+  /** Cron starts of the functions: one ScheduleObject each (binding SCHEDULES). */
+  readonly schedules?: ReadonlyArray<Schedule>
   /** The largest payload an execution stores (default 256 KiB). */
   readonly maxPayloadBytes?: number
   /** The largest request body the HTTP API accepts (default 1 MiB). */
@@ -34,7 +42,23 @@ const workerScheduler = new Scheduler.MixedScheduler("sync")
 
 export const createWorker = (options: CreateWorkerOptions) => {
   const ExecutionObject = makeExecutionObject(options)
+  const schedules = options.schedules ?? []
+  const ScheduleObject = makeScheduleObject({ functions: options.functions, schedules, indexShards: options.indexShards })
   const apps = new WeakMap<object, Hono>()
+  /** Per env, the first request makes sure every schedule's object is armed (once it succeeded, never again). */
+  const ensured = new WeakMap<object, Promise<void>>()
+  const ensure = (env: RepriseEnv): Promise<void> => {
+    if (schedules.length === 0) return Promise.resolve()
+    let done = ensured.get(env)
+    if (done === undefined) {
+      done = ensureSchedules(env, schedules).catch((error: unknown) => {
+        ensured.delete(env)
+        console.error("reprise: arming the schedules failed:", error)
+      })
+      ensured.set(env, done)
+    }
+    return done
+  }
 
   const appFor = (env: RepriseEnv): Hono => {
     const known = apps.get(env)
@@ -42,7 +66,11 @@ export const createWorker = (options: CreateWorkerOptions) => {
     const index = makeIndexClient(env.EXECUTION_INDEX, options.indexShards)
     const client = makeWorkerClient(env, { functions: options.functions, callbackIds: callbackIdsOf(env), index })
     const runtime = ManagedRuntime.make(
-      Layer.mergeAll(Layer.succeed(ExecutionClient, client), Layer.succeed(Scheduler.Scheduler, workerScheduler))
+      Layer.mergeAll(
+        Layer.succeed(ExecutionClient, client),
+        Layer.succeed(Scheduler.Scheduler, workerScheduler),
+        schedules.length === 0 ? Layer.empty : Layer.succeed(ScheduleClient, makeScheduleClient(env, schedules))
+      )
     )
     const apiKey = apiKeyOf(env)
     const api = createApp({
@@ -67,8 +95,14 @@ export const createWorker = (options: CreateWorkerOptions) => {
   }
 
   return {
-    fetch: (request: Request, env: RepriseEnv): Promise<Response> => Promise.resolve(appFor(env).fetch(request)),
+    fetch: async (request: Request, env: RepriseEnv): Promise<Response> => {
+      await ensure(env)
+      return appFor(env).fetch(request)
+    },
+    /** The cron trigger's handler: re-arms every schedule's object (a backstop; the objects' alarms do the ticks). */
+    scheduled: (_controller: unknown, env: RepriseEnv): Promise<void> => ensureSchedules(env, schedules),
     ExecutionObject,
-    IndexObject
+    IndexObject,
+    ScheduleObject
   }
 }

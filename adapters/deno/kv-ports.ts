@@ -1,10 +1,10 @@
 /**
  * The Deno KV store as the host's ports (src/host): the ExecutionStore, the AlarmStore over the time-ordered alarm
- * keys, HostMetadata over the config keys, the queue as the WakeUpSource. Releasing the layer closes KV, after
+ * keys, HostMetadata and the ScheduleStore over the config keys, the queue as the WakeUpSource. Releasing the layer closes KV, after
  * everything the host built on it.
  */
 import { Effect, Layer } from "effect"
-import { AlarmStore, HostMetadata, type HostPorts, WakeUpSource } from "reprise/host"
+import { AlarmStore, HostMetadata, type HostPorts, makeKeyValueScheduleStore, ScheduleStore, WakeUpSource } from "reprise/host"
 import { ExecutionStore, StoreFailure } from "reprise/store"
 import type { DenoKvStore } from "./kv-store.ts"
 import type { QueueWakeUps } from "./queue-wake-ups.ts"
@@ -16,7 +16,7 @@ const promise = <A>(operation: string, work: () => Promise<A>): Effect.Effect<A,
     catch: (error) => error instanceof StoreFailure ? error : new StoreFailure({ operation, reason: String(error) })
   })
 
-export const kvPorts = (store: DenoKvStore, wakeUps: QueueWakeUps): Layer.Layer<HostPorts> =>
+export const kvPorts = (store: DenoKvStore, wakeUps: QueueWakeUps): Layer.Layer<HostPorts | ScheduleStore> =>
   Layer.mergeAll(
     Layer.succeed(ExecutionStore, store),
     Layer.succeed(AlarmStore, {
@@ -26,5 +26,10 @@ export const kvPorts = (store: DenoKvStore, wakeUps: QueueWakeUps): Layer.Layer<
     }),
     Layer.succeed(HostMetadata, { keep: (key, value) => promise("keepConfig", () => store.keepConfig(key, value)) }),
     Layer.succeed(WakeUpSource, wakeUps),
+    // Schedule records under config keys "schedule:<name>" (src/schedule/schedule-store.ts).
+    Layer.succeed(ScheduleStore, makeKeyValueScheduleStore({
+      get: (key) => promise("readConfig", () => store.readConfig(key)),
+      set: (key, value) => promise("writeConfig", () => store.writeConfig(key, value))
+    })),
     Layer.effectDiscard(Effect.addFinalizer(() => Effect.sync(() => store.close())))
   )

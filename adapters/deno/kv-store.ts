@@ -71,6 +71,10 @@ export interface DenoKvStore extends ExecutionStoreShape {
   dueAlarms(horizon: number, limit: number): Promise<ReadonlyArray<AlarmEntry>>
   /** The server setting `name` kept in KV; when there is none, `value` is stored and returned (the first writer wins). */
   keepConfig(name: string, value: string): Promise<string>
+  /** The server setting `name` (undefined: none). */
+  readConfig(name: string): Promise<string | undefined>
+  /** Sets the server setting `name` (schedule records: src/schedule/schedule-store.ts). */
+  writeConfig(name: string, value: string): Promise<void>
   close(): void
 }
 
@@ -250,6 +254,12 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
         }
         throw contention("keepConfig", name)
       }),
+    readConfig: (name) =>
+      orReject("readConfig", async () => {
+        const entry = await kv.get<string>(configKey(name))
+        return typeof entry.value === "string" ? entry.value : undefined
+      }),
+    writeConfig: (name, value) => orReject("writeConfig", async () => void (await kv.set(configKey(name), value))),
     close: () => kv.close()
   }
 }

@@ -12,7 +12,7 @@
  * top level of the entry module, so that the queue listener is registered while the module loads.
  */
 import type { Effect } from "effect"
-import type { DurableFunction } from "reprise"
+import type { DurableFunction, Schedule } from "reprise"
 import type { EngineShape } from "reprise/engine"
 import type { EngineProbe } from "reprise/testing"
 import { startHost } from "reprise/host"
@@ -23,6 +23,8 @@ import { makeQueueWakeUps, type QueueWakeUps } from "./queue-wake-ups.ts"
 
 export interface ServeOptions {
   readonly functions: ReadonlyArray<DurableFunction>
+  /** Cron starts of the functions (`schedule(name, { function, cron, … })`), their records kept in the same KV. */
+  readonly schedules?: ReadonlyArray<Schedule>
   /**
    * The KV database: a file path, or a remote KV URL (default: $REPRISE_KV, else Deno's default database, which on
    * Deno Deploy is the project's managed KV).
@@ -80,6 +82,7 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
   })
   const host = await startHost({
     functions: options.functions,
+    schedules: options.schedules,
     secret: options.secret,
     apiKey: options.apiKey,
     env: envVar,

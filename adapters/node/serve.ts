@@ -10,7 +10,7 @@
 import { createAdaptorServer } from "@hono/node-server"
 import { Effect } from "effect"
 import type { AddressInfo } from "node:net"
-import type { DurableFunction } from "reprise"
+import type { DurableFunction, Schedule } from "reprise"
 import type { EngineShape } from "reprise/engine"
 import type { EngineProbe } from "reprise/testing"
 import { startHost } from "reprise/host"
@@ -19,6 +19,8 @@ import { openSqliteStore, type SqliteStore } from "./sqlite-store.ts"
 
 export interface ServeOptions {
   readonly functions: ReadonlyArray<DurableFunction>
+  /** Cron starts of the functions (`schedule(name, { function, cron, … })`), kept in the same SQLite file. */
+  readonly schedules?: ReadonlyArray<Schedule>
   /** The SQLite file (default: $REPRISE_DB, else ./reprise.db). */
   readonly dbPath?: string
   /** Default: $PORT, else 8787. 0 picks a free port. */
@@ -51,7 +53,7 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
   const dbPath = options.dbPath ?? env("REPRISE_DB") ?? "./reprise.db"
   const store = await Effect.runPromise(openSqliteStore({ path: dbPath, ...(options.synchronous === undefined ? {} : { synchronous: options.synchronous }) }))
   const host = await startHost(
-    { functions: options.functions, secret: options.secret, apiKey: options.apiKey, env, evictEveryMs: options.evictEveryMs },
+    { functions: options.functions, schedules: options.schedules, secret: options.secret, apiKey: options.apiKey, env, evictEveryMs: options.evictEveryMs },
     sqlitePorts(store)
   )
 

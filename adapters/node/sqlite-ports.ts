@@ -1,10 +1,21 @@
 /**
  * The SQLite store as the host's ports (src/host): the ExecutionStore (its setAlarm re-arming the timer), the
- * AlarmStore over the synchronous alarm index, HostMetadata over the meta table, the timer as the WakeUpSource.
+ * AlarmStore over the synchronous alarm index, HostMetadata and the ScheduleStore over the meta table, the timer as
+ * the WakeUpSource.
  * Releasing the layer closes the database, after everything the host built on it.
  */
 import { Effect, Layer } from "effect"
-import { AlarmStore, HostMetadata, type HostPorts, makeTimerWakeUps, type TimerWakeUps, WakeUpSource, watchAlarms } from "reprise/host"
+import {
+  AlarmStore,
+  HostMetadata,
+  type HostPorts,
+  makeKeyValueScheduleStore,
+  makeTimerWakeUps,
+  ScheduleStore,
+  type TimerWakeUps,
+  WakeUpSource,
+  watchAlarms
+} from "reprise/host"
 import { ExecutionStore, StoreFailure } from "reprise/store"
 import type { SqliteStore } from "./sqlite-store.ts"
 
@@ -19,7 +30,7 @@ const sync = <A>(operation: string, work: () => A): Effect.Effect<A, StoreFailur
 export const sqliteTimer = (store: Pick<SqliteStore, "nextAlarm">): TimerWakeUps =>
   makeTimerWakeUps((after) => sync("nextAlarm", () => store.nextAlarm(after)))
 
-export const sqlitePorts = (store: SqliteStore, wakeUps: TimerWakeUps = sqliteTimer(store)): Layer.Layer<HostPorts> =>
+export const sqlitePorts = (store: SqliteStore, wakeUps: TimerWakeUps = sqliteTimer(store)): Layer.Layer<HostPorts | ScheduleStore> =>
   Layer.mergeAll(
     Layer.succeed(ExecutionStore, watchAlarms(store, wakeUps)),
     Layer.succeed(AlarmStore, {
@@ -31,5 +42,10 @@ export const sqlitePorts = (store: SqliteStore, wakeUps: TimerWakeUps = sqliteTi
     }),
     Layer.succeed(HostMetadata, { keep: (key, value) => sync("keepMeta", () => store.keepMeta(key, value)) }),
     Layer.succeed(WakeUpSource, wakeUps),
+    // Schedule records are small JSON rows in the meta table, under "schedule:<name>" (src/schedule/schedule-store.ts).
+    Layer.succeed(ScheduleStore, makeKeyValueScheduleStore({
+      get: (key) => sync("getMeta", () => store.getMeta(key)),
+      set: (key, value) => sync("setMeta", () => store.setMeta(key, value))
+    })),
     Layer.effectDiscard(Effect.addFinalizer(() => Effect.sync(() => store.close())))
   )

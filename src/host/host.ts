@@ -14,6 +14,9 @@ import { Engine, type ExecutionClient, WATCHDOG_MS } from "../engine/index.ts"
 import type { DurableFunction } from "../engine/registry.ts"
 import { createApp, signedCallbackIds } from "../http/index.ts"
 import type { ExecutionStore } from "../store/execution-store.ts"
+import { schedulerLayer } from "./host-schedules.ts"
+import type { Schedule as ScheduleDefinition } from "../schedule/schedule.ts"
+import { Scheduler } from "../schedule/scheduler.ts"
 import {
   AlarmDispatcher,
   type AlarmDispatcherShape,
@@ -28,6 +31,8 @@ import { WakeUpSource } from "./wake-up-source.ts"
 
 export interface HostOptions {
   readonly functions: ReadonlyArray<DurableFunction>
+  /** Cron starts of the functions (src/schedule); they need a ScheduleStore beside the ports. */
+  readonly schedules?: ReadonlyArray<ScheduleDefinition> | undefined
   /** The callback-signing secret (default: $REPRISE_SECRET, else one kept in the store's metadata). */
   readonly secret?: string | undefined
   /** Bearer key for the management routes (default: $REPRISE_API_KEY; none means no auth). */
@@ -69,6 +74,9 @@ export const hostLayer = (options: HostOptions) =>
     const running = Layer.effectDiscard(Effect.gen(function*() {
       const dispatcher = yield* AlarmDispatcher
       const engine = yield* Engine
+      // Schedules (src/schedule): records brought in line, then the ticks missed while down delivered by the loop.
+      const scheduler = yield* Effect.serviceOption(Scheduler)
+      if (scheduler._tag === "Some") yield* scheduler.value.start
       if (options.resumeOnStart ?? true) {
         const now = yield* Clock.currentTimeMillis
         yield* dispatcher.deliverDue(now + WATCHDOG_MS + 1000, 100_000)
@@ -76,8 +84,13 @@ export const hostLayer = (options: HostOptions) =>
       const evict = engine.evictIdle().pipe(Effect.catchCause((cause) => Effect.sync(() => onError(Cause.squash(cause)))))
       yield* Effect.forkScoped(Effect.repeat(evict, Schedule.spaced(options.evictEveryMs ?? 5000)))
       yield* (yield* WakeUpSource).start(dispatcher)
+      if (scheduler._tag === "Some") yield* scheduler.value.run
     }))
-    return running.pipe(Layer.provideMerge(dispatcher), Layer.provideMerge(engine))
+    return running.pipe(
+      Layer.provideMerge(dispatcher),
+      Layer.provideMerge(schedulerLayer({ functions: options.functions, schedules: options.schedules ?? [], onError })),
+      Layer.provideMerge(engine)
+    )
   }))
 
 export interface Host {

@@ -1,7 +1,7 @@
 /**
  * The in-memory store as the host's ports: a host for development, examples and the contract suite that needs no
- * database. Alarms are read by scanning every execution (fine for what fits in memory); the metadata lives as long
- * as the process; the wake-ups are the host's timer.
+ * database. Alarms are read by scanning every execution (fine for what fits in memory); the metadata and the
+ * schedule records live as long as the process; the wake-ups are the host's timer.
  */
 import { Effect, Layer } from "effect"
 import { ExecutionStore } from "../store/execution-store.ts"
@@ -11,8 +11,9 @@ import { HostMetadata } from "./host-metadata.ts"
 import type { HostPorts } from "./host.ts"
 import { makeTimerWakeUps, watchAlarms } from "./timer-wake-ups.ts"
 import { WakeUpSource } from "./wake-up-source.ts"
+import { makeMemoryScheduleStore, ScheduleStore } from "../schedule/schedule-store.ts"
 
-export const memoryPorts = (store: MemoryStore): Layer.Layer<HostPorts> => {
+export const memoryPorts = (store: MemoryStore): Layer.Layer<HostPorts | ScheduleStore> => {
   /** Every alarm, earliest first. */
   const alarms = Effect.gen(function*() {
     const entries: Array<AlarmEntry> = []
@@ -46,6 +47,7 @@ export const memoryPorts = (store: MemoryStore): Layer.Layer<HostPorts> => {
           return value
         })
     }),
-    Layer.succeed(WakeUpSource, wakeUps)
+    Layer.succeed(WakeUpSource, wakeUps),
+    Layer.succeed(ScheduleStore, makeMemoryScheduleStore())
   )
 }

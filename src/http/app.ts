@@ -12,6 +12,7 @@ import { registerConsole } from "./console/index.ts"
 import { defaultErrorReporter, type EngineRunner, type ErrorReporter, makeResponder } from "./engine-runner.ts"
 import { registerExecutionRoutes } from "./execution-routes.ts"
 import { openApiDocument } from "./openapi.ts"
+import { registerScheduleRoutes } from "./schedule-routes.ts"
 import { problemResponse } from "./problem.ts"
 import { DEFAULT_MAX_BODY_BYTES, tooLarge } from "./read-body.ts"
 
@@ -61,6 +62,7 @@ export const createApp = (options: AppOptions): Hono => {
   app.get(OPENAPI_PATH, (c) => c.json(openApiDocument()))
   registerExecutionRoutes(app, { respond })
   registerCallbackRoutes(app, { respond })
+  registerScheduleRoutes(app, { respond })
   registerConsole(app, { apiKey: options.apiKey }) // the web console at /console (src/http/console)
 
   app.notFound((c) => problemResponse("not-found", `No route ${c.req.method} ${c.req.path}`, c.req.path))

@@ -23,6 +23,7 @@ const byTag: Readonly<Record<string, ProblemKind>> = {
   FunctionNotFound: "function-not-found",
   ExecutionNotFound: "execution-not-found",
   CallbackNotFound: "callback-not-found",
+  ScheduleNotFound: "schedule-not-found",
   CallbackAlreadyCompleted: "callback-already-completed",
   ExecutionNotRunning: "execution-not-running",
   ExecutionAlreadyExists: "execution-already-exists",

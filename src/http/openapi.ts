@@ -56,6 +56,7 @@ const errors = (...statuses: ReadonlyArray<number>): Json => Object.fromEntries(
 
 const executionId = pathParameter("id", "The execution id")
 const callbackId = pathParameter("callbackId", "The callback id the function handed out (a capability: no API key needed)")
+const scheduleName = pathParameter("name", "The schedule name")
 const bearer = [{ bearer: [] }]
 
 /** Every route of the API: method, OpenAPI path, operation. The test compares these with the app's own routes. */
@@ -111,6 +112,21 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
     method: "post",
     path: "/v1/callbacks/{callbackId}/heartbeat",
     operation: { operationId: "heartbeatCallback", summary: "Keep a callback with a heartbeat timeout alive", security: [], parameters: [callbackId], requestBody: body(EmptyBody, "Nothing, or {}"), responses: { "204": noContent, ...errors(400, 404, 409, 415) } }
+  },
+  // Schedules (src/http/schedule-routes.ts, docs/schedules.md).
+  { method: "get", path: "/v1/schedules", operation: { operationId: "listSchedules", summary: "The schedules, with their next tick, last execution and skipped ticks", responses: { "200": ok("{ schedules }"), ...errors(401) } } },
+  { method: "get", path: "/v1/schedules/{name}", operation: { operationId: "getSchedule", summary: "One schedule", parameters: [scheduleName], responses: { "200": ok("The schedule"), ...errors(401, 404) } } },
+  { method: "post", path: "/v1/schedules/{name}/pause", operation: { operationId: "pauseSchedule", summary: "Pause a schedule: its ticks start nothing until resumed", parameters: [scheduleName], responses: { "200": ok("The schedule"), ...errors(401, 404) } } },
+  { method: "post", path: "/v1/schedules/{name}/resume", operation: { operationId: "resumeSchedule", summary: "Resume a schedule from its next tick", parameters: [scheduleName], responses: { "200": ok("The schedule"), ...errors(401, 404) } } },
+  {
+    method: "post",
+    path: "/v1/schedules/{name}/trigger",
+    operation: {
+      operationId: "triggerSchedule",
+      summary: "Start the schedule's function now, under its overlap policy",
+      parameters: [scheduleName],
+      responses: { "201": ok("{ executionId, outcome: started }"), "200": ok("{ executionId, outcome: buffered | skipped }"), ...errors(401, 404) }
+    }
   }
 ]
 

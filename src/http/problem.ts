@@ -17,6 +17,7 @@ export const problemKinds = {
   "function-not-found": { status: 404, title: "No such durable function" },
   "execution-not-found": { status: 404, title: "No such execution" },
   "callback-not-found": { status: 404, title: "No such callback" },
+  "schedule-not-found": { status: 404, title: "No such schedule" },
   "method-not-allowed": { status: 405, title: "Method not allowed" },
   "execution-already-exists": { status: 409, title: "The execution already exists with other parameters" },
   "execution-not-running": { status: 409, title: "The execution is not running" },

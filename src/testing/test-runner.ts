@@ -3,15 +3,20 @@
  * clock. `run` drives an execution to its end, skipping time to each due timer and answering callbacks from the
  * given responders; `start` returns as soon as the execution is idle, for tests that steer it step by step.
  */
-import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
+import { Cause, Clock, Effect, Exit, Layer, ManagedRuntime } from "effect"
 import type { CallbackOutcome } from "../engine/actor-messages.ts"
 import { Engine, type EngineShape } from "../engine/engine.ts"
 import { EngineProbe, type EngineProbeShape } from "../engine/engine-probe.ts"
-import type { ExecutionClient } from "../engine/execution-client.ts"
+import { ExecutionClient } from "../engine/execution-client.ts"
 import type { DurableFunction } from "../engine/registry.ts"
+import { makeScheduleRegistry, type Schedule } from "../schedule/schedule.ts"
+import type { ScheduleView, TriggerResult } from "../schedule/schedule-client.ts"
+import { makeMemoryScheduleStore, ScheduleStore } from "../schedule/schedule-store.ts"
+import { makeScheduler, Scheduler, type SchedulerShape } from "../schedule/scheduler.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import { makeMemoryStore, type MemoryStore } from "../store/memory-store.ts"
-import { TestExecution } from "./test-execution.ts"
+import type { Duration } from "../context/duration.ts"
+import { MAX_ROUNDS, TestExecution, toMillis } from "./test-execution.ts"
 import { VirtualClock } from "./virtual-clock.ts"
 
 /** What a responder does with a callback: complete it, fail it, or leave it (undefined). */
@@ -37,6 +42,8 @@ export interface RunOptions {
 
 export interface TestRunnerOptions {
   readonly functions: ReadonlyArray<DurableFunction>
+  /** Cron starts of the functions; their time moves with `advanceSchedules`. */
+  readonly schedules?: ReadonlyArray<Schedule>
   /** Jump each execution's clock to its next timer whenever it is idle (default true). */
   readonly skipTime?: boolean
   /** Where every execution's virtual clock starts (default 2026-01-01T00:00:00Z). */
@@ -49,10 +56,15 @@ const DEFAULT_START = Date.UTC(2026, 0, 1)
 export class TestRunner {
   readonly store: MemoryStore
   readonly skipTime: boolean
-  readonly #runtime: ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe, never>
+  readonly #runtime: ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe | Scheduler, never>
   readonly #clocks = new Map<string, VirtualClock>()
   readonly #start: number
   #count = 0
+  /** The schedules' time: one clock for every schedule (each execution a tick starts gets its own, from the tick). */
+  readonly scheduleClock: VirtualClock
+  /** Executions started by schedules and not known to have ended. */
+  readonly #scheduled = new Set<string>()
+  #schedulesStarted: Promise<void> | undefined
 
   constructor(options: TestRunnerOptions) {
     this.store = makeMemoryStore()
@@ -63,7 +75,30 @@ export class TestRunner {
       ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
       clockFor: (id, parent) => (parent === undefined ? this.clock(id) : this.#shareClock(id, parent))
     })
-    this.#runtime = ManagedRuntime.make(engine.pipe(Layer.provide(Layer.succeed(ExecutionStore, this.store))))
+    this.scheduleClock = new VirtualClock(this.#start)
+    const schedules = makeScheduleRegistry(options.schedules ?? [], options.functions) // refuses bad configuration
+    const scheduler = Layer.effect(
+      Scheduler,
+      Effect.gen({ self: this }, function*() {
+        const client = yield* ExecutionClient
+        // A tick's execution starts at the tick: its clock is set from the schedules' clock before it starts.
+        const start: typeof client.start = (request) =>
+          Effect.suspend(() => {
+            const id = request.executionId!
+            this.clock(id).setTime(this.scheduleClock.currentTimeMillisUnsafe())
+            this.#scheduled.add(id)
+            return Effect.tap(client.start(request), (started) => Effect.sync(() => started.created && this.#startedIds.push(id)))
+          })
+        return yield* makeScheduler({ schedules }).pipe(
+          Effect.provideService(ExecutionClient, { ...client, start }),
+          Effect.provideService(ScheduleStore, makeMemoryScheduleStore()),
+          Effect.provideService(Clock.Clock, this.scheduleClock)
+        )
+      })
+    )
+    this.#runtime = ManagedRuntime.make(
+      scheduler.pipe(Layer.provideMerge(engine), Layer.provide(Layer.succeed(ExecutionStore, this.store)))
+    )
   }
 
   /** The virtual clock of one execution. */
@@ -129,6 +164,80 @@ export class TestRunner {
 
   async completeCallback(callbackId: string, outcome: CallbackOutcome): Promise<void> {
     await this.engine((e) => e.completeCallback(callbackId, outcome))
+  }
+
+  /** Runs something on the scheduler, its records brought in line first (once). */
+  async #schedules<A, E>(use: (scheduler: SchedulerShape) => Effect.Effect<A, E>): Promise<A> {
+    this.#schedulesStarted ??= this.#run(Scheduler.use((s) => s.start))
+    await this.#schedulesStarted
+    return this.#run(Scheduler.use(use))
+  }
+
+  async #run<A, E>(effect: Effect.Effect<A, E, Engine | ExecutionClient | EngineProbe | Scheduler>): Promise<A> {
+    const exit = await this.#runtime.runPromiseExit(effect)
+    if (Exit.isSuccess(exit)) return exit.value
+    throw Cause.squash(exit.cause)
+  }
+
+  listSchedules(): Promise<ReadonlyArray<ScheduleView>> {
+    return this.#schedules((s) => s.list())
+  }
+  pauseSchedule(name: string): Promise<ScheduleView> {
+    return this.#schedules((s) => s.pause(name))
+  }
+  resumeSchedule(name: string): Promise<ScheduleView> {
+    return this.#schedules((s) => s.resume(name))
+  }
+  async triggerSchedule(name: string): Promise<TriggerResult> {
+    const result = await this.#schedules((s) => s.trigger(name))
+    await this.#settleScheduled()
+    return result
+  }
+
+  /**
+   * Moves the schedules' time forward by `millis` (or a Duration), in order of what comes due: each tick runs (its
+   * execution starts on its own clock at the tick and runs until idle), and the executions that schedules started
+   * and that still run move along the same time (their waits and retries fire when due), so that an overlap policy
+   * sees them running or ended as it would in production. Returns the ids of the executions started.
+   */
+  async advanceSchedules(by: Duration | number): Promise<ReadonlyArray<string>> {
+    const to = this.scheduleClock.currentTimeMillisUnsafe() + toMillis(by)
+    const before = this.#startedIds.length
+    await this.#schedules(() => Effect.void)
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const running = await this.#runningScheduled()
+      const alarms = await Promise.all(running.map(async (id) => [id, await this.alarmOf(id)] as const))
+      const due = [this.#run(Scheduler.use((s) => Effect.sync(() => s.nextDueAt()))), ...alarms.map(([, at]) => at)]
+      const next = Math.min(...(await Promise.all(due)).filter((at): at is number => at !== undefined))
+      if (!(next <= to)) break
+      this.scheduleClock.setTime(next)
+      // The executions' own timers first: one that ends may release a buffered start.
+      for (const [id, at] of alarms) if (at !== undefined && at <= next) await this.fireAt(id, next)
+      for (const view of await this.#schedules((s) => s.list())) {
+        if ((view.nextTickAt !== undefined && view.nextTickAt <= next) || view.buffered !== undefined) await this.#schedules((s) => s.alarm(view.name))
+      }
+      await this.#settleScheduled()
+    }
+    this.scheduleClock.setTime(to)
+    for (const id of await this.#runningScheduled()) this.clock(id).setTime(to)
+    return this.#startedIds.slice(before)
+  }
+
+  /** Every execution a schedule started, in order. */
+  readonly #startedIds: Array<string> = []
+
+  async #settleScheduled(): Promise<void> {
+    for (const id of this.#scheduled) await this.engine((e) => e.settle(id))
+  }
+
+  async #runningScheduled(): Promise<Array<string>> {
+    const running: Array<string> = []
+    for (const id of [...this.#scheduled]) {
+      const view = await this.engine((e) => e.describe(id)).catch(() => undefined)
+      if (view?.status === "RUNNING") running.push(id)
+      else this.#scheduled.delete(id)
+    }
+    return running
   }
 
   async dispose(): Promise<void> {

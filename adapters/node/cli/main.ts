@@ -9,6 +9,7 @@ import type { LogEvent } from "reprise/store"
 import { CliError, type Client, EXIT, makeClient } from "./client.ts"
 import { dev } from "./dev.ts"
 import { executionText, functionsText, historyText, listText, makeEventLines, outcomeText } from "./format.ts"
+import { listSchedules, scheduleAction } from "./schedules.ts"
 
 export const USAGE = `reprise: durable functions from the command line
 
@@ -21,6 +22,8 @@ export const USAGE = `reprise: durable functions from the command line
   reprise list [--function NAME] [--status STATUS] [--limit N] [--cursor C]
   reprise callback <callback-id> succeed [payload|-] | fail [message] [--error-type T] | heartbeat
   reprise stop <execution-id> [--reason TEXT]
+  reprise schedules                                     list the schedules: cron, next tick, last execution, skips
+  reprise schedule pause|resume|trigger <name>
 
   --url URL        the server (default $REPRISE_URL, else http://127.0.0.1:8787)
   --api-key KEY    its API key (default $REPRISE_API_KEY)
@@ -268,6 +271,14 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     const stopped = await client().request<ExecutionJson>("POST", `${executionPath(id!)}/stop`, body)
     print(io, values.json === true, stopped, () => `stopped ${stopped.executionId} (${stopped.status})`)
     return EXIT.ok
+  },
+  schedules: async (args, values, io, client) => {
+    positional(args, 0, "")
+    return listSchedules(client(), io, values.json === true)
+  },
+  schedule: async (args, values, io, client) => {
+    const [action, name] = positional(args, 2, "the action (pause, resume, trigger) and the schedule name")
+    return scheduleAction(client(), io, values.json === true, action!, name!)
   },
   dev: async (args, values, io) => {
     const [file] = positional(args, 1, "the functions file")

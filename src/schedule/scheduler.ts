@@ -1,0 +1,347 @@
+/**
+ * The scheduler: runtime-neutral, written once. Each schedule keeps a record (schedule-store.ts) whose `nextTickAt`
+ * is its durable alarm; a host runs the scheduler's wake-up loop (`run`: one Clock sleep until the earliest tick),
+ * the test runner moves its virtual clock from tick to tick instead. When a tick is due, the ticks due are handled in
+ * order: each starts the execution whose id is derived from the schedule and the tick time, so a tick handled twice
+ * (a crash between the start and the record's save, a second delivery) starts nothing new; ticks older than the
+ * catch-up window are skipped and recorded; the overlap policy decides what a tick does while the previous
+ * execution runs. Then the record is saved with the next tick.
+ *
+ * Why not the store's alarm index: SQLite's alarms reference an execution row (ON DELETE CASCADE), so a schedule
+ * could only have one there through a schema migration; the record is the durable truth, the loop only a wake-up.
+ */
+import { Cause, Clock, Context, Duration, Effect, FiberMap, Semaphore, type Scope } from "effect"
+import { ExecutionClient, type ExecutionClientShape } from "../engine/execution-client.ts"
+import type { StoreFailure } from "../store/store-errors.ts"
+import { nextTick } from "./cron.ts"
+import type { Schedule } from "./schedule.ts"
+import { tickExecutionId, triggerExecutionId } from "./schedule.ts"
+import { type ScheduleClientShape, ScheduleNotFound, type ScheduleView, type TriggerResult } from "./schedule-client.ts"
+import { RECENT_SKIPS, type ScheduleRecord, ScheduleStore, type SkipReason } from "./schedule-store.ts"
+
+/** The most ticks one delivery walks through; a longer outage is skipped as one run counted up to here. */
+const MAX_TICKS_PER_DELIVERY = 100_000
+
+/** The loop reads its schedules again at least this often (a cheap in-memory check). */
+const MAX_SLEEP_MS = 60_000
+
+/** After a failed delivery (the store failed), the schedule is tried again this much later. */
+const RETRY_MS = 5_000
+
+export interface SchedulerShape extends ScheduleClientShape {
+  /** Brings every schedule's record and alarm in line with the registered schedules (the host does it at start). */
+  readonly start: Effect.Effect<void, StoreFailure>
+  /** The schedule's tick is due (or an execution it waits for ended): handles what is due. */
+  alarm(name: string): Effect.Effect<void, unknown>
+  /** The wake-up loop of a long-running host: delivers each schedule's ticks when due, until the scope closes. */
+  readonly run: Effect.Effect<void, never, Scope.Scope>
+  /** The earliest tick due among the schedules not paused (known after `start`). */
+  nextDueAt(): number | undefined
+  /** The schedule names, in registration order. */
+  readonly names: ReadonlyArray<string>
+}
+
+export class Scheduler extends Context.Service<Scheduler, SchedulerShape>()("reprise/schedule/Scheduler") {}
+
+export interface SchedulerOptions {
+  readonly schedules: ReadonlyMap<string, Schedule>
+  /** Where failures of background work (the buffer-one watchers) go. */
+  readonly onError?: (error: unknown, schedule: string) => void
+}
+
+const specOf = (entry: Schedule) => `${entry.cron.source.trim()} @ ${entry.timezone}`
+
+export const makeScheduler = Effect.fnUntraced(function*(
+  options: SchedulerOptions
+): Effect.fn.Return<SchedulerShape, never, ExecutionClient | ScheduleStore | Scope.Scope> {
+  const client: ExecutionClientShape = yield* ExecutionClient
+  const records = yield* ScheduleStore
+  const clock = yield* Clock.Clock
+  const onError = options.onError ?? ((error, name) => console.error(`reprise: schedule ${name}:`, error))
+  const locks = new Map<string, Semaphore.Semaphore>()
+  for (const name of options.schedules.keys()) locks.set(name, yield* Semaphore.make(1))
+  /** buffer-one: a fiber per schedule and execution ahead of a buffered start, waiting for it to end. */
+  const watchers = yield* FiberMap.make<string>()
+
+  const definition = (name: string) =>
+    Effect.suspend(() => {
+      const entry = options.schedules.get(name)
+      return entry === undefined ? Effect.fail(new ScheduleNotFound({ name })) : Effect.succeed(entry)
+    })
+  const locked = <A, E>(name: string, work: Effect.Effect<A, E>) => locks.get(name)!.withPermit(work)
+
+  const fresh = (entry: Schedule, now: number, previous?: ScheduleRecord): ScheduleRecord => {
+    const next = nextTick(entry.cron, now, entry.timezone)
+    return {
+      started: 0,
+      skipped: 0,
+      recentSkips: [],
+      ...previous,
+      name: entry.name,
+      spec: specOf(entry),
+      paused: previous?.paused ?? false,
+      ...(next === undefined ? {} : { nextTickAt: next })
+    }
+  }
+
+  /** The record, created (or re-based on a changed cron or zone) when needed. */
+  const recordOf = (entry: Schedule, now: number) =>
+    Effect.map(records.load(entry.name), (record) => {
+      if (record === undefined) return fresh(entry, now)
+      if (record.spec !== specOf(entry)) {
+        const { nextTickAt: _, ...rest } = record
+        return fresh(entry, now, rest)
+      }
+      return record
+    })
+
+  /** When each schedule is next due (in memory; the records are the truth), and how to wake the loop early. */
+  const due = new Map<string, number>()
+  let wake: (() => void) | undefined
+
+  /** Saves the record, then tells the loop when the schedule is next due. */
+  const commit = (record: ScheduleRecord) =>
+    Effect.gen(function*() {
+      yield* records.save(record)
+      const at = record.paused ? undefined : record.nextTickAt
+      if (at === undefined) due.delete(record.name)
+      else due.set(record.name, at)
+      wake?.()
+    })
+
+  const nextDueAt = () => (due.size === 0 ? undefined : Math.min(...due.values()))
+
+  /** Delivers what is due; a failure is reported and the schedule tried again a little later. */
+  const deliverDue = Effect.gen(function*() {
+    const now = yield* clock.currentTimeMillis
+    for (const [name, at] of [...due]) {
+      if (at > now) continue
+      yield* alarm(name).pipe(Effect.catchCause((cause) =>
+        Effect.sync(() => {
+          onError(Cause.squash(cause), name)
+          due.set(name, now + RETRY_MS)
+        })))
+    }
+  })
+
+  const woken = Effect.callback<void>((resume) => {
+    wake = () => resume(Effect.void)
+    return Effect.sync(() => void (wake = undefined))
+  })
+
+  const loop = Effect.gen(function*() {
+    while (true) {
+      yield* deliverDue
+      const now = yield* clock.currentTimeMillis
+      const next = nextDueAt()
+      const delay = Math.min(MAX_SLEEP_MS, Math.max(0, (next ?? Infinity) - now))
+      yield* Effect.race(clock.sleep(Duration.millis(delay)), woken)
+    }
+  })
+
+  /** Records skipped ticks; a run that goes on from the last recorded one (the very next tick) extends it. */
+  const skip = (entry: Schedule, record: ScheduleRecord, reason: SkipReason, firstTickAt: number, lastTickAt: number, count: number): ScheduleRecord => {
+    const recent = [...record.recentSkips]
+    const last = recent.at(-1)
+    if (last !== undefined && last.reason === reason && nextTick(entry.cron, last.lastTickAt, entry.timezone) === firstTickAt) {
+      recent[recent.length - 1] = { ...last, lastTickAt, count: last.count + count }
+    } else recent.push({ reason, firstTickAt, lastTickAt, count })
+    return { ...record, skipped: record.skipped + count, recentSkips: recent.slice(-RECENT_SKIPS) }
+  }
+
+  /** Ticks from `from` that are before `until` (exclusive): skipped as one run. Returns the first tick left. */
+  const skipTicks = (entry: Schedule, record: ScheduleRecord, reason: SkipReason, from: number, until: number) => {
+    let tick: number | undefined = from
+    let last = from
+    let count = 0
+    while (tick !== undefined && tick < until && count < MAX_TICKS_PER_DELIVERY) {
+      last = tick
+      count++
+      tick = nextTick(entry.cron, tick, entry.timezone)
+    }
+    if (tick !== undefined && tick < until) tick = nextTick(entry.cron, until - 1, entry.timezone)
+    return { record: count === 0 ? record : skip(entry, record, reason, from, last, count), next: tick }
+  }
+
+  const isRunning = (executionId: string | undefined) =>
+    executionId === undefined
+      ? Effect.succeed(false)
+      : client.describe(executionId).pipe(
+        Effect.map((view) => view.status === "RUNNING"),
+        Effect.catchTag("ExecutionNotFound", () => Effect.succeed(false))
+      )
+
+  const exists = (executionId: string) =>
+    client.describe(executionId).pipe(Effect.as(true), Effect.catchTag("ExecutionNotFound", () => Effect.succeed(false)))
+
+  const startExecution = (entry: Schedule, record: ScheduleRecord, executionId: string, tickAt: number) =>
+    Effect.gen(function*() {
+      const started = yield* client.start({
+        functionName: entry.functionName,
+        executionId,
+        ...(entry.inputPayload === undefined ? {} : { inputPayload: entry.inputPayload })
+      }).pipe(
+        // The id was taken with another input (the schedule's input changed since): that tick ran.
+        Effect.catchTag("ExecutionAlreadyExists", () => Effect.succeed({ executionId, created: false }))
+      )
+      return {
+        ...record,
+        lastExecutionId: executionId,
+        lastTickAt: tickAt,
+        started: record.started + (started.created ? 1 : 0)
+      } satisfies ScheduleRecord
+    })
+
+  /** One tick (or trigger) under the overlap policy. */
+  const handle = (entry: Schedule, record: ScheduleRecord, executionId: string, tickAt: number, reason: "tick" | "trigger") =>
+    Effect.gen(function*() {
+      // Already started, by a delivery whose record save did not happen: it is this tick's start, counted now.
+      if (yield* exists(executionId)) {
+        const later = record.lastTickAt === undefined || tickAt >= record.lastTickAt
+        const counted = { ...record, started: record.started + 1 }
+        return { record: later ? { ...counted, lastExecutionId: executionId, lastTickAt: tickAt } : counted, outcome: "started" as const }
+      }
+      const previousRunning = entry.overlap === "allow" ? false : yield* isRunning(record.lastExecutionId)
+      if (previousRunning) {
+        if (entry.overlap === "skip" || (entry.overlap === "buffer-one" && record.buffered !== undefined)) {
+          return { record: skip(entry, record, "overlap", tickAt, tickAt, 1), outcome: "skipped" as const }
+        }
+        if (entry.overlap === "buffer-one") return { record: { ...record, buffered: { tickAt, executionId } }, outcome: "buffered" as const }
+        // cancel-previous
+        yield* client.stop(record.lastExecutionId!, {
+          errorType: "ScheduleOverlap",
+          errorMessage: `Stopped by schedule ${entry.name}: its ${reason} at ${new Date(tickAt).toISOString()} started ${executionId}`
+        }).pipe(Effect.catchTag("ExecutionNotRunning", () => Effect.void))
+      }
+      return { record: yield* startExecution(entry, record, executionId, tickAt), outcome: "started" as const }
+    })
+
+  /** buffer-one: starts the buffered execution once the one ahead of it has ended, else keeps watching it. */
+  const releaseBuffered = (entry: Schedule, record: ScheduleRecord) =>
+    Effect.gen(function*() {
+      const buffered = record.buffered
+      if (buffered === undefined) return record
+      if (yield* isRunning(record.lastExecutionId)) {
+        yield* watch(entry.name, record.lastExecutionId!)
+        return record
+      }
+      const { buffered: _, ...rest } = record
+      return yield* startExecution(entry, rest, buffered.executionId, buffered.tickAt)
+    })
+
+  const watch = (name: string, executionId: string) =>
+    FiberMap.run(
+      watchers,
+      `${name}\u0000${executionId}`,
+      client.awaitEnd(executionId).pipe(
+        Effect.andThen(alarm(name)),
+        Effect.catchCause((cause) => (Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.sync(() => onError(Cause.squash(cause), name))))
+      ),
+      { onlyIfMissing: true }
+    )
+
+  /** What is due now: a buffered start whose way is clear, then the ticks up to now. */
+  const alarm = (name: string): Effect.Effect<void, unknown> =>
+    Effect.gen(function*() {
+      const entry = options.schedules.get(name)
+      if (entry === undefined) return yield* new ScheduleNotFound({ name })
+      yield* locked(name, Effect.gen(function*() {
+        const now = yield* clock.currentTimeMillis
+        let record = yield* releaseBuffered(entry, yield* recordOf(entry, now))
+        if (!record.paused && record.nextTickAt !== undefined && record.nextTickAt <= now) {
+          const late = skipTicks(entry, record, "catch-up", record.nextTickAt, now - entry.catchUpMs)
+          record = late.record
+          let tick = late.next
+          for (let count = 0; tick !== undefined && tick <= now && count < MAX_TICKS_PER_DELIVERY; count++) {
+            record = (yield* handle(entry, record, tickExecutionId(name, tick), tick, "tick")).record
+            tick = nextTick(entry.cron, tick, entry.timezone)
+          }
+          const { nextTickAt: _, ...rest } = record
+          record = tick === undefined ? rest : { ...rest, nextTickAt: tick }
+        }
+        yield* commit(record)
+        if (record.buffered !== undefined && record.lastExecutionId !== undefined) yield* watch(name, record.lastExecutionId)
+      }))
+    })
+
+  const viewOf = (entry: Schedule, record: ScheduleRecord): ScheduleView => ({
+    name: entry.name,
+    functionName: entry.functionName,
+    cron: entry.cron.source,
+    timezone: entry.timezone,
+    overlap: entry.overlap,
+    catchUpMs: entry.catchUpMs,
+    ...(entry.description === undefined ? {} : { description: entry.description }),
+    paused: record.paused,
+    ...(record.paused || record.nextTickAt === undefined ? {} : { nextTickAt: record.nextTickAt }),
+    ...(record.lastTickAt === undefined ? {} : { lastTickAt: record.lastTickAt }),
+    ...(record.lastExecutionId === undefined ? {} : { lastExecutionId: record.lastExecutionId }),
+    ...(record.buffered === undefined ? {} : { buffered: record.buffered }),
+    started: record.started,
+    skipped: record.skipped,
+    recentSkips: record.recentSkips
+  })
+
+  const get = (name: string) =>
+    Effect.gen(function*() {
+      const entry = yield* definition(name)
+      return viewOf(entry, yield* recordOf(entry, yield* clock.currentTimeMillis))
+    })
+
+  const setPaused = (name: string, paused: boolean) =>
+    Effect.gen(function*() {
+      const entry = yield* definition(name)
+      return yield* locked(name, Effect.gen(function*() {
+        const now = yield* clock.currentTimeMillis
+        let record = yield* recordOf(entry, now)
+        if (record.paused === paused) return viewOf(entry, record)
+        if (!paused && record.nextTickAt !== undefined) {
+          // The ticks that came while paused are skipped; the next one is after now.
+          const missed = skipTicks(entry, record, "paused", record.nextTickAt, now + 1)
+          const { nextTickAt: _, ...rest } = missed.record
+          record = missed.next === undefined ? rest : { ...rest, nextTickAt: missed.next }
+        }
+        record = { ...record, paused }
+        yield* commit(record)
+        return viewOf(entry, record)
+      }))
+    })
+
+  const trigger = (name: string) =>
+    Effect.gen(function*() {
+      const entry = yield* definition(name)
+      return yield* locked(name, Effect.gen(function*() {
+        const now = yield* clock.currentTimeMillis
+        const executionId = triggerExecutionId(name, now)
+        const handled = yield* handle(entry, yield* recordOf(entry, now), executionId, now, "trigger")
+        yield* commit(handled.record)
+        if (handled.outcome === "buffered" && handled.record.lastExecutionId !== undefined) yield* watch(name, handled.record.lastExecutionId)
+        return { executionId, outcome: handled.outcome } satisfies TriggerResult
+      }))
+    })
+
+  return {
+    names: [...options.schedules.keys()],
+    start: Effect.gen(function*() {
+      for (const entry of options.schedules.values()) {
+        yield* locked(entry.name, Effect.gen(function*() {
+          const record = yield* recordOf(entry, yield* clock.currentTimeMillis)
+          yield* commit(record)
+          if (record.buffered !== undefined && record.lastExecutionId !== undefined) yield* watch(entry.name, record.lastExecutionId)
+        }))
+      }
+    }),
+    alarm,
+    run: Effect.asVoid(Effect.forkScoped(loop)),
+    nextDueAt,
+    list: () =>
+      Effect.gen(function*() {
+        const now = yield* clock.currentTimeMillis
+        return yield* Effect.forEach([...options.schedules.values()], (entry) => Effect.map(recordOf(entry, now), (record) => viewOf(entry, record)))
+      }),
+    get,
+    pause: (name) => setPaused(name, true),
+    resume: (name) => setPaused(name, false),
+    trigger
+  }
+})

@@ -1,0 +1,60 @@
+/**
+ * Schedules on Workers (Miniflare/workerd): one Durable Object per schedule, its record in the object's storage and
+ * its alarm at the next tick; the routes through the Worker; a tick the object slept through fires from its alarm
+ * and starts the execution derived from the tick, once.
+ */
+import { fileURLToPath } from "node:url"
+import { afterAll, assert, describe, it } from "@effect/vitest"
+import type { Miniflare } from "miniflare"
+import { bundle, client, removeDir, startMiniflare, tempDir, until, untilStatus } from "./miniflare-fixture.ts"
+
+const entry = fileURLToPath(new URL("./fixtures/schedule-worker.ts", import.meta.url))
+const dirs: Array<string> = []
+const running: Array<Miniflare> = []
+const MINUTE = 60_000
+
+afterAll(async () => {
+  for (const mf of running) await mf.dispose().catch(() => undefined)
+  for (const dir of dirs) removeDir(dir)
+})
+
+describe("schedules on Workers", () => {
+  it("arms a Durable Object alarm per schedule, serves the routes, and runs a missed tick from the alarm", async () => {
+    const build = tempDir("schedules-build")
+    dirs.push(build)
+    const mf = startMiniflare({ scriptPath: await bundle(entry, build), extraObjects: { SCHEDULES: "ScheduleObject" } })
+    running.push(mf)
+    const api = client(mf)
+    const alarmOf = async () => (await api.request("GET", "/test/schedules/every-minute/alarm")).body.at as number | null
+
+    const listed = await api.request("GET", "/v1/schedules")
+    assert.strictEqual(listed.status, 200)
+    const [view] = listed.body.schedules
+    assert.strictEqual(view.name, "every-minute")
+    assert.strictEqual(await alarmOf(), Date.parse(view.nextTickAt), "the object's alarm is at the next tick")
+
+    const triggered = await api.request("POST", "/v1/schedules/every-minute/trigger")
+    assert.strictEqual(triggered.status, 201)
+    assert.strictEqual((await untilStatus(api, triggered.body.executionId)).status, "SUCCEEDED")
+
+    assert.strictEqual((await api.request("POST", "/v1/schedules/every-minute/pause")).body.paused, true)
+    assert.strictEqual(await alarmOf(), null, "no alarm while paused")
+    const resumed = await api.request("POST", "/v1/schedules/every-minute/resume")
+    assert.strictEqual(await alarmOf(), Date.parse(resumed.body.nextTickAt))
+    assert.strictEqual((await api.request("POST", "/v1/schedules/weekly/pause")).status, 404)
+
+    // The object slept through the last whole minute's tick: its alarm fires at once and starts that tick.
+    const due = Math.floor(Date.now() / MINUTE) * MINUTE
+    await api.request("GET", `/test/schedules/every-minute/rewind?at=${due}`)
+    const id = `every-minute:${new Date(due).toISOString().replace(".000Z", "Z")}`
+    const ran = await until(async () => {
+      const res = await api.describe(id)
+      return res.status === 200 && res.body.status === "SUCCEEDED" ? res.body : undefined
+    }, 15_000, "the missed tick's execution")
+    assert.strictEqual(ran.functionName, "sweep")
+    const after = (await api.request("GET", "/v1/schedules/every-minute")).body
+    assert.isAbove(Date.parse(after.nextTickAt), due)
+    assert.strictEqual(await alarmOf(), Date.parse(after.nextTickAt))
+    assert.isAtLeast(after.started, 2)
+  }, 60_000)
+})

@@ -1,0 +1,60 @@
+/**
+ * The scheduler over the engine and a ScheduleStore that fails: a tick whose execution started but whose record
+ * was not saved (the crash window between the two writes) starts nothing new when delivered again.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Clock, Effect, Layer } from "effect"
+import { Engine, ExecutionClient } from "../../src/engine/index.ts"
+import { durable, schedule } from "../../src/index.ts"
+import { makeMemoryScheduleStore, makeScheduler, makeScheduleRegistry, ScheduleStore } from "../../src/schedule/index.ts"
+import { ExecutionStore } from "../../src/store/execution-store.ts"
+import { makeMemoryStore } from "../../src/store/memory-store.ts"
+import { StoreFailure } from "../../src/store/store-errors.ts"
+import { VirtualClock } from "../../src/testing/virtual-clock.ts"
+
+const job = durable("job", async (_: unknown, ctx) => ctx.step("work", async () => "done"))
+const hourly = schedule("hourly", { function: job, cron: "0 * * * *" })
+
+describe("the scheduler when the store fails", () => {
+  it.effect("a tick started but not recorded is not started twice when delivered again", () =>
+    Effect.gen(function*() {
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      let failSaves = false
+      const records = {
+        load: memory.load,
+        save: (r: Parameters<typeof memory.save>[0]) => (failSaves ? Effect.fail(new StoreFailure({ operation: "save", reason: "disk full" })) : memory.save(r))
+      }
+      const starts: Array<string> = []
+      const client = yield* ExecutionClient
+      const counting = {
+        ...client,
+        start: (request: Parameters<typeof client.start>[0]) =>
+          Effect.tap(client.start(request), (r) => Effect.sync(() => r.created && starts.push(r.executionId)))
+      }
+      const scheduler = yield* makeScheduler({ schedules: makeScheduleRegistry([hourly], [job]) }).pipe(
+        Effect.provideService(ExecutionClient, counting),
+        Effect.provideService(ScheduleStore, records),
+        Effect.provideService(Clock.Clock, clock)
+      )
+      yield* scheduler.start
+      assert.strictEqual(scheduler.nextDueAt(), Date.UTC(2026, 0, 1, 1))
+
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
+      failSaves = true
+      const failed = yield* Effect.result(scheduler.alarm("hourly"))
+      assert.strictEqual(failed._tag, "Failure")
+      assert.deepStrictEqual(starts, ["hourly:2026-01-01T01:00:00Z"])
+
+      failSaves = false
+      yield* scheduler.alarm("hourly")
+      assert.deepStrictEqual(starts, ["hourly:2026-01-01T01:00:00Z"], "the second delivery found the execution and started nothing")
+      const view = yield* scheduler.get("hourly")
+      assert.strictEqual(view.started, 1)
+      assert.strictEqual(view.lastExecutionId, "hourly:2026-01-01T01:00:00Z")
+      assert.strictEqual(view.nextTickAt, Date.UTC(2026, 0, 1, 2))
+    }).pipe(
+      Effect.provide(Engine.layer({ functions: [job] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))),
+      Effect.scoped
+    ))
+})
