@@ -25,6 +25,11 @@ export interface ServeOptions {
   readonly port?: number
   /** Default 127.0.0.1. */
   readonly hostname?: string
+  /**
+   * Names the server is reached by besides `localhost`, IP literals and `hostname` (the Host check against DNS
+   * rebinding; also $REPRISE_ALLOWED_HOSTS, comma-separated). `["*"]` allows any.
+   */
+  readonly allowedHosts?: ReadonlyArray<string>
   /** Bearer key for the management routes (default: $REPRISE_API_KEY; none means local development, no auth). */
   readonly apiKey?: string
   /** The callback-signing secret (default: $REPRISE_SECRET, else generated once and kept in the database). */
@@ -50,13 +55,20 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
   const env = (name: string) => process.env[name]
   const dbPath = options.dbPath ?? env("REPRISE_DB") ?? "./reprise.db"
   const store = await Effect.runPromise(openSqliteStore({ path: dbPath, ...(options.synchronous === undefined ? {} : { synchronous: options.synchronous }) }))
+  const hostname = options.hostname ?? "127.0.0.1"
   const host = await startHost(
-    { functions: options.functions, secret: options.secret, apiKey: options.apiKey, env, evictEveryMs: options.evictEveryMs },
+    {
+      functions: options.functions,
+      secret: options.secret,
+      apiKey: options.apiKey,
+      env,
+      evictEveryMs: options.evictEveryMs,
+      allowedHosts: [hostname, ...(options.allowedHosts ?? [])]
+    },
     sqlitePorts(store)
   )
 
   const http = createAdaptorServer({ fetch: host.app.fetch })
-  const hostname = options.hostname ?? "127.0.0.1"
   try {
     await new Promise<void>((resolve, reject) => {
       http.once("error", reject)

@@ -6,14 +6,18 @@ import { Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { HTTPException } from "hono/http-exception"
 import { methodNotAllowed } from "hono/method-not-allowed"
+import { type AllowedHosts, allowedHosts } from "./allowed-hosts.ts"
 import { bearerAuth } from "./bearer-auth.ts"
 import { registerCallbackRoutes } from "./callback-routes.ts"
+import { CONSOLE_FORM_PATHS } from "./console/form-token.ts"
 import { registerConsole } from "./console/index.ts"
+import { crossSite } from "./cross-site.ts"
 import { defaultErrorReporter, type EngineRunner, type ErrorReporter, makeResponder } from "./engine-runner.ts"
 import { registerExecutionRoutes } from "./execution-routes.ts"
 import { openApiDocument } from "./openapi.ts"
 import { problemResponse } from "./problem.ts"
 import { DEFAULT_MAX_BODY_BYTES, tooLarge } from "./read-body.ts"
+import { requireJson } from "./require-json.ts"
 
 export interface AppOptions {
   /** Runs the engine's effects: a runtime providing ExecutionClient, or anything with the same `runPromiseExit`. */
@@ -27,6 +31,12 @@ export interface AppOptions {
   readonly maxBodyBytes?: number
   /** Receives every server-side failure (500s) for logging; default: console.error. */
   readonly onError?: ErrorReporter
+  /**
+   * The names the server is reached by, checked against the Host header against DNS rebinding (allowed-hosts.ts):
+   * `localhost` and IP literals always pass; add the bound hostname and any public name. "any" skips the check,
+   * for platforms that route by host themselves (Workers, Lambda). Default: none beyond those always allowed.
+   */
+  readonly allowedHosts?: AllowedHosts | "any"
 }
 
 /**
@@ -44,6 +54,9 @@ export const createApp = (options: AppOptions): Hono => {
   const respond = makeResponder(options.runtime, onError)
   const app = new Hono()
 
+  // First the Host (DNS rebinding), then where a write comes from: both before anything else is looked at.
+  if (options.allowedHosts !== "any") app.use(allowedHosts(options.allowedHosts ?? []))
+  app.use(crossSite())
   app.use(methodNotAllowed({
     app,
     onMethodNotAllowed: (c, methods) =>
@@ -52,6 +65,7 @@ export const createApp = (options: AppOptions): Hono => {
       })
   }))
   if (options.apiKey !== undefined) app.use("/v1/*", bearerAuth({ apiKey: options.apiKey, exempt: isOpenRoute }))
+  app.use(requireJson({ exempt: (path) => CONSOLE_FORM_PATHS.has(path) }))
   // After auth, so that a request without a key is a 401 whatever its size. Hono checks Content-Length first and
   // counts a body without one as it streams in, so the routes read bodies already known to fit.
   app.use(bodyLimit({ maxSize: maxBodyBytes, onError: (c) => tooLarge(maxBodyBytes, c.req.path) }))

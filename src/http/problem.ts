@@ -13,6 +13,8 @@ export const problemKinds = {
   "invalid-json": { status: 400, title: "The body is not valid JSON" },
   "invalid-request": { status: 400, title: "The request is invalid" },
   "unauthorized": { status: 401, title: "Authentication is required" },
+  "cross-site-request": { status: 403, title: "Cross-site requests are refused" },
+  "host-not-allowed": { status: 403, title: "The Host header names no address this server serves" },
   "not-found": { status: 404, title: "No such route" },
   "function-not-found": { status: 404, title: "No such durable function" },
   "execution-not-found": { status: 404, title: "No such execution" },
