@@ -16,6 +16,7 @@ import type { EngineProbe } from "reprise/testing"
 import { startHost } from "reprise/host"
 import { sqlitePorts } from "./sqlite-ports.ts"
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.ts"
+import { drainUnreadBody } from "./unread-body.ts"
 
 export interface ServeOptions {
   readonly functions: ReadonlyArray<DurableFunction>
@@ -68,7 +69,7 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
     sqlitePorts(store)
   )
 
-  const http = createAdaptorServer({ fetch: host.app.fetch })
+  const http = createAdaptorServer({ fetch: drainUnreadBody(host.app.fetch) })
   try {
     await new Promise<void>((resolve, reject) => {
       http.once("error", reject)
