@@ -12,7 +12,7 @@ import { registerCallbackRoutes } from "./callback-routes.ts"
 import { CONSOLE_FORM_PATHS } from "./console/form-token.ts"
 import { registerConsole } from "./console/index.ts"
 import { crossSite } from "./cross-site.ts"
-import { defaultErrorReporter, type EngineRunner, type ErrorReporter, makeResponder } from "./engine-runner.ts"
+import { defaultErrorReporter, type EngineRunner, type ErrorReporter, makeResponder, redactingReporter } from "./engine-runner.ts"
 import { registerExecutionRoutes } from "./execution-routes.ts"
 import { openApiDocument } from "./openapi.ts"
 import { problemResponse } from "./problem.ts"
@@ -50,7 +50,7 @@ const OPENAPI_PATH = "/v1/openapi.json"
 export const createApp = (options: AppOptions): Hono => {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new TypeError("maxBodyBytes must be a positive integer")
-  const onError = options.onError ?? defaultErrorReporter
+  const onError = redactingReporter(options.onError ?? defaultErrorReporter)
   const respond = makeResponder(options.runtime, onError)
   const app = new Hono()
 
