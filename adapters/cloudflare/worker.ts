@@ -51,6 +51,7 @@ export const createWorker = (options: CreateWorkerOptions) => {
       // Cloudflare routes a request to this Worker by its host (routes, custom domains, workers.dev), so a Host no
       // one configured never reaches it: DNS rebinding cannot point a browser at it. No Host check here.
       allowedHosts: "any",
+      clientAddress: (c) => c.req.header("cf-connecting-ip"), // set by Cloudflare's edge, not by the client
       ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
       ...(options.onError === undefined ? {} : { onError: options.onError })
     })

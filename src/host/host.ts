@@ -120,7 +120,12 @@ export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<Host
   const apiKey = resolveApiKey(options.apiKey, options.env)
   let closing: Promise<void> | undefined
   return {
-    app: createApp({ runtime, allowedHosts: hostsOf(options), ...(apiKey === undefined ? {} : { apiKey }) }),
+    app: createApp({
+      runtime,
+      allowedHosts: hostsOf(options),
+      consoleSessionSecret: options.env("REPRISE_CONSOLE_SECRET"),
+      ...(apiKey === undefined ? {} : { apiKey })
+    }),
     apiKey,
     dispatcher: Context.get(context, AlarmDispatcher),
     engine,

@@ -9,6 +9,7 @@ import { methodNotAllowed } from "hono/method-not-allowed"
 import { type AllowedHosts, allowedHosts } from "./allowed-hosts.ts"
 import { bearerAuth } from "./bearer-auth.ts"
 import { registerCallbackRoutes } from "./callback-routes.ts"
+import { type ClientAddress, socketAddress } from "./client-address.ts"
 import { CONSOLE_FORM_PATHS } from "./console/form-token.ts"
 import { registerConsole } from "./console/index.ts"
 import { crossSite } from "./cross-site.ts"
@@ -37,6 +38,13 @@ export interface AppOptions {
    * for platforms that route by host themselves (Workers, Lambda). Default: none beyond those always allowed.
    */
   readonly allowedHosts?: AllowedHosts | "any"
+  /** The client's address, for the console's login throttle (default: the Node socket's, see client-address.ts). */
+  readonly clientAddress?: ClientAddress
+  /**
+   * Mixed into the key that signs console sessions (with the API key): change it to log every console session out
+   * without changing the API key. Changing the API key does too. Default: none.
+   */
+  readonly consoleSessionSecret?: string | undefined
 }
 
 /**
@@ -75,7 +83,11 @@ export const createApp = (options: AppOptions): Hono => {
   app.get(OPENAPI_PATH, (c) => c.json(openApiDocument()))
   registerExecutionRoutes(app, { respond })
   registerCallbackRoutes(app, { respond })
-  registerConsole(app, { apiKey: options.apiKey }) // the web console at /console (src/http/console)
+  registerConsole(app, {
+    apiKey: options.apiKey,
+    clientAddress: options.clientAddress ?? socketAddress,
+    sessionSecret: options.consoleSessionSecret
+  }) // the web console at /console (src/http/console)
 
   app.notFound((c) => problemResponse("not-found", `No route ${c.req.method} ${c.req.path}`, c.req.path))
   app.onError((error, c) => {

@@ -25,6 +25,7 @@ export const problemKinds = {
   "callback-already-completed": { status: 409, title: "The callback is already completed" },
   "payload-too-large": { status: 413, title: "The payload is too large" },
   "unsupported-media-type": { status: 415, title: "Unsupported media type" },
+  "too-many-requests": { status: 429, title: "Too many requests" },
   "log-corrupted": { status: 500, title: "The execution's history cannot be read" },
   "store-failure": { status: 503, title: "The store is unavailable" },
   "internal-error": { status: 500, title: "Internal error" }

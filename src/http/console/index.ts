@@ -20,10 +20,15 @@ import { executionPage } from "./execution-page.ts"
 import { fragment, type Html, page, unchanged } from "./layout.ts"
 import { listPage, listQuery } from "./list-page.ts"
 import { FORM_FIELD, formToken, formTokenValid } from "./form-token.ts"
+import { makeLoginThrottle } from "./login-throttle.ts"
 import { CONSOLE_HEADER, makeSessions, safeNext } from "./session.ts"
 
 export interface ConsoleOptions {
   readonly apiKey?: string | undefined
+  /** Whose failed logins count together (login-throttle.ts); undefined: everyone's. */
+  readonly clientAddress?: ((c: Context) => string | undefined) | undefined
+  /** Mixed into the session-signing key: changing it revokes every session (session.ts). */
+  readonly sessionSecret?: string | undefined
 }
 
 const loginForm = (c: Context, next: string, failed: boolean): Html =>
@@ -33,6 +38,11 @@ ${failed ? html`<p class="notice error" id="login-error">That key is not valid.<
 <form method="post" action="/console/login"><input type="hidden" name="next" value="${next}"><input type="hidden" name="${FORM_FIELD}" value="${formToken(c).token}">
 <input type="password" name="key" size="40" autocomplete="current-password" aria-label="API key" placeholder="API key" autofocus>
 <button type="submit">Log in</button></form></div>`
+
+const tooManyLogins = (c: Context, seconds: number) =>
+  problemResponse("too-many-requests", `Too many wrong keys from this address: try again in ${seconds} s`, c.req.path, {
+    "retry-after": String(seconds)
+  })
 
 const badFormToken = (c: Context) =>
   problemResponse("cross-site-request", "The form's token does not match its cookie: reload the console and try again", c.req.path)
@@ -44,7 +54,8 @@ const requestPath = (c: Context): string => {
 
 export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
   const api = makeConsoleApi(app, options.apiKey)
-  const sessions = options.apiKey === undefined ? undefined : makeSessions(options.apiKey)
+  const sessions = options.apiKey === undefined ? undefined : makeSessions(options.apiKey, options.sessionSecret)
+  const throttle = makeLoginThrottle()
   const auth = sessions === undefined ? "off" : "on"
 
   app.get("/console/login", async (c) =>
@@ -57,9 +68,14 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
     const form = await c.req.parseBody()
     if (!(await formTokenValid(c, form[FORM_FIELD]))) return badFormToken(c)
     const next = safeNext(form.next)
+    const address = options.clientAddress?.(c) ?? "*"
+    const waitMs = throttle.retryAfterMs(address)
+    if (waitMs > 0) return tooManyLogins(c, Math.ceil(waitMs / 1000))
     if (typeof form.key !== "string" || !(await sessions.keyMatches(form.key))) {
+      throttle.failed(address)
       return page(c, { title: "Log in", auth: "login", status: 401, body: loginForm(c, next, true) })
     }
+    throttle.succeeded(address)
     await sessions.open(c)
     return c.redirect(next, 303)
   })
