@@ -13,7 +13,7 @@ import { Layer, ManagedRuntime, Scheduler } from "effect"
 import { Hono } from "hono"
 import type { DurableFunction, Schedule } from "reprise"
 import { ExecutionClient } from "reprise/engine"
-import { bearerAuth, createApp, type ErrorReporter, problemResponse } from "reprise/http"
+import { bearerAuth, createApp, crossSite, type ErrorReporter, problemResponse, requireJson } from "reprise/http"
 import { apiKeyOf, callbackIdsOf, type RepriseEnv } from "./env.ts"
 import { makeExecutionObject } from "./execution-object.ts"
 import { makeIndexClient } from "./index-client.ts"
@@ -76,12 +76,18 @@ export const createWorker = (options: CreateWorkerOptions) => {
     const api = createApp({
       runtime,
       apiKey,
+      // Cloudflare routes a request to this Worker by its host (routes, custom domains, workers.dev), so a Host no
+      // one configured never reaches it: DNS rebinding cannot point a browser at it. No Host check here.
+      allowedHosts: "any",
+      clientAddress: (c) => c.req.header("cf-connecting-ip"), // set by Cloudflare's edge, not by the client
       ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
       ...(options.onError === undefined ? {} : { onError: options.onError })
     })
     // Beside the API: POST /v1/admin/reindex[?fromShards=N] rebuilds the listing index (see reindex.ts).
     const app = new Hono()
+    app.use("/v1/admin/*", crossSite()) // the API's rules for writes (src/http/app.ts), on this route too
     if (apiKey !== undefined) app.use("/v1/admin/*", bearerAuth({ apiKey }))
+    app.use("/v1/admin/*", requireJson())
     app.post("/v1/admin/reindex", async (c) => {
       const from = Number(c.req.query("fromShards") ?? index.shards)
       if (!Number.isSafeInteger(from) || from < 1 || from > 1024) {

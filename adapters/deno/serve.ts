@@ -34,6 +34,11 @@ export interface ServeOptions {
   readonly port?: number
   /** Default 127.0.0.1. */
   readonly hostname?: string
+  /**
+   * Names the server is reached by besides `localhost`, IP literals and `hostname` (the Host check against DNS
+   * rebinding; also $REPRISE_ALLOWED_HOSTS, comma-separated). Off on Deno Deploy, which routes by host itself.
+   */
+  readonly allowedHosts?: ReadonlyArray<string>
   /** Bearer key for the management routes (default: $REPRISE_API_KEY; none means local development, no auth). */
   readonly apiKey?: string
   /** The callback-signing secret (default: $REPRISE_SECRET, else generated once and kept in KV). */
@@ -88,6 +93,7 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
     env: envVar,
     evictEveryMs: options.evictEveryMs,
     resumeOnStart: options.resumeOnStart ?? envVar("DENO_DEPLOYMENT_ID") === undefined,
+    allowedHosts: envVar("DENO_DEPLOYMENT_ID") === undefined ? [options.hostname ?? "127.0.0.1", ...(options.allowedHosts ?? [])] : "any",
     onError: options.onError ?? ((error, id) => console.error(`reprise${id === undefined ? "" : ` (execution ${id})`}:`, error))
   }, kvPorts(store, alarms)).catch(async (error: unknown) => {
     await listening?.catch(() => undefined) // the host closed KV, which ends the listener

@@ -23,6 +23,9 @@ export const createLambdaHttpApp = (options: LambdaHttpOptions): Hono => {
   const apiKey = options.apiKey ?? (envKey === undefined || envKey === "" ? undefined : envKey)
   return createApp({
     runtime,
+    // API Gateway, function URLs and ALB route by host, so only the names configured there reach this function:
+    // DNS rebinding cannot point a browser at it. No Host check here.
+    allowedHosts: "any",
     ...(apiKey === undefined ? {} : { apiKey }),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     ...(options.onError === undefined ? {} : { onError: options.onError })

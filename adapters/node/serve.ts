@@ -16,6 +16,7 @@ import type { EngineProbe } from "reprise/testing"
 import { startHost } from "reprise/host"
 import { sqlitePorts } from "./sqlite-ports.ts"
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.ts"
+import { drainUnreadBody } from "./unread-body.ts"
 
 export interface ServeOptions {
   readonly functions: ReadonlyArray<DurableFunction>
@@ -27,6 +28,11 @@ export interface ServeOptions {
   readonly port?: number
   /** Default 127.0.0.1. */
   readonly hostname?: string
+  /**
+   * Names the server is reached by besides `localhost`, IP literals and `hostname` (the Host check against DNS
+   * rebinding; also $REPRISE_ALLOWED_HOSTS, comma-separated). `["*"]` allows any.
+   */
+  readonly allowedHosts?: ReadonlyArray<string>
   /** Bearer key for the management routes (default: $REPRISE_API_KEY; none means local development, no auth). */
   readonly apiKey?: string
   /** The callback-signing secret (default: $REPRISE_SECRET, else generated once and kept in the database). */
@@ -52,13 +58,21 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
   const env = (name: string) => process.env[name]
   const dbPath = options.dbPath ?? env("REPRISE_DB") ?? "./reprise.db"
   const store = await Effect.runPromise(openSqliteStore({ path: dbPath, ...(options.synchronous === undefined ? {} : { synchronous: options.synchronous }) }))
+  const hostname = options.hostname ?? "127.0.0.1"
   const host = await startHost(
-    { functions: options.functions, schedules: options.schedules, secret: options.secret, apiKey: options.apiKey, env, evictEveryMs: options.evictEveryMs },
+    {
+      functions: options.functions,
+      schedules: options.schedules,
+      secret: options.secret,
+      apiKey: options.apiKey,
+      env,
+      evictEveryMs: options.evictEveryMs,
+      allowedHosts: [hostname, ...(options.allowedHosts ?? [])]
+    },
     sqlitePorts(store)
   )
 
-  const http = createAdaptorServer({ fetch: host.app.fetch })
-  const hostname = options.hostname ?? "127.0.0.1"
+  const http = createAdaptorServer({ fetch: drainUnreadBody(host.app.fetch) })
   try {
     await new Promise<void>((resolve, reject) => {
       http.once("error", reject)

@@ -6,7 +6,7 @@
  * on the same file. A step writes one row, not two: the executions row is not touched (about 10 us less per step).
  * Every call is synchronous underneath: no other fiber of this process runs inside a transaction.
  */
-import { mkdirSync } from "node:fs"
+import { closeSync, mkdirSync, openSync } from "node:fs"
 import { dirname } from "node:path"
 import { DatabaseSync, type StatementSync } from "node:sqlite"
 import { Clock, Effect, Layer, Result } from "effect"
@@ -92,13 +92,29 @@ const orThrow = <A>(operation: string, work: () => A): A => {
   }
 }
 
+/**
+ * Creates a new database file readable by its owner only (0600, whatever the umask), before SQLite opens it: the
+ * file holds the callback-signing secret (src/host/host-secrets.ts) and every execution's payloads, and SQLite gives
+ * its -wal and -shm files the same mode. An existing file is left as it is.
+ */
+const createPrivately = (path: string): void => {
+  try {
+    closeSync(openSync(path, "wx", 0o600))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error
+  }
+}
+
 export const openSqliteStore = Effect.fn("openSqliteStore")(function*(
   options: SqliteStoreOptions
 ): Effect.fn.Return<SqliteStore, StoreFailure | SchemaVersionTooNew> {
   const { path } = options
   const now = yield* Clock.currentTimeMillis
   const db = yield* attempt("open", () => {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true })
+    if (path !== ":memory:") {
+      mkdirSync(dirname(path), { recursive: true })
+      createPrivately(path)
+    }
     const db = new DatabaseSync(path, { enableForeignKeyConstraints: true })
     try {
       if (options.locking === "exclusive") db.exec("PRAGMA locking_mode = EXCLUSIVE") // before WAL: no shared memory

@@ -1,5 +1,6 @@
 /** The actor's mailbox messages, its replies, and what it needs from the engine. */
 import type { Clock, Deferred, Random } from "effect"
+import type { SecureRandomShape } from "./secure-random.ts"
 import type { ErrorObject, LogEvent, NewEvent } from "../log/events.ts"
 import type { ExecutionState, OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
@@ -57,6 +58,8 @@ export interface ActorDeps {
   readonly store: ExecutionStoreShape
   readonly clock: Clock.Clock
   readonly random: Random.Random
+  /** Where callback tokens come from (Web Crypto, see secure-random.ts). */
+  readonly secureRandom: SecureRandomShape
   readonly callbackIds: CallbackIdCodec
   readonly maxPayloadBytes: number
   /** The alarm the store held when the log was loaded. */

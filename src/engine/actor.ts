@@ -26,6 +26,7 @@ import {
 } from "./actor-messages.ts"
 import { type HandlerExit, outcomeEvent } from "./execution-outcome.ts"
 import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotRunning, InvalidRequest } from "./engine-errors.ts"
+import { hex } from "./secure-random.ts"
 import { dueAt, earliest } from "./timers.ts"
 
 type CompleteCallbackMessage = Extract<Message, { _tag: "CompleteCallback" }>
@@ -123,7 +124,7 @@ export class Actor implements Session {
   }
 
   newCallbackId(operationId: string): Promise<string> {
-    const token = Array.from({ length: 4 }, () => Math.floor(this.random() * 0x1_0000_0000).toString(16).padStart(8, "0")).join("")
+    const token = hex(this.#deps.secureRandom.bytes(16)) // 128 bits: the capability (secure-random.ts)
     // A signing codec resolves off the event loop (WebCrypto): count it as work, or the actor would look idle.
     this.enterUserCode()
     return Effect.runPromise(this.#deps.callbackIds.encode({ executionId: this.executionId, operationId, token }))

@@ -3,7 +3,6 @@
  * the store (a cold start, which replays) when it is not in memory. Adapters drive it; they never touch actors.
  */
 import { Cause, Clock, Context, Effect, FiberSet, Layer, Random, Scheduler, type Scope } from "effect"
-import { uuidFrom } from "../context/deterministic.ts"
 import { durationToMillis } from "../context/duration.ts"
 import type { ErrorObject, LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
@@ -11,6 +10,7 @@ import type { LogCorrupted } from "../log/log-corrupted.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import { Actor } from "./actor.ts"
+import { SecureRandom, uuidOf } from "./secure-random.ts"
 import { ActorGone, type CallbackOutcome, type ChildOutcome } from "./actor-messages.ts"
 import { type CallbackIdCodec, plainCallbackIds } from "./callback-ids.ts"
 import {
@@ -100,6 +100,7 @@ export const makeEngine = Effect.fnUntraced(function*(
   const store = yield* ExecutionStore
   const ambientClock = yield* Clock.Clock
   const random = yield* Random.Random
+  const secureRandom = yield* SecureRandom
   const registry = makeRegistry(options.functions)
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
   const callbackIds = options.callbackIds ?? plainCallbackIds
@@ -127,6 +128,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         store,
         clock: clockFor(id, state.parent?.executionId),
         random,
+        secureRandom,
         callbackIds,
         maxPayloadBytes,
         alarmAt,
@@ -256,7 +258,7 @@ export const makeEngine = Effect.fnUntraced(function*(
           reason: `An execution id must be 1-200 letters, digits, '.', '_', ':' or '-', starting with a letter or digit; got ${JSON.stringify(request.executionId.slice(0, 210))}`
         })
       }
-      const executionId = request.executionId ?? uuidFrom(() => random.nextDoubleUnsafe())
+      const executionId = request.executionId ?? uuidOf(secureRandom.bytes(16))
       const existing = yield* store.load(executionId)
       if (existing !== undefined) return yield* sameExecution(existing.events[0]!, fn.name, input, executionId)
       const timeoutMs = fn.options.executionTimeout === undefined

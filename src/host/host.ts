@@ -47,6 +47,11 @@ export interface HostOptions {
   readonly resumeOnStart?: boolean | undefined
   /** Where failures of background work go (alarm deliveries, eviction; default console.error). */
   readonly onError?: HostErrorReporter | undefined
+  /**
+   * The names the server is reached by, for the HTTP app's Host check (src/http/allowed-hosts.ts): the adapter's
+   * bound hostname, plus the comma-separated $REPRISE_ALLOWED_HOSTS. "any" turns the check off.
+   */
+  readonly allowedHosts?: ReadonlyArray<string> | "any" | undefined
 }
 
 /** What the runtime provides. */
@@ -104,6 +109,12 @@ export interface Host {
   close(): Promise<void>
 }
 
+const hostsOf = (options: HostOptions): ReadonlyArray<string> | "any" =>
+  options.allowedHosts === "any" ? "any" : [
+    ...(options.allowedHosts ?? []),
+    ...(options.env("REPRISE_ALLOWED_HOSTS") ?? "").split(",").map((name) => name.trim()).filter((name) => name !== "")
+  ]
+
 /** Starts the host on the runtime's ports; a failure to start releases what was built and rejects. */
 export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<HostPorts, E>): Promise<Host> => {
   let runtime: ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe | AlarmDispatcher, unknown> | undefined = ManagedRuntime.make(
@@ -122,7 +133,12 @@ export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<Host
   const apiKey = resolveApiKey(options.apiKey, options.env)
   let closing: Promise<void> | undefined
   return {
-    app: createApp({ runtime, ...(apiKey === undefined ? {} : { apiKey }) }),
+    app: createApp({
+      runtime,
+      allowedHosts: hostsOf(options),
+      consoleSessionSecret: options.env("REPRISE_CONSOLE_SECRET"),
+      ...(apiKey === undefined ? {} : { apiKey })
+    }),
     apiKey,
     dispatcher: Context.get(context, AlarmDispatcher),
     engine,

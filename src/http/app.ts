@@ -6,15 +6,20 @@ import { Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { HTTPException } from "hono/http-exception"
 import { methodNotAllowed } from "hono/method-not-allowed"
+import { type AllowedHosts, allowedHosts } from "./allowed-hosts.ts"
 import { bearerAuth } from "./bearer-auth.ts"
 import { registerCallbackRoutes } from "./callback-routes.ts"
+import { type ClientAddress, socketAddress } from "./client-address.ts"
+import { CONSOLE_FORM_PATHS } from "./console/form-token.ts"
 import { registerConsole } from "./console/index.ts"
-import { defaultErrorReporter, type EngineRunner, type ErrorReporter, makeResponder } from "./engine-runner.ts"
+import { crossSite } from "./cross-site.ts"
+import { defaultErrorReporter, type EngineRunner, type ErrorReporter, makeResponder, redactingReporter } from "./engine-runner.ts"
 import { registerExecutionRoutes } from "./execution-routes.ts"
 import { openApiDocument } from "./openapi.ts"
 import { registerScheduleRoutes } from "./schedule-routes.ts"
 import { problemResponse } from "./problem.ts"
 import { DEFAULT_MAX_BODY_BYTES, tooLarge } from "./read-body.ts"
+import { requireJson } from "./require-json.ts"
 
 export interface AppOptions {
   /** Runs the engine's effects: a runtime providing ExecutionClient, or anything with the same `runPromiseExit`. */
@@ -28,6 +33,19 @@ export interface AppOptions {
   readonly maxBodyBytes?: number
   /** Receives every server-side failure (500s) for logging; default: console.error. */
   readonly onError?: ErrorReporter
+  /**
+   * The names the server is reached by, checked against the Host header against DNS rebinding (allowed-hosts.ts):
+   * `localhost` and IP literals always pass; add the bound hostname and any public name. "any" skips the check,
+   * for platforms that route by host themselves (Workers, Lambda). Default: none beyond those always allowed.
+   */
+  readonly allowedHosts?: AllowedHosts | "any"
+  /** The client's address, for the console's login throttle (default: the Node socket's, see client-address.ts). */
+  readonly clientAddress?: ClientAddress
+  /**
+   * Mixed into the key that signs console sessions (with the API key): change it to log every console session out
+   * without changing the API key. Changing the API key does too. Default: none.
+   */
+  readonly consoleSessionSecret?: string | undefined
 }
 
 /**
@@ -41,10 +59,13 @@ const OPENAPI_PATH = "/v1/openapi.json"
 export const createApp = (options: AppOptions): Hono => {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new TypeError("maxBodyBytes must be a positive integer")
-  const onError = options.onError ?? defaultErrorReporter
+  const onError = redactingReporter(options.onError ?? defaultErrorReporter)
   const respond = makeResponder(options.runtime, onError)
   const app = new Hono()
 
+  // First the Host (DNS rebinding), then where a write comes from: both before anything else is looked at.
+  if (options.allowedHosts !== "any") app.use(allowedHosts(options.allowedHosts ?? []))
+  app.use(crossSite())
   app.use(methodNotAllowed({
     app,
     onMethodNotAllowed: (c, methods) =>
@@ -53,6 +74,7 @@ export const createApp = (options: AppOptions): Hono => {
       })
   }))
   if (options.apiKey !== undefined) app.use("/v1/*", bearerAuth({ apiKey: options.apiKey, exempt: isOpenRoute }))
+  app.use(requireJson({ exempt: (path) => CONSOLE_FORM_PATHS.has(path) }))
   // After auth, so that a request without a key is a 401 whatever its size. Hono checks Content-Length first and
   // counts a body without one as it streams in, so the routes read bodies already known to fit.
   app.use(bodyLimit({ maxSize: maxBodyBytes, onError: (c) => tooLarge(maxBodyBytes, c.req.path) }))
@@ -63,7 +85,11 @@ export const createApp = (options: AppOptions): Hono => {
   registerExecutionRoutes(app, { respond })
   registerCallbackRoutes(app, { respond })
   registerScheduleRoutes(app, { respond })
-  registerConsole(app, { apiKey: options.apiKey }) // the web console at /console (src/http/console)
+  registerConsole(app, {
+    apiKey: options.apiKey,
+    clientAddress: options.clientAddress ?? socketAddress,
+    sessionSecret: options.consoleSessionSecret
+  }) // the web console at /console (src/http/console)
 
   app.notFound((c) => problemResponse("not-found", `No route ${c.req.method} ${c.req.path}`, c.req.path))
   app.onError((error, c) => {

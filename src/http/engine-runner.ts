@@ -6,18 +6,25 @@ import { type Effect, Exit } from "effect"
 import type { ExecutionClient } from "../engine/index.ts"
 import { mapCause } from "./error-mapping.ts"
 import { problemResponse } from "./problem.ts"
+import { redactedRequest, redactPath } from "./redact.ts"
 
 export interface EngineRunner {
   readonly runPromiseExit: <A, E>(effect: Effect.Effect<A, E, ExecutionClient>) => Promise<Exit.Exit<A, unknown>>
 }
 
-/** Called with every failure on the server's side (500s, 503s): log it; the client only sees a generic detail. */
+/**
+ * Called with every failure on the server's side (500s, 503s): log it; the client only sees a generic detail. The
+ * request it gets is a redacted copy (redact.ts): no callback id in its path, no query, no credentials.
+ */
 export type ErrorReporter = (error: unknown, request: Request) => void
 
 export const defaultErrorReporter: ErrorReporter = (error, request) => {
   const url = new URL(request.url)
-  console.error(`reprise http: ${request.method} ${url.pathname} failed:`, error)
+  console.error(`reprise http: ${request.method} ${redactPath(url.pathname)} failed:`, error)
 }
+
+/** The reporter, handed a redacted copy of the request whatever reporter it is. */
+export const redactingReporter = (report: ErrorReporter): ErrorReporter => (error, request) => report(error, redactedRequest(request))
 
 export const makeResponder = (runner: EngineRunner, onError: ErrorReporter) =>
   async (request: Request, effect: Effect.Effect<Response, unknown, ExecutionClient>): Promise<Response> => {

@@ -13,6 +13,8 @@ export const problemKinds = {
   "invalid-json": { status: 400, title: "The body is not valid JSON" },
   "invalid-request": { status: 400, title: "The request is invalid" },
   "unauthorized": { status: 401, title: "Authentication is required" },
+  "cross-site-request": { status: 403, title: "Cross-site requests are refused" },
+  "host-not-allowed": { status: 403, title: "The Host header names no address this server serves" },
   "not-found": { status: 404, title: "No such route" },
   "function-not-found": { status: 404, title: "No such durable function" },
   "execution-not-found": { status: 404, title: "No such execution" },
@@ -24,6 +26,7 @@ export const problemKinds = {
   "callback-already-completed": { status: 409, title: "The callback is already completed" },
   "payload-too-large": { status: 413, title: "The payload is too large" },
   "unsupported-media-type": { status: 415, title: "Unsupported media type" },
+  "too-many-requests": { status: 429, title: "Too many requests" },
   "log-corrupted": { status: 500, title: "The execution's history cannot be read" },
   "store-failure": { status: 503, title: "The store is unavailable" },
   "internal-error": { status: 500, title: "Internal error" }

@@ -4,8 +4,9 @@
  *
  * The size limit is Hono's `bodyLimit` middleware, which the app puts in front of every route (see app.ts): it
  * checks Content-Length, and counts a body without one while it streams in, so a body read here is known to fit.
- * An empty body reads as `{}`, so routes whose fields are all optional may be called with no body and no
- * Content-Type.
+ * An empty body reads as `{}`, so routes whose fields are all optional may be called with no body; the media type
+ * is still required (require-json.ts checks it in front of every route; it is checked here again for routes
+ * mounted without it).
  */
 import { Cause, Effect, Exit, Schema } from "effect"
 import { HttpProblem, problemResponse } from "./problem.ts"
@@ -15,7 +16,7 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9.+-]+\+)?json$/
 
 /** `application/json` or `application/…+json`, with no charset or charset=utf-8. */
-const isJsonContentType = (header: string): boolean => {
+export const isJsonContentType = (header: string): boolean => {
   const [mediaType = "", ...params] = header.split(";").map((part) => part.trim().toLowerCase())
   if (!JSON_MEDIA_TYPE.test(mediaType)) return false
   return params.every((param) => !param.startsWith("charset=") || /^charset="?utf-8"?$/.test(param))
@@ -24,7 +25,7 @@ const isJsonContentType = (header: string): boolean => {
 /** The 413 answer of the body limit. */
 export const tooLarge = (maxBytes: number, path: string): Response =>
   problemResponse("payload-too-large", `The body is over the ${maxBytes}-byte limit`, path)
-const unsupported = (contentType: string | null) =>
+export const unsupported = (contentType: string | null) =>
   new HttpProblem({
     kind: "unsupported-media-type",
     detail: `The body must be application/json (UTF-8), not ${contentType === null ? "untyped" : JSON.stringify(contentType)}`,
@@ -60,15 +61,13 @@ export const decodeWith = <A>(schema: Schema.Decoder<A>, what: string, onExcessP
 export const readJsonBody = <A>(request: Request, schema: Schema.Decoder<A>) => {
   const decodeBody = decodeWith(schema, "body", "error")
   return Effect.gen(function*() {
-    const length = request.headers.get("content-length")
     const contentType = request.headers.get("content-type")
-    if (contentType !== null && !isJsonContentType(contentType) && length !== "0") return yield* unsupported(contentType)
+    if (contentType === null || !isJsonContentType(contentType)) return yield* unsupported(contentType)
     const bytes = new Uint8Array(yield* Effect.tryPromise({
       try: () => request.arrayBuffer(),
       catch: () => new HttpProblem({ kind: "invalid-request", detail: "The body could not be read" })
     }))
     if (bytes.byteLength === 0) return yield* decodeBody({})
-    if (contentType === null) return yield* unsupported(contentType)
     const text = yield* Effect.try({
       try: () => utf8.decode(bytes),
       catch: () => new HttpProblem({ kind: "invalid-json", detail: "The body is not valid UTF-8" })

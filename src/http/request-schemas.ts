@@ -47,7 +47,10 @@ export const ListQuery = Schema.Struct({
   function: Schema.optionalKey(bounded(128).check(Schema.isMinLength(1))),
   status: Schema.optionalKey(Schema.Literals(["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"])),
   limit: Schema.optionalKey(pageLimit),
-  cursor: Schema.optionalKey(bounded(512).check(Schema.isMinLength(1)))
+  /** The `nextCursor` of the previous page: `<startedAt>.<executionId>` (store/execution-summary.ts), visible ASCII. */
+  cursor: Schema.optionalKey(
+    Schema.String.check(Schema.isPattern(/^\d{1,16}\.[!-~]{1,495}$/u, { expected: "the nextCursor of a previous page" }))
+  )
 })
 
 const errorFields = {

@@ -38,7 +38,7 @@ describe("the host with schedules", () => {
       const listed = (await (await host.app.request("/v1/schedules")).json()) as { schedules: Array<{ name: string; nextTickAt: string }> }
       assert.deepStrictEqual(listed.schedules.map((s) => s.name), ["daily"])
       assert.match(listed.schedules[0]!.nextTickAt, /T00:00:00\.000Z$/)
-      const triggered = await host.app.request("/v1/schedules/daily/trigger", { method: "POST" })
+      const triggered = await host.app.request("/v1/schedules/daily/trigger", { method: "POST", headers: { "content-type": "application/json" } })
       assert.strictEqual(triggered.status, 201)
       const { executionId } = (await triggered.json()) as { executionId: string }
       const view = await host.engine((e) => e.awaitEnd(executionId))

@@ -58,9 +58,9 @@ describe("the HTTP API: bearer auth", () => {
 
   it("lets callback routes in without a key: the callback id is the capability", async () => {
     const { callbackId } = await h.startApproval()
-    const res = await h.request("POST", `/v1/callbacks/${callbackId}/heartbeat`, { anonymous: true })
+    const res = await h.request("POST", `/v1/callbacks/${callbackId}/heartbeat`, { anonymous: true, headers: { "content-type": "application/json" } })
     assert.strictEqual(res.status, 204)
-    await assertProblem(await h.request("POST", "/v1/callbacks/forged/succeed", { anonymous: true }), 404, "callback-not-found")
+    await assertProblem(await h.request("POST", "/v1/callbacks/forged/succeed", { anonymous: true, headers: { "content-type": "application/json" } }), 404, "callback-not-found")
   })
 
   it("refuses an empty or unpresentable API key at creation (unset means no auth)", async () => {

@@ -31,7 +31,7 @@ describe("the HTTP API: callbacks", () => {
 
   it("succeeds a callback with no body (result undefined)", async () => {
     const { executionId, callbackId } = await h.startApproval()
-    assert.strictEqual((await h.request("POST", `/v1/callbacks/${callbackId}/succeed`, { anonymous: true })).status, 204)
+    assert.strictEqual((await h.request("POST", `/v1/callbacks/${callbackId}/succeed`, { anonymous: true, headers: { "content-type": "application/json" } })).status, 204)
     const view = await finished(executionId)
     assert.deepStrictEqual(view.result, JSON.stringify({ amount: 10 }))
   })
@@ -56,7 +56,7 @@ describe("the HTTP API: callbacks", () => {
 
   it("records a heartbeat, with or without an empty JSON body", async () => {
     const { executionId, callbackId } = await h.startApproval()
-    assert.strictEqual((await h.request("POST", `/v1/callbacks/${callbackId}/heartbeat`, { anonymous: true })).status, 204)
+    assert.strictEqual((await h.request("POST", `/v1/callbacks/${callbackId}/heartbeat`, { anonymous: true, headers: { "content-type": "application/json" } })).status, 204)
     assert.strictEqual((await h.request("POST", `/v1/callbacks/${callbackId}/heartbeat`, { json: {}, anonymous: true })).status, 204)
     const history = await h.engine((e) => e.history(executionId))
     assert.strictEqual(history.filter((e) => e._tag === "CallbackHeartbeat").length, 2)
@@ -71,7 +71,7 @@ describe("the HTTP API: callbacks", () => {
     const again = await assertProblem(await h.request("POST", `/v1/callbacks/${callbackId}/succeed`, { json: { result: "second" } }), 409, "callback-already-completed")
     assert.include(String(again.detail), "SUCCEEDED")
     await assertProblem(await h.request("POST", `/v1/callbacks/${callbackId}/fail`, { json: { errorMessage: "late" } }), 409, "callback-already-completed")
-    await assertProblem(await h.request("POST", `/v1/callbacks/${callbackId}/heartbeat`), 409, "callback-already-completed")
+    await assertProblem(await h.request("POST", `/v1/callbacks/${callbackId}/heartbeat`, { headers: { "content-type": "application/json" } }), 409, "callback-already-completed")
     assert.deepStrictEqual(await h.snapshot(), before)
     assert.deepStrictEqual((await h.engine((e) => e.describe(executionId))).result, JSON.stringify({ amount: 10, answer: "first" }))
   })

@@ -13,11 +13,20 @@ const page = async (harness: Harness, path: string, headers: Record<string, stri
   return { status: res.status, headers: res.headers, text: await res.text() }
 }
 
+/** The login page's form token and the cookie that carries it (form-token.ts), as a browser would get them. */
+const formToken = async (harness: Harness) => {
+  const res = await harness.app.request("/console/login")
+  const cookie = res.headers.get("set-cookie")?.split(";")[0] ?? ""
+  const token = /name="form_token" value="([^"]+)"/.exec(await res.text())?.[1] ?? ""
+  return { cookie, token }
+}
+
 const login = async (harness: Harness, key: string, next = "/console") => {
+  const form = await formToken(harness)
   const res = await harness.app.request("/console/login", {
     method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ key, next }).toString()
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: form.cookie },
+    body: new URLSearchParams({ key, next, form_token: form.token }).toString()
   })
   return { res, cookie: res.headers.get("set-cookie")?.split(";")[0] ?? "" }
 }

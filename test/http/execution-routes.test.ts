@@ -71,7 +71,7 @@ describe("the HTTP API: functions and executions", () => {
       400,
       "invalid-request"
     )
-    const badKey = await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { headers: { "idempotency-key": "has space" } }), 400, "invalid-request")
+    const badKey = await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { headers: { "idempotency-key": "has space", "content-type": "application/json" } }), 400, "invalid-request")
     assert.include(String(badKey.detail), "Idempotency-Key")
     assert.deepStrictEqual(await h.snapshot(), before)
   })
@@ -110,7 +110,7 @@ describe("the HTTP API: functions and executions", () => {
     await assertProblem(await h.request("POST", "/v1/functions/nope/executions", { json: {} }), 404, "function-not-found")
     await assertProblem(await h.request("GET", "/v1/executions/nope"), 404, "execution-not-found")
     await assertProblem(await h.request("GET", "/v1/executions/nope/history"), 404, "execution-not-found")
-    await assertProblem(await h.request("POST", "/v1/executions/nope/stop"), 404, "execution-not-found")
+    await assertProblem(await h.request("POST", "/v1/executions/nope/stop", { headers: { "content-type": "application/json" } }), 404, "execution-not-found")
     assert.deepStrictEqual(await h.snapshot(), {})
   })
 
@@ -173,12 +173,12 @@ describe("the HTTP API: functions and executions", () => {
     assert.strictEqual(view.status, "STOPPED")
     assert.deepStrictEqual(view.error, { errorType: "Stopped", errorMessage: "cancelled by operator" })
     const before = await h.snapshot()
-    await assertProblem(await h.request("POST", `/v1/executions/${executionId}/stop`), 409, "execution-not-running")
+    await assertProblem(await h.request("POST", `/v1/executions/${executionId}/stop`, { headers: { "content-type": "application/json" } }), 409, "execution-not-running")
     await assertProblem(await h.request("POST", `/v1/executions/${executionId}/stop`, { json: { error: {} } }), 400, "invalid-request")
     assert.deepStrictEqual(await h.snapshot(), before)
 
     const { executionId: other } = await h.startApproval(1, "plain-stop")
-    const plain = await body(await h.request("POST", `/v1/executions/${other}/stop`))
+    const plain = await body(await h.request("POST", `/v1/executions/${other}/stop`, { headers: { "content-type": "application/json" } }))
     assert.strictEqual(plain.status, "STOPPED")
   })
 

@@ -13,7 +13,9 @@ const nightly = schedule("nightly", { function: job, cron: "0 3 * * *", timezone
 let dir: string
 let server: Server
 const call = async (method: string, path: string, key: string | null = KEY) => {
-  const response = await fetch(`${server.url}${path}`, { method, headers: key === null ? {} : { authorization: `Bearer ${key}` } })
+  // Writes are JSON even when empty (src/http/require-json.ts).
+  const json = method === "POST" ? { "content-type": "application/json" } : {}
+  const response = await fetch(`${server.url}${path}`, { method, headers: key === null ? json : { ...json, authorization: `Bearer ${key}` } })
   return { status: response.status, type: response.headers.get("content-type"), body: (await response.json()) as any }
 }
 

@@ -19,19 +19,33 @@ import { makeConsoleApi } from "./api-client.ts"
 import { executionPage } from "./execution-page.ts"
 import { fragment, type Html, page, unchanged } from "./layout.ts"
 import { listPage, listQuery } from "./list-page.ts"
+import { FORM_FIELD, formToken, formTokenValid } from "./form-token.ts"
+import { makeLoginThrottle } from "./login-throttle.ts"
 import { CONSOLE_HEADER, makeSessions, safeNext } from "./session.ts"
 
 export interface ConsoleOptions {
   readonly apiKey?: string | undefined
+  /** Whose failed logins count together (login-throttle.ts); undefined: everyone's. */
+  readonly clientAddress?: ((c: Context) => string | undefined) | undefined
+  /** Mixed into the session-signing key: changing it revokes every session (session.ts). */
+  readonly sessionSecret?: string | undefined
 }
 
-const loginForm = (next: string, failed: boolean): Html =>
+const loginForm = (c: Context, next: string, failed: boolean): Html =>
   html`<div class="card" id="login"><h1>Log in</h1>
 <p>This server requires its API key (<span class="mono">REPRISE_API_KEY</span>). It is checked once; the session cookie lasts 12 hours.</p>
 ${failed ? html`<p class="notice error" id="login-error">That key is not valid.</p>` : ""}
-<form method="post" action="/console/login"><input type="hidden" name="next" value="${next}">
+<form method="post" action="/console/login"><input type="hidden" name="next" value="${next}"><input type="hidden" name="${FORM_FIELD}" value="${formToken(c).token}">
 <input type="password" name="key" size="40" autocomplete="current-password" aria-label="API key" placeholder="API key" autofocus>
 <button type="submit">Log in</button></form></div>`
+
+const tooManyLogins = (c: Context, seconds: number) =>
+  problemResponse("too-many-requests", `Too many wrong keys from this address: try again in ${seconds} s`, c.req.path, {
+    "retry-after": String(seconds)
+  })
+
+const badFormToken = (c: Context) =>
+  problemResponse("cross-site-request", "The form's token does not match its cookie: reload the console and try again", c.req.path)
 
 const requestPath = (c: Context): string => {
   const url = new URL(c.req.url)
@@ -40,26 +54,34 @@ const requestPath = (c: Context): string => {
 
 export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
   const api = makeConsoleApi(app, options.apiKey)
-  const sessions = options.apiKey === undefined ? undefined : makeSessions(options.apiKey)
+  const sessions = options.apiKey === undefined ? undefined : makeSessions(options.apiKey, options.sessionSecret)
+  const throttle = makeLoginThrottle()
   const auth = sessions === undefined ? "off" : "on"
 
   app.get("/console/login", async (c) =>
     sessions === undefined
       ? c.redirect("/console", 303)
-      : page(c, { title: "Log in", auth: "login", body: loginForm(safeNext(c.req.query("next")), false) }))
+      : page(c, { title: "Log in", auth: "login", body: loginForm(c, safeNext(c.req.query("next")), false) }))
 
   app.post("/console/login", async (c) => {
     if (sessions === undefined) return c.redirect("/console", 303)
     const form = await c.req.parseBody()
+    if (!(await formTokenValid(c, form[FORM_FIELD]))) return badFormToken(c)
     const next = safeNext(form.next)
+    const address = options.clientAddress?.(c) ?? "*"
+    const waitMs = throttle.retryAfterMs(address)
+    if (waitMs > 0) return tooManyLogins(c, Math.ceil(waitMs / 1000))
     if (typeof form.key !== "string" || !(await sessions.keyMatches(form.key))) {
-      return page(c, { title: "Log in", auth: "login", status: 401, body: loginForm(next, true) })
+      throttle.failed(address)
+      return page(c, { title: "Log in", auth: "login", status: 401, body: loginForm(c, next, true) })
     }
+    throttle.succeeded(address)
     await sessions.open(c)
     return c.redirect(next, 303)
   })
 
-  app.post("/console/logout", (c) => {
+  app.post("/console/logout", async (c) => {
+    if (!(await formTokenValid(c, (await c.req.parseBody())[FORM_FIELD]))) return badFormToken(c)
     sessions?.close(c)
     return c.redirect(sessions === undefined ? "/console" : "/console/login", 303)
   })
@@ -70,7 +92,7 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
     if (c.req.path.startsWith("/console/api/")) {
       return problemResponse("unauthorized", "Log in to the console first (/console/login)", c.req.path)
     }
-    return page(c, { title: "Log in", auth: "login", status: 401, body: loginForm(safeNext(requestPath(c)), false) })
+    return page(c, { title: "Log in", auth: "login", status: 401, body: loginForm(c, safeNext(requestPath(c)), false) })
   })
 
   app.get("/console", async (c) => {

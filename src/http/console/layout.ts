@@ -7,6 +7,7 @@ import { Base64 } from "effect/encoding"
 import type { Context } from "hono"
 import { html, raw } from "hono/html"
 import { CLIENT_SCRIPT } from "./client-script.ts"
+import { FORM_FIELD, formToken } from "./form-token.ts"
 
 export type Html = ReturnType<typeof html>
 
@@ -63,19 +64,24 @@ export interface PageOptions {
 
 export const page = async (c: Context, options: PageOptions): Promise<Response> => {
   const n = nonce()
+  const form = formToken(c)
   const document = await html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${options.title} · Reprise</title><link rel="icon" href="data:,"><style nonce="${n}">${raw(STYLE)}</style></head>
 <body><header><a class="brand" href="/console">Reprise</a><a href="/console">Executions</a><span class="grow"></span>
 ${options.auth === "on"
-    ? html`<form method="post" action="/console/logout"><button type="submit">Log out</button></form>`
+    ? html`<form method="post" action="/console/logout"><input type="hidden" name="${FORM_FIELD}" value="${form.token}"><button type="submit">Log out</button></form>`
     : options.auth === "off"
     ? html`<span class="muted" title="The server runs without an API key">auth off</span>`
     : ""}
 </header><main>${options.body}</main><script nonce="${n}">${raw(CLIENT_SCRIPT)}</script></body></html>`
   return new Response(document.toString(), {
     status: options.status ?? 200,
-    headers: { ...SECURITY_HEADERS(`'nonce-${n}'`), "content-type": "text/html; charset=utf-8" }
+    headers: {
+      ...SECURITY_HEADERS(`'nonce-${n}'`),
+      "content-type": "text/html; charset=utf-8",
+      ...(form.setCookie === undefined ? {} : { "set-cookie": form.setCookie })
+    }
   })
 }
 

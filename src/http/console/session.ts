@@ -4,8 +4,8 @@
  * (never the key itself):
  *
  * - `HttpOnly` (page scripts cannot read it), `SameSite=Strict` (not sent on cross-site requests), `Path=/console`
- *   (never sent to /v1), `Secure` when the request came over HTTPS; valid for 12 hours; changing the API key
- *   invalidates every session.
+ *   (never sent to /v1), `Secure` when the request came over HTTPS; valid for 12 hours; changing the API key, or
+ *   the session secret (`consoleSessionSecret`, $REPRISE_CONSOLE_SECRET on Node and Deno), invalidates every session.
  * - The console's action routes also require an `X-Reprise-Console` header, which a cross-site form cannot send
  *   and a cross-site script cannot send without a CORS preflight that this app never grants: no CSRF.
  *
@@ -44,26 +44,33 @@ const canonicalSignature = (cookie: string | undefined): boolean => {
   return bytes._tag === "Success" && Base64.encode(bytes.success) === signature
 }
 
-export const makeSessions = (apiKey: string): Sessions => ({
-  keyMatches: (candidate) => timingSafeEqual(apiKey, candidate),
-  open: (c) =>
-    setSignedCookie(c, SESSION_COOKIE, String(Date.now() + SESSION_TTL_MS), apiKey, {
-      httpOnly: true,
-      sameSite: "Strict",
-      path: "/console",
-      secure: isHttps(c),
-      maxAge: SESSION_TTL_MS / 1000
-    }),
-  close: (c) => void deleteCookie(c, SESSION_COOKIE, { path: "/console", secure: isHttps(c) }),
-  valid: async (c) => {
-    if (!canonicalSignature(getCookie(c, SESSION_COOKIE))) return false
-    const value = await getSignedCookie(c, apiKey, SESSION_COOKIE)
-    if (typeof value !== "string" || !/^\d{13,15}$/.test(value)) return false
-    const expires = Number(value)
-    const now = Date.now()
-    return expires > now && expires <= now + SESSION_TTL_MS
+/**
+ * Sessions are signed with the API key and, when given, a session secret: changing either revokes every session
+ * (cookies are not stored server-side, so that is the way to log everyone out, e.g. after a key leaked).
+ */
+export const makeSessions = (apiKey: string, sessionSecret?: string): Sessions => {
+  const signingKey = sessionSecret === undefined || sessionSecret === "" ? apiKey : `${apiKey}\u0000${sessionSecret}`
+  return {
+    keyMatches: (candidate) => timingSafeEqual(apiKey, candidate),
+    open: (c) =>
+      setSignedCookie(c, SESSION_COOKIE, String(Date.now() + SESSION_TTL_MS), signingKey, {
+        httpOnly: true,
+        sameSite: "Strict",
+        path: "/console",
+        secure: isHttps(c),
+        maxAge: SESSION_TTL_MS / 1000
+      }),
+    close: (c) => void deleteCookie(c, SESSION_COOKIE, { path: "/console", secure: isHttps(c) }),
+    valid: async (c) => {
+      if (!canonicalSignature(getCookie(c, SESSION_COOKIE))) return false
+      const value = await getSignedCookie(c, signingKey, SESSION_COOKIE)
+      if (typeof value !== "string" || !/^\d{13,15}$/.test(value)) return false
+      const expires = Number(value)
+      const now = Date.now()
+      return expires > now && expires <= now + SESSION_TTL_MS
+    }
   }
-})
+}
 
 /** Where to go after logging in: a console path only (no open redirect). */
 export const safeNext = (next: unknown): string =>

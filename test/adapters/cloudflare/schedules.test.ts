@@ -33,15 +33,15 @@ describe("schedules on Workers", () => {
     assert.strictEqual(view.name, "every-minute")
     assert.strictEqual(await alarmOf(), Date.parse(view.nextTickAt), "the object's alarm is at the next tick")
 
-    const triggered = await api.request("POST", "/v1/schedules/every-minute/trigger")
+    const triggered = await api.request("POST", "/v1/schedules/every-minute/trigger", { json: {} })
     assert.strictEqual(triggered.status, 201)
     assert.strictEqual((await untilStatus(api, triggered.body.executionId)).status, "SUCCEEDED")
 
-    assert.strictEqual((await api.request("POST", "/v1/schedules/every-minute/pause")).body.paused, true)
+    assert.strictEqual((await api.request("POST", "/v1/schedules/every-minute/pause", { json: {} })).body.paused, true)
     assert.strictEqual(await alarmOf(), null, "no alarm while paused")
-    const resumed = await api.request("POST", "/v1/schedules/every-minute/resume")
+    const resumed = await api.request("POST", "/v1/schedules/every-minute/resume", { json: {} })
     assert.strictEqual(await alarmOf(), Date.parse(resumed.body.nextTickAt))
-    assert.strictEqual((await api.request("POST", "/v1/schedules/weekly/pause")).status, 404)
+    assert.strictEqual((await api.request("POST", "/v1/schedules/weekly/pause", { json: {} })).status, 404)
 
     // The object slept through the last whole minute's tick: its alarm fires at once and starts that tick.
     const due = Math.floor(Date.now() / MINUTE) * MINUTE

@@ -27,19 +27,19 @@ Deno.test({
       assert.equal(next.getUTCDay(), 1)
       assert.ok([12, 13].includes(next.getUTCHours()), `08:00 in New York is 12:00 or 13:00 UTC, got ${view.nextTickAt}`)
 
-      const triggered = await call(server.url, "POST", "/v1/schedules/weekly-digest/trigger")
+      const triggered = await call(server.url, "POST", "/v1/schedules/weekly-digest/trigger", {})
       assert.equal(triggered.status, 201)
       const id = encodeURIComponent(triggered.body.executionId)
       await until(async () => (await call(server.url, "GET", `/v1/executions/${id}`)).body.status === "SUCCEEDED", 5000, "the triggered execution")
 
-      assert.equal((await call(server.url, "POST", "/v1/schedules/weekly-digest/pause")).body.paused, true)
+      assert.equal((await call(server.url, "POST", "/v1/schedules/weekly-digest/pause", {})).body.paused, true)
       await server.close()
       server = await start(kvPath)
       const reopened = (await call(server.url, "GET", "/v1/schedules")).body.schedules[0]
       assert.equal(reopened.paused, true)
       assert.equal(reopened.started, 1)
       assert.equal(reopened.lastExecutionId, triggered.body.executionId)
-      const resumed = await call(server.url, "POST", "/v1/schedules/weekly-digest/resume")
+      const resumed = await call(server.url, "POST", "/v1/schedules/weekly-digest/resume", {})
       assert.equal(resumed.body.paused, false)
       assert.equal(resumed.body.nextTickAt, view.nextTickAt)
     } finally {

@@ -1,0 +1,66 @@
+/**
+ * Issue 19, finding 9: callback tokens (capabilities) and server-chosen execution ids come from Web Crypto, not from
+ * Effect's Random (a seedable PRNG): two engines whose Random is the same sequence still pick different ones, and
+ * a test can fix them by providing SecureRandom.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, ManagedRuntime, Random } from "effect"
+import { durable } from "../../src/index.ts"
+import { Engine } from "../../src/engine/engine.ts"
+import { SecureRandom } from "../../src/engine/secure-random.ts"
+import { ExecutionStore } from "../../src/store/execution-store.ts"
+import { makeMemoryStore } from "../../src/store/memory-store.ts"
+
+const asks = durable("asks", async (_: unknown, ctx) => {
+  const [answer] = await ctx.createCallback("answer")
+  return await answer
+})
+
+/** Every engine gets the same predictable Random: 0, 1, 2, … scaled into [0, 1). */
+const sameSequence = () => {
+  let n = 0
+  return { nextIntUnsafe: () => n++, nextDoubleUnsafe: () => (n++ % 1000) / 1000 }
+}
+
+const ids = async (extra: Layer.Layer<never> = Layer.empty) => {
+  const runtime = ManagedRuntime.make(
+    Engine.layer({ functions: [asks] }).pipe(
+      Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())),
+      Layer.provide(Layer.succeed(Random.Random, sameSequence())),
+      Layer.provide(extra)
+    )
+  )
+  try {
+    return await runtime.runPromise(Engine.use((engine) =>
+      Effect.gen(function*() {
+        const started = yield* engine.start({ functionName: "asks" })
+        const named = yield* engine.start({ functionName: "asks", executionId: "named-1" })
+        yield* engine.settle(started.executionId)
+        yield* engine.settle(named.executionId)
+        const view = yield* engine.describe(named.executionId)
+        return { executionId: started.executionId, callbackId: view.operations.find((op) => op.type === "CALLBACK")?.callbackId }
+      })
+    ))
+  } finally {
+    await runtime.dispose()
+  }
+}
+
+describe("secure random ids (issue 19, finding 9)", () => {
+  it("gives different execution ids and callback tokens under the same Random sequence", async () => {
+    const first = await ids()
+    const second = await ids()
+    assert.match(first.executionId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    assert.isString(first.callbackId)
+    assert.notStrictEqual(first.executionId, second.executionId)
+    assert.notStrictEqual(first.callbackId, second.callbackId)
+  })
+
+  it("takes them from SecureRandom, which a test may fix", async () => {
+    const fixed = Layer.succeed(SecureRandom, { bytes: (length: number) => new Uint8Array(length).fill(0xab) })
+    const first = await ids(fixed)
+    const second = await ids(fixed)
+    assert.strictEqual(first.executionId, "abababab-abab-4bab-abab-abababababab")
+    assert.deepStrictEqual(first, second)
+  })
+})
