@@ -147,7 +147,7 @@ export const makeHost = (options: HostOptions) => {
 
   const store: ExecutionStoreShape = {
     load: (id) => (id === self ? local.load(id) : Effect.succeed(undefined)),
-    append: (id, events, expectedSeq) => (id === self ? local.append(id, events, expectedSeq) : notHere("append", id)),
+    append: (id, events, expectedSeq, appendOptions) => (id === self ? local.append(id, events, expectedSeq, appendOptions) : notHere("append", id)),
     setAlarm: (id, at) => (id === self ? local.setAlarm(id, at) : notHere("setAlarm", id)),
     getAlarm: (id) => (id === self ? local.getAlarm(id) : Effect.succeed(undefined)),
     deleteAlarm: (id) => (id === self ? local.deleteAlarm(id) : notHere("deleteAlarm", id)),

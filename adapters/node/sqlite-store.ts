@@ -66,6 +66,8 @@ export interface SqliteStore extends ExecutionStoreShape {
   /** Moves an alarm to `to` only if it is still at `from`; true when it was moved. */
   postponeAlarm(executionId: string, from: number, to: number): boolean
   runningExecutionIds(): ReadonlyArray<string>
+  /** Running executions without an alarm, in listing order, a page at a time (`after`: the previous page's `next`). */
+  runningWithoutAlarm(after: string | undefined, limit: number): { readonly executionIds: ReadonlyArray<string>; readonly next?: string }
   getMeta(key: string): string | undefined
   setMeta(key: string, value: string): void
   /** The value under `key`; when there is none, `value` is stored and returned (the first writer wins). */
@@ -162,6 +164,14 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
   const firstAlarmAfter = sql("SELECT execution_id, at FROM alarms WHERE at > ? ORDER BY at, execution_id LIMIT 1")
   const alarmsDue = sql("SELECT execution_id, at FROM alarms WHERE at <= ? ORDER BY at, execution_id LIMIT ?")
   const selectRunning = sql("SELECT execution_id FROM executions WHERE status = 'RUNNING'")
+  // In the order of the executions_by_status index, from after the cursor (started_at, execution_id).
+  const unwatchedTail = "AND NOT EXISTS (SELECT 1 FROM alarms AS a WHERE a.execution_id = x.execution_id) " +
+    "ORDER BY started_at DESC, execution_id LIMIT ?"
+  const selectUnwatched = sql(`SELECT execution_id, started_at FROM executions AS x WHERE status = 'RUNNING' ${unwatchedTail}`)
+  const selectUnwatchedAfter = sql(
+    "SELECT execution_id, started_at FROM executions AS x WHERE status = 'RUNNING' " +
+      `AND (started_at < ? OR (started_at = ? AND execution_id > ?)) ${unwatchedTail}`
+  )
   const selectMeta = sql("SELECT value FROM meta WHERE key = ?")
   const upsertMeta = sql(
     "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
@@ -205,7 +215,8 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
     executionId: string,
     events: ReadonlyArray<LogEvent>,
     encoded: ReadonlyArray<unknown>,
-    expectedSeq: number
+    expectedSeq: number,
+    alarmAt: number | undefined
   ): SeqConflict | LogCorrupted | undefined => {
     beginImmediate.run()
     try {
@@ -224,6 +235,7 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
         updateExecution.run(summary.status, endedAt, executionId)
       }
       for (let i = 0; i < encoded.length; i++) insertEvent.run(executionId, expectedSeq + i + 1, JSON.stringify(encoded[i]))
+      if (alarmAt !== undefined) upsertAlarm.run(executionId, alarmAt) // in the same transaction: a start lands with its watchdog
       commit.run()
       return undefined
     } catch (error) {
@@ -241,9 +253,9 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
         rows === undefined ? Effect.succeed(undefined) : parseLog(executionId, rows)),
 
     // The hot path of every step: flatMap chains rather than generators.
-    append: (executionId, events, expectedSeq) =>
+    append: (executionId, events, expectedSeq, options) =>
       Effect.flatMap(encodeEvents(executionId, events), (encoded) =>
-        Effect.flatMap(attempt("append", () => appendNow(executionId, events, encoded, expectedSeq)), (refused) =>
+        Effect.flatMap(attempt("append", () => appendNow(executionId, events, encoded, expectedSeq, options?.alarmAt)), (refused) =>
           refused === undefined ? Effect.succeed(events) : Effect.fail(refused))),
 
     setAlarm: (executionId, at) => attempt("setAlarm", () => void upsertAlarm.run(executionId, at)),
@@ -268,6 +280,16 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
       orThrow("postponeAlarm", () => Number(moveAlarm.run(to, executionId, from).changes) > 0),
     runningExecutionIds: () =>
       orThrow("runningExecutionIds", () => selectRunning.all().map((row) => row["execution_id"] as string)),
+    runningWithoutAlarm: (after, limit) =>
+      orThrow("runningWithoutAlarm", () => {
+        const cursor = after === undefined ? undefined : JSON.parse(after) as [number, string]
+        const rows = cursor === undefined ? selectUnwatched.all(limit) : selectUnwatchedAfter.all(cursor[0], cursor[0], cursor[1], limit)
+        const last = rows.at(-1)
+        const executionIds = rows.map((row) => row["execution_id"] as string)
+        return rows.length < limit || last === undefined
+          ? { executionIds }
+          : { executionIds, next: JSON.stringify([last["started_at"], last["execution_id"]]) }
+      }),
     getMeta: (key) => orThrow("getMeta", () => (selectMeta.get(key) as { value: string } | undefined)?.value),
     setMeta: (key, value) => orThrow("setMeta", () => void upsertMeta.run(key, value)),
     keepMeta: (key, value) =>

@@ -53,6 +53,8 @@ export interface ActorDeps {
   readonly maxPayloadBytes: number
   /** The alarm the store held when the log was loaded. */
   readonly alarmAt: number | undefined
+  /** The watchdog the start wrote with ExecutionStarted (so the actor does not write it again). */
+  readonly watchdogAt?: number
   readonly onInvocation: () => void
   readonly onTerminal: (state: ExecutionState) => void
   /** An invoke operation is STARTED: make sure its child execution exists (idempotent). */

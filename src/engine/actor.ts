@@ -68,6 +68,7 @@ export class Actor implements Session {
     this.maxPayloadBytes = deps.maxPayloadBytes
     this.#deps = deps
     this.#alarmAt = deps.alarmAt
+    this.#watchdogAt = deps.watchdogAt
     this.#mailbox = mailbox
     for (const op of state.operations.values()) this.#track(op)
   }

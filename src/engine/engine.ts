@@ -10,7 +10,7 @@ import { type ExecutionState, foldLog, type OperationState } from "../log/fold.t
 import type { LogCorrupted } from "../log/log-corrupted.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
-import { Actor } from "./actor.ts"
+import { Actor, WATCHDOG_MS } from "./actor.ts"
 import { ActorGone, type CallbackOutcome, type ChildOutcome } from "./actor-messages.ts"
 import { type CallbackIdCodec, plainCallbackIds } from "./callback-ids.ts"
 import {
@@ -119,7 +119,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       Effect.annotateLogs({ executionId })
     ))
 
-  const spawn = (state: ExecutionState, fn: DurableFunction, alarmAt: number | undefined) =>
+  const spawn = (state: ExecutionState, fn: DurableFunction, alarmAt: number | undefined, watchdogAt?: number) =>
     Effect.gen(function*() {
       const id = state.executionId
       const actor: Actor = yield* Actor.make(state, {
@@ -130,6 +130,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         callbackIds,
         maxPayloadBytes,
         alarmAt,
+        ...(watchdogAt === undefined ? {} : { watchdogAt }),
         onInvocation: () => void invocations.set(id, (invocations.get(id) ?? 0) + 1),
         onTerminal: (ended) => {
           const waiters = endWaiters.get(id)
@@ -258,7 +259,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       }
       const executionId = request.executionId ?? uuidFrom(() => random.nextDoubleUnsafe())
       const existing = yield* store.load(executionId)
-      if (existing !== undefined) return yield* sameExecution(existing.events[0]!, fn.name, input, executionId)
+      if (existing !== undefined) return yield* repeatedStart(existing.events, fn.name, input, executionId)
       const timeoutMs = fn.options.executionTimeout === undefined
         ? MAX_EXECUTION_TIMEOUT_MS
         : Math.min(durationToMillis(fn.options.executionTimeout, "executionTimeout"), MAX_EXECUTION_TIMEOUT_MS)
@@ -275,16 +276,33 @@ export const makeEngine = Effect.fnUntraced(function*(
         retentionMs,
         ...(request.parent === undefined ? {} : { parent: request.parent })
       }
-      const written = yield* Effect.result(store.append(executionId, [first], 0))
+      // The start and its watchdog are one write: a crash right after it still leaves an alarm that resumes it.
+      const watchdogAt = Math.min(now + WATCHDOG_MS, first.timeoutAt)
+      const written = yield* Effect.result(store.append(executionId, [first], 0, { alarmAt: watchdogAt }))
       if (written._tag === "Failure") {
         if (written.failure._tag !== "SeqConflict") return yield* Effect.fail(written.failure)
         // Someone started the same id between our load and our append.
         const raced = yield* store.load(executionId)
         return yield* sameExecution(raced!.events[0]!, fn.name, input, executionId)
       }
-      yield* spawn(foldLog(written.success), fn, undefined)
+      yield* spawn(foldLog(written.success), fn, watchdogAt, watchdogAt)
       return { executionId, created: true }
     })
+
+  /**
+   * An idempotent repeat of a start answers with the first execution, and wakes it if it is running with nothing
+   * to resume it (no actor here, and no alarm or one already overdue): a repeat is then the client's way out.
+   */
+  const repeatedStart = (events: ReadonlyArray<LogEvent>, functionName: string, input: string | undefined, executionId: string) =>
+    Effect.tap(sameExecution(events[0]!, functionName, input, executionId), () =>
+      Effect.gen(function*() {
+        const live = actors.get(executionId)
+        if ((live !== undefined && !live.gone) || foldLog(events).status !== "RUNNING") return
+        const alarm = yield* store.getAlarm(executionId)
+        const first = events[0]!
+        const now = clockFor(executionId, first._tag === "ExecutionStarted" ? first.parent?.executionId : undefined).currentTimeMillisUnsafe()
+        if (alarm === undefined || alarm <= now) yield* actorFor(executionId)
+      }))
 
   const engine: EngineShape = {
     functions: [...registry.values()].map((fn) => ({

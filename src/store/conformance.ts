@@ -33,6 +33,7 @@ import {
   variedEvents
 } from "./conformance-events.ts"
 import type { LogEvent } from "../log/events.ts"
+import { appendCarriesAlarm } from "./conformance-append-alarm.ts"
 import type { ExecutionStoreShape } from "./execution-store.ts"
 import { compareSummaries, type ListQuery } from "./execution-summary.ts"
 
@@ -354,6 +355,7 @@ export const storeConformance: ReadonlyArray<ConformanceCheck> = [
   zeroOnExisting,
   invalidBatch,
   alarms,
+  appendCarriesAlarm,
   listingOrder,
   listingFilters,
   pagination,

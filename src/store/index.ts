@@ -3,8 +3,8 @@
  * writing a store of one's own (the append rules, the log codec, the listing pager, the errors and their helpers).
  */
 export { ExecutionStore } from "./execution-store.ts"
-export type { ExecutionStoreShape, StoredLog } from "./execution-store.ts"
-export type { DurableKV, DurableKVOps, KvListOptions } from "./durable-kv.ts"
+export type { AppendOptions, ExecutionStoreShape, StoredLog } from "./execution-store.ts"
+export type { DurableKV, DurableKVOps, DurableKVTransaction, KvListOptions } from "./durable-kv.ts"
 export { eventKey, makeKvExecutionStore } from "./kv-execution-store.ts"
 export type { KvExecutionStoreOptions } from "./kv-execution-store.ts"
 export { makeMemoryIndex, pageOf } from "./execution-index.ts"

@@ -43,7 +43,7 @@ export const makeKvExecutionStore = ({ index, open }: KvExecutionStoreOptions): 
     }),
 
   // The hot path of every step: written with flatMap rather than generators, which cost more here.
-  append: (executionId, events, expectedSeq) =>
+  append: (executionId, events, expectedSeq, options) =>
     Effect.flatMap(encodeEvents(executionId, events), (encoded) =>
       open(executionId).transaction((tx) =>
         Effect.flatMap(tx.get("meta"), (stored): Effect.Effect<ExecutionSummary | undefined, SeqConflict | LogCorrupted | StoreFailure> => {
@@ -54,7 +54,8 @@ export const makeKvExecutionStore = ({ index, open }: KvExecutionStoreOptions): 
           const entries: Array<readonly [string, unknown]> = new Array(encoded.length + 1)
           for (let i = 0; i < encoded.length; i++) entries[i] = [eventKey(expectedSeq + i + 1), encoded[i]]
           entries[encoded.length] = ["meta", { seq: expectedSeq + events.length, summary } satisfies Meta]
-          return Effect.as(tx.putMany(entries), summary !== meta?.summary ? summary : undefined)
+          const written = options?.alarmAt === undefined ? tx.putMany(entries) : Effect.andThen(tx.putMany(entries), tx.setAlarm(options.alarmAt))
+          return Effect.as(written, summary !== meta?.summary ? summary : undefined)
         })
       ).pipe(
         Effect.flatMap((changed) => (changed === undefined ? Effect.void : index.upsert(changed))),
