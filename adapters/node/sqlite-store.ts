@@ -14,6 +14,7 @@ import {
   attemptStore as attempt,
   checkAppend,
   decodeLog,
+  decodeLogPage,
   EMPTY_HEAD,
   encodeEvents,
   ExecutionStore,
@@ -148,6 +149,7 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
       "FROM executions AS x WHERE execution_id = ?"
   )
   const selectEvents = sql("SELECT seq, event FROM events WHERE execution_id = ? ORDER BY seq")
+  const selectEventsAfter = sql("SELECT seq, event FROM events WHERE execution_id = ? AND seq > ? ORDER BY seq LIMIT ?")
   const insertExecution = sql(
     "INSERT INTO executions (execution_id, function_name, status, started_at, ended_at) VALUES (?, ?, ?, ?, ?)"
   )
@@ -179,12 +181,13 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
   const insertMetaIfAbsent = sql("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
   const list = makeListing(db)
 
-  /** The stored rows of a log (undefined: no such execution), read in one snapshot. */
-  const readLog = (executionId: string): ReadonlyArray<EventRow> | undefined => {
+  /** The stored rows of a log, or of its page after `afterSeq` (undefined: no such execution), read in one snapshot. */
+  const readLog = (executionId: string, page?: { readonly afterSeq: number; readonly limit: number }): ReadonlyArray<EventRow> | undefined => {
     begin.run()
     try {
       const found = selectExecution.get(executionId) !== undefined
-      const rows = found ? (selectEvents.all(executionId) as unknown as Array<EventRow>) : undefined
+      const select = () => page === undefined ? selectEvents.all(executionId) : selectEventsAfter.all(executionId, page.afterSeq, page.limit)
+      const rows = found ? (select() as unknown as Array<EventRow>) : undefined
       commit.run()
       return rows
     } catch (error) {
@@ -193,20 +196,26 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
     }
   }
 
+  /** The rows' events as JSON, checked to run without a gap from `firstSeq`. */
+  const parseRows = (executionId: string, rows: ReadonlyArray<EventRow>, firstSeq: number): Array<unknown> | LogCorrupted => {
+    const raw: Array<unknown> = new Array(rows.length)
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!
+      const seq = firstSeq + i
+      if (row.seq !== seq) return new LogCorrupted({ executionId, seq, reason: `the event at seq ${seq} is missing (found seq ${row.seq} next)` })
+      try {
+        raw[i] = JSON.parse(row.event)
+      } catch (error) {
+        return new LogCorrupted({ executionId, seq, reason: `the stored event is not JSON: ${(error as Error).message}` })
+      }
+    }
+    return raw
+  }
+
   const parseLog = (executionId: string, rows: ReadonlyArray<EventRow>) =>
     Effect.suspend((): Effect.Effect<StoredLog, LogCorrupted> => {
-      const raw: Array<unknown> = new Array(rows.length)
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i]!
-        if (row.seq !== i + 1) {
-          return Effect.fail(new LogCorrupted({ executionId, seq: i + 1, reason: `the event at seq ${i + 1} is missing (found seq ${row.seq} next)` }))
-        }
-        try {
-          raw[i] = JSON.parse(row.event)
-        } catch (error) {
-          return Effect.fail(new LogCorrupted({ executionId, seq: i + 1, reason: `the stored event is not JSON: ${(error as Error).message}` }))
-        }
-      }
+      const raw = parseRows(executionId, rows, 1)
+      if (raw instanceof LogCorrupted) return Effect.fail(raw)
       return Effect.map(decodeLog(executionId, raw), (events) => ({ events, seq: events.length }))
     })
 
@@ -251,6 +260,13 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
     load: (executionId) =>
       Effect.flatMap(attempt("load", () => readLog(executionId)), (rows) =>
         rows === undefined ? Effect.succeed(undefined) : parseLog(executionId, rows)),
+
+    readPage: (executionId, afterSeq, limit) =>
+      Effect.flatMap(attempt("readPage", () => readLog(executionId, { afterSeq, limit })), (rows) => {
+        if (rows === undefined) return Effect.succeed(undefined)
+        const raw = parseRows(executionId, rows, afterSeq + 1)
+        return raw instanceof LogCorrupted ? Effect.fail(raw) : decodeLogPage(executionId, raw, afterSeq + 1)
+      }),
 
     // The hot path of every step: flatMap chains rather than generators.
     append: (executionId, events, expectedSeq, options) =>

@@ -9,6 +9,7 @@ import type { ErrorObject, LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
+import { readLogPage } from "../store/log-page.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import { Actor, WATCHDOG_MS } from "./actor.ts"
 import { ActorGone, type CallbackOutcome, type ChildOutcome } from "./actor-messages.ts"
@@ -22,7 +23,7 @@ import {
   FunctionNotFound,
   InvalidRequest
 } from "./engine-errors.ts"
-import { EngineProbe, type EngineProbeShape } from "./engine-probe.ts"
+import { EngineProbe, type EngineProbeShape, INVOCATIONS_KEPT } from "./engine-probe.ts"
 import { ExecutionClient, type ExecutionClientShape, type ExecutionView, type ParentRef } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
 import { type DurableFunction, makeRegistry } from "./registry.ts"
@@ -107,6 +108,13 @@ export const makeEngine = Effect.fnUntraced(function*(
   const actors = new Map<string, Actor>()
   const invocations = new Map<string, number>()
   const endWaiters = new Map<string, Array<() => void>>()
+  /** The probe's counts, the most recently invoked last; the oldest goes past INVOCATIONS_KEPT. */
+  const countInvocation = (id: string) => {
+    const count = (invocations.get(id) ?? 0) + 1
+    invocations.delete(id)
+    invocations.set(id, count)
+    if (invocations.size > INVOCATIONS_KEPT) invocations.delete(invocations.keys().next().value!)
+  }
   /** Forks actors and background work into a set that closing the engine's scope interrupts. */
   const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
   /**
@@ -131,7 +139,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         maxPayloadBytes,
         alarmAt,
         ...(watchdogAt === undefined ? {} : { watchdogAt }),
-        onInvocation: () => void invocations.set(id, (invocations.get(id) ?? 0) + 1),
+        onInvocation: () => countInvocation(id),
         onTerminal: (ended) => {
           const waiters = endWaiters.get(id)
           endWaiters.delete(id)
@@ -356,11 +364,13 @@ export const makeEngine = Effect.fnUntraced(function*(
         }
         return viewOf(yield* stateOf(executionId))
       }),
-    history: (executionId) =>
+    history: (executionId, page) =>
       Effect.gen(function*() {
-        const log = yield* store.load(executionId)
-        if (log === undefined) return yield* new ExecutionNotFound({ executionId })
-        return log.events
+        const events = page?.limit === undefined
+          ? (yield* store.load(executionId))?.events.slice(page?.after ?? 0)
+          : yield* readLogPage(store, executionId, page.after ?? 0, page.limit)
+        if (events === undefined) return yield* new ExecutionNotFound({ executionId })
+        return events
       }),
     list: (query) => store.list(query),
     evict: (executionId) => Effect.sync(() => actors.get(executionId)?.evict()),

@@ -34,6 +34,7 @@ import {
 } from "./conformance-events.ts"
 import type { LogEvent } from "../log/events.ts"
 import { appendCarriesAlarm } from "./conformance-append-alarm.ts"
+import { logPages } from "./conformance-log-page.ts"
 import type { ExecutionStoreShape } from "./execution-store.ts"
 import { compareSummaries, type ListQuery } from "./execution-summary.ts"
 
@@ -362,6 +363,7 @@ export const storeConformance: ReadonlyArray<ConformanceCheck> = [
   statusFollowsLog,
   deletion,
   largeLog,
+  logPages,
   concurrentAppends,
   atomicBatch
 ]

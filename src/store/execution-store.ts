@@ -39,6 +39,16 @@ export interface ExecutionStoreShape {
     expectedSeq: number,
     options?: AppendOptions
   ): Effect.Effect<ReadonlyArray<LogEvent>, SeqConflict | LogCorrupted | StoreFailure>
+  /**
+   * Optional: the events with seq > `afterSeq`, at most `limit` of them, read and decoded without the rest of the
+   * log (undefined: no such execution). Stores without it are read through `readLogPage` (./log-page.ts), which
+   * falls back to `load`.
+   */
+  readonly readPage?: (
+    executionId: string,
+    afterSeq: number,
+    limit: number
+  ) => Effect.Effect<ReadonlyArray<LogEvent> | undefined, LogCorrupted | StoreFailure>
   /** Sets the execution's single alarm, replacing any earlier one. */
   setAlarm(executionId: string, at: number): Effect.Effect<void, StoreFailure>
   getAlarm(executionId: string): Effect.Effect<number | undefined, StoreFailure>

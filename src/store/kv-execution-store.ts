@@ -3,7 +3,7 @@
  * Layout: "meta" holds the last seq and the summary; "e:<seq, zero-padded>" holds each encoded event.
  */
 import { Effect, Result } from "effect"
-import { decodeLog, encodeEvents } from "../log/decode-log.ts"
+import { decodeLog, decodeLogPage, encodeEvents } from "../log/decode-log.ts"
 import { LogCorrupted } from "../log/log-corrupted.ts"
 import { checkAppend, EMPTY_HEAD } from "./append-checks.ts"
 import type { DurableKV } from "./durable-kv.ts"
@@ -40,6 +40,18 @@ export const makeKvExecutionStore = ({ index, open }: KvExecutionStoreOptions): 
         return yield* new LogCorrupted({ executionId, seq: events.length + 1, reason })
       }
       return { events, seq: meta.seq }
+    }),
+
+  readPage: (executionId, afterSeq, limit) =>
+    Effect.gen(function*() {
+      const kv = open(executionId)
+      const meta = (yield* kv.get("meta")) as Meta | undefined
+      if (meta === undefined) return undefined
+      const count = Math.min(limit, meta.seq - afterSeq)
+      if (count <= 0) return []
+      // Only events that meta vouches for, as in load.
+      const entries = yield* kv.list({ prefix: EVENT_PREFIX, start: eventKey(afterSeq + 1), limit: count })
+      return yield* decodeLogPage(executionId, entries.map(([, value]) => value), afterSeq + 1)
     }),
 
   // The hot path of every step: written with flatMap rather than generators, which cost more here.

@@ -105,6 +105,16 @@ const mutants: ReadonlyArray<{ readonly name: string; readonly mutate: Mutant; r
     name: "ignores the alarm an append carries",
     mutate: (s) => ({ ...s, append: (id, events, seq) => s.append(id, events, seq) }),
     caughtBy: ["an append carrying an alarm"]
+  },
+  {
+    name: "reads a page from the seq after the one asked",
+    mutate: (s) => ({ ...s, readPage: (id, after, limit) => s.readPage!(id, after + 1, limit) }),
+    caughtBy: ["a page of the log by seq"]
+  },
+  {
+    name: "reads a page one event too long",
+    mutate: (s) => ({ ...s, readPage: (id, after, limit) => s.readPage!(id, after, limit + 1) }),
+    caughtBy: ["a page of the log by seq"]
   }
 ]
 
