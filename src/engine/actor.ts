@@ -104,7 +104,8 @@ export class Actor implements Session {
     })
   }
 
-  enterUserCode(): void {
+  enterUserCode(step?: { readonly id: string; readonly name?: string | undefined }): void {
+    if (step !== undefined) this.#deps.onStepBody?.(step)
     this.#activity.enterUserCode()
     this.#active = true // user code runs again: the watchdog comes back at the next write
   }

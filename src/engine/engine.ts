@@ -53,6 +53,8 @@ export interface EngineOptions {
   readonly clockFor?: (executionId: string, parentExecutionId?: string) => Clock.Clock
   /** Where the children that `ctx.invoke` starts run (default: in this engine; see invoker.ts). */
   readonly invoker?: InvokerShape
+  /** Told each time a step body starts (the test runner counts body runs with it). */
+  readonly onStepBody?: (executionId: string, step: { readonly id: string; readonly name?: string | undefined }) => void
 }
 
 /**
@@ -140,6 +142,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         alarmAt,
         ...(watchdogAt === undefined ? {} : { watchdogAt }),
         onInvocation: () => countInvocation(id),
+        onStepBody: options.onStepBody === undefined ? undefined : (step) => options.onStepBody!(id, step),
         onTerminal: (ended) => {
           const waiters = endWaiters.get(id)
           endWaiters.delete(id)
