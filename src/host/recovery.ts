@@ -1,17 +1,19 @@
 /**
  * Start-up recovery (design.md §8), run in the background once the host is up, so that a server can listen (and
- * answer its health checks) while it runs:
+ * answer its health checks) while it runs. Each phase takes a bounded batch from the store at a time:
  *
- * 1. Alarms due within the watchdog, a bounded batch at a time: the executions that were running when the last
- *    process died (their watchdog is at most WATCHDOG_MS away) and whatever is overdue. The horizon stops 1 ms short
- *    of WATCHDOG_MS, so an alarm a delivery re-arms (at least WATCHDOG_MS after now) is never taken again by a later
- *    batch; later alarms come due through the wake-up source as usual.
- * 2. Running executions without any alarm, where the store can list them (AlarmStore.runningWithoutAlarm), page by
+ * 1. Overdue alarms (a delivery moves its alarm past now, so each batch takes new ones).
+ * 2. Alarms due within the watchdog: the executions that were running when the last process died (their watchdog
+ *    is at most WATCHDOG_MS away). A delivery may leave an alarm inside that window (a wait due in 10 s), so a later
+ *    batch sees it again: only executions not yet delivered by this recovery are taken, and a batch without one
+ *    ends the phase (what is left comes due through the wake-up source within WATCHDOG_MS).
+ * 3. Running executions without any alarm, where the store can list them (AlarmStore.runningWithoutAlarm), page by
  *    page: each is delivered an alarm, which loads it and resumes it.
  */
 import { Cause, Clock, Effect } from "effect"
 import { type EngineShape, WATCHDOG_MS } from "../engine/index.ts"
 import type { AlarmDispatcherShape, HostErrorReporter } from "./alarm-dispatcher.ts"
+import type { StoreFailure } from "../store/store-errors.ts"
 import type { AlarmStoreShape } from "./alarm-store.ts"
 
 /** How many alarms or executions recovery takes from the store at a time. */
@@ -20,7 +22,7 @@ export const RECOVERY_BATCH = 256
 const MAX_BATCHES = 1000
 
 export interface RecoveryReport {
-  /** Alarms found due within the watchdog at start. */
+  /** Alarms delivered at start: overdue, or due within the watchdog. */
   readonly due: number
   /** Running executions found without an alarm, and resumed. */
   readonly unwatched: number
@@ -38,19 +40,39 @@ export interface RecoveryOptions {
 export const recover = Effect.fn("Host.recover")(function*(options: RecoveryOptions) {
   const { alarms, dispatcher, engine, onError } = options
   const batch = Math.max(1, Math.floor(options.batch ?? RECOVERY_BATCH))
-  const horizon = (yield* Clock.currentTimeMillis) + WATCHDOG_MS - 1
+  const now = yield* Clock.currentTimeMillis
+  /** Executions this recovery delivered: a batch that finds only these ends its phase. */
+  const delivered = new Set<string>()
   let due = 0
-  for (let round = 0; round < MAX_BATCHES; round++) {
-    const found = yield* dispatcher.deliverDue(horizon, batch)
-    due += found
-    if (found < batch) break
-  }
+  /** Delivers the alarms due by `horizon`, a batch at a time (a delivery already running is joined). */
+  const drain = (horizon: number) =>
+    Effect.gen(function*() {
+      for (let round = 0; round < MAX_BATCHES; round++) {
+        const found = yield* alarms.dueAlarms(horizon, batch)
+        const fresh = found.filter((alarm) => !delivered.has(alarm.executionId))
+        if (fresh.length === 0) return
+        for (const alarm of fresh) delivered.add(alarm.executionId)
+        due += fresh.length
+        yield* Effect.forEach(fresh, (alarm) => Effect.ignore(dispatcher.deliver(alarm.executionId, horizon)), {
+          concurrency: options.concurrency,
+          discard: true
+        })
+        if (found.length < batch) return
+      }
+    })
+  const reported = (phase: Effect.Effect<void, StoreFailure>) => Effect.catch(phase, (error) => Effect.sync(() => onError(error)))
+  yield* reported(drain(now))
+  // 1 ms short of the watchdog, so that the watchdogs phase 1 re-armed (WATCHDOG_MS after now or later) are not taken.
+  yield* reported(drain(now + WATCHDOG_MS - 1))
 
   let unwatched = 0
   if (alarms.runningWithoutAlarm !== undefined) {
     let after: string | undefined
     for (let round = 0; round < MAX_BATCHES; round++) {
-      const page = yield* alarms.runningWithoutAlarm(after, batch)
+      const page = yield* alarms.runningWithoutAlarm(after, batch).pipe(
+        Effect.catch((error) => Effect.as(Effect.sync(() => onError(error)), undefined))
+      )
+      if (page === undefined) break
       unwatched += page.executionIds.length
       yield* Effect.forEach(page.executionIds, (executionId) =>
         engine.alarm(executionId).pipe(Effect.catchCause((cause) => Effect.sync(() => onError(Cause.squash(cause), executionId)))), {

@@ -11,16 +11,20 @@ import type { LogEvent } from "../../src/log/events.ts"
 import { memoryPorts } from "./memory-ports.ts"
 
 const quick = durable("quick", async (n: number, ctx) => ctx.step("double", async () => n * 2))
+const napper = durable("napper", async (_: unknown, ctx) => {
+  await ctx.wait("nap", { seconds: 10 })
+  return "woke"
+})
 
-const started = (executionId: string, n: number): LogEvent => {
+const started = (executionId: string, n: number, functionName = "quick"): LogEvent => {
   const at = Date.now()
-  return { _tag: "ExecutionStarted", seq: 1, at, executionId, functionName: "quick", input: JSON.stringify(n), timeoutAt: at + 86_400_000, retentionMs: 60_000 }
+  return { _tag: "ExecutionStarted", seq: 1, at, executionId, functionName, input: JSON.stringify(n), timeoutAt: at + 86_400_000, retentionMs: 60_000 }
 }
 
-const seed = (memory: ReturnType<typeof memoryPorts>, count: number, alarmAt: number | undefined) =>
+const seed = (memory: ReturnType<typeof memoryPorts>, count: number, alarmAt: number | undefined, functionName?: string) =>
   Effect.runPromise(Effect.forEach(Array.from({ length: count }, (_, i) => i), (i) => {
     const id = `e-${String(i).padStart(4, "0")}`
-    return Effect.tap(memory.store.append(id, [started(id, i)], 0), () => Effect.sync(() => alarmAt === undefined || void memory.alarms.set(id, alarmAt)))
+    return Effect.tap(memory.store.append(id, [started(id, i, functionName)], 0), () => Effect.sync(() => alarmAt === undefined || void memory.alarms.set(id, alarmAt)))
   }, { discard: true }))
 
 const results = (host: Awaited<ReturnType<typeof startHost>>, count: number) =>
@@ -39,7 +43,7 @@ describe("start-up recovery", () => {
       alarmStore: (inner) => ({ ...inner, dueAlarms: (horizon, limit) => Effect.andThen(Effect.promise(() => held), inner.dueAlarms(horizon, limit)) })
     })
     await seed(memory, 3, Date.now() - 1000)
-    const starting = startHost({ functions: [quick], env: () => undefined }, memory.ports)
+    const starting = startHost({ functions: [quick, napper], env: () => undefined }, memory.ports)
     const host = await within(starting, 5000)
     if (host === "still waiting") {
       release()
@@ -65,7 +69,7 @@ describe("start-up recovery", () => {
     })
     const count = 2 * RECOVERY_BATCH + 88
     await seed(memory, count, Date.now() - 60_000)
-    const host = await startHost({ functions: [quick], env: () => undefined }, memory.ports)
+    const host = await startHost({ functions: [quick, napper], env: () => undefined }, memory.ports)
     try {
       const report = await host.recovered
       assert.strictEqual(report?.due, count)
@@ -82,11 +86,27 @@ describe("start-up recovery", () => {
     const memory = memoryPorts(new Map(), { listsUnwatched: true })
     const count = RECOVERY_BATCH + 44
     await seed(memory, count, undefined)
-    const host = await startHost({ functions: [quick], env: () => undefined }, memory.ports)
+    const host = await startHost({ functions: [quick, napper], env: () => undefined }, memory.ports)
     try {
       assert.deepStrictEqual(await host.recovered, { due: 0, unwatched: count })
       const values = await results(host, count)
       assert.deepStrictEqual(values, Array.from({ length: count }, (_, i) => String(i * 2)))
+    } finally {
+      await host.close()
+    }
+  })
+
+  it("delivers each execution once when deliveries leave alarms inside the watchdog window (waits due in 10 s)", async () => {
+    const memory = memoryPorts()
+    const count = RECOVERY_BATCH + 44
+    // Running when the last process died, their watchdogs 5 s away; resumed, each waits 10 s.
+    await seed(memory, count, Date.now() + 5000, "napper")
+    const host = await startHost({ functions: [quick, napper], env: () => undefined }, memory.ports)
+    try {
+      assert.deepStrictEqual(await host.recovered, { due: count, unwatched: 0 })
+      assert.strictEqual(host.dispatcher.stats.delivered, count, "one delivery per execution")
+      const waiting = await host.engine((e) => e.describe("e-0000"))
+      assert.strictEqual(waiting.operations[0]?.name, "nap")
     } finally {
       await host.close()
     }
