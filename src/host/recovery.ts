@@ -53,10 +53,15 @@ export const recover = Effect.fn("Host.recover")(function*(options: RecoveryOpti
         if (fresh.length === 0) return
         for (const alarm of fresh) delivered.add(alarm.executionId)
         due += fresh.length
-        yield* Effect.forEach(fresh, (alarm) => Effect.ignore(dispatcher.deliver(alarm.executionId, horizon)), {
-          concurrency: options.concurrency,
-          discard: true
-        })
+        // A few deliveries at a time, with a turn of the event loop before each: the actors they wake run on
+        // microtasks, and requests (health checks) must get their turns while recovery runs.
+        for (let i = 0; i < fresh.length; i += options.concurrency) {
+          yield* Effect.sleep(0)
+          yield* Effect.forEach(fresh.slice(i, i + options.concurrency), (alarm) => Effect.ignore(dispatcher.deliver(alarm.executionId, horizon)), {
+            concurrency: "unbounded",
+            discard: true
+          })
+        }
         if (found.length < batch) return
       }
     })

@@ -111,4 +111,24 @@ describe("start-up recovery", () => {
       await host.close()
     }
   })
+
+  it("lets the event loop turn between batches, so that requests are served while it runs", async () => {
+    const memory = memoryPorts()
+    const count = 8 * RECOVERY_BATCH
+    await seed(memory, count, Date.now() - 60_000)
+    const host = await startHost({ functions: [quick, napper], env: () => undefined }, memory.ports)
+    try {
+      let over = false
+      void host.recovered.then(() => (over = true))
+      const turns: Array<boolean> = []
+      for (let i = 0; i < 3; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 0))
+        turns.push(over)
+      }
+      assert.deepStrictEqual(turns, [false, false, false], "timers ran while recovery was still going on")
+      assert.strictEqual((await host.recovered)?.due, count)
+    } finally {
+      await host.close()
+    }
+  })
 })
