@@ -12,6 +12,7 @@ import {
   attemptStorePromise as attemptPromise,
   type DurableKV,
   type DurableKVOps,
+  type DurableKVTransaction,
   type KvListOptions,
   type StoreFailure,
   storeFailure
@@ -51,8 +52,17 @@ export const makeDurableObjectKV = (storage: DurableObjectStorage): DurableObjec
     list: (options) => attempt("list", () => list(options))
   }
 
-  /** Inside a transaction: plain synchronous calls (transactionSync already makes them atomic). */
-  const inTransaction: DurableKVOps = {
+  /**
+   * Inside a transaction: plain synchronous calls (transactionSync already makes them atomic). The alarm is kept in
+   * the object's storage like its keys, so one set inside commits and rolls back with them; its promise settles
+   * with the transaction (a failure there fails the transaction).
+   */
+  const inTransaction: DurableKVTransaction = {
+    setAlarm: (at) =>
+      Effect.sync(() => {
+        lastAlarm = at
+        storage.setAlarm(at).catch(() => undefined)
+      }),
     get: (key) => Effect.sync(() => kv.get(key)),
     put: (key, value) => Effect.sync(() => kv.put(key, value)),
     putMany: (entries) => Effect.sync(() => putMany(entries)),
@@ -60,15 +70,17 @@ export const makeDurableObjectKV = (storage: DurableObjectStorage): DurableObjec
     list: (options) => Effect.sync(() => list(options))
   }
 
-  const transaction = <A, E>(body: (tx: DurableKVOps) => Effect.Effect<A, E>): Effect.Effect<A, E | StoreFailure> =>
+  const transaction = <A, E>(body: (tx: DurableKVTransaction) => Effect.Effect<A, E>): Effect.Effect<A, E | StoreFailure> =>
     Effect.suspend((): Effect.Effect<A, E | StoreFailure> => {
       let exit: Exit.Exit<A, E> | undefined
+      const alarmBefore = lastAlarm
       try {
         storage.transactionSync(() => {
           exit = Effect.runSyncExit(body(inTransaction))
           if (Exit.isFailure(exit)) throw ROLLBACK
         })
       } catch (error) {
+        lastAlarm = alarmBefore
         if (error !== ROLLBACK) return Effect.fail(storeFailure("transaction")(error))
       }
       return exit!

@@ -20,6 +20,7 @@ import {
   type EngineShape,
   ExecutionNotFound,
   type InvokerShape,
+  type HistoryPage,
   type StartRequest,
   WATCHDOG_MS
 } from "reprise/engine"
@@ -147,7 +148,8 @@ export const makeHost = (options: HostOptions) => {
 
   const store: ExecutionStoreShape = {
     load: (id) => (id === self ? local.load(id) : Effect.succeed(undefined)),
-    append: (id, events, expectedSeq) => (id === self ? local.append(id, events, expectedSeq) : notHere("append", id)),
+    readPage: (id, afterSeq, limit) => (id === self ? local.readPage!(id, afterSeq, limit) : Effect.succeed(undefined)),
+    append: (id, events, expectedSeq, appendOptions) => (id === self ? local.append(id, events, expectedSeq, appendOptions) : notHere("append", id)),
     setAlarm: (id, at) => (id === self ? local.setAlarm(id, at) : notHere("setAlarm", id)),
     getAlarm: (id) => (id === self ? local.getAlarm(id) : Effect.succeed(undefined)),
     deleteAlarm: (id) => (id === self ? local.deleteAlarm(id) : notHere("deleteAlarm", id)),
@@ -201,7 +203,7 @@ export const makeHost = (options: HostOptions) => {
   return {
     start: (request: StartRequest) => wire((engine) => engine.start({ ...request, executionId: self })),
     describe: () => wire((engine) => engine.describe(self)),
-    history: () => wire((engine) => engine.history(self)),
+    history: (page?: HistoryPage) => wire((engine) => engine.history(self, page)),
     summary: () => wire(() => Effect.sync(() => meta()?.summary)),
     awaitEnd: (maxMs: number) =>
       wire((engine) =>

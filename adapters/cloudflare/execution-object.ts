@@ -6,7 +6,7 @@
 import { DurableObject } from "cloudflare:workers"
 import { Exit } from "effect"
 import type { DurableFunction } from "reprise"
-import type { CallbackOutcome, ChildOutcome, StartRequest } from "reprise/engine"
+import type { CallbackOutcome, ChildOutcome, HistoryPage, StartRequest } from "reprise/engine"
 import type { ErrorObject } from "reprise/store"
 import type { DurableObjectState } from "./cf-types.ts"
 import { callbackIdsOf, type RepriseEnv } from "./env.ts"
@@ -69,8 +69,8 @@ export const makeExecutionObject = (config: ObjectConfig): ExecutionObjectClass 
     describe(executionId: string) {
       return this.#with(executionId, (host) => host.describe())
     }
-    history(executionId: string) {
-      return this.#with(executionId, (host) => host.history())
+    history(executionId: string, page?: HistoryPage) {
+      return this.#with(executionId, (host) => host.history(page))
     }
     summary(executionId: string) {
       return this.#with(executionId, (host) => host.summary())

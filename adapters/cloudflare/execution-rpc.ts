@@ -2,7 +2,7 @@
  * The RPC surface of an execution's Durable Object. Every method names the execution first: the object checks it
  * is its own (the execution id is the object's name). Answers are Wire values (see wire.ts).
  */
-import type { CallbackOutcome, ChildOutcome, ExecutionView, StartRequest, StartResult } from "reprise/engine"
+import type { CallbackOutcome, ChildOutcome, ExecutionView, HistoryPage, StartRequest, StartResult } from "reprise/engine"
 import type { ErrorObject, ExecutionSummary, LogEvent } from "reprise/store"
 import type { Wire } from "./wire.ts"
 
@@ -11,7 +11,7 @@ type Answer<A> = Promise<Wire<A>>
 export interface ExecutionRpc {
   start(request: StartRequest & { readonly executionId: string }): Answer<StartResult>
   describe(executionId: string): Answer<ExecutionView>
-  history(executionId: string): Answer<ReadonlyArray<LogEvent>>
+  history(executionId: string, page?: HistoryPage): Answer<ReadonlyArray<LogEvent>>
   summary(executionId: string): Answer<ExecutionSummary | undefined>
   /** Waits up to `maxMs` for the end, then describes the execution. */
   awaitEnd(executionId: string, maxMs: number): Answer<ExecutionView>

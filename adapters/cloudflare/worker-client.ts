@@ -45,7 +45,7 @@ export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions):
     stop: (executionId, error) => call("stop", () => object(executionId).stop(executionId, error)),
     describe: (executionId) => call("describe", () => object(executionId).describe(executionId)),
     awaitEnd: (executionId) => call("awaitEnd", () => object(executionId).awaitEnd(executionId, MAX_AWAIT_MS)),
-    history: (executionId) => call("history", () => object(executionId).history(executionId)),
+    history: (executionId, page) => call("history", () => object(executionId).history(executionId, page)),
     list: (query) => options.index.list(query)
   }
 }

@@ -22,7 +22,8 @@ export const kvPorts = (store: DenoKvStore, wakeUps: QueueWakeUps): Layer.Layer<
     Layer.succeed(AlarmStore, {
       alarmAt: (executionId) => promise("alarmAt", () => store.alarmAt(executionId)),
       dueAlarms: (horizon, limit) => promise("dueAlarms", () => store.dueAlarms(horizon, limit)),
-      moveAlarm: (executionId, from, to) => promise("moveAlarm", () => store.moveAlarm(executionId, from, to))
+      moveAlarm: (executionId, from, to) => promise("moveAlarm", () => store.moveAlarm(executionId, from, to)),
+      runningWithoutAlarm: (after, limit) => promise("runningWithoutAlarm", () => store.runningWithoutAlarm(after, limit))
     }),
     Layer.succeed(HostMetadata, { keep: (key, value) => promise("keepConfig", () => store.keepConfig(key, value)) }),
     Layer.succeed(WakeUpSource, wakeUps),

@@ -9,7 +9,7 @@
  *   be read again.
  * - **Alarms.** `setAlarm` writes the alarm key, its time-ordered twin, and enqueues `{ reprise: "alarm",
  *   executionId, at }` with the delay until `at`, all in one atomic operation (so no alarm is ever set without its
- *   wake-up). Deno's queue cannot cancel a message: queue-wake-ups.ts makes stale and repeated ones harmless.
+ *   wake-up). An append that carries an alarm (a start and its watchdog) does the same in the append's operation. Deno's queue cannot cancel a message: queue-wake-ups.ts makes stale and repeated ones harmless.
  * - Every KV failure is a StoreFailure; the engine evicts the actor and retries through the alarm.
  */
 import { Effect, Layer, Result } from "effect"
@@ -69,6 +69,8 @@ export interface DenoKvStore extends ExecutionStoreShape {
   requeue(executionId: string, at: number): Promise<void>
   /** Alarms at or before `horizon`, earliest first. */
   dueAlarms(horizon: number, limit: number): Promise<ReadonlyArray<AlarmEntry>>
+  /** Running executions without an alarm, a page of the listing at a time (`after`: the previous page's `next`). */
+  runningWithoutAlarm(after: string | undefined, limit: number): Promise<{ readonly executionIds: ReadonlyArray<string>; readonly next?: string }>
   /** The server setting `name` kept in KV; when there is none, `value` is stored and returned (the first writer wins). */
   keepConfig(name: string, value: string): Promise<string>
   /** The server setting `name` (undefined: none). */
@@ -137,7 +139,8 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
     id: string,
     events: ReadonlyArray<LogEvent>,
     encoded: ReadonlyArray<unknown>,
-    expectedSeq: number
+    expectedSeq: number,
+    alarmAt: number | undefined
   ): Promise<SeqConflict | LogCorrupted | undefined> => {
     const plan = planBatch(encoded, id.length * 2 + 64)
     let staged: { gen: string; pointer: SegmentPointer } | undefined
@@ -158,6 +161,12 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
         writeBatch(op, id, gen, expectedSeq + 1, plan, staged?.pointer)
         op.set(metaKey(id), meta)
         if (summary !== head.meta?.summary) writeIndex(op, head.meta?.summary, summary)
+        if (alarmAt !== undefined) {
+          const current: KvEntryMaybe<number> = await kv.get<number>(alarmKey(id))
+          op.check({ key: alarmKey(id), versionstamp: current.versionstamp })
+          if (current.value !== null) op.delete(alarmAtKey(current.value, id))
+          op.set(alarmKey(id), alarmAt).set(alarmAtKey(alarmAt, id), true).enqueue(alarmMessage(id, alarmAt), { delay: delay(alarmAt) })
+        }
         const result = await op.commit()
         if (result.ok) {
           staged = undefined
@@ -220,9 +229,9 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
       }),
 
     // The hot path of every step: flatMap chains rather than generators.
-    append: (executionId, events, expectedSeq) =>
+    append: (executionId, events, expectedSeq, options) =>
       Effect.flatMap(encodeEvents(executionId, events), (encoded) =>
-        Effect.flatMap(attempt("append", () => appendNow(executionId, events, encoded, expectedSeq)), (refused) =>
+        Effect.flatMap(attempt("append", () => appendNow(executionId, events, encoded, expectedSeq, options?.alarmAt)), (refused) =>
           refused === undefined ? Effect.succeed(events) : Effect.fail(refused))),
 
     setAlarm: (executionId, at) => Effect.asVoid(attempt("setAlarm", () => writeAlarm(executionId, at))),
@@ -244,6 +253,17 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
           due.push({ executionId, at })
         }
         return due
+      }),
+    runningWithoutAlarm: (after, limit) =>
+      orReject("runningWithoutAlarm", async () => {
+        const page = await listExecutions(kv, { status: "RUNNING", limit, ...(after === undefined ? {} : { cursor: after }) })
+        const executionIds: Array<string> = []
+        for (let i = 0; i < page.items.length; i += 10) { // getMany reads at most 10 keys
+          const ids = page.items.slice(i, i + 10).map((item) => item.executionId)
+          const found = await kv.getMany<Array<number>>(ids.map(alarmKey))
+          ids.forEach((id, j) => found[j]!.value === null && executionIds.push(id))
+        }
+        return page.cursor === undefined ? { executionIds } : { executionIds, next: page.cursor }
       }),
     keepConfig: (name, value) =>
       orReject("keepConfig", async () => {

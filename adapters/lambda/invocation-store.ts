@@ -2,7 +2,8 @@
  * The ExecutionStore of one Lambda invocation. Its log is the service's state, translated once when the
  * invocation starts (`load`); every append becomes checkpoint calls (batched within the service's limits, each
  * consuming the current checkpoint token and returning the next). The service completes waits, callbacks and
- * invokes and re-invokes the function, so there are no alarms to keep. The execution's end is not checkpointed:
+ * invokes and re-invokes the function, so there are no alarms to keep: `setAlarm` and an append's `alarmAt` are
+ * no-ops (the service starts the execution and owns its timers; nothing here can leave it without a wake-up). The execution's end is not checkpointed:
  * the handler returns it (`outcome`).
  *
  * A CALLBACK START answers with the callback id the service issued; the append returns a copy of the

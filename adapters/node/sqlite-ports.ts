@@ -38,7 +38,8 @@ export const sqlitePorts = (store: SqliteStore, wakeUps: TimerWakeUps = sqliteTi
       dueAlarms: (horizon, limit) => sync("dueAlarms", () => store.dueAlarms(horizon, limit)),
       moveAlarm: (executionId, from, to) =>
         Effect.tap(sync("moveAlarm", () => store.postponeAlarm(executionId, from, to)), (moved) =>
-          Effect.sync(() => moved && wakeUps.reschedule(to)))
+          Effect.sync(() => moved && wakeUps.reschedule(to))),
+      runningWithoutAlarm: (after, limit) => sync("runningWithoutAlarm", () => store.runningWithoutAlarm(after, limit))
     }),
     Layer.succeed(HostMetadata, { keep: (key, value) => sync("keepMeta", () => store.keepMeta(key, value)) }),
     Layer.succeed(WakeUpSource, wakeUps),

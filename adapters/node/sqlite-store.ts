@@ -14,6 +14,7 @@ import {
   attemptStore as attempt,
   checkAppend,
   decodeLog,
+  decodeLogPage,
   EMPTY_HEAD,
   encodeEvents,
   ExecutionStore,
@@ -66,6 +67,8 @@ export interface SqliteStore extends ExecutionStoreShape {
   /** Moves an alarm to `to` only if it is still at `from`; true when it was moved. */
   postponeAlarm(executionId: string, from: number, to: number): boolean
   runningExecutionIds(): ReadonlyArray<string>
+  /** Running executions without an alarm, in listing order, a page at a time (`after`: the previous page's `next`). */
+  runningWithoutAlarm(after: string | undefined, limit: number): { readonly executionIds: ReadonlyArray<string>; readonly next?: string }
   getMeta(key: string): string | undefined
   setMeta(key: string, value: string): void
   /** The value under `key`; when there is none, `value` is stored and returned (the first writer wins). */
@@ -162,6 +165,7 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
       "FROM executions AS x WHERE execution_id = ?"
   )
   const selectEvents = sql("SELECT seq, event FROM events WHERE execution_id = ? ORDER BY seq")
+  const selectEventsAfter = sql("SELECT seq, event FROM events WHERE execution_id = ? AND seq > ? ORDER BY seq LIMIT ?")
   const insertExecution = sql(
     "INSERT INTO executions (execution_id, function_name, status, started_at, ended_at) VALUES (?, ?, ?, ?, ?)"
   )
@@ -178,6 +182,14 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
   const firstAlarmAfter = sql("SELECT execution_id, at FROM alarms WHERE at > ? ORDER BY at, execution_id LIMIT 1")
   const alarmsDue = sql("SELECT execution_id, at FROM alarms WHERE at <= ? ORDER BY at, execution_id LIMIT ?")
   const selectRunning = sql("SELECT execution_id FROM executions WHERE status = 'RUNNING'")
+  // In the order of the executions_by_status index, from after the cursor (started_at, execution_id).
+  const unwatchedTail = "AND NOT EXISTS (SELECT 1 FROM alarms AS a WHERE a.execution_id = x.execution_id) " +
+    "ORDER BY started_at DESC, execution_id LIMIT ?"
+  const selectUnwatched = sql(`SELECT execution_id, started_at FROM executions AS x WHERE status = 'RUNNING' ${unwatchedTail}`)
+  const selectUnwatchedAfter = sql(
+    "SELECT execution_id, started_at FROM executions AS x WHERE status = 'RUNNING' " +
+      `AND (started_at < ? OR (started_at = ? AND execution_id > ?)) ${unwatchedTail}`
+  )
   const selectMeta = sql("SELECT value FROM meta WHERE key = ?")
   const upsertMeta = sql(
     "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
@@ -185,12 +197,13 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
   const insertMetaIfAbsent = sql("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
   const list = makeListing(db)
 
-  /** The stored rows of a log (undefined: no such execution), read in one snapshot. */
-  const readLog = (executionId: string): ReadonlyArray<EventRow> | undefined => {
+  /** The stored rows of a log, or of its page after `afterSeq` (undefined: no such execution), read in one snapshot. */
+  const readLog = (executionId: string, page?: { readonly afterSeq: number; readonly limit: number }): ReadonlyArray<EventRow> | undefined => {
     begin.run()
     try {
       const found = selectExecution.get(executionId) !== undefined
-      const rows = found ? (selectEvents.all(executionId) as unknown as Array<EventRow>) : undefined
+      const select = () => page === undefined ? selectEvents.all(executionId) : selectEventsAfter.all(executionId, page.afterSeq, page.limit)
+      const rows = found ? (select() as unknown as Array<EventRow>) : undefined
       commit.run()
       return rows
     } catch (error) {
@@ -199,20 +212,26 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
     }
   }
 
+  /** The rows' events as JSON, checked to run without a gap from `firstSeq`. */
+  const parseRows = (executionId: string, rows: ReadonlyArray<EventRow>, firstSeq: number): Array<unknown> | LogCorrupted => {
+    const raw: Array<unknown> = new Array(rows.length)
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!
+      const seq = firstSeq + i
+      if (row.seq !== seq) return new LogCorrupted({ executionId, seq, reason: `the event at seq ${seq} is missing (found seq ${row.seq} next)` })
+      try {
+        raw[i] = JSON.parse(row.event)
+      } catch (error) {
+        return new LogCorrupted({ executionId, seq, reason: `the stored event is not JSON: ${(error as Error).message}` })
+      }
+    }
+    return raw
+  }
+
   const parseLog = (executionId: string, rows: ReadonlyArray<EventRow>) =>
     Effect.suspend((): Effect.Effect<StoredLog, LogCorrupted> => {
-      const raw: Array<unknown> = new Array(rows.length)
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i]!
-        if (row.seq !== i + 1) {
-          return Effect.fail(new LogCorrupted({ executionId, seq: i + 1, reason: `the event at seq ${i + 1} is missing (found seq ${row.seq} next)` }))
-        }
-        try {
-          raw[i] = JSON.parse(row.event)
-        } catch (error) {
-          return Effect.fail(new LogCorrupted({ executionId, seq: i + 1, reason: `the stored event is not JSON: ${(error as Error).message}` }))
-        }
-      }
+      const raw = parseRows(executionId, rows, 1)
+      if (raw instanceof LogCorrupted) return Effect.fail(raw)
       return Effect.map(decodeLog(executionId, raw), (events) => ({ events, seq: events.length }))
     })
 
@@ -221,7 +240,8 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
     executionId: string,
     events: ReadonlyArray<LogEvent>,
     encoded: ReadonlyArray<unknown>,
-    expectedSeq: number
+    expectedSeq: number,
+    alarmAt: number | undefined
   ): SeqConflict | LogCorrupted | undefined => {
     beginImmediate.run()
     try {
@@ -240,6 +260,7 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
         updateExecution.run(summary.status, endedAt, executionId)
       }
       for (let i = 0; i < encoded.length; i++) insertEvent.run(executionId, expectedSeq + i + 1, JSON.stringify(encoded[i]))
+      if (alarmAt !== undefined) upsertAlarm.run(executionId, alarmAt) // in the same transaction: a start lands with its watchdog
       commit.run()
       return undefined
     } catch (error) {
@@ -256,10 +277,17 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
       Effect.flatMap(attempt("load", () => readLog(executionId)), (rows) =>
         rows === undefined ? Effect.succeed(undefined) : parseLog(executionId, rows)),
 
+    readPage: (executionId, afterSeq, limit) =>
+      Effect.flatMap(attempt("readPage", () => readLog(executionId, { afterSeq, limit })), (rows) => {
+        if (rows === undefined) return Effect.succeed(undefined)
+        const raw = parseRows(executionId, rows, afterSeq + 1)
+        return raw instanceof LogCorrupted ? Effect.fail(raw) : decodeLogPage(executionId, raw, afterSeq + 1)
+      }),
+
     // The hot path of every step: flatMap chains rather than generators.
-    append: (executionId, events, expectedSeq) =>
+    append: (executionId, events, expectedSeq, options) =>
       Effect.flatMap(encodeEvents(executionId, events), (encoded) =>
-        Effect.flatMap(attempt("append", () => appendNow(executionId, events, encoded, expectedSeq)), (refused) =>
+        Effect.flatMap(attempt("append", () => appendNow(executionId, events, encoded, expectedSeq, options?.alarmAt)), (refused) =>
           refused === undefined ? Effect.succeed(events) : Effect.fail(refused))),
 
     setAlarm: (executionId, at) => attempt("setAlarm", () => void upsertAlarm.run(executionId, at)),
@@ -284,6 +312,16 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
       orThrow("postponeAlarm", () => Number(moveAlarm.run(to, executionId, from).changes) > 0),
     runningExecutionIds: () =>
       orThrow("runningExecutionIds", () => selectRunning.all().map((row) => row["execution_id"] as string)),
+    runningWithoutAlarm: (after, limit) =>
+      orThrow("runningWithoutAlarm", () => {
+        const cursor = after === undefined ? undefined : JSON.parse(after) as [number, string]
+        const rows = cursor === undefined ? selectUnwatched.all(limit) : selectUnwatchedAfter.all(cursor[0], cursor[0], cursor[1], limit)
+        const last = rows.at(-1)
+        const executionIds = rows.map((row) => row["execution_id"] as string)
+        return rows.length < limit || last === undefined
+          ? { executionIds }
+          : { executionIds, next: JSON.stringify([last["started_at"], last["execution_id"]]) }
+      }),
     getMeta: (key) => orThrow("getMeta", () => (selectMeta.get(key) as { value: string } | undefined)?.value),
     setMeta: (key, value) => orThrow("setMeta", () => void upsertMeta.run(key, value)),
     keepMeta: (key, value) =>

@@ -25,8 +25,11 @@ export interface Session {
   post(events: ReadonlyArray<NewEvent>): void
   /** Resolves when the operation ends, or (a step awaiting a retry) when its next attempt is due. */
   whenChanged(operationId: string): Promise<OperationState>
-  /** Counts user code in flight (step bodies), so that the actor knows when the execution is idle. */
-  enterUserCode(): void
+  /**
+   * Counts user code in flight (step bodies), so that the actor knows when the execution is idle. A step body
+   * names its step (the test runner counts body runs by it).
+   */
+  enterUserCode(step?: { readonly id: string; readonly name?: string | undefined }): void
   exitUserCode(): void
   /** Ends the execution as FAILED for an unrecoverable reason (non-determinism, misuse). */
   fail(error: Error): void

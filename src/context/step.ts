@@ -122,7 +122,7 @@ const runBody = async <T>(core: ContextCore, ref: Begun["ref"], attempt: number,
     idempotencyKey: `${session.executionId}:${id}`,
     logger: run.logger(attempt)
   }
-  session.enterUserCode()
+  session.enterUserCode(ref)
   try {
     return { ok: true, value: await runOwned({ kind: "step", name: run.name, id, ref, attempt }, () => run.fn(stepContext)) }
   } catch (error) {

@@ -64,7 +64,11 @@ export interface ActorDeps {
   readonly maxPayloadBytes: number
   /** The alarm the store held when the log was loaded. */
   readonly alarmAt: number | undefined
+  /** The watchdog the start wrote with ExecutionStarted (so the actor does not write it again). */
+  readonly watchdogAt?: number
   readonly onInvocation: () => void
+  /** A step body starts (EngineOptions.onStepBody). */
+  readonly onStepBody?: ((step: { readonly id: string; readonly name?: string | undefined }) => void) | undefined
   readonly onTerminal: (state: ExecutionState) => void
   /** An invoke operation is STARTED: make sure its child execution exists (idempotent). */
   readonly onInvoke: (operation: OperationState) => void

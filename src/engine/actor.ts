@@ -75,6 +75,7 @@ export class Actor implements Session {
     this.maxPayloadBytes = deps.maxPayloadBytes
     this.#deps = deps
     this.#alarmAt = deps.alarmAt
+    this.#watchdogAt = deps.watchdogAt
     this.#mailbox = mailbox
     for (const op of state.operations.values()) this.#track(op)
   }
@@ -110,7 +111,8 @@ export class Actor implements Session {
     })
   }
 
-  enterUserCode(): void {
+  enterUserCode(step?: { readonly id: string; readonly name?: string | undefined }): void {
+    if (step !== undefined) this.#deps.onStepBody?.(step)
     this.#activity.enterUserCode()
     this.#active = true // user code runs again: the watchdog comes back at the next write
   }

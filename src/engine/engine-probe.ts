@@ -9,12 +9,18 @@ export interface EngineProbeShape {
   /** How many actors are in memory. */
   actorCount(): number
   inMemory(executionId: string): boolean
-  /** How many times each execution's handler was invoked (1 + the cold replays). */
+  /**
+   * How many times each execution's handler was invoked (1 + the cold replays); kept for the INVOCATIONS_KEPT
+   * executions invoked last (0 for older ones), so that a long-running engine does not grow with every execution.
+   */
   invocations(executionId: string): number
   /** The earliest operation timer of an execution in memory. */
   nextOperationDue(executionId: string): number | undefined
   /** The store's alarm for an execution. */
   alarmOf(executionId: string): Effect.Effect<number | undefined, StoreFailure>
 }
+
+/** How many executions' invocation counts an engine keeps. */
+export const INVOCATIONS_KEPT = 10_000
 
 export class EngineProbe extends Context.Service<EngineProbe, EngineProbeShape>()("reprise/engine/EngineProbe") {}

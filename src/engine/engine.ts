@@ -8,8 +8,9 @@ import type { ErrorObject, LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
+import { readLogPage } from "../store/log-page.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
-import { Actor } from "./actor.ts"
+import { Actor, WATCHDOG_MS } from "./actor.ts"
 import { SecureRandom, uuidOf } from "./secure-random.ts"
 import { ActorGone, type CallbackOutcome, type ChildOutcome } from "./actor-messages.ts"
 import { type CallbackIdCodec, plainCallbackIds } from "./callback-ids.ts"
@@ -22,7 +23,7 @@ import {
   FunctionNotFound,
   InvalidRequest
 } from "./engine-errors.ts"
-import { EngineProbe, type EngineProbeShape } from "./engine-probe.ts"
+import { EngineProbe, type EngineProbeShape, INVOCATIONS_KEPT } from "./engine-probe.ts"
 import { ExecutionClient, type ExecutionClientShape, type ExecutionView, type ParentRef } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
 import { type DurableFunction, makeRegistry } from "./registry.ts"
@@ -52,6 +53,8 @@ export interface EngineOptions {
   readonly clockFor?: (executionId: string, parentExecutionId?: string) => Clock.Clock
   /** Where the children that `ctx.invoke` starts run (default: in this engine; see invoker.ts). */
   readonly invoker?: InvokerShape
+  /** Told each time a step body starts (the test runner counts body runs with it). */
+  readonly onStepBody?: (executionId: string, step: { readonly id: string; readonly name?: string | undefined }) => void
 }
 
 /**
@@ -108,6 +111,13 @@ export const makeEngine = Effect.fnUntraced(function*(
   const actors = new Map<string, Actor>()
   const invocations = new Map<string, number>()
   const endWaiters = new Map<string, Array<() => void>>()
+  /** The probe's counts, the most recently invoked last; the oldest goes past INVOCATIONS_KEPT. */
+  const countInvocation = (id: string) => {
+    const count = (invocations.get(id) ?? 0) + 1
+    invocations.delete(id)
+    invocations.set(id, count)
+    if (invocations.size > INVOCATIONS_KEPT) invocations.delete(invocations.keys().next().value!)
+  }
   /** Forks actors and background work into a set that closing the engine's scope interrupts. */
   const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
   /**
@@ -120,7 +130,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       Effect.annotateLogs({ executionId })
     ))
 
-  const spawn = (state: ExecutionState, fn: DurableFunction, alarmAt: number | undefined) =>
+  const spawn = (state: ExecutionState, fn: DurableFunction, alarmAt: number | undefined, watchdogAt?: number) =>
     Effect.gen(function*() {
       const id = state.executionId
       const actor: Actor = yield* Actor.make(state, {
@@ -132,7 +142,9 @@ export const makeEngine = Effect.fnUntraced(function*(
         callbackIds,
         maxPayloadBytes,
         alarmAt,
-        onInvocation: () => void invocations.set(id, (invocations.get(id) ?? 0) + 1),
+        ...(watchdogAt === undefined ? {} : { watchdogAt }),
+        onInvocation: () => countInvocation(id),
+        onStepBody: options.onStepBody === undefined ? undefined : (step) => options.onStepBody!(id, step),
         onTerminal: (ended) => {
           const waiters = endWaiters.get(id)
           endWaiters.delete(id)
@@ -260,7 +272,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       }
       const executionId = request.executionId ?? uuidOf(secureRandom.bytes(16))
       const existing = yield* store.load(executionId)
-      if (existing !== undefined) return yield* sameExecution(existing.events[0]!, fn.name, input, executionId)
+      if (existing !== undefined) return yield* repeatedStart(existing.events, fn.name, input, executionId)
       const timeoutMs = fn.options.executionTimeout === undefined
         ? MAX_EXECUTION_TIMEOUT_MS
         : Math.min(durationToMillis(fn.options.executionTimeout, "executionTimeout"), MAX_EXECUTION_TIMEOUT_MS)
@@ -277,16 +289,33 @@ export const makeEngine = Effect.fnUntraced(function*(
         retentionMs,
         ...(request.parent === undefined ? {} : { parent: request.parent })
       }
-      const written = yield* Effect.result(store.append(executionId, [first], 0))
+      // The start and its watchdog are one write: a crash right after it still leaves an alarm that resumes it.
+      const watchdogAt = Math.min(now + WATCHDOG_MS, first.timeoutAt)
+      const written = yield* Effect.result(store.append(executionId, [first], 0, { alarmAt: watchdogAt }))
       if (written._tag === "Failure") {
         if (written.failure._tag !== "SeqConflict") return yield* Effect.fail(written.failure)
         // Someone started the same id between our load and our append.
         const raced = yield* store.load(executionId)
         return yield* sameExecution(raced!.events[0]!, fn.name, input, executionId)
       }
-      yield* spawn(foldLog(written.success), fn, undefined)
+      yield* spawn(foldLog(written.success), fn, watchdogAt, watchdogAt)
       return { executionId, created: true }
     })
+
+  /**
+   * An idempotent repeat of a start answers with the first execution, and wakes it if it is running with nothing
+   * to resume it (no actor here, and no alarm or one already overdue): a repeat is then the client's way out.
+   */
+  const repeatedStart = (events: ReadonlyArray<LogEvent>, functionName: string, input: string | undefined, executionId: string) =>
+    Effect.tap(sameExecution(events[0]!, functionName, input, executionId), () =>
+      Effect.gen(function*() {
+        const live = actors.get(executionId)
+        if ((live !== undefined && !live.gone) || foldLog(events).status !== "RUNNING") return
+        const alarm = yield* store.getAlarm(executionId)
+        const first = events[0]!
+        const now = clockFor(executionId, first._tag === "ExecutionStarted" ? first.parent?.executionId : undefined).currentTimeMillisUnsafe()
+        if (alarm === undefined || alarm <= now) yield* actorFor(executionId)
+      }))
 
   const engine: EngineShape = {
     functions: [...registry.values()].map((fn) => ({
@@ -340,11 +369,13 @@ export const makeEngine = Effect.fnUntraced(function*(
         }
         return viewOf(yield* stateOf(executionId))
       }),
-    history: (executionId) =>
+    history: (executionId, page) =>
       Effect.gen(function*() {
-        const log = yield* store.load(executionId)
-        if (log === undefined) return yield* new ExecutionNotFound({ executionId })
-        return log.events
+        const events = page?.limit === undefined
+          ? (yield* store.load(executionId))?.events.slice(page?.after ?? 0)
+          : yield* readLogPage(store, executionId, page.after ?? 0, page.limit)
+        if (events === undefined) return yield* new ExecutionNotFound({ executionId })
+        return events
       }),
     list: (query) => store.list(query),
     evict: (executionId) => Effect.sync(() => actors.get(executionId)?.evict()),

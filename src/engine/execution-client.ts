@@ -61,6 +61,12 @@ export interface ExecutionView {
   readonly operations: ReadonlyArray<OperationState>
 }
 
+/** A page of an execution's history: the events with seq > `after` (default 0), at most `limit` (default all). */
+export interface HistoryPage {
+  readonly after?: number
+  readonly limit?: number
+}
+
 /** Reading an execution that may be missing, corrupt, or behind a failing store. */
 export type ReadFailure = ExecutionNotFound | LogCorrupted | StoreFailure
 
@@ -75,7 +81,8 @@ export interface ExecutionClientShape {
   describe(executionId: string): Effect.Effect<ExecutionView, ReadFailure>
   /** Waits until the execution has ended (callers bound it with a timeout) and describes it. */
   awaitEnd(executionId: string): Effect.Effect<ExecutionView, ReadFailure>
-  history(executionId: string): Effect.Effect<ReadonlyArray<LogEvent>, ReadFailure>
+  /** The log, or a page of it read without the rest where the store can (an implementation may return more). */
+  history(executionId: string, page?: HistoryPage): Effect.Effect<ReadonlyArray<LogEvent>, ReadFailure>
   list(query: ListQuery): Effect.Effect<ListPage, StoreFailure | InvalidRequest>
   stop(executionId: string, error?: ErrorObject): Effect.Effect<void, ReadFailure | ExecutionNotRunning>
   completeCallback(callbackId: string, outcome: CallbackOutcome): Effect.Effect<void, CallbackFailure>

@@ -7,6 +7,7 @@ export type {
   ExecutionClientShape,
   ExecutionView,
   FunctionInfo,
+  HistoryPage,
   ParentRef,
   ReadFailure,
   StartFailure,

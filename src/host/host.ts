@@ -2,15 +2,15 @@
  * The runtime-neutral host: what every long-running server (Node, Deno) does around the engine, given the ports its
  * runtime implements (the store, its alarm index and metadata, the wake-up source).
  *
- * Start: resolve the secret and the API key, build the engine, resume what was running when the last process died
- * (its watchdog alarm is at most WATCHDOG_MS away, so everything due within WATCHDOG_MS + 1 s) and whatever is
- * overdue, then tick idle eviction and start the wake-ups. The layers are built in that order, so closing releases
- * them in the shutdown order: stop wake-ups, wait for deliveries, dispose the engine, close the store.
+ * Start: resolve the secret and the API key, build the engine, tick idle eviction, start the wake-ups, and resume in
+ * the background what was running when the last process died (recovery.ts), so that the server can listen while it
+ * does. The layers are built in that order, so closing releases them in the shutdown order: stop recovery and the
+ * wake-ups, wait for deliveries, dispose the engine, close the store.
  */
-import { Cause, Clock, Context, Effect, Exit, Layer, ManagedRuntime, Schedule } from "effect"
+import { Cause, Context, Deferred, Effect, Exit, Layer, ManagedRuntime, Schedule } from "effect"
 import type { Hono } from "hono"
 import type { EngineProbe } from "../engine/engine-probe.ts"
-import { Engine, type ExecutionClient, WATCHDOG_MS } from "../engine/index.ts"
+import { Engine, type ExecutionClient } from "../engine/index.ts"
 import type { DurableFunction } from "../engine/registry.ts"
 import { createApp, signedCallbackIds } from "../http/index.ts"
 import type { ExecutionStore } from "../store/execution-store.ts"
@@ -24,9 +24,10 @@ import {
   type HostErrorReporter,
   makeAlarmDispatcher
 } from "./alarm-dispatcher.ts"
-import type { AlarmStore } from "./alarm-store.ts"
+import { AlarmStore } from "./alarm-store.ts"
 import type { HostMetadata } from "./host-metadata.ts"
 import { type EnvReader, resolveApiKey, resolveSecret } from "./host-secrets.ts"
+import { recover, type RecoveryReport } from "./recovery.ts"
 import { WakeUpSource } from "./wake-up-source.ts"
 
 export interface HostOptions {
@@ -43,7 +44,7 @@ export interface HostOptions {
   readonly evictEveryMs?: number | undefined
   /** Alarm deliveries at once (default 32). */
   readonly concurrency?: number | undefined
-  /** Deliver, at start, the alarms due within the watchdog (default true). */
+  /** Resume, at start and in the background, what was running when the last process died (default true). */
   readonly resumeOnStart?: boolean | undefined
   /** Where failures of background work go (alarm deliveries, eviction; default console.error). */
   readonly onError?: HostErrorReporter | undefined
@@ -56,6 +57,9 @@ export interface HostOptions {
 
 /** What the runtime provides. */
 export type HostPorts = ExecutionStore | AlarmStore | HostMetadata | WakeUpSource
+
+/** The start-up recovery's outcome: its report, or undefined when it was skipped or cut short by shutdown. */
+export class HostRecovery extends Context.Service<HostRecovery, Deferred.Deferred<RecoveryReport | undefined>>()("reprise/host/HostRecovery") {}
 
 /** The host as a layer over its ports. */
 export const hostLayer = (options: HostOptions) =>
@@ -76,20 +80,30 @@ export const hostLayer = (options: HostOptions) =>
         return dispatcher
       })
     )
-    const running = Layer.effectDiscard(Effect.gen(function*() {
+    const running = Layer.effect(HostRecovery, Effect.gen(function*() {
       const dispatcher = yield* AlarmDispatcher
       const engine = yield* Engine
       // Schedules (src/schedule): records brought in line, then the ticks missed while down delivered by the loop.
       const scheduler = yield* Effect.serviceOption(Scheduler)
       if (scheduler._tag === "Some") yield* scheduler.value.start
-      if (options.resumeOnStart ?? true) {
-        const now = yield* Clock.currentTimeMillis
-        yield* dispatcher.deliverDue(now + WATCHDOG_MS + 1000, 100_000)
-      }
       const evict = engine.evictIdle().pipe(Effect.catchCause((cause) => Effect.sync(() => onError(Cause.squash(cause)))))
       yield* Effect.forkScoped(Effect.repeat(evict, Schedule.spaced(options.evictEveryMs ?? 5000)))
       yield* (yield* WakeUpSource).start(dispatcher)
       if (scheduler._tag === "Some") yield* scheduler.value.run
+      const recovered = yield* Deferred.make<RecoveryReport | undefined>()
+      if (!(options.resumeOnStart ?? true)) return yield* Deferred.succeed(recovered, undefined).pipe(Effect.as(recovered))
+      const recovery = recover({
+        dispatcher,
+        alarms: yield* AlarmStore,
+        engine,
+        concurrency: options.concurrency ?? 32,
+        onError
+      }).pipe(
+        Effect.catchCause((cause) => Effect.as(Effect.sync(() => onError(Cause.squash(cause))), undefined)),
+        Effect.onExit((exit) => Deferred.succeed(recovered, Exit.isSuccess(exit) ? exit.value : undefined))
+      )
+      yield* Effect.forkScoped(recovery)
+      return recovered
     }))
     return running.pipe(
       Layer.provideMerge(dispatcher),
@@ -103,6 +117,8 @@ export interface Host {
   readonly app: Hono
   readonly apiKey: string | undefined
   readonly dispatcher: AlarmDispatcherShape
+  /** Settles once the start-up recovery, which runs in the background, is over (undefined: skipped or cut short). */
+  readonly recovered: Promise<RecoveryReport | undefined>
   /** Runs something on the engine (typed failures are thrown as themselves); tests may read the EngineProbe. */
   engine<A, E>(use: (engine: Engine["Service"]) => Effect.Effect<A, E, EngineProbe>): Promise<A>
   /** Stops wake-ups, waits for deliveries, disposes the engine, closes the store (through the ports' layer). */
@@ -117,7 +133,7 @@ const hostsOf = (options: HostOptions): ReadonlyArray<string> | "any" =>
 
 /** Starts the host on the runtime's ports; a failure to start releases what was built and rejects. */
 export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<HostPorts, E>): Promise<Host> => {
-  let runtime: ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe | AlarmDispatcher, unknown> | undefined = ManagedRuntime.make(
+  let runtime: ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe | AlarmDispatcher | HostRecovery, unknown> | undefined = ManagedRuntime.make(
     hostLayer(options).pipe(Layer.provide(ports))
   )
   const context = await runtime.context().catch(async (error: unknown) => {
@@ -141,6 +157,7 @@ export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<Host
     }),
     apiKey,
     dispatcher: Context.get(context, AlarmDispatcher),
+    recovered: Effect.runPromise(Deferred.await(Context.get(context, HostRecovery))),
     engine,
     close: () => {
       const disposing = runtime

@@ -1,5 +1,7 @@
 /** reprise/host: the runtime-neutral host (start-up recovery, alarm delivery, idle eviction, keys, shutdown) and its ports. */
-export { hostLayer, startHost } from "./host.ts"
+export { HostRecovery, hostLayer, startHost } from "./host.ts"
+export { RECOVERY_BATCH, recover } from "./recovery.ts"
+export type { RecoveryOptions, RecoveryReport } from "./recovery.ts"
 export type { Host, HostOptions, HostPorts } from "./host.ts"
 export {
   AlarmDispatcher,
@@ -10,7 +12,7 @@ export {
 } from "./alarm-dispatcher.ts"
 export type { AlarmDispatcherOptions, AlarmDispatcherShape, AlarmDispatcherStats, HostErrorReporter } from "./alarm-dispatcher.ts"
 export { AlarmStore } from "./alarm-store.ts"
-export type { AlarmEntry, AlarmStoreShape } from "./alarm-store.ts"
+export type { AlarmEntry, AlarmStoreShape, UnwatchedPage } from "./alarm-store.ts"
 export { HostMetadata } from "./host-metadata.ts"
 export type { HostMetadataShape } from "./host-metadata.ts"
 export { WakeUpSource } from "./wake-up-source.ts"

@@ -98,8 +98,13 @@ export const makeTimerWakeUps = (
   }
 }
 
-/** The store with its setAlarm telling the wake-ups, so that an alarm earlier than the timer re-arms it. */
+/** The store with its alarm writes (setAlarm, and an append that carries one) telling the wake-ups, so that an alarm earlier than the timer re-arms it. */
 export const watchAlarms = <S extends ExecutionStoreShape>(store: S, wakeUps: Pick<TimerWakeUps, "reschedule">): S => ({
   ...store,
+  append: (executionId, events, expectedSeq, options) => {
+    const append = store.append(executionId, events, expectedSeq, options)
+    const at = options?.alarmAt
+    return at === undefined ? append : Effect.tap(append, () => Effect.sync(() => wakeUps.reschedule(at)))
+  },
   setAlarm: (executionId: string, at: number) => Effect.tap(store.setAlarm(executionId, at), () => Effect.sync(() => wakeUps.reschedule(at)))
 })

@@ -104,12 +104,13 @@ export const registerExecutionRoutes = (app: Hono, { respond }: RouteDeps): void
         const query = yield* readQuery(c.req.url, HistoryQuery)
         const engine = yield* ExecutionClient
         const executionId = c.req.param("id")
-        const events = yield* engine.history(executionId)
         const after = query.cursor ?? 0
         const limit = query.limit ?? DEFAULT_HISTORY_PAGE
-        const page = events.filter((event) => event.seq > after).slice(0, limit)
+        // One event beyond the page says whether another follows; filtered again for a client that pages less.
+        const events = (yield* engine.history(executionId, { after, limit: limit + 1 })).filter((event) => event.seq > after)
+        const page = events.slice(0, limit)
         const last = page.at(-1)
-        const more = last !== undefined && events.some((event) => event.seq > last.seq)
+        const more = last !== undefined && events.length > limit
         return json({ executionId, events: page, ...(more ? { nextCursor: String(last.seq) } : {}) })
       })
     ))

@@ -24,9 +24,19 @@ export const decodeLog = (
     if (raw.length === 0) {
       return Effect.fail(new LogCorrupted({ executionId, seq: 1, reason: "the log is empty; it must start with ExecutionStarted" }))
     }
+    return decodeLogPage(executionId, raw, 1)
+  })
+
+/** A run of a stored log that starts at `firstSeq`, validated as decodeLog does (an empty run is valid). */
+export const decodeLogPage = (
+  executionId: string,
+  raw: ReadonlyArray<unknown>,
+  firstSeq: number
+): Effect.Effect<ReadonlyArray<LogEvent>, LogCorrupted> =>
+  Effect.suspend(() => {
     const events: Array<LogEvent> = new Array(raw.length)
     for (let i = 0; i < raw.length; i++) {
-      const expected = i + 1
+      const expected = firstSeq + i
       const exit = decodeEvent(raw[i])
       if (Exit.isFailure(exit)) {
         return Effect.fail(new LogCorrupted({ executionId, seq: expected, reason: `invalid event: ${describeFailure(exit.cause)}` }))
@@ -35,7 +45,7 @@ export const decodeLog = (
       if (event.seq !== expected) {
         return Effect.fail(new LogCorrupted({ executionId, seq: expected, reason: `expected seq ${expected}, found ${event.seq} (truncated or reordered log)` }))
       }
-      if (i === 0 && event._tag !== "ExecutionStarted") {
+      if (expected === 1 && event._tag !== "ExecutionStarted") {
         return Effect.fail(new LogCorrupted({ executionId, seq: 1, reason: `the log must start with ExecutionStarted, found ${event._tag}` }))
       }
       events[i] = event

@@ -33,6 +33,8 @@ import {
   variedEvents
 } from "./conformance-events.ts"
 import type { LogEvent } from "../log/events.ts"
+import { appendCarriesAlarm } from "./conformance-append-alarm.ts"
+import { logPages } from "./conformance-log-page.ts"
 import type { ExecutionStoreShape } from "./execution-store.ts"
 import { compareSummaries, type ListQuery } from "./execution-summary.ts"
 
@@ -354,12 +356,14 @@ export const storeConformance: ReadonlyArray<ConformanceCheck> = [
   zeroOnExisting,
   invalidBatch,
   alarms,
+  appendCarriesAlarm,
   listingOrder,
   listingFilters,
   pagination,
   statusFollowsLog,
   deletion,
   largeLog,
+  logPages,
   concurrentAppends,
   atomicBatch
 ]

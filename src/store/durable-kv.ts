@@ -21,9 +21,14 @@ export interface DurableKVOps {
   list(options: KvListOptions): Effect.Effect<ReadonlyArray<readonly [string, unknown]>, StoreFailure>
 }
 
+/** Inside a transaction: the key operations, and the alarm, which lands (or not) with the keys. */
+export interface DurableKVTransaction extends DurableKVOps {
+  setAlarm(at: number): Effect.Effect<void, StoreFailure>
+}
+
 export interface DurableKV extends DurableKVOps {
   /** Runs `body` atomically: all of its writes land, or none do. Transactions never interleave. */
-  transaction<A, E>(body: (tx: DurableKVOps) => Effect.Effect<A, E>): Effect.Effect<A, E | StoreFailure>
+  transaction<A, E>(body: (tx: DurableKVTransaction) => Effect.Effect<A, E>): Effect.Effect<A, E | StoreFailure>
   getAlarm(): Effect.Effect<number | undefined, StoreFailure>
   setAlarm(at: number): Effect.Effect<void, StoreFailure>
   deleteAlarm(): Effect.Effect<void, StoreFailure>

@@ -13,6 +13,16 @@ export interface StoredLog {
   readonly seq: number
 }
 
+/** What an append may carry besides its events, written in the same atomic operation. */
+export interface AppendOptions {
+  /**
+   * The execution's alarm, set only if the append is written: a start and its watchdog land together, so that no
+   * crash can leave a running execution with nothing to resume it. A store whose runtime owns the wake-ups
+   * (Lambda's service) ignores it.
+   */
+  readonly alarmAt?: number
+}
+
 export interface ExecutionStoreShape {
   /** The whole decoded log, or undefined when the execution does not exist. */
   load(executionId: string): Effect.Effect<StoredLog | undefined, LogCorrupted | StoreFailure>
@@ -20,13 +30,25 @@ export interface ExecutionStoreShape {
    * Appends events atomically if the log is at `expectedSeq` (0 creates the execution), under the rules of
    * `checkAppend` (./append-checks.ts). Succeeds with the events as written, which the writer applies to its state:
    * the given ones, or copies of them where the backend filled in a field of its own (Lambda's service issues the
-   * callback ids). A store never modifies the events it is given.
+   * callback ids). A store never modifies the events it is given. With `options.alarmAt`, the alarm is set in the
+   * same atomic write (and not at all if the append is refused).
    */
   append(
     executionId: string,
     events: ReadonlyArray<LogEvent>,
-    expectedSeq: number
+    expectedSeq: number,
+    options?: AppendOptions
   ): Effect.Effect<ReadonlyArray<LogEvent>, SeqConflict | LogCorrupted | StoreFailure>
+  /**
+   * Optional: the events with seq > `afterSeq`, at most `limit` of them, read and decoded without the rest of the
+   * log (undefined: no such execution). Stores without it are read through `readLogPage` (./log-page.ts), which
+   * falls back to `load`.
+   */
+  readonly readPage?: (
+    executionId: string,
+    afterSeq: number,
+    limit: number
+  ) => Effect.Effect<ReadonlyArray<LogEvent> | undefined, LogCorrupted | StoreFailure>
   /** Sets the execution's single alarm, replacing any earlier one. */
   setAlarm(executionId: string, at: number): Effect.Effect<void, StoreFailure>
   getAlarm(executionId: string): Effect.Effect<number | undefined, StoreFailure>

@@ -3,8 +3,9 @@
  * writing a store of one's own (the append rules, the log codec, the listing pager, the errors and their helpers).
  */
 export { ExecutionStore } from "./execution-store.ts"
-export type { ExecutionStoreShape, StoredLog } from "./execution-store.ts"
-export type { DurableKV, DurableKVOps, KvListOptions } from "./durable-kv.ts"
+export { readLogPage } from "./log-page.ts"
+export type { AppendOptions, ExecutionStoreShape, StoredLog } from "./execution-store.ts"
+export type { DurableKV, DurableKVOps, DurableKVTransaction, KvListOptions } from "./durable-kv.ts"
 export { eventKey, makeKvExecutionStore } from "./kv-execution-store.ts"
 export type { KvExecutionStoreOptions } from "./kv-execution-store.ts"
 export { makeMemoryIndex, pageOf } from "./execution-index.ts"
@@ -30,7 +31,7 @@ export { CheckFailed, check, checkEqual, checkFailsWith, storeConformance } from
 export type { ConformanceCheck } from "./conformance.ts"
 
 // The log as a store reads and writes it.
-export { decodeLog, encodeEvents } from "../log/decode-log.ts"
+export { decodeLog, decodeLogPage, encodeEvents } from "../log/decode-log.ts"
 export { LogCorrupted } from "../log/log-corrupted.ts"
 export { isTerminalEvent, TERMINAL_STATUS, terminalStatus } from "../log/terminal-event.ts"
 export type { TerminalEvent } from "../log/terminal-event.ts"

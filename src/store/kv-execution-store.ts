@@ -3,7 +3,7 @@
  * Layout: "meta" holds the last seq and the summary; "e:<seq, zero-padded>" holds each encoded event.
  */
 import { Effect, Result } from "effect"
-import { decodeLog, encodeEvents } from "../log/decode-log.ts"
+import { decodeLog, decodeLogPage, encodeEvents } from "../log/decode-log.ts"
 import { LogCorrupted } from "../log/log-corrupted.ts"
 import { checkAppend, EMPTY_HEAD } from "./append-checks.ts"
 import type { DurableKV } from "./durable-kv.ts"
@@ -42,8 +42,20 @@ export const makeKvExecutionStore = ({ index, open }: KvExecutionStoreOptions): 
       return { events, seq: meta.seq }
     }),
 
+  readPage: (executionId, afterSeq, limit) =>
+    Effect.gen(function*() {
+      const kv = open(executionId)
+      const meta = (yield* kv.get("meta")) as Meta | undefined
+      if (meta === undefined) return undefined
+      const count = Math.min(limit, meta.seq - afterSeq)
+      if (count <= 0) return []
+      // Only events that meta vouches for, as in load.
+      const entries = yield* kv.list({ prefix: EVENT_PREFIX, start: eventKey(afterSeq + 1), limit: count })
+      return yield* decodeLogPage(executionId, entries.map(([, value]) => value), afterSeq + 1)
+    }),
+
   // The hot path of every step: written with flatMap rather than generators, which cost more here.
-  append: (executionId, events, expectedSeq) =>
+  append: (executionId, events, expectedSeq, options) =>
     Effect.flatMap(encodeEvents(executionId, events), (encoded) =>
       open(executionId).transaction((tx) =>
         Effect.flatMap(tx.get("meta"), (stored): Effect.Effect<ExecutionSummary | undefined, SeqConflict | LogCorrupted | StoreFailure> => {
@@ -54,7 +66,8 @@ export const makeKvExecutionStore = ({ index, open }: KvExecutionStoreOptions): 
           const entries: Array<readonly [string, unknown]> = new Array(encoded.length + 1)
           for (let i = 0; i < encoded.length; i++) entries[i] = [eventKey(expectedSeq + i + 1), encoded[i]]
           entries[encoded.length] = ["meta", { seq: expectedSeq + events.length, summary } satisfies Meta]
-          return Effect.as(tx.putMany(entries), summary !== meta?.summary ? summary : undefined)
+          const written = options?.alarmAt === undefined ? tx.putMany(entries) : Effect.andThen(tx.putMany(entries), tx.setAlarm(options.alarmAt))
+          return Effect.as(written, summary !== meta?.summary ? summary : undefined)
         })
       ).pipe(
         Effect.flatMap((changed) => (changed === undefined ? Effect.void : index.upsert(changed))),

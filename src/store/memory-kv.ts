@@ -1,6 +1,6 @@
 /** An in-memory DurableKV: a map listed in key order, with atomic transactions, for tests and the test runner. */
 import { Effect } from "effect"
-import type { DurableKV, DurableKVOps, KvListOptions } from "./durable-kv.ts"
+import type { DurableKV, DurableKVOps, DurableKVTransaction, KvListOptions } from "./durable-kv.ts"
 
 const DELETED = Symbol("deleted")
 
@@ -62,12 +62,14 @@ export const makeMemoryKV = (): DurableKV => {
    * Transactions write through and keep an undo log, rolled back if the body fails: cheaper than staging
    * when (as almost always) the body succeeds. Only one transaction runs at a time.
    */
-  const transaction = <A, E>(body: (tx: DurableKVOps) => Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  const transaction = <A, E>(body: (tx: DurableKVTransaction) => Effect.Effect<A, E>): Effect.Effect<A, E> =>
     exclusive(Effect.suspend(() => {
       // Previous values in write order; restored backwards, so a key written twice ends at its oldest value.
       const undo: Array<readonly [string, unknown]> = []
       const remember = (key: string) => void undo.push([key, data.has(key) ? data.get(key) : DELETED])
-      const tx: DurableKVOps = {
+      const alarmBefore = alarm
+      const tx: DurableKVTransaction = {
+        setAlarm: (at) => Effect.sync(() => { alarm = at }),
         get: direct.get,
         list: direct.list,
         put: (key, value) => Effect.sync(() => { remember(key); data.set(key, value) }),
@@ -78,6 +80,7 @@ export const makeMemoryKV = (): DurableKV => {
         Effect.onExit((exit) =>
           Effect.sync(() => {
             if (exit._tag === "Success") return
+            alarm = alarmBefore
             for (let i = undo.length - 1; i >= 0; i--) {
               const [k, v] = undo[i]!
               if (v === DELETED) data.delete(k)

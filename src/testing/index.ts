@@ -4,5 +4,6 @@ export type { CallbackReply, CallbackResponder, PendingCallback, RunOptions, Tes
 export { TestExecution, TestOperation } from "./test-execution.ts"
 export type { SettleOptions } from "./test-execution.ts"
 export { VirtualClock } from "./virtual-clock.ts"
-export { EngineProbe } from "../engine/engine-probe.ts"
+export type { CheckpointCrashes } from "./checkpoint-crashes.ts"
+export { EngineProbe, INVOCATIONS_KEPT } from "../engine/engine-probe.ts"
 export type { EngineProbeShape } from "../engine/engine-probe.ts"

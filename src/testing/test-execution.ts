@@ -1,8 +1,10 @@
 /** A test's handle on one execution: its outcome, its operations and history, and ways to steer it. */
+import { CallbackAlreadyCompleted } from "../engine/engine-errors.ts"
 import type { ErrorObject, LogEvent } from "../log/events.ts"
 import type { ExecutionStatus, OperationState } from "../log/fold.ts"
 import { type Duration, durationToMillis } from "../context/duration.ts"
 import { dueAt } from "../engine/timers.ts"
+import type { CheckpointCrashes } from "./checkpoint-crashes.ts"
 import type { CallbackResponder, TestRunner } from "./test-runner.ts"
 
 export interface SettleOptions {
@@ -76,6 +78,10 @@ export class TestExecution {
   get error(): ErrorObject | undefined { return this.#error }
   get history(): ReadonlyArray<LogEvent> { return this.#history }
   get operations(): ReadonlyArray<TestOperation> { return this.#operations.map((op) => new TestOperation(op, this.#operations)) }
+  /** How many times each step body ran, by step name (or id when unnamed). */
+  get stepBodyRuns(): Readonly<Record<string, number>> { return this.runner.stepBodyRuns(this.executionId) }
+  /** What the crash-at-every-checkpoint mode did (undefined: not run in it). */
+  get checkpointCrashes(): CheckpointCrashes | undefined { return this.runner.checkpointCrashes(this.executionId) }
   /** How many times the handler was invoked: 1, plus one for each cold replay. */
   get invocations(): number { return this.runner.probe((p) => p.invocations(this.executionId)) }
   /** The execution's virtual time. */
@@ -116,6 +122,12 @@ export class TestExecution {
       if (!this.runner.skipTime) return this
       const now = this.runner.clock(id).currentTimeMillisUnsafe()
       if (!this.runner.probe((p) => p.inMemory(id))) {
+        if (this.checkpointCrashes !== undefined) {
+          // Crashed at a checkpoint: resumed at once, on the same clock. A resume that meets crash after crash
+          // ("its actor kept going away") is simply tried again next round.
+          await this.runner.fireAt(id, now).catch(() => undefined)
+          continue
+        }
         // Evicted mid-run: its alarm (at the latest the watchdog) is what brings it back.
         const alarm = await this.runner.alarmOf(id)
         if (alarm !== undefined && this.#callbackTimesOutBy(alarm, options)) return this
@@ -221,13 +233,18 @@ export class TestExecution {
       this.#answered.add(op.id)
       const reply = await responder({ callbackId: op.callbackId!, operationId: op.id, name })
       if (reply === undefined) continue
-      if ("succeed" in reply) {
-        await this.runner.completeCallback(op.callbackId!, { ok: true, ...(reply.succeed === undefined ? {} : { result: reply.succeed }) })
-      } else {
-        await this.runner.completeCallback(op.callbackId!, {
+      const completion = this.runner.completeCallback(op.callbackId!, "succeed" in reply
+        ? { ok: true, ...(reply.succeed === undefined ? {} : { result: reply.succeed }) }
+        : {
           ok: false,
           error: { errorType: reply.fail.errorType ?? "Error", errorMessage: reply.fail.errorMessage, ...(reply.fail.errorData === undefined ? {} : { errorData: reply.fail.errorData }) }
         })
+      if (this.checkpointCrashes === undefined) await completion
+      else {
+        // A crash may take the completion before its write (answer it again next round) or after it (then the
+        // resent completion finds the callback completed, as a client retrying after a crash would).
+        const failed = await completion.then(() => undefined, (error: unknown) => error)
+        if (failed !== undefined && !(failed instanceof CallbackAlreadyCompleted)) this.#answered.delete(op.id)
       }
       answered = true
     }

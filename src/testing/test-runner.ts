@@ -16,6 +16,7 @@ import { makeScheduler, Scheduler, type SchedulerShape } from "../schedule/sched
 import { ExecutionStore } from "../store/execution-store.ts"
 import { makeMemoryStore, type MemoryStore } from "../store/memory-store.ts"
 import type { Duration } from "../context/duration.ts"
+import { type CheckpointCrashes, makeCrashingStore } from "./checkpoint-crashes.ts"
 import { MAX_ROUNDS, TestExecution, toMillis } from "./test-execution.ts"
 import { VirtualClock } from "./virtual-clock.ts"
 
@@ -38,6 +39,12 @@ export interface RunOptions {
   readonly callbacks?: Readonly<Record<string, CallbackResponder>>
   /** A fixed execution id; also makes the start idempotent. */
   readonly executionId?: string
+  /**
+   * Drop the actor before and after every append of this execution, resuming it each time (checkpoint-crashes.ts):
+   * the outcome must be the same as without crashes; `execution.checkpointCrashes` and `stepBodyRuns` tell what
+   * happened.
+   */
+  readonly crashAtEveryCheckpoint?: boolean
 }
 
 export interface TestRunnerOptions {
@@ -59,6 +66,9 @@ export class TestRunner {
   readonly #runtime: ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe | Scheduler, never>
   readonly #clocks = new Map<string, VirtualClock>()
   readonly #start: number
+  readonly #crashes: ReturnType<typeof makeCrashingStore>
+  /** How many times each step body ran, per execution, by step name (or id). */
+  readonly #bodyRuns = new Map<string, Map<string, number>>()
   #count = 0
   /** The schedules' time: one clock for every schedule (each execution a tick starts gets its own, from the tick). */
   readonly scheduleClock: VirtualClock
@@ -73,8 +83,16 @@ export class TestRunner {
     const engine = Engine.layer({
       functions: options.functions,
       ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
-      clockFor: (id, parent) => (parent === undefined ? this.clock(id) : this.#shareClock(id, parent))
+      clockFor: (id, parent) => (parent === undefined ? this.clock(id) : this.#shareClock(id, parent)),
+      onStepBody: (id, step) => {
+        const runs = this.#bodyRuns.get(id) ?? new Map<string, number>()
+        const key = step.name ?? step.id
+        runs.set(key, (runs.get(key) ?? 0) + 1)
+        this.#bodyRuns.set(id, runs)
+      }
     })
+    // Through the crashing store, which reads `this.store` at each call (tests may replace its members).
+    this.#crashes = makeCrashingStore(() => this.store)
     this.scheduleClock = new VirtualClock(this.#start)
     const schedules = makeScheduleRegistry(options.schedules ?? [], options.functions) // refuses bad configuration
     const scheduler = Layer.effect(
@@ -97,7 +115,7 @@ export class TestRunner {
       })
     )
     this.#runtime = ManagedRuntime.make(
-      scheduler.pipe(Layer.provideMerge(engine), Layer.provide(Layer.succeed(ExecutionStore, this.store)))
+      scheduler.pipe(Layer.provideMerge(engine), Layer.provide(Layer.succeed(ExecutionStore, this.#crashes.store)))
     )
   }
 
@@ -130,6 +148,16 @@ export class TestRunner {
     return this.#runtime.runSync(EngineProbe.use((probe) => Effect.sync(() => read(probe))))
   }
 
+  /** How many times each step body of an execution ran, by step name (or id when unnamed). */
+  stepBodyRuns(executionId: string): Readonly<Record<string, number>> {
+    return Object.fromEntries(this.#bodyRuns.get(executionId) ?? [])
+  }
+
+  /** What the crash-at-every-checkpoint mode did to an execution (undefined: not run in it). */
+  checkpointCrashes(executionId: string): CheckpointCrashes | undefined {
+    return this.#crashes.crashesOf(executionId)
+  }
+
   /** The store's alarm of an execution. */
   alarmOf(executionId: string): Promise<number | undefined> {
     return this.#runtime.runPromise(EngineProbe.use((probe) => probe.alarmOf(executionId)))
@@ -144,6 +172,7 @@ export class TestRunner {
   /** Starts an execution and returns once it is idle, without moving its clock. */
   async start(functionName: string, input?: unknown, options: RunOptions = {}): Promise<TestExecution> {
     const executionId = options.executionId ?? `${functionName}-${++this.#count}`
+    if (options.crashAtEveryCheckpoint === true) this.#crashes.crashAt(executionId)
     await this.engine((e) => e.start({ functionName, input, executionId }))
     const execution = new TestExecution(this, executionId, options.callbacks ?? {})
     await this.engine((e) => e.settle(executionId))

@@ -27,12 +27,12 @@ export const failingStore = () => {
   }
   const store: ExecutionStoreShape = {
     ...inner,
-    append: (executionId, events, expectedSeq) =>
-      Effect.suspend(() => state.broken.has("append") ? refuse("append") : inner.append(executionId, events, expectedSeq)),
+    append: (executionId, events, expectedSeq, options) =>
+      Effect.suspend(() => state.broken.has("append") ? refuse("append") : inner.append(executionId, events, expectedSeq, options)),
     setAlarm: (executionId, at) =>
       Effect.suspend(() => state.broken.has("setAlarm") ? refuse("setAlarm") : inner.setAlarm(executionId, at))
   }
-  return { store, state }
+  return { store, state, inner }
 }
 
 /** A logger that keeps every line, with its cause and annotations. */

@@ -3,49 +3,15 @@
  * not later ones), and the shutdown order (wake-ups, then the engine, then the store).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
 import { WATCHDOG_MS } from "../../src/engine/index.ts"
-import { AlarmStore, HostMetadata, type HostPorts, SECRET_METADATA_KEY, startHost, WakeUpSource } from "../../src/host/index.ts"
+import { SECRET_METADATA_KEY, startHost } from "../../src/host/index.ts"
 import { durable } from "../../src/index.ts"
-import { ExecutionStore } from "../../src/store/execution-store.ts"
-import { makeMemoryStore } from "../../src/store/memory-store.ts"
+import { memoryPorts } from "./memory-ports.ts"
 
 const waiter = durable("waiter", async (_: unknown, ctx) => {
   await ctx.wait("long", { hours: 1 })
   return "done"
 })
-
-/** The memory store with an alarm index beside it, metadata in a map, and a wake-up source that records its life. */
-const memoryPorts = (metadata = new Map<string, string>()) => {
-  const store = makeMemoryStore()
-  const alarms = new Map<string, number>()
-  const log: Array<string> = []
-  const ports: Layer.Layer<HostPorts> = Layer.mergeAll(
-    Layer.succeed(ExecutionStore, {
-      ...store,
-      setAlarm: (id, at) => Effect.tap(store.setAlarm(id, at), () => Effect.sync(() => void alarms.set(id, at))),
-      deleteAlarm: (id) => Effect.tap(store.deleteAlarm(id), () => Effect.sync(() => void alarms.delete(id)))
-    }),
-    Layer.succeed(AlarmStore, {
-      alarmAt: (id) => Effect.sync(() => alarms.get(id)),
-      dueAlarms: (horizon, limit) =>
-        Effect.sync(() => [...alarms].filter(([, at]) => at <= horizon).sort((a, b) => a[1] - b[1]).slice(0, limit).map(([executionId, at]) => ({ executionId, at }))),
-      moveAlarm: (id, from, to) => Effect.sync(() => alarms.get(id) === from && alarms.set(id, to) !== undefined)
-    }),
-    Layer.succeed(HostMetadata, {
-      keep: (key, value) =>
-        Effect.sync(() => {
-          if (!metadata.has(key)) metadata.set(key, value)
-          return metadata.get(key)!
-        })
-    }),
-    Layer.succeed(WakeUpSource, {
-      start: () => Effect.acquireRelease(Effect.sync(() => void log.push("wake-ups started")), () => Effect.sync(() => void log.push("wake-ups stopped")))
-    }),
-    Layer.effectDiscard(Effect.addFinalizer(() => Effect.sync(() => void log.push("store closed"))))
-  )
-  return { store, alarms, metadata, log, ports }
-}
 
 describe("the host", () => {
   it("resolves the secret: the option, else the env var, else one kept in the store's metadata and created once", async () => {
@@ -93,6 +59,7 @@ describe("the host", () => {
     memory.log.length = 0
 
     const host = await startHost({ functions: [waiter], env: () => undefined }, memory.ports)
+    assert.deepStrictEqual(await host.recovered, { due: 1, unwatched: 0 })
     assert.strictEqual(host.dispatcher.stats.delivered, 1, "the alarm due within the watchdog was delivered at start")
     assert.isAbove(memory.alarms.get("later")!, now + 3_500_000, "the hour-long wait is left to its alarm")
     const view = await host.engine((e) => e.describe("soon"))

@@ -91,6 +91,30 @@ const mutants: ReadonlyArray<{ readonly name: string; readonly mutate: Mutant; r
       setAlarm: (id, at) => Effect.flatMap(s.getAlarm(id), (old) => (old !== undefined && old < at ? Effect.void : s.setAlarm(id, at)))
     }),
     caughtBy: ["alarms"]
+  },
+  {
+    name: "sets the alarm an append carries in a separate write, even when the append is refused",
+    mutate: (s) => ({
+      ...s,
+      append: (id, events, seq, options) =>
+        Effect.ensuring(s.append(id, events, seq), options?.alarmAt === undefined ? Effect.void : Effect.ignore(s.setAlarm(id, options.alarmAt)))
+    }),
+    caughtBy: ["an append carrying an alarm"]
+  },
+  {
+    name: "ignores the alarm an append carries",
+    mutate: (s) => ({ ...s, append: (id, events, seq) => s.append(id, events, seq) }),
+    caughtBy: ["an append carrying an alarm"]
+  },
+  {
+    name: "reads a page from the seq after the one asked",
+    mutate: (s) => ({ ...s, readPage: (id, after, limit) => s.readPage!(id, after + 1, limit) }),
+    caughtBy: ["a page of the log by seq"]
+  },
+  {
+    name: "reads a page one event too long",
+    mutate: (s) => ({ ...s, readPage: (id, after, limit) => s.readPage!(id, after, limit + 1) }),
+    caughtBy: ["a page of the log by seq"]
   }
 ]
 

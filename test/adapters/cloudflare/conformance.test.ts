@@ -39,3 +39,10 @@ describe("the store conformance kit on Durable Object storage, in workerd", () =
     }, 30_000)
   })
 })
+
+describe("Durable Object storage: an alarm set in a transaction", () => {
+  it("rolls back with the transaction's keys, and commits with them", async () => {
+    const res = await mf.dispatchFetch("http://reprise.test/test/alarm-rollback")
+    assert.deepStrictEqual(await res.json(), { afterRollback: 4_000_000_000_000, believedAfterRollback: null, afterCommit: 4_100_000_000_001 })
+  })
+})

@@ -154,6 +154,44 @@ Deno.test({
 })
 
 Deno.test({
+  name: "an append carrying an alarm writes it with its time index and queue message; runningWithoutAlarm finds the others",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const queued = await openDenoKvStore(`${temp.dir}/start-alarms.kv`)
+    const messages: Array<AlarmMessage> = []
+    const listening = queued.kv.listenQueue((message) => {
+      if (isAlarmMessage(message)) messages.push(message)
+    })
+    try {
+      const watched = freshId("watched")
+      const soon = Date.now() + 200
+      await runEffect(queued.append(watched, startedLog(watched, { functionName: "w", at: t(1), length: 1 }), 0, { alarmAt: soon }))
+      assert.equal(await queued.alarmAt(watched), soon)
+      assert.equal((await queued.kv.get(alarmAtKey(soon, watched))).value, true)
+      await until(() => messages.some((m) => m.executionId === watched && m.at === soon), 3000, "the start's queue message")
+
+      const bare = [freshId("bare"), freshId("bare"), freshId("bare")]
+      for (const [i, id] of bare.entries()) await runEffect(queued.append(id, startedLog(id, { functionName: "b", at: t(10 + i), length: 1 }), 0))
+      const ended = freshId("ended")
+      await runEffect(queued.append(ended, [...startedLog(ended, { functionName: "e", at: t(20), length: 1 }), executionSucceeded(2, t(21))], 0))
+      const found: Array<string> = []
+      let after: string | undefined
+      for (let i = 0; i < 10; i++) {
+        const page = await queued.runningWithoutAlarm(after, 2)
+        found.push(...page.executionIds)
+        if (page.next === undefined) break
+        after = page.next
+      }
+      assert.deepEqual(found.sort(), [...bare].sort())
+    } finally {
+      queued.close()
+      await listening
+    }
+  }
+})
+
+Deno.test({
   name: "(cleanup)",
   fn: async () => {
     store.close()

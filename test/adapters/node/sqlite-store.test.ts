@@ -189,6 +189,25 @@ describe("the SQLite store's extras for the scheduler and the server", () => {
       assert.deepStrictEqual([...store.runningExecutionIds()].sort(), ["run-1", "run-3"])
     }))
 
+  it.effect("runningWithoutAlarm pages through the running executions that have no alarm, in listing order", () =>
+    Effect.gen(function*() {
+      const store = openStore()
+      for (const [id, at] of [["u-a", 3_000], ["u-b", 2_000], ["u-c", 2_000], ["u-d", 1_000], ["u-e", 500]] as const) createExecution(store, id, 1, at)
+      createExecution(store, "watched", 1, 2_500)
+      yield* store.setAlarm("watched", 9_000)
+      createExecution(store, "ended", 1, 2_600)
+      yield* store.append("ended", [executionSucceeded(2, 5_000)], 1)
+      const pages: Array<ReadonlyArray<string>> = []
+      let after: string | undefined
+      for (let i = 0; i < 10; i++) {
+        const page = store.runningWithoutAlarm(after, 2)
+        pages.push(page.executionIds)
+        if (page.next === undefined) break
+        after = page.next
+      }
+      assert.deepStrictEqual(pages, [["u-a", "u-b"], ["u-c", "u-d"], ["u-e"]])
+    }))
+
   it.effect("meta keeps one value per key", () =>
     Effect.sync(() => {
       const store = openStore()

@@ -1,0 +1,73 @@
+/**
+ * The test runner's crash-at-every-checkpoint mode (issue 19): the actor is dropped before and after every append
+ * and resumed each time. The outcome is the one of a run without crashes. A step body runs twice per checkpoint it
+ * overlaps: twice for a step that follows a written one (its result lost to the crash before its write, then run
+ * again), four times for the first step of a child context or map branch, whose body starts while the context's
+ * start is still being written (that write is crashed before and after too).
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { durable, StepSemantics } from "../../src/index.ts"
+import { createTestRunner } from "../../src/testing/index.ts"
+
+const order = durable("order", async (input: { items: Array<number> }, ctx) => {
+  const priced = await ctx.step("price", async () => input.items.map((n) => n * 10))
+  const total = await ctx.step("total", async () => priced.reduce((a, b) => a + b, 0))
+  await ctx.wait("cool-off", { minutes: 5 })
+  const shipped = await ctx.runInChildContext("ship", async (child) => {
+    const label = await child.step("label", async () => `L-${total}`)
+    return child.step("dispatch", async () => `${label}:sent`)
+  })
+  const approval = await ctx.waitForCallback<string>("approve", async () => undefined)
+  const mapped = await ctx.map("notify", [1, 2, 3], async (branch, item) => branch.step(`notify-${item}`, async () => item * 2))
+  return { total, shipped, approval, notified: mapped.getResults() }
+})
+
+const callbacks = { approve: () => ({ succeed: "yes" }) }
+
+describe("crash at every checkpoint", () => {
+  it("ends as a run without crashes does, and shows how often each step body ran", async () => {
+    const runner = createTestRunner({ functions: [order] })
+    try {
+      const calm = await runner.run("order", { items: [1, 2, 3] }, { callbacks })
+      const crashed = await runner.run("order", { items: [1, 2, 3] }, { callbacks, crashAtEveryCheckpoint: true })
+
+      assert.strictEqual(calm.status, "SUCCEEDED")
+      assert.strictEqual(crashed.status, calm.status)
+      assert.deepStrictEqual(crashed.result, calm.result)
+      assert.deepStrictEqual(crashed.result, { total: 60, shipped: "L-60:sent", approval: "yes", notified: [2, 4, 6] })
+      const outcomes = (run: typeof calm) => run.operations.map((op) => [op.id, op.name, op.type, op.status, op.attempt, op.result])
+      assert.deepStrictEqual(outcomes(crashed), outcomes(calm), "the same operations with the same outcomes")
+
+      assert.isUndefined(calm.checkpointCrashes)
+      const steps = ["price", "total", "label", "dispatch", "5-2", "notify-1", "notify-2", "notify-3"] // 5-2: the submitter of waitForCallback
+      assert.deepStrictEqual(calm.stepBodyRuns, Object.fromEntries(steps.map((s) => [s, 1])))
+      const firstInContext = new Set(["label", "5-2", "notify-1", "notify-2", "notify-3"])
+      assert.deepStrictEqual(crashed.stepBodyRuns, Object.fromEntries(steps.map((s) => [s, firstInContext.has(s) ? 4 : 2])))
+      const report = crashed.checkpointCrashes!
+      assert.isAtLeast(report.checkpoints, 8)
+      assert.strictEqual(report.crashes, 2 * report.checkpoints, "each checkpoint crashed before and after its write")
+      // Resumed by a cold replay after every crash but those that leave nothing to run (after the last write).
+      assert.isAtMost(crashed.invocations, 1 + report.crashes)
+      assert.isAtLeast(crashed.invocations, 1 + report.checkpoints)
+    } finally {
+      await runner.dispose()
+    }
+  })
+
+  it("shows at-most-once: a step crashed after its start is never run again; without retries the execution fails", async () => {
+    const charge = durable("charge", async (_: unknown, ctx) =>
+      ctx.step("charge", async () => "charged", { semantics: StepSemantics.AtMostOncePerRetry, retryStrategy: () => ({ shouldRetry: false }) }))
+    const runner = createTestRunner({ functions: [charge] })
+    try {
+      const calm = await runner.run("charge")
+      assert.strictEqual(calm.result, "charged")
+      const crashed = await runner.run("charge", undefined, { crashAtEveryCheckpoint: true })
+      assert.strictEqual(crashed.status, "FAILED")
+      assert.strictEqual(crashed.error?.errorMessage, "Step \"charge\" was interrupted during attempt 1")
+      // The crash before StepStarted lost nothing; the crash after it leaves an attempt that may have run.
+      assert.deepStrictEqual(crashed.stepBodyRuns, {})
+    } finally {
+      await runner.dispose()
+    }
+  })
+})
