@@ -234,6 +234,9 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
       }).pipe(Effect.catch((error) => (error instanceof ExecutionNotFound || error instanceof StoreFailure ? Effect.fail(error) : notFound(executionId)(error)))),
     list: (query) =>
       Effect.gen(function*() {
+        if (query.version !== undefined) {
+          return yield* new InvalidRequest({ reason: "Lambda's durable-execution service has no version label to list by" })
+        }
         const names = query.functionName === undefined ? [...entries.keys()] : [query.functionName]
         if (names.length !== 1) {
           // Lambda lists by function.

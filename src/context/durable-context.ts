@@ -15,6 +15,7 @@ import { defaultSerdes, passThroughDeserializer, type SerdesConfig } from "./ser
 import { deserializeWith } from "./serdes-call.ts"
 import { loggingContextOf } from "./logging-context.ts"
 import { operationLogger } from "./operation-logger.ts"
+import { deprecatePatch, patched } from "./patch.ts"
 import { runStep } from "./step.ts"
 import type {
   BatchConfig,
@@ -239,6 +240,14 @@ export class DurableContextImpl implements DurableContext {
   uuid(): DurablePromise<string> {
     return this.#operation("STEP", "Uuid", undefined, (begun) =>
       recordValue(this.core, begun, () => uuidFrom(() => this.core.session.random())))
+  }
+
+  patched(patchId: string): boolean {
+    return patched(this.core, patchId)
+  }
+
+  deprecatePatch(patchId: string): void {
+    deprecatePatch(this.core, patchId)
   }
 
   configureSerdes(config: SerdesConfig): void {

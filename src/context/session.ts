@@ -3,12 +3,29 @@
  * randomness, and a way to write. One Session is one incarnation of the actor; when the actor is evicted or the
  * execution ends, its session goes dead and everything still waiting on it is abandoned, never resolved.
  */
-import type { NewEvent } from "../log/events.ts"
+import type { NewEvent, OperationSubType, OperationType } from "../log/events.ts"
 import type { ExecutionState, OperationState } from "../log/fold.ts"
 import type { LoggerConfig } from "./logger.ts"
 import type { SerdesConfig } from "./serdes.ts"
 
+/** A call as the replay check reports it. */
+export interface CallShape {
+  readonly type: OperationType
+  readonly subType: OperationSubType
+  readonly name?: string
+}
+
+/**
+ * Set only by the replay check (reprise/testing): operations the log does not hold are not started and no step
+ * body runs (such calls never settle); each call made and the first mismatch are reported here.
+ */
+export interface ReplayProbe {
+  began(id: string): void
+  mismatch(id: string, recorded: CallShape, call: CallShape, message: string): void
+}
+
 export interface Session {
+  readonly replayOnly?: ReplayProbe
   readonly executionId: string
   readonly state: ExecutionState
   readonly maxPayloadBytes: number

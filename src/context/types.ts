@@ -130,6 +130,15 @@ export interface DurableContext {
   /** Durable Promise.all / allSettled / any / race over durable promises already created; the outcome is recorded. */
   readonly promise: import("./promise-combinators.ts").PromiseCombinators
 
+  /**
+   * Versioning: true on a first run (and records a marker in the log), and on a replay whose log recorded the
+   * marker at this point; false on a replay of a log written before the patch. Guard the new code with it, keep the
+   * old path in the else branch until no execution started before the change remains.
+   */
+  patched(patchId: string): boolean
+  /** Once no old execution remains: the new path is the only one; new runs still record the marker. */
+  deprecatePatch(patchId: string): void
+
   configureSerdes(config: SerdesConfig): void
   configureLogger(config: LoggerConfig): void
 }

@@ -217,6 +217,7 @@ export const makeEngine = Effect.fnUntraced(function*(
   const viewOf = (state: ExecutionState): ExecutionView => ({
     executionId: state.executionId,
     functionName: state.functionName,
+    ...(state.version === undefined ? {} : { version: state.version }),
     status: state.status,
     ...(state.input === undefined ? {} : { input: state.input }),
     ...(state.result === undefined ? {} : { result: state.result }),
@@ -273,7 +274,8 @@ export const makeEngine = Effect.fnUntraced(function*(
         ...(input === undefined ? {} : { input }),
         timeoutAt: now + timeoutMs,
         retentionMs,
-        ...(request.parent === undefined ? {} : { parent: request.parent })
+        ...(request.parent === undefined ? {} : { parent: request.parent }),
+        ...(fn.options.version === undefined ? {} : { version: fn.options.version })
       }
       const written = yield* Effect.result(store.append(executionId, [first], 0))
       if (written._tag === "Failure") {

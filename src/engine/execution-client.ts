@@ -52,6 +52,8 @@ export interface StartResult {
 export interface ExecutionView {
   readonly executionId: string
   readonly functionName: string
+  /** The function's version label when the execution started. */
+  readonly version?: string
   readonly status: ExecutionState["status"]
   readonly input?: string
   readonly result?: string

@@ -87,6 +87,7 @@ export const registerExecutionRoutes = (app: Hono, { respond }: RouteDeps): void
         const page = yield* engine.list({
           ...(query.function === undefined ? {} : { functionName: query.function }),
           ...(query.status === undefined ? {} : { status: query.status }),
+          ...(query.version === undefined ? {} : { version: query.version }),
           ...(query.limit === undefined ? {} : { limit: query.limit }),
           ...(query.cursor === undefined ? {} : { cursor: query.cursor })
         })

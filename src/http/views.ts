@@ -62,6 +62,7 @@ export const operationJson = (op: OperationState): OperationJson => ({
 export interface ExecutionJson {
   readonly executionId: string
   readonly functionName: string
+  readonly version?: string
   readonly status: string
   readonly input?: unknown
   readonly result?: unknown
@@ -74,6 +75,7 @@ export interface ExecutionJson {
 export const executionJson = (view: ExecutionView): ExecutionJson => ({
   executionId: view.executionId,
   functionName: view.functionName,
+  ...optional("version", view.version, same),
   status: view.status,
   ...optional("input", view.input, payloadJson),
   ...optional("result", view.result, payloadJson),
@@ -86,6 +88,7 @@ export const executionJson = (view: ExecutionView): ExecutionJson => ({
 export interface SummaryJson {
   readonly executionId: string
   readonly functionName: string
+  readonly version?: string
   readonly status: string
   readonly startedAt: string
   readonly endedAt?: string
@@ -94,6 +97,7 @@ export interface SummaryJson {
 export const summaryJson = (summary: ExecutionSummary): SummaryJson => ({
   executionId: summary.executionId,
   functionName: summary.functionName,
+  ...optional("version", summary.version, same),
   status: summary.status,
   startedAt: iso(summary.startedAt),
   ...optional("endedAt", summary.endedAt, iso)

@@ -60,7 +60,9 @@ export const ExecutionStarted = Schema.TaggedStruct("ExecutionStarted", {
   timeoutAt: Millis,
   retentionMs: Millis,
   /** Set on an execution started by `ctx.invoke`: the operation that waits for it. */
-  parent: Schema.optionalKey(Schema.Struct({ executionId: Schema.String, operationId: Schema.String }))
+  parent: Schema.optionalKey(Schema.Struct({ executionId: Schema.String, operationId: Schema.String })),
+  /** The function's `version` label when the execution started (`durable(name, fn, { version })`). */
+  version: Schema.optionalKey(Schema.String)
 })
 export const ExecutionSucceeded = Schema.TaggedStruct("ExecutionSucceeded", { ...base, result: payload })
 export const ExecutionFailed = Schema.TaggedStruct("ExecutionFailed", { ...base, error: ErrorObject })
@@ -130,6 +132,19 @@ export const ContextSucceeded = Schema.TaggedStruct("ContextSucceeded", {
 })
 export const ContextFailed = Schema.TaggedStruct("ContextFailed", { ...op, error: ErrorObject })
 
+/**
+ * `ctx.patched(patchId)` (or `deprecatePatch`) took the new path here. Not an operation: it takes no positional id,
+ * so a log written before the patch replays with the same ids. `contextId` is the context that called it (absent at
+ * the root) and `position` how many operations that context had begun then; a replay returns true where a marker
+ * for the patch is at or before its own position (see src/context/patch.ts).
+ */
+export const PatchMarked = Schema.TaggedStruct("PatchMarked", {
+  ...base,
+  patchId: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(256)),
+  contextId: Schema.optionalKey(Schema.String),
+  position: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+})
+
 export const LogEvent = Schema.Union([
   ExecutionStarted,
   ExecutionSucceeded,
@@ -153,7 +168,8 @@ export const LogEvent = Schema.Union([
   InvokeStopped,
   ContextStarted,
   ContextSucceeded,
-  ContextFailed
+  ContextFailed,
+  PatchMarked
 ]).pipe(Schema.toTaggedUnion("_tag"))
 export type LogEvent = typeof LogEvent.Type
 export type LogEventTag = LogEvent["_tag"]

@@ -9,7 +9,7 @@ import { duration, shortPayload, time } from "./format.ts"
 export const describeEvent = (event: LogEvent): string => {
   switch (event._tag) {
     case "ExecutionStarted":
-      return `started ${event.functionName}${event.input === undefined ? "" : ` with ${shortPayload(event.input)}`}`
+      return `started ${event.functionName}${event.version === undefined ? "" : ` (version ${event.version})`}${event.input === undefined ? "" : ` with ${shortPayload(event.input)}`}`
     case "ExecutionSucceeded":
       return `succeeded${event.result === undefined ? "" : `: ${shortPayload(event.result)}`}`
     case "ExecutionFailed":
@@ -56,6 +56,8 @@ export const describeEvent = (event: LogEvent): string => {
       return `context succeeded${event.result === undefined ? "" : `: ${shortPayload(event.result)}`}`
     case "ContextFailed":
       return `context failed: ${event.error.errorType}: ${event.error.errorMessage}`
+    case "PatchMarked":
+      return `patch ${JSON.stringify(event.patchId)} taken`
   }
 }
 
