@@ -13,6 +13,17 @@ import { contextKey } from "../log/operation-id.ts"
 import type { ContextCore } from "./context-core.ts"
 import { ConfigurationError } from "./errors.ts"
 
+/** Where markers are not kept, an answer of true would turn false on the next replay: refuse instead. */
+const checkStore = (core: ContextCore): void => {
+  if (core.session.keepsPatchMarkers !== false) return
+  const error = new ConfigurationError(
+    "ctx.patched and ctx.deprecatePatch need a store that keeps patch markers; Lambda's durable-execution service " +
+      "keeps only operations. Version Lambda functions with Lambda's own versions and aliases instead"
+  )
+  core.session.fail(error)
+  throw error
+}
+
 const checkId = (patchId: unknown): string => {
   if (typeof patchId !== "string" || patchId.length === 0 || patchId.length > 256) {
     throw new ConfigurationError(`A patch id must be a string of 1 to 256 characters, got ${JSON.stringify(patchId)}`)
@@ -55,6 +66,7 @@ const record = (core: ContextCore, patchId: string): void => {
 const decided = new WeakMap<object, Map<string, boolean>>()
 
 export const patched = (core: ContextCore, patchId: unknown): boolean => {
+  checkStore(core)
   const id = checkId(patchId)
   let answers = decided.get(core.session)
   if (answers === undefined) decided.set(core.session, answers = new Map())
@@ -71,6 +83,7 @@ export const patched = (core: ContextCore, patchId: unknown): boolean => {
  * version of the code that still calls `patched(id)` replays their logs on the new path.
  */
 export const deprecatePatch = (core: ContextCore, patchId: unknown): void => {
+  checkStore(core)
   const id = checkId(patchId)
   if (!replaying(core)) record(core, id)
 }

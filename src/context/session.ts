@@ -29,6 +29,8 @@ export interface Session {
   readonly executionId: string
   readonly state: ExecutionState
   readonly maxPayloadBytes: number
+  /** False where the store cannot keep patch markers (see patch.ts); absent means true. */
+  readonly keepsPatchMarkers?: boolean
   /** Milliseconds since the epoch on the execution's clock (virtual under the test runner). */
   now(): number
   /** A double in [0, 1) from the execution's Random. */

@@ -51,6 +51,8 @@ export interface ActorDeps {
   readonly random: Random.Random
   readonly callbackIds: CallbackIdCodec
   readonly maxPayloadBytes: number
+  /** False where the store cannot keep PatchMarked events (Lambda's service): `ctx.patched` then fails. */
+  readonly keepsPatchMarkers: boolean
   /** The alarm the store held when the log was loaded. */
   readonly alarmAt: number | undefined
   readonly onInvocation: () => void

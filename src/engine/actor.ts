@@ -35,6 +35,7 @@ export const WATCHDOG_MS = 30_000
 export class Actor implements Session {
   readonly executionId: string
   readonly maxPayloadBytes: number
+  readonly keepsPatchMarkers: boolean
   serdes: Required<SerdesConfig> = { defaultSerdes, defaultCallbackDeserializer: passThroughDeserializer }
   logger: LoggerConfig = {}
 
@@ -66,6 +67,7 @@ export class Actor implements Session {
     this.state = state
     this.executionId = state.executionId
     this.maxPayloadBytes = deps.maxPayloadBytes
+    this.keepsPatchMarkers = deps.keepsPatchMarkers
     this.#deps = deps
     this.#alarmAt = deps.alarmAt
     this.#mailbox = mailbox

@@ -52,6 +52,11 @@ export interface EngineOptions {
   readonly clockFor?: (executionId: string, parentExecutionId?: string) => Clock.Clock
   /** Where the children that `ctx.invoke` starts run (default: in this engine; see invoker.ts). */
   readonly invoker?: InvokerShape
+  /**
+   * False where the store drops events that are not operations (Lambda's service keeps only operations): then
+   * `ctx.patched` fails the execution with a ConfigurationError instead of flipping its answer on the next replay.
+   */
+  readonly keepsPatchMarkers?: boolean
 }
 
 /**
@@ -129,6 +134,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         random,
         callbackIds,
         maxPayloadBytes,
+        keepsPatchMarkers: options.keepsPatchMarkers ?? true,
         alarmAt,
         onInvocation: () => void invocations.set(id, (invocations.get(id) ?? 0) + 1),
         onTerminal: (ended) => {
