@@ -5,7 +5,7 @@
  */
 import type { ErrorObject } from "../log/events.ts"
 import type { OperationState } from "../log/fold.ts"
-import type { Begun, ContextCore } from "./context-core.ts"
+import { type Begun, type ContextCore, never } from "./context-core.ts"
 import { durationToMillis } from "./duration.ts"
 import { PayloadTooLargeError, RecordedError, StepError, StepInterruptedError, toErrorObject } from "./errors.ts"
 import type { DurableContextLogger } from "./logger.ts"
@@ -117,6 +117,7 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
 const runBody = async <T>(core: ContextCore, ref: Begun["ref"], attempt: number, run: StepRun<T>): Promise<Outcome> => {
   const { session } = core
   const { id } = ref
+  if (session.replayOnly !== undefined) return never() // the replay check runs no step body
   const stepContext: StepContext = {
     attempt,
     idempotencyKey: `${session.executionId}:${id}`,

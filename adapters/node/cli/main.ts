@@ -20,6 +20,7 @@ export const USAGE = `reprise: durable functions from the command line
   reprise list [--function NAME] [--status STATUS] [--limit N] [--cursor C]
   reprise callback <callback-id> succeed [payload|-] | fail [message] [--error-type T] | heartbeat
   reprise stop <execution-id> [--reason TEXT]
+  reprise replay-check <functions-file> (--history FILE... | --from URL)   replay recorded histories on this code
 
   --url URL        the server (default $REPRISE_URL, else http://127.0.0.1:8787)
   --api-key KEY    its API key (default $REPRISE_API_KEY)
@@ -195,6 +196,8 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
 
 /** Runs one command line; returns the exit code (it never throws). */
 export const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
+  // Commands with their own options live in their own files.
+  if (argv[0] === "replay-check") return (await import("./replay-check.ts")).replayCheckCommand(argv.slice(1), io)
   try {
     let parsed
     try {
