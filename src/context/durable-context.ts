@@ -17,6 +17,7 @@ import { loggingContextOf } from "./logging-context.ts"
 import { operationLogger } from "./operation-logger.ts"
 import { deprecatePatch, patched } from "./patch.ts"
 import { runStep } from "./step.ts"
+import { stepTimeoutMillis } from "./step-timeout.ts"
 import type {
   BatchConfig,
   CallbackSubmitter,
@@ -85,10 +86,17 @@ export class DurableContextImpl implements DurableContext {
 
   step<T>(...args: Array<any>): DurablePromise<T> {
     const [name, [fn, config]] = named(args) as [string | undefined, [StepFunc<T>, StepConfig<T> | undefined]]
+    let timeoutMs: number | undefined
+    try {
+      timeoutMs = stepTimeoutMillis(config?.timeout)
+    } catch (error) {
+      return rejected(error as Error)
+    }
     return this.#operation("STEP", config?.subType ?? "Step", name, (begun) =>
       runStep(this.core, begun, {
         fn,
         name,
+        timeoutMs,
         retryStrategy: config?.retryStrategy,
         semantics: config?.semantics,
         serdes: config?.serdes,

@@ -15,6 +15,7 @@ import { defaultSerdes, type Serdes } from "./serdes.ts"
 import type { StepContext, StepFunc } from "./types.ts"
 import { closeAttempt, openAttempt } from "./open-steps.ts"
 import { runOwned } from "./usage-tracker.ts"
+import { withDeadline } from "./step-timeout.ts"
 
 export interface StepRun<T> {
   readonly fn: StepFunc<T>
@@ -23,6 +24,8 @@ export interface StepRun<T> {
   readonly retryStrategy?: RetryStrategy | undefined
   readonly semantics?: StepSemantics | undefined
   readonly serdes?: Serdes<T> | undefined
+  /** Milliseconds one attempt may take (see step-timeout.ts). */
+  readonly timeoutMs?: number | undefined
   readonly logger: (attempt: number) => DurableContextLogger
   /** Turns the final error into what the caller sees (StepError by default). */
   readonly finalError?: (error: ErrorObject) => Error
@@ -118,14 +121,19 @@ const runBody = async <T>(core: ContextCore, ref: Begun["ref"], attempt: number,
   const { session } = core
   const { id } = ref
   if (session.replayOnly !== undefined) return never() // the replay check runs no step body
-  const stepContext: StepContext = {
-    attempt,
-    idempotencyKey: `${session.executionId}:${id}`,
-    logger: run.logger(attempt)
-  }
+  const what = () => `Attempt ${attempt} of step ${JSON.stringify(run.name ?? id)}`
   session.enterUserCode()
   try {
-    return { ok: true, value: await runOwned({ kind: "step", name: run.name, id, ref, attempt }, () => run.fn(stepContext)) }
+    const value = await withDeadline(run.timeoutMs, what, (signal) => {
+      const stepContext: StepContext = {
+        attempt,
+        idempotencyKey: `${session.executionId}:${id}`,
+        logger: run.logger(attempt),
+        signal
+      }
+      return runOwned({ kind: "step", name: run.name, id, ref, attempt }, () => run.fn(stepContext))
+    })
+    return { ok: true, value }
   } catch (error) {
     return { ok: false, error }
   } finally {

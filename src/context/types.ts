@@ -15,6 +15,8 @@ export interface StepContext {
   readonly attempt: number
   /** Execution id + operation id: the same on every attempt and replay, for downstream idempotency. */
   readonly idempotencyKey: string
+  /** Fires when the attempt is given up: its `timeout` passed (the reason is a StepTimeoutError). Pass it to fetch. */
+  readonly signal: AbortSignal
 }
 
 export type StepFunc<T> = (context: StepContext) => Promise<T> | T
@@ -25,6 +27,11 @@ export interface StepConfig<T> {
   readonly serdes?: Serdes<T>
   /** Recorded as the operation's subtype instead of Step, and checked on replay (AWS's newer SDK). */
   readonly subType?: string
+  /**
+   * The longest one attempt may run (wall-clock time, up to 24 days): past it the attempt fails with a
+   * StepTimeoutError, which goes to the retry strategy, and the step context's `signal` fires.
+   */
+  readonly timeout?: Duration
 }
 
 export interface CreateCallbackConfig<T = string> {
