@@ -39,6 +39,8 @@ export interface Session {
   append(events: ReadonlyArray<NewEvent>): Promise<void>
   /** Queues events to be written with the next batch, without waiting (they keep their order). */
   post(events: ReadonlyArray<NewEvent>): void
+  /** Resolves at once unless the execution is paused; then when it is resumed (never if the session dies first). */
+  whenResumed(): Promise<void>
   /** Resolves when the operation ends, or (a step awaiting a retry) when its next attempt is due. */
   whenChanged(operationId: string): Promise<OperationState>
   /** Counts user code in flight (step bodies), so that the actor knows when the execution is idle. */

@@ -82,6 +82,12 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
         continue
       }
     }
+    if (session.state.paused) {
+      // No attempt starts while the execution is paused (a retry that fell due, an interrupted attempt).
+      await session.whenResumed()
+      op = session.state.operations.get(id)
+      continue
+    }
     // A default step's start written without an outcome (see open-steps.ts) is that attempt, run again.
     const attempt = op?.status === "STARTED" && op.attemptOpen ? op.attempt : (op?.attempt ?? 0) + 1
     const startedAt = session.now()

@@ -69,6 +69,11 @@ export const runWaitForCondition = async <T>(
         continue
       }
     }
+    if (session.state.paused) {
+      await session.whenResumed() // no poll while the execution is paused
+      op = session.state.operations.get(id)
+      continue
+    }
     // First poll, or a poll that is due: start from the last recorded state.
     const attempt = (op?.attempt ?? 0) + 1
     const startedAt = session.now()

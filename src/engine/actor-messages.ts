@@ -6,7 +6,7 @@ import type { LogCorrupted } from "../log/log-corrupted.ts"
 import type { ExecutionStoreShape } from "../store/execution-store.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import type { CallbackIdCodec } from "./callback-ids.ts"
-import type { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotRunning, InvalidRequest } from "./engine-errors.ts"
+import type { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest } from "./engine-errors.ts"
 import type { DurableFunction } from "./registry.ts"
 
 /** How an invoked child execution ended, as its parent records it. */
@@ -22,7 +22,14 @@ export type CallbackOutcome = { readonly ok: true; readonly result?: string } | 
  */
 export type StoreError = StoreFailure | LogCorrupted
 
-export type ReplyError = ActorGone | StoreError | CallbackNotFound | CallbackAlreadyCompleted | InvalidRequest | ExecutionNotRunning
+export type ReplyError =
+  | ActorGone
+  | StoreError
+  | CallbackNotFound
+  | CallbackAlreadyCompleted
+  | InvalidRequest
+  | ExecutionNotRunning
+  | ExecutionNotPaused
 export type Reply = Deferred.Deferred<void, ReplyError>
 
 /**
@@ -39,6 +46,8 @@ export type Message =
   | { readonly _tag: "CompleteCallback"; readonly operationId: string; readonly callbackId: string; readonly outcome: CallbackOutcome; readonly reply: Reply }
   | { readonly _tag: "Heartbeat"; readonly operationId: string; readonly callbackId: string; readonly reply: Reply }
   | { readonly _tag: "Stop"; readonly error: ErrorObject | undefined; readonly reply: Reply }
+  | { readonly _tag: "Pause"; readonly reply: Reply }
+  | { readonly _tag: "Resume"; readonly reply: Reply }
   | { readonly _tag: "Suspend"; readonly reply: Reply }
   | { readonly _tag: "ChildFinished"; readonly operationId: string; readonly outcome: ChildOutcome; readonly reply: Reply }
   | { readonly _tag: "HandlerDone"; readonly exit: { ok: true; value: unknown } | { ok: false; error: unknown } }

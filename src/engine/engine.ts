@@ -18,6 +18,7 @@ import {
   CallbackNotFound,
   ExecutionAlreadyExists,
   ExecutionNotFound,
+  ExecutionNotPaused,
   ExecutionNotRunning,
   FunctionNotFound,
   InvalidRequest
@@ -224,7 +225,7 @@ export const makeEngine = Effect.fnUntraced(function*(
     executionId: state.executionId,
     functionName: state.functionName,
     ...(state.version === undefined ? {} : { version: state.version }),
-    status: state.status,
+    status: state.paused && state.status === "RUNNING" ? "PAUSED" : state.status,
     ...(state.input === undefined ? {} : { input: state.input }),
     ...(state.result === undefined ? {} : { result: state.result }),
     ...(state.error === undefined ? {} : { error: state.error }),
@@ -327,6 +328,16 @@ export const makeEngine = Effect.fnUntraced(function*(
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>((reply) => ({ _tag: "Stop", error, reply })))
         if (!found) return yield* new ExecutionNotFound({ executionId })
       }),
+    pause: (executionId) =>
+      Effect.gen(function*() {
+        const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>((reply) => ({ _tag: "Pause", reply })))
+        if (!found) return yield* new ExecutionNotFound({ executionId })
+      }),
+    resume: (executionId) =>
+      Effect.gen(function*() {
+        const found = yield* deliver(executionId, (a) => a.send<ExecutionNotPaused>((reply) => ({ _tag: "Resume", reply })))
+        if (!found) return yield* new ExecutionNotFound({ executionId })
+      }),
     describe: (executionId) => Effect.map(stateOf(executionId), viewOf),
     awaitEnd: (executionId) =>
       Effect.gen(function*() {
@@ -392,7 +403,7 @@ export const makeEngine = Effect.fnUntraced(function*(
 const outcomeOf = (state: ExecutionState): ChildOutcome =>
   state.status === "SUCCEEDED"
     ? { status: "SUCCEEDED", ...(state.result === undefined ? {} : { result: state.result }) }
-    : { status: state.status === "RUNNING" ? "FAILED" : state.status, ...(state.error === undefined ? {} : { error: state.error }) }
+    : { status: state.status === "RUNNING" || state.status === "PAUSED" ? "FAILED" : state.status, ...(state.error === undefined ? {} : { error: state.error }) }
 
 const sameExecution = (first: LogEvent, functionName: string, input: string | undefined, executionId: string) =>
   Effect.gen(function*() {

@@ -24,6 +24,7 @@ export {
   CallbackNotFound,
   ExecutionAlreadyExists,
   ExecutionNotFound,
+  ExecutionNotPaused,
   ExecutionNotRunning,
   FunctionNotFound,
   InvalidRequest

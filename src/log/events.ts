@@ -68,6 +68,12 @@ export const ExecutionSucceeded = Schema.TaggedStruct("ExecutionSucceeded", { ..
 export const ExecutionFailed = Schema.TaggedStruct("ExecutionFailed", { ...base, error: ErrorObject })
 export const ExecutionStopped = Schema.TaggedStruct("ExecutionStopped", { ...base, error: Schema.optionalKey(ErrorObject) })
 export const ExecutionTimedOut = Schema.TaggedStruct("ExecutionTimedOut", { ...base })
+/**
+ * `POST …/pause` and `…/resume`. While paused no new operation starts and no operation timer fires (a step already
+ * running finishes and is recorded; callbacks are still accepted); timers that fell due fire on resume.
+ */
+export const ExecutionPaused = Schema.TaggedStruct("ExecutionPaused", { ...base })
+export const ExecutionResumed = Schema.TaggedStruct("ExecutionResumed", { ...base })
 
 export const StepStarted = Schema.TaggedStruct("StepStarted", { ...op, attempt: Schema.Int })
 /**
@@ -169,7 +175,9 @@ export const LogEvent = Schema.Union([
   ContextStarted,
   ContextSucceeded,
   ContextFailed,
-  PatchMarked
+  PatchMarked,
+  ExecutionPaused,
+  ExecutionResumed
 ]).pipe(Schema.toTaggedUnion("_tag"))
 export type LogEvent = typeof LogEvent.Type
 export type LogEventTag = LogEvent["_tag"]

@@ -7,7 +7,8 @@ import { contextKey, positionOf } from "./operation-id.ts"
 import { TERMINAL_STATUS } from "./terminal-event.ts"
 
 export type OperationStatus = "STARTED" | "PENDING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED" | "CANCELLED"
-export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED"
+/** PAUSED is what describe and list show for a RUNNING execution that is paused (`ExecutionState.paused`). */
+export type ExecutionStatus = "RUNNING" | "PAUSED" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED"
 
 export interface OperationState {
   readonly id: string
@@ -47,7 +48,10 @@ export interface ExecutionState {
   readonly parent?: { readonly executionId: string; readonly operationId: string }
   /** The function's version label recorded at start. */
   readonly version?: string
+  /** The fold's status is never PAUSED: a paused execution is RUNNING with `paused` set. */
   status: ExecutionStatus
+  /** Between ExecutionPaused and ExecutionResumed. */
+  paused: boolean
   result?: string
   error?: ErrorObject
   endedAt?: number
@@ -75,6 +79,7 @@ export const initialState = (first: Extract<LogEvent, { _tag: "ExecutionStarted"
   ...(first.parent === undefined ? {} : { parent: first.parent }),
   ...(first.version === undefined ? {} : { version: first.version }),
   status: "RUNNING",
+  paused: false,
   seq: first.seq,
   operations: new Map(),
   lastPosition: new Map(),
@@ -115,6 +120,12 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
   state.seq = event.seq
   switch (event._tag) {
     case "ExecutionStarted":
+      return
+    case "ExecutionPaused":
+      state.paused = true
+      return
+    case "ExecutionResumed":
+      state.paused = false
       return
     case "PatchMarked": {
       const key = patchKey(event.contextId, event.patchId)

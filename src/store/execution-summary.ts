@@ -30,6 +30,10 @@ export const summarize = (
       }
       continue
     }
+    if (summary !== undefined && summary.endedAt === undefined && (event._tag === "ExecutionPaused" || event._tag === "ExecutionResumed")) {
+      summary = { ...summary, status: event._tag === "ExecutionPaused" ? "PAUSED" : "RUNNING" }
+      continue
+    }
     const status = terminalStatus(event)
     if (status !== undefined && summary !== undefined) summary = { ...summary, status, endedAt: event.at }
   }

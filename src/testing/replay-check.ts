@@ -113,6 +113,7 @@ const checkOne = async (
     append: () => never(),
     post: () => undefined,
     whenChanged: () => never(),
+    whenResumed: () => never(),
     enterUserCode: () => undefined,
     exitUserCode: () => undefined,
     fail: (error) => void (failure ??= error),

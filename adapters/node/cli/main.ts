@@ -20,6 +20,7 @@ export const USAGE = `reprise: durable functions from the command line
   reprise list [--function NAME] [--status STATUS] [--limit N] [--cursor C]
   reprise callback <callback-id> succeed [payload|-] | fail [message] [--error-type T] | heartbeat
   reprise stop <execution-id> [--reason TEXT]
+  reprise pause|resume <execution-id>                    hold an execution (nothing new starts) and let it go on
   reprise replay-check <functions-file> (--history FILE... | --from URL)   replay recorded histories on this code
 
   --url URL        the server (default $REPRISE_URL, else http://127.0.0.1:8787)
@@ -198,6 +199,7 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
 export const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
   // Commands with their own options live in their own files.
   if (argv[0] === "replay-check") return (await import("./replay-check.ts")).replayCheckCommand(argv.slice(1), io)
+  if (argv[0] === "pause" || argv[0] === "resume") return (await import("./pause-resume.ts")).pauseResumeCommand(argv[0], argv.slice(1), io)
   try {
     let parsed
     try {

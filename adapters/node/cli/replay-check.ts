@@ -4,7 +4,7 @@
  * cleanly or where it first diverges. Exit 0 when every history replays cleanly, 1 otherwise: a deploy gate.
  *
  * A history file holds what `GET /v1/executions/:id/history` (or `reprise history --json`) answers, its `events`
- * alone, or an array of such histories. `--from` reads the histories of the server's RUNNING executions of those
+ * alone, or an array of such histories. `--from` reads the histories of the server's RUNNING and PAUSED executions of those
  * functions (every page), the ones a deploy would replay.
  */
 import { readFileSync } from "node:fs"
@@ -70,13 +70,13 @@ const fetchHistory = async (client: Client, id: string): Promise<RecordedHistory
   throw new CliError(`the history of ${id} has more pages than the check reads`, EXIT.failed)
 }
 
-/** The RUNNING executions of the given functions on the server, with their whole histories. */
+/** The RUNNING and PAUSED executions of the given functions on the server, with their whole histories. */
 const fetchRunning = async (client: Client, functionNames: ReadonlyArray<string>): Promise<Array<RecordedHistory>> => {
   const histories: Array<RecordedHistory> = []
-  for (const name of functionNames) {
+  for (const [name, status] of functionNames.flatMap((name) => [[name, "RUNNING"], [name, "PAUSED"]] as const)) {
     let cursor: string | undefined
     for (let page = 0; page < 10_000; page++) {
-      const query = new URLSearchParams({ function: name, status: "RUNNING", limit: "1000", ...(cursor === undefined ? {} : { cursor }) })
+      const query = new URLSearchParams({ function: name, status, limit: "1000", ...(cursor === undefined ? {} : { cursor }) })
       const answer = await client.request<{ executions: Array<{ executionId: string }>; nextCursor?: string }>("GET", `/v1/executions?${query}`)
       for (const execution of answer.executions) histories.push(await fetchHistory(client, execution.executionId))
       if (answer.nextCursor === undefined) break

@@ -56,6 +56,10 @@ export const describeEvent = (event: LogEvent): string => {
       return `context succeeded${event.result === undefined ? "" : `: ${shortPayload(event.result)}`}`
     case "ContextFailed":
       return `context failed: ${event.error.errorType}: ${event.error.errorMessage}`
+    case "ExecutionPaused":
+      return "paused"
+    case "ExecutionResumed":
+      return "resumed"
     case "PatchMarked":
       return `patch ${JSON.stringify(event.patchId)} taken`
   }
