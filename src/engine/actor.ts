@@ -165,7 +165,9 @@ export class Actor implements Session {
   get evictable(): boolean {
     if (this.#gone) return false
     const quiet = this.#activity.quiet && this.#pending.length === 0
-    return quiet && this.#heldExit === undefined && (!this.running || this.#waiters.size > 0 || this.#resumeWaiters.length > 0)
+    // Held for a resume (at an operation, or with its outcome) counts as blocked: a replay holds it again.
+    const held = this.#resumeWaiters.length > 0 || this.#heldExit !== undefined
+    return quiet && (!this.running || this.#waiters.size > 0 || held)
   }
 
   /** The earliest operation timer (waits, callback timeouts, retries), without the execution's own alarms. */

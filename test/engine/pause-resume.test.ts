@@ -130,6 +130,27 @@ describe("pause and resume (engine, on the test runner)", () => {
     await runner.dispose()
   })
 
+  it("a handler that returns while paused ends only on resume, also after an eviction", async () => {
+    const fn = durable("paused-end", async (_: unknown, ctx) => {
+      const [answer] = await ctx.createCallback("answer")
+      return { answer: await answer }
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.start("paused-end")
+    await execution.pause()
+    await runner.completeCallback(execution.getOperation("answer")!.callbackId!, { ok: true, result: "ok" })
+    await runner.engine((e) => e.settle(execution.executionId))
+    await execution.refresh()
+    assert.strictEqual(execution.status, "PAUSED")
+    assert.strictEqual(execution.history.at(-1)!._tag, "CallbackSucceeded")
+    await execution.evict()
+    await execution.resume()
+    await execution.settle()
+    assert.strictEqual(execution.status, "SUCCEEDED")
+    assert.deepStrictEqual(execution.result, { answer: "ok" })
+    await runner.dispose()
+  })
+
   it("a retry that falls due while paused waits for the resume", async () => {
     let attempts = 0
     const fn = durable("paused-retry", async (_: unknown, ctx) =>
