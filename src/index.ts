@@ -39,6 +39,7 @@ export {
   SerdesFailedError,
   StepError,
   StepInterruptedError,
+  StepTimeoutError,
   WaitForConditionError
 } from "./context/errors.ts"
 export { BatchCompletionError, BatchResult, completeBatch, continueBatch } from "./context/batch-result.ts"

@@ -109,7 +109,7 @@ export const makeHost = (options: HostOptions) => {
   const notifyParent = (): Promise<void> => (notifying ??= tellParent().finally(() => (notifying = undefined)))
   const tellParent = async () => {
     const m = meta()
-    if (m === undefined || m.summary.status === "RUNNING" || storage.kv.get(NOTIFIED) !== undefined) return
+    if (m === undefined || m.summary.endedAt === undefined || storage.kv.get(NOTIFIED) !== undefined) return
     const parent = storage.kv.get<Extract<LogEvent, { _tag: "ExecutionStarted" }>>(eventKey(1))?.parent
     if (parent === undefined) return
     const outcome = outcomeOf(storage.kv.get(eventKey(m.seq))!)
@@ -210,6 +210,8 @@ export const makeHost = (options: HostOptions) => {
         Effect.flatMap(Effect.timeoutOption(engine.awaitEnd(self), maxMs), (ended) => (Option.isSome(ended) ? Effect.succeed(ended.value) : engine.describe(self)))
       ),
     stop: (error?: ErrorObject) => wire((engine) => engine.stop(self, error)),
+    pause: () => wire((engine) => engine.pause(self)),
+    resume: () => wire((engine) => engine.resume(self)),
     completeCallback: (callbackId: string, outcome: Parameters<EngineShape["completeCallback"]>[1]) =>
       wire((engine) => engine.completeCallback(callbackId, outcome)),
     heartbeatCallback: (callbackId: string) => wire((engine) => engine.heartbeatCallback(callbackId)),

@@ -81,6 +81,12 @@ export const makeExecutionObject = (config: ObjectConfig): ExecutionObjectClass 
     stop(executionId: string, error?: ErrorObject) {
       return this.#with(executionId, (host) => host.stop(error))
     }
+    pause(executionId: string) {
+      return this.#with(executionId, (host) => host.pause())
+    }
+    resume(executionId: string) {
+      return this.#with(executionId, (host) => host.resume())
+    }
     completeCallback(executionId: string, callbackId: string, outcome: CallbackOutcome) {
       return this.#with(executionId, (host) => host.completeCallback(callbackId, outcome))
     }

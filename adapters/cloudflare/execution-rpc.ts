@@ -16,6 +16,8 @@ export interface ExecutionRpc {
   /** Waits up to `maxMs` for the end, then describes the execution. */
   awaitEnd(executionId: string, maxMs: number): Answer<ExecutionView>
   stop(executionId: string, error?: ErrorObject): Answer<void>
+  pause(executionId: string): Answer<void>
+  resume(executionId: string): Answer<void>
   completeCallback(executionId: string, callbackId: string, outcome: CallbackOutcome): Answer<void>
   heartbeatCallback(executionId: string, callbackId: string): Answer<void>
   /** A child execution (started by this one's `invoke`) ended. */

@@ -55,7 +55,7 @@ export const makeIndexClient = (namespace: DurableObjectNamespace<IndexShard>, s
           const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
           if (query.cursor !== undefined && after === undefined) return { items: [] }
           // One row more than a page from every shard tells whether another page follows.
-          const shardQuery = { functionName: query.functionName, status: query.status, after, limit: size + 1 }
+          const shardQuery = { functionName: query.functionName, status: query.status, version: query.version, after, limit: size + 1 }
           const pages = await Promise.all(
             Array.from({ length: shards }, (_, i) => namespace.getByName(shardName(i)).list(shardQuery))
           )

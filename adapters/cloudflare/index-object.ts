@@ -11,6 +11,7 @@ import type { DurableObjectState } from "./cf-types.ts"
 export interface ShardQuery {
   readonly functionName?: string | undefined
   readonly status?: string | undefined
+  readonly version?: string | undefined
   /** List only rows after this position (newest first, ties by id). */
   readonly after?: { readonly startedAt: number; readonly executionId: string } | undefined
   readonly limit: number
@@ -27,6 +28,7 @@ export interface IndexShard {
 interface Row extends Record<string, string | number | null> {
   execution_id: string
   function_name: string
+  version: string | null
   status: string
   started_at: number
   ended_at: number | null
@@ -39,10 +41,16 @@ const SCHEMA = [
   "CREATE INDEX IF NOT EXISTS executions_by_start ON executions (started_at DESC, execution_id)",
   "CREATE INDEX IF NOT EXISTS executions_by_function ON executions (function_name, started_at DESC, execution_id)"
 ]
+/** Added with version labels: shards created before them gain the column when they next start. */
+const VERSION_COLUMN = [
+  "ALTER TABLE executions ADD COLUMN version TEXT",
+  "CREATE INDEX IF NOT EXISTS executions_by_version ON executions (version, started_at DESC, execution_id)"
+]
 
 const toSummary = (row: Row): ExecutionSummary => ({
   executionId: row.execution_id,
   functionName: row.function_name,
+  ...(row.version === null ? {} : { version: row.version }),
   status: row.status as ExecutionSummary["status"],
   startedAt: row.started_at,
   ...(row.ended_at === null ? {} : { endedAt: row.ended_at })
@@ -52,17 +60,20 @@ export class IndexObject extends DurableObject implements IndexShard {
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env)
     for (const statement of SCHEMA) ctx.storage.sql.exec(statement)
+    const columns = ctx.storage.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('executions')").toArray()
+    if (!columns.some((column) => column.name === "version")) for (const statement of VERSION_COLUMN) ctx.storage.sql.exec(statement)
   }
 
   upsert(summary: ExecutionSummary, seq: number): void {
     // A row from another run of the same id (re-created after deletion) replaces it whatever its seq.
     this.ctx.storage.sql.exec(
-      `INSERT INTO executions (execution_id, function_name, status, started_at, ended_at, seq) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (execution_id) DO UPDATE SET function_name = excluded.function_name, status = excluded.status,
+      `INSERT INTO executions (execution_id, function_name, version, status, started_at, ended_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (execution_id) DO UPDATE SET function_name = excluded.function_name, version = excluded.version, status = excluded.status,
          started_at = excluded.started_at, ended_at = excluded.ended_at, seq = excluded.seq
        WHERE excluded.seq >= executions.seq OR excluded.started_at != executions.started_at`,
       summary.executionId,
       summary.functionName,
+      summary.version ?? null,
       summary.status,
       summary.startedAt,
       summary.endedAt ?? null,
@@ -85,11 +96,15 @@ export class IndexObject extends DurableObject implements IndexShard {
       where.push("status = ?")
       bindings.push(query.status)
     }
+    if (query.version !== undefined) {
+      where.push("version = ?")
+      bindings.push(query.version)
+    }
     if (query.after !== undefined) {
       where.push("(started_at < ? OR (started_at = ? AND execution_id > ?))")
       bindings.push(query.after.startedAt, query.after.startedAt, query.after.executionId)
     }
-    const sql = `SELECT execution_id, function_name, status, started_at, ended_at FROM executions
+    const sql = `SELECT execution_id, function_name, version, status, started_at, ended_at FROM executions
       ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`}
       ORDER BY started_at DESC, execution_id ASC LIMIT ?`
     return this.ctx.storage.sql.exec<Row>(sql, ...bindings, query.limit).toArray().map(toSummary)

@@ -10,6 +10,7 @@ import {
   CallbackNotFound,
   ExecutionAlreadyExists,
   ExecutionNotFound,
+  ExecutionNotPaused,
   ExecutionNotRunning,
   FunctionNotFound,
   InvalidRequest
@@ -22,6 +23,7 @@ export const RemoteError = Schema.Union([
   CallbackNotFound,
   ExecutionAlreadyExists,
   ExecutionNotFound,
+  ExecutionNotPaused,
   ExecutionNotRunning,
   FunctionNotFound,
   InvalidRequest,

@@ -43,6 +43,8 @@ export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions):
     heartbeatCallback: (callbackId) =>
       Effect.flatMap(target(callbackId), (id) => call("heartbeatCallback", () => object(id).heartbeatCallback(id, callbackId))),
     stop: (executionId, error) => call("stop", () => object(executionId).stop(executionId, error)),
+    pause: (executionId) => call("pause", () => object(executionId).pause(executionId)),
+    resume: (executionId) => call("resume", () => object(executionId).resume(executionId)),
     describe: (executionId) => call("describe", () => object(executionId).describe(executionId)),
     awaitEnd: (executionId) => call("awaitEnd", () => object(executionId).awaitEnd(executionId, MAX_AWAIT_MS)),
     history: (executionId, page) => call("history", () => object(executionId).history(executionId, page)),

@@ -2,7 +2,8 @@
  * The executions listing on Deno KV, with the order and cursors of the package's own listing (reprise/store): newest first,
  * ties by id, a cursor only when another page follows. Each execution has four index keys (all, by function, by
  * status, by function and status), each ending in `-startedAt, executionId`, so that KV's key order is the listing
- * order and every filter is one range read. They are written in the same atomic operation as the events that
+ * order and every filter is one range read; an execution started with a version label has a fifth key (by version),
+ * read as one range and filtered further by function and status when those are asked too. They are written in the same atomic operation as the events that
  * change the summary (a start, an end).
  */
 import {
@@ -28,6 +29,8 @@ const filterPrefix = (functionName: string | undefined, status: ExecutionStatus 
   return [...listPrefix, "all"]
 }
 
+const versionPrefix = (version: string): KvKey => [...listPrefix, "version", version]
+
 /** The index keys of one summary. */
 export const indexKeys = (s: ExecutionSummary): ReadonlyArray<KvKey> => {
   const tail = [order(s.startedAt), s.executionId]
@@ -35,7 +38,8 @@ export const indexKeys = (s: ExecutionSummary): ReadonlyArray<KvKey> => {
     [...filterPrefix(undefined, undefined), ...tail],
     [...filterPrefix(s.functionName, undefined), ...tail],
     [...filterPrefix(undefined, s.status), ...tail],
-    [...filterPrefix(s.functionName, s.status), ...tail]
+    [...filterPrefix(s.functionName, s.status), ...tail],
+    ...(s.version === undefined ? [] : [[...versionPrefix(s.version), ...tail]])
   ]
 }
 
@@ -53,6 +57,7 @@ export const writeIndex = (op: AtomicOperation, before: ExecutionSummary | undef
     const row: ExecutionSummary = {
       executionId: after.executionId,
       functionName: after.functionName,
+      ...(after.version === undefined ? {} : { version: after.version }),
       status: after.status,
       startedAt: after.startedAt,
       ...(after.endedAt === undefined ? {} : { endedAt: after.endedAt })
@@ -68,13 +73,18 @@ export const writeIndex = (op: AtomicOperation, before: ExecutionSummary | undef
 export const listExecutions = async (kv: Kv, query: ListQuery): Promise<ListPage> => {
   const size = pageSize(query.limit)
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
-  const prefix = filterPrefix(query.functionName, query.status)
+  const prefix = query.version === undefined ? filterPrefix(query.functionName, query.status) : versionPrefix(query.version)
+  // With a version and another filter, rows of the version range are skipped: no read limit then.
+  const skips = query.version !== undefined && (query.functionName !== undefined || query.status !== undefined)
   const selector = after === undefined ? { prefix } : { prefix, start: [...prefix, order(after.startedAt), after.executionId] }
   const items: Array<ExecutionSummary> = []
   // One more row than the page tells whether another follows; one more again for the cursor's own row.
-  for await (const entry of kv.list<ExecutionSummary>(selector, { limit: size + 2, batchSize: Math.min(1000, size + 2) })) {
+  const limit = skips ? {} : { limit: size + 2 }
+  for await (const entry of kv.list<ExecutionSummary>(selector, { ...limit, batchSize: Math.min(1000, size + 2) })) {
     const summary = entry.value
     if (after !== undefined && !isAfterCursor(summary, after)) continue
+    if (query.functionName !== undefined && summary.functionName !== query.functionName) continue
+    if (query.status !== undefined && summary.status !== query.status) continue
     if (items.length === size) return { items, cursor: encodeCursor(items[items.length - 1]!) }
     items.push(summary)
   }

@@ -216,6 +216,9 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
           })
         )
       }),
+    // Lambda's durable-execution service has no pause: refuse rather than pretend.
+    pause: () => Effect.fail(new InvalidRequest({ reason: "Lambda's durable-execution service cannot pause an execution" })),
+    resume: () => Effect.fail(new InvalidRequest({ reason: "Lambda's durable-execution service cannot pause or resume an execution" })),
     describe,
     awaitEnd: (executionId) =>
       Effect.gen(function*() {
@@ -234,6 +237,10 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
       }).pipe(Effect.catch((error) => (error instanceof ExecutionNotFound || error instanceof StoreFailure ? Effect.fail(error) : notFound(executionId)(error)))),
     list: (query) =>
       Effect.gen(function*() {
+        if (query.version !== undefined) {
+          return yield* new InvalidRequest({ reason: "Lambda's durable-execution service has no version label to list by" })
+        }
+        if (query.status === "PAUSED") return { items: [] } as ListPage // Lambda's service does not pause executions
         const names = query.functionName === undefined ? [...entries.keys()] : [query.functionName]
         if (names.length !== 1) {
           // Lambda lists by function.
@@ -246,7 +253,7 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
           (sdk) =>
             new sdk.ListDurableExecutionsByFunctionCommand({
               FunctionName: entry.functionName,
-              ...(query.status === undefined ? {} : { Statuses: [query.status] }),
+              ...(query.status === undefined || query.status === "PAUSED" ? {} : { Statuses: [query.status] }),
               ...(query.cursor === undefined ? {} : { Marker: query.cursor }),
               MaxItems: query.limit ?? 100,
               ReverseOrder: true

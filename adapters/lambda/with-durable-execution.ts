@@ -95,6 +95,7 @@ const runInvocation = (fn: DurableFunction, store: InvocationStore, arn: string,
     functions: [fn],
     invoker: serviceRunsInvokes, // the service runs chained invokes and records their outcomes
     callbackIds: serviceCallbackIds,
+    keepsPatchMarkers: false, // the service keeps operations only
     ...(config.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: config.maxPayloadBytes })
   }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store)))
   return Effect.runPromiseExit(

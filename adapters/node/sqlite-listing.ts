@@ -14,11 +14,12 @@ import {
 } from "reprise/store"
 
 /** The columns of an `executions` row that make a summary. */
-export const SUMMARY_COLUMNS = "execution_id, function_name, status, started_at, ended_at"
+export const SUMMARY_COLUMNS = "execution_id, function_name, version, status, started_at, ended_at"
 
 export interface SummaryRow {
   readonly execution_id: string
   readonly function_name: string
+  readonly version: string | null
   readonly status: string
   readonly started_at: number
   readonly ended_at: number | null
@@ -27,6 +28,7 @@ export interface SummaryRow {
 export const summaryOf = (row: SummaryRow): ExecutionSummary => ({
   executionId: row.execution_id,
   functionName: row.function_name,
+  ...(row.version === null ? {} : { version: row.version }),
   status: row.status as ExecutionStatus,
   startedAt: row.started_at,
   ...(row.ended_at === null ? {} : { endedAt: row.ended_at })
@@ -36,13 +38,14 @@ export type ListExecutions = (query: ListQuery) => ListPage
 
 export const makeListing = (db: DatabaseSync): ListExecutions => {
   const statements = new Map<string, StatementSync>()
-  const statementFor = (byFunction: boolean, byStatus: boolean, afterCursor: boolean): StatementSync => {
-    const key = `${byFunction}${byStatus}${afterCursor}`
+  const statementFor = (byFunction: boolean, byStatus: boolean, byVersion: boolean, afterCursor: boolean): StatementSync => {
+    const key = `${byFunction}${byStatus}${byVersion}${afterCursor}`
     let statement = statements.get(key)
     if (statement === undefined) {
       const where = [
         ...(byFunction ? ["function_name = ?"] : []),
         ...(byStatus ? ["status = ?"] : []),
+        ...(byVersion ? ["version = ?"] : []),
         ...(afterCursor ? ["(started_at < ? OR (started_at = ? AND execution_id > ?))"] : [])
       ]
       statement = db.prepare(
@@ -61,9 +64,10 @@ export const makeListing = (db: DatabaseSync): ListExecutions => {
     const params: Array<SQLInputValue> = []
     if (query.functionName !== undefined) params.push(query.functionName)
     if (query.status !== undefined) params.push(query.status)
+    if (query.version !== undefined) params.push(query.version)
     if (after !== undefined) params.push(after.startedAt, after.startedAt, after.executionId)
     params.push(size + 1) // one more row than the page tells whether another page follows
-    const statement = statementFor(query.functionName !== undefined, query.status !== undefined, after !== undefined)
+    const statement = statementFor(query.functionName !== undefined, query.status !== undefined, query.version !== undefined, after !== undefined)
     const rows = statement.all(...params) as unknown as Array<SummaryRow>
     const items = rows.slice(0, size).map(summaryOf)
     return rows.length > size ? { items, cursor: encodeCursor(items[items.length - 1]!) } : { items }

@@ -45,6 +45,14 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
         value TEXT NOT NULL
       ) WITHOUT ROWID;
     `
+  },
+  {
+    // The function's version label (ctx.patched and friends): shown by list and filtered on.
+    version: 2,
+    sql: `
+      ALTER TABLE executions ADD COLUMN version TEXT;
+      CREATE INDEX executions_by_version ON executions (version, started_at DESC, execution_id);
+    `
   }
 ]
 

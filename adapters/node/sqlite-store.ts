@@ -167,7 +167,7 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
   const selectEvents = sql("SELECT seq, event FROM events WHERE execution_id = ? ORDER BY seq")
   const selectEventsAfter = sql("SELECT seq, event FROM events WHERE execution_id = ? AND seq > ? ORDER BY seq LIMIT ?")
   const insertExecution = sql(
-    "INSERT INTO executions (execution_id, function_name, status, started_at, ended_at) VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO executions (execution_id, function_name, version, status, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?)"
   )
   const updateExecution = sql("UPDATE executions SET status = ?, ended_at = ? WHERE execution_id = ?")
   const insertEvent = sql("INSERT INTO events (execution_id, seq, event) VALUES (?, ?, ?)")
@@ -255,7 +255,7 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
       const summary = checked.success
       const endedAt = summary.endedAt ?? null
       if (row === undefined) {
-        insertExecution.run(executionId, summary.functionName, summary.status, summary.startedAt, endedAt)
+        insertExecution.run(executionId, summary.functionName, summary.version ?? null, summary.status, summary.startedAt, endedAt)
       } else if (summary !== previous) {
         updateExecution.run(summary.status, endedAt, executionId)
       }

@@ -49,6 +49,8 @@ const mismatch = (id: string, recorded: OperationState, type: string, subType: s
     `Expected ${what} "${expected}", but got "${got}". This indicates non-deterministic control flow in your workflow code.`
 }
 
+const shapeOf = (op: OperationState) => ({ type: op.type, subType: op.subType, ...(op.name === undefined ? {} : { name: op.name }) })
+
 export class ContextCore {
   #counter = 0
   #replaying: boolean
@@ -63,6 +65,21 @@ export class ContextCore {
     this.parentId = parentId
     this.recordedParentId = recordedParentId
     this.#replaying = (session.state.lastPosition.get(contextKey(parentId)) ?? 0) > 0
+  }
+
+  /** How many operations this context has begun. */
+  get position(): number {
+    return this.#counter
+  }
+
+  #patches: Set<string> | undefined
+
+  /** Notes a patch marker posted by this context; false when it already posted one (it may not be applied yet). */
+  notePatch(patchId: string): boolean {
+    this.#patches ??= new Set()
+    if (this.#patches.has(patchId)) return false
+    this.#patches.add(patchId)
+    return true
   }
 
   /** True while this context re-runs operations that the log already holds. */
@@ -85,9 +102,15 @@ export class ContextCore {
     const id = childId(this.parentId, ++this.#counter)
     const recorded = this.session.state.operations.get(id)
     const different = recorded === undefined ? undefined : mismatch(id, recorded, type, subType, name)
+    const probe = this.session.replayOnly
     if (different !== undefined) {
+      probe?.mismatch(id, shapeOf(recorded!), { type, subType, ...(name === undefined ? {} : { name }) }, different)
       this.session.fail(new NonDeterministicExecutionError(different))
       return undefined
+    }
+    if (probe !== undefined) {
+      probe.began(id)
+      if (recorded === undefined) return undefined // the replay check stops at the end of the log
     }
     this.#replaying = (this.session.state.lastPosition.get(contextKey(this.parentId)) ?? 0) > positionOf(id)
     return {

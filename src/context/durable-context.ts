@@ -16,7 +16,9 @@ import { defaultSerdes, passThroughDeserializer, type SerdesConfig } from "./ser
 import { deserializeWith } from "./serdes-call.ts"
 import { loggingContextOf } from "./logging-context.ts"
 import { operationLogger } from "./operation-logger.ts"
+import { deprecatePatch, patched } from "./patch.ts"
 import { runStep } from "./step.ts"
+import { stepTimeoutMillis } from "./step-timeout.ts"
 import type {
   BatchConfig,
   CallbackSubmitter,
@@ -80,15 +82,25 @@ export class DurableContextImpl implements DurableContext {
       return new DurablePromise<T>(Promise.reject(error))
     }
     if (begun === undefined) return new DurablePromise<T>(never())
+    // A paused execution starts no new operation: its id is taken now, its work waits for the resume.
+    const session = this.core.session
+    if (begun.recorded === undefined && session.state.paused) return new DurablePromise<T>(session.whenResumed().then(() => run(begun)))
     return new DurablePromise<T>(run(begun))
   }
 
   step<T>(...args: Array<any>): DurablePromise<T> {
     const [name, [fn, config]] = named(args) as [string | undefined, [StepFunc<T>, StepConfig<T> | undefined]]
+    let timeoutMs: number | undefined
+    try {
+      timeoutMs = stepTimeoutMillis(config?.timeout)
+    } catch (error) {
+      return rejected(error as Error)
+    }
     return this.#operation("STEP", config?.subType ?? "Step", name, (begun) =>
       runStep(this.core, begun, {
         fn,
         name,
+        timeoutMs,
         retryStrategy: config?.retryStrategy,
         semantics: config?.semantics,
         serdes: config?.serdes,
@@ -242,6 +254,14 @@ export class DurableContextImpl implements DurableContext {
   uuid(): DurablePromise<string> {
     return this.#operation("STEP", "Uuid", undefined, (begun) =>
       recordValue(this.core, begun, () => uuidFrom(() => this.core.session.random())))
+  }
+
+  patched(patchId: string): boolean {
+    return patched(this.core, patchId)
+  }
+
+  deprecatePatch(patchId: string): void {
+    deprecatePatch(this.core, patchId)
   }
 
   configureSerdes(config: SerdesConfig): void {

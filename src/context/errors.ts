@@ -117,6 +117,14 @@ export class StepInterruptedError extends Error {
   override readonly name = "StepInterruptedError"
 }
 
+/**
+ * A step attempt ran longer than the step's `timeout`. The attempt fails with it and goes to the retry strategy;
+ * the body's AbortSignal fires with it. The body itself cannot be killed: what it does afterwards is ignored.
+ */
+export class StepTimeoutError extends Error {
+  override readonly name = "StepTimeoutError"
+}
+
 /** Replay found a different operation at a position than the one the log recorded. Fails the execution. */
 export class NonDeterministicExecutionError extends Error {
   override readonly name = "NonDeterministicExecutionError"

@@ -3,7 +3,7 @@
  * randomness, and a way to write. One Session is one incarnation of the actor; when the actor is evicted or the
  * execution ends, its session goes dead and everything still waiting on it is abandoned, never resolved.
  */
-import type { NewEvent } from "../log/events.ts"
+import type { NewEvent, OperationSubType, OperationType } from "../log/events.ts"
 import type { ExecutionState, OperationState } from "../log/fold.ts"
 import type { LoggerConfig } from "./logger.ts"
 import type { SerdesConfig } from "./serdes.ts"
@@ -11,10 +11,29 @@ import type { SerdesConfig } from "./serdes.ts"
 /** Checks a callback's success payload: a reason to refuse it (the client's request is invalid), or undefined. */
 export type CallbackCheck = (result: string | undefined) => string | undefined
 
+/** A call as the replay check reports it. */
+export interface CallShape {
+  readonly type: OperationType
+  readonly subType: OperationSubType
+  readonly name?: string
+}
+
+/**
+ * Set only by the replay check (reprise/testing): operations the log does not hold are not started and no step
+ * body runs (such calls never settle); each call made and the first mismatch are reported here.
+ */
+export interface ReplayProbe {
+  began(id: string): void
+  mismatch(id: string, recorded: CallShape, call: CallShape, message: string): void
+}
+
 export interface Session {
+  readonly replayOnly?: ReplayProbe
   readonly executionId: string
   readonly state: ExecutionState
   readonly maxPayloadBytes: number
+  /** False where the store cannot keep patch markers (see patch.ts); absent means true. */
+  readonly keepsPatchMarkers?: boolean
   /** Milliseconds since the epoch on the execution's clock (virtual under the test runner). */
   now(): number
   /** A double in [0, 1) from the execution's Random. */
@@ -23,6 +42,8 @@ export interface Session {
   append(events: ReadonlyArray<NewEvent>): Promise<void>
   /** Queues events to be written with the next batch, without waiting (they keep their order). */
   post(events: ReadonlyArray<NewEvent>): void
+  /** Resolves at once unless the execution is paused; then when it is resumed (never if the session dies first). */
+  whenResumed(): Promise<void>
   /** Resolves when the operation ends, or (a step awaiting a retry) when its next attempt is due. */
   whenChanged(operationId: string): Promise<OperationState>
   /**

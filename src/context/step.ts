@@ -5,7 +5,7 @@
  */
 import type { ErrorObject } from "../log/events.ts"
 import type { OperationState } from "../log/fold.ts"
-import type { Begun, ContextCore } from "./context-core.ts"
+import { type Begun, type ContextCore, never } from "./context-core.ts"
 import { durationToMillis } from "./duration.ts"
 import { PayloadTooLargeError, RecordedError, StepError, StepInterruptedError, toErrorObject } from "./errors.ts"
 import type { DurableContextLogger } from "./logger.ts"
@@ -15,6 +15,7 @@ import { defaultSerdes, type Serdes } from "./serdes.ts"
 import type { StepContext, StepFunc } from "./types.ts"
 import { closeAttempt, openAttempt } from "./open-steps.ts"
 import { runOwned } from "./usage-tracker.ts"
+import { withDeadline } from "./step-timeout.ts"
 
 export interface StepRun<T> {
   readonly fn: StepFunc<T>
@@ -23,6 +24,8 @@ export interface StepRun<T> {
   readonly retryStrategy?: RetryStrategy | undefined
   readonly semantics?: StepSemantics | undefined
   readonly serdes?: Serdes<T> | undefined
+  /** Milliseconds one attempt may take (see step-timeout.ts). */
+  readonly timeoutMs?: number | undefined
   readonly logger: (attempt: number) => DurableContextLogger
   /** Turns the final error into what the caller sees (StepError by default). */
   readonly finalError?: (error: ErrorObject) => Error
@@ -79,6 +82,12 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
         continue
       }
     }
+    if (session.state.paused) {
+      // No attempt starts while the execution is paused (a retry that fell due, an interrupted attempt).
+      await session.whenResumed()
+      op = session.state.operations.get(id)
+      continue
+    }
     // A default step's start written without an outcome (see open-steps.ts) is that attempt, run again.
     const attempt = op?.status === "STARTED" && op.attemptOpen ? op.attempt : (op?.attempt ?? 0) + 1
     const startedAt = session.now()
@@ -117,14 +126,20 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
 const runBody = async <T>(core: ContextCore, ref: Begun["ref"], attempt: number, run: StepRun<T>): Promise<Outcome> => {
   const { session } = core
   const { id } = ref
-  const stepContext: StepContext = {
-    attempt,
-    idempotencyKey: `${session.executionId}:${id}`,
-    logger: run.logger(attempt)
-  }
+  if (session.replayOnly !== undefined) return never() // the replay check runs no step body
+  const what = () => `Attempt ${attempt} of step ${JSON.stringify(run.name ?? id)}`
   session.enterUserCode(ref)
   try {
-    return { ok: true, value: await runOwned({ kind: "step", name: run.name, id, ref, attempt }, () => run.fn(stepContext)) }
+    const value = await withDeadline(run.timeoutMs, what, (signal) => {
+      const stepContext: StepContext = {
+        attempt,
+        idempotencyKey: `${session.executionId}:${id}`,
+        logger: run.logger(attempt),
+        signal
+      }
+      return runOwned({ kind: "step", name: run.name, id, ref, attempt }, () => run.fn(stepContext))
+    })
+    return { ok: true, value }
   } catch (error) {
     return { ok: false, error }
   } finally {

@@ -16,6 +16,8 @@ export interface StepContext {
   readonly attempt: number
   /** Execution id + operation id: the same on every attempt and replay, for downstream idempotency. */
   readonly idempotencyKey: string
+  /** Fires when the attempt is given up: its `timeout` passed (the reason is a StepTimeoutError). Pass it to fetch. */
+  readonly signal: AbortSignal
 }
 
 export type StepFunc<T> = (context: StepContext) => Promise<T> | T
@@ -26,6 +28,11 @@ export interface StepConfig<T> {
   readonly serdes?: Serdes<T>
   /** Recorded as the operation's subtype instead of Step, and checked on replay (AWS's newer SDK). */
   readonly subType?: string
+  /**
+   * The longest one attempt may run (wall-clock time, up to 24 days): past it the attempt fails with a
+   * StepTimeoutError, which goes to the retry strategy, and the step context's `signal` fires.
+   */
+  readonly timeout?: Duration
 }
 
 export interface CreateCallbackConfig<T = string> {
@@ -135,6 +142,15 @@ export interface DurableContext {
 
   /** Durable Promise.all / allSettled / any / race over durable promises already created; the outcome is recorded. */
   readonly promise: import("./promise-combinators.ts").PromiseCombinators
+
+  /**
+   * Versioning: true on a first run (and records a marker in the log), and on a replay whose log recorded the
+   * marker at this point; false on a replay of a log written before the patch. Guard the new code with it, keep the
+   * old path in the else branch until no execution started before the change remains.
+   */
+  patched(patchId: string): boolean
+  /** Once no old execution remains: the new path is the only one; new runs still record the marker. */
+  deprecatePatch(patchId: string): void
 
   configureSerdes(config: SerdesConfig): void
   configureLogger(config: LoggerConfig): void

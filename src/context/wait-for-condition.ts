@@ -8,7 +8,7 @@
  */
 import type { ErrorObject } from "../log/events.ts"
 import type { OperationState } from "../log/fold.ts"
-import type { Begun, ContextCore } from "./context-core.ts"
+import { type Begun, type ContextCore, never } from "./context-core.ts"
 import { checkWaitMillis, type Duration, durationToMillis } from "./duration.ts"
 import { RecordedError, StepError, toErrorObject } from "./errors.ts"
 import type { DurableContextLogger } from "./logger.ts"
@@ -69,6 +69,11 @@ export const runWaitForCondition = async <T>(
         continue
       }
     }
+    if (session.state.paused) {
+      await session.whenResumed() // no poll while the execution is paused
+      op = session.state.operations.get(id)
+      continue
+    }
     // First poll, or a poll that is due: start from the last recorded state.
     const attempt = (op?.attempt ?? 0) + 1
     const startedAt = session.now()
@@ -108,6 +113,7 @@ const poll = async <T>(
   const serdes = config.serdes ?? session.serdes.defaultSerdes
   const context = { entityId: id, executionId: session.executionId, durableExecutionArn: session.executionId }
   const firstAt = op?.startedAt ?? session.now()
+  if (session.replayOnly !== undefined) return never() // the replay check runs no check function
   session.enterUserCode()
   try {
     const current = op === undefined ? config.initialState : (await deserializeWith(serdes, op.result, context)) as T

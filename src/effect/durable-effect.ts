@@ -46,8 +46,9 @@ const decodeFailure = <E>(data: string | undefined, schema: ErrorSchema<E> | und
 }
 
 /** Runs an Effect as Promise-land user code: failures become EffectFailure, defects are thrown as they are. */
-const runAsPromise = async <A, E>(effect: Effect.Effect<A, E>, schema: ErrorSchema<E> | undefined): Promise<A> => {
-  const exit = await Effect.runPromiseExit(effect)
+const runAsPromise = async <A, E>(effect: Effect.Effect<A, E>, schema: ErrorSchema<E> | undefined, signal?: AbortSignal): Promise<A> => {
+  // The step's signal (its timeout) interrupts the Effect: unlike a Promise body, it really stops.
+  const exit = await Effect.runPromiseExit(effect, signal === undefined ? undefined : { signal })
   if (Exit.isSuccess(exit)) return exit.value
   const failure = Cause.findErrorOption(exit.cause)
   if (Option.isSome(failure)) throw new EffectFailure(failure.value, encodeFailure(failure.value, schema))
@@ -76,6 +77,8 @@ const call = <A, E, X>(
 export interface EffectStepConfig<E> {
   readonly retryStrategy?: RetryStrategy
   readonly semantics?: StepSemantics
+  /** The longest one attempt may run: past it the body is interrupted and the attempt fails with StepTimeoutError. */
+  readonly timeout?: Duration
   /** The Schema of the step's typed error: it is stored encoded and decoded back, so it survives replay. */
   readonly error?: ErrorSchema<E>
 }
@@ -88,13 +91,18 @@ export const step = <A, E = never>(
 ): Effect.Effect<A, E | StepError, DurableCtx> =>
   call(
     (ctx) =>
-      ctx.step(name, (stepContext) => runAsPromise(Effect.provideService(body, StepCtx, stepContext), config.error), {
+      ctx.step(name, (stepContext) => runAsPromise(Effect.provideService(body, StepCtx, stepContext), config.error, stepContext.signal), {
+        ...(config.timeout === undefined ? {} : { timeout: config.timeout }),
         ...(config.retryStrategy === undefined ? {} : { retryStrategy: config.retryStrategy }),
         ...(config.semantics === undefined ? {} : { semantics: config.semantics })
       }),
     config.error,
     (thrown) => (thrown instanceof StepError ? thrown : new StepError(String(thrown)))
   )
+
+/** `ctx.patched(id)`: true on a first run and where the log recorded the patch, false on a log written before it. */
+export const patched = (patchId: string): Effect.Effect<boolean, never, DurableCtx> =>
+  DurableCtx.use((ctx) => Effect.sync(() => ctx.patched(patchId)))
 
 /** A durable timer. */
 export const wait = (name: string, duration: Duration | Date): Effect.Effect<void, never, DurableCtx> =>

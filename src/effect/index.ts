@@ -1,3 +1,17 @@
 /** reprise/effect: the Effect-native API over the same engine. */
-export { childContext, DurableCtx, invoke, make, map, now, parallel, step, StepCtx, uuid, wait, waitForCallback } from "./durable-effect.ts"
+export {
+  childContext,
+  DurableCtx,
+  invoke,
+  make,
+  map,
+  now,
+  parallel,
+  patched,
+  step,
+  StepCtx,
+  uuid,
+  wait,
+  waitForCallback
+} from "./durable-effect.ts"
 export type { EffectFunctionOptions, EffectStepConfig } from "./durable-effect.ts"

@@ -7,7 +7,7 @@ import type { LogCorrupted } from "../log/log-corrupted.ts"
 import type { ExecutionStoreShape } from "../store/execution-store.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import type { CallbackIdCodec } from "./callback-ids.ts"
-import type { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotRunning, InvalidRequest } from "./engine-errors.ts"
+import type { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest } from "./engine-errors.ts"
 import type { DurableFunction } from "./registry.ts"
 
 /** How an invoked child execution ended, as its parent records it. */
@@ -23,7 +23,14 @@ export type CallbackOutcome = { readonly ok: true; readonly result?: string } | 
  */
 export type StoreError = StoreFailure | LogCorrupted
 
-export type ReplyError = ActorGone | StoreError | CallbackNotFound | CallbackAlreadyCompleted | InvalidRequest | ExecutionNotRunning
+export type ReplyError =
+  | ActorGone
+  | StoreError
+  | CallbackNotFound
+  | CallbackAlreadyCompleted
+  | InvalidRequest
+  | ExecutionNotRunning
+  | ExecutionNotPaused
 export type Reply = Deferred.Deferred<void, ReplyError>
 
 /**
@@ -48,6 +55,8 @@ export type Message =
   }
   | { readonly _tag: "Heartbeat"; readonly operationId: string; readonly callbackId: string; readonly reply: Reply }
   | { readonly _tag: "Stop"; readonly error: ErrorObject | undefined; readonly reply: Reply }
+  | { readonly _tag: "Pause"; readonly reply: Reply }
+  | { readonly _tag: "Resume"; readonly reply: Reply }
   | { readonly _tag: "Suspend"; readonly reply: Reply }
   | { readonly _tag: "ChildFinished"; readonly operationId: string; readonly outcome: ChildOutcome; readonly reply: Reply }
   | { readonly _tag: "HandlerDone"; readonly exit: { ok: true; value: unknown } | { ok: false; error: unknown } }
@@ -62,6 +71,8 @@ export interface ActorDeps {
   readonly secureRandom: SecureRandomShape
   readonly callbackIds: CallbackIdCodec
   readonly maxPayloadBytes: number
+  /** False where the store cannot keep PatchMarked events (Lambda's service): `ctx.patched` then fails. */
+  readonly keepsPatchMarkers: boolean
   /** The alarm the store held when the log was loaded. */
   readonly alarmAt: number | undefined
   /** The watchdog the start wrote with ExecutionStarted (so the actor does not write it again). */

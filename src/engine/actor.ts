@@ -25,7 +25,7 @@ import {
   tooLarge
 } from "./actor-messages.ts"
 import { type HandlerExit, outcomeEvent } from "./execution-outcome.ts"
-import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotRunning, InvalidRequest } from "./engine-errors.ts"
+import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest } from "./engine-errors.ts"
 import { hex } from "./secure-random.ts"
 import { dueAt, earliest } from "./timers.ts"
 
@@ -38,6 +38,7 @@ export const WATCHDOG_MS = 30_000
 export class Actor implements Session {
   readonly executionId: string
   readonly maxPayloadBytes: number
+  readonly keepsPatchMarkers: boolean
   serdes: Required<SerdesConfig> = { defaultSerdes, defaultCallbackDeserializer: passThroughDeserializer }
   logger: LoggerConfig = {}
 
@@ -46,6 +47,10 @@ export class Actor implements Session {
   readonly #waiters = new Map<string, Array<(op: OperationState) => void>>()
   /** Operations with a timer running: waits, callback timeouts, scheduled retries. */
   readonly #timers = new Set<string>()
+  /** User code held at a new operation while the execution is paused. */
+  #resumeWaiters: Array<() => void> = []
+  /** The handler's outcome when it returned while the execution was paused. */
+  #heldExit: HandlerExit | undefined
   #pending: Array<Extract<Message, { _tag: "Append" }>> = []
   readonly #activity = new ActorActivity()
   #gone = false
@@ -73,6 +78,7 @@ export class Actor implements Session {
     this.state = state
     this.executionId = state.executionId
     this.maxPayloadBytes = deps.maxPayloadBytes
+    this.keepsPatchMarkers = deps.keepsPatchMarkers
     this.#deps = deps
     this.#alarmAt = deps.alarmAt
     this.#watchdogAt = deps.watchdogAt
@@ -109,6 +115,12 @@ export class Actor implements Session {
       if (list === undefined) this.#waiters.set(operationId, [resolve])
       else list.push(resolve)
     })
+  }
+
+  whenResumed(): Promise<void> {
+    if (this.#gone) return new Promise(() => undefined)
+    if (!this.state.paused) return Promise.resolve()
+    return new Promise((resolve) => void this.#resumeWaiters.push(resolve))
   }
 
   enterUserCode(step?: { readonly id: string; readonly name?: string | undefined }): void {
@@ -170,7 +182,9 @@ export class Actor implements Session {
   get evictable(): boolean {
     if (this.#gone) return false
     const quiet = this.#activity.quiet && this.#pending.length === 0
-    return quiet && (!this.running || this.#waiters.size > 0)
+    // Held for a resume (at an operation, or with its outcome) counts as blocked: a replay holds it again.
+    const held = this.#resumeWaiters.length > 0 || this.#heldExit !== undefined
+    return quiet && (!this.running || this.#waiters.size > 0 || held)
   }
 
   /** The earliest operation timer (waits, callback timeouts, retries), without the execution's own alarms. */
@@ -184,6 +198,7 @@ export class Actor implements Session {
     this.#gone = true
     this.#activity.wake()
     this.#waiters.clear()
+    this.#resumeWaiters = []
     this.#pending = []
     for (const message of this.#deferred) Deferred.doneUnsafe(message.reply, Effect.fail(new ActorGone()))
     this.#deferred = []
@@ -305,6 +320,28 @@ export class Actor implements Session {
         if (!this.running) return Deferred.fail(message.reply, new ExecutionNotRunning({ executionId: this.executionId, status: this.state.status }))
         this.#queue([{ _tag: "ExecutionStopped", ...(message.error === undefined ? {} : { error: message.error }) }])
         return Effect.andThen(this.#flush(), this.#written(message.reply))
+      case "Pause":
+        if (!this.running || this.state.paused) {
+          const status = this.running ? "PAUSED" : this.state.status
+          return Deferred.fail(message.reply, new ExecutionNotRunning({ executionId: this.executionId, status }))
+        }
+        this.#queue([{ _tag: "ExecutionPaused" }])
+        return Effect.andThen(this.#flush(), this.#written(message.reply))
+      case "Resume": {
+        if (!this.running || !this.state.paused) {
+          const status = this.running ? "RUNNING" : this.state.status
+          return Deferred.fail(message.reply, new ExecutionNotPaused({ executionId: this.executionId, status }))
+        }
+        this.#queue([{ _tag: "ExecutionResumed" }])
+        this.#active = true
+        // Written first: held user code goes on, then the timers that fell due meanwhile fire.
+        return this.#flush().pipe(
+          Effect.andThen(Effect.sync(() => this.#wakeResumed())),
+          Effect.andThen(this.#fireDue()),
+          Effect.andThen(this.#flush()),
+          Effect.andThen(this.#written(message.reply))
+        )
+      }
       case "CompleteCallback":
       case "Heartbeat": {
         const op = this.state.operations.get(message.operationId)
@@ -388,7 +425,9 @@ export class Actor implements Session {
   }
 
   #finish(exit: HandlerExit) {
-    if (this.running) this.#queue([outcomeEvent(exit, this.maxPayloadBytes)])
+    // A paused execution does not end either: its outcome is written on resume.
+    if (this.state.paused) this.#heldExit = exit
+    else if (this.running) this.#queue([outcomeEvent(exit, this.maxPayloadBytes)])
   }
 
   /** Queues events written by the actor itself (not by user code). */
@@ -477,6 +516,16 @@ export class Actor implements Session {
     })
   }
 
+  #wakeResumed() {
+    if (this.state.paused) return
+    const held = this.#heldExit
+    this.#heldExit = undefined
+    if (held !== undefined) this.#finish(held)
+    const waiters = this.#resumeWaiters
+    this.#resumeWaiters = []
+    for (const resolve of waiters) resolve()
+  }
+
   #track(op: OperationState) {
     if (dueAt(op) === undefined) this.#timers.delete(op.id)
     else this.#timers.add(op.id)
@@ -495,7 +544,8 @@ export class Actor implements Session {
     return Effect.suspend(() => {
       const now = this.now()
       if (this.running) {
-        for (const id of this.#timers) {
+        // While paused no operation timer fires: they fire on resume. The execution's own timeout still applies.
+        for (const id of this.state.paused ? [] : this.#timers) {
           const op = this.state.operations.get(id)!
           const due = dueAt(op)
           if (due === undefined || due > now) continue
@@ -530,7 +580,8 @@ export class Actor implements Session {
       if (this.#gone) return Effect.void
       let desired: number | undefined
       if (this.running) {
-        desired = Math.min(earliest(this.#timers, this.state) ?? Infinity, this.state.timeoutAt)
+        const timers = this.state.paused ? undefined : earliest(this.#timers, this.state)
+        desired = Math.min(timers ?? Infinity, this.state.timeoutAt)
         if (this.#active) {
           const now = this.now()
           if (this.#watchdogAt === undefined || this.#watchdogAt - now < WATCHDOG_MS / 2) this.#watchdogAt = now + WATCHDOG_MS

@@ -36,6 +36,16 @@ export class ExecutionNotRunning extends Schema.TaggedError<ExecutionNotRunning>
   }
 }
 
+/** `resume` of an execution that is not paused (running, or ended). */
+export class ExecutionNotPaused extends Schema.TaggedError<ExecutionNotPaused>()("ExecutionNotPaused", {
+  executionId: Schema.String,
+  status: Schema.String
+}) {
+  override get message() {
+    return `Execution ${JSON.stringify(this.executionId)} is ${this.status}, not PAUSED`
+  }
+}
+
 /** An unknown, malformed or forged callback id. */
 export class CallbackNotFound extends Schema.TaggedError<CallbackNotFound>()("CallbackNotFound", {
   callbackId: Schema.String

@@ -19,6 +19,7 @@ import {
   CallbackNotFound,
   ExecutionAlreadyExists,
   ExecutionNotFound,
+  ExecutionNotPaused,
   ExecutionNotRunning,
   FunctionNotFound,
   InvalidRequest
@@ -55,6 +56,11 @@ export interface EngineOptions {
   readonly invoker?: InvokerShape
   /** Told each time a step body starts (the test runner counts body runs with it). */
   readonly onStepBody?: (executionId: string, step: { readonly id: string; readonly name?: string | undefined }) => void
+  /**
+   * False where the store drops events that are not operations (Lambda's service keeps only operations): then
+   * `ctx.patched` fails the execution with a ConfigurationError instead of flipping its answer on the next replay.
+   */
+  readonly keepsPatchMarkers?: boolean
 }
 
 /**
@@ -141,6 +147,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         secureRandom,
         callbackIds,
         maxPayloadBytes,
+        keepsPatchMarkers: options.keepsPatchMarkers ?? true,
         alarmAt,
         ...(watchdogAt === undefined ? {} : { watchdogAt }),
         onInvocation: () => countInvocation(id),
@@ -231,7 +238,8 @@ export const makeEngine = Effect.fnUntraced(function*(
   const viewOf = (state: ExecutionState): ExecutionView => ({
     executionId: state.executionId,
     functionName: state.functionName,
-    status: state.status,
+    ...(state.version === undefined ? {} : { version: state.version }),
+    status: state.paused && state.status === "RUNNING" ? "PAUSED" : state.status,
     ...(state.input === undefined ? {} : { input: state.input }),
     ...(state.result === undefined ? {} : { result: state.result }),
     ...(state.error === undefined ? {} : { error: state.error }),
@@ -287,7 +295,8 @@ export const makeEngine = Effect.fnUntraced(function*(
         ...(input === undefined ? {} : { input }),
         timeoutAt: now + timeoutMs,
         retentionMs,
-        ...(request.parent === undefined ? {} : { parent: request.parent })
+        ...(request.parent === undefined ? {} : { parent: request.parent }),
+        ...(fn.options.version === undefined ? {} : { version: fn.options.version })
       }
       // The start and its watchdog are one write: a crash right after it still leaves an alarm that resumes it.
       const watchdogAt = Math.min(now + WATCHDOG_MS, first.timeoutAt)
@@ -348,6 +357,16 @@ export const makeEngine = Effect.fnUntraced(function*(
     stop: (executionId, error) =>
       Effect.gen(function*() {
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>((reply) => ({ _tag: "Stop", error, reply })))
+        if (!found) return yield* new ExecutionNotFound({ executionId })
+      }),
+    pause: (executionId) =>
+      Effect.gen(function*() {
+        const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>((reply) => ({ _tag: "Pause", reply })))
+        if (!found) return yield* new ExecutionNotFound({ executionId })
+      }),
+    resume: (executionId) =>
+      Effect.gen(function*() {
+        const found = yield* deliver(executionId, (a) => a.send<ExecutionNotPaused>((reply) => ({ _tag: "Resume", reply })))
         if (!found) return yield* new ExecutionNotFound({ executionId })
       }),
     describe: (executionId) => Effect.map(stateOf(executionId), viewOf),
@@ -417,7 +436,7 @@ export const makeEngine = Effect.fnUntraced(function*(
 const outcomeOf = (state: ExecutionState): ChildOutcome =>
   state.status === "SUCCEEDED"
     ? { status: "SUCCEEDED", ...(state.result === undefined ? {} : { result: state.result }) }
-    : { status: state.status === "RUNNING" ? "FAILED" : state.status, ...(state.error === undefined ? {} : { error: state.error }) }
+    : { status: state.status === "RUNNING" || state.status === "PAUSED" ? "FAILED" : state.status, ...(state.error === undefined ? {} : { error: state.error }) }
 
 const sameExecution = (first: LogEvent, functionName: string, input: string | undefined, executionId: string) =>
   Effect.gen(function*() {

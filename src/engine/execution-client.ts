@@ -15,6 +15,7 @@ import type {
   CallbackNotFound,
   ExecutionAlreadyExists,
   ExecutionNotFound,
+  ExecutionNotPaused,
   ExecutionNotRunning,
   FunctionNotFound,
   InvalidRequest
@@ -52,6 +53,9 @@ export interface StartResult {
 export interface ExecutionView {
   readonly executionId: string
   readonly functionName: string
+  /** The function's version label when the execution started. */
+  readonly version?: string
+  /** PAUSED for a RUNNING execution that is paused. */
   readonly status: ExecutionState["status"]
   readonly input?: string
   readonly result?: string
@@ -85,6 +89,9 @@ export interface ExecutionClientShape {
   history(executionId: string, page?: HistoryPage): Effect.Effect<ReadonlyArray<LogEvent>, ReadFailure>
   list(query: ListQuery): Effect.Effect<ListPage, StoreFailure | InvalidRequest>
   stop(executionId: string, error?: ErrorObject): Effect.Effect<void, ReadFailure | ExecutionNotRunning>
+  /** Pauses a RUNNING execution: no new operation starts and no timer fires until `resume` (design.md §4). */
+  pause(executionId: string): Effect.Effect<void, ReadFailure | ExecutionNotRunning | InvalidRequest>
+  resume(executionId: string): Effect.Effect<void, ReadFailure | ExecutionNotPaused | InvalidRequest>
   completeCallback(callbackId: string, outcome: CallbackOutcome): Effect.Effect<void, CallbackFailure>
   heartbeatCallback(callbackId: string): Effect.Effect<void, CallbackFailure>
 }

@@ -10,6 +10,11 @@ export interface DurableFunctionOptions {
   readonly executionTimeout?: Duration
   /** How long a finished execution's history is kept (default 14 days). */
   readonly retention?: Duration
+  /**
+   * A label for this version of the code (a release, a commit): recorded in each execution's ExecutionStarted,
+   * shown by describe and list, and a list filter (`?version=`). 1 to 128 characters.
+   */
+  readonly version?: string
 }
 
 export interface DurableFunction<I = any, O = any> {
@@ -25,6 +30,10 @@ export const durable = <I, O>(name: string, handler: DurableHandler<I, O>, optio
     throw new TypeError(`A durable function name must be 1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit; got ${JSON.stringify(name)}`)
   }
   if (typeof handler !== "function") throw new TypeError(`The handler of durable function ${name} must be a function`)
+  const version = options.version
+  if (version !== undefined && (typeof version !== "string" || version.length === 0 || version.length > 128)) {
+    throw new TypeError(`The version of durable function ${name} must be a string of 1-128 characters; got ${JSON.stringify(version)}`)
+  }
   return { name, handler, options }
 }
 

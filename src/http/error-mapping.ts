@@ -26,6 +26,7 @@ const byTag: Readonly<Record<string, ProblemKind>> = {
   ScheduleNotFound: "schedule-not-found",
   CallbackAlreadyCompleted: "callback-already-completed",
   ExecutionNotRunning: "execution-not-running",
+  ExecutionNotPaused: "execution-not-paused",
   ExecutionAlreadyExists: "execution-already-exists",
   InvalidRequest: "invalid-request",
   LogCorrupted: "log-corrupted",

@@ -8,7 +8,7 @@ import { ExecutionClient, type ExecutionView } from "../engine/index.ts"
 import type { ErrorObject } from "../log/events.ts"
 import { HttpProblem } from "./problem.ts"
 import { decodeWith, readJsonBody, readQuery } from "./read-body.ts"
-import { ExecutionName, HistoryQuery, ListQuery, StartBody, StartQuery, StopBody } from "./request-schemas.ts"
+import { EmptyBody, ExecutionName, HistoryQuery, ListQuery, StartBody, StartQuery, StopBody } from "./request-schemas.ts"
 import { executionJson, summaryJson } from "./views.ts"
 
 export interface RouteDeps {
@@ -87,6 +87,7 @@ export const registerExecutionRoutes = (app: Hono, { respond }: RouteDeps): void
         const page = yield* engine.list({
           ...(query.function === undefined ? {} : { functionName: query.function }),
           ...(query.status === undefined ? {} : { status: query.status }),
+          ...(query.version === undefined ? {} : { version: query.version }),
           ...(query.limit === undefined ? {} : { limit: query.limit }),
           ...(query.cursor === undefined ? {} : { cursor: query.cursor })
         })
@@ -114,6 +115,21 @@ export const registerExecutionRoutes = (app: Hono, { respond }: RouteDeps): void
         return json({ executionId, events: page, ...(more ? { nextCursor: String(last.seq) } : {}) })
       })
     ))
+
+  // Pause and resume take no body (or `{}`) and answer with the execution as it is then.
+  for (const action of ["pause", "resume"] as const) {
+    app.post(`/v1/executions/:id/${action}`, (c) =>
+      respond(
+        c.req.raw,
+        Effect.gen(function*() {
+          yield* readJsonBody(c.req.raw, EmptyBody)
+          const engine = yield* ExecutionClient
+          const executionId = c.req.param("id")
+          yield* (action === "pause" ? engine.pause(executionId) : engine.resume(executionId))
+          return json(executionJson(yield* engine.describe(executionId)))
+        })
+      ))
+  }
 
   app.post("/v1/executions/:id/stop", (c) =>
     respond(

@@ -93,6 +93,16 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
   },
   {
     method: "post",
+    path: "/v1/executions/{id}/pause",
+    operation: { operationId: "pauseExecution", summary: "Pause a running execution: nothing new starts until resume", parameters: [executionId], requestBody: body(EmptyBody, "Nothing, or {}"), responses: { "200": ok("The paused execution"), ...errors(400, 401, 404, 409, 415) } }
+  },
+  {
+    method: "post",
+    path: "/v1/executions/{id}/resume",
+    operation: { operationId: "resumeExecution", summary: "Resume a paused execution", parameters: [executionId], requestBody: body(EmptyBody, "Nothing, or {}"), responses: { "200": ok("The resumed execution"), ...errors(400, 401, 404, 409, 415) } }
+  },
+  {
+    method: "post",
     path: "/v1/callbacks/{callbackId}/succeed",
     operation: {
       operationId: "succeedCallback",

@@ -45,7 +45,8 @@ export const HistoryQuery = Schema.Struct({
 
 export const ListQuery = Schema.Struct({
   function: Schema.optionalKey(bounded(128).check(Schema.isMinLength(1))),
-  status: Schema.optionalKey(Schema.Literals(["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"])),
+  status: Schema.optionalKey(Schema.Literals(["RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"])),
+  version: Schema.optionalKey(bounded(128).check(Schema.isMinLength(1))),
   limit: Schema.optionalKey(pageLimit),
   /** The `nextCursor` of the previous page: `<startedAt>.<executionId>` (store/execution-summary.ts), visible ASCII. */
   cursor: Schema.optionalKey(

@@ -74,6 +74,7 @@ const openOperationJson = (op: OperationState): OperationJson => ({
 export interface ExecutionJson {
   readonly executionId: string
   readonly functionName: string
+  readonly version?: string
   readonly status: string
   readonly input?: unknown
   readonly result?: unknown
@@ -86,6 +87,7 @@ export interface ExecutionJson {
 export const executionJson = (view: ExecutionView): ExecutionJson => ({
   executionId: view.executionId,
   functionName: view.functionName,
+  ...optional("version", view.version, same),
   status: view.status,
   ...optional("input", view.input, payloadJson),
   ...optional("result", view.result, payloadJson),
@@ -98,6 +100,7 @@ export const executionJson = (view: ExecutionView): ExecutionJson => ({
 export interface SummaryJson {
   readonly executionId: string
   readonly functionName: string
+  readonly version?: string
   readonly status: string
   readonly startedAt: string
   readonly endedAt?: string
@@ -106,6 +109,7 @@ export interface SummaryJson {
 export const summaryJson = (summary: ExecutionSummary): SummaryJson => ({
   executionId: summary.executionId,
   functionName: summary.functionName,
+  ...optional("version", summary.version, same),
   status: summary.status,
   startedAt: iso(summary.startedAt),
   ...optional("endedAt", summary.endedAt, iso)

@@ -60,12 +60,20 @@ export const ExecutionStarted = Schema.TaggedStruct("ExecutionStarted", {
   timeoutAt: Millis,
   retentionMs: Millis,
   /** Set on an execution started by `ctx.invoke`: the operation that waits for it. */
-  parent: Schema.optionalKey(Schema.Struct({ executionId: Schema.String, operationId: Schema.String }))
+  parent: Schema.optionalKey(Schema.Struct({ executionId: Schema.String, operationId: Schema.String })),
+  /** The function's `version` label when the execution started (`durable(name, fn, { version })`). */
+  version: Schema.optionalKey(Schema.String)
 })
 export const ExecutionSucceeded = Schema.TaggedStruct("ExecutionSucceeded", { ...base, result: payload })
 export const ExecutionFailed = Schema.TaggedStruct("ExecutionFailed", { ...base, error: ErrorObject })
 export const ExecutionStopped = Schema.TaggedStruct("ExecutionStopped", { ...base, error: Schema.optionalKey(ErrorObject) })
 export const ExecutionTimedOut = Schema.TaggedStruct("ExecutionTimedOut", { ...base })
+/**
+ * `POST …/pause` and `…/resume`. While paused no new operation starts and no operation timer fires (a step already
+ * running finishes and is recorded; callbacks are still accepted); timers that fell due fire on resume.
+ */
+export const ExecutionPaused = Schema.TaggedStruct("ExecutionPaused", { ...base })
+export const ExecutionResumed = Schema.TaggedStruct("ExecutionResumed", { ...base })
 
 export const StepStarted = Schema.TaggedStruct("StepStarted", { ...op, attempt: Schema.Int })
 /**
@@ -130,6 +138,19 @@ export const ContextSucceeded = Schema.TaggedStruct("ContextSucceeded", {
 })
 export const ContextFailed = Schema.TaggedStruct("ContextFailed", { ...op, error: ErrorObject })
 
+/**
+ * `ctx.patched(patchId)` (or `deprecatePatch`) took the new path here. Not an operation: it takes no positional id,
+ * so a log written before the patch replays with the same ids. `contextId` is the context that called it (absent at
+ * the root) and `position` how many operations that context had begun then; a replay returns true where a marker
+ * for the patch is at or before its own position (see src/context/patch.ts).
+ */
+export const PatchMarked = Schema.TaggedStruct("PatchMarked", {
+  ...base,
+  patchId: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(256)),
+  contextId: Schema.optionalKey(Schema.String),
+  position: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+})
+
 export const LogEvent = Schema.Union([
   ExecutionStarted,
   ExecutionSucceeded,
@@ -153,7 +174,10 @@ export const LogEvent = Schema.Union([
   InvokeStopped,
   ContextStarted,
   ContextSucceeded,
-  ContextFailed
+  ContextFailed,
+  PatchMarked,
+  ExecutionPaused,
+  ExecutionResumed
 ]).pipe(Schema.toTaggedUnion("_tag"))
 export type LogEvent = typeof LogEvent.Type
 export type LogEventTag = LogEvent["_tag"]

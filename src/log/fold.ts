@@ -7,7 +7,8 @@ import { contextKey, positionOf } from "./operation-id.ts"
 import { TERMINAL_STATUS } from "./terminal-event.ts"
 
 export type OperationStatus = "STARTED" | "PENDING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED" | "CANCELLED"
-export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED"
+/** PAUSED is what describe and list show for a RUNNING execution that is paused (`ExecutionState.paused`). */
+export type ExecutionStatus = "RUNNING" | "PAUSED" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED"
 
 export interface OperationState {
   readonly id: string
@@ -45,7 +46,12 @@ export interface ExecutionState {
   readonly timeoutAt: number
   readonly retentionMs: number
   readonly parent?: { readonly executionId: string; readonly operationId: string }
+  /** The function's version label recorded at start. */
+  readonly version?: string
+  /** The fold's status is never PAUSED: a paused execution is RUNNING with `paused` set. */
   status: ExecutionStatus
+  /** Between ExecutionPaused and ExecutionResumed. */
+  paused: boolean
   result?: string
   error?: ErrorObject
   endedAt?: number
@@ -53,7 +59,12 @@ export interface ExecutionState {
   readonly operations: Map<string, OperationState>
   /** The highest child position recorded under each context ("" is the root). */
   readonly lastPosition: Map<string, number>
+  /** Patch markers: `patchKey(context, patchId)` to the earliest position recorded there. */
+  readonly patches: Map<string, number>
 }
+
+/** The key of a patch marker: the context that recorded it ("" is the root) and the patch id. */
+export const patchKey = (contextId: string | undefined, patchId: string): string => `${contextKey(contextId)}\n${patchId}`
 
 export const isTerminalOperation = (status: OperationStatus): boolean => status !== "STARTED" && status !== "PENDING"
 
@@ -66,10 +77,13 @@ export const initialState = (first: Extract<LogEvent, { _tag: "ExecutionStarted"
   timeoutAt: first.timeoutAt,
   retentionMs: first.retentionMs,
   ...(first.parent === undefined ? {} : { parent: first.parent }),
+  ...(first.version === undefined ? {} : { version: first.version }),
   status: "RUNNING",
+  paused: false,
   seq: first.seq,
   operations: new Map(),
-  lastPosition: new Map()
+  lastPosition: new Map(),
+  patches: new Map()
 })
 
 const open = (state: ExecutionState, event: Extract<LogEvent, { id: string }>): OperationState => {
@@ -107,6 +121,18 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
   switch (event._tag) {
     case "ExecutionStarted":
       return
+    case "ExecutionPaused":
+      state.paused = true
+      return
+    case "ExecutionResumed":
+      state.paused = false
+      return
+    case "PatchMarked": {
+      const key = patchKey(event.contextId, event.patchId)
+      const known = state.patches.get(key)
+      if (known === undefined || event.position < known) state.patches.set(key, event.position)
+      return
+    }
     case "ExecutionSucceeded":
       if (event.result !== undefined) state.result = event.result
       break

@@ -36,7 +36,7 @@ export const checkAppend = (
 ): Result.Result<ExecutionSummary, SeqConflict | LogCorrupted> => {
   if (head.seq !== expectedSeq) return Result.fail(new SeqConflict({ executionId, expectedSeq, actualSeq: head.seq }))
   const refuse = (seq: number, reason: string) => Result.fail(new LogCorrupted({ executionId, seq, reason: `refusing to write ${reason}` }))
-  if (head.summary !== undefined && head.summary.status !== "RUNNING") {
+  if (head.summary !== undefined && head.summary.endedAt !== undefined) {
     return refuse(expectedSeq + 1, `after the end of the execution (it is ${head.summary.status})`)
   }
   for (let i = 0; i < events.length; i++) {

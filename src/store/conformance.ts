@@ -221,6 +221,33 @@ const listingFilters: ConformanceCheck = {
   })
 }
 
+const listingByVersion: ConformanceCheck = {
+  name: "listing shows the version label of ExecutionStarted and filters by it, alone and with function and status",
+  run: Effect.fnUntraced(function*(store) {
+    const functionName = freshId("fn-version")
+    const version = freshId("v")
+    const start = (label: string, at: number, withVersion: string | undefined) => {
+      const id = freshId(label)
+      const first = executionStarted(id, { functionName, at })
+      return Effect.as(store.append(id, [withVersion === undefined ? first : { ...first, version: withVersion } as LogEvent], 0), id)
+    }
+    const a = yield* start("a", t(1), version)
+    const b = yield* start("b", t(2), `${version}-next`)
+    const c = yield* start("c", t(3), version)
+    const d = yield* start("d", t(4), undefined)
+    yield* store.append(c, [executionSucceeded(2, t(5))], 1)
+    const query = (q: ListQuery) => Effect.map(listAll(store, q), ids)
+    yield* checkEqual(yield* query({ version }), [c, a], "by version")
+    yield* checkEqual(yield* query({ version, limit: 1 }), [c, a], "by version, one a page")
+    yield* checkEqual(yield* query({ version, functionName, status: "RUNNING" }), [a], "by version, function and status")
+    yield* checkEqual(yield* query({ version: `${version}-next` }), [b], "by the other version")
+    yield* checkEqual(yield* query({ functionName }), [d, c, b, a], "by function: with and without a version")
+    const rows = yield* listAll(store, { functionName })
+    yield* checkEqual(rows.map((r) => r.version), [undefined, version, `${version}-next`, version], "the listed versions")
+    yield* checkEqual((yield* store.summary(c))?.version, version, "summary().version")
+  })
+}
+
 const pagination: ConformanceCheck = {
   name: "pagination with cursor and limit covers every row exactly once",
   run: Effect.fnUntraced(function*(store) {
@@ -359,6 +386,7 @@ export const storeConformance: ReadonlyArray<ConformanceCheck> = [
   appendCarriesAlarm,
   listingOrder,
   listingFilters,
+  listingByVersion,
   pagination,
   statusFollowsLog,
   deletion,

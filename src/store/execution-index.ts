@@ -30,6 +30,7 @@ export const pageOf = (sorted: ReadonlyArray<ExecutionSummary>, query: ListQuery
   for (const s of sorted) {
     if (query.functionName !== undefined && s.functionName !== query.functionName) continue
     if (query.status !== undefined && s.status !== query.status) continue
+    if (query.version !== undefined && s.version !== query.version) continue
     if (after !== undefined && !isAfterCursor(s, after)) continue
     if (items.length === size) return { items, cursor: encodeCursor(items[items.length - 1]!) }
     items.push(s)

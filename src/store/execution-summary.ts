@@ -6,6 +6,8 @@ import { terminalStatus } from "../log/terminal-event.ts"
 export interface ExecutionSummary {
   readonly executionId: string
   readonly functionName: string
+  /** The function's version label recorded in ExecutionStarted. */
+  readonly version?: string
   readonly status: ExecutionStatus
   readonly startedAt: number
   readonly endedAt?: number
@@ -19,7 +21,17 @@ export const summarize = (
   let summary = previous
   for (const event of events) {
     if (event._tag === "ExecutionStarted") {
-      summary = { executionId: event.executionId, functionName: event.functionName, status: "RUNNING", startedAt: event.at }
+      summary = {
+        executionId: event.executionId,
+        functionName: event.functionName,
+        ...(event.version === undefined ? {} : { version: event.version }),
+        status: "RUNNING",
+        startedAt: event.at
+      }
+      continue
+    }
+    if (summary !== undefined && summary.endedAt === undefined && (event._tag === "ExecutionPaused" || event._tag === "ExecutionResumed")) {
+      summary = { ...summary, status: event._tag === "ExecutionPaused" ? "PAUSED" : "RUNNING" }
       continue
     }
     const status = terminalStatus(event)
@@ -31,6 +43,8 @@ export const summarize = (
 export interface ListQuery {
   readonly functionName?: string
   readonly status?: ExecutionStatus
+  /** Only executions started with this version label. */
+  readonly version?: string
   /** Page size, 1 to 1000 (default 100). */
   readonly limit?: number
   /** The `cursor` of the previous page. */

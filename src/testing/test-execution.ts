@@ -191,6 +191,20 @@ export class TestExecution {
     return this.refresh()
   }
 
+  /** Pauses the execution (its status reads PAUSED): no new operation starts, no timer fires until `resume`. */
+  async pause(): Promise<this> {
+    await this.runner.engine((e) => e.pause(this.executionId))
+    await this.runner.engine((e) => e.settle(this.executionId))
+    return this.refresh()
+  }
+
+  /** Resumes a paused execution: held operations start, and timers that fell due meanwhile fire. */
+  async resume(): Promise<this> {
+    await this.runner.engine((e) => e.resume(this.executionId))
+    await this.runner.engine((e) => e.settle(this.executionId))
+    return this.refresh()
+  }
+
   async #complete(nameOrId: string, outcome: Parameters<TestRunner["completeCallback"]>[1]): Promise<this> {
     const callbackId = this.callback(nameOrId).callbackId!
     await this.runner.completeCallback(callbackId, outcome)
@@ -215,7 +229,7 @@ export class TestExecution {
       const child = await this.runner.execution(op.childExecutionId, { callbacks: this.responders }).catch(() => undefined)
       if (child === undefined) continue // not started yet: the next round sees it
       await child.settle(options)
-      if (child.status !== "RUNNING") ended = true
+      if (child.status !== "RUNNING" && child.status !== "PAUSED") ended = true
     }
     if (ended) await this.runner.engine((e) => e.settle(this.executionId))
     return ended

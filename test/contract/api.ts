@@ -40,6 +40,8 @@ export const apiOf = (rt: ContractRuntime) => {
     list: (query: string) => request("GET", `/v1/executions?${query}`),
     stop: (executionId: string, errorMessage: string) =>
       request("POST", `/v1/executions/${id(executionId)}/stop`, { json: { error: { errorMessage } } }),
+    pause: (executionId: string) => request("POST", `/v1/executions/${id(executionId)}/pause`, { json: {} }),
+    resume: (executionId: string) => request("POST", `/v1/executions/${id(executionId)}/resume`, { json: {} }),
     /** Callback routes need no key: the id is the capability. */
     succeed: (callbackId: string, result: string) =>
       request("POST", `/v1/callbacks/${encodeURIComponent(callbackId)}/succeed`, { json: { result }, anonymous: true })
@@ -63,7 +65,7 @@ export const until = async <A>(what: string, probe: () => Promise<A | undefined>
 export const untilEnded = (api: Api, executionId: string, timeoutMs = 10_000) =>
   until(`${executionId} to end`, async () => {
     const reply = await api.describe(executionId)
-    return reply.status === 200 && reply.body.status !== "RUNNING" ? reply.body : undefined
+    return reply.status === 200 && reply.body.status !== "RUNNING" && reply.body.status !== "PAUSED" ? reply.body : undefined
   }, timeoutMs)
 
 /** The callback id of the execution's CALLBACK operation, once it is there. */

@@ -139,6 +139,48 @@ const stop: Check = {
   }
 }
 
+const pauseResume: Check = {
+  name: "pause and resume: a wait due while paused fires on resume, a callback completed while paused is kept",
+  run: async ({ api, tag }) => {
+    // A one-second wait, paused as soon as it is recorded.
+    const nap = `pause-nap-${tag}`
+    assert.strictEqual((await api.start("contract-nap", { label: nap }, { name: nap })).status, 201)
+    await until("the wait to start", async () => tags(await api.history(nap)).includes("WaitStarted") || undefined)
+    const paused = await api.pause(nap)
+    assert.strictEqual(paused.status, 200, JSON.stringify(paused.body))
+    assert.strictEqual(paused.body.status, "PAUSED")
+    assertProblem(await api.pause(nap), 409, "execution-not-running")
+    const waitStarted = (await api.history(nap)).body.events.find((e: { _tag: string }) => e._tag === "WaitStarted")
+    await until("the wait's due time to pass", async () => Date.now() > waitStarted.until + 500 || undefined)
+    assert.notInclude(tags(await api.history(nap)), "WaitSucceeded")
+    assert.strictEqual((await api.describe(nap)).body.status, "PAUSED")
+    const listed = await api.list("function=contract-nap&status=PAUSED")
+    assert.include(listed.body.executions.map((e: { executionId: string }) => e.executionId), nap)
+    const resumed = await api.resume(nap)
+    assert.strictEqual(resumed.status, 200, JSON.stringify(resumed.body))
+    const end = await untilEnded(api, nap)
+    assert.strictEqual(end.status, "SUCCEEDED")
+    const order = tags(await api.history(nap))
+    assert.isAbove(order.indexOf("WaitSucceeded"), order.indexOf("ExecutionResumed"))
+    assertProblem(await api.resume(nap), 409, "execution-not-paused")
+
+    // A callback completed while paused.
+    const label = `pause-approval-${tag}`
+    assert.strictEqual((await api.start("contract-approval", { label }, { name: label })).status, 201)
+    const callbackId = await untilCallbackId(api, label)
+    assertProblem(await api.resume(label), 409, "execution-not-paused")
+    assert.strictEqual((await api.pause(label)).status, 200)
+    assert.strictEqual((await api.succeed(callbackId, "\"yes\"")).status, 204)
+    assert.include(tags(await api.history(label)), "CallbackSucceeded")
+    assert.strictEqual((await api.describe(label)).body.status, "PAUSED")
+    assert.strictEqual((await api.resume(label)).status, 200)
+    const approved = await untilEnded(api, label)
+    assert.strictEqual(approved.status, "SUCCEEDED")
+    assert.deepStrictEqual(approved.result, { label, answer: "\"yes\"" })
+    assertProblem(await api.pause(`nobody-${tag}`), 404, "execution-not-found")
+  }
+}
+
 const waitFires: Check = {
   name: "a 1 s wait fires and the execution finishes",
   run: async ({ api, tag }) => {
@@ -270,6 +312,7 @@ export const checks = {
   history,
   list,
   stop,
+  pauseResume,
   waitFires,
   retry,
   callback,

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import * as Durable from "../../src/effect/index.ts"
+import { createRetryStrategy } from "../../src/index.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
 
 class CardDeclined extends Schema.TaggedError<CardDeclined>()("CardDeclined", { attempt: Schema.Number, reason: Schema.String }) {}
@@ -94,6 +95,36 @@ describe("reprise/effect", () => {
     const runner = createTestRunner({ functions: [fn] })
     const execution = await runner.run("composite", undefined, { callbacks: { approve: () => ({ succeed: "yes" }) } })
     assert.deepStrictEqual(execution.result, { squares: [1, 4, 9], branches: ["A", "B"], answer: "yes" })
+    await runner.dispose()
+  })
+
+  it("a step timeout interrupts the step's Effect (its finalizer runs) and the retry succeeds; patched reads the log's markers", async () => {
+    const finalized: Array<number> = []
+    const fn = Durable.make("effect-timeout", () =>
+      Effect.gen(function*() {
+        const fresh = yield* Durable.patched("new-path")
+        const value = yield* Durable.step(
+          "slow",
+          Effect.gen(function*() {
+            const { attempt } = yield* Durable.StepCtx
+            if (attempt === 1) {
+              yield* Effect.addFinalizer(() => Effect.sync(() => void finalized.push(attempt)))
+              return yield* Effect.never
+            }
+            return attempt
+          }).pipe(Effect.scoped),
+          { timeout: { seconds: 0.05 }, retryStrategy: createRetryStrategy({ maxAttempts: 2 }) }
+        )
+        return { fresh, value }
+      }))
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("effect-timeout")
+    assert.strictEqual(execution.status, "SUCCEEDED")
+    assert.deepStrictEqual(execution.result, { fresh: true, value: 2 })
+    assert.deepStrictEqual(finalized, [1])
+    const failed = execution.history.find((e) => e._tag === "StepFailed")
+    assert.strictEqual(failed?._tag === "StepFailed" ? failed.error.errorType : undefined, "StepTimeoutError")
+    assert.ok(execution.history.some((e) => e._tag === "PatchMarked"))
     await runner.dispose()
   })
 })

@@ -11,7 +11,7 @@ import { displayName } from "./tree.ts"
 export const describeEvent = (event: LogEvent): string => {
   switch (event._tag) {
     case "ExecutionStarted":
-      return `started ${event.functionName}${event.input === undefined ? "" : ` with ${shortPayload(event.input)}`}`
+      return `started ${event.functionName}${event.version === undefined ? "" : ` (version ${event.version})`}${event.input === undefined ? "" : ` with ${shortPayload(event.input)}`}`
     case "ExecutionSucceeded":
       return `succeeded${event.result === undefined ? "" : `: ${shortPayload(event.result)}`}`
     case "ExecutionFailed":
@@ -58,6 +58,12 @@ export const describeEvent = (event: LogEvent): string => {
       return `context succeeded${event.result === undefined ? "" : `: ${shortPayload(shownPayload(event.subType, event.result))}`}`
     case "ContextFailed":
       return `context failed: ${event.error.errorType}: ${event.error.errorMessage}`
+    case "ExecutionPaused":
+      return "paused"
+    case "ExecutionResumed":
+      return "resumed"
+    case "PatchMarked":
+      return `patch ${JSON.stringify(event.patchId)} taken`
   }
 }
 

@@ -58,6 +58,7 @@ export const shortPayload = (payload: string, max = 80): string => {
 
 export const STATUS_CLASSES: Readonly<Record<string, string>> = {
   RUNNING: "s-running",
+  PAUSED: "s-pending",
   STARTED: "s-running",
   PENDING: "s-pending",
   SUCCEEDED: "s-ok",
@@ -67,4 +68,4 @@ export const STATUS_CLASSES: Readonly<Record<string, string>> = {
   CANCELLED: "s-stopped"
 }
 
-export const EXECUTION_STATUSES = ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"] as const
+export const EXECUTION_STATUSES = ["RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"] as const

@@ -28,6 +28,21 @@ describe("reprise/lambda: Reprise's own additions under AWS's local runner", () 
     expect(output.id).toMatch(/^[0-9a-f-]{36}$/)
   })
 
+  it("refuses ctx.patched (the service keeps no patch markers): the execution fails with a ConfigurationError", async () => {
+    const ran: Array<string> = []
+    const fn = durable("patched-on-lambda", async (_: unknown, ctx) => {
+      await ctx.step("before", async () => void ran.push("before"))
+      if (ctx.patched("p")) await ctx.step("new", async () => void ran.push("new"))
+      return "done"
+    })
+    const runner = new LocalDurableTestRunner({ handlerFunction: withDurableExecution(fn) as never })
+    const result = await runner.run()
+    expect(result.getStatus()).toBe("FAILED")
+    expect(result.getError()).toMatchObject({ errorType: "ConfigurationError" })
+    expect(String(result.getError()?.errorMessage)).toContain("Lambda's durable-execution service keeps only operations")
+    expect(ran).toEqual(["before"])
+  })
+
   it("fails the execution with the handler's error, as AWS's SDK reports it", async () => {
     const runner = new LocalDurableTestRunner({
       handlerFunction: withDurableExecution(async (_event, ctx) => {

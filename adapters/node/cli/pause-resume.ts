@@ -1,0 +1,47 @@
+/**
+ * `reprise pause <execution-id>` and `reprise resume <execution-id>`: POST /v1/executions/:id/pause and /resume.
+ * A paused execution starts nothing new and fires no timer until it is resumed (see docs/design.md §4).
+ */
+import { parseArgs } from "node:util"
+import type { ExecutionJson } from "reprise/http"
+import { CliError, EXIT, makeClient } from "./client.ts"
+
+export interface PauseIo {
+  readonly out: (line: string) => void
+  readonly err: (line: string) => void
+  readonly env: Readonly<Record<string, string | undefined>>
+}
+
+export const PAUSE_USAGE = "reprise pause|resume <execution-id> [--url URL] [--api-key KEY] [--json]"
+
+/** Runs `pause` or `resume` with the arguments after it; returns the exit code. */
+export const pauseResumeCommand = async (action: "pause" | "resume", argv: ReadonlyArray<string>, io: PauseIo): Promise<number> => {
+  try {
+    let parsed
+    try {
+      parsed = parseArgs({
+        args: [...argv],
+        options: { url: { type: "string" }, "api-key": { type: "string" }, json: { type: "boolean" } },
+        allowPositionals: true,
+        strict: true
+      })
+    } catch (error) {
+      throw new CliError(`${error instanceof Error ? error.message.split("\n")[0] : String(error)} (usage: ${PAUSE_USAGE})`, EXIT.usage)
+    }
+    const { positionals, values } = parsed
+    if (positionals.length !== 1) throw new CliError(`give one execution id (usage: ${PAUSE_USAGE})`, EXIT.usage)
+    const apiKey = values["api-key"] ?? (io.env.REPRISE_API_KEY === "" ? undefined : io.env.REPRISE_API_KEY)
+    const client = makeClient({ url: values.url ?? io.env.REPRISE_URL ?? "http://127.0.0.1:8787", apiKey })
+    const id = positionals[0]!
+    const execution = await client.request<ExecutionJson>("POST", `/v1/executions/${encodeURIComponent(id)}/${action}`, {})
+    io.out(values.json === true ? JSON.stringify(execution, null, 2) : `${action === "pause" ? "paused" : "resumed"} ${execution.executionId} (${execution.status})`)
+    return EXIT.ok
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.err(`reprise: ${error.message}`)
+      return error.exitCode
+    }
+    io.err(`reprise: unexpected error: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`)
+    return EXIT.failed
+  }
+}

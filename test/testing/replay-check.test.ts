@@ -1,0 +1,99 @@
+import { assert, describe, it } from "@effect/vitest"
+import { durable, retryPresets } from "../../src/index.ts"
+import { createTestRunner, replayCheck } from "../../src/testing/index.ts"
+
+let bodies = 0
+const body = <T>(value: T) => () => {
+  bodies++
+  return value
+}
+
+const rich = durable("rich", async (input: { n: number }, ctx) => {
+  const a = await ctx.step("a", body(input.n))
+  const at = await ctx.now()
+  const mapped = await ctx.map("double", [1, 2, 3], async (child, item) => child.step(`x${item}`, body(item * 2)))
+  const both = await ctx.parallel("both", [async (c) => c.step("l", body("l")), async (c) => c.step("r", body("r"))])
+  const inner = await ctx.runInChildContext("inner", async (c) => {
+    await c.wait("nap", { seconds: 5 })
+    return c.step("deep", body("deep"))
+  })
+  const polled = await ctx.waitForCondition("poll", async (state: number) => {
+    bodies++
+    return state + 1
+  }, { initialState: 0, waitStrategy: (state) => (state < 2 ? { shouldContinue: true, delay: { seconds: 1 } } : { shouldContinue: false }) })
+  const answer = await ctx.waitForCallback("ask", async () => void bodies++)
+  return { a, at: at.getTime(), mapped: mapped.getResults(), both: both.getResults(), inner, polled, answer }
+})
+
+describe("replayCheck (reprise/testing)", () => {
+  it("replays a finished execution of every operation kind cleanly, without running a step body", async () => {
+    const runner = createTestRunner({ functions: [rich] })
+    const execution = await runner.run("rich", { n: 7 }, { callbacks: { ask: () => ({ succeed: "\"yes\"" }) } })
+    assert.strictEqual(execution.status, "SUCCEEDED", JSON.stringify(execution.error))
+    bodies = 0
+    const [report] = await replayCheck([rich], [execution.history])
+    assert.strictEqual(report!.verdict, "replays cleanly", JSON.stringify(report))
+    assert.strictEqual(bodies, 0)
+    await runner.dispose()
+  })
+
+  it("a suspended execution replays cleanly up to where it waits", async () => {
+    const runner = createTestRunner({ functions: [rich] })
+    const execution = await runner.start("rich", { n: 1 })
+    assert.strictEqual(execution.status, "RUNNING")
+    bodies = 0
+    const [report] = await replayCheck([rich], [{ executionId: execution.executionId, events: execution.history }])
+    assert.strictEqual(report!.verdict, "replays cleanly", JSON.stringify(report))
+    assert.strictEqual(bodies, 0)
+    await runner.dispose()
+  })
+
+  it("reports a step the code no longer makes, one it renamed, and one it retries differently only when its call changed", async () => {
+    const v1 = durable("steps", async (_: unknown, ctx) => {
+      await ctx.step("one", body(1))
+      await ctx.step("two", body(2), { retryStrategy: retryPresets.noRetry })
+      await ctx.step("three", body(3))
+      return "v1"
+    })
+    const runner = createTestRunner({ functions: [v1] })
+    const { history } = await runner.run("steps")
+    const dropped = durable("steps", async (_: unknown, ctx) => {
+      await ctx.step("one", body(1))
+      await ctx.step("two", body(2))
+      return "dropped"
+    })
+    const renamed = durable("steps", async (_: unknown, ctx) => {
+      await ctx.step("one", body(1))
+      await ctx.step("zwei", body(2))
+      await ctx.step("three", body(3))
+      return "renamed"
+    })
+    const retried = durable("steps", async (_: unknown, ctx) => {
+      await ctx.step("one", body(1))
+      await ctx.step("two", body(2), { retryStrategy: retryPresets.default })
+      await ctx.step("three", body(3))
+      return "v1"
+    })
+    bodies = 0
+    const [gone] = await replayCheck([dropped], [history])
+    assert.deepStrictEqual(gone!.verdict === "non-deterministic" ? [gone!.operationId, gone!.recorded.name, gone!.call] : gone, ["3", "three", undefined])
+    const [other] = await replayCheck([renamed], [history])
+    assert.deepStrictEqual(other!.verdict === "non-deterministic" ? [other!.operationId, other!.recorded.name, other!.call?.name] : other, ["2", "two", "zwei"])
+    const [same] = await replayCheck([retried], [history])
+    assert.strictEqual(same!.verdict, "replays cleanly")
+    assert.strictEqual(bodies, 0)
+    await runner.dispose()
+  })
+
+  it("says which histories it cannot check: a page, a corrupt log, an unknown function", async () => {
+    const runner = createTestRunner({ functions: [rich] })
+    const { history, executionId } = await runner.start("rich", { n: 1 })
+    const reports = await replayCheck([rich], [
+      { executionId, events: history.slice(0, 2), nextCursor: "2" },
+      { executionId, events: [history[0], { ...history[1]!, seq: 5 }] },
+      [{ ...history[0]!, functionName: "gone" } as never]
+    ])
+    assert.deepStrictEqual(reports.map((r) => r.verdict), ["invalid history", "invalid history", "function not found"])
+    await runner.dispose()
+  })
+})
