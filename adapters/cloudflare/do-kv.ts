@@ -1,5 +1,5 @@
 /**
- * The DurableKV port over one Durable Object's SQLite-backed storage (DESIGN section 5): the synchronous KV API
+ * The DurableKV port over one Durable Object's SQLite-backed storage (docs/design.md §5): the synchronous KV API
  * (`ctx.storage.kv`) for keys, `transactionSync` for transactions, and the object's single alarm. Every storage
  * error comes out as a StoreFailure.
  *

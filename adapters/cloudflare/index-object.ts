@@ -1,5 +1,5 @@
 /**
- * The listing index (DESIGN sections 3 and 5): derived from the logs, eventually consistent, rebuildable. Rows are
+ * The listing index (docs/design.md §3 and §5): derived from the logs, eventually consistent, rebuildable. Rows are
  * spread over a fixed number of index objects by a hash of the execution id; each shard keeps them in a SQLite
  * table ordered for listing. Execution objects publish their summary to their shard whenever it changes (start,
  * end, deletion) and again whenever they wake up and find the shard behind (see execution-host.ts).

@@ -1,5 +1,5 @@
 /**
- * The Deno ExecutionStore on Deno KV (DESIGN sections 5 and 8). Layout in kv-keys.ts, events in kv-log.ts, the
+ * The Deno ExecutionStore on Deno KV (docs/design.md §5 and §9). Layout in kv-keys.ts, events in kv-log.ts, the
  * listing in kv-listing.ts.
  *
  * - **Conditional append.** The log's head (`meta`: last seq, generation, summary) is checked by versionstamp in the

@@ -1,5 +1,5 @@
 /**
- * The Node ExecutionStore on `node:sqlite` (DESIGN sections 5 and 8): one database file in WAL mode. Events are
+ * The Node ExecutionStore on `node:sqlite` (docs/design.md §5 and §9): one database file in WAL mode. Events are
  * kept as validated JSON, one row each; the log's seq is the highest event seq. An append reads it, compares, and
  * inserts the batch in one IMMEDIATE transaction, with the `executions` row (the listing index) when the batch
  * changes it (a start, an end), so a batch is atomic and the conditional append holds even against another process

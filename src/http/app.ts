@@ -1,5 +1,5 @@
 /**
- * The Hono app of DESIGN section 7, served by every adapter. It runs engine effects through the runner it is
+ * The Hono app of docs/design.md §10, served by every adapter. It runs engine effects through the runner it is
  * given (a runtime that provides the ExecutionClient), so it holds no state of its own and works on any runtime with `fetch`.
  */
 import { Hono } from "hono"

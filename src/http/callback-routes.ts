@@ -1,7 +1,7 @@
 /**
  * The callback routes: succeed, fail and heartbeat an external callback by its id.
  *
- * These routes need no API key, by design (DESIGN section 7): a callback id is a capability. It names one
+ * These routes need no API key, by design (docs/design.md §10): a callback id is a capability. It names one
  * operation of one execution, carries 128 random bits recorded in the log, and (with `signedCallbackIds`) an
  * HMAC over all of it, so it can be neither guessed nor forged, and it can only complete that one callback. The
  * function hands it to the party that is to answer (a warehouse, an approver's email link), which should not need

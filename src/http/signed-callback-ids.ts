@@ -1,6 +1,6 @@
 /**
  * Signed callback ids: `<inner id>.<HMAC-SHA256 of the inner id, base64url>`, keyed by a secret the server keeps
- * (DESIGN section 7: a callback id is a capability). An id that was not signed with the secret, or was altered
+ * (docs/design.md §10: a callback id is a capability). An id that was not signed with the secret, or was altered
  * in any character, decodes to undefined, which the engine answers as CallbackNotFound (404), before it loads
  * anything. Uses only WebCrypto (`crypto.subtle`), available in Node, workerd and Deno.
  *

@@ -1,6 +1,6 @@
 /**
  * What the API shows of an execution: the engine's view with payloads JSON-parsed and times as ISO 8601 strings.
- * History events are shown as the log stores them (DESIGN section 3: times in epoch milliseconds, payloads as
+ * History events are shown as the log stores them (docs/design.md §3: times in epoch milliseconds, payloads as
  * serialised strings), so they can be compared with other histories and decoded with the LogEvent schema.
  */
 import { Exit, Schema } from "effect"

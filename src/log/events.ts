@@ -1,5 +1,5 @@
 /**
- * The event log: every fact an execution's history is made of (DESIGN section 3).
+ * The event log: every fact an execution's history is made of (docs/design.md §3).
  * Events are validated with Schema when a store writes them and when it reads them back.
  */
 import { Schema } from "effect"

@@ -1,5 +1,5 @@
 /**
- * The store conformance kit (DESIGN section 5): checks that every ExecutionStore must pass, whatever runs it.
+ * The store conformance kit (docs/design.md §5): checks that every ExecutionStore must pass, whatever runs it.
  * Runtime-neutral (only effect and src/), so each adapter runs it under its own test runner, one test per check:
  *
  *   for (const c of storeConformance) it.effect(c.name, () => c.run(store))

@@ -1,5 +1,5 @@
 /**
- * The ExecutionStore port: where an execution's log and its one alarm live (DESIGN section 5).
+ * The ExecutionStore port: where an execution's log and its one alarm live (docs/design.md §5).
  * Every implementation passes the conformance kit in ./conformance.ts; ./index.ts exports the parts to build one.
  */
 import { Context, type Effect } from "effect"
