@@ -3,11 +3,14 @@
  * opened so that importing reprise/postgres costs nothing without it).
  *
  * Each execution has a head row (`executions`: its summary for the listing, and its last seq); events are rows of
- * `events`, one per seq. An append is one transaction: lock the head row (SELECT ... FOR UPDATE: appends to one
- * execution queue there, appends to others run in parallel), ask `checkAppend`, then move the head and insert the
- * batch in one statement. A new execution inserts its head row; two creators of one id collide on its primary key,
- * and the loser gets SeqConflict, as does any insert that meets an event already at its seq (the last line of
- * defence if a head were ever stale).
+ * `events`, one per seq, as json. An append is one statement, so one round trip: `checkAppend` checks the batch
+ * against the head the caller expects (seq `expectedSeq`, still running), and the statement moves the head only if
+ * it is still there (`UPDATE ... WHERE seq = expected AND status = 'RUNNING'`, which takes the row's lock, so of two
+ * racing appends the second finds the head moved) and inserts the batch only if the head moved. A new execution
+ * inserts its head row with ON CONFLICT DO NOTHING: of two creators one inserts. When nothing was written, a
+ * transaction locks the head row (SELECT ... FOR UPDATE), and `checkAppend` on the real head says why
+ * (SeqConflict, or LogCorrupted after the end); an insert meeting an event already at its seq is a SeqConflict
+ * too, the last line of defence. Every statement is prepared once per connection (named).
  */
 import { Clock, Effect, Layer, Result } from "effect"
 import type { Pool, PoolClient } from "pg"
@@ -132,20 +135,29 @@ const transaction = async <A>(pool: Pool, work: (client: PoolClient) => Promise<
 
 const makePostgresStore = (pool: Pool, schema: string): PostgresStore => {
   const t = (table: string) => `"${schema}".${table}`
-  const query = <R>(text: string, values: ReadonlyArray<unknown>) =>
-    pool.query(text, values as Array<unknown>).then((result) => result.rows as Array<R>)
+  /** Statements are named after their text's key, so each connection parses each one once. */
+  const names = new Map<string, string>()
+  const run = (text: string, values: ReadonlyArray<unknown>) => {
+    let name = names.get(text)
+    if (name === undefined) names.set(text, (name = `reprise_${schema}_${names.size}`))
+    return pool.query({ name, text, values: values as Array<unknown> })
+  }
+  const query = <R>(text: string, values: ReadonlyArray<unknown>) => run(text, values).then((result) => result.rows as Array<R>)
 
   const sql = {
     load: `SELECT x.seq AS head, e.seq, e.event FROM ${t("executions")} AS x ` +
       `LEFT JOIN ${t("events")} AS e ON e.execution_id = x.execution_id WHERE x.execution_id = $1 ORDER BY e.seq`,
     lockHead: `SELECT ${SUMMARY_COLUMNS}, seq FROM ${t("executions")} WHERE execution_id = $1 FOR UPDATE`,
-    insertHead: `INSERT INTO ${t("executions")} (execution_id, function_name, status, started_at, ended_at, seq) VALUES ($1, $2, $3, $4, $5, $6)`,
-    // Moves the head and writes the batch in one statement (one round trip): events come as a json[] in seq order.
-    moveHeadAndInsert: `WITH head AS (UPDATE ${t("executions")} SET seq = $2 + cardinality($3::json[]), status = $4, ended_at = $5 ` +
-      `WHERE execution_id = $1) INSERT INTO ${t("events")} (execution_id, seq, event) ` +
-      `SELECT $1, $2 + n, e FROM unnest($3::json[]) WITH ORDINALITY AS batch (e, n)`,
-    insertEvents: `INSERT INTO ${t("events")} (execution_id, seq, event) SELECT $1, $2 + n, e FROM unnest($3::json[]) WITH ORDINALITY AS batch (e, n)`,
-    headSeq: `SELECT seq FROM ${t("executions")} WHERE execution_id = $1`,
+    // The fast paths, one statement each: move the head only if it is where the writer expects, and write the
+    // batch (a json[] in seq order) only if it moved.
+    appendToHead: `WITH head AS (UPDATE ${t("executions")} SET seq = $2 + cardinality($3::json[]), status = $4, ended_at = $5 ` +
+      `WHERE execution_id = $1 AND seq = $2 AND status = 'RUNNING' RETURNING 1) INSERT INTO ${t("events")} (execution_id, seq, event) ` +
+      `SELECT $1, $2 + n, e FROM unnest($3::json[]) WITH ORDINALITY AS batch (e, n) WHERE EXISTS (SELECT 1 FROM head)`,
+    create: `WITH head AS (INSERT INTO ${t("executions")} (execution_id, function_name, status, started_at, ended_at, seq) ` +
+      `VALUES ($1, $4, $5, $6, $7, cardinality($3::json[])) ON CONFLICT (execution_id) DO NOTHING RETURNING 1) ` +
+      `INSERT INTO ${t("events")} (execution_id, seq, event) ` +
+      `SELECT $1, $2 + n, e FROM unnest($3::json[]) WITH ORDINALITY AS batch (e, n) WHERE EXISTS (SELECT 1 FROM head)`,
+    summaryAndSeq: `SELECT ${SUMMARY_COLUMNS}, seq FROM ${t("executions")} WHERE execution_id = $1`,
     summary: `SELECT ${SUMMARY_COLUMNS} FROM ${t("executions")} WHERE execution_id = $1`,
     delete: `DELETE FROM ${t("executions")} WHERE execution_id = $1`, // events and alarm cascade
     setAlarm: `INSERT INTO ${t("alarms")} (execution_id, at) VALUES ($1, $2) ON CONFLICT (execution_id) DO UPDATE SET at = excluded.at`,
@@ -158,38 +170,50 @@ const makePostgresStore = (pool: Pool, schema: string): PostgresStore => {
     getMeta: `SELECT value FROM ${t("meta")} WHERE key = $1`
   }
 
-  const conflict = async (executionId: string, expectedSeq: number) => {
-    const rows = await query<{ seq: number }>(sql.headSeq, [executionId])
-    return new SeqConflict({ executionId, expectedSeq, actualSeq: rows[0]?.seq ?? 0 })
-  }
+  /** The head a writer expects when it appends at `expectedSeq` (the summary's fields other than status unused). */
+  const expectedHead = (executionId: string, expectedSeq: number) =>
+    expectedSeq === 0 ? EMPTY_HEAD : { seq: expectedSeq, summary: { executionId, functionName: "", status: "RUNNING" as const, startedAt: 0 } }
 
-  /** The conditional append; resolves with the refusal, or undefined once committed. */
+  /** Why an append wrote nothing: `checkAppend` on the head row, locked so that it cannot move meanwhile. */
+  const refusal = (executionId: string, events: ReadonlyArray<LogEvent>, expectedSeq: number) =>
+    transaction(pool, async (client) => {
+      const row = (await client.query(sql.lockHead, [executionId])).rows[0] as (SummaryRow & { seq: number }) | undefined
+      const head = row === undefined ? EMPTY_HEAD : { seq: row.seq, summary: summaryOf(row) }
+      const checked = checkAppend(executionId, head, events, expectedSeq)
+      // The head is where the writer expected after all (the execution was deleted and made again between the two
+      // reads): a conflict still, as the writer's view of it is gone.
+      return Result.isFailure(checked) ? checked.failure : new SeqConflict({ executionId, expectedSeq, actualSeq: head.seq })
+    })
+
+  /** The conditional append; resolves with the refusal, or undefined once written. */
   const appendNow = async (
     executionId: string,
     events: ReadonlyArray<LogEvent>,
     encoded: ReadonlyArray<unknown>,
     expectedSeq: number
   ): Promise<SeqConflict | LogCorrupted | undefined> => {
+    // The batch itself (its seqs, its start, nothing after an end) is checked here; the head by the statement.
+    const checked = checkAppend(executionId, expectedHead(executionId, expectedSeq), events, expectedSeq)
+    if (Result.isFailure(checked)) return checked.failure
+    const summary = checked.success
     const batch = encoded.map((event) => JSON.stringify(event))
-    try {
-      return await transaction(pool, async (client) => {
-        const row = (await client.query(sql.lockHead, [executionId])).rows[0] as (SummaryRow & { seq: number }) | undefined
-        const previous = row === undefined ? undefined : summaryOf(row)
-        const checked = checkAppend(executionId, row === undefined ? EMPTY_HEAD : { seq: row.seq, summary: previous }, events, expectedSeq)
-        if (Result.isFailure(checked)) return checked.failure // nothing written: the commit ends a read-only transaction
-        const summary = checked.success
-        if (row === undefined) {
-          await client.query(sql.insertHead, [executionId, summary.functionName, summary.status, summary.startedAt, summary.endedAt ?? null, batch.length])
-          await client.query(sql.insertEvents, [executionId, expectedSeq, batch])
-        } else {
-          await client.query(sql.moveHeadAndInsert, [executionId, expectedSeq, batch, summary.status, summary.endedAt ?? null])
-        }
-        return undefined
-      })
-    } catch (error) {
-      if (isUniqueViolation(error)) return conflict(executionId, expectedSeq)
-      throw error
+    if (batch.length === 0) {
+      // Nothing to write: only the check against the real head.
+      const row = (await query<SummaryRow & { seq: number }>(sql.summaryAndSeq, [executionId]))[0]
+      const head = row === undefined ? EMPTY_HEAD : { seq: row.seq, summary: summaryOf(row) }
+      const headChecked = checkAppend(executionId, head, events, expectedSeq)
+      return Result.isFailure(headChecked) ? headChecked.failure : undefined
     }
+    const endedAt = summary.endedAt ?? null
+    try {
+      const written = expectedSeq === 0
+        ? await run(sql.create, [executionId, 0, batch, summary.functionName, summary.status, summary.startedAt, endedAt])
+        : await run(sql.appendToHead, [executionId, expectedSeq, batch, summary.status, endedAt])
+      if ((written.rowCount ?? 0) === batch.length) return undefined
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error
+    }
+    return refusal(executionId, events, expectedSeq)
   }
 
   type LoadRow = { head: number; seq: number | null; event: unknown }
@@ -262,7 +286,7 @@ const makePostgresStore = (pool: Pool, schema: string): PostgresStore => {
         Effect.map((rows) => rows.map(alarmEntry))
       ),
     moveAlarm: (executionId, from, to) =>
-      attempt("moveAlarm", () => pool.query(sql.moveAlarm, [executionId, from, to])).pipe(Effect.map((result) => (result.rowCount ?? 0) > 0)),
+      attempt("moveAlarm", () => run(sql.moveAlarm, [executionId, from, to])).pipe(Effect.map((result) => (result.rowCount ?? 0) > 0)),
     keepMeta: (key, value) =>
       attempt("keepMeta", async () => {
         // Two statements, so the read sees a row that a concurrent writer committed while the insert waited on it.

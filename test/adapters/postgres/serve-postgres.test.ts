@@ -61,9 +61,14 @@ describe("reprise/node's server on PostgreSQL", () => {
       const started = await call(server, "POST", "/v1/functions/pg-greeting/executions", { input: { name: "Ada" } })
       assert.strictEqual(started.status, 201)
       const id = started.body.executionId as string
-      await until(() => calls.greet === 1, "the step to run")
+      const waiting = async () => {
+        const history = await call(server, "GET", `/v1/executions/${id}/history`)
+        return (history.body.events as Array<{ _tag: string; until?: number }>).find((e) => e._tag === "WaitStarted")
+      }
+      await until(async () => (await waiting()) !== undefined, "the step to run and the wait to start")
+      assert.strictEqual(calls.greet, 1)
       const alarm = await server.engine(() => server.store.getAlarm(id))
-      assert.isDefined(alarm, "the wait set an alarm in the alarms table")
+      assert.isAtMost(alarm!, (await waiting())!.until!, "the alarm table holds an alarm for the wait (or earlier)")
 
       // Closed during the wait: nothing of this host is left; the next one must find the wait in the database.
       await server.close()
