@@ -56,6 +56,8 @@ export interface PostgresStore extends ExecutionStoreShape {
   dueAlarms(horizon: number, limit: number): Effect.Effect<ReadonlyArray<AlarmEntry>, StoreFailure>
   /** Moves an alarm to `to` only if it is still at `from`; true when it was moved. */
   moveAlarm(executionId: string, from: number, to: number): Effect.Effect<boolean, StoreFailure>
+  getMeta(key: string): Effect.Effect<string | undefined, StoreFailure>
+  setMeta(key: string, value: string): Effect.Effect<void, StoreFailure>
   /** The value under `key`; when there is none, `value` is stored and returned (the first writer wins). */
   keepMeta(key: string, value: string): Effect.Effect<string, StoreFailure>
   /** Ends the pool's connections (waiting for the queries under way). Closing twice is fine. */
@@ -167,6 +169,7 @@ const makePostgresStore = (pool: Pool, schema: string): PostgresStore => {
     nextAlarm: `SELECT execution_id, at FROM ${t("alarms")} WHERE at > $1 ORDER BY at, execution_id LIMIT 1`,
     dueAlarms: `SELECT execution_id, at FROM ${t("alarms")} WHERE at <= $1 ORDER BY at, execution_id LIMIT $2`,
     keepMeta: `INSERT INTO ${t("meta")} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
+    setMeta: `INSERT INTO ${t("meta")} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
     getMeta: `SELECT value FROM ${t("meta")} WHERE key = $1`
   }
 
@@ -287,6 +290,9 @@ const makePostgresStore = (pool: Pool, schema: string): PostgresStore => {
       ),
     moveAlarm: (executionId, from, to) =>
       attempt("moveAlarm", () => run(sql.moveAlarm, [executionId, from, to])).pipe(Effect.map((result) => (result.rowCount ?? 0) > 0)),
+    getMeta: (key) =>
+      attempt("getMeta", () => query<{ value: string }>(sql.getMeta, [key])).pipe(Effect.map((rows) => rows[0]?.value)),
+    setMeta: (key, value) => attempt("setMeta", () => query(sql.setMeta, [key, value])).pipe(Effect.asVoid),
     keepMeta: (key, value) =>
       attempt("keepMeta", async () => {
         // Two statements, so the read sees a row that a concurrent writer committed while the insert waited on it.

@@ -4,7 +4,7 @@
  * alarm table, and the callback id signed by the first host is accepted by the second: the secret is kept in meta).
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { durable } from "reprise"
+import { durable, schedule } from "reprise"
 import { servePostgres, type PostgresServer as Server } from "../../../adapters/postgres/serve-postgres.ts"
 import { type PostgresServer, startPostgres } from "./postgres-server.ts"
 
@@ -91,6 +91,30 @@ describe("reprise/node's server on PostgreSQL", () => {
       assert.strictEqual(tags.at(-1), "ExecutionSucceeded")
       const listed = await call(server, "GET", "/v1/executions?functionName=pg-greeting")
       assert.deepStrictEqual((listed.body.executions as Array<{ executionId: string; status: string }>).map((e) => [e.executionId, e.status]), [[id, "SUCCEEDED"]])
+    } finally {
+      await server.close()
+    }
+  }, 30_000)
+
+  it("keeps schedule records in PostgreSQL: a pause and a trigger survive a restart", async () => {
+    const job = durable("pg-nightly", async (input: { kind: string }, ctx) => ctx.step("run", async () => `ran ${input.kind}`))
+    const nightly = schedule("pg-nightly", { function: job, cron: "0 3 * * *", input: { kind: "nightly" } })
+    const options = { functions: [job], schedules: [nightly], url: postgres.url, schema: "scheduled", port: 0, handleSignals: false }
+    let server = await servePostgres(options)
+    try {
+      assert.strictEqual((await call(server, "POST", "/v1/schedules/pg-nightly/pause")).body.paused, true)
+      const triggered = await call(server, "POST", "/v1/schedules/pg-nightly/trigger")
+      assert.strictEqual(triggered.status, 201)
+      await server.close()
+      server = await servePostgres(options)
+      const view = await call(server, "GET", "/v1/schedules/pg-nightly")
+      assert.strictEqual(view.body.paused, true, "the pause was kept in the database")
+      assert.strictEqual(view.body.started, 1, "the trigger's start was counted in the record")
+      const listed = await call(server, "GET", "/v1/executions?functionName=pg-nightly")
+      assert.strictEqual(listed.body.executions.length, 1)
+      assert.match(listed.body.executions[0].executionId, /^pg-nightly:trigger:/)
+      const row = await server.engine(() => server.store.getMeta("schedule:pg-nightly"))
+      assert.include(row, "\"paused\":true")
     } finally {
       await server.close()
     }
