@@ -29,7 +29,8 @@ export const postgresPorts = (store: PostgresStore, wakeUps: TimerWakeUps = post
       alarmAt: (executionId) => store.getAlarm(executionId),
       dueAlarms: (horizon, limit) => store.dueAlarms(horizon, limit),
       moveAlarm: (executionId, from, to) =>
-        Effect.tap(store.moveAlarm(executionId, from, to), (moved) => Effect.sync(() => moved && wakeUps.reschedule(to)))
+        Effect.tap(store.moveAlarm(executionId, from, to), (moved) => Effect.sync(() => moved && wakeUps.reschedule(to))),
+      runningWithoutAlarm: store.runningWithoutAlarm
     }),
     Layer.succeed(HostMetadata, { keep: (key, value) => store.keepMeta(key, value) }),
     Layer.succeed(WakeUpSource, wakeUps),

@@ -14,12 +14,13 @@
  */
 import { Clock, Effect, Layer, Result } from "effect"
 import type { Pool, PoolClient } from "pg"
-import type { AlarmEntry } from "reprise/host"
+import type { AlarmEntry, UnwatchedPage } from "reprise/host"
 import {
   attemptStorePromise as attempt,
   checkAppend,
   decodeCursor,
   decodeLog,
+  decodeLogPage,
   EMPTY_HEAD,
   encodeCursor,
   encodeEvents,
@@ -56,6 +57,8 @@ export interface PostgresStore extends ExecutionStoreShape {
   dueAlarms(horizon: number, limit: number): Effect.Effect<ReadonlyArray<AlarmEntry>, StoreFailure>
   /** Moves an alarm to `to` only if it is still at `from`; true when it was moved. */
   moveAlarm(executionId: string, from: number, to: number): Effect.Effect<boolean, StoreFailure>
+  /** Running executions without an alarm, newest first, a page at a time (`after`: the previous page's `next`). */
+  runningWithoutAlarm(after: string | undefined, limit: number): Effect.Effect<UnwatchedPage, StoreFailure>
   getMeta(key: string): Effect.Effect<string | undefined, StoreFailure>
   setMeta(key: string, value: string): Effect.Effect<void, StoreFailure>
   /** The value under `key`; when there is none, `value` is stored and returned (the first writer wins). */
@@ -146,17 +149,33 @@ const makePostgresStore = (pool: Pool, schema: string): PostgresStore => {
   }
   const query = <R>(text: string, values: ReadonlyArray<unknown>) => run(text, values).then((result) => result.rows as Array<R>)
 
+  /** A CTE that sets the alarm to `at` (a parameter; null: no alarm) only if the `head` CTE wrote the head row. */
+  const alarmWithHead = (at: string) =>
+    `alarm AS (INSERT INTO ${t("alarms")} (execution_id, at) SELECT $1, ${at}::bigint FROM head WHERE ${at}::bigint IS NOT NULL ` +
+    "ON CONFLICT (execution_id) DO UPDATE SET at = excluded.at)"
+
   const sql = {
     load: `SELECT x.seq AS head, e.seq, e.event FROM ${t("executions")} AS x ` +
       `LEFT JOIN ${t("events")} AS e ON e.execution_id = x.execution_id WHERE x.execution_id = $1 ORDER BY e.seq`,
+    // The head row joined to the page, so an execution with an empty page still answers (one row, null seq).
+    page: `SELECT x.seq AS head, p.seq, p.event FROM ${t("executions")} AS x LEFT JOIN LATERAL (SELECT seq, event FROM ` +
+      `${t("events")} AS e WHERE e.execution_id = x.execution_id AND e.seq > $2 ORDER BY e.seq LIMIT $3) AS p ON true ` +
+      "WHERE x.execution_id = $1 ORDER BY p.seq",
+    // Running executions without an alarm, in listing order (the status index), a page after a cursor.
+    unwatched: `SELECT execution_id, started_at FROM ${t("executions")} AS x WHERE status = 'RUNNING' ` +
+      `AND ($1::bigint IS NULL OR started_at < $1 OR (started_at = $1 AND execution_id > $2)) ` +
+      `AND NOT EXISTS (SELECT 1 FROM ${t("alarms")} AS a WHERE a.execution_id = x.execution_id) ` +
+      "ORDER BY started_at DESC, execution_id LIMIT $3",
     lockHead: `SELECT ${SUMMARY_COLUMNS}, seq FROM ${t("executions")} WHERE execution_id = $1 FOR UPDATE`,
     // The fast paths, one statement each: move the head only if it is where the writer expects, and write the
     // batch (a json[] in seq order) only if it moved.
+    // With $6 (alarmAt), the alarm is set by the same statement, only if the head moved.
     appendToHead: `WITH head AS (UPDATE ${t("executions")} SET seq = $2 + cardinality($3::json[]), status = $4, ended_at = $5 ` +
-      `WHERE execution_id = $1 AND seq = $2 AND status = 'RUNNING' RETURNING 1) INSERT INTO ${t("events")} (execution_id, seq, event) ` +
+      `WHERE execution_id = $1 AND seq = $2 AND status = 'RUNNING' RETURNING 1), ${alarmWithHead("$6")} ` +
+      `INSERT INTO ${t("events")} (execution_id, seq, event) ` +
       `SELECT $1, $2 + n, e FROM unnest($3::json[]) WITH ORDINALITY AS batch (e, n) WHERE EXISTS (SELECT 1 FROM head)`,
     create: `WITH head AS (INSERT INTO ${t("executions")} (execution_id, function_name, status, started_at, ended_at, seq) ` +
-      `VALUES ($1, $4, $5, $6, $7, cardinality($3::json[])) ON CONFLICT (execution_id) DO NOTHING RETURNING 1) ` +
+      `VALUES ($1, $4, $5, $6, $7, cardinality($3::json[])) ON CONFLICT (execution_id) DO NOTHING RETURNING 1), ${alarmWithHead("$8")} ` +
       `INSERT INTO ${t("events")} (execution_id, seq, event) ` +
       `SELECT $1, $2 + n, e FROM unnest($3::json[]) WITH ORDINALITY AS batch (e, n) WHERE EXISTS (SELECT 1 FROM head)`,
     summaryAndSeq: `SELECT ${SUMMARY_COLUMNS}, seq FROM ${t("executions")} WHERE execution_id = $1`,
@@ -193,11 +212,13 @@ const makePostgresStore = (pool: Pool, schema: string): PostgresStore => {
     executionId: string,
     events: ReadonlyArray<LogEvent>,
     encoded: ReadonlyArray<unknown>,
-    expectedSeq: number
+    expectedSeq: number,
+    alarmAt: number | undefined
   ): Promise<SeqConflict | LogCorrupted | undefined> => {
     // The batch itself (its seqs, its start, nothing after an end) is checked here; the head by the statement.
     const checked = checkAppend(executionId, expectedHead(executionId, expectedSeq), events, expectedSeq)
-    if (Result.isFailure(checked)) return checked.failure
+    // A refused batch is refused against the real head, which may be elsewhere (then it is a SeqConflict first).
+    if (Result.isFailure(checked)) return refusal(executionId, events, expectedSeq)
     const summary = checked.success
     const batch = encoded.map((event) => JSON.stringify(event))
     if (batch.length === 0) {
@@ -205,13 +226,15 @@ const makePostgresStore = (pool: Pool, schema: string): PostgresStore => {
       const row = (await query<SummaryRow & { seq: number }>(sql.summaryAndSeq, [executionId]))[0]
       const head = row === undefined ? EMPTY_HEAD : { seq: row.seq, summary: summaryOf(row) }
       const headChecked = checkAppend(executionId, head, events, expectedSeq)
-      return Result.isFailure(headChecked) ? headChecked.failure : undefined
+      if (Result.isFailure(headChecked)) return headChecked.failure
+      if (alarmAt !== undefined) await query(sql.setAlarm, [executionId, alarmAt])
+      return undefined
     }
     const endedAt = summary.endedAt ?? null
     try {
       const written = expectedSeq === 0
-        ? await run(sql.create, [executionId, 0, batch, summary.functionName, summary.status, summary.startedAt, endedAt])
-        : await run(sql.appendToHead, [executionId, expectedSeq, batch, summary.status, endedAt])
+        ? await run(sql.create, [executionId, 0, batch, summary.functionName, summary.status, summary.startedAt, endedAt, alarmAt ?? null])
+        : await run(sql.appendToHead, [executionId, expectedSeq, batch, summary.status, endedAt, alarmAt ?? null])
       if ((written.rowCount ?? 0) === batch.length) return undefined
     } catch (error) {
       if (!isUniqueViolation(error)) throw error
@@ -241,10 +264,23 @@ const makePostgresStore = (pool: Pool, schema: string): PostgresStore => {
       Effect.flatMap(attempt("load", () => query<LoadRow>(sql.load, [executionId])), (rows) =>
         rows.length === 0 ? Effect.succeed(undefined) : parseLog(executionId, rows)),
 
-    append: (executionId, events, expectedSeq) =>
+    append: (executionId, events, expectedSeq, options) =>
       Effect.flatMap(encodeEvents(executionId, events), (encoded) =>
-        Effect.flatMap(attempt("append", () => appendNow(executionId, events, encoded, expectedSeq)), (refused) =>
+        Effect.flatMap(attempt("append", () => appendNow(executionId, events, encoded, expectedSeq, options?.alarmAt)), (refused) =>
           refused === undefined ? Effect.succeed(events) : Effect.fail(refused))),
+
+    readPage: (executionId, afterSeq, limit) =>
+      Effect.flatMap(attempt("readPage", () => query<LoadRow>(sql.page, [executionId, afterSeq, Math.max(0, Math.floor(limit))])), (rows) => {
+        if (rows.length === 0) return Effect.succeed(undefined)
+        const raw = rows.filter((row) => row.seq !== null)
+        for (let i = 0; i < raw.length; i++) {
+          if (raw[i]!.seq !== afterSeq + i + 1) {
+            const seq = afterSeq + i + 1
+            return Effect.fail(new LogCorrupted({ executionId, seq, reason: `the event at seq ${seq} is missing (found seq ${raw[i]!.seq} next)` }))
+          }
+        }
+        return decodeLogPage(executionId, raw.map((row) => row.event), afterSeq + 1)
+      }),
 
     setAlarm: (executionId, at) => attempt("setAlarm", () => query(sql.setAlarm, [executionId, at])).pipe(Effect.asVoid),
     getAlarm: (executionId) =>
@@ -290,6 +326,16 @@ const makePostgresStore = (pool: Pool, schema: string): PostgresStore => {
       ),
     moveAlarm: (executionId, from, to) =>
       attempt("moveAlarm", () => run(sql.moveAlarm, [executionId, from, to])).pipe(Effect.map((result) => (result.rowCount ?? 0) > 0)),
+    runningWithoutAlarm: (after, limit) =>
+      attempt("runningWithoutAlarm", async () => {
+        const cursor = after === undefined ? undefined : decodeCursor(after)
+        const rows = await query<{ execution_id: string; started_at: string }>(sql.unwatched, [cursor?.startedAt ?? null, cursor?.executionId ?? "", limit])
+        const executionIds = rows.map((row) => row.execution_id)
+        const last = rows.at(-1)
+        return rows.length < limit || last === undefined
+          ? { executionIds }
+          : { executionIds, next: encodeCursor({ executionId: last.execution_id, functionName: "", status: "RUNNING", startedAt: Number(last.started_at) }) }
+      }),
     getMeta: (key) =>
       attempt("getMeta", () => query<{ value: string }>(sql.getMeta, [key])).pipe(Effect.map((rows) => rows[0]?.value)),
     setMeta: (key, value) => attempt("setMeta", () => query(sql.setMeta, [key, value])).pipe(Effect.asVoid),

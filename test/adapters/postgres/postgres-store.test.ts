@@ -168,6 +168,20 @@ describe("the PostgreSQL store's alarm index and metadata", () => {
       assert.strictEqual(orphan._tag, "StoreFailure")
     }))
 
+  it.effect("runningWithoutAlarm pages through the running executions that have no alarm, newest first", () =>
+    Effect.gen(function*() {
+      const store = yield* open("unwatched")
+      for (const [id, at] of [["u-old", 1_000], ["u-mid", 2_000], ["u-new", 3_000], ["watched", 4_000], ["ended", 5_000]] as const) {
+        yield* store.append(id, startedLog(id, { functionName: "fn", at, length: 1 }), 0, id === "watched" ? { alarmAt: 9_000 } : undefined)
+      }
+      yield* store.append("ended", [executionSucceeded(2, 6_000)], 1)
+      const first = yield* store.runningWithoutAlarm(undefined, 2)
+      assert.deepStrictEqual(first.executionIds, ["u-new", "u-mid"])
+      const second = yield* store.runningWithoutAlarm(first.next, 2)
+      assert.deepStrictEqual(second, { executionIds: ["u-old"] })
+      assert.strictEqual(yield* store.getAlarm("watched"), 9_000, "the start's alarm was written with it")
+    }))
+
   it.effect("keepMeta: the first writer wins, across stores racing on one key", () =>
     Effect.gen(function*() {
       const stores = yield* Effect.all([open("meta"), open("meta"), open("meta")])

@@ -21,8 +21,8 @@ afterAll(async () => {
 const call = async (server: Server, method: string, path: string, body?: unknown) => {
   const response = await fetch(server.url + path, {
     method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) })
+    // Writes are JSON only (the HTTP API refuses other bodies): a POST without one sends {}.
+    ...(method === "GET" ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body ?? {}) })
   })
   const text = await response.text()
   return { status: response.status, body: text === "" ? undefined : JSON.parse(text) }
