@@ -8,22 +8,21 @@
  * requests, then close the host (stop the timer, let deliveries and in-flight writes finish, close the database).
  */
 import { createAdaptorServer } from "@hono/node-server"
-import { Effect } from "effect"
+import { Effect, type Layer } from "effect"
 import type { AddressInfo } from "node:net"
 import type { DurableFunction, Schedule } from "reprise"
 import type { EngineShape } from "reprise/engine"
 import type { EngineProbe } from "reprise/testing"
-import { startHost } from "reprise/host"
+import { type HostPorts, startHost } from "reprise/host"
 import { sqlitePorts } from "./sqlite-ports.ts"
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.ts"
 import { drainUnreadBody } from "./unread-body.ts"
 
-export interface ServeOptions {
+/** The server's options whatever its store (reprise/postgres serves with these on its own ports). */
+export interface ServeHostOptions {
   readonly functions: ReadonlyArray<DurableFunction>
-  /** Cron starts of the functions (`schedule(name, { function, cron, … })`), kept in the same SQLite file. */
+  /** Cron starts of the functions (`schedule(name, { function, cron, … })`), kept in the store (its ScheduleStore). */
   readonly schedules?: ReadonlyArray<Schedule>
-  /** The SQLite file (default: $REPRISE_DB, else ./reprise.db). */
-  readonly dbPath?: string
   /** Default: $PORT, else 8787. 0 picks a free port. */
   readonly port?: number
   /** Default 127.0.0.1. */
@@ -37,27 +36,40 @@ export interface ServeOptions {
   readonly apiKey?: string
   /** The callback-signing secret (default: $REPRISE_SECRET, else generated once and kept in the database). */
   readonly secret?: string
-  readonly synchronous?: "NORMAL" | "FULL"
   /** How often suspended actors are dropped from memory (default every 5 s). */
   readonly evictEveryMs?: number
   /** Handle SIGTERM and SIGINT with a graceful shutdown (default true). */
   readonly handleSignals?: boolean
 }
 
-export interface Server {
+export interface ServeOptions extends ServeHostOptions {
+  /** The SQLite file (default: $REPRISE_DB, else ./reprise.db). */
+  readonly dbPath?: string
+  readonly synchronous?: "NORMAL" | "FULL"
+}
+
+export interface HostServer {
   readonly url: string
   readonly port: number
   readonly authenticated: boolean
-  readonly store: SqliteStore
   /** Runs something on the server's engine (typed failures are thrown as themselves). */
   engine<A, E>(use: (engine: EngineShape) => Effect.Effect<A, E, EngineProbe>): Promise<A>
   close(): Promise<void>
 }
 
+export interface Server extends HostServer {
+  readonly store: SqliteStore
+}
+
 export const serve = async (options: ServeOptions): Promise<Server> => {
-  const env = (name: string) => process.env[name]
-  const dbPath = options.dbPath ?? env("REPRISE_DB") ?? "./reprise.db"
+  const dbPath = options.dbPath ?? process.env["REPRISE_DB"] ?? "./reprise.db"
   const store = await Effect.runPromise(openSqliteStore({ path: dbPath, ...(options.synchronous === undefined ? {} : { synchronous: options.synchronous }) }))
+  return { ...(await serveHost(options, sqlitePorts(store))), store }
+}
+
+/** The same server on the host's ports of any store; closing the server releases the ports (closing the store). */
+export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer<HostPorts, E>): Promise<HostServer> => {
+  const env = (name: string) => process.env[name]
   const hostname = options.hostname ?? "127.0.0.1"
   const host = await startHost(
     {
@@ -69,7 +81,7 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
       evictEveryMs: options.evictEveryMs,
       allowedHosts: [hostname, ...(options.allowedHosts ?? [])]
     },
-    sqlitePorts(store)
+    ports
   )
 
   const http = createAdaptorServer({ fetch: drainUnreadBody(host.app.fetch) })
@@ -91,7 +103,7 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
       process.off("SIGINT", onSignal)
       await new Promise<void>((resolve) => http.close(() => resolve())) // stop accepting; finish open requests
       ;(http as { closeAllConnections?: () => void }).closeAllConnections?.()
-      await host.close() // appends are synchronous SQLite transactions: none is left half-written
+      await host.close() // waits for in-flight appends, then closes the store (SQLite's are synchronous transactions)
     })())
   const onSignal = () => void close().then(() => process.exit(0))
   if (options.handleSignals ?? true) {
@@ -99,5 +111,5 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
     process.on("SIGINT", onSignal)
   }
 
-  return { url: `http://${hostname}:${port}`, port, authenticated: host.apiKey !== undefined, store, engine: host.engine, close }
+  return { url: `http://${hostname}:${port}`, port, authenticated: host.apiKey !== undefined, engine: host.engine, close }
 }

@@ -1,0 +1,11 @@
+/**
+ * reprise/postgres: the ExecutionStore on PostgreSQL (driver: `pg`, an optional peer dependency), the host's ports
+ * over it, and reprise/node's server on it. See docs/postgres.md.
+ */
+export { layerPostgresStore, openPostgresStore } from "./postgres-store.ts"
+export type { PostgresStore, PostgresStoreOptions } from "./postgres-store.ts"
+export { LATEST_VERSION, MIGRATIONS, PostgresSchemaTooNew } from "./postgres-schema.ts"
+export type { Migration } from "./postgres-schema.ts"
+export { postgresPorts, postgresTimer } from "./postgres-ports.ts"
+export { servePostgres } from "./serve-postgres.ts"
+export type { PostgresServer, ServePostgresOptions } from "./serve-postgres.ts"

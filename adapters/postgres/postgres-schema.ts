@@ -1,0 +1,112 @@
+/**
+ * The PostgreSQL store's schema and its versioned migrations, in a schema of their own (default `reprise`), so one
+ * database can hold several independent Reprise stores. `schema_version` records every migration applied; opening
+ * applies the missing ones in one transaction under an advisory lock (two hosts opening a new database at once do
+ * not both migrate), and refuses a database written by a newer Reprise.
+ */
+import { Schema } from "effect"
+
+export interface Migration {
+  readonly version: number
+  /** The statements, with `{schema}` standing for the quoted schema name. */
+  readonly sql: string
+}
+
+/**
+ * Append-only: never edit a migration that has shipped, add the next version instead. Execution ids use the "C"
+ * collation: the listing's tie order (and its cursors) is then code point order, whatever the database's locale,
+ * as close as PostgreSQL gets to the other stores' JavaScript string order (they differ only above U+FFFF).
+ */
+export const MIGRATIONS: ReadonlyArray<Migration> = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE {schema}.executions (
+        execution_id  text COLLATE "C" PRIMARY KEY,
+        function_name text NOT NULL,
+        status        text NOT NULL,
+        started_at    bigint NOT NULL,
+        ended_at      bigint,
+        seq           integer NOT NULL
+      );
+      CREATE INDEX executions_by_start ON {schema}.executions (started_at DESC, execution_id);
+      CREATE INDEX executions_by_function ON {schema}.executions (function_name, started_at DESC, execution_id);
+      CREATE INDEX executions_by_status ON {schema}.executions (status, started_at DESC, execution_id);
+
+      CREATE TABLE {schema}.events (
+        execution_id text COLLATE "C" NOT NULL REFERENCES {schema}.executions (execution_id) ON DELETE CASCADE,
+        seq          integer NOT NULL,
+        event        json NOT NULL,
+        PRIMARY KEY (execution_id, seq)
+      );
+
+      CREATE TABLE {schema}.alarms (
+        execution_id text COLLATE "C" PRIMARY KEY REFERENCES {schema}.executions (execution_id) ON DELETE CASCADE,
+        at           bigint NOT NULL
+      );
+      CREATE INDEX alarms_by_time ON {schema}.alarms (at, execution_id);
+
+      CREATE TABLE {schema}.meta (
+        key   text PRIMARY KEY,
+        value text NOT NULL
+      );
+    `
+  }
+]
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version
+
+/** The database was written by a newer Reprise: its schema is ahead of every migration this code knows. */
+export class PostgresSchemaTooNew extends Schema.TaggedError<PostgresSchemaTooNew>()("PostgresSchemaTooNew", {
+  schema: Schema.String,
+  version: Schema.Number,
+  supported: Schema.Number
+}) {
+  override get message() {
+    return `The PostgreSQL schema "${this.schema}" has Reprise schema version ${this.version}, but this version of ` +
+      `Reprise supports up to ${this.supported}: upgrade Reprise, or use another schema`
+  }
+}
+
+/** A schema name used unquoted in SQL text must be a plain identifier. */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
+
+/** Any fixed number: the advisory lock that serializes migrations across every process on the database. */
+const MIGRATION_LOCK = 7_303_744_512
+
+export interface MigrationResult {
+  readonly before: number
+  readonly after: number
+}
+
+/** What running a migration needs of a connection (a pg client inside a transaction). */
+export interface SqlRunner {
+  query(text: string, values?: ReadonlyArray<unknown>): Promise<{ readonly rows: ReadonlyArray<Record<string, unknown>> }>
+}
+
+/**
+ * Applies every migration above the schema's version, in order, inside the caller's transaction; returns the
+ * version found and the version after (equal when nothing was applied or the schema is too new; the caller refuses
+ * that). Throws what PostgreSQL throws.
+ */
+export const applyMigrations = async (
+  client: SqlRunner,
+  schema: string,
+  migrations: ReadonlyArray<Migration>,
+  now: number
+): Promise<MigrationResult> => {
+  const q = `"${schema}"`
+  await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK])
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${q}`)
+  await client.query(`CREATE TABLE IF NOT EXISTS ${q}.schema_version (version integer PRIMARY KEY, applied_at bigint NOT NULL)`)
+  const row = (await client.query(`SELECT coalesce(max(version), 0) AS version FROM ${q}.schema_version`)).rows[0]
+  const before = Number(row?.["version"] ?? 0)
+  const latest = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version
+  if (before >= latest) return { before, after: before }
+  for (const migration of migrations) {
+    if (migration.version <= before) continue
+    await client.query(migration.sql.replaceAll("{schema}", q))
+    await client.query(`INSERT INTO ${q}.schema_version (version, applied_at) VALUES ($1, $2)`, [migration.version, now])
+  }
+  return { before, after: latest }
+}

@@ -1,0 +1,350 @@
+/**
+ * The ExecutionStore on PostgreSQL, through node-postgres (`pg`, an optional peer dependency, loaded when a store is
+ * opened so that importing reprise/postgres costs nothing without it).
+ *
+ * Each execution has a head row (`executions`: its summary for the listing, and its last seq); events are rows of
+ * `events`, one per seq, as json. An append is one statement, so one round trip: `checkAppend` checks the batch
+ * against the head the caller expects (seq `expectedSeq`, still running), and the statement moves the head only if
+ * it is still there (`UPDATE ... WHERE seq = expected AND status = 'RUNNING'`, which takes the row's lock, so of two
+ * racing appends the second finds the head moved) and inserts the batch only if the head moved. A new execution
+ * inserts its head row with ON CONFLICT DO NOTHING: of two creators one inserts. When nothing was written, a
+ * transaction locks the head row (SELECT ... FOR UPDATE), and `checkAppend` on the real head says why
+ * (SeqConflict, or LogCorrupted after the end); an insert meeting an event already at its seq is a SeqConflict
+ * too, the last line of defence. Every statement is prepared once per connection (named).
+ */
+import { Clock, Effect, Layer, Result } from "effect"
+import type { Pool, PoolClient } from "pg"
+import type { AlarmEntry, UnwatchedPage } from "reprise/host"
+import {
+  attemptStorePromise as attempt,
+  checkAppend,
+  decodeCursor,
+  decodeLog,
+  decodeLogPage,
+  EMPTY_HEAD,
+  encodeCursor,
+  encodeEvents,
+  ExecutionStore,
+  type ExecutionStatus,
+  type ExecutionStoreShape,
+  type ExecutionSummary,
+  LogCorrupted,
+  type LogEvent,
+  pageSize,
+  SeqConflict,
+  type StoreFailure,
+  storeFailure
+} from "reprise/store"
+import { applyMigrations, LATEST_VERSION, MIGRATIONS, PostgresSchemaTooNew, SCHEMA_NAME } from "./postgres-schema.ts"
+
+export interface PostgresStoreOptions {
+  /** A connection string, e.g. postgres://user:password@127.0.0.1:5432/app (default: $DATABASE_URL). */
+  readonly url?: string
+  /** The PostgreSQL schema that holds Reprise's tables (default "reprise"; lower-case letters, digits, _). */
+  readonly schema?: string
+  /** Connections in the pool (default 10). */
+  readonly maxConnections?: number
+  /** How long to wait for a connection, from the pool or the server, before failing (default 10,000 ms). */
+  readonly connectTimeoutMs?: number
+}
+
+/** The ExecutionStore, plus what the host's ports read (src/host): the alarm index and the metadata. */
+export interface PostgresStore extends ExecutionStoreShape {
+  readonly schema: string
+  /** The earliest alarm strictly after `after`. */
+  nextAlarm(after: number): Effect.Effect<AlarmEntry | undefined, StoreFailure>
+  /** Alarms due at or before `horizon`, earliest first, at most `limit`. */
+  dueAlarms(horizon: number, limit: number): Effect.Effect<ReadonlyArray<AlarmEntry>, StoreFailure>
+  /** Moves an alarm to `to` only if it is still at `from`; true when it was moved. */
+  moveAlarm(executionId: string, from: number, to: number): Effect.Effect<boolean, StoreFailure>
+  /** Running executions without an alarm, newest first, a page at a time (`after`: the previous page's `next`). */
+  runningWithoutAlarm(after: string | undefined, limit: number): Effect.Effect<UnwatchedPage, StoreFailure>
+  getMeta(key: string): Effect.Effect<string | undefined, StoreFailure>
+  setMeta(key: string, value: string): Effect.Effect<void, StoreFailure>
+  /** The value under `key`; when there is none, `value` is stored and returned (the first writer wins). */
+  keepMeta(key: string, value: string): Effect.Effect<string, StoreFailure>
+  /** Ends the pool's connections (waiting for the queries under way). Closing twice is fine. */
+  close(): Promise<void>
+}
+
+const SUMMARY_COLUMNS = "execution_id, function_name, status, started_at, ended_at"
+
+interface SummaryRow {
+  readonly execution_id: string
+  readonly function_name: string
+  readonly status: string
+  /** bigint columns arrive as strings. */
+  readonly started_at: string
+  readonly ended_at: string | null
+}
+
+const summaryOf = (row: SummaryRow): ExecutionSummary => ({
+  executionId: row.execution_id,
+  functionName: row.function_name,
+  status: row.status as ExecutionStatus,
+  startedAt: Number(row.started_at),
+  ...(row.ended_at === null ? {} : { endedAt: Number(row.ended_at) })
+})
+
+/** PostgreSQL's unique_violation: a head row or an event row that is already there. */
+const isUniqueViolation = (error: unknown) => (error as { code?: unknown } | null)?.code === "23505"
+
+export const openPostgresStore = Effect.fn("openPostgresStore")(function*(
+  options: PostgresStoreOptions = {}
+): Effect.fn.Return<PostgresStore, StoreFailure | PostgresSchemaTooNew> {
+  const schema = options.schema ?? "reprise"
+  const url = options.url ?? process.env["DATABASE_URL"]
+  if (!SCHEMA_NAME.test(schema)) {
+    return yield* Effect.fail(storeFailure("open")(new Error(`the schema name "${schema}" is not a plain lower-case identifier`)))
+  }
+  if (url === undefined) return yield* Effect.fail(storeFailure("open")(new Error("no connection string: pass url, or set DATABASE_URL")))
+  const { Pool } = yield* attempt("open", () => import("pg")).pipe(
+    Effect.mapError((error) => storeFailure("open")(new Error(`the PostgreSQL driver is missing: npm install pg (${error.reason})`, { cause: error })))
+  )
+  const timeout = Math.max(1, Math.floor(options.connectTimeoutMs ?? 10_000))
+  const pool = new Pool({ connectionString: url, max: Math.max(1, Math.floor(options.maxConnections ?? 10)), connectionTimeoutMillis: timeout })
+  // An idle connection that the server drops emits an error on the pool: the next query reconnects.
+  pool.on("error", () => {})
+  const now = yield* Clock.currentTimeMillis
+  const migrated = yield* attempt("migrate", () => transaction(pool, (client) => applyMigrations(client, schema, MIGRATIONS, now))).pipe(
+    Effect.tapError(() => Effect.promise(() => pool.end()))
+  )
+  if (migrated.before > LATEST_VERSION) {
+    yield* Effect.promise(() => pool.end())
+    return yield* new PostgresSchemaTooNew({ schema, version: migrated.before, supported: LATEST_VERSION })
+  }
+  return makePostgresStore(pool, schema)
+})
+
+/** The store as a scoped layer: the pool is ended when the layer is released. */
+export const layerPostgresStore = (options: PostgresStoreOptions = {}): Layer.Layer<ExecutionStore, StoreFailure | PostgresSchemaTooNew> =>
+  Layer.effect(ExecutionStore, Effect.acquireRelease(openPostgresStore(options), (store) => Effect.promise(() => store.close())))
+
+/** Runs `work` in a transaction on one pooled connection: committed if it returns, rolled back if it throws. */
+const transaction = async <A>(pool: Pool, work: (client: PoolClient) => Promise<A>): Promise<A> => {
+  const client = await pool.connect()
+  let broken = false
+  try {
+    await client.query("BEGIN")
+    const result = await work(client)
+    await client.query("COMMIT")
+    return result
+  } catch (error) {
+    // A connection whose ROLLBACK fails is in an unknown state: it leaves the pool.
+    await client.query("ROLLBACK").catch(() => void (broken = true))
+    throw error
+  } finally {
+    client.release(broken)
+  }
+}
+
+const makePostgresStore = (pool: Pool, schema: string): PostgresStore => {
+  const t = (table: string) => `"${schema}".${table}`
+  /** Statements are named after their text's key, so each connection parses each one once. */
+  const names = new Map<string, string>()
+  const run = (text: string, values: ReadonlyArray<unknown>) => {
+    let name = names.get(text)
+    if (name === undefined) names.set(text, (name = `reprise_${schema}_${names.size}`))
+    return pool.query({ name, text, values: values as Array<unknown> })
+  }
+  const query = <R>(text: string, values: ReadonlyArray<unknown>) => run(text, values).then((result) => result.rows as Array<R>)
+
+  /** A CTE that sets the alarm to `at` (a parameter; null: no alarm) only if the `head` CTE wrote the head row. */
+  const alarmWithHead = (at: string) =>
+    `alarm AS (INSERT INTO ${t("alarms")} (execution_id, at) SELECT $1, ${at}::bigint FROM head WHERE ${at}::bigint IS NOT NULL ` +
+    "ON CONFLICT (execution_id) DO UPDATE SET at = excluded.at)"
+
+  const sql = {
+    load: `SELECT x.seq AS head, e.seq, e.event FROM ${t("executions")} AS x ` +
+      `LEFT JOIN ${t("events")} AS e ON e.execution_id = x.execution_id WHERE x.execution_id = $1 ORDER BY e.seq`,
+    // The head row joined to the page, so an execution with an empty page still answers (one row, null seq).
+    page: `SELECT x.seq AS head, p.seq, p.event FROM ${t("executions")} AS x LEFT JOIN LATERAL (SELECT seq, event FROM ` +
+      `${t("events")} AS e WHERE e.execution_id = x.execution_id AND e.seq > $2 ORDER BY e.seq LIMIT $3) AS p ON true ` +
+      "WHERE x.execution_id = $1 ORDER BY p.seq",
+    // Running executions without an alarm, in listing order (the status index), a page after a cursor.
+    unwatched: `SELECT execution_id, started_at FROM ${t("executions")} AS x WHERE status = 'RUNNING' ` +
+      `AND ($1::bigint IS NULL OR started_at < $1 OR (started_at = $1 AND execution_id > $2)) ` +
+      `AND NOT EXISTS (SELECT 1 FROM ${t("alarms")} AS a WHERE a.execution_id = x.execution_id) ` +
+      "ORDER BY started_at DESC, execution_id LIMIT $3",
+    lockHead: `SELECT ${SUMMARY_COLUMNS}, seq FROM ${t("executions")} WHERE execution_id = $1 FOR UPDATE`,
+    // The fast paths, one statement each: move the head only if it is where the writer expects, and write the
+    // batch (a json[] in seq order) only if it moved.
+    // With $6 (alarmAt), the alarm is set by the same statement, only if the head moved.
+    appendToHead: `WITH head AS (UPDATE ${t("executions")} SET seq = $2 + cardinality($3::json[]), status = $4, ended_at = $5 ` +
+      `WHERE execution_id = $1 AND seq = $2 AND status = 'RUNNING' RETURNING 1), ${alarmWithHead("$6")} ` +
+      `INSERT INTO ${t("events")} (execution_id, seq, event) ` +
+      `SELECT $1, $2 + n, e FROM unnest($3::json[]) WITH ORDINALITY AS batch (e, n) WHERE EXISTS (SELECT 1 FROM head)`,
+    create: `WITH head AS (INSERT INTO ${t("executions")} (execution_id, function_name, status, started_at, ended_at, seq) ` +
+      `VALUES ($1, $4, $5, $6, $7, cardinality($3::json[])) ON CONFLICT (execution_id) DO NOTHING RETURNING 1), ${alarmWithHead("$8")} ` +
+      `INSERT INTO ${t("events")} (execution_id, seq, event) ` +
+      `SELECT $1, $2 + n, e FROM unnest($3::json[]) WITH ORDINALITY AS batch (e, n) WHERE EXISTS (SELECT 1 FROM head)`,
+    summaryAndSeq: `SELECT ${SUMMARY_COLUMNS}, seq FROM ${t("executions")} WHERE execution_id = $1`,
+    summary: `SELECT ${SUMMARY_COLUMNS} FROM ${t("executions")} WHERE execution_id = $1`,
+    delete: `DELETE FROM ${t("executions")} WHERE execution_id = $1`, // events and alarm cascade
+    setAlarm: `INSERT INTO ${t("alarms")} (execution_id, at) VALUES ($1, $2) ON CONFLICT (execution_id) DO UPDATE SET at = excluded.at`,
+    getAlarm: `SELECT at FROM ${t("alarms")} WHERE execution_id = $1`,
+    deleteAlarm: `DELETE FROM ${t("alarms")} WHERE execution_id = $1`,
+    moveAlarm: `UPDATE ${t("alarms")} SET at = $3 WHERE execution_id = $1 AND at = $2`,
+    nextAlarm: `SELECT execution_id, at FROM ${t("alarms")} WHERE at > $1 ORDER BY at, execution_id LIMIT 1`,
+    dueAlarms: `SELECT execution_id, at FROM ${t("alarms")} WHERE at <= $1 ORDER BY at, execution_id LIMIT $2`,
+    keepMeta: `INSERT INTO ${t("meta")} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
+    setMeta: `INSERT INTO ${t("meta")} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+    getMeta: `SELECT value FROM ${t("meta")} WHERE key = $1`
+  }
+
+  /** The head a writer expects when it appends at `expectedSeq` (the summary's fields other than status unused). */
+  const expectedHead = (executionId: string, expectedSeq: number) =>
+    expectedSeq === 0 ? EMPTY_HEAD : { seq: expectedSeq, summary: { executionId, functionName: "", status: "RUNNING" as const, startedAt: 0 } }
+
+  /** Why an append wrote nothing: `checkAppend` on the head row, locked so that it cannot move meanwhile. */
+  const refusal = (executionId: string, events: ReadonlyArray<LogEvent>, expectedSeq: number) =>
+    transaction(pool, async (client) => {
+      const row = (await client.query(sql.lockHead, [executionId])).rows[0] as (SummaryRow & { seq: number }) | undefined
+      const head = row === undefined ? EMPTY_HEAD : { seq: row.seq, summary: summaryOf(row) }
+      const checked = checkAppend(executionId, head, events, expectedSeq)
+      // The head is where the writer expected after all (the execution was deleted and made again between the two
+      // reads): a conflict still, as the writer's view of it is gone.
+      return Result.isFailure(checked) ? checked.failure : new SeqConflict({ executionId, expectedSeq, actualSeq: head.seq })
+    })
+
+  /** The conditional append; resolves with the refusal, or undefined once written. */
+  const appendNow = async (
+    executionId: string,
+    events: ReadonlyArray<LogEvent>,
+    encoded: ReadonlyArray<unknown>,
+    expectedSeq: number,
+    alarmAt: number | undefined
+  ): Promise<SeqConflict | LogCorrupted | undefined> => {
+    // The batch itself (its seqs, its start, nothing after an end) is checked here; the head by the statement.
+    const checked = checkAppend(executionId, expectedHead(executionId, expectedSeq), events, expectedSeq)
+    // A refused batch is refused against the real head, which may be elsewhere (then it is a SeqConflict first).
+    if (Result.isFailure(checked)) return refusal(executionId, events, expectedSeq)
+    const summary = checked.success
+    const batch = encoded.map((event) => JSON.stringify(event))
+    if (batch.length === 0) {
+      // Nothing to write: only the check against the real head.
+      const row = (await query<SummaryRow & { seq: number }>(sql.summaryAndSeq, [executionId]))[0]
+      const head = row === undefined ? EMPTY_HEAD : { seq: row.seq, summary: summaryOf(row) }
+      const headChecked = checkAppend(executionId, head, events, expectedSeq)
+      if (Result.isFailure(headChecked)) return headChecked.failure
+      if (alarmAt !== undefined) await query(sql.setAlarm, [executionId, alarmAt])
+      return undefined
+    }
+    const endedAt = summary.endedAt ?? null
+    try {
+      const written = expectedSeq === 0
+        ? await run(sql.create, [executionId, 0, batch, summary.functionName, summary.status, summary.startedAt, endedAt, alarmAt ?? null])
+        : await run(sql.appendToHead, [executionId, expectedSeq, batch, summary.status, endedAt, alarmAt ?? null])
+      if ((written.rowCount ?? 0) === batch.length) return undefined
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error
+    }
+    return refusal(executionId, events, expectedSeq)
+  }
+
+  type LoadRow = { head: number; seq: number | null; event: unknown }
+  const parseLog = (executionId: string, rows: ReadonlyArray<LoadRow>) =>
+    Effect.suspend(() => {
+      // An execution with no events joins as one row with a null seq: an empty log, which decodeLog refuses.
+      const raw = rows.filter((row) => row.seq !== null)
+      for (let i = 0; i < raw.length; i++) {
+        if (raw[i]!.seq !== i + 1) {
+          return Effect.fail(new LogCorrupted({ executionId, seq: i + 1, reason: `the event at seq ${i + 1} is missing (found seq ${raw[i]!.seq} next)` }))
+        }
+      }
+      return Effect.map(decodeLog(executionId, raw.map((row) => row.event)), (events) => ({ events, seq: events.length }))
+    })
+
+  const alarmEntry = (row: { execution_id: string; at: string }): AlarmEntry => ({ executionId: row.execution_id, at: Number(row.at) })
+  let closing: Promise<void> | undefined
+
+  return {
+    schema,
+    load: (executionId) =>
+      Effect.flatMap(attempt("load", () => query<LoadRow>(sql.load, [executionId])), (rows) =>
+        rows.length === 0 ? Effect.succeed(undefined) : parseLog(executionId, rows)),
+
+    append: (executionId, events, expectedSeq, options) =>
+      Effect.flatMap(encodeEvents(executionId, events), (encoded) =>
+        Effect.flatMap(attempt("append", () => appendNow(executionId, events, encoded, expectedSeq, options?.alarmAt)), (refused) =>
+          refused === undefined ? Effect.succeed(events) : Effect.fail(refused))),
+
+    readPage: (executionId, afterSeq, limit) =>
+      Effect.flatMap(attempt("readPage", () => query<LoadRow>(sql.page, [executionId, afterSeq, Math.max(0, Math.floor(limit))])), (rows) => {
+        if (rows.length === 0) return Effect.succeed(undefined)
+        const raw = rows.filter((row) => row.seq !== null)
+        for (let i = 0; i < raw.length; i++) {
+          if (raw[i]!.seq !== afterSeq + i + 1) {
+            const seq = afterSeq + i + 1
+            return Effect.fail(new LogCorrupted({ executionId, seq, reason: `the event at seq ${seq} is missing (found seq ${raw[i]!.seq} next)` }))
+          }
+        }
+        return decodeLogPage(executionId, raw.map((row) => row.event), afterSeq + 1)
+      }),
+
+    setAlarm: (executionId, at) => attempt("setAlarm", () => query(sql.setAlarm, [executionId, at])).pipe(Effect.asVoid),
+    getAlarm: (executionId) =>
+      attempt("getAlarm", () => query<{ at: string }>(sql.getAlarm, [executionId])).pipe(
+        Effect.map((rows) => (rows[0] === undefined ? undefined : Number(rows[0].at)))
+      ),
+    deleteAlarm: (executionId) => attempt("deleteAlarm", () => query(sql.deleteAlarm, [executionId])).pipe(Effect.asVoid),
+    list: (listQuery) =>
+      attempt("list", async () => {
+        const size = pageSize(listQuery.limit)
+        const after = listQuery.cursor === undefined ? undefined : decodeCursor(listQuery.cursor)
+        const where: Array<string> = []
+        const values: Array<unknown> = []
+        const param = (value: unknown) => `$${values.push(value)}`
+        if (listQuery.functionName !== undefined) where.push(`function_name = ${param(listQuery.functionName)}`)
+        if (listQuery.status !== undefined) where.push(`status = ${param(listQuery.status)}`)
+        if (after !== undefined) {
+          const at = param(after.startedAt)
+          where.push(`(started_at < ${at} OR (started_at = ${at} AND execution_id > ${param(after.executionId)}))`)
+        }
+        // One row more than the page tells whether another page follows (ids are in the "C" collation: see the schema).
+        const rows = await query<SummaryRow>(
+          `SELECT ${SUMMARY_COLUMNS} FROM ${t("executions")}${where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`} ` +
+            `ORDER BY started_at DESC, execution_id ASC LIMIT ${param(size + 1)}`,
+          values
+        )
+        const items = rows.slice(0, size).map(summaryOf)
+        return rows.length > size ? { items, cursor: encodeCursor(items[items.length - 1]!) } : { items }
+      }),
+    summary: (executionId) =>
+      attempt("summary", () => query<SummaryRow>(sql.summary, [executionId])).pipe(
+        Effect.map((rows) => (rows[0] === undefined ? undefined : summaryOf(rows[0])))
+      ),
+    delete: (executionId) => attempt("delete", () => query(sql.delete, [executionId])).pipe(Effect.asVoid),
+
+    nextAlarm: (after) =>
+      attempt("nextAlarm", () => query<{ execution_id: string; at: string }>(sql.nextAlarm, [after])).pipe(
+        Effect.map((rows) => (rows[0] === undefined ? undefined : alarmEntry(rows[0])))
+      ),
+    dueAlarms: (horizon, limit) =>
+      attempt("dueAlarms", () => query<{ execution_id: string; at: string }>(sql.dueAlarms, [horizon, limit])).pipe(
+        Effect.map((rows) => rows.map(alarmEntry))
+      ),
+    moveAlarm: (executionId, from, to) =>
+      attempt("moveAlarm", () => run(sql.moveAlarm, [executionId, from, to])).pipe(Effect.map((result) => (result.rowCount ?? 0) > 0)),
+    runningWithoutAlarm: (after, limit) =>
+      attempt("runningWithoutAlarm", async () => {
+        const cursor = after === undefined ? undefined : decodeCursor(after)
+        const rows = await query<{ execution_id: string; started_at: string }>(sql.unwatched, [cursor?.startedAt ?? null, cursor?.executionId ?? "", limit])
+        const executionIds = rows.map((row) => row.execution_id)
+        const last = rows.at(-1)
+        return rows.length < limit || last === undefined
+          ? { executionIds }
+          : { executionIds, next: encodeCursor({ executionId: last.execution_id, functionName: "", status: "RUNNING", startedAt: Number(last.started_at) }) }
+      }),
+    getMeta: (key) =>
+      attempt("getMeta", () => query<{ value: string }>(sql.getMeta, [key])).pipe(Effect.map((rows) => rows[0]?.value)),
+    setMeta: (key, value) => attempt("setMeta", () => query(sql.setMeta, [key, value])).pipe(Effect.asVoid),
+    keepMeta: (key, value) =>
+      attempt("keepMeta", async () => {
+        // Two statements, so the read sees a row that a concurrent writer committed while the insert waited on it.
+        await query(sql.keepMeta, [key, value])
+        return (await query<{ value: string }>(sql.getMeta, [key]))[0]!.value
+      }),
+    close: () => (closing ??= pool.end())
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * reprise/node's server on PostgreSQL, over HTTP: an execution with a step, a 1 s durable wait and a callback, with
+ * the server closed during the wait and served again on the same database (the new host resumes the wait from the
+ * alarm table, and the callback id signed by the first host is accepted by the second: the secret is kept in meta).
+ */
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { durable, schedule } from "reprise"
+import { servePostgres, type PostgresServer as Server } from "../../../adapters/postgres/serve-postgres.ts"
+import { type PostgresServer, startPostgres } from "./postgres-server.ts"
+
+let postgres: PostgresServer
+
+beforeAll(async () => {
+  postgres = await startPostgres()
+}, 90_000)
+
+afterAll(async () => {
+  await postgres?.stop()
+}, 40_000)
+
+const call = async (server: Server, method: string, path: string, body?: unknown) => {
+  const response = await fetch(server.url + path, {
+    method,
+    // Writes are JSON only (the HTTP API refuses other bodies): a POST without one sends {}.
+    ...(method === "GET" ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body ?? {}) })
+  })
+  const text = await response.text()
+  return { status: response.status, body: text === "" ? undefined : JSON.parse(text) }
+}
+
+const until = async (check: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000) => {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+/** The function under test, counting its step bodies and collecting the callback ids it hands out. */
+const makeFunction = () => {
+  const calls = { greet: 0 }
+  const inbox: Array<string> = []
+  const fn = durable("pg-greeting", async (input: { name: string }, ctx) => {
+    const greeting = await ctx.step("greet", async () => {
+      calls.greet++
+      return `Hello, ${input.name}`
+    })
+    await ctx.wait("pause", { seconds: 1 })
+    const answer = await ctx.waitForCallback("approve", async (callbackId) => void inbox.push(callbackId))
+    return { greeting, answer: JSON.parse(answer) as { approved: boolean } }
+  })
+  return { fn, calls, inbox }
+}
+
+describe("reprise/node's server on PostgreSQL", () => {
+  it("runs a step, a 1 s wait and a callback over HTTP, resuming the wait after a restart on the same database", async () => {
+    const { fn, calls, inbox } = makeFunction()
+    const options = { functions: [fn], url: postgres.url, schema: "served", port: 0, handleSignals: false, evictEveryMs: 200 }
+    let server = await servePostgres(options)
+    try {
+      const started = await call(server, "POST", "/v1/functions/pg-greeting/executions", { input: { name: "Ada" } })
+      assert.strictEqual(started.status, 201)
+      const id = started.body.executionId as string
+      const waiting = async () => {
+        const history = await call(server, "GET", `/v1/executions/${id}/history`)
+        return (history.body.events as Array<{ _tag: string; until?: number }>).find((e) => e._tag === "WaitStarted")
+      }
+      await until(async () => (await waiting()) !== undefined, "the step to run and the wait to start")
+      assert.strictEqual(calls.greet, 1)
+      const alarm = await server.engine(() => server.store.getAlarm(id))
+      assert.isAtMost(alarm!, (await waiting())!.until!, "the alarm table holds an alarm for the wait (or earlier)")
+
+      // Closed during the wait: nothing of this host is left; the next one must find the wait in the database.
+      await server.close()
+      assert.strictEqual(inbox.length, 0, "the wait had not ended before the restart")
+      server = await servePostgres(options)
+
+      await until(() => inbox.length === 1, "the wait to end and the callback to be handed out")
+      const completed = await call(server, "POST", `/v1/callbacks/${encodeURIComponent(inbox[0]!)}/succeed`, { result: JSON.stringify({ approved: true }) })
+      assert.strictEqual(completed.status, 204)
+      await until(async () => (await call(server, "GET", `/v1/executions/${id}`)).body.status !== "RUNNING", "the execution to end")
+
+      const view = await call(server, "GET", `/v1/executions/${id}`)
+      assert.strictEqual(view.body.status, "SUCCEEDED")
+      assert.deepStrictEqual(view.body.result, { greeting: "Hello, Ada", answer: { approved: true } })
+      assert.strictEqual(calls.greet, 1, "the step body ran once across both hosts")
+      const history = await call(server, "GET", `/v1/executions/${id}/history`)
+      const tags = (history.body.events as Array<{ _tag: string }>).map((e) => e._tag)
+      assert.strictEqual(tags[0], "ExecutionStarted")
+      assert.includeMembers(tags, ["StepSucceeded", "WaitSucceeded", "CallbackSucceeded"])
+      assert.strictEqual(tags.at(-1), "ExecutionSucceeded")
+      const listed = await call(server, "GET", "/v1/executions?functionName=pg-greeting")
+      assert.deepStrictEqual((listed.body.executions as Array<{ executionId: string; status: string }>).map((e) => [e.executionId, e.status]), [[id, "SUCCEEDED"]])
+    } finally {
+      await server.close()
+    }
+  }, 30_000)
+
+  it("keeps schedule records in PostgreSQL: a pause and a trigger survive a restart", async () => {
+    const job = durable("pg-nightly", async (input: { kind: string }, ctx) => ctx.step("run", async () => `ran ${input.kind}`))
+    const nightly = schedule("pg-nightly", { function: job, cron: "0 3 * * *", input: { kind: "nightly" } })
+    const options = { functions: [job], schedules: [nightly], url: postgres.url, schema: "scheduled", port: 0, handleSignals: false }
+    let server = await servePostgres(options)
+    try {
+      assert.strictEqual((await call(server, "POST", "/v1/schedules/pg-nightly/pause")).body.paused, true)
+      const triggered = await call(server, "POST", "/v1/schedules/pg-nightly/trigger")
+      assert.strictEqual(triggered.status, 201)
+      await server.close()
+      server = await servePostgres(options)
+      const view = await call(server, "GET", "/v1/schedules/pg-nightly")
+      assert.strictEqual(view.body.paused, true, "the pause was kept in the database")
+      assert.strictEqual(view.body.started, 1, "the trigger's start was counted in the record")
+      const listed = await call(server, "GET", "/v1/executions?functionName=pg-nightly")
+      assert.strictEqual(listed.body.executions.length, 1)
+      assert.match(listed.body.executions[0].executionId, /^pg-nightly:trigger:/)
+      const row = await server.engine(() => server.store.getMeta("schedule:pg-nightly"))
+      assert.include(row, "\"paused\":true")
+    } finally {
+      await server.close()
+    }
+  }, 30_000)
+})
