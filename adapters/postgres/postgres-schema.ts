@@ -51,6 +51,14 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
         value text NOT NULL
       );
     `
+  },
+  {
+    // The function's version label from ExecutionStarted, for listing and filtering by it.
+    version: 2,
+    sql: `
+      ALTER TABLE {schema}.executions ADD COLUMN version text;
+      CREATE INDEX executions_by_version ON {schema}.executions (version, started_at DESC, execution_id);
+    `
   }
 ]
 

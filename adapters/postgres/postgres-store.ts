@@ -67,7 +67,7 @@ export interface PostgresStore extends ExecutionStoreShape {
   close(): Promise<void>
 }
 
-const SUMMARY_COLUMNS = "execution_id, function_name, status, started_at, ended_at"
+const SUMMARY_COLUMNS = "execution_id, function_name, status, started_at, ended_at, version"
 
 interface SummaryRow {
   readonly execution_id: string
@@ -76,6 +76,7 @@ interface SummaryRow {
   /** bigint columns arrive as strings. */
   readonly started_at: string
   readonly ended_at: string | null
+  readonly version: string | null
 }
 
 const summaryOf = (row: SummaryRow): ExecutionSummary => ({
@@ -83,7 +84,8 @@ const summaryOf = (row: SummaryRow): ExecutionSummary => ({
   functionName: row.function_name,
   status: row.status as ExecutionStatus,
   startedAt: Number(row.started_at),
-  ...(row.ended_at === null ? {} : { endedAt: Number(row.ended_at) })
+  ...(row.ended_at === null ? {} : { endedAt: Number(row.ended_at) }),
+  ...(row.version === null ? {} : { version: row.version })
 })
 
 /** PostgreSQL's unique_violation: a head row or an event row that is already there. */
@@ -171,11 +173,11 @@ const makePostgresStore = (pool: Pool, schema: string): PostgresStore => {
     // batch (a json[] in seq order) only if it moved.
     // With $6 (alarmAt), the alarm is set by the same statement, only if the head moved.
     appendToHead: `WITH head AS (UPDATE ${t("executions")} SET seq = $2 + cardinality($3::json[]), status = $4, ended_at = $5 ` +
-      `WHERE execution_id = $1 AND seq = $2 AND status = 'RUNNING' RETURNING 1), ${alarmWithHead("$6")} ` +
+      `WHERE execution_id = $1 AND seq = $2 AND status IN ('RUNNING', 'PAUSED') RETURNING 1), ${alarmWithHead("$6")} ` +
       `INSERT INTO ${t("events")} (execution_id, seq, event) ` +
       `SELECT $1, $2 + n, e FROM unnest($3::json[]) WITH ORDINALITY AS batch (e, n) WHERE EXISTS (SELECT 1 FROM head)`,
-    create: `WITH head AS (INSERT INTO ${t("executions")} (execution_id, function_name, status, started_at, ended_at, seq) ` +
-      `VALUES ($1, $4, $5, $6, $7, cardinality($3::json[])) ON CONFLICT (execution_id) DO NOTHING RETURNING 1), ${alarmWithHead("$8")} ` +
+    create: `WITH head AS (INSERT INTO ${t("executions")} (execution_id, function_name, status, started_at, ended_at, seq, version) ` +
+      `VALUES ($1, $4, $5, $6, $7, cardinality($3::json[]), $9) ON CONFLICT (execution_id) DO NOTHING RETURNING 1), ${alarmWithHead("$8")} ` +
       `INSERT INTO ${t("events")} (execution_id, seq, event) ` +
       `SELECT $1, $2 + n, e FROM unnest($3::json[]) WITH ORDINALITY AS batch (e, n) WHERE EXISTS (SELECT 1 FROM head)`,
     summaryAndSeq: `SELECT ${SUMMARY_COLUMNS}, seq FROM ${t("executions")} WHERE execution_id = $1`,
@@ -233,7 +235,7 @@ const makePostgresStore = (pool: Pool, schema: string): PostgresStore => {
     const endedAt = summary.endedAt ?? null
     try {
       const written = expectedSeq === 0
-        ? await run(sql.create, [executionId, 0, batch, summary.functionName, summary.status, summary.startedAt, endedAt, alarmAt ?? null])
+        ? await run(sql.create, [executionId, 0, batch, summary.functionName, summary.status, summary.startedAt, endedAt, alarmAt ?? null, summary.version ?? null])
         : await run(sql.appendToHead, [executionId, expectedSeq, batch, summary.status, endedAt, alarmAt ?? null])
       if ((written.rowCount ?? 0) === batch.length) return undefined
     } catch (error) {
@@ -297,6 +299,7 @@ const makePostgresStore = (pool: Pool, schema: string): PostgresStore => {
         const param = (value: unknown) => `$${values.push(value)}`
         if (listQuery.functionName !== undefined) where.push(`function_name = ${param(listQuery.functionName)}`)
         if (listQuery.status !== undefined) where.push(`status = ${param(listQuery.status)}`)
+        if (listQuery.version !== undefined) where.push(`version = ${param(listQuery.version)}`)
         if (after !== undefined) {
           const at = param(after.startedAt)
           where.push(`(started_at < ${at} OR (started_at = ${at} AND execution_id > ${param(after.executionId)}))`)
