@@ -6,7 +6,7 @@
 import { Cause, Deferred, Effect, Exit, Option, Queue } from "effect"
 import { DurableContextImpl } from "../context/durable-context.ts"
 import { runOwned } from "../context/usage-tracker.ts"
-import { toErrorObject } from "../context/errors.ts"
+import { toErrorRecord } from "../context/error-story.ts"
 import type { LoggerConfig } from "../context/logger.ts"
 import type { CallbackCheck, Session } from "../context/session.ts"
 import { defaultSerdes, passThroughDeserializer, type SerdesConfig } from "../context/serdes.ts"
@@ -392,7 +392,7 @@ export class Actor implements Session {
         return Effect.andThen(this.#flush(), this.#written(message.reply))
       }
       case "Fail":
-        this.#queue([{ _tag: "ExecutionFailed", error: toErrorObject(message.error) }])
+        this.#queue([{ _tag: "ExecutionFailed", error: toErrorRecord(message.error) }])
         return Effect.void
       case "HandlerDone":
         return Effect.sync(() => self.#finish(message.exit))
