@@ -129,6 +129,12 @@ export class StepTimeoutError extends Error {
 /** Replay found a different operation at a position than the one the log recorded. Fails the execution. */
 export class NonDeterministicExecutionError extends Error {
   override readonly name = "NonDeterministicExecutionError"
+  /** The operation where the calls differ (for logs). */
+  readonly operationId: string | undefined
+  constructor(message: string, operationId?: string) {
+    super(message)
+    this.operationId = operationId
+  }
 }
 
 /** A wait or timeout that is not a valid Duration, or outside 1 second … 1 year. */

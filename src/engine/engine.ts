@@ -2,7 +2,7 @@
  * The engine: starts executions and routes every message to the actor that owns the execution, loading it from
  * the store (a cold start, which replays) when it is not in memory. Adapters drive it; they never touch actors.
  */
-import { Cause, Clock, Context, Effect, FiberSet, Layer, Random, Scheduler, type Scope } from "effect"
+import { Cause, Clock, Context, Effect, FiberSet, Layer, Logger, LogLevel, Random, References, Scheduler, type Scope } from "effect"
 import { durationToMillis } from "../context/duration.ts"
 import type { ErrorObject, LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
@@ -27,6 +27,7 @@ import {
 import { EngineProbe, type EngineProbeShape, INVOCATIONS_KEPT } from "./engine-probe.ts"
 import { ExecutionClient, type ExecutionClientShape, type ExecutionView, type ParentRef } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
+import { LifecycleLogs } from "./lifecycle-log.ts"
 import { type DurableFunction, makeRegistry } from "./registry.ts"
 
 /**
@@ -114,6 +115,22 @@ export const makeEngine = Effect.fnUntraced(function*(
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
   const callbackIds = options.callbackIds ?? plainCallbackIds
   const clockFor = options.clockFor ?? (() => ambientClock)
+  const logLifecycle = yield* LifecycleLogs
+  // The engine's own lines go where the actors' go: to the loggers and level of the context the engine was built in,
+  // not the caller's.
+  const loggers = yield* Logger.CurrentLoggers
+  const minimumLevel = yield* References.MinimumLogLevel
+  /** Whether a lifecycle line at `level` would be printed: lines that would not are not even made. */
+  const logs = (level: LogLevel.Severity) => logLifecycle && !LogLevel.isLessThan(level, minimumLevel)
+  /** A lifecycle line logged by the engine itself (the actor's own lines are annotated by its fiber). */
+  const lifecycle = (state: ExecutionState, level: "Debug" | "Info", message: string) =>
+    logLifecycle
+      ? Effect.logWithLevel(level)(message).pipe(
+        Effect.annotateLogs({ executionId: state.executionId, functionName: state.functionName }),
+        Effect.provideService(Logger.CurrentLoggers, loggers),
+        Effect.provideService(References.MinimumLogLevel, minimumLevel)
+      )
+      : Effect.void
   const actors = new Map<string, Actor>()
   const invocations = new Map<string, number>()
   const endWaiters = new Map<string, Array<() => void>>()
@@ -148,6 +165,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         callbackIds,
         maxPayloadBytes,
         keepsPatchMarkers: options.keepsPatchMarkers ?? true,
+        logs,
         alarmAt,
         ...(watchdogAt === undefined ? {} : { watchdogAt }),
         onInvocation: () => countInvocation(id),
@@ -182,7 +200,9 @@ export const makeEngine = Effect.fnUntraced(function*(
         const fn = registry.get(state.functionName)
         if (fn === undefined) return yield* Effect.die(new FunctionNotFound({ functionName: state.functionName }))
         const alarmAt = yield* store.getAlarm(executionId)
-        return yield* spawn(state, fn, alarmAt)
+        const actor = yield* spawn(state, fn, alarmAt)
+        if (state.status === "RUNNING") yield* lifecycle(state, "Debug", `loaded from the store: ${log.events.length} events to replay`)
+        return actor
       })
     })
 
@@ -307,7 +327,10 @@ export const makeEngine = Effect.fnUntraced(function*(
         const raced = yield* store.load(executionId)
         return yield* sameExecution(raced!.events[0]!, fn.name, input, executionId)
       }
-      yield* spawn(foldLog(written.success), fn, watchdogAt, watchdogAt)
+      const state = foldLog(written.success)
+      const by = request.parent === undefined ? "" : ` by ${request.parent.executionId} (operation ${request.parent.operationId})`
+      yield* lifecycle(state, "Info", `started${by}`) // before the actor runs, so that it is the first line
+      yield* spawn(state, fn, watchdogAt, watchdogAt)
       return { executionId, created: true }
     })
 

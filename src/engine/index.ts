@@ -17,6 +17,8 @@ export type {
 export { serviceRunsInvokes } from "./invoker.ts"
 export type { ChildStart, InvokerShape } from "./invoker.ts"
 export { WATCHDOG_MS } from "./actor.ts"
+export { errorText, LifecycleLogs, lifecycleLine } from "./lifecycle-log.ts"
+export type { LifecycleLine } from "./lifecycle-log.ts"
 export type { CallbackOutcome, ChildOutcome } from "./actor-messages.ts"
 export { plainCallbackIds } from "./callback-ids.ts"
 export type { CallbackIdCodec, CallbackRef } from "./callback-ids.ts"
