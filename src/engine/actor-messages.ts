@@ -87,6 +87,8 @@ export interface ActorDeps {
   /** An invoke operation is STARTED: make sure its child execution exists (idempotent). */
   readonly onInvoke: (operation: OperationState) => void
   readonly onGone: () => void
+  /** Events were written (as the store returned them): for the engine's watchers. */
+  readonly onWritten: (events: ReadonlyArray<LogEvent>) => void
 }
 
 export const refOf = (op: OperationState) => ({

@@ -513,6 +513,7 @@ export class Actor implements Session {
                 }
                 if (!this.running) ended = true
               }
+              this.#deps.onWritten(stored)
               for (const message of written) message.done?.()
               for (const id of open) this.#wake(id)
               if (ended) {

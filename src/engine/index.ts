@@ -15,6 +15,7 @@ export type {
   StartResult
 } from "./execution-client.ts"
 export { serviceRunsInvokes } from "./invoker.ts"
+export { DEFAULT_POLL_MS, watchByPolling } from "./watch-by-polling.ts"
 export type { ChildStart, InvokerShape } from "./invoker.ts"
 export { WATCHDOG_MS } from "./actor.ts"
 export { errorText, LifecycleLogs, lifecycleLine } from "./lifecycle-log.ts"
