@@ -57,7 +57,8 @@ export const lifecycleLine = (event: LogEvent, state: ExecutionState): Lifecycle
     case "WaitSucceeded":
       return on("Info", `resumed: ${opLabel(event)} is over`, event.id)
     case "CallbackStarted":
-      return on("Info", `suspended on callback ${event.callbackId} (${opLabel(event)}${event.timeoutAt === undefined ? "" : `, times out at ${iso(event.timeoutAt)}`})`, event.id)
+      // Not the callback id: it is a capability (whoever holds it completes the callback), and logs travel far.
+      return on("Info", `suspended on ${opLabel(event)}${event.timeoutAt === undefined ? "" : ` until it times out at ${iso(event.timeoutAt)}`}`, event.id)
     case "CallbackSucceeded":
       return on("Info", `resumed: ${opLabel(event)} succeeded`, event.id)
     case "CallbackFailed":

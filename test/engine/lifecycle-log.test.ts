@@ -57,12 +57,13 @@ describe("the engine's lifecycle log", () => {
     await dispose()
 
     assert.isTrue(lines.every((l) => l.executionId === "a-1" && l.functionName === "approve"), JSON.stringify(lines))
+    assert.isFalse(JSON.stringify(lines).includes(callbackId), "a callback id is a capability: never logged")
     const where = `${here}:${lineOf("APPLY-THROWS")}:`
     const shown = lines.map((l) => [l.level, l.operationId ?? "-", l.message.replace(/ in \d+ ms/, "")])
     assert.deepStrictEqual(shown.slice(0, 6), [
       ["info", "-", "started"],
       ["debug", "1", `step "prepare" succeeded on attempt 1`],
-      ["info", "2-1", `suspended on callback ${callbackId} (callback 2-1)`],
+      ["info", "2-1", "suspended on callback 2-1"],
       ["debug", "2-2", `step 2-2 succeeded on attempt 1`],
       ["debug", "-", "loaded from the store: 5 events to replay"],
       ["info", "2-1", "resumed: callback 2-1 succeeded"]
