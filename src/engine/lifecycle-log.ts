@@ -44,6 +44,10 @@ export const lifecycleLine = (event: LogEvent, state: ExecutionState): Lifecycle
       return on("Warn", `ended STOPPED${event.error === undefined ? "" : `: ${event.error.errorMessage}`}`)
     case "ExecutionTimedOut":
       return on("Warn", "ended TIMED_OUT: the execution timeout passed")
+    case "ExecutionPaused":
+      return on("Info", "paused")
+    case "ExecutionResumed":
+      return on("Info", "resumed from the pause")
     case "StepFailed":
       return event.nextAttemptAt === undefined
         ? on("Error", `${opLabel(event)} failed on attempt ${event.attempt}, for good: ${errorText(event.error)}`, event.id)

@@ -92,4 +92,16 @@ describe("the engine's lifecycle log", () => {
     assert.include(line?.message, "renamed")
     assert.match(lines.at(-1)!.message, /^ended FAILED in \d+ ms: NonDeterministicExecutionError/)
   })
+  it("pause and resume are a line each", async () => {
+    renamed = false
+    const { lines, run, dispose } = engineWithLog()
+    await run((e) => e.start({ functionName: "approve", executionId: "a-3" }))
+    await run((e) => e.settle("a-3"))
+    await run((e) => e.pause("a-3"))
+    await run((e) => e.resume("a-3"))
+    await run((e) => e.settle("a-3"))
+    await dispose()
+    const messages = lines.map((l) => l.message)
+    assert.deepStrictEqual(messages.filter((m) => m === "paused" || m === "resumed from the pause"), ["paused", "resumed from the pause"])
+  })
 })
