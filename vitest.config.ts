@@ -17,7 +17,9 @@ export default defineConfig({
     testTimeout: 20_000,
     env: {
       NODE_OPTIONS: `--conditions=${SOURCE}`,
-      WRANGLER_BUILD_CONDITIONS: `${SOURCE},workerd,worker,browser`
+      WRANGLER_BUILD_CONDITIONS: `${SOURCE},workerd,worker,browser`,
+      // Servers in tests stay quiet; the log tests ask for their lines (test/adapters/node/server-log.test.ts).
+      REPRISE_LOG_LEVEL: "none"
     }
   }
 })

@@ -5,7 +5,7 @@
  */
 import { Effect } from "effect"
 import type { DurableFunction } from "reprise"
-import { type CallbackIdCodec, CallbackNotFound, type ExecutionClientShape, FunctionNotFound } from "reprise/engine"
+import { type CallbackIdCodec, CallbackNotFound, type ExecutionClientShape, FunctionNotFound, watchByPolling } from "reprise/engine"
 import type { RepriseEnv } from "./env.ts"
 import type { IndexClient } from "./index-client.ts"
 import { call } from "./wire.ts"
@@ -26,6 +26,7 @@ export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions):
     Effect.flatMap(options.callbackIds.decode(callbackId), (ref) =>
       ref === undefined ? Effect.fail(new CallbackNotFound({ callbackId })) : Effect.succeed(ref.executionId))
 
+  const history: ExecutionClientShape["history"] = (executionId, page) => call("history", () => object(executionId).history(executionId, page))
   return {
     functions: options.functions.map((fn) => ({
       name: fn.name,
@@ -47,7 +48,9 @@ export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions):
     resume: (executionId) => call("resume", () => object(executionId).resume(executionId)),
     describe: (executionId) => call("describe", () => object(executionId).describe(executionId)),
     awaitEnd: (executionId) => call("awaitEnd", () => object(executionId).awaitEnd(executionId, MAX_AWAIT_MS)),
-    history: (executionId, page) => call("history", () => object(executionId).history(executionId, page)),
+    history,
+    // The Worker has no engine of its own: an event stream polls the object's history (watch-by-polling.ts).
+    watch: watchByPolling(history),
     list: (query) => options.index.list(query)
   }
 }

@@ -19,7 +19,8 @@ import {
   type ExecutionView,
   type FunctionInfo,
   FunctionNotFound,
-  InvalidRequest
+  InvalidRequest,
+  watchByPolling
 } from "reprise/engine"
 import { type ExecutionStatus, type ListPage, type LogEvent, StoreFailure } from "reprise/store"
 import { errorOfWire, type HistoryEvent, operationsFromHistory } from "./history-operations.ts"
@@ -38,7 +39,7 @@ export interface ControlPlaneOptions {
   readonly functions: Readonly<Record<string, string | LambdaFunctionEntry>>
   /** Default: one `new LambdaClient({})` per process. */
   readonly client?: LambdaClientLike
-  /** How often `?wait=` polls GetDurableExecution (default 1 s). */
+  /** How often `?wait=` polls GetDurableExecution, and an event stream the history (default 1 s). */
   readonly pollEveryMs?: number
 }
 
@@ -153,7 +154,7 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
       })
     )
 
-  return {
+  const client: Omit<ExecutionClientShape, "watch"> = {
     functions,
     start: (request) =>
       Effect.gen(function*() {
@@ -273,4 +274,7 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
         return { items, ...(page.NextMarker ? { cursor: page.NextMarker } : {}) } as ListPage
       })
   }
+  // Lambda's history events carry AWS's EventType: the stream ends at the execution's last one.
+  const ended = (event: LogEvent) => /^Execution(Succeeded|Failed|TimedOut|Stopped)$/.test(String((event as { EventType?: unknown }).EventType))
+  return { ...client, watch: watchByPolling(client.history, options.pollEveryMs ?? 1000, ended) }
 }

@@ -49,7 +49,8 @@ export const errorOfWire = (error: WireErrorObject | undefined): ErrorObject | u
   error === undefined ? undefined : {
     errorType: error.ErrorType || "Error",
     errorMessage: error.ErrorMessage ?? "",
-    ...(error.ErrorData === undefined ? {} : { errorData: error.ErrorData })
+    ...(error.ErrorData === undefined ? {} : { errorData: error.ErrorData }),
+    ...(error.StackTrace === undefined || error.StackTrace.length === 0 ? {} : { stackTrace: error.StackTrace })
   }
 
 export const operationsFromHistory = (events: ReadonlyArray<HistoryEvent>): Array<OperationState> => {

@@ -9,7 +9,7 @@
  * - as in AWS's SDK, nothing is sent for an operation under a context that has already finished (items of a map
  *   cut off by its completion policy stay STARTED).
  */
-import type { LogEvent, OperationType } from "reprise/store"
+import type { ErrorObject, LogEvent, OperationType } from "reprise/store"
 import { wireId } from "./operation-ids.ts"
 import type { OperationUpdate, WireAction } from "./wire.ts"
 import type { WireOpState } from "./wire-to-log.ts"
@@ -45,11 +45,19 @@ export const makeUpdateTranslator = (operations: Map<string, WireOpState>): Upda
     Action: action
   })
 
-  const wireError = (error: { errorType: string; errorMessage: string; errorData?: string }) => ({
-    ErrorType: error.errorType,
-    ErrorMessage: error.errorMessage,
-    ...(error.errorData === undefined ? {} : { ErrorData: error.errorData })
-  })
+  const wireError = (error: ErrorObject) => {
+    // AWS's error object has no cause chain: the causes follow the frames, as "caused by" lines with their own.
+    const story = [
+      ...(error.stackTrace ?? []),
+      ...(error.causes ?? []).flatMap((c) => [`caused by ${c.errorType}: ${c.errorMessage}`, ...(c.stackTrace ?? [])])
+    ]
+    return {
+      ErrorType: error.errorType,
+      ErrorMessage: error.errorMessage,
+      ...(error.errorData === undefined ? {} : { ErrorData: error.errorData }),
+      ...(story.length === 0 ? {} : { StackTrace: story })
+    }
+  }
 
   const track = (event: OperationEvent, status: string) => {
     const known = operations.get(event.id)

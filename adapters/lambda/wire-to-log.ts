@@ -42,7 +42,8 @@ const OPERATION_TYPES = new Set(["STEP", "WAIT", "CALLBACK", "CHAINED_INVOKE", "
 export const errorFromWire = (error: WireErrorObject | undefined, fallback: string): ErrorObject => ({
   errorType: error?.ErrorType || "Error",
   errorMessage: error?.ErrorMessage ?? fallback,
-  ...(error?.ErrorData === undefined || error.ErrorData === null ? {} : { errorData: error.ErrorData })
+  ...(error?.ErrorData === undefined || error.ErrorData === null ? {} : { errorData: error.ErrorData }),
+  ...(error?.StackTrace === undefined || error.StackTrace === null || error.StackTrace.length === 0 ? {} : { stackTrace: error.StackTrace })
 })
 
 const isBatch = (op: WireOperation | undefined) => op?.Type === "CONTEXT" && (op.SubType === "Map" || op.SubType === "Parallel")

@@ -13,7 +13,7 @@ import type { AddressInfo } from "node:net"
 import type { DurableFunction, Schedule } from "reprise"
 import type { EngineShape } from "reprise/engine"
 import type { EngineProbe } from "reprise/testing"
-import { type HostPorts, startHost } from "reprise/host"
+import { type HostLogOptions, type HostPorts, startHost } from "reprise/host"
 import { sqlitePorts } from "./sqlite-ports.ts"
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.ts"
 import { drainUnreadBody } from "./unread-body.ts"
@@ -38,6 +38,11 @@ export interface ServeHostOptions {
   readonly secret?: string
   /** How often suspended actors are dropped from memory (default every 5 s). */
   readonly evictEveryMs?: number
+  /**
+   * The server's log of executions' lives (default: pretty on a terminal, else JSON lines, on stderr; level info;
+   * $REPRISE_LOG_FORMAT and $REPRISE_LOG_LEVEL override the defaults).
+   */
+  readonly logging?: HostLogOptions
   /** Handle SIGTERM and SIGINT with a graceful shutdown (default true). */
   readonly handleSignals?: boolean
 }
@@ -79,7 +84,8 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
       apiKey: options.apiKey,
       env,
       evictEveryMs: options.evictEveryMs,
-      allowedHosts: [hostname, ...(options.allowedHosts ?? [])]
+      allowedHosts: [hostname, ...(options.allowedHosts ?? [])],
+      logging: { terminal: process.stderr.isTTY === true, ...options.logging }
     },
     ports
   )

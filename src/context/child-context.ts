@@ -6,7 +6,8 @@
 import type { ErrorObject } from "../log/events.ts"
 import { type Begun, ContextCore } from "./context-core.ts"
 import { runOwned } from "./usage-tracker.ts"
-import { PayloadTooLargeError, toErrorObject } from "./errors.ts"
+import { toErrorRecord } from "./error-story.ts"
+import { PayloadTooLargeError } from "./errors.ts"
 import { deserializeWith, serializeWith } from "./serdes-call.ts"
 import type { Serdes } from "./serdes.ts"
 
@@ -40,7 +41,7 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
     value = await runOwned({ kind: "context", core: child, label, name: ref.name }, () =>
       run.body(child, recorded?.replayChildren === true ? recorded.result : undefined))
   } catch (thrown) {
-    const error = toErrorObject(thrown)
+    const error = toErrorRecord(thrown)
     if (!finished) await session.append([{ _tag: "ContextFailed", ...ref, error }])
     throw run.toError(error, thrown)
   }
@@ -48,7 +49,7 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
   try {
     payload = await serializeWith(serdes, value, context)
   } catch (thrown) {
-    const error = toErrorObject(thrown)
+    const error = toErrorRecord(thrown)
     if (!finished) await session.append([{ _tag: "ContextFailed", ...ref, error }])
     throw run.toError(error, thrown)
   }

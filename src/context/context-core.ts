@@ -105,7 +105,7 @@ export class ContextCore {
     const probe = this.session.replayOnly
     if (different !== undefined) {
       probe?.mismatch(id, shapeOf(recorded!), { type, subType, ...(name === undefined ? {} : { name }) }, different)
-      this.session.fail(new NonDeterministicExecutionError(different))
+      this.session.fail(new NonDeterministicExecutionError(different, id))
       return undefined
     }
     if (probe !== undefined) {

@@ -1,6 +1,7 @@
 /**
  * The error classes user code sees, with the AWS durable SDK's names and `errorType`s.
- * Errors are stored as { errorType, errorMessage, errorData? }: no stack traces.
+ * Errors are stored as { errorType, errorMessage, errorData? }; an outcome's failure also keeps its stack and causes
+ * (error-story.ts).
  */
 import type { ErrorObject } from "../log/events.ts"
 
@@ -128,6 +129,12 @@ export class StepTimeoutError extends Error {
 /** Replay found a different operation at a position than the one the log recorded. Fails the execution. */
 export class NonDeterministicExecutionError extends Error {
   override readonly name = "NonDeterministicExecutionError"
+  /** The operation where the calls differ (for logs). */
+  readonly operationId: string | undefined
+  constructor(message: string, operationId?: string) {
+    super(message)
+    this.operationId = operationId
+  }
 }
 
 /** A wait or timeout that is not a valid Duration, or outside 1 second … 1 year. */
@@ -155,7 +162,7 @@ export class SerdesFailedError extends Error {
   override readonly name = "SerdesFailedError"
 }
 
-/** Turns anything thrown into the stored error shape. */
+/** Turns anything thrown into the stored error shape, without its story (for results, such as a BatchResult's). */
 export const toErrorObject = (error: unknown): ErrorObject => {
   if (error instanceof DurableOperationError) return error.toErrorObject()
   if (error instanceof RecordedError) return error.errorObject

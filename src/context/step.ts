@@ -7,7 +7,8 @@ import type { ErrorObject } from "../log/events.ts"
 import type { OperationState } from "../log/fold.ts"
 import { type Begun, type ContextCore, never } from "./context-core.ts"
 import { durationToMillis } from "./duration.ts"
-import { PayloadTooLargeError, RecordedError, StepError, StepInterruptedError, toErrorObject } from "./errors.ts"
+import { toErrorRecord } from "./error-story.ts"
+import { PayloadTooLargeError, RecordedError, StepError, StepInterruptedError } from "./errors.ts"
 import type { DurableContextLogger } from "./logger.ts"
 import { type RetryStrategy, retryPresets, StepSemantics, withJitterSource } from "./retry.ts"
 import { deserializeWith, serializeJson, serializeWith } from "./serdes-call.ts"
@@ -44,7 +45,7 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
 
   /** Records a failed attempt; returns the final error to throw, or undefined when a retry is scheduled. */
   const recordFailure = async (attempt: number, thrown: unknown, startedAt: number | undefined): Promise<Error | undefined> => {
-    const error = toErrorObject(thrown)
+    const error = toErrorRecord(thrown)
     const cause = thrown instanceof Error ? thrown : new RecordedError(error)
     // A payload over the limit will not shrink on retry.
     const decision = thrown instanceof PayloadTooLargeError

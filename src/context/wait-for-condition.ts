@@ -10,7 +10,8 @@ import type { ErrorObject } from "../log/events.ts"
 import type { OperationState } from "../log/fold.ts"
 import { type Begun, type ContextCore, never } from "./context-core.ts"
 import { checkWaitMillis, type Duration, durationToMillis } from "./duration.ts"
-import { RecordedError, StepError, toErrorObject } from "./errors.ts"
+import { toErrorRecord } from "./error-story.ts"
+import { RecordedError, StepError } from "./errors.ts"
 import type { DurableContextLogger } from "./logger.ts"
 import { operationLogger } from "./operation-logger.ts"
 import { withJitterSource } from "./retry.ts"
@@ -79,7 +80,7 @@ export const runWaitForCondition = async <T>(
     const startedAt = session.now()
     const outcome = await poll(core, begun, op, check, config, attempt)
     if (!outcome.ok) {
-      const error = toErrorObject(outcome.error)
+      const error = toErrorRecord(outcome.error)
       await session.append([{ _tag: "StepFailed", ...ref, startedAt, attempt, error }])
       throw failed(error, outcome.error)
     }

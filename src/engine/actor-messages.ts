@@ -8,6 +8,7 @@ import type { ExecutionStoreShape } from "../store/execution-store.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import type { CallbackIdCodec } from "./callback-ids.ts"
 import type { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest } from "./engine-errors.ts"
+import type { LifecycleLine } from "./lifecycle-log.ts"
 import type { DurableFunction } from "./registry.ts"
 
 /** How an invoked child execution ended, as its parent records it. */
@@ -73,6 +74,8 @@ export interface ActorDeps {
   readonly maxPayloadBytes: number
   /** False where the store cannot keep PatchMarked events (Lambda's service): `ctx.patched` then fails. */
   readonly keepsPatchMarkers: boolean
+  /** Whether to log the execution's life at this level as its events are written (lifecycle-log.ts). */
+  readonly logs: (level: LifecycleLine["level"]) => boolean
   /** The alarm the store held when the log was loaded. */
   readonly alarmAt: number | undefined
   /** The watchdog the start wrote with ExecutionStarted (so the actor does not write it again). */
@@ -84,6 +87,8 @@ export interface ActorDeps {
   /** An invoke operation is STARTED: make sure its child execution exists (idempotent). */
   readonly onInvoke: (operation: OperationState) => void
   readonly onGone: () => void
+  /** Events were written (as the store returned them): for the engine's watchers. */
+  readonly onWritten: (events: ReadonlyArray<LogEvent>) => void
 }
 
 export const refOf = (op: OperationState) => ({

@@ -6,7 +6,8 @@
 import { Cause, Deferred, Effect, Exit, Option, Queue } from "effect"
 import { DurableContextImpl } from "../context/durable-context.ts"
 import { runOwned } from "../context/usage-tracker.ts"
-import { toErrorObject } from "../context/errors.ts"
+import { toErrorRecord } from "../context/error-story.ts"
+import { NonDeterministicExecutionError } from "../context/errors.ts"
 import type { LoggerConfig } from "../context/logger.ts"
 import type { CallbackCheck, Session } from "../context/session.ts"
 import { defaultSerdes, passThroughDeserializer, type SerdesConfig } from "../context/serdes.ts"
@@ -27,6 +28,7 @@ import {
 import { type HandlerExit, outcomeEvent } from "./execution-outcome.ts"
 import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest } from "./engine-errors.ts"
 import { hex } from "./secure-random.ts"
+import { emitLines, type LifecycleLine, lifecycleLine } from "./lifecycle-log.ts"
 import { dueAt, earliest } from "./timers.ts"
 
 type CompleteCallbackMessage = Extract<Message, { _tag: "CompleteCallback" }>
@@ -218,7 +220,7 @@ export class Actor implements Session {
           : this.#stop("The actor failed; it stops, and the message it was handling is answered with the failure", cause)
       ),
       Effect.ensuring(this.#answerLeftovers),
-      Effect.annotateLogs({ executionId: this.executionId })
+      Effect.annotateLogs({ executionId: this.executionId, functionName: this.state.functionName })
     )
   )
 
@@ -391,9 +393,12 @@ export class Actor implements Session {
         this.#active = true
         return Effect.andThen(this.#flush(), this.#written(message.reply))
       }
-      case "Fail":
-        this.#queue([{ _tag: "ExecutionFailed", error: toErrorObject(message.error) }])
-        return Effect.void
+      case "Fail": {
+        this.#queue([{ _tag: "ExecutionFailed", error: toErrorRecord(message.error) }])
+        const error = message.error
+        if (!this.#deps.logs("Error") || !(error instanceof NonDeterministicExecutionError)) return Effect.void
+        return emitLines([{ level: "Error", message: `non-determinism: ${error.message}`, ...(error.operationId === undefined ? {} : { operationId: error.operationId }) }])
+      }
       case "HandlerDone":
         return Effect.sync(() => self.#finish(message.exit))
     }
@@ -489,12 +494,17 @@ export class Actor implements Session {
               )
               : this.#stop(`The store failed to append ${events.length} event(s) after seq ${expected}; the actor stops`, Cause.fail(error)),
           onSuccess: (stored) =>
-            Effect.sync(() => {
+            Effect.flatMap(Effect.sync(() => {
+              const lines: Array<LifecycleLine> = []
               let ended = false
               // The events as the store wrote them: it may have filled in a field (see ExecutionStoreShape.append).
               for (const event of stored) {
                 if (!this.running) break
                 applyEvent(this.state, event)
+                if (this.#deps.logs("Error")) {
+                  const line = lifecycleLine(event, this.state)
+                  if (line !== undefined && this.#deps.logs(line.level)) lines.push(line)
+                }
                 if ("id" in event) {
                   const op = this.state.operations.get(event.id)!
                   this.#track(op)
@@ -503,6 +513,7 @@ export class Actor implements Session {
                 }
                 if (!this.running) ended = true
               }
+              this.#deps.onWritten(stored)
               for (const message of written) message.done?.()
               for (const id of open) this.#wake(id)
               if (ended) {
@@ -510,7 +521,8 @@ export class Actor implements Session {
                 this.#waiters.clear()
                 this.#deps.onTerminal(this.state)
               }
-            })
+              return lines
+            }), emitLines)
         })
       )
     })

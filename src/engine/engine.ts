@@ -2,11 +2,12 @@
  * The engine: starts executions and routes every message to the actor that owns the execution, loading it from
  * the store (a cold start, which replays) when it is not in memory. Adapters drive it; they never touch actors.
  */
-import { Cause, Clock, Context, Effect, FiberSet, Layer, Random, Scheduler, type Scope } from "effect"
+import { Cause, Clock, Context, Effect, FiberSet, Layer, Logger, LogLevel, Queue, Random, References, Scheduler, type Scope, Stream } from "effect"
 import { durationToMillis } from "../context/duration.ts"
 import type { ErrorObject, LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
+import { isTerminalEvent } from "../log/terminal-event.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import { readLogPage } from "../store/log-page.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
@@ -25,8 +26,9 @@ import {
   InvalidRequest
 } from "./engine-errors.ts"
 import { EngineProbe, type EngineProbeShape, INVOCATIONS_KEPT } from "./engine-probe.ts"
-import { ExecutionClient, type ExecutionClientShape, type ExecutionView, type ParentRef } from "./execution-client.ts"
+import { ExecutionClient, type ExecutionClientShape, type ExecutionView, type ParentRef, type ReadFailure } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
+import { LifecycleLogs } from "./lifecycle-log.ts"
 import { type DurableFunction, makeRegistry } from "./registry.ts"
 
 /**
@@ -114,6 +116,22 @@ export const makeEngine = Effect.fnUntraced(function*(
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
   const callbackIds = options.callbackIds ?? plainCallbackIds
   const clockFor = options.clockFor ?? (() => ambientClock)
+  const logLifecycle = yield* LifecycleLogs
+  // The engine's own lines go where the actors' go: to the loggers and level of the context the engine was built in,
+  // not the caller's.
+  const loggers = yield* Logger.CurrentLoggers
+  const minimumLevel = yield* References.MinimumLogLevel
+  /** Whether a lifecycle line at `level` would be printed: lines that would not are not even made. */
+  const logs = (level: LogLevel.Severity) => logLifecycle && !LogLevel.isLessThan(level, minimumLevel)
+  /** A lifecycle line logged by the engine itself (the actor's own lines are annotated by its fiber). */
+  const lifecycle = (state: ExecutionState, level: "Debug" | "Info", message: string) =>
+    logLifecycle
+      ? Effect.logWithLevel(level)(message).pipe(
+        Effect.annotateLogs({ executionId: state.executionId, functionName: state.functionName }),
+        Effect.provideService(Logger.CurrentLoggers, loggers),
+        Effect.provideService(References.MinimumLogLevel, minimumLevel)
+      )
+      : Effect.void
   const actors = new Map<string, Actor>()
   const invocations = new Map<string, number>()
   const endWaiters = new Map<string, Array<() => void>>()
@@ -124,6 +142,8 @@ export const makeEngine = Effect.fnUntraced(function*(
     invocations.set(id, count)
     if (invocations.size > INVOCATIONS_KEPT) invocations.delete(invocations.keys().next().value!)
   }
+  /** Who watches an execution's log (ExecutionClient.watch): told of every write its actor makes. */
+  const watchers = new Map<string, Set<(events: ReadonlyArray<LogEvent>) => void>>()
   /** Forks actors and background work into a set that closing the engine's scope interrupts. */
   const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
   /**
@@ -148,6 +168,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         callbackIds,
         maxPayloadBytes,
         keepsPatchMarkers: options.keepsPatchMarkers ?? true,
+        logs,
         alarmAt,
         ...(watchdogAt === undefined ? {} : { watchdogAt }),
         onInvocation: () => countInvocation(id),
@@ -161,6 +182,9 @@ export const makeEngine = Effect.fnUntraced(function*(
         onInvoke: (op) => background(`starting the child of operation ${op.id}`, id, startChild(id, op)),
         onGone: () => {
           if (actors.get(id) === actor) actors.delete(id)
+        },
+        onWritten: (events) => {
+          for (const watcher of watchers.get(id) ?? []) watcher(events)
         }
       }).pipe(Effect.provideService(Scheduler.Scheduler, actorScheduler)) // the mailbox takes its dispatcher from here
       actors.set(id, actor)
@@ -182,7 +206,9 @@ export const makeEngine = Effect.fnUntraced(function*(
         const fn = registry.get(state.functionName)
         if (fn === undefined) return yield* Effect.die(new FunctionNotFound({ functionName: state.functionName }))
         const alarmAt = yield* store.getAlarm(executionId)
-        return yield* spawn(state, fn, alarmAt)
+        const actor = yield* spawn(state, fn, alarmAt)
+        if (state.status === "RUNNING") yield* lifecycle(state, "Debug", `loaded from the store: ${log.events.length} events to replay`)
+        return actor
       })
     })
 
@@ -307,7 +333,10 @@ export const makeEngine = Effect.fnUntraced(function*(
         const raced = yield* store.load(executionId)
         return yield* sameExecution(raced!.events[0]!, fn.name, input, executionId)
       }
-      yield* spawn(foldLog(written.success), fn, watchdogAt, watchdogAt)
+      const state = foldLog(written.success)
+      const by = request.parent === undefined ? "" : ` by ${request.parent.executionId} (operation ${request.parent.operationId})`
+      yield* lifecycle(state, "Info", `started${by}`) // before the actor runs, so that it is the first line
+      yield* spawn(state, fn, watchdogAt, watchdogAt)
       return { executionId, created: true }
     })
 
@@ -397,6 +426,40 @@ export const makeEngine = Effect.fnUntraced(function*(
         return events
       }),
     list: (query) => store.list(query),
+    watch: (executionId, afterSeq) =>
+      Stream.callback<LogEvent, ReadFailure>((queue) =>
+        Effect.gen(function*() {
+          let last = afterSeq
+          let live = false
+          const early: Array<LogEvent> = []
+          /** Offers what is new, in order, once; ends after the terminal event. */
+          const push = (events: ReadonlyArray<LogEvent>) => {
+            for (const event of events) {
+              if (event.seq <= last) continue
+              last = event.seq
+              Queue.offerUnsafe(queue, event)
+              if (isTerminalEvent(event)) Queue.endUnsafe(queue)
+            }
+          }
+          const watcher = (events: ReadonlyArray<LogEvent>) => (live ? push(events) : early.push(...events))
+          // Watch first, then read: a write in between is in one or both, and `last` drops the repeat.
+          const set = watchers.get(executionId) ?? new Set()
+          watchers.set(executionId, set.add(watcher))
+          yield* Effect.addFinalizer(() =>
+            Effect.sync(() => {
+              set.delete(watcher)
+              if (set.size === 0 && watchers.get(executionId) === set) watchers.delete(executionId)
+            })
+          )
+          const log = yield* store.load(executionId)
+          if (log === undefined) return yield* new ExecutionNotFound({ executionId })
+          live = true
+          push(log.events)
+          push(early)
+          const end = log.events.at(-1)
+          if (end !== undefined && isTerminalEvent(end)) Queue.endUnsafe(queue) // ended before the cursor
+        })
+      ),
     evict: (executionId) => Effect.sync(() => actors.get(executionId)?.evict()),
     settle: (executionId, settleOptions) =>
       Effect.gen(function*() {

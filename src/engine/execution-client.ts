@@ -3,7 +3,7 @@
  * Cloudflare Worker implements it by forwarding to Durable Objects, the Lambda control plane by calling Lambda's
  * durable-execution API. Each implements all of it: there are no host controls or test hooks here.
  */
-import { Context, type Effect } from "effect"
+import { Context, type Effect, type Stream } from "effect"
 import type { ErrorObject, LogEvent } from "../log/events.ts"
 import type { ExecutionState, OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
@@ -87,6 +87,12 @@ export interface ExecutionClientShape {
   awaitEnd(executionId: string): Effect.Effect<ExecutionView, ReadFailure>
   /** The log, or a page of it read without the rest where the store can (an implementation may return more). */
   history(executionId: string, page?: HistoryPage): Effect.Effect<ReadonlyArray<LogEvent>, ReadFailure>
+  /**
+   * The history after `afterSeq` (0: all of it), then each event as it is written, each exactly once and in order;
+   * the stream ends after the terminal event (at once if the execution had already ended). The engine pushes the
+   * events its actors write; clients without an engine in the process poll the history (watch-by-polling.ts).
+   */
+  watch(executionId: string, afterSeq: number): Stream.Stream<LogEvent, ReadFailure>
   list(query: ListQuery): Effect.Effect<ListPage, StoreFailure | InvalidRequest>
   stop(executionId: string, error?: ErrorObject): Effect.Effect<void, ReadFailure | ExecutionNotRunning>
   /** Pauses a RUNNING execution: no new operation starts and no timer fires until `resume` (design.md §4). */

@@ -1,12 +1,13 @@
 /** The event that ends an execution when its handler settles: its JSON result, or why it failed. */
-import { PayloadTooLargeError, SerdesFailedError, toErrorObject } from "../context/errors.ts"
+import { toErrorRecord } from "../context/error-story.ts"
+import { PayloadTooLargeError, SerdesFailedError } from "../context/errors.ts"
 import type { NewEvent } from "../log/events.ts"
 import { tooLarge } from "./actor-messages.ts"
 
 export type HandlerExit = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown }
 
 export const outcomeEvent = (exit: HandlerExit, maxPayloadBytes: number): NewEvent => {
-  const failed = (error: unknown): NewEvent => ({ _tag: "ExecutionFailed", error: toErrorObject(error) })
+  const failed = (error: unknown): NewEvent => ({ _tag: "ExecutionFailed", error: toErrorRecord(error) })
   if (!exit.ok) return failed(exit.error)
   let result: string | undefined
   try {

@@ -15,8 +15,11 @@ export type {
   StartResult
 } from "./execution-client.ts"
 export { serviceRunsInvokes } from "./invoker.ts"
+export { DEFAULT_POLL_MS, watchByPolling } from "./watch-by-polling.ts"
 export type { ChildStart, InvokerShape } from "./invoker.ts"
 export { WATCHDOG_MS } from "./actor.ts"
+export { errorText, LifecycleLogs, lifecycleLine } from "./lifecycle-log.ts"
+export type { LifecycleLine } from "./lifecycle-log.ts"
 export type { CallbackOutcome, ChildOutcome } from "./actor-messages.ts"
 export { plainCallbackIds } from "./callback-ids.ts"
 export type { CallbackIdCodec, CallbackRef } from "./callback-ids.ts"

@@ -25,6 +25,7 @@ import {
   makeAlarmDispatcher
 } from "./alarm-dispatcher.ts"
 import { AlarmStore } from "./alarm-store.ts"
+import { type HostLogOptions, hostLoggingLayer } from "./host-logger.ts"
 import type { HostMetadata } from "./host-metadata.ts"
 import { type EnvReader, resolveApiKey, resolveSecret } from "./host-secrets.ts"
 import { recover, type RecoveryReport } from "./recovery.ts"
@@ -53,6 +54,8 @@ export interface HostOptions {
    * bound hostname, plus the comma-separated $REPRISE_ALLOWED_HOSTS. "any" turns the check off.
    */
   readonly allowedHosts?: ReadonlyArray<string> | "any" | undefined
+  /** The log of executions' lives and the engine's failures (host-logger.ts): format, level, terminal, sink. */
+  readonly logging?: HostLogOptions | undefined
 }
 
 /** What the runtime provides. */
@@ -105,10 +108,12 @@ export const hostLayer = (options: HostOptions) =>
       yield* Effect.forkScoped(recovery)
       return recovered
     }))
+    // The engine (and the scheduler) take their logger, level and lifecycle switch from the context they are built in.
     return running.pipe(
       Layer.provideMerge(dispatcher),
       Layer.provideMerge(schedulerLayer({ functions: options.functions, schedules: options.schedules ?? [], onError })),
-      Layer.provideMerge(engine)
+      Layer.provideMerge(engine),
+      Layer.provide(hostLoggingLayer(options.logging ?? {}, options.env))
     )
   }))
 

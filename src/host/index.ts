@@ -16,6 +16,8 @@ export type { AlarmEntry, AlarmStoreShape, UnwatchedPage } from "./alarm-store.t
 export { HostMetadata } from "./host-metadata.ts"
 export type { HostMetadataShape } from "./host-metadata.ts"
 export { WakeUpSource } from "./wake-up-source.ts"
+export { hostLogger, hostLoggingLayer, resolveLogOptions } from "./host-logger.ts"
+export type { HostLogLevel, HostLogOptions, LogFormat } from "./host-logger.ts"
 export type { WakeUpSourceShape } from "./wake-up-source.ts"
 export { resolveApiKey, resolveSecret, SECRET_METADATA_KEY } from "./host-secrets.ts"
 export type { EnvReader } from "./host-secrets.ts"

@@ -14,6 +14,7 @@ import { CONSOLE_FORM_PATHS } from "./console/form-token.ts"
 import { registerConsole } from "./console/index.ts"
 import { crossSite } from "./cross-site.ts"
 import { defaultErrorReporter, type EngineRunner, type ErrorReporter, makeResponder, redactingReporter } from "./engine-runner.ts"
+import { registerEventStreamRoutes } from "./event-stream-routes.ts"
 import { registerExecutionRoutes } from "./execution-routes.ts"
 import { openApiDocument } from "./openapi.ts"
 import { registerScheduleRoutes } from "./schedule-routes.ts"
@@ -83,6 +84,7 @@ export const createApp = (options: AppOptions): Hono => {
   app.get("/", (c) => c.redirect("/console", 302)) // a browser pointed at the server lands in the console
   app.get(OPENAPI_PATH, (c) => c.json(openApiDocument()))
   registerExecutionRoutes(app, { respond })
+  registerEventStreamRoutes(app, { respond })
   registerCallbackRoutes(app, { respond })
   registerScheduleRoutes(app, { respond })
   registerConsole(app, {

@@ -8,6 +8,7 @@ import {
   CallbackFailureBody,
   CallbackSuccessBody,
   EmptyBody,
+  EventsQuery,
   ExecutionName,
   HistoryQuery,
   ListQuery,
@@ -85,6 +86,24 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
     method: "get",
     path: "/v1/executions/{id}/history",
     operation: { operationId: "getHistory", summary: "The execution's events, in pages", parameters: [executionId, ...queryParameters(HistoryQuery)], responses: { "200": ok("{ executionId, events, nextCursor? }"), ...errors(400, 401, 404) } }
+  },
+  {
+    method: "get",
+    path: "/v1/executions/{id}/events",
+    operation: {
+      operationId: "streamEvents",
+      summary: "The execution's events after a cursor, then each new one as it is written, as Server-Sent Events (resumable with Last-Event-ID)",
+      parameters: [
+        executionId,
+        ...queryParameters(EventsQuery),
+        { name: "Last-Event-ID", in: "header", required: false, schema: { type: "string", pattern: "^\\d{1,15}$" }, description: "The seq of the last event received (wins over cursor)" }
+      ],
+      responses: {
+        "200": { description: "text/event-stream: `id` the seq, `event` the event's tag, `data` the event as JSON", content: { "text/event-stream": { schema: { type: "string" } } } },
+        "204": { description: "The execution has ended and nothing is left after the cursor: stop reconnecting" },
+        ...errors(400, 401, 404)
+      }
+    }
   },
   {
     method: "post",

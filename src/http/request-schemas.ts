@@ -82,3 +82,10 @@ export const CallbackFailureBody = Schema.Struct(errorFields)
 
 /** `{}` and nothing else (`Schema.Struct({})` would accept any value). */
 export const EmptyBody = Schema.Record(Schema.String, Schema.Never)
+
+export const EventsQuery = Schema.Struct({
+  /** The seq of the last event already seen (the `Last-Event-ID` header, when sent, wins). */
+  cursor: Schema.optionalKey(decimalQuery(/^\d{1,15}$/, "the seq of the last event seen", Schema.Finite)),
+  /** How long the stream may stay open, in seconds: 1 to the server's maximum (it closes then; reconnect to go on). */
+  maxSeconds: Schema.optionalKey(decimalQuery(/^\d{1,5}$/, "seconds from 1", Schema.Finite.check(Schema.isGreaterThanOrEqualTo(1))))
+})

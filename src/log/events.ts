@@ -29,11 +29,26 @@ export type KnownSubType = typeof KNOWN_SUBTYPES[number]
 export const OperationSubType = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64))
 export type OperationSubType = KnownSubType | (string & {})
 
-/** A serialised error: no stack traces are stored. */
+/** Stack frames (`at fn (file:line:col)`), the user's only, size-limited (src/context/error-story.ts). */
+const StackTrace = Schema.Array(Schema.String)
+/** One link of an error's cause chain. */
+export const ErrorCause = Schema.Struct({
+  errorType: Schema.String,
+  errorMessage: Schema.String,
+  stackTrace: Schema.optionalKey(StackTrace)
+})
+export type ErrorCause = typeof ErrorCause.Type
+
+/**
+ * A serialised error. A failure recorded as an outcome also keeps its story: `stackTrace` (AWS's error objects
+ * carry one too) and `causes`, nearest first. Both are optional, so logs written before them still decode.
+ */
 export const ErrorObject = Schema.Struct({
   errorType: Schema.String,
   errorMessage: Schema.String,
-  errorData: Schema.optionalKey(Schema.String)
+  errorData: Schema.optionalKey(Schema.String),
+  stackTrace: Schema.optionalKey(StackTrace),
+  causes: Schema.optionalKey(Schema.Array(ErrorCause))
 })
 export type ErrorObject = typeof ErrorObject.Type
 

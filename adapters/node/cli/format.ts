@@ -7,7 +7,7 @@ import {
   type SummaryJson,
   treeRows
 } from "reprise/http"
-import type { LogEvent } from "reprise/store"
+import type { ErrorObject, LogEvent } from "reprise/store"
 
 const pad = (text: string, width: number) => text.padEnd(width)
 
@@ -50,6 +50,15 @@ export const outcomeText = (execution: ExecutionJson): string => headerLines(exe
 export const functionsText = (functions: ReadonlyArray<{ readonly name: string; readonly description?: string }>): string =>
   functions.length === 0 ? "No functions." : table(["FUNCTION", "DESCRIPTION"], functions.map((fn) => [fn.name, fn.description ?? ""]))
 
+/** An error's stack frames and its causes (each with its frames), as lines under the error. */
+const errorStory = (error: ErrorObject, indent: string): Array<string> => [
+  ...(error.stackTrace ?? []).map((frame) => `${indent}  ${frame}`),
+  ...(error.causes ?? []).flatMap((cause) => [
+    `${indent}caused by ${cause.errorType}: ${cause.errorMessage}`,
+    ...(cause.stackTrace ?? []).map((frame) => `${indent}  ${frame}`)
+  ])
+]
+
 const headerLines = (execution: ExecutionJson): Array<string> => {
   const lines = [
     `execution  ${execution.executionId}`,
@@ -59,7 +68,9 @@ const headerLines = (execution: ExecutionJson): Array<string> => {
     `ended      ${execution.endedAt ?? "-"} (${tookOf(execution.startedAt, execution.endedAt)})`,
     `input      ${"input" in execution ? json(execution.input) : "-"}`
   ]
-  if (execution.error !== undefined) lines.push(`error      ${execution.error.errorType}: ${execution.error.errorMessage}`)
+  if (execution.error !== undefined) {
+    lines.push(`error      ${execution.error.errorType}: ${execution.error.errorMessage}`, ...errorStory(execution.error, "           "))
+  }
   else if (execution.status !== "RUNNING") lines.push(`result     ${"result" in execution ? json(execution.result) : "-"}`)
   return lines
 }
@@ -77,6 +88,10 @@ export const executionText = (execution: ExecutionJson): string => {
       tookOf(op.startedAt, op.endedAt)
     ])
     lines.push(table(["  NAME", "ID", "TYPE", "STATUS", "ATTEMPTS", "TOOK"], rows.map(([name, ...rest]) => [`  ${name}`, ...rest])))
+  }
+  for (const op of execution.operations) {
+    if (op.status !== "FAILED" || op.error === undefined) continue
+    lines.push(`failed     ${op.name ?? op.subType} (${op.id}): ${op.error.errorType}: ${op.error.errorMessage}`, ...errorStory(op.error, "           "))
   }
   const pending = pendingCallbacks(execution)
   if (pending.length > 0) {

@@ -3,9 +3,10 @@
  * each command run as its own process, as a user would.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { serve, type Server } from "../../../../adapters/node/serve.ts"
 import { fakeOrderServices, makeOrderFulfilment } from "../../../../examples/order-fulfilment.ts"
 import { durable, retryPresets } from "../../../../src/index.ts"
@@ -92,6 +93,18 @@ describe("reprise (the CLI) against a real server", () => {
     assert.strictEqual(result.code, 1)
     assert.match(result.stdout, /status\s+FAILED/)
     assert.include(result.stdout, "kaboom")
+    assert.match(result.stdout, /caused by Error: kaboom\n\s+at .*cli\.test\.ts:\d+:\d+/, "the cause and where it was thrown")
+  })
+
+  it("get prints the failing operation's stack, naming this file and the throwing line", async () => {
+    const started = await reprise(["start", "boom", "--wait", "--json"], env)
+    const executionId = json(started.stdout).executionId as string
+    const got = await reprise(["get", executionId], env)
+    assert.strictEqual(got.code, 0, got.stderr)
+    const here = fileURLToPath(import.meta.url)
+    const line = readFileSync(here, "utf8").split("\n").findIndex((l) => l.includes('throw new Error("kaboom")')) + 1
+    assert.match(got.stdout, /failed\s+explode \(1\): Error: kaboom\n\s+at .*cli\.test\.ts:\d+:\d+/)
+    assert.include(got.stdout, `${here}:${line}:`)
   })
 
   it("start --wait on the order, completed by `reprise callback` from another process; then get, list and history", async () => {

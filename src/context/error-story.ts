@@ -1,0 +1,80 @@
+/**
+ * An error's story, kept in its stored ErrorObject: the stack trace trimmed to the user's frames, and the chain of
+ * causes, each size-limited, so describe, history, the console and the CLI can point at the failing line.
+ * Only failures recorded as operation or execution outcomes carry it; results (a BatchResult's errors) stay short.
+ */
+import type { ErrorCause, ErrorObject } from "../log/events.ts"
+import { RecordedError, toErrorObject } from "./errors.ts"
+
+/** The most characters of stack kept per error (frames are dropped whole). */
+export const MAX_STACK_CHARS = 4096
+/** The most frames kept per error. */
+export const MAX_FRAMES = 24
+/** The most causes kept in a chain. */
+export const MAX_CAUSES = 4
+
+/**
+ * Where Reprise's own modules live (`…/src/` and `…/adapters/` beside this file's `src/context/`, in the repo and in
+ * `dist/`): their frames are not the user's. Undefined when this module's own path cannot be read (a bundle).
+ */
+const ownRoot: string | undefined = (() => {
+  const stack = new Error().stack ?? ""
+  const match = /\(?((?:file:\/\/)?[^\s()]*\/)src\/context\/error-story\.[cm]?[jt]s:\d+/.exec(stack)
+  return match?.[1]?.replace(/^file:\/\//, "")
+})()
+
+const notUsers = (frame: string): boolean =>
+  frame.includes("node:internal/") ||
+  frame.includes("/node_modules/") ||
+  frame.includes("ext:core/") || // Deno's runtime
+  (ownRoot !== undefined && (frame.includes(`${ownRoot}src/`) || frame.includes(`${ownRoot}adapters/`)))
+
+/** The user's frames of a V8-style stack (`at fn (file:line:col)` lines), within the size limits. */
+export const userFrames = (stack: string | undefined): Array<string> | undefined => {
+  if (stack === undefined) return undefined
+  const frames: Array<string> = []
+  let size = 0
+  for (const line of stack.split("\n")) {
+    const frame = line.trim()
+    if (!frame.startsWith("at ") || notUsers(frame)) continue
+    if (frames.length >= MAX_FRAMES || size + frame.length > MAX_STACK_CHARS) break
+    frames.push(frame)
+    size += frame.length
+  }
+  return frames.length === 0 ? undefined : frames
+}
+
+const stackOf = (error: unknown): Array<string> | undefined =>
+  error instanceof Error && !(error instanceof RecordedError) ? userFrames(error.stack) : undefined
+
+/** The causes of `error`, nearest first; a cause read back from the log brings its own recorded chain. */
+const causesOf = (error: unknown): Array<ErrorCause> => {
+  const causes: Array<ErrorCause> = []
+  let node: unknown = error instanceof Error ? error.cause : undefined
+  while (node !== undefined && node !== null && causes.length < MAX_CAUSES) {
+    if (node instanceof RecordedError) {
+      const { errorType, errorMessage, stackTrace, causes: recorded } = node.errorObject
+      causes.push({ errorType, errorMessage, ...(stackTrace === undefined ? {} : { stackTrace }) })
+      for (const cause of recorded ?? []) if (causes.length < MAX_CAUSES) causes.push(cause)
+      break
+    }
+    const { errorType, errorMessage } = toErrorObject(node)
+    const stackTrace = stackOf(node)
+    causes.push({ errorType, errorMessage, ...(stackTrace === undefined ? {} : { stackTrace }) })
+    node = node instanceof Error ? node.cause : undefined
+  }
+  return causes
+}
+
+/** Turns anything thrown into the stored error shape with its story: the user's frames and the causes. */
+export const toErrorRecord = (error: unknown): ErrorObject => {
+  const base = toErrorObject(error)
+  if (error instanceof RecordedError) return base
+  const stackTrace = stackOf(error)
+  const causes = causesOf(error)
+  return {
+    ...base,
+    ...(stackTrace === undefined ? {} : { stackTrace }),
+    ...(causes.length === 0 ? {} : { causes })
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The host's logger: every Effect log line of the engine (executions' lives, store failures with their causes) as
+ * one line each, readable in a terminal, or JSON lines when the output is not a terminal or when asked
+ * (`logFormat`, else $REPRISE_LOG_FORMAT). The level is `logLevel`, else $REPRISE_LOG_LEVEL, else info.
+ */
+import { Layer, Logger, type LogLevel, References } from "effect"
+import { LifecycleLogs } from "../engine/index.ts"
+import type { EnvReader } from "./host-secrets.ts"
+
+export type LogFormat = "pretty" | "json"
+export type HostLogLevel = "debug" | "info" | "warn" | "error" | "none"
+
+export interface HostLogOptions {
+  readonly format?: LogFormat | undefined
+  readonly level?: HostLogLevel | undefined
+  /** Whether the output is a terminal (then the default format is pretty, with colours). */
+  readonly terminal?: boolean | undefined
+  /** Where lines go (default: console.error, so that a program's stdout stays its own). */
+  readonly write?: ((line: string) => void) | undefined
+}
+
+const LEVELS: Record<HostLogLevel, LogLevel.LogLevel> = { debug: "Debug", info: "Info", warn: "Warn", error: "Error", none: "None" }
+const COLOURS: Record<string, string> = { DEBUG: "\x1b[90m", INFO: "\x1b[36m", WARN: "\x1b[33m", ERROR: "\x1b[31m", FATAL: "\x1b[31m" }
+/** Annotations shown first in the terminal, in this order. */
+const KEYS = ["functionName", "executionId", "operationId"] as const
+
+/**
+ * The format and level, from the options, else the environment, else the defaults (pretty on a terminal, info).
+ * An environment value that means nothing is reported in `ignored` rather than stopping the server.
+ */
+export const resolveLogOptions = (
+  options: HostLogOptions,
+  env: EnvReader
+): { format: LogFormat; level: HostLogLevel; ignored: Array<string> } => {
+  const ignored: Array<string> = []
+  const fromEnv = <T extends string>(name: string, allowed: ReadonlyArray<T>): T | undefined => {
+    const value = env(name)
+    if (value === undefined || value === "") return undefined
+    if ((allowed as ReadonlyArray<string>).includes(value.toLowerCase())) return value.toLowerCase() as T
+    ignored.push(`${name}=${JSON.stringify(value)} is not one of ${allowed.join(", ")}; ignored`)
+    return undefined
+  }
+  const format = options.format ?? fromEnv("REPRISE_LOG_FORMAT", ["pretty", "json"] as const) ?? (options.terminal === true ? "pretty" : "json")
+  const level = options.level ?? fromEnv("REPRISE_LOG_LEVEL", Object.keys(LEVELS) as Array<HostLogLevel>) ?? "info"
+  return { format, level, ignored }
+}
+
+const text = (message: unknown): string =>
+  Array.isArray(message) ? message.map(text).join(" ") : typeof message === "string" ? message : JSON.stringify(message)
+
+/** A logger that renders each entry as one line (plus the cause's lines, in the terminal) and writes it. */
+export const hostLogger = (format: LogFormat, write: (line: string) => void, colours: boolean) =>
+  Logger.make((options) => {
+    const entry = Logger.formatStructured.log(options)
+    const annotations = entry.annotations
+    if (format === "json") {
+      write(JSON.stringify({
+        time: entry.timestamp,
+        level: entry.level.toLowerCase(),
+        ...annotations,
+        message: text(entry.message),
+        ...(entry.cause === undefined ? {} : { cause: entry.cause })
+      }))
+      return
+    }
+    const level = entry.level.padEnd(5)
+    const shown = KEYS.filter((key) => annotations[key] !== undefined).map((key) => key === "operationId" ? `op ${String(annotations[key])}` : String(annotations[key]))
+    const others = Object.entries(annotations).filter(([key]) => !(KEYS as ReadonlyArray<string>).includes(key)).map(([k, v]) => `${k}=${text(v)}`)
+    const head = `${entry.timestamp} ${colours ? `${COLOURS[entry.level] ?? ""}${level}\x1b[0m` : level} ${[...shown, ...others].join(" ")}`
+    const cause = entry.cause === undefined ? "" : `\n  ${entry.cause.split("\n").join("\n  ")}`
+    write(`${head}  ${text(entry.message)}${cause}`)
+  })
+
+/** The host's logging: its logger in place of the default, the level, and the engine's lifecycle lines on. */
+export const hostLoggingLayer = (options: HostLogOptions, env: EnvReader): Layer.Layer<never> => {
+  const { format, level, ignored } = resolveLogOptions(options, env)
+  const write = options.write ?? ((line: string) => console.error(line))
+  for (const message of ignored) write(format === "json" ? JSON.stringify({ level: "warn", message }) : `reprise: ${message}`)
+  return Layer.mergeAll(
+    Logger.layer([hostLogger(format, write, format === "pretty" && options.terminal === true)]),
+    Layer.succeed(References.MinimumLogLevel, LEVELS[level]),
+    Layer.succeed(LifecycleLogs, level !== "none")
+  )
+}

@@ -1,0 +1,80 @@
+/** Errors keep their story: the user's stack frames and the cause chain, in describe and in the history. */
+import { assert, describe, it } from "@effect/vitest"
+import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { MAX_STACK_CHARS, toErrorRecord, userFrames } from "../../src/context/error-story.ts"
+import { durable, retryPresets } from "../../src/index.ts"
+import { ErrorObject } from "../../src/log/events.ts"
+import { Schema } from "effect"
+import { createTestRunner } from "../../src/testing/index.ts"
+
+const here = fileURLToPath(import.meta.url)
+/** The 1-based line of this file that holds `marker`. */
+const lineOf = (marker: string) => readFileSync(here, "utf8").split("\n").findIndex((line) => line.includes(marker)) + 1
+
+const charge = durable("charge", async (_input: unknown, ctx) => {
+  await ctx.step("authorise", async () => "ok")
+  await ctx.step("capture", async () => {
+    throw new Error("card declined", { cause: new TypeError("gateway said 402") }) // THROWS-HERE
+  }, { retryStrategy: retryPresets.noRetry })
+})
+
+const inChild = durable("in-child", async (_input: unknown, ctx) =>
+  ctx.runInChildContext("group", async () => {
+    throw new RangeError("child broke") // CHILD-THROWS
+  }))
+
+describe("errors keep their story", () => {
+  it("a step that throws: its stack names this file and line, in describe and in the history; the cause is kept", async () => {
+    const runner = createTestRunner({ functions: [charge] })
+    const execution = await runner.run("charge")
+    assert.strictEqual(execution.status, "FAILED")
+    const where = `${here}:${lineOf("THROWS-HERE")}:`
+
+    const view = await runner.engine((e) => e.describe(execution.executionId))
+    const op = view.operations.find((o) => o.name === "capture")!
+    assert.strictEqual(op.error?.errorMessage, "card declined")
+    assert.include(op.error?.stackTrace?.[0] ?? "", where, "the first frame is the throwing line")
+    assert.isTrue(op.error!.stackTrace!.every((frame) => !frame.includes("/src/")), "Reprise's own frames are trimmed")
+    assert.deepStrictEqual(op.error?.causes?.map((c) => [c.errorType, c.errorMessage]), [["TypeError", "gateway said 402"]])
+    assert.include(op.error?.causes?.[0]?.stackTrace?.[0] ?? "", `${here}:${lineOf("THROWS-HERE")}:`)
+
+    // The execution fails with the StepError; its cause chain leads to the step's error and its line.
+    assert.strictEqual(view.error?.errorType, "StepError")
+    assert.deepStrictEqual(view.error?.causes?.map((c) => c.errorType), ["Error", "TypeError"])
+    assert.include(view.error?.causes?.[0]?.stackTrace?.[0] ?? "", where)
+
+    const history = await runner.engine((e) => e.history(execution.executionId))
+    const failed = history.find((e) => e._tag === "StepFailed")
+    assert.include(failed?._tag === "StepFailed" ? failed.error.stackTrace?.[0] : "", where)
+    await runner.dispose()
+  })
+
+  it("a child context that throws records where", async () => {
+    const runner = createTestRunner({ functions: [inChild] })
+    const execution = await runner.run("in-child")
+    const op = execution.operations.find((o) => o.name === "group")!
+    const failed = execution.history.find((e) => e._tag === "ContextFailed")
+    assert.strictEqual(op.status, "FAILED")
+    assert.include(failed?._tag === "ContextFailed" ? failed.error.stackTrace?.[0] : "", `${here}:${lineOf("CHILD-THROWS")}:`)
+    assert.include(execution.error?.causes?.[0]?.stackTrace?.[0] ?? "", `${here}:${lineOf("CHILD-THROWS")}:`)
+    await runner.dispose()
+  })
+
+  it("keeps stacks within the size limit, and drops frames that are not the user's", () => {
+    const long = ["Error: x", ...Array.from({ length: 200 }, (_, i) => `    at fn${i} (/app/user-${"x".repeat(100)}.ts:${i}:1)`)].join("\n")
+    const frames = userFrames(long)!
+    assert.isAtMost(frames.join("").length, MAX_STACK_CHARS)
+    assert.isAbove(frames.length, 0)
+    assert.deepStrictEqual(userFrames("Error: y\n    at a (node:internal/process/task_queues:95:5)\n    at b (/app/node_modules/x/index.js:1:1)\n    at c (/app/mine.ts:3:4)"), [
+      "at c (/app/mine.ts:3:4)"
+    ])
+    const deep = toErrorRecord(new Error("a", { cause: new Error("b", { cause: new Error("c", { cause: "d" }) }) }))
+    assert.deepStrictEqual(deep.causes?.map((c) => c.errorMessage), ["b", "c", "d"])
+  })
+
+  it("an error written before stacks were kept still decodes", () => {
+    const old = Schema.decodeUnknownSync(ErrorObject)({ errorType: "Error", errorMessage: "m" })
+    assert.deepStrictEqual(old, { errorType: "Error", errorMessage: "m" })
+  })
+})

@@ -1,0 +1,32 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Effect, Logger } from "effect"
+import { hostLogger, resolveLogOptions } from "../../src/host/index.ts"
+
+describe("the host's log options", () => {
+  it("pretty on a terminal, JSON lines otherwise; the env var, then the option, override; nonsense is reported and ignored", () => {
+    const none = () => undefined
+    assert.deepStrictEqual(resolveLogOptions({ terminal: true }, none), { format: "pretty", level: "info", ignored: [] })
+    assert.deepStrictEqual(resolveLogOptions({ terminal: false }, none), { format: "json", level: "info", ignored: [] })
+    const env = (name: string) => ({ REPRISE_LOG_FORMAT: "JSON", REPRISE_LOG_LEVEL: "debug" } as Record<string, string>)[name]
+    assert.deepStrictEqual(resolveLogOptions({ terminal: true }, env), { format: "json", level: "debug", ignored: [] })
+    assert.deepStrictEqual(resolveLogOptions({ terminal: true, format: "pretty", level: "error" }, env), { format: "pretty", level: "error", ignored: [] })
+    const bad = resolveLogOptions({}, (name) => (name === "REPRISE_LOG_LEVEL" ? "loud" : undefined))
+    assert.strictEqual(bad.level, "info")
+    assert.match(bad.ignored[0]!, /REPRISE_LOG_LEVEL="loud" is not one of/)
+  })
+
+  it("a JSON line carries the annotations and the cause; a pretty line puts them first", () => {
+    const lines: Array<string> = []
+    const log = (format: "json" | "pretty") =>
+      Effect.runSync(Effect.logError("the store failed", Cause.fail(new Error("disk full"))).pipe(
+        Effect.annotateLogs({ executionId: "e-1", functionName: "f", operationId: "2" }),
+        Effect.provide(Logger.layer([hostLogger(format, (line) => lines.push(line), false)]))
+      ))
+    log("json")
+    const json = JSON.parse(lines[0]!)
+    assert.deepInclude(json, { level: "error", executionId: "e-1", functionName: "f", operationId: "2", message: "the store failed" })
+    assert.include(json.cause, "disk full")
+    log("pretty")
+    assert.match(lines[1]!, /^\S+Z ERROR f e-1 op 2  the store failed\n  .*disk full/)
+  })
+})
