@@ -6,7 +6,8 @@
  *   did does the server send the region (not the page), which replaces the old one. The HTML comes from this
  *   server, where every value was escaped.
  * - Actions: a `form[data-api]` is sent as JSON to the console's proxy of the JSON API (`/console/api/v1/...`),
- *   after a confirmation when it has `data-confirm`; the answer (or the API's problem detail) is shown as text.
+ *   after a confirmation when it has `data-confirm`; the answer (or the API's problem detail) is shown as text. A
+ *   start form (`data-kind="start"`) sends nothing when its input is not JSON, and opens the new execution's page.
  *
  * It never puts response text into the page as HTML except that server-rendered region.
  */
@@ -52,7 +53,17 @@ export const CLIENT_SCRIPT = String.raw`
     }
   };
 
+  // Relative times ("3 min ago", layout.ts relTime), by the rule of format.ts ago: kept current between refreshes.
+  const ago = (at) => {
+    const ms = Date.now() - at;
+    const s = Math.floor(Math.abs(ms) / 1000);
+    if (s < 5) return "just now";
+    const amount = s < 60 ? s + " s" : s < 3600 ? Math.floor(s / 60) + " min" : s < 86400 ? Math.floor(s / 3600) + " h" : Math.floor(s / 86400) + " d";
+    return ms >= 0 ? amount + " ago" : "in " + amount;
+  };
+
   setInterval(() => {
+    for (const element of document.querySelectorAll(".rel[data-at]")) element.textContent = ago(Number(element.dataset.at));
     const toggle = document.getElementById("live-toggle");
     const region = document.querySelector("[data-live]");
     if (region && region.hasAttribute("data-ended") && toggle && toggle.checked && !toggle.dataset.touched) toggle.checked = false;
@@ -86,6 +97,12 @@ export const CLIENT_SCRIPT = String.raw`
         const errorType = field(form, "errorType");
         return errorType === "" ? { errorMessage } : { errorType, errorMessage };
       }
+      case "start": {
+        // Parsed here so that bad JSON is refused before anything is sent (and nothing starts).
+        const input = field(form, "input");
+        if (input === "") return {};
+        try { return { input: JSON.parse(input) }; } catch (error) { throw new Error("The input is not valid JSON (" + error.message + "): nothing was started"); }
+      }
       case "stop": {
         const reason = field(form, "reason");
         return reason === "" ? {} : { error: { errorMessage: reason } };
@@ -118,7 +135,11 @@ export const CLIENT_SCRIPT = String.raw`
         credentials: "same-origin",
         body: JSON.stringify(body)
       });
-      if (response.ok) {
+      if (response.ok && form.dataset.kind === "start") {
+        const started = await response.json();
+        say(form, "Started " + started.executionId, true);
+        location.assign("/console/executions/" + encodeURIComponent(started.executionId));
+      } else if (response.ok) {
         say(form, form.dataset.done || "Done", true);
         dirty = false;
         await new Promise((resolve) => setTimeout(resolve, 300));

@@ -10,6 +10,7 @@ import { historyTable, indexHistory } from "./history.ts"
 import { type Html, live, liveRegion, statusBadge } from "./layout.ts"
 import { problemNotice } from "./list-page.ts"
 import { operationTree, treeRows } from "./operations.ts"
+import { startForm } from "./start-form.ts"
 import { timeline } from "./timeline.ts"
 
 const apiPath = (path: string) => `/console/api${path}`
@@ -75,6 +76,20 @@ const actions = (execution: ExecutionJson): Html =>
  data-done="Execution stopped" data-confirm="Stop this execution? It ends as STOPPED and will not run again.">
 <input name="reason" size="40" placeholder="Reason (optional)" aria-label="Reason"><button type="submit" class="danger">Stop execution</button></form>`
 
+/**
+ * Rerun: a new execution of the same function, with this one's input (editable) in the start editor. Outside the
+ * live region, so a refresh never resets what is being edited.
+ */
+const rerun = (execution: ExecutionJson): Html =>
+  html`<details class="card" id="rerun"><summary>Rerun <span class="muted">(a new execution of ${execution.functionName}, with this input or an edited one)</span></summary>${
+    startForm(execution.functionName, {
+      id: "rerun-form",
+      input: "input" in execution ? (JSON.stringify(execution.input, null, 2) ?? "") : "",
+      button: "Rerun",
+      confirm: `Start a new execution of ${execution.functionName} with this input? This one is left as it is.`
+    })
+  }</details>`
+
 export interface ExecutionPage {
   readonly title: string
   readonly status: 200 | 404 | 500
@@ -106,7 +121,7 @@ export const executionPage = async (api: ConsoleApi, executionId: string): Promi
   return {
     title: `${execution.functionName} ${executionId}`,
     status: 200,
-    body: html`${head}${live(content, options)}`,
+    body: html`${head}${rerun(execution)}${live(content, options)}`,
     region: liveRegion(content, options)
   }
 }

@@ -69,3 +69,19 @@ export const STATUS_CLASSES: Readonly<Record<string, string>> = {
 }
 
 export const EXECUTION_STATUSES = ["RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"] as const
+
+/**
+ * How long ago `at` was, seen at `now`, for people: "just now", "42 s ago", "3 min ago", "5 h ago", "2 d ago"
+ * ("in 3 min" for a time still ahead). Shown beside the absolute time, never instead of it. The client script
+ * (client-script.ts) keeps the shown ones (layout.ts `relTime`) current with the same rule.
+ */
+export const ago = (at: number | string | undefined, now: number): string => {
+  const then = typeof at === "string" ? Date.parse(at) : at
+  if (then === undefined || !Number.isFinite(then)) return ""
+  const ms = now - then
+  const s = Math.floor(Math.abs(ms) / 1000)
+  if (s < 5) return "just now"
+  const amount = s < 60 ? `${s} s` : s < 3600 ? `${Math.floor(s / 60)} min` : s < 86_400 ? `${Math.floor(s / 3600)} h` : `${Math.floor(s / 86_400)} d`
+  return ms >= 0 ? `${amount} ago` : `in ${amount}`
+}
+

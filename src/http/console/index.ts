@@ -9,7 +9,7 @@
  *
  * Bodies are held to the API's limit by the app's body limit (app.ts), which runs before these routes.
  *
- * Actions go through `POST /console/api/v1/...`, a proxy of exactly three JSON API routes (stop, callback
+ * Actions go through `POST /console/api/v1/...`, a proxy of exactly four JSON API routes (start, stop, callback
  * succeed/fail/heartbeat) that adds the API key; bodies and answers are the API's own.
  */
 import type { Context, Hono } from "hono"
@@ -17,6 +17,7 @@ import { html } from "hono/html"
 import { problemResponse } from "../problem.ts"
 import { makeConsoleApi } from "./api-client.ts"
 import { executionPage } from "./execution-page.ts"
+import { functionsPage } from "./functions-page.ts"
 import { fragment, type Html, page, unchanged } from "./layout.ts"
 import { listPage, listQuery } from "./list-page.ts"
 import { FORM_FIELD, formToken, formTokenValid } from "./form-token.ts"
@@ -105,6 +106,11 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
     return region === undefined || version === c.req.query("since") ? unchanged() : fragment(region)
   })
 
+  app.get("/console/functions", async (c) => {
+    const { body, status, title } = await functionsPage(api)
+    return page(c, { title, body, status, auth })
+  })
+
   app.get("/console/executions/:id", async (c) => {
     const { body, status, title } = await executionPage(api, c.req.param("id"))
     return page(c, { title, body, status, auth })
@@ -127,6 +133,9 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
     }
     return api.forward("POST", path, await c.req.text(), c.req.header("content-type"))
   }
+  // Start (the functions page, rerun): the API's own start route, so the same validation, limits and engine start.
+  app.post("/console/api/v1/functions/:name/executions", (c) =>
+    forward(c, `/v1/functions/${encodeURIComponent(c.req.param("name"))}/executions`))
   app.post("/console/api/v1/executions/:id/stop", (c) => forward(c, `/v1/executions/${encodeURIComponent(c.req.param("id"))}/stop`))
   app.post("/console/api/v1/callbacks/:callbackId/:action{succeed|fail|heartbeat}", (c) =>
     forward(c, `/v1/callbacks/${encodeURIComponent(c.req.param("callbackId"))}/${c.req.param("action")}`))

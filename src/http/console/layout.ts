@@ -8,6 +8,7 @@ import type { Context } from "hono"
 import { html, raw } from "hono/html"
 import { CLIENT_SCRIPT } from "./client-script.ts"
 import { FORM_FIELD, formToken } from "./form-token.ts"
+import { ago, millis } from "./format.ts"
 
 export type Html = ReturnType<typeof html>
 
@@ -32,7 +33,8 @@ button{padding:.3em .9em;border-radius:4px;border:1px solid #2456b3;background:#
 .pager{display:flex;gap:1em;margin-top:.8em}.livebar{display:flex;gap:.6em;align-items:center;color:var(--muted);font-size:.88em;margin:.4em 0}
 details.op{border-left:2px solid var(--line);margin:.25em 0 .25em .2em;padding-left:.7em}details.op>summary{cursor:pointer;list-style-position:outside}
 details.op>summary .name{font-weight:600}.opbody{margin:.3em 0 .6em}.callback form{display:flex;flex-wrap:wrap;gap:.5em;align-items:start;margin:.4em 0}
-.callback textarea{min-width:22em;min-height:3.2em;font-family:ui-monospace,monospace}.msg{font-size:.9em;margin:.3em 0}
+.callback textarea{min-width:22em;min-height:3.2em;font-family:ui-monospace,monospace}
+form.start label{display:flex;flex-direction:column;gap:.2em;margin:.3em 0}form.start textarea{width:100%;max-width:48em;font-family:ui-monospace,monospace}h3{font-size:1em;margin:1em 0 .4em}.msg{font-size:.9em;margin:.3em 0}
 .tl td{padding:.15em .5em}.tl td.bar{width:62%;min-width:240px}.tl svg{display:block;width:100%;height:14px;background:#f2f4f7;border-radius:2px}
 .tl .run{fill:#12805c}.tl .fail{fill:#c0362c}.tl .retry{fill:#f0b429}.tl .wait{fill:#7aa7f0}.tl .ctx{fill:#c3c9d4}.tl .mark{fill:#1d2330}
 .legend span{display:inline-block;width:.9em;height:.9em;border-radius:2px;vertical-align:middle;margin:0 .3em 0 .9em}
@@ -68,7 +70,7 @@ export const page = async (c: Context, options: PageOptions): Promise<Response> 
   const document = await html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${options.title} · Reprise</title><link rel="icon" href="data:,"><style nonce="${n}">${raw(STYLE)}</style></head>
-<body><header><a class="brand" href="/console">Reprise</a><a href="/console">Executions</a><span class="grow"></span>
+<body><header><a class="brand" href="/console">Reprise</a><a href="/console">Executions</a><a href="/console/functions">Functions</a><span class="grow"></span>
 ${options.auth === "on"
     ? html`<form method="post" action="/console/logout"><input type="hidden" name="${FORM_FIELD}" value="${form.token}"><button type="submit">Log out</button></form>`
     : options.auth === "off"
@@ -115,3 +117,9 @@ export const unchanged = (): Response => new Response(null, { status: 204, heade
 
 export const statusBadge = (status: string, classes: Readonly<Record<string, string>>): Html =>
   html`<span class="badge ${classes[status] ?? "s-stopped"}">${status}</span>`
+
+/** How long ago `at` was (format.ts `ago`), with its instant in `data-at` so the client script keeps it current. */
+export const relTime = (at: string | undefined, now: number): Html => {
+  const ms = millis(at)
+  return ms === undefined ? html`` : html`<span class="muted rel" data-at="${ms}">${ago(ms, now)}</span>`
+}

@@ -7,7 +7,7 @@ import { html } from "hono/html"
 import type { SummaryJson } from "../views.ts"
 import type { ConsoleApi, Problem } from "./api-client.ts"
 import { duration, EXECUTION_STATUSES, millis, STATUS_CLASSES, time } from "./format.ts"
-import { type Html, live, liveRegion, statusBadge } from "./layout.ts"
+import { type Html, live, liveRegion, relTime, statusBadge } from "./layout.ts"
 
 export const PAGE_SIZE = 25
 
@@ -54,7 +54,8 @@ const row = (execution: SummaryJson, now: number): Html => {
   return html`<tr data-execution-id="${execution.executionId}">
 <td class="mono"><a href="${executionHref(execution.executionId)}">${execution.executionId}</a></td>
 <td>${execution.functionName}</td><td>${statusBadge(execution.status, STATUS_CLASSES)}</td>
-<td>${time(execution.startedAt)}</td><td>${execution.endedAt === undefined ? "–" : time(execution.endedAt)}</td>
+<td>${time(execution.startedAt)} ${relTime(execution.startedAt, now)}</td>
+<td>${execution.endedAt === undefined ? "–" : html`${time(execution.endedAt)} ${relTime(execution.endedAt, now)}`}</td>
 <td>${duration((ended ?? now) - started)}${ended === undefined ? html` <span class="muted">so far</span>` : ""}</td></tr>`
 }
 
