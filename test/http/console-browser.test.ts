@@ -2,7 +2,8 @@
  * The console in a real headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core), against a real
  * reprise/node server with the order-fulfilment example: log in, open the list, open the order waiting on its
  * warehouse callback, complete the callback from the page and watch the execution succeed; stop another order
- * (after declining the confirmation once); and check that a payload carrying HTML and script renders as text.
+ * (after declining the confirmation once); start an execution from the functions page (bad JSON refused, nothing
+ * started) and rerun it with edited input; and check that a payload carrying HTML and script renders as text.
  * Screenshots go to test-artifacts/. The browser is found by find-browser.ts; without one the suite is skipped
  * with a line saying how to run it (an error where REPRISE_BROWSER_REQUIRED=1, as in .ci/run).
  */
@@ -157,6 +158,56 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console i
     const view = await api("GET", `/v1/executions/${id}`)
     assert.strictEqual(view.status, "STOPPED")
     assert.strictEqual(view.error?.errorMessage, "customer cancelled")
+  }, 60_000)
+
+  it("starts an execution from the functions page, refusing bad JSON, and reruns it with edited input", async () => {
+    const echoes = async () => ((await api("GET", "/v1/executions?function=echo&limit=100")).executions as Array<{ executionId: string }>).map((e) => e.executionId)
+    const before = await echoes()
+    await page.goto(`${server.url}/console`)
+    await page.click('header a[href="/console/functions"]')
+    await page.waitForURL("**/console/functions")
+    const card = page.locator('section[data-function="echo"]')
+    assert.include(await page.locator('section[data-function="order-fulfilment"]').innerText(), "order-fulfilment")
+    await page.screenshot({ path: join(ARTIFACTS, "console-functions.png"), fullPage: true })
+
+    await card.locator('textarea[name="input"]').fill('{"hello": "world",}')
+    await card.locator("button.start-button").click()
+    await card.locator(".msg").waitFor()
+    assert.include(await card.locator(".msg").innerText(), "not valid JSON")
+    await new Promise((resolve) => setTimeout(resolve, 300)) // a start that got through would be listed by now
+    assert.deepStrictEqual(await echoes(), before, "bad JSON: nothing started")
+
+    await card.locator('textarea[name="input"]').fill('{"hello": "world"}')
+    await card.locator("button.start-button").click()
+    await page.waitForURL(/\/console\/executions\/[^/]+$/)
+    const firstId = decodeURIComponent(new URL(page.url()).pathname.split("/").pop()!)
+    assert.notInclude(before, firstId)
+    await statusShown("SUCCEEDED")
+    assert.include(await page.locator("#input").innerText(), '"hello": "world"')
+
+    // Rerun: the same function, the input as the page shows it, edited; declined once, then confirmed.
+    await page.click("#rerun summary")
+    const editor = page.locator('#rerun-form textarea[name="input"]')
+    assert.deepStrictEqual(JSON.parse(await editor.inputValue()), { hello: "world" }, "the same input, ready to edit")
+    await editor.fill('{"hello": "again"}')
+    answerDialog = false
+    const asked = dialogs.length
+    await page.click("#rerun-form button")
+    await waitUntil(() => dialogs.length > asked, "the confirmation")
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.include(dialogs.at(-1) ?? "", "Start a new execution of echo")
+    assert.strictEqual((await echoes()).length, before.length + 1, "declined: nothing started")
+    answerDialog = true
+    await page.click("#rerun-form button")
+    await page.waitForURL((url) => url.pathname.startsWith("/console/executions/") && !url.pathname.endsWith(encodeURIComponent(firstId)))
+    await statusShown("SUCCEEDED")
+    assert.include(await page.locator("#input").innerText(), '"hello": "again"')
+    assert.strictEqual((await echoes()).length, before.length + 2)
+
+    // The list shows how long ago each started, beside the absolute time.
+    await page.goto(`${server.url}/console?function=echo`)
+    assert.match(await page.locator("#executions tbody tr").first().locator(".rel").first().innerText(), /^(just now|\d+ s ago)$/)
+    assert.deepStrictEqual(consoleMessages.filter((text) => /Content Security Policy|Refused to/i.test(text)), [])
   }, 60_000)
 
   it("renders a payload with HTML and script as text, running none of it", async () => {
