@@ -28,6 +28,16 @@ export class CliError extends Error {
   }
 }
 
+/** How every command ends on an error: one line on stderr and the exit code (a CliError's own, else `failed`). */
+export const reportError = (error: unknown, io: { err(line: string): void }): number => {
+  if (error instanceof CliError) {
+    io.err(`reprise: ${error.message}`)
+    return error.exitCode
+  }
+  io.err(`reprise: unexpected error: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`)
+  return EXIT.failed
+}
+
 export interface ClientOptions {
   readonly url: string
   readonly apiKey?: string | undefined

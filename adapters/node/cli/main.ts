@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs"
 import { parseArgs } from "node:util"
 import type { ExecutionJson, SummaryJson } from "reprise/http"
 import type { LogEvent } from "reprise/store"
-import { CliError, type Client, EXIT, makeClient } from "./client.ts"
+import { CliError, type Client, EXIT, makeClient, reportError } from "./client.ts"
 import { dev } from "./dev.ts"
 import { executionText, functionsText, historyText, listText, makeEventLines, outcomeText } from "./format.ts"
 import { listSchedules, scheduleAction } from "./schedules.ts"
@@ -316,11 +316,6 @@ export const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> 
     let client: Client | undefined
     return await command(args, values, io, () => (client ??= makeClient({ url, apiKey })))
   } catch (error) {
-    if (error instanceof CliError) {
-      io.err(`reprise: ${error.message}`)
-      return error.exitCode
-    }
-    io.err(`reprise: unexpected error: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`)
-    return EXIT.failed
+    return reportError(error, io)
   }
 }

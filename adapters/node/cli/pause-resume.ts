@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util"
 import type { ExecutionJson } from "reprise/http"
-import { CliError, EXIT, makeClient } from "./client.ts"
+import { CliError, EXIT, makeClient, reportError } from "./client.ts"
 
 export interface PauseIo {
   readonly out: (line: string) => void
@@ -37,11 +37,6 @@ export const pauseResumeCommand = async (action: "pause" | "resume", argv: Reado
     io.out(values.json === true ? JSON.stringify(execution, null, 2) : `${action === "pause" ? "paused" : "resumed"} ${execution.executionId} (${execution.status})`)
     return EXIT.ok
   } catch (error) {
-    if (error instanceof CliError) {
-      io.err(`reprise: ${error.message}`)
-      return error.exitCode
-    }
-    io.err(`reprise: unexpected error: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`)
-    return EXIT.failed
+    return reportError(error, io)
   }
 }

@@ -13,7 +13,7 @@ import { pathToFileURL } from "node:url"
 import { parseArgs } from "node:util"
 import type { DurableFunction } from "reprise"
 import { type RecordedHistory, replayCheck, type ReplayReport } from "reprise/testing"
-import { CliError, type Client, EXIT, makeClient } from "./client.ts"
+import { CliError, type Client, EXIT, makeClient, reportError } from "./client.ts"
 import { exportedFunctions } from "./exported-functions.ts"
 
 export interface CheckIo {
@@ -152,11 +152,6 @@ export const replayCheckCommand = async (argv: ReadonlyArray<string>, io: CheckI
     }
     return reports.every((r) => r.verdict === "replays cleanly") ? EXIT.ok : EXIT.failed
   } catch (error) {
-    if (error instanceof CliError) {
-      io.err(`reprise: ${error.message}`)
-      return error.exitCode
-    }
-    io.err(`reprise: unexpected error: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`)
-    return EXIT.failed
+    return reportError(error, io)
   }
 }
