@@ -21,13 +21,21 @@ export const stepTimeoutMillis = (timeout: Duration | undefined): number | undef
 }
 
 /** Runs `body` with a signal; past `timeoutMs` the result is a StepTimeoutError and the signal fires with it. */
-export const withDeadline = async <T>(
+export const withDeadline = <T>(
   timeoutMs: number | undefined,
+  describe: () => string,
+  body: (signal: AbortSignal) => T | Promise<T>
+): T | Promise<T> =>
+  // Without a timeout the body's own result, not wrapped in one more promise: the caller awaits it anyway, and
+  // every step pays for each extra promise turn.
+  timeoutMs === undefined ? body(new AbortController().signal) : raceDeadline(timeoutMs, describe, body)
+
+const raceDeadline = async <T>(
+  timeoutMs: number,
   describe: () => string,
   body: (signal: AbortSignal) => T | Promise<T>
 ): Promise<T> => {
   const controller = new AbortController()
-  if (timeoutMs === undefined) return body(controller.signal)
   let timer: ReturnType<typeof setTimeout> | undefined
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

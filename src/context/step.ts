@@ -94,7 +94,13 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
     const startedAt = session.now()
     if (atMostOnce) await session.append([{ _tag: "StepStarted", ...ref, attempt }])
     else openAttempt(session, ref, attempt)
-    const outcome = await runBody(core, ref, attempt, run).finally(() => closeAttempt(session, id))
+    // try/finally rather than .finally(): one promise less per step.
+    let outcome: Outcome
+    try {
+      outcome = await runBody(core, ref, attempt, run)
+    } finally {
+      closeAttempt(session, id)
+    }
     const recordStart = atMostOnce ? undefined : startedAt
     if (outcome.ok) {
       let payload: string | undefined

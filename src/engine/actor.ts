@@ -493,8 +493,9 @@ export class Actor implements Session {
                 Effect.sync(() => this.evict())
               )
               : this.#stop(`The store failed to append ${events.length} event(s) after seq ${expected}; the actor stops`, Cause.fail(error)),
+          // One suspend, not a sync then a flatMap: this runs at every write (emitLines of none is Effect.void).
           onSuccess: (stored) =>
-            Effect.flatMap(Effect.sync(() => {
+            Effect.suspend(() => {
               const lines: Array<LifecycleLine> = []
               let ended = false
               // The events as the store wrote them: it may have filled in a field (see ExecutionStoreShape.append).
@@ -521,8 +522,8 @@ export class Actor implements Session {
                 this.#waiters.clear()
                 this.#deps.onTerminal(this.state)
               }
-              return lines
-            }), emitLines)
+              return emitLines(lines)
+            })
         })
       )
     })
