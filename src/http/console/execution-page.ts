@@ -117,9 +117,9 @@ export const executionPage = async (api: ConsoleApi, executionId: string, origin
   const start = millis(execution.startedAt) ?? now
   const end = millis(execution.endedAt) ?? now
   const content = html`${summary(execution, now)}${waitingOn(execution, index, now)}${actions(execution)}${pendingCallbacks(execution, origin)}${payloads(execution)}
-<h2>Timeline</h2>${timeline(rows, index, start, end)}
+<h2>Timeline</h2><div class="hscroll">${timeline(rows, index, start, end)}</div>
 <h2>Operations</h2>${operationTree(rows, index)}
-<h2>History</h2>${history.ok ? historyTable(events, history.value.truncated) : problemNotice(history.problem)}`
+<h2>History</h2><div class="hscroll">${history.ok ? historyTable(events, history.value.truncated) : problemNotice(history.problem)}</div>`
   // The version is the last event read: the region changes only when the log grows.
   const options = { src: executionLiveSrc(executionId), version: String(history.ok ? history.value.lastSeq : 0), ended: execution.status !== "RUNNING" }
   return {
