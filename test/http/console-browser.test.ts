@@ -210,6 +210,35 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console i
     assert.deepStrictEqual(consoleMessages.filter((text) => /Content Security Policy|Refused to/i.test(text)), [])
   }, 60_000)
 
+  it("shows what an order waits on, copies its callback's curl line, and fits a 420 px wide screen", async () => {
+    const started = await api("POST", "/v1/functions/order-fulfilment/executions", { input: { ...order, orderId: "o-44" } })
+    const id = started.executionId as string
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url })
+    await page.goto(`${server.url}/console/executions/${id}`)
+    const callback = page.locator('[data-callback="warehouse-packing"]')
+    await callback.waitFor({ timeout: WAIT_MS })
+    assert.include(await page.locator("#waiting-on").innerText(), "waiting on callback warehouse-packing")
+
+    const line = await callback.locator(".curl-line").innerText()
+    assert.match(line, /^curl -X POST 'http:\/\/127\.0\.0\.1:\d+\/v1\/callbacks\/[^']+\/succeed' -H 'content-type: application\/json' -d '\{"result": /)
+    await callback.locator("button.copy").click()
+    await callback.locator("button.copy", { hasText: "Copied" }).waitFor()
+    assert.strictEqual(await page.evaluate("navigator.clipboard.readText()"), line, "the clipboard holds the line")
+
+    // A phone-sized screen: the page scrolls down, never sideways.
+    await page.setViewportSize({ width: 420, height: 900 })
+    await page.reload()
+    await callback.waitFor()
+    const widths = await page.evaluate("({ body: document.body.scrollWidth, page: document.documentElement.scrollWidth, view: document.documentElement.clientWidth })") as
+      Record<string, number>
+    const wide = await page.evaluate(`[...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5).slice(0, 12).map((e) => e.tagName + "#" + e.id + "." + e.className + " " + Math.round(e.getBoundingClientRect().right))`)
+    assert.isAtMost(widths.body!, widths.view!, `the body fits: ${JSON.stringify(widths)} ${JSON.stringify(wide)}`)
+    assert.isAtMost(widths.page!, widths.view!, `the page fits: ${JSON.stringify(widths)}`)
+    await page.screenshot({ path: join(ARTIFACTS, "console-execution-420.png"), fullPage: true })
+    await page.setViewportSize({ width: 1280, height: 900 })
+    assert.deepStrictEqual(consoleMessages.filter((text) => /Content Security Policy|Refused to/i.test(text)), [])
+  }, 60_000)
+
   it("renders a payload with HTML and script as text, running none of it", async () => {
     const evil = `</pre><script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"><b>bold</b>`
     const res = await api("POST", "/v1/functions/echo/executions?wait=5", { input: { evil }, executionName: "xss-browser" })

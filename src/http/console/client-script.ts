@@ -1,5 +1,5 @@
 /**
- * The console's only script, inlined in every page (no build step). It does two things:
+ * The console's only script, inlined in every page (no build step). It does these things:
  *
  * - Live refresh: every 2 s (while the box is ticked, the tab visible and no action form is being filled in) it
  *   asks the region's `data-live` source whether anything changed since its `data-version`; only when something
@@ -8,6 +8,7 @@
  * - Actions: a `form[data-api]` is sent as JSON to the console's proxy of the JSON API (`/console/api/v1/...`),
  *   after a confirmation when it has `data-confirm`; the answer (or the API's problem detail) is shown as text. A
  *   start form (`data-kind="start"`) sends nothing when its input is not JSON, and opens the new execution's page.
+ * - Copy: a `button[data-copy]` copies the text of the element it names (a pending callback's curl line).
  *
  * It never puts response text into the page as HTML except that server-rendered region.
  */
@@ -118,6 +119,25 @@ export const CLIENT_SCRIPT = String.raw`
     box.className = "msg " + (ok ? "notice" : "notice error");
     box.textContent = text;
   };
+
+  // Copy buttons (data-copy names the element whose text is copied): no inline handler, so the CSP holds.
+  document.addEventListener("click", async (event) => {
+    const button = event.target instanceof Element ? event.target.closest("button[data-copy]") : null;
+    if (!button) return;
+    const source = document.getElementById(button.dataset.copy);
+    if (!source) return;
+    try {
+      await navigator.clipboard.writeText(source.textContent);
+      button.textContent = "Copied";
+    } catch {
+      // No clipboard (a plain-http page on another host): select the text, for Ctrl+C.
+      const range = document.createRange();
+      range.selectNodeContents(source);
+      const selection = window.getSelection();
+      if (selection) { selection.removeAllRanges(); selection.addRange(range); }
+      button.textContent = "Selected: press Ctrl+C";
+    }
+  });
 
   document.addEventListener("submit", async (event) => {
     const form = event.target instanceof Element ? event.target.closest("form[data-api]") : null;

@@ -6,12 +6,14 @@ import { html } from "hono/html"
 import type { ExecutionJson, OperationJson } from "../views.ts"
 import type { ConsoleApi } from "./api-client.ts"
 import { duration, millis, prettyValue, STATUS_CLASSES, time } from "./format.ts"
+import { errorBlock } from "./error-view.ts"
 import { historyTable, indexHistory } from "./history.ts"
 import { type Html, live, liveRegion, statusBadge } from "./layout.ts"
 import { problemNotice } from "./list-page.ts"
 import { operationTree, treeRows } from "./operations.ts"
 import { startForm } from "./start-form.ts"
 import { timeline } from "./timeline.ts"
+import { callbackName, waitingOn } from "./waiting-on.ts"
 
 const apiPath = (path: string) => `/console/api${path}`
 const callbackApi = (callbackId: string, action: string) => apiPath(`/v1/callbacks/${encodeURIComponent(callbackId)}/${action}`)
@@ -30,19 +32,20 @@ const summary = (execution: ExecutionJson, now: number): Html => {
 const payloads = (execution: ExecutionJson): Html =>
   html`<div class="grid"><div><h2>Input</h2><pre class="payload" id="input">${"input" in execution ? prettyValue(execution.input) : "(none)"}</pre></div>${
     execution.error !== undefined
-      ? html`<div><h2>Error</h2><pre class="payload" id="error">${execution.error.errorType}: ${execution.error.errorMessage}${
-        execution.error.errorData === undefined ? "" : `\n${execution.error.errorData}`
-      }</pre></div>`
+      ? html`<div><h2>Error</h2>${errorBlock(execution.error, "error")}</div>`
       : execution.status === "RUNNING"
       ? html`<div><h2>Result</h2><p class="muted">Not yet: the execution is running.</p></div>`
       : html`<div><h2>Result</h2><pre class="payload" id="result">${"result" in execution ? prettyValue(execution.result) : "(none)"}</pre></div>`
   }</div>`
 
-/** A CALLBACK operation's name, or the name of the waitForCallback that holds it. */
-const callbackName = (op: OperationJson, operations: ReadonlyArray<OperationJson>): string =>
-  op.name ?? operations.find((parent) => parent.id === op.parentId)?.name ?? op.id
+/**
+ * A ready curl line that completes the callback with a JSON result (the callback routes need no API key: the
+ * signed callback id is the capability), for a terminal or a script.
+ */
+export const curlLine = (origin: string, callbackId: string): string =>
+  `curl -X POST '${origin}/v1/callbacks/${encodeURIComponent(callbackId)}/succeed' -H 'content-type: application/json' -d '{"result": {"ok": true}}'`
 
-const pendingCallbacks = (execution: ExecutionJson): Html => {
+const pendingCallbacks = (execution: ExecutionJson, origin: string): Html => {
   const pending = execution.status === "RUNNING"
     ? execution.operations.filter((op) => op.type === "CALLBACK" && op.status === "STARTED" && op.callbackId !== undefined)
     : []
@@ -56,6 +59,7 @@ const pendingCallbacks = (execution: ExecutionJson): Html => {
         op.timeoutAt === undefined ? "" : `, times out at ${time(op.timeoutAt)}`
       }</span></div>
 <div class="muted">Callback id <span class="mono callback-id">${id}</span></div>
+<div class="curl"><pre class="mono curl-line" id="curl-${op.id}">${curlLine(origin, id)}</pre><button type="button" class="plain copy" data-copy="curl-${op.id}">Copy</button></div>
 <form data-api="${callbackApi(id, "succeed")}" data-kind="succeed" data-done="Callback completed"
  data-confirm="${`Complete callback "${name}" with this result? The execution resumes with it; this cannot be undone.`}">
 <textarea name="result" placeholder='{"ok": true}' aria-label="Result (JSON)"></textarea><button type="submit" class="succeed">Complete with result</button></form>
@@ -101,7 +105,7 @@ export interface ExecutionPage {
 /** Where the execution page's live region refreshes from. */
 export const executionLiveSrc = (executionId: string) => `/console/executions/${encodeURIComponent(executionId)}/live`
 
-export const executionPage = async (api: ConsoleApi, executionId: string): Promise<ExecutionPage> => {
+export const executionPage = async (api: ConsoleApi, executionId: string, origin: string): Promise<ExecutionPage> => {
   const [found, history] = await Promise.all([api.execution(executionId), api.history(executionId)])
   const head = html`<p><a href="/console">« Executions</a></p><h1>Execution <span class="mono">${executionId}</span></h1>`
   if (!found.ok) return { title: "Execution", status: found.problem.status === 404 ? 404 : 500, body: html`${head}${problemNotice(found.problem)}` }
@@ -112,10 +116,10 @@ export const executionPage = async (api: ConsoleApi, executionId: string): Promi
   const rows = treeRows(execution.operations)
   const start = millis(execution.startedAt) ?? now
   const end = millis(execution.endedAt) ?? now
-  const content = html`${summary(execution, now)}${actions(execution)}${pendingCallbacks(execution)}${payloads(execution)}
-<h2>Timeline</h2>${timeline(rows, index, start, end)}
+  const content = html`${summary(execution, now)}${waitingOn(execution, index, now)}${actions(execution)}${pendingCallbacks(execution, origin)}${payloads(execution)}
+<h2>Timeline</h2><div class="hscroll">${timeline(rows, index, start, end)}</div>
 <h2>Operations</h2>${operationTree(rows, index)}
-<h2>History</h2>${history.ok ? historyTable(events, history.value.truncated) : problemNotice(history.problem)}`
+<h2>History</h2><div class="hscroll">${history.ok ? historyTable(events, history.value.truncated) : problemNotice(history.problem)}</div>`
   // The version is the last event read: the region changes only when the log grows.
   const options = { src: executionLiveSrc(executionId), version: String(history.ok ? history.value.lastSeq : 0), ended: execution.status !== "RUNNING" }
   return {

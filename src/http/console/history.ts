@@ -31,6 +31,8 @@ export interface OperationHistory {
   endedAt?: number
   until?: number
   timedOut?: string
+  /** An invoke's child execution. */
+  childExecutionId?: string
   readonly heartbeats: Array<number>
 }
 
@@ -77,6 +79,7 @@ export const indexHistory = (events: ReadonlyArray<LogEvent>): Map<string, Opera
       case "InvokeStarted":
         op.startedAt = event.at
         if (event.input !== undefined) op.input = event.input
+        op.childExecutionId = event.childExecutionId
         break
       case "CallbackHeartbeat":
         op.heartbeats.push(event.at)

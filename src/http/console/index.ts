@@ -112,7 +112,7 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
   })
 
   app.get("/console/executions/:id", async (c) => {
-    const { body, status, title } = await executionPage(api, c.req.param("id"))
+    const { body, status, title } = await executionPage(api, c.req.param("id"), new URL(c.req.url).origin)
     return page(c, { title, body, status, auth })
   })
 
@@ -123,7 +123,7 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
       const changed = await api.changedSince(id, since)
       if (changed.ok && !changed.value) return unchanged()
     }
-    const { region } = await executionPage(api, id)
+    const { region } = await executionPage(api, id, new URL(c.req.url).origin)
     return region === undefined ? unchanged() : fragment(region)
   })
 

@@ -33,12 +33,15 @@ button{padding:.3em .9em;border-radius:4px;border:1px solid #2456b3;background:#
 .pager{display:flex;gap:1em;margin-top:.8em}.livebar{display:flex;gap:.6em;align-items:center;color:var(--muted);font-size:.88em;margin:.4em 0}
 details.op{border-left:2px solid var(--line);margin:.25em 0 .25em .2em;padding-left:.7em}details.op>summary{cursor:pointer;list-style-position:outside}
 details.op>summary .name{font-weight:600}.opbody{margin:.3em 0 .6em}.callback form{display:flex;flex-wrap:wrap;gap:.5em;align-items:start;margin:.4em 0}
-.callback textarea{min-width:22em;min-height:3.2em;font-family:ui-monospace,monospace}
+.curl{display:flex;gap:.5em;align-items:start}.curl pre{flex:1;min-width:0;margin:.3em 0}#waiting-on ul{margin:.3em 0;padding-left:1.2em}
+.callback textarea{min-width:min(22em,100%);min-height:3.2em;font-family:ui-monospace,monospace}
 form.start label{display:flex;flex-direction:column;gap:.2em;margin:.3em 0}form.start textarea{width:100%;max-width:48em;font-family:ui-monospace,monospace}h3{font-size:1em;margin:1em 0 .4em}.msg{font-size:.9em;margin:.3em 0}
 .tl td{padding:.15em .5em}.tl td.bar{width:62%;min-width:240px}.tl svg{display:block;width:100%;height:14px;background:#f2f4f7;border-radius:2px}
 .tl .run{fill:#12805c}.tl .fail{fill:#c0362c}.tl .retry{fill:#f0b429}.tl .wait{fill:#7aa7f0}.tl .ctx{fill:#c3c9d4}.tl .mark{fill:#1d2330}
 .legend span{display:inline-block;width:.9em;height:.9em;border-radius:2px;vertical-align:middle;margin:0 .3em 0 .9em}
 .legend .run{background:#12805c}.legend .fail{background:#c0362c}.legend .retry{background:#f0b429}.legend .wait{background:#7aa7f0}.legend .ctx{background:#c3c9d4}
+.hscroll{overflow-x:auto;max-width:100%}
+@media (max-width:600px){main{padding:.8em .6em}header{gap:.8em;padding:.5em .6em}.tl td.bar{min-width:120px}.tl th,.tl td{padding:.15em .3em}}
 ${Array.from({ length: 10 }, (_, i) => `.d${i}{padding-left:${(i * 1.1).toFixed(1)}em}`).join("")}
 `
 

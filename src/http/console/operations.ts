@@ -5,6 +5,7 @@
 import { html } from "hono/html"
 import type { OperationJson } from "../views.ts"
 import { duration, millis, prettyPayload, STATUS_CLASSES, time } from "./format.ts"
+import { errorBlock } from "./error-view.ts"
 import type { Attempt, OperationHistory } from "./history.ts"
 import { type Html, statusBadge } from "./layout.ts"
 import type { TreeRow } from "./tree.ts"
@@ -45,9 +46,7 @@ const body = (op: OperationJson, history: OperationHistory | undefined): Html =>
   return html`${facts(op)}${showAttempts ? attemptsTable(attempts) : ""}${
     history?.input === undefined ? "" : html`<div class="muted">Input</div><pre class="payload">${prettyPayload(history.input)}</pre>`
   }${history?.result === undefined ? "" : html`<div class="muted">Result</div><pre class="payload">${prettyPayload(history.result)}</pre>`}${
-    op.error === undefined || op.status === "SUCCEEDED" ? "" : html`<div class="muted">Error</div><pre class="payload">${op.error.errorType}: ${op.error.errorMessage}${
-      op.error.errorData === undefined ? "" : `\n${prettyPayload(op.error.errorData)}`
-    }</pre>`
+    op.error === undefined || op.status === "SUCCEEDED" ? "" : html`<div class="muted">Error</div>${errorBlock(op.error)}`
   }`
 }
 
