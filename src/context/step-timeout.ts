@@ -20,14 +20,19 @@ export const stepTimeoutMillis = (timeout: Duration | undefined): number | undef
   return ms
 }
 
-/** Runs `body` with a signal; past `timeoutMs` the result is a StepTimeoutError and the signal fires with it. */
+/**
+ * Runs `body` with a signal; past `timeoutMs` the result is a StepTimeoutError and the signal fires with it. The
+ * signal also fires when `stopped` (the execution's stop) does.
+ */
 export const withDeadline = async <T>(
   timeoutMs: number | undefined,
   describe: () => string,
-  body: (signal: AbortSignal) => T | Promise<T>
+  body: (signal: AbortSignal) => T | Promise<T>,
+  stopped?: AbortSignal
 ): Promise<T> => {
   const controller = new AbortController()
-  if (timeoutMs === undefined) return body(controller.signal)
+  const signal = stopped === undefined ? controller.signal : AbortSignal.any([controller.signal, stopped])
+  if (timeoutMs === undefined) return body(signal)
   let timer: ReturnType<typeof setTimeout> | undefined
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -37,7 +42,7 @@ export const withDeadline = async <T>(
     }, timeoutMs)
   })
   try {
-    return await Promise.race([body(controller.signal), expired])
+    return await Promise.race([body(signal), expired])
   } finally {
     clearTimeout(timer)
   }

@@ -128,6 +128,8 @@ const runBody = async <T>(core: ContextCore, ref: Begun["ref"], attempt: number,
   const { session } = core
   const { id } = ref
   if (session.replayOnly !== undefined) return never() // the replay check runs no step body
+  // Once the execution has ended (stopped, say), no body starts: its map and parallel items go no further.
+  if (session.state.status !== "RUNNING" || session.stopped?.aborted) return never()
   const what = () => `Attempt ${attempt} of step ${JSON.stringify(run.name ?? id)}`
   session.enterUserCode(ref)
   try {
@@ -139,7 +141,7 @@ const runBody = async <T>(core: ContextCore, ref: Begun["ref"], attempt: number,
         signal
       }
       return runOwned({ kind: "step", name: run.name, id, ref, attempt }, () => run.fn(stepContext))
-    })
+    }, session.stopped)
     return { ok: true, value }
   } catch (error) {
     return { ok: false, error }
