@@ -40,6 +40,7 @@ export {
   StepError,
   StepInterruptedError,
   StepTimeoutError,
+  ExecutionStoppedError,
   WaitForConditionError
 } from "./context/errors.ts"
 export { BatchCompletionError, BatchResult, completeBatch, continueBatch } from "./context/batch-result.ts"

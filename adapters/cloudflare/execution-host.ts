@@ -22,6 +22,7 @@ import {
   type InvokerShape,
   type HistoryPage,
   type StartRequest,
+  type StopOptions,
   WATCHDOG_MS
 } from "reprise/engine"
 import {
@@ -163,7 +164,9 @@ export const makeHost = (options: HostOptions) => {
     start: (request) => call("start child", () => peer(request.executionId).start(request)),
     outcome: (childId) => call("child outcome", () => peer(childId).outcome(childId)),
     // The outcome is read back from storage, so that a retry after a crash sends the same one.
-    childFinished: () => Effect.promise(() => notifyParent())
+    childFinished: () => Effect.promise(() => notifyParent()),
+    // The child's object stops it, and its own children in turn.
+    stop: (childId, error) => call("stop child", () => peer(childId).stop(childId, error))
   }
 
   const services = Layer.mergeAll(Layer.succeed(ExecutionStore, store), Layer.succeed(Scheduler.Scheduler, objectScheduler))
@@ -209,7 +212,7 @@ export const makeHost = (options: HostOptions) => {
       wire((engine) =>
         Effect.flatMap(Effect.timeoutOption(engine.awaitEnd(self), maxMs), (ended) => (Option.isSome(ended) ? Effect.succeed(ended.value) : engine.describe(self)))
       ),
-    stop: (error?: ErrorObject) => wire((engine) => engine.stop(self, error)),
+    stop: (error?: ErrorObject, stopOptions?: StopOptions) => wire((engine) => engine.stop(self, error, stopOptions)),
     pause: () => wire((engine) => engine.pause(self)),
     resume: () => wire((engine) => engine.resume(self)),
     completeCallback: (callbackId: string, outcome: Parameters<EngineShape["completeCallback"]>[1]) =>

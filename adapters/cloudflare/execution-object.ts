@@ -6,7 +6,7 @@
 import { DurableObject } from "cloudflare:workers"
 import { Exit } from "effect"
 import type { DurableFunction } from "reprise"
-import type { CallbackOutcome, ChildOutcome, HistoryPage, StartRequest } from "reprise/engine"
+import type { CallbackOutcome, ChildOutcome, HistoryPage, StartRequest, StopOptions } from "reprise/engine"
 import type { ErrorObject } from "reprise/store"
 import type { DurableObjectState } from "./cf-types.ts"
 import { callbackIdsOf, type RepriseEnv } from "./env.ts"
@@ -78,8 +78,8 @@ export const makeExecutionObject = (config: ObjectConfig): ExecutionObjectClass 
     awaitEnd(executionId: string, maxMs: number) {
       return this.#with(executionId, (host) => host.awaitEnd(maxMs))
     }
-    stop(executionId: string, error?: ErrorObject) {
-      return this.#with(executionId, (host) => host.stop(error))
+    stop(executionId: string, error?: ErrorObject, options?: StopOptions) {
+      return this.#with(executionId, (host) => host.stop(error, options))
     }
     pause(executionId: string) {
       return this.#with(executionId, (host) => host.pause())

@@ -2,7 +2,7 @@
  * The RPC surface of an execution's Durable Object. Every method names the execution first: the object checks it
  * is its own (the execution id is the object's name). Answers are Wire values (see wire.ts).
  */
-import type { CallbackOutcome, ChildOutcome, ExecutionView, HistoryPage, StartRequest, StartResult } from "reprise/engine"
+import type { CallbackOutcome, ChildOutcome, ExecutionView, HistoryPage, StartRequest, StartResult, StopOptions } from "reprise/engine"
 import type { ErrorObject, ExecutionSummary, LogEvent } from "reprise/store"
 import type { Wire } from "./wire.ts"
 
@@ -15,7 +15,8 @@ export interface ExecutionRpc {
   summary(executionId: string): Answer<ExecutionSummary | undefined>
   /** Waits up to `maxMs` for the end, then describes the execution. */
   awaitEnd(executionId: string, maxMs: number): Answer<ExecutionView>
-  stop(executionId: string, error?: ErrorObject): Answer<void>
+  /** Stops the execution and, unless `options.children` is false, the children it still waits for. */
+  stop(executionId: string, error?: ErrorObject, options?: StopOptions): Answer<void>
   pause(executionId: string): Answer<void>
   resume(executionId: string): Answer<void>
   completeCallback(executionId: string, callbackId: string, outcome: CallbackOutcome): Answer<void>

@@ -43,7 +43,7 @@ export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions):
       Effect.flatMap(target(callbackId), (id) => call("completeCallback", () => object(id).completeCallback(id, callbackId, outcome))),
     heartbeatCallback: (callbackId) =>
       Effect.flatMap(target(callbackId), (id) => call("heartbeatCallback", () => object(id).heartbeatCallback(id, callbackId))),
-    stop: (executionId, error) => call("stop", () => object(executionId).stop(executionId, error)),
+    stop: (executionId, error, options) => call("stop", () => object(executionId).stop(executionId, error, options)),
     pause: (executionId) => call("pause", () => object(executionId).pause(executionId)),
     resume: (executionId) => call("resume", () => object(executionId).resume(executionId)),
     describe: (executionId) => call("describe", () => object(executionId).describe(executionId)),

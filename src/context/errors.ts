@@ -126,6 +126,14 @@ export class StepTimeoutError extends Error {
   override readonly name = "StepTimeoutError"
 }
 
+/**
+ * The execution was stopped while a step body ran: the body's AbortSignal fires with it. Nothing the body does
+ * afterwards is recorded, and no step body starts after the stop.
+ */
+export class ExecutionStoppedError extends Error {
+  override readonly name = "ExecutionStoppedError"
+}
+
 /** Replay found a different operation at a position than the one the log recorded. Fails the execution. */
 export class NonDeterministicExecutionError extends Error {
   override readonly name = "NonDeterministicExecutionError"

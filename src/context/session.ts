@@ -34,6 +34,8 @@ export interface Session {
   readonly maxPayloadBytes: number
   /** False where the store cannot keep patch markers (see patch.ts); absent means true. */
   readonly keepsPatchMarkers?: boolean
+  /** Fires when the execution is stopped (an ExecutionStoppedError); step bodies see it in their `signal`. */
+  readonly stopped?: AbortSignal
   /** Milliseconds since the epoch on the execution's clock (virtual under the test runner). */
   now(): number
   /** A double in [0, 1) from the execution's Random. */

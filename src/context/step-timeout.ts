@@ -20,22 +20,28 @@ export const stepTimeoutMillis = (timeout: Duration | undefined): number | undef
   return ms
 }
 
-/** Runs `body` with a signal; past `timeoutMs` the result is a StepTimeoutError and the signal fires with it. */
+/**
+ * Runs `body` with a signal; past `timeoutMs` the result is a StepTimeoutError and the signal fires with it. The
+ * signal also fires when `stopped` (the execution's stop) does.
+ */
 export const withDeadline = <T>(
   timeoutMs: number | undefined,
   describe: () => string,
-  body: (signal: AbortSignal) => T | Promise<T>
+  body: (signal: AbortSignal) => T | Promise<T>,
+  stopped?: AbortSignal
 ): T | Promise<T> =>
   // Without a timeout the body's own result, not wrapped in one more promise: the caller awaits it anyway, and
   // every step pays for each extra promise turn.
-  timeoutMs === undefined ? body(new AbortController().signal) : raceDeadline(timeoutMs, describe, body)
+  timeoutMs === undefined ? body(stopped ?? new AbortController().signal) : raceDeadline(timeoutMs, describe, body, stopped)
 
 const raceDeadline = async <T>(
   timeoutMs: number,
   describe: () => string,
-  body: (signal: AbortSignal) => T | Promise<T>
+  body: (signal: AbortSignal) => T | Promise<T>,
+  stopped: AbortSignal | undefined
 ): Promise<T> => {
   const controller = new AbortController()
+  const signal = stopped === undefined ? controller.signal : AbortSignal.any([controller.signal, stopped])
   let timer: ReturnType<typeof setTimeout> | undefined
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -45,7 +51,7 @@ const raceDeadline = async <T>(
     }, timeoutMs)
   })
   try {
-    return await Promise.race([body(controller.signal), expired])
+    return await Promise.race([body(signal), expired])
   } finally {
     clearTimeout(timer)
   }

@@ -134,6 +134,9 @@ const runBody = async <T>(core: ContextCore, ref: Begun["ref"], attempt: number,
   const { session } = core
   const { id } = ref
   if (session.replayOnly !== undefined) return never() // the replay check runs no step body
+  // Once the execution has ended (stopped, say), no body starts: its map and parallel items go no further.
+  const status = session.state.status
+  if ((status !== "RUNNING" && status !== "PAUSED") || session.stopped?.aborted) return never()
   const what = () => `Attempt ${attempt} of step ${JSON.stringify(run.name ?? id)}`
   session.enterUserCode(ref)
   try {
@@ -145,7 +148,7 @@ const runBody = async <T>(core: ContextCore, ref: Begun["ref"], attempt: number,
         signal
       }
       return runOwned({ kind: "step", name: run.name, id, ref, attempt }, () => run.fn(stepContext))
-    })
+    }, session.stopped)
     return { ok: true, value }
   } catch (error) {
     return { ok: false, error }

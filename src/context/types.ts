@@ -16,7 +16,10 @@ export interface StepContext {
   readonly attempt: number
   /** Execution id + operation id: the same on every attempt and replay, for downstream idempotency. */
   readonly idempotencyKey: string
-  /** Fires when the attempt is given up: its `timeout` passed (the reason is a StepTimeoutError). Pass it to fetch. */
+  /**
+   * Fires when the attempt is given up: its `timeout` passed (the reason is a StepTimeoutError), or the execution
+   * was stopped (an ExecutionStoppedError). Pass it to fetch.
+   */
   readonly signal: AbortSignal
 }
 

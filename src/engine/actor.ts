@@ -7,7 +7,7 @@ import { Cause, Deferred, Effect, Exit, Option, Queue } from "effect"
 import { DurableContextImpl } from "../context/durable-context.ts"
 import { runOwned } from "../context/usage-tracker.ts"
 import { toErrorRecord } from "../context/error-story.ts"
-import { NonDeterministicExecutionError } from "../context/errors.ts"
+import { ExecutionStoppedError, NonDeterministicExecutionError } from "../context/errors.ts"
 import type { LoggerConfig } from "../context/logger.ts"
 import type { CallbackCheck, Session } from "../context/session.ts"
 import { defaultSerdes, passThroughDeserializer, type SerdesConfig } from "../context/serdes.ts"
@@ -55,6 +55,9 @@ export class Actor implements Session {
   #heldExit: HandlerExit | undefined
   #pending: Array<Extract<Message, { _tag: "Append" }>> = []
   readonly #activity = new ActorActivity()
+  /** Aborted once the execution is stopped: the step bodies still running see it in their signal. */
+  readonly #stopped = new AbortController()
+  readonly stopped: AbortSignal = this.#stopped.signal
   #gone = false
   /** Set when the actor stopped because its store failed it (or it crashed): the message it was handling gets it. */
   #death: Cause.Cause<StoreError> | undefined
@@ -518,6 +521,9 @@ export class Actor implements Session {
               for (const message of written) message.done?.()
               for (const id of open) this.#wake(id)
               if (ended) {
+                if (this.state.status === "STOPPED") {
+                  this.#stopped.abort(new ExecutionStoppedError(`Execution ${this.executionId} was stopped`))
+                }
                 this.#activity.wake() // step bodies still running are abandoned: nothing more can happen
                 this.#waiters.clear()
                 this.#deps.onTerminal(this.state)

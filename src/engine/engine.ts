@@ -257,9 +257,33 @@ export const makeEngine = Effect.fnUntraced(function*(
   const inProcess: InvokerShape = {
     start: (request) => start(request),
     outcome: (childId) => Effect.map(stateOf(childId), (child) => (child.status === "RUNNING" ? undefined : outcomeOf(child))),
-    childFinished
+    childFinished,
+    stop: (childId, error) => engine.stop(childId, error)
   }
   const invoker = options.invoker ?? inProcess
+
+  /**
+   * Stops the children a stopped execution was still waiting for, one after the other (each stop goes on to its own
+   * children). One that has ended meanwhile, or cannot be reached, does not keep the others running: its failure
+   * is logged; its outcome, should it still end, reaches a parent that no longer takes it.
+   */
+  const stopChildren = (parent: ExecutionState) =>
+    Effect.forEach(
+      [...parent.operations.values()].filter((op) => op.type === "CHAINED_INVOKE" && op.status === "STARTED" && op.childExecutionId !== undefined),
+      (op) =>
+        invoker.stop(op.childExecutionId!, {
+          errorType: "ParentStopped",
+          errorMessage: `Stopped with its parent ${parent.executionId} (operation ${op.id})`
+        }).pipe(
+          Effect.catchCause((cause) => {
+            const tag = (Cause.squash(cause) as { readonly _tag?: unknown } | undefined)?._tag
+            return tag === "ExecutionNotRunning" || tag === "ExecutionNotFound"
+              ? Effect.void
+              : Effect.logWarning(`stopping the child ${op.childExecutionId} failed`, cause)
+          })
+        ),
+      { discard: true }
+    )
 
   const viewOf = (state: ExecutionState): ExecutionView => ({
     executionId: state.executionId,
@@ -383,10 +407,12 @@ export const makeEngine = Effect.fnUntraced(function*(
           a.send<CallbackNotFound | CallbackAlreadyCompleted>((reply) => ({ _tag: "Heartbeat", operationId: ref.operationId, callbackId, reply })))
         if (!found) return yield* new CallbackNotFound({ callbackId })
       }),
-    stop: (executionId, error) =>
+    stop: (executionId, error, stopOptions) =>
       Effect.gen(function*() {
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>((reply) => ({ _tag: "Stop", error, reply })))
         if (!found) return yield* new ExecutionNotFound({ executionId })
+        if (stopOptions?.children === false) return
+        yield* stopChildren(yield* stateOf(executionId))
       }),
     pause: (executionId) =>
       Effect.gen(function*() {

@@ -38,6 +38,11 @@ export interface StartRequest {
   readonly parent?: ParentRef
 }
 
+export interface StopOptions {
+  /** Whether the running children started by `ctx.invoke` are stopped too (default true). */
+  readonly children?: boolean
+}
+
 /** The invoke operation of a parent execution that waits for a child. */
 export interface ParentRef {
   readonly executionId: string
@@ -94,7 +99,11 @@ export interface ExecutionClientShape {
    */
   watch(executionId: string, afterSeq: number): Stream.Stream<LogEvent, ReadFailure>
   list(query: ListQuery): Effect.Effect<ListPage, StoreFailure | InvalidRequest>
-  stop(executionId: string, error?: ErrorObject): Effect.Effect<void, ReadFailure | ExecutionNotRunning>
+  /**
+   * Stops a running execution. By default the children its `ctx.invoke` started and that still run are stopped
+   * too (and theirs, in turn); `children: false` leaves them running.
+   */
+  stop(executionId: string, error?: ErrorObject, options?: StopOptions): Effect.Effect<void, ReadFailure | ExecutionNotRunning>
   /** Pauses a RUNNING execution: no new operation starts and no timer fires until `resume` (design.md §4). */
   pause(executionId: string): Effect.Effect<void, ReadFailure | ExecutionNotRunning | InvalidRequest>
   resume(executionId: string): Effect.Effect<void, ReadFailure | ExecutionNotPaused | InvalidRequest>

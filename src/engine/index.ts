@@ -12,7 +12,8 @@ export type {
   ReadFailure,
   StartFailure,
   StartRequest,
-  StartResult
+  StartResult,
+  StopOptions
 } from "./execution-client.ts"
 export { serviceRunsInvokes } from "./invoker.ts"
 export { DEFAULT_POLL_MS, watchByPolling } from "./watch-by-polling.ts"

@@ -6,10 +6,12 @@
  * - in-process (Node, Deno, the test runner): the engine itself, the default;
  * - Cloudflare: RPC to the child's Durable Object, and from the child's object back to the parent's;
  * - Lambda: the durable-execution service runs chained invokes and records their outcomes in the parent's log, so
- *   the invoker does nothing (`serviceRunsInvokes`).
+ *   the invoker does nothing (`serviceRunsInvokes`); stopping a parent there leaves its chained invokes to the
+ *   service (StopDurableExecution stops the one execution it names).
  */
 import { Effect } from "effect"
 import type { ChildOutcome } from "./actor-messages.ts"
+import type { ErrorObject } from "../log/events.ts"
 import type { ParentRef, ReadFailure, StartFailure, StartRequest, StartResult } from "./execution-client.ts"
 
 /** A child's start: its id is fixed by the parent's invoke operation. */
@@ -22,11 +24,17 @@ export interface InvokerShape {
   outcome(childExecutionId: string): Effect.Effect<ChildOutcome | undefined, ReadFailure>
   /** Brings an ended child's outcome to the parent's invoke operation. */
   childFinished(parent: ParentRef, outcome: ChildOutcome): Effect.Effect<void, unknown>
+  /**
+   * Stops a child because its parent was stopped (the child's own children go with it). A child that has ended
+   * or never started is not an error to the parent: the engine ignores those failures.
+   */
+  stop(childExecutionId: string, error: ErrorObject): Effect.Effect<void, unknown>
 }
 
 /** Lambda: the service starts chained invokes itself and writes their outcomes into the parent's log. */
 export const serviceRunsInvokes: InvokerShape = {
   start: (request) => Effect.succeed({ executionId: request.executionId, created: true }),
   outcome: () => Effect.succeed(undefined),
-  childFinished: () => Effect.void
+  childFinished: () => Effect.void,
+  stop: () => Effect.void
 }

@@ -143,7 +143,7 @@ export const registerExecutionRoutes = (app: Hono, { respond }: RouteDeps): void
         }
         const engine = yield* ExecutionClient
         const executionId = c.req.param("id")
-        yield* engine.stop(executionId, error)
+        yield* engine.stop(executionId, error, body.children === undefined ? undefined : { children: body.children })
         return json(executionJson(yield* engine.describe(executionId)))
       })
     ))

@@ -62,7 +62,9 @@ const errorFields = {
 
 export const StopBody = Schema.Struct({
   /** Recorded as the execution's error; `errorType` defaults to "Stopped". */
-  error: Schema.optionalKey(Schema.Struct(errorFields))
+  error: Schema.optionalKey(Schema.Struct(errorFields)),
+  /** Whether the running children its `ctx.invoke` started are stopped too (default true). */
+  children: Schema.optionalKey(Schema.Boolean)
 })
 
 export const CallbackSuccessBody = Schema.Struct({

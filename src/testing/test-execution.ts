@@ -185,9 +185,10 @@ export class TestExecution {
     return this
   }
 
-  async stop(error?: { errorMessage: string; errorType?: string }): Promise<this> {
+  /** Stops the execution and, unless `options.children` is false, the children its `ctx.invoke` still waits for. */
+  async stop(error?: { errorMessage: string; errorType?: string }, options?: { readonly children?: boolean }): Promise<this> {
     await this.runner.engine((e) =>
-      e.stop(this.executionId, error === undefined ? undefined : { errorType: error.errorType ?? "Stopped", errorMessage: error.errorMessage }))
+      e.stop(this.executionId, error === undefined ? undefined : { errorType: error.errorType ?? "Stopped", errorMessage: error.errorMessage }, options))
     return this.refresh()
   }
 
