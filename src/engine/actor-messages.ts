@@ -101,3 +101,4 @@ export const refOf = (op: OperationState) => ({
 
 export const tooLarge = (payload: string, limit: number) =>
   payload.length * 3 > limit && new TextEncoder().encode(payload).length > limit
+export type CompleteCallbackMessage = Extract<Message, { _tag: "CompleteCallback" }>

@@ -11,10 +11,10 @@ import { ExecutionStoppedError, NonDeterministicExecutionError } from "../contex
 import type { LoggerConfig } from "../context/logger.ts"
 import type { CallbackCheck, Session } from "../context/session.ts"
 import { defaultSerdes, passThroughDeserializer, type SerdesConfig } from "../context/serdes.ts"
-import type { LogEvent, NewEvent } from "../log/events.ts"
+import type { NewEvent } from "../log/events.ts"
 import { applyEvent, type ExecutionState, type OperationState } from "../log/fold.ts"
-import { isTerminalEvent } from "../log/terminal-event.ts"
 import { ActorActivity } from "./actor-activity.ts"
+import { CallbackGate } from "./callback-gate.ts"
 import {
   type ActorDeps,
   ActorGone,
@@ -29,9 +29,9 @@ import { type HandlerExit, outcomeEvent } from "./execution-outcome.ts"
 import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest } from "./engine-errors.ts"
 import { hex } from "./secure-random.ts"
 import { emitLines, type LifecycleLine, lifecycleLine } from "./lifecycle-log.ts"
+import { desiredAlarm, dueTimers, invokeOutcomeEvent, stampBatch } from "./actor-events.ts"
 import { dueAt, earliest } from "./timers.ts"
 
-type CompleteCallbackMessage = Extract<Message, { _tag: "CompleteCallback" }>
 
 /** How long a running execution may go unwatched: if its actor dies mid-step, this alarm resumes it. */
 export const WATCHDOG_MS = 30_000
@@ -68,10 +68,11 @@ export class Actor implements Session {
   #active = true
   #alarmAt: number | undefined
   #watchdogAt: number | undefined
-  /** Callbacks the handler has reached, with their payload check (callback-checks below). */
-  readonly #callbacks = new Map<string, CallbackCheck | undefined>()
-  /** Completions of callbacks the handler has not reached yet (a cold actor still replaying). */
-  #deferred: Array<CompleteCallbackMessage> = []
+  /** Payload checks of the callbacks the handler has reached; completions held until it does (callback-gate.ts). */
+  readonly #callbackGate = new CallbackGate(
+    (message) => this.#offer(message),
+    () => this.#activity.whenIdle(() => this.#gone, `Execution ${this.executionId}`, Infinity)
+  )
 
   static make(state: ExecutionState, deps: ActorDeps): Effect.Effect<Actor> {
     return Effect.map(Queue.unbounded<Message>(), (mailbox) => new Actor(state, deps, mailbox))
@@ -151,12 +152,9 @@ export class Actor implements Session {
   }
 
   callbackReached(operationId: string, check?: CallbackCheck): void {
-    this.#callbacks.set(operationId, check)
-    const ready = this.#deferred.filter((m) => m.operationId === operationId)
-    if (ready.length === 0) return
-    this.#deferred = this.#deferred.filter((m) => m.operationId !== operationId)
-    for (const message of ready) this.#offer(message)
+    this.#callbackGate.reached(operationId, check)
   }
+
 
   // ---- messages from the engine ----
 
@@ -205,8 +203,7 @@ export class Actor implements Session {
     this.#waiters.clear()
     this.#resumeWaiters = []
     this.#pending = []
-    for (const message of this.#deferred) Deferred.doneUnsafe(message.reply, Effect.fail(new ActorGone()))
-    this.#deferred = []
+    this.#callbackGate.drop()
     Queue.offerUnsafe(this.#mailbox, { _tag: "Suspend", reply: Deferred.makeUnsafe<void, ReplyError>() })
     this.#deps.onGone()
   }
@@ -357,11 +354,9 @@ export class Actor implements Session {
           const status = op.status !== "STARTED" ? op.status : `closed (execution ${this.state.status})`
           return Deferred.fail(message.reply, new CallbackAlreadyCompleted({ callbackId: message.callbackId, status }))
         }
-        if (message._tag === "CompleteCallback" && message.outcome.ok && !message.unchecked) {
-          if (!this.#callbacks.has(op.id)) return Effect.sync(() => this.#defer(message))
-          const refused = this.#callbacks.get(op.id)?.(message.outcome.result)
-          if (refused !== undefined) return Deferred.fail(message.reply, new InvalidRequest({ reason: refused }))
-        }
+        const admitted = message._tag === "CompleteCallback" ? this.#callbackGate.admit(message) : undefined
+        if (admitted === "hold") return Effect.void
+        if (admitted !== undefined) return Deferred.fail(message.reply, new InvalidRequest({ reason: admitted }))
         const ref = refOf(op)
         if (message._tag === "Heartbeat") {
           this.#queue([{ _tag: "CallbackHeartbeat", ...ref }])
@@ -382,17 +377,7 @@ export class Actor implements Session {
         if (op === undefined || op.type !== "CHAINED_INVOKE" || op.status !== "STARTED" || !this.running) {
           return Deferred.succeed(message.reply, undefined) // already recorded, or nothing waits any more
         }
-        const ref = refOf(op)
-        const outcome = message.outcome
-        this.#queue([
-          outcome.status === "SUCCEEDED"
-            ? { _tag: "InvokeSucceeded", ...ref, ...(outcome.result === undefined ? {} : { result: outcome.result }) }
-            : outcome.status === "FAILED"
-            ? { _tag: "InvokeFailed", ...ref, error: outcome.error ?? { errorType: "Error", errorMessage: "The invoked execution failed" } }
-            : outcome.status === "TIMED_OUT"
-            ? { _tag: "InvokeTimedOut", ...ref }
-            : { _tag: "InvokeStopped", ...ref }
-        ])
+        this.#queue([invokeOutcomeEvent(refOf(op), message.outcome)])
         this.#active = true
         return Effect.andThen(this.#flush(), this.#written(message.reply))
       }
@@ -405,21 +390,6 @@ export class Actor implements Session {
       case "HandlerDone":
         return Effect.sync(() => self.#finish(message.exit))
     }
-  }
-
-  /**
-   * Holds a completion until the handler reaches its callback (callbackReached). Should the handler go idle
-   * without reaching it (an abandoned callback, such as one in a map item cut off by its completion policy), the
-   * completion goes through unchecked, as it did before callbacks had schemas.
-   */
-  #defer(message: CompleteCallbackMessage) {
-    this.#deferred.push(message)
-    if (this.#deferred.length > 1) return
-    void this.#activity.whenIdle(() => this.#gone, `Execution ${this.executionId}`, Infinity).then(() => {
-      const held = this.#deferred
-      this.#deferred = []
-      for (const waiting of held) this.#offer({ ...waiting, unchecked: true })
-    })
   }
 
   /**
@@ -462,27 +432,9 @@ export class Actor implements Session {
       if (this.#pending.length === 0 || this.#gone) return Effect.void
       const batch = this.#pending
       this.#pending = []
-      const wasRunning = this.running
-      const now = this.now()
-      const events: Array<LogEvent> = []
-      let seq = this.state.seq
+      // Only appends written whole are answered; the others are abandoned, as appends after the end always are.
+      const { events, written } = stampBatch(batch, this.state.seq, this.now(), !this.running)
       const open = new Set<string>()
-      // Nothing is written after the end: not after an ended execution, nor after a terminal event in this batch.
-      // Only messages written whole are answered; the others are abandoned, as appends after the end always are.
-      const written: Array<(typeof batch)[number]> = []
-      let ending = !wasRunning
-      for (const message of batch) {
-        if (ending) break
-        for (const event of message.events) {
-          const stamped = { at: now, ...event, seq: ++seq } as LogEvent
-          events.push(stamped)
-          if (isTerminalEvent(stamped)) {
-            ending = true
-            break
-          }
-        }
-        written.push(message)
-      }
       if (events.length === 0) return Effect.void
       const expected = this.state.seq
       return this.#deps.store.append(this.executionId, events, expected).pipe(
@@ -563,23 +515,13 @@ export class Actor implements Session {
     return Effect.suspend(() => {
       const now = this.now()
       if (this.running) {
-        // While paused no operation timer fires: they fire on resume. The execution's own timeout still applies.
-        for (const id of this.state.paused ? [] : this.#timers) {
-          const op = this.state.operations.get(id)!
-          const due = dueAt(op)
-          if (due === undefined || due > now) continue
-          const ref = refOf(op)
-          if (op.type === "WAIT") this.#queue([{ _tag: "WaitSucceeded", ...ref }])
-          else if (op.type === "CALLBACK") {
-            const reason = op.timeoutAt !== undefined && op.timeoutAt <= now ? "timeout" : "heartbeat"
-            this.#queue([{ _tag: "CallbackTimedOut", ...ref, reason }])
-          } else {
-            // A retry is due: its step runs the next attempt, which writes its own events.
-            this.#timers.delete(id)
-            this.#wake(id)
-          }
+        const { events, retries } = dueTimers(this.state, this.#timers, now)
+        if (events.length > 0) this.#queue(events)
+        for (const id of retries) {
+          // A retry is due: its step runs the next attempt, which writes its own events.
+          this.#timers.delete(id)
+          this.#wake(id)
         }
-        if (now >= this.state.timeoutAt) this.#queue([{ _tag: "ExecutionTimedOut" }])
         return Effect.void
       }
       if (this.state.endedAt !== undefined && now >= this.state.endedAt + this.state.retentionMs) {
@@ -597,18 +539,11 @@ export class Actor implements Session {
   #syncAlarm(): Effect.Effect<void> {
     return Effect.suspend(() => {
       if (this.#gone) return Effect.void
-      let desired: number | undefined
-      if (this.running) {
-        const timers = this.state.paused ? undefined : earliest(this.#timers, this.state)
-        desired = Math.min(timers ?? Infinity, this.state.timeoutAt)
-        if (this.#active) {
-          const now = this.now()
-          if (this.#watchdogAt === undefined || this.#watchdogAt - now < WATCHDOG_MS / 2) this.#watchdogAt = now + WATCHDOG_MS
-          desired = Math.min(desired, this.#watchdogAt)
-        }
-      } else if (this.state.endedAt !== undefined) {
-        desired = this.state.endedAt + this.state.retentionMs
+      if (this.running && this.#active) {
+        const now = this.now()
+        if (this.#watchdogAt === undefined || this.#watchdogAt - now < WATCHDOG_MS / 2) this.#watchdogAt = now + WATCHDOG_MS
       }
+      const desired = desiredAlarm(this.state, this.#timers, this.running && this.#active ? this.#watchdogAt : undefined)
       if (desired === this.#alarmAt) return Effect.void
       this.#alarmAt = desired
       const write = desired === undefined

@@ -24,3 +24,17 @@ export interface EngineProbeShape {
 export const INVOCATIONS_KEPT = 10_000
 
 export class EngineProbe extends Context.Service<EngineProbe, EngineProbeShape>()("reprise/engine/EngineProbe") {}
+
+/** The probe's invocation counts, the most recently invoked last; the oldest goes past INVOCATIONS_KEPT. */
+export const makeInvocationCounts = () => {
+  const counts = new Map<string, number>()
+  return {
+    count: (executionId: string): void => {
+      const count = (counts.get(executionId) ?? 0) + 1
+      counts.delete(executionId)
+      counts.set(executionId, count)
+      if (counts.size > INVOCATIONS_KEPT) counts.delete(counts.keys().next().value!)
+    },
+    of: (executionId: string): number => counts.get(executionId) ?? 0
+  }
+}

@@ -3,7 +3,6 @@
  * the store (a cold start, which replays) when it is not in memory. Adapters drive it; they never touch actors.
  */
 import { Cause, Clock, Context, Effect, FiberSet, Layer, Logger, LogLevel, Queue, Random, References, Scheduler, type Scope, Stream } from "effect"
-import { durationToMillis } from "../context/duration.ts"
 import type { ErrorObject, LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
@@ -18,18 +17,20 @@ import { type CallbackIdCodec, plainCallbackIds } from "./callback-ids.ts"
 import {
   CallbackAlreadyCompleted,
   CallbackNotFound,
-  ExecutionAlreadyExists,
   ExecutionNotFound,
   ExecutionNotPaused,
   ExecutionNotRunning,
   FunctionNotFound,
   InvalidRequest
 } from "./engine-errors.ts"
-import { EngineProbe, type EngineProbeShape, INVOCATIONS_KEPT } from "./engine-probe.ts"
+import { EngineProbe, type EngineProbeShape, makeInvocationCounts } from "./engine-probe.ts"
 import { ExecutionClient, type ExecutionClientShape, type ExecutionView, type ParentRef, type ReadFailure } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
 import { LifecycleLogs } from "./lifecycle-log.ts"
+import { outcomeOf, viewOf } from "./execution-view.ts"
 import { type DurableFunction, makeRegistry } from "./registry.ts"
+import { checkedInput, sameExecution, startedEvent } from "./start-request.ts"
+import { stopChildren } from "./stop-children.ts"
 
 /**
  * Actors run on microtasks: a step's append wakes its actor without a trip through the event loop
@@ -38,12 +39,7 @@ import { type DurableFunction, makeRegistry } from "./registry.ts"
  */
 const actorScheduler = new Scheduler.MixedScheduler("sync")
 
-/** Execution ids appear in URLs and storage keys. */
-const EXECUTION_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/
-
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024
-export const MAX_EXECUTION_TIMEOUT_MS = 366 * 24 * 3600 * 1000
-export const DEFAULT_RETENTION_MS = 14 * 24 * 3600 * 1000
 
 export interface EngineOptions {
   readonly functions: ReadonlyArray<DurableFunction>
@@ -97,14 +93,6 @@ export class Engine extends Context.Service<Engine, EngineShape>()("reprise/engi
   }
 }
 
-const serialiseInput = (input: unknown): string | undefined => {
-  try {
-    return input === undefined ? undefined : JSON.stringify(input)
-  } catch (error) {
-    throw new InvalidRequest({ reason: `The input is not serialisable as JSON: ${(error as Error).message}` })
-  }
-}
-
 export const makeEngine = Effect.fnUntraced(function*(
   options: EngineOptions
 ): Effect.fn.Return<{ readonly engine: EngineShape; readonly probe: EngineProbeShape }, never, ExecutionStore | Scope.Scope> {
@@ -133,15 +121,9 @@ export const makeEngine = Effect.fnUntraced(function*(
       )
       : Effect.void
   const actors = new Map<string, Actor>()
-  const invocations = new Map<string, number>()
+  const invocations = makeInvocationCounts()
+  const countInvocation = invocations.count
   const endWaiters = new Map<string, Array<() => void>>()
-  /** The probe's counts, the most recently invoked last; the oldest goes past INVOCATIONS_KEPT. */
-  const countInvocation = (id: string) => {
-    const count = (invocations.get(id) ?? 0) + 1
-    invocations.delete(id)
-    invocations.set(id, count)
-    if (invocations.size > INVOCATIONS_KEPT) invocations.delete(invocations.keys().next().value!)
-  }
   /** Who watches an execution's log (ExecutionClient.watch): told of every write its actor makes. */
   const watchers = new Map<string, Set<(events: ReadonlyArray<LogEvent>) => void>>()
   /** Forks actors and background work into a set that closing the engine's scope interrupts. */
@@ -262,42 +244,6 @@ export const makeEngine = Effect.fnUntraced(function*(
   }
   const invoker = options.invoker ?? inProcess
 
-  /**
-   * Stops the children a stopped execution was still waiting for, one after the other (each stop goes on to its own
-   * children). One that has ended meanwhile, or cannot be reached, does not keep the others running: its failure
-   * is logged; its outcome, should it still end, reaches a parent that no longer takes it.
-   */
-  const stopChildren = (parent: ExecutionState) =>
-    Effect.forEach(
-      [...parent.operations.values()].filter((op) => op.type === "CHAINED_INVOKE" && op.status === "STARTED" && op.childExecutionId !== undefined),
-      (op) =>
-        invoker.stop(op.childExecutionId!, {
-          errorType: "ParentStopped",
-          errorMessage: `Stopped with its parent ${parent.executionId} (operation ${op.id})`
-        }).pipe(
-          Effect.catchCause((cause) => {
-            const tag = (Cause.squash(cause) as { readonly _tag?: unknown } | undefined)?._tag
-            return tag === "ExecutionNotRunning" || tag === "ExecutionNotFound"
-              ? Effect.void
-              : Effect.logWarning(`stopping the child ${op.childExecutionId} failed`, cause)
-          })
-        ),
-      { discard: true }
-    )
-
-  const viewOf = (state: ExecutionState): ExecutionView => ({
-    executionId: state.executionId,
-    functionName: state.functionName,
-    ...(state.version === undefined ? {} : { version: state.version }),
-    status: state.paused && state.status === "RUNNING" ? "PAUSED" : state.status,
-    ...(state.input === undefined ? {} : { input: state.input }),
-    ...(state.result === undefined ? {} : { result: state.result }),
-    ...(state.error === undefined ? {} : { error: state.error }),
-    startedAt: state.startedAt,
-    ...(state.endedAt === undefined ? {} : { endedAt: state.endedAt }),
-    operations: [...state.operations.values()].map((op) => ({ ...op }))
-  })
-
   const stateOf = (executionId: string) =>
     Effect.gen(function*() {
       const live = actors.get(executionId)
@@ -318,36 +264,12 @@ export const makeEngine = Effect.fnUntraced(function*(
     Effect.gen(function*() {
       const fn = registry.get(request.functionName)
       if (fn === undefined) return yield* new FunctionNotFound({ functionName: request.functionName })
-      const input = request.inputPayload ??
-        (yield* Effect.try({ try: () => serialiseInput(request.input), catch: (e) => e as InvalidRequest }))
-      if (input !== undefined && input.length * 3 > maxPayloadBytes && new TextEncoder().encode(input).length > maxPayloadBytes) {
-        return yield* new InvalidRequest({ reason: `The input is over the ${maxPayloadBytes}-byte payload limit`, payloadTooLarge: true })
-      }
-      if (request.executionId !== undefined && !EXECUTION_ID.test(request.executionId)) {
-        return yield* new InvalidRequest({
-          reason: `An execution id must be 1-200 letters, digits, '.', '_', ':' or '-', starting with a letter or digit; got ${JSON.stringify(request.executionId.slice(0, 210))}`
-        })
-      }
+      const input = yield* checkedInput(request, maxPayloadBytes)
       const executionId = request.executionId ?? uuidOf(secureRandom.bytes(16))
       const existing = yield* store.load(executionId)
       if (existing !== undefined) return yield* repeatedStart(existing.events, fn.name, input, executionId)
-      const timeoutMs = fn.options.executionTimeout === undefined
-        ? MAX_EXECUTION_TIMEOUT_MS
-        : Math.min(durationToMillis(fn.options.executionTimeout, "executionTimeout"), MAX_EXECUTION_TIMEOUT_MS)
-      const retentionMs = fn.options.retention === undefined ? DEFAULT_RETENTION_MS : durationToMillis(fn.options.retention, "retention")
       const now = clockFor(executionId, request.parent?.executionId).currentTimeMillisUnsafe()
-      const first: LogEvent = {
-        _tag: "ExecutionStarted",
-        seq: 1,
-        at: now,
-        executionId,
-        functionName: fn.name,
-        ...(input === undefined ? {} : { input }),
-        timeoutAt: now + timeoutMs,
-        retentionMs,
-        ...(request.parent === undefined ? {} : { parent: request.parent }),
-        ...(fn.options.version === undefined ? {} : { version: fn.options.version })
-      }
+      const first = startedEvent(fn, executionId, input, now, request.parent)
       // The start and its watchdog are one write: a crash right after it still leaves an alarm that resumes it.
       const watchdogAt = Math.min(now + WATCHDOG_MS, first.timeoutAt)
       const written = yield* Effect.result(store.append(executionId, [first], 0, { alarmAt: watchdogAt }))
@@ -412,7 +334,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>((reply) => ({ _tag: "Stop", error, reply })))
         if (!found) return yield* new ExecutionNotFound({ executionId })
         if (stopOptions?.children === false) return
-        yield* stopChildren(yield* stateOf(executionId))
+        yield* stopChildren(invoker, yield* stateOf(executionId))
       }),
     pause: (executionId) =>
       Effect.gen(function*() {
@@ -515,24 +437,10 @@ export const makeEngine = Effect.fnUntraced(function*(
   const probe: EngineProbeShape = {
     actorCount: () => actors.size,
     inMemory: (executionId) => actors.has(executionId),
-    invocations: (executionId) => invocations.get(executionId) ?? 0,
+    invocations: invocations.of,
     nextOperationDue: (executionId) => actors.get(executionId)?.nextOperationDue(),
     alarmOf: (executionId) => store.getAlarm(executionId)
   }
   return { engine, probe }
 })
 
-const outcomeOf = (state: ExecutionState): ChildOutcome =>
-  state.status === "SUCCEEDED"
-    ? { status: "SUCCEEDED", ...(state.result === undefined ? {} : { result: state.result }) }
-    : { status: state.status === "RUNNING" || state.status === "PAUSED" ? "FAILED" : state.status, ...(state.error === undefined ? {} : { error: state.error }) }
-
-const sameExecution = (first: LogEvent, functionName: string, input: string | undefined, executionId: string) =>
-  Effect.gen(function*() {
-    if (first._tag !== "ExecutionStarted") return yield* Effect.die(new Error("unreachable: a log starts with ExecutionStarted"))
-    if (first.functionName !== functionName) {
-      return yield* new ExecutionAlreadyExists({ executionId, reason: `as an execution of ${JSON.stringify(first.functionName)}` })
-    }
-    if (first.input !== input) return yield* new ExecutionAlreadyExists({ executionId, reason: "with a different input" })
-    return { executionId, created: false }
-  })

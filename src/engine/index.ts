@@ -1,5 +1,6 @@
 /** reprise/engine: what adapters drive (the engine service and its errors). */
-export { Engine, makeEngine, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_RETENTION_MS, MAX_EXECUTION_TIMEOUT_MS } from "./engine.ts"
+export { Engine, makeEngine, DEFAULT_MAX_PAYLOAD_BYTES } from "./engine.ts"
+export { DEFAULT_RETENTION_MS, MAX_EXECUTION_TIMEOUT_MS } from "./start-request.ts"
 export type { EngineOptions, EngineShape } from "./engine.ts"
 export { ExecutionClient } from "./execution-client.ts"
 export type {

@@ -1,0 +1,24 @@
+/** How an execution's folded state is shown to clients, and what a parent learns of an ended child. */
+import type { ExecutionState } from "../log/fold.ts"
+import type { ChildOutcome } from "./actor-messages.ts"
+import type { ExecutionView } from "./execution-client.ts"
+
+/** The client's view: PAUSED is a running execution held by a pause. */
+export const viewOf = (state: ExecutionState): ExecutionView => ({
+  executionId: state.executionId,
+  functionName: state.functionName,
+  ...(state.version === undefined ? {} : { version: state.version }),
+  status: state.paused && state.status === "RUNNING" ? "PAUSED" : state.status,
+  ...(state.input === undefined ? {} : { input: state.input }),
+  ...(state.result === undefined ? {} : { result: state.result }),
+  ...(state.error === undefined ? {} : { error: state.error }),
+  startedAt: state.startedAt,
+  ...(state.endedAt === undefined ? {} : { endedAt: state.endedAt }),
+  operations: [...state.operations.values()].map((op) => ({ ...op }))
+})
+
+/** A child's outcome for its parent (an execution that ended without a terminal status counts as failed). */
+export const outcomeOf = (state: ExecutionState): ChildOutcome =>
+  state.status === "SUCCEEDED"
+    ? { status: "SUCCEEDED", ...(state.result === undefined ? {} : { result: state.result }) }
+    : { status: state.status === "RUNNING" || state.status === "PAUSED" ? "FAILED" : state.status, ...(state.error === undefined ? {} : { error: state.error }) }

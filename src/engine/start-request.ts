@@ -1,0 +1,73 @@
+/** What a start request must satisfy, the first event of a new execution, and a repeated start's answer. */
+import { Effect } from "effect"
+import { durationToMillis } from "../context/duration.ts"
+import type { LogEvent } from "../log/events.ts"
+import { ExecutionAlreadyExists, InvalidRequest } from "./engine-errors.ts"
+import type { ParentRef, StartRequest } from "./execution-client.ts"
+import type { DurableFunction } from "./registry.ts"
+
+export const MAX_EXECUTION_TIMEOUT_MS = 366 * 24 * 3600 * 1000
+export const DEFAULT_RETENTION_MS = 14 * 24 * 3600 * 1000
+
+/** Execution ids appear in URLs and storage keys. */
+const EXECUTION_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/
+
+/** The input as JSON, within the payload limit, and an execution id (if given) that fits URLs and keys. */
+export const checkedInput = (request: StartRequest, maxPayloadBytes: number): Effect.Effect<string | undefined, InvalidRequest> =>
+  Effect.suspend(() => {
+    let input = request.inputPayload
+    if (input === undefined && request.input !== undefined) {
+      try {
+        input = JSON.stringify(request.input)
+      } catch (error) {
+        return Effect.fail(new InvalidRequest({ reason: `The input is not serialisable as JSON: ${(error as Error).message}` }))
+      }
+    }
+    // The byte count only when the characters alone could be over it (a character is at most 3 UTF-8 bytes).
+    if (input !== undefined && input.length * 3 > maxPayloadBytes && new TextEncoder().encode(input).length > maxPayloadBytes) {
+      return Effect.fail(new InvalidRequest({ reason: `The input is over the ${maxPayloadBytes}-byte payload limit`, payloadTooLarge: true }))
+    }
+    if (request.executionId !== undefined && !EXECUTION_ID.test(request.executionId)) {
+      return Effect.fail(new InvalidRequest({
+        reason: `An execution id must be 1-200 letters, digits, '.', '_', ':' or '-', starting with a letter or digit; got ${JSON.stringify(request.executionId.slice(0, 210))}`
+      }))
+    }
+    return Effect.succeed(input)
+  })
+
+/** The ExecutionStarted of a new execution: its timeout and retention from the function's options. */
+export const startedEvent = (
+  fn: DurableFunction,
+  executionId: string,
+  input: string | undefined,
+  now: number,
+  parent: ParentRef | undefined
+): Extract<LogEvent, { _tag: "ExecutionStarted" }> => {
+  const timeoutMs = fn.options.executionTimeout === undefined
+    ? MAX_EXECUTION_TIMEOUT_MS
+    : Math.min(durationToMillis(fn.options.executionTimeout, "executionTimeout"), MAX_EXECUTION_TIMEOUT_MS)
+  const retentionMs = fn.options.retention === undefined ? DEFAULT_RETENTION_MS : durationToMillis(fn.options.retention, "retention")
+  return {
+    _tag: "ExecutionStarted",
+    seq: 1,
+    at: now,
+    executionId,
+    functionName: fn.name,
+    ...(input === undefined ? {} : { input }),
+    timeoutAt: now + timeoutMs,
+    retentionMs,
+    ...(parent === undefined ? {} : { parent }),
+    ...(fn.options.version === undefined ? {} : { version: fn.options.version })
+  }
+}
+
+/** A start of an id that exists: the same execution again, or a conflict naming what differs. */
+export const sameExecution = (first: LogEvent, functionName: string, input: string | undefined, executionId: string) =>
+  Effect.gen(function*() {
+    if (first._tag !== "ExecutionStarted") return yield* Effect.die(new Error("unreachable: a log starts with ExecutionStarted"))
+    if (first.functionName !== functionName) {
+      return yield* new ExecutionAlreadyExists({ executionId, reason: `as an execution of ${JSON.stringify(first.functionName)}` })
+    }
+    if (first.input !== input) return yield* new ExecutionAlreadyExists({ executionId, reason: "with a different input" })
+    return { executionId, created: false }
+  })
