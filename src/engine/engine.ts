@@ -32,6 +32,7 @@ import { outcomeOf, viewOf } from "./execution-view.ts"
 import { type DurableFunction, makeRegistry } from "./registry.ts"
 import { checkedInput, sameExecution, startedEvent } from "./start-request.ts"
 import { stopChildren } from "./stop-children.ts"
+import { watchByPolling } from "./watch-by-polling.ts"
 
 /**
  * Actors run on microtasks: a step's append wakes its actor without a trip through the event loop
@@ -39,7 +40,7 @@ import { stopChildren } from "./stop-children.ts"
  * itself yields to the event loop every few batches, so a long run of steps cannot starve I/O.
  */
 const actorScheduler = new Scheduler.MixedScheduler("sync")
-/** How often a host that waits for an execution's end polls the store when it may end on another host. */
+/** How often a host polls the store for an execution's end or new events, when it may be written on another host. */
 const ENDED_ELSEWHERE_POLL_MS = 250
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024
@@ -315,9 +316,10 @@ export const makeEngine = Effect.fnUntraced(function*(
         if (alarm === undefined || alarm <= now) yield* actorFor(executionId)
       }))
 
+  /** Ends once the execution has ended on any host: the store's summary, read only while no actor runs it here. */
   const endedElsewhere = (executionId: string) =>
-    Effect.repeat(stateOf(executionId), {
-      until: (state) => state.status !== "RUNNING" && state.status !== "PAUSED",
+    Effect.repeat(Effect.suspend(() => (actors.has(executionId) ? Effect.succeed("RUNNING") : Effect.map(store.summary(executionId), (s) => s?.status))), {
+      until: (status) => status !== "RUNNING" && status !== "PAUSED",
       schedule: Schedule.spaced(ENDED_ELSEWHERE_POLL_MS)
     }).pipe(Effect.ignore)
 
@@ -477,6 +479,7 @@ export const makeEngine = Effect.fnUntraced(function*(
     nextOperationDue: (executionId) => actors.get(executionId)?.nextOperationDue(),
     alarmOf: (executionId) => store.getAlarm(executionId)
   }
-  return { engine, probe }
+  // With several hosts, the log may be written on another host: a watch reads the store (watch-by-polling.ts).
+  return { engine: ownership === undefined ? engine : { ...engine, watch: watchByPolling(engine.history, ENDED_ELSEWHERE_POLL_MS) }, probe }
 })
 
