@@ -8,7 +8,7 @@ import { ExecutionClient, type ExecutionView } from "../engine/index.ts"
 import type { ErrorObject } from "../log/events.ts"
 import { HttpProblem } from "./problem.ts"
 import { decodeWith, readJsonBody, readQuery } from "./read-body.ts"
-import { EmptyBody, ExecutionName, HistoryQuery, ListQuery, StartBody, StartQuery, StopBody } from "./request-schemas.ts"
+import { EmptyBody, ExecutionName, ExecutionQuery, HistoryQuery, ListQuery, StartBody, StartQuery, StopBody } from "./request-schemas.ts"
 import { executionJson, summaryJson } from "./views.ts"
 
 export interface RouteDeps {
@@ -71,7 +71,7 @@ export const registerExecutionRoutes = (app: Hono, { respond }: RouteDeps): void
           view = Option.isSome(ended) ? ended.value : yield* engine.describe(started.executionId)
         }
         const status = query.wait !== undefined && isRunning(view) ? 202 : started.created ? 201 : 200
-        return json(executionJson(view), status, {
+        return json(executionJson(view, query.operations === "true"), status, {
           location: executionPath(started.executionId),
           ...(started.created ? {} : { "idempotent-replayed": "true" })
         })
@@ -95,8 +95,16 @@ export const registerExecutionRoutes = (app: Hono, { respond }: RouteDeps): void
       })
     ))
 
+  // The summary and operation counts; the operations only when asked for (they can be thousands).
   app.get("/v1/executions/:id", (c) =>
-    respond(c.req.raw, ExecutionClient.use((engine) => Effect.map(engine.describe(c.req.param("id")), (view) => json(executionJson(view))))))
+    respond(
+      c.req.raw,
+      Effect.gen(function*() {
+        const query = yield* readQuery(c.req.url, ExecutionQuery)
+        const engine = yield* ExecutionClient
+        return json(executionJson(yield* engine.describe(c.req.param("id")), query.operations === "true"))
+      })
+    ))
 
   app.get("/v1/executions/:id/history", (c) =>
     respond(

@@ -10,6 +10,7 @@ import {
   EmptyBody,
   EventsQuery,
   ExecutionName,
+  ExecutionQuery,
   HistoryQuery,
   ListQuery,
   StartBody,
@@ -81,7 +82,16 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
     }
   },
   { method: "get", path: "/v1/executions", operation: { operationId: "listExecutions", summary: "Executions, newest first", parameters: queryParameters(ListQuery), responses: { "200": ok("{ executions, nextCursor? }"), ...errors(400, 401) } } },
-  { method: "get", path: "/v1/executions/{id}", operation: { operationId: "getExecution", summary: "One execution with its operations", parameters: [executionId], responses: { "200": ok("The execution"), ...errors(401, 404) } } },
+  {
+    method: "get",
+    path: "/v1/executions/{id}",
+    operation: {
+      operationId: "getExecution",
+      summary: "One execution: status, input, result or error, and its operations' counts by status and type; ?operations=true adds the operations",
+      parameters: [executionId, ...queryParameters(ExecutionQuery)],
+      responses: { "200": ok("{ executionId, functionName, version?, status, input?, result?, error?, startedAt, endedAt?, operationCounts, operations? }"), ...errors(400, 401, 404) }
+    }
+  },
   {
     method: "get",
     path: "/v1/executions/{id}/history",

@@ -30,7 +30,13 @@ export const StartBody = Schema.Struct({
   executionName: Schema.optionalKey(ExecutionName)
 })
 
+/** `?operations=true` asks for the operations in an execution answer (by default it carries only their counts). */
+const withOperations = Schema.optionalKey(Schema.Literals(["true", "false"]))
+
+export const ExecutionQuery = Schema.Struct({ operations: withOperations })
+
 export const StartQuery = Schema.Struct({
+  operations: withOperations,
   /** Seconds to wait for the execution to end before answering: 0 to 60, fractions allowed. */
   wait: Schema.optionalKey(
     decimalQuery(/^\d{1,2}(?:\.\d{1,3})?$/u, "seconds from 0 to 60", Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 60 })))

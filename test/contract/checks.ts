@@ -48,7 +48,13 @@ const startDescribeWait: Check = {
     assert.strictEqual(done.body.executionId, name)
     assert.strictEqual(done.body.status, "SUCCEEDED")
     assert.deepStrictEqual(done.body.result, { value: 49 })
+    // The ?wait answer and the plain describe carry counts, not the operations (those come on request).
+    const counts = { total: 3, byStatus: { SUCCEEDED: 3 }, byType: { STEP: 3 } }
+    assert.deepStrictEqual([done.body.operations, done.body.operationCounts], [undefined, counts])
+    const lean = await api.summary(name)
+    assert.deepStrictEqual([lean.body.status, lean.body.operations, lean.body.operationCounts], ["SUCCEEDED", undefined, counts])
     const view = await api.describe(name)
+    assert.deepStrictEqual(view.body.operationCounts, counts)
     assert.strictEqual(view.status, 200)
     assert.strictEqual(view.body.functionName, "contract-steps")
     assert.deepStrictEqual(view.body.input, { n: 3 })
@@ -255,7 +261,7 @@ const invoke: Check = {
   name: "invoke: the parent ends with the child's result",
   run: async ({ api, tag }) => {
     const name = `parent-${tag}`
-    const started = await api.start("contract-parent", { n: 7 }, { name, wait: 10 })
+    const started = await api.start("contract-parent", { n: 7 }, { name, wait: 10, operations: true })
     assert.include([201, 202], started.status)
     const view = started.body.status === "RUNNING" ? await untilEnded(api, name) : started.body
     assert.strictEqual(view.status, "SUCCEEDED", JSON.stringify(view))

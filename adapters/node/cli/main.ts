@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs"
 import { parseArgs } from "node:util"
-import type { ExecutionJson, SummaryJson } from "reprise/http"
+import type { ExecutionJson, ExecutionWithOperationsJson, SummaryJson } from "reprise/http"
 import type { LogEvent } from "reprise/store"
 import { CliError, type Client, EXIT, makeClient, reportError } from "./client.ts"
 import { dev } from "./dev.ts"
@@ -123,6 +123,8 @@ const seconds = (text: string | undefined, what: string): number | undefined => 
 }
 
 const executionPath = (id: string) => `/v1/executions/${encodeURIComponent(id)}`
+/** The execution with its operations (for the tree `get` prints); the plain answer carries only their counts. */
+const withOperations = (client: Client, id: string) => client.request<ExecutionWithOperationsJson>("GET", `${executionPath(id)}?operations=true`)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const readHistory = async (client: Client, id: string, after?: string): Promise<{ events: Array<LogEvent>; cursor?: string }> => {
@@ -219,11 +221,12 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     const timeoutS = seconds(values.timeout, "--timeout")
     if (timeoutS !== undefined && values.follow !== true) throw usage("--timeout goes with --follow")
     if (values.follow === true) {
-      const ended = await follow(client(), io, id!, timeoutS ?? DEFAULT_FOLLOW_S)
+      await follow(client(), io, id!, timeoutS ?? DEFAULT_FOLLOW_S)
+      const ended = await withOperations(client(), id!)
       print(io, values.json === true, ended, () => executionText(ended))
       return ended.status === "SUCCEEDED" ? EXIT.ok : EXIT.failed
     }
-    const execution = await client().request<ExecutionJson>("GET", executionPath(id!))
+    const execution = await withOperations(client(), id!)
     print(io, values.json === true, execution, () => executionText(execution))
     return EXIT.ok
   },

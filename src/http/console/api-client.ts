@@ -4,7 +4,7 @@
  */
 import type { Hono } from "hono"
 import type { LogEvent } from "../../log/events.ts"
-import type { ExecutionJson, SummaryJson } from "../views.ts"
+import type { ExecutionJson, ExecutionWithOperationsJson, SummaryJson } from "../views.ts"
 
 export interface Problem {
   readonly status: number
@@ -33,7 +33,10 @@ export const MAX_HISTORY_EVENTS = 20_000
 export interface ConsoleApi {
   functions(): Promise<ApiResult<ReadonlyArray<{ readonly name: string; readonly description?: string }>>>
   list(query: { function?: string; status?: string; cursor?: string; limit?: number }): Promise<ApiResult<ListPage>>
-  execution(executionId: string): Promise<ApiResult<ExecutionJson>>
+  /** The execution with its operations (the execution page draws them). */
+  execution(executionId: string): Promise<ApiResult<ExecutionWithOperationsJson>>
+  /** The execution's summary and operation counts, without its operations. */
+  summary(executionId: string): Promise<ApiResult<ExecutionJson>>
   history(executionId: string): Promise<ApiResult<History>>
   /** Whether the log has an event after `seq` (one event read, not the history). */
   changedSince(executionId: string, seq: number): Promise<ApiResult<boolean>>
@@ -78,7 +81,8 @@ export const makeConsoleApi = (app: Hono, apiKey: string | undefined): ConsoleAp
       const search = params.toString()
       return get<ListPage>(`/v1/executions${search === "" ? "" : `?${search}`}`)
     },
-    execution: (id) => get<ExecutionJson>(executionPath(id)),
+    execution: (id) => get<ExecutionWithOperationsJson>(`${executionPath(id)}?operations=true`),
+    summary: (id) => get<ExecutionJson>(executionPath(id)),
     history: async (id) => {
       const events: Array<LogEvent> = []
       let cursor: string | undefined

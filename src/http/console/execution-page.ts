@@ -3,7 +3,7 @@
  * the timeline, the operation tree and the readable history.
  */
 import { html } from "hono/html"
-import type { ExecutionJson, OperationJson } from "../views.ts"
+import type { ExecutionWithOperationsJson as ExecutionJson, OperationJson } from "../views.ts"
 import type { ConsoleApi } from "./api-client.ts"
 import { duration, millis, prettyValue, STATUS_CLASSES, time } from "./format.ts"
 import { errorBlock } from "./error-view.ts"

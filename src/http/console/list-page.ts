@@ -82,7 +82,7 @@ export const listPage = async (api: ConsoleApi, query: ListQuery): Promise<{ tit
   const head = html`<h1>Executions</h1>${filters(query, functions.ok ? functions.value : [])}`
 
   if (query.id !== undefined) {
-    const found = await api.execution(query.id)
+    const found = await api.summary(query.id)
     if (!found.ok) {
       return {
         title: "Executions",
@@ -90,8 +90,7 @@ export const listPage = async (api: ConsoleApi, query: ListQuery): Promise<{ tit
         body: html`${head}${found.problem.status === 404 ? html`<p class="notice" id="empty">No execution has the id <span class="mono">${query.id}</span>.</p>` : problemNotice(found.problem)}`
       }
     }
-    const { operations: _operations, ...summary } = found.value
-    return { title: "Executions", status: 200, body: html`${head}${table([summary], now)}` }
+    return { title: "Executions", status: 200, body: html`${head}${table([found.value], now)}` }
   }
 
   const page = await api.list({

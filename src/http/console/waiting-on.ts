@@ -4,7 +4,7 @@
  * operations' statuses and timers (and, for an invoke's child, the history).
  */
 import { html } from "hono/html"
-import type { ExecutionJson, OperationJson } from "../views.ts"
+import type { ExecutionWithOperationsJson as ExecutionJson, OperationJson } from "../views.ts"
 import { ago, millis, time } from "./format.ts"
 import type { OperationHistory } from "./history.ts"
 import type { Html } from "./layout.ts"
