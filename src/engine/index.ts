@@ -33,5 +33,6 @@ export {
   ExecutionNotPaused,
   ExecutionNotRunning,
   FunctionNotFound,
-  InvalidRequest
+  InvalidRequest,
+  TimerNotPending
 } from "./engine-errors.ts"

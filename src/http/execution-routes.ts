@@ -13,6 +13,8 @@ import { executionJson, summaryJson } from "./views.ts"
 
 export interface RouteDeps {
   readonly respond: (request: Request, effect: Effect.Effect<Response, unknown, ExecutionClient>) => Promise<Response>
+  /** Whether the development aids answer (AppOptions.devTools). */
+  readonly devTools?: boolean
 }
 
 export const DEFAULT_HISTORY_PAGE = 100
@@ -37,7 +39,7 @@ const idempotencyKey = (header: string | undefined) =>
 
 const isRunning = (view: ExecutionView) => view.status === "RUNNING"
 
-export const registerExecutionRoutes = (app: Hono, { respond }: RouteDeps): void => {
+export const registerExecutionRoutes = (app: Hono, { devTools, respond }: RouteDeps): void => {
   app.get("/v1/functions", (c) =>
     respond(
       c.req.raw,
@@ -88,6 +90,9 @@ export const registerExecutionRoutes = (app: Hono, { respond }: RouteDeps): void
           ...(query.function === undefined ? {} : { functionName: query.function }),
           ...(query.status === undefined ? {} : { status: query.status }),
           ...(query.version === undefined ? {} : { version: query.version }),
+          ...(query.startedAfter === undefined ? {} : { startedAfter: query.startedAfter }),
+          ...(query.startedBefore === undefined ? {} : { startedBefore: query.startedBefore }),
+          ...(query.input === undefined ? {} : { inputContains: query.input }),
           ...(query.limit === undefined ? {} : { limit: query.limit }),
           ...(query.cursor === undefined ? {} : { cursor: query.cursor })
         })
@@ -138,6 +143,23 @@ export const registerExecutionRoutes = (app: Hono, { respond }: RouteDeps): void
         })
       ))
   }
+
+  // Development only: a pending wait succeeds now; the answer is the execution as it is then.
+  app.post("/v1/executions/:id/timers/:operationId/fire", (c) =>
+    respond(
+      c.req.raw,
+      Effect.gen(function*() {
+        if (devTools !== true) {
+          return yield* new HttpProblem({ kind: "dev-only", detail: "Firing a timer early is a development aid: use reprise dev, or start the server with REPRISE_DEV_TOOLS=1" })
+        }
+        yield* readJsonBody(c.req.raw, EmptyBody)
+        const engine = yield* ExecutionClient
+        if (engine.fireTimer === undefined) return yield* new HttpProblem({ kind: "dev-only", detail: "This runtime cannot fire a timer early" })
+        const executionId = c.req.param("id")
+        yield* engine.fireTimer(executionId, c.req.param("operationId"))
+        return json(executionJson(yield* engine.describe(executionId)))
+      })
+    ))
 
   app.post("/v1/executions/:id/stop", (c) =>
     respond(

@@ -117,6 +117,17 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
   },
   {
     method: "post",
+    path: "/v1/executions/{id}/timers/{operationId}/fire",
+    operation: {
+      operationId: "fireTimer",
+      summary: "Development only (reprise dev, or REPRISE_DEV_TOOLS=1): a pending wait succeeds now",
+      parameters: [executionId, pathParameter("operationId", "The WAIT operation's id")],
+      requestBody: body(EmptyBody, "Nothing, or {}"),
+      responses: { "200": ok("The execution"), ...errors(400, 401, 403, 404, 409, 415) }
+    }
+  },
+  {
+    method: "post",
     path: "/v1/executions/{id}/stop",
     operation: { operationId: "stopExecution", summary: "Stop a running execution", parameters: [executionId], requestBody: body(StopBody, "The error recorded (optional); children: false leaves the executions it invoked running (default: they are stopped too)"), responses: { "200": ok("The stopped execution"), ...errors(400, 401, 404, 409, 415) } }
   },

@@ -49,10 +49,24 @@ export const HistoryQuery = Schema.Struct({
   limit: Schema.optionalKey(pageLimit)
 })
 
+/** A time in a query string: ISO 8601 with a date and a time, in UTC (`Z`) or with an offset; decoded to epoch ms. */
+const instantQuery = Schema.String.check(
+  Schema.isPattern(/^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,3})?)?(?:Z|[+-]\d\d:\d\d)$/u, {
+    expected: "an ISO 8601 time such as 2026-05-01T12:00:00Z"
+  }),
+  Schema.makeFilter((text: string) => Number.isFinite(Date.parse(text)) || "a real date and time")
+).pipe(Schema.decodeTo(Schema.Finite, SchemaTransformation.transform({ decode: (text: string) => Date.parse(text), encode: (ms: number) => new Date(ms).toISOString() })))
+
 export const ListQuery = Schema.Struct({
   function: Schema.optionalKey(bounded(128).check(Schema.isMinLength(1))),
   status: Schema.optionalKey(Schema.Literals(["RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"])),
   version: Schema.optionalKey(bounded(128).check(Schema.isMinLength(1))),
+  /** Started at or after this time. */
+  startedAfter: Schema.optionalKey(instantQuery),
+  /** Started before this time. */
+  startedBefore: Schema.optionalKey(instantQuery),
+  /** Text the input's JSON contains (ignoring case); a page may then hold fewer than `limit` rows, with a cursor. */
+  input: Schema.optionalKey(bounded(200).check(Schema.isMinLength(1))),
   limit: Schema.optionalKey(pageLimit),
   /** The `nextCursor` of the previous page: `<startedAt>.<executionId>` (store/execution-summary.ts), visible ASCII. */
   cursor: Schema.optionalKey(

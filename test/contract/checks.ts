@@ -110,7 +110,9 @@ const list: Check = {
     const done = [`list-a-${tag}`, `list-b-${tag}`, `list-c-${tag}`]
     for (const name of done) assert.strictEqual((await api.start("contract-steps", { n: 2 }, { name, wait: 10 })).body.status, "SUCCEEDED")
     const running = `list-r-${tag}`
-    assert.strictEqual((await api.start("contract-approval", { label: running }, { name: running })).status, 201)
+    const startedRunning = await api.start("contract-approval", { label: running }, { name: running })
+    assert.strictEqual(startedRunning.status, 201)
+    const at = encodeURIComponent(startedRunning.body.startedAt)
     const ids = (rows: ReadonlyArray<{ executionId: string }>) => rows.map((r) => r.executionId)
     // Some runtimes index asynchronously (Workers: sharded index objects), so the listing is polled.
     await until("the listing to show the executions", async () => {
@@ -124,6 +126,11 @@ const list: Check = {
       assert.isTrue(approvals.every((row) => row.status === "RUNNING" && row.functionName === "contract-approval"))
       assert.notInclude(ids(await listAll(api, "function=contract-approval&status=SUCCEEDED")), running)
       assert.strictEqual(new Set(ids(steps)).size, steps.length, "no execution on two pages")
+      // Searched by input text and by start time (store/list-search.ts).
+      assert.deepStrictEqual(ids(await listAll(api, `input=${encodeURIComponent(running.toUpperCase())}`)), [running])
+      assert.include(ids(await listAll(api, `function=contract-approval&startedAfter=${at}`)), running)
+      assert.notInclude(ids(await listAll(api, `function=contract-approval&startedBefore=${at}`)), running)
+      assert.include(ids(await listAll(api, `function=contract-steps&startedBefore=${at}`)), done[0]) // the first: a later one may share its millisecond
       return true
     })
   }

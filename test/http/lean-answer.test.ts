@@ -48,11 +48,11 @@ describe("the lean execution answer", () => {
 
   it("counts an ended execution's open operations as CANCELLED, as the operations show them", async () => {
     h = makeHarness()
-    const started = await (await h.request("POST", "/v1/functions/approval/executions", { json: { input: { amount: 1 }, executionName: "ap-1" } })).json()
+    const started = await (await h.request("POST", "/v1/functions/approval/executions", { json: { input: { amount: 1 }, executionName: "ap-1" } })).json() as any
     await h.engine((e) => e.settle(started.executionId))
-    const stopped = await (await h.request("POST", "/v1/executions/ap-1/stop", { json: {} })).json()
+    const stopped = await (await h.request("POST", "/v1/executions/ap-1/stop", { json: {} })).json() as any
     assert.strictEqual(stopped.status, "STOPPED")
-    const full = await (await h.request("GET", "/v1/executions/ap-1?operations=true")).json()
+    const full = await (await h.request("GET", "/v1/executions/ap-1?operations=true")).json() as any
     const byStatus: Record<string, number> = {}
     for (const op of full.operations) byStatus[op.status] = (byStatus[op.status] ?? 0) + 1
     assert.deepStrictEqual(full.operationCounts.byStatus, byStatus)

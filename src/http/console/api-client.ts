@@ -14,6 +14,17 @@ export interface Problem {
 
 export type ApiResult<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly problem: Problem }
 
+/** What the list can be searched by (the API's own query parameters). */
+export interface ListFilters {
+  readonly function?: string
+  readonly status?: string
+  /** ISO 8601 times. */
+  readonly startedAfter?: string
+  readonly startedBefore?: string
+  /** Text the input contains. */
+  readonly input?: string
+}
+
 export interface ListPage {
   readonly executions: ReadonlyArray<SummaryJson>
   readonly nextCursor?: string
@@ -32,7 +43,7 @@ export const MAX_HISTORY_EVENTS = 20_000
 
 export interface ConsoleApi {
   functions(): Promise<ApiResult<ReadonlyArray<{ readonly name: string; readonly description?: string }>>>
-  list(query: { function?: string; status?: string; cursor?: string; limit?: number }): Promise<ApiResult<ListPage>>
+  list(query: ListFilters & { cursor?: string; limit?: number }): Promise<ApiResult<ListPage>>
   /** The execution with its operations (the execution page draws them). */
   execution(executionId: string): Promise<ApiResult<ExecutionWithOperationsJson>>
   /** The execution's summary and operation counts, without its operations. */
@@ -74,10 +85,7 @@ export const makeConsoleApi = (app: Hono, apiKey: string | undefined): ConsoleAp
     },
     list: (query) => {
       const params = new URLSearchParams()
-      if (query.function !== undefined) params.set("function", query.function)
-      if (query.status !== undefined) params.set("status", query.status)
-      if (query.cursor !== undefined) params.set("cursor", query.cursor)
-      if (query.limit !== undefined) params.set("limit", String(query.limit))
+      for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value))
       const search = params.toString()
       return get<ListPage>(`/v1/executions${search === "" ? "" : `?${search}`}`)
     },

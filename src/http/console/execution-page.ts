@@ -105,7 +105,7 @@ export interface ExecutionPage {
 /** Where the execution page's live region refreshes from. */
 export const executionLiveSrc = (executionId: string) => `/console/executions/${encodeURIComponent(executionId)}/live`
 
-export const executionPage = async (api: ConsoleApi, executionId: string, origin: string): Promise<ExecutionPage> => {
+export const executionPage = async (api: ConsoleApi, executionId: string, origin: string, devTools = false): Promise<ExecutionPage> => {
   const [found, history] = await Promise.all([api.execution(executionId), api.history(executionId)])
   const head = html`<p><a href="/console">« Executions</a></p><h1>Execution <span class="mono">${executionId}</span></h1>`
   if (!found.ok) return { title: "Execution", status: found.problem.status === 404 ? 404 : 500, body: html`${head}${problemNotice(found.problem)}` }
@@ -116,7 +116,7 @@ export const executionPage = async (api: ConsoleApi, executionId: string, origin
   const rows = treeRows(execution.operations)
   const start = millis(execution.startedAt) ?? now
   const end = millis(execution.endedAt) ?? now
-  const content = html`${summary(execution, now)}${waitingOn(execution, index, now)}${actions(execution)}${pendingCallbacks(execution, origin)}${payloads(execution)}
+  const content = html`${summary(execution, now)}${waitingOn(execution, index, now, devTools)}${actions(execution)}${pendingCallbacks(execution, origin)}${payloads(execution)}
 <h2>Timeline</h2><div class="hscroll">${timeline(rows, index, start, end)}</div>
 <h2>Operations</h2>${operationTree(rows, index)}
 <h2>History</h2><div class="hscroll">${history.ok ? historyTable(events, history.value.truncated) : problemNotice(history.problem)}</div>`

@@ -159,6 +159,16 @@ describe("the HTTP API on Lambda", () => {
     const listed = await call(http, withKey(apiGatewayEvent("GET", "/v1/executions")))
     expect(JSON.parse(listed.body)).toMatchObject({ executions: [{ executionId: encodeExecutionId(arn), functionName: "orders", status: "RUNNING" }], nextCursor: "m2" })
 
+    // A time range is Lambda's own StartedAfter / StartedBefore; an input search is not something it offers.
+    const ranged = await call(http, withKey(apiGatewayEvent("GET", "/v1/executions?startedAfter=2026-11-26T09:00:00Z&startedBefore=2026-11-26T11:00:00.000Z")))
+    expect(ranged.statusCode).toBe(200)
+    expect(sent.filter((c) => c.name === "ListDurableExecutionsByFunctionCommand").at(-1)!.input).toMatchObject({
+      StartedAfter: new Date("2026-11-26T09:00:00Z"),
+      StartedBefore: new Date("2026-11-26T11:00:00Z")
+    })
+    const byInput = await call(http, withKey(apiGatewayEvent("GET", "/v1/executions?input=o-9")))
+    expect([byInput.statusCode, JSON.parse(byInput.body).detail]).toEqual([400, "Lambda's durable-execution service cannot search executions by input"])
+
     const stopped = await call(http, withKey(apiGatewayEvent("POST", `/v1/executions/${encodeExecutionId(arn)}/stop`, { error: { errorMessage: "cancelled by ops" } })))
     expect(stopped.statusCode).toBe(200)
     expect(sent.find((c) => c.name === "StopDurableExecutionCommand")!.input).toEqual({ DurableExecutionArn: arn, Error: { ErrorType: "Stopped", ErrorMessage: "cancelled by ops" } })
