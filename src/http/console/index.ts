@@ -60,6 +60,10 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
   const sessions = options.apiKey === undefined ? undefined : makeSessions(options.apiKey, options.sessionSecret)
   const throttle = makeLoginThrottle()
   const auth = sessions === undefined ? "off" : "on"
+  const pageOptions = (c: Context) => {
+    const url = new URL(c.req.url)
+    return { origin: url.origin, params: url.searchParams, devTools: options.devTools === true }
+  }
 
   app.get("/console/login", async (c) =>
     sessions === undefined
@@ -114,7 +118,7 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
   })
 
   app.get("/console/executions/:id", async (c) => {
-    const { body, status, title } = await executionPage(api, c.req.param("id"), new URL(c.req.url).origin, options.devTools === true)
+    const { body, status, title } = await executionPage(api, c.req.param("id"), pageOptions(c))
     return page(c, { title, body, status, auth })
   })
 
@@ -125,7 +129,7 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
       const changed = await api.changedSince(id, since)
       if (changed.ok && !changed.value) return unchanged()
     }
-    const { region } = await executionPage(api, id, new URL(c.req.url).origin, options.devTools === true)
+    const { region } = await executionPage(api, id, pageOptions(c))
     return region === undefined ? unchanged() : fragment(region)
   })
 
