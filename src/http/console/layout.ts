@@ -42,7 +42,7 @@ form.start label{display:flex;flex-direction:column;gap:.2em;margin:.3em 0}form.
 .legend .run{background:#12805c}.legend .fail{background:#c0362c}.legend .retry{background:#f0b429}.legend .wait{background:#7aa7f0}.legend .ctx{background:#c3c9d4}
 .hscroll{overflow-x:auto;max-width:100%}form.inline{display:inline;margin-left:.5em}
 .group{margin:.4em 0;padding:.4em .6em;background:var(--bg);border:1px solid var(--line);border-radius:4px}.group .filter,.group .chosen{margin-right:.5em;text-decoration:none;white-space:nowrap}form.inline .msg{display:inline;margin-left:.4em}
-@media (max-width:600px){main{padding:.8em .6em}header{gap:.8em;padding:.5em .6em}.tl td.bar{min-width:120px}.tl th,.tl td{padding:.15em .3em}}
+@media (max-width:600px){main{padding:.8em .6em}.c-ended{display:none}header{gap:.8em;padding:.5em .6em}.tl td.bar{min-width:120px}.tl th,.tl td{padding:.15em .3em}}
 ${Array.from({ length: 10 }, (_, i) => `.d${i}{padding-left:${(i * 1.1).toFixed(1)}em}`).join("")}
 `
 

@@ -71,15 +71,15 @@ const row = (execution: SummaryJson, now: number): Html => {
 <td class="mono"><a href="${executionHref(execution.executionId)}">${execution.executionId}</a></td>
 <td>${execution.functionName}</td><td>${statusBadge(execution.status, STATUS_CLASSES)}</td>
 <td>${time(execution.startedAt)} ${relTime(execution.startedAt, now)}</td>
-<td>${execution.endedAt === undefined ? "–" : html`${time(execution.endedAt)} ${relTime(execution.endedAt, now)}`}</td>
+<td class="c-ended">${execution.endedAt === undefined ? "–" : html`${time(execution.endedAt)} ${relTime(execution.endedAt, now)}`}</td>
 <td>${duration((ended ?? now) - started)}${ended === undefined ? html` <span class="muted">so far</span>` : ""}</td></tr>`
 }
 
 const table = (executions: ReadonlyArray<SummaryJson>, now: number): Html =>
   executions.length === 0
     ? html`<p class="muted" id="empty">No executions match.</p>`
-    : html`<table id="executions"><thead><tr><th>Execution</th><th>Function</th><th>Status</th><th>Started (UTC)</th><th>Ended</th><th>Duration</th></tr></thead>
-<tbody>${executions.map((execution) => row(execution, now))}</tbody></table>`
+    : html`<div class="hscroll"><table id="executions"><thead><tr><th>Execution</th><th>Function</th><th>Status</th><th>Started (UTC)</th><th class="c-ended">Ended</th><th>Duration</th></tr></thead>
+<tbody>${executions.map((execution) => row(execution, now))}</tbody></table></div>`
 
 const filters = (query: ListQuery, functions: ReadonlyArray<{ readonly name: string }>): Html =>
   html`<form class="filters" method="get" action="/console" id="filters">
