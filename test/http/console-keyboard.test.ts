@@ -33,6 +33,8 @@ const items = durable("items", async (_: unknown, ctx) => {
 describe.skipIf(browser.path === undefined && !browserRequired())("the console by keyboard and on a narrow screen", () => {
   let dir: string
   let server: Server
+  /** A second server, with an API key, for the login page (closed after the browser, which holds its connections). */
+  let keyed: Server | undefined
   let context: BrowserContext
   let page: Page
   const problems: Array<string> = []
@@ -87,6 +89,7 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console b
 
   afterAll(async () => {
     await context?.close()
+    await keyed?.close()
     await server?.close()
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
   })
@@ -171,6 +174,26 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console b
     assert.include(await page.locator('.group[data-group="1"]').innerText(), "26–50 of 300")
     assert.deepStrictEqual((await itemsDrawn()).slice(0, 1), ["1-26"])
     assert.deepStrictEqual(problems, [])
+  }, 60_000)
+
+  it("logs in by keyboard on a 420 px screen (a server with an API key)", async () => {
+    const key = "keyboard-test-key"
+    keyed = await serve({ functions: [echo], dbPath: join(dir, "keyed.db"), port: 0, apiKey: key, handleSignals: false })
+    await page.setViewportSize({ width: 420, height: 900 })
+    try {
+      await page.goto(`${keyed.url}/console`)
+      await page.locator("#login").waitFor()
+      await assertFits("/console/login")
+      // The key field has the focus on arrival (autofocus); Enter sends the form.
+      assert.isTrue(await page.evaluate(`document.activeElement?.matches('#login input[name="key"]') === true`))
+      await page.keyboard.type(key)
+      await page.keyboard.press("Enter")
+      await page.locator("#filters").waitFor()
+      assert.strictEqual(new URL(page.url()).pathname, "/console")
+      await assertFits("/console, logged in")
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 })
+    }
   }, 60_000)
 
   it("every page fits a 420 px wide screen", async () => {
