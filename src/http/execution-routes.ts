@@ -8,8 +8,8 @@ import { ExecutionClient, type ExecutionView } from "../engine/index.ts"
 import type { ErrorObject } from "../log/events.ts"
 import { HttpProblem } from "./problem.ts"
 import { decodeWith, readJsonBody, readQuery } from "./read-body.ts"
-import { EmptyBody, ExecutionName, ExecutionQuery, HistoryQuery, ListQuery, StartBody, StartQuery, StopBody } from "./request-schemas.ts"
-import { executionJson, summaryJson } from "./views.ts"
+import { EmptyBody, ExecutionName, ExecutionQuery, OperationsQuery, HistoryQuery, ListQuery, StartBody, StartQuery, StopBody } from "./request-schemas.ts"
+import { executionJson, operationJson, summaryJson } from "./views.ts"
 
 export interface RouteDeps {
   readonly respond: (request: Request, effect: Effect.Effect<Response, unknown, ExecutionClient>) => Promise<Response>
@@ -108,6 +108,20 @@ export const registerExecutionRoutes = (app: Hono, { devTools, respond }: RouteD
         const query = yield* readQuery(c.req.url, ExecutionQuery)
         const engine = yield* ExecutionClient
         return json(executionJson(yield* engine.describe(c.req.param("id")), query.operations === "true"))
+      })
+    ))
+
+  // The operations in pages, in the order they began (the plain answer has only their counts).
+  app.get("/v1/executions/:id/operations", (c) =>
+    respond(
+      c.req.raw,
+      Effect.gen(function*() {
+        const query = yield* readQuery(c.req.url, OperationsQuery)
+        const view = yield* (yield* ExecutionClient).describe(c.req.param("id"))
+        const from = query.cursor ?? 0
+        const to = from + (query.limit ?? DEFAULT_HISTORY_PAGE)
+        const operations = view.operations.slice(from, to).map((op) => operationJson(op, view.endedAt))
+        return json({ executionId: view.executionId, operations, ...(to < view.operations.length ? { nextCursor: String(to) } : {}) })
       })
     ))
 

@@ -13,6 +13,7 @@ import {
   ExecutionQuery,
   HistoryQuery,
   ListQuery,
+  OperationsQuery,
   StartBody,
   StartQuery,
   StopBody
@@ -90,6 +91,16 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
       summary: "One execution: status, input, result or error, and its operations' counts by status and type; ?operations=true adds the operations",
       parameters: [executionId, ...queryParameters(ExecutionQuery)],
       responses: { "200": ok("{ executionId, functionName, version?, status, input?, result?, error?, startedAt, endedAt?, operationCounts, operations? }"), ...errors(400, 401, 404) }
+    }
+  },
+  {
+    method: "get",
+    path: "/v1/executions/{id}/operations",
+    operation: {
+      operationId: "getOperations",
+      summary: "The execution's operations (without payloads), in pages, in the order they began",
+      parameters: [executionId, ...queryParameters(OperationsQuery)],
+      responses: { "200": ok("{ executionId, operations, nextCursor? }"), ...errors(400, 401, 404) }
     }
   },
   {

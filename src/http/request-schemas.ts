@@ -57,6 +57,12 @@ const instantQuery = Schema.String.check(
   Schema.makeFilter((text: string) => Number.isFinite(Date.parse(text)) || "a real date and time")
 ).pipe(Schema.decodeTo(Schema.Finite, SchemaTransformation.transform({ decode: (text: string) => Date.parse(text), encode: (ms: number) => new Date(ms).toISOString() })))
 
+export const OperationsQuery = Schema.Struct({
+  /** The `nextCursor` of the previous page: how many operations came before this page. */
+  cursor: Schema.optionalKey(decimalQuery(/^\d{1,9}$/u, "the nextCursor of a previous page", Schema.Finite)),
+  limit: Schema.optionalKey(pageLimit)
+})
+
 export const ListQuery = Schema.Struct({
   function: Schema.optionalKey(bounded(128).check(Schema.isMinLength(1))),
   status: Schema.optionalKey(Schema.Literals(["RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"])),

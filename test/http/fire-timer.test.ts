@@ -37,7 +37,7 @@ describe("firing a pending wait now", () => {
     const history = await (await h.request("GET", "/v1/executions/nap-1/history")).json() as Json
     assert.include(history.events.map((e: Json) => e._tag), "WaitSucceeded")
     // Fired once: again is a conflict.
-    assertProblem(await h.request("POST", `/v1/executions/nap-1/timers/${waitId}/fire`, { json: {} }), 409, "timer-not-pending")
+    await assertProblem(await h.request("POST", `/v1/executions/nap-1/timers/${waitId}/fire`, { json: {} }), 409, "timer-not-pending")
   })
 
   it("refuses what is not a pending wait, naming why, and changes nothing", async () => {

@@ -40,10 +40,25 @@ describe("the lean execution answer", () => {
     assert.deepStrictEqual(withOps.operationCounts, counts)
     assert.isAbove(fullText.length, 100 * leanText.length)
 
+    // Or in pages: every operation once, in the same order.
+    const paged: Array<Record<string, unknown>> = []
+    let cursor: string | undefined
+    for (let page = 0; page < 20; page++) {
+      const res = await h.request("GET", `/v1/executions/many-1/operations?limit=300${cursor === undefined ? "" : `&cursor=${cursor}`}`)
+      const body = await res.json() as { operations: Array<Record<string, unknown>>; nextCursor?: string }
+      assert.isAtMost(body.operations.length, 300)
+      paged.push(...body.operations)
+      cursor = body.nextCursor
+      if (cursor === undefined) break
+    }
+    assert.deepStrictEqual(paged, withOps.operations)
+    await assertProblem(await h.request("GET", "/v1/executions/many-1/operations?limit=0"), 400, "invalid-request")
+    await assertProblem(await h.request("GET", "/v1/executions/missing/operations"), 404, "execution-not-found")
+
     // ?operations=false is the default said out loud; anything else is refused.
     assert.deepStrictEqual(await (await h.request("GET", "/v1/executions/many-1?operations=false")).text(), leanText)
-    assertProblem(await h.request("GET", "/v1/executions/many-1?operations=yes"), 400, "invalid-request")
-    assertProblem(await h.request("POST", "/v1/functions/many/executions?operations=1", { json: { input: 1 } }), 400, "invalid-request")
+    await assertProblem(await h.request("GET", "/v1/executions/many-1?operations=yes"), 400, "invalid-request")
+    await assertProblem(await h.request("POST", "/v1/functions/many/executions?operations=1", { json: { input: 1 } }), 400, "invalid-request")
   })
 
   it("counts an ended execution's open operations as CANCELLED, as the operations show them", async () => {

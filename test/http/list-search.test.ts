@@ -60,9 +60,9 @@ describe("searching the executions", () => {
 
   it("refuses a malformed time or an empty search, changing nothing", async () => {
     h = makeHarness()
-    assertProblem(await h.request("GET", "/v1/executions?startedAfter=yesterday"), 400, "invalid-request")
-    assertProblem(await h.request("GET", "/v1/executions?startedBefore=2026-02-30T25:00:00Z"), 400, "invalid-request")
-    assertProblem(await h.request("GET", "/v1/executions?startedAfter=2026-01-01"), 400, "invalid-request")
-    assertProblem(await h.request("GET", "/v1/executions?input="), 400, "invalid-request")
+    await assertProblem(await h.request("GET", "/v1/executions?startedAfter=yesterday"), 400, "invalid-request")
+    await assertProblem(await h.request("GET", "/v1/executions?startedBefore=2026-02-30T25:00:00Z"), 400, "invalid-request")
+    await assertProblem(await h.request("GET", "/v1/executions?startedAfter=2026-01-01"), 400, "invalid-request")
+    await assertProblem(await h.request("GET", "/v1/executions?input="), 400, "invalid-request")
   })
 })
