@@ -29,7 +29,7 @@ import { type HandlerExit, outcomeEvent } from "./execution-outcome.ts"
 import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest, TimerNotPending } from "./engine-errors.ts"
 import { hex } from "./secure-random.ts"
 import { emitLines, type LifecycleLine, lifecycleLine } from "./lifecycle-log.ts"
-import { desiredAlarm, dueTimers, invokeOutcomeEvent, stampBatch } from "./actor-events.ts"
+import { desiredAlarm, dueTimers, firedWait, invokeOutcomeEvent, stampBatch } from "./actor-events.ts"
 import { dueAt, earliest } from "./timers.ts"
 
 
@@ -373,11 +373,9 @@ export class Actor implements Session {
         return Effect.andThen(this.#flush(), this.#written(message.reply))
       }
       case "FireTimer": {
-        const op = this.state.operations.get(message.operationId)
-        const why = op === undefined ? "does not exist" : op.type !== "WAIT" ? "is not a wait" : op.status !== "STARTED" ? `is ${op.status}, not waiting`
-          : !this.running ? `ended with its execution (${this.state.status})` : this.state.paused ? "waits in a paused execution: resume it first" : undefined
-        if (why !== undefined) return Deferred.fail(message.reply, new TimerNotPending({ executionId: this.executionId, operationId: message.operationId, reason: why }))
-        this.#queue([{ _tag: "WaitSucceeded", ...refOf(op!) }])
+        const fired = firedWait(this.state, message.operationId, this.running)
+        if (typeof fired === "string") return Deferred.fail(message.reply, new TimerNotPending({ executionId: this.executionId, operationId: message.operationId, reason: fired }))
+        this.#queue([fired])
         this.#active = true
         return Effect.andThen(this.#flush(), this.#written(message.reply))
       }
