@@ -1,6 +1,7 @@
 /**
- * The management routes: functions, start (idempotent, optionally waiting for the end), describe, history,
- * list and stop. Every body and query is decoded with its Schema before the engine is asked anything.
+ * The management routes: functions, start (idempotent, optionally waiting for the end), describe (lean by default),
+ * operations and history in pages, list (and search), pause, resume, stop, and the development aid that fires a
+ * pending wait now. Every body and query is decoded with its Schema before the engine is asked anything.
  */
 import { Duration, Effect, Option } from "effect"
 import type { Hono } from "hono"
@@ -8,7 +9,7 @@ import { ExecutionClient, type ExecutionView } from "../engine/index.ts"
 import type { ErrorObject } from "../log/events.ts"
 import { HttpProblem } from "./problem.ts"
 import { decodeWith, readJsonBody, readQuery } from "./read-body.ts"
-import { EmptyBody, ExecutionName, ExecutionQuery, OperationsQuery, HistoryQuery, ListQuery, StartBody, StartQuery, StopBody } from "./request-schemas.ts"
+import { EmptyBody, ExecutionName, ExecutionQuery, HistoryQuery, ListQuery, OperationsQuery, StartBody, StartQuery, StopBody } from "./request-schemas.ts"
 import { executionJson, operationJson, summaryJson } from "./views.ts"
 
 export interface RouteDeps {
