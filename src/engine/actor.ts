@@ -26,10 +26,10 @@ import {
   tooLarge
 } from "./actor-messages.ts"
 import { type HandlerExit, outcomeEvent } from "./execution-outcome.ts"
-import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest } from "./engine-errors.ts"
+import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest, TimerNotPending } from "./engine-errors.ts"
 import { hex } from "./secure-random.ts"
 import { emitLines, type LifecycleLine, lifecycleLine } from "./lifecycle-log.ts"
-import { desiredAlarm, dueTimers, invokeOutcomeEvent, stampBatch } from "./actor-events.ts"
+import { desiredAlarm, dueTimers, firedWait, invokeOutcomeEvent, stampBatch } from "./actor-events.ts"
 import { dueAt, earliest } from "./timers.ts"
 
 
@@ -369,6 +369,13 @@ export class Actor implements Session {
         } else {
           this.#queue([{ _tag: "CallbackFailed", ...ref, error: message.outcome.error }])
         }
+        this.#active = true
+        return Effect.andThen(this.#flush(), this.#written(message.reply))
+      }
+      case "FireTimer": {
+        const fired = firedWait(this.state, message.operationId, this.running)
+        if (typeof fired === "string") return Deferred.fail(message.reply, new TimerNotPending({ executionId: this.executionId, operationId: message.operationId, reason: fired }))
+        this.#queue([fired])
         this.#active = true
         return Effect.andThen(this.#flush(), this.#written(message.reply))
       }

@@ -75,3 +75,14 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
     return this.reason
   }
 }
+
+/** `fireTimer` of an operation that is not a wait still pending in a running, unpaused execution. */
+export class TimerNotPending extends Schema.TaggedError<TimerNotPending>()("TimerNotPending", {
+  executionId: Schema.String,
+  operationId: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Operation ${JSON.stringify(this.operationId)} of execution ${JSON.stringify(this.executionId)} ${this.reason}`
+  }
+}

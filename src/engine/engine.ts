@@ -8,21 +8,15 @@ import { type ExecutionState, foldLog, type OperationState } from "../log/fold.t
 import type { LogCorrupted } from "../log/log-corrupted.ts"
 import { isTerminalEvent } from "../log/terminal-event.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
+import { searchStore } from "../store/list-search.ts"
 import { readLogPage } from "../store/log-page.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import { Actor, WATCHDOG_MS } from "./actor.ts"
 import { SecureRandom, uuidOf } from "./secure-random.ts"
 import { ActorGone, type CallbackOutcome, type ChildOutcome } from "./actor-messages.ts"
 import { type CallbackIdCodec, plainCallbackIds } from "./callback-ids.ts"
-import {
-  CallbackAlreadyCompleted,
-  CallbackNotFound,
-  ExecutionNotFound,
-  ExecutionNotPaused,
-  ExecutionNotRunning,
-  FunctionNotFound,
-  InvalidRequest
-} from "./engine-errors.ts"
+import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotFound, ExecutionNotPaused, ExecutionNotRunning } from "./engine-errors.ts"
+import { FunctionNotFound, InvalidRequest, type TimerNotPending } from "./engine-errors.ts"
 import { EngineProbe, type EngineProbeShape, makeInvocationCounts } from "./engine-probe.ts"
 import { ExecutionClient, type ExecutionClientShape, type ExecutionView, type ParentRef, type ReadFailure } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
@@ -375,6 +369,9 @@ export const makeEngine = Effect.fnUntraced(function*(
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>((reply) => ({ _tag: "Pause", reply })))
         if (!found) return yield* new ExecutionNotFound({ executionId })
       }),
+    fireTimer: (executionId, operationId) =>
+      Effect.flatMap(deliver(executionId, (a) => a.send<TimerNotPending>((reply) => ({ _tag: "FireTimer", operationId, reply }))), (found) =>
+        found ? Effect.void : Effect.fail(new ExecutionNotFound({ executionId }))),
     resume: (executionId) =>
       Effect.gen(function*() {
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotPaused>((reply) => ({ _tag: "Resume", reply })))
@@ -409,7 +406,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         if (events === undefined) return yield* new ExecutionNotFound({ executionId })
         return events
       }),
-    list: (query) => store.list(query),
+    list: searchStore(store),
     watch: (executionId, afterSeq) =>
       Stream.callback<LogEvent, ReadFailure>((queue) =>
         Effect.gen(function*() {
