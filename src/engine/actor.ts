@@ -421,8 +421,13 @@ export class Actor implements Session {
     const done = (exit: Extract<Message, { _tag: "HandlerDone" }>["exit"]) => {
       if (!this.#gone) this.#offer({ _tag: "HandlerDone", exit })
     }
+    const { drive } = this.#deps.fn
     Promise.resolve()
-      .then(() => runOwned({ kind: "context", core: context.core, label: "the root context" }, () => this.#deps.fn.handler(input, context)))
+      .then(() =>
+        drive !== undefined
+          ? drive(this) // a function with its own replay engine (registry.ts ExecutionDriver)
+          : runOwned({ kind: "context", core: context.core, label: "the root context" }, () => this.#deps.fn.handler(input, context))
+      )
       .then((value) => done({ ok: true, value }), (error) => done({ ok: false, error }))
   }
 

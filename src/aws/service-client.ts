@@ -1,0 +1,97 @@
+/**
+ * The durable-execution client AWS's SDK talks to during one invocation (`getExecutionState`, `checkpoint`),
+ * served from the actor's Session: a checkpoint's updates become events appended to the execution's log, and its
+ * answer is the operations that changed since the SDK last heard (the SDK merges them and wakes what waits on
+ * them). Tokens are one-use per invocation, as the service's are: a stale one is refused.
+ */
+import type { Session } from "../context/session.ts"
+import type { ErrorObject, NewEvent } from "../log/events.ts"
+import type { OperationState } from "../log/fold.ts"
+import type { IdResolver } from "./operation-ids.ts"
+import { isPruned, operationToWire, stateToWire } from "./state-to-wire.ts"
+import { InvalidCheckpointError, updatesToEvents } from "./updates-to-events.ts"
+import type { CheckpointRequest, CheckpointResponse, DurableExecutionClient, GetStateRequest, GetStateResponse, WireOperation } from "./wire.ts"
+
+export interface ServiceClient extends DurableExecutionClient {
+  /** The first token, handed to the SDK in the invocation's envelope. */
+  readonly token: string
+  /** The operations the envelope carries (the whole state, as of now). */
+  initialState(): Array<WireOperation>
+  /** True when the log has moved on since the SDK last heard from the service (a completion it has not seen). */
+  hasNews(): boolean
+  /** The execution's end when the SDK checkpointed it (a result too large to return). */
+  end(): { readonly ok: true; readonly result: string | undefined } | { readonly ok: false; readonly error: ErrorObject } | undefined
+}
+
+/** What the SDK already knows of an operation: a change to any of these is news to send. */
+const fingerprint = (op: OperationState, now: number): string =>
+  `${op.status}|${op.attempt}|${op.attemptOpen}|${op.endedAt ?? ""}|${op.callbackId ?? ""}|${op.status === "PENDING" && (op.nextAttemptAt ?? 0) <= now}`
+
+export const makeServiceClient = (session: Session, resolver: IdResolver, invocation: string): ServiceClient => {
+  let count = 0
+  let token = `${invocation}.${count}`
+  let end: ReturnType<ServiceClient["end"]>
+  const sent = new Map<string, string>()
+  let heardAt = session.state.seq
+
+  const checkToken = (given: string) => {
+    if (given !== token) throw new InvalidCheckpointError("Invalid Checkpoint Token")
+  }
+
+  const changed = (): Array<WireOperation> => {
+    const now = session.now()
+    const news: Array<WireOperation> = []
+    for (const op of session.state.operations.values()) {
+      const print = fingerprint(op, now)
+      if (sent.get(op.id) === print || isPruned(session.state, op)) continue
+      sent.set(op.id, print)
+      news.push(operationToWire(op, now))
+    }
+    return news
+  }
+
+  const fillCallbackIds = async (events: Array<NewEvent>) => {
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!
+      if (event._tag === "CallbackStarted") events[i] = { ...event, callbackId: await session.newCallbackId(event.id) }
+    }
+  }
+
+  return {
+    get token() {
+      return token
+    },
+    initialState: () => {
+      const now = session.now()
+      for (const op of session.state.operations.values()) sent.set(op.id, fingerprint(op, now))
+      heardAt = session.state.seq
+      return stateToWire(session.state, now)
+    },
+    end: () => end,
+    hasNews: () => session.state.seq > heardAt,
+    getExecutionState: async (request: GetStateRequest): Promise<GetStateResponse> => {
+      checkToken(request.CheckpointToken)
+      // The envelope carries the whole state, so the SDK only asks again behind a marker it was never given.
+      return { Operations: request.Marker ? [] : stateToWire(session.state, session.now()) }
+    },
+    checkpoint: async (request: CheckpointRequest): Promise<CheckpointResponse> => {
+      checkToken(request.CheckpointToken)
+      if (session.state.status !== "RUNNING") throw new InvalidCheckpointError(`The execution is ${session.state.status}: it takes no more checkpoints`)
+      const translated = updatesToEvents(request.Updates ?? [], {
+        state: session.state,
+        resolver,
+        now: session.now(),
+        executionId: session.executionId
+      })
+      const events = translated.events
+      await fillCallbackIds(events)
+      if (events.length > 0) await session.append(events)
+      // The SDK has created these callbacks: a completion may go through (no payload schema on this side).
+      for (const event of events) if (event._tag === "CallbackStarted") session.callbackReached(event.id)
+      if (translated.end !== undefined) end = translated.end
+      token = `${invocation}.${++count}`
+      heardAt = session.state.seq
+      return { CheckpointToken: token, NewExecutionState: { Operations: changed() } }
+    }
+  }
+}

@@ -1,0 +1,55 @@
+/** AWS-SDK handlers (`awsHandler`) under Reprise's in-memory test runner: the service's behaviour, time skipped. */
+import { assert, beforeEach, describe, it } from "vitest"
+import { createTestRunner } from "reprise/testing"
+import { counters, doomed, double, flaky, submitted, tour } from "./fixtures/aws-handlers.ts"
+
+describe("awsHandler under the test runner", () => {
+  beforeEach(() => {
+    counters.clear()
+    submitted.length = 0
+  })
+
+  it("retries a step on durable timers until it succeeds", async () => {
+    const runner = createTestRunner({ functions: [flaky] })
+    const execution = await runner.run("aws-flaky", { id: "o-1" })
+    assert.strictEqual(execution.status, "SUCCEEDED", JSON.stringify(execution.error))
+    assert.deepStrictEqual(execution.result, { charged: "charged-o-1-on-3" })
+    assert.strictEqual(counters.get("prepare"), 1)
+    assert.strictEqual(counters.get("charge"), 3)
+    const charge = execution.getOperation("charge")!
+    assert.strictEqual(charge.status, "SUCCEEDED")
+    assert.strictEqual(charge.attempt, 3)
+    assert.deepStrictEqual(execution.operations.map((op) => [op.id, op.type, op.name]), [["1", "STEP", "prepare"], ["2", "STEP", "charge"]])
+  })
+
+  it("fails with AWS's StepError once the retries are spent", async () => {
+    const runner = createTestRunner({ functions: [doomed] })
+    const execution = await runner.run("aws-doomed", {})
+    assert.strictEqual(execution.status, "FAILED")
+    assert.strictEqual(execution.error?.errorType, "StepError")
+    assert.strictEqual(execution.error?.errorMessage, "no luck")
+    assert.strictEqual(execution.getOperation("never")?.status, "FAILED")
+  })
+
+  it("runs a wait, a child context, a map, an invoke and a callback", async () => {
+    const runner = createTestRunner({ functions: [tour, double] })
+    const execution = await runner.run("aws-tour", { n: 4 }, { callbacks: { approval: () => ({ succeed: "yes" }) } })
+    assert.strictEqual(execution.status, "SUCCEEDED", JSON.stringify(execution.error))
+    assert.deepStrictEqual(execution.result, { base: 4, child: 50, squares: [1, 4, 9], doubled: 8, approval: "yes", after: "done" })
+    assert.strictEqual(counters.get("base"), 1)
+    assert.strictEqual(counters.get("after"), 1)
+    const ops = execution.operations
+    const shape = (name: string) => {
+      const op = ops.find((o) => o.name === name)!
+      return [op.id, op.type, op.subType, op.status]
+    }
+    assert.deepStrictEqual(shape("pause"), ["2", "WAIT", "Wait", "SUCCEEDED"])
+    assert.deepStrictEqual(shape("child"), ["3", "CONTEXT", "RunInChildContext", "SUCCEEDED"])
+    assert.deepStrictEqual(shape("inner-b"), ["3-2", "STEP", "Step", "SUCCEEDED"])
+    assert.deepStrictEqual(shape("squares"), ["4", "CONTEXT", "Map", "SUCCEEDED"])
+    assert.deepStrictEqual(shape("double-it"), ["5", "CHAINED_INVOKE", "ChainedInvoke", "SUCCEEDED"])
+    assert.deepStrictEqual(shape("approval"), ["6", "CONTEXT", "WaitForCallback", "SUCCEEDED"])
+    const child = await runner.execution("aws-tour-placeholder").catch(() => undefined)
+    void child
+  })
+})
