@@ -49,7 +49,9 @@ describe("awsHandler under the test runner", () => {
     assert.deepStrictEqual(shape("squares"), ["4", "CONTEXT", "Map", "SUCCEEDED"])
     assert.deepStrictEqual(shape("double-it"), ["5", "CHAINED_INVOKE", "ChainedInvoke", "SUCCEEDED"])
     assert.deepStrictEqual(shape("approval"), ["6", "CONTEXT", "WaitForCallback", "SUCCEEDED"])
-    const child = await runner.execution("aws-tour-placeholder").catch(() => undefined)
-    void child
+    // The invoked function is an execution of its own, with the id Reprise gives a child.
+    const child = await runner.execution(`${execution.executionId}:invoke:5`)
+    assert.strictEqual(child.status, "SUCCEEDED")
+    assert.strictEqual(child.result, 8)
   })
 })
