@@ -41,6 +41,9 @@ class DurableExecutionInvocationInputWithClient {
     return "DurableExecutionInvocationInputWithClient"
   }
 }
+// A bundler that meets the SDK's class of the same name renames this one (esbuild: "…WithClient2"); the SDK
+// compares `constructor.name`, so the name is pinned.
+Object.defineProperty(DurableExecutionInvocationInputWithClient, "name", { value: "DurableExecutionInvocationInputWithClient" })
 
 /** Lambda's context object, as much of it as a handler may read. */
 const lambdaContext = (functionName: string, requestId: string) => ({
