@@ -70,7 +70,6 @@ describe("awsHandler on the Node server", () => {
     for (const text of ["SUCCEEDED", "approval", "squares", "double-it", "inner-b"]) assert.include(shown.stdout, text)
     const history = await reprise(["history", "tour-1", "--url", base, "--json"])
     const tags = JSON.parse(history.stdout).events.map((e: any) => e._tag)
-    if (process.env.DBG) for (const e of JSON.parse(history.stdout).events) console.log(e.seq, e._tag, e.at, e.id ?? "")
     assert.includeMembers(tags, ["WaitStarted", "WaitSucceeded", "InvokeStarted", "InvokeSucceeded", "CallbackStarted", "CallbackSucceeded", "ExecutionSucceeded"])
   }, 60_000)
 
