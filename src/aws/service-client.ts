@@ -76,6 +76,8 @@ export const makeServiceClient = (session: Session, resolver: IdResolver, invoca
     },
     checkpoint: async (request: CheckpointRequest): Promise<CheckpointResponse> => {
       checkToken(request.CheckpointToken)
+      // While the execution is paused no new operation starts: a checkpoint that starts one is held until resumed.
+      if ((request.Updates ?? []).some((update) => update.Action === "START")) await session.whenResumed()
       if (session.state.status !== "RUNNING") throw new InvalidCheckpointError(`The execution is ${session.state.status}: it takes no more checkpoints`)
       const translated = updatesToEvents(request.Updates ?? [], {
         state: session.state,

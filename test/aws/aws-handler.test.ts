@@ -54,4 +54,37 @@ describe("awsHandler under the test runner", () => {
     assert.strictEqual(child.status, "SUCCEEDED")
     assert.strictEqual(child.result, 8)
   })
+
+  it("comes to the same end when its actor is dropped before and after every checkpoint", async () => {
+    const runner = createTestRunner({ functions: [tour, double] })
+    const execution = await runner.run("aws-tour", { n: 4 }, { callbacks: { approval: () => ({ succeed: "yes" }) }, crashAtEveryCheckpoint: true })
+    assert.strictEqual(execution.status, "SUCCEEDED", JSON.stringify(execution.error))
+    assert.deepStrictEqual(execution.result, { base: 4, child: 50, squares: [1, 4, 9], doubled: 8, approval: "yes", after: "done" })
+    assert.isAbove(execution.checkpointCrashes!.crashes, 10)
+    // Each step is recorded once however often its invocation was cut short.
+    const recorded = execution.history.filter((e) => e._tag === "StepSucceeded").map((e) => ("id" in e ? e.id : ""))
+    assert.deepStrictEqual(recorded, [...new Set(recorded)])
+  })
+
+  it("is stopped while it waits on a callback, and paused and resumed", async () => {
+    const runner = createTestRunner({ functions: [tour, double] })
+    const stopped = await runner.start("aws-tour", { n: 1 })
+    await stopped.settle()
+    assert.strictEqual(stopped.status, "RUNNING")
+    assert.strictEqual(stopped.callback("approval").status, "STARTED")
+    await stopped.stop({ errorMessage: "no longer needed" })
+    assert.strictEqual(stopped.status, "STOPPED")
+    assert.isUndefined(counters.get("after"))
+
+    const paused = await runner.start("aws-tour", { n: 2 })
+    await paused.pause()
+    await paused.settle()
+    assert.strictEqual(paused.status, "PAUSED")
+    await paused.resume()
+    await paused.settle()
+    await paused.sendCallbackSuccess("approval", "late")
+    await paused.settle()
+    assert.strictEqual(paused.status, "SUCCEEDED", JSON.stringify(paused.error))
+    assert.strictEqual((paused.result as { approval: string }).approval, "late")
+  })
 })
