@@ -9,7 +9,7 @@ import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { serve } from "reprise/node"
 import { reprise } from "../adapters/node/cli/cli-fixture.ts"
-import { counters, double, flaky, tour } from "./fixtures/aws-handlers.ts"
+import { beside, counters, double, flaky, tour } from "./fixtures/aws-handlers.ts"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const dir = mkdtempSync(join(tmpdir(), "reprise-aws-node-"))
@@ -34,7 +34,7 @@ const until = async (id: string, check: (execution: any) => boolean, ms: number,
 
 describe("awsHandler on the Node server", () => {
   beforeAll(async () => {
-    server = await serve({ functions: [tour, double, flaky], dbPath: join(dir, "reprise.db"), port: 0, hostname: "127.0.0.1", logging: { level: "none" } })
+    server = await serve({ functions: [tour, double, flaky, beside], dbPath: join(dir, "reprise.db"), port: 0, hostname: "127.0.0.1", logging: { level: "none" } })
     base = `http://127.0.0.1:${server.port}`
   })
   afterAll(async () => {
@@ -85,5 +85,24 @@ describe("awsHandler on the Node server", () => {
     assert.deepStrictEqual(done.result, { charged: "charged-o-9-on-3" })
     assert.strictEqual(counters.get("charge"), 3)
     assert.strictEqual(done.operations.find((op: any) => op.name === "charge").attempt, 3)
+  }, 60_000)
+
+  it("completes a wait while another branch's step still runs in the same invocation", async () => {
+    counters.clear()
+    const response = await fetch(`${base}/v1/functions/aws-beside/executions?wait=30`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input: {} })
+    })
+    const done = await response.json() as any
+    assert.strictEqual(done.status, "SUCCEEDED", JSON.stringify(done))
+    assert.deepStrictEqual(done.result, ["slow", "rested"])
+    assert.strictEqual(counters.get("slow"), 1)
+    const nap = done.operations.find((op: any) => op.name === "short-nap")
+    const after = done.operations.find((op: any) => op.name === "after-nap")
+    const slow = done.operations.find((op: any) => op.name === "slow-step")
+    // The branch went on once its wait was over, before the slow step ended: the SDK heard of it by polling.
+    assert.isBelow(Date.parse(after.endedAt), Date.parse(slow.endedAt))
+    assert.isAtLeast(Date.parse(nap.endedAt) - Date.parse(nap.startedAt), 1000)
   }, 60_000)
 })
