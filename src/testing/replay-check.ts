@@ -90,6 +90,10 @@ const checkOne = async (
   const { executionId, functionName } = state
   const fn = registry.get(functionName)
   if (fn === undefined) return { executionId, functionName, verdict: "function not found", message: `no function named ${JSON.stringify(functionName)} was given` }
+  if (fn.drive !== undefined) {
+    // Its replay engine is AWS's SDK (reprise/aws), not Reprise's user API, which this check probes.
+    return { executionId, functionName, verdict: "failed", message: `${functionName} brings its own replay engine (awsHandler): the replay check cannot run it` }
+  }
 
   const began = new Set<string>()
   let mismatch: Extract<ReplayReport, { verdict: "non-deterministic" }> | undefined
