@@ -78,6 +78,8 @@ export const makeServiceClient = (session: Session, resolver: IdResolver, invoca
       checkToken(request.CheckpointToken)
       // While the execution is paused no new operation starts: a checkpoint that starts one is held until resumed.
       if ((request.Updates ?? []).some((update) => update.Action === "START")) await session.whenResumed()
+      // An invocation whose actor is gone (evicted after a conflict, or a crash): a fresh one has taken over.
+      if (session.gone === true) throw new InvalidCheckpointError("This invocation's actor is gone: another invocation has taken over")
       if (session.state.status !== "RUNNING") throw new InvalidCheckpointError(`The execution is ${session.state.status}: it takes no more checkpoints`)
       const translated = updatesToEvents(request.Updates ?? [], {
         state: session.state,
