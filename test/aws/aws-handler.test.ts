@@ -1,5 +1,8 @@
 /** AWS-SDK handlers (`awsHandler`) under Reprise's in-memory test runner: the service's behaviour, time skipped. */
 import { assert, beforeEach, describe, it } from "vitest"
+import { withDurableExecution } from "@aws/durable-execution-sdk-js"
+import { awsHandler } from "reprise/aws"
+import { durable } from "reprise"
 import { createTestRunner } from "reprise/testing"
 import { counters, doomed, double, flaky, submitted, tour } from "./fixtures/aws-handlers.ts"
 
@@ -86,5 +89,20 @@ describe("awsHandler under the test runner", () => {
     await paused.settle()
     assert.strictEqual(paused.status, "SUCCEEDED", JSON.stringify(paused.error))
     assert.strictEqual((paused.result as { approval: string }).approval, "late")
+  })
+
+  it("invokes a function written with Reprise's API, and sees an unknown one as InvokeError", async () => {
+    const native = durable("native-square", async (n: number, ctx) => ctx.step("square", async () => n * n))
+    const caller = awsHandler("aws-caller", withDurableExecution(async (_event, context) => {
+      const squared = await context.invoke("square", "native-square", 9)
+      const missing = await context.invoke("missing", "no-such-function", {}).catch((error: Error) => `${error.name}: ${error.message}`)
+      return { squared, missing }
+    }))
+    const runner = createTestRunner({ functions: [caller, native] })
+    const execution = await runner.run("aws-caller")
+    assert.strictEqual(execution.status, "SUCCEEDED", JSON.stringify(execution.error))
+    const result = execution.result as { squared: number; missing: string }
+    assert.strictEqual(result.squared, 81)
+    assert.match(result.missing, /^InvokeError: .*no-such-function/)
   })
 })

@@ -174,4 +174,14 @@ describe("awsHandler agrees with AWS's local runner", () => {
       }
     })
   })
+
+  it("a callback nobody answers times out", async () => {
+    const { aws } = await agree({
+      body: () => async (_e, ctx) => {
+        const [promise] = await ctx.createCallback("lonely", { timeout: { seconds: 1 } })
+        return promise.then((v: unknown) => ({ v }), (error: Error) => ({ name: error.name, message: error.message }))
+      }
+    })
+    expect(aws.result).toEqual({ name: "CallbackTimeoutError", message: "Callback timed out" })
+  })
 })
