@@ -77,7 +77,7 @@ const hex = (session: Session) => Math.floor(session.random() * 0x1_0000_0000).t
 
 /** The service: invoke, answer checkpoints, and re-invoke when something the invocation waits for has happened. */
 const serve = (handler: AwsDurableHandler, functionName: string) => async (session: Session): Promise<unknown> => {
-  const resolver = makeIdResolver(session.state.operations.size)
+  const resolver = makeIdResolver(() => session.state.operations.size)
   for (const op of session.state.operations.values()) {
     resolver.remember(op.id)
     // Callbacks the SDK created in earlier invocations: their completions may go through.

@@ -45,12 +45,16 @@ export interface IdResolver {
   remember(positional: string): void
 }
 
-/** `expected`: how many operations the state holds (bounds the search). */
-export const makeIdResolver = (expected: number): IdResolver => {
+/**
+ * `expected`: how many operations the state holds (bounds the search); a function where the state grows (the
+ * service's side, which resolves each new operation as it is checkpointed).
+ */
+export const makeIdResolver = (expected: number | (() => number)): IdResolver => {
   const known = new Map<string, string>()
   const candidates = new Map<string, string>()
   const frontiers = new Map<string, Frontier>()
-  const limit = expected + SLACK
+  let limit = 0
+  const bound = () => (limit = (typeof expected === "number" ? expected : expected()) + SLACK)
 
   const frontierOf = (prefix: string): Frontier => {
     let frontier = frontiers.get(prefix)
@@ -98,6 +102,7 @@ export const makeIdResolver = (expected: number): IdResolver => {
     resolve: (id, parentId, parentIsBatch = false) => {
       const already = known.get(id)
       if (already !== undefined) return already
+      bound()
       let prefix = ""
       if (parentId !== undefined) {
         const parent = known.get(parentId)

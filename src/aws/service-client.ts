@@ -31,23 +31,32 @@ export const makeServiceClient = (session: Session, resolver: IdResolver, invoca
   let count = 0
   let token = `${invocation}.${count}`
   let end: ReturnType<ServiceClient["end"]>
-  const sent = new Map<string, string>()
+  /**
+   * What the SDK was last told of each operation still open (STARTED, PENDING): only those, and those a checkpoint
+   * writes, can change, so an answer costs the open operations, not the whole state. A finished one is told once.
+   */
+  const open = new Map<string, string>()
   let heardAt = session.state.seq
 
   const checkToken = (given: string) => {
     if (given !== token) throw new InvalidCheckpointError("Invalid Checkpoint Token")
   }
 
-  const changed = (): Array<WireOperation> => {
+  const news = (touched: Iterable<string>): Array<WireOperation> => {
     const now = session.now()
-    const news: Array<WireOperation> = []
-    for (const op of session.state.operations.values()) {
+    const { state } = session
+    const out: Array<WireOperation> = []
+    const ids = new Set([...touched, ...open.keys()])
+    for (const id of ids) {
+      const op = state.operations.get(id)
+      if (op === undefined) continue
       const print = fingerprint(op, now)
-      if (sent.get(op.id) === print || isPruned(session.state, op)) continue
-      sent.set(op.id, print)
-      news.push(operationToWire(op, now))
+      if (open.get(id) === print) continue
+      if (op.status === "STARTED" || op.status === "PENDING") open.set(id, print)
+      else open.delete(id)
+      if (!isPruned(state, op)) out.push(operationToWire(op, now))
     }
-    return news
+    return out
   }
 
   const fillCallbackIds = async (events: Array<NewEvent>) => {
@@ -63,7 +72,10 @@ export const makeServiceClient = (session: Session, resolver: IdResolver, invoca
     },
     initialState: () => {
       const now = session.now()
-      for (const op of session.state.operations.values()) sent.set(op.id, fingerprint(op, now))
+      open.clear()
+      for (const op of session.state.operations.values()) {
+        if (op.status === "STARTED" || op.status === "PENDING") open.set(op.id, fingerprint(op, now))
+      }
       heardAt = session.state.seq
       return stateToWire(session.state, now)
     },
@@ -95,7 +107,7 @@ export const makeServiceClient = (session: Session, resolver: IdResolver, invoca
       if (translated.end !== undefined) end = translated.end
       token = `${invocation}.${++count}`
       heardAt = session.state.seq
-      return { CheckpointToken: token, NewExecutionState: { Operations: changed() } }
+      return { CheckpointToken: token, NewExecutionState: { Operations: news(events.flatMap((e) => ("id" in e ? [e.id] : []))) } }
     }
   }
 }

@@ -95,7 +95,7 @@ describe("awsHandler under the test runner", () => {
     const native = durable("native-square", async (n: number, ctx) => ctx.step("square", async () => n * n))
     const caller = awsHandler("aws-caller", withDurableExecution(async (_event, context) => {
       const squared = await context.invoke("square", "native-square", 9)
-      const missing = await context.invoke("missing", "no-such-function", {}).catch((error: Error) => `${error.name}: ${error.message}`)
+      const missing = await context.invoke("missing", "no-such-function", {}).catch((error: unknown) => `${(error as Error).name}: ${(error as Error).message}`)
       return { squared, missing }
     }))
     const runner = createTestRunner({ functions: [caller, native] })
@@ -104,5 +104,18 @@ describe("awsHandler under the test runner", () => {
     const result = execution.result as { squared: number; missing: string }
     assert.strictEqual(result.squared, 81)
     assert.match(result.missing, /^InvokeError: .*no-such-function/)
+  })
+
+  it("runs 1,500 steps in one context (ids far past where the wire-id search first looks)", async () => {
+    const many = awsHandler("aws-many", withDurableExecution(async (n: number, context) => {
+      let sum = 0
+      for (let i = 0; i < n; i++) sum += await context.step(async () => i)
+      return sum
+    }))
+    const runner = createTestRunner({ functions: [many] })
+    const execution = await runner.run("aws-many", 1500)
+    assert.strictEqual(execution.status, "SUCCEEDED", JSON.stringify(execution.error))
+    assert.strictEqual(execution.result, (1500 * 1499) / 2)
+    assert.strictEqual(execution.operations.at(-1)?.id, "1500")
   })
 })
