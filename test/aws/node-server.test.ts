@@ -68,6 +68,11 @@ describe("awsHandler on the Node server", () => {
     const shown = await reprise(["get", "tour-1", "--url", base])
     assert.strictEqual(shown.code, 0, shown.stderr)
     for (const text of ["SUCCEEDED", "approval", "squares", "double-it", "inner-b"]) assert.include(shown.stdout, text)
+    // And so does the console's page for it.
+    const consolePage = await fetch(`${base}/console/executions/tour-1`)
+    assert.strictEqual(consolePage.status, 200)
+    const html = await consolePage.text()
+    for (const text of ["SUCCEEDED", "approval", "squares", "double-it", "inner-b", "aws-tour"]) assert.include(html, text)
     const history = await reprise(["history", "tour-1", "--url", base, "--json"])
     const tags = JSON.parse(history.stdout).events.map((e: any) => e._tag)
     assert.includeMembers(tags, ["WaitStarted", "WaitSucceeded", "InvokeStarted", "InvokeSucceeded", "CallbackStarted", "CallbackSucceeded", "ExecutionSucceeded"])
