@@ -75,8 +75,46 @@ const waitsOnService = (op: OperationState): boolean =>
 
 const hex = (session: Session) => Math.floor(session.random() * 0x1_0000_0000).toString(16).padStart(8, "0")
 
+/** AWS's message for a replay that calls something else where the log has an operation. */
+const MISMATCH = /mismatch for step "([^"]+)"\. Expected (type|name|subtype) "([^"]*)", but got "([^"]*)"/
+
+/**
+ * Under the replay check (`session.replayOnly`): one invocation over the recorded log, until AWS's SDK goes past
+ * its end (its first checkpoint that writes) or answers. AWS's SDK finds a mismatch itself and fails with it; it is
+ * reported to the probe with the recorded and the new call. AWS's SDK does not say which recorded operations it
+ * replayed, so the probe hears of none (nor of code that no longer calls the log's last operations: AWS's SDK does
+ * not detect that either).
+ */
+const replayOnce = async (handler: AwsDurableHandler, functionName: string, session: Session): Promise<unknown> => {
+  const probe = session.replayOnly!
+  const resolver = makeIdResolver(() => session.state.operations.size)
+  for (const op of session.state.operations.values()) resolver.remember(op.id)
+  let reached: () => void = () => undefined
+  const frontier = new Promise<undefined>((resolve) => (reached = () => resolve(undefined)))
+  const client = makeServiceClient(session, resolver, "replay-check", () => reached())
+  const event = new DurableExecutionInvocationInputWithClient(session.executionId, client.token, client.initialState(), client)
+  const output = await Promise.race([handler(event, lambdaContext(functionName, "replay-check")), frontier]) as DurableInvocationOutput | undefined
+  const error = output?.Status === "FAILED" ? output.Error : undefined
+  const found = error?.ErrorType === "NonDeterministicExecutionError" ? MISMATCH.exec(error.ErrorMessage ?? "") : null
+  const recorded = found === null ? undefined : session.state.operations.get(found[1]!)
+  if (found !== null && recorded !== undefined) {
+    const shape = { type: recorded.type, subType: recorded.subType, ...(recorded.name === undefined ? {} : { name: recorded.name }) }
+    const [, id, what, , got] = found as unknown as [string, string, "type" | "name" | "subtype", string, string]
+    const call = what === "type"
+      ? { ...shape, type: got as typeof shape.type }
+      : what === "subtype"
+      ? { ...shape, subType: got }
+      : { type: shape.type, subType: shape.subType, ...(got === "undefined" ? {} : { name: got }) }
+    probe.mismatch(id, shape, call, `[Unrecoverable Execution] ${error!.ErrorMessage}`)
+  } else if (error?.ErrorType === "NonDeterministicExecutionError") {
+    session.fail(new Error(error.ErrorMessage ?? "Non-deterministic execution"))
+  }
+  return undefined
+}
+
 /** The service: invoke, answer checkpoints, and re-invoke when something the invocation waits for has happened. */
 const serve = (handler: AwsDurableHandler, functionName: string) => async (session: Session): Promise<unknown> => {
+  if (session.replayOnly !== undefined) return replayOnce(handler, functionName, session)
   const resolver = makeIdResolver(() => session.state.operations.size)
   for (const op of session.state.operations.values()) {
     resolver.remember(op.id)

@@ -27,7 +27,8 @@ export interface ServiceClient extends DurableExecutionClient {
 const fingerprint = (op: OperationState, now: number): string =>
   `${op.status}|${op.attempt}|${op.attemptOpen}|${op.endedAt ?? ""}|${op.callbackId ?? ""}|${op.status === "PENDING" && (op.nextAttemptAt ?? 0) <= now}`
 
-export const makeServiceClient = (session: Session, resolver: IdResolver, invocation: string): ServiceClient => {
+/** `onFrontier`: under the replay check, called when the SDK goes past the end of the log (nothing is written). */
+export const makeServiceClient = (session: Session, resolver: IdResolver, invocation: string, onFrontier?: () => void): ServiceClient => {
   let count = 0
   let token = `${invocation}.${count}`
   let end: ReturnType<ServiceClient["end"]>
@@ -88,17 +89,19 @@ export const makeServiceClient = (session: Session, resolver: IdResolver, invoca
     },
     checkpoint: async (request: CheckpointRequest): Promise<CheckpointResponse> => {
       checkToken(request.CheckpointToken)
+      const translate = () => updatesToEvents(request.Updates ?? [], { state: session.state, resolver, now: session.now(), executionId: session.executionId })
+      if (session.replayOnly !== undefined) {
+        // The replay check stops at the end of the log: the first checkpoint that writes anything is past it.
+        if (translate().events.length === 0) return { CheckpointToken: token, NewExecutionState: { Operations: [] } }
+        onFrontier?.()
+        return new Promise<CheckpointResponse>(() => undefined)
+      }
       // While the execution is paused no new operation starts: a checkpoint that starts one is held until resumed.
       if ((request.Updates ?? []).some((update) => update.Action === "START")) await session.whenResumed()
       // An invocation whose actor is gone (evicted after a conflict, or a crash): a fresh one has taken over.
       if (session.gone === true) throw new InvalidCheckpointError("This invocation's actor is gone: another invocation has taken over")
       if (session.state.status !== "RUNNING") throw new InvalidCheckpointError(`The execution is ${session.state.status}: it takes no more checkpoints`)
-      const translated = updatesToEvents(request.Updates ?? [], {
-        state: session.state,
-        resolver,
-        now: session.now(),
-        executionId: session.executionId
-      })
+      const translated = translate()
       const events = translated.events
       await fillCallbackIds(events)
       if (events.length > 0) await session.append(events)
