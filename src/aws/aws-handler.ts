@@ -158,7 +158,7 @@ const serve = (handler: AwsDurableHandler, functionName: string) => async (sessi
   }
 }
 
-/** The handler `withDurableExecution` built and Reprise runs as the service would; see the module comment. */
+/** An awsHandler function's `handler`: never called, since the actor runs its `drive` (registry.ts). */
 const notDirect = () => {
   throw new TypeError("A function registered with awsHandler runs through its AWS SDK handler (its drive), not as a Reprise handler")
 }
