@@ -1,6 +1,6 @@
 /** AWS-SDK handlers (`awsHandler`) under Reprise's in-memory test runner: the service's behaviour, time skipped. */
 import { assert, beforeEach, describe, it } from "vitest"
-import { withDurableExecution } from "@aws/durable-execution-sdk-js"
+import { StepSemantics, withDurableExecution } from "@aws/durable-execution-sdk-js"
 import { awsHandler } from "reprise/aws"
 import { durable } from "reprise"
 import { createTestRunner } from "reprise/testing"
@@ -117,5 +117,38 @@ describe("awsHandler under the test runner", () => {
     assert.strictEqual(execution.status, "SUCCEEDED", JSON.stringify(execution.error))
     assert.strictEqual(execution.result, (1500 * 1499) / 2)
     assert.strictEqual(execution.operations.at(-1)?.id, "1500")
+  })
+
+  it("never runs an at-most-once step's body twice: each attempt cut short by a crash is AWS's StepInterruptedError", async () => {
+    const seen = new Set<string>()
+    let bodies = 0
+    const once = awsHandler("aws-once", withDurableExecution(async (_event, context) =>
+      context.step("charge", async (step) => {
+        bodies++
+        return `charged on ${step.attempt}`
+      }, {
+        semantics: StepSemantics.AtMostOncePerRetry,
+        retryStrategy: (error, attempt) => {
+          seen.add(`${error.name} after ${attempt}`)
+          return { shouldRetry: attempt < 3, delay: { seconds: 1 } }
+        }
+      })
+    ))
+    const runner = createTestRunner({ functions: [once] })
+    // Every attempt's start is written and the actor dropped before the body could run: each replay finds the
+    // attempt open, which AWS's SDK treats as interrupted, and the retries run out.
+    const crashed = await runner.run("aws-once", {}, { crashAtEveryCheckpoint: true })
+    assert.strictEqual(crashed.status, "FAILED")
+    assert.strictEqual(crashed.error?.errorType, "StepError")
+    assert.match(crashed.error?.errorMessage ?? "", /interruption/)
+    assert.deepStrictEqual([...seen], ["StepInterruptedError after 1", "StepInterruptedError after 2", "StepInterruptedError after 3"])
+    assert.strictEqual(bodies, 0)
+    assert.strictEqual(crashed.history.filter((e) => e._tag === "StepStarted").length, 3)
+
+    // Without crashes the same step runs once.
+    const calm = await runner.run("aws-once", {})
+    assert.strictEqual(calm.status, "SUCCEEDED")
+    assert.strictEqual(calm.result, "charged on 1")
+    assert.strictEqual(bodies, 1)
   })
 })
