@@ -34,10 +34,10 @@ const bundle = async (outdir: string) => {
   return outfile
 }
 
-beforeAll(async () => {
-  dir = tempDir("aws")
-  const scriptPath = await bundle(dir)
-  mf = new Miniflare(convertV4MiniflareOptions({
+let scriptPath: string
+
+const start = (persistDir?: string) =>
+  new Miniflare(convertV4MiniflareOptions({
     modules: true,
     scriptPath,
     modulesRoot: dir,
@@ -47,8 +47,14 @@ beforeAll(async () => {
       EXECUTIONS: { className: "ExecutionObject", useSQLite: true },
       EXECUTION_INDEX: { className: "IndexObject", useSQLite: true }
     },
-    bindings: { REPRISE_API_KEY: API_KEY, REPRISE_CALLBACK_SECRET: CALLBACK_SECRET }
+    bindings: { REPRISE_API_KEY: API_KEY, REPRISE_CALLBACK_SECRET: CALLBACK_SECRET },
+    ...(persistDir === undefined ? {} : { resourcePersistencePath: persistDir })
   }))
+
+beforeAll(async () => {
+  dir = tempDir("aws")
+  scriptPath = await bundle(dir)
+  mf = start()
   api = client(mf)
   await mf.ready
 }, 60_000)
@@ -80,4 +86,36 @@ describe("awsHandler in Durable Objects", () => {
     assert.deepStrictEqual(done.result, { charged: "charged-d-1-on-3" })
     assert.strictEqual(done.operations.find((op: { name?: string }) => op.name === "charge").attempt, 3)
   }, 40_000)
+
+  it("resumes in a new workerd on the persisted storage, replaying without running a recorded step again", async () => {
+    const persist = tempDir("aws-persist")
+    const running: Array<Miniflare> = []
+    try {
+      const first = start(persist)
+      running.push(first)
+      const started = await client(first).start("aws-tour", { n: 7, pause: 1 }, { executionName: "tour-restart" })
+      assert.strictEqual(started.status, 201, JSON.stringify(started.body))
+      const callbackId = await untilCallback(client(first), "tour-restart")
+      await first.dispose()
+      running.pop()
+
+      // A new runtime on the same storage: the callback's completion loads the object, whose driver replays.
+      const second = start(persist)
+      running.push(second)
+      const api2 = client(second)
+      const sent = await api2.request("POST", `/v1/callbacks/${encodeURIComponent(callbackId)}/succeed`, { json: { result: "after restart" }, anonymous: true })
+      assert.strictEqual(sent.status, 204, JSON.stringify(sent.body))
+      const done = await untilStatus(api2, "tour-restart", undefined, 20_000)
+      assert.strictEqual(done.status, "SUCCEEDED", JSON.stringify(done.error))
+      assert.deepStrictEqual(done.result, { base: 7, child: 80, squares: [1, 4, 9], doubled: 14, approval: "after restart", after: "done" })
+      // A recorded step that ran again would have been checkpointed again: each is in the log once.
+      const events = (await api2.history("tour-restart")).body.events as Array<{ _tag: string; id?: string }>
+      const steps = events.filter((e) => e._tag === "StepSucceeded").map((e) => e.id)
+      assert.deepStrictEqual(steps, [...new Set(steps)])
+      assert.includeMembers(steps, ["1", "3-1", "3-2", "6-2", "7"])
+    } finally {
+      for (const instance of running) await instance.dispose().catch(() => undefined)
+      removeDir(persist)
+    }
+  }, 60_000)
 })
