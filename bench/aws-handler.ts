@@ -5,10 +5,11 @@
  * suspends and one that replays N/2 steps). Opt-in, never part of `npm test`:
  *   node --conditions=reprise-source bench/aws-handler.ts      (STEPS=1000 ROUNDS=3 by default)
  */
+import { createHash } from "node:crypto"
 import { withDurableExecution } from "@aws/durable-execution-sdk-js"
 import { LocalDurableTestRunner } from "@aws/durable-execution-sdk-js-testing"
 import { durable } from "../src/index.ts"
-import { awsHandler } from "../src/aws/index.ts"
+import { awsHandler, md5Hex } from "../src/aws/index.ts"
 import { createTestRunner } from "../src/testing/index.ts"
 
 const STEPS = Number(process.env.STEPS ?? 1000)
@@ -72,4 +73,24 @@ try {
   await LocalDurableTestRunner.teardownTestEnvironment()
 }
 console.table(rows)
+
+// Wire ids: the hash the core computes in TypeScript (no node:crypto there) against node:crypto's, on positional ids.
+const ids = Array.from({ length: 200_000 }, (_, i) => `${i % 50}-${i}-3`)
+const hashRows: Array<Record<string, string>> = []
+const timeIt = (hash: (text: string) => string) => {
+  const started = performance.now()
+  for (const id of ids) hash(id)
+  return performance.now() - started
+}
+const typescript: Array<number> = []
+const native: Array<number> = []
+for (let round = 0; round < ROUNDS; round++) {
+  typescript.push(timeIt(md5Hex))
+  native.push(timeIt((text) => createHash("md5").update(text).digest("hex")))
+}
+for (const [way, times] of [["md5Hex (src/aws/md5.ts)", typescript], ["node:crypto createHash", native]] as const) {
+  const ms = median([...times])
+  hashRows.push({ way, "median ms": ms.toFixed(0), "µs per id": ((ms / ids.length) * 1000).toFixed(2) })
+}
+console.table(hashRows)
 process.exit(0)
