@@ -423,14 +423,22 @@ export class Actor implements Session {
   #startHandler() {
     this.#deps.onInvocation()
     this.#active = true
-    const context = DurableContextImpl.root(this)
-    const input = this.state.input === undefined ? undefined : JSON.parse(this.state.input)
     const done = (exit: Extract<Message, { _tag: "HandlerDone" }>["exit"]) => {
       if (!this.#gone) this.#offer({ _tag: "HandlerDone", exit })
     }
+    const { drive } = this.#deps.fn
+    // A function with its own replay engine runs its driver over this Session (registry.ts ExecutionDriver).
+    const run = drive !== undefined ? () => drive(this) : this.#handlerRun()
     Promise.resolve()
-      .then(() => runOwned({ kind: "context", core: context.core, label: "the root context" }, () => this.#deps.fn.handler(input, context)))
+      .then(run)
       .then((value) => done({ ok: true, value }), (error) => done({ ok: false, error }))
+  }
+
+  /** The handler over a root context, built now (from the state as it is now), run when called. */
+  #handlerRun(): () => Promise<unknown> {
+    const context = DurableContextImpl.root(this)
+    const input = this.state.input === undefined ? undefined : JSON.parse(this.state.input)
+    return () => runOwned({ kind: "context", core: context.core, label: "the root context" }, () => this.#deps.fn.handler(input, context))
   }
 
   /** Writes everything pending in one conditional append, then applies it and wakes whoever waits on it. */

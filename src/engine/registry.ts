@@ -1,6 +1,7 @@
 /** Registering durable functions: `durable(name, handler, options)` and the registry an engine serves. */
 import type { DurableContext } from "../context/types.ts"
 import type { Duration } from "../context/duration.ts"
+import type { Session } from "../context/session.ts"
 
 export type DurableHandler<I = any, O = any> = (event: I, context: DurableContext) => Promise<O>
 
@@ -17,10 +18,19 @@ export interface DurableFunctionOptions {
   readonly version?: string
 }
 
+/**
+ * A function kind that replays itself (AWS's SDK: `reprise/aws`): instead of the handler over a DurableContext, the
+ * actor runs the driver over its Session, which makes the driver the service that its own replay engine talks to.
+ * What it resolves with is the execution's result (JSON-serialised as a handler's is), what it throws its error.
+ */
+export type ExecutionDriver = (session: Session) => Promise<unknown>
+
 export interface DurableFunction<I = any, O = any> {
   readonly name: string
   readonly handler: DurableHandler<I, O>
   readonly options: DurableFunctionOptions
+  /** Set for functions that bring their own replay engine: the actor runs this instead of `handler`. */
+  readonly drive?: ExecutionDriver
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
