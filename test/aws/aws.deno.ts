@@ -7,7 +7,7 @@ import { assert, Deno, tempDir, until } from "../adapters/deno/deno-test-api.ts"
 import { call } from "../adapters/deno/server-fixture.ts"
 import { counters, double, flaky, tour } from "./fixtures/aws-handlers.ts"
 
-const describe = async (url: string, id: string) => (await call(url, "GET", `/v1/executions/${encodeURIComponent(id)}`)).body
+const describe = async (url: string, id: string) => (await call(url, "GET", `/v1/executions/${encodeURIComponent(id)}?operations=true`)).body
 
 Deno.test({
   name: "awsHandler on Deno: a wait, an invoke, a callback over HTTP and retries",

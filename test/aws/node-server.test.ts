@@ -25,7 +25,7 @@ const until = async (id: string, check: (execution: any) => boolean, ms: number,
   const deadline = Date.now() + ms
   let last: any
   while (Date.now() < deadline) {
-    last = await get(`/v1/executions/${encodeURIComponent(id)}`)
+    last = await get(`/v1/executions/${encodeURIComponent(id)}?operations=true`)
     if (check(last)) return last
     await sleep(25)
   }
@@ -85,8 +85,10 @@ describe("awsHandler on the Node server", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ input: { id: "o-9" } })
     })
-    const done = await response.json() as any
-    assert.strictEqual(done.status, "SUCCEEDED", JSON.stringify(done))
+    const answer = await response.json() as any
+    assert.strictEqual(answer.status, "SUCCEEDED", JSON.stringify(answer))
+    // The answer is lean (counts, no operations): the operations come on request.
+    const done = await get(`/v1/executions/${encodeURIComponent(answer.executionId)}?operations=true`)
     assert.deepStrictEqual(done.result, { charged: "charged-o-9-on-3" })
     assert.strictEqual(counters.get("charge"), 3)
     assert.strictEqual(done.operations.find((op: any) => op.name === "charge").attempt, 3)
@@ -99,8 +101,10 @@ describe("awsHandler on the Node server", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ input: {} })
     })
-    const done = await response.json() as any
-    assert.strictEqual(done.status, "SUCCEEDED", JSON.stringify(done))
+    const answer = await response.json() as any
+    assert.strictEqual(answer.status, "SUCCEEDED", JSON.stringify(answer))
+    // The answer is lean (counts, no operations): the operations come on request.
+    const done = await get(`/v1/executions/${encodeURIComponent(answer.executionId)}?operations=true`)
     assert.deepStrictEqual(done.result, ["slow", "rested"])
     assert.strictEqual(counters.get("slow"), 1)
     const nap = done.operations.find((op: any) => op.name === "short-nap")

@@ -46,7 +46,7 @@ describe("awsHandler on PostgreSQL", () => {
       const started = await call(server, "POST", "/v1/functions/aws-tour/executions", { input: { n: 2, pause: 1 }, executionName: "pg-tour" })
       assert.strictEqual(started.status, 201, JSON.stringify(started.body))
       const callbackId = await until(async () => {
-        const view = (await call(server, "GET", "/v1/executions/pg-tour")).body
+        const view = (await call(server, "GET", "/v1/executions/pg-tour?operations=true")).body
         return view.operations.find((op: any) => op.type === "CALLBACK" && op.status === "STARTED")?.callbackId as string | undefined
       }, "the callback")
       await server.close()
@@ -54,7 +54,7 @@ describe("awsHandler on PostgreSQL", () => {
       const sent = await call(server, "POST", `/v1/callbacks/${encodeURIComponent(callbackId)}/succeed`, { result: "pg-ok" })
       assert.strictEqual(sent.status, 204, JSON.stringify(sent.body))
       const done = await until(async () => {
-        const view = (await call(server, "GET", "/v1/executions/pg-tour")).body
+        const view = (await call(server, "GET", "/v1/executions/pg-tour?operations=true")).body
         return view.status === "RUNNING" ? undefined : view
       }, "the end")
       assert.strictEqual(done.status, "SUCCEEDED", JSON.stringify(done.error))
