@@ -132,6 +132,12 @@ export interface DurableContext {
   /** A version 4 UUID, recorded on first run. */
   uuid(): DurablePromise<string>
 
+  /**
+   * Progress for clients: records `value` (JSON, 64 KiB at most) under `topic` in the log, once (a replay finds it
+   * and writes nothing), and streams it to `GET /v1/executions/:id/emissions`. Resolves once it is durable.
+   */
+  emit(topic: string, value?: unknown): DurablePromise<void>
+
   /** Polls `check` durably (each poll recorded, the next one on a durable timer) until the wait strategy says stop. */
   waitForCondition<T>(
     name: string | undefined,

@@ -106,6 +106,24 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
     }
   },
   {
+    method: "get",
+    path: "/v1/executions/{id}/emissions",
+    operation: {
+      operationId: "streamEmissions",
+      summary: "What ctx.emit recorded after a cursor, then each new emission as it is written, as Server-Sent Events (resumable with Last-Event-ID)",
+      parameters: [
+        executionId,
+        ...queryParameters(EventsQuery),
+        { name: "Last-Event-ID", in: "header", required: false, schema: { type: "string", pattern: "^\\d{1,15}$" }, description: "The seq of the last emission received (wins over cursor)" }
+      ],
+      responses: {
+        "200": { description: "text/event-stream: `id` the seq, `event` emission, `data` { seq, at, operationId, topic, value }", content: { "text/event-stream": { schema: { type: "string" } } } },
+        "204": { description: "The execution has ended and no emission is left after the cursor: stop reconnecting" },
+        ...errors(400, 401, 404)
+      }
+    }
+  },
+  {
     method: "post",
     path: "/v1/executions/{id}/stop",
     operation: { operationId: "stopExecution", summary: "Stop a running execution", parameters: [executionId], requestBody: body(StopBody, "The error recorded (optional); children: false leaves the executions it invoked running (default: they are stopped too)"), responses: { "200": ok("The stopped execution"), ...errors(400, 401, 404, 409, 415) } }

@@ -7,7 +7,10 @@ import { Schema } from "effect"
 export const OperationType = Schema.Literals(["EXECUTION", "STEP", "WAIT", "CALLBACK", "CHAINED_INVOKE", "CONTEXT"])
 export type OperationType = typeof OperationType.Type
 
-/** What built an operation. `Now`, `Random` and `Uuid` are Reprise's own: the recorded `ctx.now()` and friends. */
+/**
+ * What built an operation. `Now`, `Random`, `Uuid` and `Emit` are Reprise's own: the recorded `ctx.now()` and
+ * friends, and `ctx.emit()`'s emissions.
+ */
 export const KNOWN_SUBTYPES = [
   "Step",
   "Wait",
@@ -22,7 +25,8 @@ export const KNOWN_SUBTYPES = [
   "ChainedInvoke",
   "Now",
   "Random",
-  "Uuid"
+  "Uuid",
+  "Emit"
 ] as const
 export type KnownSubType = typeof KNOWN_SUBTYPES[number]
 /** A child context may name its own subtype (`runInChildContext(…, { subType })`), as in the AWS SDK. */
