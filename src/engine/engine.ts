@@ -26,6 +26,7 @@ import {
 import { EngineProbe, type EngineProbeShape, makeInvocationCounts } from "./engine-probe.ts"
 import { ExecutionClient, type ExecutionClientShape, type ExecutionView, type ParentRef, type ReadFailure } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
+import { makeLifecycleFeed } from "./lifecycle-feed.ts"
 import { LifecycleLogs } from "./lifecycle-log.ts"
 import { outcomeOf, viewOf } from "./execution-view.ts"
 import { type DurableFunction, makeRegistry } from "./registry.ts"
@@ -45,10 +46,7 @@ export interface EngineOptions {
   readonly functions: ReadonlyArray<DurableFunction>
   readonly maxPayloadBytes?: number
   readonly callbackIds?: CallbackIdCodec
-  /**
-   * The clock of one execution; the test runner gives each its own virtual clock (an invoked child shares its
-   * parent's, passed as `parentExecutionId`). Default: the ambient Clock.
-   */
+  /** One execution's clock: the test runner's virtual one (a child shares its parent's). Default: the ambient Clock. */
   readonly clockFor?: (executionId: string, parentExecutionId?: string) => Clock.Clock
   /** Where the children that `ctx.invoke` starts run (default: in this engine; see invoker.ts). */
   readonly invoker?: InvokerShape
@@ -105,8 +103,7 @@ export const makeEngine = Effect.fnUntraced(function*(
   const callbackIds = options.callbackIds ?? plainCallbackIds
   const clockFor = options.clockFor ?? (() => ambientClock)
   const logLifecycle = yield* LifecycleLogs
-  // The engine's own lines go where the actors' go: to the loggers and level of the context the engine was built in,
-  // not the caller's.
+  // The engine's own lines go where the actors' go: the loggers and level of the context it was built in, not the caller's.
   const loggers = yield* Logger.CurrentLoggers
   const minimumLevel = yield* References.MinimumLogLevel
   /** Whether a lifecycle line at `level` would be printed: lines that would not are not even made. */
@@ -124,8 +121,9 @@ export const makeEngine = Effect.fnUntraced(function*(
   const invocations = makeInvocationCounts()
   const countInvocation = invocations.count
   const endWaiters = new Map<string, Array<() => void>>()
-  /** Who watches an execution's log (ExecutionClient.watch): told of every write its actor makes. */
+  /** Who watches an execution's log (ExecutionClient.watch), and every execution's life: told of every write. */
   const watchers = new Map<string, Set<(events: ReadonlyArray<LogEvent>) => void>>()
+  const lifecycleFeed = makeLifecycleFeed()
   /** Forks actors and background work into a set that closing the engine's scope interrupts. */
   const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
   /**
@@ -167,6 +165,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         },
         onWritten: (events) => {
           for (const watcher of watchers.get(id) ?? []) watcher(events)
+          lifecycleFeed.publish(id, state.functionName, events)
         }
       }).pipe(Effect.provideService(Scheduler.Scheduler, actorScheduler)) // the mailbox takes its dispatcher from here
       actors.set(id, actor)
@@ -280,6 +279,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         return yield* sameExecution(raced!.events[0]!, fn.name, input, executionId)
       }
       const state = foldLog(written.success)
+      lifecycleFeed.publish(executionId, fn.name, written.success) // the start is the one write no actor makes
       const by = request.parent === undefined ? "" : ` by ${request.parent.executionId} (operation ${request.parent.operationId})`
       yield* lifecycle(state, "Info", `started${by}`) // before the actor runs, so that it is the first line
       yield* spawn(state, fn, watchdogAt, watchdogAt)
@@ -374,6 +374,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         return events
       }),
     list: (query) => store.list(query),
+    watchLifecycle: lifecycleFeed.watch,
     watch: (executionId, afterSeq) =>
       Stream.callback<LogEvent, ReadFailure>((queue) =>
         Effect.gen(function*() {

@@ -10,6 +10,7 @@ import type { LogCorrupted } from "../log/log-corrupted.ts"
 import type { ListPage, ListQuery } from "../store/execution-summary.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import type { CallbackOutcome } from "./actor-messages.ts"
+import type { LifecycleChange, LifecycleFilter } from "./lifecycle-feed.ts"
 import type {
   CallbackAlreadyCompleted,
   CallbackNotFound,
@@ -99,6 +100,11 @@ export interface ExecutionClientShape {
    */
   watch(executionId: string, afterSeq: number): Stream.Stream<LogEvent, ReadFailure>
   list(query: ListQuery): Effect.Effect<ListPage, StoreFailure | InvalidRequest>
+  /**
+   * Every execution's lifecycle changes as they are written (live: no cursor), filtered. The engine has it; a
+   * client without one leaves it out and `GET /v1/events` polls `list` instead (lifecycle-feed.ts).
+   */
+  watchLifecycle?(filter: LifecycleFilter): Stream.Stream<LifecycleChange, StoreFailure | InvalidRequest>
   /**
    * Stops a running execution. By default the children its `ctx.invoke` started and that still run are stopped
    * too (and theirs, in turn); `children: false` leaves them running.

@@ -11,6 +11,7 @@ import {
   EventsQuery,
   ExecutionName,
   HistoryQuery,
+  LifecycleQuery,
   ListQuery,
   StartBody,
   StartQuery,
@@ -78,6 +79,19 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
       ],
       requestBody: body(StartBody, "The input (any JSON value) and an optional execution name"),
       responses: { "200": ok("The execution, which already existed"), "201": ok("The execution, created"), "202": ok("Still running after ?wait"), ...errors(400, 401, 404, 409, 413, 415) }
+    }
+  },
+  {
+    method: "get",
+    path: "/v1/events",
+    operation: {
+      operationId: "streamLifecycle",
+      summary: "Every execution's lifecycle changes (started, paused, resumed, ended) as they happen, as Server-Sent Events; live, no cursor",
+      parameters: queryParameters(LifecycleQuery),
+      responses: {
+        "200": { description: "text/event-stream: `event` lifecycle, `data` { executionId, functionName, status, event, at, seq }", content: { "text/event-stream": { schema: { type: "string" } } } },
+        ...errors(400, 401)
+      }
     }
   },
   { method: "get", path: "/v1/executions", operation: { operationId: "listExecutions", summary: "Executions, newest first", parameters: queryParameters(ListQuery), responses: { "200": ok("{ executions, nextCursor? }"), ...errors(400, 401) } } },
