@@ -21,6 +21,11 @@ export interface StepContext {
    * was stopped (an ExecutionStoppedError). Pass it to fetch.
    */
   readonly signal: AbortSignal
+  /**
+   * W3C trace context of this attempt's span (the same on every run of the attempt): send it on as a `traceparent`
+   * header, or run the body under it with `reprise/otel`'s `contextOf` so its spans nest under the step.
+   */
+  readonly traceparent: string
 }
 
 export type StepFunc<T> = (context: StepContext) => Promise<T> | T

@@ -7,6 +7,7 @@ import type { ErrorObject, LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
 import { isTerminalEvent } from "../log/terminal-event.ts"
+import { formatTraceparent, spanIdOf, traceIdOf } from "../log/trace-ids.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import { readLogPage } from "../store/log-page.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
@@ -26,7 +27,7 @@ import {
 import { EngineProbe, type EngineProbeShape, makeInvocationCounts } from "./engine-probe.ts"
 import { ExecutionClient, type ExecutionClientShape, type ExecutionView, type ParentRef, type ReadFailure } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
-import { makeLifecycleFeed } from "./lifecycle-feed.ts"
+import { makeWriteListeners } from "./write-listeners.ts"
 import { LifecycleLogs } from "./lifecycle-log.ts"
 import { outcomeOf, viewOf } from "./execution-view.ts"
 import { type DurableFunction, makeRegistry } from "./registry.ts"
@@ -123,7 +124,7 @@ export const makeEngine = Effect.fnUntraced(function*(
   const endWaiters = new Map<string, Array<() => void>>()
   /** Who watches an execution's log (ExecutionClient.watch), and every execution's life: told of every write. */
   const watchers = new Map<string, Set<(events: ReadonlyArray<LogEvent>) => void>>()
-  const lifecycleFeed = makeLifecycleFeed()
+  const listeners = yield* makeWriteListeners
   /** Forks actors and background work into a set that closing the engine's scope interrupts. */
   const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
   /**
@@ -159,13 +160,13 @@ export const makeEngine = Effect.fnUntraced(function*(
           for (const wake of waiters ?? []) wake()
           if (ended.parent !== undefined) background("telling the parent", id, invoker.childFinished(ended.parent, outcomeOf(ended)))
         },
-        onInvoke: (op) => background(`starting the child of operation ${op.id}`, id, startChild(id, op)),
+        onInvoke: (op) => background(`starting the child of operation ${op.id}`, id, startChild(state, op)),
         onGone: () => {
           if (actors.get(id) === actor) actors.delete(id)
         },
         onWritten: (events) => {
           for (const watcher of watchers.get(id) ?? []) watcher(events)
-          lifecycleFeed.publish(id, state.functionName, events)
+          listeners.written(state, events)
         }
       }).pipe(Effect.provideService(Scheduler.Scheduler, actorScheduler)) // the mailbox takes its dispatcher from here
       actors.set(id, actor)
@@ -214,15 +215,16 @@ export const makeEngine = Effect.fnUntraced(function*(
     Effect.asVoid(deliver(parent.executionId, (a) => a.send<never>((reply) => ({ _tag: "ChildFinished", operationId: parent.operationId, outcome, reply }))))
 
   /** Starts an invoked child (idempotently) where children run; a child that cannot start, or has ended, answers at once. */
-  const startChild = (parentId: string, op: OperationState) =>
+  const startChild = (parentState: ExecutionState, op: OperationState) =>
     Effect.gen(function*() {
-      const parent = { executionId: parentId, operationId: op.id }
+      const parent = { executionId: parentState.executionId, operationId: op.id }
       const childId = op.childExecutionId!
       const started = yield* Effect.result(invoker.start({
         functionName: op.functionName!,
         ...(op.input === undefined ? {} : { inputPayload: op.input }),
         executionId: childId,
-        parent
+        parent,
+        traceparent: formatTraceparent(traceIdOf(parentState), spanIdOf(parent.executionId, op.id)) // under the invoke's span
       }))
       if (started._tag === "Failure") {
         const failure = started.failure
@@ -268,7 +270,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       const existing = yield* store.load(executionId)
       if (existing !== undefined) return yield* repeatedStart(existing.events, fn.name, input, executionId)
       const now = clockFor(executionId, request.parent?.executionId).currentTimeMillisUnsafe()
-      const first = startedEvent(fn, executionId, input, now, request.parent)
+      const first = startedEvent(fn, executionId, input, now, request)
       // The start and its watchdog are one write: a crash right after it still leaves an alarm that resumes it.
       const watchdogAt = Math.min(now + WATCHDOG_MS, first.timeoutAt)
       const written = yield* Effect.result(store.append(executionId, [first], 0, { alarmAt: watchdogAt }))
@@ -279,7 +281,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         return yield* sameExecution(raced!.events[0]!, fn.name, input, executionId)
       }
       const state = foldLog(written.success)
-      lifecycleFeed.publish(executionId, fn.name, written.success) // the start is the one write no actor makes
+      listeners.written(state, written.success) // the start is the one write no actor makes
       const by = request.parent === undefined ? "" : ` by ${request.parent.executionId} (operation ${request.parent.operationId})`
       yield* lifecycle(state, "Info", `started${by}`) // before the actor runs, so that it is the first line
       yield* spawn(state, fn, watchdogAt, watchdogAt)
@@ -374,7 +376,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         return events
       }),
     list: (query) => store.list(query),
-    watchLifecycle: lifecycleFeed.watch,
+    watchLifecycle: listeners.feed.watch,
     watch: (executionId, afterSeq) =>
       Stream.callback<LogEvent, ReadFailure>((queue) =>
         Effect.gen(function*() {

@@ -37,6 +37,8 @@ export interface StartRequest {
   readonly executionId?: string
   /** The invoke operation that waits for this execution. */
   readonly parent?: ParentRef
+  /** W3C trace context (the start request's `traceparent` header): recorded when valid, ignored otherwise. */
+  readonly traceparent?: string
 }
 
 export interface StopOptions {

@@ -10,7 +10,7 @@
 import { Cause, Context, Deferred, Effect, Exit, Layer, ManagedRuntime, Schedule } from "effect"
 import type { Hono } from "hono"
 import type { EngineProbe } from "../engine/engine-probe.ts"
-import { Engine, type ExecutionClient } from "../engine/index.ts"
+import { Engine, type ExecutionClient, ExecutionObserver, type ExecutionObserverShape } from "../engine/index.ts"
 import type { DurableFunction } from "../engine/registry.ts"
 import { createApp, signedCallbackIds } from "../http/index.ts"
 import type { ExecutionStore } from "../store/execution-store.ts"
@@ -56,6 +56,8 @@ export interface HostOptions {
   readonly allowedHosts?: ReadonlyArray<string> | "any" | undefined
   /** The log of executions' lives and the engine's failures (host-logger.ts): format, level, terminal, sink. */
   readonly logging?: HostLogOptions | undefined
+  /** Told of every write: traces and metrics (reprise/otel's `otelObserver`), docs/observability.md. */
+  readonly observer?: ExecutionObserverShape | undefined
 }
 
 /** What the runtime provides. */
@@ -113,7 +115,8 @@ export const hostLayer = (options: HostOptions) =>
       Layer.provideMerge(dispatcher),
       Layer.provideMerge(schedulerLayer({ functions: options.functions, schedules: options.schedules ?? [], onError })),
       Layer.provideMerge(engine),
-      Layer.provide(hostLoggingLayer(options.logging ?? {}, options.env))
+      Layer.provide(hostLoggingLayer(options.logging ?? {}, options.env)),
+      Layer.provide(Layer.succeed(ExecutionObserver, options.observer))
     )
   }))
 

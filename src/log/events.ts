@@ -81,7 +81,9 @@ export const ExecutionStarted = Schema.TaggedStruct("ExecutionStarted", {
   /** Set on an execution started by `ctx.invoke`: the operation that waits for it. */
   parent: Schema.optionalKey(Schema.Struct({ executionId: Schema.String, operationId: Schema.String })),
   /** The function's `version` label when the execution started (`durable(name, fn, { version })`). */
-  version: Schema.optionalKey(Schema.String)
+  version: Schema.optionalKey(Schema.String),
+  /** W3C trace context of the start (the request's `traceparent`, or the invoking operation's span): trace-ids.ts. */
+  traceparent: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(64)))
 })
 export const ExecutionSucceeded = Schema.TaggedStruct("ExecutionSucceeded", { ...base, result: payload })
 export const ExecutionFailed = Schema.TaggedStruct("ExecutionFailed", { ...base, error: ErrorObject })
