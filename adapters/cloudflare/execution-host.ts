@@ -19,12 +19,15 @@ import {
   Engine,
   type EngineShape,
   ExecutionNotFound,
+  ExecutionObserver,
+  type ExecutionObserverShape,
   type InvokerShape,
   type HistoryPage,
   type StartRequest,
   type StopOptions,
   WATCHDOG_MS
 } from "reprise/engine"
+import { type EnvReader, type HostLogOptions, hostLoggingLayer } from "reprise/host"
 import {
   type ErrorObject,
   eventKey,
@@ -55,6 +58,12 @@ export interface HostOptions {
   readonly peer: (executionId: string) => Stub<ExecutionRpc>
   /** How soon a failed index publication or parent notification is tried again (default 5 s). */
   readonly retryDelayMs?: number | undefined
+  /** The execution's life as log lines (JSON lines on Workers' console), as every host prints them; level from env. */
+  readonly logging?: HostLogOptions | undefined
+  /** Reads REPRISE_LOG_LEVEL and REPRISE_LOG_FORMAT from the Worker's env. */
+  readonly env?: EnvReader | undefined
+  /** Told of every write: traces and metrics (reprise/otel). */
+  readonly observer?: ExecutionObserverShape | undefined
 }
 
 interface Meta {
@@ -176,7 +185,11 @@ export const makeHost = (options: HostOptions) => {
       callbackIds: options.callbackIds,
       invoker,
       ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes })
-    }).pipe(Layer.provideMerge(services))
+    }).pipe(
+      Layer.provideMerge(services),
+      Layer.provide(hostLoggingLayer(options.logging ?? {}, options.env ?? (() => undefined))),
+      Layer.provide(Layer.succeed(ExecutionObserver, options.observer))
+    )
   )
   const wire = <A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>) =>
     runWire((effect) => runtime.runPromiseExit(effect), Engine.use(use))
