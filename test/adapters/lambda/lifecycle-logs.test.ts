@@ -23,7 +23,7 @@ describe("reprise/lambda lifecycle logs", () => {
     })
     await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
     try {
-      const runner = new LocalDurableTestRunner({ handlerFunction: handler })
+      const runner = new LocalDurableTestRunner({ handlerFunction: handler as any }) // as the harness does (harness.ts `wrap`)
       const result = await runner.run()
       expect(result.getStatus()).toBe("SUCCEEDED")
     } finally {
