@@ -27,7 +27,6 @@ import {
   type StopOptions,
   WATCHDOG_MS
 } from "reprise/engine"
-import { type EnvReader, type HostLogOptions, hostLoggingLayer } from "reprise/host"
 import {
   type ErrorObject,
   eventKey,
@@ -38,6 +37,7 @@ import {
   type LogEvent,
   makeKvExecutionStore
 } from "reprise/store"
+import { type EnvReader, type HostLogOptions, hostLoggingLayer } from "reprise/host"
 import type { DurableObjectStorage, Stub } from "./cf-types.ts"
 import { makeDurableObjectKV } from "./do-kv.ts"
 import type { ExecutionRpc } from "./execution-rpc.ts"
@@ -58,10 +58,10 @@ export interface HostOptions {
   readonly peer: (executionId: string) => Stub<ExecutionRpc>
   /** How soon a failed index publication or parent notification is tried again (default 5 s). */
   readonly retryDelayMs?: number | undefined
-  /** The execution's life as log lines (JSON lines on Workers' console), as every host prints them; level from env. */
-  readonly logging?: HostLogOptions | undefined
-  /** Reads REPRISE_LOG_LEVEL and REPRISE_LOG_FORMAT from the Worker's env. */
+  /** The Worker's variables: REPRISE_LOG_LEVEL chooses the log lines of the execution's life (host-logger.ts). */
   readonly env?: EnvReader | undefined
+  /** createWorker's `logging`: level, format or sink instead of the defaults (JSON lines on the console). */
+  readonly logging?: HostLogOptions | undefined
   /** Told of every write: traces and metrics (reprise/otel). */
   readonly observer?: ExecutionObserverShape | undefined
 }
@@ -187,7 +187,8 @@ export const makeHost = (options: HostOptions) => {
       ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes })
     }).pipe(
       Layer.provideMerge(services),
-      Layer.provide(hostLoggingLayer(options.logging ?? {}, options.env ?? (() => undefined))),
+      // The execution's life as JSON lines on the console, which Workers Logs (and wrangler tail) take as objects.
+      Layer.provide(hostLoggingLayer({ format: "json", write: (line) => console.log(line), ...options.logging }, options.env ?? (() => undefined))),
       Layer.provide(Layer.succeed(ExecutionObserver, options.observer))
     )
   )

@@ -10,7 +10,7 @@ import type { CallbackOutcome, ChildOutcome, ExecutionObserverShape, HistoryPage
 import type { HostLogOptions } from "reprise/host"
 import type { ErrorObject } from "reprise/store"
 import type { DurableObjectState } from "./cf-types.ts"
-import { callbackIdsOf, type RepriseEnv } from "./env.ts"
+import { callbackIdsOf, envReader, type RepriseEnv } from "./env.ts"
 import { type Host, makeHost } from "./execution-host.ts"
 import type { ExecutionRpc } from "./execution-rpc.ts"
 import { makeIndexClient } from "./index-client.ts"
@@ -58,11 +58,8 @@ export const makeExecutionObject = (config: ObjectConfig): ExecutionObjectClass 
         maxPayloadBytes: config.maxPayloadBytes,
         index: makeIndexClient(this.env.EXECUTION_INDEX, config.indexShards),
         peer: (id) => this.env.EXECUTIONS.getByName(id),
+        env: envReader(this.env),
         logging: config.logging,
-        env: (name) => {
-          const value = (this.env as unknown as Record<string, unknown>)[name]
-          return typeof value === "string" ? value : undefined
-        },
         observer: config.observer
       })
       return use(this.#host)

@@ -38,8 +38,8 @@ export interface StartOptions {
   /** Persist Durable Object and KV storage here (a new Miniflare on the same dir sees it again). */
   readonly persistDir?: string
   readonly extraObjects?: Record<string, string>
-  /** Receives each console line of the Worker and its objects (Miniflare's structured logs); default: printed. */
-  readonly onLog?: (log: { readonly level: string; readonly message: string }) => void
+  /** Receives what the Worker and its objects log (console.log and friends), one line at a time. */
+  readonly onLog?: (line: { readonly level: string; readonly message: string }) => void
 }
 
 export const startMiniflare = (options: StartOptions): Miniflare => {
