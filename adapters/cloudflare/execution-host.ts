@@ -19,6 +19,8 @@ import {
   Engine,
   type EngineShape,
   ExecutionNotFound,
+  ExecutionObserver,
+  type ExecutionObserverShape,
   type InvokerShape,
   type HistoryPage,
   type StartRequest,
@@ -35,7 +37,7 @@ import {
   type LogEvent,
   makeKvExecutionStore
 } from "reprise/store"
-import { type EnvReader, hostLoggingLayer } from "reprise/host"
+import { type EnvReader, type HostLogOptions, hostLoggingLayer } from "reprise/host"
 import type { DurableObjectStorage, Stub } from "./cf-types.ts"
 import { makeDurableObjectKV } from "./do-kv.ts"
 import type { ExecutionRpc } from "./execution-rpc.ts"
@@ -58,6 +60,10 @@ export interface HostOptions {
   readonly retryDelayMs?: number | undefined
   /** The Worker's variables: REPRISE_LOG_LEVEL chooses the log lines of the execution's life (host-logger.ts). */
   readonly env?: EnvReader | undefined
+  /** createWorker's `logging`: level, format or sink instead of the defaults (JSON lines on the console). */
+  readonly logging?: HostLogOptions | undefined
+  /** Told of every write: traces and metrics (reprise/otel). */
+  readonly observer?: ExecutionObserverShape | undefined
 }
 
 interface Meta {
@@ -182,7 +188,8 @@ export const makeHost = (options: HostOptions) => {
     }).pipe(
       Layer.provideMerge(services),
       // The execution's life as JSON lines on the console, which Workers Logs (and wrangler tail) take as objects.
-      Layer.provide(hostLoggingLayer({ format: "json", write: (line) => console.log(line) }, options.env ?? (() => undefined)))
+      Layer.provide(hostLoggingLayer({ format: "json", write: (line) => console.log(line), ...options.logging }, options.env ?? (() => undefined))),
+      Layer.provide(Layer.succeed(ExecutionObserver, options.observer))
     )
   )
   const wire = <A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>) =>

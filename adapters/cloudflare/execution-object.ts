@@ -6,7 +6,8 @@
 import { DurableObject } from "cloudflare:workers"
 import { Exit } from "effect"
 import type { DurableFunction } from "reprise"
-import type { CallbackOutcome, ChildOutcome, HistoryPage, StartRequest, StopOptions } from "reprise/engine"
+import type { CallbackOutcome, ChildOutcome, ExecutionObserverShape, HistoryPage, StartRequest, StopOptions } from "reprise/engine"
+import type { HostLogOptions } from "reprise/host"
 import type { ErrorObject } from "reprise/store"
 import type { DurableObjectState } from "./cf-types.ts"
 import { callbackIdsOf, envReader, type RepriseEnv } from "./env.ts"
@@ -19,6 +20,8 @@ export interface ObjectConfig {
   readonly functions: ReadonlyArray<DurableFunction>
   readonly maxPayloadBytes?: number | undefined
   readonly indexShards?: number | undefined
+  readonly logging?: HostLogOptions | undefined
+  readonly observer?: ExecutionObserverShape | undefined
 }
 
 const SELF = "reprise:self"
@@ -55,7 +58,9 @@ export const makeExecutionObject = (config: ObjectConfig): ExecutionObjectClass 
         maxPayloadBytes: config.maxPayloadBytes,
         index: makeIndexClient(this.env.EXECUTION_INDEX, config.indexShards),
         peer: (id) => this.env.EXECUTIONS.getByName(id),
-        env: envReader(this.env)
+        env: envReader(this.env),
+        logging: config.logging,
+        observer: config.observer
       })
       return use(this.#host)
     }

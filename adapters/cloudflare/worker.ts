@@ -12,7 +12,7 @@
 import { Layer, ManagedRuntime, Scheduler } from "effect"
 import { Hono } from "hono"
 import type { DurableFunction, Schedule } from "reprise"
-import { ExecutionClient } from "reprise/engine"
+import { ExecutionClient, type ExecutionObserverShape } from "reprise/engine"
 import { bearerAuth, createApp, crossSite, type ErrorReporter, problemResponse, requireJson } from "reprise/http"
 import { apiKeyOf, callbackIdsOf, type RepriseEnv } from "./env.ts"
 import { makeExecutionObject } from "./execution-object.ts"
@@ -20,7 +20,7 @@ import { makeIndexClient } from "./index-client.ts"
 import { IndexObject } from "./index-object.ts"
 import { reindex } from "./reindex.ts"
 import { makeWorkerClient } from "./worker-client.ts"
-import { ScheduleClient } from "reprise/host"
+import { type HostLogOptions, ScheduleClient } from "reprise/host"
 import { ensureSchedules, makeScheduleClient } from "./schedule-client.ts"
 import { makeScheduleObject } from "./schedule-object.ts"
 
@@ -35,6 +35,13 @@ export interface CreateWorkerOptions {
   /** How many index objects the listing is spread over (default 4). Changing it needs a reindex. */
   readonly indexShards?: number
   readonly onError?: ErrorReporter
+  /**
+   * Each execution's life logged by its Durable Object, as JSON lines (Workers Logs keeps them); the level is this,
+   * else the REPRISE_LOG_LEVEL var, else info ("none" is silent).
+   */
+  readonly logging?: HostLogOptions
+  /** Told of every write in each Durable Object: traces and metrics (reprise/otel's `otelObserver`). */
+  readonly observer?: ExecutionObserverShape
 }
 
 /** Request-owned timers can be discarded on Workers: run the Worker's fibers on microtasks. */

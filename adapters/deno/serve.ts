@@ -15,6 +15,7 @@ import type { Effect } from "effect"
 import type { DurableFunction, Schedule } from "reprise"
 import type { EngineShape } from "reprise/engine"
 import type { EngineProbe } from "reprise/testing"
+import type { ExecutionObserverShape } from "reprise/engine"
 import { startHost } from "reprise/host"
 import { deno, envVar } from "./deno-api.ts"
 import { kvPorts } from "./kv-ports.ts"
@@ -57,6 +58,8 @@ export interface ServeOptions {
   readonly resumeOnStart?: boolean
   /** Handle SIGTERM and SIGINT with a graceful shutdown (default true; ignored where signals are unavailable). */
   readonly handleSignals?: boolean
+  /** Told of every write: traces and metrics with reprise/otel's `otelObserver()` (docs/observability.md). */
+  readonly observer?: ExecutionObserverShape
   /** Where failures of background work go (alarm deliveries, sweeps, eviction; default console.error). */
   readonly onError?: (error: unknown, executionId?: string) => void
 }
@@ -94,7 +97,8 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
     evictEveryMs: options.evictEveryMs,
     resumeOnStart: options.resumeOnStart ?? envVar("DENO_DEPLOYMENT_ID") === undefined,
     allowedHosts: envVar("DENO_DEPLOYMENT_ID") === undefined ? [options.hostname ?? "127.0.0.1", ...(options.allowedHosts ?? [])] : "any",
-    onError: options.onError ?? ((error, id) => console.error(`reprise${id === undefined ? "" : ` (execution ${id})`}:`, error))
+    onError: options.onError ?? ((error, id) => console.error(`reprise${id === undefined ? "" : ` (execution ${id})`}:`, error)),
+    observer: options.observer
   }, kvPorts(store, alarms)).catch(async (error: unknown) => {
     await listening?.catch(() => undefined) // the host closed KV, which ends the listener
     throw error

@@ -11,7 +11,8 @@
  */
 import { Cause, Effect, Exit, Layer } from "effect"
 import { durable, type DurableFunction, type DurableHandler } from "reprise"
-import { Engine, serviceRunsInvokes } from "reprise/engine"
+import { Engine, ExecutionObserver, type ExecutionObserverShape, serviceRunsInvokes } from "reprise/engine"
+import { type HostLogOptions, hostLoggingLayer } from "reprise/host"
 import { type ErrorObject, ExecutionStore } from "reprise/store"
 import { classifyStateError, InvocationTakenAway } from "./checkpoint-errors.ts"
 import { type InvocationStore, makeInvocationStore } from "./invocation-store.ts"
@@ -26,6 +27,13 @@ export interface LambdaAdapterConfig {
   readonly durableExecutionClient?: DurableExecutionClient
   /** The largest serialised payload of a step, callback, context or result (default 256 KiB, the service's limit). */
   readonly maxPayloadBytes?: number
+  /**
+   * The execution's life as log lines, one per write (JSON lines in CloudWatch): the level is this, else
+   * $REPRISE_LOG_LEVEL, else info. Every invocation replays, and a replay writes nothing, so nothing is said twice.
+   */
+  readonly logging?: HostLogOptions
+  /** Told of every write: traces and metrics (reprise/otel's `otelObserver`). */
+  readonly observer?: ExecutionObserverShape
 }
 
 /** The handler Lambda calls: `(event, context) => Promise<{ Status, Result? | Error? }>`. */
@@ -97,7 +105,11 @@ const runInvocation = (fn: DurableFunction, store: InvocationStore, arn: string,
     callbackIds: serviceCallbackIds,
     keepsPatchMarkers: false, // the service keeps operations only
     ...(config.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: config.maxPayloadBytes })
-  }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store)))
+  }).pipe(
+    Layer.provide(Layer.succeed(ExecutionStore, store)),
+    Layer.provide(hostLoggingLayer(config.logging ?? {}, (name) => process.env[name])),
+    Layer.provide(Layer.succeed(ExecutionObserver, config.observer))
+  )
   return Effect.runPromiseExit(
     Effect.gen(function*() {
       const engine = yield* Engine

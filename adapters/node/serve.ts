@@ -13,6 +13,7 @@ import type { AddressInfo } from "node:net"
 import type { DurableFunction, Schedule } from "reprise"
 import type { EngineShape } from "reprise/engine"
 import type { EngineProbe } from "reprise/testing"
+import type { ExecutionObserverShape } from "reprise/engine"
 import { type HostLogOptions, type HostPorts, startHost } from "reprise/host"
 import { sqlitePorts } from "./sqlite-ports.ts"
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.ts"
@@ -45,6 +46,8 @@ export interface ServeHostOptions {
   readonly logging?: HostLogOptions
   /** Development aids in the API and console, such as firing a pending wait now (default: $REPRISE_DEV_TOOLS is "1"). */
   readonly devTools?: boolean
+  /** Told of every write: traces and metrics with reprise/otel's `otelObserver()` (docs/observability.md). */
+  readonly observer?: ExecutionObserverShape
   /** Handle SIGTERM and SIGINT with a graceful shutdown (default true). */
   readonly handleSignals?: boolean
 }
@@ -88,7 +91,8 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
       evictEveryMs: options.evictEveryMs,
       devTools: options.devTools,
       allowedHosts: [hostname, ...(options.allowedHosts ?? [])],
-      logging: { terminal: process.stderr.isTTY === true, ...options.logging }
+      logging: { terminal: process.stderr.isTTY === true, ...options.logging },
+      observer: options.observer
     },
     ports
   )

@@ -5,6 +5,7 @@ import { startCallback } from "./callback.ts"
 import { runChildContext } from "./child-context.ts"
 import { type Begun, ContextCore, never } from "./context-core.ts"
 import { recordValue, uuidFrom } from "./deterministic.ts"
+import { EMIT_SUBTYPE, encodeEmission, invalidTopic, runEmit } from "./emit.ts"
 import { callbackSchema } from "./callback-schema.ts"
 import { DurablePromise } from "./durable-promise.ts"
 import type { Duration } from "./duration.ts"
@@ -254,6 +255,18 @@ export class DurableContextImpl implements DurableContext {
   uuid(): DurablePromise<string> {
     return this.#operation("STEP", "Uuid", undefined, (begun) =>
       recordValue(this.core, begun, () => uuidFrom(() => this.core.session.random())))
+  }
+
+  emit(topic: string, value?: unknown): DurablePromise<void> {
+    let json: string
+    try {
+      const invalid = invalidTopic(topic)
+      if (invalid !== undefined) throw new ConfigurationError(invalid)
+      json = encodeEmission(topic, value)
+    } catch (error) {
+      return rejected(error as Error)
+    }
+    return this.#operation("STEP", EMIT_SUBTYPE, topic, (begun) => runEmit(this.core, begun, json))
   }
 
   patched(patchId: string): boolean {

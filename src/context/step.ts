@@ -5,6 +5,7 @@
  */
 import type { ErrorObject } from "../log/events.ts"
 import type { OperationState } from "../log/fold.ts"
+import { stepTraceparent } from "../log/trace-ids.ts"
 import { type Begun, type ContextCore, never } from "./context-core.ts"
 import { durationToMillis } from "./duration.ts"
 import { toErrorRecord } from "./error-story.ts"
@@ -145,7 +146,10 @@ const runBody = async <T>(core: ContextCore, ref: Begun["ref"], attempt: number,
         attempt,
         idempotencyKey: `${session.executionId}:${id}`,
         logger: run.logger(attempt),
-        signal
+        signal,
+        get traceparent() { // made when asked: most bodies never read it
+          return stepTraceparent(session.state, id, attempt)
+        }
       }
       return runOwned({ kind: "step", name: run.name, id, ref, attempt }, () => run.fn(stepContext))
     }, session.stopped)

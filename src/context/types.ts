@@ -21,6 +21,11 @@ export interface StepContext {
    * was stopped (an ExecutionStoppedError). Pass it to fetch.
    */
   readonly signal: AbortSignal
+  /**
+   * W3C trace context of this attempt's span (the same on every run of the attempt): send it on as a `traceparent`
+   * header, or run the body under it with `reprise/otel`'s `contextOf` so its spans nest under the step.
+   */
+  readonly traceparent: string
 }
 
 export type StepFunc<T> = (context: StepContext) => Promise<T> | T
@@ -131,6 +136,12 @@ export interface DurableContext {
   random(): DurablePromise<number>
   /** A version 4 UUID, recorded on first run. */
   uuid(): DurablePromise<string>
+
+  /**
+   * Progress for clients: records `value` (JSON, 64 KiB at most) under `topic` in the log, once (a replay finds it
+   * and writes nothing), and streams it to `GET /v1/executions/:id/emissions`. Resolves once it is durable.
+   */
+  emit(topic: string, value?: unknown): DurablePromise<void>
 
   /** Polls `check` durably (each poll recorded, the next one on a durable timer) until the wait strategy says stop. */
   waitForCondition<T>(

@@ -7,6 +7,7 @@ import type { ErrorObject, LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
 import { isTerminalEvent } from "../log/terminal-event.ts"
+import { formatTraceparent, spanIdOf, traceIdOf } from "../log/trace-ids.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import { searchStore } from "../store/list-search.ts"
 import { readLogPage } from "../store/log-page.ts"
@@ -20,6 +21,7 @@ import { FunctionNotFound, InvalidRequest, type TimerNotPending } from "./engine
 import { EngineProbe, type EngineProbeShape, makeInvocationCounts } from "./engine-probe.ts"
 import { ExecutionClient, type ExecutionClientShape, type ExecutionView, type ParentRef, type ReadFailure } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
+import { makeWriteListeners } from "./write-listeners.ts"
 import { LifecycleLogs } from "./lifecycle-log.ts"
 import { Ownership } from "./ownership.ts"
 import { outcomeOf, viewOf } from "./execution-view.ts"
@@ -43,10 +45,7 @@ export interface EngineOptions {
   readonly functions: ReadonlyArray<DurableFunction>
   readonly maxPayloadBytes?: number
   readonly callbackIds?: CallbackIdCodec
-  /**
-   * The clock of one execution; the test runner gives each its own virtual clock (an invoked child shares its
-   * parent's, passed as `parentExecutionId`). Default: the ambient Clock.
-   */
+  /** One execution's clock: the test runner's virtual one (a child shares its parent's). Default: the ambient Clock. */
   readonly clockFor?: (executionId: string, parentExecutionId?: string) => Clock.Clock
   /** Where the children that `ctx.invoke` starts run (default: in this engine; see invoker.ts). */
   readonly invoker?: InvokerShape
@@ -105,8 +104,7 @@ export const makeEngine = Effect.fnUntraced(function*(
   const logLifecycle = yield* LifecycleLogs
   // Several hosts on one store (ownership.ts): an actor exists only on the host that holds the execution's lease.
   const ownership = Option.getOrUndefined(yield* Effect.serviceOption(Ownership))
-  // The engine's own lines go where the actors' go: to the loggers and level of the context the engine was built in,
-  // not the caller's.
+  // The engine's own lines go where the actors' go: the loggers and level of the context it was built in, not the caller's.
   const loggers = yield* Logger.CurrentLoggers
   const minimumLevel = yield* References.MinimumLogLevel
   /** Whether a lifecycle line at `level` would be printed: lines that would not are not even made. */
@@ -124,8 +122,9 @@ export const makeEngine = Effect.fnUntraced(function*(
   const invocations = makeInvocationCounts()
   const countInvocation = invocations.count
   const endWaiters = new Map<string, Array<() => void>>()
-  /** Who watches an execution's log (ExecutionClient.watch): told of every write its actor makes. */
+  /** Who watches an execution's log (ExecutionClient.watch), and every execution's life: told of every write. */
   const watchers = new Map<string, Set<(events: ReadonlyArray<LogEvent>) => void>>()
+  const listeners = yield* makeWriteListeners
   /** Forks actors and background work into a set that closing the engine's scope interrupts. */
   const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
   /**
@@ -161,7 +160,7 @@ export const makeEngine = Effect.fnUntraced(function*(
           for (const wake of waiters ?? []) wake()
           if (ended.parent !== undefined) background("telling the parent", id, invoker.childFinished(ended.parent, outcomeOf(ended)))
         },
-        onInvoke: (op) => background(`starting the child of operation ${op.id}`, id, startChild(id, op)),
+        onInvoke: (op) => background(`starting the child of operation ${op.id}`, id, startChild(state, op)),
         onGone: () => {
           if (actors.get(id) !== actor) return
           actors.delete(id)
@@ -169,6 +168,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         },
         onWritten: (events) => {
           for (const watcher of watchers.get(id) ?? []) watcher(events)
+          listeners.written(state, events)
         }
       }).pipe(Effect.provideService(Scheduler.Scheduler, actorScheduler)) // the mailbox takes its dispatcher from here
       actors.set(id, actor)
@@ -222,15 +222,16 @@ export const makeEngine = Effect.fnUntraced(function*(
     Effect.asVoid(deliver(parent.executionId, (a) => a.send<never>((reply) => ({ _tag: "ChildFinished", operationId: parent.operationId, outcome, reply }))))
 
   /** Starts an invoked child (idempotently) where children run; a child that cannot start, or has ended, answers at once. */
-  const startChild = (parentId: string, op: OperationState) =>
+  const startChild = (parentState: ExecutionState, op: OperationState) =>
     Effect.gen(function*() {
-      const parent = { executionId: parentId, operationId: op.id }
+      const parent = { executionId: parentState.executionId, operationId: op.id }
       const childId = op.childExecutionId!
       const started = yield* Effect.result(invoker.start({
         functionName: op.functionName!,
         ...(op.input === undefined ? {} : { inputPayload: op.input }),
         executionId: childId,
-        parent
+        parent,
+        traceparent: formatTraceparent(traceIdOf(parentState), spanIdOf(parent.executionId, op.id)) // under the invoke's span
       }))
       if (started._tag === "Failure") {
         const failure = started.failure
@@ -276,7 +277,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       const existing = yield* store.load(executionId)
       if (existing !== undefined) return yield* repeatedStart(existing.events, fn.name, input, executionId)
       const now = clockFor(executionId, request.parent?.executionId).currentTimeMillisUnsafe()
-      const first = startedEvent(fn, executionId, input, now, request.parent)
+      const first = startedEvent(fn, executionId, input, now, request)
       // The start and its watchdog are one write: a crash right after it still leaves an alarm that resumes it.
       const watchdogAt = Math.min(now + WATCHDOG_MS, first.timeoutAt)
       if (ownership !== undefined) yield* ownership.acquire(executionId, "wait")
@@ -289,6 +290,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         return yield* sameExecution(raced!.events[0]!, fn.name, input, executionId)
       }
       const state = foldLog(written.success)
+      listeners.written(state, written.success) // the start is the one write no actor makes
       const by = request.parent === undefined ? "" : ` by ${request.parent.executionId} (operation ${request.parent.operationId})`
       yield* lifecycle(state, "Info", `started${by}`) // before the actor runs, so that it is the first line
       yield* spawn(state, fn, watchdogAt, watchdogAt)
@@ -407,6 +409,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         return events
       }),
     list: searchStore(store),
+    watchLifecycle: listeners.feed.watch,
     watch: (executionId, afterSeq) =>
       Stream.callback<LogEvent, ReadFailure>((queue) =>
         Effect.gen(function*() {

@@ -11,6 +11,7 @@ import type { ListPage } from "../store/execution-summary.ts"
 import type { SearchQuery } from "../store/list-search.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import type { CallbackOutcome } from "./actor-messages.ts"
+import type { LifecycleChange, LifecycleFilter } from "./lifecycle-feed.ts"
 import type {
   CallbackAlreadyCompleted,
   CallbackNotFound,
@@ -38,6 +39,8 @@ export interface StartRequest {
   readonly executionId?: string
   /** The invoke operation that waits for this execution. */
   readonly parent?: ParentRef
+  /** W3C trace context (the start request's `traceparent` header): recorded when valid, ignored otherwise. */
+  readonly traceparent?: string
 }
 
 export interface StopOptions {
@@ -102,6 +105,11 @@ export interface ExecutionClientShape {
   watch(executionId: string, afterSeq: number): Stream.Stream<LogEvent, ReadFailure>
   /** Newest first; a time range and input text are searched over the store's listing (store/list-search.ts). */
   list(query: SearchQuery): Effect.Effect<ListPage, StoreFailure | InvalidRequest>
+  /**
+   * Every execution's lifecycle changes as they are written (live: no cursor), filtered. The engine has it; a
+   * client without one leaves it out and `GET /v1/events` polls `list` instead (lifecycle-feed.ts).
+   */
+  watchLifecycle?(filter: LifecycleFilter): Stream.Stream<LifecycleChange, StoreFailure | InvalidRequest>
   /**
    * Stops a running execution. By default the children its `ctx.invoke` started and that still run are stopped
    * too (and theirs, in turn); `children: false` leaves them running.

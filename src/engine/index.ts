@@ -38,3 +38,9 @@ export {
   InvalidRequest,
   TimerNotPending
 } from "./engine-errors.ts"
+export { ExecutionObserver } from "./observer.ts"
+export type { ExecutionObserverShape } from "./observer.ts"
+export { measurementsOf, spansOf } from "./trace-spans.ts"
+export type { Attributes, Measurement, PlannedSpan } from "./trace-spans.ts"
+export type { LifecycleChange, LifecycleFilter } from "./lifecycle-feed.ts"
+export { formatTraceparent, parseTraceparent, spanIdOf, stepTraceparent, traceIdOf } from "../log/trace-ids.ts"

@@ -2,8 +2,9 @@
 import { Effect } from "effect"
 import { durationToMillis } from "../context/duration.ts"
 import type { LogEvent } from "../log/events.ts"
+import { formatTraceparent, parseTraceparent } from "../log/trace-ids.ts"
 import { ExecutionAlreadyExists, InvalidRequest } from "./engine-errors.ts"
-import type { ParentRef, StartRequest } from "./execution-client.ts"
+import type { StartRequest } from "./execution-client.ts"
 import type { DurableFunction } from "./registry.ts"
 
 export const MAX_EXECUTION_TIMEOUT_MS = 366 * 24 * 3600 * 1000
@@ -41,8 +42,10 @@ export const startedEvent = (
   executionId: string,
   input: string | undefined,
   now: number,
-  parent: ParentRef | undefined
+  request: Pick<StartRequest, "parent" | "traceparent">
 ): Extract<LogEvent, { _tag: "ExecutionStarted" }> => {
+  const parent = request.parent
+  const trace = parseTraceparent(request.traceparent)
   const timeoutMs = fn.options.executionTimeout === undefined
     ? MAX_EXECUTION_TIMEOUT_MS
     : Math.min(durationToMillis(fn.options.executionTimeout, "executionTimeout"), MAX_EXECUTION_TIMEOUT_MS)
@@ -57,7 +60,8 @@ export const startedEvent = (
     timeoutAt: now + timeoutMs,
     retentionMs,
     ...(parent === undefined ? {} : { parent }),
-    ...(fn.options.version === undefined ? {} : { version: fn.options.version })
+    ...(fn.options.version === undefined ? {} : { version: fn.options.version }),
+    ...(trace === undefined ? {} : { traceparent: formatTraceparent(trace.traceId, trace.spanId) })
   }
 }
 

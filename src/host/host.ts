@@ -10,7 +10,7 @@
 import { Cause, Context, Deferred, Effect, Exit, Layer, ManagedRuntime, Schedule } from "effect"
 import type { Hono } from "hono"
 import type { EngineProbe } from "../engine/engine-probe.ts"
-import { Engine, type ExecutionClient } from "../engine/index.ts"
+import { Engine, type ExecutionClient, ExecutionObserver, type ExecutionObserverShape } from "../engine/index.ts"
 import type { DurableFunction } from "../engine/registry.ts"
 import { createApp, signedCallbackIds } from "../http/index.ts"
 import type { ExecutionStore } from "../store/execution-store.ts"
@@ -58,6 +58,8 @@ export interface HostOptions {
   readonly logging?: HostLogOptions | undefined
   /** The HTTP app's development aids (AppOptions.devTools; default: $REPRISE_DEV_TOOLS is "1"). */
   readonly devTools?: boolean | undefined
+  /** Told of every write: traces and metrics (reprise/otel's `otelObserver`), docs/observability.md. */
+  readonly observer?: ExecutionObserverShape | undefined
 }
 
 /** What the runtime provides. */
@@ -115,7 +117,8 @@ export const hostLayer = (options: HostOptions) =>
       Layer.provideMerge(dispatcher),
       Layer.provideMerge(schedulerLayer({ functions: options.functions, schedules: options.schedules ?? [], onError })),
       Layer.provideMerge(engine),
-      Layer.provide(hostLoggingLayer(options.logging ?? {}, options.env))
+      Layer.provide(hostLoggingLayer(options.logging ?? {}, options.env)),
+      Layer.provide(Layer.succeed(ExecutionObserver, options.observer))
     )
   }))
 

@@ -16,6 +16,7 @@ import { crossSite } from "./cross-site.ts"
 import { defaultErrorReporter, type EngineRunner, type ErrorReporter, makeResponder, redactingReporter } from "./engine-runner.ts"
 import { registerEventStreamRoutes } from "./event-stream-routes.ts"
 import { registerExecutionRoutes } from "./execution-routes.ts"
+import { registerLifecycleStreamRoutes } from "./lifecycle-stream-routes.ts"
 import { openApiDocument } from "./openapi.ts"
 import { registerScheduleRoutes } from "./schedule-routes.ts"
 import { problemResponse } from "./problem.ts"
@@ -90,6 +91,7 @@ export const createApp = (options: AppOptions): Hono => {
   app.get(OPENAPI_PATH, (c) => c.json(openApiDocument()))
   registerExecutionRoutes(app, { respond, devTools: options.devTools === true })
   registerEventStreamRoutes(app, { respond })
+  registerLifecycleStreamRoutes(app, { respond })
   registerCallbackRoutes(app, { respond })
   registerScheduleRoutes(app, { respond })
   registerConsole(app, {

@@ -66,7 +66,9 @@ export const registerExecutionRoutes = (app: Hono, { devTools, respond }: RouteD
         const started = yield* engine.start({
           functionName: c.req.param("name"),
           ...("input" in body ? { input: body.input } : {}),
-          ...(executionId === undefined ? {} : { executionId })
+          ...(executionId === undefined ? {} : { executionId }),
+          // W3C trace context: the execution's spans join the caller's trace (an invalid header is ignored, as the spec says).
+          ...(c.req.header("traceparent") === undefined ? {} : { traceparent: c.req.header("traceparent")! })
         })
         let view = yield* engine.describe(started.executionId)
         if (query.wait !== undefined && query.wait > 0 && isRunning(view)) {

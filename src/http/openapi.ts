@@ -12,6 +12,7 @@ import {
   ExecutionName,
   ExecutionQuery,
   HistoryQuery,
+  LifecycleQuery,
   ListQuery,
   OperationsQuery,
   StartBody,
@@ -82,6 +83,19 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
       responses: { "200": ok("The execution, which already existed"), "201": ok("The execution, created"), "202": ok("Still running after ?wait"), ...errors(400, 401, 404, 409, 413, 415) }
     }
   },
+  {
+    method: "get",
+    path: "/v1/events",
+    operation: {
+      operationId: "streamLifecycle",
+      summary: "Every execution's lifecycle changes (started, paused, resumed, ended) as they happen, as Server-Sent Events; live, no cursor",
+      parameters: queryParameters(LifecycleQuery),
+      responses: {
+        "200": { description: "text/event-stream: `event` lifecycle, `data` { executionId, functionName, status, event, at, seq }", content: { "text/event-stream": { schema: { type: "string" } } } },
+        ...errors(400, 401)
+      }
+    }
+  },
   { method: "get", path: "/v1/executions", operation: { operationId: "listExecutions", summary: "Executions, newest first", parameters: queryParameters(ListQuery), responses: { "200": ok("{ executions, nextCursor? }"), ...errors(400, 401) } } },
   {
     method: "get",
@@ -122,6 +136,24 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
       responses: {
         "200": { description: "text/event-stream: `id` the seq, `event` the event's tag, `data` the event as JSON", content: { "text/event-stream": { schema: { type: "string" } } } },
         "204": { description: "The execution has ended and nothing is left after the cursor: stop reconnecting" },
+        ...errors(400, 401, 404)
+      }
+    }
+  },
+  {
+    method: "get",
+    path: "/v1/executions/{id}/emissions",
+    operation: {
+      operationId: "streamEmissions",
+      summary: "What ctx.emit recorded after a cursor, then each new emission as it is written, as Server-Sent Events (resumable with Last-Event-ID)",
+      parameters: [
+        executionId,
+        ...queryParameters(EventsQuery),
+        { name: "Last-Event-ID", in: "header", required: false, schema: { type: "string", pattern: "^\\d{1,15}$" }, description: "The seq of the last emission received (wins over cursor)" }
+      ],
+      responses: {
+        "200": { description: "text/event-stream: `id` the seq, `event` emission, `data` { seq, at, operationId, topic, value }", content: { "text/event-stream": { schema: { type: "string" } } } },
+        "204": { description: "The execution has ended and no emission is left after the cursor: stop reconnecting" },
         ...errors(400, 401, 404)
       }
     }

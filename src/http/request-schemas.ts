@@ -117,3 +117,15 @@ export const EventsQuery = Schema.Struct({
   /** How long the stream may stay open, in seconds: 1 to the server's maximum (it closes then; reconnect to go on). */
   maxSeconds: Schema.optionalKey(decimalQuery(/^\d{1,5}$/, "seconds from 1", Schema.Finite.check(Schema.isGreaterThanOrEqualTo(1))))
 })
+
+/** `GET /v1/events`: which executions' lifecycle changes to stream. */
+export const LifecycleQuery = Schema.Struct({
+  function: Schema.optionalKey(bounded(128).check(Schema.isMinLength(1))),
+  /** One status or several, comma-separated: only changes into them (RUNNING covers starts and resumes). */
+  status: Schema.optionalKey(
+    Schema.String.check(Schema.isPattern(/^(RUNNING|PAUSED|SUCCEEDED|FAILED|TIMED_OUT|STOPPED)(,(RUNNING|PAUSED|SUCCEEDED|FAILED|TIMED_OUT|STOPPED))*$/u, {
+      expected: "RUNNING, PAUSED, SUCCEEDED, FAILED, TIMED_OUT or STOPPED, comma-separated"
+    }))
+  ),
+  maxSeconds: EventsQuery.fields.maxSeconds
+})

@@ -7,7 +7,10 @@ import { Schema } from "effect"
 export const OperationType = Schema.Literals(["EXECUTION", "STEP", "WAIT", "CALLBACK", "CHAINED_INVOKE", "CONTEXT"])
 export type OperationType = typeof OperationType.Type
 
-/** What built an operation. `Now`, `Random` and `Uuid` are Reprise's own: the recorded `ctx.now()` and friends. */
+/**
+ * What built an operation. `Now`, `Random`, `Uuid` and `Emit` are Reprise's own: the recorded `ctx.now()` and
+ * friends, and `ctx.emit()`'s emissions.
+ */
 export const KNOWN_SUBTYPES = [
   "Step",
   "Wait",
@@ -22,7 +25,8 @@ export const KNOWN_SUBTYPES = [
   "ChainedInvoke",
   "Now",
   "Random",
-  "Uuid"
+  "Uuid",
+  "Emit"
 ] as const
 export type KnownSubType = typeof KNOWN_SUBTYPES[number]
 /** A child context may name its own subtype (`runInChildContext(…, { subType })`), as in the AWS SDK. */
@@ -77,7 +81,9 @@ export const ExecutionStarted = Schema.TaggedStruct("ExecutionStarted", {
   /** Set on an execution started by `ctx.invoke`: the operation that waits for it. */
   parent: Schema.optionalKey(Schema.Struct({ executionId: Schema.String, operationId: Schema.String })),
   /** The function's `version` label when the execution started (`durable(name, fn, { version })`). */
-  version: Schema.optionalKey(Schema.String)
+  version: Schema.optionalKey(Schema.String),
+  /** W3C trace context of the start (the request's `traceparent`, or the invoking operation's span): trace-ids.ts. */
+  traceparent: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(64)))
 })
 export const ExecutionSucceeded = Schema.TaggedStruct("ExecutionSucceeded", { ...base, result: payload })
 export const ExecutionFailed = Schema.TaggedStruct("ExecutionFailed", { ...base, error: ErrorObject })

@@ -48,6 +48,8 @@ export interface ExecutionState {
   readonly parent?: { readonly executionId: string; readonly operationId: string }
   /** The function's version label recorded at start. */
   readonly version?: string
+  /** The W3C trace context recorded at start (src/log/trace-ids.ts). */
+  readonly traceparent?: string
   /** The fold's status is never PAUSED: a paused execution is RUNNING with `paused` set. */
   status: ExecutionStatus
   /** Between ExecutionPaused and ExecutionResumed. */
@@ -78,6 +80,7 @@ export const initialState = (first: Extract<LogEvent, { _tag: "ExecutionStarted"
   retentionMs: first.retentionMs,
   ...(first.parent === undefined ? {} : { parent: first.parent }),
   ...(first.version === undefined ? {} : { version: first.version }),
+  ...(first.traceparent === undefined ? {} : { traceparent: first.traceparent }),
   status: "RUNNING",
   paused: false,
   seq: first.seq,

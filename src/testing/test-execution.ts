@@ -3,6 +3,7 @@ import { CallbackAlreadyCompleted } from "../engine/engine-errors.ts"
 import type { ErrorObject, LogEvent } from "../log/events.ts"
 import type { ExecutionStatus, OperationState } from "../log/fold.ts"
 import { type Duration, durationToMillis } from "../context/duration.ts"
+import { type Emission, emissionsOf } from "../context/emit.ts"
 import { dueAt } from "../engine/timers.ts"
 import type { CheckpointCrashes } from "./checkpoint-crashes.ts"
 import type { CallbackResponder, TestRunner } from "./test-runner.ts"
@@ -78,6 +79,11 @@ export class TestExecution {
   get error(): ErrorObject | undefined { return this.#error }
   get history(): ReadonlyArray<LogEvent> { return this.#history }
   get operations(): ReadonlyArray<TestOperation> { return this.#operations.map((op) => new TestOperation(op, this.#operations)) }
+  /** What `ctx.emit` recorded, in order, optionally of one topic (as of the last refresh or settle). */
+  emissions(topic?: string): ReadonlyArray<Emission> {
+    const all = emissionsOf(this.#history)
+    return topic === undefined ? all : all.filter((emission) => emission.topic === topic)
+  }
   /** How many times each step body ran, by step name (or id when unnamed). */
   get stepBodyRuns(): Readonly<Record<string, number>> { return this.runner.stepBodyRuns(this.executionId) }
   /** What the crash-at-every-checkpoint mode did (undefined: not run in it). */

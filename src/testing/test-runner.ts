@@ -9,6 +9,7 @@ import { Engine, type EngineShape } from "../engine/engine.ts"
 import { EngineProbe, type EngineProbeShape } from "../engine/engine-probe.ts"
 import { ExecutionClient } from "../engine/execution-client.ts"
 import type { DurableFunction } from "../engine/registry.ts"
+import { ExecutionObserver, type ExecutionObserverShape } from "../engine/observer.ts"
 import { makeScheduleRegistry, type Schedule } from "../schedule/schedule.ts"
 import type { ScheduleView, TriggerResult } from "../schedule/schedule-client.ts"
 import { makeMemoryScheduleStore, ScheduleStore } from "../schedule/schedule-store.ts"
@@ -56,6 +57,8 @@ export interface TestRunnerOptions {
   /** Where every execution's virtual clock starts (default 2026-01-01T00:00:00Z). */
   readonly startTime?: Date
   readonly maxPayloadBytes?: number
+  /** Told of every write, as a host's observer is (reprise/otel's `otelObserver`, say): docs/observability.md. */
+  readonly observer?: ExecutionObserverShape
 }
 
 const DEFAULT_START = Date.UTC(2026, 0, 1)
@@ -117,7 +120,11 @@ export class TestRunner {
       })
     )
     this.#runtime = ManagedRuntime.make(
-      scheduler.pipe(Layer.provideMerge(engine), Layer.provide(Layer.succeed(ExecutionStore, this.#crashes.store)))
+      scheduler.pipe(
+        Layer.provideMerge(engine),
+        Layer.provide(Layer.succeed(ExecutionStore, this.#crashes.store)),
+        Layer.provide(Layer.succeed(ExecutionObserver, options.observer))
+      )
     )
   }
 

@@ -7,11 +7,16 @@
 export const IMPORTS_MJS = `import { registerHooks } from "node:module"
 
 // reprise/cloudflare imports the Workers runtime's own module; outside workerd a stand-in class takes its place.
+// reprise/otel imports @opentelemetry/api, an optional peer this consumer did not install: stand-ins for the names
+// it imports (only loading is checked here; test/adapters/otel runs it with the real SDK).
+const STAND_INS = {
+  "cloudflare:workers": "export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env } }",
+  "@opentelemetry/api": "export const context = {}, metrics = {}, ROOT_CONTEXT = {}, SpanStatusCode = {}, trace = {}, TraceFlags = {}"
+}
 registerHooks({
   resolve(specifier, context, next) {
-    if (specifier !== "cloudflare:workers") return next(specifier, context)
-    const source = "export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env } }"
-    return { url: "data:text/javascript," + encodeURIComponent(source), shortCircuit: true }
+    if (!Object.hasOwn(STAND_INS, specifier)) return next(specifier, context)
+    return { url: "data:text/javascript," + encodeURIComponent(STAND_INS[specifier]), shortCircuit: true }
   }
 })
 

@@ -48,6 +48,8 @@ export interface ClientOptions {
 export interface Client {
   readonly url: string
   request<A>(method: "GET" | "POST", path: string, body?: unknown): Promise<A>
+  /** A GET whose body is read as it comes (Server-Sent Events); failures as `request`'s, 204 answered as it is. */
+  open(path: string, headers?: Record<string, string>, signal?: AbortSignal): Promise<Response>
 }
 
 const NETWORK_CODES: Readonly<Record<string, string>> = {
@@ -80,21 +82,26 @@ export const makeClient = (options: ClientOptions): Client => {
   const root = base.href.replace(/\/+$/, "")
   const timeoutMs = options.timeoutMs ?? 30_000
 
-  const request = async <A>(method: "GET" | "POST", path: string, body?: unknown): Promise<A> => {
-    const headers: Record<string, string> = { accept: "application/json" }
+  const send = async (method: "GET" | "POST", path: string, headers: Record<string, string>, body: unknown, signal: AbortSignal) => {
     if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`
     if (body !== undefined) headers["content-type"] = "application/json"
-    let response: Response
     try {
-      response = await fetch(root + path, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(timeoutMs)
-      })
+      return await fetch(root + path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal })
     } catch (error) {
       throw new CliError(`cannot reach Reprise at ${root}: ${networkReason(error)}`, EXIT.unreachable)
     }
+  }
+
+  const request = async <A>(method: "GET" | "POST", path: string, body?: unknown): Promise<A> =>
+    answer<A>(await send(method, path, { accept: "application/json" }, body, AbortSignal.timeout(timeoutMs)))
+
+  const open = async (path: string, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> => {
+    const response = await send("GET", path, { accept: "text/event-stream", ...headers }, undefined, signal ?? new AbortController().signal)
+    if (response.ok) return response
+    return answer(response) // throws the problem as a CliError
+  }
+
+  const answer = async <A>(response: Response): Promise<A> => {
     const text = await response.text()
     let json: unknown
     try {
@@ -116,5 +123,5 @@ export const makeClient = (options: ClientOptions): Client => {
     if (response.status === 404) throw new CliError(`not found: ${detail}`, EXIT.notFound)
     throw new CliError(`${typeof problem.title === "string" ? problem.title : `HTTP ${response.status}`}: ${detail}`, EXIT.failed)
   }
-  return { url: root, request }
+  return { url: root, request, open }
 }

@@ -117,3 +117,7 @@ export const historyText = (events: ReadonlyArray<LogEvent>): string => {
   const header = events[0] === undefined ? "" : `${new Date(start).toISOString()}  (times are offsets from the start)\n`
   return header + events.map((event) => `${pad(`#${event.seq}`, 5)} ${line(event, start)}`).join("\n")
 }
+
+/** One emission: its time, topic and value (JSON). */
+export const emissionLine = (emission: { readonly at: number; readonly topic: string; readonly value: unknown }): string =>
+  `${new Date(emission.at).toISOString()}  ${pad(emission.topic, 16)} ${json(emission.value)}`

@@ -5,10 +5,12 @@
 import { readFileSync } from "node:fs"
 import { parseArgs } from "node:util"
 import type { ExecutionJson, ExecutionWithOperationsJson, SummaryJson } from "reprise/http"
+import type { Emission } from "reprise"
 import type { LogEvent } from "reprise/store"
 import { CliError, type Client, EXIT, makeClient, reportError } from "./client.ts"
 import { dev } from "./dev.ts"
-import { executionText, functionsText, historyText, listText, makeEventLines, outcomeText } from "./format.ts"
+import { emissionLine, executionText, functionsText, historyText, listText, makeEventLines, outcomeText } from "./format.ts"
+import { followStream } from "./follow-stream.ts"
 import { listSchedules, scheduleAction } from "./schedules.ts"
 
 export const USAGE = `reprise: durable functions from the command line
@@ -19,6 +21,7 @@ export const USAGE = `reprise: durable functions from the command line
   reprise start <function> [--input JSON|@FILE] [--name ID] [--wait [--timeout S]]
   reprise get <execution-id> [--follow [--timeout S]]   --follow: live until it ends (at most S seconds, default 600)
   reprise history <execution-id>
+  reprise emissions <execution-id> [--follow [--timeout S]]   what ctx.emit sent; --follow: live until it ends
   reprise list [--function NAME] [--status STATUS] [--started-after ISO] [--started-before ISO] [--input-contains TEXT]
               [--limit N] [--cursor C]
   reprise callback <callback-id> succeed [payload|-] | fail [message] [--error-type T] | heartbeat
@@ -72,6 +75,7 @@ const COMMAND_OPTIONS: Readonly<Record<string, ReadonlyArray<keyof typeof OPTION
   start: ["input", "name", "wait", "timeout"],
   get: ["follow", "timeout"],
   history: [],
+  emissions: ["follow", "timeout"],
   list: ["function", "status", "started-after", "started-before", "input-contains", "limit", "cursor"],
   callback: ["error-type"],
   stop: ["reason"],
@@ -148,27 +152,22 @@ const readHistory = async (client: Client, id: string, after?: string): Promise<
   }
 }
 
-/** Follows an execution until it ends, printing each new event to stderr as it is recorded. */
+/** Follows an execution until it ends, printing each event to stderr as it is recorded (its SSE stream). */
 const follow = async (client: Client, io: Io, id: string, timeoutS: number | undefined): Promise<ExecutionJson> => {
   const deadline = timeoutS === undefined ? Infinity : Date.now() + timeoutS * 1000
   const eventLine = makeEventLines()
-  let cursor: string | undefined
   let start: number | undefined
-  for (;;) {
-    const page = await readHistory(client, id, cursor)
-    cursor = page.cursor ?? cursor
-    for (const event of page.events) {
-      start ??= event.at
-      io.err(eventLine(event, start))
-      if (event._tag === "CallbackStarted") io.err(`${" ".repeat(11)}complete it with: reprise callback ${event.callbackId} succeed '<json>'`)
-    }
-    const execution = await client.request<ExecutionJson>("GET", executionPath(id))
-    if (execution.status !== "RUNNING") return execution
-    if (Date.now() > deadline) {
-      throw new CliError(`execution ${id} is still running after ${timeoutS} s (follow it with: reprise get ${id} --follow)`, EXIT.stillRunning)
-    }
-    await sleep(250)
+  const how = await followStream(client, `${executionPath(id)}/events`, deadline, (frame) => {
+    const event = JSON.parse(frame.data) as LogEvent
+    start ??= event.at
+    io.err(eventLine(event, start))
+    if (event._tag === "CallbackStarted") io.err(`${" ".repeat(11)}complete it with: reprise callback ${event.callbackId} succeed '<json>'`)
+  })
+  const execution = await client.request<ExecutionJson>("GET", executionPath(id))
+  if (how === "timeout" && execution.status === "RUNNING") {
+    throw new CliError(`execution ${id} is still running after ${timeoutS} s (follow it with: reprise get ${id} --follow)`, EXIT.stillRunning)
   }
+  return execution
 }
 
 /** Node's parseArgs errors, said plainly: "unknown option --colour", "--input needs a value". */
@@ -180,6 +179,15 @@ const readableParseError = (error: unknown): string => {
   if (missing !== null) return `${missing[1]} needs a value`
   return message
 }
+
+/** An emission as the API streams it, from its recorded event. */
+const emissionOfEvent = (event: Extract<LogEvent, { _tag: "StepSucceeded" }>): Emission => ({
+  seq: event.seq,
+  at: event.at,
+  operationId: event.id,
+  topic: event.name ?? "",
+  value: event.result === undefined ? null : JSON.parse(event.result)
+})
 
 /** How long `get --follow` follows without --timeout. */
 const DEFAULT_FOLLOW_S = 600
@@ -240,6 +248,21 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     const [id] = positional(args, 1, "the execution id")
     const { events } = await readHistory(client(), id!)
     print(io, values.json === true, { executionId: id, events }, () => historyText(events))
+    return EXIT.ok
+  },
+  emissions: async (args, values, io, client) => {
+    const [id] = positional(args, 1, "the execution id")
+    const timeoutS = seconds(values.timeout, "--timeout")
+    if (timeoutS !== undefined && values.follow !== true) throw usage("--timeout goes with --follow")
+    const show = (emission: Emission) => io.out(values.json === true ? JSON.stringify(emission) : emissionLine(emission))
+    if (values.follow !== true) {
+      const { events } = await readHistory(client(), id!)
+      for (const event of events) if (event._tag === "StepSucceeded" && event.subType === "Emit") show(emissionOfEvent(event))
+      return EXIT.ok
+    }
+    const deadline = Date.now() + (timeoutS ?? DEFAULT_FOLLOW_S) * 1000
+    const how = await followStream(client(), `${executionPath(id!)}/emissions`, deadline, (frame) => show(JSON.parse(frame.data) as Emission))
+    if (how === "timeout") throw new CliError(`execution ${id} is still running after ${timeoutS ?? DEFAULT_FOLLOW_S} s`, EXIT.stillRunning)
     return EXIT.ok
   },
   list: async (args, values, io, client) => {

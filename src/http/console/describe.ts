@@ -23,6 +23,7 @@ export const describeEvent = (event: LogEvent): string => {
     case "StepStarted":
       return `attempt ${event.attempt} started`
     case "StepSucceeded":
+      if (event.subType === "Emit") return `emitted${event.result === undefined ? "" : ` ${shortPayload(event.result)}`}`
       return event.nextAttemptAt === undefined
         ? `attempt ${event.attempt} succeeded${event.startedAt === undefined ? "" : ` in ${duration(event.at - event.startedAt)}`}${event.result === undefined ? "" : `: ${shortPayload(event.result)}`}`
         : `poll ${event.attempt}: not yet (${event.result === undefined ? "" : shortPayload(event.result)}), next at ${time(event.nextAttemptAt)}`

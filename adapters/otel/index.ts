@@ -1,0 +1,126 @@
+/**
+ * reprise/otel: traces and metrics of executions with whatever OpenTelemetry SDK the application installed, through
+ * `@opentelemetry/api` (an optional peer dependency). See docs/observability.md.
+ *
+ *   import { otelObserver, repriseIdGenerator } from "reprise/otel"
+ *   const provider = new NodeTracerProvider({ idGenerator: repriseIdGenerator, spanProcessors: [...] })
+ *   serve({ functions, observer: otelObserver() })
+ *
+ * Spans come from the engine's writes (src/engine/trace-spans.ts): each once, when what it covers has ended, with
+ * ids derived from the execution and operation ids. The SDK makes a span's id itself; `repriseIdGenerator` hands it
+ * the derived one while Reprise starts a span (and a random one otherwise), so that parents named by id across
+ * resumes, processes and invoked executions are the very spans exported. Without it the spans are still emitted
+ * once each, but their ids are random and only the parent ids are derived.
+ */
+import {
+  context,
+  type Context,
+  type Meter,
+  metrics,
+  ROOT_CONTEXT,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+  type Tracer
+} from "@opentelemetry/api"
+import { type ExecutionObserverShape, measurementsOf, parseTraceparent, type PlannedSpan, spansOf } from "reprise/engine"
+
+const INSTRUMENTATION = "reprise"
+
+/** The id the next span started by Reprise takes; empty between Reprise's own startSpan calls. */
+const pending: { traceId?: string | undefined; spanId?: string | undefined } = {}
+
+const randomHex = (bytes: number): string => {
+  const buffer = new Uint8Array(bytes)
+  crypto.getRandomValues(buffer)
+  return Array.from(buffer, (b) => b.toString(16).padStart(2, "0")).join("")
+}
+
+/**
+ * An SDK `IdGenerator` (pass it as the tracer provider's `idGenerator`): Reprise's derived ids for the spans Reprise
+ * starts, random ids (as the SDK's own generator) for every other span.
+ */
+export const repriseIdGenerator = {
+  generateTraceId(): string {
+    const id = pending.traceId
+    pending.traceId = undefined
+    return id ?? randomHex(16)
+  },
+  generateSpanId(): string {
+    const id = pending.spanId
+    pending.spanId = undefined
+    return id ?? randomHex(8)
+  }
+}
+
+/** The OTel context of a W3C traceparent (a step's `traceparent`): run code under it to nest its spans there. */
+export const contextOf = (traceparent: string, parent: Context = context.active()): Context => {
+  const parsed = parseTraceparent(traceparent)
+  if (parsed === undefined) return parent
+  return trace.setSpanContext(parent, {
+    traceId: parsed.traceId,
+    spanId: parsed.spanId,
+    traceFlags: parsed.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+    isRemote: true
+  })
+}
+
+/** Runs `fn` with the step attempt's span as the active parent (`ctx.step("x", (step) => withStepContext(step, …))`). */
+export const withStepContext = <T>(step: { readonly traceparent: string }, fn: () => T): T =>
+  context.with(contextOf(step.traceparent), fn)
+
+export interface OtelObserverOptions {
+  /** Default: the global tracer provider's tracer "reprise". */
+  readonly tracer?: Tracer
+  /** Default: the global meter provider's meter "reprise". */
+  readonly meter?: Meter
+}
+
+const emit = (tracer: Tracer, span: PlannedSpan): void => {
+  const parent = span.parentSpanId === undefined
+    ? ROOT_CONTEXT
+    : trace.setSpanContext(ROOT_CONTEXT, { traceId: span.traceId, spanId: span.parentSpanId, traceFlags: TraceFlags.SAMPLED, isRemote: true })
+  pending.traceId = span.parentSpanId === undefined ? span.traceId : undefined
+  pending.spanId = span.spanId
+  let started
+  try {
+    started = tracer.startSpan(span.name, { startTime: span.startTime, attributes: span.attributes }, parent)
+  } finally {
+    pending.traceId = undefined
+    pending.spanId = undefined
+  }
+  if (span.error !== undefined) {
+    started.setStatus({ code: SpanStatusCode.ERROR, message: `${span.error.type}: ${span.error.message}` })
+    started.setAttribute("error.type", span.error.type)
+  }
+  started.end(span.endTime)
+}
+
+/** The observer to give a host (`serve({ observer })`) or the test runner: spans and metrics through the OTel API. */
+export const otelObserver = (options: OtelObserverOptions = {}): ExecutionObserverShape => {
+  const tracer = options.tracer ?? trace.getTracer(INSTRUMENTATION)
+  const meter = options.meter ?? metrics.getMeter(INSTRUMENTATION)
+  const started = meter.createCounter("reprise.executions.started", { description: "Executions started" })
+  const ended = meter.createCounter("reprise.executions.ended", { description: "Executions ended, by status" })
+  const attempts = meter.createCounter("reprise.step.attempts", { description: "Step attempts, by outcome" })
+  const latency = meter.createHistogram("reprise.wakeup.latency", { description: "How late a durable timer woke its execution", unit: "ms" })
+  const instruments = {
+    "reprise.executions.started": started,
+    "reprise.executions.ended": ended,
+    "reprise.step.attempts": attempts
+  } as const
+  return {
+    written: (state, events) => {
+      // Telemetry must never break an execution: a failing SDK loses a span, not a write.
+      try {
+        for (const span of spansOf(state, events)) emit(tracer, span)
+        for (const m of measurementsOf(state, events)) {
+          if (m.name === "reprise.wakeup.latency") latency.record(m.value, m.attributes)
+          else instruments[m.name].add(m.value, m.attributes)
+        }
+      } catch (error) {
+        console.error("reprise/otel: could not record telemetry", error)
+      }
+    }
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The spans and measurements an observer emits for a write (docs/observability.md), worked out without any telemetry
+ * library. A span is emitted once, when what it covers has ended and that end is written: an operation at its
+ * outcome, a step attempt at its outcome, the execution at its terminal event. Ids come from trace-ids.ts, so
+ * a span's parent named by id is the same span whichever process, or which replay, emitted it.
+ */
+import type { LogEvent, OperationEvent } from "../log/events.ts"
+import { isOperationEvent } from "../log/events.ts"
+import type { ExecutionState } from "../log/fold.ts"
+import { isTerminalEvent, terminalStatus } from "../log/terminal-event.ts"
+import { parseTraceparent, spanIdOf, traceIdOf } from "../log/trace-ids.ts"
+
+export type Attributes = Record<string, string | number | boolean>
+
+export interface PlannedSpan {
+  readonly traceId: string
+  readonly spanId: string
+  /** Undefined for a root span (an execution started without trace context). */
+  readonly parentSpanId: string | undefined
+  readonly name: string
+  /** Epoch milliseconds. */
+  readonly startTime: number
+  readonly endTime: number
+  readonly attributes: Attributes
+  readonly error?: { readonly type: string; readonly message: string }
+}
+
+export interface Measurement {
+  readonly name: "reprise.executions.started" | "reprise.executions.ended" | "reprise.step.attempts" | "reprise.wakeup.latency"
+  readonly value: number
+  readonly attributes: Attributes
+}
+
+/** Values recorded like `ctx.now()` and emissions: instants, with no attempt worth a span of its own. */
+const RECORDED = new Set(["Now", "Random", "Uuid", "Emit"])
+
+/** The event that ends an operation (a retry scheduled, or a poll that says "not yet", does not). */
+const endsOperation = (event: OperationEvent): boolean => {
+  switch (event._tag) {
+    case "StepSucceeded":
+    case "StepFailed":
+      return event.nextAttemptAt === undefined
+    case "WaitSucceeded":
+    case "CallbackSucceeded":
+    case "CallbackFailed":
+    case "CallbackTimedOut":
+    case "InvokeSucceeded":
+    case "InvokeFailed":
+    case "InvokeTimedOut":
+    case "InvokeStopped":
+    case "ContextSucceeded":
+    case "ContextFailed":
+      return true
+    default:
+      return false
+  }
+}
+
+const errorOf = (event: LogEvent) =>
+  "error" in event && event.error !== undefined ? { type: event.error.errorType, message: event.error.errorMessage } : undefined
+
+export const spansOf = (state: ExecutionState, events: ReadonlyArray<LogEvent>): Array<PlannedSpan> => {
+  const traceId = traceIdOf(state)
+  const executionSpan = spanIdOf(state.executionId)
+  const base: Attributes = { "reprise.execution_id": state.executionId, "reprise.function": state.functionName }
+  const spans: Array<PlannedSpan> = []
+  for (const event of events) {
+    if (isTerminalEvent(event)) {
+      const error = event._tag === "ExecutionTimedOut" ? { type: "TimedOut", message: "the execution timed out" } : errorOf(event)
+      spans.push({
+        traceId,
+        spanId: executionSpan,
+        parentSpanId: parseTraceparent(state.traceparent)?.spanId,
+        name: `execution ${state.functionName}`,
+        startTime: state.startedAt,
+        endTime: event.at,
+        attributes: { ...base, "reprise.status": terminalStatus(event)!, ...(state.version === undefined ? {} : { "reprise.version": state.version }) },
+        ...(error === undefined ? {} : { error })
+      })
+      continue
+    }
+    if (!isOperationEvent(event)) continue
+    const op = state.operations.get(event.id)
+    if (op === undefined) continue
+    const opSpan = spanIdOf(state.executionId, op.id)
+    const attributes: Attributes = {
+      ...base,
+      "reprise.operation_id": op.id,
+      "reprise.operation.type": op.type,
+      "reprise.operation.subtype": op.subType,
+      ...(op.name === undefined ? {} : { "reprise.operation.name": op.name })
+    }
+    if ((event._tag === "StepSucceeded" || event._tag === "StepFailed") && !RECORDED.has(event.subType)) {
+      const error = errorOf(event)
+      spans.push({
+        traceId,
+        spanId: spanIdOf(state.executionId, op.id, event.attempt),
+        parentSpanId: opSpan,
+        name: `${op.name ?? op.id} attempt ${event.attempt}`,
+        startTime: event.startedAt ?? event.at,
+        endTime: event.at,
+        attributes: { ...attributes, "reprise.attempt": event.attempt, ...(event.nextAttemptAt === undefined ? {} : { "reprise.next_attempt_at": event.nextAttemptAt }) },
+        ...(error === undefined ? {} : { error })
+      })
+    }
+    if (!endsOperation(event)) continue
+    const error = event._tag === "CallbackTimedOut" || event._tag === "InvokeTimedOut"
+      ? { type: "TimedOut", message: `${op.type} timed out` }
+      : errorOf(event)
+    spans.push({
+      traceId,
+      spanId: opSpan,
+      parentSpanId: op.parentId === undefined ? executionSpan : spanIdOf(state.executionId, op.parentId),
+      name: `${op.subType} ${op.name ?? op.id}`,
+      startTime: op.startedAt,
+      endTime: event.at,
+      attributes: { ...attributes, "reprise.status": op.status, ...(op.childExecutionId === undefined ? {} : { "reprise.child_execution_id": op.childExecutionId }) },
+      ...(error === undefined ? {} : { error })
+    })
+  }
+  return spans
+}
+
+/** Counters and histograms of a write: starts, ends by status, step attempts, how late a wait woke up. */
+export const measurementsOf = (state: ExecutionState, events: ReadonlyArray<LogEvent>): Array<Measurement> => {
+  const fn = { "reprise.function": state.functionName }
+  const out: Array<Measurement> = []
+  for (const event of events) {
+    if (event._tag === "ExecutionStarted") out.push({ name: "reprise.executions.started", value: 1, attributes: fn })
+    const status = terminalStatus(event)
+    if (status !== undefined) out.push({ name: "reprise.executions.ended", value: 1, attributes: { ...fn, "reprise.status": status } })
+    if ((event._tag === "StepSucceeded" || event._tag === "StepFailed") && !RECORDED.has(event.subType)) {
+      out.push({ name: "reprise.step.attempts", value: 1, attributes: { ...fn, "reprise.outcome": event._tag === "StepSucceeded" ? "succeeded" : "failed" } })
+    }
+    if (event._tag === "WaitSucceeded") {
+      const until = state.operations.get(event.id)?.until
+      if (until !== undefined) out.push({ name: "reprise.wakeup.latency", value: Math.max(0, event.at - until), attributes: { ...fn, "reprise.wakeup": "wait" } })
+    }
+  }
+  return out
+}

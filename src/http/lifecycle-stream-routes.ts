@@ -1,0 +1,34 @@
+/**
+ * `GET /v1/events`: every execution's lifecycle changes (started, paused, resumed, succeeded, failed, timed out,
+ * stopped) as Server-Sent Events, filtered by `function` and `status`: each frame `event: lifecycle` with
+ * `{ executionId, functionName, status, event, at, seq }`. Live only (there is no cursor across executions): a
+ * client that reconnects lists `GET /v1/executions` to catch up. Where no engine runs in the process (the Worker,
+ * Lambda's HTTP API) the changes come from listing the newest executions every second (lifecycle-feed.ts).
+ */
+import { Clock, Effect, Stream } from "effect"
+import type { Hono } from "hono"
+import { ExecutionClient } from "../engine/index.ts"
+import { lifecycleByPolling } from "../engine/lifecycle-feed.ts"
+import type { ExecutionStatus } from "../log/fold.ts"
+import type { RouteDeps } from "./execution-routes.ts"
+import { readQuery } from "./read-body.ts"
+import { LifecycleQuery } from "./request-schemas.ts"
+import { sseFrame, sseResponse, streamSeconds } from "./sse.ts"
+
+export const registerLifecycleStreamRoutes = (app: Hono, { respond }: RouteDeps): void => {
+  app.get("/v1/events", (c) =>
+    respond(
+      c.req.raw,
+      Effect.gen(function*() {
+        const query = yield* readQuery(c.req.url, LifecycleQuery)
+        const client = yield* ExecutionClient
+        const filter = {
+          functionName: query.function,
+          statuses: query.status?.split(",") as Array<ExecutionStatus> | undefined
+        }
+        const since = yield* Clock.currentTimeMillis
+        const changes = client.watchLifecycle?.(filter) ?? lifecycleByPolling((q) => client.list(q))(filter, since)
+        return sseResponse(changes.pipe(Stream.map((change) => sseFrame(undefined, "lifecycle", change))), streamSeconds(query.maxSeconds))
+      })
+    ))
+}

@@ -1,0 +1,60 @@
+/**
+ * Trace ids for an execution, derived from what its log records, so that every run of the same execution (first run,
+ * replays after eviction or crash, another process) names the same spans: the trace id is the start request's
+ * `traceparent`'s (W3C Trace Context), else a hash of the execution id; a span id is a hash of the execution id,
+ * the operation id and the attempt. Runtime-neutral and synchronous (no crypto API): FNV-1a, 32 bits per seed.
+ */
+
+/** FNV-1a over 32 bits from `seed`, with Math.imul: BigInt arithmetic doubled the cost of a traced step (bench/observe.ts). */
+const fnv32 = (text: string, seed: number): number => {
+  let hash = seed >>> 0
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193) >>> 0
+  }
+  return hash
+}
+
+const hex32 = (value: number): string => value.toString(16).padStart(8, "0")
+
+/** 64 bits as 16 hex digits from two seeds; never all zeros (an invalid id in W3C Trace Context). */
+const hex64 = (text: string, seeds: readonly [number, number]): string => {
+  const id = hex32(fnv32(text, seeds[0])) + hex32(fnv32(text, seeds[1]))
+  return id === "0000000000000000" ? "0000000000000001" : id
+}
+
+const SPAN_SEEDS = [0x811c9dc5, 0x050c5d1f] as const
+const TRACE_SEEDS = [[0x2f8e7c31, 0x5bd1e995], [0x1b873593, 0x6a09e667]] as const
+
+export interface TraceParent {
+  readonly traceId: string
+  readonly spanId: string
+  readonly sampled: boolean
+}
+
+/** A W3C `traceparent` header (version 00), or undefined when it is not one (the spec says: ignore it). */
+export const parseTraceparent = (header: string | undefined): TraceParent | undefined => {
+  const match = header === undefined ? null : /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(header.trim())
+  if (match === null) return undefined
+  const [, traceId, spanId, flags] = match
+  if (/^0+$/.test(traceId!) || /^0+$/.test(spanId!)) return undefined
+  return { traceId: traceId!, spanId: spanId!, sampled: (parseInt(flags!, 16) & 1) === 1 }
+}
+
+export const formatTraceparent = (traceId: string, spanId: string): string => `00-${traceId}-${spanId}-01`
+
+/** The span id of an execution (no operation), one of its operations, or one attempt of a step. */
+export const spanIdOf = (executionId: string, operationId?: string, attempt?: number): string =>
+  hex64(`${executionId}\u0000${operationId ?? ""}\u0000${attempt ?? ""}`, SPAN_SEEDS)
+
+/** The execution's trace id: its recorded traceparent's, else one derived from the execution id. */
+export const traceIdOf = (execution: { readonly executionId: string; readonly traceparent?: string | undefined }): string =>
+  parseTraceparent(execution.traceparent)?.traceId ??
+    hex64(execution.executionId, TRACE_SEEDS[0]) + hex64(execution.executionId, TRACE_SEEDS[1])
+
+/** The traceparent a step attempt's body runs under: the attempt's span in the execution's trace. */
+export const stepTraceparent = (
+  execution: { readonly executionId: string; readonly traceparent?: string | undefined },
+  operationId: string,
+  attempt: number
+): string => formatTraceparent(traceIdOf(execution), spanIdOf(execution.executionId, operationId, attempt))

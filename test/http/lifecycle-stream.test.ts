@@ -1,0 +1,128 @@
+/**
+ * GET /v1/events: every execution's lifecycle changes, filtered by function and status. On a real Node server
+ * (serve() on 127.0.0.1, a SQLite file) from the engine's own feed; on an ExecutionClient without an engine (as the
+ * Worker's and Lambda's are) from the listing, polled.
+ */
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { Effect, Layer, ManagedRuntime } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { serve, type Server } from "../../adapters/node/serve.ts"
+import { durable, retryPresets } from "../../src/index.ts"
+import { Engine, ExecutionClient } from "../../src/engine/index.ts"
+import { createApp } from "../../src/http/index.ts"
+import { ExecutionStore } from "../../src/store/execution-store.ts"
+import { makeMemoryStore } from "../../src/store/memory-store.ts"
+import { openSse, type SseFrame, type SseStream } from "./sse-client.ts"
+
+const ok = durable("ok", async (_: unknown, ctx) => ctx.step("one", async () => 1))
+const bad = durable("bad", async (_: unknown, ctx) =>
+  ctx.step("boom", async () => {
+    throw new Error("boom")
+  }, { retryStrategy: retryPresets.noRetry }))
+const held = durable("held", async (_: unknown, ctx) => {
+  await ctx.wait({ seconds: 2 })
+  return "done"
+})
+
+interface Change {
+  readonly executionId: string
+  readonly functionName: string
+  readonly status: string
+  readonly event: string
+}
+const changes = (frames: ReadonlyArray<SseFrame>): Array<Change> => frames.map((frame) => {
+  assert.strictEqual(frame.event, "lifecycle")
+  return JSON.parse(frame.data) as Change
+})
+/** Reads frames until `count` came (bounded by the stream's own maxSeconds). */
+const take = async (stream: SseStream, count: number): Promise<Array<SseFrame>> => {
+  const frames: Array<SseFrame> = []
+  while (frames.length < count) {
+    const frame = await stream.next()
+    if (frame === undefined) break
+    frames.push(frame)
+  }
+  return frames
+}
+
+let dir: string
+let server: Server
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "reprise-lifecycle-"))
+  server = await serve({ functions: [ok, bad, held], dbPath: join(dir, "reprise.db"), port: 0, handleSignals: false, logging: { level: "none" } })
+})
+afterAll(async () => {
+  await server?.close()
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
+})
+
+const start = async (base: string, fn: string, name: string) => {
+  const response = await fetch(`${base}/v1/functions/${fn}/executions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ executionName: name })
+  })
+  assert.strictEqual(response.status, 201)
+}
+
+describe("GET /v1/events on Node", () => {
+  it("streams each execution's changes as they happen, filtered by function and by status", async () => {
+    const all = await openSse(`${server.url}/v1/events?maxSeconds=20`)
+    const endings = await openSse(`${server.url}/v1/events?status=SUCCEEDED,FAILED&maxSeconds=20`)
+    const onlyHeld = await openSse(`${server.url}/v1/events?function=held&maxSeconds=20`)
+    for (const stream of [all, endings, onlyHeld]) assert.strictEqual(stream.response.headers.get("content-type"), "text/event-stream")
+    await start(server.url, "ok", "ok-1")
+    await start(server.url, "bad", "bad-1")
+    await start(server.url, "held", "held-1")
+
+    const seen = changes(await take(all, 6))
+    const of = (id: string) => seen.filter((c) => c.executionId === id).map((c) => `${c.event} ${c.status}`)
+    assert.deepStrictEqual(of("ok-1"), ["ExecutionStarted RUNNING", "ExecutionSucceeded SUCCEEDED"])
+    assert.deepStrictEqual(of("bad-1"), ["ExecutionStarted RUNNING", "ExecutionFailed FAILED"])
+    assert.deepStrictEqual(of("held-1"), ["ExecutionStarted RUNNING", "ExecutionSucceeded SUCCEEDED"])
+    assert.strictEqual(seen.find((c) => c.executionId === "bad-1")?.functionName, "bad")
+
+    const ended = changes(await take(endings, 3))
+    assert.deepStrictEqual(ended.map((c) => `${c.executionId} ${c.status}`).sort(), ["bad-1 FAILED", "held-1 SUCCEEDED", "ok-1 SUCCEEDED"])
+    const held = changes(await take(onlyHeld, 2))
+    assert.deepStrictEqual(held.map((c) => `${c.executionId} ${c.status}`), ["held-1 RUNNING", "held-1 SUCCEEDED"])
+    for (const stream of [all, endings, onlyHeld]) await stream.close()
+  }, 30_000)
+
+  it("refuses a status that is not one, with a problem", async () => {
+    const response = await fetch(`${server.url}/v1/events?status=DONE`)
+    assert.strictEqual(response.status, 400)
+    assert.strictEqual(response.headers.get("content-type"), "application/problem+json")
+    assert.include(await response.text(), "RUNNING, PAUSED")
+  })
+})
+
+describe("GET /v1/events where no engine runs in the process", () => {
+  it("derives the changes from the listing", async () => {
+    const store = makeMemoryStore()
+    const engine = Engine.layer({ functions: [ok, held] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store)))
+    // An ExecutionClient without watchLifecycle, as the Worker's and Lambda's are.
+    const clientOnly = Layer.effect(ExecutionClient, Effect.map(Engine, ({ watchLifecycle: _, ...client }) => client)).pipe(Layer.provide(engine))
+    const runtime = ManagedRuntime.make(Layer.merge(engine, clientOnly)) // the second ExecutionClient wins
+    const app = createApp({ runtime })
+    const local = async (url: string, init: { headers: Record<string, string>; signal?: AbortSignal }) => app.request(url, init)
+    const stream = await openSse("http://localhost/v1/events?function=ok&maxSeconds=20", {}, local)
+    for (const name of ["ok-2", "ok-3"]) {
+      const response = await app.request("/v1/functions/ok/executions", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ executionName: name })
+      })
+      assert.strictEqual(response.status, 201)
+    }
+    const seen = changes(await take(stream, 4))
+    assert.deepStrictEqual(seen.map((c) => `${c.executionId} ${c.status}`).sort(), ["ok-2 RUNNING", "ok-2 SUCCEEDED", "ok-3 RUNNING", "ok-3 SUCCEEDED"])
+    assert.isTrue(seen.every((c) => c.functionName === "ok"))
+    // From the listing (not the engine's feed): the ends are seen as status changes, with no seq.
+    assert.isTrue(seen.filter((c) => c.status === "SUCCEEDED").every((c) => c.event === "StatusChanged" && !("seq" in c)))
+    await stream.close()
+    await runtime.dispose()
+  }, 30_000)
+})
