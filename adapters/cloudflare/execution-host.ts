@@ -19,6 +19,7 @@ import {
   Engine,
   type EngineShape,
   ExecutionNotFound,
+  type ForkRequest,
   type InvokerShape,
   type HistoryPage,
   type StartRequest,
@@ -215,6 +216,7 @@ export const makeHost = (options: HostOptions) => {
     stop: (error?: ErrorObject, stopOptions?: StopOptions) => wire((engine) => engine.stop(self, error, stopOptions)),
     pause: () => wire((engine) => engine.pause(self)),
     resume: () => wire((engine) => engine.resume(self)),
+    rewind: (request: ForkRequest) => wire((engine) => engine.rewind(self, request)),
     completeCallback: (callbackId: string, outcome: Parameters<EngineShape["completeCallback"]>[1]) =>
       wire((engine) => engine.completeCallback(callbackId, outcome)),
     heartbeatCallback: (callbackId: string) => wire((engine) => engine.heartbeatCallback(callbackId)),

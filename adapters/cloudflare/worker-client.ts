@@ -5,7 +5,7 @@
  */
 import { Effect } from "effect"
 import type { DurableFunction } from "reprise"
-import { type CallbackIdCodec, CallbackNotFound, type ExecutionClientShape, FunctionNotFound, watchByPolling } from "reprise/engine"
+import { type CallbackIdCodec, CallbackNotFound, type ExecutionClientShape, FunctionNotFound, InvalidRequest, watchByPolling } from "reprise/engine"
 import type { RepriseEnv } from "./env.ts"
 import type { IndexClient } from "./index-client.ts"
 import { call } from "./wire.ts"
@@ -46,6 +46,9 @@ export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions):
     stop: (executionId, error, options) => call("stop", () => object(executionId).stop(executionId, error, options)),
     pause: (executionId) => call("pause", () => object(executionId).pause(executionId)),
     resume: (executionId) => call("resume", () => object(executionId).resume(executionId)),
+    rewind: (executionId, request) => call("rewind", () => object(executionId).rewind(executionId, request)),
+    // A fork writes a new log into another object: not built on Workers yet (docs/cloudflare.md).
+    fork: () => Effect.fail(new InvalidRequest({ reason: "Forking an execution is not available on Cloudflare Workers yet; rewind works" })),
     describe: (executionId) => call("describe", () => object(executionId).describe(executionId)),
     awaitEnd: (executionId) => call("awaitEnd", () => object(executionId).awaitEnd(executionId, MAX_AWAIT_MS)),
     history,

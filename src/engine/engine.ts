@@ -31,6 +31,7 @@ import { outcomeOf, viewOf } from "./execution-view.ts"
 import { type DurableFunction, makeRegistry } from "./registry.ts"
 import { checkedInput, sameExecution, startedEvent } from "./start-request.ts"
 import { stopChildren } from "./stop-children.ts"
+import { makeForkRewind } from "./fork-rewind.ts"
 
 /**
  * Actors run on microtasks: a step's append wakes its actor without a trip through the event loop
@@ -301,6 +302,16 @@ export const makeEngine = Effect.fnUntraced(function*(
         if (alarm === undefined || alarm <= now) yield* actorFor(executionId)
       }))
 
+  const forkRewind = makeForkRewind({
+    store,
+    registry,
+    maxPayloadBytes,
+    now: (executionId) => clockFor(executionId).currentTimeMillisUnsafe(),
+    newExecutionId: () => uuidOf(secureRandom.bytes(16)),
+    evict: (executionId) => Effect.sync(() => actors.get(executionId)?.evict()),
+    wake: actorFor
+  })
+
   const engine: EngineShape = {
     functions: [...registry.values()].map((fn) => ({
       name: fn.name,
@@ -346,6 +357,8 @@ export const makeEngine = Effect.fnUntraced(function*(
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotPaused>((reply) => ({ _tag: "Resume", reply })))
         if (!found) return yield* new ExecutionNotFound({ executionId })
       }),
+    fork: forkRewind.fork,
+    rewind: forkRewind.rewind,
     describe: (executionId) => Effect.map(stateOf(executionId), viewOf),
     awaitEnd: (executionId) =>
       Effect.gen(function*() {

@@ -14,7 +14,8 @@ export type {
   StartFailure,
   StartRequest,
   StartResult,
-  StopOptions
+  StopOptions,
+  ForkRequest
 } from "./execution-client.ts"
 export { serviceRunsInvokes } from "./invoker.ts"
 export { DEFAULT_POLL_MS, watchByPolling } from "./watch-by-polling.ts"
@@ -31,6 +32,7 @@ export {
   ExecutionAlreadyExists,
   ExecutionNotFound,
   ExecutionNotPaused,
+  ExecutionNotRewindable,
   ExecutionNotRunning,
   FunctionNotFound,
   InvalidRequest

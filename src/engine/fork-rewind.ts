@@ -1,0 +1,147 @@
+/**
+ * Fork and rewind (design.md §3): run an execution again from one of its top-level operations, in a new execution
+ * whose log is a copy of the source's up to it (fork), or in the same one after it failed, timed out or was
+ * stopped (rewind: an ExecutionRewound event, which the fold reads as "forget that operation and every later one").
+ */
+import { Effect } from "effect"
+import type { LogEvent } from "../log/events.ts"
+import { type ExecutionState, foldLog, keptBefore } from "../log/fold.ts"
+import type { LogCorrupted } from "../log/log-corrupted.ts"
+import { positionOf, topLevelId } from "../log/operation-id.ts"
+import type { ExecutionStoreShape } from "../store/execution-store.ts"
+import type { StoreFailure } from "../store/store-errors.ts"
+import { WATCHDOG_MS } from "./actor.ts"
+import { ExecutionNotFound, ExecutionNotRewindable, FunctionNotFound, InvalidRequest } from "./engine-errors.ts"
+import type { ForkRequest, StartResult } from "./execution-client.ts"
+import type { DurableFunction } from "./registry.ts"
+import { checkedInput } from "./start-request.ts"
+
+export interface ForkRewindDeps {
+  readonly store: ExecutionStoreShape
+  readonly registry: ReadonlyMap<string, DurableFunction>
+  readonly maxPayloadBytes: number
+  readonly now: (executionId: string) => number
+  readonly newExecutionId: () => string
+  /** Drops the execution's actor from memory (a rewind replaces what it knows). */
+  readonly evict: (executionId: string) => Effect.Effect<void>
+  /** Loads the execution from the store and runs it. */
+  readonly wake: (executionId: string) => Effect.Effect<unknown, LogCorrupted | StoreFailure>
+}
+
+/** The statuses a rewind accepts. */
+const REWINDABLE = new Set(["FAILED", "TIMED_OUT", "STOPPED"])
+
+/** `fromOperation` must name a top-level operation that the log records. */
+const checkFrom = (state: ExecutionState, fromOperation: unknown) => {
+  if (typeof fromOperation !== "string" || fromOperation.length === 0) {
+    return Effect.fail(new InvalidRequest({ reason: "fromOperation must be the id of a top-level operation, such as \"3\"" }))
+  }
+  const op = state.operations.get(fromOperation)
+  if (op === undefined) {
+    return Effect.fail(new InvalidRequest({ reason: `Execution ${JSON.stringify(state.executionId)} records no operation ${JSON.stringify(fromOperation)}` }))
+  }
+  if (op.parentId !== undefined) {
+    return Effect.fail(new InvalidRequest({
+      reason: `Operation ${JSON.stringify(fromOperation)} is inside operation ${JSON.stringify(op.parentId)}: only a top-level operation can be run again from`
+    }))
+  }
+  return Effect.succeed(positionOf(fromOperation))
+}
+
+/**
+ * The events of the operations the log holds now (a rewind drops those it forgets) and their patch markers, in
+ * log order: what a fork copies, before cutting at its own operation.
+ */
+export const currentOperationEvents = (events: ReadonlyArray<LogEvent>): Array<LogEvent> => {
+  let kept: Array<LogEvent> = []
+  for (const event of events) {
+    if (event._tag === "ExecutionRewound") {
+      const position = positionOf(event.fromOperation)
+      kept = kept.filter((e) => keptBefore(e, position))
+    } else if ("subType" in event || event._tag === "PatchMarked") {
+      kept.push(event)
+    }
+  }
+  return kept
+}
+
+/** The duration of the execution's timeout, as its function gave it at the start. */
+const timeoutMsOf = (first: LogEvent) => (first._tag === "ExecutionStarted" ? first.timeoutAt - first.at : 0)
+
+export const makeForkRewind = (deps: ForkRewindDeps) => {
+  const loaded = (executionId: string) =>
+    Effect.gen(function*() {
+      const log = yield* deps.store.load(executionId)
+      if (log === undefined) return yield* new ExecutionNotFound({ executionId })
+      return { log, state: foldLog(log.events) }
+    })
+
+  const registered = (functionName: string) => {
+    const fn = deps.registry.get(functionName)
+    return fn === undefined ? Effect.fail(new FunctionNotFound({ functionName })) : Effect.succeed(fn)
+  }
+
+  const fork = (executionId: string, request: ForkRequest) =>
+    Effect.gen(function*() {
+      const { log, state } = yield* loaded(executionId)
+      const position = yield* checkFrom(state, request.fromOperation)
+      yield* registered(state.functionName)
+      // What the copy would still wait for belongs to the source: a callback id names it, an invoked child tells it.
+      for (const op of state.operations.values()) {
+        const waits = (op.type === "CALLBACK" || op.type === "CHAINED_INVOKE") && op.status === "STARTED"
+        if (waits && positionOf(topLevelId(op.id)) < position) {
+          return yield* new InvalidRequest({
+            reason: `Operation ${JSON.stringify(op.id)} (${op.type === "CALLBACK" ? "a callback" : "an invoke"}) still waits in the source: fork from it or an earlier operation`
+          })
+        }
+      }
+      const given = request.inputPayload !== undefined || request.input !== undefined
+      const input = given ? yield* checkedInput(request as ForkRequest & { functionName: string }, deps.maxPayloadBytes) : state.input
+      const id = deps.newExecutionId()
+      const now = deps.now(id)
+      const first = log.events[0]!
+      if (first._tag !== "ExecutionStarted") return yield* Effect.die(new Error("unreachable: a log starts with ExecutionStarted"))
+      const { parent: _parent, continuedFrom: _continued, forkedFrom: _forked, input: _input, ...rest } = first
+      const started: LogEvent = {
+        ...rest,
+        seq: 1,
+        at: now,
+        executionId: id,
+        ...(input === undefined ? {} : { input }),
+        timeoutAt: now + timeoutMsOf(first),
+        forkedFrom: { executionId, operationId: request.fromOperation }
+      }
+      const copied = currentOperationEvents(log.events).filter((event) => keptBefore(event, position))
+      const events = [started, ...copied.map((event, i) => ({ ...event, seq: i + 2 }))]
+      yield* deps.store.append(id, events, 0, { alarmAt: Math.min(now + WATCHDOG_MS, now + timeoutMsOf(first)) }).pipe(
+        Effect.catchTag("SeqConflict", () => Effect.die(new Error(`A fresh execution id ${id} was already taken`)))
+      )
+      yield* deps.wake(id)
+      return { executionId: id, created: true } satisfies StartResult
+    })
+
+  const rewind = (executionId: string, request: ForkRequest) =>
+    Effect.gen(function*() {
+      if (request.input !== undefined || request.inputPayload !== undefined) {
+        return yield* new InvalidRequest({ reason: "A rewind keeps the execution's input; fork it to run with another" })
+      }
+      for (let attempt = 0; ; attempt++) {
+        const { log, state } = yield* loaded(executionId)
+        if (!REWINDABLE.has(state.status)) return yield* new ExecutionNotRewindable({ executionId, status: state.status })
+        yield* checkFrom(state, request.fromOperation)
+        yield* registered(state.functionName)
+        const now = deps.now(executionId)
+        const timeoutAt = now + timeoutMsOf(log.events[0]!)
+        yield* deps.evict(executionId)
+        const rewound: LogEvent = { _tag: "ExecutionRewound", seq: log.seq + 1, at: now, fromOperation: request.fromOperation, timeoutAt }
+        const written = yield* Effect.result(deps.store.append(executionId, [rewound], log.seq, { alarmAt: Math.min(now + WATCHDOG_MS, timeoutAt) }))
+        if (written._tag === "Success") return yield* Effect.asVoid(deps.wake(executionId))
+        // Another writer moved the log between the read and the write (another rewind): read it again.
+        const failure = written.failure
+        if (failure._tag !== "SeqConflict") return yield* Effect.fail(failure)
+        if (attempt >= 2) return yield* Effect.die(failure)
+      }
+    })
+
+  return { fork, rewind }
+}
