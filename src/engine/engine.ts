@@ -32,6 +32,7 @@ import { type DurableFunction, makeRegistry } from "./registry.ts"
 import { checkedInput, sameExecution, startedEvent } from "./start-request.ts"
 import { stopChildren } from "./stop-children.ts"
 import { makeForkRewind } from "./fork-rewind.ts"
+import { watchLog } from "./watch-log.ts"
 
 /**
  * Actors run on microtasks: a step's append wakes its actor without a trip through the event loop
@@ -387,40 +388,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         return events
       }),
     list: (query) => store.list(query),
-    watch: (executionId, afterSeq) =>
-      Stream.callback<LogEvent, ReadFailure>((queue) =>
-        Effect.gen(function*() {
-          let last = afterSeq
-          let live = false
-          const early: Array<LogEvent> = []
-          /** Offers what is new, in order, once; ends after the terminal event. */
-          const push = (events: ReadonlyArray<LogEvent>) => {
-            for (const event of events) {
-              if (event.seq <= last) continue
-              last = event.seq
-              Queue.offerUnsafe(queue, event)
-              if (isTerminalEvent(event)) Queue.endUnsafe(queue)
-            }
-          }
-          const watcher = (events: ReadonlyArray<LogEvent>) => (live ? push(events) : early.push(...events))
-          // Watch first, then read: a write in between is in one or both, and `last` drops the repeat.
-          const set = watchers.get(executionId) ?? new Set()
-          watchers.set(executionId, set.add(watcher))
-          yield* Effect.addFinalizer(() =>
-            Effect.sync(() => {
-              set.delete(watcher)
-              if (set.size === 0 && watchers.get(executionId) === set) watchers.delete(executionId)
-            })
-          )
-          const log = yield* store.load(executionId)
-          if (log === undefined) return yield* new ExecutionNotFound({ executionId })
-          live = true
-          push(log.events)
-          push(early)
-          const end = log.events.at(-1)
-          if (end !== undefined && isTerminalEvent(end)) Queue.endUnsafe(queue) // ended before the cursor
-        })
-      ),
+    watch: watchLog(store, watchers),
     evict: (executionId) => Effect.sync(() => actors.get(executionId)?.evict()),
     settle: (executionId, settleOptions) =>
       Effect.gen(function*() {

@@ -206,6 +206,23 @@ export class TestExecution {
     return this.refresh()
   }
 
+  /**
+   * Forks the execution from top-level operation `fromOperation`: a new execution whose log is a copy of this
+   * one's before it (its steps are not run again), run until it settles. This execution is untouched.
+   */
+  async fork(fromOperation: string, options: { readonly input?: unknown } = {}): Promise<TestExecution> {
+    const started = await this.runner.engine((e) =>
+      e.fork(this.executionId, { fromOperation, ...("input" in options ? { input: options.input } : {}) }))
+    const fork = await this.runner.execution(started.executionId, { callbacks: this.responders })
+    return fork.settle()
+  }
+
+  /** Runs this FAILED, TIMED_OUT or STOPPED execution again from top-level operation `fromOperation`, until it settles. */
+  async rewind(fromOperation: string): Promise<this> {
+    await this.runner.engine((e) => e.rewind(this.executionId, { fromOperation }))
+    return this.settle()
+  }
+
   async #complete(nameOrId: string, outcome: Parameters<TestRunner["completeCallback"]>[1]): Promise<this> {
     const callbackId = this.callback(nameOrId).callbackId!
     await this.runner.completeCallback(callbackId, outcome)
