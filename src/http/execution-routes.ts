@@ -1,6 +1,6 @@
 /**
  * The management routes: functions, start (idempotent, optionally waiting for the end), describe, history,
- * list and stop. Every body and query is decoded with its Schema before the engine is asked anything.
+ * list, stop, pause and resume, fork and rewind. Every body and query is decoded with its Schema before the engine is asked anything.
  */
 import { Duration, Effect, Option } from "effect"
 import type { Hono } from "hono"
@@ -8,7 +8,7 @@ import { ExecutionClient, type ExecutionView } from "../engine/index.ts"
 import type { ErrorObject } from "../log/events.ts"
 import { HttpProblem } from "./problem.ts"
 import { decodeWith, readJsonBody, readQuery } from "./read-body.ts"
-import { EmptyBody, ExecutionName, HistoryQuery, ListQuery, StartBody, StartQuery, StopBody } from "./request-schemas.ts"
+import { EmptyBody, ExecutionName, ForkBody, HistoryQuery, ListQuery, RewindBody, StartBody, StartQuery, StopBody } from "./request-schemas.ts"
 import { executionJson, summaryJson } from "./views.ts"
 
 export interface RouteDeps {
@@ -144,6 +144,30 @@ export const registerExecutionRoutes = (app: Hono, { respond }: RouteDeps): void
         const engine = yield* ExecutionClient
         const executionId = c.req.param("id")
         yield* engine.stop(executionId, error, body.children === undefined ? undefined : { children: body.children })
+        return json(executionJson(yield* engine.describe(executionId)))
+      })
+    ))
+
+  // Fork answers 201 with the new execution; rewind with the execution as it is once it runs again.
+  app.post("/v1/executions/:id/fork", (c) =>
+    respond(
+      c.req.raw,
+      Effect.gen(function*() {
+        const body = yield* readJsonBody(c.req.raw, ForkBody)
+        const engine = yield* ExecutionClient
+        const forked = yield* engine.fork(c.req.param("id"), { fromOperation: body.fromOperation, ...("input" in body ? { input: body.input } : {}) })
+        return json(executionJson(yield* engine.describe(forked.executionId)), 201, { location: executionPath(forked.executionId) })
+      })
+    ))
+
+  app.post("/v1/executions/:id/rewind", (c) =>
+    respond(
+      c.req.raw,
+      Effect.gen(function*() {
+        const body = yield* readJsonBody(c.req.raw, RewindBody)
+        const engine = yield* ExecutionClient
+        const executionId = c.req.param("id")
+        yield* engine.rewind(executionId, { fromOperation: body.fromOperation })
         return json(executionJson(yield* engine.describe(executionId)))
       })
     ))
