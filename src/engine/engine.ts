@@ -33,6 +33,7 @@ import { checkedInput, sameExecution, startedEvent } from "./start-request.ts"
 import { stopChildren } from "./stop-children.ts"
 import { makeForkRewind } from "./fork-rewind.ts"
 import { watchLog } from "./watch-log.ts"
+import { continueRun, lastRun } from "./continue-as-new.ts"
 
 /**
  * Actors run on microtasks: a step's append wakes its actor without a trip through the event loop
@@ -146,7 +147,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       const actor: Actor = yield* Actor.make(state, {
         fn,
         store,
-        clock: clockFor(id, state.parent?.executionId),
+        clock: clockFor(id, state.parent?.executionId ?? state.continuedFrom),
         random,
         secureRandom,
         callbackIds,
@@ -161,7 +162,10 @@ export const makeEngine = Effect.fnUntraced(function*(
           const waiters = endWaiters.get(id)
           endWaiters.delete(id)
           for (const wake of waiters ?? []) wake()
-          if (ended.parent !== undefined) background("telling the parent", id, invoker.childFinished(ended.parent, outcomeOf(ended)))
+          // A run that continued as new leaves the parent to the run that ends the chain.
+          if (ended.parent !== undefined && ended.status !== "CONTINUED_AS_NEW") {
+            background("telling the parent", id, invoker.childFinished(ended.parent, outcomeOf(ended)))
+          }
         },
         onInvoke: (op) => background(`starting the child of operation ${op.id}`, id, startChild(id, op)),
         onGone: () => {
@@ -169,7 +173,8 @@ export const makeEngine = Effect.fnUntraced(function*(
         },
         onWritten: (events) => {
           for (const watcher of watchers.get(id) ?? []) watcher(events)
-        }
+        },
+        continueAsNew: continueRun((request) => start(request))
       }).pipe(Effect.provideService(Scheduler.Scheduler, actorScheduler)) // the mailbox takes its dispatcher from here
       actors.set(id, actor)
       runFork(actor.run, { scheduler: actorScheduler })
@@ -240,7 +245,7 @@ export const makeEngine = Effect.fnUntraced(function*(
   /** The default invoker: children run in this engine. */
   const inProcess: InvokerShape = {
     start: (request) => start(request),
-    outcome: (childId) => Effect.map(stateOf(childId), (child) => (child.status === "RUNNING" ? undefined : outcomeOf(child))),
+    outcome: (childId) => Effect.map(lastRun(childId, stateOf), (child) => (child.status === "RUNNING" ? undefined : outcomeOf(child))),
     childFinished,
     stop: (childId, error) => engine.stop(childId, error)
   }
@@ -270,8 +275,8 @@ export const makeEngine = Effect.fnUntraced(function*(
       const executionId = request.executionId ?? uuidOf(secureRandom.bytes(16))
       const existing = yield* store.load(executionId)
       if (existing !== undefined) return yield* repeatedStart(existing.events, fn.name, input, executionId)
-      const now = clockFor(executionId, request.parent?.executionId).currentTimeMillisUnsafe()
-      const first = startedEvent(fn, executionId, input, now, request.parent)
+      const now = clockFor(executionId, request.parent?.executionId ?? request.continuedFrom).currentTimeMillisUnsafe()
+      const first = startedEvent(fn, executionId, input, now, request.parent, request.continuedFrom)
       // The start and its watchdog are one write: a crash right after it still leaves an alarm that resumes it.
       const watchdogAt = Math.min(now + WATCHDOG_MS, first.timeoutAt)
       const written = yield* Effect.result(store.append(executionId, [first], 0, { alarmAt: watchdogAt }))
@@ -341,8 +346,10 @@ export const makeEngine = Effect.fnUntraced(function*(
           a.send<CallbackNotFound | CallbackAlreadyCompleted>((reply) => ({ _tag: "Heartbeat", operationId: ref.operationId, callbackId, reply })))
         if (!found) return yield* new CallbackNotFound({ callbackId })
       }),
-    stop: (executionId, error, stopOptions) =>
+    stop: (stopped, error, stopOptions) =>
       Effect.gen(function*() {
+        // A run that continued as new is over: the stop goes to the run that carries the execution on.
+        const executionId = (yield* lastRun(stopped, stateOf)).executionId
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>((reply) => ({ _tag: "Stop", error, reply })))
         if (!found) return yield* new ExecutionNotFound({ executionId })
         if (stopOptions?.children === false) return

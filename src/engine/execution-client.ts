@@ -37,6 +37,8 @@ export interface StartRequest {
   readonly executionId?: string
   /** The invoke operation that waits for this execution. */
   readonly parent?: ParentRef
+  /** Set by `ctx.continueAsNew`: the run this one continues. */
+  readonly continuedFrom?: string
 }
 
 export interface StopOptions {

@@ -58,6 +58,8 @@ export class TestExecution {
   #status: ExecutionStatus = "RUNNING"
   #result: string | undefined
   #error: ErrorObject | undefined
+  #continuedAs: string | undefined
+  #continuedFrom: string | undefined
   #operations: ReadonlyArray<OperationState> = []
   #history: ReadonlyArray<LogEvent> = []
   readonly #answered = new Set<string>()
@@ -76,6 +78,10 @@ export class TestExecution {
   /** The handler's return value (JSON-parsed). */
   get result(): unknown { return parse(this.#result) }
   get error(): ErrorObject | undefined { return this.#error }
+  /** The run that carries this execution on after `ctx.continueAsNew` (status CONTINUED_AS_NEW). */
+  get continuedAs(): string | undefined { return this.#continuedAs }
+  /** The run this one continues. */
+  get continuedFrom(): string | undefined { return this.#continuedFrom }
   get history(): ReadonlyArray<LogEvent> { return this.#history }
   get operations(): ReadonlyArray<TestOperation> { return this.#operations.map((op) => new TestOperation(op, this.#operations)) }
   /** How many times each step body ran, by step name (or id when unnamed). */
@@ -100,6 +106,8 @@ export class TestExecution {
     this.#status = view.status
     this.#result = view.result
     this.#error = view.error
+    this.#continuedAs = view.continuedAs
+    this.#continuedFrom = view.continuedFrom
     this.#operations = view.operations
     this.#history = await this.runner.engine((e) => e.history(this.executionId))
     return this
