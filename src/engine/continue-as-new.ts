@@ -5,7 +5,7 @@
 import { Effect, Exit } from "effect"
 import type { Session } from "../context/session.ts"
 import type { ExecutionState } from "../log/fold.ts"
-import type { ExecutionClientShape, StartRequest } from "./execution-client.ts"
+import type { ChildStart, InvokerShape } from "./invoker.ts"
 
 /** The id of the run after `executionId`: `<id>~2` after `<id>`, `<id>~(n+1)` after `<id>~n`. */
 export const nextRunId = (executionId: string): string => {
@@ -17,10 +17,10 @@ export const nextRunId = (executionId: string): string => {
  * Starts the next run (idempotently: a replay after a crash between the start and the end asks again), then ends
  * this one. A start that fails (the next id taken by another input) fails this run with the reason.
  */
-export const continueRun = (start: ExecutionClientShape["start"]) => async (session: Session, input: string | undefined): Promise<void> => {
+export const continueRun = (start: InvokerShape["start"]) => async (session: Session, input: string | undefined): Promise<void> => {
   const state = session.state
   const next = nextRunId(state.executionId)
-  const request: StartRequest = {
+  const request: ChildStart = {
     functionName: state.functionName,
     ...(input === undefined ? {} : { inputPayload: input }),
     executionId: next,

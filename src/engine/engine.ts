@@ -174,7 +174,8 @@ export const makeEngine = Effect.fnUntraced(function*(
         onWritten: (events) => {
           for (const watcher of watchers.get(id) ?? []) watcher(events)
         },
-        continueAsNew: continueRun((request) => start(request))
+        // The next run starts where children do: in this engine, or in its own Durable Object.
+        continueAsNew: continueRun((request) => invoker.start(request))
       }).pipe(Effect.provideService(Scheduler.Scheduler, actorScheduler)) // the mailbox takes its dispatcher from here
       actors.set(id, actor)
       runFork(actor.run, { scheduler: actorScheduler })
