@@ -221,6 +221,7 @@ export const makeHost = (options: HostOptions) => {
     pause: () => wire((engine) => engine.pause(self)),
     resume: () => wire((engine) => engine.resume(self)),
     rewind: (request: ForkRequest) => wire((engine) => engine.rewind(self, request)),
+    adopt: (events: ReadonlyArray<LogEvent>) => wire((engine) => engine.adopt(self, events)),
     completeCallback: (callbackId: string, outcome: Parameters<EngineShape["completeCallback"]>[1]) =>
       wire((engine) => engine.completeCallback(callbackId, outcome)),
     heartbeatCallback: (callbackId: string) => wire((engine) => engine.heartbeatCallback(callbackId)),

@@ -19,6 +19,8 @@ export interface ExecutionRpc {
   stop(executionId: string, error?: ErrorObject, options?: StopOptions): Answer<void>
   pause(executionId: string): Answer<void>
   resume(executionId: string): Answer<void>
+  /** Makes a fork's log (built by the Worker with `forkedLog`) this object's execution, and runs it. */
+  adopt(executionId: string, events: ReadonlyArray<LogEvent>): Answer<void>
   /** Runs a FAILED, TIMED_OUT or STOPPED execution again from a top-level operation. */
   rewind(executionId: string, request: ForkRequest): Answer<void>
   completeCallback(executionId: string, callbackId: string, outcome: CallbackOutcome): Answer<void>

@@ -9,7 +9,7 @@ import type { LogCorrupted } from "../log/log-corrupted.ts"
 import { isTerminalEvent } from "../log/terminal-event.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import { readLogPage } from "../store/log-page.ts"
-import type { StoreFailure } from "../store/store-errors.ts"
+import type { SeqConflict, StoreFailure } from "../store/store-errors.ts"
 import { Actor, WATCHDOG_MS } from "./actor.ts"
 import { SecureRandom, uuidOf } from "./secure-random.ts"
 import { ActorGone, type CallbackOutcome, type ChildOutcome } from "./actor-messages.ts"
@@ -73,6 +73,11 @@ export interface EngineShape extends ExecutionClientShape {
   alarm(executionId: string): Effect.Effect<void, LogCorrupted | StoreFailure>
   /** A child started by `ctx.invoke` ended: its outcome goes to the parent's invoke operation. */
   childFinished(parent: ParentRef, outcome: ChildOutcome): Effect.Effect<void, LogCorrupted | StoreFailure>
+  /**
+   * Makes `events`, a fork's whole log built elsewhere (`forkedLog`: a Worker builds it from the source's history),
+   * this engine's execution `executionId` and runs it. SeqConflict if the id is taken.
+   */
+  adopt(executionId: string, events: ReadonlyArray<LogEvent>): Effect.Effect<void, SeqConflict | InvalidRequest | FunctionNotFound | LogCorrupted | StoreFailure>
   /** Drops the execution's actor from memory, as a crash or an eviction would. */
   evict(executionId: string): Effect.Effect<void>
   /**
@@ -368,6 +373,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       }),
     fork: forkRewind.fork,
     rewind: forkRewind.rewind,
+    adopt: forkRewind.adopt,
     describe: (executionId) => Effect.map(stateOf(executionId), viewOf),
     awaitEnd: (executionId) =>
       Effect.gen(function*() {

@@ -68,6 +68,55 @@ export const currentOperationEvents = (events: ReadonlyArray<LogEvent>): Array<L
 /** The duration of the execution's timeout, as its function gave it at the start. */
 const timeoutMsOf = (first: LogEvent) => (first._tag === "ExecutionStarted" ? first.timeoutAt - first.at : 0)
 
+/**
+ * The log of a fork of `source` (a whole log) as execution `id`, started at `now`: a fresh ExecutionStarted
+ * (`forkedFrom`, the source's input or the request's, the function's timeout from now, no parent) and the events of
+ * the source's current operations before top-level operation `request.fromOperation`, renumbered. Refused when that
+ * operation is not recorded at the top level, or an operation before it still waits on a callback or a child (both
+ * belong to the source). Pure, so that a Worker can build it from the history it reads.
+ */
+export const forkedLog = (
+  source: ReadonlyArray<LogEvent>,
+  request: ForkRequest,
+  id: string,
+  now: number,
+  maxPayloadBytes: number
+): Effect.Effect<Array<LogEvent>, InvalidRequest> =>
+  Effect.gen(function*() {
+    const state = foldLog(source)
+    const position = yield* checkFrom(state, request.fromOperation)
+    for (const op of state.operations.values()) {
+      const waits = (op.type === "CALLBACK" || op.type === "CHAINED_INVOKE") && op.status === "STARTED"
+      if (waits && positionOf(topLevelId(op.id)) < position) {
+        return yield* new InvalidRequest({
+          reason: `Operation ${JSON.stringify(op.id)} (${op.type === "CALLBACK" ? "a callback" : "an invoke"}) still waits in the source: fork from it or an earlier operation`
+        })
+      }
+    }
+    const given = request.inputPayload !== undefined || request.input !== undefined
+    const input = given ? yield* checkedInput(request as ForkRequest & { functionName: string }, maxPayloadBytes) : state.input
+    const first = source[0]!
+    if (first._tag !== "ExecutionStarted") return yield* Effect.die(new Error("unreachable: a log starts with ExecutionStarted"))
+    const { parent: _parent, continuedFrom: _continued, forkedFrom: _forked, input: _input, ...rest } = first
+    const started: LogEvent = {
+      ...rest,
+      seq: 1,
+      at: now,
+      executionId: id,
+      ...(input === undefined ? {} : { input }),
+      timeoutAt: now + timeoutMsOf(first),
+      forkedFrom: { executionId: first.executionId, operationId: request.fromOperation }
+    }
+    const copied = currentOperationEvents(source).filter((event) => keptBefore(event, position))
+    return [started, ...copied.map((event, i) => ({ ...event, seq: i + 2 }))]
+  })
+
+/** The watchdog a fork's log is written with (as a start's): it resumes the fork should the process die. */
+export const forkAlarm = (events: ReadonlyArray<LogEvent>): number => {
+  const first = events[0]!
+  return first._tag === "ExecutionStarted" ? Math.min(first.at + WATCHDOG_MS, first.timeoutAt) : first.at + WATCHDOG_MS
+}
+
 export const makeForkRewind = (deps: ForkRewindDeps) => {
   const loaded = (executionId: string) =>
     Effect.gen(function*() {
@@ -84,40 +133,27 @@ export const makeForkRewind = (deps: ForkRewindDeps) => {
   const fork = (executionId: string, request: ForkRequest) =>
     Effect.gen(function*() {
       const { log, state } = yield* loaded(executionId)
-      const position = yield* checkFrom(state, request.fromOperation)
       yield* registered(state.functionName)
-      // What the copy would still wait for belongs to the source: a callback id names it, an invoked child tells it.
-      for (const op of state.operations.values()) {
-        const waits = (op.type === "CALLBACK" || op.type === "CHAINED_INVOKE") && op.status === "STARTED"
-        if (waits && positionOf(topLevelId(op.id)) < position) {
-          return yield* new InvalidRequest({
-            reason: `Operation ${JSON.stringify(op.id)} (${op.type === "CALLBACK" ? "a callback" : "an invoke"}) still waits in the source: fork from it or an earlier operation`
-          })
-        }
-      }
-      const given = request.inputPayload !== undefined || request.input !== undefined
-      const input = given ? yield* checkedInput(request as ForkRequest & { functionName: string }, deps.maxPayloadBytes) : state.input
       const id = deps.newExecutionId()
       const now = deps.now(id)
-      const first = log.events[0]!
-      if (first._tag !== "ExecutionStarted") return yield* Effect.die(new Error("unreachable: a log starts with ExecutionStarted"))
-      const { parent: _parent, continuedFrom: _continued, forkedFrom: _forked, input: _input, ...rest } = first
-      const started: LogEvent = {
-        ...rest,
-        seq: 1,
-        at: now,
-        executionId: id,
-        ...(input === undefined ? {} : { input }),
-        timeoutAt: now + timeoutMsOf(first),
-        forkedFrom: { executionId, operationId: request.fromOperation }
-      }
-      const copied = currentOperationEvents(log.events).filter((event) => keptBefore(event, position))
-      const events = [started, ...copied.map((event, i) => ({ ...event, seq: i + 2 }))]
-      yield* deps.store.append(id, events, 0, { alarmAt: Math.min(now + WATCHDOG_MS, now + timeoutMsOf(first)) }).pipe(
+      const events = yield* forkedLog(log.events, request, id, now, deps.maxPayloadBytes)
+      yield* deps.store.append(id, events, 0, { alarmAt: forkAlarm(events) }).pipe(
         Effect.catchTag("SeqConflict", () => Effect.die(new Error(`A fresh execution id ${id} was already taken`)))
       )
       yield* deps.wake(id)
       return { executionId: id, created: true } satisfies StartResult
+    })
+
+  /** A fork's log built elsewhere (a Worker, from the source's history) becomes this engine's execution and runs. */
+  const adopt = (executionId: string, events: ReadonlyArray<LogEvent>) =>
+    Effect.gen(function*() {
+      const first = events[0]
+      if (first?._tag !== "ExecutionStarted" || first.executionId !== executionId) {
+        return yield* new InvalidRequest({ reason: `A log to adopt as ${JSON.stringify(executionId)} must start with its ExecutionStarted` })
+      }
+      yield* registered(first.functionName)
+      yield* deps.store.append(executionId, events, 0, { alarmAt: forkAlarm(events) })
+      yield* deps.wake(executionId)
     })
 
   const rewind = (executionId: string, request: ForkRequest) =>
@@ -143,5 +179,5 @@ export const makeForkRewind = (deps: ForkRewindDeps) => {
       }
     })
 
-  return { fork, rewind }
+  return { fork, rewind, adopt }
 }

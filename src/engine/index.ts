@@ -37,3 +37,4 @@ export {
   FunctionNotFound,
   InvalidRequest
 } from "./engine-errors.ts"
+export { forkedLog } from "./fork-rewind.ts"

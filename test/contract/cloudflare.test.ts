@@ -6,7 +6,7 @@
 import { fileURLToPath } from "node:url"
 import type { Miniflare } from "miniflare"
 import { API_KEY, bundle, removeDir, startMiniflare, tempDir } from "../adapters/cloudflare/miniflare-fixture.ts"
-import { allChecks, contractSuite } from "./suite.ts"
+import { contractSuite } from "./suite.ts"
 
 const entry = fileURLToPath(new URL("./runtimes/contract-worker.ts", import.meta.url))
 
@@ -32,5 +32,4 @@ contractSuite("Durable Objects (workerd)", async () => {
       removeDir(persist)
     }
   }
-  // A fork writes a new log into another Durable Object: not built on Workers yet (the Worker answers 400).
-}, { startTimeoutMs: 60_000, only: allChecks.filter((name) => name !== "fork") })
+}, { startTimeoutMs: 60_000 })
