@@ -1,7 +1,8 @@
 /**
- * Fork and rewind from the console in a real headless Chromium (as console-browser.test.ts, against a real
- * reprise/node server): a FAILED execution is rewound to its failed operation after the fix, only once the
- * confirmation is accepted; "Fork from here" on an operation makes a new execution linked to its source.
+ * Fork, rewind, pause and resume from the console in a real headless Chromium (as console-browser.test.ts, against a
+ * real reprise/node server): a FAILED execution is rewound to its failed operation after the fix, only once the
+ * confirmation is accepted; "Fork from here" on an operation makes a new execution linked to its source; a running
+ * execution is paused and resumed.
  * Screenshots go to test-artifacts/.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
@@ -122,4 +123,20 @@ describe.skipIf(browser.path === undefined && !browserRequired())("fork and rewi
     assert.deepStrictEqual([runs[`${n}:a`], runs[`${n}:b`], runs[`${n}:c`], runs[`${n}:d`]], [1, 2, 3, 2])
     await page.screenshot({ path: join(ARTIFACTS, "console-forked.png"), fullPage: true })
   }, 90_000)
+
+  it("pauses and resumes a running execution from its page, each after the confirmation", async () => {
+    await api("POST", "/v1/functions/ops-waiting/executions", { executionName: "console-held" })
+    await page.goto(`${server.url}/console/executions/console-held`)
+    await page.locator("#pause button").waitFor()
+    await page.click("#pause button")
+    assert.include(dialogs.at(-1) ?? "", "Pause this execution?")
+    await page.locator("#status", { hasText: "PAUSED" }).waitFor({ timeout: WAIT_MS })
+    assert.strictEqual((await api("GET", "/v1/executions/console-held")).status, "PAUSED")
+    await page.locator("#resume button").waitFor()
+    await page.click("#resume button")
+    assert.include(dialogs.at(-1) ?? "", "Resume this execution?")
+    await page.locator("#status", { hasText: "RUNNING" }).waitFor({ timeout: WAIT_MS })
+    assert.strictEqual((await api("GET", "/v1/executions/console-held")).status, "RUNNING")
+    await page.screenshot({ path: join(ARTIFACTS, "console-resumed.png"), fullPage: true })
+  }, 60_000)
 })

@@ -88,12 +88,21 @@ const pendingCallbacks = (execution: ExecutionJson, origin: string): Html => {
   }`
 }
 
-const actions = (execution: ExecutionJson): Html =>
-  execution.status !== "RUNNING"
-    ? html``
-    : html`<form class="filters" id="stop" data-api="${apiPath(`/v1/executions/${encodeURIComponent(execution.executionId)}/stop`)}" data-kind="stop"
- data-done="Execution stopped" data-confirm="Stop this execution? It ends as STOPPED and will not run again.">
+/** Pause or resume (confirmed), and stop, for an execution that has not ended. */
+const actions = (execution: ExecutionJson): Html => {
+  if (execution.status !== "RUNNING" && execution.status !== "PAUSED") return html``
+  const path = (action: string) => apiPath(`/v1/executions/${encodeURIComponent(execution.executionId)}/${action}`)
+  const hold = execution.status === "RUNNING"
+    ? html`<form class="filters" id="pause" data-api="${path("pause")}" data-kind="pause" data-done="Execution paused"
+ data-confirm="Pause this execution? A step already running finishes; nothing new starts and no timer fires until it is resumed.">
+<button type="submit" class="plain">Pause</button></form>`
+    : html`<form class="filters" id="resume" data-api="${path("resume")}" data-kind="resume" data-done="Execution resumed"
+ data-confirm="Resume this execution? What was held starts, and timers that fell due meanwhile fire at once.">
+<button type="submit" class="succeed">Resume</button></form>`
+  return html`${hold}<form class="filters" id="stop" data-api="${path("stop")}" data-kind="stop"
+ data-done="Execution stopped" data-confirm="Stop this execution? It ends as STOPPED; only a rewind runs it again.">
 <input name="reason" size="40" placeholder="Reason (optional)" aria-label="Reason"><button type="submit" class="danger">Stop execution</button></form>`
+}
 
 /** Fork and rewind run an execution again from a top-level operation (docs/design.md §3). */
 const REWINDABLE = new Set(["FAILED", "TIMED_OUT", "STOPPED"])
@@ -149,7 +158,7 @@ export const executionPage = async (api: ConsoleApi, executionId: string, origin
 <h2>Operations</h2>${operationTree(rows, index, operationActions(execution))}
 <h2>History</h2><div class="hscroll">${history.ok ? historyTable(events, history.value.truncated) : problemNotice(history.problem)}</div>`
   // The version is the last event read: the region changes only when the log grows.
-  const options = { src: executionLiveSrc(executionId), version: String(history.ok ? history.value.lastSeq : 0), ended: execution.status !== "RUNNING" }
+  const options = { src: executionLiveSrc(executionId), version: String(history.ok ? history.value.lastSeq : 0), ended: execution.status !== "RUNNING" && execution.status !== "PAUSED" }
   return {
     title: `${execution.functionName} ${executionId}`,
     status: 200,

@@ -9,7 +9,7 @@
  *
  * Bodies are held to the API's limit by the app's body limit (app.ts), which runs before these routes.
  *
- * Actions go through `POST /console/api/v1/...`, a proxy of exactly these JSON API routes (start, stop, fork, rewind, callback
+ * Actions go through `POST /console/api/v1/...`, a proxy of exactly these JSON API routes (start, stop, pause, resume, fork, rewind, callback
  * succeed/fail/heartbeat) that adds the API key; bodies and answers are the API's own.
  */
 import type { Context, Hono } from "hono"
@@ -136,7 +136,7 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
   // Start (the functions page, rerun): the API's own start route, so the same validation, limits and engine start.
   app.post("/console/api/v1/functions/:name/executions", (c) =>
     forward(c, `/v1/functions/${encodeURIComponent(c.req.param("name"))}/executions`))
-  app.post("/console/api/v1/executions/:id/:action{stop|fork|rewind}", (c) =>
+  app.post("/console/api/v1/executions/:id/:action{stop|pause|resume|fork|rewind}", (c) =>
     forward(c, `/v1/executions/${encodeURIComponent(c.req.param("id"))}/${c.req.param("action")}`))
   app.post("/console/api/v1/callbacks/:callbackId/:action{succeed|fail|heartbeat}", (c) =>
     forward(c, `/v1/callbacks/${encodeURIComponent(c.req.param("callbackId"))}/${c.req.param("action")}`))
