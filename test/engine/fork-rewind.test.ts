@@ -75,6 +75,20 @@ describe("fork and rewind (engine, on the test runner)", () => {
     assert.deepStrictEqual(view.operations.map((op) => [op.name, op.status]), [["a", "SUCCEEDED"], ["b", "SUCCEEDED"], ["pause", "SUCCEEDED"], ["c", "SUCCEEDED"], ["d", "SUCCEEDED"]])
     const listed = await runner.engine((e) => e.list({ status: "SUCCEEDED" }))
     assert.include(listed.items.map((s) => s.executionId), execution.executionId)
+    // A fork of the rewound execution copies what it holds now: c's failed attempt was forgotten by the rewind.
+    const fork = await execution.fork(execution.getOperation("d")!.id) // "5": the wait is operation 3
+    assert.strictEqual(fork.result, "2:106")
+    assert.deepStrictEqual(fork.history.map((e) => ("name" in e && e.name !== undefined ? `${e._tag}:${e.name}` : e._tag)), [
+      "ExecutionStarted",
+      "StepSucceeded:a",
+      "StepSucceeded:b",
+      "WaitStarted:pause",
+      "WaitSucceeded:pause",
+      "StepSucceeded:c",
+      "StepSucceeded:d",
+      "ExecutionSucceeded"
+    ])
+    assert.deepStrictEqual(fork.stepBodyRuns, { d: 1 })
     await runner.dispose()
   })
 
