@@ -24,6 +24,8 @@ export interface ForkRewindDeps {
   readonly newExecutionId: () => string
   /** Drops the execution's actor from memory (a rewind replaces what it knows). */
   readonly evict: (executionId: string) => Effect.Effect<void>
+  /** Takes the execution for this host before writing it (several hosts on one store: ownership.ts). */
+  readonly own: (executionId: string) => Effect.Effect<void, StoreFailure>
   /** Loads the execution from the store and runs it. */
   readonly wake: (executionId: string) => Effect.Effect<unknown, LogCorrupted | StoreFailure>
 }
@@ -137,6 +139,7 @@ export const makeForkRewind = (deps: ForkRewindDeps) => {
       const id = deps.newExecutionId()
       const now = deps.now(id)
       const events = yield* forkedLog(log.events, request, id, now, deps.maxPayloadBytes)
+      yield* deps.own(id)
       yield* deps.store.append(id, events, 0, { alarmAt: forkAlarm(events) }).pipe(
         Effect.catchTag("SeqConflict", () => Effect.die(new Error(`A fresh execution id ${id} was already taken`)))
       )
@@ -152,6 +155,7 @@ export const makeForkRewind = (deps: ForkRewindDeps) => {
         return yield* new InvalidRequest({ reason: `A log to adopt as ${JSON.stringify(executionId)} must start with its ExecutionStarted` })
       }
       yield* registered(first.functionName)
+      yield* deps.own(executionId)
       yield* deps.store.append(executionId, events, 0, { alarmAt: forkAlarm(events) })
       yield* deps.wake(executionId)
     })
@@ -169,6 +173,7 @@ export const makeForkRewind = (deps: ForkRewindDeps) => {
         const now = deps.now(executionId)
         const timeoutAt = now + timeoutMsOf(log.events[0]!)
         yield* deps.evict(executionId)
+        yield* deps.own(executionId)
         const rewound: LogEvent = { _tag: "ExecutionRewound", seq: log.seq + 1, at: now, fromOperation: request.fromOperation, timeoutAt }
         const written = yield* Effect.result(deps.store.append(executionId, [rewound], log.seq, { alarmAt: Math.min(now + WATCHDOG_MS, timeoutAt) }))
         if (written._tag === "Success") return yield* Effect.asVoid(deps.wake(executionId))
