@@ -2,17 +2,16 @@
  * The engine: starts executions and routes every message to the actor that owns the execution, loading it from
  * the store (a cold start, which replays) when it is not in memory. Adapters drive it; they never touch actors.
  */
-import { Cause, Clock, Context, Effect, FiberSet, Layer, Logger, LogLevel, Option, Queue, Random, References, Schedule, Scheduler, type Scope, Stream } from "effect"
-import type { ErrorObject, LogEvent } from "../log/events.ts"
+import { Cause, Clock, Context, Effect, FiberSet, Layer, Logger, LogLevel, Option, Random, References, Schedule, Scheduler, type Scope } from "effect"
+import type { LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
-import { isTerminalEvent } from "../log/terminal-event.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import { readLogPage } from "../store/log-page.ts"
 import type { SeqConflict, StoreFailure } from "../store/store-errors.ts"
 import { Actor, WATCHDOG_MS } from "./actor.ts"
 import { SecureRandom, uuidOf } from "./secure-random.ts"
-import { ActorGone, type CallbackOutcome, type ChildOutcome } from "./actor-messages.ts"
+import { ActorGone, type ChildOutcome } from "./actor-messages.ts"
 import { type CallbackIdCodec, plainCallbackIds } from "./callback-ids.ts"
 import {
   CallbackAlreadyCompleted,
@@ -24,7 +23,7 @@ import {
   InvalidRequest
 } from "./engine-errors.ts"
 import { EngineProbe, type EngineProbeShape, makeInvocationCounts } from "./engine-probe.ts"
-import { ExecutionClient, type ExecutionClientShape, type ExecutionView, type ParentRef, type ReadFailure } from "./execution-client.ts"
+import { ExecutionClient, type ExecutionClientShape, type ParentRef } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
 import { LifecycleLogs } from "./lifecycle-log.ts"
 import { Ownership } from "./ownership.ts"
