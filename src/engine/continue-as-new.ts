@@ -36,8 +36,11 @@ export const continueRun = (start: InvokerShape["start"]) => async (session: Ses
   session.post([{ _tag: "ExecutionContinuedAsNew", nextExecutionId: next, ...(input === undefined ? {} : { input }) }])
 }
 
-/** The state of the run that ends (or is) the chain `executionId` belongs to, from this run onwards. */
-export const lastRun = <E>(
+/**
+ * The state of the run that ends (or is) the chain `executionId` belongs to, from this run onwards. A run this
+ * engine cannot read (on Workers each run lives in its own object) ends the walk: the last run read is the answer.
+ */
+export const lastRun = <E extends { readonly _tag: string }>(
   executionId: string,
   stateOf: (executionId: string) => Effect.Effect<ExecutionState, E>
 ): Effect.Effect<ExecutionState, E> =>
@@ -45,7 +48,11 @@ export const lastRun = <E>(
     let state = yield* stateOf(executionId)
     // Bounded: a chain of more runs than this is followed no further.
     for (let hops = 0; hops < 100_000 && state.status === "CONTINUED_AS_NEW" && state.continuedAs !== undefined; hops++) {
-      state = yield* stateOf(state.continuedAs)
+      const next: ExecutionState | undefined = yield* stateOf(state.continuedAs).pipe(
+        Effect.catchIf((error) => error._tag === "ExecutionNotFound", () => Effect.succeed(undefined))
+      )
+      if (next === undefined) break
+      state = next
     }
     return state
   })
