@@ -21,6 +21,7 @@ import {
   ExecutionNotFound,
   ExecutionObserver,
   type ExecutionObserverShape,
+  type ForkRequest,
   type InvokerShape,
   type HistoryPage,
   type StartRequest,
@@ -119,7 +120,8 @@ export const makeHost = (options: HostOptions) => {
   const notifyParent = (): Promise<void> => (notifying ??= tellParent().finally(() => (notifying = undefined)))
   const tellParent = async () => {
     const m = meta()
-    if (m === undefined || m.summary.endedAt === undefined || storage.kv.get(NOTIFIED) !== undefined) return
+    // A run that continued as new leaves the parent to the run that ends the chain (its ExecutionStarted names it).
+    if (m === undefined || m.summary.endedAt === undefined || m.summary.status === "CONTINUED_AS_NEW" || storage.kv.get(NOTIFIED) !== undefined) return
     const parent = storage.kv.get<Extract<LogEvent, { _tag: "ExecutionStarted" }>>(eventKey(1))?.parent
     if (parent === undefined) return
     const outcome = outcomeOf(storage.kv.get(eventKey(m.seq))!)
@@ -200,7 +202,10 @@ export const makeHost = (options: HostOptions) => {
     wire(() =>
       Effect.sync(() => {
         const m = meta()
-        return m === undefined || m.summary.status === "RUNNING" ? undefined : outcomeOf(storage.kv.get(eventKey(m.seq))!)
+        // Running, paused, or continued as new: the parent hears from the run that ends the chain.
+        return m === undefined || m.summary.endedAt === undefined || m.summary.status === "CONTINUED_AS_NEW"
+          ? undefined
+          : outcomeOf(storage.kv.get(eventKey(m.seq))!)
       })
     )
 
@@ -229,6 +234,8 @@ export const makeHost = (options: HostOptions) => {
     stop: (error?: ErrorObject, stopOptions?: StopOptions) => wire((engine) => engine.stop(self, error, stopOptions)),
     pause: () => wire((engine) => engine.pause(self)),
     resume: () => wire((engine) => engine.resume(self)),
+    rewind: (request: ForkRequest) => wire((engine) => engine.rewind(self, request)),
+    adopt: (events: ReadonlyArray<LogEvent>) => wire((engine) => engine.adopt(self, events)),
     completeCallback: (callbackId: string, outcome: Parameters<EngineShape["completeCallback"]>[1]) =>
       wire((engine) => engine.completeCallback(callbackId, outcome)),
     heartbeatCallback: (callbackId: string) => wire((engine) => engine.heartbeatCallback(callbackId)),

@@ -6,9 +6,9 @@
 import { DurableObject } from "cloudflare:workers"
 import { Exit } from "effect"
 import type { DurableFunction } from "reprise"
-import type { CallbackOutcome, ChildOutcome, ExecutionObserverShape, HistoryPage, StartRequest, StopOptions } from "reprise/engine"
+import type { CallbackOutcome, ChildOutcome, ExecutionObserverShape, ForkRequest, HistoryPage, StartRequest, StopOptions } from "reprise/engine"
 import type { HostLogOptions } from "reprise/host"
-import type { ErrorObject } from "reprise/store"
+import type { ErrorObject, LogEvent } from "reprise/store"
 import type { DurableObjectState } from "./cf-types.ts"
 import { callbackIdsOf, envReader, type RepriseEnv } from "./env.ts"
 import { type Host, makeHost } from "./execution-host.ts"
@@ -92,6 +92,12 @@ export const makeExecutionObject = (config: ObjectConfig): ExecutionObjectClass 
     }
     resume(executionId: string) {
       return this.#with(executionId, (host) => host.resume())
+    }
+    adopt(executionId: string, events: ReadonlyArray<LogEvent>) {
+      return this.#with(executionId, (host) => host.adopt(events))
+    }
+    rewind(executionId: string, request: ForkRequest) {
+      return this.#with(executionId, (host) => host.rewind(request))
     }
     completeCallback(executionId: string, callbackId: string, outcome: CallbackOutcome) {
       return this.#with(executionId, (host) => host.completeCallback(callbackId, outcome))

@@ -2,7 +2,7 @@
  * The RPC surface of an execution's Durable Object. Every method names the execution first: the object checks it
  * is its own (the execution id is the object's name). Answers are Wire values (see wire.ts).
  */
-import type { CallbackOutcome, ChildOutcome, ExecutionView, HistoryPage, StartRequest, StartResult, StopOptions } from "reprise/engine"
+import type { CallbackOutcome, ChildOutcome, ExecutionView, ForkRequest, HistoryPage, StartRequest, StartResult, StopOptions } from "reprise/engine"
 import type { ErrorObject, ExecutionSummary, LogEvent } from "reprise/store"
 import type { Wire } from "./wire.ts"
 
@@ -19,6 +19,10 @@ export interface ExecutionRpc {
   stop(executionId: string, error?: ErrorObject, options?: StopOptions): Answer<void>
   pause(executionId: string): Answer<void>
   resume(executionId: string): Answer<void>
+  /** Makes a fork's log (built by the Worker with `forkedLog`) this object's execution, and runs it. */
+  adopt(executionId: string, events: ReadonlyArray<LogEvent>): Answer<void>
+  /** Runs a FAILED, TIMED_OUT or STOPPED execution again from a top-level operation. */
+  rewind(executionId: string, request: ForkRequest): Answer<void>
   completeCallback(executionId: string, callbackId: string, outcome: CallbackOutcome): Answer<void>
   heartbeatCallback(executionId: string, callbackId: string): Answer<void>
   /** A child execution (started by this one's `invoke`) ended. */

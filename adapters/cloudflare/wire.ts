@@ -11,6 +11,7 @@ import {
   ExecutionAlreadyExists,
   ExecutionNotFound,
   ExecutionNotPaused,
+  ExecutionNotRewindable,
   ExecutionNotRunning,
   FunctionNotFound,
   InvalidRequest
@@ -24,6 +25,7 @@ export const RemoteError = Schema.Union([
   ExecutionAlreadyExists,
   ExecutionNotFound,
   ExecutionNotPaused,
+  ExecutionNotRewindable,
   ExecutionNotRunning,
   FunctionNotFound,
   InvalidRequest,

@@ -5,7 +5,15 @@
  */
 import { Effect } from "effect"
 import type { DurableFunction } from "reprise"
-import { type CallbackIdCodec, CallbackNotFound, type ExecutionClientShape, FunctionNotFound, watchByPolling } from "reprise/engine"
+import {
+  type CallbackIdCodec,
+  CallbackNotFound,
+  DEFAULT_MAX_PAYLOAD_BYTES as MAX_PAYLOAD_BYTES,
+  type ExecutionClientShape,
+  forkedLog,
+  FunctionNotFound,
+  watchByPolling
+} from "reprise/engine"
 import { searchListing, startedInput } from "reprise/store"
 import type { RepriseEnv } from "./env.ts"
 import type { IndexClient } from "./index-client.ts"
@@ -18,6 +26,8 @@ export interface WorkerClientOptions {
   readonly functions: ReadonlyArray<DurableFunction>
   readonly callbackIds: CallbackIdCodec
   readonly index: IndexClient
+  /** The largest payload an execution stores (a fork's new input is held to it). */
+  readonly maxPayloadBytes?: number | undefined
 }
 
 export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions): ExecutionClientShape => {
@@ -47,6 +57,16 @@ export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions):
     stop: (executionId, error, options) => call("stop", () => object(executionId).stop(executionId, error, options)),
     pause: (executionId) => call("pause", () => object(executionId).pause(executionId)),
     resume: (executionId) => call("resume", () => object(executionId).resume(executionId)),
+    rewind: (executionId, request) => call("rewind", () => object(executionId).rewind(executionId, request)),
+    // A fork's log is built here from the source's history, and adopted by the new execution's own object.
+    fork: (executionId, request) =>
+      Effect.gen(function*() {
+        const source = yield* history(executionId)
+        const forkId = crypto.randomUUID()
+        const events = yield* forkedLog(source, request, forkId, Date.now(), options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES)
+        yield* call("adopt", () => object(forkId).adopt(forkId, events))
+        return { executionId: forkId, created: true }
+      }),
     describe: (executionId) => call("describe", () => object(executionId).describe(executionId)),
     awaitEnd: (executionId) => call("awaitEnd", () => object(executionId).awaitEnd(executionId, MAX_AWAIT_MS)),
     history,

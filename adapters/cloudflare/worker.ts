@@ -71,7 +71,7 @@ export const createWorker = (options: CreateWorkerOptions) => {
     const known = apps.get(env)
     if (known !== undefined) return known
     const index = makeIndexClient(env.EXECUTION_INDEX, options.indexShards)
-    const client = makeWorkerClient(env, { functions: options.functions, callbackIds: callbackIdsOf(env), index })
+    const client = makeWorkerClient(env, { functions: options.functions, callbackIds: callbackIdsOf(env), index, maxPayloadBytes: options.maxPayloadBytes })
     const runtime = ManagedRuntime.make(
       Layer.mergeAll(
         Layer.succeed(ExecutionClient, client),

@@ -220,6 +220,9 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
     // Lambda's durable-execution service has no pause: refuse rather than pretend.
     pause: () => Effect.fail(new InvalidRequest({ reason: "Lambda's durable-execution service cannot pause an execution" })),
     resume: () => Effect.fail(new InvalidRequest({ reason: "Lambda's durable-execution service cannot pause or resume an execution" })),
+    // Nor can it write a log it did not record: no fork or rewind there.
+    fork: () => Effect.fail(new InvalidRequest({ reason: "Lambda's durable-execution service cannot fork an execution" })),
+    rewind: () => Effect.fail(new InvalidRequest({ reason: "Lambda's durable-execution service cannot rewind an execution" })),
     describe,
     awaitEnd: (executionId) =>
       Effect.gen(function*() {
@@ -244,7 +247,8 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
         if (query.inputContains !== undefined) {
           return yield* new InvalidRequest({ reason: "Lambda's durable-execution service cannot search executions by input" })
         }
-        if (query.status === "PAUSED") return { items: [] } as ListPage // Lambda's service does not pause executions
+        // Lambda's service does not pause executions, nor continue them as new.
+        if (query.status === "PAUSED" || query.status === "CONTINUED_AS_NEW") return { items: [] } as ListPage
         const names = query.functionName === undefined ? [...entries.keys()] : [query.functionName]
         if (names.length !== 1) {
           // Lambda lists by function.
@@ -257,7 +261,7 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
           (sdk) =>
             new sdk.ListDurableExecutionsByFunctionCommand({
               FunctionName: entry.functionName,
-              ...(query.status === undefined || query.status === "PAUSED" ? {} : { Statuses: [query.status] }),
+              ...(query.status === undefined || query.status === "PAUSED" || query.status === "CONTINUED_AS_NEW" ? {} : { Statuses: [query.status] }),
               ...(query.cursor === undefined ? {} : { Marker: query.cursor }),
               ...(query.startedAfter === undefined ? {} : { StartedAfter: new Date(query.startedAfter) }),
               ...(query.startedBefore === undefined ? {} : { StartedBefore: new Date(query.startedBefore) }),

@@ -232,6 +232,36 @@ const makePostgresStore = (pool: Pool, schema: string, leases: Leases | undefine
       return Result.isFailure(checked) ? checked.failure : new SeqConflict({ executionId, expectedSeq, actualSeq: head.seq })
     })
 
+  /** An append that starts with ExecutionRewound: `checkAppend` on the locked head row, then the write. */
+  const rewindNow = (
+    executionId: string,
+    events: ReadonlyArray<LogEvent>,
+    encoded: ReadonlyArray<unknown>,
+    expectedSeq: number,
+    alarmAt: number | undefined
+  ) =>
+    transaction(pool, async (client) => {
+      const row = (await client.query(sql.lockHead, [executionId])).rows[0] as (SummaryRow & { seq: number }) | undefined
+      const head = row === undefined ? EMPTY_HEAD : { seq: row.seq, summary: summaryOf(row) }
+      const checked = checkAppend(executionId, head, events, expectedSeq)
+      if (Result.isFailure(checked)) return checked.failure
+      const summary = checked.success
+      // Fenced like every write: with leases, only the host that holds the execution rewinds it.
+      const moved = await client.query(`UPDATE ${t("executions")} SET seq = $2, status = $3, ended_at = $4 WHERE execution_id = $1${fenced("$5")}`, [
+        executionId,
+        expectedSeq + events.length,
+        summary.status,
+        summary.endedAt ?? null,
+        ...holder
+      ])
+      if ((moved.rowCount ?? 0) === 0) return new SeqConflict({ executionId, expectedSeq, actualSeq: head.seq })
+      for (let i = 0; i < encoded.length; i++) {
+        await client.query(`INSERT INTO ${t("events")} (execution_id, seq, event) VALUES ($1, $2, $3)`, [executionId, expectedSeq + i + 1, JSON.stringify(encoded[i])])
+      }
+      if (alarmAt !== undefined) await client.query(sql.setAlarm, [executionId, alarmAt, ...holder])
+      return undefined
+    })
+
   /** The conditional append; resolves with the refusal, or undefined once written. */
   const appendNow = async (
     executionId: string,
@@ -240,6 +270,9 @@ const makePostgresStore = (pool: Pool, schema: string, leases: Leases | undefine
     expectedSeq: number,
     alarmAt: number | undefined
   ): Promise<SeqConflict | LogCorrupted | undefined> => {
+    // A rewind is the one append to an ended execution, which the fast path's statement refuses: it is checked
+    // and written in a transaction on the locked head instead (it is rare).
+    if (events[0]?._tag === "ExecutionRewound") return rewindNow(executionId, events, encoded, expectedSeq, alarmAt)
     // The batch itself (its seqs, its start, nothing after an end) is checked here; the head by the statement.
     const checked = checkAppend(executionId, expectedHead(executionId, expectedSeq), events, expectedSeq)
     // A refused batch is refused against the real head, which may be elsewhere (then it is a SeqConflict first).

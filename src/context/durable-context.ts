@@ -18,6 +18,7 @@ import { deserializeWith } from "./serdes-call.ts"
 import { loggingContextOf } from "./logging-context.ts"
 import { operationLogger } from "./operation-logger.ts"
 import { deprecatePatch, patched } from "./patch.ts"
+import { continueAsNew } from "./continue-as-new.ts"
 import { runStep } from "./step.ts"
 import { stepTimeoutMillis } from "./step-timeout.ts"
 import type {
@@ -275,6 +276,10 @@ export class DurableContextImpl implements DurableContext {
 
   deprecatePatch(patchId: string): void {
     deprecatePatch(this.core, patchId)
+  }
+
+  continueAsNew(input?: unknown): Promise<never> {
+    return continueAsNew(this.core, input)
   }
 
   configureSerdes(config: SerdesConfig): void {

@@ -13,8 +13,9 @@ export interface InvokeConfig<I, O> {
   readonly resultSerdes?: Serdes<O>
 }
 
-export const childExecutionId = (parentExecutionId: string, operationId: string): string =>
-  `${parentExecutionId}:invoke:${operationId}`
+/** After a rewind the same operation id may invoke again: the rewind count keeps the new child apart from the old. */
+export const childExecutionId = (parentExecutionId: string, operationId: string, rewinds = 0): string =>
+  `${parentExecutionId}:invoke:${operationId}${rewinds === 0 ? "" : `:r${rewinds}`}`
 
 export const runInvoke = async <I, O>(
   core: ContextCore,
@@ -37,7 +38,7 @@ export const runInvoke = async <I, O>(
       _tag: "InvokeStarted",
       ...ref,
       functionName,
-      childExecutionId: childExecutionId(session.executionId, id),
+      childExecutionId: childExecutionId(session.executionId, id, session.state.rewinds),
       ...(payload === undefined ? {} : { input: payload })
     }])
     op = session.state.operations.get(id)!

@@ -58,6 +58,11 @@ export interface Session {
   exitUserCode(): void
   /** Ends the execution as FAILED for an unrecoverable reason (non-determinism, misuse). */
   fail(error: Error): void
+  /**
+   * `ctx.continueAsNew`: starts the next run of this execution with `input` (serialised), then ends this run with
+   * ExecutionContinuedAsNew. Absent where runs cannot be chained (the replay check).
+   */
+  continueAsNew?(input: string | undefined): Promise<void>
   /** A new callback id for an operation of this execution. */
   newCallbackId(operationId: string): Promise<string>
   /**

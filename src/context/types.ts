@@ -166,6 +166,13 @@ export interface DurableContext {
   /** Once no old execution remains: the new path is the only one; new runs still record the marker. */
   deprecatePatch(patchId: string): void
 
+  /**
+   * Ends this run and goes on in a fresh log with `input` (JSON): the next run `<id>~2` (then `~3` …) runs the same
+   * function from the top, linked to this one (`continuedFrom` / `continuedAs` in describe). For loops that would
+   * grow one log without bound. Nothing after the call runs; the returned promise never settles.
+   */
+  continueAsNew(input?: unknown): Promise<never>
+
   configureSerdes(config: SerdesConfig): void
   configureLogger(config: LoggerConfig): void
 }

@@ -9,6 +9,7 @@ import type { StoreFailure } from "../store/store-errors.ts"
 import type { CallbackIdCodec } from "./callback-ids.ts"
 import type { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest, TimerNotPending } from "./engine-errors.ts"
 import type { LifecycleLine } from "./lifecycle-log.ts"
+import type { Session } from "../context/session.ts"
 import type { DurableFunction } from "./registry.ts"
 
 /** How an invoked child execution ended, as its parent records it. */
@@ -92,6 +93,8 @@ export interface ActorDeps {
   readonly onGone: () => void
   /** Events were written (as the store returned them): for the engine's watchers. */
   readonly onWritten: (events: ReadonlyArray<LogEvent>) => void
+  /** `ctx.continueAsNew` (Session.continueAsNew): starts the next run, then ends this one (continue-as-new.ts). */
+  readonly continueAsNew: (session: Session, input: string | undefined) => Promise<void>
 }
 
 export const refOf = (op: OperationState) => ({

@@ -32,10 +32,8 @@ import { emitLines, type LifecycleLine, lifecycleLine } from "./lifecycle-log.ts
 import { desiredAlarm, dueTimers, firedWait, invokeOutcomeEvent, stampBatch } from "./actor-events.ts"
 import { dueAt, earliest } from "./timers.ts"
 
-
 /** How long a running execution may go unwatched: if its actor dies mid-step, this alarm resumes it. */
 export const WATCHDOG_MS = 30_000
-
 
 export class Actor implements Session {
   readonly executionId: string
@@ -151,10 +149,11 @@ export class Actor implements Session {
       .finally(() => this.exitUserCode())
   }
 
+  continueAsNew = (input: string | undefined): Promise<void> => this.#deps.continueAsNew(this, input)
+
   callbackReached(operationId: string, check?: CallbackCheck): void {
     this.#callbackGate.reached(operationId, check)
   }
-
 
   // ---- messages from the engine ----
 

@@ -46,6 +46,16 @@ export class ExecutionNotPaused extends Schema.TaggedError<ExecutionNotPaused>()
   }
 }
 
+/** `rewind` of an execution that is running, paused, succeeded or continued as new. */
+export class ExecutionNotRewindable extends Schema.TaggedError<ExecutionNotRewindable>()("ExecutionNotRewindable", {
+  executionId: Schema.String,
+  status: Schema.String
+}) {
+  override get message() {
+    return `Execution ${JSON.stringify(this.executionId)} is ${this.status}: only a FAILED, TIMED_OUT or STOPPED execution can be rewound`
+  }
+}
+
 /** An unknown, malformed or forged callback id. */
 export class CallbackNotFound extends Schema.TaggedError<CallbackNotFound>()("CallbackNotFound", {
   callbackId: Schema.String

@@ -2,24 +2,23 @@
  * The engine: starts executions and routes every message to the actor that owns the execution, loading it from
  * the store (a cold start, which replays) when it is not in memory. Adapters drive it; they never touch actors.
  */
-import { Cause, Clock, Context, Effect, FiberSet, Layer, Logger, LogLevel, Option, Queue, Random, References, Schedule, Scheduler, type Scope, Stream } from "effect"
-import type { ErrorObject, LogEvent } from "../log/events.ts"
+import { Cause, Clock, Context, Effect, FiberSet, Layer, Logger, LogLevel, Option, Random, References, Schedule, Scheduler, type Scope } from "effect"
+import type { LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
-import { isTerminalEvent } from "../log/terminal-event.ts"
 import { formatTraceparent, spanIdOf, traceIdOf } from "../log/trace-ids.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import { searchStore } from "../store/list-search.ts"
 import { readLogPage } from "../store/log-page.ts"
-import type { StoreFailure } from "../store/store-errors.ts"
+import type { SeqConflict, StoreFailure } from "../store/store-errors.ts"
 import { Actor, WATCHDOG_MS } from "./actor.ts"
 import { SecureRandom, uuidOf } from "./secure-random.ts"
-import { ActorGone, type CallbackOutcome, type ChildOutcome } from "./actor-messages.ts"
+import { ActorGone, type ChildOutcome } from "./actor-messages.ts"
 import { type CallbackIdCodec, plainCallbackIds } from "./callback-ids.ts"
 import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotFound, ExecutionNotPaused, ExecutionNotRunning } from "./engine-errors.ts"
 import { FunctionNotFound, InvalidRequest, type TimerNotPending } from "./engine-errors.ts"
 import { EngineProbe, type EngineProbeShape, makeInvocationCounts } from "./engine-probe.ts"
-import { ExecutionClient, type ExecutionClientShape, type ExecutionView, type ParentRef, type ReadFailure } from "./execution-client.ts"
+import { ExecutionClient, type ExecutionClientShape, type ParentRef } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
 import { makeWriteListeners } from "./write-listeners.ts"
 import { LifecycleLogs } from "./lifecycle-log.ts"
@@ -28,6 +27,9 @@ import { outcomeOf, viewOf } from "./execution-view.ts"
 import { type DurableFunction, makeRegistry } from "./registry.ts"
 import { checkedInput, sameExecution, startedEvent } from "./start-request.ts"
 import { stopChildren } from "./stop-children.ts"
+import { makeForkRewind } from "./fork-rewind.ts"
+import { watchLog } from "./watch-log.ts"
+import { continueRun, lastRun } from "./continue-as-new.ts"
 import { watchByPolling } from "./watch-by-polling.ts"
 
 /**
@@ -67,6 +69,11 @@ export interface EngineShape extends ExecutionClientShape {
   alarm(executionId: string): Effect.Effect<void, LogCorrupted | StoreFailure>
   /** A child started by `ctx.invoke` ended: its outcome goes to the parent's invoke operation. */
   childFinished(parent: ParentRef, outcome: ChildOutcome): Effect.Effect<void, LogCorrupted | StoreFailure>
+  /**
+   * Makes `events`, a fork's whole log built elsewhere (`forkedLog`: a Worker builds it from the source's history),
+   * this engine's execution `executionId` and runs it. SeqConflict if the id is taken.
+   */
+  adopt(executionId: string, events: ReadonlyArray<LogEvent>): Effect.Effect<void, SeqConflict | InvalidRequest | FunctionNotFound | LogCorrupted | StoreFailure>
   /** Drops the execution's actor from memory, as a crash or an eviction would. */
   evict(executionId: string): Effect.Effect<void>
   /**
@@ -143,7 +150,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       const actor: Actor = yield* Actor.make(state, {
         fn,
         store,
-        clock: clockFor(id, state.parent?.executionId),
+        clock: clockFor(id, state.parent?.executionId ?? state.continuedFrom),
         random,
         secureRandom,
         callbackIds,
@@ -158,7 +165,10 @@ export const makeEngine = Effect.fnUntraced(function*(
           const waiters = endWaiters.get(id)
           endWaiters.delete(id)
           for (const wake of waiters ?? []) wake()
-          if (ended.parent !== undefined) background("telling the parent", id, invoker.childFinished(ended.parent, outcomeOf(ended)))
+          // A run that continued as new leaves the parent to the run that ends the chain.
+          if (ended.parent !== undefined && ended.status !== "CONTINUED_AS_NEW") {
+            background("telling the parent", id, invoker.childFinished(ended.parent, outcomeOf(ended)))
+          }
         },
         onInvoke: (op) => background(`starting the child of operation ${op.id}`, id, startChild(state, op)),
         onGone: () => {
@@ -169,7 +179,9 @@ export const makeEngine = Effect.fnUntraced(function*(
         onWritten: (events) => {
           for (const watcher of watchers.get(id) ?? []) watcher(events)
           listeners.written(state, events)
-        }
+        },
+        // The next run starts where children do: in this engine, or in its own Durable Object.
+        continueAsNew: continueRun((request) => invoker.start(request))
       }).pipe(Effect.provideService(Scheduler.Scheduler, actorScheduler)) // the mailbox takes its dispatcher from here
       actors.set(id, actor)
       runFork(actor.run, { scheduler: actorScheduler })
@@ -246,7 +258,7 @@ export const makeEngine = Effect.fnUntraced(function*(
   /** The default invoker: children run in this engine. */
   const inProcess: InvokerShape = {
     start: (request) => start(request),
-    outcome: (childId) => Effect.map(stateOf(childId), (child) => (child.status === "RUNNING" ? undefined : outcomeOf(child))),
+    outcome: (childId) => Effect.map(lastRun(childId, stateOf), (child) => (child.status === "RUNNING" ? undefined : outcomeOf(child))),
     childFinished,
     stop: (childId, error) => engine.stop(childId, error)
   }
@@ -276,7 +288,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       const executionId = request.executionId ?? uuidOf(secureRandom.bytes(16))
       const existing = yield* store.load(executionId)
       if (existing !== undefined) return yield* repeatedStart(existing.events, fn.name, input, executionId)
-      const now = clockFor(executionId, request.parent?.executionId).currentTimeMillisUnsafe()
+      const now = clockFor(executionId, request.parent?.executionId ?? request.continuedFrom).currentTimeMillisUnsafe()
       const first = startedEvent(fn, executionId, input, now, request)
       // The start and its watchdog are one write: a crash right after it still leaves an alarm that resumes it.
       const watchdogAt = Math.min(now + WATCHDOG_MS, first.timeoutAt)
@@ -311,6 +323,24 @@ export const makeEngine = Effect.fnUntraced(function*(
         const now = clockFor(executionId, first._tag === "ExecutionStarted" ? first.parent?.executionId : undefined).currentTimeMillisUnsafe()
         if (alarm === undefined || alarm <= now) yield* actorFor(executionId)
       }))
+
+  const forkRewind = makeForkRewind({
+    store,
+    registry,
+    maxPayloadBytes,
+    now: (executionId) => clockFor(executionId).currentTimeMillisUnsafe(),
+    newExecutionId: () => uuidOf(secureRandom.bytes(16)),
+    // Dropped from the map first, so that its going does not give the execution back (the rewind writes it next).
+    evict: (executionId) =>
+      Effect.sync(() => {
+        const actor = actors.get(executionId)
+        actors.delete(executionId)
+        actor?.evict()
+      }),
+    // With several hosts, a fork or rewind writes only under the execution's lease (as a start does).
+    own: (executionId) => (ownership === undefined ? Effect.void : Effect.asVoid(ownership.acquire(executionId, "wait"))),
+    wake: actorFor
+  })
 
   /** Ends once the execution has ended on any host: the store's summary, read only while no actor runs it here. */
   const endedElsewhere = (executionId: string) =>
@@ -359,8 +389,10 @@ export const makeEngine = Effect.fnUntraced(function*(
           a.send<CallbackNotFound | CallbackAlreadyCompleted>((reply) => ({ _tag: "Heartbeat", operationId: ref.operationId, callbackId, reply })))
         if (!found) return yield* new CallbackNotFound({ callbackId })
       }),
-    stop: (executionId, error, stopOptions) =>
+    stop: (stopped, error, stopOptions) =>
       Effect.gen(function*() {
+        // A run that continued as new is over: the stop goes to the run that carries the execution on.
+        const executionId = (yield* lastRun(stopped, stateOf)).executionId
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>((reply) => ({ _tag: "Stop", error, reply })))
         if (!found) return yield* new ExecutionNotFound({ executionId })
         if (stopOptions?.children === false) return
@@ -379,6 +411,9 @@ export const makeEngine = Effect.fnUntraced(function*(
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotPaused>((reply) => ({ _tag: "Resume", reply })))
         if (!found) return yield* new ExecutionNotFound({ executionId })
       }),
+    fork: forkRewind.fork,
+    rewind: forkRewind.rewind,
+    adopt: forkRewind.adopt,
     describe: (executionId) => Effect.map(stateOf(executionId), viewOf),
     awaitEnd: (executionId) =>
       Effect.gen(function*() {
@@ -410,40 +445,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       }),
     list: searchStore(store),
     watchLifecycle: listeners.feed.watch,
-    watch: (executionId, afterSeq) =>
-      Stream.callback<LogEvent, ReadFailure>((queue) =>
-        Effect.gen(function*() {
-          let last = afterSeq
-          let live = false
-          const early: Array<LogEvent> = []
-          /** Offers what is new, in order, once; ends after the terminal event. */
-          const push = (events: ReadonlyArray<LogEvent>) => {
-            for (const event of events) {
-              if (event.seq <= last) continue
-              last = event.seq
-              Queue.offerUnsafe(queue, event)
-              if (isTerminalEvent(event)) Queue.endUnsafe(queue)
-            }
-          }
-          const watcher = (events: ReadonlyArray<LogEvent>) => (live ? push(events) : early.push(...events))
-          // Watch first, then read: a write in between is in one or both, and `last` drops the repeat.
-          const set = watchers.get(executionId) ?? new Set()
-          watchers.set(executionId, set.add(watcher))
-          yield* Effect.addFinalizer(() =>
-            Effect.sync(() => {
-              set.delete(watcher)
-              if (set.size === 0 && watchers.get(executionId) === set) watchers.delete(executionId)
-            })
-          )
-          const log = yield* store.load(executionId)
-          if (log === undefined) return yield* new ExecutionNotFound({ executionId })
-          live = true
-          push(log.events)
-          push(early)
-          const end = log.events.at(-1)
-          if (end !== undefined && isTerminalEvent(end)) Queue.endUnsafe(queue) // ended before the cursor
-        })
-      ),
+    watch: watchLog(store, watchers),
     evict: (executionId) => Effect.sync(() => actors.get(executionId)?.evict()),
     settle: (executionId, settleOptions) =>
       Effect.gen(function*() {

@@ -18,6 +18,7 @@ import type {
   ExecutionAlreadyExists,
   ExecutionNotFound,
   ExecutionNotPaused,
+  ExecutionNotRewindable,
   ExecutionNotRunning,
   FunctionNotFound,
   InvalidRequest,
@@ -41,6 +42,8 @@ export interface StartRequest {
   readonly parent?: ParentRef
   /** W3C trace context (the start request's `traceparent` header): recorded when valid, ignored otherwise. */
   readonly traceparent?: string
+  /** Set by `ctx.continueAsNew`: the run this one continues. */
+  readonly continuedFrom?: string
 }
 
 export interface StopOptions {
@@ -72,7 +75,23 @@ export interface ExecutionView {
   readonly error?: ErrorObject
   readonly startedAt: number
   readonly endedAt?: number
+  /** A fork's source: the execution and the top-level operation its log was copied up to (not including). */
+  readonly forkedFrom?: { readonly executionId: string; readonly operationId: string }
+  /** The run before this one of the same logical execution (`ctx.continueAsNew`). */
+  readonly continuedFrom?: string
+  /** The run after this one (status CONTINUED_AS_NEW). */
+  readonly continuedAs?: string
+  /** How many times the execution was rewound. */
+  readonly rewinds?: number
   readonly operations: ReadonlyArray<OperationState>
+}
+
+/** `fork` and `rewind`: the top-level operation to run again from, and (fork only) a new input. */
+export interface ForkRequest {
+  readonly fromOperation: string
+  readonly input?: unknown
+  /** The input already serialised as JSON (used instead of `input`). */
+  readonly inputPayload?: string
 }
 
 /** A page of an execution's history: the events with seq > `after` (default 0), at most `limit` (default all). */
@@ -123,6 +142,17 @@ export interface ExecutionClientShape {
    * at its time. The engine has it; a client forwarding to another runtime may leave it out.
    */
   readonly fireTimer?: (executionId: string, operationId: string) => Effect.Effect<void, ReadFailure | TimerNotPending>
+  /**
+   * Starts a new execution of the same function whose log is a copy of this one's up to (not including) top-level
+   * operation `fromOperation`, linked to it (`forkedFrom`); the source is untouched. Its input is the source's
+   * unless one is given.
+   */
+  fork(executionId: string, request: ForkRequest): Effect.Effect<StartResult, ReadFailure | InvalidRequest | FunctionNotFound>
+  /**
+   * Runs a FAILED, TIMED_OUT or STOPPED execution again from top-level operation `fromOperation`, under the same
+   * id: an ExecutionRewound event makes the fold forget that operation and every later one (design.md §3).
+   */
+  rewind(executionId: string, request: ForkRequest): Effect.Effect<void, ReadFailure | ExecutionNotRewindable | InvalidRequest | FunctionNotFound>
   completeCallback(callbackId: string, outcome: CallbackOutcome): Effect.Effect<void, CallbackFailure>
   heartbeatCallback(callbackId: string): Effect.Effect<void, CallbackFailure>
 }

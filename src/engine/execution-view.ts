@@ -13,12 +13,22 @@ export const viewOf = (state: ExecutionState): ExecutionView => ({
   ...(state.result === undefined ? {} : { result: state.result }),
   ...(state.error === undefined ? {} : { error: state.error }),
   startedAt: state.startedAt,
+  ...(state.forkedFrom === undefined ? {} : { forkedFrom: state.forkedFrom }),
+  ...(state.continuedFrom === undefined ? {} : { continuedFrom: state.continuedFrom }),
+  ...(state.continuedAs === undefined ? {} : { continuedAs: state.continuedAs }),
+  ...(state.rewinds === 0 ? {} : { rewinds: state.rewinds }),
   ...(state.endedAt === undefined ? {} : { endedAt: state.endedAt }),
   operations: [...state.operations.values()].map((op) => ({ ...op }))
 })
 
-/** A child's outcome for its parent (an execution that ended without a terminal status counts as failed). */
+/**
+ * A child's outcome for its parent (an execution that ended without a terminal status counts as failed). A run
+ * that continued as new has no outcome of its own: callers follow `continuedAs` to the run that ends the chain.
+ */
 export const outcomeOf = (state: ExecutionState): ChildOutcome =>
   state.status === "SUCCEEDED"
     ? { status: "SUCCEEDED", ...(state.result === undefined ? {} : { result: state.result }) }
-    : { status: state.status === "RUNNING" || state.status === "PAUSED" ? "FAILED" : state.status, ...(state.error === undefined ? {} : { error: state.error }) }
+    : {
+      status: state.status === "RUNNING" || state.status === "PAUSED" || state.status === "CONTINUED_AS_NEW" ? "FAILED" : state.status,
+      ...(state.error === undefined ? {} : { error: state.error })
+    }

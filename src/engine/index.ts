@@ -14,7 +14,8 @@ export type {
   StartFailure,
   StartRequest,
   StartResult,
-  StopOptions
+  StopOptions,
+  ForkRequest
 } from "./execution-client.ts"
 export { serviceRunsInvokes } from "./invoker.ts"
 export { Ownership } from "./ownership.ts"
@@ -33,6 +34,7 @@ export {
   ExecutionAlreadyExists,
   ExecutionNotFound,
   ExecutionNotPaused,
+  ExecutionNotRewindable,
   ExecutionNotRunning,
   FunctionNotFound,
   InvalidRequest,
@@ -44,3 +46,4 @@ export { measurementsOf, spansOf } from "./trace-spans.ts"
 export type { Attributes, Measurement, PlannedSpan } from "./trace-spans.ts"
 export type { LifecycleChange, LifecycleFilter } from "./lifecycle-feed.ts"
 export { formatTraceparent, parseTraceparent, spanIdOf, stepTraceparent, traceIdOf } from "../log/trace-ids.ts"
+export { forkedLog } from "./fork-rewind.ts"

@@ -14,8 +14,11 @@ import type { ChildOutcome } from "./actor-messages.ts"
 import type { ErrorObject } from "../log/events.ts"
 import type { ParentRef, ReadFailure, StartFailure, StartRequest, StartResult } from "./execution-client.ts"
 
-/** A child's start: its id is fixed by the parent's invoke operation. */
-export type ChildStart = StartRequest & { readonly executionId: string; readonly parent: ParentRef }
+/**
+ * A start where children run: a child of `ctx.invoke` (its id fixed by the parent's invoke operation, `parent` set)
+ * or the next run of `ctx.continueAsNew` (`<id>~N`, `continuedFrom` set, and the chain's parent if it has one).
+ */
+export type ChildStart = StartRequest & { readonly executionId: string }
 
 export interface InvokerShape {
   /** Starts the child where children run (idempotent: the same id twice is one execution). */

@@ -48,6 +48,10 @@ export const lifecycleLine = (event: LogEvent, state: ExecutionState): Lifecycle
       return on("Info", "paused")
     case "ExecutionResumed":
       return on("Info", "resumed from the pause")
+    case "ExecutionContinuedAsNew":
+      return on("Info", `ended CONTINUED_AS_NEW after ${took(event.at - state.startedAt)}: goes on as ${event.nextExecutionId}`)
+    case "ExecutionRewound":
+      return on("Warn", `rewound: runs again from operation ${event.fromOperation}`)
     case "StepFailed":
       return event.nextAttemptAt === undefined
         ? on("Error", `${opLabel(event)} failed on attempt ${event.attempt}, for good: ${errorText(event.error)}`, event.id)

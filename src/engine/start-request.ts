@@ -10,8 +10,11 @@ import type { DurableFunction } from "./registry.ts"
 export const MAX_EXECUTION_TIMEOUT_MS = 366 * 24 * 3600 * 1000
 export const DEFAULT_RETENTION_MS = 14 * 24 * 3600 * 1000
 
-/** Execution ids appear in URLs and storage keys. */
-const EXECUTION_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/
+/**
+ * Execution ids appear in URLs and storage keys. '~' is the engine's own, for the runs of `ctx.continueAsNew`
+ * (`<id>~2`); clients' ids cannot have it (the HTTP API's ExecutionName).
+ */
+const EXECUTION_ID = /^[A-Za-z0-9][A-Za-z0-9._:~-]{0,239}$/
 
 /** The input as JSON, within the payload limit, and an execution id (if given) that fits URLs and keys. */
 export const checkedInput = (request: StartRequest, maxPayloadBytes: number): Effect.Effect<string | undefined, InvalidRequest> =>
@@ -30,7 +33,7 @@ export const checkedInput = (request: StartRequest, maxPayloadBytes: number): Ef
     }
     if (request.executionId !== undefined && !EXECUTION_ID.test(request.executionId)) {
       return Effect.fail(new InvalidRequest({
-        reason: `An execution id must be 1-200 letters, digits, '.', '_', ':' or '-', starting with a letter or digit; got ${JSON.stringify(request.executionId.slice(0, 210))}`
+        reason: `An execution id must be 1-240 letters, digits, '.', '_', ':', '~' or '-', starting with a letter or digit; got ${JSON.stringify(request.executionId.slice(0, 210))}`
       }))
     }
     return Effect.succeed(input)
@@ -42,7 +45,7 @@ export const startedEvent = (
   executionId: string,
   input: string | undefined,
   now: number,
-  request: Pick<StartRequest, "parent" | "traceparent">
+  request: Pick<StartRequest, "parent" | "traceparent" | "continuedFrom">
 ): Extract<LogEvent, { _tag: "ExecutionStarted" }> => {
   const parent = request.parent
   const trace = parseTraceparent(request.traceparent)
@@ -61,7 +64,8 @@ export const startedEvent = (
     retentionMs,
     ...(parent === undefined ? {} : { parent }),
     ...(fn.options.version === undefined ? {} : { version: fn.options.version }),
-    ...(trace === undefined ? {} : { traceparent: formatTraceparent(trace.traceId, trace.spanId) })
+    ...(trace === undefined ? {} : { traceparent: formatTraceparent(trace.traceId, trace.spanId) }),
+    ...(request.continuedFrom === undefined ? {} : { continuedFrom: request.continuedFrom })
   }
 }
 

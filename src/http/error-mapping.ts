@@ -28,6 +28,7 @@ const byTag: Readonly<Record<string, ProblemKind>> = {
   ExecutionNotRunning: "execution-not-running",
   ExecutionNotPaused: "execution-not-paused",
   TimerNotPending: "timer-not-pending",
+  ExecutionNotRewindable: "execution-not-rewindable",
   ExecutionAlreadyExists: "execution-already-exists",
   InvalidRequest: "invalid-request",
   LogCorrupted: "log-corrupted",

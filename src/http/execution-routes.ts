@@ -1,7 +1,7 @@
 /**
  * The management routes: functions, start (idempotent, optionally waiting for the end), describe (lean by default),
- * operations and history in pages, list (and search), pause, resume, stop, and the development aid that fires a
- * pending wait now. Every body and query is decoded with its Schema before the engine is asked anything.
+ * operations and history in pages, list (and search), pause, resume, stop, fork and rewind, and the development aid
+ * that fires a pending wait now. Every body and query is decoded with its Schema before the engine is asked anything.
  */
 import { Duration, Effect, Option } from "effect"
 import type { Hono } from "hono"
@@ -9,7 +9,19 @@ import { ExecutionClient, type ExecutionView } from "../engine/index.ts"
 import type { ErrorObject } from "../log/events.ts"
 import { HttpProblem } from "./problem.ts"
 import { decodeWith, readJsonBody, readQuery } from "./read-body.ts"
-import { EmptyBody, ExecutionName, ExecutionQuery, HistoryQuery, ListQuery, OperationsQuery, StartBody, StartQuery, StopBody } from "./request-schemas.ts"
+import {
+  EmptyBody,
+  ExecutionName,
+  ExecutionQuery,
+  ForkBody,
+  HistoryQuery,
+  ListQuery,
+  OperationsQuery,
+  RewindBody,
+  StartBody,
+  StartQuery,
+  StopBody
+} from "./request-schemas.ts"
 import { executionJson, operationJson, summaryJson } from "./views.ts"
 
 export interface RouteDeps {
@@ -191,6 +203,30 @@ export const registerExecutionRoutes = (app: Hono, { devTools, respond }: RouteD
         const engine = yield* ExecutionClient
         const executionId = c.req.param("id")
         yield* engine.stop(executionId, error, body.children === undefined ? undefined : { children: body.children })
+        return json(executionJson(yield* engine.describe(executionId)))
+      })
+    ))
+
+  // Fork answers 201 with the new execution; rewind with the execution as it is once it runs again.
+  app.post("/v1/executions/:id/fork", (c) =>
+    respond(
+      c.req.raw,
+      Effect.gen(function*() {
+        const body = yield* readJsonBody(c.req.raw, ForkBody)
+        const engine = yield* ExecutionClient
+        const forked = yield* engine.fork(c.req.param("id"), { fromOperation: body.fromOperation, ...("input" in body ? { input: body.input } : {}) })
+        return json(executionJson(yield* engine.describe(forked.executionId)), 201, { location: executionPath(forked.executionId) })
+      })
+    ))
+
+  app.post("/v1/executions/:id/rewind", (c) =>
+    respond(
+      c.req.raw,
+      Effect.gen(function*() {
+        const body = yield* readJsonBody(c.req.raw, RewindBody)
+        const engine = yield* ExecutionClient
+        const executionId = c.req.param("id")
+        yield* engine.rewind(executionId, { fromOperation: body.fromOperation })
         return json(executionJson(yield* engine.describe(executionId)))
       })
     ))

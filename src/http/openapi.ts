@@ -8,6 +8,8 @@ import {
   CallbackFailureBody,
   CallbackSuccessBody,
   EmptyBody,
+  ForkBody,
+  RewindBody,
   EventsQuery,
   ExecutionName,
   ExecutionQuery,
@@ -183,6 +185,16 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
     method: "post",
     path: "/v1/executions/{id}/resume",
     operation: { operationId: "resumeExecution", summary: "Resume a paused execution", parameters: [executionId], requestBody: body(EmptyBody, "Nothing, or {}"), responses: { "200": ok("The resumed execution"), ...errors(400, 401, 404, 409, 415) } }
+  },
+  {
+    method: "post",
+    path: "/v1/executions/{id}/fork",
+    operation: { operationId: "forkExecution", summary: "Start a new execution from a copy of this one's log before a top-level operation", parameters: [executionId], requestBody: body(ForkBody, "fromOperation: the top-level operation to run again from; input: the fork's input (default: the source's)"), responses: { "201": ok("The new execution"), ...errors(400, 401, 404, 413, 415) } }
+  },
+  {
+    method: "post",
+    path: "/v1/executions/{id}/rewind",
+    operation: { operationId: "rewindExecution", summary: "Run a failed, timed-out or stopped execution again from a top-level operation", parameters: [executionId], requestBody: body(RewindBody, "fromOperation: the top-level operation to run again from"), responses: { "200": ok("The execution, running again"), ...errors(400, 401, 404, 409, 415) } }
   },
   {
     method: "post",

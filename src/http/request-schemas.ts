@@ -65,7 +65,7 @@ export const OperationsQuery = Schema.Struct({
 
 export const ListQuery = Schema.Struct({
   function: Schema.optionalKey(bounded(128).check(Schema.isMinLength(1))),
-  status: Schema.optionalKey(Schema.Literals(["RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"])),
+  status: Schema.optionalKey(Schema.Literals(["RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "CONTINUED_AS_NEW"])),
   version: Schema.optionalKey(bounded(128).check(Schema.isMinLength(1))),
   /** Started at or after this time. */
   startedAfter: Schema.optionalKey(instantQuery),
@@ -91,6 +91,23 @@ export const StopBody = Schema.Struct({
   error: Schema.optionalKey(Schema.Struct(errorFields)),
   /** Whether the running children its `ctx.invoke` started are stopped too (default true). */
   children: Schema.optionalKey(Schema.Boolean)
+})
+
+/** An operation id as the log writes it: "3", or "3-1" inside operation 3 (the engine says which it accepts). */
+const OperationIdField = Schema.String.check(
+  Schema.isPattern(/^[1-9]\d{0,8}(?:-[1-9]\d{0,8}){0,31}$/u, { expected: "an operation id such as \"3\"" })
+)
+
+export const ForkBody = Schema.Struct({
+  /** The top-level operation the fork runs again from: the copy holds the operations before it. */
+  fromOperation: OperationIdField,
+  /** The fork's input (any JSON value); absent: the source's. */
+  input: Schema.optionalKey(Schema.Unknown)
+})
+
+export const RewindBody = Schema.Struct({
+  /** The top-level operation the execution runs again from. */
+  fromOperation: OperationIdField
 })
 
 export const CallbackSuccessBody = Schema.Struct({

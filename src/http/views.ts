@@ -88,6 +88,13 @@ export interface ExecutionJson {
   readonly error?: ErrorObject
   readonly startedAt: string
   readonly endedAt?: string
+  /** A fork's source execution and the top-level operation it was copied up to. */
+  readonly forkedFrom?: { readonly executionId: string; readonly operationId: string }
+  /** The runs before and after this one of the same logical execution (`ctx.continueAsNew`). */
+  readonly continuedFrom?: string
+  readonly continuedAs?: string
+  /** How many times the execution was rewound. */
+  readonly rewinds?: number
   readonly operationCounts: OperationCountsJson
   /** Only when asked for (`?operations=true`): the answer stays small for an execution of thousands of operations. */
   readonly operations?: ReadonlyArray<OperationJson>
@@ -124,6 +131,10 @@ export function executionJson(view: ExecutionView, withOperations = false): Exec
     ...optional("error", view.error, same),
     startedAt: iso(view.startedAt),
     ...optional("endedAt", view.endedAt, iso),
+    ...optional("forkedFrom", view.forkedFrom, same),
+    ...optional("continuedFrom", view.continuedFrom, same),
+    ...optional("continuedAs", view.continuedAs, same),
+    ...optional("rewinds", view.rewinds, same),
     operationCounts: operationCounts(view.operations, view.endedAt),
     ...(withOperations ? { operations: view.operations.map((op) => operationJson(op, view.endedAt)) } : {})
   }

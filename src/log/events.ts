@@ -83,12 +83,36 @@ export const ExecutionStarted = Schema.TaggedStruct("ExecutionStarted", {
   /** The function's `version` label when the execution started (`durable(name, fn, { version })`). */
   version: Schema.optionalKey(Schema.String),
   /** W3C trace context of the start (the request's `traceparent`, or the invoking operation's span): trace-ids.ts. */
-  traceparent: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(64)))
+  traceparent: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(64))),
+  /** Set on a fork (`POST …/fork`): the execution and the top-level operation it was copied from. */
+  forkedFrom: Schema.optionalKey(Schema.Struct({ executionId: Schema.String, operationId: Schema.String })),
+  /** Set on a run started by `ctx.continueAsNew`: the run it continues (the same logical execution). */
+  continuedFrom: Schema.optionalKey(Schema.String)
 })
 export const ExecutionSucceeded = Schema.TaggedStruct("ExecutionSucceeded", { ...base, result: payload })
 export const ExecutionFailed = Schema.TaggedStruct("ExecutionFailed", { ...base, error: ErrorObject })
 export const ExecutionStopped = Schema.TaggedStruct("ExecutionStopped", { ...base, error: Schema.optionalKey(ErrorObject) })
 export const ExecutionTimedOut = Schema.TaggedStruct("ExecutionTimedOut", { ...base })
+/**
+ * `ctx.continueAsNew(input)`: this run's log ends here and the logical execution goes on in a fresh log, the run
+ * `nextExecutionId` (started before this event is written, so a crash between the two resumes nothing twice).
+ */
+export const ExecutionContinuedAsNew = Schema.TaggedStruct("ExecutionContinuedAsNew", {
+  ...base,
+  nextExecutionId: Schema.String,
+  input: payload
+})
+/**
+ * `POST …/rewind`: written after the terminal event of a FAILED, TIMED_OUT or STOPPED execution. The fold forgets
+ * top-level operation `fromOperation` and every later one (with their children and patch markers) and the
+ * execution runs again from there, with a fresh timeout (`timeoutAt`). The only event that may follow a terminal
+ * one (design.md §3).
+ */
+export const ExecutionRewound = Schema.TaggedStruct("ExecutionRewound", {
+  ...base,
+  fromOperation: Schema.String,
+  timeoutAt: Millis
+})
 /**
  * `POST …/pause` and `…/resume`. While paused no new operation starts and no operation timer fires (a step already
  * running finishes and is recorded; callbacks are still accepted); timers that fell due fire on resume.
@@ -198,7 +222,9 @@ export const LogEvent = Schema.Union([
   ContextFailed,
   PatchMarked,
   ExecutionPaused,
-  ExecutionResumed
+  ExecutionResumed,
+  ExecutionContinuedAsNew,
+  ExecutionRewound
 ]).pipe(Schema.toTaggedUnion("_tag"))
 export type LogEvent = typeof LogEvent.Type
 export type LogEventTag = LogEvent["_tag"]

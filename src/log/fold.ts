@@ -3,12 +3,12 @@
  * once when a log is loaded and then one event at a time as the actor appends.
  */
 import type { ErrorObject, LogEvent, OperationSubType, OperationType } from "./events.ts"
-import { contextKey, positionOf } from "./operation-id.ts"
+import { contextKey, positionOf, topLevelId } from "./operation-id.ts"
 import { TERMINAL_STATUS } from "./terminal-event.ts"
 
 export type OperationStatus = "STARTED" | "PENDING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED" | "CANCELLED"
 /** PAUSED is what describe and list show for a RUNNING execution that is paused (`ExecutionState.paused`). */
-export type ExecutionStatus = "RUNNING" | "PAUSED" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED"
+export type ExecutionStatus = "RUNNING" | "PAUSED" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED" | "CONTINUED_AS_NEW"
 
 export interface OperationState {
   readonly id: string
@@ -43,13 +43,22 @@ export interface ExecutionState {
   readonly functionName: string
   readonly input?: string
   readonly startedAt: number
-  readonly timeoutAt: number
+  /** Moved by a rewind, which gives the execution a fresh timeout. */
+  timeoutAt: number
   readonly retentionMs: number
   readonly parent?: { readonly executionId: string; readonly operationId: string }
   /** The function's version label recorded at start. */
   readonly version?: string
   /** The W3C trace context recorded at start (src/log/trace-ids.ts). */
   readonly traceparent?: string
+  /** A fork's source: the execution and the top-level operation its log was copied up to. */
+  readonly forkedFrom?: { readonly executionId: string; readonly operationId: string }
+  /** A run started by `ctx.continueAsNew`: the run before it. */
+  readonly continuedFrom?: string
+  /** The run that continues this one (status CONTINUED_AS_NEW). */
+  continuedAs?: string
+  /** How many times the execution was rewound (new invoke children take it in their ids). */
+  rewinds: number
   /** The fold's status is never PAUSED: a paused execution is RUNNING with `paused` set. */
   status: ExecutionStatus
   /** Between ExecutionPaused and ExecutionResumed. */
@@ -81,6 +90,9 @@ export const initialState = (first: Extract<LogEvent, { _tag: "ExecutionStarted"
   ...(first.parent === undefined ? {} : { parent: first.parent }),
   ...(first.version === undefined ? {} : { version: first.version }),
   ...(first.traceparent === undefined ? {} : { traceparent: first.traceparent }),
+  ...(first.forkedFrom === undefined ? {} : { forkedFrom: first.forkedFrom }),
+  ...(first.continuedFrom === undefined ? {} : { continuedFrom: first.continuedFrom }),
+  rewinds: 0,
   status: "RUNNING",
   paused: false,
   seq: first.seq,
@@ -148,6 +160,11 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
     case "ExecutionTimedOut":
       state.error = { errorType: "ExecutionTimedOut", errorMessage: "The execution timed out" }
       break
+    case "ExecutionContinuedAsNew":
+      state.continuedAs = event.nextExecutionId
+      break
+    case "ExecutionRewound":
+      return rewind(state, event.fromOperation, event.timeoutAt)
     case "StepStarted": {
       const op = open(state, event)
       op.status = "STARTED"
@@ -253,6 +270,41 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
   // Only the terminal execution events reach here.
   state.status = TERMINAL_STATUS[event._tag]
   state.endedAt = event.at
+}
+
+/**
+ * True when an event belongs to what a rewind or fork from top-level operation `position` keeps: the operations
+ * before it (with their children) and the patch markers recorded before it began.
+ */
+export const keptBefore = (event: LogEvent, position: number): boolean => {
+  if ("subType" in event) return positionOf(topLevelId(event.id)) < position
+  if (event._tag !== "PatchMarked") return false
+  return event.contextId === undefined ? event.position < position : positionOf(topLevelId(event.contextId)) < position
+}
+
+/** `ExecutionRewound`: the execution runs again from top-level operation `fromOperation`, which it forgets. */
+const rewind = (state: ExecutionState, fromOperation: string, timeoutAt: number): void => {
+  const from = positionOf(fromOperation)
+  const forget = (id: string) => positionOf(topLevelId(id)) >= from
+  for (const id of [...state.operations.keys()]) if (forget(id)) state.operations.delete(id)
+  state.lastPosition.clear()
+  for (const op of state.operations.values()) {
+    const key = contextKey(op.parentId)
+    const position = positionOf(op.id)
+    if (position > (state.lastPosition.get(key) ?? 0)) state.lastPosition.set(key, position)
+  }
+  for (const key of [...state.patches.keys()]) {
+    const context = key.slice(0, key.indexOf("\n"))
+    if (context === "" ? state.patches.get(key)! >= from : forget(context)) state.patches.delete(key)
+  }
+  state.status = "RUNNING"
+  state.paused = false
+  state.timeoutAt = timeoutAt
+  state.rewinds++
+  delete state.result
+  delete state.error
+  delete state.endedAt
+  delete state.continuedAs
 }
 
 /** Folds a whole decoded log (non-empty, starting with ExecutionStarted). */

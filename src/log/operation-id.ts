@@ -13,3 +13,9 @@ export const positionOf = (id: string): number => {
 
 /** The key under which a context's children are counted; the root is "". */
 export const contextKey = (parentId: string | undefined): string => parentId ?? ""
+
+/** The top-level operation an id belongs to: "3" for "3", "3-2" and "3-2-1". */
+export const topLevelId = (id: string): string => {
+  const dash = id.indexOf("-")
+  return dash < 0 ? id : id.slice(0, dash)
+}

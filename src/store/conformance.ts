@@ -35,6 +35,7 @@ import {
 import type { LogEvent } from "../log/events.ts"
 import { appendCarriesAlarm } from "./conformance-append-alarm.ts"
 import { logPages } from "./conformance-log-page.ts"
+import { rewindAfterEnd } from "./conformance-rewind.ts"
 import type { ExecutionStoreShape } from "./execution-store.ts"
 import { compareSummaries, type ListQuery } from "./execution-summary.ts"
 
@@ -392,6 +393,7 @@ export const storeConformance: ReadonlyArray<ConformanceCheck> = [
   deletion,
   largeLog,
   logPages,
+  rewindAfterEnd,
   concurrentAppends,
   atomicBatch
 ]

@@ -34,6 +34,11 @@ export const summarize = (
       summary = { ...summary, status: event._tag === "ExecutionPaused" ? "PAUSED" : "RUNNING" }
       continue
     }
+    if (event._tag === "ExecutionRewound" && summary !== undefined) {
+      const { endedAt: _, ...running } = summary
+      summary = { ...running, status: "RUNNING" }
+      continue
+    }
     const status = terminalStatus(event)
     if (status !== undefined && summary !== undefined) summary = { ...summary, status, endedAt: event.at }
   }

@@ -59,6 +59,8 @@ export class TestExecution {
   #status: ExecutionStatus = "RUNNING"
   #result: string | undefined
   #error: ErrorObject | undefined
+  #continuedAs: string | undefined
+  #continuedFrom: string | undefined
   #operations: ReadonlyArray<OperationState> = []
   #history: ReadonlyArray<LogEvent> = []
   readonly #answered = new Set<string>()
@@ -77,6 +79,10 @@ export class TestExecution {
   /** The handler's return value (JSON-parsed). */
   get result(): unknown { return parse(this.#result) }
   get error(): ErrorObject | undefined { return this.#error }
+  /** The run that carries this execution on after `ctx.continueAsNew` (status CONTINUED_AS_NEW). */
+  get continuedAs(): string | undefined { return this.#continuedAs }
+  /** The run this one continues. */
+  get continuedFrom(): string | undefined { return this.#continuedFrom }
   get history(): ReadonlyArray<LogEvent> { return this.#history }
   get operations(): ReadonlyArray<TestOperation> { return this.#operations.map((op) => new TestOperation(op, this.#operations)) }
   /** What `ctx.emit` recorded, in order, optionally of one topic (as of the last refresh or settle). */
@@ -106,6 +112,8 @@ export class TestExecution {
     this.#status = view.status
     this.#result = view.result
     this.#error = view.error
+    this.#continuedAs = view.continuedAs
+    this.#continuedFrom = view.continuedFrom
     this.#operations = view.operations
     this.#history = await this.runner.engine((e) => e.history(this.executionId))
     return this
@@ -210,6 +218,23 @@ export class TestExecution {
     await this.runner.engine((e) => e.resume(this.executionId))
     await this.runner.engine((e) => e.settle(this.executionId))
     return this.refresh()
+  }
+
+  /**
+   * Forks the execution from top-level operation `fromOperation`: a new execution whose log is a copy of this
+   * one's before it (its steps are not run again), run until it settles. This execution is untouched.
+   */
+  async fork(fromOperation: string, options: { readonly input?: unknown } = {}): Promise<TestExecution> {
+    const started = await this.runner.engine((e) =>
+      e.fork(this.executionId, { fromOperation, ...("input" in options ? { input: options.input } : {}) }))
+    const fork = await this.runner.execution(started.executionId, { callbacks: this.responders })
+    return fork.settle()
+  }
+
+  /** Runs this FAILED, TIMED_OUT or STOPPED execution again from top-level operation `fromOperation`, until it settles. */
+  async rewind(fromOperation: string): Promise<this> {
+    await this.runner.engine((e) => e.rewind(this.executionId, { fromOperation }))
+    return this.settle()
   }
 
   async #complete(nameOrId: string, outcome: Parameters<TestRunner["completeCallback"]>[1]): Promise<this> {

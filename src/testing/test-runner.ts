@@ -174,10 +174,16 @@ export class TestRunner {
     return this.#runtime.runPromise(EngineProbe.use((probe) => probe.alarmOf(executionId)))
   }
 
-  /** Starts an execution and drives it until it ends or waits on something only the test can give. */
+  /**
+   * Starts an execution and drives it until it ends or waits on something only the test can give. An execution
+   * that continues as new is followed: the answer is its last run (each run's `continuedFrom` leads back).
+   */
   async run(functionName: string, input?: unknown, options: RunOptions = {}): Promise<TestExecution> {
-    const execution = await this.start(functionName, input, options)
-    return execution.settle({ skipCallbackTimeouts: true })
+    let execution = await (await this.start(functionName, input, options)).settle({ skipCallbackTimeouts: true })
+    while (execution.status === "CONTINUED_AS_NEW" && execution.continuedAs !== undefined) {
+      execution = await (await this.execution(execution.continuedAs, options)).settle({ skipCallbackTimeouts: true })
+    }
+    return execution
   }
 
   /** Starts an execution and returns once it is idle, without moving its clock. */

@@ -6,6 +6,7 @@ import { problemType, type ProblemKind } from "reprise/http"
 import { assert } from "vitest"
 import { type Api, apiOf, type Reply, until, untilCallbackId, untilEnded } from "./api.ts"
 import type { ContractRuntime, ExternalExecution } from "./runtime.ts"
+import { continueAsNew, fork, rewind } from "./checks-operate.ts"
 
 export interface CheckContext {
   readonly rt: ContractRuntime
@@ -334,7 +335,10 @@ export const checks = {
   invoke,
   badInput,
   auth,
-  crashResume
+  crashResume,
+  rewind,
+  fork,
+  continueAsNew
 } as const satisfies Record<string, Check>
 
 export type CheckName = keyof typeof checks

@@ -46,4 +46,15 @@ export const flaky = durable("contract-flaky", async (_input: unknown, ctx) =>
     }, { retryStrategy: createRetryStrategy({ maxAttempts: 3, initialDelay: { seconds: 1 }, jitter: JitterStrategy.NONE }) })
   }))
 
-export const functions = [steps, nap, approval, child, parent, flaky]
+/** Counts to `total` two steps per run, continuing as new between runs. */
+export const chain = durable("contract-chain", async (input: { readonly done: number; readonly total: number }, ctx) => {
+  let done = input.done
+  for (let i = 0; i < 2 && done < input.total; i++) {
+    const before = done
+    done = await ctx.step("tick", async () => before + 1)
+  }
+  if (done < input.total) return ctx.continueAsNew({ done, total: input.total })
+  return { done }
+})
+
+export const functions = [steps, nap, approval, child, parent, flaky, chain]

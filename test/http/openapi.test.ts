@@ -43,7 +43,7 @@ describe("the OpenAPI description", () => {
     h = makeHarness({ devTools: true }) // every route answers, the development aid too
     const document = await fetchDocument(h)
     const list = document.paths["/v1/executions"]!.get!
-    assert.deepStrictEqual(list.parameters!.find((p) => p.name === "status")!.schema.enum, ["RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"])
+    assert.deepStrictEqual(list.parameters!.find((p) => p.name === "status")!.schema.enum, ["RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "CONTINUED_AS_NEW"])
     const start = document.paths["/v1/functions/{name}/executions"]!.post!
     const startBody = start.requestBody!.content["application/json"]!.schema
     assert.strictEqual(startBody.properties.executionName.pattern, "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")

@@ -335,3 +335,46 @@ describe("foldLog: lastPosition", () => {
     assert.deepStrictEqual(Object.fromEntries(state.lastPosition), { "": 1, "1": 4, "1-4": 7 })
   })
 })
+
+describe("foldLog: ExecutionRewound", () => {
+  const events = log(
+    { _tag: "StepSucceeded", ...step("1", "a"), attempt: 1, result: "1" },
+    { _tag: "PatchMarked", patchId: "early", position: 1 },
+    { _tag: "ContextStarted", ...context("2", "group") },
+    { _tag: "StepSucceeded", ...step("2-1", "inner", "2"), attempt: 1, result: "2" },
+    { _tag: "PatchMarked", patchId: "inside", contextId: "2", position: 1 },
+    { _tag: "ContextSucceeded", ...context("2", "group"), result: "2" },
+    { _tag: "PatchMarked", patchId: "late", position: 2 },
+    { _tag: "StepFailed", ...step("3", "c"), attempt: 1, error: boom },
+    { _tag: "ExecutionFailed", error: boom }
+  )
+
+  it("forgets the operation it names, every later one, their children and the patch markers from there; runs again with the new timeout", () => {
+    const before = foldLog(events)
+    assert.strictEqual(before.status, "FAILED")
+    const rewound = foldLog([...events, { _tag: "ExecutionRewound", seq: events.length + 1, at: 50_000, fromOperation: "2", timeoutAt: 950_000 }])
+    assert.strictEqual(rewound.status, "RUNNING")
+    assert.isUndefined(rewound.error)
+    assert.isUndefined(rewound.endedAt)
+    assert.strictEqual(rewound.timeoutAt, 950_000)
+    assert.strictEqual(rewound.rewinds, 1)
+    assert.deepStrictEqual([...rewound.operations.keys()], ["1"])
+    assert.deepStrictEqual(Object.fromEntries(rewound.lastPosition), { "": 1 })
+    // "early" was recorded before operation 2 began; "inside" was in it and "late" after it.
+    assert.deepStrictEqual([...rewound.patches.keys()].map((key) => key.split("\n")[1]), ["early"])
+  })
+
+  it("rewinding from operation 3 keeps the child context and its marker, and the log then goes on", () => {
+    const state = foldLog([
+      ...events,
+      { _tag: "ExecutionRewound", seq: events.length + 1, at: 50_000, fromOperation: "3", timeoutAt: 950_000 },
+      { _tag: "StepSucceeded", seq: events.length + 2, at: 51_000, ...step("3", "c"), attempt: 1, result: "3" },
+      { _tag: "ExecutionSucceeded", seq: events.length + 3, at: 52_000, result: "3" }
+    ])
+    assert.strictEqual(state.status, "SUCCEEDED")
+    assert.deepStrictEqual([...state.operations.keys()], ["1", "2", "2-1", "3"])
+    assert.strictEqual(state.operations.get("3")!.status, "SUCCEEDED")
+    assert.strictEqual(state.operations.get("3")!.attempt, 1)
+    assert.deepStrictEqual([...state.patches.keys()].map((key) => key.split("\n")[1]).sort(), ["early", "inside", "late"])
+  })
+})

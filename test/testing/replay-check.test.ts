@@ -97,3 +97,37 @@ describe("replayCheck (reprise/testing)", () => {
     await runner.dispose()
   })
 })
+
+describe("replayCheck over rewound and continued histories", () => {
+  it("a rewound history replays its current operations cleanly; a run that continued as new replays up to the call", async () => {
+    const fixed = { on: false }
+    const flow = durable("rewinding", async (_: unknown, ctx) => {
+      await ctx.step("a", async () => 1)
+      await ctx.step("b", async () => {
+        if (!fixed.on) throw new Error("broken")
+        return 2
+      }, { retryStrategy: () => ({ shouldRetry: false }) })
+      return ctx.step("c", async () => 3)
+    })
+    const looping = durable("looping", async (input: { n: number }, ctx) => {
+      await ctx.step("tick", async () => input.n)
+      if (input.n < 1) return ctx.continueAsNew({ n: input.n + 1 })
+      return input.n
+    })
+    const runner = createTestRunner({ functions: [flow, looping] })
+    const failed = await runner.run("rewinding")
+    assert.strictEqual(failed.status, "FAILED")
+    fixed.on = true
+    await failed.rewind("2")
+    assert.strictEqual(failed.status, "SUCCEEDED")
+    const [rewound] = await replayCheck([flow], [failed.history])
+    assert.deepStrictEqual(rewound, { executionId: failed.executionId, functionName: "rewinding", verdict: "replays cleanly", operations: 3 })
+
+    const last = await runner.run("looping", { n: 0 }, { executionId: "loop" })
+    assert.strictEqual(last.executionId, "loop~2")
+    const first = await runner.execution("loop")
+    const reports = await replayCheck([looping], [first.history, last.history])
+    assert.deepStrictEqual(reports.map((r) => r.verdict), ["replays cleanly", "replays cleanly"])
+    await runner.dispose()
+  })
+})

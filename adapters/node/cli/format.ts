@@ -69,10 +69,14 @@ const headerLines = (execution: ExecutionJson): Array<string> => {
     `ended      ${execution.endedAt ?? "-"} (${tookOf(execution.startedAt, execution.endedAt)})`,
     `input      ${"input" in execution ? json(execution.input) : "-"}`
   ]
+  if (execution.forkedFrom !== undefined) lines.push(`forked     from ${execution.forkedFrom.executionId} before operation ${execution.forkedFrom.operationId}`)
+  if (execution.continuedFrom !== undefined) lines.push(`continues  ${execution.continuedFrom}`)
+  if (execution.continuedAs !== undefined) lines.push(`goes on as ${execution.continuedAs}`)
+  if (execution.rewinds !== undefined) lines.push(`rewound    ${execution.rewinds} time${execution.rewinds === 1 ? "" : "s"}`)
   if (execution.error !== undefined) {
     lines.push(`error      ${execution.error.errorType}: ${execution.error.errorMessage}`, ...errorStory(execution.error, "           "))
   }
-  else if (execution.status !== "RUNNING") lines.push(`result     ${"result" in execution ? json(execution.result) : "-"}`)
+  else if (execution.status !== "RUNNING" && execution.status !== "CONTINUED_AS_NEW") lines.push(`result     ${"result" in execution ? json(execution.result) : "-"}`)
   return lines
 }
 

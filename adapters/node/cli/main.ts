@@ -30,6 +30,8 @@ export const USAGE = `reprise: durable functions from the command line
   reprise schedules                                     list the schedules: cron, next tick, last execution, skips
   reprise schedule pause|resume|trigger <name>
   reprise pause|resume <execution-id>                    hold an execution (nothing new starts) and let it go on
+  reprise fork <execution-id> --from OP [--input JSON|@FILE]   a new execution keeping the operations before OP
+  reprise rewind <execution-id> --from OP               run a failed, timed-out or stopped execution again from OP
   reprise replay-check <functions-file> (--history FILE... | --from URL)   replay recorded histories on this code
 
   --url URL        the server (default $REPRISE_URL, else http://127.0.0.1:8787)
@@ -82,7 +84,7 @@ const COMMAND_OPTIONS: Readonly<Record<string, ReadonlyArray<keyof typeof OPTION
   fire: []
 }
 
-const STATUSES = ["RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"]
+const STATUSES = ["RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "CONTINUED_AS_NEW"]
 
 /** Refuses options the command does not take, saying which it does. */
 const checkOptions = (command: string, values: Values) => {
@@ -336,6 +338,7 @@ export const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> 
   // Commands with their own options live in their own files.
   if (argv[0] === "replay-check") return (await import("./replay-check.ts")).replayCheckCommand(argv.slice(1), io)
   if (argv[0] === "pause" || argv[0] === "resume") return (await import("./pause-resume.ts")).pauseResumeCommand(argv[0], argv.slice(1), io)
+  if (argv[0] === "fork" || argv[0] === "rewind") return (await import("./fork-rewind.ts")).forkRewindCommand(argv[0], argv.slice(1), io)
   try {
     let parsed
     try {

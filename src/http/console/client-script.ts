@@ -104,6 +104,9 @@ export const CLIENT_SCRIPT = String.raw`
         if (input === "") return {};
         try { return { input: JSON.parse(input) }; } catch (error) { throw new Error("The input is not valid JSON (" + error.message + "): nothing was started"); }
       }
+      case "fork":
+      case "rewind":
+        return { fromOperation: field(form, "fromOperation") };
       case "stop": {
         const reason = field(form, "reason");
         return reason === "" ? {} : { error: { errorMessage: reason } };
@@ -164,9 +167,9 @@ export const CLIENT_SCRIPT = String.raw`
         credentials: "same-origin",
         body: JSON.stringify(body)
       });
-      if (response.ok && form.dataset.kind === "start") {
+      if (response.ok && (form.dataset.kind === "start" || form.dataset.kind === "fork")) {
         const started = await response.json();
-        say(form, "Started " + started.executionId, true);
+        say(form, (form.dataset.kind === "fork" ? "Forked as " : "Started ") + started.executionId, true);
         location.assign("/console/executions/" + encodeURIComponent(started.executionId));
       } else if (response.ok) {
         say(form, form.dataset.done || "Done", true);

@@ -11,7 +11,7 @@ import { displayName } from "./tree.ts"
 export const describeEvent = (event: LogEvent): string => {
   switch (event._tag) {
     case "ExecutionStarted":
-      return `started ${event.functionName}${event.version === undefined ? "" : ` (version ${event.version})`}${event.input === undefined ? "" : ` with ${shortPayload(event.input)}`}`
+      return `started ${event.functionName}${event.version === undefined ? "" : ` (version ${event.version})`}${event.forkedFrom === undefined ? "" : ` (forked from ${event.forkedFrom.executionId} before operation ${event.forkedFrom.operationId})`}${event.continuedFrom === undefined ? "" : ` (continues ${event.continuedFrom})`}${event.input === undefined ? "" : ` with ${shortPayload(event.input)}`}`
     case "ExecutionSucceeded":
       return `succeeded${event.result === undefined ? "" : `: ${shortPayload(event.result)}`}`
     case "ExecutionFailed":
@@ -20,6 +20,10 @@ export const describeEvent = (event: LogEvent): string => {
       return `stopped${event.error === undefined ? "" : `: ${event.error.errorMessage}`}`
     case "ExecutionTimedOut":
       return "timed out"
+    case "ExecutionContinuedAsNew":
+      return `continued as new run ${event.nextExecutionId}${event.input === undefined ? "" : ` with ${shortPayload(event.input)}`}`
+    case "ExecutionRewound":
+      return `rewound to run again from operation ${event.fromOperation}`
     case "StepStarted":
       return `attempt ${event.attempt} started`
     case "StepSucceeded":

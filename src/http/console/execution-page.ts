@@ -27,8 +27,23 @@ const summary = (execution: ExecutionJson, now: number): Html => {
 <span class="muted">Function</span><span><a href="/console?function=${encodeURIComponent(execution.functionName)}">${execution.functionName}</a></span>
 <span class="muted">Started</span><span>${time(execution.startedAt)} UTC</span>
 <span class="muted">Ended</span><span>${execution.endedAt === undefined ? "–" : html`${time(execution.endedAt)} UTC`}</span>
-<span class="muted">Duration</span><span>${duration((ended ?? now) - started)}${ended === undefined ? " so far" : ""}</span></div>`
+<span class="muted">Duration</span><span>${duration((ended ?? now) - started)}${ended === undefined ? " so far" : ""}</span>${links(execution)}</div>`
 }
+
+const executionLink = (executionId: string): Html =>
+  html`<a class="mono" href="/console/executions/${encodeURIComponent(executionId)}">${executionId}</a>`
+
+/** Where the execution comes from and goes to: its fork source, the runs before and after it, its rewinds. */
+const links = (execution: ExecutionJson): Html =>
+  html`${
+    execution.forkedFrom === undefined ? "" : html`
+<span class="muted">Forked from</span><span id="forked-from">${executionLink(execution.forkedFrom.executionId)} before operation ${execution.forkedFrom.operationId}</span>`
+  }${execution.continuedFrom === undefined ? "" : html`
+<span class="muted">Continues</span><span id="continued-from">${executionLink(execution.continuedFrom)}</span>`}${
+    execution.continuedAs === undefined ? "" : html`
+<span class="muted">Continued as</span><span id="continued-as">${executionLink(execution.continuedAs)}</span>`
+  }${execution.rewinds === undefined ? "" : html`
+<span class="muted">Rewound</span><span id="rewinds">${execution.rewinds === 1 ? "once" : `${execution.rewinds} times`}</span>`}`
 
 const payloads = (execution: ExecutionJson): Html =>
   html`<div class="grid"><div><h2>Input</h2><pre class="payload" id="input">${"input" in execution ? prettyValue(execution.input) : "(none)"}</pre></div>${
@@ -74,12 +89,34 @@ const pendingCallbacks = (execution: ExecutionJson, origin: string): Html => {
   }`
 }
 
-const actions = (execution: ExecutionJson): Html =>
-  execution.status !== "RUNNING"
-    ? html``
-    : html`<form class="filters" id="stop" data-api="${apiPath(`/v1/executions/${encodeURIComponent(execution.executionId)}/stop`)}" data-kind="stop"
- data-done="Execution stopped" data-confirm="Stop this execution? It ends as STOPPED and will not run again.">
+/** Pause or resume (confirmed), and stop, for an execution that has not ended. */
+const actions = (execution: ExecutionJson): Html => {
+  if (execution.status !== "RUNNING" && execution.status !== "PAUSED") return html``
+  const path = (action: string) => apiPath(`/v1/executions/${encodeURIComponent(execution.executionId)}/${action}`)
+  const hold = execution.status === "RUNNING"
+    ? html`<form class="filters" id="pause" data-api="${path("pause")}" data-kind="pause" data-done="Execution paused"
+ data-confirm="Pause this execution? A step already running finishes; nothing new starts and no timer fires until it is resumed.">
+<button type="submit" class="plain">Pause</button></form>`
+    : html`<form class="filters" id="resume" data-api="${path("resume")}" data-kind="resume" data-done="Execution resumed"
+ data-confirm="Resume this execution? What was held starts, and timers that fell due meanwhile fire at once.">
+<button type="submit" class="succeed">Resume</button></form>`
+  return html`${hold}<form class="filters" id="stop" data-api="${path("stop")}" data-kind="stop"
+ data-done="Execution stopped" data-confirm="Stop this execution? It ends as STOPPED; only a rewind runs it again.">
 <input name="reason" size="40" placeholder="Reason (optional)" aria-label="Reason"><button type="submit" class="danger">Stop execution</button></form>`
+}
+
+/** Fork and rewind run an execution again from a top-level operation (docs/design.md §3). */
+const REWINDABLE = new Set(["FAILED", "TIMED_OUT", "STOPPED"])
+const operationActions = (execution: ExecutionJson) => (op: OperationJson): Html => {
+  const path = (action: string) => apiPath(`/v1/executions/${encodeURIComponent(execution.executionId)}/${action}`)
+  const fork = html`<form class="op-action" data-api="${path("fork")}" data-kind="fork" data-done="Forked"
+ data-confirm="${`Fork this execution from operation ${op.id}? A new execution keeps the operations before it and runs the rest again; this one is left as it is.`}">
+<input type="hidden" name="fromOperation" value="${op.id}"><button type="submit" class="plain fork">Fork from here</button></form>`
+  if (!REWINDABLE.has(execution.status)) return fork
+  return html`${fork}<form class="op-action" data-api="${path("rewind")}" data-kind="rewind" data-done="Rewound: running again"
+ data-confirm="${`Rewind this ${execution.status} execution to operation ${op.id}? It forgets that operation and every later one and runs them again, under the same id.`}">
+<input type="hidden" name="fromOperation" value="${op.id}"><button type="submit" class="danger rewind">Rewind to here</button></form>`
+}
 
 /**
  * Rerun: a new execution of the same function, with this one's input (editable) in the start editor. Outside the
@@ -133,10 +170,14 @@ export const executionPage = async (api: ConsoleApi, executionId: string, option
   const end = millis(execution.endedAt) ?? now
   const content = html`${summary(execution, now)}${waitingOn(execution, index, now, devTools)}${actions(execution)}${pendingCallbacks(execution, origin)}${payloads(execution)}
 <h2>Timeline</h2><div class="hscroll">${timeline(rows, index, start, end)}</div>
-<h2>Operations</h2>${operationTree(rows, index, { groups, choices, href })}
+<h2>Operations</h2>${operationTree(rows, index, { groups, choices, href }, operationActions(execution))}
 <h2>History</h2><div class="hscroll">${history.ok ? historyTable(events, history.value.truncated) : problemNotice(history.problem)}</div>`
   // The version is the last event read: the region changes only when the log grows.
-  const liveOptions = { src: executionLiveSrc(executionId, search), version: String(history.ok ? history.value.lastSeq : 0), ended: execution.status !== "RUNNING" }
+  const liveOptions = {
+    src: executionLiveSrc(executionId, search),
+    version: String(history.ok ? history.value.lastSeq : 0),
+    ended: execution.status !== "RUNNING" && execution.status !== "PAUSED"
+  }
   return {
     title: `${execution.functionName} ${executionId}`,
     status: 200,

@@ -62,13 +62,14 @@ export const STATUS_CLASSES: Readonly<Record<string, string>> = {
   STARTED: "s-running",
   PENDING: "s-pending",
   SUCCEEDED: "s-ok",
+  CONTINUED_AS_NEW: "s-ok",
   FAILED: "s-failed",
   TIMED_OUT: "s-failed",
   STOPPED: "s-stopped",
   CANCELLED: "s-stopped"
 }
 
-export const EXECUTION_STATUSES = ["RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"] as const
+export const EXECUTION_STATUSES = ["RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "CONTINUED_AS_NEW"] as const
 
 /**
  * How long ago `at` was, seen at `now`, for people: "just now", "42 s ago", "3 min ago", "5 h ago", "2 d ago"

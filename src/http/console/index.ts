@@ -9,8 +9,9 @@
  *
  * Bodies are held to the API's limit by the app's body limit (app.ts), which runs before these routes.
  *
- * Actions go through `POST /console/api/v1/...`, a proxy of exactly these JSON API routes: start, stop, callback
- * succeed/fail/heartbeat, and (refused unless the app has devTools) firing a pending wait now that adds the API key; bodies and answers are the API's own.
+ * Actions go through `POST /console/api/v1/...`, a proxy of exactly these JSON API routes (start, stop, pause, resume,
+ * fork, rewind, callback succeed/fail/heartbeat, and, refused unless the app has devTools, firing a pending wait now)
+ * that adds the API key; bodies and answers are the API's own.
  */
 import type { Context, Hono } from "hono"
 import { html } from "hono/html"
@@ -145,7 +146,8 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
   // The API refuses it (403) unless the app has devTools.
   app.post("/console/api/v1/executions/:id/timers/:operationId/fire", (c) =>
     forward(c, `/v1/executions/${encodeURIComponent(c.req.param("id"))}/timers/${encodeURIComponent(c.req.param("operationId"))}/fire`))
-  app.post("/console/api/v1/executions/:id/stop", (c) => forward(c, `/v1/executions/${encodeURIComponent(c.req.param("id"))}/stop`))
+  app.post("/console/api/v1/executions/:id/:action{stop|pause|resume|fork|rewind}", (c) =>
+    forward(c, `/v1/executions/${encodeURIComponent(c.req.param("id"))}/${c.req.param("action")}`))
   app.post("/console/api/v1/callbacks/:callbackId/:action{succeed|fail|heartbeat}", (c) =>
     forward(c, `/v1/callbacks/${encodeURIComponent(c.req.param("callbackId"))}/${c.req.param("action")}`))
 }

@@ -58,7 +58,13 @@ export interface Grouping {
   readonly href: (search: string) => string
 }
 
-export const operationTree = (rows: ReadonlyArray<TreeRow>, index: ReadonlyMap<string, OperationHistory>, grouping?: Grouping): Html => {
+/** `actions`: what a top-level operation offers (fork from here, rewind to here), drawn at the top of its body. */
+export const operationTree = (
+  rows: ReadonlyArray<TreeRow>,
+  index: ReadonlyMap<string, OperationHistory>,
+  grouping?: Grouping,
+  actions?: (op: OperationJson) => Html
+): Html => {
   if (rows.length === 0) return html`<p class="muted">No operations yet.</p>`
   const shown = rows.slice(0, MAX_TREE_OPERATIONS)
   // Nest by depth: rows are in tree order, so each row closes the <details> of deeper or equal rows before it.
@@ -72,7 +78,7 @@ export const operationTree = (rows: ReadonlyArray<TreeRow>, index: ReadonlyMap<s
     parts.push(html`<details class="op" data-op="${op.id}" id="op-${op.id}"${open ? html` open` : ""}><summary>${statusBadge(op.status, STATUS_CLASSES)}
 <span class="name">${name}</span> <span class="muted">${op.type}/${op.subType} · ${op.id}${
       op.attempt !== undefined && op.attempt > 1 ? ` · ${op.attempt} attempts` : ""
-    }${took}</span></summary><div class="opbody">${body(op, index.get(op.id))}${
+    }${took}</span></summary><div class="opbody">${level === 0 && actions !== undefined ? actions(op) : ""}${body(op, index.get(op.id))}${
       grouping?.groups.has(op.id) === true ? groupSummary(grouping.groups.get(op.id)!, grouping.choices, grouping.href) : ""
     }`)
   }

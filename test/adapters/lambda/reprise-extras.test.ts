@@ -43,6 +43,18 @@ describe("reprise/lambda: Reprise's own additions under AWS's local runner", () 
     expect(ran).toEqual(["before"])
   })
 
+  it("refuses ctx.continueAsNew (the service would keep neither its end nor the link): a ConfigurationError", async () => {
+    const fn = durable("continue-on-lambda", async (input: { n: number }, ctx) => {
+      await ctx.step("tick", async () => input.n)
+      return ctx.continueAsNew({ n: input.n + 1 })
+    })
+    const runner = new LocalDurableTestRunner({ handlerFunction: withDurableExecution(fn) as never })
+    const result = await runner.run({ payload: { n: 0 } })
+    expect(result.getStatus()).toBe("FAILED")
+    expect(result.getError()).toMatchObject({ errorType: "ConfigurationError" })
+    expect(String(result.getError()?.errorMessage)).toContain("ctx.continueAsNew needs a store that keeps the whole log")
+  })
+
   it("fails the execution with the handler's error, as AWS's SDK reports it", async () => {
     const runner = new LocalDurableTestRunner({
       handlerFunction: withDurableExecution(async (_event, ctx) => {

@@ -1,0 +1,69 @@
+/**
+ * `reprise fork <execution-id> --from <operation> [--input JSON|@FILE]` and `reprise rewind <execution-id> --from
+ * <operation>`: POST /v1/executions/:id/fork and /rewind (docs/design.md §3). A fork is a new execution that keeps
+ * the source's operations before `--from`; a rewind runs a failed, timed-out or stopped execution again from there.
+ */
+import { readFileSync } from "node:fs"
+import { parseArgs } from "node:util"
+import type { ExecutionJson } from "reprise/http"
+import { CliError, EXIT, makeClient, reportError } from "./client.ts"
+
+export interface ForkIo {
+  readonly out: (line: string) => void
+  readonly err: (line: string) => void
+  readonly env: Readonly<Record<string, string | undefined>>
+}
+
+export const FORK_USAGE = "reprise fork <execution-id> --from <operation-id> [--input JSON|@FILE] | reprise rewind <execution-id> --from <operation-id> [--url URL] [--api-key KEY] [--json]"
+
+/** `--input`: JSON text, or @FILE holding it. */
+const inputOf = (text: string): unknown => {
+  const source = text.startsWith("@") ? readFileSync(text.slice(1), "utf8") : text
+  try {
+    return JSON.parse(source)
+  } catch (error) {
+    throw new CliError(`--input is not JSON: ${(error as Error).message}`, EXIT.usage)
+  }
+}
+
+/** Runs `fork` or `rewind` with the arguments after it; returns the exit code. */
+export const forkRewindCommand = async (action: "fork" | "rewind", argv: ReadonlyArray<string>, io: ForkIo): Promise<number> => {
+  try {
+    let parsed
+    try {
+      parsed = parseArgs({
+        args: [...argv],
+        options: {
+          from: { type: "string" },
+          input: { type: "string" },
+          url: { type: "string" },
+          "api-key": { type: "string" },
+          json: { type: "boolean" }
+        },
+        allowPositionals: true,
+        strict: true
+      })
+    } catch (error) {
+      throw new CliError(`${error instanceof Error ? error.message.split("\n")[0] : String(error)} (usage: ${FORK_USAGE})`, EXIT.usage)
+    }
+    const { positionals, values } = parsed
+    if (positionals.length !== 1) throw new CliError(`give one execution id (usage: ${FORK_USAGE})`, EXIT.usage)
+    if (values.from === undefined) throw new CliError(`give the operation to run again from with --from (usage: ${FORK_USAGE})`, EXIT.usage)
+    if (action === "rewind" && values.input !== undefined) throw new CliError("a rewind keeps the execution's input: fork it to run with another", EXIT.usage)
+    const body = { fromOperation: values.from, ...(values.input === undefined ? {} : { input: inputOf(values.input) }) }
+    const apiKey = values["api-key"] ?? (io.env.REPRISE_API_KEY === "" ? undefined : io.env.REPRISE_API_KEY)
+    const client = makeClient({ url: values.url ?? io.env.REPRISE_URL ?? "http://127.0.0.1:8787", apiKey })
+    const id = positionals[0]!
+    const execution = await client.request<ExecutionJson>("POST", `/v1/executions/${encodeURIComponent(id)}/${action}`, body)
+    io.out(
+      values.json === true
+        ? JSON.stringify(execution, null, 2)
+        : action === "fork"
+        ? `forked ${id} before operation ${values.from} as ${execution.executionId} (${execution.status})`
+        : `rewound ${execution.executionId} to operation ${values.from} (${execution.status})`
+    )
+    return EXIT.ok
+  } catch (error) {
+    return reportError(error, io)
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The engine's side of `ctx.continueAsNew` (src/context/continue-as-new.ts): the runs of one logical execution are
+ * `<id>`, `<id>~2`, `<id>~3` …, each linked to the one before (`continuedFrom`) and the one after (`continuedAs`).
+ */
+import { Effect, Exit } from "effect"
+import type { Session } from "../context/session.ts"
+import type { ExecutionState } from "../log/fold.ts"
+import type { ChildStart, InvokerShape } from "./invoker.ts"
+
+/** The id of the run after `executionId`: `<id>~2` after `<id>`, `<id>~(n+1)` after `<id>~n`. */
+export const nextRunId = (executionId: string): string => {
+  const match = /~(\d{1,9})$/.exec(executionId)
+  return match === null ? `${executionId}~2` : `${executionId.slice(0, match.index)}~${Number(match[1]) + 1}`
+}
+
+/**
+ * Starts the next run (idempotently: a replay after a crash between the start and the end asks again), then ends
+ * this one. A start that fails (the next id taken by another input) fails this run with the reason.
+ */
+export const continueRun = (start: InvokerShape["start"]) => async (session: Session, input: string | undefined): Promise<void> => {
+  const state = session.state
+  const next = nextRunId(state.executionId)
+  const request: ChildStart = {
+    functionName: state.functionName,
+    ...(input === undefined ? {} : { inputPayload: input }),
+    executionId: next,
+    ...(state.parent === undefined ? {} : { parent: state.parent }),
+    continuedFrom: state.executionId
+  }
+  const started = await Effect.runPromiseExit(start(request))
+  if (Exit.isFailure(started)) {
+    const failure = started.cause
+    session.fail(new Error(`ctx.continueAsNew could not start run ${next}: ${String(failure)}`))
+    return
+  }
+  session.post([{ _tag: "ExecutionContinuedAsNew", nextExecutionId: next, ...(input === undefined ? {} : { input }) }])
+}
+
+/**
+ * The state of the run that ends (or is) the chain `executionId` belongs to, from this run onwards. A run this
+ * engine cannot read (on Workers each run lives in its own object) ends the walk: the last run read is the answer.
+ */
+export const lastRun = <E extends { readonly _tag: string }>(
+  executionId: string,
+  stateOf: (executionId: string) => Effect.Effect<ExecutionState, E>
+): Effect.Effect<ExecutionState, E> =>
+  Effect.gen(function*() {
+    let state = yield* stateOf(executionId)
+    // Bounded: a chain of more runs than this is followed no further.
+    for (let hops = 0; hops < 100_000 && state.status === "CONTINUED_AS_NEW" && state.continuedAs !== undefined; hops++) {
+      const next: ExecutionState | undefined = yield* stateOf(state.continuedAs).pipe(
+        Effect.catchIf((error) => error._tag === "ExecutionNotFound", () => Effect.succeed(undefined))
+      )
+      if (next === undefined) break
+      state = next
+    }
+    return state
+  })
