@@ -39,7 +39,7 @@ const target: Target = {
   // Ended, or waiting on a callback (all that ops-waiting does): bounded at 10 s.
   settled: async (executionId) => {
     for (let i = 0; i < 1000; i++) {
-      const view = (await target.call("GET", `/v1/executions/${executionId}`)).body
+      const view = (await target.call("GET", `/v1/executions/${executionId}?operations=true`)).body
       const waits = view.operations.some((op: { type: string; status: string }) => op.type === "CALLBACK" && op.status === "STARTED")
       if (view.status !== "RUNNING" || waits) return view
       await new Promise((resolve) => setTimeout(resolve, 10))
