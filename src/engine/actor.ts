@@ -31,6 +31,7 @@ import { hex } from "./secure-random.ts"
 import { emitLines, type LifecycleLine, lifecycleLine } from "./lifecycle-log.ts"
 import { desiredAlarm, dueTimers, invokeOutcomeEvent, stampBatch } from "./actor-events.ts"
 import { dueAt, earliest } from "./timers.ts"
+import { SlotRelease } from "./slot-release.ts"
 
 
 /** How long a running execution may go unwatched: if its actor dies mid-step, this alarm resumes it. */
@@ -120,7 +121,14 @@ export class Actor implements Session {
       const list = this.#waiters.get(operationId)
       if (list === undefined) this.#waiters.set(operationId, [resolve])
       else list.push(resolve)
+      this.#slotRelease.check()
     })
+  }
+
+  acquireSlot = (): Promise<void> | undefined => (this.#gone ? new Promise(() => undefined) : this.#deps.slot?.acquire())
+
+  get stepLimit() {
+    return this.#deps.stepLimit
   }
 
   whenResumed(): Promise<void> {
@@ -137,7 +145,11 @@ export class Actor implements Session {
 
   exitUserCode(): void {
     this.#activity.exitUserCode()
+    this.#slotRelease.check()
   }
+
+  /** A suspended execution gives its concurrency slot back (slot-release.ts). */
+  readonly #slotRelease = new SlotRelease(() => this.#deps.slot, () => this.evictable || this.#gone || !this.running)
 
   fail(error: Error): void {
     if (this.#writable()) this.#offer({ _tag: "Fail", error })

@@ -2,11 +2,10 @@
  * The engine: starts executions and routes every message to the actor that owns the execution, loading it from
  * the store (a cold start, which replays) when it is not in memory. Adapters drive it; they never touch actors.
  */
-import { Cause, Clock, Context, Effect, FiberSet, Layer, Logger, LogLevel, Queue, Random, References, Scheduler, type Scope, Stream } from "effect"
+import { Cause, Clock, Context, Effect, FiberSet, Layer, Logger, LogLevel, Random, References, Scheduler, type Scope } from "effect"
 import type { ErrorObject, LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
-import { isTerminalEvent } from "../log/terminal-event.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import { readLogPage } from "../store/log-page.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
@@ -31,6 +30,11 @@ import { outcomeOf, viewOf } from "./execution-view.ts"
 import { type DurableFunction, makeRegistry } from "./registry.ts"
 import { checkedInput, sameExecution, startedEvent } from "./start-request.ts"
 import { stopChildren } from "./stop-children.ts"
+import type { FlowSlot } from "./flow-slots.ts"
+import { makeEngineFlow } from "./flow-start.ts"
+import type { FlowControl } from "./flow-options.ts"
+import { makeStepLimits } from "./step-limits.ts"
+import { watchLog } from "./engine-watch.ts"
 
 /**
  * Actors run on microtasks: a step's append wakes its actor without a trip through the event loop
@@ -59,6 +63,8 @@ export interface EngineOptions {
    * `ctx.patched` fails the execution with a ConfigurationError instead of flipping its answer on the next replay.
    */
   readonly keepsPatchMarkers?: boolean
+  /** The time of flow control's queues, rate windows and debounce periods (the test runner's; default the ambient Clock). */
+  readonly flowClock?: Clock.Clock
 }
 
 /**
@@ -138,7 +144,8 @@ export const makeEngine = Effect.fnUntraced(function*(
       Effect.annotateLogs({ executionId })
     ))
 
-  const spawn = (state: ExecutionState, fn: DurableFunction, alarmAt: number | undefined, watchdogAt?: number) =>
+  const stepLimit = makeStepLimits()
+  const spawn = (state: ExecutionState, fn: DurableFunction, alarmAt: number | undefined, watchdogAt?: number, slot?: FlowSlot) =>
     Effect.gen(function*() {
       const id = state.executionId
       const actor: Actor = yield* Actor.make(state, {
@@ -154,8 +161,11 @@ export const makeEngine = Effect.fnUntraced(function*(
         alarmAt,
         ...(watchdogAt === undefined ? {} : { watchdogAt }),
         onInvocation: () => countInvocation(id),
+        slot,
+        stepLimit,
         onStepBody: options.onStepBody === undefined ? undefined : (step) => options.onStepBody!(id, step),
         onTerminal: (ended) => {
+          slot?.release()
           const waiters = endWaiters.get(id)
           endWaiters.delete(id)
           for (const wake of waiters ?? []) wake()
@@ -163,6 +173,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         },
         onInvoke: (op) => background(`starting the child of operation ${op.id}`, id, startChild(id, op)),
         onGone: () => {
+          slot?.release()
           if (actors.get(id) === actor) actors.delete(id)
         },
         onWritten: (events) => {
@@ -185,10 +196,13 @@ export const makeEngine = Effect.fnUntraced(function*(
         const again = actors.get(executionId)
         if (again !== undefined && !again.gone) return again
         const state = foldLog(log.events)
+        if (state.status === "QUEUED") return undefined // no actor until the queue lets it run (flow-control.ts)
         const fn = registry.get(state.functionName)
         if (fn === undefined) return yield* Effect.die(new FunctionNotFound({ functionName: state.functionName }))
         const alarmAt = yield* store.getAlarm(executionId)
-        const actor = yield* spawn(state, fn, alarmAt)
+        const first = log.events[0]!
+        const slot = flow.slotOf(fn, state.input, first._tag === "ExecutionStarted" ? first.queue : undefined, executionId)
+        const actor = yield* spawn(state, fn, alarmAt, undefined, slot)
         if (state.status === "RUNNING") yield* lifecycle(state, "Debug", `loaded from the store: ${log.events.length} events to replay`)
         return actor
       })
@@ -268,6 +282,13 @@ export const makeEngine = Effect.fnUntraced(function*(
       const executionId = request.executionId ?? uuidOf(secureRandom.bytes(16))
       const existing = yield* store.load(executionId)
       if (existing !== undefined) return yield* repeatedStart(existing.events, fn.name, input, executionId)
+      if (fn.flow !== undefined) return yield* flowStart.start(fn as DurableFunction & { flow: FlowControl }, request, input, executionId)
+      return yield* startNow(fn, request, input, executionId, undefined)
+    })
+
+  /** Writes a new execution's ExecutionStarted and runs it (holding its concurrency slot, under flow control). */
+  const startNow = (fn: DurableFunction, request: Parameters<EngineShape["start"]>[0], input: string | undefined, executionId: string, slot: FlowSlot | undefined) =>
+    Effect.gen(function*() {
       const now = clockFor(executionId, request.parent?.executionId).currentTimeMillisUnsafe()
       const first = startedEvent(fn, executionId, input, now, request.parent)
       // The start and its watchdog are one write: a crash right after it still leaves an alarm that resumes it.
@@ -282,9 +303,24 @@ export const makeEngine = Effect.fnUntraced(function*(
       const state = foldLog(written.success)
       const by = request.parent === undefined ? "" : ` by ${request.parent.executionId} (operation ${request.parent.operationId})`
       yield* lifecycle(state, "Info", `started${by}`) // before the actor runs, so that it is the first line
-      yield* spawn(state, fn, watchdogAt, watchdogAt)
+      yield* spawn(state, fn, watchdogAt, watchdogAt, slot)
       return { executionId, created: true }
     })
+
+  const flowClock = options.flowClock ?? ambientClock
+  const { flow, flowStart } = makeEngineFlow({
+    store,
+    clock: flowClock,
+    background,
+    functions: [...registry.values()],
+    runNow: startNow,
+    run: (events, fn, watchdogAt, slot) =>
+      Effect.flatMap(Effect.succeed(foldLog(events)), (state) => Effect.andThen(lifecycle(state, "Info", "dequeued"), spawn(state, fn, watchdogAt, watchdogAt, slot)))
+  })
+  /** A pause or resume of an execution that has no actor: refused as not running when it is QUEUED. */
+  const notRunningIfQueued = <E>(executionId: string, refused: (args: { executionId: string; status: string }) => E): Effect.Effect<never, ReadFailure | E> =>
+    Effect.flatMap(stateOf(executionId), (state) =>
+      Effect.fail(state.status === "QUEUED" ? refused({ executionId, status: "QUEUED" }) : new ExecutionNotFound({ executionId })))
 
   /**
    * An idempotent repeat of a start answers with the first execution, and wakes it if it is running with nothing
@@ -331,6 +367,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       }),
     stop: (executionId, error, stopOptions) =>
       Effect.gen(function*() {
+        if (yield* flowStart.stopQueued(executionId, error)) return
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>((reply) => ({ _tag: "Stop", error, reply })))
         if (!found) return yield* new ExecutionNotFound({ executionId })
         if (stopOptions?.children === false) return
@@ -339,14 +376,14 @@ export const makeEngine = Effect.fnUntraced(function*(
     pause: (executionId) =>
       Effect.gen(function*() {
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>((reply) => ({ _tag: "Pause", reply })))
-        if (!found) return yield* new ExecutionNotFound({ executionId })
+        if (!found) return yield* notRunningIfQueued(executionId, (args) => new ExecutionNotRunning(args))
       }),
     resume: (executionId) =>
       Effect.gen(function*() {
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotPaused>((reply) => ({ _tag: "Resume", reply })))
-        if (!found) return yield* new ExecutionNotFound({ executionId })
+        if (!found) return yield* notRunningIfQueued(executionId, (args) => new ExecutionNotPaused(args))
       }),
-    describe: (executionId) => Effect.map(stateOf(executionId), viewOf),
+    describe: (executionId) => Effect.map(stateOf(executionId), (state) => flow.withPosition(viewOf(state))),
     awaitEnd: (executionId) =>
       Effect.gen(function*() {
         const state = yield* stateOf(executionId)
@@ -373,41 +410,8 @@ export const makeEngine = Effect.fnUntraced(function*(
         if (events === undefined) return yield* new ExecutionNotFound({ executionId })
         return events
       }),
-    list: (query) => store.list(query),
-    watch: (executionId, afterSeq) =>
-      Stream.callback<LogEvent, ReadFailure>((queue) =>
-        Effect.gen(function*() {
-          let last = afterSeq
-          let live = false
-          const early: Array<LogEvent> = []
-          /** Offers what is new, in order, once; ends after the terminal event. */
-          const push = (events: ReadonlyArray<LogEvent>) => {
-            for (const event of events) {
-              if (event.seq <= last) continue
-              last = event.seq
-              Queue.offerUnsafe(queue, event)
-              if (isTerminalEvent(event)) Queue.endUnsafe(queue)
-            }
-          }
-          const watcher = (events: ReadonlyArray<LogEvent>) => (live ? push(events) : early.push(...events))
-          // Watch first, then read: a write in between is in one or both, and `last` drops the repeat.
-          const set = watchers.get(executionId) ?? new Set()
-          watchers.set(executionId, set.add(watcher))
-          yield* Effect.addFinalizer(() =>
-            Effect.sync(() => {
-              set.delete(watcher)
-              if (set.size === 0 && watchers.get(executionId) === set) watchers.delete(executionId)
-            })
-          )
-          const log = yield* store.load(executionId)
-          if (log === undefined) return yield* new ExecutionNotFound({ executionId })
-          live = true
-          push(log.events)
-          push(early)
-          const end = log.events.at(-1)
-          if (end !== undefined && isTerminalEvent(end)) Queue.endUnsafe(queue) // ended before the cursor
-        })
-      ),
+    list: (query) => Effect.map(store.list(query), (page) => ({ ...page, items: page.items.map(flow.withPosition) })),
+    watch: (executionId, afterSeq) => watchLog(store, watchers, executionId, afterSeq),
     evict: (executionId) => Effect.sync(() => actors.get(executionId)?.evict()),
     settle: (executionId, settleOptions) =>
       Effect.gen(function*() {

@@ -18,7 +18,8 @@ import type {
   ExecutionNotPaused,
   ExecutionNotRunning,
   FunctionNotFound,
-  InvalidRequest
+  InvalidRequest,
+  RateLimited
 } from "./engine-errors.ts"
 
 /** A function the API can start, as listed by `GET /v1/functions`. */
@@ -36,6 +37,11 @@ export interface StartRequest {
   readonly executionId?: string
   /** The invoke operation that waits for this execution. */
   readonly parent?: ParentRef
+  /**
+   * Where the start goes in its function's queue when flow control holds it (an integer from -1000 to 1000, higher
+   * first; default the function's `priority(input)`, else 0). Ignored by functions without flow control.
+   */
+  readonly priority?: number
 }
 
 export interface StopOptions {
@@ -51,8 +57,10 @@ export interface ParentRef {
 
 export interface StartResult {
   readonly executionId: string
-  /** False when the id already named an execution (an idempotent repeat). */
+  /** False when the id already named an execution (an idempotent repeat, or a debounced start that collapsed). */
   readonly created: boolean
+  /** True when the execution waits in its function's queue (status QUEUED). */
+  readonly queued?: boolean
 }
 
 export interface ExecutionView {
@@ -67,6 +75,8 @@ export interface ExecutionView {
   readonly error?: ErrorObject
   readonly startedAt: number
   readonly endedAt?: number
+  /** A QUEUED execution's place in its function's queue, 1 first (absent where no engine in the process holds it). */
+  readonly queuePosition?: number
   readonly operations: ReadonlyArray<OperationState>
 }
 
@@ -79,7 +89,7 @@ export interface HistoryPage {
 /** Reading an execution that may be missing, corrupt, or behind a failing store. */
 export type ReadFailure = ExecutionNotFound | LogCorrupted | StoreFailure
 
-export type StartFailure = FunctionNotFound | ExecutionAlreadyExists | InvalidRequest | LogCorrupted | StoreFailure
+export type StartFailure = FunctionNotFound | ExecutionAlreadyExists | InvalidRequest | RateLimited | LogCorrupted | StoreFailure
 
 export type CallbackFailure = CallbackNotFound | CallbackAlreadyCompleted | InvalidRequest | LogCorrupted | StoreFailure
 

@@ -21,4 +21,4 @@ export const viewOf = (state: ExecutionState): ExecutionView => ({
 export const outcomeOf = (state: ExecutionState): ChildOutcome =>
   state.status === "SUCCEEDED"
     ? { status: "SUCCEEDED", ...(state.result === undefined ? {} : { result: state.result }) }
-    : { status: state.status === "RUNNING" || state.status === "PAUSED" ? "FAILED" : state.status, ...(state.error === undefined ? {} : { error: state.error }) }
+    : { status: state.status === "RUNNING" || state.status === "PAUSED" || state.status === "QUEUED" ? "FAILED" : state.status, ...(state.error === undefined ? {} : { error: state.error }) }

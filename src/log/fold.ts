@@ -8,7 +8,7 @@ import { TERMINAL_STATUS } from "./terminal-event.ts"
 
 export type OperationStatus = "STARTED" | "PENDING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED" | "CANCELLED"
 /** PAUSED is what describe and list show for a RUNNING execution that is paused (`ExecutionState.paused`). */
-export type ExecutionStatus = "RUNNING" | "PAUSED" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED"
+export type ExecutionStatus = "QUEUED" | "RUNNING" | "PAUSED" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED"
 
 export interface OperationState {
   readonly id: string
@@ -41,9 +41,11 @@ export interface OperationState {
 export interface ExecutionState {
   readonly executionId: string
   readonly functionName: string
-  readonly input?: string
+  /** Replaced while QUEUED by a debounced start that collapsed into this one. */
+  input?: string
   readonly startedAt: number
-  readonly timeoutAt: number
+  /** Moved when a QUEUED execution is dequeued: its timeout counts from then. */
+  timeoutAt: number
   readonly retentionMs: number
   readonly parent?: { readonly executionId: string; readonly operationId: string }
   /** The function's version label recorded at start. */
@@ -78,7 +80,7 @@ export const initialState = (first: Extract<LogEvent, { _tag: "ExecutionStarted"
   retentionMs: first.retentionMs,
   ...(first.parent === undefined ? {} : { parent: first.parent }),
   ...(first.version === undefined ? {} : { version: first.version }),
-  status: "RUNNING",
+  status: first.queue === undefined ? "RUNNING" : "QUEUED",
   paused: false,
   seq: first.seq,
   operations: new Map(),
@@ -120,6 +122,14 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
   state.seq = event.seq
   switch (event._tag) {
     case "ExecutionStarted":
+      return
+    case "ExecutionDequeued":
+      state.status = "RUNNING"
+      state.timeoutAt = event.timeoutAt
+      return
+    case "ExecutionInputReplaced":
+      if (event.input === undefined) delete state.input
+      else state.input = event.input
       return
     case "ExecutionPaused":
       state.paused = true
