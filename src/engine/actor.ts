@@ -125,7 +125,11 @@ export class Actor implements Session {
     })
   }
 
-  acquireSlot = (): Promise<void> | undefined => (this.#gone ? new Promise(() => undefined) : this.#deps.slot?.acquire())
+  acquireSlot = (): Promise<void> | undefined => {
+    const slot = this.#deps.slot
+    if (slot === undefined) return undefined // no flow control: nothing changes for the step
+    return this.#gone ? new Promise(() => undefined) : slot.acquire()
+  }
 
   get stepLimit() {
     return this.#deps.stepLimit

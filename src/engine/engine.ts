@@ -35,6 +35,7 @@ import { makeEngineFlow } from "./flow-start.ts"
 import type { FlowControl } from "./flow-options.ts"
 import { makeStepLimits } from "./step-limits.ts"
 import { watchLog } from "./engine-watch.ts"
+import { EndWaiters } from "./end-waiters.ts"
 
 /**
  * Actors run on microtasks: a step's append wakes its actor without a trip through the event loop
@@ -129,7 +130,7 @@ export const makeEngine = Effect.fnUntraced(function*(
   const actors = new Map<string, Actor>()
   const invocations = makeInvocationCounts()
   const countInvocation = invocations.count
-  const endWaiters = new Map<string, Array<() => void>>()
+  const endWaiters = new EndWaiters()
   /** Who watches an execution's log (ExecutionClient.watch): told of every write its actor makes. */
   const watchers = new Map<string, Set<(events: ReadonlyArray<LogEvent>) => void>>()
   /** Forks actors and background work into a set that closing the engine's scope interrupts. */
@@ -145,6 +146,16 @@ export const makeEngine = Effect.fnUntraced(function*(
     ))
 
   const stepLimit = makeStepLimits()
+  /** Events written: the watchers see them. */
+  const written = (id: string, events: ReadonlyArray<LogEvent>) => {
+    for (const watcher of watchers.get(id) ?? []) watcher(events)
+  }
+  /** An execution ended: who awaits its end is woken, its parent told. */
+  const ended_ = (ended: ExecutionState) => {
+    const id = ended.executionId
+    endWaiters.wake(id)
+    if (ended.parent !== undefined) background("telling the parent", id, invoker.childFinished(ended.parent, outcomeOf(ended)))
+  }
   const spawn = (state: ExecutionState, fn: DurableFunction, alarmAt: number | undefined, watchdogAt?: number, slot?: FlowSlot) =>
     Effect.gen(function*() {
       const id = state.executionId
@@ -166,19 +177,14 @@ export const makeEngine = Effect.fnUntraced(function*(
         onStepBody: options.onStepBody === undefined ? undefined : (step) => options.onStepBody!(id, step),
         onTerminal: (ended) => {
           slot?.release()
-          const waiters = endWaiters.get(id)
-          endWaiters.delete(id)
-          for (const wake of waiters ?? []) wake()
-          if (ended.parent !== undefined) background("telling the parent", id, invoker.childFinished(ended.parent, outcomeOf(ended)))
+          ended_(ended)
         },
         onInvoke: (op) => background(`starting the child of operation ${op.id}`, id, startChild(id, op)),
         onGone: () => {
           slot?.release()
           if (actors.get(id) === actor) actors.delete(id)
         },
-        onWritten: (events) => {
-          for (const watcher of watchers.get(id) ?? []) watcher(events)
-        }
+        onWritten: (events) => written(id, events)
       }).pipe(Effect.provideService(Scheduler.Scheduler, actorScheduler)) // the mailbox takes its dispatcher from here
       actors.set(id, actor)
       runFork(actor.run, { scheduler: actorScheduler })
@@ -314,6 +320,11 @@ export const makeEngine = Effect.fnUntraced(function*(
     background,
     functions: [...registry.values()],
     runNow: startNow,
+    written: (events) => {
+      const state = foldLog(events)
+      written(state.executionId, events.slice(-1))
+      if (state.status !== "RUNNING") ended_(state)
+    },
     run: (events, fn, watchdogAt, slot) =>
       Effect.flatMap(Effect.succeed(foldLog(events)), (state) => Effect.andThen(lifecycle(state, "Info", "dequeued"), spawn(state, fn, watchdogAt, watchdogAt, slot)))
   })
@@ -387,19 +398,7 @@ export const makeEngine = Effect.fnUntraced(function*(
     awaitEnd: (executionId) =>
       Effect.gen(function*() {
         const state = yield* stateOf(executionId)
-        if (state.status === "RUNNING") {
-          yield* Effect.callback<void>((resume) => {
-            const list = endWaiters.get(executionId) ?? []
-            const wake = () => resume(Effect.void)
-            list.push(wake)
-            endWaiters.set(executionId, list)
-            return Effect.sync(() => {
-              const remaining = endWaiters.get(executionId)?.filter((w) => w !== wake) ?? []
-              if (remaining.length === 0) endWaiters.delete(executionId)
-              else endWaiters.set(executionId, remaining)
-            })
-          })
-        }
+        if (state.status === "RUNNING" || state.status === "QUEUED") yield* endWaiters.wait(executionId)
         return viewOf(yield* stateOf(executionId))
       }),
     history: (executionId, page) =>

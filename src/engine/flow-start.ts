@@ -19,6 +19,8 @@ export interface FlowStartDeps {
   readonly flow: FlowControlShape
   /** The queues' time. */
   readonly clock: Clock.Clock
+  /** The log of a queued execution after a write the engine's actors did not make (its dequeue, its stop). */
+  readonly written: (events: ReadonlyArray<LogEvent>) => void
   /** The engine's plain start of a new execution, holding `slot` (the queue was skipped). */
   readonly runNow: (fn: DurableFunction, request: StartRequest, input: string | undefined, executionId: string, slot: FlowSlot | undefined) => Effect.Effect<StartResult, StartFailure>
 }
@@ -68,7 +70,10 @@ export const makeFlowStart = (deps: FlowStartDeps) => {
       const stopped: LogEvent = { _tag: "ExecutionStopped", seq: events.length + 1, at: now, ...(error === undefined ? {} : { error }) }
       // A conflict: written by another writer meanwhile; the stop goes to its actor instead.
       return yield* store.append(executionId, [stopped], events.length, { alarmAt: now + first.retentionMs }).pipe(
-        Effect.as(true),
+        Effect.map((done) => {
+          deps.written([...events, ...done])
+          return true
+        }),
         Effect.catchTag("SeqConflict", () => Effect.succeed(false))
       )
     })
@@ -77,9 +82,9 @@ export const makeFlowStart = (deps: FlowStartDeps) => {
 }
 
 /** The engine's flow control: the queues, the flow-controlled start, and the queues' recovery from the store. */
-export const makeEngineFlow = (deps: Omit<FlowDeps, "watchdogMs"> & Pick<FlowStartDeps, "runNow"> & { readonly functions: ReadonlyArray<DurableFunction> }) => {
-  const flow = makeFlowControl({ ...deps, watchdogMs: WATCHDOG_MS })
-  const flowStart = makeFlowStart({ store: deps.store, flow, clock: deps.clock, runNow: deps.runNow })
+export const makeEngineFlow = (deps: Omit<FlowDeps, "watchdogMs"> & Pick<FlowStartDeps, "runNow" | "written"> & { readonly functions: ReadonlyArray<DurableFunction> }) => {
+  const flow = makeFlowControl({ ...deps, run: (events, fn, watchdogAt, slot) => Effect.andThen(Effect.sync(() => deps.written(events)), deps.run(events, fn, watchdogAt, slot)), watchdogMs: WATCHDOG_MS })
+  const flowStart = makeFlowStart({ store: deps.store, flow, clock: deps.clock, runNow: deps.runNow, written: deps.written })
   const limited = deps.functions.filter((fn): fn is DurableFunction & { flow: FlowControl } => fn.flow !== undefined)
   // After a restart the QUEUED executions in the store are the queue: nothing queued is lost.
   if (limited.length > 0) deps.background("recovering the queues", "", flow.recover(limited))

@@ -29,6 +29,7 @@ const byTag: Readonly<Record<string, ProblemKind>> = {
   ExecutionNotPaused: "execution-not-paused",
   ExecutionAlreadyExists: "execution-already-exists",
   InvalidRequest: "invalid-request",
+  RateLimited: "too-many-requests",
   LogCorrupted: "log-corrupted",
   StoreFailure: "store-failure"
 }
@@ -66,6 +67,11 @@ export const mapError = (error: unknown): MappedProblem => {
       const detail = messageOf(error)
       const tooLarge = "payloadTooLarge" in error && error.payloadTooLarge === true
       return { kind: tooLarge ? "payload-too-large" : kind, detail, internal: false }
+    }
+    case "too-many-requests": {
+      // A function's refusing rate limit (flow control): the client retries when a start fits the window again.
+      const ms = "retryAfterMs" in error && typeof error.retryAfterMs === "number" ? error.retryAfterMs : 1000
+      return { kind, detail: messageOf(error), headers: { "retry-after": String(Math.max(1, Math.ceil(ms / 1000))) }, internal: false }
     }
     default:
       return { kind, detail: messageOf(error), internal: false }

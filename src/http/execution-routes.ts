@@ -35,7 +35,7 @@ const idempotencyKey = (header: string | undefined) =>
     return yield* decodeKey(key)
   })
 
-const isRunning = (view: ExecutionView) => view.status === "RUNNING"
+const isRunning = (view: ExecutionView) => view.status === "RUNNING" || view.status === "QUEUED"
 
 export const registerExecutionRoutes = (app: Hono, { respond }: RouteDeps): void => {
   app.get("/v1/functions", (c) =>
@@ -63,7 +63,8 @@ export const registerExecutionRoutes = (app: Hono, { respond }: RouteDeps): void
         const started = yield* engine.start({
           functionName: c.req.param("name"),
           ...("input" in body ? { input: body.input } : {}),
-          ...(executionId === undefined ? {} : { executionId })
+          ...(executionId === undefined ? {} : { executionId }),
+          ...(body.priority === undefined ? {} : { priority: body.priority })
         })
         let view = yield* engine.describe(started.executionId)
         if (query.wait !== undefined && query.wait > 0 && isRunning(view)) {

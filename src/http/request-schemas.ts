@@ -27,7 +27,9 @@ const pageLimit = decimalQuery(
 export const StartBody = Schema.Struct({
   /** Any JSON value; stored serialised. Absent means no input. */
   input: Schema.optionalKey(Schema.Unknown),
-  executionName: Schema.optionalKey(ExecutionName)
+  executionName: Schema.optionalKey(ExecutionName),
+  /** Where the start goes in its function's queue under flow control: an integer from -1000 to 1000, higher first. */
+  priority: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: -1000, maximum: 1000 })))
 })
 
 export const StartQuery = Schema.Struct({
@@ -45,7 +47,7 @@ export const HistoryQuery = Schema.Struct({
 
 export const ListQuery = Schema.Struct({
   function: Schema.optionalKey(bounded(128).check(Schema.isMinLength(1))),
-  status: Schema.optionalKey(Schema.Literals(["RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"])),
+  status: Schema.optionalKey(Schema.Literals(["QUEUED", "RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"])),
   version: Schema.optionalKey(bounded(128).check(Schema.isMinLength(1))),
   limit: Schema.optionalKey(pageLimit),
   /** The `nextCursor` of the previous page: `<startedAt>.<executionId>` (store/execution-summary.ts), visible ASCII. */

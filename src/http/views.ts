@@ -81,6 +81,8 @@ export interface ExecutionJson {
   readonly error?: ErrorObject
   readonly startedAt: string
   readonly endedAt?: string
+  /** A QUEUED execution's place in its function's queue (1 first). */
+  readonly queuePosition?: number
   readonly operations: ReadonlyArray<OperationJson>
 }
 
@@ -94,6 +96,7 @@ export const executionJson = (view: ExecutionView): ExecutionJson => ({
   ...optional("error", view.error, same),
   startedAt: iso(view.startedAt),
   ...optional("endedAt", view.endedAt, iso),
+  ...optional("queuePosition", view.queuePosition, same),
   operations: view.operations.map((op) => operationJson(op, view.endedAt))
 })
 
@@ -104,6 +107,7 @@ export interface SummaryJson {
   readonly status: string
   readonly startedAt: string
   readonly endedAt?: string
+  readonly queuePosition?: number
 }
 
 export const summaryJson = (summary: ExecutionSummary): SummaryJson => ({
@@ -112,5 +116,6 @@ export const summaryJson = (summary: ExecutionSummary): SummaryJson => ({
   ...optional("version", summary.version, same),
   status: summary.status,
   startedAt: iso(summary.startedAt),
-  ...optional("endedAt", summary.endedAt, iso)
+  ...optional("endedAt", summary.endedAt, iso),
+  ...optional("queuePosition", summary.queuePosition, same)
 })
