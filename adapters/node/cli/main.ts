@@ -72,7 +72,7 @@ const COMMAND_OPTIONS: Readonly<Record<string, ReadonlyArray<keyof typeof OPTION
   stop: ["reason"]
 }
 
-const STATUSES = ["RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"]
+const STATUSES = ["QUEUED", "RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"]
 
 /** Refuses options the command does not take, saying which it does. */
 const checkOptions = (command: string, values: Values) => {

@@ -22,7 +22,9 @@ const summary = (execution: ExecutionJson, now: number): Html => {
   const started = millis(execution.startedAt) ?? now
   const ended = millis(execution.endedAt)
   return html`<div class="card kv" id="summary">
-<span class="muted">Status</span><span id="status">${statusBadge(execution.status, STATUS_CLASSES)}</span>
+<span class="muted">Status</span><span id="status">${statusBadge(execution.status, STATUS_CLASSES)}${
+    execution.queuePosition === undefined ? "" : html` <span class="muted" id="queue-position">#${String(execution.queuePosition)} in its function's queue</span>`
+  }</span>
 <span class="muted">Function</span><span><a href="/console?function=${encodeURIComponent(execution.functionName)}">${execution.functionName}</a></span>
 <span class="muted">Started</span><span>${time(execution.startedAt)} UTC</span>
 <span class="muted">Ended</span><span>${execution.endedAt === undefined ? "–" : html`${time(execution.endedAt)} UTC`}</span>
@@ -33,8 +35,8 @@ const payloads = (execution: ExecutionJson): Html =>
   html`<div class="grid"><div><h2>Input</h2><pre class="payload" id="input">${"input" in execution ? prettyValue(execution.input) : "(none)"}</pre></div>${
     execution.error !== undefined
       ? html`<div><h2>Error</h2>${errorBlock(execution.error, "error")}</div>`
-      : execution.status === "RUNNING"
-      ? html`<div><h2>Result</h2><p class="muted">Not yet: the execution is running.</p></div>`
+      : execution.status === "RUNNING" || execution.status === "QUEUED"
+      ? html`<div><h2>Result</h2><p class="muted">Not yet: the execution is ${execution.status === "QUEUED" ? "queued" : "running"}.</p></div>`
       : html`<div><h2>Result</h2><pre class="payload" id="result">${"result" in execution ? prettyValue(execution.result) : "(none)"}</pre></div>`
   }</div>`
 
@@ -74,7 +76,7 @@ const pendingCallbacks = (execution: ExecutionJson, origin: string): Html => {
 }
 
 const actions = (execution: ExecutionJson): Html =>
-  execution.status !== "RUNNING"
+  execution.status !== "RUNNING" && execution.status !== "QUEUED"
     ? html``
     : html`<form class="filters" id="stop" data-api="${apiPath(`/v1/executions/${encodeURIComponent(execution.executionId)}/stop`)}" data-kind="stop"
  data-done="Execution stopped" data-confirm="Stop this execution? It ends as STOPPED and will not run again.">
@@ -121,7 +123,7 @@ export const executionPage = async (api: ConsoleApi, executionId: string, origin
 <h2>Operations</h2>${operationTree(rows, index)}
 <h2>History</h2><div class="hscroll">${history.ok ? historyTable(events, history.value.truncated) : problemNotice(history.problem)}</div>`
   // The version is the last event read: the region changes only when the log grows.
-  const options = { src: executionLiveSrc(executionId), version: String(history.ok ? history.value.lastSeq : 0), ended: execution.status !== "RUNNING" }
+  const options = { src: executionLiveSrc(executionId), version: String(history.ok ? history.value.lastSeq : 0), ended: execution.status !== "RUNNING" && execution.status !== "QUEUED" }
   return {
     title: `${execution.functionName} ${executionId}`,
     status: 200,
