@@ -15,7 +15,7 @@ import { durable } from "../src/index.ts"
 import { serve } from "../adapters/node/serve.ts"
 
 const arg = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback)
-const ROUNDS = arg("rounds", 5)
+const ROUNDS = arg("rounds", 7)
 const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 const tenSteps = async (_: unknown, ctx: Parameters<Parameters<typeof durable>[1]>[1]) => {
@@ -45,11 +45,19 @@ const post = (path: string, body: unknown) =>
   fetch(server.url + path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
 const rows: Array<Record<string, string>> = []
 
+/** CPU milliseconds of the process (server and client: the same for both variants), beside wall time. */
+const cpuMs = () => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+const cpu: Record<string, Array<number>> = { "w2-free": [], "w2-limited": [] }
 const w2 = async (fn: string) => {
+  const c0 = cpuMs()
   const t0 = performance.now()
   const responses = await Promise.all(Array.from({ length: 200 }, () => post(`/v1/functions/${fn}/executions?wait=60`, {})))
   const views = await Promise.all(responses.map((r) => r.json() as Promise<{ status: string }>))
   if (views.some((v) => v.status !== "SUCCEEDED")) throw new Error(`${fn}: an execution did not succeed`)
+  cpu[fn]?.push(cpuMs() - c0)
   return performance.now() - t0
 }
 
@@ -92,15 +100,27 @@ try {
   // W2, alternating so that drift (JIT, the file growing) falls on both.
   await w2("w2-free")
   await w2("w2-limited")
+  cpu["w2-free"] = []
+  cpu["w2-limited"] = []
   const free: Array<number> = []
   const limited: Array<number> = []
   for (let r = 0; r < ROUNDS; r++) {
-    free.push(await w2("w2-free"))
-    limited.push(await w2("w2-limited"))
+    // Which goes first alternates, so that neither always runs on the heap the other left.
+    if (r % 2 === 0) {
+      free.push(await w2("w2-free"))
+      limited.push(await w2("w2-limited"))
+    } else {
+      limited.push(await w2("w2-limited"))
+      free.push(await w2("w2-free"))
+    }
   }
   const f = median(free)
   const l = median(limited)
   rows.push({ workload: "W2: 200 x 10 steps, no flow control", "median ms": f.toFixed(0), detail: `${(200 / (f / 1000)).toFixed(0)} executions/s; rounds ${free.map((x) => x.toFixed(0)).join(" ")}` })
+  const fc = median(cpu["w2-free"]!)
+  const lc = median(cpu["w2-limited"]!)
+  rows.push({ workload: "W2 CPU time, no flow control", "median ms": fc.toFixed(0), detail: `rounds ${cpu["w2-free"]!.map((x) => x.toFixed(0)).join(" ")}` })
+  rows.push({ workload: "W2 CPU time, concurrency 200", "median ms": lc.toFixed(0), detail: `rounds ${cpu["w2-limited"]!.map((x) => x.toFixed(0)).join(" ")}; ratio ${(lc / fc).toFixed(3)}` })
   rows.push({ workload: "W2: 200 x 10 steps, concurrency 200", "median ms": l.toFixed(0), detail: `${(200 / (l / 1000)).toFixed(0)} executions/s; rounds ${limited.map((x) => x.toFixed(0)).join(" ")}; ratio ${(l / f).toFixed(3)} (target <= 1.10)` })
 
   // Queueing cost per start: the one slot is held, so each start of one-queued is queued.

@@ -149,7 +149,8 @@ export class Actor implements Session {
 
   exitUserCode(): void {
     this.#activity.exitUserCode()
-    this.#slotRelease.check()
+    // Blocked only if something waits on a durable operation: no timer per step otherwise.
+    if (this.#waiters.size > 0) this.#slotRelease.check()
   }
 
   /** A suspended execution gives its concurrency slot back (slot-release.ts). */
