@@ -70,6 +70,8 @@ export const makeFlowControl = (deps: FlowDeps) => {
   /** Start times within the period, per rate key (with the function), oldest first. */
   const windows = new Map<string, Array<number>>()
   let arrivals = 0
+  /** False while the queue is being rebuilt from the store: starts queue (behind what is recovered) and none leaves. */
+  let recovered = true
   const slots = new FlowSlots(() => admitSoon())
 
   /** The keys a start of `fn` with this input counts under; a bad priority or a throwing key function refuses it. */
@@ -117,7 +119,7 @@ export const makeFlowControl = (deps: FlowDeps) => {
 
   /** Whether a start may skip the queue: nothing of its function waits, nothing delays it, a slot and the rate allow it. */
   const mayRunNow = (fn: DurableFunction & { readonly flow: FlowControl }, keys: FlowKeys, now: number) =>
-    fn.flow.debounce === undefined && ![...queued.values()].some((w) => w.fn.name === fn.name) && slotFree(fn, keys) &&
+    recovered && fn.flow.debounce === undefined && ![...queued.values()].some((w) => w.fn.name === fn.name) && slotFree(fn, keys) &&
     rateFull(fn, keys, now) === undefined
 
   /** A start over a refusing rate limit: how long until it would fit. */
@@ -137,6 +139,7 @@ export const makeFlowControl = (deps: FlowDeps) => {
 
   /** Dequeues what may run now, in queue order; arms the queues' timer at the next rate window or debounce end. */
   const admit: Effect.Effect<void, StoreFailure | LogCorrupted> = Effect.suspend(() => {
+    if (!recovered) return Effect.void // the recovery admits once it is over
     if (admitting) {
       again = true
       return Effect.void
@@ -297,6 +300,7 @@ export const makeFlowControl = (deps: FlowDeps) => {
     /** The queue as the store holds it: every QUEUED execution of these functions, read page by page. */
     recover: (functions: ReadonlyArray<DurableFunction & { readonly flow: FlowControl }>) =>
       Effect.gen(function*() {
+        recovered = false
         for (const fn of functions) {
           let cursor: string | undefined
           for (let page = 0; page < 100_000; page++) {
@@ -323,8 +327,10 @@ export const makeFlowControl = (deps: FlowDeps) => {
             cursor = listed.cursor
           }
         }
-        yield* admit
-      })
+      }).pipe(Effect.ensuring(Effect.suspend(() => {
+        recovered = true // also after a failed recovery (logged): what was found runs, new starts queue behind it
+        return Effect.ignore(admit)
+      })))
   }
 }
 

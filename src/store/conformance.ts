@@ -35,6 +35,7 @@ import {
 import type { LogEvent } from "../log/events.ts"
 import { appendCarriesAlarm } from "./conformance-append-alarm.ts"
 import { logPages } from "./conformance-log-page.ts"
+import { queuedLogs } from "./conformance-queued.ts"
 import type { ExecutionStoreShape } from "./execution-store.ts"
 import { compareSummaries, type ListQuery } from "./execution-summary.ts"
 
@@ -389,6 +390,7 @@ export const storeConformance: ReadonlyArray<ConformanceCheck> = [
   listingByVersion,
   pagination,
   statusFollowsLog,
+  queuedLogs,
   deletion,
   largeLog,
   logPages,
