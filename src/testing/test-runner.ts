@@ -179,6 +179,8 @@ export class TestRunner {
   /** Starts an execution and drives it until it ends or waits on something only the test can give. */
   async run(functionName: string, input?: unknown, options: RunOptions = {}): Promise<TestExecution> {
     const execution = await this.start(functionName, input, options)
+    // Held by flow control (a limit, a debounce): everything runs until it has left the queue.
+    if (execution.status === "QUEUED") await this.drain()
     return execution.settle({ skipCallbackTimeouts: true })
   }
 

@@ -155,6 +155,16 @@ describe("flow control (engine, on the test runner)", () => {
     await runner.dispose()
   })
 
+  it("runner.run of a debounced function runs it once the period has passed on the queues' clock", async () => {
+    const fn = durable("debounced-run", async (input: number, ctx) => ctx.step("double", () => input * 2), { debounce: { period: { minutes: 1 } } })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("debounced-run", 21)
+    assert.strictEqual(execution.status, "SUCCEEDED")
+    assert.strictEqual(execution.result, 42)
+    assert.strictEqual(runner.queueClock.currentTimeMillisUnsafe() - Date.UTC(2026, 0, 1), 60_000)
+    await runner.dispose()
+  })
+
   it("a QUEUED execution shows its position, can be stopped without running anything, and cannot be paused", async () => {
     const ran: Array<string> = []
     let release!: () => void

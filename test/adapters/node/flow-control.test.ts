@@ -1,5 +1,5 @@
 /**
- * Flow control over HTTP on the Node server (SQLite, real time), and `reprise get|list` (the real bin): a queued
+ * Flow control over HTTP on the Node server (SQLite, real time), and `reprise start|get|list` (the real bin): a queued
  * execution shows QUEUED and its position, a start's priority orders the queue, a stop of a QUEUED execution ends
  * it without running anything, a refusing rate limit answers 429 with Retry-After, and a bad priority is a 400.
  */
@@ -61,8 +61,9 @@ describe("flow control on the Node server", () => {
     assert.strictEqual(low.status, 201)
     assert.strictEqual(low.body.status, "QUEUED")
     assert.strictEqual(low.body.queuePosition, 1)
-    const high = await call("POST", "/v1/functions/single-file/executions", { input: "high", executionName: "f-high", priority: 10 })
-    assert.strictEqual(high.body.queuePosition, 1) // ahead of the earlier start of lower priority
+    const high = await reprise(["start", "single-file", "--input", "\"high\"", "--name", "f-high", "--priority", "10", "--json", "--url", server.url])
+    assert.strictEqual(high.code, 0, high.stderr)
+    assert.strictEqual(JSON.parse(high.stdout).queuePosition, 1) // ahead of the earlier start of lower priority
     assert.strictEqual((await call("POST", "/v1/functions/single-file/executions", { input: "gone", executionName: "f-gone" })).body.queuePosition, 3)
 
     const listed = await call("GET", "/v1/executions?function=single-file&status=QUEUED")
