@@ -154,7 +154,11 @@ export class Actor implements Session {
   }
 
   /** A suspended execution gives its concurrency slot back (slot-release.ts). */
-  readonly #slotRelease = new SlotRelease(() => this.#deps.slot, () => this.evictable || this.#gone || !this.running)
+  readonly #slotRelease = new SlotRelease(
+    () => this.#deps.slot,
+    () => this.evictable || this.#gone || !this.running,
+    () => this.#waiters.size > 0 && this.#activity.userCode === 0
+  )
 
   fail(error: Error): void {
     if (this.#writable()) this.#offer({ _tag: "Fail", error })

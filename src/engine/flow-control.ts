@@ -65,6 +65,8 @@ const parsed = (input: string | undefined): unknown => {
 export const makeFlowControl = (deps: FlowDeps) => {
   const { store, clock } = deps
   const queued = new Map<string, Waiting>()
+  /** Each function's queue, kept in order (priority, then queue time, then arrival). */
+  const lines = new Map<string, Array<Waiting>>()
   /** Debounce key (with the function) to the QUEUED execution that later starts collapse into. */
   const debouncing = new Map<string, string>()
   /** Start times within the period, per rate key (with the function), oldest first. */
@@ -119,7 +121,7 @@ export const makeFlowControl = (deps: FlowDeps) => {
 
   /** Whether a start may skip the queue: nothing of its function waits, nothing delays it, a slot and the rate allow it. */
   const mayRunNow = (fn: DurableFunction & { readonly flow: FlowControl }, keys: FlowKeys, now: number) =>
-    recovered && fn.flow.debounce === undefined && ![...queued.values()].some((w) => w.fn.name === fn.name) && slotFree(fn, keys) &&
+    recovered && fn.flow.debounce === undefined && (lines.get(fn.name)?.length ?? 0) === 0 && slotFree(fn, keys) &&
     rateFull(fn, keys, now) === undefined
 
   /** A start over a refusing rate limit: how long until it would fit. */
@@ -150,19 +152,28 @@ export const makeFlowControl = (deps: FlowDeps) => {
         again = false
         const now = clock.currentTimeMillisUnsafe()
         let nextAt = Infinity
-        for (const w of [...queued.values()].sort(before)) {
-          if (w.busy || !queued.has(w.executionId)) continue
-          if (w.notBefore > now) {
-            nextAt = Math.min(nextAt, w.notBefore)
-            continue
+        for (const line of [...lines.values()]) {
+          // Without key functions every start of the function counts in one group: once it is full, all wait.
+          const flow = line[0]?.fn.flow
+          const oneGroup = flow !== undefined && flow.concurrency?.key === undefined && flow.rateLimit?.key === undefined
+          for (const w of [...line]) {
+            if (w.busy || !queued.has(w.executionId)) continue
+            if (w.notBefore > now) {
+              nextAt = Math.min(nextAt, w.notBefore)
+              continue
+            }
+            if (!slotFree(w.fn, w.keys)) {
+              if (oneGroup) break
+              continue
+            }
+            const full = rateFull(w.fn, w.keys, now)
+            if (full !== undefined) {
+              nextAt = Math.min(nextAt, full)
+              if (oneGroup) break
+              continue
+            }
+            yield* dequeue(w, now)
           }
-          if (!slotFree(w.fn, w.keys)) continue
-          const full = rateFull(w.fn, w.keys, now)
-          if (full !== undefined) {
-            nextAt = Math.min(nextAt, full)
-            continue
-          }
-          yield* dequeue(w, now)
         }
         if (nextAt < timerAt) arm(nextAt)
       } while (again)
@@ -186,10 +197,7 @@ export const makeFlowControl = (deps: FlowDeps) => {
   /** Lets one queued execution run: ExecutionDequeued and its watchdog in one write, then its actor. */
   const dequeue = (w: Waiting, now: number) =>
     Effect.gen(function*() {
-      queued.delete(w.executionId)
-      if (w.keys.debounceKey !== undefined && debouncing.get(groupKey(w.fn.name, w.keys.debounceKey)) === w.executionId) {
-        debouncing.delete(groupKey(w.fn.name, w.keys.debounceKey))
-      }
+      unqueue(w)
       const slot = takeSlot(w.fn, w.keys, w.executionId, true)
       countStart(w.fn, w.keys, now)
       const started = w.events[0] as Extract<LogEvent, { _tag: "ExecutionStarted" }>
@@ -208,7 +216,26 @@ export const makeFlowControl = (deps: FlowDeps) => {
 
   const enqueue = (w: Waiting) => {
     queued.set(w.executionId, w)
+    const line = lines.get(w.fn.name) ?? []
+    lines.set(w.fn.name, line)
+    // Binary search for the first entry that goes after it: arrivals mostly append at the end.
+    let lo = 0
+    let hi = line.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (before(line[mid]!, w) <= 0) lo = mid + 1
+      else hi = mid
+    }
+    line.splice(lo, 0, w)
     if (w.keys.debounceKey !== undefined) debouncing.set(groupKey(w.fn.name, w.keys.debounceKey), w.executionId)
+  }
+  const unqueue = (w: Waiting) => {
+    queued.delete(w.executionId)
+    const line = lines.get(w.fn.name)
+    const at = line?.indexOf(w) ?? -1
+    if (at >= 0) line!.splice(at, 1)
+    const debounceKey = w.keys.debounceKey === undefined ? undefined : groupKey(w.fn.name, w.keys.debounceKey)
+    if (debounceKey !== undefined && debouncing.get(debounceKey) === w.executionId) debouncing.delete(debounceKey)
   }
 
   return {
@@ -284,17 +311,14 @@ export const makeFlowControl = (deps: FlowDeps) => {
     remove: (executionId: string): ReadonlyArray<LogEvent> | undefined => {
       const w = queued.get(executionId)
       if (w === undefined || w.busy) return undefined
-      queued.delete(executionId)
-      if (w.keys.debounceKey !== undefined) debouncing.delete(groupKey(w.fn.name, w.keys.debounceKey))
+      unqueue(w)
       return w.events
     },
     /** A QUEUED execution's view or summary with its place in the queue, where this engine holds it. */
     withPosition: <V extends { readonly executionId: string; readonly status: string }>(view: V): V => {
       const w = view.status === "QUEUED" ? queued.get(view.executionId) : undefined
       if (w === undefined) return view
-      let position = 1
-      for (const other of queued.values()) if (other.fn.name === w.fn.name && before(other, w) < 0) position++
-      return { ...view, queuePosition: position }
+      return { ...view, queuePosition: (lines.get(w.fn.name)?.indexOf(w) ?? 0) + 1 }
     },
     admit,
     /** The queue as the store holds it: every QUEUED execution of these functions, read page by page. */
