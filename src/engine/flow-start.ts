@@ -9,7 +9,7 @@ import type { ExecutionStoreShape } from "../store/execution-store.ts"
 import type { StartFailure, StartRequest, StartResult } from "./execution-client.ts"
 import { type FlowDeps, makeFlowControl, type FlowControlShape } from "./flow-control.ts"
 import type { FlowSlot } from "./flow-slots.ts"
-import type { FlowControl } from "./flow-options.ts"
+import { type FlowControl, FlowConfigError } from "./flow-options.ts"
 import type { DurableFunction } from "./registry.ts"
 import { sameExecution, startedEvent } from "./start-request.ts"
 import { WATCHDOG_MS } from "./actor.ts"
@@ -82,10 +82,20 @@ export const makeFlowStart = (deps: FlowStartDeps) => {
 }
 
 /** The engine's flow control: the queues, the flow-controlled start, and the queues' recovery from the store. */
-export const makeEngineFlow = (deps: Omit<FlowDeps, "watchdogMs"> & Pick<FlowStartDeps, "runNow" | "written"> & { readonly functions: ReadonlyArray<DurableFunction> }) => {
+export const makeEngineFlow = (
+  deps: Omit<FlowDeps, "watchdogMs"> & Pick<FlowStartDeps, "runNow" | "written"> & {
+    readonly functions: ReadonlyArray<DurableFunction>
+    /** Several hosts share the store (ownership.ts): each would keep its own queue and slots. */
+    readonly severalHosts: boolean
+  }
+) => {
   const flow = makeFlowControl({ ...deps, run: (events, fn, watchdogAt, slot) => Effect.andThen(Effect.sync(() => deps.written(events)), deps.run(events, fn, watchdogAt, slot)), watchdogMs: WATCHDOG_MS })
   const flowStart = makeFlowStart({ store: deps.store, flow, clock: deps.clock, runNow: deps.runNow, written: deps.written })
   const limited = deps.functions.filter((fn): fn is DurableFunction & { flow: FlowControl } => fn.flow !== undefined)
+  if (limited.length > 0 && deps.severalHosts) {
+    // Refused rather than enforced per host: the queue, the slots and the rate windows are one engine's.
+    throw new FlowConfigError(`Flow control needs one host per store; with several hosts sharing it, ${limited.map((fn) => fn.name).join(", ")} would get a limit per host`)
+  }
   // After a restart the QUEUED executions in the store are the queue: nothing queued is lost.
   if (limited.length > 0) deps.background("recovering the queues", "", flow.recover(limited))
   return { flow, flowStart }
