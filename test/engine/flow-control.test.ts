@@ -86,9 +86,13 @@ describe("flow control (engine, on the test runner)", () => {
     }, { concurrency: 1 })
     const runner = createTestRunner({ functions: [fn] })
     for (let n = 0; n < 4; n++) await runner.begin("sleepy", undefined, { executionId: `sleepy-${n}` })
-    // Without draining: the first runs to its wait and gives the slot to the second, and so on.
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    const statuses = await Promise.all([0, 1, 2, 3].map(async (n) => (await runner.execution(`sleepy-${n}`)).status))
+    // Without draining (no clock moves, so no wait ends): the first runs to its wait and gives the slot to the
+    // second, and so on; were a sleeping execution to keep its slot, the others would stay QUEUED.
+    let statuses: Array<string> = ["not read yet"]
+    for (let i = 0; i < 500 && !statuses.every((s) => s === "RUNNING"); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      statuses = await Promise.all([0, 1, 2, 3].map(async (n) => (await runner.execution(`sleepy-${n}`)).status))
+    }
     assert.deepStrictEqual(statuses, ["RUNNING", "RUNNING", "RUNNING", "RUNNING"])
     await runner.drain()
     for (let n = 0; n < 4; n++) assert.strictEqual((await runner.execution(`sleepy-${n}`)).status, "SUCCEEDED")
@@ -193,6 +197,32 @@ describe("flow control (engine, on the test runner)", () => {
     release()
     await runner.drain()
     assert.deepStrictEqual(ran, ["first", "third"])
+    await runner.dispose()
+  })
+
+  it("an invoked child held in its queue is waited for, also by a parent that was evicted and reloaded meanwhile", async () => {
+    let release!: () => void
+    const blocker = new Promise<void>((resolve) => (release = resolve))
+    const child = durable("queued-child", async (input: string, ctx) =>
+      ctx.step("work", async () => {
+        if (input === "blocker") await blocker
+        return `done ${input}`
+      }), { concurrency: 1 })
+    const parent = durable("invoking-parent", async (_: unknown, ctx) => ctx.invoke("call", "queued-child", "from parent"))
+    const runner = createTestRunner({ functions: [child, parent] })
+    await runner.begin("queued-child", "blocker", { executionId: "the-blocker" })
+    const started = await runner.start("invoking-parent", undefined, { executionId: "parent-1" })
+    const childId = started.operations.find((op) => op.type === "CHAINED_INVOKE")!.state.childExecutionId!
+    assert.strictEqual((await runner.execution(childId)).status, "QUEUED")
+    // The parent is dropped and loaded again: it asks after its child, which has not run yet (no outcome).
+    await started.evict()
+    await runner.fireAt("parent-1", runner.clock("parent-1").currentTimeMillisUnsafe() + 60_000)
+    assert.strictEqual((await runner.execution("parent-1")).status, "RUNNING")
+    release()
+    await runner.drain()
+    const done = await runner.execution("parent-1")
+    assert.strictEqual(done.status, "SUCCEEDED")
+    assert.strictEqual(done.result, "done from parent")
     await runner.dispose()
   })
 
