@@ -13,6 +13,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { durable } from "../src/index.ts"
 import { serve } from "../adapters/node/serve.ts"
+import { createTestRunner } from "../src/testing/index.ts"
 
 const arg = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback)
 const ROUNDS = arg("rounds", 7)
@@ -122,6 +123,31 @@ try {
   rows.push({ workload: "W2 CPU time, no flow control", "median ms": fc.toFixed(0), detail: `rounds ${cpu["w2-free"]!.map((x) => x.toFixed(0)).join(" ")}` })
   rows.push({ workload: "W2 CPU time, concurrency 200", "median ms": lc.toFixed(0), detail: `rounds ${cpu["w2-limited"]!.map((x) => x.toFixed(0)).join(" ")}; ratio ${(lc / fc).toFixed(3)}` })
   rows.push({ workload: "W2: 200 x 10 steps, concurrency 200", "median ms": l.toFixed(0), detail: `${(200 / (l / 1000)).toFixed(0)} executions/s; rounds ${limited.map((x) => x.toFixed(0)).join(" ")}; ratio ${(l / f).toFixed(3)} (target <= 1.10)` })
+
+  // The same W2 on the in-process engine over the in-memory store (no HTTP, no SQLite): the engine's own cost.
+  const runner = createTestRunner({ functions })
+  let memIds = 0
+  const memW2 = async (fn: string) => {
+    const c0 = cpuMs()
+    const t0 = performance.now()
+    const ids = Array.from({ length: 200 }, () => `mem-${fn}-${++memIds}`)
+    await Promise.all(ids.map((executionId) => runner.engine((e) => e.start({ functionName: fn, executionId }))))
+    const views = await Promise.all(ids.map((id) => runner.engine((e) => e.awaitEnd(id))))
+    if (views.some((v) => v.status !== "SUCCEEDED")) throw new Error(`${fn} in memory: an execution did not succeed`)
+    return { wall: performance.now() - t0, cpu: cpuMs() - c0 }
+  }
+  for (let r = 0; r < 3; r++) await memW2(r % 2 === 0 ? "w2-free" : "w2-limited")
+  const memFree: Array<number> = []
+  const memLimited: Array<number> = []
+  for (let r = 0; r < ROUNDS * 2; r++) {
+    const order = r % 2 === 0 ? ["w2-free", "w2-limited"] : ["w2-limited", "w2-free"]
+    for (const fn of order) (fn === "w2-free" ? memFree : memLimited).push((await memW2(fn)).cpu)
+  }
+  await runner.dispose()
+  const mf = median(memFree)
+  const ml = median(memLimited)
+  rows.push({ workload: "W2 in process (memory store), CPU, no flow control", "median ms": mf.toFixed(1), detail: `rounds ${memFree.map((x) => x.toFixed(0)).join(" ")}` })
+  rows.push({ workload: "W2 in process (memory store), CPU, concurrency 200", "median ms": ml.toFixed(1), detail: `rounds ${memLimited.map((x) => x.toFixed(0)).join(" ")}; ratio ${(ml / mf).toFixed(3)}` })
 
   // Queueing cost per start: the one slot is held, so each start of one-queued is queued.
   const N = 500
