@@ -45,6 +45,7 @@ const server = await serve({ functions, dbPath: join(dir, "bench.db"), port: 0, 
 const post = (path: string, body: unknown) =>
   fetch(server.url + path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
 const rows: Array<Record<string, string>> = []
+const phase = (what: string) => process.stderr.write(`bench: ${what}\n`)
 
 /** CPU milliseconds of the process (server and client: the same for both variants), beside wall time. */
 const cpuMs = () => {
@@ -98,6 +99,7 @@ const countOf = async (fn: string, status: string) => {
 }
 
 try {
+  phase("W2 over HTTP")
   // W2, alternating so that drift (JIT, the file growing) falls on both.
   await w2("w2-free")
   await w2("w2-limited")
@@ -124,6 +126,38 @@ try {
   rows.push({ workload: "W2 CPU time, concurrency 200", "median ms": lc.toFixed(0), detail: `rounds ${cpu["w2-limited"]!.map((x) => x.toFixed(0)).join(" ")}; ratio ${(lc / fc).toFixed(3)}` })
   rows.push({ workload: "W2: 200 x 10 steps, concurrency 200", "median ms": l.toFixed(0), detail: `${(200 / (l / 1000)).toFixed(0)} executions/s; rounds ${limited.map((x) => x.toFixed(0)).join(" ")}; ratio ${(l / f).toFixed(3)} (target <= 1.10)` })
 
+  phase("queued starts")
+  // Queueing cost per start: the one slot is held, so each start of one-queued is queued.
+  const N = 500
+  await post("/v1/functions/one-queued/executions", { input: "blocker" })
+  await starts("one-free", 50, "warm")
+  const freeStart = await starts("one-free", N, "free")
+  const queuedStart = await starts("one-queued", N, "queued")
+  rows.push({ workload: `start, no flow control (${N} sequential)`, "median ms": freeStart.toFixed(3), detail: "ExecutionStarted + watchdog written, then the execution runs" })
+  rows.push({ workload: `start, queued behind a held slot (${N} sequential)`, "median ms": queuedStart.toFixed(3), detail: `ExecutionStarted with queue written, no alarm; ratio ${(queuedStart / freeStart).toFixed(2)}` })
+  release()
+  const t0 = performance.now()
+  await until(async () => (await countOf("one-queued", "SUCCEEDED")) >= N + 1)
+  const drained = performance.now() - t0
+  rows.push({ workload: `${N} queued executions drain, one at a time (concurrency 1)`, "median ms": drained.toFixed(0), detail: `${(drained * 1000 / N).toFixed(0)} us per execution (dequeue write + run + polling)` })
+
+  phase("concurrency 10")
+  // The same number through concurrency 10, queued first behind ten held slots, against running them free.
+  held = new Promise<void>((resolve) => (release = resolve))
+  for (let i = 0; i < 10; i++) await post("/v1/functions/one-ten/executions", { input: "blocker" })
+  await starts("one-ten", N, "ten")
+  release()
+  const t1 = performance.now()
+  await until(async () => (await countOf("one-ten", "SUCCEEDED")) >= N + 10)
+  const drainedTen = performance.now() - t1
+  rows.push({ workload: `${N} queued executions drain through concurrency 10`, "median ms": drainedTen.toFixed(0), detail: `${(drainedTen * 1000 / N).toFixed(0)} us per execution` })
+  const t2 = performance.now()
+  await Promise.all(Array.from({ length: N }, (_, i) => post("/v1/functions/one-free/executions?wait=60", { input: `burst-${i}` }).then((r) => r.arrayBuffer())))
+  const burst = performance.now() - t2
+  rows.push({ workload: `${N} executions started together, no flow control`, "median ms": burst.toFixed(0), detail: `${(burst * 1000 / N).toFixed(0)} us per execution (start to end, over HTTP)` })
+  // Last: a long stretch without HTTP lets the server close the client's idle keep-alive sockets, and fetch does not
+  // retry a POST on one it finds reset (ECONNRESET).
+  phase("W2 in process")
   // The same W2 on the in-process engine over the in-memory store (no HTTP, no SQLite): the engine's own cost.
   const runner = createTestRunner({ functions })
   let memIds = 0
@@ -149,33 +183,6 @@ try {
   rows.push({ workload: "W2 in process (memory store), CPU, no flow control", "median ms": mf.toFixed(1), detail: `rounds ${memFree.map((x) => x.toFixed(0)).join(" ")}` })
   rows.push({ workload: "W2 in process (memory store), CPU, concurrency 200", "median ms": ml.toFixed(1), detail: `rounds ${memLimited.map((x) => x.toFixed(0)).join(" ")}; ratio ${(ml / mf).toFixed(3)}` })
 
-  // Queueing cost per start: the one slot is held, so each start of one-queued is queued.
-  const N = 500
-  await post("/v1/functions/one-queued/executions", { input: "blocker" })
-  await starts("one-free", 50, "warm")
-  const freeStart = await starts("one-free", N, "free")
-  const queuedStart = await starts("one-queued", N, "queued")
-  rows.push({ workload: `start, no flow control (${N} sequential)`, "median ms": freeStart.toFixed(3), detail: "ExecutionStarted + watchdog written, then the execution runs" })
-  rows.push({ workload: `start, queued behind a held slot (${N} sequential)`, "median ms": queuedStart.toFixed(3), detail: `ExecutionStarted with queue written, no alarm; ratio ${(queuedStart / freeStart).toFixed(2)}` })
-  release()
-  const t0 = performance.now()
-  await until(async () => (await countOf("one-queued", "SUCCEEDED")) >= N + 1)
-  const drained = performance.now() - t0
-  rows.push({ workload: `${N} queued executions drain, one at a time (concurrency 1)`, "median ms": drained.toFixed(0), detail: `${(drained * 1000 / N).toFixed(0)} us per execution (dequeue write + run + polling)` })
-
-  // The same number through concurrency 10, queued first behind ten held slots, against running them free.
-  held = new Promise<void>((resolve) => (release = resolve))
-  for (let i = 0; i < 10; i++) await post("/v1/functions/one-ten/executions", { input: "blocker" })
-  await starts("one-ten", N, "ten")
-  release()
-  const t1 = performance.now()
-  await until(async () => (await countOf("one-ten", "SUCCEEDED")) >= N + 10)
-  const drainedTen = performance.now() - t1
-  rows.push({ workload: `${N} queued executions drain through concurrency 10`, "median ms": drainedTen.toFixed(0), detail: `${(drainedTen * 1000 / N).toFixed(0)} us per execution` })
-  const t2 = performance.now()
-  await Promise.all(Array.from({ length: N }, (_, i) => post("/v1/functions/one-free/executions?wait=60", { input: `burst-${i}` }).then((r) => r.arrayBuffer())))
-  const burst = performance.now() - t2
-  rows.push({ workload: `${N} executions started together, no flow control`, "median ms": burst.toFixed(0), detail: `${(burst * 1000 / N).toFixed(0)} us per execution (start to end, over HTTP)` })
   console.table(rows)
 } finally {
   await server.close()

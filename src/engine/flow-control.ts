@@ -137,7 +137,10 @@ export const makeFlowControl = (deps: FlowDeps) => {
   let timerAt = Infinity
   let timerGeneration = 0
 
-  const admitSoon = () => deps.background("admitting queued executions", "", admit)
+  /** Forks an admission pass, unless nothing waits (a slot given back with an empty queue costs no fiber). */
+  const admitSoon = () => {
+    if (queued.size > 0) deps.background("admitting queued executions", "", admit)
+  }
 
   /** Dequeues what may run now, in queue order; arms the queues' timer at the next rate window or debounce end. */
   const admit: Effect.Effect<void, StoreFailure | LogCorrupted> = Effect.suspend(() => {

@@ -34,7 +34,7 @@ export const makeFlowStart = (deps: FlowStartDeps) => {
       const keys = yield* flow.keysOf(fn, input, request.priority)
       const refused = flow.refusal(fn, keys, now)
       if (refused !== undefined) return yield* Effect.fail(refused)
-      const collapsed = yield* flow.debouncedInto(fn, keys, input, now)
+      const collapsed = fn.flow.debounce === undefined ? undefined : yield* flow.debouncedInto(fn, keys, input, now)
       if (collapsed !== undefined) return { executionId: collapsed, created: false, queued: true }
       if (flow.mayRunNow(fn, keys, now)) {
         // The slot is taken before the write, so that two starts cannot both see it free; given back if it fails.
