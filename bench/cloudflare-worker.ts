@@ -74,7 +74,8 @@ const api = (env: Env, method: string, path: string, body?: unknown) =>
   }), env)
 
 const start = async (env: Env, fn: string, name: string, n: number, wait: boolean) => {
-  const res = await api(env, "POST", `/v1/functions/${fn}/executions${wait ? "?wait=60" : ""}`, { input: { n }, executionName: name })
+  // The ?wait answer stays lean (counts only); preparation reads the operations.
+  const res = await api(env, "POST", `/v1/functions/${fn}/executions${wait ? "?wait=60" : "?operations=true"}`, { input: { n }, executionName: name })
   if (res.status >= 300) throw new Error(`start ${fn}: ${res.status} ${await res.text()}`)
   return (await res.json()) as { status: string; operations: Array<{ type: string; name?: string; status: string; callbackId?: string }> }
 }

@@ -76,7 +76,7 @@ try {
       const id = started.body.executionId as string
       let callbackId: string | undefined
       for (let tries = 0; tries < 2_000 && callbackId === undefined; tries++) {
-        const view = await call(runner.url, "GET", `/v1/executions/${id}`)
+        const view = await call(runner.url, "GET", `/v1/executions/${id}?operations=true`)
         callbackId = (view.body.operations as Array<{ type: string; status: string; callbackId?: string }> | undefined)
           ?.find((op) => op.type === "CALLBACK" && op.status === "STARTED")?.callbackId
         if (callbackId === undefined) await new Promise((resolve) => setTimeout(resolve, 2))

@@ -6,6 +6,7 @@
 import { Effect } from "effect"
 import type { DurableFunction } from "reprise"
 import { type CallbackIdCodec, CallbackNotFound, type ExecutionClientShape, FunctionNotFound, watchByPolling } from "reprise/engine"
+import { searchListing, startedInput } from "reprise/store"
 import type { RepriseEnv } from "./env.ts"
 import type { IndexClient } from "./index-client.ts"
 import { call } from "./wire.ts"
@@ -51,6 +52,12 @@ export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions):
     history,
     // The Worker has no engine of its own: an event stream polls the object's history (watch-by-polling.ts).
     watch: watchByPolling(history),
-    list: (query) => options.index.list(query)
+    // The input search reads each listed execution's first event from its object (at most MAX_SCANNED per page).
+    list: searchListing(options.index.list, (executionId) =>
+      history(executionId, { after: 0, limit: 1 }).pipe(
+        Effect.map(startedInput),
+        Effect.catchTag("ExecutionNotFound", () => Effect.succeed(undefined)),
+        Effect.catchTag("LogCorrupted", () => Effect.succeed(undefined))
+      ))
   }
 }

@@ -241,6 +241,9 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
         if (query.version !== undefined) {
           return yield* new InvalidRequest({ reason: "Lambda's durable-execution service has no version label to list by" })
         }
+        if (query.inputContains !== undefined) {
+          return yield* new InvalidRequest({ reason: "Lambda's durable-execution service cannot search executions by input" })
+        }
         if (query.status === "PAUSED") return { items: [] } as ListPage // Lambda's service does not pause executions
         const names = query.functionName === undefined ? [...entries.keys()] : [query.functionName]
         if (names.length !== 1) {
@@ -258,6 +261,8 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
               FunctionName: entry.functionName,
               ...(status === undefined ? {} : { Statuses: [status] }),
               ...(query.cursor === undefined ? {} : { Marker: query.cursor }),
+              ...(query.startedAfter === undefined ? {} : { StartedAfter: new Date(query.startedAfter) }),
+              ...(query.startedBefore === undefined ? {} : { StartedBefore: new Date(query.startedBefore) }),
               MaxItems: query.limit ?? 100,
               ReverseOrder: true
             }),

@@ -9,6 +9,7 @@
  * - as in AWS's SDK, nothing is sent for an operation under a context that has already finished (items of a map
  *   cut off by its completion policy stay STARTED).
  */
+import { errorToWire } from "reprise/aws"
 import type { ErrorObject, LogEvent, OperationType } from "reprise/store"
 import { wireId } from "./operation-ids.ts"
 import type { OperationUpdate, WireAction } from "./wire.ts"
@@ -45,19 +46,8 @@ export const makeUpdateTranslator = (operations: Map<string, WireOpState>): Upda
     Action: action
   })
 
-  const wireError = (error: ErrorObject) => {
-    // AWS's error object has no cause chain: the causes follow the frames, as "caused by" lines with their own.
-    const story = [
-      ...(error.stackTrace ?? []),
-      ...(error.causes ?? []).flatMap((c) => [`caused by ${c.errorType}: ${c.errorMessage}`, ...(c.stackTrace ?? [])])
-    ]
-    return {
-      ErrorType: error.errorType,
-      ErrorMessage: error.errorMessage,
-      ...(error.errorData === undefined ? {} : { ErrorData: error.errorData }),
-      ...(story.length === 0 ? {} : { StackTrace: story })
-    }
-  }
+  // AWS's error object has no cause chain: the causes follow the frames, as "caused by" lines (reprise/aws).
+  const wireError = (error: ErrorObject) => errorToWire(error)
 
   const track = (event: OperationEvent, status: string) => {
     const known = operations.get(event.id)

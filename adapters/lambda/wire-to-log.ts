@@ -7,7 +7,8 @@
 import { DEFAULT_RETENTION_MS } from "reprise/engine"
 import type { ErrorObject, LogEvent, OperationType } from "reprise/store"
 import { makeIdResolver } from "./operation-ids.ts"
-import { type WireErrorObject, wireMillis, type WireOperation } from "./wire.ts"
+import { errorFromWire } from "reprise/aws"
+import { wireMillis, type WireOperation } from "./wire.ts"
 
 /** A due time no clock reaches (the largest valid Date). */
 export const NEVER = 8_640_000_000_000_000
@@ -39,12 +40,8 @@ const DEFAULT_SUBTYPE: Record<string, string> = {
 
 const OPERATION_TYPES = new Set(["STEP", "WAIT", "CALLBACK", "CHAINED_INVOKE", "CONTEXT"])
 
-export const errorFromWire = (error: WireErrorObject | undefined, fallback: string): ErrorObject => ({
-  errorType: error?.ErrorType || "Error",
-  errorMessage: error?.ErrorMessage ?? fallback,
-  ...(error?.ErrorData === undefined || error.ErrorData === null ? {} : { errorData: error.ErrorData }),
-  ...(error?.StackTrace === undefined || error.StackTrace === null || error.StackTrace.length === 0 ? {} : { stackTrace: error.StackTrace })
-})
+/** A wire error as Reprise records it (shared with the service's side in reprise/aws). */
+export { errorFromWire }
 
 const isBatch = (op: WireOperation | undefined) => op?.Type === "CONTEXT" && (op.SubType === "Map" || op.SubType === "Parallel")
 

@@ -43,6 +43,8 @@ export interface ServeHostOptions {
    * $REPRISE_LOG_FORMAT and $REPRISE_LOG_LEVEL override the defaults).
    */
   readonly logging?: HostLogOptions
+  /** Development aids in the API and console, such as firing a pending wait now (default: $REPRISE_DEV_TOOLS is "1"). */
+  readonly devTools?: boolean
   /** Handle SIGTERM and SIGINT with a graceful shutdown (default true). */
   readonly handleSignals?: boolean
 }
@@ -84,6 +86,7 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
       apiKey: options.apiKey,
       env,
       evictEveryMs: options.evictEveryMs,
+      devTools: options.devTools,
       allowedHosts: [hostname, ...(options.allowedHosts ?? [])],
       logging: { terminal: process.stderr.isTTY === true, ...options.logging }
     },

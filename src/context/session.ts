@@ -34,6 +34,8 @@ export interface Session {
   readonly maxPayloadBytes: number
   /** False where the store cannot keep patch markers (see patch.ts); absent means true. */
   readonly keepsPatchMarkers?: boolean
+  /** True once this incarnation of the actor is gone (evicted, crashed, ended): nothing it is asked will happen. */
+  readonly gone?: boolean
   /** Fires when the execution is stopped (an ExecutionStoppedError); step bodies see it in their `signal`. */
   readonly stopped?: AbortSignal
   /** Milliseconds since the epoch on the execution's clock (virtual under the test runner). */

@@ -63,6 +63,20 @@ export const dueTimers = (
   return { events, retries }
 }
 
+/**
+ * A pending wait fired early (a development aid): its WaitSucceeded, or why there is none. `running` is false once
+ * the execution has ended.
+ */
+export const firedWait = (state: ExecutionState, operationId: string, running: boolean): NewEvent | string => {
+  const op = state.operations.get(operationId)
+  if (op === undefined) return "does not exist"
+  if (op.type !== "WAIT") return "is not a wait"
+  if (op.status !== "STARTED") return `is ${op.status}, not waiting`
+  if (!running) return `ended with its execution (${state.status})`
+  if (state.paused) return "waits in a paused execution: resume it first"
+  return { _tag: "WaitSucceeded", ...refOf(op) }
+}
+
 /** How a child's outcome is recorded in its parent's invoke operation. */
 export const invokeOutcomeEvent = (ref: ReturnType<typeof refOf>, outcome: ChildOutcome): NewEvent =>
   outcome.status === "SUCCEEDED"

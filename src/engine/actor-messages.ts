@@ -7,7 +7,7 @@ import type { LogCorrupted } from "../log/log-corrupted.ts"
 import type { ExecutionStoreShape } from "../store/execution-store.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import type { CallbackIdCodec } from "./callback-ids.ts"
-import type { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest } from "./engine-errors.ts"
+import type { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest, TimerNotPending } from "./engine-errors.ts"
 import type { LifecycleLine } from "./lifecycle-log.ts"
 import type { DurableFunction } from "./registry.ts"
 
@@ -32,6 +32,7 @@ export type ReplyError =
   | InvalidRequest
   | ExecutionNotRunning
   | ExecutionNotPaused
+  | TimerNotPending
 export type Reply = Deferred.Deferred<void, ReplyError>
 
 /**
@@ -59,6 +60,8 @@ export type Message =
   | { readonly _tag: "Pause"; readonly reply: Reply }
   | { readonly _tag: "Resume"; readonly reply: Reply }
   | { readonly _tag: "Suspend"; readonly reply: Reply }
+  /** A development aid: a pending wait succeeds now rather than at its time. */
+  | { readonly _tag: "FireTimer"; readonly operationId: string; readonly reply: Reply }
   | { readonly _tag: "ChildFinished"; readonly operationId: string; readonly outcome: ChildOutcome; readonly reply: Reply }
   | { readonly _tag: "HandlerDone"; readonly exit: { ok: true; value: unknown } | { ok: false; error: unknown } }
   | { readonly _tag: "Fail"; readonly error: Error }

@@ -26,10 +26,10 @@ import {
   tooLarge
 } from "./actor-messages.ts"
 import { type HandlerExit, outcomeEvent } from "./execution-outcome.ts"
-import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest } from "./engine-errors.ts"
+import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest, TimerNotPending } from "./engine-errors.ts"
 import { hex } from "./secure-random.ts"
 import { emitLines, type LifecycleLine, lifecycleLine } from "./lifecycle-log.ts"
-import { desiredAlarm, dueTimers, invokeOutcomeEvent, stampBatch } from "./actor-events.ts"
+import { desiredAlarm, dueTimers, firedWait, invokeOutcomeEvent, stampBatch } from "./actor-events.ts"
 import { dueAt, earliest } from "./timers.ts"
 import { SlotRelease } from "./slot-release.ts"
 
@@ -393,6 +393,13 @@ export class Actor implements Session {
         this.#active = true
         return Effect.andThen(this.#flush(), this.#written(message.reply))
       }
+      case "FireTimer": {
+        const fired = firedWait(this.state, message.operationId, this.running)
+        if (typeof fired === "string") return Deferred.fail(message.reply, new TimerNotPending({ executionId: this.executionId, operationId: message.operationId, reason: fired }))
+        this.#queue([fired])
+        this.#active = true
+        return Effect.andThen(this.#flush(), this.#written(message.reply))
+      }
       case "ChildFinished": {
         const op = this.state.operations.get(message.operationId)
         if (op === undefined || op.type !== "CHAINED_INVOKE" || op.status !== "STARTED" || !this.running) {
@@ -437,14 +444,22 @@ export class Actor implements Session {
   #startHandler() {
     this.#deps.onInvocation()
     this.#active = true
-    const context = DurableContextImpl.root(this)
-    const input = this.state.input === undefined ? undefined : JSON.parse(this.state.input)
     const done = (exit: Extract<Message, { _tag: "HandlerDone" }>["exit"]) => {
       if (!this.#gone) this.#offer({ _tag: "HandlerDone", exit })
     }
+    const { drive } = this.#deps.fn
+    // A function with its own replay engine runs its driver over this Session (registry.ts ExecutionDriver).
+    const run = drive !== undefined ? () => drive(this) : this.#handlerRun()
     Promise.resolve()
-      .then(() => runOwned({ kind: "context", core: context.core, label: "the root context" }, () => this.#deps.fn.handler(input, context)))
+      .then(run)
       .then((value) => done({ ok: true, value }), (error) => done({ ok: false, error }))
+  }
+
+  /** The handler over a root context, built now (from the state as it is now), run when called. */
+  #handlerRun(): () => Promise<unknown> {
+    const context = DurableContextImpl.root(this)
+    const input = this.state.input === undefined ? undefined : JSON.parse(this.state.input)
+    return () => runOwned({ kind: "context", core: context.core, label: "the root context" }, () => this.#deps.fn.handler(input, context))
   }
 
   /** Writes everything pending in one conditional append, then applies it and wakes whoever waits on it. */

@@ -85,3 +85,14 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited"
     return `Durable function ${JSON.stringify(this.functionName)} is over its rate limit; retry in ${Math.ceil(this.retryAfterMs / 1000)} s`
   }
 }
+
+/** `fireTimer` of an operation that is not a wait still pending in a running, unpaused execution. */
+export class TimerNotPending extends Schema.TaggedError<TimerNotPending>()("TimerNotPending", {
+  executionId: Schema.String,
+  operationId: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Operation ${JSON.stringify(this.operationId)} of execution ${JSON.stringify(this.executionId)} ${this.reason}`
+  }
+}

@@ -7,21 +7,15 @@ import type { ErrorObject, LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
+import { searchStore } from "../store/list-search.ts"
 import { readLogPage } from "../store/log-page.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import { Actor, WATCHDOG_MS } from "./actor.ts"
 import { SecureRandom, uuidOf } from "./secure-random.ts"
 import { ActorGone, type CallbackOutcome, type ChildOutcome } from "./actor-messages.ts"
 import { type CallbackIdCodec, plainCallbackIds } from "./callback-ids.ts"
-import {
-  CallbackAlreadyCompleted,
-  CallbackNotFound,
-  ExecutionNotFound,
-  ExecutionNotPaused,
-  ExecutionNotRunning,
-  FunctionNotFound,
-  InvalidRequest
-} from "./engine-errors.ts"
+import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotFound, ExecutionNotPaused, ExecutionNotRunning } from "./engine-errors.ts"
+import { FunctionNotFound, InvalidRequest, type TimerNotPending } from "./engine-errors.ts"
 import { EngineProbe, type EngineProbeShape, makeInvocationCounts } from "./engine-probe.ts"
 import { ExecutionClient, type ExecutionClientShape, type ExecutionView, type ParentRef, type ReadFailure } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
@@ -399,6 +393,9 @@ export const makeEngine = Effect.fnUntraced(function*(
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>((reply) => ({ _tag: "Pause", reply })))
         if (!found) return yield* notRunningIfQueued(executionId, (args) => new ExecutionNotRunning(args))
       }),
+    fireTimer: (executionId, operationId) =>
+      Effect.flatMap(deliver(executionId, (a) => a.send<TimerNotPending>((reply) => ({ _tag: "FireTimer", operationId, reply }))), (found) =>
+        found ? Effect.void : Effect.fail(new ExecutionNotFound({ executionId }))),
     resume: (executionId) =>
       Effect.gen(function*() {
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotPaused>((reply) => ({ _tag: "Resume", reply })))
@@ -422,7 +419,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         if (events === undefined) return yield* new ExecutionNotFound({ executionId })
         return events
       }),
-    list: (query) => Effect.map(store.list(query), (page) => ({ ...page, items: page.items.map(flow.withPosition) })),
+    list: (query) => Effect.map(searchStore(store)(query), (page) => ({ ...page, items: page.items.map(flow.withPosition) })),
     watch: (executionId, afterSeq) => watchLog(store, watchers, executionId, afterSeq),
     evict: (executionId) => Effect.sync(() => actors.get(executionId)?.evict()),
     settle: (executionId, settleOptions) =>

@@ -7,7 +7,8 @@ import { Context, type Effect, type Stream } from "effect"
 import type { ErrorObject, LogEvent } from "../log/events.ts"
 import type { ExecutionState, OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
-import type { ListPage, ListQuery } from "../store/execution-summary.ts"
+import type { ListPage } from "../store/execution-summary.ts"
+import type { SearchQuery } from "../store/list-search.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import type { CallbackOutcome } from "./actor-messages.ts"
 import type {
@@ -19,7 +20,8 @@ import type {
   ExecutionNotRunning,
   FunctionNotFound,
   InvalidRequest,
-  RateLimited
+  RateLimited,
+  TimerNotPending
 } from "./engine-errors.ts"
 
 /** A function the API can start, as listed by `GET /v1/functions`. */
@@ -108,7 +110,8 @@ export interface ExecutionClientShape {
    * events its actors write; clients without an engine in the process poll the history (watch-by-polling.ts).
    */
   watch(executionId: string, afterSeq: number): Stream.Stream<LogEvent, ReadFailure>
-  list(query: ListQuery): Effect.Effect<ListPage, StoreFailure | InvalidRequest>
+  /** Newest first; a time range and input text are searched over the store's listing (store/list-search.ts). */
+  list(query: SearchQuery): Effect.Effect<ListPage, StoreFailure | InvalidRequest>
   /**
    * Stops a running execution. By default the children its `ctx.invoke` started and that still run are stopped
    * too (and theirs, in turn); `children: false` leaves them running.
@@ -117,6 +120,11 @@ export interface ExecutionClientShape {
   /** Pauses a RUNNING execution: no new operation starts and no timer fires until `resume` (design.md §4). */
   pause(executionId: string): Effect.Effect<void, ReadFailure | ExecutionNotRunning | InvalidRequest>
   resume(executionId: string): Effect.Effect<void, ReadFailure | ExecutionNotPaused | InvalidRequest>
+  /**
+   * A development aid (`reprise dev`, or an app created with `devTools`): the pending wait succeeds now instead of
+   * at its time. The engine has it; a client forwarding to another runtime may leave it out.
+   */
+  readonly fireTimer?: (executionId: string, operationId: string) => Effect.Effect<void, ReadFailure | TimerNotPending>
   completeCallback(callbackId: string, outcome: CallbackOutcome): Effect.Effect<void, CallbackFailure>
   heartbeatCallback(callbackId: string): Effect.Effect<void, CallbackFailure>
 }

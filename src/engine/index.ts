@@ -35,5 +35,6 @@ export {
   ExecutionNotPaused,
   ExecutionNotRunning,
   FunctionNotFound,
-  InvalidRequest
+  InvalidRequest,
+  TimerNotPending
 } from "./engine-errors.ts"

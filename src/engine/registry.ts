@@ -2,6 +2,7 @@
 import type { DurableContext } from "../context/types.ts"
 import type { Duration } from "../context/duration.ts"
 import { checkFlowOptions, type FlowControl, type FlowOptions } from "./flow-options.ts"
+import type { Session } from "../context/session.ts"
 
 export type DurableHandler<I = any, O = any> = (event: I, context: DurableContext) => Promise<O>
 
@@ -19,12 +20,21 @@ export interface DurableFunctionOptions extends FlowOptions {
   readonly version?: string
 }
 
+/**
+ * A function kind that replays itself (AWS's SDK: `reprise/aws`): instead of the handler over a DurableContext, the
+ * actor runs the driver over its Session, which makes the driver the service that its own replay engine talks to.
+ * What it resolves with is the execution's result (JSON-serialised as a handler's is), what it throws its error.
+ */
+export type ExecutionDriver = (session: Session) => Promise<unknown>
+
 export interface DurableFunction<I = any, O = any> {
   readonly name: string
   readonly handler: DurableHandler<I, O>
   readonly options: DurableFunctionOptions
   /** The function's flow control, checked (absent: starts run at once). */
   readonly flow?: FlowControl
+  /** Set for functions that bring their own replay engine: the actor runs this instead of `handler`. */
+  readonly drive?: ExecutionDriver
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/

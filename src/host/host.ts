@@ -56,6 +56,8 @@ export interface HostOptions {
   readonly allowedHosts?: ReadonlyArray<string> | "any" | undefined
   /** The log of executions' lives and the engine's failures (host-logger.ts): format, level, terminal, sink. */
   readonly logging?: HostLogOptions | undefined
+  /** The HTTP app's development aids (AppOptions.devTools; default: $REPRISE_DEV_TOOLS is "1"). */
+  readonly devTools?: boolean | undefined
 }
 
 /** What the runtime provides. */
@@ -158,6 +160,7 @@ export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<Host
       runtime,
       allowedHosts: hostsOf(options),
       consoleSessionSecret: options.env("REPRISE_CONSOLE_SECRET"),
+      devTools: options.devTools ?? options.env("REPRISE_DEV_TOOLS") === "1",
       ...(apiKey === undefined ? {} : { apiKey })
     }),
     apiKey,

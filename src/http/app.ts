@@ -47,6 +47,11 @@ export interface AppOptions {
    * without changing the API key. Changing the API key does too. Default: none.
    */
   readonly consoleSessionSecret?: string | undefined
+  /**
+   * Development aids: `POST /v1/executions/:id/timers/:operationId/fire` (a pending wait succeeds now) and its
+   * console button. Off by default (a 403 problem); `reprise dev` turns them on, as does $REPRISE_DEV_TOOLS=1 on a host.
+   */
+  readonly devTools?: boolean | undefined
 }
 
 /**
@@ -83,14 +88,15 @@ export const createApp = (options: AppOptions): Hono => {
   app.get("/healthz", (c) => c.json({ status: "ok" }))
   app.get("/", (c) => c.redirect("/console", 302)) // a browser pointed at the server lands in the console
   app.get(OPENAPI_PATH, (c) => c.json(openApiDocument()))
-  registerExecutionRoutes(app, { respond })
+  registerExecutionRoutes(app, { respond, devTools: options.devTools === true })
   registerEventStreamRoutes(app, { respond })
   registerCallbackRoutes(app, { respond })
   registerScheduleRoutes(app, { respond })
   registerConsole(app, {
     apiKey: options.apiKey,
     clientAddress: options.clientAddress ?? socketAddress,
-    sessionSecret: options.consoleSessionSecret
+    sessionSecret: options.consoleSessionSecret,
+    devTools: options.devTools === true
   }) // the web console at /console (src/http/console)
 
   app.notFound((c) => problemResponse("not-found", `No route ${c.req.method} ${c.req.path}`, c.req.path))

@@ -27,6 +27,7 @@ const byTag: Readonly<Record<string, ProblemKind>> = {
   CallbackAlreadyCompleted: "callback-already-completed",
   ExecutionNotRunning: "execution-not-running",
   ExecutionNotPaused: "execution-not-paused",
+  TimerNotPending: "timer-not-pending",
   ExecutionAlreadyExists: "execution-already-exists",
   InvalidRequest: "invalid-request",
   RateLimited: "too-many-requests",

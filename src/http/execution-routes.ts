@@ -1,6 +1,7 @@
 /**
- * The management routes: functions, start (idempotent, optionally waiting for the end), describe, history,
- * list and stop. Every body and query is decoded with its Schema before the engine is asked anything.
+ * The management routes: functions, start (idempotent, optionally waiting for the end), describe (lean by default),
+ * operations and history in pages, list (and search), pause, resume, stop, and the development aid that fires a
+ * pending wait now. Every body and query is decoded with its Schema before the engine is asked anything.
  */
 import { Duration, Effect, Option } from "effect"
 import type { Hono } from "hono"
@@ -8,11 +9,13 @@ import { ExecutionClient, type ExecutionView } from "../engine/index.ts"
 import type { ErrorObject } from "../log/events.ts"
 import { HttpProblem } from "./problem.ts"
 import { decodeWith, readJsonBody, readQuery } from "./read-body.ts"
-import { EmptyBody, ExecutionName, HistoryQuery, ListQuery, StartBody, StartQuery, StopBody } from "./request-schemas.ts"
-import { executionJson, summaryJson } from "./views.ts"
+import { EmptyBody, ExecutionName, ExecutionQuery, HistoryQuery, ListQuery, OperationsQuery, StartBody, StartQuery, StopBody } from "./request-schemas.ts"
+import { executionJson, operationJson, summaryJson } from "./views.ts"
 
 export interface RouteDeps {
   readonly respond: (request: Request, effect: Effect.Effect<Response, unknown, ExecutionClient>) => Promise<Response>
+  /** Whether the development aids answer (AppOptions.devTools). */
+  readonly devTools?: boolean
 }
 
 export const DEFAULT_HISTORY_PAGE = 100
@@ -37,7 +40,7 @@ const idempotencyKey = (header: string | undefined) =>
 
 const isRunning = (view: ExecutionView) => view.status === "RUNNING" || view.status === "QUEUED"
 
-export const registerExecutionRoutes = (app: Hono, { respond }: RouteDeps): void => {
+export const registerExecutionRoutes = (app: Hono, { devTools, respond }: RouteDeps): void => {
   app.get("/v1/functions", (c) =>
     respond(
       c.req.raw,
@@ -72,7 +75,7 @@ export const registerExecutionRoutes = (app: Hono, { respond }: RouteDeps): void
           view = Option.isSome(ended) ? ended.value : yield* engine.describe(started.executionId)
         }
         const status = query.wait !== undefined && isRunning(view) ? 202 : started.created ? 201 : 200
-        return json(executionJson(view), status, {
+        return json(executionJson(view, query.operations === "true"), status, {
           location: executionPath(started.executionId),
           ...(started.created ? {} : { "idempotent-replayed": "true" })
         })
@@ -89,6 +92,9 @@ export const registerExecutionRoutes = (app: Hono, { respond }: RouteDeps): void
           ...(query.function === undefined ? {} : { functionName: query.function }),
           ...(query.status === undefined ? {} : { status: query.status }),
           ...(query.version === undefined ? {} : { version: query.version }),
+          ...(query.startedAfter === undefined ? {} : { startedAfter: query.startedAfter }),
+          ...(query.startedBefore === undefined ? {} : { startedBefore: query.startedBefore }),
+          ...(query.input === undefined ? {} : { inputContains: query.input }),
           ...(query.limit === undefined ? {} : { limit: query.limit }),
           ...(query.cursor === undefined ? {} : { cursor: query.cursor })
         })
@@ -96,8 +102,30 @@ export const registerExecutionRoutes = (app: Hono, { respond }: RouteDeps): void
       })
     ))
 
+  // The summary and operation counts; the operations only when asked for (they can be thousands).
   app.get("/v1/executions/:id", (c) =>
-    respond(c.req.raw, ExecutionClient.use((engine) => Effect.map(engine.describe(c.req.param("id")), (view) => json(executionJson(view))))))
+    respond(
+      c.req.raw,
+      Effect.gen(function*() {
+        const query = yield* readQuery(c.req.url, ExecutionQuery)
+        const engine = yield* ExecutionClient
+        return json(executionJson(yield* engine.describe(c.req.param("id")), query.operations === "true"))
+      })
+    ))
+
+  // The operations in pages, in the order they began (the plain answer has only their counts).
+  app.get("/v1/executions/:id/operations", (c) =>
+    respond(
+      c.req.raw,
+      Effect.gen(function*() {
+        const query = yield* readQuery(c.req.url, OperationsQuery)
+        const view = yield* (yield* ExecutionClient).describe(c.req.param("id"))
+        const from = query.cursor ?? 0
+        const to = from + (query.limit ?? DEFAULT_HISTORY_PAGE)
+        const operations = view.operations.slice(from, to).map((op) => operationJson(op, view.endedAt))
+        return json({ executionId: view.executionId, operations, ...(to < view.operations.length ? { nextCursor: String(to) } : {}) })
+      })
+    ))
 
   app.get("/v1/executions/:id/history", (c) =>
     respond(
@@ -131,6 +159,23 @@ export const registerExecutionRoutes = (app: Hono, { respond }: RouteDeps): void
         })
       ))
   }
+
+  // Development only: a pending wait succeeds now; the answer is the execution as it is then.
+  app.post("/v1/executions/:id/timers/:operationId/fire", (c) =>
+    respond(
+      c.req.raw,
+      Effect.gen(function*() {
+        if (devTools !== true) {
+          return yield* new HttpProblem({ kind: "dev-only", detail: "Firing a timer early is a development aid: use reprise dev, or start the server with REPRISE_DEV_TOOLS=1" })
+        }
+        yield* readJsonBody(c.req.raw, EmptyBody)
+        const engine = yield* ExecutionClient
+        if (engine.fireTimer === undefined) return yield* new HttpProblem({ kind: "dev-only", detail: "This runtime cannot fire a timer early" })
+        const executionId = c.req.param("id")
+        yield* engine.fireTimer(executionId, c.req.param("operationId"))
+        return json(executionJson(yield* engine.describe(executionId)))
+      })
+    ))
 
   app.post("/v1/executions/:id/stop", (c) =>
     respond(

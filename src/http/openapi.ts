@@ -10,8 +10,10 @@ import {
   EmptyBody,
   EventsQuery,
   ExecutionName,
+  ExecutionQuery,
   HistoryQuery,
   ListQuery,
+  OperationsQuery,
   StartBody,
   StartQuery,
   StopBody
@@ -81,7 +83,26 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
     }
   },
   { method: "get", path: "/v1/executions", operation: { operationId: "listExecutions", summary: "Executions, newest first", parameters: queryParameters(ListQuery), responses: { "200": ok("{ executions, nextCursor? }"), ...errors(400, 401) } } },
-  { method: "get", path: "/v1/executions/{id}", operation: { operationId: "getExecution", summary: "One execution with its operations", parameters: [executionId], responses: { "200": ok("The execution"), ...errors(401, 404) } } },
+  {
+    method: "get",
+    path: "/v1/executions/{id}",
+    operation: {
+      operationId: "getExecution",
+      summary: "One execution: status, input, result or error, and its operations' counts by status and type; ?operations=true adds the operations",
+      parameters: [executionId, ...queryParameters(ExecutionQuery)],
+      responses: { "200": ok("{ executionId, functionName, version?, status, input?, result?, error?, startedAt, endedAt?, operationCounts, operations? }"), ...errors(400, 401, 404) }
+    }
+  },
+  {
+    method: "get",
+    path: "/v1/executions/{id}/operations",
+    operation: {
+      operationId: "getOperations",
+      summary: "The execution's operations (without payloads), in pages, in the order they began",
+      parameters: [executionId, ...queryParameters(OperationsQuery)],
+      responses: { "200": ok("{ executionId, operations, nextCursor? }"), ...errors(400, 401, 404) }
+    }
+  },
   {
     method: "get",
     path: "/v1/executions/{id}/history",
@@ -103,6 +124,17 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
         "204": { description: "The execution has ended and nothing is left after the cursor: stop reconnecting" },
         ...errors(400, 401, 404)
       }
+    }
+  },
+  {
+    method: "post",
+    path: "/v1/executions/{id}/timers/{operationId}/fire",
+    operation: {
+      operationId: "fireTimer",
+      summary: "Development only (reprise dev, or REPRISE_DEV_TOOLS=1): a pending wait succeeds now",
+      parameters: [executionId, pathParameter("operationId", "The WAIT operation's id")],
+      requestBody: body(EmptyBody, "Nothing, or {}"),
+      responses: { "200": ok("The execution"), ...errors(400, 401, 403, 404, 409, 415) }
     }
   },
   {

@@ -32,7 +32,13 @@ export const StartBody = Schema.Struct({
   priority: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: -1000, maximum: 1000 })))
 })
 
+/** `?operations=true` asks for the operations in an execution answer (by default it carries only their counts). */
+const withOperations = Schema.optionalKey(Schema.Literals(["true", "false"]))
+
+export const ExecutionQuery = Schema.Struct({ operations: withOperations })
+
 export const StartQuery = Schema.Struct({
+  operations: withOperations,
   /** Seconds to wait for the execution to end before answering: 0 to 60, fractions allowed. */
   wait: Schema.optionalKey(
     decimalQuery(/^\d{1,2}(?:\.\d{1,3})?$/u, "seconds from 0 to 60", Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 60 })))
@@ -45,10 +51,30 @@ export const HistoryQuery = Schema.Struct({
   limit: Schema.optionalKey(pageLimit)
 })
 
+/** A time in a query string: ISO 8601 with a date and a time, in UTC (`Z`) or with an offset; decoded to epoch ms. */
+const instantQuery = Schema.String.check(
+  Schema.isPattern(/^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,3})?)?(?:Z|[+-]\d\d:\d\d)$/u, {
+    expected: "an ISO 8601 time such as 2026-05-01T12:00:00Z"
+  }),
+  Schema.makeFilter((text: string) => Number.isFinite(Date.parse(text)) || "a real date and time")
+).pipe(Schema.decodeTo(Schema.Finite, SchemaTransformation.transform({ decode: (text: string) => Date.parse(text), encode: (ms: number) => new Date(ms).toISOString() })))
+
+export const OperationsQuery = Schema.Struct({
+  /** The `nextCursor` of the previous page: how many operations came before this page. */
+  cursor: Schema.optionalKey(decimalQuery(/^\d{1,9}$/u, "the nextCursor of a previous page", Schema.Finite)),
+  limit: Schema.optionalKey(pageLimit)
+})
+
 export const ListQuery = Schema.Struct({
   function: Schema.optionalKey(bounded(128).check(Schema.isMinLength(1))),
   status: Schema.optionalKey(Schema.Literals(["QUEUED", "RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"])),
   version: Schema.optionalKey(bounded(128).check(Schema.isMinLength(1))),
+  /** Started at or after this time. */
+  startedAfter: Schema.optionalKey(instantQuery),
+  /** Started before this time. */
+  startedBefore: Schema.optionalKey(instantQuery),
+  /** Text the input's JSON contains (ignoring case); a page may then hold fewer than `limit` rows, with a cursor. */
+  input: Schema.optionalKey(bounded(200).check(Schema.isMinLength(1))),
   limit: Schema.optionalKey(pageLimit),
   /** The `nextCursor` of the previous page: `<startedAt>.<executionId>` (store/execution-summary.ts), visible ASCII. */
   cursor: Schema.optionalKey(

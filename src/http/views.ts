@@ -71,6 +71,13 @@ const openOperationJson = (op: OperationState): OperationJson => ({
   ...optional("error", op.error, same)
 })
 
+/** How many operations an execution has, in all and by status and by type (statuses as `operationJson` shows them). */
+export interface OperationCountsJson {
+  readonly total: number
+  readonly byStatus: Readonly<Record<string, number>>
+  readonly byType: Readonly<Record<string, number>>
+}
+
 export interface ExecutionJson {
   readonly executionId: string
   readonly functionName: string
@@ -83,22 +90,47 @@ export interface ExecutionJson {
   readonly endedAt?: string
   /** A QUEUED execution's place in its function's queue (1 first). */
   readonly queuePosition?: number
-  readonly operations: ReadonlyArray<OperationJson>
+  readonly operationCounts: OperationCountsJson
+  /** Only when asked for (`?operations=true`): the answer stays small for an execution of thousands of operations. */
+  readonly operations?: ReadonlyArray<OperationJson>
 }
 
-export const executionJson = (view: ExecutionView): ExecutionJson => ({
-  executionId: view.executionId,
-  functionName: view.functionName,
-  ...optional("version", view.version, same),
-  status: view.status,
-  ...optional("input", view.input, payloadJson),
-  ...optional("result", view.result, payloadJson),
-  ...optional("error", view.error, same),
-  startedAt: iso(view.startedAt),
-  ...optional("endedAt", view.endedAt, iso),
-  ...optional("queuePosition", view.queuePosition, same),
-  operations: view.operations.map((op) => operationJson(op, view.endedAt))
-})
+/** An ExecutionJson that carries its operations (asked with `?operations=true`). */
+export type ExecutionWithOperationsJson = ExecutionJson & { readonly operations: ReadonlyArray<OperationJson> }
+
+const bump = (counts: Record<string, number>, key: string) => {
+  counts[key] = (counts[key] ?? 0) + 1
+}
+
+export const operationCounts = (operations: ReadonlyArray<OperationState>, executionEndedAt?: number): OperationCountsJson => {
+  const byStatus: Record<string, number> = {}
+  const byType: Record<string, number> = {}
+  for (const op of operations) {
+    bump(byStatus, executionEndedAt !== undefined && open(op) ? "CANCELLED" : op.status)
+    bump(byType, op.type)
+  }
+  return { total: operations.length, byStatus, byType }
+}
+
+/** The execution with counts of its operations; with `withOperations`, the operations too. */
+export function executionJson(view: ExecutionView, withOperations: true): ExecutionWithOperationsJson
+export function executionJson(view: ExecutionView, withOperations?: boolean): ExecutionJson
+export function executionJson(view: ExecutionView, withOperations = false): ExecutionJson {
+  return {
+    executionId: view.executionId,
+    functionName: view.functionName,
+    ...optional("version", view.version, same),
+    status: view.status,
+    ...optional("input", view.input, payloadJson),
+    ...optional("result", view.result, payloadJson),
+    ...optional("error", view.error, same),
+    startedAt: iso(view.startedAt),
+    ...optional("endedAt", view.endedAt, iso),
+    ...optional("queuePosition", view.queuePosition, same),
+    operationCounts: operationCounts(view.operations, view.endedAt),
+    ...(withOperations ? { operations: view.operations.map((op) => operationJson(op, view.endedAt)) } : {})
+  }
+}
 
 export interface SummaryJson {
   readonly executionId: string

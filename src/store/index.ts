@@ -24,6 +24,8 @@ export {
   summarize
 } from "./execution-summary.ts"
 export type { ExecutionSummary, ListPage, ListQuery } from "./execution-summary.ts"
+export { isSearch, MAX_SCANNED, searchListing, startedInput } from "./list-search.ts"
+export type { SearchQuery } from "./list-search.ts"
 export { attemptStore, attemptStorePromise, SeqConflict, StoreFailure, storeFailure } from "./store-errors.ts"
 export { checkAppend, EMPTY_HEAD } from "./append-checks.ts"
 export type { LogHead } from "./append-checks.ts"

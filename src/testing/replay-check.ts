@@ -48,6 +48,8 @@ export interface ReplayCheckOptions {
   /** How many event-loop turns without a new call end one replay (default 5); bounded by `maxTurns` (default 10,000). */
   readonly quietTurns?: number
   readonly maxTurns?: number
+  /** How long a function with its own replay engine (reprise/aws) may take to replay one log (default 30 s). */
+  readonly driverMs?: number
 }
 
 const silent: DurableLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined }
@@ -121,6 +123,18 @@ const checkOne = async (
     newCallbackId: () => never(),
     serdes: { defaultSerdes, defaultCallbackDeserializer: passThroughDeserializer },
     logger: { customLogger: silent }
+  }
+
+  if (fn.drive !== undefined) {
+    // A function with its own replay engine (reprise/aws): its driver replays once over the log and reports to the probe.
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const limit = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), options.driverMs ?? 30_000)))
+    const ended = await Promise.race([fn.drive(session).then(() => "ended" as const, (error: unknown) => void (failure ??= error as Error)), limit])
+    clearTimeout(timer)
+    if (mismatch !== undefined) return mismatch
+    if (failure !== undefined) return { executionId, functionName, verdict: "failed", message: failure.message }
+    if (ended === "late") return { executionId, functionName, verdict: "failed", message: `${functionName} did not replay its log within ${options.driverMs ?? 30_000} ms` }
+    return { executionId, functionName, verdict: "replays cleanly", operations: state.operations.size }
   }
 
   let settled = false

@@ -31,11 +31,14 @@ export const apiOf = (rt: ContractRuntime) => {
   const id = (executionId: string) => encodeURIComponent(executionId)
   return {
     request,
-    start: (fn: string, input: unknown, options: { readonly name?: string; readonly wait?: number } = {}) =>
-      request("POST", `/v1/functions/${fn}/executions${options.wait === undefined ? "" : `?wait=${options.wait}`}`, {
+    /** With `operations: true` the answer carries the operations (`?operations=true`). */
+    start: (fn: string, input: unknown, options: { readonly name?: string; readonly wait?: number; readonly operations?: boolean } = {}) =>
+      request("POST", `/v1/functions/${fn}/executions?${options.wait === undefined ? "" : `wait=${options.wait}&`}operations=${options.operations === true}`, {
         json: { input, ...(options.name === undefined ? {} : { executionName: options.name }) }
       }),
-    describe: (executionId: string) => request("GET", `/v1/executions/${id(executionId)}`),
+    /** The execution with its operations (the default answer carries only their counts). */
+    describe: (executionId: string) => request("GET", `/v1/executions/${id(executionId)}?operations=true`),
+    summary: (executionId: string) => request("GET", `/v1/executions/${id(executionId)}`),
     history: (executionId: string) => request("GET", `/v1/executions/${id(executionId)}/history?limit=1000`),
     list: (query: string) => request("GET", `/v1/executions?${query}`),
     stop: (executionId: string, errorMessage: string) =>

@@ -48,7 +48,13 @@ const startDescribeWait: Check = {
     assert.strictEqual(done.body.executionId, name)
     assert.strictEqual(done.body.status, "SUCCEEDED")
     assert.deepStrictEqual(done.body.result, { value: 49 })
+    // The ?wait answer and the plain describe carry counts, not the operations (those come on request).
+    const counts = { total: 3, byStatus: { SUCCEEDED: 3 }, byType: { STEP: 3 } }
+    assert.deepStrictEqual([done.body.operations, done.body.operationCounts], [undefined, counts])
+    const lean = await api.summary(name)
+    assert.deepStrictEqual([lean.body.status, lean.body.operations, lean.body.operationCounts], ["SUCCEEDED", undefined, counts])
     const view = await api.describe(name)
+    assert.deepStrictEqual(view.body.operationCounts, counts)
     assert.strictEqual(view.status, 200)
     assert.strictEqual(view.body.functionName, "contract-steps")
     assert.deepStrictEqual(view.body.input, { n: 3 })
@@ -104,7 +110,9 @@ const list: Check = {
     const done = [`list-a-${tag}`, `list-b-${tag}`, `list-c-${tag}`]
     for (const name of done) assert.strictEqual((await api.start("contract-steps", { n: 2 }, { name, wait: 10 })).body.status, "SUCCEEDED")
     const running = `list-r-${tag}`
-    assert.strictEqual((await api.start("contract-approval", { label: running }, { name: running })).status, 201)
+    const startedRunning = await api.start("contract-approval", { label: running }, { name: running })
+    assert.strictEqual(startedRunning.status, 201)
+    const at = encodeURIComponent(startedRunning.body.startedAt)
     const ids = (rows: ReadonlyArray<{ executionId: string }>) => rows.map((r) => r.executionId)
     // Some runtimes index asynchronously (Workers: sharded index objects), so the listing is polled.
     await until("the listing to show the executions", async () => {
@@ -118,6 +126,11 @@ const list: Check = {
       assert.isTrue(approvals.every((row) => row.status === "RUNNING" && row.functionName === "contract-approval"))
       assert.notInclude(ids(await listAll(api, "function=contract-approval&status=SUCCEEDED")), running)
       assert.strictEqual(new Set(ids(steps)).size, steps.length, "no execution on two pages")
+      // Searched by input text and by start time (store/list-search.ts).
+      assert.deepStrictEqual(ids(await listAll(api, `input=${encodeURIComponent(running.toUpperCase())}`)), [running])
+      assert.include(ids(await listAll(api, `function=contract-approval&startedAfter=${at}`)), running)
+      assert.notInclude(ids(await listAll(api, `function=contract-approval&startedBefore=${at}`)), running)
+      assert.include(ids(await listAll(api, `function=contract-steps&startedBefore=${at}`)), done[0]) // the first: a later one may share its millisecond
       return true
     })
   }
@@ -255,7 +268,7 @@ const invoke: Check = {
   name: "invoke: the parent ends with the child's result",
   run: async ({ api, tag }) => {
     const name = `parent-${tag}`
-    const started = await api.start("contract-parent", { n: 7 }, { name, wait: 10 })
+    const started = await api.start("contract-parent", { n: 7 }, { name, wait: 10, operations: true })
     assert.include([201, 202], started.status)
     const view = started.body.status === "RUNNING" ? await untilEnded(api, name) : started.body
     assert.strictEqual(view.status, "SUCCEEDED", JSON.stringify(view))

@@ -23,7 +23,7 @@ describe("the HTTP API: callbacks", () => {
     assert.strictEqual(res.status, 204)
     assert.strictEqual(await res.text(), "")
     await finished(executionId)
-    const view = await (await h.request("GET", `/v1/executions/${executionId}`)).json() as Record<string, any>
+    const view = await (await h.request("GET", `/v1/executions/${executionId}?operations=true`)).json() as Record<string, any>
     assert.strictEqual(view.status, "SUCCEEDED")
     assert.deepStrictEqual(view.result, { amount: 12, answer: `{"approved":true}` })
     assert.strictEqual(view.operations.find((op: any) => op.type === "CALLBACK").status, "SUCCEEDED")

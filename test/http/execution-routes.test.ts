@@ -33,7 +33,7 @@ describe("the HTTP API: functions and executions", () => {
     assert.match(view.startedAt, ISO)
     await h.engine((e) => e.settle(view.executionId))
 
-    const got = await body(await h.request("GET", `/v1/executions/${view.executionId}`))
+    const got = await body(await h.request("GET", `/v1/executions/${view.executionId}?operations=true`))
     assert.deepStrictEqual(got.operations.map((op: Json) => [op.id, op.name, op.type, op.status]), [
       ["1", "check", "STEP", "SUCCEEDED"],
       ["2", "manager", "CALLBACK", "STARTED"],

@@ -40,6 +40,8 @@ export interface HarnessOptions {
   readonly apiKey?: string
   readonly maxBodyBytes?: number
   readonly maxPayloadBytes?: number
+  /** The app's development aids (AppOptions.devTools). */
+  readonly devTools?: boolean
   /** More functions beside approval and echo. */
   readonly functions?: ReadonlyArray<DurableFunction>
 }
@@ -65,6 +67,7 @@ export const makeHarness = (options: HarnessOptions = {}) => {
     runtime,
     ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+    ...(options.devTools === undefined ? {} : { devTools: options.devTools }),
     onError: (error) => void serverErrors.push(error)
   })
 

@@ -21,7 +21,7 @@ let h: Harness | undefined
 afterEach(() => h?.dispose())
 
 const get = async (harness: Harness, executionId: string) =>
-  await (await harness.request("GET", `/v1/executions/${executionId}`)).json() as { status: string; endedAt?: string; operations: Array<Record<string, unknown>> }
+  await (await harness.request("GET", `/v1/executions/${executionId}?operations=true`)).json() as { status: string; endedAt?: string; operations: Array<Record<string, unknown>> }
 
 const startAndSettle = async (harness: Harness, name: string) => {
   const res = await harness.request("POST", `/v1/functions/${name}/executions`, { json: {} })

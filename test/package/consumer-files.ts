@@ -23,6 +23,7 @@ console.log(JSON.stringify(names))
 /** Uses every entry's types; each @ts-expect-error fails the check if the types it probes were \`any\`. */
 export const CONSUMER_TS = `import { Effect } from "effect"
 import { createRetryStrategy, durable, type DurableContext, type DurableFunction } from "reprise"
+import { awsHandler, wireId } from "reprise/aws"
 import { createWorker, type RepriseEnv } from "reprise/cloudflare"
 import { type DenoKvStoreOptions, serve as serveOnDeno } from "reprise/deno"
 import * as DurableEffect from "reprise/effect"
@@ -52,7 +53,12 @@ const execution = await runner.run("order", { id: "o-1" })
 export const status: string = execution.status
 await runner.dispose()
 
-export const functions: ReadonlyArray<DurableFunction> = [order]
+// A handler written with AWS's SDK is what withDurableExecution returns: (event, lambdaContext) => Promise.
+export const fromAws: DurableFunction = awsHandler("from-aws", async () => ({ Status: "SUCCEEDED", Result: "1" }))
+// @ts-expect-error: awsHandler takes a handler function
+awsHandler("not-a-handler", 42)
+export const hashed: string = wireId("1")
+export const functions: ReadonlyArray<DurableFunction> = [order, fromAws]
 export const nodeOptions: ServeOptions = { functions, port: 0, dbPath: ":memory:" }
 // @ts-expect-error: the port is a number
 export const badNodeOptions: ServeOptions = { functions, port: "8787" }

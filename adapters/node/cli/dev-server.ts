@@ -74,7 +74,7 @@ if (functions.length === 0) {
 }
 let server: Awaited<ReturnType<typeof serve>>
 try {
-  server = await serve({ functions, port: Number(port), ...(db === undefined ? {} : { dbPath: db }) })
+  server = await serve({ functions, port: Number(port), devTools: true, ...(db === undefined ? {} : { dbPath: db }) })
 } catch (error) {
   // Not something a change to the file mends: `reprise dev` stops (FATAL_EXIT) rather than watch with no server.
   console.error(`reprise dev: ${startErrorLine(error, port)}`)

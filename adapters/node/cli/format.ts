@@ -3,6 +3,7 @@ import {
   describeEvent,
   duration,
   type ExecutionJson,
+  type ExecutionWithOperationsJson,
   makeOperationLabeler,
   type SummaryJson,
   treeRows
@@ -36,7 +37,7 @@ export const listText = (executions: ReadonlyArray<SummaryJson>, nextCursor: str
 const json = (value: unknown): string => JSON.stringify(value) ?? "undefined"
 
 /** CALLBACK operations still waiting, with the name of the waitForCallback that holds them when they have none. */
-export const pendingCallbacks = (execution: ExecutionJson): Array<{ name: string; callbackId: string }> => {
+export const pendingCallbacks = (execution: ExecutionWithOperationsJson): Array<{ name: string; callbackId: string }> => {
   if (execution.status !== "RUNNING") return []
   const byId = new Map(execution.operations.map((op) => [op.id, op]))
   return execution.operations
@@ -75,7 +76,7 @@ const headerLines = (execution: ExecutionJson): Array<string> => {
   return lines
 }
 
-export const executionText = (execution: ExecutionJson): string => {
+export const executionText = (execution: ExecutionWithOperationsJson): string => {
   const lines = headerLines(execution)
   if (execution.operations.length > 0) {
     lines.push("operations")

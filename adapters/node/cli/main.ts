@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs"
 import { parseArgs } from "node:util"
-import type { ExecutionJson, SummaryJson } from "reprise/http"
+import type { ExecutionJson, ExecutionWithOperationsJson, SummaryJson } from "reprise/http"
 import type { LogEvent } from "reprise/store"
 import { CliError, type Client, EXIT, makeClient, reportError } from "./client.ts"
 import { dev } from "./dev.ts"
@@ -19,9 +19,11 @@ export const USAGE = `reprise: durable functions from the command line
   reprise start <function> [--input JSON|@FILE] [--name ID] [--priority N] [--wait [--timeout S]]
   reprise get <execution-id> [--follow [--timeout S]]   --follow: live until it ends (at most S seconds, default 600)
   reprise history <execution-id>
-  reprise list [--function NAME] [--status STATUS] [--limit N] [--cursor C]
+  reprise list [--function NAME] [--status STATUS] [--started-after ISO] [--started-before ISO] [--input-contains TEXT]
+              [--limit N] [--cursor C]
   reprise callback <callback-id> succeed [payload|-] | fail [message] [--error-type T] | heartbeat
   reprise stop <execution-id> [--reason TEXT]
+  reprise fire <execution-id> <operation-id>            a development server only: the pending wait succeeds now
   reprise schedules                                     list the schedules: cron, next tick, last execution, skips
   reprise schedule pause|resume|trigger <name>
   reprise pause|resume <execution-id>                    hold an execution (nothing new starts) and let it go on
@@ -56,6 +58,9 @@ const OPTIONS = {
   port: { type: "string" },
   db: { type: "string" },
   follow: { type: "boolean" },
+  "started-after": { type: "string" },
+  "started-before": { type: "string" },
+  "input-contains": { type: "string" },
   help: { type: "boolean", short: "h" }
 } as const
 
@@ -68,9 +73,10 @@ const COMMAND_OPTIONS: Readonly<Record<string, ReadonlyArray<keyof typeof OPTION
   start: ["input", "name", "priority", "wait", "timeout"],
   get: ["follow", "timeout"],
   history: [],
-  list: ["function", "status", "limit", "cursor"],
+  list: ["function", "status", "started-after", "started-before", "input-contains", "limit", "cursor"],
   callback: ["error-type"],
-  stop: ["reason"]
+  stop: ["reason"],
+  fire: []
 }
 
 const STATUSES = ["QUEUED", "RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"]
@@ -124,6 +130,8 @@ const seconds = (text: string | undefined, what: string): number | undefined => 
 }
 
 const executionPath = (id: string) => `/v1/executions/${encodeURIComponent(id)}`
+/** The execution with its operations (for the tree `get` prints); the plain answer carries only their counts. */
+const withOperations = (client: Client, id: string) => client.request<ExecutionWithOperationsJson>("GET", `${executionPath(id)}?operations=true`)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const readHistory = async (client: Client, id: string, after?: string): Promise<{ events: Array<LogEvent>; cursor?: string }> => {
@@ -222,11 +230,12 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     const timeoutS = seconds(values.timeout, "--timeout")
     if (timeoutS !== undefined && values.follow !== true) throw usage("--timeout goes with --follow")
     if (values.follow === true) {
-      const ended = await follow(client(), io, id!, timeoutS ?? DEFAULT_FOLLOW_S)
+      await follow(client(), io, id!, timeoutS ?? DEFAULT_FOLLOW_S)
+      const ended = await withOperations(client(), id!)
       print(io, values.json === true, ended, () => executionText(ended))
       return ended.status === "SUCCEEDED" ? EXIT.ok : EXIT.failed
     }
-    const execution = await client().request<ExecutionJson>("GET", executionPath(id!))
+    const execution = await withOperations(client(), id!)
     print(io, values.json === true, execution, () => executionText(execution))
     return EXIT.ok
   },
@@ -245,6 +254,9 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
       if (!STATUSES.includes(status)) throw usage(`--status is one of ${STATUSES.join(", ")}, not ${JSON.stringify(values.status)}`)
       params.set("status", status)
     }
+    if (values["started-after"] !== undefined) params.set("startedAfter", values["started-after"])
+    if (values["started-before"] !== undefined) params.set("startedBefore", values["started-before"])
+    if (values["input-contains"] !== undefined) params.set("input", values["input-contains"])
     if (values.limit !== undefined) params.set("limit", values.limit)
     if (values.cursor !== undefined) params.set("cursor", values.cursor)
     const query = params.toString()
@@ -275,6 +287,12 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     const body = values.reason === undefined ? {} : { error: { errorMessage: values.reason } }
     const stopped = await client().request<ExecutionJson>("POST", `${executionPath(id!)}/stop`, body)
     print(io, values.json === true, stopped, () => `stopped ${stopped.executionId} (${stopped.status})`)
+    return EXIT.ok
+  },
+  fire: async (args, values, io, client) => {
+    const [id, operationId] = positional(args, 2, "the execution id and the wait's operation id")
+    const fired = await client().request<ExecutionJson>("POST", `${executionPath(id!)}/timers/${encodeURIComponent(operationId!)}/fire`, {})
+    print(io, values.json === true, fired, () => `fired wait ${operationId} of ${fired.executionId} (${fired.status})`)
     return EXIT.ok
   },
   schedules: async (args, values, io, client) => {

@@ -4,7 +4,7 @@
  */
 import type { Hono } from "hono"
 import type { LogEvent } from "../../log/events.ts"
-import type { ExecutionJson, SummaryJson } from "../views.ts"
+import type { ExecutionJson, ExecutionWithOperationsJson, SummaryJson } from "../views.ts"
 
 export interface Problem {
   readonly status: number
@@ -13,6 +13,17 @@ export interface Problem {
 }
 
 export type ApiResult<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly problem: Problem }
+
+/** What the list can be searched by (the API's own query parameters). */
+export interface ListFilters {
+  readonly function?: string
+  readonly status?: string
+  /** ISO 8601 times. */
+  readonly startedAfter?: string
+  readonly startedBefore?: string
+  /** Text the input contains. */
+  readonly input?: string
+}
 
 export interface ListPage {
   readonly executions: ReadonlyArray<SummaryJson>
@@ -32,8 +43,11 @@ export const MAX_HISTORY_EVENTS = 20_000
 
 export interface ConsoleApi {
   functions(): Promise<ApiResult<ReadonlyArray<{ readonly name: string; readonly description?: string }>>>
-  list(query: { function?: string; status?: string; cursor?: string; limit?: number }): Promise<ApiResult<ListPage>>
-  execution(executionId: string): Promise<ApiResult<ExecutionJson>>
+  list(query: ListFilters & { cursor?: string; limit?: number }): Promise<ApiResult<ListPage>>
+  /** The execution with its operations (the execution page draws them). */
+  execution(executionId: string): Promise<ApiResult<ExecutionWithOperationsJson>>
+  /** The execution's summary and operation counts, without its operations. */
+  summary(executionId: string): Promise<ApiResult<ExecutionJson>>
   history(executionId: string): Promise<ApiResult<History>>
   /** Whether the log has an event after `seq` (one event read, not the history). */
   changedSince(executionId: string, seq: number): Promise<ApiResult<boolean>>
@@ -71,14 +85,12 @@ export const makeConsoleApi = (app: Hono, apiKey: string | undefined): ConsoleAp
     },
     list: (query) => {
       const params = new URLSearchParams()
-      if (query.function !== undefined) params.set("function", query.function)
-      if (query.status !== undefined) params.set("status", query.status)
-      if (query.cursor !== undefined) params.set("cursor", query.cursor)
-      if (query.limit !== undefined) params.set("limit", String(query.limit))
+      for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value))
       const search = params.toString()
       return get<ListPage>(`/v1/executions${search === "" ? "" : `?${search}`}`)
     },
-    execution: (id) => get<ExecutionJson>(executionPath(id)),
+    execution: (id) => get<ExecutionWithOperationsJson>(`${executionPath(id)}?operations=true`),
+    summary: (id) => get<ExecutionJson>(executionPath(id)),
     history: async (id) => {
       const events: Array<LogEvent> = []
       let cursor: string | undefined

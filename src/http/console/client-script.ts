@@ -139,6 +139,15 @@ export const CLIENT_SCRIPT = String.raw`
     }
   });
 
+  // Ctrl+Enter (or Cmd+Enter) in a form's text area sends the form, as Enter does in a one-line field.
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    const form = event.target instanceof HTMLTextAreaElement ? event.target.closest("form[data-api]") : null;
+    if (!form) return;
+    event.preventDefault();
+    form.requestSubmit();
+  });
+
   document.addEventListener("submit", async (event) => {
     const form = event.target instanceof Element ? event.target.closest("form[data-api]") : null;
     if (!form) return;

@@ -3,13 +3,14 @@
  * the timeline, the operation tree and the readable history.
  */
 import { html } from "hono/html"
-import type { ExecutionJson, OperationJson } from "../views.ts"
+import type { ExecutionWithOperationsJson as ExecutionJson, OperationJson } from "../views.ts"
 import type { ConsoleApi } from "./api-client.ts"
 import { duration, millis, prettyValue, STATUS_CLASSES, time } from "./format.ts"
 import { errorBlock } from "./error-view.ts"
 import { historyTable, indexHistory } from "./history.ts"
 import { type Html, live, liveRegion, statusBadge } from "./layout.ts"
 import { problemNotice } from "./list-page.ts"
+import { groupChoicesOf, groupRows, groupSearch } from "./op-groups.ts"
 import { operationTree, treeRows } from "./operations.ts"
 import { startForm } from "./start-form.ts"
 import { timeline } from "./timeline.ts"
@@ -104,10 +105,21 @@ export interface ExecutionPage {
   readonly region?: Html
 }
 
-/** Where the execution page's live region refreshes from. */
-export const executionLiveSrc = (executionId: string) => `/console/executions/${encodeURIComponent(executionId)}/live`
+const withSearch = (path: string, search: string) => (search === "" ? path : `${path}?${search}`)
 
-export const executionPage = async (api: ConsoleApi, executionId: string, origin: string): Promise<ExecutionPage> => {
+/** Where the execution page's live region refreshes from (with the page's group choices). */
+export const executionLiveSrc = (executionId: string, search = "") =>
+  withSearch(`/console/executions/${encodeURIComponent(executionId)}/live`, search)
+
+export interface ExecutionPageOptions {
+  readonly origin: string
+  /** The page's query: each group's page and status filter (op-groups.ts). */
+  readonly params?: URLSearchParams
+  readonly devTools?: boolean
+}
+
+export const executionPage = async (api: ConsoleApi, executionId: string, options: ExecutionPageOptions): Promise<ExecutionPage> => {
+  const { devTools = false, origin } = options
   const [found, history] = await Promise.all([api.execution(executionId), api.history(executionId)])
   const head = html`<p><a href="/console">« Executions</a></p><h1>Execution <span class="mono">${executionId}</span></h1>`
   if (!found.ok) return { title: "Execution", status: found.problem.status === 404 ? 404 : 500, body: html`${head}${problemNotice(found.problem)}` }
@@ -115,19 +127,22 @@ export const executionPage = async (api: ConsoleApi, executionId: string, origin
   const now = Date.now()
   const events = history.ok ? history.value.events : []
   const index = indexHistory(events)
-  const rows = treeRows(execution.operations)
+  const choices = groupChoicesOf(options.params ?? new URLSearchParams())
+  const { groups, rows } = groupRows(treeRows(execution.operations), choices)
+  const search = groupSearch(choices)
+  const href = (query: string) => withSearch(`/console/executions/${encodeURIComponent(executionId)}`, query) + "#operations"
   const start = millis(execution.startedAt) ?? now
   const end = millis(execution.endedAt) ?? now
-  const content = html`${summary(execution, now)}${waitingOn(execution, index, now)}${actions(execution)}${pendingCallbacks(execution, origin)}${payloads(execution)}
+  const content = html`${summary(execution, now)}${waitingOn(execution, index, now, devTools)}${actions(execution)}${pendingCallbacks(execution, origin)}${payloads(execution)}
 <h2>Timeline</h2><div class="hscroll">${timeline(rows, index, start, end)}</div>
-<h2>Operations</h2>${operationTree(rows, index)}
+<h2>Operations</h2>${operationTree(rows, index, { groups, choices, href })}
 <h2>History</h2><div class="hscroll">${history.ok ? historyTable(events, history.value.truncated) : problemNotice(history.problem)}</div>`
   // The version is the last event read: the region changes only when the log grows.
-  const options = { src: executionLiveSrc(executionId), version: String(history.ok ? history.value.lastSeq : 0), ended: execution.status !== "RUNNING" && execution.status !== "QUEUED" }
+  const liveOptions = { src: executionLiveSrc(executionId, search), version: String(history.ok ? history.value.lastSeq : 0), ended: execution.status !== "RUNNING" && execution.status !== "QUEUED" }
   return {
     title: `${execution.functionName} ${executionId}`,
     status: 200,
-    body: html`${head}${rerun(execution)}${live(content, options)}`,
-    region: liveRegion(content, options)
+    body: html`${head}${rerun(execution)}${live(content, liveOptions)}`,
+    region: liveRegion(content, liveOptions)
   }
 }

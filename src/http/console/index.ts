@@ -9,8 +9,8 @@
  *
  * Bodies are held to the API's limit by the app's body limit (app.ts), which runs before these routes.
  *
- * Actions go through `POST /console/api/v1/...`, a proxy of exactly four JSON API routes (start, stop, callback
- * succeed/fail/heartbeat) that adds the API key; bodies and answers are the API's own.
+ * Actions go through `POST /console/api/v1/...`, a proxy of exactly these JSON API routes: start, stop, callback
+ * succeed/fail/heartbeat, and (refused unless the app has devTools) firing a pending wait now that adds the API key; bodies and answers are the API's own.
  */
 import type { Context, Hono } from "hono"
 import { html } from "hono/html"
@@ -30,6 +30,8 @@ export interface ConsoleOptions {
   readonly clientAddress?: ((c: Context) => string | undefined) | undefined
   /** Mixed into the session-signing key: changing it revokes every session (session.ts). */
   readonly sessionSecret?: string | undefined
+  /** Development aids on the pages (AppOptions.devTools): a "Fire now" button on a pending wait. */
+  readonly devTools?: boolean | undefined
 }
 
 const loginForm = (c: Context, next: string, failed: boolean): Html =>
@@ -58,6 +60,10 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
   const sessions = options.apiKey === undefined ? undefined : makeSessions(options.apiKey, options.sessionSecret)
   const throttle = makeLoginThrottle()
   const auth = sessions === undefined ? "off" : "on"
+  const pageOptions = (c: Context) => {
+    const url = new URL(c.req.url)
+    return { origin: url.origin, params: url.searchParams, devTools: options.devTools === true }
+  }
 
   app.get("/console/login", async (c) =>
     sessions === undefined
@@ -112,7 +118,7 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
   })
 
   app.get("/console/executions/:id", async (c) => {
-    const { body, status, title } = await executionPage(api, c.req.param("id"), new URL(c.req.url).origin)
+    const { body, status, title } = await executionPage(api, c.req.param("id"), pageOptions(c))
     return page(c, { title, body, status, auth })
   })
 
@@ -123,7 +129,7 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
       const changed = await api.changedSince(id, since)
       if (changed.ok && !changed.value) return unchanged()
     }
-    const { region } = await executionPage(api, id, new URL(c.req.url).origin)
+    const { region } = await executionPage(api, id, pageOptions(c))
     return region === undefined ? unchanged() : fragment(region)
   })
 
@@ -136,6 +142,9 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
   // Start (the functions page, rerun): the API's own start route, so the same validation, limits and engine start.
   app.post("/console/api/v1/functions/:name/executions", (c) =>
     forward(c, `/v1/functions/${encodeURIComponent(c.req.param("name"))}/executions`))
+  // The API refuses it (403) unless the app has devTools.
+  app.post("/console/api/v1/executions/:id/timers/:operationId/fire", (c) =>
+    forward(c, `/v1/executions/${encodeURIComponent(c.req.param("id"))}/timers/${encodeURIComponent(c.req.param("operationId"))}/fire`))
   app.post("/console/api/v1/executions/:id/stop", (c) => forward(c, `/v1/executions/${encodeURIComponent(c.req.param("id"))}/stop`))
   app.post("/console/api/v1/callbacks/:callbackId/:action{succeed|fail|heartbeat}", (c) =>
     forward(c, `/v1/callbacks/${encodeURIComponent(c.req.param("callbackId"))}/${c.req.param("action")}`))

@@ -1,5 +1,5 @@
 /**
- * The executions list: filters (function, status, an execution id), newest first, cursor pagination, live refresh
+ * The executions list: filters (function, status, an execution id, a start-time range, input text), newest first, cursor pagination, live refresh
  * on the first page.
  */
 import type { Context } from "hono"
@@ -15,8 +15,18 @@ export interface ListQuery {
   readonly function?: string
   readonly status?: string
   readonly id?: string
+  /** The time range, as the form's datetime-local fields give it (`2026-05-01T12:00`, read as UTC). */
+  readonly from?: string
+  readonly to?: string
+  /** Text the input contains. */
+  readonly input?: string
   readonly cursor?: string
 }
+
+const LOCAL_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?$/
+
+/** A datetime-local value as the API's ISO time (the console shows times in UTC, so it reads them as UTC). */
+const isoOf = (local: string | undefined): string | undefined => (local === undefined ? undefined : `${local.length === 16 ? `${local}:00` : local}Z`)
 
 const nonEmpty = (value: string | undefined): string | undefined => {
   const trimmed = value?.trim()
@@ -28,7 +38,13 @@ export const listQuery = (c: Context): ListQuery => {
   const fn = nonEmpty(c.req.query("function"))
   const id = nonEmpty(c.req.query("id"))
   const cursor = nonEmpty(c.req.query("cursor"))
+  const from = nonEmpty(c.req.query("from"))
+  const to = nonEmpty(c.req.query("to"))
+  const input = nonEmpty(c.req.query("input"))
   return {
+    ...(from !== undefined && LOCAL_TIME.test(from) ? { from } : {}),
+    ...(to !== undefined && LOCAL_TIME.test(to) ? { to } : {}),
+    ...(input === undefined ? {} : { input: input.slice(0, 200) }),
     ...(fn === undefined ? {} : { function: fn }),
     ...(status !== undefined && (EXECUTION_STATUSES as ReadonlyArray<string>).includes(status) ? { status } : {}),
     ...(id === undefined ? {} : { id }),
@@ -57,15 +73,15 @@ const row = (execution: SummaryJson, now: number): Html => {
     execution.queuePosition === undefined ? "" : html` <span class="muted queue-position">#${String(execution.queuePosition)} in line</span>`
   }</td>
 <td>${time(execution.startedAt)} ${relTime(execution.startedAt, now)}</td>
-<td>${execution.endedAt === undefined ? "–" : html`${time(execution.endedAt)} ${relTime(execution.endedAt, now)}`}</td>
+<td class="c-ended">${execution.endedAt === undefined ? "–" : html`${time(execution.endedAt)} ${relTime(execution.endedAt, now)}`}</td>
 <td>${duration((ended ?? now) - started)}${ended === undefined ? html` <span class="muted">so far</span>` : ""}</td></tr>`
 }
 
 const table = (executions: ReadonlyArray<SummaryJson>, now: number): Html =>
   executions.length === 0
     ? html`<p class="muted" id="empty">No executions match.</p>`
-    : html`<table id="executions"><thead><tr><th>Execution</th><th>Function</th><th>Status</th><th>Started (UTC)</th><th>Ended</th><th>Duration</th></tr></thead>
-<tbody>${executions.map((execution) => row(execution, now))}</tbody></table>`
+    : html`<div class="hscroll"><table id="executions"><thead><tr><th>Execution</th><th>Function</th><th>Status</th><th>Started (UTC)</th><th class="c-ended">Ended</th><th>Duration</th></tr></thead>
+<tbody>${executions.map((execution) => row(execution, now))}</tbody></table></div>`
 
 const filters = (query: ListQuery, functions: ReadonlyArray<{ readonly name: string }>): Html =>
   html`<form class="filters" method="get" action="/console" id="filters">
@@ -75,16 +91,19 @@ const filters = (query: ListQuery, functions: ReadonlyArray<{ readonly name: str
 <label>Status<select name="status"><option value="">all</option>${
     EXECUTION_STATUSES.map((status) => html`<option${query.status === status ? html` selected` : ""}>${status}</option>`)
   }</select></label>
-<label>Execution id<input name="id" size="36" placeholder="exact id" value="${query.id ?? ""}"></label>
+<label>Execution id<input name="id" size="24" placeholder="exact id" value="${query.id ?? ""}"></label>
+<label>Started from<input type="datetime-local" name="from" value="${query.from ?? ""}"></label>
+<label>to<input type="datetime-local" name="to" value="${query.to ?? ""}"></label>
+<label>Input contains<input name="input" size="16" placeholder="text" value="${query.input ?? ""}"></label>
 <button type="submit">Show</button> <a href="/console">Clear</a></form>`
 
-export const listPage = async (api: ConsoleApi, query: ListQuery): Promise<{ title: string; body: Html; status: 200 | 404 | 500; region?: Html; version?: string }> => {
+export const listPage = async (api: ConsoleApi, query: ListQuery): Promise<{ title: string; body: Html; status: 200 | 400 | 404 | 500; region?: Html; version?: string }> => {
   const now = Date.now()
   const functions = await api.functions()
   const head = html`<h1>Executions</h1>${filters(query, functions.ok ? functions.value : [])}`
 
   if (query.id !== undefined) {
-    const found = await api.execution(query.id)
+    const found = await api.summary(query.id)
     if (!found.ok) {
       return {
         title: "Executions",
@@ -92,22 +111,25 @@ export const listPage = async (api: ConsoleApi, query: ListQuery): Promise<{ tit
         body: html`${head}${found.problem.status === 404 ? html`<p class="notice" id="empty">No execution has the id <span class="mono">${query.id}</span>.</p>` : problemNotice(found.problem)}`
       }
     }
-    const { operations: _operations, ...summary } = found.value
-    return { title: "Executions", status: 200, body: html`${head}${table([summary], now)}` }
+    return { title: "Executions", status: 200, body: html`${head}${table([found.value], now)}` }
   }
 
   const page = await api.list({
     ...(query.function === undefined ? {} : { function: query.function }),
     ...(query.status === undefined ? {} : { status: query.status }),
+    ...(query.from === undefined ? {} : { startedAfter: isoOf(query.from)! }),
+    ...(query.to === undefined ? {} : { startedBefore: isoOf(query.to)! }),
+    ...(query.input === undefined ? {} : { input: query.input }),
     ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
     limit: PAGE_SIZE
   })
-  if (!page.ok) return { title: "Executions", status: 500, body: html`${head}${problemNotice(page.problem)}` }
+  if (!page.ok) return { title: "Executions", status: page.problem.status === 400 ? 400 : 500, body: html`${head}${problemNotice(page.problem)}` }
   const { cursor: _cursor, ...firstPage } = query
   const pager = html`<div class="pager">${query.cursor === undefined ? "" : html`<a href="${listHref(firstPage)}">« Newest</a>`}${
     page.value.nextCursor === undefined ? "" : html`<a id="older" href="${listHref({ ...query, cursor: page.value.nextCursor })}">Older »</a>`
   }</div>`
-  const filtered = query.function !== undefined || query.status !== undefined || query.cursor !== undefined
+  const { id: _id, ...narrowed } = query
+  const filtered = Object.keys(narrowed).length > 0
   const content = page.value.executions.length === 0 && !filtered
     ? howToStart(functions.ok ? functions.value : [])
     : html`${table(page.value.executions, now)}${pager}`

@@ -8,6 +8,7 @@ import { duration, millis, prettyPayload, STATUS_CLASSES, time } from "./format.
 import { errorBlock } from "./error-view.ts"
 import type { Attempt, OperationHistory } from "./history.ts"
 import { type Html, statusBadge } from "./layout.ts"
+import { type Group, type GroupChoices, groupSummary } from "./op-groups.ts"
 import type { TreeRow } from "./tree.ts"
 
 export { treeRows } from "./tree.ts"
@@ -50,7 +51,14 @@ const body = (op: OperationJson, history: OperationHistory | undefined): Html =>
   }`
 }
 
-export const operationTree = (rows: ReadonlyArray<TreeRow>, index: ReadonlyMap<string, OperationHistory>): Html => {
+/** The grouped operations (op-groups.ts): their groups, the reader's choices, and the page's URL for a query. */
+export interface Grouping {
+  readonly groups: ReadonlyMap<string, Group>
+  readonly choices: GroupChoices
+  readonly href: (search: string) => string
+}
+
+export const operationTree = (rows: ReadonlyArray<TreeRow>, index: ReadonlyMap<string, OperationHistory>, grouping?: Grouping): Html => {
   if (rows.length === 0) return html`<p class="muted">No operations yet.</p>`
   const shown = rows.slice(0, MAX_TREE_OPERATIONS)
   // Nest by depth: rows are in tree order, so each row closes the <details> of deeper or equal rows before it.
@@ -64,7 +72,9 @@ export const operationTree = (rows: ReadonlyArray<TreeRow>, index: ReadonlyMap<s
     parts.push(html`<details class="op" data-op="${op.id}" id="op-${op.id}"${open ? html` open` : ""}><summary>${statusBadge(op.status, STATUS_CLASSES)}
 <span class="name">${name}</span> <span class="muted">${op.type}/${op.subType} · ${op.id}${
       op.attempt !== undefined && op.attempt > 1 ? ` · ${op.attempt} attempts` : ""
-    }${took}</span></summary><div class="opbody">${body(op, index.get(op.id))}`)
+    }${took}</span></summary><div class="opbody">${body(op, index.get(op.id))}${
+      grouping?.groups.has(op.id) === true ? groupSummary(grouping.groups.get(op.id)!, grouping.choices, grouping.href) : ""
+    }`)
   }
   for (; depth >= 0; depth--) parts.push(html`</div></details>`)
   return html`<div id="operations">${parts}</div>${

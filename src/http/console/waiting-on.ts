@@ -4,7 +4,7 @@
  * operations' statuses and timers (and, for an invoke's child, the history).
  */
 import { html } from "hono/html"
-import type { ExecutionJson, OperationJson } from "../views.ts"
+import type { ExecutionWithOperationsJson as ExecutionJson, OperationJson } from "../views.ts"
 import { ago, millis, time } from "./format.ts"
 import type { OperationHistory } from "./history.ts"
 import type { Html } from "./layout.ts"
@@ -47,11 +47,18 @@ const line = (op: OperationJson, name: string, operations: ReadonlyArray<Operati
   }
 }
 
-export const waitingOn = (execution: ExecutionJson, index: ReadonlyMap<string, OperationHistory>, now: number): Html => {
+/** In development (devTools): a button that makes a pending wait succeed now. */
+const fireNow = (executionId: string, op: OperationJson): Html =>
+  html` <form class="inline" data-api="/console/api/v1/executions/${encodeURIComponent(executionId)}/timers/${encodeURIComponent(op.id)}/fire" data-kind="fire"
+ data-done="Timer fired"><button type="submit" class="plain fire">Fire now</button></form>`
+
+export const waitingOn = (execution: ExecutionJson, index: ReadonlyMap<string, OperationHistory>, now: number, devTools = false): Html => {
   if (execution.status !== "RUNNING") return html``
   const lines = treeRows(execution.operations).flatMap(({ name, op }) => {
     const shown = line(op, name, execution.operations, index.get(op.id), now)
-    return shown === undefined ? [] : [html`<li data-waiting-op="${op.id}">${shown}</li>`]
+    if (shown === undefined) return []
+    const fire = devTools && op.type === "WAIT" ? fireNow(execution.executionId, op) : ""
+    return [html`<li data-waiting-op="${op.id}">${shown}${fire}</li>`]
   })
   return html`<div class="card" id="waiting-on"><strong>Waiting on</strong>${
     lines.length === 0 ? html` <span class="muted">nothing: running</span>` : html`<ul>${lines}</ul>`

@@ -81,7 +81,7 @@ export const client = (mf: Miniflare) => {
     request("POST", `/v1/functions/${fn}/executions${extra.wait === undefined ? "" : `?wait=${extra.wait}`}`, {
       json: { input, ...(extra.executionName === undefined ? {} : { executionName: extra.executionName }) }
     })
-  const describe = (id: string) => request("GET", `/v1/executions/${encodeURIComponent(id)}`)
+  const describe = (id: string) => request("GET", `/v1/executions/${encodeURIComponent(id)}?operations=true`)
   const history = (id: string) => request("GET", `/v1/executions/${encodeURIComponent(id)}/history?limit=1000`)
   return { request, start, describe, history }
 }

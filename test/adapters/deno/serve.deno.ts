@@ -83,7 +83,7 @@ Deno.test({
       await until(async () => !(await server.engine(() => EngineProbe.use((p) => Effect.sync(() => p.inMemory("nap-1"))))), 3000, "the suspended execution to be evicted")
       const received = server.alarms.stats.received
       await until(async () => (await status(server, "nap-1")) !== "RUNNING", 5000, "the wait to fire")
-      const view = (await call(server.url, "GET", "/v1/executions/nap-1")).body
+      const view = (await call(server.url, "GET", "/v1/executions/nap-1?operations=true")).body
       assert.equal(view.status, "SUCCEEDED")
       assert.equal(view.result, "wait woke")
       const nap = view.operations.find((op: { name?: string }) => op.name === "nap")

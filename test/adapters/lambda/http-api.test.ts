@@ -29,11 +29,13 @@ const runnerControlPlane = () => {
   }
 }
 
-const apiGatewayEvent = (method: string, path: string, body?: unknown) => ({
+const apiGatewayEvent = (method: string, target: string, body?: unknown) => {
+  const [path, query = ""] = target.split("?") as [string, string?]
+  return ({
   version: "2.0",
   routeKey: "$default",
   rawPath: path,
-  rawQueryString: "",
+  rawQueryString: query,
   headers: { "content-type": "application/json", host: "api.example.com" },
   requestContext: {
     accountId: "123456789012",
@@ -48,7 +50,8 @@ const apiGatewayEvent = (method: string, path: string, body?: unknown) => ({
   },
   ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   isBase64Encoded: false
-})
+  })
+}
 
 type LambdaHttpResult = { statusCode: number; headers?: Record<string, string>; body: string }
 const call = (http: (event: any, context: any) => Promise<unknown>, event: unknown) => http(event, {}) as Promise<LambdaHttpResult>
@@ -140,7 +143,7 @@ describe("the HTTP API on Lambda", () => {
     const http = createLambdaHttpHandler({ functions: { orders: "orders:live" }, client, apiKey: "k" })
     const withKey = (event: any) => ({ ...event, headers: { ...event.headers, authorization: "Bearer k" } })
 
-    const started = await call(http, withKey(apiGatewayEvent("POST", "/v1/functions/orders/executions", { input: { orderId: "o-9" }, executionName: "o-9" })))
+    const started = await call(http, withKey(apiGatewayEvent("POST", "/v1/functions/orders/executions?operations=true", { input: { orderId: "o-9" }, executionName: "o-9" })))
     expect(started.statusCode).toBe(201)
     const invoke = sent.find((c) => c.name === "InvokeCommand")!.input
     expect(invoke).toMatchObject({ FunctionName: "orders:live", InvocationType: "Event", DurableExecutionName: "o-9" })
@@ -155,6 +158,16 @@ describe("the HTTP API on Lambda", () => {
 
     const listed = await call(http, withKey(apiGatewayEvent("GET", "/v1/executions")))
     expect(JSON.parse(listed.body)).toMatchObject({ executions: [{ executionId: encodeExecutionId(arn), functionName: "orders", status: "RUNNING" }], nextCursor: "m2" })
+
+    // A time range is Lambda's own StartedAfter / StartedBefore; an input search is not something it offers.
+    const ranged = await call(http, withKey(apiGatewayEvent("GET", "/v1/executions?startedAfter=2026-11-26T09:00:00Z&startedBefore=2026-11-26T11:00:00.000Z")))
+    expect(ranged.statusCode).toBe(200)
+    expect(sent.filter((c) => c.name === "ListDurableExecutionsByFunctionCommand").at(-1)!.input).toMatchObject({
+      StartedAfter: new Date("2026-11-26T09:00:00Z"),
+      StartedBefore: new Date("2026-11-26T11:00:00Z")
+    })
+    const byInput = await call(http, withKey(apiGatewayEvent("GET", "/v1/executions?input=o-9")))
+    expect([byInput.statusCode, JSON.parse(byInput.body).detail]).toEqual([400, "Lambda's durable-execution service cannot search executions by input"])
 
     const stopped = await call(http, withKey(apiGatewayEvent("POST", `/v1/executions/${encodeExecutionId(arn)}/stop`, { error: { errorMessage: "cancelled by ops" } })))
     expect(stopped.statusCode).toBe(200)

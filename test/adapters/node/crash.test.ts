@@ -111,11 +111,11 @@ describe("the Node server under SIGKILL", () => {
     let server = await startServer(db, sideEffects)
     try {
       await post(server.port, "/v1/functions/napping/executions", { executionName: "nap" })
-      await until(async () => (await get(server.port, "/v1/executions/nap")).operations.some((op: { name?: string }) => op.name === "nap"), 10_000, "the wait to start")
+      await until(async () => (await get(server.port, "/v1/executions/nap?operations=true")).operations.some((op: { name?: string }) => op.name === "nap"), 10_000, "the wait to start")
       await kill(server.child)
       server = await startServer(db, sideEffects)
       await until(async () => (await get(server.port, "/v1/executions/nap")).status !== "RUNNING", 15_000, "the wait to fire")
-      const view = await get(server.port, "/v1/executions/nap")
+      const view = await get(server.port, "/v1/executions/nap?operations=true")
       assert.strictEqual(view.status, "SUCCEEDED")
       assert.deepStrictEqual(lines(sideEffects), ["before", "after"])
       const nap = view.operations.find((op: { name?: string }) => op.name === "nap")

@@ -64,8 +64,8 @@ describe("versioning on the Node server", () => {
         await ended(second, "old")
         await ended(second, "new")
 
-        const oldView = (await call(second, "GET", "/v1/executions/old")).body
-        const newView = (await call(second, "GET", "/v1/executions/new")).body
+        const oldView = (await call(second, "GET", "/v1/executions/old?operations=true")).body
+        const newView = (await call(second, "GET", "/v1/executions/new?operations=true")).body
         assert.deepStrictEqual([oldView.status, oldView.result, oldView.version], ["SUCCEEDED", "old", "v1"])
         assert.deepStrictEqual([newView.status, newView.result, newView.version], ["SUCCEEDED", "new", "v2"])
         assert.deepStrictEqual(oldView.operations.map((op: { name?: string }) => op.name), ["create", "confirm", undefined, undefined, "welcome-email"])

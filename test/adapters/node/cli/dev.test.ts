@@ -55,6 +55,9 @@ describe("reprise dev", () => {
     try {
       await serving("first")
       assert.strictEqual(await run("first"), "v1")
+      // reprise dev has the development aids: firing a timer is answered (404 for no such execution), not refused (403).
+      const fire = await fetch(`${url}/v1/executions/none/timers/1/fire`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })
+      assert.strictEqual(fire.status, 404)
 
       // An atomic save of the functions file.
       writeFileSync(join(dir, "functions.ts.tmp"), functionsFile("second"))

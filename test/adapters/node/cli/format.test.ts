@@ -1,7 +1,7 @@
 /** How the CLI prints an execution: the operation tree in tree order, with readable names. */
 import { assert, describe, it } from "@effect/vitest"
 import { executionText } from "../../../../adapters/node/cli/format.ts"
-import type { ExecutionJson, OperationJson } from "../../../../src/http/views.ts"
+import type { ExecutionWithOperationsJson, OperationJson } from "../../../../src/http/views.ts"
 
 const at = "2026-01-01T00:00:00.000Z"
 const op = (id: string, type: string, subType: string, name?: string): OperationJson => {
@@ -9,8 +9,16 @@ const op = (id: string, type: string, subType: string, name?: string): Operation
   return { id, type, subType, status: "SUCCEEDED", startedAt: at, endedAt: at, ...(parent === undefined ? {} : { parentId: parent }), ...(name === undefined ? {} : { name }) }
 }
 
-const execution = (operations: ReadonlyArray<OperationJson>): ExecutionJson =>
-  ({ executionId: "e-1", functionName: "f", status: "SUCCEEDED", startedAt: at, endedAt: at, result: 1, operations })
+const execution = (operations: ReadonlyArray<OperationJson>): ExecutionWithOperationsJson => ({
+  executionId: "e-1",
+  functionName: "f",
+  status: "SUCCEEDED",
+  startedAt: at,
+  endedAt: at,
+  result: 1,
+  operationCounts: { total: operations.length, byStatus: { SUCCEEDED: operations.length }, byType: {} },
+  operations
+})
 
 /** The NAME column of the operations table, in printed order, indentation kept. */
 const names = (text: string): Array<string> => {

@@ -1,0 +1,89 @@
+/**
+ * Searching the listing by start time and input text, over any store's own listing (newest first, the package's
+ * cursors), so that no store needs a new query:
+ * - a time range is a position: `startedBefore` becomes a cursor, and the pages stop at `startedAfter`;
+ * - input text is matched on each listed execution's first event (one short read per row, `readLogPage`), at most
+ *   `MAX_SCANNED` rows per call: a page may then hold fewer matches than its limit, with a cursor to go on.
+ */
+import { Effect } from "effect"
+import type { LogEvent } from "../log/events.ts"
+import type { ExecutionStoreShape } from "./execution-store.ts"
+import { readLogPage } from "./log-page.ts"
+import {
+  decodeCursor,
+  encodeCursor,
+  type ExecutionSummary,
+  type ListPage,
+  type ListQuery,
+  pageSize
+} from "./execution-summary.ts"
+
+export interface SearchQuery extends ListQuery {
+  /** Only executions started at or after this time (epoch milliseconds). */
+  readonly startedAfter?: number
+  /** Only executions started before this time (epoch milliseconds). */
+  readonly startedBefore?: number
+  /** Only executions whose input (its JSON text) contains this text, ignoring case. */
+  readonly inputContains?: string
+}
+
+/** The most rows one input search reads before it answers (with a cursor when more remain). */
+export const MAX_SCANNED = 1000
+
+type Position = { readonly startedAt: number; readonly executionId: string }
+
+/** The position further along the listing (older, or as old with a larger id). */
+const further = (a: Position | undefined, b: Position | undefined): Position | undefined =>
+  a === undefined ? b : b === undefined ? a : a.startedAt < b.startedAt || (a.startedAt === b.startedAt && a.executionId > b.executionId) ? a : b
+
+const cursorOf = (position: Position | undefined): string | undefined =>
+  position === undefined ? undefined : `${position.startedAt}.${position.executionId}`
+
+/** Whether the query asks for more than a store's listing does. */
+export const isSearch = (query: SearchQuery): boolean =>
+  query.startedAfter !== undefined || query.startedBefore !== undefined || query.inputContains !== undefined
+
+/**
+ * Answers a SearchQuery with `list` (the store's listing) and `inputOf` (an execution's input payload, for
+ * `inputContains`). Without a time range or input text it is `list` itself.
+ */
+export const searchListing = <E, E2>(
+  list: (query: ListQuery) => Effect.Effect<ListPage, E>,
+  inputOf: (executionId: string) => Effect.Effect<string | undefined, E2>
+) =>
+(query: SearchQuery): Effect.Effect<ListPage, E | E2> =>
+  Effect.gen(function*() {
+    const { inputContains, startedAfter, startedBefore, ...base } = query
+    if (!isSearch(query)) return yield* list(base)
+    const size = pageSize(base.limit)
+    // Before `startedBefore` (whole milliseconds): at or before startedBefore - 1, every id (all are non-empty).
+    const upper = startedBefore === undefined ? undefined : { startedAt: Math.ceil(startedBefore) - 1, executionId: "" }
+    let cursor = cursorOf(further(base.cursor === undefined ? undefined : decodeCursor(base.cursor), upper))
+    const needle = inputContains?.toLowerCase()
+    const items: Array<ExecutionSummary> = []
+    let scanned = 0
+    for (;;) {
+      const page = yield* list({ ...base, limit: size, ...(cursor === undefined ? {} : { cursor }) })
+      for (const summary of page.items) {
+        if (startedAfter !== undefined && summary.startedAt < startedAfter) return { items } // older from here on
+        scanned++
+        if (needle === undefined || ((yield* inputOf(summary.executionId)) ?? "").toLowerCase().includes(needle)) items.push(summary)
+        const full = items.length === size || scanned >= MAX_SCANNED
+        if (full && (summary !== page.items.at(-1) || page.cursor !== undefined)) return { items, cursor: encodeCursor(summary) }
+        if (full) return { items }
+      }
+      if (page.cursor === undefined) return { items }
+      cursor = page.cursor
+    }
+  })
+
+/** The input payload of a log's first events (its ExecutionStarted), for `inputOf`. */
+export const startedInput = (events: ReadonlyArray<LogEvent> | undefined): string | undefined => {
+  const first = events?.[0]
+  return first?._tag === "ExecutionStarted" ? first.input : undefined
+}
+
+/** searchListing over a store: its listing, and each input read as the log's first event (a corrupt log matches nothing). */
+export const searchStore = (store: ExecutionStoreShape) =>
+  searchListing(store.list, (executionId) =>
+    readLogPage(store, executionId, 0, 1).pipe(Effect.map(startedInput), Effect.catchTag("LogCorrupted", () => Effect.succeed(undefined))))
