@@ -1,6 +1,8 @@
 /** reprise: durable functions. The user API, registration, errors, retry and duration helpers. */
 export { durable } from "./engine/registry.ts"
 export type { DurableFunction, DurableFunctionOptions, DurableHandler } from "./engine/registry.ts"
+export { FlowConfigError } from "./engine/flow-options.ts"
+export type { ConcurrencyOptions, DebounceOptions, FlowKey, FlowOptions, RateLimitOptions } from "./engine/flow-options.ts"
 export type {
   CallbackSubmitter,
   ChildConfig,

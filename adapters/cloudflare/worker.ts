@@ -11,7 +11,7 @@
  */
 import { Layer, ManagedRuntime, Scheduler } from "effect"
 import { Hono } from "hono"
-import type { DurableFunction, Schedule } from "reprise"
+import { type DurableFunction, FlowConfigError, type Schedule } from "reprise"
 import { ExecutionClient, type ExecutionObserverShape } from "reprise/engine"
 import { bearerAuth, createApp, crossSite, type ErrorReporter, problemResponse, requireJson } from "reprise/http"
 import { apiKeyOf, callbackIdsOf, type RepriseEnv } from "./env.ts"
@@ -48,6 +48,12 @@ export interface CreateWorkerOptions {
 const workerScheduler = new Scheduler.MixedScheduler("sync")
 
 export const createWorker = (options: CreateWorkerOptions) => {
+  // Each execution is its own Durable Object: a limit across executions needs an object that counts them, not built
+  // yet (docs/flow-control.md). Refused rather than silently not enforced.
+  const limited = options.functions.filter((fn) => fn.flow !== undefined).map((fn) => fn.name)
+  if (limited.length > 0) {
+    throw new FlowConfigError(`Flow control (concurrency, rateLimit, priority, debounce) is not available on Cloudflare yet; declared by ${limited.join(", ")}`)
+  }
   const ExecutionObject = makeExecutionObject(options)
   const schedules = options.schedules ?? []
   const ScheduleObject = makeScheduleObject({ functions: options.functions, schedules, indexShards: options.indexShards })

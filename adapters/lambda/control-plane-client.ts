@@ -256,12 +256,14 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
         }
         const apiName = names[0]!
         const entry = entries.get(apiName)
-        if (entry === undefined) return { items: [] } as ListPage
+        // Lambda's service queues nothing of Reprise's: no execution of it is ever QUEUED.
+        const status = query.status
+        if (entry === undefined || status === "QUEUED") return { items: [] } as ListPage
         const page = yield* send<{ DurableExecutions?: Array<{ DurableExecutionArn?: string; Status?: string; StartTimestamp?: Date; EndTimestamp?: Date }>; NextMarker?: string }>(
           (sdk) =>
             new sdk.ListDurableExecutionsByFunctionCommand({
               FunctionName: entry.functionName,
-              ...(query.status === undefined || query.status === "PAUSED" || query.status === "CONTINUED_AS_NEW" ? {} : { Statuses: [query.status] }),
+              ...(status === undefined ? {} : { Statuses: [status] }),
               ...(query.cursor === undefined ? {} : { Marker: query.cursor }),
               ...(query.startedAfter === undefined ? {} : { StartedAfter: new Date(query.startedAfter) }),
               ...(query.startedBefore === undefined ? {} : { StartedBefore: new Date(query.startedBefore) }),

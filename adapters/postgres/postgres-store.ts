@@ -193,8 +193,8 @@ const makePostgresStore = (pool: Pool, schema: string, leases: Leases | undefine
     // The fast paths, one statement each: move the head only if it is where the writer expects, and write the
     // batch (a json[] in seq order) only if it moved.
     // With $6 (alarmAt), the alarm is set by the same statement, only if the head moved.
-    appendToHead: `WITH head AS (UPDATE ${t("executions")} SET seq = $2 + cardinality($3::json[]), status = $4, ended_at = $5 ` +
-      `WHERE execution_id = $1 AND seq = $2 AND status IN ('RUNNING', 'PAUSED')${fenced("$7")} RETURNING 1), ${alarmWithHead("$6")} ` +
+    appendToHead: `WITH head AS (UPDATE ${t("executions")} SET seq = $2 + cardinality($3::json[]), status = COALESCE($4, status), ended_at = $5 ` +
+      `WHERE execution_id = $1 AND seq = $2 AND status IN ('QUEUED', 'RUNNING', 'PAUSED')${fenced("$7")} RETURNING 1), ${alarmWithHead("$6")} ` +
       `INSERT INTO ${t("events")} (execution_id, seq, event) ` +
       `SELECT $1, $2 + n, e FROM unnest($3::json[]) WITH ORDINALITY AS batch (e, n) WHERE EXISTS (SELECT 1 FROM head)`,
     create: `WITH head AS (INSERT INTO ${t("executions")} (execution_id, function_name, status, started_at, ended_at, seq, version) ` +
@@ -274,7 +274,8 @@ const makePostgresStore = (pool: Pool, schema: string, leases: Leases | undefine
     // and written in a transaction on the locked head instead (it is rare).
     if (events[0]?._tag === "ExecutionRewound") return rewindNow(executionId, events, encoded, expectedSeq, alarmAt)
     // The batch itself (its seqs, its start, nothing after an end) is checked here; the head by the statement.
-    const checked = checkAppend(executionId, expectedHead(executionId, expectedSeq), events, expectedSeq)
+    const presumed = expectedHead(executionId, expectedSeq)
+    const checked = checkAppend(executionId, presumed, events, expectedSeq)
     // A refused batch is refused against the real head, which may be elsewhere (then it is a SeqConflict first).
     if (Result.isFailure(checked)) return refusal(executionId, events, expectedSeq)
     const summary = checked.success
@@ -292,7 +293,9 @@ const makePostgresStore = (pool: Pool, schema: string, leases: Leases | undefine
     try {
       const written = expectedSeq === 0
         ? await run(sql.create, [executionId, 0, batch, summary.functionName, summary.status, summary.startedAt, endedAt, alarmAt ?? null, summary.version ?? null, ...holder])
-        : await run(sql.appendToHead, [executionId, expectedSeq, batch, summary.status, endedAt, alarmAt ?? null, ...holder])
+        // A batch that leaves the status alone (checkAppend returns the presumed summary itself) keeps the row's:
+        // the presumed RUNNING must not overwrite QUEUED or PAUSED.
+        : await run(sql.appendToHead, [executionId, expectedSeq, batch, summary === presumed.summary ? null : summary.status, endedAt, alarmAt ?? null, ...holder])
       if ((written.rowCount ?? 0) === batch.length) return undefined
     } catch (error) {
       if (!isUniqueViolation(error)) throw error

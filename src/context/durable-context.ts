@@ -20,6 +20,7 @@ import { operationLogger } from "./operation-logger.ts"
 import { deprecatePatch, patched } from "./patch.ts"
 import { continueAsNew } from "./continue-as-new.ts"
 import { runStep } from "./step.ts"
+import { stepLimitOf } from "./step-limit-config.ts"
 import { stepTimeoutMillis } from "./step-timeout.ts"
 import type {
   BatchConfig,
@@ -93,8 +94,10 @@ export class DurableContextImpl implements DurableContext {
   step<T>(...args: Array<any>): DurablePromise<T> {
     const [name, [fn, config]] = named(args) as [string | undefined, [StepFunc<T>, StepConfig<T> | undefined]]
     let timeoutMs: number | undefined
+    let limit: { key: string; limit: number } | undefined
     try {
       timeoutMs = stepTimeoutMillis(config?.timeout)
+      limit = stepLimitOf(config?.concurrencyKey, config?.limit)
     } catch (error) {
       return rejected(error as Error)
     }
@@ -103,6 +106,7 @@ export class DurableContextImpl implements DurableContext {
         fn,
         name,
         timeoutMs,
+        limit,
         retryStrategy: config?.retryStrategy,
         semantics: config?.semantics,
         serdes: config?.serdes,

@@ -48,6 +48,16 @@ export interface Session {
   post(events: ReadonlyArray<NewEvent>): void
   /** Resolves at once unless the execution is paused; then when it is resumed (never if the session dies first). */
   whenResumed(): Promise<void>
+  /**
+   * Flow control: before a step attempt, the function's concurrency slot (undefined when held or not limited; else
+   * resolves once taken). Absent where no engine limits the function.
+   */
+  acquireSlot?(): Promise<void> | undefined
+  /**
+   * A step's `concurrencyKey`/`limit`: resolves with a release once fewer than `limit` bodies of that key run in
+   * this host process (absent: no step limits here, the step runs).
+   */
+  readonly stepLimit?: ((key: string, limit: number) => Promise<() => void>) | undefined
   /** Resolves when the operation ends, or (a step awaiting a retry) when its next attempt is due. */
   whenChanged(operationId: string): Promise<OperationState>
   /**

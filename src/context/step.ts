@@ -31,6 +31,8 @@ export interface StepRun<T> {
   readonly logger: (attempt: number) => DurableContextLogger
   /** Turns the final error into what the caller sees (StepError by default). */
   readonly finalError?: (error: ErrorObject) => Error
+  /** `concurrencyKey` and `limit`: at most `limit` bodies of the key run at once in this host (step-limits.ts). */
+  readonly limit?: { readonly key: string; readonly limit: number } | undefined
 }
 
 type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown }
@@ -90,6 +92,13 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
       op = session.state.operations.get(id)
       continue
     }
+    // Flow control: a suspended execution that woke up takes its function's concurrency slot back first.
+    const slot = session.acquireSlot?.()
+    if (slot !== undefined) {
+      await slot
+      op = session.state.operations.get(id)
+      continue
+    }
     // A default step's start written without an outcome (see open-steps.ts) is that attempt, run again.
     const attempt = op?.status === "STARTED" && op.attemptOpen ? op.attempt : (op?.attempt ?? 0) + 1
     const startedAt = session.now()
@@ -139,6 +148,7 @@ const runBody = async <T>(core: ContextCore, ref: Begun["ref"], attempt: number,
   const status = session.state.status
   if ((status !== "RUNNING" && status !== "PAUSED") || session.stopped?.aborted) return never()
   const what = () => `Attempt ${attempt} of step ${JSON.stringify(run.name ?? id)}`
+  const release = run.limit === undefined || session.stepLimit === undefined ? undefined : await session.stepLimit(run.limit.key, run.limit.limit)
   session.enterUserCode(ref)
   try {
     const value = await withDeadline(run.timeoutMs, what, (signal) => {
@@ -157,6 +167,7 @@ const runBody = async <T>(core: ContextCore, ref: Begun["ref"], attempt: number,
   } catch (error) {
     return { ok: false, error }
   } finally {
+    release?.()
     session.exitUserCode()
   }
 }

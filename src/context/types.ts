@@ -41,6 +41,13 @@ export interface StepConfig<T> {
    * StepTimeoutError, which goes to the retry strategy, and the step context's `signal` fires.
    */
   readonly timeout?: Duration
+  /**
+   * With `limit`: at most `limit` bodies of steps with this key run at once across the executions of this host
+   * process (a downstream API's cap); a body waits, in order, for its turn. Both or neither.
+   */
+  readonly concurrencyKey?: string
+  /** A positive integer; see `concurrencyKey`. */
+  readonly limit?: number
 }
 
 export interface CreateCallbackConfig<T = string> {

@@ -67,6 +67,8 @@ export type Message =
   | { readonly _tag: "HandlerDone"; readonly exit: { ok: true; value: unknown } | { ok: false; error: unknown } }
   | { readonly _tag: "Fail"; readonly error: Error }
 
+import type { FlowSlot } from "./flow-slots.ts"
+
 export interface ActorDeps {
   readonly fn: DurableFunction
   readonly store: ExecutionStoreShape
@@ -85,6 +87,10 @@ export interface ActorDeps {
   /** The watchdog the start wrote with ExecutionStarted (so the actor does not write it again). */
   readonly watchdogAt?: number
   readonly onInvocation: () => void
+  /** The function's concurrency slot under flow control (flow-slots.ts): held while user code runs. */
+  readonly slot?: FlowSlot | undefined
+  /** Step-level limits of this host (step-limits.ts). */
+  readonly stepLimit?: ((key: string, limit: number) => Promise<() => void>) | undefined
   /** A step body starts (EngineOptions.onStepBody). */
   readonly onStepBody?: ((step: { readonly id: string; readonly name?: string | undefined }) => void) | undefined
   readonly onTerminal: (state: ExecutionState) => void

@@ -31,6 +31,7 @@ import { hex } from "./secure-random.ts"
 import { emitLines, type LifecycleLine, lifecycleLine } from "./lifecycle-log.ts"
 import { desiredAlarm, dueTimers, firedWait, invokeOutcomeEvent, stampBatch } from "./actor-events.ts"
 import { dueAt, earliest } from "./timers.ts"
+import { SlotRelease } from "./slot-release.ts"
 
 /** How long a running execution may go unwatched: if its actor dies mid-step, this alarm resumes it. */
 export const WATCHDOG_MS = 30_000
@@ -118,7 +119,18 @@ export class Actor implements Session {
       const list = this.#waiters.get(operationId)
       if (list === undefined) this.#waiters.set(operationId, [resolve])
       else list.push(resolve)
+      this.#slotRelease.check()
     })
+  }
+
+  acquireSlot = (): Promise<void> | undefined => {
+    const slot = this.#deps.slot
+    if (slot === undefined) return undefined // no flow control: nothing changes for the step
+    return this.#gone ? new Promise(() => undefined) : slot.acquire()
+  }
+
+  get stepLimit() {
+    return this.#deps.stepLimit
   }
 
   whenResumed(): Promise<void> {
@@ -135,7 +147,16 @@ export class Actor implements Session {
 
   exitUserCode(): void {
     this.#activity.exitUserCode()
+    // Blocked only if something waits on a durable operation: no timer per step otherwise.
+    if (this.#waiters.size > 0) this.#slotRelease.check()
   }
+
+  /** A suspended execution gives its concurrency slot back (slot-release.ts). */
+  readonly #slotRelease = new SlotRelease(
+    () => this.#deps.slot,
+    () => this.evictable || this.#gone || !this.running,
+    () => this.#waiters.size > 0 && this.#activity.userCode === 0
+  )
 
   fail(error: Error): void {
     if (this.#writable()) this.#offer({ _tag: "Fail", error })

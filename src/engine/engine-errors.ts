@@ -86,6 +86,16 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
   }
 }
 
+/** A start refused by its function's rate limit (`rateLimit.whenLimited: "refuse"`); HTTP 429 with Retry-After. */
+export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", {
+  functionName: Schema.String,
+  retryAfterMs: Schema.Number
+}) {
+  override get message() {
+    return `Durable function ${JSON.stringify(this.functionName)} is over its rate limit; retry in ${Math.ceil(this.retryAfterMs / 1000)} s`
+  }
+}
+
 /** `fireTimer` of an operation that is not a wait still pending in a running, unpaused execution. */
 export class TimerNotPending extends Schema.TaggedError<TimerNotPending>()("TimerNotPending", {
   executionId: Schema.String,

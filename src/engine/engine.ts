@@ -18,7 +18,7 @@ import { type CallbackIdCodec, plainCallbackIds } from "./callback-ids.ts"
 import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotFound, ExecutionNotPaused, ExecutionNotRunning } from "./engine-errors.ts"
 import { FunctionNotFound, InvalidRequest, type TimerNotPending } from "./engine-errors.ts"
 import { EngineProbe, type EngineProbeShape, makeInvocationCounts } from "./engine-probe.ts"
-import { ExecutionClient, type ExecutionClientShape, type ParentRef } from "./execution-client.ts"
+import { ExecutionClient, type ExecutionClientShape, type ParentRef, type ReadFailure } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
 import { makeWriteListeners } from "./write-listeners.ts"
 import { LifecycleLogs } from "./lifecycle-log.ts"
@@ -30,6 +30,13 @@ import { stopChildren } from "./stop-children.ts"
 import { makeForkRewind } from "./fork-rewind.ts"
 import { watchLog } from "./watch-log.ts"
 import { continueRun, lastRun } from "./continue-as-new.ts"
+import { startInvokedChild } from "./start-child.ts"
+import { evictWhenIdle } from "./evict-when-idle.ts"
+import type { FlowSlot } from "./flow-slots.ts"
+import { makeEngineFlow } from "./flow-start.ts"
+import type { FlowControl } from "./flow-options.ts"
+import { makeStepLimits } from "./step-limits.ts"
+import { EndWaiters } from "./end-waiters.ts"
 import { watchByPolling } from "./watch-by-polling.ts"
 
 /**
@@ -58,6 +65,8 @@ export interface EngineOptions {
    * `ctx.patched` fails the execution with a ConfigurationError instead of flipping its answer on the next replay.
    */
   readonly keepsPatchMarkers?: boolean
+  /** The time of flow control's queues, rate windows and debounce periods (the test runner's; default the ambient Clock). */
+  readonly flowClock?: Clock.Clock
 }
 
 /**
@@ -128,7 +137,7 @@ export const makeEngine = Effect.fnUntraced(function*(
   const actors = new Map<string, Actor>()
   const invocations = makeInvocationCounts()
   const countInvocation = invocations.count
-  const endWaiters = new Map<string, Array<() => void>>()
+  const endWaiters = new EndWaiters()
   /** Who watches an execution's log (ExecutionClient.watch), and every execution's life: told of every write. */
   const watchers = new Map<string, Set<(events: ReadonlyArray<LogEvent>) => void>>()
   const listeners = yield* makeWriteListeners
@@ -144,7 +153,20 @@ export const makeEngine = Effect.fnUntraced(function*(
       Effect.annotateLogs({ executionId })
     ))
 
-  const spawn = (state: ExecutionState, fn: DurableFunction, alarmAt: number | undefined, watchdogAt?: number) =>
+  const stepLimit = makeStepLimits()
+  /** Events written: the watchers of the execution and of every execution's life see them. */
+  const written = (state: ExecutionState, events: ReadonlyArray<LogEvent>) => {
+    watchers.get(state.executionId)?.forEach((watcher) => watcher(events))
+    listeners.written(state, events)
+  }
+  /** An execution ended: who awaits its end is woken, its parent told (by the last run of a continued chain). */
+  const ended_ = (ended: ExecutionState) => {
+    endWaiters.wake(ended.executionId)
+    if (ended.parent !== undefined && ended.status !== "CONTINUED_AS_NEW") {
+      background("telling the parent", ended.executionId, invoker.childFinished(ended.parent, outcomeOf(ended)))
+    }
+  }
+  const spawn = (state: ExecutionState, fn: DurableFunction, alarmAt: number | undefined, watchdogAt?: number, slot?: FlowSlot) =>
     Effect.gen(function*() {
       const id = state.executionId
       const actor: Actor = yield* Actor.make(state, {
@@ -160,26 +182,21 @@ export const makeEngine = Effect.fnUntraced(function*(
         alarmAt,
         ...(watchdogAt === undefined ? {} : { watchdogAt }),
         onInvocation: () => countInvocation(id),
+        slot,
+        stepLimit,
         onStepBody: options.onStepBody === undefined ? undefined : (step) => options.onStepBody!(id, step),
         onTerminal: (ended) => {
-          const waiters = endWaiters.get(id)
-          endWaiters.delete(id)
-          for (const wake of waiters ?? []) wake()
-          // A run that continued as new leaves the parent to the run that ends the chain.
-          if (ended.parent !== undefined && ended.status !== "CONTINUED_AS_NEW") {
-            background("telling the parent", id, invoker.childFinished(ended.parent, outcomeOf(ended)))
-          }
+          slot?.release()
+          ended_(ended)
         },
         onInvoke: (op) => background(`starting the child of operation ${op.id}`, id, startChild(state, op)),
         onGone: () => {
+          slot?.release()
           if (actors.get(id) !== actor) return
           actors.delete(id)
           if (ownership !== undefined) background("giving the execution back", id, ownership.release(id))
         },
-        onWritten: (events) => {
-          for (const watcher of watchers.get(id) ?? []) watcher(events)
-          listeners.written(state, events)
-        },
+        onWritten: (events) => written(state, events),
         // The next run starts where children do: in this engine, or in its own Durable Object.
         continueAsNew: continueRun((request) => invoker.start(request))
       }).pipe(Effect.provideService(Scheduler.Scheduler, actorScheduler)) // the mailbox takes its dispatcher from here
@@ -200,10 +217,14 @@ export const makeEngine = Effect.fnUntraced(function*(
         const again = actors.get(executionId)
         if (again !== undefined && !again.gone) return again
         const state = foldLog(log.events)
+        // No actor until the queue lets it run (flow-start.ts).
+        if (state.status === "QUEUED") return yield* Effect.as(giveBackUnused(executionId), undefined)
         const fn = registry.get(state.functionName)
         if (fn === undefined) return yield* Effect.die(new FunctionNotFound({ functionName: state.functionName }))
         const alarmAt = yield* store.getAlarm(executionId)
-        const actor = yield* spawn(state, fn, alarmAt)
+        const first = log.events[0]!
+        const slot = flow.slotOf(fn, state.input, first._tag === "ExecutionStarted" ? first.queue : undefined, executionId)
+        const actor = yield* spawn(state, fn, alarmAt, undefined, slot)
         if (state.status === "RUNNING") yield* lifecycle(state, "Debug", `loaded from the store: ${log.events.length} events to replay`)
         return actor
       })
@@ -233,32 +254,13 @@ export const makeEngine = Effect.fnUntraced(function*(
   const childFinished: EngineShape["childFinished"] = (parent, outcome) =>
     Effect.asVoid(deliver(parent.executionId, (a) => a.send<never>((reply) => ({ _tag: "ChildFinished", operationId: parent.operationId, outcome, reply }))))
 
-  /** Starts an invoked child (idempotently) where children run; a child that cannot start, or has ended, answers at once. */
-  const startChild = (parentState: ExecutionState, op: OperationState) =>
-    Effect.gen(function*() {
-      const parent = { executionId: parentState.executionId, operationId: op.id }
-      const childId = op.childExecutionId!
-      const started = yield* Effect.result(invoker.start({
-        functionName: op.functionName!,
-        ...(op.input === undefined ? {} : { inputPayload: op.input }),
-        executionId: childId,
-        parent,
-        traceparent: formatTraceparent(traceIdOf(parentState), spanIdOf(parent.executionId, op.id)) // under the invoke's span
-      }))
-      if (started._tag === "Failure") {
-        const failure = started.failure
-        return yield* childFinished(parent, { status: "FAILED", error: { errorType: failure._tag, errorMessage: failure.message } })
-      }
-      if (!started.success.created) {
-        const outcome = yield* invoker.outcome(childId)
-        if (outcome !== undefined) yield* childFinished(parent, outcome)
-      }
-    })
+  const startChild = (parentState: ExecutionState, op: OperationState) => startInvokedChild(invoker, childFinished, parentState, op)
 
   /** The default invoker: children run in this engine. */
   const inProcess: InvokerShape = {
     start: (request) => start(request),
-    outcome: (childId) => Effect.map(lastRun(childId, stateOf), (child) => (child.status === "RUNNING" ? undefined : outcomeOf(child))),
+    outcome: (childId) =>
+      Effect.map(lastRun(childId, stateOf), (child) => (child.status === "RUNNING" || child.status === "QUEUED" ? undefined : outcomeOf(child))),
     childFinished,
     stop: (childId, error) => engine.stop(childId, error)
   }
@@ -288,26 +290,49 @@ export const makeEngine = Effect.fnUntraced(function*(
       const executionId = request.executionId ?? uuidOf(secureRandom.bytes(16))
       const existing = yield* store.load(executionId)
       if (existing !== undefined) return yield* repeatedStart(existing.events, fn.name, input, executionId)
+      if (fn.flow !== undefined) return yield* flowStart.start(fn as DurableFunction & { flow: FlowControl }, request, input, executionId)
+      return yield* startNow(fn, request, input, executionId, undefined)
+    })
+
+  /** Writes a new execution's ExecutionStarted and runs it (holding its concurrency slot, under flow control). */
+  const startNow = (fn: DurableFunction, request: Parameters<EngineShape["start"]>[0], input: string | undefined, executionId: string, slot: FlowSlot | undefined) =>
+    Effect.gen(function*() {
       const now = clockFor(executionId, request.parent?.executionId ?? request.continuedFrom).currentTimeMillisUnsafe()
       const first = startedEvent(fn, executionId, input, now, request)
       // The start and its watchdog are one write: a crash right after it still leaves an alarm that resumes it.
       const watchdogAt = Math.min(now + WATCHDOG_MS, first.timeoutAt)
       if (ownership !== undefined) yield* ownership.acquire(executionId, "wait")
-      const written = yield* Effect.result(store.append(executionId, [first], 0, { alarmAt: watchdogAt }))
-      if (written._tag === "Failure") {
+      const appended = yield* Effect.result(store.append(executionId, [first], 0, { alarmAt: watchdogAt }))
+      if (appended._tag === "Failure") {
         yield* giveBackUnused(executionId)
-        if (written.failure._tag !== "SeqConflict") return yield* Effect.fail(written.failure)
+        if (appended.failure._tag !== "SeqConflict") return yield* Effect.fail(appended.failure)
         // Someone started the same id between our load and our append.
         const raced = yield* store.load(executionId)
         return yield* sameExecution(raced!.events[0]!, fn.name, input, executionId)
       }
-      const state = foldLog(written.success)
-      listeners.written(state, written.success) // the start is the one write no actor makes
+      const state = foldLog(appended.success)
+      listeners.written(state, appended.success) // the start is the one write no actor makes
       const by = request.parent === undefined ? "" : ` by ${request.parent.executionId} (operation ${request.parent.operationId})`
       yield* lifecycle(state, "Info", `started${by}`) // before the actor runs, so that it is the first line
-      yield* spawn(state, fn, watchdogAt, watchdogAt)
+      yield* spawn(state, fn, watchdogAt, watchdogAt, slot)
       return { executionId, created: true }
     })
+
+  // Flow control (flow-start.ts): the queue, its recovery, and a queued execution's writes that no actor makes.
+  const { flow, flowStart } = makeEngineFlow({
+    store, clock: options.flowClock ?? ambientClock, background, functions: [...registry.values()], severalHosts: ownership !== undefined, runNow: startNow,
+    written: (events) => {
+      const state = foldLog(events)
+      written(state, events.slice(-1))
+      if (state.status !== "RUNNING") ended_(state)
+    },
+    run: (events, fn, watchdogAt, slot) =>
+      Effect.flatMap(Effect.succeed(foldLog(events)), (state) => Effect.andThen(lifecycle(state, "Info", "dequeued"), spawn(state, fn, watchdogAt, watchdogAt, slot)))
+  })
+  /** A pause or resume of an execution that has no actor: refused as not running when it is QUEUED. */
+  const notRunningIfQueued = <E>(executionId: string, refused: (args: { executionId: string; status: string }) => E): Effect.Effect<never, ReadFailure | E> =>
+    Effect.flatMap(stateOf(executionId), (state) =>
+      Effect.fail(state.status === "QUEUED" ? refused({ executionId, status: "QUEUED" }) : new ExecutionNotFound({ executionId })))
 
   /**
    * An idempotent repeat of a start answers with the first execution, and wakes it if it is running with nothing
@@ -393,6 +418,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       Effect.gen(function*() {
         // A run that continued as new is over: the stop goes to the run that carries the execution on.
         const executionId = (yield* lastRun(stopped, stateOf)).executionId
+        if (yield* flowStart.stopQueued(executionId, error)) return
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>((reply) => ({ _tag: "Stop", error, reply })))
         if (!found) return yield* new ExecutionNotFound({ executionId })
         if (stopOptions?.children === false) return
@@ -401,7 +427,7 @@ export const makeEngine = Effect.fnUntraced(function*(
     pause: (executionId) =>
       Effect.gen(function*() {
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>((reply) => ({ _tag: "Pause", reply })))
-        if (!found) return yield* new ExecutionNotFound({ executionId })
+        if (!found) return yield* notRunningIfQueued(executionId, (args) => new ExecutionNotRunning(args))
       }),
     fireTimer: (executionId, operationId) =>
       Effect.flatMap(deliver(executionId, (a) => a.send<TimerNotPending>((reply) => ({ _tag: "FireTimer", operationId, reply }))), (found) =>
@@ -409,29 +435,18 @@ export const makeEngine = Effect.fnUntraced(function*(
     resume: (executionId) =>
       Effect.gen(function*() {
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotPaused>((reply) => ({ _tag: "Resume", reply })))
-        if (!found) return yield* new ExecutionNotFound({ executionId })
+        if (!found) return yield* notRunningIfQueued(executionId, (args) => new ExecutionNotPaused(args))
       }),
     fork: forkRewind.fork,
     rewind: forkRewind.rewind,
     adopt: forkRewind.adopt,
-    describe: (executionId) => Effect.map(stateOf(executionId), viewOf),
+    describe: (executionId) => Effect.map(stateOf(executionId), (state) => flow.withPosition(viewOf(state))),
     awaitEnd: (executionId) =>
       Effect.gen(function*() {
         const state = yield* stateOf(executionId)
-        if (state.status === "RUNNING") {
-          const ended = Effect.callback<void>((resume) => {
-            const list = endWaiters.get(executionId) ?? []
-            const wake = () => resume(Effect.void)
-            list.push(wake)
-            endWaiters.set(executionId, list)
-            return Effect.sync(() => {
-              const remaining = endWaiters.get(executionId)?.filter((w) => w !== wake) ?? []
-              if (remaining.length === 0) endWaiters.delete(executionId)
-              else endWaiters.set(executionId, remaining)
-            })
-          })
+        if (state.status === "RUNNING" || state.status === "QUEUED") {
           // With several hosts, the execution may end on another one: its end is seen in the store.
-          yield* ownership === undefined ? ended : Effect.raceFirst(ended, endedElsewhere(executionId))
+          yield* ownership === undefined ? endWaiters.wait(executionId) : Effect.raceFirst(endWaiters.wait(executionId), endedElsewhere(executionId))
         }
         return viewOf(yield* stateOf(executionId))
       }),
@@ -443,7 +458,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         if (events === undefined) return yield* new ExecutionNotFound({ executionId })
         return events
       }),
-    list: searchStore(store),
+    list: (query) => Effect.map(searchStore(store)(query), (page) => ({ ...page, items: page.items.map(flow.withPosition) })),
     watchLifecycle: listeners.feed.watch,
     watch: watchLog(store, watchers),
     evict: (executionId) => Effect.sync(() => actors.get(executionId)?.evict()),
@@ -456,23 +471,6 @@ export const makeEngine = Effect.fnUntraced(function*(
         yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply })))
       }),
     evictIdle: () => evictWhenIdle([...actors.values()].filter((a) => a.evictable)),
-  }
-  /** Evicts those of `candidates` still evictable once suspended and after one event-loop turn; how many went. */
-  function evictWhenIdle(candidates: ReadonlyArray<Actor>) {
-    return Effect.gen(function*() {
-      if (candidates.length === 0) return 0
-      // Suspend first: each alarm falls back to the next timer, without the watchdog.
-      for (const actor of candidates) yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply })))
-      // Then let whatever was about to happen (a resolved step continuing into its next call) happen.
-      yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
-      let evicted = 0
-      for (const actor of candidates) {
-        if (!actor.evictable) continue
-        actor.evict()
-        evicted++
-      }
-      return evicted
-    })
   }
   const probe: EngineProbeShape = {
     actorCount: () => actors.size,

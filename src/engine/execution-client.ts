@@ -22,6 +22,7 @@ import type {
   ExecutionNotRunning,
   FunctionNotFound,
   InvalidRequest,
+  RateLimited,
   TimerNotPending
 } from "./engine-errors.ts"
 
@@ -44,6 +45,11 @@ export interface StartRequest {
   readonly traceparent?: string
   /** Set by `ctx.continueAsNew`: the run this one continues. */
   readonly continuedFrom?: string
+  /**
+   * Where the start goes in its function's queue when flow control holds it (an integer from -1000 to 1000, higher
+   * first; default the function's `priority(input)`, else 0). Ignored by functions without flow control.
+   */
+  readonly priority?: number
 }
 
 export interface StopOptions {
@@ -59,8 +65,10 @@ export interface ParentRef {
 
 export interface StartResult {
   readonly executionId: string
-  /** False when the id already named an execution (an idempotent repeat). */
+  /** False when the id already named an execution (an idempotent repeat, or a debounced start that collapsed). */
   readonly created: boolean
+  /** True when the execution waits in its function's queue (status QUEUED). */
+  readonly queued?: boolean
 }
 
 export interface ExecutionView {
@@ -83,6 +91,8 @@ export interface ExecutionView {
   readonly continuedAs?: string
   /** How many times the execution was rewound. */
   readonly rewinds?: number
+  /** A QUEUED execution's place in its function's queue, 1 first (absent where no engine in the process holds it). */
+  readonly queuePosition?: number
   readonly operations: ReadonlyArray<OperationState>
 }
 
@@ -103,7 +113,7 @@ export interface HistoryPage {
 /** Reading an execution that may be missing, corrupt, or behind a failing store. */
 export type ReadFailure = ExecutionNotFound | LogCorrupted | StoreFailure
 
-export type StartFailure = FunctionNotFound | ExecutionAlreadyExists | InvalidRequest | LogCorrupted | StoreFailure
+export type StartFailure = FunctionNotFound | ExecutionAlreadyExists | InvalidRequest | RateLimited | LogCorrupted | StoreFailure
 
 export type CallbackFailure = CallbackNotFound | CallbackAlreadyCompleted | InvalidRequest | LogCorrupted | StoreFailure
 

@@ -29,6 +29,6 @@ export const outcomeOf = (state: ExecutionState): ChildOutcome =>
   state.status === "SUCCEEDED"
     ? { status: "SUCCEEDED", ...(state.result === undefined ? {} : { result: state.result }) }
     : {
-      status: state.status === "RUNNING" || state.status === "PAUSED" || state.status === "CONTINUED_AS_NEW" ? "FAILED" : state.status,
+      status: state.status === "RUNNING" || state.status === "PAUSED" || state.status === "CONTINUED_AS_NEW" || state.status === "QUEUED" ? "FAILED" : state.status,
       ...(state.error === undefined ? {} : { error: state.error })
     }

@@ -1,11 +1,13 @@
 /** Registering durable functions: `durable(name, handler, options)` and the registry an engine serves. */
 import type { DurableContext } from "../context/types.ts"
 import type { Duration } from "../context/duration.ts"
+import { checkFlowOptions, type FlowControl, type FlowOptions } from "./flow-options.ts"
 import type { Session } from "../context/session.ts"
 
 export type DurableHandler<I = any, O = any> = (event: I, context: DurableContext) => Promise<O>
 
-export interface DurableFunctionOptions {
+/** Flow control (`concurrency`, `rateLimit`, `priority`, `debounce`) is described in flow-options.ts. */
+export interface DurableFunctionOptions extends FlowOptions {
   readonly description?: string
   /** How long an execution may run in all, up to 366 days (the default). */
   readonly executionTimeout?: Duration
@@ -29,6 +31,8 @@ export interface DurableFunction<I = any, O = any> {
   readonly name: string
   readonly handler: DurableHandler<I, O>
   readonly options: DurableFunctionOptions
+  /** The function's flow control, checked (absent: starts run at once). */
+  readonly flow?: FlowControl
   /** Set for functions that bring their own replay engine: the actor runs this instead of `handler`. */
   readonly drive?: ExecutionDriver
 }
@@ -44,7 +48,8 @@ export const durable = <I, O>(name: string, handler: DurableHandler<I, O>, optio
   if (version !== undefined && (typeof version !== "string" || version.length === 0 || version.length > 128)) {
     throw new TypeError(`The version of durable function ${name} must be a string of 1-128 characters; got ${JSON.stringify(version)}`)
   }
-  return { name, handler, options }
+  const flow = checkFlowOptions(name, options) // throws FlowConfigError
+  return { name, handler, options, ...(flow === undefined ? {} : { flow }) }
 }
 
 export const makeRegistry = (functions: ReadonlyArray<DurableFunction>): ReadonlyMap<string, DurableFunction> => {

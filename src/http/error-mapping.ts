@@ -31,6 +31,7 @@ const byTag: Readonly<Record<string, ProblemKind>> = {
   ExecutionNotRewindable: "execution-not-rewindable",
   ExecutionAlreadyExists: "execution-already-exists",
   InvalidRequest: "invalid-request",
+  RateLimited: "too-many-requests",
   LogCorrupted: "log-corrupted",
   StoreFailure: "store-failure"
 }
@@ -68,6 +69,11 @@ export const mapError = (error: unknown): MappedProblem => {
       const detail = messageOf(error)
       const tooLarge = "payloadTooLarge" in error && error.payloadTooLarge === true
       return { kind: tooLarge ? "payload-too-large" : kind, detail, internal: false }
+    }
+    case "too-many-requests": {
+      // A function's refusing rate limit (flow control): the client retries when a start fits the window again.
+      const ms = "retryAfterMs" in error && typeof error.retryAfterMs === "number" ? error.retryAfterMs : 1000
+      return { kind, detail: messageOf(error), headers: { "retry-after": String(Math.max(1, Math.ceil(ms / 1000))) }, internal: false }
     }
     default:
       return { kind, detail: messageOf(error), internal: false }

@@ -50,7 +50,7 @@ const idempotencyKey = (header: string | undefined) =>
     return yield* decodeKey(key)
   })
 
-const isRunning = (view: ExecutionView) => view.status === "RUNNING"
+const isRunning = (view: ExecutionView) => view.status === "RUNNING" || view.status === "QUEUED"
 
 export const registerExecutionRoutes = (app: Hono, { devTools, respond }: RouteDeps): void => {
   app.get("/v1/functions", (c) =>
@@ -80,7 +80,8 @@ export const registerExecutionRoutes = (app: Hono, { devTools, respond }: RouteD
           ...("input" in body ? { input: body.input } : {}),
           ...(executionId === undefined ? {} : { executionId }),
           // W3C trace context: the execution's spans join the caller's trace (an invalid header is ignored, as the spec says).
-          ...(c.req.header("traceparent") === undefined ? {} : { traceparent: c.req.header("traceparent")! })
+          ...(c.req.header("traceparent") === undefined ? {} : { traceparent: c.req.header("traceparent")! }),
+          ...(body.priority === undefined ? {} : { priority: body.priority })
         })
         let view = yield* engine.describe(started.executionId)
         if (query.wait !== undefined && query.wait > 0 && isRunning(view)) {

@@ -27,7 +27,9 @@ const pageLimit = decimalQuery(
 export const StartBody = Schema.Struct({
   /** Any JSON value; stored serialised. Absent means no input. */
   input: Schema.optionalKey(Schema.Unknown),
-  executionName: Schema.optionalKey(ExecutionName)
+  executionName: Schema.optionalKey(ExecutionName),
+  /** Where the start goes in its function's queue under flow control: an integer from -1000 to 1000, higher first. */
+  priority: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: -1000, maximum: 1000 })))
 })
 
 /** `?operations=true` asks for the operations in an execution answer (by default it carries only their counts). */
@@ -65,7 +67,7 @@ export const OperationsQuery = Schema.Struct({
 
 export const ListQuery = Schema.Struct({
   function: Schema.optionalKey(bounded(128).check(Schema.isMinLength(1))),
-  status: Schema.optionalKey(Schema.Literals(["RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "CONTINUED_AS_NEW"])),
+  status: Schema.optionalKey(Schema.Literals(["QUEUED", "RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "CONTINUED_AS_NEW"])),
   version: Schema.optionalKey(bounded(128).check(Schema.isMinLength(1))),
   /** Started at or after this time. */
   startedAfter: Schema.optionalKey(instantQuery),
@@ -135,13 +137,15 @@ export const EventsQuery = Schema.Struct({
   maxSeconds: Schema.optionalKey(decimalQuery(/^\d{1,5}$/, "seconds from 1", Schema.Finite.check(Schema.isGreaterThanOrEqualTo(1))))
 })
 
+const LIFECYCLE_STATUSES = "QUEUED|RUNNING|PAUSED|SUCCEEDED|FAILED|TIMED_OUT|STOPPED|CONTINUED_AS_NEW"
+
 /** `GET /v1/events`: which executions' lifecycle changes to stream. */
 export const LifecycleQuery = Schema.Struct({
   function: Schema.optionalKey(bounded(128).check(Schema.isMinLength(1))),
   /** One status or several, comma-separated: only changes into them (RUNNING covers starts and resumes). */
   status: Schema.optionalKey(
-    Schema.String.check(Schema.isPattern(/^(RUNNING|PAUSED|SUCCEEDED|FAILED|TIMED_OUT|STOPPED)(,(RUNNING|PAUSED|SUCCEEDED|FAILED|TIMED_OUT|STOPPED))*$/u, {
-      expected: "RUNNING, PAUSED, SUCCEEDED, FAILED, TIMED_OUT or STOPPED, comma-separated"
+    Schema.String.check(Schema.isPattern(new RegExp(`^(${LIFECYCLE_STATUSES})(,(${LIFECYCLE_STATUSES}))*$`, "u"), {
+      expected: "QUEUED, RUNNING, PAUSED, SUCCEEDED, FAILED, TIMED_OUT, STOPPED or CONTINUED_AS_NEW, comma-separated"
     }))
   ),
   maxSeconds: EventsQuery.fields.maxSeconds

@@ -95,6 +95,8 @@ export interface ExecutionJson {
   readonly continuedAs?: string
   /** How many times the execution was rewound. */
   readonly rewinds?: number
+  /** A QUEUED execution's place in its function's queue (1 first). */
+  readonly queuePosition?: number
   readonly operationCounts: OperationCountsJson
   /** Only when asked for (`?operations=true`): the answer stays small for an execution of thousands of operations. */
   readonly operations?: ReadonlyArray<OperationJson>
@@ -135,6 +137,7 @@ export function executionJson(view: ExecutionView, withOperations = false): Exec
     ...optional("continuedFrom", view.continuedFrom, same),
     ...optional("continuedAs", view.continuedAs, same),
     ...optional("rewinds", view.rewinds, same),
+    ...optional("queuePosition", view.queuePosition, same),
     operationCounts: operationCounts(view.operations, view.endedAt),
     ...(withOperations ? { operations: view.operations.map((op) => operationJson(op, view.endedAt)) } : {})
   }
@@ -147,6 +150,7 @@ export interface SummaryJson {
   readonly status: string
   readonly startedAt: string
   readonly endedAt?: string
+  readonly queuePosition?: number
 }
 
 export const summaryJson = (summary: ExecutionSummary): SummaryJson => ({
@@ -155,5 +159,6 @@ export const summaryJson = (summary: ExecutionSummary): SummaryJson => ({
   ...optional("version", summary.version, same),
   status: summary.status,
   startedAt: iso(summary.startedAt),
-  ...optional("endedAt", summary.endedAt, iso)
+  ...optional("endedAt", summary.endedAt, iso),
+  ...optional("queuePosition", summary.queuePosition, same)
 })

@@ -87,8 +87,24 @@ export const ExecutionStarted = Schema.TaggedStruct("ExecutionStarted", {
   /** Set on a fork (`POST …/fork`): the execution and the top-level operation it was copied from. */
   forkedFrom: Schema.optionalKey(Schema.Struct({ executionId: Schema.String, operationId: Schema.String })),
   /** Set on a run started by `ctx.continueAsNew`: the run it continues (the same logical execution). */
-  continuedFrom: Schema.optionalKey(Schema.String)
+  continuedFrom: Schema.optionalKey(Schema.String),
+  /**
+   * Set when the start was queued by the function's flow control (docs/flow-control.md): the execution is QUEUED,
+   * runs no user code, until ExecutionDequeued. The keys are those its limits are counted under.
+   */
+  queue: Schema.optionalKey(Schema.Struct({
+    priority: Schema.Finite,
+    concurrencyKey: Schema.optionalKey(Schema.String),
+    rateKey: Schema.optionalKey(Schema.String),
+    debounceKey: Schema.optionalKey(Schema.String),
+    /** A debounced start runs no earlier than this (moved by each start that collapses into it). */
+    notBefore: Schema.optionalKey(Millis)
+  }))
 })
+/** A queued execution was let run: its timeout counts from here. */
+export const ExecutionDequeued = Schema.TaggedStruct("ExecutionDequeued", { ...base, timeoutAt: Millis })
+/** A debounced start collapsed into this queued execution: it will run with this input, no earlier than `notBefore`. */
+export const ExecutionInputReplaced = Schema.TaggedStruct("ExecutionInputReplaced", { ...base, input: payload, notBefore: Millis })
 export const ExecutionSucceeded = Schema.TaggedStruct("ExecutionSucceeded", { ...base, result: payload })
 export const ExecutionFailed = Schema.TaggedStruct("ExecutionFailed", { ...base, error: ErrorObject })
 export const ExecutionStopped = Schema.TaggedStruct("ExecutionStopped", { ...base, error: Schema.optionalKey(ErrorObject) })
@@ -224,7 +240,9 @@ export const LogEvent = Schema.Union([
   ExecutionPaused,
   ExecutionResumed,
   ExecutionContinuedAsNew,
-  ExecutionRewound
+  ExecutionRewound,
+  ExecutionDequeued,
+  ExecutionInputReplaced
 ]).pipe(Schema.toTaggedUnion("_tag"))
 export type LogEvent = typeof LogEvent.Type
 export type LogEventTag = LogEvent["_tag"]

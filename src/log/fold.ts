@@ -8,7 +8,7 @@ import { TERMINAL_STATUS } from "./terminal-event.ts"
 
 export type OperationStatus = "STARTED" | "PENDING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED" | "CANCELLED"
 /** PAUSED is what describe and list show for a RUNNING execution that is paused (`ExecutionState.paused`). */
-export type ExecutionStatus = "RUNNING" | "PAUSED" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED" | "CONTINUED_AS_NEW"
+export type ExecutionStatus = "QUEUED" | "RUNNING" | "PAUSED" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED" | "CONTINUED_AS_NEW"
 
 export interface OperationState {
   readonly id: string
@@ -41,9 +41,10 @@ export interface OperationState {
 export interface ExecutionState {
   readonly executionId: string
   readonly functionName: string
-  readonly input?: string
+  /** Replaced while QUEUED by a debounced start that collapsed into this one. */
+  input?: string
   readonly startedAt: number
-  /** Moved by a rewind, which gives the execution a fresh timeout. */
+  /** Moved by a rewind, which gives the execution a fresh timeout, and when a QUEUED execution is dequeued. */
   timeoutAt: number
   readonly retentionMs: number
   readonly parent?: { readonly executionId: string; readonly operationId: string }
@@ -93,7 +94,7 @@ export const initialState = (first: Extract<LogEvent, { _tag: "ExecutionStarted"
   ...(first.forkedFrom === undefined ? {} : { forkedFrom: first.forkedFrom }),
   ...(first.continuedFrom === undefined ? {} : { continuedFrom: first.continuedFrom }),
   rewinds: 0,
-  status: "RUNNING",
+  status: first.queue === undefined ? "RUNNING" : "QUEUED",
   paused: false,
   seq: first.seq,
   operations: new Map(),
@@ -135,6 +136,14 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
   state.seq = event.seq
   switch (event._tag) {
     case "ExecutionStarted":
+      return
+    case "ExecutionDequeued":
+      state.status = "RUNNING"
+      state.timeoutAt = event.timeoutAt
+      return
+    case "ExecutionInputReplaced":
+      if (event.input === undefined) delete state.input
+      else state.input = event.input
       return
     case "ExecutionPaused":
       state.paused = true

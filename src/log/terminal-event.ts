@@ -14,7 +14,7 @@ export type TerminalEvent = Extract<
 >
 
 /** The status an execution ends in, by the tag of the event that ends it. */
-export const TERMINAL_STATUS: { readonly [Tag in TerminalEvent["_tag"]]: Exclude<ExecutionStatus, "RUNNING" | "PAUSED"> } = {
+export const TERMINAL_STATUS: { readonly [Tag in TerminalEvent["_tag"]]: Exclude<ExecutionStatus, "QUEUED" | "RUNNING" | "PAUSED"> } = {
   ExecutionSucceeded: "SUCCEEDED",
   ExecutionFailed: "FAILED",
   ExecutionStopped: "STOPPED",
@@ -25,5 +25,5 @@ export const TERMINAL_STATUS: { readonly [Tag in TerminalEvent["_tag"]]: Exclude
 export const isTerminalEvent = (event: LogEvent): event is TerminalEvent => Object.hasOwn(TERMINAL_STATUS, event._tag)
 
 /** The status `event` ends the execution in, or undefined when it does not end it. */
-export const terminalStatus = (event: LogEvent): Exclude<ExecutionStatus, "RUNNING" | "PAUSED"> | undefined =>
+export const terminalStatus = (event: LogEvent): Exclude<ExecutionStatus, "QUEUED" | "RUNNING" | "PAUSED"> | undefined =>
   isTerminalEvent(event) ? TERMINAL_STATUS[event._tag] : undefined

@@ -36,6 +36,7 @@ import type { LogEvent } from "../log/events.ts"
 import { appendCarriesAlarm } from "./conformance-append-alarm.ts"
 import { logPages } from "./conformance-log-page.ts"
 import { rewindAfterEnd } from "./conformance-rewind.ts"
+import { queuedLogs } from "./conformance-queued.ts"
 import type { ExecutionStoreShape } from "./execution-store.ts"
 import { compareSummaries, type ListQuery } from "./execution-summary.ts"
 
@@ -390,6 +391,7 @@ export const storeConformance: ReadonlyArray<ConformanceCheck> = [
   listingByVersion,
   pagination,
   statusFollowsLog,
+  queuedLogs,
   deletion,
   largeLog,
   logPages,

@@ -11,6 +11,8 @@ export interface ExecutionSummary {
   readonly status: ExecutionStatus
   readonly startedAt: number
   readonly endedAt?: number
+  /** A QUEUED execution's place in its function's queue (added by the engine when it lists; never stored). */
+  readonly queuePosition?: number
 }
 
 /** Advances a summary over newly appended events (the first batch must hold ExecutionStarted). */
@@ -25,9 +27,13 @@ export const summarize = (
         executionId: event.executionId,
         functionName: event.functionName,
         ...(event.version === undefined ? {} : { version: event.version }),
-        status: "RUNNING",
+        status: event.queue === undefined ? "RUNNING" : "QUEUED",
         startedAt: event.at
       }
+      continue
+    }
+    if (summary !== undefined && event._tag === "ExecutionDequeued") {
+      summary = { ...summary, status: "RUNNING" }
       continue
     }
     if (summary !== undefined && summary.endedAt === undefined && (event._tag === "ExecutionPaused" || event._tag === "ExecutionResumed")) {

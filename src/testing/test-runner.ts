@@ -46,6 +46,8 @@ export interface RunOptions {
    * happened.
    */
   readonly crashAtEveryCheckpoint?: boolean
+  /** The start's priority in its function's queue (flow control; higher first). */
+  readonly priority?: number
 }
 
 export interface TestRunnerOptions {
@@ -76,6 +78,11 @@ export class TestRunner {
    */
   readonly #bodyRuns = new Map<string, Array<string>>()
   #count = 0
+  /**
+   * The queues' time (flow control): rate windows and debounce periods run on it, `drain` moves it, and an execution
+   * that leaves a queue starts its own clock there.
+   */
+  readonly queueClock: VirtualClock
   /** The schedules' time: one clock for every schedule (each execution a tick starts gets its own, from the tick). */
   readonly scheduleClock: VirtualClock
   /** Executions started by schedules and not known to have ended. */
@@ -86,9 +93,11 @@ export class TestRunner {
     this.store = makeMemoryStore()
     this.skipTime = options.skipTime ?? true
     this.#start = options.startTime?.getTime() ?? DEFAULT_START
+    this.queueClock = new VirtualClock(this.#start)
     const engine = Engine.layer({
       functions: options.functions,
       ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
+      flowClock: this.queueClock,
       clockFor: (id, parent) => (parent === undefined ? this.clock(id) : this.#shareClock(id, parent)),
       onStepBody: (id, step) => {
         const runs = this.#bodyRuns.get(id)
@@ -132,7 +141,7 @@ export class TestRunner {
   clock(executionId: string): VirtualClock {
     let clock = this.#clocks.get(executionId)
     if (clock === undefined) {
-      clock = new VirtualClock(this.#start)
+      clock = new VirtualClock(Math.max(this.#start, this.queueClock.currentTimeMillisUnsafe()))
       this.#clocks.set(executionId, clock)
     }
     return clock
@@ -179,7 +188,10 @@ export class TestRunner {
    * that continues as new is followed: the answer is its last run (each run's `continuedFrom` leads back).
    */
   async run(functionName: string, input?: unknown, options: RunOptions = {}): Promise<TestExecution> {
-    let execution = await (await this.start(functionName, input, options)).settle({ skipCallbackTimeouts: true })
+    let execution = await this.start(functionName, input, options)
+    // Held by flow control (a limit, a debounce): everything runs until it has left the queue.
+    if (execution.status === "QUEUED") await this.drain()
+    execution = await execution.settle({ skipCallbackTimeouts: true })
     while (execution.status === "CONTINUED_AS_NEW" && execution.continuedAs !== undefined) {
       execution = await (await this.execution(execution.continuedAs, options)).settle({ skipCallbackTimeouts: true })
     }
@@ -190,10 +202,61 @@ export class TestRunner {
   async start(functionName: string, input?: unknown, options: RunOptions = {}): Promise<TestExecution> {
     const executionId = options.executionId ?? `${functionName}-${++this.#count}`
     if (options.crashAtEveryCheckpoint === true) this.#crashes.crashAt(executionId)
-    await this.engine((e) => e.start({ functionName, input, executionId }))
+    await this.engine((e) => e.start({ functionName, input, executionId, ...(options.priority === undefined ? {} : { priority: options.priority }) }))
     const execution = new TestExecution(this, executionId, options.callbacks ?? {})
     await this.engine((e) => e.settle(executionId))
     return execution.refresh()
+  }
+
+  /**
+   * Starts an execution (or queues it, under flow control) and returns at once, without letting it run to idle:
+   * for tests that start many and then `drain`. Answers the engine's start result (a debounced start may name an
+   * execution started earlier).
+   */
+  async begin(functionName: string, input?: unknown, options: Pick<RunOptions, "executionId" | "priority"> = {}) {
+    const executionId = options.executionId ?? `${functionName}-${++this.#count}`
+    return this.engine((e) => e.start({ functionName, input, executionId, ...(options.priority === undefined ? {} : { priority: options.priority }) }))
+  }
+
+  /**
+   * Drives every execution until none is QUEUED or RUNNING, or nothing more can happen: each running one is
+   * settled (its timers skipped, callbacks timed out), and when only the queues' time can move things, the queue
+   * clock jumps to the next rate window or debounce end. Returns the queues' time it took, in milliseconds.
+   */
+  async drain(): Promise<number> {
+    const from = this.queueClock.currentTimeMillisUnsafe()
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const before = await this.#statuses()
+      const bodies = this.#bodyRunCount()
+      for (const [id, status] of before) if (status === "RUNNING") await new TestExecution(this, id, {}).settle({ skipCallbackTimeouts: true })
+      await new Promise((resolve) => setTimeout(resolve, 1)) // slots given back a macrotask after a suspension
+      const after = await this.#statuses()
+      if ([...after].some(([id, status]) => before.get(id) !== status) || after.size !== before.size || this.#bodyRunCount() !== bodies) continue
+      if (![...after.values()].some((status) => status === "QUEUED" || status === "RUNNING")) break
+      const next = this.queueClock.nextWakeAt()
+      if (next === undefined) break
+      this.queueClock.setTime(next)
+      await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+    return this.queueClock.currentTimeMillisUnsafe() - from
+  }
+
+  #bodyRunCount(): number {
+    let count = 0
+    for (const runs of this.#bodyRuns.values()) count += runs.length
+    return count
+  }
+
+  async #statuses(): Promise<Map<string, string>> {
+    const statuses = new Map<string, string>()
+    let cursor: string | undefined
+    for (let page = 0; page < 10_000; page++) {
+      const listed = await this.engine((e) => e.list({ limit: 1000, ...(cursor === undefined ? {} : { cursor }) }))
+      for (const item of listed.items) statuses.set(item.executionId, item.status)
+      if (listed.cursor === undefined) break
+      cursor = listed.cursor
+    }
+    return statuses
   }
 
   /** A handle on an execution started earlier. */

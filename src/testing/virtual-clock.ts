@@ -48,6 +48,13 @@ export class VirtualClock implements Clock.Clock {
     for (const sleeper of due) sleeper.wake()
   }
 
+  /** When the earliest sleeper is due (undefined: nobody sleeps on this clock). */
+  nextWakeAt(): number | undefined {
+    let next: number | undefined
+    for (const sleeper of this.#sleepers) if (next === undefined || sleeper.at < next) next = sleeper.at
+    return next
+  }
+
   advance(millis: number): void {
     this.setTime(this.#now + millis)
   }

@@ -43,10 +43,11 @@ describe("the OpenAPI description", () => {
     h = makeHarness({ devTools: true }) // every route answers, the development aid too
     const document = await fetchDocument(h)
     const list = document.paths["/v1/executions"]!.get!
-    assert.deepStrictEqual(list.parameters!.find((p) => p.name === "status")!.schema.enum, ["RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "CONTINUED_AS_NEW"])
+    assert.deepStrictEqual(list.parameters!.find((p) => p.name === "status")!.schema.enum, ["QUEUED", "RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "CONTINUED_AS_NEW"])
     const start = document.paths["/v1/functions/{name}/executions"]!.post!
     const startBody = start.requestBody!.content["application/json"]!.schema
     assert.strictEqual(startBody.properties.executionName.pattern, "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+    assert.strictEqual(startBody.properties.priority.type, "integer")
 
     // Every body is closed in the document (additionalProperties: false), and the route refuses an unknown field.
     for (const [path, methods] of Object.entries(document.paths)) {

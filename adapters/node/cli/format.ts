@@ -29,7 +29,7 @@ const tookOf = (startedAt: string, endedAt: string | undefined): string => {
 
 export const listText = (executions: ReadonlyArray<SummaryJson>, nextCursor: string | undefined): string => {
   if (executions.length === 0) return "No executions."
-  const rows = executions.map((e) => [e.executionId, e.functionName, e.status, e.startedAt, tookOf(e.startedAt, e.endedAt)])
+  const rows = executions.map((e) => [e.executionId, e.functionName, e.queuePosition === undefined ? e.status : `${e.status} #${e.queuePosition}`, e.startedAt, tookOf(e.startedAt, e.endedAt)])
   const more = nextCursor === undefined ? "" : `\nMore: --cursor ${nextCursor}`
   return table(["EXECUTION", "FUNCTION", "STATUS", "STARTED", "DURATION"], rows) + more
 }
@@ -64,7 +64,7 @@ const headerLines = (execution: ExecutionJson): Array<string> => {
   const lines = [
     `execution  ${execution.executionId}`,
     `function   ${execution.functionName}`,
-    `status     ${execution.status}`,
+    `status     ${execution.status}${execution.queuePosition === undefined ? "" : ` (#${execution.queuePosition} in its function's queue)`}`,
     `started    ${execution.startedAt}`,
     `ended      ${execution.endedAt ?? "-"} (${tookOf(execution.startedAt, execution.endedAt)})`,
     `input      ${"input" in execution ? json(execution.input) : "-"}`
@@ -76,7 +76,7 @@ const headerLines = (execution: ExecutionJson): Array<string> => {
   if (execution.error !== undefined) {
     lines.push(`error      ${execution.error.errorType}: ${execution.error.errorMessage}`, ...errorStory(execution.error, "           "))
   }
-  else if (execution.status !== "RUNNING" && execution.status !== "CONTINUED_AS_NEW") lines.push(`result     ${"result" in execution ? json(execution.result) : "-"}`)
+  else if (execution.status !== "RUNNING" && execution.status !== "CONTINUED_AS_NEW" && execution.status !== "QUEUED") lines.push(`result     ${"result" in execution ? json(execution.result) : "-"}`)
   return lines
 }
 

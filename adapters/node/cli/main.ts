@@ -18,7 +18,7 @@ export const USAGE = `reprise: durable functions from the command line
   reprise init [folder] [--target node|workers|lambda]   write a new project (one durable function, its test)
   reprise dev <functions-file> [--port N] [--db FILE]   serve the file's durable functions on SQLite, restart on change
   reprise functions                                     the functions the server can start
-  reprise start <function> [--input JSON|@FILE] [--name ID] [--wait [--timeout S]]
+  reprise start <function> [--input JSON|@FILE] [--name ID] [--priority N] [--wait [--timeout S]]
   reprise get <execution-id> [--follow [--timeout S]]   --follow: live until it ends (at most S seconds, default 600)
   reprise history <execution-id>
   reprise emissions <execution-id> [--follow [--timeout S]]   what ctx.emit sent; --follow: live until it ends
@@ -51,6 +51,7 @@ const OPTIONS = {
   json: { type: "boolean" },
   input: { type: "string" },
   name: { type: "string" },
+  priority: { type: "string" },
   wait: { type: "boolean" },
   timeout: { type: "string" },
   function: { type: "string" },
@@ -74,7 +75,7 @@ const COMMON = ["url", "api-key", "json", "help"] as const
 const COMMAND_OPTIONS: Readonly<Record<string, ReadonlyArray<keyof typeof OPTIONS>>> = {
   dev: ["port", "db"],
   functions: [],
-  start: ["input", "name", "wait", "timeout"],
+  start: ["input", "name", "priority", "wait", "timeout"],
   get: ["follow", "timeout"],
   history: [],
   emissions: ["follow", "timeout"],
@@ -84,7 +85,7 @@ const COMMAND_OPTIONS: Readonly<Record<string, ReadonlyArray<keyof typeof OPTION
   fire: []
 }
 
-const STATUSES = ["RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "CONTINUED_AS_NEW"]
+const STATUSES = ["QUEUED", "RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "CONTINUED_AS_NEW"]
 
 /** Refuses options the command does not take, saying which it does. */
 const checkOptions = (command: string, values: Values) => {
@@ -210,7 +211,9 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     const [name] = positional(args, 1, "the function name")
     const body = {
       ...(values.input === undefined ? {} : { input: inputOf(values.input) }),
-      ...(values.name === undefined ? {} : { executionName: values.name })
+      ...(values.name === undefined ? {} : { executionName: values.name }),
+      // Checked by the server (an integer from -1000 to 1000): a bad one is its 400.
+      ...(values.priority === undefined ? {} : { priority: /^-?\d+(\.\d+)?$/.test(values.priority) ? Number(values.priority) : values.priority })
     }
     const timeoutS = seconds(values.timeout, "--timeout")
     if (timeoutS !== undefined && values.wait !== true) throw usage("--timeout goes with --wait")

@@ -11,7 +11,11 @@ import { displayName } from "./tree.ts"
 export const describeEvent = (event: LogEvent): string => {
   switch (event._tag) {
     case "ExecutionStarted":
-      return `started ${event.functionName}${event.version === undefined ? "" : ` (version ${event.version})`}${event.forkedFrom === undefined ? "" : ` (forked from ${event.forkedFrom.executionId} before operation ${event.forkedFrom.operationId})`}${event.continuedFrom === undefined ? "" : ` (continues ${event.continuedFrom})`}${event.input === undefined ? "" : ` with ${shortPayload(event.input)}`}`
+      return `${event.queue === undefined ? "started" : "queued"} ${event.functionName}${event.version === undefined ? "" : ` (version ${event.version})`}${event.forkedFrom === undefined ? "" : ` (forked from ${event.forkedFrom.executionId} before operation ${event.forkedFrom.operationId})`}${event.continuedFrom === undefined ? "" : ` (continues ${event.continuedFrom})`}${event.input === undefined ? "" : ` with ${shortPayload(event.input)}`}${event.queue === undefined ? "" : ` (priority ${event.queue.priority})`}`
+    case "ExecutionDequeued":
+      return "dequeued: runs now"
+    case "ExecutionInputReplaced":
+      return `debounced: input replaced${event.input === undefined ? "" : ` with ${shortPayload(event.input)}`}, runs at ${time(event.notBefore)}`
     case "ExecutionSucceeded":
       return `succeeded${event.result === undefined ? "" : `: ${shortPayload(event.result)}`}`
     case "ExecutionFailed":

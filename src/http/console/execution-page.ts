@@ -23,7 +23,9 @@ const summary = (execution: ExecutionJson, now: number): Html => {
   const started = millis(execution.startedAt) ?? now
   const ended = millis(execution.endedAt)
   return html`<div class="card kv" id="summary">
-<span class="muted">Status</span><span id="status">${statusBadge(execution.status, STATUS_CLASSES)}</span>
+<span class="muted">Status</span><span id="status">${statusBadge(execution.status, STATUS_CLASSES)}${
+    execution.queuePosition === undefined ? "" : html` <span class="muted" id="queue-position">#${String(execution.queuePosition)} in its function's queue</span>`
+  }</span>
 <span class="muted">Function</span><span><a href="/console?function=${encodeURIComponent(execution.functionName)}">${execution.functionName}</a></span>
 <span class="muted">Started</span><span>${time(execution.startedAt)} UTC</span>
 <span class="muted">Ended</span><span>${execution.endedAt === undefined ? "–" : html`${time(execution.endedAt)} UTC`}</span>
@@ -49,8 +51,8 @@ const payloads = (execution: ExecutionJson): Html =>
   html`<div class="grid"><div><h2>Input</h2><pre class="payload" id="input">${"input" in execution ? prettyValue(execution.input) : "(none)"}</pre></div>${
     execution.error !== undefined
       ? html`<div><h2>Error</h2>${errorBlock(execution.error, "error")}</div>`
-      : execution.status === "RUNNING"
-      ? html`<div><h2>Result</h2><p class="muted">Not yet: the execution is running.</p></div>`
+      : execution.status === "RUNNING" || execution.status === "QUEUED"
+      ? html`<div><h2>Result</h2><p class="muted">Not yet: the execution is ${execution.status === "QUEUED" ? "queued" : "running"}.</p></div>`
       : html`<div><h2>Result</h2><pre class="payload" id="result">${"result" in execution ? prettyValue(execution.result) : "(none)"}</pre></div>`
   }</div>`
 
@@ -91,9 +93,9 @@ const pendingCallbacks = (execution: ExecutionJson, origin: string): Html => {
 
 /** Pause or resume (confirmed), and stop, for an execution that has not ended. */
 const actions = (execution: ExecutionJson): Html => {
-  if (execution.status !== "RUNNING" && execution.status !== "PAUSED") return html``
+  if (execution.status !== "RUNNING" && execution.status !== "PAUSED" && execution.status !== "QUEUED") return html``
   const path = (action: string) => apiPath(`/v1/executions/${encodeURIComponent(execution.executionId)}/${action}`)
-  const hold = execution.status === "RUNNING"
+  const hold = execution.status === "QUEUED" ? html`` : execution.status === "RUNNING"
     ? html`<form class="filters" id="pause" data-api="${path("pause")}" data-kind="pause" data-done="Execution paused"
  data-confirm="Pause this execution? A step already running finishes; nothing new starts and no timer fires until it is resumed.">
 <button type="submit" class="plain">Pause</button></form>`
@@ -176,7 +178,7 @@ export const executionPage = async (api: ConsoleApi, executionId: string, option
   const liveOptions = {
     src: executionLiveSrc(executionId, search),
     version: String(history.ok ? history.value.lastSeq : 0),
-    ended: execution.status !== "RUNNING" && execution.status !== "PAUSED"
+    ended: execution.status !== "RUNNING" && execution.status !== "PAUSED" && execution.status !== "QUEUED"
   }
   return {
     title: `${execution.functionName} ${executionId}`,

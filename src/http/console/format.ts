@@ -57,6 +57,7 @@ export const shortPayload = (payload: string, max = 80): string => {
 }
 
 export const STATUS_CLASSES: Readonly<Record<string, string>> = {
+  QUEUED: "s-pending",
   RUNNING: "s-running",
   PAUSED: "s-pending",
   STARTED: "s-running",
@@ -69,7 +70,7 @@ export const STATUS_CLASSES: Readonly<Record<string, string>> = {
   CANCELLED: "s-stopped"
 }
 
-export const EXECUTION_STATUSES = ["RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "CONTINUED_AS_NEW"] as const
+export const EXECUTION_STATUSES = ["QUEUED", "RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "CONTINUED_AS_NEW"] as const
 
 /**
  * How long ago `at` was, seen at `now`, for people: "just now", "42 s ago", "3 min ago", "5 h ago", "2 d ago"

@@ -69,7 +69,9 @@ const row = (execution: SummaryJson, now: number): Html => {
   const ended = millis(execution.endedAt)
   return html`<tr data-execution-id="${execution.executionId}">
 <td class="mono"><a href="${executionHref(execution.executionId)}">${execution.executionId}</a></td>
-<td>${execution.functionName}</td><td>${statusBadge(execution.status, STATUS_CLASSES)}</td>
+<td>${execution.functionName}</td><td>${statusBadge(execution.status, STATUS_CLASSES)}${
+    execution.queuePosition === undefined ? "" : html` <span class="muted queue-position">#${String(execution.queuePosition)} in line</span>`
+  }</td>
 <td>${time(execution.startedAt)} ${relTime(execution.startedAt, now)}</td>
 <td class="c-ended">${execution.endedAt === undefined ? "–" : html`${time(execution.endedAt)} ${relTime(execution.endedAt, now)}`}</td>
 <td>${duration((ended ?? now) - started)}${ended === undefined ? html` <span class="muted">so far</span>` : ""}</td></tr>`

@@ -184,7 +184,7 @@ describe("reprise (the CLI) against a real server", () => {
       ["unknown option", ["list", "--colour"], env, 2, /^reprise: unknown option --colour \(reprise --help\)$/],
       ["an option of another command", ["list", "--wait"], env, 2, /reprise list does not take --wait \(it takes --function, --status, --started-after, --started-before, --input-contains, --limit, --cursor and --url, --api-key, --json\)/],
       ["option without its value", ["start", "greet", "--input"], env, 2, /--input needs a value/],
-      ["bad --status", ["list", "--status", "FOO"], env, 2, /--status is one of RUNNING, PAUSED, SUCCEEDED, FAILED, TIMED_OUT, STOPPED, CONTINUED_AS_NEW, not "FOO"/],
+      ["bad --status", ["list", "--status", "FOO"], env, 2, /--status is one of QUEUED, RUNNING, PAUSED, SUCCEEDED, FAILED, TIMED_OUT, STOPPED, CONTINUED_AS_NEW, not "FOO"/],
       ["--input from a missing file", ["start", "greet", "--input", "@/no/such/file.json"], env, 2, /--input @\/no\/such\/file\.json: no such file/],
       ["not a URL", ["list", "--url", "ftp://x"], env, 2, /is not an http\(s\) URL/],
       ["bad callback action", ["callback", "abc", "approve"], env, 2, /succeed, fail or heartbeat/],

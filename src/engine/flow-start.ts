@@ -1,0 +1,102 @@
+/**
+ * A start of a function under flow control (docs/flow-control.md), and a stop of a QUEUED execution: what the engine
+ * does instead of its plain start when the function declares `concurrency`, `rateLimit`, `priority` or `debounce`.
+ */
+import { type Clock, Effect } from "effect"
+import type { LogEvent } from "../log/events.ts"
+import type { ErrorObject } from "../log/events.ts"
+import type { ExecutionStoreShape } from "../store/execution-store.ts"
+import type { StartFailure, StartRequest, StartResult } from "./execution-client.ts"
+import { type FlowDeps, makeFlowControl, type FlowControlShape } from "./flow-control.ts"
+import type { FlowSlot } from "./flow-slots.ts"
+import { type FlowControl, FlowConfigError } from "./flow-options.ts"
+import type { DurableFunction } from "./registry.ts"
+import { sameExecution, startedEvent } from "./start-request.ts"
+import { WATCHDOG_MS } from "./actor.ts"
+
+export interface FlowStartDeps {
+  readonly store: ExecutionStoreShape
+  readonly flow: FlowControlShape
+  /** The queues' time. */
+  readonly clock: Clock.Clock
+  /** The log of a queued execution after a write the engine's actors did not make (its dequeue, its stop). */
+  readonly written: (events: ReadonlyArray<LogEvent>) => void
+  /** The engine's plain start of a new execution, holding `slot` (the queue was skipped). */
+  readonly runNow: (fn: DurableFunction, request: StartRequest, input: string | undefined, executionId: string, slot: FlowSlot | undefined) => Effect.Effect<StartResult, StartFailure>
+}
+
+export const makeFlowStart = (deps: FlowStartDeps) => {
+  const { store, flow, clock } = deps
+
+  const start = (fn: DurableFunction & { readonly flow: FlowControl }, request: StartRequest, input: string | undefined, executionId: string) =>
+    Effect.gen(function*() {
+      const now = clock.currentTimeMillisUnsafe()
+      const keys = yield* flow.keysOf(fn, input, request.priority)
+      const refused = flow.refusal(fn, keys, now)
+      if (refused !== undefined) return yield* Effect.fail(refused)
+      const collapsed = fn.flow.debounce === undefined ? undefined : yield* flow.debouncedInto(fn, keys, input, now)
+      if (collapsed !== undefined) return { executionId: collapsed, created: false, queued: true }
+      if (flow.mayRunNow(fn, keys, now)) {
+        // The slot is taken before the write, so that two starts cannot both see it free; given back if it fails.
+        const slot = flow.ranNow(fn, keys, executionId, now)
+        return yield* deps.runNow(fn, request, input, executionId, slot).pipe(Effect.tapError(() => Effect.sync(() => slot?.release())))
+      }
+      const debounce = fn.flow.debounce
+      const first: LogEvent = {
+        ...startedEvent(fn, executionId, input, now, request),
+        queue: { ...keys, ...(debounce === undefined ? {} : { notBefore: now + debounce.periodMs }) }
+      }
+      // No alarm: a QUEUED execution has nothing due; the engine's recovery finds it by listing after a restart.
+      const written = yield* Effect.result(store.append(executionId, [first], 0))
+      if (written._tag === "Failure") {
+        if (written.failure._tag !== "SeqConflict") return yield* Effect.fail(written.failure)
+        const raced = yield* store.load(executionId)
+        return yield* sameExecution(raced!.events[0]!, fn.name, input, executionId)
+      }
+      flow.queued(fn, written.success)
+      return { executionId, created: true, queued: true }
+    })
+
+  /**
+   * Stops a QUEUED execution waiting here: ExecutionStopped is written without anything having run, with its
+   * retention alarm. False when it is not waiting in this engine's queue.
+   */
+  const stopQueued = (executionId: string, error: ErrorObject | undefined) =>
+    Effect.gen(function*() {
+      const events = flow.remove(executionId)
+      if (events === undefined) return false
+      const first = events[0] as Extract<LogEvent, { _tag: "ExecutionStarted" }>
+      const now = clock.currentTimeMillisUnsafe()
+      const stopped: LogEvent = { _tag: "ExecutionStopped", seq: events.length + 1, at: now, ...(error === undefined ? {} : { error }) }
+      // A conflict: written by another writer meanwhile; the stop goes to its actor instead.
+      return yield* store.append(executionId, [stopped], events.length, { alarmAt: now + first.retentionMs }).pipe(
+        Effect.map((done) => {
+          deps.written([...events, ...done])
+          return true
+        }),
+        Effect.catchTag("SeqConflict", () => Effect.succeed(false))
+      )
+    })
+
+  return { start, stopQueued }
+}
+
+/** The engine's flow control: the queues, the flow-controlled start, and the queues' recovery from the store. */
+export const makeEngineFlow = (
+  deps: Omit<FlowDeps, "watchdogMs"> & Pick<FlowStartDeps, "runNow" | "written"> & {
+    readonly functions: ReadonlyArray<DurableFunction>
+    /** Several hosts share the store (ownership.ts): each would keep its own queue and slots. */
+    readonly severalHosts: boolean
+  }
+) => {
+  const flow = makeFlowControl({ ...deps, run: (events, fn, watchdogAt, slot) => Effect.andThen(Effect.sync(() => deps.written(events)), deps.run(events, fn, watchdogAt, slot)), watchdogMs: WATCHDOG_MS })
+  const flowStart = makeFlowStart({ store: deps.store, flow, clock: deps.clock, runNow: deps.runNow, written: deps.written })
+  const limited = deps.functions.filter((fn): fn is DurableFunction & { flow: FlowControl } => fn.flow !== undefined)
+  if (limited.length > 0 && deps.severalHosts) {
+    // Refused rather than enforced per host: the queue, the slots and the rate windows are one engine's.
+    throw new FlowConfigError(`Flow control needs one host per store; with several hosts sharing it, ${limited.map((fn) => fn.name).join(", ")} would get a limit per host`)
+  }
+  // After a restart the QUEUED executions in the store are the queue: nothing queued is lost.
+  if (limited.length > 0) deps.background("recovering the queues", "", flow.recover(limited))
+  return { flow, flowStart }
+}
