@@ -41,6 +41,7 @@ export {
   StepInterruptedError,
   StepTimeoutError,
   ExecutionStoppedError,
+  FetchError,
   WaitForConditionError
 } from "./context/errors.ts"
 export { BatchCompletionError, BatchResult, completeBatch, continueBatch } from "./context/batch-result.ts"
@@ -49,6 +50,7 @@ export type { Nesting } from "./context/batch.ts"
 export type { BatchConfig, MapConfig, MapFunc, NamedParallelBranch, ParallelConfig, ParallelFunc } from "./context/types.ts"
 export { ConfigurationError, ContextUsageError, RecordedError } from "./context/errors.ts"
 export type { InvokeConfig } from "./context/invoke.ts"
+export type { FetchConfig, FetchResponse, FetchTransport } from "./context/fetch.ts"
 export type { ErrorObject, LogEvent } from "./log/events.ts"
 export type { ExecutionStatus, OperationStatus } from "./log/fold.ts"
 export { createWaitStrategy } from "./context/wait-strategy.ts"

@@ -36,6 +36,7 @@ import type {
 } from "./types.ts"
 import { runWait } from "./wait.ts"
 import { type InvokeConfig, runInvoke } from "./invoke.ts"
+import { checkFetch, type FetchConfig, type FetchResponse, runFetch } from "./fetch.ts"
 import { runWaitForCondition, type WaitForConditionCheck, type WaitForConditionConfig } from "./wait-for-condition.ts"
 import { makePromiseCombinators, type PromiseCombinators, reviveError } from "./promise-combinators.ts"
 
@@ -178,6 +179,23 @@ export class DurableContextImpl implements DurableContext {
       [string, I | undefined, InvokeConfig<I, O> | undefined]
     ]
     return this.#operation("CHAINED_INVOKE", "ChainedInvoke", name, (begun) => runInvoke(this.core, begun, functionName, input, config))
+  }
+
+  /** `fetch(name?, url, config?)`: the first argument is a name when the second is a string too (AWS's rule). */
+  fetch(...args: Array<any>): DurablePromise<FetchResponse> {
+    const [name, [url, config]] = (typeof args[1] === "string" ? [args[0], args.slice(1)] : [undefined, args]) as [
+      string | undefined,
+      [string, FetchConfig | undefined]
+    ]
+    let checked: ReturnType<typeof checkFetch>
+    try {
+      checked = checkFetch(url, config)
+    } catch (error) {
+      return rejected(error as Error)
+    }
+    const transport = this.core.session.fetch ?? globalThis.fetch
+    return this.#operation("STEP", "Fetch", name, (begun) =>
+      runFetch(this.core, begun, checked, config, transport, (attempt) => this.#stepLogger(begun.id, name, attempt)))
   }
 
   map<I, O>(...args: Array<any>): DurablePromise<BatchResult<O>> {

@@ -5,6 +5,7 @@
  */
 import type { NewEvent, OperationSubType, OperationType } from "../log/events.ts"
 import type { ExecutionState, OperationState } from "../log/fold.ts"
+import type { FetchTransport } from "./fetch.ts"
 import type { LoggerConfig } from "./logger.ts"
 import type { SerdesConfig } from "./serdes.ts"
 
@@ -36,6 +37,8 @@ export interface Session {
   readonly keepsPatchMarkers?: boolean
   /** Fires when the execution is stopped (an ExecutionStoppedError); step bodies see it in their `signal`. */
   readonly stopped?: AbortSignal
+  /** How `ctx.fetch` sends requests (absent: the runtime's global fetch). */
+  readonly fetch?: FetchTransport | undefined
   /** Milliseconds since the epoch on the execution's clock (virtual under the test runner). */
   now(): number
   /** A double in [0, 1) from the execution's Random. */

@@ -119,6 +119,13 @@ export interface DurableContext {
   invoke<I, O>(name: string | undefined, functionName: string, input?: I, config?: InvokeConfig<I, O>): DurablePromise<O>
   invoke<I, O>(functionName: string, input?: I, config?: InvokeConfig<I, O>): DurablePromise<O>
 
+  /**
+   * An HTTP request made durably (AWS's newer SDK): recorded once, never sent again on replay. Resolves with the
+   * response for any HTTP status; rejects with FetchError only when no response came (transport failure, timeout).
+   */
+  fetch(name: string | undefined, url: string, config?: import("./fetch.ts").FetchConfig): DurablePromise<import("./fetch.ts").FetchResponse>
+  fetch(url: string, config?: import("./fetch.ts").FetchConfig): DurablePromise<import("./fetch.ts").FetchResponse>
+
   map<I, O>(name: string | undefined, items: ReadonlyArray<I>, fn: MapFunc<I, O>, config?: MapConfig<I, O>): DurablePromise<BatchResult<O>>
   map<I, O>(items: ReadonlyArray<I>, fn: MapFunc<I, O>, config?: MapConfig<I, O>): DurablePromise<BatchResult<O>>
 

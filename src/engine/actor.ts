@@ -8,6 +8,7 @@ import { DurableContextImpl } from "../context/durable-context.ts"
 import { runOwned } from "../context/usage-tracker.ts"
 import { toErrorRecord } from "../context/error-story.ts"
 import { ExecutionStoppedError, NonDeterministicExecutionError } from "../context/errors.ts"
+import type { FetchTransport } from "../context/fetch.ts"
 import type { LoggerConfig } from "../context/logger.ts"
 import type { CallbackCheck, Session } from "../context/session.ts"
 import { defaultSerdes, passThroughDeserializer, type SerdesConfig } from "../context/serdes.ts"
@@ -41,6 +42,7 @@ export class Actor implements Session {
   readonly executionId: string
   readonly maxPayloadBytes: number
   readonly keepsPatchMarkers: boolean
+  readonly fetch: FetchTransport | undefined
   serdes: Required<SerdesConfig> = { defaultSerdes, defaultCallbackDeserializer: passThroughDeserializer }
   logger: LoggerConfig = {}
 
@@ -85,6 +87,7 @@ export class Actor implements Session {
     this.executionId = state.executionId
     this.maxPayloadBytes = deps.maxPayloadBytes
     this.keepsPatchMarkers = deps.keepsPatchMarkers
+    this.fetch = deps.fetch
     this.#deps = deps
     this.#alarmAt = deps.alarmAt
     this.#watchdogAt = deps.watchdogAt

@@ -3,6 +3,7 @@
  * the store (a cold start, which replays) when it is not in memory. Adapters drive it; they never touch actors.
  */
 import { Cause, Clock, Context, Effect, FiberSet, Layer, Logger, LogLevel, Queue, Random, References, Scheduler, type Scope, Stream } from "effect"
+import type { FetchTransport } from "../context/fetch.ts"
 import type { ErrorObject, LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
@@ -44,6 +45,8 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024
 export interface EngineOptions {
   readonly functions: ReadonlyArray<DurableFunction>
   readonly maxPayloadBytes?: number
+  /** How `ctx.fetch` sends requests (default: the runtime's global fetch). */
+  readonly fetch?: FetchTransport
   readonly callbackIds?: CallbackIdCodec
   /**
    * The clock of one execution; the test runner gives each its own virtual clock (an invoked child shares its
@@ -149,6 +152,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         secureRandom,
         callbackIds,
         maxPayloadBytes,
+        fetch: options.fetch,
         keepsPatchMarkers: options.keepsPatchMarkers ?? true,
         logs,
         alarmAt,

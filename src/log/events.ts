@@ -7,7 +7,8 @@ import { Schema } from "effect"
 export const OperationType = Schema.Literals(["EXECUTION", "STEP", "WAIT", "CALLBACK", "CHAINED_INVOKE", "CONTEXT"])
 export type OperationType = typeof OperationType.Type
 
-/** What built an operation. `Now`, `Random` and `Uuid` are Reprise's own: the recorded `ctx.now()` and friends. */
+/** What built an operation. `Fetch` is AWS's newer SDK's (here a step);
+ * `Now`, `Random` and `Uuid` are Reprise's own: the recorded `ctx.now()` and friends. */
 export const KNOWN_SUBTYPES = [
   "Step",
   "Wait",
@@ -20,6 +21,7 @@ export const KNOWN_SUBTYPES = [
   "Parallel",
   "ParallelBranch",
   "ChainedInvoke",
+  "Fetch",
   "Now",
   "Random",
   "Uuid"

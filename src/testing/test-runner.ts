@@ -16,6 +16,7 @@ import { makeScheduler, Scheduler, type SchedulerShape } from "../schedule/sched
 import { ExecutionStore } from "../store/execution-store.ts"
 import { makeMemoryStore, type MemoryStore } from "../store/memory-store.ts"
 import type { Duration } from "../context/duration.ts"
+import type { FetchTransport } from "../context/fetch.ts"
 import { type CheckpointCrashes, makeCrashingStore } from "./checkpoint-crashes.ts"
 import { MAX_ROUNDS, TestExecution, toMillis } from "./test-execution.ts"
 import { VirtualClock } from "./virtual-clock.ts"
@@ -56,6 +57,8 @@ export interface TestRunnerOptions {
   /** Where every execution's virtual clock starts (default 2026-01-01T00:00:00Z). */
   readonly startTime?: Date
   readonly maxPayloadBytes?: number
+  /** How `ctx.fetch` sends requests (default: the global fetch), e.g. a function that answers as a service would. */
+  readonly fetch?: FetchTransport
 }
 
 const DEFAULT_START = Date.UTC(2026, 0, 1)
@@ -86,6 +89,7 @@ export class TestRunner {
     const engine = Engine.layer({
       functions: options.functions,
       ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       clockFor: (id, parent) => (parent === undefined ? this.clock(id) : this.#shareClock(id, parent)),
       onStepBody: (id, step) => {
         const runs = this.#bodyRuns.get(id)
