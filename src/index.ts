@@ -63,6 +63,8 @@ export type {
   WaitForConditionProgress
 } from "./context/wait-for-condition.ts"
 export { withRetry } from "./context/with-retry.ts"
+export { CompensationError, saga } from "./context/saga.ts"
+export type { Saga, SagaBody, SagaStepConfig } from "./context/saga.ts"
 export type { RetryableFunc, WithRetryConfig } from "./context/with-retry.ts"
 export type { PromiseCombinators } from "./context/promise-combinators.ts"
 export { schedule, ScheduleConfigError } from "./schedule/schedule.ts"

@@ -47,6 +47,8 @@ export interface Session {
   append(events: ReadonlyArray<NewEvent>): Promise<void>
   /** Queues events to be written with the next batch, without waiting (they keep their order). */
   post(events: ReadonlyArray<NewEvent>): void
+  /** Resolves once a stop is requested while a saga runs (ExecutionStopRequested; saga.ts); never otherwise. */
+  whenStopRequested(): Promise<void>
   /** Resolves at once unless the execution is paused; then when it is resumed (never if the session dies first). */
   whenResumed(): Promise<void>
   /** Resolves when the operation ends, or (a step awaiting a retry) when its next attempt is due. */

@@ -51,6 +51,8 @@ export class Actor implements Session {
   readonly #waiters = new Map<string, Array<(op: OperationState) => void>>()
   /** Operations with a timer running: waits, callback timeouts, scheduled retries. */
   readonly #timers = new Set<string>()
+  /** Sagas waiting for a stop request (saga.ts). */
+  #stopWaiters: Array<() => void> = []
   /** User code held at a new operation while the execution is paused. */
   #resumeWaiters: Array<() => void> = []
   /** The handler's outcome when it returned while the execution was paused. */
@@ -93,6 +95,17 @@ export class Actor implements Session {
     this.#watchdogAt = deps.watchdogAt
     this.#mailbox = mailbox
     for (const op of state.operations.values()) this.#track(op)
+  }
+
+  whenStopRequested(): Promise<void> {
+    if (this.state.stopRequested !== undefined) return Promise.resolve()
+    return new Promise((resolve) => this.#stopWaiters.push(resolve))
+  }
+
+  #wakeStopWaiters() {
+    const waiters = this.#stopWaiters
+    this.#stopWaiters = []
+    for (const wake of waiters) wake()
   }
 
   get gone(): boolean {
@@ -323,7 +336,12 @@ export class Actor implements Session {
         return Effect.andThen(this.#syncAlarm(), Deferred.succeed(message.reply, undefined))
       case "Stop":
         if (!this.running) return Deferred.fail(message.reply, new ExecutionNotRunning({ executionId: this.executionId, status: this.state.status }))
-        this.#queue([{ _tag: "ExecutionStopped", ...(message.error === undefined ? {} : { error: message.error }) }])
+        // Inside a saga the stop is first a request: the saga compensates, then the execution ends STOPPED. A
+        // second stop (or one outside any saga) ends it at once.
+        this.#queue([{
+          _tag: this.state.stopRequested === undefined && sagaRunning(this.state) ? "ExecutionStopRequested" : "ExecutionStopped",
+          ...(message.error === undefined ? {} : { error: message.error })
+        }])
         return Effect.andThen(this.#flush(), this.#written(message.reply))
       case "Pause":
         if (!this.running || this.state.paused) {
@@ -408,7 +426,10 @@ export class Actor implements Session {
   #finish(exit: HandlerExit) {
     // A paused execution does not end either: its outcome is written on resume.
     if (this.state.paused) this.#heldExit = exit
-    else if (this.running) this.#queue([outcomeEvent(exit, this.maxPayloadBytes)])
+    else if (this.running && this.state.stopRequested !== undefined) {
+      const { error } = this.state.stopRequested
+      this.#queue([{ _tag: "ExecutionStopped", ...(error === undefined ? {} : { error }) }])
+    } else if (this.running) this.#queue([outcomeEvent(exit, this.maxPayloadBytes)])
   }
 
   /** Queues events written by the actor itself (not by user code). */
@@ -471,6 +492,7 @@ export class Actor implements Session {
                   if (event._tag === "InvokeStarted") this.#deps.onInvoke(op)
                 }
                 if (!this.running) ended = true
+                if (event._tag === "ExecutionStopRequested") this.#wakeStopWaiters()
               }
               this.#deps.onWritten(stored)
               for (const message of written) message.done?.()
@@ -557,4 +579,10 @@ export class Actor implements Session {
       )
     })
   }
+}
+
+/** A saga's context is open: a stop becomes a request it answers by compensating (saga.ts). */
+const sagaRunning = (state: ExecutionState): boolean => {
+  for (const op of state.operations.values()) if (op.subType === "Saga" && op.status === "STARTED") return true
+  return false
 }

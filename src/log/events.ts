@@ -86,6 +86,11 @@ export const ExecutionFailed = Schema.TaggedStruct("ExecutionFailed", { ...base,
 export const ExecutionStopped = Schema.TaggedStruct("ExecutionStopped", { ...base, error: Schema.optionalKey(ErrorObject) })
 export const ExecutionTimedOut = Schema.TaggedStruct("ExecutionTimedOut", { ...base })
 /**
+ * A stop that reached an execution inside a saga (src/context/saga.ts): the saga runs its compensations, then the
+ * execution ends STOPPED with this error. Not terminal; a second stop ends it at once.
+ */
+export const ExecutionStopRequested = Schema.TaggedStruct("ExecutionStopRequested", { ...base, error: Schema.optionalKey(ErrorObject) })
+/**
  * `POST …/pause` and `…/resume`. While paused no new operation starts and no operation timer fires (a step already
  * running finishes and is recorded; callbacks are still accepted); timers that fell due fire on resume.
  */
@@ -194,7 +199,8 @@ export const LogEvent = Schema.Union([
   ContextFailed,
   PatchMarked,
   ExecutionPaused,
-  ExecutionResumed
+  ExecutionResumed,
+  ExecutionStopRequested
 ]).pipe(Schema.toTaggedUnion("_tag"))
 export type LogEvent = typeof LogEvent.Type
 export type LogEventTag = LogEvent["_tag"]

@@ -115,6 +115,7 @@ const checkOne = async (
     post: () => undefined,
     whenChanged: () => never(),
     whenResumed: () => never(),
+    whenStopRequested: () => never(),
     enterUserCode: () => undefined,
     exitUserCode: () => undefined,
     fail: (error) => void (failure ??= error),

@@ -20,6 +20,8 @@ export const describeEvent = (event: LogEvent): string => {
       return `stopped${event.error === undefined ? "" : `: ${event.error.errorMessage}`}`
     case "ExecutionTimedOut":
       return "timed out"
+    case "ExecutionStopRequested":
+      return `stop requested${event.error === undefined ? "" : `: ${event.error.errorMessage}`}; the saga compensates`
     case "StepStarted":
       return `attempt ${event.attempt} started`
     case "StepSucceeded":
