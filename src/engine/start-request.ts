@@ -9,8 +9,11 @@ import type { DurableFunction } from "./registry.ts"
 export const MAX_EXECUTION_TIMEOUT_MS = 366 * 24 * 3600 * 1000
 export const DEFAULT_RETENTION_MS = 14 * 24 * 3600 * 1000
 
-/** Execution ids appear in URLs and storage keys. */
-const EXECUTION_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/
+/**
+ * Execution ids appear in URLs and storage keys. `~<function>` ends the id of an idempotency key scoped to its
+ * function (keyed-start.ts): no client-chosen name holds a `~`.
+ */
+const EXECUTION_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}(~[A-Za-z0-9][A-Za-z0-9._:-]{0,127})?$/
 
 /** The input as JSON, within the payload limit, and an execution id (if given) that fits URLs and keys. */
 export const checkedInput = (request: StartRequest, maxPayloadBytes: number): Effect.Effect<string | undefined, InvalidRequest> =>
@@ -29,7 +32,7 @@ export const checkedInput = (request: StartRequest, maxPayloadBytes: number): Ef
     }
     if (request.executionId !== undefined && !EXECUTION_ID.test(request.executionId)) {
       return Effect.fail(new InvalidRequest({
-        reason: `An execution id must be 1-200 letters, digits, '.', '_', ':' or '-', starting with a letter or digit; got ${JSON.stringify(request.executionId.slice(0, 210))}`
+        reason: `An execution id must be 1-200 letters, digits, '.', '_', ':' or '-', starting with a letter or digit (then optionally '~' and a function name); got ${JSON.stringify(request.executionId.slice(0, 210))}`
       }))
     }
     return Effect.succeed(input)
@@ -66,7 +69,11 @@ export const sameExecution = (first: LogEvent, functionName: string, input: stri
   Effect.gen(function*() {
     if (first._tag !== "ExecutionStarted") return yield* Effect.die(new Error("unreachable: a log starts with ExecutionStarted"))
     if (first.functionName !== functionName) {
-      return yield* new ExecutionAlreadyExists({ executionId, reason: `as an execution of ${JSON.stringify(first.functionName)}` })
+      return yield* new ExecutionAlreadyExists({
+        executionId,
+        reason: `as an execution of ${JSON.stringify(first.functionName)}`,
+        otherFunction: first.functionName
+      })
     }
     if (first.input !== input) return yield* new ExecutionAlreadyExists({ executionId, reason: "with a different input" })
     return { executionId, created: false }

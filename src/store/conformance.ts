@@ -38,6 +38,7 @@ import { logPages } from "./conformance-log-page.ts"
 import type { ExecutionStoreShape } from "./execution-store.ts"
 import { compareSummaries, type ListQuery } from "./execution-summary.ts"
 
+import { scopedKeyIds } from "./conformance-scoped-ids.ts"
 export { check, CheckFailed, checkEqual, checkFailsWith } from "./conformance-checks.ts"
 
 export interface ConformanceCheck {
@@ -393,5 +394,6 @@ export const storeConformance: ReadonlyArray<ConformanceCheck> = [
   largeLog,
   logPages,
   concurrentAppends,
-  atomicBatch
+  atomicBatch,
+  scopedKeyIds
 ]
