@@ -51,6 +51,7 @@ export type { BatchConfig, MapConfig, MapFunc, NamedParallelBranch, ParallelConf
 export { ConfigurationError, ContextUsageError, RecordedError } from "./context/errors.ts"
 export type { InvokeConfig } from "./context/invoke.ts"
 export type { FetchConfig, FetchResponse, FetchTransport } from "./context/fetch.ts"
+export type { InvocationInfo, LambdaContext } from "./context/session.ts"
 export type { ErrorObject, LogEvent } from "./log/events.ts"
 export type { ExecutionStatus, OperationStatus } from "./log/fold.ts"
 export { createWaitStrategy } from "./context/wait-strategy.ts"

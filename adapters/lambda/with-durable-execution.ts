@@ -10,7 +10,7 @@
  * invocation only is thrown (Lambda retries the invocation); one the execution cannot get past ends it FAILED.
  */
 import { Cause, Effect, Exit, Layer } from "effect"
-import { durable, type DurableFunction, type DurableHandler } from "reprise"
+import { durable, type DurableFunction, type DurableHandler, type InvocationInfo, type LambdaContext } from "reprise"
 import { Engine, serviceRunsInvokes } from "reprise/engine"
 import { type ErrorObject, ExecutionStore } from "reprise/store"
 import { classifyStateError, InvocationTakenAway } from "./checkpoint-errors.ts"
@@ -47,7 +47,7 @@ export const withDurableExecution = <I = any, O = any>(
   }
   const configured = config.durableExecutionClient ?? lambdaDurableExecutionClient(config.client)
 
-  return async (event) => {
+  return async (event, context) => {
     if (typeof event?.DurableExecutionArn !== "string" || typeof event.CheckpointToken !== "string") {
       throw new Error(
         "Unexpected payload provided to start the durable execution.\nCheck your resource configurations to confirm the durability is set."
@@ -70,7 +70,7 @@ export const withDurableExecution = <I = any, O = any>(
       return failedWith(errorObjectOf(error)) // a state this adapter cannot read will not read better on a retry
     }
 
-    const exit = await runInvocation(durableFunction, store, arn, config)
+    const exit = await runInvocation(durableFunction, store, arn, config, invocationOf(context))
     const failure = store.failure()
     if (failure instanceof InvocationTakenAway) {
       console.warn(`reprise: execution ${arn}: ${failure.message}; ending this invocation as PENDING`)
@@ -90,8 +90,9 @@ export const withDurableExecution = <I = any, O = any>(
 }
 
 /** Runs the handler on a fresh engine over this invocation's store until nothing more can happen in it. */
-const runInvocation = (fn: DurableFunction, store: InvocationStore, arn: string, config: LambdaAdapterConfig) => {
+const runInvocation = (fn: DurableFunction, store: InvocationStore, arn: string, config: LambdaAdapterConfig, invocation: InvocationInfo) => {
   const engineLayer = Engine.layer({
+    invocation,
     functions: [fn],
     invoker: serviceRunsInvokes, // the service runs chained invokes and records their outcomes
     callbackIds: serviceCallbackIds,
@@ -106,6 +107,17 @@ const runInvocation = (fn: DurableFunction, store: InvocationStore, arn: string,
       yield* engine.evict(arn) // whatever user code still runs is abandoned: it can no longer write
     }).pipe(Effect.provide(engineLayer))
   )
+}
+
+/** `ctx.lambdaContext` and the logging context's request and tenant ids (AWS's names), from Lambda's context. */
+const invocationOf = (context: unknown): InvocationInfo => {
+  if (typeof context !== "object" || context === null) return {}
+  const lambda = context as LambdaContext
+  return {
+    lambdaContext: lambda,
+    ...(typeof lambda.awsRequestId === "string" ? { requestId: lambda.awsRequestId } : {}),
+    ...(typeof lambda.tenantId === "string" ? { tenantId: lambda.tenantId } : {})
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 /** The DurableContext handed to user code: argument parsing and wiring; each operation lives in its own file. */
 import type { OperationSubType, OperationType } from "../log/events.ts"
-import type { Session } from "./session.ts"
+import type { LambdaContext, Session } from "./session.ts"
 import { startCallback } from "./callback.ts"
 import { runChildContext } from "./child-context.ts"
 import { type Begun, ContextCore, never } from "./context-core.ts"
@@ -72,6 +72,11 @@ export class DurableContextImpl implements DurableContext {
 
   get executionContext() {
     return { durableExecutionArn: this.core.session.executionId }
+  }
+
+  /** AWS's `lambdaContext`: the invocation's Lambda context on Lambda, undefined on every other runtime. */
+  get lambdaContext(): LambdaContext | undefined {
+    return this.core.session.invocation?.lambdaContext
   }
 
   /** Starts an operation eagerly and wraps it; a failed replay check leaves it pending forever. */
@@ -320,4 +325,10 @@ const invalidBatchConfig = (config: Pick<BatchConfig<unknown>, "maxConcurrency" 
 const rejected = <T>(error: Error) => new DurablePromise<T>(Promise.reject(error))
 
 const loggerOf = (session: Session): DurableLogger =>
-  session.logger.customLogger ?? consoleJsonLogger(() => ({ executionId: session.executionId }), session.now)
+  session.logger.customLogger ?? consoleJsonLogger(() => ({ executionId: session.executionId, ...invocationFields(session) }), session.now)
+
+/** Lambda's request and tenant ids in the default logger's lines, as AWS's default logger writes them. */
+const invocationFields = (session: Session) => ({
+  ...(session.invocation?.requestId === undefined ? {} : { requestId: session.invocation.requestId }),
+  ...(session.invocation?.tenantId === undefined ? {} : { tenantId: session.invocation.tenantId })
+})

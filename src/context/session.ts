@@ -28,6 +28,25 @@ export interface ReplayProbe {
   mismatch(id: string, recorded: CallShape, call: CallShape, message: string): void
 }
 
+/**
+ * What the runtime knows of the invocation running the handler: on Lambda its context (AWS's `Context`), request
+ * id and tenant id; nothing elsewhere.
+ */
+export interface InvocationInfo {
+  readonly lambdaContext?: LambdaContext | undefined
+  readonly requestId?: string | undefined
+  readonly tenantId?: string | undefined
+}
+
+/** The fields of AWS Lambda's `Context` that Reprise reads (the object is handed over whole). */
+export interface LambdaContext {
+  readonly awsRequestId: string
+  readonly functionName: string
+  readonly tenantId?: string | undefined
+  getRemainingTimeInMillis(): number
+  readonly [key: string]: unknown
+}
+
 export interface Session {
   readonly replayOnly?: ReplayProbe
   readonly executionId: string
@@ -37,6 +56,8 @@ export interface Session {
   readonly keepsPatchMarkers?: boolean
   /** Fires when the execution is stopped (an ExecutionStoppedError); step bodies see it in their `signal`. */
   readonly stopped?: AbortSignal
+  /** The invocation behind this run of the handler (Lambda's), if the runtime has one. */
+  readonly invocation?: InvocationInfo | undefined
   /** How `ctx.fetch` sends requests (absent: the runtime's global fetch). */
   readonly fetch?: FetchTransport | undefined
   /** Milliseconds since the epoch on the execution's clock (virtual under the test runner). */

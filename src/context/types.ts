@@ -97,6 +97,8 @@ export interface DurableContext {
   readonly executionId: string
   /** The AWS SDK's `executionContext`, for code moved over from it. */
   readonly executionContext: { readonly durableExecutionArn: string }
+  /** AWS's `lambdaContext`: the Lambda context of the invocation on Lambda (its `tenantId` too); undefined elsewhere. */
+  readonly lambdaContext: import("./session.ts").LambdaContext | undefined
   readonly logger: DurableContextLogger
 
   step<T>(name: string | undefined, fn: StepFunc<T>, config?: StepConfig<T>): DurablePromise<T>

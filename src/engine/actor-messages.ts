@@ -1,6 +1,7 @@
 /** The actor's mailbox messages, its replies, and what it needs from the engine. */
 import type { Clock, Deferred, Random } from "effect"
 import type { FetchTransport } from "../context/fetch.ts"
+import type { InvocationInfo } from "../context/session.ts"
 import type { SecureRandomShape } from "./secure-random.ts"
 import type { ErrorObject, LogEvent, NewEvent } from "../log/events.ts"
 import type { ExecutionState, OperationState } from "../log/fold.ts"
@@ -73,6 +74,8 @@ export interface ActorDeps {
   readonly secureRandom: SecureRandomShape
   readonly callbackIds: CallbackIdCodec
   readonly maxPayloadBytes: number
+  /** The invocation running the handler (EngineOptions.invocation). */
+  readonly invocation?: InvocationInfo | undefined
   /** How `ctx.fetch` sends requests (EngineOptions.fetch). */
   readonly fetch?: FetchTransport | undefined
   /** False where the store cannot keep PatchMarked events (Lambda's service): `ctx.patched` then fails. */

@@ -10,7 +10,7 @@ import { toErrorRecord } from "../context/error-story.ts"
 import { ExecutionStoppedError, NonDeterministicExecutionError } from "../context/errors.ts"
 import type { FetchTransport } from "../context/fetch.ts"
 import type { LoggerConfig } from "../context/logger.ts"
-import type { CallbackCheck, Session } from "../context/session.ts"
+import type { CallbackCheck, InvocationInfo, Session } from "../context/session.ts"
 import { defaultSerdes, passThroughDeserializer, type SerdesConfig } from "../context/serdes.ts"
 import type { NewEvent } from "../log/events.ts"
 import { applyEvent, type ExecutionState, type OperationState } from "../log/fold.ts"
@@ -43,6 +43,7 @@ export class Actor implements Session {
   readonly maxPayloadBytes: number
   readonly keepsPatchMarkers: boolean
   readonly fetch: FetchTransport | undefined
+  readonly invocation: InvocationInfo | undefined
   serdes: Required<SerdesConfig> = { defaultSerdes, defaultCallbackDeserializer: passThroughDeserializer }
   logger: LoggerConfig = {}
 
@@ -90,6 +91,7 @@ export class Actor implements Session {
     this.maxPayloadBytes = deps.maxPayloadBytes
     this.keepsPatchMarkers = deps.keepsPatchMarkers
     this.fetch = deps.fetch
+    this.invocation = deps.invocation
     this.#deps = deps
     this.#alarmAt = deps.alarmAt
     this.#watchdogAt = deps.watchdogAt

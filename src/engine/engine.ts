@@ -4,6 +4,7 @@
  */
 import { Cause, Clock, Context, Effect, FiberSet, Layer, Logger, LogLevel, Queue, Random, References, Scheduler, type Scope, Stream } from "effect"
 import type { FetchTransport } from "../context/fetch.ts"
+import type { InvocationInfo } from "../context/session.ts"
 import type { ErrorObject, LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
@@ -47,6 +48,8 @@ export interface EngineOptions {
   readonly maxPayloadBytes?: number
   /** How `ctx.fetch` sends requests (default: the runtime's global fetch). */
   readonly fetch?: FetchTransport
+  /** The invocation running the handlers (Lambda's context, request and tenant ids): `ctx.lambdaContext`, the logging context. */
+  readonly invocation?: InvocationInfo
   readonly callbackIds?: CallbackIdCodec
   /**
    * The clock of one execution; the test runner gives each its own virtual clock (an invoked child shares its
@@ -153,6 +156,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         callbackIds,
         maxPayloadBytes,
         fetch: options.fetch,
+        invocation: options.invocation,
         keepsPatchMarkers: options.keepsPatchMarkers ?? true,
         logs,
         alarmAt,
