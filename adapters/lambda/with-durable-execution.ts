@@ -18,6 +18,7 @@ import { type InvocationStore, makeInvocationStore } from "./invocation-store.ts
 import { type LambdaClientLike, lambdaDurableExecutionClient } from "./lambda-client.ts"
 import type { DurableExecutionClient, DurableInvocationInput, DurableInvocationOutput, WireErrorObject, WireOperation } from "./wire.ts"
 import { operationsToLog } from "./wire-to-log.ts"
+import { awaitingService, nextPollIn, serviceCompletions } from "./service-poll.ts"
 
 export interface LambdaAdapterConfig {
   /** The Lambda client for the checkpoint calls (default: one `new LambdaClient({})` per process). */
@@ -26,6 +27,11 @@ export interface LambdaAdapterConfig {
   readonly durableExecutionClient?: DurableExecutionClient
   /** The largest serialised payload of a step, callback, context or result (default 256 KiB, the service's limit). */
   readonly maxPayloadBytes?: number
+  /**
+   * How often the service's state is read while user code keeps the invocation alive and a wait, callback or
+   * chained invoke is pending (default 1000 ms): what completed goes on in the same invocation, as under AWS's SDK.
+   */
+  readonly pollEveryMs?: number
 }
 
 /** The handler Lambda calls: `(event, context) => Promise<{ Status, Result? | Error? }>`. */
@@ -89,7 +95,12 @@ export const withDurableExecution = <I = any, O = any>(
   }
 }
 
-/** Runs the handler on a fresh engine over this invocation's store until nothing more can happen in it. */
+/**
+ * Runs the handler on a fresh engine over this invocation's store until nothing more can happen in it: the handler
+ * has ended, or it waits only on operations the service has not completed. While a step body runs and the service
+ * has a wait, callback or invoke of ours pending, its state is read every `pollEveryMs`; what it completed is taken
+ * in and the code waiting on it goes on, in this invocation. Once the handler is blocked, the invocation ends.
+ */
 const runInvocation = (fn: DurableFunction, store: InvocationStore, arn: string, config: LambdaAdapterConfig, invocation: InvocationInfo) => {
   const engineLayer = Engine.layer({
     invocation,
@@ -103,7 +114,25 @@ const runInvocation = (fn: DurableFunction, store: InvocationStore, arn: string,
     Effect.gen(function*() {
       const engine = yield* Engine
       yield* engine.alarm(arn) // loads the execution from the store: the handler starts, replaying what is recorded
-      yield* engine.settle(arn, { maxMs: Number.POSITIVE_INFINITY }) // Lambda's own timeout bounds a long step
+      const pollEveryMs = config.pollEveryMs ?? 1000
+      for (;;) {
+        // Lambda's own timeout bounds a long step: settle has no limit of its own here.
+        const blocked = yield* Effect.raceFirst(
+          Effect.as(engine.settle(arn, { maxMs: Number.POSITIVE_INFINITY }), true),
+          Effect.as(Effect.sleep(nextPollIn(store.events(), pollEveryMs, Date.now())), false)
+        )
+        // Ended, or blocked on what the service has not completed: as AWS's SDK, end (PENDING) and be re-invoked.
+        if (blocked || store.outcome() !== undefined || store.failure() !== undefined) break
+        // Read the state only while a step body keeps the invocation alive: AWS's SDK does not go on past a point
+        // where the handler waits on the service alone.
+        if (awaitingService(store.events()).size === 0 || !(yield* engine.userCodeRunning(arn))) continue
+        const completed = yield* Effect.promise(() =>
+          store.readState().then(
+            (wire) => serviceCompletions(arn, fn.name, store.events(), wire, Date.now()),
+            () => [] // a failed read ends nothing: the next one may succeed
+          ))
+        if (completed.length > 0) yield* engine.observe(arn, completed)
+      }
       yield* engine.evict(arn) // whatever user code still runs is abandoned: it can no longer write
     }).pipe(Effect.provide(engineLayer))
   )

@@ -76,7 +76,7 @@ export class Actor implements Session {
   /** Payload checks of the callbacks the handler has reached; completions held until it does (callback-gate.ts). */
   readonly #callbackGate = new CallbackGate(
     (message) => this.#offer(message),
-    () => this.#activity.whenIdle(() => this.#gone, `Execution ${this.executionId}`, Infinity)
+    () => this.#activity.whenIdle(() => this.#gone, () => this.#blocked(), `Execution ${this.executionId}`, Infinity)
   )
 
   static make(state: ExecutionState, deps: ActorDeps): Effect.Effect<Actor> {
@@ -108,6 +108,11 @@ export class Actor implements Session {
     const waiters = this.#stopWaiters
     this.#stopWaiters = []
     for (const wake of waiters) wake()
+  }
+
+  /** A step body (or other user code the actor counts) is running. */
+  get userCodeRunning(): boolean {
+    return !this.#gone && this.#activity.userCode > 0
   }
 
   get gone(): boolean {
@@ -189,11 +194,19 @@ export class Actor implements Session {
     })
   }
 
-  /** Resolves once no message is queued, no step body runs, and nothing changed across two event-loop turns. */
+  /** Resolves once no message is queued, no step body runs, and the handler is blocked on durable operations or over. */
   whenIdle(maxMs?: number): Promise<void> {
     // Once the execution has ended, whatever user code still runs is abandoned: nothing more can happen.
     const over = () => this.#gone || (!this.running && this.#activity.inbox === 0 && !this.#activity.processing)
-    return this.#activity.whenIdle(over, `Execution ${this.executionId}`, maxMs)
+    return this.#activity.whenIdle(over, () => this.#blocked(), `Execution ${this.executionId}`, maxMs)
+  }
+
+  /**
+   * The handler can go no further by itself: it has ended, or some code waits on a durable operation (an
+   * operation not awaited counts too), or it is held by a pause.
+   */
+  #blocked(): boolean {
+    return !this.running || this.#waiters.size > 0 || this.#resumeWaiters.length > 0 || this.#heldExit !== undefined
   }
 
   /**
@@ -203,9 +216,8 @@ export class Actor implements Session {
   get evictable(): boolean {
     if (this.#gone) return false
     const quiet = this.#activity.quiet && this.#pending.length === 0
-    // Held for a resume (at an operation, or with its outcome) counts as blocked: a replay holds it again.
-    const held = this.#resumeWaiters.length > 0 || this.#heldExit !== undefined
-    return quiet && (!this.running || this.#waiters.size > 0 || held)
+    // Held for a resume (at an operation, or with its outcome) counts as blocked (#blocked): a replay holds it again.
+    return quiet && this.#blocked()
   }
 
   /** The earliest operation timer (waits, callback timeouts, retries), without the execution's own alarms. */
@@ -331,6 +343,13 @@ export class Actor implements Session {
         this.#alarmAt = undefined
         // The reply comes after the alarm is moved: a host reads the alarm again to know the delivery took.
         return this.#fireDue().pipe(Effect.andThen(this.#flush()), Effect.andThen(this.#syncAlarm()), Effect.andThen(this.#written(message.reply)))
+      case "Observe": {
+        // Only completions of operations still open here: a repeated or stale observation changes nothing.
+        const open = message.events.filter((e) => "id" in e && this.state.operations.get(e.id)?.status === "STARTED")
+        if (!this.running || open.length === 0) return Deferred.succeed(message.reply, undefined)
+        this.#queue(open)
+        return Effect.andThen(this.#flush(), this.#written(message.reply))
+      }
       case "Suspend":
         this.#active = false
         this.#watchdogAt = undefined

@@ -3,9 +3,7 @@
  * the store (a cold start, which replays) when it is not in memory. Adapters drive it; they never touch actors.
  */
 import { Cause, Clock, Context, Effect, FiberSet, Layer, Logger, LogLevel, Queue, Random, References, Scheduler, type Scope, Stream } from "effect"
-import type { FetchTransport } from "../context/fetch.ts"
-import type { InvocationInfo } from "../context/session.ts"
-import type { ErrorObject, LogEvent } from "../log/events.ts"
+import type { ErrorObject, LogEvent, NewEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
 import { isTerminalEvent } from "../log/terminal-event.ts"
@@ -15,7 +13,7 @@ import type { StoreFailure } from "../store/store-errors.ts"
 import { Actor, WATCHDOG_MS } from "./actor.ts"
 import { SecureRandom, uuidOf } from "./secure-random.ts"
 import { ActorGone, type CallbackOutcome, type ChildOutcome } from "./actor-messages.ts"
-import { type CallbackIdCodec, plainCallbackIds } from "./callback-ids.ts"
+import { plainCallbackIds } from "./callback-ids.ts"
 import {
   CallbackAlreadyCompleted,
   CallbackNotFound,
@@ -30,6 +28,7 @@ import { ExecutionClient, type ExecutionClientShape, type ExecutionView, type Pa
 import type { InvokerShape } from "./invoker.ts"
 import { LifecycleLogs } from "./lifecycle-log.ts"
 import { outcomeOf, viewOf } from "./execution-view.ts"
+import type { EngineOptions } from "./engine-options.ts"
 import { type DurableFunction, makeRegistry } from "./registry.ts"
 import { checkedInput, sameExecution, startedEvent } from "./start-request.ts"
 import { stopChildren } from "./stop-children.ts"
@@ -42,30 +41,6 @@ import { stopChildren } from "./stop-children.ts"
 const actorScheduler = new Scheduler.MixedScheduler("sync")
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024
-
-export interface EngineOptions {
-  readonly functions: ReadonlyArray<DurableFunction>
-  readonly maxPayloadBytes?: number
-  /** How `ctx.fetch` sends requests (default: the runtime's global fetch). */
-  readonly fetch?: FetchTransport
-  /** The invocation running the handlers (Lambda's context, request and tenant ids): `ctx.lambdaContext`, the logging context. */
-  readonly invocation?: InvocationInfo
-  readonly callbackIds?: CallbackIdCodec
-  /**
-   * The clock of one execution; the test runner gives each its own virtual clock (an invoked child shares its
-   * parent's, passed as `parentExecutionId`). Default: the ambient Clock.
-   */
-  readonly clockFor?: (executionId: string, parentExecutionId?: string) => Clock.Clock
-  /** Where the children that `ctx.invoke` starts run (default: in this engine; see invoker.ts). */
-  readonly invoker?: InvokerShape
-  /** Told each time a step body starts (the test runner counts body runs with it). */
-  readonly onStepBody?: (executionId: string, step: { readonly id: string; readonly name?: string | undefined }) => void
-  /**
-   * False where the store drops events that are not operations (Lambda's service keeps only operations): then
-   * `ctx.patched` fails the execution with a ConfigurationError instead of flipping its answer on the next replay.
-   */
-  readonly keepsPatchMarkers?: boolean
-}
 
 /**
  * The engine: the client API, plus what a host drives. Test-only reads are on EngineProbe (engine-probe.ts),
@@ -84,6 +59,10 @@ export interface EngineShape extends ExecutionClientShape {
    * (Lambda, bounded by its own timeout) pass Infinity.
    */
   settle(executionId: string, options?: { readonly maxMs?: number }): Effect.Effect<void>
+  /** True while user code (a step body) of the execution runs in this engine. */
+  userCodeRunning(executionId: string): Effect.Effect<boolean>
+  /** Events the outside wrote (Lambda's service completing waits, callbacks, invokes), taken in as the actor's own. */
+  observe(executionId: string, events: ReadonlyArray<NewEvent>): Effect.Effect<void, LogCorrupted | StoreFailure>
   /**
    * Drops from memory every actor that is evictable (ended, or suspended on durable operations) and has been for
    * two event-loop turns. Its next alarm, callback or child completion loads it again. Returns how many went.
@@ -417,6 +396,8 @@ export const makeEngine = Effect.fnUntraced(function*(
         })
       ),
     evict: (executionId) => Effect.sync(() => actors.get(executionId)?.evict()),
+    userCodeRunning: (executionId) => Effect.sync(() => actors.get(executionId)?.userCodeRunning === true),
+    observe: (executionId, events) => Effect.asVoid(deliver(executionId, (a) => a.send<never>((reply) => ({ _tag: "Observe", events, reply })))),
     settle: (executionId, settleOptions) =>
       Effect.gen(function*() {
         const actor = actors.get(executionId)

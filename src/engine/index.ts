@@ -1,7 +1,8 @@
 /** reprise/engine: what adapters drive (the engine service and its errors). */
 export { Engine, makeEngine, DEFAULT_MAX_PAYLOAD_BYTES } from "./engine.ts"
 export { DEFAULT_RETENTION_MS, MAX_EXECUTION_TIMEOUT_MS } from "./start-request.ts"
-export type { EngineOptions, EngineShape } from "./engine.ts"
+export type { EngineShape } from "./engine.ts"
+export type { EngineOptions } from "./engine-options.ts"
 export { ExecutionClient } from "./execution-client.ts"
 export type {
   CallbackFailure,
