@@ -31,6 +31,7 @@ import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotPaused, Executi
 import { hex } from "./secure-random.ts"
 import { emitLines, type LifecycleLine, lifecycleLine } from "./lifecycle-log.ts"
 import { desiredAlarm, dueTimers, invokeOutcomeEvent, stampBatch } from "./actor-events.ts"
+import { stopEventTag, StopRequestWaiters } from "./stop-request.ts"
 import { dueAt, earliest } from "./timers.ts"
 
 
@@ -53,7 +54,7 @@ export class Actor implements Session {
   /** Operations with a timer running: waits, callback timeouts, scheduled retries. */
   readonly #timers = new Set<string>()
   /** Sagas waiting for a stop request (saga.ts). */
-  #stopWaiters: Array<() => void> = []
+  readonly #stopWaiters = new StopRequestWaiters()
   /** User code held at a new operation while the execution is paused. */
   #resumeWaiters: Array<() => void> = []
   /** The handler's outcome when it returned while the execution was paused. */
@@ -100,14 +101,7 @@ export class Actor implements Session {
   }
 
   whenStopRequested(): Promise<void> {
-    if (this.state.stopRequested !== undefined) return Promise.resolve()
-    return new Promise((resolve) => this.#stopWaiters.push(resolve))
-  }
-
-  #wakeStopWaiters() {
-    const waiters = this.#stopWaiters
-    this.#stopWaiters = []
-    for (const wake of waiters) wake()
+    return this.#stopWaiters.when(this.state)
   }
 
   /** A step body (or other user code the actor counts) is running. */
@@ -360,7 +354,7 @@ export class Actor implements Session {
         // Inside a saga the stop is first a request: the saga compensates, then the execution ends STOPPED. A
         // second stop (or one outside any saga) ends it at once.
         this.#queue([{
-          _tag: this.state.stopRequested === undefined && sagaRunning(this.state) ? "ExecutionStopRequested" : "ExecutionStopped",
+          _tag: stopEventTag(this.state),
           ...(message.error === undefined ? {} : { error: message.error })
         }])
         return Effect.andThen(this.#flush(), this.#written(message.reply))
@@ -513,7 +507,7 @@ export class Actor implements Session {
                   if (event._tag === "InvokeStarted") this.#deps.onInvoke(op)
                 }
                 if (!this.running) ended = true
-                if (event._tag === "ExecutionStopRequested") this.#wakeStopWaiters()
+                if (event._tag === "ExecutionStopRequested") this.#stopWaiters.wake()
               }
               this.#deps.onWritten(stored)
               for (const message of written) message.done?.()
@@ -602,8 +596,3 @@ export class Actor implements Session {
   }
 }
 
-/** A saga's context is open: a stop becomes a request it answers by compensating (saga.ts). */
-const sagaRunning = (state: ExecutionState): boolean => {
-  for (const op of state.operations.values()) if (op.subType === "Saga" && op.status === "STARTED") return true
-  return false
-}

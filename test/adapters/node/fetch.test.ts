@@ -31,7 +31,7 @@ describe("ctx.fetch on the Node server", () => {
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ executionName: "quote-1" })
       })
-      const view = await started.json()
+      const view = (await started.json()) as { status: string; result: unknown }
       assert.strictEqual(view.status, "SUCCEEDED")
       assert.deepStrictEqual(view.result, { status: 200, price: 42 })
       assert.deepStrictEqual(sent, ["GET https://prices.example.test/kettle Bearer node-secret-33"])
