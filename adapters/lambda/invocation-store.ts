@@ -40,6 +40,8 @@ export interface InvocationStore extends ExecutionStoreShape {
   events(): ReadonlyArray<LogEvent>
   /** The service's state now (every page), read with the current token, never during a checkpoint. */
   readState(): Promise<Array<WireOperation>>
+  /** Steps the service made due (READY): their next attempt is checkpointed with a START, as after a re-invocation. */
+  markReady(ids: ReadonlyArray<string>): void
 }
 
 export interface InvocationStoreOptions {
@@ -129,6 +131,12 @@ export const makeInvocationStore = (options: InvocationStoreOptions): Invocation
     failure: () => failed,
     checkpointCalls: () => calls,
     events: () => events,
+    markReady: (ids) => {
+      for (const id of ids) {
+        const op = options.log.operations.get(id)
+        if (op !== undefined) op.status = "READY"
+      }
+    },
     readState: () =>
       exclusive(async () => {
         if (failed !== undefined) throw failed

@@ -3,7 +3,7 @@
  * an invocation alive, and goes on in the same invocation as waits, callbacks and chained invokes complete. This
  * reads the state, translates it (wire-to-log.ts) and keeps the completions of operations that this invocation's
  * log still holds as started; the engine takes them in as its own events (Engine.observe), which wakes the code
- * waiting on them. Retries made due (READY) are not taken in: the invocation ends and the service re-invokes.
+ * waiting on them; a step whose retry the service made due (READY) runs its next attempt.
  */
 import type { LogEvent, NewEvent } from "reprise/store"
 import type { WireOperation } from "./wire.ts"
@@ -30,7 +30,19 @@ export const awaitingService = (log: ReadonlyArray<LogEvent>): Set<string> => {
     if (SERVICE_STARTS.has(event._tag)) open.add(event.id)
     else if (SERVICE_COMPLETIONS.has(event._tag)) open.delete(event.id)
   }
+  for (const id of retrying(log)) open.add(id)
   return open
+}
+
+/** The steps whose last outcome in the log is a retry (PENDING): the service makes each due (READY). */
+const retrying = (log: ReadonlyArray<LogEvent>): Set<string> => {
+  const pending = new Set<string>()
+  for (const event of log) {
+    if (event._tag !== "StepFailed" && event._tag !== "StepSucceeded" && event._tag !== "StepStarted") continue
+    if (event._tag !== "StepStarted" && event.nextAttemptAt !== undefined) pending.add(event.id)
+    else pending.delete(event.id)
+  }
+  return pending
 }
 
 /**
@@ -49,21 +61,29 @@ export const nextPollIn = (log: ReadonlyArray<LogEvent>, everyMs: number, now: n
 /** A margin past a wait's end, and the shortest pause between two reads. */
 const MIN_POLL_MS = 25
 
-/** The service's completions of operations still open in `log`, as events for the engine to write. */
-export const serviceCompletions = (
+/**
+ * What the service did to operations still open in `log`: its completions, as events for the engine to write,
+ * and the steps it made due (READY), by positional id.
+ */
+export const serviceProgress = (
   executionArn: string,
   functionName: string,
   log: ReadonlyArray<LogEvent>,
   wire: ReadonlyArray<WireOperation>,
   now: number
-): Array<NewEvent> => {
+): { readonly completions: Array<NewEvent>; readonly due: Array<string> } => {
   const open = awaitingService(log)
-  if (open.size === 0) return []
   const completions: Array<NewEvent> = []
-  for (const event of operationsToLog(executionArn, functionName, wire, now).events) {
-    if (!("id" in event) || !SERVICE_COMPLETIONS.has(event._tag) || !open.has(event.id)) continue
-    const { seq: _seq, ...completion } = event
-    completions.push(completion as NewEvent)
+  const due: Array<string> = []
+  if (open.size === 0) return { completions, due }
+  const pending = retrying(log)
+  const translated = operationsToLog(executionArn, functionName, wire, now)
+  for (const event of translated.events) {
+    if (!("id" in event) || !open.has(event.id)) continue
+    if (SERVICE_COMPLETIONS.has(event._tag)) {
+      const { seq: _seq, ...completion } = event
+      completions.push(completion as NewEvent)
+    } else if (pending.has(event.id) && translated.operations.get(event.id)?.status === "READY") due.push(event.id)
   }
-  return completions
+  return { completions, due }
 }

@@ -18,7 +18,7 @@ import { type InvocationStore, makeInvocationStore } from "./invocation-store.ts
 import { type LambdaClientLike, lambdaDurableExecutionClient } from "./lambda-client.ts"
 import type { DurableExecutionClient, DurableInvocationInput, DurableInvocationOutput, WireErrorObject, WireOperation } from "./wire.ts"
 import { operationsToLog } from "./wire-to-log.ts"
-import { awaitingService, nextPollIn, serviceCompletions } from "./service-poll.ts"
+import { awaitingService, nextPollIn, serviceProgress } from "./service-poll.ts"
 
 export interface LambdaAdapterConfig {
   /** The Lambda client for the checkpoint calls (default: one `new LambdaClient({})` per process). */
@@ -126,12 +126,13 @@ const runInvocation = (fn: DurableFunction, store: InvocationStore, arn: string,
         // Read the state only while a step body keeps the invocation alive: AWS's SDK does not go on past a point
         // where the handler waits on the service alone.
         if (awaitingService(store.events()).size === 0 || !(yield* engine.userCodeRunning(arn))) continue
-        const completed = yield* Effect.promise(() =>
+        const progress = yield* Effect.promise(() =>
           store.readState().then(
-            (wire) => serviceCompletions(arn, fn.name, store.events(), wire, Date.now()),
-            () => [] // a failed read ends nothing: the next one may succeed
+            (wire) => serviceProgress(arn, fn.name, store.events(), wire, Date.now()),
+            () => ({ completions: [], due: [] }) // a failed read ends nothing: the next one may succeed
           ))
-        if (completed.length > 0) yield* engine.observe(arn, completed)
+        store.markReady(progress.due)
+        if (progress.completions.length > 0 || progress.due.length > 0) yield* engine.observe(arn, progress.completions, progress.due)
       }
       yield* engine.evict(arn) // whatever user code still runs is abandoned: it can no longer write
     }).pipe(Effect.provide(engineLayer))

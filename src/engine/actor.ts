@@ -340,7 +340,15 @@ export class Actor implements Session {
       case "Observe": {
         // Only completions of operations still open here: a repeated or stale observation changes nothing.
         const open = message.events.filter((e) => "id" in e && this.state.operations.get(e.id)?.status === "STARTED")
-        if (!this.running || open.length === 0) return Deferred.succeed(message.reply, undefined)
+        if (!this.running) return Deferred.succeed(message.reply, undefined)
+        for (const id of message.due) {
+          const op = this.state.operations.get(id)
+          if (op?.status !== "PENDING") continue
+          op.nextAttemptAt = Math.min(op.nextAttemptAt ?? 0, this.now()) // the outside's clock said so: due now
+          this.#track(op)
+          this.#wake(id)
+        }
+        if (open.length === 0) return Deferred.succeed(message.reply, undefined)
         this.#queue(open)
         return Effect.andThen(this.#flush(), this.#written(message.reply))
       }

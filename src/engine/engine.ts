@@ -61,8 +61,11 @@ export interface EngineShape extends ExecutionClientShape {
   settle(executionId: string, options?: { readonly maxMs?: number }): Effect.Effect<void>
   /** True while user code (a step body) of the execution runs in this engine. */
   userCodeRunning(executionId: string): Effect.Effect<boolean>
-  /** Events the outside wrote (Lambda's service completing waits, callbacks, invokes), taken in as the actor's own. */
-  observe(executionId: string, events: ReadonlyArray<NewEvent>): Effect.Effect<void, LogCorrupted | StoreFailure>
+  /**
+   * What the outside did (Lambda's service): completions of waits, callbacks and invokes, taken in as the actor's
+   * own events, and the steps whose retry it made due (`due`), whose next attempt then runs.
+   */
+  observe(executionId: string, events: ReadonlyArray<NewEvent>, due?: ReadonlyArray<string>): Effect.Effect<void, LogCorrupted | StoreFailure>
   /**
    * Drops from memory every actor that is evictable (ended, or suspended on durable operations) and has been for
    * two event-loop turns. Its next alarm, callback or child completion loads it again. Returns how many went.
@@ -397,7 +400,8 @@ export const makeEngine = Effect.fnUntraced(function*(
       ),
     evict: (executionId) => Effect.sync(() => actors.get(executionId)?.evict()),
     userCodeRunning: (executionId) => Effect.sync(() => actors.get(executionId)?.userCodeRunning === true),
-    observe: (executionId, events) => Effect.asVoid(deliver(executionId, (a) => a.send<never>((reply) => ({ _tag: "Observe", events, reply })))),
+    observe: (executionId, events, due = []) =>
+      Effect.asVoid(deliver(executionId, (a) => a.send<never>((reply) => ({ _tag: "Observe", events, due, reply })))),
     settle: (executionId, settleOptions) =>
       Effect.gen(function*() {
         const actor = actors.get(executionId)

@@ -35,6 +35,31 @@ describe("reprise/lambda: the end of an invocation", () => {
     expect(reprise.tree, outline(reprise.tree)).toEqual(aws.tree)
   }, 30_000)
 
+  it("a retry made due while another step runs goes on in the same invocation, with the handler's local state", async () => {
+    const makeBody = () => async (_event: unknown, ctx: any) => {
+      let attempts = 0 // local to this run of the handler: a re-invocation starts it again at 0
+      const result = await ctx.parallel("both", [
+        { name: "flaky", func: async (branch: any) => branch.step("second-time-lucky", async () => {
+          attempts++
+          if (attempts < 2) throw new Error(`attempt ${attempts} of this run fails`)
+          return `succeeded on local attempt ${attempts}`
+        }, { retryStrategy: (_error: Error, attempt: number) => ({ shouldRetry: attempt < 3, delay: { seconds: 1 } }) }) },
+        { name: "working", func: async (branch: any) => branch.step("long", async () => {
+          await sleep(2500)
+          return "slow"
+        }) }
+      ])
+      return result.getResults()
+    }
+    const { aws, reprise } = await runBoth(makeBody, { skipTime: false })
+    expect(aws.status).toBe("SUCCEEDED")
+    expect(aws.result).toEqual(["succeeded on local attempt 2", "slow"])
+    expect(reprise.status).toBe("SUCCEEDED")
+    expect(reprise.result).toEqual(aws.result)
+    expect(reprise.invocations).toBe(aws.invocations)
+    expect(reprise.tree, outline(reprise.tree)).toEqual(aws.tree)
+  }, 30_000)
+
   for (const skipTime of [false, true]) {
     it(`a handler that reads a file and awaits a plain timer before its first step succeeds${skipTime ? " (time skipped)" : ""}`, async () => {
       const makeBody = () => async (_event: unknown, ctx: any) => {
