@@ -88,10 +88,12 @@ export class DurableContextImpl implements DurableContext {
       return new DurablePromise<T>(Promise.reject(error))
     }
     if (begun === undefined) return new DurablePromise<T>(never())
-    // A paused execution starts no new operation: its id is taken now, its work waits for the resume.
     const session = this.core.session
-    if (begun.recorded === undefined && session.state.paused) return new DurablePromise<T>(session.whenResumed().then(() => run(begun)))
-    return new DurablePromise<T>(run(begun))
+    // A callback's creation resolves at once: what is awaited is its result's promise (callback.ts).
+    const awaited = type === "CALLBACK" ? undefined : () => session.markAwaited?.(begun.id)
+    // A paused execution starts no new operation: its id is taken now, its work waits for the resume.
+    if (begun.recorded === undefined && session.state.paused) return new DurablePromise<T>(session.whenResumed().then(() => run(begun)), awaited)
+    return new DurablePromise<T>(run(begun), awaited)
   }
 
   step<T>(...args: Array<any>): DurablePromise<T> {

@@ -72,6 +72,8 @@ export interface Session {
   whenStopRequested(): Promise<void>
   /** Resolves at once unless the execution is paused; then when it is resumed (never if the session dies first). */
   whenResumed(): Promise<void>
+  /** User code awaits the operation's promise (AWS's awaited operations): only those keep the handler blocked. */
+  markAwaited?(operationId: string): void
   /** Resolves when the operation ends, or (a step awaiting a retry) when its next attempt is due. */
   whenChanged(operationId: string): Promise<OperationState>
   /**

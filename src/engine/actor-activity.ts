@@ -1,7 +1,7 @@
 /**
  * Knowing when an actor is idle: no message queued or being handled, no user code (a step body) running, nothing
- * changed across an event-loop turn, and the handler blocked on durable operations (someone waits on one, or it is
- * held by a pause), unless the execution is over. So the end of an invocation follows the handler's own promise
+ * changed across an event-loop turn, and the handler blocked on durable operations (code waits on one that user
+ * code has awaited, or it is held by a pause), unless the execution is over. So the end of an invocation follows the handler's own promise
  * and the durable operations it waits on: a handler that awaits a file read or a plain timer is not idle meanwhile
  * (a guess from quiet turns alone ended Lambda invocations early). The test runner, the engine's `settle` and the
  * Lambda adapter wait on it.

@@ -53,6 +53,8 @@ export class Actor implements Session {
   readonly #waiters = new Map<string, Array<(op: OperationState) => void>>()
   /** Operations with a timer running: waits, callback timeouts, scheduled retries. */
   readonly #timers = new Set<string>()
+  /** Operations whose promise user code has awaited (markAwaited): only waits on those block the handler. */
+  readonly #awaited = new Set<string>()
   /** Sagas waiting for a stop request (saga.ts). */
   readonly #stopWaiters = new StopRequestWaiters()
   /** User code held at a new operation while the execution is paused. */
@@ -195,12 +197,21 @@ export class Actor implements Session {
     return this.#activity.whenIdle(over, () => this.#blocked(), `Execution ${this.executionId}`, maxMs)
   }
 
+  markAwaited(operationId: string): void {
+    this.#awaited.add(operationId)
+  }
+
   /**
-   * The handler can go no further by itself: it has ended, or some code waits on a durable operation (an
-   * operation not awaited counts too), or it is held by a pause.
+   * The handler can go no further by itself: it has ended, or it is held by a pause, or code waits on a durable
+   * operation that user code has awaited, itself or through an enclosing context (as AWS's SDK counts them: an
+   * operation started and never awaited does not hold the invocation).
    */
   #blocked(): boolean {
-    return !this.running || this.#waiters.size > 0 || this.#resumeWaiters.length > 0 || this.#heldExit !== undefined
+    if (!this.running || this.#resumeWaiters.length > 0 || this.#heldExit !== undefined) return true
+    for (const id of this.#waiters.keys()) {
+      for (let at: string | undefined = id; at !== undefined; at = parentOf(at)) if (this.#awaited.has(at)) return true
+    }
+    return false
   }
 
   /**
@@ -604,3 +615,8 @@ export class Actor implements Session {
   }
 }
 
+/** The enclosing context's id ("2-1" for "2-1-3"), or undefined at the root. */
+const parentOf = (id: string): string | undefined => {
+  const dash = id.lastIndexOf("-")
+  return dash < 0 ? undefined : id.slice(0, dash)
+}

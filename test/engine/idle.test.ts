@@ -32,6 +32,20 @@ describe("idle follows the handler, not quiet turns", () => {
     await runner.dispose()
   })
 
+  it("a wait started and never awaited does not make the handler idle while it goes on without it", async () => {
+    const fn = durable("unawaited-wait", async (_: unknown, ctx) => {
+      void ctx.wait("not-awaited", { days: 1 })
+      await sleep(100)
+      return await ctx.step("after", async () => "done")
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.start("unawaited-wait")
+    assert.strictEqual(execution.status, "SUCCEEDED")
+    assert.strictEqual(execution.result, "done")
+    assert.deepStrictEqual(execution.operations.map((op) => `${op.name} ${op.status}`), ["not-awaited STARTED", "after SUCCEEDED"])
+    await runner.dispose()
+  })
+
   it("a handler that awaits only a plain timer and ends is not idle before it ends", async () => {
     const fn = durable("timer-only", async () => {
       await sleep(150)

@@ -60,6 +60,20 @@ describe("reprise/lambda: the end of an invocation", () => {
     expect(reprise.tree, outline(reprise.tree)).toEqual(aws.tree)
   }, 30_000)
 
+  it("a wait started and never awaited does not end the invocation while the handler goes on without it", async () => {
+    const makeBody = () => async (_event: unknown, ctx: any) => {
+      void ctx.wait("not-awaited", { seconds: 30 })
+      await sleep(200)
+      return await ctx.step("after", async () => "done")
+    }
+    const { aws, reprise } = await runBoth(makeBody, { skipTime: false })
+    expect(aws.status).toBe("SUCCEEDED")
+    expect(reprise.status).toBe("SUCCEEDED")
+    expect(reprise.result).toBe("done")
+    expect(reprise.invocations).toBe(aws.invocations)
+    expect(reprise.tree, outline(reprise.tree)).toEqual(aws.tree)
+  }, 30_000)
+
   for (const skipTime of [false, true]) {
     it(`a handler that reads a file and awaits a plain timer before its first step succeeds${skipTime ? " (time skipped)" : ""}`, async () => {
       const makeBody = () => async (_event: unknown, ctx: any) => {
