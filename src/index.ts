@@ -43,6 +43,7 @@ export {
   StepInterruptedError,
   StepTimeoutError,
   ExecutionStoppedError,
+  FetchError,
   WaitForConditionError
 } from "./context/errors.ts"
 export { BatchCompletionError, BatchResult, completeBatch, continueBatch } from "./context/batch-result.ts"
@@ -53,6 +54,8 @@ export { ConfigurationError, ContextUsageError, RecordedError } from "./context/
 export type { InvokeConfig } from "./context/invoke.ts"
 export { MAX_EMISSION_BYTES } from "./context/emit.ts"
 export type { Emission } from "./context/emit.ts"
+export type { FetchConfig, FetchResponse, FetchTransport } from "./context/fetch.ts"
+export type { InvocationInfo, LambdaContext } from "./context/session.ts"
 export type { ErrorObject, LogEvent } from "./log/events.ts"
 export type { ExecutionStatus, OperationStatus } from "./log/fold.ts"
 export { createWaitStrategy } from "./context/wait-strategy.ts"
@@ -65,6 +68,8 @@ export type {
   WaitForConditionProgress
 } from "./context/wait-for-condition.ts"
 export { withRetry } from "./context/with-retry.ts"
+export { CompensationError, saga } from "./context/saga.ts"
+export type { Saga, SagaBody, SagaStepConfig } from "./context/saga.ts"
 export type { RetryableFunc, WithRetryConfig } from "./context/with-retry.ts"
 export type { PromiseCombinators } from "./context/promise-combinators.ts"
 export { schedule, ScheduleConfigError } from "./schedule/schedule.ts"

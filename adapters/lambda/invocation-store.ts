@@ -36,6 +36,12 @@ export interface InvocationStore extends ExecutionStoreShape {
   failure(): CheckpointFailedError | undefined
   /** How many checkpoint calls this invocation made. */
   checkpointCalls(): number
+  /** The log as this invocation holds it now. */
+  events(): ReadonlyArray<LogEvent>
+  /** The service's state now (every page), read with the current token, never during a checkpoint. */
+  readState(): Promise<Array<WireOperation>>
+  /** Steps the service made due (READY): their next attempt is checkpointed with a START, as after a re-invocation. */
+  markReady(ids: ReadonlyArray<string>): void
 }
 
 export interface InvocationStoreOptions {
@@ -55,6 +61,13 @@ export const makeInvocationStore = (options: InvocationStoreOptions): Invocation
   let end: ExecutionEnd | undefined
   let failed: CheckpointFailedError | undefined
   let calls = 0
+  /** Checkpoints and state reads one at a time: each uses the token the one before returned. */
+  let queue: Promise<unknown> = Promise.resolve()
+  const exclusive = <A>(run: () => Promise<A>): Promise<A> => {
+    const next = queue.then(run, run)
+    queue = next.catch(() => undefined)
+    return next
+  }
 
   const checkpoint = async (updates: Array<OperationUpdate>) => {
     let response: Awaited<ReturnType<DurableExecutionClient["checkpoint"]>>
@@ -117,10 +130,29 @@ export const makeInvocationStore = (options: InvocationStoreOptions): Invocation
     outcome: () => end,
     failure: () => failed,
     checkpointCalls: () => calls,
+    events: () => events,
+    markReady: (ids) => {
+      for (const id of ids) {
+        const op = options.log.operations.get(id)
+        if (op !== undefined) op.status = "READY"
+      }
+    },
+    readState: () =>
+      exclusive(async () => {
+        if (failed !== undefined) throw failed
+        const operations: Array<WireOperation> = []
+        let marker: string | undefined
+        do {
+          const page = await client.getExecutionState({ DurableExecutionArn: executionArn, CheckpointToken: token, MaxItems: 1000, ...(marker ? { Marker: marker } : {}) })
+          operations.push(...(page.Operations ?? []))
+          marker = page.NextMarker || undefined
+        } while (marker !== undefined)
+        return operations
+      }),
     load: () => Effect.sync(() => ({ events: [...events], seq })),
     append: (_executionId, batch, expectedSeq) =>
       Effect.tryPromise({
-        try: () => write(batch, expectedSeq),
+        try: () => exclusive(() => write(batch, expectedSeq)),
         catch: (error) => error instanceof SeqConflict || error instanceof LogCorrupted ? error : storeFailure("checkpoint")(error)
       }),
     setAlarm: () => Effect.void,

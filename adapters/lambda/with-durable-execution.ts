@@ -10,7 +10,7 @@
  * invocation only is thrown (Lambda retries the invocation); one the execution cannot get past ends it FAILED.
  */
 import { Cause, Effect, Exit, Layer } from "effect"
-import { durable, type DurableFunction, type DurableHandler } from "reprise"
+import { durable, type DurableFunction, type DurableHandler, type InvocationInfo, type LambdaContext } from "reprise"
 import { Engine, ExecutionObserver, type ExecutionObserverShape, serviceRunsInvokes } from "reprise/engine"
 import { type HostLogOptions, hostLoggingLayer } from "reprise/host"
 import { type ErrorObject, ExecutionStore } from "reprise/store"
@@ -19,6 +19,7 @@ import { type InvocationStore, makeInvocationStore } from "./invocation-store.ts
 import { type LambdaClientLike, lambdaDurableExecutionClient } from "./lambda-client.ts"
 import type { DurableExecutionClient, DurableInvocationInput, DurableInvocationOutput, WireErrorObject, WireOperation } from "./wire.ts"
 import { operationsToLog } from "./wire-to-log.ts"
+import { awaitingService, nextPollIn, serviceProgress } from "./service-poll.ts"
 
 export interface LambdaAdapterConfig {
   /** The Lambda client for the checkpoint calls (default: one `new LambdaClient({})` per process). */
@@ -34,6 +35,11 @@ export interface LambdaAdapterConfig {
   readonly logging?: HostLogOptions
   /** Told of every write: traces and metrics (reprise/otel's `otelObserver`). */
   readonly observer?: ExecutionObserverShape
+  /**
+   * How often the service's state is read while user code keeps the invocation alive and a wait, callback or
+   * chained invoke is pending (default 1000 ms): what completed goes on in the same invocation, as under AWS's SDK.
+   */
+  readonly pollEveryMs?: number
 }
 
 /** The handler Lambda calls: `(event, context) => Promise<{ Status, Result? | Error? }>`. */
@@ -55,7 +61,7 @@ export const withDurableExecution = <I = any, O = any>(
   }
   const configured = config.durableExecutionClient ?? lambdaDurableExecutionClient(config.client)
 
-  return async (event) => {
+  return async (event, context) => {
     if (typeof event?.DurableExecutionArn !== "string" || typeof event.CheckpointToken !== "string") {
       throw new Error(
         "Unexpected payload provided to start the durable execution.\nCheck your resource configurations to confirm the durability is set."
@@ -78,7 +84,7 @@ export const withDurableExecution = <I = any, O = any>(
       return failedWith(errorObjectOf(error)) // a state this adapter cannot read will not read better on a retry
     }
 
-    const exit = await runInvocation(durableFunction, store, arn, config)
+    const exit = await runInvocation(durableFunction, store, arn, config, invocationOf(context))
     const failure = store.failure()
     if (failure instanceof InvocationTakenAway) {
       console.warn(`reprise: execution ${arn}: ${failure.message}; ending this invocation as PENDING`)
@@ -97,9 +103,15 @@ export const withDurableExecution = <I = any, O = any>(
   }
 }
 
-/** Runs the handler on a fresh engine over this invocation's store until nothing more can happen in it. */
-const runInvocation = (fn: DurableFunction, store: InvocationStore, arn: string, config: LambdaAdapterConfig) => {
+/**
+ * Runs the handler on a fresh engine over this invocation's store until nothing more can happen in it: the handler
+ * has ended, or it waits only on operations the service has not completed. While a step body runs and the service
+ * has a wait, callback or invoke of ours pending, its state is read every `pollEveryMs`; what it completed is taken
+ * in and the code waiting on it goes on, in this invocation. Once the handler is blocked, the invocation ends.
+ */
+const runInvocation = (fn: DurableFunction, store: InvocationStore, arn: string, config: LambdaAdapterConfig, invocation: InvocationInfo) => {
   const engineLayer = Engine.layer({
+    invocation,
     functions: [fn],
     invoker: serviceRunsInvokes, // the service runs chained invokes and records their outcomes
     callbackIds: serviceCallbackIds,
@@ -114,10 +126,40 @@ const runInvocation = (fn: DurableFunction, store: InvocationStore, arn: string,
     Effect.gen(function*() {
       const engine = yield* Engine
       yield* engine.alarm(arn) // loads the execution from the store: the handler starts, replaying what is recorded
-      yield* engine.settle(arn, { maxMs: Number.POSITIVE_INFINITY }) // Lambda's own timeout bounds a long step
+      const pollEveryMs = config.pollEveryMs ?? 1000
+      for (;;) {
+        // Lambda's own timeout bounds a long step: settle has no limit of its own here.
+        const blocked = yield* Effect.raceFirst(
+          Effect.as(engine.settle(arn, { maxMs: Number.POSITIVE_INFINITY }), true),
+          Effect.as(Effect.sleep(nextPollIn(store.events(), pollEveryMs, Date.now())), false)
+        )
+        // Ended, or blocked on what the service has not completed: as AWS's SDK, end (PENDING) and be re-invoked.
+        if (blocked || store.outcome() !== undefined || store.failure() !== undefined) break
+        // Read the state only while a step body keeps the invocation alive: AWS's SDK does not go on past a point
+        // where the handler waits on the service alone.
+        if (awaitingService(store.events()).size === 0 || !(yield* engine.userCodeRunning(arn))) continue
+        const progress = yield* Effect.promise(() =>
+          store.readState().then(
+            (wire) => serviceProgress(arn, fn.name, store.events(), wire, Date.now()),
+            () => ({ completions: [], due: [] }) // a failed read ends nothing: the next one may succeed
+          ))
+        store.markReady(progress.due)
+        if (progress.completions.length > 0 || progress.due.length > 0) yield* engine.observe(arn, progress.completions, progress.due)
+      }
       yield* engine.evict(arn) // whatever user code still runs is abandoned: it can no longer write
     }).pipe(Effect.provide(engineLayer))
   )
+}
+
+/** `ctx.lambdaContext` and the logging context's request and tenant ids (AWS's names), from Lambda's context. */
+const invocationOf = (context: unknown): InvocationInfo => {
+  if (typeof context !== "object" || context === null) return {}
+  const lambda = context as LambdaContext
+  return {
+    lambdaContext: lambda,
+    ...(typeof lambda.awsRequestId === "string" ? { requestId: lambda.awsRequestId } : {}),
+    ...(typeof lambda.tenantId === "string" ? { tenantId: lambda.tenantId } : {})
+  }
 }
 
 /**

@@ -10,7 +10,7 @@
 import { createAdaptorServer } from "@hono/node-server"
 import { Effect, type Layer } from "effect"
 import type { AddressInfo } from "node:net"
-import type { DurableFunction, Schedule } from "reprise"
+import type { DurableFunction, FetchTransport, Schedule } from "reprise"
 import type { EngineShape } from "reprise/engine"
 import type { EngineProbe } from "reprise/testing"
 import type { ExecutionObserverShape } from "reprise/engine"
@@ -50,6 +50,8 @@ export interface ServeHostOptions {
   readonly observer?: ExecutionObserverShape
   /** Handle SIGTERM and SIGINT with a graceful shutdown (default true). */
   readonly handleSignals?: boolean
+  /** How `ctx.fetch` sends requests (default: Node's global fetch). */
+  readonly fetch?: FetchTransport
 }
 
 export interface ServeOptions extends ServeHostOptions {
@@ -92,7 +94,8 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
       devTools: options.devTools,
       allowedHosts: [hostname, ...(options.allowedHosts ?? [])],
       logging: { terminal: process.stderr.isTTY === true, ...options.logging },
-      observer: options.observer
+      observer: options.observer,
+      fetch: options.fetch
     },
     ports
   )

@@ -54,5 +54,5 @@ export const startCallback = async <T>(
         throw CallbackExternalError.fromErrorObject(current.error ?? { errorType: "CallbackError", errorMessage: "Callback failed" })
     }
   })()
-  return [new DurablePromise(result), callbackId]
+  return [new DurablePromise(result, () => session.markAwaited?.(id)), callbackId]
 }

@@ -1,6 +1,6 @@
 /** The DurableContext handed to user code: argument parsing and wiring; each operation lives in its own file. */
 import type { OperationSubType, OperationType } from "../log/events.ts"
-import type { Session } from "./session.ts"
+import type { LambdaContext, Session } from "./session.ts"
 import { startCallback } from "./callback.ts"
 import { runChildContext } from "./child-context.ts"
 import { type Begun, ContextCore, never } from "./context-core.ts"
@@ -39,6 +39,7 @@ import type {
 } from "./types.ts"
 import { runWait } from "./wait.ts"
 import { type InvokeConfig, runInvoke } from "./invoke.ts"
+import { checkFetch, type FetchConfig, type FetchResponse, runFetch } from "./fetch.ts"
 import { runWaitForCondition, type WaitForConditionCheck, type WaitForConditionConfig } from "./wait-for-condition.ts"
 import { makePromiseCombinators, type PromiseCombinators, reviveError } from "./promise-combinators.ts"
 
@@ -76,6 +77,11 @@ export class DurableContextImpl implements DurableContext {
     return { durableExecutionArn: this.core.session.executionId }
   }
 
+  /** AWS's `lambdaContext`: the invocation's Lambda context on Lambda, undefined on every other runtime. */
+  get lambdaContext(): LambdaContext | undefined {
+    return this.core.session.invocation?.lambdaContext
+  }
+
   /** Starts an operation eagerly and wraps it; a failed replay check leaves it pending forever. */
   #operation<T>(type: OperationType, subType: OperationSubType, name: string | undefined, run: (begun: Begun) => Promise<T>) {
     let begun: Begun | undefined
@@ -85,10 +91,12 @@ export class DurableContextImpl implements DurableContext {
       return new DurablePromise<T>(Promise.reject(error))
     }
     if (begun === undefined) return new DurablePromise<T>(never())
-    // A paused execution starts no new operation: its id is taken now, its work waits for the resume.
     const session = this.core.session
-    if (begun.recorded === undefined && session.state.paused) return new DurablePromise<T>(session.whenResumed().then(() => run(begun)))
-    return new DurablePromise<T>(run(begun))
+    // A callback's creation resolves at once: what is awaited is its result's promise (callback.ts).
+    const awaited = type === "CALLBACK" ? undefined : () => session.markAwaited?.(begun.id)
+    // A paused execution starts no new operation: its id is taken now, its work waits for the resume.
+    if (begun.recorded === undefined && session.state.paused) return new DurablePromise<T>(session.whenResumed().then(() => run(begun)), awaited)
+    return new DurablePromise<T>(run(begun), awaited)
   }
 
   step<T>(...args: Array<any>): DurablePromise<T> {
@@ -184,6 +192,23 @@ export class DurableContextImpl implements DurableContext {
       [string, I | undefined, InvokeConfig<I, O> | undefined]
     ]
     return this.#operation("CHAINED_INVOKE", "ChainedInvoke", name, (begun) => runInvoke(this.core, begun, functionName, input, config))
+  }
+
+  /** `fetch(name?, url, config?)`: the first argument is a name when the second is a string too (AWS's rule). */
+  fetch(...args: Array<any>): DurablePromise<FetchResponse> {
+    const [name, [url, config]] = (typeof args[1] === "string" ? [args[0], args.slice(1)] : [undefined, args]) as [
+      string | undefined,
+      [string, FetchConfig | undefined]
+    ]
+    let checked: ReturnType<typeof checkFetch>
+    try {
+      checked = checkFetch(url, config)
+    } catch (error) {
+      return rejected(error as Error)
+    }
+    const transport = this.core.session.fetch ?? globalThis.fetch
+    return this.#operation("STEP", "Fetch", name, (begun) =>
+      runFetch(this.core, begun, checked, config, transport, (attempt) => this.#stepLogger(begun.id, name, attempt)))
   }
 
   map<I, O>(...args: Array<any>): DurablePromise<BatchResult<O>> {
@@ -324,4 +349,10 @@ const invalidBatchConfig = (config: Pick<BatchConfig<unknown>, "maxConcurrency" 
 const rejected = <T>(error: Error) => new DurablePromise<T>(Promise.reject(error))
 
 const loggerOf = (session: Session): DurableLogger =>
-  session.logger.customLogger ?? consoleJsonLogger(() => ({ executionId: session.executionId }), session.now)
+  session.logger.customLogger ?? consoleJsonLogger(() => ({ executionId: session.executionId, ...invocationFields(session) }), session.now)
+
+/** Lambda's request and tenant ids in the default logger's lines, as AWS's default logger writes them. */
+const invocationFields = (session: Session) => ({
+  ...(session.invocation?.requestId === undefined ? {} : { requestId: session.invocation.requestId }),
+  ...(session.invocation?.tenantId === undefined ? {} : { tenantId: session.invocation.tenantId })
+})

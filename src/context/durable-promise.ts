@@ -5,10 +5,20 @@
 export class DurablePromise<T> implements Promise<T> {
   readonly #inner: Promise<T>
   #executed = false
+  #onAwaited: (() => void) | undefined
 
-  constructor(inner: Promise<T>) {
+  /** `onAwaited` is told once, when the promise is first awaited (the engine's idle rule, actor-activity.ts). */
+  constructor(inner: Promise<T>, onAwaited?: () => void) {
     this.#inner = inner
+    this.#onAwaited = onAwaited
     inner.catch(() => undefined)
+  }
+
+  #markExecuted() {
+    this.#executed = true
+    const told = this.#onAwaited
+    this.#onAwaited = undefined
+    told?.()
   }
 
   /** True once the promise has been awaited (or `then`/`catch`/`finally` was called). */
@@ -20,7 +30,7 @@ export class DurablePromise<T> implements Promise<T> {
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null
   ): Promise<R1 | R2> {
-    this.#executed = true
+    this.#markExecuted()
     return this.#inner.then(onfulfilled, onrejected)
   }
 
@@ -29,7 +39,7 @@ export class DurablePromise<T> implements Promise<T> {
   }
 
   finally(onfinally?: (() => void) | null): Promise<T> {
-    this.#executed = true
+    this.#markExecuted()
     return this.#inner.finally(onfinally)
   }
 

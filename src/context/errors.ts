@@ -93,6 +93,14 @@ export class InvokeError extends DurableOperationError {
   readonly errorType = "InvokeError"
 }
 
+/** `ctx.fetch` got no response: the transport failed or the timeout passed (any HTTP status is a response). */
+export class FetchError extends DurableOperationError {
+  readonly errorType = "FetchError"
+  static fromErrorObject(error: ErrorObject): FetchError {
+    return new FetchError(error.errorMessage, { cause: new RecordedError(error), errorData: error.errorData })
+  }
+}
+
 /** Anything thrown out of a child context. */
 export class ChildContextError extends DurableOperationError {
   readonly errorType = "ChildContextError"

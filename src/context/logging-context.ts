@@ -11,9 +11,10 @@ export const loggingContextOf = (session: Session): DurableLoggingContext => ({
   getDurableLogData: () => {
     const data: DurableLogData = {
       // Lambda's request id where a host provides one; the other hosts have no request behind an invocation.
-      requestId: (session as Partial<{ readonly requestId: string }>).requestId ?? "",
+      requestId: session.invocation?.requestId ?? "",
       executionArn: session.executionId
     }
+    if (session.invocation?.tenantId !== undefined) data.tenantId = session.invocation.tenantId
     const owner = currentOwner()
     if (owner?.kind === "step") {
       data.operationId = owner.id

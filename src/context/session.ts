@@ -5,6 +5,7 @@
  */
 import type { NewEvent, OperationSubType, OperationType } from "../log/events.ts"
 import type { ExecutionState, OperationState } from "../log/fold.ts"
+import type { FetchTransport } from "./fetch.ts"
 import type { LoggerConfig } from "./logger.ts"
 import type { SerdesConfig } from "./serdes.ts"
 
@@ -27,6 +28,25 @@ export interface ReplayProbe {
   mismatch(id: string, recorded: CallShape, call: CallShape, message: string): void
 }
 
+/**
+ * What the runtime knows of the invocation running the handler: on Lambda its context (AWS's `Context`), request
+ * id and tenant id; nothing elsewhere.
+ */
+export interface InvocationInfo {
+  readonly lambdaContext?: LambdaContext | undefined
+  readonly requestId?: string | undefined
+  readonly tenantId?: string | undefined
+}
+
+/** The fields of AWS Lambda's `Context` that Reprise reads (the object is handed over whole). */
+export interface LambdaContext {
+  readonly awsRequestId: string
+  readonly functionName: string
+  readonly tenantId?: string | undefined
+  getRemainingTimeInMillis(): number
+  readonly [key: string]: unknown
+}
+
 export interface Session {
   readonly replayOnly?: ReplayProbe
   readonly executionId: string
@@ -38,6 +58,10 @@ export interface Session {
   readonly gone?: boolean
   /** Fires when the execution is stopped (an ExecutionStoppedError); step bodies see it in their `signal`. */
   readonly stopped?: AbortSignal
+  /** The invocation behind this run of the handler (Lambda's), if the runtime has one. */
+  readonly invocation?: InvocationInfo | undefined
+  /** How `ctx.fetch` sends requests (absent: the runtime's global fetch). */
+  readonly fetch?: FetchTransport | undefined
   /** Milliseconds since the epoch on the execution's clock (virtual under the test runner). */
   now(): number
   /** A double in [0, 1) from the execution's Random. */
@@ -46,6 +70,8 @@ export interface Session {
   append(events: ReadonlyArray<NewEvent>): Promise<void>
   /** Queues events to be written with the next batch, without waiting (they keep their order). */
   post(events: ReadonlyArray<NewEvent>): void
+  /** Resolves once a stop is requested while a saga runs (ExecutionStopRequested; saga.ts); never otherwise. */
+  whenStopRequested(): Promise<void>
   /** Resolves at once unless the execution is paused; then when it is resumed (never if the session dies first). */
   whenResumed(): Promise<void>
   /**
@@ -58,6 +84,8 @@ export interface Session {
    * this host process (absent: no step limits here, the step runs).
    */
   readonly stepLimit?: ((key: string, limit: number) => Promise<() => void>) | undefined
+  /** User code awaits the operation's promise (AWS's awaited operations): only those keep the handler blocked. */
+  markAwaited?(operationId: string): void
   /** Resolves when the operation ends, or (a step awaiting a retry) when its next attempt is due. */
   whenChanged(operationId: string): Promise<OperationState>
   /**

@@ -29,6 +29,8 @@ export interface StepRun<T> {
   /** Milliseconds one attempt may take (see step-timeout.ts). */
   readonly timeoutMs?: number | undefined
   readonly logger: (attempt: number) => DurableContextLogger
+  /** A saga's compensation: its body runs even once a stop is requested (saga.ts). */
+  readonly compensation?: boolean | undefined
   /** Turns the final error into what the caller sees (StepError by default). */
   readonly finalError?: (error: ErrorObject) => Error
   /** `concurrencyKey` and `limit`: at most `limit` bodies of the key run at once in this host (step-limits.ts). */
@@ -147,6 +149,8 @@ const runBody = async <T>(core: ContextCore, ref: Begun["ref"], attempt: number,
   // Once the execution has ended (stopped, say), no body starts: its map and parallel items go no further.
   const status = session.state.status
   if ((status !== "RUNNING" && status !== "PAUSED") || session.stopped?.aborted) return never()
+  // A stop requested inside a saga: only its compensations start.
+  if (session.state.stopRequested !== undefined && run.compensation !== true) return never()
   const what = () => `Attempt ${attempt} of step ${JSON.stringify(run.name ?? id)}`
   const release = run.limit === undefined || session.stepLimit === undefined ? undefined : await session.stepLimit(run.limit.key, run.limit.limit)
   session.enterUserCode(ref)

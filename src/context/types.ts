@@ -109,6 +109,8 @@ export interface DurableContext {
   readonly executionId: string
   /** The AWS SDK's `executionContext`, for code moved over from it. */
   readonly executionContext: { readonly durableExecutionArn: string }
+  /** AWS's `lambdaContext`: the Lambda context of the invocation on Lambda (its `tenantId` too); undefined elsewhere. */
+  readonly lambdaContext: import("./session.ts").LambdaContext | undefined
   readonly logger: DurableContextLogger
 
   step<T>(name: string | undefined, fn: StepFunc<T>, config?: StepConfig<T>): DurablePromise<T>
@@ -130,6 +132,13 @@ export interface DurableContext {
   /** Runs another registered durable function as a child execution and waits for its result (InvokeError if it fails). */
   invoke<I, O>(name: string | undefined, functionName: string, input?: I, config?: InvokeConfig<I, O>): DurablePromise<O>
   invoke<I, O>(functionName: string, input?: I, config?: InvokeConfig<I, O>): DurablePromise<O>
+
+  /**
+   * An HTTP request made durably (AWS's newer SDK): recorded once, never sent again on replay. Resolves with the
+   * response for any HTTP status; rejects with FetchError only when no response came (transport failure, timeout).
+   */
+  fetch(name: string | undefined, url: string, config?: import("./fetch.ts").FetchConfig): DurablePromise<import("./fetch.ts").FetchResponse>
+  fetch(url: string, config?: import("./fetch.ts").FetchConfig): DurablePromise<import("./fetch.ts").FetchResponse>
 
   map<I, O>(name: string | undefined, items: ReadonlyArray<I>, fn: MapFunc<I, O>, config?: MapConfig<I, O>): DurablePromise<BatchResult<O>>
   map<I, O>(items: ReadonlyArray<I>, fn: MapFunc<I, O>, config?: MapConfig<I, O>): DurablePromise<BatchResult<O>>

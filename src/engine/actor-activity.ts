@@ -1,6 +1,10 @@
 /**
- * Knowing when an actor is idle: no message queued or being handled, no user code (a step body) running, and
- * nothing changed across two event-loop turns. The test runner and the engine's `settle` wait on it.
+ * Knowing when an actor is idle: no message queued or being handled, no user code (a step body) running, nothing
+ * changed across an event-loop turn, and the handler blocked on durable operations (code waits on one that user
+ * code has awaited, or it is held by a pause), unless the execution is over. So the end of an invocation follows the handler's own promise
+ * and the durable operations it waits on: a handler that awaits a file read or a plain timer is not idle meanwhile
+ * (a guess from quiet turns alone ended Lambda invocations early). The test runner, the engine's `settle` and the
+ * Lambda adapter wait on it.
  */
 
 /** One turn of the event loop: setImmediate where the runtime has it (setTimeout(0) waits at least 1 ms in Node). */
@@ -10,6 +14,8 @@ const macrotask = (): Promise<void> =>
     if (immediate === undefined) setTimeout(resolve, 0)
     else immediate(resolve)
   })
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 export class ActorActivity {
   /** Messages offered and not yet taken. */
@@ -52,16 +58,16 @@ export class ActorActivity {
   }
 
   /**
-   * Resolves once quiet for two event-loop turns in a row, or as soon as `over()` says nothing more can happen.
-   * Fails after `maxMs` (a step body that never ends is a defect).
+   * Resolves once quiet across an event-loop turn while `blocked()` (user code waits on durable operations only),
+   * or as soon as `over()` says nothing more can happen. Fails after `maxMs` (user code that never ends is a defect).
    */
-  async whenIdle(over: () => boolean, what: string, maxMs = 60_000): Promise<void> {
+  async whenIdle(over: () => boolean, blocked: () => boolean, what: string, maxMs = 60_000): Promise<void> {
     const startedAt = performance.now()
     const check = () => {
-      if (performance.now() - startedAt > maxMs) throw new Error(`${what} was still busy after ${maxMs} ms (a step body that never ends?)`)
+      if (performance.now() - startedAt > maxMs) throw new Error(`${what} was still busy after ${maxMs} ms (user code that never ends?)`)
     }
     let quietTurns = 0
-    while (quietTurns < 2) {
+    for (;;) {
       if (over()) return
       if (this.userCode > 0) {
         // A step body runs (it may await I/O for minutes): sleep until one ends rather than spin on macrotasks.
@@ -71,8 +77,12 @@ export class ActorActivity {
         continue
       }
       const seen = this.#changes
-      await macrotask()
-      quietTurns = this.quiet && this.#changes === seen ? quietTurns + 1 : 0
+      // Quiet but not blocked: the handler awaits something that is not durable (a file, a timer). Back off
+      // (up to 20 ms a turn) rather than spin on macrotasks while it does.
+      await (quietTurns < 3 ? macrotask() : sleep(Math.min(20, 2 ** (quietTurns - 3))))
+      const quiet = this.quiet && this.#changes === seen
+      if (quiet && blocked()) return
+      quietTurns = quiet ? quietTurns + 1 : 0
       check()
     }
   }

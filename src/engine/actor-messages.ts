@@ -1,5 +1,7 @@
 /** The actor's mailbox messages, its replies, and what it needs from the engine. */
 import type { Clock, Deferred, Random } from "effect"
+import type { FetchTransport } from "../context/fetch.ts"
+import type { InvocationInfo } from "../context/session.ts"
 import type { SecureRandomShape } from "./secure-random.ts"
 import type { ErrorObject, LogEvent, NewEvent } from "../log/events.ts"
 import type { ExecutionState, OperationState } from "../log/fold.ts"
@@ -47,6 +49,8 @@ export class ActorGone {
 export type Message =
   | { readonly _tag: "Append"; readonly events: ReadonlyArray<NewEvent>; readonly done?: () => void }
   | { readonly _tag: "Alarm"; readonly reply: Reply }
+  /** Completions the outside wrote (Lambda's service): written as the actor's own, waking who waits on them. */
+  | { readonly _tag: "Observe"; readonly events: ReadonlyArray<NewEvent>; readonly due: ReadonlyArray<string>; readonly reply: Reply }
   | {
     readonly _tag: "CompleteCallback"
     readonly operationId: string
@@ -78,6 +82,10 @@ export interface ActorDeps {
   readonly secureRandom: SecureRandomShape
   readonly callbackIds: CallbackIdCodec
   readonly maxPayloadBytes: number
+  /** The invocation running the handler (EngineOptions.invocation). */
+  readonly invocation?: InvocationInfo | undefined
+  /** How `ctx.fetch` sends requests (EngineOptions.fetch). */
+  readonly fetch?: FetchTransport | undefined
   /** False where the store cannot keep PatchMarked events (Lambda's service): `ctx.patched` then fails. */
   readonly keepsPatchMarkers: boolean
   /** Whether to log the execution's life at this level as its events are written (lifecycle-log.ts). */

@@ -8,8 +8,9 @@ import { DurableContextImpl } from "../context/durable-context.ts"
 import { runOwned } from "../context/usage-tracker.ts"
 import { toErrorRecord } from "../context/error-story.ts"
 import { ExecutionStoppedError, NonDeterministicExecutionError } from "../context/errors.ts"
+import type { FetchTransport } from "../context/fetch.ts"
 import type { LoggerConfig } from "../context/logger.ts"
-import type { CallbackCheck, Session } from "../context/session.ts"
+import type { CallbackCheck, InvocationInfo, Session } from "../context/session.ts"
 import { defaultSerdes, passThroughDeserializer, type SerdesConfig } from "../context/serdes.ts"
 import type { NewEvent } from "../log/events.ts"
 import { applyEvent, type ExecutionState, type OperationState } from "../log/fold.ts"
@@ -30,6 +31,7 @@ import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotPaused, Executi
 import { hex } from "./secure-random.ts"
 import { emitLines, type LifecycleLine, lifecycleLine } from "./lifecycle-log.ts"
 import { desiredAlarm, dueTimers, firedWait, invokeOutcomeEvent, stampBatch } from "./actor-events.ts"
+import { stopEventTag, StopRequestWaiters } from "./stop-request.ts"
 import { dueAt, earliest } from "./timers.ts"
 import { SlotRelease } from "./slot-release.ts"
 
@@ -40,6 +42,8 @@ export class Actor implements Session {
   readonly executionId: string
   readonly maxPayloadBytes: number
   readonly keepsPatchMarkers: boolean
+  readonly fetch: FetchTransport | undefined
+  readonly invocation: InvocationInfo | undefined
   serdes: Required<SerdesConfig> = { defaultSerdes, defaultCallbackDeserializer: passThroughDeserializer }
   logger: LoggerConfig = {}
 
@@ -48,6 +52,10 @@ export class Actor implements Session {
   readonly #waiters = new Map<string, Array<(op: OperationState) => void>>()
   /** Operations with a timer running: waits, callback timeouts, scheduled retries. */
   readonly #timers = new Set<string>()
+  /** Operations whose promise user code has awaited (markAwaited): only waits on those block the handler. */
+  readonly #awaited = new Set<string>()
+  /** Sagas waiting for a stop request (saga.ts). */
+  readonly #stopWaiters = new StopRequestWaiters()
   /** User code held at a new operation while the execution is paused. */
   #resumeWaiters: Array<() => void> = []
   /** The handler's outcome when it returned while the execution was paused. */
@@ -70,7 +78,7 @@ export class Actor implements Session {
   /** Payload checks of the callbacks the handler has reached; completions held until it does (callback-gate.ts). */
   readonly #callbackGate = new CallbackGate(
     (message) => this.#offer(message),
-    () => this.#activity.whenIdle(() => this.#gone, `Execution ${this.executionId}`, Infinity)
+    () => this.#activity.whenIdle(() => this.#gone, () => this.#blocked(), `Execution ${this.executionId}`, Infinity)
   )
 
   static make(state: ExecutionState, deps: ActorDeps): Effect.Effect<Actor> {
@@ -84,11 +92,22 @@ export class Actor implements Session {
     this.executionId = state.executionId
     this.maxPayloadBytes = deps.maxPayloadBytes
     this.keepsPatchMarkers = deps.keepsPatchMarkers
+    this.fetch = deps.fetch
+    this.invocation = deps.invocation
     this.#deps = deps
     this.#alarmAt = deps.alarmAt
     this.#watchdogAt = deps.watchdogAt
     this.#mailbox = mailbox
     for (const op of state.operations.values()) this.#track(op)
+  }
+
+  whenStopRequested(): Promise<void> {
+    return this.#stopWaiters.when(this.state)
+  }
+
+  /** A step body (or other user code the actor counts) is running. */
+  get userCodeRunning(): boolean {
+    return !this.#gone && this.#activity.userCode > 0
   }
 
   get gone(): boolean {
@@ -191,11 +210,28 @@ export class Actor implements Session {
     })
   }
 
-  /** Resolves once no message is queued, no step body runs, and nothing changed across two event-loop turns. */
+  /** Resolves once no message is queued, no step body runs, and the handler is blocked on durable operations or over. */
   whenIdle(maxMs?: number): Promise<void> {
     // Once the execution has ended, whatever user code still runs is abandoned: nothing more can happen.
     const over = () => this.#gone || (!this.running && this.#activity.inbox === 0 && !this.#activity.processing)
-    return this.#activity.whenIdle(over, `Execution ${this.executionId}`, maxMs)
+    return this.#activity.whenIdle(over, () => this.#blocked(), `Execution ${this.executionId}`, maxMs)
+  }
+
+  markAwaited(operationId: string): void {
+    this.#awaited.add(operationId)
+  }
+
+  /**
+   * The handler can go no further by itself: it has ended, or it is held by a pause, or code waits on a durable
+   * operation that user code has awaited, itself or through an enclosing context (as AWS's SDK counts them: an
+   * operation started and never awaited does not hold the invocation).
+   */
+  #blocked(): boolean {
+    if (!this.running || this.#resumeWaiters.length > 0 || this.#heldExit !== undefined) return true
+    for (const id of this.#waiters.keys()) {
+      for (let at: string | undefined = id; at !== undefined; at = parentOf(at)) if (this.#awaited.has(at)) return true
+    }
+    return false
   }
 
   /**
@@ -205,9 +241,8 @@ export class Actor implements Session {
   get evictable(): boolean {
     if (this.#gone) return false
     const quiet = this.#activity.quiet && this.#pending.length === 0
-    // Held for a resume (at an operation, or with its outcome) counts as blocked: a replay holds it again.
-    const held = this.#resumeWaiters.length > 0 || this.#heldExit !== undefined
-    return quiet && (!this.running || this.#waiters.size > 0 || held)
+    // Held for a resume (at an operation, or with its outcome) counts as blocked (#blocked): a replay holds it again.
+    return quiet && this.#blocked()
   }
 
   /** The earliest operation timer (waits, callback timeouts, retries), without the execution's own alarms. */
@@ -333,6 +368,21 @@ export class Actor implements Session {
         this.#alarmAt = undefined
         // The reply comes after the alarm is moved: a host reads the alarm again to know the delivery took.
         return this.#fireDue().pipe(Effect.andThen(this.#flush()), Effect.andThen(this.#syncAlarm()), Effect.andThen(this.#written(message.reply)))
+      case "Observe": {
+        // Only completions of operations still open here: a repeated or stale observation changes nothing.
+        const open = message.events.filter((e) => "id" in e && this.state.operations.get(e.id)?.status === "STARTED")
+        if (!this.running) return Deferred.succeed(message.reply, undefined)
+        for (const id of message.due) {
+          const op = this.state.operations.get(id)
+          if (op?.status !== "PENDING") continue
+          op.nextAttemptAt = Math.min(op.nextAttemptAt ?? 0, this.now()) // the outside's clock said so: due now
+          this.#track(op)
+          this.#wake(id)
+        }
+        if (open.length === 0) return Deferred.succeed(message.reply, undefined)
+        this.#queue(open)
+        return Effect.andThen(this.#flush(), this.#written(message.reply))
+      }
       case "Suspend":
         this.#active = false
         this.#watchdogAt = undefined
@@ -340,7 +390,12 @@ export class Actor implements Session {
         return Effect.andThen(this.#syncAlarm(), Deferred.succeed(message.reply, undefined))
       case "Stop":
         if (!this.running) return Deferred.fail(message.reply, new ExecutionNotRunning({ executionId: this.executionId, status: this.state.status }))
-        this.#queue([{ _tag: "ExecutionStopped", ...(message.error === undefined ? {} : { error: message.error }) }])
+        // Inside a saga the stop is first a request: the saga compensates, then the execution ends STOPPED. A
+        // second stop (or one outside any saga) ends it at once.
+        this.#queue([{
+          _tag: stopEventTag(this.state),
+          ...(message.error === undefined ? {} : { error: message.error })
+        }])
         return Effect.andThen(this.#flush(), this.#written(message.reply))
       case "Pause":
         if (!this.running || this.state.paused) {
@@ -432,7 +487,10 @@ export class Actor implements Session {
   #finish(exit: HandlerExit) {
     // A paused execution does not end either: its outcome is written on resume.
     if (this.state.paused) this.#heldExit = exit
-    else if (this.running) this.#queue([outcomeEvent(exit, this.maxPayloadBytes)])
+    else if (this.running && this.state.stopRequested !== undefined) {
+      const { error } = this.state.stopRequested
+      this.#queue([{ _tag: "ExecutionStopped", ...(error === undefined ? {} : { error }) }])
+    } else if (this.running) this.#queue([outcomeEvent(exit, this.maxPayloadBytes)])
   }
 
   /** Queues events written by the actor itself (not by user code). */
@@ -503,6 +561,7 @@ export class Actor implements Session {
                   if (event._tag === "InvokeStarted") this.#deps.onInvoke(op)
                 }
                 if (!this.running) ended = true
+                if (event._tag === "ExecutionStopRequested") this.#stopWaiters.wake()
               }
               this.#deps.onWritten(stored)
               for (const message of written) message.done?.()
@@ -589,4 +648,10 @@ export class Actor implements Session {
       )
     })
   }
+}
+
+/** The enclosing context's id ("2-1" for "2-1-3"), or undefined at the root. */
+const parentOf = (id: string): string | undefined => {
+  const dash = id.lastIndexOf("-")
+  return dash < 0 ? undefined : id.slice(0, dash)
 }

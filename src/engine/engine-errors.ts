@@ -20,7 +20,9 @@ export class ExecutionNotFound extends Schema.TaggedError<ExecutionNotFound>()("
 /** An idempotent start whose id already names an execution of another function or with another input. */
 export class ExecutionAlreadyExists extends Schema.TaggedError<ExecutionAlreadyExists>()("ExecutionAlreadyExists", {
   executionId: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  /** The function of the execution that holds the id, when it is another function's. */
+  otherFunction: Schema.optionalKey(Schema.String)
 }) {
   override get message() {
     return `Execution ${JSON.stringify(this.executionId)} already exists ${this.reason}`

@@ -3,7 +3,7 @@
  * the store (a cold start, which replays) when it is not in memory. Adapters drive it; they never touch actors.
  */
 import { Cause, Clock, Context, Effect, FiberSet, Layer, Logger, LogLevel, Option, Random, References, Schedule, Scheduler, type Scope } from "effect"
-import type { LogEvent } from "../log/events.ts"
+import type { LogEvent, NewEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
 import { formatTraceparent, spanIdOf, traceIdOf } from "../log/trace-ids.ts"
@@ -14,7 +14,7 @@ import type { SeqConflict, StoreFailure } from "../store/store-errors.ts"
 import { Actor, WATCHDOG_MS } from "./actor.ts"
 import { SecureRandom, uuidOf } from "./secure-random.ts"
 import { ActorGone, type ChildOutcome } from "./actor-messages.ts"
-import { type CallbackIdCodec, plainCallbackIds } from "./callback-ids.ts"
+import { plainCallbackIds } from "./callback-ids.ts"
 import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotFound, ExecutionNotPaused, ExecutionNotRunning } from "./engine-errors.ts"
 import { FunctionNotFound, InvalidRequest, type TimerNotPending } from "./engine-errors.ts"
 import { EngineProbe, type EngineProbeShape, makeInvocationCounts } from "./engine-probe.ts"
@@ -24,6 +24,7 @@ import { makeWriteListeners } from "./write-listeners.ts"
 import { LifecycleLogs } from "./lifecycle-log.ts"
 import { Ownership } from "./ownership.ts"
 import { outcomeOf, viewOf } from "./execution-view.ts"
+import type { EngineOptions } from "./engine-options.ts"
 import { type DurableFunction, makeRegistry } from "./registry.ts"
 import { checkedInput, sameExecution, startedEvent } from "./start-request.ts"
 import { stopChildren } from "./stop-children.ts"
@@ -50,25 +51,6 @@ const ENDED_ELSEWHERE_POLL_MS = 250
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024
 
-export interface EngineOptions {
-  readonly functions: ReadonlyArray<DurableFunction>
-  readonly maxPayloadBytes?: number
-  readonly callbackIds?: CallbackIdCodec
-  /** One execution's clock: the test runner's virtual one (a child shares its parent's). Default: the ambient Clock. */
-  readonly clockFor?: (executionId: string, parentExecutionId?: string) => Clock.Clock
-  /** Where the children that `ctx.invoke` starts run (default: in this engine; see invoker.ts). */
-  readonly invoker?: InvokerShape
-  /** Told each time a step body starts (the test runner counts body runs with it). */
-  readonly onStepBody?: (executionId: string, step: { readonly id: string; readonly name?: string | undefined }) => void
-  /**
-   * False where the store drops events that are not operations (Lambda's service keeps only operations): then
-   * `ctx.patched` fails the execution with a ConfigurationError instead of flipping its answer on the next replay.
-   */
-  readonly keepsPatchMarkers?: boolean
-  /** The time of flow control's queues, rate windows and debounce periods (the test runner's; default the ambient Clock). */
-  readonly flowClock?: Clock.Clock
-}
-
 /**
  * The engine: the client API, plus what a host drives. Test-only reads are on EngineProbe (engine-probe.ts),
  * provided beside it by `Engine.layer`.
@@ -91,6 +73,13 @@ export interface EngineShape extends ExecutionClientShape {
    * (Lambda, bounded by its own timeout) pass Infinity.
    */
   settle(executionId: string, options?: { readonly maxMs?: number }): Effect.Effect<void>
+  /** True while user code (a step body) of the execution runs in this engine. */
+  userCodeRunning(executionId: string): Effect.Effect<boolean>
+  /**
+   * What the outside did (Lambda's service): completions of waits, callbacks and invokes, taken in as the actor's
+   * own events, and the steps whose retry it made due (`due`), whose next attempt then runs.
+   */
+  observe(executionId: string, events: ReadonlyArray<NewEvent>, due?: ReadonlyArray<string>): Effect.Effect<void, LogCorrupted | StoreFailure>
   /**
    * Drops from memory every actor that is evictable (ended, or suspended on durable operations) and has been for
    * two event-loop turns. Its next alarm, callback or child completion loads it again. Returns how many went.
@@ -177,6 +166,8 @@ export const makeEngine = Effect.fnUntraced(function*(
         secureRandom,
         callbackIds,
         maxPayloadBytes,
+        fetch: options.fetch,
+        invocation: options.invocation,
         keepsPatchMarkers: options.keepsPatchMarkers ?? true,
         logs,
         alarmAt,
@@ -462,6 +453,9 @@ export const makeEngine = Effect.fnUntraced(function*(
     watchLifecycle: listeners.feed.watch,
     watch: watchLog(store, watchers),
     evict: (executionId) => Effect.sync(() => actors.get(executionId)?.evict()),
+    userCodeRunning: (executionId) => Effect.sync(() => actors.get(executionId)?.userCodeRunning === true),
+    observe: (executionId, events, due = []) =>
+      Effect.asVoid(deliver(executionId, (a) => a.send<never>((reply) => ({ _tag: "Observe", events, due, reply })))),
     settle: (executionId, settleOptions) =>
       Effect.gen(function*() {
         const actor = actors.get(executionId)

@@ -1,7 +1,8 @@
 /** reprise/engine: what adapters drive (the engine service and its errors). */
 export { Engine, makeEngine, DEFAULT_MAX_PAYLOAD_BYTES } from "./engine.ts"
 export { DEFAULT_RETENTION_MS, MAX_EXECUTION_TIMEOUT_MS } from "./start-request.ts"
-export type { EngineOptions, EngineShape } from "./engine.ts"
+export type { EngineShape } from "./engine.ts"
+export type { EngineOptions } from "./engine-options.ts"
 export { ExecutionClient } from "./execution-client.ts"
 export type {
   CallbackFailure,
@@ -23,6 +24,7 @@ export type { OwnershipShape, Revocation } from "./ownership.ts"
 export { DEFAULT_POLL_MS, watchByPolling } from "./watch-by-polling.ts"
 export type { ChildStart, InvokerShape } from "./invoker.ts"
 export { WATCHDOG_MS } from "./actor.ts"
+export { scopedExecutionId, startWithKey } from "./keyed-start.ts"
 export { errorText, LifecycleLogs, lifecycleLine } from "./lifecycle-log.ts"
 export type { LifecycleLine } from "./lifecycle-log.ts"
 export type { CallbackOutcome, ChildOutcome } from "./actor-messages.ts"

@@ -44,6 +44,8 @@ export const lifecycleLine = (event: LogEvent, state: ExecutionState): Lifecycle
       return on("Warn", `ended STOPPED${event.error === undefined ? "" : `: ${event.error.errorMessage}`}`)
     case "ExecutionTimedOut":
       return on("Warn", "ended TIMED_OUT: the execution timeout passed")
+    case "ExecutionStopRequested":
+      return on("Warn", `stop requested${event.error === undefined ? "" : `: ${event.error.errorMessage}`}; the saga compensates`)
     case "ExecutionPaused":
       return on("Info", "paused")
     case "ExecutionResumed":

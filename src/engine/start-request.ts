@@ -74,7 +74,11 @@ export const sameExecution = (first: LogEvent, functionName: string, input: stri
   Effect.gen(function*() {
     if (first._tag !== "ExecutionStarted") return yield* Effect.die(new Error("unreachable: a log starts with ExecutionStarted"))
     if (first.functionName !== functionName) {
-      return yield* new ExecutionAlreadyExists({ executionId, reason: `as an execution of ${JSON.stringify(first.functionName)}` })
+      return yield* new ExecutionAlreadyExists({
+        executionId,
+        reason: `as an execution of ${JSON.stringify(first.functionName)}`,
+        otherFunction: first.functionName
+      })
     }
     if (first.input !== input) return yield* new ExecutionAlreadyExists({ executionId, reason: "with a different input" })
     return { executionId, created: false }

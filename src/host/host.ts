@@ -9,6 +9,7 @@
  */
 import { Cause, Context, Deferred, Effect, Exit, Layer, ManagedRuntime, Schedule } from "effect"
 import type { Hono } from "hono"
+import type { FetchTransport } from "../context/fetch.ts"
 import type { EngineProbe } from "../engine/engine-probe.ts"
 import { Engine, type ExecutionClient, ExecutionObserver, type ExecutionObserverShape } from "../engine/index.ts"
 import type { DurableFunction } from "../engine/registry.ts"
@@ -54,6 +55,8 @@ export interface HostOptions {
    * bound hostname, plus the comma-separated $REPRISE_ALLOWED_HOSTS. "any" turns the check off.
    */
   readonly allowedHosts?: ReadonlyArray<string> | "any" | undefined
+  /** How `ctx.fetch` sends requests (default: the runtime's global fetch). */
+  readonly fetch?: FetchTransport | undefined
   /** The log of executions' lives and the engine's failures (host-logger.ts): format, level, terminal, sink. */
   readonly logging?: HostLogOptions | undefined
   /** The HTTP app's development aids (AppOptions.devTools; default: $REPRISE_DEV_TOOLS is "1"). */
@@ -73,7 +76,11 @@ export const hostLayer = (options: HostOptions) =>
   Layer.unwrap(Effect.gen(function*() {
     const onError = options.onError ?? defaultHostErrorReporter
     const secret = yield* resolveSecret(options.secret, options.env)
-    const engine = Engine.layer({ functions: options.functions, callbackIds: signedCallbackIds(secret) })
+    const engine = Engine.layer({
+      functions: options.functions,
+      callbackIds: signedCallbackIds(secret),
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch })
+    })
     const dispatcher = Layer.effect(
       AlarmDispatcher,
       Effect.gen(function*() {

@@ -5,7 +5,7 @@
  */
 import { Duration, Effect, Option } from "effect"
 import type { Hono } from "hono"
-import { ExecutionClient, type ExecutionView } from "../engine/index.ts"
+import { ExecutionClient, type ExecutionView, startWithKey } from "../engine/index.ts"
 import type { ErrorObject } from "../log/events.ts"
 import { HttpProblem } from "./problem.ts"
 import { decodeWith, readJsonBody, readQuery } from "./read-body.ts"
@@ -73,16 +73,17 @@ export const registerExecutionRoutes = (app: Hono, { devTools, respond }: RouteD
         if (key !== undefined && body.executionName !== undefined && key !== body.executionName) {
           return yield* new HttpProblem({ kind: "invalid-request", detail: "The Idempotency-Key header and executionName differ; give one, or the same value" })
         }
-        const executionId = body.executionName ?? key
+        const name = body.executionName ?? key
         const engine = yield* ExecutionClient
-        const started = yield* engine.start({
+        const request = {
           functionName: c.req.param("name"),
           ...("input" in body ? { input: body.input } : {}),
-          ...(executionId === undefined ? {} : { executionId }),
           // W3C trace context: the execution's spans join the caller's trace (an invalid header is ignored, as the spec says).
           ...(c.req.header("traceparent") === undefined ? {} : { traceparent: c.req.header("traceparent")! }),
           ...(body.priority === undefined ? {} : { priority: body.priority })
-        })
+        }
+        // A key is scoped to its function (keyed-start.ts): another function's execution under it is no conflict.
+        const started = yield* (name === undefined ? engine.start(request) : startWithKey(engine, request, name))
         let view = yield* engine.describe(started.executionId)
         if (query.wait !== undefined && query.wait > 0 && isRunning(view)) {
           const ended = yield* engine.awaitEnd(started.executionId).pipe(Effect.timeoutOption(Duration.millis(query.wait * 1000)))

@@ -79,7 +79,7 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
       parameters: [
         pathParameter("name", "The function's name"),
         ...queryParameters(StartQuery),
-        { name: "Idempotency-Key", in: "header", required: false, schema: jsonSchema(ExecutionName), description: "Becomes the execution id (a bare token or an RFC 8941 string)" }
+        { name: "Idempotency-Key", in: "header", required: false, schema: jsonSchema(ExecutionName), description: "Scoped to the function: the execution id when free, else <key>~<function> (a bare token or an RFC 8941 string)" }
       ],
       requestBody: body(StartBody, "The input (any JSON value) and an optional execution name"),
       responses: { "200": ok("The execution, which already existed"), "201": ok("The execution, created"), "202": ok("Still running after ?wait"), ...errors(400, 401, 404, 409, 413, 415) }

@@ -8,8 +8,8 @@ export const OperationType = Schema.Literals(["EXECUTION", "STEP", "WAIT", "CALL
 export type OperationType = typeof OperationType.Type
 
 /**
- * What built an operation. `Now`, `Random`, `Uuid` and `Emit` are Reprise's own: the recorded `ctx.now()` and
- * friends, and `ctx.emit()`'s emissions.
+ * What built an operation. `Fetch` is AWS's newer SDK's (here a step); `Now`, `Random`, `Uuid` and `Emit` are
+ * Reprise's own: the recorded `ctx.now()` and friends, and `ctx.emit()`'s emissions.
  */
 export const KNOWN_SUBTYPES = [
   "Step",
@@ -23,6 +23,7 @@ export const KNOWN_SUBTYPES = [
   "Parallel",
   "ParallelBranch",
   "ChainedInvoke",
+  "Fetch",
   "Now",
   "Random",
   "Uuid",
@@ -129,6 +130,11 @@ export const ExecutionRewound = Schema.TaggedStruct("ExecutionRewound", {
   fromOperation: Schema.String,
   timeoutAt: Millis
 })
+/**
+ * A stop that reached an execution inside a saga (src/context/saga.ts): the saga runs its compensations, then the
+ * execution ends STOPPED with this error. Not terminal; a second stop ends it at once.
+ */
+export const ExecutionStopRequested = Schema.TaggedStruct("ExecutionStopRequested", { ...base, error: Schema.optionalKey(ErrorObject) })
 /**
  * `POST …/pause` and `…/resume`. While paused no new operation starts and no operation timer fires (a step already
  * running finishes and is recorded; callbacks are still accepted); timers that fell due fire on resume.
@@ -242,7 +248,8 @@ export const LogEvent = Schema.Union([
   ExecutionContinuedAsNew,
   ExecutionRewound,
   ExecutionDequeued,
-  ExecutionInputReplaced
+  ExecutionInputReplaced,
+  ExecutionStopRequested
 ]).pipe(Schema.toTaggedUnion("_tag"))
 export type LogEvent = typeof LogEvent.Type
 export type LogEventTag = LogEvent["_tag"]

@@ -64,6 +64,8 @@ export interface ExecutionState {
   status: ExecutionStatus
   /** Between ExecutionPaused and ExecutionResumed. */
   paused: boolean
+  /** A stop asked while a saga ran: it compensates, then the execution ends STOPPED with this error. */
+  stopRequested?: { readonly error?: ErrorObject }
   result?: string
   error?: ErrorObject
   endedAt?: number
@@ -150,6 +152,9 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
       return
     case "ExecutionResumed":
       state.paused = false
+      return
+    case "ExecutionStopRequested":
+      state.stopRequested = event.error === undefined ? {} : { error: event.error }
       return
     case "PatchMarked": {
       const key = patchKey(event.contextId, event.patchId)

@@ -40,6 +40,7 @@ import { queuedLogs } from "./conformance-queued.ts"
 import type { ExecutionStoreShape } from "./execution-store.ts"
 import { compareSummaries, type ListQuery } from "./execution-summary.ts"
 
+import { scopedKeyIds } from "./conformance-scoped-ids.ts"
 export { check, CheckFailed, checkEqual, checkFailsWith } from "./conformance-checks.ts"
 
 export interface ConformanceCheck {
@@ -397,5 +398,6 @@ export const storeConformance: ReadonlyArray<ConformanceCheck> = [
   logPages,
   rewindAfterEnd,
   concurrentAppends,
-  atomicBatch
+  atomicBatch,
+  scopedKeyIds
 ]

@@ -117,6 +117,7 @@ const checkOne = async (
     post: () => undefined,
     whenChanged: () => never(),
     whenResumed: () => never(),
+    whenStopRequested: () => never(),
     enterUserCode: () => undefined,
     exitUserCode: () => undefined,
     fail: (error) => void (failure ??= error),

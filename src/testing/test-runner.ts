@@ -17,6 +17,7 @@ import { makeScheduler, Scheduler, type SchedulerShape } from "../schedule/sched
 import { ExecutionStore } from "../store/execution-store.ts"
 import { makeMemoryStore, type MemoryStore } from "../store/memory-store.ts"
 import type { Duration } from "../context/duration.ts"
+import type { FetchTransport } from "../context/fetch.ts"
 import { type CheckpointCrashes, makeCrashingStore } from "./checkpoint-crashes.ts"
 import { MAX_ROUNDS, TestExecution, toMillis } from "./test-execution.ts"
 import { VirtualClock } from "./virtual-clock.ts"
@@ -61,6 +62,8 @@ export interface TestRunnerOptions {
   readonly maxPayloadBytes?: number
   /** Told of every write, as a host's observer is (reprise/otel's `otelObserver`, say): docs/observability.md. */
   readonly observer?: ExecutionObserverShape
+  /** How `ctx.fetch` sends requests (default: the global fetch), e.g. a function that answers as a service would. */
+  readonly fetch?: FetchTransport
 }
 
 const DEFAULT_START = Date.UTC(2026, 0, 1)
@@ -98,6 +101,7 @@ export class TestRunner {
       functions: options.functions,
       ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
       flowClock: this.queueClock,
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       clockFor: (id, parent) => (parent === undefined ? this.clock(id) : this.#shareClock(id, parent)),
       onStepBody: (id, step) => {
         const runs = this.#bodyRuns.get(id)

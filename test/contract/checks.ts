@@ -73,6 +73,36 @@ const startDescribeWait: Check = {
   }
 }
 
+const namesPerFunction: Check = {
+  name: "an execution name is scoped to its function: another function may use it; repeats find each",
+  run: async ({ api, tag }) => {
+    const name = `shared-${tag}`
+    const first = await api.start("contract-steps", { n: 2 }, { name, wait: 10 })
+    assert.strictEqual(first.status, 201, JSON.stringify(first.body))
+    assert.strictEqual(first.body.executionId, name, "a free name is the execution id, as before names were scoped")
+    const other = await api.start("contract-child", { n: 2 }, { name, wait: 10 })
+    assert.strictEqual(other.status, 201, JSON.stringify(other.body))
+    assert.strictEqual(other.body.executionId, `${name}~contract-child`)
+    assert.strictEqual(other.body.functionName, "contract-child")
+    assert.strictEqual(other.body.status, "SUCCEEDED")
+    const otherAgain = await api.start("contract-child", { n: 2 }, { name })
+    assert.strictEqual(otherAgain.status, 200, JSON.stringify(otherAgain.body))
+    assert.strictEqual(otherAgain.body.executionId, `${name}~contract-child`)
+    const firstAgain = await api.start("contract-steps", { n: 2 }, { name })
+    assert.strictEqual(firstAgain.status, 200, JSON.stringify(firstAgain.body))
+    assert.strictEqual(firstAgain.body.executionId, name)
+    assertProblem(await api.start("contract-child", { n: 3 }, { name }), 409, "execution-already-exists")
+    assertProblem(await api.start("contract-steps", { n: 3 }, { name }), 409, "execution-already-exists")
+    const viaHeader = await api.request("POST", "/v1/functions/contract-child/executions", {
+      json: { input: { n: 2 } },
+      headers: { "idempotency-key": name }
+    })
+    assert.strictEqual(viaHeader.status, 200, JSON.stringify(viaHeader.body))
+    assert.strictEqual(viaHeader.body.executionId, `${name}~contract-child`)
+    assert.strictEqual((await api.describe(`${name}~contract-child`)).body.functionName, "contract-child")
+  }
+}
+
 const history: Check = {
   name: "history",
   run: async ({ api, tag }) => {
@@ -323,6 +353,7 @@ const auth: Check = {
 /** Every check, in the order they run; crash-resume last (it restarts the runtime under the others' feet). */
 export const checks = {
   startDescribeWait,
+  namesPerFunction,
   history,
   list,
   stop,

@@ -61,11 +61,10 @@ describe("the HTTP API: functions and executions", () => {
     assert.strictEqual(history.filter((e) => e._tag === "ExecutionStarted").length, 1)
   })
 
-  it("refuses a reused id with another input or function (409) and differing key and name (400), writing nothing", async () => {
+  it("refuses a reused name with another input (409) and differing key and name (400), writing nothing; another function may use the name", async () => {
     await h.request("POST", "/v1/functions/echo/executions?wait=5", { json: { input: 1, executionName: "x-1" } })
     const before = await h.snapshot()
     await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { json: { input: 2, executionName: "x-1" } }), 409, "execution-already-exists")
-    await assertProblem(await h.request("POST", "/v1/functions/approval/executions", { json: { input: 1, executionName: "x-1" } }), 409, "execution-already-exists")
     await assertProblem(
       await h.request("POST", "/v1/functions/echo/executions", { json: { executionName: "a" }, headers: { "idempotency-key": "b" } }),
       400,
@@ -74,6 +73,10 @@ describe("the HTTP API: functions and executions", () => {
     const badKey = await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { headers: { "idempotency-key": "has space", "content-type": "application/json" } }), 400, "invalid-request")
     assert.include(String(badKey.detail), "Idempotency-Key")
     assert.deepStrictEqual(await h.snapshot(), before)
+    // Names are scoped per function (as AWS's execution names): another function's start under it is a new execution.
+    const other = await h.request("POST", "/v1/functions/approval/executions", { json: { input: 1, executionName: "x-1" } })
+    assert.strictEqual(other.status, 201)
+    assert.strictEqual((await body(other)).executionId, "x-1~approval")
   })
 
   it("?wait= returns the finished view when the execution ends in time, else 202 with the running view", async () => {

@@ -28,6 +28,8 @@ export const describeEvent = (event: LogEvent): string => {
       return `continued as new run ${event.nextExecutionId}${event.input === undefined ? "" : ` with ${shortPayload(event.input)}`}`
     case "ExecutionRewound":
       return `rewound to run again from operation ${event.fromOperation}`
+    case "ExecutionStopRequested":
+      return `stop requested${event.error === undefined ? "" : `: ${event.error.errorMessage}`}; the saga compensates`
     case "StepStarted":
       return `attempt ${event.attempt} started`
     case "StepSucceeded":

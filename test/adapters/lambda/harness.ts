@@ -37,6 +37,8 @@ export interface RunOptions {
   readonly drive?: (runner: LocalDurableTestRunner, sdk: Sdk) => Promise<void>
   /** Registers invoke targets before the run. */
   readonly register?: (runner: LocalDurableTestRunner, sdk: Sdk) => void
+  /** The runner's time skipping (default true); off, waits take real time and timers are not faked. */
+  readonly skipTime?: boolean
 }
 
 /** Real time: the runner fakes the clock (performance.now included) while it runs. */
@@ -45,7 +47,7 @@ const realNow = performance.now.bind(performance)
 export const wrap = (sdk: Sdk, body: Body): any => (sdk === "aws" ? awsWithDurableExecution(body) : withDurableExecution(body))
 
 export const runUnder = async (sdk: Sdk, body: Body, options: RunOptions = {}): Promise<RunOutcome> => {
-  await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
+  await LocalDurableTestRunner.setupTestEnvironment({ skipTime: options.skipTime ?? true })
   const started = realNow()
   try {
     const runner = new LocalDurableTestRunner({ handlerFunction: wrap(sdk, body) })

@@ -1,0 +1,34 @@
+/** What an engine is built with (`Engine.layer(options)`). */
+import type { Clock } from "effect"
+import type { FetchTransport } from "../context/fetch.ts"
+import type { InvocationInfo } from "../context/session.ts"
+import type { CallbackIdCodec } from "./callback-ids.ts"
+import type { InvokerShape } from "./invoker.ts"
+import type { DurableFunction } from "./registry.ts"
+
+export interface EngineOptions {
+  readonly functions: ReadonlyArray<DurableFunction>
+  readonly maxPayloadBytes?: number
+  /** How `ctx.fetch` sends requests (default: the runtime's global fetch). */
+  readonly fetch?: FetchTransport
+  /** The invocation running the handlers (Lambda's context, request and tenant ids): `ctx.lambdaContext`, the logging context. */
+  readonly invocation?: InvocationInfo
+  readonly callbackIds?: CallbackIdCodec
+  /**
+   * The clock of one execution; the test runner gives each its own virtual clock (an invoked child shares its
+   * parent's, passed as `parentExecutionId`). Default: the ambient Clock.
+   */
+  readonly clockFor?: (executionId: string, parentExecutionId?: string) => Clock.Clock
+  /** Where the children that `ctx.invoke` starts run (default: in this engine; see invoker.ts). */
+  readonly invoker?: InvokerShape
+  /** Told each time a step body starts (the test runner counts body runs with it). */
+  readonly onStepBody?: (executionId: string, step: { readonly id: string; readonly name?: string | undefined }) => void
+  /**
+   * False where the store drops events that are not operations (Lambda's service keeps only operations): then
+   * `ctx.patched` fails the execution with a ConfigurationError instead of flipping its answer on the next replay.
+   */
+  readonly keepsPatchMarkers?: boolean
+  /** The time of flow control's queues, rate windows and debounce periods (the test runner's; default the ambient Clock). */
+  readonly flowClock?: Clock.Clock
+}
+
