@@ -153,6 +153,8 @@ const serve = (handler: AwsDurableHandler, functionName: string) => async (sessi
     }
     const now = session.now()
     if (!waiting.some((op) => op.status === "PENDING" && (op.nextAttemptAt ?? 0) <= now)) {
+      // The invocation ended PENDING on these: the execution is blocked on them (the actor's idle rule, actor.ts).
+      for (const op of waiting) session.markAwaited?.(op.id)
       await Promise.race(waiting.map((op) => session.whenChanged(op.id)))
     }
   }
