@@ -6,7 +6,7 @@
  * Not part of `npm test`.
  *
  *   npm run soak                     (200 kills)
- *   npm run soak -- --kills=1000     (--inflight=24 executions kept running)
+ *   npm run soak -- --kills=1000     (--inflight=24 executions kept running; --max-minutes=N stops killing early)
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -17,6 +17,8 @@ import { emptyVerdict, type HistoryEvent, judgeSteps, quantile, readLedger, wait
 const arg = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback)
 const KILLS = arg("kills", 200)
 const INFLIGHT = arg("inflight", 24)
+/** Stop killing after this many minutes even if fewer kills were made (the report says how many). */
+const MAX_MINUTES = arg("max-minutes", Infinity)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const random = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1))
 
@@ -212,8 +214,11 @@ const drive = async (stop: () => boolean, create_: boolean) => {
 const t0 = Date.now()
 current = await boot(0)
 let killing = true
+let kills = 0
 const killer = (async () => {
   for (let k = 1; k <= KILLS; k++) {
+    if (Date.now() - t0 > MAX_MINUTES * 60_000) break
+    kills = k
     await sleep(random(50, 1500))
     const dying = current!
     current = undefined
@@ -233,7 +238,7 @@ const settleFor = async (ms: number) => {
 }
 await settleFor(180_000)
 await kill(current!)
-current = await boot(KILLS + 1)
+current = await boot(kills + 1)
 await settleFor(open().length === 0 ? 5_000 : 60_000)
 
 // ---- the verdict ----
@@ -268,11 +273,22 @@ for (const entry of stuck) {
 }
 const failed = started.filter((entry) => entry.status !== undefined && entry.status !== "RUNNING" && entry.status !== "SUCCEEDED")
 const late = lateness.map((wait) => wait.fired - wait.until)
+/**
+ * A wait fired "beyond one boot" when some server generation was up for BOOT_BOUND_MS after the wait fell due (or
+ * after it listened, if later) and the wait still had not fired by then: a restart alone does not explain it.
+ */
+const BOOT_BOUND_MS = arg("boot-bound", 5000)
+const beyondOneBoot = lateness.filter((wait) =>
+  generations.some((g) => {
+    if (g.listenedAt === undefined) return false
+    const from = Math.max(wait.until, g.listenedAt)
+    return (g.killedAt ?? Infinity) >= from + BOOT_BOUND_MS && wait.fired > from + BOOT_BOUND_MS
+  }))
 const boots = generations.filter((g) => g.listenedAt !== undefined).map((g) => g.listenedAt! - g.spawnedAt)
 await kill(current!)
 
 const rows: Array<[string, string | number]> = [
-  ["kills (SIGKILL)", KILLS],
+  ["kills (SIGKILL)", kills === KILLS ? KILLS : `${kills} of ${KILLS} (stopped at --max-minutes=${MAX_MINUTES})`],
   ["executions started", started.length],
   ["  20-step sequences / maps / waits / callbacks", (["soak-sequence", "soak-map", "soak-wait", "soak-callback"] as const).map((kind) => started.filter((e) => e.kind === kind).length).join(" / ")],
   ["  succeeded", started.filter((e) => e.status === "SUCCEEDED").length],
@@ -285,6 +301,7 @@ const rows: Array<[string, string | number]> = [
   ["repeated starts answered / duplicates", `${repeatsAnswered} / ${duplicates}`],
   ["waits fired", lateness.length],
   ["wait lateness p50 / p99 / max (ms)", `${quantile(late, 0.5)} / ${quantile(late, 0.99)} / ${late.length === 0 ? NaN : Math.max(...late)}`],
+  [`waits fired beyond one boot (a generation lived ${BOOT_BOUND_MS} ms past their due time)`, beyondOneBoot.length],
   ["waits lost", waitsLost],
   ["callbacks completed / lost", `${started.filter((e) => e.callbackAcked).length} / ${callbacksLost}`],
   ["wrong results", wrongResults],
@@ -308,7 +325,7 @@ for (const entry of stuck.slice(0, 5)) console.log(`stuck: ${entry.id} (${entry.
 for (const anomaly of anomalies.slice(0, 20)) console.log(`anomaly: ${anomaly}`)
 if (stuck.length > 0 || anomalies.length > 0) console.log(`\nlast server output:\n${stderrTail.join("").slice(-3000)}`)
 const clean = stuck.length === 0 && verdict.runsAfterCommit === 0 && verdict.committedWithoutRun === 0 && verdict.committedTwice === 0 &&
-  waitsLost === 0 && callbacksLost === 0 && wrongResults === 0 && duplicates === 0 && failed.length === 0
+  waitsLost === 0 && beyondOneBoot.length === 0 && callbacksLost === 0 && wrongResults === 0 && duplicates === 0 && failed.length === 0
 if (clean) rmSync(dir, { recursive: true, force: true })
 else console.log(`\nkept for inspection: ${dir}`)
 process.exit(clean ? 0 : 1)
