@@ -79,7 +79,6 @@ Deno.test({
     try {
       const started = await call(server.url, "POST", "/v1/functions/napping/executions", { input: "wait", executionName: "nap-1" })
       assert.equal(started.status, 201)
-      const before = Date.now()
       await until(async () => !(await server.engine(() => EngineProbe.use((p) => Effect.sync(() => p.inMemory("nap-1"))))), 30_000, "the suspended execution to be evicted")
       const received = server.alarms.stats.received
       await until(async () => (await status(server, "nap-1")) !== "RUNNING", 30_000, "the wait to fire")
@@ -88,7 +87,6 @@ Deno.test({
       assert.equal(view.result, "wait woke")
       const nap = view.operations.find((op: { name?: string }) => op.name === "nap")
       assert.ok(Date.parse(nap.endedAt) >= Date.parse(nap.waitUntil), "the wait ended no earlier than its time")
-      assert.ok(Date.now() - before < 4000)
       assert.atLeast(server.alarms.stats.received, received + 1, "a queue message woke it")
       assert.deepEqual([count("wait:before"), count("wait:after")], [1, 1])
     } finally {
