@@ -7,6 +7,7 @@
  *
  *   npm run soak                     (200 kills)
  *   npm run soak -- --kills=1000     (--inflight=24 executions kept running; --max-minutes=N stops killing early)
+ *   npm run soak -- --runtime=deno --kills=50   (the Deno server on Deno KV, under the real deno binary)
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -22,11 +23,19 @@ const MAX_MINUTES = arg("max-minutes", Infinity)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const random = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1))
 
+/** "node" (SQLite) or "deno" (Deno KV, under the deno binary from the `deno` npm package). */
+const RUNTIME = process.argv.find((a) => a.startsWith("--runtime="))?.split("=")[1] ?? "node"
+if (RUNTIME !== "node" && RUNTIME !== "deno") throw new Error(`--runtime=${RUNTIME}: node or deno`)
+
 const dir = mkdtempSync(join(tmpdir(), "reprise-soak-"))
-const db = join(dir, "soak.db")
+const db = join(dir, RUNTIME === "node" ? "soak.db" : "soak.kv")
 const ledger = join(dir, "ledger.jsonl")
-const node = join(process.cwd(), "node_modules/.bin/node")
-const script = join(import.meta.dirname, "node-soak-server.ts")
+const root = join(import.meta.dirname, "../..")
+/** The server process of generation `n`: its command and arguments. */
+const command = (n: number): [string, Array<string>] =>
+  RUNTIME === "node"
+    ? [join(root, "node_modules/.bin/node"), ["--conditions=reprise-source", "--max-semi-space-size=2", join(import.meta.dirname, "node-soak-server.ts"), db, ledger, String(n)]]
+    : [join(root, "node_modules/.bin/deno"), ["run", "-A", "--config", "adapters/deno/deno.json", "bench/soak/deno-soak-server.ts", db, ledger, String(n)]]
 
 // ---- the server process ----
 
@@ -44,9 +53,8 @@ const stderrTail: Array<string> = []
 
 const boot = (n: number) =>
   new Promise<Generation>((resolve, reject) => {
-    const child = spawn(node, ["--conditions=reprise-source", "--max-semi-space-size=2", script, db, ledger, String(n)], {
-      stdio: ["ignore", "pipe", "pipe"]
-    })
+    const [program, args] = command(n)
+    const child = spawn(program, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" } })
     const generation: Generation = { n, child, spawnedAt: Date.now() }
     generations.push(generation)
     let output = ""
@@ -310,7 +318,7 @@ const rows: Array<[string, string | number]> = [
   ["torn ledger lines", torn],
   ["wall time: kill loop / total (s)", `${Math.round((killsDoneAt - t0) / 1000)} / ${Math.round((Date.now() - t0) / 1000)}`]
 ]
-console.log("\nReprise crash soak (Node server, SQLite, SIGKILL)\n")
+console.log(`\nReprise crash soak (${RUNTIME === "node" ? "Node server, SQLite" : "Deno server, Deno KV"}, SIGKILL)\n`)
 const width = Math.max(...rows.map(([name]) => name.length))
 for (const [name, value] of rows) console.log(`${name.padEnd(width)}  ${value}`)
 const latest = [...lateness].sort((a, b) => (b.fired - b.until) - (a.fired - a.until)).slice(0, 3)
