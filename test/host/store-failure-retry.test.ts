@@ -28,21 +28,25 @@ describe("the host after a store failure", () => {
     const memory = memoryPorts(new Map(), { executionStore: (inner) => withStoreFaults(inner, faults) })
     const host = await startHost({ functions: [held], env: () => undefined, onError: () => {} }, memory.ports)
     try {
+      await host.recovered // recovery delivers watchdogs early: it must not be what resumes the execution here
       await host.engine((e) => e.start({ functionName: "held", executionId: "x" }))
       await inBody
       faults.set({ appends: "fail" })
       release()
       for (let i = 0; i < 1000 && faults.counts.failedAppends === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
       assert.isAtLeast(faults.counts.failedAppends, 1, "the step's result was refused")
-      const refused = await host.engine((e) => e.describe("x"))
-      assert.strictEqual(refused.status, "RUNNING")
-      assert.isUndefined(refused.operations.find((op) => op.name === "held" && op.status === "SUCCEEDED"), "nothing unwritten is shown")
+      const refused = await Effect.runPromise(memory.store.load("x"))
+      assert.deepStrictEqual(refused?.events.map((event) => event._tag), ["ExecutionStarted"], "nothing unwritten is kept")
 
       faults.clear()
+      // Read the store itself: asking the engine (describe, awaitEnd) would load the execution and resume it.
+      const ended_ = () => Effect.runPromise(memory.store.load("x")).then((log) => log?.events.at(-1)?._tag === "ExecutionSucceeded")
+      for (let i = 0; i < 1500 && !(await ended_()); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+      assert.isTrue(await ended_(), "the host resumed it by itself")
       const ended = await host.engine((e) => Effect.timeout(e.awaitEnd("x"), "30 seconds"))
       assert.strictEqual(ended.status, "SUCCEEDED")
       assert.strictEqual(ended.result, JSON.stringify("done"))
-      assert.strictEqual(bodyRuns, 2, "the body ran again: its first result was never written")
+      assert.isAtLeast(bodyRuns, 2, "the body ran again: its first result was never written")
     } finally {
       await host.close()
     }
