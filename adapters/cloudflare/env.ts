@@ -17,6 +17,8 @@ export interface RepriseEnv {
   readonly REPRISE_API_KEY?: string
   /** The key that signs callback ids (a secret). Unset: unsigned ids, for local development only. */
   readonly REPRISE_CALLBACK_SECRET?: string
+  /** The executions' log lines (debug, info, warn, error, none; default info), as JSON on the console (Workers Logs). */
+  readonly REPRISE_LOG_LEVEL?: string
 }
 
 const warned = new Set<string>()
@@ -38,4 +40,10 @@ export const apiKeyOf = (env: RepriseEnv): string | undefined => {
   if (key !== undefined && key !== "") return key
   warnOnce("REPRISE_API_KEY is not set: the management API needs no key (local development only)")
   return undefined
+}
+
+/** Reads a configuration variable of the Worker (a `[vars]` entry or a secret), for the host's logger. */
+export const envReader = (env: RepriseEnv) => (name: string): string | undefined => {
+  const value = (env as unknown as Record<string, unknown>)[name]
+  return typeof value === "string" ? value : undefined
 }

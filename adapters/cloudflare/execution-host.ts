@@ -35,6 +35,7 @@ import {
   type LogEvent,
   makeKvExecutionStore
 } from "reprise/store"
+import { type EnvReader, hostLoggingLayer } from "reprise/host"
 import type { DurableObjectStorage, Stub } from "./cf-types.ts"
 import { makeDurableObjectKV } from "./do-kv.ts"
 import type { ExecutionRpc } from "./execution-rpc.ts"
@@ -55,6 +56,8 @@ export interface HostOptions {
   readonly peer: (executionId: string) => Stub<ExecutionRpc>
   /** How soon a failed index publication or parent notification is tried again (default 5 s). */
   readonly retryDelayMs?: number | undefined
+  /** The Worker's variables: REPRISE_LOG_LEVEL chooses the log lines of the execution's life (host-logger.ts). */
+  readonly env?: EnvReader | undefined
 }
 
 interface Meta {
@@ -176,7 +179,11 @@ export const makeHost = (options: HostOptions) => {
       callbackIds: options.callbackIds,
       invoker,
       ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes })
-    }).pipe(Layer.provideMerge(services))
+    }).pipe(
+      Layer.provideMerge(services),
+      // The execution's life as JSON lines on the console, which Workers Logs (and wrangler tail) take as objects.
+      Layer.provide(hostLoggingLayer({ format: "json", write: (line) => console.log(line) }, options.env ?? (() => undefined)))
+    )
   )
   const wire = <A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>) =>
     runWire((effect) => runtime.runPromiseExit(effect), Engine.use(use))

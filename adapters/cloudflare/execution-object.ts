@@ -9,7 +9,7 @@ import type { DurableFunction } from "reprise"
 import type { CallbackOutcome, ChildOutcome, HistoryPage, StartRequest, StopOptions } from "reprise/engine"
 import type { ErrorObject } from "reprise/store"
 import type { DurableObjectState } from "./cf-types.ts"
-import { callbackIdsOf, type RepriseEnv } from "./env.ts"
+import { callbackIdsOf, envReader, type RepriseEnv } from "./env.ts"
 import { type Host, makeHost } from "./execution-host.ts"
 import type { ExecutionRpc } from "./execution-rpc.ts"
 import { makeIndexClient } from "./index-client.ts"
@@ -54,7 +54,8 @@ export const makeExecutionObject = (config: ObjectConfig): ExecutionObjectClass 
         callbackIds: callbackIdsOf(this.env),
         maxPayloadBytes: config.maxPayloadBytes,
         index: makeIndexClient(this.env.EXECUTION_INDEX, config.indexShards),
-        peer: (id) => this.env.EXECUTIONS.getByName(id)
+        peer: (id) => this.env.EXECUTIONS.getByName(id),
+        env: envReader(this.env)
       })
       return use(this.#host)
     }

@@ -59,6 +59,19 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
       ALTER TABLE {schema}.executions ADD COLUMN version text;
       CREATE INDEX executions_by_version ON {schema}.executions (version, started_at DESC, execution_id);
     `
+  },
+  {
+    // Several hosts on one database (postgres-leases.ts): which host holds each execution, until when (the
+    // database's clock, so that hosts' clocks need not agree).
+    version: 3,
+    sql: `
+      CREATE TABLE {schema}.leases (
+        execution_id text COLLATE "C" PRIMARY KEY,
+        host_id      text NOT NULL,
+        expires_at   timestamptz NOT NULL
+      );
+      CREATE INDEX leases_by_host ON {schema}.leases (host_id);
+    `
   }
 ]
 

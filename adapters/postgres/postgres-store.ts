@@ -35,6 +35,7 @@ import {
   type StoreFailure,
   storeFailure
 } from "reprise/store"
+import { type Leases, type LeaseOptions, makeLeases } from "./postgres-leases.ts"
 import { applyMigrations, LATEST_VERSION, MIGRATIONS, PostgresSchemaTooNew, SCHEMA_NAME } from "./postgres-schema.ts"
 
 export interface PostgresStoreOptions {
@@ -46,11 +47,18 @@ export interface PostgresStoreOptions {
   readonly maxConnections?: number
   /** How long to wait for a connection, from the pool or the server, before failing (default 10,000 ms). */
   readonly connectTimeoutMs?: number
+  /**
+   * Several hosts on the database (postgres-leases.ts): this host's lease options. With them the store fences every
+   * write of an execution's log and alarm on this host's lease, and `leases` is the engine's Ownership port.
+   */
+  readonly leases?: LeaseOptions
 }
 
 /** The ExecutionStore, plus what the host's ports read (src/host): the alarm index and the metadata. */
 export interface PostgresStore extends ExecutionStoreShape {
   readonly schema: string
+  /** The leases of this host, when the store was opened with `leases`. */
+  readonly leases: Leases | undefined
   /** The earliest alarm strictly after `after`. */
   nextAlarm(after: number): Effect.Effect<AlarmEntry | undefined, StoreFailure>
   /** Alarms due at or before `horizon`, earliest first, at most `limit`. */
@@ -100,7 +108,7 @@ export const openPostgresStore = Effect.fn("openPostgresStore")(function*(
     return yield* Effect.fail(storeFailure("open")(new Error(`the schema name "${schema}" is not a plain lower-case identifier`)))
   }
   if (url === undefined) return yield* Effect.fail(storeFailure("open")(new Error("no connection string: pass url, or set DATABASE_URL")))
-  const { Pool } = yield* attempt("open", () => import("pg")).pipe(
+  const { Client, Pool } = yield* attempt("open", () => import("pg")).pipe(
     Effect.mapError((error) => storeFailure("open")(new Error(`the PostgreSQL driver is missing: npm install pg (${error.reason})`, { cause: error })))
   )
   const timeout = Math.max(1, Math.floor(options.connectTimeoutMs ?? 10_000))
@@ -115,7 +123,14 @@ export const openPostgresStore = Effect.fn("openPostgresStore")(function*(
     yield* Effect.promise(() => pool.end())
     return yield* new PostgresSchemaTooNew({ schema, version: migrated.before, supported: LATEST_VERSION })
   }
-  return makePostgresStore(pool, schema)
+  const leases = options.leases === undefined
+    ? undefined
+    : makeLeases(pool, schema, async () => {
+      const client = new Client({ connectionString: url, connectionTimeoutMillis: timeout })
+      await client.connect()
+      return client
+    }, options.leases)
+  return makePostgresStore(pool, schema, leases)
 })
 
 /** The store as a scoped layer: the pool is ended when the layer is released. */
@@ -140,8 +155,14 @@ const transaction = async <A>(pool: Pool, work: (client: PoolClient) => Promise<
   }
 }
 
-const makePostgresStore = (pool: Pool, schema: string): PostgresStore => {
+const makePostgresStore = (pool: Pool, schema: string, leases: Leases | undefined): PostgresStore => {
   const t = (table: string) => `"${schema}".${table}`
+  /** With leases, a write of the execution ($1) happens only while this host (the parameter) holds its lease. */
+  const fenced = (hostParam: string) =>
+    leases === undefined
+      ? ""
+      : ` AND EXISTS (SELECT 1 FROM ${t("leases")} AS l WHERE l.execution_id = $1 AND l.host_id = ${hostParam} AND l.expires_at > clock_timestamp())`
+  const holder = leases === undefined ? [] : [leases.hostId]
   /** Statements are named after their text's key, so each connection parses each one once. */
   const names = new Map<string, string>()
   const run = (text: string, values: ReadonlyArray<unknown>) => {
@@ -173,19 +194,21 @@ const makePostgresStore = (pool: Pool, schema: string): PostgresStore => {
     // batch (a json[] in seq order) only if it moved.
     // With $6 (alarmAt), the alarm is set by the same statement, only if the head moved.
     appendToHead: `WITH head AS (UPDATE ${t("executions")} SET seq = $2 + cardinality($3::json[]), status = $4, ended_at = $5 ` +
-      `WHERE execution_id = $1 AND seq = $2 AND status IN ('RUNNING', 'PAUSED') RETURNING 1), ${alarmWithHead("$6")} ` +
+      `WHERE execution_id = $1 AND seq = $2 AND status IN ('RUNNING', 'PAUSED')${fenced("$7")} RETURNING 1), ${alarmWithHead("$6")} ` +
       `INSERT INTO ${t("events")} (execution_id, seq, event) ` +
       `SELECT $1, $2 + n, e FROM unnest($3::json[]) WITH ORDINALITY AS batch (e, n) WHERE EXISTS (SELECT 1 FROM head)`,
     create: `WITH head AS (INSERT INTO ${t("executions")} (execution_id, function_name, status, started_at, ended_at, seq, version) ` +
-      `VALUES ($1, $4, $5, $6, $7, cardinality($3::json[]), $9) ON CONFLICT (execution_id) DO NOTHING RETURNING 1), ${alarmWithHead("$8")} ` +
+      `SELECT $1, $4, $5, $6, $7, cardinality($3::json[]), $9 WHERE true${fenced("$10")} ON CONFLICT (execution_id) DO NOTHING RETURNING 1), ` +
+      `${alarmWithHead("$8")} ` +
       `INSERT INTO ${t("events")} (execution_id, seq, event) ` +
       `SELECT $1, $2 + n, e FROM unnest($3::json[]) WITH ORDINALITY AS batch (e, n) WHERE EXISTS (SELECT 1 FROM head)`,
     summaryAndSeq: `SELECT ${SUMMARY_COLUMNS}, seq FROM ${t("executions")} WHERE execution_id = $1`,
     summary: `SELECT ${SUMMARY_COLUMNS} FROM ${t("executions")} WHERE execution_id = $1`,
     delete: `DELETE FROM ${t("executions")} WHERE execution_id = $1`, // events and alarm cascade
-    setAlarm: `INSERT INTO ${t("alarms")} (execution_id, at) VALUES ($1, $2) ON CONFLICT (execution_id) DO UPDATE SET at = excluded.at`,
+    setAlarm: `INSERT INTO ${t("alarms")} (execution_id, at) SELECT $1, $2 WHERE true${fenced("$3")} ` +
+      "ON CONFLICT (execution_id) DO UPDATE SET at = excluded.at",
     getAlarm: `SELECT at FROM ${t("alarms")} WHERE execution_id = $1`,
-    deleteAlarm: `DELETE FROM ${t("alarms")} WHERE execution_id = $1`,
+    deleteAlarm: `DELETE FROM ${t("alarms")} WHERE execution_id = $1${fenced("$2")}`,
     moveAlarm: `UPDATE ${t("alarms")} SET at = $3 WHERE execution_id = $1 AND at = $2`,
     nextAlarm: `SELECT execution_id, at FROM ${t("alarms")} WHERE at > $1 ORDER BY at, execution_id LIMIT 1`,
     dueAlarms: `SELECT execution_id, at FROM ${t("alarms")} WHERE at <= $1 ORDER BY at, execution_id LIMIT $2`,
@@ -229,14 +252,14 @@ const makePostgresStore = (pool: Pool, schema: string): PostgresStore => {
       const head = row === undefined ? EMPTY_HEAD : { seq: row.seq, summary: summaryOf(row) }
       const headChecked = checkAppend(executionId, head, events, expectedSeq)
       if (Result.isFailure(headChecked)) return headChecked.failure
-      if (alarmAt !== undefined) await query(sql.setAlarm, [executionId, alarmAt])
+      if (alarmAt !== undefined) await query(sql.setAlarm, [executionId, alarmAt, ...holder])
       return undefined
     }
     const endedAt = summary.endedAt ?? null
     try {
       const written = expectedSeq === 0
-        ? await run(sql.create, [executionId, 0, batch, summary.functionName, summary.status, summary.startedAt, endedAt, alarmAt ?? null, summary.version ?? null])
-        : await run(sql.appendToHead, [executionId, expectedSeq, batch, summary.status, endedAt, alarmAt ?? null])
+        ? await run(sql.create, [executionId, 0, batch, summary.functionName, summary.status, summary.startedAt, endedAt, alarmAt ?? null, summary.version ?? null, ...holder])
+        : await run(sql.appendToHead, [executionId, expectedSeq, batch, summary.status, endedAt, alarmAt ?? null, ...holder])
       if ((written.rowCount ?? 0) === batch.length) return undefined
     } catch (error) {
       if (!isUniqueViolation(error)) throw error
@@ -262,6 +285,7 @@ const makePostgresStore = (pool: Pool, schema: string): PostgresStore => {
 
   return {
     schema,
+    leases,
     load: (executionId) =>
       Effect.flatMap(attempt("load", () => query<LoadRow>(sql.load, [executionId])), (rows) =>
         rows.length === 0 ? Effect.succeed(undefined) : parseLog(executionId, rows)),
@@ -284,12 +308,12 @@ const makePostgresStore = (pool: Pool, schema: string): PostgresStore => {
         return decodeLogPage(executionId, raw.map((row) => row.event), afterSeq + 1)
       }),
 
-    setAlarm: (executionId, at) => attempt("setAlarm", () => query(sql.setAlarm, [executionId, at])).pipe(Effect.asVoid),
+    setAlarm: (executionId, at) => attempt("setAlarm", () => query(sql.setAlarm, [executionId, at, ...holder])).pipe(Effect.asVoid),
     getAlarm: (executionId) =>
       attempt("getAlarm", () => query<{ at: string }>(sql.getAlarm, [executionId])).pipe(
         Effect.map((rows) => (rows[0] === undefined ? undefined : Number(rows[0].at)))
       ),
-    deleteAlarm: (executionId) => attempt("deleteAlarm", () => query(sql.deleteAlarm, [executionId])).pipe(Effect.asVoid),
+    deleteAlarm: (executionId) => attempt("deleteAlarm", () => query(sql.deleteAlarm, [executionId, ...holder])).pipe(Effect.asVoid),
     list: (listQuery) =>
       attempt("list", async () => {
         const size = pageSize(listQuery.limit)
@@ -348,6 +372,7 @@ const makePostgresStore = (pool: Pool, schema: string): PostgresStore => {
         await query(sql.keepMeta, [key, value])
         return (await query<{ value: string }>(sql.getMeta, [key]))[0]!.value
       }),
-    close: () => (closing ??= pool.end())
+    // The leases go first (the engine is gone by now), so that the other hosts need not wait for them to lapse.
+    close: () => (closing ??= (leases?.releaseAll() ?? Promise.resolve()).catch(() => {}).then(() => pool.end()))
   }
 }

@@ -4,17 +4,25 @@
  */
 import { Effect } from "effect"
 import { type HostServer, serveHost, type ServeHostOptions } from "reprise/node"
+import type { LeaseOptions } from "./postgres-leases.ts"
 import { postgresPorts } from "./postgres-ports.ts"
 import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from "./postgres-store.ts"
 
-export interface ServePostgresOptions extends ServeHostOptions, PostgresStoreOptions {}
+export interface ServePostgresOptions extends ServeHostOptions, Omit<PostgresStoreOptions, "leases"> {
+  /**
+   * Several hosts on one database: each execution held by one host at a time (postgres-leases.ts). On by default;
+   * `false` for a database that only ever has one host (one round trip less when an execution is loaded or let go).
+   */
+  readonly leases?: LeaseOptions | false
+}
 
 export interface PostgresServer extends HostServer {
   readonly store: PostgresStore
 }
 
 export const servePostgres = async (options: ServePostgresOptions): Promise<PostgresServer> => {
-  const store = await Effect.runPromise(openPostgresStore(options))
+  const { leases, ...rest } = options
+  const store = await Effect.runPromise(openPostgresStore(leases === false ? rest : { ...rest, leases: leases ?? {} }))
   try {
     return { ...(await serveHost(options, postgresPorts(store))), store }
   } catch (error) {

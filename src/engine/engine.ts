@@ -2,7 +2,7 @@
  * The engine: starts executions and routes every message to the actor that owns the execution, loading it from
  * the store (a cold start, which replays) when it is not in memory. Adapters drive it; they never touch actors.
  */
-import { Cause, Clock, Context, Effect, FiberSet, Layer, Logger, LogLevel, Queue, Random, References, Scheduler, type Scope, Stream } from "effect"
+import { Cause, Clock, Context, Effect, FiberSet, Layer, Logger, LogLevel, Option, Queue, Random, References, Schedule, Scheduler, type Scope, Stream } from "effect"
 import type { ErrorObject, LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
@@ -27,10 +27,12 @@ import { EngineProbe, type EngineProbeShape, makeInvocationCounts } from "./engi
 import { ExecutionClient, type ExecutionClientShape, type ExecutionView, type ParentRef, type ReadFailure } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
 import { LifecycleLogs } from "./lifecycle-log.ts"
+import { Ownership } from "./ownership.ts"
 import { outcomeOf, viewOf } from "./execution-view.ts"
 import { type DurableFunction, makeRegistry } from "./registry.ts"
 import { checkedInput, sameExecution, startedEvent } from "./start-request.ts"
 import { stopChildren } from "./stop-children.ts"
+import { watchByPolling } from "./watch-by-polling.ts"
 
 /**
  * Actors run on microtasks: a step's append wakes its actor without a trip through the event loop
@@ -38,6 +40,8 @@ import { stopChildren } from "./stop-children.ts"
  * itself yields to the event loop every few batches, so a long run of steps cannot starve I/O.
  */
 const actorScheduler = new Scheduler.MixedScheduler("sync")
+/** How often a host polls the store for an execution's end or new events, when it may be written on another host. */
+const ENDED_ELSEWHERE_POLL_MS = 250
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024
 
@@ -105,6 +109,8 @@ export const makeEngine = Effect.fnUntraced(function*(
   const callbackIds = options.callbackIds ?? plainCallbackIds
   const clockFor = options.clockFor ?? (() => ambientClock)
   const logLifecycle = yield* LifecycleLogs
+  // Several hosts on one store (ownership.ts): an actor exists only on the host that holds the execution's lease.
+  const ownership = Option.getOrUndefined(yield* Effect.serviceOption(Ownership))
   // The engine's own lines go where the actors' go: to the loggers and level of the context the engine was built in,
   // not the caller's.
   const loggers = yield* Logger.CurrentLoggers
@@ -163,7 +169,9 @@ export const makeEngine = Effect.fnUntraced(function*(
         },
         onInvoke: (op) => background(`starting the child of operation ${op.id}`, id, startChild(id, op)),
         onGone: () => {
-          if (actors.get(id) === actor) actors.delete(id)
+          if (actors.get(id) !== actor) return
+          actors.delete(id)
+          if (ownership !== undefined) background("giving the execution back", id, ownership.release(id))
         },
         onWritten: (events) => {
           for (const watcher of watchers.get(id) ?? []) watcher(events)
@@ -180,8 +188,9 @@ export const makeEngine = Effect.fnUntraced(function*(
       const live = actors.get(executionId)
       if (live !== undefined && !live.gone) return Effect.succeed(live)
       return Effect.gen(function*() {
+        if (ownership !== undefined) yield* ownership.acquire(executionId, "wait")
         const log = yield* store.load(executionId)
-        if (log === undefined) return undefined
+        if (log === undefined) return yield* Effect.as(giveBackUnused(executionId), undefined)
         const again = actors.get(executionId)
         if (again !== undefined && !again.gone) return again
         const state = foldLog(log.events)
@@ -193,6 +202,10 @@ export const makeEngine = Effect.fnUntraced(function*(
         return actor
       })
     })
+
+  /** Gives back an execution taken for an actor that was not made (no such execution, or a start refused). */
+  const giveBackUnused = (executionId: string) =>
+    ownership === undefined || actors.has(executionId) ? Effect.void : ownership.release(executionId)
 
   /** Sends a message; an actor that went away meanwhile is reloaded and the message sent once more. */
   const deliver = <E>(
@@ -272,8 +285,10 @@ export const makeEngine = Effect.fnUntraced(function*(
       const first = startedEvent(fn, executionId, input, now, request.parent)
       // The start and its watchdog are one write: a crash right after it still leaves an alarm that resumes it.
       const watchdogAt = Math.min(now + WATCHDOG_MS, first.timeoutAt)
+      if (ownership !== undefined) yield* ownership.acquire(executionId, "wait")
       const written = yield* Effect.result(store.append(executionId, [first], 0, { alarmAt: watchdogAt }))
       if (written._tag === "Failure") {
+        yield* giveBackUnused(executionId)
         if (written.failure._tag !== "SeqConflict") return yield* Effect.fail(written.failure)
         // Someone started the same id between our load and our append.
         const raced = yield* store.load(executionId)
@@ -301,13 +316,32 @@ export const makeEngine = Effect.fnUntraced(function*(
         if (alarm === undefined || alarm <= now) yield* actorFor(executionId)
       }))
 
+  /** Ends once the execution has ended on any host: the store's summary, read only while no actor runs it here. */
+  const endedElsewhere = (executionId: string) =>
+    Effect.repeat(Effect.suspend(() => (actors.has(executionId) ? Effect.succeed("RUNNING") : Effect.map(store.summary(executionId), (s) => s?.status))), {
+      until: (status) => status !== "RUNNING" && status !== "PAUSED",
+      schedule: Schedule.spaced(ENDED_ELSEWHERE_POLL_MS)
+    }).pipe(Effect.ignore)
+
+  /** Lets an idle actor go when another host wants its execution; one that lost its lease goes at once. */
+  ownership?.onRevoke((executionId, why) => {
+    const actor = actors.get(executionId)
+    if (actor === undefined) return background("giving the execution back", executionId, ownership.release(executionId))
+    if (why === "lost") return actor.evict()
+    if (actor.evictable) background("letting the execution go", executionId, evictWhenIdle([actor]))
+  })
+
   const engine: EngineShape = {
     functions: [...registry.values()].map((fn) => ({
       name: fn.name,
       ...(fn.options.description === undefined ? {} : { description: fn.options.description })
     })),
     start,
-    alarm: (executionId) => Effect.asVoid(deliver(executionId, (a) => a.send<never>((reply) => ({ _tag: "Alarm", reply })))),
+    // An alarm is for the host that holds the execution; one held elsewhere is that host's (or, once its lease
+    // lapses, the takeover sweep's: see reprise/postgres).
+    alarm: (executionId) =>
+      Effect.flatMap(ownership === undefined ? Effect.succeed(true) : ownership.acquire(executionId, "try"), (mine) =>
+        mine ? Effect.asVoid(deliver(executionId, (a) => a.send<never>((reply) => ({ _tag: "Alarm", reply })))) : Effect.void),
     childFinished,
     completeCallback: (callbackId, outcome) =>
       Effect.gen(function*() {
@@ -351,7 +385,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       Effect.gen(function*() {
         const state = yield* stateOf(executionId)
         if (state.status === "RUNNING") {
-          yield* Effect.callback<void>((resume) => {
+          const ended = Effect.callback<void>((resume) => {
             const list = endWaiters.get(executionId) ?? []
             const wake = () => resume(Effect.void)
             list.push(wake)
@@ -362,6 +396,8 @@ export const makeEngine = Effect.fnUntraced(function*(
               else endWaiters.set(executionId, remaining)
             })
           })
+          // With several hosts, the execution may end on another one: its end is seen in the store.
+          yield* ownership === undefined ? ended : Effect.raceFirst(ended, endedElsewhere(executionId))
         }
         return viewOf(yield* stateOf(executionId))
       }),
@@ -417,22 +453,24 @@ export const makeEngine = Effect.fnUntraced(function*(
         // Idle: the watchdog is no longer needed; the alarm falls back to the next timer.
         yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply })))
       }),
-    evictIdle: () =>
-      Effect.gen(function*() {
-        const candidates = [...actors.values()].filter((a) => a.evictable)
-        if (candidates.length === 0) return 0
-        // Suspend first: each alarm falls back to the next timer, without the watchdog.
-        for (const actor of candidates) yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply })))
-        // Then let whatever was about to happen (a resolved step continuing into its next call) happen.
-        yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
-        let evicted = 0
-        for (const actor of candidates) {
-          if (!actor.evictable) continue
-          actor.evict()
-          evicted++
-        }
-        return evicted
-      }),
+    evictIdle: () => evictWhenIdle([...actors.values()].filter((a) => a.evictable)),
+  }
+  /** Evicts those of `candidates` still evictable once suspended and after one event-loop turn; how many went. */
+  function evictWhenIdle(candidates: ReadonlyArray<Actor>) {
+    return Effect.gen(function*() {
+      if (candidates.length === 0) return 0
+      // Suspend first: each alarm falls back to the next timer, without the watchdog.
+      for (const actor of candidates) yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply })))
+      // Then let whatever was about to happen (a resolved step continuing into its next call) happen.
+      yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
+      let evicted = 0
+      for (const actor of candidates) {
+        if (!actor.evictable) continue
+        actor.evict()
+        evicted++
+      }
+      return evicted
+    })
   }
   const probe: EngineProbeShape = {
     actorCount: () => actors.size,
@@ -441,6 +479,7 @@ export const makeEngine = Effect.fnUntraced(function*(
     nextOperationDue: (executionId) => actors.get(executionId)?.nextOperationDue(),
     alarmOf: (executionId) => store.getAlarm(executionId)
   }
-  return { engine, probe }
+  // With several hosts, the log may be written on another host: a watch reads the store (watch-by-polling.ts).
+  return { engine: ownership === undefined ? engine : { ...engine, watch: watchByPolling(engine.history, ENDED_ELSEWHERE_POLL_MS) }, probe }
 })
 

@@ -17,6 +17,8 @@ export type {
   StopOptions
 } from "./execution-client.ts"
 export { serviceRunsInvokes } from "./invoker.ts"
+export { Ownership } from "./ownership.ts"
+export type { OwnershipShape, Revocation } from "./ownership.ts"
 export { DEFAULT_POLL_MS, watchByPolling } from "./watch-by-polling.ts"
 export type { ChildStart, InvokerShape } from "./invoker.ts"
 export { WATCHDOG_MS } from "./actor.ts"

@@ -38,6 +38,8 @@ export interface StartOptions {
   /** Persist Durable Object and KV storage here (a new Miniflare on the same dir sees it again). */
   readonly persistDir?: string
   readonly extraObjects?: Record<string, string>
+  /** Receives what the Worker and its objects log (console.log and friends), one line at a time. */
+  readonly onLog?: (line: { readonly level: string; readonly message: string }) => void
 }
 
 export const startMiniflare = (options: StartOptions): Miniflare => {
@@ -50,7 +52,8 @@ export const startMiniflare = (options: StartOptions): Miniflare => {
     durableObjects: Object.fromEntries(Object.entries(objects).map(([binding, className]) => [binding, { className, useSQLite: true }])),
     kvNamespaces: ["SIDE_EFFECTS"],
     bindings: { REPRISE_API_KEY: API_KEY, REPRISE_CALLBACK_SECRET: CALLBACK_SECRET },
-    ...(options.persistDir === undefined ? {} : { resourcePersistencePath: options.persistDir })
+    ...(options.persistDir === undefined ? {} : { resourcePersistencePath: options.persistDir }),
+    ...(options.onLog === undefined ? {} : { handleStructuredLogs: options.onLog })
   }))
 }
 
