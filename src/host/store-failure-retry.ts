@@ -13,6 +13,8 @@ import type { HostErrorReporter } from "./alarm-dispatcher.ts"
 
 const FIRST_DELAY_MS = 500
 const MAX_DELAY_MS = 30_000
+/** Backoffs kept at most (a long outage refuses many starts that never exist); the oldest go first. */
+const MAX_TRACKED = 10_000
 
 export interface StoreFailureRetry {
   /** The store, reporting its write failures and successes here. */
@@ -48,7 +50,9 @@ export const makeStoreFailureRetry = Effect.gen(function*() {
         if (scheduled.has(executionId)) return
         scheduled.add(executionId)
         const attempt = attempts.get(executionId) ?? 0
+        attempts.delete(executionId)
         attempts.set(executionId, attempt + 1)
+        if (attempts.size > MAX_TRACKED) attempts.delete(attempts.keys().next().value!)
         const delay = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** Math.min(attempt, 16))
         yield* Effect.forkScoped(Effect.sleep(delay).pipe(
           Effect.andThen(Effect.suspend(() => {

@@ -20,7 +20,7 @@ import type { ExecutionStoreShape } from "../store/execution-store.ts"
 import { StoreFailure } from "../store/store-errors.ts"
 
 export interface StoreFaultSettings {
-  /** "fail": every append fails with StoreFailure and writes nothing. */
+  /** "fail": every append (and alarm write) fails with StoreFailure and writes nothing. */
   readonly appends?: "fail" | undefined
   /** Appends (and alarm writes) are made this much later. */
   readonly appendDelayMs?: number | undefined
@@ -31,7 +31,7 @@ export interface StoreFaultSettings {
 }
 
 export interface StoreFaultCounts {
-  /** Appends refused by the fault. */
+  /** Writes refused by the fault (appends, and the alarm writes that go with them). */
   failedAppends: number
   /** Appends written after a delay. */
   delayedAppends: number
