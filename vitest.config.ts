@@ -14,7 +14,10 @@ export default defineConfig({
   ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions.filter((condition) => condition !== "module")] } },
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 20_000,
+    // Generous: a test waits for events (each wait bounded), and on a 2-core machine busy with other work a
+    // healthy test can take several times as long as on a quiet one; a hang still fails, only later.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
     env: {
       NODE_OPTIONS: `--conditions=${SOURCE}`,
       WRANGLER_BUILD_CONDITIONS: `${SOURCE},workerd,worker,browser`,

@@ -60,6 +60,8 @@ export interface AlarmEntry {
 /** The ExecutionStore, plus what the Node adapter's scheduler and server need (synchronous; throw StoreFailure). */
 export interface SqliteStore extends ExecutionStoreShape {
   readonly path: string
+  /** The open connection (for pragmas such as `max_page_count`, and fault-injection tests); the store owns it. */
+  readonly database: DatabaseSync
   /** The earliest alarm, or the earliest strictly after `after`. */
   nextAlarm(after?: number): AlarmEntry | undefined
   /** Alarms due at `now`, earliest first. */
@@ -273,6 +275,7 @@ const makeSqliteStore = (db: DatabaseSync, path: string): SqliteStore => {
 
   return {
     path,
+    database: db,
     load: (executionId) =>
       Effect.flatMap(attempt("load", () => readLog(executionId)), (rows) =>
         rows === undefined ? Effect.succeed(undefined) : parseLog(executionId, rows)),

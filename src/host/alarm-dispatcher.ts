@@ -7,7 +7,8 @@
  * - A delivery must move the alarm (the actor sets the next one, or deletes it). One that leaves it in place (the
  *   delivery failed, the function is not registered, the log is corrupt) is postponed on the backoff Schedule
  *   (1 s doubling to 5 min), never dropped: a redeploy that brings the function back resumes the execution. One
- *   that moved it to a time already due is delivered again.
+ *   that moved it to a time already due is delivered again, and so is one delivered before it was due (recovery
+ *   delivers alarms due within the watchdog) that fell due while the delivery ran.
  */
 import { Cause, Clock, Context, Data, Duration, Effect, Fiber, FiberMap, Option, Schedule, Semaphore, type Scope } from "effect"
 import { AlarmStore } from "./alarm-store.ts"
@@ -116,12 +117,17 @@ export const makeAlarmDispatcher = Effect.fnUntraced(function*(
   const deliverUntilMoved = (executionId: string, horizon: number | undefined) =>
     Effect.gen(function*() {
       let delivered: number | undefined
+      /** The last delivery came before its alarm was due (recovery's horizon): leaving it in place was right then. */
+      let early = false
       for (let round = 0; round < MAX_ROUNDS; round++) {
         const now = yield* Clock.currentTimeMillis
         const at = yield* alarms.alarmAt(executionId)
         // The first round takes what is due by the horizon; later rounds only what is due now.
         if (at === undefined || at > (round === 0 ? horizon ?? now : now)) return void retries.delete(executionId)
-        if (at === delivered) return yield* postpone(executionId, at, false)
+        // Left in place by a delivery made when it was due: postponed. One made before it was due (and that fell
+        // due meanwhile) is delivered again now, not held back by the backoff (issue 19, item 5).
+        if (at === delivered && !early) return yield* postpone(executionId, at, false)
+        early = at > now
         const failed = yield* options.deliver(executionId).pipe(
           Effect.as(false),
           Effect.catchCause((cause) => Effect.as(report(Cause.squash(cause), executionId), true))

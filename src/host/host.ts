@@ -14,7 +14,7 @@ import type { EngineProbe } from "../engine/engine-probe.ts"
 import { Engine, type ExecutionClient, ExecutionObserver, type ExecutionObserverShape } from "../engine/index.ts"
 import type { DurableFunction } from "../engine/registry.ts"
 import { createApp, signedCallbackIds } from "../http/index.ts"
-import type { ExecutionStore } from "../store/execution-store.ts"
+import { ExecutionStore } from "../store/execution-store.ts"
 import { schedulerLayer } from "./host-schedules.ts"
 import type { Schedule as ScheduleDefinition } from "../schedule/schedule.ts"
 import { Scheduler } from "../schedule/scheduler.ts"
@@ -30,6 +30,7 @@ import { type HostLogOptions, hostLoggingLayer } from "./host-logger.ts"
 import type { HostMetadata } from "./host-metadata.ts"
 import { type EnvReader, resolveApiKey, resolveSecret } from "./host-secrets.ts"
 import { recover, type RecoveryReport } from "./recovery.ts"
+import { makeStoreFailureRetry } from "./store-failure-retry.ts"
 import { WakeUpSource } from "./wake-up-source.ts"
 
 export interface HostOptions {
@@ -76,11 +77,18 @@ export const hostLayer = (options: HostOptions) =>
   Layer.unwrap(Effect.gen(function*() {
     const onError = options.onError ?? defaultHostErrorReporter
     const secret = yield* resolveSecret(options.secret, options.env)
+    // The engine writes through a store that reports write failures, so that the executions they stopped are
+    // resumed when the store is back (store-failure-retry.ts).
+    const storeRetry = yield* makeStoreFailureRetry
     const engine = Engine.layer({
       functions: options.functions,
       callbackIds: signedCallbackIds(secret),
       ...(options.fetch === undefined ? {} : { fetch: options.fetch })
-    })
+    }).pipe(
+      Layer.provide(Layer.effect(ExecutionStore, Effect.gen(function*() {
+        return storeRetry.watch(yield* ExecutionStore)
+      })))
+    )
     const dispatcher = Layer.effect(
       AlarmDispatcher,
       Effect.gen(function*() {
@@ -102,6 +110,7 @@ export const hostLayer = (options: HostOptions) =>
       if (scheduler._tag === "Some") yield* scheduler.value.start
       const evict = engine.evictIdle().pipe(Effect.catchCause((cause) => Effect.sync(() => onError(Cause.squash(cause)))))
       yield* Effect.forkScoped(Effect.repeat(evict, Schedule.spaced(options.evictEveryMs ?? 5000)))
+      yield* storeRetry.run((executionId) => engine.alarm(executionId), onError)
       yield* (yield* WakeUpSource).start(dispatcher)
       if (scheduler._tag === "Some") yield* scheduler.value.run
       const recovered = yield* Deferred.make<RecoveryReport | undefined>()

@@ -54,7 +54,7 @@ export const apiOf = (rt: ContractRuntime) => {
 export type Api = ReturnType<typeof apiOf>
 
 /** Polls `probe` until it gives a value: at most `timeoutMs`, every 25 ms. */
-export const until = async <A>(what: string, probe: () => Promise<A | undefined>, timeoutMs = 10_000): Promise<A> => {
+export const until = async <A>(what: string, probe: () => Promise<A | undefined>, timeoutMs = 30_000): Promise<A> => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await probe()
@@ -65,7 +65,7 @@ export const until = async <A>(what: string, probe: () => Promise<A | undefined>
 }
 
 /** The execution's view once it is no longer RUNNING. */
-export const untilEnded = (api: Api, executionId: string, timeoutMs = 10_000) =>
+export const untilEnded = (api: Api, executionId: string, timeoutMs = 30_000) =>
   until(`${executionId} to end`, async () => {
     const reply = await api.describe(executionId)
     return reply.status === 200 && reply.body.status !== "RUNNING" && reply.body.status !== "PAUSED" ? reply.body : undefined

@@ -11,7 +11,7 @@ import { contractSuite } from "./suite.ts"
 
 const root = join(import.meta.dirname, "../..")
 const deno = join(root, "node_modules/.bin/deno")
-const START_LIMIT_MS = 30_000
+const START_LIMIT_MS = 45_000
 
 interface DenoServer {
   readonly child: ChildProcess

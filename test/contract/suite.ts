@@ -20,7 +20,7 @@ export const contractSuite = (runtime: string, start: () => Promise<ContractRunt
     let context: CheckContext | undefined
     beforeAll(async () => {
       context = contextOf(await start())
-    }, options.startTimeoutMs ?? 30_000)
+    }, options.startTimeoutMs ?? 60_000)
     afterAll(async () => {
       await context?.rt.close()
     }, 30_000)
@@ -28,6 +28,6 @@ export const contractSuite = (runtime: string, start: () => Promise<ContractRunt
       it(checks[name].name, async () => {
         if (context === undefined) throw new Error(`the ${runtime} runtime did not start`)
         await checks[name].run(context)
-      }, 30_000)
+      }, 60_000) // above the checks' own bounded waits (30 s), so a slow check fails with their message
     }
   })

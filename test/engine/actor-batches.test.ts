@@ -29,7 +29,7 @@ describe("the actor's batches", () => {
         Effect.result(e.completeCallback(ids[1]!, { ok: true, result: "2" }))
       ], { concurrency: "unbounded" })
     )
-    const outcome = await within(both, 3000)
+    const outcome = await within(both, 30_000) // a bound on a hang, not a timing
     assert.notStrictEqual(outcome, "hung", "completeCallback never settled")
     // The message whose write failed is answered with the StoreFailure; the other one is tried again, and lands.
     const results = outcome === "hung" ? [] : outcome

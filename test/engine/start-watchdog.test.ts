@@ -74,7 +74,7 @@ describe("a start and its watchdog", () => {
     const second = engineOver(store)
     await second((e) => e.alarm("w-1")) // what a host does with the watchdog once it is due
     gate.open()
-    const ended = await second((e) => Effect.timeout(e.awaitEnd("w-1"), "5 seconds"))
+    const ended = await second((e) => Effect.timeout(e.awaitEnd("w-1"), "30 seconds"))
     assert.strictEqual(ended.status, "SUCCEEDED")
     assert.strictEqual(bodyRuns, 2, "the step body in flight at the crash ran again, once")
   })
@@ -88,7 +88,7 @@ describe("a start and its watchdog", () => {
     const engine = engineOver(inner)
     const repeat = await engine((e) => e.start({ functionName: "slow", executionId: "stuck-1" }))
     assert.deepStrictEqual(repeat, { executionId: "stuck-1", created: false })
-    const ended = await engine((e) => Effect.timeout(e.awaitEnd("stuck-1"), "5 seconds"))
+    const ended = await engine((e) => Effect.timeout(e.awaitEnd("stuck-1"), "30 seconds"))
     assert.strictEqual(ended.status, "SUCCEEDED")
   })
 

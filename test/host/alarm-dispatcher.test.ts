@@ -5,7 +5,7 @@
  * a time already due is delivered again; a closed dispatcher refuses new requests after waiting for its deliveries.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Layer } from "effect"
+import { Clock, Deferred, Effect, Exit, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { AlarmStore, type AlarmStoreShape, DispatcherClosed, makeAlarmDispatcher } from "../../src/host/index.ts"
 
@@ -185,5 +185,27 @@ describe("the alarm dispatcher", () => {
       assert.instanceOf(Exit.isFailure(refused) ? refused.cause.reasons[0]?._tag === "Fail" ? refused.cause.reasons[0].error : undefined : undefined, DispatcherClosed)
       assert.strictEqual(yield* dispatcher.deliverDue(T0), 0)
       assert.deepStrictEqual(delivered, ["in-flight"])
+    }))
+
+  // Issue 19, item 5: recovery delivers alarms due within the watchdog (a wait due in 1 s) before they are due. A
+  // delivery that takes longer than that leaves the alarm in place (nothing was due when the actor looked) and it is
+  // due when the delivery ends: that is not a delivery that failed to move it, and it must not wait out a backoff.
+  it.effect("an alarm delivered before it was due, that fell due during the delivery, is delivered again, not postponed", () =>
+    Effect.gen(function*() {
+      const { alarms, delivered, dispatcher, errors } = yield* setup({
+        // Like the actor: fires (moves the alarm an hour on) only what is due when it looks; the delivery takes 2 s.
+        behave: (id, alarms) =>
+          Effect.gen(function*() {
+            const now = yield* Clock.currentTimeMillis
+            if (alarms.get(id)! <= now) alarms.set(id, now + 3_600_000)
+            yield* TestClock.adjust(2000)
+          })
+      })
+      alarms.set("a", T0 + 1000)
+      yield* dispatcher.deliver("a", T0 + 30_000) // recovery's horizon: due within the watchdog
+      assert.deepStrictEqual(delivered, ["a", "a"])
+      assert.strictEqual(dispatcher.stats.postponed, 0)
+      assert.deepStrictEqual(errors, [])
+      assert.strictEqual(alarms.get("a"), T0 + 2000 + 3_600_000, "the second delivery fired it")
     }))
 })

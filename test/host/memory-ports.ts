@@ -1,7 +1,7 @@
 /** The host's ports in memory: the memory store, an alarm index beside it, metadata in a map, a recording wake-up source. */
 import { Effect, Layer } from "effect"
 import { AlarmStore, type AlarmStoreShape, HostMetadata, type HostPorts, WakeUpSource } from "../../src/host/index.ts"
-import { ExecutionStore } from "../../src/store/execution-store.ts"
+import { ExecutionStore, type ExecutionStoreShape } from "../../src/store/execution-store.ts"
 import { makeMemoryStore } from "../../src/store/memory-store.ts"
 
 export interface MemoryPortsOptions {
@@ -9,6 +9,8 @@ export interface MemoryPortsOptions {
   readonly alarmStore?: (inner: AlarmStoreShape) => AlarmStoreShape
   /** Offer runningWithoutAlarm (read from the store's summaries and the alarm index). */
   readonly listsUnwatched?: boolean
+  /** Wraps the ExecutionStore the host gets (to inject faults). */
+  readonly executionStore?: (inner: ExecutionStoreShape) => ExecutionStoreShape
 }
 
 /** The memory store with an alarm index beside it, metadata in a map, and a wake-up source that records its life. */
@@ -28,13 +30,13 @@ export const memoryPorts = (metadata = new Map<string, string>(), options: Memor
       return { executionIds }
     })
   const ports: Layer.Layer<HostPorts> = Layer.mergeAll(
-    Layer.succeed(ExecutionStore, {
+    Layer.succeed(ExecutionStore, (options.executionStore ?? ((inner) => inner))({
       ...store,
       append: (id, events, seq, options) =>
         Effect.tap(store.append(id, events, seq, options), () => Effect.sync(() => options?.alarmAt === undefined || void alarms.set(id, options.alarmAt))),
       setAlarm: (id, at) => Effect.tap(store.setAlarm(id, at), () => Effect.sync(() => void alarms.set(id, at))),
       deleteAlarm: (id) => Effect.tap(store.deleteAlarm(id), () => Effect.sync(() => void alarms.delete(id)))
-    }),
+    })),
     Layer.succeed(AlarmStore, (options.alarmStore ?? ((inner) => inner))({
       alarmAt: (id) => Effect.sync(() => alarms.get(id)),
       dueAlarms: (horizon, limit) =>

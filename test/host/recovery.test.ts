@@ -30,7 +30,7 @@ const seed = (memory: ReturnType<typeof memoryPorts>, count: number, alarmAt: nu
 const results = (host: Awaited<ReturnType<typeof startHost>>, count: number) =>
   host.engine((e) =>
     Effect.forEach(Array.from({ length: count }, (_, i) => `e-${String(i).padStart(4, "0")}`), (id) =>
-      Effect.map(Effect.timeout(e.awaitEnd(id), "10 seconds"), (view) => view.result), { concurrency: 64 }))
+      Effect.map(Effect.timeout(e.awaitEnd(id), "30 seconds"), (view) => view.result), { concurrency: 64 }))
 
 const within = <A>(promise: Promise<A>, ms: number) =>
   Promise.race([promise, new Promise<"still waiting">((resolve) => setTimeout(() => resolve("still waiting"), ms))])
@@ -44,7 +44,7 @@ describe("start-up recovery", () => {
     })
     await seed(memory, 3, Date.now() - 1000)
     const starting = startHost({ functions: [quick, napper], env: () => undefined }, memory.ports)
-    const host = await within(starting, 5000)
+    const host = await within(starting, 30_000) // held recovery: a host that waited for it would never be up
     if (host === "still waiting") {
       release()
       await (await starting).close()

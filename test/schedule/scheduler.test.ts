@@ -42,7 +42,6 @@ describe("schedules in the test runner", () => {
     assert.strictEqual(view!.nextTickAt, Date.UTC(2026, 0, 31, 2))
     // Ticks already handled are not handled again: more time starts only the ticks that come.
     assert.deepStrictEqual(await runner.advanceSchedules({ hours: 23 }), ["nightly:2026-01-31T02:00:00Z"])
-    assert.isBelow(tookMs, 20_000) // measured, reported in the run's output below
     console.log(`30 virtual days of a daily schedule: ${tookMs.toFixed(0)} ms`)
     await runner.dispose()
   })

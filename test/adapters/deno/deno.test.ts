@@ -11,7 +11,8 @@ import { assert, describe, it } from "vitest"
 const root = join(import.meta.dirname, "../../..")
 const deno = join(root, "node_modules/.bin/deno")
 const files = readdirSync(import.meta.dirname).filter((f) => f.endsWith(".deno.ts")).sort().map((f) => join("test/adapters/deno", f))
-const LIMIT_MS = 240_000
+// Measured 174 s on a 2-core machine under a load of 16: the bound is on a hang, well above that.
+const LIMIT_MS = 600_000
 
 const runDeno = (args: ReadonlyArray<string>) =>
   new Promise<{ code: number | null; output: string }>((resolve) => {

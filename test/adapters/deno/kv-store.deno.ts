@@ -136,7 +136,7 @@ Deno.test({
       let indexed = 0
       for await (const _ of queued.kv.list({ prefix: ["reprise", "alarm-at"] })) indexed++
       assert.equal(indexed, 1, "one time-index key per alarm")
-      await until(() => messages.some((m) => m.at === soon), 3000, "the alarm's queue message")
+      await until(() => messages.some((m) => m.at === soon), 30_000, "the alarm's queue message")
       assert.equal(messages.filter((m) => m.executionId === id).length, 1, "only the message that is due has come")
       assert.equal(await queued.moveAlarm(id, soon + 1, soon + 5), false, "a conditional move from the wrong time")
       assert.equal(await queued.moveAlarm(id, soon, soon + 5), true)
@@ -169,7 +169,7 @@ Deno.test({
       await runEffect(queued.append(watched, startedLog(watched, { functionName: "w", at: t(1), length: 1 }), 0, { alarmAt: soon }))
       assert.equal(await queued.alarmAt(watched), soon)
       assert.equal((await queued.kv.get(alarmAtKey(soon, watched))).value, true)
-      await until(() => messages.some((m) => m.executionId === watched && m.at === soon), 3000, "the start's queue message")
+      await until(() => messages.some((m) => m.executionId === watched && m.at === soon), 30_000, "the start's queue message")
 
       const bare = [freshId("bare"), freshId("bare"), freshId("bare")]
       for (const [i, id] of bare.entries()) await runEffect(queued.append(id, startedLog(id, { functionName: "b", at: t(10 + i), length: 1 }), 0))

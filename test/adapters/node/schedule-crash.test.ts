@@ -21,7 +21,7 @@ const startServer = (db: string, sideEffects: string) =>
   new Promise<{ child: ChildProcess; port: number }>((resolve, reject) => {
     const child = spawn(node, [script, db, sideEffects], { stdio: ["ignore", "pipe", "pipe"] })
     let output = ""
-    const timer = setTimeout(() => reject(new Error(`the server did not start: ${output}`)), 20_000)
+    const timer = setTimeout(() => reject(new Error(`the server did not start: ${output}`)), 45_000) // a boot took up to 16 s on a busy 2-core machine (npm run soak)
     child.stdout!.on("data", (chunk) => {
       output += String(chunk)
       const match = /listening (\d+)/.exec(output)

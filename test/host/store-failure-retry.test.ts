@@ -1,0 +1,54 @@
+/**
+ * Issue 19, store faults: an execution whose write the store refused (its actor stopped) is resumed by the host once
+ * the store is back. These memory ports have a wake-up source that delivers nothing, so only the host's retry of
+ * store-failed executions can resume it.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { startHost } from "../../src/host/index.ts"
+import { durable } from "../../src/index.ts"
+import { makeStoreFaults, withStoreFaults } from "../../src/testing/index.ts"
+import { memoryPorts } from "./memory-ports.ts"
+
+describe("the host after a store failure", () => {
+  it("resumes an execution whose step result the store refused, once the store takes writes again", async () => {
+    let release!: () => void
+    const released = new Promise<void>((resolve) => (release = resolve))
+    let entered!: () => void
+    const inBody = new Promise<void>((resolve) => (entered = resolve))
+    let bodyRuns = 0
+    const held = durable("held", async (_: unknown, ctx) =>
+      ctx.step("held", async () => {
+        bodyRuns++
+        entered()
+        await released
+        return "done"
+      }))
+    const faults = makeStoreFaults()
+    const memory = memoryPorts(new Map(), { executionStore: (inner) => withStoreFaults(inner, faults) })
+    const host = await startHost({ functions: [held], env: () => undefined, onError: () => {} }, memory.ports)
+    try {
+      await host.recovered // recovery delivers watchdogs early: it must not be what resumes the execution here
+      await host.engine((e) => e.start({ functionName: "held", executionId: "x" }))
+      await inBody
+      faults.set({ appends: "fail" })
+      release()
+      for (let i = 0; i < 1000 && faults.counts.failedAppends === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+      assert.isAtLeast(faults.counts.failedAppends, 1, "the step's result was refused")
+      const refused = await Effect.runPromise(memory.store.load("x"))
+      assert.deepStrictEqual(refused?.events.map((event) => event._tag), ["ExecutionStarted"], "nothing unwritten is kept")
+
+      faults.clear()
+      // Read the store itself: asking the engine (describe, awaitEnd) would load the execution and resume it.
+      const ended_ = () => Effect.runPromise(memory.store.load("x")).then((log) => log?.events.at(-1)?._tag === "ExecutionSucceeded")
+      for (let i = 0; i < 1500 && !(await ended_()); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+      assert.isTrue(await ended_(), "the host resumed it by itself")
+      const ended = await host.engine((e) => Effect.timeout(e.awaitEnd("x"), "30 seconds"))
+      assert.strictEqual(ended.status, "SUCCEEDED")
+      assert.strictEqual(ended.result, JSON.stringify("done"))
+      assert.isAtLeast(bodyRuns, 2, "the body ran again: its first result was never written")
+    } finally {
+      await host.close()
+    }
+  })
+})
