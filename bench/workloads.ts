@@ -94,7 +94,7 @@ const engineDriver = async (): Promise<Driver> => {
   const describe = (id: string) => host.engine((e) => e.describe(id)) as Promise<View>
   return {
     start: async (functionName, input, wait, executionName) => {
-      const { executionId } = await host.engine((e) => e.start({ functionName, input: JSON.stringify(input), ...(executionName === undefined ? {} : { executionId: executionName }) }))
+      const { executionId } = await host.engine((e) => e.start({ functionName, input, ...(executionName === undefined ? {} : { executionId: executionName }) }))
       return wait ? host.engine((e) => e.awaitEnd(executionId)) as Promise<View> : describe(executionId)
     },
     describe,

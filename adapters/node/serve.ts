@@ -38,6 +38,10 @@ export interface ServeHostOptions {
   readonly secret?: string
   /** How often suspended actors are dropped from memory (default every 5 s). */
   readonly evictEveryMs?: number
+  /** A suspended execution whose next timer is due within this many ms stays in memory (default 10 s). */
+  readonly keepWarmMs?: number
+  /** Past this many actors in memory, warm ones are dropped too, those due last first (default 10,000). */
+  readonly maxActorsInMemory?: number
   /**
    * The server's log of executions' lives (default: pretty on a terminal, else JSON lines, on stderr; level info;
    * $REPRISE_LOG_FORMAT and $REPRISE_LOG_LEVEL override the defaults).
@@ -84,6 +88,8 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
       apiKey: options.apiKey,
       env,
       evictEveryMs: options.evictEveryMs,
+      keepWarmMs: options.keepWarmMs,
+      maxActorsInMemory: options.maxActorsInMemory,
       allowedHosts: [hostname, ...(options.allowedHosts ?? [])],
       logging: { terminal: process.stderr.isTTY === true, ...options.logging }
     },

@@ -23,6 +23,7 @@ import {
   FunctionNotFound,
   InvalidRequest
 } from "./engine-errors.ts"
+import { chooseEvictions, type EvictOptions } from "./eviction.ts"
 import { EngineProbe, type EngineProbeShape, makeInvocationCounts } from "./engine-probe.ts"
 import { ExecutionClient, type ExecutionClientShape, type ExecutionView, type ParentRef, type ReadFailure } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
@@ -79,10 +80,11 @@ export interface EngineShape extends ExecutionClientShape {
    */
   settle(executionId: string, options?: { readonly maxMs?: number }): Effect.Effect<void>
   /**
-   * Drops from memory every actor that is evictable (ended, or suspended on durable operations) and has been for
-   * two event-loop turns. Its next alarm, callback or child completion loads it again. Returns how many went.
+   * Drops from memory the actors that are evictable (ended, or suspended on durable operations) and have been for
+   * two event-loop turns; with options, only those that will stay suspended a while (eviction.ts). Its next alarm,
+   * callback or child completion loads it again. Returns how many went.
    */
-  evictIdle(): Effect.Effect<number>
+  evictIdle(options?: EvictOptions): Effect.Effect<number>
 }
 
 export class Engine extends Context.Service<Engine, EngineShape>()("reprise/engine/Engine") {
@@ -417,9 +419,9 @@ export const makeEngine = Effect.fnUntraced(function*(
         // Idle: the watchdog is no longer needed; the alarm falls back to the next timer.
         yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply })))
       }),
-    evictIdle: () =>
+    evictIdle: (evictOptions) =>
       Effect.gen(function*() {
-        const candidates = [...actors.values()].filter((a) => a.evictable)
+        const candidates = chooseEvictions([...actors.values()], evictOptions)
         if (candidates.length === 0) return 0
         // Suspend first: each alarm falls back to the next timer, without the watchdog.
         for (const actor of candidates) yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply })))

@@ -2,6 +2,7 @@
 export { Engine, makeEngine, DEFAULT_MAX_PAYLOAD_BYTES } from "./engine.ts"
 export { DEFAULT_RETENTION_MS, MAX_EXECUTION_TIMEOUT_MS } from "./start-request.ts"
 export type { EngineOptions, EngineShape } from "./engine.ts"
+export type { EvictOptions } from "./eviction.ts"
 export { ExecutionClient } from "./execution-client.ts"
 export type {
   CallbackFailure,

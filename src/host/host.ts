@@ -2,7 +2,8 @@
  * The runtime-neutral host: what every long-running server (Node, Deno) does around the engine, given the ports its
  * runtime implements (the store, its alarm index and metadata, the wake-up source).
  *
- * Start: resolve the secret and the API key, build the engine, tick idle eviction, start the wake-ups, and resume in
+ * Start: resolve the secret and the API key, build the engine, tick idle eviction (of what stays suspended a while:
+ * src/engine/eviction.ts), start the wake-ups, and resume in
  * the background what was running when the last process died (recovery.ts), so that the server can listen while it
  * does. The layers are built in that order, so closing releases them in the shutdown order: stop recovery and the
  * wake-ups, wait for deliveries, dispose the engine, close the store.
@@ -43,6 +44,14 @@ export interface HostOptions {
   readonly env: EnvReader
   /** How often suspended actors are dropped from memory (default every 5 s). */
   readonly evictEveryMs?: number | undefined
+  /**
+   * A suspended execution whose next timer is due within this many ms is not dropped (default 10 s): its wake-up
+   * finds it in memory instead of replaying its log. Executions waiting on a callback or a child, or on a timer
+   * further away, are dropped.
+   */
+  readonly keepWarmMs?: number | undefined
+  /** Past this many actors in memory, warm ones are dropped too, those due last first (default 10,000). */
+  readonly maxActorsInMemory?: number | undefined
   /** Alarm deliveries at once (default 32). */
   readonly concurrency?: number | undefined
   /** Resume, at start and in the background, what was running when the last process died (default true). */
@@ -89,7 +98,8 @@ export const hostLayer = (options: HostOptions) =>
       // Schedules (src/schedule): records brought in line, then the ticks missed while down delivered by the loop.
       const scheduler = yield* Effect.serviceOption(Scheduler)
       if (scheduler._tag === "Some") yield* scheduler.value.start
-      const evict = engine.evictIdle().pipe(Effect.catchCause((cause) => Effect.sync(() => onError(Cause.squash(cause)))))
+      const evictOptions = { keepWarmMs: options.keepWarmMs ?? 10_000, maxInMemory: options.maxActorsInMemory ?? 10_000 }
+      const evict = engine.evictIdle(evictOptions).pipe(Effect.catchCause((cause) => Effect.sync(() => onError(Cause.squash(cause)))))
       yield* Effect.forkScoped(Effect.repeat(evict, Schedule.spaced(options.evictEveryMs ?? 5000)))
       yield* (yield* WakeUpSource).start(dispatcher)
       if (scheduler._tag === "Some") yield* scheduler.value.run
