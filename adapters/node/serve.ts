@@ -12,6 +12,7 @@ import { Effect, type Layer } from "effect"
 import type { AddressInfo } from "node:net"
 import type { DurableFunction, Schedule } from "reprise"
 import type { EngineShape } from "reprise/engine"
+import type { StartAdmission } from "reprise/http"
 import type { EngineProbe } from "reprise/testing"
 import { type HostLogOptions, type HostPorts, startHost } from "reprise/host"
 import { sqlitePorts } from "./sqlite-ports.ts"
@@ -47,6 +48,11 @@ export interface ServeHostOptions {
    * $REPRISE_LOG_FORMAT and $REPRISE_LOG_LEVEL override the defaults).
    */
   readonly logging?: HostLogOptions
+  /**
+   * Start requests served at once (default 512; a `?wait` start holds its place until it answers) and waiting in
+   * arrival order (default 2,048); past them a start gets 503 with Retry-After and creates nothing.
+   */
+  readonly admission?: StartAdmission
   /** Handle SIGTERM and SIGINT with a graceful shutdown (default true). */
   readonly handleSignals?: boolean
 }
@@ -90,6 +96,7 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
       evictEveryMs: options.evictEveryMs,
       keepWarmMs: options.keepWarmMs,
       maxActorsInMemory: options.maxActorsInMemory,
+      admission: options.admission,
       allowedHosts: [hostname, ...(options.allowedHosts ?? [])],
       logging: { terminal: process.stderr.isTTY === true, ...options.logging }
     },

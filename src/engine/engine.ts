@@ -23,6 +23,7 @@ import {
   FunctionNotFound,
   InvalidRequest
 } from "./engine-errors.ts"
+import { makeActorScheduler } from "./actor-scheduler.ts"
 import { chooseEvictions, type EvictOptions } from "./eviction.ts"
 import { EngineProbe, type EngineProbeShape, makeInvocationCounts } from "./engine-probe.ts"
 import { ExecutionClient, type ExecutionClientShape, type ExecutionView, type ParentRef, type ReadFailure } from "./execution-client.ts"
@@ -33,12 +34,8 @@ import { type DurableFunction, makeRegistry } from "./registry.ts"
 import { checkedInput, sameExecution, startedEvent } from "./start-request.ts"
 import { stopChildren } from "./stop-children.ts"
 
-/**
- * Actors run on microtasks: a step's append wakes its actor without a trip through the event loop
- * (the default scheduler's setImmediate per wake-up cost more than the rest of a step). The actor
- * itself yields to the event loop every few batches, so a long run of steps cannot starve I/O.
- */
-const actorScheduler = new Scheduler.MixedScheduler("sync")
+/** Actors run on microtasks, a slice at a time between turns of the event loop (actor-scheduler.ts). */
+const actorScheduler = makeActorScheduler()
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024
 

@@ -13,7 +13,7 @@ import type { Hono } from "hono"
 import type { EngineProbe } from "../engine/engine-probe.ts"
 import { Engine, type ExecutionClient } from "../engine/index.ts"
 import type { DurableFunction } from "../engine/registry.ts"
-import { createApp, signedCallbackIds } from "../http/index.ts"
+import { createApp, signedCallbackIds, type StartAdmission } from "../http/index.ts"
 import type { ExecutionStore } from "../store/execution-store.ts"
 import { schedulerLayer } from "./host-schedules.ts"
 import type { Schedule as ScheduleDefinition } from "../schedule/schedule.ts"
@@ -65,6 +65,8 @@ export interface HostOptions {
   readonly allowedHosts?: ReadonlyArray<string> | "any" | undefined
   /** The log of executions' lives and the engine's failures (host-logger.ts): format, level, terminal, sink. */
   readonly logging?: HostLogOptions | undefined
+  /** Starts served at once and waiting over HTTP; past them, 503 with Retry-After (src/http/start-admission.ts). */
+  readonly admission?: StartAdmission | undefined
 }
 
 /** What the runtime provides. */
@@ -168,6 +170,7 @@ export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<Host
       runtime,
       allowedHosts: hostsOf(options),
       consoleSessionSecret: options.env("REPRISE_CONSOLE_SECRET"),
+      admission: options.admission,
       ...(apiKey === undefined ? {} : { apiKey })
     }),
     apiKey,

@@ -21,6 +21,7 @@ import { registerScheduleRoutes } from "./schedule-routes.ts"
 import { problemResponse } from "./problem.ts"
 import { DEFAULT_MAX_BODY_BYTES, tooLarge } from "./read-body.ts"
 import { requireJson } from "./require-json.ts"
+import { type StartAdmission, startAdmission } from "./start-admission.ts"
 
 export interface AppOptions {
   /** Runs the engine's effects: a runtime providing ExecutionClient, or anything with the same `runPromiseExit`. */
@@ -47,6 +48,8 @@ export interface AppOptions {
    * without changing the API key. Changing the API key does too. Default: none.
    */
   readonly consoleSessionSecret?: string | undefined
+  /** How many starts are served at once and how many may wait; past that a start gets 503 (start-admission.ts). */
+  readonly admission?: StartAdmission | undefined
 }
 
 /**
@@ -80,6 +83,7 @@ export const createApp = (options: AppOptions): Hono => {
   // counts a body without one as it streams in, so the routes read bodies already known to fit.
   app.use(bodyLimit({ maxSize: maxBodyBytes, onError: (c) => tooLarge(maxBodyBytes, c.req.path) }))
 
+  app.use("/v1/functions/:name/executions", startAdmission(options.admission))
   app.get("/healthz", (c) => c.json({ status: "ok" }))
   app.get("/", (c) => c.redirect("/console", 302)) // a browser pointed at the server lands in the console
   app.get(OPENAPI_PATH, (c) => c.json(openApiDocument()))
