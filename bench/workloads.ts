@@ -2,7 +2,8 @@
  * Issue 13's four workloads, against the Node server over HTTP (its own process, a SQLite file, 127.0.0.1) and
  * against the engine in memory (a host on the in-memory store, in this process). Prints a table with the issue's
  * figures beside the new ones. Not part of `npm test`.
- *   npm run bench:workloads [-- --sync=FULL] [-- --only=node|engine] [-- --runs=3 --reps=3]
+ *   npm run bench:workloads [-- --sync=FULL] [--only=node|engine] [--runs=3 --reps=3] [--workloads=w1,w2]
+ *                           [--server-flags=--cpu-prof]
  * W1 one execution of 1,000 sequential trivial steps (us per step, from the start request to the answer of ?wait);
  * W2 200 executions of 10 steps started at once (executions per second); W3 the wake-up after a 1 s wait that
  * follows 1,000 steps (from the wait's due time to the result in the client); W4 an external callback round trip
@@ -20,11 +21,14 @@ import { memoryPorts } from "../src/host/memory-ports.ts"
 import { makeMemoryStore } from "../src/store/memory-store.ts"
 import { workloadFunctions } from "./workload-functions.ts"
 
-const option = (name: string, fallback: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback
+const option = (name: string, fallback: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback
 const SYNC = option("sync", "NORMAL") === "FULL" ? "FULL" : "NORMAL"
 const ONLY = option("only", "")
 const RUNS = Number(option("runs", "3"))
 const REPS = Number(option("reps", "3"))
+/** Which workloads to run (default all), and node flags for the server (e.g. --server-flags=--cpu-prof). */
+const ONLY_WORKLOADS = option("workloads", "w1,w2,w3,w4").split(",")
+const SERVER_FLAGS = option("server-flags", "").split(" ").filter((flag) => flag !== "")
 const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 /** The issue's figures (median of three runs of three repetitions, this kind of machine). */
@@ -51,7 +55,7 @@ const httpDriver = async (): Promise<Driver> => {
   const dir = mkdtempSync(join(tmpdir(), "reprise-workloads-"))
   const child: ChildProcess = spawn(
     process.execPath,
-    ["--conditions=reprise-source", fileURLToPath(new URL("./workload-server.ts", import.meta.url)), join(dir, "bench.db"), SYNC],
+    [...SERVER_FLAGS, "--conditions=reprise-source", fileURLToPath(new URL("./workload-server.ts", import.meta.url)), join(dir, "bench.db"), SYNC],
     { stdio: ["ignore", "pipe", "ignore"] }
   )
   const url = await new Promise<string>((resolve, reject) => {
@@ -169,6 +173,7 @@ for (const system of systems) {
   try {
     const row: Record<string, string> = { system: system.label }
     for (const workload of WORKLOADS) {
+      if (!ONLY_WORKLOADS.includes(workload.key)) continue
       await workload.run(driver) // warm-up
       const samples: Array<number> = []
       for (let i = 0; i < RUNS * REPS; i++) samples.push(await workload.run(driver))

@@ -264,8 +264,9 @@ export const makeEngine = Effect.fnUntraced(function*(
       const fn = registry.get(request.functionName)
       if (fn === undefined) return yield* new FunctionNotFound({ functionName: request.functionName })
       const input = yield* checkedInput(request, maxPayloadBytes)
+      // A fresh random id (122 bits) names no execution yet: only a given one is looked up (a read less per start).
       const executionId = request.executionId ?? uuidOf(secureRandom.bytes(16))
-      const existing = yield* store.load(executionId)
+      const existing = request.executionId === undefined ? undefined : yield* store.load(executionId)
       if (existing !== undefined) return yield* repeatedStart(existing.events, fn.name, input, executionId)
       const now = clockFor(executionId, request.parent?.executionId).currentTimeMillisUnsafe()
       const first = startedEvent(fn, executionId, input, now, request.parent)
