@@ -10,7 +10,7 @@
  * (from the completion request to the result in the client). Each figure is the median of runs x reps.
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { Agent, request } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -29,6 +29,11 @@ const REPS = Number(option("reps", "3"))
 /** Which workloads to run (default all), and node flags for the server (e.g. --server-flags=--cpu-prof). */
 const ONLY_WORKLOADS = option("workloads", "w1,w2,w3,w4").split(",")
 const SERVER_FLAGS = option("server-flags", "").split(" ").filter((flag) => flag !== "")
+/**
+ * Another checkout (e.g. the commit before a change, extracted with `git archive`): its Node server runs beside this
+ * one, workload by workload and repetition by repetition interleaved, so that both see the same machine.
+ */
+const COMPARE = option("compare", "")
 const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 /** The issue's figures (median of three runs of three repetitions, this kind of machine). */
@@ -39,6 +44,8 @@ const PREVIOUS = {
 
 /** What a workload needs from a system: start (optionally waiting for the end), describe, complete a callback. */
 interface Driver {
+  /** CPU time the system has used so far, in ms (the server process's, or this process's for the engine). */
+  cpuMs(): number
   start(functionName: string, input: unknown, wait: boolean, executionName?: string): Promise<View>
   describe(executionId: string): Promise<View>
   succeedCallback(callbackId: string, result: string): Promise<void>
@@ -51,25 +58,42 @@ interface View {
   readonly operations?: ReadonlyArray<{ readonly type: string; readonly status: string; readonly callbackId?: string; readonly waitUntil?: string; readonly until?: number }>
 }
 
-const httpDriver = async (): Promise<Driver> => {
+/** A process's CPU time (user + system) from /proc, in ms (Linux; clock ticks of 10 ms). */
+const processCpuMs = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
+const httpDriver = (serverScript: string) => async (): Promise<Driver> => {
   const dir = mkdtempSync(join(tmpdir(), "reprise-workloads-"))
   const child: ChildProcess = spawn(
     process.execPath,
-    [...SERVER_FLAGS, "--conditions=reprise-source", fileURLToPath(new URL("./workload-server.ts", import.meta.url)), join(dir, "bench.db"), SYNC],
-    { stdio: ["ignore", "pipe", "ignore"] }
+    [...SERVER_FLAGS, "--conditions=reprise-source", serverScript, join(dir, "bench.db"), SYNC],
+    { stdio: ["ignore", "pipe", process.env["BENCH_SERVER_STDERR"] === "1" ? "inherit" : "ignore"] }
   )
   const url = await new Promise<string>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`the server exited (${code})`)))
     createInterface({ input: child.stdout! }).once("line", (line) => resolve((JSON.parse(line) as { url: string }).url))
   })
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 })
+  // The server closes keep-alive connections idle for 5 s (Node's default): one reused just then resets. So the
+  // client drops its idle connections itself first, while the other system runs.
+  let agent = new Agent({ keepAlive: true, maxSockets: 256 })
+  let lastUsed = performance.now()
   const call = (method: string, path: string, body?: string) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
+      if (performance.now() - lastUsed > 2000) {
+        agent.destroy()
+        agent = new Agent({ keepAlive: true, maxSockets: 256 })
+      }
+      lastUsed = performance.now()
       const headers: Record<string, string | number> = body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) }
       const req = request(url + path, { method, agent, headers }, (res) => {
         const chunks: Array<Buffer> = []
         res.on("data", (chunk: Buffer) => chunks.push(chunk))
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }))
+        res.on("end", () => {
+          lastUsed = performance.now()
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() })
+        })
       })
       req.on("error", reject)
       req.end(body)
@@ -79,6 +103,7 @@ const httpDriver = async (): Promise<Driver> => {
     return answer.body === "" ? undefined : JSON.parse(answer.body)
   }
   return {
+    cpuMs: () => processCpuMs(child.pid!),
     start: async (name, input, wait, executionName) =>
       ok(await call("POST", `/v1/functions/${name}/executions${wait ? "?wait=60" : ""}`, JSON.stringify({ input, ...(executionName === undefined ? {} : { executionName }) }))),
     describe: async (id) => ok(await call("GET", `/v1/executions/${encodeURIComponent(id)}`)),
@@ -97,6 +122,10 @@ const engineDriver = async (): Promise<Driver> => {
   const host = await startHost({ functions: workloadFunctions, env: () => undefined, logging: { level: "warn" } }, memoryPorts(makeMemoryStore()))
   const describe = (id: string) => host.engine((e) => e.describe(id)) as Promise<View>
   return {
+    cpuMs: () => {
+      const usage = process.cpuUsage()
+      return (usage.user + usage.system) / 1000
+    },
     start: async (functionName, input, wait, executionName) => {
       const { executionId } = await host.engine((e) => e.start({ functionName, input, ...(executionName === undefined ? {} : { executionId: executionName }) }))
       return wait ? host.engine((e) => e.awaitEnd(executionId)) as Promise<View> : describe(executionId)
@@ -155,36 +184,55 @@ const w4 = async (d: Driver) => {
   return (await ended) - t0
 }
 
+/** Each workload, with what its CPU time is divided by (steps, executions) to show the system's CPU per unit. */
 const WORKLOADS = [
-  { key: "w1", name: "W1 us/step", run: w1, digits: 1 },
-  { key: "w2", name: "W2 exec/s", run: w2, digits: 0 },
-  { key: "w3", name: "W3 ms", run: w3, digits: 1 },
-  { key: "w4", name: "W4 ms", run: w4, digits: 2 }
+  { key: "w1", name: "W1 us/step", run: w1, digits: 1, cpu: { name: "W1 CPU us/step", per: 1 } },
+  { key: "w2", name: "W2 exec/s", run: w2, digits: 0, cpu: { name: "W2 CPU ms/exec", per: 200 } },
+  { key: "w3", name: "W3 ms", run: w3, digits: 1, cpu: undefined },
+  { key: "w4", name: "W4 ms", run: w4, digits: 2, cpu: undefined }
 ] as const
 
 const rows: Array<Record<string, string>> = []
+const here = fileURLToPath(new URL("./workload-server.ts", import.meta.url))
 const systems = [
-  { key: "node", label: `Node server (SQLite, ${SYNC})`, make: httpDriver },
-  { key: "engine", label: "engine in memory", make: engineDriver }
+  { key: "node" as const, label: `Node server (SQLite, ${SYNC})`, make: httpDriver(here) },
+  ...(COMPARE === "" ? [] : [{ key: "node" as const, label: `Node server (SQLite, ${SYNC}) of ${COMPARE}`, make: httpDriver(join(COMPARE, "bench/workload-server.ts")) }]),
+  { key: "engine" as const, label: "engine in memory", make: engineDriver }
 ] as const
-for (const system of systems) {
-  if (ONLY !== "" && ONLY !== system.key) continue
-  const driver = await system.make()
-  try {
+const chosen = systems.filter((system) => ONLY === "" || ONLY === system.key)
+const drivers = new Map<string, Driver>()
+try {
+  for (const system of chosen) drivers.set(system.label, await system.make())
+  const samples = new Map<string, Array<number>>()
+  const add = (key: string, value: number) => void samples.set(key, [...(samples.get(key) ?? []), value])
+  for (const workload of WORKLOADS) {
+    if (!ONLY_WORKLOADS.includes(workload.key)) continue
+    for (const system of chosen) await workload.run(drivers.get(system.label)!) // warm-up
+    // Repetitions interleaved across systems: a busy moment of the machine falls on all of them alike.
+    for (let i = 0; i < RUNS * REPS; i++) {
+      for (const system of chosen) {
+        const driver = drivers.get(system.label)!
+        const cpu0 = driver.cpuMs()
+        add(`${system.label} ${workload.name}`, await workload.run(driver))
+        if (workload.cpu !== undefined) add(`${system.label} ${workload.cpu.name}`, (driver.cpuMs() - cpu0) / workload.cpu.per)
+      }
+    }
+  }
+  for (const system of chosen) {
     const row: Record<string, string> = { system: system.label }
     for (const workload of WORKLOADS) {
-      if (!ONLY_WORKLOADS.includes(workload.key)) continue
-      await workload.run(driver) // warm-up
-      const samples: Array<number> = []
-      for (let i = 0; i < RUNS * REPS; i++) samples.push(await workload.run(driver))
+      const measured = samples.get(`${system.label} ${workload.name}`)
+      if (measured === undefined) continue
       const previous = SYNC === "NORMAL" ? PREVIOUS[system.key][workload.key] : undefined
-      const now = median(samples)
+      const now = median(measured)
       row[workload.name] = `${now.toFixed(workload.digits)}${previous === undefined ? "" : ` (was ${previous}, x${(now / previous).toFixed(2)})`}`
-      console.error(`${system.label} ${workload.name}: ${samples.map((s) => s.toFixed(workload.digits)).join(" ")}`)
+      console.error(`${system.label} ${workload.name}: ${measured.map((s) => s.toFixed(workload.digits)).join(" ")}`)
+      const cpu = workload.cpu === undefined ? undefined : samples.get(`${system.label} ${workload.cpu.name}`)
+      if (cpu !== undefined && workload.cpu !== undefined) row[workload.cpu.name] = median(cpu).toFixed(workload.key === "w1" ? 0 : 2)
     }
     rows.push(row)
-  } finally {
-    await driver.close()
   }
+} finally {
+  for (const driver of drivers.values()) await driver.close()
 }
 console.table(rows)

@@ -60,6 +60,10 @@ export interface ServeHostOptions {
 export interface ServeOptions extends ServeHostOptions {
   /** The SQLite file (default: $REPRISE_DB, else ./reprise.db). */
   readonly dbPath?: string
+  /**
+   * NORMAL (default; else $REPRISE_SYNCHRONOUS): a commit survives the process being killed. FULL: every commit is
+   * fsynced and survives a power loss too; group commit shares one fsync among the appends of a turn.
+   */
   readonly synchronous?: "NORMAL" | "FULL"
 }
 
@@ -76,9 +80,18 @@ export interface Server extends HostServer {
   readonly store: SqliteStore
 }
 
+/** $REPRISE_SYNCHRONOUS: NORMAL or FULL (any case); anything else is refused at start rather than ignored. */
+const synchronousFromEnv = (value: string | undefined): "NORMAL" | "FULL" | undefined => {
+  if (value === undefined || value === "") return undefined
+  const upper = value.toUpperCase()
+  if (upper === "NORMAL" || upper === "FULL") return upper
+  throw new TypeError(`REPRISE_SYNCHRONOUS must be NORMAL or FULL, not ${JSON.stringify(value)}`)
+}
+
 export const serve = async (options: ServeOptions): Promise<Server> => {
   const dbPath = options.dbPath ?? process.env["REPRISE_DB"] ?? "./reprise.db"
-  const store = await Effect.runPromise(openSqliteStore({ path: dbPath, ...(options.synchronous === undefined ? {} : { synchronous: options.synchronous }) }))
+  const synchronous = options.synchronous ?? synchronousFromEnv(process.env["REPRISE_SYNCHRONOUS"])
+  const store = await Effect.runPromise(openSqliteStore({ path: dbPath, ...(synchronous === undefined ? {} : { synchronous }) }))
   return { ...(await serveHost(options, sqlitePorts(store))), store }
 }
 
