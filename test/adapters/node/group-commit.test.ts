@@ -100,6 +100,31 @@ describe("group commit on the SQLite store", () => {
       assert.strictEqual(seenByAnother(path).get("fine-1"), 3)
     }))
 
+  it.effect("while appends are grouped, alarm writes share the turn's commit, and one that fails fails alone", () =>
+    Effect.gen(function*() {
+      const path = tempDbPath()
+      const store = openStore({ path })
+      const ids = ["alarm-a", "alarm-b", "alarm-c"]
+      // Three executions appending in one turn: the store groups from then on.
+      yield* Effect.all(ids.map((id) => store.append(id, startedLog(id, { functionName: "fn", at: 1_000, length: 1 }), 0)), { concurrency: "unbounded" })
+      const alarmsSeen: Array<number | undefined> = []
+      const exits = yield* Effect.all([
+        store.append("alarm-a", steps(2, 1, 2_000), 1),
+        Effect.tap(store.setAlarm("alarm-b", 9_000), () =>
+          Effect.sync(() => {
+            const db = new DatabaseSync(path)
+            alarmsSeen.push(db.prepare("SELECT at FROM alarms WHERE execution_id = 'alarm-b'").get()?.["at"] as number | undefined)
+            db.close()
+          })),
+        store.setAlarm("nobody", 9_000), // no such execution: the foreign key refuses it
+        store.deleteAlarm("alarm-c")
+      ].map(Effect.exit), { concurrency: "unbounded" })
+      assert.deepStrictEqual(exits.map((exit) => exit._tag), ["Success", "Success", "Failure", "Success"])
+      assert.deepStrictEqual(alarmsSeen, [9_000], "acknowledged once durable")
+      assert.strictEqual(seenByAnother(path).get("alarm-a"), 2)
+      assert.strictEqual(yield* store.getAlarm("nobody"), undefined)
+    }))
+
   it.effect("closing the store writes and answers the appends still waiting for their turn", () =>
     Effect.gen(function*() {
       const path = tempDbPath()
