@@ -76,24 +76,15 @@ const httpDriver = (serverScript: string) => async (): Promise<Driver> => {
     createInterface({ input: child.stdout! }).once("line", (line) => resolve((JSON.parse(line) as { url: string }).url))
   })
   // The server closes keep-alive connections idle for 5 s (Node's default): one reused just then resets. So the
-  // client drops its idle connections itself first, while the other system runs.
-  let agent = new Agent({ keepAlive: true, maxSockets: 256 })
-  let lastUsed = performance.now()
+  // client's agent drops its own idle connections after 2 s (`timeout` destroys free sockets only).
+  const agent = new Agent({ keepAlive: true, maxSockets: 256, timeout: 2000 })
   const call = (method: string, path: string, body?: string) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
-      if (performance.now() - lastUsed > 2000) {
-        agent.destroy()
-        agent = new Agent({ keepAlive: true, maxSockets: 256 })
-      }
-      lastUsed = performance.now()
       const headers: Record<string, string | number> = body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) }
       const req = request(url + path, { method, agent, headers }, (res) => {
         const chunks: Array<Buffer> = []
         res.on("data", (chunk: Buffer) => chunks.push(chunk))
-        res.on("end", () => {
-          lastUsed = performance.now()
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() })
-        })
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }))
       })
       req.on("error", reject)
       req.end(body)
