@@ -12,6 +12,7 @@ import { Effect, type Layer } from "effect"
 import type { AddressInfo } from "node:net"
 import type { DurableFunction, FetchTransport, Schedule } from "reprise"
 import type { EngineShape } from "reprise/engine"
+import type { StartAdmission } from "reprise/http"
 import type { EngineProbe } from "reprise/testing"
 import type { ExecutionObserverShape } from "reprise/engine"
 import { type HostLogOptions, type HostPorts, startHost } from "reprise/host"
@@ -39,6 +40,10 @@ export interface ServeHostOptions {
   readonly secret?: string
   /** How often suspended actors are dropped from memory (default every 5 s). */
   readonly evictEveryMs?: number
+  /** A suspended execution whose next timer is due within this many ms stays in memory (default 10 s). */
+  readonly keepWarmMs?: number
+  /** Past this many actors in memory, warm ones are dropped too, those due last first (default 10,000). */
+  readonly maxActorsInMemory?: number
   /**
    * The server's log of executions' lives (default: pretty on a terminal, else JSON lines, on stderr; level info;
    * $REPRISE_LOG_FORMAT and $REPRISE_LOG_LEVEL override the defaults).
@@ -48,6 +53,11 @@ export interface ServeHostOptions {
   readonly devTools?: boolean
   /** Told of every write: traces and metrics with reprise/otel's `otelObserver()` (docs/observability.md). */
   readonly observer?: ExecutionObserverShape
+  /**
+   * Start requests served at once (default 512; a `?wait` start holds its place until it answers) and waiting in
+   * arrival order (default 2,048); past them a start gets 503 with Retry-After and creates nothing.
+   */
+  readonly admission?: StartAdmission
   /** Handle SIGTERM and SIGINT with a graceful shutdown (default true). */
   readonly handleSignals?: boolean
   /** How `ctx.fetch` sends requests (default: Node's global fetch). */
@@ -57,6 +67,10 @@ export interface ServeHostOptions {
 export interface ServeOptions extends ServeHostOptions {
   /** The SQLite file (default: $REPRISE_DB, else ./reprise.db). */
   readonly dbPath?: string
+  /**
+   * NORMAL (default; else $REPRISE_SYNCHRONOUS): a commit survives the process being killed. FULL: every commit is
+   * fsynced and survives a power loss too; group commit shares one fsync among the appends of a turn.
+   */
   readonly synchronous?: "NORMAL" | "FULL"
 }
 
@@ -73,9 +87,18 @@ export interface Server extends HostServer {
   readonly store: SqliteStore
 }
 
+/** $REPRISE_SYNCHRONOUS: NORMAL or FULL (any case); anything else is refused at start rather than ignored. */
+const synchronousFromEnv = (value: string | undefined): "NORMAL" | "FULL" | undefined => {
+  if (value === undefined || value === "") return undefined
+  const upper = value.toUpperCase()
+  if (upper === "NORMAL" || upper === "FULL") return upper
+  throw new TypeError(`REPRISE_SYNCHRONOUS must be NORMAL or FULL, not ${JSON.stringify(value)}`)
+}
+
 export const serve = async (options: ServeOptions): Promise<Server> => {
   const dbPath = options.dbPath ?? process.env["REPRISE_DB"] ?? "./reprise.db"
-  const store = await Effect.runPromise(openSqliteStore({ path: dbPath, ...(options.synchronous === undefined ? {} : { synchronous: options.synchronous }) }))
+  const synchronous = options.synchronous ?? synchronousFromEnv(process.env["REPRISE_SYNCHRONOUS"])
+  const store = await Effect.runPromise(openSqliteStore({ path: dbPath, ...(synchronous === undefined ? {} : { synchronous }) }))
   return { ...(await serveHost(options, sqlitePorts(store))), store }
 }
 
@@ -92,6 +115,9 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
       env,
       evictEveryMs: options.evictEveryMs,
       devTools: options.devTools,
+      keepWarmMs: options.keepWarmMs,
+      maxActorsInMemory: options.maxActorsInMemory,
+      admission: options.admission,
       allowedHosts: [hostname, ...(options.allowedHosts ?? [])],
       logging: { terminal: process.stderr.isTTY === true, ...options.logging },
       observer: options.observer,

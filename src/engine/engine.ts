@@ -17,6 +17,8 @@ import { ActorGone, type ChildOutcome } from "./actor-messages.ts"
 import { plainCallbackIds } from "./callback-ids.ts"
 import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotFound, ExecutionNotPaused, ExecutionNotRunning } from "./engine-errors.ts"
 import { FunctionNotFound, InvalidRequest, type TimerNotPending } from "./engine-errors.ts"
+import { makeActorScheduler } from "./actor-scheduler.ts"
+import { chooseEvictions, type EvictOptions } from "./eviction.ts"
 import { EngineProbe, type EngineProbeShape, makeInvocationCounts } from "./engine-probe.ts"
 import { ExecutionClient, type ExecutionClientShape, type ParentRef, type ReadFailure } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
@@ -40,12 +42,8 @@ import { makeStepLimits } from "./step-limits.ts"
 import { EndWaiters } from "./end-waiters.ts"
 import { watchByPolling } from "./watch-by-polling.ts"
 
-/**
- * Actors run on microtasks: a step's append wakes its actor without a trip through the event loop
- * (the default scheduler's setImmediate per wake-up cost more than the rest of a step). The actor
- * itself yields to the event loop every few batches, so a long run of steps cannot starve I/O.
- */
-const actorScheduler = new Scheduler.MixedScheduler("sync")
+/** Actors run on microtasks, a slice at a time between turns of the event loop (actor-scheduler.ts). */
+const actorScheduler = makeActorScheduler()
 /** How often a host polls the store for an execution's end or new events, when it may be written on another host. */
 const ENDED_ELSEWHERE_POLL_MS = 250
 
@@ -81,10 +79,11 @@ export interface EngineShape extends ExecutionClientShape {
    */
   observe(executionId: string, events: ReadonlyArray<NewEvent>, due?: ReadonlyArray<string>): Effect.Effect<void, LogCorrupted | StoreFailure>
   /**
-   * Drops from memory every actor that is evictable (ended, or suspended on durable operations) and has been for
-   * two event-loop turns. Its next alarm, callback or child completion loads it again. Returns how many went.
+   * Drops from memory the actors that are evictable (ended, or suspended on durable operations) and have been for
+   * two event-loop turns; with options, only those that will stay suspended a while (eviction.ts). Its next alarm,
+   * callback or child completion loads it again. Returns how many went.
    */
-  evictIdle(): Effect.Effect<number>
+  evictIdle(options?: EvictOptions): Effect.Effect<number>
 }
 
 export class Engine extends Context.Service<Engine, EngineShape>()("reprise/engine/Engine") {
@@ -278,8 +277,9 @@ export const makeEngine = Effect.fnUntraced(function*(
       const fn = registry.get(request.functionName)
       if (fn === undefined) return yield* new FunctionNotFound({ functionName: request.functionName })
       const input = yield* checkedInput(request, maxPayloadBytes)
+      // A fresh random id (122 bits) names no execution yet: only a given one is looked up (a read less per start).
       const executionId = request.executionId ?? uuidOf(secureRandom.bytes(16))
-      const existing = yield* store.load(executionId)
+      const existing = request.executionId === undefined ? undefined : yield* store.load(executionId)
       if (existing !== undefined) return yield* repeatedStart(existing.events, fn.name, input, executionId)
       if (fn.flow !== undefined) return yield* flowStart.start(fn as DurableFunction & { flow: FlowControl }, request, input, executionId)
       return yield* startNow(fn, request, input, executionId, undefined)
@@ -464,7 +464,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         // Idle: the watchdog is no longer needed; the alarm falls back to the next timer.
         yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply })))
       }),
-    evictIdle: () => evictWhenIdle([...actors.values()].filter((a) => a.evictable)),
+    evictIdle: (evictOptions) => evictWhenIdle(chooseEvictions([...actors.values()], evictOptions)),
   }
   const probe: EngineProbeShape = {
     actorCount: () => actors.size,

@@ -3,6 +3,7 @@ export { Engine, makeEngine, DEFAULT_MAX_PAYLOAD_BYTES } from "./engine.ts"
 export { DEFAULT_RETENTION_MS, MAX_EXECUTION_TIMEOUT_MS } from "./start-request.ts"
 export type { EngineShape } from "./engine.ts"
 export type { EngineOptions } from "./engine-options.ts"
+export type { EvictOptions } from "./eviction.ts"
 export { ExecutionClient } from "./execution-client.ts"
 export type {
   CallbackFailure,

@@ -2,7 +2,8 @@
  * The runtime-neutral host: what every long-running server (Node, Deno) does around the engine, given the ports its
  * runtime implements (the store, its alarm index and metadata, the wake-up source).
  *
- * Start: resolve the secret and the API key, build the engine, tick idle eviction, start the wake-ups, and resume in
+ * Start: resolve the secret and the API key, build the engine, tick idle eviction (of what stays suspended a while:
+ * src/engine/eviction.ts), start the wake-ups, and resume in
  * the background what was running when the last process died (recovery.ts), so that the server can listen while it
  * does. The layers are built in that order, so closing releases them in the shutdown order: stop recovery and the
  * wake-ups, wait for deliveries, dispose the engine, close the store.
@@ -13,7 +14,7 @@ import type { FetchTransport } from "../context/fetch.ts"
 import type { EngineProbe } from "../engine/engine-probe.ts"
 import { Engine, type ExecutionClient, ExecutionObserver, type ExecutionObserverShape } from "../engine/index.ts"
 import type { DurableFunction } from "../engine/registry.ts"
-import { createApp, signedCallbackIds } from "../http/index.ts"
+import { createApp, signedCallbackIds, type StartAdmission } from "../http/index.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import { schedulerLayer } from "./host-schedules.ts"
 import type { Schedule as ScheduleDefinition } from "../schedule/schedule.ts"
@@ -45,6 +46,14 @@ export interface HostOptions {
   readonly env: EnvReader
   /** How often suspended actors are dropped from memory (default every 5 s). */
   readonly evictEveryMs?: number | undefined
+  /**
+   * A suspended execution whose next timer is due within this many ms is not dropped (default 10 s): its wake-up
+   * finds it in memory instead of replaying its log. Executions waiting on a callback or a child, or on a timer
+   * further away, are dropped.
+   */
+  readonly keepWarmMs?: number | undefined
+  /** Past this many actors in memory, warm ones are dropped too, those due last first (default 10,000). */
+  readonly maxActorsInMemory?: number | undefined
   /** Alarm deliveries at once (default 32). */
   readonly concurrency?: number | undefined
   /** Resume, at start and in the background, what was running when the last process died (default true). */
@@ -64,6 +73,8 @@ export interface HostOptions {
   readonly devTools?: boolean | undefined
   /** Told of every write: traces and metrics (reprise/otel's `otelObserver`), docs/observability.md. */
   readonly observer?: ExecutionObserverShape | undefined
+  /** Starts served at once and waiting over HTTP; past them, 503 with Retry-After (src/http/start-admission.ts). */
+  readonly admission?: StartAdmission | undefined
 }
 
 /** What the runtime provides. */
@@ -108,7 +119,8 @@ export const hostLayer = (options: HostOptions) =>
       // Schedules (src/schedule): records brought in line, then the ticks missed while down delivered by the loop.
       const scheduler = yield* Effect.serviceOption(Scheduler)
       if (scheduler._tag === "Some") yield* scheduler.value.start
-      const evict = engine.evictIdle().pipe(Effect.catchCause((cause) => Effect.sync(() => onError(Cause.squash(cause)))))
+      const evictOptions = { keepWarmMs: options.keepWarmMs ?? 10_000, maxInMemory: options.maxActorsInMemory ?? 10_000 }
+      const evict = engine.evictIdle(evictOptions).pipe(Effect.catchCause((cause) => Effect.sync(() => onError(Cause.squash(cause)))))
       yield* Effect.forkScoped(Effect.repeat(evict, Schedule.spaced(options.evictEveryMs ?? 5000)))
       yield* storeRetry.run((executionId) => engine.alarm(executionId), onError)
       yield* (yield* WakeUpSource).start(dispatcher)
@@ -180,6 +192,7 @@ export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<Host
       allowedHosts: hostsOf(options),
       consoleSessionSecret: options.env("REPRISE_CONSOLE_SECRET"),
       devTools: options.devTools ?? options.env("REPRISE_DEV_TOOLS") === "1",
+      admission: options.admission,
       ...(apiKey === undefined ? {} : { apiKey })
     }),
     apiKey,

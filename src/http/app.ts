@@ -22,6 +22,7 @@ import { registerScheduleRoutes } from "./schedule-routes.ts"
 import { problemResponse } from "./problem.ts"
 import { DEFAULT_MAX_BODY_BYTES, tooLarge } from "./read-body.ts"
 import { requireJson } from "./require-json.ts"
+import { type StartAdmission, startAdmission } from "./start-admission.ts"
 
 export interface AppOptions {
   /** Runs the engine's effects: a runtime providing ExecutionClient, or anything with the same `runPromiseExit`. */
@@ -53,6 +54,8 @@ export interface AppOptions {
    * console button. Off by default (a 403 problem); `reprise dev` turns them on, as does $REPRISE_DEV_TOOLS=1 on a host.
    */
   readonly devTools?: boolean | undefined
+  /** How many starts are served at once and how many may wait; past that a start gets 503 (start-admission.ts). */
+  readonly admission?: StartAdmission | undefined
 }
 
 /**
@@ -86,6 +89,7 @@ export const createApp = (options: AppOptions): Hono => {
   // counts a body without one as it streams in, so the routes read bodies already known to fit.
   app.use(bodyLimit({ maxSize: maxBodyBytes, onError: (c) => tooLarge(maxBodyBytes, c.req.path) }))
 
+  app.use("/v1/functions/:name/executions", startAdmission(options.admission))
   app.get("/healthz", (c) => c.json({ status: "ok" }))
   app.get("/", (c) => c.redirect("/console", 302)) // a browser pointed at the server lands in the console
   app.get(OPENAPI_PATH, (c) => c.json(openApiDocument()))

@@ -1,6 +1,7 @@
 /** reprise/http: the Hono app every adapter serves, its problem types, and signed callback ids. */
 export { createApp } from "./app.ts"
 export type { AppOptions } from "./app.ts"
+export type { StartAdmission } from "./start-admission.ts"
 export { defaultErrorReporter } from "./engine-runner.ts"
 export type { EngineRunner, ErrorReporter } from "./engine-runner.ts"
 export { PROBLEM_TYPE_BASE, problemKinds, problemType } from "./problem.ts"

@@ -33,6 +33,7 @@ export const problemKinds = {
   "too-many-requests": { status: 429, title: "Too many requests" },
   "log-corrupted": { status: 500, title: "The execution's history cannot be read" },
   "store-failure": { status: 503, title: "The store is unavailable" },
+  "server-busy": { status: 503, title: "The server is busy" },
   "internal-error": { status: 500, title: "Internal error" }
 } as const satisfies Record<string, { status: number; title: string }>
 

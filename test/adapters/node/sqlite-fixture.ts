@@ -30,10 +30,21 @@ export const openStore = (options: Partial<SqliteStoreOptions> = {}): SqliteStor
   return store
 }
 
+/**
+ * Runs a store write now, whatever the group commit's mode (it may wait for the end of the turn once several
+ * executions have appended in one): forked, then the group flushed. Its outcome arrives a moment later.
+ */
+export const writeNow = (store: SqliteStore, write: Effect.Effect<unknown, unknown>): void => {
+  Effect.runFork(write)
+  store.flush()
+}
+
 /** Creates an execution with `length` events; returns them. */
 export const createExecution = (store: SqliteStore, id: string, length = 1, at = 1_000): ReadonlyArray<LogEvent> => {
   const events = startedLog(id, { functionName: "fixture", at, length })
-  Effect.runSync(store.append(id, events, 0))
+  Effect.runFork(store.append(id, events, 0))
+  store.flush() // group commit: written now, answered a moment later
+  if (Effect.runSync(store.load(id))?.seq !== length) throw new Error(`the fixture could not create ${id}`)
   return events
 }
 

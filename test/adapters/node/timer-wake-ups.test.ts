@@ -11,7 +11,7 @@ import type { SqliteStore } from "../../../adapters/node/sqlite-store.ts"
 import { MAX_TIMER_MS, type TimerWakeUps } from "../../../src/host/index.ts"
 import { AlarmStore, makeAlarmDispatcher, WakeUpSource } from "../../../src/host/index.ts"
 import { ExecutionStore } from "../../../src/store/execution-store.ts"
-import { createExecution, openStore, sleep, until } from "./sqlite-fixture.ts"
+import { createExecution, openStore, sleep, until, writeNow } from "./sqlite-fixture.ts"
 
 /** Starts the timer with a dispatcher whose deliveries delete the alarm (as the engine moves it), unless `behave` says otherwise. */
 const harness = async (options: { behave?: (id: string, store: SqliteStore) => void } = {}) => {
@@ -29,7 +29,7 @@ const harness = async (options: { behave?: (id: string, store: SqliteStore) => v
         Effect.sync(() => {
           delivered.push(id)
           if (options.behave !== undefined) options.behave(id, sqlite)
-          else Effect.runSync(sqlite.deleteAlarm(id))
+          else writeNow(sqlite, sqlite.deleteAlarm(id))
         }),
       onError: (error, id) => void errors.push(`${id}: ${String(error)}`)
     }).pipe(Effect.provideService(AlarmStore, Context.get(context, AlarmStore))),
@@ -43,7 +43,7 @@ const harness = async (options: { behave?: (id: string, store: SqliteStore) => v
 
 const withAlarm = (store: SqliteStore, id: string, at: number) => {
   createExecution(store, id)
-  Effect.runSync(store.setAlarm(id, at))
+  writeNow(store, store.setAlarm(id, at))
 }
 
 describe("the Node timer wake-ups", () => {
@@ -82,8 +82,8 @@ describe("the Node timer wake-ups", () => {
     await h.start()
     await until(() => h.wakeUps.armedAt === t0 + 60_000, 20_000, "the timer armed at the later alarm")
     createExecution(h.sqlite, "sooner")
-    Effect.runSync(h.store.setAlarm("sooner", Date.now() + 50))
-    Effect.runSync(h.store.setAlarm("later", t0 + 120_000)) // later than the timer: leaves it alone
+    writeNow(h.sqlite, h.store.setAlarm("sooner", Date.now() + 50))
+    writeNow(h.sqlite, h.store.setAlarm("later", t0 + 120_000)) // later than the timer: leaves it alone
     await until(() => h.delivered.length === 1, 20_000, "the earlier alarm")
     assert.deepStrictEqual(h.delivered, ["sooner"])
     await until(() => h.wakeUps.armedAt === t0 + 120_000, 20_000, "the timer re-armed at the later alarm")
@@ -92,7 +92,7 @@ describe("the Node timer wake-ups", () => {
 
   it("a postponed alarm re-arms the timer at its retry, and is delivered again then", async () => {
     let calls = 0
-    const h = await harness({ behave: (id, s) => void (++calls > 1 && Effect.runSync(s.deleteAlarm(id))) })
+    const h = await harness({ behave: (id, s) => void (++calls > 1 && writeNow(s, s.deleteAlarm(id))) })
     withAlarm(h.sqlite, "stuck", Date.now() - 1)
     await h.start()
     await until(() => h.delivered.length === 1 && h.dispatcher.stats.postponed === 1, 20_000, "the postponement")
