@@ -464,7 +464,8 @@ export const makeEngine = Effect.fnUntraced(function*(
         // Idle: the watchdog is no longer needed; the alarm falls back to the next timer.
         yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply })))
       }),
-    evictIdle: (evictOptions) => evictWhenIdle(chooseEvictions([...actors.values()], evictOptions)),
+    // Suspended: the host builds this effect once and repeats it, so the candidates are chosen at each run.
+    evictIdle: (evictOptions) => Effect.suspend(() => evictWhenIdle(chooseEvictions([...actors.values()], evictOptions))),
   }
   const probe: EngineProbeShape = {
     actorCount: () => actors.size,
