@@ -84,7 +84,7 @@ describe("the Node server under load", () => {
       assert.strictEqual(statusOf(server, "refused"), undefined, "a refused start creates nothing")
       // Health and other routes are not held by the start queue.
       assert.strictEqual((await call(server, "GET", "/healthz", { fresh: true })).status, 200)
-      const view = await call(server, "GET", "/v1/executions/first")
+      const view = await call(server, "GET", "/v1/executions/first?operations=true")
       const callbackId = view.body.operations.find((op: { type: string }) => op.type === "CALLBACK").callbackId as string
       assert.strictEqual((await call(server, "POST", `/v1/callbacks/${encodeURIComponent(callbackId)}/succeed`, { body: { result: "\"go\"" } })).status, 204)
       assert.strictEqual((await first).body.status, "SUCCEEDED")
