@@ -46,6 +46,10 @@ export interface ServeOptions {
   readonly secret?: string
   /** How often suspended actors are dropped from memory (default every 5 s). */
   readonly evictEveryMs?: number
+  /** A suspended execution whose next timer is due within this many ms stays in memory (default 10 s). */
+  readonly keepWarmMs?: number
+  /** Past this many actors in memory, warm ones are dropped too, those due last first (default 10,000). */
+  readonly maxActorsInMemory?: number
   /** How often alarms overdue by more than `sweepGraceMs` are delivered from the store (default every 30 s; 0: never). */
   readonly sweepEveryMs?: number
   /** How late an alarm must be before the periodic sweep delivers it instead of its queue message (default 5 s). */
@@ -95,6 +99,8 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
     apiKey: options.apiKey,
     env: envVar,
     evictEveryMs: options.evictEveryMs,
+    keepWarmMs: options.keepWarmMs,
+    maxActorsInMemory: options.maxActorsInMemory,
     resumeOnStart: options.resumeOnStart ?? envVar("DENO_DEPLOYMENT_ID") === undefined,
     allowedHosts: envVar("DENO_DEPLOYMENT_ID") === undefined ? [options.hostname ?? "127.0.0.1", ...(options.allowedHosts ?? [])] : "any",
     onError: options.onError ?? ((error, id) => console.error(`reprise${id === undefined ? "" : ` (execution ${id})`}:`, error)),

@@ -13,8 +13,10 @@ import { call, count, napping, slowSteps } from "./server-fixture.ts"
 
 const order = { orderId: "o-7", email: "ada@example.com", amountCents: 4200, lines: [{ sku: "kettle", quantity: 1 }] }
 const errors: Array<string> = []
+// keepWarmMs 0: a suspended execution leaves memory at the next tick however soon its wait is due, so that the
+// tests see the KV queue wake it (by default a wait due within 10 s stays warm).
 const start = (kvPath: string, functions: Parameters<typeof serve>[0]["functions"]) =>
-  serve({ functions, kvPath, port: 0, handleSignals: false, evictEveryMs: 200, onError: (e, id) => void errors.push(`${id}: ${String(e)}`) })
+  serve({ functions, kvPath, port: 0, handleSignals: false, evictEveryMs: 200, keepWarmMs: 0, onError: (e, id) => void errors.push(`${id}: ${String(e)}`) })
 
 const history = async (server: Server, id: string) => (await call(server.url, "GET", `/v1/executions/${id}/history?limit=1000`)).body.events as Array<any>
 const status = async (server: Server, id: string) => (await call(server.url, "GET", `/v1/executions/${id}`)).body.status as string
