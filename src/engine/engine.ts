@@ -2,25 +2,25 @@
  * The engine: starts executions and routes every message to the actor that owns the execution, loading it from
  * the store (a cold start, which replays) when it is not in memory. Adapters drive it; they never touch actors.
  */
-import { Cause, Clock, Context, Effect, FiberSet, Layer, Logger, LogLevel, Option, Random, References, Schedule, Scheduler, type Scope } from "effect"
-import type { LogEvent, NewEvent } from "../log/events.ts"
+import { Cause, Clock, Context, Effect, FiberSet, Layer, Logger, LogLevel, Option, Random, References, Scheduler, type Scope } from "effect"
+import type { LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
 import { formatTraceparent, spanIdOf, traceIdOf } from "../log/trace-ids.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import { searchStore } from "../store/list-search.ts"
 import { readLogPage } from "../store/log-page.ts"
-import type { SeqConflict, StoreFailure } from "../store/store-errors.ts"
+import type { StoreFailure } from "../store/store-errors.ts"
 import { Actor, WATCHDOG_MS } from "./actor.ts"
 import { SecureRandom, uuidOf } from "./secure-random.ts"
-import { ActorGone, type ChildOutcome } from "./actor-messages.ts"
+import { ActorGone } from "./actor-messages.ts"
 import { plainCallbackIds } from "./callback-ids.ts"
 import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotFound, ExecutionNotPaused, ExecutionNotRunning } from "./engine-errors.ts"
 import { FunctionNotFound, InvalidRequest, type TimerNotPending } from "./engine-errors.ts"
 import { makeActorScheduler } from "./actor-scheduler.ts"
-import { chooseEvictions, type EvictOptions } from "./eviction.ts"
+import { chooseEvictions } from "./eviction.ts"
 import { EngineProbe, type EngineProbeShape, makeInvocationCounts } from "./engine-probe.ts"
-import { ExecutionClient, type ExecutionClientShape, type ParentRef, type ReadFailure } from "./execution-client.ts"
+import { ExecutionClient, type ExecutionClientShape, type ReadFailure } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
 import { makeWriteListeners } from "./write-listeners.ts"
 import { LifecycleLogs } from "./lifecycle-log.ts"
@@ -40,51 +40,15 @@ import { makeEngineFlow } from "./flow-start.ts"
 import type { FlowControl } from "./flow-options.ts"
 import { makeStepLimits } from "./step-limits.ts"
 import { EndWaiters } from "./end-waiters.ts"
-import { watchByPolling } from "./watch-by-polling.ts"
+import { endedElsewhere, letGoOnRevocation, sharedWatch } from "./engine-ownership.ts"
+import type { EngineShape } from "./engine-shape.ts"
 
 /** Actors run on microtasks, a slice at a time between turns of the event loop (actor-scheduler.ts). */
 const actorScheduler = makeActorScheduler()
-/** How often a host polls the store for an execution's end or new events, when it may be written on another host. */
-const ENDED_ELSEWHERE_POLL_MS = 250
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024
 
-/**
- * The engine: the client API, plus what a host drives. Test-only reads are on EngineProbe (engine-probe.ts),
- * provided beside it by `Engine.layer`.
- */
-export interface EngineShape extends ExecutionClientShape {
-  /** The store's alarm for this execution went off. */
-  alarm(executionId: string): Effect.Effect<void, LogCorrupted | StoreFailure>
-  /** A child started by `ctx.invoke` ended: its outcome goes to the parent's invoke operation. */
-  childFinished(parent: ParentRef, outcome: ChildOutcome): Effect.Effect<void, LogCorrupted | StoreFailure>
-  /**
-   * Makes `events`, a fork's whole log built elsewhere (`forkedLog`: a Worker builds it from the source's history),
-   * this engine's execution `executionId` and runs it. SeqConflict if the id is taken.
-   */
-  adopt(executionId: string, events: ReadonlyArray<LogEvent>): Effect.Effect<void, SeqConflict | InvalidRequest | FunctionNotFound | LogCorrupted | StoreFailure>
-  /** Drops the execution's actor from memory, as a crash or an eviction would. */
-  evict(executionId: string): Effect.Effect<void>
-  /**
-   * Lets the execution run until nothing more can happen without the clock or the outside world. A step body
-   * still running after `maxMs` (default 60 s) is a defect; adapters whose steps may legitimately run longer
-   * (Lambda, bounded by its own timeout) pass Infinity.
-   */
-  settle(executionId: string, options?: { readonly maxMs?: number }): Effect.Effect<void>
-  /** True while user code (a step body) of the execution runs in this engine. */
-  userCodeRunning(executionId: string): Effect.Effect<boolean>
-  /**
-   * What the outside did (Lambda's service): completions of waits, callbacks and invokes, taken in as the actor's
-   * own events, and the steps whose retry it made due (`due`), whose next attempt then runs.
-   */
-  observe(executionId: string, events: ReadonlyArray<NewEvent>, due?: ReadonlyArray<string>): Effect.Effect<void, LogCorrupted | StoreFailure>
-  /**
-   * Drops from memory the actors that are evictable (ended, or suspended on durable operations) and have been for
-   * two event-loop turns; with options, only those that will stay suspended a while (eviction.ts). Its next alarm,
-   * callback or child completion loads it again. Returns how many went.
-   */
-  evictIdle(options?: EvictOptions): Effect.Effect<number>
-}
+export type { EngineShape } from "./engine-shape.ts"
 
 export class Engine extends Context.Service<Engine, EngineShape>()("reprise/engine/Engine") {
   /** The engine over the store, as three services: Engine (hosts), ExecutionClient (the HTTP app), EngineProbe (tests). */
@@ -358,20 +322,7 @@ export const makeEngine = Effect.fnUntraced(function*(
     wake: actorFor
   })
 
-  /** Ends once the execution has ended on any host: the store's summary, read only while no actor runs it here. */
-  const endedElsewhere = (executionId: string) =>
-    Effect.repeat(Effect.suspend(() => (actors.has(executionId) ? Effect.succeed("RUNNING") : Effect.map(store.summary(executionId), (s) => s?.status))), {
-      until: (status) => status !== "RUNNING" && status !== "PAUSED",
-      schedule: Schedule.spaced(ENDED_ELSEWHERE_POLL_MS)
-    }).pipe(Effect.ignore)
-
-  /** Lets an idle actor go when another host wants its execution; one that lost its lease goes at once. */
-  ownership?.onRevoke((executionId, why) => {
-    const actor = actors.get(executionId)
-    if (actor === undefined) return background("giving the execution back", executionId, ownership.release(executionId))
-    if (why === "lost") return actor.evict()
-    if (actor.evictable) background("letting the execution go", executionId, evictWhenIdle([actor]))
-  })
+  if (ownership !== undefined) letGoOnRevocation(ownership, actors, background)
 
   const engine: EngineShape = {
     functions: [...registry.values()].map((fn) => ({
@@ -437,7 +388,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         const state = yield* stateOf(executionId)
         if (state.status === "RUNNING" || state.status === "QUEUED") {
           // With several hosts, the execution may end on another one: its end is seen in the store.
-          yield* ownership === undefined ? endWaiters.wait(executionId) : Effect.raceFirst(endWaiters.wait(executionId), endedElsewhere(executionId))
+          yield* ownership === undefined ? endWaiters.wait(executionId) : Effect.raceFirst(endWaiters.wait(executionId), endedElsewhere(store, actors, executionId))
         }
         return viewOf(yield* stateOf(executionId))
       }),
@@ -475,6 +426,6 @@ export const makeEngine = Effect.fnUntraced(function*(
     alarmOf: (executionId) => store.getAlarm(executionId)
   }
   // With several hosts, the log may be written on another host: a watch reads the store (watch-by-polling.ts).
-  return { engine: ownership === undefined ? engine : { ...engine, watch: watchByPolling(engine.history, ENDED_ELSEWHERE_POLL_MS) }, probe }
+  return { engine: ownership === undefined ? engine : { ...engine, watch: sharedWatch(engine.history) }, probe }
 })
 
