@@ -41,10 +41,15 @@ beforeAll(async () => {
   assert.isDefined(json, `npm pack --json printed no JSON: ${pack.stdout}`)
   const [info] = JSON.parse(json!) as Array<{ filename: string; files: Array<PackedFile> }>
   packed = info!.files
-  writeFileSync(join(scratch, "package.json"), `${JSON.stringify({ name: "consumer", private: true, type: "module" }, null, 2)}\n`)
-  const install = await npm(["install", "--offline", "--no-audit", "--no-fund", `./${info!.filename}`], scratch)
+  // A lockfile made from the repo's, so that the offline install needs only the tarballs `npm install` or `npm ci`
+  // in the repo cached: without one, npm resolves each dependency's range from its registry document, which a
+  // lockfile install never downloads (a fresh machine's cache has none, and this test talks to no registry).
+  const dependencies = { reprise: `file:${info!.filename}` }
+  writeFileSync(join(scratch, "package.json"), `${JSON.stringify({ name: "consumer", private: true, type: "module", dependencies }, null, 2)}\n`)
+  writeFileSync(join(scratch, "package-lock.json"), `${JSON.stringify(consumerLock(info!.filename), null, 2)}\n`)
+  const install = await npm(["ci", "--offline", "--no-audit", "--no-fund"], scratch)
   if (install.code !== 0) {
-    installError = `${explain("npm install --offline (from npm's cache; run npm install in the repo first)", install)}`
+    installError = `${explain("npm ci --offline (from npm's cache; run npm install in the repo first)", install)}`
   }
 }, 300_000)
 
@@ -54,6 +59,44 @@ afterAll(async () => {
 })
 
 const installed = () => assert.isUndefined(installError, installError)
+
+interface LockEntry {
+  readonly version?: string
+  readonly dependencies?: Record<string, string>
+  readonly [key: string]: unknown
+}
+
+/**
+ * The consumer's package-lock.json: the tarball, and reprise's runtime dependencies with their own, as the repo's
+ * lockfile pins them (same versions and integrity, so npm takes them from its cache).
+ */
+const consumerLock = (tarball: string) => {
+  const repoLock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, LockEntry> }
+  const own = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as LockEntry & Record<string, unknown>
+  const packages: Record<string, unknown> = {
+    "": { name: "consumer", dependencies: { reprise: `file:${tarball}` } },
+    "node_modules/reprise": {
+      version: own.version,
+      resolved: `file:${tarball}`,
+      license: own["license"],
+      dependencies: own.dependencies,
+      bin: own["bin"],
+      engines: own["engines"],
+      peerDependencies: own["peerDependencies"],
+      peerDependenciesMeta: own["peerDependenciesMeta"]
+    }
+  }
+  const visit = (name: string) => {
+    const key = `node_modules/${name}`
+    if (packages[key] !== undefined) return
+    const entry = repoLock.packages[key]
+    assert.isDefined(entry, `the repo's lockfile has no ${key}`)
+    packages[key] = entry
+    for (const dependency of Object.keys(entry!.dependencies ?? {})) visit(dependency)
+  }
+  for (const name of Object.keys(own.dependencies ?? {})) visit(name)
+  return { name: "consumer", lockfileVersion: 3, requires: true, packages }
+}
 
 describe("the packed tarball", () => {
   it("holds the build, README, licence and package.json only, with every export and the bin in it", () => {
