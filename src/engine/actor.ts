@@ -16,22 +16,13 @@ import type { NewEvent } from "../log/events.ts"
 import { applyEvent, type ExecutionState, type OperationState } from "../log/fold.ts"
 import { ActorActivity } from "./actor-activity.ts"
 import { CallbackGate } from "./callback-gate.ts"
-import {
-  type ActorDeps,
-  ActorGone,
-  type Message,
-  refOf,
-  type Reply,
-  type ReplyError,
-  type StoreError,
-  tooLarge
-} from "./actor-messages.ts"
+import { type ActorDeps, ActorGone, type Message, type Reply, type ReplyError, type StoreError } from "./actor-messages.ts"
 import { type HandlerExit, outcomeEvent } from "./execution-outcome.ts"
-import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest, TimerNotPending } from "./engine-errors.ts"
 import { hex } from "./secure-random.ts"
 import { emitLines, type LifecycleLine, lifecycleLine } from "./lifecycle-log.ts"
-import { desiredAlarm, dueTimers, firedWait, invokeOutcomeEvent, stampBatch } from "./actor-events.ts"
-import { stopEventTag, StopRequestWaiters } from "./stop-request.ts"
+import { desiredAlarm, dueTimers, stampBatch } from "./actor-events.ts"
+import { type DecidedMessage, type Decision, decide } from "./actor-decisions.ts"
+import { StopRequestWaiters } from "./stop-request.ts"
 import { dueAt, earliest } from "./timers.ts"
 import { SlotRelease } from "./slot-release.ts"
 
@@ -388,28 +379,10 @@ export class Actor implements Session {
         this.#watchdogAt = undefined
         // The alarm falls back to the next timer before anyone acts on the reply (such as evicting the actor).
         return Effect.andThen(this.#syncAlarm(), Deferred.succeed(message.reply, undefined))
-      case "Stop":
-        if (!this.running) return Deferred.fail(message.reply, new ExecutionNotRunning({ executionId: this.executionId, status: this.state.status }))
-        // Inside a saga the stop is first a request: the saga compensates, then the execution ends STOPPED. A
-        // second stop (or one outside any saga) ends it at once.
-        this.#queue([{
-          _tag: stopEventTag(this.state),
-          ...(message.error === undefined ? {} : { error: message.error })
-        }])
-        return Effect.andThen(this.#flush(), this.#written(message.reply))
-      case "Pause":
-        if (!this.running || this.state.paused) {
-          const status = this.running ? "PAUSED" : this.state.status
-          return Deferred.fail(message.reply, new ExecutionNotRunning({ executionId: this.executionId, status }))
-        }
-        this.#queue([{ _tag: "ExecutionPaused" }])
-        return Effect.andThen(this.#flush(), this.#written(message.reply))
       case "Resume": {
-        if (!this.running || !this.state.paused) {
-          const status = this.running ? "RUNNING" : this.state.status
-          return Deferred.fail(message.reply, new ExecutionNotPaused({ executionId: this.executionId, status }))
-        }
-        this.#queue([{ _tag: "ExecutionResumed" }])
+        const decision = this.#decide(message)
+        if (decision._tag !== "Write") return this.#carryOut(message, decision)
+        this.#queue(decision.events)
         this.#active = true
         // Written first: held user code goes on, then the timers that fell due meanwhile fire.
         return this.#flush().pipe(
@@ -419,50 +392,13 @@ export class Actor implements Session {
           Effect.andThen(this.#written(message.reply))
         )
       }
+      case "Stop":
+      case "Pause":
       case "CompleteCallback":
-      case "Heartbeat": {
-        const op = this.state.operations.get(message.operationId)
-        if (op === undefined || op.type !== "CALLBACK" || op.callbackId !== message.callbackId) {
-          return Deferred.fail(message.reply, new CallbackNotFound({ callbackId: message.callbackId }))
-        }
-        if (op.status !== "STARTED" || !this.running) {
-          const status = op.status !== "STARTED" ? op.status : `closed (execution ${this.state.status})`
-          return Deferred.fail(message.reply, new CallbackAlreadyCompleted({ callbackId: message.callbackId, status }))
-        }
-        const admitted = message._tag === "CompleteCallback" ? this.#callbackGate.admit(message) : undefined
-        if (admitted === "hold") return Effect.void
-        if (admitted !== undefined) return Deferred.fail(message.reply, new InvalidRequest({ reason: admitted }))
-        const ref = refOf(op)
-        if (message._tag === "Heartbeat") {
-          this.#queue([{ _tag: "CallbackHeartbeat", ...ref }])
-        } else if (message.outcome.ok) {
-          const result = message.outcome.result
-          if (result !== undefined && tooLarge(result, this.maxPayloadBytes)) {
-            return Deferred.fail(message.reply, new InvalidRequest({ reason: `The callback result is over the ${this.maxPayloadBytes}-byte payload limit`, payloadTooLarge: true }))
-          }
-          this.#queue([{ _tag: "CallbackSucceeded", ...ref, ...(result === undefined ? {} : { result }) }])
-        } else {
-          this.#queue([{ _tag: "CallbackFailed", ...ref, error: message.outcome.error }])
-        }
-        this.#active = true
-        return Effect.andThen(this.#flush(), this.#written(message.reply))
-      }
-      case "FireTimer": {
-        const fired = firedWait(this.state, message.operationId, this.running)
-        if (typeof fired === "string") return Deferred.fail(message.reply, new TimerNotPending({ executionId: this.executionId, operationId: message.operationId, reason: fired }))
-        this.#queue([fired])
-        this.#active = true
-        return Effect.andThen(this.#flush(), this.#written(message.reply))
-      }
-      case "ChildFinished": {
-        const op = this.state.operations.get(message.operationId)
-        if (op === undefined || op.type !== "CHAINED_INVOKE" || op.status !== "STARTED" || !this.running) {
-          return Deferred.succeed(message.reply, undefined) // already recorded, or nothing waits any more
-        }
-        this.#queue([invokeOutcomeEvent(refOf(op), message.outcome)])
-        this.#active = true
-        return Effect.andThen(this.#flush(), this.#written(message.reply))
-      }
+      case "Heartbeat":
+      case "FireTimer":
+      case "ChildFinished":
+        return this.#carryOut(message, this.#decide(message))
       case "Fail": {
         this.#queue([{ _tag: "ExecutionFailed", error: toErrorRecord(message.error) }])
         const error = message.error
@@ -471,6 +407,31 @@ export class Actor implements Session {
       }
       case "HandlerDone":
         return Effect.sync(() => self.#finish(message.exit))
+    }
+  }
+
+  #decide(message: DecidedMessage): Decision {
+    return decide(this.state, message, {
+      executionId: this.executionId,
+      running: this.running,
+      maxPayloadBytes: this.maxPayloadBytes,
+      admit: (completion) => this.#callbackGate.admit(completion)
+    })
+  }
+
+  /** Does what `decide` (actor-decisions.ts) said: refuse, answer, hold, or write and reply once it is durable. */
+  #carryOut(message: DecidedMessage, decision: Decision): Effect.Effect<void> {
+    switch (decision._tag) {
+      case "Refuse":
+        return Deferred.fail(message.reply, decision.error)
+      case "Answer":
+        return Deferred.succeed(message.reply, undefined)
+      case "Hold":
+        return Effect.void
+      case "Write":
+        this.#queue(decision.events)
+        if (decision.activate) this.#active = true
+        return Effect.andThen(this.#flush(), this.#written(message.reply))
     }
   }
 
