@@ -2,45 +2,21 @@
  * An AWS-SDK handler on the Node server killed with SIGKILL mid-execution, again and again (a real SQLite file,
  * a server process restarted each time): the execution finishes, and no step whose result was recorded runs again.
  */
-import { type ChildProcess, spawn } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "vitest"
+import { fileLines, killProcess, startServerProcess } from "../adapters/node/server-process.ts"
 
-const node = join(process.cwd(), "node_modules/.bin/node")
 const script = join(import.meta.dirname, "crash-server.ts")
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const printed: Array<string> = []
 
-const startServer = (db: string, sideEffects: string) =>
-  new Promise<{ child: ChildProcess; port: number }>((resolve, reject) => {
-    const child = spawn(node, ["--conditions=reprise-source", script, db, sideEffects], { stdio: ["ignore", "pipe", "pipe"] })
-    let output = ""
-    const timer = setTimeout(() => reject(new Error(`the server did not start: ${output}`)), 20_000)
-    child.stdout!.on("data", (chunk) => {
-      output += String(chunk)
-      const match = /listening (\d+)/.exec(output)
-      if (match !== null) {
-        clearTimeout(timer)
-        resolve({ child, port: Number(match[1]) })
-      }
-    })
-    child.stderr!.on("data", (chunk) => {
-      output += String(chunk)
-      printed.push(String(chunk))
-    })
-    child.once("exit", (code) => reject(new Error(`the server exited with ${code}: ${output}`)))
-  })
+const startServer = (db: string, sideEffects: string) => startServerProcess(script, [db, sideEffects], printed)
 
-const kill = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve()
-    child.once("exit", () => resolve())
-    child.kill("SIGKILL")
-  })
+const kill = killProcess
 
-const lines = (file: string) => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [])
+const lines = fileLines
 const dones = (file: string) => lines(file).filter((l) => l.startsWith("done")).length
 
 const post = async (port: number, path: string, body: unknown) =>

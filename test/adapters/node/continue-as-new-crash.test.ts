@@ -4,41 +4,20 @@
  * in the run it belongs to, no run's log over 1,100 events, and the runs linked both ways.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { type ChildProcess, spawn } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { fileLines, killProcess, startServerProcess } from "./server-process.ts"
 
-const node = join(process.cwd(), "node_modules/.bin/node")
 const script = join(import.meta.dirname, "continue-server.ts")
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const printed: Array<string> = []
 
-const startServer = (db: string, effects: string) =>
-  new Promise<{ child: ChildProcess; port: number }>((resolve, reject) => {
-    const child = spawn(node, [script, db, effects], { stdio: ["ignore", "pipe", "pipe"] })
-    let output = ""
-    const timer = setTimeout(() => reject(new Error(`the server did not start: ${output}`)), 30_000)
-    child.stdout!.on("data", (chunk) => {
-      output += String(chunk)
-      const match = /listening (\d+)/.exec(output)
-      if (match !== null) {
-        clearTimeout(timer)
-        resolve({ child, port: Number(match[1]) })
-      }
-    })
-    child.stderr!.on("data", (chunk) => void printed.push(String(chunk)))
-    child.once("exit", (code) => reject(new Error(`the server exited with ${code}: ${output}`)))
-  })
+const startServer = (db: string, effects: string) => startServerProcess(script, [db, effects], printed)
 
-const kill = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve()
-    child.once("exit", () => resolve())
-    child.kill("SIGKILL")
-  })
+const kill = killProcess
 
-const ticks = (file: string) => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [])
+const ticks = fileLines
 const get = async (port: number, path: string) => (await fetch(`http://127.0.0.1:${port}${path}`)).json() as Promise<any>
 
 const until = async (check: () => boolean | Promise<boolean>, ms: number, what: string) => {

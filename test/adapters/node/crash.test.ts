@@ -1,10 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
-import { type ChildProcess, spawn } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { fileLines, killProcess, startServerProcess } from "./server-process.ts"
 
-const node = join(process.cwd(), "node_modules/.bin/node")
 const script = join(import.meta.dirname, "crash-server.ts")
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -12,34 +11,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 /** Everything the server processes printed, for the failure message of a test that goes wrong. */
 const printed: Array<string> = []
 
-const startServer = (db: string, sideEffects: string) =>
-  new Promise<{ child: ChildProcess; port: number }>((resolve, reject) => {
-    const child = spawn(node, [script, db, sideEffects], { stdio: ["ignore", "pipe", "pipe"] })
-    let output = ""
-    const timer = setTimeout(() => reject(new Error(`the server did not start: ${output}`)), 45_000) // a boot took up to 16 s on a busy 2-core machine (npm run soak)
-    child.stdout!.on("data", (chunk) => {
-      output += String(chunk)
-      const match = /listening (\d+)/.exec(output)
-      if (match !== null) {
-        clearTimeout(timer)
-        resolve({ child, port: Number(match[1]) })
-      }
-    })
-    child.stderr!.on("data", (chunk) => {
-      output += String(chunk)
-      printed.push(String(chunk))
-    })
-    child.once("exit", (code) => reject(new Error(`the server exited with ${code}: ${output}`)))
-  })
+const startServer = (db: string, sideEffects: string) => startServerProcess(script, [db, sideEffects], printed)
 
-const kill = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve()
-    child.once("exit", () => resolve())
-    child.kill("SIGKILL")
-  })
+const kill = killProcess
 
-const lines = (file: string) => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [])
+const lines = fileLines
 
 const post = async (port: number, path: string, body: unknown) =>
   (await fetch(`http://127.0.0.1:${port}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })).json() as Promise<any>
