@@ -8,54 +8,41 @@ import { DurableContextImpl } from "../context/durable-context.ts"
 import { runOwned } from "../context/usage-tracker.ts"
 import { toErrorRecord } from "../context/error-story.ts"
 import { ExecutionStoppedError, NonDeterministicExecutionError } from "../context/errors.ts"
-import type { FetchTransport } from "../context/fetch.ts"
-import type { LoggerConfig } from "../context/logger.ts"
-import type { CallbackCheck, InvocationInfo, Session } from "../context/session.ts"
-import { defaultSerdes, passThroughDeserializer, type SerdesConfig } from "../context/serdes.ts"
 import type { NewEvent } from "../log/events.ts"
-import { applyEvent, type ExecutionState, type OperationState } from "../log/fold.ts"
+import { applyEvent, type ExecutionState } from "../log/fold.ts"
 import { ActorActivity } from "./actor-activity.ts"
+import { ActorAlarm } from "./actor-alarm.ts"
+import { ActorSession } from "./actor-session.ts"
 import { CallbackGate } from "./callback-gate.ts"
 import { type ActorDeps, ActorGone, type Message, type Reply, type ReplyError, type StoreError } from "./actor-messages.ts"
 import { type HandlerExit, outcomeEvent } from "./execution-outcome.ts"
-import { hex } from "./secure-random.ts"
 import { emitLines, type LifecycleLine, lifecycleLine } from "./lifecycle-log.ts"
-import { desiredAlarm, dueTimers, stampBatch } from "./actor-events.ts"
+import { dueTimers, stampBatch } from "./actor-events.ts"
 import { type DecidedMessage, type Decision, decide } from "./actor-decisions.ts"
+import { OperationWaiters } from "./operation-waiters.ts"
+import { PauseHold } from "./pause-hold.ts"
 import { StopRequestWaiters } from "./stop-request.ts"
-import { dueAt, earliest } from "./timers.ts"
 import { SlotRelease } from "./slot-release.ts"
 
-/** How long a running execution may go unwatched: if its actor dies mid-step, this alarm resumes it. */
-export const WATCHDOG_MS = 30_000
-
-export class Actor implements Session {
+export class Actor {
   readonly executionId: string
-  readonly maxPayloadBytes: number
-  readonly keepsPatchMarkers: boolean
-  readonly fetch: FetchTransport | undefined
-  readonly invocation: InvocationInfo | undefined
-  serdes: Required<SerdesConfig> = { defaultSerdes, defaultCallbackDeserializer: passThroughDeserializer }
-  logger: LoggerConfig = {}
+  /** What user code calls (actor-session.ts): the handler's contexts and drivers run over it. */
+  readonly session: ActorSession
 
   readonly #mailbox: Queue.Queue<Message>
   readonly #deps: ActorDeps
-  readonly #waiters = new Map<string, Array<(op: OperationState) => void>>()
-  /** Operations with a timer running: waits, callback timeouts, scheduled retries. */
-  readonly #timers = new Set<string>()
-  /** Operations whose promise user code has awaited (markAwaited): only waits on those block the handler. */
-  readonly #awaited = new Set<string>()
+  /** What user code waits on (whenChanged, markAwaited). */
+  readonly #waiters = new OperationWaiters()
+  /** Operation timers, the store's alarm and the watchdog. */
+  readonly #alarm: ActorAlarm
   /** Sagas waiting for a stop request (saga.ts). */
   readonly #stopWaiters = new StopRequestWaiters()
-  /** User code held at a new operation while the execution is paused. */
-  #resumeWaiters: Array<() => void> = []
-  /** The handler's outcome when it returned while the execution was paused. */
-  #heldExit: HandlerExit | undefined
+  /** User code and the handler's outcome held while the execution is paused. */
+  readonly #pause = new PauseHold()
   #pending: Array<Extract<Message, { _tag: "Append" }>> = []
   readonly #activity = new ActorActivity()
   /** Aborted once the execution is stopped: the step bodies still running see it in their signal. */
   readonly #stopped = new AbortController()
-  readonly stopped: AbortSignal = this.#stopped.signal
   #gone = false
   /** Set when the actor stopped because its store failed it (or it crashed): the message it was handling gets it. */
   #death: Cause.Cause<StoreError> | undefined
@@ -63,9 +50,6 @@ export class Actor implements Session {
   #batch: ReadonlyArray<Message> = []
   /** The message being handled (its write is the one that failed, if the actor stops now). */
   #current: Message | undefined
-  #active = true
-  #alarmAt: number | undefined
-  #watchdogAt: number | undefined
   /** Payload checks of the callbacks the handler has reached; completions held until it does (callback-gate.ts). */
   readonly #callbackGate = new CallbackGate(
     (message) => this.#offer(message),
@@ -81,19 +65,29 @@ export class Actor implements Session {
   private constructor(state: ExecutionState, deps: ActorDeps, mailbox: Queue.Queue<Message>) {
     this.state = state
     this.executionId = state.executionId
-    this.maxPayloadBytes = deps.maxPayloadBytes
-    this.keepsPatchMarkers = deps.keepsPatchMarkers
-    this.fetch = deps.fetch
-    this.invocation = deps.invocation
     this.#deps = deps
-    this.#alarmAt = deps.alarmAt
-    this.#watchdogAt = deps.watchdogAt
+    this.#alarm = new ActorAlarm(deps.alarmAt, deps.watchdogAt)
     this.#mailbox = mailbox
-    for (const op of state.operations.values()) this.#track(op)
-  }
-
-  whenStopRequested(): Promise<void> {
-    return this.#stopWaiters.when(this.state)
+    for (const op of state.operations.values()) this.#alarm.track(op)
+    const self = this
+    this.session = new ActorSession({
+      state,
+      deps,
+      get gone() {
+        return self.#gone
+      },
+      stopped: this.#stopped.signal,
+      activity: this.#activity,
+      waiters: this.#waiters,
+      pause: this.#pause,
+      stopWaiters: this.#stopWaiters,
+      callbackGate: this.#callbackGate,
+      slotRelease: this.#slotRelease,
+      offer: (message) => this.#offer(message),
+      activate: () => {
+        this.#alarm.active = true
+      }
+    })
   }
 
   /** A step body (or other user code the actor counts) is running. */
@@ -109,57 +103,7 @@ export class Actor implements Session {
     return this.state.status === "RUNNING"
   }
 
-  // ---- Session (called from user code) ----
-
   now = (): number => this.#deps.clock.currentTimeMillisUnsafe()
-  random = (): number => this.#deps.random.nextDoubleUnsafe()
-
-  append(events: ReadonlyArray<NewEvent>): Promise<void> {
-    if (!this.#writable()) return new Promise(() => undefined)
-    return new Promise((done) => this.#offer({ _tag: "Append", events, done }))
-  }
-
-  post(events: ReadonlyArray<NewEvent>): void {
-    if (this.#writable()) this.#offer({ _tag: "Append", events })
-  }
-
-  whenChanged(operationId: string): Promise<OperationState> {
-    if (this.#gone) return new Promise(() => undefined)
-    return new Promise((resolve) => {
-      const list = this.#waiters.get(operationId)
-      if (list === undefined) this.#waiters.set(operationId, [resolve])
-      else list.push(resolve)
-      this.#slotRelease.check()
-    })
-  }
-
-  acquireSlot = (): Promise<void> | undefined => {
-    const slot = this.#deps.slot
-    if (slot === undefined) return undefined // no flow control: nothing changes for the step
-    return this.#gone ? new Promise(() => undefined) : slot.acquire()
-  }
-
-  get stepLimit() {
-    return this.#deps.stepLimit
-  }
-
-  whenResumed(): Promise<void> {
-    if (this.#gone) return new Promise(() => undefined)
-    if (!this.state.paused) return Promise.resolve()
-    return new Promise((resolve) => void this.#resumeWaiters.push(resolve))
-  }
-
-  enterUserCode(step?: { readonly id: string; readonly name?: string | undefined }): void {
-    if (step !== undefined) this.#deps.onStepBody?.(step)
-    this.#activity.enterUserCode()
-    this.#active = true // user code runs again: the watchdog comes back at the next write
-  }
-
-  exitUserCode(): void {
-    this.#activity.exitUserCode()
-    // Blocked only if something waits on a durable operation: no timer per step otherwise.
-    if (this.#waiters.size > 0) this.#slotRelease.check()
-  }
 
   /** A suspended execution gives its concurrency slot back (slot-release.ts). */
   readonly #slotRelease = new SlotRelease(
@@ -167,24 +111,6 @@ export class Actor implements Session {
     () => this.evictable || this.#gone || !this.running,
     () => this.#waiters.size > 0 && this.#activity.userCode === 0
   )
-
-  fail(error: Error): void {
-    if (this.#writable()) this.#offer({ _tag: "Fail", error })
-  }
-
-  newCallbackId(operationId: string): Promise<string> {
-    const token = hex(this.#deps.secureRandom.bytes(16)) // 128 bits: the capability (secure-random.ts)
-    // A signing codec resolves off the event loop (WebCrypto): count it as work, or the actor would look idle.
-    this.enterUserCode()
-    return Effect.runPromise(this.#deps.callbackIds.encode({ executionId: this.executionId, operationId, token }))
-      .finally(() => this.exitUserCode())
-  }
-
-  continueAsNew = (input: string | undefined): Promise<void> => this.#deps.continueAsNew(this, input)
-
-  callbackReached(operationId: string, check?: CallbackCheck): void {
-    this.#callbackGate.reached(operationId, check)
-  }
 
   // ---- messages from the engine ----
 
@@ -208,21 +134,12 @@ export class Actor implements Session {
     return this.#activity.whenIdle(over, () => this.#blocked(), `Execution ${this.executionId}`, maxMs)
   }
 
-  markAwaited(operationId: string): void {
-    this.#awaited.add(operationId)
-  }
-
   /**
    * The handler can go no further by itself: it has ended, or it is held by a pause, or code waits on a durable
-   * operation that user code has awaited, itself or through an enclosing context (as AWS's SDK counts them: an
-   * operation started and never awaited does not hold the invocation).
+   * operation that user code has awaited (operation-waiters.ts).
    */
   #blocked(): boolean {
-    if (!this.running || this.#resumeWaiters.length > 0 || this.#heldExit !== undefined) return true
-    for (const id of this.#waiters.keys()) {
-      for (let at: string | undefined = id; at !== undefined; at = parentOf(at)) if (this.#awaited.has(at)) return true
-    }
-    return false
+    return !this.running || this.#pause.holding || this.#waiters.blockHandler()
   }
 
   /**
@@ -238,7 +155,7 @@ export class Actor implements Session {
 
   /** The earliest operation timer (waits, callback timeouts, retries), without the execution's own alarms. */
   nextOperationDue(): number | undefined {
-    return earliest(this.#timers, this.state)
+    return this.#alarm.nextOperationDue(this.state)
   }
 
   /** Stops the actor: user code still running is abandoned and can no longer write. */
@@ -247,7 +164,7 @@ export class Actor implements Session {
     this.#gone = true
     this.#activity.wake()
     this.#waiters.clear()
-    this.#resumeWaiters = []
+    this.#pause.drop()
     this.#pending = []
     this.#callbackGate.drop()
     Queue.offerUnsafe(this.#mailbox, { _tag: "Suspend", reply: Deferred.makeUnsafe<void, ReplyError>() })
@@ -354,9 +271,9 @@ export class Actor implements Session {
     const self = this
     switch (message._tag) {
       case "Alarm":
-        this.#active = true
+        this.#alarm.active = true
         // A fired alarm is used up on some stores (a Durable Object's): set it again even if the time is unchanged.
-        this.#alarmAt = undefined
+        this.#alarm.at = undefined
         // The reply comes after the alarm is moved: a host reads the alarm again to know the delivery took.
         return this.#fireDue().pipe(Effect.andThen(this.#flush()), Effect.andThen(this.#syncAlarm()), Effect.andThen(this.#written(message.reply)))
       case "Observe": {
@@ -367,23 +284,22 @@ export class Actor implements Session {
           const op = this.state.operations.get(id)
           if (op?.status !== "PENDING") continue
           op.nextAttemptAt = Math.min(op.nextAttemptAt ?? 0, this.now()) // the outside's clock said so: due now
-          this.#track(op)
-          this.#wake(id)
+          this.#alarm.track(op)
+          this.#waiters.wake(id, this.state)
         }
         if (open.length === 0) return Deferred.succeed(message.reply, undefined)
         this.#queue(open)
         return Effect.andThen(this.#flush(), this.#written(message.reply))
       }
       case "Suspend":
-        this.#active = false
-        this.#watchdogAt = undefined
+        this.#alarm.suspend()
         // The alarm falls back to the next timer before anyone acts on the reply (such as evicting the actor).
         return Effect.andThen(this.#syncAlarm(), Deferred.succeed(message.reply, undefined))
       case "Resume": {
         const decision = this.#decide(message)
         if (decision._tag !== "Write") return this.#carryOut(message, decision)
         this.#queue(decision.events)
-        this.#active = true
+        this.#alarm.active = true
         // Written first: held user code goes on, then the timers that fell due meanwhile fire.
         return this.#flush().pipe(
           Effect.andThen(Effect.sync(() => this.#wakeResumed())),
@@ -414,7 +330,7 @@ export class Actor implements Session {
     return decide(this.state, message, {
       executionId: this.executionId,
       running: this.running,
-      maxPayloadBytes: this.maxPayloadBytes,
+      maxPayloadBytes: this.#deps.maxPayloadBytes,
       admit: (completion) => this.#callbackGate.admit(completion)
     })
   }
@@ -430,7 +346,7 @@ export class Actor implements Session {
         return Effect.void
       case "Write":
         this.#queue(decision.events)
-        if (decision.activate) this.#active = true
+        if (decision.activate) this.#alarm.active = true
         return Effect.andThen(this.#flush(), this.#written(message.reply))
     }
   }
@@ -447,11 +363,11 @@ export class Actor implements Session {
 
   #finish(exit: HandlerExit) {
     // A paused execution does not end either: its outcome is written on resume.
-    if (this.state.paused) this.#heldExit = exit
+    if (this.state.paused) this.#pause.exit = exit
     else if (this.running && this.state.stopRequested !== undefined) {
       const { error } = this.state.stopRequested
       this.#queue([{ _tag: "ExecutionStopped", ...(error === undefined ? {} : { error }) }])
-    } else if (this.running) this.#queue([outcomeEvent(exit, this.maxPayloadBytes)])
+    } else if (this.running) this.#queue([outcomeEvent(exit, this.#deps.maxPayloadBytes)])
   }
 
   /** Queues events written by the actor itself (not by user code). */
@@ -461,13 +377,13 @@ export class Actor implements Session {
 
   #startHandler() {
     this.#deps.onInvocation()
-    this.#active = true
+    this.#alarm.active = true
     const done = (exit: Extract<Message, { _tag: "HandlerDone" }>["exit"]) => {
       if (!this.#gone) this.#offer({ _tag: "HandlerDone", exit })
     }
     const { drive } = this.#deps.fn
     // A function with its own replay engine runs its driver over this Session (registry.ts ExecutionDriver).
-    const run = drive !== undefined ? () => drive(this) : this.#handlerRun()
+    const run = drive !== undefined ? () => drive(this.session) : this.#handlerRun()
     Promise.resolve()
       .then(run)
       .then((value) => done({ ok: true, value }), (error) => done({ ok: false, error }))
@@ -475,7 +391,7 @@ export class Actor implements Session {
 
   /** The handler over a root context, built now (from the state as it is now), run when called. */
   #handlerRun(): () => Promise<unknown> {
-    const context = DurableContextImpl.root(this)
+    const context = DurableContextImpl.root(this.session)
     const input = this.state.input === undefined ? undefined : JSON.parse(this.state.input)
     return () => runOwned({ kind: "context", core: context.core, label: "the root context" }, () => this.#deps.fn.handler(input, context))
   }
@@ -517,7 +433,7 @@ export class Actor implements Session {
                 }
                 if ("id" in event) {
                   const op = this.state.operations.get(event.id)!
-                  this.#track(op)
+                  this.#alarm.track(op)
                   if (op.status !== "STARTED") open.add(event.id)
                   if (event._tag === "InvokeStarted") this.#deps.onInvoke(op)
                 }
@@ -526,7 +442,7 @@ export class Actor implements Session {
               }
               this.#deps.onWritten(stored)
               for (const message of written) message.done?.()
-              for (const id of open) this.#wake(id)
+              for (const id of open) this.#waiters.wake(id, this.state)
               if (ended) {
                 if (this.state.status === "STOPPED") {
                   this.#stopped.abort(new ExecutionStoppedError(`Execution ${this.executionId} was stopped`))
@@ -544,25 +460,10 @@ export class Actor implements Session {
 
   #wakeResumed() {
     if (this.state.paused) return
-    const held = this.#heldExit
-    this.#heldExit = undefined
+    const held = this.#pause.exit
+    this.#pause.exit = undefined
     if (held !== undefined) this.#finish(held)
-    const waiters = this.#resumeWaiters
-    this.#resumeWaiters = []
-    for (const resolve of waiters) resolve()
-  }
-
-  #track(op: OperationState) {
-    if (dueAt(op) === undefined) this.#timers.delete(op.id)
-    else this.#timers.add(op.id)
-  }
-
-  #wake(id: string) {
-    const list = this.#waiters.get(id)
-    if (list === undefined) return
-    this.#waiters.delete(id)
-    const op = this.state.operations.get(id)!
-    for (const resolve of list) resolve(op)
+    this.#pause.release()
   }
 
   /** Completes every timer that is due: waits succeed, callbacks time out, retries become runnable. */
@@ -570,12 +471,12 @@ export class Actor implements Session {
     return Effect.suspend(() => {
       const now = this.now()
       if (this.running) {
-        const { events, retries } = dueTimers(this.state, this.#timers, now)
+        const { events, retries } = dueTimers(this.state, this.#alarm.timers, now)
         if (events.length > 0) this.#queue(events)
         for (const id of retries) {
           // A retry is due: its step runs the next attempt, which writes its own events.
-          this.#timers.delete(id)
-          this.#wake(id)
+          this.#alarm.timers.delete(id)
+          this.#waiters.wake(id, this.state)
         }
         return Effect.void
       }
@@ -594,13 +495,9 @@ export class Actor implements Session {
   #syncAlarm(): Effect.Effect<void> {
     return Effect.suspend(() => {
       if (this.#gone) return Effect.void
-      if (this.running && this.#active) {
-        const now = this.now()
-        if (this.#watchdogAt === undefined || this.#watchdogAt - now < WATCHDOG_MS / 2) this.#watchdogAt = now + WATCHDOG_MS
-      }
-      const desired = desiredAlarm(this.state, this.#timers, this.running && this.#active ? this.#watchdogAt : undefined)
-      if (desired === this.#alarmAt) return Effect.void
-      this.#alarmAt = desired
+      const desired = this.#alarm.desired(this.state, this.running, this.now)
+      if (desired === this.#alarm.at) return Effect.void
+      this.#alarm.at = desired
       const write = desired === undefined
         ? this.#deps.store.deleteAlarm(this.executionId)
         : this.#deps.store.setAlarm(this.executionId, desired)
@@ -609,10 +506,4 @@ export class Actor implements Session {
       )
     })
   }
-}
-
-/** The enclosing context's id ("2-1" for "2-1-3"), or undefined at the root. */
-const parentOf = (id: string): string | undefined => {
-  const dash = id.lastIndexOf("-")
-  return dash < 0 ? undefined : id.slice(0, dash)
 }

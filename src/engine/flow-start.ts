@@ -12,7 +12,7 @@ import type { FlowSlot } from "./flow-slots.ts"
 import { type FlowControl, FlowConfigError } from "./flow-options.ts"
 import type { DurableFunction } from "./registry.ts"
 import { sameExecution, startedEvent } from "./start-request.ts"
-import { WATCHDOG_MS } from "./actor.ts"
+import { WATCHDOG_MS } from "./actor-alarm.ts"
 
 export interface FlowStartDeps {
   readonly store: ExecutionStoreShape

@@ -1,0 +1,146 @@
+/**
+ * The Session of an actor: what user code (the handler, its contexts, a driver) calls. Each call reads the
+ * execution's state or enqueues a message into the actor's mailbox; the actor alone writes (actor.ts).
+ */
+import { Effect } from "effect"
+import type { FetchTransport } from "../context/fetch.ts"
+import type { LoggerConfig } from "../context/logger.ts"
+import type { CallbackCheck, InvocationInfo, Session } from "../context/session.ts"
+import { defaultSerdes, passThroughDeserializer, type SerdesConfig } from "../context/serdes.ts"
+import type { NewEvent } from "../log/events.ts"
+import type { ExecutionState, OperationState } from "../log/fold.ts"
+import type { ActorActivity } from "./actor-activity.ts"
+import type { ActorDeps, Message } from "./actor-messages.ts"
+import type { CallbackGate } from "./callback-gate.ts"
+import type { OperationWaiters } from "./operation-waiters.ts"
+import type { PauseHold } from "./pause-hold.ts"
+import { hex } from "./secure-random.ts"
+import type { SlotRelease } from "./slot-release.ts"
+import type { StopRequestWaiters } from "./stop-request.ts"
+
+/** What the session reads and asks of its actor. */
+export interface SessionHost {
+  readonly state: ExecutionState
+  readonly deps: ActorDeps
+  /** This incarnation of the actor is gone: nothing asked of it will happen. */
+  readonly gone: boolean
+  readonly stopped: AbortSignal
+  readonly activity: ActorActivity
+  readonly waiters: OperationWaiters
+  readonly pause: PauseHold
+  readonly stopWaiters: StopRequestWaiters
+  readonly callbackGate: CallbackGate
+  readonly slotRelease: SlotRelease
+  /** Puts a message in the mailbox. */
+  offer(message: Message): void
+  /** User code runs again: the watchdog comes back at the next write. */
+  activate(): void
+}
+
+export class ActorSession implements Session {
+  readonly executionId: string
+  readonly state: ExecutionState
+  readonly maxPayloadBytes: number
+  readonly keepsPatchMarkers: boolean
+  readonly fetch: FetchTransport | undefined
+  readonly invocation: InvocationInfo | undefined
+  readonly stopped: AbortSignal
+  serdes: Required<SerdesConfig> = { defaultSerdes, defaultCallbackDeserializer: passThroughDeserializer }
+  logger: LoggerConfig = {}
+
+  readonly #host: SessionHost
+  readonly #deps: ActorDeps
+
+  constructor(host: SessionHost) {
+    const deps = host.deps
+    this.#host = host
+    this.#deps = deps
+    this.state = host.state
+    this.executionId = host.state.executionId
+    this.maxPayloadBytes = deps.maxPayloadBytes
+    this.keepsPatchMarkers = deps.keepsPatchMarkers
+    this.fetch = deps.fetch
+    this.invocation = deps.invocation
+    this.stopped = host.stopped
+  }
+
+  get gone(): boolean {
+    return this.#host.gone
+  }
+
+  whenStopRequested(): Promise<void> {
+    return this.#host.stopWaiters.when(this.state)
+  }
+
+  now = (): number => this.#deps.clock.currentTimeMillisUnsafe()
+  random = (): number => this.#deps.random.nextDoubleUnsafe()
+
+  append(events: ReadonlyArray<NewEvent>): Promise<void> {
+    if (!this.#writable()) return new Promise(() => undefined)
+    return new Promise((done) => this.#host.offer({ _tag: "Append", events, done }))
+  }
+
+  post(events: ReadonlyArray<NewEvent>): void {
+    if (this.#writable()) this.#host.offer({ _tag: "Append", events })
+  }
+
+  whenChanged(operationId: string): Promise<OperationState> {
+    if (this.#host.gone) return new Promise(() => undefined)
+    return new Promise((resolve) => {
+      this.#host.waiters.add(operationId, resolve)
+      this.#host.slotRelease.check()
+    })
+  }
+
+  acquireSlot = (): Promise<void> | undefined => {
+    const slot = this.#deps.slot
+    if (slot === undefined) return undefined // no flow control: nothing changes for the step
+    return this.#host.gone ? new Promise(() => undefined) : slot.acquire()
+  }
+
+  get stepLimit() {
+    return this.#deps.stepLimit
+  }
+
+  whenResumed(): Promise<void> {
+    return this.#host.pause.whenResumed(this.state, this.#host.gone)
+  }
+
+  enterUserCode(step?: { readonly id: string; readonly name?: string | undefined }): void {
+    if (step !== undefined) this.#deps.onStepBody?.(step)
+    this.#host.activity.enterUserCode()
+    this.#host.activate() // user code runs again: the watchdog comes back at the next write
+  }
+
+  exitUserCode(): void {
+    this.#host.activity.exitUserCode()
+    // Blocked only if something waits on a durable operation: no timer per step otherwise.
+    if (this.#host.waiters.size > 0) this.#host.slotRelease.check()
+  }
+
+  fail(error: Error): void {
+    if (this.#writable()) this.#host.offer({ _tag: "Fail", error })
+  }
+
+  newCallbackId(operationId: string): Promise<string> {
+    const token = hex(this.#deps.secureRandom.bytes(16)) // 128 bits: the capability (secure-random.ts)
+    // A signing codec resolves off the event loop (WebCrypto): count it as work, or the actor would look idle.
+    this.enterUserCode()
+    return Effect.runPromise(this.#deps.callbackIds.encode({ executionId: this.executionId, operationId, token }))
+      .finally(() => this.exitUserCode())
+  }
+
+  continueAsNew = (input: string | undefined): Promise<void> => this.#deps.continueAsNew(this, input)
+
+  callbackReached(operationId: string, check?: CallbackCheck): void {
+    this.#host.callbackGate.reached(operationId, check)
+  }
+
+  markAwaited(operationId: string): void {
+    this.#host.waiters.markAwaited(operationId)
+  }
+
+  #writable() {
+    return !this.#host.gone && this.state.status === "RUNNING"
+  }
+}
