@@ -8,16 +8,16 @@ import { DurableContextImpl } from "../context/durable-context.ts"
 import { runOwned } from "../context/usage-tracker.ts"
 import { toErrorRecord } from "../context/error-story.ts"
 import { ExecutionStoppedError, NonDeterministicExecutionError } from "../context/errors.ts"
-import type { NewEvent } from "../log/events.ts"
-import { applyEvent, type ExecutionState } from "../log/fold.ts"
+import type { ExecutionState } from "../log/fold.ts"
 import { ActorActivity } from "./actor-activity.ts"
 import { ActorAlarm } from "./actor-alarm.ts"
 import { ActorSession } from "./actor-session.ts"
 import { CallbackGate } from "./callback-gate.ts"
 import { type ActorDeps, ActorGone, type Message, type Reply, type ReplyError, type StoreError } from "./actor-messages.ts"
 import { type HandlerExit, outcomeEvent } from "./execution-outcome.ts"
-import { emitLines, type LifecycleLine, lifecycleLine } from "./lifecycle-log.ts"
-import { dueTimers, stampBatch } from "./actor-events.ts"
+import { emitLines } from "./lifecycle-log.ts"
+import { dueTimers } from "./actor-events.ts"
+import { ActorWrites } from "./actor-writes.ts"
 import { type DecidedMessage, type Decision, decide } from "./actor-decisions.ts"
 import { OperationWaiters } from "./operation-waiters.ts"
 import { PauseHold } from "./pause-hold.ts"
@@ -39,7 +39,8 @@ export class Actor {
   readonly #stopWaiters = new StopRequestWaiters()
   /** User code and the handler's outcome held while the execution is paused. */
   readonly #pause = new PauseHold()
-  #pending: Array<Extract<Message, { _tag: "Append" }>> = []
+  /** The appends of this batch and the write that makes them durable (actor-writes.ts). */
+  readonly #writes: ActorWrites
   readonly #activity = new ActorActivity()
   /** Aborted once the execution is stopped: the step bodies still running see it in their signal. */
   readonly #stopped = new AbortController()
@@ -70,6 +71,21 @@ export class Actor {
     this.#mailbox = mailbox
     for (const op of state.operations.values()) this.#alarm.track(op)
     const self = this
+    this.#writes = new ActorWrites({
+      executionId: this.executionId,
+      state,
+      deps,
+      get gone() {
+        return self.#gone
+      },
+      alarm: this.#alarm,
+      waiters: this.#waiters,
+      stopWaiters: this.#stopWaiters,
+      now: this.now,
+      ended: () => this.#ended(),
+      evict: () => this.evict(),
+      stop: (message, cause) => this.#stop(message, cause)
+    })
     this.session = new ActorSession({
       state,
       deps,
@@ -148,7 +164,7 @@ export class Actor {
    */
   get evictable(): boolean {
     if (this.#gone) return false
-    const quiet = this.#activity.quiet && this.#pending.length === 0
+    const quiet = this.#activity.quiet && this.#writes.empty
     // Held for a resume (at an operation, or with its outcome) counts as blocked (#blocked): a replay holds it again.
     return quiet && this.#blocked()
   }
@@ -165,7 +181,7 @@ export class Actor {
     this.#activity.wake()
     this.#waiters.clear()
     this.#pause.drop()
-    this.#pending = []
+    this.#writes.drop()
     this.#callbackGate.drop()
     Queue.offerUnsafe(this.#mailbox, { _tag: "Suspend", reply: Deferred.makeUnsafe<void, ReplyError>() })
     this.#deps.onGone()
@@ -189,7 +205,7 @@ export class Actor {
 
   readonly #serve: Effect.Effect<void, never> = Effect.gen({ self: this }, function*() {
     yield* this.#fireDue()
-    yield* this.#flush()
+    yield* this.#writes.flush()
     if (this.running) {
       for (const op of this.state.operations.values()) {
         if (op.type === "CHAINED_INVOKE" && op.status === "STARTED") this.#deps.onInvoke(op)
@@ -205,15 +221,15 @@ export class Actor {
       for (const message of batch) {
         if (this.#gone) break // the rest of the batch is answered on the way out (#answerLeftovers)
         if (message._tag === "Append") {
-          this.#pending.push(message)
+          this.#writes.push(message)
           continue
         }
         this.#current = message
-        yield* this.#flush()
+        yield* this.#writes.flush()
         yield* this.#handle(message)
         this.#current = undefined
       }
-      yield* this.#flush()
+      yield* this.#writes.flush()
       yield* this.#syncAlarm()
       if (!this.#gone) this.#batch = [] // else it holds what is still to answer
       this.#activity.processing = false
@@ -263,10 +279,6 @@ export class Actor {
     Queue.offerUnsafe(this.#mailbox, message)
   }
 
-  #writable() {
-    return !this.#gone && this.state.status === "RUNNING"
-  }
-
   #handle(message: Exclude<Message, { _tag: "Append" }>): Effect.Effect<void> {
     const self = this
     switch (message._tag) {
@@ -275,7 +287,7 @@ export class Actor {
         // A fired alarm is used up on some stores (a Durable Object's): set it again even if the time is unchanged.
         this.#alarm.at = undefined
         // The reply comes after the alarm is moved: a host reads the alarm again to know the delivery took.
-        return this.#fireDue().pipe(Effect.andThen(this.#flush()), Effect.andThen(this.#syncAlarm()), Effect.andThen(this.#written(message.reply)))
+        return this.#fireDue().pipe(Effect.andThen(this.#writes.flush()), Effect.andThen(this.#syncAlarm()), Effect.andThen(this.#written(message.reply)))
       case "Observe": {
         // Only completions of operations still open here: a repeated or stale observation changes nothing.
         const open = message.events.filter((e) => "id" in e && this.state.operations.get(e.id)?.status === "STARTED")
@@ -288,8 +300,8 @@ export class Actor {
           this.#waiters.wake(id, this.state)
         }
         if (open.length === 0) return Deferred.succeed(message.reply, undefined)
-        this.#queue(open)
-        return Effect.andThen(this.#flush(), this.#written(message.reply))
+        this.#writes.queue(open)
+        return Effect.andThen(this.#writes.flush(), this.#written(message.reply))
       }
       case "Suspend":
         this.#alarm.suspend()
@@ -298,13 +310,13 @@ export class Actor {
       case "Resume": {
         const decision = this.#decide(message)
         if (decision._tag !== "Write") return this.#carryOut(message, decision)
-        this.#queue(decision.events)
+        this.#writes.queue(decision.events)
         this.#alarm.active = true
         // Written first: held user code goes on, then the timers that fell due meanwhile fire.
-        return this.#flush().pipe(
+        return this.#writes.flush().pipe(
           Effect.andThen(Effect.sync(() => this.#wakeResumed())),
           Effect.andThen(this.#fireDue()),
-          Effect.andThen(this.#flush()),
+          Effect.andThen(this.#writes.flush()),
           Effect.andThen(this.#written(message.reply))
         )
       }
@@ -316,7 +328,7 @@ export class Actor {
       case "ChildFinished":
         return this.#carryOut(message, this.#decide(message))
       case "Fail": {
-        this.#queue([{ _tag: "ExecutionFailed", error: toErrorRecord(message.error) }])
+        this.#writes.queue([{ _tag: "ExecutionFailed", error: toErrorRecord(message.error) }])
         const error = message.error
         if (!this.#deps.logs("Error") || !(error instanceof NonDeterministicExecutionError)) return Effect.void
         return emitLines([{ level: "Error", message: `non-determinism: ${error.message}`, ...(error.operationId === undefined ? {} : { operationId: error.operationId }) }])
@@ -345,9 +357,9 @@ export class Actor {
       case "Hold":
         return Effect.void
       case "Write":
-        this.#queue(decision.events)
+        this.#writes.queue(decision.events)
         if (decision.activate) this.#alarm.active = true
-        return Effect.andThen(this.#flush(), this.#written(message.reply))
+        return Effect.andThen(this.#writes.flush(), this.#written(message.reply))
     }
   }
 
@@ -366,13 +378,8 @@ export class Actor {
     if (this.state.paused) this.#pause.exit = exit
     else if (this.running && this.state.stopRequested !== undefined) {
       const { error } = this.state.stopRequested
-      this.#queue([{ _tag: "ExecutionStopped", ...(error === undefined ? {} : { error }) }])
-    } else if (this.running) this.#queue([outcomeEvent(exit, this.#deps.maxPayloadBytes)])
-  }
-
-  /** Queues events written by the actor itself (not by user code). */
-  #queue(events: ReadonlyArray<NewEvent>) {
-    this.#pending.push({ _tag: "Append", events })
+      this.#writes.queue([{ _tag: "ExecutionStopped", ...(error === undefined ? {} : { error }) }])
+    } else if (this.running) this.#writes.queue([outcomeEvent(exit, this.#deps.maxPayloadBytes)])
   }
 
   #startHandler() {
@@ -396,66 +403,14 @@ export class Actor {
     return () => runOwned({ kind: "context", core: context.core, label: "the root context" }, () => this.#deps.fn.handler(input, context))
   }
 
-  /** Writes everything pending in one conditional append, then applies it and wakes whoever waits on it. */
-  #flush(): Effect.Effect<void> {
-    return Effect.suspend(() => {
-      if (this.#pending.length === 0 || this.#gone) return Effect.void
-      const batch = this.#pending
-      this.#pending = []
-      // Only appends written whole are answered; the others are abandoned, as appends after the end always are.
-      const { events, written } = stampBatch(batch, this.state.seq, this.now(), !this.running)
-      const open = new Set<string>()
-      if (events.length === 0) return Effect.void
-      const expected = this.state.seq
-      return this.#deps.store.append(this.executionId, events, expected).pipe(
-        Effect.matchEffect({
-          // Nothing of the batch was written: the execution stays as it was, for a fresh actor to carry on.
-          onFailure: (error) =>
-            error._tag === "SeqConflict"
-              ? Effect.andThen(
-                // Not a failure: the log has moved on without this actor; its senders resend to a fresh one.
-                Effect.logWarning("Another writer appended to the log first; the actor stops and the log is loaded again", Cause.fail(error)),
-                Effect.sync(() => this.evict())
-              )
-              : this.#stop(`The store failed to append ${events.length} event(s) after seq ${expected}; the actor stops`, Cause.fail(error)),
-          // One suspend, not a sync then a flatMap: this runs at every write (emitLines of none is Effect.void).
-          onSuccess: (stored) =>
-            Effect.suspend(() => {
-              const lines: Array<LifecycleLine> = []
-              let ended = false
-              // The events as the store wrote them: it may have filled in a field (see ExecutionStoreShape.append).
-              for (const event of stored) {
-                if (!this.running) break
-                applyEvent(this.state, event)
-                if (this.#deps.logs("Error")) {
-                  const line = lifecycleLine(event, this.state)
-                  if (line !== undefined && this.#deps.logs(line.level)) lines.push(line)
-                }
-                if ("id" in event) {
-                  const op = this.state.operations.get(event.id)!
-                  this.#alarm.track(op)
-                  if (op.status !== "STARTED") open.add(event.id)
-                  if (event._tag === "InvokeStarted") this.#deps.onInvoke(op)
-                }
-                if (!this.running) ended = true
-                if (event._tag === "ExecutionStopRequested") this.#stopWaiters.wake()
-              }
-              this.#deps.onWritten(stored)
-              for (const message of written) message.done?.()
-              for (const id of open) this.#waiters.wake(id, this.state)
-              if (ended) {
-                if (this.state.status === "STOPPED") {
-                  this.#stopped.abort(new ExecutionStoppedError(`Execution ${this.executionId} was stopped`))
-                }
-                this.#activity.wake() // step bodies still running are abandoned: nothing more can happen
-                this.#waiters.clear()
-                this.#deps.onTerminal(this.state)
-              }
-              return emitLines(lines)
-            })
-        })
-      )
-    })
+  /** The write ended the execution: step bodies still running are abandoned, the engine is told. */
+  #ended() {
+    if (this.state.status === "STOPPED") {
+      this.#stopped.abort(new ExecutionStoppedError(`Execution ${this.executionId} was stopped`))
+    }
+    this.#activity.wake() // step bodies still running are abandoned: nothing more can happen
+    this.#waiters.clear()
+    this.#deps.onTerminal(this.state)
   }
 
   #wakeResumed() {
@@ -472,7 +427,7 @@ export class Actor {
       const now = this.now()
       if (this.running) {
         const { events, retries } = dueTimers(this.state, this.#alarm.timers, now)
-        if (events.length > 0) this.#queue(events)
+        if (events.length > 0) this.#writes.queue(events)
         for (const id of retries) {
           // A retry is due: its step runs the next attempt, which writes its own events.
           this.#alarm.timers.delete(id)

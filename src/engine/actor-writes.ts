@@ -1,0 +1,122 @@
+/**
+ * The actor's write path (design.md §4, "Writes"): the appends of one batch go out as one conditional append on
+ * the seq the actor knows; once durable they are applied to the state, and whoever waits on them goes on.
+ */
+import { Cause, Effect } from "effect"
+import type { NewEvent } from "../log/events.ts"
+import { applyEvent, type ExecutionState } from "../log/fold.ts"
+import type { ActorAlarm } from "./actor-alarm.ts"
+import { stampBatch } from "./actor-events.ts"
+import type { ActorDeps, Message, StoreError } from "./actor-messages.ts"
+import { emitLines, type LifecycleLine, lifecycleLine } from "./lifecycle-log.ts"
+import type { OperationWaiters } from "./operation-waiters.ts"
+import type { StopRequestWaiters } from "./stop-request.ts"
+
+type Append = Extract<Message, { _tag: "Append" }>
+
+/** What the write path reads and asks of its actor. */
+export interface WritesHost {
+  readonly executionId: string
+  readonly state: ExecutionState
+  readonly deps: ActorDeps
+  readonly gone: boolean
+  readonly alarm: ActorAlarm
+  readonly waiters: OperationWaiters
+  readonly stopWaiters: StopRequestWaiters
+  now(): number
+  /** The write ended the execution. */
+  ended(): void
+  /** Another writer won: the actor goes, and its senders resend to a fresh one. */
+  evict(): void
+  /** The store failed: the actor logs why and stops. */
+  stop(message: string, cause: Cause.Cause<StoreError>): Effect.Effect<void>
+}
+
+export class ActorWrites {
+  #pending: Array<Append> = []
+  readonly #host: WritesHost
+
+  constructor(host: WritesHost) {
+    this.#host = host
+  }
+
+  /** Nothing is waiting to be written. */
+  get empty(): boolean {
+    return this.#pending.length === 0
+  }
+
+  /** An append of user code, written with the batch. */
+  push(message: Append) {
+    this.#pending.push(message)
+  }
+
+  /** Queues events written by the actor itself (not by user code). */
+  queue(events: ReadonlyArray<NewEvent>) {
+    this.#pending.push({ _tag: "Append", events })
+  }
+
+  /** The actor went: what was not written is abandoned. */
+  drop() {
+    this.#pending = []
+  }
+
+  get #running(): boolean {
+    return this.#host.state.status === "RUNNING"
+  }
+
+  /** Writes everything pending in one conditional append, then applies it and wakes whoever waits on it. */
+  flush(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const host = this.#host
+      if (this.#pending.length === 0 || host.gone) return Effect.void
+      const batch = this.#pending
+      this.#pending = []
+      // Only appends written whole are answered; the others are abandoned, as appends after the end always are.
+      const { events, written } = stampBatch(batch, host.state.seq, host.now(), !this.#running)
+      const open = new Set<string>()
+      if (events.length === 0) return Effect.void
+      const expected = host.state.seq
+      return host.deps.store.append(host.executionId, events, expected).pipe(
+        Effect.matchEffect({
+          // Nothing of the batch was written: the execution stays as it was, for a fresh actor to carry on.
+          onFailure: (error) =>
+            error._tag === "SeqConflict"
+              ? Effect.andThen(
+                // Not a failure: the log has moved on without this actor; its senders resend to a fresh one.
+                Effect.logWarning("Another writer appended to the log first; the actor stops and the log is loaded again", Cause.fail(error)),
+                Effect.sync(() => host.evict())
+              )
+              : host.stop(`The store failed to append ${events.length} event(s) after seq ${expected}; the actor stops`, Cause.fail(error)),
+          // One suspend, not a sync then a flatMap: this runs at every write (emitLines of none is Effect.void).
+          onSuccess: (stored) =>
+            Effect.suspend(() => {
+              const lines: Array<LifecycleLine> = []
+              let ended = false
+              // The events as the store wrote them: it may have filled in a field (see ExecutionStoreShape.append).
+              for (const event of stored) {
+                if (!this.#running) break
+                applyEvent(host.state, event)
+                if (host.deps.logs("Error")) {
+                  const line = lifecycleLine(event, host.state)
+                  if (line !== undefined && host.deps.logs(line.level)) lines.push(line)
+                }
+                if ("id" in event) {
+                  const op = host.state.operations.get(event.id)!
+                  host.alarm.track(op)
+                  if (op.status !== "STARTED") open.add(event.id)
+                  if (event._tag === "InvokeStarted") host.deps.onInvoke(op)
+                }
+                if (!this.#running) ended = true
+                if (event._tag === "ExecutionStopRequested") host.stopWaiters.wake()
+              }
+              host.deps.onWritten(stored)
+              for (const message of written) message.done?.()
+              for (const id of open) host.waiters.wake(id, host.state)
+              if (ended) host.ended()
+              return emitLines(lines)
+            })
+        })
+      )
+    })
+  }
+}
