@@ -1,10 +1,12 @@
 /**
- * The actor's bookkeeping of time (engine.md, "One alarm, always current"): which operations have a timer
- * running, the alarm the store holds, and the watchdog kept while user code may run. The actor writes the alarm;
- * this decides where it should be.
+ * The actor's time (engine.md, "One alarm, always current"): which operations have a timer running, the alarm the
+ * store holds, and the watchdog kept while user code may run; firing the timers that are due, and keeping the
+ * store's alarm at the earliest time anything is.
  */
+import { Cause, Effect } from "effect"
 import type { ExecutionState, OperationState } from "../log/fold.ts"
-import { desiredAlarm } from "./actor-events.ts"
+import { desiredAlarm, dueTimers } from "./actor-events.ts"
+import type { ActorParts } from "./actor-parts.ts"
 import { dueAt, earliest } from "./timers.ts"
 
 /** How long a running execution may go unwatched: if its actor dies mid-step, this alarm resumes it. */
@@ -49,3 +51,45 @@ export class ActorAlarm {
     return desiredAlarm(state, this.timers, running && this.active ? this.#watchdogAt : undefined)
   }
 }
+
+/** What firing timers and keeping the alarm read and ask of the actor. */
+export type TimersHost = Pick<ActorParts, "executionId" | "state" | "deps" | "gone" | "alarm" | "waiters" | "now" | "queue" | "evict" | "stop">
+
+/** Completes every timer that is due: waits succeed, callbacks time out, retries become runnable. */
+export const fireDue = (actor: TimersHost): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const now = actor.now()
+    if (actor.state.status === "RUNNING") {
+      const { events, retries } = dueTimers(actor.state, actor.alarm.timers, now)
+      if (events.length > 0) actor.queue(events)
+      for (const id of retries) {
+        // A retry is due: its step runs the next attempt, which writes its own events.
+        actor.alarm.timers.delete(id)
+        actor.waiters.wake(id, actor.state)
+      }
+      return Effect.void
+    }
+    if (actor.state.endedAt !== undefined && now >= actor.state.endedAt + actor.state.retentionMs) {
+      return Effect.andThen(actor.deps.store.delete(actor.executionId), Effect.sync(() => actor.evict())).pipe(
+        Effect.catch((error) =>
+          Effect.logWarning("The store failed to delete an execution past its retention; its next alarm tries again", Cause.fail(error))
+        )
+      )
+    }
+    return Effect.void
+  })
+
+/** Keeps the store's single alarm at the earliest time anything is due. */
+export const syncAlarm = (actor: TimersHost): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    if (actor.gone) return Effect.void
+    const desired = actor.alarm.desired(actor.state, actor.state.status === "RUNNING", actor.now)
+    if (desired === actor.alarm.at) return Effect.void
+    actor.alarm.at = desired
+    const write = desired === undefined
+      ? actor.deps.store.deleteAlarm(actor.executionId)
+      : actor.deps.store.setAlarm(actor.executionId, desired)
+    return write.pipe(
+      Effect.catch((error) => actor.stop(`The store failed to ${desired === undefined ? "delete" : "set"} the alarm; the actor stops`, Cause.fail(error)))
+    )
+  })

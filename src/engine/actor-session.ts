@@ -9,33 +9,26 @@ import type { CallbackCheck, InvocationInfo, Session } from "../context/session.
 import { defaultSerdes, passThroughDeserializer, type SerdesConfig } from "../context/serdes.ts"
 import type { NewEvent } from "../log/events.ts"
 import type { ExecutionState, OperationState } from "../log/fold.ts"
-import type { ActorActivity } from "./actor-activity.ts"
-import type { ActorDeps, Message } from "./actor-messages.ts"
-import type { CallbackGate } from "./callback-gate.ts"
-import type { OperationWaiters } from "./operation-waiters.ts"
-import type { PauseHold } from "./pause-hold.ts"
+import type { ActorDeps } from "./actor-messages.ts"
+import type { ActorParts } from "./actor-parts.ts"
 import { hex } from "./secure-random.ts"
-import type { SlotRelease } from "./slot-release.ts"
-import type { StopRequestWaiters } from "./stop-request.ts"
 
 /** What the session reads and asks of its actor. */
-export interface SessionHost {
-  readonly state: ExecutionState
-  readonly deps: ActorDeps
-  /** This incarnation of the actor is gone: nothing asked of it will happen. */
-  readonly gone: boolean
-  readonly stopped: AbortSignal
-  readonly activity: ActorActivity
-  readonly waiters: OperationWaiters
-  readonly pause: PauseHold
-  readonly stopWaiters: StopRequestWaiters
-  readonly callbackGate: CallbackGate
-  readonly slotRelease: SlotRelease
-  /** Puts a message in the mailbox. */
-  offer(message: Message): void
-  /** User code runs again: the watchdog comes back at the next write. */
-  activate(): void
-}
+export type SessionHost = Pick<
+  ActorParts,
+  | "state"
+  | "deps"
+  | "gone"
+  | "stopped"
+  | "activity"
+  | "waiters"
+  | "pause"
+  | "stopWaiters"
+  | "callbackGate"
+  | "slotRelease"
+  | "offer"
+  | "activate"
+>
 
 export class ActorSession implements Session {
   readonly executionId: string

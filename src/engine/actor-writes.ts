@@ -4,33 +4,19 @@
  */
 import { Cause, Effect } from "effect"
 import type { NewEvent } from "../log/events.ts"
-import { applyEvent, type ExecutionState } from "../log/fold.ts"
-import type { ActorAlarm } from "./actor-alarm.ts"
+import { applyEvent } from "../log/fold.ts"
 import { stampBatch } from "./actor-events.ts"
-import type { ActorDeps, Message, StoreError } from "./actor-messages.ts"
+import type { Message } from "./actor-messages.ts"
+import type { ActorParts } from "./actor-parts.ts"
 import { emitLines, type LifecycleLine, lifecycleLine } from "./lifecycle-log.ts"
-import type { OperationWaiters } from "./operation-waiters.ts"
-import type { StopRequestWaiters } from "./stop-request.ts"
 
 type Append = Extract<Message, { _tag: "Append" }>
 
 /** What the write path reads and asks of its actor. */
-export interface WritesHost {
-  readonly executionId: string
-  readonly state: ExecutionState
-  readonly deps: ActorDeps
-  readonly gone: boolean
-  readonly alarm: ActorAlarm
-  readonly waiters: OperationWaiters
-  readonly stopWaiters: StopRequestWaiters
-  now(): number
-  /** The write ended the execution. */
-  ended(): void
-  /** Another writer won: the actor goes, and its senders resend to a fresh one. */
-  evict(): void
-  /** The store failed: the actor logs why and stops. */
-  stop(message: string, cause: Cause.Cause<StoreError>): Effect.Effect<void>
-}
+export type WritesHost = Pick<
+  ActorParts,
+  "executionId" | "state" | "deps" | "gone" | "alarm" | "waiters" | "stopWaiters" | "now" | "ended" | "evict" | "stop"
+>
 
 export class ActorWrites {
   #pending: Array<Append> = []

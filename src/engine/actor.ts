@@ -10,13 +10,13 @@ import { toErrorRecord } from "../context/error-story.ts"
 import { ExecutionStoppedError, NonDeterministicExecutionError } from "../context/errors.ts"
 import type { ExecutionState } from "../log/fold.ts"
 import { ActorActivity } from "./actor-activity.ts"
-import { ActorAlarm } from "./actor-alarm.ts"
+import { ActorAlarm, fireDue, syncAlarm } from "./actor-alarm.ts"
+import type { ActorParts } from "./actor-parts.ts"
 import { ActorSession } from "./actor-session.ts"
 import { CallbackGate } from "./callback-gate.ts"
 import { type ActorDeps, ActorGone, type Message, type Reply, type ReplyError, type StoreError } from "./actor-messages.ts"
 import { type HandlerExit, outcomeEvent } from "./execution-outcome.ts"
 import { emitLines } from "./lifecycle-log.ts"
-import { dueTimers } from "./actor-events.ts"
 import { ActorWrites } from "./actor-writes.ts"
 import { type DecidedMessage, type Decision, decide } from "./actor-decisions.ts"
 import { OperationWaiters } from "./operation-waiters.ts"
@@ -30,6 +30,8 @@ export class Actor {
   readonly session: ActorSession
 
   readonly #mailbox: Queue.Queue<Message>
+  /** What the actor's pieces share (actor-parts.ts). */
+  readonly #parts: ActorParts
   readonly #deps: ActorDeps
   /** What user code waits on (whenChanged, markAwaited). */
   readonly #waiters = new OperationWaiters()
@@ -71,22 +73,8 @@ export class Actor {
     this.#mailbox = mailbox
     for (const op of state.operations.values()) this.#alarm.track(op)
     const self = this
-    this.#writes = new ActorWrites({
+    this.#parts = {
       executionId: this.executionId,
-      state,
-      deps,
-      get gone() {
-        return self.#gone
-      },
-      alarm: this.#alarm,
-      waiters: this.#waiters,
-      stopWaiters: this.#stopWaiters,
-      now: this.now,
-      ended: () => this.#ended(),
-      evict: () => this.evict(),
-      stop: (message, cause) => this.#stop(message, cause)
-    })
-    this.session = new ActorSession({
       state,
       deps,
       get gone() {
@@ -95,15 +83,23 @@ export class Actor {
       stopped: this.#stopped.signal,
       activity: this.#activity,
       waiters: this.#waiters,
+      alarm: this.#alarm,
       pause: this.#pause,
       stopWaiters: this.#stopWaiters,
       callbackGate: this.#callbackGate,
       slotRelease: this.#slotRelease,
+      now: this.now,
       offer: (message) => this.#offer(message),
       activate: () => {
         this.#alarm.active = true
-      }
-    })
+      },
+      queue: (events) => this.#writes.queue(events),
+      ended: () => this.#ended(),
+      evict: () => this.evict(),
+      stop: (message, cause) => this.#stop(message, cause)
+    }
+    this.#writes = new ActorWrites(this.#parts)
+    this.session = new ActorSession(this.#parts)
   }
 
   /** A step body (or other user code the actor counts) is running. */
@@ -421,44 +417,11 @@ export class Actor {
     this.#pause.release()
   }
 
-  /** Completes every timer that is due: waits succeed, callbacks time out, retries become runnable. */
   #fireDue(): Effect.Effect<void> {
-    return Effect.suspend(() => {
-      const now = this.now()
-      if (this.running) {
-        const { events, retries } = dueTimers(this.state, this.#alarm.timers, now)
-        if (events.length > 0) this.#writes.queue(events)
-        for (const id of retries) {
-          // A retry is due: its step runs the next attempt, which writes its own events.
-          this.#alarm.timers.delete(id)
-          this.#waiters.wake(id, this.state)
-        }
-        return Effect.void
-      }
-      if (this.state.endedAt !== undefined && now >= this.state.endedAt + this.state.retentionMs) {
-        return Effect.andThen(this.#deps.store.delete(this.executionId), Effect.sync(() => this.evict())).pipe(
-          Effect.catch((error) =>
-            Effect.logWarning("The store failed to delete an execution past its retention; its next alarm tries again", Cause.fail(error))
-          )
-        )
-      }
-      return Effect.void
-    })
+    return fireDue(this.#parts)
   }
 
-  /** Keeps the store's single alarm at the earliest time anything is due. */
   #syncAlarm(): Effect.Effect<void> {
-    return Effect.suspend(() => {
-      if (this.#gone) return Effect.void
-      const desired = this.#alarm.desired(this.state, this.running, this.now)
-      if (desired === this.#alarm.at) return Effect.void
-      this.#alarm.at = desired
-      const write = desired === undefined
-        ? this.#deps.store.deleteAlarm(this.executionId)
-        : this.#deps.store.setAlarm(this.executionId, desired)
-      return write.pipe(
-        Effect.catch((error) => this.#stop(`The store failed to ${desired === undefined ? "delete" : "set"} the alarm; the actor stops`, Cause.fail(error)))
-      )
-    })
+    return syncAlarm(this.#parts)
   }
 }
