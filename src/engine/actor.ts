@@ -4,8 +4,6 @@
  * handler runs beside it in Promise-land and talks to it through the Session interface.
  */
 import { Cause, Deferred, Effect, Exit, Option, Queue } from "effect"
-import { DurableContextImpl } from "../context/durable-context.ts"
-import { runOwned } from "../context/usage-tracker.ts"
 import { toErrorRecord } from "../context/error-story.ts"
 import { ExecutionStoppedError, NonDeterministicExecutionError } from "../context/errors.ts"
 import type { ExecutionState } from "../log/fold.ts"
@@ -15,7 +13,8 @@ import type { ActorParts } from "./actor-parts.ts"
 import { ActorSession } from "./actor-session.ts"
 import { CallbackGate } from "./callback-gate.ts"
 import { type ActorDeps, ActorGone, type Message, type Reply, type ReplyError, type StoreError } from "./actor-messages.ts"
-import { type HandlerExit, outcomeEvent } from "./execution-outcome.ts"
+import type { HandlerExit } from "./execution-outcome.ts"
+import { finishHandler, startHandler, wakeResumed } from "./handler-run.ts"
 import { emitLines } from "./lifecycle-log.ts"
 import { ActorWrites } from "./actor-writes.ts"
 import { type DecidedMessage, type Decision, decide } from "./actor-decisions.ts"
@@ -370,33 +369,11 @@ export class Actor {
   }
 
   #finish(exit: HandlerExit) {
-    // A paused execution does not end either: its outcome is written on resume.
-    if (this.state.paused) this.#pause.exit = exit
-    else if (this.running && this.state.stopRequested !== undefined) {
-      const { error } = this.state.stopRequested
-      this.#writes.queue([{ _tag: "ExecutionStopped", ...(error === undefined ? {} : { error }) }])
-    } else if (this.running) this.#writes.queue([outcomeEvent(exit, this.#deps.maxPayloadBytes)])
+    finishHandler(this.#parts, exit)
   }
 
   #startHandler() {
-    this.#deps.onInvocation()
-    this.#alarm.active = true
-    const done = (exit: Extract<Message, { _tag: "HandlerDone" }>["exit"]) => {
-      if (!this.#gone) this.#offer({ _tag: "HandlerDone", exit })
-    }
-    const { drive } = this.#deps.fn
-    // A function with its own replay engine runs its driver over this Session (registry.ts ExecutionDriver).
-    const run = drive !== undefined ? () => drive(this.session) : this.#handlerRun()
-    Promise.resolve()
-      .then(run)
-      .then((value) => done({ ok: true, value }), (error) => done({ ok: false, error }))
-  }
-
-  /** The handler over a root context, built now (from the state as it is now), run when called. */
-  #handlerRun(): () => Promise<unknown> {
-    const context = DurableContextImpl.root(this.session)
-    const input = this.state.input === undefined ? undefined : JSON.parse(this.state.input)
-    return () => runOwned({ kind: "context", core: context.core, label: "the root context" }, () => this.#deps.fn.handler(input, context))
+    startHandler(this.#parts, this.session)
   }
 
   /** The write ended the execution: step bodies still running are abandoned, the engine is told. */
@@ -410,11 +387,7 @@ export class Actor {
   }
 
   #wakeResumed() {
-    if (this.state.paused) return
-    const held = this.#pause.exit
-    this.#pause.exit = undefined
-    if (held !== undefined) this.#finish(held)
-    this.#pause.release()
+    wakeResumed(this.#parts)
   }
 
   #fireDue(): Effect.Effect<void> {
