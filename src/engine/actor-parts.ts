@@ -1,14 +1,14 @@
 /**
  * The parts of one actor that its pieces share (actor.ts builds them once): the Session (actor-session.ts), the
- * write path (actor-writes.ts), the timers (actor-alarm.ts) and the handler's run (handler-run.ts) each read a
- * narrow `Pick` of it, so what each may touch is written down.
+ * write path (actor-writes.ts), the timers (actor-alarm.ts), the handler's run (handler-run.ts) and the handling of
+ * messages (actor-handle.ts) each read a narrow `Pick` of it, so what each may touch is written down.
  */
 import type { Cause, Effect } from "effect"
 import type { NewEvent } from "../log/events.ts"
 import type { ExecutionState } from "../log/fold.ts"
 import type { ActorActivity } from "./actor-activity.ts"
 import type { ActorAlarm } from "./actor-alarm.ts"
-import type { ActorDeps, Message, StoreError } from "./actor-messages.ts"
+import type { ActorDeps, Message, Reply, StoreError } from "./actor-messages.ts"
 import type { CallbackGate } from "./callback-gate.ts"
 import type { OperationWaiters } from "./operation-waiters.ts"
 import type { PauseHold } from "./pause-hold.ts"
@@ -42,6 +42,10 @@ export interface ActorParts {
   activate(): void
   /** Queues events written by the actor itself, for the next write. */
   queue(events: ReadonlyArray<NewEvent>): void
+  /** Writes what is pending in one conditional append (actor-writes.ts). */
+  flush(): Effect.Effect<void>
+  /** Replies once the message's events are durable; with what stopped the actor if it stopped meanwhile. */
+  written(reply: Reply): Effect.Effect<void>
   /** A write ended the execution. */
   ended(): void
   /** The actor goes; its senders resend to a fresh one. */

@@ -1,11 +1,13 @@
 /**
  * The actor: the single writer of one execution (design.md §4). Messages arrive in a Queue mailbox and are
  * handled one batch at a time; the appends a batch carries go to the store in one conditional write. The user's
- * handler runs beside it in Promise-land and talks to it through the Session interface.
+ * handler runs beside it in Promise-land and talks to it through the Session interface. This file is the actor's
+ * life and mailbox loop; its pieces share one ActorParts (actor-parts.ts): the Session (actor-session.ts), each
+ * message's handling (actor-handle.ts), the write path (actor-writes.ts), timers and the alarm (actor-alarm.ts),
+ * the handler's run (handler-run.ts).
  */
 import { Cause, Deferred, Effect, Exit, Option, Queue } from "effect"
-import { toErrorRecord } from "../context/error-story.ts"
-import { ExecutionStoppedError, NonDeterministicExecutionError } from "../context/errors.ts"
+import { ExecutionStoppedError } from "../context/errors.ts"
 import type { ExecutionState } from "../log/fold.ts"
 import { ActorActivity } from "./actor-activity.ts"
 import { ActorAlarm, fireDue, syncAlarm } from "./actor-alarm.ts"
@@ -13,11 +15,9 @@ import type { ActorParts } from "./actor-parts.ts"
 import { ActorSession } from "./actor-session.ts"
 import { CallbackGate } from "./callback-gate.ts"
 import { type ActorDeps, ActorGone, type Message, type Reply, type ReplyError, type StoreError } from "./actor-messages.ts"
-import type { HandlerExit } from "./execution-outcome.ts"
-import { finishHandler, startHandler, wakeResumed } from "./handler-run.ts"
-import { emitLines } from "./lifecycle-log.ts"
+import { startHandler } from "./handler-run.ts"
 import { ActorWrites } from "./actor-writes.ts"
-import { type DecidedMessage, type Decision, decide } from "./actor-decisions.ts"
+import { handle } from "./actor-handle.ts"
 import { OperationWaiters } from "./operation-waiters.ts"
 import { PauseHold } from "./pause-hold.ts"
 import { StopRequestWaiters } from "./stop-request.ts"
@@ -93,6 +93,8 @@ export class Actor {
         this.#alarm.active = true
       },
       queue: (events) => this.#writes.queue(events),
+      flush: () => this.#writes.flush(),
+      written: (reply) => this.#written(reply),
       ended: () => this.#ended(),
       evict: () => this.evict(),
       stop: (message, cause) => this.#stop(message, cause)
@@ -275,87 +277,7 @@ export class Actor {
   }
 
   #handle(message: Exclude<Message, { _tag: "Append" }>): Effect.Effect<void> {
-    const self = this
-    switch (message._tag) {
-      case "Alarm":
-        this.#alarm.active = true
-        // A fired alarm is used up on some stores (a Durable Object's): set it again even if the time is unchanged.
-        this.#alarm.at = undefined
-        // The reply comes after the alarm is moved: a host reads the alarm again to know the delivery took.
-        return this.#fireDue().pipe(Effect.andThen(this.#writes.flush()), Effect.andThen(this.#syncAlarm()), Effect.andThen(this.#written(message.reply)))
-      case "Observe": {
-        // Only completions of operations still open here: a repeated or stale observation changes nothing.
-        const open = message.events.filter((e) => "id" in e && this.state.operations.get(e.id)?.status === "STARTED")
-        if (!this.running) return Deferred.succeed(message.reply, undefined)
-        for (const id of message.due) {
-          const op = this.state.operations.get(id)
-          if (op?.status !== "PENDING") continue
-          op.nextAttemptAt = Math.min(op.nextAttemptAt ?? 0, this.now()) // the outside's clock said so: due now
-          this.#alarm.track(op)
-          this.#waiters.wake(id, this.state)
-        }
-        if (open.length === 0) return Deferred.succeed(message.reply, undefined)
-        this.#writes.queue(open)
-        return Effect.andThen(this.#writes.flush(), this.#written(message.reply))
-      }
-      case "Suspend":
-        this.#alarm.suspend()
-        // The alarm falls back to the next timer before anyone acts on the reply (such as evicting the actor).
-        return Effect.andThen(this.#syncAlarm(), Deferred.succeed(message.reply, undefined))
-      case "Resume": {
-        const decision = this.#decide(message)
-        if (decision._tag !== "Write") return this.#carryOut(message, decision)
-        this.#writes.queue(decision.events)
-        this.#alarm.active = true
-        // Written first: held user code goes on, then the timers that fell due meanwhile fire.
-        return this.#writes.flush().pipe(
-          Effect.andThen(Effect.sync(() => this.#wakeResumed())),
-          Effect.andThen(this.#fireDue()),
-          Effect.andThen(this.#writes.flush()),
-          Effect.andThen(this.#written(message.reply))
-        )
-      }
-      case "Stop":
-      case "Pause":
-      case "CompleteCallback":
-      case "Heartbeat":
-      case "FireTimer":
-      case "ChildFinished":
-        return this.#carryOut(message, this.#decide(message))
-      case "Fail": {
-        this.#writes.queue([{ _tag: "ExecutionFailed", error: toErrorRecord(message.error) }])
-        const error = message.error
-        if (!this.#deps.logs("Error") || !(error instanceof NonDeterministicExecutionError)) return Effect.void
-        return emitLines([{ level: "Error", message: `non-determinism: ${error.message}`, ...(error.operationId === undefined ? {} : { operationId: error.operationId }) }])
-      }
-      case "HandlerDone":
-        return Effect.sync(() => self.#finish(message.exit))
-    }
-  }
-
-  #decide(message: DecidedMessage): Decision {
-    return decide(this.state, message, {
-      executionId: this.executionId,
-      running: this.running,
-      maxPayloadBytes: this.#deps.maxPayloadBytes,
-      admit: (completion) => this.#callbackGate.admit(completion)
-    })
-  }
-
-  /** Does what `decide` (actor-decisions.ts) said: refuse, answer, hold, or write and reply once it is durable. */
-  #carryOut(message: DecidedMessage, decision: Decision): Effect.Effect<void> {
-    switch (decision._tag) {
-      case "Refuse":
-        return Deferred.fail(message.reply, decision.error)
-      case "Answer":
-        return Deferred.succeed(message.reply, undefined)
-      case "Hold":
-        return Effect.void
-      case "Write":
-        this.#writes.queue(decision.events)
-        if (decision.activate) this.#alarm.active = true
-        return Effect.andThen(this.#writes.flush(), this.#written(message.reply))
-    }
+    return handle(this.#parts, message)
   }
 
   /**
@@ -366,10 +288,6 @@ export class Actor {
     return Effect.suspend(() =>
       this.#gone ? Deferred.done(reply, this.#goneExit()) : Deferred.succeed(reply, undefined)
     ).pipe(Effect.asVoid)
-  }
-
-  #finish(exit: HandlerExit) {
-    finishHandler(this.#parts, exit)
   }
 
   #startHandler() {
@@ -384,10 +302,6 @@ export class Actor {
     this.#activity.wake() // step bodies still running are abandoned: nothing more can happen
     this.#waiters.clear()
     this.#deps.onTerminal(this.state)
-  }
-
-  #wakeResumed() {
-    wakeResumed(this.#parts)
   }
 
   #fireDue(): Effect.Effect<void> {
