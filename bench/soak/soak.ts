@@ -326,12 +326,14 @@ const beyondOneBoot = lateness.filter((wait) =>
     return (g.killedAt ?? Infinity) >= from + BOOT_BOUND_MS && wait.fired > from + BOOT_BOUND_MS
   }))
 /**
- * Lateness counted from when a server was up: a wait that fell due while no process ran (a restart's downtime, 1-2 s
- * for workerd under Miniflare) is late by that much at least; this leaves the downtime out.
+ * Lateness counted from when a server was up: a wait that fell due while no process served (a restart: 1-7 s for
+ * workerd under Miniflare) is late by that much at least; this leaves it out. The generation that fired it is the
+ * one running at the time (from its spawn: workerd fires overdue alarms before its launcher prints "listening", so
+ * a wait fired during a boot counts 0).
  */
 const lateWhileUp = lateness.map((wait) => {
-  const firing = generations.find((g) => g.listenedAt !== undefined && g.listenedAt <= wait.fired && (g.killedAt ?? Infinity) >= wait.fired)
-  return wait.fired - Math.max(wait.until, firing?.listenedAt ?? wait.until)
+  const firing = generations.find((g) => g.spawnedAt <= wait.fired && (g.killedAt ?? Infinity) >= wait.fired)
+  return Math.max(0, wait.fired - Math.max(wait.until, firing?.listenedAt ?? wait.until))
 })
 const boots = generations.filter((g) => g.listenedAt !== undefined).map((g) => g.listenedAt! - g.spawnedAt)
 await kill(current!)
