@@ -15,18 +15,26 @@ export interface LedgerLine {
   readonly t: number
 }
 
-/** Appends one line durably (the runtime's own fsynced append). */
-export type LedgerAppend = (line: LedgerLine) => void
+/**
+ * Appends one line durably (the runtime's own fsynced append), or resolves once the line is durable elsewhere (the
+ * workerd soak posts it to the driver, which fsyncs it before it answers).
+ */
+export type LedgerAppend = (line: LedgerLine) => void | Promise<void>
 
-export const soakFunctions = (append: LedgerAppend, generation: number) => {
+/**
+ * `runPrefix` names this process's runs when the generation is not known inside it (workerd: the driver stamps the
+ * generation on what it receives); it is called at the first run, not at module scope (workerd refuses randomness
+ * there).
+ */
+export const soakFunctions = (append: LedgerAppend, generation: number, runPrefix: () => string = () => String(generation)) => {
   let runs = 0
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
   /** A step body: ledger its begin, do a little "work", ledger its end, return its run id. */
   const body = async ({ idempotencyKey }: { readonly idempotencyKey: string }) => {
-    const r = `${generation}.${++runs}`
-    append({ k: "b", key: idempotencyKey, r, g: generation, t: Date.now() })
+    const r = `${runPrefix()}.${++runs}`
+    await append({ k: "b", key: idempotencyKey, r, g: generation, t: Date.now() })
     await sleep(Math.floor(Math.random() * 25))
-    append({ k: "e", key: idempotencyKey, r, g: generation, t: Date.now() })
+    await append({ k: "e", key: idempotencyKey, r, g: generation, t: Date.now() })
     return r
   }
 

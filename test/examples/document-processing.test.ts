@@ -52,10 +52,13 @@ describe("examples/document-processing", () => {
     assert.strictEqual(result.status, "aborted")
     assert.deepStrictEqual(result.failed.map((f) => f.documentId), ["ctr-2", "memo-3", "inv-4"])
     assert.isAbove(result.notProcessed, 0)
-    // Documents already at the OCR service when the batch stopped finish that call, but go no further; the last
-    // ones are never sent at all.
+    // The last documents are never sent at all. Those already at the OCR service when the batch stopped are cut off:
+    // their results are not the batch's, but their code runs on until the execution ends (src/context/batch.ts), so
+    // whether one gets to classify first depends on the timers: "classify === processed" failed 2 runs in 12 on a
+    // loaded machine (classify 3, processed 1). What holds: every processed document was classified, and no failed one.
     assert.isBelow(services.calls.ocr, 8)
-    assert.strictEqual(services.calls.classify, result.processed.length)
+    assert.isAtLeast(services.calls.classify, result.processed.length)
+    assert.isAtMost(services.calls.classify, services.calls.ocr - result.failed.length)
     assert.strictEqual(services.calls.fileSummary, 1)
     await runner.dispose()
   })

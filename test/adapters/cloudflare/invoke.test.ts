@@ -31,7 +31,7 @@ describe("invoke across objects", () => {
   it("runs the child in its own object and resumes the parent when the child ends", async () => {
     const started = await api.start("parent", { n: 21, tag: "p-1" }, { executionName: "parent-1" })
     assert.strictEqual(started.status, 201)
-    const done = await untilStatus(api, "parent-1", undefined, 10_000)
+    const done = await untilStatus(api, "parent-1", undefined, 30_000)
     assert.strictEqual(done.status, "SUCCEEDED")
     assert.deepStrictEqual(done.result, { doubled: 42 })
 
@@ -54,8 +54,8 @@ describe("invoke across objects", () => {
     await until(async () => {
       const listed = (await api.request("GET", "/v1/executions?function=child")).body.executions
       return listed.some((s: { executionId: string; status: string }) => s.executionId === childId && s.status === "SUCCEEDED") ? true : undefined
-    }, 5_000, "the child in the listing")
-  }, 20_000)
+    }, 20_000, "the child in the listing")
+  }, 60_000)
 
   it("starts a child once, however often the parent is started", async () => {
     const [a, b] = await Promise.all([
@@ -63,10 +63,10 @@ describe("invoke across objects", () => {
       api.start("parent", { n: 1, tag: "p-2" }, { executionName: "parent-2" })
     ])
     assert.sameMembers([a.status, b.status], [200, 201])
-    const done = await untilStatus(api, "parent-2", undefined, 10_000)
+    const done = await untilStatus(api, "parent-2", undefined, 30_000)
     assert.deepStrictEqual(done.result, { doubled: 2 })
     const child = (await api.history("parent-2:invoke:2")).body.events as Array<{ _tag: string }>
     assert.strictEqual(child.filter((e) => e._tag === "ExecutionStarted").length, 1)
     assert.strictEqual(await effects("p-2/before/"), 1)
-  }, 20_000)
+  }, 60_000)
 })

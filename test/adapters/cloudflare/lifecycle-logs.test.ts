@@ -55,7 +55,7 @@ describe("the executions' log lines in Durable Objects", () => {
     const mine = await until(async () => {
       const found = linesOf("logged-order")
       return found.some((line) => line.message.startsWith("ended STOPPED")) ? found : undefined
-    }, 10_000, "the end's line")
+    }, 20_000, "the end's line")
     const messages = mine.map((line) => line.message)
     const index = (prefix: string) => messages.findIndex((message) => message.startsWith(prefix))
     assert.strictEqual(messages[0], "started")
@@ -71,5 +71,5 @@ describe("the executions' log lines in Durable Objects", () => {
     assert.strictEqual(messages.at(-1)!.startsWith("ended STOPPED"), true)
     // Each line once: the object's replays (after each alarm) log nothing of what they replay.
     assert.strictEqual(new Set(messages).size, messages.length, messages.join("\n"))
-  }, 30_000)
+  }, 60_000)
 })

@@ -89,7 +89,7 @@ export const client = (mf: Miniflare) => {
 export type Client = ReturnType<typeof client>
 
 /** Polls until `probe` gives a value (real time: workerd alarms fire on the wall clock). */
-export const until = async <A>(probe: () => Promise<A | undefined>, timeoutMs = 10_000, what = "the condition"): Promise<A> => {
+export const until = async <A>(probe: () => Promise<A | undefined>, timeoutMs = 20_000, what = "the condition"): Promise<A> => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await probe()
@@ -100,7 +100,7 @@ export const until = async <A>(probe: () => Promise<A | undefined>, timeoutMs = 
 }
 
 /** Waits for the execution to reach a status other than RUNNING (or the given one) and returns its view. */
-export const untilStatus = (api: Client, id: string, status?: string, timeoutMs = 10_000) =>
+export const untilStatus = (api: Client, id: string, status?: string, timeoutMs = 20_000) =>
   until(async () => {
     const res = await api.describe(id)
     const done = status === undefined ? res.body?.status !== "RUNNING" : res.body?.status === status
@@ -112,7 +112,7 @@ export const untilCallback = (api: Client, id: string) =>
   until(async () => {
     const res = await api.describe(id)
     return res.body?.operations?.find((op: { type: string }) => op.type === "CALLBACK")?.callbackId as string | undefined
-  }, 10_000, `a callback of ${id}`)
+  }, 20_000, `a callback of ${id}`)
 
 interface KvList {
   list(options: { prefix: string }): Promise<{ keys: ReadonlyArray<unknown> }>

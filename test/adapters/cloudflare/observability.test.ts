@@ -55,7 +55,7 @@ describe("observability on the Worker", () => {
     const lines = linesOf(id)
     assert.deepStrictEqual(lines.map((l) => l.message?.replace(/ in .*$/, "")), ["started", "ended SUCCEEDED"])
     assert.isTrue(lines.every((l) => l.functionName === "echo" && l.level === "info"))
-  }, 30_000)
+  }, 60_000)
 
   it("streams emissions, and a client that reconnects with Last-Event-ID gets the rest once", async () => {
     const words = ["alpha", "beta", "gamma"]
@@ -72,5 +72,5 @@ describe("observability on the Worker", () => {
     assert.strictEqual(new Set(frames.map((f) => f.id)).size, 3)
     const after = await fetcher(url, { headers: { "last-event-id": frames.at(-1)!.id! } })
     assert.strictEqual(after.status, 204)
-  }, 30_000)
+  }, 60_000)
 })

@@ -32,7 +32,7 @@ describe("restarting workerd", () => {
     await until(async () => {
       const view = (await api1.describe("restart-1")).body
       return view.operations.some((op: { type: string; status: string }) => op.type === "WAIT" && op.status === "STARTED") ? true : undefined
-    }, 5_000, "the wait to start")
+    }, 20_000, "the wait to start")
     assert.strictEqual(await countEffects(first, "r-1/first/"), 1)
     await first.dispose()
     running.pop()
@@ -41,7 +41,7 @@ describe("restarting workerd", () => {
     running.push(second)
     const api2 = client(second)
     // Nothing is sent to the execution: its alarm, persisted with it, wakes it in the new runtime.
-    const done = await untilStatus(api2, "restart-1", undefined, 10_000)
+    const done = await untilStatus(api2, "restart-1", undefined, 30_000)
     assert.strictEqual(done.status, "SUCCEEDED")
     assert.strictEqual(done.result, 3)
     assert.strictEqual(await countEffects(second, "r-1/first/"), 1, "the first step did not run again")
@@ -50,6 +50,6 @@ describe("restarting workerd", () => {
     assert.strictEqual(events.filter((e) => e._tag === "StepSucceeded" && e.name === "first").length, 1)
     const rows = async () =>
       (await api2.request("GET", "/v1/executions?function=two-steps")).body.executions.map((s: { executionId: string; status: string }) => [s.executionId, s.status])
-    await until(async () => (JSON.stringify(await rows()) === JSON.stringify([["restart-1", "SUCCEEDED"]]) ? true : undefined), 5_000, "the index to show the end")
-  }, 30_000)
+    await until(async () => (JSON.stringify(await rows()) === JSON.stringify([["restart-1", "SUCCEEDED"]]) ? true : undefined), 20_000, "the index to show the end")
+  }, 90_000)
 })

@@ -29,7 +29,7 @@ const startParent = async (name: string) => {
   const started = await api.start("stopping-parent", { tag: name }, { executionName: name })
   assert.strictEqual(started.status, 201)
   const childId = `${name}:invoke:1`
-  await until(async () => ((await api.describe(childId)).body?.status === "RUNNING" ? true : undefined), 5_000, "the child to start")
+  await until(async () => ((await api.describe(childId)).body?.status === "RUNNING" ? true : undefined), 20_000, "the child to start")
   return childId
 }
 
@@ -42,12 +42,12 @@ describe("stop reaches children across objects", () => {
     const child = (await api.describe(childId)).body
     assert.strictEqual(child.status, "STOPPED")
     assert.strictEqual(child.error.errorType, "ParentStopped")
-  }, 20_000)
+  }, 60_000)
 
   it("leaves the child running with children: false", async () => {
     const childId = await startParent("sp-2")
     const stopped = await api.request("POST", "/v1/executions/sp-2/stop", { json: { children: false } })
     assert.strictEqual(stopped.body.status, "STOPPED")
     assert.strictEqual((await api.describe(childId)).body.status, "RUNNING")
-  }, 20_000)
+  }, 60_000)
 })

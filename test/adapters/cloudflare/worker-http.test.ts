@@ -58,7 +58,7 @@ describe("the Reprise Worker in workerd", () => {
     assert.deepStrictEqual(tags.slice(0, 2), ["ExecutionStarted", "StepFailed"])
     assert.strictEqual(tags.at(-1), "ExecutionSucceeded")
     assert.strictEqual(tags.filter((t) => t === "CallbackSucceeded").length, 1, "the first result is kept")
-  }, 20_000)
+  }, 60_000)
 
   it("answers 404 to a forged or altered callback id, without reaching an execution", async () => {
     const started = await api.start("waiter", null)

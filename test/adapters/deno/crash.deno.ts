@@ -111,7 +111,7 @@ Deno.test({
     try {
       await post(server.port, "/v1/functions/napping/executions", { executionName: "nap" })
       const waitStarted = async () => (await get(server.port, "/v1/executions/nap/history")).events.find((e: { _tag: string }) => e._tag === "WaitStarted")
-      await until(async () => (await waitStarted()) !== undefined, 10_000, "the wait to start")
+      await until(async () => (await waitStarted()) !== undefined, 30_000, "the wait to start")
       const napUntil = (await waitStarted()).until as number
       await kill(server.child)
       const killedAt = Date.now()

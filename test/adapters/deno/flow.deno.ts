@@ -11,12 +11,19 @@ import { call } from "./server-fixture.ts"
 let running = 0
 let most = 0
 const ran: Array<string> = []
+/**
+ * The bodies hold until the test has seen the queue: with a plain 200 ms body, a loaded machine took longer than
+ * the two running jobs to make the six starts, and job-5 was RUNNING when the test looked for QUEUED.
+ */
+let release!: () => void
+const gate = new Promise<void>((resolve) => (release = resolve))
 const limited = durable("deno-limited", async (input: string, ctx) => {
   await ctx.step("work", async () => {
     running++
     most = Math.max(most, running)
     ran.push(input)
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    await gate
+    await new Promise((resolve) => setTimeout(resolve, 200)) // long enough for bodies to overlap if the limit failed
     running--
   })
   return input
@@ -41,7 +48,8 @@ Deno.test({
       // A clean restart while executions wait: the queue is what the store holds.
       await server.close()
       // The closed server's step bodies run on in this process (abandoned, unrecorded): let them end, then count anew.
-      await until(() => running === 0, 5000, "the abandoned bodies to end")
+      release()
+      await until(() => running === 0, 20_000, "the abandoned bodies to end")
       most = 0
       server = await start(kvPath)
       await until(async () => {
@@ -55,6 +63,7 @@ Deno.test({
         assert.ok(dequeued <= 1, `job-${n} left the queue at most once`)
       }
     } finally {
+      release()
       await server.close()
       await temp.remove()
     }

@@ -30,7 +30,7 @@ Deno.test({
       const triggered = await call(server.url, "POST", "/v1/schedules/weekly-digest/trigger", {})
       assert.equal(triggered.status, 201)
       const id = encodeURIComponent(triggered.body.executionId)
-      await until(async () => (await call(server.url, "GET", `/v1/executions/${id}`)).body.status === "SUCCEEDED", 5000, "the triggered execution")
+      await until(async () => (await call(server.url, "GET", `/v1/executions/${id}`)).body.status === "SUCCEEDED", 20_000, "the triggered execution")
 
       assert.equal((await call(server.url, "POST", "/v1/schedules/weekly-digest/pause", {})).body.paused, true)
       await server.close()

@@ -87,7 +87,7 @@ describe("the Node server under SIGKILL", () => {
     let server = await startServer(db, sideEffects)
     try {
       await post(server.port, "/v1/functions/napping/executions", { executionName: "nap" })
-      await until(async () => (await get(server.port, "/v1/executions/nap?operations=true")).operations.some((op: { name?: string }) => op.name === "nap"), 10_000, "the wait to start")
+      await until(async () => (await get(server.port, "/v1/executions/nap?operations=true")).operations.some((op: { name?: string }) => op.name === "nap"), 30_000, "the wait to start")
       await kill(server.child)
       server = await startServer(db, sideEffects)
       await until(async () => (await get(server.port, "/v1/executions/nap")).status !== "RUNNING", 15_000, "the wait to fire")
@@ -109,7 +109,7 @@ describe("the Node server under SIGKILL", () => {
     let server = await startServer(db, sideEffects)
     try {
       await post(server.port, "/v1/functions/many-steps/executions", { input: 12, executionName: "graceful" })
-      await until(() => lines(sideEffects).some((l) => l === "done 2"), 10_000, "a few steps")
+      await until(() => lines(sideEffects).some((l) => l === "done 2"), 30_000, "a few steps")
       const exited = new Promise<number | null>((resolve) => server.child.once("exit", (code) => resolve(code)))
       server.child.kill("SIGTERM")
       assert.strictEqual(await exited, 0)

@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { type ChildProcess, spawn } from "node:child_process"
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { DatabaseSync } from "node:sqlite"
@@ -72,6 +72,8 @@ describe("executions queued by flow control when the server is killed (SIGKILL)"
       file.close()
       assert.isAtLeast(queuedAtKill.length, 4, "executions were still queued when the process died")
 
+      // The bodies held until now (flow-crash-server.ts): the queue stood still while it was read.
+      writeFileSync(`${sideEffects}.release`, "")
       appendFileSync(sideEffects, "restart\n")
       server = await startServer(db, sideEffects)
       const statuses = new Map<string, string | undefined>()

@@ -25,9 +25,9 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
-/** Starts the server with `env` added; resolves with its port and a live view of its stderr. */
+/** Starts the server with `env` added; resolves with its port and a live view of its stderr (and the stream itself). */
 const startServer = (env: Record<string, string | undefined>) =>
-  new Promise<{ port: number; stderr: () => string }>((resolve, reject) => {
+  new Promise<{ port: number; stderr: () => string; stream: NodeJS.ReadableStream }>((resolve, reject) => {
     const dir = mkdtempSync(join(tmpdir(), "reprise-log-"))
     dirs.push(dir)
     const childEnv = { ...process.env, ...env }
@@ -43,7 +43,7 @@ const startServer = (env: Record<string, string | undefined>) =>
       const match = /listening (\d+)/.exec(stdout)
       if (match !== null) {
         clearTimeout(timer)
-        resolve({ port: Number(match[1]), stderr: () => stderr })
+        resolve({ port: Number(match[1]), stderr: () => stderr, stream: child.stderr! })
       }
     })
     child.once("exit", (code) => reject(new Error(`the server exited with ${code}: ${stdout}${stderr}`)))
@@ -61,17 +61,28 @@ const runToFailure = async (port: number) => {
   return view.executionId
 }
 
-/** Waits (bounded) until the server has logged a line that passes `check`. */
-const untilLogged = async (stderr: () => string, check: (text: string) => boolean) => {
-  for (let i = 0; i < 100 && !check(stderr()); i++) await new Promise((resolve) => setTimeout(resolve, 50))
-  return stderr()
-}
+/**
+ * Waits until the server has logged what passes `check`, on its stderr's data events (at most 20 s; a fixed 5 s of
+ * polling was the bound before, short for a loaded 2-core machine); the caller's assertions show what was logged.
+ */
+const untilLogged = (server: { stderr: () => string; stream: NodeJS.ReadableStream }, check: (text: string) => boolean) =>
+  new Promise<string>((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      server.stream.off("data", onData)
+      resolve(server.stderr())
+    }
+    const onData = () => check(server.stderr()) && done()
+    const timer = setTimeout(done, 20_000)
+    server.stream.on("data", onData)
+    if (check(server.stderr())) done()
+  })
 
 describe("the server's log (a real process)", () => {
   it("JSON lines when stderr is not a terminal: started, each failed attempt with its retry time, the end, all annotated", async () => {
-    const { port, stderr } = await startServer({ REPRISE_LOG_FORMAT: undefined, REPRISE_LOG_LEVEL: undefined })
-    const executionId = await runToFailure(port)
-    const text = await untilLogged(stderr, (t) => t.includes("ended FAILED"))
+    const server = await startServer({ REPRISE_LOG_FORMAT: undefined, REPRISE_LOG_LEVEL: undefined })
+    const executionId = await runToFailure(server.port)
+    const text = await untilLogged(server, (t) => t.includes("ended FAILED"))
     const lines = text.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, string>)
     const mine = lines.filter((line) => line.executionId === executionId)
     assert.isTrue(mine.every((line) => line.functionName === "flaky-charge" && typeof line.time === "string"), text)
@@ -90,9 +101,9 @@ describe("the server's log (a real process)", () => {
   })
 
   it("pretty lines when asked: time, level, function, execution, operation, message", async () => {
-    const { port, stderr } = await startServer({ REPRISE_LOG_FORMAT: "pretty", REPRISE_LOG_LEVEL: "warn" })
-    const executionId = await runToFailure(port)
-    const text = await untilLogged(stderr, (t) => t.includes("ended FAILED"))
+    const server = await startServer({ REPRISE_LOG_FORMAT: "pretty", REPRISE_LOG_LEVEL: "warn" })
+    const executionId = await runToFailure(server.port)
+    const text = await untilLogged(server, (t) => t.includes("ended FAILED"))
     const lines = text.split("\n").filter((line) => line.includes(executionId))
     assert.strictEqual(lines.length, 4, text) // the level is warn: no "started"
     assert.match(lines[0]!, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z WARN  flaky-charge ${executionId} op 2  step "charge" failed on attempt 1: Error: card gateway down \\(at .*log-server\\.ts:${throwLine}:\\d+\\); retries at `))
