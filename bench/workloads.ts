@@ -97,7 +97,8 @@ const httpDriver = (serverScript: string) => async (): Promise<Driver> => {
     cpuMs: () => processCpuMs(child.pid!),
     start: async (name, input, wait, executionName) =>
       ok(await call("POST", `/v1/functions/${name}/executions${wait ? "?wait=60" : ""}`, JSON.stringify({ input, ...(executionName === undefined ? {} : { executionName }) }))),
-    describe: async (id) => ok(await call("GET", `/v1/executions/${encodeURIComponent(id)}`)),
+    // The operations are asked for (the plain answer has only their counts): W3 and W4 look for the wait and the callback.
+    describe: async (id) => ok(await call("GET", `/v1/executions/${encodeURIComponent(id)}?operations=true`)),
     succeedCallback: async (id, result) => void ok(await call("POST", `/v1/callbacks/${encodeURIComponent(id)}/succeed`, JSON.stringify({ result }))),
     close: async () => {
       agent.destroy()
