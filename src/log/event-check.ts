@@ -63,6 +63,11 @@ const baseCheck = (ast: SchemaAST.AST): Check | undefined => {
       return (value) => Array.isArray(value) && value.every(item)
     }
     case "Union": {
+      // A union of literals (the operation types): one set lookup.
+      if (ast.types.every((type) => type._tag === "Literal" && (type as { checks?: ReadonlyArray<unknown> }).checks === undefined)) {
+        const literals = new Set(ast.types.map((type) => (type as SchemaAST.Literal).literal))
+        return (value) => literals.has(value as SchemaAST.Literal["literal"])
+      }
       const members: Array<Check> = []
       for (const type of ast.types) {
         const member = compileCheck(type)
@@ -79,7 +84,6 @@ const baseCheck = (ast: SchemaAST.AST): Check | undefined => {
         if (check === undefined || typeof property.name !== "string") return undefined
         properties.push({ name: property.name, optional: property.type.context?.isOptional === true, check })
       }
-      const known = new Set(properties.map((property) => property.name))
       return (value) => {
         if (!isRecord(value)) return false
         let present = 0
@@ -91,8 +95,10 @@ const baseCheck = (ast: SchemaAST.AST): Check | undefined => {
           present++
           if (!check(value[name])) return false
         }
-        if (Object.keys(value).length === present) return true
-        return Object.keys(value).every((key) => known.has(key)) // a key the schema does not know: the schema drops it
+        // As many own keys as known ones present: no key the schema does not know (the schema would drop it).
+        let keys = 0
+        for (const key in value) if (Object.hasOwn(value, key)) keys++
+        return keys === present
       }
     }
     default:
