@@ -220,7 +220,10 @@ try {
       row[workload.name] = `${now.toFixed(workload.digits)}${previous === undefined ? "" : ` (was ${previous}, x${(now / previous).toFixed(2)})`}`
       console.error(`${system.label} ${workload.name}: ${measured.map((s) => s.toFixed(workload.digits)).join(" ")}`)
       const cpu = workload.cpu === undefined ? undefined : samples.get(`${system.label} ${workload.cpu.name}`)
-      if (cpu !== undefined && workload.cpu !== undefined) row[workload.cpu.name] = median(cpu).toFixed(workload.key === "w1" ? 0 : 2)
+      if (cpu !== undefined && workload.cpu !== undefined) {
+        row[workload.cpu.name] = median(cpu).toFixed(workload.key === "w1" ? 0 : 2)
+        console.error(`${system.label} ${workload.cpu.name}: ${cpu.map((s) => s.toFixed(workload.key === "w1" ? 0 : 2)).join(" ")}`)
+      }
     }
     rows.push(row)
   }
