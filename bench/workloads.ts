@@ -97,7 +97,8 @@ const httpDriver = (serverScript: string) => async (): Promise<Driver> => {
     cpuMs: () => processCpuMs(child.pid!),
     start: async (name, input, wait, executionName) =>
       ok(await call("POST", `/v1/functions/${name}/executions${wait ? "?wait=60" : ""}`, JSON.stringify({ input, ...(executionName === undefined ? {} : { executionName }) }))),
-    describe: async (id) => ok(await call("GET", `/v1/executions/${encodeURIComponent(id)}`)),
+    // The operations are asked for (the plain answer has only their counts): W3 and W4 look for the wait and the callback.
+    describe: async (id) => ok(await call("GET", `/v1/executions/${encodeURIComponent(id)}?operations=true`)),
     succeedCallback: async (id, result) => void ok(await call("POST", `/v1/callbacks/${encodeURIComponent(id)}/succeed`, JSON.stringify({ result }))),
     close: async () => {
       agent.destroy()
@@ -219,7 +220,10 @@ try {
       row[workload.name] = `${now.toFixed(workload.digits)}${previous === undefined ? "" : ` (was ${previous}, x${(now / previous).toFixed(2)})`}`
       console.error(`${system.label} ${workload.name}: ${measured.map((s) => s.toFixed(workload.digits)).join(" ")}`)
       const cpu = workload.cpu === undefined ? undefined : samples.get(`${system.label} ${workload.cpu.name}`)
-      if (cpu !== undefined && workload.cpu !== undefined) row[workload.cpu.name] = median(cpu).toFixed(workload.key === "w1" ? 0 : 2)
+      if (cpu !== undefined && workload.cpu !== undefined) {
+        row[workload.cpu.name] = median(cpu).toFixed(workload.key === "w1" ? 0 : 2)
+        console.error(`${system.label} ${workload.cpu.name}: ${cpu.map((s) => s.toFixed(workload.key === "w1" ? 0 : 2)).join(" ")}`)
+      }
     }
     rows.push(row)
   }

@@ -39,8 +39,12 @@ export const makeStoreFailureRetry = Effect.gen(function*() {
   const retry: StoreFailureRetry = {
     watch: (store) => ({
       ...store,
+      // Every step's write passes here: the success side does nothing unless some execution is backing off.
       append: (executionId, events, expectedSeq, options) =>
-        store.append(executionId, events, expectedSeq, options).pipe(Effect.tapError(failed(executionId)), Effect.tap(succeeded(executionId))),
+        Effect.tapError(
+          attempts.size === 0 ? store.append(executionId, events, expectedSeq, options) : Effect.tap(store.append(executionId, events, expectedSeq, options), succeeded(executionId)),
+          failed(executionId)
+        ),
       setAlarm: (executionId, at) => Effect.tapError(store.setAlarm(executionId, at), failed(executionId)),
       deleteAlarm: (executionId) => Effect.tapError(store.deleteAlarm(executionId), failed(executionId))
     }),

@@ -3,11 +3,11 @@
  * given (a runtime that provides the ExecutionClient), so it holds no state of its own and works on any runtime with `fetch`.
  */
 import { Hono } from "hono"
-import { bodyLimit } from "hono/body-limit"
 import { HTTPException } from "hono/http-exception"
 import { methodNotAllowed } from "hono/method-not-allowed"
 import { type AllowedHosts, allowedHosts } from "./allowed-hosts.ts"
 import { bearerAuth } from "./bearer-auth.ts"
+import { bodyLimit } from "./body-limit.ts"
 import { registerCallbackRoutes } from "./callback-routes.ts"
 import { type ClientAddress, socketAddress } from "./client-address.ts"
 import { CONSOLE_FORM_PATHS } from "./console/form-token.ts"
@@ -85,8 +85,8 @@ export const createApp = (options: AppOptions): Hono => {
   }))
   if (options.apiKey !== undefined) app.use("/v1/*", bearerAuth({ apiKey: options.apiKey, exempt: isOpenRoute }))
   app.use(requireJson({ exempt: (path) => CONSOLE_FORM_PATHS.has(path) }))
-  // After auth, so that a request without a key is a 401 whatever its size. Hono checks Content-Length first and
-  // counts a body without one as it streams in, so the routes read bodies already known to fit.
+  // After auth, so that a request without a key is a 401 whatever its size. It checks Content-Length first and
+  // counts a body without one as it streams in (body-limit.ts), so the routes read bodies already known to fit.
   app.use(bodyLimit({ maxSize: maxBodyBytes, onError: (c) => tooLarge(maxBodyBytes, c.req.path) }))
 
   app.use("/v1/functions/:name/executions", startAdmission(options.admission))

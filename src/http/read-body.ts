@@ -2,7 +2,7 @@
  * Reading a request: the JSON body (media type, size limit, JSON syntax, then its Schema) and the query string
  * (its Schema). Each failure is an HttpProblem, raised before the engine is asked for anything.
  *
- * The size limit is Hono's `bodyLimit` middleware, which the app puts in front of every route (see app.ts): it
+ * The size limit is the `bodyLimit` middleware (body-limit.ts), which the app puts in front of every route (see app.ts): it
  * checks Content-Length, and counts a body without one while it streams in, so a body read here is known to fit.
  * An empty body reads as `{}`, so routes whose fields are all optional may be called with no body; the media type
  * is still required (require-json.ts checks it in front of every route; it is checked here again for routes

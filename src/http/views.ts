@@ -3,7 +3,6 @@
  * History events are shown as the log stores them (docs/design.md §3: times in epoch milliseconds, payloads as
  * serialised strings), so they can be compared with other histories and decoded with the LogEvent schema.
  */
-import { Exit, Schema } from "effect"
 import type { ExecutionView } from "../engine/index.ts"
 import type { ErrorObject } from "../log/events.ts"
 import type { OperationState } from "../log/fold.ts"
@@ -11,12 +10,16 @@ import type { ExecutionSummary } from "../store/execution-summary.ts"
 
 const iso = (millis: number): string => new Date(millis).toISOString()
 
-const parseJson = Schema.decodeUnknownExit(Schema.fromJsonString(Schema.Unknown))
-
-/** A payload as JSON when it is JSON text (the default serdes), else the raw string (a custom serdes). */
+/**
+ * A payload as JSON when it is JSON text (the default serdes), else the raw string (a custom serdes). Plain
+ * JSON.parse: the payload is what the engine stored, and any JSON is welcome, so a schema adds only its cost.
+ */
 export const payloadJson = (payload: string): unknown => {
-  const parsed = parseJson(payload)
-  return Exit.isSuccess(parsed) ? parsed.value : payload
+  try {
+    return JSON.parse(payload)
+  } catch {
+    return payload
+  }
 }
 
 const optional = <K extends string, V, W>(key: K, value: V | undefined, map: (value: V) => W): { [P in K]?: W } =>

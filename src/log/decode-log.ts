@@ -3,11 +3,14 @@
  * ExecutionStarted at seq 1 and have no gaps. Anything else is a typed LogCorrupted naming the execution and seq.
  */
 import { Cause, Effect, Exit, Schema } from "effect"
+import { compileTaggedUnionCheck } from "./event-check.ts"
 import { LogEvent } from "./events.ts"
 import { LogCorrupted } from "./log-corrupted.ts"
 
 const decodeEvent = Schema.decodeUnknownExit(LogEvent)
 const encodeEvent = Schema.encodeUnknownExit(LogEvent)
+/** The schema's verdict without its machinery, for the events that pass it (event-check.ts). */
+const isPlainValidEvent = compileTaggedUnionCheck(LogEvent.ast)
 
 /** The schema's own explanation (which key, which expected type), not a dump of the Cause. */
 const describeFailure = (cause: Cause.Cause<unknown>): string => {
@@ -62,6 +65,11 @@ export const encodeEvents = (
     const out: Array<unknown> = new Array(events.length)
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!
+      // A valid event with no key the schema does not know is its own encoded form (the schema has no transformations).
+      if (isPlainValidEvent(event)) {
+        out[i] = event
+        continue
+      }
       const exit = encodeEvent(event)
       if (Exit.isFailure(exit)) {
         return Effect.fail(new LogCorrupted({ executionId, seq: event.seq, reason: `refusing to write an invalid event: ${describeFailure(exit.cause)}` }))

@@ -109,10 +109,10 @@ const open = (state: ExecutionState, event: Extract<LogEvent, { id: string }>): 
   const startedAt = "startedAt" in event && event.startedAt !== undefined ? event.startedAt : event.at
   const existing = state.operations.get(event.id)
   if (existing !== undefined) return existing
-  const created: OperationState = {
+  // Optional fields set after the literal: spreading `{}` or `{ parentId }` into it cost ~5% of the engine's
+  // CPU per step (issue 13), this runs once per operation.
+  const created: { -readonly [K in keyof OperationState]: OperationState[K] } = {
     id: event.id,
-    ...(event.parentId === undefined ? {} : { parentId: event.parentId }),
-    ...(event.name === undefined ? {} : { name: event.name }),
     type: event.type,
     subType: event.subType,
     status: "STARTED",
@@ -120,6 +120,8 @@ const open = (state: ExecutionState, event: Extract<LogEvent, { id: string }>): 
     attempt: 0,
     attemptOpen: false
   }
+  if (event.parentId !== undefined) created.parentId = event.parentId
+  if (event.name !== undefined) created.name = event.name
   state.operations.set(event.id, created)
   const key = contextKey(event.parentId)
   const position = positionOf(event.id)

@@ -63,4 +63,16 @@ describe("secure random ids (issue 19, finding 9)", () => {
     assert.strictEqual(first.executionId, "abababab-abab-4bab-abab-abababababab")
     assert.deepStrictEqual(first, second)
   })
+
+  it("draws from a pool, but never hands out the same bytes twice (across refills too) and serves any length", async () => {
+    const secure = await Effect.runPromise(Effect.service(SecureRandom))
+    const seen = new Set<string>()
+    for (let i = 0; i < 1000; i++) seen.add(Buffer.from(secure.bytes(16)).toString("hex")) // 16,000 bytes: 4 refills
+    assert.strictEqual(seen.size, 1000)
+    const a = secure.bytes(16)
+    a.fill(0) // the caller owns its copy: the pool is not changed under another caller
+    assert.notDeepEqual(secure.bytes(16), a)
+    assert.strictEqual(secure.bytes(10_000).length, 10_000)
+    assert.strictEqual(secure.bytes(4096).length, 4096)
+  })
 })

@@ -29,4 +29,23 @@ describe("the host's log options", () => {
     log("pretty")
     assert.match(lines[1]!, /^\S+Z ERROR f e-1 op 2  the store failed\n  .*disk full/)
   })
+
+  it("a plain line (a message, plain annotations, no cause) reads the same as through Logger.formatStructured", () => {
+    const lines: Array<string> = []
+    const reference = Logger.make((options) => {
+      const entry = Logger.formatStructured.log(options)
+      lines.push(JSON.stringify({ time: entry.timestamp, level: entry.level.toLowerCase(), ...entry.annotations, message: entry.message }))
+    })
+    for (const logger of [hostLogger("json", (line) => lines.push(line), false), reference]) {
+      Effect.runSync(Effect.logInfo("started").pipe(
+        Effect.annotateLogs({ executionId: "e-1", functionName: "f", attempt: 2, replay: false }),
+        Effect.provide(Logger.layer([logger]))
+      ))
+    }
+    const [plain, structured] = lines.map((line) => JSON.parse(line) as Record<string, unknown>)
+    delete plain!["time"]
+    delete structured!["time"]
+    assert.deepStrictEqual(plain, structured)
+    assert.deepInclude(plain, { level: "info", executionId: "e-1", attempt: 2, replay: false, message: "started" })
+  })
 })
