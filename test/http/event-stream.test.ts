@@ -110,6 +110,21 @@ describe("the event stream (SSE) on Node", () => {
     assert.deepStrictEqual(seqs(await tail.rest()), expected.slice(-2))
   })
 
+  it("a paused execution with nothing new is still streamed (not 204, which would stop EventSource for good)", async () => {
+    const id = await start("sleeper", {})
+    await untilEvents(id, 2)
+    const post = (action: string) => fetch(`${server.url}/v1/executions/${id}/${action}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })
+    assert.strictEqual((await post("pause")).status, 200)
+    await untilEvents(id, 3)
+    const stream = await openSse(`${server.url}/v1/executions/${id}/events`, { "last-event-id": "3" })
+    assert.strictEqual(stream.response.status, 200)
+    assert.strictEqual((await post("resume")).status, 200)
+    const resumed = (await stream.next())!
+    assert.strictEqual(resumed.event, "ExecutionResumed")
+    assert.strictEqual(resumed.id, "4")
+    await stream.close()
+  })
+
   it("closes after maxSeconds while the execution runs; an unknown execution is 404", async () => {
     const id = await start("sleeper", {})
     await untilEvents(id, 2)
