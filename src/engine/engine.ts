@@ -279,7 +279,7 @@ export const makeEngine = Effect.fnUntraced(function*(
     written: (events) => {
       const state = foldLog(events)
       written(state, events.slice(-1))
-      if (state.status !== "RUNNING") ended_(state)
+      if (state.status !== "RUNNING" && state.status !== "QUEUED") ended_(state)
     },
     run: (events, fn, watchdogAt, slot) =>
       Effect.flatMap(Effect.succeed(foldLog(events)), (state) => Effect.andThen(lifecycle(state, "Info", "dequeued"), spawn(state, fn, watchdogAt, watchdogAt, slot)))

@@ -26,6 +26,14 @@ const held = durable("held", async (_: unknown, ctx) => {
   return "done"
 })
 
+/** One at a time (flow control): a second start waits QUEUED until the first's gated step lets it go. */
+let openGate!: () => void
+const gate = new Promise<void>((resolve) => (openGate = resolve))
+const single = durable("single", async (_: unknown, ctx) => ctx.step("gated", async () => {
+  await gate
+  return 1
+}), { concurrency: 1 })
+
 interface Change {
   readonly executionId: string
   readonly functionName: string
@@ -51,9 +59,10 @@ let dir: string
 let server: Server
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "reprise-lifecycle-"))
-  server = await serve({ functions: [ok, bad, held], dbPath: join(dir, "reprise.db"), port: 0, handleSignals: false, logging: { level: "none" } })
+  server = await serve({ functions: [ok, bad, held, single], dbPath: join(dir, "reprise.db"), port: 0, handleSignals: false, logging: { level: "none" } })
 })
 afterAll(async () => {
+  openGate()
   await server?.close()
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
 })
@@ -89,6 +98,22 @@ describe("GET /v1/events on Node", () => {
     const held = changes(await take(onlyHeld, 2))
     assert.deepStrictEqual(held.map((c) => `${c.executionId} ${c.status}`), ["held-1 RUNNING", "held-1 SUCCEEDED"])
     for (const stream of [all, endings, onlyHeld]) await stream.close()
+  }, 30_000)
+
+  it("a queued start is QUEUED, and its leaving the queue is a change into RUNNING", async () => {
+    const stream = await openSse(`${server.url}/v1/events?function=single&maxSeconds=20`)
+    await start(server.url, "single", "single-1")
+    await start(server.url, "single", "single-2")
+    const first = changes(await take(stream, 2))
+    assert.deepStrictEqual(first.map((c) => `${c.executionId} ${c.event} ${c.status}`), ["single-1 ExecutionStarted RUNNING", "single-2 ExecutionStarted QUEUED"])
+    openGate()
+    const rest = changes(await take(stream, 3))
+    assert.deepStrictEqual(rest.map((c) => `${c.executionId} ${c.event} ${c.status}`), [
+      "single-1 ExecutionSucceeded SUCCEEDED",
+      "single-2 ExecutionDequeued RUNNING",
+      "single-2 ExecutionSucceeded SUCCEEDED"
+    ])
+    await stream.close()
   }, 30_000)
 
   it("refuses a status that is not one, with a problem", async () => {
