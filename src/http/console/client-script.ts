@@ -73,6 +73,9 @@ export const CLIENT_SCRIPT = String.raw`
           const state = new Map([...region.querySelectorAll("details[data-op]")].map((d) => [d.dataset.op, d.open]));
           for (const d of next.querySelectorAll("details[data-op]")) if (state.has(d.dataset.op)) d.open = state.get(d.dataset.op);
           region.replaceWith(next);
+          // Unless the reader set it, the box follows the region: off once it has ended, on again after a rewind.
+          const toggle = document.getElementById("live-toggle");
+          if (toggle && !toggle.dataset.touched) toggle.checked = !next.hasAttribute("data-ended");
         }
       }
       if (response.ok) stamp(new Date().toLocaleTimeString());
