@@ -7,7 +7,8 @@
  *   change that left the region as it was costs a 204), and swaps it in; a burst of events costs one or two fetches,
  *   none while the tab is hidden or an action form is being filled in (they are fetched after). EventSource
  *   reconnects by itself: an execution's stream goes on from `Last-Event-ID` (none missed, none twice), the list's
- *   (live only) is caught up by one fetch. Where there is no stream (a platform that buffers responses, see
+ *   (live only) is caught up by one fetch. A hidden tab closes its stream (browsers allow few connections to one
+ *   server) and, shown again, fetches the region and opens it anew. Where there is no stream (a platform that buffers responses, see
  *   AppOptions.bufferedResponses), or it was refused while the page still shows something live, the script asks
  *   `data-live` every 2 s instead. The HTML comes from this server, where every value was escaped.
  * - Actions: a `form[data-api]` is sent as JSON to the console's proxy of the JSON API (`/console/api/v1/...`),
@@ -57,6 +58,7 @@ export const CLIENT_SCRIPT = String.raw`
     if (!region || busy) return;
     busy = true;
     stale = false;
+    fetchedAt = Date.now();
     try {
       // Ask whether anything changed since the version held; 204 means nothing did (no page, no region sent).
       const src = region.dataset.live;
@@ -88,17 +90,20 @@ export const CLIENT_SCRIPT = String.raw`
     }
   };
 
+  /** When the last fetch began: a busy stream costs at most about one fetch a second. */
+  let fetchedAt = 0;
   /** An event said the region changed: fetch it soon, once for a burst, and not while hidden or being edited. */
   const later = () => {
     stale = true;
     if (timer !== undefined || busy || dirty || document.hidden || !liveOn()) return;
-    timer = setTimeout(() => { timer = undefined; void refresh(); }, 100);
+    timer = setTimeout(() => { timer = undefined; void refresh(); }, Math.max(100, fetchedAt + 1000 - Date.now()));
   };
 
   /** Follows the region's stream while it is live and the box ticked; closes it otherwise. */
   const connect = () => {
     const region = regionOf();
-    const want = region && liveOn() && !region.hasAttribute("data-ended") && streams() ? region.dataset.stream : undefined;
+    // Not while the tab is hidden: a browser opens few connections to one server, and hidden tabs would hold them.
+    const want = region && liveOn() && !document.hidden && !region.hasAttribute("data-ended") && streams() ? region.dataset.stream : undefined;
     if (source && source.key === want) return;
     if (source) { source.close(); source = undefined; }
     if (!want) return;
@@ -126,8 +131,11 @@ export const CLIENT_SCRIPT = String.raw`
     source = es;
   };
 
+  // Hidden: the stream is closed. Shown again: the region is fetched (204 if nothing changed), then the stream is
+  // opened from what it shows.
   document.addEventListener("visibilitychange", () => {
-    if (!document.hidden && stale) later();
+    if (document.hidden) connect();
+    else if (liveOn()) void refresh();
   });
 
   // Relative times ("3 min ago", layout.ts relTime), by the rule of format.ts ago: kept current between refreshes.
