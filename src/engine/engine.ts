@@ -425,7 +425,9 @@ export const makeEngine = Effect.fnUntraced(function*(
     nextOperationDue: (executionId) => actors.get(executionId)?.nextOperationDue(),
     alarmOf: (executionId) => store.getAlarm(executionId)
   }
-  // With several hosts, the log may be written on another host: a watch reads the store (watch-by-polling.ts).
-  return { engine: ownership === undefined ? engine : { ...engine, watch: sharedWatch(engine.history) }, probe }
+  // With several hosts, the log may be written on another host: a watch reads the store (watch-by-polling.ts), and
+  // the lifecycle feed, which hears this host's writes only, is left out (GET /v1/events then polls the listing).
+  const { watchLifecycle: _thisHostOnly, ...shared } = engine
+  return { engine: ownership === undefined ? engine : { ...shared, watch: sharedWatch(engine.history) }, probe }
 })
 

@@ -223,11 +223,10 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console's
     await page.goto(`${cutter.url}/console/executions/${id}`)
     const streamPath = `/console/api/v1/executions/${id}/events`
     await waitUntil(() => since(opened, streamPath).length === 1, "the stream")
+    // As a browser does when the tab is switched away from and back (the page's script reads document.hidden).
     const visibility = (hidden: boolean) =>
-      page.evaluate((value) => {
-        Object.defineProperty(document, "hidden", { configurable: true, get: () => value })
-        document.dispatchEvent(new Event("visibilitychange"))
-      }, hidden)
+      page.evaluate(`Object.defineProperty(document, "hidden", { configurable: true, get: () => ${hidden} });
+        document.dispatchEvent(new Event("visibilitychange"))`)
 
     await visibility(true)
     const hiddenAt = Date.now()
