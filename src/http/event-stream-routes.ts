@@ -23,7 +23,13 @@ import { readQuery } from "./read-body.ts"
 import { EventsQuery } from "./request-schemas.ts"
 import { lastEventId, sseFrame, streamSeconds, watchResponse } from "./sse.ts"
 
-const eventFrame = (event: LogEvent): string => sseFrame(event.seq, event._tag, event)
+/** A frame's name: the event's tag, or on Lambda, whose history is the service's own events, their `EventType`. */
+const eventName = (event: LogEvent): string => {
+  const named = event as { readonly _tag?: unknown; readonly EventType?: unknown }
+  return typeof named._tag === "string" ? named._tag : typeof named.EventType === "string" ? named.EventType : "event"
+}
+
+const eventFrame = (event: LogEvent): string => sseFrame(event.seq, eventName(event), event)
 
 const emissionFrame = (event: LogEvent): string | undefined => {
   const emission = emissionOf(event)
