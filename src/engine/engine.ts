@@ -278,7 +278,10 @@ export const makeEngine = Effect.fnUntraced(function*(
     store, clock: options.flowClock ?? ambientClock, background, functions: [...registry.values()], severalHosts: ownership !== undefined, runNow: startNow,
     written: (events) => {
       const state = foldLog(events)
-      written(state, events.slice(-1))
+      // The watchers get the whole log (each skips what it has seen): a debounce's ExecutionInputReplaced is written
+      // without telling anyone. The feed and the observer hear the newest event, once.
+      watchers.get(state.executionId)?.forEach((watcher) => watcher(events))
+      listeners.written(state, events.slice(-1))
       if (state.status !== "RUNNING" && state.status !== "QUEUED") ended_(state)
     },
     run: (events, fn, watchdogAt, slot) =>
