@@ -4,11 +4,11 @@
  * - Live updates: a page's live region names an event stream (`data-stream`: an execution's events, or every
  *   execution's lifecycle changes for the list), which the script follows with EventSource while the box is ticked.
  *   When an event arrives it asks the region's `data-live` source for the region (sending its `data-version`, so a
- *   change that left the region as it was costs a 204), and swaps it in; a burst of events costs one or two fetches,
- *   none while the tab is hidden or an action form is being filled in (they are fetched after). EventSource
- *   reconnects by itself: an execution's stream goes on from `Last-Event-ID` (none missed, none twice), the list's
- *   (live only) is caught up by one fetch. A hidden tab closes its stream (browsers allow few connections to one
- *   server) and, shown again, fetches the region and opens it anew. Where there is no stream (a platform that buffers responses, see
+ *   change that left the region as it was costs a 204), and swaps it in: one or two fetches for a burst, about one
+ *   a second at most, none while an action form is being filled in (it is fetched after). EventSource reconnects
+ *   by itself: an execution's stream goes on from `Last-Event-ID` (none missed, none twice), the list's (live only)
+ *   is caught up by one fetch. A hidden tab closes its stream (browsers allow few connections to one server) and,
+ *   shown again, fetches the region and opens it anew. Where there is no stream (a platform that buffers responses,
  *   AppOptions.bufferedResponses), or it was refused while the page still shows something live, the script asks
  *   `data-live` every 2 s instead. The HTML comes from this server, where every value was escaped.
  * - Actions: a `form[data-api]` is sent as JSON to the console's proxy of the JSON API (`/console/api/v1/...`),
@@ -37,6 +37,8 @@ export const CLIENT_SCRIPT = String.raw`
   let source;
   /** The stream was refused while the region was live: poll from then on. */
   let failed = false;
+  /** When the last fetch began: a busy stream costs at most about one fetch a second. */
+  let fetchedAt = 0;
 
   const stamp = (text) => {
     const element = document.getElementById("refreshed");
@@ -90,8 +92,6 @@ export const CLIENT_SCRIPT = String.raw`
     }
   };
 
-  /** When the last fetch began: a busy stream costs at most about one fetch a second. */
-  let fetchedAt = 0;
   /** An event said the region changed: fetch it soon, once for a burst, and not while hidden or being edited. */
   const later = () => {
     stale = true;
@@ -119,7 +119,8 @@ export const CLIENT_SCRIPT = String.raw`
     });
     es.addEventListener("error", (event) => {
       if (source !== es) return;
-      if (event instanceof MessageEvent) { stamp("stream failed; reconnecting"); return; } // a problem frame: the server closes, EventSource reconnects
+      // A problem frame (the server failed mid-stream): the server closes, and EventSource reconnects.
+      if (event instanceof MessageEvent) { stamp("stream failed; reconnecting"); return; }
       if (es.readyState !== EventSource.CLOSED) { stamp("reconnecting"); return; }
       // Refused for good (a 204 for an execution that ended, a 401, a proxy's answer): read the region; poll if still live.
       source = undefined;
