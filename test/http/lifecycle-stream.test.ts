@@ -34,6 +34,13 @@ const single = durable("single", async (_: unknown, ctx) => ctx.step("gated", as
   return 1
 }), { concurrency: 1 })
 
+let openSecondGate!: () => void
+const secondGate = new Promise<void>((resolve) => (openSecondGate = resolve))
+const singleToo = durable("single-too", async (_: unknown, ctx) => ctx.step("gated", async () => {
+  await secondGate
+  return 1
+}), { concurrency: 1 })
+
 interface Change {
   readonly executionId: string
   readonly functionName: string
@@ -63,6 +70,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   openGate()
+  openSecondGate()
   await server?.close()
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
 })
@@ -147,6 +155,34 @@ describe("GET /v1/events where no engine runs in the process", () => {
     assert.isTrue(seen.every((c) => c.functionName === "ok"))
     // From the listing (not the engine's feed): the ends are seen as status changes, with no seq.
     assert.isTrue(seen.filter((c) => c.status === "SUCCEEDED").every((c) => c.event === "StatusChanged" && !("seq" in c)))
+    await stream.close()
+    await runtime.dispose()
+  }, 30_000)
+
+  it("a start seen still queued is a start into QUEUED, then a change into what it became", async () => {
+    const store = makeMemoryStore()
+    const engine = Engine.layer({ functions: [singleToo] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store)))
+    const clientOnly = Layer.effect(ExecutionClient, Effect.map(Engine, ({ watchLifecycle: _, ...client }) => client)).pipe(Layer.provide(engine))
+    const runtime = ManagedRuntime.make(Layer.merge(engine, clientOnly))
+    const app = createApp({ runtime })
+    const local = async (url: string, init: { headers: Record<string, string>; signal?: AbortSignal }) => app.request(url, init)
+    const stream = await openSse("http://localhost/v1/events?maxSeconds=20", {}, local)
+    for (const name of ["t-1", "t-2"]) {
+      const response = await app.request("/v1/functions/single-too/executions", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ executionName: name })
+      })
+      assert.strictEqual(response.status, 201)
+    }
+    const first = changes(await take(stream, 2))
+    assert.deepStrictEqual(first.map((c) => `${c.executionId} ${c.event} ${c.status}`).sort(), ["t-1 ExecutionStarted RUNNING", "t-2 ExecutionStarted QUEUED"])
+    openSecondGate()
+    const later: Array<Change> = []
+    while (!later.some((c) => c.executionId === "t-2" && c.status === "SUCCEEDED") && later.length < 4) later.push(...changes(await take(stream, 1)))
+    const second = later.filter((c) => c.executionId === "t-2").map((c) => c.status)
+    assert.strictEqual(second.at(-1), "SUCCEEDED")
+    assert.notInclude(second, "QUEUED", "never into QUEUED again")
     await stream.close()
     await runtime.dispose()
   }, 30_000)
