@@ -26,6 +26,8 @@ export const createLambdaHttpApp = (options: LambdaHttpOptions): Hono => {
     // API Gateway, function URLs and ALB route by host, so only the names configured there reach this function:
     // DNS rebinding cannot point a browser at it. No Host check here.
     allowedHosts: "any",
+    // `handle` sends each response when it is complete: the console polls rather than follow an event stream.
+    bufferedResponses: true,
     ...(apiKey === undefined ? {} : { apiKey }),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     ...(options.onError === undefined ? {} : { onError: options.onError })

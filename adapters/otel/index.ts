@@ -103,7 +103,16 @@ export const otelObserver = (options: OtelObserverOptions = {}): ExecutionObserv
   const started = meter.createCounter("reprise.executions.started", { description: "Executions started" })
   const ended = meter.createCounter("reprise.executions.ended", { description: "Executions ended, by status" })
   const attempts = meter.createCounter("reprise.step.attempts", { description: "Step attempts, by outcome" })
-  const latency = meter.createHistogram("reprise.wakeup.latency", { description: "How late a durable timer woke its execution", unit: "ms" })
+  const histograms = {
+    "reprise.wakeup.latency": meter.createHistogram("reprise.wakeup.latency", {
+      description: "How late a wait ended, or a retry or poll began, after its due time",
+      unit: "ms"
+    }),
+    "reprise.queue.latency": meter.createHistogram("reprise.queue.latency", {
+      description: "How long a queued execution waited (flow control) after it could have run",
+      unit: "ms"
+    })
+  } as const
   const instruments = {
     "reprise.executions.started": started,
     "reprise.executions.ended": ended,
@@ -115,7 +124,7 @@ export const otelObserver = (options: OtelObserverOptions = {}): ExecutionObserv
       try {
         for (const span of spansOf(state, events)) emit(tracer, span)
         for (const m of measurementsOf(state, events)) {
-          if (m.name === "reprise.wakeup.latency") latency.record(m.value, m.attributes)
+          if (m.name === "reprise.wakeup.latency" || m.name === "reprise.queue.latency") histograms[m.name].record(m.value, m.attributes)
           else instruments[m.name].add(m.value, m.attributes)
         }
       } catch (error) {

@@ -279,8 +279,11 @@ export const makeEngine = Effect.fnUntraced(function*(
     store, clock: options.flowClock ?? ambientClock, background, functions: [...registry.values()], severalHosts: ownership !== undefined, runNow: startNow,
     written: (events) => {
       const state = foldLog(events)
-      written(state, events.slice(-1))
-      if (state.status !== "RUNNING") ended_(state)
+      // The watchers get the whole log (each skips what it has seen): a debounce's ExecutionInputReplaced is written
+      // without telling anyone. The feed and the observer hear the newest event, once.
+      watchers.get(state.executionId)?.forEach((watcher) => watcher(events))
+      listeners.written(state, events.slice(-1))
+      if (state.status !== "RUNNING" && state.status !== "QUEUED") ended_(state)
     },
     run: (events, fn, watchdogAt, slot) =>
       Effect.flatMap(Effect.succeed(foldLog(events)), (state) => Effect.andThen(lifecycle(state, "Info", "dequeued"), spawn(state, fn, watchdogAt, watchdogAt, slot)))
@@ -426,7 +429,9 @@ export const makeEngine = Effect.fnUntraced(function*(
     nextOperationDue: (executionId) => actors.get(executionId)?.nextOperationDue(),
     alarmOf: (executionId) => store.getAlarm(executionId)
   }
-  // With several hosts, the log may be written on another host: a watch reads the store (watch-by-polling.ts).
-  return { engine: ownership === undefined ? engine : { ...engine, watch: sharedWatch(engine.history) }, probe }
+  // With several hosts, the log may be written on another host: a watch reads the store (watch-by-polling.ts), and
+  // the lifecycle feed, which hears this host's writes only, is left out (GET /v1/events then polls the listing).
+  const { watchLifecycle: _thisHostOnly, ...shared } = engine
+  return { engine: ownership === undefined ? engine : { ...shared, watch: sharedWatch(engine.history) }, probe }
 })
 

@@ -54,6 +54,7 @@ export const makeFlowStart = (deps: FlowStartDeps) => {
         return yield* sameExecution(raced!.events[0]!, fn.name, input, executionId)
       }
       flow.queued(fn, written.success)
+      deps.written(written.success) // the lifecycle feed and the observer hear of the queued start too
       return { executionId, created: true, queued: true }
     })
 

@@ -33,7 +33,9 @@ export interface LifecycleFilter {
 
 /** The status an event leaves its execution in, when it changes it. */
 export const statusAfter = (event: LogEvent): ExecutionStatus | undefined =>
-  event._tag === "ExecutionStarted" || event._tag === "ExecutionResumed"
+  event._tag === "ExecutionStarted"
+    ? (event.queue === undefined ? "RUNNING" : "QUEUED")
+    : event._tag === "ExecutionResumed" || event._tag === "ExecutionDequeued" || event._tag === "ExecutionRewound"
     ? "RUNNING"
     : event._tag === "ExecutionPaused"
     ? "PAUSED"
@@ -94,10 +96,11 @@ export const lifecycleByPolling = (
         const page = yield* list({ limit, ...(filter.functionName === undefined ? {} : { functionName: filter.functionName }) })
         for (const item of [...page.items].reverse()) {
           const before = seen?.get(item.executionId)
-          if (before === undefined && (seen !== undefined || item.startedAt >= since)) {
-            offer(item, "RUNNING", "ExecutionStarted", item.startedAt)
-          }
-          const previous = before?.status ?? (seen !== undefined || item.startedAt >= since ? "RUNNING" : item.status)
+          const isNew = seen !== undefined || item.startedAt >= since
+          // A start seen still queued started QUEUED; any other started RUNNING (and maybe ended since).
+          const startedAs: ExecutionStatus = item.status === "QUEUED" ? "QUEUED" : "RUNNING"
+          if (before === undefined && isNew) offer(item, startedAs, "ExecutionStarted", item.startedAt)
+          const previous = before?.status ?? (isNew ? startedAs : item.status)
           if (item.status !== previous) offer(item, item.status, "StatusChanged", item.endedAt ?? item.startedAt)
         }
         seen = new Map(page.items.map((item) => [item.executionId, item]))

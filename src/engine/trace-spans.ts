@@ -26,7 +26,12 @@ export interface PlannedSpan {
 }
 
 export interface Measurement {
-  readonly name: "reprise.executions.started" | "reprise.executions.ended" | "reprise.step.attempts" | "reprise.wakeup.latency"
+  readonly name:
+    | "reprise.executions.started"
+    | "reprise.executions.ended"
+    | "reprise.step.attempts"
+    | "reprise.wakeup.latency"
+    | "reprise.queue.latency"
   readonly value: number
   readonly attributes: Attributes
 }
@@ -121,20 +126,52 @@ export const spansOf = (state: ExecutionState, events: ReadonlyArray<LogEvent>):
   return spans
 }
 
-/** Counters and histograms of a write: starts, ends by status, step attempts, how late a wait woke up. */
+/**
+ * When an attempt began, for the event that begins it: its StepStarted, or the outcome of an attempt that wrote
+ * none (an at-least-once step's, which carries `startedAt`). Undefined for an outcome after a StepStarted.
+ */
+const attemptBegan = (event: LogEvent): number | undefined =>
+  event._tag === "StepStarted"
+    ? event.at
+    : (event._tag === "StepSucceeded" || event._tag === "StepFailed") && event.startedAt !== undefined
+    ? event.startedAt
+    : undefined
+
+/**
+ * Counters and histograms of a write: starts, ends by status, step attempts, and two latencies. Queue latency: from
+ * when a queued execution could have run (its start, or the end of its debounce period) to when it left the queue.
+ * Wake-up latency: from a wait's end, or a retry's or poll's due time, to when the wait ended or the attempt began.
+ */
 export const measurementsOf = (state: ExecutionState, events: ReadonlyArray<LogEvent>): Array<Measurement> => {
   const fn = { "reprise.function": state.functionName }
   const out: Array<Measurement> = []
+  /** Retries and polls scheduled by this write itself (the state holds only the last attempt's due time). */
+  const dueHere = new Map<string, number>()
+  const wakeup = (due: number, at: number, kind: "wait" | "retry") =>
+    out.push({ name: "reprise.wakeup.latency", value: Math.max(0, at - due), attributes: { ...fn, "reprise.wakeup": kind } })
   for (const event of events) {
     if (event._tag === "ExecutionStarted") out.push({ name: "reprise.executions.started", value: 1, attributes: fn })
+    if (event._tag === "ExecutionDequeued") {
+      const runnable = Math.max(state.startedAt, state.notBefore ?? state.startedAt)
+      out.push({ name: "reprise.queue.latency", value: Math.max(0, event.at - runnable), attributes: fn })
+    }
     const status = terminalStatus(event)
     if (status !== undefined) out.push({ name: "reprise.executions.ended", value: 1, attributes: { ...fn, "reprise.status": status } })
     if ((event._tag === "StepSucceeded" || event._tag === "StepFailed") && !RECORDED.has(event.subType)) {
       out.push({ name: "reprise.step.attempts", value: 1, attributes: { ...fn, "reprise.outcome": event._tag === "StepSucceeded" ? "succeeded" : "failed" } })
     }
+    const began = attemptBegan(event)
+    if (began !== undefined && "id" in event && "attempt" in event) {
+      const op = state.operations.get(event.id)
+      // Due by this write, or else by an earlier one: the state's, when this is the operation's latest attempt.
+      const due = dueHere.get(event.id) ?? (op !== undefined && op.attempt === event.attempt ? op.attemptDueAt : undefined)
+      dueHere.delete(event.id)
+      if (due !== undefined) wakeup(due, began, "retry")
+    }
+    if ((event._tag === "StepSucceeded" || event._tag === "StepFailed") && event.nextAttemptAt !== undefined) dueHere.set(event.id, event.nextAttemptAt)
     if (event._tag === "WaitSucceeded") {
       const until = state.operations.get(event.id)?.until
-      if (until !== undefined) out.push({ name: "reprise.wakeup.latency", value: Math.max(0, event.at - until), attributes: { ...fn, "reprise.wakeup": "wait" } })
+      if (until !== undefined) wakeup(until, event.at, "wait")
     }
   }
   return out

@@ -54,6 +54,13 @@ export interface AppOptions {
    * console button. Off by default (a 403 problem); `reprise dev` turns them on, as does $REPRISE_DEV_TOOLS=1 on a host.
    */
   readonly devTools?: boolean | undefined
+  /**
+   * True where the platform sends a response only once it is complete (Lambda behind hono/aws-lambda's `handle`):
+   * an event stream would arrive all at once at its end, so each stream response is a long poll (it ends once it
+   * has sent what there was, or after 20 s; clients reconnect with Last-Event-ID) and the console's live updates
+   * poll instead. Default false.
+   */
+  readonly bufferedResponses?: boolean | undefined
   /** How many starts are served at once and how many may wait; past that a start gets 503 (start-admission.ts). */
   readonly admission?: StartAdmission | undefined
 }
@@ -94,15 +101,16 @@ export const createApp = (options: AppOptions): Hono => {
   app.get("/", (c) => c.redirect("/console", 302)) // a browser pointed at the server lands in the console
   app.get(OPENAPI_PATH, (c) => c.json(openApiDocument()))
   registerExecutionRoutes(app, { respond, devTools: options.devTools === true })
-  registerEventStreamRoutes(app, { respond })
-  registerLifecycleStreamRoutes(app, { respond })
+  registerEventStreamRoutes(app, { respond }, options.bufferedResponses === true)
+  registerLifecycleStreamRoutes(app, { respond }, options.bufferedResponses === true)
   registerCallbackRoutes(app, { respond })
   registerScheduleRoutes(app, { respond })
   registerConsole(app, {
     apiKey: options.apiKey,
     clientAddress: options.clientAddress ?? socketAddress,
     sessionSecret: options.consoleSessionSecret,
-    devTools: options.devTools === true
+    devTools: options.devTools === true,
+    streams: options.bufferedResponses !== true
   }) // the web console at /console (src/http/console)
 
   app.notFound((c) => problemResponse("not-found", `No route ${c.req.method} ${c.req.path}`, c.req.path))

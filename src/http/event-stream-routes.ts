@@ -6,6 +6,9 @@
  * reconnect to an execution that has ended with nothing after the cursor is answered 204, which tells EventSource
  * to stop reconnecting.
  *
+ * Where the platform buffers responses (AppOptions.bufferedResponses) each response is a long poll instead: it ends
+ * once it has sent what there was (or after 20 s with nothing), and the client reconnects with `Last-Event-ID`.
+ *
  * `GET /v1/executions/:id/emissions`: the same stream cut down to what `ctx.emit` recorded (src/context/emit.ts),
  * each frame `event: emission` with `{ seq, at, operationId, topic, value }`. Its `id` is the event's seq too, so
  * `Last-Event-ID` resumes from any point, and an emission is sent once however often the execution replayed.
@@ -20,14 +23,20 @@ import { readQuery } from "./read-body.ts"
 import { EventsQuery } from "./request-schemas.ts"
 import { lastEventId, sseFrame, streamSeconds, watchResponse } from "./sse.ts"
 
-const eventFrame = (event: LogEvent): string => sseFrame(event.seq, event._tag, event)
+/** A frame's name: the event's tag, or on Lambda, whose history is the service's own events, their `EventType`. */
+const eventName = (event: LogEvent): string => {
+  const named = event as { readonly _tag?: unknown; readonly EventType?: unknown }
+  return typeof named._tag === "string" ? named._tag : typeof named.EventType === "string" ? named.EventType : "event"
+}
+
+const eventFrame = (event: LogEvent): string => sseFrame(event.seq, eventName(event), event)
 
 const emissionFrame = (event: LogEvent): string | undefined => {
   const emission = emissionOf(event)
   return emission === undefined ? undefined : sseFrame(emission.seq, "emission", emission)
 }
 
-export const registerEventStreamRoutes = (app: Hono, { respond }: RouteDeps): void => {
+export const registerEventStreamRoutes = (app: Hono, { respond }: RouteDeps, buffered = false): void => {
   const route = (path: string, toFrame: (event: LogEvent) => string | undefined) =>
     app.get(path, (c) =>
       respond(
@@ -36,7 +45,7 @@ export const registerEventStreamRoutes = (app: Hono, { respond }: RouteDeps): vo
           const query = yield* readQuery(c.req.url, EventsQuery)
           const after = lastEventId(c.req.header("last-event-id")) ?? query.cursor ?? 0
           const client = yield* ExecutionClient
-          return yield* watchResponse(client, c.req.param("id")!, after, streamSeconds(query.maxSeconds), toFrame)
+          return yield* watchResponse(client, c.req.param("id")!, after, { seconds: streamSeconds(query.maxSeconds), buffered }, toFrame)
         })
       ))
   route("/v1/executions/:id/events", eventFrame)

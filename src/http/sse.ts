@@ -3,14 +3,32 @@
  * (each with its seq as `id`, so a reconnect goes on where it stopped), a failure sent as a last `error` frame, a
  * time bound, keep-alive comments, and the response headers.
  */
-import { Duration, Effect, Schedule, Stream } from "effect"
+import { Clock, Duration, Effect, Schedule, Stream } from "effect"
 import type { ExecutionClient } from "../engine/index.ts"
 import type { LogEvent } from "../log/events.ts"
 import { mapCause } from "./error-mapping.ts"
 import { problemType } from "./problem.ts"
 
+/** The statuses in which an execution may still write. */
+const LIVE_STATUSES: ReadonlySet<string> = new Set(["RUNNING", "PAUSED", "QUEUED"])
+
 /** The longest a stream stays open (a reconnect with Last-Event-ID goes on from there). */
 export const MAX_EVENT_STREAM_SECONDS = 600
+/**
+ * Where responses are buffered (AppOptions.bufferedResponses: Lambda's HTTP API) a stream is a long poll: it ends
+ * once it has sent something and nothing more came for QUIET_MS, or after BUFFERED_MAX_SECONDS (under API
+ * Gateway's 29 s), and the client reconnects with Last-Event-ID as after any close.
+ */
+export const BUFFERED_MAX_SECONDS = 20
+const QUIET_MS = 300
+
+export interface StreamOptions {
+  /** How long the stream may stay open (the client's `maxSeconds`, capped). */
+  readonly seconds: number
+  /** The platform sends the response only once it is complete: answer as a long poll. */
+  readonly buffered?: boolean | undefined
+}
+
 /** A comment line this often keeps proxies from closing a quiet stream. */
 const KEEP_ALIVE = Duration.seconds(15)
 
@@ -31,12 +49,13 @@ export const watchResponse = Effect.fn("watchResponse")(function*(
   client: ExecutionClient["Service"],
   executionId: string,
   after: number,
-  seconds: number,
+  options: StreamOptions,
   toFrame: (event: LogEvent) => string | undefined
 ) {
   // Unknown executions are a 404 before anything streams.
   const view = yield* client.describe(executionId)
-  if (view.status !== "RUNNING") {
+  // Only an ended execution may answer 204: a paused or queued one writes again later, and EventSource stops for good.
+  if (!LIVE_STATUSES.has(view.status)) {
     const events = yield* client.history(executionId)
     if (!events.some((event) => event.seq > after && toFrame(event) !== undefined)) return new Response(null, { status: 204 })
   }
@@ -44,12 +63,29 @@ export const watchResponse = Effect.fn("watchResponse")(function*(
     Stream.map(toFrame),
     Stream.filter((frame): frame is string => frame !== undefined)
   )
-  return sseResponse(frames, seconds)
+  return sseResponse(frames, options)
 })
 
+/** Ends `stream` once it has sent something and then nothing for `quietMs`: a long poll's answer. */
+const endWhenQuiet = <A, E>(stream: Stream.Stream<A, E>, quietMs: number): Stream.Stream<A, E> =>
+  Stream.suspend(() => {
+    let last: number | undefined
+    const quiet = Effect.gen(function*() {
+      for (;;) {
+        yield* Effect.sleep(Duration.millis(50))
+        if (last !== undefined && (yield* Clock.currentTimeMillis) - last >= quietMs) return
+      }
+    })
+    return stream.pipe(
+      Stream.tap(() => Effect.map(Clock.currentTimeMillis, (now) => void (last = now))),
+      Stream.interruptWhen(quiet)
+    )
+  })
+
 /** A stream of frames as an SSE response: a failure is its last frame, bounded in time, kept alive. */
-export const sseResponse = <E>(frames: Stream.Stream<string, E>, seconds: number): Response => {
-  const events = frames.pipe(
+export const sseResponse = <E>(frames: Stream.Stream<string, E>, options: StreamOptions): Response => {
+  const seconds = options.buffered === true ? Math.min(options.seconds, BUFFERED_MAX_SECONDS) : options.seconds
+  const events = (options.buffered === true ? endWhenQuiet(frames, QUIET_MS) : frames).pipe(
     // A failure after the stream began is its last event: the problem's type and detail.
     Stream.catchCause((cause) => {
       const problem = mapCause(cause)
@@ -57,8 +93,9 @@ export const sseResponse = <E>(frames: Stream.Stream<string, E>, seconds: number
     }),
     Stream.interruptWhen(Effect.sleep(Duration.seconds(seconds)))
   )
+  // Buffered: nobody sees a keep-alive before the end, so none is sent.
   const keepAlive = Stream.fromSchedule(Schedule.spaced(KEEP_ALIVE)).pipe(Stream.map(() => ": keep-alive\n\n"))
-  const body = Stream.merge(events, keepAlive, { haltStrategy: "left" }).pipe(Stream.encodeText)
+  const body = (options.buffered === true ? events : Stream.merge(events, keepAlive, { haltStrategy: "left" })).pipe(Stream.encodeText)
   return new Response(Stream.toReadableStream(body), {
     headers: { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" }
   })

@@ -26,6 +26,8 @@ export interface OperationState {
   result?: string
   error?: ErrorObject
   nextAttemptAt?: number
+  /** When the attempt last begun was due: the retry's or poll's `nextAttemptAt` before it (wake-up latency). */
+  attemptDueAt?: number
   until?: number
   callbackId?: string
   timeoutAt?: number
@@ -43,6 +45,8 @@ export interface ExecutionState {
   readonly functionName: string
   /** Replaced while QUEUED by a debounced start that collapsed into this one. */
   input?: string
+  /** A debounced start runs no earlier than this (moved by each start that collapses into it). */
+  notBefore?: number
   readonly startedAt: number
   /** Moved by a rewind, which gives the execution a fresh timeout, and when a QUEUED execution is dequeued. */
   timeoutAt: number
@@ -87,6 +91,7 @@ export const initialState = (first: Extract<LogEvent, { _tag: "ExecutionStarted"
   executionId: first.executionId,
   functionName: first.functionName,
   ...(first.input === undefined ? {} : { input: first.input }),
+  ...(first.queue?.notBefore === undefined ? {} : { notBefore: first.queue.notBefore }),
   startedAt: first.at,
   timeoutAt: first.timeoutAt,
   retentionMs: first.retentionMs,
@@ -135,6 +140,16 @@ const finish = (operation: OperationState, status: OperationStatus, at: number) 
   operation.attemptOpen = false
 }
 
+/**
+ * An attempt begins (its StepStarted, or the outcome of an attempt that wrote none): the retry or poll that was due
+ * is now the attempt's due time. After a StepStarted its outcome finds nothing due and keeps it.
+ */
+const beginAttempt = (operation: OperationState) => {
+  if (operation.nextAttemptAt === undefined) return
+  operation.attemptDueAt = operation.nextAttemptAt
+  delete operation.nextAttemptAt
+}
+
 /** Applies one event to the state in place. */
 export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
   state.seq = event.seq
@@ -148,6 +163,7 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
     case "ExecutionInputReplaced":
       if (event.input === undefined) delete state.input
       else state.input = event.input
+      state.notBefore = event.notBefore
       return
     case "ExecutionPaused":
       state.paused = true
@@ -186,11 +202,12 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
       op.status = "STARTED"
       op.attempt = event.attempt
       op.attemptOpen = true
-      delete op.nextAttemptAt
+      beginAttempt(op)
       return
     }
     case "StepSucceeded": {
       const op = open(state, event)
+      beginAttempt(op)
       op.attempt = event.attempt
       if (event.result !== undefined) op.result = event.result
       else delete op.result // a later poll's undefined state replaces the earlier one
@@ -205,6 +222,7 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
     }
     case "StepFailed": {
       const op = open(state, event)
+      beginAttempt(op)
       op.attempt = event.attempt
       op.error = event.error
       op.attemptOpen = false

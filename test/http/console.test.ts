@@ -99,6 +99,7 @@ describe("the console, without an API key", () => {
     const rows = (text: string) => [...text.matchAll(/data-execution-id="([^"]+)"/g)].map((m) => m[1])
     assert.strictEqual(rows(first.text).length, 25)
     assert.include(first.text, `<div data-live="/console/live?function=echo"`)
+    assert.match(first.text, /data-stream="\/console\/api\/v1\/events\?function=echo"/, "the list follows its function's lifecycle stream")
     const older = /id="older" href="([^"]+)"/.exec(first.text)?.[1]?.replace(/&amp;/g, "&")
     assert.isString(older)
     const second = await page(harness, older!)
@@ -107,7 +108,7 @@ describe("the console, without an API key", () => {
     assert.notInclude(second.text, "<div data-live", "a later page holds still")
     assert.include(second.text, "« Newest")
     await until(async () => ((await harness.engine((e) => e.describe("e-00"))).status === "SUCCEEDED" ? true : undefined))
-    assert.match((await page(harness, "/console/executions/e-00")).text, /<div data-live="\/console\/executions\/e-00\/live" data-version="\d+" data-ended>/)
+    assert.match((await page(harness, "/console/executions/e-00")).text, /<div data-live="\/console\/executions\/e-00\/live" data-version="(\d+)" data-stream="\/console\/api\/v1\/executions\/e-00\/events" data-cursor="\1" data-ended>/)
   })
 
   it("completes a callback and stops an execution through the action proxy (which needs its header)", async () => {

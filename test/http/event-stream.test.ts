@@ -37,6 +37,10 @@ const ticker = durable("ticker", async (input: { run: string }, ctx) => {
   }
   return total
 })
+/** Debounced: a second start within a second collapses into the first (ExecutionInputReplaced) and runs once. */
+const settled = durable("settled", async (input: { n: number }, ctx) => ctx.step("use", async () => input.n), {
+  debounce: { period: { seconds: 1 } }
+})
 const sleeper = durable("sleeper", async (_input: unknown, ctx) => {
   await ctx.wait("long", { hours: 1 })
 })
@@ -45,7 +49,7 @@ let dir: string
 let server: Server
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "reprise-sse-"))
-  server = await serve({ functions: [ticker, sleeper], dbPath: join(dir, "reprise.db"), port: 0, handleSignals: false })
+  server = await serve({ functions: [ticker, sleeper, settled], dbPath: join(dir, "reprise.db"), port: 0, handleSignals: false })
 })
 afterAll(async () => {
   for (const list of gates.values()) for (const gate of list) gate.open()
@@ -108,6 +112,32 @@ describe("the event stream (SSE) on Node", () => {
     assert.strictEqual(again.status, 204)
     const tail = await openSse(`${server.url}/v1/executions/${id}/events?cursor=${expected.length - 2}`)
     assert.deepStrictEqual(seqs(await tail.rest()), expected.slice(-2))
+  })
+
+  it("a paused execution with nothing new is still streamed (not 204, which would stop EventSource for good)", async () => {
+    const id = await start("sleeper", {})
+    await untilEvents(id, 2)
+    const post = (action: string) => fetch(`${server.url}/v1/executions/${id}/${action}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })
+    assert.strictEqual((await post("pause")).status, 200)
+    await untilEvents(id, 3)
+    const stream = await openSse(`${server.url}/v1/executions/${id}/events`, { "last-event-id": "3" })
+    assert.strictEqual(stream.response.status, 200)
+    assert.strictEqual((await post("resume")).status, 200)
+    const resumed = (await stream.next())!
+    assert.strictEqual(resumed.event, "ExecutionResumed")
+    assert.strictEqual(resumed.id, "4")
+    await stream.close()
+  })
+
+  it("a queued execution's stream has every event, the debounce's ExecutionInputReplaced too", async () => {
+    const id = await start("settled", { n: 1 })
+    const stream = await openSse(`${server.url}/v1/executions/${id}/events`)
+    assert.strictEqual((await stream.next())!.event, "ExecutionStarted")
+    assert.strictEqual(await start("settled", { n: 2 }), id, "collapsed into the waiting one")
+    const frames = await stream.rest()
+    const all = await history(id)
+    assert.deepStrictEqual(all.map((event) => event._tag).slice(0, 3), ["ExecutionStarted", "ExecutionInputReplaced", "ExecutionDequeued"])
+    assert.deepStrictEqual(seqs(frames), all.slice(1).map((event) => event.seq), "none missed")
   })
 
   it("closes after maxSeconds while the execution runs; an unknown execution is 404", async () => {

@@ -42,6 +42,8 @@ export interface HarnessOptions {
   readonly maxPayloadBytes?: number
   /** The app's development aids (AppOptions.devTools). */
   readonly devTools?: boolean
+  /** AppOptions.bufferedResponses: the console polls instead of following event streams. */
+  readonly bufferedResponses?: boolean
   /** More functions beside approval and echo. */
   readonly functions?: ReadonlyArray<DurableFunction>
 }
@@ -68,6 +70,7 @@ export const makeHarness = (options: HarnessOptions = {}) => {
     ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     ...(options.devTools === undefined ? {} : { devTools: options.devTools }),
+    ...(options.bufferedResponses === undefined ? {} : { bufferedResponses: options.bufferedResponses }),
     onError: (error) => void serverErrors.push(error)
   })
 

@@ -26,6 +26,21 @@ const held = durable("held", async (_: unknown, ctx) => {
   return "done"
 })
 
+/** One at a time (flow control): a second start waits QUEUED until the first's gated step lets it go. */
+let openGate!: () => void
+const gate = new Promise<void>((resolve) => (openGate = resolve))
+const single = durable("single", async (_: unknown, ctx) => ctx.step("gated", async () => {
+  await gate
+  return 1
+}), { concurrency: 1 })
+
+let openSecondGate!: () => void
+const secondGate = new Promise<void>((resolve) => (openSecondGate = resolve))
+const singleToo = durable("single-too", async (_: unknown, ctx) => ctx.step("gated", async () => {
+  await secondGate
+  return 1
+}), { concurrency: 1 })
+
 interface Change {
   readonly executionId: string
   readonly functionName: string
@@ -51,9 +66,11 @@ let dir: string
 let server: Server
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "reprise-lifecycle-"))
-  server = await serve({ functions: [ok, bad, held], dbPath: join(dir, "reprise.db"), port: 0, handleSignals: false, logging: { level: "none" } })
+  server = await serve({ functions: [ok, bad, held, single], dbPath: join(dir, "reprise.db"), port: 0, handleSignals: false, logging: { level: "none" } })
 })
 afterAll(async () => {
+  openGate()
+  openSecondGate()
   await server?.close()
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
 })
@@ -91,6 +108,22 @@ describe("GET /v1/events on Node", () => {
     for (const stream of [all, endings, onlyHeld]) await stream.close()
   }, 30_000)
 
+  it("a queued start is QUEUED, and its leaving the queue is a change into RUNNING", async () => {
+    const stream = await openSse(`${server.url}/v1/events?function=single&maxSeconds=20`)
+    await start(server.url, "single", "single-1")
+    await start(server.url, "single", "single-2")
+    const first = changes(await take(stream, 2))
+    assert.deepStrictEqual(first.map((c) => `${c.executionId} ${c.event} ${c.status}`), ["single-1 ExecutionStarted RUNNING", "single-2 ExecutionStarted QUEUED"])
+    openGate()
+    const rest = changes(await take(stream, 3))
+    assert.deepStrictEqual(rest.map((c) => `${c.executionId} ${c.event} ${c.status}`), [
+      "single-1 ExecutionSucceeded SUCCEEDED",
+      "single-2 ExecutionDequeued RUNNING",
+      "single-2 ExecutionSucceeded SUCCEEDED"
+    ])
+    await stream.close()
+  }, 30_000)
+
   it("refuses a status that is not one, with a problem", async () => {
     const response = await fetch(`${server.url}/v1/events?status=DONE`)
     assert.strictEqual(response.status, 400)
@@ -122,6 +155,34 @@ describe("GET /v1/events where no engine runs in the process", () => {
     assert.isTrue(seen.every((c) => c.functionName === "ok"))
     // From the listing (not the engine's feed): the ends are seen as status changes, with no seq.
     assert.isTrue(seen.filter((c) => c.status === "SUCCEEDED").every((c) => c.event === "StatusChanged" && !("seq" in c)))
+    await stream.close()
+    await runtime.dispose()
+  }, 30_000)
+
+  it("a start seen still queued is a start into QUEUED, then a change into what it became", async () => {
+    const store = makeMemoryStore()
+    const engine = Engine.layer({ functions: [singleToo] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store)))
+    const clientOnly = Layer.effect(ExecutionClient, Effect.map(Engine, ({ watchLifecycle: _, ...client }) => client)).pipe(Layer.provide(engine))
+    const runtime = ManagedRuntime.make(Layer.merge(engine, clientOnly))
+    const app = createApp({ runtime })
+    const local = async (url: string, init: { headers: Record<string, string>; signal?: AbortSignal }) => app.request(url, init)
+    const stream = await openSse("http://localhost/v1/events?maxSeconds=20", {}, local)
+    for (const name of ["t-1", "t-2"]) {
+      const response = await app.request("/v1/functions/single-too/executions", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ executionName: name })
+      })
+      assert.strictEqual(response.status, 201)
+    }
+    const first = changes(await take(stream, 2))
+    assert.deepStrictEqual(first.map((c) => `${c.executionId} ${c.event} ${c.status}`).sort(), ["t-1 ExecutionStarted RUNNING", "t-2 ExecutionStarted QUEUED"])
+    openSecondGate()
+    const later: Array<Change> = []
+    while (!later.some((c) => c.executionId === "t-2" && c.status === "SUCCEEDED") && later.length < 4) later.push(...changes(await take(stream, 1)))
+    const second = later.filter((c) => c.executionId === "t-2").map((c) => c.status)
+    assert.strictEqual(second.at(-1), "SUCCEEDED")
+    assert.notInclude(second, "QUEUED", "never into QUEUED again")
     await stream.close()
     await runtime.dispose()
   }, 30_000)

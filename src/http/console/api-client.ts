@@ -51,6 +51,11 @@ export interface ConsoleApi {
   history(executionId: string): Promise<ApiResult<History>>
   /** Whether the log has an event after `seq` (one event read, not the history). */
   changedSince(executionId: string, seq: number): Promise<ApiResult<boolean>>
+  /**
+   * A GET of one of the API's Server-Sent Events streams (the console's live updates), with the API key and the
+   * client's `Last-Event-ID`; the answer is the API's own, streamed as it comes.
+   */
+  stream(path: string, lastEventId: string | undefined): Promise<Response>
   /** Forwards a request to the API as it is (the console's action proxy), adding the API key. */
   forward(method: string, path: string, body: string, contentType: string | undefined): Promise<Response>
 }
@@ -116,6 +121,8 @@ export const makeConsoleApi = (app: Hono, apiKey: string | undefined): ConsoleAp
       const page = await get<{ events: ReadonlyArray<LogEvent> }>(`${executionPath(id)}/history?limit=1&cursor=${seq}`)
       return page.ok ? { ok: true, value: page.value.events.length > 0 } : page
     },
+    stream: async (path, lastEventId) =>
+      app.request(path, { headers: { ...auth, accept: "text/event-stream", ...(lastEventId === undefined ? {} : { "last-event-id": lastEventId }) } }),
     forward: async (method, path, body, contentType) =>
       app.request(path, { method, headers: { ...auth, ...(contentType === undefined ? {} : { "content-type": contentType }) }, body })
   }

@@ -1,10 +1,16 @@
 /**
  * The console's only script, inlined in every page (no build step). It does these things:
  *
- * - Live refresh: every 2 s (while the box is ticked, the tab visible and no action form is being filled in) it
- *   asks the region's `data-live` source whether anything changed since its `data-version`; only when something
- *   did does the server send the region (not the page), which replaces the old one. The HTML comes from this
- *   server, where every value was escaped.
+ * - Live updates: a page's live region names an event stream (`data-stream`: an execution's events, or every
+ *   execution's lifecycle changes for the list), which the script follows with EventSource while the box is ticked.
+ *   When an event arrives it asks the region's `data-live` source for the region (sending its `data-version`, so a
+ *   change that left the region as it was costs a 204), and swaps it in: one or two fetches for a burst, about one
+ *   a second at most, none while an action form is being filled in (it is fetched after). EventSource reconnects
+ *   by itself: an execution's stream goes on from `Last-Event-ID` (none missed, none twice), the list's (live only)
+ *   is caught up by one fetch. A hidden tab closes its stream (browsers allow few connections to one server) and,
+ *   shown again, fetches the region and opens it anew. Where there is no stream (a platform that buffers responses,
+ *   AppOptions.bufferedResponses), or it was refused while the page still shows something live, the script asks
+ *   `data-live` every 2 s instead. The HTML comes from this server, where every value was escaped.
  * - Actions: a `form[data-api]` is sent as JSON to the console's proxy of the JSON API (`/console/api/v1/...`),
  *   after a confirmation when it has `data-confirm`; the answer (or the API's problem detail) is shown as text. A
  *   start form (`data-kind="start"`) sends nothing when its input is not JSON, and opens the new execution's page.
@@ -12,22 +18,49 @@
  *
  * It never puts response text into the page as HTML except that server-rendered region.
  */
+import { LogEvent } from "../../log/events.ts"
+
+/** The names of the frames that say a region changed: an execution stream's (its events' tags) and the list's. */
+const FRAME_NAMES = [...Object.keys(LogEvent.cases), "lifecycle"]
+
 export const CLIENT_SCRIPT = String.raw`
 (() => {
   "use strict";
   const HEADER = { "x-reprise-console": "1" };
+  const FRAME_NAMES = ${JSON.stringify(FRAME_NAMES)};
   let dirty = false;
   let busy = false;
+  /** An event said the region changed and it has not been fetched since. */
+  let stale = false;
+  let timer;
+  /** The EventSource followed; its key is the region's data-stream. */
+  let source;
+  /** The stream was refused while the region was live: poll from then on. */
+  let failed = false;
+  /** When the last fetch began: a busy stream costs at most about one fetch a second. */
+  let fetchedAt = 0;
 
   const stamp = (text) => {
     const element = document.getElementById("refreshed");
     if (element) element.textContent = text;
   };
+  const regionOf = () => document.querySelector("[data-live]");
+  const liveOn = () => {
+    const toggle = document.getElementById("live-toggle");
+    return Boolean(toggle && toggle.checked);
+  };
+  const streams = () => typeof EventSource === "function" && !failed;
+  const polls = () => {
+    const region = regionOf();
+    return Boolean(region && !region.hasAttribute("data-ended") && (!region.dataset.stream || !streams()));
+  };
 
   const refresh = async () => {
-    const region = document.querySelector("[data-live]");
+    const region = regionOf();
     if (!region || busy) return;
     busy = true;
+    stale = false;
+    fetchedAt = Date.now();
     try {
       // Ask whether anything changed since the version held; 204 means nothing did (no page, no region sent).
       const src = region.dataset.live;
@@ -44,6 +77,9 @@ export const CLIENT_SCRIPT = String.raw`
           const state = new Map([...region.querySelectorAll("details[data-op]")].map((d) => [d.dataset.op, d.open]));
           for (const d of next.querySelectorAll("details[data-op]")) if (state.has(d.dataset.op)) d.open = state.get(d.dataset.op);
           region.replaceWith(next);
+          // Unless the reader set it, the box follows the region: off once it has ended, on again after a rewind.
+          const toggle = document.getElementById("live-toggle");
+          if (toggle && !toggle.dataset.touched) toggle.checked = !next.hasAttribute("data-ended");
         }
       }
       if (response.ok) stamp(new Date().toLocaleTimeString());
@@ -51,8 +87,57 @@ export const CLIENT_SCRIPT = String.raw`
       stamp("failed (" + String(error) + ")");
     } finally {
       busy = false;
+      connect();
+      if (stale) later();
     }
   };
+
+  /** An event said the region changed: fetch it soon, once for a burst, and not while hidden or being edited. */
+  const later = () => {
+    stale = true;
+    if (timer !== undefined || busy || dirty || document.hidden || !liveOn()) return;
+    timer = setTimeout(() => { timer = undefined; void refresh(); }, Math.max(100, fetchedAt + 1000 - Date.now()));
+  };
+
+  /** Follows the region's stream while it is live and the box ticked; closes it otherwise. */
+  const connect = () => {
+    const region = regionOf();
+    // Not while the tab is hidden: a browser opens few connections to one server, and hidden tabs would hold them.
+    const want = region && liveOn() && !document.hidden && !region.hasAttribute("data-ended") && streams() ? region.dataset.stream : undefined;
+    if (source && source.key === want) return;
+    if (source) { source.close(); source = undefined; }
+    if (!want) return;
+    const cursor = region.dataset.cursor;
+    const es = new EventSource(cursor ? want + (want.includes("?") ? "&" : "?") + "cursor=" + encodeURIComponent(cursor) : want);
+    es.key = want;
+    let opened = false;
+    for (const name of FRAME_NAMES) es.addEventListener(name, later);
+    es.addEventListener("open", () => {
+      // Back after a drop: an execution's stream resumed from Last-Event-ID; the list's is live only, so catch up.
+      if (opened && !cursor) later();
+      opened = true;
+    });
+    es.addEventListener("error", (event) => {
+      if (source !== es) return;
+      // A problem frame (the server failed mid-stream): the server closes, and EventSource reconnects.
+      if (event instanceof MessageEvent) { stamp("stream failed; reconnecting"); return; }
+      if (es.readyState !== EventSource.CLOSED) { stamp("reconnecting"); return; }
+      // Refused for good (a 204 for an execution that ended, a 401, a proxy's answer): read the region; poll if still live.
+      source = undefined;
+      void refresh().then(() => {
+        const now = regionOf();
+        if (now && !now.hasAttribute("data-ended")) failed = true;
+      });
+    });
+    source = es;
+  };
+
+  // Hidden: the stream is closed. Shown again: the region is fetched (204 if nothing changed), then the stream is
+  // opened from what it shows.
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) connect();
+    else if (liveOn()) void refresh();
+  });
 
   // Relative times ("3 min ago", layout.ts relTime), by the rule of format.ts ago: kept current between refreshes.
   const ago = (at) => {
@@ -68,11 +153,14 @@ export const CLIENT_SCRIPT = String.raw`
     const toggle = document.getElementById("live-toggle");
     const region = document.querySelector("[data-live]");
     if (region && region.hasAttribute("data-ended") && toggle && toggle.checked && !toggle.dataset.touched) toggle.checked = false;
-    if (toggle && toggle.checked && !dirty && !document.hidden) void refresh();
+    if (toggle && toggle.checked && !dirty && !document.hidden && polls()) void refresh();
   }, 2000);
 
   document.addEventListener("change", (event) => {
-    if (event.target instanceof HTMLElement && event.target.id === "live-toggle") event.target.dataset.touched = "1";
+    if (!(event.target instanceof HTMLInputElement) || event.target.id !== "live-toggle") return;
+    event.target.dataset.touched = "1";
+    if (event.target.checked) void refresh(); // catch up on what came while it was off; it connects after
+    else connect();
   });
 
   document.addEventListener("input", (event) => {
@@ -150,6 +238,8 @@ export const CLIENT_SCRIPT = String.raw`
     event.preventDefault();
     form.requestSubmit();
   });
+
+  connect();
 
   document.addEventListener("submit", async (event) => {
     const form = event.target instanceof Element ? event.target.closest("form[data-api]") : null;

@@ -153,6 +153,8 @@ export interface ExecutionPageOptions {
   /** The page's query: each group's page and status filter (op-groups.ts). */
   readonly params?: URLSearchParams
   readonly devTools?: boolean
+  /** Live updates from the execution's event stream (else the page polls). */
+  readonly streams?: boolean
 }
 
 export const executionPage = async (api: ConsoleApi, executionId: string, options: ExecutionPageOptions): Promise<ExecutionPage> => {
@@ -175,9 +177,11 @@ export const executionPage = async (api: ConsoleApi, executionId: string, option
 <h2>Operations</h2>${operationTree(rows, index, { groups, choices, href }, operationActions(execution))}
 <h2>History</h2><div class="hscroll">${history.ok ? historyTable(events, history.value.truncated) : problemNotice(history.problem)}</div>`
   // The version is the last event read: the region changes only when the log grows.
+  const lastSeq = history.ok ? history.value.lastSeq : 0
   const liveOptions = {
     src: executionLiveSrc(executionId, search),
-    version: String(history.ok ? history.value.lastSeq : 0),
+    version: String(lastSeq),
+    ...(options.streams === true ? { stream: `/console/api/v1/executions/${encodeURIComponent(executionId)}/events`, cursor: lastSeq } : {}),
     ended: execution.status !== "RUNNING" && execution.status !== "PAUSED" && execution.status !== "QUEUED"
   }
   return {

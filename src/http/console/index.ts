@@ -9,6 +9,10 @@
  *
  * Bodies are held to the API's limit by the app's body limit (app.ts), which runs before these routes.
  *
+ * Live updates: each page with a live region follows one of the API's Server-Sent Events streams through
+ * `GET /console/api/v1/executions/:id/events` or `GET /console/api/v1/events` (the API's streams, with the API key
+ * added), and fetches its region again when an event says it changed (client-script.ts).
+ *
  * Actions go through `POST /console/api/v1/...`, a proxy of exactly these JSON API routes (start, stop, pause, resume,
  * fork, rewind, callback succeed/fail/heartbeat, and, refused unless the app has devTools, firing a pending wait now)
  * that adds the API key; bodies and answers are the API's own.
@@ -33,6 +37,11 @@ export interface ConsoleOptions {
   readonly sessionSecret?: string | undefined
   /** Development aids on the pages (AppOptions.devTools): a "Fire now" button on a pending wait. */
   readonly devTools?: boolean | undefined
+  /**
+   * Whether the live updates come over the API's event streams (default). False where the platform sends a response
+   * only once it is complete (AppOptions.bufferedResponses): the pages then poll every 2 s instead.
+   */
+  readonly streams?: boolean | undefined
 }
 
 const loginForm = (c: Context, next: string, failed: boolean): Html =>
@@ -61,9 +70,10 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
   const sessions = options.apiKey === undefined ? undefined : makeSessions(options.apiKey, options.sessionSecret)
   const throttle = makeLoginThrottle()
   const auth = sessions === undefined ? "off" : "on"
+  const streams = options.streams !== false
   const pageOptions = (c: Context) => {
     const url = new URL(c.req.url)
-    return { origin: url.origin, params: url.searchParams, devTools: options.devTools === true }
+    return { origin: url.origin, params: url.searchParams, devTools: options.devTools === true, streams }
   }
 
   app.get("/console/login", async (c) =>
@@ -104,12 +114,12 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
   })
 
   app.get("/console", async (c) => {
-    const { body, status, title } = await listPage(api, listQuery(c))
+    const { body, status, title } = await listPage(api, listQuery(c), streams)
     return page(c, { title, body, status, auth })
   })
   app.get("/console/", (c) => c.redirect("/console", 301))
   app.get("/console/live", async (c) => {
-    const { region, version } = await listPage(api, listQuery(c))
+    const { region, version } = await listPage(api, listQuery(c), streams)
     return region === undefined || version === c.req.query("since") ? unchanged() : fragment(region)
   })
 
@@ -132,6 +142,23 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
     }
     const { region } = await executionPage(api, id, pageOptions(c))
     return region === undefined ? unchanged() : fragment(region)
+  })
+
+  // The live updates' streams: the API's own (event-stream-routes.ts, lifecycle-stream-routes.ts) behind the session,
+  // with the API key added; EventSource sends Last-Event-ID itself when it reconnects.
+  app.get("/console/api/v1/executions/:id/events", (c) => {
+    const cursor = c.req.query("cursor")
+    const query = cursor === undefined ? "" : `?cursor=${encodeURIComponent(cursor)}`
+    return api.stream(`/v1/executions/${encodeURIComponent(c.req.param("id"))}/events${query}`, c.req.header("last-event-id"))
+  })
+  app.get("/console/api/v1/events", (c) => {
+    const params = new URLSearchParams()
+    for (const key of ["function", "status"]) {
+      const value = c.req.query(key)
+      if (value !== undefined) params.set(key, value)
+    }
+    const query = params.toString()
+    return api.stream(`/v1/events${query === "" ? "" : `?${query}`}`, undefined)
   })
 
   const forward = async (c: Context, path: string) => {

@@ -94,6 +94,13 @@ ${options.auth === "on"
 export interface LiveOptions {
   /** Where the client asks for a fresh region (`since=<version>` is added; 204 when nothing changed). */
   readonly src: string
+  /**
+   * The event stream whose events say the region changed (the console's proxy of an API stream). None: the client
+   * polls `src` every 2 s instead.
+   */
+  readonly stream?: string | undefined
+  /** The seq the region shows, from which the stream goes on (an execution's; the list's stream is live only). */
+  readonly cursor?: number | undefined
   /** What the region shows, as a token: the client sends it back, the server answers 204 while it holds. */
   readonly version: string
   /** An execution that has finished: nothing in the region can change, so it is not polled. */
@@ -102,14 +109,19 @@ export interface LiveOptions {
 
 /** The live region alone: what the client swaps in when something changed. */
 export const liveRegion = (content: Html, options: LiveOptions): Html =>
-  html`<div data-live="${options.src}" data-version="${options.version}"${options.ended === true ? html` data-ended` : ""}>${content}</div>`
+  html`<div data-live="${options.src}" data-version="${options.version}"${options.stream === undefined ? "" : html` data-stream="${options.stream}"`}${
+    options.cursor === undefined ? "" : html` data-cursor="${String(options.cursor)}"`
+  }${options.ended === true ? html` data-ended` : ""}>${content}</div>`
 
 /**
- * The live region with its toggle: every 2 s the client script asks `src` whether anything changed since
- * `version`, and swaps the region only when it did.
+ * The live region with its toggle. With a `stream` the client script follows it and asks `src` for the region when
+ * an event says something changed; without one it asks `src` every 2 s. Either way it swaps the region only when
+ * it changed since `version`.
  */
 export const live = (content: Html, options: LiveOptions): Html =>
-  html`<div class="livebar"><label><input type="checkbox" id="live-toggle"${options.ended === true ? "" : html` checked`}> Live refresh every 2 s</label>
+  html`<div class="livebar"><label><input type="checkbox" id="live-toggle"${options.ended === true ? "" : html` checked`}> ${
+    options.stream === undefined ? "Live refresh every 2 s" : "Live updates"
+  }</label>
 <span>updated <span id="refreshed">now</span></span></div>${liveRegion(content, options)}`
 
 /** A region of a page on its own (the live refresh's answer), with the page's security headers. */

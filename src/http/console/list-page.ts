@@ -97,7 +97,7 @@ const filters = (query: ListQuery, functions: ReadonlyArray<{ readonly name: str
 <label>Input contains<input name="input" size="16" placeholder="text" value="${query.input ?? ""}"></label>
 <button type="submit">Show</button> <a href="/console">Clear</a></form>`
 
-export const listPage = async (api: ConsoleApi, query: ListQuery): Promise<{ title: string; body: Html; status: 200 | 400 | 404 | 500; region?: Html; version?: string }> => {
+export const listPage = async (api: ConsoleApi, query: ListQuery, streams = false): Promise<{ title: string; body: Html; status: 200 | 400 | 404 | 500; region?: Html; version?: string }> => {
   const now = Date.now()
   const functions = await api.functions()
   const head = html`<h1>Executions</h1>${filters(query, functions.ok ? functions.value : [])}`
@@ -133,7 +133,7 @@ export const listPage = async (api: ConsoleApi, query: ListQuery): Promise<{ tit
   const content = page.value.executions.length === 0 && !filtered
     ? howToStart(functions.ok ? functions.value : [])
     : html`${table(page.value.executions, now)}${pager}`
-  const options = { src: listLiveSrc(query), version: versionOf(JSON.stringify(page.value)) }
+  const options = { src: listLiveSrc(query), version: versionOf(JSON.stringify(page.value)), ...(streams ? { stream: listStream(query) } : {}) }
   return {
     title: "Executions",
     status: 200,
@@ -146,6 +146,13 @@ export const listPage = async (api: ConsoleApi, query: ListQuery): Promise<{ tit
 
 /** Where the list's live region refreshes from: the same query. */
 const listLiveSrc = (query: ListQuery): string => listHref(query).replace(/^\/console/, "/console/live")
+
+/**
+ * The lifecycle stream the list follows: its function's, every status (a change out of the filtered status moves a
+ * row out too); a change that leaves the list as it was costs a 204.
+ */
+const listStream = (query: ListQuery): string =>
+  query.function === undefined ? "/console/api/v1/events" : `/console/api/v1/events?function=${encodeURIComponent(query.function)}`
 
 /** A short token for what the list shows (FNV-1a of its JSON): equal tokens, nothing to redraw. */
 const versionOf = (text: string): string => {

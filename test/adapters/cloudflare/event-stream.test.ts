@@ -58,4 +58,30 @@ describe("the event stream (SSE) on the Worker", () => {
     const again = await fetcher(url, { headers: { "last-event-id": String(expected.at(-1)) } })
     assert.strictEqual(again.status, 204)
   })
+
+  it("the console follows the same stream behind its session (its live updates)", async () => {
+    const id = (await api.start("order", { orderId: "sse-console" })).body.executionId as string
+    const send = (path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) =>
+      mf.dispatchFetch(`http://reprise.test${path}`, { ...init, redirect: "manual" }) as unknown as Promise<Response>
+    const form = await send("/console/login")
+    const formCookie = form.headers.get("set-cookie")?.split(";")[0] ?? ""
+    const token = /name="form_token" value="([^"]+)"/.exec(await form.text())?.[1] ?? ""
+    const loggedIn = await send("/console/login", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: formCookie },
+      body: new URLSearchParams({ key: API_KEY, next: "/console", form_token: token }).toString()
+    })
+    assert.strictEqual(loggedIn.status, 303)
+    const cookie = loggedIn.headers.get("set-cookie")?.split(";")[0] ?? ""
+    const shown = await (await send(`/console/executions/${id}`, { headers: { cookie } })).text()
+    assert.include(shown, `data-stream="/console/api/v1/executions/${id}/events"`)
+
+    const viaConsole: Fetcher = (url, init) => mf.dispatchFetch(url, { headers: { ...init.headers, cookie } }) as unknown as Promise<Response>
+    const stream = await openSse(`http://reprise.test/console/api/v1/executions/${id}/events?cursor=0`, {}, viaConsole)
+    assert.strictEqual(stream.response.headers.get("content-type"), "text/event-stream")
+    const first = [(await stream.next())!, (await stream.next())!]
+    assert.deepStrictEqual(seqs(first), [1, 2])
+    assert.strictEqual(first[0]!.event, "ExecutionStarted")
+    await stream.close()
+  })
 })

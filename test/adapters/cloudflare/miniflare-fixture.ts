@@ -16,17 +16,21 @@ export const tempDir = (label: string): string => mkdtempSync(join(tmpdir(), `re
 export const removeDir = (dir: string) => rmSync(dir, { recursive: true, force: true })
 
 /** Bundles a Worker entry into one ES module (as wrangler would), returning its path. */
-export const bundle = async (entry: string, outdir: string): Promise<string> => {
+/**
+ * Bundles a test Worker. `browser`: also apply packages' `browser` field maps, as wrangler does (the OpenTelemetry
+ * SDK swaps its Node platform files for browser ones there; esbuild applies the maps on the browser platform only).
+ */
+export const bundle = async (entry: string, outdir: string, platform: "neutral" | "browser" = "neutral"): Promise<string> => {
   const outfile = join(outdir, "worker.mjs")
   await build({
     entryPoints: [entry],
     outfile,
     bundle: true,
     format: "esm",
-    platform: "neutral",
+    platform,
     target: "es2022",
     conditions: ["reprise-source", "workerd", "worker", "browser"], // reprise-source: bundle the sources (see vitest.config.ts)
-    mainFields: ["module", "main"],
+    mainFields: platform === "browser" ? ["browser", "module", "main"] : ["module", "main"],
     external: ["cloudflare:*"],
     logLevel: "warning"
   })

@@ -156,6 +156,20 @@ describe("the HTTP API on Lambda", () => {
     const events = await call(http, withKey(apiGatewayEvent("GET", `/v1/executions/${encodeExecutionId(arn)}/history`)))
     expect(JSON.parse(events.body).events.map((e: any) => `${e.seq}:${e.EventType}`)).toEqual(["1:ExecutionStarted", "2:StepStarted", "3:StepFailed", "4:WaitStarted"])
 
+    // `handle` sends a response once it is complete: the event stream answers as a long poll, with what there is.
+    const streamed = await call(http, withKey(apiGatewayEvent("GET", `/v1/executions/${encodeExecutionId(arn)}/events`)))
+    expect(streamed.statusCode).toBe(200)
+    // hono/aws-lambda sends text/event-stream base64-encoded (isBase64Encoded); API Gateway decodes it for the client.
+    const text = (result: LambdaHttpResult & { isBase64Encoded?: boolean }) => (result.isBase64Encoded === true ? Buffer.from(result.body, "base64").toString("utf8") : result.body)
+    expect([...text(streamed).matchAll(/^id: (\d+)\nevent: (\w+)$/gm)].map((m) => `${m[1]} ${m[2]}`)).toEqual([
+      "1 ExecutionStarted",
+      "2 StepStarted",
+      "3 StepFailed",
+      "4 WaitStarted"
+    ])
+    const resumed = await call(http, withKey({ ...apiGatewayEvent("GET", `/v1/executions/${encodeExecutionId(arn)}/events?maxSeconds=1`), headers: { host: "api.example.com", "last-event-id": "4" } }))
+    expect([resumed.statusCode, text(resumed)]).toEqual([200, ""]) // nothing new within its time: the client asks again
+
     const listed = await call(http, withKey(apiGatewayEvent("GET", "/v1/executions")))
     expect(JSON.parse(listed.body)).toMatchObject({ executions: [{ executionId: encodeExecutionId(arn), functionName: "orders", status: "RUNNING" }], nextCursor: "m2" })
 

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { serve, type Server } from "../../../adapters/node/serve.ts"
 import { otelObserver, repriseIdGenerator } from "../../../adapters/otel/index.ts"
-import { durable, retryPresets } from "../../../src/index.ts"
+import { createRetryStrategy, durable, retryPresets } from "../../../src/index.ts"
 
 /** A reader the test collects from when it wants (the SDK's own base class; no exporter). */
 class CollectingReader extends MetricReader {
@@ -33,6 +33,17 @@ const broken = durable("broken", async (_: unknown, ctx) =>
     throw new Error("kaboom")
   }, { retryStrategy: retryPresets.noRetry }))
 
+let flakyAttempts = 0
+const flaky = durable("flaky", async (_: unknown, ctx) =>
+  ctx.step("once-failing", async () => {
+    if (flakyAttempts++ === 0) throw new Error("first attempt fails")
+    return "ok"
+  }, { retryStrategy: createRetryStrategy({ maxAttempts: 2, initialDelay: { seconds: 1 } }) }))
+/** One start per second: a second start at once waits in the queue. */
+const limited = durable("limited", async (_: unknown, ctx) => ctx.step("work", async () => 1), {
+  rateLimit: { limit: 1, period: { seconds: 1 }, whenLimited: "queue" }
+})
+
 const exporter = new InMemorySpanExporter()
 const tracerProvider = new BasicTracerProvider({ idGenerator: repriseIdGenerator, spanProcessors: [new SimpleSpanProcessor(exporter)] })
 const reader = new CollectingReader()
@@ -43,7 +54,7 @@ let server: Server
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "reprise-otel-"))
   server = await serve({
-    functions: [hello, broken],
+    functions: [hello, broken, flaky, limited],
     dbPath: join(dir, "reprise.db"),
     port: 0,
     handleSignals: false,
@@ -113,5 +124,24 @@ describe("reprise/otel on Node", () => {
     const latency = all.find((m) => m.descriptor.name === "reprise.wakeup.latency")!.dataPoints as Array<DataPoint<Histogram>>
     assert.strictEqual(latency.reduce((sum, p) => sum + p.value.count, 0), 2)
     assert.isTrue(latency.every((p) => (p.value.min ?? -1) >= 0))
+  }, 30_000)
+
+  it("records how long a queued execution waited and how late a retry began", async () => {
+    const [first, second] = await Promise.all([run("limited"), run("limited")])
+    assert.deepStrictEqual([first.status, second.status], ["SUCCEEDED", "SUCCEEDED"])
+    assert.strictEqual((await run("flaky")).status, "SUCCEEDED")
+
+    const { resourceMetrics } = await reader.collect()
+    const all = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics)
+    const points = (name: string, fn: string, kind?: string) =>
+      (all.find((m) => m.descriptor.name === name)?.dataPoints as Array<DataPoint<Histogram>> ?? [])
+        .filter((p) => p.attributes["reprise.function"] === fn && (kind === undefined || p.attributes["reprise.wakeup"] === kind))
+    const queued = points("reprise.queue.latency", "limited")
+    assert.strictEqual(queued.reduce((sum, p) => sum + p.value.count, 0), 1, "one of the two starts was queued")
+    assert.isTrue(queued.every((p) => (p.value.min ?? -1) >= 0))
+    const retries = points("reprise.wakeup.latency", "flaky", "retry")
+    assert.strictEqual(retries.reduce((sum, p) => sum + p.value.count, 0), 1, "one retry")
+    assert.isTrue(retries.every((p) => (p.value.min ?? -1) >= 0))
+    assert.deepStrictEqual(points("reprise.wakeup.latency", "hello", "wait").reduce((sum, p) => sum + p.value.count, 0), 2, "the waits as before")
   }, 30_000)
 })

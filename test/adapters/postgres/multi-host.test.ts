@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { openSse } from "../../http/sse-client.ts"
 import { type PostgresServer, startPostgres } from "./postgres-server.ts"
 
 const node = join(process.cwd(), "node_modules/.bin/node")
@@ -192,6 +193,24 @@ describe("several hosts on one PostgreSQL database", () => {
     }
     for (const host of live()) await kill(host.child)
   }, 240_000)
+
+  it("the streams of one host show what another host writes: an execution's events, every execution's lifecycle", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "reprise-multi-host-"))
+    dirs.push(dir)
+    const [a, b] = await Promise.all(["a", "b"].map((id) => startHost("streams", id, join(dir, "ledger"))))
+    const changes = await openSse(`http://127.0.0.1:${a!.port}/v1/events?function=shared-work&maxSeconds=30`)
+    const started = await request(b!, "POST", "/v1/functions/shared-work/executions", { input: { n: 1 }, executionName: "on-b" })
+    assert.strictEqual(started.status, 201)
+    // Host b runs it (its lease); host a hears of it from the store, not from its own writes.
+    const change = JSON.parse((await changes.next())!.data) as { executionId: string; status: string }
+    assert.deepStrictEqual([change.executionId, change.status], ["on-b", "RUNNING"])
+    await changes.close()
+    const events = await openSse(`http://127.0.0.1:${a!.port}/v1/executions/on-b/events?maxSeconds=30`)
+    const frames = [(await events.next())!, (await events.next())!]
+    assert.deepStrictEqual(frames.map((frame) => frame.id), ["1", "2"])
+    await events.close()
+    for (const host of [a!, b!]) await kill(host.child)
+  }, 120_000)
 
   it("a host paused past its leases (SIGSTOP) writes nothing to the executions it lost, and carries on after", async () => {
     let paused: HostProcess | undefined
