@@ -73,9 +73,9 @@ const api = (env: Env, method: string, path: string, body?: unknown) =>
     ...(body === undefined ? {} : { body: JSON.stringify(body) })
   }), env)
 
-const start = async (env: Env, fn: string, name: string, n: number, wait: boolean) => {
+const start = async (env: Env, fn: string, name: string | undefined, n: number, wait: boolean) => {
   // The ?wait answer stays lean (counts only); preparation reads the operations.
-  const res = await api(env, "POST", `/v1/functions/${fn}/executions${wait ? "?wait=60" : "?operations=true"}`, { input: { n }, executionName: name })
+  const res = await api(env, "POST", `/v1/functions/${fn}/executions${wait ? "?wait=60" : "?operations=true"}`, { input: { n }, ...(name === undefined ? {} : { executionName: name }) })
   if (res.status >= 300) throw new Error(`start ${fn}: ${res.status} ${await res.text()}`)
   return (await res.json()) as { status: string; operations: Array<{ type: string; name?: string; status: string; callbackId?: string }> }
 }
@@ -97,16 +97,25 @@ const routes: Record<string, (env: Env, q: URLSearchParams) => Promise<unknown>>
       await pause(5)
     }
   },
-  /** Completes the callback and waits for the execution's end (event-driven: ?wait on an idempotent start). */
+  /**
+   * Completes the callback and times until a client has the result. With `waiter=1` (W4) that client is already
+   * waiting (an idempotent repeat of the start with ?wait, sent first); otherwise it asks after the completion (the
+   * cold resume, where the completion is what loads the execution).
+   */
   "/bench/reprise/complete": async (env, q) => {
+    const name = q.get("name")!
+    const n = Number(q.get("n"))
+    const waiter = q.get("waiter") === "1" ? start(env, "steps-then-callback", name, n, true) : undefined
+    if (waiter !== undefined) await pause(20) // let the waiting request reach the object
     const t0 = Date.now() // workerd's clock moves at I/O: good to the millisecond across the awaits below
     const completed = await api(env, "POST", `/v1/callbacks/${q.get("cb")}/succeed`, { result: "\"go\"" })
     if (completed.status !== 204) throw new Error(`callback: ${completed.status} ${await completed.text()}`)
-    succeeded(await start(env, "steps-then-callback", q.get("name")!, Number(q.get("n")), true))
+    succeeded(await (waiter ?? start(env, "steps-then-callback", name, n, true)))
     return Date.now() - t0
   },
+  /** W2: `count` starts at once, each waiting for its end; with `named=1`, each under an executionName (a keyed start). */
   "/bench/reprise/fanout": async (env, q) => {
-    const names = Array.from({ length: Number(q.get("count")) }, (_, i) => `${q.get("name")}-${i}`)
+    const names = Array.from({ length: Number(q.get("count")) }, (_, i) => q.get("named") === "1" ? `${q.get("name")}-${i}` : undefined)
     return (await Promise.all(names.map(async (name) => succeeded(await start(env, "steps", name, Number(q.get("n")), true))))).length
   },
   "/bench/wf/run": async (env, q) => until(await env.FLOW.create({ id: q.get("name")!, params: { n: Number(q.get("n")) } })),
@@ -119,8 +128,8 @@ const routes: Record<string, (env: Env, q: URLSearchParams) => Promise<unknown>>
     return Date.now() - t0
   },
   "/bench/wf/fanout": async (env, q) => {
-    const ids = Array.from({ length: Number(q.get("count")) }, (_, i) => `${q.get("name")}-${i}`)
-    const instances = await Promise.all(ids.map((id) => env.FLOW.create({ id, params: { n: Number(q.get("n")) } })))
+    const ids = Array.from({ length: Number(q.get("count")) }, (_, i) => q.get("named") === "1" ? `${q.get("name")}-${i}` : undefined)
+    const instances = await Promise.all(ids.map((id) => env.FLOW.create({ ...(id === undefined ? {} : { id }), params: { n: Number(q.get("n")) } })))
     return (await Promise.all(instances.map((instance) => until(instance)))).length
   }
 }

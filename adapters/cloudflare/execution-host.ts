@@ -72,6 +72,8 @@ interface Meta {
   readonly summary: ExecutionSummary
 }
 
+/** The execution id, kept in the object's storage for alarms, where the object's name may be missing. */
+export const SELF = "reprise:self"
 const INDEXED = "reprise:indexed"
 const NOTIFIED = "reprise:parent-notified"
 
@@ -145,9 +147,25 @@ export const makeHost = (options: HostOptions) => {
     await notifyParent()
   }
 
+  /**
+   * Publishes what meta says once the current turn is over: the changes of one turn (a start and the end of an
+   * execution that ran to its end without I/O) cost one index call, not one each. A publication cut short by a crash
+   * is caught up by `reconcile` when the object wakes up.
+   */
+  let publishQueued = false
+  const publishSoon = () => {
+    if (publishQueued) return
+    publishQueued = true
+    setTimeout(() => {
+      publishQueued = false
+      const m = meta()
+      if (m !== undefined) void publish(m.summary, m.seq)
+    }, 0)
+  }
+
   const localIndex: ExecutionIndex = {
     // Not awaited: the write that changed the summary does not wait for the index (listing is eventually consistent).
-    upsert: (summary) => Effect.sync(() => void publish(summary, meta()?.seq ?? 0)),
+    upsert: () => Effect.sync(publishSoon),
     get: () => Effect.sync(() => meta()?.summary),
     remove: (executionId) => Effect.promise(() => index.remove(executionId).catch((error) => console.error(`reprise: unindexing ${executionId}`, error))),
     list: () => Effect.die(new Error("An execution object does not list executions"))
@@ -161,7 +179,14 @@ export const makeHost = (options: HostOptions) => {
   const store: ExecutionStoreShape = {
     load: (id) => (id === self ? local.load(id) : Effect.succeed(undefined)),
     readPage: (id, afterSeq, limit) => (id === self ? local.readPage!(id, afterSeq, limit) : Effect.succeed(undefined)),
-    append: (id, events, expectedSeq, appendOptions) => (id === self ? local.append(id, events, expectedSeq, appendOptions) : notHere("append", id)),
+    // The first append (a start, a fork's adoption) also names the object in its storage, in the same turn, so
+    // in the same commit (written after the execution's end, it cost a commit of its own).
+    append: (id, events, expectedSeq, appendOptions) =>
+      id !== self
+        ? notHere("append", id)
+        : expectedSeq === 0
+        ? Effect.tap(local.append(id, events, expectedSeq, appendOptions), () => Effect.sync(() => storage.kv.put(SELF, self)))
+        : local.append(id, events, expectedSeq, appendOptions),
     setAlarm: (id, at) => (id === self ? local.setAlarm(id, at) : notHere("setAlarm", id)),
     getAlarm: (id) => (id === self ? local.getAlarm(id) : Effect.succeed(undefined)),
     deleteAlarm: (id) => (id === self ? local.deleteAlarm(id) : notHere("deleteAlarm", id)),
@@ -220,17 +245,27 @@ export const makeHost = (options: HostOptions) => {
     await storage.setAlarm(want)
   }
 
+  /** The view once the execution ended, or as it is after `maxMs`. */
+  const awaitEnd = (engine: EngineShape, maxMs: number) =>
+    Effect.flatMap(Effect.timeoutOption(engine.awaitEnd(self), maxMs), (ended) => (Option.isSome(ended) ? Effect.succeed(ended.value) : engine.describe(self)))
+
   void reconcile()
 
   return {
     start: (request: StartRequest) => wire((engine) => engine.start({ ...request, executionId: self })),
+    startAndDescribe: (request: StartRequest, waitMs: number) =>
+      wire((engine) =>
+        Effect.flatMap(engine.start({ ...request, executionId: self }), (started) =>
+          Effect.map(
+            Effect.flatMap(engine.describe(self), (view) =>
+              waitMs > 0 && (view.status === "RUNNING" || view.status === "QUEUED") ? awaitEnd(engine, waitMs) : Effect.succeed(view)),
+            (view) => ({ started, view })
+          ))
+      ),
     describe: () => wire((engine) => engine.describe(self)),
     history: (page?: HistoryPage) => wire((engine) => engine.history(self, page)),
     summary: () => wire(() => Effect.sync(() => meta()?.summary)),
-    awaitEnd: (maxMs: number) =>
-      wire((engine) =>
-        Effect.flatMap(Effect.timeoutOption(engine.awaitEnd(self), maxMs), (ended) => (Option.isSome(ended) ? Effect.succeed(ended.value) : engine.describe(self)))
-      ),
+    awaitEnd: (maxMs: number) => wire((engine) => awaitEnd(engine, maxMs)),
     stop: (error?: ErrorObject, stopOptions?: StopOptions) => wire((engine) => engine.stop(self, error, stopOptions)),
     pause: () => wire((engine) => engine.pause(self)),
     resume: () => wire((engine) => engine.resume(self)),

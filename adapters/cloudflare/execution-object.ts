@@ -11,7 +11,7 @@ import type { HostLogOptions } from "reprise/host"
 import type { ErrorObject, LogEvent } from "reprise/store"
 import type { DurableObjectState } from "./cf-types.ts"
 import { callbackIdsOf, envReader, type RepriseEnv } from "./env.ts"
-import { type Host, makeHost } from "./execution-host.ts"
+import { type Host, makeHost, SELF } from "./execution-host.ts"
 import type { ExecutionRpc } from "./execution-rpc.ts"
 import { makeIndexClient } from "./index-client.ts"
 import { dieWire, toWire, type Wire } from "./wire.ts"
@@ -24,7 +24,6 @@ export interface ObjectConfig {
   readonly observer?: ExecutionObserverShape | undefined
 }
 
-const SELF = "reprise:self"
 
 const misrouted = (executionId: string, self: string): Wire<never> =>
   dieWire(`A call for execution ${executionId} reached the object of ${self}`)
@@ -66,11 +65,10 @@ export const makeExecutionObject = (config: ObjectConfig): ExecutionObjectClass 
     }
 
     start(request: StartRequest & { readonly executionId: string }) {
-      return this.#with(request.executionId, async (host) => {
-        const answer = await host.start(request)
-        if (answer._tag === "Success" && answer.value.created) this.ctx.storage.kv.put(SELF, request.executionId)
-        return answer
-      })
+      return this.#with(request.executionId, (host) => host.start(request))
+    }
+    startAndDescribe(request: StartRequest & { readonly executionId: string }, waitMs: number) {
+      return this.#with(request.executionId, (host) => host.startAndDescribe(request, waitMs))
     }
     describe(executionId: string) {
       return this.#with(executionId, (host) => host.describe())

@@ -2,7 +2,7 @@
  * The RPC surface of an execution's Durable Object. Every method names the execution first: the object checks it
  * is its own (the execution id is the object's name). Answers are Wire values (see wire.ts).
  */
-import type { CallbackOutcome, ChildOutcome, ExecutionView, ForkRequest, HistoryPage, StartRequest, StartResult, StopOptions } from "reprise/engine"
+import type { CallbackOutcome, ChildOutcome, ExecutionView, ForkRequest, HistoryPage, StartAndView, StartRequest, StartResult, StopOptions } from "reprise/engine"
 import type { ErrorObject, ExecutionSummary, LogEvent } from "reprise/store"
 import type { Wire } from "./wire.ts"
 
@@ -10,6 +10,8 @@ type Answer<A> = Promise<Wire<A>>
 
 export interface ExecutionRpc {
   start(request: StartRequest & { readonly executionId: string }): Answer<StartResult>
+  /** A start, then the view once the execution ended or `waitMs` passed (0: at once): `?wait` in one call. */
+  startAndDescribe(request: StartRequest & { readonly executionId: string }, waitMs: number): Answer<StartAndView>
   describe(executionId: string): Answer<ExecutionView>
   history(executionId: string, page?: HistoryPage): Answer<ReadonlyArray<LogEvent>>
   summary(executionId: string): Answer<ExecutionSummary | undefined>

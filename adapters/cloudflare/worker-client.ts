@@ -50,6 +50,13 @@ export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions):
         const executionId = request.executionId ?? crypto.randomUUID()
         return call("start", () => object(executionId).start({ ...request, executionId }))
       }),
+    // ?wait in one round trip to the object (start, describe and awaitEnd would be three).
+    startAndDescribe: (request, waitMs) =>
+      Effect.suspend(() => {
+        if (!known.has(request.functionName)) return Effect.fail(new FunctionNotFound({ functionName: request.functionName }))
+        const executionId = request.executionId ?? crypto.randomUUID()
+        return call("start", () => object(executionId).startAndDescribe({ ...request, executionId }, Math.min(waitMs, MAX_AWAIT_MS)))
+      }),
     completeCallback: (callbackId, outcome) =>
       Effect.flatMap(target(callbackId), (id) => call("completeCallback", () => object(id).completeCallback(id, callbackId, outcome))),
     heartbeatCallback: (callbackId) =>

@@ -71,6 +71,12 @@ export interface StartResult {
   readonly queued?: boolean
 }
 
+/** What `startAndDescribe` answers. */
+export interface StartAndView {
+  readonly started: StartResult
+  readonly view: ExecutionView
+}
+
 export interface ExecutionView {
   readonly executionId: string
   readonly functionName: string
@@ -121,6 +127,12 @@ export interface ExecutionClientShape {
   /** The functions that can be started here. */
   readonly functions: ReadonlyArray<FunctionInfo>
   start(request: StartRequest): Effect.Effect<StartResult, StartFailure>
+  /**
+   * Optional: a start and the execution's view in one call, the view taken after waiting up to `waitMs` for the
+   * end of a RUNNING or QUEUED execution (0: at once). For a client that forwards each call to another process (the
+   * Cloudflare Worker): one round trip where start, describe and awaitEnd would be three. `start` is the fallback.
+   */
+  readonly startAndDescribe?: (request: StartRequest, waitMs: number) => Effect.Effect<StartAndView, StartFailure | ReadFailure>
   describe(executionId: string): Effect.Effect<ExecutionView, ReadFailure>
   /** Waits until the execution has ended (callers bound it with a timeout) and describes it. */
   awaitEnd(executionId: string): Effect.Effect<ExecutionView, ReadFailure>

@@ -14,6 +14,7 @@ export type {
   ParentRef,
   ReadFailure,
   StartFailure,
+  StartAndView,
   StartRequest,
   StartResult,
   StopOptions,

@@ -10,12 +10,21 @@
  * ExecutionClient (an engine, the Cloudflare Worker's client), since it only calls `describe` and `start`.
  */
 import { Effect } from "effect"
-import type { ExecutionClientShape, StartRequest } from "./execution-client.ts"
+import { ExecutionAlreadyExists } from "./engine-errors.ts"
+import type { ExecutionClientShape, StartFailure, StartRequest, StartResult } from "./execution-client.ts"
 
 export const scopedExecutionId = (key: string, functionName: string): string => `${key}~${functionName}`
 
-/** Starts `functionName` under `key`, idempotently and per function. */
-export const startWithKey = (client: ExecutionClientShape, request: StartRequest, key: string) =>
+/**
+ * Starts `functionName` under `key`, idempotently and per function. `start` is the client's start, or any call that
+ * starts like it and answers more (the client's `startAndDescribe`); it tells the execution id from its result.
+ */
+export const startWithKey = <A = StartResult, E = StartFailure>(
+  client: ExecutionClientShape,
+  request: StartRequest,
+  key: string,
+  start: (request: StartRequest) => Effect.Effect<A, E | ExecutionAlreadyExists> = client.start as never
+) =>
   Effect.gen(function*() {
     const scoped = scopedExecutionId(key, request.functionName)
     // An execution of this function already holds the scoped id: this is its repeat.
@@ -23,11 +32,14 @@ export const startWithKey = (client: ExecutionClientShape, request: StartRequest
       Effect.as(true),
       Effect.catchTag("ExecutionNotFound", () => Effect.succeed(false))
     )
-    if (held) return yield* client.start({ ...request, executionId: scoped })
-    return yield* client.start({ ...request, executionId: key }).pipe(
-      Effect.catchTag("ExecutionAlreadyExists", (conflict): ReturnType<ExecutionClientShape["start"]> =>
-        conflict.otherFunction !== undefined && conflict.otherFunction !== request.functionName
-          ? client.start({ ...request, executionId: scoped })
-          : Effect.fail(conflict))
+    if (held) return yield* start({ ...request, executionId: scoped })
+    return yield* start({ ...request, executionId: key }).pipe(
+      Effect.catchIf(
+        (error): error is ExecutionAlreadyExists => error instanceof ExecutionAlreadyExists,
+        (conflict) =>
+          conflict.otherFunction !== undefined && conflict.otherFunction !== request.functionName
+            ? start({ ...request, executionId: scoped })
+            : Effect.fail(conflict)
+      )
     )
   })

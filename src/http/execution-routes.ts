@@ -5,7 +5,7 @@
  */
 import { Duration, Effect, Option } from "effect"
 import type { Hono } from "hono"
-import { ExecutionClient, type ExecutionView, startWithKey } from "../engine/index.ts"
+import { ExecutionClient, type ExecutionClientShape, type ExecutionView, type StartRequest, startWithKey } from "../engine/index.ts"
 import type { ErrorObject } from "../log/events.ts"
 import { HttpProblem } from "./problem.ts"
 import { decodeWith, readJsonBody, readQuery } from "./read-body.ts"
@@ -52,6 +52,18 @@ const idempotencyKey = (header: string | undefined) =>
 
 const isRunning = (view: ExecutionView) => view.status === "RUNNING" || view.status === "QUEUED"
 
+/** A start, then the execution's view after waiting up to `waitMs` for its end (`?wait`), over the plain client calls. */
+const startThenDescribe = (engine: ExecutionClientShape, request: StartRequest, key: string | undefined, waitMs: number) =>
+  Effect.gen(function*() {
+    const started = yield* (key === undefined ? engine.start(request) : startWithKey(engine, request, key))
+    let view = yield* engine.describe(started.executionId)
+    if (waitMs > 0 && isRunning(view)) {
+      const ended = yield* engine.awaitEnd(started.executionId).pipe(Effect.timeoutOption(Duration.millis(waitMs)))
+      view = Option.isSome(ended) ? ended.value : yield* engine.describe(started.executionId)
+    }
+    return { started, view }
+  })
+
 export const registerExecutionRoutes = (app: Hono, { devTools, respond }: RouteDeps): void => {
   app.get("/v1/functions", (c) =>
     respond(
@@ -83,12 +95,12 @@ export const registerExecutionRoutes = (app: Hono, { devTools, respond }: RouteD
           ...(body.priority === undefined ? {} : { priority: body.priority })
         }
         // A key is scoped to its function (keyed-start.ts): another function's execution under it is no conflict.
-        const started = yield* (name === undefined ? engine.start(request) : startWithKey(engine, request, name))
-        let view = yield* engine.describe(started.executionId)
-        if (query.wait !== undefined && query.wait > 0 && isRunning(view)) {
-          const ended = yield* engine.awaitEnd(started.executionId).pipe(Effect.timeoutOption(Duration.millis(query.wait * 1000)))
-          view = Option.isSome(ended) ? ended.value : yield* engine.describe(started.executionId)
-        }
+        const waitMs = query.wait === undefined ? 0 : query.wait * 1000
+        const { started, view } = yield* (engine.startAndDescribe === undefined
+          ? startThenDescribe(engine, request, name, waitMs)
+          : name === undefined
+          ? engine.startAndDescribe(request, waitMs)
+          : startWithKey(engine, request, name, (keyed) => engine.startAndDescribe!(keyed, waitMs)))
         const status = query.wait !== undefined && isRunning(view) ? 202 : started.created ? 201 : 200
         return json(executionJson(view, query.operations === "true"), status, {
           location: executionPath(started.executionId),
