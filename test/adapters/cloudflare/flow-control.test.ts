@@ -1,0 +1,156 @@
+/**
+ * Flow control on Cloudflare (docs/flow-control.md): each function's FlowObject counts the executions, each in its own
+ * Durable Object, in workerd (Miniflare). Step bodies report to a Meter object, which the tests read.
+ */
+import { fileURLToPath } from "node:url"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import type { Miniflare } from "miniflare"
+import { bundle, client, type Client, removeDir, startMiniflare, tempDir, until, untilStatus } from "./miniflare-fixture.ts"
+
+const entry = fileURLToPath(new URL("./fixtures/flow-worker.ts", import.meta.url))
+const objects = { FLOW_CONTROL: "FlowObject", METER: "Meter" }
+const dirs: Array<string> = []
+let mf: Miniflare
+let api: Client
+
+interface Stats {
+  running: Record<string, Array<string>>
+  max: Record<string, number>
+  maxAll: number
+  entered: Record<string, number>
+  firstAt: Record<string, number>
+}
+const meter = async (): Promise<Stats> => (await api.request("GET", "/test/meter")).body
+
+type Event = { _tag: string; at: number; queue?: { priority: number } }
+const events = async (id: string): Promise<Array<Event>> => (await api.history(id)).body.events
+
+const startAs = (fn: string, id: string, input: unknown, priority?: number) =>
+  api.request("POST", `/v1/functions/${fn}/executions`, { json: { input, executionName: id, ...(priority === undefined ? {} : { priority }) } })
+
+const allDone = (ids: ReadonlyArray<string>, timeoutMs: number) =>
+  until(async () => {
+    const views = await Promise.all(ids.map(async (id) => (await api.describe(id)).body))
+    return views.every((v) => v.status === "SUCCEEDED") ? views : undefined
+  }, timeoutMs, `${ids.length} executions to succeed`)
+
+beforeAll(async () => {
+  const build = tempDir("flow-build")
+  dirs.push(build)
+  mf = startMiniflare({ scriptPath: await bundle(entry, build), extraObjects: objects })
+  api = client(mf)
+})
+
+afterAll(async () => {
+  await mf?.dispose().catch(() => undefined)
+  for (const dir of dirs) removeDir(dir)
+})
+
+describe("flow control on Cloudflare", () => {
+  it("50 executions under concurrency 3: at most 3 run step bodies at once, all finish, FIFO within a priority", async () => {
+    const ids = Array.from({ length: 50 }, (_, i) => `lim-${String(i).padStart(2, "0")}`)
+    const priorityOf = (i: number) => (i % 5 === 4 ? 10 : 0)
+    // The first 3 take the slots and hold them until the gate opens: the other 47 are queued, in this order.
+    for (const [i, id] of ids.entries()) {
+      const res = await startAs("limited", id, { id, ...(i < 3 ? { gate: "limited" } : {}) }, priorityOf(i))
+      assert.strictEqual(res.status, 201, JSON.stringify(res.body))
+      assert.strictEqual(res.body.status ?? (await api.describe(id)).body.status, i < 3 ? "RUNNING" : "QUEUED", id)
+    }
+    await api.request("POST", "/test/gate/limited")
+    await allDone(ids, 90_000)
+    const stats = await meter()
+    assert.strictEqual(stats.max.limited, 3, "never more than 3 step bodies at once (and the limit was reached)")
+    for (const id of ids) assert.strictEqual(stats.entered[id], 2, `${id} ran each of its 2 step bodies once`)
+
+    // FIFO within a priority: the time each left the queue (or started) follows the order of the starts.
+    const ranAt = new Map<string, number>()
+    for (const id of ids) {
+      const log = await events(id)
+      ranAt.set(id, (log.find((e) => e._tag === "ExecutionDequeued") ?? log[0]!).at)
+    }
+    for (const p of [0, 10]) {
+      const times = ids.filter((_, i) => priorityOf(i) === p).map((id) => ranAt.get(id)!)
+      for (let i = 1; i < times.length; i++) assert.isAtLeast(times[i]!, times[i - 1]!, `priority ${p}: FIFO at ${i}`)
+    }
+    // Priority: every queued priority-10 start left the queue before any queued priority-0 one.
+    const queuedIds = ids.slice(3)
+    const lastHigh = Math.max(...queuedIds.filter((_, i) => priorityOf(i + 3) === 10).map((id) => ranAt.get(id)!))
+    const firstLow = Math.min(...queuedIds.filter((_, i) => priorityOf(i + 3) === 0).map((id) => ranAt.get(id)!))
+    assert.isAtMost(lastHigh, firstLow)
+  }, 120_000)
+
+  it("a key per customer: each customer's cap holds on its own", async () => {
+    const ids: Array<string> = []
+    const starts: Array<Promise<unknown>> = []
+    for (const customer of ["acme", "globex", "initech"]) {
+      for (let i = 0; i < 6; i++) {
+        const id = `cust-${customer}-${i}`
+        ids.push(id)
+        starts.push(startAs("per-customer", id, { customer, id }))
+      }
+    }
+    await Promise.all(starts)
+    await allDone(ids, 60_000)
+    const stats = await meter()
+    for (const customer of ["acme", "globex", "initech"]) {
+      assert.strictEqual(stats.max[`customer:${customer}`], 2, `${customer}: at most 2 at once, and 2 reached`)
+    }
+    for (const id of ids) assert.strictEqual(stats.entered[id], 1)
+  }, 90_000)
+
+  it("a rate limit of 5 per second: no more than 5 starts in any second, each once", async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `rate-${i}`)
+    await Promise.all(ids.map((id) => startAs("rated", id, { id })))
+    await allDone(ids, 30_000)
+    const stats = await meter()
+    const ranNow: Array<number> = []
+    const dequeuedAt: Array<number> = []
+    for (const id of ids) {
+      assert.strictEqual(stats.entered[id], 1, `${id} ran once`)
+      const log = await events(id)
+      const dequeued = log.find((e) => e._tag === "ExecutionDequeued")
+      if (dequeued === undefined) ranNow.push(log[0]!.at)
+      else dequeuedAt.push(dequeued.at)
+    }
+    // The FlowObject's window: at most 5 ran at once, the rest left the queue at most 5 in any second (its clock,
+    // written as ExecutionDequeued's time).
+    assert.isAtMost(ranNow.length, 5)
+    assert.isAtLeast(dequeuedAt.length, 7)
+    dequeuedAt.sort((a, b) => a - b)
+    for (let i = 5; i < dequeuedAt.length; i++) assert.isAtLeast(dequeuedAt[i]! - dequeuedAt[i - 5]!, 1000, `dequeues ${i - 5} and ${i} are a period apart`)
+    assert.isAtLeast(dequeuedAt.at(-1)! - dequeuedAt[0]!, 1000, "12 starts at 5 per second take more than a second")
+  }, 60_000)
+
+  it("a QUEUED execution shows its place, can be stopped, and the rest runs", async () => {
+    assert.strictEqual((await startAs("gated", "gate-1", { id: "gate-1", gate: "g1" })).status, 201)
+    await until(async () => ((await meter()).running.gated?.includes("gate-1") ? true : undefined), 10_000, "gate-1 to hold its step")
+    const second = await startAs("gated", "gate-2", { id: "gate-2" })
+    assert.deepStrictEqual(second.body.status ?? "QUEUED", "QUEUED")
+    await startAs("gated", "gate-3", { id: "gate-3" })
+    const view3 = (await api.describe("gate-3")).body
+    assert.strictEqual(view3.status, "QUEUED")
+    assert.strictEqual(view3.queuePosition, 2)
+
+    // The listing (index objects, eventually consistent) shows them QUEUED with their places.
+    await until(async () => {
+      const queued = (await api.request("GET", "/v1/executions?function=gated&status=QUEUED")).body.executions
+      const places = queued.map((s: { executionId: string; queuePosition?: number }) => `${s.executionId}#${s.queuePosition}`).sort().join(" ")
+      return places === "gate-2#1 gate-3#2" ? true : undefined
+    }, 10_000, "the listing to show gate-2 and gate-3 QUEUED with their places")
+
+    const stop = await api.request("POST", "/v1/executions/gate-2/stop", { json: {} })
+    assert.isBelow(stop.status, 300, JSON.stringify(stop.body))
+    const stopped = (await api.describe("gate-2")).body
+    assert.strictEqual(stopped.status, "STOPPED")
+    assert.deepStrictEqual((await events("gate-2")).map((e) => e._tag), ["ExecutionStarted", "ExecutionStopped"])
+    assert.strictEqual((await api.describe("gate-3")).body.queuePosition, 1)
+    assert.strictEqual((await api.request("POST", "/v1/executions/gate-3/pause", { json: {} })).status, 409)
+
+    await api.request("POST", "/test/gate/g1")
+    await allDone(["gate-1", "gate-3"], 30_000)
+    const stats = await meter()
+    assert.strictEqual(stats.max.gated, 1)
+    assert.isUndefined(stats.entered["gate-2"], "the stopped execution never ran")
+    assert.strictEqual((await untilStatus(api, "gate-2", "STOPPED")).status, "STOPPED")
+  }, 60_000)
+})
