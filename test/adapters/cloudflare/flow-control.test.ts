@@ -153,4 +153,32 @@ describe("flow control on Cloudflare", () => {
     assert.isUndefined(stats.entered["gate-2"], "the stopped execution never ran")
     assert.strictEqual((await untilStatus(api, "gate-2", "STOPPED")).status, "STOPPED")
   }, 60_000)
+
+  it("debounce: starts of one key within the period collapse into one execution with the last input", async () => {
+    const first = await api.request("POST", "/v1/functions/debounced/executions", { json: { input: { customer: "d", n: 1 } } })
+    assert.strictEqual(first.status, 201)
+    const id = first.body.executionId as string
+    for (const n of [2, 3]) {
+      const again = await api.request("POST", "/v1/functions/debounced/executions", { json: { input: { customer: "d", n } } })
+      assert.strictEqual(again.status, 200)
+      assert.strictEqual(again.body.executionId, id)
+    }
+    const other = await api.request("POST", "/v1/functions/debounced/executions", { json: { input: { customer: "e", n: 9 } } })
+    assert.notStrictEqual(other.body.executionId, id, "another key is another execution")
+    const done = await untilStatus(api, id, "SUCCEEDED", 20_000)
+    assert.strictEqual(done.result, 3)
+    assert.strictEqual((await events(id)).filter((e) => e._tag === "ExecutionInputReplaced").length, 2)
+    const stats = await meter()
+    assert.strictEqual(stats.entered["d:3"], 1)
+    assert.isUndefined(stats.entered["d:1"])
+    assert.isUndefined(stats.entered["d:2"])
+  }, 60_000)
+
+  it("a child invoked by a parent starts through its function's FlowObject", async () => {
+    const ids = ["call-1", "call-2", "call-3", "call-4"]
+    await Promise.all(ids.map((id) => startAs("caller", id, { customer: "kids", id })))
+    const views = await allDone(ids, 60_000)
+    assert.deepStrictEqual(views.map((v) => v.result), ids.map((id) => `${id}:${id}-child`))
+    assert.isAtMost((await meter()).max["customer:kids"]!, 2)
+  }, 90_000)
 })
