@@ -44,7 +44,8 @@ import type { DurableObjectStorage, Stub } from "./cf-types.ts"
 import { makeDurableObjectKV } from "./do-kv.ts"
 import type { ExecutionRpc, QueueKeys } from "./execution-rpc.ts"
 import type { FlowRpc } from "./flow-object.ts"
-import { groupOf, makeQueuedOps, releaseOwed, RemoteSlot, sendRelease } from "./flow-execution.ts"
+import { groupOf, makeQueuedOps, makeStepLimits, releaseOwed, RemoteSlot, sendRelease } from "./flow-execution.ts"
+import { stepGateName } from "./step-gate.ts"
 import type { IndexClient } from "./index-client.ts"
 import { call, fromWire, only, runWire, toWire } from "./wire.ts"
 
@@ -207,13 +208,16 @@ export const makeHost = (options: HostOptions) => {
     if (fn !== undefined) await sendRelease(() => flowOf(fn.name), self, storage.kv)
   }
 
+  // Step-level limits across executions: a FlowObject per key (without the binding, counted in this object only).
+  const stepLimits = options.flow === undefined ? undefined : makeStepLimits(self, storage.kv, (key) => flowOf(stepGateName(key)))
+
   const services = Layer.mergeAll(Layer.succeed(ExecutionStore, store), Layer.succeed(Scheduler.Scheduler, objectScheduler))
   const runtime = ManagedRuntime.make(
     Engine.layer({
       functions: options.functions,
       callbackIds: options.callbackIds,
       invoker,
-      externalFlow: { slot: (_id, fn) => slotOf(fn) },
+      externalFlow: { slot: (_id, fn) => slotOf(fn), ...(stepLimits === undefined ? {} : { stepLimit: (key, limit) => stepLimits.acquire(key, limit) }) },
       ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes })
     }).pipe(
       Layer.provideMerge(services),
@@ -290,6 +294,7 @@ export const makeHost = (options: HostOptions) => {
       return exit.value
     },
     replaceInput: (request: StartRequest, notBefore: number) => wire(() => queuedOps.replaceInput(request, notBefore)),
+    stepTurn: (token: string) => stepLimits?.turn(token),
     slotGranted: async () => {
       // Nothing here waits for it (the actor went away meanwhile): given back, so that the slot is not lost.
       if (slot === undefined || !slot.granted()) await releaseFlow()

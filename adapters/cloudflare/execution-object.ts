@@ -94,6 +94,12 @@ export const makeExecutionObject = (config: ObjectConfig): ExecutionObjectClass 
         return toWire(Exit.void)
       })
     }
+    async stepTurn(executionId: string, token: string): Promise<void> {
+      await this.#with(executionId, async (host) => {
+        host.stepTurn(token)
+        return toWire(Exit.void)
+      })
+    }
     #created(executionId: string, answer: Wire<StartResult>): Wire<StartResult> {
       if (answer._tag === "Success" && answer.value.created) this.ctx.storage.kv.put(SELF, executionId)
       return answer

@@ -55,4 +55,6 @@ export interface ExecutionRpc {
   replaceInput(executionId: string, request: StartRequest, notBefore: number): Answer<boolean>
   /** The FlowObject gave this execution a slot it asked for. */
   slotGranted(executionId: string): Promise<void>
+  /** A step body of this execution waiting under a step-level limit may run (step-gate.ts). */
+  stepTurn(executionId: string, token: string): Promise<void>
 }

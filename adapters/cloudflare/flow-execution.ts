@@ -214,3 +214,61 @@ const queued = (events: ReadonlyArray<LogEvent>) => {
   const started = events[0]
   return started?._tag === "ExecutionStarted" && started.queue !== undefined && !events.some((e) => e._tag === "ExecutionDequeued" || isEnd(e))
 }
+
+/** Calls the FlowObject, again after a pause when it cannot be reached (a bounded number of times). */
+const retrying = async <A>(what: string, rpc: () => Promise<A>): Promise<A> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await rpc()
+    } catch (error) {
+      if (attempt >= TRIES) throw error
+      console.error(`reprise: ${what} (will retry)`, error)
+      await pause(100 * 2 ** attempt)
+    }
+  }
+}
+
+const STEP_KEYS = "reprise:step-limit-keys"
+
+/**
+ * Step-level limits of one execution's object, counted across executions by a FlowObject per key (step-gate.ts).
+ * The keys used are kept in storage, so that a new instance of the object (after a restart) gives back the tokens
+ * its bodies held before anything else.
+ */
+export const makeStepLimits = (self: string, kv: SyncKvStorage, gate: (key: string) => Stub<FlowRpc>) => {
+  const waiters = new Map<string, () => void>()
+  const instance = crypto.randomUUID().slice(0, 8)
+  let count = 0
+  const cleaned = (async () => {
+    const keys = kv.get<Array<string>>(STEP_KEYS) ?? []
+    if (keys.length === 0) return
+    await Promise.all(keys.map((key) =>
+      retrying(`giving back the step tokens of ${self}`, () => gate(key).stepReleaseExecution(self)).catch((error: unknown) => console.error(error))
+    ))
+    kv.put(STEP_KEYS, [])
+  })()
+
+  const acquire = async (key: string, limit: number): Promise<() => void> => {
+    await cleaned
+    const keys = kv.get<Array<string>>(STEP_KEYS) ?? []
+    if (!keys.includes(key)) kv.put(STEP_KEYS, [...keys, key])
+    const token = `${self}#${instance}#${++count}`
+    const turn = new Promise<void>((resolve) => waiters.set(token, resolve))
+    const release = () => {
+      void retrying(`giving back a step token of ${self}`, () => gate(key).stepRelease(token)).catch((error: unknown) => console.error(error))
+    }
+    if (await retrying(`asking for a step token of ${self}`, () => gate(key).stepAcquire(token, self, limit))) {
+      waiters.delete(token)
+      return release
+    }
+    await turn
+    return release
+  }
+  /** The FlowObject of the key lets a waiting body run (unknown token: from before a restart, given back already). */
+  const turn = (token: string) => {
+    const waiter = waiters.get(token)
+    waiters.delete(token)
+    waiter?.()
+  }
+  return { acquire, turn }
+}

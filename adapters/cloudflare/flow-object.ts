@@ -19,6 +19,7 @@ import type { DurableObjectState } from "./cf-types.ts"
 import type { RepriseEnv } from "./env.ts"
 import type { QueueKeys } from "./execution-rpc.ts"
 import { type Entry, FlowQueue } from "./flow-queue.ts"
+import { isStepGateName, StepGate } from "./step-gate.ts"
 import { dieWire, fromWire, toWire, type Wire } from "./wire.ts"
 
 export interface FlowRpc {
@@ -30,6 +31,13 @@ export interface FlowRpc {
   release(executionId: string): Promise<void>
   /** The places in the queue (1 first) of those of these executions that are QUEUED here. */
   positions(executionIds: ReadonlyArray<string>): Promise<Record<string, number>>
+
+  // Step-level limits, on the object of one concurrencyKey (step-gate.ts).
+  /** True when the body may run now; else its execution's object is told later (stepTurn). */
+  stepAcquire(token: string, executionId: string, limit: number): Promise<boolean>
+  stepRelease(token: string): Promise<void>
+  /** Gives back every token of an execution whose object restarted (its bodies are gone). */
+  stepReleaseExecution(executionId: string): Promise<void>
 }
 
 const SELF = "reprise:function"
@@ -65,6 +73,7 @@ const keysOf = (flow: FlowControl, request: StartRequest): QueueKeys => {
 export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>): FlowObjectClass =>
   class FlowObject extends DurableObject<RepriseEnv> implements FlowRpc {
     #state: { fn: DurableFunction & { flow: FlowControl }; queue: FlowQueue } | undefined
+    #gate: StepGate | undefined
     #admitting = false
     #again = false
 
@@ -168,6 +177,39 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>): FlowO
         if (wanted.has(e.executionId)) out[e.executionId] = at + 1
       })
       return out
+    }
+
+    async stepAcquire(token: string, executionId: string, limit: number): Promise<boolean> {
+      return this.#stepGate().acquire(token, executionId, limit)
+    }
+    async stepRelease(token: string): Promise<void> {
+      this.#stepGate().release(token)
+      this.#stepNext()
+    }
+    async stepReleaseExecution(executionId: string): Promise<void> {
+      this.#stepGate().releaseExecution(executionId)
+      this.#stepNext()
+    }
+    #stepGate(): StepGate {
+      const name = this.ctx.id.name
+      if (name !== undefined && !isStepGateName(name)) throw new Error(`The flow object of ${name} is not a step limit's`)
+      return (this.#gate ??= new StepGate(this.ctx.storage.kv))
+    }
+    /** Tells the executions whose bodies may run now; one that cannot be told gets its turn when it asks again. */
+    #stepNext() {
+      for (const [token, executionId] of this.#stepGate().next()) {
+        const tell = async () => {
+          for (let attempt = 1; attempt <= 3; attempt++) {
+            try {
+              return await this.#exec(executionId).stepTurn(executionId, token)
+            } catch (error) {
+              // Still unanswered: the token stays held until that execution's object restarts and gives it back.
+              console.error(`reprise: telling ${executionId} its step may run`, error)
+            }
+          }
+        }
+        this.ctx.waitUntil(tell())
+      }
     }
 
     async alarm(): Promise<void> {

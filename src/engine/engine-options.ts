@@ -37,6 +37,13 @@ export interface EngineOptions {
    * limits runs at once (the host admitted it), and each of its executions gets the slot `slot` returns, which the
    * actor takes before step bodies and gives back when blocked or ended, as with the engine's own slots.
    */
-  readonly externalFlow?: { readonly slot: (executionId: string, fn: DurableFunction) => FlowSlot | undefined }
+  readonly externalFlow?: {
+    readonly slot: (executionId: string, fn: DurableFunction) => FlowSlot | undefined
+    /**
+     * Step-level limits (`ctx.step(…, { concurrencyKey, limit })`) counted outside this engine: resolves with the
+     * release once the body may run. Without it they are counted in this engine (step-limits.ts).
+     */
+    readonly stepLimit?: (key: string, limit: number, executionId: string) => Promise<() => void>
+  }
 }
 

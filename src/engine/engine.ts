@@ -138,7 +138,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         ...(watchdogAt === undefined ? {} : { watchdogAt }),
         onInvocation: () => countInvocation(id),
         slot,
-        stepLimit,
+        stepLimit: options.externalFlow?.stepLimit === undefined ? stepLimit : (key, limit) => options.externalFlow!.stepLimit!(key, limit, id),
         onStepBody: options.onStepBody === undefined ? undefined : (step) => options.onStepBody!(id, step),
         onTerminal: (ended) => {
           slot?.release()

@@ -181,4 +181,16 @@ describe("flow control on Cloudflare", () => {
     assert.deepStrictEqual(views.map((v) => v.result), ids.map((id) => `${id}:${id}-child`))
     assert.isAtMost((await meter()).max["customer:kids"]!, 2)
   }, 90_000)
+
+  it("a step-level limit holds across executions (a FlowObject per concurrencyKey)", async () => {
+    const ids = Array.from({ length: 8 }, (_, i) => `cap-${i}`)
+    await Promise.all(ids.map((id) => startAs("capped", id, { id })))
+    await allDone(ids, 60_000)
+    const stats = await meter()
+    assert.strictEqual(stats.max.api, 2, "never more than 2 bodies of the key at once, and 2 reached")
+    for (const id of ids) {
+      assert.strictEqual(stats.entered[id], 1)
+      assert.strictEqual(stats.entered[`${id}/again`], 1)
+    }
+  }, 90_000)
 })
