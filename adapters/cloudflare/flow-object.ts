@@ -127,7 +127,7 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>): FlowO
           }
         }
       }
-      if (debounce === undefined && queue.line().length === 0 && queue.slotFree(keys.concurrencyKey) && queue.rateFull(keys.rateKey, now) === undefined) {
+      if (debounce === undefined && !queue.waiting() && queue.slotFree(keys.concurrencyKey) && queue.rateFull(keys.rateKey, now) === undefined) {
         // The slot and the rate are taken before the call, so that no other start sees them free meanwhile.
         queue.admit(id, keys, now)
         const answer = await this.#exec(id).startAdmitted(request).catch((error: unknown) => toWire<StartResult>(Exit.die(error)))
@@ -276,7 +276,7 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>): FlowO
             queue.admit(e.executionId, e, now)
             chosen.push(e)
           }
-          if (queue.line().length > 0 || queue.admitting().length > chosen.length) nextAt = Math.min(nextAt, now + BACKSTOP_MS)
+          if (queue.waiting() || queue.admitting().length > chosen.length) nextAt = Math.min(nextAt, now + BACKSTOP_MS)
           if (nextAt !== Infinity) await this.#arm(nextAt)
           await Promise.all(chosen.map((e) => this.#dequeue(e)))
         } while (this.#again)

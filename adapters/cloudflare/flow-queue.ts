@@ -101,10 +101,10 @@ export class FlowQueue {
     const window = (this.#windows.get(rateKey) ?? []).filter((t) => t > now - rate.periodMs)
     return window.length < rate.limit ? undefined : window[0]! + rate.periodMs
   }
-  /** 1 for the first in line. */
-  position(executionId: string): number | undefined {
-    const at = this.line().findIndex((e) => e.executionId === executionId)
-    return at < 0 ? undefined : at + 1
+  /** Whether anything waits (without sorting the line). */
+  waiting(): boolean {
+    for (const e of this.#entries.values()) if (e.admitting !== true) return true
+    return false
   }
 
   // ---- changing (each written through) ----
