@@ -116,8 +116,10 @@ export const createWorker = (options: CreateWorkerOptions) => {
   return {
     fetch: async (request: Request, env: RepriseEnv): Promise<Response> => {
       if (limited.length > 0 && env.FLOW_CONTROL === undefined) {
-        // Refused rather than run without the limits.
-        throw new FlowConfigError(`Flow control of ${limited.join(", ")} needs the FLOW_CONTROL Durable Object binding (class FlowObject) in wrangler.toml`)
+        // Refused rather than run without the limits: every request, so that the deployment's mistake is seen at once.
+        const error = new FlowConfigError(`Flow control of ${limited.join(", ")} needs the FLOW_CONTROL Durable Object binding (class FlowObject) in wrangler.toml`)
+        console.error(`reprise: ${error.message}`)
+        return problemResponse("internal-error", error.message, new URL(request.url).pathname)
       }
       await ensure(env)
       return appFor(env).fetch(request)

@@ -12,6 +12,7 @@ const objects = { FLOW_CONTROL: "FlowObject", METER: "Meter" }
 const dirs: Array<string> = []
 let mf: Miniflare
 let api: Client
+let scriptPath: string
 
 interface Stats {
   running: Record<string, Array<string>>
@@ -37,7 +38,8 @@ const allDone = (ids: ReadonlyArray<string>, timeoutMs: number) =>
 beforeAll(async () => {
   const build = tempDir("flow-build")
   dirs.push(build)
-  mf = startMiniflare({ scriptPath: await bundle(entry, build), extraObjects: objects })
+  scriptPath = await bundle(entry, build)
+  mf = startMiniflare({ scriptPath, extraObjects: objects })
   api = client(mf)
 })
 
@@ -193,4 +195,16 @@ describe("flow control on Cloudflare", () => {
       assert.strictEqual(stats.entered[`${id}/again`], 1)
     }
   }, 90_000)
+
+  it("a Worker whose functions declare limits, without the FLOW_CONTROL binding, refuses every request naming it", async () => {
+    const bare = startMiniflare({ scriptPath, extraObjects: { METER: "Meter" } })
+    try {
+      const res = await client(bare).start("limited", { id: "unbound" })
+      assert.strictEqual(res.status, 500)
+      assert.match(res.body.detail, /FLOW_CONTROL/)
+      assert.match(res.body.detail, /limited/)
+    } finally {
+      await bare.dispose()
+    }
+  }, 60_000)
 })
