@@ -268,6 +268,7 @@ export const makeHost = (options: HostOptions) => {
       const stopped = await wire(() => queuedOps.stopQueued(error))
       if (stopped._tag === "Success" && stopped.value) {
         await releaseFlow()
+        await notifyParent() // an invoked child stopped while queued: its parent's invoke ends STOPPED
         return toWire(Exit.void)
       }
       return wire((engine) => engine.stop(self, error, stopOptions))
