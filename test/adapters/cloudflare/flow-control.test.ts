@@ -196,6 +196,21 @@ describe("flow control on Cloudflare", () => {
     }
   }, 90_000)
 
+  it("an invoked child stopped while it waits in its queue ends its parent's invoke", async () => {
+    assert.strictEqual((await startAs("gated", "hold-2", { id: "hold-2", gate: "g2" })).status, 201)
+    await until(async () => ((await meter()).running.gated?.includes("hold-2") ? true : undefined), 10_000, "hold-2 to hold its step")
+    assert.strictEqual((await startAs("gated-caller", "gc-1", { id: "gc-1" })).status, 201)
+    const child = await until(async () => {
+      const queued = (await api.request("GET", "/v1/executions?function=gated&status=QUEUED")).body.executions as Array<{ executionId: string }>
+      return queued.find((s) => s.executionId.startsWith("gc-1"))?.executionId
+    }, 10_000, "the child to be queued")
+    assert.isBelow((await api.request("POST", `/v1/executions/${encodeURIComponent(child)}/stop`, { json: {} })).status, 300)
+    const parent = await untilStatus(api, "gc-1", "SUCCEEDED", 20_000)
+    assert.match(parent.result, /^child failed: /)
+    await api.request("POST", "/test/gate/g2")
+    await untilStatus(api, "hold-2", "SUCCEEDED", 20_000)
+  }, 60_000)
+
   it("a Worker whose functions declare limits, without the FLOW_CONTROL binding, refuses every request naming it", async () => {
     const bare = startMiniflare({ scriptPath, extraObjects: { METER: "Meter" } })
     try {
