@@ -285,14 +285,16 @@ export const makeHost = (options: HostOptions) => {
     dequeue: async (admittedAt: number): Promise<"run" | "gone"> => {
       const exit = await runtime.runPromiseExit(queuedOps.dequeue(admittedAt))
       if (exit._tag === "Failure") throw new Error(`dequeuing ${self} failed: ${Cause.pretty(exit.cause)}`)
-      if (exit.value === "run") {
+      if (exit.value === "gone") return "gone"
+      if (exit.value === "dequeued") {
+        // The FlowObject took the slot when it chose it. Not on a repeat: the slot may have been given back since.
         const fn = flowFn(startedHere()?.functionName)
         const held = fn === undefined ? undefined : slotOf(fn)
-        if (held !== undefined && !held.held) held.held = true
-        // The actor is made now (a cold load of the RUNNING log), holding the slot.
-        await wire((engine) => engine.alarm(self))
+        if (held !== undefined) held.held = true
       }
-      return exit.value
+      // The actor is made now (a cold load of the RUNNING log), or is already there.
+      await wire((engine) => engine.alarm(self))
+      return "run"
     },
     replaceInput: (request: StartRequest, notBefore: number) => wire(() => queuedOps.replaceInput(request, notBefore)),
     stepTurn: (token: string) => stepLimits?.turn(token),

@@ -34,6 +34,11 @@ export class RemoteSlot implements FlowSlot {
   readonly #group: string
   readonly #kv: SyncKvStorage
   #waiting: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined
+  /**
+   * The calls to the FlowObject, one after the other: a release and the next acquire must arrive in that order (each
+   * call may take another route), or the FlowObject would drop the slot it just gave back again.
+   */
+  #calls: Promise<unknown> = Promise.resolve()
 
   constructor(coordinator: () => Stub<FlowRpc>, executionId: string, group: string, kv: SyncKvStorage) {
     this.#coordinator = coordinator
@@ -49,7 +54,7 @@ export class RemoteSlot implements FlowSlot {
     const promise = new Promise<void>((r) => (resolve = r))
     const waiting = { promise, resolve }
     this.#waiting = waiting
-    void this.#ask(waiting)
+    this.#calls = this.#calls.then(() => this.#ask(waiting))
     return promise
   }
 
@@ -81,7 +86,7 @@ export class RemoteSlot implements FlowSlot {
     if (!this.held && this.#waiting === undefined) return
     this.held = false
     this.#waiting = undefined
-    void sendRelease(this.#coordinator, this.#executionId, this.#kv)
+    this.#calls = this.#calls.then(() => sendRelease(this.#coordinator, this.#executionId, this.#kv))
   }
 }
 
@@ -150,14 +155,17 @@ export const makeQueuedOps = (deps: QueuedOpsDeps) => {
       return { executionId: self, created: true, queued: true }
     })
 
-  /** Writes ExecutionDequeued and its watchdog alarm: "run"; "gone" when it is not QUEUED (ended, stopped, absent). */
+  /**
+   * Writes ExecutionDequeued and its watchdog alarm: "dequeued"; "running" when an earlier dequeue did (a repeat);
+   * "gone" when it is not there or has ended.
+   */
   const dequeue = (admittedAt: number) => Effect.gen(function*() {
     const log = yield* store.load(self)
     if (log === undefined) return "gone" as const
     const last = log.events.at(-1)!
     if (log.events.some((e) => e._tag === "ExecutionDequeued") || first(log.events).queue === undefined) {
       // Ran already: "run" while it is not over, so that the FlowObject keeps counting its slot.
-      return isEnd(last) ? "gone" as const : "run" as const
+      return isEnd(last) ? "gone" as const : "running" as const
     }
     if (isEnd(last)) return "gone" as const
     // The FlowObject's time: the rate windows are counted in it (this object's clock may be later, or elsewhere).
@@ -169,7 +177,7 @@ export const makeQueuedOps = (deps: QueuedOpsDeps) => {
       if (written.failure._tag === "SeqConflict") return "gone" as const // stopped meanwhile
       return yield* Effect.fail(written.failure)
     }
-    return "run" as const
+    return "dequeued" as const
   })
 
   /** A debounced start collapses into this QUEUED execution: its input, and the period starts again. */
