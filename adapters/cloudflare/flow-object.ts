@@ -74,6 +74,8 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>): FlowO
   class FlowObject extends DurableObject<RepriseEnv> implements FlowRpc {
     #state: { fn: DurableFunction & { flow: FlowControl }; queue: FlowQueue } | undefined
     #gate: StepGate | undefined
+    /** Run-now starts whose execution's object is writing them: holders with no summary yet, not lost. */
+    readonly #starting = new Set<string>()
     #admitting = false
     #again = false
 
@@ -130,7 +132,9 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>): FlowO
       if (debounce === undefined && !queue.waiting() && queue.slotFree(keys.concurrencyKey) && queue.rateFull(keys.rateKey, now) === undefined) {
         // The slot and the rate are taken before the call, so that no other start sees them free meanwhile.
         queue.admit(id, keys, now)
+        this.#starting.add(id)
         const answer = await this.#exec(id).startAdmitted(request).catch((error: unknown) => toWire<StartResult>(Exit.die(error)))
+        this.#starting.delete(id)
         if (answer._tag === "Failure" || !answer.value.created) this.#release(id)
         return answer
       }
@@ -217,7 +221,24 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>): FlowO
       if (state === undefined) return
       // Dequeues cut short (a restart, a lost answer): sent again; an execution already running answers "run".
       await Promise.all(state.queue.admitting().map((e) => this.#dequeue(e)))
+      if (state.queue.waiting()) await this.#dropLostHolders()
       await this.#admit()
+    }
+
+    /**
+     * While starts wait: a slot counted for an execution that has ended or does not exist is given back (its release
+     * was lost, and the release it owes would come only when its object wakes up again, maybe at its retention).
+     */
+    async #dropLostHolders() {
+      const { queue } = this.#state!
+      await Promise.all(queue.holders().filter((id) => queue.entry(id) === undefined && !this.#starting.has(id)).map(async (id) => {
+        const summary = fromWire(await this.#exec(id).summary(id).catch((error: unknown) => toWire<undefined>(Exit.die(error))))
+        if (Exit.isFailure(summary)) return // cannot tell: kept
+        if ((summary.value === undefined || summary.value.endedAt !== undefined) && queue.holds(id)) {
+          console.warn(`reprise: execution ${id} held a slot of ${this.#state!.fn.name} without running: given back`)
+          this.#release(id)
+        }
+      }))
     }
 
     #opened() {

@@ -75,6 +75,10 @@ export class FlowQueue {
   admitting(): Array<Entry> {
     return [...this.#entries.values()].filter((e) => e.admitting === true)
   }
+  /** Who holds a slot now. */
+  holders(): Array<string> {
+    return [...this.#holders.keys()]
+  }
   holds(executionId: string): boolean {
     return this.#holders.has(executionId)
   }

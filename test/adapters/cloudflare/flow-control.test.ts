@@ -211,6 +211,15 @@ describe("flow control on Cloudflare", () => {
     await untilStatus(api, "hold-2", "SUCCEEDED", 20_000)
   }, 60_000)
 
+  it("a slot counted for an execution that does not run is given back while starts wait", async () => {
+    const held = await api.request("POST", "/test/ghost/gated/ghost-1")
+    assert.isTrue(held.body.held)
+    assert.strictEqual((await startAs("gated", "after-ghost", { id: "after-ghost" })).status, 201)
+    assert.strictEqual((await api.describe("after-ghost")).body.status, "QUEUED", "the slot is counted for ghost-1")
+    // The FlowObject's backstop alarm (30 s) finds ghost-1 unknown to its object and gives the slot back.
+    await untilStatus(api, "after-ghost", "SUCCEEDED", 50_000)
+  }, 70_000)
+
   it("a Worker whose functions declare limits, without the FLOW_CONTROL binding, refuses every request naming it", async () => {
     const bare = startMiniflare({ scriptPath, extraObjects: { METER: "Meter" } })
     try {
