@@ -4,6 +4,7 @@ import { signedCallbackIds } from "reprise/http"
 import type { DurableObjectNamespace } from "./cf-types.ts"
 import type { ExecutionRpc } from "./execution-rpc.ts"
 import type { IndexShard } from "./index-object.ts"
+import type { FlowRpc } from "./flow-object.ts"
 import type { ScheduleRpc } from "./schedule-object.ts"
 
 export interface RepriseEnv {
@@ -13,6 +14,8 @@ export interface RepriseEnv {
   readonly EXECUTION_INDEX: DurableObjectNamespace<IndexShard>
   /** One object per schedule, named by the schedule (class ScheduleObject); needed only with schedules. */
   readonly SCHEDULES?: DurableObjectNamespace<ScheduleRpc>
+  /** One object per function with flow control, named by the function (class FlowObject); needed only with limits. */
+  readonly FLOW_CONTROL?: DurableObjectNamespace<FlowRpc>
   /** The API key the management routes require (a secret). Unset: no auth, for local development only. */
   readonly REPRISE_API_KEY?: string
   /** The key that signs callback ids (a secret). Unset: unsigned ids, for local development only. */

@@ -26,7 +26,8 @@ import {
   type HistoryPage,
   type StartRequest,
   type StopOptions,
-  WATCHDOG_MS
+  WATCHDOG_MS,
+  DEFAULT_MAX_PAYLOAD_BYTES
 } from "reprise/engine"
 import {
   type ErrorObject,
@@ -41,7 +42,10 @@ import {
 import { type EnvReader, type HostLogOptions, hostLoggingLayer } from "reprise/host"
 import type { DurableObjectStorage, Stub } from "./cf-types.ts"
 import { makeDurableObjectKV } from "./do-kv.ts"
-import type { ExecutionRpc } from "./execution-rpc.ts"
+import type { ExecutionRpc, QueueKeys } from "./execution-rpc.ts"
+import type { FlowRpc } from "./flow-object.ts"
+import { groupOf, makeQueuedOps, makeStepLimits, releaseOwed, RemoteSlot, sendRelease } from "./flow-execution.ts"
+import { stepGateName } from "./step-gate.ts"
 import type { IndexClient } from "./index-client.ts"
 import { call, fromWire, only, runWire, toWire } from "./wire.ts"
 
@@ -65,6 +69,8 @@ export interface HostOptions {
   readonly logging?: HostLogOptions | undefined
   /** Told of every write: traces and metrics (reprise/otel). */
   readonly observer?: ExecutionObserverShape | undefined
+  /** The FlowObject of a function with flow control (flow-object.ts). */
+  readonly flow?: ((functionName: string) => Stub<FlowRpc>) | undefined
 }
 
 interface Meta {
@@ -145,6 +151,7 @@ export const makeHost = (options: HostOptions) => {
     const indexed = storage.kv.get<{ status: string; startedAt: number }>(INDEXED)
     if (indexed?.status !== m.summary.status || indexed.startedAt !== m.summary.startedAt) await publish(m.summary, m.seq)
     await notifyParent()
+    if (releaseOwed(storage.kv)) await releaseFlow()
   }
 
   /**
@@ -197,7 +204,8 @@ export const makeHost = (options: HostOptions) => {
 
   /** The children of this execution run in their own objects; its own outcome goes to its parent's object. */
   const invoker: InvokerShape = {
-    start: (request) => call("start child", () => peer(request.executionId).start(request)),
+    start: (request) =>
+      call("start child", () => (flowFn(request.functionName) === undefined ? peer(request.executionId).start(request) : flowOf(request.functionName).start(request))),
     outcome: (childId) => call("child outcome", () => peer(childId).outcome(childId)),
     // The outcome is read back from storage, so that a retry after a crash sends the same one.
     childFinished: () => Effect.promise(() => notifyParent()),
@@ -205,12 +213,36 @@ export const makeHost = (options: HostOptions) => {
     stop: (childId, error) => call("stop child", () => peer(childId).stop(childId, error))
   }
 
+  // Flow control: the function's FlowObject counts; this object writes the queued execution's log and holds its slot.
+  const flowOf = (name: string) => {
+    if (options.flow === undefined) throw new Error("The FLOW_CONTROL binding (class FlowObject) is needed for functions with flow control")
+    return options.flow(name)
+  }
+  const startedHere = () => storage.kv.get<Extract<LogEvent, { _tag: "ExecutionStarted" }>>(eventKey(1))
+  let slot: RemoteSlot | undefined
+  const slotOf = (fn: DurableFunction) => {
+    if (fn.flow?.concurrency === undefined) return undefined
+    slot ??= new RemoteSlot(() => flowOf(fn.name), self, groupOf(fn, startedHere()), storage.kv)
+    return slot
+  }
+  const flowFn = (name: string | undefined) => options.functions.find((fn) => fn.name === name && fn.flow !== undefined)
+  const queuedOps = makeQueuedOps({ self, store: local, functions: options.functions, maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES })
+  /** Tells the FlowObject this execution holds nothing any more (a stop while queued, a release cut short). */
+  const releaseFlow = async () => {
+    const fn = flowFn(startedHere()?.functionName)
+    if (fn !== undefined) await sendRelease(() => flowOf(fn.name), self, storage.kv)
+  }
+
+  // Step-level limits across executions: a FlowObject per key (without the binding, counted in this object only).
+  const stepLimits = options.flow === undefined ? undefined : makeStepLimits(self, storage.kv, (key) => flowOf(stepGateName(key)))
+
   const services = Layer.mergeAll(Layer.succeed(ExecutionStore, store), Layer.succeed(Scheduler.Scheduler, objectScheduler))
   const runtime = ManagedRuntime.make(
     Engine.layer({
       functions: options.functions,
       callbackIds: options.callbackIds,
       invoker,
+      externalFlow: { slot: (_id, fn) => slotOf(fn), ...(stepLimits === undefined ? {} : { stepLimit: (key, limit) => stepLimits.acquire(key, limit) }) },
       ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes })
     }).pipe(
       Layer.provideMerge(services),
@@ -266,7 +298,45 @@ export const makeHost = (options: HostOptions) => {
     history: (page?: HistoryPage) => wire((engine) => engine.history(self, page)),
     summary: () => wire(() => Effect.sync(() => meta()?.summary)),
     awaitEnd: (maxMs: number) => wire((engine) => awaitEnd(engine, maxMs)),
-    stop: (error?: ErrorObject, stopOptions?: StopOptions) => wire((engine) => engine.stop(self, error, stopOptions)),
+    stop: async (error?: ErrorObject, stopOptions?: StopOptions) => {
+      // A QUEUED execution is stopped here (no actor runs it) and leaves its FlowObject's queue.
+      const stopped = await wire(() => queuedOps.stopQueued(error))
+      if (stopped._tag === "Success" && stopped.value) {
+        await releaseFlow()
+        await notifyParent() // an invoked child stopped while queued: its parent's invoke ends STOPPED
+        return toWire(Exit.void)
+      }
+      return wire((engine) => engine.stop(self, error, stopOptions))
+    },
+    enqueue: (request: StartRequest, queue: QueueKeys) => wire(() => queuedOps.enqueue(request, queue)),
+    startAdmitted: (request: StartRequest) => {
+      const fn = flowFn(request.functionName)
+      if (fn !== undefined && meta() === undefined) {
+        const held = slotOf(fn)
+        if (held !== undefined) held.held = true // the FlowObject counted it when it admitted the start
+      }
+      return wire((engine) => engine.start({ ...request, executionId: self }))
+    },
+    dequeue: async (admittedAt: number): Promise<"run" | "gone"> => {
+      const exit = await runtime.runPromiseExit(queuedOps.dequeue(admittedAt))
+      if (exit._tag === "Failure") throw new Error(`dequeuing ${self} failed: ${Cause.pretty(exit.cause)}`)
+      if (exit.value === "gone") return "gone"
+      if (exit.value === "dequeued") {
+        // The FlowObject took the slot when it chose it. Not on a repeat: the slot may have been given back since.
+        const fn = flowFn(startedHere()?.functionName)
+        const held = fn === undefined ? undefined : slotOf(fn)
+        if (held !== undefined) held.held = true
+      }
+      // The actor is made now (a cold load of the RUNNING log), or is already there.
+      await wire((engine) => engine.alarm(self))
+      return "run"
+    },
+    replaceInput: (request: StartRequest, notBefore: number) => wire(() => queuedOps.replaceInput(request, notBefore)),
+    stepTurn: (token: string) => stepLimits?.turn(token),
+    slotGranted: async () => {
+      // Nothing here waits for it (the actor went away meanwhile): given back, so that the slot is not lost.
+      if (slot === undefined || !slot.granted()) await releaseFlow()
+    },
     pause: () => wire((engine) => engine.pause(self)),
     resume: () => wire((engine) => engine.resume(self)),
     rewind: (request: ForkRequest) => wire((engine) => engine.rewind(self, request)),

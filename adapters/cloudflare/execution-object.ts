@@ -6,13 +6,13 @@
 import { DurableObject } from "cloudflare:workers"
 import { Exit } from "effect"
 import type { DurableFunction } from "reprise"
-import type { CallbackOutcome, ChildOutcome, ExecutionObserverShape, ForkRequest, HistoryPage, StartRequest, StopOptions } from "reprise/engine"
+import type { CallbackOutcome, ChildOutcome, ExecutionObserverShape, ForkRequest, HistoryPage, StartRequest, StartResult, StopOptions } from "reprise/engine"
 import type { HostLogOptions } from "reprise/host"
 import type { ErrorObject, LogEvent } from "reprise/store"
 import type { DurableObjectState } from "./cf-types.ts"
 import { callbackIdsOf, envReader, type RepriseEnv } from "./env.ts"
 import { type Host, makeHost, SELF } from "./execution-host.ts"
-import type { ExecutionRpc } from "./execution-rpc.ts"
+import type { ExecutionRpc, QueueKeys } from "./execution-rpc.ts"
 import { makeIndexClient } from "./index-client.ts"
 import { dieWire, toWire, type Wire } from "./wire.ts"
 
@@ -59,7 +59,8 @@ export const makeExecutionObject = (config: ObjectConfig): ExecutionObjectClass 
         peer: (id) => this.env.EXECUTIONS.getByName(id),
         env: envReader(this.env),
         logging: config.logging,
-        observer: config.observer
+        observer: config.observer,
+        flow: this.env.FLOW_CONTROL === undefined ? undefined : (name) => this.env.FLOW_CONTROL!.getByName(name)
       })
       return use(this.#host)
     }
@@ -70,6 +71,38 @@ export const makeExecutionObject = (config: ObjectConfig): ExecutionObjectClass 
     startAndDescribe(request: StartRequest & { readonly executionId: string }, waitMs: number) {
       return this.#with(request.executionId, (host) => host.startAndDescribe(request, waitMs))
     }
+    enqueue(request: StartRequest & { readonly executionId: string }, queue: QueueKeys) {
+      return this.#with(request.executionId, async (host) => this.#created(request.executionId, await host.enqueue(request, queue)))
+    }
+    startAdmitted(request: StartRequest & { readonly executionId: string }) {
+      return this.#with(request.executionId, async (host) => this.#created(request.executionId, await host.startAdmitted(request)))
+    }
+    async dequeue(executionId: string, admittedAt: number): Promise<"run" | "gone"> {
+      if (this.#self() === undefined) return "gone" // nothing was ever written here
+      const answer = await this.#with(executionId, async (host) => toWire(Exit.succeed(await host.dequeue(admittedAt))))
+      if (answer._tag === "Failure") throw new Error(`dequeue of ${executionId} reached the object of ${this.#self()}`)
+      return answer.value
+    }
+    replaceInput(executionId: string, request: StartRequest, notBefore: number) {
+      return this.#with(executionId, (host) => host.replaceInput(request, notBefore))
+    }
+    async slotGranted(executionId: string): Promise<void> {
+      await this.#with(executionId, async (host) => {
+        await host.slotGranted()
+        return toWire(Exit.void)
+      })
+    }
+    async stepTurn(executionId: string, token: string): Promise<void> {
+      await this.#with(executionId, async (host) => {
+        host.stepTurn(token)
+        return toWire(Exit.void)
+      })
+    }
+    #created(executionId: string, answer: Wire<StartResult>): Wire<StartResult> {
+      if (answer._tag === "Success" && answer.value.created) this.ctx.storage.kv.put(SELF, executionId)
+      return answer
+    }
+
     describe(executionId: string) {
       return this.#with(executionId, (host) => host.describe())
     }

@@ -8,6 +8,15 @@ import type { Wire } from "./wire.ts"
 
 type Answer<A> = Promise<Wire<A>>
 
+/** What a queued start is counted under (its ExecutionStarted's `queue`). */
+export interface QueueKeys {
+  readonly priority: number
+  readonly concurrencyKey?: string
+  readonly rateKey?: string
+  readonly debounceKey?: string
+  readonly notBefore?: number
+}
+
 export interface ExecutionRpc {
   start(request: StartRequest & { readonly executionId: string }): Answer<StartResult>
   /** A start, then the view once the execution ended or `waitMs` passed (0: at once): `?wait` in one call. */
@@ -33,4 +42,21 @@ export interface ExecutionRpc {
   republish(executionId: string): Answer<boolean>
   /** This execution's outcome once it has ended (undefined while it runs), for its parent. */
   outcome(executionId: string): Answer<ChildOutcome | undefined>
+
+  // Flow control (flow-object.ts: the function's FlowObject calls these).
+  /** Writes the start QUEUED (ExecutionStarted with `queue`, no alarm); a repeat answers as a start does. */
+  enqueue(request: StartRequest & { readonly executionId: string }, queue: QueueKeys): Answer<StartResult>
+  /** Starts it now, holding the slot the FlowObject took for it. */
+  startAdmitted(request: StartRequest & { readonly executionId: string }): Answer<StartResult>
+  /**
+   * Lets a QUEUED execution run (idempotent): "run" when it runs (or ran), "gone" when it is not there or ended.
+   * `admittedAt` is the FlowObject's time of the decision, recorded as the ExecutionDequeued's time.
+   */
+  dequeue(executionId: string, admittedAt: number): Promise<"run" | "gone">
+  /** A debounced start: the QUEUED execution takes this input and waits until `notBefore`; false when not QUEUED. */
+  replaceInput(executionId: string, request: StartRequest, notBefore: number): Answer<boolean>
+  /** The FlowObject gave this execution a slot it asked for. */
+  slotGranted(executionId: string): Promise<void>
+  /** A step body of this execution waiting under a step-level limit may run (step-gate.ts). */
+  stepTurn(executionId: string, token: string): Promise<void>
 }

@@ -14,7 +14,8 @@ import {
   ExecutionNotRewindable,
   ExecutionNotRunning,
   FunctionNotFound,
-  InvalidRequest
+  InvalidRequest,
+  RateLimited
 } from "reprise/engine"
 import { LogCorrupted, SeqConflict, StoreFailure } from "reprise/store"
 
@@ -29,6 +30,7 @@ export const RemoteError = Schema.Union([
   ExecutionNotRunning,
   FunctionNotFound,
   InvalidRequest,
+  RateLimited,
   LogCorrupted,
   SeqConflict,
   StoreFailure

@@ -10,6 +10,7 @@ import {
   CallbackNotFound,
   DEFAULT_MAX_PAYLOAD_BYTES as MAX_PAYLOAD_BYTES,
   type ExecutionClientShape,
+  type ExecutionView,
   forkedLog,
   FunctionNotFound,
   watchByPolling
@@ -32,11 +33,37 @@ export interface WorkerClientOptions {
 
 export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions): ExecutionClientShape => {
   const known = new Set(options.functions.map((fn) => fn.name))
+  const limited = new Set(options.functions.filter((fn) => fn.flow !== undefined).map((fn) => fn.name))
+  const flowObject = (functionName: string) => {
+    if (env.FLOW_CONTROL === undefined) throw new Error("The FLOW_CONTROL binding (class FlowObject) is needed for functions with flow control")
+    return env.FLOW_CONTROL.getByName(functionName)
+  }
+  /** QUEUED executions with their place in their function's queue (the FlowObject knows it). */
+  const withPositions = <V extends { readonly executionId: string; readonly status: string; readonly functionName: string }>(views: ReadonlyArray<V>) =>
+    Effect.promise(async (): Promise<Array<V>> => {
+      const byFunction = new Map<string, Array<string>>()
+      for (const v of views) {
+        if (v.status === "QUEUED" && limited.has(v.functionName)) byFunction.set(v.functionName, [...(byFunction.get(v.functionName) ?? []), v.executionId])
+      }
+      if (byFunction.size === 0) return [...views]
+      const positions: Record<string, number> = {}
+      await Promise.all([...byFunction].map(async ([fn, ids]) => {
+        // Without a position (the FlowObject cannot be reached) the view is still right, only less detailed.
+        Object.assign(positions, await flowObject(fn).positions(ids).catch(() => ({})))
+      }))
+      return views.map((v) => (positions[v.executionId] === undefined ? v : { ...v, queuePosition: positions[v.executionId] }))
+    })
   const object = (executionId: string) => env.EXECUTIONS.getByName(executionId)
   const target = (callbackId: string) =>
     Effect.flatMap(options.callbackIds.decode(callbackId), (ref) =>
       ref === undefined ? Effect.fail(new CallbackNotFound({ callbackId })) : Effect.succeed(ref.executionId))
 
+  const listing = searchListing(options.index.list, (executionId) =>
+    history(executionId, { after: 0, limit: 1 }).pipe(
+      Effect.map(startedInput),
+      Effect.catchTag("ExecutionNotFound", () => Effect.succeed(undefined)),
+      Effect.catchTag("LogCorrupted", () => Effect.succeed(undefined))
+    ))
   const history: ExecutionClientShape["history"] = (executionId, page) => call("history", () => object(executionId).history(executionId, page))
   return {
     functions: options.functions.map((fn) => ({
@@ -48,6 +75,8 @@ export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions):
         // Checked here too, so that a start of an unknown function never creates an object.
         if (!known.has(request.functionName)) return Effect.fail(new FunctionNotFound({ functionName: request.functionName }))
         const executionId = request.executionId ?? crypto.randomUUID()
+        // A function with limits starts through its FlowObject, which runs it now or queues it.
+        if (limited.has(request.functionName)) return call("start", () => flowObject(request.functionName).start({ ...request, executionId }))
         return call("start", () => object(executionId).start({ ...request, executionId }))
       }),
     // ?wait in one round trip to the object (start, describe and awaitEnd would be three).
@@ -55,6 +84,16 @@ export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions):
       Effect.suspend(() => {
         if (!known.has(request.functionName)) return Effect.fail(new FunctionNotFound({ functionName: request.functionName }))
         const executionId = request.executionId ?? crypto.randomUUID()
+        // A function with limits starts through its FlowObject (it may queue), so not in one RPC to the object.
+        if (limited.has(request.functionName)) {
+          return Effect.gen(function*() {
+            const started = yield* call("start", () => flowObject(request.functionName).start({ ...request, executionId }))
+            const view = waitMs > 0
+              ? yield* call("awaitEnd", () => object(started.executionId).awaitEnd(started.executionId, Math.min(waitMs, MAX_AWAIT_MS)))
+              : yield* call("describe", () => object(started.executionId).describe(started.executionId))
+            return { started, view: (yield* withPositions([view]))[0]! }
+          })
+        }
         return call("start", () => object(executionId).startAndDescribe({ ...request, executionId }, Math.min(waitMs, MAX_AWAIT_MS)))
       }),
     completeCallback: (callbackId, outcome) =>
@@ -74,17 +113,14 @@ export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions):
         yield* call("adopt", () => object(forkId).adopt(forkId, events))
         return { executionId: forkId, created: true }
       }),
-    describe: (executionId) => call("describe", () => object(executionId).describe(executionId)),
+    describe: (executionId) =>
+      Effect.flatMap(call("describe", () => object(executionId).describe(executionId)), (view: ExecutionView) => Effect.map(withPositions([view]), ([v]) => v!)),
     awaitEnd: (executionId) => call("awaitEnd", () => object(executionId).awaitEnd(executionId, MAX_AWAIT_MS)),
     history,
     // The Worker has no engine of its own: an event stream polls the object's history (watch-by-polling.ts).
     watch: watchByPolling(history),
     // The input search reads each listed execution's first event from its object (at most MAX_SCANNED per page).
-    list: searchListing(options.index.list, (executionId) =>
-      history(executionId, { after: 0, limit: 1 }).pipe(
-        Effect.map(startedInput),
-        Effect.catchTag("ExecutionNotFound", () => Effect.succeed(undefined)),
-        Effect.catchTag("LogCorrupted", () => Effect.succeed(undefined))
-      ))
+    list: (query) =>
+      Effect.flatMap(listing(query), (page) => Effect.map(withPositions(page.items), (items) => ({ ...page, items })))
   }
 }

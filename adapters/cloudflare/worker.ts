@@ -3,11 +3,12 @@
  * client) and the Durable Object classes to export from the Worker's entry module:
  *
  *   const worker = createWorker({ functions, schedules })
- *   export const { ExecutionObject, IndexObject, ScheduleObject } = worker
+ *   export const { ExecutionObject, IndexObject, ScheduleObject, FlowObject } = worker
  *   export default { fetch: worker.fetch, scheduled: worker.scheduled }
  *
  * With schedules, the Worker needs the SCHEDULES binding (class ScheduleObject) and, as a backstop, a cron trigger
- * calling `scheduled` (see docs/schedules.md).
+ * calling `scheduled` (see docs/schedules.md). With flow control (`concurrency`, `rateLimit`, `priority`,
+ * `debounce`), it needs the FLOW_CONTROL binding (class FlowObject; docs/flow-control.md).
  */
 import { Layer, ManagedRuntime, Scheduler } from "effect"
 import { Hono } from "hono"
@@ -23,6 +24,7 @@ import { makeWorkerClient } from "./worker-client.ts"
 import { type HostLogOptions, ScheduleClient } from "reprise/host"
 import { ensureSchedules, makeScheduleClient } from "./schedule-client.ts"
 import { makeScheduleObject } from "./schedule-object.ts"
+import { makeFlowObject } from "./flow-object.ts"
 
 export interface CreateWorkerOptions {
   readonly functions: ReadonlyArray<DurableFunction>
@@ -48,12 +50,10 @@ export interface CreateWorkerOptions {
 const workerScheduler = new Scheduler.MixedScheduler("sync")
 
 export const createWorker = (options: CreateWorkerOptions) => {
-  // Each execution is its own Durable Object: a limit across executions needs an object that counts them, not built
-  // yet (docs/flow-control.md). Refused rather than silently not enforced.
+  // Each execution is its own Durable Object: the limits of a function are counted by its FlowObject (binding
+  // FLOW_CONTROL), which every start of it goes through (docs/flow-control.md).
   const limited = options.functions.filter((fn) => fn.flow !== undefined).map((fn) => fn.name)
-  if (limited.length > 0) {
-    throw new FlowConfigError(`Flow control (concurrency, rateLimit, priority, debounce) is not available on Cloudflare yet; declared by ${limited.join(", ")}`)
-  }
+  const FlowObject = makeFlowObject(options.functions)
   const ExecutionObject = makeExecutionObject(options)
   const schedules = options.schedules ?? []
   const ScheduleObject = makeScheduleObject({ functions: options.functions, schedules, indexShards: options.indexShards })
@@ -115,6 +115,12 @@ export const createWorker = (options: CreateWorkerOptions) => {
 
   return {
     fetch: async (request: Request, env: RepriseEnv): Promise<Response> => {
+      if (limited.length > 0 && env.FLOW_CONTROL === undefined) {
+        // Refused rather than run without the limits: every request, so that the deployment's mistake is seen at once.
+        const error = new FlowConfigError(`Flow control of ${limited.join(", ")} needs the FLOW_CONTROL Durable Object binding (class FlowObject) in wrangler.toml`)
+        console.error(`reprise: ${error.message}`)
+        return problemResponse("internal-error", error.message, new URL(request.url).pathname)
+      }
       await ensure(env)
       return appFor(env).fetch(request)
     },
@@ -122,6 +128,7 @@ export const createWorker = (options: CreateWorkerOptions) => {
     scheduled: (_controller: unknown, env: RepriseEnv): Promise<void> => ensureSchedules(env, schedules),
     ExecutionObject,
     IndexObject,
-    ScheduleObject
+    ScheduleObject,
+    FlowObject
   }
 }

@@ -3,6 +3,7 @@ import type { Clock } from "effect"
 import type { FetchTransport } from "../context/fetch.ts"
 import type { InvocationInfo } from "../context/session.ts"
 import type { CallbackIdCodec } from "./callback-ids.ts"
+import type { FlowSlot } from "./flow-slots.ts"
 import type { InvokerShape } from "./invoker.ts"
 import type { DurableFunction } from "./registry.ts"
 
@@ -30,5 +31,19 @@ export interface EngineOptions {
   readonly keepsPatchMarkers?: boolean
   /** The time of flow control's queues, rate windows and debounce periods (the test runner's; default the ambient Clock). */
   readonly flowClock?: Clock.Clock
+  /**
+   * Flow control kept outside this engine (Cloudflare: a coordinating Durable Object per function, which decides
+   * and writes the queue). The engine then keeps no queue, slots or windows of its own: a start of a function with
+   * limits runs at once (the host admitted it), and each of its executions gets the slot `slot` returns, which the
+   * actor takes before step bodies and gives back when blocked or ended, as with the engine's own slots.
+   */
+  readonly externalFlow?: {
+    readonly slot: (executionId: string, fn: DurableFunction) => FlowSlot | undefined
+    /**
+     * Step-level limits (`ctx.step(…, { concurrencyKey, limit })`) counted outside this engine: resolves with the
+     * release once the body may run. Without it they are counted in this engine (step-limits.ts).
+     */
+    readonly stepLimit?: (key: string, limit: number, executionId: string) => Promise<() => void>
+  }
 }
 

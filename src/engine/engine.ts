@@ -122,6 +122,7 @@ export const makeEngine = Effect.fnUntraced(function*(
   const spawn = (state: ExecutionState, fn: DurableFunction, alarmAt: number | undefined, watchdogAt?: number, slot?: FlowSlot) =>
     Effect.gen(function*() {
       const id = state.executionId
+      if (slot === undefined && fn.flow !== undefined) slot = options.externalFlow?.slot(id, fn)
       const actor: Actor = yield* Actor.make(state, {
         fn,
         store,
@@ -138,7 +139,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         ...(watchdogAt === undefined ? {} : { watchdogAt }),
         onInvocation: () => countInvocation(id),
         slot,
-        stepLimit,
+        stepLimit: options.externalFlow?.stepLimit === undefined ? stepLimit : (key, limit) => options.externalFlow!.stepLimit!(key, limit, id),
         onStepBody: options.onStepBody === undefined ? undefined : (step) => options.onStepBody!(id, step),
         onTerminal: (ended) => {
           slot?.release()
@@ -178,7 +179,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         if (fn === undefined) return yield* Effect.die(new FunctionNotFound({ functionName: state.functionName }))
         const alarmAt = yield* store.getAlarm(executionId)
         const first = log.events[0]!
-        const slot = flow.slotOf(fn, state.input, first._tag === "ExecutionStarted" ? first.queue : undefined, executionId)
+        const slot = options.externalFlow !== undefined ? undefined : flow.slotOf(fn, state.input, first._tag === "ExecutionStarted" ? first.queue : undefined, executionId)
         const actor = yield* spawn(state, fn, alarmAt, undefined, slot)
         if (state.status === "RUNNING") yield* lifecycle(state, "Debug", `loaded from the store: ${log.events.length} events to replay`)
         return actor
@@ -246,7 +247,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       const executionId = request.executionId ?? uuidOf(secureRandom.bytes(16))
       const existing = request.executionId === undefined ? undefined : yield* store.load(executionId)
       if (existing !== undefined) return yield* repeatedStart(existing.events, fn.name, input, executionId)
-      if (fn.flow !== undefined) return yield* flowStart.start(fn as DurableFunction & { flow: FlowControl }, request, input, executionId)
+      if (fn.flow !== undefined && options.externalFlow === undefined) return yield* flowStart.start(fn as DurableFunction & { flow: FlowControl }, request, input, executionId)
       return yield* startNow(fn, request, input, executionId, undefined)
     })
 
@@ -276,7 +277,10 @@ export const makeEngine = Effect.fnUntraced(function*(
 
   // Flow control (flow-start.ts): the queue, its recovery, and a queued execution's writes that no actor makes.
   const { flow, flowStart } = makeEngineFlow({
-    store, clock: options.flowClock ?? ambientClock, background, functions: [...registry.values()], severalHosts: ownership !== undefined, runNow: startNow,
+    store, clock: options.flowClock ?? ambientClock, background,
+    // Kept outside (externalFlow): no queue here, nothing to recover.
+    functions: options.externalFlow === undefined ? [...registry.values()] : [],
+    severalHosts: ownership !== undefined, runNow: startNow,
     written: (events) => {
       const state = foldLog(events)
       // The watchers get the whole log (each skips what it has seen): a debounce's ExecutionInputReplaced is written

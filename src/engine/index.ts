@@ -42,8 +42,13 @@ export {
   ExecutionNotRunning,
   FunctionNotFound,
   InvalidRequest,
+  RateLimited,
   TimerNotPending
 } from "./engine-errors.ts"
+export type { FlowSlot } from "./flow-slots.ts"
+export type { FlowControl } from "./flow-options.ts"
+export { keyFor, validPriority } from "./flow-options.ts"
+export { checkedInput, sameExecution, startedEvent } from "./start-request.ts"
 export { ExecutionObserver } from "./observer.ts"
 export type { ExecutionObserverShape } from "./observer.ts"
 export { measurementsOf, spansOf } from "./trace-spans.ts"

@@ -62,10 +62,11 @@ console.log(\`Try: curl -X POST '\${server.url}/v1/functions/greet/executions?wa
 const WORKER = `import { createWorker } from "reprise/cloudflare"
 import { functions } from "./functions.ts"
 
-// One Durable Object per execution (ExecutionObject) and the listing index (IndexObject): see wrangler.toml.
+// One Durable Object per execution (ExecutionObject), the listing index (IndexObject), and one per function with
+// flow control (FlowObject: concurrency, rateLimit, priority, debounce): see wrangler.toml.
 const worker = createWorker({ functions })
 
-export const { ExecutionObject, IndexObject } = worker
+export const { ExecutionObject, IndexObject, FlowObject } = worker
 export default { fetch: worker.fetch }
 `
 
@@ -83,9 +84,13 @@ class_name = "ExecutionObject"
 name = "EXECUTION_INDEX"
 class_name = "IndexObject"
 
+[[durable_objects.bindings]]
+name = "FLOW_CONTROL"
+class_name = "FlowObject"
+
 [[migrations]]
 tag = "v1"
-new_sqlite_classes = ["ExecutionObject", "IndexObject"]
+new_sqlite_classes = ["ExecutionObject", "IndexObject", "FlowObject"]
 `
 
 const HANDLER = `import { withDurableExecution } from "reprise/lambda"
