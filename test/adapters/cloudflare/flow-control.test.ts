@@ -132,13 +132,18 @@ describe("flow control on Cloudflare", () => {
     const view3 = (await api.describe("gate-3")).body
     assert.strictEqual(view3.status, "QUEUED")
     assert.strictEqual(view3.queuePosition, 2)
+    // A start that waits for its answer (?wait) still goes through the queue.
+    const waited = await api.request("POST", "/v1/functions/gated/executions?wait=1", { json: { input: { id: "gate-4" }, executionName: "gate-4" } })
+    assert.strictEqual(waited.status, 202, JSON.stringify(waited.body))
+    assert.strictEqual(waited.body.status, "QUEUED")
+    assert.strictEqual(waited.body.queuePosition, 3)
 
     // The listing (index objects, eventually consistent) shows them QUEUED with their places.
     await until(async () => {
       const queued = (await api.request("GET", "/v1/executions?function=gated&status=QUEUED")).body.executions
       const places = queued.map((s: { executionId: string; queuePosition?: number }) => `${s.executionId}#${s.queuePosition}`).sort().join(" ")
-      return places === "gate-2#1 gate-3#2" ? true : undefined
-    }, 10_000, "the listing to show gate-2 and gate-3 QUEUED with their places")
+      return places === "gate-2#1 gate-3#2 gate-4#3" ? true : undefined
+    }, 10_000, "the listing to show gate-2, gate-3 and gate-4 QUEUED with their places")
 
     const stop = await api.request("POST", "/v1/executions/gate-2/stop", { json: {} })
     assert.isBelow(stop.status, 300, JSON.stringify(stop.body))
@@ -149,7 +154,7 @@ describe("flow control on Cloudflare", () => {
     assert.strictEqual((await api.request("POST", "/v1/executions/gate-3/pause", { json: {} })).status, 409)
 
     await api.request("POST", "/test/gate/g1")
-    await allDone(["gate-1", "gate-3"], 30_000)
+    await allDone(["gate-1", "gate-3", "gate-4"], 30_000)
     const stats = await meter()
     assert.strictEqual(stats.max.gated, 1)
     assert.isUndefined(stats.entered["gate-2"], "the stopped execution never ran")
