@@ -18,12 +18,28 @@ export class ActorAlarm {
   /** The alarm as last written to the store (undefined: none, or used up by firing). */
   at: number | undefined
   #watchdogAt: number | undefined
-  /** User code may be running: the watchdog is kept. */
-  active = true
+  #active = true
+  #activations = 0
 
   constructor(at: number | undefined, watchdogAt: number | undefined) {
     this.at = at
     this.#watchdogAt = watchdogAt
+  }
+
+  /** User code may be running: the watchdog is kept. */
+  get active(): boolean {
+    return this.#active
+  }
+
+  /** How often the execution went on (completions, fires, resumes, user code): a Suspend decided before one is stale. */
+  get activations(): number {
+    return this.#activations
+  }
+
+  /** The execution goes on (an outside completion, a fire, a resume, user code): the watchdog is kept again. */
+  activate() {
+    this.#active = true
+    this.#activations++
   }
 
   track(op: OperationState) {
@@ -36,19 +52,37 @@ export class ActorAlarm {
     return earliest(this.timers, state)
   }
 
-  /** The actor is told it is idle: no watchdog until user code runs again. */
-  suspend() {
-    this.active = false
+  /**
+   * The actor is told it is idle: no watchdog until user code runs again. Refused (false) when the execution went
+   * on after the sender saw it idle (`seen`): a completion handled meanwhile made it runnable, and dropping its
+   * watchdog would leave it unwatched while it runs (the crash soak's stuck callbacks).
+   */
+  suspend(seen?: number): boolean {
+    if (seen !== undefined && seen !== this.#activations) return false
+    this.#active = false
     this.#watchdogAt = undefined
+    return true
+  }
+
+  /**
+   * The alarm a write must carry so that the execution it lets run is watched from that very write: the desired
+   * alarm when the stored one is further than the watchdog (an execution that was idle on a callback an hour
+   * away), else undefined (the stored one already is near: nothing to add to the write).
+   */
+  carried(state: ExecutionState, now: () => number): number | undefined {
+    if (!this.#active || state.status !== "RUNNING") return undefined
+    if (this.at !== undefined && this.at - now() <= WATCHDOG_MS) return undefined
+    const desired = this.desired(state, true, now)
+    return desired !== undefined && (this.at === undefined || desired < this.at) ? desired : undefined
   }
 
   /** Where the store's alarm should be now; pushes the watchdog out once less than half of it is left. */
   desired(state: ExecutionState, running: boolean, now: () => number): number | undefined {
-    if (running && this.active) {
+    if (running && this.#active) {
       const at = now()
       if (this.#watchdogAt === undefined || this.#watchdogAt - at < WATCHDOG_MS / 2) this.#watchdogAt = at + WATCHDOG_MS
     }
-    return desiredAlarm(state, this.timers, running && this.active ? this.#watchdogAt : undefined)
+    return desiredAlarm(state, this.timers, running && this.#active ? this.#watchdogAt : undefined)
   }
 }
 

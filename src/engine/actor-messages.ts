@@ -64,7 +64,8 @@ export type Message =
   | { readonly _tag: "Stop"; readonly error: ErrorObject | undefined; readonly reply: Reply }
   | { readonly _tag: "Pause"; readonly reply: Reply }
   | { readonly _tag: "Resume"; readonly reply: Reply }
-  | { readonly _tag: "Suspend"; readonly reply: Reply }
+  /** `seen`: the actor's activations when the sender saw it idle; refused if it went on since (actor-alarm.ts). */
+  | { readonly _tag: "Suspend"; readonly reply: Reply; readonly seen?: number }
   /** A development aid: a pending wait succeeds now rather than at its time. */
   | { readonly _tag: "FireTimer"; readonly operationId: string; readonly reply: Reply }
   | { readonly _tag: "ChildFinished"; readonly operationId: string; readonly outcome: ChildOutcome; readonly reply: Reply }

@@ -89,9 +89,7 @@ export class Actor {
       slotRelease: this.#slotRelease,
       now: this.now,
       offer: (message) => this.#offer(message),
-      activate: () => {
-        this.#alarm.active = true
-      },
+      activate: () => this.#alarm.activate(),
       queue: (events) => this.#writes.queue(events),
       flush: () => this.#writes.flush(),
       written: (reply) => this.#written(reply),
@@ -164,6 +162,16 @@ export class Actor {
     const quiet = this.#activity.quiet && this.#writes.empty
     // Held for a resume (at an operation, or with its outcome) counts as blocked (#blocked): a replay holds it again.
     return quiet && this.#blocked()
+  }
+
+  /** How often the execution went on: what a Suspend carries, so that one decided before a completion is refused. */
+  get activations(): number {
+    return this.#alarm.activations
+  }
+
+  /** Told it is idle (a Suspend took): its alarm is the next timer, without the watchdog. */
+  get suspended(): boolean {
+    return !this.#alarm.active
   }
 
   /** The earliest operation timer (waits, callback timeouts, retries), without the execution's own alarms. */

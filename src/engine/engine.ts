@@ -413,8 +413,9 @@ export const makeEngine = Effect.fnUntraced(function*(
         const actor = actors.get(executionId)
         if (actor === undefined) return
         yield* Effect.promise(() => actor.whenIdle(settleOptions?.maxMs))
-        // Idle: the watchdog is no longer needed; the alarm falls back to the next timer.
-        yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply })))
+        // Idle: the watchdog is no longer needed; the alarm falls back to the next timer (unless it went on since).
+        const seen = actor.activations
+        yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply, seen })))
       }),
     // Suspended: the host builds this effect once and repeats it, so the candidates are chosen at each run.
     evictIdle: (evictOptions) => Effect.suspend(() => evictWhenIdle(chooseEvictions([...actors.values()], evictOptions))),
