@@ -11,17 +11,22 @@ export const evictWhenIdle = (candidates: ReadonlyArray<Actor>): Effect.Effect<n
   Effect.gen(function*() {
     if (candidates.length === 0) return 0
     const seen = candidates.map((actor) => actor.activations)
-    // First let whatever was about to happen (a resolved step continuing into its next call) happen.
-    yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
-    let evicted = 0
+    // Let whatever was about to happen (a resolved step continuing into its next call) happen first.
+    yield* turn
+    // Suspend: each alarm falls back to the next timer, without the watchdog, before the actor goes.
     for (let i = 0; i < candidates.length; i++) {
       const actor = candidates[i]!
-      if (!actor.evictable) continue
-      // Suspend first: the alarm falls back to the next timer, without the watchdog, before the actor goes.
-      yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply, seen: seen[i]! })))
+      if (actor.evictable) yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply, seen: seen[i]! })))
+    }
+    // And a turn for the actors to finish the batch that handled it.
+    yield* turn
+    let evicted = 0
+    for (const actor of candidates) {
       if (!actor.evictable || !actor.suspended) continue
       actor.evict()
       evicted++
     }
     return evicted
   })
+
+const turn = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
