@@ -18,6 +18,12 @@ export class ActorAlarm {
   /** The alarm as last written to the store (undefined: none, or used up by firing). */
   at: number | undefined
   #watchdogAt: number | undefined
+  /**
+   * An ended child whose parent has not had its outcome yet (that is the parent's write, not this one's): since
+   * when it is being told. Its alarm stays within WATCHDOG_MS of that, so that a process that dies before the
+   * parent's write lands leaves an alarm that tells the parent again (the Alarm message, actor-handle.ts).
+   */
+  tellingSince: number | undefined
   #active = true
   #activations = 0
 
@@ -67,11 +73,14 @@ export class ActorAlarm {
   /**
    * The alarm a write must carry so that the execution it lets run is watched from that very write: the desired
    * alarm when the stored one is further than the watchdog (an execution that was idle on a callback an hour
-   * away), else undefined (the stored one already is near: nothing to add to the write).
+   * away), else undefined (the stored one already is near: nothing to add to the write). A child's end carries one
+   * too: its parent runs again once told, and telling it is another execution's write.
    */
-  carried(state: ExecutionState, now: () => number): number | undefined {
-    if (!this.#active || state.status !== "RUNNING") return undefined
+  carried(state: ExecutionState, now: () => number, endsChild: boolean): number | undefined {
+    if (state.status !== "RUNNING") return undefined
     if (this.at !== undefined && this.at - now() <= WATCHDOG_MS) return undefined
+    if (endsChild) return now() + WATCHDOG_MS // a child's end lets its parent run: watched until the parent is told
+    if (!this.#active) return undefined
     const desired = this.desired(state, true, now)
     return desired !== undefined && (this.at === undefined || desired < this.at) ? desired : undefined
   }
@@ -82,7 +91,8 @@ export class ActorAlarm {
       const at = now()
       if (this.#watchdogAt === undefined || this.#watchdogAt - at < WATCHDOG_MS / 2) this.#watchdogAt = at + WATCHDOG_MS
     }
-    return desiredAlarm(state, this.timers, running && this.#active ? this.#watchdogAt : undefined)
+    const at = desiredAlarm(state, this.timers, running && this.#active ? this.#watchdogAt : undefined)
+    return !running && at !== undefined && this.tellingSince !== undefined ? Math.min(at, this.tellingSince + WATCHDOG_MS) : at
   }
 }
 

@@ -24,6 +24,11 @@ export const handle = (actor: HandleHost, message: Exclude<Message, { _tag: "App
       actor.alarm.activate()
       // A fired alarm is used up on some stores (a Durable Object's): set it again even if the time is unchanged.
       actor.alarm.at = undefined
+      if (!running(actor) && actor.alarm.tellingSince !== undefined) {
+        // Ended, and the parent still not told (a process died while telling it): tell it again.
+        actor.alarm.tellingSince = actor.now()
+        actor.deps.onTerminal(actor.state)
+      }
       // The reply comes after the alarm is moved: a host reads the alarm again to know the delivery took.
       return fireDue(actor).pipe(Effect.andThen(actor.flush()), Effect.andThen(syncAlarm(actor)), Effect.andThen(actor.written(message.reply)))
     case "Observe": {
@@ -73,6 +78,8 @@ export const handle = (actor: HandleHost, message: Exclude<Message, { _tag: "App
       if (!actor.deps.logs("Error") || !(error instanceof NonDeterministicExecutionError)) return Effect.void
       return emitLines([{ level: "Error", message: `non-determinism: ${error.message}`, ...(error.operationId === undefined ? {} : { operationId: error.operationId }) }])
     }
+    case "ParentTold":
+      return Effect.sync(() => void (actor.alarm.tellingSince = undefined)) // the batch's end moves the alarm
     case "HandlerDone":
       return Effect.sync(() => finishHandler(actor, message.exit))
   }

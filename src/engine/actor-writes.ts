@@ -5,6 +5,7 @@
 import { Cause, Effect } from "effect"
 import type { NewEvent } from "../log/events.ts"
 import { applyEvent } from "../log/fold.ts"
+import { isTerminalEvent } from "../log/terminal-event.ts"
 import { stampBatch } from "./actor-events.ts"
 import type { Message } from "./actor-messages.ts"
 import type { ActorParts } from "./actor-parts.ts"
@@ -64,7 +65,9 @@ export class ActorWrites {
       const expected = host.state.seq
       // What lets the execution run (a completion, a fire, a resume) lands with its watchdog: no crash between
       // this write and a separate alarm write can leave it runnable with its alarm an hour away.
-      const alarmAt = host.alarm.carried(host.state, host.now)
+      const last = events[events.length - 1]!
+      const endsChild = host.state.parent !== undefined && isTerminalEvent(last) && last._tag !== "ExecutionContinuedAsNew"
+      const alarmAt = host.alarm.carried(host.state, host.now, endsChild)
       return host.deps.store.append(host.executionId, events, expected, alarmAt === undefined ? undefined : { alarmAt }).pipe(
         Effect.matchEffect({
           // Nothing of the batch was written: the execution stays as it was, for a fresh actor to carry on.

@@ -11,6 +11,7 @@ import { ExecutionStoppedError } from "../context/errors.ts"
 import type { ExecutionState } from "../log/fold.ts"
 import { ActorActivity } from "./actor-activity.ts"
 import { ActorAlarm, fireDue, syncAlarm } from "./actor-alarm.ts"
+import { tellsParent } from "./actor-events.ts"
 import type { ActorParts } from "./actor-parts.ts"
 import { ActorSession } from "./actor-session.ts"
 import { CallbackGate } from "./callback-gate.ts"
@@ -71,6 +72,8 @@ export class Actor {
     this.#alarm = new ActorAlarm(deps.alarmAt, deps.watchdogAt)
     this.#mailbox = mailbox
     for (const op of state.operations.values()) this.#alarm.track(op)
+    // Ended with an alarm short of retention's: its parent may not have been told (the Alarm tells it again).
+    if (tellsParent(state) && deps.alarmAt !== undefined && deps.alarmAt < state.endedAt! + state.retentionMs) this.#alarm.tellingSince = state.endedAt
     const self = this
     this.#parts = {
       executionId: this.executionId,
@@ -177,6 +180,11 @@ export class Actor {
   /** The earliest operation timer (waits, callback timeouts, retries), without the execution's own alarms. */
   nextOperationDue(): number | undefined {
     return this.#alarm.nextOperationDue(this.state)
+  }
+
+  /** The engine told the parent of this ended child its outcome: the alarm can go to retention. */
+  parentTold(): void {
+    if (!this.#gone) this.#offer({ _tag: "ParentTold" })
   }
 
   /** Stops the actor: user code still running is abandoned and can no longer write. */
@@ -309,6 +317,7 @@ export class Actor {
     }
     this.#activity.wake() // step bodies still running are abandoned: nothing more can happen
     this.#waiters.clear()
+    if (tellsParent(this.state)) this.#alarm.tellingSince = this.now()
     this.#deps.onTerminal(this.state)
   }
 

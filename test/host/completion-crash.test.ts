@@ -12,8 +12,12 @@
  *    completion: it dropped the watchdog of an execution that was running again (soak-6377: alarm at the
  *    execution's timeout, a year away, while the next step's body ran).
  *
- * Without the fix (src/engine/actor-writes.ts, actor-alarm.ts, evict-when-idle.ts) both fail: the execution is
- * still RUNNING after the reboot, its alarm an hour (1) or a year (2) away.
+ * 3. The same for a child's outcome, which is written by another execution: the child's end is committed, and the
+ *    process dies while it tells its parent (suspended on the invoke, its alarm a year away).
+ *
+ * Without the fix (src/engine/actor-writes.ts, actor-alarm.ts, evict-when-idle.ts; for 3, the ended child kept
+ * watched until its parent is told) each fails: the execution is still RUNNING after the reboot, its alarm an hour
+ * (1) or a year (2, 3) away.
  */
 import { afterEach, assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -49,16 +53,22 @@ const approval = durable("approval", async (_: unknown, ctx) => {
   return answer
 })
 
+let kidGate = makeGate()
+/** A child that ends when `kidGate` opens, and a parent that invokes it. */
+const kid = durable("kid", async (_: unknown, ctx) => ctx.step("play", async () => (await kidGate.opened, "played")))
+const caller = durable("caller", async (_: unknown, ctx) => ctx.invoke("call", "kid", {}))
+
 const hosts: Array<Host> = []
 afterEach(async () => {
   recordGate.open()
+  kidGate.open()
   for (const host of hosts.splice(0)) await host.close()
 })
 
 /** A host over `store` that evicts only when told (no periodic eviction racing the test). */
 const boot = async (store: MemoryStore) => {
   const host = await startHost(
-    { functions: [approval], env: () => undefined, logging: { level: "error" }, evictEveryMs: 3_600_000 },
+    { functions: [approval, kid, caller], env: () => undefined, logging: { level: "error" }, evictEveryMs: 3_600_000 },
     memoryPorts(store)
   )
   hosts.push(host)
@@ -156,5 +166,46 @@ describe("a committed callback completion survives a crash (issue 19, stuck soak
 
     await rebootAndFinish(inner, "b")
     assert.strictEqual(recordRuns, 2, "the step body cut short by the crash ran again, once")
+  }, 30_000)
+
+  it("a child that ended while its parent was being told: the reboot tells the parent again", async () => {
+    kidGate = makeGate()
+    const inner = makeMemoryStore()
+    // From the kill on, the parent's write of the child's outcome never lands (the process died at it).
+    let killed = false
+    const reached = makeGate()
+    const store: MemoryStore = {
+      ...inner,
+      append: (id, events, expectedSeq, options) =>
+        Effect.suspend(() =>
+          killed && id === "p" ? (reached.open(), Effect.never) : inner.append(id, events, expectedSeq, options)
+        )
+    }
+    const first = await boot(store)
+    await first.engine((e) => e.start({ functionName: "caller", executionId: "p" }))
+    let child: string | undefined
+    for (let i = 0; i < 400 && child === undefined; i++) {
+      const events = await first.engine((e) => e.history("p"))
+      const invoked = events.find((event) => event._tag === "InvokeStarted")
+      if (invoked !== undefined && "childExecutionId" in invoked) child = invoked.childExecutionId as string
+      else await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    assert.isDefined(child, "the parent invoked its child")
+    await first.engine((e) => e.settle("p")) // idle on the invoke: the parent's alarm is its timeout, a year away
+
+    killed = true
+    kidGate.open()
+    const ended = await first.engine((e) => Effect.timeout(e.awaitEnd(child!), "5 seconds"))
+    assert.strictEqual(ended.status, "SUCCEEDED", "the child's end is committed")
+    await reached.opened // the child is telling its parent
+    await crash(first)
+
+    const alarm = await alarmOf(inner, "p")
+    const second = await boot(inner)
+    await second.recovered
+    const done = await second.engine((e) => Effect.timeout(e.awaitEnd("p"), "5 seconds")).catch(() => undefined)
+    assert.isDefined(done, `p is still RUNNING after the reboot; its alarm was ${alarm === undefined ? "none" : `${alarm - Date.now()} ms away`}`)
+    assert.strictEqual(done!.status, "SUCCEEDED")
+    assert.strictEqual(done!.result, JSON.stringify("played"))
   }, 30_000)
 })
