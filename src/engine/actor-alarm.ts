@@ -18,12 +18,34 @@ export class ActorAlarm {
   /** The alarm as last written to the store (undefined: none, or used up by firing). */
   at: number | undefined
   #watchdogAt: number | undefined
-  /** User code may be running: the watchdog is kept. */
-  active = true
+  /**
+   * An ended child whose parent has not had its outcome yet (that is the parent's write, not this one's): since
+   * when it is being told. Its alarm stays within WATCHDOG_MS of that, so that a process that dies before the
+   * parent's write lands leaves an alarm that tells the parent again (the Alarm message, actor-handle.ts).
+   */
+  tellingSince: number | undefined
+  #active = true
+  #activations = 0
 
   constructor(at: number | undefined, watchdogAt: number | undefined) {
     this.at = at
     this.#watchdogAt = watchdogAt
+  }
+
+  /** User code may be running: the watchdog is kept. */
+  get active(): boolean {
+    return this.#active
+  }
+
+  /** How often the execution went on (completions, fires, resumes, user code): a Suspend decided before one is stale. */
+  get activations(): number {
+    return this.#activations
+  }
+
+  /** The execution goes on (an outside completion, a fire, a resume, user code): the watchdog is kept again. */
+  activate() {
+    this.#active = true
+    this.#activations++
   }
 
   track(op: OperationState) {
@@ -36,19 +58,41 @@ export class ActorAlarm {
     return earliest(this.timers, state)
   }
 
-  /** The actor is told it is idle: no watchdog until user code runs again. */
-  suspend() {
-    this.active = false
+  /**
+   * The actor is told it is idle: no watchdog until user code runs again. Refused (false) when the execution went
+   * on after the sender saw it idle (`seen`): a completion handled meanwhile made it runnable, and dropping its
+   * watchdog would leave it unwatched while it runs (the crash soak's stuck callbacks).
+   */
+  suspend(seen?: number): boolean {
+    if (seen !== undefined && seen !== this.#activations) return false
+    this.#active = false
     this.#watchdogAt = undefined
+    return true
+  }
+
+  /**
+   * The alarm a write must carry so that the execution it lets run is watched from that very write: the desired
+   * alarm when the stored one is further than the watchdog (an execution that was idle on a callback an hour
+   * away), else undefined (the stored one already is near: nothing to add to the write). A child's end carries one
+   * too: its parent runs again once told, and telling it is another execution's write.
+   */
+  carried(state: ExecutionState, now: () => number, endsChild: boolean): number | undefined {
+    if (state.status !== "RUNNING") return undefined
+    if (this.at !== undefined && this.at - now() <= WATCHDOG_MS) return undefined
+    if (endsChild) return now() + WATCHDOG_MS // a child's end lets its parent run: watched until the parent is told
+    if (!this.#active) return undefined
+    const desired = this.desired(state, true, now)
+    return desired !== undefined && (this.at === undefined || desired < this.at) ? desired : undefined
   }
 
   /** Where the store's alarm should be now; pushes the watchdog out once less than half of it is left. */
   desired(state: ExecutionState, running: boolean, now: () => number): number | undefined {
-    if (running && this.active) {
+    if (running && this.#active) {
       const at = now()
       if (this.#watchdogAt === undefined || this.#watchdogAt - at < WATCHDOG_MS / 2) this.#watchdogAt = at + WATCHDOG_MS
     }
-    return desiredAlarm(state, this.timers, running && this.active ? this.#watchdogAt : undefined)
+    const at = desiredAlarm(state, this.timers, running && this.#active ? this.#watchdogAt : undefined)
+    return !running && at !== undefined && this.tellingSince !== undefined ? Math.min(at, this.tellingSince + WATCHDOG_MS) : at
   }
 }
 

@@ -36,8 +36,9 @@ export const decide = (state: ExecutionState, message: DecidedMessage, context: 
     case "Stop":
       if (!running) return refuse(new ExecutionNotRunning({ executionId, status: state.status }))
       // Inside a saga the stop is first a request: the saga compensates, then the execution ends STOPPED. A
-      // second stop (or one outside any saga) ends it at once.
-      return write([{ _tag: stopEventTag(state), ...(message.error === undefined ? {} : { error: message.error }) }], false)
+      // second stop (or one outside any saga) ends it at once. A request lets the saga's compensations run.
+      const tag = stopEventTag(state)
+      return write([{ _tag: tag, ...(message.error === undefined ? {} : { error: message.error }) }], tag === "ExecutionStopRequested")
     case "Pause":
       if (!running || state.paused) return refuse(new ExecutionNotRunning({ executionId, status: running ? "PAUSED" : state.status }))
       return write([{ _tag: "ExecutionPaused" }], false)

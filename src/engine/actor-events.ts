@@ -88,6 +88,9 @@ export const invokeOutcomeEvent = (ref: ReturnType<typeof refOf>, outcome: Child
     ? { _tag: "InvokeTimedOut", ...ref }
     : { _tag: "InvokeStopped", ...ref }
 
+/** An ended execution that tells a parent its outcome (a continued chain's last run does, not the ones before). */
+export const tellsParent = (state: ExecutionState): boolean => state.parent !== undefined && state.endedAt !== undefined && state.status !== "CONTINUED_AS_NEW"
+
 /**
  * When the store's one alarm should be: for a running execution the earliest timer (none while paused), its
  * timeout, and the watchdog while user code runs; for an ended one, the end of its retention.

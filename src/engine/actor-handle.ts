@@ -21,15 +21,21 @@ const running = (actor: HandleHost): boolean => actor.state.status === "RUNNING"
 export const handle = (actor: HandleHost, message: Exclude<Message, { _tag: "Append" }>): Effect.Effect<void> => {
   switch (message._tag) {
     case "Alarm":
-      actor.alarm.active = true
+      actor.alarm.activate()
       // A fired alarm is used up on some stores (a Durable Object's): set it again even if the time is unchanged.
       actor.alarm.at = undefined
+      if (!running(actor) && actor.alarm.tellingSince !== undefined) {
+        // Ended, and the parent still not told (a process died while telling it): tell it again.
+        actor.alarm.tellingSince = actor.now()
+        actor.deps.onTerminal(actor.state)
+      }
       // The reply comes after the alarm is moved: a host reads the alarm again to know the delivery took.
       return fireDue(actor).pipe(Effect.andThen(actor.flush()), Effect.andThen(syncAlarm(actor)), Effect.andThen(actor.written(message.reply)))
     case "Observe": {
       // Only completions of operations still open here: a repeated or stale observation changes nothing.
       const open = message.events.filter((e) => "id" in e && actor.state.operations.get(e.id)?.status === "STARTED")
       if (!running(actor)) return Deferred.succeed(message.reply, undefined)
+      if (open.length > 0 || message.due.length > 0) actor.alarm.activate() // the outside let it go on
       for (const id of message.due) {
         const op = actor.state.operations.get(id)
         if (op?.status !== "PENDING") continue
@@ -42,14 +48,15 @@ export const handle = (actor: HandleHost, message: Exclude<Message, { _tag: "App
       return Effect.andThen(actor.flush(), actor.written(message.reply))
     }
     case "Suspend":
-      actor.alarm.suspend()
+      // Stale when the execution went on since the sender saw it idle: its watchdog stays (actor-alarm.ts).
+      if (!actor.alarm.suspend(message.seen)) return Deferred.succeed(message.reply, undefined)
       // The alarm falls back to the next timer before anyone acts on the reply (such as evicting the actor).
       return Effect.andThen(syncAlarm(actor), Deferred.succeed(message.reply, undefined))
     case "Resume": {
       const decision = decideFor(actor, message)
       if (decision._tag !== "Write") return carryOut(actor, message, decision)
       actor.queue(decision.events)
-      actor.alarm.active = true
+      actor.alarm.activate()
       // Written first: held user code goes on, then the timers that fell due meanwhile fire.
       return actor.flush().pipe(
         Effect.andThen(Effect.sync(() => wakeResumed(actor))),
@@ -71,6 +78,8 @@ export const handle = (actor: HandleHost, message: Exclude<Message, { _tag: "App
       if (!actor.deps.logs("Error") || !(error instanceof NonDeterministicExecutionError)) return Effect.void
       return emitLines([{ level: "Error", message: `non-determinism: ${error.message}`, ...(error.operationId === undefined ? {} : { operationId: error.operationId }) }])
     }
+    case "ParentTold":
+      return Effect.sync(() => void (actor.alarm.tellingSince = undefined)) // the batch's end moves the alarm
     case "HandlerDone":
       return Effect.sync(() => finishHandler(actor, message.exit))
   }
@@ -95,7 +104,7 @@ const carryOut = (actor: HandleHost, message: DecidedMessage, decision: Decision
       return Effect.void
     case "Write":
       actor.queue(decision.events)
-      if (decision.activate) actor.alarm.active = true
+      if (decision.activate) actor.alarm.activate()
       return Effect.andThen(actor.flush(), actor.written(message.reply))
   }
 }

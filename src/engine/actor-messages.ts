@@ -64,10 +64,13 @@ export type Message =
   | { readonly _tag: "Stop"; readonly error: ErrorObject | undefined; readonly reply: Reply }
   | { readonly _tag: "Pause"; readonly reply: Reply }
   | { readonly _tag: "Resume"; readonly reply: Reply }
-  | { readonly _tag: "Suspend"; readonly reply: Reply }
+  /** `seen`: the actor's activations when the sender saw it idle; refused if it went on since (actor-alarm.ts). */
+  | { readonly _tag: "Suspend"; readonly reply: Reply; readonly seen?: number }
   /** A development aid: a pending wait succeeds now rather than at its time. */
   | { readonly _tag: "FireTimer"; readonly operationId: string; readonly reply: Reply }
   | { readonly _tag: "ChildFinished"; readonly operationId: string; readonly outcome: ChildOutcome; readonly reply: Reply }
+  /** The ended execution's parent has had its outcome (or the attempt to tell it is over): retention's alarm. */
+  | { readonly _tag: "ParentTold" }
   | { readonly _tag: "HandlerDone"; readonly exit: { ok: true; value: unknown } | { ok: false; error: unknown } }
   | { readonly _tag: "Fail"; readonly error: Error }
 
@@ -101,6 +104,7 @@ export interface ActorDeps {
   readonly stepLimit?: ((key: string, limit: number) => Promise<() => void>) | undefined
   /** A step body starts (EngineOptions.onStepBody). */
   readonly onStepBody?: ((step: { readonly id: string; readonly name?: string | undefined }) => void) | undefined
+  /** The execution ended (or, told again by its alarm, its parent was not told yet): the engine tells whom it concerns. */
   readonly onTerminal: (state: ExecutionState) => void
   /** An invoke operation is STARTED: make sure its child execution exists (idempotent). */
   readonly onInvoke: (operation: OperationState) => void

@@ -5,6 +5,7 @@
 import { Cause, Effect } from "effect"
 import type { NewEvent } from "../log/events.ts"
 import { applyEvent } from "../log/fold.ts"
+import { isTerminalEvent } from "../log/terminal-event.ts"
 import { stampBatch } from "./actor-events.ts"
 import type { Message } from "./actor-messages.ts"
 import type { ActorParts } from "./actor-parts.ts"
@@ -62,7 +63,12 @@ export class ActorWrites {
       const open = new Set<string>()
       if (events.length === 0) return Effect.void
       const expected = host.state.seq
-      return host.deps.store.append(host.executionId, events, expected).pipe(
+      // What lets the execution run (a completion, a fire, a resume) lands with its watchdog: no crash between
+      // this write and a separate alarm write can leave it runnable with its alarm an hour away.
+      const last = events[events.length - 1]!
+      const endsChild = host.state.parent !== undefined && isTerminalEvent(last) && last._tag !== "ExecutionContinuedAsNew"
+      const alarmAt = host.alarm.carried(host.state, host.now, endsChild)
+      return host.deps.store.append(host.executionId, events, expected, alarmAt === undefined ? undefined : { alarmAt }).pipe(
         Effect.matchEffect({
           // Nothing of the batch was written: the execution stays as it was, for a fresh actor to carry on.
           onFailure: (error) =>
@@ -76,6 +82,7 @@ export class ActorWrites {
           // One suspend, not a sync then a flatMap: this runs at every write (emitLines of none is Effect.void).
           onSuccess: (stored) =>
             Effect.suspend(() => {
+              if (alarmAt !== undefined) host.alarm.at = alarmAt
               const lines: Array<LifecycleLine> = []
               let ended = false
               // The events as the store wrote them: it may have filled in a field (see ExecutionStoreShape.append).

@@ -11,6 +11,7 @@ import { ExecutionStoppedError } from "../context/errors.ts"
 import type { ExecutionState } from "../log/fold.ts"
 import { ActorActivity } from "./actor-activity.ts"
 import { ActorAlarm, fireDue, syncAlarm } from "./actor-alarm.ts"
+import { tellsParent } from "./actor-events.ts"
 import type { ActorParts } from "./actor-parts.ts"
 import { ActorSession } from "./actor-session.ts"
 import { CallbackGate } from "./callback-gate.ts"
@@ -71,6 +72,8 @@ export class Actor {
     this.#alarm = new ActorAlarm(deps.alarmAt, deps.watchdogAt)
     this.#mailbox = mailbox
     for (const op of state.operations.values()) this.#alarm.track(op)
+    // Ended with an alarm short of retention's: its parent may not have been told (the Alarm tells it again).
+    if (tellsParent(state) && deps.alarmAt !== undefined && deps.alarmAt < state.endedAt! + state.retentionMs) this.#alarm.tellingSince = state.endedAt
     const self = this
     this.#parts = {
       executionId: this.executionId,
@@ -89,9 +92,7 @@ export class Actor {
       slotRelease: this.#slotRelease,
       now: this.now,
       offer: (message) => this.#offer(message),
-      activate: () => {
-        this.#alarm.active = true
-      },
+      activate: () => this.#alarm.activate(),
       queue: (events) => this.#writes.queue(events),
       flush: () => this.#writes.flush(),
       written: (reply) => this.#written(reply),
@@ -166,9 +167,24 @@ export class Actor {
     return quiet && this.#blocked()
   }
 
+  /** How often the execution went on: what a Suspend carries, so that one decided before a completion is refused. */
+  get activations(): number {
+    return this.#alarm.activations
+  }
+
+  /** Told it is idle (a Suspend took): its alarm is the next timer, without the watchdog. */
+  get suspended(): boolean {
+    return !this.#alarm.active
+  }
+
   /** The earliest operation timer (waits, callback timeouts, retries), without the execution's own alarms. */
   nextOperationDue(): number | undefined {
     return this.#alarm.nextOperationDue(this.state)
+  }
+
+  /** The engine told the parent of this ended child its outcome: the alarm can go to retention. */
+  parentTold(): void {
+    if (!this.#gone) this.#offer({ _tag: "ParentTold" })
   }
 
   /** Stops the actor: user code still running is abandoned and can no longer write. */
@@ -301,6 +317,7 @@ export class Actor {
     }
     this.#activity.wake() // step bodies still running are abandoned: nothing more can happen
     this.#waiters.clear()
+    if (tellsParent(this.state)) this.#alarm.tellingSince = this.now()
     this.#deps.onTerminal(this.state)
   }
 

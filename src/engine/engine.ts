@@ -113,10 +113,12 @@ export const makeEngine = Effect.fnUntraced(function*(
     listeners.written(state, events)
   }
   /** An execution ended: who awaits its end is woken, its parent told (by the last run of a continued chain). */
-  const ended_ = (ended: ExecutionState) => {
+  const ended_ = (ended: ExecutionState, told?: () => void) => {
     endWaiters.wake(ended.executionId)
     if (ended.parent !== undefined && ended.status !== "CONTINUED_AS_NEW") {
-      background("telling the parent", ended.executionId, invoker.childFinished(ended.parent, outcomeOf(ended)))
+      // Until told, the child's alarm stays near (actor-alarm.ts tellingSince): a crash meanwhile tells it again.
+      const tell = invoker.childFinished(ended.parent, outcomeOf(ended))
+      background("telling the parent", ended.executionId, told === undefined ? tell : Effect.ensuring(tell, Effect.sync(told)))
     }
   }
   const spawn = (state: ExecutionState, fn: DurableFunction, alarmAt: number | undefined, watchdogAt?: number, slot?: FlowSlot) =>
@@ -143,7 +145,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         onStepBody: options.onStepBody === undefined ? undefined : (step) => options.onStepBody!(id, step),
         onTerminal: (ended) => {
           slot?.release()
-          ended_(ended)
+          ended_(ended, () => actor.parentTold())
         },
         onInvoke: (op) => background(`starting the child of operation ${op.id}`, id, startChild(state, op)),
         onGone: () => {
@@ -420,8 +422,9 @@ export const makeEngine = Effect.fnUntraced(function*(
         const actor = actors.get(executionId)
         if (actor === undefined) return
         yield* Effect.promise(() => actor.whenIdle(settleOptions?.maxMs))
-        // Idle: the watchdog is no longer needed; the alarm falls back to the next timer.
-        yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply })))
+        // Idle: the watchdog is no longer needed; the alarm falls back to the next timer (unless it went on since).
+        const seen = actor.activations
+        yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply, seen })))
       }),
     // Suspended: the host builds this effect once and repeats it, so the candidates are chosen at each run.
     evictIdle: (evictOptions) => Effect.suspend(() => evictWhenIdle(chooseEvictions([...actors.values()], evictOptions))),

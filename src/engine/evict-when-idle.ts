@@ -2,19 +2,31 @@
 import { Effect } from "effect"
 import type { Actor } from "./actor.ts"
 
-/** Evicts those of `candidates` still evictable once suspended and after one event-loop turn; how many went. */
+/**
+ * Evicts those of `candidates` still idle after one event-loop turn and once suspended; how many went. Each
+ * Suspend carries what the actor had done when it was chosen: one that went on since (a callback completed while
+ * the eviction was on an earlier candidate) refuses it and keeps its watchdog, since it runs again.
+ */
 export const evictWhenIdle = (candidates: ReadonlyArray<Actor>): Effect.Effect<number> =>
   Effect.gen(function*() {
     if (candidates.length === 0) return 0
-    // Suspend first: each alarm falls back to the next timer, without the watchdog.
-    for (const actor of candidates) yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply })))
-    // Then let whatever was about to happen (a resolved step continuing into its next call) happen.
-    yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
+    const seen = candidates.map((actor) => actor.activations)
+    // Let whatever was about to happen (a resolved step continuing into its next call) happen first.
+    yield* turn
+    // Suspend: each alarm falls back to the next timer, without the watchdog, before the actor goes.
+    for (let i = 0; i < candidates.length; i++) {
+      const actor = candidates[i]!
+      if (actor.evictable) yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply, seen: seen[i]! })))
+    }
+    // And a turn for the actors to finish the batch that handled it.
+    yield* turn
     let evicted = 0
     for (const actor of candidates) {
-      if (!actor.evictable) continue
+      if (!actor.evictable || !actor.suspended) continue
       actor.evict()
       evicted++
     }
     return evicted
   })
+
+const turn = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))

@@ -137,7 +137,10 @@ describe("the actor, when its store fails", () => {
     await h.engine((e) => e.start({ functionName: "two-callbacks", executionId: "s-1" }))
     const [a, b] = await callbackIdsOf(h, "s-1")
     h.state.broken.add("setAlarm")
+    // The completion carries its watchdog in its own append; idle again (on b), the alarm falls back to the
+    // execution's timeout through a separate alarm write, which fails.
     await h.engine((e) => e.completeCallback(a!, { ok: true, result: "1" }))
+    await h.engine((e) => e.settle("s-1"))
     await until(() => h.lines.some((line) => line.level === "Error"))
     const line = h.lines.find((l) => l.level === "Error")!
     assert.strictEqual((errorOf(line) as StoreFailure).operation, "setAlarm")
