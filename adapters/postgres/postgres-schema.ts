@@ -72,6 +72,35 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
       );
       CREATE INDEX leases_by_host ON {schema}.leases (host_id);
     `
+  },
+  {
+    // Flow control across several hosts (postgres-flow.ts): the slots held (with the holder's expiry, renewed with
+    // its leases), the starts counted in rate windows, the queue's arrival order (a sequence that every new row of
+    // executions takes: existing rows keep null, which sorts first), and the QUEUED rows of a function, found fast.
+    version: 4,
+    sql: `
+      CREATE TABLE {schema}.flow_slots (
+        execution_id  text COLLATE "C" PRIMARY KEY,
+        function_name text NOT NULL,
+        group_key     text NOT NULL,
+        host_id       text NOT NULL,
+        held          boolean NOT NULL,
+        expires_at    timestamptz NOT NULL
+      );
+      CREATE INDEX flow_slots_by_group ON {schema}.flow_slots (function_name, group_key);
+      CREATE INDEX flow_slots_by_host ON {schema}.flow_slots (host_id);
+      CREATE TABLE {schema}.flow_starts (
+        function_name text NOT NULL,
+        rate_key      text NOT NULL,
+        at            bigint NOT NULL,
+        execution_id  text COLLATE "C" NOT NULL
+      );
+      CREATE INDEX flow_starts_by_key ON {schema}.flow_starts (function_name, rate_key, at);
+      CREATE SEQUENCE {schema}.executions_arrival;
+      ALTER TABLE {schema}.executions ADD COLUMN arrival bigint;
+      ALTER TABLE {schema}.executions ALTER COLUMN arrival SET DEFAULT nextval('{schema}.executions_arrival');
+      CREATE INDEX executions_queued ON {schema}.executions (function_name) WHERE status = 'QUEUED';
+    `
   }
 ]
 

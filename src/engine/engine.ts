@@ -25,6 +25,7 @@ import type { InvokerShape } from "./invoker.ts"
 import { makeWriteListeners } from "./write-listeners.ts"
 import { LifecycleLogs } from "./lifecycle-log.ts"
 import { Ownership } from "./ownership.ts"
+import { FlowLedger } from "./flow-ledger.ts"
 import { outcomeOf, viewOf } from "./execution-view.ts"
 import type { EngineOptions } from "./engine-options.ts"
 import { type DurableFunction, makeRegistry } from "./registry.ts"
@@ -72,6 +73,8 @@ export const makeEngine = Effect.fnUntraced(function*(
   const logLifecycle = yield* LifecycleLogs
   // Several hosts on one store (ownership.ts): an actor exists only on the host that holds the execution's lease.
   const ownership = Option.getOrUndefined(yield* Effect.serviceOption(Ownership))
+  // Flow control's counts shared by those hosts (flow-ledger.ts); without it they are in this engine's memory.
+  const flowLedger = Option.getOrUndefined(yield* Effect.serviceOption(FlowLedger))
   // The engine's own lines go where the actors' go: the loggers and level of the context it was built in, not the caller's.
   const loggers = yield* Logger.CurrentLoggers
   const minimumLevel = yield* References.MinimumLogLevel
@@ -276,6 +279,7 @@ export const makeEngine = Effect.fnUntraced(function*(
   // Flow control (flow-start.ts): the queue, its recovery, and a queued execution's writes that no actor makes.
   const { flow, flowStart } = makeEngineFlow({
     store, clock: options.flowClock ?? ambientClock, background, functions: [...registry.values()], severalHosts: ownership !== undefined, runNow: startNow,
+    ledger: flowLedger, ownership,
     written: (events) => {
       const state = foldLog(events)
       written(state, events.slice(-1))
