@@ -1,0 +1,104 @@
+/**
+ * The FlowLedger on PostgreSQL (postgres-flow.ts), two stores standing for two hosts: a slot limit held across
+ * both, slots of a host that stopped renewing lapse, a resumed execution waiting for a slot keeps new starts out,
+ * a rate window shared, and a slot given back wakes the other host (NOTIFY).
+ */
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { Effect, Exit, Scope } from "effect"
+import { openPostgresStore, type PostgresStore } from "../../../adapters/postgres/postgres-store.ts"
+import type { LedgerTake } from "../../../src/engine/flow-ledger.ts"
+import { type PostgresServer, startPostgres } from "./postgres-server.ts"
+
+let server: PostgresServer
+const opened: Array<PostgresStore> = []
+
+beforeAll(async () => {
+  server = await startPostgres()
+}, 90_000)
+
+afterAll(async () => {
+  for (const store of opened) await store.close()
+  await server?.stop()
+}, 40_000)
+
+const LEASE_MS = 300
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const hosts = async (schema: string) => {
+  const open = (hostId: string) => Effect.runPromise(openPostgresStore({ url: server.url, schema, leases: { hostId, leaseMs: LEASE_MS }, flowPollMs: 60_000 }))
+  const a = await open("host-a")
+  const b = await open("host-b")
+  opened.push(a, b)
+  const take = (store: PostgresStore, executionId: string, mode: LedgerTake["mode"], extra: Partial<LedgerTake> = {}) =>
+    Effect.runPromise(store.flowLedger!.take({ functionName: "fn", executionId, now: Date.now(), mode, concurrency: { key: "", limit: 2 }, ...extra }))
+      .then((answer) => answer._tag)
+  return { a, b, take }
+}
+
+describe("the flow ledger on PostgreSQL", () => {
+  it("counts one concurrency limit for both hosts; a slot given back is free for either", async () => {
+    const { a, b, take } = await hosts("flow_slots")
+    assert.strictEqual(await take(a, "x1", "start"), "Taken")
+    assert.strictEqual(await take(b, "x2", "start"), "Taken")
+    assert.strictEqual(await take(a, "x3", "start"), "Full")
+    assert.strictEqual(await take(b, "x3", "start"), "Full")
+    // Taking again the slot one holds is not a second slot.
+    assert.strictEqual(await take(b, "x2", "resume"), "Taken")
+    await Effect.runPromise(a.flowLedger!.release("x1"))
+    assert.strictEqual(await take(b, "x3", "start"), "Taken")
+    // A host gives back only its own slots: a's release of x2 (b's) changes nothing.
+    await Effect.runPromise(a.flowLedger!.release("x2"))
+    assert.strictEqual(await take(a, "x4", "start"), "Full")
+  })
+
+  it("lets the slots of a host that stopped renewing lapse after its lease, and keeps those it renews", async () => {
+    const { a, b, take } = await hosts("flow_lapse")
+    const scope = Effect.runSync(Scope.make())
+    Effect.runFork(Scope.provide(b.flowLedger!.start(), scope)) // b renews; a does not (its loops are not started)
+    assert.strictEqual(await take(a, "x1", "start"), "Taken")
+    assert.strictEqual(await take(b, "x2", "start"), "Taken")
+    assert.strictEqual(await take(b, "x3", "start"), "Full")
+    await sleep(LEASE_MS * 2)
+    assert.strictEqual(await take(b, "x3", "start"), "Taken", "a's slot lapsed")
+    assert.strictEqual(await take(b, "x4", "start"), "Full", "b's renewed slots still count")
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+  })
+
+  it("puts a resumed execution waiting for a slot ahead of new starts", async () => {
+    const { a, b, take } = await hosts("flow_resume")
+    assert.strictEqual(await take(a, "x1", "start"), "Taken")
+    assert.strictEqual(await take(a, "x2", "start"), "Taken")
+    assert.strictEqual(await take(b, "r", "resume"), "Full") // now waits, in line
+    await Effect.runPromise(a.flowLedger!.release("x1"))
+    assert.strictEqual(await take(a, "x3", "start"), "Full", "the waiting resumed execution comes first")
+    assert.strictEqual(await take(b, "r", "resume"), "Taken")
+    await Effect.runPromise(b.flowLedger!.release("r"))
+    assert.strictEqual(await take(a, "x3", "start"), "Taken")
+  })
+
+  it("counts a rate window for both hosts and says when it opens", async () => {
+    const { a, b } = await hosts("flow_rate")
+    const now = Date.now()
+    const take = (store: PostgresStore, executionId: string, at: number) =>
+      Effect.runPromise(store.flowLedger!.take({ functionName: "fn", executionId, now: at, mode: "start", rate: { key: "k", limit: 2, periodMs: 1_000 } }))
+    assert.deepStrictEqual(await take(a, "x1", now), { _tag: "Taken" })
+    assert.deepStrictEqual(await take(b, "x2", now + 10), { _tag: "Taken" })
+    assert.deepStrictEqual(await take(a, "x3", now + 20), { _tag: "Full", rateOpensAt: now + 1_000 })
+    assert.deepStrictEqual(await take(b, "x3", now + 1_000), { _tag: "Taken" })
+    assert.deepStrictEqual(await take(b, "x4", now + 1_005), { _tag: "Full", rateOpensAt: now + 1_010 })
+  })
+
+  it("wakes the other host when a slot is given back", async () => {
+    const { a, b, take } = await hosts("flow_wake")
+    const woken: Array<string | undefined> = []
+    b.flowLedger!.onWake((fn) => void woken.push(fn))
+    const scope = Effect.runSync(Scope.make())
+    Effect.runFork(Scope.provide(b.flowLedger!.start(), scope))
+    await sleep(300) // its LISTEN is in place
+    assert.strictEqual(await take(a, "x1", "start"), "Taken")
+    await Effect.runPromise(a.flowLedger!.release("x1"))
+    for (let i = 0; i < 50 && !woken.includes("fn"); i++) await sleep(20)
+    assert.include(woken, "fn")
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+  })
+})
