@@ -45,8 +45,20 @@ const rated = durable("rated", async (input: { n: number }, ctx) => {
   return input.n
 }, { rateLimit: { limit: 5, period: { seconds: 1 } } })
 
+/** Starts of one customer within 1 s collapse into one execution, run with the last input. */
+const debounced = durable("debounced", async (input: { customer: string; v: number }, ctx) => {
+  await ctx.step("work", body(ctx.executionId, "work", input.customer, 5))
+  return input.v
+}, { debounce: { period: { seconds: 1 }, key: (input: { customer: string }) => input.customer } })
+
+/** One at a time, long bodies: the others wait QUEUED (to be stopped). */
+const single = durable("single", async (input: { n: number }, ctx) => {
+  await ctx.step("work", body(ctx.executionId, "work", "all", 1_000))
+  return input.n
+}, { concurrency: 1 })
+
 const server = await servePostgres({
-  functions: [limited, perCustomer, slow, rated],
+  functions: [limited, perCustomer, slow, rated, debounced, single],
   url,
   schema,
   port: 0,
