@@ -29,7 +29,7 @@ const limited = durable("limited", async (input: { n: number }, ctx) => {
 
 /** Two at once per customer. */
 const perCustomer = durable("per-customer", async (input: { n: number; customer: string }, ctx) => {
-  await ctx.step("work", body(ctx.executionId, "work", input.customer, 150))
+  await ctx.step("work", body(ctx.executionId, "work", input.customer, 600))
   return input.n
 }, { concurrency: { limit: 2, key: (input: { customer: string }) => input.customer } })
 
