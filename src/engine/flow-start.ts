@@ -103,7 +103,7 @@ export const makeEngineFlow = (
 ): EngineFlow => {
   const run: FlowDeps["run"] = (events, fn, watchdogAt, slot) => Effect.andThen(Effect.sync(() => deps.written(events)), deps.run(events, fn, watchdogAt, slot))
   const limited = deps.functions.filter((fn): fn is DurableFunction & { flow: FlowControl } => fn.flow !== undefined)
-  if (deps.ledger !== undefined) {
+  if (deps.ledger !== undefined && limited.length > 0) {
     return makeSharedFlow({ ...deps, ledger: deps.ledger, ownership: deps.ownership, functions: limited, run, watchdogMs: WATCHDOG_MS })
   }
   const flow = makeFlowControl({ ...deps, run, watchdogMs: WATCHDOG_MS })
