@@ -15,7 +15,7 @@ const arg = (name: string, fallback: number) => Number(process.argv.find((a) => 
 const ROUNDS = arg("rounds", 5)
 const HOSTS = arg("hosts", 3)
 const script = join(import.meta.dirname, "postgres-flow-host.ts")
-const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const median = (xs: ReadonlyArray<number>): number | undefined => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 const postgres = await startPostgres({ durable: true })
 const children: Array<ChildProcess> = []
@@ -41,7 +41,7 @@ const startHost = (id: string) =>
 const w2 = async (hosts: ReadonlyArray<string>, fn: string) => {
   const t0 = performance.now()
   const answers = await Promise.all(Array.from({ length: 200 }, async (_, i) => {
-    const response = await fetch(`${hosts[i % hosts.length]}/v1/functions/${fn}/executions?wait=120`, {
+    const response = await fetch(`${hosts[i % hosts.length]}/v1/functions/${fn}/executions?wait=60`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: "{}"
@@ -66,13 +66,16 @@ try {
       times.get(v)!.push(await w2(hosts, v))
     }
   }
+} catch (error) {
+  console.error(error)
+  process.exitCode = 1
 } finally {
-  const base = median(times.get("ten-steps")!)
-  console.table(variants.map((v) => ({
+  const base = median(times.get("ten-steps")!) ?? NaN
+  if (times.get("ten-steps")!.length > 0) console.table(variants.map((v) => ({
     variant: v,
-    "W2 median ms": median(times.get(v)!).toFixed(0),
-    "exec/s": (200 / (median(times.get(v)!) / 1000)).toFixed(0),
-    "ratio to no limit": (median(times.get(v)!) / base).toFixed(2),
+    "W2 median ms": median(times.get(v)!)!.toFixed(0),
+    "exec/s": (200 / (median(times.get(v)!)! / 1000)).toFixed(0),
+    "ratio to no limit": (median(times.get(v)!)! / base).toFixed(2),
     rounds: times.get(v)!.map((ms) => ms.toFixed(0)).join(", ")
   })))
   console.log(`${HOSTS} hosts on one PostgreSQL (fsync on), leases on; rounds interleaved`)
