@@ -80,8 +80,11 @@ export const makeFlowLedger = (
       "VALUES ($1, $2, $3, $4, $5, clock_timestamp() + $6 * interval '1 millisecond') ON CONFLICT (execution_id) DO UPDATE SET " +
       "function_name = excluded.function_name, group_key = excluded.group_key, host_id = excluded.host_id, held = excluded.held, expires_at = excluded.expires_at",
     count: `INSERT INTO ${t("flow_starts")} (function_name, rate_key, at, execution_id) VALUES ($1, $2, $3, $4)`,
-    release: `WITH gone AS (DELETE FROM ${t("flow_slots")} WHERE execution_id = $1 AND host_id = $2 RETURNING function_name) ` +
-      "SELECT pg_notify($3, function_name) FROM gone",
+    // The hosts are woken only if someone waits: a queued start of the function, or a resumed execution of the key.
+    release: `WITH gone AS (DELETE FROM ${t("flow_slots")} WHERE execution_id = $1 AND host_id = $2 RETURNING function_name, group_key, held) ` +
+      `SELECT pg_notify($3, g.function_name) FROM gone AS g WHERE EXISTS (SELECT 1 FROM ${t("executions")} AS x ` +
+      "WHERE x.status = 'QUEUED' AND x.function_name = g.function_name) OR " +
+      `EXISTS (SELECT 1 FROM ${t("flow_slots")} AS w WHERE w.function_name = g.function_name AND w.group_key = g.group_key AND NOT w.held)`,
     releaseAll: `WITH gone AS (DELETE FROM ${t("flow_slots")} WHERE host_id = $1 RETURNING function_name) ` +
       "SELECT pg_notify($2, function_name) FROM (SELECT DISTINCT function_name FROM gone) AS g",
     renew: `UPDATE ${t("flow_slots")} SET expires_at = clock_timestamp() + $2 * interval '1 millisecond' WHERE host_id = $1`,
