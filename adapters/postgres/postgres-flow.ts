@@ -9,12 +9,13 @@
  *   up), with the host and an expiry renewed with the host's leases. A host that dies stops renewing: its slots
  *   lapse with its leases, and no longer count.
  * - `flow_starts`: one row per start counted in a rate window (dropped once out of every window).
- * - Each decision (a take) is one transaction under an advisory lock per function: the counts, the queue ahead, and
- *   the rows it writes cannot interleave with another host's.
+ * - Each decision (a take) is one call of the schema's `flow_take` function (migration 4): one round trip, one
+ *   transaction under an advisory lock per function, so the counts, the queue ahead and the rows it writes cannot
+ *   interleave with another host's.
  * - A slot given back NOTIFYs every host (LISTEN on a connection of its own); a bounded poll is the backstop.
  */
 import { Effect, Schedule, type Scope } from "effect"
-import type { Client, Pool, PoolClient } from "pg"
+import type { Client, Pool } from "pg"
 import type { FlowLedgerShape, LedgerAnswer, LedgerEntry, LedgerTake } from "reprise/engine"
 import { storeFailure, type StoreFailure } from "reprise/store"
 
@@ -42,7 +43,6 @@ export const makeFlowLedger = (
   pool: Pool,
   schema: string,
   connect: () => Promise<Client>,
-  transaction: <A>(pool: Pool, work: (client: PoolClient) => Promise<A>) => Promise<A>,
   options: FlowLedgerOptions
 ): PostgresFlowLedger => {
   const t = (table: string) => `"${schema}".${table}`
@@ -50,6 +50,8 @@ export const makeFlowLedger = (
   const pollMs = Math.max(20, Math.floor(options.pollMs ?? DEFAULT_FLOW_POLL_MS))
   const channel = channelOf(schema)
   let handler: (functionName: string | undefined) => void = () => {}
+  /** The executions whose slot rows (held, or waiting) this host holds. */
+  const mine = new Set<string>()
 
   // A queued execution's keys, from its first event (f) and its debounce replacements.
   const q = (field: string) => `(f.event->'queue'->>'${field}')`
@@ -59,27 +61,11 @@ export const makeFlowLedger = (
     "WHERE x.status = 'QUEUED' AND x.function_name = $1"
 
   const sql = {
-    lock: "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))",
+    // The decision itself is a function of the schema (migration 4): one round trip, one transaction.
+    take: `SELECT taken, rate_opens_at FROM ${t("flow_take")}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
     queue: `SELECT x.execution_id, x.seq, ${q("priority")}::int AS priority, ${q("concurrencyKey")} AS concurrency_key, ` +
       `${q("rateKey")} AS rate_key, ${q("debounceKey")} AS debounce_key, ${notBefore} AS not_before FROM ${queued} ` +
       `ORDER BY ${q("priority")}::int DESC, (f.event->>'at')::bigint, COALESCE(x.arrival, 0), x.execution_id LIMIT $2`,
-    // A queued execution with the same keys that may go now and comes first (all of them for a new start: $3 null).
-    ahead: `WITH c AS (SELECT ${q("priority")}::int AS p, (f.event->>'at')::bigint AS at, COALESCE(x.arrival, 0) AS arrival, x.execution_id AS id ` +
-      `FROM ${t("executions")} AS x JOIN ${t("events")} AS f ON f.execution_id = x.execution_id AND f.seq = 1 WHERE x.execution_id = $3) ` +
-      `SELECT 1 FROM ${queued} AND x.execution_id <> $2 ` +
-      `AND ($4::text IS NULL OR COALESCE(${q("concurrencyKey")}, '') = $4) AND ($5::text IS NULL OR COALESCE(${q("rateKey")}, '') = $5) ` +
-      `AND ${notBefore} <= $6 AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM c WHERE ${q("priority")}::int > c.p OR ` +
-      `(${q("priority")}::int = c.p AND ((f.event->>'at')::bigint < c.at OR ((f.event->>'at')::bigint = c.at AND ` +
-      `(COALESCE(x.arrival, 0) < c.arrival OR (COALESCE(x.arrival, 0) = c.arrival AND x.execution_id < c.id))))))) LIMIT 1`,
-    lapsed: `DELETE FROM ${t("flow_slots")} WHERE function_name = $1 AND group_key = $2 AND expires_at < clock_timestamp()`,
-    slots: `SELECT count(*) FILTER (WHERE held)::int AS held, count(*) FILTER (WHERE NOT held)::int AS waiting FROM ${t("flow_slots")} ` +
-      "WHERE function_name = $1 AND group_key = $2 AND execution_id <> $3 AND expires_at > clock_timestamp()",
-    outOfWindow: `DELETE FROM ${t("flow_starts")} WHERE function_name = $1 AND rate_key = $2 AND at <= $3`,
-    window: `SELECT count(*)::int AS n, min(at) AS oldest FROM ${t("flow_starts")} WHERE function_name = $1 AND rate_key = $2 AND at > $3`,
-    hold: `INSERT INTO ${t("flow_slots")} (execution_id, function_name, group_key, host_id, held, expires_at) ` +
-      "VALUES ($1, $2, $3, $4, $5, clock_timestamp() + $6 * interval '1 millisecond') ON CONFLICT (execution_id) DO UPDATE SET " +
-      "function_name = excluded.function_name, group_key = excluded.group_key, host_id = excluded.host_id, held = excluded.held, expires_at = excluded.expires_at",
-    count: `INSERT INTO ${t("flow_starts")} (function_name, rate_key, at, execution_id) VALUES ($1, $2, $3, $4)`,
     // The hosts are woken only if someone waits: a queued start of the function, or a resumed execution of the key.
     release: `WITH gone AS (DELETE FROM ${t("flow_slots")} WHERE execution_id = $1 AND host_id = $2 RETURNING function_name, group_key, held) ` +
       `SELECT pg_notify($3, g.function_name) FROM gone AS g WHERE EXISTS (SELECT 1 FROM ${t("executions")} AS x ` +
@@ -87,7 +73,9 @@ export const makeFlowLedger = (
       `EXISTS (SELECT 1 FROM ${t("flow_slots")} AS w WHERE w.function_name = g.function_name AND w.group_key = g.group_key AND NOT w.held)`,
     releaseAll: `WITH gone AS (DELETE FROM ${t("flow_slots")} WHERE host_id = $1 RETURNING function_name) ` +
       "SELECT pg_notify($2, function_name) FROM (SELECT DISTINCT function_name FROM gone) AS g",
-    renew: `UPDATE ${t("flow_slots")} SET expires_at = clock_timestamp() + $2 * interval '1 millisecond' WHERE host_id = $1`,
+    // Only the rows this host still means to hold: one whose give-back failed is not renewed, and lapses.
+    renew: `UPDATE ${t("flow_slots")} SET expires_at = clock_timestamp() + $2 * interval '1 millisecond' ` +
+      "WHERE host_id = $1 AND execution_id = ANY($3::text[])",
     debouncing: `SELECT x.execution_id FROM ${queued} AND ${q("debounceKey")} = $2 ORDER BY (f.event->>'at')::bigint DESC LIMIT 1`,
     notify: "SELECT pg_notify($1, $2)"
   }
@@ -95,38 +83,26 @@ export const makeFlowLedger = (
   const attempt = <A>(operation: string, work: () => Promise<A>): Effect.Effect<A, StoreFailure> =>
     Effect.tryPromise({ try: work, catch: storeFailure(operation) })
 
-  const take = (request: LedgerTake) =>
-    transaction(pool, async (client): Promise<LedgerAnswer> => {
-      const { functionName: fn, executionId, now, concurrency, rate, mode } = request
-      await client.query(sql.lock, [`reprise_flow_${schema}`, fn])
-      let rateOpensAt: number | undefined
-      if (rate !== undefined) {
-        await client.query(sql.outOfWindow, [fn, rate.key, now - rate.periodMs])
-        const row = (await client.query<{ n: number; oldest: string | null }>(sql.window, [fn, rate.key, now - rate.periodMs])).rows[0]!
-        if (row.n >= rate.limit) rateOpensAt = Number(row.oldest) + rate.periodMs
-      }
-      let slotsFull = false
-      if (concurrency !== undefined) {
-        await client.query(sql.lapsed, [fn, concurrency.key])
-        const row = (await client.query<{ held: number; waiting: number }>(sql.slots, [fn, concurrency.key, executionId])).rows[0]!
-        // Executions that began already and wait for a slot again come before queued starts.
-        slotsFull = row.held >= concurrency.limit || (mode !== "resume" && row.waiting > 0)
-      }
-      let ahead = false
-      if (mode !== "resume" && rateOpensAt === undefined && !slotsFull) {
-        const keys = [concurrency?.key ?? null, rate?.key ?? null]
-        ahead = (await client.query(sql.ahead, [fn, executionId, mode === "dequeue" ? executionId : null, ...keys, now])).rows.length > 0
-      }
-      if (rateOpensAt !== undefined || slotsFull || ahead) {
-        if (mode === "resume" && concurrency !== undefined) {
-          await client.query(sql.hold, [executionId, fn, concurrency.key, hostId, false, leaseMs]) // its place in line
-        }
-        return rateOpensAt === undefined ? { _tag: "Full" } : { _tag: "Full", rateOpensAt }
-      }
-      if (concurrency !== undefined) await client.query(sql.hold, [executionId, fn, concurrency.key, hostId, true, leaseMs])
-      if (rate !== undefined) await client.query(sql.count, [fn, rate.key, now, executionId])
-      return { _tag: "Taken" }
-    })
+  const take = async (request: LedgerTake): Promise<LedgerAnswer> => {
+    const { functionName, executionId, now, concurrency, rate, mode } = request
+    const row = (await pool.query<{ taken: boolean; rate_opens_at: string | null }>(sql.take, [
+      functionName,
+      executionId,
+      mode,
+      now,
+      hostId,
+      leaseMs,
+      concurrency?.key ?? null,
+      concurrency?.limit ?? null,
+      rate?.key ?? null,
+      rate?.limit ?? null,
+      rate?.periodMs ?? null
+    ])).rows[0]!
+    // A slot held, or a place in line for one: this host renews it until it gives it back.
+    if (concurrency !== undefined && (row.taken || mode === "resume")) mine.add(executionId)
+    if (row.taken) return { _tag: "Taken" }
+    return row.rate_opens_at === null ? { _tag: "Full" } : { _tag: "Full", rateOpensAt: Number(row.rate_opens_at) }
+  }
 
   type QueueRow = {
     execution_id: string
@@ -152,7 +128,11 @@ export const makeFlowLedger = (
 
   return {
     take: (request) => attempt("flowTake", () => take(request)),
-    release: (executionId) => attempt("flowRelease", () => pool.query(sql.release, [executionId, hostId, channel])).pipe(Effect.asVoid),
+    release: (executionId) =>
+      attempt("flowRelease", () => {
+        mine.delete(executionId) // first: should the delete fail, the row is no longer renewed and lapses
+        return pool.query(sql.release, [executionId, hostId, channel])
+      }).pipe(Effect.asVoid),
     queue: (functionName, limit) =>
       attempt("flowQueue", () => pool.query<QueueRow>(sql.queue, [functionName, limit])).pipe(Effect.map((result) => result.rows.map(entryOf))),
     debouncing: (functionName, debounceKey) =>
@@ -162,12 +142,15 @@ export const makeFlowLedger = (
     wake: (functionName) => attempt("flowWake", () => pool.query(sql.notify, [channel, functionName])).pipe(Effect.asVoid),
     onWake: (wake) => void (handler = wake),
     releaseAll: async () => {
+      mine.clear()
       await pool.query(sql.releaseAll, [hostId, channel])
     },
     start: () =>
       Effect.gen(function*() {
         const every = Math.max(50, Math.floor(leaseMs / 3))
-        yield* Effect.forkScoped(Effect.repeat(reportingFailures("slot renewal")(attempt("flowRenew", () => pool.query(sql.renew, [hostId, leaseMs]))), Schedule.spaced(every)))
+        yield* Effect.forkScoped(Effect.repeat(reportingFailures("slot renewal")(attempt("flowRenew", async () => {
+          if (mine.size > 0) await pool.query(sql.renew, [hostId, leaseMs, [...mine]])
+        })), Schedule.spaced(every)))
         yield* Effect.forkScoped(Effect.repeat(Effect.sync(() => handler(undefined)), Schedule.spaced(pollMs)))
         yield* Effect.acquireRelease(
           attempt("flowListen", async () => {

@@ -136,7 +136,7 @@ export const openPostgresStore = Effect.fn("openPostgresStore")(function*(
   const leases = options.leases === undefined ? undefined : makeLeases(pool, schema, connect, options.leases)
   const flowLedger = leases === undefined
     ? undefined
-    : makeFlowLedger(pool, schema, connect, transaction, { hostId: leases.hostId, leaseMs: leases.leaseMs, pollMs: options.flowPollMs })
+    : makeFlowLedger(pool, schema, connect, { hostId: leases.hostId, leaseMs: leases.leaseMs, pollMs: options.flowPollMs })
   return makePostgresStore(pool, schema, leases, flowLedger)
 })
 
@@ -145,7 +145,7 @@ export const layerPostgresStore = (options: PostgresStoreOptions = {}): Layer.La
   Layer.effect(ExecutionStore, Effect.acquireRelease(openPostgresStore(options), (store) => Effect.promise(() => store.close())))
 
 /** Runs `work` in a transaction on one pooled connection: committed if it returns, rolled back if it throws. */
-export const transaction = async <A>(pool: Pool, work: (client: PoolClient) => Promise<A>): Promise<A> => {
+const transaction = async <A>(pool: Pool, work: (client: PoolClient) => Promise<A>): Promise<A> => {
   const client = await pool.connect()
   let broken = false
   try {

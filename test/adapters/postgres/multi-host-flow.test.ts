@@ -81,12 +81,17 @@ const startAll = async (hosts: ReadonlyArray<Host>, fn: string, inputs: Readonly
 
 /** Waits until every execution succeeded (asking random live hosts), then returns their histories. */
 const finished = async (hosts: ReadonlyArray<Host>, ids: ReadonlyArray<string>, ms: number) => {
+  let statuses = new Map<string, number>()
   await until(async () => {
+    statuses = new Map()
     for (const id of ids) {
-      if ((await request(pick(hosts), "GET", `/v1/executions/${id}`)).body.status !== "SUCCEEDED") return false
+      const status = (await request(pick(hosts), "GET", `/v1/executions/${id}`)).body.status as string
+      statuses.set(status, (statuses.get(status) ?? 0) + 1)
     }
-    return true
-  }, ms, "every execution to succeed")
+    return statuses.get("SUCCEEDED") === ids.length
+  }, ms, "every execution to succeed").catch((error: Error) => {
+    throw new Error(`${error.message}; last seen: ${JSON.stringify(Object.fromEntries(statuses))}`)
+  })
   const histories = new Map<string, Array<{ _tag: string; at: number; name?: string }>>()
   for (const id of ids) histories.set(id, (await request(pick(hosts), "GET", `/v1/executions/${id}/history`)).body.events)
   return histories

@@ -5,6 +5,7 @@
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect, Exit, Scope } from "effect"
+import pg from "pg"
 import { openPostgresStore, type PostgresStore } from "../../../adapters/postgres/postgres-store.ts"
 import type { LedgerTake } from "../../../src/engine/flow-ledger.ts"
 import { type PostgresServer, startPostgres } from "./postgres-server.ts"
@@ -61,6 +62,24 @@ describe("the flow ledger on PostgreSQL", () => {
     await sleep(LEASE_MS * 2)
     assert.strictEqual(await take(b, "x3", "start"), "Taken", "a's slot lapsed")
     assert.strictEqual(await take(b, "x4", "start"), "Full", "b's renewed slots still count")
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+  })
+
+  it("renews only the slots the host means to hold: one whose give-back failed lapses", async () => {
+    const { a, b, take } = await hosts("flow_stray")
+    const scope = Effect.runSync(Scope.make())
+    Effect.runFork(Scope.provide(a.flowLedger!.start(), scope))
+    assert.strictEqual(await take(a, "x1", "start"), "Taken")
+    // A row of a's that a's ledger no longer counts as its own (its DELETE failed, say), written behind its back.
+    const client = new pg.Client({ connectionString: server.url })
+    await client.connect()
+    await client.query(`INSERT INTO flow_stray.flow_slots (execution_id, function_name, group_key, host_id, held, expires_at) ` +
+      "VALUES ('stray', 'fn', '', 'host-a', true, clock_timestamp() + interval '300 milliseconds')")
+    await client.end()
+    assert.strictEqual(await take(b, "x2", "start"), "Full")
+    await sleep(LEASE_MS * 2)
+    assert.strictEqual(await take(b, "x2", "start"), "Taken", "the stray row lapsed")
+    assert.strictEqual(await take(b, "x3", "start"), "Full", "x1, renewed, still counts")
     await Effect.runPromise(Scope.close(scope, Exit.void))
   })
 
