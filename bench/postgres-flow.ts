@@ -76,6 +76,8 @@ try {
     "W2 median ms": median(times.get(v)!)!.toFixed(0),
     "exec/s": (200 / (median(times.get(v)!)! / 1000)).toFixed(0),
     "ratio to no limit": (median(times.get(v)!)! / base).toFixed(2),
+    // Each round's time over the same round's no-limit time: the load of the moment falls on both.
+    "paired ratio (median)": median(times.get(v)!.map((ms, round) => ms / times.get("ten-steps")![round]!))!.toFixed(2),
     rounds: times.get(v)!.map((ms) => ms.toFixed(0)).join(", ")
   })))
   console.log(`${HOSTS} hosts on one PostgreSQL (fsync on), leases on; rounds interleaved`)
