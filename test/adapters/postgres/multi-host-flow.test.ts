@@ -80,7 +80,7 @@ const startAll = async (hosts: ReadonlyArray<Host>, fn: string, inputs: Readonly
 }
 
 /** Waits until every execution succeeded (asking random live hosts), then returns their histories. */
-const finished = async (hosts: ReadonlyArray<Host>, ids: ReadonlyArray<string>, ms: number) => {
+const finished = async (hosts: ReadonlyArray<Host>, ids: ReadonlyArray<string>, ms: number, printed: ReadonlyArray<string> = []) => {
   let statuses = new Map<string, number>()
   await until(async () => {
     statuses = new Map()
@@ -90,7 +90,7 @@ const finished = async (hosts: ReadonlyArray<Host>, ids: ReadonlyArray<string>, 
     }
     return statuses.get("SUCCEEDED") === ids.length
   }, ms, "every execution to succeed").catch((error: Error) => {
-    throw new Error(`${error.message}; last seen: ${JSON.stringify(Object.fromEntries(statuses))}`)
+    throw new Error(`${error.message}; last seen: ${JSON.stringify(Object.fromEntries(statuses))}; the hosts printed: ${printed.join("").slice(-4000)}`)
   })
   const histories = new Map<string, Array<{ _tag: string; at: number; name?: string }>>()
   for (const id of ids) histories.set(id, (await request(pick(hosts), "GET", `/v1/executions/${id}/history`)).body.events)
@@ -141,7 +141,7 @@ describe("flow control across several hosts on one PostgreSQL database", () => {
     const { hosts, ledger, printed } = await startHosts("flow_limited")
     const inputs = Array.from({ length: 50 }, (_, n) => ({ input: { n }, priority: n % 3 === 0 ? 5 : 0 }))
     const ids = await startAll(hosts, "limited", inputs)
-    const histories = await finished(hosts, ids, 120_000)
+    const histories = await finished(hosts, ids, 120_000, printed)
     const lines = fileLines(ledger)
     assert.strictEqual(mostAtOnce(lines).most.get("all"), 3, printed.join(""))
     // Each body ran once (no host died), and each execution left the queue once.
