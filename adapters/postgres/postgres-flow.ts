@@ -62,7 +62,7 @@ export const makeFlowLedger = (
 
   const sql = {
     // The decision itself is a function of the schema (migration 4): one round trip, one transaction.
-    take: `SELECT taken, rate_opens_at FROM ${t("flow_take")}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    take: `SELECT taken, rate_opens_at, decided_at FROM ${t("flow_take")}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
     queue: `SELECT x.execution_id, x.seq, ${q("priority")}::int AS priority, ${q("concurrencyKey")} AS concurrency_key, ` +
       `${q("rateKey")} AS rate_key, ${q("debounceKey")} AS debounce_key, ${notBefore} AS not_before FROM ${queued} ` +
       `ORDER BY ${q("priority")}::int DESC, (f.event->>'at')::bigint, COALESCE(x.arrival, 0), x.execution_id LIMIT $2`,
@@ -84,12 +84,11 @@ export const makeFlowLedger = (
     Effect.tryPromise({ try: work, catch: storeFailure(operation) })
 
   const take = async (request: LedgerTake): Promise<LedgerAnswer> => {
-    const { functionName, executionId, now, concurrency, rate, mode } = request
-    const row = (await pool.query<{ taken: boolean; rate_opens_at: string | null }>(sql.take, [
+    const { functionName, executionId, concurrency, rate, mode } = request
+    const row = (await pool.query<{ taken: boolean; rate_opens_at: string | null; decided_at: string }>(sql.take, [
       functionName,
       executionId,
       mode,
-      now,
       hostId,
       leaseMs,
       concurrency?.key ?? null,
@@ -100,7 +99,7 @@ export const makeFlowLedger = (
     ])).rows[0]!
     // A slot held, or a place in line for one: this host renews it until it gives it back.
     if (concurrency !== undefined && (row.taken || mode === "resume")) mine.add(executionId)
-    if (row.taken) return { _tag: "Taken" }
+    if (row.taken) return { _tag: "Taken", at: Number(row.decided_at) }
     return row.rate_opens_at === null ? { _tag: "Full" } : { _tag: "Full", rateOpensAt: Number(row.rate_opens_at) }
   }
 

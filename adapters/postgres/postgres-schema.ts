@@ -105,12 +105,15 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
       -- function, the rate window of the key, the live slots of the key (resumed executions waiting first), and the
       -- queued executions ahead with the same keys that may go now; then the slot and the counted start. A resumed
       -- execution that finds no slot keeps its place in line (a row with held false).
+      -- Counted on the database's clock, read once the lock is held: successive decisions of a function get
+      -- times in the order they were taken (the dequeue records it), whatever the hosts' clocks say.
       CREATE FUNCTION {schema}.flow_take(
-        p_fn text, p_id text, p_mode text, p_now bigint, p_host text, p_lease_ms integer,
+        p_fn text, p_id text, p_mode text, p_host text, p_lease_ms integer,
         p_ckey text, p_climit integer, p_rkey text, p_rlimit integer, p_rperiod bigint,
-        OUT taken boolean, OUT rate_opens_at bigint
+        OUT taken boolean, OUT rate_opens_at bigint, OUT decided_at bigint
       ) LANGUAGE plpgsql AS $$
       DECLARE
+        p_now bigint;
         n integer;
         oldest bigint;
         held_n integer := 0;
@@ -122,6 +125,12 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
       BEGIN
         taken := false;
         PERFORM pg_advisory_xact_lock(hashtext('{schema}.flow'), hashtext(p_fn));
+        p_now := floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+        decided_at := p_now;
+        -- A dequeue of an execution that is no longer queued (a stale look at the queue) takes nothing.
+        IF p_mode = 'dequeue' AND NOT EXISTS (SELECT 1 FROM {schema}.executions AS q WHERE q.execution_id = p_id AND q.status = 'QUEUED') THEN
+          RETURN;
+        END IF;
         IF p_rkey IS NOT NULL THEN
           DELETE FROM {schema}.flow_starts AS s WHERE s.function_name = p_fn AND s.rate_key = p_rkey AND s.at <= p_now - p_rperiod;
           SELECT count(*), min(s.at) INTO n, oldest FROM {schema}.flow_starts AS s

@@ -12,7 +12,7 @@ import type { StoreFailure } from "../store/store-errors.ts"
 export interface LedgerTake {
   readonly functionName: string
   readonly executionId: string
-  /** The caller's time (ms): the rate window is counted on it. */
+  /** The caller's time (ms), for a ledger without a clock of its own (PostgreSQL counts on the database's). */
   readonly now: number
   readonly concurrency?: { readonly key: string; readonly limit: number }
   readonly rate?: { readonly key: string; readonly limit: number; readonly periodMs: number }
@@ -27,7 +27,8 @@ export interface LedgerTake {
 }
 
 export type LedgerAnswer =
-  | { readonly _tag: "Taken" }
+  /** `at`: the time it was counted at (in the rate window): a dequeue records it, so the log agrees with the ledger. */
+  | { readonly _tag: "Taken"; readonly at: number }
   /** Not now. `rateOpensAt`: when the rate window has room again, if the rate is what is full. */
   | { readonly _tag: "Full"; readonly rateOpensAt?: number }
 

@@ -189,8 +189,7 @@ export const makeSharedFlow = (deps: SharedFlowDeps) => {
       const id = entry.executionId
       if (!(yield* own(id, "try"))) return undefined
       const keys: FlowKeys = entry
-      const take = takeOf(fn, keys, id, "dequeue")
-      const answer: LedgerAnswer = yield* Effect.onError(ledger.take(take), () => giveBack(id))
+      const answer: LedgerAnswer = yield* Effect.onError(ledger.take(takeOf(fn, keys, id, "dequeue")), () => giveBack(id))
       if (answer._tag === "Full") {
         yield* giveBack(id)
         return answer
@@ -202,7 +201,7 @@ export const makeSharedFlow = (deps: SharedFlowDeps) => {
         return undefined
       }
       const started = log.events[0] as Extract<LogEvent, { _tag: "ExecutionStarted" }>
-      const at = take.now // the time the ledger counted it at, so that the log's rate windows are the ledger's
+      const at = answer.at // the time the ledger counted it at, so that the log's rate windows are the ledger's
       const event: LogEvent = { _tag: "ExecutionDequeued", seq: log.events.length + 1, at, timeoutAt: at + (started.timeoutAt - started.at) }
       const watchdogAt = Math.min(at + deps.watchdogMs, event.timeoutAt)
       const written = yield* Effect.result(store.append(id, [event], log.events.length, { alarmAt: watchdogAt }))

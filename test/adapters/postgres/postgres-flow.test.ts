@@ -95,16 +95,28 @@ describe("the flow ledger on PostgreSQL", () => {
     assert.strictEqual(await take(a, "x3", "start"), "Taken")
   })
 
-  it("counts a rate window for both hosts and says when it opens", async () => {
+  it("counts a rate window for both hosts, on the database's clock, and says when it opens", async () => {
     const { a, b } = await hosts("flow_rate")
-    const now = Date.now()
-    const take = (store: PostgresStore, executionId: string, at: number) =>
-      Effect.runPromise(store.flowLedger!.take({ functionName: "fn", executionId, now: at, mode: "start", rate: { key: "k", limit: 2, periodMs: 1_000 } }))
-    assert.deepStrictEqual(await take(a, "x1", now), { _tag: "Taken" })
-    assert.deepStrictEqual(await take(b, "x2", now + 10), { _tag: "Taken" })
-    assert.deepStrictEqual(await take(a, "x3", now + 20), { _tag: "Full", rateOpensAt: now + 1_000 })
-    assert.deepStrictEqual(await take(b, "x3", now + 1_000), { _tag: "Taken" })
-    assert.deepStrictEqual(await take(b, "x4", now + 1_005), { _tag: "Full", rateOpensAt: now + 1_010 })
+    const take = (store: PostgresStore, executionId: string) =>
+      Effect.runPromise(store.flowLedger!.take({ functionName: "fn", executionId, now: 0, mode: "start", rate: { key: "k", limit: 2, periodMs: 1_000 } }))
+    const first = await take(a, "x1")
+    const second = await take(b, "x2")
+    assert.strictEqual(first._tag, "Taken")
+    assert.strictEqual(second._tag, "Taken")
+    const at1 = (first as { at: number }).at
+    const at2 = (second as { at: number }).at
+    assert.isAtLeast(at2, at1, "decisions get times in the order they were taken")
+    assert.deepStrictEqual(await take(a, "x3"), { _tag: "Full", rateOpensAt: at1 + 1_000 })
+    await sleep(Math.max(0, at1 + 1_000 - Date.now()) + 50)
+    const third = await take(b, "x3")
+    assert.strictEqual(third._tag, "Taken", "the window moved past the first start")
+  })
+
+  it("takes nothing for a dequeue of an execution that is not queued (a stale look at the queue)", async () => {
+    const { a, take } = await hosts("flow_stale")
+    assert.strictEqual(await take(a, "gone", "dequeue"), "Full")
+    assert.strictEqual(await take(a, "x1", "start"), "Taken")
+    assert.strictEqual(await take(a, "x1", "dequeue"), "Full", "a running execution's slot is left alone")
   })
 
   it("wakes the other hosts when a slot is given back and someone waits for one, and only then", async () => {
