@@ -279,7 +279,7 @@ export const makeEngine = Effect.fnUntraced(function*(
   // Flow control (flow-start.ts): the queue, its recovery, and a queued execution's writes that no actor makes.
   const { flow, flowStart } = makeEngineFlow({
     store, clock: options.flowClock ?? ambientClock, background, functions: [...registry.values()], severalHosts: ownership !== undefined, runNow: startNow,
-    ledger: flowLedger, ownership,
+    ledger: flowLedger, ownership, hasActor: (id) => actors.get(id)?.gone === false,
     written: (events) => {
       const state = foldLog(events)
       written(state, events.slice(-1))

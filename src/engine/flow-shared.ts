@@ -33,6 +33,8 @@ export interface SharedFlowDeps extends Pick<FlowStartDeps, "store" | "clock" | 
   /** Runs a dequeued execution (its log written, its watchdog alarm set) holding `slot`. */
   readonly run: (events: ReadonlyArray<LogEvent>, fn: DurableFunction, watchdogAt: number, slot: FlowSlot | undefined) => Effect.Effect<void>
   readonly watchdogMs: number
+  /** Whether an actor of this engine runs the execution (it holds the lease: a flow operation must not give it back). */
+  readonly hasActor: (executionId: string) => boolean
 }
 
 /** How long a resumed execution waiting for a slot sleeps when no wake-up comes (the ledger's poll is the backstop). */
@@ -42,7 +44,10 @@ export const makeSharedFlow = (deps: SharedFlowDeps) => {
   const { store, clock, ledger, ownership } = deps
   const byName = new Map(deps.functions.map((fn) => [fn.name, fn]))
   const now = () => clock.currentTimeMillisUnsafe()
-  const own = (executionId: string, mode: "try" | "wait") => (ownership === undefined ? Effect.succeed(true) : ownership.acquire(executionId, mode))
+  // Taken for one flow operation and given back after it. An execution an actor of this engine runs is not queued,
+  // and its lease is the actor's: "true" from acquire would only say that this host holds it already.
+  const own = (executionId: string, mode: "try" | "wait") =>
+    deps.hasActor(executionId) ? Effect.succeed(false) : ownership === undefined ? Effect.succeed(true) : ownership.acquire(executionId, mode)
   const giveBack = (executionId: string) => (ownership === undefined ? Effect.void : ownership.release(executionId))
 
   /** What a take of `fn` under these keys asks the ledger. */

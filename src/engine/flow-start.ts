@@ -99,12 +99,13 @@ export const makeEngineFlow = (
     /** Counts shared with the other hosts (flow-ledger.ts): given, the engine counts there instead of in memory. */
     readonly ledger?: FlowLedgerShape | undefined
     readonly ownership?: OwnershipShape | undefined
+    readonly hasActor?: (executionId: string) => boolean
   }
 ): EngineFlow => {
   const run: FlowDeps["run"] = (events, fn, watchdogAt, slot) => Effect.andThen(Effect.sync(() => deps.written(events)), deps.run(events, fn, watchdogAt, slot))
   const limited = deps.functions.filter((fn): fn is DurableFunction & { flow: FlowControl } => fn.flow !== undefined)
   if (deps.ledger !== undefined && limited.length > 0) {
-    return makeSharedFlow({ ...deps, ledger: deps.ledger, ownership: deps.ownership, functions: limited, run, watchdogMs: WATCHDOG_MS })
+    return makeSharedFlow({ ...deps, ledger: deps.ledger, ownership: deps.ownership, functions: limited, run, watchdogMs: WATCHDOG_MS, hasActor: deps.hasActor ?? (() => false) })
   }
   const flow = makeFlowControl({ ...deps, run, watchdogMs: WATCHDOG_MS })
   const flowStart = makeFlowStart({ store: deps.store, flow, clock: deps.clock, runNow: deps.runNow, written: deps.written })
