@@ -335,10 +335,10 @@ export const makeEngine = Effect.fnUntraced(function*(
     })),
     start,
     // An alarm is for the host that holds the execution; one held elsewhere is that host's (or, once its lease
-    // lapses, the takeover sweep's: see reprise/postgres).
+    // lapses, the takeover sweep's: see reprise/postgres), and answered false so that nobody here moves it.
     alarm: (executionId) =>
       Effect.flatMap(ownership === undefined ? Effect.succeed(true) : ownership.acquire(executionId, "try"), (mine) =>
-        mine ? Effect.asVoid(deliver(executionId, (a) => a.send<never>((reply) => ({ _tag: "Alarm", reply })))) : Effect.void),
+        mine ? Effect.as(deliver(executionId, (a) => a.send<never>((reply) => ({ _tag: "Alarm", reply }))), true) : Effect.succeed(false)),
     childFinished,
     completeCallback: (callbackId, outcome) =>
       Effect.gen(function*() {
