@@ -165,7 +165,7 @@ export const makeLeases = (
   }
 }
 
-/** The wake-ups with the leases' loops started beside them (they need the dispatcher too). */
-export const withLeases = (wakeUps: WakeUpSourceShape, leases: Leases): WakeUpSourceShape => ({
-  start: (dispatcher) => Effect.andThen(wakeUps.start(dispatcher), leases.start(dispatcher))
+/** The wake-ups with the leases' loops started beside them (they need the dispatcher too), and the flow ledger's. */
+export const withLeases = (wakeUps: WakeUpSourceShape, leases: Leases, flow?: { start(): Effect.Effect<void, never, Scope.Scope> }): WakeUpSourceShape => ({
+  start: (dispatcher) => Effect.andThen(wakeUps.start(dispatcher), Effect.andThen(leases.start(dispatcher), flow === undefined ? Effect.void : flow.start()))
 })

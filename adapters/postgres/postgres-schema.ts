@@ -72,6 +72,118 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
       );
       CREATE INDEX leases_by_host ON {schema}.leases (host_id);
     `
+  },
+  {
+    // Flow control across several hosts (postgres-flow.ts): the slots held (with the holder's expiry, renewed with
+    // its leases), the starts counted in rate windows, the queue's arrival order (a sequence that every new row of
+    // executions takes: existing rows keep null, which sorts first), and the QUEUED rows of a function, found fast.
+    version: 4,
+    sql: `
+      CREATE TABLE {schema}.flow_slots (
+        execution_id  text COLLATE "C" PRIMARY KEY,
+        function_name text NOT NULL,
+        group_key     text NOT NULL,
+        host_id       text NOT NULL,
+        held          boolean NOT NULL,
+        expires_at    timestamptz NOT NULL
+      );
+      CREATE INDEX flow_slots_by_group ON {schema}.flow_slots (function_name, group_key);
+      CREATE INDEX flow_slots_by_host ON {schema}.flow_slots (host_id);
+      CREATE TABLE {schema}.flow_starts (
+        function_name text NOT NULL,
+        rate_key      text NOT NULL,
+        at            bigint NOT NULL,
+        execution_id  text COLLATE "C" NOT NULL
+      );
+      CREATE INDEX flow_starts_by_key ON {schema}.flow_starts (function_name, rate_key, at);
+      CREATE SEQUENCE {schema}.executions_arrival;
+      ALTER TABLE {schema}.executions ADD COLUMN arrival bigint;
+      ALTER TABLE {schema}.executions ALTER COLUMN arrival SET DEFAULT nextval('{schema}.executions_arrival');
+      CREATE INDEX executions_queued ON {schema}.executions (function_name) WHERE status = 'QUEUED';
+
+      -- One decision of flow control (FlowLedger.take), in one round trip and one transaction: under a lock per
+      -- function, the rate window of the key, the live slots of the key (resumed executions waiting first), and the
+      -- queued executions ahead with the same keys that may go now; then the slot and the counted start. A resumed
+      -- execution that finds no slot keeps its place in line (a row with held false).
+      -- Counted on the database's clock, read once the lock is held: successive decisions of a function get
+      -- times in the order they were taken (the dequeue records it), whatever the hosts' clocks say.
+      CREATE FUNCTION {schema}.flow_take(
+        p_fn text, p_id text, p_mode text, p_host text, p_lease_ms integer,
+        p_ckey text, p_climit integer, p_rkey text, p_rlimit integer, p_rperiod bigint,
+        OUT taken boolean, OUT rate_opens_at bigint, OUT decided_at bigint
+      ) LANGUAGE plpgsql AS $$
+      DECLARE
+        p_now bigint;
+        n integer;
+        oldest bigint;
+        held_n integer := 0;
+        waiting_n integer := 0;
+        slots_full boolean := false;
+        c_p integer;
+        c_at bigint;
+        c_arr bigint;
+      BEGIN
+        taken := false;
+        PERFORM pg_advisory_xact_lock(hashtext('{schema}.flow'), hashtext(p_fn));
+        p_now := floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+        decided_at := p_now;
+        -- A dequeue of an execution that is no longer queued (a stale look at the queue) takes nothing.
+        IF p_mode = 'dequeue' AND NOT EXISTS (SELECT 1 FROM {schema}.executions AS q WHERE q.execution_id = p_id AND q.status = 'QUEUED') THEN
+          RETURN;
+        END IF;
+        IF p_rkey IS NOT NULL THEN
+          DELETE FROM {schema}.flow_starts AS s WHERE s.function_name = p_fn AND s.rate_key = p_rkey AND s.at <= p_now - p_rperiod;
+          SELECT count(*), min(s.at) INTO n, oldest FROM {schema}.flow_starts AS s
+            WHERE s.function_name = p_fn AND s.rate_key = p_rkey AND s.at > p_now - p_rperiod;
+          IF n >= p_rlimit THEN rate_opens_at := oldest + p_rperiod; END IF;
+        END IF;
+        IF p_ckey IS NOT NULL THEN
+          DELETE FROM {schema}.flow_slots AS l WHERE l.function_name = p_fn AND l.group_key = p_ckey AND l.expires_at < clock_timestamp();
+          SELECT count(*) FILTER (WHERE l.held), count(*) FILTER (WHERE NOT l.held) INTO held_n, waiting_n FROM {schema}.flow_slots AS l
+            WHERE l.function_name = p_fn AND l.group_key = p_ckey AND l.execution_id <> p_id AND l.expires_at > clock_timestamp();
+          slots_full := held_n >= p_climit OR (p_mode <> 'resume' AND waiting_n > 0);
+        END IF;
+        IF rate_opens_at IS NOT NULL OR slots_full THEN
+          IF p_mode = 'resume' AND p_ckey IS NOT NULL THEN
+            INSERT INTO {schema}.flow_slots (execution_id, function_name, group_key, host_id, held, expires_at)
+              VALUES (p_id, p_fn, p_ckey, p_host, false, clock_timestamp() + p_lease_ms * interval '1 millisecond')
+              ON CONFLICT (execution_id) DO UPDATE SET function_name = excluded.function_name, group_key = excluded.group_key,
+                host_id = excluded.host_id, held = excluded.held, expires_at = excluded.expires_at;
+          END IF;
+          RETURN;
+        END IF;
+        IF p_mode <> 'resume' THEN
+          IF p_mode = 'dequeue' THEN
+            SELECT (f.event->'queue'->>'priority')::int, (f.event->>'at')::bigint, COALESCE(x.arrival, 0) INTO c_p, c_at, c_arr
+              FROM {schema}.executions AS x JOIN {schema}.events AS f ON f.execution_id = x.execution_id AND f.seq = 1
+              WHERE x.execution_id = p_id;
+          END IF;
+          IF EXISTS (SELECT 1 FROM {schema}.executions AS x JOIN {schema}.events AS f ON f.execution_id = x.execution_id AND f.seq = 1
+            WHERE x.status = 'QUEUED' AND x.function_name = p_fn AND x.execution_id <> p_id
+              AND (p_ckey IS NULL OR COALESCE(f.event->'queue'->>'concurrencyKey', '') = p_ckey)
+              AND (p_rkey IS NULL OR COALESCE(f.event->'queue'->>'rateKey', '') = p_rkey)
+              AND GREATEST(COALESCE((f.event->'queue'->>'notBefore')::bigint, 0), COALESCE((SELECT max((r.event->>'notBefore')::bigint)
+                FROM {schema}.events AS r WHERE r.execution_id = x.execution_id AND r.seq > 1 AND r.event->>'_tag' = 'ExecutionInputReplaced'), 0)) <= p_now
+              AND (p_mode = 'start' OR (f.event->'queue'->>'priority')::int > c_p OR ((f.event->'queue'->>'priority')::int = c_p
+                AND ((f.event->>'at')::bigint < c_at OR ((f.event->>'at')::bigint = c_at
+                AND (COALESCE(x.arrival, 0) < c_arr OR (COALESCE(x.arrival, 0) = c_arr AND x.execution_id < p_id)))))))
+          THEN
+            RETURN;
+          END IF;
+        END IF;
+        IF p_ckey IS NOT NULL THEN
+          INSERT INTO {schema}.flow_slots (execution_id, function_name, group_key, host_id, held, expires_at)
+            VALUES (p_id, p_fn, p_ckey, p_host, true, clock_timestamp() + p_lease_ms * interval '1 millisecond')
+            ON CONFLICT (execution_id) DO UPDATE SET function_name = excluded.function_name, group_key = excluded.group_key,
+              host_id = excluded.host_id, held = excluded.held, expires_at = excluded.expires_at;
+        END IF;
+        IF p_rkey IS NOT NULL THEN
+          INSERT INTO {schema}.flow_starts (function_name, rate_key, at, execution_id) VALUES (p_fn, p_rkey, p_now, p_id);
+        END IF;
+        taken := true;
+      END
+      $$;
+    `
   }
 ]
 

@@ -35,6 +35,7 @@ import {
   type StoreFailure,
   storeFailure
 } from "reprise/store"
+import { makeFlowLedger, type PostgresFlowLedger } from "./postgres-flow.ts"
 import { type Leases, type LeaseOptions, makeLeases } from "./postgres-leases.ts"
 import { applyMigrations, LATEST_VERSION, MIGRATIONS, PostgresSchemaTooNew, SCHEMA_NAME } from "./postgres-schema.ts"
 
@@ -52,6 +53,8 @@ export interface PostgresStoreOptions {
    * write of an execution's log and alarm on this host's lease, and `leases` is the engine's Ownership port.
    */
   readonly leases?: LeaseOptions
+  /** With leases: how often each host looks at the shared flow-control queues without a wake-up (postgres-flow.ts). */
+  readonly flowPollMs?: number
 }
 
 /** The ExecutionStore, plus what the host's ports read (src/host): the alarm index and the metadata. */
@@ -59,6 +62,8 @@ export interface PostgresStore extends ExecutionStoreShape {
   readonly schema: string
   /** The leases of this host, when the store was opened with `leases`. */
   readonly leases: Leases | undefined
+  /** With leases: flow control's counts shared by the hosts (postgres-flow.ts), the engine's FlowLedger port. */
+  readonly flowLedger: PostgresFlowLedger | undefined
   /** The earliest alarm strictly after `after`. */
   nextAlarm(after: number): Effect.Effect<AlarmEntry | undefined, StoreFailure>
   /** Alarms due at or before `horizon`, earliest first, at most `limit`. */
@@ -123,14 +128,16 @@ export const openPostgresStore = Effect.fn("openPostgresStore")(function*(
     yield* Effect.promise(() => pool.end())
     return yield* new PostgresSchemaTooNew({ schema, version: migrated.before, supported: LATEST_VERSION })
   }
-  const leases = options.leases === undefined
+  const connect = async () => {
+    const client = new Client({ connectionString: url, connectionTimeoutMillis: timeout })
+    await client.connect()
+    return client
+  }
+  const leases = options.leases === undefined ? undefined : makeLeases(pool, schema, connect, options.leases)
+  const flowLedger = leases === undefined
     ? undefined
-    : makeLeases(pool, schema, async () => {
-      const client = new Client({ connectionString: url, connectionTimeoutMillis: timeout })
-      await client.connect()
-      return client
-    }, options.leases)
-  return makePostgresStore(pool, schema, leases)
+    : makeFlowLedger(pool, schema, connect, { hostId: leases.hostId, leaseMs: leases.leaseMs, pollMs: options.flowPollMs })
+  return makePostgresStore(pool, schema, leases, flowLedger)
 })
 
 /** The store as a scoped layer: the pool is ended when the layer is released. */
@@ -155,7 +162,7 @@ const transaction = async <A>(pool: Pool, work: (client: PoolClient) => Promise<
   }
 }
 
-const makePostgresStore = (pool: Pool, schema: string, leases: Leases | undefined): PostgresStore => {
+const makePostgresStore = (pool: Pool, schema: string, leases: Leases | undefined, flowLedger?: PostgresFlowLedger): PostgresStore => {
   const t = (table: string) => `"${schema}".${table}`
   /** With leases, a write of the execution ($1) happens only while this host (the parameter) holds its lease. */
   const fenced = (hostParam: string) =>
@@ -322,6 +329,7 @@ const makePostgresStore = (pool: Pool, schema: string, leases: Leases | undefine
   return {
     schema,
     leases,
+    flowLedger,
     load: (executionId) =>
       Effect.flatMap(attempt("load", () => query<LoadRow>(sql.load, [executionId])), (rows) =>
         rows.length === 0 ? Effect.succeed(undefined) : parseLog(executionId, rows)),
@@ -409,6 +417,6 @@ const makePostgresStore = (pool: Pool, schema: string, leases: Leases | undefine
         return (await query<{ value: string }>(sql.getMeta, [key]))[0]!.value
       }),
     // The leases go first (the engine is gone by now), so that the other hosts need not wait for them to lapse.
-    close: () => (closing ??= (leases?.releaseAll() ?? Promise.resolve()).catch(() => {}).then(() => pool.end()))
+    close: () => (closing ??= Promise.all([leases?.releaseAll(), flowLedger?.releaseAll()]).catch(() => {}).then(() => pool.end()))
   }
 }

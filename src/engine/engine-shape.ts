@@ -13,8 +13,11 @@ import type { ExecutionClientShape, ParentRef } from "./execution-client.ts"
  * provided beside it by `Engine.layer`.
  */
 export interface EngineShape extends ExecutionClientShape {
-  /** The store's alarm for this execution went off. */
-  alarm(executionId: string): Effect.Effect<void, LogCorrupted | StoreFailure>
+  /**
+   * The store's alarm for this execution went off. `false` when another host holds the execution (Ownership): that
+   * host delivers the alarm itself, and the caller must leave it where it is (alarm-dispatcher.ts).
+   */
+  alarm(executionId: string): Effect.Effect<boolean, LogCorrupted | StoreFailure>
   /** A child started by `ctx.invoke` ended: its outcome goes to the parent's invoke operation. */
   childFinished(parent: ParentRef, outcome: ChildOutcome): Effect.Effect<void, LogCorrupted | StoreFailure>
   /**

@@ -26,6 +26,7 @@ import type { InvokerShape } from "./invoker.ts"
 import { makeWriteListeners } from "./write-listeners.ts"
 import { LifecycleLogs } from "./lifecycle-log.ts"
 import { Ownership } from "./ownership.ts"
+import { FlowLedger } from "./flow-ledger.ts"
 import { outcomeOf, viewOf } from "./execution-view.ts"
 import type { EngineOptions } from "./engine-options.ts"
 import { type DurableFunction, makeRegistry } from "./registry.ts"
@@ -73,6 +74,8 @@ export const makeEngine = Effect.fnUntraced(function*(
   const logLifecycle = yield* LifecycleLogs
   // Several hosts on one store (ownership.ts): an actor exists only on the host that holds the execution's lease.
   const ownership = Option.getOrUndefined(yield* Effect.serviceOption(Ownership))
+  // Flow control's counts shared by those hosts (flow-ledger.ts); without it they are in this engine's memory.
+  const flowLedger = Option.getOrUndefined(yield* Effect.serviceOption(FlowLedger))
   // The engine's own lines go where the actors' go: the loggers and level of the context it was built in, not the caller's.
   const loggers = yield* Logger.CurrentLoggers
   const minimumLevel = yield* References.MinimumLogLevel
@@ -283,6 +286,7 @@ export const makeEngine = Effect.fnUntraced(function*(
     // Kept outside (externalFlow): no queue here, nothing to recover.
     functions: options.externalFlow === undefined ? [...registry.values()] : [],
     severalHosts: ownership !== undefined, runNow: startNow,
+    ledger: flowLedger, ownership, hasActor: (id) => actors.get(id)?.gone === false,
     written: (events) => {
       const state = foldLog(events)
       // The watchers get the whole log (each skips what it has seen): a debounce's ExecutionInputReplaced is written
@@ -341,10 +345,10 @@ export const makeEngine = Effect.fnUntraced(function*(
     })),
     start,
     // An alarm is for the host that holds the execution; one held elsewhere is that host's (or, once its lease
-    // lapses, the takeover sweep's: see reprise/postgres).
+    // lapses, the takeover sweep's: see reprise/postgres), and answered false so that nobody here moves it.
     alarm: (executionId) =>
       Effect.flatMap(ownership === undefined ? Effect.succeed(true) : ownership.acquire(executionId, "try"), (mine) =>
-        mine ? Effect.asVoid(deliver(executionId, (a) => a.send<never>((reply) => ({ _tag: "Alarm", reply })))) : Effect.void),
+        mine ? Effect.as(deliver(executionId, (a) => a.send<never>((reply) => ({ _tag: "Alarm", reply }))), true) : Effect.succeed(false)),
     childFinished,
     completeCallback: (callbackId, outcome) =>
       Effect.gen(function*() {

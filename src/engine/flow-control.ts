@@ -10,19 +10,14 @@ import { foldLog } from "../log/fold.ts"
 import type { ExecutionStoreShape } from "../store/execution-store.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
-import { InvalidRequest, RateLimited } from "./engine-errors.ts"
+import { RateLimited } from "./engine-errors.ts"
+import { type FlowKeys, flowKeysOf, parsedInput } from "./flow-keys.ts"
 import type { FlowControl } from "./flow-options.ts"
-import { keyFor, validPriority } from "./flow-options.ts"
+import { keyFor } from "./flow-options.ts"
 import { type FlowSlot, FlowSlots } from "./flow-slots.ts"
 import type { DurableFunction } from "./registry.ts"
 
-/** What a start of a flow-controlled function is counted under. */
-export interface FlowKeys {
-  readonly priority: number
-  readonly concurrencyKey?: string
-  readonly rateKey?: string
-  readonly debounceKey?: string
-}
+export type { FlowKeys } from "./flow-keys.ts"
 
 /** One QUEUED execution, as the admission sees it. */
 interface Waiting {
@@ -53,14 +48,7 @@ export interface FlowDeps {
 const groupKey = (fn: string, key: string) => `${fn}\n${key}`
 const before = (a: Waiting, b: Waiting) => b.keys.priority - a.keys.priority || a.queuedAt - b.queuedAt || a.order - b.order
 
-const parsed = (input: string | undefined): unknown => {
-  if (input === undefined) return undefined
-  try {
-    return JSON.parse(input)
-  } catch {
-    return input
-  }
-}
+const parsed = parsedInput
 
 export const makeFlowControl = (deps: FlowDeps) => {
   const { store, clock } = deps
@@ -76,25 +64,7 @@ export const makeFlowControl = (deps: FlowDeps) => {
   let recovered = true
   const slots = new FlowSlots(() => admitSoon())
 
-  /** The keys a start of `fn` with this input counts under; a bad priority or a throwing key function refuses it. */
-  const keysOf = (fn: DurableFunction & { readonly flow: FlowControl }, input: string | undefined, priority: unknown) =>
-    Effect.try({
-      try: (): FlowKeys => {
-        const value = fn.flow.concurrency?.key !== undefined || fn.flow.rateLimit?.key !== undefined || fn.flow.debounce?.key !== undefined ||
-            (priority === undefined && fn.flow.priority !== undefined)
-          ? parsed(input)
-          : undefined
-        const p = priority ?? fn.flow.priority?.(value) ?? 0
-        if (!validPriority(p)) throw new TypeError(`a priority must be an integer from -1000 to 1000, got ${JSON.stringify(p)}`)
-        return {
-          priority: p,
-          ...(fn.flow.concurrency === undefined ? {} : { concurrencyKey: keyFor(fn.flow.concurrency.key, value) }),
-          ...(fn.flow.rateLimit === undefined ? {} : { rateKey: keyFor(fn.flow.rateLimit.key, value) }),
-          ...(fn.flow.debounce === undefined ? {} : { debounceKey: keyFor(fn.flow.debounce.key, value) })
-        }
-      },
-      catch: (error) => new InvalidRequest({ reason: `Flow control of ${JSON.stringify(fn.name)} refused the start: ${(error as Error).message}` })
-    })
+  const keysOf = flowKeysOf
 
   /** The oldest start still in the rate window, or undefined when another start fits now. */
   const rateFull = (fn: DurableFunction & { readonly flow: FlowControl }, keys: FlowKeys, now: number): number | undefined => {

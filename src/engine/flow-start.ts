@@ -13,6 +13,9 @@ import { type FlowControl, FlowConfigError } from "./flow-options.ts"
 import type { DurableFunction } from "./registry.ts"
 import { sameExecution, startedEvent } from "./start-request.ts"
 import { WATCHDOG_MS } from "./actor-alarm.ts"
+import type { FlowLedgerShape } from "./flow-ledger.ts"
+import { makeSharedFlow } from "./flow-shared.ts"
+import type { OwnershipShape } from "./ownership.ts"
 
 export interface FlowStartDeps {
   readonly store: ExecutionStoreShape
@@ -82,17 +85,31 @@ export const makeFlowStart = (deps: FlowStartDeps) => {
   return { start, stopQueued }
 }
 
+/** What the engine uses of flow control: in memory (flow-control.ts) or over a ledger (flow-shared.ts). */
+export interface EngineFlow {
+  readonly flow: Pick<FlowControlShape, "slotOf" | "withPosition">
+  readonly flowStart: ReturnType<typeof makeFlowStart>
+}
+
 /** The engine's flow control: the queues, the flow-controlled start, and the queues' recovery from the store. */
 export const makeEngineFlow = (
   deps: Omit<FlowDeps, "watchdogMs"> & Pick<FlowStartDeps, "runNow" | "written"> & {
     readonly functions: ReadonlyArray<DurableFunction>
     /** Several hosts share the store (ownership.ts): each would keep its own queue and slots. */
     readonly severalHosts: boolean
+    /** Counts shared with the other hosts (flow-ledger.ts): given, the engine counts there instead of in memory. */
+    readonly ledger?: FlowLedgerShape | undefined
+    readonly ownership?: OwnershipShape | undefined
+    readonly hasActor?: (executionId: string) => boolean
   }
-) => {
-  const flow = makeFlowControl({ ...deps, run: (events, fn, watchdogAt, slot) => Effect.andThen(Effect.sync(() => deps.written(events)), deps.run(events, fn, watchdogAt, slot)), watchdogMs: WATCHDOG_MS })
-  const flowStart = makeFlowStart({ store: deps.store, flow, clock: deps.clock, runNow: deps.runNow, written: deps.written })
+): EngineFlow => {
+  const run: FlowDeps["run"] = (events, fn, watchdogAt, slot) => Effect.andThen(Effect.sync(() => deps.written(events)), deps.run(events, fn, watchdogAt, slot))
   const limited = deps.functions.filter((fn): fn is DurableFunction & { flow: FlowControl } => fn.flow !== undefined)
+  if (deps.ledger !== undefined && limited.length > 0) {
+    return makeSharedFlow({ ...deps, ledger: deps.ledger, ownership: deps.ownership, functions: limited, run, watchdogMs: WATCHDOG_MS, hasActor: deps.hasActor ?? (() => false) })
+  }
+  const flow = makeFlowControl({ ...deps, run, watchdogMs: WATCHDOG_MS })
+  const flowStart = makeFlowStart({ store: deps.store, flow, clock: deps.clock, runNow: deps.runNow, written: deps.written })
   if (limited.length > 0 && deps.severalHosts) {
     // Refused rather than enforced per host: the queue, the slots and the rate windows are one engine's.
     throw new FlowConfigError(`Flow control needs one host per store; with several hosts sharing it, ${limited.map((fn) => fn.name).join(", ")} would get a limit per host`)

@@ -22,6 +22,8 @@ export type {
 } from "./execution-client.ts"
 export { serviceRunsInvokes } from "./invoker.ts"
 export { Ownership } from "./ownership.ts"
+export { FlowLedger } from "./flow-ledger.ts"
+export type { FlowLedgerShape, LedgerAnswer, LedgerEntry, LedgerTake } from "./flow-ledger.ts"
 export type { OwnershipShape, Revocation } from "./ownership.ts"
 export { DEFAULT_POLL_MS, watchByPolling } from "./watch-by-polling.ts"
 export type { ChildStart, InvokerShape } from "./invoker.ts"

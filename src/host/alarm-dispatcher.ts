@@ -9,6 +9,9 @@
  *   (1 s doubling to 5 min), never dropped: a redeploy that brings the function back resumes the execution. One
  *   that moved it to a time already due is delivered again, and so is one delivered before it was due (recovery
  *   delivers alarms due within the watchdog) that fell due while the delivery ran.
+ * - An alarm the engine declines (another host holds the execution, and delivers it itself) is left exactly where
+ *   it is: the store's alarms are shared by the hosts, and moving it would take it from under the holder, whose
+ *   timer is armed at the old time (a chase the holder can lose for good: issue 15, docs/postgres.md).
  */
 import { Cause, Clock, Context, Data, Duration, Effect, Fiber, FiberMap, Option, Schedule, Semaphore, type Scope } from "effect"
 import { AlarmStore } from "./alarm-store.ts"
@@ -29,8 +32,11 @@ export const defaultAlarmBackoff: Schedule.Schedule<Duration.Duration> = Schedul
 const MAX_ROUNDS = 5
 
 export interface AlarmDispatcherOptions {
-  /** Delivers one execution's alarm (the host passes the engine's `alarm`). */
-  readonly deliver: (executionId: string) => Effect.Effect<void, unknown>
+  /**
+   * Delivers one execution's alarm (the host passes the engine's `alarm`). `false`: not this host's to deliver
+   * (another host holds the execution and delivers it): the alarm is left in place, neither retried nor postponed.
+   */
+  readonly deliver: (executionId: string) => Effect.Effect<boolean | void, unknown>
   /** Deliveries at once (default 32). */
   readonly concurrency?: number
   /** The delays between deliveries that leave an alarm in place (default: `defaultAlarmBackoff`). */
@@ -128,12 +134,14 @@ export const makeAlarmDispatcher = Effect.fnUntraced(function*(
         // due meanwhile) is delivered again now, not held back by the backoff (issue 19, item 5).
         if (at === delivered && !early) return yield* postpone(executionId, at, false)
         early = at > now
-        const failed = yield* options.deliver(executionId).pipe(
-          Effect.as(false),
-          Effect.catchCause((cause) => Effect.as(report(Cause.squash(cause), executionId), true))
+        const outcome = yield* options.deliver(executionId).pipe(
+          Effect.map((taken) => (taken === false ? "elsewhere" as const : "delivered" as const)),
+          Effect.catchCause((cause) => Effect.as(report(Cause.squash(cause), executionId), "failed" as const))
         )
+        // Another host's: its holder delivers it at its own timer; moving it here would pull it from under that timer.
+        if (outcome === "elsewhere") return void retries.delete(executionId)
         stats.delivered++
-        if (failed) return yield* postpone(executionId, at, true)
+        if (outcome === "failed") return yield* postpone(executionId, at, true)
         // The engine answers once the alarm's events are written and the alarm is moved (actor.ts, "Alarm").
         delivered = at
       }

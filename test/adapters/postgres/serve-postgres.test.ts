@@ -2,6 +2,7 @@
  * reprise/node's server on PostgreSQL, over HTTP: an execution with a step, a 1 s durable wait and a callback, with
  * the server closed during the wait and served again on the same database (the new host resumes the wait from the
  * alarm table, and the callback id signed by the first host is accepted by the second: the secret is kept in meta).
+ * Two hosts on one database: an alarm is the holder's to deliver, and the other host's engine declines it.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { durable, schedule } from "reprise"
@@ -93,6 +94,34 @@ describe("reprise/node's server on PostgreSQL", () => {
       assert.deepStrictEqual((listed.body.executions as Array<{ executionId: string; status: string }>).map((e) => [e.executionId, e.status]), [[id, "SUCCEEDED"]])
     } finally {
       await server.close()
+    }
+  }, 30_000)
+
+  // Issue 15: every host's timer sees every alarm. The engine of a host that does not hold the execution answered
+  // as if it had delivered it, and its dispatcher, seeing the alarm unmoved, postponed it from under the holder.
+  it("two hosts: the engine of the host that does not hold an execution declines its alarm, and leaves it in place", async () => {
+    const paused = durable("pg-held", async (_: unknown, ctx) => {
+      await ctx.step("first", async () => "done")
+      await ctx.wait("pause", { seconds: 60 })
+      return "over"
+    })
+    // No eviction meanwhile: the actor, and with it the lease, stays on host a.
+    const options = { functions: [paused], url: postgres.url, schema: "held", port: 0, handleSignals: false, evictEveryMs: 600_000 }
+    const a = await servePostgres({ ...options, leases: { hostId: "a", leaseMs: 1_000 } })
+    const b = await servePostgres({ ...options, leases: { hostId: "b", leaseMs: 1_000 } })
+    try {
+      const started = await call(a, "POST", "/v1/functions/pg-held/executions", { input: {} })
+      const id = started.body.executionId as string
+      await until(async () => (await call(b, "GET", `/v1/executions/${id}/history`)).body.events.some((e: { _tag: string }) => e._tag === "WaitStarted"), "the wait")
+      const alarmAt = await a.engine(() => a.store.getAlarm(id))
+      assert.isDefined(alarmAt)
+      assert.isFalse(await b.engine((engine) => engine.alarm(id)), "held by a: b declines it")
+      assert.strictEqual(await b.engine(() => b.store.getAlarm(id)), alarmAt, "and leaves it where it was")
+      assert.isTrue(await a.engine((engine) => engine.alarm(id)), "a, the holder, takes it")
+      assert.strictEqual((await call(b, "GET", `/v1/executions/${id}`)).body.status, "RUNNING")
+    } finally {
+      await b.close()
+      await a.close()
     }
   }, 30_000)
 

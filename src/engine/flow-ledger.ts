@@ -1,0 +1,66 @@
+/**
+ * FlowLedger: flow control's counts kept outside the engine, shared by several hosts on one store (reprise/postgres).
+ * Optional: without it the engine counts slots, rate windows and the queue in its own memory (flow-control.ts),
+ * which is right only when one engine sees all of a function's executions. With it (flow-shared.ts), the queue is
+ * the store's QUEUED executions as the ledger orders them, and every slot and start is counted by the ledger, each
+ * decision taken atomically there, so the limits hold across hosts.
+ */
+import { Context, type Effect } from "effect"
+import type { StoreFailure } from "../store/store-errors.ts"
+
+/** What one take is counted under; `concurrency` and `rate` absent when the function declares no such limit. */
+export interface LedgerTake {
+  readonly functionName: string
+  readonly executionId: string
+  /** The caller's time (ms), for a ledger without a clock of its own (PostgreSQL counts on the database's). */
+  readonly now: number
+  readonly concurrency?: { readonly key: string; readonly limit: number }
+  readonly rate?: { readonly key: string; readonly limit: number; readonly periodMs: number }
+  /**
+   * "start": a new start that may skip the queue (only if nothing of the function is queued, no resumed execution
+   * waits for a slot of its key, and a slot and the rate allow); "dequeue": a QUEUED execution that may leave the
+   * queue (only if none queued before it with the same keys may go, and as "start" for the rest); "resume": an
+   * execution that began already takes a slot before its next step (no rate counted; while it waits, its place
+   * keeps queued starts of its key out).
+   */
+  readonly mode: "start" | "dequeue" | "resume"
+}
+
+export type LedgerAnswer =
+  /** `at`: the time it was counted at (in the rate window): a dequeue records it, so the log agrees with the ledger. */
+  | { readonly _tag: "Taken"; readonly at: number }
+  /** Not now. `rateOpensAt`: when the rate window has room again, if the rate is what is full. */
+  | { readonly _tag: "Full"; readonly rateOpensAt?: number }
+
+/** One QUEUED execution as the ledger orders the queue: priority (higher first), queue time, arrival. */
+export interface LedgerEntry {
+  readonly executionId: string
+  /** The log's length now (a dequeue appends after it). */
+  readonly seq: number
+  readonly priority: number
+  readonly concurrencyKey?: string
+  readonly rateKey?: string
+  readonly debounceKey?: string
+  /** Not before this time (a debounced start): the latest of its queue's and its replacements' `notBefore`. */
+  readonly notBefore: number
+}
+
+export interface FlowLedgerShape {
+  /** Takes a slot (and counts a start in the rate window) if the limits allow it now, in one atomic decision. */
+  take(request: LedgerTake): Effect.Effect<LedgerAnswer, StoreFailure>
+  /** Gives back the execution's slot, or its place among those waiting for one; wakes the hosts. */
+  release(executionId: string): Effect.Effect<void, StoreFailure>
+  /** The head of a function's queue, in order, at most `limit` entries. */
+  queue(functionName: string, limit: number): Effect.Effect<ReadonlyArray<LedgerEntry>, StoreFailure>
+  /** The QUEUED execution of this debounce key that later starts collapse into, if any. */
+  debouncing(functionName: string, debounceKey: string): Effect.Effect<string | undefined, StoreFailure>
+  /** Tells every host (this one too) that a function's queue may move: a slot was freed, a start was queued. */
+  wake(functionName: string): Effect.Effect<void, StoreFailure>
+  /**
+   * How the engine learns that a queue may move (another host freed a slot, or the ledger's bounded poll ticked:
+   * `undefined`, every function). One handler.
+   */
+  onWake(handler: (functionName: string | undefined) => void): void
+}
+
+export class FlowLedger extends Context.Service<FlowLedger, FlowLedgerShape>()("reprise/engine/FlowLedger") {}

@@ -1,0 +1,331 @@
+/**
+ * Flow control over a FlowLedger (flow-ledger.ts), for several hosts on one store (docs/flow-control.md): the same
+ * meaning as the in-memory flow control (flow-control.ts), but every slot and every start is counted by the ledger,
+ * and the queue is the store's QUEUED executions in the ledger's order, so any host may dequeue the head once a slot
+ * frees. Each host runs its own admission, woken by the ledger (a slot given back anywhere, its bounded poll) and by
+ * its own timer at the next rate window or debounce end; a dequeue is a take in the ledger, then ExecutionDequeued
+ * written under the execution's lease, so of two hosts racing for one execution only one runs it.
+ */
+import { type Clock, Duration, Effect } from "effect"
+import type { ErrorObject, LogEvent } from "../log/events.ts"
+import { foldLog } from "../log/fold.ts"
+import type { ExecutionStoreShape } from "../store/execution-store.ts"
+import { RateLimited } from "./engine-errors.ts"
+import type { StartRequest } from "./execution-client.ts"
+import { type FlowKeys, flowKeysOf, parsedInput } from "./flow-keys.ts"
+import type { FlowLedgerShape, LedgerAnswer, LedgerEntry, LedgerTake } from "./flow-ledger.ts"
+import { type FlowControl, keyFor } from "./flow-options.ts"
+import type { FlowSlot } from "./flow-slots.ts"
+import type { FlowStartDeps } from "./flow-start.ts"
+import type { OwnershipShape } from "./ownership.ts"
+import type { DurableFunction } from "./registry.ts"
+import { sameExecution, startedEvent } from "./start-request.ts"
+
+type Limited = DurableFunction & { readonly flow: FlowControl }
+
+export interface SharedFlowDeps extends Pick<FlowStartDeps, "store" | "clock" | "runNow" | "written"> {
+  readonly store: ExecutionStoreShape
+  readonly ledger: FlowLedgerShape
+  /** With several hosts, a queued execution's writes happen under its lease, as every write does. */
+  readonly ownership: OwnershipShape | undefined
+  readonly functions: ReadonlyArray<Limited>
+  readonly background: (what: string, executionId: string, effect: Effect.Effect<unknown, unknown>) => void
+  /** Runs a dequeued execution (its log written, its watchdog alarm set) holding `slot`. */
+  readonly run: (events: ReadonlyArray<LogEvent>, fn: DurableFunction, watchdogAt: number, slot: FlowSlot | undefined) => Effect.Effect<void>
+  readonly watchdogMs: number
+  /** Whether an actor of this engine runs the execution (it holds the lease: a flow operation must not give it back). */
+  readonly hasActor: (executionId: string) => boolean
+}
+
+/** How long a resumed execution waiting for a slot sleeps when no wake-up comes (the ledger's poll is the backstop). */
+const RESUME_RETRY_MS = 2_000
+
+export const makeSharedFlow = (deps: SharedFlowDeps) => {
+  const { store, clock, ledger, ownership } = deps
+  const byName = new Map(deps.functions.map((fn) => [fn.name, fn]))
+  const now = () => clock.currentTimeMillisUnsafe()
+  // Taken for one flow operation and given back after it. An execution an actor of this engine runs is not queued,
+  // and its lease is the actor's: "true" from acquire would only say that this host holds it already.
+  const own = (executionId: string, mode: "try" | "wait") =>
+    deps.hasActor(executionId) ? Effect.succeed(false) : ownership === undefined ? Effect.succeed(true) : ownership.acquire(executionId, mode)
+  const giveBack = (executionId: string) => (ownership === undefined ? Effect.void : ownership.release(executionId))
+
+  /** What a take of `fn` under these keys asks the ledger. */
+  const takeOf = (fn: Limited, keys: FlowKeys, executionId: string, mode: LedgerTake["mode"]): LedgerTake => ({
+    functionName: fn.name,
+    executionId,
+    now: now(),
+    mode,
+    ...(fn.flow.concurrency === undefined ? {} : { concurrency: { key: keys.concurrencyKey ?? "", limit: fn.flow.concurrency.limit } }),
+    ...(fn.flow.rateLimit === undefined || mode === "resume"
+      ? {}
+      : { rate: { key: keys.rateKey ?? "", limit: fn.flow.rateLimit.limit, periodMs: fn.flow.rateLimit.periodMs } })
+  })
+
+  // ---- wake-ups: the ledger's (a slot freed anywhere, its poll) and this host's timer ----
+  let wakers: Array<() => void> = []
+  /** Resolves at the next wake-up, or after `ms` at the latest. */
+  const nextWake = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms)
+      wakers.push(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+  ledger.onWake(() => {
+    const woken = wakers
+    wakers = []
+    for (const wake of woken) wake()
+    admitSoon()
+  })
+
+  /**
+   * A slot in the ledger. Its operations run one after another (a give-back cannot overtake the take before it);
+   * taking it again after a suspension waits, woken by the ledger, until the ledger has room.
+   */
+  const slotHandle = (fn: Limited, keys: FlowKeys, executionId: string, held: boolean): FlowSlot => {
+    let isHeld = held
+    let waiting: Promise<void> | undefined
+    let generation = 0
+    let chain: Promise<unknown> = Promise.resolve()
+    const serially = <A>(effect: Effect.Effect<A, unknown>): Promise<A> => {
+      const next = chain.then(() => Effect.runPromise(effect))
+      chain = next.catch(() => {})
+      return next
+    }
+    const giveBack = () =>
+      void serially(ledger.release(executionId)).catch((error) =>
+        deps.background("giving a flow-control slot back", executionId, Effect.logWarning("the slot lapses with this host's lease instead", error)))
+    const takeAgain = async (mine: number) => {
+      for (let tries = 0; generation === mine; tries++) {
+        const answer = await serially(ledger.take(takeOf(fn, keys, executionId, "resume"))).catch(() => undefined)
+        if (generation !== mine) return // given back meanwhile (the execution left memory): the release follows
+        if (answer?._tag === "Taken") {
+          isHeld = true
+          waiting = undefined
+          return
+        }
+        await nextWake(Math.min(RESUME_RETRY_MS, 50 * 2 ** tries))
+      }
+    }
+    return {
+      get held() {
+        return isHeld
+      },
+      acquire: () => {
+        if (isHeld) return undefined
+        return waiting ??= takeAgain(generation)
+      },
+      release: () => {
+        if (!isHeld && waiting === undefined) return
+        generation++
+        isHeld = false
+        waiting = undefined
+        giveBack()
+      }
+    }
+  }
+
+  // ---- admission ----
+  let admitting = false
+  let again = false
+  let timerAt = Infinity
+  let timerGeneration = 0
+  const admitSoon = () => deps.background("admitting queued executions", "", admit)
+
+  const admit: Effect.Effect<void, unknown> = Effect.suspend(() => {
+    if (admitting) {
+      again = true
+      return Effect.void
+    }
+    admitting = true
+    return Effect.gen(function*() {
+      do {
+        again = false
+        for (const fn of deps.functions) yield* admitFunction(fn)
+      } while (again)
+    }).pipe(Effect.ensuring(Effect.sync(() => {
+      admitting = false
+    })))
+  })
+
+  const PAGE = 100
+  const admitFunction = (fn: Limited) =>
+    Effect.gen(function*() {
+      const entries = yield* ledger.queue(fn.name, PAGE)
+      // Without key functions every start of the function counts in one group: once it is full, all wait.
+      const oneGroup = fn.flow.concurrency?.key === undefined && fn.flow.rateLimit?.key === undefined
+      let nextAt = Infinity
+      let taken = 0
+      for (const entry of entries) {
+        const at = now()
+        if (entry.notBefore > at) {
+          nextAt = Math.min(nextAt, entry.notBefore)
+          continue
+        }
+        const answer = yield* dequeue(fn, entry)
+        if (answer === undefined) continue // another host is at it
+        if (answer._tag === "Taken") {
+          taken++
+          continue
+        }
+        if (answer.rateOpensAt !== undefined) nextAt = Math.min(nextAt, answer.rateOpensAt)
+        if (oneGroup) break
+      }
+      if (entries.length === PAGE && taken === PAGE) again = true
+      if (nextAt < timerAt) arm(nextAt)
+    })
+
+  const arm = (at: number) => {
+    timerAt = at
+    const generation = ++timerGeneration
+    deps.background("the queues' timer", "", Effect.gen(function*() {
+      yield* clock.sleep(Duration.millis(Math.max(0, at - now())))
+      if (generation !== timerGeneration) return
+      timerAt = Infinity
+      yield* admit
+    }))
+  }
+
+  /** Lets one queued execution run if the ledger allows: undefined when another host holds it (dequeuing it). */
+  const dequeue = (fn: Limited, entry: LedgerEntry) =>
+    Effect.gen(function*() {
+      const id = entry.executionId
+      if (!(yield* own(id, "try"))) return undefined
+      const keys: FlowKeys = entry
+      const answer: LedgerAnswer = yield* Effect.onError(ledger.take(takeOf(fn, keys, id, "dequeue")), () => giveBack(id))
+      if (answer._tag === "Full") {
+        yield* giveBack(id)
+        return answer
+      }
+      const undo = Effect.andThen(Effect.ignore(ledger.release(id)), giveBack(id))
+      const log = yield* Effect.onError(store.load(id), () => undo)
+      if (log === undefined || foldLog(log.events).status !== "QUEUED") {
+        yield* undo
+        return undefined
+      }
+      const started = log.events[0] as Extract<LogEvent, { _tag: "ExecutionStarted" }>
+      const at = answer.at // the time the ledger counted it at, so that the log's rate windows are the ledger's
+      const event: LogEvent = { _tag: "ExecutionDequeued", seq: log.events.length + 1, at, timeoutAt: at + (started.timeoutAt - started.at) }
+      const watchdogAt = Math.min(at + deps.watchdogMs, event.timeoutAt)
+      const written = yield* Effect.result(store.append(id, [event], log.events.length, { alarmAt: watchdogAt }))
+      if (written._tag === "Failure") {
+        yield* undo
+        // Stopped (or written by someone else) meanwhile: it is no longer ours to run.
+        if (written.failure._tag === "SeqConflict") return undefined
+        return yield* Effect.fail(written.failure)
+      }
+      // The lease stays: the actor holds it now, and gives it back when it leaves memory.
+      yield* deps.run([...log.events, ...written.success], fn, watchdogAt, fn.flow.concurrency === undefined ? undefined : slotHandle(fn, keys, id, true))
+      return answer
+    })
+
+  /** The QUEUED execution a debounced start collapses into (its input replaced, its period restarted), if any. */
+  const debouncedInto = (fn: Limited, keys: FlowKeys, input: string | undefined) =>
+    Effect.gen(function*() {
+      if (fn.flow.debounce === undefined || keys.debounceKey === undefined) return undefined
+      const id = yield* ledger.debouncing(fn.name, keys.debounceKey)
+      if (id === undefined || !(yield* own(id, "wait"))) return undefined
+      return yield* Effect.gen(function*() {
+        const log = yield* store.load(id)
+        if (log === undefined || foldLog(log.events).status !== "QUEUED") return undefined
+        const at = now()
+        const event: LogEvent = {
+          _tag: "ExecutionInputReplaced",
+          seq: log.events.length + 1,
+          at,
+          ...(input === undefined ? {} : { input }),
+          notBefore: at + fn.flow.debounce!.periodMs
+        }
+        const written = yield* Effect.result(store.append(id, [event], log.events.length))
+        if (written._tag === "Failure") {
+          if (written.failure._tag === "SeqConflict") return undefined // dequeued or stopped meanwhile: a new execution
+          return yield* Effect.fail(written.failure)
+        }
+        admitSoon() // its timer moves
+        return id
+      }).pipe(Effect.ensuring(giveBack(id)))
+    })
+
+  const start = (fn: Limited, request: StartRequest, input: string | undefined, executionId: string) =>
+    Effect.gen(function*() {
+      const keys = yield* flowKeysOf(fn, input, request.priority)
+      const collapsed = yield* debouncedInto(fn, keys, input)
+      if (collapsed !== undefined) return { executionId: collapsed, created: false, queued: true }
+      if (fn.flow.debounce === undefined) {
+        // The slot (and the place in the rate window) is taken before the write; given back if the write fails.
+        const answer = yield* ledger.take(takeOf(fn, keys, executionId, "start"))
+        if (answer._tag === "Taken") {
+          const slot = fn.flow.concurrency === undefined ? undefined : slotHandle(fn, keys, executionId, true)
+          return yield* deps.runNow(fn, request, input, executionId, slot).pipe(Effect.tapError(() =>
+            slot === undefined ? Effect.ignore(ledger.release(executionId)) : Effect.sync(() => slot.release())
+          ))
+        }
+        if (fn.flow.rateLimit?.refuse === true && answer.rateOpensAt !== undefined) {
+          return yield* new RateLimited({ functionName: fn.name, retryAfterMs: Math.max(1, answer.rateOpensAt - now()) })
+        }
+      }
+      const at = now()
+      const debounce = fn.flow.debounce
+      const first: LogEvent = {
+        ...startedEvent(fn, executionId, input, at, request),
+        queue: { ...keys, ...(debounce === undefined ? {} : { notBefore: at + debounce.periodMs }) }
+      }
+      // No alarm: a QUEUED execution has nothing due; every host's admission finds it in the ledger's queue.
+      yield* own(executionId, "wait")
+      const written = yield* Effect.result(store.append(executionId, [first], 0)).pipe(Effect.ensuring(giveBack(executionId)))
+      if (written._tag === "Failure") {
+        if (written.failure._tag !== "SeqConflict") return yield* Effect.fail(written.failure)
+        const raced = yield* store.load(executionId)
+        return yield* sameExecution(raced!.events[0]!, fn.name, input, executionId)
+      }
+      admitSoon()
+      return { executionId, created: true, queued: true }
+    })
+
+  /** Stops a QUEUED execution: ExecutionStopped written, under its lease, without anything having run. */
+  const stopQueued = (executionId: string, error: ErrorObject | undefined) =>
+    Effect.gen(function*() {
+      const log = yield* store.load(executionId)
+      if (log === undefined || foldLog(log.events).status !== "QUEUED") return false
+      if (!(yield* own(executionId, "wait"))) return false
+      const first = log.events[0] as Extract<LogEvent, { _tag: "ExecutionStarted" }>
+      const at = now()
+      const stopped: LogEvent = { _tag: "ExecutionStopped", seq: log.events.length + 1, at, ...(error === undefined ? {} : { error }) }
+      return yield* store.append(executionId, [stopped], log.events.length, { alarmAt: at + first.retentionMs }).pipe(
+        Effect.map((done) => {
+          deps.written([...log.events, ...done])
+          return true
+        }),
+        Effect.catchTag("SeqConflict", () => Effect.succeed(false)),
+        Effect.ensuring(giveBack(executionId))
+      )
+    })
+
+  // Nothing to rebuild after a restart: the queue is the store's. A first pass admits what may run.
+  admitSoon()
+
+  return {
+    flow: {
+      /** The slot of an execution loaded from the store (not held: it takes one before its next step body). */
+      slotOf: (fn: DurableFunction, input: string | undefined, queue: FlowKeys | undefined, executionId: string): FlowSlot | undefined => {
+        const limited = byName.get(fn.name)
+        const concurrency = limited?.flow.concurrency
+        if (limited === undefined || concurrency === undefined) return undefined
+        let key = queue?.concurrencyKey
+        if (key === undefined) {
+          try {
+            key = keyFor(concurrency.key, parsedInput(input))
+          } catch {
+            key = ""
+          }
+        }
+        return slotHandle(limited, { priority: 0, concurrencyKey: key }, executionId, false)
+      },
+      /** The queue position is not shown with a shared queue (the status QUEUED is). */
+      withPosition: <V extends { readonly executionId: string; readonly status: string }>(view: V): V => view
+    },
+    flowStart: { start, stopQueued }
+  }
+}
