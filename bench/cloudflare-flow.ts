@@ -8,25 +8,14 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { build } from "esbuild"
 import { convertV4MiniflareOptions, Miniflare } from "miniflare"
+import { bundleWorker } from "./bundle-worker.ts"
 
 const N = Number(process.env.BENCH_N ?? 60)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const work = mkdtempSync(join(tmpdir(), "reprise-bench-cf-flow-"))
 const scriptPath = join(work, "worker.mjs")
-await build({
-  entryPoints: [fileURLToPath(new URL("./cloudflare-flow-worker.ts", import.meta.url))],
-  outfile: scriptPath,
-  bundle: true,
-  format: "esm",
-  platform: "neutral",
-  target: "es2022",
-  conditions: ["reprise-source", "workerd", "worker", "browser"],
-  mainFields: ["module", "main"],
-  external: ["cloudflare:*"],
-  logLevel: "warning"
-})
+await bundleWorker(fileURLToPath(new URL("./cloudflare-flow-worker.ts", import.meta.url)), scriptPath)
 const mf = new Miniflare(convertV4MiniflareOptions({
   modules: true,
   scriptPath,

@@ -17,8 +17,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
-import { build } from "esbuild"
 import { convertV4MiniflareOptions, Miniflare } from "miniflare"
+import { bundleWorker } from "./bundle-worker.ts"
 
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
 const STEPS = size("BENCH_STEPS", 1000)
@@ -41,19 +41,7 @@ const bundle = async (checkout: string | undefined, outfile: string) => {
     entry = join(resolve(checkout), "bench/cloudflare-worker.ts")
     copyFileSync(here, entry) // the same routes on both sides
   }
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    conditions: ["reprise-source", "workerd", "worker", "browser"], // bundle the sources (see vitest.config.ts)
-    mainFields: ["module", "main"],
-    external: ["cloudflare:*"],
-    logLevel: "warning"
-  })
-  return outfile
+  return bundleWorker(entry, outfile)
 }
 
 /** REPRISE_LOG_LEVEL of the main instance only (BENCH_LOG_LEVEL): what the lifecycle log lines cost, beside a comparison. */

@@ -186,7 +186,7 @@ export const makeHost = (options: HostOptions) => {
   const store: ExecutionStoreShape = {
     load: (id) => (id === self ? local.load(id) : Effect.succeed(undefined)),
     readPage: (id, afterSeq, limit) => (id === self ? local.readPage!(id, afterSeq, limit) : Effect.succeed(undefined)),
-    // The first append (a start, a fork's adoption) also names the object in its storage, in the same turn, so
+    // The first append (a start, a queued start, a fork's adoption) also names the object in its storage, in the same turn, so
     // in the same commit (written after the execution's end, it cost a commit of its own).
     append: (id, events, expectedSeq, appendOptions) =>
       id !== self
@@ -226,7 +226,14 @@ export const makeHost = (options: HostOptions) => {
     return slot
   }
   const flowFn = (name: string | undefined) => options.functions.find((fn) => fn.name === name && fn.flow !== undefined)
-  const queuedOps = makeQueuedOps({ self, store: local, functions: options.functions, maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES })
+  /** Marks this execution's slot as held: its FlowObject counted it already. */
+  const holdSlot = (functionName: string | undefined) => {
+    const fn = flowFn(functionName)
+    const held = fn === undefined ? undefined : slotOf(fn)
+    if (held !== undefined) held.held = true
+  }
+  // Through `store`, so that a queued start's first append names the object in the same commit, as a start's does.
+  const queuedOps = makeQueuedOps({ self, store, functions: options.functions, maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES })
   /** Tells the FlowObject this execution holds nothing any more (a stop while queued, a release cut short). */
   const releaseFlow = async () => {
     const fn = flowFn(startedHere()?.functionName)
@@ -310,23 +317,15 @@ export const makeHost = (options: HostOptions) => {
     },
     enqueue: (request: StartRequest, queue: QueueKeys) => wire(() => queuedOps.enqueue(request, queue)),
     startAdmitted: (request: StartRequest) => {
-      const fn = flowFn(request.functionName)
-      if (fn !== undefined && meta() === undefined) {
-        const held = slotOf(fn)
-        if (held !== undefined) held.held = true // the FlowObject counted it when it admitted the start
-      }
+      if (meta() === undefined) holdSlot(request.functionName) // the FlowObject counted it when it admitted the start
       return wire((engine) => engine.start({ ...request, executionId: self }))
     },
     dequeue: async (admittedAt: number): Promise<"run" | "gone"> => {
       const exit = await runtime.runPromiseExit(queuedOps.dequeue(admittedAt))
       if (exit._tag === "Failure") throw new Error(`dequeuing ${self} failed: ${Cause.pretty(exit.cause)}`)
       if (exit.value === "gone") return "gone"
-      if (exit.value === "dequeued") {
-        // The FlowObject took the slot when it chose it. Not on a repeat: the slot may have been given back since.
-        const fn = flowFn(startedHere()?.functionName)
-        const held = fn === undefined ? undefined : slotOf(fn)
-        if (held !== undefined) held.held = true
-      }
+      // The FlowObject took the slot when it chose it. Not on a repeat: the slot may have been given back since.
+      if (exit.value === "dequeued") holdSlot(startedHere()?.functionName)
       // The actor is made now (a cold load of the RUNNING log), or is already there.
       await wire((engine) => engine.alarm(self))
       return "run"

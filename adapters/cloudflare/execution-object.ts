@@ -6,7 +6,7 @@
 import { DurableObject } from "cloudflare:workers"
 import { Exit } from "effect"
 import type { DurableFunction } from "reprise"
-import type { CallbackOutcome, ChildOutcome, ExecutionObserverShape, ForkRequest, HistoryPage, StartRequest, StartResult, StopOptions } from "reprise/engine"
+import type { CallbackOutcome, ChildOutcome, ExecutionObserverShape, ForkRequest, HistoryPage, StartRequest, StopOptions } from "reprise/engine"
 import type { HostLogOptions } from "reprise/host"
 import type { ErrorObject, LogEvent } from "reprise/store"
 import type { DurableObjectState } from "./cf-types.ts"
@@ -72,10 +72,10 @@ export const makeExecutionObject = (config: ObjectConfig): ExecutionObjectClass 
       return this.#with(request.executionId, (host) => host.startAndDescribe(request, waitMs))
     }
     enqueue(request: StartRequest & { readonly executionId: string }, queue: QueueKeys) {
-      return this.#with(request.executionId, async (host) => this.#created(request.executionId, await host.enqueue(request, queue)))
+      return this.#with(request.executionId, (host) => host.enqueue(request, queue))
     }
     startAdmitted(request: StartRequest & { readonly executionId: string }) {
-      return this.#with(request.executionId, async (host) => this.#created(request.executionId, await host.startAdmitted(request)))
+      return this.#with(request.executionId, (host) => host.startAdmitted(request))
     }
     async dequeue(executionId: string, admittedAt: number): Promise<"run" | "gone"> {
       if (this.#self() === undefined) return "gone" // nothing was ever written here
@@ -97,10 +97,6 @@ export const makeExecutionObject = (config: ObjectConfig): ExecutionObjectClass 
         host.stepTurn(token)
         return toWire(Exit.void)
       })
-    }
-    #created(executionId: string, answer: Wire<StartResult>): Wire<StartResult> {
-      if (answer._tag === "Success" && answer.value.created) this.ctx.storage.kv.put(SELF, executionId)
-      return answer
     }
 
     describe(executionId: string) {

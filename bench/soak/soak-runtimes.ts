@@ -12,8 +12,8 @@
 import { closeSync, fdatasyncSync, openSync, writeSync } from "node:fs"
 import { createServer } from "node:http"
 import { join } from "node:path"
-import { build } from "esbuild"
 import type { LedgerLine } from "./soak-functions.ts"
+import { bundleWorker } from "../bundle-worker.ts"
 
 export type RuntimeName = "node" | "deno" | "workerd"
 
@@ -52,18 +52,7 @@ export const soakRuntime = async (name: RuntimeName, root: string, dir: string, 
   }
   // workerd: bundle the Worker once (as wrangler would), and serve the ledger.
   const scriptPath = join(dir, "worker.mjs")
-  await build({
-    entryPoints: [join(root, "bench/soak/workerd-soak-worker.ts")],
-    outfile: scriptPath,
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    conditions: ["reprise-source", "workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
-    external: ["cloudflare:*"],
-    logLevel: "warning"
-  })
+  await bundleWorker(join(root, "bench/soak/workerd-soak-worker.ts"), scriptPath)
   const fd = openSync(ledger, "a")
   let generation = 0
   const server = createServer((request, response) => {

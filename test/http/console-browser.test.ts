@@ -11,10 +11,11 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { type BrowserContext, chromium, type Page } from "playwright-core"
+import type { BrowserContext, Page } from "playwright-core"
 import { serve, type Server } from "../../adapters/node/serve.ts"
 import { fakeOrderServices, makeOrderFulfilment } from "../../examples/order-fulfilment.ts"
 import { durable } from "../../src/index.ts"
+import { launchPage } from "./browser-page.ts"
 import { browserRequired, findBrowser, HOW_TO_RUN } from "./find-browser.ts"
 
 const browser = findBrowser()
@@ -22,7 +23,6 @@ if (browser.path === undefined && !browserRequired()) {
   console.warn(`console-browser.test.ts skipped: ${browser.missing}; to run it, ${HOW_TO_RUN}`)
 }
 /** The flags docs/toolchain.md gives for these machines (the closed network refuses Chromium's own connections). */
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts")
 const KEY = "console-test-key"
 const WAIT_MS = 15_000
@@ -68,15 +68,7 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console i
     dir = mkdtempSync(join(tmpdir(), "reprise-console-"))
     services = fakeOrderServices({ paymentOutages: 1 }) // one retry, so the timeline has something to show
     server = await serve({ functions: [makeOrderFulfilment(services), echo], dbPath: join(dir, "reprise.db"), port: 0, apiKey: KEY, handleSignals: false })
-    context = await chromium.launchPersistentContext(join(dir, "chromium-profile"), {
-      executablePath: browser.path,
-      headless: true,
-      args: FLAGS,
-      viewport: { width: 1280, height: 900 },
-      timeout: 30_000
-    })
-    page = context.pages()[0] ?? (await context.newPage())
-    page.setDefaultTimeout(WAIT_MS)
+    ;({ context, page } = await launchPage(browser.path, dir, WAIT_MS))
     page.on("console", (message) => void consoleMessages.push(message.text()))
     page.on("request", (request) => void requests.push(request.url()))
     page.on("dialog", (dialog) => {

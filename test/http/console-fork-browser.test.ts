@@ -9,8 +9,9 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { type BrowserContext, chromium, type Page } from "playwright-core"
+import type { BrowserContext, Page } from "playwright-core"
 import { serve, type Server } from "../../adapters/node/serve.ts"
+import { launchPage } from "./browser-page.ts"
 import { browserRequired, findBrowser, HOW_TO_RUN } from "./find-browser.ts"
 import { bug, opsFlow, opsWaiting, runs } from "./fork-rewind-checks.ts"
 
@@ -18,7 +19,6 @@ const browser = findBrowser()
 if (browser.path === undefined && !browserRequired()) {
   console.warn(`console-fork-browser.test.ts skipped: ${browser.missing}; to run it, ${HOW_TO_RUN}`)
 }
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts")
 const KEY = "console-fork-key"
 const WAIT_MS = 15_000
@@ -53,15 +53,7 @@ describe.skipIf(browser.path === undefined && !browserRequired())("fork and rewi
     mkdirSync(ARTIFACTS, { recursive: true })
     dir = mkdtempSync(join(tmpdir(), "reprise-console-fork-"))
     server = await serve({ functions: [opsFlow, opsWaiting], dbPath: join(dir, "reprise.db"), port: 0, apiKey: KEY, handleSignals: false })
-    context = await chromium.launchPersistentContext(join(dir, "chromium-profile"), {
-      executablePath: browser.path,
-      headless: true,
-      args: FLAGS,
-      viewport: { width: 1280, height: 900 },
-      timeout: 30_000
-    })
-    page = context.pages()[0] ?? (await context.newPage())
-    page.setDefaultTimeout(WAIT_MS)
+    ;({ context, page } = await launchPage(browser.path, dir, WAIT_MS))
     page.on("dialog", (dialog) => {
       dialogs.push(dialog.message())
       void (answerDialog ? dialog.accept() : dialog.dismiss())

@@ -8,16 +8,16 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { type BrowserContext, chromium, type Page } from "playwright-core"
+import type { BrowserContext, Page } from "playwright-core"
 import { serve, type Server } from "../../adapters/node/serve.ts"
 import { durable } from "../../src/index.ts"
+import { launchPage } from "./browser-page.ts"
 import { browserRequired, findBrowser, HOW_TO_RUN } from "./find-browser.ts"
 
 const browser = findBrowser()
 if (browser.path === undefined && !browserRequired()) {
   console.warn(`console-keyboard.test.ts skipped: ${browser.missing}; to run it, ${HOW_TO_RUN}`)
 }
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 const WAIT_MS = 15_000
 
 const echo = durable("echo", async (input: unknown, ctx) => ({ echoed: await ctx.step("echo", async () => input) }))
@@ -71,15 +71,7 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console b
     if (browser.path === undefined) throw new Error(`REPRISE_BROWSER_REQUIRED=1 but ${browser.missing}: ${HOW_TO_RUN}`)
     dir = mkdtempSync(join(tmpdir(), "reprise-console-keys-"))
     server = await serve({ functions: [echo, nap, items], dbPath: join(dir, "reprise.db"), port: 0, devTools: true, handleSignals: false })
-    context = await chromium.launchPersistentContext(join(dir, "chromium-profile"), {
-      executablePath: browser.path,
-      headless: true,
-      args: FLAGS,
-      viewport: { width: 1280, height: 900 },
-      timeout: 30_000
-    })
-    page = context.pages()[0] ?? (await context.newPage())
-    page.setDefaultTimeout(WAIT_MS)
+    ;({ context, page } = await launchPage(browser.path, dir, WAIT_MS))
     page.on("console", (message) => {
       if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text())
     })

@@ -17,9 +17,10 @@ import type { AddressInfo } from "node:net"
 import net from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { type BrowserContext, chromium, type Page } from "playwright-core"
+import type { BrowserContext, Page } from "playwright-core"
 import { serve, type Server } from "../../adapters/node/serve.ts"
-import { durable } from "../../src/index.ts"
+import { gatedTicks } from "./gated-ticks.ts"
+import { launchPage } from "./browser-page.ts"
 import { browserRequired, findBrowser, HOW_TO_RUN } from "./find-browser.ts"
 import { makeHarness } from "./http-fixture.ts"
 
@@ -27,7 +28,6 @@ const browser = findBrowser()
 if (browser.path === undefined && !browserRequired()) {
   console.warn(`console-live-browser.test.ts skipped: ${browser.missing}; to run it, ${HOW_TO_RUN}`)
 }
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts")
 const KEY = "live-test-key"
 const WAIT_MS = 15_000
@@ -35,30 +35,7 @@ const WAIT_MS = 15_000
 const QUIET_MS = 4500
 const TICKS = 5
 
-/** Each tick's step waits until the test opens its gate: the test decides when each event is written. */
-const gates = new Map<string, Array<{ promise: Promise<void>; open: () => void }>>()
-const gatesOf = (run: string) => {
-  let list = gates.get(run)
-  if (list === undefined) {
-    list = Array.from({ length: TICKS }, () => {
-      let open!: () => void
-      const promise = new Promise<void>((resolve) => (open = resolve))
-      return { promise, open }
-    })
-    gates.set(run, list)
-  }
-  return list
-}
-const relay = durable("relay", async (input: { run: string }, ctx) => {
-  let total = 0
-  for (let i = 0; i < TICKS; i++) {
-    total += await ctx.step(`tick-${i}`, async () => {
-      await gatesOf(input.run)[i]!.promise
-      return i
-    })
-  }
-  return total
-})
+const { fn: relay, gatesOf, openAll } = gatedTicks("relay", TICKS)
 
 /** A TCP relay to the server whose connections the test can cut at once. */
 const makeCutter = async (port: number) => {
@@ -135,15 +112,7 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console's
     dir = mkdtempSync(join(tmpdir(), "reprise-console-live-"))
     server = await serve({ functions: [relay], dbPath: join(dir, "reprise.db"), port: 0, apiKey: KEY, handleSignals: false, logging: { level: "none" } })
     cutter = await makeCutter(server.port)
-    context = await chromium.launchPersistentContext(join(dir, "chromium-profile"), {
-      executablePath: browser.path,
-      headless: true,
-      args: FLAGS,
-      viewport: { width: 1280, height: 900 },
-      timeout: 30_000
-    })
-    page = context.pages()[0] ?? (await context.newPage())
-    page.setDefaultTimeout(WAIT_MS)
+    ;({ context, page } = await launchPage(browser.path, dir, WAIT_MS))
     page.on("console", (message) => void consoleMessages.push(message.text()))
     page.on("request", (request) => void requests.push({ url: request.url(), at: Date.now() }))
     const cdp = await context.newCDPSession(page)
@@ -163,7 +132,7 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console's
   }, 60_000)
 
   afterAll(async () => {
-    for (const list of gates.values()) for (const gate of list) gate.open()
+    openAll()
     await context?.close()
     await cutter?.close()
     await server?.close()

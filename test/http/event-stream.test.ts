@@ -9,34 +9,11 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { serve, type Server } from "../../adapters/node/serve.ts"
 import { durable } from "../../src/index.ts"
+import { gatedTicks } from "./gated-ticks.ts"
 import { openSse, type SseFrame } from "./sse-client.ts"
 
 const TICKS = 6
-/** Each tick's step waits until the test lets it go, so the test decides what is written when. */
-const gates = new Map<string, Array<{ promise: Promise<void>; open: () => void }>>()
-const gatesOf = (run: string) => {
-  let list = gates.get(run)
-  if (list === undefined) {
-    list = Array.from({ length: TICKS }, () => {
-      let open!: () => void
-      const promise = new Promise<void>((resolve) => (open = resolve))
-      return { promise, open }
-    })
-    gates.set(run, list)
-  }
-  return list
-}
-
-const ticker = durable("ticker", async (input: { run: string }, ctx) => {
-  let total = 0
-  for (let i = 0; i < TICKS; i++) {
-    total += await ctx.step(`tick-${i}`, async () => {
-      await gatesOf(input.run)[i]!.promise
-      return i
-    })
-  }
-  return total
-})
+const { fn: ticker, gatesOf, openAll } = gatedTicks("ticker", TICKS)
 /** Debounced: a second start within a second collapses into the first (ExecutionInputReplaced) and runs once. */
 const settled = durable("settled", async (input: { n: number }, ctx) => ctx.step("use", async () => input.n), {
   debounce: { period: { seconds: 1 } }
@@ -52,7 +29,7 @@ beforeAll(async () => {
   server = await serve({ functions: [ticker, sleeper, settled], dbPath: join(dir, "reprise.db"), port: 0, handleSignals: false })
 })
 afterAll(async () => {
-  for (const list of gates.values()) for (const gate of list) gate.open()
+  openAll()
   await server?.close()
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
 })
