@@ -6,6 +6,9 @@
 import { WorkflowEntrypoint } from "cloudflare:workers"
 import { durable } from "../src/index.ts"
 import { createWorker } from "../adapters/cloudflare/index.ts"
+import { startHost } from "../src/host/index.ts"
+import { memoryPorts } from "../src/host/memory-ports.ts"
+import { makeMemoryStore } from "../src/store/memory-store.ts"
 import type { RepriseEnv } from "../adapters/cloudflare/env.ts"
 
 const steps = durable("steps", async (input: { n: number }, ctx) => {
@@ -117,6 +120,23 @@ const routes: Record<string, (env: Env, q: URLSearchParams) => Promise<unknown>>
   "/bench/reprise/fanout": async (env, q) => {
     const names = Array.from({ length: Number(q.get("count")) }, (_, i) => q.get("named") === "1" ? `${q.get("name")}-${i}` : undefined)
     return (await Promise.all(names.map(async (name) => succeeded(await start(env, "steps", name, Number(q.get("n")), true))))).length
+  },
+  /**
+   * W2 on the engine in memory inside this isolate (no Durable Object, no storage): what running the executions
+   * costs workerd's V8, to set beside the same host in Node (bench/workloads.ts, "engine in memory"). A host per
+   * request: workerd does not let one request's timers and promises serve another.
+   */
+  "/bench/reprise/engine-fanout": async (_env, q) => {
+    const host = await startHost({ functions: [steps], env: () => undefined, logging: { level: "warn" } }, memoryPorts(makeMemoryStore()))
+    try {
+      const run = async () => {
+        const { executionId } = await host.engine((e) => e.start({ functionName: "steps", input: { n: Number(q.get("n")) } }))
+        return succeeded(await host.engine((e) => e.awaitEnd(executionId)))
+      }
+      return (await Promise.all(Array.from({ length: Number(q.get("count")) }, run))).length
+    } finally {
+      await host.close()
+    }
   },
   "/bench/wf/run": async (env, q) => until(await env.FLOW.create({ id: q.get("name")!, params: { n: Number(q.get("n")) } })),
   "/bench/wf/prepare": async (env, q) => until(await env.FLOW.create({ id: q.get("name")!, params: { n: Number(q.get("n")), wait: true } }), Number(q.get("n"))),

@@ -5,7 +5,8 @@
  * around the request from Node. Opt-in (`npm run bench:cloudflare`); prints a table. Workflows completion is polled
  * every 2 ms; Reprise waits for the end through its API (`?wait`).
  *
- * Environment: BENCH_ONLY=seq,rt,fanout,named,resume (a subset; named is W2 with keyed starts), BENCH_REPS=n
+ * Environment: BENCH_ONLY=seq,rt,fanout,named,engine,resume (a subset; named is W2 with keyed starts, engine the same
+ * W2 on the engine in memory inside workerd, no Durable Object: what the isolate spends running it), BENCH_REPS=n
  * (repetitions, interleaved across systems; the median is shown), BENCH_STEPS, BENCH_ROUND_TRIPS, BENCH_FANOUT, BENCH_CPU_PROFILE=<file.cpuprofile> (a V8
  * profile of workerd over the measured part, through its inspector), BENCH_COMPARE=<another checkout> (its adapter,
  * e.g. the commit before a change extracted with `git archive` and node_modules linked, runs as a third system in
@@ -152,6 +153,7 @@ const median = (xs: ReadonlyArray<number> | undefined) => xs === undefined ? Num
 const SEQ = `W1 ${STEPS} sequential steps, one execution (ms)`
 const RT = `W4 callback / event round trip, mean of ${ROUND_TRIPS} (ms)`
 const FAN = `W2 ${FANOUT} executions x ${FANOUT_STEPS} steps, started together (ms)`
+const FAN_ENGINE = `W2 on the engine in memory inside workerd (ms)`
 const FAN_NAMED = `W2 with an executionName each (keyed starts) (ms)`
 const RESUME = `resume after a ${STEPS}-step history, cold (ms)`
 
@@ -175,6 +177,12 @@ const measured = async () => {
     if (ONLY.includes("fanout")) {
       for (const system of systems) {
         record(FAN, system, await cpuOf(system, "W2", FANOUT, () => timed(() => call(system, "fanout", { name: unique("fan"), count: FANOUT, n: FANOUT_STEPS, named: 0 }))))
+      }
+    }
+    if (ONLY.includes("engine")) {
+      // The same W2 on the engine in memory inside workerd (no object, no storage): Reprise only.
+      for (const system of systems.filter((candidate) => candidate.route === "reprise")) {
+        record(FAN_ENGINE, system, await cpuOf(system, "W2 engine in memory", FANOUT, () => timed(() => call(system, "engine-fanout", { count: FANOUT, n: FANOUT_STEPS }))))
       }
     }
     if (ONLY.includes("named")) {

@@ -117,7 +117,7 @@ export class ActorSession implements Session {
 
   newCallbackId(operationId: string): Promise<string> {
     const token = hex(this.#deps.secureRandom.bytes(16)) // 128 bits: the capability (secure-random.ts)
-    // A signing codec resolves off the event loop (WebCrypto): count it as work, or the actor would look idle.
+    // A codec may resolve off the event loop (one on WebCrypto, say): count it as work, or the actor would look idle.
     this.enterUserCode()
     return Effect.runPromise(this.#deps.callbackIds.encode({ executionId: this.executionId, operationId, token }))
       .finally(() => this.exitUserCode())

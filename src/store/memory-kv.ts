@@ -15,9 +15,14 @@ const listEntries = (data: Map<string, unknown>, options: KvListOptions) => {
   return limited.map((key) => [key, data.get(key)] as const)
 }
 
-export const makeMemoryKV = (): DurableKV => {
+/** `onAlarm`: told every change of the alarm (undefined: deleted), so that a store of many KVs can index them. */
+export const makeMemoryKV = (onAlarm?: (at: number | undefined) => void): DurableKV => {
   const data = new Map<string, unknown>()
   let alarm: number | undefined
+  const setAlarm = (at: number | undefined) => {
+    alarm = at
+    onAlarm?.(at)
+  }
   // A one-permit lock: uncontended acquisition (the usual case) never suspends. A release wakes the first waiter,
   // which then takes the lock itself, so that the lock is never handed to a fiber that has been interrupted; a
   // waiter interrupted after its wake passes the wake on. Taking the lock and arming its release are uninterruptible.
@@ -69,7 +74,7 @@ export const makeMemoryKV = (): DurableKV => {
       const remember = (key: string) => void undo.push([key, data.has(key) ? data.get(key) : DELETED])
       const alarmBefore = alarm
       const tx: DurableKVTransaction = {
-        setAlarm: (at) => Effect.sync(() => { alarm = at }),
+        setAlarm: (at) => Effect.sync(() => setAlarm(at)),
         get: direct.get,
         list: direct.list,
         put: (key, value) => Effect.sync(() => { remember(key); data.set(key, value) }),
@@ -80,7 +85,7 @@ export const makeMemoryKV = (): DurableKV => {
         Effect.onExit((exit) =>
           Effect.sync(() => {
             if (exit._tag === "Success") return
-            alarm = alarmBefore
+            if (alarm !== alarmBefore) setAlarm(alarmBefore)
             for (let i = undo.length - 1; i >= 0; i--) {
               const [k, v] = undo[i]!
               if (v === DELETED) data.delete(k)
@@ -99,8 +104,8 @@ export const makeMemoryKV = (): DurableKV => {
     delete: (key) => exclusive(direct.delete(key)),
     transaction,
     getAlarm: () => Effect.sync(() => alarm),
-    setAlarm: (at) => Effect.sync(() => { alarm = at }),
-    deleteAlarm: () => Effect.sync(() => { alarm = undefined }),
-    deleteAll: () => exclusive(Effect.sync(() => { data.clear(); alarm = undefined }))
+    setAlarm: (at) => Effect.sync(() => setAlarm(at)),
+    deleteAlarm: () => Effect.sync(() => setAlarm(undefined)),
+    deleteAll: () => exclusive(Effect.sync(() => { data.clear(); setAlarm(undefined) }))
   }
 }

@@ -38,6 +38,26 @@ describe("signed callback ids", () => {
       }
     }))
 
+  // The signature is standard HMAC-SHA256: ids handed out when the codec signed through WebCrypto (before 0.1.x
+  // switched to a synchronous HMAC) still verify, and the other way round, so an upgrade invalidates no callback.
+  it.effect("signs exactly as WebCrypto's HMAC-SHA256 does", () =>
+    Effect.gen(function*() {
+      const secret = "secret-one"
+      const inner = yield* plainCallbackIds.encode(ref)
+      const key = yield* Effect.promise(() =>
+        crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]))
+      const mac = yield* Effect.promise(() => crypto.subtle.sign("HMAC", key, new TextEncoder().encode(inner)))
+      const webCryptoId = `${inner}.${Buffer.from(mac).toString("base64url")}`
+      assert.strictEqual(yield* signedCallbackIds(secret).encode(ref), webCryptoId)
+      assert.deepStrictEqual(yield* signedCallbackIds(secret).decode(webCryptoId), ref)
+    }))
+
+  it("answers at once: signing and checking take no turn of the event loop", () => {
+    const codec = signedCallbackIds("secret-one")
+    const id = Effect.runSync(codec.encode(ref))
+    assert.deepStrictEqual(Effect.runSync(codec.decode(id)), ref)
+  })
+
   it("needs a non-empty secret", () => {
     assert.throws(() => signedCallbackIds(""), /secret/)
   })

@@ -96,3 +96,32 @@ describe("the memory store on damaged data", () => {
       assert.deepStrictEqual(listed.map(([key]) => key), [eventKey(1), eventKey(2), eventKey(3)])
     }))
 })
+
+describe("the memory store's alarm index", () => {
+  it.effect("follows every alarm write: set, an append that carries one, delete, a rolled-back transaction", () =>
+    Effect.gen(function*() {
+      const store = makeMemoryStore()
+      yield* store.append("a", startedLog("a", { functionName: "f", at: 1_000, length: 1 }), 0, { alarmAt: 5_000 })
+      yield* store.setAlarm("b", 7_000)
+      assert.deepStrictEqual([...store.alarms], [["a", 5_000], ["b", 7_000]])
+      yield* store.setAlarm("a", 6_000)
+      yield* store.deleteAlarm("b")
+      assert.deepStrictEqual([...store.alarms], [["a", 6_000]])
+      // A conditional append that loses (wrong seq) writes nothing, its alarm included.
+      const lost = yield* Effect.flip(store.append("a", startedLog("a", { functionName: "f", at: 1_000, length: 1 }), 0, { alarmAt: 1 }))
+      assert.strictEqual(lost._tag, "SeqConflict")
+      assert.deepStrictEqual([...store.alarms], [["a", 6_000]])
+      yield* store.kvs.get("a")!.deleteAll()
+      assert.deepStrictEqual([...store.alarms], [])
+    }))
+
+  it.effect("a transaction that fails puts the index back with the alarm", () =>
+    Effect.gen(function*() {
+      const changes: Array<number | undefined> = []
+      const kv = makeMemoryKV((at) => changes.push(at))
+      yield* kv.setAlarm(10)
+      yield* Effect.flip(kv.transaction((tx) => Effect.andThen(tx.setAlarm(20), Effect.fail("no"))))
+      assert.strictEqual(yield* kv.getAlarm(), 10)
+      assert.deepStrictEqual(changes, [10, 20, 10])
+    }))
+})
