@@ -9,13 +9,13 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { convertV4MiniflareOptions, Miniflare } from "miniflare"
-import { bundleWorker } from "./bundle-worker.ts"
+import { bundleTo } from "../test/adapters/cloudflare/miniflare-fixture.ts"
 
 const N = Number(process.env.BENCH_N ?? 60)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const work = mkdtempSync(join(tmpdir(), "reprise-bench-cf-flow-"))
 const scriptPath = join(work, "worker.mjs")
-await bundleWorker(fileURLToPath(new URL("./cloudflare-flow-worker.ts", import.meta.url)), scriptPath)
+await bundleTo(fileURLToPath(new URL("./cloudflare-flow-worker.ts", import.meta.url)), scriptPath)
 const mf = new Miniflare(convertV4MiniflareOptions({
   modules: true,
   scriptPath,

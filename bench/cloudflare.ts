@@ -19,7 +19,7 @@ import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { convertV4MiniflareOptions, Miniflare } from "miniflare"
-import { bundleWorker } from "./bundle-worker.ts"
+import { bundleTo } from "../test/adapters/cloudflare/miniflare-fixture.ts"
 
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
 const STEPS = size("BENCH_STEPS", 1000)
@@ -42,7 +42,7 @@ const bundle = async (checkout: string | undefined, outfile: string) => {
     entry = join(resolve(checkout), "bench/cloudflare-worker.ts")
     copyFileSync(here, entry) // the same routes on both sides
   }
-  return bundleWorker(entry, outfile)
+  return bundleTo(entry, outfile)
 }
 
 /** REPRISE_LOG_LEVEL of the main instance only (BENCH_LOG_LEVEL): what the lifecycle log lines cost, beside a comparison. */

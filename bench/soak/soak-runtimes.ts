@@ -13,7 +13,7 @@ import { closeSync, fdatasyncSync, openSync, writeSync } from "node:fs"
 import { createServer } from "node:http"
 import { join } from "node:path"
 import type { LedgerLine } from "./soak-functions.ts"
-import { bundleWorker } from "../bundle-worker.ts"
+import { bundleTo } from "../../test/adapters/cloudflare/miniflare-fixture.ts"
 
 export type RuntimeName = "node" | "deno" | "workerd"
 
@@ -52,7 +52,7 @@ export const soakRuntime = async (name: RuntimeName, root: string, dir: string, 
   }
   // workerd: bundle the Worker once (as wrangler would), and serve the ledger.
   const scriptPath = join(dir, "worker.mjs")
-  await bundleWorker(join(root, "bench/soak/workerd-soak-worker.ts"), scriptPath)
+  await bundleTo(join(root, "bench/soak/workerd-soak-worker.ts"), scriptPath)
   const fd = openSync(ledger, "a")
   let generation = 0
   const server = createServer((request, response) => {

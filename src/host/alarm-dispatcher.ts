@@ -164,7 +164,7 @@ export const makeAlarmDispatcher = Effect.fnUntraced(function*(
   /**
    * Batch after batch of `limit`, until a batch is not full: with one batch per sweep, 100,000 executions due at
    * once were delivered 10,000 per sweep, the next sweep only when the next alarm came due (their watchdogs, 30 s
-   * on): 281-308 s to wake them all (bench:node). An alarm this sweep already took (left in place for another host,
+   * on): 274-308 s to wake them all (bench:node). An alarm this sweep already took (left in place for another host,
    * or moved to a time still due) is not taken again by it; a batch of only such alarms ends the sweep.
    */
   const deliverDue = (horizon: number, limit = 10_000): Effect.Effect<number> =>

@@ -5,10 +5,9 @@
  */
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { build } from "esbuild"
 import { convertV4MiniflareOptions, Miniflare } from "miniflare"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
-import { API_KEY, CALLBACK_SECRET, client, type Client, COMPATIBILITY_DATE, removeDir, tempDir, untilCallback, untilStatus } from "../adapters/cloudflare/miniflare-fixture.ts"
+import { API_KEY, bundleTo, CALLBACK_SECRET, client, type Client, COMPATIBILITY_DATE, removeDir, tempDir, untilCallback, untilStatus } from "../adapters/cloudflare/miniflare-fixture.ts"
 
 const entry = fileURLToPath(new URL("./fixtures/aws-worker.ts", import.meta.url))
 let dir: string
@@ -16,23 +15,11 @@ let mf: Miniflare
 let api: Client
 
 /** As the Workers fixture bundles, with Node's built-ins left to workerd's nodejs_compat (AWS's SDK imports them). */
-const bundle = async (outdir: string) => {
-  const outfile = join(outdir, "worker.mjs")
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    conditions: ["reprise-source", "workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
+const bundle = (outdir: string) =>
+  bundleTo(entry, join(outdir, "worker.mjs"), {
     // The SDK loads @aws-sdk/client-lambda only when it talks to Lambda itself, never here.
-    external: ["cloudflare:*", "node:*", "events", "crypto", "module", "path", "url", "@aws-sdk/client-lambda"],
-    logLevel: "warning"
+    external: ["node:*", "events", "crypto", "module", "path", "url", "@aws-sdk/client-lambda"]
   })
-  return outfile
-}
 
 let scriptPath: string
 

@@ -95,7 +95,7 @@ describe("the alarm dispatcher", () => {
       assert.deepStrictEqual(delivered.at(-1), "later")
     }))
 
-  // 100,000 executions waking at once took 281-308 s: the sweep delivered its first 10,000 and the rest waited for
+  // 100,000 executions waking at once took 274-308 s: the sweep delivered its first 10,000 and the rest waited for
   // the next alarm to come due (their watchdogs, 30 s on), 10,000 at a time (bench:node, 3 Dec 2026).
   it.effect("delivers more due alarms than one batch holds in one sweep, batch after batch", () =>
     Effect.gen(function*() {

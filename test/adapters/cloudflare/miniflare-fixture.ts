@@ -15,13 +15,22 @@ export const COMPATIBILITY_DATE = "2026-11-01"
 export const tempDir = (label: string): string => mkdtempSync(join(tmpdir(), `reprise-cf-${label}-`))
 export const removeDir = (dir: string) => rmSync(dir, { recursive: true, force: true })
 
-/** Bundles a Worker entry into one ES module (as wrangler would), returning its path. */
+export interface BundleOptions {
+  /**
+   * "browser": also apply packages' `browser` field maps, as wrangler does (the OpenTelemetry SDK swaps its Node
+   * platform files for browser ones there; esbuild applies the maps on the browser platform only).
+   */
+  readonly platform?: "neutral" | "browser"
+  /** Imports left to workerd besides `cloudflare:*` (Node's built-ins, for a Worker on nodejs_compat). */
+  readonly external?: ReadonlyArray<string>
+}
+
 /**
- * Bundles a test Worker. `browser`: also apply packages' `browser` field maps, as wrangler does (the OpenTelemetry
- * SDK swaps its Node platform files for browser ones there; esbuild applies the maps on the browser platform only).
+ * Bundles a Worker entry into one ES module at `outfile`, as wrangler would, from Reprise's sources; returns its
+ * path. The one bundler of the Workers tests and benches.
  */
-export const bundle = async (entry: string, outdir: string, platform: "neutral" | "browser" = "neutral"): Promise<string> => {
-  const outfile = join(outdir, "worker.mjs")
+export const bundleTo = async (entry: string, outfile: string, options: BundleOptions = {}): Promise<string> => {
+  const platform = options.platform ?? "neutral"
   await build({
     entryPoints: [entry],
     outfile,
@@ -31,11 +40,15 @@ export const bundle = async (entry: string, outdir: string, platform: "neutral" 
     target: "es2022",
     conditions: ["reprise-source", "workerd", "worker", "browser"], // reprise-source: bundle the sources (see vitest.config.ts)
     mainFields: platform === "browser" ? ["browser", "module", "main"] : ["module", "main"],
-    external: ["cloudflare:*"],
+    external: ["cloudflare:*", ...(options.external ?? [])],
     logLevel: "warning"
   })
   return outfile
 }
+
+/** Bundles a test Worker into `<outdir>/worker.mjs`. */
+export const bundle = (entry: string, outdir: string, platform: "neutral" | "browser" = "neutral"): Promise<string> =>
+  bundleTo(entry, join(outdir, "worker.mjs"), { platform })
 
 export interface StartOptions {
   readonly scriptPath: string

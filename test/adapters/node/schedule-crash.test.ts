@@ -103,7 +103,7 @@ describe("schedules on the Node server under SIGKILL", () => {
       const due2 = Math.floor(Date.now() / MINUTE) * MINUTE
       setNextTick(db, due2 - 20 * MINUTE)
       // The third server ran the schedule as usual: if it lived into this minute, it started due2's tick itself
-      // (1 full run in 4 and 1 run alone in 5 did), and the catch-up finds that start already made. So the window's
+      // (1 of 3 full `npm test` runs on 3 Dec did), and the catch-up finds that start already made. So the window's
       // starts are the fourth server's new one, or that one.
       const before = storedExecutions(db)
       const fourth = await startServer(db, fx)
