@@ -8,7 +8,7 @@
  * does. The layers are built in that order, so closing releases them in the shutdown order: stop recovery and the
  * wake-ups, wait for deliveries, dispose the engine, close the store.
  */
-import { Cause, Context, Deferred, Effect, Exit, Layer, ManagedRuntime, Schedule } from "effect"
+import { Cause, Clock, Context, Deferred, Effect, Exit, Layer, ManagedRuntime, Schedule } from "effect"
 import type { Hono } from "hono"
 import type { FetchTransport } from "../context/fetch.ts"
 import type { EngineProbe } from "../engine/engine-probe.ts"
@@ -114,6 +114,7 @@ export const hostLayer = (options: HostOptions) =>
       })
     )
     const running = Layer.effect(HostRecovery, Effect.gen(function*() {
+      const startedAt = yield* Clock.currentTimeMillis // before anything here can start an execution (recovery's horizon)
       const dispatcher = yield* AlarmDispatcher
       const engine = yield* Engine
       // Schedules (src/schedule): records brought in line, then the ticks missed while down delivered by the loop.
@@ -132,7 +133,8 @@ export const hostLayer = (options: HostOptions) =>
         alarms: yield* AlarmStore,
         engine,
         concurrency: options.concurrency ?? 32,
-        onError
+        onError,
+        startedAt
       }).pipe(
         Effect.catchCause((cause) => Effect.as(Effect.sync(() => onError(Cause.squash(cause))), undefined)),
         Effect.onExit((exit) => Deferred.succeed(recovered, Exit.isSuccess(exit) ? exit.value : undefined))

@@ -35,12 +35,18 @@ export interface RecoveryOptions {
   readonly concurrency: number
   readonly onError: HostErrorReporter
   readonly batch?: number | undefined
+  /**
+   * When the host started (default: when recovery does). Recovery runs in the background, so the host may have
+   * started executions before it reads the clock: their watchdogs are later than this plus WATCHDOG_MS, so phase 2
+   * does not take them (it once delivered them an Alarm they did not need, racing the host's own work).
+   */
+  readonly startedAt?: number | undefined
 }
 
 export const recover = Effect.fn("Host.recover")(function*(options: RecoveryOptions) {
   const { alarms, dispatcher, engine, onError } = options
   const batch = Math.max(1, Math.floor(options.batch ?? RECOVERY_BATCH))
-  const now = yield* Clock.currentTimeMillis
+  const now = options.startedAt ?? (yield* Clock.currentTimeMillis)
   /** Executions this recovery delivered: a batch that finds only these ends its phase. */
   const delivered = new Set<string>()
   let due = 0

@@ -72,6 +72,9 @@ const boot = async (store: MemoryStore) => {
     memoryPorts(store)
   )
   hosts.push(host)
+  // Nothing of recovery still under way when the test's own work starts: a late Alarm delivered to an execution
+  // after the "kill" would hang at its alarm write, and the host's close with it (it waits for deliveries).
+  await host.recovered
   return host
 }
 

@@ -16,6 +16,9 @@ const napper = durable("napper", async (_: unknown, ctx) => {
   return "woke"
 })
 
+/** Waits on a callback an hour long: while it is watched, its alarm is its watchdog, WATCHDOG_MS after its start. */
+const asker = durable("asker", async (_: unknown, ctx) => ctx.waitForCallback<string>("answer", async () => undefined, { timeout: { hours: 1 } }))
+
 const started = (executionId: string, n: number, functionName = "quick"): LogEvent => {
   const at = Date.now()
   return { _tag: "ExecutionStarted", seq: 1, at, executionId, functionName, input: JSON.stringify(n), timeoutAt: at + 86_400_000, retentionMs: 60_000 }
@@ -127,6 +130,20 @@ describe("start-up recovery", () => {
       }
       assert.deepStrictEqual(turns, [false, false, false], "timers ran while recovery was still going on")
       assert.strictEqual((await host.recovered)?.due, count)
+    } finally {
+      await host.close()
+    }
+  })
+
+  it("leaves alone the executions the host itself started while recovery was getting going", async () => {
+    const memory = memoryPorts()
+    const host = await startHost({ functions: [quick, napper, asker], env: () => undefined }, memory.ports)
+    try {
+      // Started at once: recovery runs in the background and may read the clock after this start. Its watchdog is
+      // not what a dead process left, and an Alarm delivered to it raced the host's own work (a flaky crash test).
+      await host.engine((e) => e.start({ functionName: "asker", executionId: "fresh" }))
+      assert.deepStrictEqual(await host.recovered, { due: 0, unwatched: 0 })
+      assert.strictEqual(host.dispatcher.stats.delivered, 0, "no alarm delivered")
     } finally {
       await host.close()
     }
