@@ -192,8 +192,13 @@ export const makeScheduler = Effect.fnUntraced(function*(
       } satisfies ScheduleRecord
     })
 
-  /** One tick (or trigger) under the overlap policy. */
-  const handle = (entry: Schedule, record: ScheduleRecord, executionId: string, tickAt: number, reason: "tick" | "trigger") =>
+  /**
+   * One tick (or trigger) under the overlap policy. `startedHere`: the execution an earlier tick of the same
+   * delivery started. The ticks of one delivery are all due at the same instant, when that one had just begun, so
+   * it overlaps them whatever its status by the time the walk gets here: asking it made a catch-up start one tick
+   * or several depending on how fast the execution ended (the crash test on a loaded machine started two).
+   */
+  const handle = (entry: Schedule, record: ScheduleRecord, executionId: string, tickAt: number, reason: "tick" | "trigger", startedHere?: string) =>
     Effect.gen(function*() {
       // Already started, by a delivery whose record save did not happen: it is this tick's start, counted now.
       if (yield* exists(executionId)) {
@@ -201,7 +206,9 @@ export const makeScheduler = Effect.fnUntraced(function*(
         const counted = { ...record, started: record.started + 1 }
         return { record: later ? { ...counted, lastExecutionId: executionId, lastTickAt: tickAt } : counted, outcome: "started" as const }
       }
-      const previousRunning = entry.overlap === "allow" ? false : yield* isRunning(record.lastExecutionId)
+      const previousRunning = entry.overlap === "allow"
+        ? false
+        : (startedHere !== undefined && startedHere === record.lastExecutionId) || (yield* isRunning(record.lastExecutionId))
       if (previousRunning) {
         if (entry.overlap === "skip" || (entry.overlap === "buffer-one" && record.buffered !== undefined)) {
           return { record: skip(entry, record, "overlap", tickAt, tickAt, 1), outcome: "skipped" as const }
@@ -213,7 +220,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
           errorMessage: `Stopped by schedule ${entry.name}: its ${reason} at ${new Date(tickAt).toISOString()} started ${executionId}`
         }).pipe(Effect.catchTag("ExecutionNotRunning", () => Effect.void))
       }
-      return { record: yield* startExecution(entry, record, executionId, tickAt), outcome: "started" as const }
+      return { record: yield* startExecution(entry, record, executionId, tickAt), outcome: "started" as const, started: true }
     })
 
   /** buffer-one: starts the buffered execution once the one ahead of it has ended, else keeps watching it. */
@@ -252,8 +259,11 @@ export const makeScheduler = Effect.fnUntraced(function*(
           const late = skipTicks(entry, record, "catch-up", record.nextTickAt, now - entry.catchUpMs)
           record = late.record
           let tick = late.next
+          let startedHere: string | undefined
           for (let count = 0; tick !== undefined && tick <= now && count < MAX_TICKS_PER_DELIVERY; count++) {
-            record = (yield* handle(entry, record, tickExecutionId(name, tick), tick, "tick")).record
+            const handled = yield* handle(entry, record, tickExecutionId(name, tick), tick, "tick", startedHere)
+            record = handled.record
+            if (handled.started) startedHere = record.lastExecutionId
             tick = nextTick(entry.cron, tick, entry.timezone)
           }
           const { nextTickAt: _, ...rest } = record

@@ -4,7 +4,8 @@ import { Effect, Layer } from "effect"
 import { AlarmStore, HostMetadata, type HostPorts, makeMemoryScheduleStore, ScheduleStore, startHost, WakeUpSource } from "../../src/host/index.ts"
 import { durable, schedule, ScheduleConfigError } from "../../src/index.ts"
 import { ExecutionStore } from "../../src/store/execution-store.ts"
-import { makeMemoryStore } from "../../src/store/memory-store.ts"
+import { makeMemoryStore, type MemoryStore } from "../../src/store/memory-store.ts"
+import { memoryPorts } from "../../src/host/memory-ports.ts"
 
 const job = durable("job", async (_: unknown, ctx) => ctx.step("work", async () => "done"))
 const daily = schedule("daily", { function: job, cron: "@daily" })
@@ -43,6 +44,44 @@ describe("the host with schedules", () => {
       const { executionId } = (await triggered.json()) as { executionId: string }
       const view = await host.engine((e) => e.awaitEnd(executionId))
       assert.strictEqual(view.status, "SUCCEEDED")
+    } finally {
+      await host.close()
+    }
+  })
+
+  it("skip: after an outage, one start for the catch-up window, however fast that execution ends", async () => {
+    const MINUTE = 60_000
+    const instant = durable("instant", async () => "done")
+    const everyMinute = schedule("every-minute", { function: instant, cron: "* * * * *", overlap: "skip", catchUp: { minutes: 5 } })
+    const memory = makeMemoryStore()
+    // A miss answered late, as a database's round trip is: while the walk asks whether the next tick already ran,
+    // the execution the walk has just started ends (what a loaded machine did to the crash test's 1 s step).
+    const store: MemoryStore = {
+      ...memory,
+      load: (executionId) => Effect.flatMap(memory.load(executionId), (log) => (log === undefined ? Effect.as(Effect.sleep("20 millis"), log) : Effect.succeed(log)))
+    }
+    const records = makeMemoryScheduleStore()
+    const ports = Layer.merge(memoryPorts(store), Layer.succeed(ScheduleStore, records))
+    const options = { functions: [instant], schedules: [everyMinute], env: () => undefined, secret: "s" }
+    await (await startHost(options, ports)).close() // the record is made
+    // Down for twenty minutes: the ticks of the last five are inside the window, all due at once.
+    const record = (await Effect.runPromise(records.load("every-minute")))!
+    const due = Math.floor(Date.now() / MINUTE) * MINUTE
+    await Effect.runPromise(records.save({ ...record, nextTickAt: due - 20 * MINUTE }))
+    const host = await startHost(options, ports)
+    try {
+      let after = record
+      for (let i = 0; i < 500 && !after.recentSkips.some((s) => s.reason === "catch-up"); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10))
+        after = (await Effect.runPromise(records.load("every-minute")))!
+      }
+      assert.isTrue(after.recentSkips.some((s) => s.reason === "catch-up"), "the catch-up delivery")
+      // The first tick of the window starts; the others were due at the same instant, when it had just begun.
+      // Before, each was checked against the start's status as the walk reached it: an execution that ended first
+      // let the next tick start too (the crash test on a loaded machine started two).
+      assert.strictEqual(after.started, 1, JSON.stringify(after.recentSkips))
+      const overlap = after.recentSkips.find((s) => s.reason === "overlap")
+      assert.isAtLeast(overlap?.count ?? 0, 4)
     } finally {
       await host.close()
     }

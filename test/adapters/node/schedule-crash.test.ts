@@ -104,7 +104,7 @@ describe("schedules on the Node server under SIGKILL", () => {
       setNextTick(db, due2 - 20 * MINUTE)
       // The third server ran the schedule as usual: if it lived into this minute, it started due2's tick itself
       // (1 of 3 full `npm test` runs on 3 Dec did), and the catch-up finds that start already made. So the window's
-      // starts are the fourth server's new ones and that one.
+      // starts are the fourth server's new one, or that one.
       const before = storedExecutions(db)
       const fourth = await startServer(db, fx)
       servers.push(fourth.child)
@@ -116,18 +116,12 @@ describe("schedules on the Node server under SIGKILL", () => {
       const fresh = (await startedUpTo(fourth.port, due2)).filter((x) => !before.has(x))
       const earlier = [...before].filter((x) => x.startsWith("every-minute:") && tickOf(x) <= due2 && inWindow(x))
       const caughtUp = [...fresh, ...earlier]
-      assert.isAtLeast(caughtUp.length, 1, "a catch-up start")
-      // Skip overlap: a tick of the window starts only once the one before it has ended. The catch-up walks the
-      // window's ticks one by one, checking whether the last start still runs; on a loaded machine the first (a 1 s
-      // step) had ended by the time the walk reached the window's last tick, which started too (1 of 6 full
-      // `npm test` runs on 3 Dec). So the fourth server may start more than one, never overlapping.
-      const views = (await Promise.all(fresh.map((x) => get(fourth.port, `/v1/executions/${encodeURIComponent(x)}`))))
-        .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt))
-      for (let i = 1; i < views.length; i++) {
-        assert.isDefined(views[i - 1].endedAt, `${views[i - 1].executionId} still ran when ${views[i].executionId} started`)
-        assert.isAtMost(Date.parse(views[i - 1].endedAt), Date.parse(views[i].startedAt), `${caughtUp}: overlapping starts`)
-      }
-      const started = Math.min(...caughtUp.map(tickOf))
+      if (earlier.length === 0) assert.strictEqual(fresh.length, 1, `a catch-up start: ${caughtUp}`)
+      // The ticks of one catch-up all overlap the start it made (src/schedule/scheduler.ts, handle), however fast
+      // that execution ends: before, a loaded machine let the first (a 1 s step) end before the walk reached the
+      // window's last tick, which started too (1 of 6 full `npm test` runs on 3 Dec).
+      assert.isAtMost(fresh.length, 1, `at most one new start for the ticks inside the window (skip overlap): ${caughtUp}`)
+      const started = tickOf(caughtUp[0]!)
       assert.isAtLeast(started, due2 - 6 * MINUTE)
       const [after] = (await get(fourth.port, "/v1/schedules")).schedules
       const catchUp = after.recentSkips.find((s: { reason: string }) => s.reason === "catch-up")
