@@ -10,7 +10,7 @@
  * 3. Running executions without any alarm, where the store can list them (AlarmStore.runningWithoutAlarm), page by
  *    page: each is delivered an alarm, which loads it and resumes it.
  */
-import { Cause, Clock, Effect } from "effect"
+import { Cause, Effect } from "effect"
 import { type EngineShape, WATCHDOG_MS } from "../engine/index.ts"
 import type { AlarmDispatcherShape, HostErrorReporter } from "./alarm-dispatcher.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
@@ -36,17 +36,17 @@ export interface RecoveryOptions {
   readonly onError: HostErrorReporter
   readonly batch?: number | undefined
   /**
-   * When the host started (default: when recovery does). Recovery runs in the background, so the host may have
-   * started executions before it reads the clock: their watchdogs are later than this plus WATCHDOG_MS, so phase 2
-   * does not take them (it once delivered them an Alarm they did not need, racing the host's own work).
+   * When the host started, read before anything could start an execution: "due within the watchdog" counts from
+   * here. Recovery runs in the background and reading the clock itself came after the host's first starts, whose
+   * watchdogs phase 2 then took (an Alarm they did not need, racing the host's own work).
    */
-  readonly startedAt?: number | undefined
+  readonly startedAt: number
 }
 
 export const recover = Effect.fn("Host.recover")(function*(options: RecoveryOptions) {
   const { alarms, dispatcher, engine, onError } = options
   const batch = Math.max(1, Math.floor(options.batch ?? RECOVERY_BATCH))
-  const now = options.startedAt ?? (yield* Clock.currentTimeMillis)
+  const now = options.startedAt
   /** Executions this recovery delivered: a batch that finds only these ends its phase. */
   const delivered = new Set<string>()
   let due = 0

@@ -1,11 +1,10 @@
 /** The host with schedules: refused without a ScheduleStore in the ports, served through its app with one. */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { AlarmStore, HostMetadata, type HostPorts, makeMemoryScheduleStore, ScheduleStore, startHost, WakeUpSource } from "../../src/host/index.ts"
+import { AlarmStore, HostMetadata, type HostPorts, makeMemoryScheduleStore, memoryPorts, ScheduleStore, startHost, WakeUpSource } from "../../src/host/index.ts"
 import { durable, schedule, ScheduleConfigError } from "../../src/index.ts"
 import { ExecutionStore } from "../../src/store/execution-store.ts"
 import { makeMemoryStore, type MemoryStore } from "../../src/store/memory-store.ts"
-import { memoryPorts } from "../../src/host/memory-ports.ts"
 
 const job = durable("job", async (_: unknown, ctx) => ctx.step("work", async () => "done"))
 const daily = schedule("daily", { function: job, cron: "@daily" })
