@@ -2,6 +2,10 @@
  * Child contexts: a CONTEXT operation whose own operations get ids "<parent>-1", "<parent>-2" …
  * A finished child returns its recorded result without running its body again, unless `replayBody` is set
  * (composites such as waitForCallback, whose children are all recorded) or the result was too large to store.
+ * Its outcome is queued, not awaited, as in AWS's SDK: the caller goes on at once, and the outcome reaches the log
+ * before anything the caller writes next (one mailbox). It is computed from the children's durable outcomes, so a
+ * crash before it is written only makes the replay run the body again, over those outcomes. A waitForCallback that
+ * ends its execution so costs two commits (the completion, then the outcome with the end), not three.
  */
 import type { ErrorObject } from "../log/events.ts"
 import { type Begun, ContextCore } from "./context-core.ts"
@@ -42,7 +46,7 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
       run.body(child, recorded?.replayChildren === true ? recorded.result : undefined))
   } catch (thrown) {
     const error = toErrorRecord(thrown)
-    if (!finished) await session.append([{ _tag: "ContextFailed", ...ref, error }])
+    if (!finished) session.post([{ _tag: "ContextFailed", ...ref, error }])
     throw run.toError(error, thrown)
   }
   let payload: string | undefined
@@ -50,7 +54,7 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
     payload = await serializeWith(serdes, value, context)
   } catch (thrown) {
     const error = toErrorRecord(thrown)
-    if (!finished) await session.append([{ _tag: "ContextFailed", ...ref, error }])
+    if (!finished) session.post([{ _tag: "ContextFailed", ...ref, error }])
     throw run.toError(error, thrown)
   }
   let tooLarge = false
@@ -64,7 +68,7 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
     // Too large to store: keep a summary (or nothing) and re-run the body on replay, where its operations replay.
     const stored = tooLarge ? run.summarize?.(value) : payload
     if (stored !== undefined) core.checkPayload(stored, `The summary of ${JSON.stringify(ref.name ?? id)}`)
-    await session.append([{
+    session.post([{
       _tag: "ContextSucceeded",
       ...ref,
       ...(stored === undefined ? {} : { result: stored }),

@@ -6,7 +6,7 @@
  * after that goes through the event loop (setImmediate where the runtime has it, else setTimeout), and the slice
  * starts again in the next turn.
  */
-import { Scheduler } from "effect"
+import { Effect, Scheduler } from "effect"
 
 /** How long actors may run on microtasks before the event loop gets a turn. */
 export const SLICE_MS = 4
@@ -59,3 +59,22 @@ export const slicedDefer = (sliceMs: number = SLICE_MS, now: () => number = () =
 /** The scheduler every actor of an engine runs on. */
 export const makeActorScheduler = (sliceMs: number = SLICE_MS): Scheduler.Scheduler =>
   new Scheduler.MixedScheduler("sync", slicedDefer(sliceMs))
+
+/**
+ * How many rounds of microtasks a write that nobody waits on gives user code first (actor.ts): enough for a
+ * handler to go from a child context's end through its promise chain to its next write or its return (16 sufficed
+ * for a waitForCallback that ends the execution, 32 for a map's branches), where a full event-loop turn would cost
+ * Node a setImmediate and other runtimes a clamped setTimeout.
+ */
+export const QUEUED_WRITE_ROUNDS = 32
+
+/** Resumes after `rounds` rounds of microtasks: the promise reactions queued meanwhile, `rounds` deep, have run. */
+export const afterMicrotasks = (rounds: number): Effect.Effect<void> =>
+  Effect.callback<void>((resume) => {
+    let left = rounds
+    const round = () => {
+      if (--left > 0) queueMicrotask(round)
+      else resume(Effect.void)
+    }
+    queueMicrotask(round)
+  })

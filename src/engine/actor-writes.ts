@@ -21,6 +21,8 @@ export type WritesHost = Pick<
 
 export class ActorWrites {
   #pending: Array<Append> = []
+  /** Whether something pending is waited on (an append's sender) or is the actor's own (an end, a fire). */
+  #urgent = false
   readonly #host: WritesHost
 
   constructor(host: WritesHost) {
@@ -32,19 +34,30 @@ export class ActorWrites {
     return this.#pending.length === 0
   }
 
+  /**
+   * Only appends that user code queued without waiting on them are pending (a child context's start or outcome):
+   * they can wait a turn of the event loop for what the handler writes next (often the end) to join their commit.
+   */
+  get onlyQueued(): boolean {
+    return this.#pending.length > 0 && !this.#urgent
+  }
+
   /** An append of user code, written with the batch. */
   push(message: Append) {
     this.#pending.push(message)
+    if (message.done !== undefined) this.#urgent = true
   }
 
   /** Queues events written by the actor itself (not by user code). */
   queue(events: ReadonlyArray<NewEvent>) {
     this.#pending.push({ _tag: "Append", events })
+    this.#urgent = true
   }
 
   /** The actor went: what was not written is abandoned. */
   drop() {
     this.#pending = []
+    this.#urgent = false
   }
 
   get #running(): boolean {
@@ -58,9 +71,9 @@ export class ActorWrites {
       if (this.#pending.length === 0 || host.gone) return Effect.void
       const batch = this.#pending
       this.#pending = []
+      this.#urgent = false
       // Only appends written whole are answered; the others are abandoned, as appends after the end always are.
       const { events, written } = stampBatch(batch, host.state.seq, host.now(), !this.#running)
-      const open = new Set<string>()
       if (events.length === 0) return Effect.void
       const expected = host.state.seq
       // What lets the execution run (a completion, a fire, a resume) lands with its watchdog: no crash between
@@ -83,7 +96,9 @@ export class ActorWrites {
           onSuccess: (stored) =>
             Effect.suspend(() => {
               if (alarmAt !== undefined) host.alarm.at = alarmAt
-              const lines: Array<LifecycleLine> = []
+              let lines: Array<LifecycleLine> | undefined
+              /** The operations this write settled (made lazily: most writes settle one or none). */
+              let open: Set<string> | undefined
               let ended = false
               // The events as the store wrote them: it may have filled in a field (see ExecutionStoreShape.append).
               for (const event of stored) {
@@ -91,12 +106,12 @@ export class ActorWrites {
                 applyEvent(host.state, event)
                 if (host.deps.logs("Error")) {
                   const line = lifecycleLine(event, host.state)
-                  if (line !== undefined && host.deps.logs(line.level)) lines.push(line)
+                  if (line !== undefined && host.deps.logs(line.level)) (lines ??= []).push(line)
                 }
                 if ("id" in event) {
                   const op = host.state.operations.get(event.id)!
                   host.alarm.track(op)
-                  if (op.status !== "STARTED") open.add(event.id)
+                  if (op.status !== "STARTED") (open ??= new Set()).add(event.id)
                   if (event._tag === "InvokeStarted") host.deps.onInvoke(op)
                 }
                 if (!this.#running) ended = true
@@ -104,9 +119,9 @@ export class ActorWrites {
               }
               host.deps.onWritten(stored)
               for (const message of written) message.done?.()
-              for (const id of open) host.waiters.wake(id, host.state)
+              if (open !== undefined) for (const id of open) host.waiters.wake(id, host.state)
               if (ended) host.ended()
-              return emitLines(lines)
+              return lines === undefined ? Effect.void : emitLines(lines)
             })
         })
       )

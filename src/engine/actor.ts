@@ -13,6 +13,7 @@ import { ActorActivity } from "./actor-activity.ts"
 import { ActorAlarm, fireDue, syncAlarm } from "./actor-alarm.ts"
 import { tellsParent } from "./actor-events.ts"
 import type { ActorParts } from "./actor-parts.ts"
+import { afterMicrotasks, QUEUED_WRITE_ROUNDS } from "./actor-scheduler.ts"
 import { ActorSession } from "./actor-session.ts"
 import { CallbackGate } from "./callback-gate.ts"
 import { type ActorDeps, ActorGone, type Message, type Reply, type ReplyError, type StoreError } from "./actor-messages.ts"
@@ -227,20 +228,17 @@ export class Actor {
     if (this.running && !this.#gone) this.#startHandler()
     yield* this.#syncAlarm()
     while (!this.#gone) {
-      const batch = yield* Queue.takeAll(this.#mailbox)
-      this.#batch = batch
-      this.#activity.inbox -= batch.length
-      this.#activity.processing = true
-      for (const message of batch) {
-        if (this.#gone) break // the rest of the batch is answered on the way out (#answerLeftovers)
-        if (message._tag === "Append") {
-          this.#writes.push(message)
-          continue
+      const handling = this.#take(yield* Queue.takeAll(this.#mailbox))
+      if (handling !== undefined) yield* handling
+      // Nobody waits on what is pending (a child context's start or outcome, queued as AWS's SDK queues them): the
+      // handler goes on for a few rounds of microtasks first, and what it writes meanwhile (the context's first
+      // step, the end) shares their commit.
+      if (this.#writes.onlyQueued && !this.#gone) {
+        yield* afterMicrotasks(QUEUED_WRITE_ROUNDS)
+        if (Queue.sizeUnsafe(this.#mailbox) > 0 && !this.#gone) {
+          const more = this.#take(yield* Queue.takeAll(this.#mailbox))
+          if (more !== undefined) yield* more
         }
-        this.#current = message
-        yield* this.#writes.flush()
-        yield* this.#handle(message)
-        this.#current = undefined
       }
       yield* this.#writes.flush()
       yield* this.#syncAlarm()
@@ -255,6 +253,42 @@ export class Actor {
   /** How a stopped actor answers the message it was handling: the failure that stopped it, else "send it again". */
   #goneExit(): Exit.Exit<never, ActorGone | StoreError> {
     return this.#death === undefined ? Exit.fail(new ActorGone()) : Exit.failCause(this.#death)
+  }
+
+  /**
+   * Takes messages from the mailbox: appends join the pending write, the others are handled in order, by the
+   * Effect returned (undefined when the batch held appends only, as a step's does: no Effect to make and run).
+   */
+  #take(batch: ReadonlyArray<Message>): Effect.Effect<void> | undefined {
+    this.#batch = batch
+    this.#activity.inbox -= batch.length
+    this.#activity.processing = true
+    for (let i = 0; i < batch.length; i++) {
+      if (this.#gone) return undefined // the rest of the batch is answered on the way out (#answerLeftovers)
+      const message = batch[i]!
+      if (message._tag !== "Append") return this.#handleFrom(batch, i)
+      this.#writes.push(message)
+    }
+    return undefined
+  }
+
+  #handleFrom(batch: ReadonlyArray<Message>, from: number): Effect.Effect<void> {
+    return Effect.gen({ self: this }, function*() {
+      for (let i = from; i < batch.length; i++) {
+        if (this.#gone) break
+        const message = batch[i]!
+        if (message._tag === "Append") {
+          this.#writes.push(message)
+          continue
+        }
+        this.#current = message
+        // What is pending is written before a message is decided on, except the handler's end, which only queues
+        // the outcome after it: they share one commit (an outcome after a terminal event is dropped, actor-events.ts).
+        if (message._tag !== "HandlerDone") yield* this.#writes.flush()
+        yield* this.#handle(message)
+        this.#current = undefined
+      }
+    })
   }
 
   /** Logs why the actor stops, with the cause, then stops it: the message it was handling gets that cause. */

@@ -3,6 +3,22 @@ import { Effect } from "effect"
 import { durable } from "../../src/index.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
 
+/** Runs `fn` on the test runner and records each write's events, in order. */
+const writesOf = async (fn: ReturnType<typeof durable>, run: (runner: ReturnType<typeof createTestRunner>) => Promise<{ result?: unknown; history: ReadonlyArray<{ _tag: string }> }>) => {
+  const runner = createTestRunner({ functions: [fn] })
+  const writes: Array<Array<string>> = []
+  const append = runner.store.append
+  runner.store.append = (id, events, expected, options) =>
+    Effect.andThen(Effect.sync(() => writes.push(events.map((e) => e._tag))), append(id, events, expected, options))
+  try {
+    const execution = await run(runner)
+    assert.strictEqual(writes.flat().length, execution.history.length, "every event written once")
+    return { writes, result: execution.result }
+  } finally {
+    await runner.dispose()
+  }
+}
+
 describe("write batching", () => {
   it("writes the appends of branches that finish in the same tick in one store transaction", async () => {
     const fn = durable("fan-out", async (_: unknown, ctx) => {
@@ -21,5 +37,40 @@ describe("write batching", () => {
     assert.isAtMost(batches.length, 8)
     assert.isTrue(batches.some((size) => size >= 8), `batch sizes: ${batches.join(",")}`)
     await runner.dispose()
+  })
+
+  it("writes a child context's start with its first step's result, and its outcome with what follows", async () => {
+    const fn = durable("contexts", async (_: unknown, ctx) => {
+      let sum = 0
+      for (let i = 1; i <= 3; i++) sum += await ctx.runInChildContext(`c${i}`, async (child) => child.step(async () => i))
+      return sum
+    })
+    const { writes, result } = await writesOf(fn, (runner) => runner.run("contexts"))
+    assert.strictEqual(result, 6)
+    // Neither the start nor the outcome of a context is awaited (as in AWS's SDK): they wait a few rounds of
+    // microtasks for the handler's next write. One write per context, not three.
+    assert.deepStrictEqual(writes, [
+      ["ExecutionStarted"],
+      ["ContextStarted", "StepSucceeded"],
+      ["ContextSucceeded", "ContextStarted", "StepSucceeded"],
+      ["ContextSucceeded", "ContextStarted", "StepSucceeded"],
+      ["ContextSucceeded", "ExecutionSucceeded"]
+    ])
+  })
+
+  it("a callback that ends its execution costs two writes: the completion, then waitForCallback's outcome with the end", async () => {
+    const fn = durable("approval", async (_: unknown, ctx) => await ctx.waitForCallback<string>("approve", async () => undefined))
+    const { writes, result } = await writesOf(fn, async (runner) => {
+      const execution = await runner.start("approval")
+      const callbackId = execution.history.flatMap((e) => (e._tag === "CallbackStarted" ? [e.callbackId] : []))[0]!
+      await execution.settle()
+      const before = execution.history.length
+      await runner.engine((e) => e.completeCallback(callbackId, { ok: true, result: "yes" }))
+      await execution.settle()
+      assert.isAbove(execution.history.length, before)
+      return execution
+    })
+    assert.strictEqual(result, "yes")
+    assert.deepStrictEqual(writes.slice(-2), [["CallbackSucceeded"], ["ContextSucceeded", "ExecutionSucceeded"]])
   })
 })
