@@ -113,17 +113,12 @@ export class ContextCore {
       if (recorded === undefined) return undefined // the replay check stops at the end of the log
     }
     this.#replaying = (this.session.state.lastPosition.get(contextKey(this.parentId)) ?? 0) > positionOf(id)
-    return {
-      id,
-      recorded,
-      ref: {
-        id,
-        ...(this.recordedParentId === undefined ? {} : { parentId: this.recordedParentId }),
-        ...(name === undefined ? {} : { name }),
-        type,
-        subType
-      }
-    }
+    // Literals rather than conditional spreads (a temporary object each): this runs for every operation.
+    const parentId = this.recordedParentId
+    const ref = parentId === undefined
+      ? (name === undefined ? { id, type, subType } : { id, name, type, subType })
+      : (name === undefined ? { id, parentId, type, subType } : { id, parentId, name, type, subType })
+    return { id, recorded, ref }
   }
 
   /** Takes the next id for a virtual context, which writes no operation of its own. */

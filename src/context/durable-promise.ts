@@ -2,6 +2,9 @@
  * The promise every durable operation returns. The operation starts when it is called (eagerly); awaiting only
  * says the caller now waits for it. A rejection nobody awaits is never reported as unhandled.
  */
+/** One function for every promise's ignored rejection, not a closure per operation. */
+const ignore = () => undefined
+
 export class DurablePromise<T> implements Promise<T> {
   readonly #inner: Promise<T>
   #executed = false
@@ -11,7 +14,7 @@ export class DurablePromise<T> implements Promise<T> {
   constructor(inner: Promise<T>, onAwaited?: () => void) {
     this.#inner = inner
     this.#onAwaited = onAwaited
-    inner.catch(() => undefined)
+    inner.then(undefined, ignore)
   }
 
   #markExecuted() {

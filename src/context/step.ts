@@ -156,10 +156,13 @@ const runBody = async <T>(core: ContextCore, ref: Begun["ref"], attempt: number,
   session.enterUserCode(ref)
   try {
     const value = await withDeadline(run.timeoutMs, what, (signal) => {
+      let logger: StepContext["logger"] | undefined
       const stepContext: StepContext = {
         attempt,
         idempotencyKey: `${session.executionId}:${id}`,
-        logger: run.logger(attempt),
+        get logger() { // made when asked, like traceparent: most bodies never log
+          return logger ??= run.logger(attempt)
+        },
         signal,
         get traceparent() { // made when asked: most bodies never read it
           return stepTraceparent(session.state, id, attempt)

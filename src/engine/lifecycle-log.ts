@@ -31,10 +31,11 @@ export const errorText = (error: ErrorObject): string => {
 const opLabel = (event: { readonly id: string; readonly name?: string; readonly subType: string }) =>
   `${event.subType.charAt(0).toLowerCase()}${event.subType.slice(1)} ${event.name === undefined ? event.id : JSON.stringify(event.name)}`
 
+const on = (level: LifecycleLine["level"], message: string, operationId?: string): LifecycleLine =>
+  operationId === undefined ? { level, message } : { level, message, operationId }
+
 /** The line an event written just now is worth, if any. `state` is the execution after the event. */
 export const lifecycleLine = (event: LogEvent, state: ExecutionState): LifecycleLine | undefined => {
-  const on = (level: LifecycleLine["level"], message: string, operationId?: string): LifecycleLine =>
-    operationId === undefined ? { level, message } : { level, message, operationId }
   switch (event._tag) {
     case "ExecutionSucceeded":
       return on("Info", `ended SUCCEEDED in ${took(event.at - state.startedAt)}`)
