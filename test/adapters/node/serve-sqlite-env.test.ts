@@ -1,4 +1,8 @@
-/** serve()'s durability setting from $REPRISE_SYNCHRONOUS: FULL runs, anything but NORMAL or FULL is refused at start. */
+/**
+ * serve()'s SQLite settings from the environment: $REPRISE_SYNCHRONOUS (FULL runs) and $REPRISE_SQLITE_LOCKING
+ * (exclusive runs and keeps other connections out until the server closes); any other value is refused at start.
+ */
+import { DatabaseSync } from "node:sqlite"
 import { assert, describe, it } from "@effect/vitest"
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -8,30 +12,34 @@ import { durable } from "../../../src/index.ts"
 
 const twice = durable("twice", async (n: number, ctx) => await ctx.step("double", async () => n * 2))
 
-const withEnv = async (value: string, body: (dir: string) => Promise<void>) => {
-  const before = process.env["REPRISE_SYNCHRONOUS"]
+const withEnv = async (name: string, value: string, body: (dir: string) => Promise<void>) => {
+  const before = process.env[name]
   const dir = mkdtempSync(join(tmpdir(), "reprise-sync-"))
-  process.env["REPRISE_SYNCHRONOUS"] = value
+  process.env[name] = value
   try {
     await body(dir)
   } finally {
-    if (before === undefined) delete process.env["REPRISE_SYNCHRONOUS"]
-    else process.env["REPRISE_SYNCHRONOUS"] = before
+    if (before === undefined) delete process.env[name]
+    else process.env[name] = before
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
+const runTwice = async (url: string) => {
+  const response = await fetch(`${url}/v1/functions/twice/executions?wait=10`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ input: 21 })
+  })
+  return ((await response.json()) as { result: unknown }).result
+}
+
 describe("serve() with $REPRISE_SYNCHRONOUS", () => {
   it("FULL: executions run and are answered", async () => {
-    await withEnv("full", async (dir) => {
+    await withEnv("REPRISE_SYNCHRONOUS", "full", async (dir) => {
       const server = await serve({ functions: [twice], dbPath: join(dir, "r.db"), port: 0, handleSignals: false, logging: { level: "none" } })
       try {
-        const response = await fetch(`${server.url}/v1/functions/twice/executions?wait=10`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ input: 21 })
-        })
-        assert.strictEqual(((await response.json()) as { result: unknown }).result, 42)
+        assert.strictEqual(await runTwice(server.url), 42)
       } finally {
         await server.close()
       }
@@ -39,11 +47,45 @@ describe("serve() with $REPRISE_SYNCHRONOUS", () => {
   })
 
   it("another value is refused at start, before any file is created", async () => {
-    await withEnv("sometimes", async (dir) => {
+    await withEnv("REPRISE_SYNCHRONOUS", "sometimes", async (dir) => {
       const path = join(dir, "r.db")
       const error = await serve({ functions: [twice], dbPath: path, port: 0, handleSignals: false }).then(() => undefined, (e: unknown) => e)
       assert.instanceOf(error, TypeError)
       assert.include((error as Error).message, "REPRISE_SYNCHRONOUS")
+      assert.isFalse(existsSync(path))
+    })
+  })
+})
+
+describe("serve() with $REPRISE_SQLITE_LOCKING", () => {
+  it("exclusive: executions run, and no other connection can read the file until the server closes", async () => {
+    await withEnv("REPRISE_SQLITE_LOCKING", "EXCLUSIVE", async (dir) => {
+      const path = join(dir, "r.db")
+      const server = await serve({ functions: [twice], dbPath: path, port: 0, handleSignals: false, logging: { level: "none" } })
+      const count = () => {
+        const other = new DatabaseSync(path, { timeout: 20 })
+        try {
+          return other.prepare("SELECT count(*) AS n FROM executions").get()?.["n"]
+        } finally {
+          other.close()
+        }
+      }
+      try {
+        assert.strictEqual(await runTwice(server.url), 42)
+        assert.throws(count, /locked/)
+      } finally {
+        await server.close()
+      }
+      assert.strictEqual(count(), 1)
+    })
+  })
+
+  it("another value is refused at start, before any file is created", async () => {
+    await withEnv("REPRISE_SQLITE_LOCKING", "shared", async (dir) => {
+      const path = join(dir, "r.db")
+      const error = await serve({ functions: [twice], dbPath: path, port: 0, handleSignals: false }).then(() => undefined, (e: unknown) => e)
+      assert.instanceOf(error, TypeError)
+      assert.include((error as Error).message, "REPRISE_SQLITE_LOCKING")
       assert.isFalse(existsSync(path))
     })
   })
