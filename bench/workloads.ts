@@ -3,7 +3,7 @@
  * against the engine in memory (a host on the in-memory store, in this process). Prints a table with the issue's
  * figures beside the new ones. Not part of `npm test`.
  *   npm run bench:workloads [-- --sync=FULL] [--only=node|engine] [--runs=3 --reps=3] [--workloads=w1,w2]
- *                           [--server-flags=--cpu-prof]
+ *                           [--server-flags=--cpu-prof] [--w4-pause=20]
  * W1 one execution of 1,000 sequential trivial steps (us per step, from the start request to the answer of ?wait);
  * W2 200 executions of 10 steps started at once (executions per second); W3 the wake-up after a 1 s wait that
  * follows 1,000 steps (from the wait's due time to the result in the client); W4 an external callback round trip
@@ -29,6 +29,8 @@ const REPS = Number(option("reps", "3"))
 /** Which workloads to run (default all), and node flags for the server (e.g. --server-flags=--cpu-prof). */
 const ONLY_WORKLOADS = option("workloads", "w1,w2,w3,w4").split(",")
 const SERVER_FLAGS = option("server-flags", "").split(" ").filter((flag) => flag !== "")
+/** How long W4 lets the waiting request reach the server before completing the callback (default 20 ms). */
+const W4_PAUSE_MS = Number(option("w4-pause", "20"))
 /**
  * Another checkout (e.g. the commit before a change, extracted with `git archive`): its Node server runs beside this
  * one, workload by workload and repetition by repetition interleaved, so that both see the same machine.
@@ -170,7 +172,7 @@ const w4 = async (d: Driver) => {
     // An idempotent repeat of the start that waits for the end (?wait): the client that receives the result.
     void d.start("callback-once", null, true, name).then((view) => resolve(expect(view, "SUCCEEDED") && performance.now()), reject)
   })
-  await new Promise((resolve) => setTimeout(resolve, 20)) // let the waiting request reach the server
+  await new Promise((resolve) => setTimeout(resolve, W4_PAUSE_MS)) // let the waiting request reach the server
   const t0 = performance.now()
   await d.succeedCallback(callbackId, "pong")
   return (await ended) - t0
