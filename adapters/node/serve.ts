@@ -93,26 +93,27 @@ export interface Server extends HostServer {
   readonly store: SqliteStore
 }
 
-/** $REPRISE_SYNCHRONOUS: NORMAL or FULL (any case); anything else is refused at start rather than ignored. */
-const synchronousFromEnv = (value: string | undefined): "NORMAL" | "FULL" | undefined => {
+/**
+ * A SQLite setting from serve()'s option, else from the environment, in any case; anything but `allowed` is
+ * refused at start rather than ignored (SQLite would quietly keep its default).
+ */
+const sqliteSetting = <A extends string>(
+  option: { readonly name: string; readonly value: unknown },
+  env: string,
+  allowed: ReadonlyArray<A>,
+  spell: (value: string) => string
+): A | undefined => {
+  const [source, value] = option.value !== undefined ? [`serve({ ${option.name} })`, option.value] : [env, process.env[env]]
   if (value === undefined || value === "") return undefined
-  const upper = value.toUpperCase()
-  if (upper === "NORMAL" || upper === "FULL") return upper
-  throw new TypeError(`REPRISE_SYNCHRONOUS must be NORMAL or FULL, not ${JSON.stringify(value)}`)
-}
-
-/** $REPRISE_SQLITE_LOCKING: normal or exclusive (any case); anything else is refused at start. */
-const lockingFromEnv = (value: string | undefined): "normal" | "exclusive" | undefined => {
-  if (value === undefined || value === "") return undefined
-  const lower = value.toLowerCase()
-  if (lower === "normal" || lower === "exclusive") return lower
-  throw new TypeError(`REPRISE_SQLITE_LOCKING must be normal or exclusive, not ${JSON.stringify(value)}`)
+  const spelled = typeof value === "string" ? spell(value) : value
+  if (allowed.includes(spelled as A)) return spelled as A
+  throw new TypeError(`${source} must be ${allowed.join(" or ")}, not ${JSON.stringify(value)}`)
 }
 
 export const serve = async (options: ServeOptions): Promise<Server> => {
   const dbPath = options.dbPath ?? process.env["REPRISE_DB"] ?? "./reprise.db"
-  const synchronous = options.synchronous ?? synchronousFromEnv(process.env["REPRISE_SYNCHRONOUS"])
-  const locking = options.locking ?? lockingFromEnv(process.env["REPRISE_SQLITE_LOCKING"])
+  const synchronous = sqliteSetting({ name: "synchronous", value: options.synchronous }, "REPRISE_SYNCHRONOUS", ["NORMAL", "FULL"], (v) => v.toUpperCase())
+  const locking = sqliteSetting({ name: "locking", value: options.locking }, "REPRISE_SQLITE_LOCKING", ["normal", "exclusive"], (v) => v.toLowerCase())
   const store = await Effect.runPromise(openSqliteStore({
     path: dbPath,
     ...(synchronous === undefined ? {} : { synchronous }),

@@ -5,10 +5,12 @@
  * Its outcome is queued, not awaited, as in AWS's SDK: the caller goes on at once, and the outcome reaches the log
  * before anything the caller writes next (one mailbox). It is computed from the children's durable outcomes, so a
  * crash before it is written only makes the replay run the body again, over those outcomes. A waitForCallback that
- * ends its execution so costs two commits (the completion, then the outcome with the end), not three.
+ * ends its execution so costs two commits (the completion, then the outcome with the end), not three. When the
+ * outcome cannot be queued (the actor was evicted or the execution ended while the body ran), the caller is
+ * abandoned code and stops there, as it did at an awaited append.
  */
 import type { ErrorObject } from "../log/events.ts"
-import { type Begun, ContextCore } from "./context-core.ts"
+import { type Begun, ContextCore, never } from "./context-core.ts"
 import { runOwned } from "./usage-tracker.ts"
 import { toErrorRecord } from "./error-story.ts"
 import { PayloadTooLargeError } from "./errors.ts"
@@ -46,7 +48,7 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
       run.body(child, recorded?.replayChildren === true ? recorded.result : undefined))
   } catch (thrown) {
     const error = toErrorRecord(thrown)
-    if (!finished) session.post([{ _tag: "ContextFailed", ...ref, error }])
+    if (!finished && !session.post([{ _tag: "ContextFailed", ...ref, error }])) return never()
     throw run.toError(error, thrown)
   }
   let payload: string | undefined
@@ -54,7 +56,7 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
     payload = await serializeWith(serdes, value, context)
   } catch (thrown) {
     const error = toErrorRecord(thrown)
-    if (!finished) session.post([{ _tag: "ContextFailed", ...ref, error }])
+    if (!finished && !session.post([{ _tag: "ContextFailed", ...ref, error }])) return never()
     throw run.toError(error, thrown)
   }
   let tooLarge = false
@@ -68,12 +70,13 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
     // Too large to store: keep a summary (or nothing) and re-run the body on replay, where its operations replay.
     const stored = tooLarge ? run.summarize?.(value) : payload
     if (stored !== undefined) core.checkPayload(stored, `The summary of ${JSON.stringify(ref.name ?? id)}`)
-    session.post([{
+    const queued = session.post([{
       _tag: "ContextSucceeded",
       ...ref,
       ...(stored === undefined ? {} : { result: stored }),
       ...(tooLarge ? { replayChildren: true } : {})
     }])
+    if (!queued) return never()
   }
   // First run and replay see the same shape: the value goes through the serdes both times.
   return tooLarge ? value : (await deserializeWith(serdes, payload, context)) as T

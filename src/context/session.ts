@@ -68,8 +68,11 @@ export interface Session {
   random(): number
   /** Appends events durably; resolves once they are in the store. Events appended in one tick share a write. */
   append(events: ReadonlyArray<NewEvent>): Promise<void>
-  /** Queues events to be written with the next batch, without waiting (they keep their order). */
-  post(events: ReadonlyArray<NewEvent>): void
+  /**
+   * Queues events to be written with the next batch, without waiting (they keep their order). False when this
+   * session can no longer write (its actor is gone, the execution is over): the caller is abandoned code.
+   */
+  post(events: ReadonlyArray<NewEvent>): boolean
   /** Resolves once a stop is requested while a saga runs (ExecutionStopRequested; saga.ts); never otherwise. */
   whenStopRequested(): Promise<void>
   /** Resolves at once unless the execution is paused; then when it is resumed (never if the session dies first). */

@@ -146,9 +146,10 @@ const runBody = async <T>(core: ContextCore, ref: Begun["ref"], attempt: number,
   const { session } = core
   const { id } = ref
   if (session.replayOnly !== undefined) return never() // the replay check runs no step body
-  // Once the execution has ended (stopped, say), no body starts: its map and parallel items go no further.
+  // Once the execution has ended (stopped, say), no body starts: its map and parallel items go no further. Nor
+  // once the actor is gone (evicted while this code awaited something else): a fresh actor runs it on replay.
   const status = session.state.status
-  if ((status !== "RUNNING" && status !== "PAUSED") || session.stopped?.aborted) return never()
+  if ((status !== "RUNNING" && status !== "PAUSED") || session.stopped?.aborted || session.gone === true) return never()
   // A stop requested inside a saga: only its compensations start.
   if (session.state.stopRequested !== undefined && run.compensation !== true) return never()
   const what = () => `Attempt ${attempt} of step ${JSON.stringify(run.name ?? id)}`

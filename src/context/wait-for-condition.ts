@@ -115,6 +115,9 @@ const poll = async <T>(
   const context = { entityId: id, executionId: session.executionId, durableExecutionArn: session.executionId }
   const firstAt = op?.startedAt ?? session.now()
   if (session.replayOnly !== undefined) return never() // the replay check runs no check function
+  // Like a step body: no check once the execution has ended or the actor is gone (runBody in step.ts).
+  const status = session.state.status
+  if ((status !== "RUNNING" && status !== "PAUSED") || session.stopped?.aborted || session.gone === true) return never()
   session.enterUserCode()
   try {
     const current = op === undefined ? config.initialState : (await deserializeWith(serdes, op.result, context)) as T

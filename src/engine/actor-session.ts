@@ -73,8 +73,10 @@ export class ActorSession implements Session {
     return new Promise((done) => this.#host.offer({ _tag: "Append", events, done }))
   }
 
-  post(events: ReadonlyArray<NewEvent>): void {
-    if (this.#writable()) this.#host.offer({ _tag: "Append", events })
+  post(events: ReadonlyArray<NewEvent>): boolean {
+    if (!this.#writable()) return false
+    this.#host.offer({ _tag: "Append", events })
+    return true
   }
 
   whenChanged(operationId: string): Promise<OperationState> {

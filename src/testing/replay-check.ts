@@ -114,7 +114,7 @@ const checkOne = async (
     // Only read at the frontier, which the check never crosses.
     random: () => (seed = (seed * 9301 + 49297) % 233280) / 233280,
     append: () => never(),
-    post: () => undefined,
+    post: () => false, // writes nothing: code after a posted outcome stops there, as after an append
     whenChanged: () => never(),
     whenResumed: () => never(),
     whenStopRequested: () => never(),

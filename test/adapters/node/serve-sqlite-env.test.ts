@@ -89,4 +89,15 @@ describe("serve() with $REPRISE_SQLITE_LOCKING", () => {
       assert.isFalse(existsSync(path))
     })
   })
+
+  it("a bad value passed to serve() itself is refused too (untyped JavaScript), naming the option", async () => {
+    await withEnv("REPRISE_SQLITE_LOCKING", "", async (dir) => {
+      const path = join(dir, "r.db")
+      const options = { functions: [twice], dbPath: path, port: 0, handleSignals: false, locking: "shared" } as unknown as Parameters<typeof serve>[0]
+      const error = await serve(options).then(() => undefined, (e: unknown) => e)
+      assert.instanceOf(error, TypeError)
+      assert.include((error as Error).message, "serve({ locking })")
+      assert.isFalse(existsSync(path))
+    })
+  })
 })
