@@ -36,7 +36,7 @@ export class ActorWrites {
 
   /**
    * Only appends that user code queued without waiting on them are pending (a child context's start or outcome):
-   * they can wait a turn of the event loop for what the handler writes next (often the end) to join their commit.
+   * they can wait a few rounds of microtasks (actor.ts) for what the handler writes next to join their commit.
    */
   get onlyQueued(): boolean {
     return this.#pending.length > 0 && !this.#urgent
