@@ -164,6 +164,9 @@ const runBody = async <T>(core: ContextCore, ref: Begun["ref"], attempt: number,
         get logger() { // made when asked, like traceparent: most bodies never log
           return logger ??= run.logger(attempt)
         },
+        set logger(replacement) { // a body may still swap it, as it could when it was a plain property
+          logger = replacement
+        },
         signal,
         get traceparent() { // made when asked: most bodies never read it
           return stepTraceparent(session.state, id, attempt)

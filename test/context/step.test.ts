@@ -95,6 +95,24 @@ describe("ctx.step", () => {
     await runner.dispose()
   })
 
+  it("gives a body its step context's logger when it reads it, and lets it put another in its place", async () => {
+    const lines: Array<string> = []
+    const fn = durable("logs", async (_: unknown, ctx) =>
+      ctx.step("work", async (step) => {
+        step.logger.info("default logger")
+        const own = { ...step.logger, info: (...params: Array<unknown>) => void lines.push(params.join(" ")) }
+        ;(step as { logger: typeof step.logger }).logger = own
+        step.logger.info("own logger, attempt", step.attempt)
+        return step.logger === own
+      }))
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("logs")
+    assert.strictEqual(execution.status, "SUCCEEDED")
+    assert.strictEqual(execution.result, true)
+    assert.deepStrictEqual(lines, ["own logger, attempt 1"])
+    await runner.dispose()
+  })
+
   it("fails a step whose result is over 256 KiB with a clear error, without retrying it", async () => {
     let bodies = 0
     const fn = durable("too-big", async (_: unknown, ctx) => {
