@@ -75,7 +75,7 @@ export interface ServeOptions extends ServeHostOptions {
   /**
    * "normal" (default; else $REPRISE_SQLITE_LOCKING): other processes may open the file while the server runs (the
    * sqlite3 shell, a backup). "exclusive": the server holds the file until it closes, no other process can open it,
-   * and each commit skips SQLite's shared-memory locks (W1 0.80x the time per step in `npm run bench:workloads`).
+   * and each commit skips SQLite's shared-memory locks (W1 took 0.80x the time per step; docs/engine.md).
    */
   readonly locking?: "normal" | "exclusive"
 }
@@ -97,23 +97,18 @@ export interface Server extends HostServer {
  * A SQLite setting from serve()'s option, else from the environment, in any case; anything but `allowed` is
  * refused at start rather than ignored (SQLite would quietly keep its default).
  */
-const sqliteSetting = <A extends string>(
-  option: { readonly name: string; readonly value: unknown },
-  env: string,
-  allowed: ReadonlyArray<A>,
-  spell: (value: string) => string
-): A | undefined => {
-  const [source, value] = option.value !== undefined ? [`serve({ ${option.name} })`, option.value] : [env, process.env[env]]
+const sqliteSetting = <A extends string>(name: string, option: unknown, env: string, allowed: ReadonlyArray<A>): A | undefined => {
+  const [source, value] = option !== undefined ? [`serve({ ${name} })`, option] : [env, process.env[env]]
   if (value === undefined || value === "") return undefined
-  const spelled = typeof value === "string" ? spell(value) : value
-  if (allowed.includes(spelled as A)) return spelled as A
+  const found = typeof value === "string" ? allowed.find((a) => a.toLowerCase() === value.toLowerCase()) : undefined
+  if (found !== undefined) return found
   throw new TypeError(`${source} must be ${allowed.join(" or ")}, not ${JSON.stringify(value)}`)
 }
 
 export const serve = async (options: ServeOptions): Promise<Server> => {
   const dbPath = options.dbPath ?? process.env["REPRISE_DB"] ?? "./reprise.db"
-  const synchronous = sqliteSetting({ name: "synchronous", value: options.synchronous }, "REPRISE_SYNCHRONOUS", ["NORMAL", "FULL"], (v) => v.toUpperCase())
-  const locking = sqliteSetting({ name: "locking", value: options.locking }, "REPRISE_SQLITE_LOCKING", ["normal", "exclusive"], (v) => v.toLowerCase())
+  const synchronous = sqliteSetting("synchronous", options.synchronous, "REPRISE_SYNCHRONOUS", ["NORMAL", "FULL"])
+  const locking = sqliteSetting("locking", options.locking, "REPRISE_SQLITE_LOCKING", ["normal", "exclusive"])
   const store = await Effect.runPromise(openSqliteStore({
     path: dbPath,
     ...(synchronous === undefined ? {} : { synchronous }),

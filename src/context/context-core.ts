@@ -19,6 +19,16 @@ export interface Begun {
 /** A promise that never settles: what user code gets once its execution is over or its actor is gone. */
 export const never = <T>(): Promise<T> => new Promise<T>(() => undefined)
 
+/**
+ * User code (a step body, a condition check) may not start: the execution has ended (stopped, say), so map and
+ * parallel items go no further, or its actor is gone (evicted while this code awaited something else), so a fresh
+ * actor runs it on replay.
+ */
+export const mayNotStart = (session: Session): boolean => {
+  const status = session.state.status
+  return (status !== "RUNNING" && status !== "PAUSED") || session.stopped?.aborted === true || session.gone === true
+}
+
 /** The API method that makes an operation, as AWS names it in usage errors. */
 const methodOf = (type: OperationType, subType: OperationSubType): string => {
   switch (type) {

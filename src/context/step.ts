@@ -6,7 +6,7 @@
 import type { ErrorObject } from "../log/events.ts"
 import type { OperationState } from "../log/fold.ts"
 import { stepTraceparent } from "../log/trace-ids.ts"
-import { type Begun, type ContextCore, never } from "./context-core.ts"
+import { type Begun, type ContextCore, mayNotStart, never } from "./context-core.ts"
 import { durationToMillis } from "./duration.ts"
 import { toErrorRecord } from "./error-story.ts"
 import { PayloadTooLargeError, RecordedError, StepError, StepInterruptedError } from "./errors.ts"
@@ -146,10 +146,7 @@ const runBody = async <T>(core: ContextCore, ref: Begun["ref"], attempt: number,
   const { session } = core
   const { id } = ref
   if (session.replayOnly !== undefined) return never() // the replay check runs no step body
-  // Once the execution has ended (stopped, say), no body starts: its map and parallel items go no further. Nor
-  // once the actor is gone (evicted while this code awaited something else): a fresh actor runs it on replay.
-  const status = session.state.status
-  if ((status !== "RUNNING" && status !== "PAUSED") || session.stopped?.aborted || session.gone === true) return never()
+  if (mayNotStart(session)) return never()
   // A stop requested inside a saga: only its compensations start.
   if (session.state.stopRequested !== undefined && run.compensation !== true) return never()
   const what = () => `Attempt ${attempt} of step ${JSON.stringify(run.name ?? id)}`

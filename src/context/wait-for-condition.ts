@@ -8,7 +8,7 @@
  */
 import type { ErrorObject } from "../log/events.ts"
 import type { OperationState } from "../log/fold.ts"
-import { type Begun, type ContextCore, never } from "./context-core.ts"
+import { type Begun, type ContextCore, mayNotStart, never } from "./context-core.ts"
 import { checkWaitMillis, type Duration, durationToMillis } from "./duration.ts"
 import { toErrorRecord } from "./error-story.ts"
 import { RecordedError, StepError } from "./errors.ts"
@@ -115,9 +115,7 @@ const poll = async <T>(
   const context = { entityId: id, executionId: session.executionId, durableExecutionArn: session.executionId }
   const firstAt = op?.startedAt ?? session.now()
   if (session.replayOnly !== undefined) return never() // the replay check runs no check function
-  // Like a step body: no check once the execution has ended or the actor is gone (runBody in step.ts).
-  const status = session.state.status
-  if ((status !== "RUNNING" && status !== "PAUSED") || session.stopped?.aborted || session.gone === true) return never()
+  if (mayNotStart(session)) return never() // like a step body (runBody in step.ts)
   session.enterUserCode()
   try {
     const current = op === undefined ? config.initialState : (await deserializeWith(serdes, op.result, context)) as T

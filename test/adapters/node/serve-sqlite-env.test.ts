@@ -25,6 +25,16 @@ const withEnv = async (name: string, value: string, body: (dir: string) => Promi
   }
 }
 
+/** serve() on a fresh file, expected to refuse to start: its message, once checked that no file was created. */
+const refusedAtStart = async (dir: string, options: Record<string, unknown> = {}) => {
+  const path = join(dir, "r.db")
+  const settings = { functions: [twice], dbPath: path, port: 0, handleSignals: false, ...options } as Parameters<typeof serve>[0]
+  const error = await serve(settings).then(() => undefined, (e: unknown) => e)
+  assert.instanceOf(error, TypeError)
+  assert.isFalse(existsSync(path))
+  return (error as Error).message
+}
+
 const runTwice = async (url: string) => {
   const response = await fetch(`${url}/v1/functions/twice/executions?wait=10`, {
     method: "POST",
@@ -48,11 +58,7 @@ describe("serve() with $REPRISE_SYNCHRONOUS", () => {
 
   it("another value is refused at start, before any file is created", async () => {
     await withEnv("REPRISE_SYNCHRONOUS", "sometimes", async (dir) => {
-      const path = join(dir, "r.db")
-      const error = await serve({ functions: [twice], dbPath: path, port: 0, handleSignals: false }).then(() => undefined, (e: unknown) => e)
-      assert.instanceOf(error, TypeError)
-      assert.include((error as Error).message, "REPRISE_SYNCHRONOUS")
-      assert.isFalse(existsSync(path))
+      assert.include(await refusedAtStart(dir), "REPRISE_SYNCHRONOUS")
     })
   })
 })
@@ -82,22 +88,13 @@ describe("serve() with $REPRISE_SQLITE_LOCKING", () => {
 
   it("another value is refused at start, before any file is created", async () => {
     await withEnv("REPRISE_SQLITE_LOCKING", "shared", async (dir) => {
-      const path = join(dir, "r.db")
-      const error = await serve({ functions: [twice], dbPath: path, port: 0, handleSignals: false }).then(() => undefined, (e: unknown) => e)
-      assert.instanceOf(error, TypeError)
-      assert.include((error as Error).message, "REPRISE_SQLITE_LOCKING")
-      assert.isFalse(existsSync(path))
+      assert.include(await refusedAtStart(dir), "REPRISE_SQLITE_LOCKING")
     })
   })
 
   it("a bad value passed to serve() itself is refused too (untyped JavaScript), naming the option", async () => {
     await withEnv("REPRISE_SQLITE_LOCKING", "", async (dir) => {
-      const path = join(dir, "r.db")
-      const options = { functions: [twice], dbPath: path, port: 0, handleSignals: false, locking: "shared" } as unknown as Parameters<typeof serve>[0]
-      const error = await serve(options).then(() => undefined, (e: unknown) => e)
-      assert.instanceOf(error, TypeError)
-      assert.include((error as Error).message, "serve({ locking })")
-      assert.isFalse(existsSync(path))
+      assert.include(await refusedAtStart(dir, { locking: "shared" }), "serve({ locking })")
     })
   })
 })
