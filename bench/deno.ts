@@ -3,6 +3,8 @@
  * - 1,000 sequential trivial steps on the engine over Deno KV (a file, and in memory to show what the file's
  *   commits cost), and over Node's SQLite file (NORMAL);
  * - the same 1,000 single-event appends straight to each store (what the store costs without the engine);
+ * - 200 executions of 10 steps started at once on the engine over each store (issue 13's W2; group commit shares
+ *   KV commits among them, so the Deno KV store also runs with `groupCommit: false` beside it);
  * - the callback round trip over HTTP: POST /v1/callbacks/:id/succeed until the function has handed out its next
  *   callback id (the completion durable, the handler resumed, the next callback and its submitter step written),
  *   on Deno.serve + KV and on node:http + SQLite.
@@ -19,6 +21,9 @@ import { ExecutionStore, type ExecutionStoreShape } from "../src/store/execution
 const STEPS = 1_000
 const STEP_RUNS = 9
 const ROUND_TRIPS = 300
+const CONCURRENT = 200
+const CONCURRENT_STEPS = 10
+const CONCURRENT_RUNS = 5
 const WARMUP = 2
 
 interface Row {
@@ -86,6 +91,26 @@ const stepsOn = async (store: ExecutionStoreShape): Promise<Array<number>> => {
   return times
 }
 
+/** CONCURRENT executions of CONCURRENT_STEPS steps started at once, CONCURRENT_RUNS times after one warm-up; exec/s. */
+const concurrentOn = async (store: ExecutionStoreShape): Promise<Array<number>> => {
+  const runtime = ManagedRuntime.make(Engine.layer({ functions: [sequential] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store))))
+  const rates: Array<number> = []
+  try {
+    for (let run = 0; run < 1 + CONCURRENT_RUNS; run++) {
+      const t0 = performance.now()
+      await Promise.all(Array.from({ length: CONCURRENT }, (_, i) =>
+        runtime.runPromise(Engine.use((e) =>
+          Effect.flatMap(e.start({ functionName: "sequential", input: CONCURRENT_STEPS, executionId: `bench-w2-${run}-${i}-${Date.now()}` }), ({ executionId }) =>
+            Effect.flatMap(e.awaitEnd(executionId), (view) =>
+              view.status === "SUCCEEDED" ? Effect.void : Effect.die(new Error(`execution ${executionId}: ${view.status}`))))))))
+      if (run >= 1) rates.push(CONCURRENT / ((performance.now() - t0) / 1000))
+    }
+  } finally {
+    await runtime.dispose()
+  }
+  return rates
+}
+
 /** STEPS single-event appends straight to the store; us per append. */
 const appendsOn = async (store: ExecutionStoreShape): Promise<Array<number>> => {
   const times: Array<number> = []
@@ -126,12 +151,13 @@ const roundTrips = async (url: string, channel: ReturnType<typeof makeChannel>):
 }
 
 const row = (runtime: string, workload: string, store: string, unit: string, xs: ReadonlyArray<number>): Row =>
-  ({ runtime, workload, store, median: median(xs), best: Math.min(...xs), unit })
+  ({ runtime, workload, store, median: median(xs), best: unit === "exec/s" ? Math.max(...xs) : Math.min(...xs), unit })
 
 const WORKLOADS = {
   steps: `${STEPS.toLocaleString("en")} sequential steps (engine)`,
   appends: `${STEPS.toLocaleString("en")} single-event appends (store only)`,
-  callbacks: "callback round trip over HTTP"
+  callbacks: "callback round trip over HTTP",
+  concurrent: `${CONCURRENT} executions of ${CONCURRENT_STEPS} steps at once (engine)`
 }
 
 /** Under deno: the Deno KV figures, printed as one JSON line for the Node side. */
@@ -150,6 +176,11 @@ const denoSide = async (dir: string): Promise<Array<Row>> => {
   const bareStore = await openDenoKvStore(`${dir}/bare.kv`)
   rows.push(row(runtime, WORKLOADS.appends, "Deno KV (file)", "us/append", await appendsOn(bareStore)))
   bareStore.close()
+  for (const groupCommit of [true, false]) {
+    const concurrentStore = await openDenoKvStore(`${dir}/concurrent-${groupCommit}.kv`, { groupCommit })
+    rows.push(row(runtime, WORKLOADS.concurrent, `Deno KV (file)${groupCommit ? "" : ", groupCommit: false"}`, "exec/s", await concurrentOn(concurrentStore)))
+    concurrentStore.close()
+  }
   const channel = makeChannel()
   const server = await serve({ functions: [pingPong(channel) as DurableFunction], kvPath: `${dir}/http.kv`, port: 0, handleSignals: false })
   try {
@@ -185,6 +216,9 @@ const nodeSide = async (): Promise<void> => {
     const bareStore = await Effect.runPromise(openSqliteStore({ path: join(dir, "bare.db"), synchronous: "NORMAL" }))
     rows.push(row(runtime, WORKLOADS.appends, "SQLite NORMAL (file)", "us/append", await appendsOn(bareStore)))
     bareStore.close()
+    const concurrentStore = await Effect.runPromise(openSqliteStore({ path: join(dir, "concurrent.db"), synchronous: "NORMAL" }))
+    rows.push(row(runtime, WORKLOADS.concurrent, "SQLite NORMAL (file)", "exec/s", await concurrentOn(concurrentStore)))
+    concurrentStore.close()
     const channel = makeChannel()
     const server = await serve({ functions: [pingPong(channel) as DurableFunction], dbPath: join(dir, "http.db"), port: 0, handleSignals: false })
     try {

@@ -7,6 +7,8 @@
  *   the other reads the head again and answers SeqConflict. The head's versionstamp is remembered after each append
  *   or load, so a step costs one atomic commit and no read; a stale memory only makes the check fail and the head
  *   be read again.
+ * - **Group commit.** The appends and alarm writes of many executions share atomic operations (kv-group-commit.ts);
+ *   `groupCommit: false` makes each its own.
  * - **Alarms.** `setAlarm` writes the alarm key, its time-ordered twin, and enqueues `{ reprise: "alarm",
  *   executionId, at }` with the delay until `at`, all in one atomic operation (so no alarm is ever set without its
  *   wake-up). An append that carries an alarm (a start and its watchdog) does the same in the append's operation. Deno's queue cannot cancel a message: queue-wake-ups.ts makes stale and repeated ones harmless.
@@ -30,7 +32,7 @@ import {
   StoreFailure,
   storeFailure
 } from "reprise/store"
-import { deno, type Kv, type KvEntryMaybe } from "./deno-api.ts"
+import { type AtomicOperation, deno, type Kv, type KvEntryMaybe } from "./deno-api.ts"
 import {
   alarmAtKey,
   alarmAtPrefix,
@@ -38,19 +40,26 @@ import {
   alarmMessage,
   configKey,
   KV_LIMITS,
+  eventKey,
   metaKey,
   partsPrefix,
   eventsPrefix,
   randomToken
 } from "./kv-keys.ts"
+import { type CommitResult, type GroupedWrite, type KvGroupCommitter, makeKvGroupCommitter } from "./kv-group-commit.ts"
 import { listExecutions, writeIndex } from "./kv-listing.ts"
-import { deletePrefix, dropSegment, planBatch, readRawEvents, type SegmentPointer, stageSegment, writeBatch } from "./kv-log.ts"
+import { type BatchPlan, deletePrefix, dropSegment, planBatch, readRawEvents, type SegmentPointer, stageSegment, writeBatch } from "./kv-log.ts"
 
 export interface DenoKvStoreOptions {
   /** The time in ms since the epoch, for queue delays (default Date.now). */
   readonly now?: () => number
   /** How many log heads to remember for appends without a read (default 10,000). */
   readonly headCache?: number
+  /**
+   * Appends of several executions share one KV commit when they arrive while another is committing (default true;
+   * kv-group-commit.ts). false: each append is its own commit, as before issue 13.
+   */
+  readonly groupCommit?: boolean
 }
 
 export interface AlarmEntry {
@@ -114,6 +123,14 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
     return { meta: entry.value ?? undefined, versionstamp: entry.versionstamp }
   }
   const delay = (at: number) => Math.max(0, Math.min(KV_LIMITS.queueDelayMs, Math.ceil(at - now())))
+  const committer = options.groupCommit === false ? undefined : makeKvGroupCommitter(kv)
+  /** One execution's write, in a group commit when there is a committer. */
+  const commitWrite = (write: GroupedWrite): Promise<CommitResult> => {
+    if (committer !== undefined) return committer.commit(write)
+    const op = kv.atomic()
+    write.write(op)
+    return op.commit()
+  }
 
   /** The raw events of the log and its seq (undefined: no such execution). */
   const loadNow = async (id: string): Promise<{ raw: Array<unknown>; seq: number } | undefined | LogCorrupted> => {
@@ -135,7 +152,7 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
   }
 
   /** The conditional append; returns the refusal, or undefined once committed. Rejects on KV failures. */
-  const appendNow = async (
+  const appendNow = (
     id: string,
     events: ReadonlyArray<LogEvent>,
     encoded: ReadonlyArray<unknown>,
@@ -143,6 +160,76 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
     alarmAt: number | undefined
   ): Promise<SeqConflict | LogCorrupted | undefined> => {
     const plan = planBatch(encoded, id.length * 2 + 64)
+    if (committer !== undefined && plan._tag === "Direct") {
+      const grouped = appendGrouped(committer, id, events, plan.texts, expectedSeq, alarmAt, () => appendAlone(id, events, plan, expectedSeq, alarmAt))
+      if (grouped !== undefined) return grouped
+    }
+    return appendAlone(id, events, plan, expectedSeq, alarmAt)
+  }
+
+  /**
+   * The append as a member of a group commit, when its head is known without a read: the head remembered at
+   * `expectedSeq` without a new alarm (a step, an end), or a new execution's start, whose log and alarm are taken
+   * not to exist (a fresh id). The checks in the operation stand behind either guess: when they refuse it, the append
+   * is made again by `alone`, which reads the head. Undefined: not a candidate.
+   */
+  const appendGrouped = (
+    group: KvGroupCommitter,
+    id: string,
+    events: ReadonlyArray<LogEvent>,
+    texts: ReadonlyArray<string>,
+    expectedSeq: number,
+    alarmAt: number | undefined,
+    alone: () => Promise<SeqConflict | LogCorrupted | undefined>
+  ): Promise<SeqConflict | LogCorrupted | undefined> | undefined => {
+    const cached = heads.get(id)
+    const fresh = cached === undefined && expectedSeq === 0
+    if (!fresh && (cached === undefined || (cached.meta?.seq ?? 0) !== expectedSeq || alarmAt !== undefined)) return undefined
+    const head: Head = cached ?? { meta: undefined, versionstamp: null }
+    const checked = checkAppend(id, head.meta ?? EMPTY_HEAD, events, expectedSeq)
+    // A remembered head answers as appendAlone's first round does; a guessed one does not answer at all.
+    if (Result.isFailure(checked)) return fresh ? undefined : Promise.resolve(checked.failure)
+    const summary = checked.success
+    const meta: Meta = { seq: expectedSeq + events.length, gen: head.meta?.gen ?? randomToken(), summary }
+    const indexed = summary !== head.meta?.summary
+    const keyBytes = id.length * 2 + 64
+    const summaryBytes = 2 * (id.length + summary.functionName.length + (summary.version?.length ?? 0)) + 256
+    let bytes = keyBytes + summaryBytes + (indexed ? 10 * (keyBytes + summaryBytes) : 0) + (alarmAt === undefined ? 0 : 4 * keyBytes + 256)
+    for (const text of texts) bytes += 2 * text.length + keyBytes + 16
+    const written = group.commit({
+      executionId: id,
+      checks: alarmAt === undefined ? 1 : 2,
+      mutations: texts.length + 1 + (indexed ? 10 : 0) + (alarmAt === undefined ? 0 : 3),
+      bytes,
+      write: (op) => {
+        op.check({ key: metaKey(id), versionstamp: head.versionstamp })
+        for (let i = 0; i < texts.length; i++) op.set(eventKey(id, meta.gen, expectedSeq + 1 + i), texts[i])
+        op.set(metaKey(id), meta)
+        if (indexed) writeIndex(op, head.meta?.summary, summary)
+        if (alarmAt !== undefined) {
+          op.check({ key: alarmKey(id), versionstamp: null })
+          op.set(alarmKey(id), alarmAt).set(alarmAtKey(alarmAt, id), true).enqueue(alarmMessage(id, alarmAt), { delay: delay(alarmAt) })
+        }
+      }
+    })
+    return written.then((result) => {
+      if (result.ok) {
+        remember(id, { meta, versionstamp: result.versionstamp })
+        return undefined
+      }
+      heads.delete(id) // the head was not as remembered or guessed: appendAlone reads it
+      return alone()
+    })
+  }
+
+  /** The append in its own atomic operation(s), reading the head when the remembered one does not do. */
+  const appendAlone = async (
+    id: string,
+    events: ReadonlyArray<LogEvent>,
+    plan: BatchPlan,
+    expectedSeq: number,
+    alarmAt: number | undefined
+  ): Promise<SeqConflict | LogCorrupted | undefined> => {
     let staged: { gen: string; pointer: SegmentPointer } | undefined
     try {
       for (let round = 0; round < MAX_ATTEMPTS; round++) {
@@ -187,11 +274,13 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
       const current: KvEntryMaybe<number> = await kv.get<number>(alarmKey(id))
       if (from !== undefined && current.value !== from) return false
       if (at === undefined && current.value === null) return true
-      const op = kv.atomic().check({ key: alarmKey(id), versionstamp: current.versionstamp })
-      if (current.value !== null) op.delete(alarmAtKey(current.value, id))
-      if (at === undefined) op.delete(alarmKey(id))
-      else op.set(alarmKey(id), at).set(alarmAtKey(at, id), true).enqueue(alarmMessage(id, at), { delay: delay(at) })
-      if ((await op.commit()).ok) return true
+      const write = (op: AtomicOperation) => {
+        op.check({ key: alarmKey(id), versionstamp: current.versionstamp })
+        if (current.value !== null) op.delete(alarmAtKey(current.value, id))
+        if (at === undefined) op.delete(alarmKey(id))
+        else op.set(alarmKey(id), at).set(alarmAtKey(at, id), true).enqueue(alarmMessage(id, at), { delay: delay(at) })
+      }
+      if ((await commitWrite({ executionId: id, checks: 1, mutations: 4, bytes: 4 * (id.length * 2 + 64) + 256, write })).ok) return true
     }
     throw contention(at === undefined ? "deleteAlarm" : "setAlarm", id)
   }
