@@ -5,6 +5,7 @@
  * - the same 1,000 single-event appends straight to each store (what the store costs without the engine);
  * - 200 executions of 10 steps started at once on the engine over each store (issue 13's W2; group commit shares
  *   KV commits among them, so the Deno KV store also runs with `groupCommit: false` beside it);
+ * - under deno, the same on a SQLite file through Deno's node:sqlite (reprise/deno's `serve({ dbPath })`);
  * - the callback round trip over HTTP: POST /v1/callbacks/:id/succeed until the function has handed out its next
  *   callback id (the completion durable, the handler resumed, the next callback and its submitter step written),
  *   on Deno.serve + KV and on node:http + SQLite.
@@ -187,6 +188,21 @@ const denoSide = async (dir: string): Promise<Array<Row>> => {
     rows.push(row(runtime, WORKLOADS.callbacks, "Deno.serve + KV", "us/round trip", await roundTrips(server.url, channel)))
   } finally {
     await server.close()
+  }
+  // The same on a SQLite file through Deno's node:sqlite (serve({ dbPath }), self-hosted Deno).
+  const { openSqliteStore } = await import("../adapters/node/sqlite-store.ts")
+  const sqliteSteps = await Effect.runPromise(openSqliteStore({ path: `${dir}/steps.db`, synchronous: "NORMAL" }))
+  rows.push(row(runtime, WORKLOADS.steps, "SQLite NORMAL (file)", "us/step", await stepsOn(sqliteSteps)))
+  sqliteSteps.close()
+  const sqliteConcurrent = await Effect.runPromise(openSqliteStore({ path: `${dir}/concurrent.db`, synchronous: "NORMAL" }))
+  rows.push(row(runtime, WORKLOADS.concurrent, "SQLite NORMAL (file)", "exec/s", await concurrentOn(sqliteConcurrent)))
+  sqliteConcurrent.close()
+  const sqliteChannel = makeChannel()
+  const sqliteServer = await serve({ functions: [pingPong(sqliteChannel) as DurableFunction], dbPath: `${dir}/http.db`, port: 0, handleSignals: false })
+  try {
+    rows.push(row(runtime, WORKLOADS.callbacks, "Deno.serve + SQLite", "us/round trip", await roundTrips(sqliteServer.url, sqliteChannel)))
+  } finally {
+    await sqliteServer.close()
   }
   return rows
 }

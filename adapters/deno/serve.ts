@@ -7,20 +7,23 @@
  * keys) and the shutdown order. SIGTERM/SIGINT: stop accepting requests, then close the host (refuse new queue
  * messages, which the queue delivers again later; let deliveries and in-flight writes finish; close KV).
  *
+ * Self-hosted, `dbPath` puts the executions in a SQLite file instead (sqlite-storage.ts), with a timer for alarms.
+ *
  * On Deno Deploy, KV is the managed, replicated database and several isolates may serve at once: appends stay
  * conditional on the log's head, so two isolates never both extend one log (the loser reloads). Call `serve` at the
  * top level of the entry module, so that the queue listener is registered while the module loads.
  */
-import type { Effect } from "effect"
+import type { Effect, Layer } from "effect"
 import type { DurableFunction, Schedule } from "reprise"
 import type { EngineShape } from "reprise/engine"
 import type { EngineProbe } from "reprise/testing"
 import type { ExecutionObserverShape } from "reprise/engine"
-import { startHost } from "reprise/host"
+import { type HostPorts, type ScheduleStore, startHost } from "reprise/host"
 import { deno, envVar } from "./deno-api.ts"
 import { kvPorts } from "./kv-ports.ts"
 import { type DenoKvStore, openDenoKvStore } from "./kv-store.ts"
 import { makeQueueWakeUps, type QueueWakeUps } from "./queue-wake-ups.ts"
+import { openSqliteStorage, type SqliteFileStore } from "./sqlite-storage.ts"
 
 export interface ServeOptions {
   readonly functions: ReadonlyArray<DurableFunction>
@@ -31,6 +34,11 @@ export interface ServeOptions {
    * Deno Deploy is the project's managed KV).
    */
   readonly kvPath?: string
+  /**
+   * A SQLite file instead of Deno KV (self-hosted only: Deno Deploy has no files). reprise/node's store through Deno's
+   * `node:sqlite`, alarms on a timer; a step costs about a fifth of one on a KV file. Not with `kvPath`.
+   */
+  readonly dbPath?: string
   /** Default: $PORT, else 8787. 0 picks a free port. Ignored on Deno Deploy. */
   readonly port?: number
   /** Default 127.0.0.1. */
@@ -68,22 +76,38 @@ export interface ServeOptions {
   readonly onError?: (error: unknown, executionId?: string) => void
 }
 
-export interface Server {
+interface ServerBase {
   readonly url: string
   readonly port: number
   readonly authenticated: boolean
-  readonly store: DenoKvStore
-  /** The queue listener: its counters show what the messages (and the dispatcher) did. */
-  readonly alarms: QueueWakeUps
   /** Runs something on the server's engine (typed failures are thrown as themselves). */
   engine<A, E>(use: (engine: EngineShape) => Effect.Effect<A, E, EngineProbe>): Promise<A>
   close(): Promise<void>
 }
 
+/** A server on Deno KV. */
+export interface Server extends ServerBase {
+  readonly store: DenoKvStore
+  /** The queue listener: its counters show what the messages (and the dispatcher) did. */
+  readonly alarms: QueueWakeUps
+}
+
+/** A server on a SQLite file (`dbPath`). */
+export interface SqliteServer extends ServerBase {
+  readonly store: SqliteFileStore
+}
+
 const SIGNALS = ["SIGTERM", "SIGINT"] as const
 
-export const serve = async (options: ServeOptions): Promise<Server> => {
-  const Deno = deno()
+/** The store and its ports, and what the server exposes of them. */
+interface Storage {
+  readonly ports: Layer.Layer<HostPorts | ScheduleStore>
+  readonly exposed: Pick<Server, "store" | "alarms"> | Pick<SqliteServer, "store">
+  /** Settles once the store's own background work (KV's queue listener) has ended, after the host closed. */
+  readonly ended: () => Promise<void>
+}
+
+const kvStorage = async (options: ServeOptions): Promise<Storage> => {
   const store = await openDenoKvStore(options.kvPath ?? envVar("REPRISE_KV"))
   let listening: Promise<void> | undefined
   const alarms = makeQueueWakeUps({
@@ -92,6 +116,23 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
     ...(options.sweepEveryMs === undefined ? {} : { sweepEveryMs: options.sweepEveryMs }),
     ...(options.sweepGraceMs === undefined ? {} : { sweepGraceMs: options.sweepGraceMs })
   })
+  return { ports: kvPorts(store, alarms), exposed: { store, alarms }, ended: async () => await listening }
+}
+
+const sqliteStorage = async (dbPath: string): Promise<Storage> => {
+  const { store, ports } = await openSqliteStorage(dbPath)
+  return { ports, exposed: { store }, ended: () => Promise.resolve() }
+}
+
+export function serve(options: ServeOptions & { readonly dbPath: string }): Promise<SqliteServer>
+export function serve(options: ServeOptions & { readonly dbPath?: undefined }): Promise<Server>
+export function serve(options: ServeOptions): Promise<Server | SqliteServer>
+export async function serve(options: ServeOptions): Promise<Server | SqliteServer> {
+  const Deno = deno()
+  if (options.dbPath !== undefined && options.kvPath !== undefined) {
+    throw new Error("serve: kvPath (Deno KV) and dbPath (a SQLite file) name two stores; give one of them")
+  }
+  const storage = options.dbPath === undefined ? await kvStorage(options) : await sqliteStorage(options.dbPath)
   const host = await startHost({
     functions: options.functions,
     schedules: options.schedules,
@@ -105,8 +146,8 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
     allowedHosts: envVar("DENO_DEPLOYMENT_ID") === undefined ? [options.hostname ?? "127.0.0.1", ...(options.allowedHosts ?? [])] : "any",
     onError: options.onError ?? ((error, id) => console.error(`reprise${id === undefined ? "" : ` (execution ${id})`}:`, error)),
     observer: options.observer
-  }, kvPorts(store, alarms)).catch(async (error: unknown) => {
-    await listening?.catch(() => undefined) // the host closed KV, which ends the listener
+  }, storage.ports).catch(async (error: unknown) => {
+    await storage.ended().catch(() => undefined) // the host closed KV, which ends the listener
     throw error
   })
 
@@ -133,9 +174,9 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
       if (signals) listenSignals(false)
       await http.shutdown() // stop accepting; finish open requests
       await host.close()
-      await listening
+      await storage.ended()
     })())
   if (signals) listenSignals(true)
 
-  return { url: `http://${hostname}:${http.addr.port}`, port: http.addr.port, authenticated: host.apiKey !== undefined, store, alarms, engine: host.engine, close }
+  return { url: `http://${hostname}:${http.addr.port}`, port: http.addr.port, authenticated: host.apiKey !== undefined, ...storage.exposed, engine: host.engine, close } as Server | SqliteServer
 }

@@ -126,7 +126,7 @@ export const tsconfig = (typeRoots: string) => `${JSON.stringify({
   files: ["consumer.ts", "workers-types.d.ts"]
 }, null, 2)}\n`
 
-/** Runs under the real deno from node_modules: the test runner, then reprise/deno's server on Deno KV. */
+/** Runs under the real deno from node_modules: the test runner, then reprise/deno's server on Deno KV and on SQLite. */
 export const DENO_TS = `import { durable } from "reprise"
 import { serve } from "reprise/deno"
 import { createTestRunner } from "reprise/testing"
@@ -141,16 +141,21 @@ const runner = createTestRunner({ functions: [greet] })
 const tested = await runner.run("greet", { name: "test" })
 await runner.dispose()
 
-const server = await serve({ functions: [greet], kvPath: Deno.args[0], port: 0, hostname: "127.0.0.1", handleSignals: false })
-try {
-  const res = await fetch(\`\${server.url}/v1/functions/greet/executions?wait=10\`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ input: { name: "Deno" } })
-  })
-  const served = await res.json()
-  console.log(JSON.stringify({ deno: Deno.version.deno, tested: [tested.status, tested.result], served: [served.status, served.result] }))
-} finally {
-  await server.close()
+const greetOver = async (server: { url: string; close(): Promise<void> }) => {
+  try {
+    const res = await fetch(\`\${server.url}/v1/functions/greet/executions?wait=10\`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input: { name: "Deno" } })
+    })
+    const view = await res.json()
+    return [view.status, view.result]
+  } finally {
+    await server.close()
+  }
 }
+const served = await greetOver(await serve({ functions: [greet], kvPath: Deno.args[0], port: 0, hostname: "127.0.0.1", handleSignals: false }))
+// The same on a SQLite file (dbPath): reprise/node's store, loaded from the package's .js beside reprise/deno's.
+const onSqlite = await greetOver(await serve({ functions: [greet], dbPath: Deno.args[1], port: 0, hostname: "127.0.0.1", handleSignals: false }))
+console.log(JSON.stringify({ deno: Deno.version.deno, tested: [tested.status, tested.result], served, onSqlite }))
 `

@@ -162,11 +162,14 @@ describe("the packed tarball", () => {
     installed()
     writeFileSync(join(scratch, "deno-consumer.ts"), DENO_TS)
     const kv = join(scratch, "deno.kv")
-    const ran = await run(TOOLS.deno, ["run", "-A", "--unstable-kv", "--cached-only", "--no-lock", "deno-consumer.ts", kv], scratch, 120_000)
+    const db = join(scratch, "deno-sqlite", "reprise.db")
+    const ran = await run(TOOLS.deno, ["run", "-A", "--unstable-kv", "--cached-only", "--no-lock", "deno-consumer.ts", kv, db], scratch, 120_000)
     assert.strictEqual(ran.code, 0, explain("deno run", ran))
-    const out = JSON.parse(ran.stdout.trim().split("\n").at(-1)!) as { tested: unknown; served: unknown }
+    const out = JSON.parse(ran.stdout.trim().split("\n").at(-1)!) as { tested: unknown; served: unknown; onSqlite: unknown }
     assert.deepStrictEqual(out.tested, ["SUCCEEDED", "Hello, test!"])
     assert.deepStrictEqual(out.served, ["SUCCEEDED", "Hello, Deno!"])
+    assert.deepStrictEqual(out.onSqlite, ["SUCCEEDED", "Hello, Deno!"])
+    assert.isTrue(existsSync(db), "the SQLite file was written")
   }, 150_000)
 })
 

@@ -1,0 +1,47 @@
+/**
+ * A SQLite file as reprise/deno's store, for self-hosted Deno (`serve({ dbPath })`): reprise/node's store and ports,
+ * through Deno's own `node:sqlite`, with the host's timer for alarms. A step costs what it does on Node, about a
+ * fifth of a step on a Deno KV file (docs/deno.md); Deno Deploy has no files, and keeps KV.
+ *
+ * Loaded only when asked for (a dynamic import, see `nodeModule`), so that KV deployments never load `node:sqlite`. The store's own
+ * modules are imported, not the "reprise/node" entry: that entry's server brings @hono/node-server, which replaces
+ * the global Response, and Deno.serve then refuses every answer ("must be a Response constructed via the Response
+ * constructor in this realm").
+ */
+import { Effect, type Layer } from "effect"
+import type { HostPorts, ScheduleStore } from "reprise/host"
+import type { ExecutionStoreShape } from "reprise/store"
+
+/**
+ * What the server shows of the SQLite store. Its whole type (reprise/node's SqliteStore) is written on Node's
+ * typings (`node:sqlite`), which `deno check` would then need: none of it is imported statically here.
+ */
+export interface SqliteFileStore extends ExecutionStoreShape {
+  /** The database file. */
+  readonly path: string
+}
+
+export interface SqliteStorage {
+  readonly store: SqliteFileStore
+  readonly ports: Layer.Layer<HostPorts | ScheduleStore>
+}
+
+/** The two modules of reprise/node this uses, as far as it uses them. */
+interface SqliteModules {
+  readonly store: { openSqliteStore(options: { readonly path: string }): Effect.Effect<SqliteFileStore, unknown> }
+  readonly ports: { sqlitePorts(store: SqliteFileStore): Layer.Layer<HostPorts | ScheduleStore> }
+}
+
+/**
+ * reprise/node's module `name`, beside this adapter's folder (source .ts in the repository, .js in the package).
+ * The specifier is computed, not written out: `deno check` follows written-out imports, dynamic ones included, into
+ * `node:sqlite`, whose typings (@types/node) an app on KV alone does not have.
+ */
+const nodeModule = (name: string): Promise<unknown> =>
+  import(new URL(`../node/${name}${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url).href)
+
+export const openSqliteStorage = async (dbPath: string): Promise<SqliteStorage> => {
+  const [store, ports] = await Promise.all([nodeModule("sqlite-store"), nodeModule("sqlite-ports")]) as [SqliteModules["store"], SqliteModules["ports"]]
+  const opened = await Effect.runPromise(store.openSqliteStore({ path: dbPath }))
+  return { store: opened, ports: ports.sqlitePorts(opened) }
+}
