@@ -1,13 +1,14 @@
 /**
  * A Reprise server on Deno in its own process, for the crash tests:
- *   deno run -A --config adapters/deno/deno.json crash-server.ts <kv file> <side-effect file>
+ *   deno run -A --config adapters/deno/deno.json crash-server.ts <store file> <side-effect file>
+ * The store is a SQLite file (`serve({ dbPath })`) when its name ends in .db, else a KV file.
  * Prints `listening <port>` once it serves. Its step bodies append their side effects to the file.
  */
 import { serve } from "../../../adapters/deno/serve.ts"
 import { durable } from "../../../src/index.ts"
 import { Deno, sleep } from "./deno-test-api.ts"
 
-const [kvPath, sideEffects] = Deno.args as [string, string]
+const [storePath, sideEffects] = Deno.args as [string, string]
 const note = (line: string) => Deno.writeTextFileSync(sideEffects, `${line}\n`, { append: true })
 
 const manySteps = durable("many-steps", async (count: number, ctx) => {
@@ -30,5 +31,6 @@ const napping = durable("napping", async (_: unknown, ctx) => {
   return "woke"
 })
 
-const server = await serve({ functions: [manySteps, napping], kvPath, port: 0, evictEveryMs: 200 })
+const where = storePath.endsWith(".db") ? { dbPath: storePath } : { kvPath: storePath }
+const server = await serve({ functions: [manySteps, napping], ...where, port: 0, evictEveryMs: 200 })
 console.log(`listening ${server.port}`)
