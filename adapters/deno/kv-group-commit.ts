@@ -6,8 +6,8 @@
  * `commit` stands in for `op.commit()`: it answers as KV would for the one write. At most one group is being
  * committed at a time. A write that comes while none is goes out at once, alone (no added latency for a lone
  * execution); those that come meanwhile wait, and go out together when it is done. A group stays within one atomic
- * operation's limits (kv-keys.ts KV_LIMITS) and holds one write per execution, so that one execution's writes keep
- * their order.
+ * operation's limits (kv-keys.ts KV_LIMITS: checks, mutations, bytes, key bytes) by the writes' own estimates, and
+ * holds one write per execution, so that one execution's writes keep their order.
  *
  * KV does not say which check failed, so when a group fails a check (another writer moved one of its keys), or its
  * commit throws, each write is committed again on its own and answered with its own result: only the writes a
@@ -18,6 +18,8 @@ import { KV_LIMITS } from "./kv-keys.ts"
 
 /** The estimated bytes of keys and values one group may hold: KV's limit less a margin for the estimates. */
 export const GROUP_MAX_BYTES = 600_000
+/** The estimated bytes of the keys one group checks and sets: KV's 80 KiB less a margin. */
+export const GROUP_MAX_KEY_BYTES = 72_000
 
 /** One execution's write: its checks and mutations for an atomic operation, and what they count against KV's limits. */
 export interface GroupedWrite {
@@ -27,6 +29,8 @@ export interface GroupedWrite {
   readonly mutations: number
   /** An upper estimate of its keys' and values' serialised bytes. */
   readonly bytes: number
+  /** An upper estimate of the bytes of the keys it checks and sets (deletes do not count against KV's key limit). */
+  readonly keyBytes: number
   readonly write: (op: AtomicOperation) => void
 }
 
@@ -53,11 +57,13 @@ export const takeGroup = <W extends { readonly write: GroupedWrite }>(queue: Arr
   let checks = 0
   let mutations = 0
   let bytes = 0
+  let keyBytes = 0
   let full = false
   for (const waiting of queue) {
     const w = waiting.write
     full ||= group.length > 0 && (
-      checks + w.checks > KV_LIMITS.checks || mutations + w.mutations > KV_LIMITS.mutations || bytes + w.bytes > GROUP_MAX_BYTES
+      checks + w.checks > KV_LIMITS.checks || mutations + w.mutations > KV_LIMITS.mutations ||
+      bytes + w.bytes > GROUP_MAX_BYTES || keyBytes + w.keyBytes > GROUP_MAX_KEY_BYTES
     )
     if (full || ids.has(w.executionId)) {
       later.push(waiting)
@@ -68,6 +74,7 @@ export const takeGroup = <W extends { readonly write: GroupedWrite }>(queue: Arr
     checks += w.checks
     mutations += w.mutations
     bytes += w.bytes
+    keyBytes += w.keyBytes
   }
   queue.length = 0
   for (const waiting of later) queue.push(waiting)

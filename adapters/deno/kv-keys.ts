@@ -30,16 +30,31 @@ export const configKey = (name: string): KvKey => [ROOT, "config", name]
 
 /**
  * Deno KV's limits (Deno 2.9, the same on Deno Deploy): a value is at most 64 KiB once serialised, an atomic
- * operation holds at most 1,000 mutations, 100 checks and 800 KiB of keys and values, and a queue delay is at
- * most 30 days.
+ * operation holds at most 1,000 mutations, 100 checks, 800 KiB of keys and values, and 80 KiB of keys (those it
+ * checks and sets; measured on 2.9.6: 975 event keys of a 36-character id commit, 976 throw "Total key size too
+ * large"), and a queue delay is at most 30 days.
  */
 export const KV_LIMITS = {
   valueBytes: 65_536,
   mutations: 1000,
   checks: 100,
   mutationBytes: 819_200,
+  keyBytes: 81_920,
   queueDelayMs: 30 * 24 * 3600 * 1000
 } as const
+
+/** The UTF-8 length of a string (KV keys hold their strings as UTF-8). */
+export const utf8Bytes = (text: string): number => {
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : 3 // a surrogate pair: 3 + 3 >= its 4 bytes
+  }
+  return bytes
+}
+
+/** An upper bound of the size of one of an execution's keys: its id, and at most 64 bytes of fixed parts. */
+export const executionKeyBytes = (id: string): number => utf8Bytes(id) + 64
 
 /**
  * An event whose JSON text is at most this long is stored as it is: V8 serialises a string with at most two bytes
@@ -48,8 +63,10 @@ export const KV_LIMITS = {
 export const DIRECT_MAX_CHARS = 30_000
 /** A batch is written directly (one key an event) when it has at most this many events … */
 export const DIRECT_MAX_EVENTS = 900
-/** … and its events' estimated size (two bytes a character plus the key) stays under this. */
+/** … and its events' estimated size (two bytes a character plus the key) stays under this … */
 export const DIRECT_MAX_BYTES = 600_000
+/** … and its event keys under this (KV_LIMITS.keyBytes less room for the head, index and alarm keys). */
+export const DIRECT_MAX_KEY_BYTES = 60_000
 /** The size of one part of a segment (bytes), and how many parts are staged in one atomic operation. */
 export const PART_BYTES = 60_000
 export const PARTS_PER_COMMIT = 10

@@ -18,6 +18,7 @@ import {
   DIRECT_MAX_BYTES,
   DIRECT_MAX_CHARS,
   DIRECT_MAX_EVENTS,
+  DIRECT_MAX_KEY_BYTES,
   eventKey,
   eventsPrefix,
   PART_BYTES,
@@ -46,9 +47,10 @@ export type BatchPlan =
 const encoder = new TextEncoder()
 const decoder = new TextDecoder("utf-8", { fatal: true })
 
+/** `keyBytes`: an upper bound of one event key's size (kv-keys.ts `executionKeyBytes`). */
 export const planBatch = (encoded: ReadonlyArray<unknown>, keyBytes: number): BatchPlan => {
   const texts = encoded.map((event) => JSON.stringify(event))
-  if (texts.length <= DIRECT_MAX_EVENTS) {
+  if (texts.length <= DIRECT_MAX_EVENTS && texts.length * keyBytes <= DIRECT_MAX_KEY_BYTES) {
     let bytes = 0
     let fits = true
     for (const text of texts) {

@@ -41,10 +41,12 @@ import {
   configKey,
   KV_LIMITS,
   eventKey,
+  executionKeyBytes,
   metaKey,
   partsPrefix,
   eventsPrefix,
-  randomToken
+  randomToken,
+  utf8Bytes
 } from "./kv-keys.ts"
 import { type CommitResult, type GroupedWrite, type KvGroupCommitter, makeKvGroupCommitter } from "./kv-group-commit.ts"
 import { listExecutions, writeIndex } from "./kv-listing.ts"
@@ -159,7 +161,7 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
     expectedSeq: number,
     alarmAt: number | undefined
   ): Promise<SeqConflict | LogCorrupted | undefined> => {
-    const plan = planBatch(encoded, id.length * 2 + 64)
+    const plan = planBatch(encoded, executionKeyBytes(id))
     if (committer !== undefined && plan._tag === "Direct") {
       const grouped = appendGrouped(committer, id, events, plan.texts, expectedSeq, alarmAt, () => appendAlone(id, events, plan, expectedSeq, alarmAt))
       if (grouped !== undefined) return grouped
@@ -192,15 +194,20 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
     const summary = checked.success
     const meta: Meta = { seq: expectedSeq + events.length, gen: head.meta?.gen ?? randomToken(), summary }
     const indexed = summary !== head.meta?.summary
-    const keyBytes = id.length * 2 + 64
+    const keyBytes = executionKeyBytes(id)
+    // An index key holds the function name and version besides the id (kv-listing.ts).
+    const indexKeyBytes = keyBytes + utf8Bytes(summary.functionName) + utf8Bytes(summary.version ?? "")
     const summaryBytes = 2 * (id.length + summary.functionName.length + (summary.version?.length ?? 0)) + 256
-    let bytes = keyBytes + summaryBytes + (indexed ? 10 * (keyBytes + summaryBytes) : 0) + (alarmAt === undefined ? 0 : 4 * keyBytes + 256)
+    let bytes = keyBytes + summaryBytes + (indexed ? 10 * (indexKeyBytes + summaryBytes) : 0) + (alarmAt === undefined ? 0 : 4 * keyBytes + 256)
     for (const text of texts) bytes += 2 * text.length + keyBytes + 16
+    // Keys checked and set: the events', the head's (checked and set), five index rows, the alarm's (checked, set twice).
+    const keyTotal = (texts.length + 2) * keyBytes + (indexed ? 5 * indexKeyBytes : 0) + (alarmAt === undefined ? 0 : 3 * keyBytes)
     const written = group.commit({
       executionId: id,
       checks: alarmAt === undefined ? 1 : 2,
       mutations: texts.length + 1 + (indexed ? 10 : 0) + (alarmAt === undefined ? 0 : 3),
       bytes,
+      keyBytes: keyTotal,
       write: (op) => {
         op.check({ key: metaKey(id), versionstamp: head.versionstamp })
         for (let i = 0; i < texts.length; i++) op.set(eventKey(id, meta.gen, expectedSeq + 1 + i), texts[i])
@@ -280,7 +287,8 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
         if (at === undefined) op.delete(alarmKey(id))
         else op.set(alarmKey(id), at).set(alarmAtKey(at, id), true).enqueue(alarmMessage(id, at), { delay: delay(at) })
       }
-      if ((await commitWrite({ executionId: id, checks: 1, mutations: 4, bytes: 4 * (id.length * 2 + 64) + 256, write })).ok) return true
+      const keyBytes = executionKeyBytes(id)
+      if ((await commitWrite({ executionId: id, checks: 1, mutations: 4, bytes: 4 * keyBytes + 256, keyBytes: 3 * keyBytes, write })).ok) return true
     }
     throw contention(at === undefined ? "deleteAlarm" : "setAlarm", id)
   }

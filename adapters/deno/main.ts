@@ -6,11 +6,15 @@
  * the management routes.
  */
 import { functions } from "../../examples/index.ts"
-import { envVar } from "./deno-api.ts"
+import { deno, envVar } from "./deno-api.ts"
 import { serve } from "./serve.ts"
 
 const onDeploy = envVar("DENO_DEPLOYMENT_ID") !== undefined
 const dbPath = envVar("REPRISE_DB")
+if (dbPath !== undefined && envVar("REPRISE_KV") !== undefined) {
+  console.error("REPRISE_DB (a SQLite file) and REPRISE_KV (Deno KV) name two stores: set one of them")
+  deno().exit(2)
+}
 const where = dbPath !== undefined ? { dbPath } : onDeploy || envVar("REPRISE_KV") !== undefined ? {} : { kvPath: "./reprise.kv" }
 const server = await serve({ functions, ...where })
 console.log(`Reprise (Deno ${"Deno" in globalThis ? (globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno : "?"}) is serving ${functions.length} durable functions at ${server.url}`)

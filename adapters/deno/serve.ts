@@ -36,7 +36,8 @@ export interface ServeOptions {
   readonly kvPath?: string
   /**
    * A SQLite file instead of Deno KV (self-hosted only: Deno Deploy has no files). reprise/node's store through Deno's
-   * `node:sqlite`, alarms on a timer; a step costs about a fifth of one on a KV file. Not with `kvPath`.
+   * `node:sqlite` with its defaults (synchronous NORMAL), alarms on a timer; a step costs about a tenth of one on a KV
+   * file. Not with `kvPath`.
    */
   readonly dbPath?: string
   /** Default: $PORT, else 8787. 0 picks a free port. Ignored on Deno Deploy. */
@@ -124,7 +125,7 @@ const sqliteStorage = async (dbPath: string): Promise<Storage> => {
   return { ports, exposed: { store }, ended: () => Promise.resolve() }
 }
 
-export function serve(options: ServeOptions & { readonly dbPath: string }): Promise<SqliteServer>
+export function serve(options: ServeOptions & { readonly dbPath: string; readonly kvPath?: undefined }): Promise<SqliteServer>
 export function serve(options: ServeOptions & { readonly dbPath?: undefined }): Promise<Server>
 export function serve(options: ServeOptions): Promise<Server | SqliteServer>
 export async function serve(options: ServeOptions): Promise<Server | SqliteServer> {
@@ -152,11 +153,19 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
   })
 
   const hostname = options.hostname ?? "127.0.0.1"
-  const http = Deno.serve({
-    port: options.port ?? Number(envVar("PORT") ?? 8787),
-    hostname,
-    onListen: () => undefined // the caller says what it serves
-  }, (request) => host.app.fetch(request))
+  let http: ReturnType<typeof Deno.serve>
+  try {
+    http = Deno.serve({
+      port: options.port ?? Number(envVar("PORT") ?? 8787),
+      hostname,
+      onListen: () => undefined // the caller says what it serves
+    }, (request) => host.app.fetch(request))
+  } catch (error) {
+    // No socket (the port is taken): the host is already recovering and delivering; it must not live on unserved.
+    await host.close()
+    await storage.ended()
+    throw error
+  }
 
   const signals = options.handleSignals ?? true
   const onSignal = () => void close().then(() => Deno.exit(0))
@@ -178,5 +187,5 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
     })())
   if (signals) listenSignals(true)
 
-  return { url: `http://${hostname}:${http.addr.port}`, port: http.addr.port, authenticated: host.apiKey !== undefined, ...storage.exposed, engine: host.engine, close } as Server | SqliteServer
+  return { url: `http://${hostname}:${http.addr.port}`, port: http.addr.port, authenticated: host.apiKey !== undefined, ...storage.exposed, engine: host.engine, close }
 }

@@ -1,7 +1,7 @@
 /**
  * A SQLite file as reprise/deno's store, for self-hosted Deno (`serve({ dbPath })`): reprise/node's store and ports,
  * through Deno's own `node:sqlite`, with the host's timer for alarms. A step costs what it does on Node, about a
- * fifth of a step on a Deno KV file (docs/deno.md); Deno Deploy has no files, and keeps KV.
+ * tenth of a step on a Deno KV file (docs/deno.md); Deno Deploy has no files, and keeps KV.
  *
  * Loaded only when asked for (a dynamic import, see `nodeModule`), so that KV deployments never load `node:sqlite`. The store's own
  * modules are imported, not the "reprise/node" entry: that entry's server brings @hono/node-server, which replaces
@@ -26,8 +26,8 @@ export interface SqliteStorage {
   readonly ports: Layer.Layer<HostPorts | ScheduleStore>
 }
 
-/** The two modules of reprise/node this uses, as far as it uses them. */
-interface SqliteModules {
+/** The two modules of reprise/node this uses, as far as it uses them (test/adapters/deno/sqlite-storage.test.ts checks them against it). */
+export interface SqliteModules {
   readonly store: { openSqliteStore(options: { readonly path: string }): Effect.Effect<SqliteFileStore, unknown> }
   readonly ports: { sqlitePorts(store: SqliteFileStore): Layer.Layer<HostPorts | ScheduleStore> }
 }
@@ -35,7 +35,9 @@ interface SqliteModules {
 /**
  * reprise/node's module `name`, beside this adapter's folder (source .ts in the repository, .js in the package).
  * The specifier is computed, not written out: `deno check` follows written-out imports, dynamic ones included, into
- * `node:sqlite`, whose typings (@types/node) an app on KV alone does not have.
+ * `node:sqlite`, whose typings (@types/node) an app on KV alone does not have. The price: Deno asks for read
+ * permission on these files (a narrowed --allow-read must include the reprise package), and `deno compile` must be
+ * told to include them.
  */
 const nodeModule = (name: string): Promise<unknown> =>
   import(new URL(`../node/${name}${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url).href)

@@ -115,8 +115,11 @@ Deno.test({
     try {
       const ids = Array.from({ length: 150 }, () => freshId("limits"))
       await runEffect(Effect.forEach(ids, (id) => store.append(id, start(id), 0, { alarmAt: ALARM }), { concurrency: "unbounded" }))
-      // The first goes alone; the 149 that came meanwhile fill groups of 50 starts, 50 and 49.
-      assert.deepEqual(seen.map((c) => c.checks), [2, 100, 100, 98])
+      // The first goes alone; the 149 that came meanwhile fill groups of 50 starts (100 checks), 50 and 49.
+      assert.equal(seen[0]?.checks, 2)
+      assert.equal(seen.reduce((sum, c) => sum + c.checks, 0), 300)
+      assert.atMost(Math.max(...seen.map((c) => c.checks)), 100, "no commit holds more than KV's 100 checks")
+      assert.atMost(seen.length, 5, `150 starts took ${seen.length} commits`)
       const loaded = await runEffect(Effect.forEach(ids, (id) => store.load(id)))
       assert.ok(loaded.every((log) => log?.seq === 1), "every start was written")
     } finally {
@@ -152,15 +155,15 @@ Deno.test({
         )
         assert.deepEqual(outcomes.map((o) => o._tag === "Success" ? "written" : o.failure._tag), ["written", "SeqConflict", "written", "SeqConflict", "written"])
         assert.deepEqual(seen[1], { checks: 4, outcome: "refused" }, "the group of four was refused as a whole")
-        assert.equal((yield* store.load(stale!))?.seq, 2)
-        assert.equal((yield* store.load(fine!))?.seq, 2)
-        assert.equal((yield* store.load(taken!))?.seq, 1)
-        assert.equal((yield* store.load(fresh!))?.seq, 1)
-        // The heads read on the way are remembered: the next appends go without a refusal.
+        // The heads read on the way are remembered (nothing loaded since): the next appends go without a refusal.
         seen.length = 0
         yield* store.append(stale!, steps(3, 1, t(4)), 2)
         yield* store.append(taken!, steps(2, 1, t(4)), 1)
-        assert.ok(seen.every((c) => c.outcome === "ok"))
+        assert.deepEqual(seen, [{ checks: 1, outcome: "ok" }, { checks: 1, outcome: "ok" }])
+        assert.equal((yield* store.load(stale!))?.seq, 3)
+        assert.equal((yield* store.load(fine!))?.seq, 2)
+        assert.equal((yield* store.load(taken!))?.seq, 2)
+        assert.equal((yield* store.load(fresh!))?.seq, 1)
       }))
     } finally {
       other.close()
@@ -190,6 +193,28 @@ Deno.test({
         assert.equal((yield* store.load(good1!))?.seq, 1)
         assert.equal((yield* store.load(good2!))?.seq, 1)
       }))
+    } finally {
+      store.close()
+    }
+  }
+})
+
+Deno.test({
+  name: "groups stay within KV's 80 KiB of keys: 100 executions with 100-character ids append 9 events each at once",
+  fn: async () => {
+    const { watched, seen } = await openWatched(freshPath())
+    const store = makeDenoKvStore(watched)
+    try {
+      const ids = Array.from({ length: 100 }, (_, i) => `${"k".repeat(90)}-${String(i).padStart(9, "0")}`)
+      await runEffect(Effect.forEach(ids, (id) => store.append(id, start(id), 0), { concurrency: "unbounded" }))
+      seen.length = 0
+      await runEffect(Effect.forEach(ids, (id) => store.append(id, steps(2, 9, t(2)), 1), { concurrency: "unbounded" }))
+      // 100 checks and 1,000 mutations would fit one group; ~160 KB of keys do not.
+      assert.deepEqual(seen.filter((c) => c.outcome !== "ok"), [], "no group was refused or threw")
+      assert.atLeast(seen.length, 3)
+      assert.atMost(seen.length, 10, `the 100 appends took ${seen.length} commits`)
+      const loaded = await runEffect(Effect.forEach(ids, (id) => store.load(id)))
+      assert.ok(loaded.every((log) => log?.seq === 10), "every append was written")
     } finally {
       store.close()
     }

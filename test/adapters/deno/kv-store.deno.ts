@@ -73,6 +73,19 @@ Deno.test({
 })
 
 Deno.test({
+  name: "900 events under a 128-character id (over KV's 80 KiB of keys in one operation) are written and load back",
+  fn: () =>
+    runEffect(Effect.gen(function*() {
+      const id = `${freshId("long-id")}-${"L".repeat(128)}`.slice(-128)
+      const log = startedLog(id, { functionName: "long", at: t(1), length: 900 })
+      yield* store.append(id, log, 0)
+      const loaded = yield* store.load(id)
+      assert.equal(loaded?.seq, 900)
+      assert.deepEqual(loaded?.events, log)
+    }))
+})
+
+Deno.test({
   name: "three segment appends racing at one seq: one wins, the losers get SeqConflict and leave no parts behind",
   fn: () =>
     runEffect(Effect.gen(function*() {

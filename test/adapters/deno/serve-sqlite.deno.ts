@@ -1,7 +1,8 @@
 /**
  * reprise/deno on a SQLite file (`serve({ dbPath })`) over HTTP against Deno.serve on a free port: the order example
  * (a retry on a durable backoff fired by the timer, a callback completed over HTTP, result, history, listing), a
- * wait fired after eviction, a graceful restart on the same file, and the refusal of two stores at once.
+ * wait fired after eviction, a graceful restart on the same file, the refusal of two stores at once, and a port
+ * already taken.
  */
 import { Effect } from "effect"
 import { EngineProbe } from "../../../src/engine/engine-probe.ts"
@@ -109,6 +110,41 @@ Deno.test({
       refused = error
     }
     assert.match(String(refused), /kvPath \(Deno KV\) and dbPath \(a SQLite file\) name two stores/)
+  }
+})
+
+Deno.test({
+  name: "a port already taken: serve rejects, and the host it started does not live on (a due wait in its file stays unfired)",
+  fn: async () => {
+    const temp = await tempDir("reprise-deno-port-")
+    const dbPath = `${temp.dir}/second.db`
+    const first = await start(`${temp.dir}/first.db`, [napping])
+    try {
+      const before = await start(dbPath, [napping])
+      await call(before.url, "POST", "/v1/functions/napping/executions", { input: "port-taken", executionName: "nap-p" })
+      await until(async () => (await history(before, "nap-p")).some((e) => e._tag === "WaitStarted"), 30_000, "the nap to start")
+      const napUntil = (await history(before, "nap-p")).find((e) => e._tag === "WaitStarted").until as number
+      await before.close()
+
+      let refused: unknown
+      try {
+        await serve({ functions: [napping], dbPath, port: first.port, handleSignals: false })
+      } catch (error) {
+        refused = error
+      }
+      assert.match(String(refused), /AddrInUse|already in use/i)
+      // A host left running would resume the execution at start and fire its wait on time.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, napUntil - Date.now()) + 1_500))
+      assert.equal(count("port-taken:after"), 0, "no one served the file after the refusal")
+
+      const after = await start(dbPath, [napping])
+      await until(async () => (await status(after, "nap-p")) === "SUCCEEDED", 30_000, "the nap to finish once served")
+      await after.close()
+      assert.deepEqual([count("port-taken:before"), count("port-taken:after")], [1, 1])
+    } finally {
+      await first.close()
+      await temp.remove()
+    }
   }
 })
 
