@@ -1,4 +1,7 @@
-/** reprise/deno: Deno KV as the store (or a SQLite file, self-hosted), its queue as the alarm clock, and the HTTP API on Deno.serve. */
+/**
+ * reprise/deno: Deno KV as the store (or a SQLite file, self-hosted), its queue as the alarm clock, and the HTTP API
+ * on Deno.serve.
+ */
 export { serve } from "./serve.ts"
 export type { Server, ServeOptions, SqliteServer } from "./serve.ts"
 export type { SqliteFileStore } from "./sqlite-storage.ts"

@@ -65,7 +65,7 @@ export const DIRECT_MAX_CHARS = 30_000
 export const DIRECT_MAX_EVENTS = 900
 /** … and its events' estimated size (two bytes a character plus the key) stays under this … */
 export const DIRECT_MAX_BYTES = 600_000
-/** … and its event keys under this (KV_LIMITS.keyBytes less room for the head, index and alarm keys). */
+/** … and its event keys under this (KV_LIMITS.keyBytes less room for the head's, index's and alarm's keys). */
 export const DIRECT_MAX_KEY_BYTES = 60_000
 /** The size of one part of a segment (bytes), and how many parts are staged in one atomic operation. */
 export const PART_BYTES = 60_000

@@ -3,10 +3,10 @@
  * through Deno's own `node:sqlite`, with the host's timer for alarms. A step costs what it does on Node, about a
  * tenth of a step on a Deno KV file (docs/deno.md); Deno Deploy has no files, and keeps KV.
  *
- * Loaded only when asked for (a dynamic import, see `nodeModule`), so that KV deployments never load `node:sqlite`. The store's own
- * modules are imported, not the "reprise/node" entry: that entry's server brings @hono/node-server, which replaces
- * the global Response, and Deno.serve then refuses every answer ("must be a Response constructed via the Response
- * constructor in this realm").
+ * Loaded only when asked for (a dynamic import, see `nodeModule`), so that KV deployments never load `node:sqlite`.
+ * The store's own modules are imported, not the "reprise/node" entry: that entry's server brings @hono/node-server,
+ * which replaces the global Response, and Deno.serve then refuses every answer ("must be a Response constructed via
+ * the Response constructor in this realm").
  */
 import { Effect, type Layer } from "effect"
 import type { HostPorts, ScheduleStore } from "reprise/host"
@@ -26,7 +26,10 @@ export interface SqliteStorage {
   readonly ports: Layer.Layer<HostPorts | ScheduleStore>
 }
 
-/** The two modules of reprise/node this uses, as far as it uses them (test/adapters/deno/sqlite-storage.test.ts checks them against it). */
+/**
+ * The two modules of reprise/node this uses, as far as it uses them (test/adapters/deno/sqlite-storage.test.ts holds
+ * this to the real ones).
+ */
 export interface SqliteModules {
   readonly store: { openSqliteStore(options: { readonly path: string }): Effect.Effect<SqliteFileStore, unknown> }
   readonly ports: { sqlitePorts(store: SqliteFileStore): Layer.Layer<HostPorts | ScheduleStore> }
