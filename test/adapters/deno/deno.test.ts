@@ -36,7 +36,7 @@ const runDeno = (args: ReadonlyArray<string>) =>
   })
 
 describe("reprise/deno under the real deno binary", () => {
-  it("passes deno test (KV store conformance, HTTP on Deno.serve, restarts, SIGKILL, repeated queue messages)", async () => {
+  it("passes deno test (KV store conformance and group commit, HTTP on Deno.serve over KV and SQLite, restarts, SIGKILL, repeated queue messages)", async () => {
     assert.isTrue(existsSync(deno), `no deno binary at ${deno}: run npm install`)
     assert.isAbove(files.length, 0)
     const { code, output } = await runDeno(["test", "-A", "--config", "adapters/deno/deno.json", ...files])
