@@ -40,6 +40,10 @@ export interface ServeOptions {
    * file. Not with `kvPath`.
    */
   readonly dbPath?: string
+  /** With `dbPath`: as reprise/node's (default: $REPRISE_SYNCHRONOUS, else NORMAL; FULL also survives a power loss). */
+  readonly synchronous?: "NORMAL" | "FULL"
+  /** With `dbPath`: as reprise/node's (default: $REPRISE_SQLITE_LOCKING, else "normal"; "exclusive" keeps others out). */
+  readonly locking?: "normal" | "exclusive"
   /** Default: $PORT, else 8787. 0 picks a free port. Ignored on Deno Deploy. */
   readonly port?: number
   /** Default 127.0.0.1. */
@@ -120,8 +124,8 @@ const kvStorage = async (options: ServeOptions): Promise<Storage> => {
   return { ports: kvPorts(store, alarms), exposed: { store, alarms }, ended: async () => await listening }
 }
 
-const sqliteStorage = async (dbPath: string): Promise<Storage> => {
-  const { store, ports } = await openSqliteStorage(dbPath)
+const sqliteStorage = async (dbPath: string, options: ServeOptions): Promise<Storage> => {
+  const { store, ports } = await openSqliteStorage(dbPath, options, envVar)
   return { ports, exposed: { store }, ended: () => Promise.resolve() }
 }
 
@@ -133,7 +137,10 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
   if (options.dbPath !== undefined && options.kvPath !== undefined) {
     throw new Error("serve: kvPath (Deno KV) and dbPath (a SQLite file) name two stores; give one of them")
   }
-  const storage = options.dbPath === undefined ? await kvStorage(options) : await sqliteStorage(options.dbPath)
+  if (options.dbPath === undefined && (options.synchronous !== undefined || options.locking !== undefined)) {
+    throw new Error("serve: synchronous and locking are settings of a SQLite file: they go with dbPath")
+  }
+  const storage = options.dbPath === undefined ? await kvStorage(options) : await sqliteStorage(options.dbPath, options)
   const host = await startHost({
     functions: options.functions,
     schedules: options.schedules,

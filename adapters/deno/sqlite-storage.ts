@@ -27,12 +27,27 @@ export interface SqliteStorage {
 }
 
 /**
- * The two modules of reprise/node this uses, as far as it uses them (test/adapters/deno/sqlite-storage.test.ts holds
- * this to the real ones).
+ * The three modules of reprise/node this uses, as far as it uses them (test/adapters/deno/sqlite-storage.test.ts
+ * holds this to the real ones).
  */
 export interface SqliteModules {
-  readonly store: { openSqliteStore(options: { readonly path: string }): Effect.Effect<SqliteFileStore, unknown> }
+  readonly store: {
+    openSqliteStore(options: { readonly path: string } & SqliteSettings): Effect.Effect<SqliteFileStore, unknown>
+  }
   readonly ports: { sqlitePorts(store: SqliteFileStore): Layer.Layer<HostPorts | ScheduleStore> }
+  readonly settings: { sqliteSettings(options: SettingOptions, env: (name: string) => string | undefined): SqliteSettings }
+}
+
+/** The settings as a server's options carry them, not yet checked. */
+export interface SettingOptions {
+  readonly synchronous?: unknown
+  readonly locking?: unknown
+}
+
+/** reprise/node's SQLite settings (sqlite-settings.ts), written out here for the same reason as SqliteFileStore. */
+export interface SqliteSettings {
+  readonly synchronous?: "NORMAL" | "FULL"
+  readonly locking?: "normal" | "exclusive"
 }
 
 /**
@@ -45,8 +60,20 @@ export interface SqliteModules {
 const nodeModule = (name: string): Promise<unknown> =>
   import(new URL(`../node/${name}${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url).href)
 
-export const openSqliteStorage = async (dbPath: string): Promise<SqliteStorage> => {
-  const [store, ports] = await Promise.all([nodeModule("sqlite-store"), nodeModule("sqlite-ports")]) as [SqliteModules["store"], SqliteModules["ports"]]
-  const opened = await Effect.runPromise(store.openSqliteStore({ path: dbPath }))
+/**
+ * Opens the store on `dbPath` with `synchronous` and `locking` from `options`, else from the environment (as
+ * reprise/node's serve does); a bad setting is refused with a TypeError naming its source.
+ */
+export const openSqliteStorage = async (
+  dbPath: string,
+  options: SettingOptions = {},
+  env: (name: string) => string | undefined = () => undefined
+): Promise<SqliteStorage> => {
+  const [store, ports, settings] = await Promise.all(["sqlite-store", "sqlite-ports", "sqlite-settings"].map(nodeModule)) as [
+    SqliteModules["store"],
+    SqliteModules["ports"],
+    SqliteModules["settings"]
+  ]
+  const opened = await Effect.runPromise(store.openSqliteStore({ path: dbPath, ...settings.sqliteSettings(options, env) }))
   return { store: opened, ports: ports.sqlitePorts(opened) }
 }

@@ -17,6 +17,7 @@ import type { EngineProbe } from "reprise/testing"
 import type { ExecutionObserverShape } from "reprise/engine"
 import { type HostLogOptions, type HostPorts, startHost } from "reprise/host"
 import { sqlitePorts } from "./sqlite-ports.ts"
+import { sqliteSettings } from "./sqlite-settings.ts"
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.ts"
 import { drainUnreadBody } from "./unread-body.ts"
 
@@ -93,27 +94,9 @@ export interface Server extends HostServer {
   readonly store: SqliteStore
 }
 
-/**
- * A SQLite setting from serve()'s option, else from the environment, in any case; anything but `allowed` is
- * refused at start rather than ignored (SQLite would quietly keep its default).
- */
-const sqliteSetting = <A extends string>(name: string, option: unknown, env: string, allowed: ReadonlyArray<A>): A | undefined => {
-  const [source, value] = option !== undefined ? [`serve({ ${name} })`, option] : [env, process.env[env]]
-  if (value === undefined || value === "") return undefined
-  const found = typeof value === "string" ? allowed.find((a) => a.toLowerCase() === value.toLowerCase()) : undefined
-  if (found !== undefined) return found
-  throw new TypeError(`${source} must be ${allowed.join(" or ")}, not ${JSON.stringify(value)}`)
-}
-
 export const serve = async (options: ServeOptions): Promise<Server> => {
   const dbPath = options.dbPath ?? process.env["REPRISE_DB"] ?? "./reprise.db"
-  const synchronous = sqliteSetting("synchronous", options.synchronous, "REPRISE_SYNCHRONOUS", ["NORMAL", "FULL"])
-  const locking = sqliteSetting("locking", options.locking, "REPRISE_SQLITE_LOCKING", ["normal", "exclusive"])
-  const store = await Effect.runPromise(openSqliteStore({
-    path: dbPath,
-    ...(synchronous === undefined ? {} : { synchronous }),
-    ...(locking === undefined ? {} : { locking })
-  }))
+  const store = await Effect.runPromise(openSqliteStore({ path: dbPath, ...sqliteSettings(options, (name) => process.env[name]) }))
   return { ...(await serveHost(options, sqlitePorts(store))), store }
 }
 

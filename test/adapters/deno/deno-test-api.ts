@@ -28,6 +28,7 @@ export interface DenoTestNamespace extends DenoNamespace {
   readTextFile(path: string): Promise<string>
   writeTextFileSync(path: string, data: string, options?: { readonly append?: boolean }): void
   readonly args: ReadonlyArray<string>
+  readonly env: { get(key: string): string | undefined; set(key: string, value: string): void; delete(key: string): void }
   execPath(): string
   readonly Command: new (command: string, options: {
     readonly args: ReadonlyArray<string>

@@ -148,6 +148,45 @@ Deno.test({
   }
 })
 
+/** The PRAGMA `name` of the server's SQLite connection (reprise/node's store keeps it as `database`). */
+const pragma = (server: SqliteServer, name: string) =>
+  (server.store as unknown as { database: { prepare(sql: string): { get(): Record<string, unknown> } } }).database.prepare(`PRAGMA ${name}`).get()[name]
+
+Deno.test({
+  name: "synchronous and locking from serve() or from the environment, as on Node; bad values refused, naming their source",
+  fn: async () => {
+    const temp = await tempDir("reprise-deno-sqlite-settings-")
+    const open = (options: Record<string, unknown> = {}) =>
+      serve({ functions: [napping], dbPath: `${temp.dir}/reprise.db`, port: 0, handleSignals: false, ...options })
+    const refusal = (options: Record<string, unknown> = {}) => open(options).then(() => "served", (error: unknown) => String(error))
+    try {
+      let server = await open()
+      assert.deepEqual([pragma(server, "synchronous"), pragma(server, "locking_mode")], [1, "normal"], "NORMAL and normal by default")
+      await server.close()
+      server = await open({ synchronous: "FULL", locking: "exclusive" })
+      assert.deepEqual([pragma(server, "synchronous"), pragma(server, "locking_mode")], [2, "exclusive"])
+      await server.close()
+      Deno.env.set("REPRISE_SYNCHRONOUS", "full")
+      Deno.env.set("REPRISE_SQLITE_LOCKING", "Exclusive")
+      try {
+        server = await open()
+        assert.deepEqual([pragma(server, "synchronous"), pragma(server, "locking_mode")], [2, "exclusive"], "from the environment, in any case")
+        await server.close()
+        Deno.env.set("REPRISE_SQLITE_LOCKING", "shared")
+        assert.match(await refusal(), /REPRISE_SQLITE_LOCKING must be normal or exclusive, not "shared"/)
+      } finally {
+        Deno.env.delete("REPRISE_SYNCHRONOUS")
+        Deno.env.delete("REPRISE_SQLITE_LOCKING")
+      }
+      assert.match(await refusal({ synchronous: "fast" }), /serve\(\{ synchronous \}\) must be NORMAL or FULL, not "fast"/)
+      const onKv = await serve({ functions: [napping], kvPath: ":memory:", synchronous: "FULL", port: 0, handleSignals: false }).then(() => "served", String)
+      assert.match(onKv, /synchronous and locking are settings of a SQLite file: they go with dbPath/)
+    } finally {
+      await temp.remove()
+    }
+  }
+})
+
 Deno.test({
   name: "(no background failures were reported on SQLite)",
   fn: () => assert.deepEqual(errors, [])
