@@ -18,7 +18,7 @@ import { KV_LIMITS } from "./kv-keys.ts"
 
 /** The estimated bytes of keys and values one group may hold: KV's limit less a margin for the estimates. */
 export const GROUP_MAX_BYTES = 600_000
-/** The estimated bytes of the keys one group checks and sets: KV's 80 KiB less a margin. */
+/** The estimated bytes of the keys one group sets (and checks, to err high): KV's 80 KiB less a margin. */
 export const GROUP_MAX_KEY_BYTES = 72_000
 
 /** One execution's write: its checks and mutations for an atomic operation, and what they count against KV's limits. */
@@ -29,7 +29,7 @@ export interface GroupedWrite {
   readonly mutations: number
   /** An upper estimate of its keys' and values' serialised bytes. */
   readonly bytes: number
-  /** An upper estimate of the bytes of the keys it checks and sets (deletes do not count against KV's key limit). */
+  /** An upper estimate of the bytes of the keys it sets, its checked keys counted too (deletes do not count). */
   readonly keyBytes: number
   readonly write: (op: AtomicOperation) => void
 }

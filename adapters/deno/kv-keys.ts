@@ -31,8 +31,8 @@ export const configKey = (name: string): KvKey => [ROOT, "config", name]
 /**
  * Deno KV's limits (Deno 2.9, the same on Deno Deploy): a value is at most 64 KiB once serialised, an atomic
  * operation holds at most 1,000 mutations, 100 checks, 800 KiB of keys and values, and 80 KiB of keys (those it
- * checks and sets; measured on 2.9.6: 975 event keys of a 36-character id commit, 976 throw "Total key size too
- * large"), and a queue delay is at most 30 days.
+ * sets; measured on 2.9.6: 975 event keys of a 36-character id commit, 976 throw "Total key size too large"; checks
+ * and deletes do not count, though the estimates here count checks too), and a queue delay is at most 30 days.
  */
 export const KV_LIMITS = {
   valueBytes: 65_536,
@@ -43,18 +43,21 @@ export const KV_LIMITS = {
   queueDelayMs: 30 * 24 * 3600 * 1000
 } as const
 
-/** The UTF-8 length of a string (KV keys hold their strings as UTF-8). */
-export const utf8Bytes = (text: string): number => {
+/**
+ * An upper bound of the bytes a string takes in a KV key: its UTF-8, where a NUL takes two (KV escapes it as
+ * 00 FF, since 00 ends a string part).
+ */
+export const keyPartBytes = (text: string): number => {
   let bytes = 0
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i)
-    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : 3 // a surrogate pair: 3 + 3 >= its 4 bytes
+    bytes += code === 0 ? 2 : code < 0x80 ? 1 : code < 0x800 ? 2 : 3 // a surrogate pair: 3 + 3 >= its 4 bytes
   }
   return bytes
 }
 
 /** An upper bound of the size of one of an execution's keys: its id, and at most 64 bytes of fixed parts. */
-export const executionKeyBytes = (id: string): number => utf8Bytes(id) + 64
+export const executionKeyBytes = (id: string): number => keyPartBytes(id) + 64
 
 /**
  * An event whose JSON text is at most this long is stored as it is: V8 serialises a string with at most two bytes

@@ -45,8 +45,8 @@ import {
   metaKey,
   partsPrefix,
   eventsPrefix,
-  randomToken,
-  utf8Bytes
+  keyPartBytes,
+  randomToken
 } from "./kv-keys.ts"
 import { type CommitResult, type GroupedWrite, type KvGroupCommitter, makeKvGroupCommitter } from "./kv-group-commit.ts"
 import { listExecutions, writeIndex } from "./kv-listing.ts"
@@ -196,11 +196,12 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
     const indexed = summary !== head.meta?.summary
     const keyBytes = executionKeyBytes(id)
     // An index key holds the function name and version besides the id (kv-listing.ts).
-    const indexKeyBytes = keyBytes + utf8Bytes(summary.functionName) + utf8Bytes(summary.version ?? "")
+    const indexKeyBytes = keyBytes + keyPartBytes(summary.functionName) + keyPartBytes(summary.version ?? "")
     const summaryBytes = 2 * (id.length + summary.functionName.length + (summary.version?.length ?? 0)) + 256
     let bytes = keyBytes + summaryBytes + (indexed ? 10 * (indexKeyBytes + summaryBytes) : 0) + (alarmAt === undefined ? 0 : 4 * keyBytes + 256)
     for (const text of texts) bytes += 2 * text.length + keyBytes + 16
-    // Keys checked and set: the events', the head's (checked and set), five index rows, the alarm's (checked, set twice).
+    // Keys set (and checked, to err high): the events', the head's (checked and set), five index rows, the alarm's
+    // (checked, set twice).
     const keyTotal = (texts.length + 2) * keyBytes + (indexed ? 5 * indexKeyBytes : 0) + (alarmAt === undefined ? 0 : 3 * keyBytes)
     const written = group.commit({
       executionId: id,

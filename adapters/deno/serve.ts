@@ -36,7 +36,7 @@ export interface ServeOptions {
   readonly kvPath?: string
   /**
    * A SQLite file instead of Deno KV (self-hosted only: Deno Deploy has no files). reprise/node's store through Deno's
-   * `node:sqlite` with its defaults (synchronous NORMAL), alarms on a timer; a step costs about a tenth of one on a KV
+   * `node:sqlite` (`synchronous` and `locking` below), alarms on a timer; a step costs about a tenth of one on a KV
    * file. Not with `kvPath`.
    */
   readonly dbPath?: string
@@ -169,8 +169,11 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
     }, (request) => host.app.fetch(request))
   } catch (error) {
     // No socket (the port is taken): the host is already recovering and delivering; it must not live on unserved.
-    await host.close()
-    await storage.ended()
+    try {
+      await host.close()
+    } finally {
+      await storage.ended().catch(() => undefined)
+    }
     throw error
   }
 

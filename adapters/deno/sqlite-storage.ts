@@ -30,12 +30,17 @@ export interface SqliteStorage {
  * The three modules of reprise/node this uses, as far as it uses them (test/adapters/deno/sqlite-storage.test.ts
  * holds this to the real ones).
  */
-export interface SqliteModules {
+// Properties, not methods: a method's parameters are compared both ways, and a new required option in
+// reprise/node would then still pass the check. `S` is the store the one opens and the other takes (reprise/node's
+// SqliteStore, of which this file knows only the SqliteFileStore part).
+export interface SqliteModules<S extends SqliteFileStore = SqliteFileStore> {
   readonly store: {
-    openSqliteStore(options: { readonly path: string } & SqliteSettings): Effect.Effect<SqliteFileStore, unknown>
+    readonly openSqliteStore: (options: { readonly path: string } & SqliteSettings) => Effect.Effect<S, unknown>
   }
-  readonly ports: { sqlitePorts(store: SqliteFileStore): Layer.Layer<HostPorts | ScheduleStore> }
-  readonly settings: { sqliteSettings(options: SettingOptions, env: (name: string) => string | undefined): SqliteSettings }
+  readonly ports: { readonly sqlitePorts: (store: S) => Layer.Layer<HostPorts | ScheduleStore> }
+  readonly settings: {
+    readonly sqliteSettings: (options: SettingOptions, env: (name: string) => string | undefined) => SqliteSettings
+  }
 }
 
 /** The settings as a server's options carry them, not yet checked. */

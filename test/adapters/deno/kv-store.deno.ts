@@ -76,12 +76,23 @@ Deno.test({
   name: "900 events under a 128-character id (over KV's 80 KiB of keys in one operation) are written and load back",
   fn: () =>
     runEffect(Effect.gen(function*() {
-      const id = `${freshId("long-id")}-${"L".repeat(128)}`.slice(-128)
+      const id = `${freshId("long-id")}-${"L".repeat(128)}`.slice(0, 128)
       const log = startedLog(id, { functionName: "long", at: t(1), length: 900 })
       yield* store.append(id, log, 0)
       const loaded = yield* store.load(id)
       assert.equal(loaded?.seq, 900)
       assert.deepEqual(loaded?.events, log)
+    }))
+})
+
+Deno.test({
+  name: "100 events under an id of 500 NULs (two bytes each in a key) are written and load back",
+  fn: () =>
+    runEffect(Effect.gen(function*() {
+      const id = `${"\u0000".repeat(500)}${freshId("nul")}`
+      const log = startedLog(id, { functionName: "nul", at: t(1), length: 100 })
+      yield* store.append(id, log, 0)
+      assert.deepEqual((yield* store.load(id))?.events, log)
     }))
 })
 

@@ -159,19 +159,22 @@ Deno.test({
     const open = (options: Record<string, unknown> = {}) =>
       serve({ functions: [napping], dbPath: `${temp.dir}/reprise.db`, port: 0, handleSignals: false, ...options })
     const refusal = (options: Record<string, unknown> = {}) => open(options).then(() => "served", (error: unknown) => String(error))
+    /** The server's [synchronous, locking_mode], read back from its connection; the server is closed whatever happens. */
+    const settingsOf = async (options: Record<string, unknown> = {}) => {
+      const server = await open(options)
+      try {
+        return [pragma(server, "synchronous"), pragma(server, "locking_mode")]
+      } finally {
+        await server.close()
+      }
+    }
     try {
-      let server = await open()
-      assert.deepEqual([pragma(server, "synchronous"), pragma(server, "locking_mode")], [1, "normal"], "NORMAL and normal by default")
-      await server.close()
-      server = await open({ synchronous: "FULL", locking: "exclusive" })
-      assert.deepEqual([pragma(server, "synchronous"), pragma(server, "locking_mode")], [2, "exclusive"])
-      await server.close()
+      assert.deepEqual(await settingsOf(), [1, "normal"], "NORMAL and normal by default")
+      assert.deepEqual(await settingsOf({ synchronous: "FULL", locking: "exclusive" }), [2, "exclusive"])
       Deno.env.set("REPRISE_SYNCHRONOUS", "full")
       Deno.env.set("REPRISE_SQLITE_LOCKING", "Exclusive")
       try {
-        server = await open()
-        assert.deepEqual([pragma(server, "synchronous"), pragma(server, "locking_mode")], [2, "exclusive"], "from the environment, in any case")
-        await server.close()
+        assert.deepEqual(await settingsOf(), [2, "exclusive"], "from the environment, in any case")
         Deno.env.set("REPRISE_SQLITE_LOCKING", "shared")
         assert.match(await refusal(), /REPRISE_SQLITE_LOCKING must be normal or exclusive, not "shared"/)
       } finally {

@@ -15,7 +15,7 @@ import * as sqliteStore from "../../../adapters/node/sqlite-store.ts"
 import { startedLog } from "../../../src/store/conformance-events.ts"
 
 // Compile-time: reprise/node's modules are what sqlite-storage.ts takes them to be.
-const modules: { readonly [K in keyof SqliteModules]: SqliteModules[K] } = { store: sqliteStore, ports: sqlitePorts, settings: sqliteSettings }
+const modules: SqliteModules<sqliteStore.SqliteStore> = { store: sqliteStore, ports: sqlitePorts, settings: sqliteSettings }
 
 const dir = mkdtempSync(join(tmpdir(), "reprise-sqlite-storage-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
