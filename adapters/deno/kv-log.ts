@@ -41,7 +41,7 @@ const isSegmentPointer = (value: unknown): value is SegmentPointer =>
 
 /** What one batch writes: either one value per event, or a staged segment. */
 export type BatchPlan =
-  | { readonly _tag: "Direct"; readonly texts: ReadonlyArray<string> }
+  | { readonly _tag: "Direct"; readonly texts: ReadonlyArray<string>; /** estimated, keys included */ readonly bytes: number }
   | { readonly _tag: "Segment"; readonly bytes: Uint8Array; readonly count: number }
 
 const encoder = new TextEncoder()
@@ -60,7 +60,7 @@ export const planBatch = (encoded: ReadonlyArray<unknown>, keyBytes: number): Ba
       }
       bytes += 2 * text.length + keyBytes + 16
     }
-    if (fits && bytes <= DIRECT_MAX_BYTES) return { _tag: "Direct", texts }
+    if (fits && bytes <= DIRECT_MAX_BYTES) return { _tag: "Direct", texts, bytes }
   }
   return { _tag: "Segment", bytes: encoder.encode(`[${texts.join(",")}]`), count: texts.length }
 }

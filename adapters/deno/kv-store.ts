@@ -40,7 +40,6 @@ import {
   alarmMessage,
   configKey,
   KV_LIMITS,
-  eventKey,
   executionKeyBytes,
   metaKey,
   partsPrefix,
@@ -102,6 +101,9 @@ interface Head {
   readonly versionstamp: string | null
 }
 
+/** A new execution's alarm, as the grouped start guesses it: none (the operation's check stands behind the guess). */
+const NO_ALARM = { value: null, versionstamp: null } as const
+
 /** Check failures in a row before an operation gives up (each means another writer moved the key meanwhile). */
 const MAX_ATTEMPTS = 20
 
@@ -126,6 +128,16 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
   }
   const delay = (at: number) => Math.max(0, Math.min(KV_LIMITS.queueDelayMs, Math.ceil(at - now())))
   const committer = options.groupCommit === false ? undefined : makeKvGroupCommitter(kv)
+  /**
+   * Adds to `op` the move of the execution's alarm from `current` (checked: nobody moved it meanwhile) to `at`, with
+   * its time index and its queue message; `at` undefined deletes it.
+   */
+  const putAlarm = (op: AtomicOperation, id: string, current: KvEntryMaybe<number> | typeof NO_ALARM, at: number | undefined) => {
+    op.check({ key: alarmKey(id), versionstamp: current.versionstamp })
+    if (current.value !== null) op.delete(alarmAtKey(current.value, id))
+    if (at === undefined) op.delete(alarmKey(id))
+    else op.set(alarmKey(id), at).set(alarmAtKey(at, id), true).enqueue(alarmMessage(id, at), { delay: delay(at) })
+  }
   /** One execution's write, in a group commit when there is a committer. */
   const commitWrite = (write: GroupedWrite): Promise<CommitResult> => {
     if (committer !== undefined) return committer.commit(write)
@@ -161,28 +173,26 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
     expectedSeq: number,
     alarmAt: number | undefined
   ): Promise<SeqConflict | LogCorrupted | undefined> => {
-    const plan = planBatch(encoded, executionKeyBytes(id))
-    if (committer !== undefined && plan._tag === "Direct") {
-      const grouped = appendGrouped(committer, id, events, plan.texts, expectedSeq, alarmAt, () => appendAlone(id, events, plan, expectedSeq, alarmAt))
-      if (grouped !== undefined) return grouped
-    }
-    return appendAlone(id, events, plan, expectedSeq, alarmAt)
+    const keyBytes = executionKeyBytes(id)
+    const plan = planBatch(encoded, keyBytes)
+    const grouped = committer !== undefined && plan._tag === "Direct" ? appendGrouped(committer, id, keyBytes, events, plan, expectedSeq, alarmAt) : undefined
+    return grouped ?? appendAlone(id, events, plan, expectedSeq, alarmAt)
   }
 
   /**
    * The append as a member of a group commit, when its head is known without a read: the head remembered at
    * `expectedSeq` without a new alarm (a step, an end), or a new execution's start, whose log and alarm are taken
    * not to exist (a fresh id). The checks in the operation stand behind either guess: when they refuse it, the append
-   * is made again by `alone`, which reads the head. Undefined: not a candidate.
+   * is made again by appendAlone, which reads the head. Undefined: not a candidate.
    */
   const appendGrouped = (
     group: KvGroupCommitter,
     id: string,
+    keyBytes: number,
     events: ReadonlyArray<LogEvent>,
-    texts: ReadonlyArray<string>,
+    plan: Extract<BatchPlan, { _tag: "Direct" }>,
     expectedSeq: number,
-    alarmAt: number | undefined,
-    alone: () => Promise<SeqConflict | LogCorrupted | undefined>
+    alarmAt: number | undefined
   ): Promise<SeqConflict | LogCorrupted | undefined> | undefined => {
     const cached = heads.get(id)
     const fresh = cached === undefined && expectedSeq === 0
@@ -194,30 +204,26 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
     const summary = checked.success
     const meta: Meta = { seq: expectedSeq + events.length, gen: head.meta?.gen ?? randomToken(), summary }
     const indexed = summary !== head.meta?.summary
-    const keyBytes = executionKeyBytes(id)
     // An index key holds the function name and version besides the id (kv-listing.ts).
     const indexKeyBytes = keyBytes + keyPartBytes(summary.functionName) + keyPartBytes(summary.version ?? "")
     const summaryBytes = 2 * (id.length + summary.functionName.length + (summary.version?.length ?? 0)) + 256
-    let bytes = keyBytes + summaryBytes + (indexed ? 10 * (indexKeyBytes + summaryBytes) : 0) + (alarmAt === undefined ? 0 : 4 * keyBytes + 256)
-    for (const text of texts) bytes += 2 * text.length + keyBytes + 16
+    const bytes = plan.bytes + keyBytes + summaryBytes + (indexed ? 10 * (indexKeyBytes + summaryBytes) : 0) +
+      (alarmAt === undefined ? 0 : 4 * keyBytes + 256)
     // Keys set (and checked, to err high): the events', the head's (checked and set), five index rows, the alarm's
     // (checked, set twice).
-    const keyTotal = (texts.length + 2) * keyBytes + (indexed ? 5 * indexKeyBytes : 0) + (alarmAt === undefined ? 0 : 3 * keyBytes)
+    const keyTotal = (plan.texts.length + 2) * keyBytes + (indexed ? 5 * indexKeyBytes : 0) + (alarmAt === undefined ? 0 : 3 * keyBytes)
     const written = group.commit({
       executionId: id,
       checks: alarmAt === undefined ? 1 : 2,
-      mutations: texts.length + 1 + (indexed ? 10 : 0) + (alarmAt === undefined ? 0 : 3),
+      mutations: plan.texts.length + 1 + (indexed ? 10 : 0) + (alarmAt === undefined ? 0 : 3),
       bytes,
       keyBytes: keyTotal,
       write: (op) => {
         op.check({ key: metaKey(id), versionstamp: head.versionstamp })
-        for (let i = 0; i < texts.length; i++) op.set(eventKey(id, meta.gen, expectedSeq + 1 + i), texts[i])
+        writeBatch(op, id, meta.gen, expectedSeq + 1, plan, undefined)
         op.set(metaKey(id), meta)
         if (indexed) writeIndex(op, head.meta?.summary, summary)
-        if (alarmAt !== undefined) {
-          op.check({ key: alarmKey(id), versionstamp: null })
-          op.set(alarmKey(id), alarmAt).set(alarmAtKey(alarmAt, id), true).enqueue(alarmMessage(id, alarmAt), { delay: delay(alarmAt) })
-        }
+        if (alarmAt !== undefined) putAlarm(op, id, NO_ALARM, alarmAt)
       }
     })
     return written.then((result) => {
@@ -226,7 +232,7 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
         return undefined
       }
       heads.delete(id) // the head was not as remembered or guessed: appendAlone reads it
-      return alone()
+      return appendAlone(id, events, plan, expectedSeq, alarmAt)
     })
   }
 
@@ -257,10 +263,7 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
         op.set(metaKey(id), meta)
         if (summary !== head.meta?.summary) writeIndex(op, head.meta?.summary, summary)
         if (alarmAt !== undefined) {
-          const current: KvEntryMaybe<number> = await kv.get<number>(alarmKey(id))
-          op.check({ key: alarmKey(id), versionstamp: current.versionstamp })
-          if (current.value !== null) op.delete(alarmAtKey(current.value, id))
-          op.set(alarmKey(id), alarmAt).set(alarmAtKey(alarmAt, id), true).enqueue(alarmMessage(id, alarmAt), { delay: delay(alarmAt) })
+          putAlarm(op, id, await kv.get<number>(alarmKey(id)), alarmAt)
         }
         const result = await op.commit()
         if (result.ok) {
@@ -282,12 +285,7 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
       const current: KvEntryMaybe<number> = await kv.get<number>(alarmKey(id))
       if (from !== undefined && current.value !== from) return false
       if (at === undefined && current.value === null) return true
-      const write = (op: AtomicOperation) => {
-        op.check({ key: alarmKey(id), versionstamp: current.versionstamp })
-        if (current.value !== null) op.delete(alarmAtKey(current.value, id))
-        if (at === undefined) op.delete(alarmKey(id))
-        else op.set(alarmKey(id), at).set(alarmAtKey(at, id), true).enqueue(alarmMessage(id, at), { delay: delay(at) })
-      }
+      const write = (op: AtomicOperation) => putAlarm(op, id, current, at)
       const keyBytes = executionKeyBytes(id)
       if ((await commitWrite({ executionId: id, checks: 1, mutations: 4, bytes: 4 * keyBytes + 256, keyBytes: 3 * keyBytes, write })).ok) return true
     }

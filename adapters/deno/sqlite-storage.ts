@@ -11,6 +11,8 @@
 import { Effect, type Layer } from "effect"
 import type { HostPorts, ScheduleStore } from "reprise/host"
 import type { ExecutionStoreShape } from "reprise/store"
+// Plain TypeScript with no Node import, so a written-out import is fine here.
+import { sqliteSettings, type SqliteSettings } from "../node/sqlite-settings.ts"
 
 /**
  * What the server shows of the SQLite store. Its whole type (reprise/node's SqliteStore) is written on Node's
@@ -27,7 +29,7 @@ export interface SqliteStorage {
 }
 
 /**
- * The three modules of reprise/node this uses, as far as it uses them (test/adapters/deno/sqlite-storage.test.ts
+ * The two modules of reprise/node this loads, as far as it uses them (test/adapters/deno/sqlite-storage.test.ts
  * holds this to the real ones).
  */
 // Properties, not methods: a method's parameters are compared both ways, and a new required option in
@@ -38,21 +40,6 @@ export interface SqliteModules<S extends SqliteFileStore = SqliteFileStore> {
     readonly openSqliteStore: (options: { readonly path: string } & SqliteSettings) => Effect.Effect<S, unknown>
   }
   readonly ports: { readonly sqlitePorts: (store: S) => Layer.Layer<HostPorts | ScheduleStore> }
-  readonly settings: {
-    readonly sqliteSettings: (options: SettingOptions, env: (name: string) => string | undefined) => SqliteSettings
-  }
-}
-
-/** The settings as a server's options carry them, not yet checked. */
-export interface SettingOptions {
-  readonly synchronous?: unknown
-  readonly locking?: unknown
-}
-
-/** reprise/node's SQLite settings (sqlite-settings.ts), written out here for the same reason as SqliteFileStore. */
-export interface SqliteSettings {
-  readonly synchronous?: "NORMAL" | "FULL"
-  readonly locking?: "normal" | "exclusive"
 }
 
 /**
@@ -71,14 +58,11 @@ const nodeModule = (name: string): Promise<unknown> =>
  */
 export const openSqliteStorage = async (
   dbPath: string,
-  options: SettingOptions = {},
+  options: Parameters<typeof sqliteSettings>[0] = {},
   env: (name: string) => string | undefined = () => undefined
 ): Promise<SqliteStorage> => {
-  const [store, ports, settings] = await Promise.all(["sqlite-store", "sqlite-ports", "sqlite-settings"].map(nodeModule)) as [
-    SqliteModules["store"],
-    SqliteModules["ports"],
-    SqliteModules["settings"]
-  ]
-  const opened = await Effect.runPromise(store.openSqliteStore({ path: dbPath, ...settings.sqliteSettings(options, env) }))
+  const settings = sqliteSettings(options, env) // checked before anything is loaded or opened
+  const [store, ports] = await Promise.all([nodeModule("sqlite-store"), nodeModule("sqlite-ports")]) as [SqliteModules["store"], SqliteModules["ports"]]
+  const opened = await Effect.runPromise(store.openSqliteStore({ path: dbPath, ...settings }))
   return { store: opened, ports: ports.sqlitePorts(opened) }
 }

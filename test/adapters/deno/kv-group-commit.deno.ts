@@ -52,7 +52,7 @@ class WatchedOperation implements AtomicOperation {
   }
 }
 
-/** The KV file at `path`, every atomic commit recorded in `seen`. */
+/** The store on the KV file at `path`, every atomic commit recorded in `seen`. */
 const openWatched = async (path: string) => {
   const kv = await Deno.openKv(path)
   const seen: Array<CommitSeen> = []
@@ -67,7 +67,7 @@ const openWatched = async (path: string) => {
     listenQueue: (handler) => kv.listenQueue(handler),
     close: () => kv.close()
   }
-  return { watched, seen }
+  return { store: makeDenoKvStore(watched), seen }
 }
 
 const start = (id: string, functionName = "grouped"): Array<LogEvent> => [executionStarted(id, { functionName, at: t(1) })]
@@ -80,8 +80,7 @@ const freshPath = () => `${temp.dir}/group-${++files}.kv`
 Deno.test({
   name: "appends of 60 executions at once share commits; each log, listing row and alarm is written whole",
   fn: async () => {
-    const { watched, seen } = await openWatched(freshPath())
-    const store = makeDenoKvStore(watched)
+    const { store, seen } = await openWatched(freshPath())
     try {
       const ids = Array.from({ length: 60 }, () => freshId("many"))
       const expected = ids.map((id) => [...start(id), ...steps(2, 3, t(2)), executionSucceeded(5, t(3))])
@@ -110,8 +109,7 @@ Deno.test({
 Deno.test({
   name: "150 starts at once (two checks each) go in groups of at most 100 checks, each filled to it",
   fn: async () => {
-    const { watched, seen } = await openWatched(freshPath())
-    const store = makeDenoKvStore(watched)
+    const { store, seen } = await openWatched(freshPath())
     try {
       const ids = Array.from({ length: 150 }, () => freshId("limits"))
       await runEffect(Effect.forEach(ids, (id) => store.append(id, start(id), 0, { alarmAt: ALARM }), { concurrency: "unbounded" }))
@@ -132,8 +130,7 @@ Deno.test({
   name: "a group with a stale head or a taken id: only those appends get SeqConflict, the others are written",
   fn: async () => {
     const path = freshPath()
-    const { watched, seen } = await openWatched(path)
-    const store = makeDenoKvStore(watched)
+    const { store, seen } = await openWatched(path)
     const other = await openDenoKvStore(path)
     try {
       const [first, stale, fine, taken, fresh] = ["first", "stale", "fine", "taken", "fresh"].map(freshId)
@@ -175,8 +172,7 @@ Deno.test({
 Deno.test({
   name: "a group whose commit throws (a key over KV's limit): only the append that caused it fails",
   fn: async () => {
-    const { watched, seen } = await openWatched(freshPath())
-    const store = makeDenoKvStore(watched)
+    const { store, seen } = await openWatched(freshPath())
     try {
       const [first, bad, good1, good2] = ["first", "bad", "good", "good"].map(freshId)
       // Its listing keys hold the function name: 3,000 characters make them longer than KV's 2 KiB key limit.
@@ -202,8 +198,7 @@ Deno.test({
 Deno.test({
   name: "groups stay within KV's 80 KiB of keys: 100 executions with 100-character ids append 9 events each at once",
   fn: async () => {
-    const { watched, seen } = await openWatched(freshPath())
-    const store = makeDenoKvStore(watched)
+    const { store, seen } = await openWatched(freshPath())
     try {
       const ids = Array.from({ length: 100 }, (_, i) => `${"k".repeat(90)}-${String(i).padStart(9, "0")}`)
       await runEffect(Effect.forEach(ids, (id) => store.append(id, start(id), 0), { concurrency: "unbounded" }))

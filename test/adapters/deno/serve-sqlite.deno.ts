@@ -1,17 +1,12 @@
 /**
- * reprise/deno on a SQLite file (`serve({ dbPath })`) over HTTP against Deno.serve on a free port: the order example
- * (a retry on a durable backoff fired by the timer, a callback completed over HTTP, result, history, listing), a
- * wait fired after eviction, a graceful restart on the same file, the refusal of two stores at once, and a port
- * already taken.
+ * What is particular to reprise/deno on a SQLite file (`serve({ dbPath })`): the refusal of two stores at once, a
+ * port already taken, and the SQLite settings. The order example and the restart run on both stores in
+ * serve.deno.ts, the SIGKILL tests in crash.deno.ts.
  */
-import { Effect } from "effect"
-import { EngineProbe } from "../../../src/engine/engine-probe.ts"
 import { serve, type SqliteServer } from "../../../adapters/deno/serve.ts"
-import { fakeOrderServices, makeOrderFulfilment } from "../../../examples/order-fulfilment.ts"
 import { assert, Deno, tempDir, until } from "./deno-test-api.ts"
-import { call, count, napping, slowSteps } from "./server-fixture.ts"
+import { call, count, napping } from "./server-fixture.ts"
 
-const order = { orderId: "o-8", email: "grace@example.com", amountCents: 990, lines: [{ sku: "teapot", quantity: 2 }] }
 const errors: Array<string> = []
 // keepWarmMs 0: a suspended execution leaves memory at the next tick, so that the timer has to wake it from the file.
 const start = (dbPath: string, functions: Parameters<typeof serve>[0]["functions"]) =>
@@ -19,86 +14,6 @@ const start = (dbPath: string, functions: Parameters<typeof serve>[0]["functions
 
 const history = async (server: SqliteServer, id: string) => (await call(server.url, "GET", `/v1/executions/${id}/history?limit=1000`)).body.events as Array<any>
 const status = async (server: SqliteServer, id: string) => (await call(server.url, "GET", `/v1/executions/${id}`)).body.status as string
-
-Deno.test({
-  name: "on a SQLite file: the order example over HTTP (payment retried on a timer, warehouse callback), result, history and listing",
-  fn: async () => {
-    const temp = await tempDir("reprise-deno-sqlite-")
-    const services = fakeOrderServices({ paymentOutages: 1 })
-    const server = await start(`${temp.dir}/reprise.db`, [makeOrderFulfilment(services)])
-    try {
-      assert.equal(server.store.path, `${temp.dir}/reprise.db`)
-      const started = await call(server.url, "POST", "/v1/functions/order-fulfilment/executions", { input: order })
-      assert.equal(started.status, 201)
-      const id = started.body.executionId as string
-      await until(() => services.warehouseInbox.length === 1, 30_000, "the warehouse to be asked, after the payment retry")
-      assert.equal(services.calls.charge, 2)
-      const callbackId = services.warehouseInbox[0]!.callbackId
-      const completed = await call(server.url, "POST", `/v1/callbacks/${encodeURIComponent(callbackId)}/succeed`, {
-        result: JSON.stringify({ parcelId: "p-2", weightKg: 1 })
-      })
-      assert.equal(completed.status, 204)
-      await until(async () => (await status(server, id)) !== "RUNNING", 30_000, "the order to finish")
-
-      const view = await call(server.url, "GET", `/v1/executions/${id}`)
-      assert.equal(view.body.status, "SUCCEEDED")
-      assert.equal(view.body.result.status, "shipped")
-      const events = await history(server, id)
-      assert.deepEqual(events.filter((e) => e.name === "charge-payment").map((e) => `${e._tag}:${e.attempt}`), ["StepFailed:1", "StepSucceeded:2"])
-      assert.equal(events.at(-1)._tag, "ExecutionSucceeded")
-      const listing = await call(server.url, "GET", "/v1/executions?function=order-fulfilment")
-      assert.deepEqual(listing.body.executions.map((e: { executionId: string }) => e.executionId), [id])
-      // What the HTTP API showed is what the file holds.
-      const stored = await Effect.runPromise(server.store.load(id))
-      assert.equal(stored?.events.length, events.length)
-    } finally {
-      await server.close()
-      await temp.remove()
-    }
-  }
-})
-
-Deno.test({
-  name: "on a SQLite file: a wait set before a restart fires after it, and a run cut mid-step finishes without re-running finished steps",
-  fn: async () => {
-    const temp = await tempDir("reprise-deno-sqlite-restart-")
-    const dbPath = `${temp.dir}/reprise.db`
-    let server = await start(dbPath, [napping, slowSteps])
-    try {
-      await call(server.url, "POST", "/v1/functions/napping/executions", { input: "sqlite-restart", executionName: "nap-s" })
-      await call(server.url, "POST", "/v1/functions/slow-steps/executions", { input: { label: "sqlite-cut", n: 12 }, executionName: "cut-s" })
-      await until(async () => count("sqlite-cut:done 3") === 1 && (await history(server, "nap-s")).some((e) => e._tag === "WaitStarted"), 30_000, "a few steps and the nap to start")
-      await until(async () => !(await server.engine(() => EngineProbe.use((p) => Effect.sync(() => p.inMemory("nap-s"))))), 30_000, "the napping execution to be evicted")
-      const napUntil = (await history(server, "nap-s")).find((e) => e._tag === "WaitStarted").until as number
-      await server.close()
-      const stoppedAt = Date.now()
-      assert.ok(stoppedAt < napUntil, "the wait was not due yet when the server stopped")
-      const doneAtStop = Array.from({ length: 12 }, (_, i) => count(`sqlite-cut:done ${i}`)).filter((n) => n > 0).length
-      assert.atMost(doneAtStop, 11, "the run was cut before its end")
-
-      server = await start(dbPath, [napping, slowSteps])
-      await until(async () => (await status(server, "cut-s")) !== "RUNNING" && (await status(server, "nap-s")) !== "RUNNING", 30_000, "both to finish after the restart")
-      assert.equal((await call(server.url, "GET", "/v1/executions/nap-s")).body.status, "SUCCEEDED")
-      assert.deepEqual([count("sqlite-restart:before"), count("sqlite-restart:after")], [1, 1])
-      const fired = (await history(server, "nap-s")).find((e) => e._tag === "WaitSucceeded")
-      assert.ok(fired.at >= napUntil && fired.at > stoppedAt, "the wait fired at its time, after the restart")
-      const cut = (await call(server.url, "GET", "/v1/executions/cut-s")).body
-      assert.equal(cut.status, "SUCCEEDED")
-      assert.equal(cut.result, 66)
-      const events = await history(server, "cut-s")
-      let reruns = 0
-      for (let i = 0; i < 12; i++) {
-        assert.equal(events.filter((e) => e._tag === "StepSucceeded" && e.name === `step-${i}`).length, 1, `step ${i} recorded once`)
-        reruns += count(`sqlite-cut:begin ${i}`) - 1
-        if (i < doneAtStop - 1) assert.equal(count(`sqlite-cut:begin ${i}`), 1, `finished step ${i} ran again after the restart`)
-      }
-      assert.atMost(reruns, 1, "only the step in flight at the stop may run again")
-    } finally {
-      await server.close()
-      await temp.remove()
-    }
-  }
-})
 
 Deno.test({
   name: "kvPath and dbPath together are refused: they name two stores",

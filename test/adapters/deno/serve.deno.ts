@@ -6,7 +6,7 @@
 import { Effect } from "effect"
 import { EngineProbe } from "../../../src/engine/engine-probe.ts"
 import { alarmMessage } from "../../../adapters/deno/kv-keys.ts"
-import { serve, type Server } from "../../../adapters/deno/serve.ts"
+import { serve, type Server, type SqliteServer } from "../../../adapters/deno/serve.ts"
 import { fakeOrderServices, makeOrderFulfilment } from "../../../examples/order-fulfilment.ts"
 import { assert, Deno, tempDir, until } from "./deno-test-api.ts"
 import { call, count, napping, slowSteps } from "./server-fixture.ts"
@@ -15,69 +15,84 @@ const order = { orderId: "o-7", email: "ada@example.com", amountCents: 4200, lin
 const errors: Array<string> = []
 // keepWarmMs 0: a suspended execution leaves memory at the next tick however soon its wait is due, so that the
 // tests see the KV queue wake it (by default a wait due within 10 s stays warm).
-const start = (kvPath: string, functions: Parameters<typeof serve>[0]["functions"]) =>
-  serve({ functions, kvPath, port: 0, handleSignals: false, evictEveryMs: 200, keepWarmMs: 0, onError: (e, id) => void errors.push(`${id}: ${String(e)}`) })
+// A path ending in .db is a SQLite file (`dbPath`), any other a KV file.
+const start = (path: string, functions: Parameters<typeof serve>[0]["functions"]): Promise<Server | SqliteServer> =>
+  serve({
+    functions,
+    ...(path.endsWith(".db") ? { dbPath: path } : { kvPath: path }),
+    port: 0, handleSignals: false, evictEveryMs: 200, keepWarmMs: 0, onError: (e, id) => void errors.push(`${id}: ${String(e)}`)
+  })
 
-const history = async (server: Server, id: string) => (await call(server.url, "GET", `/v1/executions/${id}/history?limit=1000`)).body.events as Array<any>
-const status = async (server: Server, id: string) => (await call(server.url, "GET", `/v1/executions/${id}`)).body.status as string
+type Reachable = { readonly url: string }
+const history = async (server: Reachable, id: string) => (await call(server.url, "GET", `/v1/executions/${id}/history?limit=1000`)).body.events as Array<any>
+const status = async (server: Reachable, id: string) => (await call(server.url, "GET", `/v1/executions/${id}`)).body.status as string
 
-Deno.test({
-  name: "the order example over HTTP: payment retried on a durable backoff, warehouse callback over HTTP, result and history",
-  fn: async () => {
-    const temp = await tempDir("reprise-deno-serve-")
-    const services = fakeOrderServices({ paymentOutages: 1 })
-    const server = await start(`${temp.dir}/reprise.kv`, [makeOrderFulfilment(services)])
-    try {
-      assert.equal(server.authenticated, false)
-      assert.deepEqual((await call(server.url, "GET", "/healthz")).body, { status: "ok" })
-      const listed = await call(server.url, "GET", "/v1/functions")
-      assert.equal(listed.status, 200)
-      const started = await call(server.url, "POST", "/v1/functions/order-fulfilment/executions", { input: order })
-      assert.equal(started.status, 201)
-      const id = started.body.executionId as string
+/** Both stores run the order example and the restart: KV (alarms from its queue) and a SQLite file (from its timer). */
+const STORES = [["KV", "reprise.kv"], ["SQLite", "reprise.db"]] as const
 
-      // The first charge fails (503); the retry waits on a durable timer (up to 2 s with jitter) fired by the queue.
-      await until(() => services.warehouseInbox.length === 1, 30_000, "the warehouse to be asked, after the payment retry")
-      assert.equal(services.calls.charge, 2)
-      const callbackId = services.warehouseInbox[0]!.callbackId
-      const completed = await call(server.url, "POST", `/v1/callbacks/${encodeURIComponent(callbackId)}/succeed`, {
-        result: JSON.stringify({ parcelId: "p-1", weightKg: 2 })
-      })
-      assert.equal(completed.status, 204)
-      await until(async () => (await status(server, id)) !== "RUNNING", 30_000, "the order to finish")
+for (const [store, file] of STORES) {
+  Deno.test({
+    name: `${store}: the order example over HTTP: payment retried on a durable backoff, warehouse callback over HTTP, result and history`,
+    fn: async () => {
+      const temp = await tempDir("reprise-deno-serve-")
+      const services = fakeOrderServices({ paymentOutages: 1 })
+      const server = await start(`${temp.dir}/${file}`, [makeOrderFulfilment(services)])
+      try {
+        assert.equal(server.authenticated, false)
+        assert.deepEqual((await call(server.url, "GET", "/healthz")).body, { status: "ok" })
+        const listed = await call(server.url, "GET", "/v1/functions")
+        assert.equal(listed.status, 200)
+        const started = await call(server.url, "POST", "/v1/functions/order-fulfilment/executions", { input: order })
+        assert.equal(started.status, 201)
+        const id = started.body.executionId as string
 
-      const view = await call(server.url, "GET", `/v1/executions/${id}`)
-      assert.equal(view.body.status, "SUCCEEDED")
-      assert.equal(view.body.result.status, "shipped")
-      assert.equal(view.body.result.chargeId, "ch-1")
-      assert.deepEqual({ charge: services.calls.charge, ship: services.calls.ship, email: services.calls.email }, { charge: 2, ship: 1, email: 1 })
-      const events = await history(server, id)
-      const charge = events.filter((e) => e.name === "charge-payment").map((e) => `${e._tag}:${e.attempt}`)
-      assert.deepEqual(charge, ["StepFailed:1", "StepSucceeded:2"])
-      const failed = events.find((e) => e._tag === "StepFailed")
-      assert.ok(failed.nextAttemptAt > failed.at, "the retry was scheduled on a timer")
-      assert.equal(events[0]._tag, "ExecutionStarted")
-      assert.ok(events.some((e) => e._tag === "CallbackSucceeded"))
-      assert.equal(events.at(-1)._tag, "ExecutionSucceeded")
-      assert.atLeast(server.alarms.stats.delivered, 1, "alarm deliveries from the queue")
+        // The first charge fails (503); the retry waits on a durable timer (up to 2 s with jitter), fired by the queue
+        // on KV and by the timer on SQLite.
+        await until(() => services.warehouseInbox.length === 1, 30_000, "the warehouse to be asked, after the payment retry")
+        assert.equal(services.calls.charge, 2)
+        const callbackId = services.warehouseInbox[0]!.callbackId
+        const completed = await call(server.url, "POST", `/v1/callbacks/${encodeURIComponent(callbackId)}/succeed`, {
+          result: JSON.stringify({ parcelId: "p-1", weightKg: 2 })
+        })
+        assert.equal(completed.status, 204)
+        await until(async () => (await status(server, id)) !== "RUNNING", 30_000, "the order to finish")
 
-      const again = await call(server.url, "POST", `/v1/callbacks/${encodeURIComponent(callbackId)}/succeed`, { result: "late" })
-      assert.equal(again.status, 409)
-      assert.equal(again.body.type, "https://reprise.dev/problems/callback-already-completed")
-      const listing = await call(server.url, "GET", "/v1/executions?function=order-fulfilment")
-      assert.deepEqual(listing.body.executions.map((e: { executionId: string }) => e.executionId), [id])
-    } finally {
-      await server.close()
-      await temp.remove()
+        const view = await call(server.url, "GET", `/v1/executions/${id}`)
+        assert.equal(view.body.status, "SUCCEEDED")
+        assert.equal(view.body.result.status, "shipped")
+        assert.equal(view.body.result.chargeId, "ch-1")
+        assert.deepEqual({ charge: services.calls.charge, ship: services.calls.ship, email: services.calls.email }, { charge: 2, ship: 1, email: 1 })
+        const events = await history(server, id)
+        const charge = events.filter((e) => e.name === "charge-payment").map((e) => `${e._tag}:${e.attempt}`)
+        assert.deepEqual(charge, ["StepFailed:1", "StepSucceeded:2"])
+        const failed = events.find((e) => e._tag === "StepFailed")
+        assert.ok(failed.nextAttemptAt > failed.at, "the retry was scheduled on a timer")
+        assert.equal(events[0]._tag, "ExecutionStarted")
+        assert.ok(events.some((e) => e._tag === "CallbackSucceeded"))
+        assert.equal(events.at(-1)._tag, "ExecutionSucceeded")
+        if ("alarms" in server) assert.atLeast(server.alarms.stats.delivered, 1, "alarm deliveries from the queue")
+        else assert.equal(server.store.path, `${temp.dir}/${file}`)
+        // What the HTTP API showed is what the store holds.
+        assert.equal((await Effect.runPromise(server.store.load(id)))?.events.length, events.length)
+
+        const again = await call(server.url, "POST", `/v1/callbacks/${encodeURIComponent(callbackId)}/succeed`, { result: "late" })
+        assert.equal(again.status, 409)
+        assert.equal(again.body.type, "https://reprise.dev/problems/callback-already-completed")
+        const listing = await call(server.url, "GET", "/v1/executions?function=order-fulfilment")
+        assert.deepEqual(listing.body.executions.map((e: { executionId: string }) => e.executionId), [id])
+      } finally {
+        await server.close()
+        await temp.remove()
+      }
     }
-  }
-})
+  })
+}
 
 Deno.test({
   name: "a 1-second wait is fired by the KV queue after the execution was evicted from memory",
   fn: async () => {
     const temp = await tempDir("reprise-deno-wait-")
-    const server = await start(`${temp.dir}/reprise.kv`, [napping])
+    const server = await start(`${temp.dir}/reprise.kv`, [napping]) as Server
     try {
       const started = await call(server.url, "POST", "/v1/functions/napping/executions", { input: "wait", executionName: "nap-1" })
       assert.equal(started.status, 201)
@@ -98,55 +113,57 @@ Deno.test({
   }
 })
 
-Deno.test({
-  name: "restart on the same KV file: a wait set before the stop fires after it; a run cut mid-step finishes without re-running finished steps",
-  fn: async () => {
-    const temp = await tempDir("reprise-deno-restart-")
-    const kvPath = `${temp.dir}/reprise.kv`
-    let server = await start(kvPath, [napping, slowSteps])
-    try {
-      await call(server.url, "POST", "/v1/functions/napping/executions", { input: "restart", executionName: "nap-2" })
-      await call(server.url, "POST", "/v1/functions/slow-steps/executions", { input: { label: "cut", n: 12 }, executionName: "cut" })
-      await until(async () => count("cut:done 3") === 1 && (await history(server, "nap-2")).some((e) => e._tag === "WaitStarted"), 30_000, "a few steps and the nap to start")
-      const napUntil = (await history(server, "nap-2")).find((e) => e._tag === "WaitStarted").until as number
-      await server.close() // mid-step and mid-wait
-      const stoppedAt = Date.now()
-      assert.ok(stoppedAt < napUntil, "the wait was not due yet when the server stopped")
-      const doneAtStop = Array.from({ length: 12 }, (_, i) => count(`cut:done ${i}`)).filter((n) => n > 0).length
-      assert.atMost(doneAtStop, 11, "the run was cut before its end")
+for (const [store, file] of STORES) {
+  Deno.test({
+    name: `${store}: restart on the same file: a wait set before the stop fires after it; a run cut mid-step finishes without re-running finished steps`,
+    fn: async () => {
+      const temp = await tempDir("reprise-deno-restart-")
+      const path = `${temp.dir}/${file}`
+      let server = await start(path, [napping, slowSteps])
+      try {
+        await call(server.url, "POST", "/v1/functions/napping/executions", { input: `${store}-restart`, executionName: "nap-2" })
+        await call(server.url, "POST", "/v1/functions/slow-steps/executions", { input: { label: `${store}-cut`, n: 12 }, executionName: "cut" })
+        await until(async () => count(`${store}-cut:done 3`) === 1 && (await history(server, "nap-2")).some((e) => e._tag === "WaitStarted"), 30_000, "a few steps and the nap to start")
+        const napUntil = (await history(server, "nap-2")).find((e) => e._tag === "WaitStarted").until as number
+        await server.close() // mid-step and mid-wait
+        const stoppedAt = Date.now()
+        assert.ok(stoppedAt < napUntil, "the wait was not due yet when the server stopped")
+        const doneAtStop = Array.from({ length: 12 }, (_, i) => count(`${store}-cut:done ${i}`)).filter((n) => n > 0).length
+        assert.atMost(doneAtStop, 11, "the run was cut before its end")
 
-      server = await start(kvPath, [napping, slowSteps])
-      await until(async () => (await status(server, "cut")) !== "RUNNING" && (await status(server, "nap-2")) !== "RUNNING", 30_000, "both to finish after the restart")
+        server = await start(path, [napping, slowSteps])
+        await until(async () => (await status(server, "cut")) !== "RUNNING" && (await status(server, "nap-2")) !== "RUNNING", 30_000, "both to finish after the restart")
 
-      const nap = (await call(server.url, "GET", "/v1/executions/nap-2")).body
-      assert.equal(nap.status, "SUCCEEDED")
-      assert.deepEqual([count("restart:before"), count("restart:after")], [1, 1])
-      const fired = (await history(server, "nap-2")).find((e) => e._tag === "WaitSucceeded")
-      assert.ok(fired.at >= napUntil && fired.at > stoppedAt, "the wait fired at its time, after the restart")
-      const cut = (await call(server.url, "GET", "/v1/executions/cut")).body
-      assert.equal(cut.status, "SUCCEEDED")
-      assert.equal(cut.result, 66)
-      const events = await history(server, "cut")
-      let reruns = 0
-      for (let i = 0; i < 12; i++) {
-        assert.equal(events.filter((e) => e._tag === "StepSucceeded" && e.name === `step-${i}`).length, 1, `step ${i} recorded once`)
-        assert.atLeast(count(`cut:done ${i}`), 1, `step ${i} ran to its end`)
-        reruns += count(`cut:begin ${i}`) - 1
-        if (i < doneAtStop - 1) assert.equal(count(`cut:begin ${i}`), 1, `finished step ${i} ran again after the restart`)
+        const nap = (await call(server.url, "GET", "/v1/executions/nap-2")).body
+        assert.equal(nap.status, "SUCCEEDED")
+        assert.deepEqual([count(`${store}-restart:before`), count(`${store}-restart:after`)], [1, 1])
+        const fired = (await history(server, "nap-2")).find((e) => e._tag === "WaitSucceeded")
+        assert.ok(fired.at >= napUntil && fired.at > stoppedAt, "the wait fired at its time, after the restart")
+        const cut = (await call(server.url, "GET", "/v1/executions/cut")).body
+        assert.equal(cut.status, "SUCCEEDED")
+        assert.equal(cut.result, 66)
+        const events = await history(server, "cut")
+        let reruns = 0
+        for (let i = 0; i < 12; i++) {
+          assert.equal(events.filter((e) => e._tag === "StepSucceeded" && e.name === `step-${i}`).length, 1, `step ${i} recorded once`)
+          assert.atLeast(count(`${store}-cut:done ${i}`), 1, `step ${i} ran to its end`)
+          reruns += count(`${store}-cut:begin ${i}`) - 1
+          if (i < doneAtStop - 1) assert.equal(count(`${store}-cut:begin ${i}`), 1, `finished step ${i} ran again after the restart`)
+        }
+        assert.atMost(reruns, 1, "only the step in flight at the stop may run again")
+      } finally {
+        await server.close()
+        await temp.remove()
       }
-      assert.atMost(reruns, 1, "only the step in flight at the stop may run again")
-    } finally {
-      await server.close()
-      await temp.remove()
     }
-  }
-})
+  })
+}
 
 Deno.test({
   name: "queue messages delivered twice (before and after their alarm fired) change nothing",
   fn: async () => {
     const temp = await tempDir("reprise-deno-twice-")
-    const server = await start(`${temp.dir}/reprise.kv`, [napping])
+    const server = await start(`${temp.dir}/reprise.kv`, [napping]) as Server
     try {
       await call(server.url, "POST", "/v1/functions/napping/executions", { input: "twice", executionName: "nap-3" })
       await until(async () => (await history(server, "nap-3")).some((e) => e._tag === "WaitStarted"), 30_000, "the wait to start")

@@ -10,12 +10,11 @@ import { Effect } from "effect"
 import { afterAll, assert, describe, it } from "vitest"
 import { openSqliteStorage, type SqliteModules } from "../../../adapters/deno/sqlite-storage.ts"
 import * as sqlitePorts from "../../../adapters/node/sqlite-ports.ts"
-import * as sqliteSettings from "../../../adapters/node/sqlite-settings.ts"
 import * as sqliteStore from "../../../adapters/node/sqlite-store.ts"
 import { startedLog } from "../../../src/store/conformance-events.ts"
 
 // Compile-time: reprise/node's modules are what sqlite-storage.ts takes them to be.
-const modules: SqliteModules<sqliteStore.SqliteStore> = { store: sqliteStore, ports: sqlitePorts, settings: sqliteSettings }
+const modules: SqliteModules<sqliteStore.SqliteStore> = { store: sqliteStore, ports: sqlitePorts }
 
 const dir = mkdtempSync(join(tmpdir(), "reprise-sqlite-storage-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
