@@ -13,11 +13,15 @@ import {
   type ExecutionView,
   forkedLog,
   FunctionNotFound,
+  uuidV7Of,
   watchByPolling
 } from "reprise/engine"
 import { searchListing, startedInput } from "reprise/store"
 import type { RepriseEnv } from "./env.ts"
 import type { IndexClient } from "./index-client.ts"
+
+/** An id for an execution the caller did not name: in start order, as the engine's (src/engine/secure-random.ts). */
+const newExecutionId = () => uuidV7Of(Date.now(), crypto.getRandomValues(new Uint8Array(16)))
 import { call } from "./wire.ts"
 
 /** The longest `?wait=` the HTTP API allows, in milliseconds. */
@@ -74,7 +78,7 @@ export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions):
       Effect.suspend(() => {
         // Checked here too, so that a start of an unknown function never creates an object.
         if (!known.has(request.functionName)) return Effect.fail(new FunctionNotFound({ functionName: request.functionName }))
-        const executionId = request.executionId ?? crypto.randomUUID()
+        const executionId = request.executionId ?? newExecutionId()
         // A function with limits starts through its FlowObject, which runs it now or queues it.
         if (limited.has(request.functionName)) return call("start", () => flowObject(request.functionName).start({ ...request, executionId }))
         return call("start", () => object(executionId).start({ ...request, executionId }))
@@ -83,7 +87,7 @@ export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions):
     startAndDescribe: (request, waitMs) =>
       Effect.suspend(() => {
         if (!known.has(request.functionName)) return Effect.fail(new FunctionNotFound({ functionName: request.functionName }))
-        const executionId = request.executionId ?? crypto.randomUUID()
+        const executionId = request.executionId ?? newExecutionId()
         // A function with limits starts through its FlowObject (it may queue), so not in one RPC to the object.
         if (limited.has(request.functionName)) {
           return Effect.gen(function*() {
@@ -108,7 +112,7 @@ export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions):
     fork: (executionId, request) =>
       Effect.gen(function*() {
         const source = yield* history(executionId)
-        const forkId = crypto.randomUUID()
+        const forkId = newExecutionId()
         const events = yield* forkedLog(source, request, forkId, Date.now(), options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES)
         yield* call("adopt", () => object(forkId).adopt(forkId, events))
         return { executionId: forkId, created: true }

@@ -13,7 +13,7 @@ import { readLogPage } from "../store/log-page.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import { Actor } from "./actor.ts"
 import { WATCHDOG_MS } from "./actor-alarm.ts"
-import { SecureRandom, uuidOf } from "./secure-random.ts"
+import { SecureRandom, uuidV7Of } from "./secure-random.ts"
 import { ActorGone } from "./actor-messages.ts"
 import { plainCallbackIds } from "./callback-ids.ts"
 import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotFound, ExecutionNotPaused, ExecutionNotRunning } from "./engine-errors.ts"
@@ -71,6 +71,8 @@ export const makeEngine = Effect.fnUntraced(function*(
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
   const callbackIds = options.callbackIds ?? plainCallbackIds
   const clockFor = options.clockFor ?? (() => ambientClock)
+  /** The id of an execution the server names: in start order (secure-random.ts). */
+  const newExecutionId = () => uuidV7Of(ambientClock.currentTimeMillisUnsafe(), secureRandom.bytes(16))
   const logLifecycle = yield* LifecycleLogs
   // Several hosts on one store (ownership.ts): an actor exists only on the host that holds the execution's lease.
   const ownership = Option.getOrUndefined(yield* Effect.serviceOption(Ownership))
@@ -248,8 +250,9 @@ export const makeEngine = Effect.fnUntraced(function*(
       const fn = registry.get(request.functionName)
       if (fn === undefined) return yield* new FunctionNotFound({ functionName: request.functionName })
       const input = yield* checkedInput(request, maxPayloadBytes)
-      // A fresh random id (122 bits) names no execution yet: only a given one is looked up (a read less per start).
-      const executionId = request.executionId ?? uuidOf(secureRandom.bytes(16))
+      // A fresh id (74 random bits after the time) names no execution yet: only a given one is looked up (a read
+      // less per start).
+      const executionId = request.executionId ?? newExecutionId()
       const existing = request.executionId === undefined ? undefined : yield* store.load(executionId)
       if (existing !== undefined) return yield* repeatedStart(existing.events, fn.name, input, executionId)
       if (fn.flow !== undefined && options.externalFlow === undefined) return yield* flowStart.start(fn as DurableFunction & { flow: FlowControl }, request, input, executionId)
@@ -323,7 +326,7 @@ export const makeEngine = Effect.fnUntraced(function*(
     registry,
     maxPayloadBytes,
     now: (executionId) => clockFor(executionId).currentTimeMillisUnsafe(),
-    newExecutionId: () => uuidOf(secureRandom.bytes(16)),
+    newExecutionId,
     // Dropped from the map first, so that its going does not give the execution back (the rewind writes it next).
     evict: (executionId) =>
       Effect.sync(() => {

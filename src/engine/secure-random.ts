@@ -2,7 +2,7 @@
  * Unpredictable bytes, for what must not be guessed: the token in every callback id (a capability, see
  * src/http/callback-routes.ts) and the execution ids the server picks. Effect's `Random` is a seedable PRNG,
  * documented as not cryptographically secure, so these come from Web Crypto (`crypto.getRandomValues`), on every
- * runtime. The execution's own `ctx.random()` and `ctx.uuid()` stay on `Random`: they are recorded, not secrets.
+ * runtime (execution ids carry their start time in front: `uuidV7Of`). The execution's own `ctx.random()` and `ctx.uuid()` stay on `Random`: they are recorded, not secrets.
  *
  * A service with a default, so that a test that wants fixed ids can provide its own.
  */
@@ -38,10 +38,23 @@ export const SecureRandom = Context.Reference<SecureRandomShape>("reprise/engine
 /** Lower-case hex of the bytes. */
 export const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
 
-/** A version-4 UUID from 16 random bytes. */
-export const uuidOf = (bytes: Uint8Array): string => {
+/**
+ * A version-7 UUID (RFC 9562): the Unix time in ms (48 bits), then 74 of the random bytes. The ids the server picks
+ * sort by start time, so the executions of one moment sit side by side in a store's key order: a SQLite group commit
+ * of 200 executions' steps writes a few B-tree pages instead of one page each (3x less CPU per append, issue 13's
+ * W2; docs/engine.md). 74 random bits keep them unguessable; the time they show is the start time the API shows.
+ */
+export const uuidV7Of = (millis: number, bytes: Uint8Array): string => {
   const b = Uint8Array.from(bytes)
-  b[6] = (b[6]! & 0x0f) | 0x40
+  const time = Math.max(0, Math.floor(millis))
+  const high = Math.floor(time / 2 ** 32) // 16 bits, until the year 10889
+  b[0] = (high >>> 8) & 0xff
+  b[1] = high & 0xff
+  b[2] = (time >>> 24) & 0xff
+  b[3] = (time >>> 16) & 0xff
+  b[4] = (time >>> 8) & 0xff
+  b[5] = time & 0xff
+  b[6] = (b[6]! & 0x0f) | 0x70
   b[8] = (b[8]! & 0x3f) | 0x80
   const h = hex(b)
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`

@@ -7,7 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, ManagedRuntime, Random } from "effect"
 import { durable } from "../../src/index.ts"
 import { Engine } from "../../src/engine/engine.ts"
-import { SecureRandom } from "../../src/engine/secure-random.ts"
+import { SecureRandom, uuidV7Of } from "../../src/engine/secure-random.ts"
 import { ExecutionStore } from "../../src/store/execution-store.ts"
 import { makeMemoryStore } from "../../src/store/memory-store.ts"
 
@@ -50,7 +50,7 @@ describe("secure random ids (issue 19, finding 9)", () => {
   it("gives different execution ids and callback tokens under the same Random sequence", async () => {
     const first = await ids()
     const second = await ids()
-    assert.match(first.executionId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    assert.match(first.executionId, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
     assert.isString(first.callbackId)
     assert.notStrictEqual(first.executionId, second.executionId)
     assert.notStrictEqual(first.callbackId, second.callbackId)
@@ -60,8 +60,9 @@ describe("secure random ids (issue 19, finding 9)", () => {
     const fixed = Layer.succeed(SecureRandom, { bytes: (length: number) => new Uint8Array(length).fill(0xab) })
     const first = await ids(fixed)
     const second = await ids(fixed)
-    assert.strictEqual(first.executionId, "abababab-abab-4bab-abab-abababababab")
-    assert.deepStrictEqual(first, second)
+    // The time in front is the engine's clock (a TestClock-free runtime: now), the rest the fixed bytes.
+    assert.match(first.executionId, /^[0-9a-f]{8}-[0-9a-f]{4}-7bab-abab-abababababab$/)
+    assert.strictEqual(first.callbackId, second.callbackId)
   })
 
   it("draws from a pool, but never hands out the same bytes twice (across refills too) and serves any length", async () => {
@@ -74,5 +75,20 @@ describe("secure random ids (issue 19, finding 9)", () => {
     assert.notDeepEqual(secure.bytes(16), a)
     assert.strictEqual(secure.bytes(10_000).length, 10_000)
     assert.strictEqual(secure.bytes(4096).length, 4096)
+  })
+
+  it("puts the start time in front of a server-picked execution id (UUID version 7), so ids sort in start order", async () => {
+    const startedAt = Date.now()
+    const { executionId } = await ids()
+    const millis = Number.parseInt(executionId.replace("-", "").slice(0, 12), 16)
+    assert.isAtLeast(millis, startedAt)
+    assert.isAtMost(millis, Date.now())
+
+    const random = new Uint8Array(16).fill(0xff)
+    assert.strictEqual(uuidV7Of(0x0123_4567_89ab, random), "01234567-89ab-7fff-bfff-ffffffffffff")
+    assert.strictEqual(uuidV7Of(Date.parse("2026-12-03T18:00:00Z"), new Uint8Array(16)).slice(0, 13), "01a23d10-2d00")
+    const inOrder = [0, 1, 255, 256, 2 ** 32 - 1, 2 ** 32, Date.parse("2026-12-03T18:00:00Z"), 2 ** 48 - 1]
+    const sorted = inOrder.map((ms) => uuidV7Of(ms, random)).sort()
+    assert.deepStrictEqual(sorted, inOrder.map((ms) => uuidV7Of(ms, random)))
   })
 })
