@@ -4,6 +4,8 @@
  * inserts the batch in one IMMEDIATE transaction, with the `executions` row (the listing index) when the batch
  * changes it (a start, an end), so a batch is atomic and the conditional append holds even against another process
  * on the same file. A step writes one row, not two: the executions row is not touched (about 10 us less per step).
+ * The head an append checks is the one this connection's last commit left, while no other connection has written
+ * the file since (sqlite-heads.ts); else it is read.
  * Appends are group-committed (group-commit.ts): those of one event-loop turn, from every execution, share one
  * transaction, each checked on its own. Every call is synchronous underneath: no other fiber of this process runs
  * inside a transaction.
@@ -19,6 +21,7 @@ import {
   decodeLogPage,
   EMPTY_HEAD,
   encodeEvents,
+  type LogHead,
   ExecutionStore,
   type ExecutionStoreShape,
   LogCorrupted,
@@ -29,6 +32,7 @@ import {
   storeFailure
 } from "reprise/store"
 import { makeGroupCommitter } from "./group-commit.ts"
+import { makeHeadCache } from "./sqlite-heads.ts"
 import { makeListing, SUMMARY_COLUMNS, summaryOf, type SummaryRow } from "./sqlite-listing.ts"
 import { applyMigrations, LATEST_VERSION, MIGRATIONS, SchemaVersionTooNew } from "./sqlite-schema.ts"
 
@@ -163,6 +167,9 @@ export const layerSqliteStore = (options: SqliteStoreOptions): Layer.Layer<Execu
     Effect.acquireRelease(openSqliteStore(options), (store) => Effect.sync(() => store.close()))
   )
 
+/** How many executions' heads an append may find without a read (sqlite-heads.ts); about 200 bytes each. */
+const REMEMBERED_HEADS = 10_000
+
 /** The store over an open, migrated database. */
 const makeSqliteStore = (db: DatabaseSync, path: string, grouped: boolean): SqliteStore => {
   const sql = (text: string): StatementSync => db.prepare(text)
@@ -171,6 +178,23 @@ const makeSqliteStore = (db: DatabaseSync, path: string, grouped: boolean): Sqli
   const commit = sql("COMMIT")
   const rollback = () => {
     if (db.isTransaction) db.exec("ROLLBACK")
+  }
+  const dataVersion = sql("PRAGMA data_version")
+  const heads = makeHeadCache(REMEMBERED_HEADS)
+  /** A write transaction, whose appends' heads are remembered once it commits. */
+  const write: { begin(): void; commit(): void; rollback(): void } = {
+    begin: () => {
+      beginImmediate.run()
+      heads.begin(dataVersion.get()!["data_version"] as number)
+    },
+    commit: () => {
+      commit.run()
+      heads.commit()
+    },
+    rollback: () => {
+      rollback()
+      heads.rollback()
+    }
   }
   const selectExecution = sql(`SELECT ${SUMMARY_COLUMNS} FROM executions WHERE execution_id = ?`)
   const selectForAppend = sql(
@@ -248,6 +272,12 @@ const makeSqliteStore = (db: DatabaseSync, path: string, grouped: boolean): Sqli
       return Effect.map(decodeLog(executionId, raw), (events) => ({ events, seq: events.length }))
     })
 
+  /** The stored head (an executions row without events, which no append leaves, reads as seq 0). */
+  const readHead = (executionId: string): LogHead => {
+    const row = selectForAppend.get(executionId) as AppendRow | undefined
+    return row === undefined ? EMPTY_HEAD : { seq: row.seq ?? 0, summary: summaryOf(row) }
+  }
+
   /**
    * The conditional append, inside the open transaction: the check runs before any row is written, so a refused
    * append writes nothing and leaves the rest of its group alone (group-commit.ts). Returns the refusal, or
@@ -260,38 +290,34 @@ const makeSqliteStore = (db: DatabaseSync, path: string, grouped: boolean): Sqli
     expectedSeq: number,
     alarmAt: number | undefined
   ): SeqConflict | LogCorrupted | undefined => {
-    const row = selectForAppend.get(executionId) as AppendRow | undefined
-    const previous = row === undefined ? undefined : summaryOf(row)
-    const checked = checkAppend(executionId, row === undefined ? EMPTY_HEAD : { seq: row.seq ?? 0, summary: previous }, events, expectedSeq)
+    const head = heads.get(executionId) ?? readHead(executionId)
+    const checked = checkAppend(executionId, head, events, expectedSeq)
     if (Result.isFailure(checked)) return checked.failure
     const summary = checked.success
     const endedAt = summary.endedAt ?? null
-    if (row === undefined) {
+    if (head.summary === undefined) {
       insertExecution.run(executionId, summary.functionName, summary.version ?? null, summary.status, summary.startedAt, endedAt)
-    } else if (summary !== previous) {
+    } else if (summary !== head.summary) {
       updateExecution.run(summary.status, endedAt, executionId)
     }
     for (let i = 0; i < encoded.length; i++) insertEvent.run(executionId, expectedSeq + i + 1, JSON.stringify(encoded[i]))
     if (alarmAt !== undefined) upsertAlarm.run(executionId, alarmAt) // in the same transaction: a start lands with its watchdog
+    heads.stage(executionId, { seq: expectedSeq + events.length, summary })
     return undefined
   }
 
-  const committer = makeGroupCommitter<SeqConflict | LogCorrupted>({
-    begin: () => beginImmediate.run(),
-    commit: () => commit.run(),
-    rollback
-  })
+  const committer = makeGroupCommitter<SeqConflict | LogCorrupted>(write)
 
   /** One append, in its own transaction now (alone in its turn, or groupCommit: false). */
   const appendNow = (...args: Parameters<typeof appendRows>): SeqConflict | LogCorrupted | undefined => {
-    beginImmediate.run()
+    write.begin()
     try {
       const refused = appendRows(...args)
-      if (refused === undefined) commit.run()
-      else rollback()
+      if (refused === undefined) write.commit()
+      else write.rollback()
       return refused
     } catch (error) {
-      rollback()
+      write.rollback()
       throw error
     }
   }
@@ -358,7 +384,11 @@ const makeSqliteStore = (db: DatabaseSync, path: string, grouped: boolean): Sqli
         const row = selectExecution.get(executionId) as SummaryRow | undefined
         return row === undefined ? undefined : summaryOf(row)
       }),
-    delete: (executionId) => attempt("delete", () => void deleteExecution.run(executionId)),
+    delete: (executionId) =>
+      attempt("delete", () => {
+        deleteExecution.run(executionId)
+        heads.forget(executionId)
+      }),
 
     nextAlarm: (after) =>
       orThrow("nextAlarm", () => {
