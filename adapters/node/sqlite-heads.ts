@@ -1,9 +1,9 @@
 /**
  * Log heads the SQLite store remembers, so that an append need not read its head (issue 13): the seq and summary
- * each execution's last committed append left. A head is taken in only once its transaction has committed (a
- * rolled-back group leaves none), the oldest are forgotten past `max`, and all are forgotten as soon as another
- * connection has committed to the file (`PRAGMA data_version`, read once per write transaction), since it may have
- * moved any of them. So a remembered head is always the stored one; the conditional append stays exact.
+ * each execution's last committed append left. What a transaction changed is put back if it rolls back (a
+ * rolled-back group leaves nothing), the first remembered are forgotten past `max`, and all are forgotten as soon as
+ * another connection has committed to the file (`PRAGMA data_version`, read once per write transaction), since it
+ * may have moved any of them. So a remembered head is always the stored one; the conditional append stays exact.
  */
 import type { LogHead } from "reprise/store"
 
@@ -12,7 +12,7 @@ export interface HeadCache {
   get(executionId: string): LogHead | undefined
   /** Called at the start of each write transaction with the file's data_version (stamps other connections' commits). */
   begin(dataVersion: number): void
-  /** The head an append of the open transaction leaves: taken in at `commit`, dropped at `rollback`. */
+  /** The head an append of the open transaction leaves: kept at `commit`, undone at `rollback`. */
   stage(executionId: string, head: LogHead): void
   commit(): void
   rollback(): void
@@ -22,27 +22,34 @@ export interface HeadCache {
 
 export const makeHeadCache = (max: number): HeadCache => {
   const heads = new Map<string, LogHead>()
-  const staged = new Map<string, LogHead>()
+  /** What the open transaction replaced, to put back if it rolls back (undefined: there was none). */
+  let undo: Array<readonly [string, LogHead | undefined]> = []
   let seenVersion: number | undefined
   return {
-    get: (executionId) => staged.get(executionId) ?? heads.get(executionId),
+    get: (executionId) => heads.get(executionId),
     begin: (dataVersion) => {
-      staged.clear()
+      undo = []
       if (dataVersion !== seenVersion) heads.clear()
       seenVersion = dataVersion
     },
     stage: (executionId, head) => {
-      if (max > 0) staged.set(executionId, head)
+      if (max === 0) return
+      undo.push([executionId, heads.get(executionId)])
+      heads.set(executionId, head)
     },
     commit: () => {
-      for (const [executionId, head] of staged) {
-        heads.delete(executionId) // to the newest end, so the oldest are forgotten first
-        heads.set(executionId, head)
-      }
-      staged.clear()
-      while (heads.size > max) heads.delete(heads.keys().next().value!)
+      undo = []
+      // The first remembered are forgotten first (a forgotten head costs its next append one read).
+      if (heads.size > max) for (const executionId of heads.keys()) if (heads.delete(executionId) && heads.size <= max) break
     },
-    rollback: () => staged.clear(),
+    rollback: () => {
+      for (let i = undo.length - 1; i >= 0; i--) {
+        const [executionId, previous] = undo[i]!
+        if (previous === undefined) heads.delete(executionId)
+        else heads.set(executionId, previous)
+      }
+      undo = []
+    },
     forget: (executionId) => void heads.delete(executionId)
   }
 }

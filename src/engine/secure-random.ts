@@ -35,8 +35,14 @@ const pooled = (): SecureRandomShape => {
 
 export const SecureRandom = Context.Reference<SecureRandomShape>("reprise/engine/SecureRandom", { defaultValue: pooled })
 
-/** Lower-case hex of the bytes. */
-export const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
+const HEX_PAIRS = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"))
+
+/** Lower-case hex of the bytes (by table: a formatted byte at a time cost each start ~13 us, 1.1% of W2's server). */
+export const hex = (bytes: Uint8Array): string => {
+  let text = ""
+  for (let i = 0; i < bytes.length; i++) text += HEX_PAIRS[bytes[i]!]
+  return text
+}
 
 /**
  * A version-7 UUID (RFC 9562): the Unix time in ms (48 bits), then 74 of the random bytes. The ids the server picks

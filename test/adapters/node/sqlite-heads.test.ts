@@ -98,16 +98,29 @@ describe("the head cache", () => {
     assert.isUndefined(heads.get("a"))
   })
 
-  it("keeps at most max heads, forgetting the least recently written", () => {
+  it("keeps at most max heads, forgetting the first remembered", () => {
     const heads = makeHeadCache(2)
     heads.begin(1)
     heads.stage("a", head(1))
     heads.stage("b", head(1))
     heads.commit()
     heads.begin(1)
-    heads.stage("a", head(2)) // a is now the newest
     heads.stage("c", head(1))
     heads.commit()
-    assert.deepStrictEqual([heads.get("a"), heads.get("b"), heads.get("c")], [head(2), undefined, head(1)])
+    assert.deepStrictEqual([heads.get("a"), heads.get("b"), heads.get("c")], [undefined, head(1), head(1)])
+  })
+
+  it("puts back what a rolled-back transaction replaced", () => {
+    const heads = makeHeadCache(10)
+    heads.begin(1)
+    heads.stage("a", head(1))
+    heads.commit()
+    heads.begin(1)
+    heads.stage("a", head(2))
+    heads.stage("a", head(3))
+    heads.stage("b", head(1))
+    assert.deepStrictEqual(heads.get("a"), head(3))
+    heads.rollback()
+    assert.deepStrictEqual([heads.get("a"), heads.get("b")], [head(1), undefined])
   })
 })
