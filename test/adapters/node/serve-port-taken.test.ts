@@ -1,0 +1,72 @@
+/**
+ * serve() on a port already in use: it rejects before its host starts, so a second server started by mistake on a
+ * live server's file and port runs nothing from that file (no overdue wait fired, no step body run), even briefly.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { mkdtempSync, rmSync } from "node:fs"
+import { createServer, type Server as NetServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { serve } from "../../../adapters/node/serve.ts"
+import { durable } from "../../../src/index.ts"
+
+const ran: Array<string> = []
+const napping = durable("napping", async (_: unknown, ctx) => {
+  await ctx.step("before", async () => void ran.push("before"))
+  await ctx.wait({ seconds: 1 })
+  await ctx.step("after", async () => void ran.push("after"))
+  return "rested"
+})
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const until = async (check: () => Promise<boolean>, what: string) => {
+  for (let i = 0; i < 1_000; i++) {
+    if (await check()) return
+    await sleep(10)
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+const listening = (server: NetServer) =>
+  new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)))
+
+describe("reprise/node serve() on a port already in use", () => {
+  it("rejects, and runs nothing from its file: an overdue wait stays unfired until a server does listen", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "reprise-port-taken-"))
+    const dbPath = join(dir, "reprise.db")
+    const taken = createServer()
+    const port = await listening(taken)
+    try {
+      const first = await serve({ functions: [napping], dbPath, port: 0, handleSignals: false })
+      const started = await fetch(`${first.url}/v1/functions/napping/executions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ input: null, executionName: "nap-1" })
+      })
+      assert.strictEqual(started.status, 201)
+      await until(async () => ran.includes("before"), "the first step")
+      await first.close() // the wait is still ahead; it is overdue by the time the second server starts
+      await sleep(1_200)
+
+      const refused = await serve({ functions: [napping], dbPath, port, handleSignals: false }).then(
+        (server) => server.close().then(() => undefined),
+        (error: unknown) => error
+      )
+      assert.match(String((refused as { code?: string })?.code), /EADDRINUSE/)
+      await sleep(500) // a host left running, even for a moment, would have fired the overdue wait by now
+      assert.deepStrictEqual(ran, ["before"])
+
+      const second = await serve({ functions: [napping], dbPath, port: 0, handleSignals: false })
+      try {
+        await until(async () => ran.includes("after"), "the wait to fire once a server listens")
+        assert.deepStrictEqual(ran, ["before", "after"])
+      } finally {
+        await second.close()
+      }
+    } finally {
+      taken.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
