@@ -19,10 +19,10 @@ import {
 import { searchListing, startedInput } from "reprise/store"
 import type { RepriseEnv } from "./env.ts"
 import type { IndexClient } from "./index-client.ts"
+import { call } from "./wire.ts"
 
 /** An id for an execution the caller did not name: in start order, as the engine's (src/engine/secure-random.ts). */
 const newExecutionId = () => uuidV7Of(Date.now(), crypto.getRandomValues(new Uint8Array(16)))
-import { call } from "./wire.ts"
 
 /** The longest `?wait=` the HTTP API allows, in milliseconds. */
 export const MAX_AWAIT_MS = 60_000

@@ -97,13 +97,46 @@ export interface Server extends HostServer {
 export const serve = async (options: ServeOptions): Promise<Server> => {
   const dbPath = options.dbPath ?? process.env["REPRISE_DB"] ?? "./reprise.db"
   const store = await Effect.runPromise(openSqliteStore({ path: dbPath, ...sqliteSettings(options, (name) => process.env[name]) }))
-  return { ...(await serveHost(options, sqlitePorts(store))), store }
+  try {
+    return { ...(await serveHost(options, sqlitePorts(store))), store }
+  } catch (error) {
+    store.close() // a port in use: the host never started, so nothing else closes it
+    throw error
+  }
 }
 
 /** The same server on the host's ports of any store; closing the server releases the ports (closing the store). */
 export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer<HostPorts, E>): Promise<HostServer> => {
   const env = (name: string) => process.env[name]
   const hostname = options.hostname ?? "127.0.0.1"
+  // The port is bound before the host starts: a server started by mistake on a port in use (a second process on the
+  // same file, say) fails before its host could resume executions or fire alarms, so it runs no step at all.
+  // Requests that arrive while the host starts wait for it.
+  let app: ((request: Request, env: { readonly incoming: unknown }) => Response | Promise<Response>) | undefined
+  let ready!: (fetch: NonNullable<typeof app>) => void
+  let failed!: (error: unknown) => void
+  const starting = new Promise<NonNullable<typeof app>>((resolve, reject) => {
+    ready = resolve
+    failed = reject
+  })
+  starting.catch(() => undefined) // only requests made while starting see the failure
+  const http = createAdaptorServer({
+    fetch: (request, env) => app !== undefined ? app(request, env) : starting.then((fetch) => fetch(request, env))
+  })
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject)
+    http.listen(options.port ?? Number(env("PORT") ?? 8787), hostname, () => {
+      http.off("error", reject)
+      resolve()
+    })
+  })
+  const port = (http.address() as AddressInfo).port
+  const closeHttp = () =>
+    new Promise<void>((resolve) => {
+      http.close(() => resolve()) // stop accepting; finish open requests
+      ;(http as { closeAllConnections?: () => void }).closeAllConnections?.()
+    })
+
   const host = await startHost(
     {
       functions: options.functions,
@@ -122,19 +155,13 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
       fetch: options.fetch
     },
     ports
-  )
-
-  const http = createAdaptorServer({ fetch: drainUnreadBody(host.app.fetch) })
-  try {
-    await new Promise<void>((resolve, reject) => {
-      http.once("error", reject)
-      http.listen(options.port ?? Number(env("PORT") ?? 8787), hostname, () => resolve())
-    })
-  } catch (error) {
-    await host.close()
+  ).catch(async (error: unknown) => {
+    failed(error)
+    await closeHttp()
     throw error
-  }
-  const port = (http.address() as AddressInfo).port
+  })
+  app = drainUnreadBody(host.app.fetch)
+  ready(app)
 
   let closing: Promise<void> | undefined
   const close = () =>

@@ -73,7 +73,11 @@ export interface AlarmEntry {
 /** The ExecutionStore, plus what the Node adapter's scheduler and server need (synchronous; throw StoreFailure). */
 export interface SqliteStore extends ExecutionStoreShape {
   readonly path: string
-  /** The open connection (for pragmas such as `max_page_count`, and fault-injection tests); the store owns it. */
+  /**
+   * The open connection (for pragmas such as `max_page_count`, and fault-injection tests); the store owns it. Do not
+   * change `events` or `executions` through it: the store remembers heads (sqlite-heads.ts), and only another
+   * connection's commits make it read them again.
+   */
   readonly database: DatabaseSync
   /** The earliest alarm, or the earliest strictly after `after`. */
   nextAlarm(after?: number): AlarmEntry | undefined

@@ -48,7 +48,8 @@ export const hex = (bytes: Uint8Array): string => {
  * A version-7 UUID (RFC 9562): the Unix time in ms (48 bits), then 74 of the random bytes. The ids the server picks
  * sort by start time, so the executions of one moment sit side by side in a store's key order: a SQLite group commit
  * of 200 executions' steps writes a few B-tree pages instead of one page each (3x less CPU per append, issue 13's
- * W2; docs/engine.md). 74 random bits keep them unguessable; the time they show is the start time the API shows.
+ * W2; docs/engine.md). 74 random bits keep them unguessable; the time they show is when the start arrived, about the
+ * `startedAt` the API shows anyway. Within one millisecond they are in random order.
  */
 export const uuidV7Of = (millis: number, bytes: Uint8Array): string => {
   const b = Uint8Array.from(bytes)

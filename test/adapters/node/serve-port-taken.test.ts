@@ -1,10 +1,11 @@
 /**
- * serve() on a port already in use: it rejects before its host starts, so a second server started by mistake on a
- * live server's file and port runs nothing from that file (no overdue wait fired, no step body run), even briefly.
+ * serve() on a port already in use: it binds the port before its host starts, so a second server started by mistake
+ * on a live server's file and port runs nothing from that file (no overdue wait fired, no step body run), even
+ * briefly, and even when the refusal comes late.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { mkdtempSync, rmSync } from "node:fs"
-import { createServer, type Server as NetServer } from "node:net"
+import { createServer, Server as NetServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { serve } from "../../../adapters/node/serve.ts"
@@ -49,10 +50,18 @@ describe("reprise/node serve() on a port already in use", () => {
       await first.close() // the wait is still ahead; it is overdue by the time the second server starts
       await sleep(1_200)
 
-      const refused = await serve({ functions: [napping], dbPath, port, handleSignals: false }).then(
-        (server) => server.close().then(() => undefined),
-        (error: unknown) => error
-      )
+      // The refusal comes 100 ms late, as it may on a loaded machine: a host started before the bind would have
+      // fired the overdue wait and run the next step meanwhile (it did, before the bind came first).
+      const listen = NetServer.prototype.listen
+      NetServer.prototype.listen = function(this: NetServer, ...args: Array<unknown>) {
+        setTimeout(() => Reflect.apply(listen, this, args), 100)
+        return this
+      } as typeof listen
+      const refused = await serve({ functions: [napping], dbPath, port, handleSignals: false })
+        .then((server) => server.close().then(() => undefined), (error: unknown) => error)
+        .finally(() => {
+          NetServer.prototype.listen = listen
+        })
       assert.match(String((refused as { code?: string })?.code), /EADDRINUSE/)
       await sleep(500) // a host left running, even for a moment, would have fired the overdue wait by now
       assert.deepStrictEqual(ran, ["before"])
