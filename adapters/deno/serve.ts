@@ -110,6 +110,8 @@ interface Storage {
   readonly exposed: Pick<Server, "store" | "alarms"> | Pick<SqliteServer, "store">
   /** Settles once the store's own background work (KV's queue listener) has ended, after the host closed. */
   readonly ended: () => Promise<void>
+  /** Closes the store, when no host was started to do it. */
+  readonly close: () => void
 }
 
 const kvStorage = async (options: ServeOptions): Promise<Storage> => {
@@ -121,12 +123,12 @@ const kvStorage = async (options: ServeOptions): Promise<Storage> => {
     ...(options.sweepEveryMs === undefined ? {} : { sweepEveryMs: options.sweepEveryMs }),
     ...(options.sweepGraceMs === undefined ? {} : { sweepGraceMs: options.sweepGraceMs })
   })
-  return { ports: kvPorts(store, alarms), exposed: { store, alarms }, ended: async () => await listening }
+  return { ports: kvPorts(store, alarms), exposed: { store, alarms }, ended: async () => await listening, close: () => store.close() }
 }
 
 const sqliteStorage = async (dbPath: string, options: ServeOptions): Promise<Storage> => {
   const { store, ports } = await openSqliteStorage(dbPath, options, envVar)
-  return { ports, exposed: { store }, ended: () => Promise.resolve() }
+  return { ports, exposed: { store }, ended: () => Promise.resolve(), close: () => store.close() }
 }
 
 export function serve(options: ServeOptions & { readonly dbPath: string; readonly kvPath?: undefined }): Promise<SqliteServer>
@@ -141,6 +143,30 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
     throw new Error("serve: synchronous and locking are settings of a SQLite file: they go with dbPath")
   }
   const storage = options.dbPath === undefined ? await kvStorage(options) : await sqliteStorage(options.dbPath, options)
+
+  // The port is bound before the host starts (as reprise/node does): a server started on a port in use fails before
+  // its host could resume executions or fire alarms. Requests that arrive while the host starts wait for it.
+  const hostname = options.hostname ?? "127.0.0.1"
+  let app: ((request: Request) => Response | Promise<Response>) | undefined
+  let ready!: (fetch: NonNullable<typeof app>) => void
+  let failed!: (error: unknown) => void
+  const starting = new Promise<NonNullable<typeof app>>((resolve, reject) => {
+    ready = resolve
+    failed = reject
+  })
+  starting.catch(() => undefined) // only requests made while starting see the failure
+  let http: ReturnType<typeof Deno.serve>
+  try {
+    http = Deno.serve({
+      port: options.port ?? Number(envVar("PORT") ?? 8787),
+      hostname,
+      onListen: () => undefined // the caller says what it serves
+    }, (request) => app !== undefined ? app(request) : starting.then((fetch) => fetch(request)))
+  } catch (error) {
+    storage.close() // no host started, so nothing else closes the store
+    throw error
+  }
+
   const host = await startHost({
     functions: options.functions,
     schedules: options.schedules,
@@ -155,27 +181,13 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
     onError: options.onError ?? ((error, id) => console.error(`reprise${id === undefined ? "" : ` (execution ${id})`}:`, error)),
     observer: options.observer
   }, storage.ports).catch(async (error: unknown) => {
+    failed(error)
+    await http.shutdown()
     await storage.ended().catch(() => undefined) // the host closed KV, which ends the listener
     throw error
   })
-
-  const hostname = options.hostname ?? "127.0.0.1"
-  let http: ReturnType<typeof Deno.serve>
-  try {
-    http = Deno.serve({
-      port: options.port ?? Number(envVar("PORT") ?? 8787),
-      hostname,
-      onListen: () => undefined // the caller says what it serves
-    }, (request) => host.app.fetch(request))
-  } catch (error) {
-    // No socket (the port is taken): the host is already recovering and delivering; it must not live on unserved.
-    try {
-      await host.close()
-    } finally {
-      await storage.ended().catch(() => undefined)
-    }
-    throw error
-  }
+  app = (request) => host.app.fetch(request)
+  ready(app)
 
   const signals = options.handleSignals ?? true
   const onSignal = () => void close().then(() => Deno.exit(0))

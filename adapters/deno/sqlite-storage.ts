@@ -21,6 +21,8 @@ import { sqliteSettings, type SqliteSettings } from "../node/sqlite-settings.ts"
 export interface SqliteFileStore extends ExecutionStoreShape {
   /** The database file. */
   readonly path: string
+  /** Closes the database (the host's ports do, once it has started). */
+  readonly close: () => void
 }
 
 export interface SqliteStorage {

@@ -29,7 +29,7 @@ Deno.test({
 })
 
 Deno.test({
-  name: "a port already taken: serve rejects, and the host it started does not live on (a due wait in its file stays unfired)",
+  name: "a port already taken: serve rejects before it starts a host (a due wait in its file stays unfired), and closes its store",
   fn: async () => {
     const temp = await tempDir("reprise-deno-port-")
     const dbPath = `${temp.dir}/second.db`
@@ -43,12 +43,13 @@ Deno.test({
 
       let refused: unknown
       try {
-        await serve({ functions: [napping], dbPath, port: first.port, handleSignals: false })
+        // Exclusive locking: a connection the refused server left open would keep the next server out of the file.
+        await serve({ functions: [napping], dbPath, port: first.port, handleSignals: false, locking: "exclusive" })
       } catch (error) {
         refused = error
       }
       assert.match(String(refused), /AddrInUse|already in use/i)
-      // A host left running would resume the execution at start and fire its wait on time.
+      // A host started before the bind, and left running, would resume the execution and fire its wait on time.
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, napUntil - Date.now()) + 1_500))
       assert.equal(count("port-taken:after"), 0, "no one served the file after the refusal")
 

@@ -204,3 +204,23 @@ Deno.test({
   name: "(no background failures were reported)",
   fn: () => assert.deepEqual(errors, [])
 })
+
+Deno.test({
+  name: "on Deno KV, a port already taken: serve rejects with the address error",
+  fn: async () => {
+    const temp = await tempDir("reprise-deno-kv-port-")
+    const first = await start(`${temp.dir}/first.kv`, [napping])
+    try {
+      let refused: unknown
+      try {
+        await serve({ functions: [napping], kvPath: `${temp.dir}/second.kv`, port: first.port, handleSignals: false })
+      } catch (error) {
+        refused = error
+      }
+      assert.match(String(refused), /AddrInUse|already in use/i)
+    } finally {
+      await first.close()
+      await temp.remove()
+    }
+  }
+})

@@ -1,7 +1,7 @@
 /**
  * serve() on a port already in use: it binds the port before its host starts, so a second server started by mistake
  * on a live server's file and port runs nothing from that file (no overdue wait fired, no step body run), even
- * briefly, and even when the refusal comes late.
+ * briefly, and even when the refusal comes late; it closes the file it opened.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -33,7 +33,7 @@ const listening = (server: NetServer) =>
   new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)))
 
 describe("reprise/node serve() on a port already in use", () => {
-  it("rejects, and runs nothing from its file: an overdue wait stays unfired until a server does listen", async () => {
+  it("rejects, runs nothing from its file and closes it: an overdue wait stays unfired until a server does listen", async () => {
     const dir = mkdtempSync(join(tmpdir(), "reprise-port-taken-"))
     const dbPath = join(dir, "reprise.db")
     const taken = createServer()
@@ -57,7 +57,8 @@ describe("reprise/node serve() on a port already in use", () => {
         setTimeout(() => Reflect.apply(listen, this, args), 100)
         return this
       } as typeof listen
-      const refused = await serve({ functions: [napping], dbPath, port, handleSignals: false })
+      // Exclusive locking: a connection the refused server left open would keep the next server out of the file.
+      const refused = await serve({ functions: [napping], dbPath, port, handleSignals: false, locking: "exclusive" })
         .then((server) => server.close().then(() => undefined), (error: unknown) => error)
         .finally(() => {
           NetServer.prototype.listen = listen
