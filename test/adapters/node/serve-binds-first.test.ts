@@ -1,15 +1,19 @@
 /**
- * serve() on a port already in use: it binds the port before its host starts, so a second server started by mistake
+ * reprise/node binds its port before its host starts. On a port already in use, a second server started by mistake
  * on a live server's file and port runs nothing from that file (no overdue wait fired, no step body run), even
- * briefly, and even when the refusal comes late; it closes the file it opened.
+ * briefly, and even when the refusal comes late; it closes the file it opened. A request that arrives while the
+ * host starts waits for it.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { mkdtempSync, rmSync } from "node:fs"
 import { createServer, Server as NetServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { serve } from "../../../adapters/node/serve.ts"
+import { Effect, Layer } from "effect"
+import { serve, serveHost } from "../../../adapters/node/serve.ts"
+import { memoryPorts } from "../../../src/host/memory-ports.ts"
 import { durable } from "../../../src/index.ts"
+import { makeMemoryStore } from "../../../src/store/memory-store.ts"
 
 const ran: Array<string> = []
 const napping = durable("napping", async (_: unknown, ctx) => {
@@ -32,8 +36,8 @@ const until = async (check: () => Promise<boolean>, what: string) => {
 const listening = (server: NetServer) =>
   new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)))
 
-describe("reprise/node serve() on a port already in use", () => {
-  it("rejects, runs nothing from its file and closes it: an overdue wait stays unfired until a server does listen", async () => {
+describe("reprise/node serve() binds its port before its host starts", () => {
+  it("on a port in use, it rejects, runs nothing from its file and closes it: an overdue wait stays unfired until a server does listen", async () => {
     const dir = mkdtempSync(join(tmpdir(), "reprise-port-taken-"))
     const dbPath = join(dir, "reprise.db")
     const taken = createServer()
@@ -77,6 +81,24 @@ describe("reprise/node serve() on a port already in use", () => {
     } finally {
       taken.close()
       rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it("answers a request that arrives while its host is still starting, once the host is up", async () => {
+    const free = createServer()
+    const port = await listening(free)
+    await new Promise((resolve) => free.close(resolve))
+    // Ports that take 300 ms to come up: the port is bound meanwhile, and a request made then waits for the host.
+    const slowPorts = Layer.unwrap(Effect.as(Effect.sleep("300 millis"), memoryPorts(makeMemoryStore())))
+    const serving = serveHost({ functions: [napping], port, handleSignals: false }, slowPorts)
+    await sleep(100)
+    const answer = await fetch(`http://127.0.0.1:${port}/v1/functions`) // refused, were the host started first
+    const server = await serving
+    try {
+      assert.strictEqual(answer.status, 200)
+      assert.deepStrictEqual(((await answer.json()) as { functions: Array<{ name: string }> }).functions.map((f) => f.name), ["napping"])
+    } finally {
+      await server.close()
     }
   })
 })
