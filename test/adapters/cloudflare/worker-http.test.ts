@@ -33,6 +33,9 @@ describe("the Reprise Worker in workerd", () => {
     assert.strictEqual(started.status, 201)
     const id = started.body.executionId as string
     assert.strictEqual(started.headers.get("location"), `/v1/executions/${id}`)
+    // An id the Worker picks is a version-7 UUID, its start time in front, as the engine's (secure-random.ts).
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    assert.approximately(Number.parseInt(id.replace("-", "").slice(0, 12), 16), Date.now(), 60_000)
 
     const callbackId = await untilCallback(api, id)
     const log = await events(id)
