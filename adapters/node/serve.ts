@@ -125,10 +125,7 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
   })
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject)
-    http.listen(options.port ?? Number(env("PORT") ?? 8787), hostname, () => {
-      http.off("error", reject)
-      resolve()
-    })
+    http.listen(options.port ?? Number(env("PORT") ?? 8787), hostname, () => resolve())
   })
   const port = (http.address() as AddressInfo).port
   const closeHttp = () =>
