@@ -18,7 +18,7 @@ import type { DurableFunction, Schedule } from "reprise"
 import type { EngineShape } from "reprise/engine"
 import type { EngineProbe } from "reprise/testing"
 import type { ExecutionObserverShape } from "reprise/engine"
-import { type HostPorts, type ScheduleStore, startHost } from "reprise/host"
+import { type HostPorts, pendingFetch, type ScheduleStore, startHost } from "reprise/host"
 import { deno, envVar } from "./deno-api.ts"
 import { kvPorts } from "./kv-ports.ts"
 import { type DenoKvStore, openDenoKvStore } from "./kv-store.ts"
@@ -147,21 +147,16 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
   // The port is bound before the host starts (as reprise/node does): a server started on a port in use fails before
   // its host could resume executions or fire alarms. Requests that arrive while the host starts wait for it.
   const hostname = options.hostname ?? "127.0.0.1"
-  let app: ((request: Request) => Response | Promise<Response>) | undefined
-  let ready!: (fetch: NonNullable<typeof app>) => void
-  let failed!: (error: unknown) => void
-  const starting = new Promise<NonNullable<typeof app>>((resolve, reject) => {
-    ready = resolve
-    failed = reject
-  })
-  starting.catch(() => undefined) // only requests made while starting see the failure
+  const pending = pendingFetch<[Request]>()
   let http: ReturnType<typeof Deno.serve>
   try {
     http = Deno.serve({
       port: options.port ?? Number(envVar("PORT") ?? 8787),
       hostname,
       onListen: () => undefined // the caller says what it serves
-    }, (request) => app !== undefined ? app(request) : starting.then((fetch) => fetch(request)))
+      // A handler of one declared parameter: given `pending.fetch` itself (declared `...args`), Deno.serve handed it
+      // no request (every answer failed on `request.method`).
+    }, (request) => pending.fetch(request))
   } catch (error) {
     storage.close() // no host started, so nothing else closes the store
     throw error
@@ -181,13 +176,12 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
     onError: options.onError ?? ((error, id) => console.error(`reprise${id === undefined ? "" : ` (execution ${id})`}:`, error)),
     observer: options.observer
   }, storage.ports).catch(async (error: unknown) => {
-    failed(error)
+    pending.failed(error)
     await http.shutdown()
     await storage.ended().catch(() => undefined) // the host closed KV, which ends the listener
     throw error
   })
-  app = (request) => host.app.fetch(request)
-  ready(app)
+  pending.ready((request) => host.app.fetch(request))
 
   const signals = options.handleSignals ?? true
   const onSignal = () => void close().then(() => Deno.exit(0))

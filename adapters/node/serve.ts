@@ -15,7 +15,7 @@ import type { EngineShape } from "reprise/engine"
 import type { StartAdmission } from "reprise/http"
 import type { EngineProbe } from "reprise/testing"
 import type { ExecutionObserverShape } from "reprise/engine"
-import { type HostLogOptions, type HostPorts, startHost } from "reprise/host"
+import { type HostLogOptions, type HostPorts, pendingFetch, startHost } from "reprise/host"
 import { sqlitePorts } from "./sqlite-ports.ts"
 import { sqliteSettings } from "./sqlite-settings.ts"
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.ts"
@@ -112,17 +112,8 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
   // The port is bound before the host starts: a server started by mistake on a port in use (a second process on the
   // same file, say) fails before its host could resume executions or fire alarms, so it runs no step at all.
   // Requests that arrive while the host starts wait for it.
-  let app: ((request: Request, env: { readonly incoming: unknown }) => Response | Promise<Response>) | undefined
-  let ready!: (fetch: NonNullable<typeof app>) => void
-  let failed!: (error: unknown) => void
-  const starting = new Promise<NonNullable<typeof app>>((resolve, reject) => {
-    ready = resolve
-    failed = reject
-  })
-  starting.catch(() => undefined) // only requests made while starting see the failure
-  const http = createAdaptorServer({
-    fetch: (request, env) => app !== undefined ? app(request, env) : starting.then((fetch) => fetch(request, env))
-  })
+  const pending = pendingFetch<[Request, { readonly incoming: unknown }]>()
+  const http = createAdaptorServer({ fetch: pending.fetch })
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject)
     http.listen(options.port ?? Number(env("PORT") ?? 8787), hostname, () => resolve())
@@ -153,12 +144,11 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
     },
     ports
   ).catch(async (error: unknown) => {
-    failed(error)
+    pending.failed(error)
     await closeHttp()
     throw error
   })
-  app = drainUnreadBody(host.app.fetch)
-  ready(app)
+  pending.ready(drainUnreadBody(host.app.fetch))
 
   let closing: Promise<void> | undefined
   const close = () =>

@@ -71,8 +71,7 @@ export const makeEngine = Effect.fnUntraced(function*(
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
   const callbackIds = options.callbackIds ?? plainCallbackIds
   const clockFor = options.clockFor ?? (() => ambientClock)
-  /** The id of an execution the server names: in start order (secure-random.ts). */
-  const newExecutionId = () => uuidV7Of(ambientClock.currentTimeMillisUnsafe(), secureRandom.bytes(16))
+  const newExecutionId = () => uuidV7Of(ambientClock.currentTimeMillisUnsafe(), secureRandom.bytes(16)) // start order
   const logLifecycle = yield* LifecycleLogs
   // Several hosts on one store (ownership.ts): an actor exists only on the host that holds the execution's lease.
   const ownership = Option.getOrUndefined(yield* Effect.serviceOption(Ownership))
@@ -250,8 +249,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       const fn = registry.get(request.functionName)
       if (fn === undefined) return yield* new FunctionNotFound({ functionName: request.functionName })
       const input = yield* checkedInput(request, maxPayloadBytes)
-      // A fresh id (74 random bits after the time) names no execution yet: only a given one is looked up (a read
-      // less per start).
+      // A fresh id (74 random bits) names no execution yet: only a given one is looked up (a read less per start).
       const executionId = request.executionId ?? newExecutionId()
       const existing = request.executionId === undefined ? undefined : yield* store.load(executionId)
       if (existing !== undefined) return yield* repeatedStart(existing.events, fn.name, input, executionId)
