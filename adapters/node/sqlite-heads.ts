@@ -22,33 +22,41 @@ export interface HeadCache {
 
 export const makeHeadCache = (max: number): HeadCache => {
   const heads = new Map<string, LogHead>()
-  /** What the open transaction replaced, to put back if it rolls back (undefined: there was none). */
-  let undo: Array<readonly [string, LogHead | undefined]> = []
+  /**
+   * What the open transaction replaced, to put back if it rolls back (undefined: there was none): the first
+   * `staged` entries of two arrays kept from one transaction to the next (no pair, no new array, per append).
+   */
+  const undoIds: Array<string> = []
+  const undoHeads: Array<LogHead | undefined> = []
+  let staged = 0
   let seenVersion: number | undefined
   return {
     get: (executionId) => heads.get(executionId),
     begin: (dataVersion) => {
-      undo = []
+      staged = 0
       if (dataVersion !== seenVersion) heads.clear()
       seenVersion = dataVersion
     },
     stage: (executionId, head) => {
       if (max === 0) return
-      undo.push([executionId, heads.get(executionId)])
+      undoIds[staged] = executionId
+      undoHeads[staged] = heads.get(executionId)
+      staged++
       heads.set(executionId, head)
     },
     commit: () => {
-      undo = []
+      staged = 0
       // The first remembered are forgotten first (a forgotten head costs its next append one read).
       if (heads.size > max) for (const executionId of heads.keys()) if (heads.delete(executionId) && heads.size <= max) break
     },
     rollback: () => {
-      for (let i = undo.length - 1; i >= 0; i--) {
-        const [executionId, previous] = undo[i]!
+      for (let i = staged - 1; i >= 0; i--) {
+        const executionId = undoIds[i]!
+        const previous = undoHeads[i]
         if (previous === undefined) heads.delete(executionId)
         else heads.set(executionId, previous)
       }
-      undo = []
+      staged = 0
     },
     forget: (executionId) => void heads.delete(executionId)
   }

@@ -136,15 +136,15 @@ export class ContextCore {
     return childId(this.parentId, ++this.#counter)
   }
 
-  /** Rejects payloads over the limit before anything is written. */
-  checkPayload(payload: string | undefined, what: string): void {
+  /** Rejects payloads over the limit before anything is written; `what` (made only then, if a function) names it. */
+  checkPayload(payload: string | undefined, what: string | (() => string)): void {
     if (payload === undefined) return
     const limit = this.session.maxPayloadBytes
     // A UTF-16 unit is at most 3 UTF-8 bytes: most payloads never need measuring.
     if (payload.length * 3 <= limit) return
     const bytes = new TextEncoder().encode(payload).length
     if (bytes > limit) {
-      throw new PayloadTooLargeError(`${what} is ${bytes} bytes once serialised; the limit is ${limit} bytes (256 KiB)`)
+      throw new PayloadTooLargeError(`${typeof what === "function" ? what() : what} is ${bytes} bytes once serialised; the limit is ${limit} bytes (256 KiB)`)
     }
   }
 }

@@ -99,8 +99,13 @@ export class DurableContextImpl implements DurableContext {
     return new DurablePromise<T>(run(begun), awaited)
   }
 
-  step<T>(...args: Array<any>): DurablePromise<T> {
-    const [name, [fn, config]] = named(args) as [string | undefined, [StepFunc<T>, StepConfig<T> | undefined]]
+  // Fixed parameters rather than `named(...args)`: the rest array, the pair and its destructuring's iterator were
+  // three objects for every step. The same rule: a string (or undefined followed by more) first is the name.
+  step<T>(first?: unknown, second?: unknown, third?: unknown): DurablePromise<T> {
+    const hasName = typeof first === "string" || (first === undefined && arguments.length > 1)
+    const name = hasName ? (first as string | undefined) : undefined
+    const fn = (hasName ? second : first) as StepFunc<T>
+    const config = (hasName ? third : second) as StepConfig<T> | undefined
     let timeoutMs: number | undefined
     let limit: { key: string; limit: number } | undefined
     try {

@@ -15,12 +15,15 @@ export const serializeWith = async <T>(serdes: Pick<Serdes<T>, "serialize">, val
   return data
 }
 
-/** The default JSON serdes without a promise: steps on the default serdes take this path. */
-export const serializeJson = (value: unknown, context: SerdesContext): string | undefined => {
+/**
+ * The default JSON serdes without a promise: steps on the default serdes take this path. `entityId` names the
+ * operation in its error.
+ */
+export const serializeJson = (value: unknown, entityId: string): string | undefined => {
   try {
     return value === undefined ? undefined : JSON.stringify(value)
   } catch (error) {
-    throw new SerdesFailedError(`Could not serialise the value of operation ${context.entityId}: ${(error as Error)?.message ?? error}`)
+    throw new SerdesFailedError(`Could not serialise the value of operation ${entityId}: ${(error as Error)?.message ?? error}`)
   }
 }
 

@@ -37,34 +37,45 @@ export interface StepRun<T> {
   readonly limit?: { readonly key: string; readonly limit: number } | undefined
 }
 
-type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown }
+/** What a serdes is told of the value it handles (made only when a serdes or an error message needs it). */
+const serdesContext = (session: ContextCore["session"], id: string) =>
+  ({ entityId: id, executionId: session.executionId, durableExecutionArn: session.executionId })
+
+/**
+ * Records a failed attempt; returns the final error to throw, or undefined when a retry is scheduled. A function of
+ * its own, not a closure in runStep: every step would make one, and few ever fail.
+ */
+const recordFailure = async <T>(
+  core: ContextCore,
+  ref: Begun["ref"],
+  run: StepRun<T>,
+  attempt: number,
+  thrown: unknown,
+  startedAt: number | undefined
+): Promise<Error | undefined> => {
+  const { session } = core
+  const error = toErrorRecord(thrown)
+  const cause = thrown instanceof Error ? thrown : new RecordedError(error)
+  const strategy = run.retryStrategy ?? retryPresets.default
+  // A payload over the limit will not shrink on retry.
+  const decision = thrown instanceof PayloadTooLargeError
+    ? { shouldRetry: false }
+    : withJitterSource(session.random, () => strategy(cause, attempt))
+  const started = startedAt === undefined ? {} : { startedAt }
+  if (decision.shouldRetry) {
+    const delay = decision.delay === undefined ? 1000 : durationToMillis(decision.delay, "retry delay")
+    await session.append([{ _tag: "StepFailed", ...ref, ...started, attempt, error, nextAttemptAt: session.now() + delay }])
+    return undefined
+  }
+  await session.append([{ _tag: "StepFailed", ...ref, ...started, attempt, error }])
+  return (run.finalError ?? StepError.fromErrorObject)(error)
+}
 
 export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T>): Promise<T> => {
   const { session } = core
   const { id, ref } = begun
   const serdes = run.serdes ?? session.serdes.defaultSerdes
-  const strategy = run.retryStrategy ?? retryPresets.default
   const atMostOnce = run.semantics === StepSemantics.AtMostOncePerRetry
-  const finalError = run.finalError ?? StepError.fromErrorObject
-  const context = { entityId: id, executionId: session.executionId, durableExecutionArn: session.executionId }
-
-  /** Records a failed attempt; returns the final error to throw, or undefined when a retry is scheduled. */
-  const recordFailure = async (attempt: number, thrown: unknown, startedAt: number | undefined): Promise<Error | undefined> => {
-    const error = toErrorRecord(thrown)
-    const cause = thrown instanceof Error ? thrown : new RecordedError(error)
-    // A payload over the limit will not shrink on retry.
-    const decision = thrown instanceof PayloadTooLargeError
-      ? { shouldRetry: false }
-      : withJitterSource(session.random, () => strategy(cause, attempt))
-    const started = startedAt === undefined ? {} : { startedAt }
-    if (decision.shouldRetry) {
-      const delay = decision.delay === undefined ? 1000 : durationToMillis(decision.delay, "retry delay")
-      await session.append([{ _tag: "StepFailed", ...ref, ...started, attempt, error, nextAttemptAt: session.now() + delay }])
-      return undefined
-    }
-    await session.append([{ _tag: "StepFailed", ...ref, ...started, attempt, error }])
-    return finalError(error)
-  }
 
   let op: OperationState | undefined = begun.recorded
   for (;;) {
@@ -72,9 +83,9 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
       if (op.status === "SUCCEEDED") {
         // Replay's hot path: the default serdes is JSON, parsed without a promise.
         if (serdes === defaultSerdes) return (op.result === undefined ? undefined : JSON.parse(op.result)) as T
-        return (await deserializeWith(serdes, op.result, context)) as T
+        return (await deserializeWith(serdes, op.result, serdesContext(session, id))) as T
       }
-      if (op.status === "FAILED") throw finalError(op.error!)
+      if (op.status === "FAILED") throw (run.finalError ?? StepError.fromErrorObject)(op.error!)
       if (op.status === "PENDING" && op.nextAttemptAt! > session.now()) {
         op = await session.whenChanged(id)
         continue
@@ -82,7 +93,7 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
       if (op.status === "STARTED" && op.attemptOpen && atMostOnce) {
         // The attempt began before a crash and never finished: let the strategy decide as if it had thrown.
         const interrupted = new StepInterruptedError(`Step ${JSON.stringify(ref.name ?? id)} was interrupted during attempt ${op.attempt}`)
-        const failure = await recordFailure(op.attempt, interrupted, undefined)
+        const failure = await recordFailure(core, ref, run, op.attempt, interrupted, undefined)
         if (failure !== undefined) throw failure
         op = session.state.operations.get(id)
         continue
@@ -106,23 +117,37 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
     const startedAt = session.now()
     if (atMostOnce) await session.append([{ _tag: "StepStarted", ...ref, attempt }])
     else openAttempt(session, ref, attempt)
-    // try/finally rather than .finally(): one promise less per step.
-    let outcome: Outcome
+    // The body runs here, not in a function of its own: one promise, one frame and one outcome object less per step.
+    if (session.replayOnly !== undefined) return never() // the replay check runs no step body
+    if (mayNotStart(session)) return never()
+    // A stop requested inside a saga: only its compensations start.
+    if (session.state.stopRequested !== undefined && run.compensation !== true) return never()
+    const release = run.limit === undefined || session.stepLimit === undefined ? undefined : await session.stepLimit(run.limit.key, run.limit.limit)
+    session.enterUserCode(ref)
+    let ok = true
+    let value: unknown
     try {
-      outcome = await runBody(core, ref, attempt, run)
+      const what = run.timeoutMs === undefined ? noDeadline : () => `Attempt ${attempt} of step ${JSON.stringify(run.name ?? id)}`
+      value = await withDeadline(run.timeoutMs, what, (signal) =>
+        runOwned({ kind: "step", name: run.name, id, ref, attempt }, () => run.fn(new AttemptContext(attempt, signal, session, id, run))), session.stopped)
+    } catch (error) {
+      ok = false
+      value = error
     } finally {
+      release?.()
+      session.exitUserCode()
       closeAttempt(session, id)
     }
     const recordStart = atMostOnce ? undefined : startedAt
-    if (outcome.ok) {
+    if (ok) {
       let payload: string | undefined
       try {
         payload = serdes === defaultSerdes
-          ? serializeJson(outcome.value, context)
-          : await serializeWith(serdes, outcome.value, context)
-        core.checkPayload(payload, `The result of step ${JSON.stringify(ref.name ?? id)}`)
+          ? serializeJson(value, id)
+          : await serializeWith(serdes, value, serdesContext(session, id))
+        core.checkPayload(payload, () => `The result of step ${JSON.stringify(ref.name ?? id)}`)
       } catch (error) {
-        const failure = await recordFailure(attempt, error, recordStart)
+        const failure = await recordFailure(core, ref, run, attempt, error, recordStart)
         if (failure !== undefined) throw failure
         op = session.state.operations.get(id)
         continue
@@ -134,49 +159,45 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
         attempt,
         ...(payload === undefined ? {} : { result: payload })
       }])
-      return outcome.value as T
+      return value as T
     }
-    const failure = await recordFailure(attempt, outcome.error, recordStart)
+    const failure = await recordFailure(core, ref, run, attempt, value, recordStart)
     if (failure !== undefined) throw failure
     op = session.state.operations.get(id)
   }
 }
 
-const runBody = async <T>(core: ContextCore, ref: Begun["ref"], attempt: number, run: StepRun<T>): Promise<Outcome> => {
-  const { session } = core
-  const { id } = ref
-  if (session.replayOnly !== undefined) return never() // the replay check runs no step body
-  if (mayNotStart(session)) return never()
-  // A stop requested inside a saga: only its compensations start.
-  if (session.state.stopRequested !== undefined && run.compensation !== true) return never()
-  const what = () => `Attempt ${attempt} of step ${JSON.stringify(run.name ?? id)}`
-  const release = run.limit === undefined || session.stepLimit === undefined ? undefined : await session.stepLimit(run.limit.key, run.limit.limit)
-  session.enterUserCode(ref)
-  try {
-    const value = await withDeadline(run.timeoutMs, what, (signal) => {
-      let logger: StepContext["logger"] | undefined
-      const stepContext: StepContext = {
-        attempt,
-        idempotencyKey: `${session.executionId}:${id}`,
-        get logger() { // made when asked, like traceparent: most bodies never log
-          return logger ??= run.logger(attempt)
-        },
-        set logger(replacement) { // a body may still swap it, as it could when it was a plain property
-          logger = replacement
-        },
-        signal,
-        get traceparent() { // made when asked: most bodies never read it
-          return stepTraceparent(session.state, id, attempt)
-        }
-      }
-      return runOwned({ kind: "step", name: run.name, id, ref, attempt }, () => run.fn(stepContext))
-    }, session.stopped)
-    return { ok: true, value }
-  } catch (error) {
-    return { ok: false, error }
-  } finally {
-    release?.()
-    session.exitUserCode()
+/**
+ * What a step body gets. A class, not a literal with accessors: a literal made its getters and setter anew for
+ * every step, and most bodies read none of them. The logger is made when asked, and a body may still swap it.
+ */
+class AttemptContext<T> implements StepContext {
+  readonly attempt: number
+  readonly signal: AbortSignal
+  readonly #session: ContextCore["session"]
+  readonly #id: string
+  readonly #run: StepRun<T>
+  #logger: StepContext["logger"] | undefined
+  constructor(attempt: number, signal: AbortSignal, session: ContextCore["session"], id: string, run: StepRun<T>) {
+    this.attempt = attempt
+    this.signal = signal
+    this.#session = session
+    this.#id = id
+    this.#run = run
+  }
+  get idempotencyKey(): string {
+    return `${this.#session.executionId}:${this.#id}`
+  }
+  get logger(): StepContext["logger"] {
+    return this.#logger ??= this.#run.logger(this.attempt)
+  }
+  set logger(replacement: StepContext["logger"]) {
+    this.#logger = replacement
+  }
+  get traceparent(): string {
+    return stepTraceparent(this.#session.state, this.#id, this.attempt)
   }
 }
 
+/** The description of an attempt without a deadline: never asked for (withDeadline asks only at a deadline). */
+const noDeadline = () => ""

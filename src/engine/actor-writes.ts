@@ -13,6 +13,9 @@ import { emitLines, type LifecycleLine, lifecycleLine } from "./lifecycle-log.ts
 
 type Append = Extract<Message, { _tag: "Append" }>
 
+/** Nothing pending: shared, never written to (push replaces it). */
+const NONE: Array<Append> = []
+
 /** What the write path reads and asks of its actor. */
 export type WritesHost = Pick<
   ActorParts,
@@ -20,7 +23,7 @@ export type WritesHost = Pick<
 >
 
 export class ActorWrites {
-  #pending: Array<Append> = []
+  #pending: Array<Append> = NONE
   /** Whether something pending is waited on (an append's sender) or is the actor's own (an end, a fire). */
   #urgent = false
   readonly #host: WritesHost
@@ -44,19 +47,21 @@ export class ActorWrites {
 
   /** An append of user code, written with the batch. */
   push(message: Append) {
-    this.#pending.push(message)
+    // The first one in a literal of one: `[]` then push reserves 17 slots, and most batches hold one append.
+    if (this.#pending.length === 0) this.#pending = [message]
+    else this.#pending.push(message)
     if (message.done !== undefined) this.#urgent = true
   }
 
   /** Queues events written by the actor itself (not by user code). */
   queue(events: ReadonlyArray<NewEvent>) {
-    this.#pending.push({ _tag: "Append", events })
+    this.push({ _tag: "Append", events })
     this.#urgent = true
   }
 
   /** The actor went: what was not written is abandoned. */
   drop() {
-    this.#pending = []
+    this.#pending = NONE
     this.#urgent = false
   }
 
@@ -70,7 +75,7 @@ export class ActorWrites {
       const host = this.#host
       if (this.#pending.length === 0 || host.gone) return Effect.void
       const batch = this.#pending
-      this.#pending = []
+      this.#pending = NONE
       this.#urgent = false
       // Only appends written whole are answered; the others are abandoned, as appends after the end always are.
       const { events, written } = stampBatch(batch, host.state.seq, host.now(), !this.#running)
@@ -97,21 +102,28 @@ export class ActorWrites {
             Effect.suspend(() => {
               if (alarmAt !== undefined) host.alarm.at = alarmAt
               let lines: Array<LifecycleLine> | undefined
-              /** The operations this write settled (made lazily: most writes settle one or none). */
-              let open: Set<string> | undefined
+              /**
+               * The operations this write settled (made lazily: most writes settle one or none). An array, not a Set:
+               * an id twice is harmless, its second wake finds nobody waiting.
+               */
+              let open: Array<string> | undefined
               let ended = false
               // The events as the store wrote them: it may have filled in a field (see ExecutionStoreShape.append).
-              for (const event of stored) {
+              for (let i = 0; i < stored.length; i++) { // indexed: no iterator object at every write
+                const event = stored[i]!
                 if (!this.#running) break
                 applyEvent(host.state, event)
                 if (host.deps.logs("Error")) {
-                  const line = lifecycleLine(event, host.state)
-                  if (line !== undefined && host.deps.logs(line.level)) (lines ??= []).push(line)
+                  const line = lifecycleLine(event, host.state, host.deps.logs)
+                  if (line !== undefined) (lines ??= []).push(line)
                 }
                 if ("id" in event) {
                   const op = host.state.operations.get(event.id)!
                   host.alarm.track(op)
-                  if (op.status !== "STARTED") (open ??= new Set()).add(event.id)
+                  if (op.status !== "STARTED") {
+                    if (open === undefined) open = [event.id] // sized for one: `[]` then push reserves 17 slots
+                    else open.push(event.id)
+                  }
                   if (event._tag === "InvokeStarted") host.deps.onInvoke(op)
                 }
                 if (!this.#running) ended = true

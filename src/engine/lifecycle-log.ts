@@ -31,64 +31,113 @@ export const errorText = (error: ErrorObject): string => {
 const opLabel = (event: { readonly id: string; readonly name?: string; readonly subType: string }) =>
   `${event.subType.charAt(0).toLowerCase()}${event.subType.slice(1)} ${event.name === undefined ? event.id : JSON.stringify(event.name)}`
 
-const on = (level: LifecycleLine["level"], message: string, operationId?: string): LifecycleLine =>
-  operationId === undefined ? { level, message } : { level, message, operationId }
+type Level = LifecycleLine["level"]
 
-/** The line an event written just now is worth, if any. `state` is the execution after the event. */
-export const lifecycleLine = (event: LogEvent, state: ExecutionState): LifecycleLine | undefined => {
+/** The level of the line an event is worth, if any: decided before its message, which most steps never need. */
+export const lifecycleLevel = (event: LogEvent): Level | undefined => {
   switch (event._tag) {
     case "ExecutionSucceeded":
-      return on("Info", `ended SUCCEEDED in ${took(event.at - state.startedAt)}`)
-    case "ExecutionFailed":
-      return on("Error", `ended FAILED in ${took(event.at - state.startedAt)}: ${errorText(event.error)}`)
-    case "ExecutionStopped":
-      return on("Warn", `ended STOPPED${event.error === undefined ? "" : `: ${event.error.errorMessage}`}`)
-    case "ExecutionTimedOut":
-      return on("Warn", "ended TIMED_OUT: the execution timeout passed")
-    case "ExecutionStopRequested":
-      return on("Warn", `stop requested${event.error === undefined ? "" : `: ${event.error.errorMessage}`}; the saga compensates`)
     case "ExecutionPaused":
-      return on("Info", "paused")
     case "ExecutionResumed":
-      return on("Info", "resumed from the pause")
     case "ExecutionContinuedAsNew":
-      return on("Info", `ended CONTINUED_AS_NEW after ${took(event.at - state.startedAt)}: goes on as ${event.nextExecutionId}`)
-    case "ExecutionRewound":
-      return on("Warn", `rewound: runs again from operation ${event.fromOperation}`)
-    case "StepFailed":
-      return event.nextAttemptAt === undefined
-        ? on("Error", `${opLabel(event)} failed on attempt ${event.attempt}, for good: ${errorText(event.error)}`, event.id)
-        : on("Warn", `${opLabel(event)} failed on attempt ${event.attempt}: ${errorText(event.error)}; retries at ${iso(event.nextAttemptAt)}`, event.id)
-    case "StepSucceeded":
-      return event.nextAttemptAt === undefined
-        ? on("Debug", `${opLabel(event)} succeeded on attempt ${event.attempt}`, event.id)
-        : on("Debug", `${opLabel(event)} not yet; polls again at ${iso(event.nextAttemptAt)}`, event.id)
     case "WaitStarted":
-      return on("Info", `suspended until ${iso(event.until)} by ${opLabel(event)}`, event.id)
     case "WaitSucceeded":
-      return on("Info", `resumed: ${opLabel(event)} is over`, event.id)
     case "CallbackStarted":
-      // Not the callback id: it is a capability (whoever holds it completes the callback), and logs travel far.
-      return on("Info", `suspended on ${opLabel(event)}${event.timeoutAt === undefined ? "" : ` until it times out at ${iso(event.timeoutAt)}`}`, event.id)
     case "CallbackSucceeded":
-      return on("Info", `resumed: ${opLabel(event)} succeeded`, event.id)
-    case "CallbackFailed":
-      return on("Warn", `resumed: ${opLabel(event)} failed: ${errorText(event.error)}`, event.id)
-    case "CallbackTimedOut":
-      return on("Warn", `resumed: ${opLabel(event)} timed out (${event.reason})`, event.id)
     case "InvokeStarted":
-      return on("Info", `suspended on ${event.functionName} invoked as ${event.childExecutionId}`, event.id)
     case "InvokeSucceeded":
-      return on("Info", `resumed: ${opLabel(event)} succeeded`, event.id)
+      return "Info"
+    case "ExecutionFailed":
+      return "Error"
+    case "ExecutionStopped":
+    case "ExecutionTimedOut":
+    case "ExecutionStopRequested":
+    case "ExecutionRewound":
+    case "CallbackFailed":
+    case "CallbackTimedOut":
     case "InvokeFailed":
-      return on("Warn", `resumed: ${opLabel(event)} failed: ${errorText(event.error)}`, event.id)
     case "InvokeTimedOut":
     case "InvokeStopped":
-      return on("Warn", `resumed: ${opLabel(event)} ${event._tag === "InvokeTimedOut" ? "timed out" : "was stopped"}`, event.id)
+      return "Warn"
+    case "StepFailed":
+      return event.nextAttemptAt === undefined ? "Error" : "Warn"
+    case "StepSucceeded":
     case "ContextFailed":
-      return on("Debug", `${opLabel(event)} failed: ${errorText(event.error)}`, event.id)
+      return "Debug"
     default:
       return undefined
+  }
+}
+
+/**
+ * The line an event written just now is worth, if any and if `wanted` takes its level (a step's debug line is
+ * not even formatted at the default level). `state` is the execution after the event.
+ */
+export const lifecycleLine = (
+  event: LogEvent,
+  state: ExecutionState,
+  wanted: (level: Level) => boolean = () => true
+): LifecycleLine | undefined => {
+  const level = lifecycleLevel(event)
+  if (level === undefined || !wanted(level)) return undefined
+  const message = lineMessage(event, state)
+  return "id" in event ? { level, message, operationId: event.id } : { level, message }
+}
+
+const lineMessage = (event: LogEvent, state: ExecutionState): string => {
+  switch (event._tag) {
+    case "ExecutionSucceeded":
+      return `ended SUCCEEDED in ${took(event.at - state.startedAt)}`
+    case "ExecutionFailed":
+      return `ended FAILED in ${took(event.at - state.startedAt)}: ${errorText(event.error)}`
+    case "ExecutionStopped":
+      return `ended STOPPED${event.error === undefined ? "" : `: ${event.error.errorMessage}`}`
+    case "ExecutionTimedOut":
+      return "ended TIMED_OUT: the execution timeout passed"
+    case "ExecutionStopRequested":
+      return `stop requested${event.error === undefined ? "" : `: ${event.error.errorMessage}`}; the saga compensates`
+    case "ExecutionPaused":
+      return "paused"
+    case "ExecutionResumed":
+      return "resumed from the pause"
+    case "ExecutionContinuedAsNew":
+      return `ended CONTINUED_AS_NEW after ${took(event.at - state.startedAt)}: goes on as ${event.nextExecutionId}`
+    case "ExecutionRewound":
+      return `rewound: runs again from operation ${event.fromOperation}`
+    case "StepFailed":
+      return event.nextAttemptAt === undefined
+        ? `${opLabel(event)} failed on attempt ${event.attempt}, for good: ${errorText(event.error)}`
+        : `${opLabel(event)} failed on attempt ${event.attempt}: ${errorText(event.error)}; retries at ${iso(event.nextAttemptAt)}`
+    case "StepSucceeded":
+      return event.nextAttemptAt === undefined
+        ? `${opLabel(event)} succeeded on attempt ${event.attempt}`
+        : `${opLabel(event)} not yet; polls again at ${iso(event.nextAttemptAt)}`
+    case "WaitStarted":
+      return `suspended until ${iso(event.until)} by ${opLabel(event)}`
+    case "WaitSucceeded":
+      return `resumed: ${opLabel(event)} is over`
+    case "CallbackStarted":
+      // Not the callback id: it is a capability (whoever holds it completes the callback), and logs travel far.
+      return `suspended on ${opLabel(event)}${event.timeoutAt === undefined ? "" : ` until it times out at ${iso(event.timeoutAt)}`}`
+    case "CallbackSucceeded":
+      return `resumed: ${opLabel(event)} succeeded`
+    case "CallbackFailed":
+      return `resumed: ${opLabel(event)} failed: ${errorText(event.error)}`
+    case "CallbackTimedOut":
+      return `resumed: ${opLabel(event)} timed out (${event.reason})`
+    case "InvokeStarted":
+      return `suspended on ${event.functionName} invoked as ${event.childExecutionId}`
+    case "InvokeSucceeded":
+      return `resumed: ${opLabel(event)} succeeded`
+    case "InvokeFailed":
+      return `resumed: ${opLabel(event)} failed: ${errorText(event.error)}`
+    case "InvokeTimedOut":
+    case "InvokeStopped":
+      return `resumed: ${opLabel(event)} ${event._tag === "InvokeTimedOut" ? "timed out" : "was stopped"}`
+    case "ContextFailed":
+      return `${opLabel(event)} failed: ${errorText(event.error)}`
+    default:
+      return ""
   }
 }
 

@@ -18,7 +18,8 @@ export const dueAt = (op: OperationState): number | undefined => {
   }
 }
 
-export const earliest = (ids: Iterable<string>, state: ExecutionState): number | undefined => {
+export const earliest = (ids: ReadonlySet<string>, state: ExecutionState): number | undefined => {
+  if (ids.size === 0) return undefined // most writes: no timer, and no iterator to make
   let min: number | undefined
   for (const id of ids) {
     const op = state.operations.get(id)

@@ -175,4 +175,45 @@ describe("ctx.step", () => {
     assert.deepStrictEqual(execution.operations.map((op) => `${op.id}:${op.name}`), ["1:side", "2:main"])
     await runner.dispose()
   })
+
+  it("takes its name, body and options in each form AWS's SDK accepts: (fn, options), (name, fn, options), (undefined, fn, options)", async () => {
+    const fn = durable("forms", async (_: unknown, ctx) => {
+      const unnamed = await ctx.step(async ({ attempt }) => `unnamed ${attempt}`, { subType: "First" })
+      const named = await ctx.step("second", async () => "named", { subType: "Second" })
+      const undefinedName = await ctx.step(undefined, async () => "undefined name", { subType: "Third" })
+      const bare = await ctx.step(async () => "bare")
+      return [unnamed, named, undefinedName, bare]
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("forms")
+    assert.deepStrictEqual(execution.result, ["unnamed 1", "named", "undefined name", "bare"])
+    assert.deepStrictEqual(
+      execution.operations.map((op) => `${op.id}:${op.name ?? "-"}:${op.subType}`),
+      ["1:-:First", "2:second:Second", "3:-:Third", "4:-:Step"]
+    )
+    await runner.dispose()
+  })
+
+  it("gives a body its attempt, an idempotency key stable across attempts, a signal and a traceparent", async () => {
+    const seen: Array<{ attempt: number; key: string; aborted: boolean; traceparent: string }> = []
+    const fn = durable("step-context", async (_: unknown, ctx) =>
+      ctx.step("flaky", async (step) => {
+        seen.push({ attempt: step.attempt, key: step.idempotencyKey, aborted: step.signal.aborted, traceparent: step.traceparent })
+        if (step.attempt === 1) throw new Error("first attempt fails")
+        return "done"
+      }, { retryStrategy: () => ({ shouldRetry: true, delay: { seconds: 1 } }) }))
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("step-context")
+    assert.strictEqual(execution.status, "SUCCEEDED")
+    assert.deepStrictEqual(seen.map(({ attempt, key, aborted }) => ({ attempt, key, aborted })), [
+      { attempt: 1, key: `${execution.executionId}:1`, aborted: false },
+      { attempt: 2, key: `${execution.executionId}:1`, aborted: false }
+    ])
+    // One span per attempt: same trace, different span ids.
+    const [first, second] = seen.map(({ traceparent }) => traceparent.split("-"))
+    assert.match(seen[0]!.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/)
+    assert.strictEqual(first![1], second![1])
+    assert.notStrictEqual(first![2], second![2])
+    await runner.dispose()
+  })
 })

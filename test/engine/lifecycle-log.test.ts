@@ -9,6 +9,10 @@ import { fileURLToPath } from "node:url"
 import { durable, retryPresets } from "../../src/index.ts"
 import { Engine } from "../../src/engine/engine.ts"
 import { hostLoggingLayer } from "../../src/host/index.ts"
+import { lifecycleLevel, lifecycleLine } from "../../src/engine/lifecycle-log.ts"
+import { applyEvent, initialState } from "../../src/log/fold.ts"
+import type { LogEvent } from "../../src/log/events.ts"
+import { createTestRunner } from "../../src/testing/index.ts"
 import { ExecutionStore } from "../../src/store/execution-store.ts"
 import { makeMemoryStore } from "../../src/store/memory-store.ts"
 
@@ -103,5 +107,38 @@ describe("the engine's lifecycle log", () => {
     await dispose()
     const messages = lines.map((l) => l.message)
     assert.deepStrictEqual(messages.filter((m) => m === "paused" || m === "resumed from the pause"), ["paused", "resumed from the pause"])
+  })
+
+  it("decides a line's level before making its message: a level not logged costs no message, the others are unchanged", async () => {
+    let tries = 0
+    const busy = durable("busy", async (_: unknown, ctx) => {
+      await ctx.step("charge", async () => {
+        if (++tries < 2) throw new Error("declined")
+        return "charged"
+      }, { retryStrategy: () => ({ shouldRetry: true, delay: { seconds: 1 } }) })
+      await ctx.wait("cool-off", { seconds: 5 })
+      await ctx.waitForCallback("approve", async () => undefined)
+      await ctx.runInChildContext("inner", async (child) => child.step("deep", async () => "ok"))
+      return "done"
+    })
+    const runner = createTestRunner({ functions: [busy] })
+    const execution = await runner.run("busy", undefined, { callbacks: { approve: () => ({ succeed: "\"yes\"" }) } })
+    await runner.dispose()
+    assert.strictEqual(execution.status, "SUCCEEDED")
+    const history: ReadonlyArray<LogEvent> = execution.history
+    const state = initialState(history[0] as Extract<LogEvent, { _tag: "ExecutionStarted" }>)
+    const levels = new Set<string>()
+    for (const event of history.slice(1)) {
+      applyEvent(state, event)
+      const every = lifecycleLine(event, state)
+      const noDebug = lifecycleLine(event, state, (level) => level !== "Debug")
+      assert.strictEqual(every?.level, lifecycleLevel(event), event._tag)
+      if (every === undefined) continue
+      levels.add(every.level)
+      assert.notStrictEqual(every.message, "", `${event._tag} has a message`)
+      assert.deepStrictEqual(noDebug, every.level === "Debug" ? undefined : every, event._tag)
+    }
+    // The run had lines of three levels: debug (the steps), warn (the retry) and info (the rest).
+    assert.deepStrictEqual([...levels].sort(), ["Debug", "Info", "Warn"])
   })
 })
