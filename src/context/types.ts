@@ -10,6 +10,10 @@ import type { DurableContextLogger, LoggerConfig } from "./logger.ts"
 import type { RetryStrategy, StepSemantics } from "./retry.ts"
 import type { Serdes, SerdesConfig } from "./serdes.ts"
 
+/**
+ * What a step body gets. `logger`, `idempotencyKey` and `traceparent` are made when read (getters): read them from
+ * the context, or pass the context itself on; a spread copy of it holds `attempt` and `signal` only.
+ */
 export interface StepContext {
   readonly logger: DurableContextLogger
   /** 1-based attempt number. */

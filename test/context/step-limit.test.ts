@@ -1,5 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, ManagedRuntime } from "effect"
 import { durable } from "../../src/index.ts"
+import { Engine } from "../../src/engine/engine.ts"
+import { ExecutionStore } from "../../src/store/execution-store.ts"
+import { makeMemoryStore } from "../../src/store/memory-store.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
 
 describe("step-level limits: ctx.step(name, fn, { concurrencyKey, limit })", () => {
@@ -43,5 +47,37 @@ describe("step-level limits: ctx.step(name, fn, { concurrencyKey, limit })", () 
     assert.match(execution.error!.errorMessage, /limit must be a positive integer/)
     assert.isFalse(ran)
     await runner.dispose()
+  })
+
+  it("a gate that fails (a flow object out of reach) fails that step only, and leaves no started attempt to record later", async () => {
+    let ran = false
+    const fn = durable("gated", async (_: unknown, ctx) => {
+      const gated = await ctx.step("api", async () => void (ran = true), { concurrencyKey: "api", limit: 1 })
+        .then(() => "ran", (error: Error) => `caught: ${error.message}`)
+      // A promise combinator writes a StepStarted for each step still running (AWS's layout): "api" is not one.
+      await ctx.promise.all([ctx.step("after", async () => 1)])
+      return gated
+    })
+    const store = makeMemoryStore()
+    const layer = Engine.layer({
+      functions: [fn],
+      externalFlow: { slot: () => undefined, stepLimit: () => Promise.reject(new Error("flow object unreachable")) }
+    }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store)))
+    const runtime = ManagedRuntime.make(layer)
+    try {
+      const view = await runtime.runPromise(Engine.use((engine) =>
+        Effect.flatMap(engine.start({ functionName: "gated", executionId: "g-1" }), () => engine.awaitEnd("g-1"))))
+      assert.strictEqual(view.status, "SUCCEEDED")
+      assert.strictEqual(view.result, JSON.stringify("caught: flow object unreachable"))
+      assert.isFalse(ran)
+      // Only "after" (2) was started before the combinator (3); "api" (1) left nothing in the log.
+      const log = await Effect.runPromise(store.load("g-1"))
+      assert.deepStrictEqual(
+        log!.events.flatMap((event) => ("id" in event ? [`${event._tag} ${event.id}`] : [])),
+        ["StepStarted 2", "ContextStarted 3", "StepSucceeded 2", "ContextSucceeded 3"]
+      )
+    } finally {
+      await runtime.dispose()
+    }
   })
 })

@@ -198,7 +198,9 @@ describe("ctx.step", () => {
     const seen: Array<{ attempt: number; key: string; aborted: boolean; traceparent: string }> = []
     const fn = durable("step-context", async (_: unknown, ctx) =>
       ctx.step("flaky", async (step) => {
-        seen.push({ attempt: step.attempt, key: step.idempotencyKey, aborted: step.signal.aborted, traceparent: step.traceparent })
+        // Read through a Proxy, as instrumentation may wrap it: the getters still find the attempt's state.
+        const wrapped = new Proxy(step, {})
+        seen.push({ attempt: wrapped.attempt, key: wrapped.idempotencyKey, aborted: wrapped.signal.aborted, traceparent: wrapped.traceparent })
         if (step.attempt === 1) throw new Error("first attempt fails")
         return "done"
       }, { retryStrategy: () => ({ shouldRetry: true, delay: { seconds: 1 } }) }))
