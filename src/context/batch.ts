@@ -20,7 +20,7 @@ import { type Begun, ContextCore } from "./context-core.ts"
 import { ChildContextError, toErrorObject } from "./errors.ts"
 import { deserializeWith, serializeWith } from "./serdes-call.ts"
 import { runOwned } from "./usage-tracker.ts"
-import type { Serdes } from "./serdes.ts"
+import { type Serdes, serdesContext } from "./serdes.ts"
 
 export type Nesting = "NESTED" | "FLAT"
 
@@ -45,7 +45,7 @@ type Outcome<O> = { readonly ok: true; readonly value: O } | { readonly ok: fals
 export const runBatch = <O>(core: ContextCore, begun: Begun, run: BatchRun<O>): Promise<BatchResult<O>> => {
   const session = core.session
   const itemSerdes = run.itemSerdes ?? session.serdes.defaultSerdes
-  const serdesContext = { entityId: begun.id, executionId: session.executionId, durableExecutionArn: session.executionId }
+  const context = serdesContext(session.executionId, begun.id)
   const total = run.items.length
 
   // The stored form: every item's own payload, so item serdes apply on replay as on first run.
@@ -56,7 +56,7 @@ export const runBatch = <O>(core: ContextCore, begun: Begun, run: BatchRun<O>): 
         i: item.index,
         ...(item.name === undefined ? {} : { n: item.name }),
         s: STATUS_LETTER[item.status],
-        ...(item.status === "SUCCEEDED" ? optional("r", await serializeWith(itemSerdes, item.result, serdesContext)) : {}),
+        ...(item.status === "SUCCEEDED" ? optional("r", await serializeWith(itemSerdes, item.result, context)) : {}),
         ...(item.error === undefined ? {} : { e: toErrorObject(item.error) })
       })))
       return JSON.stringify({ reason: result.completionReason, items } satisfies BatchRecord)
@@ -68,7 +68,7 @@ export const runBatch = <O>(core: ContextCore, begun: Begun, run: BatchRun<O>): 
         index: item.i,
         ...(item.n === undefined ? {} : { name: item.n }),
         status: LETTER_STATUS[item.s],
-        ...(item.s === "S" ? { result: (await deserializeWith(itemSerdes, item.r, serdesContext)) as O } : {}),
+        ...(item.s === "S" ? { result: (await deserializeWith(itemSerdes, item.r, context)) as O } : {}),
         ...(item.e === undefined ? {} : { error: itemError(item.e) })
       })))
       return new BatchResult(items, record.reason)

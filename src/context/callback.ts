@@ -9,6 +9,7 @@ import { checkWaitMillis, durationToMillis } from "./duration.ts"
 import { DurablePromise } from "./durable-promise.ts"
 import { CallbackExternalError, CallbackTimeoutError } from "./errors.ts"
 import { deserializeWith } from "./serdes-call.ts"
+import { serdesContext } from "./serdes.ts"
 import type { CreateCallbackConfig } from "./types.ts"
 
 export const startCallback = async <T>(
@@ -40,7 +41,7 @@ export const startCallback = async <T>(
   session.callbackReached(id, schema?.check)
   // A serdes given beside a schema decodes (waitForCallback passes one, to decode after its context).
   const deserializer = config?.serdes ?? schema?.deserializer ?? session.serdes.defaultCallbackDeserializer
-  const context = { entityId: id, executionId: session.executionId, durableExecutionArn: session.executionId }
+  const context = serdesContext(session.executionId, id)
   const result = (async () => {
     let current = op
     while (current.status === "STARTED") current = await session.whenChanged(id)

@@ -15,7 +15,7 @@ import { runOwned } from "./usage-tracker.ts"
 import { toErrorRecord } from "./error-story.ts"
 import { PayloadTooLargeError } from "./errors.ts"
 import { deserializeWith, serializeWith } from "./serdes-call.ts"
-import type { Serdes } from "./serdes.ts"
+import { type Serdes, serdesContext } from "./serdes.ts"
 
 export interface ChildRun<T> {
   /** `summary` is what was stored instead of a result too large to keep (on the replay of such a child). */
@@ -33,7 +33,7 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
   const { session } = core
   const { id, ref, recorded } = begun
   const serdes = run.serdes ?? session.serdes.defaultSerdes
-  const context = { entityId: id, executionId: session.executionId, durableExecutionArn: session.executionId }
+  const context = serdesContext(session.executionId, id)
   const finished = recorded !== undefined && recorded.status !== "STARTED"
   if (finished && run.replayBody !== true && recorded.replayChildren !== true) {
     if (recorded.status === "SUCCEEDED") return (await deserializeWith(serdes, recorded.result, context)) as T

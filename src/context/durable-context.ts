@@ -13,7 +13,7 @@ import type { BatchResult } from "./batch-result.ts"
 import { type BatchItemSpec, runBatch } from "./batch.ts"
 import { CallbackSubmitterError, ChildContextError, ConfigurationError, DurableOperationError, RecordedError } from "./errors.ts"
 import { consoleJsonLogger, type DurableContextLogger, type DurableLogger, type LoggerConfig, makeContextLogger } from "./logger.ts"
-import { defaultSerdes, passThroughDeserializer, type SerdesConfig } from "./serdes.ts"
+import { defaultSerdes, passThroughDeserializer, type SerdesConfig, serdesContext } from "./serdes.ts"
 import { deserializeWith } from "./serdes-call.ts"
 import { loggingContextOf } from "./logging-context.ts"
 import { operationLogger } from "./operation-logger.ts"
@@ -166,11 +166,7 @@ export class DurableContextImpl implements DurableContext {
           return await result
         }
       }).then((raw) =>
-        deserializeWith(config?.serdes ?? schemaDeserializer ?? session.serdes.defaultCallbackDeserializer, raw, {
-          entityId: begun.id,
-          executionId: session.executionId,
-          durableExecutionArn: session.executionId
-        }) as Promise<T>
+        deserializeWith(config?.serdes ?? schemaDeserializer ?? session.serdes.defaultCallbackDeserializer, raw, serdesContext(session.executionId, begun.id)) as Promise<T>
       ))
   }
 

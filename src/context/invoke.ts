@@ -6,7 +6,7 @@
 import type { Begun, ContextCore } from "./context-core.ts"
 import { InvokeError, RecordedError } from "./errors.ts"
 import { deserializeWith, serializeWith } from "./serdes-call.ts"
-import type { Serdes } from "./serdes.ts"
+import { type Serdes, serdesContext } from "./serdes.ts"
 
 export interface InvokeConfig<I, O> {
   readonly payloadSerdes?: Serdes<I>
@@ -26,7 +26,7 @@ export const runInvoke = async <I, O>(
 ): Promise<O> => {
   const { session } = core
   const { id, ref } = begun
-  const context = { entityId: id, executionId: session.executionId, durableExecutionArn: session.executionId }
+  const context = serdesContext(session.executionId, id)
   let op = begun.recorded
   if (op === undefined) {
     if (typeof functionName !== "string" || functionName.length === 0) {

@@ -7,6 +7,10 @@ export interface SerdesContext {
   readonly durableExecutionArn: string
 }
 
+/** The context a serdes is told of operation `entityId` of an execution. */
+export const serdesContext = (executionId: string, entityId: string): SerdesContext =>
+  ({ entityId, executionId, durableExecutionArn: executionId })
+
 export interface Serdes<T> {
   serialize(value: T | undefined, context: SerdesContext): Promise<string | undefined>
   deserialize(data: string | undefined, context: SerdesContext): Promise<T | undefined>

@@ -13,7 +13,7 @@ import { PayloadTooLargeError, RecordedError, StepError, StepInterruptedError } 
 import type { DurableContextLogger } from "./logger.ts"
 import { type RetryStrategy, retryPresets, StepSemantics, withJitterSource } from "./retry.ts"
 import { deserializeWith, serializeJson, serializeWith } from "./serdes-call.ts"
-import { defaultSerdes, type Serdes } from "./serdes.ts"
+import { defaultSerdes, type Serdes, serdesContext } from "./serdes.ts"
 import type { StepContext, StepFunc } from "./types.ts"
 import { closeAttempt, openAttempt } from "./open-steps.ts"
 import { runOwned } from "./usage-tracker.ts"
@@ -36,10 +36,6 @@ export interface StepRun<T> {
   /** `concurrencyKey` and `limit`: at most `limit` bodies of the key run at once in this host (step-limits.ts). */
   readonly limit?: { readonly key: string; readonly limit: number } | undefined
 }
-
-/** What a serdes is told of the value it handles (made only when a serdes or an error message needs it). */
-const serdesContext = (session: ContextCore["session"], id: string) =>
-  ({ entityId: id, executionId: session.executionId, durableExecutionArn: session.executionId })
 
 /**
  * Records a failed attempt; returns the final error to throw, or undefined when a retry is scheduled. A function of
@@ -83,7 +79,7 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
       if (op.status === "SUCCEEDED") {
         // Replay's hot path: the default serdes is JSON, parsed without a promise.
         if (serdes === defaultSerdes) return (op.result === undefined ? undefined : JSON.parse(op.result)) as T
-        return (await deserializeWith(serdes, op.result, serdesContext(session, id))) as T
+        return (await deserializeWith(serdes, op.result, serdesContext(session.executionId, id))) as T
       }
       if (op.status === "FAILED") throw (run.finalError ?? StepError.fromErrorObject)(op.error!)
       if (op.status === "PENDING" && op.nextAttemptAt! > session.now()) {
@@ -152,7 +148,7 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
       try {
         payload = serdes === defaultSerdes
           ? serializeJson(value, id)
-          : await serializeWith(serdes, value, serdesContext(session, id))
+          : await serializeWith(serdes, value, serdesContext(session.executionId, id))
         core.checkPayload(payload, () => `The result of step ${JSON.stringify(ref.name ?? id)}`)
       } catch (error) {
         const failure = await recordFailure(core, ref, run, attempt, error, recordStart)

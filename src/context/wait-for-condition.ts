@@ -16,7 +16,7 @@ import type { DurableContextLogger } from "./logger.ts"
 import { operationLogger } from "./operation-logger.ts"
 import { withJitterSource } from "./retry.ts"
 import { deserializeWith, serializeWith } from "./serdes-call.ts"
-import type { Serdes } from "./serdes.ts"
+import { type Serdes, serdesContext } from "./serdes.ts"
 import { runOwned } from "./usage-tracker.ts"
 
 export type WaitForConditionDecision = { readonly shouldContinue: true; readonly delay: Duration } | { readonly shouldContinue: false }
@@ -58,7 +58,7 @@ export const runWaitForCondition = async <T>(
   const { session } = core
   const { id, ref } = begun
   const serdes = config.serdes ?? session.serdes.defaultSerdes
-  const context = { entityId: id, executionId: session.executionId, durableExecutionArn: session.executionId }
+  const context = serdesContext(session.executionId, id)
 
   let op: OperationState | undefined = begun.recorded
   for (;;) {
@@ -112,7 +112,7 @@ const poll = async <T>(
   const { session } = core
   const what = `waitForCondition ${JSON.stringify(ref.name ?? id)}`
   const serdes = config.serdes ?? session.serdes.defaultSerdes
-  const context = { entityId: id, executionId: session.executionId, durableExecutionArn: session.executionId }
+  const context = serdesContext(session.executionId, id)
   const firstAt = op?.startedAt ?? session.now()
   if (session.replayOnly !== undefined) return never() // the replay check runs no check function
   if (mayNotStart(session)) return never() // like a step body (runBody in step.ts)

@@ -33,112 +33,76 @@ const opLabel = (event: { readonly id: string; readonly name?: string; readonly 
 
 type Level = LifecycleLine["level"]
 
-/** The level of the line an event is worth, if any: decided before its message, which most steps never need. */
-export const lifecycleLevel = (event: LogEvent): Level | undefined => {
-  switch (event._tag) {
-    case "ExecutionSucceeded":
-    case "ExecutionPaused":
-    case "ExecutionResumed":
-    case "ExecutionContinuedAsNew":
-    case "WaitStarted":
-    case "WaitSucceeded":
-    case "CallbackStarted":
-    case "CallbackSucceeded":
-    case "InvokeStarted":
-    case "InvokeSucceeded":
-      return "Info"
-    case "ExecutionFailed":
-      return "Error"
-    case "ExecutionStopped":
-    case "ExecutionTimedOut":
-    case "ExecutionStopRequested":
-    case "ExecutionRewound":
-    case "CallbackFailed":
-    case "CallbackTimedOut":
-    case "InvokeFailed":
-    case "InvokeTimedOut":
-    case "InvokeStopped":
-      return "Warn"
-    case "StepFailed":
-      return event.nextAttemptAt === undefined ? "Error" : "Warn"
-    case "StepSucceeded":
-    case "ContextFailed":
-      return "Debug"
-    default:
-      return undefined
-  }
+/** How one kind of event reads as a line: its level (fixed, or from the event), and its message, made only if logged. */
+interface LineOf<E> {
+  readonly level: Level | ((event: E) => Level)
+  readonly message: (event: E, state: ExecutionState) => string
+}
+
+/** The events worth a line, each with its level and message in one place; the others say nothing. */
+const LINES: { readonly [K in LogEvent["_tag"]]?: LineOf<Extract<LogEvent, { readonly _tag: K }>> } = {
+  ExecutionSucceeded: { level: "Info", message: (e, state) => `ended SUCCEEDED in ${took(e.at - state.startedAt)}` },
+  ExecutionFailed: { level: "Error", message: (e, state) => `ended FAILED in ${took(e.at - state.startedAt)}: ${errorText(e.error)}` },
+  ExecutionStopped: { level: "Warn", message: (e) => `ended STOPPED${e.error === undefined ? "" : `: ${e.error.errorMessage}`}` },
+  ExecutionTimedOut: { level: "Warn", message: () => "ended TIMED_OUT: the execution timeout passed" },
+  ExecutionStopRequested: {
+    level: "Warn",
+    message: (e) => `stop requested${e.error === undefined ? "" : `: ${e.error.errorMessage}`}; the saga compensates`
+  },
+  ExecutionPaused: { level: "Info", message: () => "paused" },
+  ExecutionResumed: { level: "Info", message: () => "resumed from the pause" },
+  ExecutionContinuedAsNew: {
+    level: "Info",
+    message: (e, state) => `ended CONTINUED_AS_NEW after ${took(e.at - state.startedAt)}: goes on as ${e.nextExecutionId}`
+  },
+  ExecutionRewound: { level: "Warn", message: (e) => `rewound: runs again from operation ${e.fromOperation}` },
+  StepFailed: {
+    level: (e) => (e.nextAttemptAt === undefined ? "Error" : "Warn"),
+    message: (e) =>
+      e.nextAttemptAt === undefined
+        ? `${opLabel(e)} failed on attempt ${e.attempt}, for good: ${errorText(e.error)}`
+        : `${opLabel(e)} failed on attempt ${e.attempt}: ${errorText(e.error)}; retries at ${iso(e.nextAttemptAt)}`
+  },
+  StepSucceeded: {
+    level: "Debug",
+    message: (e) =>
+      e.nextAttemptAt === undefined
+        ? `${opLabel(e)} succeeded on attempt ${e.attempt}`
+        : `${opLabel(e)} not yet; polls again at ${iso(e.nextAttemptAt)}`
+  },
+  WaitStarted: { level: "Info", message: (e) => `suspended until ${iso(e.until)} by ${opLabel(e)}` },
+  WaitSucceeded: { level: "Info", message: (e) => `resumed: ${opLabel(e)} is over` },
+  CallbackStarted: {
+    level: "Info",
+    // Not the callback id: it is a capability (whoever holds it completes the callback), and logs travel far.
+    message: (e) => `suspended on ${opLabel(e)}${e.timeoutAt === undefined ? "" : ` until it times out at ${iso(e.timeoutAt)}`}`
+  },
+  CallbackSucceeded: { level: "Info", message: (e) => `resumed: ${opLabel(e)} succeeded` },
+  CallbackFailed: { level: "Warn", message: (e) => `resumed: ${opLabel(e)} failed: ${errorText(e.error)}` },
+  CallbackTimedOut: { level: "Warn", message: (e) => `resumed: ${opLabel(e)} timed out (${e.reason})` },
+  InvokeStarted: { level: "Info", message: (e) => `suspended on ${e.functionName} invoked as ${e.childExecutionId}` },
+  InvokeSucceeded: { level: "Info", message: (e) => `resumed: ${opLabel(e)} succeeded` },
+  InvokeFailed: { level: "Warn", message: (e) => `resumed: ${opLabel(e)} failed: ${errorText(e.error)}` },
+  InvokeTimedOut: { level: "Warn", message: (e) => `resumed: ${opLabel(e)} timed out` },
+  InvokeStopped: { level: "Warn", message: (e) => `resumed: ${opLabel(e)} was stopped` },
+  ContextFailed: { level: "Debug", message: (e) => `${opLabel(e)} failed: ${errorText(e.error)}` }
 }
 
 /**
- * The line an event written just now is worth, if any and if `wanted` takes its level (a step's debug line is
- * not even formatted at the default level). `state` is the execution after the event.
+ * The line an event written just now is worth, if any and if `wanted` takes its level: the message is made only
+ * then (a step's debug line is not even formatted at the default level). `state` is the execution after the event.
  */
 export const lifecycleLine = (
   event: LogEvent,
   state: ExecutionState,
   wanted: (level: Level) => boolean = () => true
 ): LifecycleLine | undefined => {
-  const level = lifecycleLevel(event)
-  if (level === undefined || !wanted(level)) return undefined
-  const message = lineMessage(event, state)
+  const line = LINES[event._tag] as LineOf<LogEvent> | undefined
+  if (line === undefined) return undefined
+  const level = typeof line.level === "function" ? line.level(event) : line.level
+  if (!wanted(level)) return undefined
+  const message = line.message(event, state)
   return "id" in event ? { level, message, operationId: event.id } : { level, message }
-}
-
-const lineMessage = (event: LogEvent, state: ExecutionState): string => {
-  switch (event._tag) {
-    case "ExecutionSucceeded":
-      return `ended SUCCEEDED in ${took(event.at - state.startedAt)}`
-    case "ExecutionFailed":
-      return `ended FAILED in ${took(event.at - state.startedAt)}: ${errorText(event.error)}`
-    case "ExecutionStopped":
-      return `ended STOPPED${event.error === undefined ? "" : `: ${event.error.errorMessage}`}`
-    case "ExecutionTimedOut":
-      return "ended TIMED_OUT: the execution timeout passed"
-    case "ExecutionStopRequested":
-      return `stop requested${event.error === undefined ? "" : `: ${event.error.errorMessage}`}; the saga compensates`
-    case "ExecutionPaused":
-      return "paused"
-    case "ExecutionResumed":
-      return "resumed from the pause"
-    case "ExecutionContinuedAsNew":
-      return `ended CONTINUED_AS_NEW after ${took(event.at - state.startedAt)}: goes on as ${event.nextExecutionId}`
-    case "ExecutionRewound":
-      return `rewound: runs again from operation ${event.fromOperation}`
-    case "StepFailed":
-      return event.nextAttemptAt === undefined
-        ? `${opLabel(event)} failed on attempt ${event.attempt}, for good: ${errorText(event.error)}`
-        : `${opLabel(event)} failed on attempt ${event.attempt}: ${errorText(event.error)}; retries at ${iso(event.nextAttemptAt)}`
-    case "StepSucceeded":
-      return event.nextAttemptAt === undefined
-        ? `${opLabel(event)} succeeded on attempt ${event.attempt}`
-        : `${opLabel(event)} not yet; polls again at ${iso(event.nextAttemptAt)}`
-    case "WaitStarted":
-      return `suspended until ${iso(event.until)} by ${opLabel(event)}`
-    case "WaitSucceeded":
-      return `resumed: ${opLabel(event)} is over`
-    case "CallbackStarted":
-      // Not the callback id: it is a capability (whoever holds it completes the callback), and logs travel far.
-      return `suspended on ${opLabel(event)}${event.timeoutAt === undefined ? "" : ` until it times out at ${iso(event.timeoutAt)}`}`
-    case "CallbackSucceeded":
-      return `resumed: ${opLabel(event)} succeeded`
-    case "CallbackFailed":
-      return `resumed: ${opLabel(event)} failed: ${errorText(event.error)}`
-    case "CallbackTimedOut":
-      return `resumed: ${opLabel(event)} timed out (${event.reason})`
-    case "InvokeStarted":
-      return `suspended on ${event.functionName} invoked as ${event.childExecutionId}`
-    case "InvokeSucceeded":
-      return `resumed: ${opLabel(event)} succeeded`
-    case "InvokeFailed":
-      return `resumed: ${opLabel(event)} failed: ${errorText(event.error)}`
-    case "InvokeTimedOut":
-    case "InvokeStopped":
-      return `resumed: ${opLabel(event)} ${event._tag === "InvokeTimedOut" ? "timed out" : "was stopped"}`
-    case "ContextFailed":
-      return `${opLabel(event)} failed: ${errorText(event.error)}`
-    default:
-      return ""
-  }
 }
 
 /** Emits lines through the current logger; each names its operation, if it has one. */

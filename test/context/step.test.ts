@@ -196,11 +196,15 @@ describe("ctx.step", () => {
 
   it("gives a body its attempt, an idempotency key stable across attempts, a signal and a traceparent", async () => {
     const seen: Array<{ attempt: number; key: string; aborted: boolean; traceparent: string }> = []
+    const spread: Array<string> = []
     const fn = durable("step-context", async (_: unknown, ctx) =>
       ctx.step("flaky", async (step) => {
         // Read through a Proxy, as instrumentation may wrap it: the getters still find the attempt's state.
         const wrapped = new Proxy(step, {})
         seen.push({ attempt: wrapped.attempt, key: wrapped.idempotencyKey, aborted: wrapped.signal.aborted, traceparent: wrapped.traceparent })
+        // Destructuring reads the getters; a spread copy holds the plain fields only (the README says so).
+        const { idempotencyKey } = step
+        spread.push(`${Object.keys({ ...step }).sort().join(",")} ${idempotencyKey === step.idempotencyKey}`)
         if (step.attempt === 1) throw new Error("first attempt fails")
         return "done"
       }, { retryStrategy: () => ({ shouldRetry: true, delay: { seconds: 1 } }) }))
@@ -211,6 +215,7 @@ describe("ctx.step", () => {
       { attempt: 1, key: `${execution.executionId}:1`, aborted: false },
       { attempt: 2, key: `${execution.executionId}:1`, aborted: false }
     ])
+    assert.deepStrictEqual(spread, ["attempt,signal true", "attempt,signal true"])
     // One span per attempt: same trace, different span ids.
     const [first, second] = seen.map(({ traceparent }) => traceparent.split("-"))
     assert.match(seen[0]!.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/)
