@@ -47,16 +47,23 @@ export const runBatch = <O>(core: ContextCore, begun: Begun, run: BatchRun<O>): 
   const itemSerdes = run.itemSerdes ?? session.serdes.defaultSerdes
   const context = serdesContext(session.executionId, begun.id)
   const total = run.items.length
+  /**
+   * What each item's child context stored (its result through the item serdes): the batch keeps that payload as
+   * it is, so the item serdes run once per item, as in AWS's SDK, not a second time over the value they produced.
+   */
+  const payloads = new Map<number, string | undefined>()
 
   // The stored form: every item's own payload, so item serdes apply on replay as on first run.
   const recordSerdes: Serdes<BatchResult<O>> = {
     serialize: async (result) => {
       if (result === undefined) return undefined
+      const payloadOf = async (item: BatchItem<O>) =>
+        payloads.has(item.index) ? payloads.get(item.index) : await serializeWith(itemSerdes, item.result, context)
       const items = await Promise.all(result.all.map(async (item) => ({
         i: item.index,
         ...(item.name === undefined ? {} : { n: item.name }),
         s: STATUS_LETTER[item.status],
-        ...(item.status === "SUCCEEDED" ? optional("r", await serializeWith(itemSerdes, item.result, context)) : {}),
+        ...(item.status === "SUCCEEDED" ? optional("r", await payloadOf(item)) : {}),
         ...(item.error === undefined ? {} : { e: toErrorObject(item.error) })
       })))
       return JSON.stringify({ reason: result.completionReason, items } satisfies BatchRecord)
@@ -79,7 +86,7 @@ export const runBatch = <O>(core: ContextCore, begun: Begun, run: BatchRun<O>): 
     serdes: run.serdes ?? recordSerdes,
     summarize: (result) => run.summaryGenerator?.(result) ?? JSON.stringify(summaryOf(result, total)),
     toError: (error, thrown) => thrown ?? ChildContextError.fromErrorObject(error),
-    body: (batchCore, summary) => drive(batchCore, run, summary === undefined ? undefined : parseSummary(summary))
+    body: (batchCore, summary) => drive(batchCore, run, summary === undefined ? undefined : parseSummary(summary), payloads)
   }
   return runChildContext(core, begun, child)
 }
@@ -96,7 +103,12 @@ const parseSummary = (summary: string): BatchSummary | undefined => {
 }
 
 /** Runs the items; with a summary (the replay of a batch too large to store) it re-drives only what had run. */
-const drive = <O>(core: ContextCore, run: BatchRun<O>, summary: BatchSummary | undefined): Promise<BatchResult<O>> => {
+const drive = <O>(
+  core: ContextCore,
+  run: BatchRun<O>,
+  summary: BatchSummary | undefined,
+  payloads: Map<number, string | undefined>
+): Promise<BatchResult<O>> => {
   const total = run.items.length
   const limit = run.maxConcurrency ?? Number.POSITIVE_INFINITY
   const outcomes: Array<Outcome<O> | undefined> = new Array(total)
@@ -157,7 +169,7 @@ const drive = <O>(core: ContextCore, run: BatchRun<O>, summary: BatchSummary | u
           continue
         }
         running++
-        startItem(core, run, item).then(
+        startItem(core, run, item, (payload) => payloads.set(index, payload)).then(
           (value) => settle(index, { ok: true, value }),
           (error) => settle(index, { ok: false, error: error instanceof ChildContextError ? error : new ChildContextError(String(error)) })
         )
@@ -169,7 +181,8 @@ const drive = <O>(core: ContextCore, run: BatchRun<O>, summary: BatchSummary | u
   })
 }
 
-const startItem = <O>(core: ContextCore, run: BatchRun<O>, item: BatchItemSpec<O>): Promise<O> => {
+/** `stored` hears the payload the item's child context stored (or replayed), the one its value was read from. */
+const startItem = <O>(core: ContextCore, run: BatchRun<O>, item: BatchItemSpec<O>, stored: (payload: string | undefined) => void): Promise<O> => {
   if (run.nesting === "FLAT") {
     // A virtual iteration context: no operation of its own, its operations hang off the batch.
     const virtual = new ContextCore(core.session, core.reserveId(), core.parentId)
@@ -181,8 +194,16 @@ const startItem = <O>(core: ContextCore, run: BatchRun<O>, item: BatchItemSpec<O
   }
   const begun = core.begin("CONTEXT", run.iterationSubType, item.name)
   if (begun === undefined) return new Promise(() => undefined)
+  const serdes = run.itemSerdes ?? core.session.serdes.defaultSerdes
   return runChildContext(core, begun, {
-    serdes: run.itemSerdes,
+    // The child context reads its value back from the payload (first run and replay alike): that payload is kept.
+    serdes: {
+      serialize: (value, context) => serdes.serialize(value, context),
+      deserialize: (payload, context) => {
+        stored(payload)
+        return serdes.deserialize(payload, context)
+      }
+    },
     toError: (error, thrown) => new ChildContextError(error.errorMessage, { cause: thrown, errorData: error.errorData }),
     body: (itemCore) => item.run(itemCore)
   })
@@ -197,9 +218,13 @@ interface Progress<O> {
   readonly items: ReadonlyArray<BatchItemSpec<O>>
 }
 
-/** The completion policy, asked after every item that ends. */
+/**
+ * The completion policy, asked after every item that ends (AWS's order): a custom `shouldComplete` decides alone;
+ * else a failure tolerance exceeded (any failure when no threshold is set), then every item done, then
+ * `minSuccessful` reached.
+ */
 const completionReason = <O>(config: CompletionConfig | undefined, p: Progress<O>): CompletionReason | undefined => {
-  if (config !== undefined && "shouldComplete" in config) {
+  if (config !== undefined && "shouldComplete" in config && typeof config.shouldComplete === "function") {
     const decision = config.shouldComplete({
       successCount: p.succeeded,
       failureCount: p.failed,
@@ -212,12 +237,20 @@ const completionReason = <O>(config: CompletionConfig | undefined, p: Progress<O
       })
     })
     if (decision.complete) return decision.outcome === "FAILED" ? "CUSTOM_COMPLETION_FAILED" : "CUSTOM_COMPLETION_SUCCEEDED"
-  } else if (config !== undefined) {
-    if (config.toleratedFailureCount !== undefined && p.failed > config.toleratedFailureCount) return "FAILURE_TOLERANCE_EXCEEDED"
-    if (config.toleratedFailurePercentage !== undefined && (p.failed * 100) / p.total > config.toleratedFailurePercentage) {
+    return p.succeeded + p.failed === p.total ? "ALL_COMPLETED" : undefined
+  }
+  // No threshold at all (no config, `{}`, or only undefined fields): fail fast, as AWS's SDK does.
+  const limits = config as Exclude<CompletionConfig, { shouldComplete: unknown }> | undefined
+  if (limits === undefined || (limits.toleratedFailureCount === undefined && limits.toleratedFailurePercentage === undefined && limits.minSuccessful === undefined)) {
+    if (p.failed > 0) return "FAILURE_TOLERANCE_EXCEEDED"
+  } else {
+    if (limits.toleratedFailureCount !== undefined && p.failed > limits.toleratedFailureCount) return "FAILURE_TOLERANCE_EXCEEDED"
+    if (limits.toleratedFailurePercentage !== undefined && (p.failed * 100) / p.total > limits.toleratedFailurePercentage) {
       return "FAILURE_TOLERANCE_EXCEEDED"
     }
-    if (config.minSuccessful !== undefined && p.succeeded >= config.minSuccessful) return "MIN_SUCCESSFUL_REACHED"
   }
-  return p.succeeded + p.failed === p.total ? "ALL_COMPLETED" : undefined
+  // Every item done is ALL_COMPLETED even when that also reached minSuccessful (AWS checks it first).
+  if (p.succeeded + p.failed === p.total) return "ALL_COMPLETED"
+  if (limits?.minSuccessful !== undefined && p.succeeded >= limits.minSuccessful) return "MIN_SUCCESSFUL_REACHED"
+  return undefined
 }

@@ -9,7 +9,7 @@ import { stepTraceparent } from "../log/trace-ids.ts"
 import { type Begun, type ContextCore, mayNotStart, never } from "./context-core.ts"
 import { durationToMillis } from "./duration.ts"
 import { toErrorRecord } from "./error-story.ts"
-import { PayloadTooLargeError, RecordedError, StepError, StepInterruptedError } from "./errors.ts"
+import { PayloadTooLargeError, RecordedError, SerdesFailedError, StepError, StepInterruptedError } from "./errors.ts"
 import type { DurableContextLogger } from "./logger.ts"
 import { type RetryStrategy, retryPresets, StepSemantics, withJitterSource } from "./retry.ts"
 import { deserializeWith, serializeJson, serializeWith } from "./serdes-call.ts"
@@ -151,6 +151,13 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
           : await serializeWith(serdes, value, serdesContext(session.executionId, id))
         core.checkPayload(payload, () => `The result of step ${JSON.stringify(ref.name ?? id)}`)
       } catch (error) {
+        if (error instanceof SerdesFailedError) {
+          // A result that cannot be serialised will not serialise on retry either, and running the body again would
+          // repeat its effects: the execution fails, as in AWS's SDK (an unrecoverable invocation), the step started.
+          if (session.state.operations.get(id)?.attemptOpen !== true) session.post([{ _tag: "StepStarted", ...ref, attempt }])
+          session.fail(error)
+          return never()
+        }
         const failure = await recordFailure(core, ref, run, attempt, error, recordStart)
         if (failure !== undefined) throw failure
         op = session.state.operations.get(id)
@@ -163,7 +170,9 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
         attempt,
         ...(payload === undefined ? {} : { result: payload })
       }])
-      return value as T
+      // First run and replay see the same value: the one read back from what was stored (AWS's SDK does the same).
+      if (serdes === defaultSerdes) return (payload === undefined ? undefined : JSON.parse(payload)) as T
+      return (await deserializeWith(serdes, payload, serdesContext(session.executionId, id))) as T
     }
     const failure = await recordFailure(core, ref, run, attempt, value, recordStart)
     if (failure !== undefined) throw failure

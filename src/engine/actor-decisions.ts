@@ -60,7 +60,14 @@ export const decide = (state: ExecutionState, message: DecidedMessage, context: 
       if (admitted !== undefined) return refuse(new InvalidRequest({ reason: admitted }))
       const ref = refOf(op)
       if (message._tag === "Heartbeat") return write([{ _tag: "CallbackHeartbeat", ...ref }], true)
-      if (!message.outcome.ok) return write([{ _tag: "CallbackFailed", ...ref, error: message.outcome.error }], true)
+      if (!message.outcome.ok) {
+        // An error is a payload too: over the limit it is refused as a result is (it would be stored, and copied again
+        // into the execution's error if it ends it).
+        if (tooLarge(JSON.stringify(message.outcome.error), context.maxPayloadBytes)) {
+          return refuse(new InvalidRequest({ reason: `The callback error is over the ${context.maxPayloadBytes}-byte payload limit`, payloadTooLarge: true }))
+        }
+        return write([{ _tag: "CallbackFailed", ...ref, error: message.outcome.error }], true)
+      }
       const result = message.outcome.result
       if (result !== undefined && tooLarge(result, context.maxPayloadBytes)) {
         return refuse(new InvalidRequest({ reason: `The callback result is over the ${context.maxPayloadBytes}-byte payload limit`, payloadTooLarge: true }))

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { type BatchResult, ChildContextError, ConfigurationError, durable } from "../../src/index.ts"
+import { type BatchResult, ChildContextError, type CompletionConfig, ConfigurationError, durable } from "../../src/index.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
 
 /** The parts of a BatchResult that must not change between a warm run and a replay. */
@@ -49,7 +49,11 @@ describe("ctx.map", () => {
     ["tolerated percentage exactly at the threshold", { toleratedFailurePercentage: 50 }, "ALL_COMPLETED", "SFFSFS"],
     ["tolerated percentage just under the failures", { toleratedFailurePercentage: 40 }, "FAILURE_TOLERANCE_EXCEEDED", "SFFSF"],
     ["minSuccessful 2", { minSuccessful: 2 }, "MIN_SUCCESSFUL_REACHED", "SFFS"],
-    ["no policy", undefined, "ALL_COMPLETED", "SFFSFS"]
+    ["no policy: fail fast, as AWS's SDK", undefined, "FAILURE_TOLERANCE_EXCEEDED", "SF"],
+    ["an empty policy: fail fast too", {}, "FAILURE_TOLERANCE_EXCEEDED", "SF"],
+    // As a JavaScript caller may pass them (the type, under exactOptionalPropertyTypes, does not let TypeScript).
+    ["only undefined thresholds: fail fast too", { minSuccessful: undefined, toleratedFailureCount: undefined } as unknown as CompletionConfig, "FAILURE_TOLERANCE_EXCEEDED", "SF"],
+    ["minSuccessful reached by the last item: every item done comes first", { minSuccessful: 3 }, "ALL_COMPLETED", "SFFSFS"]
   ] as const
   for (const [label, completionConfig, reason, statuses] of policies) {
     it(`completion policy: ${label}`, async () => {
@@ -89,7 +93,7 @@ describe("ctx.map", () => {
         { name: "slow", func: async (branch) => { await branch.wait({ days: 1 }); return await branch.step(async () => "slept") } },
         { name: "quick", func: async (branch) => await branch.step(async () => "quick") },
         { name: "broken", func: async (branch) => await branch.step(async () => { throw new Error("broken branch") }, { retryStrategy: () => ({ shouldRetry: false }) }) }
-      ])
+      ], { completionConfig: { toleratedFailureCount: 1 } }) // without it the failure ends the batch at once (fail fast)
       results.push(shape(result))
       await ctx.wait({ seconds: 1 })
       return shape(result)
@@ -103,6 +107,32 @@ describe("ctx.map", () => {
     assert.deepStrictEqual(cold.result, warm.result)
     assert.deepStrictEqual(results[results.length - 1], results[0])
     assert.deepStrictEqual((warm.result as { items: Array<{ status: string }> }).items.map((i) => i.status), ["SUCCEEDED", "SUCCEEDED", "FAILED"])
+    await runner.dispose()
+  })
+
+  it("applies itemSerdes once per item, on the first run and on a cold replay alike (as AWS's SDK does)", async () => {
+    let serialized = 0
+    // A serdes whose round trip is not the identity shows how many times it ran over a value.
+    const wrap = {
+      serialize: async (value: unknown) => {
+        serialized++
+        return JSON.stringify({ wrapped: value })
+      },
+      deserialize: async (payload: string | undefined) => payload === undefined ? undefined : { un: JSON.parse(payload).wrapped }
+    }
+    const fn = durable("item-serdes", async (_: unknown, ctx) => {
+      const results = (await ctx.map("m", [1, 2], async (_item, i) => i, { itemSerdes: wrap })).getResults()
+      await ctx.wait({ seconds: 1 })
+      return results
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const warm = await runner.run("item-serdes")
+    assert.deepStrictEqual(warm.result, [{ un: 1 }, { un: 2 }])
+    assert.strictEqual(serialized, 2)
+    const cold = await runner.start("item-serdes")
+    await cold.evict()
+    await cold.settle()
+    assert.deepStrictEqual(cold.result, [{ un: 1 }, { un: 2 }])
     await runner.dispose()
   })
 

@@ -157,6 +157,50 @@ describe("ctx.step", () => {
     await runner.dispose()
   })
 
+  it("returns the value read back from what it stored on the first run too, as on a replay (as AWS's SDK does)", async () => {
+    const wrap = {
+      serialize: async (value: unknown) => JSON.stringify({ wrapped: value }),
+      deserialize: async (data: string | undefined) => (data === undefined ? undefined : { un: JSON.parse(data).wrapped })
+    }
+    const seen: Array<unknown> = []
+    const fn = durable("read-back", async (_: unknown, ctx) => {
+      const when = await ctx.step("when", async () => new Date(0)) // the default serdes: JSON, so a string
+      const wrapped = await ctx.step("wrapped", async () => 5, { serdes: wrap })
+      seen.push({ when: typeof when, wrapped })
+      await ctx.wait({ seconds: 1 })
+      return "done"
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.start("read-back")
+    await execution.evict()
+    await execution.settle()
+    assert.strictEqual(execution.result, "done")
+    assert.deepStrictEqual(seen, [{ when: "string", wrapped: { un: 5 } }, { when: "string", wrapped: { un: 5 } }])
+    await runner.dispose()
+  })
+
+  it("fails the execution, without a retry, when a result cannot be serialised (as AWS's SDK does)", async () => {
+    let bodies = 0
+    const fn = durable("unserialisable", async (_: unknown, ctx) => {
+      try {
+        await ctx.step("charge", async () => {
+          bodies++
+          return { amount: 10n }
+        })
+      } catch {
+        return "caught" // a serdes failure is not the step's error to catch
+      }
+      return "went on"
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("unserialisable")
+    assert.strictEqual(execution.status, "FAILED")
+    assert.strictEqual(execution.error?.errorType, "SerdesFailedError")
+    assert.strictEqual(bodies, 1)
+    assert.strictEqual(execution.getOperation("charge")?.status, "STARTED")
+    await runner.dispose()
+  })
+
   it("starts operations eagerly: an unawaited step still runs and is recorded", async () => {
     let ran = false
     const fn = durable("eager", async (_: unknown, ctx) => {

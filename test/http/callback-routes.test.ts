@@ -111,6 +111,18 @@ describe("the HTTP API: callbacks", () => {
     await small.dispose()
   })
 
+  it("refuses a callback error over the engine's payload limit with 413 too, writing nothing", async () => {
+    const small = makeHarness({ maxPayloadBytes: 1000 })
+    const { callbackId } = await small.startApproval()
+    const before = await small.snapshot()
+    await assertProblem(await small.request("POST", `/v1/callbacks/${callbackId}/fail`, { json: { errorMessage: "x".repeat(2000) } }), 413, "payload-too-large")
+    await assertProblem(await small.request("POST", `/v1/callbacks/${callbackId}/fail`, { json: { errorMessage: "m", errorData: "y".repeat(2000) } }), 413, "payload-too-large")
+    assert.deepStrictEqual(await small.snapshot(), before)
+    // One within the limit still fails the callback.
+    assert.strictEqual((await small.request("POST", `/v1/callbacks/${callbackId}/fail`, { json: { errorMessage: "declined" } })).status, 204)
+    await small.dispose()
+  })
+
   it("validates callback bodies, writing nothing", async () => {
     const { callbackId } = await h.startApproval()
     const before = await h.snapshot()
