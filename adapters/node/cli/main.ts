@@ -192,6 +192,9 @@ const emissionOfEvent = (event: Extract<LogEvent, { _tag: "StepSucceeded" }>): E
   value: event.result === undefined ? null : JSON.parse(event.result)
 })
 
+/** How many runs of a continue-as-new chain `start --wait` follows before it says so and stops following. */
+const MAX_FOLLOWED_RUNS = 1000
+
 /** How long `get --follow` follows without --timeout. */
 const DEFAULT_FOLLOW_S = 600
 
@@ -224,7 +227,15 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
       return EXIT.ok
     }
     io.err(`started ${started.executionId}; following it (Ctrl-C stops following, not the execution)`)
-    const ended = await follow(client(), io, started.executionId, timeoutS)
+    const deadline = timeoutS === undefined ? undefined : Date.now() + timeoutS * 1000
+    let ended = await follow(client(), io, started.executionId, timeoutS)
+    // A run that continued as new is not the end: the chain's last run says how the execution ended.
+    for (let runs = 1; ended.status === "CONTINUED_AS_NEW" && ended.continuedAs !== undefined; runs++) {
+      if (runs >= MAX_FOLLOWED_RUNS) throw new CliError(`execution ${started.executionId} goes on past ${runs} runs (follow it with: reprise get ${ended.continuedAs} --follow)`, EXIT.stillRunning)
+      io.err(`${ended.executionId} continued as ${ended.continuedAs}; following it`)
+      const left = deadline === undefined ? undefined : Math.max(0, (deadline - Date.now()) / 1000)
+      ended = await follow(client(), io, ended.continuedAs, left)
+    }
     // The steps were shown live: what is left to print is how it ended, with the result (or the error).
     print(io, values.json === true, ended, () => outcomeText(ended))
     return ended.status === "SUCCEEDED" ? EXIT.ok : EXIT.failed

@@ -26,13 +26,19 @@ const boom = durable("boom", async (_input: unknown, ctx) =>
   }, { retryStrategy: retryPresets.noRetry }))
 
 let dir: string
+/** Two runs that continue as new, then a third that returns. */
+const countdown = durable("countdown", async (input: { left: number }, ctx) => {
+  const left = await ctx.step("tick", async () => input.left)
+  if (left > 0) return ctx.continueAsNew({ left: left - 1 })
+  return "lift-off"
+})
 let server: Server
 let env: Record<string, string>
 const services = fakeOrderServices()
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "reprise-cli-"))
-  server = await serve({ functions: [makeOrderFulfilment(services), greet, boom], dbPath: join(dir, "reprise.db"), port: 0, apiKey: KEY, handleSignals: false })
+  server = await serve({ functions: [makeOrderFulfilment(services), greet, boom, countdown], dbPath: join(dir, "reprise.db"), port: 0, apiKey: KEY, handleSignals: false })
   env = { REPRISE_URL: server.url, REPRISE_API_KEY: KEY }
 })
 afterAll(async () => {
@@ -94,6 +100,15 @@ describe("reprise (the CLI) against a real server", () => {
     assert.match(result.stdout, /status\s+FAILED/)
     assert.include(result.stdout, "kaboom")
     assert.match(result.stdout, /caused by Error: kaboom\n\s+at .*cli\.test\.ts:\d+:\d+/, "the cause and where it was thrown")
+  })
+
+  it("start --wait follows a continue-as-new chain to its last run, and exits 0 when that run succeeds", async () => {
+    const result = await reprise(["start", "countdown", "--input", '{"left":2}', "--name", "launch", "--wait", "--timeout", "20"], env)
+    assert.strictEqual(result.code, 0, result.stderr)
+    assert.include(result.stderr, "launch continued as launch~2; following it")
+    assert.include(result.stderr, "launch~2 continued as launch~3; following it")
+    assert.match(result.stdout, /status\s+SUCCEEDED/)
+    assert.include(result.stdout, "lift-off")
   })
 
   it("get prints the failing operation's stack, naming this file and the throwing line", async () => {
