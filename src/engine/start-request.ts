@@ -6,6 +6,7 @@ import { formatTraceparent, parseTraceparent } from "../log/trace-ids.ts"
 import { ExecutionAlreadyExists, InvalidRequest } from "./engine-errors.ts"
 import type { StartRequest } from "./execution-client.ts"
 import type { DurableFunction } from "./registry.ts"
+import { sameJson } from "./same-json.ts"
 
 export const MAX_EXECUTION_TIMEOUT_MS = 366 * 24 * 3600 * 1000
 export const DEFAULT_RETENTION_MS = 14 * 24 * 3600 * 1000
@@ -80,6 +81,6 @@ export const sameExecution = (first: LogEvent, functionName: string, input: stri
         otherFunction: first.functionName
       })
     }
-    if (first.input !== input) return yield* new ExecutionAlreadyExists({ executionId, reason: "with a different input" })
+    if (!sameJson(first.input, input)) return yield* new ExecutionAlreadyExists({ executionId, reason: "with a different input" })
     return { executionId, created: false }
   })

@@ -59,6 +59,12 @@ describe("the HTTP API: functions and executions", () => {
     assert.strictEqual((await body(named2)).executionId, "order-7")
     const history = await h.engine((e) => e.history("order-7"))
     assert.strictEqual(history.filter((e) => e._tag === "ExecutionStarted").length, 1)
+
+    // The same input is the same value however it is written: members in another order, 1.0 for 1.
+    const raw = (text: string) => h.request("POST", "/v1/functions/echo/executions", { body: text, headers: { "content-type": "application/json" } })
+    assert.strictEqual((await raw('{"executionName":"order-8","input":{"a":1,"b":[1,{"c":2,"d":3}]}}')).status, 201)
+    assert.strictEqual((await raw('{"executionName":"order-8","input":{"b":[1.0,{"d":3,"c":2}],"a":1}}')).status, 200)
+    await assertProblem(await raw('{"executionName":"order-8","input":{"b":[{"d":3,"c":2},1],"a":1}}'), 409, "execution-already-exists")
   })
 
   it("refuses a reused name with another input (409) and differing key and name (400), writing nothing; another function may use the name", async () => {
