@@ -155,7 +155,7 @@ export interface ExecutionClientShape {
    * Stops a running execution. By default the children its `ctx.invoke` started and that still run are stopped
    * too (and theirs, in turn); `children: false` leaves them running.
    */
-  stop(executionId: string, error?: ErrorObject, options?: StopOptions): Effect.Effect<void, ReadFailure | ExecutionNotRunning>
+  stop(executionId: string, error?: ErrorObject, options?: StopOptions): Effect.Effect<void, ReadFailure | ExecutionNotRunning | InvalidRequest>
   /** Pauses a RUNNING execution: no new operation starts and no timer fires until `resume` (design.md §4). */
   pause(executionId: string): Effect.Effect<void, ReadFailure | ExecutionNotRunning | InvalidRequest>
   resume(executionId: string): Effect.Effect<void, ReadFailure | ExecutionNotPaused | InvalidRequest>

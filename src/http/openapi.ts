@@ -174,7 +174,7 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
   {
     method: "post",
     path: "/v1/executions/{id}/stop",
-    operation: { operationId: "stopExecution", summary: "Stop a running execution", parameters: [executionId], requestBody: body(StopBody, "The error recorded (optional); children: false leaves the executions it invoked running (default: they are stopped too)"), responses: { "200": ok("The stopped execution"), ...errors(400, 401, 404, 409, 415) } }
+    operation: { operationId: "stopExecution", summary: "Stop a running execution", parameters: [executionId], requestBody: body(StopBody, "The error recorded (optional); children: false leaves the executions it invoked running (default: they are stopped too)"), responses: { "200": ok("The stopped execution"), ...errors(400, 401, 404, 409, 413, 415) } }
   },
   {
     method: "post",
@@ -211,7 +211,7 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
   {
     method: "post",
     path: "/v1/callbacks/{callbackId}/fail",
-    operation: { operationId: "failCallback", summary: "Fail a callback", security: [], parameters: [callbackId], requestBody: body(CallbackFailureBody, "The error the function receives"), responses: { "204": noContent, ...errors(400, 404, 409, 415) } }
+    operation: { operationId: "failCallback", summary: "Fail a callback", security: [], parameters: [callbackId], requestBody: body(CallbackFailureBody, "The error the function receives"), responses: { "204": noContent, ...errors(400, 404, 409, 413, 415) } }
   },
   {
     method: "post",

@@ -191,6 +191,16 @@ describe("the HTTP API: functions and executions", () => {
     assert.strictEqual(plain.status, "STOPPED")
   })
 
+  it("refuses a stop whose error is over the payload limit with 413, writing nothing and leaving the execution running", async () => {
+    const small = makeHarness({ maxPayloadBytes: 1000 })
+    const { executionId } = await small.startApproval()
+    const before = await small.snapshot()
+    await assertProblem(await small.request("POST", `/v1/executions/${executionId}/stop`, { json: { error: { errorMessage: "x".repeat(2000) } } }), 413, "payload-too-large")
+    assert.deepStrictEqual(await small.snapshot(), before)
+    assert.strictEqual((await body(await small.request("GET", `/v1/executions/${executionId}`))).status, "RUNNING")
+    await small.dispose()
+  })
+
   it("answers an unknown route with 404 and a wrong method with 405 and Allow, as problem+json", async () => {
     await assertProblem(await h.request("GET", "/v2/nothing"), 404, "not-found")
     const res = await h.request("DELETE", "/v1/executions/abc")
