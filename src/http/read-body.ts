@@ -55,6 +55,26 @@ export const decodeWith = <A>(schema: Schema.Decoder<A>, what: string, onExcessP
 }
 
 /**
+ * A number literal JSON.parse may turn into Infinity: an exponent of three digits or more, or 309 digits in a row.
+ * Only then is the parsed body walked (most bodies never are).
+ */
+const MAY_OVERFLOW = /[eE][+-]?\d{3}|\d{309}/
+
+/**
+ * Whether a parsed JSON value holds a number that is not finite (JSON.stringify would write it as null). A loop over
+ * its own stack, not recursion: a deeply nested body must not overflow the call stack.
+ */
+const hasNonFinite = (value: unknown): boolean => {
+  const pending: Array<unknown> = [value]
+  while (pending.length > 0) {
+    const next = pending.pop()
+    if (typeof next === "number" && !Number.isFinite(next)) return true
+    if (typeof next === "object" && next !== null) for (const item of Array.isArray(next) ? next : Object.values(next)) pending.push(item)
+  }
+  return false
+}
+
+/**
  * Reads and decodes a JSON body (already within the body limit): 415 for another media type, 400 for bad JSON or
  * a body that does not match the schema (unknown fields included, so that a misspelt field is not silently ignored).
  */
@@ -74,6 +94,9 @@ export const readJsonBody = <A>(request: Request, schema: Schema.Decoder<A>) => 
     })
     const json = decodeJson(text)
     if (Exit.isFailure(json)) return yield* new HttpProblem({ kind: "invalid-json", detail: "The body is not valid JSON" })
+    if (MAY_OVERFLOW.test(text) && hasNonFinite(json.value)) {
+      return yield* new HttpProblem({ kind: "invalid-json", detail: "The body holds a number out of range (it would be stored as null)" })
+    }
     return yield* decodeBody(json.value)
   })
 }

@@ -3,7 +3,7 @@
  * empty body: an HTML form or a `no-cors` fetch can only send `text/plain`, `application/x-www-form-urlencoded` and
  * `multipart/form-data`, so a page on another site cannot make a browser send one of these routes a request it
  * accepts without a CORS preflight, which this app never grants. Anything else is 415 problem+json, before a byte of
- * the body is read. The console's own HTML forms are exempt (`exempt`): they carry its form token instead.
+ * the body is read, as is a body with a content coding (gzip …), which is never decoded here. The console's own HTML forms are exempt (`exempt`): they carry its form token instead.
  */
 import type { MiddlewareHandler } from "hono"
 import { matchedRoutes } from "hono/route"
@@ -23,6 +23,13 @@ const routed = (c: Parameters<MiddlewareHandler>[0]) => matchedRoutes(c).some((r
 export const requireJson = (options: RequireJsonOptions = {}): MiddlewareHandler => async (c, next) => {
   if (SAFE_METHODS.has(c.req.method) || options.exempt?.(c.req.path) === true || !routed(c)) return next()
   const contentType = c.req.header("content-type") ?? null
+  // A compressed body (gzip …) is not read as JSON text: 415 naming the one coding taken (RFC 9110 §15.5.16).
+  const encoding = c.req.header("content-encoding")?.trim().toLowerCase()
+  if (encoding !== undefined && encoding !== "" && encoding !== "identity") {
+    return problemResponse("unsupported-media-type", `The body must not be encoded (Content-Encoding ${JSON.stringify(encoding)}); send it as plain JSON`, c.req.path, {
+      "accept-encoding": "identity"
+    })
+  }
   if (contentType !== null && isJsonContentType(contentType)) return next()
   const problem = unsupported(contentType)
   return problemResponse(problem.kind, problem.detail, c.req.path, problem.headers)

@@ -31,6 +31,25 @@ describe("the HTTP API: request bodies", () => {
     assert.deepStrictEqual(await h.snapshot(), {})
   })
 
+  it("refuses a number JSON can only read as Infinity (400), rather than storing it as null; takes large finite ones", async () => {
+    for (const body of ['{"input":1e400}', '{"input":{"a":[1,-1E+999]}}', `{"input":${"9".repeat(400)}}`]) {
+      const problem = await assertProblem(await post({ body, headers: { "content-type": "application/json" } }), 400, "invalid-json")
+      assert.include(String(problem.detail), "out of range")
+    }
+    assert.deepStrictEqual(await h.snapshot(), {})
+    for (const body of ['{"input":1e300}', '{"input":"e999 in a string"}', `{"input":[${"[".repeat(2000)}1${"]".repeat(2000)}, "1e999"]}`]) {
+      assert.strictEqual((await post({ body, headers: { "content-type": "application/json" } })).status, 201, body.slice(0, 40))
+    }
+  })
+
+  it("answers a body with a content coding (gzip) with 415 and Accept-Encoding: identity, reading none of it", async () => {
+    const { gzipSync } = await import("node:zlib")
+    const res = await post({ body: gzipSync('{"input":1}'), headers: { "content-type": "application/json", "content-encoding": "gzip" } })
+    await assertProblem(res, 415, "unsupported-media-type")
+    assert.strictEqual(res.headers.get("accept-encoding"), "identity")
+    assert.strictEqual((await post({ body: '{"input":1}', headers: { "content-type": "application/json", "content-encoding": "identity" } })).status, 201)
+  })
+
   it("answers another media type with 415 (and Accept-Post), but takes application/json with UTF-8 and +json", async () => {
     for (const type of ["text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin1", "application/jsonx"]) {
       const res = await post({ body: "{}", headers: { "content-type": type } })
