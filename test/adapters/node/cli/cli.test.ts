@@ -195,7 +195,7 @@ describe("reprise (the CLI) against a real server", () => {
       ["wrong key", ["list", "--api-key", "wrong"], { REPRISE_URL: server.url }, 4, /did not accept the API key/],
       ["no key", ["get", "x"], { REPRISE_URL: server.url }, 4, /needs an API key/],
       ["no such execution", ["get", "no-such-execution"], env, 5, /not found: .*no-such-execution/],
-      ["no such function", ["start", "nope"], env, 5, /not found: .*"nope".*; registered: order-fulfilment, greet, boom$/],
+      ["no such function", ["start", "nope"], env, 5, /not found: .*"nope".*; registered: order-fulfilment, greet, boom, countdown$/],
       ["bad --input", ["start", "greet", "--input", "{oops"], env, 2, /--input is not valid JSON/],
       ["unknown command", ["frobnicate"], env, 2, /unknown command "frobnicate"/],
       ["unknown option", ["list", "--colour"], env, 2, /^reprise: unknown option --colour \(reprise --help\)$/],
