@@ -3,10 +3,10 @@
  * <operation>`: POST /v1/executions/:id/fork and /rewind (docs/design.md §3). A fork is a new execution that keeps
  * the source's operations before `--from`; a rewind runs a failed, timed-out or stopped execution again from there.
  */
-import { readFileSync } from "node:fs"
 import { parseArgs } from "node:util"
 import type { ExecutionJson } from "reprise/http"
 import { CliError, EXIT, makeClient, reportError } from "./client.ts"
+import { inputOf } from "./input-arg.ts"
 
 export interface ForkIo {
   readonly out: (line: string) => void
@@ -15,16 +15,6 @@ export interface ForkIo {
 }
 
 export const FORK_USAGE = "reprise fork <execution-id> --from <operation-id> [--input JSON|@FILE] | reprise rewind <execution-id> --from <operation-id> [--url URL] [--api-key KEY] [--json]"
-
-/** `--input`: JSON text, or @FILE holding it. */
-const inputOf = (text: string): unknown => {
-  const source = text.startsWith("@") ? readFileSync(text.slice(1), "utf8") : text
-  try {
-    return JSON.parse(source)
-  } catch (error) {
-    throw new CliError(`--input is not JSON: ${(error as Error).message}`, EXIT.usage)
-  }
-}
 
 /** Runs `fork` or `rewind` with the arguments after it; returns the exit code. */
 export const forkRewindCommand = async (action: "fork" | "rewind", argv: ReadonlyArray<string>, io: ForkIo): Promise<number> => {

@@ -12,6 +12,7 @@ import { dev } from "./dev.ts"
 import { emissionLine, executionText, functionsText, historyText, listText, makeEventLines, outcomeText } from "./format.ts"
 import { followStream } from "./follow-stream.ts"
 import { listSchedules, scheduleAction } from "./schedules.ts"
+import { inputOf, parseJsonArg } from "./input-arg.ts"
 
 export const USAGE = `reprise: durable functions from the command line
 
@@ -106,28 +107,6 @@ const positional = (args: ReadonlyArray<string>, count: number, what: string): A
   return [...args]
 }
 
-const parseJson = (text: string, what: string): unknown => {
-  try {
-    return JSON.parse(text)
-  } catch {
-    throw usage(`${what} is not valid JSON`)
-  }
-}
-
-/** `--input`: JSON, or `@file.json` for the JSON in a file. */
-const inputOf = (text: string): unknown => {
-  if (!text.startsWith("@")) return parseJson(text, "--input")
-  const path = text.slice(1)
-  let contents: string
-  try {
-    contents = readFileSync(path, "utf8")
-  } catch (error) {
-    const code = (error as { code?: unknown }).code
-    throw usage(`--input ${text}: ${code === "ENOENT" ? "no such file" : `cannot read it (${String(code ?? error)})`}`)
-  }
-  return parseJson(contents, `--input ${text} (the file)`)
-}
-
 const seconds = (text: string | undefined, what: string): number | undefined => {
   if (text === undefined) return undefined
   const value = Number(text)
@@ -167,7 +146,8 @@ const follow = async (client: Client, io: Io, id: string, timeoutS: number | und
     if (event._tag === "CallbackStarted") io.err(`${" ".repeat(11)}complete it with: reprise callback ${event.callbackId} succeed '<json>'`)
   })
   const execution = await client.request<ExecutionJson>("GET", executionPath(id))
-  if (how === "timeout" && execution.status === "RUNNING") {
+  // Not ended: still running, queued behind a flow limit, or paused (RUNNING underneath).
+  if (how === "timeout" && (execution.status === "RUNNING" || execution.status === "QUEUED" || execution.status === "PAUSED")) {
     throw new CliError(`execution ${id} is still running after ${timeoutS} s (follow it with: reprise get ${id} --follow)`, EXIT.stillRunning)
   }
   return execution

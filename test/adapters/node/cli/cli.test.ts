@@ -111,6 +111,16 @@ describe("reprise (the CLI) against a real server", () => {
     assert.include(result.stdout, "lift-off")
   })
 
+  it("get --follow exits 6 (still running), not 1, when --timeout passes on a paused execution", async () => {
+    const started = await reprise(["start", "order-fulfilment", "--input", JSON.stringify(order), "--name", "held-order"], env)
+    assert.strictEqual(started.code, 0, started.stderr)
+    assert.strictEqual((await reprise(["pause", "held-order"], env)).code, 0)
+    const followed = await reprise(["get", "held-order", "--follow", "--timeout", "0.5"], env)
+    assert.strictEqual(followed.code, 6, followed.stderr)
+    assert.match(followed.stderr, /held-order is still running after 0\.5 s/)
+    assert.strictEqual((await reprise(["stop", "held-order"], env)).code, 0)
+  })
+
   it("get prints the failing operation's stack, naming this file and the throwing line", async () => {
     const started = await reprise(["start", "boom", "--wait", "--json"], env)
     const executionId = json(started.stdout).executionId as string
@@ -203,6 +213,7 @@ describe("reprise (the CLI) against a real server", () => {
       ["option without its value", ["start", "greet", "--input"], env, 2, /--input needs a value/],
       ["bad --status", ["list", "--status", "FOO"], env, 2, /--status is one of QUEUED, RUNNING, PAUSED, SUCCEEDED, FAILED, TIMED_OUT, STOPPED, CONTINUED_AS_NEW, not "FOO"/],
       ["--input from a missing file", ["start", "greet", "--input", "@/no/such/file.json"], env, 2, /--input @\/no\/such\/file\.json: no such file/],
+      ["fork --input from a missing file", ["fork", "some-id", "--from", "1", "--input", "@/no/such/file.json"], env, 2, /--input @\/no\/such\/file\.json: no such file/],
       ["not a URL", ["list", "--url", "ftp://x"], env, 2, /is not an http\(s\) URL/],
       ["bad callback action", ["callback", "abc", "approve"], env, 2, /succeed, fail or heartbeat/],
       ["still running", ["start", "order-fulfilment", "--input", JSON.stringify(order), "--wait", "--timeout", "0.5"], env, 6, /is still running after 0\.5 s/]

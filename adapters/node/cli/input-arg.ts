@@ -1,0 +1,28 @@
+/** The CLI's `--input`: JSON text, or `@file.json` for the JSON in a file; a bad one is a usage error (exit 2). */
+import { readFileSync } from "node:fs"
+import { CliError, EXIT } from "./client.ts"
+
+const usage = (message: string) => new CliError(`${message} (reprise --help)`, EXIT.usage)
+
+/** JSON text, parsed; `what` names it in the error. */
+export const parseJsonArg = (text: string, what: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw usage(`${what} is not valid JSON`)
+  }
+}
+
+/** `--input`: JSON, or `@file.json` for the JSON in a file. */
+export const inputOf = (text: string): unknown => {
+  if (!text.startsWith("@")) return parseJsonArg(text, "--input")
+  const path = text.slice(1)
+  let contents: string
+  try {
+    contents = readFileSync(path, "utf8")
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    throw usage(`--input ${text}: ${code === "ENOENT" ? "no such file" : `cannot read it (${String(code ?? error)})`}`)
+  }
+  return parseJsonArg(contents, `--input ${text} (the file)`)
+}
