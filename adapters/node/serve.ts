@@ -5,11 +5,13 @@
  * (the host's timer-wake-ups.ts); the runtime-neutral host (src/host) does the rest: the keys (the callback-signing secret is
  * kept in the database), resuming what was running when the last process died, alarm delivery, idle eviction (so a
  * hundred thousand waiting executions cost only their rows) and the shutdown order. SIGTERM/SIGINT: stop accepting
- * requests, then close the host (stop the timer, let deliveries and in-flight writes finish, close the database).
+ * requests, end event streams, give other open requests SHUTDOWN_GRACE_MS, then close the host (stop the timer, let
+ * deliveries and in-flight writes finish, close the database).
  */
 import { createAdaptorServer } from "@hono/node-server"
 import { Effect, type Layer } from "effect"
-import type { AddressInfo } from "node:net"
+import type { IncomingMessage, ServerResponse } from "node:http"
+import type { AddressInfo, Socket } from "node:net"
 import type { DurableFunction, FetchTransport, Schedule } from "reprise"
 import type { EngineShape } from "reprise/engine"
 import type { StartAdmission } from "reprise/http"
@@ -105,6 +107,9 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
   }
 }
 
+/** How long requests still open at shutdown (other than event streams, ended at once) get to finish. */
+export const SHUTDOWN_GRACE_MS = 5_000
+
 /** The same server on the host's ports of any store; closing the server releases the ports (closing the store). */
 export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer<HostPorts, E>): Promise<HostServer> => {
   const env = (name: string) => process.env[name]
@@ -150,13 +155,27 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
   })
   pending.ready(drainUnreadBody(host.app.fetch))
 
+  // Event streams in flight (a follow, the console's live view): they last until their maxSeconds (600 at most), so
+  // a shutdown ends them at once; their clients reconnect with Last-Event-ID, to the next server.
+  const streams = new Set<Socket>()
+  http.on("request", (request: IncomingMessage, response: ServerResponse) => {
+    if (!(request.headers.accept ?? "").includes("text/event-stream")) return
+    const socket = request.socket
+    streams.add(socket)
+    response.once("close", () => streams.delete(socket))
+  })
+
   let closing: Promise<void> | undefined
   const close = () =>
     (closing ??= (async () => {
       process.off("SIGTERM", onSignal)
       process.off("SIGINT", onSignal)
-      await new Promise<void>((resolve) => http.close(() => resolve())) // stop accepting; finish open requests
-      ;(http as { closeAllConnections?: () => void }).closeAllConnections?.()
+      const closed = new Promise<void>((resolve) => http.close(() => resolve())) // stop accepting; idle connections close
+      for (const socket of streams) socket.destroy()
+      // Other requests get a grace to finish (a start's ?wait holds one up to 60 s); then their connections close.
+      const grace = setTimeout(() => (http as { closeAllConnections?: () => void }).closeAllConnections?.(), SHUTDOWN_GRACE_MS)
+      await closed
+      clearTimeout(grace)
       await host.close() // waits for in-flight appends, then closes the store (SQLite's are synchronous transactions)
     })())
   const onSignal = () => void close().then(() => process.exit(0))

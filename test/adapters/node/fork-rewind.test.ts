@@ -83,6 +83,6 @@ describe("fork and rewind on the Node server", () => {
     assert.include(usage.stderr, "--from")
     const badInput = await reprise(["fork", "cli-failed", "--from", "3", "--input", "{nope", "--url", server.url])
     assert.strictEqual(badInput.code, 2)
-    assert.include(badInput.stderr, "--input is not JSON")
+    assert.include(badInput.stderr, "--input is not valid JSON")
   }, 120_000) // six runs of the bin, each a fresh Node process
 })

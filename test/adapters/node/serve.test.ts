@@ -73,6 +73,25 @@ describe("reprise/node serve()", () => {
     })
   })
 
+  it("closes with an event stream open: the stream ends at once instead of holding the process until its maxSeconds", async () => {
+    await withServer(async (server) => {
+      const started = await call(server, "POST", "/v1/functions/order-fulfilment/executions", { input: order })
+      const id = started.body.executionId as string
+      const stream = await fetch(`${server.url}/v1/executions/${encodeURIComponent(id)}/events?maxSeconds=60`, { headers: { accept: "text/event-stream" } })
+      assert.strictEqual(stream.status, 200)
+      const reader = stream.body!.getReader()
+      await reader.read() // the stream is open and has sent its first events
+      const drained = (async () => {
+        for (let i = 0; i < 10_000; i++) if ((await reader.read()).done) return "ended"
+        return "still open"
+      })().catch(() => "ended") // a reset connection ends it too
+      // Bounds a hang (the stream would hold close() for its 60 s): not a measure of speed.
+      const outcome = await Promise.race([server.close().then(() => "closed"), new Promise((resolve) => setTimeout(() => resolve("hung"), 20_000))])
+      assert.strictEqual(outcome, "closed")
+      assert.strictEqual(await drained, "ended")
+    })
+  }, 30_000)
+
   it("answers bad input with problem+json and a stable type, writing nothing", async () => {
     await withServer(async (server) => {
       const cases: Array<[string, Promise<Awaited<ReturnType<typeof call>>>, number, string]> = [
