@@ -52,6 +52,8 @@ export const runBatch = <O>(core: ContextCore, begun: Begun, run: BatchRun<O>): 
    * it is, so the item serdes run once per item, as in AWS's SDK, not a second time over the value they produced.
    */
   const payloads = new Map<number, string | undefined>()
+  /** The values the items' child contexts read back from those payloads: the batch's own read-back reuses them. */
+  const values = new Map<number, O>()
 
   // The stored form: every item's own payload, so item serdes apply on replay as on first run.
   const recordSerdes: Serdes<BatchResult<O>> = {
@@ -70,25 +72,50 @@ export const runBatch = <O>(core: ContextCore, begun: Begun, run: BatchRun<O>): 
     },
     deserialize: async (data) => {
       if (data === undefined) return undefined
+      // This run's items were read back already: their values are taken as they are (no second deserialize).
+      const resultOf = async (item: BatchRecord["items"][number]): Promise<O> =>
+        values.has(item.i) && payloads.has(item.i) && payloads.get(item.i) === item.r
+          ? values.get(item.i)!
+          : (await deserializeWith(itemSerdes, item.r, context)) as O
       const record = JSON.parse(data) as BatchRecord
       const items = await Promise.all(record.items.map(async (item): Promise<BatchItem<O>> => ({
         index: item.i,
         ...(item.n === undefined ? {} : { name: item.n }),
         status: LETTER_STATUS[item.s],
-        ...(item.s === "S" ? { result: (await deserializeWith(itemSerdes, item.r, context)) as O } : {}),
+        ...(item.s === "S" ? { result: await resultOf(item) } : {}),
         ...(item.e === undefined ? {} : { error: itemError(item.e) })
       })))
       return new BatchResult(items, record.reason)
     }
   }
 
+  const custom = run.serdes
   const child: ChildRun<BatchResult<O>> = {
-    serdes: run.serdes ?? recordSerdes,
+    // A custom serdes may read back a plain object: it is made a BatchResult again, as AWS's SDK does.
+    serdes: custom === undefined ? recordSerdes : {
+      serialize: (result, serdesContext) => custom.serialize(result, serdesContext),
+      deserialize: async (data, serdesContext) => restoreBatchResult(await custom.deserialize(data, serdesContext))
+    },
     summarize: (result) => run.summaryGenerator?.(result) ?? JSON.stringify(summaryOf(result, total)),
     toError: (error, thrown) => thrown ?? ChildContextError.fromErrorObject(error),
-    body: (batchCore, summary) => drive(batchCore, run, summary === undefined ? undefined : parseSummary(summary), payloads)
+    body: (batchCore, summary) => drive(batchCore, run, summary === undefined ? undefined : parseSummary(summary), payloads, values)
   }
   return runChildContext(core, begun, child)
+}
+
+/** What a custom batch serdes read back, as a BatchResult: its `all` and `completionReason`, item errors made errors again. */
+const restoreBatchResult = <O>(data: unknown): BatchResult<O> | undefined => {
+  if (data === undefined || data instanceof BatchResult) return data as BatchResult<O> | undefined
+  if (typeof data === "object" && data !== null && Array.isArray((data as { all?: unknown }).all)) {
+    const plain = data as { all: Array<BatchItem<O> & { error?: unknown }>; completionReason?: CompletionReason }
+    const items = plain.all.map((item): BatchItem<O> => {
+      const error = item.error
+      if (error === undefined || error === null || error instanceof ChildContextError) return item
+      return { ...item, error: itemError(toErrorObject(error)) }
+    })
+    return new BatchResult(items, plain.completionReason ?? "ALL_COMPLETED")
+  }
+  return new BatchResult([], "ALL_COMPLETED")
 }
 
 const optional = <K extends string>(key: K, value: string | undefined) => (value === undefined ? {} : { [key]: value })
@@ -107,7 +134,8 @@ const drive = <O>(
   core: ContextCore,
   run: BatchRun<O>,
   summary: BatchSummary | undefined,
-  payloads: Map<number, string | undefined>
+  payloads: Map<number, string | undefined>,
+  values: Map<number, O>
 ): Promise<BatchResult<O>> => {
   const total = run.items.length
   const limit = run.maxConcurrency ?? Number.POSITIVE_INFINITY
@@ -170,7 +198,10 @@ const drive = <O>(
         }
         running++
         startItem(core, run, item, (payload) => payloads.set(index, payload)).then(
-          (value) => settle(index, { ok: true, value }),
+          (value) => {
+            values.set(index, value)
+            settle(index, { ok: true, value })
+          },
           (error) => settle(index, { ok: false, error: error instanceof ChildContextError ? error : new ChildContextError(String(error)) })
         )
       }

@@ -78,6 +78,7 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
     }])
     if (!queued) return never()
   }
-  // First run and replay see the same shape: the value goes through the serdes both times.
-  return tooLarge ? value : (await deserializeWith(serdes, payload, context)) as T
+  // First run and replay see the same shape: the value goes through the serdes both times (a result too large to
+  // store too: its body runs again on replay, and its value is read back the same way).
+  return (await deserializeWith(serdes, payload, context)) as T
 }

@@ -66,3 +66,23 @@ describe("code left behind by a child context", () => {
     }
   })
 })
+
+describe("a child context's result", () => {
+  it("is read back through its serdes even when too large to store (a Date comes back a string), on the first run and on replay", async () => {
+    const seen: Array<string> = []
+    const fn = durable("large-child", async (_: unknown, ctx) => {
+      const result = await ctx.runInChildContext("big", async () => ({ when: new Date(0), filler: "x".repeat(300 * 1024) }))
+      seen.push(typeof result.when)
+      await ctx.wait({ seconds: 1 })
+      return seen.length
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.start("large-child")
+    await execution.evict()
+    await execution.settle()
+    assert.strictEqual(execution.status, "SUCCEEDED")
+    assert.isTrue(execution.getOperation("big")!.state.replayChildren, "too large to store: its body runs again on replay")
+    assert.deepStrictEqual(seen, ["string", "string"])
+    await runner.dispose()
+  })
+})

@@ -136,6 +136,41 @@ describe("ctx.map", () => {
     await runner.dispose()
   })
 
+  it("reads each item back once on the first run (the batch reuses those values), with the item's own id", async () => {
+    const reads: Array<string> = []
+    const counted = {
+      serialize: async (value: unknown) => JSON.stringify(value),
+      deserialize: async (payload: string | undefined, context: { entityId: string }) => {
+        reads.push(context.entityId)
+        return payload === undefined ? undefined : JSON.parse(payload)
+      }
+    }
+    const fn = durable("item-reads", async (_: unknown, ctx) => (await ctx.map("m", [1, 2], async (_child, value) => value * 10, { itemSerdes: counted })).getResults())
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("item-reads")
+    assert.deepStrictEqual(execution.result, [10, 20])
+    assert.deepStrictEqual(reads.sort(), ["1-1", "1-2"])
+    await runner.dispose()
+  })
+
+  it("gives a BatchResult back when a custom batch serdes reads back a plain object, on the first run and on replay", async () => {
+    const plainJson = { serialize: async (value: unknown) => JSON.stringify(value), deserialize: async (payload: string | undefined) => payload === undefined ? undefined : JSON.parse(payload) }
+    const fn = durable("batch-serdes", async (_: unknown, ctx) => {
+      const mapped = await ctx.map("m", [1, 2], async (_child, value) => value, { serdes: plainJson })
+      const branches = await ctx.parallel("p", [async () => "a", async () => { throw new Error("b failed") }], { serdes: plainJson, completionConfig: { toleratedFailureCount: 1 } })
+      await ctx.wait({ seconds: 1 })
+      return { mapped: mapped.getResults(), reason: mapped.completionReason, branches: branches.getResults(), failed: branches.failed().map((item) => item.error instanceof Error) }
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const warm = await runner.run("batch-serdes")
+    assert.deepStrictEqual(warm.result, { mapped: [1, 2], reason: "ALL_COMPLETED", branches: ["a"], failed: [true] })
+    const cold = await runner.start("batch-serdes")
+    await cold.evict()
+    await cold.settle()
+    assert.deepStrictEqual(cold.result, warm.result)
+    await runner.dispose()
+  })
+
   it("rebuilds a batch too large to store from its summary on replay, running each item once", async () => {
     let bodies = 0
     const fn = durable("big-batch", async (_: unknown, ctx) => {
