@@ -24,6 +24,19 @@ interface CrashState extends CheckpointCrashes {
 /** The store that crashes the executions registered with `crashAt`; every other call goes to `store()` as it is now. */
 export const makeCrashingStore = (store: () => ExecutionStoreShape) => {
   const crashing = new Map<string, CrashState>()
+  /**
+   * The execution's state in the mode. A run that continues a crashing execution as new (`<id>~2`, `<id>~3` …) is
+   * in the mode too: it is the same execution, and it starts before the runner could name it.
+   */
+  const stateOf = (id: string): CrashState | undefined => {
+    const state = crashing.get(id)
+    if (state !== undefined) return state
+    const run = /^(.*)~\d+$/.exec(id)
+    if (run === null || !crashing.has(run[1]!)) return undefined
+    const fresh: CrashState = { checkpoints: 0, crashes: 0, before: new Set() }
+    crashing.set(id, fresh)
+    return fresh
+  }
   const routed: ExecutionStoreShape = {
     load: (id) => store().load(id),
     readPage: (id, after, limit) => {
@@ -31,7 +44,7 @@ export const makeCrashingStore = (store: () => ExecutionStoreShape) => {
       return inner.readPage === undefined ? Effect.map(inner.load(id), (log) => log?.events.slice(after, after + limit)) : inner.readPage(id, after, limit)
     },
     append: (id, events, expectedSeq, options) => {
-      const state = crashing.get(id)
+      const state = stateOf(id)
       const write = store().append(id, events, expectedSeq, options)
       if (state === undefined || expectedSeq === 0) return write
       state.crashes++
@@ -56,7 +69,7 @@ export const makeCrashingStore = (store: () => ExecutionStoreShape) => {
     crashAt: (executionId: string): void => void crashing.set(executionId, { checkpoints: 0, crashes: 0, before: new Set() }),
     /** What the mode did to the execution (undefined: not in the mode). */
     crashesOf: (executionId: string): CheckpointCrashes | undefined => {
-      const state = crashing.get(executionId)
+      const state = stateOf(executionId)
       return state === undefined ? undefined : { checkpoints: state.checkpoints, crashes: state.crashes }
     }
   }

@@ -70,4 +70,27 @@ describe("crash at every checkpoint", () => {
       await runner.dispose()
     }
   })
+
+  it("crashes every run of a continue-as-new chain, not only the first, and counts the last run's crashes", async () => {
+    let bodies = 0
+    const countdown = durable("countdown", async (left: number, ctx) => {
+      await ctx.step("tick", async () => {
+        bodies++
+        return left
+      })
+      if (left > 0) return ctx.continueAsNew(left - 1)
+      return "lift-off"
+    })
+    const runner = createTestRunner({ functions: [countdown] })
+    try {
+      const crashed = await runner.run("countdown", 2, { crashAtEveryCheckpoint: true, executionId: "launch" })
+      assert.strictEqual(crashed.executionId, "launch~3")
+      assert.strictEqual(crashed.result, "lift-off")
+      assert.isAbove(crashed.checkpointCrashes?.crashes ?? 0, 0, "the last run was crashed too")
+      // Each run's step result is crashed before its write once: every tick ran twice.
+      assert.strictEqual(bodies, 6)
+    } finally {
+      await runner.dispose()
+    }
+  })
 })
