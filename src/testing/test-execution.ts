@@ -158,8 +158,29 @@ export class TestExecution {
   /** Moves this execution's clock forward and lets it act on whatever fell due. */
   async advanceTime(duration: Duration | number): Promise<this> {
     const clock = this.runner.clock(this.executionId)
-    await this.runner.fireAt(this.executionId, clock.currentTimeMillisUnsafe() + toMillis(duration))
+    const at = clock.currentTimeMillisUnsafe() + toMillis(duration)
+    await this.runner.fireAt(this.executionId, at)
+    await this.#advanceChildren(at)
     return this.refresh()
+  }
+
+  /**
+   * Invoked children live in their parent's time: what fell due in them by `at` acts too (their own children's
+   * first), and a child that ended lets its parent go on.
+   */
+  async #advanceChildren(at: number): Promise<void> {
+    await this.refresh()
+    let ended = false
+    for (const op of this.#operations) {
+      if (op.type !== "CHAINED_INVOKE" || op.status !== "STARTED" || op.childExecutionId === undefined) continue
+      const child = await this.runner.execution(op.childExecutionId, { callbacks: this.responders }).catch(() => undefined)
+      if (child === undefined) continue // not started yet
+      await child.#advanceChildren(at)
+      await this.runner.fireAt(child.executionId, at)
+      await child.refresh()
+      if (child.status !== "RUNNING" && child.status !== "PAUSED") ended = true
+    }
+    if (ended) await this.runner.engine((e) => e.settle(this.executionId))
   }
 
   /** The callback operation named `nameOrId` (its own name, its waitForCallback's name, its id or callback id). */

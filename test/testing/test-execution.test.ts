@@ -45,3 +45,26 @@ describe("settle() and callback timeouts", () => {
     assert.strictEqual(execution.callback("manager").status, "TIMED_OUT")
   })
 })
+
+describe("advanceTime and invoked children", () => {
+  const nap = durable("nap", async (_input: unknown, ctx) => {
+    await ctx.wait("nap", { hours: 1 })
+    return "rested"
+  })
+  const caller = durable("caller", async (_input: unknown, ctx) => await ctx.invoke("rest", "nap", {}))
+
+  it("fires what fell due in an invoked child (it lives in its parent's time), so the parent goes on", async () => {
+    for (const skipTime of [true, false]) {
+      runner = createTestRunner({ functions: [nap, caller], skipTime })
+      const execution = await runner.start("caller", {})
+      assert.strictEqual(execution.status, "RUNNING")
+      await execution.advanceTime({ minutes: 30 })
+      assert.strictEqual(execution.status, "RUNNING", "the child's wait is not due yet")
+      await execution.advanceTime({ minutes: 31 })
+      assert.strictEqual(execution.status, "SUCCEEDED", `skipTime ${skipTime}`)
+      assert.strictEqual(execution.result, "rested")
+      await runner.dispose()
+      runner = undefined
+    }
+  })
+})
