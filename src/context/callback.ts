@@ -4,13 +4,14 @@
  * or the value its Schema decodes from it (callback-schema.ts).
  */
 import { callbackSchema } from "./callback-schema.ts"
-import type { Begun, ContextCore } from "./context-core.ts"
+import { type Begun, type ContextCore, never } from "./context-core.ts"
 import { checkWaitMillis, durationToMillis } from "./duration.ts"
 import { DurablePromise } from "./durable-promise.ts"
 import { CallbackExternalError, CallbackTimeoutError } from "./errors.ts"
 import { deserializeWith } from "./serdes-call.ts"
 import { serdesContext } from "./serdes.ts"
 import type { CreateCallbackConfig } from "./types.ts"
+import { failedBySerdes } from "./serdes-failure.ts"
 
 export const startCallback = async <T>(
   core: ContextCore,
@@ -47,7 +48,12 @@ export const startCallback = async <T>(
     while (current.status === "STARTED") current = await session.whenChanged(id)
     switch (current.status) {
       case "SUCCEEDED":
-        return (await deserializeWith(deserializer, current.result, context)) as T
+        try {
+          return (await deserializeWith(deserializer, current.result, context)) as T
+        } catch (error) {
+          if (failedBySerdes(session, error)) return never<T>()
+          throw error
+        }
       case "TIMED_OUT":
         throw new CallbackTimeoutError(current.timedOutReason === "heartbeat" ? "Callback timed out on heartbeat" : "Callback timed out")
       default:

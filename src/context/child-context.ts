@@ -16,6 +16,7 @@ import { toErrorRecord } from "./error-story.ts"
 import { PayloadTooLargeError } from "./errors.ts"
 import { deserializeWith, serializeWith } from "./serdes-call.ts"
 import { type Serdes, serdesContext } from "./serdes.ts"
+import { failedBySerdes } from "./serdes-failure.ts"
 
 export interface ChildRun<T> {
   /** `summary` is what was stored instead of a result too large to keep (on the replay of such a child). */
@@ -47,6 +48,7 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
     value = await runOwned({ kind: "context", core: child, label, name: ref.name }, () =>
       run.body(child, recorded?.replayChildren === true ? recorded.result : undefined))
   } catch (thrown) {
+    if (failedBySerdes(session, thrown)) return never() // a composite's own read-back (waitForCallback's result)
     const error = toErrorRecord(thrown)
     if (!finished && !session.post([{ _tag: "ContextFailed", ...ref, error }])) return never()
     throw run.toError(error, thrown)
@@ -55,6 +57,7 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
   try {
     payload = await serializeWith(serdes, value, context)
   } catch (thrown) {
+    if (failedBySerdes(session, thrown)) return never()
     const error = toErrorRecord(thrown)
     if (!finished && !session.post([{ _tag: "ContextFailed", ...ref, error }])) return never()
     throw run.toError(error, thrown)

@@ -18,6 +18,7 @@ import { withJitterSource } from "./retry.ts"
 import { deserializeWith, serializeWith } from "./serdes-call.ts"
 import { type Serdes, serdesContext } from "./serdes.ts"
 import { runOwned } from "./usage-tracker.ts"
+import { failedBySerdes } from "./serdes-failure.ts"
 
 export type WaitForConditionDecision = { readonly shouldContinue: true; readonly delay: Duration } | { readonly shouldContinue: false }
 
@@ -133,6 +134,7 @@ const poll = async <T>(
       : undefined
     return { ok: true, state, payload, nextAttemptAt }
   } catch (error) {
+    if (failedBySerdes(session, error)) return never()
     return { ok: false, error }
   } finally {
     session.exitUserCode()
