@@ -160,14 +160,14 @@ export class TestRunner {
 
   /** Runs an effect on the engine; typed failures are thrown as themselves. */
   async engine<A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>): Promise<A> {
-    const exit = await this.#runtime.runPromiseExit(Engine.use(use))
+    const exit = await this.#live.runPromiseExit(Engine.use(use))
     if (Exit.isSuccess(exit)) return exit.value
     throw Cause.squash(exit.cause)
   }
 
   /** Reads what the engine knows synchronously (counters, what is in memory): the test-only probe. */
   probe<A>(read: (probe: EngineProbeShape) => A): A {
-    return this.#runtime.runSync(EngineProbe.use((probe) => Effect.sync(() => read(probe))))
+    return this.#live.runSync(EngineProbe.use((probe) => Effect.sync(() => read(probe))))
   }
 
   /** How many times each step body of an execution ran, by step name (or id when unnamed). */
@@ -184,7 +184,7 @@ export class TestRunner {
 
   /** The store's alarm of an execution. */
   alarmOf(executionId: string): Promise<number | undefined> {
-    return this.#runtime.runPromise(EngineProbe.use((probe) => probe.alarmOf(executionId)))
+    return this.#live.runPromise(EngineProbe.use((probe) => probe.alarmOf(executionId)))
   }
 
   /**
@@ -287,7 +287,7 @@ export class TestRunner {
   }
 
   async #run<A, E>(effect: Effect.Effect<A, E, Engine | ExecutionClient | EngineProbe | Scheduler>): Promise<A> {
-    const exit = await this.#runtime.runPromiseExit(effect)
+    const exit = await this.#live.runPromiseExit(effect)
     if (Exit.isSuccess(exit)) return exit.value
     throw Cause.squash(exit.cause)
   }
@@ -354,7 +354,15 @@ export class TestRunner {
   }
 
   async dispose(): Promise<void> {
+    this.#disposed = true
     await this.#runtime.dispose()
+  }
+
+  #disposed = false
+  /** The runtime, or a clear error once the runner is disposed (the runtime's own refusal is a bare string). */
+  get #live(): ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe | Scheduler, never> {
+    if (this.#disposed) throw new Error("This test runner was disposed; create another")
+    return this.#runtime
   }
 }
 
