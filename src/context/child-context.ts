@@ -15,7 +15,7 @@ import { runOwned } from "./usage-tracker.ts"
 import { toErrorRecord } from "./error-story.ts"
 import { PayloadTooLargeError } from "./errors.ts"
 import { deserializeWith, serializeWith } from "./serdes-call.ts"
-import { type Serdes, serdesContext } from "./serdes.ts"
+import { type Serdes, type SerdesContext, serdesContext } from "./serdes.ts"
 import { failedBySerdes } from "./serdes-failure.ts"
 
 export interface ChildRun<T> {
@@ -37,7 +37,7 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
   const context = serdesContext(session.executionId, id)
   const finished = recorded !== undefined && recorded.status !== "STARTED"
   if (finished && run.replayBody !== true && recorded.replayChildren !== true) {
-    if (recorded.status === "SUCCEEDED") return (await deserializeWith(serdes, recorded.result, context)) as T
+    if (recorded.status === "SUCCEEDED") return await readBack(session, serdes, recorded.result, context)
     throw run.toError(recorded.error!, undefined)
   }
   if (recorded === undefined) session.post([{ _tag: "ContextStarted", ...ref }])
@@ -83,5 +83,18 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
   }
   // First run and replay see the same shape: the value goes through the serdes both times (a result too large to
   // store too: its body runs again on replay, and its value is read back the same way).
-  return (await deserializeWith(serdes, payload, context)) as T
+  return await readBack(session, serdes, payload, context)
+}
+
+/**
+ * The value read back from a payload; a serdes that throws fails the execution (serdes-failure.ts), here rather
+ * than at the caller, which may be a batch or a combinator that would count it as the item's failure.
+ */
+const readBack = async <T>(session: ContextCore["session"], serdes: Serdes<T>, payload: string | undefined, context: SerdesContext): Promise<T> => {
+  try {
+    return (await deserializeWith(serdes, payload, context)) as T
+  } catch (error) {
+    if (failedBySerdes(session, error)) return never<T>()
+    throw error
+  }
 }

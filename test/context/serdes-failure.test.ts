@@ -26,6 +26,12 @@ const cases: ReadonlyArray<[string, (ctx: DurableContext) => Promise<unknown>]> 
       waitStrategy: () => ({ shouldContinue: false })
     })],
   ["a map item's result", (ctx) => ctx.map("items", [1], async (_child, value) => value, { itemSerdes: failsToSerialise })],
+  ["a map item's read-back", (ctx) => ctx.map("items", [1, 2], async (_child, value) => value, { itemSerdes: failsToDeserialise })],
+  ["a parallel branch's read-back", (ctx) => ctx.parallel("branches", [async () => "a"], { itemSerdes: failsToDeserialise })],
+  ["a promise combinator's read-back (the execution's default serdes)", async (ctx) => {
+    ctx.configureSerdes({ defaultSerdes: failsToDeserialise })
+    return await ctx.promise.all("both", [ctx.step(async () => 1), ctx.step(async () => 2)])
+  }],
   ["a callback's result", async (ctx) => {
     const [result] = await ctx.createCallback("approve", { serdes: failsToDeserialise })
     return await result
