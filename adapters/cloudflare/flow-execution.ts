@@ -14,7 +14,7 @@
  */
 import { Effect } from "effect"
 import type { DurableFunction } from "reprise"
-import { checkedInput, type FlowSlot, keyFor, sameExecution, type StartRequest, startedEvent, WATCHDOG_MS } from "reprise/engine"
+import { checkedInput, checkedStopError, type FlowSlot, keyFor, sameExecution, type StartRequest, startedEvent, WATCHDOG_MS } from "reprise/engine"
 import type { ErrorObject, ExecutionStoreShape, LogEvent } from "reprise/store"
 import type { Stub, SyncKvStorage } from "./cf-types.ts"
 import type { QueueKeys } from "./execution-rpc.ts"
@@ -198,6 +198,7 @@ export const makeQueuedOps = (deps: QueuedOpsDeps) => {
   /** A stop of a QUEUED execution: ExecutionStopped with its retention alarm, nothing run. False when not QUEUED. */
   const stopQueued = (error: ErrorObject | undefined) =>
     Effect.gen(function*() {
+      yield* checkedStopError(error, deps.maxPayloadBytes)
       const log = yield* store.load(self)
       if (log === undefined || !queued(log.events)) return false
       const now = Date.now()

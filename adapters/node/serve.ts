@@ -107,6 +107,12 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
   }
 }
 
+/** The stream routes (…/events, …/emissions, /v1/events), or any request that asks for a stream. */
+const isEventStream = (request: IncomingMessage): boolean => {
+  const path = (request.url ?? "").split("?")[0]!
+  return /\/(?:events|emissions)$/.test(path) || (request.headers.accept ?? "").includes("text/event-stream")
+}
+
 /** How long requests still open at shutdown (other than event streams, ended at once) get to finish. */
 export const SHUTDOWN_GRACE_MS = 5_000
 
@@ -159,7 +165,7 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
   // a shutdown ends them at once; their clients reconnect with Last-Event-ID, to the next server.
   const streams = new Set<Socket>()
   http.on("request", (request: IncomingMessage, response: ServerResponse) => {
-    if (!(request.headers.accept ?? "").includes("text/event-stream")) return
+    if (!isEventStream(request)) return
     const socket = request.socket
     streams.add(socket)
     response.once("close", () => streams.delete(socket))

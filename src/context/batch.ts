@@ -103,19 +103,31 @@ export const runBatch = <O>(core: ContextCore, begun: Begun, run: BatchRun<O>): 
   return runChildContext(core, begun, child)
 }
 
-/** What a custom batch serdes read back, as a BatchResult: its `all` and `completionReason`, item errors made errors again. */
+/**
+ * What a custom batch serdes read back, as a BatchResult when it has the shape of one (its `all` and
+ * `completionReason`, item errors made errors again); anything else is returned as it is, as AWS's SDK does.
+ */
 const restoreBatchResult = <O>(data: unknown): BatchResult<O> | undefined => {
-  if (data === undefined || data instanceof BatchResult) return data as BatchResult<O> | undefined
-  if (typeof data === "object" && data !== null && Array.isArray((data as { all?: unknown }).all)) {
-    const plain = data as { all: Array<BatchItem<O> & { error?: unknown }>; completionReason?: CompletionReason }
-    const items = plain.all.map((item): BatchItem<O> => {
-      const error = item.error
-      if (error === undefined || error === null || error instanceof ChildContextError) return item
-      return { ...item, error: itemError(toErrorObject(error)) }
-    })
-    return new BatchResult(items, plain.completionReason ?? "ALL_COMPLETED")
+  if (data instanceof BatchResult || typeof data !== "object" || data === null || !Array.isArray((data as { all?: unknown }).all)) {
+    return data as BatchResult<O> | undefined
   }
-  return new BatchResult([], "ALL_COMPLETED")
+  const plain = data as { all: Array<BatchItem<O> & { error?: unknown }>; completionReason?: CompletionReason }
+  const items = plain.all.map((item): BatchItem<O> => {
+    const error = item.error
+    if (error === undefined || error === null || error instanceof ChildContextError) return item
+    // A ChildContextError written as JSON keeps its errorType and name, not its message (not enumerable).
+    const fields = error as { errorType?: unknown; name?: unknown; errorMessage?: unknown; message?: unknown; errorData?: unknown }
+    const text = (value: unknown) => (typeof value === "string" ? value : undefined)
+    return {
+      ...item,
+      error: itemError({
+        errorType: text(fields.errorType) ?? text(fields.name) ?? "ChildContextError",
+        errorMessage: text(fields.errorMessage) ?? text(fields.message) ?? "",
+        ...(text(fields.errorData) === undefined ? {} : { errorData: text(fields.errorData)! })
+      })
+    }
+  })
+  return new BatchResult(items, plain.completionReason ?? "ALL_COMPLETED")
 }
 
 const optional = <K extends string>(key: K, value: string | undefined) => (value === undefined ? {} : { [key]: value })

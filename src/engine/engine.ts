@@ -14,7 +14,8 @@ import type { StoreFailure } from "../store/store-errors.ts"
 import { Actor } from "./actor.ts"
 import { WATCHDOG_MS } from "./actor-alarm.ts"
 import { SecureRandom, uuidV7Of } from "./secure-random.ts"
-import { ActorGone, tooLarge } from "./actor-messages.ts"
+import { ActorGone } from "./actor-messages.ts"
+import { checkedStopError } from "./stop-error.ts"
 import { plainCallbackIds } from "./callback-ids.ts"
 import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotFound, ExecutionNotPaused, ExecutionNotRunning } from "./engine-errors.ts"
 import { FunctionNotFound, InvalidRequest, type TimerNotPending } from "./engine-errors.ts"
@@ -373,10 +374,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       }),
     stop: (stopped, error, stopOptions) =>
       Effect.gen(function*() {
-        // The stop's error is stored (and becomes the execution's): a payload, under the same limit as a result.
-        if (error !== undefined && tooLarge(JSON.stringify(error), maxPayloadBytes)) {
-          return yield* new InvalidRequest({ reason: `The stop's error is over the ${maxPayloadBytes}-byte payload limit`, payloadTooLarge: true })
-        }
+        yield* checkedStopError(error, maxPayloadBytes)
         // A run that continued as new is over: the stop goes to the run that carries the execution on.
         const executionId = (yield* lastRun(stopped, stateOf)).executionId
         if (yield* flowStart.stopQueued(executionId, error)) return

@@ -55,10 +55,10 @@ export const decodeWith = <A>(schema: Schema.Decoder<A>, what: string, onExcessP
 }
 
 /**
- * A number literal JSON.parse may turn into Infinity: an exponent of three digits or more, or 309 digits in a row.
- * Only then is the parsed body walked (most bodies never are).
+ * A number literal JSON.parse may turn into Infinity: one with an exponent (a long mantissa can overflow with a short
+ * one: 1 and 250 zeros then e99), or 309 digits in a row. Only then is the parsed body walked (most bodies never are).
  */
-const MAY_OVERFLOW = /[eE][+-]?\d{3}|\d{309}/
+const MAY_OVERFLOW = /\d[eE][+-]?\d|\d{309}/
 
 /**
  * Whether a parsed JSON value holds a number that is not finite (JSON.stringify would write it as null). A loop over

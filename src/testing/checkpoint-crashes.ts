@@ -31,7 +31,7 @@ export const makeCrashingStore = (store: () => ExecutionStoreShape) => {
   const stateOf = (id: string): CrashState | undefined => {
     const state = crashing.get(id)
     if (state !== undefined) return state
-    const run = /^(.*)~\d+$/.exec(id)
+    const run = /^(.*)~\d{1,9}$/.exec(id) // a continued run's id, as the engine names it
     if (run === null || !crashing.has(run[1]!)) return undefined
     const fresh: CrashState = { checkpoints: 0, crashes: 0, before: new Set() }
     crashing.set(id, fresh)

@@ -173,7 +173,7 @@ export class TestExecution {
     let ended = false
     for (const op of this.#operations) {
       if (op.type !== "CHAINED_INVOKE" || op.status !== "STARTED" || op.childExecutionId === undefined) continue
-      const child = await this.runner.execution(op.childExecutionId, { callbacks: this.responders }).catch(() => undefined)
+      const child = await this.#liveRun(op.childExecutionId)
       if (child === undefined) continue // not started yet
       await child.#advanceChildren(at)
       await this.runner.fireAt(child.executionId, at)
@@ -274,12 +274,21 @@ export class TestExecution {
     })
   }
 
+  /** An invoked child's current run: a child that continued as new goes on in its last run (`<id>~2` …). */
+  async #liveRun(executionId: string): Promise<TestExecution | undefined> {
+    let run = await this.runner.execution(executionId, { callbacks: this.responders }).catch(() => undefined)
+    for (let hops = 0; run !== undefined && run.status === "CONTINUED_AS_NEW" && run.continuedAs !== undefined && hops < MAX_ROUNDS; hops++) {
+      run = await this.runner.execution(run.continuedAs, { callbacks: this.responders }).catch(() => undefined)
+    }
+    return run
+  }
+
   /** Drives every invoked child that is still running; true when one of them ended (its parent can go on). */
   async #settleChildren(options: SettleOptions): Promise<boolean> {
     let ended = false
     for (const op of this.#operations) {
       if (op.type !== "CHAINED_INVOKE" || op.status !== "STARTED" || op.childExecutionId === undefined) continue
-      const child = await this.runner.execution(op.childExecutionId, { callbacks: this.responders }).catch(() => undefined)
+      const child = await this.#liveRun(op.childExecutionId)
       if (child === undefined) continue // not started yet: the next round sees it
       await child.settle(options)
       if (child.status !== "RUNNING" && child.status !== "PAUSED") ended = true

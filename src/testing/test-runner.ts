@@ -183,8 +183,8 @@ export class TestRunner {
   }
 
   /** The store's alarm of an execution. */
-  alarmOf(executionId: string): Promise<number | undefined> {
-    return this.#live.runPromise(EngineProbe.use((probe) => probe.alarmOf(executionId)))
+  async alarmOf(executionId: string): Promise<number | undefined> {
+    return await this.#live.runPromise(EngineProbe.use((probe) => probe.alarmOf(executionId)))
   }
 
   /**

@@ -53,6 +53,25 @@ describe("advanceTime and invoked children", () => {
   })
   const caller = durable("caller", async (_input: unknown, ctx) => await ctx.invoke("rest", "nap", {}))
 
+  const relay = durable("relay", async (leg: number, ctx) => {
+    if (leg === 0) return ctx.continueAsNew(1)
+    await ctx.wait("leg", { hours: 1 })
+    return "arrived"
+  })
+  const sender = durable("sender", async (_input: unknown, ctx) => await ctx.invoke("send", "relay", 0))
+
+  it("follows an invoked child that continued as new to its current run, with advanceTime and with run", async () => {
+    runner = createTestRunner({ functions: [relay, sender], skipTime: false })
+    const execution = await runner.start("sender", {})
+    await execution.advanceTime({ hours: 2 })
+    assert.strictEqual(execution.status, "SUCCEEDED")
+    assert.strictEqual(execution.result, "arrived")
+    await runner.dispose()
+    runner = createTestRunner({ functions: [relay, sender] }) // time skipping on: run drives the child's last run
+    const ran = await runner.run("sender", {})
+    assert.strictEqual(ran.result, "arrived")
+  })
+
   it("fires what fell due in an invoked child (it lives in its parent's time), so the parent goes on", async () => {
     for (const skipTime of [true, false]) {
       runner = createTestRunner({ functions: [nap, caller], skipTime })
