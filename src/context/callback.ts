@@ -4,14 +4,13 @@
  * or the value its Schema decodes from it (callback-schema.ts).
  */
 import { callbackSchema } from "./callback-schema.ts"
-import { type Begun, type ContextCore, never } from "./context-core.ts"
+import type { Begun, ContextCore } from "./context-core.ts"
 import { checkWaitMillis, durationToMillis } from "./duration.ts"
 import { DurablePromise } from "./durable-promise.ts"
 import { CallbackExternalError, CallbackTimeoutError } from "./errors.ts"
-import { deserializeWith } from "./serdes-call.ts"
 import { serdesContext } from "./serdes.ts"
 import type { CreateCallbackConfig } from "./types.ts"
-import { failedBySerdes } from "./serdes-failure.ts"
+import { readBack } from "./serdes-failure.ts"
 
 export const startCallback = async <T>(
   core: ContextCore,
@@ -48,12 +47,7 @@ export const startCallback = async <T>(
     while (current.status === "STARTED") current = await session.whenChanged(id)
     switch (current.status) {
       case "SUCCEEDED":
-        try {
-          return (await deserializeWith(deserializer, current.result, context)) as T
-        } catch (error) {
-          if (failedBySerdes(session, error)) return never<T>()
-          throw error
-        }
+        return await readBack<T>(session, deserializer as Parameters<typeof readBack<T>>[1], current.result, context)
       case "TIMED_OUT":
         throw new CallbackTimeoutError(current.timedOutReason === "heartbeat" ? "Callback timed out on heartbeat" : "Callback timed out")
       default:

@@ -14,9 +14,9 @@ import { type Begun, ContextCore, never } from "./context-core.ts"
 import { runOwned } from "./usage-tracker.ts"
 import { toErrorRecord } from "./error-story.ts"
 import { PayloadTooLargeError } from "./errors.ts"
-import { deserializeWith, serializeWith } from "./serdes-call.ts"
-import { type Serdes, type SerdesContext, serdesContext } from "./serdes.ts"
-import { failedBySerdes } from "./serdes-failure.ts"
+import { serializeWith } from "./serdes-call.ts"
+import { type Serdes, serdesContext } from "./serdes.ts"
+import { failedBySerdes, readBack } from "./serdes-failure.ts"
 
 export interface ChildRun<T> {
   /** `summary` is what was stored instead of a result too large to keep (on the replay of such a child). */
@@ -84,17 +84,4 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
   // First run and replay see the same shape: the value goes through the serdes both times (a result too large to
   // store too: its body runs again on replay, and its value is read back the same way).
   return await readBack(session, serdes, payload, context)
-}
-
-/**
- * The value read back from a payload; a serdes that throws fails the execution (serdes-failure.ts), here rather
- * than at the caller, which may be a batch or a combinator that would count it as the item's failure.
- */
-const readBack = async <T>(session: ContextCore["session"], serdes: Serdes<T>, payload: string | undefined, context: SerdesContext): Promise<T> => {
-  try {
-    return (await deserializeWith(serdes, payload, context)) as T
-  } catch (error) {
-    if (failedBySerdes(session, error)) return never<T>()
-    throw error
-  }
 }

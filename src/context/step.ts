@@ -12,13 +12,13 @@ import { toErrorRecord } from "./error-story.ts"
 import { PayloadTooLargeError, RecordedError, SerdesFailedError, StepError, StepInterruptedError } from "./errors.ts"
 import type { DurableContextLogger } from "./logger.ts"
 import { type RetryStrategy, retryPresets, StepSemantics, withJitterSource } from "./retry.ts"
-import { deserializeWith, serializeJson, serializeWith } from "./serdes-call.ts"
+import { serializeJson, serializeWith } from "./serdes-call.ts"
 import { defaultSerdes, type Serdes, serdesContext } from "./serdes.ts"
 import type { StepContext, StepFunc } from "./types.ts"
 import { closeAttempt, openAttempt } from "./open-steps.ts"
 import { runOwned } from "./usage-tracker.ts"
 import { withDeadline } from "./step-timeout.ts"
-import { failedBySerdes } from "./serdes-failure.ts"
+import { readBack } from "./serdes-failure.ts"
 
 export interface StepRun<T> {
   readonly fn: StepFunc<T>
@@ -80,7 +80,7 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
       if (op.status === "SUCCEEDED") {
         // Replay's hot path: the default serdes is JSON, parsed without a promise.
         if (serdes === defaultSerdes) return (op.result === undefined ? undefined : JSON.parse(op.result)) as T
-        return await readBack(session, serdes, op.result, id)
+        return await readBack(session, serdes, op.result, serdesContext(session.executionId, id))
       }
       if (op.status === "FAILED") throw (run.finalError ?? StepError.fromErrorObject)(op.error!)
       if (op.status === "PENDING" && op.nextAttemptAt! > session.now()) {
@@ -173,21 +173,11 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
       }])
       // First run and replay see the same value: the one read back from what was stored (AWS's SDK does the same).
       if (serdes === defaultSerdes) return (payload === undefined ? undefined : JSON.parse(payload)) as T
-      return await readBack(session, serdes, payload, id)
+      return await readBack(session, serdes, payload, serdesContext(session.executionId, id))
     }
     const failure = await recordFailure(core, ref, run, attempt, value, recordStart)
     if (failure !== undefined) throw failure
     op = session.state.operations.get(id)
-  }
-}
-
-/** A custom serdes' read-back; one that throws fails the execution (serdes-failure.ts), whoever runs the step. */
-const readBack = async <T>(session: ContextCore["session"], serdes: Serdes<T>, payload: string | undefined, id: string): Promise<T> => {
-  try {
-    return (await deserializeWith(serdes, payload, serdesContext(session.executionId, id))) as T
-  } catch (error) {
-    if (failedBySerdes(session, error)) return never<T>()
-    throw error
   }
 }
 

@@ -11,7 +11,7 @@ import type { OperationState } from "../log/fold.ts"
 import { type Begun, type ContextCore, mayNotStart, never } from "./context-core.ts"
 import { checkWaitMillis, type Duration, durationToMillis } from "./duration.ts"
 import { toErrorRecord } from "./error-story.ts"
-import { RecordedError, StepError } from "./errors.ts"
+import { RecordedError, SerdesFailedError, StepError } from "./errors.ts"
 import type { DurableContextLogger } from "./logger.ts"
 import { operationLogger } from "./operation-logger.ts"
 import { withJitterSource } from "./retry.ts"
@@ -134,6 +134,8 @@ const poll = async <T>(
       : undefined
     return { ok: true, state, payload, nextAttemptAt }
   } catch (error) {
+    // AWS's history shows the operation started when its serdes failed the execution on the first poll.
+    if (error instanceof SerdesFailedError && op === undefined) session.post([{ _tag: "StepStarted", ...ref, attempt }])
     if (failedBySerdes(session, error)) return never()
     return { ok: false, error }
   } finally {

@@ -57,3 +57,19 @@ describe("a serdes that throws", () => {
     })
   }
 })
+
+describe("a waitForCondition whose serdes fails on its first poll", () => {
+  it("is left STARTED in the history, as AWS's shows it", async () => {
+    const fn = durable("poll-fails", async (_: unknown, ctx) =>
+      await ctx.waitForCondition("poll", async (state: number) => state + 1, {
+        initialState: 0,
+        serdes: failsToSerialise,
+        waitStrategy: () => ({ shouldContinue: false })
+      }))
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("poll-fails")
+    assert.strictEqual(execution.status, "FAILED")
+    assert.strictEqual(execution.getOperation("poll")?.status, "STARTED")
+    await runner.dispose()
+  })
+})
