@@ -15,6 +15,8 @@ export interface SettleOptions {
 
 /** Bounds the drive loop: each round skips to a timer or answers a callback. */
 export const MAX_ROUNDS = 100_000
+/** How often a test's callback completion is sent in crash mode before its failure is the answer. */
+const CRASHED_COMPLETION_TRIES = 100
 
 export const toMillis = (duration: Duration | number): number =>
   typeof duration === "number" ? duration : durationToMillis(duration)
@@ -259,8 +261,20 @@ export class TestExecution {
   }
 
   async #complete(nameOrId: string, outcome: Parameters<TestRunner["completeCallback"]>[1]): Promise<this> {
-    const callbackId = this.callback(nameOrId).callbackId!
-    await this.runner.completeCallback(callbackId, outcome)
+    const callback = this.callback(nameOrId)
+    const callbackId = callback.callbackId!
+    if (this.checkpointCrashes === undefined || callback.status !== "STARTED") {
+      await this.runner.completeCallback(callbackId, outcome)
+    } else {
+      // Crash mode: the completion may be crashed before its write (sent again, as a client would) or after it (then
+      // the engine's resend finds the callback completed: this completion is what completed it).
+      for (let tries = 1; ; tries++) {
+        const failed = await this.runner.completeCallback(callbackId, outcome).then(() => undefined, (error: unknown) => error)
+        if (failed === undefined || failed instanceof CallbackAlreadyCompleted) break
+        if (tries >= CRASHED_COMPLETION_TRIES) throw failed
+        await this.runner.fireAt(this.executionId, this.runner.clock(this.executionId).currentTimeMillisUnsafe()).catch(() => undefined)
+      }
+    }
     await this.runner.engine((e) => e.settle(this.executionId))
     return this.refresh()
   }

@@ -93,4 +93,24 @@ describe("crash at every checkpoint", () => {
       await runner.dispose()
     }
   })
+
+  it("takes a test's own callback completion in crash mode: a completion crashed after its write is not an error", async () => {
+    const approval = durable("approval", async (_: unknown, ctx) => {
+      await ctx.step("prepare", async () => 1)
+      const answer = await ctx.waitForCallback("approve", async () => undefined, { timeout: { hours: 1 } })
+      await ctx.wait("cool-off", { minutes: 5 })
+      return answer
+    })
+    const runner = createTestRunner({ functions: [approval] })
+    try {
+      const execution = await runner.start("approval", {}, { crashAtEveryCheckpoint: true })
+      await execution.settle()
+      await execution.sendCallbackSuccess("approve", "yes")
+      await execution.settle()
+      assert.strictEqual(execution.status, "SUCCEEDED")
+      assert.strictEqual(execution.result, "yes")
+    } finally {
+      await runner.dispose()
+    }
+  })
 })
