@@ -342,7 +342,8 @@ export class DurableContextImpl implements DurableContext {
 /** AWS's checks and messages: each names the setting that is wrong. */
 const invalidBatchConfig = (config: Pick<BatchConfig<unknown>, "maxConcurrency" | "completionConfig"> | undefined): string | undefined => {
   const limit = config?.maxConcurrency
-  if (limit !== undefined && limit !== null && !(Number.isInteger(limit) && limit > 0)) {
+  // Any positive number, as AWS's SDK takes it (1.5 lets two run: the count is compared with it); NaN is refused too.
+  if (limit !== undefined && limit !== null && !(typeof limit === "number" && limit > 0)) {
     return `Invalid maxConcurrency: ${limit}. Must be a positive number or undefined for unlimited concurrency.`
   }
   const completion = config?.completionConfig as Record<string, unknown> | undefined

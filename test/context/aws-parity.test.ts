@@ -170,10 +170,31 @@ describe("promise combinators over running steps", () => {
   })
 })
 
+describe("a fractional maxConcurrency", () => {
+  it("is taken as AWS's SDK takes it: 1.5 lets two items run at once", async () => {
+    let running = 0
+    let most = 0
+    const fn = durable("half", async (_: unknown, ctx) =>
+      (await ctx.map("m", [1, 2, 3, 4], async (child, item) =>
+        await child.step(async () => {
+          most = Math.max(most, ++running)
+          await new Promise((resolve) => setTimeout(resolve, 5))
+          running--
+          return item
+        }), { maxConcurrency: 1.5 })).getResults())
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("half")
+    assert.deepStrictEqual(execution.result, [1, 2, 3, 4])
+    assert.strictEqual(most, 2)
+    await runner.dispose()
+  })
+})
+
 describe("invalid batch configuration", () => {
   for (
     const [label, config, message] of [
       ["maxConcurrency: 0", { maxConcurrency: 0 }, "Invalid maxConcurrency: 0. Must be a positive number or undefined for unlimited concurrency."],
+      ["maxConcurrency: NaN", { maxConcurrency: Number.NaN }, "Invalid maxConcurrency: NaN. Must be a positive number or undefined for unlimited concurrency."],
       [
         "shouldComplete with minSuccessful",
         { completionConfig: { shouldComplete: () => ({ complete: true }), minSuccessful: 1 } },
