@@ -235,6 +235,10 @@ export class DurableContextImpl implements DurableContext {
   parallel<O>(...args: Array<any>): DurablePromise<BatchResult<O>> {
     const [name, [branches, config]] = named(args) as [string | undefined, [ReadonlyArray<ParallelFunc<O> | NamedParallelBranch<O>>, ParallelConfig<O> | undefined]]
     if (!Array.isArray(branches)) return rejected(new ConfigurationError(`parallel needs an array of branches, got ${typeof branches}`))
+    // Checked before anything is recorded, with AWS's message: the caller can catch it.
+    const isBranch = (branch: unknown) =>
+      typeof branch === "function" || (typeof branch === "object" && branch !== null && typeof (branch as { func?: unknown }).func === "function")
+    if (!branches.every(isBranch)) return rejected(new ConfigurationError("All branches must be functions or NamedParallelBranch objects"))
     const specs = branches.map((branch: ParallelFunc<O> | NamedParallelBranch<O>, index: number) => {
       const func = typeof branch === "function" ? branch : branch.func
       return {

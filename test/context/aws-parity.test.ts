@@ -190,6 +190,24 @@ describe("a fractional maxConcurrency", () => {
   })
 })
 
+describe("parallel branches that are not functions", () => {
+  it("are refused with AWS's catchable error before anything is recorded", async () => {
+    const fn = durable("bad-branches", async (_: unknown, ctx) => {
+      try {
+        await ctx.parallel("p", [async () => "a", 1 as never])
+      } catch (error) {
+        return (error as Error).message
+      }
+      return "went on"
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("bad-branches")
+    assert.strictEqual(execution.result, "All branches must be functions or NamedParallelBranch objects")
+    assert.deepStrictEqual(execution.operations, [])
+    await runner.dispose()
+  })
+})
+
 describe("invalid batch configuration", () => {
   for (
     const [label, config, message] of [
