@@ -4,7 +4,7 @@
  * Deno owns the listening socket, the signals, the KV store and the queue listener (queue-wake-ups.ts); the
  * runtime-neutral host (src/host) does the rest: the keys (the callback-signing secret is kept in KV), resuming what
  * was running when the last process stopped, alarm delivery, idle eviction (so waiting executions cost only their
- * keys) and the shutdown order. SIGTERM/SIGINT: stop accepting requests, then close the host (refuse new queue
+ * keys) and the shutdown order. SIGTERM/SIGINT: end open event streams, stop accepting requests, then close the host (refuse new queue
  * messages, which the queue delivers again later; let deliveries and in-flight writes finish; close KV).
  *
  * Self-hosted, `dbPath` puts the executions in a SQLite file instead (sqlite-storage.ts), with a timer for alarms.
@@ -197,6 +197,7 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
   const close = () =>
     (closing ??= (async () => {
       if (signals) listenSignals(false)
+      host.endStreams() // open event streams end now: shutdown() waits for open requests
       await http.shutdown() // stop accepting; finish open requests
       await host.close()
       await storage.ended()

@@ -176,8 +176,9 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
     (closing ??= (async () => {
       process.off("SIGTERM", onSignal)
       process.off("SIGINT", onSignal)
+      host.endStreams() // the app's streams end by themselves
       const closed = new Promise<void>((resolve) => http.close(() => resolve())) // stop accepting; idle connections close
-      for (const socket of streams) socket.destroy()
+      for (const socket of streams) socket.destroy() // and any stream still open is cut
       // Other requests get a grace to finish (a start's ?wait holds one up to 60 s); then their connections close.
       const grace = setTimeout(() => (http as { closeAllConnections?: () => void }).closeAllConnections?.(), SHUTDOWN_GRACE_MS)
       await closed

@@ -161,7 +161,12 @@ export interface Host {
   readonly recovered: Promise<RecoveryReport | undefined>
   /** Runs something on the engine (typed failures are thrown as themselves); tests may read the EngineProbe. */
   engine<A, E>(use: (engine: Engine["Service"]) => Effect.Effect<A, E, EngineProbe>): Promise<A>
-  /** Stops wake-ups, waits for deliveries, disposes the engine, closes the store (through the ports' layer). */
+  /**
+   * Ends the open event streams (their clients reconnect with Last-Event-ID): the adapter calls it first when it
+   * shuts down, before it waits for open requests, which a stream would hold until its `maxSeconds`.
+   */
+  endStreams(): void
+  /** Ends the streams, stops wake-ups, waits for deliveries, disposes the engine, closes the store (the ports' layer). */
   close(): Promise<void>
 }
 
@@ -188,9 +193,11 @@ export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<Host
   }
   const apiKey = resolveApiKey(options.apiKey, options.env)
   let closing: Promise<void> | undefined
+  const streams = new AbortController()
   return {
     app: createApp({
       runtime,
+      closing: streams.signal,
       allowedHosts: hostsOf(options),
       consoleSessionSecret: options.env("REPRISE_CONSOLE_SECRET"),
       devTools: options.devTools ?? options.env("REPRISE_DEV_TOOLS") === "1",
@@ -201,7 +208,9 @@ export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<Host
     dispatcher: Context.get(context, AlarmDispatcher),
     recovered: Effect.runPromise(Deferred.await(Context.get(context, HostRecovery))),
     engine,
+    endStreams: () => streams.abort(),
     close: () => {
+      streams.abort()
       const disposing = runtime
       runtime = undefined
       return (closing ??= disposing?.dispose() ?? Promise.resolve())

@@ -63,6 +63,11 @@ export interface AppOptions {
   readonly bufferedResponses?: boolean | undefined
   /** How many starts are served at once and how many may wait; past that a start gets 503 (start-admission.ts). */
   readonly admission?: StartAdmission | undefined
+  /**
+   * Aborted when the server begins to shut down: open event streams end at once (their clients reconnect with
+   * Last-Event-ID), so that a shutdown that waits for open requests is not held until their `maxSeconds`.
+   */
+  readonly closing?: AbortSignal | undefined
 }
 
 /**
@@ -101,8 +106,8 @@ export const createApp = (options: AppOptions): Hono => {
   app.get("/", (c) => c.redirect("/console", 302)) // a browser pointed at the server lands in the console
   app.get(OPENAPI_PATH, (c) => c.json(openApiDocument()))
   registerExecutionRoutes(app, { respond, devTools: options.devTools === true })
-  registerEventStreamRoutes(app, { respond }, options.bufferedResponses === true)
-  registerLifecycleStreamRoutes(app, { respond }, options.bufferedResponses === true)
+  registerEventStreamRoutes(app, { respond }, options.bufferedResponses === true, options.closing)
+  registerLifecycleStreamRoutes(app, { respond }, options.bufferedResponses === true, options.closing)
   registerCallbackRoutes(app, { respond })
   registerScheduleRoutes(app, { respond })
   registerConsole(app, {

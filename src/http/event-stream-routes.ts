@@ -36,7 +36,7 @@ const emissionFrame = (event: LogEvent): string | undefined => {
   return emission === undefined ? undefined : sseFrame(emission.seq, "emission", emission)
 }
 
-export const registerEventStreamRoutes = (app: Hono, { respond }: RouteDeps, buffered = false): void => {
+export const registerEventStreamRoutes = (app: Hono, { respond }: RouteDeps, buffered = false, closing?: AbortSignal): void => {
   const route = (path: string, toFrame: (event: LogEvent) => string | undefined) =>
     app.get(path, (c) =>
       respond(
@@ -45,7 +45,7 @@ export const registerEventStreamRoutes = (app: Hono, { respond }: RouteDeps, buf
           const query = yield* readQuery(c.req.url, EventsQuery)
           const after = lastEventId(c.req.header("last-event-id")) ?? query.cursor ?? 0
           const client = yield* ExecutionClient
-          return yield* watchResponse(client, c.req.param("id")!, after, { seconds: streamSeconds(query.maxSeconds), buffered }, toFrame)
+          return yield* watchResponse(client, c.req.param("id")!, after, { seconds: streamSeconds(query.maxSeconds), buffered, closing }, toFrame)
         })
       ))
   route("/v1/executions/:id/events", eventFrame)

@@ -15,7 +15,7 @@ import { readQuery } from "./read-body.ts"
 import { LifecycleQuery } from "./request-schemas.ts"
 import { sseFrame, sseResponse, streamSeconds } from "./sse.ts"
 
-export const registerLifecycleStreamRoutes = (app: Hono, { respond }: RouteDeps, buffered = false): void => {
+export const registerLifecycleStreamRoutes = (app: Hono, { respond }: RouteDeps, buffered = false, closing?: AbortSignal): void => {
   app.get("/v1/events", (c) =>
     respond(
       c.req.raw,
@@ -28,7 +28,7 @@ export const registerLifecycleStreamRoutes = (app: Hono, { respond }: RouteDeps,
         }
         const since = yield* Clock.currentTimeMillis
         const changes = client.watchLifecycle?.(filter) ?? lifecycleByPolling((q) => client.list(q))(filter, since)
-        return sseResponse(changes.pipe(Stream.map((change) => sseFrame(undefined, "lifecycle", change))), { seconds: streamSeconds(query.maxSeconds), buffered })
+        return sseResponse(changes.pipe(Stream.map((change) => sseFrame(undefined, "lifecycle", change))), { seconds: streamSeconds(query.maxSeconds), buffered, closing })
       })
     ))
 }

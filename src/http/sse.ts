@@ -27,7 +27,18 @@ export interface StreamOptions {
   readonly seconds: number
   /** The platform sends the response only once it is complete: answer as a long poll. */
   readonly buffered?: boolean | undefined
+  /** Aborted when the server shuts down: the stream ends then (its client reconnects with Last-Event-ID). */
+  readonly closing?: AbortSignal | undefined
 }
+
+/** Completes once `signal` is aborted (at once if it already is). */
+const abortedBy = (signal: AbortSignal): Effect.Effect<void> =>
+  Effect.callback<void>((resume) => {
+    if (signal.aborted) return resume(Effect.void)
+    const onAbort = () => resume(Effect.void)
+    signal.addEventListener("abort", onAbort, { once: true })
+    return Effect.sync(() => signal.removeEventListener("abort", onAbort))
+  })
 
 /** A comment line this often keeps proxies from closing a quiet stream. */
 const KEEP_ALIVE = Duration.seconds(15)
@@ -91,7 +102,9 @@ export const sseResponse = <E>(frames: Stream.Stream<string, E>, options: Stream
       const problem = mapCause(cause)
       return Stream.succeed(sseFrame(undefined, "error", { type: problemType(problem.kind), detail: problem.detail }))
     }),
-    Stream.interruptWhen(Effect.sleep(Duration.seconds(seconds)))
+    Stream.interruptWhen(
+      options.closing === undefined ? Effect.sleep(Duration.seconds(seconds)) : Effect.raceFirst(Effect.sleep(Duration.seconds(seconds)), abortedBy(options.closing))
+    )
   )
   // Buffered: nobody sees a keep-alive before the end, so none is sent.
   const keepAlive = Stream.fromSchedule(Schedule.spaced(KEEP_ALIVE)).pipe(Stream.map(() => ": keep-alive\n\n"))

@@ -10,6 +10,7 @@ import { serve, type Server, type SqliteServer } from "../../../adapters/deno/se
 import { fakeOrderServices, makeOrderFulfilment } from "../../../examples/order-fulfilment.ts"
 import { assert, Deno, tempDir, until } from "./deno-test-api.ts"
 import { call, count, napping, slowSteps } from "./server-fixture.ts"
+import { durable } from "../../../src/index.ts"
 
 const order = { orderId: "o-7", email: "ada@example.com", amountCents: 4200, lines: [{ sku: "kettle", quantity: 1 }] }
 const errors: Array<string> = []
@@ -220,6 +221,35 @@ Deno.test({
       assert.match(String(refused), /AddrInUse|already in use/i)
     } finally {
       await first.close()
+      await temp.remove()
+    }
+  }
+})
+
+Deno.test({
+  name: "closes with an event stream open: the stream ends at once instead of holding shutdown() until its maxSeconds",
+  fn: async () => {
+    const temp = await tempDir("reprise-deno-stream-close-")
+    const long = durable("long-nap", async (_: unknown, ctx) => {
+      await ctx.wait("long", { hours: 1 })
+      return "woke"
+    })
+    const server = await start(`${temp.dir}/reprise.kv`, [long]) as Server
+    try {
+      assert.equal((await call(server.url, "POST", "/v1/functions/long-nap/executions", { executionName: "held" })).status, 201)
+      const stream = await fetch(`${server.url}/v1/executions/held/events?maxSeconds=60`)
+      const reader = stream.body!.getReader()
+      await reader.read() // open, with its first events sent
+      const drained = (async () => {
+        for (let i = 0; i < 10_000; i++) if ((await reader.read()).done) return "ended"
+        return "still open"
+      })().catch(() => "ended")
+      // The stream would hold close() for its 60 s: a bound far from that, not a measure of speed.
+      const outcome = await Promise.race([server.close().then(() => "closed"), new Promise((resolve) => setTimeout(() => resolve("held"), 10_000))])
+      assert.equal(outcome, "closed")
+      assert.equal(await drained, "ended")
+    } finally {
+      await server.close()
       await temp.remove()
     }
   }
