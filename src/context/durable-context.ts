@@ -42,7 +42,6 @@ import { type InvokeConfig, runInvoke } from "./invoke.ts"
 import { checkFetch, type FetchConfig, type FetchResponse, runFetch } from "./fetch.ts"
 import { runWaitForCondition, type WaitForConditionCheck, type WaitForConditionConfig } from "./wait-for-condition.ts"
 import { makePromiseCombinators, type PromiseCombinators, reviveError } from "./promise-combinators.ts"
-import { failedBySerdes } from "./serdes-failure.ts"
 
 /** AWS's rule: the first argument is a name when it is a string or undefined. */
 const named = (args: ReadonlyArray<unknown>): [string | undefined, ReadonlyArray<unknown>] =>
@@ -96,15 +95,8 @@ export class DurableContextImpl implements DurableContext {
     // A callback's creation resolves at once: what is awaited is its result's promise (callback.ts).
     const awaited = type === "CALLBACK" ? undefined : () => session.markAwaited?.(begun.id)
     // A paused execution starts no new operation: its id is taken now, its work waits for the resume.
-    // A serdes that throws fails the execution (serdes-failure.ts): the operation's promise then never settles.
-    const guard = (error: unknown): T => {
-      if (failedBySerdes(session, error)) return never() as T
-      throw error
-    }
-    if (begun.recorded === undefined && session.state.paused) {
-      return new DurablePromise<T>(session.whenResumed().then(() => run(begun)).then(undefined, guard), awaited)
-    }
-    return new DurablePromise<T>(run(begun).then(undefined, guard), awaited)
+    if (begun.recorded === undefined && session.state.paused) return new DurablePromise<T>(session.whenResumed().then(() => run(begun)), awaited)
+    return new DurablePromise<T>(run(begun), awaited)
   }
 
   // Fixed parameters rather than `named(...args)`: the rest array, the pair and its destructuring's iterator were

@@ -3,9 +3,10 @@
  * The child's id is derived from the parent's and the operation's, so no replay or retry ever starts it twice;
  * the engine starts it when InvokeStarted is written and tells the parent when it ends.
  */
-import type { Begun, ContextCore } from "./context-core.ts"
+import { type Begun, type ContextCore, never } from "./context-core.ts"
 import { InvokeError, RecordedError } from "./errors.ts"
-import { deserializeWith, serializeWith } from "./serdes-call.ts"
+import { serializeWith } from "./serdes-call.ts"
+import { failedBySerdes, readBack } from "./serdes-failure.ts"
 import { type Serdes, serdesContext } from "./serdes.ts"
 
 export interface InvokeConfig<I, O> {
@@ -32,7 +33,13 @@ export const runInvoke = async <I, O>(
     if (typeof functionName !== "string" || functionName.length === 0) {
       throw new InvokeError(`invoke needs the name of a registered durable function, got ${JSON.stringify(functionName)}`)
     }
-    const payload = await serializeWith(config?.payloadSerdes ?? session.serdes.defaultSerdes, input, context)
+    let payload: string | undefined
+    try {
+      payload = await serializeWith(config?.payloadSerdes ?? session.serdes.defaultSerdes, input, context)
+    } catch (error) {
+      if (failedBySerdes(session, error)) return never()
+      throw error
+    }
     core.checkPayload(payload, `The input of invoke ${JSON.stringify(ref.name ?? id)}`)
     await session.append([{
       _tag: "InvokeStarted",
@@ -44,7 +51,7 @@ export const runInvoke = async <I, O>(
     op = session.state.operations.get(id)!
   }
   while (op.status === "STARTED") op = await session.whenChanged(id)
-  if (op.status === "SUCCEEDED") return (await deserializeWith(config?.resultSerdes ?? session.serdes.defaultSerdes, op.result, context)) as O
+  if (op.status === "SUCCEEDED") return await readBack<O>(session, (config?.resultSerdes ?? session.serdes.defaultSerdes) as Serdes<O>, op.result, context)
   const error = op.error ??
     { errorType: `Invoke${op.status === "TIMED_OUT" ? "TimedOut" : "Stopped"}`, errorMessage: `The invoked execution ${op.childExecutionId} ${op.status === "TIMED_OUT" ? "timed out" : "was stopped"}` }
   throw new InvokeError(error.errorMessage, { cause: new RecordedError(error), errorData: error.errorData })

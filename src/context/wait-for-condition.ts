@@ -18,7 +18,7 @@ import { withJitterSource } from "./retry.ts"
 import { deserializeWith, serializeWith } from "./serdes-call.ts"
 import { type Serdes, serdesContext } from "./serdes.ts"
 import { runOwned } from "./usage-tracker.ts"
-import { failedBySerdes } from "./serdes-failure.ts"
+import { failedBySerdes, readBack } from "./serdes-failure.ts"
 
 export type WaitForConditionDecision = { readonly shouldContinue: true; readonly delay: Duration } | { readonly shouldContinue: false }
 
@@ -64,7 +64,7 @@ export const runWaitForCondition = async <T>(
   let op: OperationState | undefined = begun.recorded
   for (;;) {
     if (op !== undefined) {
-      if (op.status === "SUCCEEDED") return (await deserializeWith(serdes, op.result, context)) as T
+      if (op.status === "SUCCEEDED") return await readBack(session, serdes, op.result, context)
       if (op.status === "FAILED") throw failed(op.error!)
       if (op.status === "PENDING" && op.nextAttemptAt! > session.now()) {
         op = await session.whenChanged(id)

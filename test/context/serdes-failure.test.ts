@@ -16,6 +16,9 @@ const failsToDeserialise = {
   }
 }
 
+/** What the invoke cases call. */
+const target = durable("target", async (input: number) => input + 1)
+
 const cases: ReadonlyArray<[string, (ctx: DurableContext) => Promise<unknown>]> = [
   ["a child context's result", (ctx) => ctx.runInChildContext("child", async () => 1, { serdes: failsToSerialise })],
   ["a step's read-back", (ctx) => ctx.step("step", async () => 1, { serdes: failsToDeserialise })],
@@ -28,6 +31,8 @@ const cases: ReadonlyArray<[string, (ctx: DurableContext) => Promise<unknown>]> 
   ["a map item's result", (ctx) => ctx.map("items", [1], async (_child, value) => value, { itemSerdes: failsToSerialise })],
   ["a map item's read-back", (ctx) => ctx.map("items", [1, 2], async (_child, value) => value, { itemSerdes: failsToDeserialise })],
   ["a parallel branch's read-back", (ctx) => ctx.parallel("branches", [async () => "a"], { itemSerdes: failsToDeserialise })],
+  ["an invoke's input", (ctx) => ctx.invoke("call", "target", 1, { payloadSerdes: failsToSerialise })],
+  ["an invoke's result read-back", (ctx) => ctx.invoke("call", "target", 1, { resultSerdes: failsToDeserialise })],
   ["a promise combinator's read-back (the execution's default serdes)", async (ctx) => {
     ctx.configureSerdes({ defaultSerdes: failsToDeserialise })
     return await ctx.promise.all("both", [ctx.step(async () => 1), ctx.step(async () => 2)])
@@ -49,7 +54,7 @@ describe("a serdes that throws", () => {
         }
         return "went on"
       })
-      const runner = createTestRunner({ functions: [fn] })
+      const runner = createTestRunner({ functions: [fn, target] })
       const execution = await runner.run("serdes-failure", undefined, { callbacks: { approve: () => ({ succeed: "yes" }) } })
       assert.strictEqual(execution.status, "FAILED", JSON.stringify(execution.result))
       assert.strictEqual(execution.error?.errorType, "SerdesFailedError")
