@@ -128,6 +128,15 @@ export class TestExecution {
    * (as `runner.run` does): a step-by-step test that means to send the callback is not beaten to it by the clock.
    */
   async settle(options: SettleOptions = {}): Promise<this> {
+    return this.#drive(options, this.runner.skipTime)
+  }
+
+  /**
+   * The settle loop. Invoked children are driven with `skip` off: the clock they share with this execution is
+   * skipped here, to the earliest timer of the whole family, so a child's 1-hour wait does not end before its
+   * parent's 10-minute one (a race of `invoke` against a timeout is decided as it would be in real time).
+   */
+  async #drive(options: SettleOptions, skip: boolean): Promise<this> {
     const id = this.executionId
     for (let round = 0; round < MAX_ROUNDS; round++) {
       await this.runner.engine((e) => e.settle(id))
@@ -135,35 +144,73 @@ export class TestExecution {
       if (this.#status !== "RUNNING") return this
       if (await this.#answerCallbacks()) continue
       if (await this.#settleChildren(options)) continue
-      if (!this.runner.skipTime) return this
       const now = this.runner.clock(id).currentTimeMillisUnsafe()
-      if (!this.runner.probe((p) => p.inMemory(id))) {
-        if (this.checkpointCrashes !== undefined) {
-          // Crashed at a checkpoint: resumed at once, on the same clock. A resume that meets crash after crash
-          // ("its actor kept going away") is simply tried again next round.
-          await this.runner.fireAt(id, now).catch(() => undefined)
-          continue
-        }
-        // Evicted mid-run: its alarm (at the latest the watchdog) is what brings it back.
-        const alarm = await this.runner.alarmOf(id)
-        if (alarm !== undefined && this.#callbackTimesOutBy(alarm, options)) return this
-        await this.runner.fireAt(id, Math.max(now, alarm ?? now))
+      const inMemory = this.runner.probe((p) => p.inMemory(id))
+      if (!inMemory && this.checkpointCrashes !== undefined) {
+        // Crashed at a checkpoint: resumed at once, on the same clock. A resume that meets crash after crash
+        // ("its actor kept going away") is simply tried again next round.
+        await this.runner.fireAt(id, now).catch(() => undefined)
         continue
       }
-      const due = this.runner.probe((p) => p.nextOperationDue(id))
-      if (due === undefined || this.#callbackTimesOutBy(due, options)) return this
-      await this.runner.fireAt(id, Math.max(now, due))
+      if (!skip) return this
+      // Evicted mid-run with no alarm: a message is what brings it back (its due is read from the alarm otherwise).
+      const next = await this.#nextDue(-Infinity)
+      if (next === undefined && inMemory) return this
+      if (next !== undefined && next.family.some((member) => member.#callbackTimesOutBy(next.at, options))) return this
+      await this.#fireFamily(Math.max(now, next?.at ?? now))
     }
     throw new Error(`Execution ${id} did not settle in ${MAX_ROUNDS} rounds`)
   }
 
-  /** Moves this execution's clock forward and lets it act on whatever fell due. */
+  /**
+   * Moves this execution's clock forward and lets it act on whatever fell due: its invoked children's timers too
+   * (they share its clock), in due-time order, so what fell due first acts first.
+   */
   async advanceTime(duration: Duration | number): Promise<this> {
     const clock = this.runner.clock(this.executionId)
     const at = clock.currentTimeMillisUnsafe() + toMillis(duration)
-    await this.runner.fireAt(this.executionId, at)
-    await this.#advanceChildren(at)
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      await this.refresh()
+      const next = await this.#nextDue(clock.currentTimeMillisUnsafe())
+      if (next === undefined || next.at >= at) break
+      await this.#fireFamily(next.at)
+    }
+    await this.#fireFamily(at)
     return this.refresh()
+  }
+
+  /** This execution and the invoked children it waits for, theirs too (read fresh; this one is refreshed first). */
+  async #family(): Promise<Array<TestExecution>> {
+    const family: Array<TestExecution> = [this]
+    for (let i = 0; i < family.length && i < MAX_ROUNDS; i++) {
+      for (const op of family[i]!.#operations) {
+        if (op.type !== "CHAINED_INVOKE" || op.status !== "STARTED" || op.childExecutionId === undefined) continue
+        const child = await family[i]!.#liveRun(op.childExecutionId)
+        if (child !== undefined && (child.status === "RUNNING" || child.status === "PAUSED")) family.push(child)
+      }
+    }
+    return family
+  }
+
+  /**
+   * The family's earliest timer after `after`: an actor in memory knows its next due operation; one that is not
+   * (evicted) is brought back by its store alarm.
+   */
+  async #nextDue(after: number): Promise<{ readonly at: number; readonly family: ReadonlyArray<TestExecution> } | undefined> {
+    const family = await this.#family()
+    let next: number | undefined
+    for (const member of family) {
+      const id = member.executionId
+      const due = this.runner.probe((p) => p.inMemory(id)) ? this.runner.probe((p) => p.nextOperationDue(id)) : await this.runner.alarmOf(id)
+      if (due !== undefined && due > after && (next === undefined || due < next)) next = due
+    }
+    return next === undefined ? undefined : { at: next, family }
+  }
+
+  /** Sets the family's shared clock to `at` and lets each member act on what fell due, children first. */
+  async #fireFamily(at: number): Promise<void> {
+    await this.#advanceChildren(at)
+    await this.runner.fireAt(this.executionId, at)
   }
 
   /**
@@ -304,7 +351,7 @@ export class TestExecution {
       if (op.type !== "CHAINED_INVOKE" || op.status !== "STARTED" || op.childExecutionId === undefined) continue
       const child = await this.#liveRun(op.childExecutionId)
       if (child === undefined) continue // not started yet: the next round sees it
-      await child.settle(options)
+      await child.#drive(options, false) // the family's clock is skipped by the execution at its top
       if (child.status !== "RUNNING" && child.status !== "PAUSED") ended = true
     }
     if (ended) await this.runner.engine((e) => e.settle(this.executionId))

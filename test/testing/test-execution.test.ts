@@ -86,4 +86,28 @@ describe("advanceTime and invoked children", () => {
       runner = undefined
     }
   })
+
+  // A parent that gives its child 10 minutes: the first timer due decides the race, across the family's shared clock.
+  const sleeper = durable("sleeper", async (minutes: number, ctx) => {
+    await ctx.wait("sleep", { minutes })
+    return "woke"
+  })
+  const impatient = durable("impatient", async (minutes: number, ctx) =>
+    (await ctx.promise.race([ctx.invoke("call", "sleeper", minutes), ctx.wait("timeout", { minutes: 10 })])) ?? "timed out")
+
+  it("run() skips the family's clock timer by timer: the parent's 10-minute timeout beats the child's hour", async () => {
+    runner = createTestRunner({ functions: [sleeper, impatient] })
+    assert.strictEqual((await runner.run("impatient", 60)).result, "timed out")
+    assert.strictEqual((await runner.run("impatient", 5)).result, "woke")
+  })
+
+  it("advanceTime past both timers fires them in due-time order, the child's and the parent's", async () => {
+    runner = createTestRunner({ functions: [sleeper, impatient], skipTime: false })
+    const late = await runner.start("impatient", 60)
+    const early = await runner.start("impatient", 5)
+    await late.advanceTime({ hours: 2 })
+    await early.advanceTime({ hours: 2 })
+    assert.strictEqual(late.result, "timed out")
+    assert.strictEqual(early.result, "woke")
+  })
 })
