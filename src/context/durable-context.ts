@@ -355,7 +355,7 @@ const invalidBatchConfig = (config: Pick<BatchConfig<unknown>, "maxConcurrency" 
 const rejected = <T>(error: Error) => new DurablePromise<T>(Promise.reject(error))
 
 const loggerOf = (session: Session): DurableLogger =>
-  session.logger.customLogger ?? consoleJsonLogger(() => ({ executionId: session.executionId, ...invocationFields(session) }), session.now)
+  session.logger.customLogger ?? consoleJsonLogger(() => ({ executionId: session.executionId, ...invocationFields(session) }), session.now, session.userLogLevel)
 
 /** Lambda's request and tenant ids in the default logger's lines, as AWS's default logger writes them. */
 const invocationFields = (session: Session) => ({

@@ -2,7 +2,7 @@
  * The replay-aware logger: silent while its context replays operations that already ran, so each line is
  * written once across all invocations (unless `configureLogger({ modeAware: false })`).
  */
-import { Formatter } from "effect"
+import { errorFields, errorsAsFields, formatMessage } from "./log-format.ts"
 /** AWS's levels are upper case ("INFO"); Reprise's were lower case: both are accepted. */
 export type LogLevel = "debug" | "info" | "warn" | "error" | "DEBUG" | "INFO" | "WARN" | "ERROR"
 
@@ -33,6 +33,9 @@ export interface DurableLogger {
 }
 
 type Level = "debug" | "info" | "warn" | "error"
+/** The lowest level the default logger writes ("none": it writes nothing). */
+export type DefaultLoggerLevel = Level | "none"
+const RANK: Record<DefaultLoggerLevel, number> = { debug: 0, info: 1, warn: 2, error: 3, none: 4 }
 const levelOf = (level: LogLevel): Level => {
   const lower = String(level).toLowerCase()
   return lower === "debug" || lower === "warn" || lower === "error" ? lower : "info"
@@ -53,27 +56,26 @@ export interface LogData {
   readonly attempt?: number
 }
 
-/** Errors become their type and message, at any depth (JSON.stringify would write `{}`). */
-const errorsAsObjects = (_key: string, value: unknown): unknown =>
-  value instanceof Error ? { errorType: value.name, errorMessage: value.message } : value
-
 /**
- * The record as one JSON line. A message JSON cannot hold (a circular object, a BigInt) is written as Effect's
- * formatter renders it, `[Circular]` included: logging must never fail the execution.
+ * The record as one JSON line, as AWS's default logger writes it (log-format.ts). What JSON cannot hold (a circular
+ * object or cause chain, a BigInt) is written as Effect's formatter renders it, `[Circular]` included: logging must
+ * never fail the execution.
  */
 const jsonLine = (record: Record<string, unknown>, params: ReadonlyArray<unknown>): string => {
-  const message = params.length === 1 ? params[0] : params
+  const error = params.find((param): param is Error => param instanceof Error)
+  const message = params.length === 1 ? params[0] : formatMessage(params)
   try {
-    return JSON.stringify({ ...record, message }, errorsAsObjects)
+    return JSON.stringify({ ...record, message, ...(error === undefined || params.length === 1 ? {} : errorFields(error)) }, errorsAsFields)
   } catch {
-    const shown = params.map((p) => (typeof p === "string" ? p : Formatter.format(p instanceof Error ? errorsAsObjects("", p) : p)))
-    return JSON.stringify({ ...record, message: shown.length === 1 ? shown[0] : shown })
+    const { errorType, errorMessage, stackTrace } = error === undefined ? {} : errorFields(error)
+    return JSON.stringify({ ...record, message: typeof message === "string" ? message : formatMessage([message]), errorType, errorMessage, stackTrace })
   }
 }
 
-/** One JSON line per record; warnings and errors go to stderr. */
-export const consoleJsonLogger = (data: () => LogData, now: () => number): DurableLogger => {
+/** One JSON line per record at `lowest` or above (as AWS_LAMBDA_LOG_LEVEL filters AWS's); warnings and errors go to stderr. */
+export const consoleJsonLogger = (data: () => LogData, now: () => number, lowest: DefaultLoggerLevel = "debug"): DurableLogger => {
   const write = (level: Level, params: ReadonlyArray<unknown>) => {
+    if (RANK[level] < RANK[lowest]) return
     const line = jsonLine({ timestamp: new Date(now()).toISOString(), level: level.toUpperCase(), ...data() }, params)
     if (level === "warn" || level === "error") console.error(line)
     else console.log(line)

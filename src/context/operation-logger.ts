@@ -12,6 +12,6 @@ export const operationLogger = (session: Session, id: string, name: string | und
           operationId: id,
           ...(name === undefined ? {} : { operationName: name }),
           attempt
-        }), session.now),
+        }), session.now, session.userLogLevel),
     () => false
   )

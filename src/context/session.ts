@@ -6,7 +6,7 @@
 import type { NewEvent, OperationSubType, OperationType } from "../log/events.ts"
 import type { ExecutionState, OperationState } from "../log/fold.ts"
 import type { FetchTransport } from "./fetch.ts"
-import type { LoggerConfig } from "./logger.ts"
+import type { DefaultLoggerLevel, LoggerConfig } from "./logger.ts"
 import type { SerdesConfig } from "./serdes.ts"
 
 /** Checks a callback's success payload: a reason to refuse it (the client's request is invalid), or undefined. */
@@ -62,6 +62,8 @@ export interface Session {
   readonly invocation?: InvocationInfo | undefined
   /** How `ctx.fetch` sends requests (absent: the runtime's global fetch). */
   readonly fetch?: FetchTransport | undefined
+  /** The lowest level the default logger writes (absent: debug). */
+  readonly userLogLevel?: DefaultLoggerLevel | undefined
   /** Milliseconds since the epoch on the execution's clock (virtual under the test runner). */
   now(): number
   /** A double in [0, 1) from the execution's Random. */

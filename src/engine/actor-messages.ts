@@ -1,6 +1,7 @@
 /** The actor's mailbox messages, its replies, and what it needs from the engine. */
 import type { Clock, Deferred, Random } from "effect"
 import type { FetchTransport } from "../context/fetch.ts"
+import type { DefaultLoggerLevel } from "../context/logger.ts"
 import type { InvocationInfo } from "../context/session.ts"
 import type { SecureRandomShape } from "./secure-random.ts"
 import type { ErrorObject, LogEvent, NewEvent } from "../log/events.ts"
@@ -93,6 +94,8 @@ export interface ActorDeps {
   readonly keepsPatchMarkers: boolean
   /** Whether to log the execution's life at this level as its events are written (lifecycle-log.ts). */
   readonly logs: (level: LifecycleLine["level"]) => boolean
+  /** The lowest level the default `ctx.logger` writes (UserLogLevel). */
+  readonly userLogLevel: DefaultLoggerLevel
   /** The alarm the store held when the log was loaded. */
   readonly alarmAt: number | undefined
   /** The watchdog the start wrote with ExecutionStarted (so the actor does not write it again). */

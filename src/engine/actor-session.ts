@@ -4,7 +4,7 @@
  */
 import { Effect } from "effect"
 import type { FetchTransport } from "../context/fetch.ts"
-import type { LoggerConfig } from "../context/logger.ts"
+import type { DefaultLoggerLevel, LoggerConfig } from "../context/logger.ts"
 import type { CallbackCheck, InvocationInfo, Session } from "../context/session.ts"
 import { defaultSerdes, passThroughDeserializer, type SerdesConfig } from "../context/serdes.ts"
 import type { NewEvent } from "../log/events.ts"
@@ -36,6 +36,7 @@ export class ActorSession implements Session {
   readonly maxPayloadBytes: number
   readonly keepsPatchMarkers: boolean
   readonly fetch: FetchTransport | undefined
+  readonly userLogLevel: DefaultLoggerLevel
   readonly invocation: InvocationInfo | undefined
   readonly stopped: AbortSignal
   serdes: Required<SerdesConfig> = { defaultSerdes, defaultCallbackDeserializer: passThroughDeserializer }
@@ -53,6 +54,7 @@ export class ActorSession implements Session {
     this.maxPayloadBytes = deps.maxPayloadBytes
     this.keepsPatchMarkers = deps.keepsPatchMarkers
     this.fetch = deps.fetch
+    this.userLogLevel = deps.userLogLevel
     this.invocation = deps.invocation
     this.stopped = host.stopped
   }

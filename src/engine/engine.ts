@@ -24,7 +24,7 @@ import { EngineProbe, type EngineProbeShape, makeInvocationCounts } from "./engi
 import { ExecutionClient, type ExecutionClientShape, type ReadFailure } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
 import { makeWriteListeners } from "./write-listeners.ts"
-import { LifecycleLogs } from "./lifecycle-log.ts"
+import { engineLifecycle, LifecycleLogs, UserLogLevel } from "./lifecycle-log.ts"
 import { Ownership } from "./ownership.ts"
 import { FlowLedger } from "./flow-ledger.ts"
 import { outcomeOf, viewOf } from "./execution-view.ts"
@@ -82,15 +82,8 @@ export const makeEngine = Effect.fnUntraced(function*(
   const minimumLevel = yield* References.MinimumLogLevel
   /** Whether a lifecycle line at `level` would be printed: lines that would not are not even made. */
   const logs = (level: LogLevel.Severity) => logLifecycle && !LogLevel.isLessThan(level, minimumLevel)
-  /** A lifecycle line logged by the engine itself (the actor's own lines are annotated by its fiber). */
-  const lifecycle = (state: ExecutionState, level: "Debug" | "Info", message: string) =>
-    logLifecycle
-      ? Effect.logWithLevel(level)(message).pipe(
-        Effect.annotateLogs({ executionId: state.executionId, functionName: state.functionName }),
-        Effect.provideService(Logger.CurrentLoggers, loggers),
-        Effect.provideService(References.MinimumLogLevel, minimumLevel)
-      )
-      : Effect.void
+  const lifecycle = engineLifecycle(logLifecycle, loggers, minimumLevel)
+  const userLogLevel = yield* UserLogLevel
   const actors = new Map<string, Actor>()
   const invocations = makeInvocationCounts()
   const countInvocation = invocations.count
@@ -141,6 +134,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         invocation: options.invocation,
         keepsPatchMarkers: options.keepsPatchMarkers ?? true,
         logs,
+        userLogLevel,
         alarmAt,
         ...(watchdogAt === undefined ? {} : { watchdogAt }),
         onInvocation: () => countInvocation(id),

@@ -4,12 +4,33 @@
  * a replay (which writes nothing) is silent. The lines go through Effect's logger, annotated with `executionId`,
  * `functionName` and `operationId` (the engine logs "started" and cold loads itself); the host installs the logger that prints them (src/host/host-logger.ts).
  */
-import { Context, Effect } from "effect"
+import { Context, Effect, Logger, type LogLevel, References } from "effect"
+import type { DefaultLoggerLevel } from "../context/logger.ts"
 import type { ErrorObject, LogEvent } from "../log/events.ts"
 import type { ExecutionState } from "../log/fold.ts"
 
 /** Whether the engine logs executions' lives (default off: tests and embedders stay quiet; the host turns it on). */
 export const LifecycleLogs = Context.Reference<boolean>("reprise/engine/LifecycleLogs", { defaultValue: () => false })
+
+/**
+ * The lowest level the default `ctx.logger` writes (default debug, as AWS's with no AWS_LAMBDA_LOG_LEVEL); the host
+ * sets it from its log level when one is chosen (host-logger.ts).
+ */
+export const UserLogLevel = Context.Reference<DefaultLoggerLevel>("reprise/engine/UserLogLevel", { defaultValue: () => "debug" })
+
+/**
+ * A lifecycle line the engine logs itself (started, loaded, dequeued; the actor's own lines are annotated by its
+ * fiber), to the loggers and level of the context the engine was built in, not the caller's.
+ */
+export const engineLifecycle = (on: boolean, loggers: ReadonlySet<Logger.Logger<unknown, any>>, minimumLevel: LogLevel.LogLevel) =>
+  (state: ExecutionState, level: "Debug" | "Info", message: string): Effect.Effect<void> =>
+    on
+      ? Effect.logWithLevel(level)(message).pipe(
+        Effect.annotateLogs({ executionId: state.executionId, functionName: state.functionName }),
+        Effect.provideService(Logger.CurrentLoggers, loggers),
+        Effect.provideService(References.MinimumLogLevel, minimumLevel)
+      )
+      : Effect.void
 
 export interface LifecycleLine {
   readonly level: "Debug" | "Info" | "Warn" | "Error"

@@ -1,10 +1,11 @@
 /**
  * The host's logger: every Effect log line of the engine (executions' lives, store failures with their causes) as
  * one line each, readable in a terminal, or JSON lines when the output is not a terminal or when asked
- * (`logFormat`, else $REPRISE_LOG_FORMAT). The level is `logLevel`, else $REPRISE_LOG_LEVEL, else info.
+ * (`logFormat`, else $REPRISE_LOG_FORMAT). The level is `logLevel`, else $REPRISE_LOG_LEVEL, else info; a level
+ * chosen so is also the lowest the default `ctx.logger` writes.
  */
 import { Layer, Logger, type LogLevel, References } from "effect"
-import { LifecycleLogs } from "../engine/index.ts"
+import { LifecycleLogs, UserLogLevel } from "../engine/index.ts"
 import type { EnvReader } from "./host-secrets.ts"
 
 export type LogFormat = "pretty" | "json"
@@ -31,7 +32,7 @@ const KEYS = ["functionName", "executionId", "operationId"] as const
 export const resolveLogOptions = (
   options: HostLogOptions,
   env: EnvReader
-): { format: LogFormat; level: HostLogLevel; ignored: Array<string> } => {
+): { format: LogFormat; level: HostLogLevel; userLevel: HostLogLevel; ignored: Array<string> } => {
   const ignored: Array<string> = []
   const fromEnv = <T extends string>(name: string, allowed: ReadonlyArray<T>): T | undefined => {
     const value = env(name)
@@ -41,8 +42,17 @@ export const resolveLogOptions = (
     return undefined
   }
   const format = options.format ?? fromEnv("REPRISE_LOG_FORMAT", ["pretty", "json"] as const) ?? (options.terminal === true ? "pretty" : "json")
-  const level = options.level ?? fromEnv("REPRISE_LOG_LEVEL", Object.keys(LEVELS) as Array<HostLogLevel>) ?? "info"
-  return { format, level, ignored }
+  const chosen = options.level ?? fromEnv("REPRISE_LOG_LEVEL", Object.keys(LEVELS) as Array<HostLogLevel>)
+  return { format, level: chosen ?? "info", userLevel: chosen ?? lambdaLogLevel(env("AWS_LAMBDA_LOG_LEVEL")), ignored }
+}
+
+/**
+ * The default `ctx.logger`'s lowest level when no level is chosen: Lambda's log level (AWS_LAMBDA_LOG_LEVEL, which
+ * AWS's default logger reads), else debug, as on AWS. A chosen level (option, $REPRISE_LOG_LEVEL) rules both logs.
+ */
+const lambdaLogLevel = (value: string | undefined): HostLogLevel => {
+  const level = value?.toLowerCase()
+  return level === "info" || level === "warn" || level === "error" ? level : level === "fatal" ? "error" : "debug"
 }
 
 const text = (message: unknown): string =>
@@ -94,12 +104,13 @@ export const hostLogger = (format: LogFormat, write: (line: string) => void, col
 
 /** The host's logging: its logger in place of the default, the level, and the engine's lifecycle lines on. */
 export const hostLoggingLayer = (options: HostLogOptions, env: EnvReader): Layer.Layer<never> => {
-  const { format, level, ignored } = resolveLogOptions(options, env)
+  const { format, level, userLevel, ignored } = resolveLogOptions(options, env)
   const write = options.write ?? ((line: string) => console.error(line))
   for (const message of ignored) write(format === "json" ? JSON.stringify({ level: "warn", message }) : `reprise: ${message}`)
   return Layer.mergeAll(
     Logger.layer([hostLogger(format, write, format === "pretty" && options.terminal === true)]),
     Layer.succeed(References.MinimumLogLevel, LEVELS[level]),
-    Layer.succeed(LifecycleLogs, level !== "none")
+    Layer.succeed(LifecycleLogs, level !== "none"),
+    Layer.succeed(UserLogLevel, userLevel)
   )
 }

@@ -62,21 +62,24 @@ describe("the default logger", () => {
     const ours = written.filter((w) => w.record.executionId === execution.executionId)
     assert.strictEqual(ours.length, written.length, "every line names the execution")
     const summary = ours.map((w) => [w.stream, w.record.level, w.record.message])
-    assert.deepStrictEqual(summary.slice(0, 5), [
-      ["stdout", "DEBUG", ["debugging", 1]],
+    // AWS's default logger's rules: several arguments are one util.format string, a lone Error its fields.
+    assert.deepStrictEqual(summary.slice(0, 5).map(([stream, level, message]) => [stream, level, typeof message === "string" ? message : { ...message, stackTrace: undefined }]), [
+      ["stdout", "DEBUG", "debugging 1"],
       ["stdout", "INFO", "hello"],
-      ["stderr", "WARN", ["careful", { n: 2 }]],
-      ["stderr", "ERROR", { errorType: "TypeError", errorMessage: "bad input" }],
-      ["stdout", "INFO", ["through log", "and more"]]
+      ["stderr", "WARN", `careful {"n":2}`],
+      ["stderr", "ERROR", { errorType: "TypeError", errorMessage: "bad input", stackTrace: undefined }],
+      ["stdout", "INFO", "through log and more"]
     ])
+    assert.match(ours[3]!.record.message.stackTrace[0], /^TypeError: bad input/)
+    assert.isAbove(ours[3]!.record.message.stackTrace.length, 1, "the stack, line by line")
     // A circular object is written as the formatter shows it, never as a failure.
     assert.strictEqual(ours[5]!.record.level, "INFO")
     assert.include(ours[5]!.record.message, "o-1")
     assert.include(ours[5]!.record.message, "[Circular]")
-    const loop = ours[6]!.record.message as Array<string>
-    assert.strictEqual(loop[0], "with a loop:")
-    assert.include(loop[1], "[Circular]")
-    assert.include(loop[2], "out of range")
+    const loop = ours[6]!.record
+    assert.match(loop.message, /^with a loop: .*\[Circular\].* RangeError: out of range/s)
+    assert.strictEqual(loop.errorType, "RangeError")
+    assert.strictEqual(loop.errorMessage, "out of range")
 
     const step = ours.slice(7)
     assert.deepStrictEqual(step.map((w) => [w.stream, w.record.level]), [
@@ -93,9 +96,12 @@ describe("the default logger", () => {
       assert.match(w.record.timestamp, /^\d{4}-\d\d-\d\dT/)
     }
     assert.deepStrictEqual(step[0]!.record.message, "step debug")
-    assert.deepStrictEqual(step[1]!.record.message, ["step info", { nested: { error: { errorType: "Error", errorMessage: "inner" } } }])
+    assert.match(step[1]!.record.message, /^step info \{"nested":\{"error":Error: inner/)
     assert.include(step[2]!.record.message, "[Circular]")
-    assert.deepStrictEqual(step[3]!.record.message, ["step error", { errorType: "Error", errorMessage: "boom" }])
+    assert.match(step[3]!.record.message, /^step error Error: boom\n {4}at /)
+    assert.strictEqual(step[3]!.record.errorType, "Error")
+    assert.strictEqual(step[3]!.record.errorMessage, "boom")
+    assert.match(step[3]!.record.stackTrace[0], /^Error: boom/)
     assert.deepStrictEqual(step[4]!.record.message, "step through log")
     await runner.dispose()
   })
@@ -114,11 +120,32 @@ describe("the default logger", () => {
     await execution.settle()
     assert.strictEqual(execution.status, "SUCCEEDED")
     assert.strictEqual(execution.invocations, 2, "the second invocation replayed the first half")
-    assert.deepStrictEqual(written.map((w) => [w.record.level, Array.isArray(w.record.message) ? w.record.message[0] : w.record.message]), [
+    assert.deepStrictEqual(written.map((w) => [w.record.level, w.record.message.replace(/ \{.*/, "")]), [
       ["INFO", "before"],
       ["INFO", "inside a"],
       ["WARN", "after the wait"]
     ])
+    await runner.dispose()
+  })
+
+  it("keeps an error's stack, its cause chain and its own fields, and fills util.format's placeholders", async () => {
+    const fn = durable("logs-a-failure", async (_: unknown, ctx) => {
+      const root = Object.assign(new Error("connection reset"), { code: "ECONNRESET" })
+      ctx.logger.error("charge failed", new Error("payment declined", { cause: root }))
+      ctx.logger.info("user %s has %d items (%j), 100%%", "ada", 3, { gold: true }, "extra")
+      return "ok"
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    assert.strictEqual((await runner.run("logs-a-failure")).status, "SUCCEEDED")
+    const [failed, counted] = written.map((w) => w.record)
+    assert.match(failed!.message, /^charge failed Error: payment declined\n/)
+    assert.strictEqual(failed!.errorType, "Error")
+    assert.strictEqual(failed!.errorMessage, "payment declined")
+    assert.match(failed!.stackTrace[1], /^ {4}at /)
+    assert.strictEqual(failed!.cause.errorMessage, "connection reset")
+    assert.strictEqual(failed!.cause.code, "ECONNRESET")
+    assert.match(failed!.cause.stackTrace[0], /^Error: connection reset/)
+    assert.strictEqual(counted!.message, `user ada has 3 items ({"gold":true}), 100% extra`)
     await runner.dispose()
   })
 })

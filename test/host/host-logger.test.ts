@@ -5,14 +5,23 @@ import { hostLogger, resolveLogOptions } from "../../src/host/index.ts"
 describe("the host's log options", () => {
   it("pretty on a terminal, JSON lines otherwise; the env var, then the option, override; nonsense is reported and ignored", () => {
     const none = () => undefined
-    assert.deepStrictEqual(resolveLogOptions({ terminal: true }, none), { format: "pretty", level: "info", ignored: [] })
-    assert.deepStrictEqual(resolveLogOptions({ terminal: false }, none), { format: "json", level: "info", ignored: [] })
+    assert.deepStrictEqual(resolveLogOptions({ terminal: true }, none), { format: "pretty", level: "info", userLevel: "debug", ignored: [] })
+    assert.deepStrictEqual(resolveLogOptions({ terminal: false }, none), { format: "json", level: "info", userLevel: "debug", ignored: [] })
     const env = (name: string) => ({ REPRISE_LOG_FORMAT: "JSON", REPRISE_LOG_LEVEL: "debug" } as Record<string, string>)[name]
-    assert.deepStrictEqual(resolveLogOptions({ terminal: true }, env), { format: "json", level: "debug", ignored: [] })
-    assert.deepStrictEqual(resolveLogOptions({ terminal: true, format: "pretty", level: "error" }, env), { format: "pretty", level: "error", ignored: [] })
+    assert.deepStrictEqual(resolveLogOptions({ terminal: true }, env), { format: "json", level: "debug", userLevel: "debug", ignored: [] })
+    assert.deepStrictEqual(resolveLogOptions({ terminal: true, format: "pretty", level: "error" }, env), { format: "pretty", level: "error", userLevel: "error", ignored: [] })
     const bad = resolveLogOptions({}, (name) => (name === "REPRISE_LOG_LEVEL" ? "loud" : undefined))
     assert.strictEqual(bad.level, "info")
     assert.match(bad.ignored[0]!, /REPRISE_LOG_LEVEL="loud" is not one of/)
+  })
+
+  it("the default ctx.logger's lowest level: a chosen level, else Lambda's AWS_LAMBDA_LOG_LEVEL (as AWS's logger), else debug", () => {
+    const lambda = (value: string) => (name: string) => (name === "AWS_LAMBDA_LOG_LEVEL" ? value : undefined)
+    assert.strictEqual(resolveLogOptions({}, lambda("WARN")).userLevel, "warn")
+    assert.strictEqual(resolveLogOptions({}, lambda("FATAL")).userLevel, "error")
+    assert.strictEqual(resolveLogOptions({}, lambda("TRACE")).userLevel, "debug")
+    assert.strictEqual(resolveLogOptions({ level: "info" }, lambda("ERROR")).userLevel, "info", "the host's own level rules both")
+    assert.strictEqual(resolveLogOptions({}, lambda("ERROR")).level, "info", "Lambda's level leaves the lifecycle lines alone")
   })
 
   it("a JSON line carries the annotations and the cause; a pretty line puts them first", () => {

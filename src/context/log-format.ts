@@ -1,0 +1,70 @@
+/**
+ * How the default logger renders what it is given, as AWS's default logger does (Lambda's console rules): one
+ * argument is the message as it is, an Error as its type, message and stack; several arguments are one string
+ * built by `util.format`'s rules (`%s`, `%d`, `%j`…), with the first Error's type, message and stack beside it.
+ * Written here rather than taken from node:util: the core runs on every runtime.
+ */
+import { Formatter } from "effect"
+
+/** An Error as JSON: AWS's fields, the error's own enumerable ones (a `code`), and its cause (which AWS drops). */
+export const errorFields = (error: Error): Record<string, unknown> => ({
+  errorType: error.constructor?.name || error.name,
+  errorMessage: error.message,
+  stackTrace: typeof error.stack === "string" ? error.stack.split("\n") : [],
+  ...error,
+  ...(error.cause === undefined ? {} : { cause: error.cause })
+})
+
+/** JSON.stringify's replacer: Errors at any depth become their fields (JSON.stringify would write `{}`). */
+export const errorsAsFields = (_key: string, value: unknown): unknown => (value instanceof Error ? errorFields(value) : value)
+
+/** A value as console.log shows it: strings as they are, an Error as its stack, anything else through Effect's formatter. */
+const shown = (value: unknown): string =>
+  typeof value === "string" ? value : value instanceof Error ? (value.stack ?? `${value.name}: ${value.message}`) : Formatter.format(value)
+
+const asJson = (value: unknown): string => {
+  try {
+    return JSON.stringify(value) ?? "undefined"
+  } catch {
+    return "[Circular]"
+  }
+}
+
+const numberOf = (value: unknown, parse: (text: string) => number): string =>
+  typeof value === "bigint" ? `${value}n` : typeof value === "symbol" || (typeof value === "object" && value !== null) ? "NaN" : String(parse(String(value)))
+
+const substitute = (token: string, value: unknown): string => {
+  switch (token) {
+    case "%s":
+      return typeof value === "bigint" ? `${value}n` : shown(value)
+    case "%d":
+      return numberOf(value, Number)
+    case "%i":
+      return numberOf(value, (text) => parseInt(text, 10))
+    case "%f":
+      return numberOf(value, parseFloat)
+    case "%j":
+      return asJson(value)
+    case "%c":
+      return "" // CSS, for browsers: consumed, not shown
+    default: // %o, %O
+      return shown(value)
+  }
+}
+
+/** `util.format(...params)`: a format string's placeholders take the arguments in turn; the rest follow, spaced. */
+export const formatMessage = (params: ReadonlyArray<unknown>): string => {
+  if (params.length === 1 && typeof params[0] === "string") return params[0] // no placeholder is read, as util's
+  let used = 0
+  let text = ""
+  if (typeof params[0] === "string") {
+    used = 1
+    text = params[0].replace(/%[sdifjoOc%]/g, (token) => {
+      if (token === "%%") return "%"
+      if (used >= params.length) return token
+      return substitute(token, params[used++])
+    })
+  }
+  for (let i = used; i < params.length; i++) text += (text === "" && i === 0 ? "" : " ") + shown(params[i])
+  return text
+}
