@@ -12,6 +12,8 @@
  * - **Alarms.** `setAlarm` writes the alarm key, its time-ordered twin, and enqueues `{ reprise: "alarm",
  *   executionId, at }` with the delay until `at`, all in one atomic operation (so no alarm is ever set without its
  *   wake-up). An append that carries an alarm (a start and its watchdog) does the same in the append's operation. Deno's queue cannot cancel a message: queue-wake-ups.ts makes stale and repeated ones harmless.
+ *   An alarm write is conditional on the log's head this process knows: a stale actor of one isolate never moves
+ *   the alarm that the isolate holding the newer log set.
  * - Every KV failure is a StoreFailure; the engine evicts the actor and retries through the alarm.
  */
 import { Effect, Layer, Result } from "effect"
@@ -279,15 +281,28 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
     }
   }
 
-  /** Sets (or, with `at` undefined, deletes) the alarm; `from` makes it conditional on the alarm's current time. */
+  /**
+   * Sets (or, with `at` undefined, deletes) the alarm; `from` makes it conditional on the alarm's current time.
+   * Only while the log's head is the one this process last wrote or read: an actor of another isolate that has
+   * appended since owns the execution's timers and sets the alarm from the newer log. Without that check, a stale
+   * actor here (its callback's timeout in 5 minutes) overwrote the alarm of the wait the other isolate had just
+   * started, and the wait fired 5 minutes late (or, at the execution timeout, a year late).
+   */
   const writeAlarm = async (id: string, at: number | undefined, from?: number): Promise<boolean> => {
+    const known = heads.get(id)
     for (let round = 0; round < MAX_ATTEMPTS; round++) {
       const current: KvEntryMaybe<number> = await kv.get<number>(alarmKey(id))
       if (from !== undefined && current.value !== from) return false
       if (at === undefined && current.value === null) return true
-      const write = (op: AtomicOperation) => putAlarm(op, id, current, at)
+      const write = (op: AtomicOperation) => {
+        if (known !== undefined) op.check({ key: metaKey(id), versionstamp: known.versionstamp })
+        putAlarm(op, id, current, at)
+      }
       const keyBytes = executionKeyBytes(id)
-      if ((await commitWrite({ executionId: id, checks: 1, mutations: 4, bytes: 4 * keyBytes + 256, keyBytes: 3 * keyBytes, write })).ok) return true
+      const checks = known === undefined ? 1 : 2
+      if ((await commitWrite({ executionId: id, checks, mutations: 4, bytes: 4 * keyBytes + 256, keyBytes: 4 * keyBytes, write })).ok) return true
+      // The head moved: this process's view stays stale (and its alarm writes refused) until it reads the log again.
+      if (known !== undefined && (await readHead(id)).versionstamp !== known.versionstamp) return false
     }
     throw contention(at === undefined ? "deleteAlarm" : "setAlarm", id)
   }

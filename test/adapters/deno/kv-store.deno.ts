@@ -140,6 +140,36 @@ Deno.test({
 })
 
 Deno.test({
+  name: "two isolates on one file: the one whose head went stale does not move the alarm the newer writer set",
+  fn: async () => {
+    const other = await openDenoKvStore(path)
+    try {
+      await runEffect(Effect.gen(function*() {
+        const id = freshId("stale-alarm")
+        const callbackTimeout = Date.now() + 300_000
+        const waitEnds = Date.now() + 2_000
+        yield* store.append(id, startedLog(id, { functionName: "two", at: t(1), length: 1 }), 0)
+        // `other` loads the log and moves it on (a callback completed there, a 2 s wait started), then sets its alarm.
+        assert.equal((yield* other.load(id))?.seq, 1)
+        yield* other.append(id, steps(2, 1, t(2)), 1)
+        yield* other.setAlarm(id, waitEnds)
+        // The actor of the first isolate, still at seq 1, goes idle and sets the alarm it believes in.
+        yield* store.setAlarm(id, callbackTimeout)
+        yield* store.deleteAlarm(id)
+        assert.equal(yield* store.getAlarm(id), waitEnds, "the alarm of the newer log stands")
+        // Once it has read the newer log, its alarm writes count again.
+        assert.equal((yield* store.load(id))?.seq, 2)
+        yield* store.setAlarm(id, callbackTimeout)
+        assert.equal(yield* store.getAlarm(id), callbackTimeout)
+        yield* store.deleteAlarm(id)
+      }))
+    } finally {
+      other.close()
+    }
+  }
+})
+
+Deno.test({
   name: "setAlarm keeps the alarm, its time index and a queue message in step; the secret is kept",
   sanitizeOps: false,
   sanitizeResources: false,
