@@ -169,6 +169,34 @@ describe("flow control (engine, on the test runner)", () => {
     await runner.dispose()
   })
 
+  it("a paused execution between steps keeps its concurrency slot through the idle eviction", async () => {
+    let release!: () => void
+    const blocker = new Promise<void>((resolve) => (release = resolve))
+    const fn = durable("paused-holder", async (input: string, ctx) => {
+      await ctx.step("work", async () => {
+        if (input === "first") await blocker
+      })
+      if (input === "first") await ctx.step("more", async () => undefined)
+      return input
+    }, { concurrency: 1 })
+    const runner = createTestRunner({ functions: [fn] })
+    await runner.begin("paused-holder", "first", { executionId: "p-first" })
+    await runner.engine((e) => e.pause("p-first"))
+    await runner.begin("paused-holder", "second", { executionId: "p-second" })
+    release() // its step ends; the pause holds it before "more", not on any durable operation
+    for (let i = 0; i < 3; i++) {
+      await runner.engine((e) => e.settle("p-first"))
+      await runner.engine((e) => e.evictIdle())
+    }
+    assert.strictEqual((await runner.engine((e) => e.describe("p-first"))).status, "PAUSED")
+    assert.strictEqual((await runner.engine((e) => e.describe("p-second"))).status, "QUEUED", "the paused one kept the only slot")
+    await runner.engine((e) => e.resume("p-first"))
+    await runner.drain()
+    assert.strictEqual((await runner.engine((e) => e.describe("p-first"))).status, "SUCCEEDED")
+    assert.strictEqual((await runner.engine((e) => e.describe("p-second"))).status, "SUCCEEDED")
+    await runner.dispose()
+  })
+
   it("a QUEUED execution shows its position, can be stopped without running anything, and cannot be paused", async () => {
     const ran: Array<string> = []
     let release!: () => void
