@@ -57,4 +57,18 @@ describe("schedules on Workers", () => {
     assert.strictEqual(await alarmOf(), Date.parse(after.nextTickAt))
     assert.isAtLeast(after.started, 2)
   }, 60_000)
+
+  it("without the SCHEDULES binding: other requests are served, the schedule routes answer a problem+json 500, the cause is logged", async () => {
+    const build = tempDir("schedules-unbound")
+    dirs.push(build)
+    const logged: Array<string> = []
+    const mf = startMiniflare({ scriptPath: await bundle(entry, build), onLog: (log) => void logged.push(log.message) })
+    running.push(mf)
+    const api = client(mf)
+    assert.strictEqual((await api.request("GET", "/healthz")).status, 200)
+    const listed = await api.request("GET", "/v1/schedules")
+    assert.strictEqual(listed.status, 500)
+    assert.match(listed.headers.get("content-type") ?? "", /application\/problem\+json/)
+    await until(async () => logged.some((line) => line.includes("arming the schedules failed") && line.includes("SCHEDULES binding")) || undefined, 10_000, "the log line")
+  }, 60_000)
 })
