@@ -144,7 +144,7 @@ export class ContextCore {
     if (payload.length * 3 <= limit) return
     const bytes = new TextEncoder().encode(payload).length
     if (bytes > limit) {
-      throw new PayloadTooLargeError(`${typeof what === "function" ? what() : what} is ${bytes} bytes once serialised; the limit is ${limit} bytes (256 KiB)`)
+      throw new PayloadTooLargeError(`${typeof what === "function" ? what() : what} is ${bytes} bytes once serialised; the limit is ${limit} bytes${limit % 1024 === 0 ? ` (${limit / 1024} KiB)` : ""}`)
     }
   }
 }

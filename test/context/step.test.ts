@@ -137,6 +137,15 @@ describe("ctx.step", () => {
     await runner.dispose()
   })
 
+  it("names the limit it was given: 1000 bytes, not 256 KiB", async () => {
+    const fn = durable("over-a-small-limit", async (_: unknown, ctx) =>
+      await ctx.step("export", async () => "x".repeat(2000)).catch((error: StepError) => (error.cause as Error).message))
+    const runner = createTestRunner({ functions: [fn], maxPayloadBytes: 1000 })
+    const execution = await runner.run("over-a-small-limit")
+    assert.strictEqual(execution.result, `The result of step "export" is 2002 bytes once serialised; the limit is 1000 bytes`)
+    await runner.dispose()
+  })
+
   it("stores results through a custom serdes configured for the execution", async () => {
     const dateSerdes = {
       serialize: async (value: Date | undefined) => (value === undefined ? undefined : `date:${value.toISOString()}`),
