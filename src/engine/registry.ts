@@ -40,8 +40,9 @@ export interface DurableFunction<I = any, O = any> {
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
 
 export const durable = <I, O>(name: string, handler: DurableHandler<I, O>, options: DurableFunctionOptions = {}): DurableFunction<I, O> => {
-  if (!NAME.test(name)) {
-    throw new TypeError(`A durable function name must be 1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit; got ${JSON.stringify(name)}`)
+  // Not digits alone: a keyed start's id is `<key>~<function>`, and `<id>~<n>` is a continueAsNew run's.
+  if (!NAME.test(name) || /^\d+$/.test(name)) {
+    throw new TypeError(`A durable function name must be 1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit and not digits alone; got ${JSON.stringify(name)}`)
   }
   if (typeof handler !== "function") throw new TypeError(`The handler of durable function ${name} must be a function`)
   const version = options.version

@@ -11,7 +11,9 @@ const bounded = (max: number) => Schema.String.check(Schema.isMaxLength(max))
 export const ExecutionName = Schema.String.check(
   Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/u, {
     expected: "1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
-  })
+  }),
+  // `<parent>:invoke:<operation>` is the id of a ctx.invoke child: a client's execution must not take it first.
+  Schema.makeFilter((name: string) => !name.includes(":invoke:") || "a name without ':invoke:' (the ids of invoked children)")
 )
 
 /** A plain decimal in a query string (no sign, exponent, hex or blanks), then bounded as a number. */

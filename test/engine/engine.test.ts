@@ -23,6 +23,11 @@ const waiter = durable("waiter", async (input: { days: number }, ctx) => {
 }, { executionTimeout: { days: 10 }, retention: { days: 2 } })
 
 describe("the engine", () => {
+  it("refuses a function named with digits alone: its keyed ids (`b~2`) would be a continueAsNew run's", () => {
+    assert.throws(() => durable("2", async () => 1), /not digits alone/)
+    assert.doesNotThrow(() => durable("v2", async () => 1))
+  })
+
   it("records a thrown error as the execution's failure, with the user's frames of its stack", async () => {
     const fn = durable("throws", async () => {
       throw new RangeError("quantity must be positive")

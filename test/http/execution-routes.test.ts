@@ -78,6 +78,10 @@ describe("the HTTP API: functions and executions", () => {
     )
     const badKey = await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { headers: { "idempotency-key": "has space", "content-type": "application/json" } }), 400, "invalid-request")
     assert.include(String(badKey.detail), "Idempotency-Key")
+    // `<parent>:invoke:<operation>` belongs to ctx.invoke's children: a client taking it first would fail the parent.
+    const invokeId = await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { json: { executionName: "order-1:invoke:1" } }), 400, "invalid-request")
+    assert.include(String(invokeId.detail), ":invoke:")
+    await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { headers: { "idempotency-key": "order-1:invoke:1", "content-type": "application/json" } }), 400, "invalid-request")
     assert.deepStrictEqual(await h.snapshot(), before)
     // Names are scoped per function (as AWS's execution names): another function's start under it is a new execution.
     const other = await h.request("POST", "/v1/functions/approval/executions", { json: { input: 1, executionName: "x-1" } })
