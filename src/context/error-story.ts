@@ -47,23 +47,38 @@ export const userFrames = (stack: string | undefined): Array<string> | undefined
 const stackOf = (error: unknown): Array<string> | undefined =>
   error instanceof Error && !(error instanceof RecordedError) ? userFrames(error.stack) : undefined
 
-/** The causes of `error`, nearest first; a cause read back from the log brings its own recorded chain. */
+/** How far a cause chain is followed (a chain is rarely deeper than a few; a cycle ends it sooner). */
+const MAX_CHAIN = 100
+
+const causeOf = (node: unknown): ErrorCause => {
+  const { errorType, errorMessage } = toErrorObject(node)
+  const stackTrace = stackOf(node)
+  return { errorType, errorMessage, ...(stackTrace === undefined ? {} : { stackTrace }) }
+}
+
+/**
+ * The causes of `error`, nearest first; a cause read back from the log brings its own recorded chain. A chain
+ * longer than MAX_CAUSES keeps its nearest causes and its root (often the one that explains it all), with one
+ * `OmittedCauses` entry saying how many are left out between them. A cycle (A's cause B, B's cause A) ends it.
+ */
 const causesOf = (error: unknown): Array<ErrorCause> => {
-  const causes: Array<ErrorCause> = []
+  const chain: Array<ErrorCause> = []
+  const seen = new Set<unknown>([error])
   let node: unknown = error instanceof Error ? error.cause : undefined
-  while (node !== undefined && node !== null && causes.length < MAX_CAUSES) {
+  while (node !== undefined && node !== null && !seen.has(node) && chain.length < MAX_CHAIN) {
+    seen.add(node)
     if (node instanceof RecordedError) {
       const { errorType, errorMessage, stackTrace, causes: recorded } = node.errorObject
-      causes.push({ errorType, errorMessage, ...(stackTrace === undefined ? {} : { stackTrace }) })
-      for (const cause of recorded ?? []) if (causes.length < MAX_CAUSES) causes.push(cause)
+      chain.push({ errorType, errorMessage, ...(stackTrace === undefined ? {} : { stackTrace }) }, ...(recorded ?? []))
       break
     }
-    const { errorType, errorMessage } = toErrorObject(node)
-    const stackTrace = stackOf(node)
-    causes.push({ errorType, errorMessage, ...(stackTrace === undefined ? {} : { stackTrace }) })
+    chain.push(causeOf(node))
     node = node instanceof Error ? node.cause : undefined
   }
-  return causes
+  if (chain.length <= MAX_CAUSES) return chain
+  const nearest = chain.slice(0, MAX_CAUSES - 2)
+  const omitted = chain.length - nearest.length - 1
+  return [...nearest, { errorType: "OmittedCauses", errorMessage: `${omitted} more causes are not kept` }, chain[chain.length - 1]!]
 }
 
 /** Turns anything thrown into the stored error shape with its story: the user's frames and the causes. */

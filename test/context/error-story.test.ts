@@ -2,7 +2,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { MAX_STACK_CHARS, toErrorRecord, userFrames } from "../../src/context/error-story.ts"
+import { MAX_CAUSES, MAX_STACK_CHARS, toErrorRecord, userFrames } from "../../src/context/error-story.ts"
 import { durable, retryPresets } from "../../src/index.ts"
 import { ErrorObject } from "../../src/log/events.ts"
 import { Schema } from "effect"
@@ -71,6 +71,23 @@ describe("errors keep their story", () => {
     ])
     const deep = toErrorRecord(new Error("a", { cause: new Error("b", { cause: new Error("c", { cause: "d" }) }) }))
     assert.deepStrictEqual(deep.causes?.map((c) => c.errorMessage), ["b", "c", "d"])
+  })
+
+  it("a long cause chain keeps its nearest causes and its root; a cycle ends the chain", () => {
+    let chain: Error = new Error("c0 (the root)")
+    for (let i = 1; i <= 7; i++) chain = new Error(`c${i}`, { cause: chain })
+    const long = toErrorRecord(chain)
+    assert.strictEqual(long.causes?.length, MAX_CAUSES)
+    assert.deepStrictEqual(long.causes?.map((c) => [c.errorType, c.errorMessage]), [
+      ["Error", "c6"],
+      ["Error", "c5"],
+      ["OmittedCauses", "4 more causes are not kept"],
+      ["Error", "c0 (the root)"]
+    ])
+    const a = new Error("a")
+    const b = new Error("b", { cause: a })
+    Object.assign(a, { cause: b })
+    assert.deepStrictEqual(toErrorRecord(a).causes?.map((c) => c.errorMessage), ["b"])
   })
 
   it("an error written before stacks were kept still decodes", () => {
