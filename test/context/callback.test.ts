@@ -47,6 +47,20 @@ describe("callbacks", () => {
     await runner.dispose()
   })
 
+  it("a waitForCallback failed from outside, uncaught: the execution's error is CallbackExternalError caused by the sender's error, once", async () => {
+    const fn = durable("vendor", async (_: unknown, ctx) => await ctx.waitForCallback("vendor", async () => undefined))
+    const runner = createTestRunner({ functions: [fn] })
+    for (const evicted of [false, true]) { // the first run, and a replay that reads the recorded outcome back
+      const execution = await runner.start("vendor")
+      await execution.sendCallbackFailure("vendor", { errorType: "VendorError", errorMessage: "vendor said no" })
+      if (evicted) await (await execution.evict()).settle()
+      assert.strictEqual(execution.status, "FAILED")
+      assert.strictEqual(execution.error?.errorType, "CallbackExternalError")
+      assert.deepStrictEqual(execution.error?.causes?.map((c) => [c.errorType, c.errorMessage]), [["VendorError", "vendor said no"]])
+    }
+    await runner.dispose()
+  })
+
   it("times out after its timeout, even with heartbeats, and the timeout is skipped in virtual time", async () => {
     const runner = createTestRunner({ functions: [approval] })
     const execution = await runner.start("approval")
