@@ -53,9 +53,12 @@ export const HistoryQuery = Schema.Struct({
   limit: Schema.optionalKey(pageLimit)
 })
 
-/** A time in a query string: ISO 8601 with a date and a time, in UTC (`Z`) or with an offset; decoded to epoch ms. */
+/** ISO 8601 with a date and a time, in UTC (`Z`) or with an offset (the CLI checks its options with it too). */
+export const INSTANT_PATTERN = /^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,3})?)?(?:Z|[+-]\d\d:\d\d)$/u
+
+/** A time in a query string: an INSTANT_PATTERN that is a real time; decoded to epoch ms. */
 const instantQuery = Schema.String.check(
-  Schema.isPattern(/^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,3})?)?(?:Z|[+-]\d\d:\d\d)$/u, {
+  Schema.isPattern(INSTANT_PATTERN, {
     expected: "an ISO 8601 time such as 2026-05-01T12:00:00Z"
   }),
   Schema.makeFilter((text: string) => Number.isFinite(Date.parse(text)) || "a real date and time")

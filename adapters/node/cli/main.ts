@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs"
 import { parseArgs } from "node:util"
-import type { ExecutionJson, ExecutionWithOperationsJson, SummaryJson } from "reprise/http"
+import { type ExecutionJson, type ExecutionWithOperationsJson, INSTANT_PATTERN, type SummaryJson } from "reprise/http"
 import type { Emission } from "reprise"
 import type { LogEvent } from "reprise/store"
 import { CliError, type Client, EXIT, makeClient, reportError } from "./client.ts"
@@ -153,6 +153,39 @@ const follow = async (client: Client, io: Io, id: string, timeoutS: number | und
   return execution
 }
 
+/**
+ * `--priority -5` as `--priority=-5`: Node's parseArgs takes a value that starts with "-" for an option ("argument is
+ * ambiguous"), but a negative number after an option that takes a value is that value.
+ */
+const negativeValuesJoined = (argv: ReadonlyArray<string>): Array<string> => {
+  const joined: Array<string> = []
+  for (let i = 0; i < argv.length; i++) {
+    const option = /^--([\w-]+)$/.exec(argv[i]!)?.[1]
+    const next = argv[i + 1]
+    if (option !== undefined && (OPTIONS as Record<string, { type: string }>)[option]?.type === "string" && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`--${option}=${next}`)
+      i++
+    } else joined.push(argv[i]!)
+  }
+  return joined
+}
+
+/** An integer option checked here, as the server would check it, so a bad one is a usage error (exit 2). */
+const integerOption = (text: string | undefined, what: string, min: number, max: number): number | undefined => {
+  if (text === undefined) return undefined
+  const value = Number(text)
+  if (!/^-?\d{1,6}$/.test(text) || value < min || value > max) throw usage(`${what} must be an integer from ${min} to ${max}, not ${JSON.stringify(text)}`)
+  return value
+}
+
+/** A date and time option (ISO 8601), checked here. */
+const dateOption = (text: string | undefined, what: string): string | undefined => {
+  if (text !== undefined && !(INSTANT_PATTERN.test(text) && Number.isFinite(Date.parse(text)))) {
+    throw usage(`${what} must be an ISO 8601 time such as 2026-05-01T12:00:00Z, not ${JSON.stringify(text)}`)
+  }
+  return text
+}
+
 /** Node's parseArgs errors, said plainly: "unknown option --colour", "--input needs a value". */
 const readableParseError = (error: unknown): string => {
   const message = error instanceof Error ? error.message.split("\n")[0]! : String(error)
@@ -195,8 +228,7 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     const body = {
       ...(values.input === undefined ? {} : { input: inputOf(values.input) }),
       ...(values.name === undefined ? {} : { executionName: values.name }),
-      // Checked by the server (an integer from -1000 to 1000): a bad one is its 400.
-      ...(values.priority === undefined ? {} : { priority: /^-?\d+(\.\d+)?$/.test(values.priority) ? Number(values.priority) : values.priority })
+      ...(values.priority === undefined ? {} : { priority: integerOption(values.priority, "--priority", -1000, 1000) })
     }
     const timeoutS = seconds(values.timeout, "--timeout")
     if (timeoutS !== undefined && values.wait !== true) throw usage("--timeout goes with --wait")
@@ -270,10 +302,10 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
       if (!STATUSES.includes(status)) throw usage(`--status is one of ${STATUSES.join(", ")}, not ${JSON.stringify(values.status)}`)
       params.set("status", status)
     }
-    if (values["started-after"] !== undefined) params.set("startedAfter", values["started-after"])
-    if (values["started-before"] !== undefined) params.set("startedBefore", values["started-before"])
+    if (values["started-after"] !== undefined) params.set("startedAfter", dateOption(values["started-after"], "--started-after")!)
+    if (values["started-before"] !== undefined) params.set("startedBefore", dateOption(values["started-before"], "--started-before")!)
     if (values["input-contains"] !== undefined) params.set("input", values["input-contains"])
-    if (values.limit !== undefined) params.set("limit", values.limit)
+    if (values.limit !== undefined) params.set("limit", String(integerOption(values.limit, "--limit", 1, 1000)))
     if (values.cursor !== undefined) params.set("cursor", values.cursor)
     const query = params.toString()
     const page = await client().request<{ executions: Array<SummaryJson>; nextCursor?: string }>("GET", `/v1/executions${query === "" ? "" : `?${query}`}`)
@@ -336,7 +368,7 @@ export const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> 
   try {
     let parsed
     try {
-      parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true })
+      parsed = parseArgs({ args: negativeValuesJoined(argv), options: OPTIONS, allowPositionals: true, strict: true })
     } catch (error) {
       throw usage(readableParseError(error))
     }

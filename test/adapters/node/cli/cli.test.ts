@@ -215,6 +215,10 @@ describe("reprise (the CLI) against a real server", () => {
       ["--input from a missing file", ["start", "greet", "--input", "@/no/such/file.json"], env, 2, /--input @\/no\/such\/file\.json: no such file/],
       ["fork --input from a missing file", ["fork", "some-id", "--from", "1", "--input", "@/no/such/file.json"], env, 2, /--input @\/no\/such\/file\.json: no such file/],
       ["not a URL", ["list", "--url", "ftp://x"], env, 2, /is not an http\(s\) URL/],
+      ["bad --priority", ["start", "greet", "--priority", "abc"], env, 2, /--priority must be an integer from -1000 to 1000, not "abc"/],
+      ["--priority out of range", ["start", "greet", "--priority", "-1001"], env, 2, /--priority must be an integer from -1000 to 1000, not "-1001"/],
+      ["bad --limit", ["list", "--limit", "abc"], env, 2, /--limit must be an integer from 1 to 1000/],
+      ["bad --started-after", ["list", "--started-after", "yesterday"], env, 2, /--started-after must be an ISO 8601 time/],
       ["bad callback action", ["callback", "abc", "approve"], env, 2, /succeed, fail or heartbeat/],
       ["still running", ["start", "order-fulfilment", "--input", JSON.stringify(order), "--wait", "--timeout", "0.5"], env, 6, /is still running after 0\.5 s/]
     ]
@@ -227,5 +231,8 @@ describe("reprise (the CLI) against a real server", () => {
       assert.notInclude(result.stderr, "    at ", `${what}: no stack trace`)
     }
     assert.strictEqual((await reprise(["--help"], env)).code, 0)
+    // A negative number after an option is its value (Node's parseArgs calls it ambiguous).
+    const negative = await reprise(["start", "greet", "--input", `{"name":"ada"}`, "--priority", "-5", "--json"], env)
+    assert.strictEqual(negative.code, 0, negative.stderr)
   }, 180_000)
 })
