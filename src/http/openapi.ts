@@ -37,8 +37,8 @@ const queryParameters = (query: Schema.Struct<Schema.Struct.Fields>): Array<Json
 
 const pathParameter = (name: string, description: string): Json => ({ name, in: "path", required: true, schema: { type: "string" }, description })
 
-const body = (schema: Schema.Constraint, description: string): Json => ({
-  required: false,
+const body = (schema: Schema.Constraint, description: string, required = false): Json => ({
+  required,
   description,
   content: { "application/json": { schema: jsonSchema(schema) } }
 })
@@ -63,6 +63,8 @@ const errors = (...statuses: ReadonlyArray<number>): Json => Object.fromEntries(
 const executionId = pathParameter("id", "The execution id")
 const callbackId = pathParameter("callbackId", "The callback id the function handed out (a capability: no API key needed)")
 const scheduleName = pathParameter("name", "The schedule name")
+/** The schedule actions take no body, but as every POST they need Content-Type: application/json (415 otherwise). */
+const SCHEDULE_BODY = body(EmptyBody, "Nothing, or {} (with Content-Type: application/json, as every POST)")
 const bearer = [{ bearer: [] }]
 
 /** Every route of the API: method, OpenAPI path, operation. The test compares these with the app's own routes. */
@@ -82,7 +84,7 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
         { name: "Idempotency-Key", in: "header", required: false, schema: jsonSchema(ExecutionName), description: "Scoped to the function: the execution id when free, else <key>~<function> (a bare token or an RFC 8941 string)" }
       ],
       requestBody: body(StartBody, "The input (any JSON value) and an optional execution name"),
-      responses: { "200": ok("The execution, which already existed"), "201": ok("The execution, created"), "202": ok("Still running after ?wait"), ...errors(400, 401, 404, 409, 413, 415) }
+      responses: { "200": ok("The execution, which already existed"), "201": ok("The execution, created"), "202": ok("Still running after ?wait"), ...errors(400, 401, 404, 409, 413, 415, 429, 503) }
     }
   },
   {
@@ -189,12 +191,12 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
   {
     method: "post",
     path: "/v1/executions/{id}/fork",
-    operation: { operationId: "forkExecution", summary: "Start a new execution from a copy of this one's log before a top-level operation", parameters: [executionId], requestBody: body(ForkBody, "fromOperation: the top-level operation to run again from; input: the fork's input (default: the source's)"), responses: { "201": ok("The new execution"), ...errors(400, 401, 404, 413, 415) } }
+    operation: { operationId: "forkExecution", summary: "Start a new execution from a copy of this one's log before a top-level operation", parameters: [executionId], requestBody: body(ForkBody, "fromOperation: the top-level operation to run again from; input: the fork's input (default: the source's)", true), responses: { "201": ok("The new execution"), ...errors(400, 401, 404, 413, 415) } }
   },
   {
     method: "post",
     path: "/v1/executions/{id}/rewind",
-    operation: { operationId: "rewindExecution", summary: "Run a failed, timed-out or stopped execution again from a top-level operation", parameters: [executionId], requestBody: body(RewindBody, "fromOperation: the top-level operation to run again from"), responses: { "200": ok("The execution, running again"), ...errors(400, 401, 404, 409, 415) } }
+    operation: { operationId: "rewindExecution", summary: "Run a failed, timed-out or stopped execution again from a top-level operation", parameters: [executionId], requestBody: body(RewindBody, "fromOperation: the top-level operation to run again from", true), responses: { "200": ok("The execution, running again"), ...errors(400, 401, 404, 409, 415) } }
   },
   {
     method: "post",
@@ -221,8 +223,8 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
   // Schedules (src/http/schedule-routes.ts, docs/schedules.md).
   { method: "get", path: "/v1/schedules", operation: { operationId: "listSchedules", summary: "The schedules, with their next tick, last execution and skipped ticks", responses: { "200": ok("{ schedules }"), ...errors(401) } } },
   { method: "get", path: "/v1/schedules/{name}", operation: { operationId: "getSchedule", summary: "One schedule", parameters: [scheduleName], responses: { "200": ok("The schedule"), ...errors(401, 404) } } },
-  { method: "post", path: "/v1/schedules/{name}/pause", operation: { operationId: "pauseSchedule", summary: "Pause a schedule: its ticks start nothing until resumed", parameters: [scheduleName], responses: { "200": ok("The schedule"), ...errors(401, 404) } } },
-  { method: "post", path: "/v1/schedules/{name}/resume", operation: { operationId: "resumeSchedule", summary: "Resume a schedule from its next tick", parameters: [scheduleName], responses: { "200": ok("The schedule"), ...errors(401, 404) } } },
+  { method: "post", path: "/v1/schedules/{name}/pause", operation: { operationId: "pauseSchedule", summary: "Pause a schedule: its ticks start nothing until resumed", parameters: [scheduleName], requestBody: SCHEDULE_BODY, responses: { "200": ok("The schedule"), ...errors(400, 401, 404, 415) } } },
+  { method: "post", path: "/v1/schedules/{name}/resume", operation: { operationId: "resumeSchedule", summary: "Resume a schedule from its next tick", parameters: [scheduleName], requestBody: SCHEDULE_BODY, responses: { "200": ok("The schedule"), ...errors(400, 401, 404, 415) } } },
   {
     method: "post",
     path: "/v1/schedules/{name}/trigger",
@@ -230,7 +232,8 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
       operationId: "triggerSchedule",
       summary: "Start the schedule's function now, under its overlap policy",
       parameters: [scheduleName],
-      responses: { "201": ok("{ executionId, outcome: started }"), "200": ok("{ executionId, outcome: buffered | skipped }"), ...errors(401, 404) }
+      requestBody: SCHEDULE_BODY,
+      responses: { "201": ok("{ executionId, outcome: started }"), "200": ok("{ executionId, outcome: buffered | skipped }"), ...errors(400, 401, 404, 415) }
     }
   }
 ]

@@ -4,9 +4,11 @@
  * Worker, Lambda's control plane) serves no schedules: the list is empty and a name is not found.
  */
 import { Effect, Option } from "effect"
-import type { Hono } from "hono"
+import type { Context, Hono } from "hono"
 import { ScheduleClient, type ScheduleClientShape, ScheduleNotFound, type ScheduleView } from "../schedule/schedule-client.ts"
 import type { RouteDeps } from "./execution-routes.ts"
+import { readJsonBody } from "./read-body.ts"
+import { EmptyBody } from "./request-schemas.ts"
 
 const json = (body: unknown, status = 200): Response =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } })
@@ -54,16 +56,12 @@ export const registerScheduleRoutes = (app: Hono, { respond }: RouteDeps): void 
   app.get("/v1/schedules/:name", (c) =>
     respond(c.req.raw, withSchedules(c.req.param("name"), (s) => Effect.map(s.get(c.req.param("name")), (view) => json(scheduleJson(view))))))
 
-  app.post("/v1/schedules/:name/pause", (c) =>
-    respond(c.req.raw, withSchedules(c.req.param("name"), (s) => Effect.map(s.pause(c.req.param("name")), (view) => json(scheduleJson(view))))))
+  // Pause, resume and trigger take no body (or `{}`), as the executions' pause and resume do.
+  const action = <E>(c: Context, act: (s: ScheduleClientShape, name: string) => Effect.Effect<Response, E>) =>
+    respond(c.req.raw, Effect.andThen(readJsonBody(c.req.raw, EmptyBody), withSchedules(c.req.param("name")!, (s) => act(s, c.req.param("name")!))))
 
-  app.post("/v1/schedules/:name/resume", (c) =>
-    respond(c.req.raw, withSchedules(c.req.param("name"), (s) => Effect.map(s.resume(c.req.param("name")), (view) => json(scheduleJson(view))))))
-
+  app.post("/v1/schedules/:name/pause", (c) => action(c, (s, name) => Effect.map(s.pause(name), (view) => json(scheduleJson(view)))))
+  app.post("/v1/schedules/:name/resume", (c) => action(c, (s, name) => Effect.map(s.resume(name), (view) => json(scheduleJson(view)))))
   app.post("/v1/schedules/:name/trigger", (c) =>
-    respond(
-      c.req.raw,
-      withSchedules(c.req.param("name"), (s) =>
-        Effect.map(s.trigger(c.req.param("name")), (result) => json(result, result.outcome === "started" ? 201 : 200)))
-    ))
+    action(c, (s, name) => Effect.map(s.trigger(name), (result) => json(result, result.outcome === "started" ? 201 : 200))))
 }
