@@ -51,17 +51,23 @@ const BARE_HANDLER_NAME = "handler"
 const isDurableFunction = (fn: unknown): fn is DurableFunction =>
   typeof fn === "object" && fn !== null && typeof (fn as DurableFunction).handler === "function" && typeof (fn as DurableFunction).name === "string"
 
-export const withDurableExecution = <I = any, O = any>(
+/**
+ * The handler for `fn`. `Output` is what the caller's type expects the answer to be: it defaults to
+ * DurableInvocationOutput, and where the handler is handed to AWS's own types (the local test runner's
+ * `handlerFunction`, whose Status is an enum that no string literal type matches) it is inferred from them, so
+ * the handler fits without a cast. The answer is the same object either way.
+ */
+export const withDurableExecution = <I = any, O = any, Output extends { readonly Status: string } = DurableInvocationOutput>(
   fn: DurableFunction<I, O> | DurableHandler<I, O>,
   config: LambdaAdapterConfig = {}
-): DurableLambdaHandler => {
+): (event: DurableInvocationInput, context?: unknown) => Promise<Output> => {
   const durableFunction: DurableFunction = isDurableFunction(fn) ? fn : durable(BARE_HANDLER_NAME, fn as DurableHandler)
   if (config.client !== undefined && config.durableExecutionClient !== undefined) {
     throw new TypeError("withDurableExecution: give either `client` or `durableExecutionClient`, not both")
   }
   const configured = config.durableExecutionClient ?? lambdaDurableExecutionClient(config.client)
 
-  return async (event, context) => {
+  const handler: DurableLambdaHandler = async (event, context) => {
     if (typeof event?.DurableExecutionArn !== "string" || typeof event.CheckpointToken !== "string") {
       throw new Error(
         "Unexpected payload provided to start the durable execution.\nCheck your resource configurations to confirm the durability is set."
@@ -101,6 +107,7 @@ export const withDurableExecution = <I = any, O = any>(
     const error = "error" in end ? end.error : undefined
     return failedWith(error ?? { errorType: end._tag, errorMessage: `The execution ended: ${end._tag}` })
   }
+  return handler as (event: DurableInvocationInput, context?: unknown) => Promise<Output>
 }
 
 /**

@@ -41,7 +41,7 @@ import { runWait } from "./wait.ts"
 import { type InvokeConfig, runInvoke } from "./invoke.ts"
 import { checkFetch, type FetchConfig, type FetchResponse, runFetch } from "./fetch.ts"
 import { runWaitForCondition, type WaitForConditionCheck, type WaitForConditionConfig } from "./wait-for-condition.ts"
-import { makePromiseCombinators, type PromiseCombinators, recordedCause, reviveError } from "./promise-combinators.ts"
+import { makePromiseCombinators, type PromiseCombinators, reviveError } from "./promise-combinators.ts"
 
 /** AWS's rule: the first argument is a name when it is a string or undefined. */
 const named = (args: ReadonlyArray<unknown>): [string | undefined, ReadonlyArray<unknown>] =>
@@ -150,10 +150,9 @@ export class DurableContextImpl implements DurableContext {
         // Re-run on replay while its children are in the log; a backend that prunes the children of finished
         // contexts (Lambda's service does) leaves only the recorded outcome, which is then returned as it is.
         replayBody: (session.state.lastPosition.get(begun.id) ?? 0) > 0,
-        // As AWS does: an error of the recorded class (the same on first run and replay), caused by what caused the
-        // recorded error (the callback's own error, failed from outside), so the chain does not name the class twice.
+        // As AWS does: an error of the recorded class, caused by the recorded error (the same on first run and replay).
         toError: (error, thrown) =>
-          thrown === undefined || thrown instanceof DurableOperationError ? reviveError(error, recordedCause(error)) : thrown,
+          thrown === undefined || thrown instanceof DurableOperationError ? reviveError(error, new RecordedError(error)) : thrown,
         body: async (core) => {
           const child = new DurableContextImpl(core)
           const [result, callbackId] = await child.createCallback<string>(undefined, { ...config, serdes: passThroughDeserializer })

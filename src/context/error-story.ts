@@ -69,7 +69,11 @@ const causesOf = (error: unknown): Array<ErrorCause> => {
     seen.add(node)
     if (node instanceof RecordedError) {
       const { errorType, errorMessage, stackTrace, causes: recorded } = node.errorObject
-      chain.push({ errorType, errorMessage, ...(stackTrace === undefined ? {} : { stackTrace }) }, ...(recorded ?? []))
+      // An error revived from its record (a waitForCallback's CallbackExternalError) is caused, as in AWS's SDK, by
+      // the recorded error of its own class and message: the story names it once, then what caused it.
+      const above = chain.at(-1) ?? toErrorObject(error)
+      const repeats = above.errorType === errorType && above.errorMessage === errorMessage
+      chain.push(...(repeats ? [] : [{ errorType, errorMessage, ...(stackTrace === undefined ? {} : { stackTrace }) }]), ...(recorded ?? []))
       break
     }
     chain.push(causeOf(node))

@@ -118,12 +118,6 @@ const DURABLE_ERRORS: Record<string, new(message: string, options?: { cause?: un
 }
 
 /** The SDK's own error types come back as their classes; anything else as a RecordedError named by its type. */
-/** What caused a recorded error, read back with the rest of its chain (undefined: it recorded no cause). */
-export const recordedCause = (error: ErrorObject): RecordedError | undefined => {
-  const [first, ...rest] = error.causes ?? []
-  return first === undefined ? undefined : new RecordedError({ ...first, ...(rest.length === 0 ? {} : { causes: rest }) })
-}
-
 export const reviveError = (error: ErrorObject, cause?: unknown): Error => {
   const ErrorClass = DURABLE_ERRORS[error.errorType]
   return ErrorClass === undefined

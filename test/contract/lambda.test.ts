@@ -54,7 +54,7 @@ contractSuite("Lambda (AWS's local runner)", async () => {
     url: () => url,
     apiKey,
     startAwaitingCallback: async (label) => {
-      const runner = new LocalDurableTestRunner({ handlerFunction: withDurableExecution(approval) as never })
+      const runner = new LocalDurableTestRunner({ handlerFunction: withDurableExecution(approval) })
       const running = runner.run({ payload: { label } })
       const operation = await runner.getOperation("approval").waitForData(WaitingOperationStatus.SUBMITTED)
       const callbackId = operation.getCallbackDetails()?.callbackId
