@@ -15,7 +15,7 @@
  * - A slot given back NOTIFYs every host (LISTEN on a connection of its own); a bounded poll is the backstop.
  */
 import { Effect, Schedule, type Scope } from "effect"
-import type { Client, Pool } from "pg"
+import type { PgListener, PgQueries } from "./pg-shapes.ts"
 import type { FlowLedgerShape, LedgerAnswer, LedgerEntry, LedgerTake } from "reprise/engine"
 import { storeFailure, type StoreFailure } from "reprise/store"
 
@@ -40,9 +40,9 @@ export const DEFAULT_FLOW_POLL_MS = 1_000
 const channelOf = (schema: string) => `reprise_${schema}_flow`
 
 export const makeFlowLedger = (
-  pool: Pool,
+  pool: PgQueries,
   schema: string,
-  connect: () => Promise<Client>,
+  connect: () => Promise<PgListener>,
   options: FlowLedgerOptions
 ): PostgresFlowLedger => {
   const t = (table: string) => `"${schema}".${table}`

@@ -14,7 +14,7 @@
  *   stuck longer than the lease plus the watchdog.
  */
 import { Clock, Effect, Schedule, type Scope } from "effect"
-import type { Client, Pool } from "pg"
+import type { PgListener, PgQueries } from "./pg-shapes.ts"
 import { type OwnershipShape, type Revocation } from "reprise/engine"
 import type { AlarmDispatcherShape, WakeUpSourceShape } from "reprise/host"
 import { storeFailure, type StoreFailure } from "reprise/store"
@@ -44,9 +44,9 @@ export const DEFAULT_LEASE_MS = 10_000
 const channelOf = (schema: string) => `reprise_${schema}_wanted`
 
 export const makeLeases = (
-  pool: Pool,
+  pool: PgQueries,
   schema: string,
-  connect: () => Promise<Client>,
+  connect: () => Promise<PgListener>,
   options: LeaseOptions = {}
 ): Leases => {
   const hostId = options.hostId ?? crypto.randomUUID()

@@ -122,6 +122,21 @@ describe("the packed tarball", () => {
     assert.sameMembers(names, ["reprise", "effect", "hono", "@hono/node-server", "@noble/hashes"])
   })
 
+  it("its declaration files never name pg's types (docs/postgres.md: a user needs neither pg nor @types/pg to type-check)", () => {
+    installed()
+    const dist = join(scratch, "node_modules", "reprise", "dist")
+    const naming: Array<string> = []
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name)
+        if (statSync(path).isDirectory()) walk(path)
+        else if (name.endsWith(".d.ts") && /from ["']pg["']|import\(["']pg["']\)/.test(readFileSync(path, "utf8"))) naming.push(path.slice(dist.length + 1))
+      }
+    }
+    walk(dist)
+    assert.deepStrictEqual(naming, [])
+  })
+
   it("imports every entry on Node, each with the exports of its source", async () => {
     installed()
     writeFileSync(join(scratch, "imports.mjs"), IMPORTS_MJS)
