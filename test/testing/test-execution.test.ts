@@ -72,6 +72,18 @@ describe("advanceTime and invoked children", () => {
     assert.strictEqual(ran.result, "arrived")
   })
 
+  it("settles a parent whose invoked child is paused: RUNNING at once, and the child's wait waits for its resume", async () => {
+    runner = createTestRunner({ functions: [nap, caller] })
+    const parent = await runner.start("caller", {})
+    const childId = parent.operations.find((op) => op.type === "CHAINED_INVOKE")?.state.childExecutionId
+    assert.isString(childId)
+    const child = await (await runner.execution(childId!)).pause()
+    assert.strictEqual(child.status, "PAUSED")
+    assert.strictEqual((await parent.settle()).status, "RUNNING") // it once spun to the round limit on the child's timer
+    await child.resume()
+    assert.strictEqual((await parent.settle()).result, "rested")
+  })
+
   it("fires what fell due in an invoked child (it lives in its parent's time), so the parent goes on", async () => {
     for (const skipTime of [true, false]) {
       runner = createTestRunner({ functions: [nap, caller], skipTime })
