@@ -163,12 +163,18 @@ export class Actor {
    */
   get evictable(): boolean {
     if (this.#gone) return false
-    // Paused between operations with its concurrency slot: it keeps the slot (docs/flow-control.md), which going
-    // from memory would give back (a queued start then ran while it was paused).
-    if (this.#pause.holding && this.#deps.slot?.held === true && !this.#waiters.blockHandler()) return false
     const quiet = this.#activity.quiet && this.#writes.empty
     // Held for a resume (at an operation, or with its outcome) counts as blocked (#blocked): a replay holds it again.
     return quiet && this.#blocked()
+  }
+
+  /**
+   * Paused between operations with its concurrency slot: it keeps the slot (docs/flow-control.md), so the idle
+   * eviction leaves it in memory (going would give the slot back, and a queued start ran while it was paused). A
+   * host that is asked for the execution (a hand-over) still lets it go.
+   */
+  get keepsSlot(): boolean {
+    return this.#pause.holding && this.#deps.slot?.held === true && !this.#waiters.blockHandler()
   }
 
   /** How often the execution went on: what a Suspend carries, so that one decided before a completion is refused. */

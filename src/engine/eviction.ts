@@ -15,6 +15,8 @@ export interface EvictOptions {
 /** What the choice reads of an actor. */
 export interface EvictionCandidate {
   readonly evictable: boolean
+  /** Paused holding its concurrency slot: not evicted for being idle (it would give the slot back). */
+  readonly keepsSlot?: boolean
   readonly running: boolean
   now(): number
   nextOperationDue(): number | undefined
@@ -26,7 +28,7 @@ export const chooseEvictions = <A extends EvictionCandidate>(actors: ReadonlyArr
   const cold: Array<A> = []
   const warm: Array<{ readonly actor: A; readonly due: number }> = []
   for (const actor of actors) {
-    if (!actor.evictable) continue
+    if (!actor.evictable || actor.keepsSlot === true) continue
     const due = actor.running ? actor.nextOperationDue() : undefined
     if (due === undefined || due - actor.now() > keepWarmMs) cold.push(actor)
     else warm.push({ actor, due })
