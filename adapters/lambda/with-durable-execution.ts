@@ -55,7 +55,8 @@ const isDurableFunction = (fn: unknown): fn is DurableFunction =>
  * The handler for `fn`. `Output` is what the caller's type expects the answer to be: it defaults to
  * DurableInvocationOutput, and where the handler is handed to AWS's own types (the local test runner's
  * `handlerFunction`, whose Status is an enum that no string literal type matches) it is inferred from them, so
- * the handler fits without a cast. The answer is the same object either way.
+ * the handler fits without a cast. The answer is the same object either way: `Output` is not checked against it
+ * (unsound by design, for that one purpose), so name no other type for it.
  */
 export const withDurableExecution = <I = any, O = any, Output extends { readonly Status: string } = DurableInvocationOutput>(
   fn: DurableFunction<I, O> | DurableHandler<I, O>,

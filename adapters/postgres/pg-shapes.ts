@@ -10,7 +10,7 @@ export interface PgResult<R> {
 
 /** A pg Pool, or anything that runs a parameterised query the same way. */
 export interface PgQueries {
-  query<R extends Record<string, any> = any>(text: string, values?: Array<any>): Promise<PgResult<R>>
+  query<R extends Record<string, unknown> = Record<string, unknown>>(text: string, values?: Array<unknown>): Promise<PgResult<R>>
 }
 
 /** A pg Client of its own, for LISTEN. */

@@ -6,11 +6,16 @@
  */
 import { Formatter } from "effect"
 
-/** An Error as JSON: AWS's fields, the error's own enumerable ones (a `code`), and its cause (which AWS drops). */
-export const errorFields = (error: Error): Record<string, unknown> => ({
+/** AWS's three fields of an Error: its class, message and stack, line by line. */
+export const errorSummary = (error: Error): { errorType: string; errorMessage: string; stackTrace: Array<string> } => ({
   errorType: error.constructor?.name || error.name,
   errorMessage: error.message,
-  stackTrace: typeof error.stack === "string" ? error.stack.split("\n") : [],
+  stackTrace: typeof error.stack === "string" ? error.stack.split("\n") : []
+})
+
+/** An Error as JSON: AWS's fields, the error's own enumerable ones (a `code`), and its cause (which AWS drops). */
+export const errorFields = (error: Error): Record<string, unknown> => ({
+  ...errorSummary(error),
   ...error,
   ...(error.cause === undefined ? {} : { cause: error.cause })
 })

@@ -2,7 +2,7 @@
  * The replay-aware logger: silent while its context replays operations that already ran, so each line is
  * written once across all invocations (unless `configureLogger({ modeAware: false })`).
  */
-import { errorFields, errorsAsFields, formatMessage } from "./log-format.ts"
+import { errorsAsFields, errorSummary, formatMessage } from "./log-format.ts"
 /** AWS's levels are upper case ("INFO"); Reprise's were lower case: both are accepted. */
 export type LogLevel = "debug" | "info" | "warn" | "error" | "DEBUG" | "INFO" | "WARN" | "ERROR"
 
@@ -65,10 +65,12 @@ const jsonLine = (record: Record<string, unknown>, params: ReadonlyArray<unknown
   const error = params.find((param): param is Error => param instanceof Error)
   const message = params.length === 1 ? params[0] : formatMessage(params)
   try {
-    return JSON.stringify({ ...record, message, ...(error === undefined || params.length === 1 ? {} : errorFields(error)) }, errorsAsFields)
+    // Beside the message, AWS's three fields of the first Error and its cause: its own fields (a `level`, an
+    // `executionId`) never overwrite the line's.
+    const beside = error === undefined || params.length === 1 ? {} : { ...errorSummary(error), ...(error.cause === undefined ? {} : { cause: error.cause }) }
+    return JSON.stringify({ ...record, message, ...beside }, errorsAsFields)
   } catch {
-    const { errorType, errorMessage, stackTrace } = error === undefined ? {} : errorFields(error)
-    return JSON.stringify({ ...record, message: typeof message === "string" ? message : formatMessage([message]), errorType, errorMessage, stackTrace })
+    return JSON.stringify({ ...record, message: typeof message === "string" ? message : formatMessage([message]), ...(error === undefined ? {} : errorSummary(error)) })
   }
 }
 

@@ -22,7 +22,9 @@ export const UserLogLevel = Context.Reference<DefaultLoggerLevel>("reprise/engin
  * A lifecycle line the engine logs itself (started, loaded, dequeued; the actor's own lines are annotated by its
  * fiber), to the loggers and level of the context the engine was built in, not the caller's.
  */
-export const engineLifecycle = (on: boolean, loggers: ReadonlySet<Logger.Logger<unknown, any>>, minimumLevel: LogLevel.LogLevel) =>
+type Loggers = typeof Logger.CurrentLoggers extends Context.Reference<infer Set> ? Set : never
+
+export const engineLifecycle = (on: boolean, loggers: Loggers, minimumLevel: LogLevel.LogLevel) =>
   (state: ExecutionState, level: "Debug" | "Info", message: string): Effect.Effect<void> =>
     on
       ? Effect.logWithLevel(level)(message).pipe(

@@ -133,6 +133,7 @@ describe("the default logger", () => {
       const root = Object.assign(new Error("connection reset"), { code: "ECONNRESET" })
       ctx.logger.error("charge failed", new Error("payment declined", { cause: root }))
       ctx.logger.info("user %s has %d items (%j), 100%%", "ada", 3, { gold: true }, "extra")
+      ctx.logger.warn("odd error", Object.assign(new Error("with fields"), { level: "DEBUG", executionId: "another" }))
       return "ok"
     })
     const runner = createTestRunner({ functions: [fn] })
@@ -146,6 +147,10 @@ describe("the default logger", () => {
     assert.strictEqual(failed!.cause.code, "ECONNRESET")
     assert.match(failed!.cause.stackTrace[0], /^Error: connection reset/)
     assert.strictEqual(counted!.message, `user ada has 3 items ({"gold":true}), 100% extra`)
+    const odd = written[2]!.record
+    assert.strictEqual(odd.level, "WARN", "an error's own fields never overwrite the line's")
+    assert.notStrictEqual(odd.executionId, "another")
+    assert.strictEqual(odd.errorMessage, "with fields")
     await runner.dispose()
   })
 })

@@ -130,7 +130,7 @@ describe("the packed tarball", () => {
       for (const name of readdirSync(dir)) {
         const path = join(dir, name)
         if (statSync(path).isDirectory()) walk(path)
-        else if (name.endsWith(".d.ts") && /from ["']pg["']|import\(["']pg["']\)/.test(readFileSync(path, "utf8"))) naming.push(path.slice(dist.length + 1))
+        else if (name.endsWith(".d.ts") && /from ["']pg(?:\/[^"']*)?["']|import\(["']pg(?:\/[^"']*)?["']\)/.test(readFileSync(path, "utf8"))) naming.push(path.slice(dist.length + 1))
       }
     }
     walk(dist)
