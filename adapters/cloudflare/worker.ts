@@ -65,7 +65,9 @@ export const createWorker = (options: CreateWorkerOptions) => {
     let done = ensured.get(env)
     if (done === undefined) {
       done = ensureSchedules(env, schedules).catch((error: unknown) => {
-        ensured.delete(env)
+        // Tried again on the next request, unless the binding is missing: that does not change within an isolate,
+        // so it is said once.
+        if (env.SCHEDULES !== undefined) ensured.delete(env)
         console.error("reprise: arming the schedules failed:", error)
       })
       ensured.set(env, done)

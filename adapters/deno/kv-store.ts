@@ -289,7 +289,8 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
    * started, and the wait fired 5 minutes late (or, at the execution timeout, a year late).
    */
   const writeAlarm = async (id: string, at: number | undefined, from?: number): Promise<boolean> => {
-    const known = heads.get(id)
+    // A conditional move (the dispatcher postponing a failed delivery) is checked against the alarm's time already.
+    const known = from === undefined ? heads.get(id) : undefined
     for (let round = 0; round < MAX_ATTEMPTS; round++) {
       const current: KvEntryMaybe<number> = await kv.get<number>(alarmKey(id))
       if (from !== undefined && current.value !== from) return false

@@ -70,5 +70,8 @@ describe("schedules on Workers", () => {
     assert.strictEqual(listed.status, 500)
     assert.match(listed.headers.get("content-type") ?? "", /application\/problem\+json/)
     await until(async () => logged.some((line) => line.includes("arming the schedules failed") && line.includes("SCHEDULES binding")) || undefined, 10_000, "the log line")
+    for (let i = 0; i < 3; i++) assert.strictEqual((await api.request("GET", "/healthz")).status, 200)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.strictEqual(logged.filter((line) => line.includes("arming the schedules failed")).length, 1, "said once, not on every request")
   }, 60_000)
 })
