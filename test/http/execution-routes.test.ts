@@ -82,11 +82,16 @@ describe("the HTTP API: functions and executions", () => {
     const invokeId = await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { json: { executionName: "order-1:invoke:1" } }), 400, "invalid-request")
     assert.include(String(invokeId.detail), ":invoke:")
     await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { headers: { "idempotency-key": "order-1:invoke:1", "content-type": "application/json" } }), 400, "invalid-request")
+    // `<schedule>:<tick time>` belongs to a schedule's tick: a client taking it first would have the tick skipped.
+    for (const tick of ["nightly:2026-01-05T01:00:00Z", "nightly:trigger:2026-01-05T01:00:00.123Z"]) {
+      await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { json: { executionName: tick } }), 400, "invalid-request")
+    }
     assert.deepStrictEqual(await h.snapshot(), before)
     // Names are scoped per function (as AWS's execution names): another function's start under it is a new execution.
     const other = await h.request("POST", "/v1/functions/approval/executions", { json: { input: 1, executionName: "x-1" } })
     assert.strictEqual(other.status, 201)
     assert.strictEqual((await body(other)).executionId, "x-1~approval")
+    assert.strictEqual((await h.request("POST", "/v1/functions/echo/executions", { json: { executionName: "report:2026-01-05" } })).status, 201, "a date alone is a name")
   })
 
   it("?wait= returns the finished view when the execution ends in time, else 202 with the running view", async () => {
