@@ -4,7 +4,7 @@
  * Only failures recorded as operation or execution outcomes carry it; results (a BatchResult's errors) stay short.
  */
 import type { ErrorCause, ErrorObject } from "../log/events.ts"
-import { RecordedError, toErrorObject } from "./errors.ts"
+import { DurableOperationError, RecordedError, toErrorObject } from "./errors.ts"
 
 /** The most characters of stack kept per error (frames are dropped whole). */
 export const MAX_STACK_CHARS = 4096
@@ -64,6 +64,7 @@ const causeOf = (node: unknown): ErrorCause => {
 const causesOf = (error: unknown): Array<ErrorCause> => {
   const chain: Array<ErrorCause> = []
   const seen = new Set<unknown>([error])
+  let above: unknown = error
   let node: unknown = error instanceof Error ? error.cause : undefined
   while (node !== undefined && node !== null && !seen.has(node) && chain.length < MAX_CHAIN) {
     seen.add(node)
@@ -71,12 +72,13 @@ const causesOf = (error: unknown): Array<ErrorCause> => {
       const { errorType, errorMessage, stackTrace, causes: recorded } = node.errorObject
       // An error revived from its record (a waitForCallback's CallbackExternalError) is caused, as in AWS's SDK, by
       // the recorded error of its own class and message: the story names it once, then what caused it.
-      const above = chain.at(-1) ?? toErrorObject(error)
-      const repeats = above.errorType === errorType && above.errorMessage === errorMessage
+      const revived = above instanceof DurableOperationError ? toErrorObject(above) : undefined
+      const repeats = revived?.errorType === errorType && revived.errorMessage === errorMessage
       chain.push(...(repeats ? [] : [{ errorType, errorMessage, ...(stackTrace === undefined ? {} : { stackTrace }) }]), ...(recorded ?? []))
       break
     }
     chain.push(causeOf(node))
+    above = node
     node = node instanceof Error ? node.cause : undefined
   }
   if (chain.length <= MAX_CAUSES) return chain
