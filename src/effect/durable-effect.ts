@@ -9,7 +9,7 @@
 import { Cause, Context, Effect, Exit, Option, Schema } from "effect"
 import type { BatchResult } from "../context/batch-result.ts"
 import type { Duration } from "../context/duration.ts"
-import { RecordedError, StepError } from "../context/errors.ts"
+import { ChildContextError, RecordedError, StepError } from "../context/errors.ts"
 import type { RetryStrategy, StepSemantics } from "../context/retry.ts"
 import type { CreateCallbackConfig, DurableContext, MapConfig, ParallelConfig, StepContext } from "../context/types.ts"
 import type { InvokeConfig } from "../context/invoke.ts"
@@ -28,9 +28,21 @@ type ErrorSchema<E> = Schema.Codec<E, any>
 class EffectFailure extends Error {
   readonly errorData: string | undefined
   constructor(failure: unknown, errorData: string | undefined) {
-    super(failure instanceof Error ? failure.message : String((failure as { message?: unknown })?.message ?? failure))
+    const message = failure instanceof Error ? failure.message : (failure as { message?: unknown })?.message
+    // A tagged error's message is often empty: its encoded form (or the value as JSON) says what it was.
+    super(typeof message === "string" && message !== "" ? message : errorData ?? describe(failure))
     this.name = typeof (failure as { _tag?: unknown })?._tag === "string" ? (failure as { _tag: string })._tag : (failure instanceof Error ? failure.name : "Error")
     this.errorData = errorData
+  }
+}
+
+/** A failure that is not an Error, as text a reader can use ("[object Object]" is not). */
+const describe = (failure: unknown): string => {
+  if (typeof failure === "string") return failure
+  try {
+    return JSON.stringify(failure) ?? String(failure)
+  } catch {
+    return String(failure)
   }
 }
 
@@ -58,7 +70,8 @@ const runAsPromise = async <A, E>(effect: Effect.Effect<A, E>, schema: ErrorSche
 /** The typed error a stored failure stands for, if the schema can read it back. */
 const recover = <E>(thrown: unknown, schema: ErrorSchema<E> | undefined): Option.Option<E> => {
   const recorded = thrown instanceof StepError ? thrown.cause : thrown
-  const data = recorded instanceof RecordedError || recorded instanceof EffectFailure ? recorded.errorData : undefined
+  // A child context's failure carries the encoded error itself (ChildContextError's errorData).
+  const data = recorded instanceof RecordedError || recorded instanceof EffectFailure || recorded instanceof ChildContextError ? recorded.errorData : undefined
   return decodeFailure(data, schema)
 }
 

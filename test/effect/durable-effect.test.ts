@@ -49,6 +49,27 @@ describe("reprise/effect", () => {
     await runner.dispose()
   })
 
+  it("a child context given its error's Schema fails with that typed error, on first run and replay; its message is readable", async () => {
+    const seen: Array<unknown> = []
+    const fn = Durable.make("typed-child", () =>
+      Effect.gen(function*() {
+        const outcome = yield* Durable.childContext("checkout", Effect.fail(new CardDeclined({ attempt: 2, reason: "in child" })), CardDeclined)
+          .pipe(Effect.catchTag("CardDeclined", (e) => Effect.succeed(`declined: ${e.reason} (attempt ${e.attempt})`)))
+        seen.push(outcome)
+        yield* Durable.wait("settle", { seconds: 5 })
+        return outcome
+      }))
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.start("typed-child")
+    await (await execution.evict()).settle() // the replay reads the failure back from the log
+    assert.strictEqual(execution.result, "declined: in child (attempt 2)")
+    assert.deepStrictEqual(seen, ["declined: in child (attempt 2)", "declined: in child (attempt 2)"])
+    const failed = execution.history.find((e) => e._tag === "ContextFailed")
+    const message = failed?._tag === "ContextFailed" ? failed.error.errorMessage : ""
+    assert.include(message, "in child", "a tagged error's empty message is replaced by what it holds")
+    await runner.dispose()
+  })
+
   it("keeps typed errors across the log: catchTag sees the same decoded error on first run and on replay", async () => {
     const seen: Array<unknown> = []
     const fn = Durable.make("typed", () =>
