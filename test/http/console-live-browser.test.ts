@@ -184,6 +184,41 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console's
     assert.deepStrictEqual(consoleMessages.filter((text) => /Content Security Policy|Refused to/i.test(text)), [])
   }, 60_000)
 
+  it("typing holds the region only while a form in it differs; the rerun editor never does; the focus stays put", async () => {
+    const run = "typing"
+    const gate = gatesOf(run)
+    const id = (await api("POST", "/v1/functions/relay/executions", { input: { run } })).executionId as string
+    const opened = Date.now()
+    await page.goto(`${cutter.url}/console/executions/${id}`)
+    await waitUntil(() => since(opened, `/console/api/v1/executions/${id}/events`).length === 1, "the stream")
+
+    // The rerun editor is outside the region: typing there holds nothing up (it once froze the page for good).
+    await page.locator("#rerun summary").click()
+    await page.locator("#rerun textarea").fill(`{"run": "edited"}`)
+    gate[0]!.open()
+    await page.locator("[data-live]", { hasText: "tick-0" }).waitFor()
+
+    // A stop reason typed in the region holds it (a refresh would wipe it); emptied again, the region catches up.
+    await page.locator("#stop input[name=reason]").fill("maybe")
+    gate[1]!.open()
+    await waitUntil(async () => (await seqsOf(id)).length === 3, "tick 1 to be written")
+    await sleep(2500)
+    assert.strictEqual(await page.locator("[data-live]", { hasText: "tick-1" }).count(), 0, "held while the reason is typed")
+    await page.locator("#stop input[name=reason]").fill("")
+    await page.locator("[data-live]", { hasText: "tick-1" }).waitFor()
+
+    // A keyboard reader on an operation's summary is still there after the region is replaced.
+    const summary = page.locator("details[data-op] > summary").first()
+    await summary.focus()
+    const focusedOp = await summary.evaluate((element) => element.parentElement!.getAttribute("data-op"))
+    gate[2]!.open()
+    await page.locator("[data-live]", { hasText: "tick-2" }).waitFor()
+    assert.strictEqual(await page.evaluate("document.activeElement?.tagName"), "SUMMARY", "the focus was not dropped to the body")
+    assert.strictEqual(await page.evaluate(`document.activeElement?.parentElement?.getAttribute("data-op")`), focusedOp)
+    for (const g of gate.slice(3)) g.open()
+    await page.locator("#status", { hasText: "SUCCEEDED" }).waitFor()
+  }, 60_000)
+
   it("a hidden tab closes its stream; shown again, it fetches the region and follows from there", async () => {
     const run = "hidden"
     const gate = gatesOf(run)

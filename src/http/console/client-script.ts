@@ -28,7 +28,6 @@ export const CLIENT_SCRIPT = String.raw`
   "use strict";
   const HEADER = { "x-reprise-console": "1" };
   const FRAME_NAMES = ${JSON.stringify(FRAME_NAMES)};
-  let dirty = false;
   let busy = false;
   /** An event said the region changed and it has not been fetched since. */
   let stale = false;
@@ -48,6 +47,31 @@ export const CLIENT_SCRIPT = String.raw`
   const liveOn = () => {
     const toggle = document.getElementById("live-toggle");
     return Boolean(toggle && toggle.checked);
+  };
+  /**
+   * A form in the live region holds what the reader typed: replacing the region would lose it, so it waits. Forms
+   * outside it (the rerun editor) never hold it up, and a field emptied again, or a form sent, lets it go on.
+   */
+  const editing = () => {
+    const region = regionOf();
+    if (!region) return false;
+    for (const form of region.querySelectorAll("form[data-api]")) {
+      for (const element of form.elements) {
+        if ((element instanceof HTMLInputElement && element.type !== "checkbox" && element.type !== "radio") || element instanceof HTMLTextAreaElement) {
+          if (element.value !== element.defaultValue) return true;
+        }
+      }
+    }
+    return false;
+  };
+  /** What has the focus in the region, to find again in the new one: its id, or the operation its summary opens. */
+  const focusKeyOf = (region) => {
+    const focused = document.activeElement;
+    if (!focused || !region.contains(focused)) return undefined;
+    if (focused.id) return "#" + CSS.escape(focused.id);
+    const op = focused.closest("details[data-op]");
+    if (op && focused.tagName === "SUMMARY") return 'details[data-op="' + CSS.escape(op.dataset.op) + '"] > summary';
+    return undefined;
   };
   const streams = () => typeof EventSource === "function" && !failed;
   const polls = () => {
@@ -72,11 +96,15 @@ export const CLIENT_SCRIPT = String.raw`
         const template = document.createElement("template");
         template.innerHTML = await response.text();
         const next = template.content.querySelector("[data-live]");
-        if (next && !dirty) {
+        if (next && !editing()) {
           // Keep what the reader opened or closed: the server's defaults apply to new operations only.
           const state = new Map([...region.querySelectorAll("details[data-op]")].map((d) => [d.dataset.op, d.open]));
           for (const d of next.querySelectorAll("details[data-op]")) if (state.has(d.dataset.op)) d.open = state.get(d.dataset.op);
+          const focusKey = focusKeyOf(region);
           region.replaceWith(next);
+          // A keyboard reader stays where they were (the page's body had the focus after every refresh).
+          const refocus = focusKey === undefined ? null : next.querySelector(focusKey);
+          if (refocus) refocus.focus({ preventScroll: true });
           // Unless the reader set it, the box follows the region: off once it has ended, on again after a rewind.
           const toggle = document.getElementById("live-toggle");
           if (toggle && !toggle.dataset.touched) toggle.checked = !next.hasAttribute("data-ended");
@@ -95,7 +123,7 @@ export const CLIENT_SCRIPT = String.raw`
   /** An event said the region changed: fetch it soon, once for a burst, and not while hidden or being edited. */
   const later = () => {
     stale = true;
-    if (timer !== undefined || busy || dirty || document.hidden || !liveOn()) return;
+    if (timer !== undefined || busy || editing() || document.hidden || !liveOn()) return;
     timer = setTimeout(() => { timer = undefined; void refresh(); }, Math.max(100, fetchedAt + 1000 - Date.now()));
   };
 
@@ -153,7 +181,8 @@ export const CLIENT_SCRIPT = String.raw`
     const toggle = document.getElementById("live-toggle");
     const region = document.querySelector("[data-live]");
     if (region && region.hasAttribute("data-ended") && toggle && toggle.checked && !toggle.dataset.touched) toggle.checked = false;
-    if (toggle && toggle.checked && !dirty && !document.hidden && polls()) void refresh();
+    // Polled, or an event came while the reader was typing: fetch once the form is left as it was.
+    if (toggle && toggle.checked && !editing() && !document.hidden && (polls() || stale)) void refresh();
   }, 2000);
 
   document.addEventListener("change", (event) => {
@@ -161,10 +190,6 @@ export const CLIENT_SCRIPT = String.raw`
     event.target.dataset.touched = "1";
     if (event.target.checked) void refresh(); // catch up on what came while it was off; it connects after
     else connect();
-  });
-
-  document.addEventListener("input", (event) => {
-    if (event.target instanceof Element && event.target.closest("form[data-api]")) dirty = true;
   });
 
   const field = (form, name) => {
@@ -263,7 +288,7 @@ export const CLIENT_SCRIPT = String.raw`
         location.assign("/console/executions/" + encodeURIComponent(started.executionId));
       } else if (response.ok) {
         say(form, form.dataset.done || "Done", true);
-        dirty = false;
+        form.reset(); // sent: what it held no longer holds the region
         await new Promise((resolve) => setTimeout(resolve, 300));
         await refresh();
       } else {
