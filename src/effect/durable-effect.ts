@@ -9,7 +9,7 @@
 import { Cause, Context, Effect, Exit, Option, Schema } from "effect"
 import type { BatchResult } from "../context/batch-result.ts"
 import type { Duration } from "../context/duration.ts"
-import { ChildContextError, RecordedError, StepError } from "../context/errors.ts"
+import { ChildContextError, InvalidDurationError, RecordedError, StepError } from "../context/errors.ts"
 import type { RetryStrategy, StepSemantics } from "../context/retry.ts"
 import type { CreateCallbackConfig, DurableContext, MapConfig, ParallelConfig, StepContext } from "../context/types.ts"
 import type { InvokeConfig } from "../context/invoke.ts"
@@ -118,8 +118,16 @@ export const patched = (patchId: string): Effect.Effect<boolean, never, DurableC
   DurableCtx.use((ctx) => Effect.sync(() => ctx.patched(patchId)))
 
 /** A durable timer. */
-export const wait = (name: string, duration: Duration | Date): Effect.Effect<void, never, DurableCtx> =>
-  DurableCtx.use((ctx) => Effect.promise(() => ctx.wait(name, duration)))
+export const wait = (name: string, duration: Duration | Date): Effect.Effect<void, InvalidDurationError, DurableCtx> =>
+  // A duration out of range is the caller's typed error, catchable as `ctx.wait`'s is (not a defect).
+  DurableCtx.use((ctx) =>
+    Effect.tryPromise({
+      try: () => ctx.wait(name, duration),
+      catch: (thrown) => {
+        if (thrown instanceof InvalidDurationError) return thrown
+        throw thrown
+      }
+    }))
 
 /** Hands a callback id to `submit` (run as a step) and waits for the callback's result. */
 export const waitForCallback = <E = never>(

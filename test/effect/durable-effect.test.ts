@@ -49,6 +49,19 @@ describe("reprise/effect", () => {
     await runner.dispose()
   })
 
+  it("a wait out of range fails with InvalidDurationError that the function can catch, as ctx.wait's", async () => {
+    const fn = Durable.make("bad-wait", () =>
+      Durable.wait("too-short", { seconds: 0 }).pipe(
+        Effect.as("waited"),
+        Effect.catch((error) => Effect.succeed(`refused: ${error.name}`))
+      ))
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("bad-wait")
+    assert.strictEqual(execution.status, "SUCCEEDED", JSON.stringify(execution.error))
+    assert.strictEqual(execution.result, "refused: InvalidDurationError")
+    await runner.dispose()
+  })
+
   it("a child context given its error's Schema fails with that typed error, on first run and replay; its message is readable", async () => {
     const seen: Array<unknown> = []
     const fn = Durable.make("typed-child", () =>
