@@ -3,7 +3,7 @@
  * per execution whether it replays cleanly or where it first diverges. CI can gate a deploy on the histories of the
  * executions still running (`reprise replay-check` is the same check from the command line).
  */
-import { Effect, Exit } from "effect"
+import { Cause, Effect, Exit, Option } from "effect"
 import { DurableContextImpl } from "../context/durable-context.ts"
 import type { DurableLogger } from "../context/logger.ts"
 import { defaultSerdes, passThroughDeserializer } from "../context/serdes.ts"
@@ -13,6 +13,7 @@ import type { DurableFunction } from "../engine/registry.ts"
 import { decodeLog } from "../log/decode-log.ts"
 import type { LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
+import { LogCorrupted } from "../log/log-corrupted.ts"
 
 /** A history as `GET /v1/executions/:id/history` answers (all of it: no `nextCursor`), or its events alone. */
 export type RecordedHistory = ReadonlyArray<unknown> | { readonly executionId?: string; readonly events: ReadonlyArray<unknown>; readonly nextCursor?: string }
@@ -84,8 +85,16 @@ const checkOne = async (
   if (raw.partial) return { executionId: label, verdict: "invalid history", message: "a page of the history: fetch every page (follow nextCursor)" }
   const decoded = Effect.runSyncExit(decodeLog(label, raw.events))
   if (Exit.isFailure(decoded)) {
-    const reason = decoded.cause.toString()
-    return { executionId: label, verdict: "invalid history", message: reason }
+    // Which event, and the first line of why (the schema's full report lists every variant of the event union).
+    const failure = Cause.findErrorOption(decoded.cause)
+    const corrupted = Option.isSome(failure) && failure.value instanceof LogCorrupted ? failure.value : undefined
+    const tag = corrupted === undefined ? undefined : (raw.events[corrupted.seq - 1] as { _tag?: unknown } | undefined)?._tag
+    const message = corrupted === undefined
+      ? Cause.pretty(decoded.cause).split("\n")[0]!
+      : typeof tag === "string"
+      ? `event ${corrupted.seq} (${tag}): ${corrupted.reason.replace(/^invalid event: /, "").split("\n").map((line) => line.trim()).join(" ").slice(0, 200)}`
+      : `event ${corrupted.seq} is not a recorded event: it has no _tag naming one (ExecutionStarted, StepSucceeded …)`
+    return { executionId: label, verdict: "invalid history", message }
   }
   const events: ReadonlyArray<LogEvent> = decoded.value
   const state = foldLog(events)

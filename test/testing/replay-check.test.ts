@@ -91,9 +91,14 @@ describe("replayCheck (reprise/testing)", () => {
     const reports = await replayCheck([rich], [
       { executionId, events: history.slice(0, 2), nextCursor: "2" },
       { executionId, events: [history[0], { ...history[1]!, seq: 5 }] },
-      [{ ...history[0]!, functionName: "gone" } as never]
+      [{ ...history[0]!, functionName: "gone" } as never],
+      [{ foo: 1 }],
+      [{ _tag: "ExecutionStarted", seq: 1 }]
     ])
-    assert.deepStrictEqual(reports.map((r) => r.verdict), ["invalid history", "invalid history", "function not found"])
+    assert.deepStrictEqual(reports.map((r) => r.verdict), ["invalid history", "invalid history", "function not found", "invalid history", "invalid history"])
+    // Said in a line: which event and why (not the decoder's dump of every event shape).
+    assert.strictEqual(reports[3]!.message, "event 1 is not a recorded event: it has no _tag naming one (ExecutionStarted, StepSucceeded …)")
+    assert.strictEqual(reports[4]!.message, `event 1 (ExecutionStarted): Missing key at ["at"]`)
     await runner.dispose()
   })
 })
