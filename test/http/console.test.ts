@@ -87,6 +87,14 @@ describe("the console, without an API key", () => {
     assert.include(one.text, 'id="timeline"')
     assert.include(one.text, 'data-op-id="1"') // the "check" step's row
     assert.strictEqual((await page(harness, "/console/executions/nope")).status, 404)
+    // A console page that does not exist is a page with the way back; the console's API keeps problem+json.
+    const missing = await page(harness, "/console/nonexistent")
+    assert.strictEqual(missing.status, 404)
+    assert.match(missing.headers.get("content-type") ?? "", /^text\/html/)
+    assert.include(missing.text, `<a href="/console">Back to the executions</a>`)
+    const missingApi = await page(harness, "/console/api/v1/nope")
+    assert.strictEqual(missingApi.status, 404)
+    assert.match(missingApi.headers.get("content-type") ?? "", /problem\+json/)
   })
 
   it("pages the list, newest first, and marks a finished execution's page as no longer live", async () => {

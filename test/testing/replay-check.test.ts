@@ -97,8 +97,9 @@ describe("replayCheck (reprise/testing)", () => {
     ])
     assert.deepStrictEqual(reports.map((r) => r.verdict), ["invalid history", "invalid history", "function not found", "invalid history", "invalid history"])
     // Said in a line: which event and why (not the decoder's dump of every event shape).
-    assert.strictEqual(reports[3]!.message, "event 1 is not a recorded event: it has no _tag naming one (ExecutionStarted, StepSucceeded …)")
-    assert.strictEqual(reports[4]!.message, `event 1 (ExecutionStarted): Missing key at ["at"]`)
+    const messageOf = (report: (typeof reports)[number]) => ("message" in report ? report.message : undefined)
+    assert.strictEqual(messageOf(reports[3]!), "event 1 is not a recorded event: it has no _tag naming one (ExecutionStarted, StepSucceeded …)")
+    assert.strictEqual(messageOf(reports[4]!), `event 1 (ExecutionStarted): Missing key at ["at"]`)
     await runner.dispose()
   })
 })

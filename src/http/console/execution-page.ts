@@ -27,8 +27,8 @@ const summary = (execution: ExecutionJson, now: number): Html => {
     execution.queuePosition === undefined ? "" : html` <span class="muted" id="queue-position">#${String(execution.queuePosition)} in its function's queue</span>`
   }</span>
 <span class="muted">Function</span><span><a href="/console?function=${encodeURIComponent(execution.functionName)}">${execution.functionName}</a></span>
-<span class="muted">Started</span><span>${time(execution.startedAt)} UTC</span>
-<span class="muted">Ended</span><span>${execution.endedAt === undefined ? "–" : html`${time(execution.endedAt)} UTC`}</span>
+<span class="muted">Started</span><span>${time(execution.startedAt)}</span>
+<span class="muted">Ended</span><span>${execution.endedAt === undefined ? "–" : time(execution.endedAt)}</span>
 <span class="muted">Duration</span><span>${duration((ended ?? now) - started)}${ended === undefined ? " so far" : ""}</span>${links(execution)}</div>`
 }
 

@@ -44,18 +44,25 @@ export interface ConsoleOptions {
   readonly streams?: boolean | undefined
 }
 
-const loginForm = (c: Context, next: string, failed: boolean): Html =>
+const loginForm = (c: Context, next: string, failed: boolean | string): Html =>
   html`<div class="card" id="login"><h1>Log in</h1>
 <p>This server requires its API key (<span class="mono">REPRISE_API_KEY</span>). It is checked once; the session cookie lasts 12 hours.</p>
-${failed ? html`<p class="notice error" id="login-error">That key is not valid.</p>` : ""}
+${failed === false ? "" : html`<p class="notice error" id="login-error">${failed === true ? "That key is not valid." : failed}</p>`}
 <form method="post" action="/console/login"><input type="hidden" name="next" value="${next}"><input type="hidden" name="${FORM_FIELD}" value="${formToken(c).token}">
 <input type="password" name="key" size="40" autocomplete="current-password" aria-label="API key" placeholder="API key" autofocus>
 <button type="submit">Log in</button></form></div>`
 
-const tooManyLogins = (c: Context, seconds: number) =>
-  problemResponse("too-many-requests", `Too many wrong keys from this address: try again in ${seconds} s`, c.req.path, {
-    "retry-after": String(seconds)
+/** The login page again, saying when to try (a 429 a browser shows as a page, not as a JSON document). */
+const tooManyLogins = async (c: Context, next: string, seconds: number) => {
+  const response = await page(c, {
+    title: "Log in",
+    auth: "login",
+    status: 429,
+    body: loginForm(c, next, `Too many wrong keys from this address: try again in ${seconds} s.`)
   })
+  response.headers.set("retry-after", String(seconds))
+  return response
+}
 
 const badFormToken = (c: Context) =>
   problemResponse("cross-site-request", "The form's token does not match its cookie: reload the console and try again", c.req.path)
@@ -88,7 +95,7 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
     const next = safeNext(form.next)
     const address = options.clientAddress?.(c) ?? "*"
     const waitMs = throttle.retryAfterMs(address)
-    if (waitMs > 0) return tooManyLogins(c, Math.ceil(waitMs / 1000))
+    if (waitMs > 0) return tooManyLogins(c, next, Math.ceil(waitMs / 1000))
     if (typeof form.key !== "string" || !(await sessions.keyMatches(form.key))) {
       throttle.failed(address)
       return page(c, { title: "Log in", auth: "login", status: 401, body: loginForm(c, next, true) })
@@ -177,4 +184,15 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
     forward(c, `/v1/executions/${encodeURIComponent(c.req.param("id"))}/${c.req.param("action")}`))
   app.post("/console/api/v1/callbacks/:callbackId/:action{succeed|fail|heartbeat}", (c) =>
     forward(c, `/v1/callbacks/${encodeURIComponent(c.req.param("callbackId"))}/${c.req.param("action")}`))
+
+  // A console page that does not exist is a page saying so, with the way back (the API's own paths keep problem+json).
+  app.get("/console/*", async (c, next) => {
+    if (c.req.path.startsWith("/console/api/")) return next()
+    return page(c, {
+      title: "Not found",
+      auth,
+      status: 404,
+      body: html`<div class="card"><h1>Not found</h1><p class="notice error">The console has no page <span class="mono">${c.req.path}</span>.</p><p><a href="/console">Back to the executions</a></p></div>`
+    })
+  })
 }

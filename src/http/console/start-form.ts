@@ -23,6 +23,6 @@ export const startForm = (functionName: string, options: StartFormOptions): Html
   html`<form class="start" data-api="${startApi(functionName)}" data-kind="start" data-function="${functionName}"${
     options.id === undefined ? "" : html` id="${options.id}"`
   }${options.confirm === undefined ? "" : html` data-confirm="${options.confirm}"`}>
-<label class="muted">Input (JSON; leave empty for none; Ctrl+Enter starts)<textarea name="input" rows="6" spellcheck="false" placeholder='{"orderId": "o-1"}' aria-label="Input (JSON) for ${functionName}">${
+<label class="muted">Input (JSON; leave empty for none; Ctrl+Enter starts)<textarea name="input" rows="6" spellcheck="false" placeholder='any JSON value, such as {"id": 1}' aria-label="Input (JSON) for ${functionName}">${
     options.input ?? ""
   }</textarea></label><div><button type="submit" class="start-button">${options.button}</button></div></form>`
