@@ -60,6 +60,8 @@ const ok = (description: string): Json => ({ description, content: { "applicatio
 const noContent = { description: "Done" }
 const errors = (...statuses: ReadonlyArray<number>): Json => Object.fromEntries(statuses.map((status) => [String(status), PROBLEM]))
 
+/** What the name pattern alone does not say (the schema's filters are not JSON Schema). */
+const RESERVED_NAMES = "A name holding ':invoke:', or ending in ':' and an ISO time (2026-01-05T01:00:00Z), is refused (400): the engine names invoked children and schedule ticks so."
 const executionId = pathParameter("id", "The execution id")
 const callbackId = pathParameter("callbackId", "The callback id the function handed out (a capability: no API key needed)")
 const scheduleName = pathParameter("name", "The schedule name")
@@ -81,9 +83,9 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
       parameters: [
         pathParameter("name", "The function's name"),
         ...queryParameters(StartQuery),
-        { name: "Idempotency-Key", in: "header", required: false, schema: jsonSchema(ExecutionName), description: "Scoped to the function: the execution id when free, else <key>~<function> (a bare token or an RFC 8941 string)" }
+        { name: "Idempotency-Key", in: "header", required: false, schema: jsonSchema(ExecutionName), description: `Scoped to the function: the execution id when free, else <key>~<function> (a bare token or an RFC 8941 string). ${RESERVED_NAMES}` }
       ],
-      requestBody: body(StartBody, "The input (any JSON value) and an optional execution name"),
+      requestBody: body(StartBody, `The input (any JSON value) and an optional execution name. ${RESERVED_NAMES}`),
       responses: { "200": ok("The execution, which already existed"), "201": ok("The execution, created"), "202": ok("Still running after ?wait"), ...errors(400, 401, 404, 409, 413, 415, 429, 503) }
     }
   },
@@ -238,13 +240,23 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
   }
 ]
 
+/**
+ * What every route can answer besides its own: 403 for a Host the server does not serve (and, on a write, a request a
+ * browser marks cross-site), and on a POST 413 for a body over the server's limit (1 MiB by default).
+ */
+const withCommonErrors = (method: string, operation: Json): Json => {
+  if (operation.operationId === "health") return operation
+  const responses = operation.responses as Json
+  return { ...operation, responses: { ...responses, ...errors(403), ...(method === "post" ? errors(413) : {}) } }
+}
+
 let document: Json | undefined
 
 /** The OpenAPI document (built once). */
 export const openApiDocument = (): Json => {
   if (document !== undefined) return document
   const paths: Record<string, Record<string, Json>> = {}
-  for (const { method, path, operation } of API_OPERATIONS) (paths[path] ??= {})[method] = operation
+  for (const { method, path, operation } of API_OPERATIONS) (paths[path] ??= {})[method] = withCommonErrors(method, operation)
   document = {
     openapi: "3.1.0",
     info: { title: "Reprise", version: "1", description: "Durable functions: start, inspect and steer executions; complete callbacks." },

@@ -61,12 +61,18 @@ export const HistoryQuery = Schema.Struct({
 /** ISO 8601 with a date and a time, in UTC (`Z`) or with an offset (the CLI checks its options with it too). */
 export const INSTANT_PATTERN = /^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,3})?)?(?:Z|[+-]\d\d:\d\d)$/u
 
+/** Whether the date's day exists in its month (Date.parse reads 2026-02-30 as 2 March). */
+const realDay = (text: string): boolean => {
+  const [year, month, day] = text.slice(0, 10).split("-").map(Number) as [number, number, number]
+  return new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day
+}
+
 /** A time in a query string: an INSTANT_PATTERN that is a real time; decoded to epoch ms. */
 const instantQuery = Schema.String.check(
   Schema.isPattern(INSTANT_PATTERN, {
     expected: "an ISO 8601 time such as 2026-05-01T12:00:00Z"
   }),
-  Schema.makeFilter((text: string) => Number.isFinite(Date.parse(text)) || "a real date and time")
+  Schema.makeFilter((text: string) => (Number.isFinite(Date.parse(text)) && realDay(text)) || "a real date and time")
 ).pipe(Schema.decodeTo(Schema.Finite, SchemaTransformation.transform({ decode: (text: string) => Date.parse(text), encode: (ms: number) => new Date(ms).toISOString() })))
 
 export const OperationsQuery = Schema.Struct({
@@ -142,9 +148,9 @@ export const EmptyBody = Schema.Record(Schema.String, Schema.Never)
 
 export const EventsQuery = Schema.Struct({
   /** The seq of the last event already seen (the `Last-Event-ID` header, when sent, wins). */
-  cursor: Schema.optionalKey(decimalQuery(/^\d{1,15}$/, "the seq of the last event seen", Schema.Finite)),
+  cursor: Schema.optionalKey(decimalQuery(/^\d{1,15}$/u, "the seq of the last event seen", Schema.Finite)),
   /** How long the stream may stay open, in seconds: 1 to the server's maximum (it closes then; reconnect to go on). */
-  maxSeconds: Schema.optionalKey(decimalQuery(/^\d{1,5}$/, "seconds from 1", Schema.Finite.check(Schema.isGreaterThanOrEqualTo(1))))
+  maxSeconds: Schema.optionalKey(decimalQuery(/^\d{1,5}$/u, "whole seconds from 1 to 99999 (the server stops at its own maximum)", Schema.Finite.check(Schema.isGreaterThanOrEqualTo(1))))
 })
 
 const LIFECYCLE_STATUSES = "QUEUED|RUNNING|PAUSED|SUCCEEDED|FAILED|TIMED_OUT|STOPPED|CONTINUED_AS_NEW"
