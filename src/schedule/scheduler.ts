@@ -206,16 +206,20 @@ export const makeScheduler = Effect.fnUntraced(function*(
         const counted = { ...record, started: record.started + 1 }
         return { record: later ? { ...counted, lastExecutionId: executionId, lastTickAt: tickAt } : counted, outcome: "started" as const }
       }
+      // A start made earlier in this delivery overlaps this tick, even when a tick in between found its execution
+      // already there (a delivery cut off before its save) and made that one the last: it ended long ago, and
+      // asking it started a second execution in one catch-up (the crash test, when it crossed a minute).
+      const previous = startedHere ?? record.lastExecutionId
       const previousRunning = entry.overlap === "allow"
         ? false
-        : (startedHere !== undefined && startedHere === record.lastExecutionId) || (yield* isRunning(record.lastExecutionId))
+        : startedHere !== undefined || (yield* isRunning(record.lastExecutionId))
       if (previousRunning) {
         if (entry.overlap === "skip" || (entry.overlap === "buffer-one" && record.buffered !== undefined)) {
           return { record: skip(entry, record, "overlap", tickAt, tickAt, 1), outcome: "skipped" as const }
         }
         if (entry.overlap === "buffer-one") return { record: { ...record, buffered: { tickAt, executionId } }, outcome: "buffered" as const }
         // cancel-previous
-        yield* client.stop(record.lastExecutionId!, {
+        yield* client.stop(previous!, {
           errorType: "ScheduleOverlap",
           errorMessage: `Stopped by schedule ${entry.name}: its ${reason} at ${new Date(tickAt).toISOString()} started ${executionId}`
         }).pipe(Effect.catchTag("ExecutionNotRunning", () => Effect.void))

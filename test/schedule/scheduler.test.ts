@@ -171,4 +171,19 @@ describe("catch-up after downtime", () => {
     assert.strictEqual(runs.length, 3)
     await runner.dispose()
   })
+
+  it("a tick whose execution is already there (a delivery cut off before its save) does not let a later tick start too", async () => {
+    const runner = createTestRunner({
+      functions: [slow],
+      schedules: [schedule("hourly", { function: slow, cron: "0 * * * *", overlap: "skip", catchUp: { hours: 5 }, input: 0.01 })]
+    })
+    await runner.listSchedules() // the record is made: next tick 01:00
+    // 03:00's execution exists and has ended: its delivery started it, then the server died before saving the record.
+    const cutOff = await runner.run("slow", 0.01, { executionId: "hourly:2026-01-01T03:00:00Z" })
+    assert.strictEqual(cutOff.status, "SUCCEEDED")
+    runner.scheduleClock.setTime(Date.UTC(2026, 0, 1, 4, 30))
+    // One delivery walks 01:00 (started), 02:00 (overlaps it), 03:00 (there already), 04:00 (overlaps 01:00's start).
+    assert.deepStrictEqual(await runner.advanceSchedules(0), ["hourly:2026-01-01T01:00:00Z"])
+    await runner.dispose()
+  })
 })
