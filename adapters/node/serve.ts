@@ -176,9 +176,10 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
     (closing ??= (async () => {
       process.off("SIGTERM", onSignal)
       process.off("SIGINT", onSignal)
-      host.endStreams() // the app's streams end by themselves
+      host.endStreams() // the app's streams end their bodies
       const closed = new Promise<void>((resolve) => http.close(() => resolve())) // stop accepting; idle connections close
-      for (const socket of streams) socket.destroy() // and any stream still open is cut
+      // Not redundant with endStreams: without it the stream's connection still held close() (serve.test.ts fails).
+      for (const socket of streams) socket.destroy()
       // Other requests get a grace to finish (a start's ?wait holds one up to 60 s); then their connections close.
       const grace = setTimeout(() => (http as { closeAllConnections?: () => void }).closeAllConnections?.(), SHUTDOWN_GRACE_MS)
       await closed

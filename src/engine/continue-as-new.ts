@@ -7,10 +7,19 @@ import type { Session } from "../context/session.ts"
 import type { ExecutionState } from "../log/fold.ts"
 import type { ChildStart, InvokerShape } from "./invoker.ts"
 
+/** A continued run's suffix: `~2`, `~3` … */
+const RUN_SUFFIX = /~(\d{1,9})$/
+
 /** The id of the run after `executionId`: `<id>~2` after `<id>`, `<id>~(n+1)` after `<id>~n`. */
 export const nextRunId = (executionId: string): string => {
-  const match = /~(\d{1,9})$/.exec(executionId)
+  const match = RUN_SUFFIX.exec(executionId)
   return match === null ? `${executionId}~2` : `${executionId.slice(0, match.index)}~${Number(match[1]) + 1}`
+}
+
+/** The first run's id of a continued run (`<id>` for `<id>~3`); undefined for an id that is no continued run. */
+export const firstRunId = (executionId: string): string | undefined => {
+  const match = RUN_SUFFIX.exec(executionId)
+  return match === null ? undefined : executionId.slice(0, match.index)
 }
 
 /**

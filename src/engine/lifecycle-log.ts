@@ -18,12 +18,12 @@ export const LifecycleLogs = Context.Reference<boolean>("reprise/engine/Lifecycl
  */
 export const UserLogLevel = Context.Reference<DefaultLoggerLevel>("reprise/engine/UserLogLevel", { defaultValue: () => "debug" })
 
+type Loggers = typeof Logger.CurrentLoggers extends Context.Reference<infer Set> ? Set : never
+
 /**
  * A lifecycle line the engine logs itself (started, loaded, dequeued; the actor's own lines are annotated by its
  * fiber), to the loggers and level of the context the engine was built in, not the caller's.
  */
-type Loggers = typeof Logger.CurrentLoggers extends Context.Reference<infer Set> ? Set : never
-
 export const engineLifecycle = (on: boolean, loggers: Loggers, minimumLevel: LogLevel.LogLevel) =>
   (state: ExecutionState, level: "Debug" | "Info", message: string): Effect.Effect<void> =>
     on

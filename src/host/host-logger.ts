@@ -5,11 +5,13 @@
  * chosen so is also the lowest the default `ctx.logger` writes.
  */
 import { Layer, Logger, type LogLevel, References } from "effect"
+import type { DefaultLoggerLevel } from "../context/logger.ts"
 import { LifecycleLogs, UserLogLevel } from "../engine/index.ts"
 import type { EnvReader } from "./host-secrets.ts"
 
 export type LogFormat = "pretty" | "json"
-export type HostLogLevel = "debug" | "info" | "warn" | "error" | "none"
+/** The same levels as the default `ctx.logger`'s, which a chosen host level also rules. */
+export type HostLogLevel = DefaultLoggerLevel
 
 export interface HostLogOptions {
   readonly format?: LogFormat | undefined

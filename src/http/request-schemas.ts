@@ -1,5 +1,6 @@
 /** The Schema of every request body and query string the API accepts. */
 import { Schema, SchemaTransformation } from "effect"
+import { endsLikeScheduledId } from "../schedule/schedule.ts"
 
 const bounded = (max: number) => Schema.String.check(Schema.isMaxLength(max))
 
@@ -8,9 +9,6 @@ const bounded = (max: number) => Schema.String.check(Schema.isMaxLength(max))
  * digits, '.', '_', ':' or '-', starting with a letter or digit (the rule for function names), so that it is
  * safe in a URL path and in every store's keys.
  */
-/** The end of a schedule's tick and trigger ids (src/schedule/schedule.ts). */
-const SCHEDULED_ID = /:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3})?Z$/
-
 export const ExecutionName = Schema.String.check(
   Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/u, {
     expected: "1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
@@ -18,7 +16,7 @@ export const ExecutionName = Schema.String.check(
   // Ids the engine makes must not be taken first by a client: `<parent>:invoke:<operation>` (a ctx.invoke child),
   // `<schedule>:<ISO time>` and `<schedule>:trigger:<ISO time>` (a schedule's tick or trigger: taken, it is skipped).
   Schema.makeFilter((name: string) => !name.includes(":invoke:") || "a name without ':invoke:' (the ids of invoked children)"),
-  Schema.makeFilter((name: string) => !SCHEDULED_ID.test(name) || "a name not ending in ':' and an ISO time (the ids of schedule ticks)")
+  Schema.makeFilter((name: string) => !endsLikeScheduledId(name) || "a name not ending in ':' and an ISO time (the ids of schedule ticks)")
 )
 
 /** A plain decimal in a query string (no sign, exponent, hex or blanks), then bounded as a number. */

@@ -128,3 +128,6 @@ export const tickExecutionId = (name: string, tickAt: number): string => `${name
 
 /** The execution a manual trigger starts (the trigger's time to the millisecond). */
 export const triggerExecutionId = (name: string, at: number): string => `${name}:trigger:${new Date(at).toISOString()}`
+
+/** Whether an id ends as those two do (a client's execution name must not: the HTTP API refuses it). */
+export const endsLikeScheduledId = (id: string): boolean => /:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3})?Z$/.test(id)

@@ -6,6 +6,7 @@
  * At-least-once becomes visible: a step body whose result was never written runs again.
  */
 import { Effect } from "effect"
+import { firstRunId } from "../engine/continue-as-new.ts"
 import type { ExecutionStoreShape } from "../store/execution-store.ts"
 
 /** What the mode did to one execution. */
@@ -31,8 +32,8 @@ export const makeCrashingStore = (store: () => ExecutionStoreShape) => {
   const stateOf = (id: string): CrashState | undefined => {
     const state = crashing.get(id)
     if (state !== undefined) return state
-    const run = /^(.*)~\d{1,9}$/.exec(id) // a continued run's id, as the engine names it
-    if (run === null || !crashing.has(run[1]!)) return undefined
+    const first = firstRunId(id)
+    if (first === undefined || !crashing.has(first)) return undefined
     const fresh: CrashState = { checkpoints: 0, crashes: 0, before: new Set() }
     crashing.set(id, fresh)
     return fresh
