@@ -24,18 +24,53 @@ export const endedElsewhere = (store: ExecutionStoreShape, actors: ReadonlyMap<s
     { until: (status) => status === undefined || !STILL_GOING.has(status), schedule: Schedule.spaced(ENDED_ELSEWHERE_POLL_MS) }
   ).pipe(Effect.ignore)
 
-/** Lets an idle actor go when another host wants its execution; one that lost its lease goes at once. */
-export const letGoOnRevocation = (
+/**
+ * How long an execution taken for work that has not made its actor yet (a start's append, a load) is kept against
+ * another host's ask. That work takes milliseconds; the bound only keeps a lease taken by work that failed half-way
+ * from being held for good (it is given back at the next ask after this).
+ */
+export const IN_HAND_MS = 5_000
+
+export interface EngineOwnership extends OwnershipShape {
+  /** The actor of an execution taken here exists now: an ask for it waits for the actor to go idle. */
+  madeActor(executionId: string): void
+}
+
+/**
+ * The leases as the engine uses them. An idle actor is let go when another host wants its execution; one that lost
+ * its lease goes at once. An execution taken for work that has no actor yet is "in hand": an ask for it is left for
+ * the asker to repeat (IN_HAND_MS at most). Given back at once, a start between its lease and its actor went on with
+ * its appends fenced, its actor stopped, and the execution waited for its watchdog (30 s) on no host.
+ */
+export const engineOwnership = (
   ownership: OwnershipShape,
   actors: ReadonlyMap<string, Actor>,
-  background: (what: string, executionId: string, effect: Effect.Effect<unknown, unknown>) => void
-): void =>
+  background: (what: string, executionId: string, effect: Effect.Effect<unknown, unknown>) => void,
+  now: () => number
+): EngineOwnership => {
+  const inHand = new Map<string, number>()
   ownership.onRevoke((executionId, why) => {
     const actor = actors.get(executionId)
-    if (actor === undefined) return background("giving the execution back", executionId, ownership.release(executionId))
+    if (actor === undefined) {
+      const since = inHand.get(executionId)
+      if (why === "wanted" && since !== undefined && now() - since < IN_HAND_MS) return
+      inHand.delete(executionId)
+      return background("giving the execution back", executionId, ownership.release(executionId))
+    }
     if (why === "lost") return actor.evict()
     if (actor.evictable) background("letting the execution go", executionId, evictWhenIdle([actor]))
   })
+  return {
+    acquire: (executionId, mode) =>
+      Effect.map(ownership.acquire(executionId, mode), (mine) => {
+        if (mine && !actors.has(executionId)) inHand.set(executionId, now())
+        return mine
+      }),
+    release: (executionId) => Effect.suspend(() => (inHand.delete(executionId), ownership.release(executionId))),
+    onRevoke: ownership.onRevoke,
+    madeActor: (executionId) => void inHand.delete(executionId)
+  }
+}
 
 /** The watch of an execution another host may be writing: the store, read every ENDED_ELSEWHERE_POLL_MS. */
 export const sharedWatch = (

@@ -42,7 +42,7 @@ import { makeEngineFlow } from "./flow-start.ts"
 import type { FlowControl } from "./flow-options.ts"
 import { makeStepLimits } from "./step-limits.ts"
 import { EndWaiters } from "./end-waiters.ts"
-import { endedElsewhere, letGoOnRevocation, sharedWatch } from "./engine-ownership.ts"
+import { endedElsewhere, engineOwnership, sharedWatch } from "./engine-ownership.ts"
 import type { EngineShape } from "./engine-shape.ts"
 
 /** Actors run on microtasks, a slice at a time between turns of the event loop (actor-scheduler.ts). */
@@ -73,8 +73,7 @@ export const makeEngine = Effect.fnUntraced(function*(
   const clockFor = options.clockFor ?? (() => ambientClock)
   const newExecutionId = () => uuidV7Of(ambientClock.currentTimeMillisUnsafe(), secureRandom.bytes(16)) // start order
   const logLifecycle = yield* LifecycleLogs
-  // Several hosts on one store (ownership.ts): an actor exists only on the host that holds the execution's lease.
-  const ownership = Option.getOrUndefined(yield* Effect.serviceOption(Ownership))
+  const leases = Option.getOrUndefined(yield* Effect.serviceOption(Ownership))
   // Flow control's counts shared by those hosts (flow-ledger.ts); without it they are in this engine's memory.
   const flowLedger = Option.getOrUndefined(yield* Effect.serviceOption(FlowLedger))
   // The engine's own lines go where the actors' go: the loggers and level of the context it was built in, not the caller's.
@@ -102,6 +101,9 @@ export const makeEngine = Effect.fnUntraced(function*(
       Effect.catchCause((cause) => (Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError(`${what} failed`, cause))),
       Effect.annotateLogs({ executionId })
     ))
+
+  // Several hosts on one store (ownership.ts): an actor exists only on the host that holds the execution's lease.
+  const ownership = leases === undefined ? undefined : engineOwnership(leases, actors, background, () => ambientClock.currentTimeMillisUnsafe())
 
   const stepLimit = makeStepLimits()
   /** Events written: the watchers of the execution and of every execution's life see them. */
@@ -157,6 +159,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         continueAsNew: continueRun((request) => invoker.start(request))
       }).pipe(Effect.provideService(Scheduler.Scheduler, actorScheduler)) // the mailbox takes its dispatcher from here
       actors.set(id, actor)
+      ownership?.madeActor(id)
       runFork(actor.run, { scheduler: actorScheduler })
       return actor
     })
@@ -258,14 +261,19 @@ export const makeEngine = Effect.fnUntraced(function*(
       const first = startedEvent(fn, executionId, input, now, request)
       // The start and its watchdog are one write: a crash right after it still leaves an alarm that resumes it.
       const watchdogAt = Math.min(now + WATCHDOG_MS, first.timeoutAt)
-      if (ownership !== undefined) yield* ownership.acquire(executionId, "wait")
+      if (ownership !== undefined && !(yield* ownership.acquire(executionId, "try"))) {
+        // Held by another host: most likely starting the same id. Once it has written the start, that is the answer.
+        const raced = yield* store.load(executionId)
+        if (raced !== undefined) return yield* repeatedStart(raced.events, fn.name, input, executionId)
+        yield* ownership.acquire(executionId, "wait")
+      }
       const appended = yield* Effect.result(store.append(executionId, [first], 0, { alarmAt: watchdogAt }))
       if (appended._tag === "Failure") {
         yield* giveBackUnused(executionId)
         if (appended.failure._tag !== "SeqConflict") return yield* Effect.fail(appended.failure)
         // Someone started the same id between our load and our append.
         const raced = yield* store.load(executionId)
-        return yield* sameExecution(raced!.events[0]!, fn.name, input, executionId)
+        return yield* repeatedStart(raced!.events, fn.name, input, executionId)
       }
       const state = foldLog(appended.success)
       listeners.written(state, appended.success) // the start is the one write no actor makes
@@ -330,8 +338,6 @@ export const makeEngine = Effect.fnUntraced(function*(
     own: (executionId) => (ownership === undefined ? Effect.void : Effect.asVoid(ownership.acquire(executionId, "wait"))),
     wake: actorFor
   })
-
-  if (ownership !== undefined) letGoOnRevocation(ownership, actors, background)
 
   const engine: EngineShape = {
     functions: [...registry.values()].map((fn) => ({

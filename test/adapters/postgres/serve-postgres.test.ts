@@ -125,6 +125,41 @@ describe("reprise/node's server on PostgreSQL", () => {
     }
   }, 30_000)
 
+  // Found from outside: a host that took the lease for a start gave it back at once when another host starting the
+  // same id asked for it, before its actor existed. Its appends were then fenced, its actor stopped, and the
+  // execution waited for its watchdog (30 s) on no host, and ran its first step again there.
+  it("one id started through three hosts at once: one execution, each step body once, ended without waiting for the watchdog", async () => {
+    const bodies = new Map<string, number>()
+    const counted = (name: string) => bodies.set(name, (bodies.get(name) ?? 0) + 1)
+    const raced = durable("pg-raced", async (input: { name: string }, ctx) => {
+      await ctx.step("first", async () => counted(`${input.name} first`))
+      await ctx.step("second", async () => counted(`${input.name} second`))
+      return input.name
+    })
+    const options = { functions: [raced], url: postgres.url, schema: "raced", port: 0, handleSignals: false }
+    const hosts = await Promise.all(["a", "b", "c"].map((hostId) => servePostgres({ ...options, leases: { hostId, leaseMs: 1_500 } })))
+    try {
+      const names = Array.from({ length: 10 }, (_, i) => `raced-${i}`)
+      const answers = await Promise.all(names.flatMap((name) =>
+        hosts.map((host) => call(host, "POST", "/v1/functions/pg-raced/executions?wait=10", { executionName: name, input: { name } }))))
+      for (const [i, name] of names.entries()) {
+        const mine = answers.slice(i * 3, i * 3 + 3)
+        assert.deepStrictEqual(mine.map((answer) => answer.body.executionId), [name, name, name])
+        assert.strictEqual(mine.filter((answer) => answer.status === 201).length, 1, `${name}: one host started it`)
+      }
+      // 8 s: far below the 30 s watchdog that once was the only way on for a start given back half-way.
+      for (const name of names) {
+        await until(async () => (await call(hosts[0]!, "GET", `/v1/executions/${name}`)).body.status === "SUCCEEDED", `${name} to end`, 8_000)
+      }
+      for (const name of names) {
+        assert.strictEqual(bodies.get(`${name} first`), 1, `${name}: its first step ran once`)
+        assert.strictEqual(bodies.get(`${name} second`), 1, `${name}: its second step ran once`)
+      }
+    } finally {
+      await Promise.all(hosts.map((host) => host.close()))
+    }
+  }, 60_000)
+
   it("keeps schedule records in PostgreSQL: a pause and a trigger survive a restart", async () => {
     const job = durable("pg-nightly", async (input: { kind: string }, ctx) => ctx.step("run", async () => `ran ${input.kind}`))
     const nightly = schedule("pg-nightly", { function: job, cron: "0 3 * * *", input: { kind: "nightly" } })
