@@ -24,6 +24,11 @@ export class ActorActivity {
   userCode = 0
   /** A batch of messages is being handled. */
   processing = false
+  /**
+   * Steps waiting for their function's concurrency slot (flow control). The execution goes on by itself once one
+   * frees, and only this actor knows that it waits: it is not suspended (its watchdog stays) nor evicted meanwhile.
+   */
+  slotWaits = 0
   #changes = 0
   /** Woken when user code ends: waiting sleeps on it instead of polling while a step body runs. */
   #onUserCodeExit: Array<() => void> = []

@@ -14,7 +14,7 @@ import { finishHandler, type HandlerHost, wakeResumed } from "./handler-run.ts"
 import { emitLines } from "./lifecycle-log.ts"
 
 /** What handling a message reads and asks of the actor. */
-export type HandleHost = TimersHost & HandlerHost & Pick<ActorParts, "callbackGate" | "flush" | "written">
+export type HandleHost = TimersHost & HandlerHost & Pick<ActorParts, "callbackGate" | "flush" | "written" | "activity">
 
 const running = (actor: HandleHost): boolean => actor.state.status === "RUNNING"
 
@@ -49,7 +49,8 @@ export const handle = (actor: HandleHost, message: Exclude<Message, { _tag: "App
     }
     case "Suspend":
       // Stale when the execution went on since the sender saw it idle: its watchdog stays (actor-alarm.ts).
-      if (!actor.alarm.suspend(message.seen)) return Deferred.succeed(message.reply, undefined)
+      // So is one while a step waits for its concurrency slot: it goes on once one frees, and needs its watchdog.
+      if (actor.activity.slotWaits > 0 || !actor.alarm.suspend(message.seen)) return Deferred.succeed(message.reply, undefined)
       // The alarm falls back to the next timer before anyone acts on the reply (such as evicting the actor).
       return Effect.andThen(syncAlarm(actor), Deferred.succeed(message.reply, undefined))
     case "Resume": {

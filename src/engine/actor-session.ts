@@ -92,7 +92,17 @@ export class ActorSession implements Session {
   acquireSlot = (): Promise<void> | undefined => {
     const slot = this.#deps.slot
     if (slot === undefined) return undefined // no flow control: nothing changes for the step
-    return this.#host.gone ? new Promise(() => undefined) : slot.acquire()
+    if (this.#host.gone) return new Promise(() => undefined)
+    const waiting = slot.acquire()
+    if (waiting === undefined) return undefined
+    // Waiting for the slot (actor-activity.ts slotWaits): the execution goes on by itself, so it keeps its watchdog.
+    const activity = this.#host.activity
+    activity.slotWaits++
+    this.#host.activate()
+    return waiting.finally(() => {
+      activity.slotWaits--
+      activity.changed()
+    })
   }
 
   get stepLimit() {

@@ -159,13 +159,24 @@ export class Actor {
 
   /**
    * True when evicting the actor loses nothing: the execution has ended, or its handler is blocked on durable
-   * operations only (someone waits on one, no step body runs, nothing is queued).
+   * operations only (someone waits on one, no step body runs or waits for its concurrency slot, nothing is queued).
    */
   get evictable(): boolean {
-    if (this.#gone) return false
-    const quiet = this.#activity.quiet && this.#writes.empty
+    return this.#idle() && this.#activity.slotWaits === 0
+  }
+
+  /**
+   * True when another host may take the execution over: evictable, or idle but for steps waiting for their slot.
+   * Those wait on the new holder as well, which loads the execution at once; a step waiting for its slot is only
+   * lost by an eviction that nobody follows (the idle one).
+   */
+  get handsOver(): boolean {
+    return this.#idle(this.#activity.slotWaits > 0)
+  }
+
+  #idle(waitsForSlot = false): boolean {
     // Held for a resume (at an operation, or with its outcome) counts as blocked (#blocked): a replay holds it again.
-    return quiet && this.#blocked()
+    return !this.#gone && this.#activity.quiet && this.#writes.empty && (waitsForSlot || this.#blocked())
   }
 
   /**

@@ -7,7 +7,7 @@ import { Effect, Schedule, type Stream } from "effect"
 import type { LogEvent } from "../log/events.ts"
 import type { ExecutionStoreShape } from "../store/execution-store.ts"
 import type { Actor } from "./actor.ts"
-import { evictWhenIdle } from "./evict-when-idle.ts"
+import { evictWhenIdle, handOverWhenIdle } from "./evict-when-idle.ts"
 import type { HistoryPage, ReadFailure } from "./execution-client.ts"
 import type { OwnershipShape } from "./ownership.ts"
 import { watchByPolling } from "./watch-by-polling.ts"
@@ -59,6 +59,7 @@ export const engineOwnership = (
     }
     if (why === "lost") return actor.evict()
     if (actor.evictable) background("letting the execution go", executionId, evictWhenIdle([actor]))
+    else if (actor.handsOver) background("letting the execution go", executionId, handOverWhenIdle(actor))
   })
   return {
     acquire: (executionId, mode) =>

@@ -30,3 +30,13 @@ export const evictWhenIdle = (candidates: ReadonlyArray<Actor>): Effect.Effect<n
   })
 
 const turn = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
+
+/**
+ * Lets an actor go to another host that asked for its execution, when all it does is wait for a concurrency slot
+ * (Actor.handsOver): it is not suspended (its watchdog stays, should the asker never load it), just dropped once still
+ * so after a turn; its place in the line for a slot is given up with it, and taken again on the new host.
+ */
+export const handOverWhenIdle = (actor: Actor): Effect.Effect<void> =>
+  Effect.andThen(turn, Effect.sync(() => {
+    if (actor.handsOver && !actor.evictable) actor.evict()
+  }))

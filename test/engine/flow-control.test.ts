@@ -197,6 +197,41 @@ describe("flow control (engine, on the test runner)", () => {
     await runner.dispose()
   })
 
+  // Found from outside: a step waiting for its slot while the handler awaited a callback (waitForCallback's
+  // submitter) looked idle, so the idle eviction dropped the actor, and with it the only memory that it waited. Its
+  // alarm had fallen back to the execution's timeout: it stayed RUNNING with its submitter never run.
+  it("a step waiting for its slot keeps its actor through the idle eviction, and runs once the slot frees", async () => {
+    let release!: () => void
+    const blocker = new Promise<void>((resolve) => (release = resolve))
+    const submitted: Array<string> = []
+    const fn = durable("slot-waiter", async (input: string, ctx) => {
+      if (input === "holder") return ctx.step("hold", async () => blocker.then(() => "held"))
+      await ctx.wait("nap", { minutes: 1 })
+      return ctx.waitForCallback("go", async (callbackId) => void submitted.push(callbackId))
+    }, { concurrency: 1 })
+    const runner = createTestRunner({ functions: [fn] })
+    await runner.begin("slot-waiter", "waiter", { executionId: "s-waiter" })
+    await runner.begin("slot-waiter", "holder", { executionId: "s-holder" })
+    // The waiter gives its slot back once asleep, and the holder takes it (and keeps it: its step is blocked).
+    const status = async (id: string) => (await runner.engine((e) => e.describe(id))).status
+    for (let i = 0; i < 200 && (await status("s-holder")) !== "RUNNING"; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    assert.strictEqual(await status("s-holder"), "RUNNING")
+    await runner.fireAt("s-waiter", runner.clock("s-waiter").currentTimeMillisUnsafe() + 60_000)
+    for (let i = 0; i < 3; i++) {
+      await runner.engine((e) => e.settle("s-waiter"))
+      await runner.engine((e) => e.evictIdle())
+    }
+    assert.isTrue(runner.probe((p) => p.inMemory("s-waiter")), "kept: it waits for the holder's slot")
+    assert.deepStrictEqual(submitted, [], "the holder has the only slot")
+    release()
+    for (let i = 0; i < 200 && submitted.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    assert.strictEqual(submitted.length, 1, "the submitter ran once the slot freed")
+    await runner.completeCallback(submitted[0]!, { ok: true, result: JSON.stringify("go") })
+    const waiter = await (await runner.execution("s-waiter")).settle()
+    assert.strictEqual(waiter.status, "SUCCEEDED")
+    await runner.dispose()
+  })
+
   it("a QUEUED execution shows its position, can be stopped without running anything, and cannot be paused", async () => {
     const ran: Array<string> = []
     let release!: () => void

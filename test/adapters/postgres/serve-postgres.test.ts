@@ -160,6 +160,73 @@ describe("reprise/node's server on PostgreSQL", () => {
     }
   }, 60_000)
 
+  // Found from outside: the resumed execution waited on host b for the slot the queued start had taken meanwhile,
+  // with its handler on a callback; that looked idle, b's idle eviction dropped it, and it stayed RUNNING for good.
+  it("a paused execution under a concurrency limit, resumed through another host while a queued start took its slot, goes on once the slot frees", async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const submitted = new Map<string, string>()
+    const single = durable("pg-single", async (input: { name: string }, ctx) => {
+      // The second holds the slot a while: long enough for b's idle eviction (every 200 ms) to look at the first.
+      await ctx.step("work", async () => (input.name === "first" ? gate : new Promise((resolve) => setTimeout(resolve, 800))))
+      return ctx.waitForCallback("go", async (callbackId) => void submitted.set(input.name, callbackId))
+    }, { concurrency: 1 })
+    const options = { functions: [single], url: postgres.url, schema: "single", port: 0, handleSignals: false, evictEveryMs: 200, flowPollMs: 200 }
+    const a = await servePostgres({ ...options, leases: { hostId: "a", leaseMs: 1_500 } })
+    const b = await servePostgres({ ...options, leases: { hostId: "b", leaseMs: 1_500 } })
+    try {
+      const first = (await call(a, "POST", "/v1/functions/pg-single/executions", { input: { name: "first" } })).body.executionId as string
+      assert.strictEqual((await call(a, "POST", `/v1/executions/${first}/pause`)).body.status, "PAUSED")
+      release() // its step ends; the pause holds it before the callback, with the only slot
+      await until(async () => (await call(a, "GET", `/v1/executions/${first}/history`)).body.events.some((e: { _tag: string }) => e._tag === "StepSucceeded"), "the first step's end")
+      const second = await call(b, "POST", "/v1/functions/pg-single/executions", { input: { name: "second" } })
+      assert.strictEqual(second.body.status, "QUEUED", "the paused one holds the only slot")
+      assert.strictEqual((await call(b, "POST", `/v1/executions/${first}/resume`)).status, 200)
+      // a lets it go to b (and its slot with it): the second runs to its callback, then the first takes the slot.
+      await until(() => submitted.has("second") && submitted.has("first"), "both submitters", 15_000)
+      for (const name of ["first", "second"]) {
+        assert.strictEqual((await call(a, "POST", `/v1/callbacks/${encodeURIComponent(submitted.get(name)!)}/succeed`, { result: name })).status, 204)
+      }
+      for (const id of [first, second.body.executionId as string]) {
+        await until(async () => (await call(a, "GET", `/v1/executions/${id}`)).body.status === "SUCCEEDED", `${id} to end`)
+      }
+    } finally {
+      await b.close()
+      await a.close()
+    }
+  }, 60_000)
+
+  it("an execution whose step waits for its concurrency slot on one host is let go to another that stops it", async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const ran: Array<string> = []
+    const limited = durable("pg-limited", async (input: { name: string }, ctx) => {
+      if (input.name === "holder") return ctx.step("hold", async () => gate.then(() => void ran.push("hold")))
+      await ctx.wait("nap", { seconds: 1 })
+      await ctx.step("after", async () => void ran.push("after"))
+    }, { concurrency: 1 })
+    const options = { functions: [limited], url: postgres.url, schema: "limited", port: 0, handleSignals: false, flowPollMs: 200 }
+    const a = await servePostgres({ ...options, leases: { hostId: "a", leaseMs: 1_500, acquireTimeoutMs: 5_000 } })
+    const b = await servePostgres({ ...options, leases: { hostId: "b", leaseMs: 1_500, acquireTimeoutMs: 5_000 } })
+    try {
+      const waiter = (await call(b, "POST", "/v1/functions/pg-limited/executions", { input: { name: "waiter" } })).body.executionId as string
+      await until(async () => (await call(b, "GET", `/v1/executions/${waiter}/history`)).body.events.some((e: { _tag: string }) => e._tag === "WaitStarted"), "the nap")
+      const holder = await call(b, "POST", "/v1/functions/pg-limited/executions", { input: { name: "holder" } })
+      assert.strictEqual(holder.body.status, "RUNNING", "the napping waiter gave its slot back")
+      // The nap ends on b, and the waiter's step waits there for the holder's slot.
+      await until(async () => (await call(b, "GET", `/v1/executions/${waiter}/history`)).body.events.some((e: { _tag: string }) => e._tag === "WaitSucceeded"), "the nap's end")
+      const stopped = await call(a, "POST", `/v1/executions/${waiter}/stop`)
+      assert.strictEqual(stopped.status, 200, "b let it go to a; before, a answered 503 after its acquire timeout")
+      assert.strictEqual((await call(a, "GET", `/v1/executions/${waiter}`)).body.status, "STOPPED")
+      release()
+      await until(async () => (await call(a, "GET", `/v1/executions/${holder.body.executionId}`)).body.status === "SUCCEEDED", "the holder's end")
+      assert.deepStrictEqual(ran, ["hold"], "the stopped waiter's step never ran")
+    } finally {
+      await b.close()
+      await a.close()
+    }
+  }, 60_000)
+
   it("keeps schedule records in PostgreSQL: a pause and a trigger survive a restart", async () => {
     const job = durable("pg-nightly", async (input: { kind: string }, ctx) => ctx.step("run", async () => `ran ${input.kind}`))
     const nightly = schedule("pg-nightly", { function: job, cron: "0 3 * * *", input: { kind: "nightly" } })
