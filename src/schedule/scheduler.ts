@@ -174,22 +174,22 @@ export const makeScheduler = Effect.fnUntraced(function*(
   const exists = (executionId: string) =>
     client.describe(executionId).pipe(Effect.as(true), Effect.catchTag("ExecutionNotFound", () => Effect.succeed(false)))
 
+  /**
+   * Starts the execution of a tick (or trigger) and counts it, also when it was there already: another host that
+   * delivered the same tick from the same record started it, and both save the same count (counting only a start
+   * made here, the host that lost the race saved its count unchanged last, and `started` stayed 0 with two hosts).
+   */
   const startExecution = (entry: Schedule, record: ScheduleRecord, executionId: string, tickAt: number) =>
     Effect.gen(function*() {
-      const started = yield* client.start({
+      yield* client.start({
         functionName: entry.functionName,
         executionId,
         ...(entry.inputPayload === undefined ? {} : { inputPayload: entry.inputPayload })
       }).pipe(
         // The id was taken with another input (the schedule's input changed since): that tick ran.
-        Effect.catchTag("ExecutionAlreadyExists", () => Effect.succeed({ executionId, created: false }))
+        Effect.catchTag("ExecutionAlreadyExists", () => Effect.void)
       )
-      return {
-        ...record,
-        lastExecutionId: executionId,
-        lastTickAt: tickAt,
-        started: record.started + (started.created ? 1 : 0)
-      } satisfies ScheduleRecord
+      return { ...record, lastExecutionId: executionId, lastTickAt: tickAt, started: record.started + 1 } satisfies ScheduleRecord
     })
 
   /**

@@ -57,4 +57,33 @@ describe("the scheduler when the store fails", () => {
       Effect.provide(Engine.layer({ functions: [job] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))),
       Effect.scoped
     ))
+
+  // Found from outside with several hosts on PostgreSQL: `started` stayed 0 while each tick started its execution.
+  it.effect("two hosts delivering the same tick from the same record: one start, counted once whichever saves last", () =>
+    Effect.gen(function*() {
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const records = makeMemoryScheduleStore() // the database both hosts read
+      const client = yield* ExecutionClient
+      const host = (client_: typeof client) =>
+        makeScheduler({ schedules: makeScheduleRegistry([hourly], [job]) }).pipe(
+          Effect.provideService(ExecutionClient, client_),
+          Effect.provideService(ScheduleStore, records),
+          Effect.provideService(Clock.Clock, clock)
+        )
+      const a = yield* host(client)
+      // b's start comes after a delivered the whole tick (b had found no execution yet): the race of two hosts.
+      const b = yield* host({ ...client, start: (request) => Effect.andThen(Effect.orDie(a.alarm("hourly")), client.start(request)) })
+      yield* a.start
+      yield* b.start
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
+      yield* b.alarm("hourly") // saves last
+      const view = yield* a.get("hourly")
+      assert.strictEqual(view.lastExecutionId, "hourly:2026-01-01T01:00:00Z")
+      assert.strictEqual(view.started, 1, "b found the execution a started: the tick is counted, not undone")
+      const listed = yield* client.list({ functionName: "job" })
+      assert.strictEqual(listed.items.length, 1)
+    }).pipe(
+      Effect.provide(Engine.layer({ functions: [job] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))),
+      Effect.scoped
+    ))
 })
