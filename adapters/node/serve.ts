@@ -9,6 +9,8 @@
  * deliveries and in-flight writes finish, close the database).
  */
 import { createAdaptorServer } from "@hono/node-server"
+import type { Server as NodeHttpServer } from "node:http"
+import { answerClientErrors } from "./client-error.ts"
 import { Effect, type Layer } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
@@ -125,6 +127,7 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
   // Requests that arrive while the host starts wait for it.
   const pending = pendingFetch<[Request, { readonly incoming: unknown }]>()
   const http = createAdaptorServer({ fetch: pending.fetch })
+  answerClientErrors(http as NodeHttpServer) // headers over the limit, unparsable requests: problem+json too
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject)
     http.listen(options.port ?? Number(env("PORT") ?? 8787), hostname, () => resolve())

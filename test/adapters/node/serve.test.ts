@@ -115,6 +115,31 @@ describe("reprise/node serve()", () => {
     })
   })
 
+  it("answers headers over Node's limit and a request it cannot parse with problem+json, not a bare status", async () => {
+    await withServer(async (server) => {
+      const big = await fetch(server.url + "/v1/executions", { headers: { "x-padding": "x".repeat(20_000) } })
+      assert.strictEqual(big.status, 431)
+      assert.strictEqual(big.headers.get("content-type"), "application/problem+json")
+      const problem = await big.json() as { type: string; instance: string }
+      assert.strictEqual(problem.type, "https://reprise.dev/problems/headers-too-large")
+      assert.strictEqual(problem.instance, "/v1/executions")
+      // A request line that is not HTTP/1.1, over a raw socket.
+      const { connect } = await import("node:net")
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(new URL(server.url).port), "127.0.0.1", () => socket.write("NOT HTTP AT ALL\r\n\r\n"))
+        let text = ""
+        socket.setTimeout(5_000, () => socket.destroy(new Error("no answer in 5 s")))
+        socket.on("data", (chunk) => (text += chunk.toString()))
+        socket.on("end", () => resolve(text))
+        socket.on("error", reject)
+      })
+      assert.match(raw, /^HTTP\/1\.1 400 /)
+      assert.include(raw, "content-type: application/problem+json")
+      assert.include(raw, "https://reprise.dev/problems/invalid-request")
+      assert.strictEqual((await call(server, "GET", "/healthz")).status, 200, "the server goes on")
+    })
+  })
+
   it("requires the API key on management routes when one is set", async () => {
     await withServer(async (server) => {
       assert.isTrue(server.authenticated)
