@@ -119,6 +119,21 @@ describe("the console, without an API key", () => {
     assert.match((await page(harness, "/console/executions/e-00")).text, /<div data-live="\/console\/executions\/e-00\/live" data-version="(\d+)" data-stream="\/console\/api\/v1\/executions\/e-00\/events" data-cursor="\1" data-ended>/)
   })
 
+  it("filters as they read: \"to\" takes in its own minute, and a function no longer served shows as the one chosen", async () => {
+    const harness = h = makeHarness()
+    const started = await harness.request("POST", "/v1/functions/echo/executions", { json: { input: 1, executionName: "in-its-minute" } })
+    assert.strictEqual(started.status, 201)
+    const startedAt = (await harness.engine((e) => e.describe("in-its-minute"))).startedAt
+    const minute = new Date(startedAt).toISOString().slice(0, 16) // what the datetime-local field holds
+    const upTo = await page(harness, `/console?to=${encodeURIComponent(minute)}`)
+    assert.include(upTo.text, `data-execution-id="in-its-minute"`, `started at ${new Date(startedAt).toISOString()}, within "to ${minute}"`)
+    const before = await page(harness, `/console?to=${encodeURIComponent(new Date(startedAt - 60_000).toISOString().slice(0, 16))}`)
+    assert.notInclude(before.text, `data-execution-id="in-its-minute"`)
+    const gone = await page(harness, "/console?function=retired")
+    assert.include(gone.text, `<option value="retired" selected>retired (not served)</option>`)
+    assert.notInclude(gone.text, `<option value="" selected>`)
+  })
+
   it("completes a callback and stops an execution through the action proxy (which needs its header)", async () => {
     const harness = h = makeHarness()
     const first = await harness.startApproval(1)

@@ -29,7 +29,7 @@ input,select,textarea,button{font:inherit}input,select,textarea{padding:.3em .4e
 button{padding:.3em .9em;border-radius:4px;border:1px solid #2456b3;background:#2e6fd8;color:#fff;cursor:pointer}button.danger{background:var(--fail);border-color:#8f231b}button.plain{background:#fff;color:var(--fg);border-color:#c9ced6}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:1em}.kv{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}
 .card{background:#fff;border:1px solid var(--line);border-radius:6px;padding:.8em 1em;margin-bottom:1em}
-.notice{padding:.5em .8em;border-radius:4px;background:#eef4ff;border:1px solid #c7d7fe;margin:.5em 0}.error{background:#fdecea;border-color:#f5c2bd}
+.notice{padding:.5em .8em;border-radius:4px;background:#eef4ff;border:1px solid #c7d7fe;margin:.5em 0;overflow-wrap:anywhere}.error{background:#fdecea;border-color:#f5c2bd}
 .pager{display:flex;gap:1em;margin-top:.8em}.livebar{display:flex;gap:.6em;align-items:center;color:var(--muted);font-size:.88em;margin:.4em 0}
 details.op{border-left:2px solid var(--line);margin:.25em 0 .25em .2em;padding-left:.7em}details.op>summary{cursor:pointer;list-style-position:outside}
 details.op>summary .name{font-weight:600}.opbody{margin:.3em 0 .6em}.callback form{display:flex;flex-wrap:wrap;gap:.5em;align-items:start;margin:.4em 0}

@@ -28,6 +28,15 @@ const LOCAL_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?$/
 /** A datetime-local value as the API's ISO time (the console shows times in UTC, so it reads them as UTC). */
 const isoOf = (local: string | undefined): string | undefined => (local === undefined ? undefined : `${local.length === 16 ? `${local}:00` : local}Z`)
 
+/**
+ * The end of the "to" field, exclusive: the field shows minutes, so "to 10:30" takes in 10:30:59 (the minute after
+ * it). A value with seconds (typed by hand) ends where it says.
+ */
+const endOf = (local: string): string => {
+  const at = Date.parse(isoOf(local)!)
+  return local.length === 16 && Number.isFinite(at) ? new Date(at + 60_000).toISOString() : isoOf(local)!
+}
+
 const nonEmpty = (value: string | undefined): string | undefined => {
   const trimmed = value?.trim()
   return trimmed === undefined || trimmed === "" ? undefined : trimmed
@@ -87,6 +96,11 @@ const filters = (query: ListQuery, functions: ReadonlyArray<{ readonly name: str
   html`<form class="filters" method="get" action="/console" id="filters">
 <label>Function<select name="function"><option value="">all</option>${
     functions.map((fn) => html`<option value="${fn.name}"${query.function === fn.name ? html` selected` : ""}>${fn.name}</option>`)
+  }${
+    // A function no longer served (its executions stay listed): shown as chosen, not as "all".
+    query.function === undefined || functions.some((fn) => fn.name === query.function)
+      ? ""
+      : html`<option value="${query.function}" selected>${query.function} (not served)</option>`
   }</select></label>
 <label>Status<select name="status"><option value="">all</option>${
     EXECUTION_STATUSES.map((status) => html`<option${query.status === status ? html` selected` : ""}>${status}</option>`)
@@ -118,7 +132,7 @@ export const listPage = async (api: ConsoleApi, query: ListQuery, streams = fals
     ...(query.function === undefined ? {} : { function: query.function }),
     ...(query.status === undefined ? {} : { status: query.status }),
     ...(query.from === undefined ? {} : { startedAfter: isoOf(query.from)! }),
-    ...(query.to === undefined ? {} : { startedBefore: isoOf(query.to)! }),
+    ...(query.to === undefined ? {} : { startedBefore: endOf(query.to) }),
     ...(query.input === undefined ? {} : { input: query.input }),
     ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
     limit: PAGE_SIZE
