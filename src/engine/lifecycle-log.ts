@@ -51,8 +51,22 @@ export const errorText = (error: ErrorObject): string => {
   return `${error.errorType}: ${error.errorMessage}${place === undefined ? "" : ` (at ${place})`}`
 }
 
-const opLabel = (event: { readonly id: string; readonly name?: string; readonly subType: string }) =>
-  `${event.subType.charAt(0).toLowerCase()}${event.subType.slice(1)} ${event.name === undefined ? event.id : JSON.stringify(event.name)}`
+/** What waitForCallback's own unnamed operations are, as the console names them too (http/console/tree.ts). */
+const WAIT_FOR_CALLBACK_PARTS: Readonly<Record<string, string>> = { Callback: "callback", Step: "submitter" }
+
+/**
+ * An operation as a line names it: `step "charge"`, `callback 2-1`; the unnamed callback and submitter of a
+ * waitForCallback by its name, `the callback of waitForCallback "approve"`, since its id says nothing to a reader.
+ */
+const opLabel = (event: { readonly id: string; readonly name?: string; readonly subType: string }, state: ExecutionState) => {
+  const subType = `${event.subType.charAt(0).toLowerCase()}${event.subType.slice(1)}`
+  if (event.name !== undefined) return `${subType} ${JSON.stringify(event.name)}`
+  const part = WAIT_FOR_CALLBACK_PARTS[event.subType]
+  const parentId = state.operations.get(event.id)?.parentId
+  const parent = part === undefined || parentId === undefined ? undefined : state.operations.get(parentId)
+  if (parent?.subType !== "WaitForCallback") return `${subType} ${event.id}`
+  return `the ${part} of waitForCallback ${parent.name === undefined ? parent.id : JSON.stringify(parent.name)}`
+}
 
 type Level = LifecycleLine["level"]
 
@@ -81,34 +95,34 @@ const LINES: { readonly [K in LogEvent["_tag"]]?: LineOf<Extract<LogEvent, { rea
   ExecutionRewound: { level: "Warn", message: (e) => `rewound: runs again from operation ${e.fromOperation}` },
   StepFailed: {
     level: (e) => (e.nextAttemptAt === undefined ? "Error" : "Warn"),
-    message: (e) =>
+    message: (e, state) =>
       e.nextAttemptAt === undefined
-        ? `${opLabel(e)} failed on attempt ${e.attempt}, for good: ${errorText(e.error)}`
-        : `${opLabel(e)} failed on attempt ${e.attempt}: ${errorText(e.error)}; retries at ${iso(e.nextAttemptAt)}`
+        ? `${opLabel(e, state)} failed on attempt ${e.attempt}, for good: ${errorText(e.error)}`
+        : `${opLabel(e, state)} failed on attempt ${e.attempt}: ${errorText(e.error)}; retries at ${iso(e.nextAttemptAt)}`
   },
   StepSucceeded: {
     level: "Debug",
-    message: (e) =>
+    message: (e, state) =>
       e.nextAttemptAt === undefined
-        ? `${opLabel(e)} succeeded on attempt ${e.attempt}`
-        : `${opLabel(e)} not yet; polls again at ${iso(e.nextAttemptAt)}`
+        ? `${opLabel(e, state)} succeeded on attempt ${e.attempt}`
+        : `${opLabel(e, state)} not yet; polls again at ${iso(e.nextAttemptAt)}`
   },
-  WaitStarted: { level: "Info", message: (e) => `suspended until ${iso(e.until)} by ${opLabel(e)}` },
-  WaitSucceeded: { level: "Info", message: (e) => `resumed: ${opLabel(e)} is over` },
+  WaitStarted: { level: "Info", message: (e, state) => `suspended until ${iso(e.until)} by ${opLabel(e, state)}` },
+  WaitSucceeded: { level: "Info", message: (e, state) => `resumed: ${opLabel(e, state)} is over` },
   CallbackStarted: {
     level: "Info",
     // Not the callback id: it is a capability (whoever holds it completes the callback), and logs travel far.
-    message: (e) => `suspended on ${opLabel(e)}${e.timeoutAt === undefined ? "" : ` until it times out at ${iso(e.timeoutAt)}`}`
+    message: (e, state) => `suspended on ${opLabel(e, state)}${e.timeoutAt === undefined ? "" : ` until it times out at ${iso(e.timeoutAt)}`}`
   },
-  CallbackSucceeded: { level: "Info", message: (e) => `resumed: ${opLabel(e)} succeeded` },
-  CallbackFailed: { level: "Warn", message: (e) => `resumed: ${opLabel(e)} failed: ${errorText(e.error)}` },
-  CallbackTimedOut: { level: "Warn", message: (e) => `resumed: ${opLabel(e)} timed out (${e.reason})` },
+  CallbackSucceeded: { level: "Info", message: (e, state) => `resumed: ${opLabel(e, state)} succeeded` },
+  CallbackFailed: { level: "Warn", message: (e, state) => `resumed: ${opLabel(e, state)} failed: ${errorText(e.error)}` },
+  CallbackTimedOut: { level: "Warn", message: (e, state) => `resumed: ${opLabel(e, state)} timed out (${e.reason})` },
   InvokeStarted: { level: "Info", message: (e) => `suspended on ${e.functionName} invoked as ${e.childExecutionId}` },
-  InvokeSucceeded: { level: "Info", message: (e) => `resumed: ${opLabel(e)} succeeded` },
-  InvokeFailed: { level: "Warn", message: (e) => `resumed: ${opLabel(e)} failed: ${errorText(e.error)}` },
-  InvokeTimedOut: { level: "Warn", message: (e) => `resumed: ${opLabel(e)} timed out` },
-  InvokeStopped: { level: "Warn", message: (e) => `resumed: ${opLabel(e)} was stopped` },
-  ContextFailed: { level: "Debug", message: (e) => `${opLabel(e)} failed: ${errorText(e.error)}` }
+  InvokeSucceeded: { level: "Info", message: (e, state) => `resumed: ${opLabel(e, state)} succeeded` },
+  InvokeFailed: { level: "Warn", message: (e, state) => `resumed: ${opLabel(e, state)} failed: ${errorText(e.error)}` },
+  InvokeTimedOut: { level: "Warn", message: (e, state) => `resumed: ${opLabel(e, state)} timed out` },
+  InvokeStopped: { level: "Warn", message: (e, state) => `resumed: ${opLabel(e, state)} was stopped` },
+  ContextFailed: { level: "Debug", message: (e, state) => `${opLabel(e, state)} failed: ${errorText(e.error)}` }
 }
 
 /**

@@ -67,10 +67,11 @@ describe("the engine's lifecycle log", () => {
     assert.deepStrictEqual(shown.slice(0, 6), [
       ["info", "-", "started"],
       ["debug", "1", `step "prepare" succeeded on attempt 1`],
-      ["info", "2-1", "suspended on callback 2-1"],
-      ["debug", "2-2", `step 2-2 succeeded on attempt 1`],
+      // waitForCallback's unnamed parts are named by it, as in the console.
+      ["info", "2-1", `suspended on the callback of waitForCallback "approval"`],
+      ["debug", "2-2", `the submitter of waitForCallback "approval" succeeded on attempt 1`],
       ["debug", "-", "loaded from the store: 5 events to replay"],
-      ["info", "2-1", "resumed: callback 2-1 succeeded"]
+      ["info", "2-1", `resumed: the callback of waitForCallback "approval" succeeded`]
     ])
     // The failures say where: this file and the throwing line.
     assert.deepStrictEqual(shown.slice(6).map(([level, op]) => [level, op]), [["error", "3"], ["error", "-"]])
