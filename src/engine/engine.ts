@@ -2,7 +2,7 @@
  * The engine: starts executions and routes every message to the actor that owns the execution, loading it from
  * the store (a cold start, which replays) when it is not in memory. Adapters drive it; they never touch actors.
  */
-import { Cause, Clock, Context, Effect, FiberSet, Layer, Logger, LogLevel, Option, Random, References, Scheduler, type Scope } from "effect"
+import { Cause, Clock, Context, Deferred, Effect, FiberSet, Layer, Logger, LogLevel, Option, Random, References, Scheduler, type Scope } from "effect"
 import type { LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
@@ -10,7 +10,7 @@ import { formatTraceparent, spanIdOf, traceIdOf } from "../log/trace-ids.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import { searchStore } from "../store/list-search.ts"
 import { readLogPage } from "../store/log-page.ts"
-import type { StoreFailure } from "../store/store-errors.ts"
+import { StoreFailure } from "../store/store-errors.ts"
 import { Actor } from "./actor.ts"
 import { WATCHDOG_MS } from "./actor-alarm.ts"
 import { SecureRandom, uuidV7Of } from "./secure-random.ts"
@@ -59,6 +59,9 @@ export class Engine extends Context.Service<Engine, EngineShape>()("reprise/engi
       Context.make(Engine, engine).pipe(Context.add(ExecutionClient, engine), Context.add(EngineProbe, probe))))
   }
 }
+
+/** How often a message is sent to a fresh actor of its execution when the one it reached went away. */
+const DELIVERY_ATTEMPTS = 3
 
 export const makeEngine = Effect.fnUntraced(function*(
   options: EngineOptions
@@ -164,29 +167,50 @@ export const makeEngine = Effect.fnUntraced(function*(
       return actor
     })
 
+  /**
+   * Loads in flight, by execution. Messages that meet a cold execution at once (a child's outcome and the parent's
+   * own alarm, after a restart) share one load: each made its actor before, once its reads had to wait (Deno KV),
+   * and the second ran a step body the first had just run (the crash soak, 1 in about 5,000 bodies).
+   */
+  const loading = new Map<string, Deferred.Deferred<Actor | undefined, LogCorrupted | StoreFailure>>()
+
   /** The actor in memory, or a cold one loaded from the store (undefined: no such execution). */
   const actorFor = (executionId: string): Effect.Effect<Actor | undefined, LogCorrupted | StoreFailure> =>
     Effect.suspend(() => {
       const live = actors.get(executionId)
       if (live !== undefined && !live.gone) return Effect.succeed(live)
-      return Effect.gen(function*() {
-        if (ownership !== undefined) yield* ownership.acquire(executionId, "wait")
-        const log = yield* store.load(executionId)
-        if (log === undefined) return yield* Effect.as(giveBackUnused(executionId), undefined)
-        const again = actors.get(executionId)
-        if (again !== undefined && !again.gone) return again
-        const state = foldLog(log.events)
-        // No actor until the queue lets it run (flow-start.ts).
-        if (state.status === "QUEUED") return yield* Effect.as(giveBackUnused(executionId), undefined)
-        const fn = registry.get(state.functionName)
-        if (fn === undefined) return yield* Effect.die(new FunctionNotFound({ functionName: state.functionName }))
-        const alarmAt = yield* store.getAlarm(executionId)
-        const first = log.events[0]!
-        const slot = options.externalFlow !== undefined ? undefined : flow.slotOf(fn, state.input, first._tag === "ExecutionStarted" ? first.queue : undefined, executionId)
-        const actor = yield* spawn(state, fn, alarmAt, undefined, slot)
-        if (state.status === "RUNNING") yield* lifecycle(state, "Debug", `loaded from the store: ${log.events.length} events to replay`)
-        return actor
-      })
+      const inFlight = loading.get(executionId)
+      if (inFlight !== undefined) return Deferred.await(inFlight)
+      const loaded = Deferred.makeUnsafe<Actor | undefined, LogCorrupted | StoreFailure>()
+      loading.set(executionId, loaded)
+      // Run apart from the caller, so that a caller that gives up (a request cut off) does not cut the others' load.
+      runFork(Effect.flatMap(Effect.exit(load(executionId)), (exit) =>
+        Effect.sync(() => {
+          loading.delete(executionId)
+          Deferred.doneUnsafe(loaded, exit)
+        })))
+      return Deferred.await(loaded)
+    })
+
+  const load = (executionId: string): Effect.Effect<Actor | undefined, LogCorrupted | StoreFailure> =>
+    Effect.gen(function*() {
+      if (ownership !== undefined) yield* ownership.acquire(executionId, "wait")
+      const log = yield* store.load(executionId)
+      if (log === undefined) return yield* Effect.as(giveBackUnused(executionId), undefined)
+      const state = foldLog(log.events)
+      // No actor until the queue lets it run (flow-start.ts).
+      if (state.status === "QUEUED") return yield* Effect.as(giveBackUnused(executionId), undefined)
+      const fn = registry.get(state.functionName)
+      if (fn === undefined) return yield* Effect.die(new FunctionNotFound({ functionName: state.functionName }))
+      const alarmAt = yield* store.getAlarm(executionId)
+      // Made meanwhile by what makes actors without a load (a start, a dequeue): that one runs it.
+      const again = actors.get(executionId)
+      if (again !== undefined && !again.gone) return again
+      const first = log.events[0]!
+      const slot = options.externalFlow !== undefined ? undefined : flow.slotOf(fn, state.input, first._tag === "ExecutionStarted" ? first.queue : undefined, executionId)
+      const actor = yield* spawn(state, fn, alarmAt, undefined, slot)
+      if (state.status === "RUNNING") yield* lifecycle(state, "Debug", `loaded from the store: ${log.events.length} events to replay`)
+      return actor
     })
 
   /** Gives back an execution taken for an actor that was not made (no such execution, or a start refused). */
@@ -199,14 +223,19 @@ export const makeEngine = Effect.fnUntraced(function*(
     send: (actor: Actor) => Effect.Effect<void, E | ActorGone>
   ): Effect.Effect<boolean, Exclude<E, ActorGone> | LogCorrupted | StoreFailure> =>
     Effect.gen(function*() {
-      for (let attempt = 0; attempt < 3; attempt++) {
+      for (let attempt = 0; attempt < DELIVERY_ATTEMPTS; attempt++) {
         const actor = yield* actorFor(executionId)
         if (actor === undefined) return false
         const sent = yield* Effect.result(send(actor))
         if (sent._tag === "Success") return true
         if (!(sent.failure instanceof ActorGone)) return yield* Effect.fail(sent.failure as Exclude<E, ActorGone>)
       }
-      return yield* Effect.die(new Error(`Execution ${executionId}: its actor kept going away`))
+      // Each load's actor stopped before it took the message: its writes fail (a full disk, a store that is down), or
+      // another host keeps taking it. Passing, so a 503 to try again (a 500 had read as final: the crash soak).
+      return yield* new StoreFailure({
+        operation: "deliver",
+        reason: `execution ${executionId} stopped ${DELIVERY_ATTEMPTS} times before it took the message (are its writes failing?); nothing was recorded, try again`
+      })
     })
 
   /** Records a child's outcome in its parent here (the parent's actor is loaded if it is not in memory). */

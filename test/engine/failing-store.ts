@@ -6,7 +6,7 @@ import { type Cause, Effect, Layer, Logger, ManagedRuntime, References } from "e
 import { Engine, type EngineOptions, type EngineShape } from "../../src/engine/index.ts"
 import { ExecutionStore, type ExecutionStoreShape } from "../../src/store/execution-store.ts"
 import { makeMemoryStore } from "../../src/store/memory-store.ts"
-import { StoreFailure } from "../../src/store/store-errors.ts"
+import { SeqConflict, StoreFailure } from "../../src/store/store-errors.ts"
 
 export interface LogLine {
   readonly level: string
@@ -15,10 +15,14 @@ export interface LogLine {
   readonly annotations: Readonly<Record<string, unknown>>
 }
 
-/** While an operation is in `broken`, it fails with StoreFailure("disk full"), or dies (a driver bug) if `dies`. */
+/**
+ * While an operation is in `broken`, it fails with StoreFailure("disk full"), or dies (a driver bug) if `dies`.
+ * While `fenced`, every append is refused as a SeqConflict at the log's own seq: a write fenced off by a lease this
+ * host lost (reprise/postgres), which makes the actor go and the message be sent again to a fresh one.
+ */
 export const failingStore = () => {
   const inner = makeMemoryStore()
-  const state = { broken: new Set<"append" | "setAlarm">(), dies: false, refused: 0 }
+  const state = { broken: new Set<"append" | "setAlarm">(), dies: false, refused: 0, fenced: false }
   const refuse = (operation: string) => {
     state.refused++
     return state.dies
@@ -28,7 +32,13 @@ export const failingStore = () => {
   const store: ExecutionStoreShape = {
     ...inner,
     append: (executionId, events, expectedSeq, options) =>
-      Effect.suspend(() => state.broken.has("append") ? refuse("append") : inner.append(executionId, events, expectedSeq, options)),
+      Effect.suspend(() =>
+        state.fenced
+          ? Effect.fail(new SeqConflict({ executionId, expectedSeq, actualSeq: expectedSeq }))
+          : state.broken.has("append")
+          ? refuse("append")
+          : inner.append(executionId, events, expectedSeq, options)
+      ),
     setAlarm: (executionId, at) =>
       Effect.suspend(() => state.broken.has("setAlarm") ? refuse("setAlarm") : inner.setAlarm(executionId, at))
   }

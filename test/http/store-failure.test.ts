@@ -5,14 +5,25 @@
  */
 import { afterEach, assert, describe, it } from "@effect/vitest"
 import { Cause } from "effect"
+import { durable } from "../../src/index.ts"
 import { createApp } from "../../src/http/index.ts"
 import { signedCallbackIds } from "../../src/http/signed-callback-ids.ts"
 import { StoreFailure } from "../../src/store/store-errors.ts"
 import { makeFailingEngine } from "../engine/failing-store.ts"
 import { approval, assertProblem, echo, SECRET, until } from "./http-fixture.ts"
 
+/** A step whose first body hangs: dropping the actor then is a crash in the middle of it. */
+const crashy = { bodies: 0, hang: true }
+const midStep = durable("mid-step", async (_: unknown, ctx) => {
+  await ctx.step("work", async () => {
+    crashy.bodies++
+    if (crashy.hang) await new Promise(() => undefined)
+  })
+  return "done"
+})
+
 const makeServer = () => {
-  const { engine, runtime, state, lines } = makeFailingEngine({ functions: [approval, echo], callbackIds: signedCallbackIds(SECRET) })
+  const { engine, runtime, state, lines } = makeFailingEngine({ functions: [approval, echo, midStep], callbackIds: signedCallbackIds(SECRET) })
   const reported: Array<unknown> = []
   const app = createApp({ runtime, onError: (error) => void reported.push(error) })
   const post = (path: string, json?: unknown) =>
@@ -85,5 +96,23 @@ describe("the HTTP API: a failing store", () => {
     const ended = await s.engine((e) => e.awaitEnd("approval-3"))
     assert.strictEqual(ended.status, "SUCCEEDED")
     assert.deepStrictEqual(JSON.parse(ended.result!), { amount: 3, answer: "\"yes\"" })
+  })
+
+  // Found by a crash soak on a full disk: the request was answered 500 internal-error, which a client takes as final.
+  it("answers a message whose execution's actor goes on every load (its writes fenced off) with a retryable store failure", async () => {
+    const s = server = makeServer()
+    crashy.bodies = 0
+    crashy.hang = true
+    assert.strictEqual((await s.post("/v1/functions/mid-step/executions", { executionName: "mid-1" })).status, 201)
+    await until(async () => (crashy.bodies === 1 ? true : undefined))
+    await s.engine((e) => e.evict("mid-1")) // as a crash mid-step: its outcome was never written
+    crashy.hang = false
+    s.state.fenced = true
+    const stopped = await s.post("/v1/executions/mid-1/stop", {})
+    const body = await assertProblem(stopped, 503, "store-failure")
+    assert.match(String(stopped.headers.get("retry-after")), /^[1-9][0-9]*$/)
+    assert.include(String(body.detail), "deliver")
+    s.state.fenced = false
+    assert.strictEqual((await s.post("/v1/executions/mid-1/stop", {})).status, 200, "once the store takes writes, the stop goes through")
   })
 })

@@ -1,0 +1,47 @@
+/**
+ * Messages that meet an execution with no actor in memory at the same moment (after a restart: its own alarm and a
+ * child's outcome, say) share one load from the store, so one actor runs it. Found by a crash soak on Deno KV,
+ * whose reads wait: each message made its own actor, and the second ran a step body the first had just run.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, ManagedRuntime } from "effect"
+import { Engine, type EngineShape } from "../../src/engine/index.ts"
+import { durable } from "../../src/index.ts"
+import { ExecutionStore, type ExecutionStoreShape } from "../../src/store/execution-store.ts"
+import { makeMemoryStore } from "../../src/store/memory-store.ts"
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+describe("loading an execution from the store", () => {
+  it("messages that meet a cold execution at once share one load: one actor, its step body once", async () => {
+    let bodies = 0
+    let hang = true
+    const worker = durable("worker", async (_: unknown, ctx) => {
+      await ctx.step("work", async () => {
+        bodies++
+        if (hang) await new Promise(() => undefined) // the process "dies" in here: the actor is dropped mid-step
+      })
+      return "done"
+    })
+    // Reads that wait, as Deno KV's and PostgreSQL's do (the memory store answers at once).
+    const inner = makeMemoryStore()
+    const later = <A, E>(effect: Effect.Effect<A, E>) => Effect.andThen(Effect.promise(() => sleep(5)), effect)
+    const store: ExecutionStoreShape = { ...inner, load: (id) => later(inner.load(id)), getAlarm: (id) => later(inner.getAlarm(id)) }
+    const runtime = ManagedRuntime.make(Engine.layer({ functions: [worker] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store))))
+    const engine = <A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>): Promise<A> => runtime.runPromise(Engine.use(use))
+    try {
+      await engine((e) => e.start({ functionName: "worker", executionId: "w-1" }))
+      for (let i = 0; i < 100 && bodies === 0; i++) await sleep(5)
+      await engine((e) => e.evict("w-1")) // as a crash: the step's body began, its outcome was never written
+      hang = false
+      // Its watchdog and, say, a heartbeat arrive together: each loads it, and the load replays into the step.
+      const delivered = await Promise.all([1, 2, 3].map(() => engine((e) => e.alarm("w-1"))))
+      assert.deepStrictEqual(delivered, [true, true, true])
+      const view = await engine((e) => e.awaitEnd("w-1"))
+      assert.strictEqual(view.status, "SUCCEEDED")
+      assert.strictEqual(bodies, 2, "the body ran again once, on the one actor the three messages share")
+    } finally {
+      await runtime.dispose()
+    }
+  })
+})
