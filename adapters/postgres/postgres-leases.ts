@@ -15,9 +15,9 @@
  */
 import { Clock, Effect, Schedule, type Scope } from "effect"
 import type { PgListener, PgQueries } from "./pg-shapes.ts"
-import { type OwnershipShape, type Revocation } from "reprise/engine"
+import { HAND_OVER, type OwnershipShape, type Revocation } from "reprise/engine"
 import type { AlarmDispatcherShape, WakeUpSourceShape } from "reprise/host"
-import { storeFailure, type StoreFailure } from "reprise/store"
+import { StoreFailure, storeFailure } from "reprise/store"
 
 export interface LeaseOptions {
   /** This host's id, unique among the hosts on the database (default: a random UUID per process). */
@@ -35,6 +35,11 @@ export interface Leases extends OwnershipShape {
   readonly held: ReadonlySet<string>
   /** Gives back every lease this host holds (at shutdown, so that the other hosts need not wait for them to lapse). */
   releaseAll(): Promise<void>
+  /**
+   * Renews one lease of this host that lapsed while nobody took it (true), as the renewal would at its next round:
+   * a write fenced off by it can then be made again. False when it is not this host's any more.
+   */
+  renewLapsed(executionId: string): Promise<boolean>
   /** The renewal, the NOTIFY listener and the takeover sweep, for the host's lifetime. */
   start(dispatcher: AlarmDispatcherShape): Effect.Effect<void, never, Scope.Scope>
 }
@@ -67,6 +72,8 @@ export const makeLeases = (
     // A lease of ours is renewed even after it lapsed, if nobody took it: no one else can have written meanwhile.
     renew: `UPDATE ${t("leases")} SET expires_at = clock_timestamp() + $2 * interval '1 millisecond' ` +
       `WHERE host_id = $1 AND execution_id = ANY($3::text[]) RETURNING execution_id`,
+    renewOne: `UPDATE ${t("leases")} SET expires_at = clock_timestamp() + $3 * interval '1 millisecond' ` +
+      `WHERE execution_id = $1 AND host_id = $2 RETURNING 1`,
     orphans: `SELECT a.execution_id FROM ${t("alarms")} AS a LEFT JOIN ${t("leases")} AS l ON l.execution_id = a.execution_id ` +
       `WHERE a.at <= $1 AND (l.execution_id IS NULL OR l.expires_at < clock_timestamp()) ORDER BY a.at LIMIT $2`,
     ask: "SELECT pg_notify($1, $2)"
@@ -90,15 +97,14 @@ export const makeLeases = (
       return taken
     })
 
-  const acquire = async (executionId: string, mode: "try" | "wait"): Promise<boolean> => {
+  /** True once taken; false when another host holds it ("try"), or kept it past `acquireTimeoutMs` ("wait": "kept"). */
+  const acquire = async (executionId: string, mode: "try" | "wait"): Promise<boolean | "kept"> => {
     if (held.has(executionId)) return true
     const deadline = Date.now() + acquireTimeoutMs
     for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
       if (await take(executionId)) return true
       if (mode === "try") return false
-      if (Date.now() >= deadline) {
-        throw new Error(`execution ${executionId} is running on another host, which did not let it go within ${acquireTimeoutMs} ms; try again`)
-      }
+      if (Date.now() >= deadline) return "kept"
       await pool.query(sql.ask, [channel, executionId])
       await new Promise((resolve) => setTimeout(resolve, delay))
     }
@@ -125,7 +131,15 @@ export const makeLeases = (
     hostId,
     leaseMs,
     held,
-    acquire: (executionId, mode) => attempt("acquireLease", () => acquire(executionId, mode)),
+    acquire: (executionId, mode) =>
+      Effect.flatMap(attempt("acquireLease", () => acquire(executionId, mode)), (taken) =>
+        taken !== "kept"
+          ? Effect.succeed(taken)
+          // Not the store's failure: the execution is busy on another host (HTTP: 503 execution-busy).
+          : Effect.fail(new StoreFailure({
+            operation: HAND_OVER,
+            reason: `execution ${executionId} is running on another host, which did not let it go within ${acquireTimeoutMs} ms; try again`
+          }))),
     release: (executionId) =>
       attempt("releaseLease", () =>
         serially(executionId, async () => {
@@ -133,6 +147,8 @@ export const makeLeases = (
           await pool.query(sql.give, [executionId, hostId])
         })).pipe(reportingFailures(`giving back ${executionId}`)),
     onRevoke: (handler) => void (revoke = handler),
+    renewLapsed: (executionId) =>
+      serially(executionId, async () => held.has(executionId) && ((await pool.query(sql.renewOne, [executionId, hostId, leaseMs])).rowCount ?? 0) > 0),
     releaseAll: async () => {
       held.clear()
       await pool.query(sql.giveAll, [hostId])

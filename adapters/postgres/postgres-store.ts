@@ -275,7 +275,8 @@ const makePostgresStore = (pool: Pool, schema: string, leases: Leases | undefine
     events: ReadonlyArray<LogEvent>,
     encoded: ReadonlyArray<unknown>,
     expectedSeq: number,
-    alarmAt: number | undefined
+    alarmAt: number | undefined,
+    renewed = false
   ): Promise<SeqConflict | LogCorrupted | undefined> => {
     // A rewind is the one append to an ended execution, which the fast path's statement refuses: it is checked
     // and written in a transaction on the locked head instead (it is rare).
@@ -307,7 +308,15 @@ const makePostgresStore = (pool: Pool, schema: string, leases: Leases | undefine
     } catch (error) {
       if (!isUniqueViolation(error)) throw error
     }
-    return refusal(executionId, events, expectedSeq)
+    const refused = await refusal(executionId, events, expectedSeq)
+    // The head is where this writer expected, so the fence refused it: this host's lease lapsed (its event loop was
+    // held past it: a long GC, a SIGSTOP, a step that blocks). Nobody took it meanwhile, so nobody else wrote:
+    // renewed, the write is made once more. Refused here, the actor went and the execution waited for its watchdog
+    // (30 s) on no host, its finished step run again there (found from outside, 3 rounds of 9).
+    if (!renewed && leases !== undefined && refused._tag === "SeqConflict" && refused.actualSeq === expectedSeq && (await leases.renewLapsed(executionId))) {
+      return appendNow(executionId, events, encoded, expectedSeq, alarmAt, true)
+    }
+    return refused
   }
 
   type LoadRow = { head: number; seq: number | null; event: unknown }

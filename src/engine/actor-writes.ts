@@ -93,7 +93,13 @@ export class ActorWrites {
             error._tag === "SeqConflict"
               ? Effect.andThen(
                 // Not a failure: the log has moved on without this actor; its senders resend to a fresh one.
-                Effect.logWarning("Another writer appended to the log first; the actor stops and the log is loaded again", Cause.fail(error)),
+                Effect.logWarning(
+                  error.actualSeq === expected
+                    // The head was where expected: the store's fence refused it (another host holds the execution).
+                    ? "The store refused the write: this host no longer holds the execution; the actor stops, and the host that holds it (or the next message here) carries it on"
+                    : "Another writer appended to the log first; the actor stops, and the next message loads the log again",
+                  Cause.fail(error)
+                ),
                 Effect.sync(() => host.evict())
               )
               : host.stop(`The store failed to append ${events.length} event(s) after seq ${expected}; the actor stops`, Cause.fail(error)),

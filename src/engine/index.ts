@@ -21,7 +21,7 @@ export type {
   ForkRequest
 } from "./execution-client.ts"
 export { serviceRunsInvokes } from "./invoker.ts"
-export { Ownership } from "./ownership.ts"
+export { HAND_OVER, Ownership } from "./ownership.ts"
 export { FlowLedger } from "./flow-ledger.ts"
 export type { FlowLedgerShape, LedgerAnswer, LedgerEntry, LedgerTake } from "./flow-ledger.ts"
 export type { OwnershipShape, Revocation } from "./ownership.ts"

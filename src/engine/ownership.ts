@@ -10,6 +10,12 @@
 import { Context, type Effect } from "effect"
 import type { StoreFailure } from "../store/store-errors.ts"
 
+/**
+ * The operation a StoreFailure names when the holder kept the execution past the asker's bound (it runs user code):
+ * the store is fine, the execution is busy elsewhere (HTTP: 503 `execution-busy`, src/http/error-mapping.ts).
+ */
+export const HAND_OVER = "handOver"
+
 /** Why an execution is asked back: another host wants it ("wanted", let it go once idle) or the lease lapsed ("lost"). */
 export type Revocation = "wanted" | "lost"
 

@@ -5,6 +5,7 @@
  * server-side failure a retry can help with: 503 with `Retry-After`, naming the store operation that failed.
  */
 import { Cause, Predicate } from "effect"
+import { HAND_OVER } from "../engine/ownership.ts"
 import { HttpProblem, type ProblemExtensions, type ProblemKind } from "./problem.ts"
 
 export interface MappedProblem {
@@ -57,6 +58,11 @@ export const mapError = (error: unknown): MappedProblem => {
     case "store-failure": {
       // The operation names a port method (append, load …); the store's own reason may hold internals: logs only.
       const operation = Predicate.hasProperty(error, "operation") && Predicate.isString(error.operation) ? error.operation : "unknown"
+      if (operation === HAND_OVER) {
+        // Several hosts: the holder runs user code and kept the execution past the bound. Nothing is wrong.
+        const reason = Predicate.hasProperty(error, "reason") && Predicate.isString(error.reason) ? error.reason : messageOf(error)
+        return { kind: "execution-busy", detail: reason, headers: { "retry-after": String(STORE_RETRY_AFTER_SECONDS) }, internal: false }
+      }
       return {
         kind,
         detail: `The store failed during ${operation}; the request may be retried`,

@@ -36,6 +36,7 @@ export const problemKinds = {
   "log-corrupted": { status: 500, title: "The execution's history cannot be read" },
   "store-failure": { status: 503, title: "The store is unavailable" },
   "server-busy": { status: 503, title: "The server is busy" },
+  "execution-busy": { status: 503, title: "The execution is busy on another host" },
   "internal-error": { status: 500, title: "Internal error" }
 } as const satisfies Record<string, { status: number; title: string }>
 

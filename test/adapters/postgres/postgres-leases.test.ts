@@ -68,6 +68,18 @@ describe("leases on PostgreSQL", () => {
     assert.strictEqual((await Effect.runPromise(a.load("x")))!.seq, 4)
   })
 
+  // Found from outside: a host held past its lease (SIGSTOP) whose step then ended had its write refused although
+  // nobody had taken the lease; its actor went, and the execution waited 30 s for its watchdog on no host.
+  it("makes a write fenced off by its own lapsed lease once the lease is renewed, when nobody took it meanwhile", async () => {
+    const { a, b, leasesOf } = await hosts("lapsed")
+    assert.isTrue(await Effect.runPromise(leasesOf(a).acquire("y", "try")))
+    await Effect.runPromise(a.append("y", startedLog("y", { functionName: "fn", at: 1_000, length: 2 }), 0))
+    await sleep(LEASE_MS + 100) // lapsed (no renewal runs), and nobody took it
+    await Effect.runPromise(a.append("y", [stepSucceeded(3, 2_000)], 2))
+    assert.strictEqual((await Effect.runPromise(b.load("y")))!.seq, 3, "written")
+    assert.isFalse(await Effect.runPromise(leasesOf(b).acquire("y", "try")), "and a holds it again")
+  })
+
   it("hands an execution over when another host asks (NOTIFY), and refuses with a StoreFailure when the holder keeps it", async () => {
     const { a, b, leasesOf } = await hosts("hand_over")
     const scope = await Effect.runPromise(Scope.make())
@@ -80,6 +92,7 @@ describe("leases on PostgreSQL", () => {
       const refused = await Effect.runPromiseExit(leasesOf(b).acquire("busy", "wait"))
       assert.isTrue(Exit.isFailure(refused))
       assert.include(JSON.stringify(refused), "running on another host")
+      assert.include(JSON.stringify(refused), `"operation":"handOver"`, "busy, not a store failure (HTTP: execution-busy)")
       assert.include(asked, "busy wanted", "b asked a for it")
       assert.isTrue(leasesOf(a).held.has("busy"), "a still holds it, renewed all along")
 
