@@ -98,6 +98,11 @@ export interface ActorDeps {
   readonly userLogLevel: DefaultLoggerLevel
   /** The alarm the store held when the log was loaded. */
   readonly alarmAt: number | undefined
+  /**
+   * Loaded for a message that comes before any user code (a stop, a pause): the handler starts once the first
+   * batch of messages is handled, not at once, so that the replay does not begin a step the message forbids.
+   */
+  readonly handlerAfterFirstMessage?: boolean | undefined
   /** The watchdog the start wrote with ExecutionStarted (so the actor does not write it again). */
   readonly watchdogAt?: number
   readonly onInvocation: () => void

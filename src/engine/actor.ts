@@ -245,11 +245,18 @@ export class Actor {
         if (op.type === "CHAINED_INVOKE" && op.status === "STARTED") this.#deps.onInvoke(op)
       }
     }
-    if (this.running && !this.#gone) this.#startHandler()
+    let handlerPending = this.#deps.handlerAfterFirstMessage === true
+    if (this.running && !this.#gone && !handlerPending) this.#startHandler()
     yield* this.#syncAlarm()
     while (!this.#gone) {
       const handling = this.#take(yield* Queue.takeAll(this.#mailbox))
       if (handling !== undefined) yield* handling
+      if (handlerPending) {
+        // The message it was loaded for is handled: a stopped execution runs nothing, a paused one holds its steps.
+        handlerPending = false
+        yield* this.#writes.flush()
+        if (this.running && !this.#gone) this.#startHandler()
+      }
       // Nobody waits on what is pending (a child context's start or outcome, queued as AWS's SDK queues them): the
       // handler goes on for a few rounds of microtasks first, and what it writes meanwhile (the context's first
       // step, the end) shares their commit.

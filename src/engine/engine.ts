@@ -123,7 +123,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       background("telling the parent", ended.executionId, told === undefined ? tell : Effect.ensuring(tell, Effect.sync(told)))
     }
   }
-  const spawn = (state: ExecutionState, fn: DurableFunction, alarmAt: number | undefined, watchdogAt?: number, slot?: FlowSlot) =>
+  const spawn = (state: ExecutionState, fn: DurableFunction, alarmAt: number | undefined, watchdogAt?: number, slot?: FlowSlot, handlerAfterFirstMessage?: boolean) =>
     Effect.gen(function*() {
       const id = state.executionId
       if (slot === undefined && fn.flow !== undefined) slot = options.externalFlow?.slot(id, fn)
@@ -141,6 +141,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         logs,
         userLogLevel,
         alarmAt,
+        handlerAfterFirstMessage,
         ...(watchdogAt === undefined ? {} : { watchdogAt }),
         onInvocation: () => countInvocation(id),
         slot,
@@ -174,8 +175,11 @@ export const makeEngine = Effect.fnUntraced(function*(
    */
   const loading = new Map<string, Deferred.Deferred<Actor | undefined, LogCorrupted | StoreFailure>>()
 
-  /** The actor in memory, or a cold one loaded from the store (undefined: no such execution). */
-  const actorFor = (executionId: string): Effect.Effect<Actor | undefined, LogCorrupted | StoreFailure> =>
+  /**
+   * The actor in memory, or a cold one loaded from the store (undefined: no such execution). `beforeUserCode`: the
+   * message that loads it must be handled before the handler starts (ActorDeps.handlerAfterFirstMessage).
+   */
+  const actorFor = (executionId: string, beforeUserCode = false): Effect.Effect<Actor | undefined, LogCorrupted | StoreFailure> =>
     Effect.suspend(() => {
       const live = actors.get(executionId)
       if (live !== undefined && !live.gone) return Effect.succeed(live)
@@ -184,7 +188,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       const loaded = Deferred.makeUnsafe<Actor | undefined, LogCorrupted | StoreFailure>()
       loading.set(executionId, loaded)
       // Run apart from the caller, so that a caller that gives up (a request cut off) does not cut the others' load.
-      runFork(Effect.flatMap(Effect.exit(load(executionId)), (exit) =>
+      runFork(Effect.flatMap(Effect.exit(load(executionId, beforeUserCode)), (exit) =>
         Effect.sync(() => {
           loading.delete(executionId)
           Deferred.doneUnsafe(loaded, exit)
@@ -192,7 +196,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       return Deferred.await(loaded)
     })
 
-  const load = (executionId: string): Effect.Effect<Actor | undefined, LogCorrupted | StoreFailure> =>
+  const load = (executionId: string, beforeUserCode: boolean): Effect.Effect<Actor | undefined, LogCorrupted | StoreFailure> =>
     Effect.gen(function*() {
       if (ownership !== undefined) yield* ownership.acquire(executionId, "wait")
       const log = yield* store.load(executionId)
@@ -208,7 +212,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       if (again !== undefined && !again.gone) return again
       const first = log.events[0]!
       const slot = options.externalFlow !== undefined ? undefined : flow.slotOf(fn, state.input, first._tag === "ExecutionStarted" ? first.queue : undefined, executionId)
-      const actor = yield* spawn(state, fn, alarmAt, undefined, slot)
+      const actor = yield* spawn(state, fn, alarmAt, undefined, slot, beforeUserCode)
       if (state.status === "RUNNING") yield* lifecycle(state, "Debug", `loaded from the store: ${log.events.length} events to replay`)
       return actor
     })
@@ -217,14 +221,19 @@ export const makeEngine = Effect.fnUntraced(function*(
   const giveBackUnused = (executionId: string) =>
     ownership === undefined || actors.has(executionId) ? Effect.void : ownership.release(executionId)
 
-  /** Sends a message; an actor that went away meanwhile is reloaded and the message sent once more. */
+  /**
+   * Sends a message; an actor that went away meanwhile is reloaded and the message sent once more. `beforeUserCode`
+   * (a stop, a pause): an actor loaded for it starts its handler only after it, so that the replay does not begin
+   * the step that was cut off (by a crash, a host's death) before the stop is read.
+   */
   const deliver = <E>(
     executionId: string,
-    send: (actor: Actor) => Effect.Effect<void, E | ActorGone>
+    send: (actor: Actor) => Effect.Effect<void, E | ActorGone>,
+    beforeUserCode = false
   ): Effect.Effect<boolean, Exclude<E, ActorGone> | LogCorrupted | StoreFailure> =>
     Effect.gen(function*() {
       for (let attempt = 0; attempt < DELIVERY_ATTEMPTS; attempt++) {
-        const actor = yield* actorFor(executionId)
+        const actor = yield* actorFor(executionId, beforeUserCode)
         if (actor === undefined) return false
         const sent = yield* Effect.result(send(actor))
         if (sent._tag === "Success") return true
@@ -406,14 +415,14 @@ export const makeEngine = Effect.fnUntraced(function*(
         // A run that continued as new is over: the stop goes to the run that carries the execution on.
         const executionId = (yield* lastRun(stopped, stateOf)).executionId
         if (yield* flowStart.stopQueued(executionId, error)) return
-        const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>((reply) => ({ _tag: "Stop", error, reply })))
+        const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>((reply) => ({ _tag: "Stop", error, reply })), true)
         if (!found) return yield* new ExecutionNotFound({ executionId })
         if (stopOptions?.children === false) return
         yield* stopChildren(invoker, yield* stateOf(executionId))
       }),
     pause: (executionId) =>
       Effect.gen(function*() {
-        const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>((reply) => ({ _tag: "Pause", reply })))
+        const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>((reply) => ({ _tag: "Pause", reply })), true)
         if (!found) return yield* notRunningIfQueued(executionId, (args) => new ExecutionNotRunning(args))
       }),
     fireTimer: (executionId, operationId) =>

@@ -44,4 +44,37 @@ describe("loading an execution from the store", () => {
       await runtime.dispose()
     }
   })
+
+  // Found from outside (several hosts, the holder killed mid-step): the stop loaded the execution, whose replay began
+  // the cut-off step again before the stop was read; it ended STOPPED with the body still running.
+  it("a stop or a pause that loads an execution cut off mid-step is handled before the replay begins that step", async () => {
+    let bodies = 0
+    let hang = true
+    const worker = durable("worker", async (_: unknown, ctx) => {
+      await ctx.step("work", async () => {
+        bodies++
+        if (hang) await new Promise(() => undefined)
+      })
+      return "done"
+    })
+    const runtime = ManagedRuntime.make(Engine.layer({ functions: [worker] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore()))))
+    const engine = <A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>): Promise<A> => runtime.runPromise(Engine.use(use))
+    try {
+      for (const id of ["stopped", "paused"]) await engine((e) => e.start({ functionName: "worker", executionId: id }))
+      for (let i = 0; i < 100 && bodies < 2; i++) await sleep(5)
+      for (const id of ["stopped", "paused"]) await engine((e) => e.evict(id)) // both cut off mid-step
+      hang = false
+      await engine((e) => e.stop("stopped"))
+      await engine((e) => e.pause("paused"))
+      await sleep(50)
+      assert.strictEqual((await engine((e) => e.describe("stopped"))).status, "STOPPED")
+      assert.strictEqual((await engine((e) => e.describe("paused"))).status, "PAUSED")
+      assert.strictEqual(bodies, 2, "neither began its step again")
+      await engine((e) => e.resume("paused"))
+      assert.strictEqual((await engine((e) => e.awaitEnd("paused"))).status, "SUCCEEDED")
+      assert.strictEqual(bodies, 3, "the resumed one ran it")
+    } finally {
+      await runtime.dispose()
+    }
+  })
 })
