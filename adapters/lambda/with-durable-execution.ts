@@ -10,7 +10,7 @@
  * invocation only is thrown (Lambda retries the invocation); one the execution cannot get past ends it FAILED.
  */
 import { Cause, Effect, Exit, Layer } from "effect"
-import { durable, type DurableFunction, type DurableHandler, type InvocationInfo, type LambdaContext } from "reprise"
+import { durable, type DurableFunction, type DurableHandler, type InvocationInfo, type LambdaContext, type LogLineStyle } from "reprise"
 import { Engine, ExecutionObserver, type ExecutionObserverShape, serviceRunsInvokes } from "reprise/engine"
 import { type HostLogOptions, hostLoggingLayer } from "reprise/host"
 import { type ErrorObject, ExecutionStore } from "reprise/store"
@@ -18,6 +18,7 @@ import { classifyStateError, InvocationTakenAway } from "./checkpoint-errors.ts"
 import { type InvocationStore, makeInvocationStore } from "./invocation-store.ts"
 import { type LambdaClientLike, lambdaDurableExecutionClient } from "./lambda-client.ts"
 import type { DurableExecutionClient, DurableInvocationInput, DurableInvocationOutput, WireErrorObject, WireOperation } from "./wire.ts"
+import { wireId } from "./operation-ids.ts"
 import { operationsToLog } from "./wire-to-log.ts"
 import { awaitingService, nextPollIn, serviceProgress } from "./service-poll.ts"
 
@@ -159,11 +160,22 @@ const runInvocation = (fn: DurableFunction, store: InvocationStore, arn: string,
   )
 }
 
+/**
+ * The default logger's lines as AWS's SDK writes them: `executionArn`, the service's operation ids, and straight to
+ * stdout and stderr. Through `console`, which Lambda's runtime patches, each JSON line was wrapped in another.
+ */
+const awsLogLines: LogLineStyle = {
+  executionField: "executionArn",
+  operationId: wireId,
+  write: (line, toStderr) => void (toStderr ? process.stderr : process.stdout).write(`${line}\n`)
+}
+
 /** `ctx.lambdaContext` and the logging context's request and tenant ids (AWS's names), from Lambda's context. */
 const invocationOf = (context: unknown): InvocationInfo => {
-  if (typeof context !== "object" || context === null) return {}
+  if (typeof context !== "object" || context === null) return { logLines: awsLogLines }
   const lambda = context as LambdaContext
   return {
+    logLines: awsLogLines,
     lambdaContext: lambda,
     ...(typeof lambda.awsRequestId === "string" ? { requestId: lambda.awsRequestId } : {}),
     ...(typeof lambda.tenantId === "string" ? { tenantId: lambda.tenantId } : {})

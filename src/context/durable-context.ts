@@ -12,7 +12,8 @@ import type { Duration } from "./duration.ts"
 import type { BatchResult } from "./batch-result.ts"
 import { type BatchItemSpec, runBatch } from "./batch.ts"
 import { CallbackSubmitterError, ChildContextError, ConfigurationError, DurableOperationError, RecordedError } from "./errors.ts"
-import { consoleJsonLogger, type DurableContextLogger, type DurableLogger, type LoggerConfig, makeContextLogger } from "./logger.ts"
+import { defaultLogger } from "./default-logger.ts"
+import { type DurableContextLogger, type DurableLogger, type LoggerConfig, makeContextLogger } from "./logger.ts"
 import { defaultSerdes, passThroughDeserializer, type SerdesConfig, serdesContext } from "./serdes.ts"
 import { deserializeWith } from "./serdes-call.ts"
 import { loggingContextOf } from "./logging-context.ts"
@@ -354,11 +355,4 @@ const invalidBatchConfig = (config: Pick<BatchConfig<unknown>, "maxConcurrency" 
 
 const rejected = <T>(error: Error) => new DurablePromise<T>(Promise.reject(error))
 
-const loggerOf = (session: Session): DurableLogger =>
-  session.logger.customLogger ?? consoleJsonLogger(() => ({ executionId: session.executionId, ...invocationFields(session) }), session.now, session.userLogLevel)
-
-/** Lambda's request and tenant ids in the default logger's lines, as AWS's default logger writes them. */
-const invocationFields = (session: Session) => ({
-  ...(session.invocation?.requestId === undefined ? {} : { requestId: session.invocation.requestId }),
-  ...(session.invocation?.tenantId === undefined ? {} : { tenantId: session.invocation.tenantId })
-})
+const loggerOf = (session: Session): DurableLogger => session.logger.customLogger ?? defaultLogger(session)

@@ -49,13 +49,6 @@ export interface LoggerConfig {
   readonly modeAware?: boolean
 }
 
-export interface LogData {
-  readonly executionId: string
-  readonly operationId?: string
-  readonly operationName?: string
-  readonly attempt?: number
-}
-
 /**
  * The record as one JSON line, as AWS's default logger writes it (log-format.ts). What JSON cannot hold (a circular
  * object or cause chain, a BigInt) is written as Effect's formatter renders it, `[Circular]` included: logging must
@@ -74,13 +67,23 @@ const jsonLine = (record: Record<string, unknown>, params: ReadonlyArray<unknown
   }
 }
 
-/** One JSON line per record at `lowest` or above (as AWS_LAMBDA_LOG_LEVEL filters AWS's); warnings and errors go to stderr. */
-export const consoleJsonLogger = (data: () => LogData, now: () => number, lowest: DefaultLoggerLevel = "debug"): DurableLogger => {
+/** Writes a line to the console: warnings and errors to stderr. */
+const toConsole = (line: string, toStderr: boolean) => (toStderr ? console.error(line) : console.log(line))
+
+/**
+ * One JSON line per record at `lowest` or above (as AWS_LAMBDA_LOG_LEVEL filters AWS's); warnings and errors go to
+ * stderr. `fields` gives the line's fields before the message, in their order, with its time and level.
+ */
+export const consoleJsonLogger = (
+  fields: (timestamp: string, level: string) => Readonly<Record<string, unknown>>,
+  now: () => number,
+  lowest: DefaultLoggerLevel = "debug",
+  out: (line: string, toStderr: boolean) => void = toConsole
+): DurableLogger => {
   const write = (level: Level, params: ReadonlyArray<unknown>) => {
     if (RANK[level] < RANK[lowest]) return
-    const line = jsonLine({ timestamp: new Date(now()).toISOString(), level: level.toUpperCase(), ...data() }, params)
-    if (level === "warn" || level === "error") console.error(line)
-    else console.log(line)
+    const line = jsonLine(fields(new Date(now()).toISOString(), level.toUpperCase()), params)
+    out(line, level === "warn" || level === "error")
   }
   return {
     log: (level, ...p) => write(levelOf(level), p),

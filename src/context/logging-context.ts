@@ -16,12 +16,14 @@ export const loggingContextOf = (session: Session): DurableLoggingContext => ({
     }
     if (session.invocation?.tenantId !== undefined) data.tenantId = session.invocation.tenantId
     const owner = currentOwner()
+    // The operation's id as the runtime shows it (on Lambda, the service's id, as AWS's SDK gives it).
+    const shown = session.invocation?.logLines?.operationId ?? ((id: string) => id)
     if (owner?.kind === "step") {
-      data.operationId = owner.id
+      data.operationId = shown(owner.id)
       if (owner.name !== undefined) data.operationName = owner.name
       data.attempt = owner.attempt
     } else if (owner?.kind === "context" && owner.core.parentId !== undefined) {
-      data.operationId = owner.core.parentId
+      data.operationId = shown(owner.core.parentId)
       if (owner.name !== undefined) data.operationName = owner.name
     }
     return data

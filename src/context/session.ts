@@ -36,6 +36,22 @@ export interface InvocationInfo {
   readonly lambdaContext?: LambdaContext | undefined
   readonly requestId?: string | undefined
   readonly tenantId?: string | undefined
+  /** How the default `ctx.logger` writes its lines here, when not as elsewhere (reprise/lambda: as AWS's SDK). */
+  readonly logLines?: LogLineStyle | undefined
+}
+
+/**
+ * The default logger's lines on one runtime. Elsewhere: `executionId`, Reprise's operation ids, the console. On
+ * Lambda (reprise/lambda), as AWS's default logger: `executionArn`, the service's operation ids, and written to
+ * stdout/stderr directly, past the console that Lambda's runtime patches (through it, each line was wrapped again).
+ */
+export interface LogLineStyle {
+  /** The field that names the execution. */
+  readonly executionField: string
+  /** An operation's id as this runtime shows it. */
+  readonly operationId: (id: string) => string
+  /** Writes one line (warnings and errors to stderr). */
+  readonly write: (line: string, toStderr: boolean) => void
 }
 
 /** The fields of AWS Lambda's `Context` that Reprise reads (the object is handed over whole). */
