@@ -15,10 +15,32 @@ export type CompletionReason =
 
 export interface BatchItem<T> {
   readonly index: number
+  /** The branch's or item's name (Reprise's; not in AWS's item, and so left out of its JSON). */
   readonly name?: string
   readonly status: BatchItemStatus
   readonly result?: T
   readonly error?: ChildContextError
+}
+
+/**
+ * An item as AWS's SDK makes one: its fields in AWS's order (`result`, `error`, `index`, `status`), so that a
+ * handler returning `JSON.stringify(batch)` answers what it does under AWS's SDK, and the name beside them, not
+ * enumerable (it had put a `name` into every item of that answer).
+ */
+export const batchItem = <T>(
+  index: number,
+  name: string | undefined,
+  status: BatchItemStatus,
+  outcome: { readonly result?: T; readonly error?: ChildContextError | undefined } = {}
+): BatchItem<T> => {
+  const item: BatchItem<T> = {
+    ...("result" in outcome ? { result: outcome.result as T } : {}),
+    ...(outcome.error === undefined ? {} : { error: outcome.error }),
+    index,
+    status
+  }
+  if (name !== undefined) Object.defineProperty(item, "name", { value: name, enumerable: false })
+  return item
 }
 
 export interface CompletionStatus {

@@ -5,6 +5,7 @@
  */
 import {
   type BatchItem,
+  batchItem,
   BatchResult,
   type BatchRecord,
   type BatchSummary,
@@ -78,13 +79,11 @@ export const runBatch = <O>(core: ContextCore, begun: Begun, run: BatchRun<O>): 
           ? values.get(item.i)!
           : (await deserializeWith(itemSerdes, item.r, context)) as O
       const record = JSON.parse(data) as BatchRecord
-      const items = await Promise.all(record.items.map(async (item): Promise<BatchItem<O>> => ({
-        index: item.i,
-        ...(item.n === undefined ? {} : { name: item.n }),
-        status: LETTER_STATUS[item.s],
-        ...(item.s === "S" ? { result: await resultOf(item) } : {}),
-        ...(item.e === undefined ? {} : { error: itemError(item.e) })
-      })))
+      const items = await Promise.all(record.items.map(async (item): Promise<BatchItem<O>> =>
+        batchItem(item.i, item.n, LETTER_STATUS[item.s], {
+          ...(item.s === "S" ? { result: await resultOf(item) } : {}),
+          ...(item.e === undefined ? {} : { error: itemError(item.e) })
+        })))
       return new BatchResult(items, record.reason)
     }
   }
@@ -114,18 +113,21 @@ const restoreBatchResult = <O>(data: unknown): BatchResult<O> | undefined => {
   const plain = data as { all: Array<BatchItem<O> & { error?: unknown }>; completionReason?: CompletionReason }
   const items = plain.all.map((item): BatchItem<O> => {
     const error = item.error
-    if (error === undefined || error === null || error instanceof ChildContextError) return item
+    const outcome = "result" in item ? { result: item.result as O } : {}
+    if (error === undefined || error === null || error instanceof ChildContextError) {
+      return batchItem(item.index, item.name, item.status, { ...outcome, ...(error instanceof ChildContextError ? { error } : {}) })
+    }
     // A ChildContextError written as JSON keeps its errorType and name, not its message (not enumerable).
     const fields = error as { errorType?: unknown; name?: unknown; errorMessage?: unknown; message?: unknown; errorData?: unknown }
     const text = (value: unknown) => (typeof value === "string" ? value : undefined)
-    return {
-      ...item,
+    return batchItem(item.index, item.name, item.status, {
+      ...outcome,
       error: itemError({
         errorType: text(fields.errorType) ?? text(fields.name) ?? "ChildContextError",
         errorMessage: text(fields.errorMessage) ?? text(fields.message) ?? "",
         ...(text(fields.errorData) === undefined ? {} : { errorData: text(fields.errorData)! })
       })
-    }
+    })
   })
   return new BatchResult(items, plain.completionReason ?? "ALL_COMPLETED")
 }
@@ -169,10 +171,10 @@ const drive = <O>(
         const outcome = outcomes[index]
         all.push(
           outcome === undefined
-            ? { index, name, status: "STARTED" }
+            ? batchItem(index, name, "STARTED")
             : outcome.ok
-            ? { index, name, status: "SUCCEEDED", result: outcome.value }
-            : { index, name, status: "FAILED", error: outcome.error }
+            ? batchItem(index, name, "SUCCEEDED", { result: outcome.value })
+            : batchItem(index, name, "FAILED", { error: outcome.error })
         )
       }
       resolve(new BatchResult(all, reason))

@@ -80,4 +80,20 @@ describe("reprise/lambda under AWS's local runner: map and parallel", () => {
     expect(reprise.ids).toEqual(aws.ids)
     expect(reprise.invocations).toBeGreaterThan(1)
   })
+
+  // Found running AWS's examples: a handler returning JSON.stringify of a batch answered with a `name` in each item,
+  // and the fields in another order, so the answer was not AWS's.
+  it("a batch written as JSON reads as under AWS's SDK: the items' fields in AWS's order, no name", async () => {
+    const makeBody = () => async (_event: unknown, ctx: any) => {
+      const parallel = await ctx.parallel("both", [
+        { name: "first", func: async (branch: any) => branch.step("one", async () => "one") },
+        async (branch: any) => branch.step("two", async () => ({ two: 2 }))
+      ])
+      const mapped = await ctx.map("each", [1, 2], async (item: any, n: number) => item.step(`n-${n}`, async () => n * 10))
+      return JSON.stringify({ parallel, mapped })
+    }
+    const { aws, reprise } = await runBoth(makeBody)
+    expect(aws.status).toBe("SUCCEEDED")
+    expect(reprise.result).toEqual(aws.result)
+  })
 })
