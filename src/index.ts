@@ -23,7 +23,7 @@ export {
   StepSemantics
 } from "./context/retry.ts"
 export type { LinearRetryStrategyOptions, RetryDecision, RetryStrategy, RetryStrategyOptions } from "./context/retry.ts"
-export { defaultSerdes } from "./context/serdes.ts"
+export { createClassSerdes, createClassSerdesWithDates, defaultSerdes } from "./context/serdes.ts"
 export type { Serdes, SerdesConfig, SerdesContext } from "./context/serdes.ts"
 export type { DurableContextLogger, DurableLogData, DurableLogger, DurableLoggingContext, LoggerConfig, LogLevel } from "./context/logger.ts"
 export {
@@ -47,7 +47,8 @@ export {
   WaitForConditionError
 } from "./context/errors.ts"
 export { BatchCompletionError, BatchResult, completeBatch, continueBatch } from "./context/batch-result.ts"
-export type { BatchItem, BatchItemStatus, CompletionConfig, CompletionDecision, CompletionReason, CompletionStatus } from "./context/batch-result.ts"
+export type { BatchItem, CompletionConfig, CompletionDecision, CompletionReason, CompletionStatus } from "./context/batch-result.ts"
+export { BatchItemStatus, NestingType, OperationStatus, OperationSubType, OperationType } from "./context/aws-enums.ts"
 export type { Nesting } from "./context/batch.ts"
 export type { BatchConfig, MapConfig, MapFunc, NamedParallelBranch, ParallelConfig, ParallelFunc } from "./context/types.ts"
 export { ConfigurationError, ContextUsageError, RecordedError } from "./context/errors.ts"
@@ -57,7 +58,7 @@ export type { Emission } from "./context/emit.ts"
 export type { FetchConfig, FetchResponse, FetchTransport } from "./context/fetch.ts"
 export type { InvocationInfo, LambdaContext, LogLineStyle } from "./context/session.ts"
 export type { ErrorObject, LogEvent } from "./log/events.ts"
-export type { ExecutionStatus, OperationStatus } from "./log/fold.ts"
+export type { ExecutionStatus } from "./log/fold.ts"
 export { createWaitStrategy } from "./context/wait-strategy.ts"
 export type { WaitStrategy, WaitStrategyConfig } from "./context/wait-strategy.ts"
 export type {

@@ -6,6 +6,7 @@ export type { FailureScope } from "./checkpoint-errors.ts"
 export { lambdaDurableExecutionClient } from "./lambda-client.ts"
 export type { LambdaClientLike } from "./lambda-client.ts"
 export { wireId } from "./operation-ids.ts"
+export { InvocationStatus, OperationAction } from "./aws-enums.ts"
 export type {
   CheckpointRequest,
   CheckpointResponse,

@@ -22,6 +22,34 @@ export const defaultSerdes: Serdes<any> = {
   deserialize: async (data) => (data === undefined ? undefined : JSON.parse(data))
 }
 
+/** JSON read back into an instance of `cls` (made with no arguments, then given the stored fields), as AWS's SDK does. */
+export const createClassSerdes = <T extends object>(cls: new () => T): Serdes<T> => ({
+  serialize: defaultSerdes.serialize,
+  deserialize: async (data) => (data === undefined ? undefined : Object.assign(new cls(), JSON.parse(data)))
+})
+
+/**
+ * createClassSerdes, with the fields at `dateProps` (dotted paths: "order.placedAt") made Dates again: JSON wrote
+ * them as strings. A path that is not there, or holds no value, is left as it is.
+ */
+export const createClassSerdesWithDates = <T extends object>(cls: new () => T, dateProps: ReadonlyArray<string>): Serdes<T> => ({
+  serialize: defaultSerdes.serialize,
+  deserialize: async (data) => {
+    if (data === undefined) return undefined
+    const instance = Object.assign(new cls(), JSON.parse(data))
+    for (const path of dateProps) {
+      const keys = path.split(".")
+      let holder: unknown = instance
+      for (const key of keys.slice(0, -1)) holder = typeof holder === "object" && holder !== null ? (holder as Record<string, unknown>)[key] : undefined
+      if (typeof holder !== "object" || holder === null) continue
+      const fields = holder as Record<string, unknown>
+      const last = keys[keys.length - 1]!
+      if (typeof fields[last] === "string" || typeof fields[last] === "number") fields[last] = new Date(fields[last] as string | number)
+    }
+    return instance
+  }
+})
+
 /** Callbacks hand back the raw string they were completed with, unless told otherwise (as AWS does). */
 export const passThroughDeserializer: Pick<Serdes<any>, "deserialize"> = {
   deserialize: async (data) => data
