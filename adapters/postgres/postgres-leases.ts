@@ -68,7 +68,10 @@ export const makeLeases = (
       `ON CONFLICT (execution_id) DO UPDATE SET host_id = excluded.host_id, expires_at = excluded.expires_at ` +
       `WHERE ${t("leases")}.host_id = excluded.host_id OR ${t("leases")}.expires_at < clock_timestamp() RETURNING 1`,
     give: `DELETE FROM ${t("leases")} WHERE execution_id = $1 AND host_id = $2`,
-    giveAll: `DELETE FROM ${t("leases")} WHERE host_id = $1`,
+    // At shutdown: each execution this host held is due now, so that the other hosts' takeover sweep loads it at once
+    // (one cut off mid-step had waited for its watchdog, 30 s); one that only waits finds nothing due and sleeps on.
+    giveAll: `WITH mine AS (DELETE FROM ${t("leases")} WHERE host_id = $1 RETURNING execution_id) ` +
+      `UPDATE ${t("alarms")} AS a SET at = LEAST(a.at, $2) FROM mine WHERE a.execution_id = mine.execution_id`,
     // A lease of ours is renewed even after it lapsed, if nobody took it: no one else can have written meanwhile.
     renew: `UPDATE ${t("leases")} SET expires_at = clock_timestamp() + $2 * interval '1 millisecond' ` +
       `WHERE host_id = $1 AND execution_id = ANY($3::text[]) RETURNING execution_id`,
@@ -151,7 +154,7 @@ export const makeLeases = (
       serially(executionId, async () => held.has(executionId) && ((await pool.query(sql.renewOne, [executionId, hostId, leaseMs])).rowCount ?? 0) > 0),
     releaseAll: async () => {
       held.clear()
-      await pool.query(sql.giveAll, [hostId])
+      await pool.query(sql.giveAll, [hostId, Date.now()])
     },
     start: (dispatcher) =>
       Effect.gen(function*() {

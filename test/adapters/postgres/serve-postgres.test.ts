@@ -212,7 +212,8 @@ describe("reprise/node's server on PostgreSQL", () => {
       const waiter = (await call(b, "POST", "/v1/functions/pg-limited/executions", { input: { name: "waiter" } })).body.executionId as string
       await until(async () => (await call(b, "GET", `/v1/executions/${waiter}/history`)).body.events.some((e: { _tag: string }) => e._tag === "WaitStarted"), "the nap")
       const holder = await call(b, "POST", "/v1/functions/pg-limited/executions", { input: { name: "holder" } })
-      assert.strictEqual(holder.body.status, "RUNNING", "the napping waiter gave its slot back")
+      // The napping waiter gives its slot back a moment after its nap is written: the holder takes it then.
+      await until(async () => (await call(b, "GET", `/v1/executions/${holder.body.executionId}`)).body.status === "RUNNING", "the holder to run")
       // The nap ends on b, and the waiter's step waits there for the holder's slot.
       await until(async () => (await call(b, "GET", `/v1/executions/${waiter}/history`)).body.events.some((e: { _tag: string }) => e._tag === "WaitSucceeded"), "the nap's end")
       const stopped = await call(a, "POST", `/v1/executions/${waiter}/stop`)
@@ -221,6 +222,35 @@ describe("reprise/node's server on PostgreSQL", () => {
       release()
       await until(async () => (await call(a, "GET", `/v1/executions/${holder.body.executionId}`)).body.status === "SUCCEEDED", "the holder's end")
       assert.deepStrictEqual(ran, ["hold"], "the stopped waiter's step never ran")
+    } finally {
+      await b.close()
+      await a.close()
+    }
+  }, 60_000)
+
+  // Found from outside: a host shut down (SIGTERM) in the middle of a step gave its leases back, but the execution's
+  // alarm was its watchdog, 30 s away, and only then did another host take it; its waits moved at once.
+  it("a host closed mid-step hands the execution over at once: another host runs the step again and ends it", async () => {
+    const entered: Array<string> = []
+    let hold = true
+    const cut = durable("pg-cut", async (_: unknown, ctx) => {
+      await ctx.step("long", async () => {
+        entered.push("long")
+        if (hold) await new Promise(() => undefined) // still running when its host closes
+      })
+      return "done"
+    })
+    const options = { functions: [cut], url: postgres.url, schema: "cut", port: 0, handleSignals: false }
+    const a = await servePostgres({ ...options, leases: { hostId: "a", leaseMs: 1_500 } })
+    const b = await servePostgres({ ...options, leases: { hostId: "b", leaseMs: 1_500 } })
+    try {
+      const id = (await call(a, "POST", "/v1/functions/pg-cut/executions", { input: {} })).body.executionId as string
+      await until(() => entered.length === 1, "the step's body on a")
+      hold = false
+      await a.close()
+      // 10 s: a third of the watchdog (30 s), which was the only way on before.
+      await until(async () => (await call(b, "GET", `/v1/executions/${id}`)).body.status === "SUCCEEDED", "b to end it", 10_000)
+      assert.deepStrictEqual(entered, ["long", "long"], "b ran the cut-off step once more")
     } finally {
       await b.close()
       await a.close()
