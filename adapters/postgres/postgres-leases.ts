@@ -15,7 +15,7 @@
  */
 import { Clock, Effect, Schedule, type Scope } from "effect"
 import type { PgListener, PgQueries } from "./pg-shapes.ts"
-import { HAND_OVER, type OwnershipShape, type Revocation } from "reprise/engine"
+import { HAND_OVER, type OwnershipShape, type Revocation, WATCHDOG_MS } from "reprise/engine"
 import type { AlarmDispatcherShape, WakeUpSourceShape } from "reprise/host"
 import { StoreFailure, storeFailure } from "reprise/store"
 
@@ -68,10 +68,11 @@ export const makeLeases = (
       `ON CONFLICT (execution_id) DO UPDATE SET host_id = excluded.host_id, expires_at = excluded.expires_at ` +
       `WHERE ${t("leases")}.host_id = excluded.host_id OR ${t("leases")}.expires_at < clock_timestamp() RETURNING 1`,
     give: `DELETE FROM ${t("leases")} WHERE execution_id = $1 AND host_id = $2`,
-    // At shutdown: each execution this host held is due now, so that the other hosts' takeover sweep loads it at once
-    // (one cut off mid-step had waited for its watchdog, 30 s); one that only waits finds nothing due and sleeps on.
+    // At shutdown: each execution this host held whose alarm is its watchdog or nearer is due now, so that the other
+    // hosts' takeover sweep loads it at once (one cut off mid-step had waited for its watchdog, 30 s); one that only
+    // waits finds nothing due and sleeps on. Those further off (a long wait, an ended one's retention) are left.
     giveAll: `WITH mine AS (DELETE FROM ${t("leases")} WHERE host_id = $1 RETURNING execution_id) ` +
-      `UPDATE ${t("alarms")} AS a SET at = LEAST(a.at, $2) FROM mine WHERE a.execution_id = mine.execution_id`,
+      `UPDATE ${t("alarms")} AS a SET at = $2 FROM mine WHERE a.execution_id = mine.execution_id AND a.at > $2 AND a.at <= $3`,
     // A lease of ours is renewed even after it lapsed, if nobody took it: no one else can have written meanwhile.
     renew: `UPDATE ${t("leases")} SET expires_at = clock_timestamp() + $2 * interval '1 millisecond' ` +
       `WHERE host_id = $1 AND execution_id = ANY($3::text[]) RETURNING execution_id`,
@@ -154,7 +155,8 @@ export const makeLeases = (
       serially(executionId, async () => held.has(executionId) && ((await pool.query(sql.renewOne, [executionId, hostId, leaseMs])).rowCount ?? 0) > 0),
     releaseAll: async () => {
       held.clear()
-      await pool.query(sql.giveAll, [hostId, Date.now()])
+      const now = Date.now()
+      await pool.query(sql.giveAll, [hostId, now, now + WATCHDOG_MS])
     },
     start: (dispatcher) =>
       Effect.gen(function*() {

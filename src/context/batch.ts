@@ -93,7 +93,7 @@ export const runBatch = <O>(core: ContextCore, begun: Begun, run: BatchRun<O>): 
     // A custom serdes may read back a plain object: it is made a BatchResult again, as AWS's SDK does.
     serdes: custom === undefined ? recordSerdes : {
       serialize: (result, serdesContext) => custom.serialize(result, serdesContext),
-      deserialize: async (data, serdesContext) => restoreBatchResult(await custom.deserialize(data, serdesContext))
+      deserialize: async (data, serdesContext) => restoreBatchResult(await custom.deserialize(data, serdesContext), (index) => run.items[index]?.name)
     },
     summarize: (result) => run.summaryGenerator?.(result) ?? JSON.stringify(summaryOf(result, total)),
     toError: (error, thrown) => thrown ?? ChildContextError.fromErrorObject(error),
@@ -106,7 +106,8 @@ export const runBatch = <O>(core: ContextCore, begun: Begun, run: BatchRun<O>): 
  * What a custom batch serdes read back, as a BatchResult when it has the shape of one (its `all` and
  * `completionReason`, item errors made errors again); anything else is returned as it is, as AWS's SDK does.
  */
-const restoreBatchResult = <O>(data: unknown): BatchResult<O> | undefined => {
+/** `nameOf`: the item names, which AWS's items (and so their JSON) do not carry. */
+const restoreBatchResult = <O>(data: unknown, nameOf: (index: number) => string | undefined): BatchResult<O> | undefined => {
   if (data instanceof BatchResult || typeof data !== "object" || data === null || !Array.isArray((data as { all?: unknown }).all)) {
     return data as BatchResult<O> | undefined
   }
@@ -114,13 +115,14 @@ const restoreBatchResult = <O>(data: unknown): BatchResult<O> | undefined => {
   const items = plain.all.map((item): BatchItem<O> => {
     const error = item.error
     const outcome = "result" in item ? { result: item.result as O } : {}
+    const name = item.name ?? nameOf(item.index)
     if (error === undefined || error === null || error instanceof ChildContextError) {
-      return batchItem(item.index, item.name, item.status, { ...outcome, ...(error instanceof ChildContextError ? { error } : {}) })
+      return batchItem(item.index, name, item.status, { ...outcome, ...(error instanceof ChildContextError ? { error } : {}) })
     }
     // A ChildContextError written as JSON keeps its errorType and name, not its message (not enumerable).
     const fields = error as { errorType?: unknown; name?: unknown; errorMessage?: unknown; message?: unknown; errorData?: unknown }
     const text = (value: unknown) => (typeof value === "string" ? value : undefined)
-    return batchItem(item.index, item.name, item.status, {
+    return batchItem(item.index, name, item.status, {
       ...outcome,
       error: itemError({
         errorType: text(fields.errorType) ?? text(fields.name) ?? "ChildContextError",

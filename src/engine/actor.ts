@@ -134,12 +134,15 @@ export class Actor {
    * also be answered with ActorGone (send it again) or, when the store failed its write, the store's error.
    */
   send<E extends ReplyError>(make: (reply: Reply) => Message): Effect.Effect<void, E | ActorGone | StoreError> {
-    return Effect.suspend(() => {
-      if (this.#gone) return Effect.fail(new ActorGone())
-      const reply = Deferred.makeUnsafe<void, ReplyError>()
-      this.#offer(make(reply))
-      return Deferred.await(reply) as Effect.Effect<void, E | ActorGone | StoreError>
-    })
+    return Effect.suspend(() => this.offerNow<E>(make))
+  }
+
+  /** As `send`, but the message is in the mailbox as this returns (before the actor's fiber can take anything). */
+  offerNow<E extends ReplyError>(make: (reply: Reply) => Message): Effect.Effect<void, E | ActorGone | StoreError> {
+    if (this.#gone) return Effect.fail(new ActorGone())
+    const reply = Deferred.makeUnsafe<void, ReplyError>()
+    this.#offer(make(reply))
+    return Deferred.await(reply) as Effect.Effect<void, E | ActorGone | StoreError>
   }
 
   /** Resolves once no message is queued, no step body runs, and the handler is blocked on durable operations or over. */
@@ -151,10 +154,11 @@ export class Actor {
 
   /**
    * The handler can go no further by itself: it has ended, or it is held by a pause, or code waits on a durable
-   * operation that user code has awaited (operation-waiters.ts).
+   * operation that user code has awaited (operation-waiters.ts), or a step waits for its concurrency slot.
    */
   #blocked(): boolean {
-    return !this.running || this.#pause.holding || this.#waiters.blockHandler()
+    // A step waiting for its concurrency slot goes on only when another execution gives one back.
+    return !this.running || this.#pause.holding || this.#waiters.blockHandler() || this.#activity.slotWaits > 0
   }
 
   /**
@@ -162,7 +166,15 @@ export class Actor {
    * operations only (someone waits on one, no step body runs or waits for its concurrency slot, nothing is queued).
    */
   get evictable(): boolean {
-    return this.#idle() && this.#activity.slotWaits === 0
+    return this.#idle() && !this.waitsForSlot
+  }
+
+  /**
+   * A step waits for its concurrency slot in a running execution. Once the execution has ended the wait is dropped
+   * (the in-memory and Cloudflare slots leave it unsettled), so it no longer counts.
+   */
+  get waitsForSlot(): boolean {
+    return this.#activity.slotWaits > 0 && this.running
   }
 
   /**
@@ -171,12 +183,12 @@ export class Actor {
    * lost by an eviction that nobody follows (the idle one).
    */
   get handsOver(): boolean {
-    return this.#idle(this.#activity.slotWaits > 0)
+    return this.#idle()
   }
 
-  #idle(waitsForSlot = false): boolean {
+  #idle(): boolean {
     // Held for a resume (at an operation, or with its outcome) counts as blocked (#blocked): a replay holds it again.
-    return !this.#gone && this.#activity.quiet && this.#writes.empty && (waitsForSlot || this.#blocked())
+    return !this.#gone && this.#activity.quiet && this.#writes.empty && this.#blocked()
   }
 
   /**
@@ -222,8 +234,9 @@ export class Actor {
   }
 
   /**
-   * The actor's life: fire what is already due, start the handler, then serve the mailbox until evicted. However
-   * it ends, every message it took or still holds is answered, and a failure that stops it is logged with its cause.
+   * The actor's life: fire what is already due, start the handler (or, loaded for a stop or a pause, once that
+   * message is handled: ActorDeps.handlerAfterFirstMessage), then serve the mailbox until evicted. However it ends,
+   * every message it took or still holds is answered, and a failure that stops it is logged with its cause.
    */
   readonly run: Effect.Effect<void> = Effect.suspend(() =>
     this.#serve.pipe(

@@ -62,10 +62,17 @@ export const engineOwnership = (
     else if (actor.handsOver) background("letting the execution go", executionId, handOverWhenIdle(actor))
   })
   return {
+    // Marked before the lease is asked for: the port holds it as its answer comes back, and an ask that came in
+    // between found neither an actor nor the mark (review). Unmarked when not taken; timed from the take.
     acquire: (executionId, mode) =>
-      Effect.map(ownership.acquire(executionId, mode), (mine) => {
-        if (mine && !actors.has(executionId)) inHand.set(executionId, now())
-        return mine
+      Effect.suspend(() => {
+        const marks = !actors.has(executionId) && !inHand.has(executionId)
+        if (marks) inHand.set(executionId, now())
+        const unmark = () => void (marks && inHand.delete(executionId))
+        return ownership.acquire(executionId, mode).pipe(
+          Effect.tap((mine) => Effect.sync(() => (mine ? !actors.has(executionId) && inHand.set(executionId, now()) : unmark()))),
+          Effect.tapError(() => Effect.sync(unmark))
+        )
       }),
     release: (executionId) => Effect.suspend(() => (inHand.delete(executionId), ownership.release(executionId))),
     onRevoke: ownership.onRevoke,

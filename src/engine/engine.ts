@@ -14,7 +14,7 @@ import { StoreFailure } from "../store/store-errors.ts"
 import { Actor } from "./actor.ts"
 import { WATCHDOG_MS } from "./actor-alarm.ts"
 import { SecureRandom, uuidV7Of } from "./secure-random.ts"
-import { ActorGone } from "./actor-messages.ts"
+import { ActorGone, type Message, type Reply } from "./actor-messages.ts"
 import { checkedStopError } from "./stop-error.ts"
 import { plainCallbackIds } from "./callback-ids.ts"
 import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotFound, ExecutionNotPaused, ExecutionNotRunning, FunctionNotFound, InvalidRequest, type TimerNotPending } from "./engine-errors.ts"
@@ -25,7 +25,7 @@ import { ExecutionClient, type ExecutionClientShape, type ReadFailure } from "./
 import type { InvokerShape } from "./invoker.ts"
 import { makeWriteListeners } from "./write-listeners.ts"
 import { engineLifecycle, LifecycleLogs, UserLogLevel } from "./lifecycle-log.ts"
-import { Ownership } from "./ownership.ts"
+import { HAND_OVER, Ownership } from "./ownership.ts"
 import { FlowLedger } from "./flow-ledger.ts"
 import { outcomeOf, viewOf } from "./execution-view.ts"
 import type { EngineOptions } from "./engine-options.ts"
@@ -176,10 +176,11 @@ export const makeEngine = Effect.fnUntraced(function*(
   const loading = new Map<string, Deferred.Deferred<Actor | undefined, LogCorrupted | StoreFailure>>()
 
   /**
-   * The actor in memory, or a cold one loaded from the store (undefined: no such execution). `beforeUserCode`: the
-   * message that loads it must be handled before the handler starts (ActorDeps.handlerAfterFirstMessage).
+   * The actor in memory, or a cold one loaded from the store (undefined: no such execution). `firstMessage`: when
+   * this call loads it, the message to handle before the handler starts (ActorDeps.handlerAfterFirstMessage), put
+   * in the mailbox as the actor is made; a call that finds the actor, or joins a load, is not asked.
    */
-  const actorFor = (executionId: string, beforeUserCode = false): Effect.Effect<Actor | undefined, LogCorrupted | StoreFailure> =>
+  const actorFor = (executionId: string, firstMessage?: (made: Actor) => void): Effect.Effect<Actor | undefined, LogCorrupted | StoreFailure> =>
     Effect.suspend(() => {
       const live = actors.get(executionId)
       if (live !== undefined && !live.gone) return Effect.succeed(live)
@@ -188,15 +189,15 @@ export const makeEngine = Effect.fnUntraced(function*(
       const loaded = Deferred.makeUnsafe<Actor | undefined, LogCorrupted | StoreFailure>()
       loading.set(executionId, loaded)
       // Run apart from the caller, so that a caller that gives up (a request cut off) does not cut the others' load.
-      runFork(Effect.flatMap(Effect.exit(load(executionId, beforeUserCode)), (exit) =>
-        Effect.sync(() => {
-          loading.delete(executionId)
-          Deferred.doneUnsafe(loaded, exit)
-        })))
+      // Its end, however it comes (an engine closing interrupts it, even before it starts), settles the load.
+      runFork(load(executionId, firstMessage)).addObserver((exit) => {
+        if (loading.get(executionId) === loaded) loading.delete(executionId)
+        Deferred.doneUnsafe(loaded, exit)
+      })
       return Deferred.await(loaded)
     })
 
-  const load = (executionId: string, beforeUserCode: boolean): Effect.Effect<Actor | undefined, LogCorrupted | StoreFailure> =>
+  const load = (executionId: string, firstMessage?: (made: Actor) => void): Effect.Effect<Actor | undefined, LogCorrupted | StoreFailure> =>
     Effect.gen(function*() {
       if (ownership !== undefined) yield* ownership.acquire(executionId, "wait")
       const log = yield* store.load(executionId)
@@ -212,7 +213,8 @@ export const makeEngine = Effect.fnUntraced(function*(
       if (again !== undefined && !again.gone) return again
       const first = log.events[0]!
       const slot = options.externalFlow !== undefined ? undefined : flow.slotOf(fn, state.input, first._tag === "ExecutionStarted" ? first.queue : undefined, executionId)
-      const actor = yield* spawn(state, fn, alarmAt, undefined, slot, beforeUserCode)
+      const actor = yield* spawn(state, fn, alarmAt, undefined, slot, firstMessage !== undefined)
+      firstMessage?.(actor)
       if (state.status === "RUNNING") yield* lifecycle(state, "Debug", `loaded from the store: ${log.events.length} events to replay`)
       return actor
     })
@@ -222,20 +224,22 @@ export const makeEngine = Effect.fnUntraced(function*(
     ownership === undefined || actors.has(executionId) ? Effect.void : ownership.release(executionId)
 
   /**
-   * Sends a message; an actor that went away meanwhile is reloaded and the message sent once more. `beforeUserCode`
-   * (a stop, a pause): an actor loaded for it starts its handler only after it, so that the replay does not begin
-   * the step that was cut off (by a crash, a host's death) before the stop is read.
+   * Sends a message; an actor that went away meanwhile is reloaded and the message sent once more. With
+   * `beforeUserCode` (a stop, a pause: the same message, offered at once), an actor loaded for it handles it before
+   * its handler starts, so that the replay does not begin the step that a crash (or a host's death) cut off.
    */
   const deliver = <E>(
     executionId: string,
     send: (actor: Actor) => Effect.Effect<void, E | ActorGone>,
-    beforeUserCode = false
+    beforeUserCode?: (actor: Actor) => Effect.Effect<void, E | ActorGone>
   ): Effect.Effect<boolean, Exclude<E, ActorGone> | LogCorrupted | StoreFailure> =>
     Effect.gen(function*() {
       for (let attempt = 0; attempt < DELIVERY_ATTEMPTS; attempt++) {
-        const actor = yield* actorFor(executionId, beforeUserCode)
+        let offered: Effect.Effect<void, E | ActorGone> | undefined
+        const first = beforeUserCode
+        const actor = yield* actorFor(executionId, first === undefined ? undefined : (made) => void (offered = first(made)))
         if (actor === undefined) return false
-        const sent = yield* Effect.result(send(actor))
+        const sent = yield* Effect.result(offered ?? send(actor))
         if (sent._tag === "Success") return true
         if (!(sent.failure instanceof ActorGone)) return yield* Effect.fail(sent.failure as Exclude<E, ActorGone>)
       }
@@ -311,7 +315,11 @@ export const makeEngine = Effect.fnUntraced(function*(
         if (appended.failure._tag !== "SeqConflict") return yield* Effect.fail(appended.failure)
         // Someone started the same id between our load and our append.
         const raced = yield* store.load(executionId)
-        return yield* repeatedStart(raced!.events, fn.name, input, executionId)
+        if (raced === undefined) {
+          // Refused with nothing written: the fence (several hosts), another host holding the id without its start yet.
+          return yield* new StoreFailure({ operation: HAND_OVER, reason: `execution ${executionId} is being started on another host; try again` })
+        }
+        return yield* repeatedStart(raced.events, fn.name, input, executionId)
       }
       const state = foldLog(appended.success)
       listeners.written(state, appended.success) // the start is the one write no actor makes
@@ -415,14 +423,16 @@ export const makeEngine = Effect.fnUntraced(function*(
         // A run that continued as new is over: the stop goes to the run that carries the execution on.
         const executionId = (yield* lastRun(stopped, stateOf)).executionId
         if (yield* flowStart.stopQueued(executionId, error)) return
-        const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>((reply) => ({ _tag: "Stop", error, reply })), true)
+        const stop = (reply: Reply): Message => ({ _tag: "Stop", error, reply })
+        const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>(stop), (a) => a.offerNow<ExecutionNotRunning>(stop))
         if (!found) return yield* new ExecutionNotFound({ executionId })
         if (stopOptions?.children === false) return
         yield* stopChildren(invoker, yield* stateOf(executionId))
       }),
     pause: (executionId) =>
       Effect.gen(function*() {
-        const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>((reply) => ({ _tag: "Pause", reply })), true)
+        const pause = (reply: Reply): Message => ({ _tag: "Pause", reply })
+        const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>(pause), (a) => a.offerNow<ExecutionNotRunning>(pause))
         if (!found) return yield* notRunningIfQueued(executionId, (args) => new ExecutionNotRunning(args))
       }),
     fireTimer: (executionId, operationId) =>

@@ -232,6 +232,31 @@ describe("flow control (engine, on the test runner)", () => {
     await runner.dispose()
   })
 
+  it("a stopped execution whose step waited for its slot leaves memory at the next idle eviction", async () => {
+    let release!: () => void
+    const blocker = new Promise<void>((resolve) => (release = resolve))
+    const fn = durable("slot-stopped", async (input: string, ctx) => {
+      if (input === "holder") return ctx.step("hold", async () => blocker.then(() => "held"))
+      await ctx.wait("nap", { minutes: 1 })
+      return ctx.step("after", async () => "after")
+    }, { concurrency: 1 })
+    const runner = createTestRunner({ functions: [fn] })
+    await runner.begin("slot-stopped", "waiter", { executionId: "x-waiter" })
+    await runner.begin("slot-stopped", "holder", { executionId: "x-holder" })
+    const status = async (id: string) => (await runner.engine((e) => e.describe(id))).status
+    for (let i = 0; i < 200 && (await status("x-holder")) !== "RUNNING"; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    await runner.fireAt("x-waiter", runner.clock("x-waiter").currentTimeMillisUnsafe() + 60_000) // its step now waits
+    await runner.engine((e) => e.stop("x-waiter"))
+    assert.strictEqual(await status("x-waiter"), "STOPPED")
+    // Its slot wait was dropped unsettled: it must not count any more.
+    for (let i = 0; i < 3; i++) await runner.engine((e) => e.evictIdle())
+    assert.isFalse(runner.probe((p) => p.inMemory("x-waiter")), "evicted once ended")
+    release()
+    await runner.drain()
+    assert.strictEqual(await status("x-holder"), "SUCCEEDED")
+    await runner.dispose()
+  })
+
   it("a QUEUED execution shows its position, can be stopped without running anything, and cannot be paused", async () => {
     const ran: Array<string> = []
     let release!: () => void
