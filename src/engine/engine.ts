@@ -173,31 +173,40 @@ export const makeEngine = Effect.fnUntraced(function*(
    * own alarm, after a restart) share one load: each made its actor before, once its reads had to wait (Deno KV),
    * and the second ran a step body the first had just run (the crash soak, 1 in about 5,000 bodies).
    */
-  const loading = new Map<string, Deferred.Deferred<Actor | undefined, LogCorrupted | StoreFailure>>()
+  const loading = new Map<string, Load>()
+  interface Load {
+    readonly done: Deferred.Deferred<Actor | undefined, LogCorrupted | StoreFailure>
+    /** Messages to handle before the handler starts, from the callers that asked before the actor was made. */
+    readonly firsts: Array<(made: Actor) => void>
+    made: boolean
+  }
 
   /**
-   * The actor in memory, or a cold one loaded from the store (undefined: no such execution). `firstMessage`: when
-   * this call loads it, the message to handle before the handler starts (ActorDeps.handlerAfterFirstMessage), put
-   * in the mailbox as the actor is made; a call that finds the actor, or joins a load, is not asked.
+   * The actor in memory, or a cold one loaded from the store (undefined: no such execution). `firstMessage`: the
+   * message to handle before the handler starts (ActorDeps.handlerAfterFirstMessage), put in the mailbox as the
+   * actor is made, when this call loads it or joins a load that has not made it yet (else it is not asked).
    */
   const actorFor = (executionId: string, firstMessage?: (made: Actor) => void): Effect.Effect<Actor | undefined, LogCorrupted | StoreFailure> =>
     Effect.suspend(() => {
       const live = actors.get(executionId)
       if (live !== undefined && !live.gone) return Effect.succeed(live)
       const inFlight = loading.get(executionId)
-      if (inFlight !== undefined) return Deferred.await(inFlight)
-      const loaded = Deferred.makeUnsafe<Actor | undefined, LogCorrupted | StoreFailure>()
-      loading.set(executionId, loaded)
+      if (inFlight !== undefined) {
+        if (firstMessage !== undefined && !inFlight.made) inFlight.firsts.push(firstMessage)
+        return Deferred.await(inFlight.done)
+      }
+      const entry: Load = { done: Deferred.makeUnsafe(), firsts: firstMessage === undefined ? [] : [firstMessage], made: false }
+      loading.set(executionId, entry)
       // Run apart from the caller, so that a caller that gives up (a request cut off) does not cut the others' load.
       // Its end, however it comes (an engine closing interrupts it, even before it starts), settles the load.
-      runFork(load(executionId, firstMessage)).addObserver((exit) => {
-        if (loading.get(executionId) === loaded) loading.delete(executionId)
-        Deferred.doneUnsafe(loaded, exit)
+      runFork(load(executionId, entry)).addObserver((exit) => {
+        if (loading.get(executionId) === entry) loading.delete(executionId)
+        Deferred.doneUnsafe(entry.done, exit)
       })
-      return Deferred.await(loaded)
+      return Deferred.await(entry.done)
     })
 
-  const load = (executionId: string, firstMessage?: (made: Actor) => void): Effect.Effect<Actor | undefined, LogCorrupted | StoreFailure> =>
+  const load = (executionId: string, entry: Load): Effect.Effect<Actor | undefined, LogCorrupted | StoreFailure> =>
     Effect.gen(function*() {
       if (ownership !== undefined) yield* ownership.acquire(executionId, "wait")
       const log = yield* store.load(executionId)
@@ -213,8 +222,9 @@ export const makeEngine = Effect.fnUntraced(function*(
       if (again !== undefined && !again.gone) return again
       const first = log.events[0]!
       const slot = options.externalFlow !== undefined ? undefined : flow.slotOf(fn, state.input, first._tag === "ExecutionStarted" ? first.queue : undefined, executionId)
-      const actor = yield* spawn(state, fn, alarmAt, undefined, slot, firstMessage !== undefined)
-      firstMessage?.(actor)
+      const actor = yield* spawn(state, fn, alarmAt, undefined, slot, entry.firsts.length > 0)
+      entry.made = true
+      for (const first of entry.firsts) first(actor)
       if (state.status === "RUNNING") yield* lifecycle(state, "Debug", `loaded from the store: ${log.events.length} events to replay`)
       return actor
     })

@@ -77,4 +77,44 @@ describe("loading an execution from the store", () => {
       await runtime.dispose()
     }
   })
+
+  it("a stop that joins a load begun for another message is still handled before the handler starts", async () => {
+    let bodies = 0
+    let hang = true
+    const worker = durable("worker", async (_: unknown, ctx) => {
+      await ctx.step("work", async () => {
+        bodies++
+        if (hang) await new Promise(() => undefined)
+      })
+      return "done"
+    })
+    // The loader's read of the alarm waits until the stop has read the log (its own first step) and gone on to join.
+    const inner = makeMemoryStore()
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => (open = resolve))
+    let loads = 0
+    const store: ExecutionStoreShape = {
+      ...inner,
+      load: (id) => Effect.tap(inner.load(id), () => Effect.sync(() => ++loads === 3 && setTimeout(open, 200))),
+      getAlarm: (id) => Effect.andThen(Effect.promise(() => (hang ? Promise.resolve() : gate)), inner.getAlarm(id))
+    }
+    const runtime = ManagedRuntime.make(Engine.layer({ functions: [worker] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store))))
+    const engine = <A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>): Promise<A> => runtime.runPromise(Engine.use(use))
+    try {
+      await engine((e) => e.start({ functionName: "worker", executionId: "j-1" }))
+      for (let i = 0; i < 100 && bodies === 0; i++) await sleep(5)
+      await engine((e) => e.evict("j-1"))
+      hang = false
+      loads = 1
+      // Its watchdog begins the load (the 2nd read of the log); the stop (the 3rd) joins it while it is held.
+      const alarm = engine((e) => e.alarm("j-1"))
+      await sleep(20)
+      await engine((e) => e.stop("j-1"))
+      await alarm
+      assert.strictEqual((await engine((e) => e.describe("j-1"))).status, "STOPPED")
+      assert.strictEqual(bodies, 1, "the cut-off step did not begin again")
+    } finally {
+      await runtime.dispose()
+    }
+  })
 })
