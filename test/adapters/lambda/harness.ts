@@ -7,6 +7,7 @@
 import { withDurableExecution as awsWithDurableExecution } from "@aws/durable-execution-sdk-js"
 import { LocalDurableTestRunner, type TestResult } from "@aws/durable-execution-sdk-js-testing"
 import { withDurableExecution } from "../../../adapters/lambda/index.ts"
+import { setUpRunnerEnvironment, tearDownRunnerEnvironment } from "./runner-environment.ts"
 
 export type Sdk = "aws" | "reprise"
 export type Body = (event: any, ctx: any) => Promise<any>
@@ -47,7 +48,7 @@ const realNow = performance.now.bind(performance)
 export const wrap = (sdk: Sdk, body: Body): any => (sdk === "aws" ? awsWithDurableExecution(body) : withDurableExecution(body))
 
 export const runUnder = async (sdk: Sdk, body: Body, options: RunOptions = {}): Promise<RunOutcome> => {
-  await LocalDurableTestRunner.setupTestEnvironment({ skipTime: options.skipTime ?? true })
+  await setUpRunnerEnvironment({ skipTime: options.skipTime ?? true })
   const started = realNow()
   try {
     const runner = new LocalDurableTestRunner({ handlerFunction: wrap(sdk, body) })
@@ -57,7 +58,7 @@ export const runUnder = async (sdk: Sdk, body: Body, options: RunOptions = {}): 
     const result = await running
     return outcomeOf(result, realNow() - started)
   } finally {
-    await LocalDurableTestRunner.teardownTestEnvironment()
+    await tearDownRunnerEnvironment()
   }
 }
 

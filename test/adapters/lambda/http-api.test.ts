@@ -6,6 +6,7 @@
 import { LocalDurableTestRunner, WaitingOperationStatus } from "@aws/durable-execution-sdk-js-testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createLambdaHttpHandler, decodeExecutionId, encodeExecutionId, withDurableExecution } from "../../../adapters/lambda/index.ts"
+import { setUpRunnerEnvironment, tearDownRunnerEnvironment } from "./runner-environment.ts"
 
 /** A LambdaClient stand-in whose callback commands reach the local runner's checkpoint server. */
 const runnerControlPlane = () => {
@@ -57,8 +58,8 @@ type LambdaHttpResult = { statusCode: number; headers?: Record<string, string>; 
 const call = (http: (event: any, context: any) => Promise<unknown>, event: unknown) => http(event, {}) as Promise<LambdaHttpResult>
 
 describe("the HTTP API on Lambda", () => {
-  beforeAll(() => LocalDurableTestRunner.setupTestEnvironment({ skipTime: true }))
-  afterAll(() => LocalDurableTestRunner.teardownTestEnvironment())
+  beforeAll(() => setUpRunnerEnvironment({ skipTime: true }))
+  afterAll(() => tearDownRunnerEnvironment())
 
   it("completes a callback of an execution running under the local runner through POST /v1/callbacks/:id/succeed", async () => {
     let handedOut: string | undefined

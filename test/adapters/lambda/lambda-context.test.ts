@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest"
 import { durable } from "../../../src/index.ts"
 import { createTestRunner } from "../../../src/testing/index.ts"
 import { type Body, type Sdk, wrap } from "./harness.ts"
+import { setUpRunnerEnvironment, tearDownRunnerEnvironment } from "./runner-environment.ts"
 
 /** What the handler reads of the invocation, on its first run (a step records it) and after a replay. */
 const body: Body = async (_event, ctx) => {
@@ -31,14 +32,14 @@ const body: Body = async (_event, ctx) => {
 }
 
 const runWithTenant = async (sdk: Sdk) => {
-  await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
+  await setUpRunnerEnvironment({ skipTime: true })
   try {
     const inner = wrap(sdk, body)
     const handler = (event: unknown, context: object) => inner(event, { ...context, tenantId: "tenant-7" })
     const result = await new LocalDurableTestRunner({ handlerFunction: handler as never }).run()
     return { status: result.getStatus(), result: result.getResult() }
   } finally {
-    await LocalDurableTestRunner.teardownTestEnvironment()
+    await tearDownRunnerEnvironment()
   }
 }
 

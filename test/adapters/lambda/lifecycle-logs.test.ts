@@ -5,6 +5,7 @@
 import { LocalDurableTestRunner } from "@aws/durable-execution-sdk-js-testing"
 import { describe, expect, it } from "vitest"
 import { withDurableExecution } from "../../../adapters/lambda/index.ts"
+import { setUpRunnerEnvironment, tearDownRunnerEnvironment } from "./runner-environment.ts"
 
 describe("reprise/lambda lifecycle logs", () => {
   it("one JSON line per change: the failed attempt with its retry, the end; none repeated by replays", async () => {
@@ -21,13 +22,13 @@ describe("reprise/lambda lifecycle logs", () => {
       // The level is set here: the test environment sets REPRISE_LOG_LEVEL=none to keep other tests quiet.
       logging: { format: "json", level: "info", write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) }
     })
-    await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
+    await setUpRunnerEnvironment({ skipTime: true })
     try {
       const runner = new LocalDurableTestRunner({ handlerFunction: handler as any }) // as the harness does (harness.ts `wrap`)
       const result = await runner.run()
       expect(result.getStatus()).toBe("SUCCEEDED")
     } finally {
-      await LocalDurableTestRunner.teardownTestEnvironment()
+      await tearDownRunnerEnvironment()
     }
     const messages = lines.map((line) => String(line.message))
     expect(messages.filter((m) => m.includes("failed on attempt 1"))).toHaveLength(1)

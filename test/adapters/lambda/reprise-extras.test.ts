@@ -3,10 +3,11 @@ import { LocalDurableTestRunner } from "@aws/durable-execution-sdk-js-testing"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { withDurableExecution } from "../../../adapters/lambda/index.ts"
 import { durable } from "../../../src/index.ts"
+import { setUpRunnerEnvironment, tearDownRunnerEnvironment } from "./runner-environment.ts"
 
 describe("reprise/lambda: Reprise's own additions under AWS's local runner", () => {
-  beforeEach(() => LocalDurableTestRunner.setupTestEnvironment({ skipTime: true }))
-  afterEach(() => LocalDurableTestRunner.teardownTestEnvironment())
+  beforeEach(() => setUpRunnerEnvironment({ skipTime: true }))
+  afterEach(() => tearDownRunnerEnvironment())
 
   it("serves a durable() function, and replays ctx.now/random/uuid with the values recorded on first run", async () => {
     const seen: Array<string> = []
