@@ -2,7 +2,7 @@
  * The engine: starts executions and routes every message to the actor that owns the execution, loading it from
  * the store (a cold start, which replays) when it is not in memory. Adapters drive it; they never touch actors.
  */
-import { Cause, Clock, Context, Deferred, Effect, FiberSet, Layer, Logger, LogLevel, Option, Random, References, Scheduler, type Scope } from "effect"
+import { Cause, Clock, Context, Effect, FiberSet, Layer, Logger, LogLevel, Option, Random, References, Scheduler, type Scope } from "effect"
 import type { LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
@@ -14,6 +14,7 @@ import { StoreFailure } from "../store/store-errors.ts"
 import { Actor } from "./actor.ts"
 import { WATCHDOG_MS } from "./actor-alarm.ts"
 import { SecureRandom, uuidV7Of } from "./secure-random.ts"
+import { type LoadHooks, sharedLoads } from "./actor-loads.ts"
 import { ActorGone, type Message, type Reply } from "./actor-messages.ts"
 import { checkedStopError } from "./stop-error.ts"
 import { plainCallbackIds } from "./callback-ids.ts"
@@ -169,44 +170,17 @@ export const makeEngine = Effect.fnUntraced(function*(
     })
 
   /**
-   * Loads in flight, by execution. Messages that meet a cold execution at once (a child's outcome and the parent's
-   * own alarm, after a restart) share one load: each made its actor before, once its reads had to wait (Deno KV),
-   * and the second ran a step body the first had just run (the crash soak, 1 in about 5,000 bodies).
-   */
-  const loading = new Map<string, Load>()
-  interface Load {
-    readonly done: Deferred.Deferred<Actor | undefined, LogCorrupted | StoreFailure>
-    /** Messages to handle before the handler starts, from the callers that asked before the actor was made. */
-    readonly firsts: Array<(made: Actor) => void>
-    made: boolean
-  }
-
-  /**
-   * The actor in memory, or a cold one loaded from the store (undefined: no such execution). `firstMessage`: the
-   * message to handle before the handler starts (ActorDeps.handlerAfterFirstMessage), put in the mailbox as the
+   * The actor in memory, or a cold one loaded from the store (undefined: no such execution), one load at a time
+   * (actor-loads.ts). `firstMessage`: the message to handle before the handler starts, put in the mailbox as the
    * actor is made, when this call loads it or joins a load that has not made it yet (else it is not asked).
    */
-  const actorFor = (executionId: string, firstMessage?: (made: Actor) => void): Effect.Effect<Actor | undefined, LogCorrupted | StoreFailure> =>
-    Effect.suspend(() => {
+  const actorFor: (executionId: string, firstMessage?: (made: Actor) => void) => Effect.Effect<Actor | undefined, LogCorrupted | StoreFailure> =
+    sharedLoads((executionId) => {
       const live = actors.get(executionId)
-      if (live !== undefined && !live.gone) return Effect.succeed(live)
-      const inFlight = loading.get(executionId)
-      if (inFlight !== undefined) {
-        if (firstMessage !== undefined && !inFlight.made) inFlight.firsts.push(firstMessage)
-        return Deferred.await(inFlight.done)
-      }
-      const entry: Load = { done: Deferred.makeUnsafe(), firsts: firstMessage === undefined ? [] : [firstMessage], made: false }
-      loading.set(executionId, entry)
-      // Run apart from the caller, so that a caller that gives up (a request cut off) does not cut the others' load.
-      // Its end, however it comes (an engine closing interrupts it, even before it starts), settles the load.
-      runFork(load(executionId, entry)).addObserver((exit) => {
-        if (loading.get(executionId) === entry) loading.delete(executionId)
-        Deferred.doneUnsafe(entry.done, exit)
-      })
-      return Deferred.await(entry.done)
-    })
+      return live === undefined || live.gone ? undefined : live
+    }, (executionId, hooks) => load(executionId, hooks), (effect) => runFork(effect))
 
-  const load = (executionId: string, entry: Load): Effect.Effect<Actor | undefined, LogCorrupted | StoreFailure> =>
+  const load = (executionId: string, hooks: LoadHooks): Effect.Effect<Actor | undefined, LogCorrupted | StoreFailure> =>
     Effect.gen(function*() {
       if (ownership !== undefined) yield* ownership.acquire(executionId, "wait")
       const log = yield* store.load(executionId)
@@ -222,9 +196,8 @@ export const makeEngine = Effect.fnUntraced(function*(
       if (again !== undefined && !again.gone) return again
       const first = log.events[0]!
       const slot = options.externalFlow !== undefined ? undefined : flow.slotOf(fn, state.input, first._tag === "ExecutionStarted" ? first.queue : undefined, executionId)
-      const actor = yield* spawn(state, fn, alarmAt, undefined, slot, entry.firsts.length > 0)
-      entry.made = true
-      for (const first of entry.firsts) first(actor)
+      const actor = yield* spawn(state, fn, alarmAt, undefined, slot, hooks.firstMessages())
+      hooks.made(actor)
       if (state.status === "RUNNING") yield* lifecycle(state, "Debug", `loaded from the store: ${log.events.length} events to replay`)
       return actor
     })
