@@ -15,14 +15,13 @@ import { Actor } from "./actor.ts"
 import { WATCHDOG_MS } from "./actor-alarm.ts"
 import { SecureRandom, uuidV7Of } from "./secure-random.ts"
 import { type LoadHooks, sharedLoads } from "./actor-loads.ts"
-import { ActorGone, type Message, type Reply } from "./actor-messages.ts"
-import { checkedStopError } from "./stop-error.ts"
+import { ActorGone } from "./actor-messages.ts"
 import { plainCallbackIds } from "./callback-ids.ts"
-import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotFound, ExecutionNotPaused, ExecutionNotRunning, FunctionNotFound, InvalidRequest, type TimerNotPending } from "./engine-errors.ts"
+import { ExecutionNotFound, FunctionNotFound } from "./engine-errors.ts"
 import { makeActorScheduler } from "./actor-scheduler.ts"
 import { chooseEvictions } from "./eviction.ts"
 import { EngineProbe, type EngineProbeShape, makeInvocationCounts } from "./engine-probe.ts"
-import { ExecutionClient, type ExecutionClientShape, type ReadFailure } from "./execution-client.ts"
+import { ExecutionClient, type ExecutionClientShape } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
 import { makeWriteListeners } from "./write-listeners.ts"
 import { engineLifecycle, LifecycleLogs, UserLogLevel } from "./lifecycle-log.ts"
@@ -32,8 +31,8 @@ import { outcomeOf, viewOf } from "./execution-view.ts"
 import type { EngineOptions } from "./engine-options.ts"
 import { type DurableFunction, makeRegistry } from "./registry.ts"
 import { checkedInput, sameExecution, startedEvent } from "./start-request.ts"
-import { stopChildren } from "./stop-children.ts"
 import { makeForkRewind } from "./fork-rewind.ts"
+import { makeMessageOperations } from "./engine-messages.ts"
 import { watchLog } from "./watch-log.ts"
 import { continueRun, lastRun } from "./continue-as-new.ts"
 import { startInvokedChild } from "./start-child.ts"
@@ -259,13 +258,6 @@ export const makeEngine = Effect.fnUntraced(function*(
       return foldLog(log.events)
     })
 
-  const callbackTarget = (callbackId: string) =>
-    Effect.gen(function*() {
-      const ref = yield* callbackIds.decode(callbackId)
-      if (ref === undefined) return yield* new CallbackNotFound({ callbackId })
-      return ref
-    })
-
   const start: EngineShape["start"] = (request) =>
     Effect.gen(function*() {
       const fn = registry.get(request.functionName)
@@ -330,11 +322,6 @@ export const makeEngine = Effect.fnUntraced(function*(
     run: (events, fn, watchdogAt, slot) =>
       Effect.flatMap(Effect.succeed(foldLog(events)), (state) => Effect.andThen(lifecycle(state, "Info", "dequeued"), spawn(state, fn, watchdogAt, watchdogAt, slot)))
   })
-  /** A pause or resume of an execution that has no actor: refused as not running when it is QUEUED. */
-  const notRunningIfQueued = <E>(executionId: string, refused: (args: { executionId: string; status: string }) => E): Effect.Effect<never, ReadFailure | E> =>
-    Effect.flatMap(stateOf(executionId), (state) =>
-      Effect.fail(state.status === "QUEUED" ? refused({ executionId, status: "QUEUED" }) : new ExecutionNotFound({ executionId })))
-
   /**
    * An idempotent repeat of a start answers with the first execution, and wakes it if it is running with nothing
    * to resume it (no actor here, and no alarm or one already overdue): a repeat is then the client's way out.
@@ -368,64 +355,24 @@ export const makeEngine = Effect.fnUntraced(function*(
     wake: actorFor
   })
 
+  const messages = makeMessageOperations({
+    deliver,
+    callbackIds,
+    maxPayloadBytes,
+    stateOf,
+    invoker: () => invoker,
+    mayTake: (executionId) => (ownership === undefined ? Effect.succeed(true) : ownership.acquire(executionId, "try")),
+    stopQueued: flowStart.stopQueued
+  })
+
   const engine: EngineShape = {
     functions: [...registry.values()].map((fn) => ({
       name: fn.name,
       ...(fn.options.description === undefined ? {} : { description: fn.options.description })
     })),
     start,
-    // An alarm is for the host that holds the execution; one held elsewhere is that host's (or, once its lease
-    // lapses, the takeover sweep's: see reprise/postgres), and answered false so that nobody here moves it.
-    alarm: (executionId) =>
-      Effect.flatMap(ownership === undefined ? Effect.succeed(true) : ownership.acquire(executionId, "try"), (mine) =>
-        mine ? Effect.as(deliver(executionId, (a) => a.send<never>((reply) => ({ _tag: "Alarm", reply }))), true) : Effect.succeed(false)),
+    ...messages,
     childFinished,
-    completeCallback: (callbackId, outcome) =>
-      Effect.gen(function*() {
-        const ref = yield* callbackTarget(callbackId)
-        const found = yield* deliver(ref.executionId, (a) =>
-          a.send<CallbackNotFound | CallbackAlreadyCompleted | InvalidRequest>((reply) => ({
-            _tag: "CompleteCallback",
-            operationId: ref.operationId,
-            callbackId,
-            outcome,
-            reply
-          })))
-        if (!found) return yield* new CallbackNotFound({ callbackId })
-      }),
-    heartbeatCallback: (callbackId) =>
-      Effect.gen(function*() {
-        const ref = yield* callbackTarget(callbackId)
-        const found = yield* deliver(ref.executionId, (a) =>
-          a.send<CallbackNotFound | CallbackAlreadyCompleted>((reply) => ({ _tag: "Heartbeat", operationId: ref.operationId, callbackId, reply })))
-        if (!found) return yield* new CallbackNotFound({ callbackId })
-      }),
-    stop: (stopped, error, stopOptions) =>
-      Effect.gen(function*() {
-        yield* checkedStopError(error, maxPayloadBytes)
-        // A run that continued as new is over: the stop goes to the run that carries the execution on.
-        const executionId = (yield* lastRun(stopped, stateOf)).executionId
-        if (yield* flowStart.stopQueued(executionId, error)) return
-        const stop = (reply: Reply): Message => ({ _tag: "Stop", error, reply })
-        const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>(stop), (a) => a.offerNow<ExecutionNotRunning>(stop))
-        if (!found) return yield* new ExecutionNotFound({ executionId })
-        if (stopOptions?.children === false) return
-        yield* stopChildren(invoker, yield* stateOf(executionId))
-      }),
-    pause: (executionId) =>
-      Effect.gen(function*() {
-        const pause = (reply: Reply): Message => ({ _tag: "Pause", reply })
-        const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>(pause), (a) => a.offerNow<ExecutionNotRunning>(pause))
-        if (!found) return yield* notRunningIfQueued(executionId, (args) => new ExecutionNotRunning(args))
-      }),
-    fireTimer: (executionId, operationId) =>
-      Effect.flatMap(deliver(executionId, (a) => a.send<TimerNotPending>((reply) => ({ _tag: "FireTimer", operationId, reply }))), (found) =>
-        found ? Effect.void : Effect.fail(new ExecutionNotFound({ executionId }))),
-    resume: (executionId) =>
-      Effect.gen(function*() {
-        const found = yield* deliver(executionId, (a) => a.send<ExecutionNotPaused>((reply) => ({ _tag: "Resume", reply })))
-        if (!found) return yield* notRunningIfQueued(executionId, (args) => new ExecutionNotPaused(args))
-      }),
     fork: forkRewind.fork,
     rewind: forkRewind.rewind,
     adopt: forkRewind.adopt,
@@ -452,8 +399,6 @@ export const makeEngine = Effect.fnUntraced(function*(
     watch: watchLog(store, watchers),
     evict: (executionId) => Effect.sync(() => actors.get(executionId)?.evict()),
     userCodeRunning: (executionId) => Effect.sync(() => actors.get(executionId)?.userCodeRunning === true),
-    observe: (executionId, events, due = []) =>
-      Effect.asVoid(deliver(executionId, (a) => a.send<never>((reply) => ({ _tag: "Observe", events, due, reply })))),
     settle: (executionId, settleOptions) =>
       Effect.gen(function*() {
         const actor = actors.get(executionId)

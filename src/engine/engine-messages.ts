@@ -1,0 +1,115 @@
+/**
+ * The engine's operations that are one message to an execution's actor: an alarm, a callback's completion or
+ * heartbeat, a stop, a pause, a resume, a fired timer, observed events. Each goes through `deliver` (engine.ts),
+ * which loads the actor when it is not in memory; what answers "no such execution" is decided here.
+ */
+import { Effect } from "effect"
+import type { ExecutionState } from "../log/fold.ts"
+import type { LogCorrupted } from "../log/log-corrupted.ts"
+import type { StoreFailure } from "../store/store-errors.ts"
+import type { Actor } from "./actor.ts"
+import type { ActorGone, Message, Reply } from "./actor-messages.ts"
+import type { CallbackIdCodec } from "./callback-ids.ts"
+import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotFound, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest, type TimerNotPending } from "./engine-errors.ts"
+import type { EngineShape } from "./engine-shape.ts"
+import type { ReadFailure } from "./execution-client.ts"
+import type { InvokerShape } from "./invoker.ts"
+import { lastRun } from "./continue-as-new.ts"
+import { checkedStopError } from "./stop-error.ts"
+import { stopChildren } from "./stop-children.ts"
+
+/** Sends a message (engine.ts `deliver`): false when there is no such execution. */
+export type Deliver = <E>(
+  executionId: string,
+  send: (actor: Actor) => Effect.Effect<void, E | ActorGone>,
+  beforeUserCode?: (actor: Actor) => Effect.Effect<void, E | ActorGone>
+) => Effect.Effect<boolean, Exclude<E, ActorGone> | LogCorrupted | StoreFailure>
+
+export interface MessageDeps {
+  readonly deliver: Deliver
+  readonly callbackIds: CallbackIdCodec
+  readonly maxPayloadBytes: number
+  readonly stateOf: (executionId: string) => Effect.Effect<ExecutionState, ReadFailure>
+  readonly invoker: () => InvokerShape
+  /** Several hosts: whether this host may take the execution now (else its alarm is another host's). */
+  readonly mayTake: (executionId: string) => Effect.Effect<boolean, StoreFailure>
+  /** A stop of a QUEUED execution, which has no actor (flow-start.ts): true when it was one. */
+  readonly stopQueued: (executionId: string, error: Parameters<EngineShape["stop"]>[1]) => Effect.Effect<boolean, ReadFailure>
+}
+
+export type MessageOperations = Pick<
+  EngineShape,
+  "alarm" | "completeCallback" | "heartbeatCallback" | "stop" | "pause" | "fireTimer" | "resume" | "observe"
+>
+
+export const makeMessageOperations = (deps: MessageDeps): MessageOperations => {
+  const { deliver, stateOf } = deps
+
+  const callbackTarget = (callbackId: string) =>
+    Effect.gen(function*() {
+      const ref = yield* deps.callbackIds.decode(callbackId)
+      if (ref === undefined) return yield* new CallbackNotFound({ callbackId })
+      return ref
+    })
+
+  /** A pause or resume of an execution that has no actor: refused as not running when it is QUEUED. */
+  const notRunningIfQueued = <E>(executionId: string, refused: (args: { executionId: string; status: string }) => E): Effect.Effect<never, ReadFailure | E> =>
+    Effect.flatMap(stateOf(executionId), (state) =>
+      Effect.fail(state.status === "QUEUED" ? refused({ executionId, status: "QUEUED" }) : new ExecutionNotFound({ executionId })))
+
+  return {
+    // An alarm is for the host that holds the execution; one held elsewhere is that host's (or, once its lease
+    // lapses, the takeover sweep's: see reprise/postgres), and answered false so that nobody here moves it.
+    alarm: (executionId) =>
+      Effect.flatMap(deps.mayTake(executionId), (mine) =>
+        mine ? Effect.as(deliver(executionId, (a) => a.send<never>((reply) => ({ _tag: "Alarm", reply }))), true) : Effect.succeed(false)),
+    completeCallback: (callbackId, outcome) =>
+      Effect.gen(function*() {
+        const ref = yield* callbackTarget(callbackId)
+        const found = yield* deliver(ref.executionId, (a) =>
+          a.send<CallbackNotFound | CallbackAlreadyCompleted | InvalidRequest>((reply) => ({
+            _tag: "CompleteCallback",
+            operationId: ref.operationId,
+            callbackId,
+            outcome,
+            reply
+          })))
+        if (!found) return yield* new CallbackNotFound({ callbackId })
+      }),
+    heartbeatCallback: (callbackId) =>
+      Effect.gen(function*() {
+        const ref = yield* callbackTarget(callbackId)
+        const found = yield* deliver(ref.executionId, (a) =>
+          a.send<CallbackNotFound | CallbackAlreadyCompleted>((reply) => ({ _tag: "Heartbeat", operationId: ref.operationId, callbackId, reply })))
+        if (!found) return yield* new CallbackNotFound({ callbackId })
+      }),
+    stop: (stopped, error, stopOptions) =>
+      Effect.gen(function*() {
+        yield* checkedStopError(error, deps.maxPayloadBytes)
+        // A run that continued as new is over: the stop goes to the run that carries the execution on.
+        const executionId = (yield* lastRun(stopped, stateOf)).executionId
+        if (yield* deps.stopQueued(executionId, error)) return
+        const stop = (reply: Reply): Message => ({ _tag: "Stop", error, reply })
+        const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>(stop), (a) => a.offerNow<ExecutionNotRunning>(stop))
+        if (!found) return yield* new ExecutionNotFound({ executionId })
+        if (stopOptions?.children === false) return
+        yield* stopChildren(deps.invoker(), yield* stateOf(executionId))
+      }),
+    pause: (executionId) =>
+      Effect.gen(function*() {
+        const pause = (reply: Reply): Message => ({ _tag: "Pause", reply })
+        const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>(pause), (a) => a.offerNow<ExecutionNotRunning>(pause))
+        if (!found) return yield* notRunningIfQueued(executionId, (args) => new ExecutionNotRunning(args))
+      }),
+    fireTimer: (executionId, operationId) =>
+      Effect.flatMap(deliver(executionId, (a) => a.send<TimerNotPending>((reply) => ({ _tag: "FireTimer", operationId, reply }))), (found) =>
+        found ? Effect.void : Effect.fail(new ExecutionNotFound({ executionId }))),
+    resume: (executionId) =>
+      Effect.gen(function*() {
+        const found = yield* deliver(executionId, (a) => a.send<ExecutionNotPaused>((reply) => ({ _tag: "Resume", reply })))
+        if (!found) return yield* notRunningIfQueued(executionId, (args) => new ExecutionNotPaused(args))
+      }),
+    observe: (executionId, events, due = []) =>
+      Effect.asVoid(deliver(executionId, (a) => a.send<never>((reply) => ({ _tag: "Observe", events, due, reply }))))
+  }
+}
