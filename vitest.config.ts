@@ -14,6 +14,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions.filter((condition) => condition !== "module")] } },
   test: {
     include: ["test/**/*.test.ts"],
+    // The stall watch ends a run that has stopped making progress for 10 minutes and names where (test/stall-watch.ts).
+    reporters: ["default", "./test/stall-watch.ts"],
     // Generous: a test waits for events (each wait bounded), and on a 2-core machine busy with other work a
     // healthy test can take several times as long as on a quiet one; a hang still fails, only later.
     testTimeout: 60_000,
