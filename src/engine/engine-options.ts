@@ -1,7 +1,8 @@
 /** What an engine is built with (`Engine.layer(options)`). */
-import type { Clock } from "effect"
+import type { Clock, Effect } from "effect"
 import type { FetchTransport } from "../context/fetch.ts"
 import type { InvocationInfo } from "../context/session.ts"
+import type { StoreFailure } from "../store/store-errors.ts"
 import type { CallbackIdCodec } from "./callback-ids.ts"
 import type { FlowSlot } from "./flow-slots.ts"
 import type { InvokerShape } from "./invoker.ts"
@@ -29,6 +30,12 @@ export interface EngineOptions {
    * `ctx.patched` fails the execution with a ConfigurationError instead of flipping its answer on the next replay.
    */
   readonly keepsPatchMarkers?: boolean
+  /**
+   * Asked before an execution out of memory is loaded to handle a message; a failure refuses the message. The host
+   * refuses while the execution's writes are failing and its next retry is not yet due (store-failure-retry.ts), so
+   * that client retries do not replay it, and re-run its cut-off step body, on every request.
+   */
+  readonly loadGate?: (executionId: string) => Effect.Effect<void, StoreFailure>
   /** The time of flow control's queues, rate windows and debounce periods (the test runner's; default the ambient Clock). */
   readonly flowClock?: Clock.Clock
   /**

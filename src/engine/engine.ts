@@ -181,6 +181,7 @@ export const makeEngine = Effect.fnUntraced(function*(
 
   const load = (executionId: string, hooks: LoadHooks): Effect.Effect<Actor | undefined, LogCorrupted | StoreFailure> =>
     Effect.gen(function*() {
+      if (options.loadGate !== undefined) yield* options.loadGate(executionId)
       if (ownership !== undefined) yield* ownership.acquire(executionId, "wait")
       const log = yield* store.load(executionId)
       if (log === undefined) return yield* Effect.as(giveBackUnused(executionId), undefined)

@@ -94,6 +94,7 @@ export const hostLayer = (options: HostOptions) =>
     const engine = Engine.layer({
       functions: options.functions,
       callbackIds: signedCallbackIds(secret),
+      loadGate: storeRetry.mayLoad,
       ...(options.fetch === undefined ? {} : { fetch: options.fetch })
     }).pipe(
       Layer.provide(Layer.effect(ExecutionStore, Effect.gen(function*() {

@@ -7,6 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { startHost } from "../../src/host/index.ts"
 import { durable } from "../../src/index.ts"
+import { StoreFailure } from "../../src/store/store-errors.ts"
 import { makeStoreFaults, withStoreFaults } from "../../src/testing/index.ts"
 import { memoryPorts } from "./memory-ports.ts"
 
@@ -47,6 +48,55 @@ describe("the host after a store failure", () => {
       assert.strictEqual(ended.status, "SUCCEEDED")
       assert.strictEqual(ended.result, JSON.stringify("done"))
       assert.isAtLeast(bodyRuns, 2, "the body ran again: its first result was never written")
+    } finally {
+      await host.close()
+    }
+  })
+
+  it("does not reload it for other messages until its retry is due: the step body whose result was refused runs once per backoff step", async () => {
+    let bodyRuns = 0
+    const held = durable("held", async (_: unknown, ctx) =>
+      ctx.step("held", async () => {
+        bodyRuns++
+        return "x".repeat(1000)
+      }))
+    // A nearly full disk: the step's start still fits, its 1 KB result does not.
+    let full = true
+    let refused = 0
+    const memory = memoryPorts(new Map(), {
+      executionStore: (inner) => ({
+        ...inner,
+        append: (executionId, events, expectedSeq, options) =>
+          Effect.suspend(() => {
+            if (!full || !events.some((event) => event._tag === "StepSucceeded")) return inner.append(executionId, events, expectedSeq, options)
+            refused++
+            return Effect.fail(new StoreFailure({ operation: "append", reason: "no space left on device" }))
+          })
+      })
+    })
+    const host = await startHost({ functions: [held], env: () => undefined, onError: () => {} }, memory.ports)
+    try {
+      await host.recovered
+      await host.engine((e) => e.start({ functionName: "held", executionId: "x" }))
+      for (let i = 0; i < 1000 && refused === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+      assert.strictEqual(bodyRuns, 1)
+
+      // What a client retrying its callback or its stop does: each message would load the execution and replay it.
+      const answers: Array<string> = []
+      for (let i = 0; i < 20; i++) {
+        const answer = await host.engine((e) => Effect.result(e.alarm("x")))
+        answers.push(answer._tag === "Success" ? "delivered" : `${answer.failure._tag}:${(answer.failure as { operation?: string }).operation}`)
+      }
+      // Without the gate each message loaded it and ran the body again (19 runs for these 20 messages, measured).
+      // The host's own retry (due 0.5 s after the failure, then 1 s later) may have run it once meanwhile.
+      assert.isAtMost(bodyRuns, 2, `the body ran ${bodyRuns} times; answers: ${answers.join(", ")}`)
+      assert.include(answers, "StoreFailure:load", "refused while the execution's retry is not due")
+
+      full = false
+      const ended_ = () => Effect.runPromise(memory.store.load("x")).then((log) => log?.events.at(-1)?._tag === "ExecutionSucceeded")
+      for (let i = 0; i < 1500 && !(await ended_()); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+      assert.isTrue(await ended_(), "the host resumed it by itself once the store took writes again")
+      assert.strictEqual((await host.engine((e) => e.describe("x"))).status, "SUCCEEDED")
     } finally {
       await host.close()
     }
