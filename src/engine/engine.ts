@@ -181,7 +181,11 @@ export const makeEngine = Effect.fnUntraced(function*(
 
   const load = (executionId: string, hooks: LoadHooks): Effect.Effect<Actor | undefined, LogCorrupted | StoreFailure> =>
     Effect.gen(function*() {
-      if (options.loadGate !== undefined) yield* options.loadGate(executionId)
+      // A stop or a pause is handled before the handler starts (it runs no step body): the gate does not hold it.
+      // Refused, the lease an alarm took for it goes back.
+      if (options.loadGate !== undefined && !hooks.firstMessages()) {
+        yield* Effect.tapError(options.loadGate(executionId), () => giveBackUnused(executionId))
+      }
       if (ownership !== undefined) yield* ownership.acquire(executionId, "wait")
       const log = yield* store.load(executionId)
       if (log === undefined) return yield* Effect.as(giveBackUnused(executionId), undefined)

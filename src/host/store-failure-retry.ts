@@ -36,23 +36,33 @@ export const makeStoreFailureRetry = Effect.gen(function*() {
   const failures = yield* Queue.unbounded<string>()
   /** Consecutive failed attempts of each execution (the backoff's exponent), oldest first. */
   const attempts = new Map<string, number>()
-  /** When each execution's next delivery is due: until then it is not loaded. */
-  const dueAt = new Map<string, number>()
+  /**
+   * The gate of each execution: when its next delivery is due (until then it is not loaded), and the count of
+   * successful writes when it last failed. A write that succeeds since (any execution's) says the store is back: the
+   * gate then lets loads through at once, not only when the delivery is due.
+   */
+  const gates = new Map<string, { due: number; okWrites: number }>()
+  /** Successful writes while some execution is tracked. */
+  let okWrites = 0
   /** Executions with a delivery scheduled or running. */
   const scheduled = new Set<string>()
 
   /** A write or a delivery of the execution failed: its next attempt is due one backoff step later (once per step). */
   const backOff = (executionId: string, now: number) => {
-    if ((dueAt.get(executionId) ?? 0) <= now) {
-      const attempt = attempts.get(executionId) ?? 0
+    const gate = gates.get(executionId)
+    if (gate === undefined || gate.due <= now) {
+      // A failure long after the last step starts the backoff again (a later fault, not the same one).
+      const attempt = gate === undefined || now - gate.due > MAX_DELAY_MS ? 0 : attempts.get(executionId) ?? 0
       attempts.delete(executionId)
       attempts.set(executionId, attempt + 1)
-      dueAt.set(executionId, now + delayOf(attempt))
+      gates.set(executionId, { due: now + delayOf(attempt), okWrites })
       if (attempts.size > MAX_TRACKED) {
         const oldest = attempts.keys().next().value!
         attempts.delete(oldest)
-        dueAt.delete(oldest)
+        gates.delete(oldest)
       }
+    } else {
+      gate.okWrites = okWrites
     }
     Queue.offerUnsafe(failures, executionId)
   }
@@ -61,8 +71,9 @@ export const makeStoreFailureRetry = Effect.gen(function*() {
     error instanceof StoreFailure ? Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => backOff(executionId, now))) : Effect.void
   const succeeded = (executionId: string) =>
     Effect.sync(() => {
+      okWrites++
       attempts.delete(executionId)
-      dueAt.delete(executionId)
+      gates.delete(executionId)
     })
 
   const retry: StoreFailureRetry = {
@@ -78,15 +89,15 @@ export const makeStoreFailureRetry = Effect.gen(function*() {
       deleteAlarm: (executionId) => Effect.tapError(store.deleteAlarm(executionId), failed(executionId))
     }),
     mayLoad: (executionId) =>
-      dueAt.size === 0
+      gates.size === 0
         ? Effect.void
         : Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          const due = dueAt.get(executionId)
-          if (due === undefined || due <= now) return Effect.void
+          const gate = gates.get(executionId)
+          if (gate === undefined || gate.due <= now || okWrites > gate.okWrites) return Effect.void
           return Effect.fail(
             new StoreFailure({
               operation: "load",
-              reason: `the writes of execution ${executionId} are failing; it is retried in ${Math.ceil((due - now) / 1000)} s`
+              reason: `the writes of execution ${executionId} are failing; it is retried in ${Math.ceil((gate.due - now) / 1000)} s`
             })
           )
         }),
@@ -97,9 +108,12 @@ export const makeStoreFailureRetry = Effect.gen(function*() {
         scheduled.add(executionId)
         const firstFailure = (attempts.get(executionId) ?? 0) <= 1
         const now = yield* Clock.currentTimeMillis
-        yield* Effect.forkScoped(Effect.sleep(Math.max(0, (dueAt.get(executionId) ?? now) - now)).pipe(
-          Effect.andThen(Effect.suspend(() => {
+        yield* Effect.forkScoped(Effect.sleep(Math.max(0, (gates.get(executionId)?.due ?? now) - now)).pipe(
+          Effect.andThen(Effect.flatMap(Clock.currentTimeMillis, (dueNow) => {
             scheduled.delete(executionId)
+            // Due: the gate is open for this delivery (a timer may fire a little before the clock reaches `due`).
+            const gate = gates.get(executionId)
+            if (gate !== undefined && gate.due > dueNow) gate.due = dueNow
             return deliver(executionId)
           })),
           // Still failing: the store is not back; try again later (a failed write queues it again too).
