@@ -13,7 +13,7 @@
  */
 import { Clock, Effect, Queue, type Scope } from "effect"
 import type { ExecutionStoreShape } from "../store/execution-store.ts"
-import { StoreFailure } from "../store/store-errors.ts"
+import { StoreFailure, WRITES_FAILING } from "../store/store-errors.ts"
 import type { HostErrorReporter } from "./alarm-dispatcher.ts"
 
 const FIRST_DELAY_MS = 500
@@ -96,8 +96,9 @@ export const makeStoreFailureRetry = Effect.gen(function*() {
           if (gate === undefined || gate.due <= now || okWrites > gate.okWrites) return Effect.void
           return Effect.fail(
             new StoreFailure({
-              operation: "load",
-              reason: `the writes of execution ${executionId} are failing; it is retried in ${Math.ceil((gate.due - now) / 1000)} s`
+              operation: WRITES_FAILING,
+              reason: `The writes of execution ${executionId} are failing; it is retried in ${Math.ceil((gate.due - now) / 1000)} s`,
+              retryAfterMs: gate.due - now
             })
           )
         }),

@@ -6,6 +6,7 @@
  */
 import { Cause, Predicate } from "effect"
 import { HAND_OVER } from "../engine/ownership.ts"
+import { WRITES_FAILING } from "../store/store-errors.ts"
 import { HttpProblem, type ProblemExtensions, type ProblemKind } from "./problem.ts"
 
 export interface MappedProblem {
@@ -62,6 +63,13 @@ export const mapError = (error: unknown): MappedProblem => {
         // Several hosts: the holder runs user code and kept the execution past the bound. Nothing is wrong.
         const reason = Predicate.hasProperty(error, "reason") && Predicate.isString(error.reason) ? error.reason : messageOf(error)
         return { kind: "execution-busy", detail: reason, headers: { "retry-after": String(STORE_RETRY_AFTER_SECONDS) }, internal: false }
+      }
+      if (operation === WRITES_FAILING) {
+        // The host's backoff (store-failure-retry.ts): the write failure was logged when it happened; its own reason
+        // names only the execution and the wait.
+        const reason = Predicate.hasProperty(error, "reason") && Predicate.isString(error.reason) ? error.reason : messageOf(error)
+        const ms = Predicate.hasProperty(error, "retryAfterMs") && Predicate.isNumber(error.retryAfterMs) ? error.retryAfterMs : 1000
+        return { kind, detail: reason, headers: { "retry-after": String(Math.max(1, Math.ceil(ms / 1000))) }, extensions: { operation }, internal: false }
       }
       return {
         kind,

@@ -26,7 +26,7 @@ export {
 export type { ExecutionSummary, ListPage, ListQuery } from "./execution-summary.ts"
 export { isSearch, MAX_SCANNED, searchListing, startedInput } from "./list-search.ts"
 export type { SearchQuery } from "./list-search.ts"
-export { attemptStore, attemptStorePromise, SeqConflict, StoreFailure, storeFailure } from "./store-errors.ts"
+export { attemptStore, attemptStorePromise, SeqConflict, StoreFailure, storeFailure, WRITES_FAILING } from "./store-errors.ts"
 export { checkAppend, EMPTY_HEAD } from "./append-checks.ts"
 export type { LogHead } from "./append-checks.ts"
 export { CheckFailed, check, checkEqual, checkFailsWith, storeConformance } from "./conformance.ts"

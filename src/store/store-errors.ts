@@ -16,12 +16,20 @@ export class StoreFailure extends Schema.TaggedError<StoreFailure>()("StoreFailu
   operation: Schema.String,
   reason: Schema.String,
   /** What the backend threw, kept for the operator's logs (it is also the error's `cause`). */
-  cause: Schema.optional(Schema.Defect())
+  cause: Schema.optional(Schema.Defect()),
+  /** When trying again makes sense, if known (the host's backoff after failed writes: WRITES_FAILING). */
+  retryAfterMs: Schema.optional(Schema.Number)
 }) {
   override get message() {
     return `Store ${this.operation} failed: ${this.reason}`
   }
 }
+
+/**
+ * The operation of a StoreFailure that refuses to load an execution whose writes failed until its retry is due
+ * (src/host/store-failure-retry.ts). The failure itself was logged when the write failed.
+ */
+export const WRITES_FAILING = "writesFailing"
 
 /**
  * Whatever a backend threw, as a StoreFailure of `operation` that keeps it as its cause. A StoreFailure passes

@@ -90,7 +90,7 @@ describe("the host after a store failure", () => {
       // Without the gate each message loaded it and ran the body again (19 runs for these 20 messages, measured).
       // The host's own retry (due 0.5 s after the failure, then 1 s later) may have run it once meanwhile.
       assert.isAtMost(bodyRuns, 2, `the body ran ${bodyRuns} times; answers: ${answers.join(", ")}`)
-      assert.include(answers, "StoreFailure:load", "refused while the execution's retry is not due")
+      assert.include(answers, "StoreFailure:writesFailing", "refused while the execution's retry is not due")
 
       full = false
       // Another execution's write goes through: the store is back, and the gate opens before the retry is due.

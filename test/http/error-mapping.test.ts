@@ -16,7 +16,7 @@ import { LogCorrupted } from "../../src/log/log-corrupted.ts"
 import { ExecutionStore } from "../../src/store/execution-store.ts"
 import { eventKey } from "../../src/store/kv-execution-store.ts"
 import { makeMemoryStore } from "../../src/store/memory-store.ts"
-import { StoreFailure } from "../../src/store/store-errors.ts"
+import { StoreFailure, WRITES_FAILING } from "../../src/store/store-errors.ts"
 import { assertProblem, echo, type Harness, makeHarness } from "./http-fixture.ts"
 
 let h: Harness
@@ -50,6 +50,10 @@ describe("the HTTP API: error mapping", () => {
       assert.strictEqual(mapped.internal, status >= 500 && kind !== "execution-busy", `${kind}: logged as a server fault`)
     }
     assert.notInclude(mapError(new StoreFailure({ operation: "load", reason: "disk on fire" })).detail, "disk")
+    // The host's backoff after failed writes: not a new fault (that was logged), and its wait as Retry-After.
+    const backingOff = mapError(new StoreFailure({ operation: WRITES_FAILING, reason: "The writes of execution x are failing; it is retried in 8 s", retryAfterMs: 7_200 }))
+    assert.deepInclude(backingOff, { kind: "store-failure", detail: "The writes of execution x are failing; it is retried in 8 s", internal: false })
+    assert.strictEqual(backingOff.headers?.["retry-after"], "8")
   })
 
   it("answers a corrupt log with 500 log-corrupted, no internals, and reports it to onError", async () => {
