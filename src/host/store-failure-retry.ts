@@ -6,10 +6,11 @@
  * alarm to each such execution on a backoff (0.5 s doubling, at most 30 s) until a delivery goes through; a write of
  * that execution that succeeds resets its backoff. When the fault clears, the execution goes on by itself.
  *
- * Until its next delivery is due, the execution is not loaded for anything else (`mayLoad`, the engine's loadGate):
- * a message for it answers StoreFailure (503, try again). Each load replays it and runs again the step body whose
- * result could not be written; client retries had done that on every request (60 runs of one body in 27 s of a full
- * disk, in the crash soak). Now a body runs at most once per backoff step.
+ * Until its next delivery is due, or until some write succeeds (the store is back), the execution is not loaded for
+ * another message than a stop or a pause (`mayLoad`, the engine's loadGate): the message answers a StoreFailure of
+ * operation WRITES_FAILING (503 with the time left). Each load replays it and runs again the step body whose result
+ * could not be written; client retries had done that on every request (60 runs of one body in 27 s of a full disk,
+ * in the crash soak). Now, while every write fails, a body runs once per delivery of the backoff.
  */
 import { Clock, Effect, Queue, type Scope } from "effect"
 import type { ExecutionStoreShape } from "../store/execution-store.ts"

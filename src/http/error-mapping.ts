@@ -42,6 +42,10 @@ const byTag: Readonly<Record<string, ProblemKind>> = {
 const messageOf = (error: object): string =>
   "message" in error && Predicate.isString(error.message) ? error.message : "The request failed"
 
+/** A StoreFailure's own reason, for the failures whose reason is written for the client (a hand-over, a backoff). */
+const reasonOf = (error: object): string =>
+  Predicate.hasProperty(error, "reason") && Predicate.isString(error.reason) ? error.reason : messageOf(error)
+
 export const mapError = (error: unknown): MappedProblem => {
   if (error instanceof HttpProblem) {
     return { kind: error.kind, detail: error.detail, ...(error.headers === undefined ? {} : { headers: error.headers }), internal: false }
@@ -61,15 +65,13 @@ export const mapError = (error: unknown): MappedProblem => {
       const operation = Predicate.hasProperty(error, "operation") && Predicate.isString(error.operation) ? error.operation : "unknown"
       if (operation === HAND_OVER) {
         // Several hosts: the holder runs user code and kept the execution past the bound. Nothing is wrong.
-        const reason = Predicate.hasProperty(error, "reason") && Predicate.isString(error.reason) ? error.reason : messageOf(error)
-        return { kind: "execution-busy", detail: reason, headers: { "retry-after": String(STORE_RETRY_AFTER_SECONDS) }, internal: false }
+        return { kind: "execution-busy", detail: reasonOf(error), headers: { "retry-after": String(STORE_RETRY_AFTER_SECONDS) }, internal: false }
       }
       if (operation === WRITES_FAILING) {
         // The host's backoff (store-failure-retry.ts): the write failure was logged when it happened; its own reason
         // names only the execution and the wait.
-        const reason = Predicate.hasProperty(error, "reason") && Predicate.isString(error.reason) ? error.reason : messageOf(error)
         const ms = Predicate.hasProperty(error, "retryAfterMs") && Predicate.isNumber(error.retryAfterMs) ? error.retryAfterMs : 1000
-        return { kind, detail: reason, headers: { "retry-after": String(Math.max(1, Math.ceil(ms / 1000))) }, extensions: { operation }, internal: false }
+        return { kind, detail: reasonOf(error), headers: { "retry-after": String(Math.max(1, Math.ceil(ms / 1000))) }, extensions: { operation }, internal: false }
       }
       return {
         kind,

@@ -7,7 +7,7 @@
  * whatever it found. When the runner's teardown uninstalls the clock in between, Vitest puts back the fake of a
  * clock that no longer ticks; a message delivered through it (the main process's answer to the worker's
  * `onTaskUpdate`) is never seen. The worker then waits for that answer for good, never reports its file finished,
- * and the whole `vitest run` hangs after printing the file as passed: 2 of 4 CI runs, and about 1 run in 10 of
+ * and the whole `vitest run` hangs after printing the file as passed: 2 of 4 CI runs, and 6 of 94 runs of
  * reprise-extras.test.ts alone.
  *
  * Time skipping needs the clock's timers and Date, not its nextTick. So while the environment is up,
