@@ -10,7 +10,7 @@ import { formatTraceparent, spanIdOf, traceIdOf } from "../log/trace-ids.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import { searchStore } from "../store/list-search.ts"
 import { readLogPage } from "../store/log-page.ts"
-import { StoreFailure } from "../store/store-errors.ts"
+import { isWritesFailing, StoreFailure } from "../store/store-errors.ts"
 import { Actor } from "./actor.ts"
 import { WATCHDOG_MS } from "./actor-alarm.ts"
 import { SecureRandom, uuidV7Of } from "./secure-random.ts"
@@ -339,7 +339,9 @@ export const makeEngine = Effect.fnUntraced(function*(
         const alarm = yield* store.getAlarm(executionId)
         const first = events[0]!
         const now = clockFor(executionId, first._tag === "ExecutionStarted" ? first.parent?.executionId : undefined).currentTimeMillisUnsafe()
-        if (alarm === undefined || alarm <= now) yield* actorFor(executionId)
+        // While its writes fail the host's own retry resumes it (store-failure-retry.ts): the gate's refusal of this
+        // wake-up is no reason to refuse a repeat whose answer is known.
+        if (alarm === undefined || alarm <= now) yield* Effect.catchIf(actorFor(executionId), isWritesFailing, () => Effect.void)
       }))
 
   const forkRewind = makeForkRewind({

@@ -31,6 +31,10 @@ export class StoreFailure extends Schema.TaggedError<StoreFailure>()("StoreFailu
  */
 export const WRITES_FAILING = "writesFailing"
 
+/** Whether `error` is the load gate's refusal (WRITES_FAILING), not a fault of its own. */
+export const isWritesFailing = (error: unknown): error is StoreFailure =>
+  error instanceof StoreFailure && error.operation === WRITES_FAILING
+
 /**
  * Whatever a backend threw, as a StoreFailure of `operation` that keeps it as its cause. A StoreFailure passes
  * through unchanged, so a helper deep in a backend may throw one with a better reason.

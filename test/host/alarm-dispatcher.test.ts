@@ -3,12 +3,14 @@
  * however many ask at the same time; deliveries are bounded; an alarm a delivery leaves in place (or a failing
  * delivery) is postponed on the backoff Schedule (1 s doubling, capped at 5 min), never dropped; an alarm moved to
  * a time already due is delivered again; a closed dispatcher refuses new requests after waiting for its deliveries;
- * an alarm another host holds (the engine declines it) is left where it is.
+ * an alarm another host holds (the engine declines it) is left where it is; one refused while its execution's writes
+ * fail follows the host's retry.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Deferred, Effect, Exit, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { AlarmStore, type AlarmStoreShape, DispatcherClosed, makeAlarmDispatcher } from "../../src/host/index.ts"
+import { StoreFailure, WRITES_FAILING } from "../../src/store/store-errors.ts"
 
 const T0 = 1_000_000
 
@@ -136,6 +138,21 @@ describe("the alarm dispatcher", () => {
       }
       assert.deepStrictEqual(delays, [2000, 4000, 8000, 16_000, 32_000, 64_000, 128_000, 256_000, 300_000, 300_000])
       assert.strictEqual(dispatcher.stats.postponed, 12)
+    }))
+
+  it.effect("an alarm refused while its execution's writes fail moves to when the host retries it, unreported, off the backoff", () =>
+    Effect.gen(function*() {
+      // The engine's load gate (store-failure-retry.ts): the host's own retry is due in 7.5 s.
+      const { alarms, dispatcher, errors } = yield* setup({
+        behave: () => Effect.fail(new StoreFailure({ operation: WRITES_FAILING, reason: "its writes are failing", retryAfterMs: 7500 }))
+      })
+      alarms.set("gated", T0)
+      yield* dispatcher.deliverDue(T0)
+      assert.strictEqual(alarms.get("gated"), T0 + 7500, "not 1 s (the backoff), not where it was")
+      assert.deepStrictEqual(errors, [], "the failed write was reported already")
+      yield* TestClock.setTime(T0 + 7500)
+      yield* dispatcher.deliverDue(T0 + 7500)
+      assert.strictEqual(alarms.get("gated"), T0 + 15_000, "each refusal follows the retry, without doubling")
     }))
 
   it.effect("the backoff starts again once a delivery moves the alarm", () =>

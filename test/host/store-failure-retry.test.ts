@@ -92,6 +92,13 @@ describe("the host after a store failure", () => {
       assert.isAtMost(bodyRuns, 2, `the body ran ${bodyRuns} times; answers: ${answers.join(", ")}`)
       assert.include(answers, "StoreFailure:writesFailing", "refused while the execution's retry is not due")
 
+      // A repeat of its start knows its answer without loading it, even where it would wake it (no alarm left).
+      await Effect.runPromise(memory.store.deleteAlarm("x"))
+      const gated = await host.engine((e) => Effect.result(e.alarm("x")))
+      assert.strictEqual(gated._tag, "Failure", "the gate still refuses to load it")
+      const repeat = await host.engine((e) => Effect.result(e.start({ functionName: "held", executionId: "x" })))
+      assert.deepStrictEqual(repeat._tag === "Success" ? repeat.success : repeat.failure, { executionId: "x", created: false })
+
       full = false
       // Another execution's write goes through: the store is back, and the gate opens before the retry is due.
       await host.engine((e) => e.start({ functionName: "held", executionId: "y" }))
