@@ -297,7 +297,7 @@ export const makeHost = (options: HostOptions) => {
         Effect.flatMap(engine.start({ ...request, executionId: self }), (started) =>
           Effect.map(
             Effect.flatMap(engine.describe(self), (view) =>
-              waitMs > 0 && (view.status === "RUNNING" || view.status === "QUEUED") ? awaitEnd(engine, waitMs) : Effect.succeed(view)),
+              waitMs > 0 && (view.status === "RUNNING" || view.status === "QUEUED" || view.status === "PAUSED") ? awaitEnd(engine, waitMs) : Effect.succeed(view)),
             (view) => ({ started, view })
           ))
       ),

@@ -50,7 +50,8 @@ const idempotencyKey = (header: string | undefined) =>
     return yield* decodeKey(key)
   })
 
-const isRunning = (view: ExecutionView) => view.status === "RUNNING" || view.status === "QUEUED"
+/** Not ended yet: what `?wait=` waits for, and answers 202 if it has not ended by then. A paused execution has not. */
+const isRunning = (view: ExecutionView) => view.status === "RUNNING" || view.status === "QUEUED" || view.status === "PAUSED"
 
 /** A start, then the execution's view after waiting up to `waitMs` for its end (`?wait`), over the plain client calls. */
 const startThenDescribe = (engine: ExecutionClientShape, request: StartRequest, key: string | undefined, waitMs: number) =>

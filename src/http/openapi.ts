@@ -97,7 +97,7 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
       summary: "Every execution's lifecycle changes (started, paused, resumed, ended) as they happen, as Server-Sent Events; live, no cursor",
       parameters: queryParameters(LifecycleQuery),
       responses: {
-        "200": { description: "text/event-stream: `event` lifecycle, `data` { executionId, functionName, status, event, at, seq }", content: { "text/event-stream": { schema: { type: "string" } } } },
+        "200": { description: "text/event-stream: `event` lifecycle, `data` { executionId, functionName, status, event, at, seq? } (no seq where the changes come from polling the listing: Workers, Lambda)", content: { "text/event-stream": { schema: { type: "string" } } } },
         ...errors(400, 401)
       }
     }
@@ -240,14 +240,26 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
   }
 ]
 
+/** Routes answered without the store: no store failure or corrupt log can reach them. */
+const WITHOUT_STORE = new Set(["health", "openapi", "listFunctions"])
+
 /**
  * What every route can answer besides its own: 403 for a Host the server does not serve (and, on a write, a request a
- * browser marks cross-site), and on a POST 413 for a body over the server's limit (1 MiB by default).
+ * browser marks cross-site); on a POST 413 for a body over the server's limit (1 MiB by default); on a route that
+ * reads or writes executions, 503 (`store-failure`, `execution-busy`: try again, Retry-After) and 500
+ * (`log-corrupted`, an internal error).
  */
 const withCommonErrors = (method: string, operation: Json): Json => {
-  if (operation.operationId === "health") return operation
   const responses = operation.responses as Json
-  return { ...operation, responses: { ...responses, ...errors(403), ...(method === "post" ? errors(413) : {}) } }
+  return {
+    ...operation,
+    responses: {
+      ...responses,
+      ...errors(403),
+      ...(method === "post" ? errors(413) : {}),
+      ...(WITHOUT_STORE.has(operation.operationId as string) ? {} : errors(500, 503))
+    }
+  }
 }
 
 let document: Json | undefined

@@ -214,6 +214,12 @@ const pauseResume: Check = {
     const callbackId = await untilCallbackId(api, label)
     assertProblem(await api.resume(label), 409, "execution-not-paused")
     assert.strictEqual((await api.pause(label)).status, 200)
+    // Paused is not ended: a repeated start with ?wait= waits, then answers 202 with the paused view.
+    const askedAt = Date.now()
+    const repeat = await api.start("contract-approval", { label }, { name: label, wait: 1 })
+    assert.strictEqual(repeat.status, 202, JSON.stringify(repeat.body))
+    assert.strictEqual(repeat.body.status, "PAUSED")
+    assert.isAtLeast(Date.now() - askedAt, 900, "it waited for the end")
     assert.strictEqual((await api.succeed(callbackId, "\"yes\"")).status, 204)
     assert.include(tags(await api.history(label)), "CallbackSucceeded")
     assert.strictEqual((await api.describe(label)).body.status, "PAUSED")

@@ -114,6 +114,16 @@ describe("the HTTP API: functions and executions", () => {
     assert.strictEqual(pending.status, 202)
     assert.strictEqual((await body(pending)).status, "RUNNING")
     assert.isAtLeast(Date.now() - started, 150)
+
+    // Paused is not ended either: a repeat with ?wait= waits for the end, then answers 202 with the paused view.
+    await h.request("POST", "/v1/functions/approval/executions", { json: { input: { amount: 2 }, executionName: "held" } })
+    await h.engine((e) => e.settle("held"))
+    assert.strictEqual((await h.request("POST", "/v1/executions/held/pause", { json: {} })).status, 200)
+    const pausedAt = Date.now()
+    const paused = await h.request("POST", "/v1/functions/approval/executions?wait=0.2", { json: { input: { amount: 2 }, executionName: "held" } })
+    assert.strictEqual(paused.status, 202)
+    assert.strictEqual((await body(paused)).status, "PAUSED")
+    assert.isAtLeast(Date.now() - pausedAt, 150, "it waited")
   })
 
   it("validates ?wait= (0 to 60 seconds, a plain decimal)", async () => {

@@ -63,14 +63,17 @@ describe("the OpenAPI description", () => {
     assert.match(String(document.paths["/v1/executions/{id}/history"]!.get!.parameters!.find((p) => p.name === "cursor")!.schema.pattern), /\\d\{1,15\}/)
     assert.match(String(document.paths["/v1/executions/{id}/events"]!.get!.parameters!.find((p) => p.name === "cursor")!.schema.pattern), /\\d\{1,15\}/)
 
-    // What every route may answer: 403 (a Host it does not serve, a cross-site write); a POST also 413.
+    // What every route may answer: 403 (a Host it does not serve, a cross-site write); a POST also 413; one that
+    // reaches the store 503 (store-failure, execution-busy) and 500 (log-corrupted).
     for (const [path, methods] of Object.entries(document.paths)) {
       for (const [method, operation] of Object.entries(methods)) {
-        if (path === "/healthz") continue
         const statuses = Object.keys((operation as { responses: Record<string, unknown> }).responses)
         assert.include(statuses, "403", `${method} ${path}`)
         if (method === "post") assert.include(statuses, "413", `${method} ${path}`)
+        if (path.startsWith("/v1/executions") || path.startsWith("/v1/callbacks")) assert.includeMembers(statuses, ["500", "503"], `${method} ${path}`)
       }
     }
+    const health = await h.app.request("http://elsewhere.example/healthz")
+    assert.strictEqual(health.status, 403, "the Host check holds for /healthz too")
   })
 })
