@@ -36,8 +36,6 @@ export interface IndexClient {
   shardOf(executionId: string): string
   upsert(summary: ExecutionSummary, seq: number): Promise<void>
   remove(executionId: string): Promise<void>
-  /** Whether the index lists the id (eventually consistent: an execution started a moment ago may not be there yet). */
-  has(executionId: string): Effect.Effect<boolean, StoreFailure>
   list(query: ListQuery): Effect.Effect<ListPage, StoreFailure>
 }
 
@@ -50,7 +48,6 @@ export const makeIndexClient = (namespace: DurableObjectNamespace<IndexShard>, s
     shardOf,
     upsert: async (summary, seq) => void (await stub(summary.executionId).upsert(summary, seq)),
     remove: async (executionId) => void (await stub(executionId).remove(executionId)),
-    has: (executionId) => Effect.tryPromise({ try: async () => await stub(executionId).has(executionId), catch: storeFailure("has") }),
     list: (query) =>
       Effect.tryPromise({
         try: async () => {

@@ -22,8 +22,6 @@ export interface IndexShard {
   /** Writes a row unless the shard already holds a later version of it (a higher seq of the same run). */
   upsert(summary: ExecutionSummary, seq: number): void
   remove(executionId: string): void
-  /** Whether the shard holds a row for the id (as published so far: it may lag behind the object). */
-  has(executionId: string): boolean
   list(query: ShardQuery): Array<ExecutionSummary>
 }
 
@@ -85,10 +83,6 @@ export class IndexObject extends DurableObject implements IndexShard {
 
   remove(executionId: string): void {
     this.ctx.storage.sql.exec("DELETE FROM executions WHERE execution_id = ?", executionId)
-  }
-
-  has(executionId: string): boolean {
-    return this.ctx.storage.sql.exec("SELECT 1 FROM executions WHERE execution_id = ?", executionId).toArray().length > 0
   }
 
   list(query: ShardQuery): Array<ExecutionSummary> {

@@ -117,8 +117,6 @@ export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions):
         yield* call("adopt", () => object(forkId).adopt(forkId, events))
         return { executionId: forkId, created: true }
       }),
-    // A keyed start asks the index for the scoped id rather than making its object just to hear "not found".
-    listed: (executionId) => options.index.has(executionId),
     describe: (executionId) =>
       Effect.flatMap(call("describe", () => object(executionId).describe(executionId)), (view: ExecutionView) => Effect.map(withPositions([view]), ([v]) => v!)),
     awaitEnd: (executionId) => call("awaitEnd", () => object(executionId).awaitEnd(executionId, MAX_AWAIT_MS)),

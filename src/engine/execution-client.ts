@@ -134,12 +134,6 @@ export interface ExecutionClientShape {
    */
   readonly startAndDescribe?: (request: StartRequest, waitMs: number) => Effect.Effect<StartAndView, StartFailure | ReadFailure>
   describe(executionId: string): Effect.Effect<ExecutionView, ReadFailure>
-  /**
-   * Optional: whether the listing holds the id, which may lag behind the executions (one started a moment ago may
-   * not be there yet). For a client whose `describe` of a missing id costs much more (the Cloudflare Worker: a
-   * Durable Object made just to answer "not found"); a keyed start asks it for the scoped id (keyed-start.ts).
-   */
-  readonly listed?: (executionId: string) => Effect.Effect<boolean, StoreFailure>
   /** Waits until the execution has ended (callers bound it with a timeout) and describes it. */
   awaitEnd(executionId: string): Effect.Effect<ExecutionView, ReadFailure>
   /** The log, or a page of it read without the rest where the store can (an implementation may return more). */

@@ -7,7 +7,7 @@
  * scoped id `<key>~<function>` (no client-chosen name holds a `~`, so it cannot collide). A repeat finds either.
  * Nothing is migrated: the logs written before keep their ids and still answer their repeats. It needs nothing
  * from a store beyond its ordinary ids (the store conformance kit checks such ids), and it works over any
- * ExecutionClient (an engine, the Cloudflare Worker's client), since it only calls `describe` (or `listed`) and `start`.
+ * ExecutionClient (an engine, the Cloudflare Worker's client), since it only calls `describe` and `start`.
  */
 import { Effect } from "effect"
 import { ExecutionAlreadyExists } from "./engine-errors.ts"
@@ -27,16 +27,11 @@ export const startWithKey = <A = StartResult, E = StartFailure>(
 ) =>
   Effect.gen(function*() {
     const scoped = scopedExecutionId(key, request.functionName)
-    // An execution of this function already holds the scoped id: this is its repeat. The client's listing may answer
-    // (`listed`): it can lag, but only the answer for a key whose own execution is gone (deleted after its retention)
-    // decides anything. Otherwise a scoped id exists only while another function's execution holds the key, and the
-    // start under the key below finds that conflict and turns to the scoped id anyway.
-    const described = client.describe(scoped).pipe(
+    // An execution of this function already holds the scoped id: this is its repeat.
+    const held = yield* client.describe(scoped).pipe(
       Effect.as(true),
       Effect.catchTag("ExecutionNotFound", () => Effect.succeed(false))
     )
-    // A listing that cannot be read is no reason to refuse the start: the execution itself answers then.
-    const held = yield* (client.listed === undefined ? described : Effect.catch(client.listed(scoped), () => described))
     if (held) return yield* start({ ...request, executionId: scoped })
     return yield* start({ ...request, executionId: key }).pipe(
       Effect.catchIf(

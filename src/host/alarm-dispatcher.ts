@@ -9,8 +9,8 @@
  *   (1 s doubling to 5 min), never dropped: a redeploy that brings the function back resumes the execution. One
  *   that moved it to a time already due is delivered again, and so is one delivered before it was due (recovery
  *   delivers alarms due within the watchdog) that fell due while the delivery ran.
- * - An alarm refused while its execution's writes fail (the engine's load gate, WRITES_FAILING) moves to when the
- *   host's store-failure retry delivers it, without stepping the backoff or reporting it again.
+ * - An alarm refused while its execution's writes fail (the engine's load gate, WRITES_FAILING) is left where it is,
+ *   unreported: the host's store-failure retry delivers it.
  * - An alarm the engine declines (another host holds the execution, and delivers it itself) is left exactly where
  *   it is: the store's alarms are shared by the hosts, and moving it would take it from under the holder, whose
  *   timer is armed at the old time (a chase the holder can lose for good: issue 15, docs/postgres.md).
@@ -31,8 +31,8 @@ export const defaultAlarmBackoff: Schedule.Schedule<Duration.Duration> = Schedul
   Schedule.spaced("5 minutes")
 ])
 
-/** What one delivery came to; `gatedFor`: refused while the execution's writes fail, for that many ms (WRITES_FAILING). */
-type Outcome = "delivered" | "elsewhere" | "failed" | { readonly gatedFor: number }
+/** What one delivery came to; "gated": refused while the execution's writes fail (WRITES_FAILING). */
+type Outcome = "delivered" | "elsewhere" | "failed" | "gated"
 
 /** Rounds of one delivery whose alarm keeps moving to a time already due (then the next wake-up takes over). */
 const MAX_ROUNDS = 5
@@ -144,15 +144,15 @@ export const makeAlarmDispatcher = Effect.fnUntraced(function*(
           Effect.map((taken): Outcome => (taken === false ? "elsewhere" : "delivered")),
           Effect.catchCause((cause): Effect.Effect<Outcome> => {
             const error = Cause.squash(cause)
-            return isWritesFailing(error) ? Effect.succeed({ gatedFor: error.retryAfterMs ?? 1000 }) : Effect.as(report(error, executionId), "failed")
+            return isWritesFailing(error) ? Effect.succeed("gated") : Effect.as(report(error, executionId), "failed")
           })
         )
         // Another host's: its holder delivers it at its own timer; moving it here would pull it from under that timer.
         if (outcome === "elsewhere") return void retries.delete(executionId)
-        // Held back while its writes fail: the host's store-failure retry delivers it when due. The stored alarm moves
-        // to that time (not this backoff's), so that a host that takes over after this one dies is no later; it was
-        // reported when the write failed.
-        if (typeof outcome === "object") return yield* Effect.asVoid(alarms.moveAlarm(executionId, at, now + outcome.gatedFor))
+        // Held back while its writes fail: the host's store-failure retry delivers it when due (the failed write was
+        // reported). The alarm stays where it is: moving it is a write to a store that is failing, another host may
+        // hold the execution by now, and a host that takes over after this one dies finds it due at once.
+        if (outcome === "gated") return void retries.delete(executionId)
         stats.delivered++
         if (outcome === "failed") return yield* postpone(executionId, at, true)
         // The engine answers once the alarm's events are written and the alarm is moved (actor.ts, "Alarm").
