@@ -185,8 +185,12 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
       for (const socket of streams) socket.destroy()
       // Other requests get a grace to finish (a start's ?wait holds one up to 60 s); then their connections close.
       const grace = setTimeout(() => (http as { closeAllConnections?: () => void }).closeAllConnections?.(), SHUTDOWN_GRACE_MS)
+      // close() drops the connections idle when it is called; one whose answer comes after (a ?wait the shutdown
+      // ended) stays open for keep-alive and held the close ~3 s. Drop those as they go idle.
+      const idle = setInterval(() => (http as { closeIdleConnections?: () => void }).closeIdleConnections?.(), 50)
       await closed
       clearTimeout(grace)
+      clearInterval(idle)
       await host.close() // waits for in-flight appends, then closes the store (SQLite's are synchronous transactions)
     })())
   const onSignal = () => void close().then(() => process.exit(0))

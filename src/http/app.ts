@@ -105,7 +105,7 @@ export const createApp = (options: AppOptions): Hono => {
   app.get("/healthz", (c) => c.json({ status: "ok" }))
   app.get("/", (c) => c.redirect("/console", 302)) // a browser pointed at the server lands in the console
   app.get(OPENAPI_PATH, (c) => c.json(openApiDocument()))
-  registerExecutionRoutes(app, { respond, devTools: options.devTools === true })
+  registerExecutionRoutes(app, { respond, devTools: options.devTools === true, closing: options.closing })
   registerEventStreamRoutes(app, { respond }, options.bufferedResponses === true, options.closing)
   registerLifecycleStreamRoutes(app, { respond }, options.bufferedResponses === true, options.closing)
   registerCallbackRoutes(app, { respond })

@@ -7,6 +7,7 @@ import { Duration, Effect, Option } from "effect"
 import type { Hono } from "hono"
 import { ExecutionClient, type ExecutionClientShape, type ExecutionView, type StartRequest, startWithKey } from "../engine/index.ts"
 import type { ErrorObject } from "../log/events.ts"
+import { abortedBy } from "./aborted-by.ts"
 import { HttpProblem } from "./problem.ts"
 import { decodeWith, readJsonBody, readQuery } from "./read-body.ts"
 import {
@@ -28,6 +29,8 @@ export interface RouteDeps {
   readonly respond: (request: Request, effect: Effect.Effect<Response, unknown, ExecutionClient>) => Promise<Response>
   /** Whether the development aids answer (AppOptions.devTools). */
   readonly devTools?: boolean
+  /** Aborted when the server starts to shut down (AppOptions.closing): a start's `?wait` answers then. */
+  readonly closing?: AbortSignal | undefined
 }
 
 export const DEFAULT_HISTORY_PAGE = 100
@@ -54,18 +57,20 @@ const idempotencyKey = (header: string | undefined) =>
 const isRunning = (view: ExecutionView) => view.status === "RUNNING" || view.status === "QUEUED" || view.status === "PAUSED"
 
 /** A start, then the execution's view after waiting up to `waitMs` for its end (`?wait`), over the plain client calls. */
-const startThenDescribe = (engine: ExecutionClientShape, request: StartRequest, key: string | undefined, waitMs: number) =>
+const startThenDescribe = (engine: ExecutionClientShape, request: StartRequest, key: string | undefined, waitMs: number, closing?: AbortSignal) =>
   Effect.gen(function*() {
     const started = yield* (key === undefined ? engine.start(request) : startWithKey(engine, request, key))
     let view = yield* engine.describe(started.executionId)
     if (waitMs > 0 && isRunning(view)) {
-      const ended = yield* engine.awaitEnd(started.executionId).pipe(Effect.timeoutOption(Duration.millis(waitMs)))
+      const waited = engine.awaitEnd(started.executionId).pipe(Effect.timeoutOption(Duration.millis(waitMs)))
+      // A shutdown ends the wait early: the client gets the execution as it stands (202), not a cut connection.
+      const ended = yield* (closing === undefined ? waited : Effect.raceFirst(waited, Effect.as(abortedBy(closing), Option.none())))
       view = Option.isSome(ended) ? ended.value : yield* engine.describe(started.executionId)
     }
     return { started, view }
   })
 
-export const registerExecutionRoutes = (app: Hono, { devTools, respond }: RouteDeps): void => {
+export const registerExecutionRoutes = (app: Hono, { closing, devTools, respond }: RouteDeps): void => {
   app.get("/v1/functions", (c) =>
     respond(
       c.req.raw,
@@ -98,7 +103,7 @@ export const registerExecutionRoutes = (app: Hono, { devTools, respond }: RouteD
         // A key is scoped to its function (keyed-start.ts): another function's execution under it is no conflict.
         const waitMs = query.wait === undefined ? 0 : query.wait * 1000
         const { started, view } = yield* (engine.startAndDescribe === undefined
-          ? startThenDescribe(engine, request, name, waitMs)
+          ? startThenDescribe(engine, request, name, waitMs, closing)
           : name === undefined
           ? engine.startAndDescribe(request, waitMs)
           : startWithKey(engine, request, name, (keyed) => engine.startAndDescribe!(keyed, waitMs)))

@@ -6,6 +6,7 @@
 import { Clock, Duration, Effect, Schedule, Stream } from "effect"
 import type { ExecutionClient } from "../engine/index.ts"
 import type { LogEvent } from "../log/events.ts"
+import { abortedBy } from "./aborted-by.ts"
 import { mapCause } from "./error-mapping.ts"
 import { problemType } from "./problem.ts"
 
@@ -30,15 +31,6 @@ export interface StreamOptions {
   /** Aborted when the server shuts down: the stream ends then (its client reconnects with Last-Event-ID). */
   readonly closing?: AbortSignal | undefined
 }
-
-/** Completes once `signal` is aborted (at once if it already is). */
-const abortedBy = (signal: AbortSignal): Effect.Effect<void> =>
-  Effect.callback<void>((resume) => {
-    if (signal.aborted) return resume(Effect.void)
-    const onAbort = () => resume(Effect.void)
-    signal.addEventListener("abort", onAbort, { once: true })
-    return Effect.sync(() => signal.removeEventListener("abort", onAbort))
-  })
 
 /** A comment line this often keeps proxies from closing a quiet stream. */
 const KEEP_ALIVE = Duration.seconds(15)

@@ -126,6 +126,31 @@ describe("the HTTP API: functions and executions", () => {
     assert.isAtLeast(Date.now() - pausedAt, 150, "it waited")
   })
 
+  it("a shutdown ends a start's ?wait= early: 202 with the execution as it stands, not a cut connection", async () => {
+    const closing = new AbortController()
+    await h.dispose()
+    h = makeHarness({ closing: closing.signal })
+    const askedAt = Date.now()
+    const pending = h.request("POST", "/v1/functions/approval/executions?wait=30", { json: { input: { amount: 3 } } })
+    setTimeout(() => closing.abort(), 200)
+    const res = await pending
+    assert.strictEqual(res.status, 202)
+    assert.strictEqual((await body(res)).status, "RUNNING")
+    assert.isBelow(Date.now() - askedAt, 10_000, "answered at the shutdown, not after the 30 s wait")
+    assert.deepStrictEqual(h.serverErrors, [], "nothing reported")
+  })
+
+  it("a request whose engine closes under it gets 503 server-busy, and is not reported as a failure", async () => {
+    const pending = h.request("POST", "/v1/functions/approval/executions?wait=30", { json: { input: { amount: 4 } } })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await h.runtime.dispose()
+    const res = await pending
+    assert.strictEqual(res.status, 503)
+    assert.strictEqual((await body(res)).type, "https://reprise.dev/problems/server-busy")
+    assert.strictEqual(res.headers.get("retry-after"), "1")
+    assert.deepStrictEqual(h.serverErrors, [])
+  })
+
   it("validates ?wait= (0 to 60 seconds, a plain decimal)", async () => {
     for (const wait of ["61", "-1", "abc", "", "1e1", "0x10", " 5"]) {
       const res = await h.request("POST", `/v1/functions/echo/executions?wait=${encodeURIComponent(wait)}`, { json: {} })

@@ -46,6 +46,8 @@ export interface HarnessOptions {
   readonly bufferedResponses?: boolean
   /** More functions beside approval and echo. */
   readonly functions?: ReadonlyArray<DurableFunction>
+  /** AppOptions.closing: aborted when the server starts to shut down. */
+  readonly closing?: AbortSignal
 }
 
 export interface Send {
@@ -71,6 +73,7 @@ export const makeHarness = (options: HarnessOptions = {}) => {
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     ...(options.devTools === undefined ? {} : { devTools: options.devTools }),
     ...(options.bufferedResponses === undefined ? {} : { bufferedResponses: options.bufferedResponses }),
+    ...(options.closing === undefined ? {} : { closing: options.closing }),
     onError: (error) => void serverErrors.push(error)
   })
 

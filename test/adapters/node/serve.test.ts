@@ -94,6 +94,19 @@ describe("reprise/node serve()", () => {
     })
   }, 30_000)
 
+  it("closes with a start's ?wait= open: it is answered 202 with the execution as it stands, and the close does not wait for it", async () => {
+    await withServer(async (server) => {
+      // The order waits for the warehouse's callback: ?wait=60 would hold the request a minute.
+      const waiting = call(server, "POST", "/v1/functions/order-fulfilment/executions?wait=60", { input: order, executionName: "o-wait" })
+      for (let i = 0; i < 200 && (await call(server, "GET", "/v1/executions/o-wait")).status !== 200; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+      const outcome = await Promise.race([server.close().then(() => "closed"), new Promise((resolve) => setTimeout(() => resolve("held"), SHUTDOWN_GRACE_MS / 2))])
+      assert.strictEqual(outcome, "closed", "not held until the grace cuts the connection")
+      const answer = await waiting
+      assert.strictEqual(answer.status, 202)
+      assert.strictEqual(answer.body.status, "RUNNING")
+    })
+  }, 30_000)
+
   it("answers bad input with problem+json and a stable type, writing nothing", async () => {
     await withServer(async (server) => {
       const cases: Array<[string, Promise<Awaited<ReturnType<typeof call>>>, number, string]> = [
