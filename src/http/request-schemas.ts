@@ -56,8 +56,11 @@ export const HistoryQuery = Schema.Struct({
   limit: Schema.optionalKey(pageLimit)
 })
 
-/** ISO 8601 with a date and a time, in UTC (`Z`) or with an offset (the CLI checks its options with it too). */
-export const INSTANT_PATTERN = /^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,3})?)?(?:Z|[+-]\d\d:\d\d)$/u
+/**
+ * ISO 8601 with a date and a time, in UTC (`Z`) or with an offset (the CLI checks its options with it too). Up to 9
+ * fractional digits (Python's `isoformat()` writes 6), read to the millisecond; a date alone is refused (whose day?).
+ */
+export const INSTANT_PATTERN = /^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,9})?)?(?:Z|[+-]\d\d:\d\d)$/u
 
 /** Whether the date's day exists in its month (Date.parse reads 2026-02-30 as 2 March). */
 const realDay = (text: string): boolean => {

@@ -67,6 +67,9 @@ describe("searching the executions", () => {
     await assertProblem(await h.request("GET", "/v1/executions?startedAfter=2026-02-30T00:00:00Z"), 400, "invalid-request")
     await assertProblem(await h.request("GET", "/v1/executions?startedBefore=2026-04-31T12:00:00%2B02:00"), 400, "invalid-request")
     assert.strictEqual((await h.request("GET", "/v1/executions?startedAfter=2028-02-29T00:00:00Z")).status, 200, "a leap day is a day")
+    // Microseconds, as Python's isoformat() writes them, are read to the millisecond.
+    assert.strictEqual((await h.request("GET", "/v1/executions?startedAfter=2026-12-05T08:59:00.123456%2B00:00")).status, 200)
+    await assertProblem(await h.request("GET", "/v1/executions?startedAfter=2026-12-05T08:59:00.1234567890Z"), 400, "invalid-request")
     await assertProblem(await h.request("GET", "/v1/executions?input="), 400, "invalid-request")
   })
 })
