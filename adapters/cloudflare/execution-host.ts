@@ -24,6 +24,7 @@ import {
   type ForkRequest,
   type InvokerShape,
   type HistoryPage,
+  isLiveStatus,
   type StartRequest,
   type StopOptions,
   WATCHDOG_MS,
@@ -297,7 +298,7 @@ export const makeHost = (options: HostOptions) => {
         Effect.flatMap(engine.start({ ...request, executionId: self }), (started) =>
           Effect.map(
             Effect.flatMap(engine.describe(self), (view) =>
-              waitMs > 0 && (view.status === "RUNNING" || view.status === "QUEUED" || view.status === "PAUSED") ? awaitEnd(engine, waitMs) : Effect.succeed(view)),
+              waitMs > 0 && isLiveStatus(view.status) ? awaitEnd(engine, waitMs) : Effect.succeed(view)),
             (view) => ({ started, view })
           ))
       ),

@@ -184,10 +184,12 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
       // Not redundant with endStreams: without it the stream's connection still held close() (serve.test.ts fails).
       for (const socket of streams) socket.destroy()
       // Other requests get a grace to finish (a start's ?wait holds one up to 60 s); then their connections close.
-      const grace = setTimeout(() => (http as { closeAllConnections?: () => void }).closeAllConnections?.(), SHUTDOWN_GRACE_MS)
+      // node:http's server has these; the adaptor's type also admits an HTTP/2 server, which does not.
+      const connections = http as { closeAllConnections?: () => void; closeIdleConnections?: () => void }
+      const grace = setTimeout(() => connections.closeAllConnections?.(), SHUTDOWN_GRACE_MS)
       // close() drops the connections idle when it is called; one whose answer comes after (a ?wait the shutdown
       // ended) stays open for keep-alive and held the close ~3 s. Drop those as they go idle.
-      const idle = setInterval(() => (http as { closeIdleConnections?: () => void }).closeIdleConnections?.(), 50)
+      const idle = setInterval(() => connections.closeIdleConnections?.(), 50)
       await closed
       clearTimeout(grace)
       clearInterval(idle)

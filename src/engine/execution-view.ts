@@ -3,6 +3,12 @@ import type { ExecutionState } from "../log/fold.ts"
 import type { ChildOutcome } from "./actor-messages.ts"
 import type { ExecutionView } from "./execution-client.ts"
 
+/**
+ * Whether an execution shown with this status has not ended (it may still write): what a start's `?wait` waits for
+ * and an event stream follows. PAUSED and QUEUED have not.
+ */
+export const isLiveStatus = (status: string): boolean => status === "RUNNING" || status === "PAUSED" || status === "QUEUED"
+
 /** The client's view: PAUSED is a running execution held by a pause. */
 export const viewOf = (state: ExecutionState): ExecutionView => ({
   executionId: state.executionId,

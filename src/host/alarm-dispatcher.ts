@@ -147,12 +147,11 @@ export const makeAlarmDispatcher = Effect.fnUntraced(function*(
             return isWritesFailing(error) ? Effect.succeed("gated") : Effect.as(report(error, executionId), "failed")
           })
         )
-        // Another host's: its holder delivers it at its own timer; moving it here would pull it from under that timer.
-        if (outcome === "elsewhere") return void retries.delete(executionId)
-        // Held back while its writes fail: the host's store-failure retry delivers it when due (the failed write was
-        // reported). The alarm stays where it is: moving it is a write to a store that is failing, another host may
-        // hold the execution by now, and a host that takes over after this one dies finds it due at once.
-        if (outcome === "gated") return void retries.delete(executionId)
+        // Left where it is. "elsewhere": another host's, whose holder delivers it at its own timer (moving it here
+        // would pull it from under that timer). "gated": its writes fail, and this host's store-failure retry delivers
+        // it (the failed write was reported); moving it would be a write to the failing store, and a host that takes
+        // over after this one dies finds it due at once.
+        if (outcome === "elsewhere" || outcome === "gated") return void retries.delete(executionId)
         stats.delivered++
         if (outcome === "failed") return yield* postpone(executionId, at, true)
         // The engine answers once the alarm's events are written and the alarm is moved (actor.ts, "Alarm").

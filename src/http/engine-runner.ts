@@ -2,7 +2,7 @@
  * How route handlers run engine effects: through anything with `runPromiseExit` for effects that need the
  * ExecutionClient (a `ManagedRuntime` over `Engine.layer` is one), turning a failure into a problem+json response.
  */
-import { Cause, type Effect, Exit } from "effect"
+import { type Effect, Exit } from "effect"
 import type { ExecutionClient } from "../engine/index.ts"
 import { mapCause } from "./error-mapping.ts"
 import { problemResponse } from "./problem.ts"
@@ -31,10 +31,6 @@ export const makeResponder = (runner: EngineRunner, onError: ErrorReporter) =>
     // No abort signal: a client that goes away must not interrupt a start or a completion half-way.
     const exit = await runner.runPromiseExit(effect)
     if (Exit.isSuccess(exit)) return exit.value
-    // Interrupted, with no error of its own: the runtime is closing (a shutdown). Try again, elsewhere or later.
-    if (Cause.hasInterruptsOnly(exit.cause)) {
-      return problemResponse("server-busy", "The server is shutting down; try again", new URL(request.url).pathname, { "retry-after": "1" })
-    }
     const problem = mapCause(exit.cause)
     if (problem.internal) onError(problem.error, request)
     return problemResponse(problem.kind, problem.detail, new URL(request.url).pathname, problem.headers, problem.extensions)

@@ -46,6 +46,12 @@ const messageOf = (error: object): string =>
 const reasonOf = (error: object): string =>
   Predicate.hasProperty(error, "reason") && Predicate.isString(error.reason) ? error.reason : messageOf(error)
 
+/** `Retry-After` in whole seconds (at least 1) from an error's `retryAfterMs` (a backoff, a rate limit), else 1 s. */
+const retryAfterOf = (error: object): { readonly "retry-after": string } => {
+  const ms = Predicate.hasProperty(error, "retryAfterMs") && Predicate.isNumber(error.retryAfterMs) ? error.retryAfterMs : 1000
+  return { "retry-after": String(Math.max(1, Math.ceil(ms / 1000))) }
+}
+
 export const mapError = (error: unknown): MappedProblem => {
   if (error instanceof HttpProblem) {
     return { kind: error.kind, detail: error.detail, ...(error.headers === undefined ? {} : { headers: error.headers }), internal: false }
@@ -70,8 +76,7 @@ export const mapError = (error: unknown): MappedProblem => {
       if (operation === WRITES_FAILING) {
         // The host's backoff (store-failure-retry.ts): the write failure was logged when it happened; its own reason
         // names only the execution and the wait.
-        const ms = Predicate.hasProperty(error, "retryAfterMs") && Predicate.isNumber(error.retryAfterMs) ? error.retryAfterMs : 1000
-        return { kind, detail: reasonOf(error), headers: { "retry-after": String(Math.max(1, Math.ceil(ms / 1000))) }, extensions: { operation }, internal: false }
+        return { kind, detail: reasonOf(error), headers: retryAfterOf(error), extensions: { operation }, internal: false }
       }
       return {
         kind,
@@ -88,16 +93,21 @@ export const mapError = (error: unknown): MappedProblem => {
     }
     case "too-many-requests": {
       // A function's refusing rate limit (flow control): the client retries when a start fits the window again.
-      const ms = "retryAfterMs" in error && typeof error.retryAfterMs === "number" ? error.retryAfterMs : 1000
-      return { kind, detail: messageOf(error), headers: { "retry-after": String(Math.max(1, Math.ceil(ms / 1000))) }, internal: false }
+      return { kind, detail: messageOf(error), headers: retryAfterOf(error), internal: false }
     }
     default:
       return { kind, detail: messageOf(error), internal: false }
   }
 }
 
-/** Maps a failed exit's cause: its first typed error, else its defect (the engine dies on a few impossible states). */
+/**
+ * Maps a failed exit's cause: its first typed error, else its defect (the engine dies on a few impossible states).
+ * Interrupted with no error of its own, the runtime is closing (a shutdown): try again, elsewhere or later.
+ */
 export const mapCause = (cause: Cause.Cause<unknown>): MappedProblem & { readonly error: unknown } => {
+  if (Cause.hasInterruptsOnly(cause)) {
+    return { kind: "server-busy", detail: "The server is shutting down; try again", headers: { "retry-after": "1" }, internal: false, error: Cause.squash(cause) }
+  }
   const failure = Cause.findErrorOption(cause)
   const error = failure._tag === "Some" ? failure.value : Cause.squash(cause)
   return { ...mapError(error), error }

@@ -5,7 +5,7 @@
  */
 import { Duration, Effect, Option } from "effect"
 import type { Hono } from "hono"
-import { ExecutionClient, type ExecutionClientShape, type ExecutionView, type StartRequest, startWithKey } from "../engine/index.ts"
+import { ExecutionClient, type ExecutionClientShape, isLiveStatus, type StartRequest, startWithKey } from "../engine/index.ts"
 import type { ErrorObject } from "../log/events.ts"
 import { abortedBy } from "./aborted-by.ts"
 import { HttpProblem } from "./problem.ts"
@@ -53,15 +53,13 @@ const idempotencyKey = (header: string | undefined) =>
     return yield* decodeKey(key)
   })
 
-/** Not ended yet: what `?wait=` waits for, and answers 202 if it has not ended by then. A paused execution has not. */
-const isRunning = (view: ExecutionView) => view.status === "RUNNING" || view.status === "QUEUED" || view.status === "PAUSED"
 
 /** A start, then the execution's view after waiting up to `waitMs` for its end (`?wait`), over the plain client calls. */
 const startThenDescribe = (engine: ExecutionClientShape, request: StartRequest, key: string | undefined, waitMs: number, closing?: AbortSignal) =>
   Effect.gen(function*() {
     const started = yield* (key === undefined ? engine.start(request) : startWithKey(engine, request, key))
     let view = yield* engine.describe(started.executionId)
-    if (waitMs > 0 && isRunning(view)) {
+    if (waitMs > 0 && isLiveStatus(view.status)) {
       const waited = engine.awaitEnd(started.executionId).pipe(Effect.timeoutOption(Duration.millis(waitMs)))
       // A shutdown ends the wait early: the client gets the execution as it stands (202), not a cut connection.
       const ended = yield* (closing === undefined ? waited : Effect.raceFirst(waited, Effect.as(abortedBy(closing), Option.none())))
@@ -107,7 +105,7 @@ export const registerExecutionRoutes = (app: Hono, { closing, devTools, respond 
           : name === undefined
           ? engine.startAndDescribe(request, waitMs)
           : startWithKey(engine, request, name, (keyed) => engine.startAndDescribe!(keyed, waitMs)))
-        const status = query.wait !== undefined && isRunning(view) ? 202 : started.created ? 201 : 200
+        const status = query.wait !== undefined && isLiveStatus(view.status) ? 202 : started.created ? 201 : 200
         return json(executionJson(view, query.operations === "true"), status, {
           location: executionPath(started.executionId),
           ...(started.created ? {} : { "idempotent-replayed": "true" })

@@ -4,14 +4,11 @@
  * time bound, keep-alive comments, and the response headers.
  */
 import { Clock, Duration, Effect, Schedule, Stream } from "effect"
-import type { ExecutionClient } from "../engine/index.ts"
+import { type ExecutionClient, isLiveStatus } from "../engine/index.ts"
 import type { LogEvent } from "../log/events.ts"
 import { abortedBy } from "./aborted-by.ts"
 import { mapCause } from "./error-mapping.ts"
 import { problemType } from "./problem.ts"
-
-/** The statuses in which an execution may still write. */
-const LIVE_STATUSES: ReadonlySet<string> = new Set(["RUNNING", "PAUSED", "QUEUED"])
 
 /** The longest a stream stays open (a reconnect with Last-Event-ID goes on from there). */
 export const MAX_EVENT_STREAM_SECONDS = 600
@@ -58,7 +55,7 @@ export const watchResponse = Effect.fn("watchResponse")(function*(
   // Unknown executions are a 404 before anything streams.
   const view = yield* client.describe(executionId)
   // Only an ended execution may answer 204: a paused or queued one writes again later, and EventSource stops for good.
-  if (!LIVE_STATUSES.has(view.status)) {
+  if (!isLiveStatus(view.status)) {
     const events = yield* client.history(executionId)
     if (!events.some((event) => event.seq > after && toFrame(event) !== undefined)) return new Response(null, { status: 204 })
   }
