@@ -247,8 +247,10 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
         if (query.inputContains !== undefined) {
           return yield* new InvalidRequest({ reason: "Lambda's durable-execution service cannot search executions by input" })
         }
-        // Lambda's service does not pause executions, nor continue them as new.
-        if (query.status === "PAUSED" || query.status === "CONTINUED_AS_NEW") return { items: [] } as ListPage
+        // Lambda's service does not pause executions, continue them as new, nor queue anything of Reprise's.
+        const asked = query.statuses ?? (query.status === undefined ? undefined : [query.status])
+        const statuses = asked?.filter((status) => status !== "PAUSED" && status !== "CONTINUED_AS_NEW" && status !== "QUEUED")
+        if (statuses?.length === 0) return { items: [] } as ListPage
         const names = query.functionName === undefined ? [...entries.keys()] : [query.functionName]
         if (names.length !== 1) {
           // Lambda lists by function.
@@ -256,14 +258,12 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
         }
         const apiName = names[0]!
         const entry = entries.get(apiName)
-        // Lambda's service queues nothing of Reprise's: no execution of it is ever QUEUED.
-        const status = query.status
-        if (entry === undefined || status === "QUEUED") return { items: [] } as ListPage
+        if (entry === undefined) return { items: [] } as ListPage
         const page = yield* send<{ DurableExecutions?: Array<{ DurableExecutionArn?: string; Status?: string; StartTimestamp?: Date; EndTimestamp?: Date }>; NextMarker?: string }>(
           (sdk) =>
             new sdk.ListDurableExecutionsByFunctionCommand({
               FunctionName: entry.functionName,
-              ...(status === undefined ? {} : { Statuses: [status] }),
+              ...(statuses === undefined ? {} : { Statuses: [...new Set(statuses)] }),
               ...(query.cursor === undefined ? {} : { Marker: query.cursor }),
               ...(query.startedAfter === undefined ? {} : { StartedAfter: new Date(query.startedAfter) }),
               ...(query.startedBefore === undefined ? {} : { StartedBefore: new Date(query.startedBefore) }),

@@ -7,6 +7,7 @@ import { Duration, Effect, Option } from "effect"
 import type { Hono } from "hono"
 import { ExecutionClient, type ExecutionClientShape, isLiveStatus, type StartRequest, startWithKey } from "../engine/index.ts"
 import type { ErrorObject } from "../log/events.ts"
+import type { ExecutionStatus } from "../log/fold.ts"
 import { abortedBy } from "./aborted-by.ts"
 import { HttpProblem } from "./problem.ts"
 import { decodeWith, readJsonBody, readQuery } from "./read-body.ts"
@@ -39,6 +40,12 @@ const json = (body: unknown, status = 200, headers: Record<string, string> = {})
   new Response(JSON.stringify(body), { status, headers: { ...headers, "content-type": "application/json" } })
 
 const executionPath = (executionId: string) => `/v1/executions/${encodeURIComponent(executionId)}`
+
+/** A list's `status`: one is the store's own filter, several a merge of its listings (store/list-search.ts). */
+const statusFilter = (status: string | undefined): { status?: ExecutionStatus; statuses?: ReadonlyArray<ExecutionStatus> } => {
+  const statuses = status === undefined ? [] : [...new Set(status.split(","))] as Array<ExecutionStatus>
+  return statuses.length === 0 ? {} : statuses.length === 1 ? { status: statuses[0]! } : { statuses }
+}
 
 const decodeKey = decodeWith(ExecutionName, "Idempotency-Key header")
 
@@ -121,7 +128,7 @@ export const registerExecutionRoutes = (app: Hono, { closing, devTools, respond 
         const engine = yield* ExecutionClient
         const page = yield* engine.list({
           ...(query.function === undefined ? {} : { functionName: query.function }),
-          ...(query.status === undefined ? {} : { status: query.status }),
+          ...statusFilter(query.status),
           ...(query.version === undefined ? {} : { version: query.version }),
           ...(query.startedAfter === undefined ? {} : { startedAfter: query.startedAfter }),
           ...(query.startedBefore === undefined ? {} : { startedBefore: query.startedBefore }),

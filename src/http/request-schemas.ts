@@ -82,9 +82,17 @@ export const OperationsQuery = Schema.Struct({
   limit: Schema.optionalKey(pageLimit)
 })
 
+const STATUSES = "QUEUED|RUNNING|PAUSED|SUCCEEDED|FAILED|TIMED_OUT|STOPPED|CONTINUED_AS_NEW"
+
+/** One status or several, comma-separated (as `GET /v1/events` takes them). */
+const statusList = Schema.String.check(Schema.isPattern(new RegExp(`^(${STATUSES})(,(${STATUSES}))*$`, "u"), {
+  expected: "QUEUED, RUNNING, PAUSED, SUCCEEDED, FAILED, TIMED_OUT, STOPPED or CONTINUED_AS_NEW, comma-separated"
+}))
+
 export const ListQuery = Schema.Struct({
   function: Schema.optionalKey(bounded(128).check(Schema.isMinLength(1))),
-  status: Schema.optionalKey(Schema.Literals(["QUEUED", "RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "CONTINUED_AS_NEW"])),
+  /** Executions in any of these statuses. */
+  status: Schema.optionalKey(statusList),
   version: Schema.optionalKey(bounded(128).check(Schema.isMinLength(1))),
   /** Started at or after this time. */
   startedAfter: Schema.optionalKey(instantQuery),
@@ -154,16 +162,10 @@ export const EventsQuery = Schema.Struct({
   maxSeconds: Schema.optionalKey(decimalQuery(/^\d{1,5}$/u, "whole seconds from 1 to 99999 (the server stops at its own maximum)", Schema.Finite.check(Schema.isGreaterThanOrEqualTo(1))))
 })
 
-const LIFECYCLE_STATUSES = "QUEUED|RUNNING|PAUSED|SUCCEEDED|FAILED|TIMED_OUT|STOPPED|CONTINUED_AS_NEW"
-
 /** `GET /v1/events`: which executions' lifecycle changes to stream. */
 export const LifecycleQuery = Schema.Struct({
   function: Schema.optionalKey(bounded(128).check(Schema.isMinLength(1))),
   /** One status or several, comma-separated: only changes into them (RUNNING covers starts and resumes). */
-  status: Schema.optionalKey(
-    Schema.String.check(Schema.isPattern(new RegExp(`^(${LIFECYCLE_STATUSES})(,(${LIFECYCLE_STATUSES}))*$`, "u"), {
-      expected: "QUEUED, RUNNING, PAUSED, SUCCEEDED, FAILED, TIMED_OUT, STOPPED or CONTINUED_AS_NEW, comma-separated"
-    }))
-  ),
+  status: Schema.optionalKey(statusList),
   maxSeconds: EventsQuery.fields.maxSeconds
 })

@@ -3,10 +3,13 @@
  * cursors), so that no store needs a new query:
  * - a time range is a position: `startedBefore` becomes a cursor, and the pages stop at `startedAfter`;
  * - input text is matched on each listed execution's first event (one short read per row, `readLogPage`), at most
- *   `MAX_SCANNED` rows per call: a page may then hold fewer matches than its limit, with a cursor to go on.
+ *   `MAX_SCANNED` rows per call: a page may then hold fewer matches than its limit, with a cursor to go on;
+ * - several statuses are one listing per status from the same position, merged in listing order (exact pages: every
+ *   store's listing by one status is already in that order).
  */
 import { Effect } from "effect"
 import type { LogEvent } from "../log/events.ts"
+import type { ExecutionStatus } from "../log/fold.ts"
 import type { ExecutionStoreShape } from "./execution-store.ts"
 import { readLogPage } from "./log-page.ts"
 import {
@@ -14,6 +17,7 @@ import {
   encodeCursor,
   type ExecutionSummary,
   type ListPage,
+  compareSummaries,
   type ListQuery,
   pageSize
 } from "./execution-summary.ts"
@@ -25,6 +29,8 @@ export interface SearchQuery extends ListQuery {
   readonly startedBefore?: number
   /** Only executions whose input (its JSON text) contains this text, ignoring case. */
   readonly inputContains?: string
+  /** Only executions in any of these statuses (instead of `status`, for more than one). */
+  readonly statuses?: ReadonlyArray<ExecutionStatus>
 }
 
 /** The most rows one input search reads before it answers (with a cursor when more remain). */
@@ -41,7 +47,27 @@ const cursorOf = (position: Position | undefined): string | undefined =>
 
 /** Whether the query asks for more than a store's listing does. */
 export const isSearch = (query: SearchQuery): boolean =>
-  query.startedAfter !== undefined || query.startedBefore !== undefined || query.inputContains !== undefined
+  query.startedAfter !== undefined || query.startedBefore !== undefined || query.inputContains !== undefined ||
+  query.statuses !== undefined
+
+/**
+ * The listing of executions in any of `statuses`: one page of each status from the query's position, merged. The
+ * first `limit` of the merge are the page; the next starts after its last (every row not taken lies after it).
+ */
+const anyStatus = <E>(list: (query: ListQuery) => Effect.Effect<ListPage, E>, statuses: ReadonlyArray<ExecutionStatus>) =>
+(query: ListQuery): Effect.Effect<ListPage, E> => {
+  if (statuses.length === 1) return list({ ...query, status: statuses[0]! })
+  const size = pageSize(query.limit)
+  return Effect.map(
+    Effect.forEach(new Set(statuses), (status) => list({ ...query, status, limit: size }), { concurrency: "unbounded" }),
+    (pages) => {
+      const merged = pages.flatMap((page) => page.items).sort(compareSummaries)
+      const items = merged.slice(0, size)
+      const more = merged.length > size || pages.some((page) => page.cursor !== undefined)
+      return more && items.length > 0 ? { items, cursor: encodeCursor(items[items.length - 1]!) } : { items }
+    }
+  )
+}
 
 /**
  * Answers a SearchQuery with `list` (the store's listing) and `inputOf` (an execution's input payload, for
@@ -53,8 +79,9 @@ export const searchListing = <E, E2>(
 ) =>
 (query: SearchQuery): Effect.Effect<ListPage, E | E2> =>
   Effect.gen(function*() {
-    const { inputContains, startedAfter, startedBefore, ...base } = query
-    if (!isSearch(query)) return yield* list(base)
+    const { inputContains, startedAfter, startedBefore, statuses, ...base } = query
+    const listed = statuses === undefined ? list : anyStatus(list, statuses)
+    if (inputContains === undefined && startedAfter === undefined && startedBefore === undefined) return yield* listed(base)
     const size = pageSize(base.limit)
     // Before `startedBefore` (whole milliseconds): at or before startedBefore - 1, every id (all are non-empty).
     const upper = startedBefore === undefined ? undefined : { startedAt: Math.ceil(startedBefore) - 1, executionId: "" }
@@ -63,7 +90,7 @@ export const searchListing = <E, E2>(
     const items: Array<ExecutionSummary> = []
     let scanned = 0
     for (;;) {
-      const page = yield* list({ ...base, limit: size, ...(cursor === undefined ? {} : { cursor }) })
+      const page = yield* listed({ ...base, limit: size, ...(cursor === undefined ? {} : { cursor }) })
       for (const summary of page.items) {
         if (startedAfter !== undefined && summary.startedAt < startedAfter) return { items } // older from here on
         scanned++

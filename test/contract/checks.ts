@@ -121,8 +121,9 @@ const history: Check = {
 }
 
 /** Every page of a listing (bounded), following nextCursor. */
-const listAll = async (api: Api, query: string): Promise<Array<{ executionId: string; functionName: string; status: string }>> => {
-  const items: Array<{ executionId: string; functionName: string; status: string }> = []
+type Listed = { executionId: string; functionName: string; status: string; startedAt: string }
+const listAll = async (api: Api, query: string): Promise<Array<Listed>> => {
+  const items: Array<Listed> = []
   let cursor: string | undefined
   for (let page = 0; page < 50; page++) {
     const reply = await api.list(`${query}&limit=2${cursor === undefined ? "" : `&cursor=${encodeURIComponent(cursor)}`}`)
@@ -162,6 +163,14 @@ const list: Check = {
       assert.include(ids(await listAll(api, `function=contract-approval&startedAfter=${at}`)), running)
       assert.notInclude(ids(await listAll(api, `function=contract-approval&startedBefore=${at}`)), running)
       assert.include(ids(await listAll(api, `function=contract-steps&startedBefore=${at}`)), done[0]) // the first: a later one may share its millisecond
+      // Several statuses: pages of two over the merged listings, newest first, each execution once.
+      const either = await listAll(api, "status=SUCCEEDED,RUNNING")
+      assert.includeMembers(ids(either), [...done, running])
+      assert.isTrue(either.every((row) => row.status === "SUCCEEDED" || row.status === "RUNNING"))
+      assert.strictEqual(new Set(ids(either)).size, either.length, "no execution on two pages")
+      const starts = either.map((row) => Date.parse(row.startedAt))
+      assert.deepStrictEqual(starts, [...starts].sort((a, b) => b - a), "newest first")
+      assert.notInclude(ids(await listAll(api, "function=contract-approval&status=FAILED,SUCCEEDED")), running)
       return true
     })
   }

@@ -202,6 +202,10 @@ describe("the HTTP API: functions and executions", () => {
     const echoes = await body(await h.request("GET", "/v1/executions?function=echo&status=SUCCEEDED"))
     assert.strictEqual(echoes.executions.length, 3)
     assert.isTrue(echoes.executions.every((x: Json) => x.functionName === "echo" && x.status === "SUCCEEDED" && ISO.test(x.endedAt)))
+    // Several statuses, comma-separated, as GET /v1/events takes them.
+    const either = await body(await h.request("GET", "/v1/executions?status=RUNNING,SUCCEEDED"))
+    assert.deepStrictEqual(either.executions.map((x: Json) => x.status), ["RUNNING", "SUCCEEDED", "SUCCEEDED", "SUCCEEDED"])
+    assert.strictEqual(either.executions[0].executionId, waiting)
 
     const ids: Array<string> = []
     let cursor: string | undefined
@@ -213,7 +217,7 @@ describe("the HTTP API: functions and executions", () => {
     assert.strictEqual(ids.length, 4)
     assert.strictEqual(new Set(ids).size, 4)
 
-    for (const bad of ["status=DONE", "limit=0", "limit=5000", "function="]) {
+    for (const bad of ["status=DONE", "status=RUNNING,", "status=RUNNING,DONE", "status=running", "limit=0", "limit=5000", "function="]) {
       await assertProblem(await h.request("GET", `/v1/executions?${bad}`), 400, "invalid-request")
     }
   })

@@ -1,4 +1,7 @@
-/** searchListing over the package's listing: the input search's bounded scan, and the range meeting a cursor. */
+/**
+ * searchListing over the package's listing: the input search's bounded scan, the range meeting a cursor, and several
+ * statuses merged.
+ */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { makeMemoryIndex } from "../../src/store/execution-index.ts"
@@ -34,5 +37,32 @@ describe("searchListing", () => {
     assert.deepStrictEqual(fromRange.items.map((s) => s.startedAt), [1_009, 1_008, 1_007])
     const bounded = Effect.runSync(search({ startedAfter: 1_008, startedBefore: 1_000 + 10, limit: 3 }))
     assert.deepStrictEqual([bounded.items.map((s) => s.startedAt), bounded.cursor], [[1_009, 1_008], undefined])
+  })
+
+  it("several statuses: the listings of each, merged in order, paged without a row lost or repeated", () => {
+    const mixed = makeMemoryIndex()
+    const statuses = ["SUCCEEDED", "FAILED", "RUNNING", "SUCCEEDED", "RUNNING", "STOPPED", "FAILED", "SUCCEEDED"] as const
+    statuses.forEach((status, i) => Effect.runSync(mixed.upsert({ executionId: `m-${i}`, functionName: "f", status, startedAt: 1_000 + i })))
+    const listed = searchListing(mixed.list, () => Effect.succeed(undefined))
+    const pages: Array<Array<string>> = []
+    let cursor: string | undefined
+    for (let i = 0; i < 10; i++) {
+      const page = Effect.runSync(listed({ statuses: ["SUCCEEDED", "RUNNING", "SUCCEEDED"], limit: 2, ...(cursor === undefined ? {} : { cursor }) }))
+      pages.push(page.items.map((s) => s.executionId))
+      cursor = page.cursor
+      if (cursor === undefined) break
+    }
+    // Five match; the first page takes two of the three SUCCEEDED and RUNNING rows each listing offered.
+    assert.deepStrictEqual(pages, [["m-7", "m-4"], ["m-3", "m-2"], ["m-0"]])
+    // No listing is full, but together they are: the page still says where to go on.
+    const first = Effect.runSync(listed({ statuses: ["FAILED", "STOPPED", "RUNNING"], limit: 3 }))
+    assert.deepStrictEqual(first.items.map((s) => s.executionId), ["m-6", "m-5", "m-4"])
+    const next = Effect.runSync(listed({ statuses: ["FAILED", "STOPPED", "RUNNING"], limit: 3, cursor: first.cursor! }))
+    assert.deepStrictEqual([next.items.map((s) => s.executionId), next.cursor], [["m-2", "m-1"], undefined])
+    // With a time range too; and one status alone is the store's own filter.
+    const ranged = Effect.runSync(listed({ statuses: ["FAILED", "STOPPED"], startedBefore: 1_006 }))
+    assert.deepStrictEqual(ranged.items.map((s) => s.executionId), ["m-5", "m-1"])
+    assert.deepStrictEqual(Effect.runSync(listed({ statuses: ["STOPPED"] })).items.map((s) => s.executionId), ["m-5"])
+    assert.deepStrictEqual(Effect.runSync(listed({ statuses: [] })).items, [])
   })
 })

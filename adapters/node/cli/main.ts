@@ -23,7 +23,7 @@ export const USAGE = `reprise: durable functions from the command line
   reprise get <execution-id> [--follow [--timeout S]]   --follow: live until it ends (at most S seconds, default 600)
   reprise history <execution-id>
   reprise emissions <execution-id> [--follow [--timeout S]]   what ctx.emit sent; --follow: live until it ends
-  reprise list [--function NAME] [--status STATUS] [--started-after ISO] [--started-before ISO] [--input-contains TEXT]
+  reprise list [--function NAME] [--status STATUS[,STATUS...]] [--started-after ISO] [--started-before ISO] [--input-contains TEXT]
               [--limit N] [--cursor C]
   reprise callback <callback-id> succeed [payload|-] | fail [message] [--error-type T] | heartbeat
   reprise stop <execution-id> [--reason TEXT]
@@ -298,9 +298,10 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     const params = new URLSearchParams()
     if (values.function !== undefined) params.set("function", values.function)
     if (values.status !== undefined) {
-      const status = values.status.toUpperCase()
-      if (!STATUSES.includes(status)) throw usage(`--status is one of ${STATUSES.join(", ")}, not ${JSON.stringify(values.status)}`)
-      params.set("status", status)
+      const statuses = values.status.toUpperCase().split(",")
+      const unknown = statuses.find((status) => !STATUSES.includes(status))
+      if (unknown !== undefined) throw usage(`--status is one or more of ${STATUSES.join(", ")}, comma-separated; not ${JSON.stringify(unknown)}`)
+      params.set("status", statuses.join(","))
     }
     if (values["started-after"] !== undefined) params.set("startedAfter", dateOption(values["started-after"], "--started-after")!)
     if (values["started-before"] !== undefined) params.set("startedBefore", dateOption(values["started-before"], "--started-before")!)

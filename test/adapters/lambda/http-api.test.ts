@@ -181,6 +181,14 @@ describe("the HTTP API on Lambda", () => {
       StartedAfter: new Date("2026-11-26T09:00:00Z"),
       StartedBefore: new Date("2026-11-26T11:00:00Z")
     })
+    // Several statuses are Lambda's own Statuses, less those its service never has.
+    const either = await call(http, withKey(apiGatewayEvent("GET", "/v1/executions?status=RUNNING,PAUSED,SUCCEEDED")))
+    expect(either.statusCode).toBe(200)
+    expect(sent.filter((c) => c.name === "ListDurableExecutionsByFunctionCommand").at(-1)!.input.Statuses).toEqual(["RUNNING", "SUCCEEDED"])
+    const listCalls = sent.filter((c) => c.name === "ListDurableExecutionsByFunctionCommand").length
+    const never = await call(http, withKey(apiGatewayEvent("GET", "/v1/executions?status=PAUSED,QUEUED")))
+    expect([never.statusCode, JSON.parse(never.body).executions]).toEqual([200, []])
+    expect(sent.filter((c) => c.name === "ListDurableExecutionsByFunctionCommand").length).toBe(listCalls)
     const byInput = await call(http, withKey(apiGatewayEvent("GET", "/v1/executions?input=o-9")))
     expect([byInput.statusCode, JSON.parse(byInput.body).detail]).toEqual([400, "Lambda's durable-execution service cannot search executions by input"])
 

@@ -150,6 +150,10 @@ describe("reprise (the CLI) against a real server", () => {
     assert.strictEqual(list.code, 0)
     assert.match(list.stdout, /^EXECUTION\s+FUNCTION\s+STATUS/)
     assert.include(list.stdout, executionId)
+    const either = json((await reprise(["list", "--json", "--status", "failed,succeeded"], env)).stdout)
+    assert.isTrue(either.executions.some((e: any) => e.executionId === executionId))
+    const neither = json((await reprise(["list", "--json", "--status", "FAILED,RUNNING"], env)).stdout)
+    assert.isFalse(neither.executions.some((e: any) => e.executionId === executionId))
     const listed = json((await reprise(["list", "--json", "--limit", "100"], env)).stdout)
     assert.isTrue(listed.executions.some((e: any) => e.executionId === executionId && e.status === "SUCCEEDED"))
 
@@ -211,7 +215,8 @@ describe("reprise (the CLI) against a real server", () => {
       ["unknown option", ["list", "--colour"], env, 2, /^reprise: unknown option --colour \(reprise --help\)$/],
       ["an option of another command", ["list", "--wait"], env, 2, /reprise list does not take --wait \(it takes --function, --status, --started-after, --started-before, --input-contains, --limit, --cursor and --url, --api-key, --json\)/],
       ["option without its value", ["start", "greet", "--input"], env, 2, /--input needs a value/],
-      ["bad --status", ["list", "--status", "FOO"], env, 2, /--status is one of QUEUED, RUNNING, PAUSED, SUCCEEDED, FAILED, TIMED_OUT, STOPPED, CONTINUED_AS_NEW, not "FOO"/],
+      ["bad --status", ["list", "--status", "FOO"], env, 2, /--status is one or more of QUEUED, RUNNING, PAUSED, SUCCEEDED, FAILED, TIMED_OUT, STOPPED, CONTINUED_AS_NEW, comma-separated; not "FOO"/],
+      ["a bad status among several", ["list", "--status", "running,DONE"], env, 2, /comma-separated; not "DONE"/],
       ["--input from a missing file", ["start", "greet", "--input", "@/no/such/file.json"], env, 2, /--input @\/no\/such\/file\.json: no such file/],
       ["fork --input from a missing file", ["fork", "some-id", "--from", "1", "--input", "@/no/such/file.json"], env, 2, /--input @\/no\/such\/file\.json: no such file/],
       ["not a URL", ["list", "--url", "ftp://x"], env, 2, /is not an http\(s\) URL/],
