@@ -236,8 +236,17 @@ describe("reprise init, from the installed package", () => {
     await serveAndCall(app, ["run", "dev", "--", "--port", String(port + 1)], "reprise dev: serving", String(port + 1))
   }, 180_000)
 
-  it("workers: npm test passes, wrangler's dry run bundles the Worker, which serves the function in workerd", async () => {
+  it("workers: npm test passes, its types generate and check, wrangler's dry run bundles the Worker, which serves the function in workerd", async () => {
     const app = await init("workers")
+    // npm run cf-typegen (wrangler types), then the project's own tsconfig (Node's types from the repo: the scratch
+    // project installs only what its package.json names, offline).
+    const typed = await run(process.execPath, [TOOLS.wrangler, "types"], app, 120_000, userEnv({ CI: "true" }))
+    assert.strictEqual(typed.code, 0, explain("wrangler types", typed))
+    assert.match(readFileSync(join(app, "worker-configuration.d.ts"), "utf8"), /EXECUTIONS: DurableObjectNamespace/)
+    // User code sees the runtime's module and the bindings' types (an error here if tsconfig left the file out).
+    writeFileSync(join(app, "src", "typed.ts"), 'import type { DurableObject } from "cloudflare:workers"\nexport type Bindings = Env\nexport type Base = DurableObject\n')
+    const checked = await run(process.execPath, [TOOLS.tsc, "-p", "tsconfig.json", "--typeRoots", TOOLS.typeRoots], app, 120_000)
+    assert.strictEqual(checked.code, 0, explain("tsc in the workers project", checked))
     const out = join(scratch, "workers-bundle")
     mkdirSync(out)
     const built = await run(process.execPath, [TOOLS.wrangler, "deploy", "--dry-run", "--outdir", out], app, 120_000, userEnv({ CI: "true" }))

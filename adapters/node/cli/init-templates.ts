@@ -101,9 +101,11 @@ import { greet } from "./functions.ts"
 export const handler = withDurableExecution(greet)
 `
 
-const TSCONFIG = `{
+const tsconfig = (target: Target) => `{
   // Type checking only (npm run typecheck): Node runs the .ts files itself by stripping types, which is why
-  // imports name their .ts files and only erasable syntax is allowed (no enums, no parameter properties).
+  // imports name their .ts files and only erasable syntax is allowed (no enums, no parameter properties).${target === "workers" ? `
+  // worker-configuration.d.ts (npm run cf-typegen) types the Workers runtime and this Worker's bindings. Keep
+  // skipLibCheck: those runtime types and Node's (for the test) declare the same globals.` : ""}
   "compilerOptions": {
     "target": "ES2022",
     "lib": ["ES2023"],
@@ -117,7 +119,7 @@ const TSCONFIG = `{
     "skipLibCheck": true,
     "types": ["node"]
   },
-  "include": ["src", "test"]
+  "include": ["src", "test"${target === "workers" ? ", \"worker-configuration.d.ts\"" : ""}]
 }
 `
 
@@ -143,7 +145,7 @@ npm install
 npm test     # the function's test, on reprise/testing's virtual clock
 npm start    # ${RUN[input.target].start}
 \`\`\`
-${input.target === "workers" ? "\nDeploy: `npx wrangler login`, then `npm run deploy`.\n" : ""}
+${input.target === "workers" ? "\nDeploy: `npx wrangler login`, then `npm run deploy`. Types for the Workers runtime and the bindings in\nwrangler.toml: `npm run cf-typegen` (again after changing wrangler.toml), then `npm run typecheck`.\n" : ""}
 Code runs on Node's type stripping: import local files with their \`.ts\` extension and avoid enums.
 `
 
@@ -157,7 +159,7 @@ const packageJson = (input: TemplateInput): string => {
       devDependencies: common
     },
     workers: {
-      scripts: { start: "wrangler dev", deploy: "wrangler deploy" },
+      scripts: { start: "wrangler dev", deploy: "wrangler deploy", "cf-typegen": "wrangler types" },
       dependencies: { reprise },
       devDependencies: { ...common, wrangler: "^4.0.0" }
     },
@@ -185,7 +187,7 @@ export const templates = (input: TemplateInput): Record<string, string> => ({
   "package.json": packageJson(input),
   "README.md": readme(input),
   ".gitignore": GITIGNORE,
-  "tsconfig.json": TSCONFIG,
+  "tsconfig.json": tsconfig(input.target),
   "src/functions.ts": FUNCTIONS,
   "test/functions.test.ts": TEST,
   ...(input.target === "node" ? { "src/server.ts": SERVER } : {}),
