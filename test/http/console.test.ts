@@ -76,6 +76,13 @@ describe("the console, without an API key", () => {
 
     const filtered = await page(harness, "/console?function=echo&status=RUNNING")
     assert.notInclude(filtered.text, executionId)
+    // "not ended": several statuses in one filter.
+    const echoed = await (await harness.request("POST", "/v1/functions/echo/executions?wait=5", { json: { input: 1 } })).json() as { executionId: string; status: string }
+    assert.strictEqual(echoed.status, "SUCCEEDED")
+    const notEnded = await page(harness, "/console?status=QUEUED%2CRUNNING%2CPAUSED")
+    assert.include(notEnded.text, `data-execution-id="${executionId}"`)
+    assert.notInclude(notEnded.text, `data-execution-id="${echoed.executionId}"`)
+    assert.include(notEnded.text, `<option value="QUEUED,RUNNING,PAUSED" selected>not ended</option>`)
     assert.include((await page(harness, `/console?id=${executionId}`)).text, `data-execution-id="${executionId}"`)
     assert.strictEqual((await page(harness, "/console?id=no-such-id")).status, 404)
 

@@ -37,6 +37,9 @@ const endOf = (local: string): string => {
   return local.length === 16 && Number.isFinite(at) ? new Date(at + 60_000).toISOString() : isoOf(local)!
 }
 
+/** The status filter's choice of every execution not ended yet (the API takes several statuses, comma-separated). */
+const NOT_ENDED = "QUEUED,RUNNING,PAUSED"
+
 const nonEmpty = (value: string | undefined): string | undefined => {
   const trimmed = value?.trim()
   return trimmed === undefined || trimmed === "" ? undefined : trimmed
@@ -55,7 +58,7 @@ export const listQuery = (c: Context): ListQuery => {
     ...(to !== undefined && LOCAL_TIME.test(to) ? { to } : {}),
     ...(input === undefined ? {} : { input: input.slice(0, 200) }),
     ...(fn === undefined ? {} : { function: fn }),
-    ...(status !== undefined && (EXECUTION_STATUSES as ReadonlyArray<string>).includes(status) ? { status } : {}),
+    ...(status !== undefined && (status === NOT_ENDED || (EXECUTION_STATUSES as ReadonlyArray<string>).includes(status)) ? { status } : {}),
     ...(id === undefined ? {} : { id }),
     ...(cursor === undefined ? {} : { cursor })
   }
@@ -102,7 +105,7 @@ const filters = (query: ListQuery, functions: ReadonlyArray<{ readonly name: str
       ? ""
       : html`<option value="${query.function}" selected>${query.function} (not served)</option>`
   }</select></label>
-<label>Status<select name="status"><option value="">all</option>${
+<label>Status<select name="status"><option value="">all</option><option value="${NOT_ENDED}"${query.status === NOT_ENDED ? html` selected` : ""}>not ended</option>${
     EXECUTION_STATUSES.map((status) => html`<option${query.status === status ? html` selected` : ""}>${status}</option>`)
   }</select></label>
 <label>Execution id<input name="id" size="24" placeholder="exact id" value="${query.id ?? ""}"></label>
