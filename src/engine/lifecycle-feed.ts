@@ -6,13 +6,13 @@
  *
  * The feed is live: it has no cursor across executions. A client that reconnects lists the executions to catch up.
  */
-import { Effect, Queue, Stream } from "effect"
+import { Clock, Effect, Queue, Stream } from "effect"
 import type { LogEvent } from "../log/events.ts"
 import type { ExecutionStatus } from "../log/fold.ts"
 import { terminalStatus } from "../log/terminal-event.ts"
-import type { ExecutionSummary, ListPage, ListQuery } from "../store/execution-summary.ts"
-import type { StoreFailure } from "../store/store-errors.ts"
-import type { InvalidRequest } from "./engine-errors.ts"
+import { compareSummaries, type ExecutionSummary, type ListPage } from "../store/execution-summary.ts"
+import type { SearchQuery } from "../store/list-search.ts"
+import { isLiveStatus } from "./execution-view.ts"
 
 export interface LifecycleChange {
   readonly executionId: string
@@ -74,36 +74,69 @@ export const makeLifecycleFeed = () => {
   }
 }
 
+/** The statuses of an execution that has not ended: each poll lists them all, however old (up to MAX_FOLLOWED). */
+const NOT_ENDED: ReadonlyArray<ExecutionStatus> = ["QUEUED", "RUNNING", "PAUSED"]
+/** Not-ended executions followed per poll (pages of 1,000); past it, an older one's changes are not seen. */
+export const MAX_FOLLOWED = 10_000
+
 /**
- * The feed for a client with no engine: list the newest executions every `intervalMs` and pass on each change
- * since the previous listing: a new execution (one started at or after `since`, when the client asked) as started, then its status
- * if it is another. Changes between two listings collapse into the last, and only the newest `limit` are seen.
+ * The feed for a client with no engine: every `intervalMs`, list the newest `limit` executions (new starts, even
+ * ones that already ended) and every one not ended (changes of old ones: a pause, a resume, a callback completed a
+ * week later), and pass on each change since the previous poll. One that was not ended and is in neither listing
+ * now has ended: `statusOf` says how. An execution started at or after `since` is a start, then its status if it
+ * is another. Changes between two polls collapse into the last; a change other than an end is timed when seen.
  */
-export const lifecycleByPolling = (
-  list: (query: ListQuery) => Effect.Effect<ListPage, StoreFailure | InvalidRequest>,
+export const lifecycleByPolling = <E>(
+  list: (query: SearchQuery) => Effect.Effect<ListPage, E>,
+  statusOf: (executionId: string) => Effect.Effect<Pick<ExecutionSummary, "status" | "endedAt"> | undefined, E>,
   intervalMs = 1000,
   limit = 100
 ) =>
-(filter: LifecycleFilter, since: number): Stream.Stream<LifecycleChange, StoreFailure | InvalidRequest> =>
-  Stream.callback<LifecycleChange, StoreFailure | InvalidRequest>((queue) =>
+(filter: LifecycleFilter, since: number): Stream.Stream<LifecycleChange, E> =>
+  Stream.callback<LifecycleChange, E>((queue) =>
     Effect.gen(function*() {
+      const byFunction = filter.functionName === undefined ? {} : { functionName: filter.functionName }
       let seen: Map<string, ExecutionSummary> | undefined
       const offer = (item: ExecutionSummary, status: ExecutionStatus, event: string, at: number) => {
         const change: LifecycleChange = { executionId: item.executionId, functionName: item.functionName, status, event, at }
         if (matches(filter, change)) Queue.offerUnsafe(queue, change)
       }
       for (;;) {
-        const page = yield* list({ limit, ...(filter.functionName === undefined ? {} : { functionName: filter.functionName }) })
-        for (const item of [...page.items].reverse()) {
-          const before = seen?.get(item.executionId)
-          const isNew = seen !== undefined || item.startedAt >= since
-          // A start seen still queued started QUEUED; any other started RUNNING (and maybe ended since).
-          const startedAs: ExecutionStatus = item.status === "QUEUED" ? "QUEUED" : "RUNNING"
-          if (before === undefined && isNew) offer(item, startedAs, "ExecutionStarted", item.startedAt)
-          const previous = before?.status ?? (isNew ? startedAs : item.status)
-          if (item.status !== previous) offer(item, item.status, "StatusChanged", item.endedAt ?? item.startedAt)
+        const now = yield* Clock.currentTimeMillis
+        const current = new Map<string, ExecutionSummary>()
+        let cursor: string | undefined
+        for (let page = 0; page * 1000 < MAX_FOLLOWED; page++) {
+          const live = yield* list({ ...byFunction, statuses: NOT_ENDED, limit: 1000, ...(cursor === undefined ? {} : { cursor }) })
+          for (const item of live.items) current.set(item.executionId, item)
+          cursor = live.cursor
+          if (cursor === undefined) break
         }
-        seen = new Map(page.items.map((item) => [item.executionId, item]))
+        for (const item of (yield* list({ ...byFunction, limit })).items) current.set(item.executionId, item)
+        if (seen !== undefined) {
+          for (const [executionId, before] of seen) {
+            if (current.has(executionId) || !isLiveStatus(before.status)) continue
+            const after = yield* statusOf(executionId)
+            if (after !== undefined) current.set(executionId, { ...before, ...after })
+          }
+        }
+        const oldestFirst = [...current.values()].sort((a, b) => -compareSummaries(a, b))
+        for (const item of oldestFirst) {
+          const before = seen?.get(item.executionId)
+          const at = isLiveStatus(item.status) ? now : item.endedAt ?? now
+          if (before === undefined) {
+            if (item.startedAt >= since) {
+              // A start seen still queued started QUEUED; any other started RUNNING (and maybe ended since).
+              const startedAs: ExecutionStatus = item.status === "QUEUED" ? "QUEUED" : "RUNNING"
+              offer(item, startedAs, "ExecutionStarted", item.startedAt)
+              if (item.status !== startedAs) offer(item, item.status, "StatusChanged", at)
+            } else if (seen !== undefined && isLiveStatus(item.status)) {
+              offer(item, item.status, "StatusChanged", at) // an old one not ended again: a rewind
+            }
+          } else if (item.status !== before.status) {
+            offer(item, item.status, "StatusChanged", at)
+          }
+        }
+        seen = current
         yield* Effect.sleep(intervalMs)
       }
     })

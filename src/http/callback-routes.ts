@@ -25,7 +25,7 @@ export const registerCallbackRoutes = (app: Hono, { respond }: RouteDeps): void 
       Effect.gen(function*() {
         const body = yield* readJsonBody(c.req.raw, CallbackSuccessBody)
         const engine = yield* ExecutionClient
-        const result = callbackPayload(body.result)
+        const result = yield* callbackPayload(body.result)
         yield* engine.completeCallback(c.req.param("callbackId"), { ok: true, ...(result === undefined ? {} : { result }) })
         return noContent()
       })

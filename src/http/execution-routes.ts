@@ -21,6 +21,7 @@ import {
   OperationsQuery,
   RewindBody,
   StartBody,
+  jsonText,
   StartQuery,
   StopBody
 } from "./request-schemas.ts"
@@ -100,7 +101,7 @@ export const registerExecutionRoutes = (app: Hono, { closing, devTools, respond 
         const engine = yield* ExecutionClient
         const request = {
           functionName: c.req.param("name"),
-          ...("input" in body ? { input: body.input } : {}),
+          ...("input" in body ? { inputPayload: yield* jsonText(body.input, "input") } : {}),
           // W3C trace context: the execution's spans join the caller's trace (an invalid header is ignored, as the spec says).
           ...(c.req.header("traceparent") === undefined ? {} : { traceparent: c.req.header("traceparent")! }),
           ...(body.priority === undefined ? {} : { priority: body.priority })
@@ -239,7 +240,7 @@ export const registerExecutionRoutes = (app: Hono, { closing, devTools, respond 
       Effect.gen(function*() {
         const body = yield* readJsonBody(c.req.raw, ForkBody)
         const engine = yield* ExecutionClient
-        const forked = yield* engine.fork(c.req.param("id"), { fromOperation: body.fromOperation, ...("input" in body ? { input: body.input } : {}) })
+        const forked = yield* engine.fork(c.req.param("id"), { fromOperation: body.fromOperation, ...("input" in body ? { inputPayload: yield* jsonText(body.input, "input") } : {}) })
         return json(executionJson(yield* engine.describe(forked.executionId)), 201, { location: executionPath(forked.executionId) })
       })
     ))

@@ -3,7 +3,8 @@
  * stopped) as Server-Sent Events, filtered by `function` and `status`: each frame `event: lifecycle` with
  * `{ executionId, functionName, status, event, at, seq }`. Live only (there is no cursor across executions): a
  * client that reconnects lists `GET /v1/executions` to catch up. Where no engine runs in the process (the Worker,
- * Lambda's HTTP API) the changes come from listing the newest executions every second (lifecycle-feed.ts).
+ * Lambda's HTTP API) the changes come from listing, every second, the newest executions and every one not ended
+ * (lifecycle-feed.ts).
  */
 import { Clock, Effect, Stream } from "effect"
 import type { Hono } from "hono"
@@ -27,7 +28,12 @@ export const registerLifecycleStreamRoutes = (app: Hono, { respond }: RouteDeps,
           statuses: query.status?.split(",") as Array<ExecutionStatus> | undefined
         }
         const since = yield* Clock.currentTimeMillis
-        const changes = client.watchLifecycle?.(filter) ?? lifecycleByPolling((q) => client.list(q))(filter, since)
+        const changes = client.watchLifecycle?.(filter) ?? lifecycleByPolling((query) => client.list(query), (executionId) =>
+          client.describe(executionId).pipe(
+            Effect.map((view) => ({ status: view.status, ...(view.endedAt === undefined ? {} : { endedAt: view.endedAt }) })),
+            // Deleted meanwhile (retention), or unreadable: no change to tell.
+            Effect.catchTags({ ExecutionNotFound: () => Effect.succeed(undefined), LogCorrupted: () => Effect.succeed(undefined) })
+          ))(filter, since)
         return sseResponse(changes.pipe(Stream.map((change) => sseFrame(undefined, "lifecycle", change))), { seconds: streamSeconds(query.maxSeconds), buffered, closing })
       })
     ))

@@ -1,6 +1,7 @@
 /** The Schema of every request body and query string the API accepts. */
-import { Schema, SchemaTransformation } from "effect"
+import { Effect, Schema, SchemaTransformation } from "effect"
 import { endsLikeScheduledId } from "../schedule/schedule.ts"
+import { HttpProblem } from "./problem.ts"
 
 const bounded = (max: number) => Schema.String.check(Schema.isMaxLength(max))
 
@@ -145,9 +146,22 @@ export const CallbackSuccessBody = Schema.Struct({
   result: Schema.optionalKey(Schema.Unknown)
 })
 
+/**
+ * A body's JSON value as text, for the engine: it goes on as a payload string (flat across a Worker's RPC to its
+ * Durable Object, whose serializer a deeply nested value overflows). A value too deep to write is a 400.
+ */
+export const jsonText = (value: unknown, what: string): Effect.Effect<string, HttpProblem> =>
+  Effect.suspend(() => {
+    try {
+      return Effect.succeed(JSON.stringify(value))
+    } catch (error) {
+      return Effect.fail(new HttpProblem({ kind: "invalid-request", detail: `The ${what} is not serialisable as JSON: ${(error as Error).message}` }))
+    }
+  })
+
 /** The raw payload a callback is completed with, from `CallbackSuccessBody.result`. */
-export const callbackPayload = (result: unknown): string | undefined =>
-  result === undefined ? undefined : typeof result === "string" ? result : JSON.stringify(result)
+export const callbackPayload = (result: unknown): Effect.Effect<string | undefined, HttpProblem> =>
+  result === undefined ? Effect.succeed(undefined) : typeof result === "string" ? Effect.succeed(result) : jsonText(result, "result")
 
 /** `errorType` defaults to "Error". */
 export const CallbackFailureBody = Schema.Struct(errorFields)

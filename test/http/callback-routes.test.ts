@@ -136,6 +136,10 @@ describe("the HTTP API: callbacks", () => {
       await assertProblem(await h.request("POST", `/v1/callbacks/${callbackId}/${action}`, { json: body }), 400, "invalid-request")
     }
     await assertProblem(await h.request("POST", `/v1/callbacks/${callbackId}/succeed`, { body: "{oops", headers: { "content-type": "application/json" } }), 400, "invalid-json")
+    // Too deep to write back as JSON (JSON.parse reads it; JSON.stringify overflows the stack): 400, not 500.
+    const deep = `{"result":${"[".repeat(100_000)}${"]".repeat(100_000)}}`
+    const refused = await assertProblem(await h.request("POST", `/v1/callbacks/${callbackId}/succeed`, { body: deep, headers: { "content-type": "application/json" } }), 400, "invalid-request")
+    assert.match(String(refused.detail), /^The result is not serialisable as JSON/)
     assert.deepStrictEqual(await h.snapshot(), before)
   })
 })

@@ -159,6 +159,47 @@ describe("GET /v1/events where no engine runs in the process", () => {
     await runtime.dispose()
   }, 30_000)
 
+  it("sees the changes of executions older than the newest page: a stop, a pause timed when it was seen", async () => {
+    const store = makeMemoryStore()
+    const engine = Engine.layer({ functions: [ok, held] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store)))
+    const clientOnly = Layer.effect(ExecutionClient, Effect.map(Engine, ({ watchLifecycle: _, ...client }) => client)).pipe(Layer.provide(engine))
+    const runtime = ManagedRuntime.make(Layer.merge(engine, clientOnly))
+    const app = createApp({ runtime })
+    const post = async (path: string, body: unknown) => {
+      const response = await app.request(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+      assert.isBelow(response.status, 300, await response.clone().text())
+    }
+    // Waiting executions (no host runs their timers here: they wait until told otherwise).
+    await post("/v1/functions/held/executions", { executionName: "held-stopped" })
+    await post("/v1/functions/held/executions", { executionName: "held-paused" })
+    const local = async (url: string, init: { headers: Record<string, string>; signal?: AbortSignal }) => app.request(url, init)
+    const stream = await openSse("http://localhost/v1/events?status=SUCCEEDED,STOPPED,PAUSED&maxSeconds=15", {}, local)
+    const seen: Array<Change & { at: number }> = []
+    const until = async (done: () => boolean) => {
+      while (!done()) {
+        const frame = await stream.next()
+        if (frame === undefined) return // maxSeconds: the stream ended first
+        seen.push(...changes([frame]) as Array<Change & { at: number }>)
+      }
+    }
+    // The feed polls from here on (its first listing saw both held ones waiting).
+    await post("/v1/functions/ok/executions", { executionName: "first" })
+    await until(() => seen.some((c) => c.executionId === "first"))
+    // 110 newer executions push both out of the newest 100 that a poll lists.
+    for (let i = 0; i < 110; i++) await post("/v1/functions/ok/executions", { executionName: `newer-${i}` })
+    const changedAt = Date.now()
+    await post("/v1/executions/held-stopped/stop", {})
+    await post("/v1/executions/held-paused/pause", {})
+    await until(() => seen.some((c) => c.executionId === "held-stopped") && seen.some((c) => c.executionId === "held-paused"))
+    const stopped = seen.find((c) => c.executionId === "held-stopped")
+    const paused = seen.find((c) => c.executionId === "held-paused")
+    assert.deepInclude(stopped, { status: "STOPPED", event: "StatusChanged" })
+    assert.deepInclude(paused, { status: "PAUSED", event: "StatusChanged" })
+    assert.isAtLeast(paused!.at, changedAt, "timed when the poll saw it, not at the execution's start")
+    await stream.close()
+    await runtime.dispose()
+  }, 30_000)
+
   it("a start seen still queued is a start into QUEUED, then a change into what it became", async () => {
     const store = makeMemoryStore()
     const engine = Engine.layer({ functions: [singleToo] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store)))

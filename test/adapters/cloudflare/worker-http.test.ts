@@ -6,7 +6,7 @@
 import { fileURLToPath } from "node:url"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import type { Miniflare } from "miniflare"
-import { bundle, type Client, client, removeDir, startMiniflare, tempDir, until, untilCallback, untilStatus } from "./miniflare-fixture.ts"
+import { API_KEY, bundle, type Client, client, removeDir, startMiniflare, tempDir, until, untilCallback, untilStatus } from "./miniflare-fixture.ts"
 
 const entry = fileURLToPath(new URL("./fixtures/test-worker.ts", import.meta.url))
 let dir: string
@@ -96,6 +96,24 @@ describe("the Reprise Worker in workerd", () => {
     assert.strictEqual((await events("echo-once")).filter((e) => e._tag === "ExecutionStarted").length, 1)
     assert.strictEqual((await api.start("nope", 1)).status, 404)
     assert.strictEqual((await api.describe("never-started")).status, 404)
+  })
+
+  it("takes a deeply nested input as the Node server does: its JSON text crosses to the object, not the value", async () => {
+    const post = (body: string) =>
+      mf.dispatchFetch("http://reprise.test/v1/functions/echo/executions", {
+        method: "POST",
+        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+        body
+      })
+    const nested = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`
+    // RPC's serializer overflowed on the value (503 store-failure, which no retry could mend).
+    const deep = await post(`{"executionName":"deep-input","input":${nested(6000)}}`)
+    assert.strictEqual(deep.status, 201, await deep.clone().text())
+    const input = (await (await mf.dispatchFetch("http://reprise.test/v1/executions/deep-input", { headers: { authorization: `Bearer ${API_KEY}` } })).text()).match(/"input":(\[+)/)![1]!
+    assert.strictEqual(input.length, 6000)
+    // Over the 256 KiB input limit: 413, as everywhere (was 503 too).
+    const huge = await post(`{"input":${nested(400_000)}}`)
+    assert.strictEqual(huge.status, 413, await huge.text())
   })
 
   // The scoped id must not be looked up in the index: it lags (a changed shard count, a publication lost to a
