@@ -91,7 +91,8 @@ export const forkedLog = (
       const waits = (op.type === "CALLBACK" || op.type === "CHAINED_INVOKE") && op.status === "STARTED"
       if (waits && positionOf(topLevelId(op.id)) < position) {
         return yield* new InvalidRequest({
-          reason: `Operation ${JSON.stringify(op.id)} (${op.type === "CALLBACK" ? "a callback" : "an invoke"}) still waits in the source: fork from it or an earlier operation`
+          // Its callback id or child belongs to the source, so the copy could never complete it (nor could a stopped source).
+          reason: `Operation ${JSON.stringify(op.id)} (${op.type === "CALLBACK" ? "a callback" : "an invoke"}) has no outcome in the source ${state.endedAt === undefined ? "(it still waits)" : "(it ended before one came)"}: fork from it or an earlier operation`
         })
       }
     }

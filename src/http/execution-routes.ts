@@ -204,12 +204,13 @@ export const registerExecutionRoutes = (app: Hono, { closing, devTools, respond 
     respond(
       c.req.raw,
       Effect.gen(function*() {
+        const engine = yield* ExecutionClient
+        // Said first where no setting could help (the Worker's and Lambda's clients cannot fire a timer).
+        if (engine.fireTimer === undefined) return yield* new HttpProblem({ kind: "dev-only", detail: "This runtime cannot fire a timer early" })
         if (devTools !== true) {
           return yield* new HttpProblem({ kind: "dev-only", detail: "Firing a timer early is a development aid: use reprise dev, or start the server with REPRISE_DEV_TOOLS=1" })
         }
         yield* readJsonBody(c.req.raw, EmptyBody)
-        const engine = yield* ExecutionClient
-        if (engine.fireTimer === undefined) return yield* new HttpProblem({ kind: "dev-only", detail: "This runtime cannot fire a timer early" })
         const executionId = c.req.param("id")
         yield* engine.fireTimer(executionId, c.req.param("operationId"))
         return json(executionJson(yield* engine.describe(executionId)))

@@ -26,7 +26,12 @@ export const opsFlow = durable("ops-flow", async (input: { n: number }, ctx) => 
   }, { retryStrategy: () => ({ shouldRetry: false }) })
   return ctx.step("d", async () => count(input.n, "d", `${input.n}:${c}`))
 })
-export const opsWaiting = durable("ops-waiting", async (_: unknown, ctx) => ctx.waitForCallback("never", () => undefined))
+/** Waits on callback "1", which nothing completes, after step "2" (a fork from "2" would copy the wait). */
+export const opsWaiting = durable("ops-waiting", async (_: unknown, ctx) => {
+  const [answer] = await ctx.createCallback("never")
+  await ctx.step("noted", async () => 1)
+  return answer
+})
 
 export interface Answer {
   readonly status: number
@@ -89,6 +94,14 @@ export const forkRewindChecks = async (target: Target, prefix: string) => {
   const notEnded = await target.call("POST", `/v1/executions/${waitingId}/rewind`, JSON.stringify({ fromOperation: "1" }))
   problem(notEnded, 409, "execution-not-rewindable")
   assert.include(notEnded.body.detail, "RUNNING")
+  // Past a callback with no outcome: its id belongs to the source, so the copy could never complete it.
+  const pastWait = await target.call("POST", `/v1/executions/${waitingId}/fork`, JSON.stringify({ fromOperation: "2" }))
+  problem(pastWait, 400, "invalid-request")
+  assert.include(pastWait.body.detail, "has no outcome in the source (it still waits)")
+  assert.strictEqual((await target.call("POST", `/v1/executions/${waitingId}/stop`, "{}")).status, 200)
+  const pastStopped = await target.call("POST", `/v1/executions/${waitingId}/fork`, JSON.stringify({ fromOperation: "2" }))
+  problem(pastStopped, 400, "invalid-request")
+  assert.include(pastStopped.body.detail, "(it ended before one came)")
   assert.deepStrictEqual(await history(failedId), before)
   assert.strictEqual(await listed(), count0 + 1) // only the waiting execution was added
 

@@ -98,6 +98,11 @@ describe("the Reprise Worker in workerd", () => {
     assert.strictEqual((await api.describe("never-started")).status, 404)
   })
 
+  it("says a timer cannot be fired early here, not which development setting to turn on", async () => {
+    const fired = await api.request("POST", "/v1/executions/any/timers/1/fire", { json: {} })
+    assert.deepStrictEqual([fired.status, fired.body.type, fired.body.detail], [403, "https://reprise.dev/problems/dev-only", "This runtime cannot fire a timer early"])
+  })
+
   it("takes a deeply nested input as the Node server does: its JSON text crosses to the object, not the value", async () => {
     const post = (body: string) =>
       mf.dispatchFetch("http://reprise.test/v1/functions/echo/executions", {
