@@ -17,6 +17,7 @@ import { defaultErrorReporter, type EngineRunner, type ErrorReporter, makeRespon
 import { registerEventStreamRoutes } from "./event-stream-routes.ts"
 import { registerExecutionRoutes } from "./execution-routes.ts"
 import { registerLifecycleStreamRoutes } from "./lifecycle-stream-routes.ts"
+import { executionIdPath } from "./execution-id-path.ts"
 import { openApiDocument } from "./openapi.ts"
 import { registerScheduleRoutes } from "./schedule-routes.ts"
 import { problemResponse } from "./problem.ts"
@@ -102,6 +103,8 @@ export const createApp = (options: AppOptions): Hono => {
   app.use(bodyLimit({ maxSize: maxBodyBytes, onError: (c) => tooLarge(maxBodyBytes, c.req.path) }))
 
   app.use("/v1/functions/:name/executions", startAdmission(options.admission))
+  app.use("/v1/executions/:id", executionIdPath())
+  app.use("/v1/executions/:id/*", executionIdPath())
   app.get("/healthz", (c) => c.json({ status: "ok" }))
   app.get("/", (c) => c.redirect("/console", 302)) // a browser pointed at the server lands in the console
   app.get(OPENAPI_PATH, (c) => c.json(openApiDocument()))

@@ -350,6 +350,12 @@ const badInput: Check = {
     assertProblem(await api.start("no-such-function", {}), 404, "function-not-found")
     assertProblem(await api.request("POST", "/v1/functions/contract-steps/executions", { raw: "{\"input\": " }), 400, "invalid-json")
     assertProblem(await api.request("POST", "/v1/functions/contract-steps/executions?wait=abc", { json: { input: { n: 1 } } }), 400, "invalid-request")
+    // An id no execution can have is not found, whatever the store thinks of such a key (Deno KV refused it: 503).
+    for (const id of ["a".repeat(2100), "é".repeat(1030), "has space"]) {
+      assertProblem(await api.describe(id), 404, "execution-not-found")
+      assertProblem(await api.request("GET", `/v1/executions/${encodeURIComponent(id)}/history`), 404, "execution-not-found")
+      assertProblem(await api.request("POST", `/v1/executions/${encodeURIComponent(id)}/stop`, { json: {} }), 404, "execution-not-found")
+    }
   }
 }
 
