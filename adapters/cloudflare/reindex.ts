@@ -47,3 +47,17 @@ export const reindex = async (env: RepriseEnv, index: IndexClient, fromShards = 
   }
   return { scanned, republished, removed }
 }
+
+/** The route's entry in the OpenAPI document, which the Worker adds to the API's own (only a Worker serves it). */
+export const REINDEX_OPERATION = {
+  operationId: "reindex",
+  summary: "Workers only: rebuild the listing index from the execution objects; after a change of indexShards, read the old shards with fromShards",
+  parameters: [{ name: "fromShards", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1024 } }],
+  responses: {
+    "200": { description: "{ scanned, republished, removed }", content: { "application/json": { schema: { type: "object" } } } },
+    "400": { description: "fromShards is not a whole number from 1 to 1024 (problem+json)" },
+    "401": { description: "No or a wrong API key (problem+json)" },
+    "403": { description: "A cross-site write (problem+json)" },
+    "415": { description: "Not application/json (problem+json)" }
+  }
+}

@@ -19,7 +19,7 @@ import { apiKeyOf, callbackIdsOf, type RepriseEnv } from "./env.ts"
 import { makeExecutionObject } from "./execution-object.ts"
 import { makeIndexClient } from "./index-client.ts"
 import { IndexObject } from "./index-object.ts"
-import { reindex } from "./reindex.ts"
+import { REINDEX_OPERATION, reindex } from "./reindex.ts"
 import { makeWorkerClient } from "./worker-client.ts"
 import { type HostLogOptions, ScheduleClient } from "reprise/host"
 import { ensureSchedules, makeScheduleClient } from "./schedule-client.ts"
@@ -109,6 +109,13 @@ export const createWorker = (options: CreateWorkerOptions) => {
         return problemResponse("invalid-request", "fromShards must be a whole number from 1 to 1024", c.req.path)
       }
       return c.json(await reindex(env, index, from))
+    })
+    // The API's document, with the route above (the API app does not know it).
+    app.get("/v1/openapi.json", async (c) => {
+      const answer = await api.fetch(c.req.raw)
+      if (answer.status !== 200) return answer
+      const document = await answer.json() as { paths: Record<string, unknown> }
+      return c.json({ ...document, paths: { ...document.paths, "/v1/admin/reindex": { post: REINDEX_OPERATION } } })
     })
     app.all("*", (c) => api.fetch(c.req.raw))
     apps.set(env, app)

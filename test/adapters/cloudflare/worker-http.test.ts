@@ -181,7 +181,7 @@ describe("the Reprise Worker in workerd", () => {
     assert.strictEqual((await api.request("GET", "/v1/executions", { anonymous: true })).status, 401)
   })
 
-  it("rebuilds the index from the execution objects: ghost rows go, real rows stay", async () => {
+  it("rebuilds the index from the execution objects: ghost rows go, real rows stay; the route is in the OpenAPI document", async () => {
     const id = (await api.start("echo", { n: 7 }, { executionName: "indexed-1", wait: 5 })).body.executionId as string
     const shards = (await mf.getDurableObjectNamespace("EXECUTION_INDEX")) as unknown as { getByName(name: string): { upsert(row: object, seq: number): Promise<void> } }
     const ghost = { executionId: "ghost-1", functionName: "echo", status: "RUNNING", startedAt: Date.now() }
@@ -197,5 +197,9 @@ describe("the Reprise Worker in workerd", () => {
     assert.strictEqual(report.body.removed, 3)
     assert.notInclude(await listed(), "ghost-1")
     assert.include(await listed(), id)
+    // The route is in the Worker's OpenAPI document, beside the API's own routes.
+    const document = (await api.request("GET", "/v1/openapi.json", { anonymous: true })).body
+    assert.strictEqual(document.paths["/v1/admin/reindex"].post.operationId, "reindex")
+    assert.property(document.paths, "/v1/executions")
   })
 })
