@@ -19,11 +19,15 @@ import type { EngineShape } from "reprise/engine"
 import type { EngineProbe } from "reprise/testing"
 import type { ExecutionObserverShape } from "reprise/engine"
 import { type HostPorts, pendingFetch, type ScheduleStore, startHost } from "reprise/host"
+import { withBodyDeadline } from "reprise/http"
 import { deno, envVar } from "./deno-api.ts"
 import { kvPorts } from "./kv-ports.ts"
 import { type DenoKvStore, openDenoKvStore } from "./kv-store.ts"
 import { makeQueueWakeUps, type QueueWakeUps } from "./queue-wake-ups.ts"
 import { openSqliteStorage, type SqliteFileStore } from "./sqlite-storage.ts"
+
+/** Node's default request timeout, which Deno.serve lacks. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 300_000
 
 export interface ServeOptions {
   readonly functions: ReadonlyArray<DurableFunction>
@@ -57,6 +61,11 @@ export interface ServeOptions {
   readonly apiKey?: string
   /** The callback-signing secret (default: $REPRISE_SECRET, else generated once and kept in KV). */
   readonly secret?: string
+  /**
+   * How long a request's body may take to arrive in full, in ms (default 300,000, Node's own request timeout);
+   * past it the answer is 408. Deno.serve has no such deadline of its own.
+   */
+  readonly requestTimeoutMs?: number
   /** How often suspended actors are dropped from memory (default every 5 s). */
   readonly evictEveryMs?: number
   /** A suspended execution whose next timer is due within this many ms stays in memory (default 10 s). */
@@ -148,6 +157,7 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
   // its host could resume executions or fire alarms. Requests that arrive while the host starts wait for it.
   const hostname = options.hostname ?? "127.0.0.1"
   const pending = pendingFetch<[Request]>()
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
   let http: ReturnType<typeof Deno.serve>
   try {
     http = Deno.serve({
@@ -156,7 +166,7 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
       onListen: () => undefined // the caller says what it serves
       // A handler of one declared parameter: given `pending.fetch` itself (declared `...args`), Deno.serve handed it
       // no request (every answer failed on `request.method`).
-    }, (request) => pending.fetch(request))
+    }, (request) => pending.fetch(withBodyDeadline(request, requestTimeoutMs)))
   } catch (error) {
     storage.close() // no host started, so nothing else closes the store
     throw error

@@ -9,6 +9,7 @@
  * mounted without it).
  */
 import { Cause, Effect, Exit, Schema } from "effect"
+import { BodyTimedOut } from "./body-deadline.ts"
 import { HttpProblem, problemResponse } from "./problem.ts"
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -85,7 +86,10 @@ export const readJsonBody = <A>(request: Request, schema: Schema.Decoder<A>) => 
     if (contentType === null || !isJsonContentType(contentType)) return yield* unsupported(contentType)
     const bytes = new Uint8Array(yield* Effect.tryPromise({
       try: () => request.arrayBuffer(),
-      catch: () => new HttpProblem({ kind: "invalid-request", detail: "The body could not be read" })
+      catch: (error) =>
+        error instanceof BodyTimedOut
+          ? new HttpProblem({ kind: "request-timeout", detail: error.message })
+          : new HttpProblem({ kind: "invalid-request", detail: "The body could not be read" })
     }))
     if (bytes.byteLength === 0) return yield* decodeBody({})
     const text = yield* Effect.try({

@@ -30,6 +30,11 @@ export interface DenoTestNamespace extends DenoNamespace {
   readonly args: ReadonlyArray<string>
   readonly env: { get(key: string): string | undefined; set(key: string, value: string): void; delete(key: string): void }
   execPath(): string
+  connect(options: { readonly hostname: string; readonly port: number }): Promise<{
+    write(data: Uint8Array): Promise<number>
+    read(buffer: Uint8Array): Promise<number | null>
+    close(): void
+  }>
   readonly Command: new (command: string, options: {
     readonly args: ReadonlyArray<string>
     readonly stdout?: "piped" | "null" | "inherit"

@@ -254,3 +254,31 @@ Deno.test({
     }
   }
 })
+
+Deno.test({
+  name: "a body that stops short of its Content-Length is a 408 after requestTimeoutMs (Deno.serve has no deadline)",
+  fn: async () => {
+    const temp = await tempDir("reprise-deno-body-deadline-")
+    const server = await serve({ functions: [napping], kvPath: `${temp.dir}/reprise.kv`, port: 0, handleSignals: false, requestTimeoutMs: 300 })
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port })
+      const head = `POST /v1/functions/${napping.name}/executions HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n` +
+        "Content-Type: application/json\r\nContent-Length: 20\r\n\r\n{\"in"
+      await conn.write(new TextEncoder().encode(head))
+      let answer = ""
+      const buffer = new Uint8Array(4096)
+      for (let i = 0; i < 100 && !answer.includes("request-timeout"); i++) {
+        const read = await conn.read(buffer)
+        if (read === null) break
+        answer += new TextDecoder().decode(buffer.subarray(0, read))
+      }
+      conn.close()
+      assert.match(answer, /^HTTP\/1\.1 408/)
+      assert.match(answer, /request-timeout/)
+      assert.equal((await call(server.url, "GET", "/v1/executions")).body.executions.length, 0, "nothing started")
+    } finally {
+      await server.close()
+      await temp.remove()
+    }
+  }
+})

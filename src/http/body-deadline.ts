@@ -1,0 +1,48 @@
+/**
+ * A deadline for a request's body, for servers that have none of their own (Deno.serve: a client that sends fewer
+ * bytes than its Content-Length held the request open for good). Node's HTTP server has its own (408 from
+ * adapters/node/client-error.ts). Past the deadline the body errors with BodyTimedOut, which `readJsonBody`
+ * answers with 408 `request-timeout`.
+ */
+
+export class BodyTimedOut extends Error {
+  override readonly name = "BodyTimedOut"
+}
+
+/**
+ * The request with a body that must arrive in full within `ms` of now (a request without a body is as it was). The
+ * copy has no abort signal of the original's.
+ */
+export const withBodyDeadline = (request: Request, ms: number): Request => {
+  if (request.body === null) return request
+  const reader = request.body.getReader()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BodyTimedOut(`The body did not arrive within ${ms} ms`)), ms)
+  })
+  expired.catch(() => undefined) // raced below; unobserved when the body arrives first
+  const body = new ReadableStream<Uint8Array>({
+    pull: async (controller) => {
+      try {
+        const chunk = await Promise.race([reader.read(), expired])
+        if (chunk.done) {
+          clearTimeout(timer)
+          controller.close()
+        } else {
+          controller.enqueue(chunk.value)
+        }
+      } catch (error) {
+        clearTimeout(timer)
+        reader.cancel(error).catch(() => undefined)
+        controller.error(error)
+      }
+    },
+    cancel: (reason) => {
+      clearTimeout(timer)
+      return reader.cancel(reason)
+    }
+  })
+  // Not `new Request(request, …)`: that reads `request.signal`, which Deno.serve warns about (its signal's legacy
+  // abort on a successful answer). The app never reads a request's signal, so the copy goes without one.
+  return new Request(request.url, { method: request.method, headers: request.headers, body, duplex: "half" } as RequestInit)
+}

@@ -1,0 +1,71 @@
+/**
+ * withBodyDeadline: a body that does not arrive in full within its deadline is a 408 (servers without a deadline of
+ * their own: Deno.serve); one that arrives in time is read as usual.
+ */
+import { afterEach, assert, describe, it } from "@effect/vitest"
+import { withBodyDeadline } from "../../src/http/body-deadline.ts"
+import { assertProblem, makeHarness } from "./http-fixture.ts"
+
+let h: ReturnType<typeof makeHarness> | undefined
+afterEach(async () => {
+  await h?.dispose()
+  h = undefined
+})
+
+/** A start whose body sends its first bytes, then `rest` after `delayMs` (never, when undefined). */
+const start = (rest: string | undefined, delayMs = 0) => {
+  const encoder = new TextEncoder()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const body = new ReadableStream<Uint8Array>({
+    start: (controller) => {
+      controller.enqueue(encoder.encode("{\"input\":"))
+      if (rest !== undefined) {
+        timer = setTimeout(() => {
+          controller.enqueue(encoder.encode(rest))
+          controller.close()
+        }, delayMs)
+      }
+    },
+    cancel: () => clearTimeout(timer)
+  })
+  return new Request("http://localhost/v1/functions/echo/executions?wait=5", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+    duplex: "half"
+  } as RequestInit)
+}
+
+describe("withBodyDeadline", () => {
+  it("answers 408 request-timeout when the body stops arriving, and writes nothing", async () => {
+    h = makeHarness()
+    const before = await h.snapshot()
+    const began = Date.now()
+    const res = await h.app.request(withBodyDeadline(start(undefined), 150))
+    const problem = await assertProblem(res, 408, "request-timeout")
+    assert.match(String(problem.detail), /did not arrive within 150 ms/)
+    assert.isAtLeast(Date.now() - began, 140)
+    assert.deepStrictEqual(await h.snapshot(), before)
+  })
+
+  it("reads a body that arrives within it, in parts", async () => {
+    h = makeHarness()
+    const res = await h.app.request(withBodyDeadline(start("{\"n\":1}}", 30), 2_000))
+    assert.strictEqual(res.status, 201, await res.clone().text())
+    assert.deepStrictEqual((await res.json() as { result: unknown }).result, { echoed: { n: 1 } })
+  })
+
+  it("answers 408 too when the body has a Content-Length (the route reads it, not the body limit)", async () => {
+    h = makeHarness()
+    const stalled = start(undefined)
+    const announced = new Request(stalled, { headers: { "content-type": "application/json", "content-length": "20" }, duplex: "half" } as RequestInit)
+    const res = await h.app.request(withBodyDeadline(announced, 100))
+    await assertProblem(res, 408, "request-timeout")
+    assert.deepStrictEqual(h.serverErrors, [], "nothing reported")
+  })
+
+  it("leaves a request without a body as it was", () => {
+    const get = new Request("http://localhost/healthz")
+    assert.strictEqual(withBodyDeadline(get, 10), get)
+  })
+})
