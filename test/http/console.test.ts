@@ -83,6 +83,11 @@ describe("the console, without an API key", () => {
     assert.include(notEnded.text, `data-execution-id="${executionId}"`)
     assert.notInclude(notEnded.text, `data-execution-id="${echoed.executionId}"`)
     assert.include(notEnded.text, `<option value="QUEUED,RUNNING,PAUSED" selected>not ended</option>`)
+    // Any list of statuses a link carries, shown as chosen.
+    const either = await page(harness, "/console?status=RUNNING%2CSUCCEEDED")
+    assert.include(either.text, `data-execution-id="${executionId}"`)
+    assert.include(either.text, `data-execution-id="${echoed.executionId}"`)
+    assert.include(either.text, "<option selected>RUNNING,SUCCEEDED</option>")
     assert.include((await page(harness, `/console?id=${executionId}`)).text, `data-execution-id="${executionId}"`)
     assert.strictEqual((await page(harness, "/console?id=no-such-id")).status, 404)
 

@@ -28,7 +28,8 @@ export const forkRewindCommand = async (action: "fork" | "rewind", argv: Readonl
           input: { type: "string" },
           url: { type: "string" },
           "api-key": { type: "string" },
-          json: { type: "boolean" }
+          json: { type: "boolean" },
+          help: { type: "boolean", short: "h" }
         },
         allowPositionals: true,
         strict: true
@@ -37,6 +38,10 @@ export const forkRewindCommand = async (action: "fork" | "rewind", argv: Readonl
       throw new CliError(`${error instanceof Error ? error.message.split("\n")[0] : String(error)} (usage: ${FORK_USAGE})`, EXIT.usage)
     }
     const { positionals, values } = parsed
+    if (values.help === true) {
+      io.out(FORK_USAGE)
+      return EXIT.ok
+    }
     if (positionals.length !== 1) throw new CliError(`give one execution id (usage: ${FORK_USAGE})`, EXIT.usage)
     if (values.from === undefined) throw new CliError(`give the operation to run again from with --from (usage: ${FORK_USAGE})`, EXIT.usage)
     if (action === "rewind" && values.input !== undefined) throw new CliError("a rewind keeps the execution's input: fork it to run with another", EXIT.usage)

@@ -3,7 +3,7 @@
  * and the target's entry (see init-templates.ts), where `npm install && npm test && npm start` work at once.
  * Without --target it asks on a terminal and takes node otherwise. It never overwrites: the folder must be empty.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs"
 import { basename, dirname, join, relative, resolve } from "node:path"
 import { createInterface } from "node:readline/promises"
 import { parseArgs } from "node:util"
@@ -48,6 +48,10 @@ export const init = async (argv: ReadonlyArray<string>, io: Io): Promise<number>
     return 2
   }
   const folder = resolve(positionals[0] ?? ".")
+  if (existsSync(folder) && !statSync(folder).isDirectory()) {
+    io.err(`reprise init: ${folder} is a file; give a new folder: reprise init my-app`)
+    return 1
+  }
   if (existsSync(folder) && readdirSync(folder).length > 0) {
     io.err(`reprise init: ${folder} is not empty; give a new folder: reprise init my-app`)
     return 1
@@ -61,10 +65,17 @@ export const init = async (argv: ReadonlyArray<string>, io: Io): Promise<number>
   const files = templates({ name: packageName(folder), target, repriseVersion: own.version, nodeRange: own.engines?.node })
   for (const [path, text] of Object.entries(files)) {
     const file = join(folder, path)
-    mkdirSync(dirname(file), { recursive: true })
-    writeFileSync(file, text)
+    try {
+      mkdirSync(dirname(file), { recursive: true })
+      writeFileSync(file, text)
+    } catch (error) {
+      // A parent that is a file (ENOTDIR), no permission, a full disk: one line, not a stack.
+      io.err(`reprise init: cannot write ${file} (${String((error as { code?: unknown }).code ?? error)})`)
+      return 1
+    }
   }
-  const cd = relative(process.cwd(), folder)
+  const relativeFolder = relative(process.cwd(), folder)
+  const cd = /^[\w./-]*$/.test(relativeFolder) ? relativeFolder : `'${relativeFolder.replaceAll("'", "'\\''")}'`
   io.out(`Wrote a Reprise project for ${target} in ${folder}:`)
   for (const path of Object.keys(files).sort()) io.out(`  ${path}`)
   io.out("")

@@ -4,13 +4,27 @@ import { CliError, EXIT } from "./client.ts"
 
 const usage = (message: string) => new CliError(`${message} (reprise --help)`, EXIT.usage)
 
-/** JSON text, parsed; `what` names it in the error. */
+/** Whether a parsed value holds a number JSON.parse read as infinite (`1e400`), which would be sent as null. */
+const hasNonFinite = (value: unknown): boolean => {
+  const pending: Array<unknown> = [value]
+  while (pending.length > 0) {
+    const next = pending.pop()
+    if (typeof next === "number" && !Number.isFinite(next)) return true
+    if (typeof next === "object" && next !== null) pending.push(...(Array.isArray(next) ? next : Object.values(next)))
+  }
+  return false
+}
+
+/** JSON text, parsed; `what` names it in the error. A number out of range is refused, as the HTTP API refuses it. */
 export const parseJsonArg = (text: string, what: string): unknown => {
+  let value: unknown
   try {
-    return JSON.parse(text)
+    value = JSON.parse(text)
   } catch {
     throw usage(`${what} is not valid JSON`)
   }
+  if (hasNonFinite(value)) throw usage(`${what} holds a number out of range (it would be sent as null)`)
+  return value
 }
 
 /** `--input`: JSON, or `@file.json` for the JSON in a file. */

@@ -355,17 +355,31 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
   dev: async (args, values, io) => {
     const [file] = positional(args, 1, "the functions file")
     const port = values.port ?? io.env.PORT ?? "8787"
-    if (!/^\d{1,5}$/.test(port)) throw usage("--port must be a port number")
+    if (!/^\d{1,5}$/.test(port) || Number(port) > 65_535) throw usage("--port must be a port number (0 to 65535)")
     return dev({ file: file!, port: Number(port), ...(values.db === undefined ? {} : { db: values.db }), ...(values["api-key"] === undefined ? {} : { apiKey: values["api-key"] }) }, io)
   }
 }
 
+const OWN_COMMANDS = new Set(["replay-check", "pause", "resume", "fork", "rewind"])
+
+/**
+ * The command line's first word (its options read leniently, as far as the shared ones go), when it names a
+ * command with options of its own, and the arguments without it.
+ */
+const ownCommand = (argv: ReadonlyArray<string>): readonly [string | undefined, ReadonlyArray<string>] => {
+  const { tokens } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: false, tokens: true })
+  const first = tokens.find((token) => token.kind === "positional")
+  if (first === undefined || first.kind !== "positional" || !OWN_COMMANDS.has(first.value)) return [undefined, argv]
+  return [first.value, [...argv.slice(0, first.index), ...argv.slice(first.index + 1)]]
+}
+
 /** Runs one command line; returns the exit code (it never throws). */
 export const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
-  // Commands with their own options live in their own files.
-  if (argv[0] === "replay-check") return (await import("./replay-check.ts")).replayCheckCommand(argv.slice(1), io)
-  if (argv[0] === "pause" || argv[0] === "resume") return (await import("./pause-resume.ts")).pauseResumeCommand(argv[0], argv.slice(1), io)
-  if (argv[0] === "fork" || argv[0] === "rewind") return (await import("./fork-rewind.ts")).forkRewindCommand(argv[0], argv.slice(1), io)
+  // Commands with their own options live in their own files; their name may come after options (--url U fork …).
+  const [own, rest] = ownCommand(argv)
+  if (own === "replay-check") return (await import("./replay-check.ts")).replayCheckCommand(rest, io)
+  if (own === "pause" || own === "resume") return (await import("./pause-resume.ts")).pauseResumeCommand(own, rest, io)
+  if (own === "fork" || own === "rewind") return (await import("./fork-rewind.ts")).forkRewindCommand(own, rest, io)
   try {
     let parsed
     try {

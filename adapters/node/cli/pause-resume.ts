@@ -21,7 +21,7 @@ export const pauseResumeCommand = async (action: "pause" | "resume", argv: Reado
     try {
       parsed = parseArgs({
         args: [...argv],
-        options: { url: { type: "string" }, "api-key": { type: "string" }, json: { type: "boolean" } },
+        options: { url: { type: "string" }, "api-key": { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
         allowPositionals: true,
         strict: true
       })
@@ -29,6 +29,10 @@ export const pauseResumeCommand = async (action: "pause" | "resume", argv: Reado
       throw new CliError(`${error instanceof Error ? error.message.split("\n")[0] : String(error)} (usage: ${PAUSE_USAGE})`, EXIT.usage)
     }
     const { positionals, values } = parsed
+    if (values.help === true) {
+      io.out(PAUSE_USAGE)
+      return EXIT.ok
+    }
     if (positionals.length !== 1) throw new CliError(`give one execution id (usage: ${PAUSE_USAGE})`, EXIT.usage)
     const apiKey = values["api-key"] ?? (io.env.REPRISE_API_KEY === "" ? undefined : io.env.REPRISE_API_KEY)
     const client = makeClient({ url: values.url ?? io.env.REPRISE_URL ?? "http://127.0.0.1:8787", apiKey })

@@ -124,7 +124,8 @@ export const replayCheckCommand = async (argv: ReadonlyArray<string>, io: CheckI
           from: { type: "string" },
           function: { type: "string", multiple: true },
           "api-key": { type: "string" },
-          json: { type: "boolean" }
+          json: { type: "boolean" },
+          help: { type: "boolean", short: "h" }
         },
         allowPositionals: true,
         strict: true
@@ -133,6 +134,10 @@ export const replayCheckCommand = async (argv: ReadonlyArray<string>, io: CheckI
       throw usage(error instanceof Error ? error.message.split("\n")[0]! : String(error))
     }
     const { positionals, values } = parsed
+    if (values.help === true) {
+      io.out(REPLAY_CHECK_USAGE)
+      return EXIT.ok
+    }
     if (positionals.length !== 1) throw usage(positionals.length === 0 ? "give the file that exports the functions" : `unexpected argument ${JSON.stringify(positionals[1])}`)
     const files = values.history ?? []
     if ((files.length > 0) === (values.from !== undefined)) throw usage("give either --history files or --from a server")

@@ -40,6 +40,9 @@ const endOf = (local: string): string => {
 /** The status filter's choice of every execution not ended yet (the API takes several statuses, comma-separated). */
 const NOT_ENDED = "QUEUED,RUNNING,PAUSED"
 
+/** One status or several, comma-separated, as the API takes them (a link may carry any such list). */
+const isStatusList = (value: string): boolean => value.split(",").every((part) => (EXECUTION_STATUSES as ReadonlyArray<string>).includes(part))
+
 const nonEmpty = (value: string | undefined): string | undefined => {
   const trimmed = value?.trim()
   return trimmed === undefined || trimmed === "" ? undefined : trimmed
@@ -58,7 +61,7 @@ export const listQuery = (c: Context): ListQuery => {
     ...(to !== undefined && LOCAL_TIME.test(to) ? { to } : {}),
     ...(input === undefined ? {} : { input: input.slice(0, 200) }),
     ...(fn === undefined ? {} : { function: fn }),
-    ...(status !== undefined && (status === NOT_ENDED || (EXECUTION_STATUSES as ReadonlyArray<string>).includes(status)) ? { status } : {}),
+    ...(status !== undefined && isStatusList(status) ? { status } : {}),
     ...(id === undefined ? {} : { id }),
     ...(cursor === undefined ? {} : { cursor })
   }
@@ -107,6 +110,9 @@ const filters = (query: ListQuery, functions: ReadonlyArray<{ readonly name: str
   }</select></label>
 <label>Status<select name="status"><option value="">all</option><option value="${NOT_ENDED}"${query.status === NOT_ENDED ? html` selected` : ""}>not ended</option>${
     EXECUTION_STATUSES.map((status) => html`<option${query.status === status ? html` selected` : ""}>${status}</option>`)
+  }${
+    // Another list, from a link: shown as chosen, not as "all".
+    query.status === undefined || query.status === NOT_ENDED || !query.status.includes(",") ? "" : html`<option selected>${query.status}</option>`
   }</select></label>
 <label>Execution id<input name="id" size="24" placeholder="exact id" value="${query.id ?? ""}"></label>
 <label>Started from<input type="datetime-local" name="from" value="${query.from ?? ""}"></label>

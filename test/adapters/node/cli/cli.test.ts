@@ -111,10 +111,24 @@ describe("reprise (the CLI) against a real server", () => {
     assert.include(result.stdout, "lift-off")
   })
 
+  it("init refuses a folder that is a file, or under one, in one line", async () => {
+    const file = join(dir, "a-file")
+    writeFileSync(file, "hi")
+    for (const [target, message] of [[file, /^reprise init: .*a-file is a file; give a new folder/], [join(file, "sub"), /^reprise init: cannot write .*a-file\/sub\/\S+ \(ENOTDIR\)$/]] as const) {
+      const result = await reprise(["init", target, "--target", "node"], env)
+      assert.strictEqual(result.code, 1, result.stderr)
+      assert.match(result.stderr.trim(), message)
+      assert.notInclude(result.stderr, "    at ", "no stack trace")
+    }
+  })
+
   it("get --follow exits 6 (still running), not 1, when --timeout passes on a paused execution", async () => {
     const started = await reprise(["start", "order-fulfilment", "--input", JSON.stringify(order), "--name", "held-order"], env)
     assert.strictEqual(started.code, 0, started.stderr)
-    assert.strictEqual((await reprise(["pause", "held-order"], env)).code, 0)
+    // Options may come before a command with options of its own, as before any other.
+    const paused = await reprise(["--json", "pause", "held-order"], env)
+    assert.strictEqual(paused.code, 0, paused.stderr)
+    assert.strictEqual(json(paused.stdout).status, "PAUSED")
     const followed = await reprise(["get", "held-order", "--follow", "--timeout", "0.5"], env)
     assert.strictEqual(followed.code, 6, followed.stderr)
     assert.match(followed.stderr, /held-order is still running after 0\.5 s/)
@@ -219,6 +233,10 @@ describe("reprise (the CLI) against a real server", () => {
       ["a bad status among several", ["list", "--status", "running,DONE"], env, 2, /comma-separated; not "DONE"/],
       ["--input from a missing file", ["start", "greet", "--input", "@/no/such/file.json"], env, 2, /--input @\/no\/such\/file\.json: no such file/],
       ["fork --input from a missing file", ["fork", "some-id", "--from", "1", "--input", "@/no/such/file.json"], env, 2, /--input @\/no\/such\/file\.json: no such file/],
+      ["--input out of range", ["start", "greet", "--input", '{"n":1e400}'], env, 2, /--input holds a number out of range \(it would be sent as null\)/],
+      ["fork after options, no such execution", ["--json", "fork", "no-such-execution", "--from", "1"], env, 5, /not found: .*no-such-execution/],
+      ["rewind after --url, no server", ["--url", "http://127.0.0.1:9", "rewind", "x", "--from", "1"], env, 3, /cannot reach Reprise at http:\/\/127\.0\.0\.1:9/],
+      ["dev --port out of range", ["dev", "functions.ts", "--port", "99999"], env, 2, /--port must be a port number \(0 to 65535\)/],
       ["not a URL", ["list", "--url", "ftp://x"], env, 2, /is not an http\(s\) URL/],
       ["bad --priority", ["start", "greet", "--priority", "abc"], env, 2, /--priority must be an integer from -1000 to 1000, not "abc"/],
       ["--priority out of range", ["start", "greet", "--priority", "-1001"], env, 2, /--priority must be an integer from -1000 to 1000, not "-1001"/],
@@ -236,6 +254,11 @@ describe("reprise (the CLI) against a real server", () => {
       assert.notInclude(result.stderr, "    at ", `${what}: no stack trace`)
     }
     assert.strictEqual((await reprise(["--help"], env)).code, 0)
+    for (const command of ["pause", "fork", "replay-check"]) {
+      const help = await reprise([command, "--help"], env)
+      assert.strictEqual(help.code, 0, `${command} --help: ${help.stderr}`)
+      assert.match(help.stdout, new RegExp(`^reprise ${command}`), command)
+    }
     // A negative number after an option is its value (Node's parseArgs calls it ambiguous).
     const negative = await reprise(["start", "greet", "--input", `{"name":"ada"}`, "--priority", "-5", "--json"], env)
     assert.strictEqual(negative.code, 0, negative.stderr)
