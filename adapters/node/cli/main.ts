@@ -33,7 +33,7 @@ export const USAGE = `reprise: durable functions from the command line
   reprise pause|resume <execution-id>                    hold an execution (nothing new starts) and let it go on
   reprise fork <execution-id> --from OP [--input JSON|@FILE]   a new execution keeping the operations before OP
   reprise rewind <execution-id> --from OP               run a failed, timed-out or stopped execution again from OP
-  reprise replay-check <functions-file> (--history FILE... | --from URL)   replay recorded histories on this code
+  reprise replay-check <functions-file> (--history FILE... | --from URL) [--function NAME]   replay recorded histories on this code
 
   --url URL        the server (default $REPRISE_URL, else http://127.0.0.1:8787)
   --api-key KEY    its API key (default $REPRISE_API_KEY)

@@ -70,13 +70,21 @@ const fetchHistory = async (client: Client, id: string): Promise<RecordedHistory
   throw new CliError(`the history of ${id} has more pages than the check reads`, EXIT.failed)
 }
 
-/** The RUNNING and PAUSED executions of the given functions on the server, with their whole histories. */
-const fetchRunning = async (client: Client, functionNames: ReadonlyArray<string>): Promise<Array<RecordedHistory>> => {
+/**
+ * The RUNNING and PAUSED executions on the server, with their whole histories: of the given functions, or of every
+ * function (one the file no longer exports is then reported: the deploy would strand its executions).
+ */
+const fetchRunning = async (client: Client, functionNames: ReadonlyArray<string> | undefined): Promise<Array<RecordedHistory>> => {
   const histories: Array<RecordedHistory> = []
-  for (const [name, status] of functionNames.flatMap((name) => [[name, "RUNNING"], [name, "PAUSED"]] as const)) {
+  for (const name of functionNames ?? [undefined]) {
     let cursor: string | undefined
     for (let page = 0; page < 10_000; page++) {
-      const query = new URLSearchParams({ function: name, status, limit: "1000", ...(cursor === undefined ? {} : { cursor }) })
+      const query = new URLSearchParams({
+        ...(name === undefined ? {} : { function: name }),
+        status: "RUNNING,PAUSED",
+        limit: "1000",
+        ...(cursor === undefined ? {} : { cursor })
+      })
       const answer = await client.request<{ executions: Array<{ executionId: string }>; nextCursor?: string }>("GET", `/v1/executions?${query}`)
       for (const execution of answer.executions) histories.push(await fetchHistory(client, execution.executionId))
       if (answer.nextCursor === undefined) break
@@ -142,11 +150,10 @@ export const replayCheckCommand = async (argv: ReadonlyArray<string>, io: CheckI
     const files = values.history ?? []
     if ((files.length > 0) === (values.from !== undefined)) throw usage("give either --history files or --from a server")
     const functions = await loadFunctions(positionals[0]!)
-    const names = values.function ?? functions.map((fn) => fn.name)
     let histories: Array<RecordedHistory>
     if (values.from !== undefined) {
       const apiKey = values["api-key"] ?? (io.env.REPRISE_API_KEY === "" ? undefined : io.env.REPRISE_API_KEY)
-      histories = await fetchRunning(makeClient({ url: values.from, apiKey }), names)
+      histories = await fetchRunning(makeClient({ url: values.from, apiKey }), values.function)
     } else histories = readHistories(files)
     const reports = await replayCheck(functions, histories)
     if (values.json === true) io.out(JSON.stringify(reports, null, 2))

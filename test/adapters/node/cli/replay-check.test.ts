@@ -9,6 +9,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { serve, type Server } from "../../../../adapters/node/serve.ts"
+import { durable } from "../../../../src/index.ts"
 import { signupV1, signupV2 } from "../fixtures/signup-versions.ts"
 import { reprise } from "./cli-fixture.ts"
 
@@ -110,5 +111,26 @@ describe("reprise replay-check", () => {
     const noFunctions = await reprise(["replay-check", fixture("signup-versions.ts"), "--history", notHistory])
     assert.strictEqual(noFunctions.code, 2)
     assert.include(noFunctions.stderr, "exports no durable functions")
+  })
+
+  it("--from a server: a running execution of a function the file no longer exports is reported; exit 1", async () => {
+    const waiter = durable("waiter", async (_: unknown, ctx) => ctx.waitForCallback("go", () => undefined))
+    const other = await serve({ functions: [signupV2(hooks), waiter], dbPath: join(dir, "other.db"), port: 0, handleSignals: false })
+    try {
+      const started = await fetch(`${other.url}/v1/functions/waiter/executions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ executionName: "stranded" })
+      })
+      assert.strictEqual(started.status, 201)
+      const result = await reprise(["replay-check", fixture("signup-v2.ts"), "--from", other.url])
+      assert.strictEqual(result.code, 1, result.stderr)
+      assert.strictEqual(result.stdout.trim(), 'stranded  function not found: no function named "waiter" was given')
+      // --function narrows the check to the functions named.
+      const narrowed = await reprise(["replay-check", fixture("signup-v2.ts"), "--from", other.url, "--function", "signup"])
+      assert.strictEqual(narrowed.code, 0, narrowed.stderr)
+    } finally {
+      await other.close()
+    }
   })
 })
