@@ -81,6 +81,8 @@ export interface PostgresStore extends ExecutionStoreShape {
 }
 
 const SUMMARY_COLUMNS = "execution_id, function_name, status, started_at, ended_at, version"
+/** The largest seq the events table holds (an int4 column). */
+const MAX_SEQ = 2 ** 31 - 1
 
 interface SummaryRow {
   readonly execution_id: string
@@ -349,7 +351,8 @@ const makePostgresStore = (pool: Pool, schema: string, leases: Leases | undefine
           refused === undefined ? Effect.succeed(events) : Effect.fail(refused))),
 
     readPage: (executionId, afterSeq, limit) =>
-      Effect.flatMap(attempt("readPage", () => query<LoadRow>(sql.page, [executionId, afterSeq, Math.max(0, Math.floor(limit))])), (rows) => {
+      // seq is an int4: a cursor past its range (from a client) reads as past every seq, an empty page.
+      Effect.flatMap(attempt("readPage", () => query<LoadRow>(sql.page, [executionId, Math.min(afterSeq, MAX_SEQ), Math.max(0, Math.floor(limit))])), (rows) => {
         if (rows.length === 0) return Effect.succeed(undefined)
         const raw = rows.filter((row) => row.seq !== null)
         for (let i = 0; i < raw.length; i++) {
@@ -369,6 +372,8 @@ const makePostgresStore = (pool: Pool, schema: string, leases: Leases | undefine
     deleteAlarm: (executionId) => attempt("deleteAlarm", () => query(sql.deleteAlarm, [executionId, ...holder])).pipe(Effect.asVoid),
     list: (listQuery) =>
       attempt("list", async () => {
+        // Text holds no NUL in PostgreSQL, so no execution has such a name or version; the query would be refused.
+        if (listQuery.functionName?.includes("\u0000") === true || listQuery.version?.includes("\u0000") === true) return { items: [] }
         const size = pageSize(listQuery.limit)
         const after = listQuery.cursor === undefined ? undefined : decodeCursor(listQuery.cursor)
         const where: Array<string> = []

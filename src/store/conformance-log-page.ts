@@ -18,6 +18,9 @@ export const logPages = {
     yield* checkEqual(yield* readLogPage(store, id, 37, 5), log.slice(37, 42), "5 events after seq 37")
     yield* checkEqual(yield* readLogPage(store, id, 249, 10), log.slice(249), "the page holding only the last event")
     yield* checkEqual(yield* readLogPage(store, id, 250, 10), [], "the page after the end")
+    // Far past the end, beyond a 32-bit seq (a cursor from a client): an empty page, not a store failure.
+    yield* checkEqual(yield* readLogPage(store, id, 2 ** 31, 10), [], "a page after seq 2^31")
+    yield* checkEqual(yield* readLogPage(store, id, 999_999_999_999_999, 10), [], "a page after the largest cursor the API takes")
     yield* checkEqual(yield* readLogPage(store, id, 0, 0), [], "a page of 0 events")
     yield* checkEqual(yield* readLogPage(store, freshId("no-pages"), 0, 10), undefined, "a page of an unknown execution")
   })

@@ -216,6 +216,9 @@ const listingFilters: ConformanceCheck = {
     yield* checkEqual(yield* query({ functionName, status: "FAILED" }), [failed.id], "by function, FAILED")
     yield* checkEqual(yield* query({ functionName, status: "RUNNING" }), [running.id], "by function, RUNNING")
     yield* checkEqual(yield* query({ functionName, status: "STOPPED" }), [], "by function, STOPPED")
+    // A name no execution can have (PostgreSQL's text refuses NUL): no rows, not a store failure.
+    yield* checkEqual(yield* query({ functionName: `${functionName}\u0000x` }), [], "a function name with a NUL")
+    yield* checkEqual(yield* query({ functionName, version: "v\u0000" }), [], "a version with a NUL")
     const succeeded = yield* listAll(store, { status: "SUCCEEDED", limit: 50 })
     yield* check(succeeded.every((r) => r.status === "SUCCEEDED"), "status filter let another status through")
     const found = new Set(ids(succeeded))
