@@ -188,6 +188,19 @@ describe("the console, with an API key", () => {
     assert.strictEqual(wrong.res.status, 401)
     assert.strictEqual(wrong.cookie, "")
 
+    // A stale form (its token no longer matches the cookie): the login page again, not a JSON document, no session.
+    const stale = await harness.app.request("/console/login", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ key: KEY, next: "/console", form_token: "stale" }).toString()
+    })
+    assert.strictEqual(stale.status, 403)
+    assert.match(stale.headers.get("content-type") ?? "", /^text\/html/)
+    const staleText = await stale.text()
+    assert.include(staleText, "The form had expired: enter the key again.")
+    assert.match(staleText, /name="form_token" value="[^"]+"/)
+    assert.notInclude(stale.headers.get("set-cookie") ?? "", "reprise_console=", "no session")
+
     const right = await login(harness, KEY, `/console/executions/${executionId}`)
     assert.strictEqual(right.res.status, 303)
     assert.strictEqual(right.res.headers.get("location"), `/console/executions/${executionId}`)

@@ -91,8 +91,11 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
   app.post("/console/login", async (c) => {
     if (sessions === undefined) return c.redirect("/console", 303)
     const form = await c.req.parseBody()
-    if (!(await formTokenValid(c, form[FORM_FIELD]))) return badFormToken(c)
     const next = safeNext(form.next)
+    if (!(await formTokenValid(c, form[FORM_FIELD]))) {
+      // A page a browser shows (the form went stale, or came from elsewhere), with a fresh form; no key was checked.
+      return page(c, { title: "Log in", auth: "login", status: 403, body: loginForm(c, next, "The form had expired: enter the key again.") })
+    }
     const address = options.clientAddress?.(c) ?? "*"
     const waitMs = throttle.retryAfterMs(address)
     if (waitMs > 0) return tooManyLogins(c, next, Math.ceil(waitMs / 1000))

@@ -65,7 +65,7 @@ export interface PageOptions {
    * "login": the login form, which says what it needs itself.
    */
   readonly auth: "on" | "off" | "login"
-  readonly status?: 200 | 400 | 401 | 404 | 429 | 500
+  readonly status?: 200 | 400 | 401 | 403 | 404 | 429 | 500
 }
 
 export const page = async (c: Context, options: PageOptions): Promise<Response> => {
