@@ -31,7 +31,9 @@ export const startHandler = (actor: HandlerHost, session: Session) => {
 /** The handler over a root context, built now (from the state as it is now), run when called. */
 const handlerRun = (actor: HandlerHost, session: Session): () => Promise<unknown> => {
   const context = DurableContextImpl.root(session)
-  const input = actor.state.input === undefined ? undefined : JSON.parse(actor.state.input)
+  // Started without an input, the handler gets `{}`, as AWS's SDK gives it (it parses `InputPayload ?? "{}"`):
+  // a handler that destructures its event works the same on both.
+  const input = actor.state.input === undefined ? {} : JSON.parse(actor.state.input)
   return () => runOwned({ kind: "context", core: context.core, label: "the root context" }, () => actor.deps.fn.handler(input, context))
 }
 

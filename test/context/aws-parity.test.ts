@@ -22,6 +22,22 @@ class PaymentDeclined extends Error {
   override name = "PaymentDeclined"
 }
 
+describe("an execution started without an input", () => {
+  it("gets {} as AWS's SDK gives it, started or invoked, so that a handler may destructure its event", async () => {
+    const child = durable("no-input-child", async ({ id }: { id?: string }) => ({ id: id ?? "none" }))
+    const parent = durable("no-input-parent", async (event: { id?: string }, ctx) => ({
+      own: typeof event,
+      child: await ctx.invoke<undefined, { id: string }>("child", "no-input-child")
+    }))
+    const runner = createTestRunner({ functions: [parent, child] })
+    const execution = await runner.run("no-input-parent")
+    assert.deepStrictEqual([execution.status, execution.result], ["SUCCEEDED", { own: "object", child: { id: "none" } }])
+    // What was stored is still no input: the log's start holds none.
+    assert.notProperty(execution.history[0], "input")
+    await runner.dispose()
+  })
+})
+
 describe("StepError as AWS's SDK shapes it", () => {
   it("serialises a StepError inside a result with name, errorType and its cause's name", async () => {
     const fn = durable("step-error-json", async (_: unknown, ctx) => {
