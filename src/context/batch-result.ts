@@ -3,7 +3,7 @@
  * (in full, or as a summary of statuses when the full record is over the payload limit).
  */
 import type { ErrorObject } from "../log/events.ts"
-import { ChildContextError, DurableOperationError } from "./errors.ts"
+import { ChildContextError, DurableOperationError, RecordedError } from "./errors.ts"
 
 export type BatchItemStatus = "SUCCEEDED" | "FAILED" | "STARTED"
 export type CompletionReason =
@@ -126,7 +126,8 @@ export class BatchResult<T> {
 /** How a full BatchResult is stored: item results as their own serialised payloads. */
 export interface BatchRecord {
   readonly reason: CompletionReason
-  readonly items: ReadonlyArray<{ readonly i: number; readonly n?: string; readonly s: "S" | "F" | "R"; readonly r?: string; readonly e?: ErrorObject }>
+  /** `c`: what the item threw (its type and message, and its recorded causes), kept so that `error.cause` says it. */
+  readonly items: ReadonlyArray<{ readonly i: number; readonly n?: string; readonly s: "S" | "F" | "R"; readonly r?: string; readonly e?: ErrorObject; readonly c?: ErrorObject }>
 }
 
 /** Kept instead of the record when that is too large: one letter per item, S, F, R (started) or - (never started). */
@@ -146,4 +147,18 @@ export const summaryOf = (result: BatchResult<unknown>, total: number): BatchSum
   return { reason: result.completionReason, statuses: letters.join(""), successCount: result.successCount, failureCount: result.failureCount }
 }
 
-export const itemError = (error: ErrorObject): ChildContextError => ChildContextError.fromErrorObject(error)
+/**
+ * A failed item's error read back: a ChildContextError whose `cause` is what the item threw, as recorded (its type
+ * as the error's name, then its own recorded causes, nearest first), on first run and replay alike.
+ */
+export const itemError = (error: ErrorObject, cause?: ErrorObject): ChildContextError =>
+  cause === undefined
+    ? ChildContextError.fromErrorObject(error)
+    : new ChildContextError(error.errorMessage, { cause: recordedChain(cause), errorData: error.errorData })
+
+const recordedChain = (error: ErrorObject): RecordedError => {
+  let cause: RecordedError | undefined
+  const causes = error.causes ?? []
+  for (let i = causes.length - 1; i >= 0; i--) cause = new RecordedError(causes[i]!, cause === undefined ? undefined : { cause })
+  return new RecordedError(error, cause === undefined ? undefined : { cause })
+}

@@ -16,8 +16,10 @@ import {
   STATUS_LETTER,
   summaryOf
 } from "./batch-result.ts"
+import type { ErrorObject } from "../log/events.ts"
 import { type ChildRun, runChildContext } from "./child-context.ts"
 import { type Begun, ContextCore } from "./context-core.ts"
+import { toErrorRecord } from "./error-story.ts"
 import { ChildContextError, toErrorObject } from "./errors.ts"
 import { deserializeWith, serializeWith } from "./serdes-call.ts"
 import { runOwned } from "./usage-tracker.ts"
@@ -67,7 +69,7 @@ export const runBatch = <O>(core: ContextCore, begun: Begun, run: BatchRun<O>): 
         ...(item.name === undefined ? {} : { n: item.name }),
         s: STATUS_LETTER[item.status],
         ...(item.status === "SUCCEEDED" ? optional("r", await payloadOf(item)) : {}),
-        ...(item.error === undefined ? {} : { e: toErrorObject(item.error) })
+        ...(item.error === undefined ? {} : { e: toErrorObject(item.error), ...causeRecord(item.error.cause) })
       })))
       return JSON.stringify({ reason: result.completionReason, items } satisfies BatchRecord)
     },
@@ -82,7 +84,7 @@ export const runBatch = <O>(core: ContextCore, begun: Begun, run: BatchRun<O>): 
       const items = await Promise.all(record.items.map(async (item): Promise<BatchItem<O>> =>
         batchItem(item.i, item.n, LETTER_STATUS[item.s], {
           ...(item.s === "S" ? { result: await resultOf(item) } : {}),
-          ...(item.e === undefined ? {} : { error: itemError(item.e) })
+          ...(item.e === undefined ? {} : { error: itemError(item.e, item.c) })
         })))
       return new BatchResult(items, record.reason)
     }
@@ -100,6 +102,13 @@ export const runBatch = <O>(core: ContextCore, begun: Begun, run: BatchRun<O>): 
     body: (batchCore, summary) => drive(batchCore, run, summary === undefined ? undefined : parseSummary(summary), payloads, values)
   }
   return runChildContext(core, begun, child)
+}
+
+/** What a failed item threw, for its record: type, message and causes (no stack: a batch may fail thousands). */
+const causeRecord = (cause: unknown): { c?: ErrorObject } => {
+  if (cause === undefined) return {}
+  const { stackTrace: _, ...record } = toErrorRecord(cause)
+  return { c: record.causes === undefined ? record : { ...record, causes: record.causes.map(({ stackTrace: _, ...c }) => c) } }
 }
 
 /**

@@ -47,8 +47,8 @@ export abstract class DurableOperationError extends Error {
 export class RecordedError extends Error {
   declare readonly errorData: string | undefined
   declare readonly errorObject: ErrorObject
-  constructor(errorObject: ErrorObject) {
-    super(errorObject.errorMessage)
+  constructor(errorObject: ErrorObject, options?: { readonly cause?: unknown }) {
+    super(errorObject.errorMessage, options)
     this.name = errorObject.errorType
     Object.defineProperty(this, "errorObject", { value: errorObject })
     Object.defineProperty(this, "errorData", { value: errorObject.errorData })

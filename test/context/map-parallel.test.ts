@@ -308,3 +308,36 @@ describe("child contexts", () => {
     await runner.dispose()
   })
 })
+
+describe("a failed item's error", () => {
+  class Declined extends Error {
+    override name = "Declined"
+  }
+  const noRetry = { retryStrategy: () => ({ shouldRetry: false }) }
+  const chain = (error: unknown): Array<string> => {
+    const names: Array<string> = []
+    for (let e = error as { name?: string; message?: string; cause?: unknown } | undefined, i = 0; e !== undefined && i < 5; e = e.cause as typeof e, i++) {
+      names.push(`${e.name}: ${e.message}`)
+    }
+    return names
+  }
+
+  it("has what the item threw as its cause, and a failed step's cause under it, read back from the record", async () => {
+    const fn = durable("item-causes", async (_: unknown, ctx) => {
+      const thrown = await ctx.map([1], async () => {
+        throw new Declined("card declined")
+      })
+      const inStep = await ctx.parallel([async (branch) => branch.step("charge", async () => {
+        throw new Declined("in a step")
+      }, noRetry)])
+      return { thrown: chain(thrown.all[0]!.error), inStep: chain(inStep.getErrors()[0]) }
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("item-causes")
+    assert.deepStrictEqual(execution.result, {
+      thrown: ["ChildContextError: card declined", "Declined: card declined"],
+      inStep: ["ChildContextError: in a step", "StepError: in a step", "Declined: in a step"]
+    })
+    await runner.dispose()
+  })
+})
