@@ -376,7 +376,7 @@ export class TestExecution {
         ? { ok: true, ...(reply.succeed === undefined ? {} : { result: reply.succeed }) }
         : {
           ok: false,
-          error: { errorType: reply.fail.errorType ?? "Error", errorMessage: reply.fail.errorMessage, ...(reply.fail.errorData === undefined ? {} : { errorData: reply.fail.errorData }) }
+          error: { errorType: reply.fail.errorType ?? "Error", errorMessage: reply.fail.errorMessage ?? "Callback failed", ...(reply.fail.errorData === undefined ? {} : { errorData: reply.fail.errorData }) }
         })
       if (this.checkpointCrashes === undefined) await completion
       else {

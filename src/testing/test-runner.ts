@@ -25,7 +25,8 @@ import { VirtualClock } from "./virtual-clock.ts"
 /** What a responder does with a callback: complete it, fail it, or leave it (undefined). */
 export type CallbackReply =
   | { readonly succeed: string | undefined }
-  | { readonly fail: { readonly errorMessage: string; readonly errorType?: string; readonly errorData?: string } }
+  /** `errorMessage` defaults to "Callback failed" and `errorType` to "Error", as AWS's SDK's do. */
+  | { readonly fail: { readonly errorMessage?: string; readonly errorType?: string; readonly errorData?: string } }
   | undefined
 
 export interface PendingCallback {

@@ -100,4 +100,12 @@ describe("examples/approval", () => {
     assert.deepInclude(execution.error, { errorType: "CallbackExternalError", errorMessage: "approval tool crashed" })
     await runner.dispose()
   })
+
+  it("a failure with no message fails it with AWS's default one (was a LogCorrupted from the runner)", async () => {
+    const { runner } = setup()
+    const execution = await runner.run("approval", request, { callbacks: { "manager-approval": () => ({ fail: {} }) } })
+    assert.strictEqual(execution.status, "FAILED")
+    assert.deepInclude(execution.error, { errorType: "CallbackExternalError", errorMessage: "Callback failed" })
+    await runner.dispose()
+  })
 })
