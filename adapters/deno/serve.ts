@@ -166,7 +166,11 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
       onListen: () => undefined // the caller says what it serves
       // A handler of one declared parameter: given `pending.fetch` itself (declared `...args`), Deno.serve handed it
       // no request (every answer failed on `request.method`).
-    }, (request) => pending.fetch(withBodyDeadline(request, requestTimeoutMs)))
+    }, (request) => {
+      const timed = withBodyDeadline(request, requestTimeoutMs)
+      // Answered without reading the body (a 401, a 404): let its deadline go now rather than in 300 s.
+      return Promise.resolve(pending.fetch(timed)).finally(() => void timed.body?.cancel().catch(() => undefined))
+    })
   } catch (error) {
     storage.close() // no host started, so nothing else closes the store
     throw error

@@ -282,3 +282,28 @@ Deno.test({
     }
   }
 })
+
+Deno.test({
+  name: "a body answered without being read (401) leaves nothing to hold the process once the server is closed",
+  fn: async () => {
+    const temp = await tempDir("reprise-deno-unread-body-")
+    try {
+      const script = new URL("./unread-body-server.ts", import.meta.url).pathname
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--config", new URL("../../../adapters/deno/deno.json", import.meta.url).pathname, script, `${temp.dir}/reprise.kv`],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "null"
+      }).spawn()
+      const output = new Response(child.stdout).text()
+      // Its body's deadline timer (300 s) held the process: a bound far below that, not a measure of speed.
+      const exited = await Promise.race([child.status.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 20_000))])
+      if (!exited) child.kill("SIGKILL")
+      await child.status
+      assert.equal(exited, true, "the process ended by itself")
+      assert.match(await output, /answered 401, closed/)
+    } finally {
+      await temp.remove()
+    }
+  }
+})
