@@ -1,13 +1,15 @@
 /** How an execution's folded state is shown to clients, and what a parent learns of an ended child. */
-import type { ExecutionState } from "../log/fold.ts"
+import type { ExecutionState, ExecutionStatus } from "../log/fold.ts"
 import type { ChildOutcome } from "./actor-messages.ts"
 import type { ExecutionView } from "./execution-client.ts"
 
 /**
- * Whether an execution shown with this status has not ended (it may still write): what a start's `?wait` waits for
- * and an event stream follows. PAUSED and QUEUED have not.
+ * The statuses of an execution shown as not ended (it may still write): what a start's `?wait` waits for, an event
+ * stream follows, and the polled lifecycle feed lists. PAUSED and QUEUED have not ended.
  */
-export const isLiveStatus = (status: string): boolean => status === "RUNNING" || status === "PAUSED" || status === "QUEUED"
+export const LIVE_STATUSES: ReadonlyArray<ExecutionStatus> = ["QUEUED", "RUNNING", "PAUSED"]
+
+export const isLiveStatus = (status: string): boolean => (LIVE_STATUSES as ReadonlyArray<string>).includes(status)
 
 /** The client's view: PAUSED is a running execution held by a pause. */
 export const viewOf = (state: ExecutionState): ExecutionView => ({

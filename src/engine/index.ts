@@ -5,7 +5,7 @@ export type { EngineShape } from "./engine.ts"
 export type { EngineOptions } from "./engine-options.ts"
 export type { EvictOptions } from "./eviction.ts"
 export { ExecutionClient } from "./execution-client.ts"
-export { isLiveStatus } from "./execution-view.ts"
+export { isLiveStatus, LIVE_STATUSES } from "./execution-view.ts"
 export type {
   CallbackFailure,
   ExecutionClientShape,

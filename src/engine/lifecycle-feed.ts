@@ -12,7 +12,7 @@ import type { ExecutionStatus } from "../log/fold.ts"
 import { terminalStatus } from "../log/terminal-event.ts"
 import { compareSummaries, type ExecutionSummary, type ListPage } from "../store/execution-summary.ts"
 import type { SearchQuery } from "../store/list-search.ts"
-import { isLiveStatus } from "./execution-view.ts"
+import { isLiveStatus, LIVE_STATUSES } from "./execution-view.ts"
 
 export interface LifecycleChange {
   readonly executionId: string
@@ -74,8 +74,6 @@ export const makeLifecycleFeed = () => {
   }
 }
 
-/** The statuses of an execution that has not ended: each poll lists them all, however old (up to MAX_FOLLOWED). */
-const NOT_ENDED: ReadonlyArray<ExecutionStatus> = ["QUEUED", "RUNNING", "PAUSED"]
 /** Not-ended executions followed per poll (pages of 1,000); past it, an older one's changes are not seen. */
 export const MAX_FOLLOWED = 10_000
 
@@ -106,7 +104,7 @@ export const lifecycleByPolling = <E>(
         const current = new Map<string, ExecutionSummary>()
         let cursor: string | undefined
         for (let page = 0; page * 1000 < MAX_FOLLOWED; page++) {
-          const live = yield* list({ ...byFunction, statuses: NOT_ENDED, limit: 1000, ...(cursor === undefined ? {} : { cursor }) })
+          const live = yield* list({ ...byFunction, statuses: LIVE_STATUSES, limit: 1000, ...(cursor === undefined ? {} : { cursor }) })
           for (const item of live.items) current.set(item.executionId, item)
           cursor = live.cursor
           if (cursor === undefined) break

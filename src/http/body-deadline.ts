@@ -9,6 +9,10 @@ export class BodyTimedOut extends Error {
   override readonly name = "BodyTimedOut"
 }
 
+/** What a body that failed while it was read is told as: past its deadline 408, else (a client gone) 400. */
+export const bodyReadProblem = (error: unknown): { readonly kind: "request-timeout" | "invalid-request"; readonly detail: string } =>
+  error instanceof BodyTimedOut ? { kind: "request-timeout", detail: error.message } : { kind: "invalid-request", detail: "The body could not be read" }
+
 /**
  * The request with a body that must arrive in full within `ms` of now (a request without a body is as it was). The
  * copy has no abort signal of the original's.

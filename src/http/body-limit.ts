@@ -8,7 +8,7 @@
  */
 import type { MiddlewareHandler } from "hono"
 import { bodyLimit as honoBodyLimit } from "hono/body-limit"
-import { BodyTimedOut } from "./body-deadline.ts"
+import { bodyReadProblem } from "./body-deadline.ts"
 import { problemResponse } from "./problem.ts"
 
 export interface BodyLimitOptions {
@@ -28,8 +28,8 @@ export const bodyLimit = (options: BodyLimitOptions): MiddlewareHandler => {
         return await streamed(c, next) // a route's own errors do not come here: Hono answers them inside next()
       } catch (error) {
         // The body failed while it was counted: its deadline (body-deadline.ts), or a client that went away.
-        if (error instanceof BodyTimedOut) return problemResponse("request-timeout", error.message, c.req.path)
-        return problemResponse("invalid-request", "The body could not be read", c.req.path)
+        const { kind, detail } = bodyReadProblem(error)
+        return problemResponse(kind, detail, c.req.path)
       }
     }
     return Number.parseInt(length, 10) > options.maxSize ? options.onError(c) : next()

@@ -23,6 +23,7 @@ import {
   StartBody,
   jsonText,
   StartQuery,
+  statusesOf,
   StopBody
 } from "./request-schemas.ts"
 import { executionJson, operationJson, summaryJson } from "./views.ts"
@@ -44,7 +45,7 @@ const executionPath = (executionId: string) => `/v1/executions/${encodeURICompon
 
 /** A list's `status`: one is the store's own filter, several a merge of its listings (store/list-search.ts). */
 const statusFilter = (status: string | undefined): { status?: ExecutionStatus; statuses?: ReadonlyArray<ExecutionStatus> } => {
-  const statuses = status === undefined ? [] : [...new Set(status.split(","))] as Array<ExecutionStatus>
+  const statuses = status === undefined ? [] : statusesOf(status)
   return statuses.length === 0 ? {} : statuses.length === 1 ? { status: statuses[0]! } : { statuses }
 }
 

@@ -10,10 +10,9 @@ import { Clock, Effect, Stream } from "effect"
 import type { Hono } from "hono"
 import { ExecutionClient } from "../engine/index.ts"
 import { lifecycleByPolling } from "../engine/lifecycle-feed.ts"
-import type { ExecutionStatus } from "../log/fold.ts"
 import type { RouteDeps } from "./execution-routes.ts"
 import { readQuery } from "./read-body.ts"
-import { LifecycleQuery } from "./request-schemas.ts"
+import { LifecycleQuery, statusesOf } from "./request-schemas.ts"
 import { sseFrame, sseResponse, streamSeconds } from "./sse.ts"
 
 export const registerLifecycleStreamRoutes = (app: Hono, { respond }: RouteDeps, buffered = false, closing?: AbortSignal): void => {
@@ -25,7 +24,7 @@ export const registerLifecycleStreamRoutes = (app: Hono, { respond }: RouteDeps,
         const client = yield* ExecutionClient
         const filter = {
           functionName: query.function,
-          statuses: query.status?.split(",") as Array<ExecutionStatus> | undefined
+          statuses: query.status === undefined ? undefined : statusesOf(query.status)
         }
         const since = yield* Clock.currentTimeMillis
         const changes = client.watchLifecycle?.(filter) ?? lifecycleByPolling((query) => client.list(query), (executionId) =>

@@ -9,7 +9,7 @@
  * mounted without it).
  */
 import { Cause, Effect, Exit, Schema } from "effect"
-import { BodyTimedOut } from "./body-deadline.ts"
+import { bodyReadProblem } from "./body-deadline.ts"
 import { HttpProblem, problemResponse } from "./problem.ts"
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -65,7 +65,7 @@ const MAY_OVERFLOW = /\d[eE][+-]?\d|\d{309}/
  * Whether a parsed JSON value holds a number that is not finite (JSON.stringify would write it as null). A loop over
  * its own stack, not recursion: a deeply nested body must not overflow the call stack.
  */
-const hasNonFinite = (value: unknown): boolean => {
+export const hasNonFinite = (value: unknown): boolean => {
   const pending: Array<unknown> = [value]
   while (pending.length > 0) {
     const next = pending.pop()
@@ -86,10 +86,7 @@ export const readJsonBody = <A>(request: Request, schema: Schema.Decoder<A>) => 
     if (contentType === null || !isJsonContentType(contentType)) return yield* unsupported(contentType)
     const bytes = new Uint8Array(yield* Effect.tryPromise({
       try: () => request.arrayBuffer(),
-      catch: (error) =>
-        error instanceof BodyTimedOut
-          ? new HttpProblem({ kind: "request-timeout", detail: error.message })
-          : new HttpProblem({ kind: "invalid-request", detail: "The body could not be read" })
+      catch: (error) => new HttpProblem(bodyReadProblem(error))
     }))
     if (bytes.byteLength === 0) return yield* decodeBody({})
     const text = yield* Effect.try({

@@ -1,6 +1,7 @@
 /** The Schema of every request body and query string the API accepts. */
 import { Effect, Schema, SchemaTransformation } from "effect"
 import { endsLikeScheduledId } from "../schedule/schedule.ts"
+import type { ExecutionStatus } from "../log/fold.ts"
 import { HttpProblem } from "./problem.ts"
 
 const bounded = (max: number) => Schema.String.check(Schema.isMaxLength(max))
@@ -89,6 +90,9 @@ const STATUSES = "QUEUED|RUNNING|PAUSED|SUCCEEDED|FAILED|TIMED_OUT|STOPPED|CONTI
 const statusList = Schema.String.check(Schema.isPattern(new RegExp(`^(${STATUSES})(,(${STATUSES}))*$`, "u"), {
   expected: "QUEUED, RUNNING, PAUSED, SUCCEEDED, FAILED, TIMED_OUT, STOPPED or CONTINUED_AS_NEW, comma-separated"
 }))
+
+/** The statuses a `statusList` names, each once. */
+export const statusesOf = (list: string): Array<ExecutionStatus> => [...new Set(list.split(","))] as Array<ExecutionStatus>
 
 export const ListQuery = Schema.Struct({
   function: Schema.optionalKey(bounded(128).check(Schema.isMinLength(1))),

@@ -1,19 +1,9 @@
 /** The CLI's `--input`: JSON text, or `@file.json` for the JSON in a file; a bad one is a usage error (exit 2). */
 import { readFileSync } from "node:fs"
+import { hasNonFinite } from "reprise/http"
 import { CliError, EXIT } from "./client.ts"
 
 const usage = (message: string) => new CliError(`${message} (reprise --help)`, EXIT.usage)
-
-/** Whether a parsed value holds a number JSON.parse read as infinite (`1e400`), which would be sent as null. */
-const hasNonFinite = (value: unknown): boolean => {
-  const pending: Array<unknown> = [value]
-  while (pending.length > 0) {
-    const next = pending.pop()
-    if (typeof next === "number" && !Number.isFinite(next)) return true
-    if (typeof next === "object" && next !== null) pending.push(...(Array.isArray(next) ? next : Object.values(next)))
-  }
-  return false
-}
 
 /** JSON text, parsed; `what` names it in the error. A number out of range is refused, as the HTTP API refuses it. */
 export const parseJsonArg = (text: string, what: string): unknown => {

@@ -4,6 +4,7 @@
  */
 import type { Context } from "hono"
 import { html } from "hono/html"
+import { LIVE_STATUSES } from "../../engine/execution-view.ts"
 import type { SummaryJson } from "../views.ts"
 import type { ConsoleApi, Problem } from "./api-client.ts"
 import { duration, EXECUTION_STATUSES, millis, STATUS_CLASSES, time } from "./format.ts"
@@ -38,7 +39,7 @@ const endOf = (local: string): string => {
 }
 
 /** The status filter's choice of every execution not ended yet (the API takes several statuses, comma-separated). */
-const NOT_ENDED = "QUEUED,RUNNING,PAUSED"
+const NOT_ENDED = LIVE_STATUSES.join(",")
 
 /** One status or several, comma-separated, as the API takes them (a link may carry any such list). */
 const isStatusList = (value: string): boolean => value.split(",").every((part) => (EXECUTION_STATUSES as ReadonlyArray<string>).includes(part))
