@@ -12,6 +12,7 @@ import { Effect } from "effect"
 import {
   CallbackAlreadyCompleted,
   CallbackNotFound,
+  DEFAULT_MAX_PAYLOAD_BYTES,
   ExecutionAlreadyExists,
   type ExecutionClientShape,
   ExecutionNotFound,
@@ -25,6 +26,7 @@ import {
 import { type ExecutionStatus, type ListPage, type LogEvent, StoreFailure } from "reprise/store"
 import { errorOfWire, type HistoryEvent, operationsFromHistory } from "./history-operations.ts"
 import { type LambdaClientLike, defaultLambdaClient, loadLambdaModule } from "./lambda-client.ts"
+import { nameOf, refusalOf, serviceFailure, serviceMessage } from "./service-errors.ts"
 import { wireMillis, type WireErrorObject } from "./wire.ts"
 
 /** A durable function the API may start: its name in the API, the (qualified) function to invoke. */
@@ -59,7 +61,16 @@ const toWireError = (error: { errorType: string; errorMessage: string; errorData
     ...(error.errorData === undefined ? {} : { ErrorData: error.errorData })
   }
 
-const nameOf = (error: unknown): string => (typeof error === "object" && error !== null ? String((error as { name?: unknown }).name ?? "") : "")
+/**
+ * A listing's cursor is Lambda's marker behind `0.`, the shape the API's cursor takes (`<startedAt>.<rest>`, as
+ * the stores' cursors are): the marker is opaque, and a client hands it back as it got it.
+ */
+const cursorOfMarker = (marker: string): string => `0.${marker}`
+const markerOfCursor = (cursor: string): string | undefined => (cursor.startsWith("0.") ? cursor.slice(2) : undefined)
+
+/** Over the payload limit: Lambda's service keeps at most 256 KiB in an operation, a callback's result included. */
+const overPayloadLimit = (text: string | undefined): boolean =>
+  text !== undefined && text.length * 3 > DEFAULT_MAX_PAYLOAD_BYTES && new TextEncoder().encode(text).length > DEFAULT_MAX_PAYLOAD_BYTES
 
 export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionClientShape => {
   const entries = new Map<string, LambdaFunctionEntry>()
@@ -87,8 +98,19 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
       catch: (error) => error
     }).pipe(Effect.mapError((error) => (typeof error === "object" && error !== null && "name" in error ? error : new StoreFailure({ operation, reason: String(error) }))))
 
-  const internal = (operation: string) => (error: unknown): Effect.Effect<never, StoreFailure> =>
-    Effect.fail(new StoreFailure({ operation, reason: (error as Error)?.message ?? String(error) }))
+  const internal = (operation: string) => (error: unknown): Effect.Effect<never, StoreFailure> => Effect.fail(serviceFailure(operation, error))
+
+  /** A start's or a listing's refusal: the function unknown to Lambda, a payload over its limit, a parameter refused. */
+  const refused = (operation: string, functionName: string) =>
+  (error: unknown): Effect.Effect<never, FunctionNotFound | InvalidRequest | StoreFailure> => {
+    const refusal = refusalOf(error)
+    if (refusal === "not-found") return Effect.fail(new FunctionNotFound({ functionName }))
+    if (refusal === "too-large") {
+      return Effect.fail(new InvalidRequest({ reason: `Lambda refused the request as too large: ${serviceMessage(error)}`, payloadTooLarge: true }))
+    }
+    if (refusal === "invalid") return Effect.fail(new InvalidRequest({ reason: `Lambda refused the request: ${serviceMessage(error)}` }))
+    return internal(operation)(error)
+  }
 
   const arnOf = (executionId: string) =>
     Effect.suspend(() => {
@@ -111,8 +133,11 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
       return events
     })
 
-  const notFound = (executionId: string) => (error: unknown): Effect.Effect<never, ExecutionNotFound | StoreFailure> =>
-    nameOf(error) === "ResourceNotFoundException" ? Effect.fail(new ExecutionNotFound({ executionId })) : internal("GetDurableExecution")(error)
+  // An id that decodes to no ARN the service knows (or to no ARN at all: InvalidParameterValue) names no execution.
+  const notFound = (executionId: string) => (error: unknown): Effect.Effect<never, ExecutionNotFound | StoreFailure> => {
+    const refusal = refusalOf(error)
+    return refusal === "not-found" || refusal === "invalid" ? Effect.fail(new ExecutionNotFound({ executionId })) : internal("GetDurableExecution")(error)
+  }
 
   const describe: ExecutionClientShape["describe"] = (executionId) =>
     Effect.gen(function*() {
@@ -146,10 +171,11 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
   const callback = (callbackId: string, make: (sdk: Sdk) => unknown, operation: string) =>
     send<unknown>(make, operation).pipe(
       Effect.asVoid,
-      Effect.catch((error): Effect.Effect<never, CallbackAlreadyCompleted | CallbackNotFound | StoreFailure> => {
-        const name = nameOf(error)
-        if (name === "CallbackTimeoutException") return Effect.fail(new CallbackAlreadyCompleted({ callbackId, status: "closed (timed out or completed)" }))
-        if (name === "ResourceNotFoundException" || name === "InvalidParameterValueException") return Effect.fail(new CallbackNotFound({ callbackId }))
+      Effect.catch((error): Effect.Effect<never, CallbackAlreadyCompleted | CallbackNotFound | InvalidRequest | StoreFailure> => {
+        if (nameOf(error) === "CallbackTimeoutException") return Effect.fail(new CallbackAlreadyCompleted({ callbackId, status: "closed (timed out or completed)" }))
+        const refusal = refusalOf(error)
+        if (refusal === "not-found" || refusal === "invalid") return Effect.fail(new CallbackNotFound({ callbackId }))
+        if (refusal === "too-large") return Effect.fail(new InvalidRequest({ reason: `Lambda refused the callback's payload as too large: ${serviceMessage(error)}`, payloadTooLarge: true }))
         return internal(operation)(error)
       })
     )
@@ -167,7 +193,7 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
           const listed = yield* send<{ DurableExecutions?: Array<unknown> }>(
             (sdk) => new sdk.ListDurableExecutionsByFunctionCommand({ FunctionName: entry.functionName, DurableExecutionName: name, MaxItems: 1 }),
             "ListDurableExecutionsByFunction"
-          ).pipe(Effect.catch(internal("ListDurableExecutionsByFunction")))
+          ).pipe(Effect.catch(refused("ListDurableExecutionsByFunction", request.functionName)))
           existed = (listed.DurableExecutions?.length ?? 0) > 0
         }
         const invoked = yield* send<{ DurableExecutionArn?: string }>(
@@ -179,10 +205,10 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
               ...(name === undefined ? {} : { DurableExecutionName: name })
             }),
           "Invoke"
-        ).pipe(Effect.catch((error): Effect.Effect<never, ExecutionAlreadyExists | StoreFailure> =>
+        ).pipe(Effect.catch((error): Effect.Effect<never, ExecutionAlreadyExists | FunctionNotFound | InvalidRequest | StoreFailure> =>
           nameOf(error) === "DurableExecutionAlreadyStartedException"
             ? Effect.fail(new ExecutionAlreadyExists({ executionId: name ?? "", reason: "with a different input" }))
-            : internal("Invoke")(error)
+            : refused("Invoke", request.functionName)(error)
         ))
         if (invoked.DurableExecutionArn === undefined) {
           return yield* new InvalidRequest({ reason: `${entry.functionName} did not start a durable execution (is durability configured, and the name qualified?)` })
@@ -190,7 +216,9 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
         return { executionId: encodeExecutionId(invoked.DurableExecutionArn), created: !existed }
       }) as ReturnType<ExecutionClientShape["start"]>,
     completeCallback: (callbackId, outcome) =>
-      callback(
+      overPayloadLimit(outcome.ok ? outcome.result : JSON.stringify(outcome.error ?? {}))
+        ? Effect.fail(new InvalidRequest({ reason: `The callback ${outcome.ok ? "result" : "error"} is over the ${DEFAULT_MAX_PAYLOAD_BYTES}-byte payload limit`, payloadTooLarge: true }))
+        : callback(
         callbackId,
         (sdk) =>
           outcome.ok
@@ -211,7 +239,7 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
             const name = nameOf(failure)
             if (name === "ResourceNotFoundException") return Effect.fail(new ExecutionNotFound({ executionId }))
             if (name === "ResourceConflictException" || name === "InvalidParameterValueException") {
-              return Effect.fail(new ExecutionNotRunning({ executionId, status: "not RUNNING" }))
+              return Effect.fail(new ExecutionNotRunning({ executionId, status: "ended" }))
             }
             return internal("StopDurableExecution")(failure)
           })
@@ -259,19 +287,26 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
         const apiName = names[0]!
         const entry = entries.get(apiName)
         if (entry === undefined) return { items: [] } as ListPage
+        const marker = query.cursor === undefined ? undefined : markerOfCursor(query.cursor)
+        if (query.cursor !== undefined && marker === undefined) {
+          return yield* new InvalidRequest({ reason: "The cursor is not the nextCursor of a listing on Lambda" })
+        }
         const page = yield* send<{ DurableExecutions?: Array<{ DurableExecutionArn?: string; Status?: string; StartTimestamp?: Date; EndTimestamp?: Date }>; NextMarker?: string }>(
           (sdk) =>
             new sdk.ListDurableExecutionsByFunctionCommand({
               FunctionName: entry.functionName,
               ...(statuses === undefined ? {} : { Statuses: [...new Set(statuses)] }),
-              ...(query.cursor === undefined ? {} : { Marker: query.cursor }),
+              ...(marker === undefined ? {} : { Marker: marker }),
               ...(query.startedAfter === undefined ? {} : { StartedAfter: new Date(query.startedAfter) }),
               ...(query.startedBefore === undefined ? {} : { StartedBefore: new Date(query.startedBefore) }),
               MaxItems: query.limit ?? 100,
               ReverseOrder: true
             }),
           "ListDurableExecutionsByFunction"
-        ).pipe(Effect.catch(internal("ListDurableExecutionsByFunction")))
+        ).pipe(
+          Effect.catch(refused("ListDurableExecutionsByFunction", apiName)),
+          Effect.catchTag("FunctionNotFound", () => Effect.fail(new InvalidRequest({ reason: `Lambda has no function ${JSON.stringify(entry.functionName)} to list` })))
+        )
         const items = (page.DurableExecutions ?? []).map((execution) => {
           const endedAt = wireMillis(execution.EndTimestamp)
           return {
@@ -282,7 +317,7 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
             ...(endedAt === undefined ? {} : { endedAt })
           }
         })
-        return { items, ...(page.NextMarker ? { cursor: page.NextMarker } : {}) } as ListPage
+        return { items, ...(page.NextMarker ? { cursor: cursorOfMarker(page.NextMarker) } : {}) } as ListPage
       })
   }
   // Lambda's history events carry AWS's EventType: the stream ends at the execution's last one.

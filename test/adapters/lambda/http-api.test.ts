@@ -6,6 +6,7 @@
 import { LocalDurableTestRunner, WaitingOperationStatus } from "@aws/durable-execution-sdk-js-testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createLambdaHttpHandler, decodeExecutionId, encodeExecutionId, withDurableExecution } from "../../../adapters/lambda/index.ts"
+import { apiGatewayEvent, call, type LambdaHttpResult } from "./api-gateway-event.ts"
 import { setUpRunnerEnvironment, tearDownRunnerEnvironment } from "./runner-environment.ts"
 
 /** A LambdaClient stand-in whose callback commands reach the local runner's checkpoint server. */
@@ -29,33 +30,6 @@ const runnerControlPlane = () => {
     }
   }
 }
-
-const apiGatewayEvent = (method: string, target: string, body?: unknown) => {
-  const [path, query = ""] = target.split("?") as [string, string?]
-  return ({
-  version: "2.0",
-  routeKey: "$default",
-  rawPath: path,
-  rawQueryString: query,
-  headers: { "content-type": "application/json", host: "api.example.com" },
-  requestContext: {
-    accountId: "123456789012",
-    apiId: "api",
-    domainName: "api.example.com",
-    http: { method, path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "test" },
-    requestId: "r-1",
-    routeKey: "$default",
-    stage: "$default",
-    time: new Date().toISOString(),
-    timeEpoch: Date.now()
-  },
-  ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  isBase64Encoded: false
-  })
-}
-
-type LambdaHttpResult = { statusCode: number; headers?: Record<string, string>; body: string }
-const call = (http: (event: any, context: any) => Promise<unknown>, event: unknown) => http(event, {}) as Promise<LambdaHttpResult>
 
 describe("the HTTP API on Lambda", () => {
   beforeAll(() => setUpRunnerEnvironment({ skipTime: true }))
@@ -172,7 +146,7 @@ describe("the HTTP API on Lambda", () => {
     expect([resumed.statusCode, text(resumed)]).toEqual([200, ""]) // nothing new within its time: the client asks again
 
     const listed = await call(http, withKey(apiGatewayEvent("GET", "/v1/executions")))
-    expect(JSON.parse(listed.body)).toMatchObject({ executions: [{ executionId: encodeExecutionId(arn), functionName: "orders", status: "RUNNING" }], nextCursor: "m2" })
+    expect(JSON.parse(listed.body)).toMatchObject({ executions: [{ executionId: encodeExecutionId(arn), functionName: "orders", status: "RUNNING" }], nextCursor: "0.m2" })
 
     // A time range is Lambda's own StartedAfter / StartedBefore; an input search is not something it offers.
     const ranged = await call(http, withKey(apiGatewayEvent("GET", "/v1/executions?startedAfter=2026-11-26T09:00:00Z&startedBefore=2026-11-26T11:00:00.000Z")))
