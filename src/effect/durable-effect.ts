@@ -4,14 +4,17 @@
  *
  * Typed errors survive the log: give a step (or the function) the Schema of its error, and the error is stored
  * with its encoded form as `errorData`, then decoded back on failure and on every replay, so `Effect.catchTag`
- * sees the same value either way.
+ * sees the same value either way. Without a Schema, a step's error is StepError (and its type says so).
+ *
+ * A body (a step's, a child context's, an item's) runs with the services of the fiber that called the operation,
+ * as any Effect it yields would: a layer provided around the function reaches its steps.
  */
 import { Cause, Context, Effect, Exit, Option, Schema } from "effect"
 import type { BatchResult } from "../context/batch-result.ts"
 import type { Duration } from "../context/duration.ts"
 import { ChildContextError, InvalidDurationError, RecordedError, StepError } from "../context/errors.ts"
 import type { RetryStrategy, StepSemantics } from "../context/retry.ts"
-import type { CreateCallbackConfig, DurableContext, MapConfig, ParallelConfig, StepContext } from "../context/types.ts"
+import type { DurableContext, MapConfig, ParallelConfig, StepContext, WaitForCallbackConfig } from "../context/types.ts"
 import type { InvokeConfig } from "../context/invoke.ts"
 import { durable, type DurableFunction, type DurableFunctionOptions } from "../engine/registry.ts"
 
@@ -27,12 +30,15 @@ type ErrorSchema<E> = Schema.Codec<E, any>
 /** Carries an Effect failure out through the Promise-based engine, with its encoded form as errorData. */
 class EffectFailure extends Error {
   readonly errorData: string | undefined
+  /** What the Effect failed with. */
+  readonly failure: unknown
   constructor(failure: unknown, errorData: string | undefined) {
     const message = failure instanceof Error ? failure.message : (failure as { message?: unknown })?.message
     // A tagged error's message is often empty: its encoded form (or the value as JSON) says what it was.
     super(typeof message === "string" && message !== "" ? message : errorData ?? describe(failure))
     this.name = typeof (failure as { _tag?: unknown })?._tag === "string" ? (failure as { _tag: string })._tag : (failure instanceof Error ? failure.name : "Error")
     this.errorData = errorData
+    this.failure = failure
   }
 }
 
@@ -46,21 +52,36 @@ const describe = (failure: unknown): string => {
   }
 }
 
+/**
+ * The error's JSON text through its Schema's JSON codec: a field that is no JSON value (a Date, a BigInt) is
+ * encoded as its codec says (`fromJsonString` of the Schema itself kept a Date as a Date, then could not read back
+ * the string JSON made of it, and the typed error was lost).
+ */
+const jsonCodec = <E>(schema: ErrorSchema<E>) => Schema.fromJsonString(Schema.toCodecJson(schema))
+
 const encodeFailure = <E>(failure: E, schema: ErrorSchema<E> | undefined): string | undefined => {
   if (schema === undefined) return undefined
-  const encoded = Schema.encodeUnknownExit(Schema.fromJsonString(schema))(failure)
+  const encoded = Schema.encodeUnknownExit(jsonCodec(schema))(failure)
   return Exit.isSuccess(encoded) ? encoded.value : undefined
 }
 
 const decodeFailure = <E>(data: string | undefined, schema: ErrorSchema<E> | undefined): Option.Option<E> => {
   if (schema === undefined || data === undefined) return Option.none()
-  return Schema.decodeUnknownOption(Schema.fromJsonString(schema))(data)
+  return Schema.decodeUnknownOption(jsonCodec(schema))(data)
 }
 
-/** Runs an Effect as Promise-land user code: failures become EffectFailure, defects are thrown as they are. */
-const runAsPromise = async <A, E>(effect: Effect.Effect<A, E>, schema: ErrorSchema<E> | undefined, signal?: AbortSignal): Promise<A> => {
+/**
+ * Runs an Effect as Promise-land user code, with `context` (the calling fiber's services): failures become
+ * EffectFailure, defects are thrown as they are.
+ */
+const runAsPromise = async <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  context: Context.Context<R>,
+  schema: ErrorSchema<E> | undefined,
+  signal?: AbortSignal
+): Promise<A> => {
   // The step's signal (its timeout) interrupts the Effect: unlike a Promise body, it really stops.
-  const exit = await Effect.runPromiseExit(effect, signal === undefined ? undefined : { signal })
+  const exit = await Effect.runPromiseExitWith(context)(effect, signal === undefined ? undefined : { signal })
   if (Exit.isSuccess(exit)) return exit.value
   const failure = Cause.findErrorOption(exit.cause)
   if (Option.isSome(failure)) throw new EffectFailure(failure.value, encodeFailure(failure.value, schema))
@@ -75,19 +96,34 @@ const recover = <E>(thrown: unknown, schema: ErrorSchema<E> | undefined): Option
   return decodeFailure(data, schema)
 }
 
-/** Calls a DurableContext operation; a rejection becomes the typed error when the schema decodes it. */
-const call = <A, E, X>(
-  use: (ctx: DurableContext) => Promise<A>,
+/**
+ * Calls a DurableContext operation, handing it the calling fiber's services (for the bodies it runs); a rejection
+ * becomes the typed error when the schema decodes it.
+ */
+const call = <A, E, X, R = never>(
+  use: (ctx: DurableContext, context: Context.Context<R | DurableCtx>) => Promise<A>,
   schema: ErrorSchema<E> | undefined,
   fallback: (thrown: unknown) => X
-): Effect.Effect<A, E | X, DurableCtx> =>
-  DurableCtx.use((ctx) =>
+): Effect.Effect<A, E | X, DurableCtx | R> =>
+  Effect.contextWith((context: Context.Context<R | DurableCtx>) =>
     Effect.tryPromise({
-      try: () => use(ctx),
+      try: () => use(Context.get(context, DurableCtx), context),
       catch: (thrown) => Option.getOrElse(recover(thrown, schema) as Option.Option<E | X>, () => fallback(thrown))
     }))
 
+/** The services a body runs with: the caller's, and `service` as `tag` (its StepCtx, or its child's DurableCtx). */
+const withService = <R, I, S>(context: Context.Context<R>, tag: Context.Key<I, S>, service: S): Context.Context<R | I> =>
+  Context.add(context, tag, service)
+
+/**
+ * The user's retry strategy sees what the body failed with (a tagged error, so `retryableErrorTypes: [Transient]`
+ * matches), not the wrapper that carries it through the engine.
+ */
+const typedRetry = (strategy: RetryStrategy | undefined): RetryStrategy | undefined =>
+  strategy === undefined ? undefined : (error, attempt) => strategy(error instanceof EffectFailure && error.failure instanceof Error ? error.failure : error, attempt)
+
 export interface EffectStepConfig<E> {
+  /** Decides each retry; it is given what the body failed with (the typed error itself). */
   readonly retryStrategy?: RetryStrategy
   readonly semantics?: StepSemantics
   /** The longest one attempt may run: past it the body is interrupted and the attempt fails with StepTimeoutError. */
@@ -96,22 +132,38 @@ export interface EffectStepConfig<E> {
   readonly error?: ErrorSchema<E>
 }
 
-/** A checkpointed step whose body is an Effect (it may read `StepCtx`). Fails with E (given its schema) or StepError. */
-export const step = <A, E = never>(
+/**
+ * A checkpointed step whose body is an Effect (it may read `StepCtx`, and the caller's services). Given the Schema
+ * of its error, it fails with that error (or StepError once it gives up otherwise); without one, with StepError,
+ * whose message holds the failure (a typed error cannot be read back from the log without its Schema).
+ */
+export function step<A, E, R = never>(
   name: string,
-  body: Effect.Effect<A, E, StepCtx>,
+  body: Effect.Effect<A, E, R>,
+  config: EffectStepConfig<E> & { readonly error: ErrorSchema<E> }
+): Effect.Effect<A, E | StepError, DurableCtx | Exclude<R, StepCtx>>
+export function step<A, E = never, R = never>(
+  name: string,
+  body: Effect.Effect<A, E, R>,
+  config?: EffectStepConfig<never> & { readonly error?: undefined }
+): Effect.Effect<A, StepError, DurableCtx | Exclude<R, StepCtx>>
+export function step<A, E, R>(
+  name: string,
+  body: Effect.Effect<A, E, R>,
   config: EffectStepConfig<E> = {}
-): Effect.Effect<A, E | StepError, DurableCtx> =>
-  call(
-    (ctx) =>
-      ctx.step(name, (stepContext) => runAsPromise(Effect.provideService(body, StepCtx, stepContext), config.error, stepContext.signal), {
+): Effect.Effect<A, E | StepError, DurableCtx | Exclude<R, StepCtx>> {
+  const retryStrategy = typedRetry(config.retryStrategy)
+  return call<A, E, StepError, Exclude<R, StepCtx>>(
+    (ctx, context) =>
+      ctx.step(name, (stepContext) => runAsPromise(body, withService(context, StepCtx, stepContext) as Context.Context<R>, config.error, stepContext.signal), {
         ...(config.timeout === undefined ? {} : { timeout: config.timeout }),
-        ...(config.retryStrategy === undefined ? {} : { retryStrategy: config.retryStrategy }),
+        ...(retryStrategy === undefined ? {} : { retryStrategy }),
         ...(config.semantics === undefined ? {} : { semantics: config.semantics })
       }),
     config.error,
     (thrown) => (thrown instanceof StepError ? thrown : new StepError(String(thrown)))
   )
+}
 
 /** `ctx.patched(id)`: true on a first run and where the log recorded the patch, false on a log written before it. */
 export const patched = (patchId: string): Effect.Effect<boolean, never, DurableCtx> =>
@@ -129,39 +181,79 @@ export const wait = (name: string, duration: Duration | Date): Effect.Effect<voi
       }
     }))
 
-/** Hands a callback id to `submit` (run as a step) and waits for the callback's result. */
-export const waitForCallback = <E = never>(
+/**
+ * Hands a callback id to `submit` (run as a step, with the caller's services) and waits for the callback's
+ * result: its JSON text, or with `schema` the value it decodes to (a completion that does not match is refused).
+ */
+export function waitForCallback<T, E = never, R = never>(
   name: string,
-  submit: (callbackId: string) => Effect.Effect<void, E>,
-  config: CreateCallbackConfig = {}
-): Effect.Effect<string, Error, DurableCtx> =>
-  call((ctx) => ctx.waitForCallback(name, (id) => runAsPromise(submit(id), undefined), config), undefined, (e) => e as Error)
+  submit: (callbackId: string) => Effect.Effect<void, E, R>,
+  config: WaitForCallbackConfig<T> & { readonly schema: Schema.Decoder<T> }
+): Effect.Effect<T, Error, DurableCtx | R>
+export function waitForCallback<E = never, R = never>(
+  name: string,
+  submit: (callbackId: string) => Effect.Effect<void, E, R>,
+  config?: WaitForCallbackConfig<string>
+): Effect.Effect<string, Error, DurableCtx | R>
+export function waitForCallback<T, E, R>(
+  name: string,
+  submit: (callbackId: string) => Effect.Effect<void, E, R>,
+  config: WaitForCallbackConfig<T> = {}
+): Effect.Effect<T, Error, DurableCtx | R> {
+  const retryStrategy = typedRetry(config.retryStrategy)
+  return call<T, never, Error, R>(
+    (ctx, context) =>
+      ctx.waitForCallback<T>(name, (id) => runAsPromise(submit(id), context, undefined), {
+        ...config,
+        ...(retryStrategy === undefined ? {} : { retryStrategy })
+      }),
+    undefined,
+    (e) => e as Error
+  )
+}
 
 /** Runs another registered durable function as a child execution. */
 export const invoke = <I, O>(name: string, functionName: string, input?: I, config?: InvokeConfig<I, O>): Effect.Effect<O, Error, DurableCtx> =>
   call((ctx) => ctx.invoke<I, O>(name, functionName, input, config), undefined, (e) => e as Error)
 
-/** Runs `body` in a child context of its own. */
-export const childContext = <A, E>(name: string, body: Effect.Effect<A, E, DurableCtx>, error?: ErrorSchema<E>): Effect.Effect<A, E | Error, DurableCtx> =>
-  call((ctx) => ctx.runInChildContext(name, (child) => runAsPromise(Effect.provideService(body, DurableCtx, child), error)), error, (e) => e as Error)
+/** Runs `body` in a child context of its own (with the caller's services, its DurableCtx the child's). */
+export const childContext = <A, E, R = never>(
+  name: string,
+  body: Effect.Effect<A, E, R>,
+  error?: ErrorSchema<E>
+): Effect.Effect<A, E | Error, DurableCtx | R> =>
+  call<A, E, Error, R>(
+    (ctx, context) => ctx.runInChildContext(name, (child) => runAsPromise(body, withService(context, DurableCtx, child), error)),
+    error,
+    (e) => e as Error
+  )
 
 /** One child context per item; see `ctx.map`. */
-export const map = <I, O, E>(
+export const map = <I, O, E, R = never>(
   name: string,
   items: ReadonlyArray<I>,
-  body: (item: I, index: number) => Effect.Effect<O, E, DurableCtx>,
+  body: (item: I, index: number) => Effect.Effect<O, E, R>,
   config?: MapConfig<I, O>
-): Effect.Effect<BatchResult<O>, Error, DurableCtx> =>
-  call((ctx) => ctx.map(name, items, (child, item, index) => runAsPromise(Effect.provideService(body(item, index), DurableCtx, child), undefined), config), undefined, (e) => e as Error)
+): Effect.Effect<BatchResult<O>, Error, DurableCtx | R> =>
+  call<BatchResult<O>, never, Error, R>(
+    (ctx, context) => ctx.map(name, items, (child, item, index) => runAsPromise(body(item, index), withService(context, DurableCtx, child), undefined), config),
+    undefined,
+    (e) => e as Error
+  )
 
 /** One child context per branch; see `ctx.parallel`. */
-export const parallel = <O, E>(
+export const parallel = <O, E, R = never>(
   name: string,
-  branches: ReadonlyArray<{ readonly name: string; readonly run: Effect.Effect<O, E, DurableCtx> }>,
+  branches: ReadonlyArray<{ readonly name: string; readonly run: Effect.Effect<O, E, R> }>,
   config?: ParallelConfig<O>
-): Effect.Effect<BatchResult<O>, Error, DurableCtx> =>
-  call(
-    (ctx) => ctx.parallel(name, branches.map((b) => ({ name: b.name, func: (child: DurableContext) => runAsPromise(Effect.provideService(b.run, DurableCtx, child), undefined) })), config),
+): Effect.Effect<BatchResult<O>, Error, DurableCtx | R> =>
+  call<BatchResult<O>, never, Error, R>(
+    (ctx, context) =>
+      ctx.parallel(
+        name,
+        branches.map((b) => ({ name: b.name, func: (child: DurableContext) => runAsPromise(b.run, withService(context, DurableCtx, child), undefined) })),
+        config
+      ),
     undefined,
     (e) => e as Error
   )
@@ -181,4 +273,4 @@ export const make = <I, O, E>(
   program: (input: I) => Effect.Effect<O, E, DurableCtx>,
   options: EffectFunctionOptions<E> = {}
 ): DurableFunction<I, O> =>
-  durable<I, O>(name, (input, ctx) => runAsPromise(Effect.provideService(program(input), DurableCtx, ctx), options.error), options)
+  durable<I, O>(name, (input, ctx) => runAsPromise(program(input), Context.make(DurableCtx, ctx), options.error), options)

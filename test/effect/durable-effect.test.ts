@@ -1,10 +1,15 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Schema } from "effect"
+import { Context, Data, Effect, Layer, Schema } from "effect"
+import type { StepError } from "../../src/context/errors.ts"
 import * as Durable from "../../src/effect/index.ts"
 import { createRetryStrategy } from "../../src/index.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
 
 class CardDeclined extends Schema.TaggedError<CardDeclined>()("CardDeclined", { attempt: Schema.Number, reason: Schema.String }) {}
+class Expired extends Schema.TaggedError<Expired>()("Expired", { at: Schema.Date, amount: Schema.BigInt }) {}
+class Transient extends Schema.TaggedError<Transient>()("Transient", { attempt: Schema.Number }) {}
+class Payments extends Context.Service<Payments, { readonly charge: (order: string) => Effect.Effect<string> }>()("test/Payments") {}
+const noRetry = () => ({ shouldRetry: false })
 
 describe("reprise/effect", () => {
   it("runs the order example with the same counts, result and history as the async version", async () => {
@@ -159,6 +164,84 @@ describe("reprise/effect", () => {
     const failed = execution.history.find((e) => e._tag === "StepFailed")
     assert.strictEqual(failed?._tag === "StepFailed" ? failed.error.errorType : undefined, "StepTimeoutError")
     assert.ok(execution.history.some((e) => e._tag === "PatchMarked"))
+    await runner.dispose()
+  })
+
+  it("keeps a typed error whose fields are no JSON values (a Date, a BigInt) through its Schema's JSON codec, on first run and replay", async () => {
+    const seen: Array<unknown> = []
+    const fn = Durable.make("expired", () =>
+      Effect.gen(function*() {
+        const outcome = yield* Durable.step("charge", Effect.fail(new Expired({ at: new Date(Date.UTC(2026, 0, 2)), amount: 12n })), { error: Expired, retryStrategy: noRetry })
+          .pipe(Effect.catchTag("Expired", (e) => Effect.succeed(`${e.at instanceof Date ? e.at.toISOString() : typeof e.at} ${typeof e.amount} ${e.amount}`)))
+        seen.push(outcome)
+        yield* Durable.wait("pause", { minutes: 1 })
+        return outcome
+      }))
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.start("expired")
+    await (await execution.evict()).settle()
+    assert.strictEqual(execution.status, "SUCCEEDED", JSON.stringify(execution.error))
+    assert.deepStrictEqual(seen, ["2026-01-02T00:00:00.000Z bigint 12", "2026-01-02T00:00:00.000Z bigint 12"])
+    await runner.dispose()
+  })
+
+  it("runs step, child context and item bodies with the services of the fiber that called them", async () => {
+    const charged: Array<string> = []
+    const live = Layer.succeed(Payments, { charge: (order) => Effect.sync(() => (charged.push(order), `ch-${order}`)) })
+    const fn = Durable.make("with-services", (event: { orders: ReadonlyArray<string> }) =>
+      Effect.gen(function*() {
+        const first = yield* Durable.step("charge-first", Payments.use((p) => p.charge(event.orders[0]!)))
+        const rest = yield* Durable.map("charge-rest", event.orders.slice(1), (order) =>
+          Durable.step("charge", Payments.use((p) => p.charge(order))))
+        const nested = yield* Durable.childContext("nested", Durable.step("charge-again", Payments.use((p) => p.charge("again"))))
+        return [first, ...rest.getResults(), nested]
+      }).pipe(Effect.provide(live)))
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("with-services", { orders: ["o-1", "o-2", "o-3"] })
+    assert.strictEqual(execution.status, "SUCCEEDED", JSON.stringify(execution.error))
+    assert.deepStrictEqual(execution.result, ["ch-o-1", "ch-o-2", "ch-o-3", "ch-again"])
+    assert.deepStrictEqual([...charged].sort(), ["again", "o-1", "o-2", "o-3"])
+    await runner.dispose()
+  })
+
+  it("says in its type what a step without an error Schema fails with: StepError, never the body's own error", async () => {
+    class Plain extends Data.TaggedError("Plain")<{ readonly code: number }> {}
+    const charge = Durable.step("charge", Effect.fail(new Plain({ code: 7 })), { retryStrategy: noRetry })
+    // The type is checked by `npm test`'s tsc: with the body's error in it, `catchTag("Plain")` compiled and never ran.
+    const typed: Effect.Effect<never, StepError, Durable.DurableCtx> = charge
+    const fn = Durable.make("untyped", () => typed.pipe(Effect.catch((e) => Effect.succeed(`${e.name}: ${e.message}`))))
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("untyped")
+    assert.strictEqual(execution.result, 'StepError: {"code":7,"_tag":"Plain"}')
+    await runner.dispose()
+  })
+
+  it("hands the retry strategy what the body failed with, so retryableErrorTypes takes the tagged error's class", async () => {
+    let attempts = 0
+    const fn = Durable.make("transient", () =>
+      Durable.step(
+        "flaky",
+        Effect.suspend(() => (++attempts < 3 ? Effect.fail(new Transient({ attempt: attempts })) : Effect.succeed(attempts))),
+        { error: Transient, retryStrategy: createRetryStrategy({ maxAttempts: 5, retryableErrorTypes: [Transient] }) }
+      ))
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("transient")
+    assert.strictEqual(execution.status, "SUCCEEDED", JSON.stringify(execution.error))
+    assert.deepStrictEqual([execution.result, attempts], [3, 3])
+    await runner.dispose()
+  })
+
+  it("decodes a callback's result with its schema, typed as the schema's value", async () => {
+    const Approval = Schema.Struct({ approved: Schema.Boolean, by: Schema.String })
+    const fn = Durable.make("approval", () =>
+      Effect.gen(function*() {
+        const answer = yield* Durable.waitForCallback("approve", () => Effect.void, { schema: Approval, timeout: { days: 1 } })
+        const approved: boolean = answer.approved // typed by the schema (it was string)
+        return approved ? `approved by ${answer.by}` : "refused"
+      }))
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("approval", undefined, { callbacks: { approve: () => ({ succeed: JSON.stringify({ approved: true, by: "ana" }) }) } })
+    assert.strictEqual(execution.result, "approved by ana")
     await runner.dispose()
   })
 })
