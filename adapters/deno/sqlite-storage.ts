@@ -39,7 +39,7 @@ export interface SqliteStorage {
 // SqliteStore, of which this file knows only the SqliteFileStore part).
 export interface SqliteModules<S extends SqliteFileStore = SqliteFileStore> {
   readonly store: {
-    readonly openSqliteStore: (options: { readonly path: string } & SqliteSettings) => Effect.Effect<S, unknown>
+    readonly openSqliteStore: (options: { readonly path: string; readonly serves?: boolean } & SqliteSettings) => Effect.Effect<S, unknown>
   }
   readonly ports: { readonly sqlitePorts: (store: S) => Layer.Layer<HostPorts | ScheduleStore> }
 }
@@ -65,6 +65,6 @@ export const openSqliteStorage = async (
 ): Promise<SqliteStorage> => {
   const settings = sqliteSettings(options, env) // checked before anything is loaded or opened
   const [store, ports] = await Promise.all([nodeModule("sqlite-store"), nodeModule("sqlite-ports")]) as [SqliteModules["store"], SqliteModules["ports"]]
-  const opened = await Effect.runPromise(store.openSqliteStore({ path: dbPath, ...settings }))
+  const opened = await Effect.runPromise(store.openSqliteStore({ path: dbPath, ...settings, serves: true }))
   return { store: opened, ports: ports.sqlitePorts(opened) }
 }

@@ -33,6 +33,7 @@ import {
 } from "reprise/store"
 import { makeGroupCommitter } from "./group-commit.ts"
 import { makeHeadCache } from "./sqlite-heads.ts"
+import { type FileOwnership, ownFile } from "./sqlite-owner.ts"
 import { makeListing, SUMMARY_COLUMNS, summaryOf, type SummaryRow } from "./sqlite-listing.ts"
 import { applyMigrations, LATEST_VERSION, MIGRATIONS, SchemaVersionTooNew } from "./sqlite-schema.ts"
 
@@ -52,8 +53,8 @@ export interface SqliteStoreOptions {
    */
   readonly walAutocheckpointPages?: number
   /**
-   * "normal" (default): other processes may read and write the file (the sqlite3 shell, a second server: appends
-   * stay conditional across processes). "exclusive": this connection holds the file until it closes; no other
+   * "normal" (default): other processes may read and write the file (the sqlite3 shell, a backup: appends stay
+   * conditional across processes; a second server is kept out by `serves`). "exclusive": this connection holds the file until it closes; no other
    * process can open it, and each transaction skips the shared-memory locking (~7 us less per step).
    */
   readonly locking?: "normal" | "exclusive"
@@ -63,6 +64,11 @@ export interface SqliteStoreOptions {
    * commits on its own, at once.
    */
   readonly groupCommit?: boolean
+  /**
+   * true: this store serves the file, and no other store opened with `serves` may (sqlite-owner.ts); a second one
+   * fails to open. Servers set it; tools and tests that read a served file do not. Default false.
+   */
+  readonly serves?: boolean
 }
 
 export interface AlarmEntry {
@@ -134,11 +140,13 @@ export const openSqliteStore = Effect.fn("openSqliteStore")(function*(
 ): Effect.fn.Return<SqliteStore, StoreFailure | SchemaVersionTooNew> {
   const { path } = options
   const now = yield* Clock.currentTimeMillis
+  let ownership: FileOwnership | undefined
   const db = yield* attempt("open", () => {
     if (path !== ":memory:") {
       mkdirSync(dirname(path), { recursive: true })
       createPrivately(path)
     }
+    if (options.serves === true) ownership = ownFile(path)
     const db = new DatabaseSync(path, { enableForeignKeyConstraints: true })
     try {
       if (options.locking === "exclusive") db.exec("PRAGMA locking_mode = EXCLUSIVE") // before WAL: no shared memory
@@ -151,17 +159,22 @@ export const openSqliteStore = Effect.fn("openSqliteStore")(function*(
       return db
     } catch (error) {
       db.close()
+      ownership?.release()
       throw error
     }
   })
+  const closeAll = () => {
+    db.close()
+    ownership?.release()
+  }
   const migrated = yield* attempt("migrate", () => applyMigrations(db, MIGRATIONS, now)).pipe(
-    Effect.tapError(() => Effect.sync(() => db.close()))
+    Effect.tapError(() => Effect.sync(closeAll))
   )
   if (migrated.before > LATEST_VERSION) {
-    db.close()
+    closeAll()
     return yield* new SchemaVersionTooNew({ path, version: migrated.before, supported: LATEST_VERSION })
   }
-  return makeSqliteStore(db, path, options.groupCommit ?? true)
+  return makeSqliteStore(db, path, options.groupCommit ?? true, ownership)
 })
 
 /** The store as a scoped layer: the database is closed when the layer is released. */
@@ -175,7 +188,7 @@ export const layerSqliteStore = (options: SqliteStoreOptions): Layer.Layer<Execu
 const REMEMBERED_HEADS = 10_000
 
 /** The store over an open, migrated database. */
-const makeSqliteStore = (db: DatabaseSync, path: string, grouped: boolean): SqliteStore => {
+const makeSqliteStore = (db: DatabaseSync, path: string, grouped: boolean, ownership: FileOwnership | undefined): SqliteStore => {
   const sql = (text: string): StatementSync => db.prepare(text)
   const begin = sql("BEGIN")
   const beginImmediate = sql("BEGIN IMMEDIATE")
@@ -426,6 +439,7 @@ const makeSqliteStore = (db: DatabaseSync, path: string, grouped: boolean): Sqli
       if (!db.isOpen) return
       committer.flush() // what was appended before closing is written (and answered) first
       db.close()
+      ownership?.release() // after the file: the next server finds it closed
     }
   }
 }

@@ -1,0 +1,41 @@
+/**
+ * One server per database file. Two processes serving one file keep its logs whole (appends are conditional), but
+ * each resumes the executions it finds running, and so runs step bodies the other is running (a second server
+ * started by mistake on another port did, at once). A server holds `<file>-lock`, a small SQLite file of its own, in
+ * exclusive locking mode: the OS holds that lock until the connection closes or the process dies (a kill -9 leaves
+ * no stale lock behind, as a pid file would), and a second server is refused before it resumes anything. The main
+ * file stays in normal locking, so the sqlite3 shell and other readers still open it.
+ */
+import { DatabaseSync } from "node:sqlite"
+
+export interface FileOwnership {
+  readonly release: () => void
+}
+
+const NOBODY: FileOwnership = { release: () => {} }
+
+/** Takes the file's ownership, or throws an Error saying another process serves it. */
+export const ownFile = (path: string): FileOwnership => {
+  if (path === ":memory:") return NOBODY
+  const lockPath = `${path}-lock`
+  const lock = new DatabaseSync(lockPath)
+  try {
+    lock.exec("PRAGMA busy_timeout = 0")
+    lock.exec("PRAGMA locking_mode = EXCLUSIVE")
+    // A write takes the exclusive lock, which exclusive locking mode keeps past the commit.
+    lock.exec("BEGIN EXCLUSIVE")
+    lock.exec("CREATE TABLE IF NOT EXISTS owner (pid INTEGER NOT NULL, since TEXT NOT NULL)")
+    lock.exec("DELETE FROM owner")
+    lock.prepare("INSERT INTO owner (pid, since) VALUES (?, ?)").run(process.pid, new Date().toISOString())
+    lock.exec("COMMIT")
+  } catch (error) {
+    lock.close()
+    const busy = /locked|busy/i.test(String((error as Error)?.message))
+    throw new Error(
+      busy
+        ? `${path} is served by another Reprise server (it holds ${lockPath}): stop that server first, or serve another file`
+        : `the lock file ${lockPath} cannot be written: ${(error as Error)?.message ?? String(error)}`
+    )
+  }
+  return { release: () => lock.close() }
+}

@@ -1,0 +1,89 @@
+/**
+ * One server per database file: a second server on a served file is refused before it resumes anything (it had
+ * run the step bodies the first was running, at the same time), and the file is free again once the first closes
+ * or dies (kill -9 leaves no stale lock).
+ */
+import { spawn } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { afterEach, describe, expect, it } from "vitest"
+import { serve } from "../../../adapters/node/serve.ts"
+import { ownFile } from "../../../adapters/node/sqlite-owner.ts"
+import { durable } from "../../../src/index.ts"
+
+const bodies: Array<string> = []
+const slow = durable("slow", async (_: unknown, ctx) => {
+  await ctx.step("work", async () => {
+    bodies.push("work")
+    await new Promise((resolve) => setTimeout(resolve, 600))
+  })
+  return "done"
+})
+
+const dirs: Array<string> = []
+const tempDb = () => {
+  const dir = mkdtempSync(join(tmpdir(), "reprise-owner-"))
+  dirs.push(dir)
+  return join(dir, "reprise.db")
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+describe("one server per database file", () => {
+  it("refuses a second server on a served file, which runs nothing; the file is served again once the first closes", async () => {
+    const dbPath = tempDb()
+    const first = await serve({ functions: [slow], dbPath, port: 0, handleSignals: false })
+    try {
+      const started = await fetch(`${first.url}/v1/functions/slow/executions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ input: null })
+      })
+      expect(started.status).toBe(201)
+      for (let i = 0; i < 200 && bodies.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+      expect(bodies).toEqual(["work"])
+      const second = await serve({ functions: [slow], dbPath, port: 0, handleSignals: false }).then(
+        (server) => server.close().then(() => "served"),
+        (error: unknown) => String(error)
+      )
+      expect(second).toContain(`${dbPath} is served by another Reprise server (it holds ${dbPath}-lock)`)
+      const { executionId } = await started.json() as { executionId: string }
+      let status = "RUNNING"
+      for (let i = 0; i < 500 && status === "RUNNING"; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10))
+        status = (await fetch(`${first.url}/v1/executions/${executionId}`).then((r) => r.json()) as { status: string }).status
+      }
+      expect(status).toBe("SUCCEEDED")
+      expect(bodies).toEqual(["work"]) // the step body ran once: the refused server resumed nothing
+    } finally {
+      await first.close()
+    }
+    const third = await serve({ functions: [slow], dbPath, port: 0, handleSignals: false })
+    await third.close()
+  })
+
+  it("frees the file when the process that served it is killed", async () => {
+    const dbPath = tempDb()
+    const owner = fileURLToPath(new URL("../../../adapters/node/sqlite-owner.ts", import.meta.url))
+    const child = spawn(process.execPath, [
+      "--input-type=module",
+      "-e",
+      `const { ownFile } = await import(${JSON.stringify(owner)}); ownFile(${JSON.stringify(dbPath)}); console.log("held"); setTimeout(() => {}, 30000)`
+    ], { stdio: ["ignore", "pipe", "inherit"] })
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on("data", (chunk: Buffer) => String(chunk).includes("held") && resolve())
+        child.once("exit", (code) => reject(new Error(`the owner exited first (${code})`)))
+      })
+      expect(() => ownFile(dbPath)).toThrow(/is served by another Reprise server/)
+    } finally {
+      const exited = new Promise((resolve) => child.once("exit", resolve))
+      child.kill("SIGKILL")
+      await exited
+    }
+    ownFile(dbPath).release()
+  })
+})
