@@ -100,7 +100,7 @@ export interface Server extends HostServer {
 
 export const serve = async (options: ServeOptions): Promise<Server> => {
   const dbPath = options.dbPath ?? process.env["REPRISE_DB"] ?? "./reprise.db"
-  const store = await Effect.runPromise(openSqliteStore({ path: dbPath, ...sqliteSettings(options, (name) => process.env[name]) }))
+  const store = await Effect.runPromise(openSqliteStore({ path: dbPath, ...sqliteSettings(options, (name) => process.env[name]), serves: true }))
   try {
     return { ...(await serveHost(options, sqlitePorts(store))), store }
   } catch (error) {
@@ -117,6 +117,8 @@ const isEventStream = (request: IncomingMessage): boolean => {
 
 /** How long requests still open at shutdown (other than event streams, ended at once) get to finish. */
 export const SHUTDOWN_GRACE_MS = 5_000
+/** How long the event streams ended at shutdown get to send their last chunk before their connections are cut. */
+const STREAM_END_MS = 250
 
 /** The same server on the host's ports of any store; closing the server releases the ports (closing the store). */
 export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer<HostPorts, E>): Promise<HostServer> => {
@@ -166,13 +168,21 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
 
   // Event streams in flight (a follow, the console's live view): they last until their maxSeconds (600 at most), so
   // a shutdown ends them at once; their clients reconnect with Last-Event-ID, to the next server.
-  const streams = new Set<Socket>()
+  const streams = new Map<Socket, ServerResponse>()
   http.on("request", (request: IncomingMessage, response: ServerResponse) => {
     if (!isEventStream(request)) return
     const socket = request.socket
-    streams.add(socket)
+    streams.set(socket, response)
     response.once("close", () => streams.delete(socket))
   })
+  /** Until each stream's body has ended (its last chunk handed to the OS), at most STREAM_END_MS. */
+  const streamsEnded = () =>
+    Promise.race([
+      Promise.all([...streams.values()].map((response) =>
+        response.writableFinished ? undefined : new Promise((resolve) => (response.once("finish", resolve), response.once("close", resolve)))
+      )),
+      new Promise((resolve) => setTimeout(resolve, STREAM_END_MS).unref())
+    ])
 
   let closing: Promise<void> | undefined
   const close = () =>
@@ -181,8 +191,10 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
       process.off("SIGINT", onSignal)
       host.endStreams() // the app's streams end their bodies
       const closed = new Promise<void>((resolve) => http.close(() => resolve())) // stop accepting; idle connections close
+      // Their bodies end first (destroyed at once, a chunked body lost its last chunk: curl exits 18, "partial file").
+      await streamsEnded()
       // Not redundant with endStreams: without it the stream's connection still held close() (serve.test.ts fails).
-      for (const socket of streams) socket.destroy()
+      for (const socket of streams.keys()) socket.destroy()
       // Other requests get a grace to finish (a start's ?wait holds one up to 60 s); then their connections close.
       // node:http's server has these; the adaptor's type also admits an HTTP/2 server, which does not.
       const connections = http as { closeAllConnections?: () => void; closeIdleConnections?: () => void }
