@@ -82,10 +82,18 @@ const causesOf = (error: unknown): Array<ErrorCause> => {
     node = node instanceof Error ? node.cause : undefined
   }
   if (chain.length <= MAX_CAUSES) return chain
-  const nearest = chain.slice(0, MAX_CAUSES - 2)
-  const omitted = chain.length - nearest.length - 1
-  return [...nearest, { errorType: "OmittedCauses", errorMessage: `${omitted} more causes are not kept` }, chain[chain.length - 1]!]
+  // A recorded chain may hold an OmittedCauses entry already: it stands for as many causes as it says.
+  let kept = 0
+  while (kept < MAX_CAUSES - 2 && chain[kept]!.errorType !== OMITTED) kept++
+  const omitted = chain.slice(kept, -1).reduce((count, cause) => count + causesIn(cause), 0)
+  return [...chain.slice(0, kept), { errorType: OMITTED, errorMessage: `${omitted} more causes are not kept` }, chain[chain.length - 1]!]
 }
+
+const OMITTED = "OmittedCauses"
+
+/** How many causes an entry of a chain stands for: one, or an OmittedCauses entry's count. */
+const causesIn = (cause: ErrorCause): number =>
+  cause.errorType === OMITTED ? Number(/^(\d+) more causes/.exec(cause.errorMessage)?.[1] ?? 1) : 1
 
 /** Turns anything thrown into the stored error shape with its story: the user's frames and the causes. */
 export const toErrorRecord = (error: unknown): ErrorObject => {

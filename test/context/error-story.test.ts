@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { MAX_CAUSES, MAX_STACK_CHARS, toErrorRecord, userFrames } from "../../src/context/error-story.ts"
 import { durable, retryPresets } from "../../src/index.ts"
+import { RecordedError } from "../../src/context/errors.ts"
 import { ErrorObject } from "../../src/log/events.ts"
 import { Schema } from "effect"
 import { createTestRunner } from "../../src/testing/index.ts"
@@ -82,6 +83,15 @@ describe("errors keep their story", () => {
       ["Error", "c6"],
       ["Error", "c5"],
       ["OmittedCauses", "4 more causes are not kept"],
+      ["Error", "c0 (the root)"]
+    ])
+    // A chain read back from the log holds its own OmittedCauses entry: the new one counts what that one left out.
+    const recorded = new RecordedError(long)
+    const wrapped = toErrorRecord(new Error("outer", { cause: new Error("middle", { cause: recorded }) }))
+    assert.deepStrictEqual(wrapped.causes?.map((c) => [c.errorType, c.errorMessage]), [
+      ["Error", "middle"],
+      ["Error", "c7"],
+      ["OmittedCauses", "6 more causes are not kept"], // c6, c5 and the four the record left out
       ["Error", "c0 (the root)"]
     ])
     const a = new Error("a")
