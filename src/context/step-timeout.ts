@@ -6,6 +6,7 @@
  */
 import { durationToMillis, type Duration } from "./duration.ts"
 import { InvalidDurationError, StepTimeoutError } from "./errors.ts"
+import { realClearTimeout, realSetTimeout } from "./real-timers.ts"
 
 /** The longest timer the runtimes keep (2^31 - 1 ms, about 24.8 days). */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1
@@ -44,7 +45,7 @@ const raceDeadline = async <T>(
   const signal = stopped === undefined ? controller.signal : AbortSignal.any([controller.signal, stopped])
   let timer: ReturnType<typeof setTimeout> | undefined
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+    timer = realSetTimeout(() => {
       const error = new StepTimeoutError(`${describe()} timed out after ${timeoutMs} ms`)
       controller.abort(error)
       reject(error)
@@ -53,6 +54,6 @@ const raceDeadline = async <T>(
   try {
     return await Promise.race([body(signal), expired])
   } finally {
-    clearTimeout(timer)
+    realClearTimeout(timer)
   }
 }

@@ -6,16 +6,9 @@
  * (a guess from quiet turns alone ended Lambda invocations early). The test runner, the engine's `settle` and the
  * Lambda adapter wait on it.
  */
+import { macrotask, realSleep } from "../context/real-timers.ts"
 
-/** One turn of the event loop: setImmediate where the runtime has it (setTimeout(0) waits at least 1 ms in Node). */
-const macrotask = (): Promise<void> =>
-  new Promise((resolve) => {
-    const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate
-    if (immediate === undefined) setTimeout(resolve, 0)
-    else immediate(resolve)
-  })
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+const sleep = realSleep
 
 export class ActorActivity {
   /** Messages offered and not yet taken. */

@@ -42,7 +42,9 @@ export const stampBatch = <A extends { readonly events: ReadonlyArray<NewEvent> 
 
 /**
  * The timers due at `now`: waits succeed and callbacks time out (events to write); retries become runnable (ids to
- * wake, which their steps run). While paused no operation timer fires; the execution's own timeout still does.
+ * wake, which their steps run). While paused no operation timer fires; the execution's own timeout still does. Past
+ * the timeout, a timer due at or after it does not fire: the execution timed out first (a wait of two hours under a
+ * one-hour timeout never succeeds, even when the host wakes after both).
  */
 export const dueTimers = (
   state: ExecutionState,
@@ -54,7 +56,7 @@ export const dueTimers = (
   for (const id of state.paused ? [] : timers) {
     const op = state.operations.get(id)!
     const due = dueAt(op)
-    if (due === undefined || due > now) continue
+    if (due === undefined || due > now || (due >= state.timeoutAt && now >= state.timeoutAt)) continue
     const ref = refOf(op)
     if (op.type === "WAIT") events.push({ _tag: "WaitSucceeded", ...ref })
     else if (op.type === "CALLBACK") {

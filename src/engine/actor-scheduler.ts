@@ -7,6 +7,7 @@
  * starts again in the next turn.
  */
 import { Effect, Scheduler } from "effect"
+import { realClearImmediate, realClearTimeout, realQueueMicrotask, realSetImmediate, realSetTimeout } from "../context/real-timers.ts"
 
 /** How long actors may run on microtasks before the event loop gets a turn. */
 export const SLICE_MS = 4
@@ -15,8 +16,8 @@ type Cancel = () => void
 type Defer = (task: () => void) => Cancel
 
 const nextTurn: Defer = (() => {
-  const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate
-  const clear = (globalThis as { clearImmediate?: (handle: unknown) => void }).clearImmediate
+  const immediate = realSetImmediate
+  const clear = realClearImmediate
   if (immediate !== undefined && clear !== undefined) {
     return (task) => {
       const handle = immediate(task)
@@ -24,14 +25,14 @@ const nextTurn: Defer = (() => {
     }
   }
   return (task) => {
-    const handle = setTimeout(task, 0)
-    return () => clearTimeout(handle)
+    const handle = realSetTimeout(task, 0)
+    return () => realClearTimeout(handle)
   }
 })()
 
 const microtask: Defer = (task) => {
   let cancelled = false
-  queueMicrotask(() => {
+  realQueueMicrotask(() => {
     if (!cancelled) task()
   })
   return () => {
@@ -73,8 +74,8 @@ export const afterMicrotasks = (rounds: number): Effect.Effect<void> =>
   Effect.callback<void>((resume) => {
     let left = rounds
     const round = () => {
-      if (--left > 0) queueMicrotask(round)
+      if (--left > 0) realQueueMicrotask(round)
       else resume(Effect.void)
     }
-    queueMicrotask(round)
+    realQueueMicrotask(round)
   })

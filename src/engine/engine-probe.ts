@@ -16,6 +16,8 @@ export interface EngineProbeShape {
   invocations(executionId: string): number
   /** The earliest operation timer of an execution in memory. */
   nextOperationDue(executionId: string): number | undefined
+  /** When an execution in memory times out (its `executionTimeout`; none: never). */
+  timeoutAt(executionId: string): number | undefined
   /** The store's alarm for an execution. */
   alarmOf(executionId: string): Effect.Effect<number | undefined, StoreFailure>
 }

@@ -423,6 +423,7 @@ export const makeEngine = Effect.fnUntraced(function*(
     inMemory: (executionId) => actors.has(executionId),
     invocations: invocations.of,
     nextOperationDue: (executionId) => actors.get(executionId)?.nextOperationDue(),
+    timeoutAt: (executionId) => actors.get(executionId)?.state.timeoutAt,
     alarmOf: (executionId) => store.getAlarm(executionId)
   }
   // With several hosts, the log may be written on another host: a watch reads the store (watch-by-polling.ts), and

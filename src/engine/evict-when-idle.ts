@@ -1,6 +1,7 @@
 /** Evicting idle actors (the engine's `evictIdle`, and a host letting an execution go to another host). */
 import { Effect } from "effect"
 import type { Actor } from "./actor.ts"
+import { realSetTimeout } from "../context/real-timers.ts"
 
 /**
  * Evicts those of `candidates` still idle after one event-loop turn and once suspended; how many went. Each
@@ -29,7 +30,7 @@ export const evictWhenIdle = (candidates: ReadonlyArray<Actor>): Effect.Effect<n
     return evicted
   })
 
-const turn = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
+const turn = Effect.promise(() => new Promise<void>((resolve) => realSetTimeout(resolve, 0)))
 
 /**
  * Lets an actor go to another host that asked for its execution, when all it does is wait for a concurrency slot

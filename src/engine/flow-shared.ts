@@ -20,6 +20,7 @@ import type { FlowStartDeps } from "./flow-start.ts"
 import type { OwnershipShape } from "./ownership.ts"
 import type { DurableFunction } from "./registry.ts"
 import { sameExecution, startedEvent } from "./start-request.ts"
+import { realClearTimeout, realSetTimeout } from "../context/real-timers.ts"
 
 type Limited = DurableFunction & { readonly flow: FlowControl }
 
@@ -67,9 +68,9 @@ export const makeSharedFlow = (deps: SharedFlowDeps) => {
   /** Resolves at the next wake-up, or after `ms` at the latest. */
   const nextWake = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms)
+      const timer = realSetTimeout(resolve, ms)
       wakers.push(() => {
-        clearTimeout(timer)
+        realClearTimeout(timer)
         resolve()
       })
     })

@@ -4,6 +4,7 @@
  * become so, so that a step that ends and the next one that begins do not give the slot away in between.
  */
 import type { FlowSlot } from "./flow-slots.ts"
+import { realSetTimeout } from "../context/real-timers.ts"
 
 export class SlotRelease {
   readonly #slot: () => FlowSlot | undefined
@@ -22,7 +23,7 @@ export class SlotRelease {
     const slot = this.#slot()
     if (slot === undefined || !slot.held || this.#scheduled) return
     this.#scheduled = true
-    setTimeout(() => {
+    realSetTimeout(() => {
       this.#scheduled = false
       if (!slot.held) return
       if (this.#blocked()) slot.release()

@@ -211,6 +211,7 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
       op.attempt = event.attempt
       if (event.result !== undefined) op.result = event.result
       else delete op.result // a later poll's undefined state replaces the earlier one
+      delete op.error // an earlier attempt's failure is history now (AWS's succeeded steps carry none)
       if (event.nextAttemptAt !== undefined) {
         op.status = "PENDING"
         op.attemptOpen = false

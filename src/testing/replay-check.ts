@@ -14,6 +14,7 @@ import { decodeLog } from "../log/decode-log.ts"
 import type { LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
 import { LogCorrupted } from "../log/log-corrupted.ts"
+import { realClearTimeout, realSetTimeout } from "../context/real-timers.ts"
 
 /** A history as `GET /v1/executions/:id/history` answers (all of it: no `nextCursor`), or its events alone. */
 export type RecordedHistory = ReadonlyArray<unknown> | { readonly executionId?: string; readonly events: ReadonlyArray<unknown>; readonly nextCursor?: string }
@@ -55,7 +56,7 @@ export interface ReplayCheckOptions {
 
 const silent: DurableLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined }
 const never = <T>(): Promise<T> => new Promise<T>(() => undefined)
-const turn = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
+const turn = () => new Promise<void>((resolve) => realSetTimeout(resolve, 0))
 const shapeOf = (op: OperationState): CallShape => ({ type: op.type, subType: op.subType, ...(op.name === undefined ? {} : { name: op.name }) })
 
 const eventsOf = (history: RecordedHistory): { executionId?: string; events: ReadonlyArray<unknown>; partial: boolean } =>
@@ -138,9 +139,9 @@ const checkOne = async (
   if (fn.drive !== undefined) {
     // A function with its own replay engine (reprise/aws): its driver replays once over the log and reports to the probe.
     let timer: ReturnType<typeof setTimeout> | undefined
-    const limit = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), options.driverMs ?? 30_000)))
+    const limit = new Promise<"late">((resolve) => (timer = realSetTimeout(() => resolve("late"), options.driverMs ?? 30_000)))
     const ended = await Promise.race([fn.drive(session).then(() => "ended" as const, (error: unknown) => void (failure ??= error as Error)), limit])
-    clearTimeout(timer)
+    realClearTimeout(timer)
     if (mismatch !== undefined) return mismatch
     if (failure !== undefined) return { executionId, functionName, verdict: "failed", message: failure.message }
     if (ended === "late") return { executionId, functionName, verdict: "failed", message: `${functionName} did not replay its log within ${options.driverMs ?? 30_000} ms` }

@@ -18,8 +18,29 @@ export const MAX_ROUNDS = 100_000
 /** How often a test's callback completion is sent in crash mode before its failure is the answer. */
 const CRASHED_COMPLETION_TRIES = 100
 
-export const toMillis = (duration: Duration | number): number =>
-  typeof duration === "number" ? duration : durationToMillis(duration)
+/** A Duration, or milliseconds: a number that is not finite or is negative is the test's mistake, said as such. */
+export const toMillis = (duration: Duration | number, what = "advanceTime"): number => {
+  if (typeof duration !== "number") return durationToMillis(duration)
+  if (!Number.isFinite(duration) || duration < 0) throw new TypeError(`${what} takes a Duration or milliseconds (a finite number, 0 or more): got ${duration}`)
+  return duration
+}
+
+/** What a test sends as a callback's error: the fields it gives, AWS's defaults for those it leaves out. */
+const callbackError = (error: { errorMessage?: string; errorType?: string; errorData?: string } | Error | undefined): ErrorObject => {
+  if (error instanceof Error) return { errorType: error.name, errorMessage: error.message }
+  if (error === undefined) return { errorType: "Error", errorMessage: "Callback failed" }
+  if (typeof error !== "object" || error === null) throw new TypeError(`sendCallbackFailure takes an Error or { errorMessage?, errorType?, errorData? }: got ${typeof error}`)
+  for (const field of ["errorMessage", "errorType", "errorData"] as const) {
+    if (error[field] !== undefined && typeof error[field] !== "string") {
+      throw new TypeError(`sendCallbackFailure: ${field} must be a string, got ${typeof error[field]}`)
+    }
+  }
+  return {
+    errorType: error.errorType ?? "Error",
+    errorMessage: error.errorMessage ?? "Callback failed",
+    ...(error.errorData === undefined ? {} : { errorData: error.errorData })
+  }
+}
 
 const parse = (payload: string | undefined): unknown => {
   if (payload === undefined) return undefined
@@ -46,7 +67,11 @@ export class TestOperation {
   get status() { return this.state.status }
   get attempt() { return this.state.attempt }
   get result(): unknown { return parse(this.state.result) }
-  get error(): ErrorObject | undefined { return this.state.error }
+  /** The recorded error; for a callback that timed out (the log records none), the error its waiter was given. */
+  get error(): ErrorObject | undefined {
+    if (this.state.error !== undefined || this.state.type !== "CALLBACK" || this.state.status !== "TIMED_OUT") return this.state.error
+    return { errorType: "CallbackTimeoutError", errorMessage: this.state.timedOutReason === "heartbeat" ? "Callback timed out on heartbeat" : "Callback timed out" }
+  }
   get startedAt(): Date { return new Date(this.state.startedAt) }
   get endedAt(): Date | undefined { return this.state.endedAt === undefined ? undefined : new Date(this.state.endedAt) }
   get callbackId(): string | undefined { return this.state.callbackId }
@@ -203,7 +228,11 @@ export class TestExecution {
     for (const member of family) {
       if (member.status === "PAUSED") continue // its timers wait for its resume: firing them does nothing
       const id = member.executionId
-      const due = this.runner.probe((p) => p.inMemory(id)) ? this.runner.probe((p) => p.nextOperationDue(id)) : await this.runner.alarmOf(id)
+      const inMemory = this.runner.probe((p) => p.inMemory(id))
+      const timer = inMemory ? this.runner.probe((p) => p.nextOperationDue(id)) : await this.runner.alarmOf(id)
+      // A timer past the execution's timeout is not reached: the clock stops at the timeout, which ends it there.
+      const timeoutAt = inMemory ? this.runner.probe((p) => p.timeoutAt(id)) : undefined
+      const due = timer !== undefined && timeoutAt !== undefined && timeoutAt < timer ? timeoutAt : timer
       if (due !== undefined && due > after && (next === undefined || due < next)) next = due
     }
     return next === undefined ? undefined : { at: next, family }
@@ -247,15 +276,17 @@ export class TestExecution {
     return open
   }
 
+  /** `result` is the payload as the callback's caller sends it: JSON text (or none). */
   async sendCallbackSuccess(nameOrId: string, result?: string): Promise<this> {
+    if (result !== undefined && typeof result !== "string") {
+      throw new TypeError(`sendCallbackSuccess takes the result as a string (the payload's JSON text): got ${typeof result}; pass JSON.stringify(value)`)
+    }
     return this.#complete(nameOrId, { ok: true, ...(result === undefined ? {} : { result }) })
   }
 
-  async sendCallbackFailure(nameOrId: string, error: { errorMessage: string; errorType?: string; errorData?: string } | Error): Promise<this> {
-    const errorObject: ErrorObject = error instanceof Error
-      ? { errorType: error.name, errorMessage: error.message }
-      : { errorType: error.errorType ?? "Error", errorMessage: error.errorMessage, ...(error.errorData === undefined ? {} : { errorData: error.errorData }) }
-    return this.#complete(nameOrId, { ok: false, error: errorObject })
+  /** Without an error, or without its fields, fails the callback with "Callback failed" of type "Error", as AWS's SDK. */
+  async sendCallbackFailure(nameOrId: string, error?: { errorMessage?: string; errorType?: string; errorData?: string } | Error): Promise<this> {
+    return this.#complete(nameOrId, { ok: false, error: callbackError(error) })
   }
 
   async sendCallbackHeartbeat(nameOrId: string): Promise<this> {

@@ -21,6 +21,7 @@ import type { FetchTransport } from "../context/fetch.ts"
 import { type CheckpointCrashes, makeCrashingStore } from "./checkpoint-crashes.ts"
 import { MAX_ROUNDS, TestExecution, toMillis } from "./test-execution.ts"
 import { VirtualClock } from "./virtual-clock.ts"
+import { realSleep } from "../context/real-timers.ts"
 
 /** What a responder does with a callback: complete it, fail it, or leave it (undefined). */
 export type CallbackReply =
@@ -97,6 +98,7 @@ export class TestRunner {
     this.store = makeMemoryStore()
     this.skipTime = options.skipTime ?? true
     this.#start = options.startTime?.getTime() ?? DEFAULT_START
+    if (!Number.isFinite(this.#start)) throw new TypeError(`createTestRunner: startTime is not a valid Date (${String(options.startTime)})`)
     this.queueClock = new VirtualClock(this.#start)
     const engine = Engine.layer({
       functions: options.functions,
@@ -234,14 +236,14 @@ export class TestRunner {
       const before = await this.#statuses()
       const bodies = this.#bodyRunCount()
       for (const [id, status] of before) if (status === "RUNNING") await new TestExecution(this, id, {}).settle({ skipCallbackTimeouts: true })
-      await new Promise((resolve) => setTimeout(resolve, 1)) // slots given back a macrotask after a suspension
+      await realSleep(1) // slots given back a macrotask after a suspension
       const after = await this.#statuses()
       if ([...after].some(([id, status]) => before.get(id) !== status) || after.size !== before.size || this.#bodyRunCount() !== bodies) continue
       if (![...after.values()].some((status) => status === "QUEUED" || status === "RUNNING")) break
       const next = this.queueClock.nextWakeAt()
       if (next === undefined) break
       this.queueClock.setTime(next)
-      await new Promise((resolve) => setTimeout(resolve, 1))
+      await realSleep(1)
     }
     return this.queueClock.currentTimeMillisUnsafe() - from
   }
@@ -315,7 +317,7 @@ export class TestRunner {
    * sees them running or ended as it would in production. Returns the ids of the executions started.
    */
   async advanceSchedules(by: Duration | number): Promise<ReadonlyArray<string>> {
-    const to = this.scheduleClock.currentTimeMillisUnsafe() + toMillis(by)
+    const to = this.scheduleClock.currentTimeMillisUnsafe() + toMillis(by, "advanceSchedules")
     const before = this.#startedIds.length
     await this.#schedules(() => Effect.void)
     for (let round = 0; round < MAX_ROUNDS; round++) {

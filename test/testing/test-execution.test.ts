@@ -123,3 +123,76 @@ describe("advanceTime and invoked children", () => {
     assert.strictEqual(early.result, "woke")
   })
 })
+
+describe("what a test reads and sends, as AWS's runner has it", () => {
+  it("a step that succeeded after failed attempts carries no error, only its result and attempts", async () => {
+    const flaky = durable("flaky", async (_: unknown, ctx) =>
+      ctx.step("s", async ({ attempt }) => {
+        if (attempt < 3) throw new Error(`boom ${attempt}`)
+        return attempt
+      }, { retryStrategy: (_error, attempts) => ({ shouldRetry: attempts < 5, delay: { seconds: 1 } }) }))
+    runner = createTestRunner({ functions: [flaky] })
+    const execution = await runner.run("flaky")
+    const step = execution.getOperation("s")!
+    assert.deepStrictEqual([step.status, step.result, step.attempt, step.error], ["SUCCEEDED", 3, 3, undefined])
+  })
+
+  it("a callback that timed out carries the error its waiter was given", async () => {
+    runner = createTestRunner({ functions: [approval] })
+    const execution = await runner.run("approval", {})
+    assert.strictEqual(execution.status, "FAILED")
+    assert.deepStrictEqual(execution.callback("manager").error, { errorType: "CallbackTimeoutError", errorMessage: "Callback timed out" })
+  })
+
+  it("sendCallbackFailure without an error fails the callback with AWS's defaults", async () => {
+    const waiting = durable("waiting", async (_: unknown, ctx) => {
+      try {
+        return await ctx.waitForCallback("cb", async () => undefined)
+      } catch (error) {
+        return `${(error as Error).name}: ${(error as Error).message}`
+      }
+    })
+    runner = createTestRunner({ functions: [waiting] })
+    const execution = await runner.start("waiting")
+    await execution.sendCallbackFailure("cb")
+    assert.strictEqual(execution.result, "CallbackExternalError: Callback failed") // as AWS's SDK names it
+  })
+
+  it("refuses a test's bad arguments with a TypeError that says so, and the execution goes on", async () => {
+    runner = createTestRunner({ functions: [approval] })
+    const execution = await runner.start("approval", {})
+    const refusal = async (call: () => Promise<unknown>) => call().then(() => "accepted", (error: unknown) => `${(error as Error).name}: ${(error as Error).message}`)
+    assert.strictEqual(
+      await refusal(() => execution.sendCallbackSuccess("manager", { approved: true } as never)),
+      "TypeError: sendCallbackSuccess takes the result as a string (the payload's JSON text): got object; pass JSON.stringify(value)"
+    )
+    assert.strictEqual(
+      await refusal(() => execution.sendCallbackFailure("manager", { errorMessage: 42 } as never)),
+      "TypeError: sendCallbackFailure: errorMessage must be a string, got number"
+    )
+    assert.strictEqual(await refusal(() => execution.advanceTime(Number.NaN)), "TypeError: advanceTime takes a Duration or milliseconds (a finite number, 0 or more): got NaN")
+    assert.strictEqual(await refusal(() => execution.advanceTime(-1)), "TypeError: advanceTime takes a Duration or milliseconds (a finite number, 0 or more): got -1")
+    assert.throws(() => createTestRunner({ functions: [approval], startTime: new Date("nope") }), /startTime is not a valid Date/)
+    await execution.sendCallbackSuccess("manager", "yes")
+    await execution.settle()
+    assert.deepStrictEqual([execution.status, execution.result], ["SUCCEEDED", "yes"])
+  })
+})
+
+describe("the execution's own timeout", () => {
+  it("stops the clock at the timeout: a wait due after it never succeeds, and the execution times out on time", async () => {
+    const long = durable("long-wait", async (_: unknown, ctx) => {
+      await ctx.wait("w", { hours: 2 })
+      return "woke"
+    }, { executionTimeout: { hours: 1 } })
+    runner = createTestRunner({ functions: [long] })
+    const execution = await runner.run("long-wait")
+    assert.strictEqual(execution.status, "TIMED_OUT")
+    const started = execution.history[0]!.at
+    assert.deepStrictEqual(
+      execution.history.map((e) => `${e._tag} +${(e.at - started) / 60_000}m`),
+      ["ExecutionStarted +0m", "WaitStarted +0m", "ExecutionTimedOut +60m"]
+    )
+    assert.strictEqual(execution.getOperation("w")!.status, "STARTED")
+  })
+})
