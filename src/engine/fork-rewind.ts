@@ -100,7 +100,9 @@ export const forkedLog = (
     const input = given ? yield* checkedInput(request as ForkRequest & { functionName: string }, maxPayloadBytes) : state.input
     const first = source[0]!
     if (first._tag !== "ExecutionStarted") return yield* Effect.die(new Error("unreachable: a log starts with ExecutionStarted"))
-    const { parent: _parent, continuedFrom: _continued, forkedFrom: _forked, input: _input, ...rest } = first
+    // Not the source's queue either: a fork runs at once (docs/flow-control.md), and one that began queued folded to
+    // QUEUED with nothing to admit it, for ever.
+    const { parent: _parent, continuedFrom: _continued, forkedFrom: _forked, input: _input, queue: _queue, ...rest } = first
     const started: LogEvent = {
       ...rest,
       seq: 1,

@@ -96,6 +96,8 @@ const parseField = (field: string, rule: FieldRule, expression: string): Set<num
       from = parseValue(bounds[0]!, rule, expression)
       // `a/n` runs from a to the end of the field.
       to = bounds.length === 2 ? parseValue(bounds[1]!, rule, expression) : stepText === undefined ? from : rule.max
+      // A day-of-week range that ends on Sunday (FRI-SUN, MON-0) ends on its 7, as `5-7` does.
+      if (rule.max === 7 && to === 0 && from > 0) to = 7
       if (to < from) throw new CronSyntaxError(`cron ${JSON.stringify(expression)}: the ${rule.name} range ${range} runs backwards`)
     }
     for (let value = from; value <= to; value += step) values.add(value)
@@ -165,8 +167,27 @@ const nextLocal = (spec: CronSpec, local: number): number | undefined => {
 }
 
 /**
+ * The instant a gap in the zone's wall clock ends, for a reading `local` inside it (clocks went forward past it):
+ * the first minute whose reading is at or after `local`, between `local` read with the offset after the change and
+ * with the offset before it.
+ */
+const gapEnd = (local: number, zone: string, shifted: number): number => {
+  let low = Math.floor((local - 14 * 3600 * 1000) / MINUTE_MS) // no zone's offset changes by more than 14 h
+  let high = Math.ceil(shifted / MINUTE_MS)
+  low = Math.max(low, high - 24 * 60)
+  while (low < high) {
+    const middle = Math.floor((low + high) / 2)
+    if (toLocal(middle * MINUTE_MS, zone) >= local) high = middle
+    else low = middle + 1
+  }
+  return high * MINUTE_MS
+}
+
+/**
  * The first tick strictly after `after` (ms since the epoch) in the zone, or undefined when the expression never
- * matches (such as February 30). A wall-clock time that happens twice ticks once, at its first occurrence.
+ * matches (such as February 30). A wall-clock time that happens twice ticks once, at its first occurrence; one that
+ * does not happen (clocks go forward) ticks when the gap ends, as Vixie cron runs it: the times of a gap all tick
+ * once, then (`30 2` on a night that skips from 02:00 to 03:00 ticks at 03:00; `*\/15 2` too, once).
  */
 export const nextTick = (spec: CronSpec, after: number, zone: string): number | undefined => {
   let local = toLocal(after, zone) + 1
@@ -174,7 +195,8 @@ export const nextTick = (spec: CronSpec, after: number, zone: string): number | 
   for (let round = 0; round < 1000; round++) {
     const found = nextLocal(spec, local)
     if (found === undefined) return undefined
-    const instant = fromLocal(found, zone)
+    const shifted = fromLocal(found, zone)
+    const instant = toLocal(shifted, zone) === found ? shifted : gapEnd(found, zone, shifted)
     if (instant > after) return instant
     local = found + MINUTE_MS
   }

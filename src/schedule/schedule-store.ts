@@ -5,7 +5,8 @@
 import { Context, Effect, Schema } from "effect"
 import { StoreFailure } from "../store/store-errors.ts"
 
-export const SkipReason = Schema.Literals(["catch-up", "overlap", "paused"])
+/** Why ticks were skipped; "refused": the function refused the tick's start (its input, a rate limit, gone). */
+export const SkipReason = Schema.Literals(["catch-up", "overlap", "paused", "refused"])
 export type SkipReason = typeof SkipReason.Type
 
 /** A run of ticks skipped for one reason. */

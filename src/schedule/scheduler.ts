@@ -11,7 +11,9 @@
  * could only have one there through a schema migration; the record is the durable truth, the loop only a wake-up.
  */
 import { Cause, Clock, Context, Duration, Effect, FiberMap, Semaphore, type Scope } from "effect"
+import type { FunctionNotFound, InvalidRequest, RateLimited } from "../engine/engine-errors.ts"
 import { ExecutionClient, type ExecutionClientShape } from "../engine/execution-client.ts"
+import { isLiveStatus } from "../engine/execution-view.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import { nextTick } from "./cron.ts"
 import type { Schedule } from "./schedule.ts"
@@ -163,11 +165,12 @@ export const makeScheduler = Effect.fnUntraced(function*(
     return { record: count === 0 ? record : skip(entry, record, reason, from, last, count), next: tick }
   }
 
+  /** Not ended: running, or queued behind a flow limit, or paused (each still "the previous execution"). */
   const isRunning = (executionId: string | undefined) =>
     executionId === undefined
       ? Effect.succeed(false)
       : client.describe(executionId).pipe(
-        Effect.map((view) => view.status === "RUNNING"),
+        Effect.map((view) => isLiveStatus(view.status)),
         Effect.catchTag("ExecutionNotFound", () => Effect.succeed(false))
       )
 
@@ -181,16 +184,30 @@ export const makeScheduler = Effect.fnUntraced(function*(
    */
   const startExecution = (entry: Schedule, record: ScheduleRecord, executionId: string, tickAt: number) =>
     Effect.gen(function*() {
-      yield* client.start({
+      const started = yield* client.start({
         functionName: entry.functionName,
         executionId,
         ...(entry.inputPayload === undefined ? {} : { inputPayload: entry.inputPayload })
       }).pipe(
+        // A debounced start collapses into the execution already waiting: that one is the tick's.
+        Effect.map((result) => result.executionId),
         // The id was taken with another input (the schedule's input changed since): that tick ran.
-        Effect.catchTag("ExecutionAlreadyExists", () => Effect.void)
+        Effect.catchTag("ExecutionAlreadyExists", () => Effect.succeed(executionId))
       )
-      return { ...record, lastExecutionId: executionId, lastTickAt: tickAt, started: record.started + 1 } satisfies ScheduleRecord
+      return { ...record, lastExecutionId: started, lastTickAt: tickAt, started: record.started + 1 } satisfies ScheduleRecord
     })
+
+  /**
+   * A tick whose start the function refuses (its input fails a key function, a rate limit that refuses, the function
+   * gone) is skipped and recorded, with one error line: retried, it failed the same way every 5 s and held every
+   * later tick. A trigger's refusal goes back to the caller instead.
+   */
+  const refusedTick = (entry: Schedule, record: ScheduleRecord, tickAt: number) => (error: FunctionNotFound | InvalidRequest | RateLimited) =>
+    // A warning in the host's log (one line, JSON where the host writes JSON), naming the schedule.
+    Effect.logWarning(`skipped the tick of ${new Date(tickAt).toISOString()}: its start was refused (${error.message})`).pipe(
+      Effect.annotateLogs({ schedule: entry.name, functionName: entry.functionName }),
+      Effect.as({ record: skip(entry, record, "refused", tickAt, tickAt, 1), outcome: "skipped" as const, started: false })
+    )
 
   /**
    * One tick (or trigger) under the overlap policy. `startedHere`: the execution an earlier tick of the same
@@ -204,7 +221,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
       if (yield* exists(executionId)) {
         const later = record.lastTickAt === undefined || tickAt >= record.lastTickAt
         const counted = { ...record, started: record.started + 1 }
-        return { record: later ? { ...counted, lastExecutionId: executionId, lastTickAt: tickAt } : counted, outcome: "started" as const }
+        return { record: later ? { ...counted, lastExecutionId: executionId, lastTickAt: tickAt } : counted, outcome: "started" as const, started: false }
       }
       // A start made earlier in this delivery overlaps this tick, even when a tick in between found its execution
       // already there (a delivery cut off before its save) and made that one the last: it ended long ago, and
@@ -215,16 +232,25 @@ export const makeScheduler = Effect.fnUntraced(function*(
         : startedHere !== undefined || (yield* isRunning(record.lastExecutionId))
       if (previousRunning) {
         if (entry.overlap === "skip" || (entry.overlap === "buffer-one" && record.buffered !== undefined)) {
-          return { record: skip(entry, record, "overlap", tickAt, tickAt, 1), outcome: "skipped" as const }
+          return { record: skip(entry, record, "overlap", tickAt, tickAt, 1), outcome: "skipped" as const, started: false }
         }
-        if (entry.overlap === "buffer-one") return { record: { ...record, buffered: { tickAt, executionId } }, outcome: "buffered" as const }
+        if (entry.overlap === "buffer-one") return { record: { ...record, buffered: { tickAt, executionId } }, outcome: "buffered" as const, started: false }
         // cancel-previous
         yield* client.stop(previous!, {
           errorType: "ScheduleOverlap",
           errorMessage: `Stopped by schedule ${entry.name}: its ${reason} at ${new Date(tickAt).toISOString()} started ${executionId}`
         }).pipe(Effect.catchTag("ExecutionNotRunning", () => Effect.void))
       }
-      return { record: yield* startExecution(entry, record, executionId, tickAt), outcome: "started" as const, started: true }
+      const started = startExecution(entry, record, executionId, tickAt).pipe(
+        Effect.map((next) => ({ record: next, outcome: "started" as const, started: true }))
+      )
+      return yield* (reason === "trigger"
+        ? started
+        : started.pipe(Effect.catchTags({
+          FunctionNotFound: refusedTick(entry, record, tickAt),
+          InvalidRequest: refusedTick(entry, record, tickAt),
+          RateLimited: refusedTick(entry, record, tickAt)
+        })))
     })
 
   /** buffer-one: starts the buffered execution once the one ahead of it has ended, else keeps watching it. */
@@ -237,7 +263,11 @@ export const makeScheduler = Effect.fnUntraced(function*(
         return record
       }
       const { buffered: _, ...rest } = record
-      return yield* startExecution(entry, rest, buffered.executionId, buffered.tickAt)
+      return yield* startExecution(entry, rest, buffered.executionId, buffered.tickAt).pipe(Effect.catchTags({
+        FunctionNotFound: (error) => Effect.map(refusedTick(entry, rest, buffered.tickAt)(error), (refused) => refused.record),
+        InvalidRequest: (error) => Effect.map(refusedTick(entry, rest, buffered.tickAt)(error), (refused) => refused.record),
+        RateLimited: (error) => Effect.map(refusedTick(entry, rest, buffered.tickAt)(error), (refused) => refused.record)
+      }))
     })
 
   const watch = (name: string, executionId: string) =>
@@ -258,7 +288,9 @@ export const makeScheduler = Effect.fnUntraced(function*(
       if (entry === undefined) return yield* new ScheduleNotFound({ name })
       yield* locked(name, Effect.gen(function*() {
         const now = yield* clock.currentTimeMillis
-        let record = yield* releaseBuffered(entry, yield* recordOf(entry, now))
+        // A paused schedule starts nothing, its buffered start included (released once it is resumed).
+        const current = yield* recordOf(entry, now)
+        let record = current.paused ? current : yield* releaseBuffered(entry, current)
         if (!record.paused && record.nextTickAt !== undefined && record.nextTickAt <= now) {
           const late = skipTicks(entry, record, "catch-up", record.nextTickAt, now - entry.catchUpMs)
           record = late.record
@@ -274,7 +306,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
           record = tick === undefined ? rest : { ...rest, nextTickAt: tick }
         }
         yield* commit(record)
-        if (record.buffered !== undefined && record.lastExecutionId !== undefined) yield* watch(name, record.lastExecutionId)
+        if (!record.paused && record.buffered !== undefined && record.lastExecutionId !== undefined) yield* watch(name, record.lastExecutionId)
       }))
     })
 
@@ -317,6 +349,11 @@ export const makeScheduler = Effect.fnUntraced(function*(
         }
         record = { ...record, paused }
         yield* commit(record)
+        if (!paused && record.buffered !== undefined) {
+          // A start buffered while paused: the next delivery (now) releases it if the execution ahead has ended.
+          due.set(name, now)
+          wake?.()
+        }
         return viewOf(entry, record)
       }))
     })
@@ -330,7 +367,9 @@ export const makeScheduler = Effect.fnUntraced(function*(
         const handled = yield* handle(entry, yield* recordOf(entry, now), executionId, now, "trigger")
         yield* commit(handled.record)
         if (handled.outcome === "buffered" && handled.record.lastExecutionId !== undefined) yield* watch(name, handled.record.lastExecutionId)
-        return { executionId, outcome: handled.outcome } satisfies TriggerResult
+        // Started: the execution's own id, which a debounced function's start gives (the one already waiting).
+        const id = handled.outcome === "started" ? handled.record.lastExecutionId ?? executionId : executionId
+        return { executionId: id, outcome: handled.outcome } satisfies TriggerResult
       }))
     })
 

@@ -160,4 +160,22 @@ describe("fork and rewind (engine, on the test runner)", () => {
     assert.strictEqual((await runner.engine((e) => e.list({}))).items.length, 3) // no fork was made
     await runner.dispose()
   })
+
+  it("a fork of an execution that began queued (flow control) runs at once, not QUEUED for ever", async () => {
+    const limited = durable("limited", async (input: { n: number }, ctx) => {
+      const a = await ctx.step("a", async () => input.n)
+      return ctx.step("b", async () => a * 10)
+    }, { concurrency: 1 })
+    const runner = createTestRunner({ functions: [limited] })
+    await runner.begin("limited", { n: 1 }, { executionId: "first" })
+    await runner.begin("limited", { n: 2 }, { executionId: "queued" })
+    assert.strictEqual((await runner.execution("queued")).status, "QUEUED")
+    await runner.drain()
+    const source = await runner.execution("queued")
+    assert.deepStrictEqual([source.status, source.result], ["SUCCEEDED", 20])
+    const fork = await source.fork("2", { input: { n: 3 } })
+    assert.deepStrictEqual([fork.status, fork.result], ["SUCCEEDED", 20]) // "a" kept (2), "b" ran again
+    assert.strictEqual(fork.history[0]!._tag === "ExecutionStarted" && "queue" in fork.history[0]!, false)
+    await runner.dispose()
+  })
 })

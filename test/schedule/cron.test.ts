@@ -27,6 +27,9 @@ describe("cron", () => {
     assert.deepStrictEqual([...spec.months], [1, 2, 3])
     assert.deepStrictEqual([...spec.weekdays], [1, 2, 3, 4, 5])
     assert.deepStrictEqual([...parseCron("0 0 * * 7").weekdays], [0])
+    // A range of names that ends on Sunday ends on its 7, as `5-7` does.
+    assert.deepStrictEqual([...parseCron("0 0 * * FRI-SUN").weekdays].sort(), [0, 5, 6])
+    assert.deepStrictEqual([...parseCron("0 0 * * MON-SUN").weekdays].sort(), [0, 1, 2, 3, 4, 5, 6])
     assert.deepStrictEqual([...parseCron("5/20 * * * *").minutes], [5, 25, 45])
   })
 
@@ -54,11 +57,17 @@ describe("cron", () => {
       "2026-03-29T07:00:00.000Z",
       "2026-03-30T07:00:00.000Z"
     ])
-    // 02:30 does not exist in New York on 2026-03-08: it runs at 03:30 EDT, once.
+    // 02:30 does not exist in New York on 2026-03-08: it runs when the gap ends, at 03:00 EDT, once.
     assert.deepStrictEqual(ticks("30 2 * * *", "2026-03-07T12:00:00Z", 2, "America/New_York"), [
-      "2026-03-08T07:30:00.000Z",
+      "2026-03-08T07:00:00.000Z",
       "2026-03-09T06:30:00.000Z"
     ])
+    // The times of a gap tick once, when it ends (Paris skips 02:00-03:00 on 2026-03-29): not the first of them at
+    // 03:00 and the others dropped, nor one shifted by the gap (02:30 at 03:30) and another not.
+    assert.deepStrictEqual(ticks("*/15 2 * * *", "2026-03-28T12:00:00Z", 2, "Europe/Paris"), ["2026-03-29T01:00:00.000Z", "2026-03-30T00:00:00.000Z"])
+    assert.deepStrictEqual(ticks("45 2 * * *", "2026-03-28T12:00:00Z", 1, "Europe/Paris"), ["2026-03-29T01:00:00.000Z"])
+    // Lord Howe's clocks go forward half an hour (02:00 to 02:30 on 2026-10-04).
+    assert.deepStrictEqual(ticks("15 2 * * *", "2026-10-03T12:00:00Z", 1, "Australia/Lord_Howe"), ["2026-10-03T15:30:00.000Z"])
     // 01:30 happens twice in New York on 2026-11-01: it runs once, at the first.
     assert.deepStrictEqual(ticks("30 1 * * *", "2026-10-31T12:00:00Z", 2, "America/New_York"), [
       "2026-11-01T05:30:00.000Z",

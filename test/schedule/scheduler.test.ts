@@ -127,6 +127,70 @@ describe("schedules in the test runner", () => {
     await runner.dispose()
   })
 
+  it("skip counts a previous execution that has not ended as running: queued behind a flow limit, or paused", async () => {
+    const debounced = durable("debounced", async () => "ran", { debounce: { period: { minutes: 90 } } })
+    const runner = createTestRunner({
+      functions: [debounced, slow],
+      schedules: [
+        schedule("queued", { function: debounced, cron: "0 * * * *", overlap: "skip" }),
+        schedule("paused", { function: slow, cron: "0 * * * *", overlap: "skip", input: 0.5 })
+      ]
+    })
+    await runner.advanceSchedules({ hours: 1, minutes: 10 })
+    assert.strictEqual((await runner.execution("queued:2026-01-01T01:00:00Z")).status, "QUEUED") // debounced until 02:30
+    await (await runner.execution("paused:2026-01-01T01:00:00Z")).pause()
+    const started = await runner.advanceSchedules({ hours: 1 })
+    assert.deepStrictEqual(started, [], "the 02:00 ticks found their previous executions queued and paused")
+    for (const view of await runner.listSchedules()) {
+      assert.deepStrictEqual(view.recentSkips, [{ reason: "overlap", firstTickAt: Date.UTC(2026, 0, 1, 2), lastTickAt: Date.UTC(2026, 0, 1, 2), count: 1 }], view.name)
+    }
+    await runner.dispose()
+  })
+
+  it("a paused schedule does not start its buffered execution; resumed, it does", async () => {
+    const runner = createTestRunner({
+      functions: [slow],
+      schedules: [schedule("hourly", { function: slow, cron: "0 * * * *", overlap: "buffer-one", input: 1.5 })]
+    })
+    assert.deepStrictEqual(await runner.advanceSchedules({ hours: 2, minutes: 10 }), ["hourly:2026-01-01T01:00:00Z"]) // 02:00 buffered
+    await runner.pauseSchedule("hourly")
+    assert.deepStrictEqual(await runner.advanceSchedules({ minutes: 30 }), [], "the one ahead ended at 02:30, but the schedule is paused")
+    assert.strictEqual((await runner.listSchedules())[0]!.buffered?.executionId, "hourly:2026-01-01T02:00:00Z")
+    await runner.resumeSchedule("hourly")
+    assert.deepStrictEqual(await runner.advanceSchedules({ minutes: 1 }), ["hourly:2026-01-01T02:00:00Z"])
+    await runner.dispose()
+  })
+
+  it("a tick whose start the function refuses is skipped and recorded, and the next ticks go on", async () => {
+    const keyed = durable("keyed", async (input: { k: string }) => input.k, { concurrency: { limit: 1, key: (input) => input.k } })
+    const runner = createTestRunner({
+      functions: [keyed],
+      schedules: [schedule("no-key", { function: keyed, cron: "0 * * * *", input: { nok: 1 } as never })]
+    })
+    assert.deepStrictEqual(await runner.advanceSchedules({ hours: 3, minutes: 30 }), [])
+    const [view] = await runner.listSchedules()
+    assert.deepStrictEqual(
+      [view!.started, view!.skipped, view!.nextTickAt, view!.recentSkips],
+      [0, 3, Date.UTC(2026, 0, 1, 4), [{ reason: "refused", firstTickAt: Date.UTC(2026, 0, 1, 1), lastTickAt: Date.UTC(2026, 0, 1, 3), count: 3 }]]
+    )
+    // A trigger's refusal is the caller's answer.
+    const triggered = await runner.triggerSchedule("no-key").then(() => "started", (error: unknown) => (error as { _tag?: string })._tag)
+    assert.strictEqual(triggered, "InvalidRequest")
+    await runner.dispose()
+  })
+
+  it("a trigger of a debounced function answers with the execution that waits, the one its start collapsed into", async () => {
+    const debounced = durable("debounced", async () => "ran", { debounce: { period: { seconds: 30 } } })
+    const runner = createTestRunner({ functions: [debounced], schedules: [schedule("manual", { function: debounced, cron: "@yearly", overlap: "allow" })] })
+    const first = await runner.triggerSchedule("manual")
+    await runner.advanceSchedules({ seconds: 5 })
+    const second = await runner.triggerSchedule("manual")
+    assert.deepStrictEqual(second, { executionId: first.executionId, outcome: "started" })
+    assert.strictEqual((await runner.execution(second.executionId)).status, "QUEUED")
+    assert.strictEqual((await runner.listSchedules())[0]!.lastExecutionId, first.executionId)
+    await runner.dispose()
+  })
+
   it("refuses bad configuration when the schedule is declared or registered", () => {
     const refused = (make: () => unknown, pattern: RegExp) => {
       try {
