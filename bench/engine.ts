@@ -104,5 +104,25 @@ for (const [n, evict] of [[1_000, false], [10_000, false], [1_000, true], [3_000
   })
 }
 
+/** n one-second waits in a row, driven by `runner.run` (its time skipping): each wait is one round of its loop. */
+const waits = durable("waits", async (n: number, ctx) => {
+  for (let i = 0; i < n; i++) await ctx.wait({ seconds: 1 })
+  return n
+})
+const skipping = createTestRunner({ functions: [waits] })
+for (const n of [500, 1_000, 2_000]) {
+  const t0 = performance.now()
+  const execution = await skipping.run("waits", n)
+  const ms = performance.now() - t0
+  if (execution.status !== "SUCCEEDED") throw new Error(`waits ${n}: ${execution.status}`)
+  rows.push({
+    workload: `runner.run of ${n.toLocaleString("en")} waits (time skipped)`,
+    "median ms": ms.toFixed(1),
+    "us per step": (ms * 1000 / n).toFixed(1),
+    target: "linear (us per wait flat as n grows)"
+  })
+}
+await skipping.dispose()
+
 console.table(rows)
 await runner.dispose()

@@ -22,6 +22,7 @@ import { type CheckpointCrashes, makeCrashingStore } from "./checkpoint-crashes.
 import { MAX_ROUNDS, TestExecution, toMillis } from "./test-execution.ts"
 import { VirtualClock } from "./virtual-clock.ts"
 import { realSleep } from "../context/real-timers.ts"
+import { settleSaying } from "./slow-settle.ts"
 
 /** What a responder does with a callback: complete it, fail it, or leave it (undefined). */
 export type CallbackReply =
@@ -211,7 +212,7 @@ export class TestRunner {
     if (options.crashAtEveryCheckpoint === true) this.#crashes.crashAt(executionId)
     await this.engine((e) => e.start({ functionName, input, executionId, ...(options.priority === undefined ? {} : { priority: options.priority }) }))
     const execution = new TestExecution(this, executionId, options.callbacks ?? {})
-    await this.engine((e) => e.settle(executionId))
+    await settleSaying(executionId, () => this.engine((e) => e.settle(executionId)), () => this.stepBodyRuns(executionId))
     return execution.refresh()
   }
 

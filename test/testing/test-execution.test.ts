@@ -2,6 +2,7 @@
 import { afterEach, assert, describe, it } from "@effect/vitest"
 import { durable } from "../../src/index.ts"
 import { createTestRunner, type TestRunner } from "../../src/testing/index.ts"
+import { SLOW_SETTLE_MS } from "../../src/testing/slow-settle.ts"
 
 const approval = durable("approval", async (_input: unknown, ctx) => {
   const answer = await ctx.waitForCallback("manager", async () => undefined, { timeout: { hours: 1 } })
@@ -195,4 +196,28 @@ describe("the execution's own timeout", () => {
     )
     assert.strictEqual(execution.getOperation("w")!.status, "STARTED")
   })
+})
+
+describe("an execution that never settles", () => {
+  it("is named, with why, once a settle has taken SLOW_SETTLE_MS, rather than left to the test's timeout", async () => {
+    const hanging = durable("hanging", async (_: unknown, ctx) => {
+      await ctx.step("before", async () => "done")
+      await new Promise(() => {}) // not a durable operation: nothing in the test's virtual time ends it
+    })
+    const warnings: Array<string> = []
+    const warn = console.warn
+    console.warn = (...args: Array<unknown>) => void warnings.push(args.map(String).join(" "))
+    try {
+      runner = createTestRunner({ functions: [hanging] })
+      const outcome = await Promise.race([
+        runner.start("hanging").then(() => "settled"),
+        new Promise((resolve) => setTimeout(() => resolve("still waiting"), SLOW_SETTLE_MS + 1_000))
+      ])
+      assert.strictEqual(outcome, "still waiting")
+    } finally {
+      console.warn = warn
+    }
+    assert.strictEqual(warnings.length, 1)
+    assert.match(warnings[0]!, /execution hanging-1 has not settled after 2 s\. A step body may still run \(step bodies run so far: before ×1\), or its handler awaits a promise that is not a durable operation/)
+  }, 10_000)
 })

@@ -1,0 +1,30 @@
+/**
+ * A settle that says why it may never end. An execution settles in milliseconds unless user code runs (a step body)
+ * or its handler awaits a promise that is not a durable operation (a plain timer, a fetch outside a step), which the
+ * test's virtual clock never moves. Without a word, such a test only timed out (Vitest's "Test timed out in 5000ms").
+ */
+import { realClearTimeout, realSetTimeout } from "../context/real-timers.ts"
+
+/** How long a settle may take before the runner warns (once per settle). */
+export const SLOW_SETTLE_MS = 2_000
+
+export const settleSaying = async (
+  executionId: string,
+  settle: () => Promise<unknown>,
+  stepBodyRuns: () => Readonly<Record<string, number>>
+): Promise<void> => {
+  const warning = realSetTimeout(() => {
+    const runs = Object.entries(stepBodyRuns()).map(([name, count]) => `${name} ×${count}`).join(", ")
+    console.warn(
+      `reprise/testing: execution ${executionId} has not settled after ${SLOW_SETTLE_MS / 1000} s. A step body may still ` +
+        `run (step bodies run so far: ${runs === "" ? "none" : runs}), or its handler awaits a promise that is not a ` +
+        "durable operation (a plain timer or fetch outside a step), which the test's virtual time never moves: use " +
+        "ctx.wait, or put the work in a step."
+    )
+  }, SLOW_SETTLE_MS)
+  try {
+    await settle()
+  } finally {
+    realClearTimeout(warning)
+  }
+}
