@@ -6,7 +6,7 @@ import { serve, startErrorLine } from "reprise/node"
 import { functions } from "./index.ts"
 
 const server = await serve({ functions }).catch((error: unknown) => {
-  console.error(`reprise: ${startErrorLine(error, process.env.PORT ?? 8787)}`)
+  console.error(`reprise: ${startErrorLine(error, process.env.PORT ?? 8787, "127.0.0.1", "PORT")}`)
   process.exit(1)
 })
 console.log(`Reprise is serving ${functions.length} durable functions at ${server.url}`)

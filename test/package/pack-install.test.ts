@@ -28,6 +28,8 @@ const entries = Object.keys(manifest.exports).map((key) => (key === "." ? "repri
 
 let scratch: string
 let packed: ReadonlyArray<PackedFile> = []
+/** The tarball's file name in `scratch`. */
+let tarball = ""
 let installError: string | undefined
 const cleanups: Array<() => Promise<unknown> | void> = []
 
@@ -41,6 +43,7 @@ beforeAll(async () => {
   assert.isDefined(json, `npm pack --json printed no JSON: ${pack.stdout}`)
   const [info] = JSON.parse(json!) as Array<{ filename: string; files: Array<PackedFile> }>
   packed = info!.files
+  tarball = info!.filename
   // A lockfile made from the repo's, so that the offline install needs only the tarballs `npm install` or `npm ci`
   // in the repo cached: without one, npm resolves each dependency's range from its registry document, which a
   // lockfile install never downloads (a fresh machine's cache has none, and this test talks to no registry).
@@ -194,6 +197,10 @@ describe("reprise init, from the installed package", () => {
     const ran = await run("npx", ["--offline", "reprise", "init", `app-${target}`, "--target", target], scratch, 60_000)
     assert.strictEqual(ran.code, 0, explain(`reprise init --target ${target}`, ran))
     const app = join(scratch, `app-${target}`) // inside the scratch project: its node_modules holds reprise
+    // The scratch project installed reprise from its tarball: the new project names the same one (reprise is not
+    // on the registry yet, and `npm install` there found no reprise), relative to itself.
+    const manifest = JSON.parse(readFileSync(join(app, "package.json"), "utf8")) as { dependencies: Record<string, string> }
+    assert.strictEqual(manifest.dependencies["reprise"], `file:../${tarball}`)
     const tested = await npm(["test"], app, 120_000)
     assert.strictEqual(tested.code, 0, explain(`npm test in the ${target} project`, tested))
     return app

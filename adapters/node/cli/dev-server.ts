@@ -7,8 +7,9 @@
  * knows what to watch.
  *
  * Arguments: <functions-file> <port> [db-file]. The database defaults to $REPRISE_DB, else ./reprise.db.
- * Exit codes: 1 the file failed to load or exports nothing (the parent waits for a change), FATAL_EXIT the server
- * could not start (the parent stops).
+ * Exit codes: WAITING_EXIT the file failed to load or exports nothing (said here; the parent waits for a change),
+ * FATAL_EXIT the server could not start (the parent stops); any other end (user code threw outside a step and
+ * nothing caught it, a kill) the parent reports, then waits for a change.
  */
 import { registerHooks } from "node:module"
 import { fileURLToPath, pathToFileURL } from "node:url"
@@ -17,6 +18,8 @@ import { startErrorLine } from "../start-error.ts"
 
 /** The exit code that tells `reprise dev` to stop: the server cannot run, whatever the file says (dev.ts). */
 const FATAL_EXIT = 78
+/** The exit code that tells `reprise dev` the file did not load and this process said why (dev.ts). */
+const WAITING_EXIT = 79
 
 const loaded = new Set<string>()
 registerHooks({
@@ -64,13 +67,13 @@ try {
   report()
   console.error(`reprise dev: ${file} failed to load; waiting for a change`)
   console.error(error)
-  process.exit(1)
+  process.exit(WAITING_EXIT)
 }
 const { serve } = await import("../serve.ts")
 if (functions.length === 0) {
   report()
   console.error(`reprise dev: ${file} exports no durable functions (export what durable() returns); waiting for a change`)
-  process.exit(1)
+  process.exit(WAITING_EXIT)
 }
 let server: Awaited<ReturnType<typeof serve>>
 try {

@@ -24,8 +24,9 @@ export interface DevOptions {
 
 // Beside this file, with its extension: dev-server.ts in the sources, dev-server.js in the built package.
 const SERVER = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "./dev-server.ts" : "./dev-server.js", import.meta.url))
-/** dev-server.ts's FATAL_EXIT (not imported: importing that module would run it). */
+/** dev-server.ts's FATAL_EXIT and WAITING_EXIT (not imported: importing that module would run it). */
 const FATAL_EXIT = 78
+const WAITING_EXIT = 79
 const KILL_AFTER_MS = 5000
 const DEBOUNCE_MS = 150
 
@@ -65,7 +66,13 @@ export const dev = (options: DevOptions, io: Io): Promise<number> => {
       if (!announced) io.err(`reprise dev: watching ${file} and its imports (Ctrl-C stops)`)
       announced = true
     })
-    current.on("exit", (code) => code === FATAL_EXIT && fatal?.())
+    current.on("exit", (code, signal) => {
+      if (code === FATAL_EXIT) return fatal?.()
+      // Stopped here (a restart, Ctrl-C), or a file that did not load (the server said so): nothing to add.
+      if (stopping || child !== current || code === WAITING_EXIT) return
+      // The server died under it (user code threw outside a step and nothing caught it, a kill): it was silent.
+      io.err(`reprise dev: the server stopped (${signal === null ? `exit code ${code}` : signal}); it starts again when a watched file changes`)
+    })
   }
 
   const stopChild = (): Promise<void> => {

@@ -12,6 +12,12 @@ export interface TemplateInput {
   readonly name: string
   readonly target: Target
   readonly repriseVersion: string
+  /**
+   * The dependency on reprise as the project's package.json gives it: `^<version>` from the registry, or the tarball
+   * reprise was installed from where `init` ran (`file:…`, relative to the new project), so that `npm install` works
+   * there before reprise is on the registry.
+   */
+  readonly repriseSpec?: string
   /** Reprise's own "engines" range for Node, repeated so that npm warns on an older Node. */
   readonly nodeRange: string | undefined
 }
@@ -50,13 +56,18 @@ test("greet runs its steps in order; the wait costs no real time", async () => {
 })
 `
 
-const SERVER = `import { serve } from "reprise/node"
+const SERVER = `import { serve, startErrorLine } from "reprise/node"
 import { functions } from "./functions.ts"
 
 // Port $PORT (default 8787), database ./reprise.db ($REPRISE_DB); set REPRISE_API_KEY to require a bearer key.
-const server = await serve({ functions })
+const server = await serve({ functions }).catch((error: unknown) => {
+  // A port in use, a database another server holds: one line, not a stack.
+  console.error(\`reprise: \${startErrorLine(error, process.env.PORT ?? 8787, "127.0.0.1", "PORT")}\`)
+  process.exit(1)
+})
+const auth = server.authenticated ? " -H 'authorization: Bearer $REPRISE_API_KEY'" : ""
 console.log(\`Reprise is serving \${functions.map((fn) => fn.name).join(", ")} at \${server.url} (console: \${server.url}/console)\`)
-console.log(\`Try: curl -X POST '\${server.url}/v1/functions/greet/executions?wait=10' -H 'content-type: application/json' -d '{"input":{"name":"Ada"}}'\`)
+console.log(\`Try: curl -X POST '\${server.url}/v1/functions/greet/executions?wait=10'\${auth} -H 'content-type: application/json' -d '{"input":{"name":"Ada"}}'\`)
 `
 
 const WORKER = `import { createWorker } from "reprise/cloudflare"
@@ -127,6 +138,8 @@ const GITIGNORE = `node_modules/
 *.db
 *.db-wal
 *.db-shm
+*.db-lock
+*.db-lock-journal
 .wrangler/
 `
 
@@ -138,7 +151,7 @@ const RUN: Record<Target, { readonly start: string; readonly about: string }> = 
 
 const readme = (input: TemplateInput) => `# ${input.name}
 
-A durable function with [Reprise](https://www.npmjs.com/package/reprise) (${RUN[input.target].about}).
+A durable function with Reprise (${RUN[input.target].about}).
 
 \`\`\`sh
 npm install
@@ -150,11 +163,12 @@ Code runs on Node's type stripping: import local files with their \`.ts\` extens
 `
 
 const packageJson = (input: TemplateInput): string => {
-  const reprise = `^${input.repriseVersion}`
+  const reprise = input.repriseSpec ?? `^${input.repriseVersion}`
   const common = { typescript: "^7.0.2", "@types/node": "^24.0.0" }
   const byTarget: Record<Target, { scripts: Record<string, string>; dependencies: Record<string, string>; devDependencies: Record<string, string> }> = {
     node: {
-      scripts: { start: "node src/server.ts", dev: "reprise dev src/functions.ts" },
+      // A small young generation, as the README advises: leaner and faster for a server (docs/engine.md).
+      scripts: { start: "node --max-semi-space-size=2 src/server.ts", dev: "reprise dev src/functions.ts" },
       dependencies: { reprise },
       devDependencies: common
     },

@@ -3,8 +3,8 @@
  * and the target's entry (see init-templates.ts), where `npm install && npm test && npm start` work at once.
  * Without --target it asks on a terminal and takes node otherwise. It never overwrites: the folder must be empty.
  */
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs"
-import { basename, dirname, join, relative, resolve } from "node:path"
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { basename, dirname, join, relative, resolve, sep } from "node:path"
 import { createInterface } from "node:readline/promises"
 import { parseArgs } from "node:util"
 import type { Io } from "./main.ts"
@@ -14,6 +14,26 @@ import { type Target, TARGETS, templates } from "./init-templates.ts"
 export const INIT_USAGE = "reprise init [folder] [--target node|workers|lambda]   write a new project (default: this folder, node)"
 
 const isTarget = (value: string): value is Target => (TARGETS as ReadonlyArray<string>).includes(value)
+
+/**
+ * Where `init` runs from a project that installed reprise from a tarball (`"reprise": "file:…/reprise-0.1.0.tgz"`,
+ * as the README says to until it is on the registry), the new project names the same tarball, relative to itself:
+ * `npm install` there then works as the Next line says (from the registry it found no reprise, 404).
+ */
+export const tarballSpec = (from: string, folder: string): string | undefined => {
+  const manifest = join(from, "package.json")
+  if (!existsSync(manifest)) return undefined
+  try {
+    const json = JSON.parse(readFileSync(manifest, "utf8")) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> }
+    const spec = json.dependencies?.["reprise"] ?? json.devDependencies?.["reprise"]
+    if (spec === undefined || !spec.startsWith("file:")) return undefined
+    const target = resolve(from, spec.slice("file:".length))
+    const path = relative(folder, target).split(sep).join("/")
+    return `file:${path.startsWith(".") ? path : `./${path}`}`
+  } catch {
+    return undefined // not JSON: the registry's version, as without one
+  }
+}
 
 /** npm's rules for a package name, loosely: lower case, no spaces, nothing npm would refuse. */
 const packageName = (folder: string): string =>
@@ -62,7 +82,8 @@ export const init = async (argv: ReadonlyArray<string>, io: Io): Promise<number>
     return 2
   }
   const own = ownPackage()
-  const files = templates({ name: packageName(folder), target, repriseVersion: own.version, nodeRange: own.engines?.node })
+  const spec = tarballSpec(process.cwd(), folder)
+  const files = templates({ name: packageName(folder), target, repriseVersion: own.version, nodeRange: own.engines?.node, ...(spec === undefined ? {} : { repriseSpec: spec }) })
   for (const [path, text] of Object.entries(files)) {
     const file = join(folder, path)
     try {

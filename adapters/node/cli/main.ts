@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs"
 import { parseArgs } from "node:util"
 import { type ExecutionJson, type ExecutionWithOperationsJson, INSTANT_PATTERN, type SummaryJson } from "reprise/http"
+import { ownPackage } from "./own-package.ts"
 import type { Emission } from "reprise"
 import type { LogEvent } from "reprise/store"
 import { CliError, type Client, EXIT, makeClient, reportError } from "./client.ts"
@@ -38,6 +39,7 @@ export const USAGE = `reprise: durable functions from the command line
   --url URL        the server (default $REPRISE_URL, else http://127.0.0.1:8787)
   --api-key KEY    its API key (default $REPRISE_API_KEY)
   --json           print the API's JSON
+  --version, -v    this reprise's version (also: reprise version)
 Exit codes: 0 ok, 1 refused or failed, 2 usage, 3 unreachable, 4 unauthorized, 5 not found, 6 still running.`
 
 export interface Io {
@@ -67,7 +69,8 @@ const OPTIONS = {
   "started-after": { type: "string" },
   "started-before": { type: "string" },
   "input-contains": { type: "string" },
-  help: { type: "boolean", short: "h" }
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" }
 } as const
 
 const COMMON = ["url", "api-key", "json", "help"] as const
@@ -285,7 +288,10 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     const show = (emission: Emission) => io.out(values.json === true ? JSON.stringify(emission) : emissionLine(emission))
     if (values.follow !== true) {
       const { events } = await readHistory(client(), id!)
-      for (const event of events) if (event._tag === "StepSucceeded" && event.subType === "Emit") show(emissionOfEvent(event))
+      const emitted = events.filter((event) => event._tag === "StepSucceeded" && event.subType === "Emit")
+      for (const event of emitted) show(emissionOfEvent(event as Extract<typeof event, { _tag: "StepSucceeded" }>))
+      // As `list` says "No executions.": silence read as a command that did nothing (JSON lines stay none).
+      if (emitted.length === 0 && values.json !== true) io.out(`Execution ${id} emitted nothing (ctx.emit).`)
       return EXIT.ok
     }
     const deadline = Date.now() + (timeoutS ?? DEFAULT_FOLLOW_S) * 1000
@@ -389,6 +395,10 @@ export const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> 
     }
     const { positionals, values } = parsed
     const [name, ...args] = positionals
+    if ((values.version === true && name === undefined) || (name === "version" && args.length === 0)) {
+      io.out(`reprise ${ownPackage().version} (Node ${process.versions.node})`)
+      return EXIT.ok
+    }
     if (values.help === true || name === undefined || name === "help") {
       io.out(USAGE)
       return name === undefined && values.help !== true ? EXIT.usage : EXIT.ok

@@ -254,6 +254,11 @@ describe("reprise (the CLI) against a real server", () => {
       assert.notInclude(result.stderr, "    at ", `${what}: no stack trace`)
     }
     assert.strictEqual((await reprise(["--help"], env)).code, 0)
+    const version = JSON.parse(readFileSync(new URL("../../../../package.json", import.meta.url), "utf8")).version as string
+    for (const asked of [["--version"], ["-v"], ["version"]]) {
+      const answer = await reprise(asked, env)
+      assert.deepStrictEqual([answer.code, answer.stdout.trim()], [0, `reprise ${version} (Node ${process.versions.node})`], asked.join(" "))
+    }
     for (const command of ["pause", "fork", "replay-check"]) {
       const help = await reprise([command, "--help"], env)
       assert.strictEqual(help.code, 0, `${command} --help: ${help.stderr}`)

@@ -80,6 +80,7 @@ describe("reprise dev", () => {
     const result = await exited
     assert.strictEqual(result.code, 0, result.stderr)
     assert.include(result.stderr, "failed to load")
+    assert.notInclude(result.stderr, "the server stopped", "a file that did not load is said once, by the server")
     assert.match(result.stderr, /serving third at http:\/\/127\.0\.0\.1:\d+/)
     await assertUnreachable(url) // the server went with it
   }, 90_000)
@@ -103,4 +104,33 @@ describe("reprise dev", () => {
       blocker.close()
     }
   }, 40_000)
+
+  it("says so when the server dies under it (user code threw outside a step), and serves again on the next save", async () => {
+    dir = mkdtempSync(join(tmpdir(), "reprise-dev-"))
+    const file = join(dir, "functions.ts")
+    const crashing = `import { durable } from ${JSON.stringify(REPRISE)}
+export const boom = durable("boom", async () => {
+  setTimeout(() => { throw new Error("late boom") }, 10) // outside any step, caught by nothing: the process ends
+  return "started"
+})
+`
+    writeFileSync(file, crashing)
+    const port = await freePort()
+    const url = `http://127.0.0.1:${port}`
+    const child = start(["dev", file, "--port", String(port), "--db", join(dir, "dev.db")], {})
+    const exited = finish(child, 60_000)
+    let stderr = ""
+    child.stderr?.on("data", (chunk) => (stderr += chunk))
+    try {
+      await until(async () => (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) || undefined, "the server", 20_000)
+      await fetch(`${url}/v1/functions/boom/executions`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })
+      await until(async () => (stderr.includes("reprise dev: the server stopped (exit code 1)") ? true : undefined), "the death to be reported", 20_000)
+      await assertUnreachable(url)
+      writeFileSync(file, crashing.replace("late boom", "late boom again"))
+      await until(async () => (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) || undefined, "the server back", 20_000)
+    } finally {
+      child.kill("SIGTERM")
+    }
+    assert.strictEqual((await exited).code, 0)
+  }, 90_000)
 })

@@ -75,6 +75,15 @@ describe("reprise emissions", () => {
     assert.strictEqual(emissionsGivenUp.code, 6, emissionsGivenUp.stderr)
   }, 60_000)
 
+  it("an execution that emitted nothing says so (JSON lines: none)", async () => {
+    const id = await startChatter([])
+    await reprise(["get", id, "--follow", "--timeout", "30"], env)
+    const silent = await reprise(["emissions", id], env)
+    assert.deepStrictEqual([silent.code, silent.stdout.trim()], [0, `Execution ${id} emitted nothing (ctx.emit).`])
+    const asJson = await reprise(["emissions", id, "--json"], env)
+    assert.deepStrictEqual([asJson.code, asJson.stdout], [0, ""])
+  }, 60_000)
+
   it("an unknown execution is exit 5", async () => {
     const missing = await reprise(["emissions", "no-such-execution", "--follow"], env)
     assert.strictEqual(missing.code, 5, missing.stderr)
