@@ -10,6 +10,8 @@ import { Clock, Effect, Layer, ManagedRuntime, Scheduler as EffectScheduler } fr
 import type { DurableFunction, Schedule } from "reprise"
 import { ExecutionClient } from "reprise/engine"
 import {
+  type HostLogOptions,
+  hostLoggingLayer,
   makeKeyValueScheduleStore,
   makeScheduler,
   makeScheduleRegistry,
@@ -20,7 +22,7 @@ import {
   type TriggerResult
 } from "reprise/host"
 import type { DurableObjectState } from "./cf-types.ts"
-import { callbackIdsOf, type RepriseEnv } from "./env.ts"
+import { callbackIdsOf, envReader, type RepriseEnv } from "./env.ts"
 import { makeIndexClient } from "./index-client.ts"
 import { makeWorkerClient } from "./worker-client.ts"
 import { runWire, type Wire } from "./wire.ts"
@@ -32,6 +34,8 @@ export interface ScheduleObjectConfig {
   readonly functions: ReadonlyArray<DurableFunction>
   readonly schedules: ReadonlyArray<Schedule>
   readonly indexShards?: number | undefined
+  /** As the execution objects': JSON lines on the console (a refused tick's warning, naming the schedule). */
+  readonly logging?: HostLogOptions | undefined
 }
 
 /** The RPC surface of a schedule's object; every method names the schedule (the object's name). */
@@ -77,7 +81,10 @@ export const makeScheduleObject = (config: ScheduleObjectConfig): ScheduleObject
             set: (key, value) => Effect.sync(() => kv.put(key, value))
           })),
           Layer.succeed(EffectScheduler.Scheduler, workerScheduler)
-        ))
+        )),
+        // The scheduler's lines as the execution objects write theirs: JSON, which Workers Logs take as objects.
+        // Merged, not only provided: the scheduler logs from the runtime's fibers, which read the logger there.
+        Layer.provideMerge(hostLoggingLayer({ format: "json", write: (line) => console.log(line), ...config.logging }, envReader(this.env)))
       )
       this.#runtime = ManagedRuntime.make(layer)
       return this.#runtime

@@ -56,7 +56,7 @@ export const createWorker = (options: CreateWorkerOptions) => {
   const FlowObject = makeFlowObject(options.functions)
   const ExecutionObject = makeExecutionObject(options)
   const schedules = options.schedules ?? []
-  const ScheduleObject = makeScheduleObject({ functions: options.functions, schedules, indexShards: options.indexShards })
+  const ScheduleObject = makeScheduleObject({ functions: options.functions, schedules, indexShards: options.indexShards, logging: options.logging })
   const apps = new WeakMap<object, Hono>()
   /** Per env, the first request makes sure every schedule's object is armed (once it succeeded, never again). */
   const ensured = new WeakMap<object, Promise<void>>()

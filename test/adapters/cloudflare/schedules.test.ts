@@ -58,6 +58,28 @@ describe("schedules on Workers", () => {
     assert.isAtLeast(after.started, 2)
   }, 60_000)
 
+  it("skips a tick whose start is refused, records it, and says so in one JSON line naming the schedule", async () => {
+    const build = tempDir("schedules-refused")
+    dirs.push(build)
+    const logged: Array<string> = []
+    const mf = startMiniflare({ scriptPath: await bundle(entry, build), extraObjects: { SCHEDULES: "ScheduleObject" }, onLog: (log) => void logged.push(log.message) })
+    running.push(mf)
+    const api = client(mf)
+    assert.strictEqual((await api.request("GET", "/v1/schedules/too-big")).status, 200)
+    const due = Date.now() - 1_000
+    await api.request("GET", `/test/schedules/too-big/rewind?at=${due}`)
+    const skipped = await until(async () => {
+      const view = (await api.request("GET", "/v1/schedules/too-big")).body
+      return view.skipped === 1 ? view : undefined
+    }, 15_000, "the refused tick to be recorded")
+    assert.deepStrictEqual(skipped.recentSkips, [{ reason: "refused", firstTickAt: new Date(due).toISOString(), lastTickAt: new Date(due).toISOString(), count: 1 }])
+    assert.strictEqual(skipped.started, 0)
+    const line = await until(async () => logged.find((entry) => entry.includes("skipped the tick")), 10_000, "the warning")
+    const parsed = JSON.parse(line) as Record<string, unknown>
+    assert.deepStrictEqual([parsed["level"], parsed["schedule"], parsed["functionName"]], ["warn", "too-big", "sweep"])
+    assert.match(String(parsed["message"]), /its start was refused \(The input is over the \d+-byte payload limit\)/)
+  }, 60_000)
+
   it("without the SCHEDULES binding: other requests are served, the schedule routes answer a problem+json 500, the cause is logged", async () => {
     const build = tempDir("schedules-unbound")
     dirs.push(build)
