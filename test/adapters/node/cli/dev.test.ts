@@ -23,6 +23,16 @@ const assertUnreachable = async (url: string) => {
   assert.isFalse(reached, `${url} still answers`)
 }
 
+/** `reprise dev <file>` on a free port, with a database in `folder`; `stderr()` is what it printed so far. */
+const devServing = async (file: string, folder: string) => {
+  const port = await freePort()
+  const child = start(["dev", file, "--port", String(port), "--db", join(folder, "dev.db")], {})
+  const exited = finish(child, 60_000)
+  let printed = ""
+  child.stderr?.on("data", (chunk) => (printed += chunk))
+  return { url: `http://127.0.0.1:${port}`, child, exited, stderr: () => printed }
+}
+
 let dir: string | undefined
 afterEach(() => {
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
@@ -35,12 +45,7 @@ describe("reprise dev", () => {
     mkdirSync(join(dir, "lib"))
     writeFileSync(join(dir, "lib/label.ts"), `export const label = "v1"\n`)
     writeFileSync(file, functionsFile("first"))
-    const port = await freePort()
-    const url = `http://127.0.0.1:${port}`
-    const child = start(["dev", file, "--port", String(port), "--db", join(dir, "dev.db")], {})
-    const exited = finish(child, 60_000)
-    let stderr = ""
-    child.stderr?.on("data", (chunk) => (stderr += chunk))
+    const { url, child, exited, stderr } = await devServing(file, dir)
 
     const names = async () => {
       const body = await (await fetch(`${url}/v1/functions`)).json() as { functions: Array<{ name: string }> }
@@ -70,7 +75,7 @@ describe("reprise dev", () => {
 
       // A broken file is reported; the next save brings the server back.
       writeFileSync(file, "export const = (\n")
-      await until(async () => (stderr.includes("failed to load") ? true : undefined), "the broken file to be reported", 20_000)
+      await until(async () => (stderr().includes("failed to load") ? true : undefined), "the broken file to be reported", 20_000)
       await assertUnreachable(url)
       writeFileSync(file, functionsFile("third"))
       await serving("third")
@@ -115,16 +120,11 @@ export const boom = durable("boom", async () => {
 })
 `
     writeFileSync(file, crashing)
-    const port = await freePort()
-    const url = `http://127.0.0.1:${port}`
-    const child = start(["dev", file, "--port", String(port), "--db", join(dir, "dev.db")], {})
-    const exited = finish(child, 60_000)
-    let stderr = ""
-    child.stderr?.on("data", (chunk) => (stderr += chunk))
+    const { url, child, exited, stderr } = await devServing(file, dir)
     try {
       await until(async () => (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) || undefined, "the server", 20_000)
       await fetch(`${url}/v1/functions/boom/executions`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })
-      await until(async () => (stderr.includes("reprise dev: the server stopped (exit code 1)") ? true : undefined), "the death to be reported", 20_000)
+      await until(async () => (stderr().includes("reprise dev: the server stopped (exit code 1)") ? true : undefined), "the death to be reported", 20_000)
       await assertUnreachable(url)
       writeFileSync(file, crashing.replace("late boom", "late boom again"))
       await until(async () => (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) || undefined, "the server back", 20_000)
