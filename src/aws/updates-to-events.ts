@@ -50,6 +50,17 @@ const attemptOf = (op: OperationState | undefined): number => (op === undefined 
 
 const seconds = (value: number | undefined) => (typeof value === "number" && Number.isFinite(value) && value > 0 ? value * 1000 : 0)
 
+/**
+ * The most bytes the service takes in one operation's payload (a step's result, an invoke's input …): larger, it
+ * refuses the checkpoint ("payload size must be ≤ 262144 bytes"), which AWS's SDK takes as fatal. AWS's local runner
+ * does not check it; refused here, code that would fail on Lambda fails in its tests too. The execution's own
+ * result is not held to it (the SDK returns up to 6 MB, and checkpoints a larger one on the EXECUTION operation).
+ */
+export const SERVICE_PAYLOAD_LIMIT = 262_144
+
+const overServiceLimit = (payload: string | null | undefined): boolean =>
+  payload != null && payload.length * 3 > SERVICE_PAYLOAD_LIMIT && new TextEncoder().encode(payload).length > SERVICE_PAYLOAD_LIMIT
+
 export const updatesToEvents = (updates: ReadonlyArray<OperationUpdate>, context: UpdateContext): TranslatedUpdates => {
   const { state, resolver, now } = context
   const events: Array<NewEvent> = []
@@ -65,6 +76,9 @@ export const updatesToEvents = (updates: ReadonlyArray<OperationUpdate>, context
       if (update.Action === "SUCCEED") end = { ok: true, result: update.Payload ?? undefined }
       else if (update.Action === "FAIL") end = { ok: false, error: errorFromWire(update.Error, "The execution failed") }
       continue
+    }
+    if (overServiceLimit(update.Payload)) {
+      throw new InvalidCheckpointError(`${update.Type} ${update.Action} payload size must be <= ${SERVICE_PAYLOAD_LIMIT} bytes`)
     }
     const parentPositional = update.ParentId === undefined || update.ParentId === null ? undefined : resolver.positionalOf(update.ParentId)
     if (update.ParentId !== undefined && update.ParentId !== null && parentPositional === undefined) {

@@ -25,6 +25,18 @@ describe("awsHandler under the test runner", () => {
     assert.deepStrictEqual(execution.operations.map((op) => [op.id, op.type, op.name]), [["1", "STEP", "prepare"], ["2", "STEP", "charge"]])
   })
 
+  it("refuses a step result over the service's 256 KiB as Lambda does (AWS's local runner takes it)", async () => {
+    const big = awsHandler("aws-big-step", withDurableExecution(async (_event, context) => {
+      const text = await context.step("big", async () => "x".repeat(300_000))
+      return text.length
+    }))
+    const runner = createTestRunner({ functions: [big] })
+    const execution = await runner.run("aws-big-step", {})
+    assert.strictEqual(execution.status, "FAILED")
+    assert.include(JSON.stringify(execution.error), "payload size must be <= 262144 bytes")
+    assert.notStrictEqual(execution.getOperation("big")?.status, "SUCCEEDED", "nothing of the refused checkpoint was written")
+  })
+
   it("fails with AWS's StepError once the retries are spent", async () => {
     const runner = createTestRunner({ functions: [doomed] })
     const execution = await runner.run("aws-doomed", {})
