@@ -25,6 +25,11 @@ const nap = durable("nap", async (_: unknown, ctx) => {
   await ctx.wait("a-day", { days: 1 })
   return "woke early"
 }, { description: "Sleeps for a day" })
+/** Fails three attempts with a long message: its attempts table is the widest thing on its page. */
+const flaky = durable("flaky", async (_: unknown, ctx) =>
+  ctx.step("charge", async ({ attempt }) => {
+    throw new Error(`attempt ${attempt}: the payment provider answered 503 Service Unavailable, retry later please`)
+  }, { retryStrategy: (_error, attempts) => ({ shouldRetry: attempts < 3, delay: { seconds: 1 } }) }))
 const items = durable("items", async (_: unknown, ctx) => {
   const done = await ctx.map("each", Array.from({ length: 300 }, (_, i) => i), async (child, n) => child.step("square", async () => n * n))
   return done.successCount
@@ -70,7 +75,7 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console b
   beforeAll(async () => {
     if (browser.path === undefined) throw new Error(`REPRISE_BROWSER_REQUIRED=1 but ${browser.missing}: ${HOW_TO_RUN}`)
     dir = mkdtempSync(join(tmpdir(), "reprise-console-keys-"))
-    server = await serve({ functions: [echo, nap, items], dbPath: join(dir, "reprise.db"), port: 0, devTools: true, handleSignals: false })
+    server = await serve({ functions: [echo, nap, items, flaky], dbPath: join(dir, "reprise.db"), port: 0, devTools: true, handleSignals: false })
     ;({ context, page } = await launchPage(browser.path, dir, WAIT_MS))
     page.on("console", (message) => {
       if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text())
@@ -190,9 +195,10 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console b
 
   it("every page fits a 420 px wide screen", async () => {
     await api("POST", "/v1/functions/nap/executions", { executionName: "kb-nap-narrow" })
+    assert.strictEqual((await api("POST", "/v1/functions/flaky/executions?wait=30", { executionName: "kb-flaky" })).status, "FAILED")
     await page.setViewportSize({ width: 420, height: 900 })
     try {
-      for (const path of ["/console", "/console?input=ada&from=2020-01-01T00:00", "/console/functions", "/console/executions/kb-ada", "/console/executions/kb-nap-narrow", "/console/executions/kb-items", "/console/executions/missing"]) {
+      for (const path of ["/console", "/console?input=ada&from=2020-01-01T00:00", "/console/functions", "/console/executions/kb-ada", "/console/executions/kb-nap-narrow", "/console/executions/kb-items", "/console/executions/kb-flaky", "/console/executions/kb-flaky?status.1=FAILED", "/console/executions/missing"]) {
         await page.goto(server.url + path)
         await page.locator("main").waitFor()
         await assertFits(path)

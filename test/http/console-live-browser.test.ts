@@ -204,6 +204,8 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console's
     await waitUntil(async () => (await seqsOf(id)).length === 3, "tick 1 to be written")
     await sleep(2500)
     assert.strictEqual(await page.locator("[data-live]", { hasText: "tick-1" }).count(), 0, "held while the reason is typed")
+    // Said so: the stamp read "updated" a second ago over a region held back since (an ended execution read RUNNING).
+    assert.include(await page.locator("#refreshed").textContent(), "changes held while a field holds your text")
     await page.locator("#stop input[name=reason]").fill("")
     await page.locator("[data-live]", { hasText: "tick-1" }).waitFor()
 
@@ -217,6 +219,7 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console's
     assert.strictEqual(await page.evaluate(`document.activeElement?.parentElement?.getAttribute("data-op")`), focusedOp)
     for (const g of gate.slice(3)) g.open()
     await page.locator("#status", { hasText: "SUCCEEDED" }).waitFor()
+    assert.match(await page.locator("#refreshed").textContent() ?? "", /^\d\d:\d\d:\d\d UTC$/, "in UTC, as the page's other times")
   }, 60_000)
 
   it("a hidden tab closes its stream; shown again, it fetches the region and follows from there", async () => {

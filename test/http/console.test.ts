@@ -89,6 +89,10 @@ describe("the console, without an API key", () => {
     assert.include(either.text, `data-execution-id="${echoed.executionId}"`)
     assert.include(either.text, "<option selected>RUNNING,SUCCEEDED</option>")
     assert.include((await page(harness, `/console?id=${executionId}`)).text, `data-execution-id="${executionId}"`)
+    // An id with filters it does not meet: no row under them, and a word on why.
+    const contradicted = await page(harness, `/console?id=${executionId}&status=SUCCEEDED&function=echo`)
+    assert.notInclude(contradicted.text, `data-execution-id="${executionId}"`)
+    assert.include(contradicted.text, `is approval, RUNNING, not function echo or status SUCCEEDED.`)
     assert.strictEqual((await page(harness, "/console?id=no-such-id")).status, 404)
 
     const one = await page(harness, `/console/executions/${executionId}`)
@@ -99,6 +103,13 @@ describe("the console, without an API key", () => {
     assert.include(one.text, 'id="timeline"')
     assert.include(one.text, 'data-op-id="1"') // the "check" step's row
     assert.strictEqual((await page(harness, "/console/executions/nope")).status, 404)
+    // Paused, its callback can still be completed (the completion waits for the resume): the page keeps offering it.
+    assert.strictEqual((await harness.request("POST", `/v1/executions/${executionId}/pause`, { json: {} })).status, 200)
+    const paused = await page(harness, `/console/executions/${executionId}`)
+    assert.include(paused.text, 'data-callback="manager"')
+    assert.include(paused.text, "Not yet: the execution is paused.")
+    assert.include(paused.text, "waiting on callback <strong>manager</strong>")
+    assert.strictEqual((await harness.request("POST", `/v1/executions/${executionId}/resume`, { json: {} })).status, 200)
     // A console page that does not exist is a page with the way back; the console's API keeps problem+json.
     const missing = await page(harness, "/console/nonexistent")
     assert.strictEqual(missing.status, 404)

@@ -39,6 +39,8 @@ export const CLIENT_SCRIPT = String.raw`
   /** When the last fetch began: a busy stream costs at most about one fetch a second. */
   let fetchedAt = 0;
 
+  /** What the stamp says while a typed field holds the region back. */
+  const HELD = "changes held while a field holds your text (send or clear it)";
   const stamp = (text) => {
     const element = document.getElementById("refreshed");
     if (element) element.textContent = text;
@@ -96,7 +98,12 @@ export const CLIENT_SCRIPT = String.raw`
         const template = document.createElement("template");
         template.innerHTML = await response.text();
         const next = template.content.querySelector("[data-live]");
-        if (next && !editing()) {
+        if (next && editing()) {
+          // Held: replacing the region would lose what the reader typed. Said, not stamped as updated (the page
+          // kept showing RUNNING, "updated" a second ago, over an execution that had ended).
+          stale = true;
+          stamp(HELD);
+        } else if (next) {
           // Keep what the reader opened or closed: the server's defaults apply to new operations only.
           const state = new Map([...region.querySelectorAll("details[data-op]")].map((d) => [d.dataset.op, d.open]));
           for (const d of next.querySelectorAll("details[data-op]")) if (state.has(d.dataset.op)) d.open = state.get(d.dataset.op);
@@ -110,7 +117,8 @@ export const CLIENT_SCRIPT = String.raw`
           if (toggle && !toggle.dataset.touched) toggle.checked = !next.hasAttribute("data-ended");
         }
       }
-      if (response.ok) stamp(new Date().toLocaleTimeString());
+      // In UTC, as every other time on the page.
+      if (response.ok && !(stale && editing())) stamp(new Date().toISOString().slice(11, 19) + " UTC");
     } catch (error) {
       stamp("failed (" + String(error) + ")");
     } finally {
@@ -123,6 +131,7 @@ export const CLIENT_SCRIPT = String.raw`
   /** An event said the region changed: fetch it soon, once for a burst, and not while hidden or being edited. */
   const later = () => {
     stale = true;
+    if (editing() && liveOn()) stamp(HELD);
     if (timer !== undefined || busy || editing() || document.hidden || !liveOn()) return;
     timer = setTimeout(() => { timer = undefined; void refresh(); }, Math.max(100, fetchedAt + 1000 - Date.now()));
   };

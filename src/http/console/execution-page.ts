@@ -3,6 +3,7 @@
  * the timeline, the operation tree and the readable history.
  */
 import { html } from "hono/html"
+import { isLiveStatus } from "../../engine/execution-view.ts"
 import type { ExecutionWithOperationsJson as ExecutionJson, OperationJson } from "../views.ts"
 import type { ConsoleApi } from "./api-client.ts"
 import { duration, millis, prettyValue, STATUS_CLASSES, time } from "./format.ts"
@@ -51,8 +52,8 @@ const payloads = (execution: ExecutionJson): Html =>
   html`<div class="grid"><div><h2>Input</h2><pre class="payload" id="input">${"input" in execution ? prettyValue(execution.input) : "(none)"}</pre></div>${
     execution.error !== undefined
       ? html`<div><h2>Error</h2>${errorBlock(execution.error, "error")}</div>`
-      : execution.status === "RUNNING" || execution.status === "QUEUED"
-      ? html`<div><h2>Result</h2><p class="muted">Not yet: the execution is ${execution.status === "QUEUED" ? "queued" : "running"}.</p></div>`
+      : isLiveStatus(execution.status)
+      ? html`<div><h2>Result</h2><p class="muted">Not yet: the execution is ${execution.status === "QUEUED" ? "queued" : execution.status === "PAUSED" ? "paused" : "running"}.</p></div>`
       : html`<div><h2>Result</h2><pre class="payload" id="result">${"result" in execution ? prettyValue(execution.result) : "(none)"}</pre></div>`
   }</div>`
 
@@ -64,7 +65,8 @@ export const curlLine = (origin: string, callbackId: string): string =>
   `curl -X POST '${origin}/v1/callbacks/${encodeURIComponent(callbackId)}/succeed' -H 'content-type: application/json' -d '{"result": {"ok": true}}'`
 
 const pendingCallbacks = (execution: ExecutionJson, origin: string): Html => {
-  const pending = execution.status === "RUNNING"
+  // A paused execution's callbacks may be completed too (the completion is kept until it is resumed).
+  const pending = execution.status === "RUNNING" || execution.status === "PAUSED"
     ? execution.operations.filter((op) => op.type === "CALLBACK" && op.status === "STARTED" && op.callbackId !== undefined)
     : []
   if (pending.length === 0) return html`<h2>Pending callbacks</h2><p class="muted" id="no-callbacks">None.</p>`

@@ -116,8 +116,8 @@ const filters = (query: ListQuery, functions: ReadonlyArray<{ readonly name: str
     query.status === undefined || query.status === NOT_ENDED || !query.status.includes(",") ? "" : html`<option selected>${query.status}</option>`
   }</select></label>
 <label>Execution id<input name="id" size="24" placeholder="exact id" value="${query.id ?? ""}"></label>
-<label>Started from<input type="datetime-local" name="from" value="${query.from ?? ""}"></label>
-<label>to<input type="datetime-local" name="to" value="${query.to ?? ""}"></label>
+<label>Started from (UTC)<input type="datetime-local" name="from" value="${query.from ?? ""}"></label>
+<label>to (UTC)<input type="datetime-local" name="to" value="${query.to ?? ""}"></label>
 <label>Input contains<input name="input" size="16" placeholder="text" value="${query.input ?? ""}"></label>
 <button type="submit">Show</button> <a href="/console">Clear</a></form>`
 
@@ -133,6 +133,18 @@ export const listPage = async (api: ConsoleApi, query: ListQuery, streams = fals
         title: "Executions",
         status: found.problem.status === 404 ? 404 : 500,
         body: html`${head}${found.problem.status === 404 ? html`<p class="notice" id="empty">No execution has the id <span class="mono">${query.id}</span>.</p>` : problemNotice(found.problem)}`
+      }
+    }
+    // The other filters still apply: a row they exclude shown under them read as a contradiction.
+    const excludedBy = [
+      ...(query.function !== undefined && found.value.functionName !== query.function ? [`function ${query.function}`] : []),
+      ...(query.status !== undefined && !query.status.split(",").includes(found.value.status) ? [`status ${query.status}`] : [])
+    ]
+    if (excludedBy.length > 0) {
+      return {
+        title: "Executions",
+        status: 200,
+        body: html`${head}<p class="notice" id="empty">No executions match: <a class="mono" href="${executionHref(query.id)}">${query.id}</a> is ${found.value.functionName}, ${found.value.status}, not ${excludedBy.join(" or ")}.</p>`
       }
     }
     return { title: "Executions", status: 200, body: html`${head}${table([found.value], now)}` }

@@ -17,13 +17,14 @@ export { treeRows } from "./tree.ts"
 export const MAX_TREE_OPERATIONS = 300
 
 const attemptsTable = (attempts: ReadonlyArray<Attempt>): Html =>
-  html`<table class="attempts"><thead><tr><th>Attempt</th><th>Started</th><th>Ran</th><th>Outcome</th><th>Next attempt</th></tr></thead><tbody>${
+  // In a scroller of its own, as the page's other tables: at 420 px it widened the whole page.
+  html`<div class="hscroll"><table class="attempts"><thead><tr><th>Attempt</th><th>Started</th><th>Ran</th><th>Outcome</th><th>Next attempt</th></tr></thead><tbody>${
     attempts.map((attempt) =>
       html`<tr><td>${attempt.attempt}</td><td>${time(attempt.startedAt)}</td><td>${attempt.endedAt === undefined ? "running" : duration(attempt.endedAt - attempt.startedAt)}</td>
 <td>${attempt.ok === undefined ? "–" : attempt.ok ? "succeeded" : html`<span class="mono">${attempt.error?.errorType}: ${attempt.error?.errorMessage}</span>`}</td>
 <td>${attempt.nextAttemptAt === undefined ? "–" : time(attempt.nextAttemptAt)}</td></tr>`
     )
-  }</tbody></table>`
+  }</tbody></table></div>`
 
 const facts = (op: OperationJson): Html => {
   const started = millis(op.startedAt)

@@ -53,7 +53,7 @@ const fireNow = (executionId: string, op: OperationJson): Html =>
  data-done="Timer fired"><button type="submit" class="plain fire">Fire now</button></form>`
 
 export const waitingOn = (execution: ExecutionJson, index: ReadonlyMap<string, OperationHistory>, now: number, devTools = false): Html => {
-  if (execution.status !== "RUNNING") return html``
+  if (execution.status !== "RUNNING" && execution.status !== "PAUSED") return html``
   const lines = treeRows(execution.operations).flatMap(({ name, op }) => {
     const shown = line(op, name, execution.operations, index.get(op.id), now)
     if (shown === undefined) return []
