@@ -6,7 +6,7 @@
  */
 import { type Clock, Duration, Effect } from "effect"
 import type { LogEvent } from "../log/events.ts"
-import { foldLog } from "../log/fold.ts"
+import { type ExecutionState, foldLog } from "../log/fold.ts"
 import type { ExecutionStoreShape } from "../store/execution-store.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
@@ -46,6 +46,20 @@ export interface FlowDeps {
 }
 
 const groupKey = (fn: string, key: string) => `${fn}\n${key}`
+
+/** RUNNING executions of one limited function read at a restart for their slots (pages of 1,000). */
+const MAX_RUNNING_PAGES = 10
+
+/** Whether an execution's log shows it running user code (a step attempt in flight, or nothing durable pending). */
+const wasRunningUserCode = (state: ExecutionState): boolean => {
+  let inFlight = false
+  let blocked = false
+  for (const op of state.operations.values()) {
+    if (op.type === "STEP" && op.status === "STARTED") inFlight = true
+    else if (op.status === "PENDING" || (op.status === "STARTED" && (op.type === "WAIT" || op.type === "CALLBACK" || op.type === "CHAINED_INVOKE"))) blocked = true
+  }
+  return inFlight || (!blocked && !state.paused)
+}
 const before = (a: Waiting, b: Waiting) => b.keys.priority - a.keys.priority || a.queuedAt - b.queuedAt || a.order - b.order
 
 const parsed = parsedInput
@@ -65,6 +79,60 @@ export const makeFlowControl = (deps: FlowDeps) => {
   const slots = new FlowSlots(() => admitSoon())
 
   const keysOf = flowKeysOf
+
+  /** The concurrency group of an execution: the key its queue entry recorded, else its input's (none: unlimited). */
+  const concurrencyGroup = (fn: DurableFunction, input: string | undefined, queue: FlowKeys | undefined): string | undefined => {
+    const concurrency = fn.flow?.concurrency
+    if (concurrency === undefined) return undefined
+    let key = queue?.concurrencyKey
+    if (key === undefined) {
+      try {
+        key = keyFor(concurrency.key, parsed(input))
+      } catch {
+        key = ""
+      }
+    }
+    return groupKey(fn.name, key)
+  }
+
+  /**
+   * After a restart, the slots of the executions that were running user code when the process died, held for them
+   * before the queue is admitted: they have begun, and go first (docs/flow-control.md). Read from the store, since
+   * the slots were in memory: a RUNNING execution with a step attempt in flight, or with nothing durable to wait on
+   * (between two operations), was running; one blocked on waits, callbacks, invokes or retries was not. The host
+   * resumes them at once; a reservation not taken within two watchdogs is let go.
+   */
+  const reserveRunning = (fn: DurableFunction & { readonly flow: FlowControl }) =>
+    Effect.gen(function*() {
+      const concurrency = fn.flow.concurrency
+      if (concurrency === undefined) return
+      const reserved: Array<readonly [string, string]> = []
+      let cursor: string | undefined
+      for (let page = 0; page < MAX_RUNNING_PAGES; page++) {
+        const listed = yield* store.list({ functionName: fn.name, status: "RUNNING", limit: 1000, ...(cursor === undefined ? {} : { cursor }) })
+        for (const item of listed.items) {
+          const log = yield* store.load(item.executionId)
+          if (log === undefined) continue
+          const state = foldLog(log.events)
+          if (state.status !== "RUNNING" || !wasRunningUserCode(state)) continue
+          const first = log.events[0]!
+          const group = concurrencyGroup(fn, state.input, first._tag === "ExecutionStarted" ? first.queue : undefined)!
+          slots.reserve(group, item.executionId)
+          reserved.push([group, item.executionId])
+        }
+        // One group (no key) holds at most `limit`: the rest of the listing cannot change what waits.
+        if (listed.cursor === undefined || (concurrency.key === undefined && reserved.length >= concurrency.limit)) break
+        cursor = listed.cursor
+      }
+      if (reserved.length === 0) return
+      deps.background(
+        "letting go of slots held for executions not resumed",
+        "",
+        Effect.andThen(Effect.sleep(Duration.millis(2 * deps.watchdogMs)), Effect.sync(() => {
+          for (const [group, executionId] of reserved) slots.expire(group, executionId)
+        }))
+      )
+    })
 
   /** The oldest start still in the rate window, or undefined when another start fits now. */
   const rateFull = (fn: DurableFunction & { readonly flow: FlowControl }, keys: FlowKeys, now: number): number | undefined => {
@@ -222,17 +290,8 @@ export const makeFlowControl = (deps: FlowDeps) => {
     },
     /** The slot of an execution loaded from the store (not held: it takes one before its next step body). */
     slotOf: (fn: DurableFunction, input: string | undefined, queue: FlowKeys | undefined, executionId: string): FlowSlot | undefined => {
-      const concurrency = fn.flow?.concurrency
-      if (concurrency === undefined) return undefined
-      let key = queue?.concurrencyKey
-      if (key === undefined) {
-        try {
-          key = keyFor(concurrency.key, parsed(input))
-        } catch {
-          key = ""
-        }
-      }
-      return slots.slot(groupKey(fn.name, key), concurrency.limit, executionId, false)
+      const group = concurrencyGroup(fn, input, queue)
+      return group === undefined ? undefined : slots.slot(group, fn.flow!.concurrency!.limit, executionId, false)
     },
     /** The QUEUED execution that a debounced start collapses into, if any. */
     debouncedInto: (fn: DurableFunction & { readonly flow: FlowControl }, keys: FlowKeys, input: string | undefined, now: number) =>
@@ -323,6 +382,7 @@ export const makeFlowControl = (deps: FlowDeps) => {
             if (listed.cursor === undefined) break
             cursor = listed.cursor
           }
+          yield* reserveRunning(fn)
         }
       }).pipe(Effect.ensuring(Effect.suspend(() => {
         recovered = true // also after a failed recovery (logged): what was found runs, new starts queue behind it

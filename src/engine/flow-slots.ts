@@ -20,6 +20,12 @@ interface Group {
 
 export class FlowSlots {
   readonly #groups = new Map<string, Group>()
+  /**
+   * Slots held for executions that were running user code when the last process died (`reserve`): the execution's
+   * next handle takes its slot at once (it has begun: it goes before queued starts), or gives it back by ending or
+   * blocking; one never resumed is let go by `expire`. Keys are `<group>\u0000<executionId>`.
+   */
+  readonly #reserved = new Set<string>()
   /** Told when a slot of a group is free and no resumed execution took it: queued starts may go. */
   readonly #onFree: () => void
 
@@ -47,18 +53,33 @@ export class FlowSlots {
     return this.#groups.get(key)?.holders.size ?? 0
   }
 
+  /** Gives `executionId`'s slot of the group to the first resumed execution waiting, else tells the queue. */
+  #give(group: Group, executionId: string): void {
+    group.holders.delete(executionId)
+    const next = group.resumers.shift()
+    if (next !== undefined) next.take()
+    else this.#onFree()
+  }
+
+  /** Holds a slot of the group for an execution that was running user code before a restart (see #reserved). */
+  reserve(key: string, executionId: string): void {
+    this.#group(key).holders.add(executionId)
+    this.#reserved.add(`${key}\u0000${executionId}`)
+  }
+
+  /** Lets go of a reservation its execution did not take (it was not resumed); nothing if it was taken. */
+  expire(key: string, executionId: string): void {
+    if (this.#reserved.delete(`${key}\u0000${executionId}`)) this.#give(this.#group(key), executionId)
+  }
+
   /** A slot handle for one execution: `held` when the start just took it (an admission). */
   slot(key: string, limit: number, executionId: string, held: boolean): FlowSlot {
     const group = this.#group(key)
     if (held) group.holders.add(executionId)
     let isHeld = held
     let waiting: Promise<void> | undefined
-    const give = () => {
-      group.holders.delete(executionId)
-      const next = group.resumers.shift()
-      if (next !== undefined) next.take()
-      else this.#onFree()
-    }
+    const give = () => this.#give(group, executionId)
+    const reservation = `${key}\u0000${executionId}`
     return {
       get held() {
         return isHeld
@@ -66,6 +87,10 @@ export class FlowSlots {
       acquire: () => {
         if (isHeld) return undefined
         if (waiting !== undefined) return waiting
+        if (this.#reserved.delete(reservation)) {
+          isHeld = true // held for it since the restart: it goes before anything queued
+          return undefined
+        }
         if (group.holders.size < limit && group.resumers.length === 0) {
           group.holders.add(executionId)
           isHeld = true
@@ -85,7 +110,7 @@ export class FlowSlots {
         return waiting
       },
       release: () => {
-        if (isHeld) {
+        if (isHeld || this.#reserved.delete(reservation)) {
           isHeld = false
           give()
           return

@@ -1,6 +1,7 @@
 /**
  * Issue 15, with a real SIGKILL: executions queued behind a concurrency limit when the server process is killed
- * are neither lost nor started twice after a restart on the same SQLite file; the limit still holds.
+ * are neither lost nor started twice after a restart on the same SQLite file; the limit still holds, and the executions
+ * that were running go before the queued ones.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { type ChildProcess, spawn } from "node:child_process"
@@ -39,7 +40,7 @@ const get = async (port: number, id: string) =>
   (await (await fetch(`http://127.0.0.1:${port}/v1/executions/${id}`)).json()) as { status?: string; queuePosition?: number }
 
 describe("executions queued by flow control when the server is killed (SIGKILL)", () => {
-  it("are neither lost nor started twice after a restart, and the limit holds", async () => {
+  it("are neither lost nor started twice after a restart, the limit holds, and those that were running go first", async () => {
     const dir = mkdtempSync(join(tmpdir(), "reprise-flow-crash-"))
     const db = join(dir, "reprise.db")
     const sideEffects = join(dir, "side-effects.log")
@@ -69,7 +70,10 @@ describe("executions queued by flow control when the server is killed (SIGKILL)"
       const file = new DatabaseSync(db, { readOnly: true })
       const queuedAtKill = (file.prepare("SELECT execution_id FROM executions WHERE status = 'QUEUED'").all() as Array<{ execution_id: string }>)
         .map((row) => row.execution_id)
+      const runningAtKill = (file.prepare("SELECT execution_id FROM executions WHERE status = 'RUNNING'").all() as Array<{ execution_id: string }>)
+        .map((row) => row.execution_id)
       file.close()
+      assert.strictEqual(runningAtKill.length, 2, "two were running their step (the limit) when the process died")
       assert.isAtLeast(queuedAtKill.length, 4, "executions were still queued when the process died")
 
       // The bodies held until now (flow-crash-server.ts): the queue stood still while it was read.
@@ -91,6 +95,10 @@ describe("executions queued by flow control when the server is killed (SIGKILL)"
         const history = (await (await fetch(`http://127.0.0.1:${server.port}/v1/executions/${id}/history`)).json()) as { events: Array<{ _tag: string }> }
         assert.strictEqual(history.events.filter((e) => e._tag === "ExecutionDequeued").length, 1, id)
       }
+      // The two that were running their step when the process died run it again first: they had begun, and go before
+      // the queued starts (the queue was admitted into the empty slots first, and they waited a whole round).
+      const after = lines.slice(lines.indexOf("restart") + 1).filter((line) => line.startsWith("begin "))
+      assert.sameMembers(after.slice(0, 2), runningAtKill.map((id) => `begin ${id}`))
       // After the restart, never more than two bodies at once.
       let running = 0
       let most = 0
