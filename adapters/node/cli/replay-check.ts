@@ -4,8 +4,9 @@
  * cleanly or where it first diverges. Exit 0 when every history replays cleanly, 1 otherwise: a deploy gate.
  *
  * A history file holds what `GET /v1/executions/:id/history` (or `reprise history --json`) answers, its `events`
- * alone, or an array of such histories. `--from` reads the histories of the server's RUNNING and PAUSED executions of those
- * functions (every page), the ones a deploy would replay.
+ * alone, or an array of such histories. `--from` reads the histories of every RUNNING and PAUSED execution on the
+ * server (every page; `--function` narrows it), the ones a deploy would replay: one of a function the file no longer
+ * exports is reported as not found.
  */
 import { readFileSync } from "node:fs"
 import { resolve } from "node:path"
