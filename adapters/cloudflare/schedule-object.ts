@@ -104,7 +104,8 @@ export const makeScheduleObject = (config: ScheduleObjectConfig): ScheduleObject
             yield* scheduler.start
             const answer = yield* use(scheduler)
             const now = yield* Clock.currentTimeMillis
-            const buffered = (yield* scheduler.list()).some((view) => view.buffered !== undefined)
+            // A paused schedule's buffered start waits for its resume: no re-check meanwhile.
+            const buffered = (yield* scheduler.list()).some((view) => view.buffered !== undefined && !view.paused)
             const next = scheduler.nextDueAt()
             return { answer, at: buffered ? Math.min(next ?? Infinity, now + BUFFERED_RECHECK_MS) : next }
           })).pipe(Effect.tap(({ at }) =>

@@ -236,11 +236,11 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
         const arn = yield* arnOf(executionId)
         yield* send<unknown>((sdk) => new sdk.StopDurableExecutionCommand({ DurableExecutionArn: arn, ...(error === undefined ? {} : { Error: toWireError(error) }) }), "StopDurableExecution").pipe(
           Effect.catch((failure): Effect.Effect<never, ExecutionNotFound | ExecutionNotRunning | StoreFailure> => {
-            const name = nameOf(failure)
-            if (name === "ResourceNotFoundException") return Effect.fail(new ExecutionNotFound({ executionId }))
-            if (name === "ResourceConflictException" || name === "InvalidParameterValueException") {
-              return Effect.fail(new ExecutionNotRunning({ executionId, status: "ended" }))
-            }
+            // The service refuses a stop of an ended execution as a conflict or an invalid parameter (kept as it was
+            // mapped); an error the SDK names in no way known here is judged by its HTTP status, as elsewhere.
+            const refusal = refusalOf(failure)
+            if (refusal === "not-found") return Effect.fail(new ExecutionNotFound({ executionId }))
+            if (refusal === "conflict" || refusal === "invalid") return Effect.fail(new ExecutionNotRunning({ executionId, status: "ended" }))
             return internal("StopDurableExecution")(failure)
           })
         )

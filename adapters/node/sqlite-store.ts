@@ -147,7 +147,13 @@ export const openSqliteStore = Effect.fn("openSqliteStore")(function*(
       createPrivately(path)
     }
     if (options.serves === true) ownership = ownFile(path)
-    const db = new DatabaseSync(path, { enableForeignKeyConstraints: true })
+    let db: DatabaseSync
+    try {
+      db = new DatabaseSync(path, { enableForeignKeyConstraints: true })
+    } catch (error) {
+      ownership?.release() // a file SQLite cannot open: the next server in this process must not find it held
+      throw error
+    }
     try {
       if (options.locking === "exclusive") db.exec("PRAGMA locking_mode = EXCLUSIVE") // before WAL: no shared memory
       const mode = db.prepare("PRAGMA journal_mode = WAL").get()?.["journal_mode"]

@@ -23,5 +23,8 @@ export const macrotask = (): Promise<void> =>
     else realSetImmediate(resolve)
   })
 
+/** The high-resolution clock as it was at load (Vitest's fake timers fake `performance` too). */
+export const realNow: () => number = performance.now.bind(performance)
+
 /** A real-time pause of `ms`. */
 export const realSleep = (ms: number): Promise<void> => new Promise((resolve) => realSetTimeout(resolve, ms))

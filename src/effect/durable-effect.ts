@@ -111,6 +111,15 @@ const call = <A, E, X, R = never>(
       catch: (thrown) => Option.getOrElse(recover(thrown, schema) as Option.Option<E | X>, () => fallback(thrown))
     }))
 
+/**
+ * A step's body: any Effect but one that uses durable operations (it would fail at run time with
+ * ContextUsageError, as AWS's SDK does: a step is one checkpoint). Its type says so where it happens.
+ */
+export type StepBody<A, E, R> = Effect.Effect<A, E, R> & (DurableCtx extends R ? "a step's body cannot use durable operations (DurableCtx)" : unknown)
+
+/** The caller's services without its DurableCtx: a step's body and a callback's submitter are not durable code. */
+const withoutDurableCtx = <R>(context: Context.Context<R>): Context.Context<Exclude<R, DurableCtx>> => Context.omit(DurableCtx)(context)
+
 /** The services a body runs with: the caller's, and `service` as `tag` (its StepCtx, or its child's DurableCtx). */
 const withService = <R, I, S>(context: Context.Context<R>, tag: Context.Key<I, S>, service: S): Context.Context<R | I> =>
   Context.add(context, tag, service)
@@ -139,12 +148,12 @@ export interface EffectStepConfig<E> {
  */
 export function step<A, E, R = never>(
   name: string,
-  body: Effect.Effect<A, E, R>,
+  body: StepBody<A, E, R>,
   config: EffectStepConfig<E> & { readonly error: ErrorSchema<E> }
 ): Effect.Effect<A, E | StepError, DurableCtx | Exclude<R, StepCtx>>
 export function step<A, E = never, R = never>(
   name: string,
-  body: Effect.Effect<A, E, R>,
+  body: StepBody<A, E, R>,
   config?: EffectStepConfig<never> & { readonly error?: undefined }
 ): Effect.Effect<A, StepError, DurableCtx | Exclude<R, StepCtx>>
 export function step<A, E, R>(
@@ -155,7 +164,7 @@ export function step<A, E, R>(
   const retryStrategy = typedRetry(config.retryStrategy)
   return call<A, E, StepError, Exclude<R, StepCtx>>(
     (ctx, context) =>
-      ctx.step(name, (stepContext) => runAsPromise(body, withService(context, StepCtx, stepContext) as Context.Context<R>, config.error, stepContext.signal), {
+      ctx.step(name, (stepContext) => runAsPromise(body, withService(withoutDurableCtx(context), StepCtx, stepContext) as Context.Context<R>, config.error, stepContext.signal), {
         ...(config.timeout === undefined ? {} : { timeout: config.timeout }),
         ...(retryStrategy === undefined ? {} : { retryStrategy }),
         ...(config.semantics === undefined ? {} : { semantics: config.semantics })
@@ -203,7 +212,7 @@ export function waitForCallback<T, E, R>(
   const retryStrategy = typedRetry(config.retryStrategy)
   return call<T, never, Error, R>(
     (ctx, context) =>
-      ctx.waitForCallback<T>(name, (id) => runAsPromise(submit(id), context, undefined), {
+      ctx.waitForCallback<T>(name, (id) => runAsPromise(submit(id), withoutDurableCtx(context) as Context.Context<R>, undefined), {
         ...config,
         ...(retryStrategy === undefined ? {} : { retryStrategy })
       }),
@@ -216,17 +225,20 @@ export function waitForCallback<T, E, R>(
 export const invoke = <I, O>(name: string, functionName: string, input?: I, config?: InvokeConfig<I, O>): Effect.Effect<O, Error, DurableCtx> =>
   call((ctx) => ctx.invoke<I, O>(name, functionName, input, config), undefined, (e) => e as Error)
 
-/** Runs `body` in a child context of its own (with the caller's services, its DurableCtx the child's). */
-export const childContext = <A, E, R = never>(
-  name: string,
-  body: Effect.Effect<A, E, R>,
-  error?: ErrorSchema<E>
-): Effect.Effect<A, E | Error, DurableCtx | R> =>
-  call<A, E, Error, R>(
+/**
+ * Runs `body` in a child context of its own (with the caller's services, its DurableCtx the child's). Given the
+ * Schema of its error, it fails with that error; without one, with the ChildContextError that holds it (its type
+ * says so: a typed error cannot be read back from the log without its Schema).
+ */
+export function childContext<A, E, R = never>(name: string, body: Effect.Effect<A, E, R>, error: ErrorSchema<E>): Effect.Effect<A, E | Error, DurableCtx | R>
+export function childContext<A, E = never, R = never>(name: string, body: Effect.Effect<A, E, R>): Effect.Effect<A, Error, DurableCtx | R>
+export function childContext<A, E, R>(name: string, body: Effect.Effect<A, E, R>, error?: ErrorSchema<E>): Effect.Effect<A, E | Error, DurableCtx | R> {
+  return call<A, E, Error, R>(
     (ctx, context) => ctx.runInChildContext(name, (child) => runAsPromise(body, withService(context, DurableCtx, child), error)),
     error,
     (e) => e as Error
   )
+}
 
 /** One child context per item; see `ctx.map`. */
 export const map = <I, O, E, R = never>(

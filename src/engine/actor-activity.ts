@@ -6,7 +6,7 @@
  * (a guess from quiet turns alone ended Lambda invocations early). The test runner, the engine's `settle` and the
  * Lambda adapter wait on it.
  */
-import { macrotask, realSleep } from "../context/real-timers.ts"
+import { macrotask, realClearTimeout, realNow, realSetTimeout, realSleep } from "../context/real-timers.ts"
 
 const sleep = realSleep
 
@@ -60,16 +60,16 @@ export class ActorActivity {
    * or as soon as `over()` says nothing more can happen. Fails after `maxMs` (user code that never ends is a defect).
    */
   async whenIdle(over: () => boolean, blocked: () => boolean, what: string, maxMs = 60_000): Promise<void> {
-    const startedAt = performance.now()
+    const startedAt = realNow()
     const check = () => {
-      if (performance.now() - startedAt > maxMs) throw new Error(`${what} was still busy after ${maxMs} ms (user code that never ends?)`)
+      if (realNow() - startedAt > maxMs) throw new Error(`${what} was still busy after ${maxMs} ms (user code that never ends?)`)
     }
     let quietTurns = 0
     for (;;) {
       if (over()) return
       if (this.userCode > 0) {
         // A step body runs (it may await I/O for minutes): sleep until one ends rather than spin on macrotasks.
-        await this.#userCodeExit(maxMs - (performance.now() - startedAt))
+        await this.#userCodeExit(maxMs - (realNow() - startedAt))
         quietTurns = 0
         check()
         continue
@@ -90,11 +90,11 @@ export class ActorActivity {
     return new Promise((resolve) => {
       let timer: ReturnType<typeof setTimeout> | undefined
       const done = () => {
-        if (timer !== undefined) clearTimeout(timer)
+        if (timer !== undefined) realClearTimeout(timer)
         resolve()
       }
       this.#onUserCodeExit.push(done)
-      if (Number.isFinite(withinMs)) timer = setTimeout(done, Math.max(0, withinMs) + 1)
+      if (Number.isFinite(withinMs)) timer = realSetTimeout(done, Math.max(0, withinMs) + 1)
     })
   }
 }

@@ -7,7 +7,7 @@
  * starts again in the next turn.
  */
 import { Effect, Scheduler } from "effect"
-import { realClearImmediate, realClearTimeout, realQueueMicrotask, realSetImmediate, realSetTimeout } from "../context/real-timers.ts"
+import { realClearImmediate, realClearTimeout, realNow, realQueueMicrotask, realSetImmediate, realSetTimeout } from "../context/real-timers.ts"
 
 /** How long actors may run on microtasks before the event loop gets a turn. */
 export const SLICE_MS = 4
@@ -41,7 +41,7 @@ const microtask: Defer = (task) => {
 }
 
 /** A defer function that uses microtasks within a slice of `sliceMs`, then the event loop. */
-export const slicedDefer = (sliceMs: number = SLICE_MS, now: () => number = () => performance.now()): Defer => {
+export const slicedDefer = (sliceMs: number = SLICE_MS, now: () => number = realNow): Defer => {
   /** When the current slice began (undefined: none yet in this turn). */
   let sliceStart: number | undefined
   const endSlice = () => {

@@ -202,9 +202,14 @@ export const makeScheduler = Effect.fnUntraced(function*(
    * gone) is skipped and recorded, with one error line: retried, it failed the same way every 5 s and held every
    * later tick. A trigger's refusal goes back to the caller instead.
    */
-  const refusedTick = (entry: Schedule, record: ScheduleRecord, tickAt: number) => (error: FunctionNotFound | InvalidRequest | RateLimited) =>
-    // A warning in the host's log (one line, JSON where the host writes JSON), naming the schedule.
-    Effect.logWarning(`skipped the tick of ${new Date(tickAt).toISOString()}: its start was refused (${error.message})`).pipe(
+  const refusedTick = (entry: Schedule, record: ScheduleRecord, tickAt: number, stopped?: string) => (error: FunctionNotFound | InvalidRequest | RateLimited) =>
+    // A warning in the host's log (one line, JSON where the host writes JSON), naming the schedule. cancel-previous
+    // stops the previous execution before the start (two never run at once), so a refused start leaves neither.
+    Effect.logWarning(
+      `skipped the tick of ${new Date(tickAt).toISOString()}: its start was refused (${error.message})${
+        stopped === undefined ? "" : `; the previous execution ${stopped} was stopped first (cancel-previous)`
+      }`
+    ).pipe(
       Effect.annotateLogs({ schedule: entry.name, functionName: entry.functionName }),
       Effect.as({ record: skip(entry, record, "refused", tickAt, tickAt, 1), outcome: "skipped" as const, started: false })
     )
@@ -241,15 +246,16 @@ export const makeScheduler = Effect.fnUntraced(function*(
           errorMessage: `Stopped by schedule ${entry.name}: its ${reason} at ${new Date(tickAt).toISOString()} started ${executionId}`
         }).pipe(Effect.catchTag("ExecutionNotRunning", () => Effect.void))
       }
+      const stopped = previousRunning && entry.overlap === "cancel-previous" ? previous : undefined
       const started = startExecution(entry, record, executionId, tickAt).pipe(
         Effect.map((next) => ({ record: next, outcome: "started" as const, started: true }))
       )
       return yield* (reason === "trigger"
         ? started
         : started.pipe(Effect.catchTags({
-          FunctionNotFound: refusedTick(entry, record, tickAt),
-          InvalidRequest: refusedTick(entry, record, tickAt),
-          RateLimited: refusedTick(entry, record, tickAt)
+          FunctionNotFound: refusedTick(entry, record, tickAt, stopped),
+          InvalidRequest: refusedTick(entry, record, tickAt, stopped),
+          RateLimited: refusedTick(entry, record, tickAt, stopped)
         })))
     })
 
@@ -380,7 +386,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
         yield* locked(entry.name, Effect.gen(function*() {
           const record = yield* recordOf(entry, yield* clock.currentTimeMillis)
           yield* commit(record)
-          if (record.buffered !== undefined && record.lastExecutionId !== undefined) yield* watch(entry.name, record.lastExecutionId)
+          if (!record.paused && record.buffered !== undefined && record.lastExecutionId !== undefined) yield* watch(entry.name, record.lastExecutionId)
         }))
       }
     }),

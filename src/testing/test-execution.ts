@@ -163,8 +163,8 @@ export class TestExecution {
 
   /**
    * Drives the execution until it ends or can go no further alone: answers callbacks from the responders and,
-   * with time skipping on, jumps the clock to each next timer. Execution timeouts and retention are not skipped
-   * to, and neither is a pending callback's timeout (or heartbeat timeout) unless `skipCallbackTimeouts` is set
+   * with time skipping on, jumps the clock to each next timer. An execution timeout is not skipped to on its own
+   * (the clock stops at it when the next timer lies beyond it), retention is not, and neither is a pending callback's timeout (or heartbeat timeout) unless `skipCallbackTimeouts` is set
    * (as `runner.run` does): a step-by-step test that means to send the callback is not beaten to it by the clock.
    */
   async settle(options: SettleOptions = {}): Promise<this> {

@@ -209,6 +209,12 @@ describe("reprise/effect", () => {
     const charge = Durable.step("charge", Effect.fail(new Plain({ code: 7 })), { retryStrategy: noRetry })
     // The type is checked by `npm test`'s tsc: with the body's error in it, `catchTag("Plain")` compiled and never ran.
     const typed: Effect.Effect<never, StepError, Durable.DurableCtx> = charge
+    // A child context without its error's Schema fails with the ChildContextError that holds it: typed as Error.
+    const child: Effect.Effect<never, Error, Durable.DurableCtx> = Durable.childContext("c", Effect.fail(new Plain({ code: 1 })))
+    void child
+    // A step's body cannot use durable operations (a step is one checkpoint): a type error, not ContextUsageError at run time.
+    // @ts-expect-error the body uses DurableCtx
+    void Durable.step("outer", Durable.wait("inner", { seconds: 1 }))
     const fn = Durable.make("untyped", () => typed.pipe(Effect.catch((e) => Effect.succeed(`${e.name}: ${e.message}`))))
     const runner = createTestRunner({ functions: [fn] })
     const execution = await runner.run("untyped")

@@ -93,6 +93,10 @@ describe("the console, without an API key", () => {
     const contradicted = await page(harness, `/console?id=${executionId}&status=SUCCEEDED&function=echo`)
     assert.notInclude(contradicted.text, `data-execution-id="${executionId}"`)
     assert.include(contradicted.text, `is approval, RUNNING, not function echo or status SUCCEEDED.`)
+    const early = await page(harness, `/console?id=${executionId}&to=2020-01-01T00:00`)
+    assert.notInclude(early.text, `data-execution-id="${executionId}"`)
+    assert.include(early.text, "not started to 2020-01-01T00:00.")
+    assert.include((await page(harness, `/console?id=${executionId}&input=x`)).text, "The input search does not apply to an id.")
     assert.strictEqual((await page(harness, "/console?id=no-such-id")).status, 404)
 
     const one = await page(harness, `/console/executions/${executionId}`)

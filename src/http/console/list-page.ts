@@ -136,10 +136,14 @@ export const listPage = async (api: ConsoleApi, query: ListQuery, streams = fals
       }
     }
     // The other filters still apply: a row they exclude shown under them read as a contradiction.
+    const startedAt = millis(found.value.startedAt) ?? 0
     const excludedBy = [
       ...(query.function !== undefined && found.value.functionName !== query.function ? [`function ${query.function}`] : []),
-      ...(query.status !== undefined && !query.status.split(",").includes(found.value.status) ? [`status ${query.status}`] : [])
+      ...(query.status !== undefined && !query.status.split(",").includes(found.value.status) ? [`status ${query.status}`] : []),
+      ...(query.from !== undefined && startedAt < Date.parse(isoOf(query.from)!) ? [`started from ${query.from}`] : []),
+      ...(query.to !== undefined && startedAt >= Date.parse(endOf(query.to)) ? [`started to ${query.to}`] : [])
     ]
+    // The input search is the listing's: a lone execution's summary does not carry its input.
     if (excludedBy.length > 0) {
       return {
         title: "Executions",
@@ -147,7 +151,8 @@ export const listPage = async (api: ConsoleApi, query: ListQuery, streams = fals
         body: html`${head}<p class="notice" id="empty">No executions match: <a class="mono" href="${executionHref(query.id)}">${query.id}</a> is ${found.value.functionName}, ${found.value.status}, not ${excludedBy.join(" or ")}.</p>`
       }
     }
-    return { title: "Executions", status: 200, body: html`${head}${table([found.value], now)}` }
+    const inputIgnored = query.input === undefined ? "" : html`<p class="muted" id="input-ignored">The input search does not apply to an id.</p>`
+    return { title: "Executions", status: 200, body: html`${head}${table([found.value], now)}${inputIgnored}` }
   }
 
   const page = await api.list({

@@ -57,10 +57,11 @@ export const waitingOn = (execution: ExecutionJson, index: ReadonlyMap<string, O
   const lines = treeRows(execution.operations).flatMap(({ name, op }) => {
     const shown = line(op, name, execution.operations, index.get(op.id), now)
     if (shown === undefined) return []
-    const fire = devTools && op.type === "WAIT" ? fireNow(execution.executionId, op) : ""
+    // Not while paused: the engine refuses to fire a wait of a paused execution (resume it first).
+    const fire = devTools && op.type === "WAIT" && execution.status === "RUNNING" ? fireNow(execution.executionId, op) : ""
     return [html`<li data-waiting-op="${op.id}">${shown}${fire}</li>`]
   })
   return html`<div class="card" id="waiting-on"><strong>Waiting on</strong>${
-    lines.length === 0 ? html` <span class="muted">nothing: running</span>` : html`<ul>${lines}</ul>`
+    lines.length === 0 ? html` <span class="muted">nothing: ${execution.status === "PAUSED" ? "paused" : "running"}</span>` : html`<ul>${lines}</ul>`
   }</div>`
 }

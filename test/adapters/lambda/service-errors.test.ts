@@ -104,6 +104,11 @@ describe("the HTTP API on Lambda, when the service refuses", () => {
     expect((await refused.request("POST", "/v1/callbacks/cb-1/succeed", { result: "small" })).statusCode).toBe(413)
   })
 
+  it("answers a stop the service refuses with an unnamed 404 as not found, not 503", async () => {
+    const api = serviceAnswering({ StopDurableExecutionCommand: throws(awsError("SomeNewException", 404)) })
+    expect(await answered(api.request("POST", `/v1/executions/${encodeExecutionId(ARN)}/stop`, {}))).toMatchObject({ status: 404, type: "execution-not-found" })
+  })
+
   it("says an ended execution is ended when the service refuses to stop it", async () => {
     const api = serviceAnswering({ StopDurableExecutionCommand: throws(awsError("ResourceConflictException", 409)) })
     expect(await answered(api.request("POST", `/v1/executions/${encodeExecutionId(ARN)}/stop`, {}))).toEqual({

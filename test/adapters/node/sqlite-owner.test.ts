@@ -11,6 +11,8 @@ import { fileURLToPath } from "node:url"
 import { afterEach, describe, expect, it } from "vitest"
 import { serve } from "../../../adapters/node/serve.ts"
 import { ownFile } from "../../../adapters/node/sqlite-owner.ts"
+import { openSqliteStore } from "../../../adapters/node/sqlite-store.ts"
+import { Effect } from "effect"
 import { durable } from "../../../src/index.ts"
 
 const bodies: Array<string> = []
@@ -63,6 +65,13 @@ describe("one server per database file", () => {
     }
     const third = await serve({ functions: [slow], dbPath, port: 0, handleSignals: false })
     await third.close()
+  })
+
+  it("lets go of the file when SQLite cannot open it (a later server in the process is not refused)", async () => {
+    const dir = join(tempDb(), "..")
+    const failed = await Effect.runPromise(Effect.result(openSqliteStore({ path: dir, serves: true }))) // a folder: SQLite refuses it
+    expect(failed._tag).toBe("Failure")
+    ownFile(dir).release() // refused as "served by another Reprise server" before
   })
 
   it("frees the file when the process that served it is killed", async () => {
