@@ -17,6 +17,7 @@ import type { RetryStrategy, StepSemantics } from "../context/retry.ts"
 import type { DurableContext, MapConfig, ParallelConfig, StepContext, WaitForCallbackConfig } from "../context/types.ts"
 import type { InvokeConfig } from "../context/invoke.ts"
 import { durable, type DurableFunction, type DurableFunctionOptions } from "../engine/registry.ts"
+import { DurableContextImpl } from "../context/durable-context.ts"
 
 /** The durable context of the running function (or child context, inside map, parallel and childContext). */
 export class DurableCtx extends Context.Service<DurableCtx, DurableContext>()("reprise/effect/DurableCtx") {}
@@ -285,4 +286,13 @@ export const make = <I, O, E>(
   program: (input: I) => Effect.Effect<O, E, DurableCtx>,
   options: EffectFunctionOptions<E> = {}
 ): DurableFunction<I, O> =>
-  durable<I, O>(name, (input, ctx) => runAsPromise(program(input), Context.make(DurableCtx, ctx), options.error), options)
+  durable<I, O>(name, (input, ctx) => runAsPromise(program(input), Context.make(DurableCtx, ctx), options.error, stopSignalOf(ctx)), options)
+
+/**
+ * The signal a stop of the execution fires: the program's fiber is interrupted then, so its finalizers run (a
+ * layer's release, `onInterrupt`), where it was abandoned on a promise that never settles. What it returns after is
+ * not recorded (the execution has ended STOPPED). A fiber dropped from memory while it waits (an eviction: it
+ * resumes by replay) is still abandoned without its finalizers (README).
+ */
+const stopSignalOf = (ctx: DurableContext): AbortSignal | undefined =>
+  ctx instanceof DurableContextImpl ? ctx.core.session.stopped : undefined

@@ -250,4 +250,28 @@ describe("reprise/effect", () => {
     assert.strictEqual(execution.result, "approved by ana")
     await runner.dispose()
   })
+
+  it("a stop interrupts the function's fiber: its finalizers run (a layer's release, onInterrupt), and it ends STOPPED", async () => {
+    const events: Array<string> = []
+    class Db extends Context.Service<Db, { readonly query: () => string }>()("test/Db") {}
+    const pool = Layer.effect(Db, Effect.acquireRelease(
+      Effect.sync(() => (events.push("acquire"), { query: () => "row" })),
+      () => Effect.sync(() => void events.push("release"))
+    ))
+    const fn = Durable.make("scoped", () =>
+      Effect.gen(function*() {
+        yield* Db.use((db) => Effect.succeed(db.query()))
+        yield* Durable.step("read", Effect.succeed(1))
+        yield* Durable.wait("long", { days: 3 }).pipe(Effect.onInterrupt(() => Effect.sync(() => void events.push("wait interrupted"))))
+        return "woke"
+      }).pipe(Effect.provide(pool)))
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.start("scoped")
+    assert.deepStrictEqual(events, ["acquire"])
+    await execution.stop()
+    for (let i = 0; i < 100 && !events.includes("release"); i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    assert.deepStrictEqual(events, ["acquire", "wait interrupted", "release"])
+    assert.strictEqual(execution.status, "STOPPED")
+    await runner.dispose()
+  })
 })
