@@ -12,7 +12,7 @@
  * could not be written; client retries had done that on every request (60 runs of one body in 27 s of a full disk,
  * in the crash soak). Now, while every write fails, a body runs once per delivery of the backoff.
  */
-import { Clock, Effect, Queue, type Scope } from "effect"
+import { Cause, Clock, Effect, Queue, type Scope } from "effect"
 import type { ExecutionStoreShape } from "../store/execution-store.ts"
 import { StoreFailure, WRITES_FAILING } from "../store/store-errors.ts"
 import type { HostErrorReporter } from "./alarm-dispatcher.ts"
@@ -121,7 +121,7 @@ export const makeStoreFailureRetry = Effect.gen(function*() {
           // Still failing: the store is not back; try again later (a failed write queues it again too).
           Effect.catchCause((cause) =>
             Effect.flatMap(Clock.currentTimeMillis, (failedAt) => Effect.sync(() => backOff(executionId, failedAt))).pipe(
-              Effect.andThen(Effect.sync(() => firstFailure && onError(new Error("the store still fails; retrying the execution with backoff", { cause }), executionId)))
+              Effect.andThen(Effect.sync(() => firstFailure && onError(new Error("the store still fails; retrying the execution with backoff", { cause: Cause.squash(cause) }), executionId)))
             ))
         ))
       }))))

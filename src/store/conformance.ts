@@ -41,6 +41,7 @@ import type { ExecutionStoreShape } from "./execution-store.ts"
 import { compareSummaries, type ListQuery } from "./execution-summary.ts"
 
 import { scopedKeyIds } from "./conformance-scoped-ids.ts"
+import { concurrentStarts, mixedCaseTies, pausedStatus } from "./conformance-listing-edges.ts"
 export { check, CheckFailed, checkEqual, checkFailsWith } from "./conformance-checks.ts"
 
 export interface ConformanceCheck {
@@ -402,5 +403,8 @@ export const storeConformance: ReadonlyArray<ConformanceCheck> = [
   rewindAfterEnd,
   concurrentAppends,
   atomicBatch,
-  scopedKeyIds
+  scopedKeyIds,
+  mixedCaseTies,
+  concurrentStarts,
+  pausedStatus
 ]

@@ -112,6 +112,49 @@ const mutants: ReadonlyArray<{ readonly name: string; readonly mutate: Mutant; r
     caughtBy: ["a page of the log by seq"]
   },
   {
+    name: "orders ties with localeCompare (a collation), not by code unit",
+    mutate: (s) => ({
+      ...s,
+      list: (query) =>
+        Effect.map(s.list(query), (page) => ({
+          ...page,
+          items: [...page.items].sort((a, b) => b.startedAt - a.startedAt || a.executionId.localeCompare(b.executionId))
+        }))
+    }),
+    caughtBy: ["listing ties are ordered by code unit"]
+  },
+  {
+    name: "keeps its listing in one value rewritten without a lock (concurrent starts lose rows)",
+    mutate: (s) => {
+      let listed: ReadonlyArray<string> = []
+      return {
+        ...s,
+        append: (id, events, seq, options) =>
+          Effect.gen(function*() {
+            const before = listed // read, then (after a yield) write back with this one: a lost update under concurrency
+            const written = yield* s.append(id, events, seq, options)
+            yield* Effect.yieldNow
+            if (seq === 0) listed = [...before, id]
+            return written
+          }),
+        list: (query) => Effect.map(s.list(query), (page) => ({ ...page, items: page.items.filter((row) => listed.includes(row.executionId)) }))
+      }
+    },
+    caughtBy: ["starts of many executions at once"]
+  },
+  {
+    name: "never shows PAUSED (writes RUNNING for it)",
+    mutate: (s) => {
+      const running = <A extends { readonly status: string }>(row: A): A => (row.status === "PAUSED" ? { ...row, status: "RUNNING" } : row)
+      return {
+        ...s,
+        summary: (id) => Effect.map(s.summary(id), (row) => row && running(row)),
+        list: (query) => Effect.map(s.list(query.status === "PAUSED" ? { ...query, status: "RUNNING" } : query), (page) => ({ ...page, items: page.items.map(running) }))
+      }
+    },
+    caughtBy: ["a paused execution is PAUSED"]
+  },
+  {
     name: "reads a page one event too long",
     mutate: (s) => ({ ...s, readPage: (id, after, limit) => s.readPage!(id, after, limit + 1) }),
     caughtBy: ["a page of the log by seq"]
