@@ -11,9 +11,8 @@ import type { ExecutionStoreShape } from "../store/execution-store.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
 import { RateLimited } from "./engine-errors.ts"
-import { type FlowKeys, flowKeysOf, parsedInput } from "./flow-keys.ts"
+import { type FlowKeys, flowKeysOf, loadedConcurrencyKey } from "./flow-keys.ts"
 import type { FlowControl } from "./flow-options.ts"
-import { keyFor } from "./flow-options.ts"
 import { type FlowSlot, FlowSlots } from "./flow-slots.ts"
 import type { DurableFunction } from "./registry.ts"
 
@@ -62,7 +61,6 @@ const wasRunningUserCode = (state: ExecutionState): boolean => {
 }
 const before = (a: Waiting, b: Waiting) => b.keys.priority - a.keys.priority || a.queuedAt - b.queuedAt || a.order - b.order
 
-const parsed = parsedInput
 
 export const makeFlowControl = (deps: FlowDeps) => {
   const { store, clock } = deps
@@ -83,16 +81,7 @@ export const makeFlowControl = (deps: FlowDeps) => {
   /** The concurrency group of an execution: the key its queue entry recorded, else its input's (none: unlimited). */
   const concurrencyGroup = (fn: DurableFunction, input: string | undefined, queue: FlowKeys | undefined): string | undefined => {
     const concurrency = fn.flow?.concurrency
-    if (concurrency === undefined) return undefined
-    let key = queue?.concurrencyKey
-    if (key === undefined) {
-      try {
-        key = keyFor(concurrency.key, parsed(input))
-      } catch {
-        key = ""
-      }
-    }
-    return groupKey(fn.name, key)
+    return concurrency === undefined ? undefined : groupKey(fn.name, loadedConcurrencyKey(concurrency.key, input, queue))
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import { Effect } from "effect"
 import { InvalidRequest } from "./engine-errors.ts"
-import type { FlowControl } from "./flow-options.ts"
+import type { FlowControl, FlowKey } from "./flow-options.ts"
 import { keyFor, validPriority } from "./flow-options.ts"
 import type { DurableFunction } from "./registry.ts"
 
@@ -46,3 +46,16 @@ export const flowKeysOf = (fn: DurableFunction & { readonly flow: FlowControl },
     },
     catch: (error) => new InvalidRequest({ reason: `Flow control of ${JSON.stringify(fn.name)} refused the start: ${(error as Error).message}` })
   })
+
+/**
+ * The concurrency key of an execution loaded from the store: the one its queue entry recorded, else its input's
+ * ("" when the key function refuses the input now: the execution began, and counts in the function's group).
+ */
+export const loadedConcurrencyKey = (key: FlowKey | undefined, input: string | undefined, queue: FlowKeys | undefined): string => {
+  if (queue?.concurrencyKey !== undefined) return queue.concurrencyKey
+  try {
+    return keyFor(key, parsedInput(input))
+  } catch {
+    return ""
+  }
+}

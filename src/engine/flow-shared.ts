@@ -12,9 +12,9 @@ import { foldLog } from "../log/fold.ts"
 import type { ExecutionStoreShape } from "../store/execution-store.ts"
 import { RateLimited } from "./engine-errors.ts"
 import type { StartRequest } from "./execution-client.ts"
-import { type FlowKeys, flowKeysOf, parsedInput } from "./flow-keys.ts"
+import { type FlowKeys, flowKeysOf, loadedConcurrencyKey } from "./flow-keys.ts"
 import type { FlowLedgerShape, LedgerAnswer, LedgerEntry, LedgerTake } from "./flow-ledger.ts"
-import { type FlowControl, keyFor } from "./flow-options.ts"
+import type { FlowControl } from "./flow-options.ts"
 import type { FlowSlot } from "./flow-slots.ts"
 import type { FlowStartDeps } from "./flow-start.ts"
 import type { OwnershipShape } from "./ownership.ts"
@@ -314,15 +314,7 @@ export const makeSharedFlow = (deps: SharedFlowDeps) => {
         const limited = byName.get(fn.name)
         const concurrency = limited?.flow.concurrency
         if (limited === undefined || concurrency === undefined) return undefined
-        let key = queue?.concurrencyKey
-        if (key === undefined) {
-          try {
-            key = keyFor(concurrency.key, parsedInput(input))
-          } catch {
-            key = ""
-          }
-        }
-        return slotHandle(limited, { priority: 0, concurrencyKey: key }, executionId, false)
+        return slotHandle(limited, { priority: 0, concurrencyKey: loadedConcurrencyKey(concurrency.key, input, queue) }, executionId, false)
       },
       /** The queue position is not shown with a shared queue (the status QUEUED is). */
       withPosition: <V extends { readonly executionId: string; readonly status: string }>(view: V): V => view
