@@ -10,9 +10,7 @@
  * transaction, each checked on its own. Every call is synchronous underneath: no other fiber of this process runs
  * inside a transaction.
  */
-import { closeSync, mkdirSync, openSync } from "node:fs"
-import { dirname } from "node:path"
-import { DatabaseSync, type StatementSync } from "node:sqlite"
+import type { DatabaseSync, StatementSync } from "node:sqlite"
 import { Clock, Effect, Layer, Result } from "effect"
 import {
   attemptStore as attempt,
@@ -33,7 +31,8 @@ import {
 } from "reprise/store"
 import { makeGroupCommitter } from "./group-commit.ts"
 import { makeHeadCache } from "./sqlite-heads.ts"
-import { type FileOwnership, ownFile } from "./sqlite-owner.ts"
+import { openDatabase } from "./sqlite-open.ts"
+import type { FileOwnership } from "./sqlite-owner.ts"
 import { makeListing, SUMMARY_COLUMNS, summaryOf, type SummaryRow } from "./sqlite-listing.ts"
 import { applyMigrations, LATEST_VERSION, MIGRATIONS, SchemaVersionTooNew } from "./sqlite-schema.ts"
 
@@ -122,53 +121,12 @@ const orThrow = <A>(operation: string, work: () => A): A => {
   }
 }
 
-/**
- * Creates a new database file readable by its owner only (0600, whatever the umask), before SQLite opens it: the
- * file holds the callback-signing secret (src/host/host-secrets.ts) and every execution's payloads, and SQLite gives
- * its -wal and -shm files the same mode. An existing file is left as it is.
- */
-const createPrivately = (path: string): void => {
-  try {
-    closeSync(openSync(path, "wx", 0o600))
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error
-  }
-}
-
 export const openSqliteStore = Effect.fn("openSqliteStore")(function*(
   options: SqliteStoreOptions
 ): Effect.fn.Return<SqliteStore, StoreFailure | SchemaVersionTooNew> {
   const { path } = options
   const now = yield* Clock.currentTimeMillis
-  let ownership: FileOwnership | undefined
-  const db = yield* attempt("open", () => {
-    if (path !== ":memory:") {
-      mkdirSync(dirname(path), { recursive: true })
-      createPrivately(path)
-    }
-    if (options.serves === true) ownership = ownFile(path)
-    let db: DatabaseSync
-    try {
-      db = new DatabaseSync(path, { enableForeignKeyConstraints: true })
-    } catch (error) {
-      ownership?.release() // a file SQLite cannot open: the next server in this process must not find it held
-      throw error
-    }
-    try {
-      if (options.locking === "exclusive") db.exec("PRAGMA locking_mode = EXCLUSIVE") // before WAL: no shared memory
-      const mode = db.prepare("PRAGMA journal_mode = WAL").get()?.["journal_mode"]
-      if (mode !== "wal" && path !== ":memory:") throw new Error(`the file cannot be put in WAL mode (journal_mode is ${String(mode)})`)
-      db.exec(`PRAGMA synchronous = ${options.synchronous === "FULL" ? "FULL" : "NORMAL"}`)
-      db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`)
-      db.exec("PRAGMA foreign_keys = ON")
-      db.exec(`PRAGMA wal_autocheckpoint = ${Math.max(0, Math.floor(options.walAutocheckpointPages ?? 10_000))}`)
-      return db
-    } catch (error) {
-      db.close()
-      ownership?.release()
-      throw error
-    }
-  })
+  const { db, ownership } = yield* attempt("open", () => openDatabase(options))
   const closeAll = () => {
     db.close()
     ownership?.release()

@@ -211,7 +211,9 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
       op.attempt = event.attempt
       if (event.result !== undefined) op.result = event.result
       else delete op.result // a later poll's undefined state replaces the earlier one
-      delete op.error // an earlier attempt's failure is history now (AWS's succeeded steps carry none)
+      // An earlier attempt's failure is history now (AWS's succeeded steps carry none). Checked first: every step
+      // folds here, and only a retried one has an error to drop.
+      if (op.error !== undefined) delete op.error
       if (event.nextAttemptAt !== undefined) {
         op.status = "PENDING"
         op.attemptOpen = false
