@@ -332,7 +332,14 @@ export const makeHost = (options: HostOptions) => {
       return "run"
     },
     replaceInput: (request: StartRequest, notBefore: number) => wire(() => queuedOps.replaceInput(request, notBefore)),
-    stepTurn: (token: string) => stepLimits?.turn(token),
+    stepTurn: async (token: string) => {
+      // No body here waits for it: the object restarted while one waited (workerd evicts an object with no request
+      // in flight). The execution resumes now, as a dequeue does, and its replayed step asks for a token again;
+      // without this it would wait for its watchdog (30 s).
+      if (stepLimits === undefined || stepLimits.turn(token)) return
+      const exit = await wire((engine) => engine.alarm(self))
+      if (exit._tag === "Failure") console.error(`reprise: resuming ${self} at its step turn failed`, exit)
+    },
     slotGranted: async () => {
       // Nothing here waits for it (the actor went away meanwhile): given back, so that the slot is not lost.
       if (slot === undefined || !slot.granted()) await releaseFlow()

@@ -94,7 +94,7 @@ export const makeExecutionObject = (config: ObjectConfig): ExecutionObjectClass 
     }
     async stepTurn(executionId: string, token: string): Promise<void> {
       await this.#with(executionId, async (host) => {
-        host.stepTurn(token)
+        await host.stepTurn(token)
         return toWire(Exit.void)
       })
     }

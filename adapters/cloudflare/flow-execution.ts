@@ -273,11 +273,15 @@ export const makeStepLimits = (self: string, kv: SyncKvStorage, gate: (key: stri
     await turn
     return release
   }
-  /** The FlowObject of the key lets a waiting body run (unknown token: from before a restart, given back already). */
-  const turn = (token: string) => {
+  /**
+   * The FlowObject of the key lets a waiting body run. False for a token this instance does not wait on: one from
+   * before a restart of the object (its body went with the old instance; `cleaned` gives the token back).
+   */
+  const turn = (token: string): boolean => {
     const waiter = waiters.get(token)
     waiters.delete(token)
     waiter?.()
+    return waiter !== undefined
   }
   return { acquire, turn }
 }

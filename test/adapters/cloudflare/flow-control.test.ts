@@ -201,6 +201,26 @@ describe("flow control on Cloudflare", () => {
     }
   }, 90_000)
 
+  it("a step waiting for a key's token when its object restarts runs when the token comes, not at its watchdog", async () => {
+    assert.strictEqual((await startAs("capped-gated", "cg-1", { id: "cg-1", gate: "cg" })).status, 201)
+    await until(async () => ((await meter()).running.held?.includes("cg-1") ? true : undefined), 10_000, "cg-1 to hold the token")
+    assert.strictEqual((await startAs("capped-gated", "cg-2", { id: "cg-2" })).status, 201)
+    await until(async () => {
+      const waiting: Array<string> = (await api.request("GET", "/test/step-waiting/held")).body
+      return waiting.some((token) => token.startsWith("cg-2#")) ? true : undefined
+    }, 10_000, "cg-2's body to wait for a token")
+    // workerd drops an object's instance when no request is in flight: cg-2's waiting body goes with it.
+    const reset = (await api.request("POST", "/test/reset/cg-2")).body
+    assert.match(reset.error, /reset by the test/)
+    await api.request("POST", "/test/gate/cg")
+    // The token reaches cg-2's new instance, which resumes the execution; its watchdog is 30 s after its start.
+    const view = await untilStatus(api, "cg-2", "SUCCEEDED", 15_000)
+    assert.strictEqual(view.result, "cg-2")
+    const stats = await meter()
+    assert.strictEqual(stats.max.held, 1, "one body of the key at a time")
+    assert.strictEqual(stats.entered["cg-2"], 1, "cg-2's body ran once: it had not begun when its object restarted")
+  }, 60_000)
+
   it("an invoked child stopped while it waits in its queue ends its parent's invoke", async () => {
     assert.strictEqual((await startAs("gated", "hold-2", { id: "hold-2", gate: "g2" })).status, 201)
     await until(async () => ((await meter()).running.gated?.includes("hold-2") ? true : undefined), 10_000, "hold-2 to hold its step")
