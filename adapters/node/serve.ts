@@ -67,6 +67,13 @@ export interface ServeHostOptions {
   readonly handleSignals?: boolean
   /** How `ctx.fetch` sends requests (default: Node's global fetch). */
   readonly fetch?: FetchTransport
+  /**
+   * The largest payload an execution stores: its input, a step's result, its own result (default 256 KiB, AWS's
+   * per-checkpoint limit; AWS returns a handler's result up to 6 MB).
+   */
+  readonly maxPayloadBytes?: number
+  /** The largest request body the HTTP API accepts (default 1 MiB, or twice `maxPayloadBytes` when that is more). */
+  readonly maxBodyBytes?: number
 }
 
 export interface ServeOptions extends ServeHostOptions {
@@ -156,7 +163,9 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
       allowedHosts: [hostname, ...(options.allowedHosts ?? [])],
       logging: { terminal: process.stderr.isTTY === true, ...options.logging },
       observer: options.observer,
-      fetch: options.fetch
+      fetch: options.fetch,
+      maxPayloadBytes: options.maxPayloadBytes,
+      maxBodyBytes: options.maxBodyBytes
     },
     ports
   ).catch(async (error: unknown) => {

@@ -14,7 +14,7 @@ import type { FetchTransport } from "../context/fetch.ts"
 import type { EngineProbe } from "../engine/engine-probe.ts"
 import { Engine, type ExecutionClient, ExecutionObserver, type ExecutionObserverShape } from "../engine/index.ts"
 import type { DurableFunction } from "../engine/registry.ts"
-import { createApp, signedCallbackIds, type StartAdmission } from "../http/index.ts"
+import { createApp, DEFAULT_MAX_BODY_BYTES, signedCallbackIds, type StartAdmission } from "../http/index.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import { schedulerLayer } from "./host-schedules.ts"
 import type { Schedule as ScheduleDefinition } from "../schedule/schedule.ts"
@@ -75,6 +75,13 @@ export interface HostOptions {
   readonly observer?: ExecutionObserverShape | undefined
   /** Starts served at once and waiting over HTTP; past them, 503 with Retry-After (src/http/start-admission.ts). */
   readonly admission?: StartAdmission | undefined
+  /**
+   * The largest payload an execution stores: its input, a step's result, its own result (default 256 KiB, AWS's
+   * checkpoint limit). The store must hold an event this large.
+   */
+  readonly maxPayloadBytes?: number | undefined
+  /** The largest request body the HTTP API accepts (default 1 MiB, or twice `maxPayloadBytes` when that is more). */
+  readonly maxBodyBytes?: number | undefined
 }
 
 /** What the runtime provides. */
@@ -95,6 +102,7 @@ export const hostLayer = (options: HostOptions) =>
       functions: options.functions,
       callbackIds: signedCallbackIds(secret),
       loadGate: storeRetry.mayLoad,
+      ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
       ...(options.fetch === undefined ? {} : { fetch: options.fetch })
     }).pipe(
       Layer.provide(Layer.effect(ExecutionStore, Effect.gen(function*() {
@@ -179,6 +187,11 @@ const hostsOf = (options: HostOptions): ReadonlyArray<string> | "any" =>
 
 /** Starts the host on the runtime's ports; a failure to start releases what was built and rejects. */
 export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<HostPorts, E>): Promise<Host> => {
+  // Checked before anything starts: a host that started and then refused its options would leave executions running.
+  for (const name of ["maxPayloadBytes", "maxBodyBytes"] as const) {
+    const value = options[name]
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) throw new TypeError(`${name} must be a positive integer, got ${String(value)}`)
+  }
   let runtime: ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe | AlarmDispatcher | HostRecovery, unknown> | undefined = ManagedRuntime.make(
     hostLayer(options).pipe(Layer.provide(ports))
   )
@@ -203,6 +216,7 @@ export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<Host
       consoleSessionSecret: options.env("REPRISE_CONSOLE_SECRET"),
       devTools: options.devTools ?? options.env("REPRISE_DEV_TOOLS") === "1",
       admission: options.admission,
+      maxBodyBytes: options.maxBodyBytes ?? Math.max(DEFAULT_MAX_BODY_BYTES, 2 * (options.maxPayloadBytes ?? 0)),
       ...(apiKey === undefined ? {} : { apiKey })
     }),
     apiKey,
