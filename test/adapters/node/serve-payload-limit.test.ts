@@ -32,7 +32,9 @@ const start = async (url: string, fn: string, input: unknown) => {
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ input })
   })
-  return { status: response.status, type: response.headers.get("content-type"), body: await response.json() }
+  // An execution view or a problem+json answer.
+  const body = (await response.json()) as { status?: string; result?: any; error?: { errorType: string }; detail?: string }
+  return { status: response.status, type: response.headers.get("content-type"), body }
 }
 
 describe("serve() payload limits", () => {
@@ -43,7 +45,7 @@ describe("serve() payload limits", () => {
       assert.strictEqual(refused.type, "application/problem+json")
       const failed = await start(url, "big", { kib: 300 })
       assert.strictEqual(failed.body.status, "FAILED")
-      assert.strictEqual(failed.body.error.errorType, "PayloadTooLargeError")
+      assert.strictEqual(failed.body.error?.errorType, "PayloadTooLargeError")
     })
   })
 
@@ -65,7 +67,7 @@ describe("serve() payload limits", () => {
     await withServer({ maxPayloadBytes: 2 * 1024 * 1024, maxBodyBytes: 100 * 1024 }, async (url) => {
       const refused = await start(url, "echo", { text: "a".repeat(200 * 1024) })
       assert.strictEqual(refused.status, 413)
-      assert.match(refused.body.detail, /102400/)
+      assert.match(refused.body.detail ?? "", /102400/)
     })
   })
 
