@@ -4,6 +4,7 @@
  * Only failures recorded as operation or execution outcomes carry it; results (a BatchResult's errors) stay short.
  */
 import type { ErrorCause, ErrorObject } from "../log/events.ts"
+import { readSafely } from "./error-text.ts"
 import { DurableOperationError, RecordedError, toErrorObject } from "./errors.ts"
 
 /** The most characters of stack kept per error (frames are dropped whole). */
@@ -44,8 +45,32 @@ export const userFrames = (stack: string | undefined): Array<string> | undefined
   return frames.length === 0 ? undefined : frames
 }
 
-const stackOf = (error: unknown): Array<string> | undefined =>
-  error instanceof Error && !(error instanceof RecordedError) ? userFrames(error.stack) : undefined
+const stackOf = (error: unknown): Array<string> | undefined => {
+  if (!(error instanceof Error) || error instanceof RecordedError) return undefined
+  const stack = readSafely(() => error.stack)
+  return typeof stack === "string" ? userFrames(stack) : undefined
+}
+
+const causeProperty = (node: unknown): unknown => (node instanceof Error ? readSafely(() => node.cause) : undefined)
+
+/** The most inner errors of an AggregateError kept in its story (with a count of the rest, within MAX_CAUSES). */
+export const MAX_INNER_ERRORS = 3
+
+/**
+ * An AggregateError's inner errors (`Promise.any`'s rejections), which are not its cause but explain it: each
+ * entry's message says which it is, `[errors[1]] …`, and more than MAX_INNER_ERRORS are counted, not kept.
+ */
+const innerErrorsOf = (node: unknown): Array<ErrorCause> => {
+  if (!(node instanceof AggregateError)) return []
+  const errors = readSafely(() => node.errors)
+  if (!Array.isArray(errors) || errors.length === 0) return []
+  const kept = errors.slice(0, MAX_INNER_ERRORS).map((inner, i) => {
+    const cause = causeOf(inner)
+    return { ...cause, errorMessage: `[errors[${i}]] ${cause.errorMessage}` }
+  })
+  const left = errors.length - kept.length
+  return left > 0 ? [...kept, { errorType: OMITTED, errorMessage: `${left} more causes are not kept (inner errors)` }] : kept
+}
 
 /** How far a cause chain is followed (a chain is rarely deeper than a few; a cycle ends it sooner). */
 const MAX_CHAIN = 100
@@ -65,7 +90,8 @@ const causesOf = (error: unknown): Array<ErrorCause> => {
   const chain: Array<ErrorCause> = []
   const seen = new Set<unknown>([error])
   let above: unknown = error
-  let node: unknown = error instanceof Error ? error.cause : undefined
+  chain.push(...innerErrorsOf(error))
+  let node: unknown = causeProperty(error)
   while (node !== undefined && node !== null && !seen.has(node) && chain.length < MAX_CHAIN) {
     seen.add(node)
     if (node instanceof RecordedError) {
@@ -77,9 +103,9 @@ const causesOf = (error: unknown): Array<ErrorCause> => {
       chain.push(...(repeats ? [] : [{ errorType, errorMessage, ...(stackTrace === undefined ? {} : { stackTrace }) }]), ...(recorded ?? []))
       break
     }
-    chain.push(causeOf(node))
+    chain.push(causeOf(node), ...innerErrorsOf(node))
     above = node
-    node = node instanceof Error ? node.cause : undefined
+    node = causeProperty(node)
   }
   if (chain.length <= MAX_CAUSES) return chain
   // A recorded chain may hold an OmittedCauses entry already: it stands for as many causes as it says.

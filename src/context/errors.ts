@@ -4,6 +4,7 @@
  * (error-story.ts).
  */
 import type { ErrorObject } from "../log/events.ts"
+import { bounded, MAX_MESSAGE_CHARS, MAX_TYPE_CHARS, readSafely, safeString } from "./error-text.ts"
 
 export abstract class DurableOperationError extends Error {
   abstract readonly errorType: string
@@ -178,25 +179,31 @@ export class SerdesFailedError extends Error {
   override readonly name = "SerdesFailedError"
 }
 
-/** Turns anything thrown into the stored error shape, without its story (for results, such as a BatchResult's). */
+/**
+ * Turns anything thrown into the stored error shape, without its story (for results, such as a BatchResult's).
+ * Never throws, and bounds the type and message (error-text.ts).
+ */
 export const toErrorObject = (error: unknown): ErrorObject => {
+  const object = rawErrorObject(error)
+  return {
+    ...object,
+    errorType: bounded(object.errorType, MAX_TYPE_CHARS),
+    errorMessage: bounded(object.errorMessage, MAX_MESSAGE_CHARS)
+  }
+}
+
+const rawErrorObject = (error: unknown): ErrorObject => {
   if (error instanceof DurableOperationError) return error.toErrorObject()
   if (error instanceof RecordedError) return error.errorObject
   if (error instanceof Error) {
-    const data = (error as { errorData?: unknown }).errorData
+    const name = readSafely(() => error.name)
+    const message = readSafely(() => error.message)
+    const data = readSafely(() => (error as { errorData?: unknown }).errorData)
     return {
-      errorType: error.name || "Error",
-      errorMessage: error.message,
+      errorType: typeof name === "string" && name !== "" ? name : "Error",
+      errorMessage: typeof message === "string" ? message : message === undefined ? "" : safeString(message),
       ...(typeof data === "string" ? { errorData: data } : {})
     }
   }
   return { errorType: "Error", errorMessage: typeof error === "string" ? error : safeString(error) }
-}
-
-const safeString = (value: unknown): string => {
-  try {
-    return JSON.stringify(value) ?? String(value)
-  } catch {
-    return String(value)
-  }
 }

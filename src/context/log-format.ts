@@ -5,27 +5,71 @@
  * Written here rather than taken from node:util: the core runs on every runtime.
  */
 import { Formatter } from "effect"
+import { readSafely, safeString } from "./error-text.ts"
 
-/** AWS's three fields of an Error: its class, message and stack, line by line. */
-export const errorSummary = (error: Error): { errorType: string; errorMessage: string; stackTrace: Array<string> } => ({
-  errorType: error.constructor?.name || error.name,
-  errorMessage: error.message,
-  stackTrace: typeof error.stack === "string" ? error.stack.split("\n") : []
-})
+/** AWS's three fields of an Error: its class, message and stack, line by line (a getter that throws reads as empty). */
+export const errorSummary = (error: Error): { errorType: string; errorMessage: string; stackTrace: Array<string> } => {
+  const type = readSafely(() => error.constructor?.name || error.name)
+  const message = readSafely(() => error.message)
+  const stack = readSafely(() => error.stack)
+  return {
+    errorType: typeof type === "string" ? type : "Error",
+    errorMessage: typeof message === "string" ? message : "",
+    stackTrace: typeof stack === "string" ? stack.split("\n") : []
+  }
+}
 
 /** An Error as JSON: AWS's fields, the error's own enumerable ones (a `code`), and its cause (which AWS drops). */
-export const errorFields = (error: Error): Record<string, unknown> => ({
-  ...errorSummary(error),
-  ...error,
-  ...(error.cause === undefined ? {} : { cause: error.cause })
-})
+export const errorFields = (error: Error): Record<string, unknown> => {
+  const cause = readSafely(() => error.cause)
+  return {
+    ...errorSummary(error),
+    ...(readSafely(() => ({ ...error })) as Record<string, unknown> | undefined),
+    ...(cause === undefined ? {} : { cause })
+  }
+}
 
 /** JSON.stringify's replacer: Errors at any depth become their fields (JSON.stringify would write `{}`). */
 export const errorsAsFields = (_key: string, value: unknown): unknown => (value instanceof Error ? errorFields(value) : value)
 
+/**
+ * A replacer like `errorsAsFields` that also writes what JSON cannot hold: a cycle (in objects or in a cause chain)
+ * as "[Circular]", a BigInt as "12n". One per JSON.stringify call: it tracks the objects above the one it is given.
+ */
+export const jsonSafeFields = () => {
+  const holders: Array<unknown> = []
+  const originals: Array<unknown> = []
+  return function(this: unknown, _key: string, value: unknown): unknown {
+    if (typeof value === "bigint") return `${value}n`
+    if (typeof value !== "object" || value === null) return value
+    // `this` holds `value`: what was above a finished branch goes.
+    while (holders.length > 0 && holders[holders.length - 1] !== this) {
+      holders.pop()
+      originals.pop()
+    }
+    if (originals.includes(value)) return "[Circular]"
+    const shown = value instanceof Error ? errorFields(value) : value
+    holders.push(shown)
+    originals.push(value)
+    return shown
+  }
+}
+
 /** A value as console.log shows it: strings as they are, an Error as its stack, anything else through Effect's formatter. */
-const shown = (value: unknown): string =>
-  typeof value === "string" ? value : value instanceof Error ? (value.stack ?? `${value.name}: ${value.message}`) : Formatter.format(value)
+const shown = (value: unknown): string => {
+  if (typeof value === "string") return value
+  if (value instanceof Error) {
+    const stack = readSafely(() => value.stack)
+    if (typeof stack === "string") return stack
+    const { errorType, errorMessage } = errorSummary(value)
+    return `${errorType}: ${errorMessage}`
+  }
+  try {
+    return Formatter.format(value)
+  } catch {
+    return safeString(value) // a getter that throws
+  }
+}
 
 const asJson = (value: unknown): string => {
   try {

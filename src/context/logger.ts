@@ -2,7 +2,8 @@
  * The replay-aware logger: silent while its context replays operations that already ran, so each line is
  * written once across all invocations (unless `configureLogger({ modeAware: false })`).
  */
-import { errorsAsFields, errorSummary, formatMessage } from "./log-format.ts"
+import { readSafely, safeString } from "./error-text.ts"
+import { errorsAsFields, errorSummary, formatMessage, jsonSafeFields } from "./log-format.ts"
 /** AWS's levels are upper case ("INFO"); Reprise's were lower case: both are accepted. */
 export type LogLevel = "debug" | "info" | "warn" | "error" | "DEBUG" | "INFO" | "WARN" | "ERROR"
 
@@ -50,22 +51,35 @@ export interface LoggerConfig {
 }
 
 /**
- * The record as one JSON line, as AWS's default logger writes it (log-format.ts). What JSON cannot hold (a circular
- * object or cause chain, a BigInt) is written as Effect's formatter renders it, `[Circular]` included: logging must
- * never fail the execution.
+ * The record as one JSON line, as AWS's default logger writes it (log-format.ts). What JSON cannot hold is written
+ * as a marker: a loop in an object or a cause chain as "[Circular]", a BigInt as "12n". Logging must never fail the
+ * execution.
  */
 const jsonLine = (record: Record<string, unknown>, params: ReadonlyArray<unknown>): string => {
   const error = params.find((param): param is Error => param instanceof Error)
-  const message = params.length === 1 ? params[0] : formatMessage(params)
+  // A lone value JSON leaves out (undefined, a symbol, a function) is written as console.log shows it.
+  const message = params.length === 1 && !omittedByJson(params[0]) ? params[0] : formatMessage(params)
+  // Beside the message, AWS's three fields of the first Error and its cause: its own fields (a `level`, an
+  // `executionId`) never overwrite the line's.
+  const beside = () => {
+    if (error === undefined || params.length === 1) return {}
+    const cause = readSafely(() => error.cause)
+    return { ...errorSummary(error), ...(cause === undefined ? {} : { cause }) }
+  }
   try {
-    // Beside the message, AWS's three fields of the first Error and its cause: its own fields (a `level`, an
-    // `executionId`) never overwrite the line's.
-    const beside = error === undefined || params.length === 1 ? {} : { ...errorSummary(error), ...(error.cause === undefined ? {} : { cause: error.cause }) }
-    return JSON.stringify({ ...record, message, ...beside }, errorsAsFields)
+    return JSON.stringify({ ...record, message, ...beside() }, errorsAsFields)
   } catch {
-    return JSON.stringify({ ...record, message: typeof message === "string" ? message : formatMessage([message]), ...(error === undefined ? {} : errorSummary(error)) })
+    // A cycle, a BigInt: the same fields, with those written as markers.
+  }
+  try {
+    return JSON.stringify({ ...record, message, ...beside() }, jsonSafeFields())
+  } catch {
+    // A toJSON that throws: the message as text.
+    return JSON.stringify({ ...record, message: typeof message === "string" ? message : safeString(message), ...(error === undefined ? {} : errorSummary(error)) })
   }
 }
+
+const omittedByJson = (value: unknown): boolean => value === undefined || typeof value === "symbol" || typeof value === "function"
 
 /** Writes a line to the console: warnings and errors to stderr. */
 const toConsole = (line: string, toStderr: boolean) => (toStderr ? console.error(line) : console.log(line))

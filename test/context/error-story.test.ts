@@ -3,6 +3,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { MAX_CAUSES, MAX_STACK_CHARS, toErrorRecord, userFrames } from "../../src/context/error-story.ts"
+import { MAX_MESSAGE_CHARS, MAX_TYPE_CHARS } from "../../src/context/error-text.ts"
 import { durable, retryPresets } from "../../src/index.ts"
 import { RecordedError } from "../../src/context/errors.ts"
 import { ErrorObject } from "../../src/log/events.ts"
@@ -98,6 +99,79 @@ describe("errors keep their story", () => {
     const b = new Error("b", { cause: a })
     Object.assign(a, { cause: b })
     assert.deepStrictEqual(toErrorRecord(a).causes?.map((c) => c.errorMessage), ["b"])
+  })
+
+  it("bounds what a thrown error's type and message keep (a 5 MB message is stored as 32 KiB)", async () => {
+    const huge = durable("huge-error", async (_input: unknown, ctx) => {
+      await ctx.step("explode", async () => {
+        throw new Error("m".repeat(5_000_000))
+      }, { retryStrategy: retryPresets.noRetry })
+    })
+    const runner = createTestRunner({ functions: [huge] })
+    const execution = await runner.run("huge-error")
+    assert.strictEqual(execution.status, "FAILED")
+    const failed = execution.history.find((e) => e._tag === "StepFailed")
+    const message = failed?._tag === "StepFailed" ? failed.error.errorMessage : ""
+    assert.strictEqual(message, `${"m".repeat(MAX_MESSAGE_CHARS)}… (${5_000_000 - MAX_MESSAGE_CHARS} more characters)`)
+    assert.isBelow(JSON.stringify(execution.history).length, 4 * MAX_MESSAGE_CHARS + 20_000, "the step's failure, the StepError and the execution's")
+    await runner.dispose()
+    const named = Object.assign(new Error("m"), { name: "N".repeat(300_000) })
+    assert.strictEqual(toErrorRecord(named).errorType.length, MAX_TYPE_CHARS + "… (299744 more characters)".length)
+    // Not inside a surrogate pair: the cut keeps whole characters.
+    const emoji = toErrorRecord(new Error("a" + "😀".repeat(MAX_MESSAGE_CHARS))).errorMessage
+    assert.isTrue(emoji.startsWith("a"))
+    assert.isFalse(/[\ud800-\udbff]…/.test(emoji))
+  })
+
+  it("a thrown value whose properties throw when read is still recorded as the step's failure, caught as a StepError", async () => {
+    const caught: Array<string> = []
+    const hostile = durable("hostile-error", async (_input: unknown, ctx) => {
+      const make = () => {
+        const e = new Error("x")
+        Object.defineProperty(e, "message", { get: () => { throw new Error("message boom") } })
+        Object.defineProperty(e, "cause", { get: () => { throw new Error("cause boom") } })
+        return e
+      }
+      const trap = new Proxy({}, { get: () => { throw new Error("proxy boom") }, ownKeys: () => { throw new Error("keys boom") } })
+      const loop: Record<string, unknown> = { code: 42 }
+      loop.self = loop
+      for (const [name, thrown] of [["message", make()], ["proxy", trap], ["loop", loop]] as const) {
+        try {
+          await ctx.step(name, async () => {
+            throw thrown
+          }, { retryStrategy: retryPresets.noRetry })
+        } catch (error) {
+          caught.push(`${(error as Error).name}: ${(error as Error).message}`)
+        }
+      }
+      return "done"
+    })
+    const runner = createTestRunner({ functions: [hostile] })
+    const execution = await runner.run("hostile-error")
+    assert.strictEqual(execution.status, "SUCCEEDED", JSON.stringify(execution.error))
+    const failures = execution.history.flatMap((e) => (e._tag === "StepFailed" ? [[e.name, e.error.errorType, e.error.errorMessage]] : []))
+    assert.deepStrictEqual(failures, [
+      ["message", "Error", ""],
+      ["proxy", "Error", "(a value that cannot be shown)"],
+      ["loop", "Error", `{"code":42,"self":"[Circular]"}`]
+    ])
+    assert.deepStrictEqual(caught, ["StepError: ", "StepError: (a value that cannot be shown)", `StepError: {"code":42,"self":"[Circular]"}`])
+    await runner.dispose()
+  })
+
+  it("an AggregateError keeps its inner errors in its story, before its cause", () => {
+    const record = toErrorRecord(new AggregateError([new Error("a1"), new TypeError("a2")], "many failed", { cause: new RangeError("under") }))
+    assert.strictEqual(record.errorMessage, "many failed")
+    assert.deepStrictEqual(record.causes?.map((c) => [c.errorType, c.errorMessage]), [
+      ["Error", "[errors[0]] a1"],
+      ["TypeError", "[errors[1]] a2"],
+      ["RangeError", "under"]
+    ])
+    const many = toErrorRecord(new AggregateError(Array.from({ length: 20 }, (_, i) => new Error(`e${i}`)), "twenty"))
+    assert.deepStrictEqual(many.causes?.map((c) => c.errorMessage), ["[errors[0]] e0", "[errors[1]] e1", "[errors[2]] e2", "17 more causes are not kept (inner errors)"])
+    // With a cause too, the chain is trimmed as any long chain is: the nearest, a count, the root.
+    const withCause = toErrorRecord(new AggregateError(Array.from({ length: 20 }, (_, i) => new Error(`e${i}`)), "twenty", { cause: new Error("root") }))
+    assert.deepStrictEqual(withCause.causes?.map((c) => c.errorMessage), ["[errors[0]] e0", "[errors[1]] e1", "18 more causes are not kept", "root"])
   })
 
   it("an error written before stacks were kept still decodes", () => {

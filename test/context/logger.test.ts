@@ -72,10 +72,9 @@ describe("the default logger", () => {
     ])
     assert.match(ours[3]!.record.message.stackTrace[0], /^TypeError: bad input/)
     assert.isAbove(ours[3]!.record.message.stackTrace.length, 1, "the stack, line by line")
-    // A circular object is written as the formatter shows it, never as a failure.
+    // A circular object is written as JSON with its loop marked, never as a failure.
     assert.strictEqual(ours[5]!.record.level, "INFO")
-    assert.include(ours[5]!.record.message, "o-1")
-    assert.include(ours[5]!.record.message, "[Circular]")
+    assert.deepStrictEqual(ours[5]!.record.message, { id: "o-1", self: "[Circular]" })
     const loop = ours[6]!.record
     assert.match(loop.message, /^with a loop: .*\[Circular\].* RangeError: out of range/s)
     assert.strictEqual(loop.errorType, "RangeError")
@@ -97,7 +96,7 @@ describe("the default logger", () => {
     }
     assert.deepStrictEqual(step[0]!.record.message, "step debug")
     assert.match(step[1]!.record.message, /^step info \{"nested":\{"error":Error: inner/)
-    assert.include(step[2]!.record.message, "[Circular]")
+    assert.deepStrictEqual(step[2]!.record.message, { id: "o-1", self: "[Circular]" })
     assert.match(step[3]!.record.message, /^step error Error: boom\n {4}at /)
     assert.strictEqual(step[3]!.record.errorType, "Error")
     assert.strictEqual(step[3]!.record.errorMessage, "boom")
@@ -151,6 +150,47 @@ describe("the default logger", () => {
     assert.strictEqual(odd.level, "WARN", "an error's own fields never overwrite the line's")
     assert.notStrictEqual(odd.executionId, "another")
     assert.strictEqual(odd.errorMessage, "with fields")
+    await runner.dispose()
+  })
+
+  it("keeps a lone error's cause chain and fields when JSON cannot hold them (a cycle, a BigInt), and shows lone values JSON drops", async () => {
+    const fn = durable("logs-the-unwritable", async (_: unknown, ctx) => {
+      const a = new Error("A")
+      const b = new Error("B", { cause: a })
+      a.cause = b
+      ctx.logger.error(a)
+      const details: Record<string, unknown> = { order: "o-1" }
+      details.back = details
+      ctx.logger.error(Object.assign(new Error("with details"), { details, big: 10n }))
+      ctx.logger.info(undefined)
+      ctx.logger.info(Symbol("s"))
+      return "ok"
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    assert.strictEqual((await runner.run("logs-the-unwritable")).status, "SUCCEEDED")
+    const [cycle, fields, undefinedLine, symbolLine] = written.map((w) => w.record)
+    assert.strictEqual(cycle!.message.errorMessage, "A")
+    assert.strictEqual(cycle!.message.cause.errorMessage, "B", "the cause that closes the cycle is kept")
+    assert.strictEqual(cycle!.message.cause.cause, "[Circular]")
+    assert.strictEqual(fields!.message.details.order, "o-1")
+    assert.strictEqual(fields!.message.details.back, "[Circular]")
+    assert.strictEqual(fields!.message.big, "10n")
+    assert.strictEqual(undefinedLine!.message, "undefined")
+    assert.strictEqual(symbolLine!.message, "Symbol(s)")
+    await runner.dispose()
+  })
+
+  it("never throws for an error whose properties throw when read", async () => {
+    const fn = durable("logs-a-hostile-error", async (_: unknown, ctx) => {
+      const hostile = new Error("x")
+      for (const name of ["message", "stack", "cause"]) Object.defineProperty(hostile, name, { get: () => { throw new Error(`${name} boom`) } })
+      ctx.logger.error(hostile)
+      ctx.logger.error("with", hostile)
+      return "ok"
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    assert.strictEqual((await runner.run("logs-a-hostile-error")).status, "SUCCEEDED")
+    assert.strictEqual(written.length, 2)
     await runner.dispose()
   })
 })
