@@ -23,7 +23,15 @@ import {
   TraceFlags,
   type Tracer
 } from "@opentelemetry/api"
-import { type ExecutionObserverShape, measurementsOf, parseTraceparent, type PlannedSpan, spansOf } from "reprise/engine"
+import {
+  type ExecutionObserverShape,
+  measurementsOf,
+  parseTraceparent,
+  type PlannedSpan,
+  spanIdOf,
+  spansOf,
+  traceIdOf
+} from "reprise/engine"
 
 const INSTRUMENTATION = "reprise"
 
@@ -76,19 +84,54 @@ export interface OtelObserverOptions {
   readonly meter?: Meter
 }
 
-const emit = (tracer: Tracer, span: PlannedSpan): void => {
+/** Starts a span with Reprise's ids (through repriseIdGenerator) under `parentSpanId`, or as a root. */
+const startWithIds = (tracer: Tracer, span: Pick<PlannedSpan, "traceId" | "spanId" | "parentSpanId" | "name" | "attributes"> & { startTime?: number }) => {
   const parent = span.parentSpanId === undefined
     ? ROOT_CONTEXT
     : trace.setSpanContext(ROOT_CONTEXT, { traceId: span.traceId, spanId: span.parentSpanId, traceFlags: TraceFlags.SAMPLED, isRemote: true })
   pending.traceId = span.parentSpanId === undefined ? span.traceId : undefined
   pending.spanId = span.spanId
-  let started
   try {
-    started = tracer.startSpan(span.name, { startTime: span.startTime, attributes: span.attributes }, parent)
+    return tracer.startSpan(span.name, { ...(span.startTime === undefined ? {} : { startTime: span.startTime }), attributes: span.attributes }, parent)
   } finally {
     pending.traceId = undefined
     pending.spanId = undefined
   }
+}
+
+/**
+ * Whether an execution's spans are recorded: the SDK's sampler decides once per execution, for its execution span,
+ * and its operations' spans follow. They are emitted before that span (which ends last), under parents that are
+ * never seen live, so each span asked alone would be sampled on its own (a ratio sampler kept children of dropped
+ * executions). A caller or parent execution that said "not sampled" (traceparent flags 00) is followed. The
+ * decision is asked by starting the execution span and not ending it (a span not ended is never exported); a
+ * sampler that decides by trace id (ratio, always on or off, parent-based) decides the same in every process.
+ */
+const makeSamplingDecisions = (tracer: Tracer) => {
+  const decisions = new Map<string, boolean>()
+  return (state: Parameters<ExecutionObserverShape["written"]>[0]): boolean => {
+    const known = decisions.get(state.executionId)
+    if (known !== undefined) return known
+    const parsed = parseTraceparent(state.traceparent)
+    let sampled = parsed?.sampled ?? true
+    if (sampled) {
+      const probe = startWithIds(tracer, {
+        traceId: traceIdOf(state),
+        spanId: spanIdOf(state.executionId, undefined, undefined, state.rewinds),
+        parentSpanId: parsed?.spanId,
+        name: `execution ${state.functionName}`,
+        attributes: { "reprise.execution_id": state.executionId, "reprise.function": state.functionName }
+      })
+      sampled = (probe.spanContext().traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED
+    }
+    if (decisions.size >= 10_000) decisions.clear() // asked again after, with the same answer
+    decisions.set(state.executionId, sampled)
+    return sampled
+  }
+}
+
+const emit = (tracer: Tracer, span: PlannedSpan): void => {
+  const started = startWithIds(tracer, span)
   if (span.error !== undefined) {
     started.setStatus({ code: SpanStatusCode.ERROR, message: `${span.error.type}: ${span.error.message}` })
     started.setAttribute("error.type", span.error.type)
@@ -99,6 +142,7 @@ const emit = (tracer: Tracer, span: PlannedSpan): void => {
 /** The observer to give a host (`serve({ observer })`) or the test runner: spans and metrics through the OTel API. */
 export const otelObserver = (options: OtelObserverOptions = {}): ExecutionObserverShape => {
   const tracer = options.tracer ?? trace.getTracer(INSTRUMENTATION)
+  const sampled = makeSamplingDecisions(tracer)
   const meter = options.meter ?? metrics.getMeter(INSTRUMENTATION)
   const started = meter.createCounter("reprise.executions.started", { description: "Executions started" })
   const ended = meter.createCounter("reprise.executions.ended", { description: "Executions ended, by status" })
@@ -122,7 +166,8 @@ export const otelObserver = (options: OtelObserverOptions = {}): ExecutionObserv
     written: (state, events) => {
       // Telemetry must never break an execution: a failing SDK loses a span, not a write.
       try {
-        for (const span of spansOf(state, events)) emit(tracer, span)
+        const spans = spansOf(state, events)
+        if (spans.length > 0 && sampled(state)) for (const span of spans) emit(tracer, span)
         for (const m of measurementsOf(state, events)) {
           if (m.name === "reprise.wakeup.latency" || m.name === "reprise.queue.latency") histograms[m.name].record(m.value, m.attributes)
           else instruments[m.name].add(m.value, m.attributes)

@@ -359,7 +359,8 @@ export const makeEngine = Effect.fnUntraced(function*(
       }),
     // With several hosts, a fork or rewind writes only under the execution's lease (as a start does).
     own: (executionId) => (ownership === undefined ? Effect.void : Effect.asVoid(ownership.acquire(executionId, "wait"))),
-    wake: actorFor
+    wake: actorFor,
+    written
   })
 
   const messages = makeMessageOperations({

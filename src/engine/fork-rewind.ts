@@ -28,6 +28,11 @@ export interface ForkRewindDeps {
   readonly own: (executionId: string) => Effect.Effect<void, StoreFailure>
   /** Loads the execution from the store and runs it. */
   readonly wake: (executionId: string) => Effect.Effect<unknown, LogCorrupted | StoreFailure>
+  /**
+   * Tells the engine's listeners (the execution's watchers, the lifecycle feed, the observer) of events written
+   * here, as an actor's writes are told: a fork's start, a rewind (back into RUNNING).
+   */
+  readonly written: (state: ExecutionState, events: ReadonlyArray<LogEvent>) => void
 }
 
 /** The statuses a rewind accepts. */
@@ -146,6 +151,8 @@ export const makeForkRewind = (deps: ForkRewindDeps) => {
       yield* deps.store.append(id, events, 0, { alarmAt: forkAlarm(events) }).pipe(
         Effect.catchTag("SeqConflict", () => Effect.die(new Error(`A fresh execution id ${id} was already taken`)))
       )
+      // Its start, once: the operations copied from the source ran there and were told there.
+      deps.written(foldLog(events), events.slice(0, 1))
       yield* deps.wake(id)
       return { executionId: id, created: true } satisfies StartResult
     })
@@ -160,6 +167,7 @@ export const makeForkRewind = (deps: ForkRewindDeps) => {
       yield* registered(first.functionName)
       yield* deps.own(executionId)
       yield* deps.store.append(executionId, events, 0, { alarmAt: forkAlarm(events) })
+      deps.written(foldLog(events), events.slice(0, 1))
       yield* deps.wake(executionId)
     })
 
@@ -179,7 +187,10 @@ export const makeForkRewind = (deps: ForkRewindDeps) => {
         yield* deps.own(executionId)
         const rewound: LogEvent = { _tag: "ExecutionRewound", seq: log.seq + 1, at: now, fromOperation: request.fromOperation, timeoutAt }
         const written = yield* Effect.result(deps.store.append(executionId, [rewound], log.seq, { alarmAt: Math.min(now + WATCHDOG_MS, timeoutAt) }))
-        if (written._tag === "Success") return yield* Effect.asVoid(deps.wake(executionId))
+        if (written._tag === "Success") {
+          deps.written(foldLog([...log.events, rewound]), [rewound])
+          return yield* Effect.asVoid(deps.wake(executionId))
+        }
         // Another writer moved the log between the read and the write (another rewind): read it again.
         const failure = written.failure
         if (failure._tag !== "SeqConflict") return yield* Effect.fail(failure)

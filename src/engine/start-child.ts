@@ -1,7 +1,7 @@
 /** Starting the child of a parent's invoke operation, wherever children run (the invoker, design.md §7). */
 import { Effect } from "effect"
 import type { ExecutionState, OperationState } from "../log/fold.ts"
-import { formatTraceparent, spanIdOf, traceIdOf } from "../log/trace-ids.ts"
+import { formatTraceparent, sampledOf, spanIdOf, traceIdOf } from "../log/trace-ids.ts"
 import type { ChildOutcome } from "./actor-messages.ts"
 import type { ParentRef } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
@@ -21,7 +21,8 @@ export const startInvokedChild = <E>(
       ...(op.input === undefined ? {} : { inputPayload: op.input }),
       executionId: childId,
       parent,
-      traceparent: formatTraceparent(traceIdOf(parentState), spanIdOf(parent.executionId, op.id)) // under the invoke's span
+      // Under the invoke's span, with the parent's sampling decision.
+      traceparent: formatTraceparent(traceIdOf(parentState), spanIdOf(parent.executionId, op.id, undefined, parentState.rewinds), sampledOf(parentState))
     }))
     if (started._tag === "Failure") {
       const failure = started.failure

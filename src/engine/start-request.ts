@@ -65,7 +65,7 @@ export const startedEvent = (
     retentionMs,
     ...(parent === undefined ? {} : { parent }),
     ...(fn.options.version === undefined ? {} : { version: fn.options.version }),
-    ...(trace === undefined ? {} : { traceparent: formatTraceparent(trace.traceId, trace.spanId) }),
+    ...(trace === undefined ? {} : { traceparent: formatTraceparent(trace.traceId, trace.spanId, trace.sampled) }),
     ...(request.continuedFrom === undefined ? {} : { continuedFrom: request.continuedFrom })
   }
 }

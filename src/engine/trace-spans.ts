@@ -6,7 +6,7 @@
  */
 import type { LogEvent, OperationEvent } from "../log/events.ts"
 import { isOperationEvent } from "../log/events.ts"
-import type { ExecutionState } from "../log/fold.ts"
+import type { ExecutionState, OperationState } from "../log/fold.ts"
 import { isTerminalEvent, terminalStatus } from "../log/terminal-event.ts"
 import { parseTraceparent, spanIdOf, traceIdOf } from "../log/trace-ids.ts"
 
@@ -64,9 +64,18 @@ const endsOperation = (event: OperationEvent): boolean => {
 const errorOf = (event: LogEvent) =>
   "error" in event && event.error !== undefined ? { type: event.error.errorType, message: event.error.errorMessage } : undefined
 
+const operationAttributes = (base: Attributes, op: OperationState): Attributes => ({
+  ...base,
+  "reprise.operation_id": op.id,
+  "reprise.operation.type": op.type,
+  "reprise.operation.subtype": op.subType,
+  ...(op.name === undefined ? {} : { "reprise.operation.name": op.name })
+})
+
 export const spansOf = (state: ExecutionState, events: ReadonlyArray<LogEvent>): Array<PlannedSpan> => {
   const traceId = traceIdOf(state)
-  const executionSpan = spanIdOf(state.executionId)
+  const generation = state.rewinds
+  const executionSpan = spanIdOf(state.executionId, undefined, undefined, generation)
   const base: Attributes = { "reprise.execution_id": state.executionId, "reprise.function": state.functionName }
   const spans: Array<PlannedSpan> = []
   for (const event of events) {
@@ -77,29 +86,42 @@ export const spansOf = (state: ExecutionState, events: ReadonlyArray<LogEvent>):
         spanId: executionSpan,
         parentSpanId: parseTraceparent(state.traceparent)?.spanId,
         name: `execution ${state.functionName}`,
-        startTime: state.startedAt,
+        startTime: state.rewoundAt ?? state.startedAt,
         endTime: event.at,
-        attributes: { ...base, "reprise.status": terminalStatus(event)!, ...(state.version === undefined ? {} : { "reprise.version": state.version }) },
+        attributes: {
+          ...base,
+          "reprise.status": terminalStatus(event)!,
+          ...(state.version === undefined ? {} : { "reprise.version": state.version }),
+          ...(generation === 0 ? {} : { "reprise.rewinds": generation })
+        },
         ...(error === undefined ? {} : { error })
       })
+      // Operations still open when the execution ended (a stop during a retry's wait, a pending callback) end with it:
+      // their attempts and children, already emitted, name them as parent.
+      for (const op of state.operations.values()) {
+        if ((op.status !== "STARTED" && op.status !== "PENDING") || RECORDED.has(op.subType)) continue
+        spans.push({
+          traceId,
+          spanId: spanIdOf(state.executionId, op.id, undefined, generation),
+          parentSpanId: op.parentId === undefined ? executionSpan : spanIdOf(state.executionId, op.parentId, undefined, generation),
+          name: `${op.subType} ${op.name ?? op.id}`,
+          startTime: op.startedAt,
+          endTime: event.at,
+          attributes: { ...operationAttributes(base, op), "reprise.status": op.status, "reprise.unfinished": true }
+        })
+      }
       continue
     }
     if (!isOperationEvent(event)) continue
     const op = state.operations.get(event.id)
     if (op === undefined) continue
-    const opSpan = spanIdOf(state.executionId, op.id)
-    const attributes: Attributes = {
-      ...base,
-      "reprise.operation_id": op.id,
-      "reprise.operation.type": op.type,
-      "reprise.operation.subtype": op.subType,
-      ...(op.name === undefined ? {} : { "reprise.operation.name": op.name })
-    }
+    const opSpan = spanIdOf(state.executionId, op.id, undefined, generation)
+    const attributes = operationAttributes(base, op)
     if ((event._tag === "StepSucceeded" || event._tag === "StepFailed") && !RECORDED.has(event.subType)) {
       const error = errorOf(event)
       spans.push({
         traceId,
-        spanId: spanIdOf(state.executionId, op.id, event.attempt),
+        spanId: spanIdOf(state.executionId, op.id, event.attempt, generation),
         parentSpanId: opSpan,
         name: `${op.name ?? op.id} attempt ${event.attempt}`,
         startTime: event.startedAt ?? event.at,
@@ -115,7 +137,7 @@ export const spansOf = (state: ExecutionState, events: ReadonlyArray<LogEvent>):
     spans.push({
       traceId,
       spanId: opSpan,
-      parentSpanId: op.parentId === undefined ? executionSpan : spanIdOf(state.executionId, op.parentId),
+      parentSpanId: op.parentId === undefined ? executionSpan : spanIdOf(state.executionId, op.parentId, undefined, generation),
       name: `${op.subType} ${op.name ?? op.id}`,
       startTime: op.startedAt,
       endTime: event.at,
@@ -150,7 +172,8 @@ export const measurementsOf = (state: ExecutionState, events: ReadonlyArray<LogE
   const wakeup = (due: number, at: number, kind: "wait" | "retry") =>
     out.push({ name: "reprise.wakeup.latency", value: Math.max(0, at - due), attributes: { ...fn, "reprise.wakeup": kind } })
   for (const event of events) {
-    if (event._tag === "ExecutionStarted") out.push({ name: "reprise.executions.started", value: 1, attributes: fn })
+    // A rewind runs the execution again, and it will end again: counted as a start, so started - ended is what runs.
+    if (event._tag === "ExecutionStarted" || event._tag === "ExecutionRewound") out.push({ name: "reprise.executions.started", value: 1, attributes: fn })
     if (event._tag === "ExecutionDequeued") {
       const runnable = Math.max(state.startedAt, state.notBefore ?? state.startedAt)
       out.push({ name: "reprise.queue.latency", value: Math.max(0, event.at - runnable), attributes: fn })

@@ -62,8 +62,10 @@ export interface ExecutionState {
   readonly continuedFrom?: string
   /** The run that continues this one (status CONTINUED_AS_NEW). */
   continuedAs?: string
-  /** How many times the execution was rewound (new invoke children take it in their ids). */
+  /** How many times the execution was rewound (new invoke children take it in their ids, and spans theirs). */
   rewinds: number
+  /** When the last rewind was written: the run since began then. */
+  rewoundAt?: number
   /** The fold's status is never PAUSED: a paused execution is RUNNING with `paused` set. */
   status: ExecutionStatus
   /** Between ExecutionPaused and ExecutionResumed. */
@@ -196,6 +198,7 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
       state.continuedAs = event.nextExecutionId
       break
     case "ExecutionRewound":
+      state.rewoundAt = event.at
       return rewind(state, event.fromOperation, event.timeoutAt)
     case "StepStarted": {
       const op = open(state, event)

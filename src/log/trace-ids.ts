@@ -41,11 +41,17 @@ export const parseTraceparent = (header: string | undefined): TraceParent | unde
   return { traceId: traceId!, spanId: spanId!, sampled: (parseInt(flags!, 16) & 1) === 1 }
 }
 
-export const formatTraceparent = (traceId: string, spanId: string): string => `00-${traceId}-${spanId}-01`
+/** A `traceparent` header; `sampled` false writes the flags 00 (the caller's decision, passed on). */
+export const formatTraceparent = (traceId: string, spanId: string, sampled = true): string =>
+  `00-${traceId}-${spanId}-${sampled ? "01" : "00"}`
 
-/** The span id of an execution (no operation), one of its operations, or one attempt of a step. */
-export const spanIdOf = (executionId: string, operationId?: string, attempt?: number): string =>
-  hex64(`${executionId}\u0000${operationId ?? ""}\u0000${attempt ?? ""}`, SPAN_SEEDS)
+/**
+ * The span id of an execution (no operation), one of its operations, or one attempt of a step. `generation` is how
+ * many times the execution was rewound: a rewound execution runs its operations again under new spans (the first
+ * run's ids are unchanged, generation 0).
+ */
+export const spanIdOf = (executionId: string, operationId?: string, attempt?: number, generation = 0): string =>
+  hex64(`${executionId}\u0000${operationId ?? ""}\u0000${attempt ?? ""}${generation > 0 ? `\u0000${generation}` : ""}`, SPAN_SEEDS)
 
 /** The execution's trace id: its recorded traceparent's, else one derived from the execution id. */
 export const traceIdOf = (execution: { readonly executionId: string; readonly traceparent?: string | undefined }): string =>
@@ -54,7 +60,12 @@ export const traceIdOf = (execution: { readonly executionId: string; readonly tr
 
 /** The traceparent a step attempt's body runs under: the attempt's span in the execution's trace. */
 export const stepTraceparent = (
-  execution: { readonly executionId: string; readonly traceparent?: string | undefined },
+  execution: { readonly executionId: string; readonly traceparent?: string | undefined; readonly rewinds?: number },
   operationId: string,
   attempt: number
-): string => formatTraceparent(traceIdOf(execution), spanIdOf(execution.executionId, operationId, attempt))
+): string =>
+  formatTraceparent(traceIdOf(execution), spanIdOf(execution.executionId, operationId, attempt, execution.rewinds), sampledOf(execution))
+
+/** False when the execution's caller said its trace is not sampled (flags 00): the spans under it are not either. */
+export const sampledOf = (execution: { readonly traceparent?: string | undefined }): boolean =>
+  parseTraceparent(execution.traceparent)?.sampled ?? true

@@ -1,0 +1,158 @@
+/**
+ * reprise/otel at the edges of an execution's life, with the real SDK: a sampler that drops some traces (the
+ * operations of a dropped execution are dropped with it), a caller that says "not sampled", a rewind (new spans,
+ * not the first run's ids again; a start counted), and an execution stopped while an operation is open (its attempt
+ * spans keep their parent).
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Stream } from "effect"
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  ParentBasedSampler,
+  type ReadableSpan,
+  type Sampler,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler
+} from "@opentelemetry/sdk-trace-base"
+import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
+import { otelObserver, repriseIdGenerator } from "../../../adapters/otel/index.ts"
+import { createRetryStrategy, durable, retryPresets } from "../../../src/index.ts"
+import { createTestRunner } from "../../../src/testing/index.ts"
+
+const twoParts = durable("two-parts", async (_input: unknown, ctx) => {
+  await ctx.step("one", async () => 1)
+  await ctx.wait("w", { seconds: 1 })
+  return "done"
+})
+
+let failing = true
+const flaky = durable("flaky", async (_input: unknown, ctx) => {
+  await ctx.step("first", async () => 1)
+  await ctx.step("bad", async () => {
+    if (failing) throw new Error("fails")
+    return 2
+  }, { retryStrategy: retryPresets.noRetry })
+  return "ok"
+})
+
+const retrying = durable("retrying", async (_input: unknown, ctx) => {
+  await ctx.step("again", async () => {
+    throw new Error("not yet")
+  }, { retryStrategy: createRetryStrategy({ maxAttempts: 5, initialDelay: { seconds: 60 } }) })
+})
+
+const tracing = (sampler?: Sampler) => {
+  const exporter = new InMemorySpanExporter()
+  const provider = new BasicTracerProvider({
+    idGenerator: repriseIdGenerator,
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    ...(sampler === undefined ? {} : { sampler })
+  })
+  return { exporter, tracer: provider.getTracer("test") }
+}
+
+const byId = (spans: ReadonlyArray<ReadableSpan>) => new Map(spans.map((s) => [s.spanContext().spanId, s]))
+/** Spans whose parent is neither exported nor outside Reprise (a root, or the caller's span). */
+const orphans = (spans: ReadonlyArray<ReadableSpan>, outside: ReadonlySet<string> = new Set()) => {
+  const ids = byId(spans)
+  return spans.filter((s) => s.parentSpanContext !== undefined && !ids.has(s.parentSpanContext.spanId) && !outside.has(s.parentSpanContext.spanId))
+}
+const executionOf = (span: ReadableSpan) => String(span.attributes["reprise.execution_id"])
+
+describe("reprise/otel at the edges", () => {
+  it("a ratio sampler keeps or drops each execution whole: no span of a dropped execution is exported", async () => {
+    const { exporter, tracer } = tracing(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.5) }))
+    const runner = createTestRunner({ functions: [twoParts], observer: otelObserver({ tracer }) })
+    const ids = Array.from({ length: 24 }, (_, i) => `sampled-${i}`)
+    for (const id of ids) assert.strictEqual((await runner.run("two-parts", {}, { executionId: id })).status, "SUCCEEDED")
+    await runner.dispose()
+    const spans = exporter.getFinishedSpans()
+    assert.deepStrictEqual(orphans(spans).map((s) => `${s.name} ${executionOf(s)}`), [])
+    const perExecution = new Map<string, number>()
+    for (const span of spans) perExecution.set(executionOf(span), (perExecution.get(executionOf(span)) ?? 0) + 1)
+    // Each kept execution has all three spans (its own, the step's, its attempt's, the wait's: four); some are dropped.
+    assert.deepStrictEqual([...new Set(perExecution.values())], [4])
+    assert.isAbove(perExecution.size, 0)
+    assert.isBelow(perExecution.size, ids.length)
+  })
+
+  it("a caller's traceparent that says not sampled (flags 00) is followed: nothing of the execution is exported", async () => {
+    const { exporter, tracer } = tracing()
+    const runner = createTestRunner({ functions: [twoParts, flaky], observer: otelObserver({ tracer }) })
+    const unsampled = "00-11111111111111111111111111111111-2222222222222222-00"
+    await runner.engine((e) => e.start({ functionName: "two-parts", input: {}, executionId: "quiet", traceparent: unsampled }))
+    const sampled = "00-33333333333333333333333333333333-4444444444444444-01"
+    await runner.engine((e) => e.start({ functionName: "two-parts", input: {}, executionId: "loud", traceparent: sampled }))
+    const quiet = await runner.execution("quiet")
+    const loud = await runner.execution("loud")
+    await quiet.settle()
+    await loud.settle()
+    assert.strictEqual(quiet.status, "SUCCEEDED")
+    assert.strictEqual(loud.status, "SUCCEEDED")
+    await runner.dispose()
+    const spans = exporter.getFinishedSpans()
+    assert.deepStrictEqual([...new Set(spans.map(executionOf))], ["loud"])
+    assert.deepStrictEqual(orphans(spans, new Set(["4444444444444444"])), [])
+  })
+
+  it("a rewound execution's run gets spans of its own (no id exported twice), and the rewind is a start in the metrics", async () => {
+    failing = true
+    const { exporter, tracer } = tracing()
+    const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
+    const reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 3_600_000 })
+    const meterProvider = new MeterProvider({ readers: [reader] })
+    const runner = createTestRunner({ functions: [flaky], observer: otelObserver({ tracer, meter: meterProvider.getMeter("test") }) })
+    const first = await runner.run("flaky", {}, { executionId: "rewound" })
+    assert.strictEqual(first.status, "FAILED")
+    // The lifecycle feed of GET /v1/events: the next four changes.
+    const watched = runner.engine((e) => e.watchLifecycle!({}).pipe(Stream.take(4), Stream.runCollect))
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    await runner.engine((e) => e.rewind("rewound", { fromOperation: "2" }))
+    const again = await runner.execution("rewound")
+    await again.settle()
+    assert.strictEqual(again.status, "FAILED")
+    failing = false
+    await runner.engine((e) => e.rewind("rewound", { fromOperation: "2" }))
+    await again.settle()
+    assert.strictEqual(again.status, "SUCCEEDED")
+    const changes = [...(await watched)].map((change) => `${change.executionId} ${change.status}`)
+    assert.deepStrictEqual(changes, ["rewound RUNNING", "rewound FAILED", "rewound RUNNING", "rewound SUCCEEDED"])
+
+    const spans = exporter.getFinishedSpans()
+    const ids = spans.map((s) => s.spanContext().spanId)
+    assert.strictEqual(new Set(ids).size, ids.length, "no span id exported twice")
+    assert.deepStrictEqual(orphans(spans), [])
+    // Three runs: three execution spans and three of the step "bad", one of "first" (kept by the rewinds).
+    assert.strictEqual(spans.filter((s) => s.name === "execution flaky").length, 3)
+    assert.strictEqual(spans.filter((s) => s.name === "Step bad").length, 3)
+    assert.strictEqual(spans.filter((s) => s.name === "Step first").length, 1)
+    assert.deepStrictEqual(spans.filter((s) => s.name === "execution flaky").map((s) => s.attributes["reprise.rewinds"]), [undefined, 1, 2])
+
+    await reader.forceFlush()
+    const points = (name: string) =>
+      metricExporter.getMetrics().at(-1)!.scopeMetrics.flatMap((m) => m.metrics).filter((m) => m.descriptor.name === name).flatMap((m) => m.dataPoints as ReadonlyArray<{ value: unknown }>)
+    const sum = (name: string) => points(name).reduce((n, p) => n + Number(p.value), 0)
+    assert.strictEqual(sum("reprise.executions.started"), 3)
+    assert.strictEqual(sum("reprise.executions.ended"), 3)
+    await runner.dispose()
+    await meterProvider.shutdown()
+  })
+
+  it("an execution stopped while a step waits for its retry ends that step's span too: its attempt has its parent", async () => {
+    const { exporter, tracer } = tracing()
+    const runner = createTestRunner({ functions: [retrying], observer: otelObserver({ tracer }), skipTime: false })
+    const execution = await runner.start("retrying", {}, { executionId: "stopped" })
+    await execution.settle()
+    assert.strictEqual(execution.operations[0]?.status, "PENDING")
+    await runner.engine((e) => e.stop("stopped"))
+    await execution.settle()
+    assert.strictEqual(execution.status, "STOPPED")
+    await runner.dispose()
+    const spans = exporter.getFinishedSpans()
+    assert.deepStrictEqual(orphans(spans), [])
+    const step = spans.find((s) => s.name === "Step again")
+    assert.strictEqual(step?.attributes["reprise.status"], "PENDING")
+    assert.strictEqual(step?.attributes["reprise.unfinished"], true)
+  })
+})
