@@ -16,6 +16,11 @@ const napper = durable("napper", async (_: unknown, ctx) => {
   return "woke"
 })
 
+const shortNapper = durable("short-napper", async (_: unknown, ctx) => {
+  await ctx.wait("nap", { seconds: 2 })
+  return "woke"
+})
+
 /** Waits on a callback an hour long: while it is watched, its alarm is its watchdog, WATCHDOG_MS after its start. */
 const asker = durable("asker", async (_: unknown, ctx) => ctx.waitForCallback<string>("answer", async () => undefined, { timeout: { hours: 1 } }))
 
@@ -110,6 +115,26 @@ describe("start-up recovery", () => {
       assert.strictEqual(host.dispatcher.stats.delivered, count, "one delivery per execution")
       const waiting = await host.engine((e) => e.describe("e-0000"))
       assert.strictEqual(waiting.operations[0]?.name, "nap")
+    } finally {
+      await host.close()
+    }
+  })
+
+  it("reads past executions it resumed whose short waits come first in the window, to the watchdogs behind them", async () => {
+    const memory = memoryPorts()
+    const loops = RECOVERY_BATCH + 40
+    // Overdue when the host starts; resumed, each waits 2 s: a batch of the window's earliest alarms is all theirs.
+    await seed(memory, loops, Date.now() - 1000, "short-napper")
+    // Running when the last process died too, their watchdogs 20 s away: behind the waits in time order.
+    const behind = ["w-1", "w-2", "w-3"]
+    await Effect.runPromise(Effect.forEach(behind, (id, i) =>
+      Effect.tap(memory.store.append(id, [started(id, 100 + i)], 0), () => Effect.sync(() => void memory.alarms.set(id, Date.now() + 20_000))), { discard: true }))
+    const host = await startHost({ functions: [quick, shortNapper], env: () => undefined }, memory.ports)
+    try {
+      assert.deepStrictEqual(await host.recovered, { due: loops + behind.length, unwatched: 0 })
+      // Resumed by recovery, not by their watchdogs 20 s later.
+      const ended = await host.engine((e) => Effect.forEach(behind, (id) => Effect.map(Effect.timeout(e.awaitEnd(id), "5 seconds"), (view) => view.result)))
+      assert.deepStrictEqual(ended, ["200", "202", "204"])
     } finally {
       await host.close()
     }
