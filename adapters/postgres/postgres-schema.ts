@@ -201,8 +201,13 @@ export class PostgresSchemaTooNew extends Schema.TaggedError<PostgresSchemaTooNe
   }
 }
 
-/** A schema name used unquoted in SQL text must be a plain identifier. */
-export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
+/**
+ * A schema name used unquoted in SQL text must be a plain identifier, of at most 48 characters: the notification
+ * channels (`reprise_<schema>_wanted`) and prepared statements (`reprise_<schema>_<n>`) are named after it, and
+ * PostgreSQL cuts names at 63 bytes (a 56-character schema's statements collided, a 49-character one's channel was
+ * refused).
+ */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/
 
 /** Any fixed number: the advisory lock that serializes migrations across every process on the database. */
 const MIGRATION_LOCK = 7_303_744_512

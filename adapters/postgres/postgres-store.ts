@@ -112,7 +112,7 @@ export const openPostgresStore = Effect.fn("openPostgresStore")(function*(
   const schema = options.schema ?? "reprise"
   const url = options.url ?? process.env["DATABASE_URL"]
   if (!SCHEMA_NAME.test(schema)) {
-    return yield* Effect.fail(storeFailure("open")(new Error(`the schema name "${schema}" is not a plain lower-case identifier`)))
+    return yield* Effect.fail(storeFailure("open")(new Error(`the schema name "${schema}" is not a plain lower-case identifier of at most 48 characters (letters, digits, _)`)))
   }
   if (url === undefined) return yield* Effect.fail(storeFailure("open")(new Error("no connection string: pass url, or set DATABASE_URL")))
   const { Client, Pool } = yield* attempt("open", () => import("pg")).pipe(

@@ -86,9 +86,29 @@ describe("the PostgreSQL store's schema", () => {
     Effect.gen(function*() {
       const badName = yield* Effect.flip(openPostgresStore({ url: server.url, schema: "x\"; DROP" }))
       assert.strictEqual(badName._tag, "StoreFailure")
+      // Names derived from it (channels, prepared statements) must fit PostgreSQL's 63 bytes.
+      const tooLong = yield* Effect.flip(openPostgresStore({ url: server.url, schema: "s".repeat(49) }))
+      assert.match(tooLong.message, /at most 48 characters/)
       const unreachable = yield* Effect.flip(openPostgresStore({ url: "postgres://nobody:x@127.0.0.1:1/none", connectTimeoutMs: 2000 }))
       assert.strictEqual(unreachable._tag, "StoreFailure")
       assert.strictEqual(unreachable._tag === "StoreFailure" ? unreachable.operation : "", "migrate")
+    }))
+
+  it.effect("a schema name of 48 characters, the longest, serves: every prepared statement and channel name fits", () =>
+    Effect.gen(function*() {
+      const schema = "l".repeat(48)
+      const store = yield* open(schema)
+      // More than ten statements prepared on one connection (the 11th's name was cut to the 1st's).
+      for (let i = 0; i < 3; i++) yield* store.append(`long-${i}`, startedLog(`long-${i}`, { functionName: "fn", at: 1_000 + i }), 0, { alarmAt: 60_000 })
+      const page = yield* store.list({ limit: 10 })
+      assert.strictEqual(page.items.length, 3)
+      assert.strictEqual((yield* store.dueAlarms(120_000, 10)).length, 3)
+      assert.strictEqual((yield* store.nextAlarm(0))?.at, 60_000)
+      assert.strictEqual(yield* store.keepMeta("long", "kept"), "kept")
+      assert.strictEqual(yield* store.getMeta("long"), "kept")
+      assert.strictEqual((yield* store.load("long-2"))?.events.length, 1)
+      const rows = yield* Effect.promise(() => sql(`SELECT pg_notify('reprise_${schema}_wanted', 'x') AS sent, pg_notify('reprise_${schema}_flow', 'x') AS too`))
+      assert.strictEqual(rows.length, 1)
     }))
 
   it.effect("the listing and alarm queries use their indexes", () =>
