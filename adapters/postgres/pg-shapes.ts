@@ -17,5 +17,6 @@ export interface PgQueries {
 export interface PgListener extends PgQueries {
   on(event: "notification", listener: (message: { readonly channel: string; readonly payload?: string | undefined }) => void): unknown
   on(event: "error", listener: (error: Error) => void): unknown
+  on(event: "end", listener: () => void): unknown
   end(): Promise<void>
 }

@@ -15,6 +15,7 @@
  * - A slot given back NOTIFYs every host (LISTEN on a connection of its own); a bounded poll is the backstop.
  */
 import { Effect, Schedule, type Scope } from "effect"
+import { keepListening } from "./pg-listen.ts"
 import type { PgListener, PgQueries } from "./pg-shapes.ts"
 import type { FlowLedgerShape, LedgerAnswer, LedgerEntry, LedgerTake } from "reprise/engine"
 import { storeFailure, type StoreFailure } from "reprise/store"
@@ -151,18 +152,14 @@ export const makeFlowLedger = (
           if (mine.size > 0) await pool.query(sql.renew, [hostId, leaseMs, [...mine]])
         })), Schedule.spaced(every)))
         yield* Effect.forkScoped(Effect.repeat(Effect.sync(() => handler(undefined)), Schedule.spaced(pollMs)))
-        yield* Effect.acquireRelease(
-          attempt("flowListen", async () => {
-            const client = await connect()
-            client.on("notification", (message) => {
-              if (message.channel === channel) handler(message.payload)
-            })
-            client.on("error", () => {}) // a dropped listener only slows the queues down to the poll
-            await client.query(`LISTEN "${channel}"`)
-            return client
-          }),
-          (client) => Effect.promise(() => client.end().catch(() => {}))
-        ).pipe(reportingFailures("listening for freed slots"))
+        // Until the LISTEN is back after a drop, the queues wait for the poll; once back, one pass catches up.
+        yield* keepListening({
+          connect,
+          channel,
+          onNotification: (payload) => handler(payload),
+          onRelistened: () => handler(undefined),
+          onFailure: (what, cause) => Effect.logWarning(`flow control: ${what} failed`, cause)
+        })
       })
   }
 }

@@ -14,6 +14,7 @@
  *   stuck longer than the lease plus the watchdog.
  */
 import { Clock, Effect, Schedule, type Scope } from "effect"
+import { keepListening } from "./pg-listen.ts"
 import type { PgListener, PgQueries } from "./pg-shapes.ts"
 import { HAND_OVER, type OwnershipShape, type Revocation, WATCHDOG_MS } from "reprise/engine"
 import type { AlarmDispatcherShape, WakeUpSourceShape } from "reprise/host"
@@ -168,20 +169,16 @@ export const makeLeases = (
           for (const row of due.rows) yield* Effect.ignore(dispatcher.deliver(row.execution_id))
         })
         yield* Effect.forkScoped(Effect.repeat(reportingFailures("takeover sweep")(sweep), Schedule.spaced(every)))
-        // The listener: one connection of its own, for the host's lifetime.
-        yield* Effect.acquireRelease(
-          attempt("listen", async () => {
-            const client = await connect()
-            client.on("notification", (message) => {
-              const executionId = message.payload
-              if (message.channel === channel && executionId !== undefined && held.has(executionId)) revoke(executionId, "wanted")
-            })
-            client.on("error", () => {}) // a dropped listener only slows hand-overs down to the askers' retries
-            await client.query(`LISTEN "${channel}"`)
-            return client
-          }),
-          (client) => Effect.promise(() => client.end().catch(() => {}))
-        ).pipe(reportingFailures("listening for hand-over requests"))
+        // The listener: a connection of its own, made again when it drops (requests missed meanwhile are asked again
+        // by their askers' retries).
+        yield* keepListening({
+          connect,
+          channel,
+          onNotification: (executionId) => {
+            if (executionId !== undefined && held.has(executionId)) revoke(executionId, "wanted")
+          },
+          onFailure: (what, cause) => Effect.logWarning(`leases: ${what} failed`, cause)
+        })
       })
   }
 }

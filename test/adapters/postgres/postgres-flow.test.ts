@@ -140,4 +140,47 @@ describe("the flow ledger on PostgreSQL", () => {
     assert.deepStrictEqual(woken.filter((fn) => fn !== undefined), ["fn"])
     await Effect.runPromise(Scope.close(scope, Exit.void))
   })
+
+  it("listens again after its LISTEN connection is dropped (a PostgreSQL restart, a proxy's timeout): wake-ups come back", async () => {
+    const { a, b, take } = await hosts("flow_relisten")
+    const woken: Array<string | undefined> = []
+    b.flowLedger!.onWake((fn) => void woken.push(fn))
+    const scope = Effect.runSync(Scope.make())
+    Effect.runFork(Scope.provide(b.flowLedger!.start(), scope))
+    const listeners = async () => {
+      const client = new pg.Client({ connectionString: server.url })
+      await client.connect()
+      try {
+        return (await client.query(`SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN "reprise_flow_relisten_flow"'`)).rows.map((row) => row.pid as number)
+      } finally {
+        await client.end()
+      }
+    }
+    const until = async (check: () => Promise<boolean>, what: string) => {
+      for (let i = 0; i < 200; i++) {
+        if (await check()) return
+        await sleep(25)
+      }
+      assert.fail(`timed out waiting for ${what}`)
+    }
+    await until(async () => (await listeners()).length === 1, "the LISTEN")
+    const [dropped] = await listeners()
+    const client = new pg.Client({ connectionString: server.url })
+    await client.connect()
+    await client.query("SELECT pg_terminate_backend($1)", [dropped])
+    await client.end()
+    await until(async () => {
+      const now = await listeners()
+      return now.length === 1 && now[0] !== dropped
+    }, "a new LISTEN connection")
+    // The relistened host missed what came meanwhile, so it looks once (undefined); then a freed slot wakes it.
+    await until(async () => woken.includes(undefined), "the catch-up pass")
+    woken.length = 0
+    assert.strictEqual(await take(a, "x1", "start"), "Taken")
+    assert.strictEqual(await take(a, "x2", "start"), "Taken")
+    assert.strictEqual(await take(b, "r", "resume"), "Full")
+    await Effect.runPromise(a.flowLedger!.release("x1"))
+    await until(async () => woken.includes("fn"), "the wake-up (the poll is a minute away)")
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+  })
 })
