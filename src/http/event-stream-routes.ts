@@ -43,7 +43,7 @@ export const registerEventStreamRoutes = (app: Hono, { respond }: RouteDeps, buf
         c.req.raw,
         Effect.gen(function*() {
           const query = yield* readQuery(c.req.url, EventsQuery)
-          const after = lastEventId(c.req.header("last-event-id")) ?? query.cursor ?? 0
+          const after = (yield* lastEventId(c.req.header("last-event-id"))) ?? query.cursor ?? 0
           const client = yield* ExecutionClient
           return yield* watchResponse(client, c.req.param("id")!, after, { seconds: streamSeconds(query.maxSeconds), buffered, closing }, toFrame)
         })

@@ -8,7 +8,7 @@ import { type ExecutionClient, isLiveStatus } from "../engine/index.ts"
 import type { LogEvent } from "../log/events.ts"
 import { abortedBy } from "./aborted-by.ts"
 import { mapCause } from "./error-mapping.ts"
-import { problemType } from "./problem.ts"
+import { HttpProblem, problemType } from "./problem.ts"
 
 /** The longest a stream stays open (a reconnect with Last-Event-ID goes on from there). */
 export const MAX_EVENT_STREAM_SECONDS = 600
@@ -32,9 +32,17 @@ export interface StreamOptions {
 /** A comment line this often keeps proxies from closing a quiet stream. */
 const KEEP_ALIVE = Duration.seconds(15)
 
-/** `Last-Event-ID` when it is a seq; anything else is ignored (as the SSE spec lets a server do). */
-export const lastEventId = (header: string | undefined): number | undefined =>
-  header !== undefined && /^\d{1,15}$/.test(header.trim()) ? Number(header.trim()) : undefined
+/**
+ * `Last-Event-ID` as a seq (the ids this server sends); undefined when absent or empty (EventSource's reset). Any
+ * other value is refused: ignored, it replayed the whole stream to a client that had some of it (the HTTP probe),
+ * where `?cursor=` with the same value is a 400.
+ */
+export const lastEventId = (header: string | undefined): Effect.Effect<number | undefined, HttpProblem> => {
+  const value = header?.trim() ?? ""
+  if (value === "") return Effect.succeed(undefined)
+  if (/^\d{1,15}$/.test(value)) return Effect.succeed(Number(value))
+  return Effect.fail(new HttpProblem({ kind: "invalid-request", detail: `Invalid Last-Event-ID: expected the seq of the last event received (1-15 digits), got ${JSON.stringify(value.slice(0, 64))}` }))
+}
 
 export const sseFrame = (id: number | string | undefined, event: string, data: unknown): string =>
   `${id === undefined ? "" : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`

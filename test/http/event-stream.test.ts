@@ -127,4 +127,17 @@ describe("the event stream (SSE) on Node", () => {
     assert.strictEqual(missing.status, 404)
     await missing.body?.cancel()
   })
+
+  it("refuses a Last-Event-ID that is not a seq (it replayed the whole stream), and takes an empty one as none", async () => {
+    const id = await start("sleeper", {})
+    await untilEvents(id, 2)
+    for (const bad of ["1e9", "abc", "3abc", "+3", "3.0"]) {
+      const refused = await fetch(`${server.url}/v1/executions/${id}/events?maxSeconds=1`, { headers: { "last-event-id": bad } })
+      assert.strictEqual(refused.status, 400, bad)
+      assert.strictEqual(refused.headers.get("content-type"), "application/problem+json")
+      assert.match((await refused.json() as { detail: string }).detail, /Last-Event-ID/)
+    }
+    const fromStart = await openSse(`${server.url}/v1/executions/${id}/events?maxSeconds=1`, { "last-event-id": " " })
+    assert.deepStrictEqual(seqs(await fromStart.rest()), [1, 2])
+  })
 })
