@@ -36,3 +36,19 @@ export const answerClientErrors = (server: Server): void => {
     return answer(socket, "invalid-request", `The request cannot be read as HTTP/1.1 (${error.code ?? error.message}).`, instance)
   })
 }
+
+/**
+ * What @hono/node-server refuses before it makes a Request (no Host, a bad Host, a backslash in the path, a target
+ * that is not a path): its own answer is a bare 400 (found by the HTTP probe). Given to the adaptor as its
+ * `errorHandler`, which also gets what the app itself throws (it never should): a 500 problem then.
+ */
+export const requestErrorAnswer = (error: unknown): Response => {
+  const refused = error instanceof Error && error.name === "RequestError"
+  const kind: ProblemKind = refused ? "invalid-request" : "internal-error"
+  const { status, title } = problemKinds[kind]
+  const detail = refused ? `The request cannot be served: ${error.message}.` : "The server failed to answer this request."
+  return new Response(JSON.stringify({ type: problemType(kind), title, status, detail }), {
+    status,
+    headers: { "content-type": "application/problem+json", "cache-control": "no-store" }
+  })
+}

@@ -8,11 +8,10 @@
  * requests, end event streams, give other open requests SHUTDOWN_GRACE_MS, then close the host (stop the timer, let
  * deliveries and in-flight writes finish, close the database).
  */
-import { createAdaptorServer } from "@hono/node-server"
-import type { Server as NodeHttpServer } from "node:http"
-import { answerClientErrors } from "./client-error.ts"
+import { getRequestListener } from "@hono/node-server"
+import { answerClientErrors, requestErrorAnswer } from "./client-error.ts"
 import { Effect, type Layer } from "effect"
-import type { IncomingMessage, ServerResponse } from "node:http"
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
 import type { DurableFunction, FetchTransport, Schedule } from "reprise"
 import type { EngineShape } from "reprise/engine"
@@ -135,8 +134,11 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
   // same file, say) fails before its host could resume executions or fire alarms, so it runs no step at all.
   // Requests that arrive while the host starts wait for it.
   const pending = pendingFetch<[Request, { readonly incoming: unknown }]>()
-  const http = createAdaptorServer({ fetch: pending.fetch })
-  answerClientErrors(http as NodeHttpServer) // headers over the limit, unparsable requests: problem+json too
+  // As @hono/node-server's createAdaptorServer makes it, with an errorHandler (it takes none): what the adaptor
+  // refuses before a Request exists is problem+json too.
+  // Node's own check of the Host header answers a bare 400; the adaptor's makes it a problem.
+  const http = createServer({ requireHostHeader: false }, getRequestListener(pending.fetch, { errorHandler: requestErrorAnswer }))
+  answerClientErrors(http) // headers over the limit, unparsable requests: problem+json too
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject)
     http.listen(options.port ?? Number(env("PORT") ?? 8787), hostname, () => resolve())
@@ -145,7 +147,7 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
   const closeHttp = () =>
     new Promise<void>((resolve) => {
       http.close(() => resolve()) // stop accepting; finish open requests
-      ;(http as { closeAllConnections?: () => void }).closeAllConnections?.()
+      http.closeAllConnections()
     })
 
   const host = await startHost(
@@ -205,12 +207,10 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
       // Not redundant with endStreams: without it the stream's connection still held close() (serve.test.ts fails).
       for (const socket of streams.keys()) socket.destroy()
       // Other requests get a grace to finish (a start's ?wait holds one up to 60 s); then their connections close.
-      // node:http's server has these; the adaptor's type also admits an HTTP/2 server, which does not.
-      const connections = http as { closeAllConnections?: () => void; closeIdleConnections?: () => void }
-      const grace = setTimeout(() => connections.closeAllConnections?.(), SHUTDOWN_GRACE_MS)
+      const grace = setTimeout(() => http.closeAllConnections(), SHUTDOWN_GRACE_MS)
       // close() drops the connections idle when it is called; one whose answer comes after (a ?wait the shutdown
       // ended) stays open for keep-alive and held the close ~3 s. Drop those as they go idle.
-      const idle = setInterval(() => connections.closeIdleConnections?.(), 50)
+      const idle = setInterval(() => http.closeIdleConnections(), 50)
       await closed
       clearTimeout(grace)
       clearInterval(idle)

@@ -194,6 +194,8 @@ describe("the HTTP API: functions and executions", () => {
 
   it("lists executions newest first, filtered by function and status, paginated", async () => {
     for (let i = 0; i < 3; i++) await h.request("POST", "/v1/functions/echo/executions?wait=5", { json: { input: i } })
+    // A later millisecond than the last echo: a start in the same one ties on startedAt, and the tie goes by id.
+    await new Promise((resolve) => setTimeout(resolve, 5))
     const { executionId: waiting } = await h.startApproval()
 
     const running = await body(await h.request("GET", "/v1/executions?status=RUNNING"))

@@ -149,6 +149,20 @@ describe("reprise/node serve()", () => {
       assert.match(raw, /^HTTP\/1\.1 400 /)
       assert.include(raw, "content-type: application/problem+json")
       assert.include(raw, "https://reprise.dev/problems/invalid-request")
+      // What @hono/node-server refuses before it makes a Request: no Host, a bad Host, a backslash, `*`.
+      for (const request of ["GET /v1/functions HTTP/1.1\r\n", "GET /healthz HTTP/1.1\r\nHost: [::1\r\n", "GET /v1\\functions HTTP/1.1\r\nHost: 127.0.0.1\r\n", "OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\n"]) {
+        const answer = await new Promise<string>((resolve, reject) => {
+          const socket = connect(Number(new URL(server.url).port), "127.0.0.1", () => socket.write(`${request}Connection: close\r\n\r\n`))
+          let text = ""
+          socket.setTimeout(5_000, () => socket.destroy(new Error("no answer in 5 s")))
+          socket.on("data", (chunk) => (text += chunk.toString()))
+          socket.on("end", () => resolve(text))
+          socket.on("error", reject)
+        })
+        assert.match(answer, /^HTTP\/1\.1 400 /, request)
+        assert.match(answer, /content-type: application\/problem\+json/i, request)
+        assert.include(answer, "https://reprise.dev/problems/invalid-request", request)
+      }
       assert.strictEqual((await call(server, "GET", "/healthz")).status, 200, "the server goes on")
     })
   })
