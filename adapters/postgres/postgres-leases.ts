@@ -183,7 +183,18 @@ export const makeLeases = (
   }
 }
 
-/** The wake-ups with the leases' loops started beside them (they need the dispatcher too), and the flow ledger's. */
-export const withLeases = (wakeUps: WakeUpSourceShape, leases: Leases, flow?: { start(): Effect.Effect<void, never, Scope.Scope> }): WakeUpSourceShape => ({
-  start: (dispatcher) => Effect.andThen(wakeUps.start(dispatcher), Effect.andThen(leases.start(dispatcher), flow === undefined ? Effect.void : flow.start()))
+/**
+ * The wake-ups with the leases' loops started beside them (they need the dispatcher too), and those of the flow
+ * ledger and the lifecycle bus.
+ */
+export const withLeases = (
+  wakeUps: WakeUpSourceShape,
+  leases: Leases,
+  ...others: ReadonlyArray<{ start(): Effect.Effect<void, never, Scope.Scope> } | undefined>
+): WakeUpSourceShape => ({
+  start: (dispatcher) =>
+    Effect.andThen(
+      Effect.andThen(wakeUps.start(dispatcher), leases.start(dispatcher)),
+      Effect.forEach(others, (other) => (other === undefined ? Effect.void : other.start()), { discard: true })
+    )
 })

@@ -17,7 +17,7 @@ import {
   WakeUpSource,
   watchAlarms
 } from "reprise/host"
-import { FlowLedger, Ownership } from "reprise/engine"
+import { FlowLedger, LifecycleBus, Ownership } from "reprise/engine"
 import { ExecutionStore } from "reprise/store"
 import { withLeases } from "./postgres-leases.ts"
 import type { PostgresStore } from "./postgres-store.ts"
@@ -40,7 +40,8 @@ export const postgresPorts = (
     }),
     Layer.succeed(HostMetadata, { keep: (key, value) => store.keepMeta(key, value) }),
     // With leases (several hosts), the engine takes each execution's lease, and their loops start with the wake-ups.
-    Layer.succeed(WakeUpSource, store.leases === undefined ? wakeUps : withLeases(wakeUps, store.leases, store.flowLedger)),
+    Layer.succeed(WakeUpSource, store.leases === undefined ? wakeUps : withLeases(wakeUps, store.leases, store.flowLedger, store.lifecycleBus)),
+    store.lifecycleBus === undefined ? Layer.empty : Layer.succeed(LifecycleBus, store.lifecycleBus),
     store.leases === undefined ? Layer.empty : Layer.succeed(Ownership, store.leases),
     // And flow control counts in the database, so that limits hold across the hosts (postgres-flow.ts).
     store.flowLedger === undefined ? Layer.empty : Layer.succeed(FlowLedger, store.flowLedger),

@@ -37,6 +37,7 @@ import {
 } from "reprise/store"
 import { makeFlowLedger, type PostgresFlowLedger } from "./postgres-flow.ts"
 import { type Leases, type LeaseOptions, makeLeases } from "./postgres-leases.ts"
+import { makeLifecycleBus, type PostgresLifecycleBus } from "./postgres-lifecycle.ts"
 import { applyMigrations, LATEST_VERSION, MIGRATIONS, PostgresSchemaTooNew, SCHEMA_NAME } from "./postgres-schema.ts"
 
 export interface PostgresStoreOptions {
@@ -64,6 +65,8 @@ export interface PostgresStore extends ExecutionStoreShape {
   readonly leases: Leases | undefined
   /** With leases: flow control's counts shared by the hosts (postgres-flow.ts), the engine's FlowLedger port. */
   readonly flowLedger: PostgresFlowLedger | undefined
+  /** With leases: the hosts' lifecycle changes for each other's `GET /v1/events` (postgres-lifecycle.ts). */
+  readonly lifecycleBus: PostgresLifecycleBus | undefined
   /** The earliest alarm strictly after `after`. */
   nextAlarm(after: number): Effect.Effect<AlarmEntry | undefined, StoreFailure>
   /** Alarms due at or before `horizon`, earliest first, at most `limit`. */
@@ -139,7 +142,8 @@ export const openPostgresStore = Effect.fn("openPostgresStore")(function*(
   const flowLedger = leases === undefined
     ? undefined
     : makeFlowLedger(pool, schema, connect, { hostId: leases.hostId, leaseMs: leases.leaseMs, pollMs: options.flowPollMs })
-  return makePostgresStore(pool, schema, leases, flowLedger)
+  const lifecycleBus = leases === undefined ? undefined : makeLifecycleBus(pool, schema, connect, leases.hostId)
+  return makePostgresStore(pool, schema, leases, flowLedger, lifecycleBus)
 })
 
 /** The store as a scoped layer: the pool is ended when the layer is released. */
@@ -164,7 +168,13 @@ const transaction = async <A>(pool: Pool, work: (client: PoolClient) => Promise<
   }
 }
 
-const makePostgresStore = (pool: Pool, schema: string, leases: Leases | undefined, flowLedger?: PostgresFlowLedger): PostgresStore => {
+const makePostgresStore = (
+  pool: Pool,
+  schema: string,
+  leases: Leases | undefined,
+  flowLedger?: PostgresFlowLedger,
+  lifecycleBus?: PostgresLifecycleBus
+): PostgresStore => {
   const t = (table: string) => `"${schema}".${table}`
   /** With leases, a write of the execution ($1) happens only while this host (the parameter) holds its lease. */
   const fenced = (hostParam: string) =>
@@ -341,6 +351,7 @@ const makePostgresStore = (pool: Pool, schema: string, leases: Leases | undefine
     schema,
     leases,
     flowLedger,
+    lifecycleBus,
     load: (executionId) =>
       Effect.flatMap(attempt("load", () => query<LoadRow>(sql.load, [executionId])), (rows) =>
         rows.length === 0 ? Effect.succeed(undefined) : parseLog(executionId, rows)),

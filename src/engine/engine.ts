@@ -428,8 +428,10 @@ export const makeEngine = Effect.fnUntraced(function*(
     alarmOf: (executionId) => store.getAlarm(executionId)
   }
   // With several hosts, the log may be written on another host: a watch reads the store (watch-by-polling.ts), and
-  // the lifecycle feed, which hears this host's writes only, is left out (GET /v1/events then polls the listing).
+  // the lifecycle feed, unless a lifecycle bus brings it the other hosts' writes, is left out (GET /v1/events then
+  // polls the listing).
   const { watchLifecycle: _thisHostOnly, ...shared } = engine
-  return { engine: ownership === undefined ? engine : { ...shared, watch: sharedWatch(engine.history) }, probe }
+  const severalHosts = { ...(listeners.hearsEveryHost ? engine : shared), watch: sharedWatch(engine.history) }
+  return { engine: ownership === undefined ? engine : severalHosts, probe }
 })
 

@@ -45,19 +45,27 @@ export const matches = (filter: LifecycleFilter, change: Pick<LifecycleChange, "
   (filter.functionName === undefined || filter.functionName === change.functionName) &&
   (filter.statuses === undefined || filter.statuses.length === 0 || filter.statuses.includes(change.status))
 
-/** The in-process feed: `publish` from the engine's writes, `watch` for each stream. */
-export const makeLifecycleFeed = () => {
+/**
+ * The in-process feed: `publish` from the engine's writes, `deliver` for changes written on other hosts (the
+ * lifecycle bus), `watch` for each stream. `forward`, when given, gets every change written here (for the bus).
+ */
+export const makeLifecycleFeed = (forward?: (change: LifecycleChange) => void) => {
   const subscribers = new Set<(change: LifecycleChange) => void>()
+  const deliver = (change: LifecycleChange) => {
+    for (const subscriber of subscribers) subscriber(change)
+  }
   return {
     publish: (executionId: string, functionName: string, events: ReadonlyArray<LogEvent>): void => {
-      if (subscribers.size === 0) return
+      if (subscribers.size === 0 && forward === undefined) return
       for (const event of events) {
         const status = statusAfter(event)
         if (status === undefined) continue
         const change: LifecycleChange = { executionId, functionName, status, event: event._tag, at: event.at, seq: event.seq }
-        for (const subscriber of subscribers) subscriber(change)
+        deliver(change)
+        forward?.(change)
       }
     },
+    deliver,
     watch: (filter: LifecycleFilter): Stream.Stream<LifecycleChange> =>
       Stream.callback<LifecycleChange>((queue) =>
         Effect.acquireRelease(

@@ -201,9 +201,16 @@ describe("several hosts on one PostgreSQL database", () => {
     const changes = await openSse(`http://127.0.0.1:${a!.port}/v1/events?function=shared-work&maxSeconds=30`)
     const started = await request(b!, "POST", "/v1/functions/shared-work/executions", { input: { n: 1 }, executionName: "on-b" })
     assert.strictEqual(started.status, 201)
-    // Host b runs it (its lease); host a hears of it from the store, not from its own writes.
-    const change = JSON.parse((await changes.next())!.data) as { executionId: string; status: string }
-    assert.deepStrictEqual([change.executionId, change.status], ["on-b", "RUNNING"])
+    // Host b runs it (its lease); host a hears of it through the lifecycle bus (NOTIFY): the event and its seq.
+    const next = async () => JSON.parse((await changes.next())!.data) as { executionId: string; status: string; event: string; seq?: number }
+    const change = await next()
+    assert.deepStrictEqual([change.executionId, change.status, change.event, change.seq], ["on-b", "RUNNING", "ExecutionStarted", 1])
+    // A pause undone at once, shorter than a poll of the listing would see: both told.
+    assert.strictEqual((await request(b!, "POST", "/v1/executions/on-b/pause")).status, 200)
+    assert.strictEqual((await request(b!, "POST", "/v1/executions/on-b/resume")).status, 200)
+    const paused = await next()
+    const resumed = await next()
+    assert.deepStrictEqual([paused.status, paused.event, resumed.status, resumed.event], ["PAUSED", "ExecutionPaused", "RUNNING", "ExecutionResumed"])
     await changes.close()
     const events = await openSse(`http://127.0.0.1:${a!.port}/v1/executions/on-b/events?maxSeconds=30`)
     const frames = [(await events.next())!, (await events.next())!]
