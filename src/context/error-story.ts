@@ -4,7 +4,7 @@
  * Only failures recorded as operation or execution outcomes carry it; results (a BatchResult's errors) stay short.
  */
 import type { ErrorCause, ErrorObject } from "../log/events.ts"
-import { readSafely } from "./error-text.ts"
+import { isError, isInstance, readSafely } from "./error-text.ts"
 import { DurableOperationError, RecordedError, toErrorObject } from "./errors.ts"
 
 /** The most characters of stack kept per error (frames are dropped whole). */
@@ -46,12 +46,12 @@ export const userFrames = (stack: string | undefined): Array<string> | undefined
 }
 
 const stackOf = (error: unknown): Array<string> | undefined => {
-  if (!(error instanceof Error) || error instanceof RecordedError) return undefined
+  if (!isError(error) || isInstance(error, RecordedError)) return undefined
   const stack = readSafely(() => error.stack)
   return typeof stack === "string" ? userFrames(stack) : undefined
 }
 
-const causeProperty = (node: unknown): unknown => (node instanceof Error ? readSafely(() => node.cause) : undefined)
+const causeProperty = (node: unknown): unknown => (isError(node) ? readSafely(() => node.cause) : undefined)
 
 /** The most inner errors of an AggregateError kept in its story (with a count of the rest, within MAX_CAUSES). */
 export const MAX_INNER_ERRORS = 3
@@ -61,7 +61,7 @@ export const MAX_INNER_ERRORS = 3
  * entry's message says which it is, `[errors[1]] …`, and more than MAX_INNER_ERRORS are counted, not kept.
  */
 const innerErrorsOf = (node: unknown): Array<ErrorCause> => {
-  if (!(node instanceof AggregateError)) return []
+  if (!isInstance(node, AggregateError)) return []
   const errors = readSafely(() => node.errors)
   if (!Array.isArray(errors) || errors.length === 0) return []
   const kept = errors.slice(0, MAX_INNER_ERRORS).map((inner, i) => {
@@ -94,11 +94,11 @@ const causesOf = (error: unknown): Array<ErrorCause> => {
   let node: unknown = causeProperty(error)
   while (node !== undefined && node !== null && !seen.has(node) && chain.length < MAX_CHAIN) {
     seen.add(node)
-    if (node instanceof RecordedError) {
+    if (isInstance(node, RecordedError)) {
       const { errorType, errorMessage, stackTrace, causes: recorded } = node.errorObject
       // An error revived from its record (a waitForCallback's CallbackExternalError) is caused, as in AWS's SDK, by
       // the recorded error of its own class and message: the story names it once, then what caused it.
-      const revived = above instanceof DurableOperationError ? toErrorObject(above) : undefined
+      const revived = isInstance(above, DurableOperationError) ? toErrorObject(above) : undefined
       const repeats = revived?.errorType === errorType && revived.errorMessage === errorMessage
       chain.push(...(repeats ? [] : [{ errorType, errorMessage, ...(stackTrace === undefined ? {} : { stackTrace }) }]), ...(recorded ?? []))
       break
@@ -124,7 +124,7 @@ const causesIn = (cause: ErrorCause): number =>
 /** Turns anything thrown into the stored error shape with its story: the user's frames and the causes. */
 export const toErrorRecord = (error: unknown): ErrorObject => {
   const base = toErrorObject(error)
-  if (error instanceof RecordedError) return base
+  if (isInstance(error, RecordedError)) return base
   const stackTrace = stackOf(error)
   const causes = causesOf(error)
   return {

@@ -19,6 +19,20 @@ export const bounded = (text: string, max: number): string => {
 
 const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff
 
+/**
+ * `value instanceof type`, false when asking throws (a Proxy whose getPrototypeOf trap throws, a revoked Proxy:
+ * `instanceof` itself throws for those).
+ */
+export const isInstance = <T>(value: unknown, type: abstract new(...args: Array<any>) => T): value is T => {
+  try {
+    return value instanceof type
+  } catch {
+    return false
+  }
+}
+
+export const isError = (value: unknown): value is Error => isInstance(value, Error)
+
 /** A property of a thrown value, or undefined when reading it throws (a getter, a Proxy). */
 export const readSafely = (read: () => unknown): unknown => {
   try {

@@ -4,7 +4,7 @@
  * (error-story.ts).
  */
 import type { ErrorObject } from "../log/events.ts"
-import { bounded, MAX_MESSAGE_CHARS, MAX_TYPE_CHARS, readSafely, safeString } from "./error-text.ts"
+import { bounded, isError, isInstance, MAX_MESSAGE_CHARS, MAX_TYPE_CHARS, readSafely, safeString } from "./error-text.ts"
 
 export abstract class DurableOperationError extends Error {
   abstract readonly errorType: string
@@ -193,9 +193,9 @@ export const toErrorObject = (error: unknown): ErrorObject => {
 }
 
 const rawErrorObject = (error: unknown): ErrorObject => {
-  if (error instanceof DurableOperationError) return error.toErrorObject()
-  if (error instanceof RecordedError) return error.errorObject
-  if (error instanceof Error) {
+  if (isInstance(error, DurableOperationError)) return error.toErrorObject()
+  if (isInstance(error, RecordedError)) return error.errorObject
+  if (isError(error)) {
     const name = readSafely(() => error.name)
     const message = readSafely(() => error.message)
     const data = readSafely(() => (error as { errorData?: unknown }).errorData)

@@ -5,7 +5,7 @@
  * Written here rather than taken from node:util: the core runs on every runtime.
  */
 import { Formatter } from "effect"
-import { readSafely, safeString } from "./error-text.ts"
+import { isError, readSafely, safeString } from "./error-text.ts"
 
 /** AWS's three fields of an Error: its class, message and stack, line by line (a getter that throws reads as empty). */
 export const errorSummary = (error: Error): { errorType: string; errorMessage: string; stackTrace: Array<string> } => {
@@ -30,7 +30,7 @@ export const errorFields = (error: Error): Record<string, unknown> => {
 }
 
 /** JSON.stringify's replacer: Errors at any depth become their fields (JSON.stringify would write `{}`). */
-export const errorsAsFields = (_key: string, value: unknown): unknown => (value instanceof Error ? errorFields(value) : value)
+export const errorsAsFields = (_key: string, value: unknown): unknown => (isError(value) ? errorFields(value) : value)
 
 /**
  * A replacer like `errorsAsFields` that also writes what JSON cannot hold: a cycle (in objects or in a cause chain)
@@ -48,7 +48,7 @@ export const jsonSafeFields = () => {
       originals.pop()
     }
     if (originals.includes(value)) return "[Circular]"
-    const shown = value instanceof Error ? errorFields(value) : value
+    const shown = isError(value) ? errorFields(value) : value
     holders.push(shown)
     originals.push(value)
     return shown
@@ -58,7 +58,7 @@ export const jsonSafeFields = () => {
 /** A value as console.log shows it: strings as they are, an Error as its stack, anything else through Effect's formatter. */
 const shown = (value: unknown): string => {
   if (typeof value === "string") return value
-  if (value instanceof Error) {
+  if (isError(value)) {
     const stack = readSafely(() => value.stack)
     if (typeof stack === "string") return stack
     const { errorType, errorMessage } = errorSummary(value)

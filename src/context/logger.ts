@@ -2,7 +2,7 @@
  * The replay-aware logger: silent while its context replays operations that already ran, so each line is
  * written once across all invocations (unless `configureLogger({ modeAware: false })`).
  */
-import { readSafely, safeString } from "./error-text.ts"
+import { isError, readSafely, safeString } from "./error-text.ts"
 import { errorsAsFields, errorSummary, formatMessage, jsonSafeFields } from "./log-format.ts"
 /** AWS's levels are upper case ("INFO"); Reprise's were lower case: both are accepted. */
 export type LogLevel = "debug" | "info" | "warn" | "error" | "DEBUG" | "INFO" | "WARN" | "ERROR"
@@ -56,7 +56,7 @@ export interface LoggerConfig {
  * execution.
  */
 const jsonLine = (record: Record<string, unknown>, params: ReadonlyArray<unknown>): string => {
-  const error = params.find((param): param is Error => param instanceof Error)
+  const error = params.find(isError)
   // A lone value JSON leaves out (undefined, a symbol, a function) is written as console.log shows it.
   const message = params.length === 1 && !omittedByJson(params[0]) ? params[0] : formatMessage(params)
   // Beside the message, AWS's three fields of the first Error and its cause: its own fields (a `level`, an

@@ -3,6 +3,7 @@
  * decision is recorded in the log (as the next attempt's time), so jitter never makes replay differ.
  */
 import { type Duration, durationToMillis } from "./duration.ts"
+import { isInstance, readSafely } from "./error-text.ts"
 
 export interface RetryDecision {
   readonly shouldRetry: boolean
@@ -68,9 +69,11 @@ const toDelay = (ms: number): Duration => ({ seconds: Math.max(1, Math.round(ms 
 const isRetryable = (error: Error, options: RetryStrategyOptions): boolean => {
   const types = options.retryableErrorTypes ?? []
   const messages = options.retryableErrors ?? (types.length > 0 ? [] : [/.*/])
-  if (types.some((type) => error instanceof type)) return true
+  if (types.some((type) => isInstance(error, type))) return true
+  const read = readSafely(() => error.message)
+  const message = typeof read === "string" ? read : ""
   // `search` rather than `test`: a global or sticky RegExp keeps state in lastIndex across `test` calls.
-  return messages.some((m) => (typeof m === "string" ? error.message.includes(m) : error.message.search(m) !== -1))
+  return messages.some((m) => (typeof m === "string" ? message.includes(m) : message.search(m) !== -1))
 }
 
 export const createRetryStrategy = (options: RetryStrategyOptions = {}): RetryStrategy => {

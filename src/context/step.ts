@@ -9,6 +9,7 @@ import { stepTraceparent } from "../log/trace-ids.ts"
 import { type Begun, type ContextCore, mayNotStart, never } from "./context-core.ts"
 import { durationToMillis } from "./duration.ts"
 import { toErrorRecord } from "./error-story.ts"
+import { isError, isInstance, readSafely } from "./error-text.ts"
 import { PayloadTooLargeError, RecordedError, SerdesFailedError, StepError, StepInterruptedError } from "./errors.ts"
 import type { DurableContextLogger } from "./logger.ts"
 import { type RetryStrategy, retryPresets, StepSemantics, withJitterSource } from "./retry.ts"
@@ -52,10 +53,11 @@ const recordFailure = async <T>(
 ): Promise<Error | undefined> => {
   const { session } = core
   const error = toErrorRecord(thrown)
-  const cause = thrown instanceof Error ? thrown : new RecordedError(error)
+  // The retry strategy gets what was thrown, unless reading it throws (a hostile getter or Proxy): then its record.
+  const cause = isError(thrown) && typeof readSafely(() => thrown.message) === "string" ? thrown : new RecordedError(error)
   const strategy = run.retryStrategy ?? retryPresets.default
   // A payload over the limit will not shrink on retry.
-  const decision = thrown instanceof PayloadTooLargeError
+  const decision = isInstance(thrown, PayloadTooLargeError)
     ? { shouldRetry: false }
     : withJitterSource(session.random, () => strategy(cause, attempt))
   const started = startedAt === undefined ? {} : { startedAt }

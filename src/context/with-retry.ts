@@ -7,6 +7,7 @@
  */
 import type { ContextCore } from "./context-core.ts"
 import { DurablePromise } from "./durable-promise.ts"
+import { isError, safeString } from "./error-text.ts"
 import { type RetryStrategy, withJitterSource } from "./retry.ts"
 import type { ChildConfig, DurableContext } from "./types.ts"
 
@@ -59,4 +60,4 @@ const decide = <A>(ctx: DurableContext, ask: () => A): A => {
   return core === undefined ? ask() : withJitterSource(core.session.random, ask)
 }
 
-const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)))
+const asError = (error: unknown): Error => (isError(error) ? error : new Error(safeString(error)))

@@ -159,6 +159,40 @@ describe("errors keep their story", () => {
     await runner.dispose()
   })
 
+  it("under the default retry strategy too, and for a Proxy whose prototype cannot be read, thrown anywhere or logged", async () => {
+    const unreadable = () => new Proxy(new Error("x"), { getPrototypeOf: () => { throw new Error("proto boom") } })
+    const messageless = () => Object.defineProperty(new Error("x"), "message", { get: () => { throw new Error("message boom") } })
+    const caught: Array<string> = []
+    const defaults = durable("hostile-defaults", async (_input: unknown, ctx) => {
+      for (const [name, make] of [["message", messageless], ["proto", unreadable]] as const) {
+        try {
+          await ctx.step(name, async () => {
+            throw make()
+          })
+        } catch (error) {
+          caught.push((error as Error).name)
+        }
+      }
+      ctx.logger.error(unreadable())
+      throw unreadable()
+    })
+    const runner = createTestRunner({ functions: [defaults] })
+    const silence = console.error
+    console.error = () => undefined // the logger's line for the Proxy
+    try {
+      const execution = await runner.run("hostile-defaults")
+      assert.strictEqual(execution.status, "FAILED")
+      assert.deepStrictEqual(caught, ["StepError", "StepError"])
+      // The default strategy retried each (6 attempts), each attempt recorded.
+      const failures = execution.history.filter((e) => e._tag === "StepFailed")
+      assert.strictEqual(failures.length, 12)
+      assert.strictEqual(execution.error?.errorType, "Error")
+    } finally {
+      console.error = silence
+      await runner.dispose()
+    }
+  })
+
   it("an AggregateError keeps its inner errors in its story, before its cause", () => {
     const record = toErrorRecord(new AggregateError([new Error("a1"), new TypeError("a2")], "many failed", { cause: new RangeError("under") }))
     assert.strictEqual(record.errorMessage, "many failed")
