@@ -14,7 +14,7 @@ import { Layer, ManagedRuntime, Scheduler } from "effect"
 import { Hono } from "hono"
 import { type DurableFunction, FlowConfigError, type Schedule } from "reprise"
 import { ExecutionClient, type ExecutionObserverShape } from "reprise/engine"
-import { bearerAuth, createApp, crossSite, type ErrorReporter, problemResponse, requireJson } from "reprise/http"
+import { bearerAuth, bodyLimitFor, createApp, crossSite, type ErrorReporter, problemResponse, requireJson } from "reprise/http"
 import { apiKeyOf, callbackIdsOf, type RepriseEnv } from "./env.ts"
 import { makeExecutionObject } from "./execution-object.ts"
 import { makeIndexClient } from "./index-client.ts"
@@ -32,7 +32,7 @@ export interface CreateWorkerOptions {
   readonly schedules?: ReadonlyArray<Schedule>
   /** The largest payload an execution stores (default 256 KiB). */
   readonly maxPayloadBytes?: number
-  /** The largest request body the HTTP API accepts (default 1 MiB). */
+  /** The largest request body the HTTP API accepts (default 1 MiB, or twice `maxPayloadBytes` when that is more). */
   readonly maxBodyBytes?: number
   /** How many index objects the listing is spread over (default 4). Changing it needs a reindex. */
   readonly indexShards?: number
@@ -95,7 +95,7 @@ export const createWorker = (options: CreateWorkerOptions) => {
       // one configured never reaches it: DNS rebinding cannot point a browser at it. No Host check here.
       allowedHosts: "any",
       clientAddress: (c) => c.req.header("cf-connecting-ip"), // set by Cloudflare's edge, not by the client
-      ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+      maxBodyBytes: options.maxBodyBytes ?? bodyLimitFor(options.maxPayloadBytes),
       ...(options.onError === undefined ? {} : { onError: options.onError })
     })
     // Beside the API: POST /v1/admin/reindex[?fromShards=N] rebuilds the listing index (see reindex.ts).

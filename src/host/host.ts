@@ -14,7 +14,7 @@ import type { FetchTransport } from "../context/fetch.ts"
 import type { EngineProbe } from "../engine/engine-probe.ts"
 import { Engine, type ExecutionClient, ExecutionObserver, type ExecutionObserverShape } from "../engine/index.ts"
 import type { DurableFunction } from "../engine/registry.ts"
-import { createApp, DEFAULT_MAX_BODY_BYTES, signedCallbackIds, type StartAdmission } from "../http/index.ts"
+import { bodyLimitFor, createApp, signedCallbackIds, type StartAdmission } from "../http/index.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import { schedulerLayer } from "./host-schedules.ts"
 import type { Schedule as ScheduleDefinition } from "../schedule/schedule.ts"
@@ -216,7 +216,7 @@ export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<Host
       consoleSessionSecret: options.env("REPRISE_CONSOLE_SECRET"),
       devTools: options.devTools ?? options.env("REPRISE_DEV_TOOLS") === "1",
       admission: options.admission,
-      maxBodyBytes: options.maxBodyBytes ?? Math.max(DEFAULT_MAX_BODY_BYTES, 2 * (options.maxPayloadBytes ?? 0)),
+      maxBodyBytes: options.maxBodyBytes ?? bodyLimitFor(options.maxPayloadBytes),
       ...(apiKey === undefined ? {} : { apiKey })
     }),
     apiKey,

@@ -14,6 +14,10 @@ import { HttpProblem, problemResponse } from "./problem.ts"
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
+/** The request body limit that follows a payload limit: 1 MiB, or twice the payload limit when that is more. */
+export const bodyLimitFor = (maxPayloadBytes: number | undefined): number =>
+  Math.min(Number.MAX_SAFE_INTEGER, Math.max(DEFAULT_MAX_BODY_BYTES, 2 * (maxPayloadBytes ?? 0)))
+
 const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9.+-]+\+)?json$/
 
 /** `application/json` or `application/…+json`, with no charset or charset=utf-8. */

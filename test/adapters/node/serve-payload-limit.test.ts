@@ -71,6 +71,13 @@ describe("serve() payload limits", () => {
     })
   })
 
+  it("takes a payload limit as large as a number can say (the body limit it implies stays a safe integer)", async () => {
+    await withServer({ maxPayloadBytes: Number.MAX_SAFE_INTEGER }, async (url) => {
+      const doubled = await start(url, "echo", { text: "a".repeat(1100 * 1024) })
+      assert.strictEqual(doubled.body.status, "SUCCEEDED")
+    })
+  })
+
   it("refuses a limit that is not a positive integer before it serves anything, and frees the port", async () => {
     const dir = mkdtempSync(join(tmpdir(), "reprise-payload-"))
     try {
