@@ -108,26 +108,42 @@ const startWithIds = (tracer: Tracer, span: Pick<PlannedSpan, "traceId" | "spanI
  * sampler that decides by trace id (ratio, always on or off, parent-based) decides the same in every process.
  */
 const makeSamplingDecisions = (tracer: Tracer) => {
+  /** By execution id, and by trace id for the executions that began a trace (their invoked children follow them). */
   const decisions = new Map<string, boolean>()
+  const remember = (key: string, sampled: boolean) => {
+    if (decisions.size >= 10_000) decisions.clear() // asked again after, with the same answer
+    decisions.set(key, sampled)
+  }
   return (state: Parameters<ExecutionObserverShape["written"]>[0]): boolean => {
     const known = decisions.get(state.executionId)
     if (known !== undefined) return known
     const parsed = parseTraceparent(state.traceparent)
+    const traceId = traceIdOf(state)
+    // An invoked child's traceparent is its parent's invoke span, which says "sampled" whatever the sampler made of
+    // the parent: the child takes its trace's decision, made here for the execution that began it, else asked of the
+    // sampler as that execution's was (a root span of the trace, when it began one).
+    const invoked = state.parent !== undefined
     let sampled = parsed?.sampled ?? true
-    if (sampled) {
-      const probe = startWithIds(tracer, {
-        traceId: traceIdOf(state),
-        spanId: spanIdOf(state.executionId, undefined, undefined, state.rewinds),
-        parentSpanId: parsed?.spanId,
-        name: `execution ${state.functionName}`,
-        attributes: { "reprise.execution_id": state.executionId, "reprise.function": state.functionName }
-      })
-      sampled = (probe.spanContext().traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED
+    if (sampled && invoked) sampled = decisions.get(`trace:${traceId}`) ?? probe(tracer, state, traceId, undefined)
+    else if (sampled) {
+      sampled = probe(tracer, state, traceId, parsed?.spanId)
+      remember(`trace:${traceId}`, sampled)
     }
-    if (decisions.size >= 10_000) decisions.clear() // asked again after, with the same answer
-    decisions.set(state.executionId, sampled)
+    remember(state.executionId, sampled)
     return sampled
   }
+}
+
+/** The sampler's decision for an execution span, asked by starting it and not ending it. */
+const probe = (tracer: Tracer, state: Parameters<ExecutionObserverShape["written"]>[0], traceId: string, parentSpanId: string | undefined): boolean => {
+  const span = startWithIds(tracer, {
+    traceId,
+    spanId: spanIdOf(state.executionId, undefined, undefined, state.rewinds),
+    parentSpanId,
+    name: `execution ${state.functionName}`,
+    attributes: { "reprise.execution_id": state.executionId, "reprise.function": state.functionName }
+  })
+  return (span.spanContext().traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED
 }
 
 const emit = (tracer: Tracer, span: PlannedSpan): void => {

@@ -18,6 +18,8 @@ export interface ListenOptions {
 }
 
 const MAX_PAUSE_MS = 30_000
+/** A LISTEN that stayed up this long resets the pause: one dropped sooner (an idle timeout) keeps doubling it. */
+const STABLE_MS = 30_000
 
 /** One connection's LISTEN, until it drops: fails with why. */
 const listenOnce = (options: ListenOptions, listening: () => void) =>
@@ -61,12 +63,14 @@ export const keepListening = (options: ListenOptions): Effect.Effect<void, never
       let failures = 0
       let listenedBefore = false
       for (;;) {
+        let listenedAt: number | undefined
         const exit = yield* Effect.exit(listenOnce(options, () => {
           if (listenedBefore) options.onRelistened?.()
           listenedBefore = true
-          failures = 0
+          listenedAt = Date.now()
           Deferred.doneUnsafe(first, Exit.void)
         }))
+        if (listenedAt !== undefined && Date.now() - listenedAt >= STABLE_MS) failures = 0
         if (exit._tag === "Failure") yield* options.onFailure(`listening on ${options.channel}`, exit.cause)
         yield* Deferred.done(first, Exit.void)
         failures++

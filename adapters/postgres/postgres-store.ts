@@ -134,7 +134,9 @@ export const openPostgresStore = Effect.fn("openPostgresStore")(function*(
     return yield* new PostgresSchemaTooNew({ schema, version: migrated.before, supported: LATEST_VERSION })
   }
   const connect = async () => {
-    const client = new Client({ connectionString: url, connectionTimeoutMillis: timeout })
+    // A LISTEN connection (leases, flow, lifecycle): TCP keep-alive notices a server gone without a reset (a failover),
+    // and the LISTEN query itself is bounded, so that a dead server never holds the listener, or a shutdown, for ever.
+    const client = new Client({ connectionString: url, connectionTimeoutMillis: timeout, keepAlive: true, keepAliveInitialDelayMillis: 10_000, query_timeout: timeout })
     await client.connect()
     return client
   }

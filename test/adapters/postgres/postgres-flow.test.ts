@@ -165,6 +165,7 @@ describe("the flow ledger on PostgreSQL", () => {
     }
     await until(async () => (await listeners()).length === 1, "the LISTEN")
     const [dropped] = await listeners()
+    woken.length = 0 // the poll's first look, at start
     const client = new pg.Client({ connectionString: server.url })
     await client.connect()
     await client.query("SELECT pg_terminate_backend($1)", [dropped])
