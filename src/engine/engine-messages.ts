@@ -91,7 +91,9 @@ export const makeMessageOperations = (deps: MessageDeps): MessageOperations => {
         if (yield* deps.stopQueued(executionId, error)) return
         const stop = (reply: Reply): Message => ({ _tag: "Stop", error, reply })
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>(stop), (a) => a.offerNow<ExecutionNotRunning>(stop))
-        if (!found) return yield* new ExecutionNotFound({ executionId })
+        // No actor: a QUEUED execution another stop is taking out of its queue right now (its write not yet
+        // committed), or one that has ended. Not running, as a second stop of a running one is told (it was 404).
+        if (!found) return yield* Effect.flatMap(stateOf(executionId), (state) => Effect.fail(new ExecutionNotRunning({ executionId, status: state.status })))
         if (stopOptions?.children === false) return
         yield* stopChildren(deps.invoker(), yield* stateOf(executionId))
       }),

@@ -1,6 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
 import { durable, FlowConfigError } from "../../src/index.ts"
-import { createTestRunner } from "../../src/testing/index.ts"
+import { startHost } from "../../src/host/index.ts"
+import { createTestRunner, makeStoreFaults, withStoreFaults } from "../../src/testing/index.ts"
+import { memoryPorts } from "../host/memory-ports.ts"
 
 /** Counts step bodies running at once (the measure of "user code running"). */
 const meter = () => {
@@ -286,6 +289,34 @@ describe("flow control (engine, on the test runner)", () => {
     await runner.drain()
     assert.deepStrictEqual(ran, ["first", "third"])
     await runner.dispose()
+  })
+
+  it("stops of one QUEUED execution at once: one stops it, the others are told it is not running (not that it is missing)", async () => {
+    let release!: () => void
+    const blocker = new Promise<void>((resolve) => (release = resolve))
+    const fn = durable("one-slot", async (input: string, ctx) => {
+      await ctx.step("work", async () => {
+        if (input === "first") await blocker
+      })
+    }, { concurrency: 1 })
+    // Slow writes (a store whose commits take a while, as Deno KV's): the first stop's write is still under way
+    // when the others arrive, after it has taken the execution out of its queue.
+    const faults = makeStoreFaults()
+    const memory = memoryPorts(new Map(), { executionStore: (inner) => withStoreFaults(inner, faults) })
+    const host = await startHost({ functions: [fn], env: () => undefined, logging: { level: "none" } }, memory.ports)
+    try {
+      const ids = ["s-first", ...Array.from({ length: 5 }, (_, i) => `s-queued-${i}`)]
+      for (const id of ids) await host.engine((e) => e.start({ functionName: "one-slot", input: id === "s-first" ? "first" : "queued", executionId: id }))
+      faults.set({ appendDelayMs: 50 })
+      const outcomes = await host.engine((e) =>
+        Effect.forEach(ids.slice(1), (id) =>
+          Effect.all(Array.from({ length: 4 }, () => Effect.match(e.stop(id), { onSuccess: () => "stopped", onFailure: (error) => error._tag })), { concurrency: "unbounded" }), { concurrency: "unbounded" }))
+      for (const tags of outcomes) assert.deepStrictEqual([...tags].sort(), ["ExecutionNotRunning", "ExecutionNotRunning", "ExecutionNotRunning", "stopped"])
+      faults.clear()
+    } finally {
+      release()
+      await host.close()
+    }
   })
 
   it("an invoked child held in its queue is waited for, also by a parent that was evicted and reloaded meanwhile", async () => {
