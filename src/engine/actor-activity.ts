@@ -85,6 +85,12 @@ export class ActorActivity {
     }
   }
 
+  /** Resolves once no user code runs (step bodies a stop abandoned included), or after `maxMs`. */
+  async whenUserCodeDone(maxMs: number): Promise<void> {
+    const until = realNow() + maxMs
+    while (this.userCode > 0 && realNow() < until) await this.#userCodeExit(until - realNow())
+  }
+
   /** Resolves when user code ends (or `wake` is called), or after `withinMs`. */
   #userCodeExit(withinMs: number): Promise<void> {
     return new Promise((resolve) => {

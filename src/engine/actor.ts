@@ -114,6 +114,16 @@ export class Actor {
     return this.#gone
   }
 
+  /** Step bodies still running (after the execution ended, those a stop abandoned), gone or not. */
+  get bodiesRunning(): boolean {
+    return this.#activity.userCode > 0
+  }
+
+  /** Resolves once no step body runs, or after `maxMs`. */
+  bodiesSettled(maxMs: number): Promise<void> {
+    return this.#activity.whenUserCodeDone(maxMs)
+  }
+
   get running(): boolean {
     return this.state.status === "RUNNING"
   }

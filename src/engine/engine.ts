@@ -49,6 +49,8 @@ import type { EngineShape } from "./engine-shape.ts"
 const actorScheduler = makeActorScheduler()
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024
+/** How long a concurrency slot waits for the step bodies an ended execution abandoned (docs/flow-control.md). */
+export const STOPPED_BODY_GRACE_MS = 60_000
 
 export type { EngineShape } from "./engine-shape.ts"
 
@@ -148,12 +150,12 @@ export const makeEngine = Effect.fnUntraced(function*(
         stepLimit: options.externalFlow?.stepLimit === undefined ? stepLimit : (key, limit) => options.externalFlow!.stepLimit!(key, limit, id),
         onStepBody: options.onStepBody === undefined ? undefined : (step) => options.onStepBody!(id, step),
         onTerminal: (ended) => {
-          slot?.release()
+          releaseSlot()
           ended_(ended, () => actor.parentTold())
         },
         onInvoke: (op) => background(`starting the child of operation ${op.id}`, id, startChild(state, op)),
         onGone: () => {
-          slot?.release()
+          releaseSlot()
           if (actors.get(id) !== actor) return
           actors.delete(id)
           if (ownership !== undefined) background("giving the execution back", id, ownership.release(id))
@@ -162,6 +164,17 @@ export const makeEngine = Effect.fnUntraced(function*(
         // The next run starts where children do: in this engine, or in its own Durable Object.
         continueAsNew: continueRun((request) => invoker.start(request))
       }).pipe(Effect.provideService(Scheduler.Scheduler, actorScheduler)) // the mailbox takes its dispatcher from here
+      /**
+       * The slot goes back once no step body of the execution runs: a body a stop abandoned (one that ignores its
+       * signal) is still work under the limit, which protects what it calls (found by the Deno probe: 6 bodies at
+       * once under a limit of 2 while executions were stopped). At most STOPPED_BODY_GRACE_MS.
+       */
+      const releaseSlot = () => {
+        const held = slot
+        if (held === undefined) return
+        if (!actor.bodiesRunning) return held.release()
+        void actor.bodiesSettled(STOPPED_BODY_GRACE_MS).then(() => held.release())
+      }
       actors.set(id, actor)
       ownership?.madeActor(id)
       runFork(actor.run, { scheduler: actorScheduler })

@@ -291,6 +291,33 @@ describe("flow control (engine, on the test runner)", () => {
     await runner.dispose()
   })
 
+  it("a stopped execution's slot waits for the step body the stop abandoned: the limit still holds for what it calls", async () => {
+    const order: Array<string> = []
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const fn = durable("ignores-signal", async (input: string, ctx) => {
+      await ctx.step("call", async () => {
+        order.push(`${input} begins`)
+        if (input === "first") await gate // a body that does not look at its signal
+        order.push(`${input} ends`)
+      })
+    }, { concurrency: 1 })
+    const runner = createTestRunner({ functions: [fn] })
+    await runner.begin("ignores-signal", "first", { executionId: "b-first" })
+    await runner.begin("ignores-signal", "second", { executionId: "b-second" })
+    assert.strictEqual((await runner.engine((e) => e.describe("b-second"))).status, "QUEUED")
+    await runner.engine((e) => e.stop("b-first"))
+    assert.strictEqual((await runner.engine((e) => e.describe("b-first"))).status, "STOPPED")
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    assert.deepStrictEqual(order, ["first begins"], "the second waits while the first's body runs")
+    assert.strictEqual((await runner.engine((e) => e.describe("b-second"))).status, "QUEUED")
+    release()
+    await runner.drain()
+    assert.deepStrictEqual(order, ["first begins", "first ends", "second begins", "second ends"])
+    assert.strictEqual((await runner.engine((e) => e.describe("b-second"))).status, "SUCCEEDED")
+    await runner.dispose()
+  })
+
   it("stops of one QUEUED execution at once: one stops it, the others are told it is not running (not that it is missing)", async () => {
     let release!: () => void
     const blocker = new Promise<void>((resolve) => (release = resolve))
