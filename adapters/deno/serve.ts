@@ -24,7 +24,7 @@ import { deno, envVar } from "./deno-api.ts"
 import { kvPorts } from "./kv-ports.ts"
 import { type DenoKvStore, openDenoKvStore } from "./kv-store.ts"
 import { makeQueueWakeUps, type QueueWakeUps } from "./queue-wake-ups.ts"
-import { openSqliteStorage, type SqliteFileStore } from "./sqlite-storage.ts"
+import { openSqliteStorage, ownLocalKvFile, type SqliteFileStore } from "./sqlite-storage.ts"
 
 /** Node's default request timeout, which Deno.serve lacks. */
 const DEFAULT_REQUEST_TIMEOUT_MS = 300_000
@@ -124,7 +124,15 @@ interface Storage {
 }
 
 const kvStorage = async (options: ServeOptions): Promise<Storage> => {
-  const store = await openDenoKvStore(options.kvPath ?? envVar("REPRISE_KV"))
+  const path = options.kvPath ?? envVar("REPRISE_KV")
+  const owner = await ownLocalKvFile(path) // refused here when another server holds the file
+  let store: DenoKvStore
+  try {
+    store = await openDenoKvStore(path)
+  } catch (error) {
+    owner?.release()
+    throw error
+  }
   let listening: Promise<void> | undefined
   const alarms = makeQueueWakeUps({
     store,
@@ -132,7 +140,18 @@ const kvStorage = async (options: ServeOptions): Promise<Storage> => {
     ...(options.sweepEveryMs === undefined ? {} : { sweepEveryMs: options.sweepEveryMs }),
     ...(options.sweepGraceMs === undefined ? {} : { sweepGraceMs: options.sweepGraceMs })
   })
-  return { ports: kvPorts(store, alarms), exposed: { store, alarms }, ended: async () => await listening, close: () => store.close() }
+  return {
+    ports: kvPorts(store, alarms),
+    exposed: { store, alarms },
+    ended: async () => {
+      await listening
+      owner?.release()
+    },
+    close: () => {
+      store.close()
+      owner?.release()
+    }
+  }
 }
 
 const sqliteStorage = async (dbPath: string, options: ServeOptions): Promise<Storage> => {

@@ -55,6 +55,18 @@ const nodeModule = (name: string): Promise<unknown> =>
   import(new URL(`../node/${name}${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url).href)
 
 /**
+ * One server per local KV file too (found by the Deno probe: two servers on one KV file both resumed what they found,
+ * and their racing writes got "database is locked" 503s): `<file>-lock` as for a SQLite file (reprise/node's
+ * sqlite-owner.ts, through Deno's node:sqlite). Not for Deno's default database or a remote one (Deno Deploy's
+ * isolates share theirs by design).
+ */
+export const ownLocalKvFile = async (path: string | undefined): Promise<{ readonly release: () => void } | undefined> => {
+  if (path === undefined || path === ":memory:" || /^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return undefined
+  const owner = await nodeModule("sqlite-owner") as { readonly ownFile: (path: string) => { readonly release: () => void } }
+  return owner.ownFile(path)
+}
+
+/**
  * Opens the store on `dbPath` with `synchronous` and `locking` from `options`, else from the environment (as
  * reprise/node's serve does); a bad setting is refused with a TypeError naming its source.
  */
