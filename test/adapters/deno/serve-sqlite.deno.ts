@@ -1,7 +1,7 @@
 /**
  * What is particular to reprise/deno on a SQLite file (`serve({ dbPath })`): the refusal of two stores at once, a
- * second server on a served file, a port already taken, and the SQLite settings. The order example and the restart run on both stores in
- * serve.deno.ts, the SIGKILL tests in crash.deno.ts.
+ * port already taken, and the SQLite settings. The order example, the restart and a second server on a served file
+ * run on both stores in serve.deno.ts, the SIGKILL tests in crash.deno.ts.
  */
 import { serve, type SqliteServer } from "../../../adapters/deno/serve.ts"
 import { assert, Deno, tempDir, until } from "./deno-test-api.ts"
@@ -25,30 +25,6 @@ Deno.test({
       refused = error
     }
     assert.match(String(refused), /kvPath \(Deno KV\) and dbPath \(a SQLite file\) name two stores/)
-  }
-})
-
-Deno.test({
-  name: "a second server on a served file is refused at start (it would resume what the first runs); the file is served again once the first closes",
-  fn: async () => {
-    const temp = await tempDir("reprise-deno-owner-")
-    const dbPath = `${temp.dir}/served.db`
-    try {
-      const first = await start(dbPath, [napping])
-      let refused: unknown
-      try {
-        const second = await start(dbPath, [napping])
-        await second.close()
-      } catch (error) {
-        refused = error
-      }
-      await first.close()
-      assert.match(String(refused), /is served by another Reprise server \(it holds .*served\.db-lock\)/)
-      const again = await start(dbPath, [napping])
-      await again.close()
-    } finally {
-      await temp.remove()
-    }
   }
 })
 

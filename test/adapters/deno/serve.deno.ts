@@ -308,26 +308,28 @@ Deno.test({
   }
 })
 
-Deno.test({
-  name: "KV: a second server on a served KV file is refused at start (it would resume what the first runs); served again once the first closes",
-  fn: async () => {
-    const temp = await tempDir("reprise-deno-kv-owner-")
-    const kvPath = `${temp.dir}/served.kv`
-    try {
-      const first = await start(kvPath, [napping])
-      let refused: unknown
+for (const [store, file] of STORES) {
+  Deno.test({
+    name: `${store}: a second server on a served file is refused at start (it would resume what the first runs); served again once the first closes`,
+    fn: async () => {
+      const temp = await tempDir("reprise-deno-owner-")
+      const path = `${temp.dir}/${file}`
       try {
-        const second = await start(kvPath, [napping])
-        await second.close()
-      } catch (error) {
-        refused = error
+        const first = await start(path, [napping])
+        let refused: unknown
+        try {
+          const second = await start(path, [napping])
+          await second.close()
+        } catch (error) {
+          refused = error
+        }
+        await first.close()
+        assert.match(String(refused), new RegExp(`is served by another Reprise server \\(it holds .*${file.replace(".", "\\.")}-lock\\)`))
+        const again = await start(path, [napping])
+        await again.close()
+      } finally {
+        await temp.remove()
       }
-      await first.close()
-      assert.match(String(refused), /is served by another Reprise server \(it holds .*served\.kv-lock\)/)
-      const again = await start(kvPath, [napping])
-      await again.close()
-    } finally {
-      await temp.remove()
     }
-  }
-})
+  })
+}
