@@ -96,7 +96,12 @@ export const lifecycleByPolling = <E>(
   list: (query: SearchQuery) => Effect.Effect<ListPage, E>,
   statusOf: (executionId: string) => Effect.Effect<Pick<ExecutionSummary, "status" | "endedAt"> | undefined, E>,
   intervalMs = 1000,
-  limit = 100
+  limit = 100,
+  /**
+   * Whether an execution left its queue never (stopped or timed out while QUEUED), asked of one first seen already
+   * stopped or timed out: without it such a start was told as RUNNING (the Workers probe).
+   */
+  neverRan?: (executionId: string) => Effect.Effect<boolean, E>
 ) =>
 (filter: LifecycleFilter, since: number): Stream.Stream<LifecycleChange, E> =>
   Stream.callback<LifecycleChange, E>((queue) =>
@@ -131,8 +136,10 @@ export const lifecycleByPolling = <E>(
           const at = isLiveStatus(item.status) ? now : item.endedAt ?? now
           if (before === undefined) {
             if (item.startedAt >= since) {
-              // A start seen still queued started QUEUED; any other started RUNNING (and maybe ended since).
-              const startedAs: ExecutionStatus = item.status === "QUEUED" ? "QUEUED" : "RUNNING"
+              // A start seen still queued started QUEUED, as did one that ended without leaving its queue; any other
+              // started RUNNING (and maybe ended since).
+              const endedQueued = (item.status === "STOPPED" || item.status === "TIMED_OUT") && neverRan !== undefined && (yield* neverRan(item.executionId))
+              const startedAs: ExecutionStatus = item.status === "QUEUED" || endedQueued ? "QUEUED" : "RUNNING"
               offer(item, startedAs, "ExecutionStarted", item.startedAt)
               if (item.status !== startedAs) offer(item, item.status, "StatusChanged", at)
             } else if (seen !== undefined && isLiveStatus(item.status)) {

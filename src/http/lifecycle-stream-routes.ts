@@ -27,12 +27,23 @@ export const registerLifecycleStreamRoutes = (app: Hono, { respond }: RouteDeps,
           statuses: query.status === undefined ? undefined : statusesOf(query.status)
         }
         const since = yield* Clock.currentTimeMillis
-        const changes = client.watchLifecycle?.(filter) ?? lifecycleByPolling((query) => client.list(query), (executionId) =>
-          client.describe(executionId).pipe(
-            Effect.map((view) => ({ status: view.status, ...(view.endedAt === undefined ? {} : { endedAt: view.endedAt }) })),
-            // Deleted meanwhile (retention), or unreadable: no change to tell.
-            Effect.catchTags({ ExecutionNotFound: () => Effect.succeed(undefined), LogCorrupted: () => Effect.succeed(undefined) })
-          ))(filter, since)
+        const changes = client.watchLifecycle?.(filter) ?? lifecycleByPolling(
+          (query) => client.list(query),
+          (executionId) =>
+            client.describe(executionId).pipe(
+              Effect.map((view) => ({ status: view.status, ...(view.endedAt === undefined ? {} : { endedAt: view.endedAt }) })),
+              // Deleted meanwhile (retention), or unreadable: no change to tell.
+              Effect.catchTags({ ExecutionNotFound: () => Effect.succeed(undefined), LogCorrupted: () => Effect.succeed(undefined) })
+            ),
+          undefined,
+          undefined,
+          // Its first events: queued at its start, and no ExecutionDequeued among them (debounce replacements aside).
+          (executionId) =>
+            client.history(executionId, { after: 0, limit: 20 }).pipe(
+              Effect.map((events) => events[0]?._tag === "ExecutionStarted" && events[0].queue !== undefined && !events.some((e) => e._tag === "ExecutionDequeued")),
+              Effect.catchTags({ ExecutionNotFound: () => Effect.succeed(false), LogCorrupted: () => Effect.succeed(false) })
+            )
+        )(filter, since)
         return sseResponse(changes.pipe(Stream.map((change) => sseFrame(undefined, "lifecycle", change))), { seconds: streamSeconds(query.maxSeconds), buffered, closing })
       })
     ))

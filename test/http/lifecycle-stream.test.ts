@@ -34,6 +34,13 @@ const single = durable("single", async (_: unknown, ctx) => ctx.step("gated", as
   return 1
 }), { concurrency: 1 })
 
+let openThirdGate!: () => void
+const thirdGate = new Promise<void>((resolve) => (openThirdGate = resolve))
+const singleThree = durable("single-three", async (_: unknown, ctx) => ctx.step("gated", async () => {
+  await thirdGate
+  return 1
+}), { concurrency: 1 })
+
 let openSecondGate!: () => void
 const secondGate = new Promise<void>((resolve) => (openSecondGate = resolve))
 const singleToo = durable("single-too", async (_: unknown, ctx) => ctx.step("gated", async () => {
@@ -71,6 +78,7 @@ beforeAll(async () => {
 afterAll(async () => {
   openGate()
   openSecondGate()
+  openThirdGate()
   await server?.close()
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
 })
@@ -196,6 +204,29 @@ describe("GET /v1/events where no engine runs in the process", () => {
     assert.deepInclude(stopped, { status: "STOPPED", event: "StatusChanged" })
     assert.deepInclude(paused, { status: "PAUSED", event: "StatusChanged" })
     assert.isAtLeast(paused!.at, changedAt, "timed when the poll saw it, not at the execution's start")
+    await stream.close()
+    await runtime.dispose()
+  }, 30_000)
+
+  it("a queued start stopped before a poll saw it is a start into QUEUED, then STOPPED: it never ran", async () => {
+    const store = makeMemoryStore()
+    const engine = Engine.layer({ functions: [singleThree] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store)))
+    const clientOnly = Layer.effect(ExecutionClient, Effect.map(Engine, ({ watchLifecycle: _, ...client }) => client)).pipe(Layer.provide(engine))
+    const runtime = ManagedRuntime.make(Layer.merge(engine, clientOnly))
+    const app = createApp({ runtime })
+    const post = async (path: string, body: unknown) => {
+      const response = await app.request(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+      assert.isBelow(response.status, 300, await response.clone().text())
+    }
+    const local = async (url: string, init: { headers: Record<string, string>; signal?: AbortSignal }) => app.request(url, init)
+    const stream = await openSse("http://localhost/v1/events?maxSeconds=20", {}, local)
+    // Within one poll: u-2 is queued behind u-1 and stopped there.
+    await post("/v1/functions/single-three/executions", { executionName: "u-1" })
+    await post("/v1/functions/single-three/executions", { executionName: "u-2" })
+    await post("/v1/executions/u-2/stop", {})
+    const seen = changes(await take(stream, 3))
+    assert.deepStrictEqual(seen.filter((c) => c.executionId === "u-2").map((c) => `${c.event} ${c.status}`), ["ExecutionStarted QUEUED", "StatusChanged STOPPED"])
+    openThirdGate()
     await stream.close()
     await runtime.dispose()
   }, 30_000)
