@@ -46,7 +46,7 @@ export {
   FetchError,
   WaitForConditionError
 } from "./context/errors.ts"
-export { BatchCompletionError, BatchResult, completeBatch, continueBatch } from "./context/batch-result.ts"
+export { BatchCompletionError, BatchResult, completeBatch, CompletionOutcome, continueBatch } from "./context/batch-result.ts"
 export type { BatchItem, CompletionConfig, CompletionDecision, CompletionReason, CompletionStatus } from "./context/batch-result.ts"
 export { BatchItemStatus, NestingType, OperationStatus, OperationSubType, OperationType } from "./context/aws-enums.ts"
 export type { Nesting } from "./context/batch.ts"

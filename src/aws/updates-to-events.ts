@@ -72,6 +72,12 @@ export const updatesToEvents = (updates: ReadonlyArray<OperationUpdate>, context
   const typesHere = new Map<string, { readonly type: string; readonly subType: string | undefined }>()
 
   for (const update of updates) {
+    // Lambda's service takes a string; a serdes that returned something else (an object, a number) was written
+    // as an invalid event, refused, and retried without end, its step run again each time (the parity probe).
+    const payload: unknown = update.Payload
+    if (payload != null && typeof payload !== "string") {
+      throw new InvalidCheckpointError(`${update.Type} ${update.Action} Payload must be a string, got ${Array.isArray(payload) ? "an array" : typeof payload === "object" ? "an object" : `a ${typeof payload}`} (a serdes that does not return a string?)`)
+    }
     if (update.Type === "EXECUTION") {
       if (update.Action === "SUCCEED") end = { ok: true, result: update.Payload ?? undefined }
       else if (update.Action === "FAIL") end = { ok: false, error: errorFromWire(update.Error, "The execution failed") }

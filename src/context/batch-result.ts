@@ -51,9 +51,13 @@ export interface CompletionStatus {
   readonly items: ReadonlyArray<{ readonly index: number; readonly name?: string; readonly status?: BatchItemStatus }>
 }
 
-export type CompletionDecision = { readonly complete: false } | { readonly complete: true; readonly outcome?: "SUCCEEDED" | "FAILED" }
+/** A custom completion's outcome, as AWS's SDK names it (`completeBatch(CompletionOutcome.FAILED)`). */
+export const CompletionOutcome = { SUCCEEDED: "SUCCEEDED", FAILED: "FAILED" } as const
+export type CompletionOutcome = typeof CompletionOutcome[keyof typeof CompletionOutcome]
+
+export type CompletionDecision = { readonly complete: false } | { readonly complete: true; readonly outcome?: CompletionOutcome }
 export const continueBatch = (): CompletionDecision => ({ complete: false })
-export const completeBatch = (outcome?: "SUCCEEDED" | "FAILED"): CompletionDecision =>
+export const completeBatch = (outcome?: CompletionOutcome): CompletionDecision =>
   outcome === undefined ? { complete: true } : { complete: true, outcome }
 
 export type CompletionConfig =
@@ -91,11 +95,11 @@ export class BatchResult<T> {
   get hasFailure(): boolean {
     return this.all.some((item) => item.status === "FAILED")
   }
+  /** A custom completion's outcome decides it, whatever the items did (as AWS's SDK); else any failure fails it. */
   get status(): "SUCCEEDED" | "FAILED" {
-    return this.hasFailure || this.completionReason === "FAILURE_TOLERANCE_EXCEEDED" ||
-        this.completionReason === "CUSTOM_COMPLETION_FAILED"
-      ? "FAILED"
-      : "SUCCEEDED"
+    if (this.completionReason === "CUSTOM_COMPLETION_FAILED") return "FAILED"
+    if (this.completionReason === "CUSTOM_COMPLETION_SUCCEEDED") return "SUCCEEDED"
+    return this.hasFailure || this.completionReason === "FAILURE_TOLERANCE_EXCEEDED" ? "FAILED" : "SUCCEEDED"
   }
   get successCount(): number {
     return this.succeeded().length

@@ -210,8 +210,18 @@ const drive = <O>(
       else launch()
     }
 
+    // A custom predicate is asked before each item starts too (AWS's order), and no item starts once it says
+    // complete: one that says so at once runs none (the parity probe: Reprise ran every item).
+    const custom = run.completionConfig !== undefined && "shouldComplete" in run.completionConfig && typeof run.completionConfig.shouldComplete === "function"
     const launch = () => {
       while (!done && next < total && running < limit) {
+        if (custom && summary === undefined) {
+          const reason = decide()
+          if (reason !== undefined) {
+            if (running === 0) finish(reason) // else the next item to end finds it complete and finishes
+            break
+          }
+        }
         const index = next++
         const letter = summary?.statuses[index]
         if (letter === "-") continue

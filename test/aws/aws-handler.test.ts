@@ -37,6 +37,22 @@ describe("awsHandler under the test runner", () => {
     assert.notStrictEqual(execution.getOperation("big")?.status, "SUCCEEDED", "nothing of the refused checkpoint was written")
   })
 
+  it("refuses a checkpoint whose payload is not a string (a serdes that returned an object) and fails, running the step once", async () => {
+    let runs = 0
+    const objectSerdes = awsHandler("aws-object-serdes", withDurableExecution(async (_event, context) => {
+      const value = await context.step("a", async () => {
+        runs++
+        return 1
+      }, { serdes: { serialize: async (v: unknown) => ({ obj: v }) as unknown as string, deserialize: async (s: string | undefined) => s as unknown as number } })
+      return value
+    }))
+    const runner = createTestRunner({ functions: [objectSerdes] })
+    const execution = await runner.run("aws-object-serdes", {})
+    assert.strictEqual(execution.status, "FAILED")
+    assert.include(JSON.stringify(execution.error), "Payload must be a string, got an object")
+    assert.strictEqual(runs, 1, "the step body is not run again and again")
+  })
+
   it("fails with AWS's StepError once the retries are spent", async () => {
     const runner = createTestRunner({ functions: [doomed] })
     const execution = await runner.run("aws-doomed", {})

@@ -20,7 +20,7 @@ const context = { entityId: "1", executionId: "e", durableExecutionArn: "e" }
 
 describe("AWS's names, from reprise", () => {
   it("has AWS's enum objects with AWS's values", () => {
-    for (const name of ["BatchItemStatus", "OperationStatus", "OperationType", "OperationSubType", "NestingType"] as const) {
+    for (const name of ["BatchItemStatus", "OperationStatus", "OperationType", "OperationSubType", "NestingType", "CompletionOutcome", "JitterStrategy"] as const) {
       expect(reprise[name], name).toEqual(aws[name])
     }
     for (const name of ["InvocationStatus", "OperationAction"] as const) expect(lambda[name], name).toEqual(aws[name])

@@ -120,6 +120,24 @@ describe("reprise/lambda under AWS's local runner: issue 18's differences", () =
     expect(reprise.error?.errorMessage).toBe(aws.error?.errorMessage)
   })
 
+  it("a custom shouldComplete is asked before items start (complete at once runs none), and its decision is the batch's status", async () => {
+    const { aws } = await agree(() => async (_e, ctx) => {
+      const none = await ctx.map("none", [1, 2, 3], async (c: any, x: number) => c.step("s", async () => x), {
+        completionConfig: { shouldComplete: () => ({ complete: true }) }
+      })
+      const oneFails = await ctx.map("one-fails", [1, 2], async (c: any, x: number) =>
+        c.step("s", async () => {
+          if (x === 1) throw new Error("no")
+          return x
+        }, noRetry), { completionConfig: { shouldComplete: (s: { completedCount: number }) => ({ complete: s.completedCount === 2 }) } })
+      return {
+        none: [none.totalCount, none.completionReason, none.status],
+        oneFails: [oneFails.status, oneFails.completionReason, oneFails.hasFailure, oneFails.successCount]
+      }
+    })
+    expect(aws.result).toEqual({ none: [0, "CUSTOM_COMPLETION_SUCCEEDED", "SUCCEEDED"], oneFails: ["SUCCEEDED", "CUSTOM_COMPLETION_SUCCEEDED", true, 1] })
+  })
+
   it("a promise combinator over running steps is recorded after them", async () => {
     const { aws, reprise } = await agree(() => async (_e, ctx) => {
       const a = ctx.step("a", async () => 1)
