@@ -26,7 +26,7 @@ export const firstRunId = (executionId: string): string | undefined => {
  * Starts the next run (idempotently: a replay after a crash between the start and the end asks again), then ends
  * this one. A start that fails (the next id taken by another input) fails this run with the reason.
  */
-export const continueRun = (start: InvokerShape["start"]) => async (session: Session, input: string | undefined): Promise<void> => {
+export const continueRun = (start: InvokerShape["start"], stop: InvokerShape["stop"]) => async (session: Session, input: string | undefined): Promise<void> => {
   const state = session.state
   const next = nextRunId(state.executionId)
   const request: ChildStart = {
@@ -40,6 +40,12 @@ export const continueRun = (start: InvokerShape["start"]) => async (session: Ses
   if (Exit.isFailure(started)) {
     const failure = started.cause
     session.fail(new Error(`ctx.continueAsNew could not start run ${next}: ${String(failure)}`))
+    return
+  }
+  // Stopped while the next run was being started: that run is stopped too, or it would go on unseen by a stop of
+  // the chain (this one ends STOPPED, with no link to it).
+  if (session.state.status !== "RUNNING") {
+    await Effect.runPromiseExit(stop(next, session.state.error ?? { errorType: "ExecutionStopped", errorMessage: `${state.executionId} was stopped as it continued` }))
     return
   }
   session.post([{ _tag: "ExecutionContinuedAsNew", nextExecutionId: next, ...(input === undefined ? {} : { input }) }])

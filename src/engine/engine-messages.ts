@@ -14,9 +14,13 @@ import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotFound, Executio
 import type { EngineShape } from "./engine-shape.ts"
 import type { ReadFailure } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
-import { lastRun } from "./continue-as-new.ts"
+import { lastRun, nextRunId } from "./continue-as-new.ts"
+import { isLiveStatus } from "./execution-view.ts"
 import { checkedStopError } from "./stop-error.ts"
 import { stopChildren } from "./stop-children.ts"
+
+/** How many times a stop follows a chain of continued runs that moves on under it. */
+const MAX_CHAIN_HOPS = 50
 
 /** Sends a message (engine.ts `deliver`): false when there is no such execution. */
 export type Deliver = <E>(
@@ -57,6 +61,17 @@ export const makeMessageOperations = (deps: MessageDeps): MessageOperations => {
     Effect.flatMap(stateOf(executionId), (state) =>
       Effect.fail(state.status === "QUEUED" ? refused({ executionId, status: "QUEUED" }) : new ExecutionNotFound({ executionId })))
 
+  /** Stops one run: out of its queue, or through its actor. */
+  const stopRun = (executionId: string, error: Parameters<EngineShape["stop"]>[1]) =>
+    Effect.gen(function*() {
+      if (yield* deps.stopQueued(executionId, error)) return
+      const stop = (reply: Reply): Message => ({ _tag: "Stop", error, reply })
+      const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>(stop), (a) => a.offerNow<ExecutionNotRunning>(stop))
+      // No actor: a QUEUED execution another stop is taking out of its queue right now (its write not yet
+      // committed), or one that has ended. Not running, as a second stop of a running one is told (it was 404).
+      if (!found) return yield* Effect.flatMap(stateOf(executionId), (state) => Effect.fail(new ExecutionNotRunning({ executionId, status: state.status })))
+    })
+
   return {
     // An alarm is for the host that holds the execution; one held elsewhere is that host's (or, once its lease
     // lapses, the takeover sweep's: see reprise/postgres), and answered false so that nobody here moves it.
@@ -86,16 +101,25 @@ export const makeMessageOperations = (deps: MessageDeps): MessageOperations => {
     stop: (stopped, error, stopOptions) =>
       Effect.gen(function*() {
         yield* checkedStopError(error, deps.maxPayloadBytes)
-        // A run that continued as new is over: the stop goes to the run that carries the execution on.
-        const executionId = (yield* lastRun(stopped, stateOf)).executionId
-        if (yield* deps.stopQueued(executionId, error)) return
-        const stop = (reply: Reply): Message => ({ _tag: "Stop", error, reply })
-        const found = yield* deliver(executionId, (a) => a.send<ExecutionNotRunning>(stop), (a) => a.offerNow<ExecutionNotRunning>(stop))
-        // No actor: a QUEUED execution another stop is taking out of its queue right now (its write not yet
-        // committed), or one that has ended. Not running, as a second stop of a running one is told (it was 404).
-        if (!found) return yield* Effect.flatMap(stateOf(executionId), (state) => Effect.fail(new ExecutionNotRunning({ executionId, status: state.status })))
-        if (stopOptions?.children === false) return
-        yield* stopChildren(deps.invoker(), yield* stateOf(executionId))
+        // A run that continued as new is over: the stop goes to the run that carries the execution on. A chain of
+        // short runs moves on while the stop is on its way: the run it reached continued meanwhile, so it follows
+        // the chain again (the API probe: such a chain could not be stopped).
+        for (let hops = 0; ; hops++) {
+          const executionId = (yield* lastRun(stopped, stateOf)).executionId
+          const outcome = yield* Effect.result(stopRun(executionId, error))
+          if (outcome._tag === "Success") {
+            if (stopOptions?.children !== false) yield* stopChildren(deps.invoker(), yield* stateOf(executionId))
+            // It may have started its next run just before the stop reached it (the start comes before the
+            // continue is written): that run is the chain's now, and is stopped too.
+            const next = yield* Effect.orElseSucceed(stateOf(nextRunId(executionId)), () => undefined)
+            if (next === undefined || next.continuedFrom !== executionId || !isLiveStatus(next.status) || hops >= MAX_CHAIN_HOPS) return
+            stopped = next.executionId
+            continue
+          }
+          const failure = outcome.failure
+          if (failure._tag === "ExecutionNotRunning" && failure.status === "CONTINUED_AS_NEW" && hops < MAX_CHAIN_HOPS) continue
+          return yield* Effect.fail(failure)
+        }
       }),
     pause: (executionId) =>
       Effect.gen(function*() {

@@ -162,7 +162,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         },
         onWritten: (events) => written(state, events),
         // The next run starts where children do: in this engine, or in its own Durable Object.
-        continueAsNew: continueRun((request) => invoker.start(request))
+        continueAsNew: continueRun((request) => invoker.start(request), (executionId, error) => invoker.stop(executionId, error))
       }).pipe(Effect.provideService(Scheduler.Scheduler, actorScheduler)) // the mailbox takes its dispatcher from here
       /**
        * The slot goes back once no step body of the execution runs: a body a stop abandoned (one that ignores its

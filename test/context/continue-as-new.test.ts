@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
+import { startHost } from "../../src/host/index.ts"
 import { durable } from "../../src/index.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
+import { memoryPorts } from "../host/memory-ports.ts"
 
 /** Counts to `total` one step at a time, continuing as new every `every` steps. */
 const counter = durable("counter", async (input: { done: number; total: number; every: number }, ctx) => {
@@ -91,4 +93,40 @@ describe("ctx.continueAsNew (on the test runner)", () => {
     assert.include(run.error!.errorMessage, "not serialisable as JSON")
     await runner.dispose()
   })
+})
+
+describe("ctx.continueAsNew under a host with real time", () => {
+  it("a chain of short runs that moves on under a stop is stopped, with nothing of it left running", async () => {
+    const spinner = durable("spinner", async (input: { i: number }, ctx) => {
+      await ctx.step("turn", async () => input.i)
+      return ctx.continueAsNew({ i: input.i + 1 })
+    })
+    const host = await startHost({ functions: [spinner], env: () => undefined, logging: { level: "none" } }, memoryPorts().ports)
+    try {
+      const chains = Array.from({ length: 6 }, (_, i) => `spin-${i}`)
+      for (const id of chains) await host.engine((e) => e.start({ functionName: "spinner", input: { i: 0 }, executionId: id }))
+      await new Promise((resolve) => setTimeout(resolve, 30))
+      for (const id of chains) await host.engine((e) => e.stop(id))
+      /** The chain's last run, followed by its links (continuedAs). */
+      const lastOf = async (id: string) => {
+        let view = await host.engine((e) => e.describe(id))
+        for (let i = 0; i < 100_000 && view.continuedAs !== undefined; i++) {
+          const next = view.continuedAs
+          view = await host.engine((e) => e.describe(next))
+        }
+        return view
+      }
+      const settled = async () => (await Promise.all(chains.map(lastOf))).map((view) => view.status)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      const first = await settled()
+      assert.deepStrictEqual(first, chains.map(() => "STOPPED"))
+      // And they stay stopped: no run of any chain goes on.
+      const runsBefore = await Promise.all(chains.map(async (id) => (await lastOf(id)).executionId))
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      const runsAfter = await Promise.all(chains.map(async (id) => (await lastOf(id)).executionId))
+      assert.deepStrictEqual(runsAfter, runsBefore)
+    } finally {
+      await host.close()
+    }
+  }, 60_000)
 })
