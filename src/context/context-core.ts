@@ -99,16 +99,7 @@ export class ContextCore {
 
   /** Takes the next id; undefined when the execution had to fail (the caller then returns `never()`). */
   begin(type: OperationType, subType: OperationSubType, name: string | undefined): Begun | undefined {
-    const misuse = misuseOf(this, methodOf(type, subType))
-    if (misuse !== undefined) {
-      // AWS's history shows the step whose body misused a context as STARTED: a default step has written nothing yet.
-      const owner = currentOwner()
-      if (owner?.kind === "step" && this.session.state.operations.get(owner.id)?.attemptOpen !== true) {
-        this.session.post([{ _tag: "StepStarted", ...owner.ref, attempt: owner.attempt }])
-      }
-      this.session.fail(new ContextUsageError(misuse))
-      return undefined
-    }
+    if (this.misused(methodOf(type, subType)) !== undefined) return undefined
     const id = childId(this.parentId, ++this.#counter)
     const recorded = this.session.state.operations.get(id)
     const different = recorded === undefined ? undefined : mismatch(id, recorded, type, subType, name)
@@ -129,6 +120,23 @@ export class ContextCore {
       ? (name === undefined ? { id, type, subType } : { id, name, type, subType })
       : (name === undefined ? { id, parentId, type, subType } : { id, parentId, name, type, subType })
     return { id, recorded, ref }
+  }
+
+  /**
+   * The error (the execution failed with it: AWS's "Context usage error") when `method` is called from code this
+   * context does not own: a step's body, or a sibling or parent context's code; else undefined.
+   */
+  misused(method: string): ContextUsageError | undefined {
+    const misuse = misuseOf(this, method)
+    if (misuse === undefined) return undefined
+    // AWS's history shows the step whose body misused a context as STARTED: a default step has written nothing yet.
+    const owner = currentOwner()
+    if (owner?.kind === "step" && this.session.state.operations.get(owner.id)?.attemptOpen !== true) {
+      this.session.post([{ _tag: "StepStarted", ...owner.ref, attempt: owner.attempt }])
+    }
+    const error = new ContextUsageError(misuse)
+    this.session.fail(error)
+    return error
   }
 
   /** Takes the next id for a virtual context, which writes no operation of its own. */

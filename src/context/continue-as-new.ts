@@ -15,6 +15,9 @@ const refuse = (core: ContextCore, message: string): never => {
 
 export const continueAsNew = async (core: ContextCore, input: unknown): Promise<never> => {
   const { session } = core
+  // From a step's body (or another context's code) it is refused as every durable call is: it had ended the run
+  // with the step unrecorded (the API probe).
+  if (core.misused("continueAsNew") !== undefined) return never()
   if (session.replayOnly !== undefined) return never() // the replay check stops here: the log ends with this run
   if (session.continueAsNew === undefined || session.keepsPatchMarkers === false) {
     return refuse(core, "ctx.continueAsNew needs a store that keeps the whole log; Lambda's durable-execution service keeps only operations")

@@ -65,7 +65,14 @@ const record = (core: ContextCore, patchId: string): void => {
 /** The answers given so far, per session (one incarnation of an execution) and patch id. */
 const decided = new WeakMap<object, Map<string, boolean>>()
 
+/** From a step's body or another context's code: refused as any durable call is (it answered as if it were the context's). */
+const checkOwner = (core: ContextCore, method: string): void => {
+  const misuse = core.misused(method)
+  if (misuse !== undefined) throw misuse
+}
+
 export const patched = (core: ContextCore, patchId: unknown): boolean => {
+  checkOwner(core, "patched")
   checkStore(core)
   const id = checkId(patchId)
   let answers = decided.get(core.session)
@@ -83,6 +90,7 @@ export const patched = (core: ContextCore, patchId: unknown): boolean => {
  * version of the code that still calls `patched(id)` replays their logs on the new path.
  */
 export const deprecatePatch = (core: ContextCore, patchId: unknown): void => {
+  checkOwner(core, "deprecatePatch")
   checkStore(core)
   const id = checkId(patchId)
   if (!replaying(core)) record(core, id)

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { ContextUsageError, durable } from "../../src/index.ts"
+import { ContextUsageError, durable, type DurableContext } from "../../src/index.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
 
 const usageError = new ContextUsageError("").name
@@ -53,6 +53,27 @@ describe("context misuse", () => {
     assert.strictEqual(outer?.status, "STARTED")
     assert.deepStrictEqual(execution.history.map((e) => e._tag), ["ExecutionStarted", "StepStarted", "ExecutionFailed"])
     await runner.dispose()
+  })
+
+  it("refuses continueAsNew, patched and deprecatePatch from a step's body as any durable call (they ended the run or answered)", async () => {
+    for (const [method, body] of [
+      ["continueAsNew", (ctx: DurableContext) => ctx.continueAsNew({})],
+      ["patched", async (ctx: DurableContext) => ctx.patched("p")],
+      ["deprecatePatch", async (ctx: DurableContext) => ctx.deprecatePatch("p")]
+    ] as const) {
+      const fn = durable(`${method.toLowerCase()}-in-step`, async (_: unknown, ctx) => {
+        await ctx.step("outer", async () => {
+          await body(ctx)
+        })
+        return "went on"
+      })
+      const runner = createTestRunner({ functions: [fn] })
+      const execution = await runner.run(fn.name)
+      assert.strictEqual(execution.status, "FAILED", method)
+      assert.match(execution.error?.errorMessage ?? "", new RegExp(`^Context usage error in "${method}"`))
+      assert.strictEqual(execution.getOperation("outer")?.status, "STARTED", method)
+      await runner.dispose()
+    }
   })
 
   it("a waitForCondition check that uses the parent's context fails the execution and shows the check's operation as STARTED", async () => {
