@@ -30,6 +30,13 @@ const MAX_SLEEP_MS = 60_000
 /** After a failed delivery (the store failed), the schedule is tried again this much later. */
 const RETRY_MS = 5_000
 
+/**
+ * How often the loop reads every schedule's record again: with several hosts on one store, a pause or resume made
+ * on one host is seen by the others then (found by the PostgreSQL probe: a schedule resumed on a host that then
+ * died ticked on no other host until one restarted).
+ */
+export const RESYNC_MS = 15_000
+
 export interface SchedulerShape extends ScheduleClientShape {
   /** Brings every schedule's record and alarm in line with the registered schedules (the host does it at start). */
   readonly start: Effect.Effect<void, StoreFailure>
@@ -39,6 +46,8 @@ export interface SchedulerShape extends ScheduleClientShape {
   readonly run: Effect.Effect<void, never, Scope.Scope>
   /** The earliest tick due among the schedules not paused (known after `start`). */
   nextDueAt(): number | undefined
+  /** Reads every schedule's record again (what other hosts on the store changed); the loop does every RESYNC_MS. */
+  readonly refresh: Effect.Effect<void>
   /** The schedule names, in registration order. */
   readonly names: ReadonlyArray<string>
 }
@@ -131,12 +140,29 @@ export const makeScheduler = Effect.fnUntraced(function*(
     return Effect.sync(() => void (wake = undefined))
   })
 
+  /** Each schedule's next tick as its record says now (a failed read leaves what is known). */
+  const refresh = Effect.gen(function*() {
+    for (const entry of options.schedules.values()) {
+      const record = yield* Effect.orElseSucceed(records.load(entry.name), () => null)
+      if (record === null || record === undefined || record.spec !== specOf(entry)) continue
+      const at = record.paused ? undefined : record.nextTickAt
+      if (at === undefined) due.delete(entry.name)
+      else due.set(entry.name, at) // the store is the truth: a tick another host delivered moves it on
+    }
+  })
+
   const loop = Effect.gen(function*() {
+    let refreshedAt = yield* clock.currentTimeMillis
     while (true) {
       yield* deliverDue
       const now = yield* clock.currentTimeMillis
+      if (now - refreshedAt >= RESYNC_MS) {
+        yield* refresh
+        refreshedAt = now
+        continue
+      }
       const next = nextDueAt()
-      const delay = Math.min(MAX_SLEEP_MS, Math.max(0, (next ?? Infinity) - now))
+      const delay = Math.min(MAX_SLEEP_MS, RESYNC_MS - (now - refreshedAt), Math.max(0, (next ?? Infinity) - now))
       yield* Effect.race(clock.sleep(Duration.millis(delay)), woken)
     }
   })
@@ -393,6 +419,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
     alarm,
     run: Effect.asVoid(Effect.forkScoped(loop)),
     nextDueAt,
+    refresh,
     list: () =>
       Effect.gen(function*() {
         const now = yield* clock.currentTimeMillis

@@ -58,6 +58,42 @@ describe("the scheduler when the store fails", () => {
       Effect.scoped
     ))
 
+  // Found from outside with several hosts on PostgreSQL: a schedule resumed on a host that then died ticked nowhere.
+  it.effect("a schedule paused and resumed on one host is due again on another once that one reads the records again", () =>
+    Effect.gen(function*() {
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const records = makeMemoryScheduleStore() // the database both hosts read
+      const client = yield* ExecutionClient
+      const host = () =>
+        makeScheduler({ schedules: makeScheduleRegistry([hourly], [job]) }).pipe(
+          Effect.provideService(ExecutionClient, client),
+          Effect.provideService(ScheduleStore, records),
+          Effect.provideService(Clock.Clock, clock)
+        )
+      const a = yield* host()
+      const b = yield* host()
+      yield* a.start
+      yield* b.start
+      yield* a.pause("hourly")
+      // b delivers the tick from the paused record: it starts nothing and drops the schedule from its loop.
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
+      yield* b.alarm("hourly")
+      assert.strictEqual(b.nextDueAt(), undefined)
+      yield* a.resume("hourly") // and then a goes away
+      yield* b.refresh
+      assert.strictEqual(b.nextDueAt(), Date.UTC(2026, 0, 1, 2), "b sees the resume")
+      clock.setTime(Date.UTC(2026, 0, 1, 2, 0, 1))
+      yield* b.alarm("hourly")
+      assert.strictEqual((yield* b.get("hourly")).lastExecutionId, "hourly:2026-01-01T02:00:00Z")
+      // A pause made on a is seen by b the same way.
+      yield* a.pause("hourly")
+      yield* b.refresh
+      assert.strictEqual(b.nextDueAt(), undefined)
+    }).pipe(
+      Effect.provide(Engine.layer({ functions: [job] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))),
+      Effect.scoped
+    ))
+
   // Found from outside with several hosts on PostgreSQL: `started` stayed 0 while each tick started its execution.
   it.effect("two hosts delivering the same tick from the same record: one start, counted once whichever saves last", () =>
     Effect.gen(function*() {
