@@ -1,5 +1,5 @@
 /** A test's handle on one execution: its outcome, its operations and history, and ways to steer it. */
-import { CallbackAlreadyCompleted } from "../engine/engine-errors.ts"
+import { CallbackAlreadyCompleted, InvalidRequest } from "../engine/engine-errors.ts"
 import type { ErrorObject, LogEvent } from "../log/events.ts"
 import type { ExecutionStatus, OperationState } from "../log/fold.ts"
 import { type Duration, durationToMillis } from "../context/duration.ts"
@@ -432,6 +432,9 @@ export class TestExecution {
         // A crash may take the completion before its write (answer it again next round) or after it (then the
         // resent completion finds the callback completed, as a client retrying after a crash would).
         const failed = await completion.then(() => undefined, (error: unknown) => error)
+        // A completion refused for itself (a result its schema refuses, a payload over the limit) is refused again
+        // on every try: thrown, as without crashes, rather than answered again each round for ever (the API probe).
+        if (failed instanceof InvalidRequest) throw failed
         if (failed !== undefined && !(failed instanceof CallbackAlreadyCompleted)) this.#answered.delete(op.id)
       }
       answered = true

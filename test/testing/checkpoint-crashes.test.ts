@@ -7,6 +7,7 @@
  * starts no step body (it ran twice more before, on actors already gone).
  */
 import { assert, describe, it } from "@effect/vitest"
+import { Schema } from "effect"
 import { durable, StepSemantics } from "../../src/index.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
 
@@ -109,6 +110,21 @@ describe("crash at every checkpoint", () => {
       await execution.settle()
       assert.strictEqual(execution.status, "SUCCEEDED")
       assert.strictEqual(execution.result, "yes")
+    } finally {
+      await runner.dispose()
+    }
+  })
+
+  it("a responder's completion that the callback's schema refuses is thrown in crash mode too, not answered again for ever", async () => {
+    const typed = durable("typed-answer", async (_: unknown, ctx) =>
+      ctx.waitForCallback("answer", async () => undefined, { schema: Schema.Struct({ n: Schema.Number }) }))
+    const runner = createTestRunner({ functions: [typed] })
+    try {
+      for (const crashAtEveryCheckpoint of [false, true]) {
+        const refused = await runner.run("typed-answer", {}, { crashAtEveryCheckpoint, callbacks: { answer: () => ({ succeed: '{"n":"bad"}' }) } })
+          .then(() => undefined, (error: unknown) => error)
+        assert.match(String(refused), /does not match its schema/, `crashAtEveryCheckpoint: ${crashAtEveryCheckpoint}`)
+      }
     } finally {
       await runner.dispose()
     }
