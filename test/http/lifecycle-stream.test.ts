@@ -27,26 +27,18 @@ const held = durable("held", async (_: unknown, ctx) => {
 })
 
 /** One at a time (flow control): a second start waits QUEUED until the first's gated step lets it go. */
-let openGate!: () => void
-const gate = new Promise<void>((resolve) => (openGate = resolve))
-const single = durable("single", async (_: unknown, ctx) => ctx.step("gated", async () => {
-  await gate
-  return 1
-}), { concurrency: 1 })
-
-let openThirdGate!: () => void
-const thirdGate = new Promise<void>((resolve) => (openThirdGate = resolve))
-const singleThree = durable("single-three", async (_: unknown, ctx) => ctx.step("gated", async () => {
-  await thirdGate
-  return 1
-}), { concurrency: 1 })
-
-let openSecondGate!: () => void
-const secondGate = new Promise<void>((resolve) => (openSecondGate = resolve))
-const singleToo = durable("single-too", async (_: unknown, ctx) => ctx.step("gated", async () => {
-  await secondGate
-  return 1
-}), { concurrency: 1 })
+const gatedSingle = (name: string) => {
+  let open!: () => void
+  const gate = new Promise<void>((resolve) => (open = resolve))
+  const fn = durable(name, async (_: unknown, ctx) => ctx.step("gated", async () => {
+    await gate
+    return 1
+  }), { concurrency: 1 })
+  return { fn, open: () => open() }
+}
+const { fn: single, open: openGate } = gatedSingle("single")
+const { fn: singleToo, open: openSecondGate } = gatedSingle("single-too")
+const { fn: singleThree, open: openThirdGate } = gatedSingle("single-three")
 
 interface Change {
   readonly executionId: string
@@ -140,15 +132,26 @@ describe("GET /v1/events on Node", () => {
   })
 })
 
+/**
+ * The HTTP app over an engine whose ExecutionClient has no watchLifecycle, as the Worker's and Lambda's have none:
+ * GET /v1/events polls the listing. `local` serves requests in this process, `post` checks they are accepted.
+ */
+const pollingApp = (functions: Parameters<typeof Engine.layer>[0]["functions"]) => {
+  const engine = Engine.layer({ functions }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))
+  const clientOnly = Layer.effect(ExecutionClient, Effect.map(Engine, ({ watchLifecycle: _, ...client }) => client)).pipe(Layer.provide(engine))
+  const runtime = ManagedRuntime.make(Layer.merge(engine, clientOnly)) // the second ExecutionClient wins
+  const app = createApp({ runtime })
+  const local = async (url: string, init: { headers: Record<string, string>; signal?: AbortSignal }) => app.request(url, init)
+  const post = async (path: string, body: unknown) => {
+    const response = await app.request(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+    assert.isBelow(response.status, 300, await response.clone().text())
+  }
+  return { app, runtime, local, post }
+}
+
 describe("GET /v1/events where no engine runs in the process", () => {
   it("derives the changes from the listing", async () => {
-    const store = makeMemoryStore()
-    const engine = Engine.layer({ functions: [ok, held] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store)))
-    // An ExecutionClient without watchLifecycle, as the Worker's and Lambda's are.
-    const clientOnly = Layer.effect(ExecutionClient, Effect.map(Engine, ({ watchLifecycle: _, ...client }) => client)).pipe(Layer.provide(engine))
-    const runtime = ManagedRuntime.make(Layer.merge(engine, clientOnly)) // the second ExecutionClient wins
-    const app = createApp({ runtime })
-    const local = async (url: string, init: { headers: Record<string, string>; signal?: AbortSignal }) => app.request(url, init)
+    const { app, runtime, local } = pollingApp([ok, held])
     const stream = await openSse("http://localhost/v1/events?function=ok&maxSeconds=20", {}, local)
     for (const name of ["ok-2", "ok-3"]) {
       const response = await app.request("/v1/functions/ok/executions", {
@@ -168,19 +171,10 @@ describe("GET /v1/events where no engine runs in the process", () => {
   }, 30_000)
 
   it("sees the changes of executions older than the newest page: a stop, a pause timed when it was seen", async () => {
-    const store = makeMemoryStore()
-    const engine = Engine.layer({ functions: [ok, held] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store)))
-    const clientOnly = Layer.effect(ExecutionClient, Effect.map(Engine, ({ watchLifecycle: _, ...client }) => client)).pipe(Layer.provide(engine))
-    const runtime = ManagedRuntime.make(Layer.merge(engine, clientOnly))
-    const app = createApp({ runtime })
-    const post = async (path: string, body: unknown) => {
-      const response = await app.request(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
-      assert.isBelow(response.status, 300, await response.clone().text())
-    }
+    const { runtime, local, post } = pollingApp([ok, held])
     // Waiting executions (no host runs their timers here: they wait until told otherwise).
     await post("/v1/functions/held/executions", { executionName: "held-stopped" })
     await post("/v1/functions/held/executions", { executionName: "held-paused" })
-    const local = async (url: string, init: { headers: Record<string, string>; signal?: AbortSignal }) => app.request(url, init)
     const stream = await openSse("http://localhost/v1/events?status=SUCCEEDED,STOPPED,PAUSED&maxSeconds=15", {}, local)
     const seen: Array<Change & { at: number }> = []
     const until = async (done: () => boolean) => {
@@ -209,16 +203,7 @@ describe("GET /v1/events where no engine runs in the process", () => {
   }, 30_000)
 
   it("a queued start stopped before a poll saw it is a start into QUEUED, then STOPPED: it never ran", async () => {
-    const store = makeMemoryStore()
-    const engine = Engine.layer({ functions: [singleThree] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store)))
-    const clientOnly = Layer.effect(ExecutionClient, Effect.map(Engine, ({ watchLifecycle: _, ...client }) => client)).pipe(Layer.provide(engine))
-    const runtime = ManagedRuntime.make(Layer.merge(engine, clientOnly))
-    const app = createApp({ runtime })
-    const post = async (path: string, body: unknown) => {
-      const response = await app.request(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
-      assert.isBelow(response.status, 300, await response.clone().text())
-    }
-    const local = async (url: string, init: { headers: Record<string, string>; signal?: AbortSignal }) => app.request(url, init)
+    const { runtime, local, post } = pollingApp([singleThree])
     const stream = await openSse("http://localhost/v1/events?maxSeconds=20", {}, local)
     // Within one poll: u-2 is queued behind u-1 and stopped there.
     await post("/v1/functions/single-three/executions", { executionName: "u-1" })
@@ -232,12 +217,7 @@ describe("GET /v1/events where no engine runs in the process", () => {
   }, 30_000)
 
   it("a start seen still queued is a start into QUEUED, then a change into what it became", async () => {
-    const store = makeMemoryStore()
-    const engine = Engine.layer({ functions: [singleToo] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store)))
-    const clientOnly = Layer.effect(ExecutionClient, Effect.map(Engine, ({ watchLifecycle: _, ...client }) => client)).pipe(Layer.provide(engine))
-    const runtime = ManagedRuntime.make(Layer.merge(engine, clientOnly))
-    const app = createApp({ runtime })
-    const local = async (url: string, init: { headers: Record<string, string>; signal?: AbortSignal }) => app.request(url, init)
+    const { app, runtime, local } = pollingApp([singleToo])
     const stream = await openSse("http://localhost/v1/events?maxSeconds=20", {}, local)
     for (const name of ["t-1", "t-2"]) {
       const response = await app.request("/v1/functions/single-too/executions", {
