@@ -110,6 +110,9 @@ export class DurableContextImpl implements DurableContext {
     let timeoutMs: number | undefined
     let limit: { key: string; limit: number } | undefined
     try {
+      // Refused before anything is recorded: a body that is not a function was retried as a TypeError on the
+      // default strategy for a minute (the API probe).
+      if (typeof fn !== "function") throw new ConfigurationError(`A step's body must be a function, got ${fn === null ? "null" : typeof fn}`)
       timeoutMs = stepTimeoutMillis(config?.timeout)
       limit = stepLimitOf(config?.concurrencyKey, config?.limit)
     } catch (error) {

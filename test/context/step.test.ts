@@ -247,6 +247,21 @@ describe("ctx.step", () => {
     await runner.dispose()
   })
 
+  it("refuses a body that is not a function before anything is recorded, with an error the handler can catch", async () => {
+    const fn = durable("no-body", async (_: unknown, ctx) => {
+      try {
+        await (ctx.step as (name: string, body: unknown) => Promise<unknown>)("x", 42)
+      } catch (error) {
+        return `${(error as Error).name}: ${(error as Error).message}`
+      }
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("no-body")
+    assert.strictEqual(execution.result, "ConfigurationError: A step's body must be a function, got number")
+    assert.deepStrictEqual(execution.operations, [])
+    await runner.dispose()
+  })
+
   it("gives a body its attempt, an idempotency key stable across attempts, a signal and a traceparent", async () => {
     const seen: Array<{ attempt: number; key: string; aborted: boolean; traceparent: string }> = []
     const spread: Array<string> = []
