@@ -104,10 +104,12 @@ export const makeMessageOperations = (deps: MessageDeps): MessageOperations => {
         // A run that continued as new is over: the stop goes to the run that carries the execution on. A chain of
         // short runs moves on while the stop is on its way: the run it reached continued meanwhile, so it follows
         // the chain again (the API probe: such a chain could not be stopped).
+        let stoppedOne = false
         for (let hops = 0; ; hops++) {
           const executionId = (yield* lastRun(stopped, stateOf)).executionId
           const outcome = yield* Effect.result(stopRun(executionId, error))
           if (outcome._tag === "Success") {
+            stoppedOne = true
             if (stopOptions?.children !== false) yield* stopChildren(deps.invoker(), yield* stateOf(executionId))
             // It may have started its next run just before the stop reached it (the start comes before the
             // continue is written): that run is the chain's now, and is stopped too.
@@ -118,6 +120,8 @@ export const makeMessageOperations = (deps: MessageDeps): MessageOperations => {
           }
           const failure = outcome.failure
           if (failure._tag === "ExecutionNotRunning" && failure.status === "CONTINUED_AS_NEW" && hops < MAX_CHAIN_HOPS) continue
+          // A next run that ended (its own start saw the stop and stopped it) after this stop stopped one: done.
+          if (stoppedOne && failure._tag === "ExecutionNotRunning") return
           return yield* Effect.fail(failure)
         }
       }),
