@@ -23,6 +23,8 @@ const MAX_PAYLOAD_BYTES = 7_500
 
 const channelOf = (schema: string) => `reprise_${schema}_life`
 
+const encoder = new TextEncoder()
+
 interface Message {
   /** The host that wrote the changes. */
   readonly h: string
@@ -44,7 +46,7 @@ export const makeLifecycleBus = (pool: PgQueries, schema: string, connect: () =>
     }
     let size = 0
     for (const change of changes) {
-      const bytes = new TextEncoder().encode(JSON.stringify(change)).length + 1
+      const bytes = encoder.encode(JSON.stringify(change)).length + 1
       if (bytes + hostId.length + 20 > MAX_PAYLOAD_BYTES) continue
       if (size + bytes + hostId.length + 20 > MAX_PAYLOAD_BYTES) {
         flush()

@@ -95,17 +95,20 @@ export const MAX_FOLLOWED = 10_000
 export const lifecycleByPolling = <E>(
   list: (query: SearchQuery) => Effect.Effect<ListPage, E>,
   statusOf: (executionId: string) => Effect.Effect<Pick<ExecutionSummary, "status" | "endedAt"> | undefined, E>,
-  intervalMs = 1000,
-  limit = 100,
-  /**
-   * Whether an execution left its queue never (stopped or timed out while QUEUED), asked of one first seen already
-   * stopped or timed out: without it such a start was told as RUNNING (the Workers probe).
-   */
-  neverRan?: (executionId: string) => Effect.Effect<boolean, E>
+  options: {
+    readonly intervalMs?: number
+    readonly limit?: number
+    /**
+     * Whether an execution never left its queue (stopped or timed out while QUEUED), asked of one first seen already
+     * stopped or timed out: without it such a start was told as RUNNING (the Workers probe).
+     */
+    readonly neverRan?: (executionId: string) => Effect.Effect<boolean, E>
+  } = {}
 ) =>
 (filter: LifecycleFilter, since: number): Stream.Stream<LifecycleChange, E> =>
   Stream.callback<LifecycleChange, E>((queue) =>
     Effect.gen(function*() {
+      const { intervalMs = 1000, limit = 100, neverRan } = options
       const byFunction = filter.functionName === undefined ? {} : { functionName: filter.functionName }
       let seen: Map<string, ExecutionSummary> | undefined
       const offer = (item: ExecutionSummary, status: ExecutionStatus, event: string, at: number) => {

@@ -78,6 +78,17 @@ export const spansOf = (state: ExecutionState, events: ReadonlyArray<LogEvent>):
   const executionSpan = spanIdOf(state.executionId, undefined, undefined, generation)
   const base: Attributes = { "reprise.execution_id": state.executionId, "reprise.function": state.functionName }
   const spans: Array<PlannedSpan> = []
+  /** An operation's span, ended at `endTime` (its outcome, or the execution's end while it was still open). */
+  const operationSpan = (op: OperationState, endTime: number, attributes: Attributes, error?: PlannedSpan["error"]): PlannedSpan => ({
+    traceId,
+    spanId: spanIdOf(state.executionId, op.id, undefined, generation),
+    parentSpanId: op.parentId === undefined ? executionSpan : spanIdOf(state.executionId, op.parentId, undefined, generation),
+    name: `${op.subType} ${op.name ?? op.id}`,
+    startTime: op.startedAt,
+    endTime,
+    attributes,
+    ...(error === undefined ? {} : { error })
+  })
   for (const event of events) {
     if (isTerminalEvent(event)) {
       const error = event._tag === "ExecutionTimedOut" ? { type: "TimedOut", message: "the execution timed out" } : errorOf(event)
@@ -100,15 +111,7 @@ export const spansOf = (state: ExecutionState, events: ReadonlyArray<LogEvent>):
       // their attempts and children, already emitted, name them as parent.
       for (const op of state.operations.values()) {
         if ((op.status !== "STARTED" && op.status !== "PENDING") || RECORDED.has(op.subType)) continue
-        spans.push({
-          traceId,
-          spanId: spanIdOf(state.executionId, op.id, undefined, generation),
-          parentSpanId: op.parentId === undefined ? executionSpan : spanIdOf(state.executionId, op.parentId, undefined, generation),
-          name: `${op.subType} ${op.name ?? op.id}`,
-          startTime: op.startedAt,
-          endTime: event.at,
-          attributes: { ...operationAttributes(base, op), "reprise.status": op.status, "reprise.unfinished": true }
-        })
+        spans.push(operationSpan(op, event.at, { ...operationAttributes(base, op), "reprise.status": op.status, "reprise.unfinished": true }))
       }
       continue
     }
@@ -134,16 +137,7 @@ export const spansOf = (state: ExecutionState, events: ReadonlyArray<LogEvent>):
     const error = event._tag === "CallbackTimedOut" || event._tag === "InvokeTimedOut"
       ? { type: "TimedOut", message: `${op.type} timed out` }
       : errorOf(event)
-    spans.push({
-      traceId,
-      spanId: opSpan,
-      parentSpanId: op.parentId === undefined ? executionSpan : spanIdOf(state.executionId, op.parentId, undefined, generation),
-      name: `${op.subType} ${op.name ?? op.id}`,
-      startTime: op.startedAt,
-      endTime: event.at,
-      attributes: { ...attributes, "reprise.status": op.status, ...(op.childExecutionId === undefined ? {} : { "reprise.child_execution_id": op.childExecutionId }) },
-      ...(error === undefined ? {} : { error })
-    })
+    spans.push(operationSpan(op, event.at, { ...attributes, "reprise.status": op.status, ...(op.childExecutionId === undefined ? {} : { "reprise.child_execution_id": op.childExecutionId }) }, error))
   }
   return spans
 }

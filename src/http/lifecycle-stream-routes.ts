@@ -35,14 +35,14 @@ export const registerLifecycleStreamRoutes = (app: Hono, { respond }: RouteDeps,
               // Deleted meanwhile (retention), or unreadable: no change to tell.
               Effect.catchTags({ ExecutionNotFound: () => Effect.succeed(undefined), LogCorrupted: () => Effect.succeed(undefined) })
             ),
-          undefined,
-          undefined,
-          // Its first events: queued at its start, and no ExecutionDequeued among them (debounce replacements aside).
-          (executionId) =>
-            client.history(executionId, { after: 0, limit: 20 }).pipe(
-              Effect.map((events) => events[0]?._tag === "ExecutionStarted" && events[0].queue !== undefined && !events.some((e) => e._tag === "ExecutionDequeued")),
-              Effect.catchTags({ ExecutionNotFound: () => Effect.succeed(false), LogCorrupted: () => Effect.succeed(false) })
-            )
+          {
+            // Its first events: queued at its start, and no ExecutionDequeued among them (debounce replacements aside).
+            neverRan: (executionId) =>
+              client.history(executionId, { after: 0, limit: 20 }).pipe(
+                Effect.map((events) => events[0]?._tag === "ExecutionStarted" && events[0].queue !== undefined && !events.some((e) => e._tag === "ExecutionDequeued")),
+                Effect.catchTags({ ExecutionNotFound: () => Effect.succeed(false), LogCorrupted: () => Effect.succeed(false) })
+              )
+          }
         )(filter, since)
         return sseResponse(changes.pipe(Stream.map((change) => sseFrame(undefined, "lifecycle", change))), { seconds: streamSeconds(query.maxSeconds), buffered, closing })
       })

@@ -24,7 +24,7 @@ const hex64 = (text: string, seeds: readonly [number, number]): string => {
 }
 
 const SPAN_SEEDS = [0x811c9dc5, 0x050c5d1f] as const
-const TRACE_SEEDS = [[0x2f8e7c31, 0x5bd1e995], [0x1b873593, 0x6a09e667]] as const
+const TRACE_SEEDS = [0x2f8e7c31, 0x5bd1e995, 0x1b873593, 0x6a09e667] as const
 
 export interface TraceParent {
   readonly traceId: string
@@ -72,7 +72,7 @@ const fmix32 = (value: number): number => {
 }
 
 const mixedHex128 = (text: string): string => {
-  const id = [TRACE_SEEDS[0][0], TRACE_SEEDS[0][1], TRACE_SEEDS[1][0], TRACE_SEEDS[1][1]].map((seed) => hex32(fmix32(fnv32(text, seed)))).join("")
+  const id = TRACE_SEEDS.map((seed) => hex32(fmix32(fnv32(text, seed)))).join("")
   return /^0+$/.test(id) ? "00000000000000000000000000000001" : id
 }
 

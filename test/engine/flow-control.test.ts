@@ -6,6 +6,13 @@ import { createTestRunner, makeStoreFaults, withStoreFaults } from "../../src/te
 import { memoryPorts } from "../host/memory-ports.ts"
 
 /** Counts step bodies running at once (the measure of "user code running"). */
+/** A promise a step body waits on, and what lets it go. */
+const gate = () => {
+  let release!: () => void
+  const blocker = new Promise<void>((resolve) => (release = resolve))
+  return { blocker, release }
+}
+
 const meter = () => {
   let running = 0
   let most = 0
@@ -173,8 +180,7 @@ describe("flow control (engine, on the test runner)", () => {
   })
 
   it("a paused execution between steps keeps its concurrency slot through the idle eviction", async () => {
-    let release!: () => void
-    const blocker = new Promise<void>((resolve) => (release = resolve))
+    const { blocker, release } = gate()
     const fn = durable("paused-holder", async (input: string, ctx) => {
       await ctx.step("work", async () => {
         if (input === "first") await blocker
@@ -204,8 +210,7 @@ describe("flow control (engine, on the test runner)", () => {
   // submitter) looked idle, so the idle eviction dropped the actor, and with it the only memory that it waited. Its
   // alarm had fallen back to the execution's timeout: it stayed RUNNING with its submitter never run.
   it("a step waiting for its slot keeps its actor through the idle eviction, and runs once the slot frees", async () => {
-    let release!: () => void
-    const blocker = new Promise<void>((resolve) => (release = resolve))
+    const { blocker, release } = gate()
     const submitted: Array<string> = []
     const fn = durable("slot-waiter", async (input: string, ctx) => {
       if (input === "holder") return ctx.step("hold", async () => blocker.then(() => "held"))
@@ -236,8 +241,7 @@ describe("flow control (engine, on the test runner)", () => {
   })
 
   it("a stopped execution whose step waited for its slot leaves memory at the next idle eviction", async () => {
-    let release!: () => void
-    const blocker = new Promise<void>((resolve) => (release = resolve))
+    const { blocker, release } = gate()
     const fn = durable("slot-stopped", async (input: string, ctx) => {
       if (input === "holder") return ctx.step("hold", async () => blocker.then(() => "held"))
       await ctx.wait("nap", { minutes: 1 })
@@ -262,8 +266,7 @@ describe("flow control (engine, on the test runner)", () => {
 
   it("a QUEUED execution shows its position, can be stopped without running anything, and cannot be paused", async () => {
     const ran: Array<string> = []
-    let release!: () => void
-    const blocker = new Promise<void>((resolve) => (release = resolve))
+    const { blocker, release } = gate()
     const fn = durable("one-at-a-time", async (input: string, ctx) => {
       await ctx.step("work", async () => {
         ran.push(input)
@@ -293,12 +296,11 @@ describe("flow control (engine, on the test runner)", () => {
 
   it("a stopped execution's slot waits for the step body the stop abandoned: the limit still holds for what it calls", async () => {
     const order: Array<string> = []
-    let release!: () => void
-    const gate = new Promise<void>((resolve) => (release = resolve))
+    const { blocker, release } = gate()
     const fn = durable("ignores-signal", async (input: string, ctx) => {
       await ctx.step("call", async () => {
         order.push(`${input} begins`)
-        if (input === "first") await gate // a body that does not look at its signal
+        if (input === "first") await blocker // a body that does not look at its signal
         order.push(`${input} ends`)
       })
     }, { concurrency: 1 })
@@ -319,8 +321,7 @@ describe("flow control (engine, on the test runner)", () => {
   })
 
   it("stops of one QUEUED execution at once: one stops it, the others are told it is not running (not that it is missing)", async () => {
-    let release!: () => void
-    const blocker = new Promise<void>((resolve) => (release = resolve))
+    const { blocker, release } = gate()
     const fn = durable("one-slot", async (input: string, ctx) => {
       await ctx.step("work", async () => {
         if (input === "first") await blocker
@@ -347,8 +348,7 @@ describe("flow control (engine, on the test runner)", () => {
   })
 
   it("an invoked child held in its queue is waited for, also by a parent that was evicted and reloaded meanwhile", async () => {
-    let release!: () => void
-    const blocker = new Promise<void>((resolve) => (release = resolve))
+    const { blocker, release } = gate()
     const child = durable("queued-child", async (input: string, ctx) =>
       ctx.step("work", async () => {
         if (input === "blocker") await blocker

@@ -36,6 +36,15 @@ const hosts = async (schema: string) => {
   return { a, b, take }
 }
 
+/** Starts a host's ledger loops (renewal, LISTEN, poll) and records what wakes it; close the scope to stop them. */
+const listening = (store: PostgresStore) => {
+  const woken: Array<string | undefined> = []
+  store.flowLedger!.onWake((fn) => void woken.push(fn))
+  const scope = Effect.runSync(Scope.make())
+  Effect.runFork(Scope.provide(store.flowLedger!.start(), scope))
+  return { woken, scope }
+}
+
 describe("the flow ledger on PostgreSQL", () => {
   it("counts one concurrency limit for both hosts; a slot given back is free for either", async () => {
     const { a, b, take } = await hosts("flow_slots")
@@ -121,10 +130,7 @@ describe("the flow ledger on PostgreSQL", () => {
 
   it("wakes the other hosts when a slot is given back and someone waits for one, and only then", async () => {
     const { a, b, take } = await hosts("flow_wake")
-    const woken: Array<string | undefined> = []
-    b.flowLedger!.onWake((fn) => void woken.push(fn))
-    const scope = Effect.runSync(Scope.make())
-    Effect.runFork(Scope.provide(b.flowLedger!.start(), scope))
+    const { woken, scope } = listening(b)
     await sleep(300) // its LISTEN is in place
     // Nobody waits: no wake-up (a limit that is not reached costs no admission pass on the hosts).
     assert.strictEqual(await take(a, "x1", "start"), "Taken")
@@ -143,10 +149,7 @@ describe("the flow ledger on PostgreSQL", () => {
 
   it("listens again after its LISTEN connection is dropped (a PostgreSQL restart, a proxy's timeout): wake-ups come back", async () => {
     const { a, b, take } = await hosts("flow_relisten")
-    const woken: Array<string | undefined> = []
-    b.flowLedger!.onWake((fn) => void woken.push(fn))
-    const scope = Effect.runSync(Scope.make())
-    Effect.runFork(Scope.provide(b.flowLedger!.start(), scope))
+    const { woken, scope } = listening(b)
     const listeners = async () => {
       const client = new pg.Client({ connectionString: server.url })
       await client.connect()
