@@ -18,6 +18,7 @@ import {
 } from "./batch-result.ts"
 import type { ErrorObject } from "../log/events.ts"
 import { type ChildRun, runChildContext } from "./child-context.ts"
+import { afterTurn } from "./replay-order.ts"
 import { type Begun, ContextCore } from "./context-core.ts"
 import { toErrorRecord } from "./error-story.ts"
 import { ChildContextError, toErrorObject } from "./errors.ts"
@@ -261,7 +262,7 @@ const startItem = <O>(core: ContextCore, run: BatchRun<O>, item: BatchItemSpec<O
   const begun = core.begin("CONTEXT", run.iterationSubType, item.name)
   if (begun === undefined) return new Promise(() => undefined)
   const serdes = run.itemSerdes ?? core.session.serdes.defaultSerdes
-  return runChildContext(core, begun, {
+  return afterTurn(begun.turn, runChildContext(core, begun, {
     // The child context reads its value back from the payload (first run and replay alike): that payload is kept.
     serdes: {
       serialize: (value, context) => serdes.serialize(value, context),
@@ -272,7 +273,7 @@ const startItem = <O>(core: ContextCore, run: BatchRun<O>, item: BatchItemSpec<O
     },
     toError: (error, thrown) => new ChildContextError(error.errorMessage, { cause: thrown, errorData: error.errorData }),
     body: (itemCore) => item.run(itemCore)
-  })
+  }))
 }
 
 interface Progress<O> {

@@ -11,6 +11,7 @@ import { CallbackExternalError, CallbackTimeoutError } from "./errors.ts"
 import { serdesContext } from "./serdes.ts"
 import type { CreateCallbackConfig } from "./types.ts"
 import { readBack } from "./serdes-failure.ts"
+import { afterTurn } from "./replay-order.ts"
 
 export const startCallback = async <T>(
   core: ContextCore,
@@ -42,7 +43,7 @@ export const startCallback = async <T>(
   // A serdes given beside a schema decodes (waitForCallback passes one, to decode after its context).
   const deserializer = config?.serdes ?? schema?.deserializer ?? session.serdes.defaultCallbackDeserializer
   const context = serdesContext(session.executionId, id)
-  const result = (async () => {
+  const result = afterTurn(begun.turn, (async () => {
     let current = op
     while (current.status === "STARTED") current = await session.whenChanged(id)
     switch (current.status) {
@@ -54,6 +55,6 @@ export const startCallback = async <T>(
         // Failed from outside: AWS names it CallbackExternalError (a CallbackError).
         throw CallbackExternalError.fromErrorObject(current.error ?? { errorType: "CallbackError", errorMessage: "Callback failed" })
     }
-  })()
+  })())
   return [new DurablePromise(result, () => session.markAwaited?.(id)), callbackId]
 }

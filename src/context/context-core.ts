@@ -7,6 +7,7 @@ import type { OperationState } from "../log/fold.ts"
 import { childId, contextKey, positionOf } from "../log/operation-id.ts"
 import type { Session } from "./session.ts"
 import { ContextUsageError, NonDeterministicExecutionError, PayloadTooLargeError } from "./errors.ts"
+import { replayTurn } from "./replay-order.ts"
 import { currentOwner, misuseOf } from "./usage-tracker.ts"
 
 export interface Begun {
@@ -14,6 +15,8 @@ export interface Begun {
   /** The operation's record when the log has it (replay), else undefined (first run). */
   readonly recorded: OperationState | undefined
   readonly ref: { id: string; parentId?: string; name?: string; type: OperationType; subType: OperationSubType }
+  /** On replay, when the operation ended after others called later: resolves at its turn to settle (replay-order.ts). */
+  readonly turn: Promise<void> | undefined
 }
 
 /** A promise that never settles: what user code gets once its execution is over or its actor is gone. */
@@ -119,7 +122,8 @@ export class ContextCore {
     const ref = parentId === undefined
       ? (name === undefined ? { id, type, subType } : { id, name, type, subType })
       : (name === undefined ? { id, parentId, type, subType } : { id, parentId, name, type, subType })
-    return { id, recorded, ref }
+    const turn = recorded?.endSeq === undefined ? undefined : replayTurn(this.session, id)
+    return { id, recorded, ref, turn }
   }
 
   /**

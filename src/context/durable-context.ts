@@ -8,6 +8,7 @@ import { recordValue, uuidFrom } from "./deterministic.ts"
 import { EMIT_SUBTYPE, encodeEmission, invalidTopic, runEmit } from "./emit.ts"
 import { callbackSchema } from "./callback-schema.ts"
 import { DurablePromise } from "./durable-promise.ts"
+import { afterTurn, startReplayOrder } from "./replay-order.ts"
 import type { Duration } from "./duration.ts"
 import type { BatchResult } from "./batch-result.ts"
 import { type BatchItemSpec, runBatch } from "./batch.ts"
@@ -67,6 +68,7 @@ export class DurableContextImpl implements DurableContext {
   }
 
   static root(session: Session): DurableContextImpl {
+    startReplayOrder(session)
     return new DurableContextImpl(new ContextCore(session, undefined))
   }
 
@@ -97,7 +99,8 @@ export class DurableContextImpl implements DurableContext {
     const awaited = type === "CALLBACK" ? undefined : () => session.markAwaited?.(begun.id)
     // A paused execution starts no new operation: its id is taken now, its work waits for the resume.
     if (begun.recorded === undefined && session.state.paused) return new DurablePromise<T>(session.whenResumed().then(() => run(begun)), awaited)
-    return new DurablePromise<T>(run(begun), awaited)
+    // A callback's creation settles at once; its result waits for its turn (callback.ts).
+    return new DurablePromise<T>(type === "CALLBACK" ? run(begun) : afterTurn(begun.turn, run(begun)), awaited)
   }
 
   // Fixed parameters rather than `named(...args)`: the rest array, the pair and its destructuring's iterator were

@@ -7,6 +7,7 @@
  */
 import type { ErrorObject } from "../log/events.ts"
 import { runChildContext } from "./child-context.ts"
+import { afterTurn } from "./replay-order.ts"
 import { type ContextCore, never } from "./context-core.ts"
 import { DurablePromise } from "./durable-promise.ts"
 import {
@@ -76,12 +77,12 @@ export const makePromiseCombinators = (context: CombinatorHost): PromiseCombinat
       return new DurablePromise(Promise.reject(error))
     }
     if (begun === undefined) return new DurablePromise(never())
-    return new DurablePromise(runChildContext(core, begun, {
+    return new DurablePromise(afterTurn(begun.turn, runChildContext(core, begun, {
       serdes,
       body: () => combine(promises),
       toError: (error, thrown) =>
         new PromiseCombinatorError(error.errorMessage, { cause: thrown ?? new RecordedError(error), errorData: error.errorData })
-    }))
+    })))
   }
   return {
     all: combinator((p) => Promise.all(p)),

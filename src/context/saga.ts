@@ -18,6 +18,7 @@ import { recordValue } from "./deterministic.ts"
 import { DurableContextImpl } from "./durable-context.ts"
 import { DurablePromise } from "./durable-promise.ts"
 import { runChildContext } from "./child-context.ts"
+import { afterTurn } from "./replay-order.ts"
 import { ChildContextError, DurableOperationError, ExecutionStoppedError, RecordedError } from "./errors.ts"
 import { operationLogger } from "./operation-logger.ts"
 import type { RetryStrategy } from "./retry.ts"
@@ -110,7 +111,7 @@ const runSaga = async <T>(sagaCore: ContextCore, sagaContext: DurableContext, bo
   // The body re-runs on replay even once it has ended, so that its steps register their compensations again.
   const bodyBegun = sagaCore.begin("CONTEXT", "SagaBody", undefined)
   if (bodyBegun === undefined) return await new Promise<never>(() => undefined)
-  const bodyRun = runChildContext<T>(sagaCore, bodyBegun, {
+  const bodyRun = afterTurn(bodyBegun.turn, runChildContext<T>(sagaCore, bodyBegun, {
     replayBody: true,
     toError: (error, thrown) =>
       thrown instanceof ChildContextError
@@ -120,7 +121,7 @@ const runSaga = async <T>(sagaCore: ContextCore, sagaContext: DurableContext, bo
       const bodyContext = new DurableContextImpl(core)
       return body(bodyContext, handleOf(bodyContext))
     }
-  })
+  }))
   const outcome = await Promise.race<Outcome<T>>([
     bodyRun.then((value) => ({ ok: true, value }), (error: unknown) => ({ ok: false, error })),
     session.whenStopRequested().then(() => ({ ok: "stopped" }))

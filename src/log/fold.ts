@@ -19,6 +19,8 @@ export interface OperationState {
   status: OperationStatus
   startedAt: number
   endedAt?: number
+  /** The seq of the event that ended it: replay settles recorded operations in this order (replay-order.ts). */
+  endSeq?: number
   /** Steps: the attempt last started or finished (1-based). */
   attempt: number
   /** True while a step attempt has a StepStarted and no outcome. */
@@ -136,9 +138,10 @@ const open = (state: ExecutionState, event: Extract<LogEvent, { id: string }>): 
   return created
 }
 
-const finish = (operation: OperationState, status: OperationStatus, at: number) => {
+const finish = (operation: OperationState, status: OperationStatus, event: { readonly at: number; readonly seq: number }) => {
   operation.status = status
-  operation.endedAt = at
+  operation.endedAt = event.at
+  operation.endSeq = event.seq
   operation.attemptOpen = false
 }
 
@@ -224,7 +227,7 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
         return
       }
       delete op.nextAttemptAt
-      return finish(op, "SUCCEEDED", event.at)
+      return finish(op, "SUCCEEDED", event)
     }
     case "StepFailed": {
       const op = open(state, event)
@@ -238,13 +241,13 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
         return
       }
       delete op.nextAttemptAt
-      return finish(op, "FAILED", event.at)
+      return finish(op, "FAILED", event)
     }
     case "WaitStarted":
       open(state, event).until = event.until
       return
     case "WaitSucceeded":
-      return finish(open(state, event), "SUCCEEDED", event.at)
+      return finish(open(state, event), "SUCCEEDED", event)
     case "CallbackStarted": {
       const op = open(state, event)
       op.callbackId = event.callbackId
@@ -259,17 +262,17 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
     case "CallbackSucceeded": {
       const op = open(state, event)
       if (event.result !== undefined) op.result = event.result
-      return finish(op, "SUCCEEDED", event.at)
+      return finish(op, "SUCCEEDED", event)
     }
     case "CallbackFailed": {
       const op = open(state, event)
       op.error = event.error
-      return finish(op, "FAILED", event.at)
+      return finish(op, "FAILED", event)
     }
     case "CallbackTimedOut": {
       const op = open(state, event)
       op.timedOutReason = event.reason
-      return finish(op, "TIMED_OUT", event.at)
+      return finish(op, "TIMED_OUT", event)
     }
     case "InvokeStarted": {
       const op = open(state, event)
@@ -281,17 +284,17 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
     case "InvokeSucceeded": {
       const op = open(state, event)
       if (event.result !== undefined) op.result = event.result
-      return finish(op, "SUCCEEDED", event.at)
+      return finish(op, "SUCCEEDED", event)
     }
     case "InvokeFailed": {
       const op = open(state, event)
       op.error = event.error
-      return finish(op, "FAILED", event.at)
+      return finish(op, "FAILED", event)
     }
     case "InvokeTimedOut":
-      return finish(open(state, event), "TIMED_OUT", event.at)
+      return finish(open(state, event), "TIMED_OUT", event)
     case "InvokeStopped":
-      return finish(open(state, event), "STOPPED", event.at)
+      return finish(open(state, event), "STOPPED", event)
     case "ContextStarted":
       open(state, event)
       return
@@ -299,12 +302,12 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
       const op = open(state, event)
       if (event.result !== undefined) op.result = event.result
       if (event.replayChildren === true) op.replayChildren = true
-      return finish(op, "SUCCEEDED", event.at)
+      return finish(op, "SUCCEEDED", event)
     }
     case "ContextFailed": {
       const op = open(state, event)
       op.error = event.error
-      return finish(op, "FAILED", event.at)
+      return finish(op, "FAILED", event)
     }
   }
   // Only the terminal execution events reach here.

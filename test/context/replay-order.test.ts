@@ -1,0 +1,105 @@
+/**
+ * Replay settles recorded operations in the order they ended, so code that calls durable operations from the
+ * continuations of operations running side by side replays as it ran (replay-order.ts). Before, such code failed
+ * as non-deterministic after a crash: the continuations ran in call order and took each other's ids.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { durable } from "../../src/index.ts"
+import { createTestRunner } from "../../src/testing/index.ts"
+
+const twoApprovals = durable("two-approvals", async (_: unknown, ctx) => {
+  const first = ctx.waitForCallback<string>("first", async () => undefined)
+  const second = ctx.waitForCallback<string>("second", async () => undefined)
+  const afterFirst = first.then((answer) => ctx.step("after-first", async () => `first:${answer}`))
+  const afterSecond = second.then((answer) => ctx.step("after-second", async () => `second:${answer}`))
+  const both = await Promise.all([afterFirst, afterSecond])
+  await ctx.wait("cool-off", { seconds: 5 })
+  return both
+})
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const slowAndFast = durable("slow-and-fast", async (_: unknown, ctx) => {
+  const slow = ctx.step("slow", async () => {
+    await sleep(30)
+    return "slow"
+  })
+  const fast = ctx.step("fast", async () => "fast")
+  const chained = await Promise.all([
+    slow.then((value) => ctx.step("after-slow", async () => `${value}!`)),
+    fast.then(async (value) => {
+      const again = await ctx.step("after-fast", async () => `${value}!`)
+      return ctx.step("after-fast-2", async () => `${again}!`)
+    })
+  ])
+  await ctx.wait("cool-off", { seconds: 5 })
+  return chained
+})
+
+const callbackResults = durable("callback-results", async (_: unknown, ctx) => {
+  const [one] = await ctx.createCallback<string>("one")
+  const [two] = await ctx.createCallback<string>("two")
+  const done = await Promise.all([
+    one.then((v) => ctx.step("after-one", async () => v)),
+    two.then((v) => ctx.step("after-two", async () => v))
+  ])
+  await ctx.wait("cool-off", { seconds: 5 })
+  return done
+})
+
+describe("replay order", () => {
+  it("replays continuations of operations that ended out of call order with the ids they took", async () => {
+    const runner = createTestRunner({ functions: [twoApprovals] })
+    try {
+      const execution = await runner.start("two-approvals")
+      await execution.sendCallbackSuccess("second", "yes")
+      await execution.sendCallbackSuccess("first", "ok")
+      const names = execution.operations.filter((op) => op.parentId === undefined).map((op) => op.name)
+      assert.deepStrictEqual(names, ["first", "second", "after-second", "after-first", "cool-off"], "the second's continuation took id 3")
+
+      assert.strictEqual(execution.getOperation("cool-off")?.status, "STARTED")
+      await execution.evict()
+      await execution.settle()
+      assert.strictEqual(execution.status, "SUCCEEDED", execution.error?.errorMessage)
+      assert.deepStrictEqual(execution.result, ["first:ok", "second:yes"])
+      assert.strictEqual(execution.invocations, 2, "resumed by a cold replay")
+    } finally {
+      await runner.dispose()
+    }
+  })
+
+  it("holds at every checkpoint, for steps whose bodies end out of call order", async () => {
+    const runner = createTestRunner({ functions: [slowAndFast] })
+    try {
+      const calm = await runner.run("slow-and-fast")
+      assert.strictEqual(calm.status, "SUCCEEDED")
+      const ids = Object.fromEntries(calm.operations.map((op) => [op.name, op.id]))
+      assert.isBelow(Number(ids["after-fast-2"]), Number(ids["after-slow"]), "the fast branch's continuations came first")
+
+      const crashed = await runner.run("slow-and-fast", undefined, { crashAtEveryCheckpoint: true })
+      assert.strictEqual(crashed.status, "SUCCEEDED", crashed.error?.errorMessage)
+      assert.deepStrictEqual(crashed.result, ["slow!", "fast!!"])
+      const shape = (run: typeof calm) => run.operations.map((op) => [op.id, op.name, op.status])
+      assert.deepStrictEqual(shape(crashed), shape(calm))
+    } finally {
+      await runner.dispose()
+    }
+  })
+
+  it("orders a callback's result by when it was completed", async () => {
+    const runner = createTestRunner({ functions: [callbackResults] })
+    try {
+      const execution = await runner.start("callback-results")
+      await execution.sendCallbackSuccess("two", "2")
+      await execution.sendCallbackSuccess("one", "1")
+      assert.strictEqual(execution.getOperation("cool-off")?.status, "STARTED")
+      await execution.evict()
+      await execution.settle()
+      assert.strictEqual(execution.status, "SUCCEEDED", execution.error?.errorMessage)
+      assert.deepStrictEqual(execution.result, ["1", "2"])
+      assert.strictEqual(execution.invocations, 2)
+    } finally {
+      await runner.dispose()
+    }
+  })
+})
