@@ -66,12 +66,14 @@ export class ReplayOrder {
 
   /**
    * Called when operation `id` is called: undefined when it may settle now (it is not a replayed operation, or it is
-   * the next to settle and nothing else is settling), else a promise that resolves at its turn.
+   * the next to settle), else a promise that resolves at its turn.
    */
   turn(id: string): Promise<void> | undefined {
     const turn = this.#turnOf.get(id)
     if (turn === undefined || turn < this.#next) return undefined
-    if (turn === this.#next && !this.#settling) {
+    // Next in turn goes at once, unless others wait and the one let go last may still be running its continuation.
+    // Code that awaits one operation at a time has none waiting, also after an operation that had to wait.
+    if (turn === this.#next && (this.#waiting.size === 0 || !this.#settling)) {
       this.#next++
       if (this.#waiting.size > 0) this.#settle()
       return undefined
