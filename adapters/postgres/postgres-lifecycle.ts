@@ -59,12 +59,15 @@ export const makeLifecycleBus = (pool: PgQueries, schema: string, connect: () =>
     return out
   }
 
+  // One notification after another: sent side by side they took different connections of the pool and could
+  // commit out of order, so another host told a resume before the pause it undid (a flaky multi-host test).
+  let sent: Promise<unknown> = Promise.resolve()
   const send = () => {
     const changes = pending
     pending = []
     for (const payload of payloads(changes)) {
       // A lost notification loses a live change, never data: reported, not retried.
-      pool.query("SELECT pg_notify($1, $2)", [channel, payload]).catch((error: unknown) => {
+      sent = sent.then(() => pool.query("SELECT pg_notify($1, $2)", [channel, payload])).catch((error: unknown) => {
         console.warn(`reprise/postgres: telling the other hosts of ${changes.length} lifecycle changes failed`, error)
       })
     }
