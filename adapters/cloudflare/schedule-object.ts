@@ -78,7 +78,13 @@ export const makeScheduleObject = (config: ScheduleObjectConfig): ScheduleObject
           Layer.succeed(ExecutionClient, client),
           Layer.succeed(ScheduleStore, makeKeyValueScheduleStore({
             get: (key) => Effect.sync(() => kv.get<string>(key)),
-            set: (key, value) => Effect.sync(() => kv.put(key, value))
+            // One object per schedule, and its synchronous storage: the check and the write cannot be interleaved.
+            swap: (key, expected, value) =>
+              Effect.sync(() => {
+                if (kv.get<string>(key) !== expected) return false
+                kv.put(key, value)
+                return true
+              })
           })),
           Layer.succeed(EffectScheduler.Scheduler, workerScheduler)
         )),

@@ -30,7 +30,7 @@ export const kvPorts = (store: DenoKvStore, wakeUps: QueueWakeUps): Layer.Layer<
     // Schedule records under config keys "schedule:<name>" (src/schedule/schedule-store.ts).
     Layer.succeed(ScheduleStore, makeKeyValueScheduleStore({
       get: (key) => promise("readConfig", () => store.readConfig(key)),
-      set: (key, value) => promise("writeConfig", () => store.writeConfig(key, value))
+      swap: (key, expected, value) => promise("swapConfig", () => store.swapConfig(key, expected, value))
     })),
     Layer.effectDiscard(Effect.addFinalizer(() => Effect.sync(() => store.close())))
   )

@@ -89,6 +89,8 @@ export interface DenoKvStore extends ExecutionStoreShape {
   readConfig(name: string): Promise<string | undefined>
   /** Sets the server setting `name` (schedule records: src/schedule/schedule-store.ts). */
   writeConfig(name: string, value: string): Promise<void>
+  /** Sets the server setting `name` only if it holds exactly `expected` (undefined: none); true when set. */
+  swapConfig(name: string, expected: string | undefined, value: string): Promise<boolean>
   close(): void
 }
 
@@ -392,6 +394,14 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
         return typeof entry.value === "string" ? entry.value : undefined
       }),
     writeConfig: (name, value) => orReject("writeConfig", async () => void (await kv.set(configKey(name), value))),
+    swapConfig: (name, expected, value) =>
+      orReject("swapConfig", async () => {
+        const entry = await kv.get<string>(configKey(name))
+        const current = typeof entry.value === "string" ? entry.value : undefined
+        if (current !== expected) return false
+        // The versionstamp read: a write in between fails the commit.
+        return (await kv.atomic().check({ key: configKey(name), versionstamp: entry.versionstamp }).set(configKey(name), value).commit()).ok
+      }),
     close: () => kv.close()
   }
 }

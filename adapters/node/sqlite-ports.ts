@@ -46,7 +46,7 @@ export const sqlitePorts = (store: SqliteStore, wakeUps: TimerWakeUps = sqliteTi
     // Schedule records are small JSON rows in the meta table, under "schedule:<name>" (src/schedule/schedule-store.ts).
     Layer.succeed(ScheduleStore, makeKeyValueScheduleStore({
       get: (key) => sync("getMeta", () => store.getMeta(key)),
-      set: (key, value) => sync("setMeta", () => store.setMeta(key, value))
+      swap: (key, expected, value) => sync("swapMeta", () => store.swapMeta(key, expected, value))
     })),
     Layer.effectDiscard(Effect.addFinalizer(() => Effect.sync(() => store.close())))
   )

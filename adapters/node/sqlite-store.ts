@@ -95,6 +95,8 @@ export interface SqliteStore extends ExecutionStoreShape {
   runningWithoutAlarm(after: string | undefined, limit: number): { readonly executionIds: ReadonlyArray<string>; readonly next?: string }
   getMeta(key: string): string | undefined
   setMeta(key: string, value: string): void
+  /** Sets `key` to `value` only if it holds exactly `expected` (undefined: nothing); true when set. */
+  swapMeta(key: string, expected: string | undefined, value: string): boolean
   /** The value under `key`; when there is none, `value` is stored and returned (the first writer wins). */
   keepMeta(key: string, value: string): string
   /** Commits the appends waiting for this turn's group commit now (they are answered as usual). */
@@ -213,6 +215,7 @@ const makeSqliteStore = (db: DatabaseSync, path: string, grouped: boolean, owner
     "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
   )
   const insertMetaIfAbsent = sql("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
+  const replaceMeta = sql("UPDATE meta SET value = ? WHERE key = ? AND value = ?")
   const list = makeListing(db)
 
   /** The stored rows of a log, or of its page after `afterSeq` (undefined: no such execution), read in one snapshot. */
@@ -393,6 +396,9 @@ const makeSqliteStore = (db: DatabaseSync, path: string, grouped: boolean, owner
       }),
     getMeta: (key) => orThrow("getMeta", () => (selectMeta.get(key) as { value: string } | undefined)?.value),
     setMeta: (key, value) => orThrow("setMeta", () => void upsertMeta.run(key, value)),
+    swapMeta: (key, expected, value) =>
+      orThrow("swapMeta", () =>
+        Number((expected === undefined ? insertMetaIfAbsent.run(key, value) : replaceMeta.run(value, key, expected)).changes) > 0),
     keepMeta: (key, value) =>
       orThrow("keepMeta", () => {
         insertMetaIfAbsent.run(key, value)

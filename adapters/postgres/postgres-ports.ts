@@ -45,6 +45,6 @@ export const postgresPorts = (
     store.leases === undefined ? Layer.empty : Layer.succeed(Ownership, store.leases),
     // And flow control counts in the database, so that limits hold across the hosts (postgres-flow.ts).
     store.flowLedger === undefined ? Layer.empty : Layer.succeed(FlowLedger, store.flowLedger),
-    Layer.succeed(ScheduleStore, makeKeyValueScheduleStore({ get: store.getMeta, set: store.setMeta })),
+    Layer.succeed(ScheduleStore, makeKeyValueScheduleStore({ get: store.getMeta, swap: store.swapMeta })),
     Layer.effectDiscard(Effect.addFinalizer(() => Effect.promise(() => store.close())))
   )

@@ -77,6 +77,8 @@ export interface PostgresStore extends ExecutionStoreShape {
   runningWithoutAlarm(after: string | undefined, limit: number): Effect.Effect<UnwatchedPage, StoreFailure>
   getMeta(key: string): Effect.Effect<string | undefined, StoreFailure>
   setMeta(key: string, value: string): Effect.Effect<void, StoreFailure>
+  /** Sets `key` to `value` only if it holds exactly `expected` (undefined: nothing); true when set. */
+  swapMeta(key: string, expected: string | undefined, value: string): Effect.Effect<boolean, StoreFailure>
   /** The value under `key`; when there is none, `value` is stored and returned (the first writer wins). */
   keepMeta(key: string, value: string): Effect.Effect<string, StoreFailure>
   /** Ends the pool's connections (waiting for the queries under way). Closing twice is fine. */
@@ -235,7 +237,8 @@ const makePostgresStore = (
     dueAlarms: `SELECT execution_id, at FROM ${t("alarms")} WHERE at <= $1 ORDER BY at, execution_id LIMIT $2`,
     keepMeta: `INSERT INTO ${t("meta")} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
     setMeta: `INSERT INTO ${t("meta")} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-    getMeta: `SELECT value FROM ${t("meta")} WHERE key = $1`
+    getMeta: `SELECT value FROM ${t("meta")} WHERE key = $1`,
+    replaceMeta: `UPDATE ${t("meta")} SET value = $3 WHERE key = $1 AND value = $2`
   }
 
   /** The head a writer expects when it appends at `expectedSeq` (the summary's fields other than status unused). */
@@ -437,6 +440,10 @@ const makePostgresStore = (
     getMeta: (key) =>
       attempt("getMeta", () => query<{ value: string }>(sql.getMeta, [key])).pipe(Effect.map((rows) => rows[0]?.value)),
     setMeta: (key, value) => attempt("setMeta", () => query(sql.setMeta, [key, value])).pipe(Effect.asVoid),
+    swapMeta: (key, expected, value) =>
+      attempt("swapMeta", () => (expected === undefined ? run(sql.keepMeta, [key, value]) : run(sql.replaceMeta, [key, expected, value]))).pipe(
+        Effect.map((result) => (result.rowCount ?? 0) > 0)
+      ),
     keepMeta: (key, value) =>
       attempt("keepMeta", async () => {
         // Two statements, so the read sees a row that a concurrent writer committed while the insert waited on it.

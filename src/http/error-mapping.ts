@@ -26,6 +26,7 @@ const byTag: Readonly<Record<string, ProblemKind>> = {
   ExecutionNotFound: "execution-not-found",
   CallbackNotFound: "callback-not-found",
   ScheduleNotFound: "schedule-not-found",
+  ScheduleContended: "server-busy",
   CallbackAlreadyCompleted: "callback-already-completed",
   ExecutionNotRunning: "execution-not-running",
   ExecutionNotPaused: "execution-not-paused",
@@ -91,6 +92,9 @@ export const mapError = (error: unknown): MappedProblem => {
       const tooLarge = "payloadTooLarge" in error && error.payloadTooLarge === true
       return { kind: tooLarge ? "payload-too-large" : kind, detail, internal: false }
     }
+    case "server-busy":
+      // A schedule's record kept changing under this host (other hosts' saves): nothing was done, try again.
+      return { kind, detail: messageOf(error), headers: { "retry-after": String(STORE_RETRY_AFTER_SECONDS) }, internal: false }
     case "too-many-requests": {
       // A function's refusing rate limit (flow control): the client retries when a start fits the window again.
       return { kind, detail: messageOf(error), headers: retryAfterOf(error), internal: false }

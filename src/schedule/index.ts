@@ -4,7 +4,7 @@ export type { OverlapPolicy, Schedule, ScheduleOptions } from "./schedule.ts"
 export { CronSyntaxError, nextTick, parseCron } from "./cron.ts"
 export type { CronSpec } from "./cron.ts"
 export { isKnownTimeZone } from "./time-zone.ts"
-export { ScheduleClient, ScheduleNotFound } from "./schedule-client.ts"
+export { ScheduleClient, ScheduleContended, ScheduleNotFound } from "./schedule-client.ts"
 export type { ScheduleClientShape, ScheduleFailure, ScheduleView, TriggerResult } from "./schedule-client.ts"
 export {
   makeKeyValueScheduleStore,
@@ -14,6 +14,6 @@ export {
   ScheduleStore,
   SkippedTicks
 } from "./schedule-store.ts"
-export type { ScheduleStoreShape, SkipReason } from "./schedule-store.ts"
+export type { ScheduleKeyValue, ScheduleStoreShape, SkipReason } from "./schedule-store.ts"
 export { makeScheduler, Scheduler } from "./scheduler.ts"
 export type { SchedulerOptions, SchedulerShape } from "./scheduler.ts"

@@ -16,6 +16,13 @@ export class ScheduleNotFound extends Schema.TaggedError<ScheduleNotFound>()("Sc
   }
 }
 
+/** Several hosts: every save of the schedule's record lost to another host's, as many times as the scheduler tries. */
+export class ScheduleContended extends Schema.TaggedError<ScheduleContended>()("ScheduleContended", { name: Schema.String, attempts: Schema.Number }) {
+  override get message() {
+    return `Schedule ${JSON.stringify(this.name)} was changed by other hosts on each of ${this.attempts} attempts; try again`
+  }
+}
+
 export interface ScheduleView {
   readonly name: string
   readonly functionName: string
@@ -42,7 +49,7 @@ export interface TriggerResult {
   readonly outcome: "started" | "buffered" | "skipped"
 }
 
-export type ScheduleFailure = ScheduleNotFound | StoreFailure
+export type ScheduleFailure = ScheduleNotFound | ScheduleContended | StoreFailure
 
 export interface ScheduleClientShape {
   list(): Effect.Effect<ReadonlyArray<ScheduleView>, StoreFailure>

@@ -33,15 +33,29 @@ export const ScheduleRecord = Schema.Struct({
   started: Schema.Number,
   skipped: Schema.Number,
   /** The latest runs of skipped ticks, newest last (at most RECENT_SKIPS). */
-  recentSkips: Schema.Array(SkippedTicks)
+  recentSkips: Schema.Array(SkippedTicks),
+  /**
+   * A trigger's start, saved before the start is made so that a trigger on another host sees it as running (its
+   * execution does not exist yet); cleared once the start is made or refused.
+   */
+  starting: Schema.optionalKey(Schema.Struct({ executionId: Schema.String, at: Schema.Number })),
+  /** Bumped by every save, which succeeds only over the version read (several hosts); absent before it was kept: 0. */
+  version: Schema.optionalKey(Schema.Number)
 })
 export type ScheduleRecord = typeof ScheduleRecord.Type
 
 export const RECENT_SKIPS = 20
 
+/** The version a record was read at (records saved before versions were kept have none). */
+export const versionOf = (record: ScheduleRecord): number => record.version ?? 0
+
 export interface ScheduleStoreShape {
   load(name: string): Effect.Effect<ScheduleRecord | undefined, StoreFailure>
-  save(record: ScheduleRecord): Effect.Effect<void, StoreFailure>
+  /**
+   * Saves the record at the next version if the stored one is still at `record`'s version (absent: version 0).
+   * False when another writer saved meanwhile: nothing was written.
+   */
+  save(record: ScheduleRecord): Effect.Effect<boolean, StoreFailure>
 }
 
 export class ScheduleStore extends Context.Service<ScheduleStore, ScheduleStoreShape>()("reprise/schedule/ScheduleStore") {}
@@ -50,34 +64,49 @@ const codec = Schema.fromJsonString(ScheduleRecord)
 const decode = Schema.decodeUnknownEffect(codec)
 const encode = Schema.encodeEffect(codec)
 
+/** A string key-value space with a compare-and-set on the value's text. */
+export interface ScheduleKeyValue {
+  readonly get: (key: string) => Effect.Effect<string | undefined, StoreFailure>
+  /** Writes `value` only if the key holds exactly `expected` now (undefined: holds nothing); true when written. */
+  readonly swap: (key: string, expected: string | undefined, value: string) => Effect.Effect<boolean, StoreFailure>
+}
+
 /**
  * A ScheduleStore over any string key-value space (SQLite's meta table, Deno KV's config keys, a Map): the record
- * is JSON, checked by its Schema when read and written. `key` namespaces the records.
+ * is JSON, checked by its Schema when read and written. `key` namespaces the records. A save reads the stored
+ * text, checks its version, then swaps over that exact text: the version is in the text, so a save in between
+ * makes the swap fail (no ABA).
  */
-export const makeKeyValueScheduleStore = (kv: {
-  readonly get: (key: string) => Effect.Effect<string | undefined, StoreFailure>
-  readonly set: (key: string, value: string) => Effect.Effect<void, StoreFailure>
-}): ScheduleStoreShape => {
+export const makeKeyValueScheduleStore = (kv: ScheduleKeyValue): ScheduleStoreShape => {
   const key = (name: string) => `schedule:${name}`
+  const read = (name: string, text: string) =>
+    decode(text).pipe(Effect.mapError((error) => new StoreFailure({ operation: "loadSchedule", reason: `the record of schedule ${name} does not decode: ${error.message}` })))
   return {
-    load: (name) =>
-      Effect.flatMap(kv.get(key(name)), (text) =>
-        text === undefined
-          ? Effect.succeed(undefined)
-          : decode(text).pipe(Effect.mapError((error) => new StoreFailure({ operation: "loadSchedule", reason: `the record of schedule ${name} does not decode: ${error.message}` })))),
+    load: (name) => Effect.flatMap(kv.get(key(name)), (text) => (text === undefined ? Effect.succeed(undefined) : read(name, text))),
     save: (record) =>
-      encode(record).pipe(
-        Effect.mapError((error) => new StoreFailure({ operation: "saveSchedule", reason: error.message })),
-        Effect.flatMap((text) => kv.set(key(record.name), text))
-      )
+      Effect.gen(function*() {
+        const expected = versionOf(record)
+        const stored = yield* kv.get(key(record.name))
+        const storedVersion = stored === undefined ? 0 : versionOf(yield* read(record.name, stored))
+        if (storedVersion !== expected) return false
+        const text = yield* encode({ ...record, version: expected + 1 }).pipe(
+          Effect.mapError((error) => new StoreFailure({ operation: "saveSchedule", reason: error.message }))
+        )
+        return yield* kv.swap(key(record.name), stored, text)
+      })
   }
 }
 
+/** A Map as a ScheduleKeyValue (its swap is atomic: synchronous). */
+export const mapScheduleKeyValue = (map: Map<string, string>): ScheduleKeyValue => ({
+  get: (key) => Effect.sync(() => map.get(key)),
+  swap: (key, expected, value) =>
+    Effect.sync(() => {
+      if (map.get(key) !== expected) return false
+      map.set(key, value)
+      return true
+    })
+})
+
 /** The in-memory ScheduleStore (the test runner, tests). */
-export const makeMemoryScheduleStore = (): ScheduleStoreShape => {
-  const map = new Map<string, string>()
-  return makeKeyValueScheduleStore({
-    get: (key) => Effect.sync(() => map.get(key)),
-    set: (key, value) => Effect.sync(() => void map.set(key, value))
-  })
-}
+export const makeMemoryScheduleStore = (): ScheduleStoreShape => makeKeyValueScheduleStore(mapScheduleKeyValue(new Map()))

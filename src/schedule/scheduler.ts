@@ -18,7 +18,7 @@ import type { StoreFailure } from "../store/store-errors.ts"
 import { nextTick } from "./cron.ts"
 import type { Schedule } from "./schedule.ts"
 import { tickExecutionId, triggerExecutionId } from "./schedule.ts"
-import { type ScheduleClientShape, ScheduleNotFound, type ScheduleView, type TriggerResult } from "./schedule-client.ts"
+import { type ScheduleClientShape, ScheduleContended, ScheduleNotFound, type ScheduleView, type TriggerResult } from "./schedule-client.ts"
 import { RECENT_SKIPS, type ScheduleRecord, ScheduleStore, type SkipReason } from "./schedule-store.ts"
 
 /** The most ticks one delivery walks through; a longer outage is skipped as one run counted up to here. */
@@ -31,6 +31,18 @@ const MAX_SLEEP_MS = 60_000
 const RETRY_MS = 5_000
 
 /**
+ * How many times a decision is read, made and saved again when another host saved the record first. Each loss
+ * means another host's save went through, so only many hosts writing one schedule at once exhaust it.
+ */
+export const MAX_SAVE_ATTEMPTS = 10
+
+/**
+ * A trigger's start saved in the record (`starting`) counts as running this long while its execution is not there
+ * yet: longer, its host died between the save and the start.
+ */
+const STARTING_MS = 60_000
+
+/**
  * How often the loop reads every schedule's record again: with several hosts on one store, a pause or resume made
  * on one host is seen by the others then (found by the PostgreSQL probe: a schedule resumed on a host that then
  * died ticked on no other host until one restarted).
@@ -39,7 +51,7 @@ export const RESYNC_MS = 15_000
 
 export interface SchedulerShape extends ScheduleClientShape {
   /** Brings every schedule's record and alarm in line with the registered schedules (the host does it at start). */
-  readonly start: Effect.Effect<void, StoreFailure>
+  readonly start: Effect.Effect<void, StoreFailure | ScheduleContended>
   /** The schedule's tick is due (or an execution it waits for ended): handles what is due. */
   alarm(name: string): Effect.Effect<void, unknown>
   /** The wake-up loop of a long-running host: delivers each schedule's ticks when due, until the scope closes. */
@@ -110,15 +122,34 @@ export const makeScheduler = Effect.fnUntraced(function*(
   const due = new Map<string, number>()
   let wake: (() => void) | undefined
 
-  /** Saves the record, then tells the loop when the schedule is next due. */
+  /** Saves the record over the version it was read at, then tells the loop when the schedule is next due. */
   const commit = (record: ScheduleRecord) =>
     Effect.gen(function*() {
-      yield* records.save(record)
+      if (!(yield* records.save(record))) return false
       const at = record.paused ? undefined : record.nextTickAt
       if (at === undefined) due.delete(record.name)
       else due.set(record.name, at)
       wake?.()
+      return true
     })
+
+  /**
+   * Reads the record, decides and saves; when another host saved it first, reads and decides again (a bounded
+   * number of times), so that no host's save undoes another's (a pause, a start). A decision may have started a
+   * tick's execution before losing: its id is the tick's, so the next decision finds it there and counts it.
+   */
+  const decided = <A, E>(entry: Schedule, decide: (record: ScheduleRecord, now: number) => Effect.Effect<readonly [ScheduleRecord, A], E>) =>
+    Effect.gen(function*() {
+      for (let attempt = 0; attempt < MAX_SAVE_ATTEMPTS; attempt++) {
+        const now = yield* clock.currentTimeMillis
+        const decision = yield* decide(yield* recordOf(entry, now), now)
+        if (yield* commit(decision[0])) return decision
+      }
+      return yield* new ScheduleContended({ name: entry.name, attempts: MAX_SAVE_ATTEMPTS })
+    })
+
+  /** A trigger's start saved on some host and maybe not made yet (see STARTING_MS). */
+  const isStarting = (record: ScheduleRecord, now: number) => record.starting !== undefined && now - record.starting.at < STARTING_MS
 
   const nextDueAt = () => (due.size === 0 ? undefined : Math.min(...due.values()))
 
@@ -258,31 +289,35 @@ export const makeScheduler = Effect.fnUntraced(function*(
       // already there (a delivery cut off before its save) and made that one the last: it ended long ago, and
       // asking it started a second execution in one catch-up (the crash test, when it crossed a minute).
       const previous = startedHere ?? record.lastExecutionId
+      // A trigger starting on another host holds off skip and buffer-one (cancel-previous has nothing to stop yet).
+      const starting = entry.overlap !== "cancel-previous" && isStarting(record, yield* clock.currentTimeMillis)
       const previousRunning = entry.overlap === "allow"
         ? false
-        : startedHere !== undefined || (yield* isRunning(record.lastExecutionId))
+        : startedHere !== undefined || starting || (yield* isRunning(record.lastExecutionId))
       if (previousRunning) {
         if (entry.overlap === "skip" || (entry.overlap === "buffer-one" && record.buffered !== undefined)) {
           return { record: skip(entry, record, "overlap", tickAt, tickAt, 1), outcome: "skipped" as const, started: false }
         }
         if (entry.overlap === "buffer-one") return { record: { ...record, buffered: { tickAt, executionId } }, outcome: "buffered" as const, started: false }
-        // cancel-previous
+        // cancel-previous (a trigger stops it only once its start is saved: see trigger)
+        if (reason === "trigger") return { record: { ...record, starting: { executionId, at: tickAt } }, outcome: "started" as const, started: false, stop: previous }
         yield* client.stop(previous!, {
           errorType: "ScheduleOverlap",
           errorMessage: `Stopped by schedule ${entry.name}: its ${reason} at ${new Date(tickAt).toISOString()} started ${executionId}`
         }).pipe(Effect.catchTag("ExecutionNotRunning", () => Effect.void))
       }
+      // A trigger's id is its millisecond, so two hosts' triggers never meet on one id: its start is saved in the
+      // record first, and made only by the host whose save won (trigger).
+      if (reason === "trigger") return { record: { ...record, starting: { executionId, at: tickAt } }, outcome: "started" as const, started: false }
       const stopped = previousRunning && entry.overlap === "cancel-previous" ? previous : undefined
-      const started = startExecution(entry, record, executionId, tickAt).pipe(
-        Effect.map((next) => ({ record: next, outcome: "started" as const, started: true }))
-      )
-      return yield* (reason === "trigger"
-        ? started
-        : started.pipe(Effect.catchTags({
+      return yield* startExecution(entry, record, executionId, tickAt).pipe(
+        Effect.map((next) => ({ record: next, outcome: "started" as const, started: true })),
+        Effect.catchTags({
           FunctionNotFound: refusedTick(entry, record, tickAt, stopped),
           InvalidRequest: refusedTick(entry, record, tickAt, stopped),
           RateLimited: refusedTick(entry, record, tickAt, stopped)
-        })))
+        })
+      )
     })
 
   /** buffer-one: starts the buffered execution once the one ahead of it has ended, else keeps watching it. */
@@ -290,6 +325,8 @@ export const makeScheduler = Effect.fnUntraced(function*(
     Effect.gen(function*() {
       const buffered = record.buffered
       if (buffered === undefined) return record
+      // The trigger starting elsewhere is ahead of it: its host watches it once started (trigger).
+      if (isStarting(record, yield* clock.currentTimeMillis)) return record
       if (yield* isRunning(record.lastExecutionId)) {
         yield* watch(entry.name, record.lastExecutionId!)
         return record
@@ -313,32 +350,63 @@ export const makeScheduler = Effect.fnUntraced(function*(
       { onlyIfMissing: true }
     )
 
+  /**
+   * A delivery whose save lost to a pause saved on another host: the ticks it had started run, so they are counted
+   * and the next tick moves past them (else a resume would record them as skipped).
+   */
+  const countStarted = (entry: Schedule, record: ScheduleRecord, startedTicks: ReadonlyArray<{ readonly executionId: string; readonly tickAt: number }>) => {
+    const unrecorded = startedTicks.filter((started) => record.nextTickAt !== undefined && started.tickAt >= record.nextTickAt)
+    const last = unrecorded.at(-1)
+    if (last === undefined) return record
+    const { nextTickAt: _, ...rest } = record
+    const next = nextTick(entry.cron, last.tickAt, entry.timezone)
+    return {
+      ...rest,
+      lastExecutionId: last.executionId,
+      lastTickAt: last.tickAt,
+      started: record.started + unrecorded.length,
+      ...(next === undefined ? {} : { nextTickAt: next })
+    }
+  }
+
+  /** buffer-one: watches the execution ahead of a buffered start (not a trigger still starting: its host does). */
+  const watchAhead = (record: ScheduleRecord, now: number) =>
+    !record.paused && record.buffered !== undefined && record.lastExecutionId !== undefined && !isStarting(record, now)
+      ? watch(record.name, record.lastExecutionId)
+      : Effect.void
+
   /** What is due now: a buffered start whose way is clear, then the ticks up to now. */
   const alarm = (name: string): Effect.Effect<void, unknown> =>
     Effect.gen(function*() {
       const entry = options.schedules.get(name)
       if (entry === undefined) return yield* new ScheduleNotFound({ name })
       yield* locked(name, Effect.gen(function*() {
-        const now = yield* clock.currentTimeMillis
-        // A paused schedule starts nothing, its buffered start included (released once it is resumed).
-        const current = yield* recordOf(entry, now)
-        let record = current.paused ? current : yield* releaseBuffered(entry, current)
-        if (!record.paused && record.nextTickAt !== undefined && record.nextTickAt <= now) {
-          const late = skipTicks(entry, record, "catch-up", record.nextTickAt, now - entry.catchUpMs)
-          record = late.record
-          let tick = late.next
-          let startedHere: string | undefined
-          for (let count = 0; tick !== undefined && tick <= now && count < MAX_TICKS_PER_DELIVERY; count++) {
-            const handled = yield* handle(entry, record, tickExecutionId(name, tick), tick, "tick", startedHere)
-            record = handled.record
-            if (handled.started) startedHere = record.lastExecutionId
-            tick = nextTick(entry.cron, tick, entry.timezone)
-          }
-          const { nextTickAt: _, ...rest } = record
-          record = tick === undefined ? rest : { ...rest, nextTickAt: tick }
-        }
-        yield* commit(record)
-        if (!record.paused && record.buffered !== undefined && record.lastExecutionId !== undefined) yield* watch(name, record.lastExecutionId)
+        /** The ticks this delivery started, kept across decisions: one that lost to a pause still counts them. */
+        const startedTicks: Array<{ readonly executionId: string; readonly tickAt: number }> = []
+        const [record, now] = yield* decided(entry, (current, now) =>
+          Effect.gen(function*() {
+            // A paused schedule starts nothing, its buffered start included (released once it is resumed).
+            let record = current.paused ? countStarted(entry, current, startedTicks) : yield* releaseBuffered(entry, current)
+            if (!record.paused && record.nextTickAt !== undefined && record.nextTickAt <= now) {
+              const late = skipTicks(entry, record, "catch-up", record.nextTickAt, now - entry.catchUpMs)
+              record = late.record
+              let tick = late.next
+              let startedHere: string | undefined
+              for (let count = 0; tick !== undefined && tick <= now && count < MAX_TICKS_PER_DELIVERY; count++) {
+                const handled = yield* handle(entry, record, tickExecutionId(name, tick), tick, "tick", startedHere)
+                record = handled.record
+                if (handled.started) {
+                  startedHere = record.lastExecutionId
+                  startedTicks.push({ executionId: startedHere!, tickAt: tick })
+                }
+                tick = nextTick(entry.cron, tick, entry.timezone)
+              }
+              const { nextTickAt: _, ...rest } = record
+              record = tick === undefined ? rest : { ...rest, nextTickAt: tick }
+            }
+            return [record, now] as const
+          }))
+        yield* watchAhead(record, now)
       }))
     })
 
@@ -370,17 +438,17 @@ export const makeScheduler = Effect.fnUntraced(function*(
     Effect.gen(function*() {
       const entry = yield* definition(name)
       return yield* locked(name, Effect.gen(function*() {
-        const now = yield* clock.currentTimeMillis
-        let record = yield* recordOf(entry, now)
-        if (record.paused === paused) return viewOf(entry, record)
-        if (!paused && record.nextTickAt !== undefined) {
-          // The ticks that came while paused are skipped; the next one is after now.
-          const missed = skipTicks(entry, record, "paused", record.nextTickAt, now + 1)
-          const { nextTickAt: _, ...rest } = missed.record
-          record = missed.next === undefined ? rest : { ...rest, nextTickAt: missed.next }
-        }
-        record = { ...record, paused }
-        yield* commit(record)
+        const [record, now] = yield* decided(entry, (current, now) => {
+          if (current.paused === paused) return Effect.succeed([current, now] as const)
+          let record = current
+          if (!paused && record.nextTickAt !== undefined) {
+            // The ticks that came while paused are skipped; the next one is after now.
+            const missed = skipTicks(entry, record, "paused", record.nextTickAt, now + 1)
+            const { nextTickAt: _, ...rest } = missed.record
+            record = missed.next === undefined ? rest : { ...rest, nextTickAt: missed.next }
+          }
+          return Effect.succeed([{ ...record, paused }, now] as const)
+        })
         if (!paused && record.buffered !== undefined) {
           // A start buffered while paused: the next delivery (now) releases it if the execution ahead has ended.
           due.set(name, now)
@@ -390,18 +458,46 @@ export const makeScheduler = Effect.fnUntraced(function*(
       }))
     })
 
+  /** Clears a trigger's `starting` once its start is made (`started`: the execution's id) or refused (undefined). */
+  const settleStart = (entry: Schedule, executionId: string, tickAt: number, started: string | undefined) =>
+    decided(entry, (record) => {
+      const ours = record.starting?.executionId === executionId
+      const { starting: _, ...rest } = record
+      const cleared = ours ? rest : record
+      return Effect.succeed([
+        started === undefined
+          ? cleared
+          : { ...cleared, lastExecutionId: started, lastTickAt: Math.max(tickAt, record.lastTickAt ?? tickAt), started: record.started + 1 },
+        undefined
+      ] as const)
+    })
+
   const trigger = (name: string) =>
     Effect.gen(function*() {
       const entry = yield* definition(name)
       return yield* locked(name, Effect.gen(function*() {
-        const now = yield* clock.currentTimeMillis
-        const executionId = triggerExecutionId(name, now)
-        const handled = yield* handle(entry, yield* recordOf(entry, now), executionId, now, "trigger")
-        yield* commit(handled.record)
-        if (handled.outcome === "buffered" && handled.record.lastExecutionId !== undefined) yield* watch(name, handled.record.lastExecutionId)
+        const [record, { handled, executionId, now }] = yield* decided(entry, (current, now) => {
+          const executionId = triggerExecutionId(name, now)
+          return Effect.map(handle(entry, current, executionId, now, "trigger"), (handled) => [handled.record, { handled, executionId, now }] as const)
+        })
+        if (handled.outcome !== "started") {
+          if (handled.outcome === "buffered") yield* watchAhead(record, now)
+          return { executionId, outcome: handled.outcome } satisfies TriggerResult
+        }
+        // The start is this host's to make: its `starting` is saved, so a trigger elsewhere sees it as running.
+        if ("stop" in handled && handled.stop !== undefined) {
+          yield* client.stop(handled.stop, {
+            errorType: "ScheduleOverlap",
+            errorMessage: `Stopped by schedule ${entry.name}: its trigger at ${new Date(now).toISOString()} started ${executionId}`
+          }).pipe(Effect.catchTag("ExecutionNotRunning", () => Effect.void))
+        }
         // Started: the execution's own id, which a debounced function's start gives (the one already waiting).
-        const id = handled.outcome === "started" ? handled.record.lastExecutionId ?? executionId : executionId
-        return { executionId: id, outcome: handled.outcome } satisfies TriggerResult
+        const started = (yield* startExecution(entry, record, executionId, now).pipe(
+          Effect.tapError(() => settleStart(entry, executionId, now, undefined).pipe(Effect.ignore))
+        )).lastExecutionId!
+        const [settled] = yield* settleStart(entry, executionId, now, started)
+        yield* watchAhead(settled, now)
+        return { executionId: started, outcome: "started" } satisfies TriggerResult
       }))
     })
 
@@ -410,9 +506,8 @@ export const makeScheduler = Effect.fnUntraced(function*(
     start: Effect.gen(function*() {
       for (const entry of options.schedules.values()) {
         yield* locked(entry.name, Effect.gen(function*() {
-          const record = yield* recordOf(entry, yield* clock.currentTimeMillis)
-          yield* commit(record)
-          if (!record.paused && record.buffered !== undefined && record.lastExecutionId !== undefined) yield* watch(entry.name, record.lastExecutionId)
+          const [record, now] = yield* decided(entry, (current, now) => Effect.succeed([current, now] as const))
+          yield* watchAhead(record, now)
         }))
       }
     }),

@@ -13,6 +13,7 @@ import {
 import { mapError } from "../../src/http/error-mapping.ts"
 import { createApp, problemKinds } from "../../src/http/index.ts"
 import { LogCorrupted } from "../../src/log/log-corrupted.ts"
+import { ScheduleContended } from "../../src/schedule/index.ts"
 import { ExecutionStore } from "../../src/store/execution-store.ts"
 import { eventKey } from "../../src/store/kv-execution-store.ts"
 import { makeMemoryStore } from "../../src/store/memory-store.ts"
@@ -40,6 +41,8 @@ describe("the HTTP API: error mapping", () => {
       [new StoreFailure({ operation: "load", reason: "disk on fire" }), "store-failure", 503],
       // Several hosts: the holder kept the execution (it runs user code); the store is fine.
       [new StoreFailure({ operation: "handOver", reason: "execution x is running on another host" }), "execution-busy", 503],
+      // Several hosts kept saving a schedule's record first: nothing was done, try again.
+      [new ScheduleContended({ name: "nightly", attempts: 10 }), "server-busy", 503],
       [new Error("boom"), "internal-error", 500],
       ["a string", "internal-error", 500]
     ]
@@ -47,7 +50,7 @@ describe("the HTTP API: error mapping", () => {
       const mapped = mapError(error)
       assert.strictEqual(mapped.kind, kind)
       assert.strictEqual(problemKinds[mapped.kind].status, status)
-      assert.strictEqual(mapped.internal, status >= 500 && kind !== "execution-busy", `${kind}: logged as a server fault`)
+      assert.strictEqual(mapped.internal, status >= 500 && kind !== "execution-busy" && kind !== "server-busy", `${kind}: logged as a server fault`)
     }
     assert.notInclude(mapError(new StoreFailure({ operation: "load", reason: "disk on fire" })).detail, "disk")
     // The host's backoff after failed writes: not a new fault (that was logged), and its wait as Retry-After.

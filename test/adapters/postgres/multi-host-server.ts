@@ -1,14 +1,29 @@
 /**
  * One of several hosts on one PostgreSQL database, in its own process, for the multi-host tests:
- *   node --conditions=reprise-source multi-host-server.ts <url> <schema> <host id> <ledger file> <lease ms>
- * Prints `listening <port>` once it serves. Every step body appends `<host> <execution> <step>` to the ledger (a
+ *   node --conditions=reprise-source multi-host-server.ts <url> <schema> <host id> <ledger file> <lease ms> [schedules]
+ * Prints `listening <port>` once it serves. With `schedules`, it also serves the schedules of the schedule races:
+ * `skip-<i>` and `allow-<i>` (i < RACE_SCHEDULES), of a function that waits ten minutes, ticking once a year.
+ * Every step body appends `<host> <execution> <step>` to the ledger (a
  * file outside the database), and every callback id handed out is appended as `callback <execution> <id>`.
  */
 import { appendFileSync } from "node:fs"
-import { durable } from "reprise"
+import { durable, schedule } from "reprise"
 import { servePostgres } from "../../../adapters/postgres/serve-postgres.ts"
 
-const [url, schema, hostId, ledger, leaseMs] = process.argv.slice(2) as [string, string, string, string, string]
+const [url, schema, hostId, ledger, leaseMs, withSchedules] = process.argv.slice(2) as [string, string, string, string, string, string?]
+
+/** As many as the schedule races in multi-host.test.ts use. */
+const RACE_SCHEDULES = 4
+
+const held = durable("held", async (_: unknown, ctx) => {
+  await ctx.wait("hold", { minutes: 10 })
+})
+const schedules = withSchedules === "schedules"
+  ? Array.from({ length: RACE_SCHEDULES }, (_, i) => [
+    schedule(`skip-${i}`, { function: held, cron: "0 0 1 1 *", overlap: "skip" }),
+    schedule(`allow-${i}`, { function: held, cron: "0 0 1 1 *", overlap: "allow" })
+  ]).flat()
+  : []
 
 const shared = durable("shared-work", async (input: { n: number }, ctx) => {
   let total = 0
@@ -31,7 +46,8 @@ const shared = durable("shared-work", async (input: { n: number }, ctx) => {
 })
 
 const server = await servePostgres({
-  functions: [shared],
+  functions: [shared, held],
+  schedules,
   url,
   schema,
   port: 0,

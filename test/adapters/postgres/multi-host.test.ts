@@ -42,9 +42,9 @@ interface HostProcess {
   readonly output: () => string
 }
 
-const startHost = (schema: string, id: string, ledger: string) =>
+const startHost = (schema: string, id: string, ledger: string, extra: ReadonlyArray<string> = []) =>
   new Promise<HostProcess>((resolve, reject) => {
-    const child = spawn(node, ["--conditions=reprise-source", script, postgres.url, schema, id, ledger, String(LEASE_MS)], {
+    const child = spawn(node, ["--conditions=reprise-source", script, postgres.url, schema, id, ledger, String(LEASE_MS), ...extra], {
       stdio: ["ignore", "pipe", "pipe"]
     })
     children.push(child)
@@ -236,4 +236,46 @@ describe("several hosts on one PostgreSQL database", () => {
     assert.strictEqual(view.body.status, "SUCCEEDED")
     for (const host of hosts) await kill(host.child)
   }, 240_000)
+
+  // The schedules of multi-host-server.ts (`schedules`): skip-<i> and allow-<i>, for i < RACE_SCHEDULES.
+  const RACE_SCHEDULES = 4
+  const scheduleHosts = async (schema: string) => {
+    const dir = mkdtempSync(join(tmpdir(), "reprise-multi-host-"))
+    dirs.push(dir)
+    return Promise.all(["a", "b", "c"].map((id) => startHost(schema, id, join(dir, "ledger"), ["schedules"])))
+  }
+  const heldExecutions = async (host: HostProcess) =>
+    ((await request(host, "GET", "/v1/executions?function=held&limit=100")).body.executions as Array<{ executionId: string }>).map((e) => e.executionId)
+
+  it("triggers of one skip schedule sent to three hosts at once start one execution", async () => {
+    const hosts = await scheduleHosts("schedule_triggers")
+    for (let i = 0; i < RACE_SCHEDULES; i++) {
+      const answers = await Promise.all(hosts.flatMap((host) => [0, 1, 2].map(() => request(host, "POST", `/v1/schedules/skip-${i}/trigger`))))
+      const outcomes = answers.map((answer) => answer.body.outcome as string)
+      assert.deepStrictEqual(answers.filter((answer) => answer.status >= 300), [], "every trigger answered")
+      assert.strictEqual(outcomes.filter((outcome) => outcome === "started").length, 1, `skip-${i}: ${outcomes.join(", ")}`)
+      const view = await request(hosts[i % 3]!, "GET", `/v1/schedules/skip-${i}`)
+      assert.deepStrictEqual([view.body.started, view.body.skipped], [1, 8], `skip-${i}: counted on every host`)
+    }
+    const started = (await heldExecutions(hosts[0]!)).filter((id) => id.startsWith("skip-"))
+    assert.strictEqual(started.length, RACE_SCHEDULES, started.join(", "))
+    for (const host of hosts) await kill(host.child)
+  }, 120_000)
+
+  it("a pause sent to one host while others take triggers holds: no trigger's save undoes it", async () => {
+    const hosts = await scheduleHosts("schedule_pause")
+    for (let i = 0; i < RACE_SCHEDULES; i++) {
+      const triggers = hosts.slice(1).flatMap((host) => [0, 1, 2, 3].map(() => request(host, "POST", `/v1/schedules/allow-${i}/trigger`)))
+      const paused = await request(hosts[0]!, "POST", `/v1/schedules/allow-${i}/pause`)
+      const answers = await Promise.all(triggers)
+      assert.strictEqual(paused.status, 200, JSON.stringify(paused.body))
+      assert.deepStrictEqual(answers.map((answer) => answer.body.outcome), Array(8).fill("started"), "a trigger starts while paused")
+      for (const host of hosts) {
+        const view = await request(host, "GET", `/v1/schedules/allow-${i}`)
+        assert.strictEqual(view.body.paused, true, `allow-${i} read on host ${host.id}`)
+        assert.strictEqual(view.body.started, 8, `allow-${i}: every start counted`)
+      }
+    }
+    for (const host of hosts) await kill(host.child)
+  }, 120_000)
 })
