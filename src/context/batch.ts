@@ -21,7 +21,7 @@ import { type ChildRun, runChildContext } from "./child-context.ts"
 import { afterTurn } from "./replay-order.ts"
 import { type Begun, ContextCore } from "./context-core.ts"
 import { toErrorRecord } from "./error-story.ts"
-import { ChildContextError, toErrorObject } from "./errors.ts"
+import { ChildContextError, RecordedError, toErrorObject } from "./errors.ts"
 import { deserializeWith, serializeWith } from "./serdes-call.ts"
 import { runOwned } from "./usage-tracker.ts"
 import { type Serdes, serdesContext } from "./serdes.ts"
@@ -271,7 +271,8 @@ const startItem = <O>(core: ContextCore, run: BatchRun<O>, item: BatchItemSpec<O
         return serdes.deserialize(payload, context)
       }
     },
-    toError: (error, thrown) => new ChildContextError(error.errorMessage, { cause: thrown, errorData: error.errorData }),
+    // On replay (nothing thrown) caused by the recorded error, as the first run was by the thrown one.
+    toError: (error, thrown) => new ChildContextError(error.errorMessage, { cause: thrown ?? new RecordedError(error), errorData: error.errorData }),
     body: (itemCore) => item.run(itemCore)
   }))
 }

@@ -184,9 +184,7 @@ export class DurableContextImpl implements DurableContext {
         serdes: config?.serdes,
         summarize: config?.summaryGenerator,
         toError: (error, thrown) => {
-          const wrapped = thrown instanceof ChildContextError
-            ? thrown
-            : new ChildContextError(error.errorMessage, { cause: thrown ?? new RecordedError(error), errorData: error.errorData })
+          const wrapped = ChildContextError.forContext(error, thrown)
           return config?.errorMapper === undefined ? wrapped : config.errorMapper(wrapped)
         },
         body: (core) => fn(new DurableContextImpl(core))

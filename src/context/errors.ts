@@ -3,7 +3,7 @@
  * Errors are stored as { errorType, errorMessage, errorData? }; an outcome's failure also keeps its stack and causes
  * (error-story.ts).
  */
-import type { ErrorObject } from "../log/events.ts"
+import type { ErrorCause, ErrorObject } from "../log/events.ts"
 import { bounded, isError, isInstance, MAX_MESSAGE_CHARS, MAX_TYPE_CHARS, readSafely, safeString } from "./error-text.ts"
 
 export abstract class DurableOperationError extends Error {
@@ -49,11 +49,24 @@ export class RecordedError extends Error {
   declare readonly errorData: string | undefined
   declare readonly errorObject: ErrorObject
   constructor(errorObject: ErrorObject, options?: { readonly cause?: unknown }) {
-    super(errorObject.errorMessage, options)
+    // Its recorded causes are its `cause` chain, as the thrown error's were on the first run: a replay asking
+    // `isCausedBy` (or reading `cause.name`) gets the same answer (the replay probe: a cause two levels down was lost).
+    super(errorObject.errorMessage, options?.cause !== undefined ? options : causeOption(errorObject.causes))
     this.name = errorObject.errorType
     Object.defineProperty(this, "errorObject", { value: errorObject })
     Object.defineProperty(this, "errorData", { value: errorObject.errorData })
   }
+}
+
+/** The causes in a recorded story that were causes (not an AggregateError's inner errors or a count left out). */
+const chainOf = (causes: ReadonlyArray<ErrorCause>): ReadonlyArray<ErrorCause> =>
+  causes.filter((cause) => cause.errorType !== "OmittedCauses" && !cause.errorMessage.startsWith("[errors["))
+
+const causeOption = (causes: ReadonlyArray<ErrorCause> | undefined): { readonly cause: RecordedError } | undefined => {
+  const chain = causes === undefined ? [] : chainOf(causes)
+  const [first, ...rest] = chain
+  if (first === undefined) return undefined
+  return { cause: new RecordedError({ ...first, ...(rest.length === 0 ? {} : { causes: rest }) }) }
 }
 
 /** A step failed for good (after its retries); `cause` is the last attempt's error. */
@@ -107,6 +120,19 @@ export class ChildContextError extends DurableOperationError {
   readonly errorType = "ChildContextError"
   static fromErrorObject(error: ErrorObject): ChildContextError {
     return new ChildContextError(error.errorMessage, { cause: new RecordedError(error), errorData: error.errorData })
+  }
+
+  /**
+   * What a child context's caller sees for its failure: on the first run `thrown` (passed on when it is a
+   * ChildContextError already, a nested context's), else one that wraps it; on replay the same shape from the record
+   * (a recorded ChildContextError comes back as one caused by its recorded causes, not wrapped once more).
+   */
+  static forContext(error: ErrorObject, thrown: unknown): ChildContextError {
+    if (thrown instanceof ChildContextError) return thrown
+    if (thrown === undefined && error.errorType === "ChildContextError") {
+      return new ChildContextError(error.errorMessage, { cause: new RecordedError(error).cause, errorData: error.errorData })
+    }
+    return new ChildContextError(error.errorMessage, { cause: thrown ?? new RecordedError(error), errorData: error.errorData })
   }
 }
 

@@ -19,7 +19,7 @@ import { DurableContextImpl } from "./durable-context.ts"
 import { DurablePromise } from "./durable-promise.ts"
 import { runChildContext } from "./child-context.ts"
 import { afterTurn } from "./replay-order.ts"
-import { ChildContextError, DurableOperationError, ExecutionStoppedError, RecordedError } from "./errors.ts"
+import { ChildContextError, DurableOperationError, ExecutionStoppedError } from "./errors.ts"
 import { operationLogger } from "./operation-logger.ts"
 import type { RetryStrategy } from "./retry.ts"
 import { runStep } from "./step.ts"
@@ -113,10 +113,7 @@ const runSaga = async <T>(sagaCore: ContextCore, sagaContext: DurableContext, bo
   if (bodyBegun === undefined) return await new Promise<never>(() => undefined)
   const bodyRun = afterTurn(bodyBegun.turn, runChildContext<T>(sagaCore, bodyBegun, {
     replayBody: true,
-    toError: (error, thrown) =>
-      thrown instanceof ChildContextError
-        ? thrown
-        : new ChildContextError(error.errorMessage, { cause: thrown ?? new RecordedError(error), errorData: error.errorData }),
+    toError: (error, thrown) => ChildContextError.forContext(error, thrown),
     body: (core) => {
       const bodyContext = new DurableContextImpl(core)
       return body(bodyContext, handleOf(bodyContext))

@@ -1,0 +1,83 @@
+/**
+ * A failure read back on replay has the cause chain the thrown one had on the first run, so code that branches on
+ * a cause decides the same way after a crash (the replay probe: it failed as non-deterministic, or silently took
+ * the other branch).
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { durable, StepError } from "../../src/index.ts"
+import { createTestRunner } from "../../src/testing/index.ts"
+
+class OutOfStock extends Error {
+  override readonly name = "OutOfStock"
+}
+
+const noRetry = { retryStrategy: () => ({ shouldRetry: false }) }
+
+/** Both runs, without crashes and with a crash at every checkpoint, must end alike. */
+const bothWays = async (fn: ReturnType<typeof durable>) => {
+  const runner = createTestRunner({ functions: [fn] })
+  try {
+    const calm = await runner.run(fn.name)
+    const crashed = await runner.run(fn.name, undefined, { crashAtEveryCheckpoint: true })
+    const evicted = await runner.start(fn.name)
+    await evicted.evict()
+    await evicted.settle()
+    return { calm, crashed, evicted }
+  } finally {
+    await runner.dispose()
+  }
+}
+
+describe("replayed errors", () => {
+  it("keep a cause two levels down: a step's error inside ctx.promise.all", async () => {
+    const fn = durable("combinator-cause", async (_: unknown, ctx) => {
+      let branch = "other"
+      try {
+        await ctx.promise.all([ctx.step("reserve", async () => { throw new OutOfStock("none left") }, noRetry)])
+      } catch (error) {
+        if (StepError.isCausedBy((error as Error).cause, OutOfStock)) branch = "out-of-stock"
+      }
+      await ctx.step(`handle-${branch}`, async () => branch)
+      await ctx.wait("cool-off", { seconds: 3 })
+      return branch
+    })
+    const { calm, crashed, evicted } = await bothWays(fn)
+    assert.strictEqual(calm.result, "out-of-stock")
+    assert.strictEqual(crashed.status, "SUCCEEDED", crashed.error?.errorMessage)
+    assert.strictEqual(crashed.result, "out-of-stock")
+    assert.strictEqual(evicted.result, "out-of-stock")
+  })
+
+  it("keep a nested child context's cause: the error its body threw", async () => {
+    const fn = durable("nested-cause", async (_: unknown, ctx) => {
+      let cause = "none"
+      try {
+        await ctx.runInChildContext("outer", (outer) => outer.runInChildContext("inner", async () => { throw new OutOfStock("none left") }))
+      } catch (error) {
+        cause = ((error as Error).cause as Error | undefined)?.name ?? "none"
+      }
+      await ctx.wait("cool-off", { seconds: 3 })
+      return ctx.step(`handle-${cause}`, async () => cause)
+    })
+    const { calm, crashed, evicted } = await bothWays(fn)
+    assert.strictEqual(calm.result, "OutOfStock")
+    assert.strictEqual(crashed.status, "SUCCEEDED", crashed.error?.errorMessage)
+    assert.strictEqual(crashed.result, "OutOfStock")
+    assert.strictEqual(evicted.result, "OutOfStock")
+  })
+
+  it("keep a failed map item's cause", async () => {
+    const fn = durable("item-cause", async (_: unknown, ctx) => {
+      const batch = await ctx.map([0, 1], async (item, i) => {
+        if (i === 1) throw new OutOfStock(`item ${i}`)
+        return item.step(async () => i)
+      }, { completionConfig: { toleratedFailureCount: 1 } })
+      await ctx.wait("cool-off", { seconds: 3 })
+      return batch.getErrors().map((error) => (error.cause as Error | undefined)?.name ?? "none")
+    })
+    const { calm, crashed, evicted } = await bothWays(fn)
+    assert.deepStrictEqual(calm.result, ["OutOfStock"])
+    assert.deepStrictEqual(crashed.result, ["OutOfStock"])
+    assert.deepStrictEqual(evicted.result, ["OutOfStock"])
+  })
+})
