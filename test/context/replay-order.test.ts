@@ -103,3 +103,32 @@ describe("replay order", () => {
     }
   })
 })
+
+describe("replay order in a batch", () => {
+  it("lets the items that ended before a failing one settle first, as they did", async () => {
+    const fn = durable("late-failure", async (_: unknown, ctx) => {
+      const batch = await ctx.map("m", [0, 1, 2, 3], async (item, i) => {
+        if (i === 0) {
+          await item.wait("w", { seconds: 3 })
+          throw new Error("boom")
+        }
+        return i
+      }, { maxConcurrency: 2 })
+      return batch.all.map((entry) => [entry.index, entry.status])
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    try {
+      const calm = await runner.run("late-failure")
+      const expected = [[0, "FAILED"], [1, "SUCCEEDED"], [2, "SUCCEEDED"], [3, "SUCCEEDED"]]
+      assert.deepStrictEqual(calm.result, expected)
+      const crashed = await runner.run("late-failure", undefined, { crashAtEveryCheckpoint: true })
+      assert.deepStrictEqual(crashed.result, expected)
+      const evicted = await runner.start("late-failure")
+      await evicted.evict()
+      await evicted.settle()
+      assert.deepStrictEqual(evicted.result, expected)
+    } finally {
+      await runner.dispose()
+    }
+  })
+})
