@@ -1,4 +1,4 @@
-/** The test runner's own life: what it answers once disposed. */
+/** The test runner's own life: what it answers once disposed, and responders that answer late. */
 import { assert, describe, it } from "@effect/vitest"
 import { durable } from "../../src/index.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
@@ -15,5 +15,32 @@ describe("a disposed test runner", () => {
       assert.match((refused as Error).message, /test runner was disposed/)
     }
     await runner.dispose()
+  })
+})
+
+describe("a responder that answers after the execution went past its callback", () => {
+  it("is refused as late, and the run returns the execution's outcome rather than throwing", async () => {
+    const fn = durable("first-answer-wins", async (_: unknown, ctx) => {
+      const [first] = await ctx.createCallback<string>("first")
+      await ctx.createCallback<string>("second")
+      return await first
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    try {
+      const execution = await runner.run("first-answer-wins", undefined, {
+        callbacks: {
+          first: () => ({ succeed: "a" }),
+          second: async () => {
+            await new Promise((resolve) => setTimeout(resolve, 20))
+            return { succeed: "b" }
+          }
+        }
+      })
+      assert.strictEqual(execution.status, "SUCCEEDED")
+      assert.strictEqual(execution.result, "a")
+      assert.strictEqual(execution.getOperation("second")?.status, "STARTED", "the late answer changed nothing")
+    } finally {
+      await runner.dispose()
+    }
   })
 })
