@@ -168,7 +168,7 @@ export class DurableContextImpl implements DurableContext {
               fn: (stepContext) => submitter(callbackId, { logger: stepContext.logger }),
               retryStrategy: config?.retryStrategy,
               logger: (attempt) => child.#stepLogger(step.id, undefined, attempt),
-              finalError: (error) => new CallbackSubmitterError(error.errorMessage, { errorData: error.errorData })
+              finalError: (error) => new CallbackSubmitterError(error.errorMessage, { cause: new RecordedError(error), errorData: error.errorData })
             }))
           return await result
         }

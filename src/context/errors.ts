@@ -62,6 +62,9 @@ export class RecordedError extends Error {
 const chainOf = (causes: ReadonlyArray<ErrorCause>): ReadonlyArray<ErrorCause> =>
   causes.filter((cause) => cause.errorType !== "OmittedCauses" && !cause.errorMessage.startsWith("[errors["))
 
+/** The first of a record's causes, as a RecordedError whose own cause is the next (undefined: it has none). */
+export const recordedCause = (error: ErrorObject): RecordedError | undefined => causeOption(error.causes)?.cause
+
 const causeOption = (causes: ReadonlyArray<ErrorCause> | undefined): { readonly cause: RecordedError } | undefined => {
   const chain = causes === undefined ? [] : chainOf(causes)
   const [first, ...rest] = chain

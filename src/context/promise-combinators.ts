@@ -19,10 +19,11 @@ import {
   InvokeError,
   PromiseCombinatorError,
   RecordedError,
+  recordedCause,
   StepError,
-  toErrorObject,
   WaitForConditionError
 } from "./errors.ts"
+import { toErrorRecord } from "./error-story.ts"
 import { writeOpenStarts } from "./open-steps.ts"
 import type { Serdes } from "./serdes.ts"
 import type { DurableContext } from "./types.ts"
@@ -92,13 +93,21 @@ export const makePromiseCombinators = (context: CombinatorHost): PromiseCombinat
   } as PromiseCombinators
 }
 
-/** Rejection reasons are stored as error objects (no stack traces) and come back as the error classes they were. */
+/**
+ * Rejection reasons are stored as error objects with their causes (no stack traces) and come back as the error
+ * classes they were, caused by what caused them (a StepError by the step's own error).
+ */
 type StoredSettled = { status: "fulfilled"; value: unknown } | { status: "rejected"; reason: ErrorObject }
+
+const reasonRecord = (reason: unknown): ErrorObject => {
+  const { stackTrace: _, causes, ...record } = toErrorRecord(reason)
+  return causes === undefined ? record : { ...record, causes: causes.map(({ stackTrace: _s, ...cause }) => cause) }
+}
 
 const settledSerdes: Serdes<Array<PromiseSettledResult<unknown>>> = {
   serialize: async (results) =>
     results === undefined ? undefined : JSON.stringify(results.map((r): StoredSettled =>
-      r.status === "fulfilled" ? { status: "fulfilled", value: r.value } : { status: "rejected", reason: toErrorObject(r.reason) }
+      r.status === "fulfilled" ? { status: "fulfilled", value: r.value } : { status: "rejected", reason: reasonRecord(r.reason) }
     )),
   deserialize: async (data) =>
     data === undefined ? undefined : (JSON.parse(data) as Array<StoredSettled>).map((r): PromiseSettledResult<unknown> =>
@@ -119,7 +128,7 @@ const DURABLE_ERRORS: Record<string, new(message: string, options?: { cause?: un
 }
 
 /** The SDK's own error types come back as their classes; anything else as a RecordedError named by its type. */
-export const reviveError = (error: ErrorObject, cause?: unknown): Error => {
+export const reviveError = (error: ErrorObject, cause: unknown = recordedCause(error)): Error => {
   const ErrorClass = DURABLE_ERRORS[error.errorType]
   return ErrorClass === undefined
     ? new RecordedError(error)

@@ -47,7 +47,7 @@ describe("ctx.promise", () => {
     assert.deepStrictEqual(execution.result, {
       results: [
         { status: "fulfilled", value: "reserved" },
-        { status: "rejected", reason: { name: "StepError", message: "card declined" } },
+        { status: "rejected", reason: { name: "StepError", message: "card declined", cause: "Error" } },
         { status: "fulfilled" }
       ],
       isStepError: true
@@ -136,7 +136,7 @@ describe("ctx.promise", () => {
       assert.deepStrictEqual(warm.result, {
         settled: [
           { status: "fulfilled", value: "fine" },
-          { status: "rejected", reason: { name: "StepError", message: "boom" } },
+          { status: "rejected", reason: { name: "StepError", message: "boom", cause: "Error" } },
           { status: "fulfilled" }
         ],
         first: "fine",

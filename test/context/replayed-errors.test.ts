@@ -80,4 +80,33 @@ describe("replayed errors", () => {
     assert.deepStrictEqual(crashed.result, ["OutOfStock"])
     assert.deepStrictEqual(evicted.result, ["OutOfStock"])
   })
+
+  it("keep the submitter's error under a waitForCallback's CallbackSubmitterError", async () => {
+    const fn = durable("submitter-cause", async (_: unknown, ctx) => {
+      let caused = false
+      try {
+        await ctx.waitForCallback("approval", async () => { throw new OutOfStock("cannot ask") }, noRetry)
+      } catch (error) {
+        caused = StepError.isCausedBy(error, OutOfStock)
+      }
+      await ctx.wait("cool-off", { seconds: 3 })
+      return ctx.step(`handle-${caused}`, async () => caused)
+    })
+    const { calm, crashed, evicted } = await bothWays(fn)
+    assert.strictEqual(calm.result, true)
+    assert.strictEqual(crashed.result, true)
+    assert.strictEqual(evicted.result, true)
+  })
+
+  it("keep an allSettled rejection's cause", async () => {
+    const fn = durable("settled-cause", async (_: unknown, ctx) => {
+      const [outcome] = await ctx.promise.allSettled([ctx.step("reserve", async () => { throw new OutOfStock("none left") }, noRetry)])
+      await ctx.wait("cool-off", { seconds: 3 })
+      return outcome!.status === "rejected" ? StepError.isCausedBy(outcome!.reason, OutOfStock) : "fulfilled"
+    })
+    const { calm, crashed, evicted } = await bothWays(fn)
+    assert.strictEqual(calm.result, true)
+    assert.strictEqual(crashed.result, true)
+    assert.strictEqual(evicted.result, true)
+  })
 })
