@@ -9,13 +9,16 @@ import {
   treeRows
 } from "reprise/http"
 import type { ErrorObject, LogEvent } from "reprise/store"
+import { oneLine } from "./terminal-text.ts"
 
 const pad = (text: string, width: number) => text.padEnd(width)
 
 const ms = (iso: string | undefined): number | undefined => (iso === undefined ? undefined : Date.parse(iso))
 
 /** A table with left-aligned columns as wide as their widest cell. */
-export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
+export const table = (header: ReadonlyArray<string>, cells: ReadonlyArray<ReadonlyArray<string>>): string => {
+  // Cells hold the server's text: a line break in one would start a row of its own.
+  const rows = cells.map((row) => row.map(oneLine))
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)))
   const line = (cells: ReadonlyArray<string>) => cells.map((cell, i) => pad(cell, widths[i]!)).join("  ").trimEnd()
   return [line(header), ...rows.map(line)].join("\n")
@@ -77,7 +80,7 @@ const headerLines = (execution: ExecutionJson): Array<string> => {
     lines.push(`error      ${execution.error.errorType}: ${execution.error.errorMessage}`, ...errorStory(execution.error, "           "))
   }
   else if (execution.status !== "RUNNING" && execution.status !== "CONTINUED_AS_NEW" && execution.status !== "QUEUED") lines.push(`result     ${"result" in execution ? json(execution.result) : "-"}`)
-  return lines
+  return lines.map(oneLine)
 }
 
 export const executionText = (execution: ExecutionWithOperationsJson): string => {
@@ -96,12 +99,12 @@ export const executionText = (execution: ExecutionWithOperationsJson): string =>
   }
   for (const op of execution.operations) {
     if (op.status !== "FAILED" || op.error === undefined) continue
-    lines.push(`failed     ${op.name ?? op.subType} (${op.id}): ${op.error.errorType}: ${op.error.errorMessage}`, ...errorStory(op.error, "           "))
+    lines.push(...[`failed     ${op.name ?? op.subType} (${op.id}): ${op.error.errorType}: ${op.error.errorMessage}`, ...errorStory(op.error, "           ")].map(oneLine))
   }
   const pending = pendingCallbacks(execution)
   if (pending.length > 0) {
     lines.push("pending callbacks")
-    for (const { callbackId, name } of pending) lines.push(`  ${name}: reprise callback ${callbackId} succeed '<json>'`)
+    for (const { callbackId, name } of pending) lines.push(oneLine(`  ${name}: reprise callback ${callbackId} succeed '<json>'`))
   }
   return lines.join("\n")
 }
@@ -112,7 +115,7 @@ export const executionText = (execution: ExecutionWithOperationsJson): string =>
  */
 export const makeEventLines = (): (event: LogEvent, start: number) => string => {
   const label = makeOperationLabeler()
-  return (event, start) => `${pad(`+${duration(event.at - start)}`, 10)} ${pad(label(event), 28)} ${describeEvent(event)}`
+  return (event, start) => oneLine(`${pad(`+${duration(event.at - start)}`, 10)} ${pad(label(event), 28)} ${describeEvent(event)}`)
 }
 
 export const historyText = (events: ReadonlyArray<LogEvent>): string => {
@@ -124,4 +127,4 @@ export const historyText = (events: ReadonlyArray<LogEvent>): string => {
 
 /** One emission: its time, topic and value (JSON). */
 export const emissionLine = (emission: { readonly at: number; readonly topic: string; readonly value: unknown }): string =>
-  `${new Date(emission.at).toISOString()}  ${pad(emission.topic, 16)} ${json(emission.value)}`
+  oneLine(`${new Date(emission.at).toISOString()}  ${pad(emission.topic, 16)} ${json(emission.value)}`)

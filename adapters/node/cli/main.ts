@@ -14,6 +14,7 @@ import { emissionLine, executionText, functionsText, historyText, listText, make
 import { followStream } from "./follow-stream.ts"
 import { listSchedules, scheduleAction } from "./schedules.ts"
 import { inputOf, parseJsonArg } from "./input-arg.ts"
+import { safeWrites } from "./terminal-text.ts"
 
 export const USAGE = `reprise: durable functions from the command line
 
@@ -380,7 +381,9 @@ const ownCommand = (argv: ReadonlyArray<string>): readonly [string | undefined, 
 }
 
 /** Runs one command line; returns the exit code (it never throws). */
-export const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
+export const run = async (argv: ReadonlyArray<string>, given: Io): Promise<number> => {
+  // Whatever a command prints may carry the server's text: no control character of it reaches the terminal raw.
+  const io = safeWrites(given)
   // Commands with their own options live in their own files; their name may come after options (--url U fork …).
   const [own, rest] = ownCommand(argv)
   if (own === "replay-check") return (await import("./replay-check.ts")).replayCheckCommand(rest, io)

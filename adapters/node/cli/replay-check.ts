@@ -16,6 +16,7 @@ import type { DurableFunction } from "reprise"
 import { type RecordedHistory, replayCheck, type ReplayReport } from "reprise/testing"
 import { CliError, type Client, EXIT, makeClient, reportError } from "./client.ts"
 import { exportedFunctions } from "./exported-functions.ts"
+import { oneLine } from "./terminal-text.ts"
 
 export interface CheckIo {
   readonly out: (line: string) => void
@@ -159,7 +160,7 @@ export const replayCheckCommand = async (argv: ReadonlyArray<string>, io: CheckI
     const reports = await replayCheck(functions, histories)
     if (values.json === true) io.out(JSON.stringify(reports, null, 2))
     else {
-      for (const report of reports) io.out(reportLine(report))
+      for (const report of reports) io.out(oneLine(reportLine(report)))
       const clean = reports.filter((r) => r.verdict === "replays cleanly").length
       io.err(`${clean} of ${reports.length} histor${reports.length === 1 ? "y replays" : "ies replay"} cleanly`)
     }
