@@ -9,6 +9,7 @@ import { runOwned } from "../context/usage-tracker.ts"
 import type { Message } from "./actor-messages.ts"
 import type { ActorParts } from "./actor-parts.ts"
 import { type HandlerExit, outcomeEvent } from "./execution-outcome.ts"
+import { handlerInput } from "./handler-input.ts"
 
 /** What the handler's run reads and asks of its actor. */
 export type HandlerHost = Pick<ActorParts, "state" | "deps" | "gone" | "pause" | "offer" | "activate" | "queue">
@@ -31,9 +32,7 @@ export const startHandler = (actor: HandlerHost, session: Session) => {
 /** The handler over a root context, built now (from the state as it is now), run when called. */
 const handlerRun = (actor: HandlerHost, session: Session): () => Promise<unknown> => {
   const context = DurableContextImpl.root(session)
-  // Started without an input, the handler gets `{}`, as AWS's SDK gives it (it parses `InputPayload ?? "{}"`):
-  // a handler that destructures its event works the same on both.
-  const input = actor.state.input === undefined ? {} : JSON.parse(actor.state.input)
+  const input = handlerInput(actor.state.input)
   return () => runOwned({ kind: "context", core: context.core, label: "the root context" }, () => actor.deps.fn.handler(input, context))
 }
 

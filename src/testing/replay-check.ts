@@ -9,6 +9,7 @@ import type { DurableLogger } from "../context/logger.ts"
 import { defaultSerdes, passThroughDeserializer } from "../context/serdes.ts"
 import type { CallShape, Session } from "../context/session.ts"
 import { runOwned } from "../context/usage-tracker.ts"
+import { handlerInput } from "../engine/handler-input.ts"
 import type { DurableFunction } from "../engine/registry.ts"
 import { decodeLog } from "../log/decode-log.ts"
 import type { LogEvent } from "../log/events.ts"
@@ -150,7 +151,8 @@ const checkOne = async (
 
   let settled = false
   const context = DurableContextImpl.root(session)
-  const input = state.input === undefined ? undefined : JSON.parse(state.input)
+  // As the live run gives it: `{}` when the execution was started without an input.
+  const input = handlerInput(state.input)
   Promise.resolve()
     .then(() => runOwned({ kind: "context", core: context.core, label: "the root context" }, () => fn.handler(input, context)))
     .then(() => void (settled = true), () => void (settled = true))

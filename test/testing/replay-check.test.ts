@@ -104,6 +104,20 @@ describe("replayCheck (reprise/testing)", () => {
   })
 })
 
+describe("replayCheck of an execution started without an input", () => {
+  it("gives the handler `{}`, as the live run did, so the same calls replay", async () => {
+    // The step's name follows what the handler was given: `undefined` on replay made it another operation.
+    const noInput = durable("no-input", async (input: unknown, ctx) => ctx.step(typeof input === "object" && input !== null ? "an-object" : "nothing", body(1)))
+    const runner = createTestRunner({ functions: [noInput] })
+    const execution = await runner.run("no-input")
+    assert.strictEqual(execution.status, "SUCCEEDED", JSON.stringify(execution.error))
+    assert.notProperty(execution.history[0], "input", "recorded without an input")
+    const [report] = await replayCheck([noInput], [execution.history])
+    assert.strictEqual(report!.verdict, "replays cleanly", JSON.stringify(report))
+    await runner.dispose()
+  })
+})
+
 describe("replayCheck over rewound and continued histories", () => {
   it("a rewound history replays its current operations cleanly; a run that continued as new replays up to the call", async () => {
     const fixed = { on: false }
