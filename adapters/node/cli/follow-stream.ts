@@ -42,12 +42,23 @@ export async function* sseFrames(response: Response): AsyncGenerator<SseFrame> {
   }
 }
 
-/** Consecutive connections that may fail (the server restarting) before following gives up. */
-const MAX_RETRIES = 5
+/** The wait before reconnecting doubles from this after each failed connection (the server restarting) … */
+const FIRST_BACKOFF_MS = 200
+/** … up to this, so a server back after a long restart is seen within a few seconds. */
+const MAX_BACKOFF_MS = 3_000
+/**
+ * How long the server may stay unreachable before following gives up, when the deadline is further off (or none:
+ * `start --wait` without --timeout): a bound for a loop that would otherwise retry forever.
+ */
+export const MAX_OUTAGE_MS = 10 * 60_000
+
+/** The wait before the next connection after `failures` failed ones in a row. */
+export const backoffMs = (failures: number): number => Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.min(failures - 1, 16))
 
 /**
  * Follows `path` until the execution has ended ("ended") or the deadline passed ("timeout"), handing each frame to
- * `onFrame` once. An `error` frame (the server failed mid-stream) is thrown as a CliError.
+ * `onFrame` once. An `error` frame (the server failed mid-stream) is thrown as a CliError. A server that cannot be
+ * reached (restarting) is tried again with a capped backoff until the deadline, or MAX_OUTAGE_MS without an answer.
  */
 export const followStream = async (
   client: Client,
@@ -57,6 +68,7 @@ export const followStream = async (
 ): Promise<"ended" | "timeout"> => {
   let lastId: string | undefined
   let failures = 0
+  let unreachableSince: number | undefined
   for (;;) {
     const left = deadline - Date.now()
     if (left <= 0) return "timeout"
@@ -67,20 +79,26 @@ export const followStream = async (
     try {
       const response = await client.open(`${path}?maxSeconds=${maxSeconds}`, lastId === undefined ? {} : { "last-event-id": lastId }, controller.signal)
       if (response.status === 204) return "ended"
+      failures = 0
+      unreachableSince = undefined
       for await (const frame of sseFrames(response)) {
         if (frame.event === "error") {
           const problem = JSON.parse(frame.data) as { detail?: string }
           throw new CliError(`the server failed while streaming: ${problem.detail ?? frame.data}`, EXIT.failed)
         }
         if (frame.id !== undefined) lastId = frame.id
-        failures = 0
         onFrame(frame)
       }
     } catch (error) {
       if (error instanceof CliError && error.exitCode !== EXIT.unreachable) throw error
       if (controller.signal.aborted) return "timeout"
-      if (++failures > MAX_RETRIES) throw error instanceof CliError ? error : new CliError(`the stream broke: ${String(error)}`, EXIT.unreachable)
-      await new Promise((resolve) => setTimeout(resolve, 200 * failures))
+      const now = Date.now()
+      unreachableSince ??= now
+      if (now - unreachableSince >= MAX_OUTAGE_MS) {
+        throw error instanceof CliError ? error : new CliError(`the stream broke: ${String(error)}`, EXIT.unreachable)
+      }
+      // Never past the deadline: the loop's next turn then answers "timeout".
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(backoffMs(++failures), deadline - now))))
     } finally {
       clearTimeout(timer)
     }
