@@ -2,6 +2,7 @@
 import { afterEach, assert, describe, it } from "@effect/vitest"
 import { generateSignedCookie } from "hono/cookie"
 import { SESSION_COOKIE, safeNext } from "../../src/http/console/session.ts"
+import { durable } from "../../src/index.ts"
 import { type Harness, makeHarness, until } from "./http-fixture.ts"
 
 const KEY = "operator-key"
@@ -122,6 +123,15 @@ describe("the console, without an API key", () => {
     const missingApi = await page(harness, "/console/api/v1/nope")
     assert.strictEqual(missingApi.status, 404)
     assert.match(missingApi.headers.get("content-type") ?? "", /problem\+json/)
+  })
+
+  it("shows an execution's version label in the list and on its page", async () => {
+    const labelled = durable("labelled", async () => "done", { version: "2026-12-02" })
+    const harness = h = makeHarness({ functions: [labelled] })
+    const res = await harness.request("POST", "/v1/functions/labelled/executions?wait=5", { json: { executionName: "v-1" } })
+    assert.strictEqual(res.status, 201)
+    assert.include((await page(harness, "/console?function=labelled")).text, `labelled <span class="muted version">2026-12-02</span>`)
+    assert.include((await page(harness, "/console/executions/v-1")).text, `<span class="muted">Version</span><span class="mono" id="version">2026-12-02</span>`)
   })
 
   it("pages the list, newest first, and marks a finished execution's page as no longer live", async () => {

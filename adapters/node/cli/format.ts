@@ -32,9 +32,18 @@ const tookOf = (startedAt: string, endedAt: string | undefined): string => {
 
 export const listText = (executions: ReadonlyArray<SummaryJson>, nextCursor: string | undefined): string => {
   if (executions.length === 0) return "No executions."
-  const rows = executions.map((e) => [e.executionId, e.functionName, e.queuePosition === undefined ? e.status : `${e.status} #${e.queuePosition}`, e.startedAt, tookOf(e.startedAt, e.endedAt)])
+  // A VERSION column only when a listed execution has one: code without version labels keeps its narrower table.
+  const versioned = executions.some((e) => e.version !== undefined)
+  const rows = executions.map((e) => [
+    e.executionId,
+    e.functionName,
+    ...(versioned ? [e.version ?? "-"] : []),
+    e.queuePosition === undefined ? e.status : `${e.status} #${e.queuePosition}`,
+    e.startedAt,
+    tookOf(e.startedAt, e.endedAt)
+  ])
   const more = nextCursor === undefined ? "" : `\nMore: --cursor ${nextCursor}`
-  return table(["EXECUTION", "FUNCTION", "STATUS", "STARTED", "DURATION"], rows) + more
+  return table(["EXECUTION", "FUNCTION", ...(versioned ? ["VERSION"] : []), "STATUS", "STARTED", "DURATION"], rows) + more
 }
 
 const json = (value: unknown): string => JSON.stringify(value) ?? "undefined"
@@ -67,6 +76,7 @@ const headerLines = (execution: ExecutionJson): Array<string> => {
   const lines = [
     `execution  ${execution.executionId}`,
     `function   ${execution.functionName}`,
+    ...(execution.version === undefined ? [] : [`version    ${execution.version}`]),
     `status     ${execution.status}${execution.queuePosition === undefined ? "" : ` (#${execution.queuePosition} in its function's queue)`}`,
     `started    ${execution.startedAt}`,
     `ended      ${execution.endedAt ?? "-"} (${tookOf(execution.startedAt, execution.endedAt)})`,

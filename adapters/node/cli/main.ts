@@ -25,8 +25,8 @@ export const USAGE = `reprise: durable functions from the command line
   reprise get <execution-id> [--follow [--timeout S]]   --follow: live until it ends (at most S seconds, default 600)
   reprise history <execution-id>
   reprise emissions <execution-id> [--follow [--timeout S]]   what ctx.emit sent; --follow: live until it ends
-  reprise list [--function NAME] [--status STATUS[,STATUS...]] [--started-after ISO] [--started-before ISO] [--input-contains TEXT]
-              [--limit N] [--cursor C]
+  reprise list [--function NAME] [--status STATUS[,STATUS...]] [--version LABEL] [--started-after ISO] [--started-before ISO]
+              [--input-contains TEXT] [--limit N] [--cursor C]
   reprise callback <callback-id> succeed [payload|-] | fail [message] [--error-type T] | heartbeat
   reprise stop <execution-id> [--reason TEXT]
   reprise fire <execution-id> <operation-id>            a development server only: the pending wait succeeds now
@@ -74,6 +74,16 @@ const OPTIONS = {
   version: { type: "boolean", short: "v" }
 } as const
 
+/** `list --version LABEL` filters by the code's version label (`?version=`): there --version takes a value. */
+const LIST_OPTIONS = { ...OPTIONS, version: { type: "string" } } as const
+
+/** The command line's first positional word, its options read leniently. */
+const firstWord = (argv: ReadonlyArray<string>): string | undefined => {
+  const { tokens } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: false, tokens: true })
+  const first = tokens.find((token) => token.kind === "positional")
+  return first?.kind === "positional" ? first.value : undefined
+}
+
 const COMMON = ["url", "api-key", "json", "help"] as const
 
 /** The options each command takes (beside COMMON): any other is a usage error naming these. */
@@ -84,7 +94,7 @@ const COMMAND_OPTIONS: Readonly<Record<string, ReadonlyArray<keyof typeof OPTION
   get: ["follow", "timeout"],
   history: [],
   emissions: ["follow", "timeout"],
-  list: ["function", "status", "started-after", "started-before", "input-contains", "limit", "cursor"],
+  list: ["function", "status", "version", "started-after", "started-before", "input-contains", "limit", "cursor"],
   callback: ["error-type"],
   stop: ["reason"],
   fire: []
@@ -101,7 +111,10 @@ const checkOptions = (command: string, values: Values) => {
   throw usage(`reprise ${command} does not take --${extra} (${takes.length === 0 ? "it takes" : `it takes ${takes.join(", ")} and`} --url, --api-key, --json)`)
 }
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>["values"]
+type Values = Omit<ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>["values"], "version"> & {
+  /** true: this reprise's version; a string: list's version label (LIST_OPTIONS). */
+  readonly version?: boolean | string
+}
 
 const usage = (message: string) => new CliError(`${message} (reprise --help)`, EXIT.usage)
 
@@ -310,6 +323,8 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
       if (unknown !== undefined) throw usage(`--status is one or more of ${STATUSES.join(", ")}, comma-separated; not ${JSON.stringify(unknown)}`)
       params.set("status", statuses.join(","))
     }
+    // --version is the code's version label here (a string: see LIST_OPTIONS), not this reprise's version.
+    if (typeof values.version === "string") params.set("version", values.version)
     if (values["started-after"] !== undefined) params.set("startedAfter", dateOption(values["started-after"], "--started-after")!)
     if (values["started-before"] !== undefined) params.set("startedBefore", dateOption(values["started-before"], "--started-before")!)
     if (values["input-contains"] !== undefined) params.set("input", values["input-contains"])
@@ -392,7 +407,7 @@ export const run = async (argv: ReadonlyArray<string>, given: Io): Promise<numbe
   try {
     let parsed
     try {
-      parsed = parseArgs({ args: negativeValuesJoined(argv), options: OPTIONS, allowPositionals: true, strict: true })
+      parsed = parseArgs({ args: negativeValuesJoined(argv), options: firstWord(argv) === "list" ? LIST_OPTIONS : OPTIONS, allowPositionals: true, strict: true })
     } catch (error) {
       throw usage(readableParseError(error))
     }

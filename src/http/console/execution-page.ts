@@ -27,7 +27,10 @@ const summary = (execution: ExecutionJson, now: number): Html => {
 <span class="muted">Status</span><span id="status">${statusBadge(execution.status, STATUS_CLASSES)}${
     execution.queuePosition === undefined ? "" : html` <span class="muted" id="queue-position">#${String(execution.queuePosition)} in its function's queue</span>`
   }</span>
-<span class="muted">Function</span><span><a href="/console?function=${encodeURIComponent(execution.functionName)}">${execution.functionName}</a></span>
+<span class="muted">Function</span><span><a href="/console?function=${encodeURIComponent(execution.functionName)}">${execution.functionName}</a></span>${
+    execution.version === undefined ? "" : html`
+<span class="muted">Version</span><span class="mono" id="version">${execution.version}</span>`
+  }
 <span class="muted">Started</span><span>${time(execution.startedAt)}</span>
 <span class="muted">Ended</span><span>${execution.endedAt === undefined ? "–" : time(execution.endedAt)}</span>
 <span class="muted">Duration</span><span>${duration((ended ?? now) - started)}${ended === undefined ? " so far" : ""}</span>${links(execution)}</div>`

@@ -85,7 +85,7 @@ const row = (execution: SummaryJson, now: number): Html => {
   const ended = millis(execution.endedAt)
   return html`<tr data-execution-id="${execution.executionId}">
 <td class="mono"><a href="${executionHref(execution.executionId)}">${execution.executionId}</a></td>
-<td>${execution.functionName}</td><td>${statusBadge(execution.status, STATUS_CLASSES)}${
+<td>${execution.functionName}${execution.version === undefined ? "" : html` <span class="muted version">${execution.version}</span>`}</td><td>${statusBadge(execution.status, STATUS_CLASSES)}${
     execution.queuePosition === undefined ? "" : html` <span class="muted queue-position">#${String(execution.queuePosition)} in line</span>`
   }</td>
 <td>${time(execution.startedAt)} ${relTime(execution.startedAt, now)}</td>
