@@ -49,7 +49,8 @@ describe("awsHandler on the Node server", () => {
     const waiting = await until("tour-1", (e) => e.operations.some((op: any) => op.type === "CALLBACK" && op.status === "STARTED"), 20_000, "the callback")
     const callback = waiting.operations.find((op: any) => op.type === "CALLBACK")
     assert.match(callback.callbackId, /.+/)
-    const sent = await reprise(["callback", callback.callbackId, "succeed", "approved", "--url", base])
+    // AWS callbacks take any text (its SDK passes the payload through): --raw sends it as it is.
+    const sent = await reprise(["callback", callback.callbackId, "succeed", "approved", "--raw", "--url", base])
     assert.strictEqual(sent.code, 0, sent.stderr)
     const done = await until("tour-1", (e) => e.status !== "RUNNING", 20_000, "the end")
     assert.strictEqual(done.status, "SUCCEEDED", JSON.stringify(done.error))

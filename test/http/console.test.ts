@@ -125,6 +125,18 @@ describe("the console, without an API key", () => {
     assert.match(missingApi.headers.get("content-type") ?? "", /problem\+json/)
   })
 
+  it("answers 400 for a status or time filter it does not take, as the API does, rather than list everything", async () => {
+    const harness = h = makeHarness()
+    await harness.startApproval(1)
+    for (const query of ["status=FOO", "status=RUNNING%2CDONE", "from=yesterday", "to=2026-13-01T00:00"]) {
+      const answer = await page(harness, `/console?${query}`)
+      assert.strictEqual(answer.status, 400, query)
+      assert.include(answer.text, "Not a filter the list takes", query)
+      assert.notInclude(answer.text, "data-execution-id=", `${query}: no rows`)
+    }
+    assert.strictEqual((await page(harness, "/console?status=RUNNING")).status, 200)
+  })
+
   it("shows an execution's version label in the list and on its page", async () => {
     const labelled = durable("labelled", async () => "done", { version: "2026-12-02" })
     const harness = h = makeHarness({ functions: [labelled] })

@@ -71,14 +71,31 @@ const networkReason = (error: unknown): string => {
   return typeof cause?.message === "string" ? cause.message : String(error)
 }
 
-export const makeClient = (options: ClientOptions): Client => {
+/**
+ * The server's URL, checked: http(s), with no user name or password (the API key goes in --api-key; the URL is
+ * echoed in messages, a password in it would be too) and no query or fragment (paths are appended to it).
+ */
+const serverUrl = (text: string): URL => {
+  // Never echoed when it may hold credentials.
+  const shown = text.includes("@") ? "" : ` ${JSON.stringify(text)}`
   let base: URL
   try {
-    base = new URL(options.url)
-    if (base.protocol !== "http:" && base.protocol !== "https:") throw new TypeError("not http")
+    base = new URL(text)
   } catch {
-    throw new CliError(`--url ${JSON.stringify(options.url)} is not an http(s) URL`, EXIT.usage)
+    throw new CliError(`--url${shown} is not an http(s) URL`, EXIT.usage)
   }
+  if (base.protocol !== "http:" && base.protocol !== "https:") throw new CliError(`--url${shown} is not an http(s) URL`, EXIT.usage)
+  if (base.username !== "" || base.password !== "") {
+    throw new CliError("--url must not hold a user name or password: give the API key with --api-key or REPRISE_API_KEY", EXIT.usage)
+  }
+  if (base.search !== "" || base.hash !== "" || /[?#]/.test(base.href)) {
+    throw new CliError(`--url${shown} must not have a query or a fragment: give the server's address (http://host:port, or a path prefix)`, EXIT.usage)
+  }
+  return base
+}
+
+export const makeClient = (options: ClientOptions): Client => {
+  const base = serverUrl(options.url)
   const root = base.href.replace(/\/+$/, "")
   const timeoutMs = options.timeoutMs ?? 30_000
 

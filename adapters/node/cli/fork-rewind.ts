@@ -7,6 +7,7 @@ import { parseArgs } from "node:util"
 import type { ExecutionJson } from "reprise/http"
 import { CliError, EXIT, makeClient, reportError } from "./client.ts"
 import { inputOf } from "./input-arg.ts"
+import { repeatedMessage, repeatedOption } from "./repeated-option.ts"
 
 export interface ForkIo {
   readonly out: (line: string) => void
@@ -16,27 +17,26 @@ export interface ForkIo {
 
 export const FORK_USAGE = "reprise fork <execution-id> --from <operation-id> [--input JSON|@FILE] | reprise rewind <execution-id> --from <operation-id> [--url URL] [--api-key KEY] [--json]"
 
+const FORK_OPTIONS = {
+  from: { type: "string" },
+  input: { type: "string" },
+  url: { type: "string" },
+  "api-key": { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" }
+} as const
+
 /** Runs `fork` or `rewind` with the arguments after it; returns the exit code. */
 export const forkRewindCommand = async (action: "fork" | "rewind", argv: ReadonlyArray<string>, io: ForkIo): Promise<number> => {
   try {
     let parsed
     try {
-      parsed = parseArgs({
-        args: [...argv],
-        options: {
-          from: { type: "string" },
-          input: { type: "string" },
-          url: { type: "string" },
-          "api-key": { type: "string" },
-          json: { type: "boolean" },
-          help: { type: "boolean", short: "h" }
-        },
-        allowPositionals: true,
-        strict: true
-      })
+      parsed = parseArgs({ args: [...argv], options: FORK_OPTIONS, allowPositionals: true, strict: true })
     } catch (error) {
       throw new CliError(`${error instanceof Error ? error.message.split("\n")[0] : String(error)} (usage: ${FORK_USAGE})`, EXIT.usage)
     }
+    const repeated = repeatedOption(argv, FORK_OPTIONS)
+    if (repeated !== undefined) throw new CliError(`${repeatedMessage(repeated)} (usage: ${FORK_USAGE})`, EXIT.usage)
     const { positionals, values } = parsed
     if (values.help === true) {
       io.out(FORK_USAGE)

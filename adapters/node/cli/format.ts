@@ -30,7 +30,8 @@ const tookOf = (startedAt: string, endedAt: string | undefined): string => {
   return start === undefined ? "" : `${duration(end - start)}${endedAt === undefined ? " so far" : ""}`
 }
 
-export const listText = (executions: ReadonlyArray<SummaryJson>, nextCursor: string | undefined): string => {
+/** `nextPage`: the command line that lists the next page (the same filters and --limit, the next --cursor). */
+export const listText = (executions: ReadonlyArray<SummaryJson>, nextPage: string | undefined): string => {
   if (executions.length === 0) return "No executions."
   // A VERSION column only when a listed execution has one: code without version labels keeps its narrower table.
   const versioned = executions.some((e) => e.version !== undefined)
@@ -42,7 +43,7 @@ export const listText = (executions: ReadonlyArray<SummaryJson>, nextCursor: str
     e.startedAt,
     tookOf(e.startedAt, e.endedAt)
   ])
-  const more = nextCursor === undefined ? "" : `\nMore: --cursor ${nextCursor}`
+  const more = nextPage === undefined ? "" : `\nMore: ${nextPage}`
   return table(["EXECUTION", "FUNCTION", ...(versioned ? ["VERSION"] : []), "STATUS", "STARTED", "DURATION"], rows) + more
 }
 

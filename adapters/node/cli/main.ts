@@ -14,6 +14,7 @@ import { emissionLine, executionText, functionsText, historyText, listText, make
 import { followStream } from "./follow-stream.ts"
 import { listSchedules, scheduleAction } from "./schedules.ts"
 import { inputOf, parseJsonArg } from "./input-arg.ts"
+import { repeatedMessage, repeatedOption } from "./repeated-option.ts"
 import { safeWrites } from "./terminal-text.ts"
 
 export const USAGE = `reprise: durable functions from the command line
@@ -27,7 +28,7 @@ export const USAGE = `reprise: durable functions from the command line
   reprise emissions <execution-id> [--follow [--timeout S]]   what ctx.emit sent; --follow: live until it ends
   reprise list [--function NAME] [--status STATUS[,STATUS...]] [--version LABEL] [--started-after ISO] [--started-before ISO]
               [--input-contains TEXT] [--limit N] [--cursor C]
-  reprise callback <callback-id> succeed [payload|-] | fail [message] [--error-type T] | heartbeat
+  reprise callback <callback-id> succeed [json|-] [--raw] | fail [message] [--error-type T] | heartbeat   --raw: a payload that is not JSON
   reprise stop <execution-id> [--reason TEXT]
   reprise fire <execution-id> <operation-id>            a development server only: the pending wait succeeds now
   reprise schedules                                     list the schedules: cron, next tick, last execution, skips
@@ -70,6 +71,7 @@ const OPTIONS = {
   "started-after": { type: "string" },
   "started-before": { type: "string" },
   "input-contains": { type: "string" },
+  raw: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" }
 } as const
@@ -95,7 +97,7 @@ const COMMAND_OPTIONS: Readonly<Record<string, ReadonlyArray<keyof typeof OPTION
   history: [],
   emissions: ["follow", "timeout"],
   list: ["function", "status", "version", "started-after", "started-before", "input-contains", "limit", "cursor"],
-  callback: ["error-type"],
+  callback: ["error-type", "raw"],
   stop: ["reason"],
   fire: []
 }
@@ -211,6 +213,22 @@ const readableParseError = (error: unknown): string => {
   const missing = /^Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(message)
   if (missing !== null) return `${missing[1]} needs a value`
   return message
+}
+
+/** A word as a POSIX shell reads it back: bare when it is plain, else single-quoted. */
+const shellWord = (text: string): string => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`)
+
+/** The options of `list` the next page keeps (all but --cursor), in the order USAGE gives them. */
+const PAGE_OPTIONS = ["function", "status", "version", "started-after", "started-before", "input-contains", "limit"] as const
+
+/** `reprise list` with the same filters and --limit, and the next page's cursor: a hint to copy as it is. */
+const nextPageCommand = (values: Values, cursor: string): string => {
+  const words = ["reprise", "list"]
+  for (const option of PAGE_OPTIONS) {
+    const value = values[option]
+    if (typeof value === "string") words.push(`--${option}`, shellWord(value))
+  }
+  return [...words, "--cursor", shellWord(cursor)].join(" ")
 }
 
 /** An emission as the API streams it, from its recorded event. */
@@ -332,7 +350,8 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     if (values.cursor !== undefined) params.set("cursor", values.cursor)
     const query = params.toString()
     const page = await client().request<{ executions: Array<SummaryJson>; nextCursor?: string }>("GET", `/v1/executions${query === "" ? "" : `?${query}`}`)
-    print(io, values.json === true, page, () => listText(page.executions, page.nextCursor))
+    const next = page.nextCursor === undefined ? undefined : nextPageCommand(values, page.nextCursor)
+    print(io, values.json === true, page, () => listText(page.executions, next))
     return EXIT.ok
   },
   callback: async (args, values, io, client) => {
@@ -340,9 +359,13 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     const [callbackId, action, payload, ...rest] = args
     if (rest.length > 0) throw usage(`unexpected argument ${JSON.stringify(rest[0])}`)
     const text = payload === "-" ? readFileSync(0, "utf8").replace(/\n$/, "") : payload
+    if (values.raw === true && action !== "succeed") throw usage("--raw goes with succeed")
     let body: Record<string, unknown>
-    if (action === "succeed") body = text === undefined ? {} : { result: text }
-    else if (action === "fail") {
+    if (action === "succeed") {
+      // The result is JSON (as `get` hints: succeed '<json>'): text that is not is refused unless --raw says so.
+      if (text !== undefined && values.raw !== true) parseJsonArg(text, "the payload (--raw sends text as it is)")
+      body = text === undefined ? {} : { result: text }
+    } else if (action === "fail") {
       body = { errorMessage: text ?? "Failed from the reprise CLI", ...(values["error-type"] === undefined ? {} : { errorType: values["error-type"] }) }
     } else if (action === "heartbeat") {
       if (text !== undefined) throw usage("heartbeat takes no payload")
@@ -411,6 +434,9 @@ export const run = async (argv: ReadonlyArray<string>, given: Io): Promise<numbe
     } catch (error) {
       throw usage(readableParseError(error))
     }
+    const options = firstWord(argv) === "list" ? LIST_OPTIONS : OPTIONS
+    const repeated = repeatedOption(negativeValuesJoined(argv), options)
+    if (repeated !== undefined) throw usage(repeatedMessage(repeated))
     const { positionals, values } = parsed
     const [name, ...args] = positionals
     if ((values.version === true && name === undefined) || (name === "version" && args.length === 0)) {

@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util"
 import type { ExecutionJson } from "reprise/http"
 import { CliError, EXIT, makeClient, reportError } from "./client.ts"
+import { repeatedMessage, repeatedOption } from "./repeated-option.ts"
 
 export interface PauseIo {
   readonly out: (line: string) => void
@@ -14,20 +15,19 @@ export interface PauseIo {
 
 export const PAUSE_USAGE = "reprise pause|resume <execution-id> [--url URL] [--api-key KEY] [--json]"
 
+const PAUSE_OPTIONS = { url: { type: "string" }, "api-key": { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } } as const
+
 /** Runs `pause` or `resume` with the arguments after it; returns the exit code. */
 export const pauseResumeCommand = async (action: "pause" | "resume", argv: ReadonlyArray<string>, io: PauseIo): Promise<number> => {
   try {
     let parsed
     try {
-      parsed = parseArgs({
-        args: [...argv],
-        options: { url: { type: "string" }, "api-key": { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-        allowPositionals: true,
-        strict: true
-      })
+      parsed = parseArgs({ args: [...argv], options: PAUSE_OPTIONS, allowPositionals: true, strict: true })
     } catch (error) {
       throw new CliError(`${error instanceof Error ? error.message.split("\n")[0] : String(error)} (usage: ${PAUSE_USAGE})`, EXIT.usage)
     }
+    const repeated = repeatedOption(argv, PAUSE_OPTIONS)
+    if (repeated !== undefined) throw new CliError(`${repeatedMessage(repeated)} (usage: ${PAUSE_USAGE})`, EXIT.usage)
     const { positionals, values } = parsed
     if (values.help === true) {
       io.out(PAUSE_USAGE)

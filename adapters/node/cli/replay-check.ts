@@ -16,6 +16,7 @@ import type { DurableFunction } from "reprise"
 import { type RecordedHistory, replayCheck, type ReplayReport } from "reprise/testing"
 import { CliError, type Client, EXIT, makeClient, reportError } from "./client.ts"
 import { exportedFunctions } from "./exported-functions.ts"
+import { repeatedMessage, repeatedOption } from "./repeated-option.ts"
 import { oneLine } from "./terminal-text.ts"
 
 export interface CheckIo {
@@ -122,27 +123,26 @@ const loadFunctions = async (file: string): Promise<Array<DurableFunction>> => {
   return functions
 }
 
+const CHECK_OPTIONS = {
+  history: { type: "string", multiple: true },
+  from: { type: "string" },
+  function: { type: "string", multiple: true },
+  "api-key": { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" }
+} as const
+
 /** Runs the command; returns the exit code. */
 export const replayCheckCommand = async (argv: ReadonlyArray<string>, io: CheckIo): Promise<number> => {
   try {
     let parsed
     try {
-      parsed = parseArgs({
-        args: [...argv],
-        options: {
-          history: { type: "string", multiple: true },
-          from: { type: "string" },
-          function: { type: "string", multiple: true },
-          "api-key": { type: "string" },
-          json: { type: "boolean" },
-          help: { type: "boolean", short: "h" }
-        },
-        allowPositionals: true,
-        strict: true
-      })
+      parsed = parseArgs({ args: [...argv], options: CHECK_OPTIONS, allowPositionals: true, strict: true })
     } catch (error) {
       throw usage(error instanceof Error ? error.message.split("\n")[0]! : String(error))
     }
+    const repeated = repeatedOption(argv, CHECK_OPTIONS)
+    if (repeated !== undefined) throw usage(repeatedMessage(repeated))
     const { positionals, values } = parsed
     if (values.help === true) {
       io.out(REPLAY_CHECK_USAGE)

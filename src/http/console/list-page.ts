@@ -22,9 +22,14 @@ export interface ListQuery {
   /** Text the input contains. */
   readonly input?: string
   readonly cursor?: string
+  /** Filters the page refuses, as the API would (a status it does not know, a time that is none): a 400, not a list of everything. */
+  readonly refused?: ReadonlyArray<string>
 }
 
 const LOCAL_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?$/
+
+/** A datetime-local value that names a time (2026-02-30T10:00 matches the pattern but is none). */
+const isLocalTime = (value: string): boolean => LOCAL_TIME.test(value) && Number.isFinite(Date.parse(isoOf(value)!))
 
 /** A datetime-local value as the API's ISO time (the console shows times in UTC, so it reads them as UTC). */
 const isoOf = (local: string | undefined): string | undefined => (local === undefined ? undefined : `${local.length === 16 ? `${local}:00` : local}Z`)
@@ -57,9 +62,15 @@ export const listQuery = (c: Context): ListQuery => {
   const from = nonEmpty(c.req.query("from"))
   const to = nonEmpty(c.req.query("to"))
   const input = nonEmpty(c.req.query("input"))
+  const refused = [
+    ...(status !== undefined && !isStatusList(status) ? [`status ${JSON.stringify(status)} (one or more of ${EXECUTION_STATUSES.join(", ")}, comma-separated)`] : []),
+    ...(from !== undefined && !isLocalTime(from) ? [`from ${JSON.stringify(from)} (a time such as 2026-05-01T12:00)`] : []),
+    ...(to !== undefined && !isLocalTime(to) ? [`to ${JSON.stringify(to)} (a time such as 2026-05-01T12:00)`] : [])
+  ]
   return {
-    ...(from !== undefined && LOCAL_TIME.test(from) ? { from } : {}),
-    ...(to !== undefined && LOCAL_TIME.test(to) ? { to } : {}),
+    ...(refused.length === 0 ? {} : { refused }),
+    ...(from !== undefined && isLocalTime(from) ? { from } : {}),
+    ...(to !== undefined && isLocalTime(to) ? { to } : {}),
     ...(input === undefined ? {} : { input: input.slice(0, 200) }),
     ...(fn === undefined ? {} : { function: fn }),
     ...(status !== undefined && isStatusList(status) ? { status } : {}),
@@ -125,6 +136,9 @@ export const listPage = async (api: ConsoleApi, query: ListQuery, streams = fals
   const now = Date.now()
   const functions = await api.functions()
   const head = html`<h1>Executions</h1>${filters(query, functions.ok ? functions.value : [])}`
+  if (query.refused !== undefined) {
+    return { title: "Executions", status: 400, body: html`${head}${problemNotice({ status: 400, title: "Bad Request", detail: `Not a filter the list takes: ${query.refused.join("; ")}.` })}` }
+  }
 
   if (query.id !== undefined) {
     const found = await api.summary(query.id)

@@ -184,7 +184,7 @@ describe("reprise (the CLI) against a real server", () => {
     assert.match(got.stdout, /^\s+warehouse-packing callback\s+3-1\s/m)
     assert.isAbove(at("execution                    succeeded"), at("ship · 4"))
 
-    const again = await reprise(["callback", callbackId!, "succeed", "late"], env)
+    const again = await reprise(["callback", callbackId!, "succeed", "\"late\""], env)
     assert.strictEqual(again.code, 1)
     assert.match(again.stderr, /^reprise: The callback is already completed: .+\n$/)
   }, 120_000)
