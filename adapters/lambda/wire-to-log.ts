@@ -101,7 +101,20 @@ export const operationsToLog = (
     }
     pending = next
   }
-  return { events, operations }
+  return { events: inTimeOrder(events), operations }
+}
+
+/**
+ * The events by their time, then as listed (stable), seqs given again: an operation's end then comes where it ended
+ * among the others', which the replay settles by (src/context/replay-order.ts; listed per operation, a run's
+ * operations replayed in call order). A start is never after its end, nor a child's start before its parent's.
+ */
+const inTimeOrder = (events: Array<LogEvent>): Array<LogEvent> => {
+  const [first, ...rest] = events
+  if (first === undefined) return events
+  rest.sort((a, b) => a.at - b.at) // Array.prototype.sort is stable
+  let seq = 1
+  return [first, ...rest.map((event) => ({ ...event, seq: ++seq }))]
 }
 
 const eventsOf = (
