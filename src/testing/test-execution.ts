@@ -180,6 +180,8 @@ export class TestExecution {
     const id = this.executionId
     const done = () => (whole ? this.refresh() : this) // a child driven by its parent's loop is read without history
     for (let round = 0; round < MAX_ROUNDS; round++) {
+      // Which actor the settle below waits for: the one in memory now, if no crash replaces it meanwhile.
+      const settling = this.#actorMark()
       await this.#settleEngine(id)
       await this.#refreshView()
       if (this.#status !== "RUNNING") return done()
@@ -187,6 +189,10 @@ export class TestExecution {
       if (await this.#settleChildren(options)) continue
       const now = this.runner.clock(id).currentTimeMillisUnsafe()
       const inMemory = this.runner.probe((p) => p.inMemory(id))
+      // An actor in memory that the settle did not wait for (it was loaded after it, or it replaced one a crash took
+      // during it: a background delivery of a child's outcome loads the execution) may still go on: settled next
+      // round. Taken for idle, it had ended the run RUNNING with all its work ahead of it (crash mode, the fuzz probe).
+      if (inMemory && (settling === undefined || settling !== this.#actorMark())) continue
       if (!inMemory && this.checkpointCrashes !== undefined) {
         // Crashed at a checkpoint: resumed at once, on the same clock. A resume that meets crash after crash
         // ("its actor kept going away") is simply tried again next round.
@@ -373,6 +379,15 @@ export class TestExecution {
     }
     await this.#settleEngine(this.executionId)
     return this.refresh()
+  }
+
+  /**
+   * Names the actor in memory (undefined: none). In crash mode an actor in memory is dropped only by a crash, each
+   * counted: the same mark before and after means the same actor. Otherwise the mark says only that one is in memory.
+   */
+  #actorMark(): number | undefined {
+    if (!this.runner.probe((p) => p.inMemory(this.executionId))) return undefined
+    return this.checkpointCrashes?.crashes ?? 0
   }
 
   /** Whether skipping the clock to `at` would time out a pending callback that the test was not asked to skip. */

@@ -129,4 +129,33 @@ describe("crash at every checkpoint", () => {
       await runner.dispose()
     }
   })
+
+  it("drives a parent to its end while its invoked children's outcomes reload it after crashes", async () => {
+    // The fuzz probe's case: a child's outcome, delivered in the background, reloads the parent that a crash took
+    // during the runner's settle. The run had taken that fresh actor, not yet replayed, for idle and returned the
+    // execution RUNNING with every invoke done (a later settle ended it at +0 s). Timing-dependent: 15 runs, which
+    // without the fix nearly all returned RUNNING. (The "starting the child of operation … failed" lines logged
+    // meanwhile are the parent's crashes using up the engine's three deliveries of a child's outcome: another
+    // delivery records it.)
+    const leaf = durable("leaf", async (_: unknown, ctx) => ctx.step("s", async () => "c"))
+    const fanOut = durable("fan-out", async (_: unknown, ctx) => {
+      const [a, b] = await Promise.all([
+        ctx.createCallback<string>("cb1").then(([promise]) => promise),
+        ctx.map("m", [0, 1, 2, 3, 4], (branch) => branch.invoke("i", "leaf", {})).then((r) => r.getResults())
+      ])
+      return { a, b }
+    })
+    const runner = createTestRunner({ functions: [fanOut, leaf] })
+    try {
+      const statuses: Array<string> = []
+      for (let run = 0; run < 15; run++) {
+        const execution = await runner.run("fan-out", undefined, { crashAtEveryCheckpoint: true, callbacks: { cb1: () => ({ succeed: "x" }) } })
+        statuses.push(execution.status)
+        if (execution.status === "SUCCEEDED") assert.deepStrictEqual(execution.result, { a: "x", b: ["c", "c", "c", "c", "c"] })
+      }
+      assert.deepStrictEqual(statuses, Array(15).fill("SUCCEEDED"))
+    } finally {
+      await runner.dispose()
+    }
+  })
 })
