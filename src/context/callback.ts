@@ -43,7 +43,7 @@ export const startCallback = async <T>(
   // A serdes given beside a schema decodes (waitForCallback passes one, to decode after its context).
   const deserializer = config?.serdes ?? schema?.deserializer ?? session.serdes.defaultCallbackDeserializer
   const context = serdesContext(session.executionId, id)
-  const result = afterTurn(begun.turn, (async () => {
+  const result = afterTurn(begun, (async () => {
     let current = op
     while (current.status === "STARTED") current = await session.whenChanged(id)
     switch (current.status) {

@@ -7,7 +7,7 @@ import type { OperationState } from "../log/fold.ts"
 import { childId, contextKey, positionOf } from "../log/operation-id.ts"
 import type { Session } from "./session.ts"
 import { ContextUsageError, NonDeterministicExecutionError, PayloadTooLargeError } from "./errors.ts"
-import { replayTurn } from "./replay-order.ts"
+import { type ReplayOrder, replayOrderOf } from "./replay-order.ts"
 import { currentOwner, misuseOf } from "./usage-tracker.ts"
 
 export interface Begun {
@@ -17,6 +17,8 @@ export interface Begun {
   readonly ref: { id: string; parentId?: string; name?: string; type: OperationType; subType: OperationSubType }
   /** On replay, when the operation ended after others called later: resolves at its turn to settle (replay-order.ts). */
   readonly turn: Promise<void> | undefined
+  /** During a replay, for an operation that had not ended: the replay its result settles after. */
+  readonly replay: ReplayOrder | undefined
 }
 
 /** A promise that never settles: what user code gets once its execution is over or its actor is gone. */
@@ -67,6 +69,8 @@ const shapeOf = (op: OperationState) => ({ type: op.type, subType: op.subType, .
 export class ContextCore {
   #counter = 0
   #replaying: boolean
+  /** The replay's order (made when the handler started, before any context): undefined on a first run. */
+  readonly #order: ReplayOrder | undefined
 
   readonly session: Session
   readonly parentId: string | undefined
@@ -78,6 +82,7 @@ export class ContextCore {
     this.parentId = parentId
     this.recordedParentId = recordedParentId
     this.#replaying = (session.state.lastPosition.get(contextKey(parentId)) ?? 0) > 0
+    this.#order = replayOrderOf(session)
   }
 
   /** How many operations this context has begun. */
@@ -122,8 +127,10 @@ export class ContextCore {
     const ref = parentId === undefined
       ? (name === undefined ? { id, type, subType } : { id, name, type, subType })
       : (name === undefined ? { id, parentId, type, subType } : { id, parentId, name, type, subType })
-    const turn = recorded?.endSeq === undefined ? undefined : replayTurn(this.session, id)
-    return { id, recorded, ref, turn }
+    const order = this.#order
+    if (order === undefined) return { id, recorded, ref, turn: undefined, replay: undefined }
+    if (recorded?.endSeq !== undefined) return { id, recorded, ref, turn: order.turn(id), replay: undefined }
+    return { id, recorded, ref, turn: undefined, replay: order.over ? undefined : order }
   }
 
   /**

@@ -100,7 +100,7 @@ export class DurableContextImpl implements DurableContext {
     // A paused execution starts no new operation: its id is taken now, its work waits for the resume.
     if (begun.recorded === undefined && session.state.paused) return new DurablePromise<T>(session.whenResumed().then(() => run(begun)), awaited)
     // A callback's creation settles at once; its result waits for its turn (callback.ts).
-    return new DurablePromise<T>(type === "CALLBACK" ? run(begun) : afterTurn(begun.turn, run(begun)), awaited)
+    return new DurablePromise<T>(type === "CALLBACK" ? run(begun) : afterTurn(begun, run(begun)), awaited)
   }
 
   // Fixed parameters rather than `named(...args)`: the rest array, the pair and its destructuring's iterator were

@@ -78,7 +78,7 @@ export const makePromiseCombinators = (context: CombinatorHost): PromiseCombinat
       return new DurablePromise(Promise.reject(error))
     }
     if (begun === undefined) return new DurablePromise(never())
-    return new DurablePromise(afterTurn(begun.turn, runChildContext(core, begun, {
+    return new DurablePromise(afterTurn(begun, runChildContext(core, begun, {
       serdes,
       body: () => combine(promises),
       toError: (error, thrown) =>

@@ -11,8 +11,13 @@
  * The turns are the operations the log holds as ended when the handler starts (`endSeq`, fold.ts) that the replay
  * will call again: those of a child context that returns its recorded result without running its body are never
  * called, so they take no turn. When the operation whose turn it is is not called within the rounds (code that
- * awaits something else first), the earliest waiting operation goes next: the order is then only as good as it
- * was before, never a hang.
+ * awaits something else first), the earliest waiting one goes next: the order is then only as good as it was
+ * before, never a hang.
+ *
+ * An operation that had not ended when the handler started (a callback completed while the execution was evicted,
+ * a wait that fell due, any new operation) ended after every recorded one: its result waits until the turns are
+ * over and the last one's continuation has had its rounds, or until the replay has stopped moving for a round (a
+ * turn nobody calls).
  */
 import type { ExecutionState, OperationState } from "../log/fold.ts"
 import { realQueueMicrotask } from "./real-timers.ts"
@@ -36,19 +41,32 @@ const reached = (state: ExecutionState, op: OperationState): boolean => {
   return true
 }
 
+/** One function for every rejection ignored until its turn, not a closure per operation. */
+const ignore = () => undefined
+
 export class ReplayOrder {
   /** Each operation's turn: its place among the replayed operations by the order they ended. */
   readonly #turnOf: Map<string, number>
+  readonly #turns: number
   /** The turn that settles next; earlier turns are over (or were skipped). */
   #next = 0
   /** Operations called before their turn, by turn. */
   readonly #waiting = new Map<number, () => void>()
-  /** While true, an operation was let go and its continuation may still be running: the next waits for the rounds. */
-  #settling = false
-  #rounds = 0
+  /** Results of operations that had not ended, held until the replay is over. */
+  #live: Array<() => void> = []
+  #over = false
+  /**
+   * Rounds running: after an operation was let go ("release": its continuation may still be running, so the next
+   * in turn waits for them when others wait), or only to see whether the replay still moves ("watch").
+   */
+  #rounds: "release" | "watch" | undefined
+  #generation = 0
+  /** `#next` when the rounds began: unchanged at their end, the replay has stopped moving. */
+  #nextAtRounds = 0
 
   private constructor(turnOf: Map<string, number>) {
     this.#turnOf = turnOf
+    this.#turns = turnOf.size
   }
 
   /** The order of the operations `state` holds as ended; undefined when there is none (a first run). */
@@ -57,11 +75,16 @@ export class ReplayOrder {
     for (const op of state.operations.values()) {
       if (ended(op) && reached(state, op)) (endedOps ??= []).push(op)
     }
-    if (endedOps === undefined || endedOps.length < 2) return undefined
+    if (endedOps === undefined) return undefined
     endedOps.sort((a, b) => a.endSeq! - b.endSeq!)
     const turnOf = new Map<string, number>()
     for (let i = 0; i < endedOps.length; i++) turnOf.set(endedOps[i]!.id, i)
     return new ReplayOrder(turnOf)
+  }
+
+  /** True once the replay is over: results of operations that had not ended no longer wait. */
+  get over(): boolean {
+    return this.#over
   }
 
   /**
@@ -73,44 +96,74 @@ export class ReplayOrder {
     if (turn === undefined || turn < this.#next) return undefined
     // Next in turn goes at once, unless others wait and the one let go last may still be running its continuation.
     // Code that awaits one operation at a time has none waiting, also after an operation that had to wait.
-    if (turn === this.#next && (this.#waiting.size === 0 || !this.#settling)) {
+    if (turn === this.#next && (this.#waiting.size === 0 || this.#rounds !== "release")) {
       this.#next++
-      if (this.#waiting.size > 0) this.#settle()
+      // The last turn's continuation gets its rounds before the replay is over (results held until then).
+      if (this.#waiting.size > 0 || this.#next === this.#turns) this.#startRounds("release")
       return undefined
     }
     return new Promise<void>((resolve) => {
       this.#waiting.set(turn, resolve)
-      if (!this.#settling) this.#settle()
+      if (this.#rounds === undefined) this.#startRounds("watch")
     })
   }
 
-  /** Gives continuations their rounds of microtasks, then lets the next waiting operation go. */
-  #settle(): void {
-    this.#settling = true
-    const generation = ++this.#rounds
+  /** `running`, the promise of an operation that had not ended when the handler started, settled after the replay. */
+  afterReplay<T>(running: Promise<T>): Promise<T> {
+    if (this.#over) return running
+    return running.then(
+      (value) => (this.#over ? value : this.#untilOver().then(() => value)),
+      (error: unknown) => (this.#over ? Promise.reject(error) : this.#untilOver().then(() => Promise.reject(error)))
+    )
+  }
+
+  #untilOver(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#live.push(resolve)
+      if (this.#rounds === undefined) this.#startRounds("watch")
+    })
+  }
+
+  #startRounds(kind: "release" | "watch"): void {
+    this.#rounds = kind
+    this.#nextAtRounds = this.#next
+    const generation = ++this.#generation
     let left = SETTLE_ROUNDS
     const round = () => {
-      if (generation !== this.#rounds) return // a later release restarted the rounds
+      if (generation !== this.#generation) return // rounds begun since replace these
       if (--left > 0) return realQueueMicrotask(round)
-      this.#settling = false
-      this.#release()
+      this.#rounds = undefined
+      this.#roundsEnded()
     }
     realQueueMicrotask(round)
   }
 
-  #release(): void {
-    if (this.#waiting.size === 0) return
-    let turn = this.#next
-    if (!this.#waiting.has(turn)) {
-      // The operation whose turn it is was not called: the earliest waiting one goes.
-      turn = Infinity
-      for (const waiting of this.#waiting.keys()) if (waiting < turn) turn = waiting
+  #roundsEnded(): void {
+    if (this.#waiting.size > 0) {
+      let turn = this.#next
+      if (!this.#waiting.has(turn)) {
+        // The operation whose turn it is was not called: the earliest waiting one goes.
+        turn = Infinity
+        for (const waiting of this.#waiting.keys()) if (waiting < turn) turn = waiting
+      }
+      const resolve = this.#waiting.get(turn)!
+      this.#waiting.delete(turn)
+      this.#next = turn + 1
+      resolve()
+      this.#startRounds("release")
+      return
     }
-    const resolve = this.#waiting.get(turn)!
-    this.#waiting.delete(turn)
-    this.#next = turn + 1
-    resolve()
-    this.#settle()
+    if (this.#over) return
+    if (this.#next >= this.#turns || (this.#live.length > 0 && this.#next === this.#nextAtRounds)) {
+      // Every turn went, or none moved for a round (the rest are never called): results held go now.
+      this.#over = true
+      this.#turnOf.clear() // a turn called from now on goes at once (it is behind, or was never going to come)
+      const live = this.#live
+      this.#live = []
+      for (const resolve of live) resolve()
+      return
+    }
+    if (this.#live.length > 0) this.#startRounds("watch")
   }
 }
 
@@ -123,15 +176,14 @@ export const startReplayOrder = (session: { readonly state: ExecutionState }): v
   else orders.set(session, order)
 }
 
-/** Operation `id` is called (context-core.ts `begin`): undefined when it may settle now, else its turn. */
-export const replayTurn = (session: object, id: string): Promise<void> | undefined => orders.get(session)?.turn(id)
+/** The order of the session's replay, if it has one (ContextCore keeps it). */
+export const replayOrderOf = (session: object): ReplayOrder | undefined => orders.get(session)
 
-/** One function for every rejection ignored until its turn, not a closure per operation. */
-const ignore = () => undefined
-
-/** `running` (an operation's promise) settled no earlier than its turn (see above). */
-export const afterTurn = <T>(turn: Promise<void> | undefined, running: Promise<T>): Promise<T> => {
-  if (turn === undefined) return running
-  running.then(undefined, ignore) // its rejection is handled at its turn
-  return turn.then(() => running)
+/** `running` (an operation's promise) settled no earlier than its turn, or than the replay's end (see above). */
+export const afterTurn = <T>(begun: { readonly turn: Promise<void> | undefined; readonly replay: ReplayOrder | undefined }, running: Promise<T>): Promise<T> => {
+  if (begun.turn !== undefined) {
+    running.then(undefined, ignore) // its rejection is handled at its turn
+    return begun.turn.then(() => running)
+  }
+  return begun.replay === undefined ? running : begun.replay.afterReplay(running)
 }

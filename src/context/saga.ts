@@ -111,7 +111,7 @@ const runSaga = async <T>(sagaCore: ContextCore, sagaContext: DurableContext, bo
   // The body re-runs on replay even once it has ended, so that its steps register their compensations again.
   const bodyBegun = sagaCore.begin("CONTEXT", "SagaBody", undefined)
   if (bodyBegun === undefined) return await new Promise<never>(() => undefined)
-  const bodyRun = afterTurn(bodyBegun.turn, runChildContext<T>(sagaCore, bodyBegun, {
+  const bodyRun = afterTurn(bodyBegun, runChildContext<T>(sagaCore, bodyBegun, {
     replayBody: true,
     toError: (error, thrown) => ChildContextError.forContext(error, thrown),
     body: (core) => {

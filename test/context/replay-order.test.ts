@@ -132,3 +132,56 @@ describe("replay order in a batch", () => {
     }
   })
 })
+
+describe("replay order with what had not ended", () => {
+  it("settles a callback completed while the execution was evicted after the recorded one that ended first", async () => {
+    const fn = durable("completed-while-evicted", async (_: unknown, ctx) => {
+      const [x] = await ctx.createCallback<string>("x")
+      const [y] = await ctx.createCallback<string>("y")
+      const both = await Promise.all([x.then((v) => ctx.step("after-x", async () => v)), y.then((v) => ctx.step("after-y", async () => v))])
+      await ctx.wait("cool-off", { seconds: 2 })
+      return both
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    try {
+      const execution = await runner.start("completed-while-evicted")
+      await execution.sendCallbackSuccess("y", "b")
+      await execution.evict()
+      await execution.sendCallbackSuccess("x", "a")
+      await execution.settle()
+      assert.strictEqual(execution.status, "SUCCEEDED", execution.error?.errorMessage)
+      assert.deepStrictEqual(execution.result, ["a", "b"])
+    } finally {
+      await runner.dispose()
+    }
+  })
+
+  it("lets the next in turn go at once while another waits, so calls made meanwhile keep their ids", async () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+    const fn = durable("held-beside-chain", async (_: unknown, ctx) => {
+      const slow = ctx.step("slow", async () => {
+        await sleep(10)
+        return 0
+      })
+      const chain = ctx.step("fast", async () => 1).then(() => ctx.step("after-fast", async () => 2))
+      for (let i = 0; i < 8; i++) await Promise.resolve() // plain awaits, fewer than the rounds a turn waits
+      await ctx.step("mine", async () => 3)
+      await ctx.wait("cool-off", { seconds: 2 })
+      return await Promise.all([slow, chain])
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    try {
+      const calm = await runner.run("held-beside-chain")
+      assert.strictEqual(calm.status, "SUCCEEDED")
+      const crashed = await runner.run("held-beside-chain", undefined, { crashAtEveryCheckpoint: true })
+      assert.strictEqual(crashed.status, "SUCCEEDED", crashed.error?.errorMessage)
+      const evicted = await runner.start("held-beside-chain")
+      await evicted.evict()
+      await evicted.settle()
+      assert.strictEqual(evicted.status, "SUCCEEDED", evicted.error?.errorMessage)
+      assert.deepStrictEqual(evicted.result, [0, 2])
+    } finally {
+      await runner.dispose()
+    }
+  })
+})
