@@ -115,8 +115,12 @@ export const makeScheduler = Effect.fnUntraced(function*(
         const { nextTickAt: _, ...rest } = record
         return fresh(entry, now, rest)
       }
+      stored.add(record)
       return record
     })
+
+  /** Records returned as the store holds them: a decision that keeps one as it is has nothing to save. */
+  const stored = new WeakSet<ScheduleRecord>()
 
   /** When each schedule is next due (in memory; the records are the truth), and how to wake the loop early. */
   const due = new Map<string, number>()
@@ -125,7 +129,9 @@ export const makeScheduler = Effect.fnUntraced(function*(
   /** Saves the record over the version it was read at, then tells the loop when the schedule is next due. */
   const commit = (record: ScheduleRecord) =>
     Effect.gen(function*() {
-      if (!(yield* records.save(record))) return false
+      // Unchanged (a host's start, a pause of a paused schedule): not saved, so hosts starting together do not
+      // contend for the record (more than MAX_SAVE_ATTEMPTS of them failed with ScheduleContended: the review).
+      if (!stored.has(record) && !(yield* records.save(record))) return false
       const at = record.paused ? undefined : record.nextTickAt
       if (at === undefined) due.delete(record.name)
       else due.set(record.name, at)
@@ -290,7 +296,8 @@ export const makeScheduler = Effect.fnUntraced(function*(
       // asking it started a second execution in one catch-up (the crash test, when it crossed a minute).
       const previous = startedHere ?? record.lastExecutionId
       // A trigger starting on another host holds off skip and buffer-one (cancel-previous has nothing to stop yet).
-      const starting = entry.overlap !== "cancel-previous" && isStarting(record, yield* clock.currentTimeMillis)
+      const starting = entry.overlap !== "cancel-previous" &&
+        (isStarting(record, yield* clock.currentTimeMillis) || (yield* isRunning(record.starting?.executionId)))
       const previousRunning = entry.overlap === "allow"
         ? false
         : startedHere !== undefined || starting || (yield* isRunning(record.lastExecutionId))
@@ -495,8 +502,20 @@ export const makeScheduler = Effect.fnUntraced(function*(
         const started = (yield* startExecution(entry, record, executionId, now).pipe(
           Effect.tapError(() => settleStart(entry, executionId, now, undefined).pipe(Effect.ignore))
         )).lastExecutionId!
-        const [settled] = yield* settleStart(entry, executionId, now, started)
-        yield* watchAhead(settled, now)
+        // The execution runs: a record that cannot be settled now is told, not the caller (a 503 after a start
+        // invited a retry that started a second: the review). Its `starting` names the execution, which counts as
+        // running while it runs (handle).
+        const settled = yield* settleStart(entry, executionId, now, started).pipe(
+          Effect.map(([record]) => record),
+          Effect.catch((error) =>
+            Effect.as(
+              Effect.logWarning(`triggered ${started}, but its record could not be updated: ${error.message}`).pipe(
+                Effect.annotateLogs({ schedule: entry.name })
+              ),
+              undefined
+            ))
+        )
+        if (settled !== undefined) yield* watchAhead(settled, now)
         return { executionId: started, outcome: "started" } satisfies TriggerResult
       }))
     })

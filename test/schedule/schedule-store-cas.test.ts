@@ -149,6 +149,46 @@ describe("the scheduler when another host saves the record first", () => {
       Effect.scoped
     ))
 
+  it.effect("a trigger whose start is made reports it even when its record cannot be settled; the start counts as running", () =>
+    Effect.gen(function*() {
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      let losing = false
+      let saves = 0
+      // Saves lose from the third on (after the trigger saved its start), until the test lets them through again.
+      const records: ScheduleStoreShape = { load: memory.load, save: (r) => (++saves > 2 && losing ? Effect.succeed(false) : memory.save(r)) }
+      const a = yield* (yield* hosts(records, clock))()
+      const client = yield* ExecutionClient
+      yield* a.start
+      losing = true
+      const first = yield* a.trigger("hourly")
+      assert.strictEqual(first.outcome, "started", "the execution runs: no error the caller would retry")
+      const listed = yield* client.list({ functionName: "job" })
+      assert.deepStrictEqual(listed.items.map((item) => [item.executionId, item.status]), [[first.executionId, "RUNNING"]])
+      losing = false
+      clock.setTime(Date.UTC(2026, 0, 1, 0, 5)) // past the starting window: the running execution is what holds
+      const second = yield* a.trigger("hourly")
+      assert.strictEqual(second.outcome, "skipped", "skip: the unsettled start is still running")
+    }).pipe(
+      Effect.provide(Engine.layer({ functions: [job] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))),
+      Effect.scoped
+    ))
+
+  it.effect("hosts starting together save nothing when the record is as stored", () =>
+    Effect.gen(function*() {
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      let saves = 0
+      const records: ScheduleStoreShape = { load: memory.load, save: (r) => (saves++, memory.save(r)) }
+      const host = yield* hosts(records, clock)
+      yield* (yield* host()).start
+      for (let i = 0; i < 12; i++) yield* (yield* host()).start
+      assert.strictEqual(saves, 1, "only the first host created the record")
+    }).pipe(
+      Effect.provide(Engine.layer({ functions: [job] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))),
+      Effect.scoped
+    ))
+
   it.effect("a save that keeps losing ends in ScheduleContended, after MAX_SAVE_ATTEMPTS decisions", () =>
     Effect.gen(function*() {
       const clock = new VirtualClock(Date.UTC(2026, 0, 1))
