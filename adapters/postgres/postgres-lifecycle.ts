@@ -23,6 +23,18 @@ const MAX_PAYLOAD_BYTES = 7_500
 
 const channelOf = (schema: string) => `reprise_${schema}_life`
 
+/** How long the next notification waits for the one before it. */
+export const NOTIFY_WAIT_MS = 5_000
+
+/** `query`, or a failure once `ms` have passed without an answer (the query itself may still end later). */
+const answeredWithin = <A>(query: Promise<A>, ms: number): Promise<A> => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+  })
+  return Promise.race([query, late]).finally(() => clearTimeout(timer))
+}
+
 const encoder = new TextEncoder()
 
 interface Message {
@@ -61,13 +73,15 @@ export const makeLifecycleBus = (pool: PgQueries, schema: string, connect: () =>
 
   // One notification after another: sent side by side they took different connections of the pool and could
   // commit out of order, so another host told a resume before the pause it undid (a flaky multi-host test).
+  // A notification that does not answer within NOTIFY_WAIT_MS (a half-open connection) no longer holds the ones after
+  // it: they go on (the review: one stuck query held every later one for good).
   let sent: Promise<unknown> = Promise.resolve()
   const send = () => {
     const changes = pending
     pending = []
     for (const payload of payloads(changes)) {
       // A lost notification loses a live change, never data: reported, not retried.
-      sent = sent.then(() => pool.query("SELECT pg_notify($1, $2)", [channel, payload])).catch((error: unknown) => {
+      sent = sent.then(() => answeredWithin(pool.query("SELECT pg_notify($1, $2)", [channel, payload]), NOTIFY_WAIT_MS)).catch((error: unknown) => {
         console.warn(`reprise/postgres: telling the other hosts of ${changes.length} lifecycle changes failed`, error)
       })
     }
