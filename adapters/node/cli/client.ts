@@ -115,6 +115,11 @@ export const makeClient = (options: ClientOptions): Client => {
   const open = async (path: string, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> => {
     const response = await send("GET", path, { accept: "text/event-stream", ...headers }, undefined, signal ?? new AbortController().signal)
     if (response.ok) return response
+    // A proxy before a server that restarts, or the server shutting down: not reached, so a follower tries again.
+    if (response.status === 502 || response.status === 503 || response.status === 504) {
+      await response.body?.cancel()
+      throw new CliError(`${root} answered HTTP ${response.status}: not serving now (restarting?)`, EXIT.unreachable)
+    }
     return answer(response) // throws the problem as a CliError
   }
 
