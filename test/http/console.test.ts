@@ -128,7 +128,7 @@ describe("the console, without an API key", () => {
   it("answers 400 for a status or time filter it does not take, as the API does, rather than list everything", async () => {
     const harness = h = makeHarness()
     await harness.startApproval(1)
-    for (const query of ["status=FOO", "status=RUNNING%2CDONE", "from=yesterday", "to=2026-13-01T00:00"]) {
+    for (const query of ["status=FOO", "status=RUNNING%2CDONE", "from=yesterday", "to=2026-13-01T00:00", "from=2026-02-30T10:00", "to=2026-05-01T24:00"]) {
       const answer = await page(harness, `/console?${query}`)
       assert.strictEqual(answer.status, 400, query)
       assert.include(answer.text, "Not a filter the list takes", query)

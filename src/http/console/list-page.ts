@@ -28,8 +28,16 @@ export interface ListQuery {
 
 const LOCAL_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?$/
 
-/** A datetime-local value that names a time (2026-02-30T10:00 matches the pattern but is none). */
-const isLocalTime = (value: string): boolean => LOCAL_TIME.test(value) && Number.isFinite(Date.parse(isoOf(value)!))
+/**
+ * A datetime-local value that names a time: 2026-02-30T10:00 or 24:00 match the pattern but are none (Date.parse
+ * rolls them over to another day, so the time read back must be the one written).
+ */
+const isLocalTime = (value: string): boolean => {
+  if (!LOCAL_TIME.test(value)) return false
+  const iso = isoOf(value)!
+  const at = Date.parse(iso)
+  return Number.isFinite(at) && new Date(at).toISOString().slice(0, 19) === iso.slice(0, 19)
+}
 
 /** A datetime-local value as the API's ISO time (the console shows times in UTC, so it reads them as UTC). */
 const isoOf = (local: string | undefined): string | undefined => (local === undefined ? undefined : `${local.length === 16 ? `${local}:00` : local}Z`)
