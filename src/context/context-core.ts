@@ -129,7 +129,9 @@ export class ContextCore {
       : (name === undefined ? { id, parentId, type, subType } : { id, parentId, name, type, subType })
     const order = this.#order
     if (order === undefined) return { id, recorded, ref, turn: undefined, replay: undefined }
-    if (recorded?.endSeq !== undefined) return { id, recorded, ref, turn: order.turn(id), replay: undefined }
+    // Ended before the handler started: a turn. Ended since (an invoked child's outcome, a callback completed while
+    // the execution was evicted, taken in before the call reached it): it had not ended, held as such.
+    if (recorded?.endSeq !== undefined && recorded.endSeq <= order.startSeq) return { id, recorded, ref, turn: order.turn(id), replay: undefined }
     return { id, recorded, ref, turn: undefined, replay: order.over ? undefined : order }
   }
 

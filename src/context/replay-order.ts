@@ -63,10 +63,17 @@ export class ReplayOrder {
   #generation = 0
   /** `#next` when the rounds began: unchanged at their end, the replay has stopped moving. */
   #nextAtRounds = 0
+  /** Counts the ticks in which a turn went at once (a microtask moves it on), and the tick of the last such turn. */
+  #tick = 0
+  #tickEnding = false
+  #grantedInTick = -1
+  /** The log's last seq when the handler started: an operation that ended after it is one that had not ended. */
+  readonly startSeq: number
 
-  private constructor(turnOf: Map<string, number>) {
+  private constructor(turnOf: Map<string, number>, startSeq: number) {
     this.#turnOf = turnOf
     this.#turns = turnOf.size
+    this.startSeq = startSeq
   }
 
   /** The order of the operations `state` holds as ended; undefined when there is none (a first run). */
@@ -79,7 +86,7 @@ export class ReplayOrder {
     endedOps.sort((a, b) => a.endSeq! - b.endSeq!)
     const turnOf = new Map<string, number>()
     for (let i = 0; i < endedOps.length; i++) turnOf.set(endedOps[i]!.id, i)
-    return new ReplayOrder(turnOf)
+    return new ReplayOrder(turnOf, state.seq)
   }
 
   /** True once the replay is over: results of operations that had not ended no longer wait. */
@@ -94,13 +101,24 @@ export class ReplayOrder {
   turn(id: string): Promise<void> | undefined {
     const turn = this.#turnOf.get(id)
     if (turn === undefined || turn < this.#next) return undefined
-    // Next in turn goes at once, unless others wait and the one let go last may still be running its continuation.
-    // Code that awaits one operation at a time has none waiting, also after an operation that had to wait.
-    if (turn === this.#next && (this.#waiting.size === 0 || this.#rounds !== "release")) {
+    // Next in turn goes at once, unless the one let go before it may still be running its continuation: others wait
+    // during its rounds, or it went in this same tick (operations called side by side, `a.then(…)` beside
+    // `b.then(…)`: b went before a's continuation could make its call; the replay probe). Code that awaits one
+    // operation at a time calls the next from a later tick, with none waiting: it goes at once.
+    if (turn === this.#next && (this.#waiting.size === 0 || this.#rounds !== "release") && this.#grantedInTick !== this.#tick) {
       this.#next++
+      this.#grantedInTick = this.#tick
+      this.#endTickLater()
       // The last turn's continuation gets its rounds before the replay is over (results held until then).
       if (this.#waiting.size > 0 || this.#next === this.#turns) this.#startRounds("release")
       return undefined
+    }
+    if (turn === this.#next && this.#grantedInTick === this.#tick) {
+      // Called in the tick another went: that one's continuation has its rounds before this one goes.
+      return new Promise<void>((resolve) => {
+        this.#waiting.set(turn, resolve)
+        this.#startRounds("release")
+      })
     }
     return new Promise<void>((resolve) => {
       this.#waiting.set(turn, resolve)
@@ -121,6 +139,16 @@ export class ReplayOrder {
     return new Promise<void>((resolve) => {
       this.#live.push(resolve)
       if (this.#rounds === undefined) this.#startRounds("watch")
+    })
+  }
+
+  /** Moves the tick on once the current synchronous run is over (one microtask per tick in which a turn went). */
+  #endTickLater(): void {
+    if (this.#tickEnding) return
+    this.#tickEnding = true
+    realQueueMicrotask(() => {
+      this.#tickEnding = false
+      this.#tick++
     })
   }
 
@@ -149,6 +177,8 @@ export class ReplayOrder {
       const resolve = this.#waiting.get(turn)!
       this.#waiting.delete(turn)
       this.#next = turn + 1
+      this.#grantedInTick = this.#tick
+      this.#endTickLater()
       resolve()
       this.#startRounds("release")
       return

@@ -185,3 +185,62 @@ describe("replay order with what had not ended", () => {
     }
   })
 })
+
+describe("replay order of operations called side by side", () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+  it("lets the continuation of the one that ended first call before the next goes, though both were called in one tick", async () => {
+    const fn = durable("side-by-side-then", async (_: unknown, ctx) => {
+      const both = await Promise.all([
+        ctx.step("a", async () => 1).then(async () => {
+          await Promise.resolve() // a continuation a few microtasks deep
+          return ctx.step("a2", async () => {
+            await sleep(60)
+            return "A"
+          })
+        }),
+        ctx.step("b", async () => {
+          await sleep(30)
+          return 2
+        }).then(() => ctx.step("b2", async () => "B"))
+      ])
+      await ctx.wait("tail", { seconds: 1 })
+      return both
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    try {
+      const execution = await runner.start("side-by-side-then")
+      await execution.evict()
+      await execution.settle()
+      assert.strictEqual(execution.status, "SUCCEEDED", execution.error?.errorMessage)
+      assert.deepStrictEqual(execution.result, ["A", "B"])
+    } finally {
+      await runner.dispose()
+    }
+  })
+
+  it("holds an invoked child's outcome that came in while the parent was evicted, as one that had not ended", async () => {
+    const kid = durable("kid", async (input: { n: string }, ctx) => {
+      const [answer] = await ctx.createCallback<string>("k")
+      return `${input.n}:${await answer}`
+    })
+    const fn = durable("two-kids", async (_: unknown, ctx) => {
+      const both = await Promise.all(["a", "b"].map((n) => ctx.invoke(`i${n}`, "kid", { n }).then((v) => ctx.step(`${n}-1`, async () => v))))
+      await ctx.wait("tail", { seconds: 1 })
+      return both
+    })
+    const runner = createTestRunner({ functions: [fn, kid] })
+    try {
+      const parent = await runner.start("two-kids")
+      const child = async (name: string) => runner.execution((await parent.refresh()).getOperation(name)!.state.childExecutionId!)
+      await (await child("ib")).sendCallbackSuccess("k", "y")
+      await parent.evict()
+      await (await child("ia")).sendCallbackSuccess("k", "x")
+      await parent.settle()
+      assert.strictEqual(parent.status, "SUCCEEDED", parent.error?.errorMessage)
+      assert.deepStrictEqual(parent.result, ["a:x", "b:y"])
+    } finally {
+      await runner.dispose()
+    }
+  })
+})
