@@ -119,7 +119,10 @@ Deno.test({
 Deno.test({
   name: "two KV handles on one file: the head each remembers goes stale, and the check still refuses the stale writer",
   fn: async () => {
-    const other = await openDenoKvStore(path)
+    const own = await tempDir("reprise-kv-cas-")
+    const first = await openDenoKvStore(`${own.dir}/cas.kv`)
+    const other = await openDenoKvStore(`${own.dir}/cas.kv`)
+    const store = first
     try {
       await runEffect(Effect.gen(function*() {
         const id = freshId("two-handles")
@@ -142,7 +145,10 @@ Deno.test({
 Deno.test({
   name: "two isolates on one file: the one whose head went stale does not move the alarm the newer writer set",
   fn: async () => {
-    const other = await openDenoKvStore(path)
+    const own = await tempDir("reprise-kv-cas-")
+    const first = await openDenoKvStore(`${own.dir}/cas.kv`)
+    const other = await openDenoKvStore(`${own.dir}/cas.kv`)
+    const store = first
     try {
       await runEffect(Effect.gen(function*() {
         const id = freshId("stale-alarm")
@@ -250,5 +256,26 @@ Deno.test({
   fn: async () => {
     store.close()
     await temp.remove()
+  }
+})
+
+Deno.test({
+  name: "a schedule record's compare-and-set (swapConfig) writes only over the text read, also from a second handle on the file",
+  fn: async () => {
+    const own = await tempDir("reprise-kv-cas-")
+    const first = await openDenoKvStore(`${own.dir}/cas.kv`)
+    const other = await openDenoKvStore(`${own.dir}/cas.kv`)
+    const store = first
+    try {
+      assert.equal(await store.swapConfig("schedule:cas", undefined, "v1"), true)
+      assert.equal(await other.swapConfig("schedule:cas", undefined, "v2"), false, "a writer that saw nothing stored does not overwrite")
+      assert.equal(await other.swapConfig("schedule:cas", "v1", "v2"), true)
+      assert.equal(await store.swapConfig("schedule:cas", "v1", "v3"), false, "a writer that read v1 loses to the one that replaced it")
+      assert.equal(await store.readConfig("schedule:cas"), "v2")
+    } finally {
+      other.close()
+      first.close()
+      await own.remove()
+    }
   }
 })
