@@ -146,6 +146,20 @@ describe("the console, without an API key", () => {
     assert.include((await page(harness, "/console/executions/v-1")).text, `<span class="muted">Version</span><span class="mono" id="version">2026-12-02</span>`)
   })
 
+  it("filters the list by version label, as the API's ?version= does", async () => {
+    const labelled = durable("labelled", async () => "done", { version: "2026-12-02" })
+    const harness = h = makeHarness({ functions: [labelled] })
+    assert.strictEqual((await harness.request("POST", "/v1/functions/labelled/executions?wait=5", { json: { executionName: "v-1" } })).status, 201)
+    assert.strictEqual((await harness.request("POST", "/v1/functions/echo/executions?wait=5", { json: { input: 1, executionName: "plain" } })).status, 201)
+    const matching = (await page(harness, "/console?version=2026-12-02")).text
+    assert.include(matching, `data-execution-id="v-1"`)
+    assert.notInclude(matching, `data-execution-id="plain"`)
+    assert.include(matching, `name="version" size="12" placeholder="label" value="2026-12-02"`, "the form keeps the filter")
+    const other = (await page(harness, "/console?version=2025-01-01")).text
+    assert.notInclude(other, `data-execution-id="v-1"`)
+    assert.include((await page(harness, "/console?id=v-1&version=2025-01-01")).text, "not version 2025-01-01")
+  })
+
   it("pages the list, newest first, and marks a finished execution's page as no longer live", async () => {
     const harness = h = makeHarness()
     for (let i = 0; i < 27; i++) {

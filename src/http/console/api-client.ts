@@ -23,6 +23,8 @@ export interface ListFilters {
   readonly startedBefore?: string
   /** Text the input contains. */
   readonly input?: string
+  /** The version label the execution was started under. */
+  readonly version?: string
 }
 
 export interface ListPage {

@@ -21,6 +21,8 @@ export interface ListQuery {
   readonly to?: string
   /** Text the input contains. */
   readonly input?: string
+  /** The version label executions were started under (exact). */
+  readonly version?: string
   readonly cursor?: string
   /** Filters the page refuses, as the API would (a status it does not know, a time that is none): a 400, not a list of everything. */
   readonly refused?: ReadonlyArray<string>
@@ -70,6 +72,7 @@ export const listQuery = (c: Context): ListQuery => {
   const from = nonEmpty(c.req.query("from"))
   const to = nonEmpty(c.req.query("to"))
   const input = nonEmpty(c.req.query("input"))
+  const version = nonEmpty(c.req.query("version"))
   const refused = [
     ...(status !== undefined && !isStatusList(status) ? [`status ${JSON.stringify(status)} (one or more of ${EXECUTION_STATUSES.join(", ")}, comma-separated)`] : []),
     ...(from !== undefined && !isLocalTime(from) ? [`from ${JSON.stringify(from)} (a time such as 2026-05-01T12:00)`] : []),
@@ -80,6 +83,7 @@ export const listQuery = (c: Context): ListQuery => {
     ...(from !== undefined && isLocalTime(from) ? { from } : {}),
     ...(to !== undefined && isLocalTime(to) ? { to } : {}),
     ...(input === undefined ? {} : { input: input.slice(0, 200) }),
+    ...(version === undefined ? {} : { version: version.slice(0, 200) }),
     ...(fn === undefined ? {} : { function: fn }),
     ...(status !== undefined && isStatusList(status) ? { status } : {}),
     ...(id === undefined ? {} : { id }),
@@ -138,6 +142,7 @@ const filters = (query: ListQuery, functions: ReadonlyArray<{ readonly name: str
 <label>Started from (UTC)<input type="datetime-local" name="from" value="${query.from ?? ""}"></label>
 <label>to (UTC)<input type="datetime-local" name="to" value="${query.to ?? ""}"></label>
 <label>Input contains<input name="input" size="16" placeholder="text" value="${query.input ?? ""}"></label>
+<label>Version<input name="version" size="12" placeholder="label" value="${query.version ?? ""}"></label>
 <button type="submit">Show</button> <a href="/console">Clear</a></form>`
 
 export const listPage = async (api: ConsoleApi, query: ListQuery, streams = false): Promise<{ title: string; body: Html; status: 200 | 400 | 404 | 500; region?: Html; version?: string }> => {
@@ -162,6 +167,7 @@ export const listPage = async (api: ConsoleApi, query: ListQuery, streams = fals
     const excludedBy = [
       ...(query.function !== undefined && found.value.functionName !== query.function ? [`function ${query.function}`] : []),
       ...(query.status !== undefined && !query.status.split(",").includes(found.value.status) ? [`status ${query.status}`] : []),
+      ...(query.version !== undefined && found.value.version !== query.version ? [`version ${query.version}`] : []),
       ...(query.from !== undefined && startedAt < Date.parse(isoOf(query.from)!) ? [`started from ${query.from}`] : []),
       ...(query.to !== undefined && startedAt >= Date.parse(endOf(query.to)) ? [`started to ${query.to}`] : [])
     ]
@@ -183,6 +189,7 @@ export const listPage = async (api: ConsoleApi, query: ListQuery, streams = fals
     ...(query.from === undefined ? {} : { startedAfter: isoOf(query.from)! }),
     ...(query.to === undefined ? {} : { startedBefore: endOf(query.to) }),
     ...(query.input === undefined ? {} : { input: query.input }),
+    ...(query.version === undefined ? {} : { version: query.version }),
     ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
     limit: PAGE_SIZE
   })
