@@ -17,8 +17,10 @@ export interface Begun {
   readonly ref: { id: string; parentId?: string; name?: string; type: OperationType; subType: OperationSubType }
   /** On replay, when the operation ended after others called later: resolves at its turn to settle (replay-order.ts). */
   readonly turn: Promise<void> | undefined
-  /** During a replay, for an operation that had not ended: the replay its result settles after. */
+  /** In a replayed run: the replay its result settles after (see replay-order.ts `afterReplay`). */
   readonly replay: ReplayOrder | undefined
+  /** It had not ended when the handler started: its result is held until the replay is over. */
+  readonly held: boolean
 }
 
 /** A promise that never settles: what user code gets once its execution is over or its actor is gone. */
@@ -128,11 +130,11 @@ export class ContextCore {
       ? (name === undefined ? { id, type, subType } : { id, name, type, subType })
       : (name === undefined ? { id, parentId, type, subType } : { id, parentId, name, type, subType })
     const order = this.#order
-    if (order === undefined) return { id, recorded, ref, turn: undefined, replay: undefined }
+    if (order === undefined) return { id, recorded, ref, turn: undefined, replay: undefined, held: false }
     // Ended before the handler started: a turn. Ended since (an invoked child's outcome, a callback completed while
     // the execution was evicted, taken in before the call reached it): it had not ended, held as such.
-    if (recorded?.endSeq !== undefined && recorded.endSeq <= order.startSeq) return { id, recorded, ref, turn: order.turn(id), replay: undefined }
-    return { id, recorded, ref, turn: undefined, replay: order.over ? undefined : order }
+    if (recorded?.endSeq !== undefined && recorded.endSeq <= order.startSeq) return { id, recorded, ref, turn: order.turn(id), replay: order, held: false }
+    return { id, recorded, ref, turn: undefined, replay: order, held: true }
   }
 
   /**

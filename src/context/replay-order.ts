@@ -43,6 +43,8 @@ const reached = (state: ExecutionState, op: OperationState): boolean => {
 
 /** One function for every rejection ignored until its turn, not a closure per operation. */
 const ignore = () => undefined
+/** A recorded operation that went on its turn: settled one microtask later, as every other of a replayed run. */
+const same = <T>(value: T): T => value
 
 export class ReplayOrder {
   /** Each operation's turn: its place among the replayed operations by the order they ended. */
@@ -89,11 +91,6 @@ export class ReplayOrder {
     return new ReplayOrder(turnOf, state.seq)
   }
 
-  /** True once the replay is over: results of operations that had not ended no longer wait. */
-  get over(): boolean {
-    return this.#over
-  }
-
   /**
    * Called when operation `id` is called: undefined when it may settle now (it is not a replayed operation, or it is
    * the next to settle), else a promise that resolves at its turn.
@@ -126,9 +123,14 @@ export class ReplayOrder {
     })
   }
 
-  /** `running`, the promise of an operation that had not ended when the handler started, settled after the replay. */
-  afterReplay<T>(running: Promise<T>): Promise<T> {
-    if (this.#over) return running
+  /**
+   * `running`, the promise of an operation that is not a waiting turn, settled after the replay. Always one `then`
+   * more, also once the replay is over: every operation of a replayed run settles one microtask after its own
+   * promise, so two that end in one batch reach the code in the order they ended (the review: one held during the
+   * replay and one begun after it, due together, took each other's ids).
+   */
+  afterReplay<T>(running: Promise<T>, held: boolean): Promise<T> {
+    if (!held) return running.then(same)
     return running.then(
       (value) => (this.#over ? value : this.#untilOver().then(() => value)),
       (error: unknown) => (this.#over ? Promise.reject(error) : this.#untilOver().then(() => Promise.reject(error)))
@@ -209,11 +211,17 @@ export const startReplayOrder = (session: { readonly state: ExecutionState }): v
 /** The order of the session's replay, if it has one (ContextCore keeps it). */
 export const replayOrderOf = (session: object): ReplayOrder | undefined => orders.get(session)
 
-/** `running` (an operation's promise) settled no earlier than its turn, or than the replay's end (see above). */
-export const afterTurn = <T>(begun: { readonly turn: Promise<void> | undefined; readonly replay: ReplayOrder | undefined }, running: Promise<T>): Promise<T> => {
+/**
+ * `running` (an operation's promise) settled no earlier than its turn, or than the replay's end (see above). In a
+ * replayed run every operation's promise goes through here (`replay` set), a first run's none.
+ */
+export const afterTurn = <T>(
+  begun: { readonly turn: Promise<void> | undefined; readonly replay: ReplayOrder | undefined; readonly held: boolean },
+  running: Promise<T>
+): Promise<T> => {
   if (begun.turn !== undefined) {
     running.then(undefined, ignore) // its rejection is handled at its turn
     return begun.turn.then(() => running)
   }
-  return begun.replay === undefined ? running : begun.replay.afterReplay(running)
+  return begun.replay === undefined ? running : begun.replay.afterReplay(running, begun.held)
 }

@@ -244,3 +244,33 @@ describe("replay order of operations called side by side", () => {
     }
   })
 })
+
+describe("replay order after a replay", () => {
+  it("keeps settling operations that end in one batch in the order they ended, whether begun during the replay or after it", async () => {
+    const fn = durable("after-replay", async (_: unknown, ctx) => {
+      const callbacks = await Promise.all([0, 1, 2].map((i) => ctx.createCallback<string>(`c${i}`)))
+      const done = await Promise.all(callbacks.map(([answer], i) => answer.then(async (value) => {
+        const seen = await ctx.step(`s${i}`, async () => value)
+        if (i % 2 === 0) await ctx.wait(`w${i}`, { seconds: 1 + i })
+        return ctx.step(`k${i}`, async () => seen)
+      })))
+      await ctx.wait("tail", { seconds: 2 })
+      return done
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    try {
+      const execution = await runner.start("after-replay")
+      await execution.sendCallbackSuccess("c0", "0")
+      await execution.evict()
+      await execution.sendCallbackSuccess("c2", "2") // w2 begins after the replay that w0 was held in
+      await execution.advanceTime(3160) // both waits fall due in one batch
+      await execution.evict()
+      await execution.sendCallbackSuccess("c1", "1")
+      await execution.settle()
+      assert.strictEqual(execution.status, "SUCCEEDED", execution.error?.errorMessage)
+      assert.deepStrictEqual(execution.result, ["0", "1", "2"])
+    } finally {
+      await runner.dispose()
+    }
+  })
+})
