@@ -242,7 +242,9 @@ export const makeHost = (options: HostOptions) => {
   }
 
   // Step-level limits across executions: a FlowObject per key (without the binding, counted in this object only).
-  const stepLimits = options.flow === undefined ? undefined : makeStepLimits(self, storage.kv, (key) => flowOf(stepGateName(key)))
+  const stepLimits = options.flow === undefined
+    ? undefined
+    : makeStepLimits(self, storage.kv, (key) => flowOf(stepGateName(key)), () => void resumeAtGiveBack())
 
   const services = Layer.mergeAll(Layer.succeed(ExecutionStore, store), Layer.succeed(Scheduler.Scheduler, objectScheduler))
   const runtime = ManagedRuntime.make(
@@ -261,6 +263,12 @@ export const makeHost = (options: HostOptions) => {
   )
   const wire = <A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>) =>
     runWire((effect) => runtime.runPromiseExit(effect), Engine.use(use))
+
+  /** This new instance gave back tokens of bodies that went with the old one: the execution resumes, as at a turn. */
+  async function resumeAtGiveBack() {
+    const exit = await wire((engine) => engine.alarm(self))
+    if (exit._tag === "Failure") console.error(`reprise: resuming ${self} after giving back its step tokens failed`, exit)
+  }
 
   /** This execution's outcome once it has ended (undefined while it runs), for a parent that reloads. */
   const outcome = () =>

@@ -244,17 +244,21 @@ const STEP_KEYS = "reprise:step-limit-keys"
  * The keys used are kept in storage, so that a new instance of the object (after a restart) gives back the tokens
  * its bodies held before anything else.
  */
-export const makeStepLimits = (self: string, kv: SyncKvStorage, gate: (key: string) => Stub<FlowRpc>) => {
+export const makeStepLimits = (self: string, kv: SyncKvStorage, gate: (key: string) => Stub<FlowRpc>, resume: () => void) => {
   const waiters = new Map<string, () => void>()
   const instance = crypto.randomUUID().slice(0, 8)
   let count = 0
   const cleaned = (async () => {
     const keys = kv.get<Array<string>>(STEP_KEYS) ?? []
     if (keys.length === 0) return
-    await Promise.all(keys.map((key) =>
-      retrying(`giving back the step tokens of ${self}`, () => gate(key).stepReleaseExecution(self)).catch((error: unknown) => console.error(error))
+    const released = await Promise.all(keys.map((key) =>
+      retrying(`giving back the step tokens of ${self}`, () => gate(key).stepReleaseExecution(self)).catch((error: unknown) => (console.error(error), 0))
     ))
     kv.put(STEP_KEYS, [])
+    // A token given back was a body's that went with the old instance, held or waiting in line: its step runs again
+    // only once the execution resumes. Resumed now; else a waiting one given back before its turn came was never
+    // told and waited for its watchdog (30 s; the flaky Workers test, one run in four).
+    if (released.some((n) => n > 0)) resume()
   })()
 
   const acquire = async (key: string, limit: number): Promise<() => void> => {

@@ -36,8 +36,8 @@ export interface FlowRpc {
   /** True when the body may run now; else its execution's object is told later (stepTurn). */
   stepAcquire(token: string, executionId: string, limit: number): Promise<boolean>
   stepRelease(token: string): Promise<void>
-  /** Gives back every token of an execution whose object restarted (its bodies are gone). */
-  stepReleaseExecution(executionId: string): Promise<void>
+  /** Gives back every token of an execution whose object restarted (its bodies are gone); how many there were. */
+  stepReleaseExecution(executionId: string): Promise<number>
 }
 
 const SELF = "reprise:function"
@@ -190,9 +190,10 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>): FlowO
       this.#stepGate().release(token)
       this.#stepNext()
     }
-    async stepReleaseExecution(executionId: string): Promise<void> {
-      this.#stepGate().releaseExecution(executionId)
+    async stepReleaseExecution(executionId: string): Promise<number> {
+      const released = this.#stepGate().releaseExecution(executionId)
       this.#stepNext()
+      return released
     }
     #stepGate(): StepGate {
       const name = this.ctx.id.name

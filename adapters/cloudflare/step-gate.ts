@@ -57,9 +57,12 @@ export class StepGate {
     if (this.#waiting.delete(token)) this.#kv.delete(W + token)
   }
 
-  releaseExecution(executionId: string): void {
-    for (const [token, held] of [...this.#held]) if (held.executionId === executionId) this.release(token)
-    for (const [token, waiting] of [...this.#waiting]) if (waiting.executionId === executionId) this.release(token)
+  /** Gives back every token of `executionId`, held or waiting; how many there were. */
+  releaseExecution(executionId: string): number {
+    let released = 0
+    for (const [token, held] of [...this.#held]) if (held.executionId === executionId) this.release(token), released++
+    for (const [token, waiting] of [...this.#waiting]) if (waiting.executionId === executionId) this.release(token), released++
+    return released
   }
 
   /** The waiting bodies that may run now, made holders, in order: [token, executionId]. */
