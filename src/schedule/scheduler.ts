@@ -11,18 +11,15 @@
  * could only have one there through a schema migration; the record is the durable truth, the loop only a wake-up.
  */
 import { Cause, Clock, Context, Duration, Effect, FiberMap, Semaphore, type Scope } from "effect"
-import type { FunctionNotFound, InvalidRequest, RateLimited } from "../engine/engine-errors.ts"
 import { ExecutionClient, type ExecutionClientShape } from "../engine/execution-client.ts"
 import { isLiveStatus } from "../engine/execution-view.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import { nextTick } from "./cron.ts"
 import type { Schedule } from "./schedule.ts"
 import { tickExecutionId, triggerExecutionId } from "./schedule.ts"
-import { type ScheduleClientShape, ScheduleContended, ScheduleNotFound, type ScheduleView, type TriggerResult } from "./schedule-client.ts"
-import { RECENT_SKIPS, type ScheduleRecord, ScheduleStore, type SkipReason } from "./schedule-store.ts"
-
-/** The most ticks one delivery walks through; a longer outage is skipped as one run counted up to here. */
-const MAX_TICKS_PER_DELIVERY = 100_000
+import { type ScheduleClientShape, ScheduleContended, ScheduleNotFound, type TriggerResult } from "./schedule-client.ts"
+import { countStarted, fresh, isStarting, MAX_TICKS_PER_DELIVERY, refusedTick, skip, skipTicks, specOf, viewOf } from "./schedule-record.ts"
+import { type ScheduleRecord, ScheduleStore } from "./schedule-store.ts"
 
 /** The loop reads its schedules again at least this often (a cheap in-memory check). */
 const MAX_SLEEP_MS = 60_000
@@ -35,12 +32,6 @@ const RETRY_MS = 5_000
  * means another host's save went through, so only many hosts writing one schedule at once exhaust it.
  */
 export const MAX_SAVE_ATTEMPTS = 10
-
-/**
- * A trigger's start saved in the record (`starting`) counts as running this long while its execution is not there
- * yet: longer, its host died between the save and the start.
- */
-const STARTING_MS = 60_000
 
 /**
  * How often the loop reads every schedule's record again: with several hosts on one store, a pause or resume made
@@ -72,8 +63,6 @@ export interface SchedulerOptions {
   readonly onError?: (error: unknown, schedule: string) => void
 }
 
-const specOf = (entry: Schedule) => `${entry.cron.source.trim()} @ ${entry.timezone}`
-
 export const makeScheduler = Effect.fnUntraced(function*(
   options: SchedulerOptions
 ): Effect.fn.Return<SchedulerShape, never, ExecutionClient | ScheduleStore | Scope.Scope> {
@@ -92,20 +81,6 @@ export const makeScheduler = Effect.fnUntraced(function*(
       return entry === undefined ? Effect.fail(new ScheduleNotFound({ name })) : Effect.succeed(entry)
     })
   const locked = <A, E>(name: string, work: Effect.Effect<A, E>) => locks.get(name)!.withPermit(work)
-
-  const fresh = (entry: Schedule, now: number, previous?: ScheduleRecord): ScheduleRecord => {
-    const next = nextTick(entry.cron, now, entry.timezone)
-    return {
-      started: 0,
-      skipped: 0,
-      recentSkips: [],
-      ...previous,
-      name: entry.name,
-      spec: specOf(entry),
-      paused: previous?.paused ?? false,
-      ...(next === undefined ? {} : { nextTickAt: next })
-    }
-  }
 
   /** The record, created (or re-based on a changed cron or zone) when needed. */
   const recordOf = (entry: Schedule, now: number) =>
@@ -154,9 +129,6 @@ export const makeScheduler = Effect.fnUntraced(function*(
       return yield* new ScheduleContended({ name: entry.name, attempts: MAX_SAVE_ATTEMPTS })
     })
 
-  /** A trigger's start saved on some host and maybe not made yet (see STARTING_MS). */
-  const isStarting = (record: ScheduleRecord, now: number) => record.starting !== undefined && now - record.starting.at < STARTING_MS
-
   const nextDueAt = () => (due.size === 0 ? undefined : Math.min(...due.values()))
 
   /** Delivers what is due; a failure is reported and the schedule tried again a little later. */
@@ -204,30 +176,6 @@ export const makeScheduler = Effect.fnUntraced(function*(
     }
   })
 
-  /** Records skipped ticks; a run that goes on from the last recorded one (the very next tick) extends it. */
-  const skip = (entry: Schedule, record: ScheduleRecord, reason: SkipReason, firstTickAt: number, lastTickAt: number, count: number): ScheduleRecord => {
-    const recent = [...record.recentSkips]
-    const last = recent.at(-1)
-    if (last !== undefined && last.reason === reason && nextTick(entry.cron, last.lastTickAt, entry.timezone) === firstTickAt) {
-      recent[recent.length - 1] = { ...last, lastTickAt, count: last.count + count }
-    } else recent.push({ reason, firstTickAt, lastTickAt, count })
-    return { ...record, skipped: record.skipped + count, recentSkips: recent.slice(-RECENT_SKIPS) }
-  }
-
-  /** Ticks from `from` that are before `until` (exclusive): skipped as one run. Returns the first tick left. */
-  const skipTicks = (entry: Schedule, record: ScheduleRecord, reason: SkipReason, from: number, until: number) => {
-    let tick: number | undefined = from
-    let last = from
-    let count = 0
-    while (tick !== undefined && tick < until && count < MAX_TICKS_PER_DELIVERY) {
-      last = tick
-      count++
-      tick = nextTick(entry.cron, tick, entry.timezone)
-    }
-    if (tick !== undefined && tick < until) tick = nextTick(entry.cron, until - 1, entry.timezone)
-    return { record: count === 0 ? record : skip(entry, record, reason, from, last, count), next: tick }
-  }
-
   /** Not ended: running, or queued behind a flow limit, or paused (each still "the previous execution"). */
   const isRunning = (executionId: string | undefined) =>
     executionId === undefined
@@ -259,23 +207,6 @@ export const makeScheduler = Effect.fnUntraced(function*(
       )
       return { ...record, lastExecutionId: started, lastTickAt: tickAt, started: record.started + 1 } satisfies ScheduleRecord
     })
-
-  /**
-   * A tick whose start the function refuses (its input fails a key function, a rate limit that refuses, the function
-   * gone) is skipped and recorded, with one error line: retried, it failed the same way every 5 s and held every
-   * later tick. A trigger's refusal goes back to the caller instead.
-   */
-  const refusedTick = (entry: Schedule, record: ScheduleRecord, tickAt: number, stopped?: string) => (error: FunctionNotFound | InvalidRequest | RateLimited) =>
-    // A warning in the host's log (one line, JSON where the host writes JSON), naming the schedule. cancel-previous
-    // stops the previous execution before the start (two never run at once), so a refused start leaves neither.
-    Effect.logWarning(
-      `skipped the tick of ${new Date(tickAt).toISOString()}: its start was refused (${error.message})${
-        stopped === undefined ? "" : `; the previous execution ${stopped} was stopped first (cancel-previous)`
-      }`
-    ).pipe(
-      Effect.annotateLogs({ schedule: entry.name, functionName: entry.functionName }),
-      Effect.as({ record: skip(entry, record, "refused", tickAt, tickAt, 1), outcome: "skipped" as const, started: false })
-    )
 
   /**
    * One tick (or trigger) under the overlap policy. `startedHere`: the execution an earlier tick of the same
@@ -357,25 +288,6 @@ export const makeScheduler = Effect.fnUntraced(function*(
       { onlyIfMissing: true }
     )
 
-  /**
-   * A delivery whose save lost to a pause saved on another host: the ticks it had started run, so they are counted
-   * and the next tick moves past them (else a resume would record them as skipped).
-   */
-  const countStarted = (entry: Schedule, record: ScheduleRecord, startedTicks: ReadonlyArray<{ readonly executionId: string; readonly tickAt: number }>) => {
-    const unrecorded = startedTicks.filter((started) => record.nextTickAt !== undefined && started.tickAt >= record.nextTickAt)
-    const last = unrecorded.at(-1)
-    if (last === undefined) return record
-    const { nextTickAt: _, ...rest } = record
-    const next = nextTick(entry.cron, last.tickAt, entry.timezone)
-    return {
-      ...rest,
-      lastExecutionId: last.executionId,
-      lastTickAt: last.tickAt,
-      started: record.started + unrecorded.length,
-      ...(next === undefined ? {} : { nextTickAt: next })
-    }
-  }
-
   /** buffer-one: watches the execution ahead of a buffered start (not a trigger still starting: its host does). */
   const watchAhead = (record: ScheduleRecord, now: number) =>
     !record.paused && record.buffered !== undefined && record.lastExecutionId !== undefined && !isStarting(record, now)
@@ -416,24 +328,6 @@ export const makeScheduler = Effect.fnUntraced(function*(
         yield* watchAhead(record, now)
       }))
     })
-
-  const viewOf = (entry: Schedule, record: ScheduleRecord): ScheduleView => ({
-    name: entry.name,
-    functionName: entry.functionName,
-    cron: entry.cron.source,
-    timezone: entry.timezone,
-    overlap: entry.overlap,
-    catchUpMs: entry.catchUpMs,
-    ...(entry.description === undefined ? {} : { description: entry.description }),
-    paused: record.paused,
-    ...(record.paused || record.nextTickAt === undefined ? {} : { nextTickAt: record.nextTickAt }),
-    ...(record.lastTickAt === undefined ? {} : { lastTickAt: record.lastTickAt }),
-    ...(record.lastExecutionId === undefined ? {} : { lastExecutionId: record.lastExecutionId }),
-    ...(record.buffered === undefined ? {} : { buffered: record.buffered }),
-    started: record.started,
-    skipped: record.skipped,
-    recentSkips: record.recentSkips
-  })
 
   const get = (name: string) =>
     Effect.gen(function*() {

@@ -5,7 +5,7 @@
  */
 import { Effect } from "effect"
 import { alarmAtKey, alarmKey, isAlarmMessage, type AlarmMessage } from "../../../adapters/deno/kv-keys.ts"
-import { openDenoKvStore } from "../../../adapters/deno/kv-store.ts"
+import { type DenoKvStore, openDenoKvStore } from "../../../adapters/deno/kv-store.ts"
 import type { LogEvent } from "../../../src/log/events.ts"
 import { storeConformance } from "../../../src/store/conformance.ts"
 import { executionSucceeded, freshId, startedLog, stepSucceeded, steps, t } from "../../../src/store/conformance-events.ts"
@@ -17,6 +17,20 @@ const store = await openDenoKvStore(path)
 
 for (const c of storeConformance) {
   Deno.test({ name: `conformance: ${c.name}`, fn: () => runEffect(c.run(store)) })
+}
+
+/** Two handles on one KV file of their own (as two isolates or processes would have), closed and removed after. */
+const withTwoHandles = async (use: (store: DenoKvStore, other: DenoKvStore) => Promise<void>) => {
+  const own = await tempDir("reprise-kv-two-")
+  const first = await openDenoKvStore(`${own.dir}/two.kv`)
+  const other = await openDenoKvStore(`${own.dir}/two.kv`)
+  try {
+    await use(first, other)
+  } finally {
+    other.close()
+    first.close()
+    await own.remove()
+  }
 }
 
 const bigStep = (seq: number, chars: number, char = "x"): LogEvent => {
@@ -118,12 +132,8 @@ Deno.test({
 
 Deno.test({
   name: "two KV handles on one file: the head each remembers goes stale, and the check still refuses the stale writer",
-  fn: async () => {
-    const own = await tempDir("reprise-kv-cas-")
-    const first = await openDenoKvStore(`${own.dir}/cas.kv`)
-    const other = await openDenoKvStore(`${own.dir}/cas.kv`)
-    const store = first
-    try {
+  fn: () =>
+    withTwoHandles(async (store, other) => {
       await runEffect(Effect.gen(function*() {
         const id = freshId("two-handles")
         yield* store.append(id, startedLog(id, { functionName: "two", at: t(1), length: 1 }), 0)
@@ -136,20 +146,13 @@ Deno.test({
         assert.equal((yield* store.load(id))?.seq, 4)
         assert.equal((yield* other.load(id))?.seq, 4)
       }))
-    } finally {
-      other.close()
-    }
-  }
+    })
 })
 
 Deno.test({
   name: "two isolates on one file: the one whose head went stale does not move the alarm the newer writer set",
-  fn: async () => {
-    const own = await tempDir("reprise-kv-cas-")
-    const first = await openDenoKvStore(`${own.dir}/cas.kv`)
-    const other = await openDenoKvStore(`${own.dir}/cas.kv`)
-    const store = first
-    try {
+  fn: () =>
+    withTwoHandles(async (store, other) => {
       await runEffect(Effect.gen(function*() {
         const id = freshId("stale-alarm")
         const callbackTimeout = Date.now() + 300_000
@@ -169,10 +172,7 @@ Deno.test({
         assert.equal(yield* store.getAlarm(id), callbackTimeout)
         yield* store.deleteAlarm(id)
       }))
-    } finally {
-      other.close()
-    }
-  }
+    })
 })
 
 Deno.test({
@@ -261,21 +261,12 @@ Deno.test({
 
 Deno.test({
   name: "a schedule record's compare-and-set (swapConfig) writes only over the text read, also from a second handle on the file",
-  fn: async () => {
-    const own = await tempDir("reprise-kv-cas-")
-    const first = await openDenoKvStore(`${own.dir}/cas.kv`)
-    const other = await openDenoKvStore(`${own.dir}/cas.kv`)
-    const store = first
-    try {
+  fn: () =>
+    withTwoHandles(async (store, other) => {
       assert.equal(await store.swapConfig("schedule:cas", undefined, "v1"), true)
       assert.equal(await other.swapConfig("schedule:cas", undefined, "v2"), false, "a writer that saw nothing stored does not overwrite")
       assert.equal(await other.swapConfig("schedule:cas", "v1", "v2"), true)
       assert.equal(await store.swapConfig("schedule:cas", "v1", "v3"), false, "a writer that read v1 loses to the one that replaced it")
       assert.equal(await store.readConfig("schedule:cas"), "v2")
-    } finally {
-      other.close()
-      first.close()
-      await own.remove()
-    }
-  }
+    })
 })

@@ -1,0 +1,116 @@
+/**
+ * How a schedule's record changes, as pure functions of the schedule and the record: made (or re-based on a changed
+ * cron or zone), ticks skipped and counted, and the view the API answers. The scheduler decides when; these say what.
+ */
+import { Effect } from "effect"
+import type { FunctionNotFound, InvalidRequest, RateLimited } from "../engine/engine-errors.ts"
+import { nextTick } from "./cron.ts"
+import type { Schedule } from "./schedule.ts"
+import type { ScheduleView } from "./schedule-client.ts"
+import { RECENT_SKIPS, type ScheduleRecord, type SkipReason } from "./schedule-store.ts"
+
+/** The most ticks one delivery walks through; a longer outage is skipped as one run counted up to here. */
+export const MAX_TICKS_PER_DELIVERY = 100_000
+
+/**
+ * A trigger's start saved in the record (`starting`) counts as running this long while its execution is not there
+ * yet: longer, its host died between the save and the start.
+ */
+const STARTING_MS = 60_000
+
+/** A trigger's start saved on some host and maybe not made yet (see STARTING_MS). */
+export const isStarting = (record: ScheduleRecord, now: number) => record.starting !== undefined && now - record.starting.at < STARTING_MS
+
+export const specOf = (entry: Schedule) => `${entry.cron.source.trim()} @ ${entry.timezone}`
+
+export const fresh = (entry: Schedule, now: number, previous?: ScheduleRecord): ScheduleRecord => {
+  const next = nextTick(entry.cron, now, entry.timezone)
+  return {
+    started: 0,
+    skipped: 0,
+    recentSkips: [],
+    ...previous,
+    name: entry.name,
+    spec: specOf(entry),
+    paused: previous?.paused ?? false,
+    ...(next === undefined ? {} : { nextTickAt: next })
+  }
+}
+
+/** Records skipped ticks; a run that goes on from the last recorded one (the very next tick) extends it. */
+export const skip = (entry: Schedule, record: ScheduleRecord, reason: SkipReason, firstTickAt: number, lastTickAt: number, count: number): ScheduleRecord => {
+  const recent = [...record.recentSkips]
+  const last = recent.at(-1)
+  if (last !== undefined && last.reason === reason && nextTick(entry.cron, last.lastTickAt, entry.timezone) === firstTickAt) {
+    recent[recent.length - 1] = { ...last, lastTickAt, count: last.count + count }
+  } else recent.push({ reason, firstTickAt, lastTickAt, count })
+  return { ...record, skipped: record.skipped + count, recentSkips: recent.slice(-RECENT_SKIPS) }
+}
+
+/** Ticks from `from` that are before `until` (exclusive): skipped as one run. Returns the first tick left. */
+export const skipTicks = (entry: Schedule, record: ScheduleRecord, reason: SkipReason, from: number, until: number) => {
+  let tick: number | undefined = from
+  let last = from
+  let count = 0
+  while (tick !== undefined && tick < until && count < MAX_TICKS_PER_DELIVERY) {
+    last = tick
+    count++
+    tick = nextTick(entry.cron, tick, entry.timezone)
+  }
+  if (tick !== undefined && tick < until) tick = nextTick(entry.cron, until - 1, entry.timezone)
+  return { record: count === 0 ? record : skip(entry, record, reason, from, last, count), next: tick }
+}
+
+/**
+ * A delivery whose save lost to a pause saved on another host: the ticks it had started run, so they are counted
+ * and the next tick moves past them (else a resume would record them as skipped).
+ */
+export const countStarted = (entry: Schedule, record: ScheduleRecord, startedTicks: ReadonlyArray<{ readonly executionId: string; readonly tickAt: number }>) => {
+  const unrecorded = startedTicks.filter((started) => record.nextTickAt !== undefined && started.tickAt >= record.nextTickAt)
+  const last = unrecorded.at(-1)
+  if (last === undefined) return record
+  const { nextTickAt: _, ...rest } = record
+  const next = nextTick(entry.cron, last.tickAt, entry.timezone)
+  return {
+    ...rest,
+    lastExecutionId: last.executionId,
+    lastTickAt: last.tickAt,
+    started: record.started + unrecorded.length,
+    ...(next === undefined ? {} : { nextTickAt: next })
+  }
+}
+
+export const viewOf = (entry: Schedule, record: ScheduleRecord): ScheduleView => ({
+  name: entry.name,
+  functionName: entry.functionName,
+  cron: entry.cron.source,
+  timezone: entry.timezone,
+  overlap: entry.overlap,
+  catchUpMs: entry.catchUpMs,
+  ...(entry.description === undefined ? {} : { description: entry.description }),
+  paused: record.paused,
+  ...(record.paused || record.nextTickAt === undefined ? {} : { nextTickAt: record.nextTickAt }),
+  ...(record.lastTickAt === undefined ? {} : { lastTickAt: record.lastTickAt }),
+  ...(record.lastExecutionId === undefined ? {} : { lastExecutionId: record.lastExecutionId }),
+  ...(record.buffered === undefined ? {} : { buffered: record.buffered }),
+  started: record.started,
+  skipped: record.skipped,
+  recentSkips: record.recentSkips
+})
+
+/**
+ * A tick whose start the function refuses (its input fails a key function, a rate limit that refuses, the function
+ * gone) is skipped and recorded, with one error line: retried, it failed the same way every 5 s and held every
+ * later tick. A trigger's refusal goes back to the caller instead.
+ */
+export const refusedTick = (entry: Schedule, record: ScheduleRecord, tickAt: number, stopped?: string) => (error: FunctionNotFound | InvalidRequest | RateLimited) =>
+  // A warning in the host's log (one line, JSON where the host writes JSON), naming the schedule. cancel-previous
+  // stops the previous execution before the start (two never run at once), so a refused start leaves neither.
+  Effect.logWarning(
+    `skipped the tick of ${new Date(tickAt).toISOString()}: its start was refused (${error.message})${
+      stopped === undefined ? "" : `; the previous execution ${stopped} was stopped first (cancel-previous)`
+    }`
+  ).pipe(
+    Effect.annotateLogs({ schedule: entry.name, functionName: entry.functionName }),
+    Effect.as({ record: skip(entry, record, "refused", tickAt, tickAt, 1), outcome: "skipped" as const, started: false })
+  )
