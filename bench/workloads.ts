@@ -3,7 +3,7 @@
  * against the engine in memory (a host on the in-memory store, in this process). Prints a table with the issue's
  * figures beside the new ones. Not part of `npm test`.
  *   npm run bench:workloads [-- --sync=FULL] [--only=node|engine] [--runs=3 --reps=3] [--workloads=w1,w2]
- *                           [--server-flags=--cpu-prof] [--w4-pause=20]
+ *                           [--server-flags=--cpu-prof] [--w4-pause=20] [--warmup=1]
  * W1 one execution of 1,000 sequential trivial steps (us per step, from the start request to the answer of ?wait);
  * W2 200 executions of 10 steps started at once (executions per second); W3 the wake-up after a 1 s wait that
  * follows 1,000 steps (from the wait's due time to the result in the client); W4 an external callback round trip
@@ -29,6 +29,12 @@ const REPS = Number(option("reps", "3"))
 /** Which workloads to run (default all), and node flags for the server (e.g. --server-flags=--cpu-prof). */
 const ONLY_WORKLOADS = option("workloads", "w1,w2,w3,w4").split(",")
 const SERVER_FLAGS = option("server-flags", "").split(" ").filter((flag) => flag !== "")
+/**
+ * Unmeasured repetitions of each workload before its measured ones (default 1). A server's callback path takes ~100
+ * round trips to reach its steady speed under V8's tiers (W4 4 ms on the first, ~1.1 ms from the 150th on a quiet
+ * machine), so the default W4 is a figure of a server that has just started; --warmup=200 gives a warm one.
+ */
+const WARMUP = Number(option("warmup", "1"))
 /** How long W4 lets the waiting request reach the server before completing the callback (default 20 ms). */
 const W4_PAUSE_MS = Number(option("w4-pause", "20"))
 /**
@@ -201,7 +207,7 @@ try {
   const add = (key: string, value: number) => void samples.set(key, [...(samples.get(key) ?? []), value])
   for (const workload of WORKLOADS) {
     if (!ONLY_WORKLOADS.includes(workload.key)) continue
-    for (const system of chosen) await workload.run(drivers.get(system.label)!) // warm-up
+    for (let i = 0; i < WARMUP; i++) for (const system of chosen) await workload.run(drivers.get(system.label)!)
     // Repetitions interleaved across systems: a busy moment of the machine falls on all of them alike.
     for (let i = 0; i < RUNS * REPS; i++) {
       for (const system of chosen) {
