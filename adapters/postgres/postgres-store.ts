@@ -39,6 +39,7 @@ import { makeFlowLedger, type PostgresFlowLedger } from "./postgres-flow.ts"
 import { type Leases, type LeaseOptions, makeLeases } from "./postgres-leases.ts"
 import { makeLifecycleBus, type PostgresLifecycleBus } from "./postgres-lifecycle.ts"
 import { applyMigrations, LATEST_VERSION, MIGRATIONS, PostgresSchemaTooNew, SCHEMA_NAME } from "./postgres-schema.ts"
+import { fencing, postgresStatements, SUMMARY_COLUMNS, tableIn } from "./postgres-statements.ts"
 
 export interface PostgresStoreOptions {
   /** A connection string, e.g. postgres://user:password@127.0.0.1:5432/app (default: $DATABASE_URL). */
@@ -85,7 +86,6 @@ export interface PostgresStore extends ExecutionStoreShape {
   close(): Promise<void>
 }
 
-const SUMMARY_COLUMNS = "execution_id, function_name, status, started_at, ended_at, version"
 /** The largest seq the events table holds (an int4 column). */
 const MAX_SEQ = 2 ** 31 - 1
 
@@ -179,12 +179,6 @@ const makePostgresStore = (
   flowLedger?: PostgresFlowLedger,
   lifecycleBus?: PostgresLifecycleBus
 ): PostgresStore => {
-  const t = (table: string) => `"${schema}".${table}`
-  /** With leases, a write of the execution ($1) happens only while this host (the parameter) holds its lease. */
-  const fenced = (hostParam: string) =>
-    leases === undefined
-      ? ""
-      : ` AND EXISTS (SELECT 1 FROM ${t("leases")} AS l WHERE l.execution_id = $1 AND l.host_id = ${hostParam} AND l.expires_at > clock_timestamp())`
   const holder = leases === undefined ? [] : [leases.hostId]
   /** Statements are named after their text's key, so each connection parses each one once. */
   const names = new Map<string, string>()
@@ -195,51 +189,9 @@ const makePostgresStore = (
   }
   const query = <R>(text: string, values: ReadonlyArray<unknown>) => run(text, values).then((result) => result.rows as Array<R>)
 
-  /** A CTE that sets the alarm to `at` (a parameter; null: no alarm) only if the `head` CTE wrote the head row. */
-  const alarmWithHead = (at: string) =>
-    `alarm AS (INSERT INTO ${t("alarms")} (execution_id, at) SELECT $1, ${at}::bigint FROM head WHERE ${at}::bigint IS NOT NULL ` +
-    "ON CONFLICT (execution_id) DO UPDATE SET at = excluded.at)"
-
-  const sql = {
-    load: `SELECT x.seq AS head, e.seq, e.event FROM ${t("executions")} AS x ` +
-      `LEFT JOIN ${t("events")} AS e ON e.execution_id = x.execution_id WHERE x.execution_id = $1 ORDER BY e.seq`,
-    // The head row joined to the page, so an execution with an empty page still answers (one row, null seq).
-    page: `SELECT x.seq AS head, p.seq, p.event FROM ${t("executions")} AS x LEFT JOIN LATERAL (SELECT seq, event FROM ` +
-      `${t("events")} AS e WHERE e.execution_id = x.execution_id AND e.seq > $2 ORDER BY e.seq LIMIT $3) AS p ON true ` +
-      "WHERE x.execution_id = $1 ORDER BY p.seq",
-    // Running executions without an alarm, in listing order (the status index), a page after a cursor.
-    unwatched: `SELECT execution_id, started_at FROM ${t("executions")} AS x WHERE status = 'RUNNING' ` +
-      `AND ($1::bigint IS NULL OR started_at < $1 OR (started_at = $1 AND execution_id > $2)) ` +
-      `AND NOT EXISTS (SELECT 1 FROM ${t("alarms")} AS a WHERE a.execution_id = x.execution_id) ` +
-      "ORDER BY started_at DESC, execution_id LIMIT $3",
-    lockHead: `SELECT ${SUMMARY_COLUMNS}, seq FROM ${t("executions")} WHERE execution_id = $1 FOR UPDATE`,
-    // The fast paths, one statement each: move the head only if it is where the writer expects, and write the
-    // batch (a json[] in seq order) only if it moved.
-    // With $6 (alarmAt), the alarm is set by the same statement, only if the head moved.
-    appendToHead: `WITH head AS (UPDATE ${t("executions")} SET seq = $2 + cardinality($3::json[]), status = COALESCE($4, status), ended_at = $5 ` +
-      `WHERE execution_id = $1 AND seq = $2 AND status IN ('QUEUED', 'RUNNING', 'PAUSED')${fenced("$7")} RETURNING 1), ${alarmWithHead("$6")} ` +
-      `INSERT INTO ${t("events")} (execution_id, seq, event) ` +
-      `SELECT $1, $2 + n, e FROM unnest($3::json[]) WITH ORDINALITY AS batch (e, n) WHERE EXISTS (SELECT 1 FROM head)`,
-    create: `WITH head AS (INSERT INTO ${t("executions")} (execution_id, function_name, status, started_at, ended_at, seq, version) ` +
-      `SELECT $1, $4, $5, $6, $7, cardinality($3::json[]), $9 WHERE true${fenced("$10")} ON CONFLICT (execution_id) DO NOTHING RETURNING 1), ` +
-      `${alarmWithHead("$8")} ` +
-      `INSERT INTO ${t("events")} (execution_id, seq, event) ` +
-      `SELECT $1, $2 + n, e FROM unnest($3::json[]) WITH ORDINALITY AS batch (e, n) WHERE EXISTS (SELECT 1 FROM head)`,
-    summaryAndSeq: `SELECT ${SUMMARY_COLUMNS}, seq FROM ${t("executions")} WHERE execution_id = $1`,
-    summary: `SELECT ${SUMMARY_COLUMNS} FROM ${t("executions")} WHERE execution_id = $1`,
-    delete: `DELETE FROM ${t("executions")} WHERE execution_id = $1`, // events and alarm cascade
-    setAlarm: `INSERT INTO ${t("alarms")} (execution_id, at) SELECT $1, $2 WHERE true${fenced("$3")} ` +
-      "ON CONFLICT (execution_id) DO UPDATE SET at = excluded.at",
-    getAlarm: `SELECT at FROM ${t("alarms")} WHERE execution_id = $1`,
-    deleteAlarm: `DELETE FROM ${t("alarms")} WHERE execution_id = $1${fenced("$2")}`,
-    moveAlarm: `UPDATE ${t("alarms")} SET at = $3 WHERE execution_id = $1 AND at = $2`,
-    nextAlarm: `SELECT execution_id, at FROM ${t("alarms")} WHERE at > $1 ORDER BY at, execution_id LIMIT 1`,
-    dueAlarms: `SELECT execution_id, at FROM ${t("alarms")} WHERE at <= $1 ORDER BY at, execution_id LIMIT $2`,
-    keepMeta: `INSERT INTO ${t("meta")} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
-    setMeta: `INSERT INTO ${t("meta")} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-    getMeta: `SELECT value FROM ${t("meta")} WHERE key = $1`,
-    replaceMeta: `UPDATE ${t("meta")} SET value = $3 WHERE key = $1 AND value = $2`
-  }
+  const sql = postgresStatements(schema, leases !== undefined)
+  const t = tableIn(schema)
+  const fenced = fencing(schema, leases !== undefined)
 
   /** The head a writer expects when it appends at `expectedSeq` (the summary's fields other than status unused). */
   const expectedHead = (executionId: string, expectedSeq: number) =>
