@@ -13,13 +13,27 @@ import { RECENT_SKIPS, type ScheduleRecord, type SkipReason } from "./schedule-s
 export const MAX_TICKS_PER_DELIVERY = 100_000
 
 /**
- * A trigger's start saved in the record (`starting`) counts as running this long while its execution is not there
- * yet: longer, its host died between the save and the start.
+ * A start saved in the record (`starting`: a trigger's, or a tick's under skip and buffer-one) counts as running
+ * this long while its execution is not there yet: longer, its host died between the save and the start.
  */
 const STARTING_MS = 60_000
 
-/** A trigger's start saved on some host and maybe not made yet (see STARTING_MS). */
+/** A start saved on some host and maybe not made yet (see STARTING_MS). */
 export const isStarting = (record: ScheduleRecord, now: number) => record.starting !== undefined && now - record.starting.at < STARTING_MS
+
+/** The record without a start saved in it. */
+export const withoutStarting = (record: ScheduleRecord): ScheduleRecord => {
+  const { starting: _, ...rest } = record
+  return rest
+}
+
+/** A trigger's start made (`started`: the execution's id) or refused (undefined): its `starting` cleared. */
+export const settledStart = (record: ScheduleRecord, executionId: string, tickAt: number, started: string | undefined): ScheduleRecord => {
+  const cleared = record.starting?.executionId === executionId ? withoutStarting(record) : record
+  return started === undefined
+    ? cleared
+    : { ...cleared, lastExecutionId: started, lastTickAt: Math.max(tickAt, record.lastTickAt ?? tickAt), started: record.started + 1 }
+}
 
 export const specOf = (entry: Schedule) => `${entry.cron.source.trim()} @ ${entry.timezone}`
 

@@ -18,7 +18,7 @@ import { nextTick } from "./cron.ts"
 import type { Schedule } from "./schedule.ts"
 import { tickExecutionId, triggerExecutionId } from "./schedule.ts"
 import { type ScheduleClientShape, ScheduleContended, ScheduleNotFound, type TriggerResult } from "./schedule-client.ts"
-import { countStarted, fresh, isStarting, MAX_TICKS_PER_DELIVERY, refusedTick, skip, skipTicks, specOf, viewOf } from "./schedule-record.ts"
+import { countStarted, fresh, isStarting, MAX_TICKS_PER_DELIVERY, refusedTick, settledStart, skip, skipTicks, specOf, viewOf, withoutStarting } from "./schedule-record.ts"
 import { type ScheduleRecord, ScheduleStore } from "./schedule-store.ts"
 
 /** The loop reads its schedules again at least this often (a cheap in-memory check). */
@@ -214,8 +214,10 @@ export const makeScheduler = Effect.fnUntraced(function*(
    * it overlaps them whatever its status by the time the walk gets here: asking it made a catch-up start one tick
    * or several depending on how fast the execution ended (the crash test on a loaded machine started two).
    */
-  const handle = (entry: Schedule, record: ScheduleRecord, executionId: string, tickAt: number, reason: "tick" | "trigger", startedHere?: string) =>
+  const handle = (entry: Schedule, held: ScheduleRecord, executionId: string, tickAt: number, reason: "tick" | "trigger", startedHere?: string) =>
     Effect.gen(function*() {
+      // This tick's own start, saved by an earlier decision (of this delivery, or of a host that died after it).
+      const record = held.starting?.executionId === executionId ? withoutStarting(held) : held
       // Already started, by a delivery whose record save did not happen: it is this tick's start, counted now.
       if (yield* exists(executionId)) {
         const later = record.lastTickAt === undefined || tickAt >= record.lastTickAt
@@ -247,6 +249,12 @@ export const makeScheduler = Effect.fnUntraced(function*(
       // A trigger's id is its millisecond, so two hosts' triggers never meet on one id: its start is saved in the
       // record first, and made only by the host whose save won (trigger).
       if (reason === "trigger") return { record: { ...record, starting: { executionId, at: tickAt } }, outcome: "started" as const, started: false }
+      // Under skip and buffer-one a tick's start is saved first too (`reserved`: the delivery saves it and decides
+      // again), so that a trigger on another host meanwhile sees it. Started before its save, a tick and such a
+      // trigger both started. A crash after the save loses nothing: the tick is still due, and this start is its own.
+      if (held.starting?.executionId !== executionId && (entry.overlap === "skip" || entry.overlap === "buffer-one")) {
+        return { record: { ...record, starting: { executionId, at: yield* clock.currentTimeMillis } }, outcome: "started" as const, started: false, reserved: true }
+      }
       const stopped = previousRunning && entry.overlap === "cancel-previous" ? previous : undefined
       return yield* startExecution(entry, record, executionId, tickAt).pipe(
         Effect.map((next) => ({ record: next, outcome: "started" as const, started: true })),
@@ -302,7 +310,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
       yield* locked(name, Effect.gen(function*() {
         /** The ticks this delivery started, kept across decisions: one that lost to a pause still counts them. */
         const startedTicks: Array<{ readonly executionId: string; readonly tickAt: number }> = []
-        const [record, now] = yield* decided(entry, (current, now) =>
+        const decide = () => decided(entry, (current, now) =>
           Effect.gen(function*() {
             // A paused schedule starts nothing, its buffered start included (released once it is resumed).
             let record = current.paused ? countStarted(entry, current, startedTicks) : yield* releaseBuffered(entry, current)
@@ -313,6 +321,11 @@ export const makeScheduler = Effect.fnUntraced(function*(
               let startedHere: string | undefined
               for (let count = 0; tick !== undefined && tick <= now && count < MAX_TICKS_PER_DELIVERY; count++) {
                 const handled = yield* handle(entry, record, tickExecutionId(name, tick), tick, "tick", startedHere)
+                if ("reserved" in handled) {
+                  // Saved with the tick still due (what came before it is decided): the next decision makes it.
+                  reserved = handled.record.starting!.executionId
+                  return [{ ...handled.record, nextTickAt: tick }, now] as const
+                }
                 record = handled.record
                 if (handled.started) {
                   startedHere = record.lastExecutionId
@@ -323,8 +336,14 @@ export const makeScheduler = Effect.fnUntraced(function*(
               const { nextTickAt: _, ...rest } = record
               record = tick === undefined ? rest : { ...rest, nextTickAt: tick }
             }
+            // A tick start saved here that this decision did not reach (the catch-up window moved past it): dropped.
+            if (reserved !== undefined && record.starting?.executionId === reserved) record = withoutStarting(record)
             return [record, now] as const
           }))
+        /** The tick whose start a decision saved; the delivery decides again to make it. */
+        let reserved: string | undefined
+        let [record, now] = yield* decide()
+        if (reserved !== undefined) [record, now] = yield* decide()
         yield* watchAhead(record, now)
       }))
     })
@@ -361,17 +380,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
 
   /** Clears a trigger's `starting` once its start is made (`started`: the execution's id) or refused (undefined). */
   const settleStart = (entry: Schedule, executionId: string, tickAt: number, started: string | undefined) =>
-    decided(entry, (record) => {
-      const ours = record.starting?.executionId === executionId
-      const { starting: _, ...rest } = record
-      const cleared = ours ? rest : record
-      return Effect.succeed([
-        started === undefined
-          ? cleared
-          : { ...cleared, lastExecutionId: started, lastTickAt: Math.max(tickAt, record.lastTickAt ?? tickAt), started: record.started + 1 },
-        undefined
-      ] as const)
-    })
+    decided(entry, (record) => Effect.succeed([settledStart(record, executionId, tickAt, started), undefined] as const))
 
   const trigger = (name: string) =>
     Effect.gen(function*() {

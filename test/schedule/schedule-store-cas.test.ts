@@ -149,6 +149,71 @@ describe("the scheduler when another host saves the record first", () => {
       Effect.scoped
     ))
 
+  it.effect("under skip, a trigger on another host while a tick's start is being made is skipped: one execution runs", () =>
+    Effect.gen(function*() {
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const host = yield* hosts(makeMemoryScheduleStore(), clock)
+      const client = yield* ExecutionClient
+      const b = yield* host()
+      let triggered: { readonly outcome: string } | undefined
+      // b's trigger comes in while a is making the tick's start.
+      const a = yield* host({
+        ...client,
+        start: (request) =>
+          Effect.gen(function*() {
+            triggered ??= yield* Effect.orDie(b.trigger("hourly"))
+            return yield* client.start(request)
+          })
+      })
+      yield* a.start
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
+      yield* a.alarm("hourly")
+      assert.strictEqual(triggered?.outcome, "skipped")
+      const listed = yield* client.list({ functionName: "job" })
+      assert.deepStrictEqual(listed.items.map((item) => item.executionId), ["hourly:2026-01-01T01:00:00Z"])
+      const view = yield* b.get("hourly")
+      assert.deepStrictEqual([view.started, view.skipped, view.lastExecutionId, view.nextTickAt], [1, 1, "hourly:2026-01-01T01:00:00Z", Date.UTC(2026, 0, 1, 2)])
+    }).pipe(
+      Effect.provide(Engine.layer({ functions: [job] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))),
+      Effect.scoped
+    ))
+
+  it.effect("under skip, a trigger on another host between a tick's decision and its save: the tick is skipped", () =>
+    Effect.gen(function*() {
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      const b = yield* (yield* hosts(memory, clock))()
+      let armed = false
+      let raced = false
+      // b's whole trigger lands just before a's first save of the delivery.
+      const records: ScheduleStoreShape = {
+        load: memory.load,
+        save: (r) =>
+          Effect.gen(function*() {
+            if (armed && !raced) {
+              raced = true
+              yield* Effect.orDie(b.trigger("hourly"))
+            }
+            return yield* memory.save(r)
+          })
+      }
+      const a = yield* (yield* hosts(records, clock))()
+      const client = yield* ExecutionClient
+      yield* a.start
+      yield* b.start
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
+      armed = true
+      yield* a.alarm("hourly")
+      assert.isTrue(raced)
+      const listed = yield* client.list({ functionName: "job" })
+      assert.deepStrictEqual(listed.items.map((item) => item.executionId), ["hourly:trigger:2026-01-01T01:00:05.000Z"])
+      const view = yield* a.get("hourly")
+      assert.deepStrictEqual([view.started, view.skipped, view.nextTickAt], [1, 1, Date.UTC(2026, 0, 1, 2)])
+    }).pipe(
+      Effect.provide(Engine.layer({ functions: [job] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))),
+      Effect.scoped
+    ))
+
   it.effect("a trigger whose start is made reports it even when its record cannot be settled; the start counts as running", () =>
     Effect.gen(function*() {
       const clock = new VirtualClock(Date.UTC(2026, 0, 1))
