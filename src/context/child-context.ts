@@ -8,6 +8,10 @@
  * ends its execution so costs two commits (the completion, then the outcome with the end), not three. When the
  * outcome cannot be queued (the actor was evicted or the execution ended while the body ran), the caller is
  * abandoned code and stops there, as it did at an awaited append.
+ * But the caller goes on only once the appends made before the outcome are written (`whenEarlierWritten`: at once
+ * when there are none). The outcome is logged after them, and replay settles in the order of the log; going on at
+ * once, `runInChildContext(…).then(next)` beside `step(…).then(next)` took its next id before the step's
+ * continuation, whose end the log holds first, and the replay failed as non-deterministic (the replay fuzz probe).
  */
 import type { ErrorObject } from "../log/events.ts"
 import { type Begun, ContextCore, never } from "./context-core.ts"
@@ -50,7 +54,11 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
   } catch (thrown) {
     if (failedBySerdes(session, thrown)) return never() // a composite's own read-back (waitForCallback's result)
     const error = toErrorRecord(thrown)
-    if (!finished && !session.post([{ _tag: "ContextFailed", ...ref, error }])) return never()
+    if (!finished) {
+      if (!session.post([{ _tag: "ContextFailed", ...ref, error }])) return never()
+      const earlier = session.whenEarlierWritten?.()
+      if (earlier !== undefined) await earlier
+    }
     throw run.toError(error, thrown)
   }
   let payload: string | undefined
@@ -59,7 +67,11 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
   } catch (thrown) {
     if (failedBySerdes(session, thrown)) return never()
     const error = toErrorRecord(thrown)
-    if (!finished && !session.post([{ _tag: "ContextFailed", ...ref, error }])) return never()
+    if (!finished) {
+      if (!session.post([{ _tag: "ContextFailed", ...ref, error }])) return never()
+      const earlier = session.whenEarlierWritten?.()
+      if (earlier !== undefined) await earlier
+    }
     throw run.toError(error, thrown)
   }
   let tooLarge = false
@@ -80,6 +92,8 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
       ...(tooLarge ? { replayChildren: true } : {})
     }])
     if (!queued) return never()
+    const earlier = session.whenEarlierWritten?.()
+    if (earlier !== undefined) await earlier
   }
   // First run and replay see the same shape: the value goes through the serdes both times (a result too large to
   // store too: its body runs again on replay, and its value is read back the same way).

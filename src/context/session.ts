@@ -91,6 +91,11 @@ export interface Session {
    * session can no longer write (its actor is gone, the execution is over): the caller is abandoned code.
    */
   post(events: ReadonlyArray<NewEvent>): boolean
+  /**
+   * Undefined when every append made so far is written; else resolves once they are (never if the session dies).
+   * The caller of a posted outcome waits on it (child-context.ts). Absent where nothing is written (the replay check).
+   */
+  whenEarlierWritten?(): Promise<void> | undefined
   /** Resolves once a stop is requested while a saga runs (ExecutionStopRequested; saga.ts); never otherwise. */
   whenStopRequested(): Promise<void>
   /** Resolves at once unless the execution is paused; then when it is resumed (never if the session dies first). */

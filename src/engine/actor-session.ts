@@ -70,9 +70,41 @@ export class ActorSession implements Session {
   now = (): number => this.#deps.clock.currentTimeMillisUnsafe()
   random = (): number => this.#deps.random.nextDoubleUnsafe()
 
+  /** Appends offered, and how many of them are written (in the order offered: one mailbox, batches in order). */
+  #appends = 0
+  #appendsWritten = 0
+  /** Callers of whenEarlierWritten, each with the number of appends it waits for (ascending). */
+  #earlier: Array<{ readonly upTo: number; readonly resolve: () => void }> | undefined
+
   append(events: ReadonlyArray<NewEvent>): Promise<void> {
     if (!this.#writable()) return new Promise(() => undefined)
-    return new Promise((done) => this.#host.offer({ _tag: "Append", events, done }))
+    const n = ++this.#appends
+    return new Promise((resolve) =>
+      this.#host.offer({
+        _tag: "Append",
+        events,
+        done: () => {
+          resolve() // its own caller first: it comes before the posted outcomes that waited on it
+          this.#written(n)
+        }
+      })
+    )
+  }
+
+  whenEarlierWritten(): Promise<void> | undefined {
+    if (this.#appendsWritten === this.#appends) return undefined
+    const upTo = this.#appends
+    return new Promise((resolve) => (this.#earlier ??= []).push({ upTo, resolve }))
+  }
+
+  #written(n: number): void {
+    this.#appendsWritten = n
+    const earlier = this.#earlier
+    if (earlier === undefined) return
+    let i = 0
+    while (i < earlier.length && earlier[i]!.upTo <= n) earlier[i++]!.resolve()
+    if (i === earlier.length) this.#earlier = undefined
+    else if (i > 0) earlier.splice(0, i)
   }
 
   post(events: ReadonlyArray<NewEvent>): boolean {

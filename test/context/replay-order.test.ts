@@ -274,3 +274,39 @@ describe("replay order after a replay", () => {
     }
   })
 })
+
+describe("replay order of a child context's outcome", () => {
+  // A child's outcome is queued without waiting, beside a step's append made before it: the log holds the step's
+  // end first, so the step's continuation must take its next id first on the first run too (the replay fuzz probe).
+  const run = async (name: string, child: () => Promise<number>) => {
+    const fn = durable(name, async (_: unknown, ctx) => {
+      const both = await Promise.all([
+        ctx.runInChildContext("child", child).catch(() => 0).then(() => ctx.step("after-child", async () => "C")),
+        ctx.step("s", async () => 1).then(() => ctx.step("after-s", async () => "S"))
+      ])
+      await ctx.wait("tail", { seconds: 1 })
+      return both
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    try {
+      const execution = await runner.start(name)
+      const ids = Object.fromEntries(execution.operations.map((op) => [op.name, Number(op.id)]))
+      assert.isBelow(ids["after-s"]!, ids["after-child"]!, "the step ended first in the log")
+      await execution.evict()
+      await execution.settle()
+      assert.strictEqual(execution.status, "SUCCEEDED", execution.error?.errorMessage)
+      assert.deepStrictEqual(execution.result, ["C", "S"])
+      assert.strictEqual(execution.invocations, 2, "resumed by a cold replay")
+    } finally {
+      await runner.dispose()
+    }
+  }
+
+  it("lets a child's caller go on after the steps whose appends came before its outcome", () => run("child-after-step", async () => 0))
+
+  it("does so for a child that failed", () =>
+    run("failed-child-after-step", async () => {
+      await Promise.resolve()
+      throw new Error("no")
+    }))
+})
