@@ -119,9 +119,10 @@ const makeSamplingDecisions = (tracer: Tracer) => {
     if (known !== undefined) return known
     const parsed = parseTraceparent(state.traceparent)
     const traceId = traceIdOf(state)
-    // An invoked child's traceparent is its parent's invoke span, which says "sampled" whatever the sampler made of
-    // the parent: the child takes its trace's decision, made here for the execution that began it, else asked of the
-    // sampler as that execution's was (a root span of the trace, when it began one).
+    // An invoked child's traceparent is its parent's invoke span, with the parent's decision where the parent's
+    // engine had this observer, else "sampled" whatever the sampler made of the parent: the child takes its trace's
+    // decision, made here for the execution that began it, else asked of the sampler as that execution's was (a
+    // root span of the trace, when it began one).
     const invoked = state.parent !== undefined
     let sampled = parsed?.sampled ?? true
     if (sampled && invoked) sampled = decisions.get(`trace:${traceId}`) ?? probe(tracer, state, traceId, undefined)
@@ -179,6 +180,15 @@ export const otelObserver = (options: OtelObserverOptions = {}): ExecutionObserv
     "reprise.step.attempts": attempts
   } as const
   return {
+    // A step's traceparent and an invoked child's carry this decision (the engine asks when it makes them).
+    sampled: (state) => {
+      try {
+        return sampled(state)
+      } catch (error) {
+        console.error("reprise/otel: could not ask the sampler", error)
+        return parseTraceparent(state.traceparent)?.sampled ?? true
+      }
+    },
     written: (state, events) => {
       // Telemetry must never break an execution: a failing SDK loses a span, not a write.
       try {

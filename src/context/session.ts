@@ -82,6 +82,8 @@ export interface Session {
   readonly userLogLevel?: DefaultLoggerLevel | undefined
   /** Milliseconds since the epoch on the execution's clock (virtual under the test runner). */
   now(): number
+  /** Whether the execution's trace is sampled (the observer's decision; absent: its traceparent's flags). */
+  sampled?(): boolean
   /** A double in [0, 1) from the execution's Random. */
   random(): number
   /** Appends events durably; resolves once they are in the store. Events appended in one tick share a write. */

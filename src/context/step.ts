@@ -220,7 +220,7 @@ class AttemptContext<T> implements StepContext {
     this[LOGGER] = replacement
   }
   get traceparent(): string {
-    return stepTraceparent(this[SESSION].state, this[ID], this.attempt)
+    return stepTraceparent(this[SESSION].state, this[ID], this.attempt, this[SESSION].sampled?.())
   }
 }
 

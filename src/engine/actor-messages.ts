@@ -119,6 +119,8 @@ export interface ActorDeps {
   readonly onGone: () => void
   /** Events were written (as the store returned them): for the engine's watchers. */
   readonly onWritten: (events: ReadonlyArray<LogEvent>) => void
+  /** Whether the execution's trace is sampled (the observer's decision): its steps' traceparents say it. */
+  readonly sampled: (state: ExecutionState) => boolean
   /** `ctx.continueAsNew` (Session.continueAsNew): starts the next run, then ends this one (continue-as-new.ts). */
   readonly continueAsNew: (session: Session, input: string | undefined) => Promise<void>
 }

@@ -68,6 +68,7 @@ export class ActorSession implements Session {
   }
 
   now = (): number => this.#deps.clock.currentTimeMillisUnsafe()
+  sampled = (): boolean => this.#deps.sampled(this.state)
   random = (): number => this.#deps.random.nextDoubleUnsafe()
 
   /** Appends offered, and how many of them are written (in the order offered: one mailbox, batches in order). */

@@ -4,7 +4,7 @@
  */
 import { Cause, Clock, Context, Effect, FiberSet, Layer, Logger, LogLevel, Option, Random, References, Scheduler, type Scope } from "effect"
 import type { LogEvent } from "../log/events.ts"
-import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
+import { type ExecutionState, foldLog } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
 import { formatTraceparent, spanIdOf, traceIdOf } from "../log/trace-ids.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
@@ -153,7 +153,7 @@ export const makeEngine = Effect.fnUntraced(function*(
           releaseSlot()
           ended_(ended, () => actor.parentTold())
         },
-        onInvoke: (op) => background(`starting the child of operation ${op.id}`, id, startChild(state, op)),
+        onInvoke: (op) => background(`starting the child of operation ${op.id}`, id, startInvokedChild(invoker, childFinished, state, op, listeners.sampled(state))),
         onGone: () => {
           releaseSlot()
           if (actors.get(id) !== actor) return
@@ -161,6 +161,7 @@ export const makeEngine = Effect.fnUntraced(function*(
           if (ownership !== undefined) background("giving the execution back", id, ownership.release(id))
         },
         onWritten: (events) => written(state, events),
+        sampled: listeners.sampled,
         // The next run starts where children do: in this engine, or in its own Durable Object.
         continueAsNew: continueRun((request) => invoker.start(request), (executionId, error) => invoker.stop(executionId, error))
       }).pipe(Effect.provideService(Scheduler.Scheduler, actorScheduler)) // the mailbox takes its dispatcher from here
@@ -254,8 +255,6 @@ export const makeEngine = Effect.fnUntraced(function*(
   /** Records a child's outcome in its parent here (the parent's actor is loaded if it is not in memory). */
   const childFinished: EngineShape["childFinished"] = (parent, outcome) =>
     Effect.asVoid(deliver(parent.executionId, (a) => a.send<never>((reply) => ({ _tag: "ChildFinished", operationId: parent.operationId, outcome, reply }))))
-
-  const startChild = (parentState: ExecutionState, op: OperationState) => startInvokedChild(invoker, childFinished, parentState, op)
 
   /** The default invoker: children run in this engine. */
   const inProcess: InvokerShape = {

@@ -11,6 +11,12 @@ import type { ExecutionState } from "../log/fold.ts"
 export interface ExecutionObserverShape {
   /** Events just written (in order, each once), and the execution's state after them. Must not throw. */
   readonly written: (state: ExecutionState, events: ReadonlyArray<LogEvent>) => void
+  /**
+   * Whether the execution's spans are recorded (the sampler's decision), for an observer that decides: a step's
+   * `traceparent` and an invoked child's carry it, so that what they call follows it. Must not throw. Absent: the
+   * flags of the execution's own traceparent.
+   */
+  readonly sampled?: (state: ExecutionState) => boolean
 }
 
 /** The engine's observer; none by default. Provide it with `Layer.succeed(ExecutionObserver, observer)`. */

@@ -1,7 +1,7 @@
 /** Starting the child of a parent's invoke operation, wherever children run (the invoker, design.md §7). */
 import { Effect } from "effect"
 import type { ExecutionState, OperationState } from "../log/fold.ts"
-import { formatTraceparent, sampledOf, spanIdOf, traceIdOf } from "../log/trace-ids.ts"
+import { formatTraceparent, spanIdOf, traceIdOf } from "../log/trace-ids.ts"
 import type { ChildOutcome } from "./actor-messages.ts"
 import type { ParentRef } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
@@ -11,7 +11,9 @@ export const startInvokedChild = <E>(
   invoker: InvokerShape,
   childFinished: (parent: ParentRef, outcome: ChildOutcome) => Effect.Effect<void, E>,
   parentState: ExecutionState,
-  op: OperationState
+  op: OperationState,
+  /** The parent's sampling decision (the observer's, else its traceparent's). */
+  sampled: boolean
 ) =>
   Effect.gen(function*() {
     const parent = { executionId: parentState.executionId, operationId: op.id }
@@ -22,7 +24,7 @@ export const startInvokedChild = <E>(
       executionId: childId,
       parent,
       // Under the invoke's span, with the parent's sampling decision.
-      traceparent: formatTraceparent(traceIdOf(parentState), spanIdOf(parent.executionId, op.id, undefined, parentState.rewinds), sampledOf(parentState))
+      traceparent: formatTraceparent(traceIdOf(parentState), spanIdOf(parent.executionId, op.id, undefined, parentState.rewinds), sampled)
     }))
     if (started._tag === "Failure") {
       const failure = started.failure

@@ -7,6 +7,7 @@ import type { LogEvent } from "../log/events.ts"
 import type { ExecutionState } from "../log/fold.ts"
 import { LifecycleBus } from "./lifecycle-bus.ts"
 import { makeLifecycleFeed } from "./lifecycle-feed.ts"
+import { sampledOf } from "../log/trace-ids.ts"
 import { ExecutionObserver } from "./observer.ts"
 
 /** The listeners, with the observer and the lifecycle bus of the context the engine is built in. */
@@ -22,6 +23,8 @@ export const makeWriteListeners = Effect.gen(function*() {
     written: (state: ExecutionState, events: ReadonlyArray<LogEvent>): void => {
       feed.publish(state.executionId, state.functionName, events)
       observer?.written(state, events)
-    }
+    },
+    /** The sampled flag of the traceparents an execution hands on (its steps', its children's). */
+    sampled: (state: ExecutionState): boolean => observer?.sampled?.(state) ?? sampledOf(state)
   }
 })

@@ -80,9 +80,11 @@ const mixedHex128 = (text: string): string => {
 export const stepTraceparent = (
   execution: { readonly executionId: string; readonly traceparent?: string | undefined; readonly rewinds?: number },
   operationId: string,
-  attempt: number
+  attempt: number,
+  /** The sampler's decision, where an observer made one (absent: the execution's traceparent's flags). */
+  sampled: boolean = sampledOf(execution)
 ): string =>
-  formatTraceparent(traceIdOf(execution), spanIdOf(execution.executionId, operationId, attempt, execution.rewinds), sampledOf(execution))
+  formatTraceparent(traceIdOf(execution), spanIdOf(execution.executionId, operationId, attempt, execution.rewinds), sampled)
 
 /** False when the execution's caller said its trace is not sampled (flags 00): the spans under it are not either. */
 export const sampledOf = (execution: { readonly traceparent?: string | undefined }): boolean =>

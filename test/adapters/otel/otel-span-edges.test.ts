@@ -1,6 +1,6 @@
 /**
  * reprise/otel at the edges of an execution's life, with the real SDK: a sampler that drops some traces (the
- * operations of a dropped execution are dropped with it), a caller that says "not sampled", a rewind (new spans,
+ * operations of a dropped execution are dropped with it, and its steps' traceparents say so), a caller that says "not sampled", a rewind (new spans,
  * not the first run's ids again; a start counted), and an execution stopped while an operation is open (its attempt
  * spans keep their parent).
  */
@@ -93,6 +93,30 @@ describe("reprise/otel at the edges", () => {
     for (const names of traces.values()) assert.deepStrictEqual([...names].sort(), ["ChainedInvoke call", "Step double", "double attempt 1", "execution child", "execution parent"])
     assert.isAbove(traces.size, 0)
     assert.isBelow(traces.size, ids.length)
+  })
+
+  it("a step's traceparent carries the sampler's decision: 00 in an execution it dropped (and in its child), 01 in one it kept", async () => {
+    const { exporter, tracer } = tracing(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.5) }))
+    const handed = new Map<string, string>()
+    const callee = durable("callee", async (input: { id: string }, ctx) => {
+      await ctx.step("call", async (step) => void handed.set(`${input.id} child`, step.traceparent))
+    })
+    const caller = durable("caller", async (input: { id: string }, ctx) => {
+      await ctx.step("call", async (step) => void handed.set(input.id, step.traceparent))
+      await ctx.invoke("child", "callee", input)
+    })
+    const runner = createTestRunner({ functions: [caller, callee], observer: otelObserver({ tracer }) })
+    const ids = Array.from({ length: 16 }, (_, i) => `t-${i}`)
+    for (const id of ids) assert.strictEqual((await runner.run("caller", { id }, { executionId: id })).status, "SUCCEEDED")
+    await runner.dispose()
+    const kept = new Set(exporter.getFinishedSpans().map(executionOf))
+    const flags = (id: string) => (kept.has(id) ? "01" : "00")
+    assert.deepStrictEqual(
+      ids.flatMap((id) => [`${id} ${handed.get(id)?.slice(-2)}`, `${id} child ${handed.get(`${id} child`)?.slice(-2)}`]),
+      ids.flatMap((id) => [`${id} ${flags(id)}`, `${id} child ${flags(id)}`])
+    )
+    assert.isAbove(kept.size, 0)
+    assert.isBelow(kept.size, ids.length * 2)
   })
 
   it("a caller's traceparent that says not sampled (flags 00) is followed: nothing of the execution is exported", async () => {
