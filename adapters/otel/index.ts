@@ -18,6 +18,7 @@ import {
   type Meter,
   metrics,
   ROOT_CONTEXT,
+  type Span,
   SpanStatusCode,
   trace,
   TraceFlags,
@@ -99,56 +100,76 @@ const startWithIds = (tracer: Tracer, span: Pick<PlannedSpan, "traceId" | "spanI
   }
 }
 
+/** How many sampled executions' spans are held open at most, waiting for their execution's end (the oldest is let go). */
+const OPEN_EXECUTION_SPANS = 10_000
+
 /**
  * Whether an execution's spans are recorded: the SDK's sampler decides once per execution, for its execution span,
  * and its operations' spans follow. They are emitted before that span (which ends last), under parents that are
  * never seen live, so each span asked alone would be sampled on its own (a ratio sampler kept children of dropped
  * executions). A caller or parent execution that said "not sampled" (traceparent flags 00) is followed. The
- * decision is asked by starting the execution span and not ending it (a span not ended is never exported); a
- * sampler that decides by trace id (ratio, always on or off, parent-based) decides the same in every process.
+ * decision is asked by starting the execution span itself, with its real parent and start time: a span the sampler
+ * dropped is ended at once (nothing is exported), a kept one is held and ended as the execution span when its end is
+ * written. A span started and never ended stays live in the SDK (`otel.sdk.span.live`) and in any processor that
+ * tracks spans from `onStart` to `onEnd`. A sampler that decides by trace id (ratio, always on or off,
+ * parent-based) decides the same in every process.
  */
 const makeSamplingDecisions = (tracer: Tracer) => {
   /** By execution id, and by trace id for the executions that began a trace (their invoked children follow them). */
   const decisions = new Map<string, boolean>()
+  /** Kept execution spans, by span id, until their execution ends here. */
+  const open = new Map<string, Span>()
   const remember = (key: string, sampled: boolean) => {
     if (decisions.size >= 10_000) decisions.clear() // asked again after, with the same answer
     decisions.set(key, sampled)
   }
-  return (state: Parameters<ExecutionObserverShape["written"]>[0]): boolean => {
+  /** The sampler's decision for the execution span, asked by starting it. */
+  const probe = (state: Parameters<ExecutionObserverShape["written"]>[0], traceId: string, parentSpanId: string | undefined): boolean => {
+    const spanId = spanIdOf(state.executionId, undefined, undefined, state.rewinds)
+    if (open.has(spanId)) return true // asked again after the decisions were cleared: already kept
+    const span = startWithIds(tracer, {
+      traceId,
+      spanId,
+      parentSpanId,
+      name: `execution ${state.functionName}`,
+      startTime: state.rewoundAt ?? state.startedAt,
+      attributes: { "reprise.execution_id": state.executionId, "reprise.function": state.functionName }
+    })
+    const sampled = (span.spanContext().traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED
+    if (!sampled) span.end() // an unsampled span is never exported
+    else {
+      if (open.size >= OPEN_EXECUTION_SPANS) open.delete(open.keys().next().value!)
+      open.set(spanId, span)
+    }
+    return sampled
+  }
+  const decide = (state: Parameters<ExecutionObserverShape["written"]>[0]): boolean => {
     const known = decisions.get(state.executionId)
     if (known !== undefined) return known
     const parsed = parseTraceparent(state.traceparent)
     const traceId = traceIdOf(state)
-    // An invoked child's traceparent is its parent's invoke span, with the parent's decision where the parent's
-    // engine had this observer, else "sampled" whatever the sampler made of the parent: the child takes its trace's
-    // decision, made here for the execution that began it, else asked of the sampler as that execution's was (a
-    // root span of the trace, when it began one).
-    const invoked = state.parent !== undefined
+    // An invoked child's traceparent is its parent's invoke span, with the parent's decision (the parent's engine
+    // asked this observer); one made here is the same. No probe: its span has its parent, not the trace's root.
     let sampled = parsed?.sampled ?? true
-    if (sampled && invoked) sampled = decisions.get(`trace:${traceId}`) ?? probe(tracer, state, traceId, undefined)
+    if (sampled && state.parent !== undefined) sampled = decisions.get(`trace:${traceId}`) ?? true
     else if (sampled) {
-      sampled = probe(tracer, state, traceId, parsed?.spanId)
+      sampled = probe(state, traceId, parsed?.spanId)
       remember(`trace:${traceId}`, sampled)
     }
     remember(state.executionId, sampled)
     return sampled
   }
+  /** The span held for an execution span, if its probe kept it here: it is ended as that span. */
+  const take = (spanId: string): Span | undefined => {
+    const span = open.get(spanId)
+    open.delete(spanId)
+    return span
+  }
+  return { decide, take }
 }
 
-/** The sampler's decision for an execution span, asked by starting it and not ending it. */
-const probe = (tracer: Tracer, state: Parameters<ExecutionObserverShape["written"]>[0], traceId: string, parentSpanId: string | undefined): boolean => {
-  const span = startWithIds(tracer, {
-    traceId,
-    spanId: spanIdOf(state.executionId, undefined, undefined, state.rewinds),
-    parentSpanId,
-    name: `execution ${state.functionName}`,
-    attributes: { "reprise.execution_id": state.executionId, "reprise.function": state.functionName }
-  })
-  return (span.spanContext().traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED
-}
-
-const emit = (tracer: Tracer, span: PlannedSpan): void => {
-  const started = startWithIds(tracer, span)
+const emit = (tracer: Tracer, span: PlannedSpan, held: Span | undefined): void => {
+  const started = held?.setAttributes(span.attributes) ?? startWithIds(tracer, span)
   if (span.error !== undefined) {
     started.setStatus({ code: SpanStatusCode.ERROR, message: `${span.error.type}: ${span.error.message}` })
     started.setAttribute("error.type", span.error.type)
@@ -159,7 +180,7 @@ const emit = (tracer: Tracer, span: PlannedSpan): void => {
 /** The observer to give a host (`serve({ observer })`) or the test runner: spans and metrics through the OTel API. */
 export const otelObserver = (options: OtelObserverOptions = {}): ExecutionObserverShape => {
   const tracer = options.tracer ?? trace.getTracer(INSTRUMENTATION)
-  const sampled = makeSamplingDecisions(tracer)
+  const decisions = makeSamplingDecisions(tracer)
   const meter = options.meter ?? metrics.getMeter(INSTRUMENTATION)
   const started = meter.createCounter("reprise.executions.started", { description: "Executions started" })
   const ended = meter.createCounter("reprise.executions.ended", { description: "Executions ended, by status" })
@@ -183,7 +204,7 @@ export const otelObserver = (options: OtelObserverOptions = {}): ExecutionObserv
     // A step's traceparent and an invoked child's carry this decision (the engine asks when it makes them).
     sampled: (state) => {
       try {
-        return sampled(state)
+        return decisions.decide(state)
       } catch (error) {
         console.error("reprise/otel: could not ask the sampler", error)
         return parseTraceparent(state.traceparent)?.sampled ?? true
@@ -193,7 +214,7 @@ export const otelObserver = (options: OtelObserverOptions = {}): ExecutionObserv
       // Telemetry must never break an execution: a failing SDK loses a span, not a write.
       try {
         const spans = spansOf(state, events)
-        if (spans.length > 0 && sampled(state)) for (const span of spans) emit(tracer, span)
+        if (spans.length > 0 && decisions.decide(state)) for (const span of spans) emit(tracer, span, decisions.take(span.spanId))
         for (const m of measurementsOf(state, events)) {
           if (m.name === "reprise.wakeup.latency" || m.name === "reprise.queue.latency") histograms[m.name].record(m.value, m.attributes)
           else instruments[m.name].add(m.value, m.attributes)

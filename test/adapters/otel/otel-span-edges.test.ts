@@ -12,7 +12,9 @@ import {
   ParentBasedSampler,
   type ReadableSpan,
   type Sampler,
+  SamplingDecision,
   SimpleSpanProcessor,
+  type SpanProcessor,
   TraceIdRatioBasedSampler
 } from "@opentelemetry/sdk-trace-base"
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
@@ -44,12 +46,20 @@ const retrying = durable("retrying", async (_input: unknown, ctx) => {
 
 const tracing = (sampler?: Sampler) => {
   const exporter = new InMemorySpanExporter()
+  // What a processor that follows spans from onStart to onEnd sees (the SDK's otel.sdk.span.live counts the same).
+  const live = new Set<ReadableSpan>()
+  const lifetimes: SpanProcessor = {
+    onStart: (span) => void live.add(span),
+    onEnd: (span) => void live.delete(span),
+    forceFlush: async () => {},
+    shutdown: async () => {}
+  }
   const provider = new BasicTracerProvider({
     idGenerator: repriseIdGenerator,
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    spanProcessors: [lifetimes, new SimpleSpanProcessor(exporter)],
     ...(sampler === undefined ? {} : { sampler })
   })
-  return { exporter, tracer: provider.getTracer("test") }
+  return { exporter, live, tracer: provider.getTracer("test") }
 }
 
 const byId = (spans: ReadonlyArray<ReadableSpan>) => new Map(spans.map((s) => [s.spanContext().spanId, s]))
@@ -93,6 +103,32 @@ describe("reprise/otel at the edges", () => {
     for (const names of traces.values()) assert.deepStrictEqual([...names].sort(), ["ChainedInvoke call", "Step double", "double attempt 1", "execution child", "execution parent"])
     assert.isAbove(traces.size, 0)
     assert.isBelow(traces.size, ids.length)
+  })
+
+  it("every span started is ended: a sampled execution's span once, at its end, and one the sampler only records at once, unexported", async () => {
+    const recordOnly: Sampler = { shouldSample: () => ({ decision: SamplingDecision.RECORD }), toString: () => "record only" }
+    const cases: ReadonlyArray<readonly [Sampler | undefined, ReadonlyArray<string>]> = [
+      [undefined, ["Step one", "Wait w", "execution two-parts", "one attempt 1"]],
+      [recordOnly, []]
+    ]
+    const ms = (time: readonly [number, number]) => time[0] * 1000 + time[1] / 1e6
+    for (const [sampler, exported] of cases) {
+      const { exporter, live, tracer } = tracing(sampler)
+      const runner = createTestRunner({ functions: [twoParts], observer: otelObserver({ tracer }) })
+      const started = await runner.start("two-parts", {}, { executionId: "whole" })
+      await started.settle()
+      assert.strictEqual(started.status, "SUCCEEDED")
+      await runner.dispose()
+      assert.deepStrictEqual([...live].map((s) => s.name), [], `spans left open (${String(sampler ?? "always on")})`)
+      const spans = exporter.getFinishedSpans()
+      assert.deepStrictEqual(spans.map((s) => s.name).sort(), exported)
+      const execution = spans.find((s) => s.name === "execution two-parts")
+      // The kept span is the one the sampler was asked with: the execution's, from its start, with its end's attributes.
+      if (execution !== undefined) {
+        assert.strictEqual(execution.attributes["reprise.status"], "SUCCEEDED")
+        assert.isAtMost(ms(execution.startTime), Math.min(...spans.map((s) => ms(s.startTime))))
+      }
+    }
   })
 
   it("a step's traceparent carries the sampler's decision: 00 in an execution it dropped (and in its child), 01 in one it kept", async () => {
