@@ -206,7 +206,11 @@ export class TestRunner {
     return execution
   }
 
-  /** Starts an execution and returns once it is idle, without moving its clock. */
+  /**
+   * Starts an execution and returns once it is idle, without moving its clock. The handle is of the run asked for,
+   * as the HTTP API's `?wait` and `reprise get` describe it: one that continued as new is CONTINUED_AS_NEW, with
+   * `continuedAs` naming the next run (`runner.execution(continuedAs)`); `run` follows the chain to its last run.
+   */
   async start(functionName: string, input?: unknown, options: RunOptions = {}): Promise<TestExecution> {
     const executionId = options.executionId ?? `${functionName}-${++this.#count}`
     if (options.crashAtEveryCheckpoint === true) this.#crashes.crashAt(executionId)
