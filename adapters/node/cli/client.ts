@@ -40,6 +40,8 @@ export const reportError = (error: unknown, io: { err(line: string): void }): nu
 
 export interface ClientOptions {
   readonly url: string
+  /** Where `url` came from, as messages about it name it (default "--url"): "REPRISE_URL", "--from". */
+  readonly urlFrom?: string | undefined
   readonly apiKey?: string | undefined
   /** Per request (default 30 s, plus the server-side wait of a request that asks for one). */
   readonly timeoutMs?: number
@@ -51,6 +53,14 @@ export interface Client {
   /** A GET whose body is read as it comes (Server-Sent Events); failures as `request`'s, 204 answered as it is. */
   open(path: string, headers?: Record<string, string>, signal?: AbortSignal): Promise<Response>
 }
+
+/** The server a command talks to, named by where it came from: --url, else $REPRISE_URL, else the local default. */
+export const serverOption = (url: string | undefined, env: Readonly<Record<string, string | undefined>>): Pick<ClientOptions, "url" | "urlFrom"> =>
+  url !== undefined
+    ? { url, urlFrom: "--url" }
+    : env.REPRISE_URL !== undefined
+    ? { url: env.REPRISE_URL, urlFrom: "REPRISE_URL" }
+    : { url: "http://127.0.0.1:8787" }
 
 const NETWORK_CODES: Readonly<Record<string, string>> = {
   ECONNREFUSED: "connection refused",
@@ -75,27 +85,27 @@ const networkReason = (error: unknown): string => {
  * The server's URL, checked: http(s), with no user name or password (the API key goes in --api-key; the URL is
  * echoed in messages, a password in it would be too) and no query or fragment (paths are appended to it).
  */
-const serverUrl = (text: string): URL => {
+const serverUrl = (text: string, from: string): URL => {
   // Never echoed when it may hold credentials.
   const shown = text.includes("@") ? "" : ` ${JSON.stringify(text)}`
   let base: URL
   try {
     base = new URL(text)
   } catch {
-    throw new CliError(`--url${shown} is not an http(s) URL`, EXIT.usage)
+    throw new CliError(`${from}${shown} is not an http(s) URL`, EXIT.usage)
   }
-  if (base.protocol !== "http:" && base.protocol !== "https:") throw new CliError(`--url${shown} is not an http(s) URL`, EXIT.usage)
+  if (base.protocol !== "http:" && base.protocol !== "https:") throw new CliError(`${from}${shown} is not an http(s) URL`, EXIT.usage)
   if (base.username !== "" || base.password !== "") {
-    throw new CliError("--url must not hold a user name or password: give the API key with --api-key or REPRISE_API_KEY", EXIT.usage)
+    throw new CliError(`${from} must not hold a user name or password: give the API key with --api-key or REPRISE_API_KEY`, EXIT.usage)
   }
   if (base.search !== "" || base.hash !== "" || /[?#]/.test(base.href)) {
-    throw new CliError(`--url${shown} must not have a query or a fragment: give the server's address (http://host:port, or a path prefix)`, EXIT.usage)
+    throw new CliError(`${from}${shown} must not have a query or a fragment: give the server's address (http://host:port, or a path prefix)`, EXIT.usage)
   }
   return base
 }
 
 export const makeClient = (options: ClientOptions): Client => {
-  const base = serverUrl(options.url)
+  const base = serverUrl(options.url, options.urlFrom ?? "--url")
   const root = base.href.replace(/\/+$/, "")
   const timeoutMs = options.timeoutMs ?? 30_000
 

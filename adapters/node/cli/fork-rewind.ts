@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util"
 import type { ExecutionJson } from "reprise/http"
-import { CliError, EXIT, makeClient, reportError } from "./client.ts"
+import { CliError, EXIT, makeClient, reportError, serverOption } from "./client.ts"
 import { inputOf } from "./input-arg.ts"
 import { repeatedMessage, repeatedOption } from "./repeated-option.ts"
 
@@ -47,7 +47,7 @@ export const forkRewindCommand = async (action: "fork" | "rewind", argv: Readonl
     if (action === "rewind" && values.input !== undefined) throw new CliError("a rewind keeps the execution's input: fork it to run with another", EXIT.usage)
     const body = { fromOperation: values.from, ...(values.input === undefined ? {} : { input: inputOf(values.input) }) }
     const apiKey = values["api-key"] ?? (io.env.REPRISE_API_KEY === "" ? undefined : io.env.REPRISE_API_KEY)
-    const client = makeClient({ url: values.url ?? io.env.REPRISE_URL ?? "http://127.0.0.1:8787", apiKey })
+    const client = makeClient({ ...serverOption(values.url, io.env), apiKey })
     const id = positionals[0]!
     const execution = await client.request<ExecutionJson>("POST", `/v1/executions/${encodeURIComponent(id)}/${action}`, body)
     io.out(

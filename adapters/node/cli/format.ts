@@ -30,6 +30,28 @@ const tookOf = (startedAt: string, endedAt: string | undefined): string => {
   return start === undefined ? "" : `${duration(end - start)}${endedAt === undefined ? " so far" : ""}`
 }
 
+/** A word as a POSIX shell reads it back: bare when it is plain, else single-quoted. */
+const shellWord = (text: string): string => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`)
+
+/** The options of `list` the next page keeps (all but --cursor), in the order USAGE gives them. */
+const PAGE_OPTIONS = ["function", "status", "version", "started-after", "started-before", "input-contains", "limit"] as const
+
+/**
+ * `reprise list` with the same server, filters and --limit, and the next page's cursor: a hint to copy. A --url given
+ * is kept (else the copy asks $REPRISE_URL or the default, another server); a key given with --api-key is not
+ * printed (output is logged and shared): the hint says `--api-key KEY`, to be filled in.
+ */
+export const nextPageCommand = (values: Readonly<Record<string, string | boolean | undefined>>, cursor: string): string => {
+  const words = ["reprise", "list"]
+  if (typeof values.url === "string") words.push("--url", shellWord(values.url))
+  if (values["api-key"] !== undefined) words.push("--api-key", "KEY")
+  for (const option of PAGE_OPTIONS) {
+    const value = values[option]
+    if (typeof value === "string") words.push(`--${option}`, shellWord(value))
+  }
+  return [...words, "--cursor", shellWord(cursor)].join(" ")
+}
+
 /** `nextPage`: the command line that lists the next page (the same filters and --limit, the next --cursor). */
 export const listText = (executions: ReadonlyArray<SummaryJson>, nextPage: string | undefined): string => {
   if (executions.length === 0) return "No executions."

@@ -8,9 +8,9 @@ import { type ExecutionJson, type ExecutionWithOperationsJson, INSTANT_PATTERN, 
 import { ownPackage } from "./own-package.ts"
 import type { Emission } from "reprise"
 import type { LogEvent } from "reprise/store"
-import { CliError, type Client, EXIT, makeClient, reportError } from "./client.ts"
+import { CliError, type Client, EXIT, makeClient, reportError, serverOption } from "./client.ts"
 import { dev } from "./dev.ts"
-import { emissionLine, executionText, functionsText, historyText, listText, makeEventLines, outcomeText } from "./format.ts"
+import { emissionLine, executionText, functionsText, historyText, listText, makeEventLines, nextPageCommand, outcomeText } from "./format.ts"
 import { followStream } from "./follow-stream.ts"
 import { listSchedules, scheduleAction } from "./schedules.ts"
 import { inputOf, parseJsonArg } from "./input-arg.ts"
@@ -213,22 +213,6 @@ const readableParseError = (error: unknown): string => {
   const missing = /^Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(message)
   if (missing !== null) return `${missing[1]} needs a value`
   return message
-}
-
-/** A word as a POSIX shell reads it back: bare when it is plain, else single-quoted. */
-const shellWord = (text: string): string => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`)
-
-/** The options of `list` the next page keeps (all but --cursor), in the order USAGE gives them. */
-const PAGE_OPTIONS = ["function", "status", "version", "started-after", "started-before", "input-contains", "limit"] as const
-
-/** `reprise list` with the same filters and --limit, and the next page's cursor: a hint to copy as it is. */
-const nextPageCommand = (values: Values, cursor: string): string => {
-  const words = ["reprise", "list"]
-  for (const option of PAGE_OPTIONS) {
-    const value = values[option]
-    if (typeof value === "string") words.push(`--${option}`, shellWord(value))
-  }
-  return [...words, "--cursor", shellWord(cursor)].join(" ")
 }
 
 /** An emission as the API streams it, from its recorded event. */
@@ -451,9 +435,8 @@ export const run = async (argv: ReadonlyArray<string>, given: Io): Promise<numbe
     if (command === undefined) throw usage(`unknown command ${JSON.stringify(name)}`)
     checkOptions(name, values)
     const apiKey = values["api-key"] ?? (io.env.REPRISE_API_KEY === "" ? undefined : io.env.REPRISE_API_KEY)
-    const url = values.url ?? io.env.REPRISE_URL ?? "http://127.0.0.1:8787"
     let client: Client | undefined
-    return await command(args, values, io, () => (client ??= makeClient({ url, apiKey })))
+    return await command(args, values, io, () => (client ??= makeClient({ ...serverOption(values.url, io.env), apiKey })))
   } catch (error) {
     return reportError(error, io)
   }

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util"
 import type { ExecutionJson } from "reprise/http"
-import { CliError, EXIT, makeClient, reportError } from "./client.ts"
+import { CliError, EXIT, makeClient, reportError, serverOption } from "./client.ts"
 import { repeatedMessage, repeatedOption } from "./repeated-option.ts"
 
 export interface PauseIo {
@@ -35,7 +35,7 @@ export const pauseResumeCommand = async (action: "pause" | "resume", argv: Reado
     }
     if (positionals.length !== 1) throw new CliError(`give one execution id (usage: ${PAUSE_USAGE})`, EXIT.usage)
     const apiKey = values["api-key"] ?? (io.env.REPRISE_API_KEY === "" ? undefined : io.env.REPRISE_API_KEY)
-    const client = makeClient({ url: values.url ?? io.env.REPRISE_URL ?? "http://127.0.0.1:8787", apiKey })
+    const client = makeClient({ ...serverOption(values.url, io.env), apiKey })
     const id = positionals[0]!
     const execution = await client.request<ExecutionJson>("POST", `/v1/executions/${encodeURIComponent(id)}/${action}`, {})
     io.out(values.json === true ? JSON.stringify(execution, null, 2) : `${action === "pause" ? "paused" : "resumed"} ${execution.executionId} (${execution.status})`)

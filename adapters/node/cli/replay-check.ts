@@ -155,7 +155,7 @@ export const replayCheckCommand = async (argv: ReadonlyArray<string>, io: CheckI
     let histories: Array<RecordedHistory>
     if (values.from !== undefined) {
       const apiKey = values["api-key"] ?? (io.env.REPRISE_API_KEY === "" ? undefined : io.env.REPRISE_API_KEY)
-      histories = await fetchRunning(makeClient({ url: values.from, apiKey }), values.function)
+      histories = await fetchRunning(makeClient({ url: values.from, urlFrom: "--from", apiKey }), values.function)
     } else histories = readHistories(files)
     const reports = await replayCheck(functions, histories)
     if (values.json === true) io.out(JSON.stringify(reports, null, 2))

@@ -1,12 +1,13 @@
 /**
  * Command lines that would do something else than they say are usage errors (exit 2): an option given twice, a
- * --url with credentials, a query or a fragment, a succeed payload that is not JSON. And `list`'s "More:" hint
- * keeps the filters and --limit.
+ * --url with credentials, a query or a fragment (named by where the URL came from), a succeed payload that is not
+ * JSON. And `list`'s "More:" hint keeps the server, the filters and --limit.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { serve, type Server } from "../../../../adapters/node/serve.ts"
 import { durable } from "../../../../src/index.ts"
 import { reprise } from "./cli-fixture.ts"
@@ -51,7 +52,23 @@ describe("reprise refuses a command line that would not do what it says", () => 
     assert.strictEqual((await reprise(["callback", "cb-1", "succeed", "plain text", "--raw"], env)).code, 5)
   })
 
-  it("list's More: hint is the command for the next page, with the filters and --limit kept", async () => {
+  it("a bad server URL is named by where it came from: --url, REPRISE_URL or replay-check's --from", async () => {
+    const functionsFile = fileURLToPath(new URL("../fixtures/signup-v2.ts", import.meta.url))
+    const cases: ReadonlyArray<readonly [ReadonlyArray<string>, Record<string, string>, RegExp]> = [
+      [["get", "x", "--url", "ftp://x"], {}, /reprise: --url "ftp:\/\/x" is not an http\(s\) URL/],
+      [["get", "x"], { REPRISE_URL: "ftp://x" }, /reprise: REPRISE_URL "ftp:\/\/x" is not an http\(s\) URL/],
+      [["pause", "x"], { REPRISE_URL: "http://u:p@127.0.0.1:1" }, /reprise: REPRISE_URL must not hold a user name or password/],
+      [["fork", "x", "--from", "1"], { REPRISE_URL: "http://127.0.0.1:1/?q" }, /reprise: REPRISE_URL "http:.*" must not have a query/],
+      [["replay-check", functionsFile, "--from", "ftp://x"], {}, /reprise: --from "ftp:\/\/x" is not an http\(s\) URL/]
+    ]
+    for (const [args, given, message] of cases) {
+      const result = await reprise(args, given)
+      assert.strictEqual(result.code, 2, result.stderr)
+      assert.match(result.stderr, message)
+    }
+  })
+
+  it("list's More: hint is the command for the next page: the same server, filters and --limit", async () => {
     for (let i = 0; i < 3; i++) assert.strictEqual((await reprise(["start", "quick", "--input", String(i), "--wait"], env)).code, 0)
     const paged = await reprise(["list", "--function", "quick", "--status", "SUCCEEDED", "--limit", "2"], env)
     const hint = /^More: (.+)$/m.exec(paged.stdout)?.[1]
@@ -59,5 +76,15 @@ describe("reprise refuses a command line that would not do what it says", () => 
     const next = await reprise([...hint!.split(" ").slice(1)], env)
     assert.strictEqual(next.code, 0, next.stderr)
     assert.strictEqual(next.stdout.split("\n").filter((line) => /SUCCEEDED/.test(line)).length, 1)
+
+    // A --url given is kept, and a given --api-key named without being printed.
+    const given = await reprise(["list", "--url", server.url, "--api-key", "s3cret", "--function", "quick", "--limit", "2"])
+    assert.notInclude(given.stdout, "s3cret")
+    const kept = /^More: (.+)$/m.exec(given.stdout)?.[1]
+    assert.match(kept ?? "", new RegExp(`^reprise list --url ${server.url} --api-key KEY --function quick --limit 2 --cursor \\S+$`), given.stdout)
+    // No REPRISE_URL here: the copy reaches the server through the --url it kept (this server takes any key).
+    const copied = await reprise([...kept!.split(" ").slice(1)])
+    assert.strictEqual(copied.code, 0, copied.stderr)
+    assert.strictEqual(copied.stdout.split("\n").filter((line) => /SUCCEEDED/.test(line)).length, 1)
   })
 })
