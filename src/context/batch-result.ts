@@ -153,16 +153,10 @@ export const summaryOf = (result: BatchResult<unknown>, total: number): BatchSum
 
 /**
  * A failed item's error read back: a ChildContextError whose `cause` is what the item threw, as recorded (its type
- * as the error's name, then its own recorded causes, nearest first), on first run and replay alike.
+ * as the error's name, then its own recorded causes, nearest first, as every revived chain: an OmittedCauses count
+ * or an AggregateError's inner error is no link of it), on first run and replay alike.
  */
 export const itemError = (error: ErrorObject, cause?: ErrorObject): ChildContextError =>
   cause === undefined
     ? ChildContextError.fromErrorObject(error)
-    : new ChildContextError(error.errorMessage, { cause: recordedChain(cause), errorData: error.errorData })
-
-const recordedChain = (error: ErrorObject): RecordedError => {
-  let cause: RecordedError | undefined
-  const causes = error.causes ?? []
-  for (let i = causes.length - 1; i >= 0; i--) cause = new RecordedError(causes[i]!, cause === undefined ? undefined : { cause })
-  return new RecordedError(error, cause === undefined ? undefined : { cause })
-}
+    : new ChildContextError(error.errorMessage, { cause: new RecordedError(cause), errorData: error.errorData })

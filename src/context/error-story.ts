@@ -5,7 +5,7 @@
  */
 import type { ErrorCause, ErrorObject } from "../log/events.ts"
 import { isError, isInstance, readSafely } from "./error-text.ts"
-import { DurableOperationError, RecordedError, toErrorObject } from "./errors.ts"
+import { DurableOperationError, INNER_ERROR_PREFIX, RecordedError, toErrorObject } from "./errors.ts"
 
 /** The most characters of stack kept per error (frames are dropped whole). */
 export const MAX_STACK_CHARS = 4096
@@ -66,7 +66,7 @@ const innerErrorsOf = (node: unknown): Array<ErrorCause> => {
   if (!Array.isArray(errors) || errors.length === 0) return []
   const kept = errors.slice(0, MAX_INNER_ERRORS).map((inner, i) => {
     const cause = causeOf(inner)
-    return { ...cause, errorMessage: `[errors[${i}]] ${cause.errorMessage}` }
+    return { ...cause, errorMessage: `${INNER_ERROR_PREFIX}${i}]] ${cause.errorMessage}` }
   })
   const left = errors.length - kept.length
   return left > 0 ? [...kept, { errorType: OMITTED, errorMessage: `${left} more causes are not kept (inner errors)` }] : kept
@@ -80,6 +80,10 @@ const causeOf = (node: unknown): ErrorCause => {
   const stackTrace = stackOf(node)
   return { errorType, errorMessage, ...(stackTrace === undefined ? {} : { stackTrace }) }
 }
+
+/** A cause as its chain keeps it: one whose message begins as an inner error's does is marked a cause (events.ts). */
+const asCause = (cause: ErrorCause): ErrorCause =>
+  cause.errorMessage.startsWith(INNER_ERROR_PREFIX) ? { ...cause, inner: false } : cause
 
 /**
  * The causes of `error`, nearest first; a cause read back from the log brings its own recorded chain. A chain
@@ -100,10 +104,10 @@ const causesOf = (error: unknown): Array<ErrorCause> => {
       // the recorded error of its own class and message: the story names it once, then what caused it.
       const revived = isInstance(above, DurableOperationError) ? toErrorObject(above) : undefined
       const repeats = revived?.errorType === errorType && revived.errorMessage === errorMessage
-      chain.push(...(repeats ? [] : [{ errorType, errorMessage, ...(stackTrace === undefined ? {} : { stackTrace }) }]), ...(recorded ?? []))
+      chain.push(...(repeats ? [] : [asCause({ errorType, errorMessage, ...(stackTrace === undefined ? {} : { stackTrace }) })]), ...(recorded ?? []))
       break
     }
-    chain.push(causeOf(node), ...innerErrorsOf(node))
+    chain.push(asCause(causeOf(node)), ...innerErrorsOf(node))
     above = node
     node = causeProperty(node)
   }

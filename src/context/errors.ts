@@ -58,9 +58,15 @@ export class RecordedError extends Error {
   }
 }
 
+/** How an AggregateError's inner error's message begins in a story (error-story.ts): `[errors[1]] …`. */
+export const INNER_ERROR_PREFIX = "[errors["
+
+/** Whether an entry of a recorded story is an AggregateError's inner error (a cause may begin as one does). */
+const isInnerError = (cause: ErrorCause): boolean => cause.inner ?? cause.errorMessage.startsWith(INNER_ERROR_PREFIX)
+
 /** The causes in a recorded story that were causes (not an AggregateError's inner errors or a count left out). */
 const chainOf = (causes: ReadonlyArray<ErrorCause>): ReadonlyArray<ErrorCause> =>
-  causes.filter((cause) => cause.errorType !== "OmittedCauses" && !cause.errorMessage.startsWith("[errors["))
+  causes.filter((cause) => cause.errorType !== "OmittedCauses" && !isInnerError(cause))
 
 /** The first of a record's causes, as a RecordedError whose own cause is the next (undefined: it has none). */
 export const recordedCause = (error: ErrorObject): RecordedError | undefined => causeOption(error.causes)?.cause

@@ -40,7 +40,13 @@ const StackTrace = Schema.Array(Schema.String)
 export const ErrorCause = Schema.Struct({
   errorType: Schema.String,
   errorMessage: Schema.String,
-  stackTrace: Schema.optionalKey(StackTrace)
+  stackTrace: Schema.optionalKey(StackTrace),
+  /**
+   * An AggregateError's inner errors are kept among the causes with their message prefixed `[errors[i]] `
+   * (error-story.ts). `false` marks a cause whose own message begins so: a cause all the same. Absent, the prefix
+   * says (records written before the mark was made read as they did).
+   */
+  inner: Schema.optionalKey(Schema.Boolean)
 })
 export type ErrorCause = typeof ErrorCause.Type
 

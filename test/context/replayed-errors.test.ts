@@ -13,6 +13,20 @@ class OutOfStock extends Error {
 
 const noRetry = { retryStrategy: () => ({ shouldRetry: false }) }
 
+/** The names and messages of an error's `cause` chain, nearest first. */
+const chainOf = (error: unknown): Array<string> => {
+  const links: Array<string> = []
+  for (let node = (error as Error).cause as Error | undefined; node !== undefined; node = node.cause as Error | undefined) links.push(`${node.name}: ${node.message}`)
+  return links
+}
+
+/** An error with five causes: its story keeps the nearest and the root, and counts those left out. */
+const deeplyCaused = (): Error => {
+  let error: Error = new OutOfStock("root")
+  for (let i = 5; i >= 1; i--) error = new Error(`cause ${i}`, { cause: error })
+  return error
+}
+
 /** Both runs, without crashes and with a crash at every checkpoint, must end alike. */
 const bothWays = async (fn: ReturnType<typeof durable>) => {
   const runner = createTestRunner({ functions: [fn] })
@@ -96,6 +110,42 @@ describe("replayed errors", () => {
     assert.strictEqual(calm.result, true)
     assert.strictEqual(crashed.result, true)
     assert.strictEqual(evicted.result, true)
+  })
+
+  it("keep a cause whose message begins as an AggregateError's inner error's does ([errors[0]] …)", async () => {
+    const fn = durable("prefixed-cause", async (_: unknown, ctx) => {
+      let caused = false
+      try {
+        await ctx.step("reserve", async () => { throw new Error("reserve failed", { cause: new OutOfStock("[errors[0]] none left") }) }, noRetry)
+      } catch (error) {
+        caused = StepError.isCausedBy(error, OutOfStock)
+      }
+      await ctx.wait("cool-off", { seconds: 3 })
+      return ctx.step(`handle-${caused}`, async () => caused)
+    })
+    const { calm, crashed, evicted } = await bothWays(fn)
+    assert.strictEqual(calm.result, true)
+    assert.strictEqual(crashed.result, true)
+    assert.strictEqual(evicted.result, true)
+  })
+
+  it("give a failed map item the chain a failed step gets: its causes, without the count of those left out", async () => {
+    const fn = durable("item-chain", async (_: unknown, ctx) => {
+      let step: Array<string> = []
+      try {
+        await ctx.step("reserve", async () => { throw deeplyCaused() }, noRetry)
+      } catch (error) {
+        step = chainOf(error)
+      }
+      const batch = await ctx.map([0], async () => { throw deeplyCaused() }, { completionConfig: { toleratedFailureCount: 1 } })
+      await ctx.wait("cool-off", { seconds: 3 })
+      return { step, item: chainOf(batch.getErrors()[0]) }
+    })
+    const { calm, crashed, evicted } = await bothWays(fn)
+    const expected = { step: ["Error: cause 1", "Error: cause 2", "Error: cause 3", "OutOfStock: root"], item: ["Error: cause 1", "Error: cause 2", "Error: cause 3", "OutOfStock: root"] }
+    assert.deepStrictEqual(calm.result, expected)
+    assert.deepStrictEqual(crashed.result, expected)
+    assert.deepStrictEqual(evicted.result, expected)
   })
 
   it("keep an allSettled rejection's cause", async () => {
