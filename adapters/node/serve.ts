@@ -10,7 +10,6 @@
  */
 import { getRequestListener } from "@hono/node-server"
 import { answerClientErrors, requestErrorAnswer } from "./client-error.ts"
-import { logLines } from "./log-lines.ts"
 import { Effect, type Layer } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
@@ -151,7 +150,6 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
       http.closeAllConnections()
     })
 
-  const lines = logLines()
   const host = await startHost(
     {
       functions: options.functions,
@@ -165,7 +163,7 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
       maxActorsInMemory: options.maxActorsInMemory,
       admission: options.admission,
       allowedHosts: [hostname, ...(options.allowedHosts ?? [])],
-      logging: { terminal: process.stderr.isTTY === true, write: lines.write, ...options.logging },
+      logging: { terminal: process.stderr.isTTY === true, ...options.logging },
       observer: options.observer,
       fetch: options.fetch,
       maxPayloadBytes: options.maxPayloadBytes,
@@ -174,7 +172,6 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
     ports
   ).catch(async (error: unknown) => {
     pending.failed(error)
-    lines.close()
     await closeHttp()
     throw error
   })
@@ -218,7 +215,6 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
       clearTimeout(grace)
       clearInterval(idle)
       await host.close() // waits for in-flight appends, then closes the store (SQLite's are synchronous transactions)
-      lines.close()
     })())
   const onSignal = () => void close().then(() => process.exit(0))
   if (options.handleSignals ?? true) {
