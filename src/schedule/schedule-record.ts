@@ -21,6 +21,18 @@ const STARTING_MS = 60_000
 /** A start saved on some host and maybe not made yet (see STARTING_MS). */
 export const isStarting = (record: ScheduleRecord, now: number) => record.starting !== undefined && now - record.starting.at < STARTING_MS
 
+/**
+ * A tick's start saved in the record (not a trigger's, not the buffered start's) whose tick the record has moved past
+ * without making it (a host that died after saving it, then a catch-up, a resume or a changed cron): dropped, else it
+ * held off `skip` for a minute with nothing running.
+ */
+export const withoutPassedTick = (record: ScheduleRecord): ScheduleRecord => {
+  const id = record.starting?.executionId
+  if (id === undefined || id === record.buffered?.executionId || id.startsWith(`${record.name}:trigger:`)) return record
+  const tickAt = Date.parse(id.slice(record.name.length + 1))
+  return record.nextTickAt === undefined || tickAt < record.nextTickAt ? withoutStarting(record) : record
+}
+
 /** The record without a start saved in it. */
 export const withoutStarting = (record: ScheduleRecord): ScheduleRecord => {
   const { starting: _, ...rest } = record

@@ -12,13 +12,13 @@
  */
 import { Cause, Clock, Context, Duration, Effect, FiberMap, Semaphore, type Scope } from "effect"
 import { ExecutionClient, type ExecutionClientShape } from "../engine/execution-client.ts"
-import { isLiveStatus } from "../engine/execution-view.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import { nextTick } from "./cron.ts"
 import type { Schedule } from "./schedule.ts"
 import { tickExecutionId, triggerExecutionId } from "./schedule.ts"
 import { type ScheduleClientShape, ScheduleContended, ScheduleNotFound, type TriggerResult } from "./schedule-client.ts"
-import { countStarted, fresh, isStarting, MAX_TICKS_PER_DELIVERY, refusedTick, settledStart, skip, skipTicks, specOf, viewOf, withoutStarting } from "./schedule-record.ts"
+import { countStarted, fresh, isStarting, MAX_TICKS_PER_DELIVERY, refusedTick, settledStart, skip, skipTicks, specOf, viewOf, withoutPassedTick, withoutStarting } from "./schedule-record.ts"
+import { scheduleStarts } from "./schedule-starts.ts"
 import { type ScheduleRecord, ScheduleStore } from "./schedule-store.ts"
 
 /** The loop reads its schedules again at least this often (a cheap in-memory check). */
@@ -123,8 +123,9 @@ export const makeScheduler = Effect.fnUntraced(function*(
     Effect.gen(function*() {
       for (let attempt = 0; attempt < MAX_SAVE_ATTEMPTS; attempt++) {
         const now = yield* clock.currentTimeMillis
-        const decision = yield* decide(yield* recordOf(entry, now), now)
-        if (yield* commit(decision[0])) return decision
+        const [decided, answer] = yield* decide(yield* recordOf(entry, now), now)
+        const record = withoutPassedTick(decided)
+        if (yield* commit(record)) return [record, answer] as const
       }
       return yield* new ScheduleContended({ name: entry.name, attempts: MAX_SAVE_ATTEMPTS })
     })
@@ -176,37 +177,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
     }
   })
 
-  /** Not ended: running, or queued behind a flow limit, or paused (each still "the previous execution"). */
-  const isRunning = (executionId: string | undefined) =>
-    executionId === undefined
-      ? Effect.succeed(false)
-      : client.describe(executionId).pipe(
-        Effect.map((view) => isLiveStatus(view.status)),
-        Effect.catchTag("ExecutionNotFound", () => Effect.succeed(false))
-      )
-
-  const exists = (executionId: string) =>
-    client.describe(executionId).pipe(Effect.as(true), Effect.catchTag("ExecutionNotFound", () => Effect.succeed(false)))
-
-  /**
-   * Starts the execution of a tick (or trigger) and counts it, also when it was there already: another host that
-   * delivered the same tick from the same record started it, and both save the same count (counting only a start
-   * made here, the host that lost the race saved its count unchanged last, and `started` stayed 0 with two hosts).
-   */
-  const startExecution = (entry: Schedule, record: ScheduleRecord, executionId: string, tickAt: number) =>
-    Effect.gen(function*() {
-      const started = yield* client.start({
-        functionName: entry.functionName,
-        executionId,
-        ...(entry.inputPayload === undefined ? {} : { inputPayload: entry.inputPayload })
-      }).pipe(
-        // A debounced start collapses into the execution already waiting: that one is the tick's.
-        Effect.map((result) => result.executionId),
-        // The id was taken with another input (the schedule's input changed since): that tick ran.
-        Effect.catchTag("ExecutionAlreadyExists", () => Effect.succeed(executionId))
-      )
-      return { ...record, lastExecutionId: started, lastTickAt: tickAt, started: record.started + 1 } satisfies ScheduleRecord
-    })
+  const { isRunning, exists, startExecution } = scheduleStarts(client)
 
   /**
    * One tick (or trigger) under the overlap policy. `startedHere`: the execution an earlier tick of the same
@@ -266,23 +237,30 @@ export const makeScheduler = Effect.fnUntraced(function*(
       )
     })
 
-  /** buffer-one: starts the buffered execution once the one ahead of it has ended, else keeps watching it. */
-  const releaseBuffered = (entry: Schedule, record: ScheduleRecord) =>
+  /**
+   * buffer-one: starts the buffered execution once the one ahead of it has ended, else keeps watching it. Its start
+   * is saved first (`reserved`: the delivery saves it and decides again), as a tick's is, so that a trigger on
+   * another host meanwhile does not run beside it.
+   */
+  const releaseBuffered = (entry: Schedule, held: ScheduleRecord) =>
     Effect.gen(function*() {
-      const buffered = record.buffered
-      if (buffered === undefined) return record
+      const buffered = held.buffered
+      if (buffered === undefined) return { record: held }
+      const own = held.starting?.executionId === buffered.executionId
       // The trigger starting elsewhere is ahead of it: its host watches it once started (trigger).
-      if (isStarting(record, yield* clock.currentTimeMillis)) return record
-      if (yield* isRunning(record.lastExecutionId)) {
-        yield* watch(entry.name, record.lastExecutionId!)
-        return record
+      if (!own && isStarting(held, yield* clock.currentTimeMillis)) return { record: held }
+      if (yield* isRunning(held.lastExecutionId)) {
+        yield* watch(entry.name, held.lastExecutionId!)
+        return { record: held }
       }
-      const { buffered: _, ...rest } = record
-      return yield* startExecution(entry, rest, buffered.executionId, buffered.tickAt).pipe(Effect.catchTags({
+      if (!own) return { record: { ...held, starting: { executionId: buffered.executionId, at: yield* clock.currentTimeMillis } }, reserved: true }
+      const { buffered: _, ...rest } = withoutStarting(held)
+      const started = yield* startExecution(entry, rest, buffered.executionId, buffered.tickAt).pipe(Effect.catchTags({
         FunctionNotFound: (error) => Effect.map(refusedTick(entry, rest, buffered.tickAt)(error), (refused) => refused.record),
         InvalidRequest: (error) => Effect.map(refusedTick(entry, rest, buffered.tickAt)(error), (refused) => refused.record),
         RateLimited: (error) => Effect.map(refusedTick(entry, rest, buffered.tickAt)(error), (refused) => refused.record)
       }))
+      return { record: started }
     })
 
   const watch = (name: string, executionId: string) =>
@@ -313,9 +291,16 @@ export const makeScheduler = Effect.fnUntraced(function*(
         const decide = () => decided(entry, (current, now) =>
           Effect.gen(function*() {
             // A paused schedule starts nothing, its buffered start included (released once it is resumed).
-            let record = current.paused ? countStarted(entry, current, startedTicks) : yield* releaseBuffered(entry, current)
+            const released = current.paused ? { record: countStarted(entry, current, startedTicks) } : yield* releaseBuffered(entry, current)
+            if ("reserved" in released) {
+              reserved = released.record.starting!.executionId
+              return [released.record, now] as const
+            }
+            let record = released.record
             if (!record.paused && record.nextTickAt !== undefined && record.nextTickAt <= now) {
-              const late = skipTicks(entry, record, "catch-up", record.nextTickAt, now - entry.catchUpMs)
+              // A tick whose start was just saved (by the decision before this one) is not late now.
+              const saved = isStarting(record, now) && record.starting!.executionId === tickExecutionId(name, record.nextTickAt)
+              const late = saved ? { record, next: record.nextTickAt } : skipTicks(entry, record, "catch-up", record.nextTickAt, now - entry.catchUpMs)
               record = late.record
               let tick = late.next
               let startedHere: string | undefined
@@ -336,14 +321,16 @@ export const makeScheduler = Effect.fnUntraced(function*(
               const { nextTickAt: _, ...rest } = record
               record = tick === undefined ? rest : { ...rest, nextTickAt: tick }
             }
-            // A tick start saved here that this decision did not reach (the catch-up window moved past it): dropped.
-            if (reserved !== undefined && record.starting?.executionId === reserved) record = withoutStarting(record)
             return [record, now] as const
           }))
-        /** The tick whose start a decision saved; the delivery decides again to make it. */
+        /** The start (a tick's, the buffered one) a decision saved; the delivery decides again to make it. */
         let reserved: string | undefined
         let [record, now] = yield* decide()
-        if (reserved !== undefined) [record, now] = yield* decide()
+        // At most a buffered start, then a tick: each decision that saves one is followed by another.
+        for (let round = 0; round < 2 && reserved !== undefined; round++) {
+          reserved = undefined
+          ;[record, now] = yield* decide()
+        }
         yield* watchAhead(record, now)
       }))
     })

@@ -1,0 +1,42 @@
+/** What the scheduler asks of the executions: whether one runs or exists, and a tick's (or trigger's) start. */
+import { Effect } from "effect"
+import type { ExecutionClientShape } from "../engine/execution-client.ts"
+import { isLiveStatus } from "../engine/execution-view.ts"
+import type { Schedule } from "./schedule.ts"
+import type { ScheduleRecord } from "./schedule-store.ts"
+
+export const scheduleStarts = (client: ExecutionClientShape) => {
+  /** Not ended: running, or queued behind a flow limit, or paused (each still "the previous execution"). */
+  const isRunning = (executionId: string | undefined) =>
+    executionId === undefined
+      ? Effect.succeed(false)
+      : client.describe(executionId).pipe(
+        Effect.map((view) => isLiveStatus(view.status)),
+        Effect.catchTag("ExecutionNotFound", () => Effect.succeed(false))
+      )
+
+  const exists = (executionId: string) =>
+    client.describe(executionId).pipe(Effect.as(true), Effect.catchTag("ExecutionNotFound", () => Effect.succeed(false)))
+
+  /**
+   * Starts the execution of a tick (or trigger) and counts it, also when it was there already: another host that
+   * delivered the same tick from the same record started it, and both save the same count (counting only a start
+   * made here, the host that lost the race saved its count unchanged last, and `started` stayed 0 with two hosts).
+   */
+  const startExecution = (entry: Schedule, record: ScheduleRecord, executionId: string, tickAt: number) =>
+    Effect.gen(function*() {
+      const started = yield* client.start({
+        functionName: entry.functionName,
+        executionId,
+        ...(entry.inputPayload === undefined ? {} : { inputPayload: entry.inputPayload })
+      }).pipe(
+        // A debounced start collapses into the execution already waiting: that one is the tick's.
+        Effect.map((result) => result.executionId),
+        // The id was taken with another input (the schedule's input changed since): that tick ran.
+        Effect.catchTag("ExecutionAlreadyExists", () => Effect.succeed(executionId))
+      )
+      return { ...record, lastExecutionId: started, lastTickAt: tickAt, started: record.started + 1 } satisfies ScheduleRecord
+    })
+
+  return { isRunning, exists, startExecution }
+}

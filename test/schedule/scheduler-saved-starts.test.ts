@@ -1,0 +1,159 @@
+/**
+ * Starts saved before they are made (a tick's and a buffered one's under skip and buffer-one), with several
+ * schedulers ("hosts") over one record store: what another host sees meanwhile, and what a host that died after the
+ * save leaves behind.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Clock, Effect, Layer } from "effect"
+import { Engine, ExecutionClient } from "../../src/engine/index.ts"
+import { durable, schedule } from "../../src/index.ts"
+import { makeMemoryScheduleStore, makeScheduler, makeScheduleRegistry, ScheduleStore, type ScheduleStoreShape } from "../../src/schedule/index.ts"
+import type { Schedule } from "../../src/schedule/schedule.ts"
+import { ExecutionStore } from "../../src/store/execution-store.ts"
+import { makeMemoryStore } from "../../src/store/memory-store.ts"
+import { VirtualClock } from "../../src/testing/virtual-clock.ts"
+
+const job = durable("job", async (_: unknown, ctx) => ctx.wait("hold", { minutes: 90 }))
+
+const hostsOf = (entry: Schedule, records: ScheduleStoreShape, clock: VirtualClock) =>
+  Effect.gen(function*() {
+    const client = yield* ExecutionClient
+    return (client_: typeof client = client) =>
+      makeScheduler({ schedules: makeScheduleRegistry([entry], [job]) }).pipe(
+        Effect.provideService(ExecutionClient, client_),
+        Effect.provideService(ScheduleStore, records),
+        Effect.provideService(Clock.Clock, clock)
+      )
+  })
+
+const engine = () => Engine.layer({ functions: [job] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))
+
+const running = Effect.gen(function*() {
+  const client = yield* ExecutionClient
+  const listed = yield* client.list({ functionName: "job" })
+  return listed.items.filter((item) => item.status === "RUNNING").map((item) => item.executionId).sort()
+})
+
+describe("a schedule's start saved before it is made", () => {
+  it.effect("buffer-one: a trigger on another host while the buffered start is being made is skipped", () =>
+    Effect.gen(function*() {
+      const entry = schedule("hourly", { function: job, cron: "0 * * * *", overlap: "buffer-one" })
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const host = yield* hostsOf(entry, makeMemoryScheduleStore(), clock)
+      const client = yield* ExecutionClient
+      const b = yield* host()
+      let armed = false
+      let triggered: { readonly outcome: string } | undefined
+      const a = yield* host({
+        ...client,
+        start: (request) =>
+          Effect.gen(function*() {
+            if (armed && triggered === undefined) triggered = yield* Effect.orDie(b.trigger("hourly"))
+            return yield* client.start(request)
+          })
+      })
+      yield* a.start
+      yield* b.start
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
+      yield* a.alarm("hourly") // 01:00 starts
+      clock.setTime(Date.UTC(2026, 0, 1, 2, 0, 5))
+      yield* a.alarm("hourly") // 02:00 buffered behind it
+      assert.strictEqual((yield* a.get("hourly")).buffered?.executionId, "hourly:2026-01-01T02:00:00Z")
+      armed = true
+      yield* client.stop("hourly:2026-01-01T01:00:00Z", { errorType: "X", errorMessage: "ended" })
+      // a's watcher of 01:00 releases 02:00 (b's trigger lands while that start is being made); then a delivery.
+      for (let i = 0; i < 50 && triggered === undefined; i++) yield* Effect.promise(() => new Promise((r) => setTimeout(r, 10)))
+      yield* a.alarm("hourly")
+      assert.strictEqual(triggered?.outcome, "skipped", "a buffered start is already waiting: the trigger is skipped")
+      assert.deepStrictEqual(yield* running, ["hourly:2026-01-01T02:00:00Z"])
+      const view = yield* a.get("hourly")
+      assert.deepStrictEqual([view.started, view.lastExecutionId, view.buffered], [2, "hourly:2026-01-01T02:00:00Z", undefined])
+    }).pipe(Effect.provide(engine()), Effect.scoped))
+
+  it.effect("a tick's start saved by a host that died is made by the next delivery within its minute, even past the catch-up window", () =>
+    Effect.gen(function*() {
+      const entry = schedule("minutely", { function: job, cron: "* * * * *", overlap: "skip", catchUp: { seconds: 10 } })
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      const host = yield* hostsOf(entry, memory, clock)
+      const client = yield* ExecutionClient
+      // a dies right after saving the start: it is never made there.
+      const a = yield* host({ ...client, start: () => Effect.die("host a died") })
+      yield* a.start
+      clock.setTime(Date.UTC(2026, 0, 1, 0, 1, 1))
+      yield* Effect.exit(a.alarm("minutely"))
+      assert.strictEqual((yield* memory.load("minutely"))!.starting?.executionId, "minutely:2026-01-01T00:01:00Z", "the start is saved")
+      assert.deepStrictEqual(yield* running, [])
+      const b = yield* host()
+      yield* b.start
+      clock.setTime(Date.UTC(2026, 0, 1, 0, 1, 15))
+      yield* b.alarm("minutely")
+      assert.deepStrictEqual(yield* running, ["minutely:2026-01-01T00:01:00Z"])
+      const view = yield* b.get("minutely")
+      assert.deepStrictEqual([view.started, view.skipped, view.nextTickAt], [1, 0, Date.UTC(2026, 0, 1, 0, 2)])
+    }).pipe(Effect.provide(engine()), Effect.scoped))
+
+  it.effect("a tick's start saved by a host that died, found after its minute and past the catch-up window, is skipped; the next tick starts", () =>
+    Effect.gen(function*() {
+      const entry = schedule("hourly", { function: job, cron: "0 * * * *", overlap: "skip", catchUp: { seconds: 10 } })
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      const host = yield* hostsOf(entry, memory, clock)
+      const client = yield* ExecutionClient
+      const a = yield* host({ ...client, start: () => Effect.die("host a died") })
+      yield* a.start
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 1))
+      yield* Effect.exit(a.alarm("hourly"))
+      const b = yield* host()
+      yield* b.start
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 5))
+      yield* b.alarm("hourly")
+      assert.deepStrictEqual(yield* running, [])
+      const skipped = yield* b.get("hourly")
+      assert.deepStrictEqual(skipped.recentSkips.map((s) => s.reason), ["catch-up"])
+      assert.isUndefined((yield* memory.load("hourly"))!.starting, "the start of a tick passed is dropped")
+      clock.setTime(Date.UTC(2026, 0, 1, 2, 0, 1))
+      yield* b.alarm("hourly")
+      assert.deepStrictEqual(yield* running, ["hourly:2026-01-01T02:00:00Z"])
+    }).pipe(Effect.provide(engine()), Effect.scoped))
+
+  it.effect("a tick's start saved by a host that died, then the schedule paused and resumed: dropped, the next tick starts", () =>
+    Effect.gen(function*() {
+      const entry = schedule("minutely", { function: job, cron: "* * * * *", overlap: "skip" })
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      const host = yield* hostsOf(entry, memory, clock)
+      const client = yield* ExecutionClient
+      const a = yield* host({ ...client, start: () => Effect.die("host a died") })
+      yield* a.start
+      clock.setTime(Date.UTC(2026, 0, 1, 0, 1, 1))
+      yield* Effect.exit(a.alarm("minutely"))
+      const b = yield* host()
+      yield* b.start
+      yield* b.pause("minutely")
+      yield* b.resume("minutely") // 00:01 skipped as paused
+      clock.setTime(Date.UTC(2026, 0, 1, 0, 2, 0, 500))
+      yield* b.alarm("minutely")
+      assert.deepStrictEqual(yield* running, ["minutely:2026-01-01T00:02:00Z"])
+    }).pipe(Effect.provide(engine()), Effect.scoped))
+
+  it.effect("a tick whose start is saved inside the catch-up window is made, though the window has passed when the save returns", () =>
+    Effect.gen(function*() {
+      const entry = schedule("hourly", { function: job, cron: "0 * * * *", overlap: "skip", catchUp: { seconds: 10 } })
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      let slow = false
+      // A store whose save takes 5 ms.
+      const records: ScheduleStoreShape = {
+        load: memory.load,
+        save: (r) => Effect.andThen(Effect.sync(() => slow && clock.setTime(clock.currentTimeMillisUnsafe() + 5)), memory.save(r))
+      }
+      const a = yield* (yield* hostsOf(entry, records, clock))()
+      yield* a.start
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 9, 998)) // 2 ms inside the window
+      slow = true
+      yield* a.alarm("hourly")
+      assert.deepStrictEqual(yield* running, ["hourly:2026-01-01T01:00:00Z"])
+      assert.deepStrictEqual((yield* a.get("hourly")).recentSkips, [])
+    }).pipe(Effect.provide(engine()), Effect.scoped))
+})
