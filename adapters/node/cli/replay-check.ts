@@ -5,8 +5,8 @@
  *
  * A history file holds what `GET /v1/executions/:id/history` (or `reprise history --json`) answers, its `events`
  * alone, or an array of such histories. `--from` reads the histories of every RUNNING and PAUSED execution on the
- * server (every page; `--function` narrows it), the ones a deploy would replay: one of a function the file no longer
- * exports is reported as not found.
+ * server (every page), the ones a deploy would replay: one of a function the file no longer exports is reported as
+ * not found. `--function` narrows either source to the functions named.
  */
 import { readFileSync } from "node:fs"
 import { resolve } from "node:path"
@@ -157,7 +157,11 @@ export const replayCheckCommand = async (argv: ReadonlyArray<string>, io: CheckI
       const apiKey = values["api-key"] ?? (io.env.REPRISE_API_KEY === "" ? undefined : io.env.REPRISE_API_KEY)
       histories = await fetchRunning(makeClient({ url: values.from, urlFrom: "--from", apiKey }), values.function)
     } else histories = readHistories(files)
-    const reports = await replayCheck(functions, histories)
+    // --function narrows --history files as it narrows --from (whose listing already asked for those functions);
+    // a history whose function could not be read is kept, so that its failure is seen.
+    const only = values.function === undefined ? undefined : new Set(values.function)
+    const reports = (await replayCheck(functions, histories))
+      .filter((report) => only === undefined || report.functionName === undefined || only.has(report.functionName))
     if (values.json === true) io.out(JSON.stringify(reports, null, 2))
     else {
       for (const report of reports) io.out(oneLine(reportLine(report)))

@@ -95,6 +95,13 @@ describe("reprise replay-check", () => {
       dirty.stdout.trim(),
       'old  NON-DETERMINISTIC at operation 2: recorded CONTEXT WaitForCallback "confirm", the code now calls STEP Step "audit"'
     )
+    // --function narrows --history files too: the history of another function is left out, not checked.
+    const narrowed = await reprise(["replay-check", fixture("signup-v2-unguarded.ts"), "--history", files[0]!, "--function", "billing"])
+    assert.strictEqual(narrowed.code, 0, narrowed.stderr)
+    assert.strictEqual(narrowed.stdout.trim(), "")
+    assert.include(narrowed.stderr, "0 of 0 histories replay cleanly")
+    const named = await reprise(["replay-check", fixture("signup-v2-unguarded.ts"), "--history", files[0]!, "--function", "signup"])
+    assert.strictEqual(named.code, 1)
   })
 
   it("usage errors exit 2 and say what is wrong", async () => {
