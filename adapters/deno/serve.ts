@@ -18,7 +18,7 @@ import type { DurableFunction, Schedule } from "reprise"
 import type { EngineShape } from "reprise/engine"
 import type { EngineProbe } from "reprise/testing"
 import type { ExecutionObserverShape } from "reprise/engine"
-import { type HostPorts, pendingFetch, type ScheduleStore, startHost } from "reprise/host"
+import { DEFAULT_PORT, type HostPorts, pendingFetch, resolvePort, type ScheduleStore, startHost } from "reprise/host"
 import { withBodyDeadline } from "reprise/http"
 import { deno, envVar } from "./deno-api.ts"
 import { kvPorts } from "./kv-ports.ts"
@@ -170,6 +170,8 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
   if (options.dbPath === undefined && (options.synchronous !== undefined || options.locking !== undefined)) {
     throw new Error("serve: synchronous and locking are settings of a SQLite file: they go with dbPath")
   }
+  // A bad $PORT is refused before a store is opened; on Deno Deploy the port is ignored, so $PORT is not read.
+  const port = envVar("DENO_DEPLOYMENT_ID") === undefined ? resolvePort(options.port, envVar) : options.port ?? DEFAULT_PORT
   const storage = options.dbPath === undefined ? await kvStorage(options) : await sqliteStorage(options.dbPath, options)
 
   // The port is bound before the host starts (as reprise/node does): a server started on a port in use fails before
@@ -180,7 +182,7 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
   let http: ReturnType<typeof Deno.serve>
   try {
     http = Deno.serve({
-      port: options.port ?? Number(envVar("PORT") ?? 8787),
+      port,
       hostname,
       onListen: () => undefined // the caller says what it serves
       // A handler of one declared parameter: given `pending.fetch` itself (declared `...args`), Deno.serve handed it

@@ -18,7 +18,7 @@ import type { EngineShape } from "reprise/engine"
 import type { StartAdmission } from "reprise/http"
 import type { EngineProbe } from "reprise/testing"
 import type { ExecutionObserverShape } from "reprise/engine"
-import { type HostLogOptions, type HostPorts, pendingFetch, startHost } from "reprise/host"
+import { type HostLogOptions, type HostPorts, pendingFetch, resolvePort, startHost } from "reprise/host"
 import { sqlitePorts } from "./sqlite-ports.ts"
 import { sqliteSettings } from "./sqlite-settings.ts"
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.ts"
@@ -105,6 +105,7 @@ export interface Server extends HostServer {
 }
 
 export const serve = async (options: ServeOptions): Promise<Server> => {
+  resolvePort(options.port, (name) => process.env[name]) // a bad $PORT is refused before the file is opened
   const dbPath = options.dbPath ?? process.env["REPRISE_DB"] ?? "./reprise.db"
   const store = await Effect.runPromise(openSqliteStore({ path: dbPath, ...sqliteSettings(options, (name) => process.env[name]), serves: true }))
   try {
@@ -141,7 +142,7 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
   answerClientErrors(http) // headers over the limit, unparsable requests: problem+json too
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject)
-    http.listen(options.port ?? Number(env("PORT") ?? 8787), hostname, () => resolve())
+    http.listen(resolvePort(options.port, env), hostname, () => resolve())
   })
   const port = (http.address() as AddressInfo).port
   const closeHttp = () =>

@@ -20,6 +20,7 @@ export { hostLogger, hostLoggingLayer, resolveLogOptions } from "./host-logger.t
 export type { HostLogLevel, HostLogOptions, LogFormat } from "./host-logger.ts"
 export type { WakeUpSourceShape } from "./wake-up-source.ts"
 export { resolveApiKey, resolveSecret, SECRET_METADATA_KEY } from "./host-secrets.ts"
+export { DEFAULT_PORT, resolvePort } from "./host-port.ts"
 export type { EnvReader } from "./host-secrets.ts"
 export { makeTimerWakeUps, MAX_TIMER_MS, watchAlarms } from "./timer-wake-ups.ts"
 export type { NextAlarm, TimerWakeUps } from "./timer-wake-ups.ts"

@@ -383,8 +383,8 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
   },
   dev: async (args, values, io) => {
     const [file] = positional(args, 1, "the functions file")
-    const port = values.port ?? io.env.PORT ?? "8787"
-    if (!/^\d{1,5}$/.test(port) || Number(port) > 65_535) throw usage("--port must be a port number (0 to 65535)")
+    const port = values.port ?? (io.env.PORT?.trim() || undefined) ?? "8787" // an empty PORT counts as unset
+    if (!/^\d{1,5}$/.test(port) || Number(port) > 65_535) throw usage(`${values.port === undefined ? "PORT" : "--port"} must be a port number (0 to 65535), not ${JSON.stringify(port)}`)
     return dev({ file: file!, port: Number(port), ...(values.db === undefined ? {} : { db: values.db }), ...(values["api-key"] === undefined ? {} : { apiKey: values["api-key"] }) }, io)
   }
 }

@@ -26,6 +26,7 @@ export interface DenoTestNamespace extends DenoNamespace {
   makeTempDir(options?: { readonly prefix?: string }): Promise<string>
   remove(path: string, options?: { readonly recursive?: boolean }): Promise<void>
   readTextFile(path: string): Promise<string>
+  stat(path: string): Promise<unknown>
   writeTextFileSync(path: string, data: string, options?: { readonly append?: boolean }): void
   readonly args: ReadonlyArray<string>
   readonly env: { get(key: string): string | undefined; set(key: string, value: string): void; delete(key: string): void }

@@ -1,6 +1,6 @@
 /**
  * What is particular to reprise/deno on a SQLite file (`serve({ dbPath })`): the refusal of two stores at once, a
- * port already taken, and the SQLite settings. The order example, the restart and a second server on a served file
+ * port already taken, the SQLite settings, and a bad $PORT. The order example, the restart and a second server on a served file
  * run on both stores in serve.deno.ts, the SIGKILL tests in crash.deno.ts.
  */
 import { serve, type SqliteServer } from "../../../adapters/deno/serve.ts"
@@ -101,6 +101,22 @@ Deno.test({
       const onKv = await serve({ functions: [napping], kvPath: ":memory:", synchronous: "FULL", port: 0, handleSignals: false }).then(() => "served", String)
       assert.match(onKv, /synchronous and locking are settings of a SQLite file: they go with dbPath/)
     } finally {
+      await temp.remove()
+    }
+  }
+})
+
+Deno.test({
+  name: "a $PORT that is not a port number is refused at start, naming it, before the file is opened (as on Node)",
+  fn: async () => {
+    const temp = await tempDir("reprise-deno-port-env-")
+    Deno.env.set("PORT", "abc")
+    try {
+      const refusal = await serve({ functions: [napping], dbPath: `${temp.dir}/reprise.db`, handleSignals: false }).then(() => "served", String)
+      assert.match(refusal, /PORT must be a port number \(0 to 65535\), not "abc"/)
+      assert.equal(await Deno.stat(`${temp.dir}/reprise.db`).then(() => "created", () => "absent"), "absent")
+    } finally {
+      Deno.env.delete("PORT")
       await temp.remove()
     }
   }

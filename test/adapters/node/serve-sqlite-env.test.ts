@@ -1,6 +1,7 @@
 /**
  * serve()'s SQLite settings from the environment: $REPRISE_SYNCHRONOUS (FULL runs) and $REPRISE_SQLITE_LOCKING
  * (exclusive runs and keeps other connections out until the server closes); any other value is refused at start.
+ * So is a $PORT that is not a port number.
  */
 import { DatabaseSync } from "node:sqlite"
 import { assert, describe, it } from "@effect/vitest"
@@ -95,6 +96,14 @@ describe("serve() with $REPRISE_SQLITE_LOCKING", () => {
   it("a bad value passed to serve() itself is refused too (untyped JavaScript), naming the option", async () => {
     await withEnv("REPRISE_SQLITE_LOCKING", "", async (dir) => {
       assert.include(await refusedAtStart(dir, { locking: "shared" }), "serve({ locking })")
+    })
+  })
+})
+
+describe("serve() with $PORT", () => {
+  it("a $PORT that is not a port number is refused at start, naming it, before any file is created", async () => {
+    await withEnv("PORT", "abc", async (dir) => {
+      assert.strictEqual(await refusedAtStart(dir, { port: undefined }), 'PORT must be a port number (0 to 65535), not "abc"')
     })
   })
 })

@@ -237,6 +237,7 @@ describe("reprise (the CLI) against a real server", () => {
       ["fork after options, no such execution", ["--json", "fork", "no-such-execution", "--from", "1"], env, 5, /not found: .*no-such-execution/],
       ["rewind after --url, no server", ["--url", "http://127.0.0.1:9", "rewind", "x", "--from", "1"], env, 3, /cannot reach Reprise at http:\/\/127\.0\.0\.1:9/],
       ["dev --port out of range", ["dev", "functions.ts", "--port", "99999"], env, 2, /--port must be a port number \(0 to 65535\)/],
+      ["dev with a bad $PORT", ["dev", "functions.ts"], { ...env, PORT: "abc" }, 2, /^reprise: PORT must be a port number \(0 to 65535\), not "abc"/],
       ["not a URL", ["list", "--url", "ftp://x"], env, 2, /is not an http\(s\) URL/],
       ["bad --priority", ["start", "greet", "--priority", "abc"], env, 2, /--priority must be an integer from -1000 to 1000, not "abc"/],
       ["--priority out of range", ["start", "greet", "--priority", "-1001"], env, 2, /--priority must be an integer from -1000 to 1000, not "-1001"/],

@@ -1,0 +1,18 @@
+/**
+ * The port a server listens on: the option, else $PORT, else 8787 (0 picks a free port). An empty $PORT counts as
+ * unset, as an empty $REPRISE_API_KEY does; one that is not a port number is refused at start, naming $PORT (it was
+ * passed on as NaN, and the runtime's error named only `options.port`; an empty one listened on a random port).
+ */
+import type { EnvReader } from "./host-secrets.ts"
+
+export const DEFAULT_PORT = 8787
+
+export const resolvePort = (option: number | undefined, env: EnvReader): number => {
+  if (option !== undefined) return option
+  const value = env("PORT")?.trim()
+  if (value === undefined || value === "") return DEFAULT_PORT
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535) {
+    throw new TypeError(`PORT must be a port number (0 to 65535), not ${JSON.stringify(value)}`)
+  }
+  return Number(value)
+}

@@ -1,0 +1,26 @@
+/** resolvePort: the option, else $PORT (unset or empty: 8787); a $PORT that is not a port number is refused, named. */
+import { assert, describe, it } from "@effect/vitest"
+import { DEFAULT_PORT, resolvePort } from "../../src/host/host-port.ts"
+
+const env = (port: string | undefined) => (name: string) => (name === "PORT" ? port : undefined)
+
+describe("resolvePort", () => {
+  it("the option first, even 0; else $PORT; else 8787", () => {
+    assert.strictEqual(resolvePort(0, env("9000")), 0)
+    assert.strictEqual(resolvePort(undefined, env("9000")), 9000)
+    assert.strictEqual(resolvePort(undefined, env(" 9001 ")), 9001)
+    assert.strictEqual(resolvePort(undefined, env("0")), 0)
+    assert.strictEqual(resolvePort(undefined, env(undefined)), DEFAULT_PORT)
+    assert.strictEqual(DEFAULT_PORT, 8787)
+  })
+
+  it("an empty $PORT counts as unset, not as 0 (a random port)", () => {
+    assert.strictEqual(resolvePort(undefined, env("")), 8787)
+  })
+
+  it("a $PORT that is not a port number is a TypeError naming PORT and the value", () => {
+    for (const bad of ["abc", "80a", "-1", "65536", "8080.5", "1e3"]) {
+      assert.throws(() => resolvePort(undefined, env(bad)), TypeError, `PORT must be a port number (0 to 65535), not ${JSON.stringify(bad)}`)
+    }
+  })
+})
