@@ -28,6 +28,16 @@ const hostsOf = (entry: Schedule, records: ScheduleStoreShape, clock: VirtualClo
 
 const engine = () => Engine.layer({ functions: [job] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))
 
+/** A host whose starts die: it delivers `name` at `at`, saves the tick's start and never makes it (it died there). */
+const diedAfterSaving = (host: Effect.Success<ReturnType<typeof hostsOf>>, name: string, clock: VirtualClock, at: number) =>
+  Effect.gen(function*() {
+    const client = yield* ExecutionClient
+    const a = yield* host({ ...client, start: () => Effect.die("host a died") })
+    yield* a.start
+    clock.setTime(at)
+    yield* Effect.exit(a.alarm(name))
+  })
+
 const running = Effect.gen(function*() {
   const client = yield* ExecutionClient
   const listed = yield* client.list({ functionName: "job" })
@@ -76,12 +86,7 @@ describe("a schedule's start saved before it is made", () => {
       const clock = new VirtualClock(Date.UTC(2026, 0, 1))
       const memory = makeMemoryScheduleStore()
       const host = yield* hostsOf(entry, memory, clock)
-      const client = yield* ExecutionClient
-      // a dies right after saving the start: it is never made there.
-      const a = yield* host({ ...client, start: () => Effect.die("host a died") })
-      yield* a.start
-      clock.setTime(Date.UTC(2026, 0, 1, 0, 1, 1))
-      yield* Effect.exit(a.alarm("minutely"))
+      yield* diedAfterSaving(host, "minutely", clock, Date.UTC(2026, 0, 1, 0, 1, 1))
       assert.strictEqual((yield* memory.load("minutely"))!.starting?.executionId, "minutely:2026-01-01T00:01:00Z", "the start is saved")
       assert.deepStrictEqual(yield* running, [])
       const b = yield* host()
@@ -99,11 +104,7 @@ describe("a schedule's start saved before it is made", () => {
       const clock = new VirtualClock(Date.UTC(2026, 0, 1))
       const memory = makeMemoryScheduleStore()
       const host = yield* hostsOf(entry, memory, clock)
-      const client = yield* ExecutionClient
-      const a = yield* host({ ...client, start: () => Effect.die("host a died") })
-      yield* a.start
-      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 1))
-      yield* Effect.exit(a.alarm("hourly"))
+      yield* diedAfterSaving(host, "hourly", clock, Date.UTC(2026, 0, 1, 1, 0, 1))
       const b = yield* host()
       yield* b.start
       clock.setTime(Date.UTC(2026, 0, 1, 1, 5))
@@ -123,11 +124,7 @@ describe("a schedule's start saved before it is made", () => {
       const clock = new VirtualClock(Date.UTC(2026, 0, 1))
       const memory = makeMemoryScheduleStore()
       const host = yield* hostsOf(entry, memory, clock)
-      const client = yield* ExecutionClient
-      const a = yield* host({ ...client, start: () => Effect.die("host a died") })
-      yield* a.start
-      clock.setTime(Date.UTC(2026, 0, 1, 0, 1, 1))
-      yield* Effect.exit(a.alarm("minutely"))
+      yield* diedAfterSaving(host, "minutely", clock, Date.UTC(2026, 0, 1, 0, 1, 1))
       const b = yield* host()
       yield* b.start
       yield* b.pause("minutely")
