@@ -23,12 +23,12 @@ export const isStarting = (record: ScheduleRecord, now: number) => record.starti
 
 /**
  * A tick's start saved in the record (not a trigger's, not the buffered start's) whose tick the record has moved past
- * without making it (a host that died after saving it, then a catch-up, a resume or a changed cron): dropped, else it
- * held off `skip` for a minute with nothing running.
+ * without making it (a host that died after saving it, then a catch-up, a resume or a changed cron): dropped once it
+ * is no longer fresh (a host may be making it until then), else it held off `skip` with nothing running.
  */
-export const withoutPassedTick = (record: ScheduleRecord): ScheduleRecord => {
+export const withoutPassedTick = (record: ScheduleRecord, now: number): ScheduleRecord => {
   const id = record.starting?.executionId
-  if (id === undefined || id === record.buffered?.executionId || id.startsWith(`${record.name}:trigger:`)) return record
+  if (id === undefined || isStarting(record, now) || id === record.buffered?.executionId || id.startsWith(`${record.name}:trigger:`)) return record
   const tickAt = Date.parse(id.slice(record.name.length + 1))
   return record.nextTickAt === undefined || tickAt < record.nextTickAt ? withoutStarting(record) : record
 }

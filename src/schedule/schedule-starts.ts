@@ -1,8 +1,12 @@
-/** What the scheduler asks of the executions: whether one runs or exists, and a tick's (or trigger's) start. */
+/**
+ * What the scheduler asks of the executions: whether one runs or exists (or a buffered start has nothing ahead of
+ * it), and a tick's (or trigger's) start.
+ */
 import { Effect } from "effect"
 import type { ExecutionClientShape } from "../engine/execution-client.ts"
 import { isLiveStatus } from "../engine/execution-view.ts"
 import type { Schedule } from "./schedule.ts"
+import { isStarting } from "./schedule-record.ts"
 import type { ScheduleRecord } from "./schedule-store.ts"
 
 export const scheduleStarts = (client: ExecutionClientShape) => {
@@ -38,5 +42,11 @@ export const scheduleStarts = (client: ExecutionClientShape) => {
       return { ...record, lastExecutionId: started, lastTickAt: tickAt, started: record.started + 1 } satisfies ScheduleRecord
     })
 
-  return { isRunning, exists, startExecution }
+  /** buffer-one: a buffered start with nothing ahead of it, running or being started. */
+  const bufferIdle = (record: ScheduleRecord, now: number) =>
+    !record.paused && record.buffered !== undefined && !isStarting(record, now)
+      ? Effect.map(isRunning(record.lastExecutionId), (running) => !running)
+      : Effect.succeed(false)
+
+  return { bufferIdle, isRunning, exists, startExecution }
 }

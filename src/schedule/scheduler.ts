@@ -124,7 +124,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
       for (let attempt = 0; attempt < MAX_SAVE_ATTEMPTS; attempt++) {
         const now = yield* clock.currentTimeMillis
         const [decided, answer] = yield* decide(yield* recordOf(entry, now), now)
-        const record = withoutPassedTick(decided)
+        const record = withoutPassedTick(decided, now)
         if (yield* commit(record)) return [record, answer] as const
       }
       return yield* new ScheduleContended({ name: entry.name, attempts: MAX_SAVE_ATTEMPTS })
@@ -177,7 +177,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
     }
   })
 
-  const { isRunning, exists, startExecution } = scheduleStarts(client)
+  const { bufferIdle, isRunning, exists, startExecution } = scheduleStarts(client)
 
   /**
    * One tick (or trigger) under the overlap policy. `startedHere`: the execution an earlier tick of the same
@@ -290,10 +290,12 @@ export const makeScheduler = Effect.fnUntraced(function*(
         const startedTicks: Array<{ readonly executionId: string; readonly tickAt: number }> = []
         const decide = () => decided(entry, (current, now) =>
           Effect.gen(function*() {
-            // A paused schedule starts nothing, its buffered start included (released once it is resumed).
-            const released = current.paused ? { record: countStarted(entry, current, startedTicks) } : yield* releaseBuffered(entry, current)
+            // A paused schedule starts nothing, its buffered start included (released once it is resumed); a start
+            // this delivery saved and did not make is dropped (a trigger works while paused).
+            const released = current.paused ? { record: unmade(countStarted(entry, current, startedTicks)) } : yield* releaseBuffered(entry, current)
             if ("reserved" in released) {
               reserved = released.record.starting!.executionId
+              savedHere.add(reserved)
               return [released.record, now] as const
             }
             let record = released.record
@@ -309,6 +311,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
                 if ("reserved" in handled) {
                   // Saved with the tick still due (what came before it is decided): the next decision makes it.
                   reserved = handled.record.starting!.executionId
+                  savedHere.add(reserved)
                   return [{ ...handled.record, nextTickAt: tick }, now] as const
                 }
                 record = handled.record
@@ -325,9 +328,16 @@ export const makeScheduler = Effect.fnUntraced(function*(
           }))
         /** The start (a tick's, the buffered one) a decision saved; the delivery decides again to make it. */
         let reserved: string | undefined
+        /** Every start this delivery saved, and which of them it made. */
+        const savedHere = new Set<string>()
+        const unmade = (record: ScheduleRecord) => {
+          const id = record.starting?.executionId
+          return id !== undefined && savedHere.has(id) && !startedTicks.some((started) => started.executionId === id) ? withoutStarting(record) : record
+        }
         let [record, now] = yield* decide()
-        // At most a buffered start, then a tick: each decision that saves one is followed by another.
-        for (let round = 0; round < 2 && reserved !== undefined; round++) {
+        // Each decision that saves a start is followed by one that makes it; a buffered start left with nothing
+        // ahead (the start it waited for was refused) is released at once. Bounded: a buffered start, then a tick.
+        for (let round = 0; round < 4 && (reserved !== undefined || (yield* bufferIdle(record, now))); round++) {
           reserved = undefined
           ;[record, now] = yield* decide()
         }
@@ -348,7 +358,10 @@ export const makeScheduler = Effect.fnUntraced(function*(
         const [record, now] = yield* decided(entry, (current, now) => {
           if (current.paused === paused) return Effect.succeed([current, now] as const)
           let record = current
-          if (!paused && record.nextTickAt !== undefined) {
+          // A tick whose start was just saved (a host may be making it) stays due: that delivery, or the next, makes
+          // or counts it, and the ticks after it are decided as ticks.
+          const saving = record.nextTickAt !== undefined && isStarting(record, now) && record.starting!.executionId === tickExecutionId(name, record.nextTickAt)
+          if (!paused && record.nextTickAt !== undefined && !saving) {
             // The ticks that came while paused are skipped; the next one is after now.
             const missed = skipTicks(entry, record, "paused", record.nextTickAt, now + 1)
             const { nextTickAt: _, ...rest } = missed.record

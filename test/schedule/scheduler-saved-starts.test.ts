@@ -5,6 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, Layer } from "effect"
+import { RateLimited } from "../../src/engine/engine-errors.ts"
 import { Engine, ExecutionClient } from "../../src/engine/index.ts"
 import { durable, schedule } from "../../src/index.ts"
 import { makeMemoryScheduleStore, makeScheduler, makeScheduleRegistry, ScheduleStore, type ScheduleStoreShape } from "../../src/schedule/index.ts"
@@ -118,7 +119,7 @@ describe("a schedule's start saved before it is made", () => {
       assert.deepStrictEqual(yield* running, ["hourly:2026-01-01T02:00:00Z"])
     }).pipe(Effect.provide(engine()), Effect.scoped))
 
-  it.effect("a tick's start saved by a host that died, then the schedule paused and resumed: dropped, the next tick starts", () =>
+  it.effect("a tick's start saved by a host that died, then the schedule paused and resumed after its minute: dropped, the next tick starts", () =>
     Effect.gen(function*() {
       const entry = schedule("minutely", { function: job, cron: "* * * * *", overlap: "skip" })
       const clock = new VirtualClock(Date.UTC(2026, 0, 1))
@@ -128,10 +129,120 @@ describe("a schedule's start saved before it is made", () => {
       const b = yield* host()
       yield* b.start
       yield* b.pause("minutely")
-      yield* b.resume("minutely") // 00:01 skipped as paused
-      clock.setTime(Date.UTC(2026, 0, 1, 0, 2, 0, 500))
+      clock.setTime(Date.UTC(2026, 0, 1, 0, 2, 30))
+      yield* b.resume("minutely") // 00:01 and 00:02 skipped as paused
+      assert.isUndefined((yield* memory.load("minutely"))!.starting)
+      clock.setTime(Date.UTC(2026, 0, 1, 0, 3, 0, 500))
       yield* b.alarm("minutely")
-      assert.deepStrictEqual(yield* running, ["minutely:2026-01-01T00:02:00Z"])
+      assert.deepStrictEqual(yield* running, ["minutely:2026-01-01T00:03:00Z"])
+    }).pipe(Effect.provide(engine()), Effect.scoped))
+
+  it.effect("a pause and a resume on another host while a tick's saved start is being made: the tick is counted, a trigger there is skipped", () =>
+    Effect.gen(function*() {
+      const entry = schedule("hourly", { function: job, cron: "0 * * * *", overlap: "skip" })
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      const host = yield* hostsOf(entry, memory, clock)
+      const client = yield* ExecutionClient
+      const b = yield* host()
+      let armed = false
+      let triggered: { readonly outcome: string } | undefined
+      const a = yield* host({
+        ...client,
+        start: (request) =>
+          Effect.gen(function*() {
+            const started = yield* client.start(request)
+            if (armed) {
+              armed = false
+              yield* Effect.orDie(b.pause("hourly"))
+              yield* Effect.orDie(b.resume("hourly"))
+              triggered = yield* Effect.orDie(b.trigger("hourly"))
+            }
+            return started
+          })
+      })
+      yield* a.start
+      yield* b.start
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
+      armed = true
+      yield* a.alarm("hourly")
+      assert.strictEqual(triggered?.outcome, "skipped")
+      assert.deepStrictEqual(yield* running, ["hourly:2026-01-01T01:00:00Z"])
+      const view = yield* a.get("hourly")
+      assert.deepStrictEqual([view.started, view.lastExecutionId, view.nextTickAt], [1, "hourly:2026-01-01T01:00:00Z", Date.UTC(2026, 0, 1, 2)])
+    }).pipe(Effect.provide(engine()), Effect.scoped))
+
+  it.effect("a pause on another host between a tick's saved start and its making: nothing starts, and a trigger (allowed while paused) starts", () =>
+    Effect.gen(function*() {
+      const entry = schedule("hourly", { function: job, cron: "0 * * * *", overlap: "skip" })
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      const b = yield* (yield* hostsOf(entry, memory, clock))()
+      let armed = false
+      // b's pause lands right after a's save of the tick's start.
+      const records: ScheduleStoreShape = {
+        load: memory.load,
+        save: (r) =>
+          Effect.gen(function*() {
+            const saved = yield* memory.save(r)
+            if (saved && armed && r.starting !== undefined) {
+              armed = false
+              yield* Effect.orDie(b.pause("hourly"))
+            }
+            return saved
+          })
+      }
+      const a = yield* (yield* hostsOf(entry, records, clock))()
+      yield* a.start
+      yield* b.start
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
+      armed = true
+      yield* a.alarm("hourly")
+      assert.deepStrictEqual(yield* running, [])
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 20))
+      const triggered = yield* b.trigger("hourly")
+      assert.strictEqual(triggered.outcome, "started")
+    }).pipe(Effect.provide(engine()), Effect.scoped))
+
+  it.effect("buffer-one: a trigger buffered behind a tick's saved start, that start refused: the trigger is released at once", () =>
+    Effect.gen(function*() {
+      const entry = schedule("hourly", { function: job, cron: "0 * * * *", overlap: "buffer-one" })
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      const host = yield* hostsOf(entry, memory, clock)
+      const client = yield* ExecutionClient
+      const b = yield* host()
+      let armed = false
+      let triggered: { readonly outcome: string } | undefined
+      // b's trigger lands right after a's save of the tick's start, whose making is then refused.
+      const records: ScheduleStoreShape = {
+        load: memory.load,
+        save: (r) =>
+          Effect.gen(function*() {
+            const saved = yield* memory.save(r)
+            if (saved && armed && r.starting !== undefined) {
+              armed = false
+              triggered = yield* Effect.orDie(b.trigger("hourly"))
+            }
+            return saved
+          })
+      }
+      const a = yield* (yield* hostsOf(entry, records, clock))({
+        ...client,
+        start: (request) =>
+          request.executionId === "hourly:2026-01-01T01:00:00Z"
+            ? Effect.fail(new RateLimited({ functionName: "job", retryAfterMs: 1000 }))
+            : client.start(request)
+      })
+      yield* a.start
+      yield* b.start
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
+      armed = true
+      yield* a.alarm("hourly")
+      assert.strictEqual(triggered?.outcome, "buffered")
+      assert.deepStrictEqual(yield* running, ["hourly:trigger:2026-01-01T01:00:05.000Z"])
+      const view = yield* a.get("hourly")
+      assert.deepStrictEqual([view.buffered, view.nextTickAt], [undefined, Date.UTC(2026, 0, 1, 2)])
     }).pipe(Effect.provide(engine()), Effect.scoped))
 
   it.effect("a tick whose start is saved inside the catch-up window is made, though the window has passed when the save returns", () =>
