@@ -106,6 +106,32 @@ export const countStarted = (entry: Schedule, record: ScheduleRecord, startedTic
   }
 }
 
+/**
+ * The last tick this delivery started, when the record moved past it without recording it (a resume on another host
+ * skipped it as paused while it was being made): recorded as the last execution, so that skip sees it running. Its
+ * tick is then counted both as skipped and as started.
+ */
+export const lastStarted = (record: ScheduleRecord, startedTicks: ReadonlyArray<{ readonly executionId: string; readonly tickAt: number }>) => {
+  const last = startedTicks.at(-1)
+  if (last === undefined || record.nextTickAt === undefined || last.tickAt >= record.nextTickAt) return record
+  if (record.lastTickAt !== undefined && record.lastTickAt >= last.tickAt) return record
+  return { ...record, lastExecutionId: last.executionId, lastTickAt: last.tickAt, started: record.started + 1 }
+}
+
+/** What releasing a buffered start did: the record, and the start made (`released`) or saved (`reserved`). */
+export interface Released {
+  readonly record: ScheduleRecord
+  readonly released?: { readonly executionId: string; readonly tickAt: number }
+  readonly reserved?: true
+}
+
+/** The buffered start a delivery made (`released`) while the record still holds it (a pause was saved first): recorded. */
+export const releasedBefore = (record: ScheduleRecord, released: { readonly executionId: string; readonly tickAt: number } | undefined) => {
+  if (released === undefined || record.buffered?.executionId !== released.executionId) return record
+  const { buffered: _, ...rest } = record.starting?.executionId === released.executionId ? withoutStarting(record) : record
+  return { ...rest, lastExecutionId: released.executionId, lastTickAt: Math.max(released.tickAt, record.lastTickAt ?? released.tickAt), started: record.started + 1 }
+}
+
 export const viewOf = (entry: Schedule, record: ScheduleRecord): ScheduleView => ({
   name: entry.name,
   functionName: entry.functionName,

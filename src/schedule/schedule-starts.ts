@@ -45,7 +45,10 @@ export const scheduleStarts = (client: ExecutionClientShape) => {
   /** buffer-one: a buffered start with nothing ahead of it, running or being started. */
   const bufferIdle = (record: ScheduleRecord, now: number) =>
     !record.paused && record.buffered !== undefined && !isStarting(record, now)
-      ? Effect.map(isRunning(record.lastExecutionId), (running) => !running)
+      ? Effect.map(
+        Effect.all([isRunning(record.lastExecutionId), isRunning(record.starting?.executionId)]),
+        ([last, starting]) => !last && !starting
+      )
       : Effect.succeed(false)
 
   return { bufferIdle, isRunning, exists, startExecution }

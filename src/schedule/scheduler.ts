@@ -17,7 +17,7 @@ import { nextTick } from "./cron.ts"
 import type { Schedule } from "./schedule.ts"
 import { tickExecutionId, triggerExecutionId } from "./schedule.ts"
 import { type ScheduleClientShape, ScheduleContended, ScheduleNotFound, type TriggerResult } from "./schedule-client.ts"
-import { countStarted, fresh, isStarting, MAX_TICKS_PER_DELIVERY, refusedTick, settledStart, skip, skipTicks, specOf, viewOf, withoutPassedTick, withoutStarting } from "./schedule-record.ts"
+import { countStarted, fresh, isStarting, lastStarted, MAX_TICKS_PER_DELIVERY, type Released, releasedBefore, refusedTick, settledStart, skip, skipTicks, specOf, viewOf, withoutPassedTick, withoutStarting } from "./schedule-record.ts"
 import { scheduleStarts } from "./schedule-starts.ts"
 import { type ScheduleRecord, ScheduleStore } from "./schedule-store.ts"
 
@@ -242,25 +242,29 @@ export const makeScheduler = Effect.fnUntraced(function*(
    * is saved first (`reserved`: the delivery saves it and decides again), as a tick's is, so that a trigger on
    * another host meanwhile does not run beside it.
    */
-  const releaseBuffered = (entry: Schedule, held: ScheduleRecord) =>
+  const releaseBuffered = (entry: Schedule, held: ScheduleRecord): Effect.Effect<Released, unknown> =>
     Effect.gen(function*() {
       const buffered = held.buffered
       if (buffered === undefined) return { record: held }
       const own = held.starting?.executionId === buffered.executionId
       // The trigger starting elsewhere is ahead of it: its host watches it once started (trigger).
       if (!own && isStarting(held, yield* clock.currentTimeMillis)) return { record: held }
-      if (yield* isRunning(held.lastExecutionId)) {
-        yield* watch(entry.name, held.lastExecutionId!)
+      // Ahead of it: the last execution, or a start saved and made whose record was not settled (a trigger's).
+      const ahead = (yield* isRunning(held.lastExecutionId)) ? held.lastExecutionId : !own && (yield* isRunning(held.starting?.executionId)) ? held.starting!.executionId : undefined
+      if (ahead !== undefined) {
+        yield* watch(entry.name, ahead)
         return { record: held }
       }
       if (!own) return { record: { ...held, starting: { executionId: buffered.executionId, at: yield* clock.currentTimeMillis } }, reserved: true }
       const { buffered: _, ...rest } = withoutStarting(held)
-      const started = yield* startExecution(entry, rest, buffered.executionId, buffered.tickAt).pipe(Effect.catchTags({
-        FunctionNotFound: (error) => Effect.map(refusedTick(entry, rest, buffered.tickAt)(error), (refused) => refused.record),
-        InvalidRequest: (error) => Effect.map(refusedTick(entry, rest, buffered.tickAt)(error), (refused) => refused.record),
-        RateLimited: (error) => Effect.map(refusedTick(entry, rest, buffered.tickAt)(error), (refused) => refused.record)
-      }))
-      return { record: started }
+      return yield* startExecution(entry, rest, buffered.executionId, buffered.tickAt).pipe(
+        Effect.map((record) => ({ record, released: buffered })),
+        Effect.catchTags({
+          FunctionNotFound: (error) => Effect.map(refusedTick(entry, rest, buffered.tickAt)(error), (refused) => ({ record: refused.record })),
+          InvalidRequest: (error) => Effect.map(refusedTick(entry, rest, buffered.tickAt)(error), (refused) => ({ record: refused.record })),
+          RateLimited: (error) => Effect.map(refusedTick(entry, rest, buffered.tickAt)(error), (refused) => ({ record: refused.record }))
+        })
+      )
     })
 
   const watch = (name: string, executionId: string) =>
@@ -290,12 +294,14 @@ export const makeScheduler = Effect.fnUntraced(function*(
         const startedTicks: Array<{ readonly executionId: string; readonly tickAt: number }> = []
         const decide = () => decided(entry, (current, now) =>
           Effect.gen(function*() {
-            // A paused schedule starts nothing, its buffered start included (released once it is resumed); a start
-            // this delivery saved and did not make is dropped (a trigger works while paused).
-            const released = current.paused ? { record: unmade(countStarted(entry, current, startedTicks)) } : yield* releaseBuffered(entry, current)
-            if ("reserved" in released) {
+            // A paused schedule starts nothing, its buffered start included (released once it is resumed). A tick
+            // this delivery started that a resume on another host skipped meanwhile is recorded as the last one.
+            const released = current.paused
+              ? { record: countStarted(entry, releasedBefore(current, releasedHere), startedTicks) }
+              : yield* releaseBuffered(entry, lastStarted(current, startedTicks))
+            if ("released" in released && released.released !== undefined) releasedHere = released.released
+            if ("reserved" in released && released.reserved === true) {
               reserved = released.record.starting!.executionId
-              savedHere.add(reserved)
               return [released.record, now] as const
             }
             let record = released.record
@@ -311,7 +317,6 @@ export const makeScheduler = Effect.fnUntraced(function*(
                 if ("reserved" in handled) {
                   // Saved with the tick still due (what came before it is decided): the next decision makes it.
                   reserved = handled.record.starting!.executionId
-                  savedHere.add(reserved)
                   return [{ ...handled.record, nextTickAt: tick }, now] as const
                 }
                 record = handled.record
@@ -328,12 +333,8 @@ export const makeScheduler = Effect.fnUntraced(function*(
           }))
         /** The start (a tick's, the buffered one) a decision saved; the delivery decides again to make it. */
         let reserved: string | undefined
-        /** Every start this delivery saved, and which of them it made. */
-        const savedHere = new Set<string>()
-        const unmade = (record: ScheduleRecord) => {
-          const id = record.starting?.executionId
-          return id !== undefined && savedHere.has(id) && !startedTicks.some((started) => started.executionId === id) ? withoutStarting(record) : record
-        }
+        /** The buffered start this delivery made, kept across decisions: one that lost to a pause still records it. */
+        let releasedHere: { readonly executionId: string; readonly tickAt: number } | undefined
         let [record, now] = yield* decide()
         // Each decision that saves a start is followed by one that makes it; a buffered start left with nothing
         // ahead (the start it waited for was refused) is released at once. Bounded: a buffered start, then a tick.
@@ -358,10 +359,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
         const [record, now] = yield* decided(entry, (current, now) => {
           if (current.paused === paused) return Effect.succeed([current, now] as const)
           let record = current
-          // A tick whose start was just saved (a host may be making it) stays due: that delivery, or the next, makes
-          // or counts it, and the ticks after it are decided as ticks.
-          const saving = record.nextTickAt !== undefined && isStarting(record, now) && record.starting!.executionId === tickExecutionId(name, record.nextTickAt)
-          if (!paused && record.nextTickAt !== undefined && !saving) {
+          if (!paused && record.nextTickAt !== undefined) {
             // The ticks that came while paused are skipped; the next one is after now.
             const missed = skipTicks(entry, record, "paused", record.nextTickAt, now + 1)
             const { nextTickAt: _, ...rest } = missed.record
