@@ -47,6 +47,16 @@ export const settledStart = (record: ScheduleRecord, executionId: string, tickAt
     : { ...cleared, lastExecutionId: started, lastTickAt: Math.max(tickAt, record.lastTickAt ?? tickAt), started: record.started + 1 }
 }
 
+/**
+ * When the schedule is next to be delivered: its next tick, or sooner a buffered start held back by a saved start
+ * (delivered again once that start is a minute old; else it waited for the next tick with nothing running).
+ */
+export const dueOf = (record: ScheduleRecord, now: number): number | undefined => {
+  if (record.paused) return undefined
+  const held = record.buffered !== undefined && isStarting(record, now) ? record.starting!.at + STARTING_MS : undefined
+  return held === undefined ? record.nextTickAt : Math.min(held, record.nextTickAt ?? held)
+}
+
 export const specOf = (entry: Schedule) => `${entry.cron.source.trim()} @ ${entry.timezone}`
 
 export const fresh = (entry: Schedule, now: number, previous?: ScheduleRecord): ScheduleRecord => {
@@ -115,7 +125,8 @@ export const lastStarted = (record: ScheduleRecord, startedTicks: ReadonlyArray<
   const last = startedTicks.at(-1)
   if (last === undefined || record.nextTickAt === undefined || last.tickAt >= record.nextTickAt) return record
   if (record.lastTickAt !== undefined && record.lastTickAt >= last.tickAt) return record
-  return { ...record, lastExecutionId: last.executionId, lastTickAt: last.tickAt, started: record.started + 1 }
+  const made = record.starting?.executionId === last.executionId ? withoutStarting(record) : record // made: no longer starting
+  return { ...made, lastExecutionId: last.executionId, lastTickAt: last.tickAt, started: record.started + 1 }
 }
 
 /** What releasing a buffered start did: the record, and the start made (`released`) or saved (`reserved`). */

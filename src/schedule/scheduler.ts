@@ -17,7 +17,7 @@ import { nextTick } from "./cron.ts"
 import type { Schedule } from "./schedule.ts"
 import { tickExecutionId, triggerExecutionId } from "./schedule.ts"
 import { type ScheduleClientShape, ScheduleContended, ScheduleNotFound, type TriggerResult } from "./schedule-client.ts"
-import { countStarted, fresh, isStarting, lastStarted, MAX_TICKS_PER_DELIVERY, type Released, releasedBefore, refusedTick, settledStart, skip, skipTicks, specOf, viewOf, withoutPassedTick, withoutStarting } from "./schedule-record.ts"
+import { countStarted, dueOf, fresh, isStarting, lastStarted, MAX_TICKS_PER_DELIVERY, type Released, releasedBefore, refusedTick, settledStart, skip, skipTicks, specOf, viewOf, withoutPassedTick, withoutStarting } from "./schedule-record.ts"
 import { scheduleStarts } from "./schedule-starts.ts"
 import { type ScheduleRecord, ScheduleStore } from "./schedule-store.ts"
 
@@ -107,7 +107,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
       // Unchanged (a host's start, a pause of a paused schedule): not saved, so hosts starting together do not
       // contend for the record (more than MAX_SAVE_ATTEMPTS of them failed with ScheduleContended: the review).
       if (!stored.has(record) && !(yield* records.save(record))) return false
-      const at = record.paused ? undefined : record.nextTickAt
+      const at = dueOf(record, yield* clock.currentTimeMillis)
       if (at === undefined) due.delete(record.name)
       else due.set(record.name, at)
       wake?.()
@@ -155,7 +155,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
     for (const entry of options.schedules.values()) {
       const record = yield* Effect.orElseSucceed(records.load(entry.name), () => null)
       if (record === null || record === undefined || record.spec !== specOf(entry)) continue
-      const at = record.paused ? undefined : record.nextTickAt
+      const at = dueOf(record, yield* clock.currentTimeMillis)
       if (at === undefined) due.delete(entry.name)
       else due.set(entry.name, at) // the store is the truth: a tick another host delivered moves it on
     }
@@ -296,9 +296,8 @@ export const makeScheduler = Effect.fnUntraced(function*(
           Effect.gen(function*() {
             // A paused schedule starts nothing, its buffered start included (released once it is resumed). A tick
             // this delivery started that a resume on another host skipped meanwhile is recorded as the last one.
-            const released = current.paused
-              ? { record: countStarted(entry, releasedBefore(current, releasedHere), startedTicks) }
-              : yield* releaseBuffered(entry, lastStarted(current, startedTicks))
+            const made = lastStarted(current, startedTicks)
+            const released = current.paused ? { record: countStarted(entry, releasedBefore(made, releasedHere), startedTicks) } : yield* releaseBuffered(entry, made)
             if ("released" in released && released.released !== undefined) releasedHere = released.released
             if ("reserved" in released && released.reserved === true) {
               reserved = released.record.starting!.executionId

@@ -1,0 +1,44 @@
+/** Several schedulers ("hosts") over one schedule store and one engine, for the tests of schedules across hosts. */
+import { Clock, Effect, Layer } from "effect"
+import { Engine, ExecutionClient } from "../../src/engine/index.ts"
+import { durable } from "../../src/index.ts"
+import { makeScheduler, makeScheduleRegistry, ScheduleStore, type ScheduleStoreShape } from "../../src/schedule/index.ts"
+import type { Schedule } from "../../src/schedule/schedule.ts"
+import { ExecutionStore } from "../../src/store/execution-store.ts"
+import { makeMemoryStore } from "../../src/store/memory-store.ts"
+import type { VirtualClock } from "../../src/testing/virtual-clock.ts"
+
+/** The function the schedules start: it runs (waits) for 90 minutes. */
+export const job = durable("job", async (_: unknown, ctx) => ctx.wait("hold", { minutes: 90 }))
+
+/** A maker of hosts: each a scheduler of `entry` over `records`, on `clock`, with the engine's client or another. */
+export const hostsOf = (entry: Schedule, records: ScheduleStoreShape, clock: VirtualClock) =>
+  Effect.gen(function*() {
+    const client = yield* ExecutionClient
+    return (client_: typeof client = client) =>
+      makeScheduler({ schedules: makeScheduleRegistry([entry], [job]) }).pipe(
+        Effect.provideService(ExecutionClient, client_),
+        Effect.provideService(ScheduleStore, records),
+        Effect.provideService(Clock.Clock, clock)
+      )
+  })
+
+/** The engine every host starts executions in. */
+export const engine = () => Engine.layer({ functions: [job] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))
+
+/** A host whose starts die: it delivers `name` at `at`, saves the tick's start and never makes it (it died there). */
+export const diedAfterSaving = (host: Effect.Success<ReturnType<typeof hostsOf>>, name: string, clock: VirtualClock, at: number) =>
+  Effect.gen(function*() {
+    const client = yield* ExecutionClient
+    const a = yield* host({ ...client, start: () => Effect.die("host a died") })
+    yield* a.start
+    clock.setTime(at)
+    yield* Effect.exit(a.alarm(name))
+  })
+
+/** The ids of the executions running, sorted. */
+export const running = Effect.gen(function*() {
+  const client = yield* ExecutionClient
+  const listed = yield* client.list({ functionName: "job" })
+  return listed.items.filter((item) => item.status === "RUNNING").map((item) => item.executionId).sort()
+})
