@@ -105,7 +105,9 @@ export const countStarted = (entry: Schedule, record: ScheduleRecord, startedTic
   const unrecorded = startedTicks.filter((started) => record.nextTickAt !== undefined && started.tickAt >= record.nextTickAt)
   const last = unrecorded.at(-1)
   if (last === undefined) return record
-  const { nextTickAt: _, ...rest } = record
+  // A counted tick's saved start is made: no longer starting.
+  const made = unrecorded.some((started) => started.executionId === record.starting?.executionId) ? withoutStarting(record) : record
+  const { nextTickAt: _, ...rest } = made
   const next = nextTick(entry.cron, last.tickAt, entry.timezone)
   return {
     ...rest,

@@ -301,4 +301,41 @@ describe("a schedule's start saved before it is made, and a pause or a resume me
       assert.deepStrictEqual(yield* running, [triggered.executionId], "released once 01:00 ended, not held for the next tick")
       assert.isUndefined((yield* memory.load("hourly"))!.starting)
     }).pipe(Effect.provide(engine()), Effect.scoped))
+
+  it.effect("a pause on another host while a tick's saved start is made: the tick is counted and its saved start cleared; a trigger after it ended starts", () =>
+    Effect.gen(function*() {
+      const entry = schedule("hourly", { function: job, cron: "0 * * * *", overlap: "skip" })
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      const host = yield* hostsOf(entry, memory, clock)
+      const client = yield* ExecutionClient
+      const b = yield* host()
+      let armed = false
+      const a = yield* host({
+        ...client,
+        start: (request) =>
+          Effect.gen(function*() {
+            const started = yield* client.start(request)
+            if (armed) {
+              armed = false
+              yield* Effect.orDie(b.pause("hourly"))
+            }
+            return started
+          })
+      })
+      yield* a.start
+      yield* b.start
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
+      armed = true
+      yield* a.alarm("hourly")
+      assert.deepStrictEqual(yield* running, ["hourly:2026-01-01T01:00:00Z"])
+      const view = yield* a.get("hourly")
+      assert.deepStrictEqual([view.started, view.lastExecutionId], [1, "hourly:2026-01-01T01:00:00Z"])
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 10))
+      yield* b.resume("hourly")
+      yield* client.stop("hourly:2026-01-01T01:00:00Z", { errorType: "X", errorMessage: "ended" })
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 20))
+      assert.isUndefined((yield* memory.load("hourly"))!.starting)
+      assert.strictEqual((yield* b.trigger("hourly")).outcome, "started", "nothing runs")
+    }).pipe(Effect.provide(engine()), Effect.scoped))
 })
