@@ -42,3 +42,47 @@ export const running = Effect.gen(function*() {
   const listed = yield* client.list({ functionName: "job" })
   return listed.items.filter((item) => item.status === "RUNNING").map((item) => item.executionId).sort()
 })
+
+/**
+ * A host made by `host` whose start, once armed, runs `meanwhile` right after it is made: what another host does while
+ * this one is between making a start and saving its record.
+ */
+export const actsAfterStart = (host: Effect.Success<ReturnType<typeof hostsOf>>, meanwhile: Effect.Effect<void, unknown>) =>
+  Effect.gen(function*() {
+    const client = yield* ExecutionClient
+    let armed = false
+    const made = yield* host({
+      ...client,
+      start: (request) =>
+        Effect.gen(function*() {
+          const started = yield* client.start(request)
+          if (armed) {
+            armed = false
+            yield* Effect.orDie(meanwhile)
+          }
+          return started
+        })
+    })
+    return { host: made, arm: () => void (armed = true) }
+  })
+
+/**
+ * `memory` as the store of a host that, once armed, runs `meanwhile` right after its next save of a start
+ * (`starting`): what another host does between this one's save of a start and its making.
+ */
+export const actsAfterSavedStart = (memory: ScheduleStoreShape, meanwhile: Effect.Effect<void, unknown>) => {
+  let armed = false
+  const records: ScheduleStoreShape = {
+    load: memory.load,
+    save: (record) =>
+      Effect.gen(function*() {
+        const saved = yield* memory.save(record)
+        if (saved && armed && record.starting !== undefined) {
+          armed = false
+          yield* Effect.orDie(meanwhile)
+        }
+        return saved
+      })
+  }
+  return { records, arm: () => void (armed = true) }
+}

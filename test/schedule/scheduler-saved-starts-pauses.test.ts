@@ -9,7 +9,7 @@ import { ExecutionClient } from "../../src/engine/index.ts"
 import { schedule } from "../../src/index.ts"
 import { makeMemoryScheduleStore, type ScheduleStoreShape } from "../../src/schedule/index.ts"
 import { VirtualClock } from "../../src/testing/virtual-clock.ts"
-import { diedAfterSaving, engine, hostsOf, job, running } from "./schedule-hosts.ts"
+import { actsAfterSavedStart, actsAfterStart, diedAfterSaving, engine, hostsOf, job, running } from "./schedule-hosts.ts"
 
 describe("a schedule's start saved before it is made, and a pause or a resume meanwhile", () => {
   it.effect("a tick's start saved by a host that died, then the schedule paused and resumed after its minute: dropped, the next tick starts", () =>
@@ -36,28 +36,18 @@ describe("a schedule's start saved before it is made, and a pause or a resume me
       const clock = new VirtualClock(Date.UTC(2026, 0, 1))
       const memory = makeMemoryScheduleStore()
       const host = yield* hostsOf(entry, memory, clock)
-      const client = yield* ExecutionClient
       const b = yield* host()
-      let armed = false
       let triggered: { readonly outcome: string } | undefined
-      const a = yield* host({
-        ...client,
-        start: (request) =>
-          Effect.gen(function*() {
-            const started = yield* client.start(request)
-            if (armed) {
-              armed = false
-              yield* Effect.orDie(b.pause("hourly"))
-              yield* Effect.orDie(b.resume("hourly"))
-              triggered = yield* Effect.orDie(b.trigger("hourly"))
-            }
-            return started
-          })
-      })
+      // b acts right after a made the start, before a saves its record.
+      const { host: a, arm } = yield* actsAfterStart(host, Effect.gen(function*() {
+        yield* b.pause("hourly")
+        yield* b.resume("hourly")
+        triggered = yield* b.trigger("hourly")
+      }))
       yield* a.start
       yield* b.start
       clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
-      armed = true
+      arm()
       yield* a.alarm("hourly")
       assert.strictEqual(triggered?.outcome, "skipped")
       assert.deepStrictEqual(yield* running, ["hourly:2026-01-01T01:00:00Z"])
@@ -71,25 +61,15 @@ describe("a schedule's start saved before it is made, and a pause or a resume me
       const clock = new VirtualClock(Date.UTC(2026, 0, 1))
       const memory = makeMemoryScheduleStore()
       const b = yield* (yield* hostsOf(entry, memory, clock))()
-      let armed = false
       // b's pause lands right after a's save of the tick's start.
-      const records: ScheduleStoreShape = {
-        load: memory.load,
-        save: (r) =>
-          Effect.gen(function*() {
-            const saved = yield* memory.save(r)
-            if (saved && armed && r.starting !== undefined) {
-              armed = false
-              yield* Effect.orDie(b.pause("hourly"))
-            }
-            return saved
-          })
-      }
+      const { records, arm } = actsAfterSavedStart(memory, Effect.gen(function*() {
+        yield* b.pause("hourly")
+      }))
       const a = yield* (yield* hostsOf(entry, records, clock))()
       yield* a.start
       yield* b.start
       clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
-      armed = true
+      arm()
       yield* a.alarm("hourly")
       assert.deepStrictEqual(yield* running, [])
       // The saved start may be another host's, making it now: a trigger (allowed while paused) waits out its minute.
@@ -109,19 +89,10 @@ describe("a schedule's start saved before it is made, and a pause or a resume me
       // w delivers the ticks; its watchers never fire, so the release is a's alone.
       const w = yield* host({ ...client, awaitEnd: () => Effect.never })
       const b = yield* host()
-      let armed = false
-      const a = yield* host({
-        ...client,
-        start: (request) =>
-          Effect.gen(function*() {
-            const started = yield* client.start(request)
-            if (armed) {
-              armed = false
-              yield* Effect.orDie(b.pause("hourly"))
-            }
-            return started
-          })
-      })
+      // b acts right after a made the start, before a saves its record.
+      const { host: a, arm } = yield* actsAfterStart(host, Effect.gen(function*() {
+        yield* b.pause("hourly")
+      }))
       yield* w.start
       clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
       yield* w.alarm("hourly") // 01:00 starts
@@ -129,7 +100,7 @@ describe("a schedule's start saved before it is made, and a pause or a resume me
       yield* w.alarm("hourly") // 02:00 buffered
       yield* client.stop("hourly:2026-01-01T01:00:00Z", { errorType: "X", errorMessage: "ended" })
       clock.setTime(Date.UTC(2026, 0, 1, 2, 0, 10))
-      armed = true
+      arm()
       yield* a.alarm("hourly") // releases 02:00; b's pause lands while it is being made
       clock.setTime(Date.UTC(2026, 0, 1, 2, 0, 20))
       const triggered = yield* b.trigger("hourly")
@@ -190,27 +161,17 @@ describe("a schedule's start saved before it is made, and a pause or a resume me
       const clock = new VirtualClock(Date.UTC(2026, 0, 1))
       const memory = makeMemoryScheduleStore()
       const host = yield* hostsOf(entry, memory, clock)
-      const client = yield* ExecutionClient
       const b = yield* host()
-      let armed = false
-      const a = yield* host({
-        ...client,
-        start: (request) =>
-          Effect.gen(function*() {
-            const started = yield* client.start(request)
-            if (armed) {
-              armed = false
-              yield* Effect.orDie(b.pause("hourly"))
-              yield* Effect.orDie(b.resume("hourly"))
-              yield* Effect.orDie(b.pause("hourly"))
-            }
-            return started
-          })
-      })
+      // b acts right after a made the start, before a saves its record.
+      const { host: a, arm } = yield* actsAfterStart(host, Effect.gen(function*() {
+        yield* b.pause("hourly")
+        yield* b.resume("hourly")
+        yield* b.pause("hourly")
+      }))
       yield* a.start
       yield* b.start
       clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
-      armed = true
+      arm()
       yield* a.alarm("hourly")
       assert.deepStrictEqual(yield* running, ["hourly:2026-01-01T01:00:00Z"])
       const view = yield* a.get("hourly")
@@ -228,25 +189,15 @@ describe("a schedule's start saved before it is made, and a pause or a resume me
       const clock = new VirtualClock(Date.UTC(2026, 0, 1))
       const memory = makeMemoryScheduleStore()
       const b = yield* (yield* hostsOf(entry, memory, clock))()
-      let armed = false
-      const records: ScheduleStoreShape = {
-        load: memory.load,
-        save: (r) =>
-          Effect.gen(function*() {
-            const saved = yield* memory.save(r)
-            if (saved && armed && r.starting !== undefined) {
-              armed = false
-              yield* Effect.orDie(b.pause("hourly"))
-              yield* Effect.orDie(b.resume("hourly"))
-            }
-            return saved
-          })
-      }
+      const { records, arm } = actsAfterSavedStart(memory, Effect.gen(function*() {
+        yield* b.pause("hourly")
+        yield* b.resume("hourly")
+      }))
       const a = yield* (yield* hostsOf(entry, records, clock))()
       yield* a.start
       yield* b.start
       clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
-      armed = true
+      arm()
       yield* a.alarm("hourly")
       assert.deepStrictEqual(yield* running, [], "the resume won over the unmade start")
       clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 20))
@@ -268,24 +219,15 @@ describe("a schedule's start saved before it is made, and a pause or a resume me
       const host = yield* hostsOf(entry, memory, clock)
       const client = yield* ExecutionClient
       const b = yield* host()
-      let armed = false
-      const a = yield* host({
-        ...client,
-        start: (request) =>
-          Effect.gen(function*() {
-            const started = yield* client.start(request)
-            if (armed) {
-              armed = false
-              yield* Effect.orDie(b.pause("hourly"))
-              yield* Effect.orDie(b.resume("hourly"))
-            }
-            return started
-          })
-      })
+      // b acts right after a made the start, before a saves its record.
+      const { host: a, arm } = yield* actsAfterStart(host, Effect.gen(function*() {
+        yield* b.pause("hourly")
+        yield* b.resume("hourly")
+      }))
       yield* a.start
       yield* b.start
       clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
-      armed = true
+      arm()
       yield* a.alarm("hourly")
       assert.deepStrictEqual(yield* running, ["hourly:2026-01-01T01:00:00Z"])
       clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 20))
@@ -310,23 +252,14 @@ describe("a schedule's start saved before it is made, and a pause or a resume me
       const host = yield* hostsOf(entry, memory, clock)
       const client = yield* ExecutionClient
       const b = yield* host()
-      let armed = false
-      const a = yield* host({
-        ...client,
-        start: (request) =>
-          Effect.gen(function*() {
-            const started = yield* client.start(request)
-            if (armed) {
-              armed = false
-              yield* Effect.orDie(b.pause("hourly"))
-            }
-            return started
-          })
-      })
+      // b acts right after a made the start, before a saves its record.
+      const { host: a, arm } = yield* actsAfterStart(host, Effect.gen(function*() {
+        yield* b.pause("hourly")
+      }))
       yield* a.start
       yield* b.start
       clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
-      armed = true
+      arm()
       yield* a.alarm("hourly")
       assert.deepStrictEqual(yield* running, ["hourly:2026-01-01T01:00:00Z"])
       const view = yield* a.get("hourly")

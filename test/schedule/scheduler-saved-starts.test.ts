@@ -11,7 +11,7 @@ import { schedule } from "../../src/index.ts"
 import { makeMemoryScheduleStore, type ScheduleStoreShape } from "../../src/schedule/index.ts"
 import { StoreFailure } from "../../src/store/store-errors.ts"
 import { VirtualClock } from "../../src/testing/virtual-clock.ts"
-import { diedAfterSaving, engine, hostsOf, job, running } from "./schedule-hosts.ts"
+import { actsAfterSavedStart, diedAfterSaving, engine, hostsOf, job, running } from "./schedule-hosts.ts"
 
 describe("a schedule's start saved before it is made", () => {
   it.effect("buffer-one: a trigger on another host while the buffered start is being made is skipped", () =>
@@ -95,21 +95,11 @@ describe("a schedule's start saved before it is made", () => {
       const host = yield* hostsOf(entry, memory, clock)
       const client = yield* ExecutionClient
       const b = yield* host()
-      let armed = false
       let triggered: { readonly outcome: string } | undefined
       // b's trigger lands right after a's save of the tick's start, whose making is then refused.
-      const records: ScheduleStoreShape = {
-        load: memory.load,
-        save: (r) =>
-          Effect.gen(function*() {
-            const saved = yield* memory.save(r)
-            if (saved && armed && r.starting !== undefined) {
-              armed = false
-              triggered = yield* Effect.orDie(b.trigger("hourly"))
-            }
-            return saved
-          })
-      }
+      const { records, arm } = actsAfterSavedStart(memory, Effect.gen(function*() {
+        triggered = yield* b.trigger("hourly")
+      }))
       const a = yield* (yield* hostsOf(entry, records, clock))({
         ...client,
         start: (request) =>
@@ -120,7 +110,7 @@ describe("a schedule's start saved before it is made", () => {
       yield* a.start
       yield* b.start
       clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
-      armed = true
+      arm()
       yield* a.alarm("hourly")
       assert.strictEqual(triggered?.outcome, "buffered")
       assert.deepStrictEqual(yield* running, ["hourly:trigger:2026-01-01T01:00:05.000Z"])
