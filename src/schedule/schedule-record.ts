@@ -27,11 +27,25 @@ export const isStarting = (record: ScheduleRecord, now: number) => record.starti
  * is no longer fresh (a host may be making it until then), else it held off `skip` with nothing running.
  */
 export const withoutPassedTick = (record: ScheduleRecord, now: number): ScheduleRecord => {
-  const id = record.starting?.executionId
-  if (id === undefined || isStarting(record, now) || id === record.buffered?.executionId || id.startsWith(`${record.name}:trigger:`)) return record
-  const tickAt = Date.parse(id.slice(record.name.length + 1))
+  if (!isTickStart(record) || isStarting(record, now)) return record
+  const tickAt = Date.parse(record.starting!.executionId.slice(record.name.length + 1))
   return record.nextTickAt === undefined || tickAt < record.nextTickAt ? withoutStarting(record) : record
 }
+
+/** Whether the start saved in the record is a tick's (not a trigger's, not the buffered start's release). */
+const isTickStart = (record: ScheduleRecord) => {
+  const id = record.starting?.executionId
+  return id !== undefined && id !== record.buffered?.executionId && !id.startsWith(`${record.name}:trigger:`)
+}
+
+/** The record without a tick's saved start (re-based on a changed cron or zone: that tick is not one of the new). */
+export const withoutTickStart = (record: ScheduleRecord): ScheduleRecord => (isTickStart(record) ? withoutStarting(record) : record)
+
+/**
+ * buffer-one: whether a saved start holds the buffered one back: a trigger's or a tick's under a minute old, not the
+ * buffered start's own release, which any host makes at once (its host may have died).
+ */
+export const heldBack = (record: ScheduleRecord, now: number) => isStarting(record, now) && record.starting!.executionId !== record.buffered?.executionId
 
 /** The record without a start saved in it. */
 export const withoutStarting = (record: ScheduleRecord): ScheduleRecord => {
@@ -53,7 +67,7 @@ export const settledStart = (record: ScheduleRecord, executionId: string, tickAt
  */
 export const dueOf = (record: ScheduleRecord, now: number): number | undefined => {
   if (record.paused) return undefined
-  const held = record.buffered !== undefined && isStarting(record, now) ? record.starting!.at + STARTING_MS : undefined
+  const held = record.buffered !== undefined && heldBack(record, now) ? record.starting!.at + STARTING_MS : undefined
   return held === undefined ? record.nextTickAt : Math.min(held, record.nextTickAt ?? held)
 }
 

@@ -17,7 +17,7 @@ import { nextTick } from "./cron.ts"
 import type { Schedule } from "./schedule.ts"
 import { tickExecutionId, triggerExecutionId } from "./schedule.ts"
 import { type ScheduleClientShape, ScheduleContended, ScheduleNotFound, type TriggerResult } from "./schedule-client.ts"
-import { countStarted, dueOf, fresh, isStarting, lastStarted, MAX_TICKS_PER_DELIVERY, type Released, releasedBefore, refusedTick, settledStart, skip, skipTicks, specOf, viewOf, withoutPassedTick, withoutStarting } from "./schedule-record.ts"
+import { countStarted, dueOf, fresh, heldBack, isStarting, lastStarted, MAX_TICKS_PER_DELIVERY, type Released, releasedBefore, refusedTick, settledStart, skip, skipTicks, specOf, viewOf, withoutPassedTick, withoutStarting, withoutTickStart } from "./schedule-record.ts"
 import { scheduleStarts } from "./schedule-starts.ts"
 import { type ScheduleRecord, ScheduleStore } from "./schedule-store.ts"
 
@@ -88,7 +88,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
       if (record === undefined) return fresh(entry, now)
       if (record.spec !== specOf(entry)) {
         const { nextTickAt: _, ...rest } = record
-        return fresh(entry, now, rest)
+        return fresh(entry, now, withoutTickStart(rest)) // a tick of the old cron is no start of the new one
       }
       stored.add(record)
       return record
@@ -187,8 +187,12 @@ export const makeScheduler = Effect.fnUntraced(function*(
    */
   const handle = (entry: Schedule, held: ScheduleRecord, executionId: string, tickAt: number, reason: "tick" | "trigger", startedHere?: string) =>
     Effect.gen(function*() {
-      // This tick's own start, saved by an earlier decision (of this delivery, or of a host that died after it).
-      const record = held.starting?.executionId === executionId ? withoutStarting(held) : held
+      const now = yield* clock.currentTimeMillis
+      // This tick's own start, saved by an earlier decision (of this delivery, or of a host that died after it); a
+      // trigger's id is only its millisecond, so a trigger in one already taken is skipped, not started again.
+      const own = reason === "tick" && held.starting?.executionId === executionId
+      const record = own ? withoutStarting(held) : held
+      if (reason === "trigger" && (yield* exists(executionId))) return { record: skip(entry, record, "overlap", tickAt, tickAt, 1), outcome: "skipped" as const, started: false }
       // Already started, by a delivery whose record save did not happen: it is this tick's start, counted now.
       if (yield* exists(executionId)) {
         const later = record.lastTickAt === undefined || tickAt >= record.lastTickAt
@@ -201,7 +205,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
       const previous = startedHere ?? record.lastExecutionId
       // A trigger starting on another host holds off skip and buffer-one (cancel-previous has nothing to stop yet).
       const starting = entry.overlap !== "cancel-previous" &&
-        (isStarting(record, yield* clock.currentTimeMillis) || (yield* isRunning(record.starting?.executionId)))
+        (isStarting(record, now) || (yield* isRunning(record.starting?.executionId)))
       const previousRunning = entry.overlap === "allow"
         ? false
         : startedHere !== undefined || starting || (yield* isRunning(record.lastExecutionId))
@@ -217,14 +221,13 @@ export const makeScheduler = Effect.fnUntraced(function*(
           errorMessage: `Stopped by schedule ${entry.name}: its ${reason} at ${new Date(tickAt).toISOString()} started ${executionId}`
         }).pipe(Effect.catchTag("ExecutionNotRunning", () => Effect.void))
       }
-      // A trigger's id is its millisecond, so two hosts' triggers never meet on one id: its start is saved in the
-      // record first, and made only by the host whose save won (trigger).
+      // A trigger's start is saved in the record first, and made only by the host whose save won (trigger).
       if (reason === "trigger") return { record: { ...record, starting: { executionId, at: tickAt } }, outcome: "started" as const, started: false }
-      // Under skip and buffer-one a tick's start is saved first too (`reserved`: the delivery saves it and decides
-      // again), so that a trigger on another host meanwhile sees it. Started before its save, a tick and such a
-      // trigger both started. A crash after the save loses nothing: the tick is still due, and this start is its own.
-      if (held.starting?.executionId !== executionId && (entry.overlap === "skip" || entry.overlap === "buffer-one")) {
-        return { record: { ...record, starting: { executionId, at: yield* clock.currentTimeMillis } }, outcome: "started" as const, started: false, reserved: true }
+      // Under skip and buffer-one a tick's start is saved first too (`reserved`: the delivery decides again), so that
+      // a trigger on another host sees it; a crash after the save loses nothing (the tick is still due). One saved
+      // over a minute ago (its host died) is saved again: a trigger may have passed it meanwhile.
+      if (!(own && isStarting(held, now)) && (entry.overlap === "skip" || entry.overlap === "buffer-one")) {
+        return { record: { ...record, starting: { executionId, at: now } }, outcome: "started" as const, started: false, reserved: true }
       }
       const stopped = previousRunning && entry.overlap === "cancel-previous" ? previous : undefined
       return yield* startExecution(entry, record, executionId, tickAt).pipe(
@@ -280,7 +283,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
 
   /** buffer-one: watches the execution ahead of a buffered start (not a trigger still starting: its host does). */
   const watchAhead = (record: ScheduleRecord, now: number) =>
-    !record.paused && record.buffered !== undefined && record.lastExecutionId !== undefined && !isStarting(record, now)
+    !record.paused && record.buffered !== undefined && record.lastExecutionId !== undefined && !heldBack(record, now)
       ? watch(record.name, record.lastExecutionId)
       : Effect.void
 

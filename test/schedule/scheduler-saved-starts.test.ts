@@ -164,4 +164,103 @@ describe("a schedule's start saved before it is made", () => {
       yield* b.alarm("hourly")
       assert.deepStrictEqual(yield* running, [triggered.executionId])
     }).pipe(Effect.provide(engine()), Effect.scoped))
+
+  it.effect("skip: two hosts' triggers in the same millisecond start one execution, counted once, the second skipped", () =>
+    Effect.gen(function*() {
+      const entry = schedule("hourly", { function: job, cron: "0 * * * *", overlap: "skip" })
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1, 0, 10))
+      const memory = makeMemoryScheduleStore()
+      const host = yield* hostsOf(entry, memory, clock)
+      let second: { readonly outcome: string } | undefined
+      const b = yield* host()
+      const wrapped = actsAfterSavedStart(memory, Effect.gen(function*() { second = yield* b.trigger("hourly") }))
+      const hostsA = yield* hostsOf(entry, wrapped.records, clock)
+      const a = yield* hostsA()
+      yield* a.start
+      yield* b.start
+      wrapped.arm()
+      const first = yield* a.trigger("hourly")
+      assert.strictEqual(first.outcome, "started")
+      assert.strictEqual(second?.outcome, "skipped", "a's start is saved and being made: b's trigger is skipped")
+      const view = yield* a.get("hourly")
+      assert.strictEqual(view.started, 1)
+    }).pipe(Effect.provide(engine()), Effect.scoped))
+
+  it.effect("skip: a tick's saved start over a minute old (its host died), still in the catch-up window, and a trigger on another host meanwhile: one runs", () =>
+    Effect.gen(function*() {
+      const entry = schedule("hourly", { function: job, cron: "0 * * * *", overlap: "skip", catchUp: { minutes: 10 } })
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      const host = yield* hostsOf(entry, memory, clock)
+      yield* diedAfterSaving(host, "hourly", clock, Date.UTC(2026, 0, 1, 1, 0, 1))
+      const client = yield* ExecutionClient
+      const c = yield* host()
+      yield* c.start
+      let armed = false
+      let triggered: { readonly outcome: string } | undefined
+      // b: right when it asks whether the tick's execution exists (after reading the record), c's trigger lands.
+      const b = yield* host({
+        ...client,
+        describe: (id) =>
+          Effect.gen(function*() {
+            if (armed && id === "hourly:2026-01-01T01:00:00Z") {
+              armed = false
+              triggered = yield* Effect.orDie(c.trigger("hourly"))
+            }
+            return yield* client.describe(id)
+          })
+      })
+      yield* b.start
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 2))
+      armed = true
+      yield* b.alarm("hourly")
+      assert.isDefined(triggered)
+      assert.strictEqual((yield* running).length, 1, `one runs, not ${JSON.stringify(yield* running)} (trigger: ${triggered?.outcome})`)
+    }).pipe(Effect.provide(engine()), Effect.scoped))
+
+  it.effect("buffer-one: a buffered start's release saved by a host that died is made at once by another host, not a minute later", () =>
+    Effect.gen(function*() {
+      const entry = schedule("hourly", { function: job, cron: "0 * * * *", overlap: "buffer-one" })
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      const host = yield* hostsOf(entry, memory, clock)
+      const client = yield* ExecutionClient
+      // host b (gone after, with its watcher) starts 01:00 and buffers 02:00
+      yield* Effect.scoped(Effect.gen(function*() {
+        const b = yield* host()
+        yield* b.start
+        clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
+        yield* b.alarm("hourly")
+        clock.setTime(Date.UTC(2026, 0, 1, 2, 0, 5))
+        yield* b.alarm("hourly")
+        assert.strictEqual((yield* b.get("hourly")).buffered?.executionId, "hourly:2026-01-01T02:00:00Z")
+      }))
+      // host a, whose starts die, watches 01:00; it ends, a saves the release of 02:00 and dies before making it
+      const a = yield* host({ ...client, start: () => Effect.die("host a died") })
+      yield* a.start
+      yield* client.stop("hourly:2026-01-01T01:00:00Z", { errorType: "X", errorMessage: "ended" })
+      for (let i = 0; i < 50 && (yield* memory.load("hourly"))!.starting === undefined; i++) yield* Effect.promise(() => new Promise((r) => setTimeout(r, 10)))
+      assert.strictEqual((yield* memory.load("hourly"))!.starting?.executionId, "hourly:2026-01-01T02:00:00Z", "the release is saved")
+      clock.setTime(Date.UTC(2026, 0, 1, 2, 0, 20))
+      const c = yield* host()
+      yield* c.start
+      for (let i = 0; i < 50 && (yield* running).length === 0; i++) yield* Effect.promise(() => new Promise((r) => setTimeout(r, 10)))
+      assert.deepStrictEqual(yield* running, ["hourly:2026-01-01T02:00:00Z"], "c makes the saved release at once")
+    }).pipe(Effect.provide(engine()), Effect.scoped))
+
+  it.effect("skip: a tick's saved start left by a host that died, then a redeploy that changes the zone: the new spec's next tick starts", () =>
+    Effect.gen(function*() {
+      const entry = schedule("minutely", { function: job, cron: "* * * * *", overlap: "skip" })
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      const host = yield* hostsOf(entry, memory, clock)
+      yield* diedAfterSaving(host, "minutely", clock, Date.UTC(2026, 0, 1, 0, 1, 1))
+      const moved = schedule("minutely", { function: job, cron: "* * * * *", timezone: "Europe/Paris", overlap: "skip" })
+      const b = yield* (yield* hostsOf(moved, memory, clock))()
+      clock.setTime(Date.UTC(2026, 0, 1, 0, 1, 30))
+      yield* b.start
+      clock.setTime(Date.UTC(2026, 0, 1, 0, 2, 0, 500))
+      yield* b.alarm("minutely")
+      assert.deepStrictEqual(yield* running, ["minutely:2026-01-01T00:02:00Z"])
+    }).pipe(Effect.provide(engine()), Effect.scoped))
 })

@@ -191,6 +191,15 @@ describe("schedules in the test runner", () => {
     await runner.dispose()
   })
 
+  it("skip: a second trigger in the same (virtual) millisecond while the first runs is skipped, and counted once", async () => {
+    const runner = createTestRunner({ functions: [slow], schedules: [schedule("daily", { function: "slow", cron: "@daily", input: 5 })] })
+    const first = await runner.triggerSchedule("daily")
+    const second = await runner.triggerSchedule("daily")
+    const [view] = await runner.listSchedules()
+    assert.deepStrictEqual([first.outcome, second.outcome, view!.started], ["started", "skipped", 1])
+    await runner.dispose()
+  })
+
   it("refuses bad configuration when the schedule is declared or registered", () => {
     const refused = (make: () => unknown, pattern: RegExp) => {
       try {
