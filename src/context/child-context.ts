@@ -15,6 +15,7 @@
  */
 import type { ErrorObject } from "../log/events.ts"
 import { type Begun, ContextCore, never } from "./context-core.ts"
+import type { Session } from "./session.ts"
 import { runOwned } from "./usage-tracker.ts"
 import { toErrorRecord } from "./error-story.ts"
 import { PayloadTooLargeError } from "./errors.ts"
@@ -33,6 +34,13 @@ export interface ChildRun<T> {
   /** What the caller sees for a recorded or fresh failure. */
   readonly toError: (error: ErrorObject, thrown: unknown) => unknown
 }
+
+/**
+ * Queues the child's outcome; what its caller awaits before going on: the appends made before it, if any are still
+ * unwritten (else undefined: no extra microtask), or never when the outcome cannot be queued (abandoned code).
+ */
+const postOutcome = (session: Session, events: Parameters<Session["post"]>[0]): Promise<void> | undefined =>
+  session.post(events) ? session.whenEarlierWritten?.() : never()
 
 export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: ChildRun<T>): Promise<T> => {
   const { session } = core
@@ -55,8 +63,7 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
     if (failedBySerdes(session, thrown)) return never() // a composite's own read-back (waitForCallback's result)
     const error = toErrorRecord(thrown)
     if (!finished) {
-      if (!session.post([{ _tag: "ContextFailed", ...ref, error }])) return never()
-      const earlier = session.whenEarlierWritten?.()
+      const earlier = postOutcome(session, [{ _tag: "ContextFailed", ...ref, error }])
       if (earlier !== undefined) await earlier
     }
     throw run.toError(error, thrown)
@@ -68,8 +75,7 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
     if (failedBySerdes(session, thrown)) return never()
     const error = toErrorRecord(thrown)
     if (!finished) {
-      if (!session.post([{ _tag: "ContextFailed", ...ref, error }])) return never()
-      const earlier = session.whenEarlierWritten?.()
+      const earlier = postOutcome(session, [{ _tag: "ContextFailed", ...ref, error }])
       if (earlier !== undefined) await earlier
     }
     throw run.toError(error, thrown)
@@ -85,14 +91,12 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
     // Too large to store: keep a summary (or nothing) and re-run the body on replay, where its operations replay.
     const stored = tooLarge ? run.summarize?.(value) : payload
     if (stored !== undefined) core.checkPayload(stored, `The summary of ${JSON.stringify(ref.name ?? id)}`)
-    const queued = session.post([{
+    const earlier = postOutcome(session, [{
       _tag: "ContextSucceeded",
       ...ref,
       ...(stored === undefined ? {} : { result: stored }),
       ...(tooLarge ? { replayChildren: true } : {})
     }])
-    if (!queued) return never()
-    const earlier = session.whenEarlierWritten?.()
     if (earlier !== undefined) await earlier
   }
   // First run and replay see the same shape: the value goes through the serdes both times (a result too large to

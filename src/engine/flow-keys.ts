@@ -17,7 +17,7 @@ export interface FlowKeys {
   readonly debounceKey?: string
 }
 
-/** The input as key functions see it: parsed JSON (the raw text when it is not JSON). */
+/** The input as key functions see it (and a result as the test runner shows it): parsed JSON, else the raw text. */
 export const parsedInput = (input: string | undefined): unknown => {
   if (input === undefined) return undefined
   try {

@@ -301,8 +301,8 @@ export const makeScheduler = Effect.fnUntraced(function*(
             // this delivery started that a resume on another host skipped meanwhile is recorded as the last one.
             const made = lastStarted(current, startedTicks)
             const released = current.paused ? { record: countStarted(entry, releasedBefore(made, releasedHere), startedTicks) } : yield* releaseBuffered(entry, made)
-            if ("released" in released && released.released !== undefined) releasedHere = released.released
-            if ("reserved" in released && released.reserved === true) {
+            if (released.released !== undefined) releasedHere = released.released
+            if (released.reserved === true) {
               reserved = released.record.starting!.executionId
               return [released.record, now] as const
             }

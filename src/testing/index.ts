@@ -1,7 +1,8 @@
 /** reprise/testing: the test runner. */
 export { createTestRunner, TestRunner } from "./test-runner.ts"
 export type { CallbackReply, CallbackResponder, PendingCallback, RunOptions, TestRunnerOptions } from "./test-runner.ts"
-export { TestExecution, TestOperation } from "./test-execution.ts"
+export { TestExecution } from "./test-execution.ts"
+export { TestOperation } from "./test-operation.ts"
 export type { SettleOptions } from "./test-execution.ts"
 export { VirtualClock } from "./virtual-clock.ts"
 export type { CheckpointCrashes } from "./checkpoint-crashes.ts"

@@ -3,18 +3,17 @@
  * SQLite stores, and the scheduler deciding again when another host saved first.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Context, Effect, Layer, type Scope } from "effect"
+import { Context, Effect, Layer, type Scope } from "effect"
 import { openSqliteStore } from "../../adapters/node/sqlite-store.ts"
 import { sqlitePorts } from "../../adapters/node/sqlite-ports.ts"
-import { Engine, ExecutionClient } from "../../src/engine/index.ts"
-import { durable, schedule } from "../../src/index.ts"
-import { makeMemoryScheduleStore, makeScheduler, makeScheduleRegistry, ScheduleStore, type ScheduleStoreShape } from "../../src/schedule/index.ts"
+import { ExecutionClient } from "../../src/engine/index.ts"
+import { schedule } from "../../src/index.ts"
+import { makeMemoryScheduleStore, ScheduleStore, type ScheduleStoreShape } from "../../src/schedule/index.ts"
 import { makeKeyValueScheduleStore, mapScheduleKeyValue, type ScheduleRecord } from "../../src/schedule/schedule-store.ts"
 import { MAX_SAVE_ATTEMPTS } from "../../src/schedule/scheduler.ts"
-import { ExecutionStore } from "../../src/store/execution-store.ts"
-import { makeMemoryStore } from "../../src/store/memory-store.ts"
 import { VirtualClock } from "../../src/testing/virtual-clock.ts"
 import { tempDbPath } from "../adapters/node/sqlite-fixture.ts"
+import { engine, hostsOf, job } from "./schedule-hosts.ts"
 
 const record: ScheduleRecord = { name: "nightly", spec: "0 2 * * * @ UTC", nextTickAt: 7_200_000, paused: false, started: 0, skipped: 0, recentSkips: [] }
 /** How a record was stored before versions were kept. */
@@ -70,20 +69,10 @@ for (const { name, make } of stores) {
   })
 }
 
-const job = durable("job", async (_: unknown, ctx) => ctx.wait("hold", { minutes: 90 }))
 const hourly = schedule("hourly", { function: job, cron: "0 * * * *" })
 
 describe("the scheduler when another host saves the record first", () => {
-  const hosts = (records: ScheduleStoreShape, clock: VirtualClock) =>
-    Effect.gen(function*() {
-      const client = yield* ExecutionClient
-      return (client_: typeof client = client) =>
-        makeScheduler({ schedules: makeScheduleRegistry([hourly], [job]) }).pipe(
-          Effect.provideService(ExecutionClient, client_),
-          Effect.provideService(ScheduleStore, records),
-          Effect.provideService(Clock.Clock, clock)
-        )
-    })
+  const hosts = (records: ScheduleStoreShape, clock: VirtualClock) => hostsOf(hourly, records, clock)
 
   it.effect("a pause made while another host delivers a tick is kept: that host decides again over the paused record", () =>
     Effect.gen(function*() {
@@ -113,7 +102,7 @@ describe("the scheduler when another host saves the record first", () => {
       assert.strictEqual(view.lastExecutionId, "hourly:2026-01-01T01:00:00Z", "the tick b started before the pause is counted")
       assert.strictEqual(view.started, 1)
     }).pipe(
-      Effect.provide(Engine.layer({ functions: [job] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))),
+      Effect.provide(engine()),
       Effect.scoped
     ))
 
@@ -145,7 +134,7 @@ describe("the scheduler when another host saves the record first", () => {
       const view = yield* b.get("hourly")
       assert.deepStrictEqual([view.started, view.skipped, view.lastExecutionId], [1, 1, first.executionId])
     }).pipe(
-      Effect.provide(Engine.layer({ functions: [job] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))),
+      Effect.provide(engine()),
       Effect.scoped
     ))
 
@@ -174,7 +163,7 @@ describe("the scheduler when another host saves the record first", () => {
       const view = yield* b.get("hourly")
       assert.deepStrictEqual([view.started, view.skipped, view.lastExecutionId, view.nextTickAt], [1, 1, "hourly:2026-01-01T01:00:00Z", Date.UTC(2026, 0, 1, 2)])
     }).pipe(
-      Effect.provide(Engine.layer({ functions: [job] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))),
+      Effect.provide(engine()),
       Effect.scoped
     ))
 
@@ -210,7 +199,7 @@ describe("the scheduler when another host saves the record first", () => {
       const view = yield* a.get("hourly")
       assert.deepStrictEqual([view.started, view.skipped, view.nextTickAt], [1, 1, Date.UTC(2026, 0, 1, 2)])
     }).pipe(
-      Effect.provide(Engine.layer({ functions: [job] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))),
+      Effect.provide(engine()),
       Effect.scoped
     ))
 
@@ -235,7 +224,7 @@ describe("the scheduler when another host saves the record first", () => {
       const second = yield* a.trigger("hourly")
       assert.strictEqual(second.outcome, "skipped", "skip: the unsettled start is still running")
     }).pipe(
-      Effect.provide(Engine.layer({ functions: [job] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))),
+      Effect.provide(engine()),
       Effect.scoped
     ))
 
@@ -250,7 +239,7 @@ describe("the scheduler when another host saves the record first", () => {
       for (let i = 0; i < 12; i++) yield* (yield* host()).start
       assert.strictEqual(saves, 1, "only the first host created the record")
     }).pipe(
-      Effect.provide(Engine.layer({ functions: [job] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))),
+      Effect.provide(engine()),
       Effect.scoped
     ))
 
@@ -265,7 +254,7 @@ describe("the scheduler when another host saves the record first", () => {
       assert.strictEqual(failed._tag, "ScheduleContended")
       assert.deepStrictEqual([saves, (failed as { attempts?: number }).attempts], [MAX_SAVE_ATTEMPTS, MAX_SAVE_ATTEMPTS])
     }).pipe(
-      Effect.provide(Engine.layer({ functions: [job] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))),
+      Effect.provide(engine()),
       Effect.scoped
     ))
 })

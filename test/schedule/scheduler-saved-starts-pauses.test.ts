@@ -7,7 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber } from "effect"
 import { ExecutionClient } from "../../src/engine/index.ts"
 import { schedule } from "../../src/index.ts"
-import { makeMemoryScheduleStore, type ScheduleStoreShape } from "../../src/schedule/index.ts"
+import { makeMemoryScheduleStore } from "../../src/schedule/index.ts"
 import { VirtualClock } from "../../src/testing/virtual-clock.ts"
 import { actsAfterSavedStart, actsAfterStart, diedAfterSaving, engine, hostsOf, job, running } from "./schedule-hosts.ts"
 
@@ -125,28 +125,18 @@ describe("a schedule's start saved before it is made, and a pause or a resume me
         ...client,
         start: (request) => Effect.andThen(Effect.andThen(Deferred.succeed(bStarting, undefined), Deferred.await(go)), client.start(request))
       })
-      let armed = false
       let bFiber: Fiber.Fiber<void, unknown> | undefined
-      const records: ScheduleStoreShape = {
-        load: memory.load,
-        save: (r) =>
-          Effect.gen(function*() {
-            const saved = yield* memory.save(r)
-            if (saved && armed && r.starting !== undefined) {
-              armed = false
-              bFiber = yield* Effect.forkDetach(b.alarm("hourly"))
-              yield* Deferred.await(bStarting) // b read the saved start and is making it
-              yield* Effect.orDie(c.pause("hourly"))
-            }
-            return saved
-          })
-      }
+      const { records, arm } = actsAfterSavedStart(memory, Effect.gen(function*() {
+        bFiber = yield* Effect.forkDetach(b.alarm("hourly"))
+        yield* Deferred.await(bStarting) // b read the saved start and is making it
+        yield* c.pause("hourly")
+      }))
       const a = yield* (yield* hostsOf(entry, records, clock))()
       yield* a.start
       yield* b.start
       yield* c.start
       clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
-      armed = true
+      arm()
       yield* a.alarm("hourly")
       const triggered = yield* c.trigger("hourly")
       yield* Deferred.succeed(go, undefined)
