@@ -263,6 +263,7 @@ const startItem = <O>(core: ContextCore, run: BatchRun<O>, item: BatchItemSpec<O
   if (begun === undefined) return new Promise(() => undefined)
   const serdes = run.itemSerdes ?? core.session.serdes.defaultSerdes
   return afterTurn(begun, runChildContext(core, begun, {
+    batchItem: true,
     // The child context reads its value back from the payload (first run and replay alike): that payload is kept.
     serdes: {
       serialize: (value, context) => serdes.serialize(value, context),

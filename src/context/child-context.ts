@@ -8,10 +8,12 @@
  * ends its execution so costs two commits (the completion, then the outcome with the end), not three. When the
  * outcome cannot be queued (the actor was evicted or the execution ended while the body ran), the caller is
  * abandoned code and stops there, as it did at an awaited append.
- * But the caller goes on only once the appends made before the outcome are written (`whenEarlierWritten`: at once
- * when there are none). The outcome is logged after them, and replay settles in the order of the log; going on at
+ * But the caller goes on only once the appends made before the outcome are written, and the callers of the last write
+ * have had rounds of microtasks to make their next calls (`whenEarlierWritten`: at once when there are none and no
+ * write released its callers within those rounds). The outcome is logged after them, and replay settles in the order of the log; going on at
  * once, `runInChildContext(…).then(next)` beside `step(…).then(next)` took its next id before the step's
- * continuation, whose end the log holds first, and the replay failed as non-deterministic (the replay fuzz probe).
+ * continuation, whose end the log holds first, and the replay failed as non-deterministic (the replay fuzz probe);
+ * a child that failed at once, right after such a write, went on before the step's caller had made its next call.
  */
 import type { ErrorObject } from "../log/events.ts"
 import { type Begun, ContextCore, never } from "./context-core.ts"
@@ -31,6 +33,8 @@ export interface ChildRun<T> {
   readonly summarize?: ((value: T) => string) | undefined
   /** Re-run the body on replay instead of returning the recorded result. */
   readonly replayBody?: boolean
+  /** A map's or parallel's item: its caller is the batch's loop (write-releases.ts). */
+  readonly batchItem?: boolean
   /** What the caller sees for a recorded or fresh failure. */
   readonly toError: (error: ErrorObject, thrown: unknown) => unknown
 }
@@ -39,8 +43,8 @@ export interface ChildRun<T> {
  * Queues the child's outcome; what its caller awaits before going on: the appends made before it, if any are still
  * unwritten (else undefined: no extra microtask), or never when the outcome cannot be queued (abandoned code).
  */
-const postOutcome = (session: Session, events: Parameters<Session["post"]>[0]): Promise<void> | undefined =>
-  session.post(events) ? session.whenEarlierWritten?.() : never()
+const postOutcome = (session: Session, id: string, batchItem: boolean | undefined, events: Parameters<Session["post"]>[0]): Promise<void> | undefined =>
+  session.post(events) ? session.whenEarlierWritten?.(id, batchItem === true) : never()
 
 export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: ChildRun<T>): Promise<T> => {
   const { session } = core
@@ -53,6 +57,24 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
     throw run.toError(recorded.error!, undefined)
   }
   if (recorded === undefined) session.post([{ _tag: "ContextStarted", ...ref }])
+  session.childRunning?.(1)
+  try {
+    return await runBody(core, begun, run, serdes, context, finished)
+  } finally {
+    session.childRunning?.(-1)
+  }
+}
+
+const runBody = async <T>(
+  core: ContextCore,
+  begun: Begun,
+  run: ChildRun<T>,
+  serdes: Serdes<T>,
+  context: ReturnType<typeof serdesContext>,
+  finished: boolean
+): Promise<T> => {
+  const { session } = core
+  const { id, ref, recorded } = begun
   let value: T
   try {
     const child = new ContextCore(session, id)
@@ -63,7 +85,7 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
     if (failedBySerdes(session, thrown)) return never() // a composite's own read-back (waitForCallback's result)
     const error = toErrorRecord(thrown)
     if (!finished) {
-      const earlier = postOutcome(session, [{ _tag: "ContextFailed", ...ref, error }])
+      const earlier = postOutcome(session, id, run.batchItem, [{ _tag: "ContextFailed", ...ref, error }])
       if (earlier !== undefined) await earlier
     }
     throw run.toError(error, thrown)
@@ -75,7 +97,7 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
     if (failedBySerdes(session, thrown)) return never()
     const error = toErrorRecord(thrown)
     if (!finished) {
-      const earlier = postOutcome(session, [{ _tag: "ContextFailed", ...ref, error }])
+      const earlier = postOutcome(session, id, run.batchItem, [{ _tag: "ContextFailed", ...ref, error }])
       if (earlier !== undefined) await earlier
     }
     throw run.toError(error, thrown)
@@ -91,7 +113,7 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
     // Too large to store: keep a summary (or nothing) and re-run the body on replay, where its operations replay.
     const stored = tooLarge ? run.summarize?.(value) : payload
     if (stored !== undefined) core.checkPayload(stored, `The summary of ${JSON.stringify(ref.name ?? id)}`)
-    const earlier = postOutcome(session, [{
+    const earlier = postOutcome(session, id, run.batchItem, [{
       _tag: "ContextSucceeded",
       ...ref,
       ...(stored === undefined ? {} : { result: stored }),

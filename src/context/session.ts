@@ -94,10 +94,13 @@ export interface Session {
    */
   post(events: ReadonlyArray<NewEvent>): boolean
   /**
-   * Undefined when every append made so far is written; else resolves once they are (never if the session dies).
-   * The caller of a posted outcome waits on it (child-context.ts). Absent where nothing is written (the replay check).
+   * Resolves once every append made so far is written and the callers of the last write have had their rounds of
+   * microtasks (never if the session dies); undefined when both are so already. The caller of a posted outcome waits
+   * on it (child-context.ts). Absent where nothing is written (the replay check).
    */
-  whenEarlierWritten?(): Promise<void> | undefined
+  whenEarlierWritten?(childId: string, batchItem: boolean): Promise<void> | undefined
+  /** A child context's body begins (1) or its caller goes on (-1): while one runs, whenEarlierWritten waits more. */
+  childRunning?(delta: 1 | -1): void
   /** Resolves once a stop is requested while a saga runs (ExecutionStopRequested; saga.ts); never otherwise. */
   whenStopRequested(): Promise<void>
   /** Resolves at once unless the execution is paused; then when it is resumed (never if the session dies first). */

@@ -12,6 +12,7 @@ import type { ExecutionState, OperationState } from "../log/fold.ts"
 import type { ActorDeps } from "./actor-messages.ts"
 import type { ActorParts } from "./actor-parts.ts"
 import { hex } from "./secure-random.ts"
+import { WriteReleases } from "./write-releases.ts"
 
 /** What the session reads and asks of its actor. */
 export type SessionHost = Pick<
@@ -29,6 +30,12 @@ export type SessionHost = Pick<
   | "offer"
   | "activate"
 >
+
+/** The operation an append writes (its events are one operation's), for write-releases.ts. */
+const operationOf = (events: ReadonlyArray<NewEvent>): string | undefined => {
+  const first = events[0]
+  return first !== undefined && "id" in first ? first.id : undefined
+}
 
 export class ActorSession implements Session {
   readonly executionId: string
@@ -71,41 +78,21 @@ export class ActorSession implements Session {
   sampled = (): boolean => this.#deps.sampled(this.state)
   random = (): number => this.#deps.random.nextDoubleUnsafe()
 
-  /** Appends offered, and how many of them are written (in the order offered: one mailbox, batches in order). */
-  #appends = 0
-  #appendsWritten = 0
-  /** Callers of whenEarlierWritten, each with the number of appends it waits for (ascending). */
-  #earlier: Array<{ readonly upTo: number; readonly resolve: () => void }> | undefined
+  /** When the callers of appends and of posted outcomes go on (write-releases.ts). */
+  readonly #releases = new WriteReleases()
 
   append(events: ReadonlyArray<NewEvent>): Promise<void> {
     if (!this.#writable()) return new Promise(() => undefined)
-    const n = ++this.#appends
-    return new Promise((resolve) =>
-      this.#host.offer({
-        _tag: "Append",
-        events,
-        done: () => {
-          resolve() // its own caller first: it comes before the posted outcomes that waited on it
-          this.#written(n)
-        }
-      })
-    )
+    const n = this.#releases.offered()
+    return new Promise((resolve) => this.#host.offer({ _tag: "Append", events, done: () => this.#releases.written(n, resolve, operationOf(events)) }))
   }
 
-  whenEarlierWritten(): Promise<void> | undefined {
-    if (this.#appendsWritten === this.#appends) return undefined
-    const upTo = this.#appends
-    return new Promise((resolve) => (this.#earlier ??= []).push({ upTo, resolve }))
+  whenEarlierWritten(id: string, item: boolean): Promise<void> | undefined {
+    return this.#releases.whenEarlierWritten(id, item)
   }
 
-  #written(n: number): void {
-    this.#appendsWritten = n
-    const earlier = this.#earlier
-    if (earlier === undefined) return
-    let i = 0
-    while (i < earlier.length && earlier[i]!.upTo <= n) earlier[i++]!.resolve()
-    if (i === earlier.length) this.#earlier = undefined
-    else if (i > 0) earlier.splice(0, i)
+  childRunning(delta: 1 | -1): void {
+    this.#releases.childRunning(delta)
   }
 
   post(events: ReadonlyArray<NewEvent>): boolean {

@@ -309,4 +309,49 @@ describe("replay order of a child context's outcome", () => {
       await Promise.resolve()
       throw new Error("no")
     }))
+
+  // The child fails at once, after the steps' write was made but before their callers went on: those callers call
+  // first on a replay (their ends come first in the log), so they must on the first run too (write-releases.ts).
+  it("lets the callers of a write just made call before a child that failed at once goes on", async () => {
+    const fn = durable("failed-at-once", async (_: unknown, ctx) => {
+      const lanes = await Promise.all([
+        (async () => {
+          await ctx.step("a", async () => 1)
+          return ctx.step("after-a", async () => "A")
+        })(),
+        (async () => {
+          await ctx.step("b", async () => 2)
+          return ctx.step("after-b", async () => "B")
+        })(),
+        (async () => {
+          try {
+            await ctx.runInChildContext("f", async () => {
+              throw new Error("no")
+            })
+          } catch {
+            // caught: the lane goes on
+          }
+          return ctx.step("after-f", async () => "F")
+        })()
+      ])
+      await ctx.wait("tail", { seconds: 1 })
+      return lanes
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    try {
+      const execution = await runner.start("failed-at-once")
+      const ids = Object.fromEntries(execution.operations.map((op) => [op.name, Number(op.id)]))
+      const ends = execution.history.flatMap((e) => (e._tag === "StepSucceeded" || e._tag === "ContextFailed" ? [e.name] : []))
+      assert.deepStrictEqual(ends.slice(0, 3), ["a", "b", "f"], "the steps' ends were written before the child's")
+      assert.isBelow(ids["after-a"]!, ids["after-f"]!)
+      assert.isBelow(ids["after-b"]!, ids["after-f"]!)
+      await execution.evict()
+      await execution.settle()
+      assert.strictEqual(execution.status, "SUCCEEDED", execution.error?.errorMessage)
+      assert.deepStrictEqual(execution.result, ["A", "B", "F"])
+      assert.strictEqual(execution.invocations, 2, "resumed by a cold replay")
+    } finally {
+      await runner.dispose()
+    }
+  })
 })
