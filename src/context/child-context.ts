@@ -35,16 +35,22 @@ export interface ChildRun<T> {
   readonly replayBody?: boolean
   /** A map's or parallel's item: its caller is the batch's loop (write-releases.ts). */
   readonly batchItem?: boolean
+  /** Operations whose callers are the body's own code though begun outside it (a combinator's: write-releases.ts). */
+  readonly owns?: ReadonlyArray<string> | undefined
   /** What the caller sees for a recorded or fresh failure. */
   readonly toError: (error: ErrorObject, thrown: unknown) => unknown
 }
 
 /**
- * Queues the child's outcome; what its caller awaits before going on: the appends made before it, if any are still
- * unwritten (else undefined: no extra microtask), or never when the outcome cannot be queued (abandoned code).
+ * Queues the child's outcome; what its caller awaits before going on: its turn in the log's order (write-releases.ts;
+ * undefined when it may go on at once: no extra microtask), or never when the outcome cannot be queued (abandoned code).
  */
-const postOutcome = (session: Session, id: string, batchItem: boolean | undefined, events: Parameters<Session["post"]>[0]): Promise<void> | undefined =>
-  session.post(events) ? session.whenEarlierWritten?.(id, batchItem === true) : never()
+const postOutcome = (
+  session: Session,
+  id: string,
+  run: { readonly batchItem?: boolean; readonly owns?: ReadonlyArray<string> | undefined },
+  events: Parameters<Session["post"]>[0]
+): Promise<void> | undefined => session.post(events) ? session.whenEarlierWritten?.(id, run.batchItem === true, run.owns) : never()
 
 export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: ChildRun<T>): Promise<T> => {
   const { session } = core
@@ -85,7 +91,7 @@ const runBody = async <T>(
     if (failedBySerdes(session, thrown)) return never() // a composite's own read-back (waitForCallback's result)
     const error = toErrorRecord(thrown)
     if (!finished) {
-      const earlier = postOutcome(session, id, run.batchItem, [{ _tag: "ContextFailed", ...ref, error }])
+      const earlier = postOutcome(session, id, run, [{ _tag: "ContextFailed", ...ref, error }])
       if (earlier !== undefined) await earlier
     }
     throw run.toError(error, thrown)
@@ -97,7 +103,7 @@ const runBody = async <T>(
     if (failedBySerdes(session, thrown)) return never()
     const error = toErrorRecord(thrown)
     if (!finished) {
-      const earlier = postOutcome(session, id, run.batchItem, [{ _tag: "ContextFailed", ...ref, error }])
+      const earlier = postOutcome(session, id, run, [{ _tag: "ContextFailed", ...ref, error }])
       if (earlier !== undefined) await earlier
     }
     throw run.toError(error, thrown)
@@ -113,7 +119,7 @@ const runBody = async <T>(
     // Too large to store: keep a summary (or nothing) and re-run the body on replay, where its operations replay.
     const stored = tooLarge ? run.summarize?.(value) : payload
     if (stored !== undefined) core.checkPayload(stored, `The summary of ${JSON.stringify(ref.name ?? id)}`)
-    const earlier = postOutcome(session, id, run.batchItem, [{
+    const earlier = postOutcome(session, id, run, [{
       _tag: "ContextSucceeded",
       ...ref,
       ...(stored === undefined ? {} : { result: stored }),

@@ -98,9 +98,9 @@ export class DurableContextImpl implements DurableContext {
     // A callback's creation resolves at once: what is awaited is its result's promise (callback.ts).
     const awaited = type === "CALLBACK" ? undefined : () => session.markAwaited?.(begun.id)
     // A paused execution starts no new operation: its id is taken now, its work waits for the resume.
-    if (begun.recorded === undefined && session.state.paused) return new DurablePromise<T>(afterTurn(begun, session.whenResumed().then(() => run(begun))), awaited)
+    if (begun.recorded === undefined && session.state.paused) return new DurablePromise<T>(afterTurn(begun, session.whenResumed().then(() => run(begun))), awaited, begun.id)
     // A callback's creation settles at once; its result waits for its turn (callback.ts).
-    return new DurablePromise<T>(type === "CALLBACK" ? run(begun) : afterTurn(begun, run(begun)), awaited)
+    return new DurablePromise<T>(type === "CALLBACK" ? run(begun) : afterTurn(begun, run(begun)), awaited, begun.id)
   }
 
   // Fixed parameters rather than `named(...args)`: the rest array, the pair and its destructuring's iterator were

@@ -10,10 +10,14 @@ export class DurablePromise<T> implements Promise<T> {
   #executed = false
   #onAwaited: (() => void) | undefined
 
+  /** The operation it is the result of, when it is one's (a `ctx.promise` combinator's own: write-releases.ts). */
+  readonly operationId: string | undefined
+
   /** `onAwaited` is told once, when the promise is first awaited (the engine's idle rule, actor-activity.ts). */
-  constructor(inner: Promise<T>, onAwaited?: () => void) {
+  constructor(inner: Promise<T>, onAwaited?: () => void, operationId?: string) {
     this.#inner = inner
     this.#onAwaited = onAwaited
+    this.operationId = operationId
     inner.then(undefined, ignore)
   }
 

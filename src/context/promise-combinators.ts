@@ -57,6 +57,15 @@ export interface PromiseCombinators {
 
 type Combine = (promises: ReadonlyArray<PromiseLike<unknown>>) => Promise<unknown>
 
+/** The operations a combinator awaits: their callers are its own body, not rivals of its caller (write-releases.ts). */
+const ownOperations = (promises: ReadonlyArray<unknown>): ReadonlyArray<string> | undefined => {
+  let ids: Array<string> | undefined
+  for (const promise of promises) {
+    if (promise instanceof DurablePromise && promise.operationId !== undefined) (ids ??= []).push(promise.operationId)
+  }
+  return ids
+}
+
 /** The context the combinators belong to: the public API plus its core (DurableContextImpl is both). */
 export type CombinatorHost = DurableContext & { readonly core: ContextCore }
 
@@ -80,6 +89,7 @@ export const makePromiseCombinators = (context: CombinatorHost): PromiseCombinat
     if (begun === undefined) return new DurablePromise(never())
     return new DurablePromise(afterTurn(begun, runChildContext(core, begun, {
       serdes,
+      owns: ownOperations(promises),
       body: () => combine(promises),
       toError: (error, thrown) =>
         new PromiseCombinatorError(error.errorMessage, { cause: thrown ?? new RecordedError(error), errorData: error.errorData })

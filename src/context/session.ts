@@ -98,7 +98,7 @@ export interface Session {
    * microtasks (never if the session dies); undefined when both are so already. The caller of a posted outcome waits
    * on it (child-context.ts). Absent where nothing is written (the replay check).
    */
-  whenEarlierWritten?(childId: string, batchItem: boolean): Promise<void> | undefined
+  whenEarlierWritten?(childId: string, batchItem: boolean, owns?: ReadonlyArray<string>): Promise<void> | undefined
   /** A child context's body begins (1) or its caller goes on (-1): while one runs, whenEarlierWritten waits more. */
   childRunning?(delta: 1 | -1): void
   /** Resolves once a stop is requested while a saga runs (ExecutionStopRequested; saga.ts); never otherwise. */

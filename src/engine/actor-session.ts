@@ -87,8 +87,8 @@ export class ActorSession implements Session {
     return new Promise((resolve) => this.#host.offer({ _tag: "Append", events, done: () => this.#releases.written(n, resolve, operationOf(events)) }))
   }
 
-  whenEarlierWritten(id: string, item: boolean): Promise<void> | undefined {
-    return this.#releases.whenEarlierWritten(id, item)
+  whenEarlierWritten(id: string, item: boolean, owns?: ReadonlyArray<string>): Promise<void> | undefined {
+    return this.#releases.whenEarlierWritten(id, item, owns)
   }
 
   childRunning(delta: 1 | -1): void {

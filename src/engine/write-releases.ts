@@ -8,26 +8,38 @@
  * append's caller could pass it. Whoever won took the next id; when that was not the one the log holds first, the
  * replay failed as non-deterministic (the replay fuzz, test/context/replay-order-fuzz.test.ts).
  *
- * So while a child context runs, callers are released in the order of the log: a child's caller after the appends
- * before its outcome were written and their callers had their rounds; an append offered after a waiting child's
- * outcome after that child's caller had its rounds. Appends in one write still go together (a replay paces them: the
- * log does not say which ends shared a write). Code without a child context pays nothing: no queue, no rounds.
+ * So while a child context runs, callers are released in the order of the log. A child's caller goes on once the
+ * appends before its outcome are written and the callers released before it in the same context (its rivals for the
+ * next id there) have had their rounds; an append offered behind a waiting child goes on likewise. Callers in other
+ * contexts take ids from other counters and do not wait for each other, and appends written together go together
+ * unless held behind a child (a replay paces them: the log does not say which ends shared a write). Code without a
+ * child context pays nothing: no queue, no rounds.
  */
 import { realQueueMicrotask } from "../context/real-timers.ts"
 
 /** Rounds of microtasks a released caller gets to make its next call (as SETTLE_ROUNDS in replay-order.ts). */
 const SETTLE_ROUNDS = 32
+/** Released operations remembered while rounds run; past it, every caller counts as a rival (a bound, not a cache). */
+const MAX_TRACKED = 256
+
+/** The context an operation takes its id in: its id without the last position ("" at the root). */
+const contextOf = (id: string): string => {
+  const dash = id.lastIndexOf("-")
+  return dash < 0 ? "" : id.slice(0, dash)
+}
 
 interface Release {
   /** An append's number, or for a child's caller the number of appends offered before its outcome. */
   readonly upTo: number
   /**
    * An append's caller, a child context's, or a batch item's (which waits for the appends before its outcome, not for
-   * other callers' rounds).
+   * other callers' rounds: its caller is the batch's loop, which begins items in the order of their index).
    */
   readonly kind: "append" | "child" | "item"
   /** The operation: the child's, or the one the append wrote (set with `resolve`). */
   id: string | undefined
+  /** Operations whose callers are the child's own code (what a `ctx.promise` combinator awaits): not its rivals. */
+  readonly owns: ReadonlyArray<string> | undefined
   /** An append's is set once it is written (`written`). */
   resolve: (() => void) | undefined
 }
@@ -39,16 +51,18 @@ export class WriteReleases {
   #children = 0
   /** Releases held back, in the order of the log; undefined when none is. */
   #queue: Array<Release> | undefined
-  /** Open for SETTLE_ROUNDS rounds after a release made while a child context ran. */
-  #settling: Promise<void> | undefined
-  /** The operations whose callers were released while `#settling` was open (undefined: not an operation's). */
-  #released: Array<string | undefined> = []
-  #draining = false
+  /** Rounds left before the callers released last have had theirs; 0 when none run. */
+  #roundsLeft = 0
+  /** The operations released while the rounds run (undefined: not an operation's), and whether some were not kept. */
+  readonly #released: Array<string | undefined> = []
+  #overflow = false
+  /** The queue's head waits for the rounds to end. */
+  #waiting = false
 
   /** An append is offered: its number, for `written`. */
   offered(): number {
     const n = ++this.#offered
-    this.#queue?.push({ upTo: n, kind: "append", id: undefined, resolve: undefined })
+    this.#queue?.push({ upTo: n, kind: "append", id: undefined, owns: undefined, resolve: undefined })
     return n
   }
 
@@ -78,14 +92,12 @@ export class WriteReleases {
 
   /**
    * What the caller of child context `id` awaits after queueing its outcome: undefined when it may go on at once (every
-   * append written, and no caller but the child's own released within the rounds), else a promise resolved at its turn.
-   * A batch item's caller is the batch's own loop, whose next ids do not depend on when it goes on (items begin in
-   * the order of their index): it does not wait for rounds, which would pace a map's items one by one.
+   * append written, and no rival released within the rounds), else a promise resolved at its turn.
    */
-  whenEarlierWritten(id: string, item: boolean): Promise<void> | undefined {
-    if (this.#queue === undefined && this.#written === this.#offered && (item || !this.#othersSettling(id))) return undefined
+  whenEarlierWritten(id: string, item: boolean, owns?: ReadonlyArray<string>): Promise<void> | undefined {
+    if (this.#queue === undefined && this.#written === this.#offered && (item || !this.#rivals(id, owns))) return undefined
     return new Promise((resolve) => {
-      ;(this.#queue ??= []).push({ upTo: this.#offered, kind: item ? "item" : "child", id, resolve })
+      ;(this.#queue ??= []).push({ upTo: this.#offered, kind: item ? "item" : "child", id, owns, resolve })
       this.#drain()
     })
   }
@@ -97,20 +109,13 @@ export class WriteReleases {
 
   #drain(): void {
     const queue = this.#queue
-    if (this.#draining || queue === undefined) return
+    if (this.#waiting || queue === undefined) return
     while (queue.length > 0) {
       const head = queue[0]!
       const { kind, id } = head
       if (kind === "append" ? head.resolve === undefined : this.#written < head.upTo) return
-      const settling = this.#settling
-      // A child's caller waits for other callers' rounds, not for those of its own operations (its own code, which
-      // queued the outcome: a context run after another would cost a write of its own). An append's waits for all.
-      if (settling !== undefined && (kind === "append" || (kind === "child" && this.#othersSettling(id!)))) {
-        this.#draining = true
-        settling.then(() => {
-          this.#draining = false
-          this.#drain()
-        })
+      if (kind !== "item" && this.#rivals(id, head.owns)) {
+        this.#waiting = true // drained again when the rounds end
         return
       }
       queue.shift()
@@ -120,29 +125,39 @@ export class WriteReleases {
     this.#queue = undefined
   }
 
-  /** True while the rounds are open for a caller released outside child context `id` (not it, nor within it). */
-  #othersSettling(id: string): boolean {
-    if (this.#settling === undefined) return false
-    const within = `${id}-`
+  /**
+   * True while the rounds run for a caller released in the context `id` takes its ids in, other than those `id`
+   * owns: one that may still be about to call there. A child's own operations are in its context, not beside it, so
+   * a context run after another costs no write of its own.
+   */
+  #rivals(id: string | undefined, owns: ReadonlyArray<string> | undefined): boolean {
+    if (this.#roundsLeft === 0) return false
+    if (this.#overflow || id === undefined) return true
+    const context = contextOf(id)
     for (const released of this.#released) {
-      if (released === undefined || (released !== id && !released.startsWith(within))) return true
+      if (released === undefined) return true
+      if (released !== id && contextOf(released) === context && (owns === undefined || !owns.includes(released))) return true
     }
     return false
   }
 
-  /** Opens the rounds after a release (each release restarts them: the last released caller gets its own). */
+  /** Opens the rounds after a release, or restarts them: the last released caller gets all of its own. */
   #settle(id: string | undefined): void {
-    let resolve!: () => void
-    const settling = new Promise<void>((r) => (resolve = r))
-    if (this.#settling === undefined) this.#released = []
-    this.#released.push(id)
-    this.#settling = settling
-    let left = SETTLE_ROUNDS
-    const round = () => {
-      if (--left > 0) return realQueueMicrotask(round)
-      if (this.#settling === settling) this.#settling = undefined
-      resolve()
+    if (this.#released.length < MAX_TRACKED) this.#released.push(id)
+    else this.#overflow = true
+    const running = this.#roundsLeft > 0
+    this.#roundsLeft = SETTLE_ROUNDS
+    if (!running) realQueueMicrotask(this.#round)
+  }
+
+  /** One chain of microtasks for all the rounds (no promise unless someone waits). */
+  readonly #round = (): void => {
+    if (--this.#roundsLeft > 0) return realQueueMicrotask(this.#round)
+    this.#released.length = 0
+    this.#overflow = false
+    if (this.#waiting) {
+      this.#waiting = false
+      this.#drain()
     }
-    realQueueMicrotask(round)
   }
 }
