@@ -57,14 +57,15 @@ export const backoffMs = (failures: number): number => Math.min(MAX_BACKOFF_MS, 
 
 /**
  * Follows `path` until the execution has ended ("ended") or the deadline passed ("timeout"), handing each frame to
- * `onFrame` once. An `error` frame (the server failed mid-stream) is thrown as a CliError. A server that cannot be
- * reached (restarting) is tried again with a capped backoff until the deadline, or MAX_OUTAGE_MS without an answer.
+ * `onFrame` once (the next frame waits for the promise it returns, if any). An `error` frame (the server failed
+ * mid-stream) is thrown as a CliError. A server that cannot be reached (restarting) is tried again with a capped
+ * backoff until the deadline, or MAX_OUTAGE_MS without an answer.
  */
 export const followStream = async (
   client: Client,
   path: string,
   deadline: number,
-  onFrame: (frame: SseFrame) => void
+  onFrame: (frame: SseFrame) => void | Promise<void>
 ): Promise<"ended" | "timeout"> => {
   let lastId: string | undefined
   let failures = 0
@@ -87,7 +88,7 @@ export const followStream = async (
           throw new CliError(`the server failed while streaming: ${problem.detail ?? frame.data}`, EXIT.failed)
         }
         if (frame.id !== undefined) lastId = frame.id
-        onFrame(frame)
+        await onFrame(frame)
       }
     } catch (error) {
       if (error instanceof CliError && error.exitCode !== EXIT.unreachable) throw error
