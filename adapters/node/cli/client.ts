@@ -47,9 +47,18 @@ export interface ClientOptions {
   readonly timeoutMs?: number
 }
 
+/** A successful answer: its JSON body, status and headers. */
+export interface Answer<A> {
+  readonly body: A
+  readonly status: number
+  readonly headers: Headers
+}
+
 export interface Client {
   readonly url: string
   request<A>(method: "GET" | "POST", path: string, body?: unknown): Promise<A>
+  /** As `request`, with the answer's HTTP status and headers (a start answers 201 when it created the execution). */
+  exchange<A>(method: "GET" | "POST", path: string, body?: unknown): Promise<Answer<A>>
   /** A GET whose body is read as it comes (Server-Sent Events); failures as `request`'s, 204 answered as it is. */
   open(path: string, headers?: Record<string, string>, signal?: AbortSignal): Promise<Response>
 }
@@ -119,8 +128,11 @@ export const makeClient = (options: ClientOptions): Client => {
     }
   }
 
-  const request = async <A>(method: "GET" | "POST", path: string, body?: unknown): Promise<A> =>
-    answer<A>(await send(method, path, { accept: "application/json" }, body, AbortSignal.timeout(timeoutMs)))
+  const exchange = async <A>(method: "GET" | "POST", path: string, body?: unknown): Promise<Answer<A>> => {
+    const response = await send(method, path, { accept: "application/json" }, body, AbortSignal.timeout(timeoutMs))
+    return { body: await answer<A>(response), status: response.status, headers: response.headers }
+  }
+  const request = async <A>(method: "GET" | "POST", path: string, body?: unknown): Promise<A> => (await exchange<A>(method, path, body)).body
 
   const open = async (path: string, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> => {
     const response = await send("GET", path, { accept: "text/event-stream", ...headers }, undefined, signal ?? new AbortController().signal)
@@ -155,5 +167,5 @@ export const makeClient = (options: ClientOptions): Client => {
     if (response.status === 404) throw new CliError(`not found: ${detail}`, EXIT.notFound)
     throw new CliError(`${typeof problem.title === "string" ? problem.title : `HTTP ${response.status}`}: ${detail}`, EXIT.failed)
   }
-  return { url: root, request, open }
+  return { url: root, request, exchange, open }
 }

@@ -16,6 +16,7 @@ import { pendingCallbackHint } from "./callback-hint.ts"
 import { listSchedules, scheduleAction } from "./schedules.ts"
 import { inputOf, parseJsonArg } from "./input-arg.ts"
 import { repeatedMessage, repeatedOption } from "./repeated-option.ts"
+import { startOutcome } from "./start-answer.ts"
 import { safeWrites } from "./terminal-text.ts"
 
 export const USAGE = `reprise: durable functions from the command line
@@ -255,13 +256,15 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     }
     const timeoutS = seconds(values.timeout, "--timeout")
     if (timeoutS !== undefined && values.wait !== true) throw usage("--timeout goes with --wait")
-    const started = await client().request<ExecutionJson>("POST", `/v1/functions/${encodeURIComponent(name!)}/executions`, body)
+    const answer = await client().exchange<ExecutionJson>("POST", `/v1/functions/${encodeURIComponent(name!)}/executions`, body)
       .catch((error: unknown) => withRegisteredFunctions(error, client()))
+    const started = answer.body
+    const outcome = startOutcome(answer, name!, values.name)
     if (values.wait !== true) {
-      print(io, values.json === true, started, () => `started ${started.executionId} (${started.status})`)
+      print(io, values.json === true, started, () => `${outcome} ${started.executionId} (${started.status})`)
       return EXIT.ok
     }
-    io.err(`started ${started.executionId}; following it (Ctrl-C stops following, not the execution)`)
+    io.err(`${outcome} ${started.executionId}; following it (Ctrl-C stops following, not the execution)`)
     const deadline = timeoutS === undefined ? undefined : Date.now() + timeoutS * 1000
     let ended = await follow(client(), io, started.executionId, timeoutS)
     // A run that continued as new is not the end: the chain's last run says how the execution ended.
