@@ -21,7 +21,7 @@ export const scheduleJson = (view: ScheduleView) => ({
   cron: view.cron,
   timezone: view.timezone,
   overlap: view.overlap,
-  catchUpSeconds: view.catchUpMs / 1000,
+  catchUpSeconds: view.catchUpSeconds,
   ...(view.description === undefined ? {} : { description: view.description }),
   paused: view.paused,
   ...(view.nextTickAt === undefined ? {} : { nextTickAt: iso(view.nextTickAt) }),

@@ -29,7 +29,8 @@ export interface ScheduleView {
   readonly cron: string
   readonly timezone: string
   readonly overlap: OverlapPolicy
-  readonly catchUpMs: number
+  /** How late a missed tick may still run (`catchUp`), in seconds, as `GET /v1/schedules` says it. */
+  readonly catchUpSeconds: number
   readonly description?: string
   readonly paused: boolean
   readonly nextTickAt?: number

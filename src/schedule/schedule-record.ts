@@ -165,7 +165,7 @@ export const viewOf = (entry: Schedule, record: ScheduleRecord): ScheduleView =>
   cron: entry.cron.source,
   timezone: entry.timezone,
   overlap: entry.overlap,
-  catchUpMs: entry.catchUpMs,
+  catchUpSeconds: entry.catchUpMs / 1000,
   ...(entry.description === undefined ? {} : { description: entry.description }),
   paused: record.paused,
   ...(record.paused || record.nextTickAt === undefined ? {} : { nextTickAt: record.nextTickAt }),

@@ -1,6 +1,7 @@
-/** The test runner's own life: what it answers once disposed, and responders that answer late. */
+/** The test runner's own life: what it answers once disposed, responders that answer late, how it shows schedules. */
 import { assert, describe, it } from "@effect/vitest"
-import { durable } from "../../src/index.ts"
+import { scheduleJson } from "../../src/http/schedule-routes.ts"
+import { durable, schedule } from "../../src/index.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
 
 describe("a disposed test runner", () => {
@@ -39,6 +40,26 @@ describe("a responder that answers after the execution went past its callback", 
       assert.strictEqual(execution.status, "SUCCEEDED")
       assert.strictEqual(execution.result, "a")
       assert.strictEqual(execution.getOperation("second")?.status, "STARTED", "the late answer changed nothing")
+    } finally {
+      await runner.dispose()
+    }
+  })
+})
+
+describe("the runner's schedules", () => {
+  it("give the catch-up window as catchUpSeconds, under the names GET /v1/schedules answers", async () => {
+    const job = durable("tidy", async (_: unknown, ctx) => ctx.step("sweep", async () => "swept"))
+    const runner = createTestRunner({
+      functions: [job],
+      schedules: [schedule("hourly", { function: job, cron: "0 * * * *", catchUp: { minutes: 10 } }), schedule("daily", { function: job, cron: "@daily" })]
+    })
+    try {
+      const views = await runner.listSchedules()
+      assert.deepStrictEqual(views.map((view) => [view.name, view.catchUpSeconds]), [["hourly", 600], ["daily", 60]])
+      for (const view of [...views, await runner.pauseSchedule("hourly"), await runner.resumeSchedule("hourly")]) {
+        assert.notProperty(view, "catchUpMs")
+        assert.deepStrictEqual(Object.keys(view).sort(), Object.keys(scheduleJson(view)).sort(), view.name)
+      }
     } finally {
       await runner.dispose()
     }
