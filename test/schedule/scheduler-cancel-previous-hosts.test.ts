@@ -1,0 +1,130 @@
+/**
+ * cancel-previous with several schedulers ("hosts") over one record store: triggers, or a tick and a trigger, on two
+ * hosts at the same moment. At most one new execution runs, and the previous one is stopped.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { ExecutionClient } from "../../src/engine/index.ts"
+import { schedule } from "../../src/index.ts"
+import { makeMemoryScheduleStore } from "../../src/schedule/index.ts"
+import { VirtualClock } from "../../src/testing/virtual-clock.ts"
+import { actsAfterSavedStart, actsAfterStart, engine, hostsOf, job, running } from "./schedule-hosts.ts"
+
+const entry = schedule("hourly", { function: job, cron: "0 * * * *", overlap: "cancel-previous" })
+const FIRST = "hourly:2026-01-01T01:00:00Z"
+const SECOND = "hourly:2026-01-01T02:00:00Z"
+
+/** The status of an execution. */
+const statusOf = (executionId: string) =>
+  Effect.gen(function*() {
+    const client = yield* ExecutionClient
+    return (yield* client.describe(executionId)).status
+  })
+
+/** One execution runs, the one the record names last; the one the 01:00 tick started is stopped. */
+const oneRuns = (host: { get: (name: string) => Effect.Effect<{ readonly lastExecutionId?: string }, unknown> }) =>
+  Effect.gen(function*() {
+    const now = yield* running
+    assert.strictEqual(now.length, 1, `one runs, not ${JSON.stringify(now)}`)
+    assert.strictEqual((yield* host.get("hourly")).lastExecutionId, now[0], "the one running is the last execution")
+    assert.strictEqual(yield* statusOf(FIRST), "STOPPED", "the previous one is stopped")
+    return now[0]!
+  })
+
+describe("cancel-previous across hosts", () => {
+  it.effect("triggers on two hosts at once: one new execution runs, the previous one is stopped", () =>
+    Effect.gen(function*() {
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      const b = yield* (yield* hostsOf(entry, memory, clock))()
+      let second: { readonly executionId: string; readonly outcome: string } | undefined
+      // b's trigger (5 ms later) lands right after a's save of its trigger's start, before a makes it.
+      const { records, arm } = actsAfterSavedStart(memory, Effect.gen(function*() {
+        clock.setTime(clock.currentTimeMillisUnsafe() + 5)
+        second = yield* b.trigger("hourly")
+      }))
+      const a = yield* (yield* hostsOf(entry, records, clock))()
+      yield* a.start
+      yield* b.start
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
+      yield* a.alarm("hourly") // 01:00 runs
+      assert.deepStrictEqual(yield* running, [FIRST])
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 10))
+      arm()
+      const first = yield* a.trigger("hourly")
+      assert.deepStrictEqual([first.outcome, second?.outcome], ["started", "started"])
+      assert.strictEqual(yield* oneRuns(a), second!.executionId, "the trigger saved last runs")
+      assert.strictEqual(yield* statusOf(first.executionId), "STOPPED")
+      assert.strictEqual((yield* a.get("hourly")).started, 3)
+      assert.isUndefined((yield* memory.load("hourly"))!.starting)
+    }).pipe(Effect.provide(engine()), Effect.scoped))
+
+  it.effect("a tick on one host and a trigger on another right after the tick's start is made: one runs", () =>
+    Effect.gen(function*() {
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      const host = yield* hostsOf(entry, memory, clock)
+      const b = yield* host()
+      let triggered: { readonly executionId: string; readonly outcome: string } | undefined
+      // b's trigger lands right after a made the tick's start, before a saves its record.
+      const { host: a, arm } = yield* actsAfterStart(host, Effect.gen(function*() {
+        triggered = yield* b.trigger("hourly")
+      }))
+      yield* a.start
+      yield* b.start
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
+      yield* a.alarm("hourly") // 01:00 runs
+      clock.setTime(Date.UTC(2026, 0, 1, 2, 0, 5))
+      arm()
+      yield* a.alarm("hourly") // 02:00, and b's trigger meanwhile
+      assert.strictEqual(triggered?.outcome, "started")
+      assert.strictEqual(yield* oneRuns(a), triggered!.executionId, "the trigger, saved after the tick's start, runs")
+      assert.strictEqual(yield* statusOf(SECOND), "STOPPED")
+      const view = yield* a.get("hourly")
+      assert.deepStrictEqual([view.started, view.nextTickAt], [3, Date.UTC(2026, 0, 1, 3)])
+    }).pipe(Effect.provide(engine()), Effect.scoped))
+
+  it.effect("a trigger on one host and a tick on another right after the trigger's start is saved: one runs", () =>
+    Effect.gen(function*() {
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      const a = yield* (yield* hostsOf(entry, memory, clock))()
+      // a delivers the 02:00 tick right after b's save of its trigger's start, before b makes it.
+      const { records, arm } = actsAfterSavedStart(memory, a.alarm("hourly"))
+      const b = yield* (yield* hostsOf(entry, records, clock))()
+      yield* a.start
+      yield* b.start
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
+      yield* a.alarm("hourly") // 01:00 runs
+      clock.setTime(Date.UTC(2026, 0, 1, 2, 0, 5))
+      arm()
+      const triggered = yield* b.trigger("hourly")
+      assert.strictEqual(triggered.outcome, "started")
+      assert.strictEqual(yield* oneRuns(a), SECOND, "the tick, saved after the trigger's start, runs")
+      assert.strictEqual(yield* statusOf(triggered.executionId), "STOPPED")
+      const view = yield* a.get("hourly")
+      assert.deepStrictEqual([view.started, view.nextTickAt], [3, Date.UTC(2026, 0, 1, 3)])
+    }).pipe(Effect.provide(engine()), Effect.scoped))
+
+  it.effect("a trigger on another host between a tick's saved start and its making: the tick, saved again after it, runs", () =>
+    Effect.gen(function*() {
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      const b = yield* (yield* hostsOf(entry, memory, clock))()
+      let triggered: { readonly executionId: string; readonly outcome: string } | undefined
+      const { records, arm } = actsAfterSavedStart(memory, Effect.gen(function*() {
+        triggered = yield* b.trigger("hourly")
+      }))
+      const a = yield* (yield* hostsOf(entry, records, clock))()
+      yield* a.start
+      yield* b.start
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
+      yield* a.alarm("hourly") // 01:00 runs (its start saved first: b is not armed yet)
+      clock.setTime(Date.UTC(2026, 0, 1, 2, 0, 5))
+      arm()
+      yield* a.alarm("hourly")
+      assert.strictEqual(triggered?.outcome, "started", "the tick's saved start is not running yet: the trigger starts")
+      assert.strictEqual(yield* oneRuns(a), SECOND)
+      assert.strictEqual(yield* statusOf(triggered!.executionId), "STOPPED")
+    }).pipe(Effect.provide(engine()), Effect.scoped))
+})
