@@ -53,12 +53,29 @@ export const withoutStarting = (record: ScheduleRecord): ScheduleRecord => {
   return rest
 }
 
-/** A trigger's start made (`started`: the execution's id) or refused (undefined): its `starting` cleared. */
-export const settledStart = (record: ScheduleRecord, executionId: string, tickAt: number, started: string | undefined): ScheduleRecord => {
+/**
+ * cancel-previous: whether a trigger's start saved in the record was overtaken by a later start (a trigger's or a
+ * tick's) saved over it on another host, which runs instead: only its own settle clears it otherwise.
+ */
+export const overtakenTrigger = (entry: Schedule, record: ScheduleRecord, executionId: string) =>
+  entry.overlap === "cancel-previous" && record.starting?.executionId !== executionId
+
+/**
+ * cancel-previous: whether a tick's start, saved then made, whose saved start the record no longer holds, was
+ * overtaken by a trigger's saved over it on another host (still starting, or made and recorded as the last).
+ */
+export const overtakenTick = (record: ScheduleRecord, tickAt: number) =>
+  record.starting !== undefined || (record.lastExecutionId?.startsWith(`${record.name}:trigger:`) === true && (record.lastTickAt ?? 0) >= tickAt)
+
+/**
+ * A trigger's start made (`started`: the execution's id) or refused (undefined): its `starting` cleared. One overtaken
+ * (cancel-previous) is counted, not recorded as the last: its host stops it.
+ */
+export const settledStart = (entry: Schedule, record: ScheduleRecord, executionId: string, tickAt: number, started: string | undefined): ScheduleRecord => {
   const cleared = record.starting?.executionId === executionId ? withoutStarting(record) : record
-  return started === undefined
-    ? cleared
-    : { ...cleared, lastExecutionId: started, lastTickAt: Math.max(tickAt, record.lastTickAt ?? tickAt), started: record.started + 1 }
+  if (started === undefined) return cleared
+  const counted = { ...cleared, started: record.started + 1 }
+  return overtakenTrigger(entry, record, executionId) ? counted : { ...counted, lastExecutionId: started, lastTickAt: Math.max(tickAt, record.lastTickAt ?? tickAt) }
 }
 
 /**
@@ -176,6 +193,9 @@ export const viewOf = (entry: Schedule, record: ScheduleRecord): ScheduleView =>
   skipped: record.skipped,
   recentSkips: record.recentSkips
 })
+
+/** Handlers for Effect.catchTags: one for each way a function refuses a start. */
+export const onRefused = <A>(handler: (error: FunctionNotFound | InvalidRequest | RateLimited) => A) => ({ FunctionNotFound: handler, InvalidRequest: handler, RateLimited: handler })
 
 /**
  * A tick whose start the function refuses (its input fails a key function, a rate limit that refuses, the function

@@ -1,6 +1,6 @@
 /**
  * What the scheduler asks of the executions: whether one runs or exists (or a buffered start has nothing ahead of
- * it), and a tick's (or trigger's) start.
+ * it), a tick's (or trigger's) start, and the stops of cancel-previous.
  */
 import { Effect } from "effect"
 import type { ExecutionClientShape } from "../engine/execution-client.ts"
@@ -51,5 +51,19 @@ export const scheduleStarts = (client: ExecutionClientShape) => {
       )
       : Effect.succeed(false)
 
-  return { bufferIdle, isRunning, exists, startExecution }
+  /**
+   * cancel-previous: stops the executions ahead of a start (the previous one; a start saved before this one, which
+   * may not be made yet: then its host stops it, see overtakenTrigger). One not there, or ended, is passed.
+   */
+  const stopAll = (entry: Schedule, executionIds: ReadonlyArray<string | undefined>, why: string) =>
+    Effect.forEach(
+      new Set(executionIds.filter((id): id is string => id !== undefined)),
+      (id) =>
+        client.stop(id, { errorType: "ScheduleOverlap", errorMessage: `Stopped by schedule ${entry.name}: ${why}` }).pipe(
+          Effect.catchTags({ ExecutionNotRunning: () => Effect.void, ExecutionNotFound: () => Effect.void })
+        ),
+      { discard: true }
+    )
+
+  return { bufferIdle, isRunning, exists, startExecution, stopAll }
 }

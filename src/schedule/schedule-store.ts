@@ -35,8 +35,9 @@ export const ScheduleRecord = Schema.Struct({
   /** The latest runs of skipped ticks, newest last (at most RECENT_SKIPS). */
   recentSkips: Schema.Array(SkippedTicks),
   /**
-   * A trigger's start, saved before the start is made so that a trigger on another host sees it as running (its
-   * execution does not exist yet); cleared once the start is made or refused.
+   * A start (a trigger's, a tick's but under allow, a buffered start's release), saved before it is made so that a
+   * trigger on another host sees it (its execution does not exist yet); cleared once the start is made or refused.
+   * Under cancel-previous a start saved over another's overtakes it: that one is stopped (scheduler.ts).
    */
   starting: Schema.optionalKey(Schema.Struct({ executionId: Schema.String, at: Schema.Number })),
   /** Bumped by every save, which succeeds only over the version read (several hosts); absent before it was kept: 0. */

@@ -17,7 +17,7 @@ import { nextTick } from "./cron.ts"
 import type { Schedule } from "./schedule.ts"
 import { tickExecutionId, triggerExecutionId } from "./schedule.ts"
 import { type ScheduleClientShape, ScheduleContended, ScheduleNotFound, type TriggerResult } from "./schedule-client.ts"
-import { countStarted, dueOf, fresh, heldBack, isStarting, lastStarted, MAX_TICKS_PER_DELIVERY, type Released, releasedBefore, refusedTick, settledStart, skip, skipTicks, specOf, viewOf, withoutPassedTick, withoutStarting, withoutTickStart } from "./schedule-record.ts"
+import { countStarted, dueOf, fresh, heldBack, isStarting, lastStarted, MAX_TICKS_PER_DELIVERY, onRefused, overtakenTick, overtakenTrigger, type Released, releasedBefore, refusedTick, settledStart, skip, skipTicks, specOf, viewOf, withoutPassedTick, withoutStarting, withoutTickStart } from "./schedule-record.ts"
 import { scheduleStarts } from "./schedule-starts.ts"
 import { type ScheduleRecord, ScheduleStore } from "./schedule-store.ts"
 
@@ -177,7 +177,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
     }
   })
 
-  const { bufferIdle, isRunning, exists, startExecution } = scheduleStarts(client)
+  const { bufferIdle, isRunning, exists, startExecution, stopAll } = scheduleStarts(client)
 
   /**
    * One tick (or trigger) under the overlap policy. `startedHere`: the execution an earlier tick of the same
@@ -197,46 +197,43 @@ export const makeScheduler = Effect.fnUntraced(function*(
       if (yield* exists(executionId)) {
         const later = record.lastTickAt === undefined || tickAt >= record.lastTickAt
         const counted = { ...record, started: record.started + 1 }
+        // cancel-previous: a trigger's start saved over this tick's (on another host) runs instead: this one stops.
+        if (entry.overlap === "cancel-previous" && !own && overtakenTick(record, tickAt)) {
+          yield* stopAll(entry, [executionId], `a later start was saved while its tick at ${new Date(tickAt).toISOString()} was being made`)
+          return { record: counted, outcome: "started" as const, started: false }
+        }
         return { record: later ? { ...counted, lastExecutionId: executionId, lastTickAt: tickAt } : counted, outcome: "started" as const, started: false }
       }
       // A start made earlier in this delivery overlaps this tick, even when a tick in between found its execution
       // already there (a delivery cut off before its save) and made that one the last: it ended long ago, and
       // asking it started a second execution in one catch-up (the crash test, when it crossed a minute).
       const previous = startedHere ?? record.lastExecutionId
-      // A trigger starting on another host holds off skip and buffer-one (cancel-previous has nothing to stop yet).
-      const starting = entry.overlap !== "cancel-previous" &&
-        (isStarting(record, now) || (yield* isRunning(record.starting?.executionId)))
+      // A start saved on another host (maybe not made yet) holds off skip and buffer-one; cancel-previous stops it.
+      const starting = isStarting(record, now) || (yield* isRunning(record.starting?.executionId))
       const previousRunning = entry.overlap === "allow"
         ? false
         : startedHere !== undefined || starting || (yield* isRunning(record.lastExecutionId))
-      if (previousRunning) {
-        if (entry.overlap === "skip" || (entry.overlap === "buffer-one" && record.buffered !== undefined)) {
-          return { record: skip(entry, record, "overlap", tickAt, tickAt, 1), outcome: "skipped" as const, started: false }
-        }
-        if (entry.overlap === "buffer-one") return { record: { ...record, buffered: { tickAt, executionId } }, outcome: "buffered" as const, started: false }
-        // cancel-previous (a trigger stops it only once its start is saved: see trigger)
-        if (reason === "trigger") return { record: { ...record, starting: { executionId, at: tickAt } }, outcome: "started" as const, started: false, stop: previous }
-        yield* client.stop(previous!, {
-          errorType: "ScheduleOverlap",
-          errorMessage: `Stopped by schedule ${entry.name}: its ${reason} at ${new Date(tickAt).toISOString()} started ${executionId}`
-        }).pipe(Effect.catchTag("ExecutionNotRunning", () => Effect.void))
+      if (previousRunning && entry.overlap !== "cancel-previous") {
+        if (entry.overlap === "skip" || record.buffered !== undefined) return { record: skip(entry, record, "overlap", tickAt, tickAt, 1), outcome: "skipped" as const, started: false }
+        return { record: { ...record, buffered: { tickAt, executionId } }, outcome: "buffered" as const, started: false }
       }
+      // cancel-previous: what it stops, once this start is saved (a trigger's: see trigger).
+      const stops = previousRunning ? [previous, record.starting?.executionId] : []
       // A trigger's start is saved in the record first, and made only by the host whose save won (trigger).
-      if (reason === "trigger") return { record: { ...record, starting: { executionId, at: tickAt } }, outcome: "started" as const, started: false }
-      // Under skip and buffer-one a tick's start is saved first too (`reserved`: the delivery decides again), so that
-      // a trigger on another host sees it; a crash after the save loses nothing (the tick is still due). One saved
-      // over a minute ago (its host died) is saved again: a trigger may have passed it meanwhile.
-      if (!(own && isStarting(held, now)) && (entry.overlap === "skip" || entry.overlap === "buffer-one")) {
-        return { record: { ...record, starting: { executionId, at: now } }, outcome: "started" as const, started: false, reserved: true }
+      if (reason === "trigger") return { record: { ...record, starting: { executionId, at: tickAt } }, outcome: "started" as const, started: false, stops }
+      // Under all but allow a tick's start is saved first too (`reserved`: the delivery decides again), so that a
+      // trigger on another host sees it; a crash after the save loses nothing (the tick is still due). One saved over
+      // a minute ago (its host died) is saved again: a trigger may have passed it meanwhile. (The later ticks of one
+      // delivery under cancel-previous follow the first, made in this decision: its saved start covers them.)
+      if (!(own && isStarting(held, now)) && startedHere === undefined && entry.overlap !== "allow") {
+        const overtaken = entry.overlap === "cancel-previous" ? record.starting?.executionId : undefined // see alarm
+        return { record: { ...record, starting: { executionId, at: now } }, outcome: "started" as const, started: false, reserved: true, overtaken }
       }
-      const stopped = previousRunning && entry.overlap === "cancel-previous" ? previous : undefined
+      yield* stopAll(entry, stops, `its ${reason} at ${new Date(tickAt).toISOString()} started ${executionId}`)
+      const stopped = previousRunning ? previous : undefined
       return yield* startExecution(entry, record, executionId, tickAt).pipe(
         Effect.map((next) => ({ record: next, outcome: "started" as const, started: true })),
-        Effect.catchTags({
-          FunctionNotFound: refusedTick(entry, record, tickAt, stopped),
-          InvalidRequest: refusedTick(entry, record, tickAt, stopped),
-          RateLimited: refusedTick(entry, record, tickAt, stopped)
-        })
+        Effect.catchTags(onRefused(refusedTick(entry, record, tickAt, stopped)))
       )
     })
 
@@ -262,11 +259,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
       const { buffered: _, ...rest } = withoutStarting(held)
       return yield* startExecution(entry, rest, buffered.executionId, buffered.tickAt).pipe(
         Effect.map((record) => ({ record, released: buffered })),
-        Effect.catchTags({
-          FunctionNotFound: (error) => Effect.map(refusedTick(entry, rest, buffered.tickAt)(error), (refused) => ({ record: refused.record })),
-          InvalidRequest: (error) => Effect.map(refusedTick(entry, rest, buffered.tickAt)(error), (refused) => ({ record: refused.record })),
-          RateLimited: (error) => Effect.map(refusedTick(entry, rest, buffered.tickAt)(error), (refused) => ({ record: refused.record }))
-        })
+        Effect.catchTags(onRefused((error) => Effect.map(refusedTick(entry, rest, buffered.tickAt)(error), (refused) => ({ record: refused.record }))))
       )
     })
 
@@ -297,6 +290,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
         const startedTicks: Array<{ readonly executionId: string; readonly tickAt: number }> = []
         const decide = () => decided(entry, (current, now) =>
           Effect.gen(function*() {
+            overtaken = undefined
             // A paused schedule starts nothing, its buffered start included (released once it is resumed). A tick
             // this delivery started that a resume on another host skipped meanwhile is recorded as the last one.
             const made = lastStarted(current, startedTicks)
@@ -319,6 +313,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
                 if ("reserved" in handled) {
                   // Saved with the tick still due (what came before it is decided): the next decision makes it.
                   reserved = handled.record.starting!.executionId
+                  overtaken = handled.overtaken
                   return [{ ...handled.record, nextTickAt: tick }, now] as const
                 }
                 record = handled.record
@@ -332,9 +327,11 @@ export const makeScheduler = Effect.fnUntraced(function*(
               record = tick === undefined ? rest : { ...rest, nextTickAt: tick }
             }
             return [record, now] as const
-          }))
+          })).pipe(Effect.tap(() => stopAll(entry, [overtaken], `its tick's start ${reserved} was saved over this one's`)))
         /** The start (a tick's, the buffered one) a decision saved; the delivery decides again to make it. */
         let reserved: string | undefined
+        /** cancel-previous: the start (another host's, maybe made) that the tick's saved start replaced, stopped once saved. */
+        let overtaken: string | undefined
         /** The buffered start this delivery made, kept across decisions: one that lost to a pause still records it. */
         let releasedHere: { readonly executionId: string; readonly tickAt: number } | undefined
         let [record, now] = yield* decide()
@@ -380,7 +377,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
 
   /** Clears a trigger's `starting` once its start is made (`started`: the execution's id) or refused (undefined). */
   const settleStart = (entry: Schedule, executionId: string, tickAt: number, started: string | undefined) =>
-    decided(entry, (record) => Effect.succeed([settledStart(record, executionId, tickAt, started), undefined] as const))
+    decided(entry, (record) => Effect.succeed([settledStart(entry, record, executionId, tickAt, started), overtakenTrigger(entry, record, executionId)] as const))
 
   const trigger = (name: string) =>
     Effect.gen(function*() {
@@ -395,12 +392,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
           return { executionId, outcome: handled.outcome } satisfies TriggerResult
         }
         // The start is this host's to make: its `starting` is saved, so a trigger elsewhere sees it as running.
-        if ("stop" in handled && handled.stop !== undefined) {
-          yield* client.stop(handled.stop, {
-            errorType: "ScheduleOverlap",
-            errorMessage: `Stopped by schedule ${entry.name}: its trigger at ${new Date(now).toISOString()} started ${executionId}`
-          }).pipe(Effect.catchTag("ExecutionNotRunning", () => Effect.void))
-        }
+        if ("stops" in handled && handled.stops !== undefined) yield* stopAll(entry, handled.stops, `its trigger at ${new Date(now).toISOString()} started ${executionId}`)
         // Started: the execution's own id, which a debounced function's start gives (the one already waiting).
         const started = (yield* startExecution(entry, record, executionId, now).pipe(
           Effect.tapError(() => settleStart(entry, executionId, now, undefined).pipe(Effect.ignore))
@@ -409,7 +401,6 @@ export const makeScheduler = Effect.fnUntraced(function*(
         // invited a retry that started a second: the review). Its `starting` names the execution, which counts as
         // running while it runs (handle).
         const settled = yield* settleStart(entry, executionId, now, started).pipe(
-          Effect.map(([record]) => record),
           Effect.catch((error) =>
             Effect.as(
               Effect.logWarning(`triggered ${started}, but its record could not be updated: ${error.message}`).pipe(
@@ -418,7 +409,9 @@ export const makeScheduler = Effect.fnUntraced(function*(
               undefined
             ))
         )
-        if (settled !== undefined) yield* watchAhead(settled, now)
+        // cancel-previous: a start saved over this one (on another host, before it was made) runs instead.
+        if (settled?.[1] === true) yield* stopAll(entry, [started], `a later start was saved while its trigger at ${new Date(now).toISOString()} was being made`)
+        if (settled !== undefined) yield* watchAhead(settled[0], now)
         return { executionId: started, outcome: "started" } satisfies TriggerResult
       }))
     })

@@ -6,7 +6,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { ExecutionClient } from "../../src/engine/index.ts"
 import { schedule } from "../../src/index.ts"
-import { makeMemoryScheduleStore } from "../../src/schedule/index.ts"
+import { makeMemoryScheduleStore, type ScheduleStoreShape } from "../../src/schedule/index.ts"
+import { StoreFailure } from "../../src/store/store-errors.ts"
 import { VirtualClock } from "../../src/testing/virtual-clock.ts"
 import { actsAfterSavedStart, actsAfterStart, engine, hostsOf, job, running } from "./schedule-hosts.ts"
 
@@ -104,6 +105,49 @@ describe("cancel-previous across hosts", () => {
       assert.strictEqual(yield* statusOf(triggered.executionId), "STOPPED")
       const view = yield* a.get("hourly")
       assert.deepStrictEqual([view.started, view.nextTickAt], [3, Date.UTC(2026, 0, 1, 3)])
+    }).pipe(Effect.provide(engine()), Effect.scoped))
+
+  it.effect("a trigger whose record could not be settled after its start, then a tick on another host: the trigger's execution is stopped", () =>
+    Effect.gen(function*() {
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      let failSettle = false
+      const records: ScheduleStoreShape = {
+        load: memory.load,
+        save: (r) => (failSettle && r.starting === undefined ? Effect.fail(new StoreFailure({ operation: "save", reason: "store down" })) : memory.save(r))
+      }
+      const a = yield* (yield* hostsOf(entry, records, clock))()
+      const b = yield* (yield* hostsOf(entry, memory, clock))()
+      yield* a.start
+      yield* b.start
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
+      yield* b.alarm("hourly") // 01:00 runs
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 30))
+      failSettle = true
+      const triggered = yield* a.trigger("hourly")
+      failSettle = false
+      assert.strictEqual(triggered.outcome, "started")
+      assert.strictEqual((yield* memory.load("hourly"))!.starting?.executionId, triggered.executionId, "not settled")
+      clock.setTime(Date.UTC(2026, 0, 1, 2, 0, 5))
+      yield* b.alarm("hourly")
+      assert.strictEqual(yield* oneRuns(b), SECOND)
+      assert.strictEqual(yield* statusOf(triggered.executionId), "STOPPED")
+    }).pipe(Effect.provide(engine()), Effect.scoped))
+
+  it.effect("one host, a catch-up of three ticks: each stops the one before it, the last runs", () =>
+    Effect.gen(function*() {
+      const late = schedule("hourly", { function: job, cron: "0 * * * *", overlap: "cancel-previous", catchUp: { hours: 3 } })
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      const a = yield* (yield* hostsOf(late, memory, clock))()
+      yield* a.start
+      clock.setTime(Date.UTC(2026, 0, 1, 3, 0, 5))
+      yield* a.alarm("hourly")
+      assert.deepStrictEqual(yield* running, ["hourly:2026-01-01T03:00:00Z"])
+      assert.deepStrictEqual([yield* statusOf(FIRST), yield* statusOf(SECOND)], ["STOPPED", "STOPPED"])
+      const view = yield* a.get("hourly")
+      assert.deepStrictEqual([view.started, view.lastExecutionId, view.nextTickAt], [3, "hourly:2026-01-01T03:00:00Z", Date.UTC(2026, 0, 1, 4)])
+      assert.isUndefined((yield* memory.load("hourly"))!.starting)
     }).pipe(Effect.provide(engine()), Effect.scoped))
 
   it.effect("a trigger on another host between a tick's saved start and its making: the tick, saved again after it, runs", () =>

@@ -2,7 +2,7 @@
  * One of several hosts on one PostgreSQL database, in its own process, for the multi-host tests:
  *   node --conditions=reprise-source multi-host-server.ts <url> <schema> <host id> <ledger file> <lease ms> [schedules]
  * Prints `listening <port>` once it serves. With `schedules`, it also serves the schedules of the schedule races:
- * `skip-<i>` and `allow-<i>` (i < RACE_SCHEDULES), of a function that waits ten minutes, ticking once a year.
+ * `skip-<i>`, `allow-<i>` and `cancel-<i>` (i < RACE_SCHEDULES), of a function that waits ten minutes, ticking once a year.
  * Every step body appends `<host> <execution> <step>` to the ledger (a
  * file outside the database), and every callback id handed out is appended as `callback <execution> <id>`.
  */
@@ -21,7 +21,8 @@ const held = durable("held", async (_: unknown, ctx) => {
 const schedules = withSchedules === "schedules"
   ? Array.from({ length: RACE_SCHEDULES }, (_, i) => [
     schedule(`skip-${i}`, { function: held, cron: "0 0 1 1 *", overlap: "skip" }),
-    schedule(`allow-${i}`, { function: held, cron: "0 0 1 1 *", overlap: "allow" })
+    schedule(`allow-${i}`, { function: held, cron: "0 0 1 1 *", overlap: "allow" }),
+    schedule(`cancel-${i}`, { function: held, cron: "0 0 1 1 *", overlap: "cancel-previous" })
   ]).flat()
   : []
 

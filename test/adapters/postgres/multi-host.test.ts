@@ -262,6 +262,25 @@ describe("several hosts on one PostgreSQL database", () => {
     for (const host of hosts) await kill(host.child)
   }, 120_000)
 
+  it("triggers of one cancel-previous schedule sent to three hosts at once: one execution runs, the previous one is stopped", async () => {
+    const hosts = await scheduleHosts("schedule_cancel")
+    const runningOf = async (name: string) =>
+      ((await request(hosts[0]!, "GET", "/v1/executions?function=held&limit=100")).body.executions as Array<{ executionId: string; status: string }>)
+        .filter((e) => e.executionId.startsWith(`${name}:`) && e.status === "RUNNING").map((e) => e.executionId)
+    for (let i = 0; i < RACE_SCHEDULES; i++) {
+      const previous = (await request(hosts[i % 3]!, "POST", `/v1/schedules/cancel-${i}/trigger`)).body.executionId as string
+      const answers = await Promise.all(hosts.flatMap((host) => [0, 1, 2].map(() => request(host, "POST", `/v1/schedules/cancel-${i}/trigger`))))
+      assert.deepStrictEqual(answers.filter((answer) => answer.status >= 300), [], "every trigger answered")
+      await until(async () => (await runningOf(`cancel-${i}`)).length <= 1, 3_000, `cancel-${i}: one running`).catch(() => undefined)
+      const running = await runningOf(`cancel-${i}`)
+      assert.strictEqual(running.length, 1, `cancel-${i}: ${running.join(", ")} run (${answers.map((a) => a.body.outcome).join(", ")})`)
+      assert.notStrictEqual(running[0], previous, `cancel-${i}: the previous one is stopped`)
+      const view = await request(hosts[(i + 1) % 3]!, "GET", `/v1/schedules/cancel-${i}`)
+      assert.strictEqual(view.body.lastExecutionId, running[0], `cancel-${i}: the one running is the last`)
+    }
+    for (const host of hosts) await kill(host.child)
+  }, 120_000)
+
   it("a pause sent to one host while others take triggers holds: no trigger's save undoes it", async () => {
     const hosts = await scheduleHosts("schedule_pause")
     for (let i = 0; i < RACE_SCHEDULES; i++) {
