@@ -99,7 +99,7 @@ describe("write batching", () => {
     const fn = durable("combined", async (_: unknown, ctx) => {
       let sum = 0
       for (let i = 0; i < 5; i++) {
-        const [a, b] = await ctx.promise.all([ctx.step(`a${i}`, async () => 1), ctx.step(`b${i}`, async () => 2)])
+        const [a = 0, b = 0] = await ctx.promise.all([ctx.step(`a${i}`, async () => 1), ctx.step(`b${i}`, async () => 2)])
         sum += a + b
       }
       return sum
