@@ -27,10 +27,14 @@ export const isStarting = (record: ScheduleRecord, now: number) => record.starti
  * is no longer fresh (a host may be making it until then), else it held off `skip` with nothing running.
  */
 export const withoutPassedTick = (record: ScheduleRecord, now: number): ScheduleRecord => {
-  if (!isTickStart(record) || isStarting(record, now)) return record
-  const tickAt = Date.parse(record.starting!.executionId.slice(record.name.length + 1))
+  const tickAt = savedTickAt(record)
+  if (tickAt === undefined || isStarting(record, now)) return record
   return record.nextTickAt === undefined || tickAt < record.nextTickAt ? withoutStarting(record) : record
 }
+
+/** The time of the tick whose start the record holds saved; undefined when none is, or it is not a tick's. */
+const savedTickAt = (record: ScheduleRecord): number | undefined =>
+  isTickStart(record) ? Date.parse(record.starting!.executionId.slice(record.name.length + 1)) : undefined
 
 /** Whether the start saved in the record is a tick's (not a trigger's, not the buffered start's release). */
 const isTickStart = (record: ScheduleRecord) => {
@@ -65,7 +69,9 @@ export const overtakenTrigger = (entry: Schedule, record: ScheduleRecord, execut
  * overtaken by a trigger's saved over it on another host (still starting, or made and recorded as the last).
  */
 export const overtakenTick = (record: ScheduleRecord, tickAt: number) =>
-  record.starting !== undefined || (record.lastExecutionId?.startsWith(`${record.name}:trigger:`) === true && (record.lastTickAt ?? 0) >= tickAt)
+  // An earlier tick's saved start (left by a delivery whose record save failed) overtakes nothing (the review).
+  (record.starting !== undefined && !((savedTickAt(record) ?? Infinity) < tickAt)) ||
+  (record.lastExecutionId?.startsWith(`${record.name}:trigger:`) === true && (record.lastTickAt ?? 0) >= tickAt)
 
 /**
  * A trigger's start made (`started`: the execution's id) or refused (undefined): its `starting` cleared. One overtaken

@@ -195,7 +195,9 @@ export const makeScheduler = Effect.fnUntraced(function*(
       if (reason === "trigger" && (yield* exists(executionId))) return { record: skip(entry, record, "overlap", tickAt, tickAt, 1), outcome: "skipped" as const, started: false }
       // Already started, by a delivery whose record save did not happen: it is this tick's start, counted now.
       if (yield* exists(executionId)) {
-        const later = record.lastTickAt === undefined || tickAt >= record.lastTickAt
+        // cancel-previous: a tick whose own saved start the record holds is the newest start, though a trigger made
+        // in the tick's first seconds has a later time (the review: recorded as last, it was not stopped).
+        const later = (own && entry.overlap === "cancel-previous") || record.lastTickAt === undefined || tickAt >= record.lastTickAt
         const counted = { ...record, started: record.started + 1 }
         // cancel-previous: a trigger's start saved over this tick's (on another host) runs instead: this one stops.
         if (entry.overlap === "cancel-previous" && !own && overtakenTick(record, tickAt)) {

@@ -172,3 +172,79 @@ describe("cancel-previous across hosts", () => {
       assert.strictEqual(yield* statusOf(triggered!.executionId), "STOPPED")
     }).pipe(Effect.provide(engine()), Effect.scoped))
 })
+
+describe("cancel-previous across hosts, the review", () => {
+  const T = (h: number, m = 0, s = 0) => Date.UTC(2026, 0, 1, h, m, s)
+  const id = (h: number) => `hourly:2026-01-01T0${h}:00:00Z`
+  const fail = () => Effect.fail(new StoreFailure({ operation: "save", reason: "store down" }))
+
+  it.effect("one host: a catch-up whose record save failed, delivered again once its first tick is late, leaves its last tick running", () =>
+    Effect.gen(function*() {
+      const entry = schedule("hourly", { function: job, cron: "0 * * * *", overlap: "cancel-previous", catchUp: { minutes: 90 } })
+      const clock = new VirtualClock(T(0))
+      const memory = makeMemoryScheduleStore()
+      let down = false
+      const records: ScheduleStoreShape = { load: memory.load, save: (r) => (down && r.starting === undefined ? fail() : memory.save(r)) }
+      const a = yield* (yield* hostsOf(entry, records, clock))()
+      yield* a.start
+      clock.setTime(T(2, 0, 5))
+      down = true
+      yield* Effect.exit(a.alarm("hourly")) // makes 01 then 02 (stopping 01); the record save fails
+      down = false
+      assert.deepStrictEqual(yield* running, [id(2)])
+      clock.setTime(T(2, 31))
+      yield* a.alarm("hourly")
+      assert.deepStrictEqual(yield* running, [id(2)], "02:00, the last start, still runs")
+      assert.strictEqual((yield* a.get("hourly")).lastExecutionId, id(2))
+    }).pipe(Effect.provide(engine()), Effect.scoped))
+
+  it.effect("a tick delivered on two hosts after a trigger in its first seconds is the last execution: the next trigger stops it", () =>
+    Effect.gen(function*() {
+      const entry = schedule("hourly", { function: job, cron: "0 * * * *", overlap: "cancel-previous" })
+      const clock = new VirtualClock(T(0))
+      const memory = makeMemoryScheduleStore()
+      const host = yield* hostsOf(entry, memory, clock)
+      const c = yield* host()
+      const { host: a, arm } = yield* actsAfterStart(host, c.alarm("hourly"))
+      yield* a.start
+      yield* c.start
+      clock.setTime(T(1, 0, 5))
+      yield* a.alarm("hourly")
+      clock.setTime(T(2, 0, 2))
+      yield* c.trigger("hourly") // settled before the 02:00 tick is delivered
+      clock.setTime(T(2, 0, 5))
+      arm()
+      yield* a.alarm("hourly") // a makes 02:00; c delivers the same tick meanwhile
+      assert.deepStrictEqual(yield* running, [id(2)])
+      const last = (yield* a.get("hourly")).lastExecutionId
+      clock.setTime(T(2, 30))
+      const t = yield* a.trigger("hourly")
+      assert.deepStrictEqual(yield* running, [t.executionId], `one runs (last was ${last})`)
+    }).pipe(Effect.provide(engine()), Effect.scoped))
+
+  it.effect("a catch-up delivered on two hosts after a trigger in its last tick's first seconds leaves that tick running", () =>
+    Effect.gen(function*() {
+      const entry = schedule("hourly", { function: job, cron: "0 * * * *", overlap: "cancel-previous", catchUp: { hours: 3 } })
+      const clock = new VirtualClock(T(0))
+      const memory = makeMemoryScheduleStore()
+      const host = yield* hostsOf(entry, memory, clock)
+      const client = yield* ExecutionClient
+      const c = yield* host()
+      const a = yield* host({
+        ...client,
+        start: (request) =>
+          Effect.gen(function*() {
+            const started = yield* client.start(request)
+            if (request.executionId === id(2)) yield* Effect.orDie(c.alarm("hourly"))
+            return started
+          })
+      })
+      yield* a.start
+      yield* c.start
+      clock.setTime(T(2, 0, 2))
+      yield* c.trigger("hourly")
+      clock.setTime(T(2, 0, 5))
+      yield* a.alarm("hourly") // 01:00 and 02:00 (catch-up); c delivers meanwhile, right after 02:00 is made
+      assert.strictEqual((yield* running).length, 1, `one runs: ${JSON.stringify(yield* running)}`)
+    }).pipe(Effect.provide(engine()), Effect.scoped))
+})
