@@ -7,7 +7,7 @@ import type { OperationState } from "../log/fold.ts"
 import { childId, contextKey, positionOf } from "../log/operation-id.ts"
 import type { Session } from "./session.ts"
 import { ContextUsageError, NonDeterministicExecutionError, PayloadTooLargeError } from "./errors.ts"
-import { type ReplayOrder, replayOrderOf } from "./replay-order.ts"
+import { creationKey, type ReplayOrder, replayOrderOf } from "./replay-order.ts"
 import { currentOwner, misuseOf } from "./usage-tracker.ts"
 
 export interface Begun {
@@ -17,6 +17,8 @@ export interface Begun {
   readonly ref: { id: string; parentId?: string; name?: string; type: OperationType; subType: OperationSubType }
   /** On replay, when the operation ended after others called later: resolves at its turn to settle (replay-order.ts). */
   readonly turn: Promise<void> | undefined
+  /** On replay, a recorded callback's: resolves at the turn of its creation (replay-order.ts). */
+  readonly creationTurn?: Promise<void> | undefined
   /** In a replayed run: the replay its result settles after (see replay-order.ts `afterReplay`). */
   readonly replay: ReplayOrder | undefined
   /** It had not ended when the handler started: its result is held until the replay is over. */
@@ -131,6 +133,12 @@ export class ContextCore {
       : (name === undefined ? { id, parentId, type, subType } : { id, parentId, name, type, subType })
     const order = this.#order
     if (order === undefined) return { id, recorded, ref, turn: undefined, replay: undefined, held: false }
+    // A callback's creation takes its turn first (asked before its end's).
+    const creationTurn = recorded?.createdSeq !== undefined && recorded.createdSeq <= order.startSeq ? order.turn(creationKey(id)) : undefined
+    if (creationTurn !== undefined) {
+      if (recorded!.endSeq !== undefined && recorded!.endSeq <= order.startSeq) return { id, recorded, ref, creationTurn, turn: order.turn(id), replay: order, held: false }
+      return { id, recorded, ref, creationTurn, turn: undefined, replay: order, held: true }
+    }
     // Ended before the handler started: a turn. Ended since (an invoked child's outcome, a callback completed while
     // the execution was evicted, taken in before the call reached it): it had not ended, held as such.
     if (recorded?.endSeq !== undefined && recorded.endSeq <= order.startSeq) return { id, recorded, ref, turn: order.turn(id), replay: order, held: false }

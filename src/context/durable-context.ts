@@ -8,7 +8,7 @@ import { recordValue, uuidFrom } from "./deterministic.ts"
 import { EMIT_SUBTYPE, encodeEmission, invalidTopic, runEmit } from "./emit.ts"
 import { callbackSchema } from "./callback-schema.ts"
 import { DurablePromise } from "./durable-promise.ts"
-import { afterTurn, startReplayOrder } from "./replay-order.ts"
+import { afterCreation, afterTurn, startReplayOrder } from "./replay-order.ts"
 import type { Duration } from "./duration.ts"
 import type { BatchResult } from "./batch-result.ts"
 import { type BatchItemSpec, runBatch } from "./batch.ts"
@@ -99,8 +99,8 @@ export class DurableContextImpl implements DurableContext {
     const awaited = type === "CALLBACK" ? undefined : () => session.markAwaited?.(begun.id)
     // A paused execution starts no new operation: its id is taken now, its work waits for the resume.
     if (begun.recorded === undefined && session.state.paused) return new DurablePromise<T>(afterTurn(begun, session.whenResumed().then(() => run(begun))), awaited, begun.id)
-    // A callback's creation settles at once; its result waits for its turn (callback.ts).
-    return new DurablePromise<T>(type === "CALLBACK" ? run(begun) : afterTurn(begun, run(begun)), awaited, begun.id)
+    // A callback's creation settles at its own turn; its result waits for its end's (callback.ts).
+    return new DurablePromise<T>(type === "CALLBACK" ? afterCreation(begun, run(begun)) : afterTurn(begun, run(begun)), awaited, begun.id)
   }
 
   // Fixed parameters rather than `named(...args)`: the rest array, the pair and its destructuring's iterator were

@@ -14,6 +14,11 @@
  * awaits something else first), the earliest waiting one goes next: the order is then only as good as it was
  * before, never a hang.
  *
+ * A callback settles twice: its creation (`createCallback` answers once its CallbackStarted is written, after the
+ * ends written before it) and its result. Its creation takes a turn of its own at the seq of CallbackStarted (keyed
+ * `creationKey`): settled at once, its caller took ids ahead of ends the log holds first (the replay probe: the usual
+ * "create a callback, hand its id out in a step" beside a lane of steps failed as non-deterministic).
+ *
  * An operation that had not ended when the handler started (a callback completed while the execution was evicted,
  * a wait that fell due, any new operation) ended after every recorded one: its result waits until the turns are
  * over and the last one's continuation has had its rounds, or until the replay has stopped moving for a round (a
@@ -29,6 +34,9 @@ const SETTLE_ROUNDS = 32
 const BODY_REPLAYED = new Set(["WaitForCallback", "SagaBody"])
 
 const ended = (op: OperationState): boolean => op.endSeq !== undefined && op.status !== "STARTED" && op.status !== "PENDING"
+
+/** The turn of a callback's creation, beside the turn of its end (keyed by its id). */
+export const creationKey = (id: string): string => `${id}+created`
 
 /** True when replay reaches `op`: no ended ancestor context returns its result without running its body. */
 const reached = (state: ExecutionState, op: OperationState): boolean => {
@@ -80,14 +88,17 @@ export class ReplayOrder {
 
   /** The order of the operations `state` holds as ended; undefined when there is none (a first run). */
   static of(state: ExecutionState): ReplayOrder | undefined {
-    let endedOps: Array<OperationState> | undefined
+    let turns: Array<{ readonly key: string; readonly seq: number }> | undefined
     for (const op of state.operations.values()) {
-      if (ended(op) && reached(state, op)) (endedOps ??= []).push(op)
+      const endedHere = ended(op)
+      if ((!endedHere && op.createdSeq === undefined) || !reached(state, op)) continue
+      if (op.createdSeq !== undefined) (turns ??= []).push({ key: creationKey(op.id), seq: op.createdSeq })
+      if (endedHere) (turns ??= []).push({ key: op.id, seq: op.endSeq! })
     }
-    if (endedOps === undefined) return undefined
-    endedOps.sort((a, b) => a.endSeq! - b.endSeq!)
+    if (turns === undefined) return undefined
+    turns.sort((a, b) => a.seq - b.seq)
     const turnOf = new Map<string, number>()
-    for (let i = 0; i < endedOps.length; i++) turnOf.set(endedOps[i]!.id, i)
+    for (let i = 0; i < turns.length; i++) turnOf.set(turns[i]!.key, i)
     return new ReplayOrder(turnOf, state.seq)
   }
 
@@ -224,4 +235,12 @@ export const afterTurn = <T>(
     return begun.turn.then(() => running)
   }
   return begun.replay === undefined ? running : begun.replay.afterReplay(running, begun.held)
+}
+
+/** A callback's creation (`running`: createCallback's answer), settled no earlier than its turn on replay. */
+export const afterCreation = <T>(begun: { readonly creationTurn?: Promise<void> | undefined }, running: Promise<T>): Promise<T> => {
+  const turn = begun.creationTurn
+  if (turn === undefined) return running
+  running.then(undefined, ignore) // its rejection is handled at its turn
+  return turn.then(() => running)
 }

@@ -21,6 +21,8 @@ export interface OperationState {
   endedAt?: number
   /** The seq of the event that ended it: replay settles recorded operations in this order (replay-order.ts). */
   endSeq?: number
+  /** A callback's: the seq of its CallbackStarted, where its creation settled (replay-order.ts). */
+  createdSeq?: number
   /** Steps: the attempt last started or finished (1-based). */
   attempt: number
   /** True while a step attempt has a StepStarted and no outcome. */
@@ -251,6 +253,7 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
     case "CallbackStarted": {
       const op = open(state, event)
       op.callbackId = event.callbackId
+      op.createdSeq = event.seq
       if (event.timeoutAt !== undefined) op.timeoutAt = event.timeoutAt
       if (event.heartbeatTimeoutMs !== undefined) op.heartbeatTimeoutMs = event.heartbeatTimeoutMs
       op.lastHeartbeatAt = event.at

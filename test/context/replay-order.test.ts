@@ -355,3 +355,59 @@ describe("replay order of a child context's outcome", () => {
     }
   })
 })
+
+describe("replay order of a callback's creation", () => {
+  // createCallback answers once its CallbackStarted is written: after ends written before it (its id is encoded
+  // first). Its creation takes a turn at that place on replay; settled at once, its caller took ids ahead of them.
+  const replays = async (fn: ReturnType<typeof durable>, name: string, complete?: string) => {
+    const runner = createTestRunner({ functions: [fn] })
+    try {
+      const execution = await runner.start(name)
+      const ids = execution.operations.map((op) => `${op.id}:${op.name}`)
+      await execution.evict()
+      if (complete !== undefined) await execution.sendCallbackSuccess(complete, JSON.stringify("ok"))
+      await execution.settle()
+      assert.strictEqual(execution.status, "SUCCEEDED", `${execution.error?.errorMessage} (first run: ${ids.join(", ")})`)
+    } finally {
+      await runner.dispose()
+    }
+  }
+
+  it("lets a step's caller that ended before a callback's start call first, though the callback was created first", { timeout: 60_000 }, async () => {
+    const fn = durable("cb-beside-step", async (_: unknown, ctx) =>
+      Promise.all([
+        (async () => {
+          const [answer, callbackId] = await ctx.createCallback<string>("c")
+          await ctx.step("send", async () => callbackId) // the usual: hand the id out in a step
+          return answer
+        })(),
+        (async () => {
+          await ctx.step("s1", async () => 1)
+          return ctx.step("s2", async () => 2)
+        })()
+      ]))
+    await replays(fn, "cb-beside-step", "c")
+  })
+
+  it("does so beside child contexts, whose callers go on at their place in the log", { timeout: 60_000 }, async () => {
+    const fn = durable("cb-empty-child", async (_: unknown, ctx) => {
+      const all = await Promise.all([
+        (async () => {
+          await ctx.createCallback<string>("c")
+          return ctx.step("a-next", async () => "a")
+        })(),
+        (async () => {
+          await ctx.runInChildContext("empty", async () => "b")
+          return ctx.step("b-next", async () => "b")
+        })(),
+        (async () => {
+          await ctx.runInChildContext("kc", async (c) => c.step("kc.s", async () => "c"))
+          return ctx.step("c-next", async () => "c")
+        })()
+      ])
+      await ctx.wait("end", { seconds: 100 })
+      return all
+    })
+    await replays(fn, "cb-empty-child")
+  })
+})
