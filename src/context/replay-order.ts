@@ -62,9 +62,14 @@ export class ReplayOrder {
   #next = 0
   /** Operations called before their turn, by turn. */
   readonly #waiting = new Map<number, () => void>()
-  /** Results of operations that had not ended, held until the replay is over. */
-  #live: Array<() => void> = []
+  /**
+   * Results of operations that had not ended, held until the replay is over, with the seq of their ends: let go one
+   * at a time in that order, each continuation with its rounds, as the next replay will (`#letLiveGo`).
+   */
+  #live: Array<{ readonly seq: number; readonly resolve: () => void }> = []
   #over = false
+  /** The turns are over and the results held are being let go. */
+  #lettingGo = false
   /**
    * Rounds running: after an operation was let go ("release": its continuation may still be running, so the next
    * in turn waits for them when others wait), or only to see whether the replay still moves ("watch").
@@ -80,7 +85,10 @@ export class ReplayOrder {
   /** The log's last seq when the handler started: an operation that ended after it is one that had not ended. */
   readonly startSeq: number
 
-  private constructor(turnOf: Map<string, number>, startSeq: number) {
+  readonly #state: ExecutionState
+
+  private constructor(state: ExecutionState, turnOf: Map<string, number>, startSeq: number) {
+    this.#state = state
     this.#turnOf = turnOf
     this.#turns = turnOf.size
     this.startSeq = startSeq
@@ -99,7 +107,7 @@ export class ReplayOrder {
     turns.sort((a, b) => a.seq - b.seq)
     const turnOf = new Map<string, number>()
     for (let i = 0; i < turns.length; i++) turnOf.set(turns[i]!.key, i)
-    return new ReplayOrder(turnOf, state.seq)
+    return new ReplayOrder(state, turnOf, state.seq)
   }
 
   /**
@@ -140,19 +148,43 @@ export class ReplayOrder {
    * promise, so two that end in one batch reach the code in the order they ended (the review: one held during the
    * replay and one begun after it, due together, took each other's ids).
    */
-  afterReplay<T>(running: Promise<T>, held: boolean): Promise<T> {
+  afterReplay<T>(running: Promise<T>, held: boolean, id: string): Promise<T> {
     if (!held) return running.then(same)
     return running.then(
-      (value) => (this.#over ? value : this.#untilOver().then(() => value)),
-      (error: unknown) => (this.#over ? Promise.reject(error) : this.#untilOver().then(() => Promise.reject(error)))
+      (value) => (this.#over ? value : this.#untilOver(id).then(() => value)),
+      (error: unknown) => (this.#over ? Promise.reject(error) : this.#untilOver(id).then(() => Promise.reject(error)))
     )
   }
 
-  #untilOver(): Promise<void> {
+  #untilOver(id: string): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.#live.push(resolve)
-      if (this.#rounds === undefined) this.#startRounds("watch")
+      this.#live.push({ seq: this.#state.operations.get(id)?.endSeq ?? Infinity, resolve })
+      if (this.#rounds === undefined && !this.#lettingGo) this.#startRounds("watch")
     })
+  }
+
+  /**
+   * Lets the held results go in the order of their ends, each continuation with its rounds before the next: let go
+   * together, they reached the code in the depth of their promise chains (a failed child's is longer), and the next
+   * replay, which paces them, failed (the probe, under load). Over once none is left.
+   */
+  #letLiveGo(): void {
+    const live = this.#live
+    if (live.length === 0) {
+      this.#lettingGo = false
+      this.#over = true
+      return
+    }
+    let first = 0
+    for (let i = 1; i < live.length; i++) if (live[i]!.seq < live[first]!.seq) first = i
+    const [next] = live.splice(first, 1)
+    next!.resolve()
+    let left = SETTLE_ROUNDS
+    const round = () => {
+      if (--left > 0) return realQueueMicrotask(round)
+      this.#letLiveGo()
+    }
+    realQueueMicrotask(round)
   }
 
   /** Moves the tick on once the current synchronous run is over (one microtask per tick in which a turn went). */
@@ -196,14 +228,12 @@ export class ReplayOrder {
       this.#startRounds("release")
       return
     }
-    if (this.#over) return
+    if (this.#over || this.#lettingGo) return
     if (this.#next >= this.#turns || (this.#live.length > 0 && this.#next === this.#nextAtRounds)) {
       // Every turn went, or none moved for a round (the rest are never called): results held go now.
-      this.#over = true
       this.#turnOf.clear() // a turn called from now on goes at once (it is behind, or was never going to come)
-      const live = this.#live
-      this.#live = []
-      for (const resolve of live) resolve()
+      this.#lettingGo = true
+      this.#letLiveGo()
       return
     }
     if (this.#live.length > 0) this.#startRounds("watch")
@@ -227,14 +257,14 @@ export const replayOrderOf = (session: object): ReplayOrder | undefined => order
  * replayed run every operation's promise goes through here (`replay` set), a first run's none.
  */
 export const afterTurn = <T>(
-  begun: { readonly turn: Promise<void> | undefined; readonly replay: ReplayOrder | undefined; readonly held: boolean },
+  begun: { readonly id: string; readonly turn: Promise<void> | undefined; readonly replay: ReplayOrder | undefined; readonly held: boolean },
   running: Promise<T>
 ): Promise<T> => {
   if (begun.turn !== undefined) {
     running.then(undefined, ignore) // its rejection is handled at its turn
     return begun.turn.then(() => running)
   }
-  return begun.replay === undefined ? running : begun.replay.afterReplay(running, begun.held)
+  return begun.replay === undefined ? running : begun.replay.afterReplay(running, begun.held, begun.id)
 }
 
 /** A callback's creation (`running`: createCallback's answer), settled no earlier than its turn on replay. */
