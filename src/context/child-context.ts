@@ -8,12 +8,12 @@
  * ends its execution so costs two commits (the completion, then the outcome with the end), not three. When the
  * outcome cannot be queued (the actor was evicted or the execution ended while the body ran), the caller is
  * abandoned code and stops there, as it did at an awaited append.
- * But the caller goes on only once the appends made before the outcome are written, and the callers of the last write
- * have had rounds of microtasks to make their next calls (`whenEarlierWritten`: at once when there are none and no
- * write released its callers within those rounds). The outcome is logged after them, and replay settles in the order of the log; going on at
- * once, `runInChildContext(…).then(next)` beside `step(…).then(next)` took its next id before the step's
- * continuation, whose end the log holds first, and the replay failed as non-deterministic (the replay fuzz probe);
- * a child that failed at once, right after such a write, went on before the step's caller had made its next call.
+ * But the caller goes on at its place in the log (`whenEarlierWritten`, write-releases.ts): once the appends made
+ * before the outcome are written and the callers released before it in its context have had rounds of microtasks to
+ * make their next calls. Replay settles in the order of the log; going on at once, `runInChildContext(…).then(next)`
+ * beside `step(…).then(next)` took its next id before the step's continuation, whose end the log holds first, and the
+ * replay failed as non-deterministic (the replay fuzz probe); so did a child that failed at once right after such a
+ * write, before the step's caller had made its next call.
  */
 import type { ErrorObject } from "../log/events.ts"
 import { type Begun, ContextCore, never } from "./context-core.ts"

@@ -66,7 +66,7 @@ export class ReplayOrder {
    * Results of operations that had not ended, held until the replay is over, with the seq of their ends: let go one
    * at a time in that order, each continuation with its rounds, as the next replay will (`#letLiveGo`).
    */
-  #live: Array<{ readonly seq: number; readonly resolve: () => void }> = []
+  #live: Array<{ readonly id: string; readonly resolve: () => void }> = []
   #over = false
   /** The turns are over and the results held are being let go. */
   #lettingGo = false
@@ -158,7 +158,7 @@ export class ReplayOrder {
 
   #untilOver(id: string): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.#live.push({ seq: this.#state.operations.get(id)?.endSeq ?? Infinity, resolve })
+      this.#live.push({ id, resolve })
       if (this.#rounds === undefined && !this.#lettingGo) this.#startRounds("watch")
     })
   }
@@ -168,6 +168,11 @@ export class ReplayOrder {
    * together, they reached the code in the depth of their promise chains (a failed child's is longer), and the next
    * replay, which paces them, failed (the probe, under load). Over once none is left.
    */
+  #seqOf(id: string): number {
+    const op = this.#state.operations.get(id)
+    return op?.endSeq ?? op?.createdSeq ?? Infinity
+  }
+
   #letLiveGo(): void {
     const live = this.#live
     if (live.length === 0) {
@@ -175,8 +180,17 @@ export class ReplayOrder {
       this.#over = true
       return
     }
+    // Read now, not when the result came: a child's caller goes on before its outcome is written (the review).
+    // Those whose end is still unwritten go last, in the order they came.
     let first = 0
-    for (let i = 1; i < live.length; i++) if (live[i]!.seq < live[first]!.seq) first = i
+    let firstSeq = this.#seqOf(live[0]!.id)
+    for (let i = 1; i < live.length; i++) {
+      const seq = this.#seqOf(live[i]!.id)
+      if (seq < firstSeq) {
+        first = i
+        firstSeq = seq
+      }
+    }
     const [next] = live.splice(first, 1)
     next!.resolve()
     let left = SETTLE_ROUNDS
