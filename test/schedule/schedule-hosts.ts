@@ -6,6 +6,7 @@ import { makeScheduler, makeScheduleRegistry, ScheduleStore, type ScheduleStoreS
 import type { Schedule } from "../../src/schedule/schedule.ts"
 import { ExecutionStore } from "../../src/store/execution-store.ts"
 import { makeMemoryStore } from "../../src/store/memory-store.ts"
+import { StoreFailure } from "../../src/store/store-errors.ts"
 import type { VirtualClock } from "../../src/testing/virtual-clock.ts"
 
 /** The function the schedules start: it runs (waits) for 90 minutes. */
@@ -85,4 +86,18 @@ export const actsAfterSavedStart = (memory: ScheduleStoreShape, meanwhile: Effec
       })
   }
   return { records, arm: () => void (armed = true) }
+}
+
+/**
+ * `memory` whose saves that hold no saved start (a trigger's settle, a delivery's record) fail while `down.now` is
+ * set: a store that fails between a start's save and the record's.
+ */
+export const settlesFail = (memory: ScheduleStoreShape) => {
+  const down = { now: false }
+  const records: ScheduleStoreShape = {
+    load: memory.load,
+    save: (record) =>
+      down.now && record.starting === undefined ? Effect.fail(new StoreFailure({ operation: "save", reason: "store down" })) : memory.save(record)
+  }
+  return { records, down }
 }

@@ -6,10 +6,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { ExecutionClient } from "../../src/engine/index.ts"
 import { schedule } from "../../src/index.ts"
-import { makeMemoryScheduleStore, type ScheduleStoreShape } from "../../src/schedule/index.ts"
-import { StoreFailure } from "../../src/store/store-errors.ts"
+import { makeMemoryScheduleStore } from "../../src/schedule/index.ts"
 import { VirtualClock } from "../../src/testing/virtual-clock.ts"
-import { actsAfterSavedStart, actsAfterStart, engine, hostsOf, job, running } from "./schedule-hosts.ts"
+import { actsAfterSavedStart, actsAfterStart, engine, hostsOf, job, running, settlesFail } from "./schedule-hosts.ts"
 
 const entry = schedule("hourly", { function: job, cron: "0 * * * *", overlap: "cancel-previous" })
 const FIRST = "hourly:2026-01-01T01:00:00Z"
@@ -111,11 +110,7 @@ describe("cancel-previous across hosts", () => {
     Effect.gen(function*() {
       const clock = new VirtualClock(Date.UTC(2026, 0, 1))
       const memory = makeMemoryScheduleStore()
-      let failSettle = false
-      const records: ScheduleStoreShape = {
-        load: memory.load,
-        save: (r) => (failSettle && r.starting === undefined ? Effect.fail(new StoreFailure({ operation: "save", reason: "store down" })) : memory.save(r))
-      }
+      const { records, down } = settlesFail(memory)
       const a = yield* (yield* hostsOf(entry, records, clock))()
       const b = yield* (yield* hostsOf(entry, memory, clock))()
       yield* a.start
@@ -123,9 +118,9 @@ describe("cancel-previous across hosts", () => {
       clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
       yield* b.alarm("hourly") // 01:00 runs
       clock.setTime(Date.UTC(2026, 0, 1, 1, 30))
-      failSettle = true
+      down.now = true
       const triggered = yield* a.trigger("hourly")
-      failSettle = false
+      down.now = false
       assert.strictEqual(triggered.outcome, "started")
       assert.strictEqual((yield* memory.load("hourly"))!.starting?.executionId, triggered.executionId, "not settled")
       clock.setTime(Date.UTC(2026, 0, 1, 2, 0, 5))
@@ -176,21 +171,19 @@ describe("cancel-previous across hosts", () => {
 describe("cancel-previous across hosts, the review", () => {
   const T = (h: number, m = 0, s = 0) => Date.UTC(2026, 0, 1, h, m, s)
   const id = (h: number) => `hourly:2026-01-01T0${h}:00:00Z`
-  const fail = () => Effect.fail(new StoreFailure({ operation: "save", reason: "store down" }))
 
   it.effect("one host: a catch-up whose record save failed, delivered again once its first tick is late, leaves its last tick running", () =>
     Effect.gen(function*() {
       const entry = schedule("hourly", { function: job, cron: "0 * * * *", overlap: "cancel-previous", catchUp: { minutes: 90 } })
       const clock = new VirtualClock(T(0))
       const memory = makeMemoryScheduleStore()
-      let down = false
-      const records: ScheduleStoreShape = { load: memory.load, save: (r) => (down && r.starting === undefined ? fail() : memory.save(r)) }
+      const { records, down } = settlesFail(memory)
       const a = yield* (yield* hostsOf(entry, records, clock))()
       yield* a.start
       clock.setTime(T(2, 0, 5))
-      down = true
+      down.now = true
       yield* Effect.exit(a.alarm("hourly")) // makes 01 then 02 (stopping 01); the record save fails
-      down = false
+      down.now = false
       assert.deepStrictEqual(yield* running, [id(2)])
       clock.setTime(T(2, 31))
       yield* a.alarm("hourly")

@@ -9,9 +9,8 @@ import { RateLimited } from "../../src/engine/engine-errors.ts"
 import { ExecutionClient } from "../../src/engine/index.ts"
 import { schedule } from "../../src/index.ts"
 import { makeMemoryScheduleStore, type ScheduleStoreShape } from "../../src/schedule/index.ts"
-import { StoreFailure } from "../../src/store/store-errors.ts"
 import { VirtualClock } from "../../src/testing/virtual-clock.ts"
-import { actsAfterSavedStart, diedAfterSaving, engine, hostsOf, job, running } from "./schedule-hosts.ts"
+import { actsAfterSavedStart, diedAfterSaving, engine, hostsOf, job, running, settlesFail } from "./schedule-hosts.ts"
 
 describe("a schedule's start saved before it is made", () => {
   it.effect("buffer-one: a trigger on another host while the buffered start is being made is skipped", () =>
@@ -143,19 +142,15 @@ describe("a schedule's start saved before it is made", () => {
       const entry = schedule("hourly", { function: job, cron: "0 * * * *", overlap: "buffer-one" })
       const clock = new VirtualClock(Date.UTC(2026, 0, 1))
       const memory = makeMemoryScheduleStore()
-      let failSettle = false
-      const records: ScheduleStoreShape = {
-        load: memory.load,
-        save: (r) => (failSettle && r.starting === undefined ? Effect.fail(new StoreFailure({ operation: "save", reason: "store down" })) : memory.save(r))
-      }
+      const { records, down } = settlesFail(memory)
       const a = yield* (yield* hostsOf(entry, records, clock))()
       const b = yield* (yield* hostsOf(entry, memory, clock))()
       yield* a.start
       yield* b.start
       clock.setTime(Date.UTC(2026, 0, 1, 0, 59, 30))
-      failSettle = true
+      down.now = true
       const triggered = yield* a.trigger("hourly")
-      failSettle = false
+      down.now = false
       assert.strictEqual(triggered.outcome, "started")
       clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
       yield* b.alarm("hourly") // 01:00 buffered behind the trigger
