@@ -5,19 +5,23 @@
 /** One function for every promise's ignored rejection, not a closure per operation. */
 const ignore = () => undefined
 
+/** The operation a promise is the result of (a `ctx.promise` combinator's own: write-releases.ts); not public API. */
+const operationIds = new WeakMap<object, string>()
+
+/** The operation `promise` is the result of, when it is an operation's DurablePromise. */
+export const operationIdOf = (promise: unknown): string | undefined =>
+  typeof promise === "object" && promise !== null ? operationIds.get(promise) : undefined
+
 export class DurablePromise<T> implements Promise<T> {
   readonly #inner: Promise<T>
   #executed = false
   #onAwaited: (() => void) | undefined
 
-  /** The operation it is the result of, when it is one's (a `ctx.promise` combinator's own: write-releases.ts). */
-  readonly operationId: string | undefined
-
   /** `onAwaited` is told once, when the promise is first awaited (the engine's idle rule, actor-activity.ts). */
   constructor(inner: Promise<T>, onAwaited?: () => void, operationId?: string) {
     this.#inner = inner
     this.#onAwaited = onAwaited
-    this.operationId = operationId
+    if (operationId !== undefined) operationIds.set(this, operationId)
     inner.then(undefined, ignore)
   }
 

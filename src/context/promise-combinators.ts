@@ -9,7 +9,7 @@ import type { ErrorObject } from "../log/events.ts"
 import { runChildContext } from "./child-context.ts"
 import { afterTurn } from "./replay-order.ts"
 import { type ContextCore, never } from "./context-core.ts"
-import { DurablePromise } from "./durable-promise.ts"
+import { DurablePromise, operationIdOf } from "./durable-promise.ts"
 import {
   CallbackError,
   CallbackExternalError,
@@ -61,7 +61,8 @@ type Combine = (promises: ReadonlyArray<PromiseLike<unknown>>) => Promise<unknow
 const ownOperations = (promises: ReadonlyArray<unknown>): ReadonlyArray<string> | undefined => {
   let ids: Array<string> | undefined
   for (const promise of promises) {
-    if (promise instanceof DurablePromise && promise.operationId !== undefined) (ids ??= []).push(promise.operationId)
+    const id = operationIdOf(promise)
+    if (id !== undefined) (ids ??= []).push(id)
   }
   return ids
 }

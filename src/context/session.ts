@@ -94,9 +94,10 @@ export interface Session {
    */
   post(events: ReadonlyArray<NewEvent>): boolean
   /**
-   * Resolves once every append made so far is written and the callers of the last write have had their rounds of
-   * microtasks (never if the session dies); undefined when both are so already. The caller of a posted outcome waits
-   * on it (child-context.ts). Absent where nothing is written (the replay check).
+   * Resolves at the caller's place in the log (write-releases.ts): once every append made so far is written and the
+   * callers released before it in the child's context (but those of `owns`) have had their rounds of microtasks; a
+   * batch item's waits for the appends only. Never if the session dies; undefined when it may go on at once. The
+   * caller of a posted outcome waits on it (child-context.ts). Absent where nothing is written (the replay check).
    */
   whenEarlierWritten?(childId: string, batchItem: boolean, owns?: ReadonlyArray<string>): Promise<void> | undefined
   /** A child context's body begins (1) or its caller goes on (-1): while one runs, whenEarlierWritten waits more. */

@@ -1,23 +1,38 @@
 /**
  * The line `get --follow` and `start --wait` print under a callback's start: the command that completes it. The
  * event stream sends an execution's past events first, so a callback it shows as started may have been completed,
- * failed or timed out since: the hint is printed only when the execution's operations say the callback still waits
- * (STARTED) at the time it is printed.
+ * failed or timed out since: the hint is printed only for a callback still waiting.
+ *
+ * The execution is read once per follow, at its first callback start (with its operations: an execution may hold
+ * thousands, so not once per callback, which cost 300 reads and 22 MB for 300 callbacks: the review). A callback
+ * that the read did not see started after it, so it is waiting; one it saw is hinted if it was waiting then. When
+ * the execution cannot be read (the server restarting), every callback is hinted: the started event is all that is
+ * known of them.
  */
 import type { ExecutionWithOperationsJson } from "reprise/http"
 import type { Client } from "./client.ts"
 
 export const callbackHintLine = (callbackId: string): string => `${" ".repeat(11)}complete it with: reprise callback ${callbackId} succeed '<json>'`
 
-/**
- * The hint for a callback that `executionId` started, or undefined when it no longer waits. When the execution
- * cannot be read (the server restarting), the hint is given: the started event is all that is known of it.
- */
-export const pendingCallbackHint = async (client: Client, executionId: string, callbackId: string): Promise<string | undefined> => {
-  const execution = await client
-    .request<ExecutionWithOperationsJson>("GET", `/v1/executions/${encodeURIComponent(executionId)}?operations=true`)
-    .catch(() => undefined)
-  if (execution === undefined) return callbackHintLine(callbackId)
-  const waiting = execution.operations.some((op) => op.callbackId === callbackId && op.status === "STARTED")
-  return waiting ? callbackHintLine(callbackId) : undefined
+/** Ended executions wait for no callback. */
+const ENDED = new Set(["SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "CONTINUED_AS_NEW"])
+
+/** For one follow of `executionId`: the hint for a callback it started, or undefined when that one no longer waits. */
+export const callbackHints = (client: Client, executionId: string) => {
+  let seen: Promise<{ readonly ended: boolean; readonly waiting: ReadonlyMap<string, boolean> } | undefined> | undefined
+  return async (callbackId: string): Promise<string | undefined> => {
+    seen ??= client
+      .request<ExecutionWithOperationsJson>("GET", `/v1/executions/${encodeURIComponent(executionId)}?operations=true`)
+      .then(
+        (execution) => ({
+          ended: ENDED.has(execution.status),
+          waiting: new Map(execution.operations.flatMap((op) => (op.callbackId === undefined ? [] : [[op.callbackId, op.status === "STARTED"] as const])))
+        }),
+        () => undefined
+      )
+    const read = await seen
+    if (read === undefined) return callbackHintLine(callbackId)
+    if (read.ended) return undefined
+    return read.waiting.get(callbackId) === false ? undefined : callbackHintLine(callbackId)
+  }
 }

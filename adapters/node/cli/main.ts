@@ -12,7 +12,7 @@ import { CliError, type Client, EXIT, makeClient, reportError, serverOption } fr
 import { dev } from "./dev.ts"
 import { emissionLine, executionText, functionsText, historyText, listText, makeEventLines, nextPageCommand, outcomeText } from "./format.ts"
 import { followStream } from "./follow-stream.ts"
-import { pendingCallbackHint } from "./callback-hint.ts"
+import { callbackHints } from "./callback-hint.ts"
 import { listSchedules, scheduleAction } from "./schedules.ts"
 import { inputOf, parseJsonArg } from "./input-arg.ts"
 import { repeatedMessage, repeatedOption } from "./repeated-option.ts"
@@ -160,13 +160,14 @@ const follow = async (client: Client, io: Io, id: string, timeoutS: number | und
   const deadline = timeoutS === undefined ? Infinity : Date.now() + timeoutS * 1000
   const eventLine = makeEventLines()
   let start: number | undefined
+  const hintFor = callbackHints(client, id)
   const how = await followStream(client, `${executionPath(id)}/events`, deadline, async (frame) => {
     const event = JSON.parse(frame.data) as LogEvent
     start ??= event.at
     io.err(eventLine(event, start))
     if (event._tag !== "CallbackStarted") return
     // Past events come first: a callback completed since gets no hint.
-    const hint = await pendingCallbackHint(client, id, event.callbackId)
+    const hint = await hintFor(event.callbackId)
     if (hint !== undefined) io.err(hint)
   })
   const execution = await client.request<ExecutionJson>("GET", executionPath(id))

@@ -6,6 +6,7 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { run } from "../../../../adapters/node/cli/main.ts"
 import { serve, type Server } from "../../../../adapters/node/serve.ts"
 import { durable } from "../../../../src/index.ts"
 import { reprise, until } from "./cli-fixture.ts"
@@ -18,13 +19,20 @@ const twoApprovals = durable("two-approvals", async (_input: unknown, ctx) => {
   return [one, await second]
 })
 
+/** Many callbacks waiting at once. */
+const manyApprovals = durable("many-approvals", async (_input: unknown, ctx) => {
+  const answers: Array<Promise<unknown>> = []
+  for (let i = 0; i < 20; i++) answers.push((await ctx.createCallback(`approval-${i}`))[0])
+  return Promise.all(answers)
+})
+
 let dir: string
 let server: Server
 let env: Record<string, string>
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "reprise-cli-hint-"))
-  server = await serve({ functions: [twoApprovals], dbPath: join(dir, "reprise.db"), port: 0, handleSignals: false })
+  server = await serve({ functions: [twoApprovals, manyApprovals], dbPath: join(dir, "reprise.db"), port: 0, handleSignals: false })
   env = { REPRISE_URL: server.url }
 })
 afterAll(async () => {
@@ -61,5 +69,31 @@ describe("get --follow's callback hint", () => {
     const ended = await reprise(["get", "hint-1", "--follow", "--timeout", "10"], env)
     assert.strictEqual(ended.code, 0, ended.stderr)
     assert.deepStrictEqual(hinted(ended.stderr), [], "an ended execution's callbacks wait for nothing")
+  }, 120_000)
+
+  // Once per callback, an execution of thousands of operations was read thousands of times (the review: 300 reads and
+  // 22 MB for 300 callbacks).
+  it("reads the execution once per follow, however many callbacks it shows", async () => {
+    const started = await reprise(["start", "many-approvals", "--name", "hint-many", "--json"], env)
+    assert.strictEqual(started.code, 0, started.stderr)
+    await until(async () => {
+      const got = JSON.parse((await reprise(["get", "hint-many", "--json"], env)).stdout)
+      return got.operations.filter((op: any) => op.type === "CALLBACK").length === 20 ? true : undefined
+    }, "the 20 callbacks")
+    const real = globalThis.fetch
+    let reads = 0
+    globalThis.fetch = ((input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+      if (String(input instanceof Request ? input.url : input).includes("operations=true")) reads++
+      return real(input, init)
+    }) as typeof fetch
+    const lines: Array<string> = []
+    try {
+      const code = await run(["get", "hint-many", "--follow", "--timeout", "1"], { out: () => undefined, err: (line) => void lines.push(line), env })
+      assert.strictEqual(code, 6)
+    } finally {
+      globalThis.fetch = real
+    }
+    assert.strictEqual(hinted(lines.join("\n")).length, 20)
+    assert.strictEqual(reads, 1)
   }, 120_000)
 })
