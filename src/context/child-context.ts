@@ -63,11 +63,11 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
     throw run.toError(recorded.error!, undefined)
   }
   if (recorded === undefined) session.post([{ _tag: "ContextStarted", ...ref }])
-  session.childRunning?.(1)
+  session.childRunning?.(1, id)
   try {
     return await runBody(core, begun, run, serdes, context, finished)
   } finally {
-    session.childRunning?.(-1)
+    session.childRunning?.(-1, id)
   }
 }
 

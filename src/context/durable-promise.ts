@@ -5,23 +5,33 @@
 /** One function for every promise's ignored rejection, not a closure per operation. */
 const ignore = () => undefined
 
-/** The operation a promise is the result of (a `ctx.promise` combinator's own: write-releases.ts); not public API. */
-const operationIds = new WeakMap<object, string>()
+/** Reads a DurablePromise's operation (set in its class's static block: the field stays private). */
+let readOperationId: (promise: DurablePromise<unknown>) => string | undefined
 
-/** The operation `promise` is the result of, when it is an operation's DurablePromise. */
+/**
+ * The operation `promise` is the result of, when it is an operation's DurablePromise (a `ctx.promise` combinator's
+ * own: write-releases.ts). A private field, not public API; not a WeakMap either, whose insert per operation cost
+ * steps about 10%.
+ */
 export const operationIdOf = (promise: unknown): string | undefined =>
-  typeof promise === "object" && promise !== null ? operationIds.get(promise) : undefined
+  promise instanceof DurablePromise ? readOperationId(promise) : undefined
 
 export class DurablePromise<T> implements Promise<T> {
   readonly #inner: Promise<T>
   #executed = false
   #onAwaited: (() => void) | undefined
 
+  readonly #operationId: string | undefined
+
+  static {
+    readOperationId = (promise) => promise.#operationId
+  }
+
   /** `onAwaited` is told once, when the promise is first awaited (the engine's idle rule, actor-activity.ts). */
   constructor(inner: Promise<T>, onAwaited?: () => void, operationId?: string) {
     this.#inner = inner
     this.#onAwaited = onAwaited
-    if (operationId !== undefined) operationIds.set(this, operationId)
+    this.#operationId = operationId
     inner.then(undefined, ignore)
   }
 

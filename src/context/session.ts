@@ -101,7 +101,7 @@ export interface Session {
    */
   whenEarlierWritten?(childId: string, batchItem: boolean, owns?: ReadonlyArray<string>): Promise<void> | undefined
   /** A child context's body begins (1) or its caller goes on (-1): while one runs, whenEarlierWritten waits more. */
-  childRunning?(delta: 1 | -1): void
+  childRunning?(delta: 1 | -1, childId: string): void
   /** Resolves once a stop is requested while a saga runs (ExecutionStopRequested; saga.ts); never otherwise. */
   whenStopRequested(): Promise<void>
   /** Resolves at once unless the execution is paused; then when it is resumed (never if the session dies first). */

@@ -91,8 +91,8 @@ export class ActorSession implements Session {
     return this.#releases.whenEarlierWritten(id, item, owns)
   }
 
-  childRunning(delta: 1 | -1): void {
-    this.#releases.childRunning(delta)
+  childRunning(delta: 1 | -1, id: string): void {
+    this.#releases.childRunning(delta, id)
   }
 
   post(events: ReadonlyArray<NewEvent>): boolean {

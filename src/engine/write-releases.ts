@@ -47,8 +47,11 @@ interface Release {
 export class WriteReleases {
   #offered = 0
   #written = 0
-  /** Child contexts whose caller has not gone on (`childRunning`). */
-  #children = 0
+  /**
+   * Child contexts whose caller has not gone on (`childRunning`), by the context they take their ids in: only there
+   * can one race the callers of a write (steps inside a child, beside no other, open no rounds: 12-20% a step).
+   */
+  readonly #children = new Map<string, number>()
   /** Releases held back, in the order of the log; undefined when none is. */
   #queue: Array<Release> | undefined
   /** Rounds left before the callers released last have had theirs; 0 when none run. */
@@ -85,7 +88,7 @@ export class WriteReleases {
     }
     // Offered before any child's caller waited: ahead of every held release.
     resolve()
-    if (this.#children === 0 && this.#queue === undefined) return
+    if (this.#queue === undefined && !this.#childBeside(id)) return
     this.#settle(id)
     this.#drain()
   }
@@ -102,9 +105,19 @@ export class WriteReleases {
     })
   }
 
-  /** A child context's body begins (1) or its caller goes on (-1). */
-  childRunning(delta: 1 | -1): void {
-    this.#children += delta
+  /** Child context `id` begins its body (1) or its caller goes on (-1). */
+  childRunning(delta: 1 | -1, id: string): void {
+    const context = contextOf(id)
+    const count = (this.#children.get(context) ?? 0) + delta
+    if (count > 0) this.#children.set(context, count)
+    else this.#children.delete(context)
+  }
+
+  /** Whether a child context runs in the context of operation `id` (any context, for a write of no operation). */
+  #childBeside(id: string | undefined): boolean {
+    const children = this.#children
+    if (children.size === 0) return false
+    return id === undefined || children.has(contextOf(id))
   }
 
   #drain(): void {
