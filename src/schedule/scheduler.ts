@@ -411,8 +411,12 @@ export const makeScheduler = Effect.fnUntraced(function*(
               undefined
             ))
         )
-        // cancel-previous: a start saved over this one (on another host, before it was made) runs instead.
-        if (settled?.[1] === true) yield* stopAll(entry, [started], `a later start was saved while its trigger at ${new Date(now).toISOString()} was being made`)
+        // cancel-previous: a start saved over this one (on another host, before it was made) runs instead. When the
+        // settle failed, the stored record says (no later start names this one: it ran on beside it, the review).
+        const overtaken = settled === undefined
+          ? entry.overlap === "cancel-previous" && (yield* Effect.orElseSucceed(Effect.map(records.load(name), (stored) => stored !== undefined && overtakenTrigger(entry, stored, executionId)), () => false))
+          : settled[1]
+        if (overtaken) yield* stopAll(entry, [started], `a later start was saved while its trigger at ${new Date(now).toISOString()} was being made`)
         if (settled !== undefined) yield* watchAhead(settled[0], now)
         return { executionId: started, outcome: "started" } satisfies TriggerResult
       }))

@@ -6,7 +6,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { ExecutionClient } from "../../src/engine/index.ts"
 import { schedule } from "../../src/index.ts"
-import { makeMemoryScheduleStore } from "../../src/schedule/index.ts"
+import { makeMemoryScheduleStore, type ScheduleStoreShape } from "../../src/schedule/index.ts"
+import { StoreFailure } from "../../src/store/store-errors.ts"
 import { VirtualClock } from "../../src/testing/virtual-clock.ts"
 import { actsAfterSavedStart, actsAfterStart, engine, hostsOf, job, running, settlesFail } from "./schedule-hosts.ts"
 
@@ -239,5 +240,35 @@ describe("cancel-previous across hosts, the review", () => {
       clock.setTime(T(2, 0, 5))
       yield* a.alarm("hourly") // 01:00 and 02:00 (catch-up); c delivers meanwhile, right after 02:00 is made
       assert.strictEqual((yield* running).length, 1, `one runs: ${JSON.stringify(yield* running)}`)
+    }).pipe(Effect.provide(engine()), Effect.scoped))
+
+  it.effect("a trigger overtaken on another host whose settle fails is stopped: the stored record says it was overtaken", () =>
+    Effect.gen(function*() {
+      const entry = schedule("hourly", { function: job, cron: "0 * * * *", overlap: "cancel-previous" })
+      const clock = new VirtualClock(T(0))
+      const memory = makeMemoryScheduleStore()
+      const b = yield* (yield* hostsOf(entry, memory, clock))()
+      let failA = false
+      const inner = actsAfterSavedStart(memory, Effect.gen(function*() {
+        clock.setTime(clock.currentTimeMillisUnsafe() + 5)
+        yield* b.trigger("hourly")
+        failA = true
+      }))
+      const records: ScheduleStoreShape = {
+        load: memory.load,
+        save: (r) => (failA ? Effect.fail(new StoreFailure({ operation: "save", reason: "store down" })) : inner.records.save(r))
+      }
+      const a = yield* (yield* hostsOf(entry, records, clock))()
+      yield* a.start
+      yield* b.start
+      clock.setTime(T(1, 0, 5))
+      yield* b.alarm("hourly")
+      clock.setTime(T(1, 10))
+      inner.arm()
+      yield* Effect.exit(a.trigger("hourly"))
+      failA = false
+      clock.setTime(T(2, 0, 5))
+      yield* b.alarm("hourly")
+      assert.deepStrictEqual(yield* running, [id(2)])
     }).pipe(Effect.provide(engine()), Effect.scoped))
 })
