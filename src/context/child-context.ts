@@ -8,7 +8,7 @@
  * ends its execution so costs two commits (the completion, then the outcome with the end), not three. When the
  * outcome cannot be queued (the actor was evicted or the execution ended while the body ran), the caller is
  * abandoned code and stops there, as it did at an awaited append.
- * But the caller goes on at its place in the log (`whenEarlierWritten`, write-releases.ts): once the appends made
+ * But the caller goes on at its place in the log (`whenOutcomeTurn`, write-releases.ts): once the appends made
  * before the outcome are written and the callers released before it in its context have had rounds of microtasks to
  * make their next calls. Replay settles in the order of the log; going on at once, `runInChildContext(…).then(next)`
  * beside `step(…).then(next)` took its next id before the step's continuation, whose end the log holds first, and the
@@ -50,7 +50,7 @@ const postOutcome = (
   id: string,
   run: { readonly batchItem?: boolean; readonly owns?: ReadonlyArray<string> | undefined },
   events: Parameters<Session["post"]>[0]
-): Promise<void> | undefined => session.post(events) ? session.whenEarlierWritten?.(id, run.batchItem === true, run.owns) : never()
+): Promise<void> | undefined => session.post(events) ? session.whenOutcomeTurn?.(id, run.batchItem === true, run.owns) : never()
 
 export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: ChildRun<T>): Promise<T> => {
   const { session } = core

@@ -274,17 +274,15 @@ export const afterTurn = <T>(
   begun: { readonly id: string; readonly turn: Promise<void> | undefined; readonly replay: ReplayOrder | undefined; readonly held: boolean },
   running: Promise<T>
 ): Promise<T> => {
-  if (begun.turn !== undefined) {
-    running.then(undefined, ignore) // its rejection is handled at its turn
-    return begun.turn.then(() => running)
-  }
+  if (begun.turn !== undefined) return atTurn(begun.turn, running)
   return begun.replay === undefined ? running : begun.replay.afterReplay(running, begun.held, begun.id)
 }
 
 /** A callback's creation (`running`: createCallback's answer), settled no earlier than its turn on replay. */
-export const afterCreation = <T>(begun: { readonly creationTurn?: Promise<void> | undefined }, running: Promise<T>): Promise<T> => {
-  const turn = begun.creationTurn
-  if (turn === undefined) return running
+export const afterCreation = <T>(begun: { readonly creationTurn?: Promise<void> | undefined }, running: Promise<T>): Promise<T> =>
+  begun.creationTurn === undefined ? running : atTurn(begun.creationTurn, running)
+
+const atTurn = <T>(turn: Promise<void>, running: Promise<T>): Promise<T> => {
   running.then(undefined, ignore) // its rejection is handled at its turn
   return turn.then(() => running)
 }

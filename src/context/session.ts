@@ -99,8 +99,8 @@ export interface Session {
    * batch item's waits for the appends only. Never if the session dies; undefined when it may go on at once. The
    * caller of a posted outcome waits on it (child-context.ts). Absent where nothing is written (the replay check).
    */
-  whenEarlierWritten?(childId: string, batchItem: boolean, owns?: ReadonlyArray<string>): Promise<void> | undefined
-  /** A child context's body begins (1) or its caller goes on (-1): while one runs, whenEarlierWritten waits more. */
+  whenOutcomeTurn?(childId: string, batchItem: boolean, owns?: ReadonlyArray<string>): Promise<void> | undefined
+  /** A child context's body begins (1) or its caller goes on (-1): while one runs, whenOutcomeTurn waits more. */
   childRunning?(delta: 1 | -1, childId: string): void
   /** Resolves once a stop is requested while a saga runs (ExecutionStopRequested; saga.ts); never otherwise. */
   whenStopRequested(): Promise<void>

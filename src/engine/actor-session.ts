@@ -31,12 +31,6 @@ export type SessionHost = Pick<
   | "activate"
 >
 
-/** The operation an append writes (its events are one operation's), for write-releases.ts. */
-const operationOf = (events: ReadonlyArray<NewEvent>): string | undefined => {
-  const first = events[0]
-  return first !== undefined && "id" in first ? first.id : undefined
-}
-
 export class ActorSession implements Session {
   readonly executionId: string
   readonly state: ExecutionState
@@ -84,11 +78,11 @@ export class ActorSession implements Session {
   append(events: ReadonlyArray<NewEvent>): Promise<void> {
     if (!this.#writable()) return new Promise(() => undefined)
     const n = this.#releases.offered()
-    return new Promise((resolve) => this.#host.offer({ _tag: "Append", events, done: () => this.#releases.written(n, resolve, operationOf(events)) }))
+    return new Promise((resolve) => this.#host.offer({ _tag: "Append", events, done: () => this.#releases.written(n, resolve, events) }))
   }
 
-  whenEarlierWritten(id: string, item: boolean, owns?: ReadonlyArray<string>): Promise<void> | undefined {
-    return this.#releases.whenEarlierWritten(id, item, owns)
+  whenOutcomeTurn(id: string, item: boolean, owns?: ReadonlyArray<string>): Promise<void> | undefined {
+    return this.#releases.whenOutcomeTurn(id, item, owns)
   }
 
   childRunning(delta: 1 | -1, id: string): void {

@@ -16,11 +16,18 @@
  * child context pays nothing: no queue, no rounds.
  */
 import { realQueueMicrotask } from "../context/real-timers.ts"
+import type { NewEvent } from "../log/events.ts"
 
 /** Rounds of microtasks a released caller gets to make its next call (as SETTLE_ROUNDS in replay-order.ts). */
 const SETTLE_ROUNDS = 32
 /** Released operations remembered while rounds run; past it, every caller counts as a rival (a bound, not a cache). */
 const MAX_TRACKED = 256
+
+/** The operation an append writes (its events are one operation's); read only where a release is tracked. */
+const operationOf = (events: ReadonlyArray<NewEvent>): string | undefined => {
+  const first = events[0]
+  return first !== undefined && "id" in first ? first.id : undefined
+}
 
 /** The context an operation takes its id in: its id without the last position ("" at the root). */
 const contextOf = (id: string): string => {
@@ -70,10 +77,10 @@ export class WriteReleases {
   }
 
   /**
-   * Append `n` is written (appends are written in the order offered): its caller goes on now or at its turn.
-   * `id` is the operation it wrote.
+   * Append `n` (`events`) is written (appends are written in the order offered): its caller goes on now or at its
+   * turn.
    */
-  written(n: number, resolve: () => void, id: string | undefined): void {
+  written(n: number, resolve: () => void, events: ReadonlyArray<NewEvent>): void {
     this.#written = n
     const queue = this.#queue
     if (queue !== undefined) {
@@ -81,13 +88,15 @@ export class WriteReleases {
         const release = queue[i]!
         if (release.upTo === n && release.kind === "append") {
           release.resolve = resolve
-          release.id = id
+          release.id = operationOf(events)
           return this.#drain()
         }
       }
     }
     // Offered before any child's caller waited: ahead of every held release.
     resolve()
+    if (this.#children.size === 0 && this.#queue === undefined) return
+    const id = operationOf(events)
     if (this.#queue === undefined && !this.#childBeside(id)) return
     this.#settle(id)
     this.#drain()
@@ -97,7 +106,7 @@ export class WriteReleases {
    * What the caller of child context `id` awaits after queueing its outcome: undefined when it may go on at once (every
    * append written, and no rival released within the rounds), else a promise resolved at its turn.
    */
-  whenEarlierWritten(id: string, item: boolean, owns?: ReadonlyArray<string>): Promise<void> | undefined {
+  whenOutcomeTurn(id: string, item: boolean, owns?: ReadonlyArray<string>): Promise<void> | undefined {
     if (this.#queue === undefined && this.#written === this.#offered && (item || !this.#rivals(id, owns))) return undefined
     return new Promise((resolve) => {
       ;(this.#queue ??= []).push({ upTo: this.#offered, kind: item ? "item" : "child", id, owns, resolve })

@@ -10,19 +10,20 @@
  * known of them.
  */
 import type { ExecutionWithOperationsJson } from "reprise/http"
-import type { Client } from "./client.ts"
 
 export const callbackHintLine = (callbackId: string): string => `${" ".repeat(11)}complete it with: reprise callback ${callbackId} succeed '<json>'`
 
 /** Ended executions wait for no callback. */
 const ENDED = new Set(["SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "CONTINUED_AS_NEW"])
 
-/** For one follow of `executionId`: the hint for a callback it started, or undefined when that one no longer waits. */
-export const callbackHints = (client: Client, executionId: string) => {
+/**
+ * For one follow of an execution (`read`: it with its operations): the hint for a callback it started, or undefined
+ * when that one no longer waits.
+ */
+export const callbackHints = (read: () => Promise<ExecutionWithOperationsJson>) => {
   let seen: Promise<{ readonly ended: boolean; readonly waiting: ReadonlyMap<string, boolean> } | undefined> | undefined
   return async (callbackId: string): Promise<string | undefined> => {
-    seen ??= client
-      .request<ExecutionWithOperationsJson>("GET", `/v1/executions/${encodeURIComponent(executionId)}?operations=true`)
+    seen ??= read()
       .then(
         (execution) => ({
           ended: ENDED.has(execution.status),
@@ -30,9 +31,9 @@ export const callbackHints = (client: Client, executionId: string) => {
         }),
         () => undefined
       )
-    const read = await seen
-    if (read === undefined) return callbackHintLine(callbackId)
-    if (read.ended) return undefined
-    return read.waiting.get(callbackId) === false ? undefined : callbackHintLine(callbackId)
+    const known = await seen
+    if (known === undefined) return callbackHintLine(callbackId)
+    if (known.ended) return undefined
+    return known.waiting.get(callbackId) === false ? undefined : callbackHintLine(callbackId)
   }
 }

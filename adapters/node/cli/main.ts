@@ -4,15 +4,15 @@
  */
 import { readFileSync } from "node:fs"
 import { parseArgs } from "node:util"
-import { type ExecutionJson, type ExecutionWithOperationsJson, INSTANT_PATTERN, type SummaryJson } from "reprise/http"
+import { type ExecutionJson, INSTANT_PATTERN, type SummaryJson } from "reprise/http"
 import { ownPackage } from "./own-package.ts"
 import type { Emission } from "reprise"
 import type { LogEvent } from "reprise/store"
 import { CliError, type Client, EXIT, makeClient, reportError, serverOption } from "./client.ts"
 import { dev } from "./dev.ts"
-import { emissionLine, executionText, functionsText, historyText, listText, makeEventLines, nextPageCommand, outcomeText } from "./format.ts"
+import { emissionLine, executionText, functionsText, historyText, listText, nextPageCommand, outcomeText } from "./format.ts"
 import { followStream } from "./follow-stream.ts"
-import { callbackHints } from "./callback-hint.ts"
+import { executionPath, follow, withOperations } from "./follow-execution.ts"
 import { listSchedules, scheduleAction } from "./schedules.ts"
 import { inputOf, parseJsonArg } from "./input-arg.ts"
 import { repeatedMessage, repeatedOption } from "./repeated-option.ts"
@@ -135,9 +135,6 @@ const seconds = (text: string | undefined, what: string): number | undefined => 
   return value
 }
 
-const executionPath = (id: string) => `/v1/executions/${encodeURIComponent(id)}`
-/** The execution with its operations (for the tree `get` prints); the plain answer carries only their counts. */
-const withOperations = (client: Client, id: string) => client.request<ExecutionWithOperationsJson>("GET", `${executionPath(id)}?operations=true`)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const readHistory = async (client: Client, id: string, after?: string): Promise<{ events: Array<LogEvent>; cursor?: string }> => {
@@ -153,29 +150,6 @@ const readHistory = async (client: Client, id: string, after?: string): Promise<
     if (last !== undefined) cursor = String(last.seq)
     if (page.nextCursor === undefined) return { events, ...(cursor === undefined ? {} : { cursor }) }
   }
-}
-
-/** Follows an execution until it ends, printing each event to stderr as it is recorded (its SSE stream). */
-const follow = async (client: Client, io: Io, id: string, timeoutS: number | undefined): Promise<ExecutionJson> => {
-  const deadline = timeoutS === undefined ? Infinity : Date.now() + timeoutS * 1000
-  const eventLine = makeEventLines()
-  let start: number | undefined
-  const hintFor = callbackHints(client, id)
-  const how = await followStream(client, `${executionPath(id)}/events`, deadline, async (frame) => {
-    const event = JSON.parse(frame.data) as LogEvent
-    start ??= event.at
-    io.err(eventLine(event, start))
-    if (event._tag !== "CallbackStarted") return
-    // Past events come first: a callback completed since gets no hint.
-    const hint = await hintFor(event.callbackId)
-    if (hint !== undefined) io.err(hint)
-  })
-  const execution = await client.request<ExecutionJson>("GET", executionPath(id))
-  // Not ended: still running, queued behind a flow limit, or paused (RUNNING underneath).
-  if (how === "timeout" && (execution.status === "RUNNING" || execution.status === "QUEUED" || execution.status === "PAUSED")) {
-    throw new CliError(`execution ${id} is still running after ${timeoutS} s (follow it with: reprise get ${id} --follow)`, EXIT.stillRunning)
-  }
-  return execution
 }
 
 /**
@@ -267,13 +241,13 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     }
     io.err(`${outcome} ${started.executionId}; following it (Ctrl-C stops following, not the execution)`)
     const deadline = timeoutS === undefined ? undefined : Date.now() + timeoutS * 1000
-    let ended = await follow(client(), io, started.executionId, timeoutS)
+    let ended = await follow(client(), io.err, started.executionId, timeoutS)
     // A run that continued as new is not the end: the chain's last run says how the execution ended.
     for (let runs = 1; ended.status === "CONTINUED_AS_NEW" && ended.continuedAs !== undefined; runs++) {
       if (runs >= MAX_FOLLOWED_RUNS) throw new CliError(`execution ${started.executionId} goes on past ${runs} runs (follow it with: reprise get ${ended.continuedAs} --follow)`, EXIT.stillRunning)
       io.err(`${ended.executionId} continued as ${ended.continuedAs}; following it`)
       const left = deadline === undefined ? undefined : Math.max(0, (deadline - Date.now()) / 1000)
-      ended = await follow(client(), io, ended.continuedAs, left)
+      ended = await follow(client(), io.err, ended.continuedAs, left)
     }
     // The steps were shown live: what is left to print is how it ended, with the result (or the error).
     print(io, values.json === true, ended, () => outcomeText(ended))
@@ -290,7 +264,7 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     const timeoutS = seconds(values.timeout, "--timeout")
     if (timeoutS !== undefined && values.follow !== true) throw usage("--timeout goes with --follow")
     if (values.follow === true) {
-      await follow(client(), io, id!, timeoutS ?? DEFAULT_FOLLOW_S)
+      await follow(client(), io.err, id!, timeoutS ?? DEFAULT_FOLLOW_S)
       const ended = await withOperations(client(), id!)
       print(io, values.json === true, ended, () => executionText(ended))
       return ended.status === "SUCCEEDED" ? EXIT.ok : EXIT.failed
