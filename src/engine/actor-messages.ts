@@ -48,7 +48,7 @@ export class ActorGone {
 }
 
 export type Message =
-  | { readonly _tag: "Append"; readonly events: ReadonlyArray<NewEvent>; readonly done?: () => void }
+  | { readonly _tag: "Append"; readonly events: ReadonlyArray<NewEvent>; readonly done?: (shared: boolean) => void }
   | { readonly _tag: "Alarm"; readonly reply: Reply }
   /** Completions the outside wrote (Lambda's service): written as the actor's own, waking who waits on them. */
   | { readonly _tag: "Observe"; readonly events: ReadonlyArray<NewEvent>; readonly due: ReadonlyArray<string>; readonly reply: Reply }

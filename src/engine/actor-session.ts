@@ -78,7 +78,12 @@ export class ActorSession implements Session {
   append(events: ReadonlyArray<NewEvent>): Promise<void> {
     if (!this.#writable()) return new Promise(() => undefined)
     const n = this.#releases.offered()
-    return new Promise((resolve) => this.#host.offer({ _tag: "Append", events, done: () => this.#releases.written(n, resolve, events) }))
+    return new Promise((resolve) => this.#host.offer({ _tag: "Append", events, done: (shared) => this.#releases.written(n, resolve, events, shared) }))
+  }
+
+  /** While callers of a write are paced one at a time (write-releases.ts), when they are over: the actor holds its next write. */
+  pacing(): Promise<void> | undefined {
+    return this.#releases.pacing()
   }
 
   whenOutcomeTurn(id: string, item: boolean, owns?: ReadonlyArray<string>): Promise<void> | undefined {

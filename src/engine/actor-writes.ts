@@ -136,7 +136,14 @@ export class ActorWrites {
                 if (event._tag === "ExecutionStopRequested") host.stopWaiters.wake()
               }
               host.deps.onWritten(stored)
-              for (const message of written) message.done?.()
+              // `shared`: an earlier append of this write was answered (write-releases.ts paces their callers).
+              let shared = false
+              for (let i = 0; i < written.length; i++) {
+                const done = written[i]!.done
+                if (done === undefined) continue
+                done(shared)
+                shared = true
+              }
               if (open !== undefined) for (const id of open) host.waiters.wake(id, host.state)
               if (ended) host.ended()
               return lines === undefined ? Effect.void : emitLines(lines)

@@ -290,6 +290,15 @@ export class Actor {
           if (more !== undefined) yield* more
         }
       }
+      // Callers of the last write go on one at a time (write-releases.ts): what they append meanwhile shares the next
+      // write. Bounded: the hold ends with their rounds of microtasks, never waits for a write.
+      for (let paced = this.session.pacing(); paced !== undefined && !this.#gone; paced = this.session.pacing()) {
+        yield* Effect.promise(() => paced)
+        if (Queue.sizeUnsafe(this.#mailbox) > 0 && !this.#gone) {
+          const more = this.#take(yield* Queue.takeAll(this.#mailbox))
+          if (more !== undefined) yield* more
+        }
+      }
       yield* this.#writes.flush()
       yield* this.#syncAlarm()
       if (!this.#gone) this.#batch = [] // else it holds what is still to answer

@@ -11,9 +11,13 @@
  * So while a child context runs, callers are released in the order of the log. A child's caller goes on once the
  * appends before its outcome are written and the callers released before it in the same context (its rivals for the
  * next id there) have had their rounds; an append offered behind a waiting child goes on likewise. Callers in other
- * contexts take ids from other counters and do not wait for each other, and appends written together go together
- * unless held behind a child (a replay paces them: the log does not say which ends shared a write). Code without a
- * child context pays nothing: no queue, no rounds.
+ * contexts take ids from other counters and do not wait for each other. Code without a child context pays nothing:
+ * no queue, no rounds.
+ *
+ * Appends written together would reach their callers together, and their continuations would take ids in the depth
+ * of their promise chains (a caught failure is longer than a result); a replay settles them one at a time. So the
+ * callers of one write that share a context go one at a time too, in the log's order, each with its rounds, while
+ * the actor holds its next write (`pacing`): what they append meanwhile shares one write, as it did unpaced.
  */
 import { realQueueMicrotask } from "../context/real-timers.ts"
 import type { NewEvent } from "../log/events.ts"
@@ -68,6 +72,20 @@ export class WriteReleases {
   #overflow = false
   /** The queue's head waits for the rounds to end. */
   #waiting = false
+  /** The first caller of the last write, released without rounds: opened if another caller of the write follows. */
+  #lead: ReadonlyArray<NewEvent> | undefined
+  /** Resolved when no written caller waits for rounds any more (`pacing`). */
+  #paced: Array<() => void> | undefined
+
+  /**
+   * While a written caller waits for others' rounds, a promise resolved once none does: the actor holds its next
+   * write meanwhile, so the appends of callers paced one at a time share it. Never waits for an unwritten append
+   * (which would wait for that write): rounds always end.
+   */
+  pacing(): Promise<void> | undefined {
+    if (!this.#waiting) return undefined
+    return new Promise((resolve) => (this.#paced ??= []).push(resolve))
+  }
 
   /** An append is offered: its number, for `written`. */
   offered(): number {
@@ -78,9 +96,9 @@ export class WriteReleases {
 
   /**
    * Append `n` (`events`) is written (appends are written in the order offered): its caller goes on now or at its
-   * turn.
+   * turn. `shared`: an earlier append of the same write was answered.
    */
-  written(n: number, resolve: () => void, events: ReadonlyArray<NewEvent>): void {
+  written(n: number, resolve: () => void, events: ReadonlyArray<NewEvent>, shared: boolean): void {
     this.#written = n
     const queue = this.#queue
     if (queue !== undefined) {
@@ -93,13 +111,45 @@ export class WriteReleases {
         }
       }
     }
+    if (shared) return this.#writtenBeside(n, resolve, events)
     // Offered before any child's caller waited: ahead of every held release.
     resolve()
-    if (this.#children.size === 0 && this.#queue === undefined) return
+    if (this.#children.size === 0 && this.#queue === undefined) {
+      this.#lead = events // its rounds open only if a caller of the same write follows
+      return
+    }
+    this.#lead = undefined
     const id = operationOf(events)
-    if (this.#queue === undefined && !this.#childBeside(id)) return
+    if (this.#queue === undefined && !this.#childBeside(id)) {
+      this.#lead = events
+      return
+    }
     this.#settle(id)
     this.#drain()
+  }
+
+  /** A later caller of one write: after its rivals there, each with its rounds, as a replay lets them go. */
+  #writtenBeside(n: number, resolve: () => void, events: ReadonlyArray<NewEvent>): void {
+    const lead = this.#lead
+    if (lead !== undefined) {
+      // Released at once as the first of its write: its rounds open now, before its continuation has run.
+      this.#lead = undefined
+      this.#settle(operationOf(lead))
+    }
+    const id = operationOf(events)
+    if (!this.#rivals(id, undefined)) {
+      resolve()
+      this.#settle(id)
+      return this.#drain()
+    }
+    // Held, and the appends offered after it (not in a queue: it had none, or they came before it) behind it.
+    const queue = this.#queue
+    let last = this.#offered
+    if (queue !== undefined) for (const release of queue) if (release.kind === "append" && release.upTo <= last) last = release.upTo - 1
+    const held: Array<Release> = [{ upTo: n, kind: "append", id, owns: undefined, resolve }]
+    for (let m = n + 1; m <= last; m++) held.push({ upTo: m, kind: "append", id: undefined, owns: undefined, resolve: undefined })
+    this.#queue = queue === undefined ? held : [...held, ...queue]
+    this.#waiting = true // drained when the rounds end
   }
 
   /**
@@ -180,6 +230,11 @@ export class WriteReleases {
     if (this.#waiting) {
       this.#waiting = false
       this.#drain()
+    }
+    const paced = this.#paced
+    if (paced !== undefined && !this.#waiting && this.#roundsLeft === 0) {
+      this.#paced = undefined
+      for (const resolve of paced) resolve()
     }
   }
 }
