@@ -1,7 +1,7 @@
 /** Several schedulers ("hosts") over one schedule store and one engine, for the tests of schedules across hosts. */
 import { Clock, Effect, Layer } from "effect"
 import { Engine, ExecutionClient } from "../../src/engine/index.ts"
-import { durable } from "../../src/index.ts"
+import { durable, type DurableFunction } from "../../src/index.ts"
 import { makeScheduler, makeScheduleRegistry, ScheduleStore, type ScheduleStoreShape } from "../../src/schedule/index.ts"
 import type { Schedule } from "../../src/schedule/schedule.ts"
 import { ExecutionStore } from "../../src/store/execution-store.ts"
@@ -24,8 +24,8 @@ export const hostsOf = (entry: Schedule, records: ScheduleStoreShape, clock: Vir
       )
   })
 
-/** The engine every host starts executions in. */
-export const engine = () => Engine.layer({ functions: [job] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))
+/** The engine every host starts executions in (of `fn`, a function named "job": `job` unless a test gives another). */
+export const engine = (fn: DurableFunction = job) => Engine.layer({ functions: [fn] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))
 
 /** A host whose starts die: it delivers `name` at `at`, saves the tick's start and never makes it (it died there). */
 export const diedAfterSaving = (host: Effect.Success<ReturnType<typeof hostsOf>>, name: string, clock: VirtualClock, at: number) =>
