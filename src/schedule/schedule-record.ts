@@ -65,6 +65,13 @@ export const overtakenTrigger = (entry: Schedule, record: ScheduleRecord, execut
   entry.overlap === "cancel-previous" && record.starting?.executionId !== executionId
 
 /**
+ * cancel-previous: whether an overtaken trigger's start made the execution it answers with (`started`), which its host
+ * then stops. A debounced start that collapsed into one already waiting made none: that one is the later start's (made
+ * between this one's save and its making), and stopping it left nothing running.
+ */
+export const madeByTrigger = (executionId: string, started: string) => started === executionId
+
+/**
  * cancel-previous: whether a tick's start, saved then made, whose saved start the record no longer holds, was
  * overtaken by a trigger's saved over it on another host (still starting, or made and recorded as the last).
  */

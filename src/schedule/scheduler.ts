@@ -17,7 +17,7 @@ import { nextTick } from "./cron.ts"
 import type { Schedule } from "./schedule.ts"
 import { tickExecutionId, triggerExecutionId } from "./schedule.ts"
 import { type ScheduleClientShape, ScheduleContended, ScheduleNotFound, type TriggerResult } from "./schedule-client.ts"
-import { countStarted, dueOf, fresh, heldBack, isStarting, lastStarted, MAX_TICKS_PER_DELIVERY, onRefused, overtakenTick, overtakenTrigger, type Released, releasedBefore, refusedTick, settledStart, skip, skipTicks, specOf, viewOf, withoutPassedTick, withoutStarting, withoutTickStart } from "./schedule-record.ts"
+import { countStarted, dueOf, fresh, heldBack, isStarting, lastStarted, madeByTrigger, MAX_TICKS_PER_DELIVERY, onRefused, overtakenTick, overtakenTrigger, type Released, releasedBefore, refusedTick, settledStart, skip, skipTicks, specOf, viewOf, withoutPassedTick, withoutStarting, withoutTickStart } from "./schedule-record.ts"
 import { scheduleStarts } from "./schedule-starts.ts"
 import { type ScheduleRecord, ScheduleStore } from "./schedule-store.ts"
 
@@ -411,12 +411,12 @@ export const makeScheduler = Effect.fnUntraced(function*(
               undefined
             ))
         )
-        // cancel-previous: a start saved over this one (on another host, before it was made) runs instead. When the
-        // settle failed, the stored record says (no later start names this one: it ran on beside it, the review).
+        // cancel-previous: a start saved over this one (on another host, before it was made) runs instead, so what this
+        // start made stops (madeByTrigger). A failed settle: the stored record says (no later start names this one).
         const overtaken = settled === undefined
           ? entry.overlap === "cancel-previous" && (yield* Effect.orElseSucceed(Effect.map(records.load(name), (stored) => stored !== undefined && overtakenTrigger(entry, stored, executionId)), () => false))
           : settled[1]
-        if (overtaken) yield* stopAll(entry, [started], `a later start was saved while its trigger at ${new Date(now).toISOString()} was being made`)
+        if (overtaken && madeByTrigger(executionId, started)) yield* stopAll(entry, [started], `a later start was saved while its trigger at ${new Date(now).toISOString()} was being made`)
         if (settled !== undefined) yield* watchAhead(settled[0], now)
         return { executionId: started, outcome: "started" } satisfies TriggerResult
       }))

@@ -5,7 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { ExecutionClient } from "../../src/engine/index.ts"
-import { schedule } from "../../src/index.ts"
+import { durable, schedule } from "../../src/index.ts"
 import { makeMemoryScheduleStore, type ScheduleStoreShape } from "../../src/schedule/index.ts"
 import { StoreFailure } from "../../src/store/store-errors.ts"
 import { VirtualClock } from "../../src/testing/virtual-clock.ts"
@@ -271,4 +271,68 @@ describe("cancel-previous across hosts, the review", () => {
       yield* b.alarm("hourly")
       assert.deepStrictEqual(yield* running, [id(2)])
     }).pipe(Effect.provide(engine()), Effect.scoped))
+})
+
+describe("cancel-previous across hosts, a debounced function", () => {
+  // Its starts wait 90 minutes in its queue (the engine's clock does not move here): a start meanwhile collapses into
+  // the one waiting and answers with its id, so a trigger's execution is not always its own `<name>:trigger:<ms>`.
+  const debounced = durable("job", async (_: unknown, ctx) => ctx.wait("hold", { minutes: 90 }), { debounce: { period: { minutes: 90 } } })
+  const entry = schedule("hourly", { function: debounced, cron: "0 * * * *", overlap: "cancel-previous" })
+
+  /** The ids of the executions not ended (waiting in the queue or running), sorted. */
+  const live = Effect.gen(function*() {
+    const client = yield* ExecutionClient
+    const listed = yield* client.list({ functionName: "job" })
+    return listed.items.filter((item) => item.status === "QUEUED" || item.status === "RUNNING").map((item) => item.executionId).sort()
+  })
+
+  it.effect("triggers on two hosts at once, the first one's start collapsing into the second's: the second runs", () =>
+    Effect.gen(function*() {
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      const b = yield* (yield* hostsOf(entry, memory, clock))()
+      let second: { readonly executionId: string; readonly outcome: string } | undefined
+      // b's trigger (5 ms later) lands right after a's save of its trigger's start, before a makes it.
+      const { records, arm } = actsAfterSavedStart(memory, Effect.gen(function*() {
+        clock.setTime(clock.currentTimeMillisUnsafe() + 5)
+        second = yield* b.trigger("hourly")
+      }))
+      const a = yield* (yield* hostsOf(entry, records, clock))()
+      yield* a.start
+      yield* b.start
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
+      yield* a.alarm("hourly") // 01:00 waits in the queue
+      assert.deepStrictEqual(yield* live, [FIRST])
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 10))
+      arm()
+      const first = yield* a.trigger("hourly") // collapses into b's, which waits: a made no execution of its own
+      assert.deepStrictEqual([first.outcome, second?.outcome], ["started", "started"])
+      assert.strictEqual(first.executionId, second!.executionId, "a's start collapsed into b's execution")
+      assert.deepStrictEqual(yield* live, [second!.executionId], "the trigger saved last runs")
+      assert.strictEqual(yield* statusOf(FIRST), "STOPPED")
+      assert.strictEqual((yield* a.get("hourly")).lastExecutionId, second!.executionId)
+      assert.isUndefined((yield* memory.load("hourly"))!.starting)
+    }).pipe(Effect.provide(engine(debounced)), Effect.scoped))
+
+  it.effect("a trigger on one host and a tick on another right after the trigger's start is saved, the trigger's start collapsing into the tick's: the tick runs", () =>
+    Effect.gen(function*() {
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const memory = makeMemoryScheduleStore()
+      const a = yield* (yield* hostsOf(entry, memory, clock))()
+      // a delivers the 02:00 tick right after b's save of its trigger's start, before b makes it.
+      const { records, arm } = actsAfterSavedStart(memory, a.alarm("hourly"))
+      const b = yield* (yield* hostsOf(entry, records, clock))()
+      yield* a.start
+      yield* b.start
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
+      yield* a.alarm("hourly") // 01:00 waits in the queue
+      clock.setTime(Date.UTC(2026, 0, 1, 2, 0, 5))
+      arm()
+      const triggered = yield* b.trigger("hourly")
+      assert.deepStrictEqual(triggered, { executionId: SECOND, outcome: "started" }, "b's start collapsed into the tick's execution")
+      assert.deepStrictEqual(yield* live, [SECOND], "the tick, saved after the trigger's start, runs")
+      assert.strictEqual(yield* statusOf(FIRST), "STOPPED")
+      const view = yield* a.get("hourly")
+      assert.deepStrictEqual([view.lastExecutionId, view.nextTickAt], [SECOND, Date.UTC(2026, 0, 1, 3)])
+    }).pipe(Effect.provide(engine(debounced)), Effect.scoped))
 })
