@@ -341,6 +341,14 @@ export class Actor {
           continue
         }
         this.#current = message
+        // Callers of a write still paced one at a time (write-releases.ts) go on before what this message writes
+        // wakes its own (a wait that fires, a completion): a replay settles them in the log's order. Rounds only.
+        if (message._tag !== "HandlerDone") {
+          for (let paced = this.session.pacing(); paced !== undefined && !this.#gone; paced = this.session.pacing()) {
+            yield* Effect.promise(() => paced)
+          }
+          if (this.#gone) break
+        }
         // What is pending is written before a message is decided on, except the handler's end, which only queues
         // the outcome after it: they share one commit (an outcome after a terminal event is dropped, actor-events.ts).
         if (message._tag !== "HandlerDone") yield* this.#writes.flush()
