@@ -137,7 +137,9 @@ export class WriteReleases {
       this.#settle(operationOf(lead))
     }
     const id = operationOf(events)
-    if (!this.#rivals(id, undefined)) {
+    // Any caller released within the rounds is a rival, whatever its operation's context: a continuation may call in
+    // another context than its operation's (a branch awaiting a step begun outside it), and a replay paces them all.
+    if (this.#roundsLeft === 0) {
       resolve()
       this.#settle(id)
       return this.#drain()
@@ -186,7 +188,7 @@ export class WriteReleases {
       const head = queue[0]!
       const { kind, id } = head
       if (kind === "append" ? head.resolve === undefined : this.#written < head.upTo) return
-      if (kind !== "item" && this.#rivals(id, head.owns)) {
+      if (kind !== "item" && (kind === "append" ? this.#roundsLeft > 0 : this.#rivals(id, head.owns))) {
         this.#waiting = true // drained again when the rounds end
         return
       }
