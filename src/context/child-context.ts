@@ -24,6 +24,7 @@ import { PayloadTooLargeError } from "./errors.ts"
 import { serializeWith } from "./serdes-call.ts"
 import { type Serdes, serdesContext } from "./serdes.ts"
 import { failedBySerdes, readBack } from "./serdes-failure.ts"
+import { bodyStarted } from "./replay-order.ts"
 
 export interface ChildRun<T> {
   /** `summary` is what was stored instead of a result too large to keep (on the replay of such a child). */
@@ -64,6 +65,7 @@ export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: C
   }
   if (recorded === undefined) session.post([{ _tag: "ContextStarted", ...ref }])
   session.childRunning?.(1, id)
+  bodyStarted(session, id)
   try {
     return await runBody(core, begun, run, serdes, context, finished)
   } finally {

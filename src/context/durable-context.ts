@@ -8,7 +8,7 @@ import { recordValue, uuidFrom } from "./deterministic.ts"
 import { EMIT_SUBTYPE, encodeEmission, invalidTopic, runEmit } from "./emit.ts"
 import { callbackSchema } from "./callback-schema.ts"
 import { DurablePromise } from "./durable-promise.ts"
-import { afterCreation, afterTurn, startReplayOrder } from "./replay-order.ts"
+import { afterCreation, afterTurn, bodyStarted, startReplayOrder } from "./replay-order.ts"
 import type { Duration } from "./duration.ts"
 import type { BatchResult } from "./batch-result.ts"
 import { type BatchItemSpec, runBatch } from "./batch.ts"
@@ -69,6 +69,7 @@ export class DurableContextImpl implements DurableContext {
 
   static root(session: Session): DurableContextImpl {
     startReplayOrder(session)
+    bodyStarted(session, "")
     return new DurableContextImpl(new ContextCore(session, undefined))
   }
 

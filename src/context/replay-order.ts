@@ -71,10 +71,11 @@ export class ReplayOrder {
   /** The turns are over and the results held are being let go. */
   #lettingGo = false
   /**
-   * Rounds running: after an operation was let go ("release": its continuation may still be running, so the next
-   * in turn waits for them when others wait), or only to see whether the replay still moves ("watch").
+   * Rounds running: after a body began ("start": every turn waits for them), after an operation was let go
+   * ("release": its continuation may still be running, so the next in turn waits for them when others wait), or
+   * only to see whether the replay still moves ("watch").
    */
-  #rounds: "release" | "watch" | undefined
+  #rounds: "start" | "release" | "watch" | undefined
   #generation = 0
   /** `#next` when the rounds began: unchanged at their end, the replay has stopped moving. */
   #nextAtRounds = 0
@@ -117,6 +118,10 @@ export class ReplayOrder {
   turn(id: string): Promise<void> | undefined {
     const turn = this.#turnOf.get(id)
     if (turn === undefined || turn < this.#next) return undefined
+    if (this.#rounds === "start") {
+      // A body has just begun: its lanes make their first calls before any turn goes (`bodyStarted`).
+      return new Promise<void>((resolve) => this.#waiting.set(turn, resolve))
+    }
     // Next in turn goes at once, unless the one let go before it may still be running its continuation: others wait
     // during its rounds, or it went in this same tick (operations called side by side, `a.then(…)` beside
     // `b.then(…)`: b went before a's continuation could make its call; the replay probe). Code that awaits one
@@ -140,6 +145,16 @@ export class ReplayOrder {
       this.#waiting.set(turn, resolve)
       if (this.#rounds === undefined) this.#startRounds("watch")
     })
+  }
+
+  /**
+   * A context's body begins (the handler's, or a child's run again): no turn goes until it has had its rounds. On a
+   * first run its lanes' first calls come before any operation ends (an end takes a write; the first run's side is
+   * write-releases.ts `bodyStarted`); a turn that went at once let its continuation call before a lane that awaited
+   * a few microtasks first (`await helper()`), and the replay failed as non-deterministic (the fuzz).
+   */
+  bodyStarted(): void {
+    if (!this.#over && !this.#lettingGo && this.#next < this.#turns) this.#startRounds("start")
   }
 
   /**
@@ -211,7 +226,7 @@ export class ReplayOrder {
     })
   }
 
-  #startRounds(kind: "release" | "watch"): void {
+  #startRounds(kind: "start" | "release" | "watch"): void {
     this.#rounds = kind
     this.#nextAtRounds = this.#next
     const generation = ++this.#generation
@@ -261,6 +276,12 @@ export const startReplayOrder = (session: { readonly state: ExecutionState }): v
   const order = ReplayOrder.of(session.state)
   if (order === undefined) orders.delete(session)
   else orders.set(session, order)
+}
+
+/** The body of context `contextId` ("" the handler's) begins: its lanes get rounds to make their first calls. */
+export const bodyStarted = (session: { bodyStarted?(contextId: string): void }, contextId: string): void => {
+  orders.get(session)?.bodyStarted()
+  session.bodyStarted?.(contextId)
 }
 
 /** The order of the session's replay, if it has one (ContextCore keeps it). */

@@ -100,6 +100,8 @@ export interface Session {
    * caller of a posted outcome waits on it (child-context.ts). Absent where nothing is written (the replay check).
    */
   whenOutcomeTurn?(childId: string, batchItem: boolean, owns?: ReadonlyArray<string>): Promise<void> | undefined
+  /** A context's body begins ("" the handler's): its code gets rounds of microtasks before its first callers go on. */
+  bodyStarted?(contextId: string): void
   /** A child context's body begins (1) or its caller goes on (-1): while one runs, whenOutcomeTurn waits more. */
   childRunning?(delta: 1 | -1, childId: string): void
   /** Resolves once a stop is requested while a saga runs (ExecutionStopRequested; saga.ts); never otherwise. */

@@ -90,6 +90,10 @@ export class ActorSession implements Session {
     return this.#releases.whenOutcomeTurn(id, item, owns)
   }
 
+  bodyStarted(contextId: string): void {
+    this.#releases.bodyStarted(contextId)
+  }
+
   childRunning(delta: 1 | -1, id: string): void {
     this.#releases.childRunning(delta, id)
   }

@@ -354,6 +354,40 @@ describe("replay order of a child context's outcome", () => {
       await runner.dispose()
     }
   })
+
+  // Two children called side by side fail at once: the first's caller goes on at once, and the second's waits for its
+  // rounds, as a replay lets them go; they went together, and the shorter chain called first (the fuzz, seed 1890).
+  it("lets the caller of the first of two children that failed side by side call first", async () => {
+    const fails = async () => {
+      throw new Error("no")
+    }
+    const fn = durable("two-failed-children", async (_: unknown, ctx) => {
+      const lanes = await Promise.all([
+        (async () => {
+          await ctx.runInChildContext("f1", fails).catch(() => undefined)
+          for (let i = 0; i < 3; i++) await Promise.resolve()
+          return ctx.step("after-f1", async () => "1")
+        })(),
+        (async () => {
+          await ctx.runInChildContext("f2", fails).catch(() => undefined)
+          return ctx.step("after-f2", async () => "2")
+        })()
+      ])
+      await ctx.wait("tail", { seconds: 1 })
+      return lanes
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    try {
+      const execution = await runner.start("two-failed-children")
+      assert.deepStrictEqual(execution.operations.map((op) => op.name), ["f1", "f2", "after-f1", "after-f2", "tail"])
+      await execution.evict()
+      await execution.settle()
+      assert.strictEqual(execution.status, "SUCCEEDED", execution.error?.errorMessage)
+      assert.deepStrictEqual(execution.result, ["1", "2"])
+    } finally {
+      await runner.dispose()
+    }
+  })
 })
 
 describe("replay order of a callback's creation", () => {

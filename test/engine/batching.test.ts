@@ -109,4 +109,29 @@ describe("write batching", () => {
     // The combinator's outcome goes with the next round's steps: the steps it awaits are its own code's callers.
     assert.isAtMost(writes.length, 7, JSON.stringify(writes))
   })
+
+  // The callers of one write are paced one at a time (write-releases.ts): a branch's next step held behind its own
+  // previous one, whose rounds still ran, made the parallel's outcome miss the branches' write (6 writes, 1 run in 6).
+  it("100 parallel branches of 3 steps write 5 times, every run", async () => {
+    const fn = durable("branches", async (_: unknown, ctx) =>
+      (await ctx.parallel(Array.from({ length: 100 }, (_, b) => async (c: typeof ctx) => {
+        for (let i = 0; i < 3; i++) await c.step(async () => i)
+        return b
+      }))).successCount)
+    const runner = createTestRunner({ functions: [fn] })
+    let writes = 0
+    const append = runner.store.append
+    runner.store.append = (id, events, expected, options) => Effect.andThen(Effect.sync(() => void writes++), append(id, events, expected, options))
+    try {
+      const counts: Array<number> = []
+      for (let i = 0; i < 50; i++) {
+        writes = 0
+        await runner.run("branches")
+        counts.push(writes)
+      }
+      assert.deepStrictEqual(counts.filter((n) => n !== 5), [])
+    } finally {
+      await runner.dispose()
+    }
+  })
 })
