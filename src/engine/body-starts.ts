@@ -39,8 +39,12 @@ export class BodyStarts {
    */
   readonly #release: (id: string, resolve: () => void, last: boolean) => void
 
-  constructor(release: (id: string, resolve: () => void, last: boolean) => void) {
+  /** A window closed with no caller held in its context: a child's caller waiting for it may go (write-releases.ts). */
+  readonly #closed: () => void
+
+  constructor(release: (id: string, resolve: () => void, last: boolean) => void, closed: () => void) {
     this.#release = release
+    this.#closed = closed
   }
 
   /** The body of context `context` begins. */
@@ -76,9 +80,12 @@ export class BodyStarts {
     return this.#held.size > 0
   }
 
-  /** Whether a caller in `context` is held: a child's caller there waits (its outcome comes after in the log). */
+  /**
+   * Whether a caller in `context` is held or its window is open: a child's caller there waits (its outcome comes
+   * after in the log, and a replay lets its end go only after the start's rounds).
+   */
   holding(context: string): boolean {
-    return this.#held.size > 0 && this.#held.has(context)
+    return (this.#held.size > 0 && this.#held.has(context)) || (this.#open.length > 0 && this.#stillOpen(context))
   }
 
   readonly #tick = (): void => {
@@ -86,7 +93,9 @@ export class BodyStarts {
     const open = this.#open
     while (open.length > 0 && open[0]!.endsAt <= round) {
       const { context } = open.shift()!
-      if (this.#held.has(context) && !this.#stillOpen(context)) this.#letGo(context)
+      if (this.#stillOpen(context)) continue
+      if (this.#held.has(context)) this.#letGo(context)
+      else this.#closed()
     }
     if (open.length > 0) realQueueMicrotask(this.#tick)
   }

@@ -87,7 +87,7 @@ export class WriteReleases {
     // them, and releases waiting behind it go after them. Without them when held alone, 4 of 6,000 fuzz runs failed.
     this.#settle(id)
     this.#drain()
-  })
+  }, () => this.#drain())
   /** Resolved when no written caller waits for rounds any more (`pacing`). */
   #paced: Array<() => void> | undefined
 

@@ -1,0 +1,159 @@
+import { assert, describe, it } from "@effect/vitest"
+import { durable, type DurableContext } from "../../src/index.ts"
+import { createTestRunner, type TestExecution } from "../../src/testing/index.ts"
+
+type Op = "callback" | "step" | "caughtStep" | "awaits" | "childLanes" | "mapLanes" | "parallelLanes" | "combLanes" | "nestedLanes" | "failingChild" | "child" | "wfc" | "now"
+const KINDS: ReadonlyArray<Op> = (process.env.KINDS?.split(",") as Array<Op> | undefined) ?? ["callback", "callback", "step", "caughtStep", "awaits", "childLanes", "mapLanes", "parallelLanes", "combLanes", "nestedLanes", "failingChild", "child", "wfc", "now"]
+const SEEDS = Number(process.env.FUZZ_SEEDS ?? 100)
+const FROM = Number(process.env.FUZZ_FROM ?? 0)
+const DEPTH = Number(process.env.DEPTH ?? 10)
+
+const random = (seed: number) => {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+interface Plan { lanes: Array<Array<Op>>; depths: Array<number> }
+const planOf = (seed: number): Plan => {
+  const next = random(seed)
+  const int = (n: number) => Math.floor(next() * n)
+  const lanes = Array.from({ length: 1 + int(4) }, () => Array.from({ length: 1 + int(3) }, () => KINDS[int(KINDS.length)]!))
+  return { lanes, depths: Array.from({ length: 64 }, () => int(DEPTH + 1)) }
+}
+
+const plain = async (n: number) => { for (let i = 0; i < n; i++) await Promise.resolve() }
+
+/** Two lanes in a fresh body: one step then another; plain awaits then a step. */
+const inner = async (c: DurableContext, tag: string, d: number) => {
+  const r = await Promise.all([
+    (async () => { const a = await c.step(`${tag}.a`, async () => 1); return c.step(`${tag}.a2`, async () => a + 1) })(),
+    (async () => { await plain(d); return c.step(`${tag}.p`, async () => 2) })()
+  ])
+  if (COOL) await c.wait(`${tag}.cool`, { seconds: 5 })
+  return r
+}
+const COOL = process.env.COOL !== "0"
+
+
+const handlerOf = (name: string, plan: Plan) =>
+  durable(name, async (_: unknown, ctx) =>
+    Promise.all(plan.lanes.map(async (lane, l) => {
+      const seen: Array<unknown> = []
+      for (let o = 0; o < lane.length; o++) {
+        const tag = `${l}.${o}`
+        const d = plan.depths[(l * 7 + o) % 64]!
+        const op = lane[o]!
+        if (op === "callback") {
+          const [answer] = await ctx.createCallback<string>(`c${tag}`)
+          seen.push(await answer)
+        } else if (op === "step") {
+          seen.push(await ctx.step(`s${tag}`, async () => tag))
+        } else if (op === "caughtStep") {
+          try {
+            await ctx.step(`x${tag}`, async () => { throw new Error(`x${tag}`) }, { retryStrategy: () => ({ shouldRetry: false }) })
+          } catch (error) { seen.push(String(error)) }
+        } else if (op === "awaits") {
+          await plain(d)
+          seen.push(await ctx.step(`p${tag}`, async () => tag))
+        } else if (op === "now") {
+          seen.push((await ctx.now()).getTime() > 0)
+        } else if (op === "childLanes") {
+          seen.push(await ctx.runInChildContext(`k${tag}`, (c) => inner(c, `k${tag}`, d)))
+        } else if (op === "nestedLanes") {
+          seen.push(await ctx.runInChildContext(`n${tag}`, (o2) => Promise.all([
+            o2.step(`n${tag}.s`, async () => 0),
+            o2.runInChildContext(`n${tag}.i`, (c) => inner(c, `n${tag}.i`, d))
+          ])))
+        } else if (op === "mapLanes") {
+          seen.push((await ctx.map(`m${tag}`, [0, 1], async (item, i) => inner(item, `m${tag}.${i}`, (d + i) % (DEPTH + 1)))).getResults())
+        } else if (op === "parallelLanes") {
+          seen.push((await ctx.parallel(`q${tag}`, [0, 1].map((b) => async (branch: DurableContext) => inner(branch, `q${tag}.${b}`, (d + b * 3) % (DEPTH + 1))))).getResults())
+        } else if (op === "combLanes") {
+          // a combinator at the start of a child body, beside a lane of plain awaits
+          seen.push(await ctx.runInChildContext(`y${tag}`, (c) => Promise.all([
+            (async () => { const r = await c.promise.all([c.step(`y${tag}.a`, async () => 1), c.step(`y${tag}.b`, async () => 2)]); return [r, await c.step(`y${tag}.after`, async () => 3)] })(),
+            (async () => { await plain(d); return c.step(`y${tag}.p`, async () => 4) })()
+          ])))
+        } else if (op === "failingChild") {
+          try { await ctx.runInChildContext(`f${tag}`, async () => { await plain(d % 3); throw new Error(`f${tag}`) }) } catch (error) { seen.push(String(error)) }
+        } else if (op === "child") {
+          seen.push(await ctx.runInChildContext(`j${tag}`, async (c) => { await plain(d); return c.step(`j${tag}.0`, async () => tag) }))
+        } else {
+          seen.push(await ctx.waitForCallback<string>(`w${tag}`, async () => { await plain(d) }))
+        }
+      }
+      return seen
+    })).then(async (r) => { await ctx.wait("top-cool", { seconds: 5 }); return r }))
+
+const pending = (execution: TestExecution): Array<[string, string]> =>
+  execution.operations
+    .filter((op) => op.type === "CALLBACK" && op.status === "STARTED")
+    .map((op): [string, string] => [op.name ?? execution.getOperationById(op.parentId!)!.name!, op.callbackId!])
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+
+type Mode = "none" | "after-completion" | "before-completion" | "crash"
+
+const runSeed = async (seed: number, mode: Mode) => {
+  const name = `fuzz-${seed}`
+  const runner = createTestRunner({ functions: [handlerOf(name, planOf(seed))], skipTime: false })
+  const pick = random(seed * 7 + 1)
+  const completed: Array<string> = []
+  try {
+    const execution = mode === "crash" ? await runner.start(name, undefined, { crashAtEveryCheckpoint: true }) : await runner.start(name)
+    for (let i = 0; i < 64 && execution.status === "RUNNING"; i++) {
+      const open = pending(execution)
+      if (open.length === 0) {
+        if (execution.status !== "RUNNING") break
+        completed.push("fire")
+        if (mode === "after-completion" || mode === "before-completion") await execution.evict()
+        await runner.fireAt(execution.executionId, execution.now.getTime() + 5_000)
+        await execution.settle()
+        continue
+      }
+      const [callback, callbackId] = open[Math.floor(pick() * open.length)]!
+      completed.push(callback)
+      if (mode === "before-completion") await execution.evict()
+      const refused = await execution.sendCallbackSuccess(callbackId, JSON.stringify(callback)).then(() => false, () => true)
+      if (refused) break
+      if (mode === "after-completion" && execution.status === "RUNNING") {
+        await execution.evict()
+        await runner.fireAt(execution.executionId, execution.now.getTime())
+      }
+      await execution.settle()
+    }
+    await execution.refresh()
+    return {
+      status: execution.status,
+      error: execution.error?.errorMessage,
+      result: execution.result,
+      completed,
+      operations: execution.operations.map((op) => `${op.name}|${op.type}|${op.status}`).sort()
+    }
+  } finally {
+    await runner.dispose()
+  }
+}
+
+const MODES = (process.env.MODES?.split(",") as Array<Mode> | undefined) ?? ["after-completion", "before-completion"]
+describe("rev-d fuzz", () => {
+  it(`body starts in children, items, branches`, { timeout: 600_000 }, async () => {
+    const failures: Array<string> = []
+    for (let seed = FROM; seed < FROM + SEEDS; seed++) {
+      const calm = await runSeed(seed, "none")
+      if (calm.status !== "SUCCEEDED") { failures.push(`seed ${seed}: calm ${calm.status} ${calm.error}`); continue }
+      for (const mode of MODES) {
+        const other = await runSeed(seed, mode)
+        const same = mode === "crash" ? other.status === calm.status && JSON.stringify(other.result) === JSON.stringify(calm.result) : JSON.stringify(other) === JSON.stringify(calm)
+        if (!same) failures.push(`seed ${seed}, ${mode}: ${other.status} ${other.error ?? ""} ${JSON.stringify(planOf(seed).lanes)}`)
+      }
+    }
+    console.log(failures.join("\n")); if (process.env.SHOW) console.log(JSON.stringify(await runSeed(Number(process.env.SHOW), "after-completion")))
+    assert.deepStrictEqual(failures, [])
+  })
+})
