@@ -33,6 +33,8 @@ export class BodyStarts {
    * are let go (a later caller there goes after them, as its end comes after theirs in the log).
    */
   readonly #held = new Map<string, Array<Held>>()
+  /** Contexts whose held callers are being let go. */
+  readonly #lettingGo = new Set<string>()
   /**
    * Lets a held caller go (write-releases.ts): the last held in its context (`last`) opens its rounds there (those
    * before it have theirs here) and lets what waited behind them go.
@@ -93,7 +95,7 @@ export class BodyStarts {
     const open = this.#open
     while (open.length > 0 && open[0]!.endsAt <= round) {
       const { context } = open.shift()!
-      if (this.#stillOpen(context)) continue
+      if (this.#stillOpen(context) || this.#lettingGo.has(context)) continue
       if (this.#held.has(context)) this.#letGo(context)
       else this.#closed()
     }
@@ -108,6 +110,7 @@ export class BodyStarts {
   /** The first at once, each next after the rounds of the one before (callers of one context, as a replay paces them). */
   #letGo(context: string): void {
     const held = this.#held.get(context)!
+    this.#lettingGo.add(context) // a second window of the context (none is known) adds to this chain, not another
     let left = 0
     const next = (): void => {
       if (left > 0) {
@@ -115,7 +118,10 @@ export class BodyStarts {
         return realQueueMicrotask(next)
       }
       const { id, resolve } = held.shift()!
-      if (held.length === 0) this.#held.delete(context)
+      if (held.length === 0) {
+        this.#held.delete(context)
+        this.#lettingGo.delete(context)
+      }
       this.#release(id, resolve, held.length === 0)
       if (held.length > 0) {
         left = START_ROUNDS

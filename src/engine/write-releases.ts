@@ -129,7 +129,10 @@ export class WriteReleases {
       // Written within a body's start, in its context: the body's other lanes may be about to make their first calls.
       const id = operationOf(events)
       if (id !== undefined && this.#starts.hold(contextOf(id), id, resolve)) {
+        // A lead of this write released at once gets its rounds, so a later caller of the write goes after them.
+        const lead = this.#lead
         this.#lead = undefined
+        if (shared && lead !== undefined) this.#settle(operationOf(lead))
         return
       }
     }

@@ -1,5 +1,5 @@
 /**
- * rev-d: a child context that ends at once (no operation of its own) at a body's start, beside a lane that awaits a
+ * A child context that ends at once (no operation of its own) at a body's start, beside a lane that awaits a
  * little plain work before its first call. A replay holds the child's end (a turn) for the start's rounds, so the
  * lane calls first; the first run let the child's caller go on at once (its outcome is queued, not a written append,
  * so body-starts.ts did not hold it) and it took the id first. Failed at 6fa7351 (passed at 3cb3cb5, which gave the

@@ -1,5 +1,5 @@
 /**
- * rev-d: a child context that ends at once beside a lane of plain awaits, at the handler's start, then a wait (an
+ * A child context that ends at once beside a lane of plain awaits, at the handler's start, then a wait (an
  * invocation ends; the next replays). The replay's start rounds (replay-order.ts `bodyStarted`) hold the child's end;
  * the Lambda session has no first-run side (no bodyStarted, no whenOutcomeTurn), so its caller went on at once.
  */

@@ -1,3 +1,11 @@
+/**
+ * A seeded fuzz of bodies' starts (the review of the body-start rounds): lanes that await up to DEPTH rounds of plain
+ * microtasks before their calls, at the start of the handler, of child contexts, nested children, map items, parallel
+ * branches, a ctx.promise combinator and waitForCallback submitters, beside children that end or fail at once. Each
+ * seed runs calm, evicted and under crash mode; the outcome must match. It found a child that ends at once at a body's
+ * start going on before the start's rounds on a first run (5 of 2,000 seeds). FUZZ_SEEDS, FUZZ_FROM, DEPTH, KINDS and
+ * MODES widen the look (2,000 seeds and depth 25 pass).
+ */
 import { assert, describe, it } from "@effect/vitest"
 import { durable, type DurableContext } from "../../src/index.ts"
 import { createTestRunner, type TestExecution } from "../../src/testing/index.ts"
@@ -141,8 +149,8 @@ const runSeed = async (seed: number, mode: Mode) => {
 }
 
 const MODES = (process.env.MODES?.split(",") as Array<Mode> | undefined) ?? ["after-completion", "before-completion"]
-describe("rev-d fuzz", () => {
-  it(`body starts in children, items, branches`, { timeout: 600_000 }, async () => {
+describe("replay order at bodies' starts under a seeded fuzz", () => {
+  it(`replays ${SEEDS} seeds of lanes that await plain work at bodies' starts as they ran`, { timeout: 600_000 }, async () => {
     const failures: Array<string> = []
     for (let seed = FROM; seed < FROM + SEEDS; seed++) {
       const calm = await runSeed(seed, "none")
@@ -153,7 +161,7 @@ describe("rev-d fuzz", () => {
         if (!same) failures.push(`seed ${seed}, ${mode}: ${other.status} ${other.error ?? ""} ${JSON.stringify(planOf(seed).lanes)}`)
       }
     }
-    console.log(failures.join("\n")); if (process.env.SHOW) console.log(JSON.stringify(await runSeed(Number(process.env.SHOW), "after-completion")))
+    if (process.env.SHOW !== undefined) console.log(JSON.stringify(await runSeed(Number(process.env.SHOW), "after-completion")))
     assert.deepStrictEqual(failures, [])
   })
 })
