@@ -1,14 +1,16 @@
 /**
  * A child context that ends at once beside a lane of plain awaits, at the handler's start, then a wait (an
  * invocation ends; the next replays). The replay's start rounds (replay-order.ts `bodyStarted`) hold the child's end;
- * the Lambda session has no first-run side (no bodyStarted, no whenOutcomeTurn), so its caller went on at once.
+ * reprise/lambda runs the same engine over the service's checkpoints, so its first run holds the child's caller
+ * for them too (write-releases.ts, body-starts.ts).
  */
 import { describe, expect, it } from "vitest"
+import type { DurableContext } from "reprise"
 import { runUnder } from "./harness.ts"
 
 const plain = async (n: number) => { for (let i = 0; i < n; i++) await Promise.resolve() }
 
-const body = async (_event: unknown, ctx: any) => {
+const body = async (_event: unknown, ctx: DurableContext) => {
   const r = await Promise.all([
     (async () => { await ctx.runInChildContext("k", async () => 1); return ctx.step("after-k", async () => 1) })(),
     (async () => { await plain(9); return ctx.step("p", async () => 2) })()
