@@ -8,7 +8,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { durable, type DurableContext } from "../../src/index.ts"
-import { createTestRunner, type TestExecution } from "../../src/testing/index.ts"
+import { type FuzzMode, random, runFuzzSeed } from "./replay-fuzz-runs.ts"
 
 type Op = "callback" | "step" | "caughtStep" | "awaits" | "childLanes" | "mapLanes" | "parallelLanes" | "combLanes" | "nestedLanes" | "failingChild" | "child" | "wfc" | "now"
 const KINDS: ReadonlyArray<Op> = (process.env.KINDS?.split(",") as Array<Op> | undefined) ?? ["callback", "callback", "step", "caughtStep", "awaits", "childLanes", "mapLanes", "parallelLanes", "combLanes", "nestedLanes", "failingChild", "child", "wfc", "now"]
@@ -16,16 +16,6 @@ const SEEDS = Number(process.env.FUZZ_SEEDS ?? 100)
 const FROM = Number(process.env.FUZZ_FROM ?? 0)
 const DEPTH = Number(process.env.DEPTH ?? 10)
 
-const random = (seed: number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface Plan { lanes: Array<Array<Op>>; depths: Array<number> }
 const planOf = (seed: number): Plan => {
@@ -99,56 +89,9 @@ const handlerOf = (name: string, plan: Plan) =>
       return seen
     })).then(async (r) => { await ctx.wait("top-cool", { seconds: 5 }); return r }))
 
-const pending = (execution: TestExecution): Array<[string, string]> =>
-  execution.operations
-    .filter((op) => op.type === "CALLBACK" && op.status === "STARTED")
-    .map((op): [string, string] => [op.name ?? execution.getOperationById(op.parentId!)!.name!, op.callbackId!])
-    .sort(([a], [b]) => (a < b ? -1 : 1))
+const runSeed = (seed: number, mode: FuzzMode) => runFuzzSeed(handlerOf(`fuzz-${seed}`, planOf(seed)), `fuzz-${seed}`, seed, mode, true)
 
-type Mode = "none" | "after-completion" | "before-completion" | "crash"
-
-const runSeed = async (seed: number, mode: Mode) => {
-  const name = `fuzz-${seed}`
-  const runner = createTestRunner({ functions: [handlerOf(name, planOf(seed))], skipTime: false })
-  const pick = random(seed * 7 + 1)
-  const completed: Array<string> = []
-  try {
-    const execution = mode === "crash" ? await runner.start(name, undefined, { crashAtEveryCheckpoint: true }) : await runner.start(name)
-    for (let i = 0; i < 64 && execution.status === "RUNNING"; i++) {
-      const open = pending(execution)
-      if (open.length === 0) {
-        if (execution.status !== "RUNNING") break
-        completed.push("fire")
-        if (mode === "after-completion" || mode === "before-completion") await execution.evict()
-        await runner.fireAt(execution.executionId, execution.now.getTime() + 5_000)
-        await execution.settle()
-        continue
-      }
-      const [callback, callbackId] = open[Math.floor(pick() * open.length)]!
-      completed.push(callback)
-      if (mode === "before-completion") await execution.evict()
-      const refused = await execution.sendCallbackSuccess(callbackId, JSON.stringify(callback)).then(() => false, () => true)
-      if (refused) break
-      if (mode === "after-completion" && execution.status === "RUNNING") {
-        await execution.evict()
-        await runner.fireAt(execution.executionId, execution.now.getTime())
-      }
-      await execution.settle()
-    }
-    await execution.refresh()
-    return {
-      status: execution.status,
-      error: execution.error?.errorMessage,
-      result: execution.result,
-      completed,
-      operations: execution.operations.map((op) => `${op.name}|${op.type}|${op.status}`).sort()
-    }
-  } finally {
-    await runner.dispose()
-  }
-}
-
-const MODES = (process.env.MODES?.split(",") as Array<Mode> | undefined) ?? ["after-completion", "before-completion"]
+const MODES = (process.env.MODES?.split(",") as Array<FuzzMode> | undefined) ?? ["after-completion", "before-completion"]
 describe("replay order at bodies' starts under a seeded fuzz", () => {
   it(`replays ${SEEDS} seeds of lanes that await plain work at bodies' starts as they ran`, { timeout: 600_000 }, async () => {
     const failures: Array<string> = []

@@ -15,24 +15,13 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { durable } from "../../src/index.ts"
-import { createTestRunner, type TestExecution } from "../../src/testing/index.ts"
+import { type FuzzMode, random, runFuzzSeed } from "./replay-fuzz-runs.ts"
 
 type Op = "callback" | "waitForCallback" | "step" | "map" | "mapOfSteps" | "mapOfCallbacks" | "failingChild" | "child" | "handOut" | "caughtStep" | "now" | "awaits"
 const KINDS: ReadonlyArray<Op> = ["callback", "callback", "waitForCallback", "step", "step", "map", "mapOfSteps", "mapOfCallbacks", "failingChild", "child", "handOut", "caughtStep", "now", "awaits"]
 /** About 2 s here; FUZZ_SEEDS=3000 for a longer look (about 20 s; none fails). */
 const SEEDS = Number(process.env.FUZZ_SEEDS ?? 200)
 
-/** mulberry32: a small seeded generator, the same sequence on every runtime. */
-const random = (seed: number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const lanesOf = (seed: number): Array<Array<Op>> => {
   const next = random(seed)
@@ -95,52 +84,7 @@ const handlerOf = (name: string, lanes: Array<Array<Op>>) =>
       return seen
     })))
 
-/** The pending callbacks by the name of their operation (or of their waitForCallback), with their ids. */
-const pending = (execution: TestExecution): Array<[string, string]> =>
-  execution.operations
-    .filter((op) => op.type === "CALLBACK" && op.status === "STARTED")
-    .map((op): [string, string] => [op.name ?? execution.getOperationById(op.parentId!)!.name!, op.callbackId!])
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-
-type Evictions = "none" | "after-completion" | "before-completion"
-
-/** Runs seed's handler to its end, completing its callbacks in the seeded order; what a run should agree on. */
-const runSeed = async (seed: number, evictions: Evictions) => {
-  const name = `fuzz-${seed}`
-  const runner = createTestRunner({ functions: [handlerOf(name, lanesOf(seed))] })
-  const pick = random(seed * 7 + 1)
-  const completed: Array<string> = []
-  try {
-    const execution = await runner.start(name)
-    for (let i = 0; i < 64 && execution.status === "RUNNING"; i++) {
-      const open = pending(execution)
-      if (open.length === 0) break
-      const [callback, callbackId] = open[Math.floor(pick() * open.length)]!
-      completed.push(callback)
-      // Completed while evicted: held until the replay is over. Evicted after it: replayed as ended.
-      if (evictions === "before-completion") await execution.evict()
-      // Refused when the replay its completion brought failed: the execution's status says why.
-      const refused = await execution.sendCallbackSuccess(callbackId, JSON.stringify(callback)).then(() => false, () => true)
-      if (refused) break
-      if (evictions === "after-completion" && execution.status === "RUNNING") {
-        await execution.evict()
-        await runner.fireAt(execution.executionId, execution.now.getTime())
-      }
-      await execution.settle()
-    }
-    await execution.refresh()
-    return {
-      status: execution.status,
-      error: execution.error?.errorMessage,
-      result: execution.result,
-      completed,
-      // By name: a calm run lists operations in the order of their first write, which varies.
-      operations: execution.operations.map((op) => `${op.name}|${op.type}|${op.status}`).sort()
-    }
-  } finally {
-    await runner.dispose()
-  }
-}
+const runSeed = (seed: number, mode: FuzzMode) => runFuzzSeed(handlerOf(`fuzz-${seed}`, lanesOf(seed)), `fuzz-${seed}`, seed, mode, false)
 
 describe("replay order under a seeded fuzz", () => {
   it(`replays ${SEEDS} seeds of lanes side by side as they ran, evicted at every completion`, { timeout: 60_000 }, async () => {
