@@ -1,17 +1,18 @@
 /**
  * A seeded fuzz of bodies' starts (the review of the body-start rounds): lanes that await up to DEPTH rounds of plain
  * microtasks before their calls, at the start of the handler, of child contexts, nested children, map items, parallel
- * branches, a ctx.promise combinator and waitForCallback submitters, beside children that end or fail at once. Each
- * seed runs calm, evicted and under crash mode; the outcome must match. It found a child that ends at once at a body's
- * start going on before the start's rounds on a first run (5 of 2,000 seeds). FUZZ_SEEDS, FUZZ_FROM, DEPTH, KINDS and
- * MODES widen the look (2,000 seeds and depth 25 pass).
+ * branches, a ctx.promise combinator and waitForCallback submitters, beside children that end or fail at once and
+ * lanes that wait (ends the actor writes itself). Each seed runs calm and evicted before or after each completion;
+ * the outcome must match. It found a child that ends at once at a body's start going on before the start's rounds on
+ * a first run (5 of 2,000 seeds). FUZZ_SEEDS, FUZZ_FROM, DEPTH, KINDS and MODES (crash: crashed at every checkpoint)
+ * widen the look: 2,000 seeds, depth 25, and 500 seeds in crash mode pass.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { durable, type DurableContext } from "../../src/index.ts"
 import { type FuzzMode, random, runFuzzSeed } from "./replay-fuzz-runs.ts"
 
-type Op = "callback" | "step" | "caughtStep" | "awaits" | "childLanes" | "mapLanes" | "parallelLanes" | "combLanes" | "nestedLanes" | "failingChild" | "child" | "wfc" | "now"
-const KINDS: ReadonlyArray<Op> = (process.env.KINDS?.split(",") as Array<Op> | undefined) ?? ["callback", "callback", "step", "caughtStep", "awaits", "childLanes", "mapLanes", "parallelLanes", "combLanes", "nestedLanes", "failingChild", "child", "wfc", "now"]
+type Op = "callback" | "step" | "caughtStep" | "awaits" | "childLanes" | "mapLanes" | "parallelLanes" | "combLanes" | "nestedLanes" | "failingChild" | "child" | "wfc" | "now" | "wait"
+const KINDS: ReadonlyArray<Op> = (process.env.KINDS?.split(",") as Array<Op> | undefined) ?? ["callback", "callback", "step", "caughtStep", "awaits", "childLanes", "mapLanes", "parallelLanes", "combLanes", "nestedLanes", "failingChild", "child", "wfc", "now", "wait"]
 const SEEDS = Number(process.env.FUZZ_SEEDS ?? 100)
 const FROM = Number(process.env.FUZZ_FROM ?? 0)
 const DEPTH = Number(process.env.DEPTH ?? 10)
@@ -59,6 +60,10 @@ const handlerOf = (name: string, plan: Plan) =>
         } else if (op === "awaits") {
           await plain(d)
           seen.push(await ctx.step(`p${tag}`, async () => tag))
+        } else if (op === "wait") {
+          await ctx.wait(`t${tag}`, { seconds: 1 })
+          await plain(d % 4)
+          seen.push(await ctx.step(`t${tag}.after`, async () => tag))
         } else if (op === "now") {
           seen.push((await ctx.now()).getTime() > 0)
         } else if (op === "childLanes") {
