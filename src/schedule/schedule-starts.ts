@@ -9,15 +9,44 @@ import type { Schedule } from "./schedule.ts"
 import { isStarting } from "./schedule-record.ts"
 import type { ScheduleRecord } from "./schedule-store.ts"
 
+/** The most runs of one chain followed (`continuedAs`); a longer chain is seen as its run there. */
+const MAX_CHAIN_RUNS = 10_000
+
 export const scheduleStarts = (client: ExecutionClientShape) => {
-  /** Not ended: running, or queued behind a flow limit, or paused (each still "the previous execution"). */
+  /**
+   * The chain's current run: an execution that continued as new goes on in the run `continuedAs` names, under another
+   * id (the record names the first): seen as ended, a second chain ran beside it under skip.
+   */
+  const currentRun = (executionId: string) =>
+    Effect.gen(function*() {
+      let view = yield* client.describe(executionId)
+      for (let runs = 1; runs < MAX_CHAIN_RUNS && view.status === "CONTINUED_AS_NEW" && view.continuedAs !== undefined; runs++) {
+        view = yield* client.describe(view.continuedAs)
+      }
+      return view
+    })
+
+  /**
+   * Not ended: running, or queued behind a flow limit, or paused (each still "the previous execution"), in its chain's
+   * current run.
+   */
   const isRunning = (executionId: string | undefined) =>
     executionId === undefined
       ? Effect.succeed(false)
-      : client.describe(executionId).pipe(
+      : currentRun(executionId).pipe(
         Effect.map((view) => isLiveStatus(view.status)),
         Effect.catchTag("ExecutionNotFound", () => Effect.succeed(false))
       )
+
+  /** buffer-one: waits until the chain ends, not the run named (one that continued as new has ended, its chain not). */
+  const awaitChainEnd = (executionId: string) =>
+    Effect.gen(function*() {
+      let view = yield* client.awaitEnd(executionId)
+      for (let runs = 1; runs < MAX_CHAIN_RUNS && view.status === "CONTINUED_AS_NEW" && view.continuedAs !== undefined; runs++) {
+        view = yield* client.awaitEnd(view.continuedAs)
+      }
+      return view
+    })
 
   const exists = (executionId: string) =>
     client.describe(executionId).pipe(Effect.as(true), Effect.catchTag("ExecutionNotFound", () => Effect.succeed(false)))
@@ -53,17 +82,19 @@ export const scheduleStarts = (client: ExecutionClientShape) => {
 
   /**
    * cancel-previous: stops the executions ahead of a start (the previous one; a start saved before this one, which
-   * may not be made yet: then its host stops it, see overtakenTrigger). One not there, or ended, is passed.
+   * may not be made yet: then its host stops it, see overtakenTrigger). One not there, or ended, is passed. A chain
+   * is stopped in its current run (a client whose stop does not follow `continuedAs`, the Worker's, passed it).
    */
   const stopAll = (entry: Schedule, executionIds: ReadonlyArray<string | undefined>, why: string) =>
     Effect.forEach(
       new Set(executionIds.filter((id): id is string => id !== undefined)),
       (id) =>
-        client.stop(id, { errorType: "ScheduleOverlap", errorMessage: `Stopped by schedule ${entry.name}: ${why}` }).pipe(
+        currentRun(id).pipe(
+          Effect.flatMap((run) => client.stop(run.executionId, { errorType: "ScheduleOverlap", errorMessage: `Stopped by schedule ${entry.name}: ${why}` })),
           Effect.catchTags({ ExecutionNotRunning: () => Effect.void, ExecutionNotFound: () => Effect.void })
         ),
       { discard: true }
     )
 
-  return { bufferIdle, isRunning, exists, startExecution, stopAll }
+  return { awaitChainEnd, bufferIdle, isRunning, exists, startExecution, stopAll }
 }

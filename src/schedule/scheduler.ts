@@ -177,7 +177,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
     }
   })
 
-  const { bufferIdle, isRunning, exists, startExecution, stopAll } = scheduleStarts(client)
+  const { awaitChainEnd, bufferIdle, isRunning, exists, startExecution, stopAll } = scheduleStarts(client)
 
   /**
    * One tick (or trigger) under the overlap policy. `startedHere`: the execution an earlier tick of the same
@@ -269,7 +269,7 @@ export const makeScheduler = Effect.fnUntraced(function*(
     FiberMap.run(
       watchers,
       `${name}\u0000${executionId}`,
-      client.awaitEnd(executionId).pipe(
+      awaitChainEnd(executionId).pipe(
         Effect.andThen(alarm(name)),
         Effect.catchCause((cause) => (Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.sync(() => onError(Cause.squash(cause), name))))
       ),

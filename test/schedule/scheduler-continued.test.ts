@@ -1,0 +1,91 @@
+/**
+ * A schedule's execution that continued as new (`ctx.continueAsNew`): its run ends CONTINUED_AS_NEW, but the
+ * execution goes on in the next run (`<id>~2`). The overlap policies see the chain running, not the ended run.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { ExecutionNotRunning } from "../../src/engine/engine-errors.ts"
+import { ExecutionClient, type ExecutionClientShape } from "../../src/engine/index.ts"
+import { durable, schedule } from "../../src/index.ts"
+import { makeMemoryScheduleStore } from "../../src/schedule/index.ts"
+import type { OverlapPolicy } from "../../src/schedule/schedule.ts"
+import { VirtualClock } from "../../src/testing/virtual-clock.ts"
+import { engine, hostsOf, running } from "./schedule-hosts.ts"
+
+/** A job whose first run (input 1) continues as new at once; its second run (`<id>~2`) runs for 90 minutes. */
+const continuing = durable("job", async (run: number, ctx) => {
+  if (run === 1) return ctx.continueAsNew(2)
+  await ctx.wait("hold", { minutes: 90 })
+})
+
+const FIRST = "hourly:2026-01-01T01:00:00Z"
+const SECOND = "hourly:2026-01-01T02:00:00Z"
+
+/**
+ * A host of an hourly schedule under `overlap` (over `client_`: the engine's by default) whose 01:00 tick ran and
+ * continued as new: `FIRST~2` runs.
+ */
+const continued = (overlap: OverlapPolicy, client_?: (client: ExecutionClientShape) => ExecutionClientShape) =>
+  Effect.gen(function*() {
+    const entry = schedule("hourly", { function: continuing, cron: "0 * * * *", overlap, input: 1 })
+    const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+    const client = yield* ExecutionClient
+    const host = yield* (yield* hostsOf(entry, makeMemoryScheduleStore(), clock))(client_?.(client))
+    yield* host.start
+    clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
+    yield* host.alarm("hourly")
+    assert.strictEqual((yield* client.awaitEnd(FIRST)).status, "CONTINUED_AS_NEW")
+    assert.deepStrictEqual(yield* running, [`${FIRST}~2`])
+    clock.setTime(Date.UTC(2026, 0, 1, 2, 0, 5))
+    return { host, client }
+  })
+
+describe("a schedule's execution that continued as new", () => {
+  it.effect("skip: the next tick is skipped while the chain's next run runs", () =>
+    Effect.gen(function*() {
+      const { host } = yield* continued("skip")
+      yield* host.alarm("hourly")
+      assert.deepStrictEqual(yield* running, [`${FIRST}~2`], "no second chain beside the first")
+      const view = yield* host.get("hourly")
+      assert.deepStrictEqual([view.started, view.skipped, view.lastExecutionId], [1, 1, FIRST])
+    }).pipe(Effect.provide(engine(continuing)), Effect.scoped))
+
+  it.effect("cancel-previous: the next tick stops the chain's running run, then starts", () =>
+    Effect.gen(function*() {
+      const { client, host } = yield* continued("cancel-previous")
+      yield* host.alarm("hourly")
+      assert.deepStrictEqual(yield* running, [SECOND])
+      const stopped = yield* client.describe(`${FIRST}~2`)
+      assert.strictEqual(stopped.status, "STOPPED")
+      assert.strictEqual(stopped.error?.errorType, "ScheduleOverlap")
+    }).pipe(Effect.provide(engine(continuing)), Effect.scoped))
+
+  it.effect("cancel-previous over a client whose stop does not follow the chain (the Worker's): the running run is stopped", () =>
+    Effect.gen(function*() {
+      // The Worker's stop goes to the object of the id asked, which holds only that run: an ended run is not running.
+      const runOnly = (client: ExecutionClientShape): ExecutionClientShape => ({
+        ...client,
+        stop: (executionId, error, options) =>
+          Effect.flatMap(client.describe(executionId), (view) =>
+            view.status === "CONTINUED_AS_NEW" ? Effect.fail(new ExecutionNotRunning({ executionId, status: view.status })) : client.stop(executionId, error, options))
+      })
+      const { client, host } = yield* continued("cancel-previous", runOnly)
+      yield* host.alarm("hourly")
+      assert.deepStrictEqual(yield* running, [SECOND])
+      assert.strictEqual((yield* client.describe(`${FIRST}~2`)).status, "STOPPED")
+    }).pipe(Effect.provide(engine(continuing)), Effect.scoped))
+
+  it.effect("buffer-one: the next tick waits for the chain to end, and is released once it has", () =>
+    Effect.gen(function*() {
+      const { client, host } = yield* continued("buffer-one")
+      yield* host.alarm("hourly")
+      assert.deepStrictEqual(yield* running, [`${FIRST}~2`], "buffered, not started beside the chain")
+      assert.deepStrictEqual((yield* host.get("hourly")).buffered, { tickAt: Date.UTC(2026, 0, 1, 2), executionId: SECOND })
+      // Its watcher waits for the chain's end, not for the first run's (over already): nothing is released yet.
+      for (let i = 0; i < 5; i++) yield* Effect.promise(() => new Promise((r) => setTimeout(r, 10)))
+      assert.deepStrictEqual(yield* running, [`${FIRST}~2`])
+      yield* client.stop(`${FIRST}~2`, { errorType: "X", errorMessage: "ended" })
+      for (let i = 0; i < 50 && (yield* running).length === 0; i++) yield* Effect.promise(() => new Promise((r) => setTimeout(r, 10)))
+      assert.deepStrictEqual(yield* running, [SECOND], "released when the chain ended, not held for the next tick")
+    }).pipe(Effect.provide(engine(continuing)), Effect.scoped))
+})
