@@ -147,6 +147,25 @@ describe("schedules in the test runner", () => {
     await runner.dispose()
   })
 
+  it("skip: an execution that continued as new runs on in its next run, which the schedules' time moves along", async () => {
+    const legs = durable("legs", async (input: { hours: number; leg: number }, ctx) => {
+      if (input.leg === 1) return ctx.continueAsNew({ ...input, leg: 2 })
+      await ctx.wait("work", { hours: input.hours })
+      return "done"
+    })
+    const runner = createTestRunner({
+      functions: [legs],
+      schedules: [schedule("hourly", { function: legs, cron: "0 * * * *", overlap: "skip", input: { hours: 2.5, leg: 1 } })]
+    })
+    const started = await runner.advanceSchedules({ hours: 6, minutes: 30 })
+    // 01:00 continues at once as 01:00~2, which runs until 03:30 (02:00 and 03:00 skipped); 04:00 the same.
+    assert.deepStrictEqual(started, ["hourly:2026-01-01T01:00:00Z", "hourly:2026-01-01T04:00:00Z"])
+    const ended = await runner.execution("hourly:2026-01-01T01:00:00Z~2")
+    assert.deepStrictEqual([ended.status, ended.history.at(-1)!.at], ["SUCCEEDED", Date.UTC(2026, 0, 1, 3, 30)])
+    assert.strictEqual((await runner.listSchedules())[0]!.skipped, 4)
+    await runner.dispose()
+  })
+
   it("a paused schedule does not start its buffered execution; resumed, it does", async () => {
     const runner = createTestRunner({
       functions: [slow],
