@@ -12,17 +12,32 @@ import type { ScheduleRecord } from "./schedule-store.ts"
 /** The most runs of one chain followed (`continuedAs`); a longer chain is seen as its run there. */
 const MAX_CHAIN_RUNS = 10_000
 
+/** Chains whose latest run is remembered (the oldest is forgotten past it: a bound, not a cache to tune). */
+const MAX_KNOWN_CHAINS = 1_000
+
 export const scheduleStarts = (client: ExecutionClientShape) => {
+  /** A chain's first run (the one a record names) to its latest run found. */
+  const latestRuns = new Map<string, string>()
+  const rememberRun = (first: string, latest: string) => {
+    latestRuns.delete(first)
+    latestRuns.set(first, latest)
+    if (latestRuns.size > MAX_KNOWN_CHAINS) latestRuns.delete(latestRuns.keys().next().value!)
+  }
+
   /**
    * The chain's current run: an execution that continued as new goes on in the run `continuedAs` names, under another
    * id (the record names the first): seen as ended, a second chain ran beside it under skip.
    */
   const currentRun = (executionId: string) =>
     Effect.gen(function*() {
-      let view = yield* client.describe(executionId)
+      // From the run last found (chains only move on): a chain that continued many times costs a read per tick, not
+      // one per run. Kept in memory only: another host, or this one restarted, walks the chain once.
+      const known = latestRuns.get(executionId)
+      let view = yield* client.describe(known ?? executionId)
       for (let runs = 1; runs < MAX_CHAIN_RUNS && view.status === "CONTINUED_AS_NEW" && view.continuedAs !== undefined; runs++) {
         view = yield* client.describe(view.continuedAs)
       }
+      if (view.executionId !== executionId && view.executionId !== known) rememberRun(executionId, view.executionId)
       return view
     })
 

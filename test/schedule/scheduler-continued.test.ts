@@ -18,6 +18,12 @@ const continuing = durable("job", async (run: number, ctx) => {
   await ctx.wait("hold", { minutes: 90 })
 })
 
+/** Twenty runs: 1 to 19 continue as new at once, the twentieth runs on. */
+const long = durable("job", async (run: number, ctx) => {
+  if (run < 20) return ctx.continueAsNew(run + 1)
+  await ctx.wait("hold", { hours: 5 })
+})
+
 const FIRST = "hourly:2026-01-01T01:00:00Z"
 const SECOND = "hourly:2026-01-01T02:00:00Z"
 
@@ -88,4 +94,30 @@ describe("a schedule's execution that continued as new", () => {
       for (let i = 0; i < 50 && (yield* running).length === 0; i++) yield* Effect.promise(() => new Promise((r) => setTimeout(r, 10)))
       assert.deepStrictEqual(yield* running, [SECOND], "released when the chain ended, not held for the next tick")
     }).pipe(Effect.provide(engine(continuing)), Effect.scoped))
+
+  it.effect("skip over a long chain: a later tick reads from the run last found, not the whole chain again", () =>
+    Effect.gen(function*() {
+      const entry = schedule("hourly", { function: long, cron: "0 * * * *", overlap: "skip", input: 1 })
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const client = yield* ExecutionClient
+      let reads = 0
+      const counting: ExecutionClientShape = { ...client, describe: (id) => Effect.andThen(Effect.sync(() => void reads++), client.describe(id)) }
+      const host = yield* (yield* hostsOf(entry, makeMemoryScheduleStore(), clock))(counting)
+      yield* host.start
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
+      yield* host.alarm("hourly")
+      for (let i = 0; i < 200 && !(yield* running).includes(`${FIRST}~20`); i++) yield* Effect.promise(() => new Promise((r) => setTimeout(r, 5)))
+      assert.deepStrictEqual(yield* running, [`${FIRST}~20`])
+      clock.setTime(Date.UTC(2026, 0, 1, 2, 0, 5))
+      reads = 0
+      yield* host.alarm("hourly")
+      const walked = reads
+      clock.setTime(Date.UTC(2026, 0, 1, 3, 0, 5))
+      reads = 0
+      yield* host.alarm("hourly")
+      assert.isAtLeast(walked, 20, "the first tick after the start walks the chain")
+      assert.isAtMost(reads, 3, `the next reads from the run found (${reads} reads)`)
+      assert.deepStrictEqual(yield* running, [`${FIRST}~20`])
+      assert.strictEqual((yield* host.get("hourly")).skipped, 2)
+    }).pipe(Effect.provide(engine(long)), Effect.scoped))
 })
