@@ -81,7 +81,10 @@ export class ActorSession implements Session {
     return new Promise((resolve) => this.#host.offer({ _tag: "Append", events, done: (shared) => this.#releases.written(n, resolve, events, shared) }))
   }
 
-  /** While callers of a write are paced one at a time (write-releases.ts), when they are over: the actor holds its next write. */
+  /**
+   * While callers of a write are paced one at a time (write-releases.ts), when they are over: the actor holds its
+   * next write until then.
+   */
   pacing(): Promise<void> | undefined {
     return this.#releases.pacing()
   }

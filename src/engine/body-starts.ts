@@ -5,8 +5,11 @@
  * after another lane's continuation on the first run (a write answers in 12-20 rounds here) and before it on replay.
  *
  * Each body has its own window (a map's items start all the time: one window for all kept every item's caller
- * waiting, 12% on the map bench), and a caller released from one goes at once: it opens no rounds of its own, as any
- * caller written alone does (write-releases.ts), so sequential code pays only its start.
+ * waiting, 12% on the map bench). Callers written in a context while its held ones are let go go after them; a
+ * child's caller in a context whose window is open or whose callers are held waits too (write-releases.ts `holding`).
+ * The last one let go opens its rounds there, so what it appends joins the write the actor holds meanwhile
+ * (`holdingAny`). A body of sequential code pays the window's chain of microtasks and, when its first write answers
+ * within it, one chain of rounds more.
  */
 import { realQueueMicrotask } from "../context/real-timers.ts"
 
@@ -61,7 +64,10 @@ export class BodyStarts {
     return this.#open.length > 0 || this.#held.size > 0
   }
 
-  /** Holds the caller of operation `id` (in `context`) when that context's window is open or callers there are held. */
+  /**
+   * Holds the caller of operation `id` (in `context`) when that context's window is open or callers there are held;
+   * false when it may go on.
+   */
   hold(context: string, id: string, resolve: () => void): boolean {
     const held = this.#held.get(context)
     if (held !== undefined) {
@@ -107,7 +113,10 @@ export class BodyStarts {
     return false
   }
 
-  /** The first at once, each next after the rounds of the one before (callers of one context, as a replay paces them). */
+  /**
+   * Lets a context's held callers go: the first at once, each next after the rounds of the one before, as a replay
+   * paces them.
+   */
   #letGo(context: string): void {
     const held = this.#held.get(context)!
     this.#lettingGo.add(context) // a second window of the context (none is known) adds to this chain, not another
