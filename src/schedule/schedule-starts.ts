@@ -53,12 +53,18 @@ export const scheduleStarts = (client: ExecutionClientShape) => {
         Effect.catchTag("ExecutionNotFound", () => Effect.succeed(false))
       )
 
-  /** buffer-one: waits until the chain ends, not the run named (one that continued as new has ended, its chain not). */
+  /**
+   * buffer-one: waits until the chain ends, not the run named (one that continued as new has ended, its chain not).
+   * A client that answers a run still going after a time limit (the Worker's, after a minute) is asked again: the
+   * watcher that ended there left the buffered start to the next tick (it cannot watch again from within itself).
+   */
   const awaitChainEnd = (executionId: string) =>
     Effect.gen(function*() {
       let view = yield* client.awaitEnd(executionId)
-      for (let runs = 1; runs < MAX_CHAIN_RUNS && view.status === "CONTINUED_AS_NEW" && view.continuedAs !== undefined; runs++) {
-        view = yield* client.awaitEnd(view.continuedAs)
+      for (let asks = 1; asks < MAX_CHAIN_RUNS; asks++) {
+        if (view.status === "CONTINUED_AS_NEW" && view.continuedAs !== undefined) view = yield* client.awaitEnd(view.continuedAs)
+        else if (isLiveStatus(view.status)) view = yield* client.awaitEnd(view.executionId)
+        else break
       }
       return view
     })
@@ -96,6 +102,21 @@ export const scheduleStarts = (client: ExecutionClientShape) => {
       : Effect.succeed(false)
 
   /**
+   * Stops the chain's current run; one that continued as new between the read and the stop (refused: not running)
+   * is followed to its next run, a few times at most.
+   */
+  const stopChain = (executionId: string, error: { readonly errorType: string; readonly errorMessage: string }) =>
+    Effect.gen(function*() {
+      for (let tries = 1; tries <= 3; tries++) {
+        const run = yield* currentRun(executionId)
+        const stopped = yield* Effect.result(client.stop(run.executionId, error))
+        if (stopped._tag === "Success") return
+        const moved = stopped.failure._tag === "ExecutionNotRunning" && (yield* client.describe(run.executionId)).status === "CONTINUED_AS_NEW"
+        if (!moved || tries === 3) return yield* Effect.fail(stopped.failure)
+      }
+    })
+
+  /**
    * cancel-previous: stops the executions ahead of a start (the previous one; a start saved before this one, which
    * may not be made yet: then its host stops it, see overtakenTrigger). One not there, or ended, is passed. A chain
    * is stopped in its current run (a client whose stop does not follow `continuedAs`, the Worker's, passed it).
@@ -104,8 +125,7 @@ export const scheduleStarts = (client: ExecutionClientShape) => {
     Effect.forEach(
       new Set(executionIds.filter((id): id is string => id !== undefined)),
       (id) =>
-        currentRun(id).pipe(
-          Effect.flatMap((run) => client.stop(run.executionId, { errorType: "ScheduleOverlap", errorMessage: `Stopped by schedule ${entry.name}: ${why}` })),
+        stopChain(id, { errorType: "ScheduleOverlap", errorMessage: `Stopped by schedule ${entry.name}: ${why}` }).pipe(
           Effect.catchTags({ ExecutionNotRunning: () => Effect.void, ExecutionNotFound: () => Effect.void })
         ),
       { discard: true }

@@ -5,10 +5,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { ExecutionNotRunning } from "../../src/engine/engine-errors.ts"
-import { ExecutionClient, type ExecutionClientShape } from "../../src/engine/index.ts"
+import { ExecutionClient, type ExecutionClientShape, type ExecutionView } from "../../src/engine/index.ts"
 import { durable, schedule } from "../../src/index.ts"
 import { makeMemoryScheduleStore } from "../../src/schedule/index.ts"
 import type { OverlapPolicy } from "../../src/schedule/schedule.ts"
+import { scheduleStarts } from "../../src/schedule/schedule-starts.ts"
 import { VirtualClock } from "../../src/testing/virtual-clock.ts"
 import { engine, hostsOf, running } from "./schedule-hosts.ts"
 
@@ -120,4 +121,54 @@ describe("a schedule's execution that continued as new", () => {
       assert.deepStrictEqual(yield* running, [`${FIRST}~20`])
       assert.strictEqual((yield* host.get("hourly")).skipped, 2)
     }).pipe(Effect.provide(engine(long)), Effect.scoped))
+
+  it.effect("buffer-one over a client whose awaitEnd answers a run still going after a limit (the Worker's): released when the chain ends", () =>
+    Effect.gen(function*() {
+      // The Worker's awaitEnd answers after a minute with the run as it is; here after 10 ms.
+      const limited = (client: ExecutionClientShape): ExecutionClientShape => ({
+        ...client,
+        awaitEnd: (executionId) => Effect.andThen(Effect.promise(() => new Promise((r) => setTimeout(r, 10))), client.describe(executionId))
+      })
+      const { client, host } = yield* continued("buffer-one", limited)
+      yield* host.alarm("hourly")
+      assert.deepStrictEqual(yield* running, [`${FIRST}~2`], "buffered")
+      for (let i = 0; i < 5; i++) yield* Effect.promise(() => new Promise((r) => setTimeout(r, 10)))
+      yield* client.stop(`${FIRST}~2`, { errorType: "X", errorMessage: "ended" })
+      for (let i = 0; i < 100 && (yield* running).length === 0; i++) yield* Effect.promise(() => new Promise((r) => setTimeout(r, 10)))
+      // SECOND's chain (it continues as new at once too): released when the first chain ended, not at the next tick.
+      const now = yield* running
+      assert.isTrue(now.length === 1 && now[0]!.startsWith(SECOND), `running: ${now.join(", ")}`)
+    }).pipe(Effect.provide(engine(continuing)), Effect.scoped))
 })
+
+describe("stopping a chain", () => {
+  it.effect("follows a run that continued as new between the read and the stop", () =>
+    Effect.gen(function*() {
+      // FIRST continued as FIRST~2, read as running, which continues as FIRST~3 before the stop reaches it.
+      const stops: Array<string> = []
+      let moved = false
+      const view = (executionId: string, status: string, continuedAs?: string) =>
+        ({ executionId, functionName: "job", status, startedAt: 0, operations: [], ...(continuedAs === undefined ? {} : { continuedAs }) }) as unknown as ExecutionView
+      const fake = {
+        describe: (id: string) =>
+          Effect.succeed(
+            id === FIRST ? view(FIRST, "CONTINUED_AS_NEW", `${FIRST}~2`)
+            : id === `${FIRST}~2` ? (moved ? view(id, "CONTINUED_AS_NEW", `${FIRST}~3`) : view(id, "RUNNING"))
+            : view(id, "RUNNING")
+          ),
+        stop: (id: string) =>
+          Effect.suspend(() => {
+            stops.push(id)
+            if (id === `${FIRST}~2`) {
+              moved = true
+              return Effect.fail(new ExecutionNotRunning({ executionId: id, status: "CONTINUED_AS_NEW" }))
+            }
+            return Effect.void
+          })
+      } as unknown as ExecutionClientShape
+      const entry = schedule("hourly", { function: continuing, cron: "0 * * * *", overlap: "cancel-previous", input: 1 })
+      yield* scheduleStarts(fake).stopAll(entry, [FIRST], "a test")
+      assert.deepStrictEqual(stops, [`${FIRST}~2`, `${FIRST}~3`])
+    }))
+})
+
