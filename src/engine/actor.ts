@@ -285,20 +285,11 @@ export class Actor {
       // step, the end) shares their commit.
       if (this.#writes.onlyQueued && !this.#gone) {
         yield* afterMicrotasks(QUEUED_WRITE_ROUNDS)
-        if (Queue.sizeUnsafe(this.#mailbox) > 0 && !this.#gone) {
-          const more = this.#take(yield* Queue.takeAll(this.#mailbox))
-          if (more !== undefined) yield* more
-        }
+        yield* this.#takeArrived
       }
       // Callers of the last write go on one at a time (write-releases.ts): what they append meanwhile shares the next
       // write. Bounded: the hold ends with their rounds of microtasks, never waits for a write.
-      for (let paced = this.session.pacing(); paced !== undefined && !this.#gone; paced = this.session.pacing()) {
-        yield* Effect.promise(() => paced)
-        if (Queue.sizeUnsafe(this.#mailbox) > 0 && !this.#gone) {
-          const more = this.#take(yield* Queue.takeAll(this.#mailbox))
-          if (more !== undefined) yield* more
-        }
-      }
+      yield* this.#whilePaced(this.#takeArrived)
       yield* this.#writes.flush()
       yield* this.#syncAlarm()
       if (!this.#gone) this.#batch = [] // else it holds what is still to answer
@@ -308,6 +299,20 @@ export class Actor {
   })
 
   // ---- internals ----
+
+  /** Takes what arrived in the mailbox meanwhile, if anything did (appends join the pending write). */
+  readonly #takeArrived: Effect.Effect<void> = Effect.suspend(() => {
+    if (Queue.sizeUnsafe(this.#mailbox) === 0 || this.#gone) return Effect.void
+    return Effect.flatMap(Queue.takeAll(this.#mailbox), (batch) => this.#take(batch) ?? Effect.void)
+  })
+
+  /** Waits while callers of a write are paced (write-releases.ts `pacing`), doing `meanwhile` after each wait. */
+  #whilePaced(meanwhile: Effect.Effect<void>): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const paced = this.#gone ? undefined : this.session.pacing()
+      return paced === undefined ? Effect.void : Effect.promise(() => paced).pipe(Effect.andThen(meanwhile), Effect.andThen(this.#whilePaced(meanwhile)))
+    })
+  }
 
   /** How a stopped actor answers the message it was handling: the failure that stopped it, else "send it again". */
   #goneExit(): Exit.Exit<never, ActorGone | StoreError> {
@@ -344,9 +349,7 @@ export class Actor {
         // Callers of a write still paced one at a time (write-releases.ts) go on before what this message writes
         // wakes its own (a wait that fires, a completion): a replay settles them in the log's order. Rounds only.
         if (message._tag !== "HandlerDone") {
-          for (let paced = this.session.pacing(); paced !== undefined && !this.#gone; paced = this.session.pacing()) {
-            yield* Effect.promise(() => paced)
-          }
+          yield* this.#whilePaced(Effect.void)
           if (this.#gone) break
         }
         // What is pending is written before a message is decided on, except the handler's end, which only queues

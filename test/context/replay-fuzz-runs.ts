@@ -18,6 +18,24 @@ export const random = (seed: number) => {
   }
 }
 
+/** `n` rounds of plain microtasks (an `await helper()` that does no I/O). */
+export const plain = async (n: number) => {
+  for (let i = 0; i < n; i++) await Promise.resolve()
+}
+
+/** Lanes of operation kinds from a seed (`minLanes` to `minLanes + 3` lanes of 1 to `maxOps` each), with depths of plain work. */
+export interface FuzzPlan<Op> {
+  readonly lanes: Array<Array<Op>>
+  readonly depths: Array<number>
+}
+
+export const planOf = <Op>(seed: number, kinds: ReadonlyArray<Op>, depth: number, minLanes: number, maxOps: number): FuzzPlan<Op> => {
+  const next = random(seed)
+  const int = (n: number) => Math.floor(next() * n)
+  const lanes = Array.from({ length: minLanes + int(4) }, () => Array.from({ length: 1 + int(maxOps) }, () => kinds[int(kinds.length)]!))
+  return { lanes, depths: Array.from({ length: 64 }, () => int(depth + 1)) }
+}
+
 /** The pending callbacks by the name of their operation (or of their waitForCallback), with their ids. */
 const pending = (execution: TestExecution): Array<[string, string]> =>
   execution.operations

@@ -9,7 +9,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { durable, type DurableContext } from "../../src/index.ts"
-import { type FuzzMode, random, runFuzzSeed } from "./replay-fuzz-runs.ts"
+import { type FuzzMode, type FuzzPlan, plain, planOf as planOfKinds, runFuzzSeed } from "./replay-fuzz-runs.ts"
 
 type Op = "callback" | "step" | "caughtStep" | "awaits" | "childLanes" | "mapLanes" | "parallelLanes" | "combLanes" | "nestedLanes" | "failingChild" | "child" | "wfc" | "now" | "wait"
 const KINDS: ReadonlyArray<Op> = (process.env.KINDS?.split(",") as Array<Op> | undefined) ?? ["callback", "callback", "step", "caughtStep", "awaits", "childLanes", "mapLanes", "parallelLanes", "combLanes", "nestedLanes", "failingChild", "child", "wfc", "now", "wait"]
@@ -18,15 +18,8 @@ const FROM = Number(process.env.FUZZ_FROM ?? 0)
 const DEPTH = Number(process.env.DEPTH ?? 10)
 
 
-interface Plan { lanes: Array<Array<Op>>; depths: Array<number> }
-const planOf = (seed: number): Plan => {
-  const next = random(seed)
-  const int = (n: number) => Math.floor(next() * n)
-  const lanes = Array.from({ length: 1 + int(4) }, () => Array.from({ length: 1 + int(3) }, () => KINDS[int(KINDS.length)]!))
-  return { lanes, depths: Array.from({ length: 64 }, () => int(DEPTH + 1)) }
-}
-
-const plain = async (n: number) => { for (let i = 0; i < n; i++) await Promise.resolve() }
+type Plan = FuzzPlan<Op>
+const planOf = (seed: number): Plan => planOfKinds(seed, KINDS, DEPTH, 1, 3)
 
 /** Two lanes in a fresh body: one step then another; plain awaits then a step. */
 const inner = async (c: DurableContext, tag: string, d: number) => {

@@ -8,7 +8,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { durable, type DurableContext } from "../../src/index.ts"
-import { type FuzzMode, random, runFuzzSeed } from "./replay-fuzz-runs.ts"
+import { type FuzzMode, type FuzzPlan, plain, planOf as planOfKinds, runFuzzSeed } from "./replay-fuzz-runs.ts"
 import { gate } from "./step-gate.ts"
 
 type Op = "gstep" | "gcaught" | "childLate" | "awaits" | "step" | "failingChild" | "childLanes" | "wait" | "outerPar" | "callback" | "gchild"
@@ -18,14 +18,8 @@ const FROM = Number(process.env.FUZZ_FROM ?? 0)
 const DEPTH = Number(process.env.DEPTH ?? 25)
 const noRetry = { retryStrategy: () => ({ shouldRetry: false }) }
 
-interface Plan { lanes: Array<Array<Op>>; depths: Array<number> }
-const planOf = (seed: number): Plan => {
-  const next = random(seed)
-  const int = (n: number) => Math.floor(next() * n)
-  const lanes = Array.from({ length: 2 + int(4) }, () => Array.from({ length: 1 + int(4) }, () => KINDS[int(KINDS.length)]!))
-  return { lanes, depths: Array.from({ length: 64 }, () => int(DEPTH + 1)) }
-}
-const plain = async (n: number) => { for (let i = 0; i < n; i++) await Promise.resolve() }
+type Plan = FuzzPlan<Op>
+const planOf = (seed: number): Plan => planOfKinds(seed, KINDS, DEPTH, 2, 4)
 
 const inner = async (c: DurableContext, tag: string, d: number) =>
   Promise.all([
