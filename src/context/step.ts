@@ -142,7 +142,7 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
       value = error
     } finally {
       release?.()
-      session.exitUserCode()
+      session.exitUserCode(ref)
       closeAttempt(session, id)
     }
     const recordStart = atMostOnce ? undefined : startedAt

@@ -73,7 +73,12 @@ export class ActorSession implements Session {
   random = (): number => this.#deps.random.nextDoubleUnsafe()
 
   /** When the callers of appends and of posted outcomes go on (write-releases.ts). */
-  readonly #releases = new WriteReleases()
+  readonly #releases = new WriteReleases(() => this.#stepBodies > 0)
+  /**
+   * Step bodies running: another lane's step may end any microtask now (write-releases.ts). Not `activity.userCode`,
+   * which also counts a whole handler written for AWS's SDK (aws-handler.ts), whose releases would all open rounds.
+   */
+  #stepBodies = 0
 
   append(events: ReadonlyArray<NewEvent>): Promise<void> {
     if (!this.#writable()) return new Promise(() => undefined)
@@ -140,12 +145,16 @@ export class ActorSession implements Session {
   }
 
   enterUserCode(step?: { readonly id: string; readonly name?: string | undefined }): void {
-    if (step !== undefined) this.#deps.onStepBody?.(step)
+    if (step !== undefined) {
+      this.#stepBodies++
+      this.#deps.onStepBody?.(step)
+    }
     this.#host.activity.enterUserCode()
     this.#host.activate() // user code runs again: the watchdog comes back at the next write
   }
 
-  exitUserCode(): void {
+  exitUserCode(step?: { readonly id: string }): void {
+    if (step !== undefined) this.#stepBodies--
     this.#host.activity.exitUserCode()
     // Blocked only if something waits on a durable operation: no timer per step otherwise.
     if (this.#host.waiters.size > 0) this.#host.slotRelease.check()

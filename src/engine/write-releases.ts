@@ -22,6 +22,11 @@
  *
  * A body's start (`bodyStarted`: the handler's, a child context's) gets its rounds too: callers written within them in
  * its context wait for their end (body-starts.ts).
+ *
+ * A caller released alone gets its rounds when another operation is under way (a step body runs, an append waits for
+ * its write): on a store that answers within microtasks (the test runner's), that operation's end could land within
+ * the continuation's microtasks and its caller pass it, while a replay makes it wait. A caller written alone while
+ * rounds run is held until they end. Sequential code has nothing under way at its releases: no rounds.
  */
 import { realQueueMicrotask } from "../context/real-timers.ts"
 import type { NewEvent } from "../log/events.ts"
@@ -61,6 +66,12 @@ interface Release {
 }
 
 export class WriteReleases {
+  /** Whether a step body runs now (actor-session.ts). */
+  readonly #stepRunning: () => boolean
+  constructor(stepRunning: () => boolean = () => false) {
+    this.#stepRunning = stepRunning
+  }
+
   #offered = 0
   #written = 0
   /**
@@ -137,9 +148,23 @@ export class WriteReleases {
       }
     }
     if (shared) return this.#writtenBeside(n, resolve, events)
+    if (this.#roundsLeft > 0) {
+      // Written alone while a caller released before has its rounds: its operation may have begun before that
+      // release (another lane's step ending within the continuation's microtasks, on a store that answers within
+      // them), and a replay lets it go only after those rounds.
+      this.#lead = undefined
+      return this.#hold(n, resolve, operationOf(events))
+    }
     // Offered before any child's caller waited: ahead of every held release.
     resolve()
     if (this.#children.size === 0 && this.#queue === undefined) {
+      if (this.#othersRunning(n)) {
+        // Another lane's operation is under way (a step body running, an append not yet written): its end may come
+        // within this continuation's microtasks, and must wait for them as on replay (above). Sequential code has
+        // none and opens no rounds.
+        this.#lead = undefined
+        return this.#settle(operationOf(events))
+      }
       this.#lead = events // its rounds open only if a caller of the same write follows
       return
     }
@@ -189,9 +214,10 @@ export class WriteReleases {
    */
   whenOutcomeTurn(id: string, item: boolean, owns?: ReadonlyArray<string>): Promise<void> | undefined {
     if (this.#queue === undefined && this.#written === this.#offered && (item || !this.#rivals(id, owns)) && !this.#starts.holding(contextOf(id))) {
-      // Another child runs beside it: its caller may be about to go on too, and a replay gives this one its rounds
-      // first (two children that fail at once, called side by side). Sequential children open none.
-      if (!item && (this.#children.get(contextOf(id)) ?? 0) > 1) this.#settle(id)
+      // Another child runs beside it, or a step body: its caller may be about to go on too, and a replay gives this
+      // one its rounds first (two children that fail at once, called side by side; a step ending within this
+      // continuation's microtasks). Sequential children open none.
+      if (!item && ((this.#children.get(contextOf(id)) ?? 0) > 1 || this.#stepRunning())) this.#settle(id)
       return undefined
     }
     return new Promise((resolve) => {
@@ -215,6 +241,11 @@ export class WriteReleases {
     const count = (this.#children.get(context) ?? 0) + delta
     if (count > 0) this.#children.set(context, count)
     else this.#children.delete(context)
+  }
+
+  /** Whether another operation may end soon: a step body runs, or an append offered after `n` is not written. */
+  #othersRunning(n: number): boolean {
+    return this.#offered > n || this.#stepRunning()
   }
 
   /** Whether a child context runs in the context of operation `id` (any context, for a write of no operation). */
