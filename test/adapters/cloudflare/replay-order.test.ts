@@ -1,0 +1,52 @@
+/**
+ * Replay order on Durable Objects: a Durable Object's storage answers a write within microtasks (`transactionSync`),
+ * as the test runner's store does, so two lanes whose steps end close together must replay in the order they ran
+ * (write-releases.ts). Executions of the two-lane shape over a grid of continuation and step-body lengths wait 6 s;
+ * Miniflare is restarted on the same storage meanwhile, and each replays there when its alarm fires.
+ */
+import { fileURLToPath } from "node:url"
+import { afterAll, assert, describe, it } from "@effect/vitest"
+import type { Miniflare } from "miniflare"
+import { bundle, client, removeDir, startMiniflare, tempDir, until, untilStatus } from "./miniflare-fixture.ts"
+
+const entry = fileURLToPath(new URL("./fixtures/test-worker.ts", import.meta.url))
+const dirs: Array<string> = []
+const running: Array<Miniflare> = []
+
+afterAll(async () => {
+  for (const mf of running) await mf.dispose().catch(() => undefined)
+  for (const dir of dirs) removeDir(dir)
+})
+
+const CELLS = [0, 10, 20].flatMap((n) => [24, 28, 32, 36, 40, 44, 48, 56].map((k) => ({ n, k })))
+const nameOf = ({ n, k }: { n: number; k: number }) => `lanes-${n}-${k}`
+
+describe("replay order on Durable Objects", () => {
+  it("two lanes whose steps end close together replay after a restart as they ran", async () => {
+    const build = tempDir("replay-order-build")
+    const persist = tempDir("replay-order-data")
+    dirs.push(build, persist)
+    const scriptPath = await bundle(entry, build)
+
+    const first = startMiniflare({ scriptPath, persistDir: persist })
+    running.push(first)
+    const api1 = client(first)
+    for (const cell of CELLS) assert.strictEqual((await api1.start("two-lanes", cell, { executionName: nameOf(cell) })).status, 201)
+    const waiting = async (api: ReturnType<typeof client>, name: string) =>
+      (await api.describe(name)).body.operations.some((op: { type: string; status: string }) => op.type === "WAIT" && op.status === "STARTED")
+    // Each still waits when the runtime goes: it finishes by a replay in the next one.
+    for (const cell of CELLS) await until(async () => ((await waiting(api1, nameOf(cell))) ? true : undefined), 20_000, `${nameOf(cell)} to wait`)
+    await first.dispose()
+    running.pop()
+
+    const second = startMiniflare({ scriptPath, persistDir: persist })
+    running.push(second)
+    const api2 = client(second)
+    const failed: Array<string> = []
+    for (const cell of CELLS) {
+      const view = await untilStatus(api2, nameOf(cell), undefined, 30_000)
+      if (view.status !== "SUCCEEDED") failed.push(`${nameOf(cell)}: ${view.status} ${view.error?.errorMessage}`)
+    }
+    assert.deepStrictEqual(failed, [])
+  }, 120_000)
+})
