@@ -10,10 +10,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { durable, type DurableContext } from "../../src/index.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
-import { plain, random, runFuzzSeed } from "./replay-fuzz-runs.ts"
+import { runSeparateLanes, separateLanes } from "./replay-fuzz-separate.ts"
+import { plain, runFuzzSeed } from "./replay-fuzz-runs.ts"
 
 const SEEDS = Number(process.env.FUZZ_SEEDS ?? 150)
-const noRetry = { retryStrategy: () => ({ shouldRetry: false }) }
 
 /** One lane's step, its continuation `n` microtasks long before its next step, beside a step whose body takes `k`. */
 const pair = (n: number, k: number) =>
@@ -36,40 +36,14 @@ const pair = (n: number, k: number) =>
     return r
   })
 
-type Op = "step" | "caught" | "awaits" | "child"
-const KINDS: ReadonlyArray<Op> = ["step", "step", "caught", "awaits", "child"]
-
-/** Lanes of steps whose bodies take 0-40 microtasks, plain awaits of 0-25, caught failures and children. */
+/** The fuzz's handler for a seed: its lanes side by side, then a wait. */
 const fuzzed = (seed: number) => {
-  const next = random(seed)
-  const int = (n: number) => Math.floor(next() * n)
-  const lanes = Array.from({ length: 2 + int(3) }, () => Array.from({ length: 1 + int(4) }, () => ({ op: KINDS[int(KINDS.length)]!, body: int(41), gap: int(21) })))
+  const lanes = separateLanes(seed)
   const name = `separate-${seed}`
   return {
     name,
     fn: durable(name, async (_: unknown, ctx: DurableContext) => {
-      const r = await Promise.all(lanes.map(async (lane, l) => {
-        const seen: Array<unknown> = []
-        for (let o = 0; o < lane.length; o++) {
-          const { op, body, gap } = lane[o]!
-          const tag = `${l}.${o}`
-          if (op === "step") seen.push(await ctx.step(`s${tag}`, async () => { await plain(body); return tag }))
-          else if (op === "caught") {
-            try {
-              await ctx.step(`x${tag}`, async () => { await plain(body); throw new Error(tag) }, noRetry)
-            } catch (error) {
-              seen.push(String(error))
-            }
-          } else if (op === "awaits") {
-            await plain(gap)
-            seen.push(await ctx.step(`p${tag}`, async () => { await plain(body); return tag }))
-          } else {
-            seen.push(await ctx.runInChildContext(`k${tag}`, (c) => c.step(`k${tag}.0`, async () => { await plain(body); return tag })))
-          }
-          await plain(gap % 6)
-        }
-        return seen
-      }))
+      const r = await runSeparateLanes(ctx, lanes)
       await ctx.wait("cool-off", { seconds: 5 })
       return r
     })

@@ -1,8 +1,9 @@
 /**
  * Replay order on Durable Objects: a Durable Object's storage answers a write within microtasks (`transactionSync`),
  * as the test runner's store does, so two lanes whose steps end close together must replay in the order they ran
- * (write-releases.ts). Executions of the two-lane shape over a grid of continuation and step-body lengths wait 6 s;
- * Miniflare is restarted on the same storage meanwhile, and each replays there when its alarm fires.
+ * (write-releases.ts). Executions of the two-lane shape over a grid of continuation and step-body lengths, and of the
+ * separate-writes fuzz's lanes, wait 6 s; Miniflare is restarted on the same storage meanwhile, and each replays
+ * there when its alarm fires (a non-deterministic replay fails the execution).
  */
 import { fileURLToPath } from "node:url"
 import { afterAll, assert, describe, it } from "@effect/vitest"
@@ -19,10 +20,15 @@ afterAll(async () => {
 })
 
 const CELLS = [0, 10, 20].flatMap((n) => [24, 28, 32, 36, 40, 44, 48, 56].map((k) => ({ n, k })))
-const nameOf = ({ n, k }: { n: number; k: number }) => `lanes-${n}-${k}`
+const SEEDS = Array.from({ length: 40 }, (_, seed) => seed)
+/** Every execution: the grid's two lanes, and the separate-writes fuzz's seeds (test/context/replay-fuzz-separate.ts). */
+const RUNS = [
+  ...CELLS.map((cell) => ({ fn: "two-lanes", input: cell, name: `lanes-${cell.n}-${cell.k}` })),
+  ...SEEDS.map((seed) => ({ fn: "separate-fuzz", input: { seed }, name: `fuzz-${seed}` }))
+]
 
 describe("replay order on Durable Objects", () => {
-  it("two lanes whose steps end close together replay after a restart as they ran", async () => {
+  it("lanes whose steps end close together replay after a restart as they ran", async () => {
     const build = tempDir("replay-order-build")
     const persist = tempDir("replay-order-data")
     dirs.push(build, persist)
@@ -31,11 +37,11 @@ describe("replay order on Durable Objects", () => {
     const first = startMiniflare({ scriptPath, persistDir: persist })
     running.push(first)
     const api1 = client(first)
-    for (const cell of CELLS) assert.strictEqual((await api1.start("two-lanes", cell, { executionName: nameOf(cell) })).status, 201)
+    for (const run of RUNS) assert.strictEqual((await api1.start(run.fn, run.input, { executionName: run.name })).status, 201)
     const waiting = async (api: ReturnType<typeof client>, name: string) =>
       (await api.describe(name)).body.operations.some((op: { type: string; status: string }) => op.type === "WAIT" && op.status === "STARTED")
     // Each still waits when the runtime goes: it finishes by a replay in the next one.
-    for (const cell of CELLS) await until(async () => ((await waiting(api1, nameOf(cell))) ? true : undefined), 20_000, `${nameOf(cell)} to wait`)
+    for (const run of RUNS) await until(async () => ((await waiting(api1, run.name)) ? true : undefined), 20_000, `${run.name} to wait`)
     await first.dispose()
     running.pop()
 
@@ -43,9 +49,9 @@ describe("replay order on Durable Objects", () => {
     running.push(second)
     const api2 = client(second)
     const failed: Array<string> = []
-    for (const cell of CELLS) {
-      const view = await untilStatus(api2, nameOf(cell), undefined, 30_000)
-      if (view.status !== "SUCCEEDED") failed.push(`${nameOf(cell)}: ${view.status} ${view.error?.errorMessage}`)
+    for (const run of RUNS) {
+      const view = await untilStatus(api2, run.name, undefined, 30_000)
+      if (view.status !== "SUCCEEDED") failed.push(`${run.name}: ${view.status} ${view.error?.errorMessage}`)
     }
     assert.deepStrictEqual(failed, [])
   }, 120_000)
