@@ -2,7 +2,7 @@
  * Replay order on Durable Objects: a Durable Object's storage answers a write within microtasks (`transactionSync`),
  * as the test runner's store does, so two lanes whose steps end close together must replay in the order they ran
  * (write-releases.ts). Executions of the two-lane shape over a grid of continuation and step-body lengths, and of the
- * separate-writes fuzz's lanes, wait 6 s; Miniflare is restarted on the same storage meanwhile, and each replays
+ * separate-writes and mixed fuzzes' lanes, wait 6 s; Miniflare is restarted on the same storage meanwhile, and each replays
  * there when its alarm fires (a non-deterministic replay fails the execution).
  */
 import { fileURLToPath } from "node:url"
@@ -21,10 +21,14 @@ afterAll(async () => {
 
 const CELLS = [0, 10, 20].flatMap((n) => [24, 28, 32, 36, 40, 44, 48, 56].map((k) => ({ n, k })))
 const SEEDS = Array.from({ length: 40 }, (_, seed) => seed)
-/** Every execution: the grid's two lanes, and the separate-writes fuzz's seeds (test/context/replay-fuzz-separate.ts). */
+/**
+ * Every execution: the grid's two lanes, the separate-writes fuzz's seeds (test/context/replay-fuzz-separate.ts) and
+ * the mixed fuzz's (replay-fuzz-mixed.ts, without callbacks).
+ */
 const RUNS = [
   ...CELLS.map((cell) => ({ fn: "two-lanes", input: cell, name: `lanes-${cell.n}-${cell.k}` })),
-  ...SEEDS.map((seed) => ({ fn: "separate-fuzz", input: { seed }, name: `fuzz-${seed}` }))
+  ...SEEDS.map((seed) => ({ fn: "separate-fuzz", input: { seed }, name: `fuzz-${seed}` })),
+  ...SEEDS.map((seed) => ({ fn: "mixed-fuzz", input: { seed }, name: `mixed-${seed}` }))
 ]
 
 describe("replay order on Durable Objects", () => {
