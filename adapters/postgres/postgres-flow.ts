@@ -67,6 +67,10 @@ export const makeFlowLedger = (
     queue: `SELECT x.execution_id, x.seq, ${q("priority")}::int AS priority, ${q("concurrencyKey")} AS concurrency_key, ` +
       `${q("rateKey")} AS rate_key, ${q("debounceKey")} AS debounce_key, ${notBefore} AS not_before FROM ${queued} ` +
       `ORDER BY ${q("priority")}::int DESC, (f.event->>'at')::bigint, COALESCE(x.arrival, 0), x.execution_id LIMIT $2`,
+    // Each one's place in the queue's order (as `queue` reads it), for describe and list.
+    positions: "SELECT s.execution_id, s.position FROM (SELECT x.execution_id, row_number() OVER (ORDER BY " +
+      `${q("priority")}::int DESC, (f.event->>'at')::bigint, COALESCE(x.arrival, 0), x.execution_id) AS position ` +
+      `FROM ${queued}) AS s WHERE s.execution_id = ANY($2::text[])`,
     // The hosts are woken only if someone waits: a queued start of the function, or a resumed execution of the key.
     release: `WITH gone AS (DELETE FROM ${t("flow_slots")} WHERE execution_id = $1 AND host_id = $2 RETURNING function_name, group_key, held) ` +
       `SELECT pg_notify($3, g.function_name) FROM gone AS g WHERE EXISTS (SELECT 1 FROM ${t("executions")} AS x ` +
@@ -135,6 +139,10 @@ export const makeFlowLedger = (
       }).pipe(Effect.asVoid),
     queue: (functionName, limit) =>
       attempt("flowQueue", () => pool.query<QueueRow>(sql.queue, [functionName, limit])).pipe(Effect.map((result) => result.rows.map(entryOf))),
+    positions: (functionName, executionIds) =>
+      attempt("flowPositions", () => pool.query<{ execution_id: string; position: string }>(sql.positions, [functionName, [...executionIds]])).pipe(
+        Effect.map((result) => new Map(result.rows.map((row) => [row.execution_id, Number(row.position)])))
+      ),
     debouncing: (functionName, debounceKey) =>
       attempt("flowDebouncing", () => pool.query<{ execution_id: string }>(sql.debouncing, [functionName, debounceKey])).pipe(
         Effect.map((result) => result.rows[0]?.execution_id)

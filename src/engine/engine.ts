@@ -396,7 +396,7 @@ export const makeEngine = Effect.fnUntraced(function*(
     fork: forkRewind.fork,
     rewind: forkRewind.rewind,
     adopt: forkRewind.adopt,
-    describe: (executionId) => Effect.map(stateOf(executionId), (state) => flow.withPosition(viewOf(state))),
+    describe: (executionId) => Effect.flatMap(stateOf(executionId), (state) => Effect.map(flow.withPositions([viewOf(state)]), ([view]) => view!)),
     awaitEnd: (executionId) =>
       Effect.gen(function*() {
         const state = yield* stateOf(executionId)
@@ -414,7 +414,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         if (events === undefined) return yield* new ExecutionNotFound({ executionId })
         return events
       }),
-    list: (query) => Effect.map(searchStore(store)(query), (page) => ({ ...page, items: page.items.map(flow.withPosition) })),
+    list: (query) => Effect.flatMap(searchStore(store)(query), (page) => Effect.map(flow.withPositions(page.items), (items) => ({ ...page, items }))),
     watchLifecycle: listeners.feed.watch,
     watch: watchLog(store, watchers),
     evict: (executionId) => Effect.sync(() => actors.get(executionId)?.evict()),

@@ -335,12 +335,13 @@ export const makeFlowControl = (deps: FlowDeps) => {
       unqueue(w)
       return w.events
     },
-    /** A QUEUED execution's view or summary with its place in the queue, where this engine holds it. */
-    withPosition: <V extends { readonly executionId: string; readonly status: string }>(view: V): V => {
-      const w = view.status === "QUEUED" ? queued.get(view.executionId) : undefined
-      if (w === undefined) return view
-      return { ...view, queuePosition: (lines.get(w.fn.name)?.indexOf(w) ?? 0) + 1 }
-    },
+    /** QUEUED executions' views or summaries with their places in the queue, where this engine holds them. */
+    withPositions: <V extends { readonly executionId: string; readonly status: string }>(views: ReadonlyArray<V>) =>
+      Effect.sync(() => views.map((view) => {
+        const w = view.status === "QUEUED" ? queued.get(view.executionId) : undefined
+        if (w === undefined) return view
+        return { ...view, queuePosition: (lines.get(w.fn.name)?.indexOf(w) ?? 0) + 1 }
+      })),
     admit,
     /** The queue as the store holds it: every QUEUED execution of these functions, read page by page. */
     recover: (functions: ReadonlyArray<DurableFunction & { readonly flow: FlowControl }>) =>

@@ -52,6 +52,8 @@ export interface FlowLedgerShape {
   release(executionId: string): Effect.Effect<void, StoreFailure>
   /** The head of a function's queue, in order, at most `limit` entries. */
   queue(functionName: string, limit: number): Effect.Effect<ReadonlyArray<LedgerEntry>, StoreFailure>
+  /** The places (1 first) of these QUEUED executions in their function's queue; one not queued is left out. */
+  positions(functionName: string, executionIds: ReadonlyArray<string>): Effect.Effect<ReadonlyMap<string, number>, StoreFailure>
   /** The QUEUED execution of this debounce key that later starts collapse into, if any. */
   debouncing(functionName: string, debounceKey: string): Effect.Effect<string | undefined, StoreFailure>
   /** Tells every host (this one too) that a function's queue may move: a slot was freed, a start was queued. */

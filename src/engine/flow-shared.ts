@@ -24,6 +24,13 @@ import { realClearTimeout, realSetTimeout } from "../context/real-timers.ts"
 
 type Limited = DurableFunction & { readonly flow: FlowControl }
 
+/** A view or summary that may carry a queue position (flow-start.ts `EngineFlow`). */
+export interface PositionedView {
+  readonly executionId: string
+  readonly status: string
+  readonly functionName: string
+}
+
 export interface SharedFlowDeps extends Pick<FlowStartDeps, "store" | "clock" | "runNow" | "written"> {
   readonly store: ExecutionStoreShape
   readonly ledger: FlowLedgerShape
@@ -304,6 +311,28 @@ export const makeSharedFlow = (deps: SharedFlowDeps) => {
       )
     })
 
+  /**
+   * QUEUED views with their place in the shared queue, asked of the ledger (one query per function listed). A
+   * ledger that fails leaves them without it: describe and list still answer.
+   */
+  const withPositions = <V extends PositionedView>(views: ReadonlyArray<V>): Effect.Effect<ReadonlyArray<V>> => {
+    const queuedIds = new Map<string, Array<string>>()
+    for (const view of views) {
+      if (view.status === "QUEUED" && byName.has(view.functionName)) queuedIds.set(view.functionName, [...(queuedIds.get(view.functionName) ?? []), view.executionId])
+    }
+    if (queuedIds.size === 0) return Effect.succeed(views)
+    return Effect.forEach([...queuedIds], ([functionName, ids]) => ledger.positions(functionName, ids)).pipe(
+      Effect.map((found) => {
+        const positions = new Map(found.flatMap((places) => [...places]))
+        return views.map((view) => {
+          const position = view.status === "QUEUED" ? positions.get(view.executionId) : undefined
+          return position === undefined ? view : { ...view, queuePosition: position }
+        })
+      }),
+      Effect.catchCause((cause) => Effect.as(Effect.logWarning("flow control: reading queue positions failed", cause), views))
+    )
+  }
+
   // Nothing to rebuild after a restart: the queue is the store's. A first pass admits what may run.
   admitSoon()
 
@@ -316,8 +345,7 @@ export const makeSharedFlow = (deps: SharedFlowDeps) => {
         if (limited === undefined || concurrency === undefined) return undefined
         return slotHandle(limited, { priority: 0, concurrencyKey: loadedConcurrencyKey(concurrency.key, input, queue) }, executionId, false)
       },
-      /** The queue position is not shown with a shared queue (the status QUEUED is). */
-      withPosition: <V extends { readonly executionId: string; readonly status: string }>(view: V): V => view
+      withPositions
     },
     flowStart: { start, stopQueued }
   }

@@ -14,7 +14,7 @@ import type { DurableFunction } from "./registry.ts"
 import { sameExecution, startedEvent } from "./start-request.ts"
 import { WATCHDOG_MS } from "./actor-alarm.ts"
 import type { FlowLedgerShape } from "./flow-ledger.ts"
-import { makeSharedFlow } from "./flow-shared.ts"
+import { makeSharedFlow, type PositionedView } from "./flow-shared.ts"
 import type { OwnershipShape } from "./ownership.ts"
 
 export interface FlowStartDeps {
@@ -87,7 +87,10 @@ export const makeFlowStart = (deps: FlowStartDeps) => {
 
 /** What the engine uses of flow control: in memory (flow-control.ts) or over a ledger (flow-shared.ts). */
 export interface EngineFlow {
-  readonly flow: Pick<FlowControlShape, "slotOf" | "withPosition">
+  readonly flow: Pick<FlowControlShape, "slotOf"> & {
+    /** QUEUED views with their place in their function's queue (`queuePosition`). */
+    readonly withPositions: <V extends PositionedView>(views: ReadonlyArray<V>) => Effect.Effect<ReadonlyArray<V>>
+  }
   readonly flowStart: ReturnType<typeof makeFlowStart>
 }
 

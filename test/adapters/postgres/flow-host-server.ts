@@ -57,8 +57,14 @@ const single = durable("single", async (input: { n: number }, ctx) => {
   return input.n
 }, { concurrency: 1 })
 
+/** One at a time, a body long enough that the queue behind it stays put while the test reads positions. */
+const held = durable("held", async (input: { n: number }, ctx) => {
+  await ctx.step("work", body(ctx.executionId, "work", "all", 20_000))
+  return input.n
+}, { concurrency: 1 })
+
 const server = await servePostgres({
-  functions: [limited, perCustomer, slow, rated, debounced, single],
+  functions: [limited, perCustomer, slow, rated, debounced, single, held],
   url,
   schema,
   port: 0,

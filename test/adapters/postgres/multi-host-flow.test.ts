@@ -251,4 +251,27 @@ describe("flow control across several hosts on one PostgreSQL database", () => {
     assert.sameMembers(entered, [first.body.executionId, other.body.executionId, ids[0], ids[1]], "each ran once; the stopped one never")
     for (const host of hosts) await killProcess(host.child)
   }, 180_000)
+
+  it("every host gives a queued execution its place in the shared queue, in describe and list", async () => {
+    const { hosts } = await startHosts("flow_positions")
+    const [a, b, c] = hosts as [Host, Host, Host]
+    // One runs (20 s bodies); the rest wait, the one of priority 5 ahead of those started before it.
+    const ids = await startAll(hosts, "held", [{ input: { n: 0 } }, { input: { n: 1 } }, { input: { n: 2 } }, { input: { n: 3 }, priority: 5 }, { input: { n: 4 } }])
+    const expected = new Map([[ids[3]!, 1], [ids[1]!, 2], [ids[2]!, 3], [ids[4]!, 4]])
+    await until(async () => (await request(a, "GET", `/v1/executions/${ids[0]}`)).body.status === "RUNNING", 20_000, "the first to run")
+    for (const host of [a, b, c]) {
+      for (const [id, position] of expected) {
+        const view = (await request(host, "GET", `/v1/executions/${id}`)).body
+        assert.deepStrictEqual([view.status, view.queuePosition], ["QUEUED", position], `${id} through host ${host.id}`)
+      }
+      assert.strictEqual((await request(host, "GET", `/v1/executions/${ids[0]}`)).body.queuePosition, undefined, "the running one has no place")
+      const listed = (await request(host, "GET", "/v1/executions?function=held&status=QUEUED")).body.executions as Array<{ executionId: string; queuePosition?: number }>
+      assert.deepStrictEqual(new Map(listed.map((e) => [e.executionId, e.queuePosition])), expected, `listed through host ${host.id}`)
+    }
+    // A stopped one leaves the queue: those behind it move up.
+    assert.strictEqual((await request(b, "POST", `/v1/executions/${ids[1]}/stop`, {})).status, 200)
+    assert.strictEqual((await request(c, "GET", `/v1/executions/${ids[2]}`)).body.queuePosition, 2)
+    assert.strictEqual((await request(a, "GET", `/v1/executions/${ids[4]}`)).body.queuePosition, 3)
+    for (const host of hosts) await killProcess(host.child)
+  }, 120_000)
 })
