@@ -117,7 +117,7 @@ const poll = async <T>(
   const firstAt = op?.startedAt ?? session.now()
   if (session.replayOnly !== undefined) return never() // the replay check runs no check function
   if (mayNotStart(session)) return never() // like a step body (runBody in step.ts)
-  session.enterUserCode()
+  session.enterUserCode(ref, true)
   try {
     const current = op === undefined ? config.initialState : (await deserializeWith(serdes, op.result, context)) as T
     // Like a step body: no durable operations inside a check.
@@ -139,7 +139,7 @@ const poll = async <T>(
     if (failedBySerdes(session, error)) return never()
     return { ok: false, error }
   } finally {
-    session.exitUserCode()
+    session.exitUserCode(ref)
   }
 }
 

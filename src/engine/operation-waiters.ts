@@ -24,11 +24,18 @@ export class OperationWaiters {
     this.#awaited.add(operationId)
   }
 
+  /**
+   * Told before the callers of an operation the actor ended itself (a callback completed, a wait that fired) go on
+   * (actor-session.ts: their rounds, write-releases.ts `woke`).
+   */
+  onWake: ((id: string) => void) | undefined
+
   /** The operation changed: whoever waits on it goes on. */
   wake(id: string, state: ExecutionState): void {
     const list = this.#waiters.get(id)
     if (list === undefined) return
     this.#waiters.delete(id)
+    this.onWake?.(id)
     const op = state.operations.get(id)!
     for (const resolve of list) resolve(op)
   }

@@ -243,6 +243,11 @@ export class WriteReleases {
     else this.#children.delete(context)
   }
 
+  /** A caller waiting on an end the actor wrote itself goes on: its rounds while a step body runs. */
+  woke(id: string): void {
+    if (this.#stepRunning()) this.#settle(id)
+  }
+
   /** Whether another operation may end soon: a step body runs, or an append offered after `n` is not written. */
   #othersRunning(n: number): boolean {
     return this.#offered > n || this.#stepRunning()
