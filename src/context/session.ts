@@ -129,6 +129,8 @@ export interface Session {
    */
   enterUserCode(step?: { readonly id: string; readonly name?: string | undefined }, check?: boolean): void
   exitUserCode(step?: { readonly id: string }): void
+  /** A step body ended, but its outcome will not be written (its retry strategy threw): it is no longer under way. */
+  outcomeAbandoned?(id: string): void
   /** Ends the execution as FAILED for an unrecoverable reason (non-determinism, misuse). */
   fail(error: Error): void
   /**

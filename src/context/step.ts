@@ -12,7 +12,7 @@ import { toErrorRecord } from "./error-story.ts"
 import { isError, isInstance, readSafely } from "./error-text.ts"
 import { PayloadTooLargeError, RecordedError, SerdesFailedError, StepError, StepInterruptedError } from "./errors.ts"
 import type { DurableContextLogger } from "./logger.ts"
-import { type RetryStrategy, retryPresets, StepSemantics, withJitterSource } from "./retry.ts"
+import { type RetryDecision, type RetryStrategy, retryPresets, StepSemantics, withJitterSource } from "./retry.ts"
 import { serializeJson, serializeWith } from "./serdes-call.ts"
 import { defaultSerdes, type Serdes, serdesContext } from "./serdes.ts"
 import type { StepContext, StepFunc } from "./types.ts"
@@ -56,13 +56,20 @@ const recordFailure = async <T>(
   // The retry strategy gets what was thrown, unless reading it throws (a hostile getter or Proxy): then its record.
   const cause = isError(thrown) && typeof readSafely(() => thrown.message) === "string" ? thrown : new RecordedError(error)
   const strategy = run.retryStrategy ?? retryPresets.default
-  // A payload over the limit will not shrink on retry.
-  const decision = isInstance(thrown, PayloadTooLargeError)
-    ? { shouldRetry: false }
-    : withJitterSource(session.random, () => strategy(cause, attempt))
+  let decision: RetryDecision
+  let delay = 1000
+  try {
+    // A payload over the limit will not shrink on retry.
+    decision = isInstance(thrown, PayloadTooLargeError) ? { shouldRetry: false } : withJitterSource(session.random, () => strategy(cause, attempt))
+    if (decision.shouldRetry && decision.delay !== undefined) delay = durationToMillis(decision.delay, "retry delay")
+  } catch (strategyFailed) {
+    // A strategy that throws (or asks for an invalid delay) reaches user code with nothing recorded: the step's end
+    // is no longer coming (write-releases.ts counts it under way until then).
+    session.outcomeAbandoned?.(ref.id)
+    throw strategyFailed
+  }
   const started = startedAt === undefined ? {} : { startedAt }
   if (decision.shouldRetry) {
-    const delay = decision.delay === undefined ? 1000 : durationToMillis(decision.delay, "retry delay")
     await session.append([{ _tag: "StepFailed", ...ref, ...started, attempt, error, nextAttemptAt: session.now() + delay }])
     return undefined
   }

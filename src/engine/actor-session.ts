@@ -76,8 +76,8 @@ export class ActorSession implements Session {
   /** When the callers of appends and of posted outcomes go on (write-releases.ts). */
   readonly #releases = new WriteReleases(() => this.#stepBodies > 0 || this.#ending.size > 0)
   /**
-   * Bodies that returned whose outcome is not offered yet (an async serdes, a condition's check): still under way. One
-   * whose outcome never comes (a serdes that failed the execution, a timed-out body) only costs rounds from then on.
+   * Bodies that returned whose outcome is not offered yet (an async serdes, a condition's check): still under way.
+   * One whose outcome never comes is let go (`outcomeAbandoned`), or the execution ends (a serdes that failed it).
    */
   readonly #ending = new Set<string>()
   /**
@@ -171,6 +171,10 @@ export class ActorSession implements Session {
     this.#host.activity.exitUserCode()
     // Blocked only if something waits on a durable operation: no timer per step otherwise.
     if (this.#host.waiters.size > 0) this.#host.slotRelease.check()
+  }
+
+  outcomeAbandoned(id: string): void {
+    this.#ending.delete(id)
   }
 
   fail(error: Error): void {

@@ -34,6 +34,8 @@ describe("replay order: a callback completed while another lane's step body ends
             if (execution.operations.some((op) => op.type === "CALLBACK" && op.status === "STARTED") && execution.stepBodyRuns["a"] === 1) break
           }
           const callback = execution.operations.find((op) => op.type === "CALLBACK")!
+          assert.strictEqual(callback?.status, "STARTED", "the callback is there")
+          assert.strictEqual(execution.stepBodyRuns["a"], 1, "step a's body runs (it waits for the gate)")
           open() // the step body ends a few microtasks after the completion is sent
           await execution.sendCallbackSuccess(callback.callbackId!, "\"x\"")
           await execution.settle()

@@ -13,7 +13,7 @@ const SEEDS = Number(process.env.FUZZ_SEEDS ?? 300)
 const FROM = Number(process.env.FUZZ_FROM ?? 0)
 const noRetry = { retryStrategy: () => ({ shouldRetry: false }) }
 type Op = "step" | "caught" | "awaits" | "child" | "wait" | "callback" | "wfc" | "map" | "all" | "amo" | "retry" | "cond" | "mapSteps" | "par" | "serdes"
-const ALL: ReadonlyArray<Op> = ["step", "step", "caught", "awaits", "child", "wait", "callback", "wfc", "map", "all", "amo", "retry", "cond", "mapSteps", "par"]
+const ALL: ReadonlyArray<Op> = ["step", "step", "caught", "awaits", "child", "wait", "callback", "wfc", "map", "all", "amo", "retry", "cond", "mapSteps", "par", "serdes"]
 const KINDS: ReadonlyArray<Op> = (process.env.KINDS?.split(",") as Array<Op> | undefined) ?? ALL
 
 const fuzzed = (seed: number) => {
