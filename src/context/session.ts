@@ -124,11 +124,11 @@ export interface Session {
   whenChanged(operationId: string): Promise<OperationState>
   /**
    * Counts user code in flight (step bodies), so that the actor knows when the execution is idle. A step body
-   * names its step on both calls (the test runner counts body runs by it; the actor, the steps under way); so does a
-   * waitForCondition check, with `check` (not a body run).
+   * names its step (the test runner counts body runs by it; the actor, the steps under way until their outcome is
+   * appended); so does a waitForCondition check, with `check` (not a body run).
    */
   enterUserCode(step?: { readonly id: string; readonly name?: string | undefined }, check?: boolean): void
-  exitUserCode(step?: { readonly id: string }): void
+  exitUserCode(): void
   /** A step body ended, but its outcome will not be written (its retry strategy threw): it is no longer under way. */
   outcomeAbandoned?(id: string): void
   /** Ends the execution as FAILED for an unrecoverable reason (non-determinism, misuse). */

@@ -149,7 +149,7 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
       value = error
     } finally {
       release?.()
-      session.exitUserCode(ref)
+      session.exitUserCode()
       closeAttempt(session, id)
     }
     const recordStart = atMostOnce ? undefined : startedAt

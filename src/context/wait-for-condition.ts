@@ -139,7 +139,7 @@ const poll = async <T>(
     if (failedBySerdes(session, error)) return never()
     return { ok: false, error }
   } finally {
-    session.exitUserCode(ref)
+    session.exitUserCode()
   }
 }
 

@@ -74,23 +74,20 @@ export class ActorSession implements Session {
   random = (): number => this.#deps.random.nextDoubleUnsafe()
 
   /** When the callers of appends and of posted outcomes go on (write-releases.ts). */
-  readonly #releases = new WriteReleases(() => this.#stepBodies > 0 || this.#ending.size > 0)
+  readonly #releases = new WriteReleases(() => this.#underWay.size > 0)
   /**
-   * Bodies that returned whose outcome is not offered yet (an async serdes, a condition's check): still under way.
-   * One whose outcome never comes is let go (`outcomeAbandoned`), or the execution ends (a serdes that failed it).
+   * Steps (and waitForCondition checks) from their body's start until their outcome is offered, an async serdes
+   * included: another lane's step may end any microtask now (write-releases.ts). Not `activity.userCode`, which also
+   * counts a whole handler written for AWS's SDK (aws-handler.ts), whose releases would all open rounds. One whose
+   * outcome never comes is let go (`outcomeAbandoned`), or the execution ends (a serdes that failed it).
    */
-  readonly #ending = new Set<string>()
-  /**
-   * Step bodies running: another lane's step may end any microtask now (write-releases.ts). Not `activity.userCode`,
-   * which also counts a whole handler written for AWS's SDK (aws-handler.ts), whose releases would all open rounds.
-   */
-  #stepBodies = 0
+  readonly #underWay = new Set<string>()
 
   append(events: ReadonlyArray<NewEvent>): Promise<void> {
     if (!this.#writable()) return new Promise(() => undefined)
-    if (this.#ending.size > 0) {
+    if (this.#underWay.size > 0) {
       const first = events[0]
-      if (first !== undefined && "id" in first) this.#ending.delete(first.id)
+      if (first !== undefined && "id" in first) this.#underWay.delete(first.id)
     }
     const n = this.#releases.offered()
     return new Promise((resolve) => this.#host.offer({ _tag: "Append", events, done: (shared) => this.#releases.written(n, resolve, events, shared) }))
@@ -156,25 +153,21 @@ export class ActorSession implements Session {
 
   enterUserCode(step?: { readonly id: string; readonly name?: string | undefined }, check?: boolean): void {
     if (step !== undefined) {
-      this.#stepBodies++
+      this.#underWay.add(step.id)
       if (check !== true) this.#deps.onStepBody?.(step)
     }
     this.#host.activity.enterUserCode()
     this.#host.activate() // user code runs again: the watchdog comes back at the next write
   }
 
-  exitUserCode(step?: { readonly id: string }): void {
-    if (step !== undefined) {
-      this.#stepBodies--
-      this.#ending.add(step.id) // under way until its outcome is offered (an async serdes may come first)
-    }
+  exitUserCode(): void {
     this.#host.activity.exitUserCode()
     // Blocked only if something waits on a durable operation: no timer per step otherwise.
     if (this.#host.waiters.size > 0) this.#host.slotRelease.check()
   }
 
   outcomeAbandoned(id: string): void {
-    this.#ending.delete(id)
+    this.#underWay.delete(id)
   }
 
   fail(error: Error): void {

@@ -318,7 +318,10 @@ export const makeSharedFlow = (deps: SharedFlowDeps) => {
   const withPositions = <V extends PositionedView>(views: ReadonlyArray<V>): Effect.Effect<ReadonlyArray<V>> => {
     const queuedIds = new Map<string, Array<string>>()
     for (const view of views) {
-      if (view.status === "QUEUED" && byName.has(view.functionName)) queuedIds.set(view.functionName, [...(queuedIds.get(view.functionName) ?? []), view.executionId])
+      if (view.status !== "QUEUED" || !byName.has(view.functionName)) continue
+      const ids = queuedIds.get(view.functionName)
+      if (ids === undefined) queuedIds.set(view.functionName, [view.executionId])
+      else ids.push(view.executionId)
     }
     if (queuedIds.size === 0) return Effect.succeed(views)
     return Effect.forEach([...queuedIds], ([functionName, ids]) => ledger.positions(functionName, ids)).pipe(

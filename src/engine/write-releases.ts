@@ -66,7 +66,7 @@ interface Release {
 }
 
 export class WriteReleases {
-  /** Whether a step body runs now (actor-session.ts). */
+  /** Whether a step is under way: its body runs, or its outcome is not offered yet (actor-session.ts). */
   readonly #stepRunning: () => boolean
   constructor(stepRunning: () => boolean = () => false) {
     this.#stepRunning = stepRunning

@@ -1,7 +1,8 @@
 /**
- * What the replay-order fuzzes share (replay-order-fuzz.test.ts, replay-order-body-start-fuzz.test.ts): a seeded
- * generator, and a run of one seed's handler to its end, completing its callbacks in a seeded order, evicted (or
- * crashed at every checkpoint) as the mode says. Runs of one seed must agree on what it returns.
+ * What the replay-order fuzzes share (replay-order-fuzz.test.ts, replay-order-body-start-fuzz.test.ts and others): a
+ * seeded generator, a run of one seed's handler to its end, completing its callbacks in a seeded order, evicted (or
+ * crashed at every checkpoint) as the mode says, and the comparison of a seed's runs with its calm one
+ * (`replaySeeds`). Runs of one seed must agree on what it returns.
  */
 import type { DurableFunction } from "../../src/index.ts"
 import { createTestRunner, type TestExecution } from "../../src/testing/index.ts"
@@ -92,4 +93,36 @@ export const runFuzzSeed = async (fn: DurableFunction, name: string, seed: numbe
   } finally {
     await runner.dispose()
   }
+}
+
+type SeedRun = Awaited<ReturnType<typeof runFuzzSeed>>
+
+/**
+ * Runs seeds `from` to `from + count - 1` calm, then in each of `modes`, and lists where a run differs from the calm
+ * one (in crash mode, its status and result: the crashes' retries add to its operations). `plan` names a seed's
+ * lanes in a failure.
+ */
+export const replaySeeds = async (
+  from: number,
+  count: number,
+  modes: ReadonlyArray<FuzzMode>,
+  runSeed: (seed: number, mode: FuzzMode) => Promise<SeedRun>,
+  plan: (seed: number) => unknown
+): Promise<Array<string>> => {
+  const failures: Array<string> = []
+  for (let seed = from; seed < from + count; seed++) {
+    const calm = await runSeed(seed, "none")
+    if (calm.status !== "SUCCEEDED") {
+      failures.push(`seed ${seed}: calm ${calm.status} ${calm.error}`)
+      continue
+    }
+    for (const mode of modes) {
+      const other = await runSeed(seed, mode)
+      const same = mode === "crash"
+        ? other.status === calm.status && JSON.stringify(other.result) === JSON.stringify(calm.result)
+        : JSON.stringify(other) === JSON.stringify(calm)
+      if (!same) failures.push(`seed ${seed}, ${mode}: ${other.status} ${(other.error ?? "").slice(0, 200)} ${JSON.stringify(plan(seed))}`)
+    }
+  }
+  return failures
 }

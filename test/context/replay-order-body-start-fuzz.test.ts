@@ -9,7 +9,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { durable, type DurableContext } from "../../src/index.ts"
-import { type FuzzMode, type FuzzPlan, plain, planOf as planOfKinds, runFuzzSeed } from "./replay-fuzz-runs.ts"
+import { type FuzzMode, type FuzzPlan, plain, planOf as planOfKinds, replaySeeds, runFuzzSeed } from "./replay-fuzz-runs.ts"
 
 type Op = "callback" | "step" | "caughtStep" | "awaits" | "childLanes" | "mapLanes" | "parallelLanes" | "combLanes" | "nestedLanes" | "failingChild" | "child" | "wfc" | "now" | "wait"
 const KINDS: ReadonlyArray<Op> = (process.env.KINDS?.split(",") as Array<Op> | undefined) ?? ["callback", "callback", "step", "caughtStep", "awaits", "childLanes", "mapLanes", "parallelLanes", "combLanes", "nestedLanes", "failingChild", "child", "wfc", "now", "wait"]
@@ -92,16 +92,7 @@ const runSeed = (seed: number, mode: FuzzMode) => runFuzzSeed(handlerOf(`fuzz-${
 const MODES = (process.env.MODES?.split(",") as Array<FuzzMode> | undefined) ?? ["after-completion", "before-completion"]
 describe("replay order at bodies' starts under a seeded fuzz", () => {
   it(`replays ${SEEDS} seeds of lanes that await plain work at bodies' starts as they ran`, { timeout: 600_000 }, async () => {
-    const failures: Array<string> = []
-    for (let seed = FROM; seed < FROM + SEEDS; seed++) {
-      const calm = await runSeed(seed, "none")
-      if (calm.status !== "SUCCEEDED") { failures.push(`seed ${seed}: calm ${calm.status} ${calm.error}`); continue }
-      for (const mode of MODES) {
-        const other = await runSeed(seed, mode)
-        const same = mode === "crash" ? other.status === calm.status && JSON.stringify(other.result) === JSON.stringify(calm.result) : JSON.stringify(other) === JSON.stringify(calm)
-        if (!same) failures.push(`seed ${seed}, ${mode}: ${other.status} ${other.error ?? ""} ${JSON.stringify(planOf(seed).lanes)}`)
-      }
-    }
+    const failures = await replaySeeds(FROM, SEEDS, MODES, runSeed, (seed) => planOf(seed).lanes)
     if (process.env.SHOW !== undefined) console.log(JSON.stringify(await runSeed(Number(process.env.SHOW), "after-completion")))
     assert.deepStrictEqual(failures, [])
   })

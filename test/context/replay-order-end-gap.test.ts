@@ -1,7 +1,7 @@
 /**
  * An operation whose body has returned but whose end is not offered yet (a step with an async serdes, a
- * waitForCondition's check) is still under way (actor-session.ts `#ending`): a map's or child's caller that goes on at
- * once in that window opens its rounds, so the step's caller, released alone just after, does not pass it. Before,
+ * waitForCondition's check) is still under way (actor-session.ts `#underWay`): a map's or child's caller that goes
+ * on at once in that window opens its rounds, so the step's caller, released alone just after, does not pass it. Before,
  * `a2` took the id a replay gives `p` (3 of the 4 cases failed, for some body lengths).
  */
 import { assert, describe, it } from "@effect/vitest"

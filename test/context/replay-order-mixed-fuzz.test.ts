@@ -9,7 +9,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { durable } from "../../src/index.ts"
 import { MIXED_KINDS, type MixedOp, runMixedLanes } from "./replay-fuzz-mixed.ts"
-import { type FuzzMode, type FuzzPlan, planOf as planOfKinds, runFuzzSeed } from "./replay-fuzz-runs.ts"
+import { type FuzzMode, type FuzzPlan, planOf as planOfKinds, replaySeeds, runFuzzSeed } from "./replay-fuzz-runs.ts"
 
 type Op = MixedOp
 const KINDS: ReadonlyArray<Op> = (process.env.KINDS?.split(",") as Array<Op> | undefined) ?? MIXED_KINDS
@@ -32,16 +32,6 @@ const MODES = (process.env.MODES?.split(",") as Array<FuzzMode> | undefined) ?? 
 
 describe("replay order under a mixed seeded fuzz", () => {
   it(`replays ${SEEDS} seeds of mixed lanes as they ran`, { timeout: 600_000 }, async () => {
-    const failures: Array<string> = []
-    for (let seed = FROM; seed < FROM + SEEDS; seed++) {
-      const calm = await runSeed(seed, "none")
-      if (calm.status !== "SUCCEEDED") { failures.push(`seed ${seed}: calm ${calm.status} ${calm.error}`); continue }
-      for (const mode of MODES) {
-        const other = await runSeed(seed, mode)
-        const same = mode === "crash" ? other.status === calm.status && JSON.stringify(other.result) === JSON.stringify(calm.result) : JSON.stringify(other) === JSON.stringify(calm)
-        if (!same) failures.push(`seed ${seed}, ${mode}: ${other.status} ${(other.error ?? "").slice(0, 200)} ${JSON.stringify(planOf(seed).lanes)}`)
-      }
-    }
-    assert.deepStrictEqual(failures, [])
+    assert.deepStrictEqual(await replaySeeds(FROM, SEEDS, MODES, runSeed, (seed) => planOf(seed).lanes), [])
   })
 })
