@@ -13,6 +13,7 @@
  *   transaction under an advisory lock per function, so the counts, the queue ahead and the rows it writes cannot
  *   interleave with another host's.
  * - A slot given back NOTIFYs every host (LISTEN on a connection of its own); a bounded poll is the backstop.
+ * - Step limits use the same rows (step-limits-shared.ts): a body's token is a slot of the name `step limit/<key>`.
  */
 import { Effect, Schedule, type Scope } from "effect"
 import { keepListening } from "./pg-listen.ts"
@@ -50,7 +51,10 @@ export const makeFlowLedger = (
   const { hostId, leaseMs } = options
   const pollMs = Math.max(20, Math.floor(options.pollMs ?? DEFAULT_FLOW_POLL_MS))
   const channel = channelOf(schema)
-  let handler: (functionName: string | undefined) => void = () => {}
+  const handlers: Array<(functionName: string | undefined) => void> = []
+  const handler = (functionName: string | undefined) => {
+    for (const wake of handlers) wake(functionName)
+  }
   /** The executions whose slot rows (held, or waiting) this host holds. */
   const mine = new Set<string>()
 
@@ -148,7 +152,7 @@ export const makeFlowLedger = (
         Effect.map((result) => result.rows[0]?.execution_id)
       ),
     wake: (functionName) => attempt("flowWake", () => pool.query(sql.notify, [channel, functionName])).pipe(Effect.asVoid),
-    onWake: (wake) => void (handler = wake),
+    onWake: (wake) => void handlers.push(wake),
     releaseAll: async () => {
       mine.clear()
       await pool.query(sql.releaseAll, [hostId, channel])

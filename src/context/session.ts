@@ -114,10 +114,11 @@ export interface Session {
    */
   acquireSlot?(): Promise<void> | undefined
   /**
-   * A step's `concurrencyKey`/`limit`: resolves with a release once fewer than `limit` bodies of that key run in
-   * this host process (absent: no step limits here, the step runs).
+   * A step's `concurrencyKey`/`limit`: resolves with a release once fewer than `limit` bodies of that key run where
+   * the engine counts them (its memory, the hosts' ledger, Cloudflare's FlowObject; absent: no step limits, the step runs).
+   * `wanted`: whether the body is still to run here (a gate that waits long gives its place up once it is not).
    */
-  readonly stepLimit?: ((key: string, limit: number) => Promise<() => void>) | undefined
+  readonly stepLimit?: ((key: string, limit: number, wanted: () => boolean) => Promise<() => void>) | undefined
   /** User code awaits the operation's promise (AWS's awaited operations): only those keep the handler blocked. */
   markAwaited?(operationId: string): void
   /** Resolves when the operation ends, or (a step awaiting a retry) when its next attempt is due. */

@@ -19,6 +19,7 @@ import type { StepContext, StepFunc } from "./types.ts"
 import { closeAttempt, openAttempt } from "./open-steps.ts"
 import { runOwned } from "./usage-tracker.ts"
 import { withDeadline } from "./step-timeout.ts"
+import { NOT_HERE, releaseWhenSettled, takeTurn } from "./step-turn.ts"
 import { readBack } from "./serdes-failure.ts"
 
 export interface StepRun<T> {
@@ -35,7 +36,7 @@ export interface StepRun<T> {
   readonly compensation?: boolean | undefined
   /** Turns the final error into what the caller sees (StepError by default). */
   readonly finalError?: (error: ErrorObject) => Error
-  /** `concurrencyKey` and `limit`: at most `limit` bodies of the key run at once in this host (step-limits.ts). */
+  /** `concurrencyKey` and `limit`: at most `limit` bodies of the key run at once (engine-options.ts `stepLimit`). */
   readonly limit?: { readonly key: string; readonly limit: number } | undefined
 }
 
@@ -130,25 +131,34 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
     if (session.state.stopRequested !== undefined && run.compensation !== true) return never()
     let release: (() => void) | undefined
     if (run.limit !== undefined && session.stepLimit !== undefined) {
+      let turn: (() => void) | typeof NOT_HERE
       try {
-        release = await session.stepLimit(run.limit.key, run.limit.limit)
+        turn = await takeTurn(session, run.limit, run.compensation === true)
       } catch (error) {
         closeAttempt(session, id) // the gate failed (an outside flow object unreachable): this attempt never began
         throw error
       }
+      if (turn === NOT_HERE) return never() // stopped, ended or dropped while it waited (step-turn.ts)
+      release = turn
     }
     session.enterUserCode(ref)
     let ok = true
     let value: unknown
+    // A body past its timeout keeps its turn under a step limit until it settles (step-turn.ts).
+    let body: PromiseLike<unknown> | undefined
     try {
       const what = run.timeoutMs === undefined ? noDeadline : () => `Attempt ${attempt} of step ${JSON.stringify(run.name ?? id)}`
-      value = await withDeadline(run.timeoutMs, what, (signal) =>
-        runOwned({ kind: "step", name: run.name, id, ref, attempt }, () => run.fn(new AttemptContext(attempt, signal, session, id, run))), session.stopped)
+      value = await withDeadline(run.timeoutMs, what, (signal) => {
+        const result = runOwned({ kind: "step", name: run.name, id, ref, attempt }, () => run.fn(new AttemptContext(attempt, signal, session, id, run)))
+        if (release !== undefined && run.timeoutMs !== undefined) body = Promise.resolve(result)
+        return result
+      }, session.stopped)
     } catch (error) {
       ok = false
       value = error
     } finally {
-      release?.()
+      if (body !== undefined) releaseWhenSettled(release!, body)
+      else release?.()
       session.exitUserCode()
       closeAttempt(session, id)
     }

@@ -47,7 +47,8 @@ export interface StepConfig<T> {
   readonly timeout?: Duration
   /**
    * With `limit`: at most `limit` bodies of steps with this key run at once across the executions of this host
-   * process (a downstream API's cap); a body waits, in order, for its turn. Both or neither.
+   * process (a downstream API's cap), or of every host sharing one PostgreSQL database, or on Cloudflare with the
+   * `FLOW_CONTROL` binding; a body waits, in order, for its turn. Both or neither.
    */
   readonly concurrencyKey?: string
   /** A positive integer; see `concurrencyKey`. */

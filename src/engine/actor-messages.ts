@@ -108,8 +108,8 @@ export interface ActorDeps {
   readonly onInvocation: () => void
   /** The function's concurrency slot under flow control (flow-slots.ts): held while user code runs. */
   readonly slot?: FlowSlot | undefined
-  /** Step-level limits of this host (step-limits.ts). */
-  readonly stepLimit?: ((key: string, limit: number) => Promise<() => void>) | undefined
+  /** Step-level limits (step-limits.ts, step-limits-shared.ts, or EngineOptions.externalFlow's). */
+  readonly stepLimit?: ((key: string, limit: number, wanted: () => boolean) => Promise<() => void>) | undefined
   /** A step body starts (EngineOptions.onStepBody). */
   readonly onStepBody?: ((step: { readonly id: string; readonly name?: string | undefined }) => void) | undefined
   /** The execution ended (or, told again by its alarm, its parent was not told yet): the engine tells whom it concerns. */

@@ -48,9 +48,10 @@ export interface EngineOptions {
     readonly slot: (executionId: string, fn: DurableFunction) => FlowSlot | undefined
     /**
      * Step-level limits (`ctx.step(…, { concurrencyKey, limit })`) counted outside this engine: resolves with the
-     * release once the body may run. Without it they are counted in this engine (step-limits.ts).
+     * release once the body may run. Without it they are counted in this engine (step-limits.ts), or in the FlowLedger
+     * with several hosts (step-limits-shared.ts).
      */
-    readonly stepLimit?: (key: string, limit: number, executionId: string) => Promise<() => void>
+    readonly stepLimit?: (key: string, limit: number, executionId: string, wanted: () => boolean) => Promise<() => void>
   }
 }
 

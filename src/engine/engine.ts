@@ -40,7 +40,7 @@ import { evictWhenIdle } from "./evict-when-idle.ts"
 import type { FlowSlot } from "./flow-slots.ts"
 import { makeEngineFlow } from "./flow-start.ts"
 import type { FlowControl } from "./flow-options.ts"
-import { makeStepLimits } from "./step-limits.ts"
+import { engineStepLimits } from "./step-limits-shared.ts"
 import { EndWaiters } from "./end-waiters.ts"
 import { endedElsewhere, engineOwnership, sharedWatch } from "./engine-ownership.ts"
 import type { EngineShape } from "./engine-shape.ts"
@@ -110,7 +110,7 @@ export const makeEngine = Effect.fnUntraced(function*(
   // Several hosts on one store (ownership.ts): an actor exists only on the host that holds the execution's lease.
   const ownership = leases === undefined ? undefined : engineOwnership(leases, actors, background, () => ambientClock.currentTimeMillisUnsafe())
 
-  const stepLimit = makeStepLimits()
+  const stepLimit = options.externalFlow?.stepLimit ?? engineStepLimits(flowLedger, { clock: ambientClock, secureRandom, background })
   /** Events written: the watchers of the execution and of every execution's life see them. */
   const written = (state: ExecutionState, events: ReadonlyArray<LogEvent>) => {
     watchers.get(state.executionId)?.forEach((watcher) => watcher(events))
@@ -147,7 +147,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         ...(watchdogAt === undefined ? {} : { watchdogAt }),
         onInvocation: () => countInvocation(id),
         slot,
-        stepLimit: options.externalFlow?.stepLimit === undefined ? stepLimit : (key, limit) => options.externalFlow!.stepLimit!(key, limit, id),
+        stepLimit: (key, limit, wanted) => stepLimit(key, limit, id, wanted),
         onStepBody: options.onStepBody === undefined ? undefined : (step) => options.onStepBody!(id, step),
         onTerminal: (ended) => {
           releaseSlot()

@@ -60,7 +60,8 @@ export interface FlowLedgerShape {
   wake(functionName: string): Effect.Effect<void, StoreFailure>
   /**
    * How the engine learns that a queue may move (another host freed a slot, or the ledger's bounded poll ticked:
-   * `undefined`, every function). One handler.
+   * `undefined`, every function). Every handler given is called: the queues' (flow-shared.ts) and the step limits'
+   * (step-limits-shared.ts, whose names are `step limit/<key>`).
    */
   onWake(handler: (functionName: string | undefined) => void): void
 }

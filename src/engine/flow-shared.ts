@@ -81,7 +81,8 @@ export const makeSharedFlow = (deps: SharedFlowDeps) => {
         resolve()
       })
     })
-  ledger.onWake(() => {
+  ledger.onWake((functionName) => {
+    if (functionName !== undefined && !byName.has(functionName)) return // a step limit's (step-limits-shared.ts), or not ours
     const woken = wakers
     wakers = []
     for (const wake of woken) wake()

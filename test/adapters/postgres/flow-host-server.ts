@@ -63,8 +63,15 @@ const held = durable("held", async (input: { n: number }, ctx) => {
   return input.n
 }, { concurrency: 1 })
 
+/** No limit of its own: its two steps run at once, and every step of key "api" counts against 2, on every host. */
+const stepLimited = durable("step-limited", async (input: { n: number; ms: number }, ctx) => {
+  const api = { concurrencyKey: "api", limit: 2 }
+  await Promise.all([ctx.step("a", body(ctx.executionId, "a", "api", input.ms), api), ctx.step("b", body(ctx.executionId, "b", "api", input.ms), api)])
+  return input.n
+})
+
 const server = await servePostgres({
-  functions: [limited, perCustomer, slow, rated, debounced, single, held],
+  functions: [limited, perCustomer, slow, rated, debounced, single, held, stepLimited],
   url,
   schema,
   port: 0,

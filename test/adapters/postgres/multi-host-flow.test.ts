@@ -79,6 +79,19 @@ const startAll = async (hosts: ReadonlyArray<Host>, fn: string, inputs: Readonly
   return ids
 }
 
+/** Waits until some host runs a step body (holds slots), SIGKILLs that one and marks it in the ledger. */
+const killBodyHost = async (hosts: ReadonlyArray<Host>, ledger: string) => {
+  let victim: Host | undefined
+  await until(async () => {
+    const holder = fileLines(ledger).find((line) => line.startsWith("enter"))?.split(" ")[1]
+    victim = hosts.find((host) => host.id === holder)
+    return victim !== undefined
+  }, 60_000, "a body to start")
+  await killProcess(victim!.child)
+  appendFileSync(ledger, `killed ${victim!.id}\n`)
+  return { victim: victim!, live: hosts.filter((host) => host !== victim) }
+}
+
 /** Waits until every execution succeeded (asking random live hosts), then returns their histories. */
 const finished = async (hosts: ReadonlyArray<Host>, ids: ReadonlyArray<string>, ms: number, printed: ReadonlyArray<string> = []) => {
   let statuses = new Map<string, number>()
@@ -176,16 +189,7 @@ describe("flow control across several hosts on one PostgreSQL database", () => {
   it("a host killed while it holds slots: the others go on, its slots come back once its lease lapses, nothing queued is lost or started twice", async () => {
     const { hosts, ledger, printed } = await startHosts("flow_killed")
     const ids = await startAll(hosts, "slow", Array.from({ length: 15 }, (_, n) => ({ input: { n } })))
-    // Wait until some host runs bodies (holds slots), and kill that one.
-    let victim: Host | undefined
-    await until(async () => {
-      const holder = fileLines(ledger).find((line) => line.startsWith("enter"))?.split(" ")[1]
-      victim = hosts.find((host) => host.id === holder)
-      return victim !== undefined
-    }, 60_000, "a body to start")
-    await killProcess(victim!.child)
-    appendFileSync(ledger, `killed ${victim!.id}\n`)
-    const live = hosts.filter((host) => host !== victim)
+    const { victim, live } = await killBodyHost(hosts, ledger)
     const histories = await finished(live, ids, 150_000)
     const lines = fileLines(ledger)
     assert.isAtMost(mostAtOnce(lines).most.get("all")!, 3, printed.join(""))
@@ -201,12 +205,12 @@ describe("flow control across several hosts on one PostgreSQL database", () => {
       runs.set(executionId!, [...(runs.get(executionId!) ?? []), host!])
     }
     assert.strictEqual(runs.size, 15)
-    for (const [id, on] of runs) if (on.length > 1) assert.deepStrictEqual(on.slice(0, -1), [victim!.id], `${id} ran on ${on.join(", ")}`)
-    assert.isTrue([...runs.values()].some((on) => on[0] === victim!.id), "the killed host was running bodies")
+    for (const [id, on] of runs) if (on.length > 1) assert.deepStrictEqual(on.slice(0, -1), [victim.id], `${id} ran on ${on.join(", ")}`)
+    assert.isTrue([...runs.values()].some((on) => on[0] === victim.id), "the killed host was running bodies")
     // Its slots came back when its lease lapsed, well before its own executions were taken over (at their watchdog):
     // the live hosts ran 3 bodies at once in between, which the dead host's slots, still counted, would forbid.
-    const killedAt = lines.indexOf(`killed ${victim!.id}`)
-    const itsOwn = new Set([...runs].filter(([, on]) => on[0] === victim!.id).map(([id]) => id))
+    const killedAt = lines.indexOf(`killed ${victim.id}`)
+    const itsOwn = new Set([...runs].filter(([, on]) => on[0] === victim.id).map(([id]) => id))
     const takenOver = lines.findIndex((line, i) => i > killedAt && line.startsWith("enter") && itsOwn.has(line.split(" ")[2]!))
     assert.strictEqual(mostAtOnce(lines.slice(0, takenOver === -1 ? undefined : takenOver), killedAt).most.get("all"), 3)
     for (const host of live) await killProcess(host.child)
@@ -274,4 +278,35 @@ describe("flow control across several hosts on one PostgreSQL database", () => {
     assert.strictEqual((await request(a, "GET", `/v1/executions/${ids[4]}`)).body.queuePosition, 3)
     for (const host of hosts) await killProcess(host.child)
   }, 120_000)
+
+  it("a step limit holds across hosts: at most 2 bodies of the key at once, every body once, all finish", async () => {
+    const { hosts, ledger, printed } = await startHosts("flow_step_limit")
+    const ids = await startAll(hosts, "step-limited", Array.from({ length: 12 }, (_, n) => ({ input: { n, ms: 200 } })))
+    const histories = await finished(hosts, ids, 120_000, printed)
+    const lines = fileLines(ledger)
+    // Per host it would be 2 on each: 6 at once.
+    assert.strictEqual(mostAtOnce(lines).most.get("api"), 2, printed.join(""))
+    assert.strictEqual(lines.filter((line) => line.startsWith("enter")).length, 24)
+    assert.strictEqual(new Set(lines.filter((line) => line.startsWith("enter")).map((line) => line.split(" ")[1])).size, 3, "every host ran bodies")
+    for (const [id, events] of histories) assert.strictEqual(events.filter((e) => e._tag === "StepSucceeded").length, 2, id)
+    for (const host of hosts) await killProcess(host.child)
+  }, 180_000)
+
+  it("a host killed while its bodies hold step-limit slots: they stop counting once its lease lapses", async () => {
+    const { hosts, ledger, printed } = await startHosts("flow_step_killed")
+    const ids = await startAll(hosts, "step-limited", Array.from({ length: 8 }, (_, n) => ({ input: { n, ms: 1_500 } })))
+    const { victim, live } = await killBodyHost(hosts, ledger)
+    const histories = await finished(live, ids, 150_000, printed)
+    const lines = fileLines(ledger)
+    assert.strictEqual(mostAtOnce(lines).most.get("api"), 2, printed.join(""))
+    for (const [id, events] of histories) assert.strictEqual(events.filter((e) => e._tag === "StepSucceeded").length, 2, id)
+    // The live hosts ran 2 bodies at once before the dead host's own executions were taken over (at their watchdog):
+    // its slots, still counted, would have left them one (or none).
+    const killedAt = lines.indexOf(`killed ${victim.id}`)
+    const itsOwn = new Set(lines.slice(0, killedAt).filter((line) => line.startsWith(`enter ${victim.id} `)).map((line) => line.split(" ")[2]!))
+    assert.isAbove(itsOwn.size, 0, "the killed host was running bodies")
+    const takenOver = lines.findIndex((line, i) => i > killedAt && line.startsWith("enter") && itsOwn.has(line.split(" ")[2]!))
+    assert.strictEqual(mostAtOnce(lines.slice(0, takenOver === -1 ? undefined : takenOver), killedAt).most.get("api"), 2)
+    for (const host of live) await killProcess(host.child)
+  }, 240_000)
 })

@@ -1,0 +1,54 @@
+/**
+ * A step body's turn under its `concurrencyKey`/`limit` (Session.stepLimit): taken before the body runs, given back
+ * once the body itself has settled.
+ *
+ * - The wait for a turn may be long (a busy key, several hosts). What held when it began is checked again once the
+ *   turn comes: an execution stopped, ended or dropped from memory meanwhile gives the turn back and runs nothing
+ *   (its new actor, if any, replays the step and asks again); a paused one gives it back and asks again once resumed.
+ * - A body past its step timeout cannot be killed: its attempt has failed, but it keeps its turn until it settles (at
+ *   most ABANDONED_BODY_TURN_MS), else the next body and the retry ran beside it, over the limit.
+ */
+import { mayNotStart } from "./context-core.ts"
+import { realClearTimeout, realSetTimeout } from "./real-timers.ts"
+import type { Session } from "./session.ts"
+
+/** The longest a body past its timeout keeps its turn: a body that never settles must not hold its key for ever. */
+export const ABANDONED_BODY_TURN_MS = 60_000
+
+/** The execution no longer wants this body run here. */
+export const NOT_HERE = Symbol("not here")
+
+/**
+ * Waits for the body's turn: its release, or NOT_HERE when it must not run. Whether it is still wanted is asked
+ * by a gate that waits long (the hosts' ledger), so that it gives its place up early.
+ */
+export const takeTurn = async (
+  session: Session,
+  limit: { readonly key: string; readonly limit: number },
+  compensation: boolean
+): Promise<(() => void) | typeof NOT_HERE> => {
+  const wanted = () => !mayNotStart(session) && (session.state.stopRequested === undefined || compensation)
+  for (;;) {
+    const release = await session.stepLimit!(limit.key, limit.limit, wanted)
+    if (!wanted()) {
+      release()
+      return NOT_HERE
+    }
+    if (!session.state.paused) return release
+    release() // no body starts while the execution is paused
+    await session.whenResumed()
+  }
+}
+
+/** Gives the turn back once `body` settles, or after ABANDONED_BODY_TURN_MS. */
+export const releaseWhenSettled = (release: () => void, body: PromiseLike<unknown>) => {
+  let given = false
+  const giveBack = () => {
+    if (given) return
+    given = true
+    realClearTimeout(timer)
+    release()
+  }
+  const timer = realSetTimeout(giveBack, ABANDONED_BODY_TURN_MS)
+  body.then(giveBack, giveBack)
+}
