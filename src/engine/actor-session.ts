@@ -143,8 +143,37 @@ export class ActorSession implements Session {
     })
   }
 
+  /**
+   * A step's turn under its limit, held by this session until its body begins (`bodyHasTurn`): should the actor go
+   * or the execution end first (an at-most-once step's StepStarted then never lands), `giveBackTurns` gives it back.
+   */
   get stepLimit() {
-    return this.#deps.stepLimit
+    return this.#deps.stepLimit === undefined ? undefined : this.#turn
+  }
+
+  readonly #turn = async (key: string, limit: number, wanted: () => boolean) => {
+    const release = await this.#deps.stepLimit!(key, limit, wanted)
+    let given = false
+    const giveBack = () => {
+      if (given) return
+      given = true
+      this.#turnsBeforeBody.delete(giveBack)
+      release()
+    }
+    this.#turnsBeforeBody.add(giveBack)
+    return giveBack
+  }
+
+  readonly #turnsBeforeBody = new Set<() => void>()
+
+  /** The body of this turn begins: its own end gives the turn back from now on. */
+  bodyHasTurn(release: () => void): void {
+    this.#turnsBeforeBody.delete(release)
+  }
+
+  /** The actor went, or the execution ended: turns whose bodies never began are given back. */
+  giveBackTurns(): void {
+    for (const release of [...this.#turnsBeforeBody]) release()
   }
 
   whenResumed(): Promise<void> {

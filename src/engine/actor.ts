@@ -239,6 +239,7 @@ export class Actor {
     this.#pause.drop()
     this.#writes.drop()
     this.#callbackGate.drop()
+    this.session.giveBackTurns()
     Queue.offerUnsafe(this.#mailbox, { _tag: "Suspend", reply: Deferred.makeUnsafe<void, ReplyError>() })
     this.#deps.onGone()
   }
@@ -421,6 +422,7 @@ export class Actor {
     }
     this.#activity.wake() // step bodies still running are abandoned: nothing more can happen
     this.#waiters.clear()
+    this.session.giveBackTurns()
     if (tellsParent(this.state)) this.#alarm.tellingSince = this.now()
     this.#deps.onTerminal(this.state)
   }

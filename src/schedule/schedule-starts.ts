@@ -3,8 +3,9 @@
  * it), a tick's (or trigger's) start, and the stops of cancel-previous.
  */
 import { Effect } from "effect"
-import type { ExecutionClientShape } from "../engine/execution-client.ts"
-import { isLiveStatus } from "../engine/execution-view.ts"
+import type { ExecutionNotFound } from "../engine/engine-errors.ts"
+import type { ExecutionClientShape, ExecutionView, ReadFailure } from "../engine/execution-client.ts"
+import { isLiveStatus, LIVE_STATUSES } from "../engine/execution-view.ts"
 import type { Schedule } from "./schedule.ts"
 import { isStarting } from "./schedule-record.ts"
 import type { ScheduleRecord } from "./schedule-store.ts"
@@ -15,7 +16,14 @@ const MAX_CHAIN_RUNS = 10_000
 /** Chains whose latest run is remembered (the oldest is forgotten past it: a bound, not a cache to tune). */
 const MAX_KNOWN_CHAINS = 1_000
 
-export const scheduleStarts = (client: ExecutionClientShape) => {
+/** The most pages of a function's live executions read to find a chain's run whose first run is gone. */
+const MAX_LIVE_PAGES = 20
+
+/**
+ * `functionOf`: the function a schedule's execution id belongs to (its schedule's), for finding the live run of a
+ * chain whose first run retention deleted.
+ */
+export const scheduleStarts = (client: ExecutionClientShape, functionOf: (executionId: string) => string | undefined = () => undefined) => {
   /** A chain's first run (the one a record names) to its latest run found. */
   const latestRuns = new Map<string, string>()
   const rememberRun = (first: string, latest: string) => {
@@ -23,6 +31,31 @@ export const scheduleStarts = (client: ExecutionClientShape) => {
     latestRuns.set(first, latest)
     if (latestRuns.size > MAX_KNOWN_CHAINS) latestRuns.delete(latestRuns.keys().next().value!)
   }
+
+  /**
+   * The live run of a chain whose first run is gone. Retention deletes a run that continued as new (14 days after it
+   * did, by default) while its chain may go on; the chain's runs are `<first>~n`, so the function's live executions
+   * are looked through for one (at most MAX_LIVE_PAGES pages: a function with more live executions than that is
+   * read as ended).
+   */
+  const liveRunOf = (first: string) =>
+    Effect.gen(function*() {
+      const functionName = functionOf(first)
+      if (functionName === undefined) return undefined
+      let cursor: string | undefined
+      for (let page = 0; page < MAX_LIVE_PAGES; page++) {
+        const listed = yield* client.list({ functionName, statuses: LIVE_STATUSES, limit: 1_000, ...(cursor === undefined ? {} : { cursor }) })
+        const found = listed.items.find((item) => item.executionId.startsWith(`${first}~`))
+        if (found !== undefined || listed.cursor === undefined) return found?.executionId
+        cursor = listed.cursor
+      }
+      return undefined
+    }).pipe(Effect.catch(() => Effect.succeed(undefined))) // unreadable: as before, the run named is gone
+
+  /** `read` of the run `executionId` names, or of its chain's live run when that run is gone (liveRunOf). */
+  const orLiveRun = (first: string, executionId: string, read: (executionId: string) => Effect.Effect<ExecutionView, ReadFailure>) =>
+    read(executionId).pipe(Effect.catchTag("ExecutionNotFound", (gone: ExecutionNotFound) =>
+      Effect.flatMap(liveRunOf(first), (live) => (live === undefined ? Effect.fail(gone) : read(live)))))
 
   /**
    * The chain's current run: an execution that continued as new goes on in the run `continuedAs` names, under another
@@ -33,7 +66,7 @@ export const scheduleStarts = (client: ExecutionClientShape) => {
       // From the run last found (chains only move on): a chain that continued many times costs a read per tick, not
       // one per run. Kept in memory only: another host, or this one restarted, walks the chain once.
       const known = latestRuns.get(executionId)
-      let view = yield* client.describe(known ?? executionId)
+      let view = yield* orLiveRun(executionId, known ?? executionId, client.describe)
       for (let runs = 1; runs < MAX_CHAIN_RUNS && view.status === "CONTINUED_AS_NEW" && view.continuedAs !== undefined; runs++) {
         view = yield* client.describe(view.continuedAs)
       }
@@ -60,7 +93,7 @@ export const scheduleStarts = (client: ExecutionClientShape) => {
    */
   const awaitChainEnd = (executionId: string) =>
     Effect.gen(function*() {
-      let view = yield* client.awaitEnd(executionId)
+      let view = yield* orLiveRun(executionId, executionId, client.awaitEnd)
       for (let asks = 1; asks < MAX_CHAIN_RUNS; asks++) {
         if (view.status === "CONTINUED_AS_NEW" && view.continuedAs !== undefined) view = yield* client.awaitEnd(view.continuedAs)
         else if (isLiveStatus(view.status)) view = yield* client.awaitEnd(view.executionId)

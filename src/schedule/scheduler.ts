@@ -177,7 +177,8 @@ export const makeScheduler = Effect.fnUntraced(function*(
     }
   })
 
-  const { awaitChainEnd, bufferIdle, isRunning, exists, startExecution, stopAll } = scheduleStarts(client)
+  // A schedule's executions are `<schedule>:…` (schedule names have no ':'): their function is the schedule's.
+  const { awaitChainEnd, bufferIdle, isRunning, exists, startExecution, stopAll } = scheduleStarts(client, (id) => options.schedules.get(id.slice(0, id.indexOf(":")))?.functionName)
 
   /**
    * One tick (or trigger) under the overlap policy. `startedHere`: the execution an earlier tick of the same

@@ -7,16 +7,17 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { Engine, type EngineShape } from "../../src/engine/engine.ts"
 import { FlowLedger } from "../../src/engine/flow-ledger.ts"
-import { durable, type DurableFunction } from "../../src/index.ts"
-import { ExecutionStore } from "../../src/store/execution-store.ts"
+import { durable, type DurableFunction, StepSemantics } from "../../src/index.ts"
+import { ExecutionStore, type ExecutionStoreShape } from "../../src/store/execution-store.ts"
 import { makeMemoryStore } from "../../src/store/memory-store.ts"
+import { StoreFailure } from "../../src/store/store-errors.ts"
 import { makeLedger } from "../engine/memory-flow-ledger.ts"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** An engine over a memory store, counting step limits in memory or through a ledger. */
-const engineOf = (counting: "memory" | "ledger", functions: ReadonlyArray<DurableFunction>) => {
-  const base = Engine.layer({ functions: [...functions] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))
+const engineOf = (counting: "memory" | "ledger", functions: ReadonlyArray<DurableFunction>, store: ExecutionStoreShape = makeMemoryStore()) => {
+  const base = Engine.layer({ functions: [...functions] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store)))
   const runtime = ManagedRuntime.make(counting === "memory" ? base : base.pipe(Layer.provide(Layer.succeed(FlowLedger, makeLedger().ledger))))
   const use = <A, E>(f: (engine: EngineShape) => Effect.Effect<A, E>) => runtime.runPromise(Engine.use(f))
   return { use, start: (executionId: string, input: unknown) => use((engine) => engine.start({ functionName: functions[0]!.name, executionId, input })), dispose: () => runtime.dispose() }
@@ -103,6 +104,103 @@ for (const counting of ["memory", "ledger"] as const) {
         await sleep(100)
         assert.deepStrictEqual(ran, ["holder", "evicted"])
       })
+    })
+
+    it("has written nothing: an at-most-once step waiting when its process dies runs after the restart, not as an interrupted attempt", async () => {
+      const store = makeMemoryStore()
+      let open!: () => void
+      const gate = new Promise<void>((resolve) => (open = resolve))
+      const ran: Array<string> = []
+      const fn = durable("once", async (who: string, ctx) =>
+        ctx.step("call", async () => {
+          ran.push(who)
+          if (who === "holder") await gate
+          return who
+        }, { concurrencyKey: "api", limit: 1, semantics: StepSemantics.AtMostOncePerRetry, retryStrategy: () => ({ shouldRetry: false }) }))
+      const before = engineOf(counting, [fn], store)
+      await before.start("holder", "holder")
+      await until(() => ran.includes("holder"), "the holder's body")
+      await before.start("waiting", "waiting")
+      await sleep(30)
+      const log = await Effect.runPromise(store.load("waiting"))
+      assert.deepStrictEqual(log!.events.map((event) => event._tag), ["ExecutionStarted"], "nothing of the waiting step is written")
+      await before.dispose() // the process dies: the holder's body goes with it
+      open()
+      const after = engineOf(counting, [fn], store)
+      try {
+        // Any message loads it again (a host's recovery does the same from its alarm).
+        await after.use((e) => Effect.andThen(e.pause("waiting"), e.resume("waiting")))
+        const view = await after.use((e) => e.awaitEnd("waiting"))
+        assert.deepStrictEqual([view.status, view.result], ["SUCCEEDED", JSON.stringify("waiting")])
+      } finally {
+        await after.dispose()
+      }
+    })
+
+    it("an at-most-once step whose StepStarted never lands (the store failed, the actor stopped) gives its turn back", async () => {
+      const store = makeMemoryStore()
+      let failOnce = true
+      const failing: typeof store = {
+        ...store,
+        append: (executionId, events, expectedSeq, options) =>
+          executionId === "victim" && failOnce && events.some((event) => event._tag === "StepStarted")
+            ? Effect.suspend(() => {
+              failOnce = false
+              return Effect.fail(new StoreFailure({ operation: "append", reason: "disk full" }))
+            })
+            : store.append(executionId, events, expectedSeq, options)
+      }
+      const ran: Array<string> = []
+      const fn = durable("once", async (who: string, ctx) =>
+        ctx.step("call", async () => {
+          ran.push(who)
+          return who
+        }, { concurrencyKey: "api", limit: 1, semantics: StepSemantics.AtMostOncePerRetry }))
+      const engine = engineOf(counting, [fn], failing)
+      try {
+        await engine.start("victim", "victim")
+        await until(async () => !failOnce, "the failed append")
+        await engine.start("next", "next")
+        // The key is not held by the lost turn.
+        await until(async () => (await engine.use((e) => e.describe("next"))).status === "SUCCEEDED", "next to succeed")
+        assert.deepStrictEqual(ran, ["next"])
+      } finally {
+        await engine.dispose()
+      }
+    })
+
+    it("takes its function's concurrency slot again if it was given back while the body waited for its turn", async () => {
+      let running = 0
+      let most = 0
+      let bodies = 0
+      const body = async () => {
+        bodies++
+        running++
+        most = Math.max(most, running)
+        await sleep(100)
+        running--
+      }
+      const { fn: holding, ran, open } = heldKey()
+      // "first" waits for the key's turn beside a long wait: blocked on the wait, it gives its slot back meanwhile.
+      const f = durable("f", async (who: string, ctx) => {
+        if (who === "first") await Promise.all([ctx.wait("long", { hours: 1 }), ctx.step("limited", body, { concurrencyKey: "api", limit: 1 })])
+        else await ctx.step("plain", body)
+      }, { concurrency: 1 })
+      const engine = engineOf(counting, [holding, f])
+      try {
+        await engine.start("holder", "holder")
+        await until(() => ran.includes("holder"), "the holder's body")
+        await engine.use((e) => e.start({ functionName: "f", executionId: "first", input: "first" }))
+        await sleep(50)
+        await engine.use((e) => e.start({ functionName: "f", executionId: "second", input: "second" }))
+        await sleep(30)
+        open() // "first" gets the turn while "second" holds the slot
+        assert.strictEqual((await engine.use((e) => e.awaitEnd("second"))).status, "SUCCEEDED")
+        await until(() => bodies === 2 && running === 0, "both bodies, one after the other")
+        assert.strictEqual(most, 1, "one body of f at once (concurrency 1)")
+      } finally {
+        await engine.dispose()
+      }
     })
 
     it("past its step timeout, keeps its turn until the body settles: the limit holds", async () => {

@@ -4,7 +4,7 @@ import { Engine, ExecutionClient } from "../../src/engine/index.ts"
 import { durable, type DurableFunction } from "../../src/index.ts"
 import { makeScheduler, makeScheduleRegistry, ScheduleStore, type ScheduleStoreShape } from "../../src/schedule/index.ts"
 import type { Schedule } from "../../src/schedule/schedule.ts"
-import { ExecutionStore } from "../../src/store/execution-store.ts"
+import { ExecutionStore, type ExecutionStoreShape } from "../../src/store/execution-store.ts"
 import { makeMemoryStore } from "../../src/store/memory-store.ts"
 import { StoreFailure } from "../../src/store/store-errors.ts"
 import type { VirtualClock } from "../../src/testing/virtual-clock.ts"
@@ -25,7 +25,10 @@ export const hostsOf = (entry: Schedule, records: ScheduleStoreShape, clock: Vir
   })
 
 /** The engine every host starts executions in (of `fn`, a function named "job": `job` unless a test gives another). */
-export const engine = (fn: DurableFunction = job) => Engine.layer({ functions: [fn] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore())))
+export const engine = (fn: DurableFunction = job) => engineOver(makeMemoryStore(), fn)
+
+/** The same over a store the test holds (to delete an execution as retention does). */
+export const engineOver = (store: ExecutionStoreShape, fn: DurableFunction = job) => Engine.layer({ functions: [fn] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store)))
 
 /** A host whose starts die: it delivers `name` at `at`, saves the tick's start and never makes it (it died there). */
 export const diedAfterSaving = (host: Effect.Success<ReturnType<typeof hostsOf>>, name: string, clock: VirtualClock, at: number) =>

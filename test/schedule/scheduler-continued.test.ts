@@ -5,13 +5,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { ExecutionNotRunning } from "../../src/engine/engine-errors.ts"
-import { ExecutionClient, type ExecutionClientShape, type ExecutionView } from "../../src/engine/index.ts"
+import { Engine, ExecutionClient, type ExecutionClientShape, type ExecutionView } from "../../src/engine/index.ts"
 import { durable, schedule } from "../../src/index.ts"
 import { makeMemoryScheduleStore } from "../../src/schedule/index.ts"
 import type { OverlapPolicy } from "../../src/schedule/schedule.ts"
 import { scheduleStarts } from "../../src/schedule/schedule-starts.ts"
+import { makeMemoryStore } from "../../src/store/memory-store.ts"
 import { VirtualClock } from "../../src/testing/virtual-clock.ts"
-import { engine, hostsOf, running } from "./schedule-hosts.ts"
+import { engine, engineOver, hostsOf, running } from "./schedule-hosts.ts"
 
 /** A job whose first run (input 1) continues as new at once; its second run (`<id>~2`) runs for 90 minutes. */
 const continuing = durable("job", async (run: number, ctx) => {
@@ -172,3 +173,65 @@ describe("stopping a chain", () => {
     }))
 })
 
+
+/**
+ * Retention deletes a run that continued as new (14 days after it did, by default) while its chain goes on: a host
+ * that has not walked the chain since (a restarted one) finds the chain's live run among the function's live
+ * executions (`<first>~n`), instead of reading the chain as ended and starting a second one beside it.
+ */
+describe("a chain whose first run retention deleted, on a restarted host", () => {
+  const deletedFirst = (overlap: OverlapPolicy, store: ReturnType<typeof makeMemoryStore>) =>
+    Effect.gen(function*() {
+      const entry = schedule("hourly", { function: continuing, cron: "0 * * * *", overlap, input: 1 })
+      const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+      const hosts = yield* hostsOf(entry, makeMemoryScheduleStore(), clock)
+      const before = yield* hosts()
+      yield* before.start
+      clock.setTime(Date.UTC(2026, 0, 1, 1, 0, 5))
+      yield* before.alarm("hourly")
+      assert.strictEqual((yield* (yield* ExecutionClient).awaitEnd(FIRST)).status, "CONTINUED_AS_NEW")
+      assert.deepStrictEqual(yield* running, [`${FIRST}~2`])
+      yield* Effect.orDie(store.delete(FIRST)) // what retention does
+      yield* (yield* Engine).evict(FIRST) // and a restarted host holds nothing of it in memory
+      const restarted = yield* hosts()
+      yield* restarted.start
+      clock.setTime(Date.UTC(2026, 0, 1, 2, 0, 5))
+      return restarted
+    })
+
+  it.effect("skip: the next tick is skipped while the chain's live run runs", () => {
+    const store = makeMemoryStore()
+    return Effect.gen(function*() {
+      const host = yield* deletedFirst("skip", store)
+      yield* host.alarm("hourly")
+      assert.deepStrictEqual(yield* running, [`${FIRST}~2`], "no second chain beside the first")
+      const view = yield* host.get("hourly")
+      assert.deepStrictEqual([view.started, view.skipped], [1, 1])
+    }).pipe(Effect.provide(engineOver(store, continuing)), Effect.scoped)
+  })
+
+  it.effect("cancel-previous: the next tick stops the chain's live run, then starts", () => {
+    const store = makeMemoryStore()
+    return Effect.gen(function*() {
+      const host = yield* deletedFirst("cancel-previous", store)
+      yield* host.alarm("hourly")
+      assert.deepStrictEqual(yield* running, [SECOND])
+      const client = yield* ExecutionClient
+      assert.strictEqual((yield* client.describe(`${FIRST}~2`)).status, "STOPPED")
+    }).pipe(Effect.provide(engineOver(store, continuing)), Effect.scoped)
+  })
+
+  it.effect("buffer-one: the next tick waits for the chain's live run to end", () => {
+    const store = makeMemoryStore()
+    return Effect.gen(function*() {
+      const host = yield* deletedFirst("buffer-one", store)
+      yield* host.alarm("hourly")
+      assert.deepStrictEqual(yield* running, [`${FIRST}~2`], "buffered, not started")
+      assert.deepStrictEqual((yield* host.get("hourly")).buffered, { tickAt: Date.UTC(2026, 0, 1, 2), executionId: SECOND })
+      const client = yield* ExecutionClient
+      yield* client.stop(`${FIRST}~2`, { errorType: "X", errorMessage: "ended" })
+      for (let i = 0; i < 50 && (yield* running).length === 0; i++) yield* Effect.promise(() => new Promise((r) => setTimeout(r, 10)))
+      assert.deepStrictEqual(yield* running, [SECOND], "released once the chain ended")
+    }).pipe(Effect.provide(engineOver(store, continuing)), Effect.scoped)
+  })
+})
