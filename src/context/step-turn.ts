@@ -52,6 +52,19 @@ export const takeTurn = async (
   return AGAIN
 }
 
+/** Once resumed, a turn again (the slot taken again first, if it went meanwhile), or NOT_HERE. */
+export const turnAfterPause = async (
+  session: Session,
+  limit: { readonly key: string; readonly limit: number },
+  compensation: boolean
+): Promise<(() => void) | typeof NOT_HERE> => {
+  for (;;) {
+    await session.whenResumed()
+    const turn = await takeTurn(session, limit, compensation)
+    if (turn !== AGAIN) return turn
+  }
+}
+
 /** Gives the turn back once `body` settles, or after ABANDONED_BODY_TURN_MS. */
 export const releaseWhenSettled = (release: () => void, body: PromiseLike<unknown>) => {
   let given = false

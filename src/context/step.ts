@@ -19,7 +19,7 @@ import type { StepContext, StepFunc } from "./types.ts"
 import { closeAttempt, openAttempt } from "./open-steps.ts"
 import { runOwned } from "./usage-tracker.ts"
 import { withDeadline } from "./step-timeout.ts"
-import { AGAIN, NOT_HERE, releaseWhenSettled, takeTurn } from "./step-turn.ts"
+import { AGAIN, NOT_HERE, releaseWhenSettled, takeTurn, turnAfterPause } from "./step-turn.ts"
 import { readBack } from "./serdes-failure.ts"
 
 export interface StepRun<T> {
@@ -142,6 +142,13 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
       } catch (error) {
         release?.()
         throw error
+      }
+      // Paused while its StepStarted was written: its attempt is open, its body waits, not holding the turn.
+      if (release !== undefined && session.state.paused) {
+        release()
+        const turn = await turnAfterPause(session, run.limit!, run.compensation === true)
+        if (turn === NOT_HERE) return never()
+        release = turn
       }
     } else openAttempt(session, ref, attempt)
     // The body runs here, not in a function of its own: one promise, one frame and one outcome object less per step.

@@ -3,6 +3,7 @@
  * it), a tick's (or trigger's) start, and the stops of cancel-previous.
  */
 import { Effect } from "effect"
+import { firstRunId } from "../engine/continue-as-new.ts"
 import type { ExecutionNotFound } from "../engine/engine-errors.ts"
 import type { ExecutionClientShape, ExecutionView, ReadFailure } from "../engine/execution-client.ts"
 import { isLiveStatus, LIVE_STATUSES } from "../engine/execution-view.ts"
@@ -36,7 +37,7 @@ export const scheduleStarts = (client: ExecutionClientShape, functionOf: (execut
    * The live run of a chain whose first run is gone. Retention deletes a run that continued as new (14 days after it
    * did, by default) while its chain may go on; the chain's runs are `<first>~n`, so the function's live executions
    * are looked through for one (at most MAX_LIVE_PAGES pages: a function with more live executions than that is
-   * read as ended).
+   * read as ended). A listing that fails fails the delivery, which is tried again, as a failed read does.
    */
   const liveRunOf = (first: string) =>
     Effect.gen(function*() {
@@ -45,12 +46,12 @@ export const scheduleStarts = (client: ExecutionClientShape, functionOf: (execut
       let cursor: string | undefined
       for (let page = 0; page < MAX_LIVE_PAGES; page++) {
         const listed = yield* client.list({ functionName, statuses: LIVE_STATUSES, limit: 1_000, ...(cursor === undefined ? {} : { cursor }) })
-        const found = listed.items.find((item) => item.executionId.startsWith(`${first}~`))
+        const found = listed.items.find((item) => firstRunId(item.executionId) === first) // `<first>~n`, not its children
         if (found !== undefined || listed.cursor === undefined) return found?.executionId
         cursor = listed.cursor
       }
       return undefined
-    }).pipe(Effect.catch(() => Effect.succeed(undefined))) // unreadable: as before, the run named is gone
+    })
 
   /** `read` of the run `executionId` names, or of its chain's live run when that run is gone (liveRunOf). */
   const orLiveRun = (first: string, executionId: string, read: (executionId: string) => Effect.Effect<ExecutionView, ReadFailure>) =>

@@ -177,8 +177,8 @@ export const makeScheduler = Effect.fnUntraced(function*(
     }
   })
 
-  // A schedule's executions are `<schedule>:…` (schedule names have no ':'): their function is the schedule's.
-  const { awaitChainEnd, bufferIdle, isRunning, exists, startExecution, stopAll } = scheduleStarts(client, (id) => options.schedules.get(id.slice(0, id.indexOf(":")))?.functionName)
+  // A schedule's executions are `<schedule>:…` (schedule names have no ':'; a debounced start's may be any id).
+  const { awaitChainEnd, bufferIdle, isRunning, exists, startExecution, stopAll } = scheduleStarts(client, (id) => options.schedules.get(id.split(":", 1)[0]!)?.functionName)
 
   /**
    * One tick (or trigger) under the overlap policy. `startedHere`: the execution an earlier tick of the same

@@ -169,6 +169,33 @@ for (const counting of ["memory", "ledger"] as const) {
       }
     })
 
+    it("an at-most-once step paused while its StepStarted is written runs its body only once resumed", async () => {
+      const store = makeMemoryStore()
+      const slow: typeof store = {
+        ...store,
+        append: (executionId, events, expectedSeq, options) =>
+          events.some((event) => event._tag === "StepStarted")
+            ? Effect.andThen(Effect.promise(() => sleep(80)), store.append(executionId, events, expectedSeq, options))
+            : store.append(executionId, events, expectedSeq, options)
+      }
+      let ran = 0
+      const fn = durable("once", async (_: string, ctx) =>
+        ctx.step("call", async () => void ran++, { concurrencyKey: "api", limit: 1, semantics: StepSemantics.AtMostOncePerRetry }))
+      const engine = engineOf(counting, [fn], slow)
+      try {
+        await engine.start("v", "v")
+        await sleep(20)
+        await engine.use((e) => e.pause("v"))
+        await sleep(200)
+        assert.strictEqual(ran, 0, "no body starts while the execution is paused")
+        await engine.use((e) => e.resume("v"))
+        assert.strictEqual((await engine.use((e) => e.awaitEnd("v"))).status, "SUCCEEDED")
+        assert.strictEqual(ran, 1)
+      } finally {
+        await engine.dispose()
+      }
+    })
+
     it("takes its function's concurrency slot again if it was given back while the body waited for its turn", async () => {
       let running = 0
       let most = 0

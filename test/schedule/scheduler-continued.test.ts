@@ -6,11 +6,12 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { ExecutionNotRunning } from "../../src/engine/engine-errors.ts"
 import { Engine, ExecutionClient, type ExecutionClientShape, type ExecutionView } from "../../src/engine/index.ts"
-import { durable, schedule } from "../../src/index.ts"
+import { durable, type DurableFunction, schedule } from "../../src/index.ts"
 import { makeMemoryScheduleStore } from "../../src/schedule/index.ts"
 import type { OverlapPolicy } from "../../src/schedule/schedule.ts"
 import { scheduleStarts } from "../../src/schedule/schedule-starts.ts"
 import { makeMemoryStore } from "../../src/store/memory-store.ts"
+import { StoreFailure } from "../../src/store/store-errors.ts"
 import { VirtualClock } from "../../src/testing/virtual-clock.ts"
 import { engine, engineOver, hostsOf, running } from "./schedule-hosts.ts"
 
@@ -180,9 +181,14 @@ describe("stopping a chain", () => {
  * executions (`<first>~n`), instead of reading the chain as ended and starting a second one beside it.
  */
 describe("a chain whose first run retention deleted, on a restarted host", () => {
-  const deletedFirst = (overlap: OverlapPolicy, store: ReturnType<typeof makeMemoryStore>) =>
+  const deletedFirst = (
+    overlap: OverlapPolicy,
+    store: ReturnType<typeof makeMemoryStore>,
+    fn: DurableFunction = continuing,
+    client_?: (client: ExecutionClientShape) => ExecutionClientShape
+  ) =>
     Effect.gen(function*() {
-      const entry = schedule("hourly", { function: continuing, cron: "0 * * * *", overlap, input: 1 })
+      const entry = schedule("hourly", { function: fn, cron: "0 * * * *", overlap, input: 1 })
       const clock = new VirtualClock(Date.UTC(2026, 0, 1))
       const hosts = yield* hostsOf(entry, makeMemoryScheduleStore(), clock)
       const before = yield* hosts()
@@ -193,16 +199,16 @@ describe("a chain whose first run retention deleted, on a restarted host", () =>
       assert.deepStrictEqual(yield* running, [`${FIRST}~2`])
       yield* Effect.orDie(store.delete(FIRST)) // what retention does
       yield* (yield* Engine).evict(FIRST) // and a restarted host holds nothing of it in memory
-      const restarted = yield* hosts()
+      const restarted = yield* hosts(client_?.(yield* ExecutionClient))
       yield* restarted.start
       clock.setTime(Date.UTC(2026, 0, 1, 2, 0, 5))
-      return restarted
+      return { host: restarted, clock }
     })
 
   it.effect("skip: the next tick is skipped while the chain's live run runs", () => {
     const store = makeMemoryStore()
     return Effect.gen(function*() {
-      const host = yield* deletedFirst("skip", store)
+      const { host } = yield* deletedFirst("skip", store)
       yield* host.alarm("hourly")
       assert.deepStrictEqual(yield* running, [`${FIRST}~2`], "no second chain beside the first")
       const view = yield* host.get("hourly")
@@ -213,7 +219,7 @@ describe("a chain whose first run retention deleted, on a restarted host", () =>
   it.effect("cancel-previous: the next tick stops the chain's live run, then starts", () => {
     const store = makeMemoryStore()
     return Effect.gen(function*() {
-      const host = yield* deletedFirst("cancel-previous", store)
+      const { host } = yield* deletedFirst("cancel-previous", store)
       yield* host.alarm("hourly")
       assert.deepStrictEqual(yield* running, [SECOND])
       const client = yield* ExecutionClient
@@ -224,7 +230,7 @@ describe("a chain whose first run retention deleted, on a restarted host", () =>
   it.effect("buffer-one: the next tick waits for the chain's live run to end", () => {
     const store = makeMemoryStore()
     return Effect.gen(function*() {
-      const host = yield* deletedFirst("buffer-one", store)
+      const { host } = yield* deletedFirst("buffer-one", store)
       yield* host.alarm("hourly")
       assert.deepStrictEqual(yield* running, [`${FIRST}~2`], "buffered, not started")
       assert.deepStrictEqual((yield* host.get("hourly")).buffered, { tickAt: Date.UTC(2026, 0, 1, 2), executionId: SECOND })
@@ -232,6 +238,47 @@ describe("a chain whose first run retention deleted, on a restarted host", () =>
       yield* client.stop(`${FIRST}~2`, { errorType: "X", errorMessage: "ended" })
       for (let i = 0; i < 50 && (yield* running).length === 0; i++) yield* Effect.promise(() => new Promise((r) => setTimeout(r, 10)))
       assert.deepStrictEqual(yield* running, [SECOND], "released once the chain ended")
+    }).pipe(Effect.provide(engineOver(store, continuing)), Effect.scoped)
+  })
+
+  it.effect("skip: a child the chain's run invoked (`<run>:invoke:…`, listed first) is not taken for the chain", () => {
+    const store = makeMemoryStore()
+    // Run 2 invokes a child (input 3) beside its own wait; the child is stopped later, the run goes on.
+    const invoking = durable("job", async (run: number, ctx) => {
+      if (run === 1) return ctx.continueAsNew(2)
+      if (run === 2) await Promise.all([ctx.invoke("child", "job", 3).catch(() => undefined), ctx.wait("hold", { hours: 5 })])
+      else await ctx.wait("hold", { hours: 5 })
+    })
+    return Effect.gen(function*() {
+      const { host, clock } = yield* deletedFirst("skip", store, invoking)
+      let child: string | undefined
+      for (let i = 0; i < 100 && child === undefined; i++) {
+        child = (yield* running).find((id) => id.startsWith(`${FIRST}~2:`))
+        if (child === undefined) yield* Effect.promise(() => new Promise((r) => setTimeout(r, 10)))
+      }
+      assert.isDefined(child, "the run's child runs")
+      yield* host.alarm("hourly")
+      const client = yield* ExecutionClient
+      yield* client.stop(child!, { errorType: "X", errorMessage: "stopped" })
+      yield* (yield* ExecutionClient).awaitEnd(child!)
+      clock.setTime(Date.UTC(2026, 0, 1, 3, 0, 5))
+      yield* host.alarm("hourly")
+      assert.deepStrictEqual(yield* running, [`${FIRST}~2`], "no second chain beside the first")
+      assert.deepStrictEqual([(yield* host.get("hourly")).started, (yield* host.get("hourly")).skipped], [1, 2])
+    }).pipe(Effect.provide(engineOver(store, invoking)), Effect.scoped)
+  })
+
+  it.effect("a listing that fails fails the delivery (tried again), rather than reading the chain as ended", () => {
+    const store = makeMemoryStore()
+    return Effect.gen(function*() {
+      const failing = (client: ExecutionClientShape): ExecutionClientShape => ({
+        ...client,
+        list: () => Effect.fail(new StoreFailure({ operation: "list", reason: "connection lost" }))
+      })
+      const { host } = yield* deletedFirst("skip", store, continuing, failing)
+      const exit = yield* Effect.exit(host.alarm("hourly"))
+      assert.strictEqual(exit._tag, "Failure")
+      assert.deepStrictEqual(yield* running, [`${FIRST}~2`], "no second chain beside the first")
     }).pipe(Effect.provide(engineOver(store, continuing)), Effect.scoped)
   })
 })
