@@ -38,6 +38,10 @@ export const mayNotStart = (session: Session): boolean => {
   return (status !== "RUNNING" && status !== "PAUSED") || session.stopped?.aborted === true || session.gone === true
 }
 
+/** No step body runs: the execution may not start one, or a stop is requested (inside a saga only compensations run). */
+export const bodyMayNotRun = (session: Session, compensation: boolean): boolean =>
+  mayNotStart(session) || (session.state.stopRequested !== undefined && !compensation)
+
 /** The API method that makes an operation, as AWS names it in usage errors. */
 const methodOf = (type: OperationType, subType: OperationSubType): string => {
   switch (type) {

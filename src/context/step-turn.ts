@@ -11,7 +11,7 @@
  * - A body past its step timeout cannot be killed: its attempt has failed, but it keeps its turn until it settles (at
  *   most ABANDONED_BODY_TURN_MS), else the next body and the retry ran beside it, over the limit.
  */
-import { mayNotStart } from "./context-core.ts"
+import { bodyMayNotRun } from "./context-core.ts"
 import { realClearTimeout, realSetTimeout } from "./real-timers.ts"
 import type { Session } from "./session.ts"
 
@@ -32,7 +32,7 @@ export const takeTurn = async (
   limit: { readonly key: string; readonly limit: number },
   compensation: boolean
 ): Promise<(() => void) | typeof NOT_HERE | typeof AGAIN> => {
-  const wanted = () => !mayNotStart(session) && (session.state.stopRequested === undefined || compensation)
+  const wanted = () => !bodyMayNotRun(session, compensation)
   const release = await session.stepLimit!(limit.key, limit.limit, wanted)
   if (!wanted()) {
     release()

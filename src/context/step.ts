@@ -6,7 +6,7 @@
 import type { ErrorObject } from "../log/events.ts"
 import type { OperationState } from "../log/fold.ts"
 import { stepTraceparent } from "../log/trace-ids.ts"
-import { type Begun, type ContextCore, mayNotStart, never } from "./context-core.ts"
+import { type Begun, bodyMayNotRun, type ContextCore, never } from "./context-core.ts"
 import { durationToMillis } from "./duration.ts"
 import { toErrorRecord } from "./error-story.ts"
 import { isError, isInstance, readSafely } from "./error-text.ts"
@@ -36,7 +36,7 @@ export interface StepRun<T> {
   readonly compensation?: boolean | undefined
   /** Turns the final error into what the caller sees (StepError by default). */
   readonly finalError?: (error: ErrorObject) => Error
-  /** `concurrencyKey` and `limit`: at most `limit` bodies of the key run at once (engine-options.ts `stepLimit`). */
+  /** `concurrencyKey` and `limit`: at most `limit` bodies of the key run at once (Session.stepLimit). */
   readonly limit?: { readonly key: string; readonly limit: number } | undefined
 }
 
@@ -124,7 +124,7 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
     // fails (an outside flow object unreachable) fails the step with no attempt begun.
     let release: (() => void) | undefined
     if (run.limit !== undefined && session.stepLimit !== undefined && session.replayOnly === undefined) {
-      if (mayNotStart(session) || (session.state.stopRequested !== undefined && run.compensation !== true)) return never()
+      if (bodyMayNotRun(session, run.compensation === true)) return never()
       const turn = await takeTurn(session, run.limit, run.compensation === true)
       if (turn === NOT_HERE) return never() // stopped, ended or dropped while it waited
       if (turn === AGAIN) {
@@ -143,18 +143,21 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
         release?.()
         throw error
       }
-      // Paused while its StepStarted was written: its attempt is open, its body waits, not holding the turn.
-      if (release !== undefined && session.state.paused) {
-        release()
-        const turn = await turnAfterPause(session, run.limit!, run.compensation === true)
-        if (turn === NOT_HERE) return never()
-        release = turn
+      // Paused while its StepStarted was written: its attempt is open, its body waits (not holding a turn).
+      if (session.state.paused) {
+        if (release === undefined) await session.whenResumed()
+        else {
+          release()
+          const turn = await turnAfterPause(session, run.limit!, run.compensation === true)
+          if (turn === NOT_HERE) return never()
+          release = turn
+        }
       }
     } else openAttempt(session, ref, attempt)
     // The body runs here, not in a function of its own: one promise, one frame and one outcome object less per step.
     if (session.replayOnly !== undefined) return never() // the replay check runs no step body
     // A stop requested inside a saga: only its compensations start.
-    if (mayNotStart(session) || (session.state.stopRequested !== undefined && run.compensation !== true)) {
+    if (bodyMayNotRun(session, run.compensation === true)) {
       release?.()
       return never()
     }

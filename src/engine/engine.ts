@@ -110,7 +110,7 @@ export const makeEngine = Effect.fnUntraced(function*(
   // Several hosts on one store (ownership.ts): an actor exists only on the host that holds the execution's lease.
   const ownership = leases === undefined ? undefined : engineOwnership(leases, actors, background, () => ambientClock.currentTimeMillisUnsafe())
 
-  const stepLimit = options.externalFlow?.stepLimit ?? engineStepLimits(flowLedger, { clock: ambientClock, secureRandom, background })
+  const stepLimit = options.externalFlow?.stepLimit ?? (yield* engineStepLimits(flowLedger, { clock: ambientClock, secureRandom, background }))
   /** Events written: the watchers of the execution and of every execution's life see them. */
   const written = (state: ExecutionState, events: ReadonlyArray<LogEvent>) => {
     watchers.get(state.executionId)?.forEach((watcher) => watcher(events))

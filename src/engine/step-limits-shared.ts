@@ -5,7 +5,7 @@
  *
  * - Each body asking for a turn is a token (its execution id and random bytes) taken in the ledger under the key's
  *   own name, `step limit/<key>` (no function can be named so: names have no '/' or space), in "resume" mode: a
- *   slot if fewer than `limit` are held, else a place in line. The ledger renews it with the host's leases, so a
+ *   slot if fewer than `limit` are held, else a row that waits (it orders nothing: it makes a give-back NOTIFY). The ledger renews it with the host's leases, so a
  *   body of a host that died stops counting once its lease lapses; giving it back wakes every host.
  * - On this host the bodies of a key wait in order, and only the first asks the ledger again when woken (a slot given
  *   back anywhere, the ledger's poll): one query per host per freed slot rather than one per waiting body. Across
@@ -13,7 +13,7 @@
  * - A body waiting has written nothing, as in memory: a crash loses nothing, its replay asks again. A body no longer
  *   wanted (its execution stopped, ended or left memory while it waited) gives its place up when it would ask.
  */
-import { type Clock, Effect } from "effect"
+import { type Clock, Effect, type Scope } from "effect"
 import { realClearTimeout, realSetTimeout } from "../context/real-timers.ts"
 import type { FlowLedgerShape } from "./flow-ledger.ts"
 import { hex, type SecureRandomShape } from "./secure-random.ts"
@@ -79,6 +79,7 @@ export const makeSharedStepLimits = (ledger: FlowLedgerShape, deps: SharedStepLi
     }
     return new Promise<void>((resolve) => {
       const timer = ms === undefined ? undefined : realSetTimeout(done, ms)
+      ;(timer as { unref?: () => void } | undefined)?.unref?.() // a waiting body does not keep a Node process up
       function done() {
         if (timer !== undefined) realClearTimeout(timer)
         waiter.wake = undefined
@@ -89,7 +90,14 @@ export const makeSharedStepLimits = (ledger: FlowLedgerShape, deps: SharedStepLi
   }
 
   /** `wanted`: whether the body is still to run here (its execution stopped, ended or left memory: it gives its place up). */
-  return async (key: string, limit: number, executionId: string, wanted: () => boolean): Promise<() => void> => {
+  /** The engine closed: every body waiting gives its place up and never runs (a timer would keep asking, and Node up). */
+  let closed = false
+  const close = () => {
+    closed = true
+    for (const line of lines.values()) for (const waiter of line) wake(waiter)
+  }
+
+  const take = async (key: string, limit: number, executionId: string, wanted: () => boolean): Promise<() => void> => {
     const name = stepLimitName(key)
     const token = `${executionId}#${hex(deps.secureRandom.bytes(8))}`
     let released = false
@@ -108,6 +116,11 @@ export const makeSharedStepLimits = (ledger: FlowLedgerShape, deps: SharedStepLi
       const first = lines.get(name)?.[0] === waiter
       // Not first: woken when it is. First: woken by the ledger, or asks again after a while (sooner after a failure).
       if (!first || asked) await sleep(waiter, first ? (failures === 0 ? RETRY_MS : Math.min(RETRY_MS, 50 * 2 ** failures)) : undefined)
+      if (closed) {
+        leave(name, waiter)
+        release()
+        return new Promise(() => {})
+      }
       if (lines.get(name)?.[0] !== waiter) continue
       if (!wanted()) {
         leave(name, waiter)
@@ -122,11 +135,16 @@ export const makeSharedStepLimits = (ledger: FlowLedgerShape, deps: SharedStepLi
       failures = taken === undefined ? failures + 1 : 0
     }
   }
+  return { take, close }
 }
 
-/** An engine's step limits: in the ledger when several hosts share one (PostgreSQL with leases), else in its memory. */
-export const engineStepLimits = (
-  ledger: FlowLedgerShape | undefined,
-  deps: SharedStepLimitDeps
-): (key: string, limit: number, executionId: string, wanted: () => boolean) => Promise<() => void> =>
-  ledger === undefined ? makeStepLimits() : makeSharedStepLimits(ledger, deps)
+type StepLimit = (key: string, limit: number, executionId: string, wanted: () => boolean) => Promise<() => void>
+
+/**
+ * An engine's step limits: in the ledger when several hosts share one (PostgreSQL with leases), closed with the
+ * engine's scope; else in its memory.
+ */
+export const engineStepLimits = (ledger: FlowLedgerShape | undefined, deps: SharedStepLimitDeps): Effect.Effect<StepLimit, never, Scope.Scope> =>
+  ledger === undefined
+    ? Effect.succeed(makeStepLimits())
+    : Effect.map(Effect.acquireRelease(Effect.sync(() => makeSharedStepLimits(ledger, deps)), (limits) => Effect.sync(limits.close)), (limits) => limits.take)

@@ -43,6 +43,8 @@ export const scheduleStarts = (client: ExecutionClientShape, functionOf: (execut
     Effect.gen(function*() {
       const functionName = functionOf(first)
       if (functionName === undefined) return undefined
+      // Not narrowed to runs started since the tick: the tick's time is the scheduler's clock, a run's start time the
+      // engine's, and the two differ under a test clock (and by any skew between hosts).
       let cursor: string | undefined
       for (let page = 0; page < MAX_LIVE_PAGES; page++) {
         const listed = yield* client.list({ functionName, statuses: LIVE_STATUSES, limit: 1_000, ...(cursor === undefined ? {} : { cursor }) })

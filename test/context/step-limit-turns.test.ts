@@ -63,6 +63,39 @@ const whileHeld = async (
   }
 }
 
+
+/** An at-most-once step (with `limit` or without) whose StepStarted takes 80 ms to write, paused 20 ms in. */
+const pausedWhileStarting = async (counting: "memory" | "ledger", limit: { concurrencyKey?: string; limit?: number }) => {
+  const store = makeMemoryStore()
+  const slow: typeof store = {
+    ...store,
+    append: (executionId, events, expectedSeq, options) =>
+      events.some((event) => event._tag === "StepStarted")
+        ? Effect.andThen(Effect.promise(() => sleep(80)), store.append(executionId, events, expectedSeq, options))
+        : store.append(executionId, events, expectedSeq, options)
+  }
+  let ran = 0
+  const fn = durable("once", async (_: string, ctx) =>
+    ctx.step("call", async () => void ran++, { ...limit, semantics: StepSemantics.AtMostOncePerRetry }))
+  const engine = engineOf(counting, [fn], slow)
+  try {
+    await engine.start("v", "v")
+    await sleep(20)
+    await engine.use((e) => e.pause("v"))
+    await sleep(200)
+    assert.strictEqual(ran, 0, "no body starts while the execution is paused")
+    await engine.use((e) => e.resume("v"))
+    assert.strictEqual((await engine.use((e) => e.awaitEnd("v"))).status, "SUCCEEDED")
+    assert.strictEqual(ran, 1)
+  } finally {
+    await engine.dispose()
+  }
+}
+
+describe("an at-most-once step without a limit", () => {
+  it("paused while its StepStarted is written, runs its body only once resumed", () => pausedWhileStarting("memory", {}))
+})
+
 for (const counting of ["memory", "ledger"] as const) {
   describe(`a step body waiting for its turn (counted in ${counting === "memory" ? "memory" : "a FlowLedger"})`, () => {
     it("never runs once its execution is stopped, and the next in line gets the turn", async () => {
@@ -169,32 +202,8 @@ for (const counting of ["memory", "ledger"] as const) {
       }
     })
 
-    it("an at-most-once step paused while its StepStarted is written runs its body only once resumed", async () => {
-      const store = makeMemoryStore()
-      const slow: typeof store = {
-        ...store,
-        append: (executionId, events, expectedSeq, options) =>
-          events.some((event) => event._tag === "StepStarted")
-            ? Effect.andThen(Effect.promise(() => sleep(80)), store.append(executionId, events, expectedSeq, options))
-            : store.append(executionId, events, expectedSeq, options)
-      }
-      let ran = 0
-      const fn = durable("once", async (_: string, ctx) =>
-        ctx.step("call", async () => void ran++, { concurrencyKey: "api", limit: 1, semantics: StepSemantics.AtMostOncePerRetry }))
-      const engine = engineOf(counting, [fn], slow)
-      try {
-        await engine.start("v", "v")
-        await sleep(20)
-        await engine.use((e) => e.pause("v"))
-        await sleep(200)
-        assert.strictEqual(ran, 0, "no body starts while the execution is paused")
-        await engine.use((e) => e.resume("v"))
-        assert.strictEqual((await engine.use((e) => e.awaitEnd("v"))).status, "SUCCEEDED")
-        assert.strictEqual(ran, 1)
-      } finally {
-        await engine.dispose()
-      }
-    })
+    it("an at-most-once step paused while its StepStarted is written runs its body only once resumed", () =>
+      pausedWhileStarting(counting, { concurrencyKey: "api", limit: 1 }))
 
     it("takes its function's concurrency slot again if it was given back while the body waited for its turn", async () => {
       let running = 0

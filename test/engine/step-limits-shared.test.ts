@@ -22,8 +22,8 @@ const limitsOver = (ledger: FlowLedgerShape, gone: ReadonlySet<string> = new Set
       else void Effect.runPromise(effect)
     }
   })
-  const limits = (key: string, limit: number, executionId: string) => shared(key, limit, executionId, () => !gone.has(executionId))
-  return { limits, warnings }
+  const limits = (key: string, limit: number, executionId: string) => shared.take(key, limit, executionId, () => !gone.has(executionId))
+  return { limits, warnings, close: shared.close }
 }
 
 describe("step limits counted by a FlowLedger", () => {
@@ -100,5 +100,20 @@ describe("step limits counted by a FlowLedger", () => {
     poll()
     await settle()
     assert.isTrue(ran)
+  })
+
+  it("closed with the engine, a body waiting gives its place up, never runs and asks no more", async () => {
+    const { ledger, takes, poll } = makeLedger()
+    const { limits, close } = limitsOver(ledger)
+    await limits("api", 1, "a")
+    let ran = false
+    void limits("api", 1, "b").then(() => void (ran = true))
+    await settle()
+    const asked = takes.length
+    close()
+    poll()
+    await settle()
+    assert.isFalse(ran)
+    assert.strictEqual(takes.length, asked, "no ask after the close")
   })
 })
