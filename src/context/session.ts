@@ -117,6 +117,7 @@ export interface Session {
    * A step's `concurrencyKey`/`limit`: resolves with a release once fewer than `limit` bodies of that key run where
    * the engine counts them (its memory, the hosts' ledger, Cloudflare's FlowObject; absent: no step limits, the step runs).
    * `wanted`: whether the body is still to run here (a gate that waits long gives its place up once it is not).
+   * The release may be called more than once: only the first gives the turn back.
    */
   readonly stepLimit?: ((key: string, limit: number, wanted: () => boolean) => Promise<() => void>) | undefined
   /**

@@ -65,16 +65,13 @@ export const turnAfterPause = async (
   }
 }
 
-/** Gives the turn back once `body` settles, or after ABANDONED_BODY_TURN_MS. */
+/** Gives the turn back once `body` settles, or after ABANDONED_BODY_TURN_MS (a turn's release is idempotent). */
 export const releaseWhenSettled = (release: () => void, body: PromiseLike<unknown>) => {
-  let given = false
-  const giveBack = () => {
-    if (given) return
-    given = true
+  const timer = realSetTimeout(release, ABANDONED_BODY_TURN_MS)
+  ;(timer as { unref?: () => void }).unref?.() // a body that never settles does not keep a Node process alive
+  const settled = () => {
     realClearTimeout(timer)
     release()
   }
-  const timer = realSetTimeout(giveBack, ABANDONED_BODY_TURN_MS)
-  ;(timer as { unref?: () => void }).unref?.() // a body that never settles does not keep a Node process alive
-  body.then(giveBack, giveBack)
+  body.then(settled, settled)
 }

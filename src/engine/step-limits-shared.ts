@@ -100,12 +100,7 @@ export const makeSharedStepLimits = (ledger: FlowLedgerShape, deps: SharedStepLi
   const take = async (key: string, limit: number, executionId: string, wanted: () => boolean): Promise<() => void> => {
     const name = stepLimitName(key)
     const token = `${executionId}#${hex(deps.secureRandom.bytes(8))}`
-    let released = false
-    const release = () => {
-      if (released) return
-      released = true
-      giveBack(token, executionId)
-    }
+    const release = () => giveBack(token, executionId) // given back once: the session's turn wraps it (actor-session.ts)
     // In line before it first asks, so that a slot given back while it asks wakes it. The first in line asks at once.
     const waiter: Waiter = { wake: undefined, woken: false }
     const line = lines.get(name)

@@ -64,16 +64,18 @@ const whileHeld = async (
 }
 
 
+/** `store`, whose appends that carry a StepStarted go through `first` before it (a slow or failing write). */
+const onStepStarted = (store: ExecutionStoreShape, first: (executionId: string) => Effect.Effect<void, StoreFailure>): ExecutionStoreShape => ({
+  ...store,
+  append: (executionId, events, expectedSeq, options) =>
+    events.some((event) => event._tag === "StepStarted")
+      ? Effect.andThen(first(executionId), store.append(executionId, events, expectedSeq, options))
+      : store.append(executionId, events, expectedSeq, options)
+})
+
 /** An at-most-once step (with `limit` or without) whose StepStarted takes 80 ms to write, paused 20 ms in. */
 const pausedWhileStarting = async (counting: "memory" | "ledger", limit: { concurrencyKey?: string; limit?: number }) => {
-  const store = makeMemoryStore()
-  const slow: typeof store = {
-    ...store,
-    append: (executionId, events, expectedSeq, options) =>
-      events.some((event) => event._tag === "StepStarted")
-        ? Effect.andThen(Effect.promise(() => sleep(80)), store.append(executionId, events, expectedSeq, options))
-        : store.append(executionId, events, expectedSeq, options)
-  }
+  const slow = onStepStarted(makeMemoryStore(), () => Effect.promise(() => sleep(80)))
   let ran = 0
   const fn = durable("once", async (_: string, ctx) =>
     ctx.step("call", async () => void ran++, { ...limit, semantics: StepSemantics.AtMostOncePerRetry }))
@@ -171,18 +173,13 @@ for (const counting of ["memory", "ledger"] as const) {
     })
 
     it("an at-most-once step whose StepStarted never lands (the store failed, the actor stopped) gives its turn back", async () => {
-      const store = makeMemoryStore()
       let failOnce = true
-      const failing: typeof store = {
-        ...store,
-        append: (executionId, events, expectedSeq, options) =>
-          executionId === "victim" && failOnce && events.some((event) => event._tag === "StepStarted")
-            ? Effect.suspend(() => {
-              failOnce = false
-              return Effect.fail(new StoreFailure({ operation: "append", reason: "disk full" }))
-            })
-            : store.append(executionId, events, expectedSeq, options)
-      }
+      const failing = onStepStarted(makeMemoryStore(), (executionId) =>
+        Effect.suspend(() => {
+          if (executionId !== "victim" || !failOnce) return Effect.void
+          failOnce = false
+          return Effect.fail(new StoreFailure({ operation: "append", reason: "disk full" }))
+        }))
       const ran: Array<string> = []
       const fn = durable("once", async (who: string, ctx) =>
         ctx.step("call", async () => {
