@@ -109,10 +109,6 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>): FlowO
       // A repeat of a start this object knows: the execution's object answers (it writes nothing that exists).
       if (queue.entry(id) !== undefined || queue.holds(id)) return this.#exec(id).enqueue(request, keys)
       const now = Date.now()
-      if (fn.flow.rateLimit?.refuse === true) {
-        const at = queue.rateFull(keys.rateKey, now)
-        if (at !== undefined) return toWire(Exit.fail(new RateLimited({ functionName: fn.name, retryAfterMs: Math.max(1, at - now) })))
-      }
       const debounce = fn.flow.debounce
       if (debounce !== undefined && keys.debounceKey !== undefined) {
         const into = queue.debouncing(keys.debounceKey)
@@ -128,6 +124,13 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>): FlowO
             return toWire(Exit.succeed({ executionId: into.executionId, created: false, queued: true }))
           }
         }
+      }
+      // Decided after the collapse (a start that collapses is never refused), with nothing awaited before the start is
+      // counted (admitted, or queued below): the queued starts count too, each to take a place in a window.
+      if (fn.flow.rateLimit?.refuse === true) {
+        const decided = Date.now() // after the collapse's call
+        const at = queue.refusedUntil(keys.rateKey, decided)
+        if (at !== undefined) return toWire(Exit.fail(new RateLimited({ functionName: fn.name, retryAfterMs: Math.max(1, at - decided) })))
       }
       if (debounce === undefined && !queue.waiting() && queue.slotFree(keys.concurrencyKey) && queue.rateFull(keys.rateKey, now) === undefined) {
         // The slot and the rate are taken before the call, so that no other start sees them free meanwhile.

@@ -105,6 +105,20 @@ export class FlowQueue {
     const window = (this.#windows.get(rateKey) ?? []).filter((t) => t > now - rate.periodMs)
     return window.length < rate.limit ? undefined : window[0]! + rate.periodMs
   }
+  /**
+   * When a new start refused by its rate limit ("refuse") may try again: undefined when the starts in the key's
+   * window plus the QUEUED ones of the key (each takes a place in a window when it leaves the queue) are below the
+   * limit; else when the window holds at most limit - queued - 1 starts (one period on when queued >= limit).
+   */
+  refusedUntil(rateKey: string | undefined, now: number): number | undefined {
+    const rate = this.#flow.rateLimit
+    if (rate === undefined || rateKey === undefined) return undefined
+    const window = (this.#windows.get(rateKey) ?? []).filter((t) => t > now - rate.periodMs).sort((a, b) => a - b)
+    let queued = 0
+    for (const e of this.#entries.values()) if (e.admitting !== true && e.rateKey === rateKey) queued++
+    if (window.length + queued < rate.limit) return undefined
+    return queued >= rate.limit ? now + rate.periodMs : window[window.length - (rate.limit - queued)]! + rate.periodMs
+  }
   /** Whether anything waits (without sorting the line). */
   waiting(): boolean {
     for (const e of this.#entries.values()) if (e.admitting !== true) return true

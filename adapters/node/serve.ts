@@ -23,6 +23,7 @@ import { sqlitePorts } from "./sqlite-ports.ts"
 import { sqliteSettings } from "./sqlite-settings.ts"
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.ts"
 import { drainUnreadBody } from "./unread-body.ts"
+import { refuseWhileCliLoads } from "./cli-loading.ts"
 
 /** The server's options whatever its store (reprise/postgres serves with these on its own ports). */
 export interface ServeHostOptions {
@@ -105,6 +106,7 @@ export interface Server extends HostServer {
 }
 
 export const serve = async (options: ServeOptions): Promise<Server> => {
+  refuseWhileCliLoads() // before the file is opened
   resolvePort(options.port, (name) => process.env[name]) // a bad $PORT is refused before the file is opened
   const dbPath = options.dbPath ?? process.env["REPRISE_DB"] ?? "./reprise.db"
   const store = await Effect.runPromise(openSqliteStore({ path: dbPath, ...sqliteSettings(options, (name) => process.env[name]), serves: true }))
@@ -129,6 +131,7 @@ const STREAM_END_MS = 250
 
 /** The same server on the host's ports of any store; closing the server releases the ports (closing the store). */
 export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer<HostPorts, E>): Promise<HostServer> => {
+  refuseWhileCliLoads()
   const env = (name: string) => process.env[name]
   const hostname = options.hostname ?? "127.0.0.1"
   // The port is bound before the host starts: a server started by mistake on a port in use (a second process on the

@@ -9,9 +9,9 @@
  *   up), with the host and an expiry renewed with the host's leases. A host that dies stops renewing: its slots
  *   lapse with its leases, and no longer count.
  * - `flow_starts`: one row per start counted in a rate window (dropped once out of every window).
- * - Each decision (a take) is one call of the schema's `flow_take` function (migration 4): one round trip, one
- *   transaction under an advisory lock per function, so the counts, the queue ahead and the rows it writes cannot
- *   interleave with another host's.
+ * - Each decision (a take) is one call of the schema's `flow_take` function (migration 4; migration 5 added the
+ *   refusing rate limit's "refuse" and "check" modes): one round trip, one transaction under an advisory lock per
+ *   function, so the counts, the queue ahead and the rows it writes cannot interleave with another host's.
  * - A slot given back NOTIFYs every host (LISTEN on a connection of its own); a bounded poll is the backstop.
  * - Step limits use the same rows (step-limits-shared.ts): a body's token is a slot of the name `step limit/<key>`.
  */
@@ -97,7 +97,8 @@ export const makeFlowLedger = (
     const row = (await pool.query<{ taken: boolean; rate_opens_at: string | null; decided_at: string }>(sql.take, [
       functionName,
       executionId,
-      mode,
+      // A refusing rate limit counts the queued starts of its key too (migration 5's "refuse" mode).
+      mode === "start" && rate?.refuse === true ? "refuse" : mode,
       hostId,
       leaseMs,
       concurrency?.key ?? null,

@@ -184,6 +184,112 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
       END
       $$;
     `
+  },
+  {
+    // A rate limit that refuses (whenLimited "refuse") counts the QUEUED starts of its key too: each takes a place
+    // in a window when it leaves the queue, so a start is refused once the window's starts and the queued ones
+    // reach the limit (else "refuse" with concurrency or debounce queued without bound). flow_take gets two modes,
+    // its signature unchanged (hosts of version 4 go on calling it as before):
+    // - "refuse": a new start of a refusing function, as "start", but rate_opens_at (not taken) once window + queued
+    //   >= limit: when the window holds at most limit - queued - 1 starts (a whole period when queued >= limit);
+    // - "check": the same refusal decision alone, taking nothing (a debounced start, which is always queued).
+    version: 5,
+    sql: `
+      CREATE OR REPLACE FUNCTION {schema}.flow_take(
+        p_fn text, p_id text, p_mode text, p_host text, p_lease_ms integer,
+        p_ckey text, p_climit integer, p_rkey text, p_rlimit integer, p_rperiod bigint,
+        OUT taken boolean, OUT rate_opens_at bigint, OUT decided_at bigint
+      ) LANGUAGE plpgsql AS $$
+      DECLARE
+        p_now bigint;
+        n integer;
+        oldest bigint;
+        held_n integer := 0;
+        waiting_n integer := 0;
+        slots_full boolean := false;
+        c_p integer;
+        c_at bigint;
+        c_arr bigint;
+        queued_n integer := 0;
+      BEGIN
+        taken := false;
+        PERFORM pg_advisory_xact_lock(hashtext('{schema}.flow'), hashtext(p_fn));
+        p_now := floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+        decided_at := p_now;
+        -- A dequeue of an execution that is no longer queued (a stale look at the queue) takes nothing.
+        IF p_mode = 'dequeue' AND NOT EXISTS (SELECT 1 FROM {schema}.executions AS q WHERE q.execution_id = p_id AND q.status = 'QUEUED') THEN
+          RETURN;
+        END IF;
+        IF p_rkey IS NOT NULL THEN
+          DELETE FROM {schema}.flow_starts AS s WHERE s.function_name = p_fn AND s.rate_key = p_rkey AND s.at <= p_now - p_rperiod;
+          SELECT count(*), min(s.at) INTO n, oldest FROM {schema}.flow_starts AS s
+            WHERE s.function_name = p_fn AND s.rate_key = p_rkey AND s.at > p_now - p_rperiod;
+          IF p_mode IN ('refuse', 'check') THEN
+            SELECT count(*) INTO queued_n FROM {schema}.executions AS x JOIN {schema}.events AS f ON f.execution_id = x.execution_id AND f.seq = 1
+              WHERE x.status = 'QUEUED' AND x.function_name = p_fn AND x.execution_id <> p_id
+                AND COALESCE(f.event->'queue'->>'rateKey', '') = p_rkey;
+            IF queued_n >= p_rlimit THEN
+              rate_opens_at := p_now + p_rperiod;
+            ELSIF n + queued_n >= p_rlimit THEN
+              -- The (limit - queued)th newest start: once it is out of the window, the queued ones leave room.
+              SELECT s.at + p_rperiod INTO rate_opens_at FROM {schema}.flow_starts AS s
+                WHERE s.function_name = p_fn AND s.rate_key = p_rkey AND s.at > p_now - p_rperiod
+                ORDER BY s.at DESC OFFSET p_rlimit - queued_n - 1 LIMIT 1;
+            END IF;
+          ELSIF n >= p_rlimit THEN
+            rate_opens_at := oldest + p_rperiod;
+          END IF;
+        END IF;
+        IF p_mode = 'check' THEN
+          RETURN;
+        END IF;
+        IF p_ckey IS NOT NULL THEN
+          DELETE FROM {schema}.flow_slots AS l WHERE l.function_name = p_fn AND l.group_key = p_ckey AND l.expires_at < clock_timestamp();
+          SELECT count(*) FILTER (WHERE l.held), count(*) FILTER (WHERE NOT l.held) INTO held_n, waiting_n FROM {schema}.flow_slots AS l
+            WHERE l.function_name = p_fn AND l.group_key = p_ckey AND l.execution_id <> p_id AND l.expires_at > clock_timestamp();
+          slots_full := held_n >= p_climit OR (p_mode <> 'resume' AND waiting_n > 0);
+        END IF;
+        IF rate_opens_at IS NOT NULL OR slots_full THEN
+          IF p_mode = 'resume' AND p_ckey IS NOT NULL THEN
+            INSERT INTO {schema}.flow_slots (execution_id, function_name, group_key, host_id, held, expires_at)
+              VALUES (p_id, p_fn, p_ckey, p_host, false, clock_timestamp() + p_lease_ms * interval '1 millisecond')
+              ON CONFLICT (execution_id) DO UPDATE SET function_name = excluded.function_name, group_key = excluded.group_key,
+                host_id = excluded.host_id, held = excluded.held, expires_at = excluded.expires_at;
+          END IF;
+          RETURN;
+        END IF;
+        IF p_mode <> 'resume' THEN
+          IF p_mode = 'dequeue' THEN
+            SELECT (f.event->'queue'->>'priority')::int, (f.event->>'at')::bigint, COALESCE(x.arrival, 0) INTO c_p, c_at, c_arr
+              FROM {schema}.executions AS x JOIN {schema}.events AS f ON f.execution_id = x.execution_id AND f.seq = 1
+              WHERE x.execution_id = p_id;
+          END IF;
+          IF EXISTS (SELECT 1 FROM {schema}.executions AS x JOIN {schema}.events AS f ON f.execution_id = x.execution_id AND f.seq = 1
+            WHERE x.status = 'QUEUED' AND x.function_name = p_fn AND x.execution_id <> p_id
+              AND (p_ckey IS NULL OR COALESCE(f.event->'queue'->>'concurrencyKey', '') = p_ckey)
+              AND (p_rkey IS NULL OR COALESCE(f.event->'queue'->>'rateKey', '') = p_rkey)
+              AND GREATEST(COALESCE((f.event->'queue'->>'notBefore')::bigint, 0), COALESCE((SELECT max((r.event->>'notBefore')::bigint)
+                FROM {schema}.events AS r WHERE r.execution_id = x.execution_id AND r.seq > 1 AND r.event->>'_tag' = 'ExecutionInputReplaced'), 0)) <= p_now
+              AND (p_mode IN ('start', 'refuse') OR (f.event->'queue'->>'priority')::int > c_p OR ((f.event->'queue'->>'priority')::int = c_p
+                AND ((f.event->>'at')::bigint < c_at OR ((f.event->>'at')::bigint = c_at
+                AND (COALESCE(x.arrival, 0) < c_arr OR (COALESCE(x.arrival, 0) = c_arr AND x.execution_id < p_id)))))))
+          THEN
+            RETURN;
+          END IF;
+        END IF;
+        IF p_ckey IS NOT NULL THEN
+          INSERT INTO {schema}.flow_slots (execution_id, function_name, group_key, host_id, held, expires_at)
+            VALUES (p_id, p_fn, p_ckey, p_host, true, clock_timestamp() + p_lease_ms * interval '1 millisecond')
+            ON CONFLICT (execution_id) DO UPDATE SET function_name = excluded.function_name, group_key = excluded.group_key,
+              host_id = excluded.host_id, held = excluded.held, expires_at = excluded.expires_at;
+        END IF;
+        IF p_rkey IS NOT NULL THEN
+          INSERT INTO {schema}.flow_starts (function_name, rate_key, at, execution_id) VALUES (p_fn, p_rkey, p_now, p_id);
+        END IF;
+        taken := true;
+      END
+      $$;
+    `
   }
 ]
 

@@ -35,7 +35,7 @@ export const never = <T>(): Promise<T> => new Promise<T>(() => undefined)
  */
 export const mayNotStart = (session: Session): boolean => {
   const status = session.state.status
-  return (status !== "RUNNING" && status !== "PAUSED") || session.stopped?.aborted === true || session.gone === true
+  return (status !== "RUNNING" && status !== "PAUSED") || session.stopped?.aborted === true || session.gone === true || session.left?.aborted === true
 }
 
 /** No step body runs: the execution may not start one, or a stop is requested (inside a saga only compensations run). */

@@ -74,6 +74,12 @@ export interface Session {
   readonly gone?: boolean
   /** Fires when the execution is stopped (an ExecutionStoppedError); step bodies see it in their `signal`. */
   readonly stopped?: AbortSignal
+  /**
+   * Fires when this incarnation of the actor goes (evicted, handed to another host, its host closing, its store
+   * failed): its user code is abandoned, and the execution goes on by replay. reprise/effect interrupts the
+   * function's fiber then, so that its finalizers run.
+   */
+  readonly left?: AbortSignal
   /** The invocation behind this run of the handler (Lambda's), if the runtime has one. */
   readonly invocation?: InvocationInfo | undefined
   /** How `ctx.fetch` sends requests (absent: the runtime's global fetch). */

@@ -4,8 +4,9 @@
  *
  * - The wait for a turn may be long (a busy key, several hosts). What held when it began is checked again once the
  *   turn comes: an execution stopped, ended or dropped from memory meanwhile gives the turn back and runs nothing
- *   (its new actor, if any, replays the step and asks again); a paused one, or one whose function's concurrency slot
- *   was given back meanwhile, gives it back and goes through the step's checks again (resumed, the slot taken).
+ *   (its new actor, if any, replays the step and asks again); a paused one gives it back and goes through the step's
+ *   checks again (resumed). The actor keeps the function's concurrency slot while a turn is awaited
+ *   (actor-activity.ts turnWaits); should it be gone all the same, the turn is given back before the slot is awaited.
  * - Until the body begins (an at-most-once step writes its StepStarted first) the session holds the turn, and gives
  *   it back itself should the execution end or leave memory first (Session.bodyHasTurn).
  * - A body past its step timeout cannot be killed: its attempt has failed, but it keeps its turn until it settles (at
@@ -38,9 +39,9 @@ export const takeTurn = async (
     release()
     return NOT_HERE
   }
-  // No body starts while the execution is paused; and while it waited, another branch blocked on a durable
-  // operation may have given the function's concurrency slot back. The turn is not held meanwhile: holding it while
-  // waiting for the slot could wait on an execution that holds the slot and waits for this turn.
+  // No body starts while the execution is paused; nor without the function's concurrency slot, which the actor
+  // keeps while a turn is awaited. The turn is not held while waiting for a slot: that could wait on an execution
+  // that holds the slot and waits for this turn.
   if (session.state.paused) {
     release()
     return AGAIN

@@ -235,7 +235,7 @@ export function childContext<A, E, R = never>(name: string, body: Effect.Effect<
 export function childContext<A, E = never, R = never>(name: string, body: Effect.Effect<A, E, R>): Effect.Effect<A, Error, DurableCtx | R>
 export function childContext<A, E, R>(name: string, body: Effect.Effect<A, E, R>, error?: ErrorSchema<E>): Effect.Effect<A, E | Error, DurableCtx | R> {
   return call<A, E, Error, R>(
-    (ctx, context) => ctx.runInChildContext(name, (child) => runAsPromise(body, withService(context, DurableCtx, child), error)),
+    (ctx, context) => ctx.runInChildContext(name, (child) => runAsPromise(body, withService(context, DurableCtx, child), error, stopSignalOf(child))),
     error,
     (e) => e as Error
   )
@@ -249,7 +249,7 @@ export const map = <I, O, E, R = never>(
   config?: MapConfig<I, O>
 ): Effect.Effect<BatchResult<O>, Error, DurableCtx | R> =>
   call<BatchResult<O>, never, Error, R>(
-    (ctx, context) => ctx.map(name, items, (child, item, index) => runAsPromise(body(item, index), withService(context, DurableCtx, child), undefined), config),
+    (ctx, context) => ctx.map(name, items, (child, item, index) => runAsPromise(body(item, index), withService(context, DurableCtx, child), undefined, stopSignalOf(child)), config),
     undefined,
     (e) => e as Error
   )
@@ -264,7 +264,7 @@ export const parallel = <O, E, R = never>(
     (ctx, context) =>
       ctx.parallel(
         name,
-        branches.map((b) => ({ name: b.name, func: (child: DurableContext) => runAsPromise(b.run, withService(context, DurableCtx, child), undefined) })),
+        branches.map((b) => ({ name: b.name, func: (child: DurableContext) => runAsPromise(b.run, withService(context, DurableCtx, child), undefined, stopSignalOf(child)) })),
         config
       ),
     undefined,
@@ -289,10 +289,14 @@ export const make = <I, O, E>(
   durable<I, O>(name, (input, ctx) => runAsPromise(program(input), Context.make(DurableCtx, ctx), options.error, stopSignalOf(ctx)), options)
 
 /**
- * The signal a stop of the execution fires: the program's fiber is interrupted then, so its finalizers run (a
- * layer's release, `onInterrupt`), where it was abandoned on a promise that never settles. What it returns after is
- * not recorded (the execution has ended STOPPED). A fiber dropped from memory while it waits (an eviction: it
- * resumes by replay) is still abandoned without its finalizers (README).
+ * The signal that interrupts the program's fiber, so that its finalizers run (a layer's release, `onInterrupt`)
+ * where it was abandoned on a promise that never settles: a stop of the execution (what the fiber returns after is
+ * not recorded: the execution has ended STOPPED), or its actor leaving memory (an eviction, a hand-over, the host
+ * closing: the execution resumes by replay, which acquires again what it needs).
  */
-const stopSignalOf = (ctx: DurableContext): AbortSignal | undefined =>
-  ctx instanceof DurableContextImpl ? ctx.core.session.stopped : undefined
+const stopSignalOf = (ctx: DurableContext): AbortSignal | undefined => {
+  if (!(ctx instanceof DurableContextImpl)) return undefined
+  const { stopped, left } = ctx.core.session
+  const signals = [stopped, left].filter((signal) => signal !== undefined)
+  return signals.length < 2 ? signals[0] : AbortSignal.any(signals)
+}

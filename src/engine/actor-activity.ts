@@ -22,9 +22,20 @@ export class ActorActivity {
    * frees, and only this actor knows that it waits: it is not suspended (its watchdog stays) nor evicted meanwhile.
    */
   slotWaits = 0
+  /**
+   * Step bodies waiting for their turn under a step limit. Likewise the execution goes on once one comes: it keeps
+   * its watchdog and its concurrency slot (slot-then-turn cannot deadlock: a turn never waits for a slot), and stays
+   * in memory, or the body would wait for whatever loads it next (a wait due in an hour).
+   */
+  turnWaits = 0
   #changes = 0
   /** Woken when user code ends: waiting sleeps on it instead of polling while a step body runs. */
   #onUserCodeExit: Array<() => void> = []
+
+  /** A step waits for its slot or its turn: it goes on by itself once that comes. */
+  get waitsToGoOn(): boolean {
+    return this.slotWaits > 0 || this.turnWaits > 0
+  }
 
   /** Something happened: an idle wait in progress starts counting quiet turns again. */
   changed(): void {

@@ -49,8 +49,9 @@ export const handle = (actor: HandleHost, message: Exclude<Message, { _tag: "App
     }
     case "Suspend":
       // Stale when the execution went on since the sender saw it idle: its watchdog stays (actor-alarm.ts).
-      // So is one while a step waits for its concurrency slot: it goes on once one frees, and needs its watchdog.
-      if ((actor.activity.slotWaits > 0 && running(actor)) || !actor.alarm.suspend(message.seen)) return Deferred.succeed(message.reply, undefined)
+      // So is one while a step waits for its concurrency slot or its turn: it goes on once that comes, and needs its
+      // watchdog.
+      if ((actor.activity.waitsToGoOn && running(actor)) || !actor.alarm.suspend(message.seen)) return Deferred.succeed(message.reply, undefined)
       // The alarm falls back to the next timer before anyone acts on the reply (such as evicting the actor).
       return Effect.andThen(syncAlarm(actor), Deferred.succeed(message.reply, undefined))
     case "Resume": {

@@ -23,6 +23,8 @@ export interface ActorParts {
   readonly gone: boolean
   /** Aborted once the execution is stopped: the step bodies still running see it in their signal. */
   readonly stopped: AbortSignal
+  /** Aborted once this incarnation is gone (Session.left). */
+  readonly left: AbortSignal
   readonly activity: ActorActivity
   /** What user code waits on (whenChanged, markAwaited). */
   readonly waiters: OperationWaiters

@@ -21,6 +21,7 @@ export type SessionHost = Pick<
   | "deps"
   | "gone"
   | "stopped"
+  | "left"
   | "activity"
   | "waiters"
   | "pause"
@@ -40,6 +41,7 @@ export class ActorSession implements Session {
   readonly userLogLevel: DefaultLoggerLevel
   readonly invocation: InvocationInfo | undefined
   readonly stopped: AbortSignal
+  readonly left: AbortSignal
   serdes: Required<SerdesConfig> = { defaultSerdes, defaultCallbackDeserializer: passThroughDeserializer }
   logger: LoggerConfig = {}
 
@@ -58,6 +60,7 @@ export class ActorSession implements Session {
     this.userLogLevel = deps.userLogLevel
     this.invocation = deps.invocation
     this.stopped = host.stopped
+    this.left = host.left
     host.waiters.onWake = (id) => this.#releases.woke(id)
   }
 
@@ -152,7 +155,19 @@ export class ActorSession implements Session {
   }
 
   readonly #turn = async (key: string, limit: number, wanted: () => boolean) => {
-    const release = await this.#deps.stepLimit!(key, limit, wanted)
+    const activity = this.#host.activity
+    activity.turnWaits++ // actor-activity.ts turnWaits
+    this.#host.activate()
+    let release: () => void
+    try {
+      release = await this.#deps.stepLimit!(key, limit, wanted)
+    } finally {
+      activity.turnWaits--
+      activity.changed()
+      // The wait no longer keeps the slot: a step that does not go on to its body (paused meanwhile, its gate
+      // failed) leaves the execution blocked on what else it waits for, which gives the slot back (slot-release.ts).
+      if (activity.turnWaits === 0 && this.#host.waiters.size > 0) this.#host.slotRelease.check()
+    }
     let given = false
     const giveBack = () => {
       if (given) return

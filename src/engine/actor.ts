@@ -47,6 +47,8 @@ export class Actor {
   readonly #activity = new ActorActivity()
   /** Aborted once the execution is stopped: the step bodies still running see it in their signal. */
   readonly #stopped = new AbortController()
+  /** Aborted when the actor goes (Session.left): Effect-written functions interrupt their fiber then. */
+  readonly #left = new AbortController()
   #gone = false
   /** Set when the actor stopped because its store failed it (or it crashed): the message it was handling gets it. */
   #death: Cause.Cause<StoreError> | undefined
@@ -84,6 +86,7 @@ export class Actor {
         return self.#gone
       },
       stopped: this.#stopped.signal,
+      left: this.#left.signal,
       activity: this.#activity,
       waiters: this.#waiters,
       alarm: this.#alarm,
@@ -176,21 +179,22 @@ export class Actor {
    * operations only (someone waits on one, no step body runs or waits for its concurrency slot, nothing is queued).
    */
   get evictable(): boolean {
-    return this.#idle() && !this.waitsForSlot
+    return this.#idle() && !this.waitsForSlotOrTurn
   }
 
   /**
-   * A step waits for its concurrency slot in a running execution. Once the execution has ended the wait is dropped
-   * (the in-memory and Cloudflare slots leave it unsettled), so it no longer counts.
+   * A step waits for its concurrency slot, or for its turn under a step limit, in a running execution: it goes on
+   * once that comes (actor-activity.ts). Once the execution has ended the wait is dropped (the in-memory and
+   * Cloudflare slots leave it unsettled), so it no longer counts.
    */
-  get waitsForSlot(): boolean {
-    return this.#activity.slotWaits > 0 && this.running
+  get waitsForSlotOrTurn(): boolean {
+    return this.#activity.waitsToGoOn && this.running
   }
 
   /**
-   * True when another host may take the execution over: evictable, or idle but for steps waiting for their slot.
-   * Those wait on the new holder as well, which loads the execution at once; a step waiting for its slot is only
-   * lost by an eviction that nobody follows (the idle one).
+   * True when another host may take the execution over: evictable, or idle but for steps waiting for their slot or
+   * turn. Those wait on the new holder as well, which loads the execution at once; a step waiting for its slot or
+   * turn is only lost by an eviction that nobody follows (the idle one).
    */
   get handsOver(): boolean {
     return this.#idle()
@@ -240,6 +244,7 @@ export class Actor {
     this.#writes.drop()
     this.#callbackGate.drop()
     this.session.giveBackTurns()
+    this.#leave()
     Queue.offerUnsafe(this.#mailbox, { _tag: "Suspend", reply: Deferred.makeUnsafe<void, ReplyError>() })
     this.#deps.onGone()
   }
@@ -257,6 +262,8 @@ export class Actor {
           : this.#stop("The actor failed; it stops, and the message it was handling is answered with the failure", cause)
       ),
       Effect.ensuring(this.#answerLeftovers),
+      // Interrupted without an eviction (the engine's scope closing, its host shutting down): user code left too.
+      Effect.ensuring(Effect.sync(() => this.#leave())),
       Effect.annotateLogs({ executionId: this.executionId, functionName: this.state.functionName })
     )
   )
@@ -390,6 +397,21 @@ export class Actor {
       if ("reply" in next.value) Deferred.doneUnsafe(next.value.reply, again)
     }
   })
+
+  /**
+   * User code is abandoned here (Session.left): an Effect-written function's fibers are interrupted. Once no step
+   * body runs: a body still running (the actor stopped under it: a lease lost, a store failure, the host closing)
+   * uses the services whose finalizers the interruption runs. No timer: a body that never ends keeps them.
+   */
+  #leave() {
+    if (this.#leaving) return
+    this.#leaving = true
+    const leave = () => this.#left.abort(new Error(`Execution ${this.executionId} left this host's memory; it goes on by replay`))
+    if (this.#activity.userCode === 0) leave()
+    else void this.#activity.whenUserCodeDone(Infinity).then(leave)
+  }
+
+  #leaving = false
 
   #offer(message: Message) {
     this.#activity.inbox++

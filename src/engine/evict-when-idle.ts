@@ -34,8 +34,8 @@ const turn = Effect.promise(() => new Promise<void>((resolve) => realSetTimeout(
 
 /**
  * Lets an actor go to another host that asked for its execution, when all it does is wait for a concurrency slot
- * (Actor.handsOver): it is not suspended (its watchdog stays, should the asker never load it), just dropped once still
- * so after a turn; its place in the line for a slot is given up with it, and taken again on the new host.
+ * or a step's turn (Actor.handsOver): it is not suspended (its watchdog stays, should the asker never load it), just
+ * dropped once still so after a turn; its place in the line is given up with it, and taken again on the new host.
  */
 export const handOverWhenIdle = (actor: Actor): Effect.Effect<void> =>
   Effect.andThen(turn, Effect.sync(() => {

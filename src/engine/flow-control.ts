@@ -123,14 +123,19 @@ export const makeFlowControl = (deps: FlowDeps) => {
       )
     })
 
-  /** The oldest start still in the rate window, or undefined when another start fits now. */
-  const rateFull = (fn: DurableFunction & { readonly flow: FlowControl }, keys: FlowKeys, now: number): number | undefined => {
+  /** The start times still within the rate window of the key, oldest first (those out of it dropped). */
+  const liveWindow = (fn: DurableFunction & { readonly flow: FlowControl }, keys: FlowKeys, now: number): ReadonlyArray<number> => {
     const rate = fn.flow.rateLimit
-    if (rate === undefined) return undefined
-    const window = windows.get(groupKey(fn.name, keys.rateKey ?? ""))
-    if (window === undefined) return undefined
-    while (window.length > 0 && window[0]! <= now - rate.periodMs) window.shift()
-    return window.length < rate.limit ? undefined : window[0]! + rate.periodMs
+    const window = rate === undefined ? undefined : windows.get(groupKey(fn.name, keys.rateKey ?? ""))
+    if (window === undefined) return []
+    while (window.length > 0 && window[0]! <= now - rate!.periodMs) window.shift()
+    return window
+  }
+
+  /** When the rate window has room for another start (its oldest start leaves it), or undefined when it has now. */
+  const rateFull = (fn: DurableFunction & { readonly flow: FlowControl }, keys: FlowKeys, now: number): number | undefined => {
+    const window = liveWindow(fn, keys, now)
+    return window.length < (fn.flow.rateLimit?.limit ?? Infinity) ? undefined : window[0]! + fn.flow.rateLimit!.periodMs
   }
   const countStart = (fn: DurableFunction & { readonly flow: FlowControl }, keys: FlowKeys, now: number) => {
     if (fn.flow.rateLimit === undefined) return
@@ -151,11 +156,21 @@ export const makeFlowControl = (deps: FlowDeps) => {
     recovered && fn.flow.debounce === undefined && (lines.get(fn.name)?.length ?? 0) === 0 && slotFree(fn, keys) &&
     rateFull(fn, keys, now) === undefined
 
-  /** A start over a refusing rate limit: how long until it would fit. */
+  /**
+   * A new start over a refusing rate limit, with how long until it would fit. The executions of its rate key still
+   * queued count as well as the window's starts: each takes a place in a window when it leaves the queue, so
+   * without them a queue behind a concurrency limit or a debounce grew without bound instead of refusing.
+   */
   const refusal = (fn: DurableFunction & { readonly flow: FlowControl }, keys: FlowKeys, now: number) => {
-    if (fn.flow.rateLimit?.refuse !== true) return undefined
-    const at = rateFull(fn, keys, now)
-    return at === undefined ? undefined : new RateLimited({ functionName: fn.name, retryAfterMs: Math.max(1, at - now) })
+    const rate = fn.flow.rateLimit
+    if (rate?.refuse !== true) return undefined
+    const rateKey = keys.rateKey ?? ""
+    const waiting = (lines.get(fn.name) ?? []).reduce((n, w) => ((w.keys.rateKey ?? "") === rateKey ? n + 1 : n), 0)
+    const window = liveWindow(fn, keys, now)
+    if (window.length + waiting < rate.limit) return undefined
+    // It fits once the window holds at most limit - waiting - 1 starts; with the queue alone full, a period on.
+    const at = waiting >= rate.limit ? now + rate.periodMs : window[window.length - (rate.limit - waiting)]! + rate.periodMs
+    return new RateLimited({ functionName: fn.name, retryAfterMs: Math.max(1, at - now) })
   }
 
   // ---- admission ----

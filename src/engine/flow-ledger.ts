@@ -15,15 +15,23 @@ export interface LedgerTake {
   /** The caller's time (ms), for a ledger without a clock of its own (PostgreSQL counts on the database's). */
   readonly now: number
   readonly concurrency?: { readonly key: string; readonly limit: number }
-  readonly rate?: { readonly key: string; readonly limit: number; readonly periodMs: number }
+  /**
+   * `refuse`: the rate limit refuses (whenLimited "refuse"): a new start ("start", "check") is answered Full with
+   * `rateOpensAt` once the starts in the key's window plus the QUEUED executions of the function and key (each takes
+   * a place in a window when it leaves the queue) reach the limit; `rateOpensAt` is then when the window holds at
+   * most limit - queued - 1 starts (one period on when queued >= limit).
+   */
+  readonly rate?: { readonly key: string; readonly limit: number; readonly periodMs: number; readonly refuse?: boolean }
   /**
    * "start": a new start that may skip the queue (only if nothing of the function is queued, no resumed execution
    * waits for a slot of its key, and a slot and the rate allow); "dequeue": a QUEUED execution that may leave the
    * queue (only if none queued before it with the same keys may go, and as "start" for the rest); "resume": an
    * execution that began already takes a slot before its next step (no rate counted; while it waits, its place
-   * keeps queued starts of its key out).
+   * keeps queued starts of its key out); "check": a new start that is queued whatever the limits (a debounced
+   * one) asks only whether its refusing rate limit refuses it: nothing is taken, the answer is Full (with
+   * `rateOpensAt` when refused).
    */
-  readonly mode: "start" | "dequeue" | "resume"
+  readonly mode: "start" | "dequeue" | "resume" | "check"
 }
 
 export type LedgerAnswer =

@@ -67,7 +67,14 @@ export const makeSharedFlow = (deps: SharedFlowDeps) => {
     ...(fn.flow.concurrency === undefined ? {} : { concurrency: { key: keys.concurrencyKey ?? "", limit: fn.flow.concurrency.limit } }),
     ...(fn.flow.rateLimit === undefined || mode === "resume"
       ? {}
-      : { rate: { key: keys.rateKey ?? "", limit: fn.flow.rateLimit.limit, periodMs: fn.flow.rateLimit.periodMs } })
+      : {
+        rate: {
+          key: keys.rateKey ?? "",
+          limit: fn.flow.rateLimit.limit,
+          periodMs: fn.flow.rateLimit.periodMs,
+          ...(fn.flow.rateLimit.refuse && mode !== "dequeue" ? { refuse: true } : {})
+        }
+      })
   })
 
   // ---- wake-ups: the ledger's (a slot freed anywhere, its poll) and this host's timer ----
@@ -262,16 +269,18 @@ export const makeSharedFlow = (deps: SharedFlowDeps) => {
       const keys = yield* flowKeysOf(fn, input, request.priority)
       const collapsed = yield* debouncedInto(fn, keys, input)
       if (collapsed !== undefined) return { executionId: collapsed, created: false, queued: true }
-      if (fn.flow.debounce === undefined) {
-        // The slot (and the place in the rate window) is taken before the write; given back if the write fails.
-        const answer = yield* ledger.take(takeOf(fn, keys, executionId, "start"))
+      const refuses = fn.flow.rateLimit?.refuse === true
+      if (fn.flow.debounce === undefined || refuses) {
+        // The slot (and the place in the rate window) is taken before the write; given back if the write fails. A
+        // debounced start is queued whatever the limits: it only asks whether a refusing rate limit refuses it.
+        const answer = yield* ledger.take(takeOf(fn, keys, executionId, fn.flow.debounce === undefined ? "start" : "check"))
         if (answer._tag === "Taken") {
           const slot = fn.flow.concurrency === undefined ? undefined : slotHandle(fn, keys, executionId, true)
           return yield* deps.runNow(fn, request, input, executionId, slot).pipe(Effect.tapError(() =>
             slot === undefined ? Effect.ignore(ledger.release(executionId)) : Effect.sync(() => slot.release())
           ))
         }
-        if (fn.flow.rateLimit?.refuse === true && answer.rateOpensAt !== undefined) {
+        if (refuses && answer.rateOpensAt !== undefined) {
           return yield* new RateLimited({ functionName: fn.name, retryAfterMs: Math.max(1, answer.rateOpensAt - now()) })
         }
       }

@@ -35,10 +35,11 @@ export const makeFlowStart = (deps: FlowStartDeps) => {
     Effect.gen(function*() {
       const now = clock.currentTimeMillisUnsafe()
       const keys = yield* flow.keysOf(fn, input, request.priority)
-      const refused = flow.refusal(fn, keys, now)
-      if (refused !== undefined) return yield* Effect.fail(refused)
       const collapsed = fn.flow.debounce === undefined ? undefined : yield* flow.debouncedInto(fn, keys, input, now)
       if (collapsed !== undefined) return { executionId: collapsed, created: false, queued: true }
+      // Decided after the collapse: a start that joins a waiting execution adds none to the rate.
+      const refused = flow.refusal(fn, keys, now)
+      if (refused !== undefined) return yield* Effect.fail(refused)
       if (flow.mayRunNow(fn, keys, now)) {
         // The slot is taken before the write, so that two starts cannot both see it free; given back if it fails.
         const slot = flow.ranNow(fn, keys, executionId, now)

@@ -79,6 +79,12 @@ const isOpenRoute = (path: string) => path.startsWith("/v1/callbacks/") || path 
 
 const OPENAPI_PATH = "/v1/openapi.json"
 
+/** A GET of a function's start route most likely wanted its executions: say where they are listed. */
+const listingHint = (method: string, path: string): string => {
+  const name = method === "GET" ? /^\/v1\/functions\/([^/]+)\/executions\/?$/.exec(path)?.[1] : undefined
+  return name === undefined ? "" : ` (POST starts an execution); its executions are listed by GET /v1/executions?function=${name}`
+}
+
 export const createApp = (options: AppOptions): Hono => {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new TypeError("maxBodyBytes must be a positive integer")
@@ -92,7 +98,7 @@ export const createApp = (options: AppOptions): Hono => {
   app.use(methodNotAllowed({
     app,
     onMethodNotAllowed: (c, methods) =>
-      problemResponse("method-not-allowed", `${c.req.method} is not allowed here; use ${methods.join(", ")}`, c.req.path, {
+      problemResponse("method-not-allowed", `${c.req.method} is not allowed here; use ${methods.join(", ")}${listingHint(c.req.method, c.req.path)}`, c.req.path, {
         allow: methods.join(", ")
       })
   }))

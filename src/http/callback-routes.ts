@@ -13,7 +13,7 @@ import { Effect } from "effect"
 import type { Hono } from "hono"
 import { ExecutionClient } from "../engine/index.ts"
 import type { RouteDeps } from "./execution-routes.ts"
-import { readJsonBody } from "./read-body.ts"
+import { readJsonBody, wrapperHint } from "./read-body.ts"
 import { CallbackFailureBody, callbackPayload, CallbackSuccessBody, EmptyBody } from "./request-schemas.ts"
 
 const noContent = () => new Response(null, { status: 204 })
@@ -23,7 +23,7 @@ export const registerCallbackRoutes = (app: Hono, { respond }: RouteDeps): void 
     respond(
       c.req.raw,
       Effect.gen(function*() {
-        const body = yield* readJsonBody(c.req.raw, CallbackSuccessBody)
+        const body = yield* readJsonBody(c.req.raw, CallbackSuccessBody, wrapperHint("result", "The callback's result"))
         const engine = yield* ExecutionClient
         const result = yield* callbackPayload(body.result)
         yield* engine.completeCallback(c.req.param("callbackId"), { ok: true, ...(result === undefined ? {} : { result }) })

@@ -10,7 +10,7 @@ import type { ErrorObject } from "../log/events.ts"
 import type { ExecutionStatus } from "../log/fold.ts"
 import { abortedBy } from "./aborted-by.ts"
 import { HttpProblem } from "./problem.ts"
-import { decodeWith, readJsonBody, readQuery } from "./read-body.ts"
+import { decodeWith, readJsonBody, readQuery, wrapperHint } from "./read-body.ts"
 import {
   EmptyBody,
   ExecutionName,
@@ -94,7 +94,7 @@ export const registerExecutionRoutes = (app: Hono, { closing, devTools, respond 
       Effect.gen(function*() {
         const query = yield* readQuery(c.req.url, StartQuery)
         const key = yield* idempotencyKey(c.req.header("idempotency-key"))
-        const body = yield* readJsonBody(c.req.raw, StartBody)
+        const body = yield* readJsonBody(c.req.raw, StartBody, wrapperHint("input", "The execution's input"))
         if (key !== undefined && body.executionName !== undefined && key !== body.executionName) {
           return yield* new HttpProblem({ kind: "invalid-request", detail: "The Idempotency-Key header and executionName differ; give one, or the same value" })
         }

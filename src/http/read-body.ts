@@ -48,16 +48,31 @@ const oneLine = (message: string) => message.replace(/\s*\n\s*/g, " ")
  * the request in the detail ("body", "query", "Idempotency-Key header"). Bodies refuse unknown fields, so that
  * a misspelt field is not silently ignored; query strings ignore unknown parameters.
  */
-export const decodeWith = <A>(schema: Schema.Decoder<A>, what: string, onExcessProperty: "error" | "ignore" = "ignore") => {
+export const decodeWith = <A>(
+  schema: Schema.Decoder<A>,
+  what: string,
+  onExcessProperty: "error" | "ignore" = "ignore",
+  hint: (value: unknown) => string | undefined = () => undefined
+) => {
   const decode = Schema.decodeUnknownExit(schema, { onExcessProperty })
   return (value: unknown): Effect.Effect<A, HttpProblem> => {
     const exit = decode(value)
     if (Exit.isSuccess(exit)) return Effect.succeed(exit.value)
     const error = Cause.findErrorOption(exit.cause)
     const message = error._tag === "Some" ? oneLine(error.value.message) : "it does not match the schema"
-    return Effect.fail(new HttpProblem({ kind: "invalid-request", detail: `Invalid ${what}: ${message}` }))
+    const more = hint(value)
+    return Effect.fail(new HttpProblem({ kind: "invalid-request", detail: `Invalid ${what}: ${message}${more === undefined ? "" : `. ${more}`}` }))
   }
 }
+
+/**
+ * A hint for a body sent bare where it belongs under `field` (the likeliest first mistake: a system posting its own
+ * JSON as an execution's input or a callback's result): given when the body has no such field.
+ */
+export const wrapperHint = (field: string, holds: string) => (value: unknown): string | undefined =>
+  typeof value === "object" && value !== null && !Array.isArray(value) && field in value
+    ? undefined
+    : `${holds} goes under "${field}": {"${field}": <your JSON>}`
 
 /**
  * A number literal JSON.parse may turn into Infinity: one with an exponent (a long mantissa can overflow with a short
@@ -83,8 +98,8 @@ export const hasNonFinite = (value: unknown): boolean => {
  * Reads and decodes a JSON body (already within the body limit): 415 for another media type, 400 for bad JSON or
  * a body that does not match the schema (unknown fields included, so that a misspelt field is not silently ignored).
  */
-export const readJsonBody = <A>(request: Request, schema: Schema.Decoder<A>) => {
-  const decodeBody = decodeWith(schema, "body", "error")
+export const readJsonBody = <A>(request: Request, schema: Schema.Decoder<A>, hint?: (value: unknown) => string | undefined) => {
+  const decodeBody = decodeWith(schema, "body", "error", hint)
   return Effect.gen(function*() {
     const contentType = request.headers.get("content-type")
     if (contentType === null || !isJsonContentType(contentType)) return yield* unsupported(contentType)

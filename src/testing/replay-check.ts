@@ -82,6 +82,22 @@ const checkOne = async (
   history: RecordedHistory,
   options: ReplayCheckOptions
 ): Promise<ReplayReport> => {
+  // The replayed code is abandoned once the check is over: an Effect-written function's fibers are interrupted then
+  // (Session.left), so that what they acquired is released.
+  const over = new AbortController()
+  try {
+    return await checkWith(registry, history, options, over.signal)
+  } finally {
+    over.abort(new Error("The replay check is over"))
+  }
+}
+
+const checkWith = async (
+  registry: ReadonlyMap<string, DurableFunction>,
+  history: RecordedHistory,
+  options: ReplayCheckOptions,
+  left: AbortSignal
+): Promise<ReplayReport> => {
   const raw = eventsOf(history)
   const label = raw.executionId ?? "(unknown)"
   if (raw.partial) return { executionId: label, verdict: "invalid history", message: "a page of the history: fetch every page (follow nextCursor)" }
@@ -113,6 +129,7 @@ const checkOne = async (
     callbackReached: () => undefined,
     executionId,
     state,
+    left,
     maxPayloadBytes: 256 * 1024,
     replayOnly: {
       began: (id) => void began.add(id),

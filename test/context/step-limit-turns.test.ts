@@ -6,6 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { Engine, type EngineShape } from "../../src/engine/engine.ts"
+import type { EngineOptions } from "../../src/engine/engine-options.ts"
 import { FlowLedger } from "../../src/engine/flow-ledger.ts"
 import { durable, type DurableFunction, StepSemantics } from "../../src/index.ts"
 import { ExecutionStore, type ExecutionStoreShape } from "../../src/store/execution-store.ts"
@@ -16,8 +17,13 @@ import { makeLedger } from "../engine/memory-flow-ledger.ts"
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** An engine over a memory store, counting step limits in memory or through a ledger. */
-const engineOf = (counting: "memory" | "ledger", functions: ReadonlyArray<DurableFunction>, store: ExecutionStoreShape = makeMemoryStore()) => {
-  const base = Engine.layer({ functions: [...functions] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store)))
+const engineOf = (
+  counting: "memory" | "ledger",
+  functions: ReadonlyArray<DurableFunction>,
+  store: ExecutionStoreShape = makeMemoryStore(),
+  options: Omit<EngineOptions, "functions"> = {}
+) => {
+  const base = Engine.layer({ ...options, functions: [...functions] }).pipe(Layer.provide(Layer.succeed(ExecutionStore, store)))
   const runtime = ManagedRuntime.make(counting === "memory" ? base : base.pipe(Layer.provide(Layer.succeed(FlowLedger, makeLedger().ledger))))
   const use = <A, E>(f: (engine: EngineShape) => Effect.Effect<A, E>) => runtime.runPromise(Engine.use(f))
   return { use, start: (executionId: string, input: unknown) => use((engine) => engine.start({ functionName: functions[0]!.name, executionId, input })), dispose: () => runtime.dispose() }
@@ -63,6 +69,12 @@ const whileHeld = async (
   }
 }
 
+
+/** Until the execution's "long" wait is written (its handler blocked on it) and a settle finds it idle. */
+const blockedOnItsWait = async (engine: ReturnType<typeof engineOf>, executionId: string) => {
+  await until(async () => (await engine.use((e) => e.describe(executionId))).operations.some((op) => op.name === "long"), "the long wait")
+  await engine.use((e) => e.settle(executionId))
+}
 
 /** `store`, whose appends that carry a StepStarted go through `first` before it (a slow or failing write). */
 const onStepStarted = (store: ExecutionStoreShape, first: (executionId: string) => Effect.Effect<void, StoreFailure>): ExecutionStoreShape => ({
@@ -202,35 +214,43 @@ for (const counting of ["memory", "ledger"] as const) {
     it("an at-most-once step paused while its StepStarted is written runs its body only once resumed", () =>
       pausedWhileStarting(counting, { concurrencyKey: "api", limit: 1 }))
 
-    it("takes its function's concurrency slot again if it was given back while the body waited for its turn", async () => {
-      let running = 0
-      let most = 0
-      let bodies = 0
-      const body = async () => {
-        bodies++
-        running++
-        most = Math.max(most, running)
-        await sleep(100)
-        running--
-      }
+    it("beside a branch blocked on a long wait, stays in memory and runs as soon as its turn comes", async () => {
       const { fn: holding, ran, open } = heldKey()
-      // "first" waits for the key's turn beside a long wait: blocked on the wait, it gives its slot back meanwhile.
-      const f = durable("f", async (who: string, ctx) => {
-        if (who === "first") await Promise.all([ctx.wait("long", { hours: 1 }), ctx.step("limited", body, { concurrencyKey: "api", limit: 1 })])
-        else await ctx.step("plain", body)
-      }, { concurrency: 1 })
+      const f = durable("f", async (_: string, ctx) => {
+        await Promise.all([ctx.wait("long", { hours: 1 }), ctx.step("limited", async () => void ran.push("waiter"), { concurrencyKey: "api", limit: 1 })])
+      })
       const engine = engineOf(counting, [holding, f])
       try {
         await engine.start("holder", "holder")
         await until(() => ran.includes("holder"), "the holder's body")
-        await engine.use((e) => e.start({ functionName: "f", executionId: "first", input: "first" }))
-        await sleep(50)
-        await engine.use((e) => e.start({ functionName: "f", executionId: "second", input: "second" }))
-        await sleep(30)
-        open() // "first" gets the turn while "second" holds the slot
-        assert.strictEqual((await engine.use((e) => e.awaitEnd("second"))).status, "SUCCEEDED")
-        await until(() => bodies === 2 && running === 0, "both bodies, one after the other")
-        assert.strictEqual(most, 1, "one body of f at once (concurrency 1)")
+        await engine.use((e) => e.start({ functionName: "f", executionId: "waiter", input: "waiter" }))
+        await blockedOnItsWait(engine, "waiter")
+        // The idle eviction leaves it: evicted, it would load again only when the hour's wait falls due.
+        assert.strictEqual(await engine.use((e) => e.evictIdle()), 0)
+        open()
+        await until(() => ran.includes("waiter"), "the waiting body")
+        await until(async () => (await engine.use((e) => e.describe("waiter"))).operations.some((op) => op.name === "limited" && op.status === "SUCCEEDED"), "the step's outcome")
+      } finally {
+        await engine.dispose()
+      }
+    })
+
+    it("keeps its watchdog while it waits for its turn beside a branch blocked on a long wait", async () => {
+      const store = makeMemoryStore()
+      const { fn: holding, ran, open } = heldKey()
+      const f = durable("f", async (_: string, ctx) => {
+        await Promise.all([ctx.wait("long", { hours: 1 }), ctx.step("limited", async () => void ran.push("waiter"), { concurrencyKey: "api", limit: 1 })])
+      })
+      const engine = engineOf(counting, [holding, f], store)
+      try {
+        await engine.start("holder", "holder")
+        await until(() => ran.includes("holder"), "the holder's body")
+        await engine.use((e) => e.start({ functionName: "f", executionId: "waiter", input: "waiter" }))
+        await blockedOnItsWait(engine, "waiter") // a settle offers the actor a Suspend, which it refuses
+        const alarm = await Effect.runPromise(store.getAlarm("waiter"))
+        assert.isBelow(alarm! - Date.now(), 60_000, "its alarm is the watchdog, not the hour's wait")
+        open()
+        await until(() => ran.includes("waiter"), "the waiting body")
       } finally {
         await engine.dispose()
       }
@@ -259,3 +279,118 @@ for (const counting of ["memory", "ledger"] as const) {
     })
   })
 }
+
+/** Under concurrency 1: "first" waits an hour beside a limited step; any other runs one plain step. */
+const firstWaitsSecondRuns = (ran: Array<string>) =>
+  durable("f", async (who: string, ctx) => {
+    if (who === "first") await Promise.all([ctx.wait("long", { hours: 1 }), ctx.step("limited", async () => void ran.push(who), { concurrencyKey: "api", limit: 1 })])
+    else await ctx.step("plain", async () => void ran.push(who))
+  }, { concurrency: 1 })
+
+// Counted in memory only: a start that finds the function's slot full is queued, and the memory ledger has no queue
+// (PostgreSQL's is the store's QUEUED executions; test/adapters/postgres/multi-host-flow.test.ts runs the real one).
+describe("a step body waiting for its turn under a function's concurrency limit", () => {
+  it("keeps its function's concurrency slot while it waits for its turn beside a branch blocked on a wait", async () => {
+    const { fn: holding, ran, open } = heldKey()
+    const f = firstWaitsSecondRuns(ran)
+    const engine = engineOf("memory", [holding, f])
+    try {
+      await engine.start("holder", "holder")
+      await until(() => ran.includes("holder"), "the holder's body")
+      await engine.use((e) => e.start({ functionName: "f", executionId: "first", input: "first" }))
+      await sleep(50)
+      await engine.use((e) => e.start({ functionName: "f", executionId: "second", input: "second" }))
+      await sleep(50)
+      assert.deepStrictEqual(ran, ["holder"], "the second start waits for the slot the first holds")
+      open()
+      assert.strictEqual((await engine.use((e) => e.awaitEnd("second"))).status, "SUCCEEDED")
+      assert.deepStrictEqual(ran, ["holder", "first", "second"], "the first's body ran with its turn; then it gave the slot up for its wait")
+    } finally {
+      await engine.dispose()
+    }
+  })
+
+  it("paused while it waits, gives the slot back once its turn came and went back (blocked on its wait only)", async () => {
+    const { fn: holding, ran, open } = heldKey()
+    const f = firstWaitsSecondRuns(ran)
+    const engine = engineOf("memory", [holding, f])
+    try {
+      await engine.start("holder", "holder")
+      await until(() => ran.includes("holder"), "the holder's body")
+      await engine.use((e) => e.start({ functionName: "f", executionId: "first", input: "first" }))
+      await blockedOnItsWait(engine, "first")
+      await engine.use((e) => e.pause("first"))
+      await sleep(50) // past the slot's own bounded re-checks (slot-release.ts): only the turn's end looks again
+      open() // its turn comes while it is paused: given back
+      await engine.use((e) => e.start({ functionName: "f", executionId: "second", input: "second" }))
+      assert.strictEqual((await engine.use((e) => e.awaitEnd("second"))).status, "SUCCEEDED")
+      assert.deepStrictEqual(ran, ["holder", "second"])
+    } finally {
+      await engine.dispose()
+    }
+  })
+
+  it("whose turn cannot be asked for (the outside gate fails), gives the slot back: blocked on its wait only", async () => {
+    let held = true
+    let releases = 0
+    const slot = {
+      get held() {
+        return held
+      },
+      acquire: () => undefined,
+      release: () => {
+        if (held) releases++
+        held = false
+      }
+    }
+    const f = durable("f", async (_: string, ctx) => {
+      await Promise.all([ctx.wait("long", { hours: 1 }), ctx.step("limited", async () => 1, { concurrencyKey: "api", limit: 1 }).catch(() => undefined)])
+    }, { concurrency: 1 })
+    const unreachable = () => sleep(50).then(() => Promise.reject(new Error("the flow object is unreachable")))
+    const engine = engineOf("memory", [f], makeMemoryStore(), { externalFlow: { slot: () => slot, stepLimit: unreachable } })
+    try {
+      await engine.start("x", "x")
+      await until(() => releases === 1, "the slot given back")
+    } finally {
+      await engine.dispose()
+    }
+  })
+
+  it("finding its slot gone when its turn comes, gives the turn back first, and runs once it holds both again", async () => {
+    const log: Array<string> = []
+    let held = true
+    let giveSlot!: () => void
+    const slot = {
+      get held() {
+        return held
+      },
+      acquire: () => (held ? undefined : new Promise<void>((resolve) => (giveSlot = () => (held = true, log.push("slot"), resolve())))),
+      release: () => void (held = false)
+    }
+    let turns = 0
+    let giveTurn!: () => void
+    const stepLimit = () => {
+      const turn = ++turns
+      log.push(`ask ${turn}`)
+      const release = () => void log.push(`release ${turn}`)
+      return turn === 1 ? new Promise<() => void>((resolve) => (giveTurn = () => resolve(release))) : Promise.resolve(release)
+    }
+    const f = durable("f", async (_: string, ctx) => {
+      await ctx.step("limited", async () => void log.push("body"), { concurrencyKey: "api", limit: 1 })
+    }, { concurrency: 1 })
+    const engine = engineOf("memory", [f], makeMemoryStore(), { externalFlow: { slot: () => slot, stepLimit } })
+    try {
+      await engine.start("x", "x")
+      await until(() => turns === 1, "the turn asked for")
+      held = false // the slot lost meanwhile (the actor keeps it while a turn is awaited; this path is the guard)
+      giveTurn()
+      await until(() => giveSlot !== undefined, "the slot asked for")
+      assert.deepStrictEqual(log, ["ask 1", "release 1"], "no turn is held while the slot is awaited")
+      giveSlot()
+      assert.strictEqual((await engine.use((e) => e.awaitEnd("x"))).status, "SUCCEEDED")
+      assert.deepStrictEqual(log, ["ask 1", "release 1", "slot", "ask 2", "body", "release 2"])
+    } finally {
+      await engine.dispose()
+    }
+  })
+})

@@ -4,6 +4,7 @@ import type { StepError } from "../../src/context/errors.ts"
 import * as Durable from "../../src/effect/index.ts"
 import { createRetryStrategy } from "../../src/index.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
+import { scopedFunction, until } from "./scoped-function.ts"
 
 class CardDeclined extends Schema.TaggedError<CardDeclined>()("CardDeclined", { attempt: Schema.Number, reason: Schema.String }) {}
 class Expired extends Schema.TaggedError<Expired>()("Expired", { at: Schema.Date, amount: Schema.BigInt }) {}
@@ -252,26 +253,29 @@ describe("reprise/effect", () => {
   })
 
   it("a stop interrupts the function's fiber: its finalizers run (a layer's release, onInterrupt), and it ends STOPPED", async () => {
-    const events: Array<string> = []
-    class Db extends Context.Service<Db, { readonly query: () => string }>()("test/Db") {}
-    const pool = Layer.effect(Db, Effect.acquireRelease(
-      Effect.sync(() => (events.push("acquire"), { query: () => "row" })),
-      () => Effect.sync(() => void events.push("release"))
-    ))
-    const fn = Durable.make("scoped", () =>
-      Effect.gen(function*() {
-        yield* Db.use((db) => Effect.succeed(db.query()))
-        yield* Durable.step("read", Effect.succeed(1))
-        yield* Durable.wait("long", { days: 3 }).pipe(Effect.onInterrupt(() => Effect.sync(() => void events.push("wait interrupted"))))
-        return "woke"
-      }).pipe(Effect.provide(pool)))
+    const { fn, events } = scopedFunction({ days: 3 })
     const runner = createTestRunner({ functions: [fn] })
     const execution = await runner.start("scoped")
     assert.deepStrictEqual(events, ["acquire"])
     await execution.stop()
-    for (let i = 0; i < 100 && !events.includes("release"); i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    await until(() => events.includes("release"), "the release")
     assert.deepStrictEqual(events, ["acquire", "wait interrupted", "release"])
     assert.strictEqual(execution.status, "STOPPED")
+    await runner.dispose()
+  })
+
+  it("an eviction interrupts the function's fiber too: its finalizers run, and the replay acquires again and ends", async () => {
+    const { fn, events } = scopedFunction({ days: 3 })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.start("scoped")
+    assert.deepStrictEqual(events, ["acquire"])
+    await execution.evict()
+    await until(() => events.includes("release"), "the release")
+    assert.deepStrictEqual(events, ["acquire", "wait interrupted", "release"], "the evicted fiber's layer is released")
+    await execution.settle()
+    assert.strictEqual(execution.status, "SUCCEEDED")
+    assert.strictEqual(execution.result, "row")
+    assert.deepStrictEqual(events, ["acquire", "wait interrupted", "release", "acquire", "release"])
     await runner.dispose()
   })
 })

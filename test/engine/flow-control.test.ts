@@ -149,6 +149,46 @@ describe("flow control (engine, on the test runner)", () => {
     await runner.dispose()
   })
 
+  it("a refusing rate limit counts the executions still queued: behind a concurrency limit, the starts past it are refused", async () => {
+    const { blocker, release } = gate()
+    const fn = durable("shedding", async (_: unknown, ctx) => {
+      await ctx.step("work", () => blocker)
+    }, { concurrency: 1, rateLimit: { limit: 2, period: { minutes: 1 }, whenLimited: "refuse" } })
+    const runner = createTestRunner({ functions: [fn] })
+    const answers: Array<string> = []
+    for (let i = 1; i <= 5; i++) {
+      const answer = await runner.begin("shedding", undefined, { executionId: `s${i}` }).then(
+        (started) => (started.queued ? "QUEUED" : "RUNNING"),
+        (error: { _tag?: string; retryAfterMs?: number }) => {
+          assert.isAbove(error.retryAfterMs!, 0)
+          assert.isAtMost(error.retryAfterMs!, 60_000)
+          return error._tag ?? "?"
+        }
+      )
+      answers.push(answer)
+    }
+    assert.deepStrictEqual(answers, ["RUNNING", "QUEUED", "RateLimited", "RateLimited", "RateLimited"])
+    release()
+    await runner.drain()
+    assert.deepStrictEqual(await Promise.all(["s1", "s2"].map(async (id) => (await runner.execution(id)).status)), ["SUCCEEDED", "SUCCEEDED"])
+    await runner.dispose()
+  })
+
+  it("a refusing rate limit with debounce: a start that collapses into a waiting execution is never refused; a new one past the rate is", async () => {
+    const fn = durable("debounced-shedding", async () => "ok", {
+      debounce: { period: { seconds: 5 }, key: (input: { user: string }) => input.user },
+      rateLimit: { limit: 2, period: { minutes: 1 }, whenLimited: "refuse" }
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const a1 = await runner.begin("debounced-shedding", { user: "a" })
+    await runner.begin("debounced-shedding", { user: "b" })
+    const a2 = await runner.begin("debounced-shedding", { user: "a" })
+    assert.strictEqual(a2.executionId, a1.executionId)
+    const refused = await runner.begin("debounced-shedding", { user: "c" }).then(() => undefined, (e: { _tag?: string }) => e)
+    assert.strictEqual(refused?._tag, "RateLimited")
+    await runner.dispose()
+  })
+
   it("debounce: starts of one key within the period collapse into one execution that runs with the last input", async () => {
     const seen: Array<unknown> = []
     const fn = durable("debounced", async (input: { user: string; v: number }, ctx) => {

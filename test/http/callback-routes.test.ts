@@ -135,6 +135,9 @@ describe("the HTTP API: callbacks", () => {
     for (const [action, body] of cases) {
       await assertProblem(await h.request("POST", `/v1/callbacks/${callbackId}/${action}`, { json: body }), 400, "invalid-request")
     }
+    // A result sent bare, where it belongs under "result": the answer says so.
+    const bare = await assertProblem(await h.request("POST", `/v1/callbacks/${callbackId}/succeed`, { json: { parcelId: "p-1" } }), 400, "invalid-request")
+    assert.include(String(bare.detail), `The callback's result goes under "result": {"result": <your JSON>}`)
     await assertProblem(await h.request("POST", `/v1/callbacks/${callbackId}/succeed`, { body: "{oops", headers: { "content-type": "application/json" } }), 400, "invalid-json")
     // Too deep to write back as JSON (JSON.parse reads it; JSON.stringify overflows the stack): 400, not 500.
     const deep = `{"result":${"[".repeat(100_000)}${"]".repeat(100_000)}}`

@@ -181,8 +181,9 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console b
       await page.goto(`${keyed.url}/console`)
       await page.locator("#login").waitFor()
       await assertFits("/console/login")
-      // The key field has the focus on arrival (autofocus); Enter sends the form.
-      assert.isTrue(await page.evaluate(`document.activeElement?.matches('#login input[name="key"]') === true`))
+      // The key field has the focus on arrival (autofocus, which the browser applies a moment after the load: waited
+      // for, bounded by the page's timeout); Enter sends the form.
+      await page.waitForFunction(`document.activeElement?.matches('#login input[name="key"]') === true`)
       await page.keyboard.type(key)
       await page.keyboard.press("Enter")
       await page.locator("#filters").waitFor()

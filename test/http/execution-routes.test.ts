@@ -256,6 +256,16 @@ describe("the HTTP API: functions and executions", () => {
     const res = await h.request("DELETE", "/v1/executions/abc")
     await assertProblem(res, 405, "method-not-allowed")
     assert.include(res.headers.get("allow") ?? "", "GET")
-    await assertProblem(await h.request("GET", "/v1/functions/echo/executions"), 405, "method-not-allowed")
+    const listing = await h.request("GET", "/v1/functions/echo/executions")
+    const problem = await assertProblem(listing, 405, "method-not-allowed")
+    assert.include(String(problem.detail), "GET /v1/executions?function=echo", "a GET of the start route says where executions are listed")
+  })
+
+  it("a body sent bare where it belongs under input is refused with a hint saying so", async () => {
+    const bare = await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { json: { orderId: "o-2" } }), 400, "invalid-request")
+    assert.include(String(bare.detail), "excess property")
+    assert.include(String(bare.detail), `goes under "input": {"input": <your JSON>}`)
+    const misspelt = await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { json: { input: 1, executionNam: "x" } }), 400, "invalid-request")
+    assert.notInclude(String(misspelt.detail), "goes under", "a body with its input gets no such hint")
   })
 })

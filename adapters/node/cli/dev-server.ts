@@ -14,6 +14,7 @@
 import { registerHooks } from "node:module"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import type { DurableFunction } from "reprise"
+import { loadingUserFile } from "../cli-loading.ts"
 import { startErrorLine } from "../start-error.ts"
 
 /** The exit code that tells `reprise dev` to stop: the server cannot run, whatever the file says (dev.ts). */
@@ -62,7 +63,7 @@ if (file === undefined || port === undefined) {
 loaded.add(file)
 let functions: Array<DurableFunction> = []
 try {
-  functions = exportedFunctions(await import(pathToFileURL(file).href) as Record<string, unknown>)
+  functions = exportedFunctions(await loadingUserFile(file, () => import(pathToFileURL(file).href)) as Record<string, unknown>)
 } catch (error) {
   report()
   console.error(`reprise dev: ${file} failed to load; waiting for a change`)

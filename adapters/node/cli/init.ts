@@ -69,11 +69,11 @@ export const init = async (argv: ReadonlyArray<string>, io: Io): Promise<number>
   }
   const folder = resolve(positionals[0] ?? ".")
   if (existsSync(folder) && !statSync(folder).isDirectory()) {
-    io.err(`reprise init: ${folder} is a file; give a new folder: reprise init my-app`)
+    io.err(`reprise init: ${folder} is a file; give a folder that does not exist yet, or an empty one: reprise init <folder>`)
     return 1
   }
   if (existsSync(folder) && readdirSync(folder).length > 0) {
-    io.err(`reprise init: ${folder} is not empty; give a new folder: reprise init my-app`)
+    io.err(`reprise init: ${folder} is not empty; give a folder that does not exist yet, or an empty one: reprise init <folder>`)
     return 1
   }
   const target = values.target ?? (process.stdin.isTTY ? await ask() : "node")

@@ -14,6 +14,7 @@ import { pathToFileURL } from "node:url"
 import { parseArgs } from "node:util"
 import type { DurableFunction } from "reprise"
 import { type RecordedHistory, replayCheck, type ReplayReport } from "reprise/testing"
+import { loadingUserFile } from "../cli-loading.ts"
 import { CliError, type Client, EXIT, makeClient, reportError } from "./client.ts"
 import { exportedFunctions } from "./exported-functions.ts"
 import { repeatedMessage, repeatedOption } from "./repeated-option.ts"
@@ -114,7 +115,7 @@ export const reportLine = (report: ReplayReport): string => {
 const loadFunctions = async (file: string): Promise<Array<DurableFunction>> => {
   let module: Record<string, unknown>
   try {
-    module = await import(pathToFileURL(resolve(file)).href) as Record<string, unknown>
+    module = await loadingUserFile(file, () => import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>
   } catch (error) {
     throw new CliError(`cannot load ${file}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, EXIT.failed)
   }

@@ -123,6 +123,43 @@ describe("flow control on Cloudflare", () => {
     assert.isAtLeast(dequeuedAt.at(-1)! - dequeuedAt[0]!, 1000, "12 starts at 5 per second take more than a second")
   }, 60_000)
 
+  it("a refusing rate limit counts the queued starts: concurrency 1, 2 a minute, 5 starts: 1 runs, 1 waits, 3 get 429", async () => {
+    const ids = ["rf-0", "rf-1", "rf-2", "rf-3", "rf-4"]
+    const answers = []
+    for (const [i, id] of ids.entries()) answers.push(await startAs("refusing", id, { id, ...(i === 0 ? { gate: "rf" } : {}) }))
+    assert.deepStrictEqual(answers.map((a) => a.status), [201, 201, 429, 429, 429], JSON.stringify(answers.map((a) => a.body)))
+    assert.strictEqual((await api.describe("rf-0")).body.status, "RUNNING")
+    assert.strictEqual((await api.describe("rf-1")).body.status, "QUEUED")
+    for (const [i, refused] of answers.slice(2).entries()) {
+      assert.match(refused.headers.get("content-type") ?? "", /^application\/problem\+json/)
+      assert.strictEqual(refused.body.type, "https://reprise.dev/problems/too-many-requests")
+      // rf-1 takes the window's second place when it leaves the queue: room again once rf-0's start is a minute old.
+      const retryAfter = Number(refused.headers.get("retry-after"))
+      assert.isAtLeast(retryAfter, 1)
+      assert.isAtMost(retryAfter, 60)
+      assert.strictEqual((await api.describe(ids[i + 2]!)).status, 404, "a refused start writes nothing")
+    }
+    await api.request("POST", "/test/gate/rf")
+    await allDone(["rf-0", "rf-1"], 30_000)
+  }, 60_000)
+
+  it("a debounced function whose rate limit refuses: the queued starts count; a start that collapses is never refused", async () => {
+    const start = (customer: string) => api.request("POST", "/v1/functions/debounced-refusing/executions", { json: { input: { customer } } })
+    const a = await start("a")
+    assert.strictEqual(a.status, 201)
+    assert.strictEqual((await start("a")).status, 200, "collapsed into a's")
+    assert.strictEqual((await start("b")).status, 201)
+    // a and b are queued (debouncing): each takes a place in the window of 2 when it leaves the queue.
+    const c = await start("c")
+    assert.strictEqual(c.status, 429, JSON.stringify(c.body))
+    const retryAfter = Number(c.headers.get("retry-after"))
+    assert.isAtLeast(retryAfter, 59, "2 queued for a limit of 2: a whole period")
+    assert.isAtMost(retryAfter, 60)
+    const again = await start("a")
+    assert.strictEqual(again.status, 200, JSON.stringify(again.body))
+    assert.strictEqual(again.body.executionId, a.body.executionId)
+  }, 60_000)
+
   it("a QUEUED execution shows its place, can be stopped, and the rest runs", async () => {
     assert.strictEqual((await startAs("gated", "gate-1", { id: "gate-1", gate: "g1" })).status, 201)
     await until(async () => ((await meter()).running.gated?.includes("gate-1") ? true : undefined), 10_000, "gate-1 to hold its step")

@@ -1,23 +1,32 @@
 /**
  * The FlowLedger on PostgreSQL (postgres-flow.ts), two stores standing for two hosts: a slot limit held across
  * both, slots of a host that stopped renewing lapse, a resumed execution waiting for a slot keeps new starts out,
- * a rate window shared, and a slot given back wakes the other host (NOTIFY) when someone waits.
+ * a rate window shared, and a slot given back wakes the other host (NOTIFY) when someone waits. Then, over HTTP on
+ * two hosts, a rate limit that refuses counts the queued starts (with concurrency, with debounce), also on a
+ * database made by the previous schema version.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect, Exit, Scope } from "effect"
 import pg from "pg"
+import { durable, type DurableFunction } from "reprise"
+import { applyMigrations, LATEST_VERSION, MIGRATIONS } from "../../../adapters/postgres/postgres-schema.ts"
 import { openPostgresStore, type PostgresStore } from "../../../adapters/postgres/postgres-store.ts"
+import { servePostgres, type PostgresServer as Host } from "../../../adapters/postgres/serve-postgres.ts"
 import type { LedgerTake } from "../../../src/engine/flow-ledger.ts"
+import type { LogEvent } from "../../../src/log/events.ts"
+import { executionStarted } from "../../../src/store/conformance-events.ts"
 import { type PostgresServer, startPostgres } from "./postgres-server.ts"
 
 let server: PostgresServer
 const opened: Array<PostgresStore> = []
+const served: Array<Host> = []
 
 beforeAll(async () => {
   server = await startPostgres()
 }, 90_000)
 
 afterAll(async () => {
+  for (const host of served) await host.close()
   for (const store of opened) await store.close()
   await server?.stop()
 }, 40_000)
@@ -121,6 +130,31 @@ describe("the flow ledger on PostgreSQL", () => {
     assert.strictEqual(third._tag, "Taken", "the window moved past the first start")
   })
 
+  it("refusing (migration 5): the queued starts of the key count; it opens when the window holds limit - queued - 1", async () => {
+    const { a } = await hosts("flow_refuse")
+    const rate = { key: "k", limit: 3, periodMs: 60_000 }
+    const take = (executionId: string, mode: LedgerTake["mode"], refuse = true) =>
+      Effect.runPromise(a.flowLedger!.take({ functionName: "fn", executionId, now: 0, mode, rate: { ...rate, refuse } }))
+    const at: Array<number> = []
+    for (const id of ["x1", "x2", "x3"]) at.push(((await take(id, "start")) as { at: number }).at)
+    // Written as an engine queues a start: ExecutionStarted with its queue keys, under the execution's lease.
+    const queue = (id: string, rateKey: string) =>
+      Effect.runPromise(Effect.andThen(a.leases!.acquire(id, "try"), a.append(id, [{ ...executionStarted(id, { functionName: "fn", at: Date.now() }), queue: { priority: 0, rateKey } } as LogEvent], 0)))
+    await queue("q1", "k")
+    await queue("other", "another key") // not counted
+    assert.deepStrictEqual(await take("x4", "start"), { _tag: "Full", rateOpensAt: at[1]! + 60_000 }, "3 starts and 1 queued: the second start's")
+    assert.deepStrictEqual(await take("x4", "start", false), { _tag: "Full", rateOpensAt: at[0]! + 60_000 }, "queuing: unchanged")
+    await queue("q2", "k")
+    assert.deepStrictEqual(await take("x4", "check"), { _tag: "Full", rateOpensAt: at[2]! + 60_000 })
+    await queue("q3", "k")
+    const whole = await take("x4", "check")
+    assert.approximately(whole._tag === "Full" ? whole.rateOpensAt! : 0, Date.now() + 60_000, 5_000, "3 queued for 3: a whole period")
+    const client = new pg.Client({ connectionString: server.url })
+    await client.connect()
+    const counted = await client.query("SELECT count(*)::int AS n FROM flow_refuse.flow_starts").finally(() => client.end())
+    assert.strictEqual(counted.rows[0]!.n, 3, "neither a refusal nor a check takes a place")
+  })
+
   it("takes nothing for a dequeue of an execution that is not queued (a stale look at the queue)", async () => {
     const { a, take } = await hosts("flow_stale")
     assert.strictEqual(await take(a, "gone", "dequeue"), "Full")
@@ -187,4 +221,103 @@ describe("the flow ledger on PostgreSQL", () => {
     await until(async () => woken.includes("fn"), "the wake-up (the poll is a minute away)")
     await Effect.runPromise(Scope.close(scope, Exit.void))
   })
+})
+
+const call = async (host: Host, method: string, path: string, body?: unknown) => {
+  const response = await fetch(host.url + path, {
+    method,
+    ...(method === "GET" ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body ?? {}) })
+  })
+  const text = await response.text()
+  return { status: response.status, headers: response.headers, body: text === "" ? undefined : JSON.parse(text) }
+}
+
+/** Two hosts (leases on: the flow ledger) serving `functions` on `schema`, closed with the file. */
+const twoHosts = async (schema: string, functions: ReadonlyArray<DurableFunction>) => {
+  const options = { functions, url: server.url, schema, port: 0, handleSignals: false, flowPollMs: 200 }
+  for (const hostId of ["a", "b"]) served.push(await servePostgres({ ...options, leases: { hostId, leaseMs: 1_500 } }))
+  return served.slice(-2)
+}
+
+const statusOf = async (host: Host, id: string) => {
+  const view = await call(host, "GET", `/v1/executions/${encodeURIComponent(id)}`)
+  return view.status === 404 ? "absent" : view.body.status as string
+}
+
+const assertRefused = (answer: Awaited<ReturnType<typeof call>>, most: number, least = 1) => {
+  assert.strictEqual(answer.status, 429, JSON.stringify(answer.body))
+  assert.strictEqual(answer.body.type, "https://reprise.dev/problems/too-many-requests")
+  const retryAfter = Number(answer.headers.get("retry-after"))
+  assert.isAtLeast(retryAfter, least)
+  assert.isAtMost(retryAfter, most)
+}
+
+/**
+ * Concurrency 1, 2 starts a minute, refused over the rate: of 5 starts (through either host) 1 runs, 1 waits QUEUED
+ * (it takes the window's second place when it leaves the queue) and 3 are refused, writing nothing.
+ */
+const refusesOverTheQueue = async (schema: string) => {
+  let open!: () => void
+  const gate = new Promise<void>((resolve) => (open = resolve))
+  const refusing = durable("refusing", async (input: { n: number }, ctx) => {
+    await ctx.step("work", async () => (input.n === 0 ? gate : undefined))
+    return input.n
+  }, { concurrency: 1, rateLimit: { limit: 2, period: { minutes: 1 }, whenLimited: "refuse" } })
+  const hosts = await twoHosts(schema, [refusing])
+  try {
+    const answers = []
+    for (let n = 0; n < 5; n++) answers.push(await call(hosts[n % 2]!, "POST", "/v1/functions/refusing/executions", { executionName: `r-${n}`, input: { n } }))
+    assert.deepStrictEqual(answers.map((answer) => answer.status), [201, 201, 429, 429, 429], JSON.stringify(answers.map((answer) => answer.body)))
+    assert.deepStrictEqual(await Promise.all(["r-0", "r-1", "r-2", "r-3", "r-4"].map((id) => statusOf(hosts[0]!, id))), ["RUNNING", "QUEUED", "absent", "absent", "absent"])
+    // Room again once r-0's start is a minute old (r-1 takes the other place).
+    for (const answer of answers.slice(2)) assertRefused(answer, 60)
+  } finally {
+    open()
+  }
+  for (const id of ["r-0", "r-1"]) {
+    for (let i = 0; i < 200 && (await statusOf(hosts[1]!, id)) !== "SUCCEEDED"; i++) await sleep(25)
+    assert.strictEqual(await statusOf(hosts[1]!, id), "SUCCEEDED", id)
+  }
+}
+
+describe("a rate limit that refuses, on several hosts", () => {
+  it("with concurrency 1, 2 a minute: of 5 starts 1 runs, 1 is QUEUED and 3 are refused (429, Retry-After)", async () => {
+    await refusesOverTheQueue("refuse_queued")
+  }, 30_000)
+
+  it("a debounced function: the queued starts count; a start that collapses into a waiting one is never refused", async () => {
+    const debounced = durable("debounced-refusing", async (input: { customer: string }) => input.customer, {
+      debounce: { period: { seconds: 30 }, key: (input: { customer: string }) => input.customer },
+      rateLimit: { limit: 2, period: { minutes: 1 }, whenLimited: "refuse" }
+    })
+    const [a, b] = await twoHosts("refuse_debounced", [debounced])
+    const start = (host: Host, customer: string) => call(host, "POST", "/v1/functions/debounced-refusing/executions", { input: { customer } })
+    const first = await start(a!, "a")
+    assert.strictEqual(first.status, 201)
+    assert.strictEqual((await start(b!, "a")).status, 200, "collapsed")
+    assert.strictEqual((await start(b!, "b")).status, 201)
+    // a and b wait (debouncing), each to take a place in the window of 2: a third key is refused for a whole period.
+    assertRefused(await start(a!, "c"), 60, 59)
+    const again = await start(b!, "a")
+    assert.strictEqual(again.status, 200, JSON.stringify(again.body))
+    assert.strictEqual(again.body.executionId, first.body.executionId)
+  }, 30_000)
+
+  it("a database made by the previous schema version is upgraded when a host opens it, and refuses the same way", async () => {
+    const schema = "refuse_upgraded"
+    const client = new pg.Client({ connectionString: server.url })
+    await client.connect()
+    try {
+      await client.query("BEGIN")
+      await applyMigrations(client, schema, MIGRATIONS.slice(0, -1), Date.now())
+      await client.query("COMMIT")
+      const before = await client.query(`SELECT max(version) AS version FROM ${schema}.schema_version`)
+      assert.strictEqual(before.rows[0]!.version, LATEST_VERSION - 1)
+      await refusesOverTheQueue(schema)
+      const after = await client.query(`SELECT version FROM ${schema}.schema_version ORDER BY version`)
+      assert.deepStrictEqual(after.rows.map((row) => row.version), MIGRATIONS.map((m) => m.version))
+    } finally {
+      await client.end()
+    }
+  }, 30_000)
 })

@@ -3,7 +3,7 @@
  * each command run as its own process, as a user would.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -111,10 +111,17 @@ describe("reprise (the CLI) against a real server", () => {
     assert.include(result.stdout, "lift-off")
   })
 
-  it("init refuses a folder that is a file, or under one, in one line", async () => {
+  it("init refuses a folder that is a file, under one, or not empty, in one line", async () => {
     const file = join(dir, "a-file")
     writeFileSync(file, "hi")
-    for (const [target, message] of [[file, /^reprise init: .*a-file is a file; give a new folder/], [join(file, "sub"), /^reprise init: cannot write .*a-file\/sub\/\S+ \(ENOTDIR\)$/]] as const) {
+    const full = join(dir, "full")
+    mkdirSync(full)
+    writeFileSync(join(full, "x"), "")
+    for (const [target, message] of [
+      [file, /^reprise init: .*a-file is a file; give a folder that does not exist yet, or an empty one: reprise init <folder>$/],
+      [join(file, "sub"), /^reprise init: cannot write .*a-file\/sub\/\S+ \(ENOTDIR\)$/],
+      [full, /^reprise init: .*full is not empty; give a folder that does not exist yet, or an empty one: reprise init <folder>$/]
+    ] as const) {
       const result = await reprise(["init", target, "--target", "node"], env)
       assert.strictEqual(result.code, 1, result.stderr)
       assert.match(result.stderr.trim(), message)

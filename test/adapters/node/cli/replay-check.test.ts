@@ -4,7 +4,7 @@
  * saved with `reprise history --json` (--history).
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -76,6 +76,15 @@ describe("reprise replay-check", () => {
       }
     )
     assert.strictEqual(reports.find((r) => r.executionId === "new")!.verdict, "replays cleanly")
+  })
+
+  it("a functions file that also serves them when imported: refused in one line, and no server or database started", async () => {
+    const db = join(dir, "served.db")
+    const result = await reprise(["replay-check", fixture("signup-served.ts"), "--from", server.url, "--api-key", KEY], { SERVED_FIXTURE_DB: db })
+    assert.strictEqual(result.code, 1, result.stderr)
+    assert.include(result.stderr, "signup-served.ts starts a server as it is imported (serve(), servePostgres())")
+    assert.include(result.stderr, "a file that exports the functions without serving them")
+    assert.isFalse(existsSync(db), "the file's own database was not opened")
   })
 
   it("--history files saved with `reprise history --json`; the plain report names the operation and both calls", async () => {
