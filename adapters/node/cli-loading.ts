@@ -19,11 +19,16 @@ export const loadingUserFile = async <A>(file: string, load: () => Promise<A>): 
   }
 }
 
-/** Throws when a server is started while the CLI loads a user's file (see above). */
+/** A server started while the CLI loads a user's file. Told by its name (the user's module may be another instance). */
+export class ServesOnImport extends Error {
+  override readonly name = "ServesOnImport"
+}
+
+/** Throws ServesOnImport when a server is started while the CLI loads a user's file (see above). */
 export const refuseWhileCliLoads = (): void => {
   const file = (globalThis as Marked)[LOADING]
   if (file === undefined) return
-  throw new Error(
+  throw new ServesOnImport(
     `${file} starts a server as it is imported (serve(), servePostgres()), and the reprise CLI imports it only for ` +
       "the durable functions it exports. Give the CLI a file that exports the functions without serving them (the " +
       "server in a file of its own that imports them)."

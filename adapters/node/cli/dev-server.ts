@@ -67,7 +67,8 @@ try {
 } catch (error) {
   report()
   console.error(`reprise dev: ${file} failed to load; waiting for a change`)
-  console.error(error)
+  // The CLI's own refusal is one line; anything else from the user's code keeps its stack.
+  console.error(error instanceof Error && error.name === "ServesOnImport" ? error.message : error)
   process.exit(WAITING_EXIT)
 }
 const { serve } = await import("../serve.ts")

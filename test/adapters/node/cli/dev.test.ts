@@ -3,7 +3,7 @@
  * changes, whether an editor writes in place or saves atomically (a new file renamed over the old one).
  */
 import { afterEach, assert, describe, it } from "@effect/vitest"
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { createServer } from "node:net"
 import { join } from "node:path"
@@ -89,6 +89,30 @@ describe("reprise dev", () => {
     assert.match(result.stderr, /serving third at http:\/\/127\.0\.0\.1:\d+/)
     await assertUnreachable(url) // the server went with it
   }, 90_000)
+
+  it("a file that also serves its functions when imported: said in one line, no server of its own, still watching", async () => {
+    dir = mkdtempSync(join(tmpdir(), "reprise-dev-"))
+    const file = join(dir, "app.ts")
+    const own = join(dir, "own.db")
+    const serve = pathToFileURL(join(import.meta.dirname, "../../../../adapters/node/serve.ts")).href
+    writeFileSync(file, `import { durable } from ${JSON.stringify(REPRISE)}
+import { serve } from ${JSON.stringify(serve)}
+export const fn = durable("self-serving", async () => "hi")
+await serve({ functions: [fn], port: 0, dbPath: ${JSON.stringify(own)}, handleSignals: false })
+`)
+    const { child, exited, stderr } = await devServing(file, dir)
+    try {
+      await until(async () => (stderr().includes("failed to load") ? true : undefined), "the refusal", 20_000)
+      await until(async () => (stderr().includes("servePostgres()") ? true : undefined), "the refusal's reason", 5_000)
+    } finally {
+      child.kill("SIGTERM")
+    }
+    const result = await exited
+    assert.include(result.stderr, "app.ts failed to load; waiting for a change")
+    assert.include(result.stderr, "app.ts starts a server as it is imported (serve(), servePostgres())")
+    assert.notMatch(result.stderr, /\n\s+at /, "no stack")
+    assert.isFalse(existsSync(own), "the file's own server never opened its database")
+  }, 60_000)
 
   it("on a busy port: one clear line and a non-zero exit, not a stack and a watch with no server", async () => {
     dir = mkdtempSync(join(tmpdir(), "reprise-dev-"))
