@@ -7,7 +7,7 @@
  * Decisions are synchronous (the object runs one of them at a time); the calls to execution objects that carry
  * them out are the FlowObject's.
  */
-import type { FlowControl } from "reprise/engine"
+import { type FlowControl, rateRefusedUntil } from "reprise/engine"
 import type { SyncKvStorage } from "./cf-types.ts"
 
 /** One QUEUED execution. */
@@ -105,19 +105,14 @@ export class FlowQueue {
     const window = (this.#windows.get(rateKey) ?? []).filter((t) => t > now - rate.periodMs)
     return window.length < rate.limit ? undefined : window[0]! + rate.periodMs
   }
-  /**
-   * When a new start refused by its rate limit ("refuse") may try again: undefined when the starts in the key's
-   * window plus the QUEUED ones of the key (each takes a place in a window when it leaves the queue) are below the
-   * limit; else when the window holds at most limit - queued - 1 starts (one period on when queued >= limit).
-   */
+  /** When a new start refused by its rate limit ("refuse") may try again, or undefined (reprise/engine's rule). */
   refusedUntil(rateKey: string | undefined, now: number): number | undefined {
     const rate = this.#flow.rateLimit
     if (rate === undefined || rateKey === undefined) return undefined
     const window = (this.#windows.get(rateKey) ?? []).filter((t) => t > now - rate.periodMs).sort((a, b) => a - b)
     let queued = 0
     for (const e of this.#entries.values()) if (e.admitting !== true && e.rateKey === rateKey) queued++
-    if (window.length + queued < rate.limit) return undefined
-    return queued >= rate.limit ? now + rate.periodMs : window[window.length - (rate.limit - queued)]! + rate.periodMs
+    return rateRefusedUntil(window, queued, rate.limit, rate.periodMs, now)
   }
   /** Whether anything waits (without sorting the line). */
   waiting(): boolean {

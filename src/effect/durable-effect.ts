@@ -289,10 +289,11 @@ export const make = <I, O, E>(
   durable<I, O>(name, (input, ctx) => runAsPromise(program(input), Context.make(DurableCtx, ctx), options.error, stopSignalOf(ctx)), options)
 
 /**
- * The signal that interrupts the program's fiber, so that its finalizers run (a layer's release, `onInterrupt`)
- * where it was abandoned on a promise that never settles: a stop of the execution (what the fiber returns after is
- * not recorded: the execution has ended STOPPED), or its actor leaving memory (an eviction, a hand-over, the host
- * closing: the execution resumes by replay, which acquires again what it needs).
+ * The signal that interrupts a fiber (the program's, a child context's, a map item's, a branch's), so that its
+ * finalizers run (a layer's release, `onInterrupt`) where it was abandoned on a promise that never settles: a stop
+ * of the execution (what the fiber returns after is not recorded: the execution has ended STOPPED), or its actor
+ * leaving memory (an eviction, a hand-over, the host closing: the execution resumes by replay, which acquires again
+ * what it needs; Session.left).
  */
 const stopSignalOf = (ctx: DurableContext): AbortSignal | undefined => {
   if (!(ctx instanceof DurableContextImpl)) return undefined

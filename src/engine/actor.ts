@@ -23,6 +23,7 @@ import { handle } from "./actor-handle.ts"
 import { OperationWaiters } from "./operation-waiters.ts"
 import { PauseHold } from "./pause-hold.ts"
 import { StopRequestWaiters } from "./stop-request.ts"
+import { LeftBehind } from "./left-behind.ts"
 import { SlotRelease } from "./slot-release.ts"
 
 export class Actor {
@@ -47,8 +48,8 @@ export class Actor {
   readonly #activity = new ActorActivity()
   /** Aborted once the execution is stopped: the step bodies still running see it in their signal. */
   readonly #stopped = new AbortController()
-  /** Aborted when the actor goes (Session.left): Effect-written functions interrupt their fiber then. */
-  readonly #left = new AbortController()
+  /** Session.left (left-behind.ts): Effect-written functions interrupt their fibers on it. */
+  readonly #left = new LeftBehind()
   #gone = false
   /** Set when the actor stopped because its store failed it (or it crashed): the message it was handling gets it. */
   #death: Cause.Cause<StoreError> | undefined
@@ -244,7 +245,7 @@ export class Actor {
     this.#writes.drop()
     this.#callbackGate.drop()
     this.session.giveBackTurns()
-    this.#leave()
+    this.#left.leave(this.#activity, this.executionId)
     Queue.offerUnsafe(this.#mailbox, { _tag: "Suspend", reply: Deferred.makeUnsafe<void, ReplyError>() })
     this.#deps.onGone()
   }
@@ -263,7 +264,7 @@ export class Actor {
       ),
       Effect.ensuring(this.#answerLeftovers),
       // Interrupted without an eviction (the engine's scope closing, its host shutting down): user code left too.
-      Effect.ensuring(Effect.sync(() => this.#leave())),
+      Effect.ensuring(Effect.sync(() => this.#left.leave(this.#activity, this.executionId))),
       Effect.annotateLogs({ executionId: this.executionId, functionName: this.state.functionName })
     )
   )
@@ -397,21 +398,6 @@ export class Actor {
       if ("reply" in next.value) Deferred.doneUnsafe(next.value.reply, again)
     }
   })
-
-  /**
-   * User code is abandoned here (Session.left): an Effect-written function's fibers are interrupted. Once no step
-   * body runs: a body still running (the actor stopped under it: a lease lost, a store failure, the host closing)
-   * uses the services whose finalizers the interruption runs. No timer: a body that never ends keeps them.
-   */
-  #leave() {
-    if (this.#leaving) return
-    this.#leaving = true
-    const leave = () => this.#left.abort(new Error(`Execution ${this.executionId} left this host's memory; it goes on by replay`))
-    if (this.#activity.userCode === 0) leave()
-    else void this.#activity.whenUserCodeDone(Infinity).then(leave)
-  }
-
-  #leaving = false
 
   #offer(message: Message) {
     this.#activity.inbox++

@@ -11,6 +11,7 @@ import type { ExecutionStoreShape } from "../store/execution-store.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
 import { RateLimited } from "./engine-errors.ts"
+import { rateRefusedUntil } from "./rate-refusal.ts"
 import { type FlowKeys, flowKeysOf, loadedConcurrencyKey } from "./flow-keys.ts"
 import type { FlowControl } from "./flow-options.ts"
 import { type FlowSlot, FlowSlots } from "./flow-slots.ts"
@@ -156,21 +157,14 @@ export const makeFlowControl = (deps: FlowDeps) => {
     recovered && fn.flow.debounce === undefined && (lines.get(fn.name)?.length ?? 0) === 0 && slotFree(fn, keys) &&
     rateFull(fn, keys, now) === undefined
 
-  /**
-   * A new start over a refusing rate limit, with how long until it would fit. The executions of its rate key still
-   * queued count as well as the window's starts: each takes a place in a window when it leaves the queue, so
-   * without them a queue behind a concurrency limit or a debounce grew without bound instead of refusing.
-   */
+  /** A new start over a refusing rate limit (rate-refusal.ts), with how long until it would fit. */
   const refusal = (fn: DurableFunction & { readonly flow: FlowControl }, keys: FlowKeys, now: number) => {
     const rate = fn.flow.rateLimit
     if (rate?.refuse !== true) return undefined
     const rateKey = keys.rateKey ?? ""
     const waiting = (lines.get(fn.name) ?? []).reduce((n, w) => ((w.keys.rateKey ?? "") === rateKey ? n + 1 : n), 0)
-    const window = liveWindow(fn, keys, now)
-    if (window.length + waiting < rate.limit) return undefined
-    // It fits once the window holds at most limit - waiting - 1 starts; with the queue alone full, a period on.
-    const at = waiting >= rate.limit ? now + rate.periodMs : window[window.length - (rate.limit - waiting)]! + rate.periodMs
-    return new RateLimited({ functionName: fn.name, retryAfterMs: Math.max(1, at - now) })
+    const at = rateRefusedUntil(liveWindow(fn, keys, now), waiting, rate.limit, rate.periodMs, now)
+    return at === undefined ? undefined : new RateLimited({ functionName: fn.name, retryAfterMs: Math.max(1, at - now) })
   }
 
   // ---- admission ----

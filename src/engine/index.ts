@@ -24,6 +24,7 @@ export type {
 export { serviceRunsInvokes } from "./invoker.ts"
 export { HAND_OVER, Ownership } from "./ownership.ts"
 export { FlowLedger } from "./flow-ledger.ts"
+export { rateRefusedUntil } from "./rate-refusal.ts"
 export type { FlowLedgerShape, LedgerAnswer, LedgerEntry, LedgerTake } from "./flow-ledger.ts"
 export type { OwnershipShape, Revocation } from "./ownership.ts"
 export { DEFAULT_POLL_MS, watchByPolling } from "./watch-by-polling.ts"
