@@ -289,6 +289,20 @@ export const make = <I, O, E>(
   durable<I, O>(name, (input, ctx) => runAsPromise(program(input), Context.make(DurableCtx, ctx), options.error, stopSignalOf(ctx)), options)
 
 /**
+ * In a finalizer, tells why the fiber was interrupted: true when the execution has ended (stopped, timed out), so its
+ * code will not run again; false when its actor left memory (an eviction, a hand-over, the host closing) and a
+ * replay will run the code again. `Effect.onInterrupt` fires on both. It is no hook for the end itself: a stop or a
+ * timeout that finds the execution out of memory runs none of its code, so no finalizer.
+ */
+export const ended: Effect.Effect<boolean, never, DurableCtx> = DurableCtx.use((ctx) => Effect.sync(() => hasEnded(ctx)))
+
+const hasEnded = (ctx: DurableContext): boolean => {
+  if (!(ctx instanceof DurableContextImpl)) return false
+  const { state, stopped } = ctx.core.session
+  return stopped?.aborted === true || (state.status !== "RUNNING" && state.status !== "PAUSED")
+}
+
+/**
  * The signal that interrupts a fiber (the program's, a child context's, a map item's, a branch's), so that its
  * finalizers run (a layer's release, `onInterrupt`) where it was abandoned on a promise that never settles: a stop
  * of the execution (what the fiber returns after is not recorded: the execution has ended STOPPED), or its actor

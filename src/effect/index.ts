@@ -2,6 +2,7 @@
 export {
   childContext,
   DurableCtx,
+  ended,
   invoke,
   make,
   map,
