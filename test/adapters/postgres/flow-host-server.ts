@@ -70,8 +70,19 @@ const stepLimited = durable("step-limited", async (input: { n: number; ms: numbe
   return input.n
 })
 
+/**
+ * Concurrency 2 and a step limit of 1 (key "db"): its first step waits for its turn beside a 1 s wait, keeping its
+ * slot meanwhile, then a second step waits again. Two limits counted in one ledger must not hold each other up.
+ */
+const bothLimited = durable("both-limited", async (input: { n: number }, ctx) => {
+  const db = { concurrencyKey: "db", limit: 1 }
+  await Promise.all([ctx.wait("pause", { seconds: 1 }), ctx.step("a", body(ctx.executionId, "a", "db", 100), db)])
+  await ctx.step("b", body(ctx.executionId, "b", "db", 100), db)
+  return input.n
+}, { concurrency: 2 })
+
 const server = await servePostgres({
-  functions: [limited, perCustomer, slow, rated, debounced, single, held, stepLimited],
+  functions: [limited, perCustomer, slow, rated, debounced, single, held, stepLimited, bothLimited],
   url,
   schema,
   port: 0,

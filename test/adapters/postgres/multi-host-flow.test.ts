@@ -292,6 +292,19 @@ describe("flow control across several hosts on one PostgreSQL database", () => {
     for (const host of hosts) await killProcess(host.child)
   }, 180_000)
 
+  it("a function's concurrency and a step limit together across hosts: both hold, nothing waits forever, every body once", async () => {
+    const { hosts, ledger, printed } = await startHosts("flow_both_limits")
+    const ids = await startAll(hosts, "both-limited", Array.from({ length: 10 }, (_, n) => ({ input: { n } })))
+    const histories = await finished(hosts, ids, 120_000, printed)
+    const lines = fileLines(ledger)
+    assert.strictEqual(mostAtOnce(lines).most.get("db"), 1, printed.join(""))
+    const entered = lines.filter((line) => line.startsWith("enter")).map((line) => line.split(" ").slice(2, 4).join(" "))
+    assert.strictEqual(new Set(entered).size, 20)
+    assert.strictEqual(entered.length, 20, "no body ran twice")
+    for (const [id, events] of histories) assert.strictEqual(events.filter((e) => e._tag === "StepSucceeded").length, 2, id)
+    for (const host of hosts) await killProcess(host.child)
+  }, 180_000)
+
   it("a host killed while its bodies hold step-limit slots: they stop counting once its lease lapses", async () => {
     const { hosts, ledger, printed } = await startHosts("flow_step_killed")
     const ids = await startAll(hosts, "step-limited", Array.from({ length: 8 }, (_, n) => ({ input: { n, ms: 1_500 } })))
