@@ -288,7 +288,8 @@ const firstWaitsSecondRuns = (ran: Array<string>) =>
   }, { concurrency: 1 })
 
 // Counted in memory only: a start that finds the function's slot full is queued, and the memory ledger has no queue
-// (PostgreSQL's is the store's QUEUED executions; test/adapters/postgres/multi-host-flow.test.ts runs the real one).
+// (PostgreSQL's is the store's QUEUED executions; test/adapters/postgres/multi-host-flow.test.ts runs the real one,
+// with both limits together across three hosts).
 describe("a step body waiting for its turn under a function's concurrency limit", () => {
   it("keeps its function's concurrency slot while it waits for its turn beside a branch blocked on a wait", async () => {
     const { fn: holding, ran, open } = heldKey()
