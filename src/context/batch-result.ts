@@ -3,7 +3,7 @@
  * (in full, or as a summary of statuses when the full record is over the payload limit).
  */
 import type { ErrorObject } from "../log/events.ts"
-import { ChildContextError, DurableOperationError, RecordedError } from "./errors.ts"
+import { ChildContextError, DurableOperationError, RecordedError, revived } from "./errors.ts"
 
 export type BatchItemStatus = "SUCCEEDED" | "FAILED" | "STARTED"
 export type CompletionReason =
@@ -72,6 +72,12 @@ export type CompletionConfig =
 /** `throwIfError()` on a batch that a custom policy failed without any failed item. */
 export class BatchCompletionError extends DurableOperationError {
   readonly errorType = "BatchCompletionError"
+  /** Why the batch counts as failed (AWS's signature: the reason first). */
+  readonly completionReason: CompletionReason
+  constructor(completionReason: CompletionReason, message?: string, cause?: unknown, errorData?: string) {
+    super(message || `Batch completed as failed by shouldComplete (${completionReason})`, cause, errorData)
+    this.completionReason = completionReason
+  }
 }
 
 export class BatchResult<T> {
@@ -117,7 +123,7 @@ export class BatchResult<T> {
   throwIfError(): void {
     const failed = this.failed()[0]
     if (failed?.error !== undefined) throw failed.error
-    if (this.completionReason === "CUSTOM_COMPLETION_FAILED") throw new BatchCompletionError("The batch was completed as failed by its completion policy")
+    if (this.completionReason === "CUSTOM_COMPLETION_FAILED") throw new BatchCompletionError(this.completionReason)
   }
   getResults(): Array<T> {
     return this.succeeded().map((item) => item.result as T)
@@ -158,5 +164,5 @@ export const summaryOf = (result: BatchResult<unknown>, total: number): BatchSum
  */
 export const itemError = (error: ErrorObject, cause?: ErrorObject): ChildContextError =>
   cause === undefined
-    ? ChildContextError.fromErrorObject(error)
-    : new ChildContextError(error.errorMessage, { cause: new RecordedError(cause), errorData: error.errorData })
+    ? revived(ChildContextError, error)
+    : new ChildContextError(error.errorMessage, new RecordedError(cause), error.errorData)

@@ -21,7 +21,7 @@ import { type ChildRun, runChildContext } from "./child-context.ts"
 import { afterTurn } from "./replay-order.ts"
 import { type Begun, ContextCore } from "./context-core.ts"
 import { toErrorRecord } from "./error-story.ts"
-import { ChildContextError, RecordedError, toErrorObject } from "./errors.ts"
+import { ChildContextError, RecordedError, revived, toErrorObject } from "./errors.ts"
 import { deserializeWith, serializeWith } from "./serdes-call.ts"
 import { runOwned } from "./usage-tracker.ts"
 import { type Serdes, serdesContext } from "./serdes.ts"
@@ -99,7 +99,7 @@ export const runBatch = <O>(core: ContextCore, begun: Begun, run: BatchRun<O>): 
       deserialize: async (data, serdesContext) => restoreBatchResult(await custom.deserialize(data, serdesContext), (index) => run.items[index]?.name)
     },
     summarize: (result) => run.summaryGenerator?.(result) ?? JSON.stringify(summaryOf(result, total)),
-    toError: (error, thrown) => thrown ?? ChildContextError.fromErrorObject(error),
+    toError: (error, thrown) => thrown ?? revived(ChildContextError, error),
     body: (batchCore, summary) => drive(batchCore, run, summary === undefined ? undefined : parseSummary(summary), payloads, values)
   }
   return runChildContext(core, begun, child)
@@ -256,7 +256,7 @@ const startItem = <O>(core: ContextCore, run: BatchRun<O>, item: BatchItemSpec<O
     const label = `child context "${virtual.parentId}" (${JSON.stringify(item.name)})`
     return runOwned({ kind: "context", core: virtual, label }, () => item.run(virtual)).catch((thrown) => {
       const error = toErrorObject(thrown)
-      throw new ChildContextError(error.errorMessage, { cause: thrown, errorData: error.errorData })
+      throw new ChildContextError(error.errorMessage, thrown, error.errorData)
     })
   }
   const begun = core.begin("CONTEXT", run.iterationSubType, item.name)
@@ -273,7 +273,7 @@ const startItem = <O>(core: ContextCore, run: BatchRun<O>, item: BatchItemSpec<O
       }
     },
     // On replay (nothing thrown) caused by the recorded error, as the first run was by the thrown one.
-    toError: (error, thrown) => new ChildContextError(error.errorMessage, { cause: thrown ?? new RecordedError(error), errorData: error.errorData }),
+    toError: (error, thrown) => new ChildContextError(error.errorMessage, thrown ?? new RecordedError(error), error.errorData),
     body: (itemCore) => item.run(itemCore)
   }))
 }

@@ -7,7 +7,7 @@ import { callbackSchema } from "./callback-schema.ts"
 import type { Begun, ContextCore } from "./context-core.ts"
 import { checkWaitMillis, durationToMillis } from "./duration.ts"
 import { DurablePromise } from "./durable-promise.ts"
-import { CallbackExternalError, CallbackTimeoutError } from "./errors.ts"
+import { CallbackExternalError, CallbackTimeoutError, revived } from "./errors.ts"
 import { serdesContext } from "./serdes.ts"
 import type { CreateCallbackConfig } from "./types.ts"
 import { readBack } from "./serdes-failure.ts"
@@ -53,7 +53,7 @@ export const startCallback = async <T>(
         throw new CallbackTimeoutError(current.timedOutReason === "heartbeat" ? "Callback timed out on heartbeat" : "Callback timed out")
       default:
         // Failed from outside: AWS names it CallbackExternalError (a CallbackError).
-        throw CallbackExternalError.fromErrorObject(current.error ?? { errorType: "CallbackError", errorMessage: "Callback failed" })
+        throw revived(CallbackExternalError, current.error ?? { errorType: "CallbackError", errorMessage: "Callback failed" })
     }
   })())
   return [new DurablePromise(result, () => session.markAwaited?.(id)), callbackId]

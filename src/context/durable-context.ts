@@ -12,7 +12,7 @@ import { afterCreation, afterTurn, bodyStarted, startReplayOrder } from "./repla
 import type { Duration } from "./duration.ts"
 import type { BatchResult } from "./batch-result.ts"
 import { type BatchItemSpec, runBatch } from "./batch.ts"
-import { CallbackSubmitterError, ChildContextError, ConfigurationError, DurableOperationError, RecordedError } from "./errors.ts"
+import { CallbackSubmitterError, ChildContextError, ConfigurationError, DurableOperationError, RecordedError, revived } from "./errors.ts"
 import { defaultLogger } from "./default-logger.ts"
 import { type DurableContextLogger, type DurableLogger, type LoggerConfig, makeContextLogger } from "./logger.ts"
 import { defaultSerdes, passThroughDeserializer, type SerdesConfig, serdesContext } from "./serdes.ts"
@@ -169,7 +169,7 @@ export class DurableContextImpl implements DurableContext {
               fn: (stepContext) => submitter(callbackId, { logger: stepContext.logger }),
               retryStrategy: config?.retryStrategy,
               logger: (attempt) => child.#stepLogger(step.id, undefined, attempt),
-              finalError: (error) => new CallbackSubmitterError(error.errorMessage, { cause: new RecordedError(error), errorData: error.errorData })
+              finalError: (error) => revived(CallbackSubmitterError, error)
             }))
           return await result
         }
@@ -184,10 +184,10 @@ export class DurableContextImpl implements DurableContext {
       runChildContext<T>(this.core, begun, {
         serdes: config?.serdes,
         summarize: config?.summaryGenerator,
-        toError: (error, thrown) => {
-          const wrapped = ChildContextError.forContext(error, thrown)
-          return config?.errorMapper === undefined ? wrapped : config.errorMapper(wrapped)
-        },
+        // A mapper is given the failure as AWS's SDK gives it, rebuilt from its record (the same on every replay):
+        // the class of its type, or a StepError for any other type, caused by the record.
+        toError: (error, thrown) =>
+          config?.errorMapper === undefined ? ChildContextError.forContext(error, thrown) : config.errorMapper(DurableOperationError.fromErrorObject(error)),
         body: (core) => fn(new DurableContextImpl(core))
       }))
   }

@@ -6,25 +6,56 @@
 import type { ErrorCause, ErrorObject } from "../log/events.ts"
 import { bounded, isError, isInstance, MAX_MESSAGE_CHARS, MAX_TYPE_CHARS, readSafely, safeString } from "./error-text.ts"
 
+/** The error shape of AWS's API (`toErrorObject()`, `fromErrorObject()`, a callback failure sent to Lambda). */
+export interface AwsErrorObject {
+  readonly ErrorType?: string | undefined
+  readonly ErrorMessage?: string | undefined
+  readonly ErrorData?: string | undefined
+  readonly StackTrace?: ReadonlyArray<string> | undefined
+}
+
+/** The errorData an error carries, or failing that the first one down its `cause` chain (AWS's rule). */
+export const surfacedErrorData = (error: DurableOperationError): string | undefined => {
+  let node: unknown = error
+  for (let depth = 0; depth < 10 && node instanceof Error; depth++) {
+    const data = (node as { errorData?: unknown }).errorData
+    if ((node instanceof DurableOperationError || node instanceof RecordedError) && typeof data === "string") return data
+    node = node.cause
+  }
+  return undefined
+}
+
+/**
+ * The base of the durable operations' errors. Its constructor is AWS's, `(message?, cause?, errorData?)`: code
+ * written for AWS's SDK that builds one (an `errorMapper`, a step that throws a StepError with data) moves as it is.
+ */
 export abstract class DurableOperationError extends Error {
   abstract readonly errorType: string
   readonly errorData: string | undefined
+  /** AWS's field, unset: Reprise keeps a failure's stack in its record (`stackTrace` and `causes`). */
+  stackTrace: ReadonlyArray<string> | undefined
 
-  constructor(message: string, options?: { cause?: unknown; errorData?: string | undefined }) {
-    super(message)
+  constructor(message?: string, cause?: unknown, errorData?: string) {
+    super(message ?? "")
     // Own, enumerable `cause` and `name`: an error returned inside a result serialises as AWS's does,
     // `{ cause: { name }, name, errorType }`, not as `{ errorType }` alone.
-    if (options?.cause !== undefined) this.cause = options.cause
-    this.errorData = options?.errorData
+    if (cause !== undefined) this.cause = cause
+    this.errorData = errorData
     Object.defineProperty(this, "name", { get: () => this.errorType, enumerable: true, configurable: true })
   }
 
-  toErrorObject(): ErrorObject {
-    return {
-      errorType: this.errorType,
-      errorMessage: this.message,
-      ...(this.errorData === undefined ? {} : { errorData: this.errorData })
-    }
+  /** AWS's shape: `{ ErrorType, ErrorMessage, ErrorData }`, the data surfaced from the causes when it has none. */
+  toErrorObject(): AwsErrorObject {
+    return { ErrorType: this.errorType, ErrorMessage: this.message, ErrorData: surfacedErrorData(this), StackTrace: undefined }
+  }
+
+  /**
+   * The error a stored failure stands for, as AWS's `fromErrorObject` rebuilds it: the class of its type (a type
+   * that is none of these comes back as a StepError), caused by the record itself. Takes AWS's shape or Reprise's
+   * (`{ errorType, errorMessage, errorData }`, as the HTTP API and the history show it).
+   */
+  static fromErrorObject(errorObject: AwsErrorObject | ErrorObject): DurableOperationError {
+    return rebuilt(recordOf(errorObject))
   }
 
   /**
@@ -81,54 +112,60 @@ const causeOption = (causes: ReadonlyArray<ErrorCause> | undefined): { readonly 
 /** A step failed for good (after its retries); `cause` is the last attempt's error. */
 export class StepError extends DurableOperationError {
   readonly errorType = "StepError"
-  static fromErrorObject(error: ErrorObject): StepError {
-    return new StepError(error.errorMessage, { cause: new RecordedError(error), errorData: error.errorData })
+  constructor(message?: string, cause?: unknown, errorData?: string) {
+    super(message || "Step failed", cause, errorData)
   }
 }
 
 /** The base of every callback failure (CallbackExternalError, CallbackTimeoutError, CallbackSubmitterError). */
 export class CallbackError extends DurableOperationError {
   readonly errorType: string = "CallbackError"
-  static fromErrorObject(error: ErrorObject): CallbackError {
-    return new CallbackError(error.errorMessage, { cause: new RecordedError(error), errorData: error.errorData })
+  constructor(message?: string, cause?: unknown, errorData?: string) {
+    super(message || "Callback failed", cause, errorData)
   }
 }
 
 /** A callback was completed with a failure from outside (over the API, or from a test). */
 export class CallbackExternalError extends CallbackError {
   override readonly errorType: string = "CallbackExternalError"
-  static override fromErrorObject(error: ErrorObject): CallbackExternalError {
-    return new CallbackExternalError(error.errorMessage, { cause: new RecordedError(error), errorData: error.errorData })
-  }
 }
 
 /** A callback was not completed in time, or missed its heartbeat. */
 export class CallbackTimeoutError extends CallbackError {
   override readonly errorType = "CallbackTimeoutError"
+  constructor(message?: string, cause?: unknown, errorData?: string) {
+    super(message || "Callback timed out", cause, errorData)
+  }
 }
 
 /** The submitter of waitForCallback failed (after its retries). */
 export class CallbackSubmitterError extends CallbackError {
   override readonly errorType = "CallbackSubmitterError"
+  constructor(message?: string, cause?: unknown, errorData?: string) {
+    super(message || "Callback submitter failed", cause, errorData)
+  }
 }
 
 export class InvokeError extends DurableOperationError {
   readonly errorType = "InvokeError"
+  constructor(message?: string, cause?: unknown, errorData?: string) {
+    super(message || "Invoke failed", cause, errorData)
+  }
 }
 
 /** `ctx.fetch` got no response: the transport failed or the timeout passed (any HTTP status is a response). */
 export class FetchError extends DurableOperationError {
   readonly errorType = "FetchError"
-  static fromErrorObject(error: ErrorObject): FetchError {
-    return new FetchError(error.errorMessage, { cause: new RecordedError(error), errorData: error.errorData })
+  constructor(message?: string, cause?: unknown, errorData?: string) {
+    super(message || "Fetch failed", cause, errorData)
   }
 }
 
 /** Anything thrown out of a child context. */
 export class ChildContextError extends DurableOperationError {
   readonly errorType = "ChildContextError"
-  static fromErrorObject(error: ErrorObject): ChildContextError {
-    return new ChildContextError(error.errorMessage, { cause: new RecordedError(error), errorData: error.errorData })
+  constructor(message?: string, cause?: unknown, errorData?: string) {
+    super(message || "Child context failed", cause, errorData)
   }
 
   /**
@@ -139,20 +176,64 @@ export class ChildContextError extends DurableOperationError {
   static forContext(error: ErrorObject, thrown: unknown): ChildContextError {
     if (thrown instanceof ChildContextError) return thrown
     if (thrown === undefined && error.errorType === "ChildContextError") {
-      return new ChildContextError(error.errorMessage, { cause: new RecordedError(error).cause, errorData: error.errorData })
+      return new ChildContextError(error.errorMessage, new RecordedError(error).cause, error.errorData)
     }
-    return new ChildContextError(error.errorMessage, { cause: thrown ?? new RecordedError(error), errorData: error.errorData })
+    return new ChildContextError(error.errorMessage, thrown ?? new RecordedError(error), error.errorData)
   }
 }
 
 /** Kept for AWS parity of names; a waitForCondition that fails throws StepError, as AWS's does. */
 export class WaitForConditionError extends DurableOperationError {
   readonly errorType = "WaitForConditionError"
+  constructor(message?: string, cause?: unknown, errorData?: string) {
+    super(message || "Wait for condition failed", cause, errorData)
+  }
 }
 
 export class PromiseCombinatorError extends DurableOperationError {
   readonly errorType = "PromiseCombinatorError"
+  constructor(message?: string, cause?: unknown, errorData?: string) {
+    super(message || "Promise combinator failed", cause, errorData)
+  }
 }
+
+export type OperationErrorClass = new(message?: string, cause?: unknown, errorData?: string) => DurableOperationError
+
+/** The classes a stored type comes back as (AWS's `fromErrorObject`); any other type is a StepError. */
+const byType: ReadonlyMap<string, OperationErrorClass> = new Map<string, OperationErrorClass>([
+  ["StepError", StepError],
+  ["CallbackError", CallbackError],
+  ["CallbackExternalError", CallbackExternalError],
+  ["CallbackTimeoutError", CallbackTimeoutError],
+  ["CallbackSubmitterError", CallbackSubmitterError],
+  ["InvokeError", InvokeError],
+  ["FetchError", FetchError],
+  ["ChildContextError", ChildContextError],
+  ["WaitForConditionError", WaitForConditionError],
+  ["PromiseCombinatorError", PromiseCombinatorError]
+])
+
+/** Reprise's record of an error in either shape. */
+const recordOf = (error: AwsErrorObject | ErrorObject): ErrorObject => {
+  if ("errorType" in error || "errorMessage" in error) return error as ErrorObject
+  const aws = error as AwsErrorObject
+  return {
+    errorType: aws.ErrorType || "Error",
+    errorMessage: aws.ErrorMessage ?? "",
+    ...(aws.ErrorData === undefined ? {} : { errorData: aws.ErrorData }),
+    ...(aws.StackTrace === undefined ? {} : { stackTrace: [...aws.StackTrace] })
+  }
+}
+
+/** The class of a durable operation's error type (undefined: the type is none of them). */
+export const durableErrorClass = (errorType: string): OperationErrorClass | undefined => byType.get(errorType)
+
+/** `record` as the error of its type (else a StepError), caused by the record itself, its data kept. */
+const rebuilt = (record: ErrorObject): DurableOperationError => revived(byType.get(record.errorType) ?? StepError, record)
+
+/** `record` as an error of class `As`, caused by the record itself (a RecordedError), its data kept. */
+export const revived = <E extends DurableOperationError>(As: new(message?: string, cause?: unknown, errorData?: string) => E, record: ErrorObject): E =>
+  new As(record.errorMessage, new RecordedError(record), record.errorData)
 
 /**
  * An AtMostOncePerRetry step whose attempt started and never recorded an outcome (the process died mid-body).
@@ -228,7 +309,10 @@ export const toErrorObject = (error: unknown): ErrorObject => {
 }
 
 const rawErrorObject = (error: unknown): ErrorObject => {
-  if (isInstance(error, DurableOperationError)) return error.toErrorObject()
+  if (isInstance(error, DurableOperationError)) {
+    const errorData = surfacedErrorData(error)
+    return { errorType: error.errorType, errorMessage: error.message, ...(errorData === undefined ? {} : { errorData }) }
+  }
   if (isInstance(error, RecordedError)) return error.errorObject
   if (isError(error)) {
     const name = readSafely(() => error.name)

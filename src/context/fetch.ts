@@ -6,7 +6,7 @@
  */
 import { type Begun, type ContextCore } from "./context-core.ts"
 import type { Duration } from "./duration.ts"
-import { ConfigurationError, FetchError } from "./errors.ts"
+import { ConfigurationError, FetchError, revived } from "./errors.ts"
 import type { DurableContextLogger } from "./logger.ts"
 import { runStep } from "./step.ts"
 import { stepTimeoutMillis } from "./step-timeout.ts"
@@ -117,7 +117,7 @@ export const runFetch = async (
     // A failed exchange is not sent again: the request may have had effects (AWS's service does not retry it either).
     retryStrategy: () => ({ shouldRetry: false }),
     logger,
-    finalError: FetchError.fromErrorObject,
+    finalError: (error) => revived(FetchError, error),
     fn: async ({ signal }) => {
       let response: Response
       let body: string

@@ -4,7 +4,7 @@
  * the engine starts it when InvokeStarted is written and tells the parent when it ends.
  */
 import { type Begun, type ContextCore, never } from "./context-core.ts"
-import { InvokeError, RecordedError } from "./errors.ts"
+import { InvokeError, RecordedError, revived } from "./errors.ts"
 import { serializeWith } from "./serdes-call.ts"
 import { failedBySerdes, readBack } from "./serdes-failure.ts"
 import { type Serdes, serdesContext } from "./serdes.ts"
@@ -54,5 +54,5 @@ export const runInvoke = async <I, O>(
   if (op.status === "SUCCEEDED") return await readBack<O>(session, (config?.resultSerdes ?? session.serdes.defaultSerdes) as Serdes<O>, op.result, context)
   const error = op.error ??
     { errorType: `Invoke${op.status === "TIMED_OUT" ? "TimedOut" : "Stopped"}`, errorMessage: `The invoked execution ${op.childExecutionId} ${op.status === "TIMED_OUT" ? "timed out" : "was stopped"}` }
-  throw new InvokeError(error.errorMessage, { cause: new RecordedError(error), errorData: error.errorData })
+  throw revived(InvokeError, error)
 }

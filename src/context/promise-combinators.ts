@@ -10,19 +10,7 @@ import { runChildContext } from "./child-context.ts"
 import { afterTurn } from "./replay-order.ts"
 import { type ContextCore, never } from "./context-core.ts"
 import { DurablePromise, operationIdOf } from "./durable-promise.ts"
-import {
-  CallbackError,
-  CallbackExternalError,
-  CallbackSubmitterError,
-  CallbackTimeoutError,
-  ChildContextError,
-  InvokeError,
-  PromiseCombinatorError,
-  RecordedError,
-  recordedCause,
-  StepError,
-  WaitForConditionError
-} from "./errors.ts"
+import { durableErrorClass, PromiseCombinatorError, RecordedError, recordedCause } from "./errors.ts"
 import { toErrorRecord } from "./error-story.ts"
 import { writeOpenStarts } from "./open-steps.ts"
 import type { Serdes } from "./serdes.ts"
@@ -93,7 +81,7 @@ export const makePromiseCombinators = (context: CombinatorHost): PromiseCombinat
       owns: ownOperations(promises),
       body: () => combine(promises),
       toError: (error, thrown) =>
-        new PromiseCombinatorError(error.errorMessage, { cause: thrown ?? new RecordedError(error), errorData: error.errorData })
+        new PromiseCombinatorError(error.errorMessage, thrown ?? new RecordedError(error), error.errorData)
     })))
   }
   return {
@@ -126,22 +114,8 @@ const settledSerdes: Serdes<Array<PromiseSettledResult<unknown>>> = {
     )
 }
 
-const DURABLE_ERRORS: Record<string, new(message: string, options?: { cause?: unknown; errorData?: string | undefined }) => Error> = {
-  StepError,
-  CallbackError,
-  CallbackExternalError,
-  CallbackTimeoutError,
-  CallbackSubmitterError,
-  InvokeError,
-  ChildContextError,
-  WaitForConditionError,
-  PromiseCombinatorError
-}
-
 /** The SDK's own error types come back as their classes; anything else as a RecordedError named by its type. */
 export const reviveError = (error: ErrorObject, cause: unknown = recordedCause(error)): Error => {
-  const ErrorClass = DURABLE_ERRORS[error.errorType]
-  return ErrorClass === undefined
-    ? new RecordedError(error)
-    : new ErrorClass(error.errorMessage, cause === undefined ? { errorData: error.errorData } : { cause, errorData: error.errorData })
+  const ErrorClass = durableErrorClass(error.errorType)
+  return ErrorClass === undefined ? new RecordedError(error) : new ErrorClass(error.errorMessage, cause, error.errorData)
 }

@@ -10,7 +10,10 @@ import { type Begun, bodyMayNotRun, type ContextCore, never } from "./context-co
 import { durationToMillis } from "./duration.ts"
 import { toErrorRecord } from "./error-story.ts"
 import { isError, isInstance, readSafely } from "./error-text.ts"
-import { PayloadTooLargeError, RecordedError, SerdesFailedError, StepError, StepInterruptedError } from "./errors.ts"
+import { PayloadTooLargeError, RecordedError, SerdesFailedError, StepError, StepInterruptedError, revived } from "./errors.ts"
+
+/** A step's failure for good, as its caller sees it: a StepError caused by the record of the last attempt's error. */
+const stepErrorOf = (error: ErrorObject): StepError => revived(StepError, error)
 import type { DurableContextLogger } from "./logger.ts"
 import { type RetryDecision, type RetryStrategy, retryPresets, StepSemantics, withJitterSource } from "./retry.ts"
 import { serializeJson, serializeWith } from "./serdes-call.ts"
@@ -75,7 +78,7 @@ const recordFailure = async <T>(
     return undefined
   }
   await session.append([{ _tag: "StepFailed", ...ref, ...started, attempt, error }])
-  return (run.finalError ?? StepError.fromErrorObject)(error)
+  return (run.finalError ?? stepErrorOf)(error)
 }
 
 export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T>): Promise<T> => {
@@ -92,7 +95,7 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
         if (serdes === defaultSerdes) return (op.result === undefined ? undefined : JSON.parse(op.result)) as T
         return await readBack(session, serdes, op.result, serdesContext(session.executionId, id))
       }
-      if (op.status === "FAILED") throw (run.finalError ?? StepError.fromErrorObject)(op.error!)
+      if (op.status === "FAILED") throw (run.finalError ?? stepErrorOf)(op.error!)
       if (op.status === "PENDING" && op.nextAttemptAt! > session.now()) {
         op = await session.whenChanged(id)
         continue

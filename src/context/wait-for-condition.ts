@@ -45,7 +45,7 @@ export interface WaitForConditionConfig<T> {
 
 /** A check that throws, or a strategy that gives up, fails it with StepError (AWS's class; same message). */
 const failed = (error: ErrorObject, cause?: unknown) =>
-  new StepError(error.errorMessage, { cause: cause ?? new RecordedError(error), errorData: error.errorData })
+  new StepError(error.errorMessage, cause ?? new RecordedError(error), error.errorData)
 
 export const runWaitForCondition = async <T>(
   core: ContextCore,

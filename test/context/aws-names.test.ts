@@ -41,4 +41,39 @@ describe("AWS's names, from reprise", () => {
       expect(await ours.deserialize(undefined, context)).toBeUndefined()
     }
   })
+
+  it("builds its error classes with AWS's arguments, messages and shapes", () => {
+    const cause = new RangeError("out of range")
+    const shape = (error: any) => ({
+      name: error.name,
+      message: error.message,
+      errorType: error.errorType,
+      errorData: error.errorData,
+      cause: error.cause,
+      object: error.toErrorObject()
+    })
+    for (const name of ["StepError", "CallbackError", "CallbackExternalError", "CallbackTimeoutError", "CallbackSubmitterError", "InvokeError", "ChildContextError", "WaitForConditionError", "PromiseCombinatorError"] as const) {
+      const Ours = reprise[name] as any
+      const Theirs = aws[name] as any
+      expect(shape(new Ours()), name).toEqual(shape(new Theirs()))
+      expect(shape(new Ours("declined", cause, '{"code":42}')), name).toEqual(shape(new Theirs("declined", cause, '{"code":42}')))
+    }
+    // The data of a cause surfaces where the error has none of its own.
+    const inner = new reprise.StepError("inner", undefined, "data")
+    expect(new reprise.ChildContextError("outer", inner).toErrorObject()).toEqual(new aws.ChildContextError("outer", new aws.StepError("inner", undefined, "data")).toErrorObject())
+    expect(shape(new reprise.BatchCompletionError("CUSTOM_COMPLETION_FAILED"))).toEqual(shape(new aws.BatchCompletionError("CUSTOM_COMPLETION_FAILED" as any)))
+    expect(new reprise.BatchCompletionError("CUSTOM_COMPLETION_FAILED").completionReason).toBe("CUSTOM_COMPLETION_FAILED")
+  })
+
+  it("rebuilds an error from its object as AWS's fromErrorObject does: its type's class, else a StepError", () => {
+    for (const type of ["StepError", "CallbackTimeoutError", "InvokeError", "ChildContextError", "PaymentDeclined", undefined]) {
+      const object = { ErrorType: type, ErrorMessage: "declined", ErrorData: "{}" }
+      const ours = reprise.DurableOperationError.fromErrorObject(object) as any
+      const theirs = aws.DurableOperationError.fromErrorObject(object) as any
+      expect({ name: ours.name, message: ours.message, errorData: ours.errorData, causeName: ours.cause.name }, String(type))
+        .toEqual({ name: theirs.name, message: theirs.message, errorData: theirs.errorData, causeName: theirs.cause.name })
+    }
+    // Reprise's own shape (the HTTP API's, the history's) is read too.
+    expect(reprise.DurableOperationError.fromErrorObject({ errorType: "InvokeError", errorMessage: "no" })).toBeInstanceOf(reprise.InvokeError)
+  })
 })
