@@ -51,10 +51,11 @@ export const decide = (state: ExecutionState, message: DecidedMessage, context: 
       if (op === undefined || op.type !== "CALLBACK" || op.callbackId !== message.callbackId) {
         return refuse(new CallbackNotFound({ callbackId: message.callbackId }))
       }
-      if (op.status !== "STARTED" || !running) {
-        const status = op.status !== "STARTED" ? op.status : `closed (execution ${state.status})`
-        return refuse(new CallbackAlreadyCompleted({ callbackId: message.callbackId, status }))
-      }
+      if (op.status !== "STARTED") return refuse(new CallbackAlreadyCompleted({ callbackId: message.callbackId, status: op.status }))
+      // Open, but its execution ended first (its handler returned, it failed, a replay of changed code failed it):
+      // nothing is recorded, and the answer must not read as a delivery (a client told "already completed" would not
+      // send it again).
+      if (!running) return refuse(new ExecutionNotRunning({ executionId, status: state.status }))
       const admitted = message._tag === "CompleteCallback" ? context.admit(message) : undefined
       if (admitted === "hold") return { _tag: "Hold" }
       if (admitted !== undefined) return refuse(new InvalidRequest({ reason: admitted }))

@@ -42,6 +42,8 @@ export interface ActorParts {
   offer(message: Message): void
   /** User code runs again: the watchdog comes back at the next write. */
   activate(): void
+  /** Starts the handler, once per incarnation, and not while the execution is paused (its resume starts it). */
+  startHandler(): void
   /** Queues events written by the actor itself, for the next write. */
   queue(events: ReadonlyArray<NewEvent>): void
   /** Writes what is pending in one conditional append (actor-writes.ts). */

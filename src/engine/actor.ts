@@ -17,7 +17,7 @@ import { afterMicrotasks, QUEUED_WRITE_ROUNDS } from "./actor-scheduler.ts"
 import { ActorSession } from "./actor-session.ts"
 import { CallbackGate } from "./callback-gate.ts"
 import { type ActorDeps, ActorGone, type Message, type Reply, type ReplyError, type StoreError } from "./actor-messages.ts"
-import { startHandler } from "./handler-run.ts"
+import { HandlerStart } from "./handler-run.ts"
 import { ActorWrites } from "./actor-writes.ts"
 import { handle } from "./actor-handle.ts"
 import { OperationWaiters } from "./operation-waiters.ts"
@@ -43,6 +43,8 @@ export class Actor {
   readonly #stopWaiters = new StopRequestWaiters()
   /** User code and the handler's outcome held while the execution is paused. */
   readonly #pause = new PauseHold()
+  /** When the handler starts: once, not while paused (handler-run.ts). */
+  readonly #handler = new HandlerStart()
   /** The appends of this batch and the write that makes them durable (actor-writes.ts). */
   readonly #writes: ActorWrites
   readonly #activity = new ActorActivity()
@@ -98,6 +100,7 @@ export class Actor {
       now: this.now,
       offer: (message) => this.#offer(message),
       activate: () => this.#alarm.activate(),
+      startHandler: () => this.#startHandler(),
       queue: (events) => this.#writes.queue(events),
       flush: () => this.#writes.flush(),
       written: (reply) => this.#written(reply),
@@ -167,12 +170,14 @@ export class Actor {
   }
 
   /**
-   * The handler can go no further by itself: it has ended, or it is held by a pause, or code waits on a durable
-   * operation that user code has awaited (operation-waiters.ts), or a step waits for its concurrency slot.
+   * The handler can go no further by itself: it has ended, or it is held by a pause (or not started, loaded while
+   * paused), or code waits on a durable operation that user code has awaited (operation-waiters.ts), or a step
+   * waits for its concurrency slot.
    */
   #blocked(): boolean {
     // A step waiting for its concurrency slot goes on only when another execution gives one back.
-    return !this.running || this.#pause.holding || this.#waiters.blockHandler() || this.#activity.slotWaits > 0
+    return !this.running || this.#pause.holding || this.#handler.waitsForResume(this.state) || this.#waiters.blockHandler() ||
+      this.#activity.slotWaits > 0
   }
 
   /**
@@ -420,7 +425,7 @@ export class Actor {
   }
 
   #startHandler() {
-    startHandler(this.#parts, this.session)
+    this.#handler.start(this.#parts, this.session, () => this.evict())
   }
 
   /** The write ended the execution: step bodies still running are abandoned, the engine is told. */

@@ -10,7 +10,7 @@ import type { StoreFailure } from "../store/store-errors.ts"
 import type { Actor } from "./actor.ts"
 import type { ActorGone, Message, Reply } from "./actor-messages.ts"
 import type { CallbackIdCodec } from "./callback-ids.ts"
-import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotFound, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest, type TimerNotPending } from "./engine-errors.ts"
+import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotFound, FunctionNotFound, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest, type TimerNotPending } from "./engine-errors.ts"
 import type { EngineShape } from "./engine-shape.ts"
 import type { ReadFailure } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
@@ -39,6 +39,8 @@ export interface MessageDeps {
   readonly mayTake: (executionId: string) => Effect.Effect<boolean, StoreFailure>
   /** A stop of a QUEUED execution, which has no actor (flow-start.ts): true when it was one. */
   readonly stopQueued: (executionId: string, error: Parameters<EngineShape["stop"]>[1]) => Effect.Effect<boolean, ReadFailure>
+  /** Whether a function of this name is registered here (a deploy may have removed it). */
+  readonly registered: (functionName: string) => boolean
 }
 
 export type MessageOperations = Pick<
@@ -82,7 +84,7 @@ export const makeMessageOperations = (deps: MessageDeps): MessageOperations => {
       Effect.gen(function*() {
         const ref = yield* callbackTarget(callbackId)
         const found = yield* deliver(ref.executionId, (a) =>
-          a.send<CallbackNotFound | CallbackAlreadyCompleted | InvalidRequest>((reply) => ({
+          a.send<CallbackNotFound | CallbackAlreadyCompleted | ExecutionNotRunning | InvalidRequest>((reply) => ({
             _tag: "CompleteCallback",
             operationId: ref.operationId,
             callbackId,
@@ -95,7 +97,7 @@ export const makeMessageOperations = (deps: MessageDeps): MessageOperations => {
       Effect.gen(function*() {
         const ref = yield* callbackTarget(callbackId)
         const found = yield* deliver(ref.executionId, (a) =>
-          a.send<CallbackNotFound | CallbackAlreadyCompleted>((reply) => ({ _tag: "Heartbeat", operationId: ref.operationId, callbackId, reply })))
+          a.send<CallbackNotFound | CallbackAlreadyCompleted | ExecutionNotRunning>((reply) => ({ _tag: "Heartbeat", operationId: ref.operationId, callbackId, reply })))
         if (!found) return yield* new CallbackNotFound({ callbackId })
       }),
     stop: (stopped, error, stopOptions) =>
@@ -136,6 +138,10 @@ export const makeMessageOperations = (deps: MessageDeps): MessageOperations => {
         found ? Effect.void : Effect.fail(new ExecutionNotFound({ executionId }))),
     resume: (executionId) =>
       Effect.gen(function*() {
+        // Its function removed by a deploy: the execution stays paused (a stop still ends it) rather than go on
+        // with no code to run.
+        const { functionName } = yield* stateOf(executionId)
+        if (!deps.registered(functionName)) return yield* Effect.die(new FunctionNotFound({ functionName }))
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotPaused>((reply) => ({ _tag: "Resume", reply })))
         if (!found) return yield* notRunningIfQueued(executionId, (args) => new ExecutionNotPaused(args))
       }),

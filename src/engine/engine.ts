@@ -30,6 +30,7 @@ import { FlowLedger } from "./flow-ledger.ts"
 import { outcomeOf, viewOf } from "./execution-view.ts"
 import type { EngineOptions } from "./engine-options.ts"
 import { type DurableFunction, makeRegistry } from "./registry.ts"
+import { unregisteredFunction } from "./unregistered-function.ts"
 import { checkedInput, sameExecution, startedEvent } from "./start-request.ts"
 import { makeForkRewind } from "./fork-rewind.ts"
 import { makeMessageOperations } from "./engine-messages.ts"
@@ -195,8 +196,7 @@ export const makeEngine = Effect.fnUntraced(function*(
 
   const load = (executionId: string, hooks: LoadHooks): Effect.Effect<Actor | undefined, LogCorrupted | StoreFailure> =>
     Effect.gen(function*() {
-      // A stop or a pause is handled before the handler starts (it runs no step body): the gate does not hold it.
-      // Refused, the lease an alarm took for it goes back.
+      // A stop or a pause runs no step body: the gate does not hold it. Refused, an alarm's lease goes back.
       if (options.loadGate !== undefined && !hooks.firstMessages()) {
         yield* Effect.tapError(options.loadGate(executionId), () => giveBackUnused(executionId))
       }
@@ -206,7 +206,8 @@ export const makeEngine = Effect.fnUntraced(function*(
       const state = foldLog(log.events)
       // No actor until the queue lets it run (flow-start.ts).
       if (state.status === "QUEUED") return yield* Effect.as(giveBackUnused(executionId), undefined)
-      const fn = registry.get(state.functionName)
+      // A function removed by a deploy: a stop or a pause still reaches its executions (they run no user code).
+      const fn = registry.get(state.functionName) ?? (hooks.firstMessages() ? unregisteredFunction(state.functionName) : undefined)
       if (fn === undefined) return yield* Effect.die(new FunctionNotFound({ functionName: state.functionName }))
       const alarmAt = yield* store.getAlarm(executionId)
       // Made meanwhile by what makes actors without a load (a start, a dequeue): that one runs it.
@@ -382,8 +383,8 @@ export const makeEngine = Effect.fnUntraced(function*(
     stateOf,
     invoker: () => invoker,
     mayTake: (executionId) => (ownership === undefined ? Effect.succeed(true) : ownership.acquire(executionId, "try")),
-    stopQueued: flowStart.stopQueued
-  })
+    stopQueued: flowStart.stopQueued,
+    registered: (name) => registry.has(name) })
 
   const engine: EngineShape = {
     functions: [...registry.values()].map((fn) => ({

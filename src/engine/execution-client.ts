@@ -121,7 +121,7 @@ export type ReadFailure = ExecutionNotFound | LogCorrupted | StoreFailure
 
 export type StartFailure = FunctionNotFound | ExecutionAlreadyExists | InvalidRequest | RateLimited | LogCorrupted | StoreFailure
 
-export type CallbackFailure = CallbackNotFound | CallbackAlreadyCompleted | InvalidRequest | LogCorrupted | StoreFailure
+export type CallbackFailure = CallbackNotFound | CallbackAlreadyCompleted | ExecutionNotRunning | InvalidRequest | LogCorrupted | StoreFailure
 
 export interface ExecutionClientShape {
   /** The functions that can be started here. */

@@ -10,12 +10,35 @@ import type { Message } from "./actor-messages.ts"
 import type { ActorParts } from "./actor-parts.ts"
 import { type HandlerExit, outcomeEvent } from "./execution-outcome.ts"
 import { handlerInput } from "./handler-input.ts"
+import { isUnregistered } from "./unregistered-function.ts"
 
 /** What the handler's run reads and asks of its actor. */
-export type HandlerHost = Pick<ActorParts, "state" | "deps" | "gone" | "pause" | "offer" | "activate" | "queue">
+export type HandlerHost = Pick<ActorParts, "state" | "deps" | "gone" | "pause" | "offer" | "activate" | "queue" | "startHandler">
+
+/**
+ * When an actor starts its handler: once, and not while the execution is paused. A paused execution loaded from
+ * the store runs no user code until it is resumed: its replay could fail it (code deployed meanwhile that no longer
+ * replays its log), and a pause must not end an execution. The stand-in of a function no longer registered
+ * (unregistered-function.ts) never runs: the actor leaves memory instead.
+ */
+export class HandlerStart {
+  #started = false
+
+  /** Loaded while paused: the handler waits for the resume (so the actor counts as blocked). */
+  waitsForResume(state: { readonly paused?: boolean | undefined }): boolean {
+    return state.paused === true && !this.#started
+  }
+
+  start(actor: HandlerHost, session: Session, leave: () => void): void {
+    if (this.#started || actor.state.paused) return
+    if (isUnregistered(actor.deps.fn)) return leave()
+    this.#started = true
+    startHandler(actor, session)
+  }
+}
 
 /** Starts the handler; its outcome comes back to the mailbox as HandlerDone (unless the actor is gone by then). */
-export const startHandler = (actor: HandlerHost, session: Session) => {
+const startHandler = (actor: HandlerHost, session: Session) => {
   actor.deps.onInvocation()
   actor.activate()
   const done = (exit: Extract<Message, { _tag: "HandlerDone" }>["exit"]) => {
@@ -55,4 +78,6 @@ export const wakeResumed = (actor: HandlerHost) => {
   actor.pause.exit = undefined
   if (held !== undefined) finishHandler(actor, held)
   actor.pause.release()
+  // Loaded while paused, it has not run its handler yet.
+  if (actor.state.status === "RUNNING" && !actor.gone) actor.startHandler()
 }

@@ -1,5 +1,5 @@
 /** A test's handle on one execution: its outcome, its operations and history, and ways to steer it. */
-import { CallbackAlreadyCompleted, InvalidRequest } from "../engine/engine-errors.ts"
+import { CallbackAlreadyCompleted, ExecutionNotRunning, InvalidRequest } from "../engine/engine-errors.ts"
 import type { ErrorObject, LogEvent } from "../log/events.ts"
 import type { ExecutionStatus, OperationState } from "../log/fold.ts"
 import { type Duration, durationToMillis } from "../context/duration.ts"
@@ -334,7 +334,7 @@ export class TestExecution {
       // the engine's resend finds the callback completed: this completion is what completed it).
       for (let tries = 1; ; tries++) {
         const failed = await this.runner.completeCallback(callbackId, outcome).then(() => undefined, (error: unknown) => error)
-        if (failed === undefined || failed instanceof CallbackAlreadyCompleted) break
+        if (failed === undefined || isLate(failed)) break
         if (tries >= CRASHED_COMPLETION_TRIES) throw failed
         await this.runner.fireAt(this.executionId, this.runner.clock(this.executionId).currentTimeMillisUnsafe()).catch(() => undefined)
       }
@@ -408,7 +408,7 @@ export class TestExecution {
         // The execution may have gone past the callback while its responder answered (a batch that completed, a
         // timeout, a stop): the answer is refused as late, as a real client's would be, and the run goes on.
         const failed = await completion.then(() => undefined, (error: unknown) => error)
-        if (failed !== undefined && !(failed instanceof CallbackAlreadyCompleted)) throw failed
+        if (failed !== undefined && !isLate(failed)) throw failed
       } else {
         // A crash may take the completion before its write (answer it again next round) or after it (then the
         // resent completion finds the callback completed, as a client retrying after a crash would).
@@ -416,10 +416,13 @@ export class TestExecution {
         // A completion refused for itself (a result its schema refuses, a payload over the limit) is refused again
         // on every try: thrown, as without crashes, rather than answered again each round for ever (the API probe).
         if (failed instanceof InvalidRequest) throw failed
-        if (failed !== undefined && !(failed instanceof CallbackAlreadyCompleted)) this.#answered.delete(op.id)
+        if (failed !== undefined && !isLate(failed)) this.#answered.delete(op.id)
       }
       answered = true
     }
     return answered
   }
 }
+
+/** A completion refused because the callback or its execution was over by then: a late answer, not a failure. */
+const isLate = (failed: unknown): boolean => failed instanceof CallbackAlreadyCompleted || failed instanceof ExecutionNotRunning

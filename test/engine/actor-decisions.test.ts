@@ -27,14 +27,15 @@ describe("an outside message's decision", () => {
     assert.strictEqual(tagOf({ _tag: "Resume", reply: reply() }, paused), "Write ExecutionResumed")
   })
 
-  it("completes a pending callback once; refuses an unknown id, an oversized result and a closed callback", () => {
+  it("completes a pending callback once; refuses an unknown id, an oversized result, and a callback whose execution ended", () => {
     const log = [started, callbackStarted]
     const complete = (callbackId: string, result: string) =>
       ({ _tag: "CompleteCallback", operationId: "1", callbackId, outcome: { ok: true, result }, reply: reply() }) as DecidedMessage
     assert.strictEqual(tagOf(complete("cb-1", "\"ok\""), log), "Write CallbackSucceeded")
     assert.strictEqual(tagOf(complete("cb-2", "\"ok\""), log), "Refuse CallbackNotFound")
     assert.strictEqual(tagOf(complete("cb-1", "\"far too long\""), log), "Refuse InvalidRequest")
-    assert.strictEqual(tagOf(complete("cb-1", "\"ok\""), log, false), "Refuse CallbackAlreadyCompleted")
+    // Not "already completed": nothing completed it, and a client would take that answer for a delivery.
+    assert.strictEqual(tagOf(complete("cb-1", "\"ok\""), log, false), "Refuse ExecutionNotRunning")
     assert.strictEqual(tagOf({ _tag: "Heartbeat", operationId: "1", callbackId: "cb-1", reply: reply() }, log), "Write CallbackHeartbeat")
   })
 
