@@ -22,7 +22,7 @@ import { safeWrites } from "./terminal-text.ts"
 export const USAGE = `reprise: durable functions from the command line
 
   reprise init [folder] [--target node|workers|lambda]   write a new project (one durable function, its test)
-  reprise dev <functions-file> [--port N] [--db FILE]   serve the file's durable functions on SQLite, restart on change
+  reprise dev <functions-file> [--port N] [--db FILE]   serve the file's durable functions and schedules on SQLite, restart on change
   reprise functions                                     the functions the server can start
   reprise start <function> [--input JSON|@FILE] [--name ID] [--priority N] [--wait [--timeout S]]
   reprise get <execution-id> [--follow [--timeout S]]   --follow: live until it ends (at most S seconds, default 600)
