@@ -86,7 +86,7 @@ export interface ServeOptions {
   readonly handleSignals?: boolean
   /** Told of every write: traces and metrics with reprise/otel's `otelObserver()` (docs/observability.md). */
   readonly observer?: ExecutionObserverShape
-  /** Where failures of background work go (alarm deliveries, sweeps, eviction; default console.error). */
+  /** Where failures of background work go (alarm deliveries, sweeps, eviction; default: the host's log, as JSON lines). */
   readonly onError?: (error: unknown, executionId?: string) => void
 }
 
@@ -208,7 +208,7 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
     maxActorsInMemory: options.maxActorsInMemory,
     resumeOnStart: options.resumeOnStart ?? envVar("DENO_DEPLOYMENT_ID") === undefined,
     allowedHosts: envVar("DENO_DEPLOYMENT_ID") === undefined ? [options.hostname ?? "127.0.0.1", ...(options.allowedHosts ?? [])] : "any",
-    onError: options.onError ?? ((error, id) => console.error(`reprise${id === undefined ? "" : ` (execution ${id})`}:`, error)),
+    onError: options.onError, // default: the host's log (JSON lines)
     observer: options.observer
   }, storage.ports).catch(async (error: unknown) => {
     pending.failed(error)

@@ -5,7 +5,7 @@
  * Written here rather than taken from node:util: the core runs on every runtime.
  */
 import { Formatter } from "effect"
-import { isError, readSafely, safeString } from "./error-text.ts"
+import { bounded, isError, MAX_MESSAGE_CHARS, readSafely, safeString } from "./error-text.ts"
 
 /** AWS's three fields of an Error: its class, message and stack, line by line (a getter that throws reads as empty). */
 export const errorSummary = (error: Error): { errorType: string; errorMessage: string; stackTrace: Array<string> } => {
@@ -17,6 +17,17 @@ export const errorSummary = (error: Error): { errorType: string; errorMessage: s
     errorMessage: typeof message === "string" ? message : "",
     stackTrace: typeof stack === "string" ? stack.split("\n") : []
   }
+}
+
+/**
+ * `errorSummary` of any thrown value: a value that is no Error has no stack, its type is its `_tag` (a tagged error)
+ * or its typeof, and its message the value as text.
+ */
+export const failureSummary = (value: unknown): ReturnType<typeof errorSummary> => {
+  if (isError(value)) return errorSummary(value)
+  const tag = readSafely(() => (value as { _tag?: unknown } | null | undefined)?._tag)
+  const message = typeof value === "string" ? value : safeString(value)
+  return { errorType: typeof tag === "string" ? tag : typeof value, errorMessage: bounded(message, MAX_MESSAGE_CHARS), stackTrace: [] }
 }
 
 /** An Error as JSON: AWS's fields, the error's own enumerable ones (a `code`), and its cause (which AWS drops). */

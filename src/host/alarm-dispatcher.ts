@@ -18,12 +18,14 @@
 import { Cause, Clock, Context, Data, Duration, Effect, Fiber, FiberMap, Option, Schedule, Semaphore, type Scope } from "effect"
 import { isWritesFailing } from "../store/store-errors.ts"
 import { AlarmStore } from "./alarm-store.ts"
+import { hostErrorLog } from "./host-error-log.ts"
 
 /** Where failures of background work go; the dispatcher never throws them. */
 export type HostErrorReporter = (error: unknown, executionId?: string) => void
 
+/** A dispatcher without a reporter (the host gives its own): JSON lines on stderr, at error level (host-error-log.ts). */
 export const defaultHostErrorReporter: HostErrorReporter = (error, executionId) =>
-  console.error(`reprise: alarm${executionId === undefined ? "" : ` of execution ${executionId}`}:`, error)
+  hostErrorLog({}, () => undefined).background(error, executionId)
 
 /** 1 s, doubling, at most 5 min. */
 export const defaultAlarmBackoff: Schedule.Schedule<Duration.Duration> = Schedule.min([

@@ -104,14 +104,24 @@ export const hostLogger = (format: LogFormat, write: (line: string) => void, col
     write(`${head}  ${text(entry.message)}${cause}`)
   })
 
+/**
+ * The logger the options and the environment choose, and the lowest level it writes: what the host's layer installs,
+ * and what its lines written outside the engine's fibers go through (host-error-log.ts).
+ */
+export const resolveHostLogger = (options: HostLogOptions, env: EnvReader) => {
+  const resolved = resolveLogOptions(options, env)
+  const write = options.write ?? ((line: string) => console.error(line))
+  const logger = hostLogger(resolved.format, write, resolved.format === "pretty" && options.terminal === true)
+  return { ...resolved, write, logger, minimumLevel: LEVELS[resolved.level] }
+}
+
 /** The host's logging: its logger in place of the default, the level, and the engine's lifecycle lines on. */
 export const hostLoggingLayer = (options: HostLogOptions, env: EnvReader): Layer.Layer<never> => {
-  const { format, level, userLevel, ignored } = resolveLogOptions(options, env)
-  const write = options.write ?? ((line: string) => console.error(line))
+  const { format, level, userLevel, ignored, write, logger, minimumLevel } = resolveHostLogger(options, env)
   for (const message of ignored) write(format === "json" ? JSON.stringify({ level: "warn", message }) : `reprise: ${message}`)
   return Layer.mergeAll(
-    Logger.layer([hostLogger(format, write, format === "pretty" && options.terminal === true)]),
-    Layer.succeed(References.MinimumLogLevel, LEVELS[level]),
+    Logger.layer([logger]),
+    Layer.succeed(References.MinimumLogLevel, minimumLevel),
     Layer.succeed(LifecycleLogs, level !== "none"),
     Layer.succeed(UserLogLevel, userLevel)
   )

@@ -19,14 +19,9 @@ import { ExecutionStore } from "../store/execution-store.ts"
 import { schedulerLayer } from "./host-schedules.ts"
 import type { Schedule as ScheduleDefinition } from "../schedule/schedule.ts"
 import { Scheduler } from "../schedule/scheduler.ts"
-import {
-  AlarmDispatcher,
-  type AlarmDispatcherShape,
-  defaultHostErrorReporter,
-  type HostErrorReporter,
-  makeAlarmDispatcher
-} from "./alarm-dispatcher.ts"
+import { AlarmDispatcher, type AlarmDispatcherShape, type HostErrorReporter, makeAlarmDispatcher } from "./alarm-dispatcher.ts"
 import { AlarmStore } from "./alarm-store.ts"
+import { hostErrorLog } from "./host-error-log.ts"
 import { type HostLogOptions, hostLoggingLayer } from "./host-logger.ts"
 import type { HostMetadata } from "./host-metadata.ts"
 import { type EnvReader, resolveApiKey, resolveSecret } from "./host-secrets.ts"
@@ -58,7 +53,7 @@ export interface HostOptions {
   readonly concurrency?: number | undefined
   /** Resume, at start and in the background, what was running when the last process died (default true). */
   readonly resumeOnStart?: boolean | undefined
-  /** Where failures of background work go (alarm deliveries, eviction; default console.error). */
+  /** Where failures of background work go (alarm deliveries, eviction; default: the host's log, host-error-log.ts). */
   readonly onError?: HostErrorReporter | undefined
   /**
    * The names the server is reached by, for the HTTP app's Host check (src/http/allowed-hosts.ts): the adapter's
@@ -93,7 +88,7 @@ export class HostRecovery extends Context.Service<HostRecovery, Deferred.Deferre
 /** The host as a layer over its ports. */
 export const hostLayer = (options: HostOptions) =>
   Layer.unwrap(Effect.gen(function*() {
-    const onError = options.onError ?? defaultHostErrorReporter
+    const onError = options.onError ?? hostErrorLog(options.logging ?? {}, options.env).background
     const secret = yield* resolveSecret(options.secret, options.env)
     // The engine writes through a store that reports write failures, so that the executions they stopped are
     // resumed when the store is back (store-failure-retry.ts).
@@ -217,6 +212,8 @@ export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<Host
       devTools: options.devTools ?? options.env("REPRISE_DEV_TOOLS") === "1",
       admission: options.admission,
       maxBodyBytes: options.maxBodyBytes ?? bodyLimitFor(options.maxPayloadBytes),
+      // A 500's error in the host's log, as its other lines (not console.error's multi-line dump).
+      onError: hostErrorLog(options.logging ?? {}, options.env).request,
       ...(apiKey === undefined ? {} : { apiKey })
     }),
     apiKey,

@@ -28,10 +28,13 @@ export interface TimerWakeUps extends WakeUpSourceShape {
 /** The store's earliest alarm after `after` (undefined: none). */
 export type NextAlarm = (after: number) => Effect.Effect<AlarmEntry | undefined, StoreFailure>
 
-export const makeTimerWakeUps = (
-  nextAlarm: NextAlarm,
-  onError: HostErrorReporter = (error) => console.error("reprise: alarm timer:", error)
-): TimerWakeUps => {
+/**
+ * `onError` is told of a failed read of the store and of the timer's end; without one, they are lines of the log the
+ * timer's fiber runs with (the host's, once the host starts it).
+ */
+export const makeTimerWakeUps = (nextAlarm: NextAlarm, onError?: HostErrorReporter): TimerWakeUps => {
+  const report = (what: string, error: unknown) =>
+    onError === undefined ? Effect.logError(`the alarm timer: ${what}`, Cause.fail(error)) : Effect.sync(() => onError(error))
   let running = false
   let armedAt: number | undefined
   /** A read of the next alarm is under way: any reschedule meanwhile must make the loop read again. */
@@ -47,10 +50,7 @@ export const makeTimerWakeUps = (
       reading = true
       return nextAlarm(now).pipe(
         Effect.map((next) => (next === undefined ? undefined : Math.min(next.at, now + MAX_TIMER_MS))),
-        Effect.catch((error) => Effect.sync(() => {
-          onError(error)
-          return now + STORE_RETRY_MS
-        })),
+        Effect.catch((error) => Effect.as(report(`reading the next alarm failed; reading again in ${STORE_RETRY_MS} ms`, error), now + STORE_RETRY_MS)),
         Effect.tap((at) => Effect.sync(() => {
           armedAt = at
           reading = false
@@ -87,7 +87,7 @@ export const makeTimerWakeUps = (
     start: (dispatcher) =>
       Effect.acquireRelease(
         Effect.sync(() => void (running = true)).pipe(
-          Effect.andThen(Effect.forkScoped(loop(dispatcher).pipe(Effect.catchCause((cause) => Effect.sync(() => onError(Cause.squash(cause)))))))
+          Effect.andThen(Effect.forkScoped(loop(dispatcher).pipe(Effect.catchCause((cause) => report("it stopped", Cause.squash(cause))))))
         ),
         () =>
           Effect.sync(() => {

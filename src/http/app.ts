@@ -35,7 +35,7 @@ export interface AppOptions {
   readonly apiKey?: string | undefined
   /** The largest request body accepted, in bytes (default 1 MiB). */
   readonly maxBodyBytes?: number
-  /** Receives every server-side failure (500s) for logging; default: console.error. */
+  /** Receives every server-side failure (500s) for logging; default: a JSON line on stderr (engine-runner.ts). */
   readonly onError?: ErrorReporter
   /**
    * The names the server is reached by, checked against the Host header against DNS rebinding (allowed-hosts.ts):

@@ -3,6 +3,7 @@
  * ExecutionClient (a `ManagedRuntime` over `Engine.layer` is one), turning a failure into a problem+json response.
  */
 import { type Effect, Exit } from "effect"
+import { failureSummary } from "../context/log-format.ts"
 import type { ExecutionClient } from "../engine/index.ts"
 import { mapCause } from "./error-mapping.ts"
 import { problemResponse } from "./problem.ts"
@@ -18,9 +19,15 @@ export interface EngineRunner {
  */
 export type ErrorReporter = (error: unknown, request: Request) => void
 
+/**
+ * The app's reporter when it is given none (a host gives its log's: src/host/host-error-log.ts): one JSON line on
+ * stderr, in the host log's shape, with the error's type, message and stack as fields.
+ */
 export const defaultErrorReporter: ErrorReporter = (error, request) => {
-  const url = new URL(request.url)
-  console.error(`reprise http: ${request.method} ${redactPath(url.pathname)} failed:`, error)
+  const path = redactPath(new URL(request.url).pathname)
+  const summary = failureSummary(error)
+  const message = `${request.method} ${path} failed: ${summary.errorMessage}`
+  console.error(JSON.stringify({ time: new Date().toISOString(), level: "error", method: request.method, path, message, ...summary }))
 }
 
 /** The reporter, handed a redacted copy of the request whatever reporter it is. */

@@ -16,7 +16,9 @@ const io = {
 }
 
 const required = ownPackage().engines?.node
-const args = process.argv.slice(2)
+// A leading "--" ends no options of ours: it is npx's (`npx reprise -- --help` hands it on), so it goes.
+const given = process.argv.slice(2)
+const args = given[0] === "--" ? given.slice(1) : given
 
 if (required !== undefined && !meetsRange(process.versions.node, required)) {
   io.err(`reprise: needs Node ${required} (for node:sqlite and TypeScript type stripping); this is Node ${process.version}. Install a current Node LTS.`)

@@ -1,6 +1,6 @@
 /**
- * `reprise dev <functions-file>`: serves the durable functions a file exports, on SQLite, through reprise/node's
- * `serve`, and restarts the server whenever that file or anything it imports changes.
+ * `reprise dev <functions-file>`: serves the durable functions and schedules a file exports, on SQLite, through
+ * reprise/node's `serve`, and restarts the server whenever that file or anything it imports changes.
  *
  * The server runs in a child process (dev-server.ts), which reports every local file its import loaded. This
  * process watches the folders of those files (one non-recursive watch per folder, so an editor's "atomic save",

@@ -22,7 +22,7 @@ import { safeWrites } from "./terminal-text.ts"
 export const USAGE = `reprise: durable functions from the command line
 
   reprise init [folder] [--target node|workers|lambda]   write a new project (one durable function, its test)
-  reprise dev <functions-file> [--port N] [--db FILE]   serve the file's durable functions on SQLite, restart on change
+  reprise dev <functions-file> [--port N] [--db FILE]   serve the file's durable functions and schedules on SQLite, restart on change
   reprise functions                                     the functions the server can start
   reprise start <function> [--input JSON|@FILE] [--name ID] [--priority N] [--wait [--timeout S]]
   reprise get <execution-id> [--follow [--timeout S]]   --follow: live until it ends (at most S seconds, default 600)
@@ -371,6 +371,8 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
   }
 }
 
+const HELP_WORDS = new Set(["help", "--help", "-h"])
+
 const OWN_COMMANDS = new Set(["replay-check", "pause", "resume", "fork", "rewind"])
 
 /**
@@ -409,7 +411,8 @@ export const run = async (argv: ReadonlyArray<string>, given: Io): Promise<numbe
       io.out(`reprise ${ownPackage().version} (Node ${process.versions.node})`)
       return EXIT.ok
     }
-    if (values.help === true || name === undefined || name === "help") {
+    // "--help" or "-h" as the command word came after a "--" (`reprise --json -- --help`): still a request for help.
+    if (values.help === true || name === undefined || HELP_WORDS.has(name)) {
       io.out(USAGE)
       return name === undefined && values.help !== true ? EXIT.usage : EXIT.ok
     }
