@@ -108,3 +108,20 @@ export class TimerNotPending extends Schema.TaggedError<TimerNotPending>()("Time
     return `Operation ${JSON.stringify(this.operationId)} of execution ${JSON.stringify(this.executionId)} ${this.reason}`
   }
 }
+
+// Node's inspect (a failed test's report, console.log) shows these as the errors they are, with their message and
+// stack: Effect's own inspect prints their fields alone, so a test runner's refusal read as `{ _tag, callbackId }`.
+const asError = { value(this: Error) { return this }, configurable: true }
+for (const ErrorClass of [
+  FunctionNotFound,
+  ExecutionNotFound,
+  ExecutionAlreadyExists,
+  ExecutionNotRunning,
+  ExecutionNotPaused,
+  ExecutionNotRewindable,
+  CallbackNotFound,
+  CallbackAlreadyCompleted,
+  InvalidRequest,
+  RateLimited,
+  TimerNotPending
+]) Object.defineProperty(ErrorClass.prototype, Symbol.for("nodejs.util.inspect.custom"), asError)

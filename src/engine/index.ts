@@ -1,6 +1,6 @@
 /** reprise/engine: what adapters drive (the engine service and its errors). */
 export { Engine, makeEngine, DEFAULT_MAX_PAYLOAD_BYTES } from "./engine.ts"
-export { DEFAULT_RETENTION_MS, MAX_EXECUTION_TIMEOUT_MS } from "./start-request.ts"
+export { DEFAULT_RETENTION_MS, MAX_EXECUTION_TIMEOUT_MS } from "./function-durations.ts"
 export type { EngineShape } from "./engine.ts"
 export type { EngineOptions } from "./engine-options.ts"
 export type { EvictOptions } from "./eviction.ts"

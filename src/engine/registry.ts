@@ -2,6 +2,7 @@
 import type { DurableContext } from "../context/types.ts"
 import type { Duration } from "../context/duration.ts"
 import { checkFlowOptions, type FlowControl, type FlowOptions } from "./flow-options.ts"
+import { checkFunctionDurations } from "./function-durations.ts"
 import type { Session } from "../context/session.ts"
 
 export type DurableHandler<I = any, O = any> = (event: I, context: DurableContext) => Promise<O>
@@ -49,6 +50,7 @@ export const durable = <I, O>(name: string, handler: DurableHandler<I, O>, optio
   if (version !== undefined && (typeof version !== "string" || version.length === 0 || version.length > 128)) {
     throw new TypeError(`The version of durable function ${name} must be a string of 1-128 characters; got ${JSON.stringify(version)}`)
   }
+  checkFunctionDurations(name, options) // throws InvalidDurationError
   const flow = checkFlowOptions(name, options) // throws FlowConfigError
   return { name, handler, options, ...(flow === undefined ? {} : { flow }) }
 }

@@ -6,10 +6,8 @@ import { formatTraceparent, parseTraceparent } from "../log/trace-ids.ts"
 import { ExecutionAlreadyExists, InvalidRequest } from "./engine-errors.ts"
 import type { StartRequest } from "./execution-client.ts"
 import type { DurableFunction } from "./registry.ts"
+import { DEFAULT_RETENTION_MS, MAX_EXECUTION_TIMEOUT_MS } from "./function-durations.ts"
 import { sameJson } from "./same-json.ts"
-
-export const MAX_EXECUTION_TIMEOUT_MS = 366 * 24 * 3600 * 1000
-export const DEFAULT_RETENTION_MS = 14 * 24 * 3600 * 1000
 
 /**
  * Execution ids appear in URLs and storage keys. '~' is the engine's own, for the runs of `ctx.continueAsNew`
@@ -52,7 +50,7 @@ export const startedEvent = (
   const trace = parseTraceparent(request.traceparent)
   const timeoutMs = fn.options.executionTimeout === undefined
     ? MAX_EXECUTION_TIMEOUT_MS
-    : Math.min(durationToMillis(fn.options.executionTimeout, "executionTimeout"), MAX_EXECUTION_TIMEOUT_MS)
+    : Math.min(durationToMillis(fn.options.executionTimeout, "executionTimeout"), MAX_EXECUTION_TIMEOUT_MS) // durable() refuses more
   const retentionMs = fn.options.retention === undefined ? DEFAULT_RETENTION_MS : durationToMillis(fn.options.retention, "retention")
   return {
     _tag: "ExecutionStarted",

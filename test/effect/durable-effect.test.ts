@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Context, Data, Effect, Layer, Schema } from "effect"
 import type { StepError } from "../../src/context/errors.ts"
 import * as Durable from "../../src/effect/index.ts"
-import { createRetryStrategy } from "../../src/index.ts"
+import { createRetryStrategy, retryPresets } from "../../src/index.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
 import { scopedFunction, until } from "./scoped-function.ts"
 
@@ -13,6 +13,31 @@ class Payments extends Context.Service<Payments, { readonly charge: (order: stri
 const noRetry = () => ({ shouldRetry: false })
 
 describe("reprise/effect", () => {
+  it("the README's example: a declined card is tried once and caught; a transient failure is retried", async () => {
+    class Declined extends Schema.TaggedError<Declined>()("CardDeclined", { reason: Schema.String }) {}
+    const unlessDeclined = (error: Error, attempt: number) =>
+      error instanceof Declined ? { shouldRetry: false } : retryPresets.default(error, attempt)
+    let calls = 0
+    const chargeCard = (orderId: string) =>
+      Effect.gen(function*() {
+        calls++
+        if (orderId === "flaky" && calls === 1) return yield* Effect.die(new Error("503 from the card gateway"))
+        if (orderId === "declined") return yield* new Declined({ reason: "insufficient funds" })
+        return { chargeId: `ch-${orderId}` }
+      })
+    const order = Durable.make("order", (event: { orderId: string }) =>
+      Durable.step("charge", chargeCard(event.orderId), { error: Declined, retryStrategy: unlessDeclined }).pipe(
+        Effect.catchTag("CardDeclined", (e) => Effect.succeed({ declined: e.reason }))
+      ))
+    const runner = createTestRunner({ functions: [order], skipTime: true })
+    assert.deepStrictEqual((await runner.run("order", { orderId: "declined" })).result, { declined: "insufficient funds" })
+    assert.strictEqual(calls, 1, "a declined card is not charged again")
+    calls = 0
+    assert.deepStrictEqual((await runner.run("order", { orderId: "flaky" })).result, { chargeId: "ch-flaky" })
+    assert.strictEqual(calls, 2, "a defect is retried")
+    await runner.dispose()
+  })
+
   it("runs the order example with the same counts, result and history as the async version", async () => {
     const runs = { process: 0, charge: 0, confirm: 0 }
     const order = Durable.make("order", (event: { orderId: string }) =>
