@@ -112,7 +112,8 @@ const headerLines = (execution: ExecutionJson): Array<string> => {
   if (execution.error !== undefined) {
     lines.push(`error      ${execution.error.errorType}: ${execution.error.errorMessage}`, ...errorStory(execution.error, "           "))
   }
-  else if (execution.status !== "RUNNING" && execution.status !== "CONTINUED_AS_NEW" && execution.status !== "QUEUED") lines.push(`result     ${"result" in execution ? json(execution.result) : "-"}`)
+  // Only a succeeded execution has a result: a paused one has none yet, a stopped one without a reason none at all.
+  else if (execution.status === "SUCCEEDED") lines.push(`result     ${"result" in execution ? json(execution.result) : "-"}`)
   return lines.map(oneLine)
 }
 

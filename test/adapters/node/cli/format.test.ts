@@ -1,4 +1,4 @@
-/** How the CLI prints an execution: the operation tree in tree order, with readable names. */
+/** How the CLI prints an execution: the operation tree in tree order, with readable names; the outcome its status has. */
 import { assert, describe, it } from "@effect/vitest"
 import { executionText } from "../../../../adapters/node/cli/format.ts"
 import type { ExecutionWithOperationsJson, OperationJson } from "../../../../src/http/views.ts"
@@ -54,3 +54,29 @@ describe("executionText", () => {
     assert.deepStrictEqual(names(executionText(execution(ops))), ["  warehouse", "    warehouse callback", "    warehouse submitter"])
   })
 })
+
+describe("executionText's outcome", () => {
+  /** The lines after `input`, before the operations: what the header says the execution came to. */
+  const outcome = (fields: Partial<ExecutionWithOperationsJson>): Array<string> => {
+    const { result: _, ...rest } = execution([])
+    const lines = executionText({ ...rest, ...fields }).split("\n")
+    return lines.slice(lines.findIndex((line) => line.startsWith("input")) + 1)
+  }
+  const stopped = { errorType: "ExecutionStopped", errorMessage: "no longer needed" }
+
+  it("gives a succeeded execution its result, and a dash when it returned nothing", () => {
+    assert.deepStrictEqual(outcome({ status: "SUCCEEDED", result: { ok: true } }), ['result     {"ok":true}'])
+    assert.deepStrictEqual(outcome({ status: "SUCCEEDED" }), ["result     -"])
+  })
+
+  it("gives a paused execution, and a stopped one given no reason, no result line (they have no result)", () => {
+    assert.deepStrictEqual(outcome({ status: "PAUSED" }), [])
+    assert.deepStrictEqual(outcome({ status: "STOPPED" }), [])
+  })
+
+  it("gives a stopped execution given a reason, and a failed one, their error", () => {
+    assert.deepStrictEqual(outcome({ status: "STOPPED", error: stopped }), ["error      ExecutionStopped: no longer needed"])
+    assert.deepStrictEqual(outcome({ status: "FAILED", error: { errorType: "Error", errorMessage: "boom" } }), ["error      Error: boom"])
+  })
+})
+
