@@ -1,7 +1,11 @@
-/** How the CLI prints an execution: the operation tree in tree order, with readable names; the outcome its status has. */
+/**
+ * How the CLI prints an execution (the operation tree in tree order, with readable names; the outcome its status
+ * has) and a history (every time in the ISO form the other lines use).
+ */
 import { assert, describe, it } from "@effect/vitest"
-import { executionText } from "../../../../adapters/node/cli/format.ts"
+import { executionText, historyText } from "../../../../adapters/node/cli/format.ts"
 import type { ExecutionWithOperationsJson, OperationJson } from "../../../../src/http/views.ts"
+import type { LogEvent } from "../../../../src/log/events.ts"
 
 const at = "2026-01-01T00:00:00.000Z"
 const op = (id: string, type: string, subType: string, name?: string): OperationJson => {
@@ -80,3 +84,17 @@ describe("executionText's outcome", () => {
   })
 })
 
+describe("historyText", () => {
+  it("prints the times inside events in ISO form, as its header and reprise get do", () => {
+    const start = Date.parse(at)
+    const events: ReadonlyArray<LogEvent> = [
+      { _tag: "ExecutionStarted", seq: 1, at: start, executionId: "e-1", functionName: "f", timeoutAt: start + 3_600_000, retentionMs: 86_400_000 },
+      { _tag: "WaitStarted", seq: 2, at: start + 1, id: "1", name: "nap", type: "WAIT", subType: "Wait", until: start + 60_001 },
+      { _tag: "CallbackStarted", seq: 3, at: start + 2, id: "2", name: "ask", type: "CALLBACK", subType: "Callback", callbackId: "cb", timeoutAt: start + 120_002 }
+    ]
+    const text = historyText(events)
+    assert.include(text, "waiting 1 min 0 s, until 2026-01-01T00:01:00.001Z")
+    assert.include(text, "waiting for callback cb (times out at 2026-01-01T00:02:00.002Z)")
+    assert.notMatch(text, /\d\d \d\d:\d\d/, "no date and time joined by a space")
+  })
+})
