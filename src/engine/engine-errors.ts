@@ -54,7 +54,8 @@ export class ExecutionNotRewindable extends Schema.TaggedError<ExecutionNotRewin
   status: Schema.String
 }) {
   override get message() {
-    return `Execution ${JSON.stringify(this.executionId)} is ${this.status}: only a FAILED, TIMED_OUT or STOPPED execution can be rewound`
+    // As its siblings (not RUNNING, not PAUSED): the problem's title says what was refused, this says why.
+    return `Execution ${JSON.stringify(this.executionId)} is ${this.status}, not FAILED, TIMED_OUT or STOPPED`
   }
 }
 

@@ -25,7 +25,7 @@ export const problemKinds = {
   "execution-already-exists": { status: 409, title: "The execution already exists with other parameters" },
   "execution-not-running": { status: 409, title: "The execution is not running" },
   "execution-not-paused": { status: 409, title: "The execution is not paused" },
-  "execution-not-rewindable": { status: 409, title: "Only a failed, timed-out or stopped execution can be rewound" },
+  "execution-not-rewindable": { status: 409, title: "The execution cannot be rewound" },
   "callback-already-completed": { status: 409, title: "The callback is already completed" },
   "timer-not-pending": { status: 409, title: "The operation is not a pending wait" },
   "payload-too-large": { status: 413, title: "The payload is too large" },

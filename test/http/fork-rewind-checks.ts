@@ -93,7 +93,11 @@ export const forkRewindChecks = async (target: Target, prefix: string) => {
   assert.strictEqual(waiting.status, "RUNNING")
   const notEnded = await target.call("POST", `/v1/executions/${waitingId}/rewind`, JSON.stringify({ fromOperation: "1" }))
   problem(notEnded, 409, "execution-not-rewindable")
-  assert.include(notEnded.body.detail, "RUNNING")
+  // Title and detail read as one sentence (as the CLI and the console print them), saying the rule once.
+  assert.strictEqual(
+    `${notEnded.body.title}: ${notEnded.body.detail}`,
+    `The execution cannot be rewound: Execution "${waitingId}" is RUNNING, not FAILED, TIMED_OUT or STOPPED`
+  )
   // Past a callback with no outcome: its id belongs to the source, so the copy could never complete it.
   const pastWait = await target.call("POST", `/v1/executions/${waitingId}/fork`, JSON.stringify({ fromOperation: "2" }))
   problem(pastWait, 400, "invalid-request")

@@ -15,6 +15,9 @@ const pad = (text: string, width: number) => text.padEnd(width)
 
 const ms = (iso: string | undefined): number | undefined => (iso === undefined ? undefined : Date.parse(iso))
 
+/** Every time the CLI prints is ISO 8601, as the API's JSON and the README give them. */
+const isoTime = (at: number): string => new Date(at).toISOString()
+
 /** A table with left-aligned columns as wide as their widest cell. */
 export const table = (header: ReadonlyArray<string>, cells: ReadonlyArray<ReadonlyArray<string>>): string => {
   // Cells hold the server's text: a line break in one would start a row of its own.
@@ -112,7 +115,8 @@ const headerLines = (execution: ExecutionJson): Array<string> => {
   if (execution.error !== undefined) {
     lines.push(`error      ${execution.error.errorType}: ${execution.error.errorMessage}`, ...errorStory(execution.error, "           "))
   }
-  else if (execution.status !== "RUNNING" && execution.status !== "CONTINUED_AS_NEW" && execution.status !== "QUEUED") lines.push(`result     ${"result" in execution ? json(execution.result) : "-"}`)
+  // Only a succeeded execution has a result: a paused one has none yet, a stopped one without a reason none at all.
+  else if (execution.status === "SUCCEEDED") lines.push(`result     ${"result" in execution ? json(execution.result) : "-"}`)
   return lines.map(oneLine)
 }
 
@@ -148,16 +152,16 @@ export const executionText = (execution: ExecutionWithOperationsJson): string =>
  */
 export const makeEventLines = (): (event: LogEvent, start: number) => string => {
   const label = makeOperationLabeler()
-  return (event, start) => oneLine(`${pad(`+${duration(event.at - start)}`, 10)} ${pad(label(event), 28)} ${describeEvent(event)}`)
+  return (event, start) => oneLine(`${pad(`+${duration(event.at - start)}`, 10)} ${pad(label(event), 28)} ${describeEvent(event, isoTime)}`)
 }
 
 export const historyText = (events: ReadonlyArray<LogEvent>): string => {
   const start = events[0]?.at ?? 0
   const line = makeEventLines()
-  const header = events[0] === undefined ? "" : `${new Date(start).toISOString()}  (times are offsets from the start)\n`
+  const header = events[0] === undefined ? "" : `${isoTime(start)}  (times are offsets from the start)\n`
   return header + events.map((event) => `${pad(`#${event.seq}`, 5)} ${line(event, start)}`).join("\n")
 }
 
 /** One emission: its time, topic and value (JSON). */
 export const emissionLine = (emission: { readonly at: number; readonly topic: string; readonly value: unknown }): string =>
-  oneLine(`${new Date(emission.at).toISOString()}  ${pad(emission.topic, 16)} ${json(emission.value)}`)
+  oneLine(`${isoTime(emission.at)}  ${pad(emission.topic, 16)} ${json(emission.value)}`)

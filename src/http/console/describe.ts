@@ -3,12 +3,15 @@
  * table and by the `reprise history` command (plain text, no markup, no runtime dependency).
  */
 import type { LogEvent } from "../../log/events.ts"
-import { duration, shortPayload, time } from "./format.ts"
+import { duration, shortPayload, time as consoleTime } from "./format.ts"
 import { shownPayload } from "./shown-payload.ts"
 import { displayName } from "./tree.ts"
 
-/** One line per event, for the readable history. */
-export const describeEvent = (event: LogEvent): string => {
+/**
+ * One line per event, for the readable history. `time` writes the instants an event names (a retry's, a wait's end):
+ * the console's spaced form by default; the CLI gives the ISO form its other lines use.
+ */
+export const describeEvent = (event: LogEvent, time: (at: number) => string = consoleTime): string => {
   switch (event._tag) {
     case "ExecutionStarted":
       return `${event.queue === undefined ? "started" : "queued"} ${event.functionName}${event.version === undefined ? "" : ` (version ${event.version})`}${event.forkedFrom === undefined ? "" : ` (forked from ${event.forkedFrom.executionId} before operation ${event.forkedFrom.operationId})`}${event.continuedFrom === undefined ? "" : ` (continues ${event.continuedFrom})`}${event.input === undefined ? "" : ` with ${shortPayload(event.input)}`}${event.queue === undefined ? "" : ` (priority ${event.queue.priority})`}`

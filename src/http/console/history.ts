@@ -1,9 +1,12 @@
 /**
  * What the execution page reads out of the history: per operation, its attempts, payloads and waits (the
- * execution view carries statuses and times but no payloads), and the readable list of every event.
+ * execution view carries statuses and times but no payloads), and the readable list of every event. A rewind
+ * forgets operations here as the fold does, so that the timeline and the attempts agree with the execution's view;
+ * the readable list keeps every event.
  */
 import { html } from "hono/html"
 import type { ErrorObject, LogEvent } from "../../log/events.ts"
+import { positionOf, topLevelId } from "../../log/operation-id.ts"
 import { describeEvent, makeOperationLabeler } from "./describe.ts"
 import { duration, time } from "./format.ts"
 import { shownPayload } from "./shown-payload.ts"
@@ -34,6 +37,8 @@ export interface OperationHistory {
   /** An invoke's child execution. */
   childExecutionId?: string
   readonly heartbeats: Array<number>
+  /** When a rewind forgot this operation's earlier run (their events are in the history, not in `attempts`). */
+  rewoundAt?: number
 }
 
 const emptyHistory = (): OperationHistory => ({ attempts: [], heartbeats: [] })
@@ -42,10 +47,26 @@ const emptyHistory = (): OperationHistory => ({ attempts: [], heartbeats: [] })
 export const indexHistory = (events: ReadonlyArray<LogEvent>): Map<string, OperationHistory> => {
   const index = new Map<string, OperationHistory>()
   const open = new Map<string, { attempt: number; at: number }>()
+  const forgotten = new Map<string, number>()
   for (const event of events) {
+    if (event._tag === "ExecutionRewound") {
+      // The fold's rule (fold.ts): top-level operation fromOperation and every later one, with their children.
+      const from = positionOf(event.fromOperation)
+      for (const id of [...index.keys()]) {
+        if (positionOf(topLevelId(id)) < from) continue
+        index.delete(id)
+        open.delete(id)
+        forgotten.set(id, event.at)
+      }
+      continue
+    }
     if (!("subType" in event)) continue
     let op = index.get(event.id)
-    if (op === undefined) index.set(event.id, op = emptyHistory())
+    if (op === undefined) {
+      index.set(event.id, op = emptyHistory())
+      const rewoundAt = forgotten.get(event.id)
+      if (rewoundAt !== undefined) op.rewoundAt = rewoundAt
+    }
     switch (event._tag) {
       case "StepStarted":
         open.set(event.id, { attempt: event.attempt, at: event.at })

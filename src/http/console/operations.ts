@@ -45,7 +45,9 @@ const facts = (op: OperationJson): Html => {
 const body = (op: OperationJson, history: OperationHistory | undefined): Html => {
   const attempts = history?.attempts ?? []
   const showAttempts = op.type === "STEP" && (attempts.length > 1 || attempts.some((a) => a.ok === false))
-  return html`${facts(op)}${showAttempts ? attemptsTable(attempts) : ""}${
+  return html`${facts(op)}${
+    history?.rewoundAt === undefined ? "" : html`<p class="muted rewound">Run again after the rewind at ${time(history.rewoundAt)}: the attempts before it are in the history.</p>`
+  }${showAttempts ? attemptsTable(attempts) : ""}${
     history?.input === undefined ? "" : html`<div class="muted">Input</div><pre class="payload">${prettyPayload(history.input)}</pre>`
   }${history?.result === undefined ? "" : html`<div class="muted">Result</div><pre class="payload">${prettyPayload(history.result)}</pre>`}${
     op.error === undefined || op.status === "SUCCEEDED" ? "" : html`<div class="muted">Error</div>${errorBlock(op.error)}`

@@ -75,7 +75,7 @@ describe("fork and rewind on the Node server", () => {
 
     const again = await reprise(["rewind", "cli-failed", "--from", "3", "--url", server.url])
     assert.strictEqual(again.code, 1)
-    assert.include(again.stderr, "only a FAILED, TIMED_OUT or STOPPED execution can be rewound")
+    assert.strictEqual(again.stderr.trim(), `reprise: The execution cannot be rewound: Execution "cli-failed" is SUCCEEDED, not FAILED, TIMED_OUT or STOPPED`)
     const missing = await reprise(["rewind", "cli-nobody", "--from", "1", "--url", server.url])
     assert.strictEqual(missing.code, 5)
     const usage = await reprise(["fork", "cli-failed", "--url", server.url])

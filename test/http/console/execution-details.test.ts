@@ -1,6 +1,7 @@
 /**
  * The execution page's details (execution-page.ts, error-view.ts, waiting-on.ts): a failure's stack and causes,
- * what a running execution waits on, and a pending callback's ready curl line, which is run against the API.
+ * what a running execution waits on, a pending callback's ready curl line, which is run against the API, and an
+ * operation run again after a rewind.
  */
 import { afterEach, assert, describe, it } from "@effect/vitest"
 import { durable } from "../../../src/index.ts"
@@ -24,8 +25,17 @@ const flaky = durable("flaky", async (_input: unknown, ctx) =>
     throw new Error("not yet")
   }, { retryStrategy: () => ({ shouldRetry: true, delay: { minutes: 5 } }) }))
 const parent = durable("parent", async (_input: unknown, ctx) => ctx.invoke("kid", "sleeper", {}))
+/** Step "second" throws while this is set (the bug a fix deploys away before the rewind). */
+const secondBroken = { on: true }
+const twoSteps = durable("two-steps", async (_input: unknown, ctx) => {
+  await ctx.step("first", async () => 1)
+  return ctx.step("second", async () => {
+    if (secondBroken.on) throw new Error("second is broken")
+    return 2
+  }, { retryStrategy: () => ({ shouldRetry: false }) })
+})
 
-const functions = [failing, sleeper, flaky, parent]
+const functions = [failing, sleeper, flaky, parent, twoSteps]
 
 const page = async (harness: Harness, executionId: string) => (await harness.app.request(`/console/executions/${executionId}`)).text()
 
@@ -115,5 +125,29 @@ describe("the console's execution page", () => {
     })
     assert.strictEqual(view.status, "SUCCEEDED")
     assert.deepStrictEqual(JSON.parse(view.result!), { amount: 7, answer: "{\"ok\":true}" })
+  })
+
+  it("after a rewind shows an operation's run since the rewind, not mixed with the attempts it forgot", async () => {
+    const harness = h = makeHarness({ functions })
+    secondBroken.on = true
+    await start(harness, "two-steps", "rewound-1")
+    await pageShowing(harness, "rewound-1", /id="error"/)
+    secondBroken.on = false
+    const rewound = await harness.request("POST", "/v1/executions/rewound-1/rewind", { json: { fromOperation: "2" } })
+    assert.strictEqual(rewound.status, 200)
+    const text = await pageShowing(harness, "rewound-1", /id="rewinds"/)
+    assert.strictEqual((await harness.engine((e) => e.describe("rewound-1"))).status, "SUCCEEDED")
+    // The timeline row: one green bar, the attempt since the rewind; no red bar of the forgotten failure.
+    const row = /<tr data-op-id="2">([\s\S]*?)<\/tr>/.exec(text)?.[1]
+    assert.isString(row)
+    assert.deepStrictEqual([...row!.matchAll(/<rect class="(\w+)"/g)].map((m) => m[1]), ["run"])
+    // The operation's body: no attempt table (one attempt, which succeeded), and a note that it ran again.
+    const body = /<details class="op" data-op="2"[\s\S]*?<\/details>/.exec(text)?.[0]
+    assert.isString(body)
+    assert.notInclude(body!, 'class="attempts"')
+    assert.notInclude(body!, "second is broken")
+    assert.match(body!, /Run again after the rewind at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z: the attempts before it are in the history/)
+    // The history still has every event, the forgotten failure included.
+    assert.include(/id="history"[\s\S]*$/.exec(text)![0], "second is broken")
   })
 })

@@ -1,7 +1,11 @@
-/** How the CLI prints an execution: the operation tree in tree order, with readable names. */
+/**
+ * How the CLI prints an execution (the operation tree in tree order, with readable names; the outcome its status
+ * has) and a history (every time in the ISO form the other lines use).
+ */
 import { assert, describe, it } from "@effect/vitest"
-import { executionText } from "../../../../adapters/node/cli/format.ts"
+import { executionText, historyText } from "../../../../adapters/node/cli/format.ts"
 import type { ExecutionWithOperationsJson, OperationJson } from "../../../../src/http/views.ts"
+import type { LogEvent } from "../../../../src/log/events.ts"
 
 const at = "2026-01-01T00:00:00.000Z"
 const op = (id: string, type: string, subType: string, name?: string): OperationJson => {
@@ -52,5 +56,45 @@ describe("executionText", () => {
   it("names waitForCallback's own callback and submitter step after it", () => {
     const ops = [op("1", "CONTEXT", "WaitForCallback", "warehouse"), op("1-1", "CALLBACK", "Callback"), op("1-2", "STEP", "Step")]
     assert.deepStrictEqual(names(executionText(execution(ops))), ["  warehouse", "    warehouse callback", "    warehouse submitter"])
+  })
+})
+
+describe("executionText's outcome", () => {
+  /** The lines after `input`, before the operations: what the header says the execution came to. */
+  const outcome = (fields: Partial<ExecutionWithOperationsJson>): Array<string> => {
+    const { result: _, ...rest } = execution([])
+    const lines = executionText({ ...rest, ...fields }).split("\n")
+    return lines.slice(lines.findIndex((line) => line.startsWith("input")) + 1)
+  }
+  const stopped = { errorType: "ExecutionStopped", errorMessage: "no longer needed" }
+
+  it("gives a succeeded execution its result, and a dash when it returned nothing", () => {
+    assert.deepStrictEqual(outcome({ status: "SUCCEEDED", result: { ok: true } }), ['result     {"ok":true}'])
+    assert.deepStrictEqual(outcome({ status: "SUCCEEDED" }), ["result     -"])
+  })
+
+  it("gives a paused execution, and a stopped one given no reason, no result line (they have no result)", () => {
+    assert.deepStrictEqual(outcome({ status: "PAUSED" }), [])
+    assert.deepStrictEqual(outcome({ status: "STOPPED" }), [])
+  })
+
+  it("gives a stopped execution given a reason, and a failed one, their error", () => {
+    assert.deepStrictEqual(outcome({ status: "STOPPED", error: stopped }), ["error      ExecutionStopped: no longer needed"])
+    assert.deepStrictEqual(outcome({ status: "FAILED", error: { errorType: "Error", errorMessage: "boom" } }), ["error      Error: boom"])
+  })
+})
+
+describe("historyText", () => {
+  it("prints the times inside events in ISO form, as its header and reprise get do", () => {
+    const start = Date.parse(at)
+    const events: ReadonlyArray<LogEvent> = [
+      { _tag: "ExecutionStarted", seq: 1, at: start, executionId: "e-1", functionName: "f", timeoutAt: start + 3_600_000, retentionMs: 86_400_000 },
+      { _tag: "WaitStarted", seq: 2, at: start + 1, id: "1", name: "nap", type: "WAIT", subType: "Wait", until: start + 60_001 },
+      { _tag: "CallbackStarted", seq: 3, at: start + 2, id: "2", name: "ask", type: "CALLBACK", subType: "Callback", callbackId: "cb", timeoutAt: start + 120_002 }
+    ]
+    const text = historyText(events)
+    assert.include(text, "waiting 1 min 0 s, until 2026-01-01T00:01:00.001Z")
+    assert.include(text, "waiting for callback cb (times out at 2026-01-01T00:02:00.002Z)")
+    assert.notMatch(text, /\d\d \d\d:\d\d/, "no date and time joined by a space")
   })
 })
