@@ -77,6 +77,9 @@ interface LineOf<E> {
 }
 
 /** The events worth a line, each with its level and message in one place; the others say nothing. */
+/** What an operation's end does to its execution: it goes on, or (paused) it is kept for the resume. */
+const woke = (state: ExecutionState) => (state.paused ? "kept while paused: " : "resumed: ")
+
 const LINES: { readonly [K in LogEvent["_tag"]]?: LineOf<Extract<LogEvent, { readonly _tag: K }>> } = {
   ExecutionSucceeded: { level: "Info", message: (e, state) => `ended SUCCEEDED in ${took(e.at - state.startedAt)}` },
   ExecutionFailed: { level: "Error", message: (e, state) => `ended FAILED in ${took(e.at - state.startedAt)}: ${errorText(e.error)}` },
@@ -108,20 +111,20 @@ const LINES: { readonly [K in LogEvent["_tag"]]?: LineOf<Extract<LogEvent, { rea
         : `${opLabel(e, state)} not yet; polls again at ${iso(e.nextAttemptAt)}`
   },
   WaitStarted: { level: "Info", message: (e, state) => `suspended until ${iso(e.until)} by ${opLabel(e, state)}` },
-  WaitSucceeded: { level: "Info", message: (e, state) => `resumed: ${opLabel(e, state)} is over` },
+  WaitSucceeded: { level: "Info", message: (e, state) => `${woke(state)}${opLabel(e, state)} is over` },
   CallbackStarted: {
     level: "Info",
     // Not the callback id: it is a capability (whoever holds it completes the callback), and logs travel far.
     message: (e, state) => `suspended on ${opLabel(e, state)}${e.timeoutAt === undefined ? "" : ` until it times out at ${iso(e.timeoutAt)}`}`
   },
-  CallbackSucceeded: { level: "Info", message: (e, state) => `resumed: ${opLabel(e, state)} succeeded` },
-  CallbackFailed: { level: "Warn", message: (e, state) => `resumed: ${opLabel(e, state)} failed: ${errorText(e.error)}` },
-  CallbackTimedOut: { level: "Warn", message: (e, state) => `resumed: ${opLabel(e, state)} timed out (${e.reason})` },
+  CallbackSucceeded: { level: "Info", message: (e, state) => `${woke(state)}${opLabel(e, state)} succeeded` },
+  CallbackFailed: { level: "Warn", message: (e, state) => `${woke(state)}${opLabel(e, state)} failed: ${errorText(e.error)}` },
+  CallbackTimedOut: { level: "Warn", message: (e, state) => `${woke(state)}${opLabel(e, state)} timed out (${e.reason})` },
   InvokeStarted: { level: "Info", message: (e) => `suspended on ${e.functionName} invoked as ${e.childExecutionId}` },
-  InvokeSucceeded: { level: "Info", message: (e, state) => `resumed: ${opLabel(e, state)} succeeded` },
-  InvokeFailed: { level: "Warn", message: (e, state) => `resumed: ${opLabel(e, state)} failed: ${errorText(e.error)}` },
-  InvokeTimedOut: { level: "Warn", message: (e, state) => `resumed: ${opLabel(e, state)} timed out` },
-  InvokeStopped: { level: "Warn", message: (e, state) => `resumed: ${opLabel(e, state)} was stopped` },
+  InvokeSucceeded: { level: "Info", message: (e, state) => `${woke(state)}${opLabel(e, state)} succeeded` },
+  InvokeFailed: { level: "Warn", message: (e, state) => `${woke(state)}${opLabel(e, state)} failed: ${errorText(e.error)}` },
+  InvokeTimedOut: { level: "Warn", message: (e, state) => `${woke(state)}${opLabel(e, state)} timed out` },
+  InvokeStopped: { level: "Warn", message: (e, state) => `${woke(state)}${opLabel(e, state)} was stopped` },
   ContextFailed: { level: "Debug", message: (e, state) => `${opLabel(e, state)} failed: ${errorText(e.error)}` }
 }
 

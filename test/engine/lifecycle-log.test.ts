@@ -110,6 +110,20 @@ describe("the engine's lifecycle log", () => {
     assert.deepStrictEqual(messages.filter((m) => m === "paused" || m === "resumed from the pause"), ["paused", "resumed from the pause"])
   })
 
+  it("a callback completed while paused is said to be kept, not to have resumed the execution", async () => {
+    renamed = false
+    const { lines, run, dispose } = engineWithLog()
+    await run((e) => e.start({ functionName: "approve", executionId: "a-4" }))
+    await run((e) => e.settle("a-4"))
+    await run((e) => e.pause("a-4"))
+    const callbackId = (await run((e) => e.describe("a-4"))).operations.find((op) => op.type === "CALLBACK")!.callbackId!
+    await run((e) => e.completeCallback(callbackId, { ok: true, result: "\"yes\"" }))
+    await dispose()
+    const about = lines.map((l) => l.message).filter((m) => m.includes("approval"))
+    assert.include(about, `kept while paused: the callback of waitForCallback "approval" succeeded`)
+    assert.notInclude(about, `resumed: the callback of waitForCallback "approval" succeeded`)
+  })
+
   it("decides a line's level before making its message: a level not logged costs no message, the others are unchanged", async () => {
     let tries = 0
     const busy = durable("busy", async (_: unknown, ctx) => {
