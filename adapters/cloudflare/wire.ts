@@ -65,9 +65,16 @@ export const toWire = <A>(exit: Exit.Exit<A, RemoteError>): Wire<A> => {
 /** A defect on the wire, for a call the object refuses before running anything. */
 export const dieWire = (message: string): Wire<never> => toWire(Exit.die(new Error(message)))
 
-/** Runs an effect and encodes its exit (what an object's RPC method returns). */
+/**
+ * Runs an effect and encodes its exit (what an object's RPC method returns). The engine dies with one of the
+ * typed errors where a method's type has no room for it (FunctionNotFound: a resume, or a load, of a function a
+ * deploy removed); in one process the HTTP layer maps that defect by its tag, so it crosses as that error: as a
+ * defect it would keep only its name and message, and the Worker would answer 500.
+ */
 export const runWire = <A, E, R>(run: (effect: Effect.Effect<A, RemoteError, R>) => Promise<Exit.Exit<A, RemoteError>>, effect: Effect.Effect<A, E, R>) =>
-  run(Effect.catch(effect, (error) => (isRemoteError(error) ? Effect.fail(error) : Effect.die(error)))).then(
+  run(Effect.catch(effect, (error) => (isRemoteError(error) ? Effect.fail(error) : Effect.die(error))).pipe(
+    Effect.catchDefect((defect) => (isRemoteError(defect) ? Effect.fail(defect) : Effect.die(defect)))
+  )).then(
     toWire,
     (error: unknown) => toWire<A>(Exit.die(error))
   )

@@ -121,6 +121,11 @@ export const hostLayer = (options: HostOptions) =>
       const startedAt = yield* Clock.currentTimeMillis // before anything here can start an execution (recovery's horizon)
       const dispatcher = yield* AlarmDispatcher
       const engine = yield* Engine
+      // Closed (a deploy stops the process this way), the idle executions go as an eviction lets them: each alarm
+      // falls back to its next timer. Left at the watchdog, the next process's recovery takes them for executions a
+      // crash cut short and replays them at once, on code the deploy may have changed so that they no longer replay
+      // (before an operator could pause them). Added first, so run last: once recovery and the wake-ups have stopped.
+      yield* Effect.addFinalizer(() => Effect.ignore(engine.evictIdle({})))
       // Schedules (src/schedule): records brought in line, then the ticks missed while down delivered by the loop.
       const scheduler = yield* Effect.serviceOption(Scheduler)
       if (scheduler._tag === "Some") yield* scheduler.value.start

@@ -23,6 +23,8 @@ export interface BundleOptions {
   readonly platform?: "neutral" | "browser"
   /** Imports left to workerd besides `cloudflare:*` (Node's built-ins, for a Worker on nodejs_compat). */
   readonly external?: ReadonlyArray<string>
+  /** Global names replaced by these expressions (esbuild's `define`): one entry bundled for several deploys. */
+  readonly define?: Record<string, string>
 }
 
 /**
@@ -41,7 +43,8 @@ export const bundleTo = async (entry: string, outfile: string, options: BundleOp
     conditions: ["reprise-source", "workerd", "worker", "browser"], // reprise-source: bundle the sources (see vitest.config.ts)
     mainFields: platform === "browser" ? ["browser", "module", "main"] : ["module", "main"],
     external: ["cloudflare:*", ...(options.external ?? [])],
-    logLevel: "warning"
+    logLevel: "warning",
+    ...(options.define === undefined ? {} : { define: options.define })
   })
   return outfile
 }
