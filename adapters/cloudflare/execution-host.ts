@@ -82,6 +82,8 @@ interface Meta {
 /** The execution id, kept in the object's storage for alarms, where the object's name may be missing. */
 export const SELF = "reprise:self"
 const INDEXED = "reprise:indexed"
+/** How long after its last call an object looks whether its execution only waits (and can drop its watchdog). */
+const IDLE_CHECK_MS = 1_000
 const NOTIFIED = "reprise:parent-notified"
 
 
@@ -261,8 +263,22 @@ export const makeHost = (options: HostOptions) => {
       Layer.provide(Layer.succeed(ExecutionObserver, options.observer))
     )
   )
-  const wire = <A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>) =>
-    runWire((effect) => runtime.runPromiseExit(effect), Engine.use(use))
+  const wire = <A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>) => {
+    suspendSoon()
+    return runWire((effect) => runtime.runPromiseExit(effect), Engine.use(use))
+  }
+
+  // The object holds its execution in memory and never evicts it, so nothing else drops the watchdog: renewed at
+  // each alarm, it would wake a suspended execution every 30 s for as long as it waits. A moment after the last
+  // call, an execution that only waits on durable operations drops it (its alarm becomes its next timer).
+  let idleCheck: ReturnType<typeof setTimeout> | undefined
+  function suspendSoon() {
+    if (idleCheck !== undefined) clearTimeout(idleCheck)
+    idleCheck = setTimeout(() => {
+      idleCheck = undefined
+      void runtime.runPromise(Engine.use((engine) => engine.suspendIdle(self))).then((busy) => busy && suspendSoon(), () => undefined)
+    }, IDLE_CHECK_MS)
+  }
 
   /** This new instance gave back tokens of bodies that went with the old one: the execution resumes, as at a turn. */
   async function resumeAtGiveBack() {

@@ -46,4 +46,10 @@ export interface EngineShape extends ExecutionClientShape {
    * callback or child completion loads it again. Returns how many went.
    */
   evictIdle(options?: EvictOptions): Effect.Effect<number>
+  /**
+   * Drops the watchdog of an execution in memory that waits on durable operations only: its alarm falls back to its
+   * next timer, and it stays in memory (for a host that does not evict: a Durable Object). True while it is busy
+   * (a step body runs): it keeps its watchdog, ask again later.
+   */
+  suspendIdle(executionId: string): Effect.Effect<boolean>
 }

@@ -37,7 +37,7 @@ import { makeMessageOperations } from "./engine-messages.ts"
 import { watchLog } from "./watch-log.ts"
 import { continueRun, lastRun } from "./continue-as-new.ts"
 import { startInvokedChild } from "./start-child.ts"
-import { evictWhenIdle } from "./evict-when-idle.ts"
+import { evictWhenIdle, suspendWhenIdle } from "./evict-when-idle.ts"
 import type { FlowSlot } from "./flow-slots.ts"
 import { makeEngineFlow } from "./flow-start.ts"
 import type { FlowControl } from "./flow-options.ts"
@@ -431,6 +431,7 @@ export const makeEngine = Effect.fnUntraced(function*(
       }),
     // Suspended: the host builds this effect once and repeats it, so the candidates are chosen at each run.
     evictIdle: (evictOptions) => Effect.suspend(() => evictWhenIdle(chooseEvictions([...actors.values()], evictOptions))),
+    suspendIdle: (executionId) => Effect.suspend(() => suspendWhenIdle(actors.get(executionId))),
   }
   const probe: EngineProbeShape = {
     actorCount: () => actors.size,

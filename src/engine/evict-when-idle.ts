@@ -30,6 +30,21 @@ export const evictWhenIdle = (candidates: ReadonlyArray<Actor>): Effect.Effect<n
     return evicted
   })
 
+/**
+ * Suspends an actor that is idle (evictable) after one event-loop turn, and keeps it in memory: its alarm falls back
+ * to its next timer, without the watchdog. True while it still runs and keeps its watchdog (busy): ask again later. For a host that does not evict (a Durable Object holds one execution):
+ * the watchdog, renewed at each alarm, had woken a suspended execution every 30 s for as long as it waited.
+ */
+export const suspendWhenIdle = (actor: Actor | undefined): Effect.Effect<boolean> =>
+  Effect.gen(function*() {
+    if (actor === undefined || actor.gone || !actor.running || actor.suspended) return false
+    if (!actor.evictable) return true // busy (a step body runs): ask again later
+    const seen = actor.activations
+    yield* turn
+    if (actor.evictable) yield* Effect.ignore(actor.send<never>((reply) => ({ _tag: "Suspend", reply, seen })))
+    return !actor.suspended
+  })
+
 const turn = Effect.promise(() => new Promise<void>((resolve) => realSetTimeout(resolve, 0)))
 
 /**
