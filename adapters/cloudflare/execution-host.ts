@@ -269,11 +269,11 @@ export const makeHost = (options: HostOptions) => {
   }
 
   // The object holds its execution in memory and never evicts it, so nothing else drops the watchdog: renewed at
-  // each alarm, it would wake a suspended execution every 30 s for as long as it waits. A moment after the last
+  // each alarm, it would wake a suspended execution every 30 s for as long as it waits. A moment after a
   // call, an execution that only waits on durable operations drops it (its alarm becomes its next timer).
   let idleCheck: ReturnType<typeof setTimeout> | undefined
   function suspendSoon() {
-    if (idleCheck !== undefined) clearTimeout(idleCheck)
+    if (idleCheck !== undefined) return // one pending is enough (a client polling every 100 ms must not put it off)
     idleCheck = setTimeout(() => {
       idleCheck = undefined
       void runtime.runPromise(Engine.use((engine) => engine.suspendIdle(self))).then((busy) => busy && suspendSoon(), () => undefined)

@@ -21,6 +21,7 @@ export const startCallback = async <T>(
   const { session } = core
   const { id, ref } = begun
   let op = begun.recorded
+  const schema = config?.schema === undefined ? undefined : callbackSchema(config.schema)
   if (op === undefined) {
     const what = `The callback ${JSON.stringify(ref.name ?? id)}`
     const timeoutMs = config?.timeout === undefined ? undefined : checkWaitMillis(durationToMillis(config.timeout, "timeout"), `${what} timeout`)
@@ -33,12 +34,12 @@ export const startCallback = async <T>(
       ...ref,
       callbackId,
       ...(timeoutMs === undefined ? {} : { timeoutAt: session.now() + timeoutMs }),
-      ...(heartbeatMs === undefined ? {} : { heartbeatTimeoutMs: heartbeatMs })
+      ...(heartbeatMs === undefined ? {} : { heartbeatTimeoutMs: heartbeatMs }),
+      ...(schema === undefined ? {} : { checked: true as const })
     }])
     op = session.state.operations.get(id)!
   }
   const callbackId = op.callbackId!
-  const schema = config?.schema === undefined ? undefined : callbackSchema(config.schema)
   session.callbackReached(id, schema?.check)
   // A serdes given beside a schema decodes (waitForCallback passes one, to decode after its context).
   const deserializer = config?.serdes ?? schema?.deserializer ?? session.serdes.defaultCallbackDeserializer

@@ -160,7 +160,7 @@ const runSaga = async <T>(sagaCore: ContextCore, sagaContext: DurableContext, bo
       }
     }
     if (failures.length > 0) {
-      throw new CompensationError(`${failures.length} compensation(s) failed: ${failures.join("; ")}`, { cause })
+      throw new CompensationError(`${failures.length} compensation(s) failed: ${failures.join("; ")}`, cause)
     }
   }, { subType: "SagaCompensation" })
   throw cause

@@ -24,7 +24,7 @@ export interface DecisionContext {
   readonly running: boolean
   readonly maxPayloadBytes: number
   /** The callback payload gate (callback-gate.ts): hold, a reason to refuse, or undefined to go on. */
-  readonly admit: (message: Extract<Message, { _tag: "CompleteCallback" }>) => "hold" | string | undefined
+  readonly admit: (message: Extract<Message, { _tag: "CompleteCallback" }>, checked: boolean) => "hold" | "paused" | string | undefined
 }
 
 const refuse = (error: ReplyError): Decision => ({ _tag: "Refuse", error })
@@ -56,8 +56,9 @@ export const decide = (state: ExecutionState, message: DecidedMessage, context: 
       // nothing is recorded, and the answer must not read as a delivery (a client told "already completed" would not
       // send it again).
       if (!running) return refuse(new ExecutionNotRunning({ executionId, status: state.status }))
-      const admitted = message._tag === "CompleteCallback" ? context.admit(message) : undefined
+      const admitted = message._tag === "CompleteCallback" ? context.admit(message, op.checked === true) : undefined
       if (admitted === "hold") return { _tag: "Hold" }
+      if (admitted === "paused") return refuse(new ExecutionNotRunning({ executionId, status: "PAUSED" }))
       if (admitted !== undefined) return refuse(new InvalidRequest({ reason: admitted }))
       const ref = refOf(op)
       if (message._tag === "Heartbeat") return write([{ _tag: "CallbackHeartbeat", ...ref }], true)

@@ -92,7 +92,7 @@ const decideFor = (actor: HandleHost, message: DecidedMessage): Decision =>
     executionId: actor.executionId,
     running: running(actor),
     maxPayloadBytes: actor.deps.maxPayloadBytes,
-    admit: (completion) => actor.callbackGate.admit(completion)
+    admit: (completion, checked) => actor.callbackGate.admit(completion, checked)
   })
 
 /** Does what `decide` (actor-decisions.ts) said: refuse, answer, hold, or write and reply once it is durable. */

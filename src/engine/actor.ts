@@ -62,7 +62,8 @@ export class Actor {
   /** Payload checks of the callbacks the handler has reached; completions held until it does (callback-gate.ts). */
   readonly #callbackGate = new CallbackGate(
     (message) => this.#offer(message),
-    () => this.#activity.whenIdle(() => this.#gone, () => this.#blocked(), `Execution ${this.executionId}`, Infinity)
+    () => this.#activity.whenIdle(() => this.#gone, () => this.#blocked(), `Execution ${this.executionId}`, Infinity),
+    () => this.#handler.waitsForResume(this.state)
   )
 
   static make(state: ExecutionState, deps: ActorDeps): Effect.Effect<Actor> {

@@ -15,11 +15,16 @@ export class CallbackGate {
   #held: Array<CompleteCallbackMessage> = []
   readonly #resend: (message: CompleteCallbackMessage) => void
   readonly #idle: () => Promise<void>
+  readonly #waitsForResume: () => boolean
 
-  /** `resend` puts a message back in the mailbox; `idle` resolves once the handler can go no further. */
-  constructor(resend: (message: CompleteCallbackMessage) => void, idle: () => Promise<void>) {
+  /**
+   * `resend` puts a message back in the mailbox; `idle` resolves once the handler can go no further;
+   * `waitsForResume` is true while the handler has not started (loaded while paused: it runs on the resume).
+   */
+  constructor(resend: (message: CompleteCallbackMessage) => void, idle: () => Promise<void>, waitsForResume: () => boolean) {
     this.#resend = resend
     this.#idle = idle
+    this.#waitsForResume = waitsForResume
   }
 
   /** The handler reached the callback: completions held for it go back to the mailbox. */
@@ -31,10 +36,16 @@ export class CallbackGate {
     for (const message of ready) this.#resend(message)
   }
 
-  /** "hold" (not reached yet: held here), a reason the payload is refused, or undefined (it passes). */
-  admit(message: CompleteCallbackMessage): "hold" | string | undefined {
+  /**
+   * "hold" (not reached yet: held here), "paused" (its check waits for the resume), a reason the payload is refused,
+   * or undefined (it passes). `checked`: the callback's CallbackStarted says its result has a schema.
+   */
+  admit(message: CompleteCallbackMessage, checked: boolean): "hold" | "paused" | string | undefined {
     if (!message.outcome.ok || message.unchecked === true) return undefined
     if (!this.#checks.has(message.operationId)) {
+      // Loaded while paused, the handler has not run and will not reach the callback before the resume: a result
+      // with a schema is refused until then (nothing is written), any other is taken as it comes.
+      if (this.#waitsForResume()) return checked ? "paused" : undefined
       this.#hold(message)
       return "hold"
     }

@@ -30,8 +30,10 @@ export class HandlerStart {
   }
 
   start(actor: HandlerHost, session: Session, leave: () => void): void {
-    if (this.#started || actor.state.paused) return
+    if (this.#started) return
+    // The stand-in leaves once its message is handled, paused or not: nothing else may reach it (design.md §4).
     if (isUnregistered(actor.deps.fn)) return leave()
+    if (actor.state.paused) return
     this.#started = true
     startHandler(actor, session)
   }

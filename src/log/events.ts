@@ -182,7 +182,9 @@ export const CallbackStarted = Schema.TaggedStruct("CallbackStarted", {
   ...op,
   callbackId: Schema.String,
   timeoutAt: Schema.optionalKey(Millis),
-  heartbeatTimeoutMs: Schema.optionalKey(Millis)
+  heartbeatTimeoutMs: Schema.optionalKey(Millis),
+  /** Its result is checked against a schema (createCallback's `schema`): a completion waits for the handler to check it. */
+  checked: Schema.optionalKey(Schema.Literal(true))
 })
 export const CallbackSucceeded = Schema.TaggedStruct("CallbackSucceeded", { ...op, result: payload })
 export const CallbackFailed = Schema.TaggedStruct("CallbackFailed", { ...op, error: ErrorObject })

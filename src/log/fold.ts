@@ -36,6 +36,8 @@ export interface OperationState {
   callbackId?: string
   timeoutAt?: number
   heartbeatTimeoutMs?: number
+  /** A callback whose result is checked against a schema (its CallbackStarted says so). */
+  checked?: boolean
   lastHeartbeatAt?: number
   timedOutReason?: "timeout" | "heartbeat"
   functionName?: string
@@ -256,6 +258,7 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
       op.createdSeq = event.seq
       if (event.timeoutAt !== undefined) op.timeoutAt = event.timeoutAt
       if (event.heartbeatTimeoutMs !== undefined) op.heartbeatTimeoutMs = event.heartbeatTimeoutMs
+      if (event.checked === true) op.checked = true
       op.lastHeartbeatAt = event.at
       return
     }

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { createRetryStrategy, durable, JitterStrategy, saga } from "../../src/index.ts"
+import { CompensationError, createRetryStrategy, DurableOperationError, durable, JitterStrategy, saga } from "../../src/index.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
 
 /** A trip: book a flight and a hotel (each with its compensation), then charge; `failCharge` makes the charge fail. */
@@ -124,6 +124,32 @@ describe("saga", () => {
     await execution.stop()
     assert.strictEqual(execution.status, "STOPPED")
     assert.notInclude(execution.history.map((e) => e._tag), "ExecutionStopRequested")
+    await runner.dispose()
+  })
+
+  it("a compensation that fails: the CompensationError is caused by the body's error, down to what its step threw", async () => {
+    const noRetry = () => ({ shouldRetry: false })
+    const fn = durable("undo-fails", async (_: unknown, ctx) => {
+      try {
+        return await saga(ctx, "trip", async (body, trip) => {
+          await trip.step("book", async () => 1, { compensate: async () => { throw new Error("cannot undo") }, compensationRetryStrategy: noRetry })
+          await body.step("charge", async () => { throw new RangeError("card declined") }, { retryStrategy: noRetry })
+        })
+      } catch (error) {
+        const chain: Array<string> = []
+        for (let node: unknown = error; node !== undefined && chain.length < 6; node = (node as { cause?: unknown }).cause) {
+          chain.push(node instanceof Error ? node.name : `not an Error: ${typeof node}`)
+        }
+        return { chain, compensation: (error as Error).cause instanceof CompensationError, causedBy: DurableOperationError.isCausedBy(error, RangeError) }
+      }
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("undo-fails")
+    assert.deepStrictEqual(execution.result, {
+      chain: ["ChildContextError", "CompensationError", "ChildContextError", "StepError", "RangeError"],
+      compensation: true,
+      causedBy: true
+    })
     await runner.dispose()
   })
 })

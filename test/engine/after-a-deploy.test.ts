@@ -4,7 +4,7 @@
  * a delivery. Two engines over one store stand for the server before and after the deploy.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, ManagedRuntime } from "effect"
+import { Effect, Layer, ManagedRuntime, Schema } from "effect"
 import { Engine, type EngineShape } from "../../src/engine/index.ts"
 import { createApp } from "../../src/http/index.ts"
 import { durable, type DurableFunction } from "../../src/index.ts"
@@ -100,6 +100,52 @@ describe("executions whose function a deploy removed", () => {
     assert.strictEqual((await back.use((e) => e.awaitEnd("s-3"))).status, "SUCCEEDED")
     assert.deepStrictEqual(ran, ["first", "second"])
     await back.dispose()
+  })
+})
+
+/** Waits on a callback whose result has a schema. */
+const typed = durable("typed", async (_: unknown, ctx) => {
+  const [answer] = await ctx.createCallback("answer", { schema: Schema.Struct({ n: Schema.Number }) })
+  return await answer
+})
+
+const callbackOf = async (server: ReturnType<typeof deployed>, executionId: string) =>
+  (await server.describe(executionId)).operations.find((op) => op.name === "answer")!.callbackId!
+
+describe("a callback sent to a paused execution that is not in memory (not replayed until its resume)", () => {
+  it("with a schema, is refused until the resume (nothing written), then checked as ever", async () => {
+    const store = makeMemoryStore()
+    await startedBefore(store, typed, ["t-1"])
+    const before = deployed(store, [typed])
+    assert.strictEqual((await before.post("/v1/executions/t-1/pause")).status, 200)
+    const callbackId = await callbackOf(before, "t-1")
+    await before.dispose()
+    const after = deployed(store, [typed])
+    const early = await after.post(`/v1/callbacks/${callbackId}/succeed`, { result: JSON.stringify({ n: 1 }) })
+    assert.strictEqual(early.status, 409)
+    assert.match(early.body?.type ?? "", /execution-not-running/)
+    assert.match(early.body?.detail ?? "", /PAUSED/)
+    assert.notInclude(await tags(store, "t-1"), "CallbackSucceeded")
+    assert.strictEqual((await after.post("/v1/executions/t-1/resume")).status, 200)
+    assert.strictEqual((await after.post(`/v1/callbacks/${callbackId}/succeed`, { result: JSON.stringify({ n: "one" }) })).status, 400)
+    assert.strictEqual((await after.post(`/v1/callbacks/${callbackId}/succeed`, { result: JSON.stringify({ n: 1 }) })).status, 204)
+    assert.strictEqual((await after.use((e) => e.awaitEnd("t-1"))).status, "SUCCEEDED")
+    await after.dispose()
+  })
+
+  it("of a removed function, paused: the stand-in has left, so it is refused as the function is missing", async () => {
+    const store = makeMemoryStore()
+    await startedBefore(store, typed, ["t-2"])
+    const before = deployed(store, [typed])
+    const callbackId = await callbackOf(before, "t-2")
+    await before.dispose()
+    const removed = deployed(store, [])
+    assert.strictEqual((await removed.post("/v1/executions/t-2/pause")).status, 200)
+    const sent = await removed.post(`/v1/callbacks/${callbackId}/succeed`, { result: JSON.stringify({ n: 1 }) })
+    assert.strictEqual(sent.status, 404)
+    assert.match(sent.body?.type ?? "", /function-not-found/)
+    assert.notInclude(await tags(store, "t-2"), "CallbackSucceeded")
+    await removed.dispose()
   })
 })
 
