@@ -263,14 +263,16 @@ export const makeHost = (options: HostOptions) => {
       Layer.provide(Layer.succeed(ExecutionObserver, options.observer))
     )
   )
-  const wire = <A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>) => {
-    suspendSoon()
-    return runWire((effect) => runtime.runPromiseExit(effect), Engine.use(use))
-  }
+  const wire = <A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>) =>
+    runWire((effect) => runtime.runPromiseExit(effect), Engine.use(use)).then((answer) => {
+      const status = meta()?.summary.status
+      if (status === "RUNNING" || status === "PAUSED") suspendSoon() // one that ended has no watchdog to drop
+      return answer
+    })
 
   // The object holds its execution in memory and never evicts it, so nothing else drops the watchdog: renewed at
-  // each alarm, it would wake a suspended execution every 30 s for as long as it waits. A moment after a
-  // call, an execution that only waits on durable operations drops it (its alarm becomes its next timer).
+  // each alarm, it would wake a suspended execution every 30 s for as long as it waits. A moment after a call that
+  // leaves it running, an execution that only waits on durable operations drops it (its alarm becomes its next timer).
   let idleCheck: ReturnType<typeof setTimeout> | undefined
   function suspendSoon() {
     if (idleCheck !== undefined) return // one pending is enough (a client polling every 100 ms must not put it off)
