@@ -173,10 +173,9 @@ export class Actor {
   /**
    * The handler can go no further by itself: it has ended, or it is held by a pause (or not started, loaded while
    * paused), or code waits on a durable operation that user code has awaited (operation-waiters.ts), or a step
-   * waits for its concurrency slot.
+   * waits for its concurrency slot (it goes on only when another execution gives one back).
    */
   #blocked(): boolean {
-    // A step waiting for its concurrency slot goes on only when another execution gives one back.
     return !this.running || this.#pause.holding || this.#handler.waitsForResume(this.state) || this.#waiters.blockHandler() ||
       this.#activity.slotWaits > 0
   }

@@ -377,14 +377,12 @@ export const makeEngine = Effect.fnUntraced(function*(
   })
 
   const messages = makeMessageOperations({
-    deliver,
-    callbackIds,
-    maxPayloadBytes,
-    stateOf,
+    deliver, callbackIds, maxPayloadBytes, stateOf,
     invoker: () => invoker,
     mayTake: (executionId) => (ownership === undefined ? Effect.succeed(true) : ownership.acquire(executionId, "try")),
     stopQueued: flowStart.stopQueued,
-    registered: (name) => registry.has(name) })
+    registered: (name) => registry.has(name)
+  })
 
   const engine: EngineShape = {
     functions: [...registry.values()].map((fn) => ({
@@ -448,4 +446,3 @@ export const makeEngine = Effect.fnUntraced(function*(
   const severalHosts = { ...(listeners.hearsEveryHost ? engine : shared), watch: sharedWatch(engine.history) }
   return { engine: ownership === undefined ? engine : severalHosts, probe }
 })
-

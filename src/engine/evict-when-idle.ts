@@ -32,8 +32,9 @@ export const evictWhenIdle = (candidates: ReadonlyArray<Actor>): Effect.Effect<n
 
 /**
  * Suspends an actor that is idle (evictable) after one event-loop turn, and keeps it in memory: its alarm falls back
- * to its next timer, without the watchdog. True while it still runs and keeps its watchdog (busy): ask again later. For a host that does not evict (a Durable Object holds one execution):
- * the watchdog, renewed at each alarm, had woken a suspended execution every 30 s for as long as it waited.
+ * to its next timer, without the watchdog. True while it still runs and keeps its watchdog (busy): ask again later.
+ * For a host that does not evict (a Durable Object holds one execution): the watchdog, renewed at each alarm, had
+ * woken a suspended execution every 30 s for as long as it waited.
  */
 export const suspendWhenIdle = (actor: Actor | undefined): Effect.Effect<boolean> =>
   Effect.gen(function*() {

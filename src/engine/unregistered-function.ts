@@ -1,8 +1,8 @@
 /**
  * What stands in for a durable function that is no longer registered (removed by a deploy), so that an operator can
- * still stop or pause its executions: the actor loaded for that message handles it and runs no user code. Should
- * the execution still need its handler afterwards (a saga's stop request), the actor leaves memory instead, and the
- * execution waits, as before, for a deploy that brings the function back (or a second stop).
+ * still stop or pause its executions: the actor loaded for that message handles it, runs no user code, and leaves
+ * memory (HandlerStart). Anything else is refused with FunctionNotFound, and an execution still running (a saga's
+ * stop request) waits, as before, for a deploy that brings the function back (or a second stop).
  */
 import type { DurableFunction } from "./registry.ts"
 

@@ -7,12 +7,15 @@ export const isDurableFunction = (value: unknown): value is DurableFunction =>
   typeof (value as DurableFunction).handler === "function" &&
   typeof (value as DurableFunction).options === "object"
 
-/** Every durable function among a module's exports, each once (the same one may be exported twice). */
-export const exportedFunctions = (module: Record<string, unknown>): Array<DurableFunction> => {
-  const found = new Set<DurableFunction>()
+/** Every value among a module's exports that `is` takes, directly or in an exported array, each once. */
+export const exportedOf = <A>(module: Record<string, unknown>, is: (value: unknown) => value is A): Array<A> => {
+  const found = new Set<A>()
   for (const value of Object.values(module)) {
-    if (isDurableFunction(value)) found.add(value)
-    else if (Array.isArray(value)) for (const item of value) if (isDurableFunction(item)) found.add(item)
+    if (is(value)) found.add(value)
+    else if (Array.isArray(value)) for (const item of value) if (is(item)) found.add(item)
   }
   return [...found]
 }
+
+/** Every durable function among a module's exports, each once (the same one may be exported twice). */
+export const exportedFunctions = (module: Record<string, unknown>): Array<DurableFunction> => exportedOf(module, isDurableFunction)

@@ -3,6 +3,7 @@
  * `schedules`. `reprise dev` serves them beside the functions, as `serve({ functions, schedules })` would.
  */
 import type { Schedule } from "reprise"
+import { exportedOf } from "./exported-functions.ts"
 
 /** A schedule is plain data (no class to test against): told by the fields `schedule()` always sets. */
 export const isSchedule = (value: unknown): value is Schedule =>
@@ -15,11 +16,4 @@ export const isSchedule = (value: unknown): value is Schedule =>
   typeof (value as Schedule).catchUpMs === "number"
 
 /** Every schedule among a module's exports, each once (the same one may be exported twice). */
-export const exportedSchedules = (module: Record<string, unknown>): Array<Schedule> => {
-  const found = new Set<Schedule>()
-  for (const value of Object.values(module)) {
-    if (isSchedule(value)) found.add(value)
-    else if (Array.isArray(value)) for (const item of value) if (isSchedule(item)) found.add(item)
-  }
-  return [...found]
-}
+export const exportedSchedules = (module: Record<string, unknown>): Array<Schedule> => exportedOf(module, isSchedule)
