@@ -61,7 +61,7 @@ export class ActorSession implements Session {
     this.invocation = deps.invocation
     this.stopped = host.stopped
     this.left = host.left
-    host.waiters.onWake = (id) => this.#releases.woke(id)
+    host.waiters.onWake = (id, go, shared) => this.#releases.woke(id, go, shared)
   }
 
   get gone(): boolean {

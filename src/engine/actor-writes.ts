@@ -139,12 +139,20 @@ export class ActorWrites {
               // `shared`: an earlier append of this write was answered (write-releases.ts paces their callers).
               let shared = false
               for (let i = 0; i < written.length; i++) {
-                const done = written[i]!.done
-                if (done === undefined) continue
-                done(shared)
-                shared = true
+                const append = written[i]!
+                const done = append.done
+                if (done !== undefined) {
+                  done(shared)
+                  shared = true
+                } else if (open !== undefined) {
+                  // The actor's own events (a callback completed, a wait that fired): their waiters go on at their
+                  // place in the log, before the callers of appends written after them (write-releases.ts `woke`).
+                  for (const event of append.events) {
+                    if ("id" in event && host.state.operations.get(event.id)?.status !== "STARTED") host.waiters.wake(event.id, host.state, shared)
+                  }
+                }
               }
-              if (open !== undefined) for (const id of open) host.waiters.wake(id, host.state)
+              if (open !== undefined) for (const id of open) host.waiters.wake(id, host.state, shared)
               if (ended) host.ended()
               return lines === undefined ? Effect.void : emitLines(lines)
             })

@@ -25,19 +25,22 @@ export class OperationWaiters {
   }
 
   /**
-   * Told before the callers of an operation the actor ended itself (a callback completed, a wait that fired) go on
-   * (actor-session.ts: their rounds, write-releases.ts `woke`).
+   * Lets the callers of an operation the actor ended itself (a callback completed, a wait that fired) go on, now or
+   * at their turn (actor-session.ts, write-releases.ts `woke`). `shared`: an earlier append of the write was answered.
    */
-  onWake: ((id: string) => void) | undefined
+  onWake: ((id: string, go: () => void, shared: boolean) => void) | undefined
 
   /** The operation changed: whoever waits on it goes on. */
-  wake(id: string, state: ExecutionState): void {
+  wake(id: string, state: ExecutionState, shared = false): void {
     const list = this.#waiters.get(id)
     if (list === undefined) return
     this.#waiters.delete(id)
-    this.onWake?.(id)
     const op = state.operations.get(id)!
-    for (const resolve of list) resolve(op)
+    const go = () => {
+      for (const resolve of list) resolve(op)
+    }
+    if (this.onWake === undefined) go()
+    else this.onWake(id, go, shared)
   }
 
   /** The execution ended or the actor went: the waits still open are abandoned, never resolved. */

@@ -197,14 +197,22 @@ export class WriteReleases {
     this.#hold(n, resolve, id)
   }
 
-  /** Holds append `n`'s caller until its turn, and the appends offered after it (not in a queue) behind it. */
-  #hold(n: number, resolve: () => void, id: string | undefined): void {
+  /**
+   * Holds append `n`'s caller until its turn, and the appends offered after it (not in a queue) behind it. Ahead of
+   * every release held, or for the callers of an end the actor wrote (`woken`, `n` the last append written) behind
+   * those whose appends are written: their ends are earlier in the log.
+   */
+  #hold(n: number, resolve: () => void, id: string | undefined, woken = false): void {
     const queue = this.#queue
     let last = this.#offered
-    if (queue !== undefined) for (const release of queue) if (release.kind === "append" && release.upTo <= last) last = release.upTo - 1
+    if (queue !== undefined) for (const release of queue) if (release.kind === "append" && release.upTo > n && release.upTo <= last) last = release.upTo - 1
     const held: Array<Release> = [{ upTo: n, kind: "append", id, owns: undefined, resolve }]
     for (let m = n + 1; m <= last; m++) held.push({ upTo: m, kind: "append", id: undefined, owns: undefined, resolve: undefined })
-    this.#queue = queue === undefined ? held : [...held, ...queue]
+    if (queue === undefined) this.#queue = held
+    else {
+      const at = woken ? queue.findIndex((release) => release.upTo > n) : 0
+      queue.splice(at < 0 ? queue.length : at, 0, ...held)
+    }
     this.#waiting = true // drained when the rounds end
   }
 
@@ -243,9 +251,19 @@ export class WriteReleases {
     else this.#children.delete(context)
   }
 
-  /** A caller waiting on an end the actor wrote itself goes on: its rounds while a step body runs. */
-  woke(id: string): void {
-    if (this.#stepRunning()) this.#settle(id)
+  /**
+   * The callers waiting on an end the actor wrote itself (a callback completed, a wait that fired) go on by `go`, now
+   * or at their turn, as an append's callers do. `shared`: an earlier append of the same write was answered, whose
+   * caller a replay lets go first, with its rounds. Rounds of their own while another operation is under way (a step
+   * body runs, or an append offered is not written yet): that one's caller, quicker to go on, would pass them.
+   */
+  woke(id: string, go: () => void, shared: boolean): void {
+    const lead = this.#lead
+    this.#lead = undefined
+    if (shared && lead !== undefined) this.#settle(operationOf(lead))
+    if (this.#roundsLeft > 0) return this.#hold(this.#written, go, id, true)
+    go()
+    if (this.#offered > this.#written || this.#stepRunning()) this.#settle(id)
   }
 
   /** Whether another operation may end soon: a step body runs, or an append offered after `n` is not written. */
