@@ -120,7 +120,10 @@ export const makeHost = (options: HostOptions) => {
     try {
       await index.upsert(summary, seq)
       const marked = storage.kv.get<{ seq: number }>(INDEXED)
-      if (marked === undefined || marked.seq <= seq) storage.kv.put(INDEXED, { status: summary.status, startedAt: summary.startedAt, seq })
+      if (marked === undefined || marked.seq <= seq) {
+        const version = summary.version === undefined ? {} : { version: summary.version }
+        storage.kv.put(INDEXED, { status: summary.status, startedAt: summary.startedAt, ...version, seq })
+      }
     } catch (error) {
       scheduleRetry(error)
     }
@@ -151,8 +154,11 @@ export const makeHost = (options: HostOptions) => {
   const reconcile = async () => {
     const m = meta()
     if (m === undefined) return
-    const indexed = storage.kv.get<{ status: string; startedAt: number }>(INDEXED)
-    if (indexed?.status !== m.summary.status || indexed.startedAt !== m.summary.startedAt) await publish(m.summary, m.seq)
+    const indexed = storage.kv.get<{ status: string; startedAt: number; version?: string }>(INDEXED)
+    // The version as well: a rewind that failed again before its row was published leaves the status as it was.
+    // A mark written before it was kept reads as no version, so a versioned execution is published once more.
+    const behind = indexed?.status !== m.summary.status || indexed.startedAt !== m.summary.startedAt || indexed.version !== m.summary.version
+    if (behind) await publish(m.summary, m.seq)
     await notifyParent()
     if (releaseOwed(storage.kv)) await releaseFlow()
   }

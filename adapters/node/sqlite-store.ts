@@ -189,7 +189,8 @@ const makeSqliteStore = (db: DatabaseSync, path: string, grouped: boolean, owner
   const insertExecution = sql(
     "INSERT INTO executions (execution_id, function_name, version, status, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?)"
   )
-  const updateExecution = sql("UPDATE executions SET status = ?, ended_at = ? WHERE execution_id = ?")
+  // The version too: a rewind replaces it with the rewinding host's label (execution-summary.ts).
+  const updateExecution = sql("UPDATE executions SET status = ?, ended_at = ?, version = ? WHERE execution_id = ?")
   const insertEvent = sql("INSERT INTO events (execution_id, seq, event) VALUES (?, ?, ?)")
   const deleteExecution = sql("DELETE FROM executions WHERE execution_id = ?") // events and alarm cascade
   const upsertAlarm = sql(
@@ -282,7 +283,7 @@ const makeSqliteStore = (db: DatabaseSync, path: string, grouped: boolean, owner
     if (head.summary === undefined) {
       insertExecution.run(executionId, summary.functionName, summary.version ?? null, summary.status, summary.startedAt, endedAt)
     } else if (summary !== head.summary) {
-      updateExecution.run(summary.status, endedAt, executionId)
+      updateExecution.run(summary.status, endedAt, summary.version ?? null, executionId)
     }
     for (let i = 0; i < encoded.length; i++) insertEvent.run(executionId, expectedSeq + i + 1, JSON.stringify(encoded[i]))
     if (alarmAt !== undefined) upsertAlarm.run(executionId, alarmAt) // in the same transaction: a start lands with its watchdog

@@ -208,7 +208,7 @@ const makePostgresStore = (
       return Result.isFailure(checked) ? checked.failure : new SeqConflict({ executionId, expectedSeq, actualSeq: head.seq })
     })
 
-  /** An append that starts with ExecutionRewound: `checkAppend` on the locked head row, then the write. */
+  /** An append that holds an ExecutionRewound: `checkAppend` on the locked head row, then the write. */
   const rewindNow = (
     executionId: string,
     events: ReadonlyArray<LogEvent>,
@@ -223,11 +223,13 @@ const makePostgresStore = (
       if (Result.isFailure(checked)) return checked.failure
       const summary = checked.success
       // Fenced like every write: with leases, only the host that holds the execution rewinds it.
-      const moved = await client.query(`UPDATE ${t("executions")} SET seq = $2, status = $3, ended_at = $4 WHERE execution_id = $1${fenced("$5")}`, [
+      // The version too: the rewind's label replaces the start's (execution-summary.ts).
+      const moved = await client.query(`UPDATE ${t("executions")} SET seq = $2, status = $3, ended_at = $4, version = $5 WHERE execution_id = $1${fenced("$6")}`, [
         executionId,
         expectedSeq + events.length,
         summary.status,
         summary.endedAt ?? null,
+        summary.version ?? null,
         ...holder
       ])
       if ((moved.rowCount ?? 0) === 0) return new SeqConflict({ executionId, expectedSeq, actualSeq: head.seq })
@@ -247,9 +249,10 @@ const makePostgresStore = (
     alarmAt: number | undefined,
     renewed = false
   ): Promise<SeqConflict | LogCorrupted | undefined> => {
-    // A rewind is the one append to an ended execution, which the fast path's statement refuses: it is checked
-    // and written in a transaction on the locked head instead (it is rare).
-    if (events[0]?._tag === "ExecutionRewound") return rewindNow(executionId, events, encoded, expectedSeq, alarmAt)
+    // A rewind is the one append to an ended execution, which the fast path's statement refuses, and it may change
+    // the version, which that statement keeps: it is checked and written in a transaction on the locked head
+    // instead (it is rare). Anywhere in the batch, as one that ends the execution may rewind it too.
+    if (events.some((event) => event._tag === "ExecutionRewound")) return rewindNow(executionId, events, encoded, expectedSeq, alarmAt)
     // The batch itself (its seqs, its start, nothing after an end) is checked here; the head by the statement.
     const presumed = expectedHead(executionId, expectedSeq)
     const checked = checkAppend(executionId, presumed, events, expectedSeq)

@@ -180,12 +180,21 @@ export const makeForkRewind = (deps: ForkRewindDeps) => {
         const { log, state } = yield* loaded(executionId)
         if (!REWINDABLE.has(state.status)) return yield* new ExecutionNotRewindable({ executionId, status: state.status })
         yield* checkFrom(state, request.fromOperation)
-        yield* registered(state.functionName)
+        const fn = yield* registered(state.functionName)
         const now = deps.now(executionId)
         const timeoutAt = now + timeoutMsOf(log.events[0]!)
         yield* deps.evict(executionId)
         yield* deps.own(executionId)
-        const rewound: LogEvent = { _tag: "ExecutionRewound", seq: log.seq + 1, at: now, fromOperation: request.fromOperation, timeoutAt }
+        // The code registered here runs the execution from now on: its label replaces the start's (none clears it).
+        const version = fn.options.version
+        const rewound: LogEvent = {
+          _tag: "ExecutionRewound",
+          seq: log.seq + 1,
+          at: now,
+          fromOperation: request.fromOperation,
+          timeoutAt,
+          ...(version === undefined ? {} : { version })
+        }
         const written = yield* Effect.result(deps.store.append(executionId, [rewound], log.seq, { alarmAt: Math.min(now + WATCHDOG_MS, timeoutAt) }))
         if (written._tag === "Success") {
           deps.written(foldLog([...log.events, rewound]), [rewound])

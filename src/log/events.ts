@@ -134,7 +134,12 @@ export const ExecutionContinuedAsNew = Schema.TaggedStruct("ExecutionContinuedAs
 export const ExecutionRewound = Schema.TaggedStruct("ExecutionRewound", {
   ...base,
   fromOperation: Schema.String,
-  timeoutAt: Millis
+  timeoutAt: Millis,
+  /**
+   * The `version` label of the function on the host that rewound it (absent: that registration has none). It
+   * replaces the start's label, since the code deployed now runs the execution from here; older logs lack it.
+   */
+  version: Schema.optionalKey(Schema.String)
 })
 /**
  * A stop that reached an execution inside a saga (src/context/saga.ts): the saga runs its compensations, then the

@@ -58,8 +58,8 @@ export interface ExecutionState {
   timeoutAt: number
   readonly retentionMs: number
   readonly parent?: { readonly executionId: string; readonly operationId: string }
-  /** The function's version label recorded at start. */
-  readonly version?: string
+  /** The function's version label: recorded at start, replaced by each rewind (the code that runs it now). */
+  version?: string
   /** The W3C trace context recorded at start (src/log/trace-ids.ts). */
   readonly traceparent?: string
   /** A fork's source: the execution and the top-level operation its log was copied up to. */
@@ -206,6 +206,8 @@ export const applyEvent = (state: ExecutionState, event: LogEvent): void => {
       break
     case "ExecutionRewound":
       state.rewoundAt = event.at
+      if (event.version === undefined) delete state.version
+      else state.version = event.version
       return rewind(state, event.fromOperation, event.timeoutAt)
     case "StepStarted": {
       const op = open(state, event)

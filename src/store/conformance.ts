@@ -35,7 +35,7 @@ import {
 import type { LogEvent } from "../log/events.ts"
 import { appendCarriesAlarm } from "./conformance-append-alarm.ts"
 import { logPages } from "./conformance-log-page.ts"
-import { rewindAfterEnd } from "./conformance-rewind.ts"
+import { rewindAfterEnd, rewindVersion } from "./conformance-rewind.ts"
 import { queuedLogs } from "./conformance-queued.ts"
 import type { ExecutionStoreShape } from "./execution-store.ts"
 import { compareSummaries, type ListQuery } from "./execution-summary.ts"
@@ -401,6 +401,7 @@ export const storeConformance: ReadonlyArray<ConformanceCheck> = [
   largeLog,
   logPages,
   rewindAfterEnd,
+  rewindVersion,
   concurrentAppends,
   atomicBatch,
   scopedKeyIds,

@@ -6,7 +6,7 @@ import { terminalStatus } from "../log/terminal-event.ts"
 export interface ExecutionSummary {
   readonly executionId: string
   readonly functionName: string
-  /** The function's version label recorded in ExecutionStarted. */
+  /** The function's version label: ExecutionStarted's, or the last ExecutionRewound's (the code running it now). */
   readonly version?: string
   readonly status: ExecutionStatus
   readonly startedAt: number
@@ -41,8 +41,9 @@ export const summarize = (
       continue
     }
     if (event._tag === "ExecutionRewound" && summary !== undefined) {
-      const { endedAt: _, ...running } = summary
-      summary = { ...running, status: "RUNNING" }
+      // The rewind's label replaces the start's, absent or not: the label names the code that runs the execution.
+      const { endedAt: _, version: _version, ...running } = summary
+      summary = { ...running, ...(event.version === undefined ? {} : { version: event.version }), status: "RUNNING" }
       continue
     }
     const status = terminalStatus(event)
@@ -54,7 +55,7 @@ export const summarize = (
 export interface ListQuery {
   readonly functionName?: string
   readonly status?: ExecutionStatus
-  /** Only executions started with this version label. */
+  /** Only executions whose version label (the start's, or the last rewind's) is this one. */
   readonly version?: string
   /** Page size, 1 to 1000 (default 100). */
   readonly limit?: number

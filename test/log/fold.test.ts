@@ -1,6 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { decodeLog } from "../../src/log/decode-log.ts"
 import type { ErrorObject, LogEvent, NewEvent, OperationRef } from "../../src/log/events.ts"
 import { applyEvent, foldLog, isTerminalOperation } from "../../src/log/fold.ts"
+import { summarize } from "../../src/store/execution-summary.ts"
 
 const started: LogEvent = {
   _tag: "ExecutionStarted",
@@ -376,5 +379,23 @@ describe("foldLog: ExecutionRewound", () => {
     assert.strictEqual(state.operations.get("3")!.status, "SUCCEEDED")
     assert.strictEqual(state.operations.get("3")!.attempt, 1)
     assert.deepStrictEqual([...state.patches.keys()].map((key) => key.split("\n")[1]).sort(), ["early", "inside", "late"])
+  })
+
+  it("takes the rewind's version label (the code that runs it now), a rewind without one clears it; older rewinds without the field decode", () => {
+    const v1 = [{ ...events[0]!, version: "v1" } as LogEvent, ...events.slice(1)]
+    const seq = v1.length
+    const underV2: LogEvent = { _tag: "ExecutionRewound", seq: seq + 1, at: 50_000, fromOperation: "3", timeoutAt: 950_000, version: "v2" }
+    const failedAgain: LogEvent = { _tag: "ExecutionFailed", seq: seq + 2, at: 51_000, error: boom }
+    const unlabelled: LogEvent = { _tag: "ExecutionRewound", seq: seq + 3, at: 52_000, fromOperation: "3", timeoutAt: 952_000 }
+    assert.strictEqual(foldLog(v1).version, "v1")
+    assert.strictEqual(foldLog([...v1, underV2]).version, "v2")
+    assert.strictEqual(summarize(undefined, [...v1, underV2])?.version, "v2")
+    const cleared = [...v1, underV2, failedAgain, unlabelled]
+    assert.isUndefined(foldLog(cleared).version)
+    assert.notProperty(summarize(undefined, cleared)!, "version")
+    // As stored before the field existed: decodes, and folds as a rewind without a label.
+    const decoded = Effect.runSync(decodeLog("exec-1", JSON.parse(JSON.stringify(cleared))))
+    assert.deepStrictEqual(decoded.at(-1), unlabelled)
+    assert.isUndefined(foldLog(decoded).version)
   })
 })

@@ -2,8 +2,33 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
 import { storeConformance } from "../../src/store/conformance.ts"
+import type { DurableKV } from "../../src/store/durable-kv.ts"
+import { type ExecutionIndex, makeMemoryIndex } from "../../src/store/execution-index.ts"
 import type { ExecutionStoreShape } from "../../src/store/execution-store.ts"
+import { makeKvExecutionStore } from "../../src/store/kv-execution-store.ts"
+import { makeMemoryKV } from "../../src/store/memory-kv.ts"
 import { makeMemoryStore } from "../../src/store/memory-store.ts"
+
+/** A KV store whose index keeps a row's first version label, as an UPDATE of the status and end time alone would. */
+const stickyVersionStore = (): ExecutionStoreShape => {
+  const kvs = new Map<string, DurableKV>()
+  const index = makeMemoryIndex()
+  const sticky: ExecutionIndex = {
+    ...index,
+    upsert: (summary) =>
+      Effect.flatMap(index.get(summary.executionId), (row) => {
+        if (row === undefined) return index.upsert(summary)
+        const { version: _, ...rest } = summary
+        return index.upsert(row.version === undefined ? rest : { ...rest, version: row.version })
+      })
+  }
+  const open = (id: string) => {
+    const kv = kvs.get(id) ?? makeMemoryKV()
+    kvs.set(id, kv)
+    return kv
+  }
+  return makeKvExecutionStore({ open, index: sticky })
+}
 
 type Mutant = (store: ExecutionStoreShape) => ExecutionStoreShape
 
@@ -153,6 +178,11 @@ const mutants: ReadonlyArray<{ readonly name: string; readonly mutate: Mutant; r
       }
     },
     caughtBy: ["a paused execution is PAUSED"]
+  },
+  {
+    name: "keeps the version label a row was listed with (a rewind's is not written)",
+    mutate: () => stickyVersionStore(),
+    caughtBy: ["ExecutionRewound's version label replaces the start's"]
   },
   {
     name: "reads a page one event too long",

@@ -30,7 +30,7 @@ export const describeEvent = (event: LogEvent, time: (at: number) => string = co
     case "ExecutionContinuedAsNew":
       return `continued as new run ${event.nextExecutionId}${event.input === undefined ? "" : ` with ${shortPayload(event.input)}`}`
     case "ExecutionRewound":
-      return `rewound to run again from operation ${event.fromOperation}`
+      return `rewound to run again from operation ${event.fromOperation}${event.version === undefined ? "" : ` (version ${event.version})`}`
     case "ExecutionStopRequested":
       return `stop requested${event.error === undefined ? "" : `: ${event.error.errorMessage}`}; the saga compensates`
     case "StepStarted":

@@ -3,8 +3,9 @@
  * pins it on the in-memory engine: an execution whose function was removed can be stopped, and paused (a resume is
  * refused while the function is missing, and goes on once a deploy brings it back); one whose code no longer
  * replays can be paused without failing it, keeps a callback completed meanwhile, and finishes once the code is
- * rolled back; a callback sent to one that failed on replay is answered as not running. Runtime-neutral: `deploy`
- * stops what serves and serves the functions of that deploy (functions.ts) on the same store.
+ * rolled back; a callback sent to one that failed on replay is answered as not running, and rewound, that one runs
+ * (and is listed) under the version label of the code deployed then. Runtime-neutral: `deploy` stops what serves
+ * and serves the functions of that deploy (functions.ts) on the same store.
  */
 import type { Deploy } from "./functions.ts"
 
@@ -57,7 +58,20 @@ const clientOf = (served: Served) => {
     callbackOf: async (id: string) =>
       (await until(id, (view) => view.operations?.some((op: any) => op.name === "answer" && op.callbackId !== undefined), "to wait on its callback"))
         .operations.find((op: any) => op.name === "answer").callbackId as string,
-    ended: (id: string) => until(id, (view) => !["RUNNING", "PAUSED"].includes(view.status), "to end")
+    ended: (id: string) => until(id, (view) => !["RUNNING", "PAUSED"].includes(view.status), "to end"),
+    rewind: (id: string, fromOperation: string) => request("POST", `${execution(id)}/rewind`, { fromOperation }),
+    version: async (id: string) => (await describe(id)).version as string | undefined,
+    /** The ids listed under `version`, sorted, once they pass `check` (at most 20 s: a Worker's listing lags). */
+    listedUnder: async (version: string, check: (ids: Array<string>) => boolean) => {
+      let ids: Array<string> = []
+      for (let i = 0; i < 800; i++) {
+        const page = (await request("GET", `/v1/executions?function=approval&version=${version}`)).body
+        ids = (page.executions as Array<{ executionId: string }>).map((e) => e.executionId).sort()
+        if (check(ids)) return ids
+        await new Promise((resolve) => setTimeout(resolve, 25))
+      }
+      return ids
+    }
   }
 }
 
@@ -96,6 +110,16 @@ export const afterADeploy = async (deploy: (functions: Deploy) => Promise<Served
   assert.match(late.body?.type ?? "", /execution-not-running/)
   assert.match(late.body?.detail ?? "", /FAILED/)
   assert.equal(await api.status("changed-failed"), "FAILED")
+  // Rewound to its first step, it runs this deploy's code, and its label says so (describe and the listing).
+  const rewound = await api.rewind("changed-failed", "1")
+  assert.equal(rewound.status, 200, JSON.stringify(rewound.body))
+  const again = await api.callbackOf("changed-failed")
+  assert.equal(await api.version("changed-failed"), "renamed")
+  assert.equal(JSON.stringify(await api.listedUnder("renamed", (ids) => ids.length > 0)), JSON.stringify(["changed-failed"]))
+  const first = await api.listedUnder("first", (ids) => !ids.includes("changed-failed"))
+  assert.equal(JSON.stringify(first), JSON.stringify(["changed-paused", "removed-paused", "removed-stopped"]))
+  assert.equal((await api.succeed(again)).status, 204)
+  assert.equal((await api.ended("changed-failed")).status, "SUCCEEDED")
 
   // The first code back: both paused executions resume and finish, the one with the answer it kept.
   api = clientOf(await deploy("first"))

@@ -22,7 +22,7 @@ afterAll(async () => {
 })
 
 describe("after a deploy, on Durable Objects (workerd restarted with another Worker)", () => {
-  it("executions of a removed function are stopped and paused, changed code is paused without failing, a late callback is not running", async () => {
+  it("executions of a removed function are stopped and paused, changed code is paused without failing, a late callback is not running, a rewind runs under the new label", async () => {
     const build = tempDir("after-a-deploy-build")
     const persist = tempDir("after-a-deploy-data")
     dirs.push(build, persist)

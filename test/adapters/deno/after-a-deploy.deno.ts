@@ -8,7 +8,7 @@ import { afterADeploy } from "../after-a-deploy/scenario.ts"
 import { assert, Deno, tempDir } from "./deno-test-api.ts"
 
 Deno.test({
-  name: "KV: executions of a removed function are stopped and paused, changed code is paused without failing, a late callback is not running",
+  name: "KV: executions of a removed function are stopped and paused, changed code is paused without failing, a late callback is not running, a rewind runs under the new label",
   fn: async () => {
     const temp = await tempDir("reprise-deno-after-a-deploy-")
     let server: Server | SqliteServer | undefined

@@ -28,7 +28,7 @@ const stopped = (child: ChildProcess) =>
   })
 
 describe("after a deploy, on the Node server (a process on a SQLite file)", () => {
-  it("executions of a removed function are stopped and paused, changed code is paused without failing, a late callback is not running", async () => {
+  it("executions of a removed function are stopped and paused, changed code is paused without failing, a late callback is not running, a rewind runs under the new label", async () => {
     const dir = mkdtempSync(join(tmpdir(), "reprise-after-a-deploy-"))
     dirs.push(dir)
     const db = join(dir, "reprise.db")

@@ -21,7 +21,7 @@ afterAll(async () => {
 }, 40_000)
 
 describe("after a deploy, on PostgreSQL (a host served again with other functions)", () => {
-  it("executions of a removed function are stopped and paused, changed code is paused without failing, a late callback is not running", async () => {
+  it("executions of a removed function are stopped and paused, changed code is paused without failing, a late callback is not running, a rewind runs under the new label", async () => {
     await afterADeploy(async (deploy) => {
       await host?.close()
       host = await servePostgres({ functions: functionsOf(deploy), url: postgres.url, schema: "after_a_deploy", port: 0, handleSignals: false })

@@ -3,6 +3,7 @@
  * the run since the rewind, as the execution's view (the fold) has them, not mixed with the ones it forgot.
  */
 import { assert, describe, it } from "@effect/vitest"
+import { describeEvent } from "../../../src/http/console/describe.ts"
 import { indexHistory } from "../../../src/http/console/history.ts"
 import type { LogEvent } from "../../../src/log/events.ts"
 
@@ -43,5 +44,11 @@ describe("indexHistory after a rewind", () => {
 
   it("forgets a later operation the new run has not reached, with its attempt left open before the rewind", () => {
     assert.isFalse(indexHistory(rewoundLog).has("3"))
+  })
+
+  it("reads the rewind out, with the version label of the code that rewound it when it has one", () => {
+    const rewind = rewoundLog[8]!
+    assert.strictEqual(describeEvent(rewind), "rewound to run again from operation 2")
+    assert.strictEqual(describeEvent({ ...rewind, version: "v2" } as LogEvent), "rewound to run again from operation 2 (version v2)")
   })
 })
