@@ -46,9 +46,10 @@ import { makeDurableObjectKV } from "./do-kv.ts"
 import type { ExecutionRpc, QueueKeys } from "./execution-rpc.ts"
 import type { FlowRpc } from "./flow-object.ts"
 import { groupOf, makeQueuedOps, makeStepLimits, releaseOwed, RemoteSlot, sendRelease } from "./flow-execution.ts"
+import { objectLog } from "./object-log.ts"
 import { stepGateName } from "./step-gate.ts"
 import type { IndexClient } from "./index-client.ts"
-import { call, fromWire, only, runWire, toWire } from "./wire.ts"
+import { call, fromWire, only, runWire, toWire, type Wire } from "./wire.ts"
 
 /** Durable Objects run their handlers on microtasks (request-owned timers can be dropped on Workers). */
 export const objectScheduler = new Scheduler.MixedScheduler("sync")
@@ -103,12 +104,18 @@ export type Host = ReturnType<typeof makeHost>
 export const makeHost = (options: HostOptions) => {
   const { executionId: self, index, peer, storage } = options
   const retryDelayMs = options.retryDelayMs ?? 5_000
+  const log = objectLog(options.logging, options.env ?? (() => undefined))
+  /** The error of a call's failed answer, for the log. */
+  const failureOf = (answer: Wire<unknown>) => {
+    const exit = fromWire(answer)
+    return Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
+  }
   const kv = makeDurableObjectKV(storage)
   const meta = () => storage.kv.get<Meta>("meta")
   let retryAt: number | undefined
 
   const scheduleRetry = (reason: unknown) => {
-    console.error(`reprise: execution ${self}: will retry`, reason)
+    log.report(`execution ${self}: will retry`, reason, { executionId: self })
     const at = Date.now() + retryDelayMs
     if (retryAt !== undefined && retryAt <= at) return
     retryAt = at
@@ -183,7 +190,7 @@ export const makeHost = (options: HostOptions) => {
     // Not awaited: the write that changed the summary does not wait for the index (listing is eventually consistent).
     upsert: () => Effect.sync(publishSoon),
     get: () => Effect.sync(() => meta()?.summary),
-    remove: (executionId) => Effect.promise(() => index.remove(executionId).catch((error) => console.error(`reprise: unindexing ${executionId}`, error))),
+    remove: (executionId) => Effect.promise(() => index.remove(executionId).catch((error) => log.report(`unindexing ${executionId}`, error, { executionId }))),
     list: () => Effect.die(new Error("An execution object does not list executions"))
   }
   const local = makeKvExecutionStore({ open: () => kv, index: localIndex })
@@ -231,7 +238,7 @@ export const makeHost = (options: HostOptions) => {
   let slot: RemoteSlot | undefined
   const slotOf = (fn: DurableFunction) => {
     if (fn.flow?.concurrency === undefined) return undefined
-    slot ??= new RemoteSlot(() => flowOf(fn.name), self, groupOf(fn, startedHere()), storage.kv)
+    slot ??= new RemoteSlot(() => flowOf(fn.name), self, groupOf(fn, startedHere()), storage.kv, log)
     return slot
   }
   const flowFn = (name: string | undefined) => options.functions.find((fn) => fn.name === name && fn.flow !== undefined)
@@ -246,13 +253,13 @@ export const makeHost = (options: HostOptions) => {
   /** Tells the FlowObject this execution holds nothing any more (a stop while queued, a release cut short). */
   const releaseFlow = async () => {
     const fn = flowFn(startedHere()?.functionName)
-    if (fn !== undefined) await sendRelease(() => flowOf(fn.name), self, storage.kv)
+    if (fn !== undefined) await sendRelease(() => flowOf(fn.name), self, storage.kv, log)
   }
 
   // Step-level limits across executions: a FlowObject per key (without the binding, counted in this object only).
   const stepLimits = options.flow === undefined
     ? undefined
-    : makeStepLimits(self, storage.kv, (key) => flowOf(stepGateName(key)), () => void resumeAtGiveBack())
+    : makeStepLimits(self, storage.kv, (key) => flowOf(stepGateName(key)), () => void resumeAtGiveBack(), log)
 
   const services = Layer.mergeAll(Layer.succeed(ExecutionStore, store), Layer.succeed(Scheduler.Scheduler, objectScheduler))
   const runtime = ManagedRuntime.make(
@@ -291,7 +298,7 @@ export const makeHost = (options: HostOptions) => {
   /** This new instance gave back tokens of bodies that went with the old one: the execution resumes, as at a turn. */
   async function resumeAtGiveBack() {
     const exit = await wire((engine) => engine.alarm(self))
-    if (exit._tag === "Failure") console.error(`reprise: resuming ${self} after giving back its step tokens failed`, exit)
+    if (exit._tag === "Failure") log.report(`resuming ${self} after giving back its step tokens failed`, failureOf(exit), { executionId: self })
   }
 
   /** This execution's outcome once it has ended (undefined while it runs), for a parent that reloads. */
@@ -370,7 +377,7 @@ export const makeHost = (options: HostOptions) => {
       // without this it would wait for its watchdog (30 s).
       if (stepLimits === undefined || stepLimits.turn(token)) return
       const exit = await wire((engine) => engine.alarm(self))
-      if (exit._tag === "Failure") console.error(`reprise: resuming ${self} at its step turn failed`, exit)
+      if (exit._tag === "Failure") log.report(`resuming ${self} at its step turn failed`, failureOf(exit), { executionId: self })
     },
     slotGranted: async () => {
       // Nothing here waits for it (the actor went away meanwhile): given back, so that the slot is not lost.
@@ -395,7 +402,7 @@ export const makeHost = (options: HostOptions) => {
     alarm: async () => {
       retryAt = undefined
       const exit = await wire((engine) => engine.alarm(self))
-      if (exit._tag === "Failure") console.error(`reprise: alarm of ${self} failed`, exit)
+      if (exit._tag === "Failure") log.report(`the alarm of execution ${self} failed`, failureOf(exit), { executionId: self })
       await reconcile()
       await restoreAlarm()
     },

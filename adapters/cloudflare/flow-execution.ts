@@ -19,6 +19,7 @@ import type { ErrorObject, ExecutionStoreShape, LogEvent } from "reprise/store"
 import type { Stub, SyncKvStorage } from "./cf-types.ts"
 import type { QueueKeys } from "./execution-rpc.ts"
 import type { FlowRpc } from "./flow-object.ts"
+import type { ObjectLog } from "./object-log.ts"
 
 /** A release the FlowObject has not confirmed: sent again when the object wakes up (reconcile). */
 const OWED_RELEASE = "reprise:flow-release-owed"
@@ -33,6 +34,7 @@ export class RemoteSlot implements FlowSlot {
   readonly #executionId: string
   readonly #group: string
   readonly #kv: SyncKvStorage
+  readonly #log: ObjectLog
   #waiting: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined
   /**
    * The calls to the FlowObject, one after the other: a release and the next acquire must arrive in that order (each
@@ -40,11 +42,12 @@ export class RemoteSlot implements FlowSlot {
    */
   #calls: Promise<unknown> = Promise.resolve()
 
-  constructor(coordinator: () => Stub<FlowRpc>, executionId: string, group: string, kv: SyncKvStorage) {
+  constructor(coordinator: () => Stub<FlowRpc>, executionId: string, group: string, kv: SyncKvStorage, log: ObjectLog) {
     this.#coordinator = coordinator
     this.#executionId = executionId
     this.#group = group
     this.#kv = kv
+    this.#log = log
   }
 
   acquire(): Promise<void> | undefined {
@@ -65,7 +68,7 @@ export class RemoteSlot implements FlowSlot {
         if (await this.#coordinator().acquire(this.#executionId, this.#group)) this.granted()
         return
       } catch (error) {
-        console.error(`reprise: execution ${this.#executionId}: asking for its slot (will retry)`, error)
+        this.#log.report(`execution ${this.#executionId}: asking for its slot (will retry)`, error, { executionId: this.#executionId })
         await pause(100 * 2 ** attempt)
       }
     }
@@ -86,12 +89,12 @@ export class RemoteSlot implements FlowSlot {
     if (!this.held && this.#waiting === undefined) return
     this.held = false
     this.#waiting = undefined
-    this.#calls = this.#calls.then(() => sendRelease(this.#coordinator, this.#executionId, this.#kv))
+    this.#calls = this.#calls.then(() => sendRelease(this.#coordinator, this.#executionId, this.#kv, this.#log))
   }
 }
 
 /** Tells the FlowObject the slot (or place) is given back; owed until it answers, so a crash does not leak it. */
-export const sendRelease = async (coordinator: () => Stub<FlowRpc>, executionId: string, kv: SyncKvStorage) => {
+export const sendRelease = async (coordinator: () => Stub<FlowRpc>, executionId: string, kv: SyncKvStorage, log: ObjectLog) => {
   kv.put(OWED_RELEASE, true)
   for (let attempt = 0; attempt < TRIES; attempt++) {
     try {
@@ -99,7 +102,7 @@ export const sendRelease = async (coordinator: () => Stub<FlowRpc>, executionId:
       kv.delete(OWED_RELEASE)
       return
     } catch (error) {
-      console.error(`reprise: execution ${executionId}: giving its slot back (will retry)`, error)
+      log.report(`execution ${executionId}: giving its slot back (will retry)`, error, { executionId })
       await pause(100 * 2 ** attempt)
     }
   }
@@ -225,13 +228,13 @@ const queued = (events: ReadonlyArray<LogEvent>) => {
 }
 
 /** Calls the FlowObject, again after a pause when it cannot be reached (a bounded number of times). */
-const retrying = async <A>(what: string, rpc: () => Promise<A>): Promise<A> => {
+const retrying = async <A>(log: ObjectLog, what: string, rpc: () => Promise<A>): Promise<A> => {
   for (let attempt = 1; ; attempt++) {
     try {
       return await rpc()
     } catch (error) {
       if (attempt >= TRIES) throw error
-      console.error(`reprise: ${what} (will retry)`, error)
+      log.report(`${what} (will retry)`, error)
       await pause(100 * 2 ** attempt)
     }
   }
@@ -244,7 +247,7 @@ const STEP_KEYS = "reprise:step-limit-keys"
  * The keys used are kept in storage, so that a new instance of the object (after a restart) gives back the tokens
  * its bodies held before anything else.
  */
-export const makeStepLimits = (self: string, kv: SyncKvStorage, gate: (key: string) => Stub<FlowRpc>, resume: () => void) => {
+export const makeStepLimits = (self: string, kv: SyncKvStorage, gate: (key: string) => Stub<FlowRpc>, resume: () => void, log: ObjectLog) => {
   const waiters = new Map<string, () => void>()
   const instance = crypto.randomUUID().slice(0, 8)
   let count = 0
@@ -252,7 +255,7 @@ export const makeStepLimits = (self: string, kv: SyncKvStorage, gate: (key: stri
     const keys = kv.get<Array<string>>(STEP_KEYS) ?? []
     if (keys.length === 0) return
     const released = await Promise.all(keys.map((key) =>
-      retrying(`giving back the step tokens of ${self}`, () => gate(key).stepReleaseExecution(self)).catch((error: unknown) => (console.error(error), 0))
+      retrying(log, `giving back the step tokens of ${self}`, () => gate(key).stepReleaseExecution(self)).catch((error: unknown) => (log.report(`giving back the step tokens of ${self} failed`, error, { executionId: self }), 0))
     ))
     kv.put(STEP_KEYS, [])
     // A token given back was a body's that went with the old instance, held or waiting in line: its step runs again
@@ -268,9 +271,9 @@ export const makeStepLimits = (self: string, kv: SyncKvStorage, gate: (key: stri
     const token = `${self}#${instance}#${++count}`
     const turn = new Promise<void>((resolve) => waiters.set(token, resolve))
     const release = () => {
-      void retrying(`giving back a step token of ${self}`, () => gate(key).stepRelease(token)).catch((error: unknown) => console.error(error))
+      void retrying(log, `giving back a step token of ${self}`, () => gate(key).stepRelease(token)).catch((error: unknown) => log.report(`giving back a step token of ${self} failed`, error, { executionId: self }))
     }
-    if (await retrying(`asking for a step token of ${self}`, () => gate(key).stepAcquire(token, self, limit))) {
+    if (await retrying(log, `asking for a step token of ${self}`, () => gate(key).stepAcquire(token, self, limit))) {
       waiters.delete(token)
       return release
     }

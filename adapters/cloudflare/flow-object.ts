@@ -15,10 +15,12 @@ import { DurableObject } from "cloudflare:workers"
 import { Exit } from "effect"
 import type { DurableFunction } from "reprise"
 import { type FlowControl, InvalidRequest, keyFor, RateLimited, type StartRequest, type StartResult, validPriority } from "reprise/engine"
+import type { HostLogOptions } from "reprise/host"
 import type { DurableObjectState } from "./cf-types.ts"
-import type { RepriseEnv } from "./env.ts"
+import { envReader, type RepriseEnv } from "./env.ts"
 import type { QueueKeys } from "./execution-rpc.ts"
 import { type Entry, FlowQueue } from "./flow-queue.ts"
+import { objectLog, type ObjectLog } from "./object-log.ts"
 import { isStepGateName, StepGate } from "./step-gate.ts"
 import { dieWire, fromWire, toWire, type Wire } from "./wire.ts"
 
@@ -70,7 +72,7 @@ const keysOf = (flow: FlowControl, request: StartRequest): QueueKeys => {
   }
 }
 
-export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>): FlowObjectClass =>
+export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>, logging?: HostLogOptions): FlowObjectClass =>
   class FlowObject extends DurableObject<RepriseEnv> implements FlowRpc {
     #state: { fn: DurableFunction & { flow: FlowControl }; queue: FlowQueue } | undefined
     #gate: StepGate | undefined
@@ -78,9 +80,11 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>): FlowO
     readonly #starting = new Set<string>()
     #admitting = false
     #again = false
+    readonly #log: ObjectLog
 
     constructor(ctx: DurableObjectState, env: RepriseEnv) {
       super(ctx, env)
+      this.#log = objectLog(logging, envReader(env))
     }
 
     #open(name: string) {
@@ -212,7 +216,7 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>): FlowO
               return await this.#exec(executionId).stepTurn(executionId, token)
             } catch (error) {
               // Still unanswered: the token stays held until that execution's object restarts and gives it back.
-              console.error(`reprise: telling ${executionId} its step may run`, error)
+              this.#log.report(`telling ${executionId} its step may run`, error, { executionId })
             }
           }
         }
@@ -239,7 +243,7 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>): FlowO
         const summary = fromWire(await this.#exec(id).summary(id).catch((error: unknown) => toWire<undefined>(Exit.die(error))))
         if (Exit.isFailure(summary)) return // cannot tell: kept
         if ((summary.value === undefined || summary.value.endedAt !== undefined) && queue.holds(id)) {
-          console.warn(`reprise: execution ${id} held a slot of ${this.#state!.fn.name} without running: given back`)
+          this.#log.warn(`execution ${id} held a slot of ${this.#state!.fn.name} without running: given back`, { executionId: id })
           this.#release(id)
         }
       }))
@@ -258,7 +262,7 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>): FlowO
       for (let next = queue.grantNext(group); next !== undefined; next = queue.grantNext(group)) {
         const granted = next
         // Not awaited: an execution that cannot be told now takes its slot again when it next asks (it holds it here).
-        this.ctx.waitUntil(this.#exec(granted).slotGranted(granted).catch((error: unknown) => console.error(`reprise: telling ${granted} of its slot`, error)))
+        this.ctx.waitUntil(this.#exec(granted).slotGranted(granted).catch((error: unknown) => this.#log.report(`telling ${granted} of its slot`, error, { executionId: granted })))
       }
     }
 
@@ -323,7 +327,7 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>): FlowO
           this.#again = true
         }
       } catch (error) {
-        console.error(`reprise: dequeuing ${e.executionId} (will retry)`, error)
+        this.#log.report(`dequeuing ${e.executionId} (will retry)`, error, { executionId: e.executionId })
         await this.#arm(Date.now() + RETRY_MS)
       }
     }

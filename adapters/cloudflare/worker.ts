@@ -15,7 +15,7 @@ import { Hono } from "hono"
 import { type DurableFunction, FlowConfigError, type Schedule } from "reprise"
 import { ExecutionClient, type ExecutionObserverShape } from "reprise/engine"
 import { bearerAuth, bodyLimitFor, createApp, crossSite, type ErrorReporter, problemResponse, requireJson } from "reprise/http"
-import { apiKeyOf, callbackIdsOf, type RepriseEnv } from "./env.ts"
+import { apiKeyOf, callbackIdsOf, envReader, type RepriseEnv } from "./env.ts"
 import { makeExecutionObject } from "./execution-object.ts"
 import { makeIndexClient } from "./index-client.ts"
 import { IndexObject } from "./index-object.ts"
@@ -25,6 +25,7 @@ import { type HostLogOptions, ScheduleClient } from "reprise/host"
 import { ensureSchedules, makeScheduleClient } from "./schedule-client.ts"
 import { makeScheduleObject } from "./schedule-object.ts"
 import { makeFlowObject } from "./flow-object.ts"
+import { objectLog } from "./object-log.ts"
 
 export interface CreateWorkerOptions {
   readonly functions: ReadonlyArray<DurableFunction>
@@ -53,7 +54,7 @@ export const createWorker = (options: CreateWorkerOptions) => {
   // Each execution is its own Durable Object: the limits of a function are counted by its FlowObject (binding
   // FLOW_CONTROL), which every start of it goes through (docs/flow-control.md).
   const limited = options.functions.filter((fn) => fn.flow !== undefined).map((fn) => fn.name)
-  const FlowObject = makeFlowObject(options.functions)
+  const FlowObject = makeFlowObject(options.functions, options.logging)
   const ExecutionObject = makeExecutionObject(options)
   const schedules = options.schedules ?? []
   const ScheduleObject = makeScheduleObject({ functions: options.functions, schedules, indexShards: options.indexShards, logging: options.logging })
@@ -68,7 +69,7 @@ export const createWorker = (options: CreateWorkerOptions) => {
         // Tried again on the next request, unless the binding is missing: that does not change within an isolate,
         // so it is said once.
         if (env.SCHEDULES !== undefined) ensured.delete(env)
-        console.error("reprise: arming the schedules failed:", error)
+        objectLog(options.logging, envReader(env)).report("arming the schedules failed", error)
       })
       ensured.set(env, done)
     }
@@ -127,7 +128,7 @@ export const createWorker = (options: CreateWorkerOptions) => {
       if (limited.length > 0 && env.FLOW_CONTROL === undefined) {
         // Refused rather than run without the limits: every request, so that the deployment's mistake is seen at once.
         const error = new FlowConfigError(`Flow control of ${limited.join(", ")} needs the FLOW_CONTROL Durable Object binding (class FlowObject) in wrangler.toml`)
-        console.error(`reprise: ${error.message}`)
+        objectLog(options.logging, envReader(env)).report("a request was refused", error)
         return problemResponse("internal-error", error.message, new URL(request.url).pathname)
       }
       await ensure(env)

@@ -20,26 +20,35 @@ export interface HostErrorLog {
   readonly background: HostErrorReporter
   /** A request answered with a 500 (or a 503 from the server's side); its copy is redacted (src/http/redact.ts). */
   readonly request: ErrorReporter
+  /** Any other failure an adapter reports (a call between Durable Objects that will be tried again, say). */
+  readonly report: (message: string, error: unknown, annotations?: Record<string, string>) => void
+  /** Something done about a fault, with no error to show (a slot given back that no execution held). */
+  readonly warn: (message: string, annotations?: Record<string, string>) => void
 }
 
 const SCHEDULE = "@schedule:"
 
 export const hostErrorLog = (options: HostLogOptions, env: EnvReader): HostErrorLog => {
   const { format, logger, minimumLevel } = resolveHostLogger(options, env)
+  const run = (effect: Effect.Effect<void>) =>
+    Effect.runSync(effect.pipe(
+      Effect.provideService(Logger.CurrentLoggers, new Set([logger])),
+      Effect.provideService(References.MinimumLogLevel, minimumLevel)
+    ))
   const log = (message: string, error: unknown, annotations: Record<string, string>) => {
     const summary = failureSummary(error)
     const line = `${message}: ${summary.errorMessage}`
     // JSON: the error as fields. The terminal: its type, message and stack on the lines below, as the engine's
     // failures are shown there.
-    const effect = format === "json"
+    run(format === "json"
       ? Effect.logError(line).pipe(Effect.annotateLogs({ ...annotations, ...summary }))
-      : Effect.logError(line, Cause.fail(error)).pipe(Effect.annotateLogs(annotations))
-    Effect.runSync(effect.pipe(
-      Effect.provideService(Logger.CurrentLoggers, new Set([logger])),
-      Effect.provideService(References.MinimumLogLevel, minimumLevel)
-    ))
+      : Effect.logError(line, Cause.fail(error)).pipe(Effect.annotateLogs(annotations)))
   }
+  const warn = (message: string, annotations: Record<string, string> = {}) =>
+    run(Effect.logWarning(message).pipe(Effect.annotateLogs(annotations)))
   return {
+    report: (message, error, annotations = {}) => log(message, error, annotations),
+    warn,
     background: (error, subject) => {
       if (subject === undefined) return log("the host's background work failed", error, {})
       if (subject.startsWith(SCHEDULE)) return log("a schedule's background work failed", error, { schedule: subject.slice(SCHEDULE.length) })

@@ -39,9 +39,22 @@ beforeAll(async () => {
   const build = tempDir("flow-build")
   dirs.push(build)
   scriptPath = await bundle(entry, build)
-  mf = startMiniflare({ scriptPath, extraObjects: objects })
+  mf = startMiniflare({ scriptPath, extraObjects: objects, onLog: (line) => void lines.push(line.message) })
   api = client(mf)
 })
+
+/** What the Worker and its objects log, one line each. */
+const lines: Array<string> = []
+/** The JSON lines among them (the objects' own lines are JSON, as the executions' lives are). */
+const jsonLines = (from: ReadonlyArray<string> = lines): Array<Record<string, unknown>> =>
+  from.flatMap((line) => {
+    try {
+      const parsed: unknown = JSON.parse(line)
+      return typeof parsed === "object" && parsed !== null ? [parsed as Record<string, unknown>] : []
+    } catch {
+      return []
+    }
+  })
 
 afterAll(async () => {
   await mf?.dispose().catch(() => undefined)
@@ -283,15 +296,24 @@ describe("flow control on Cloudflare", () => {
     assert.strictEqual((await api.describe("after-ghost")).body.status, "QUEUED", "the slot is counted for ghost-1")
     // The FlowObject's backstop alarm (30 s) finds ghost-1 unknown to its object and gives the slot back.
     await untilStatus(api, "after-ghost", "SUCCEEDED", 50_000)
+    // The FlowObject says so in a line of the host's log: JSON, at the warning level, naming the execution.
+    const said = jsonLines().find((line) => line.executionId === "ghost-1" && String(line.message).includes("without running: given back"))
+    assert.strictEqual(said?.level, "warn", JSON.stringify(said))
   }, 70_000)
 
   it("a Worker whose functions declare limits, without the FLOW_CONTROL binding, refuses every request naming it", async () => {
-    const bare = startMiniflare({ scriptPath, extraObjects: { METER: "Meter" } })
+    const logged: Array<string> = []
+    const bare = startMiniflare({ scriptPath, extraObjects: { METER: "Meter" }, onLog: (line) => void logged.push(line.message) })
     try {
       const res = await client(bare).start("limited", { id: "unbound" })
       assert.strictEqual(res.status, 500)
       assert.match(res.body.detail, /FLOW_CONTROL/)
       assert.match(res.body.detail, /limited/)
+      // The Worker's log says it too, as one JSON line with the error's fields (Workers Logs keeps it as an object).
+      const said = await until(async () => jsonLines(logged).find((line) => line.errorType === "FlowConfigError"), 10_000, "the refusal's line")
+      assert.strictEqual(said.level, "error")
+      assert.match(String(said.errorMessage), /FLOW_CONTROL/)
+      assert.isArray(said.stackTrace)
     } finally {
       await bare.dispose()
     }
