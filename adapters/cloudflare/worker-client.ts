@@ -113,7 +113,10 @@ export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions):
       Effect.gen(function*() {
         const source = yield* history(executionId)
         const forkId = newExecutionId()
-        const events = yield* forkedLog(source, request, forkId, Date.now(), options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES)
+        // The label of the code deployed here, which runs the fork (the source's may be an older deploy's).
+        const name = source[0]?._tag === "ExecutionStarted" ? source[0].functionName : undefined
+        const version = options.functions.find((fn) => fn.name === name)?.options.version
+        const events = yield* forkedLog(source, request, forkId, Date.now(), options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES, version)
         yield* call("adopt", () => object(forkId).adopt(forkId, events))
         return { executionId: forkId, created: true }
       }),

@@ -77,7 +77,8 @@ const timeoutMsOf = (first: LogEvent) => (first._tag === "ExecutionStarted" ? fi
 
 /**
  * The log of a fork of `source` (a whole log) as execution `id`, started at `now`: a fresh ExecutionStarted
- * (`forkedFrom`, the source's input or the request's, the function's timeout from now, no parent) and the events of
+ * (`forkedFrom`, the source's input or the request's, the function's timeout from now, no parent, the `version` label
+ * of the function registered where the fork is made: its code runs the fork) and the events of
  * the source's current operations before top-level operation `request.fromOperation`, renumbered. Refused when that
  * operation is not recorded at the top level, or an operation before it still waits on a callback or a child (both
  * belong to the source). Pure, so that a Worker can build it from the history it reads.
@@ -87,7 +88,8 @@ export const forkedLog = (
   request: ForkRequest,
   id: string,
   now: number,
-  maxPayloadBytes: number
+  maxPayloadBytes: number,
+  version: string | undefined
 ): Effect.Effect<Array<LogEvent>, InvalidRequest> =>
   Effect.gen(function*() {
     const state = foldLog(source)
@@ -107,9 +109,10 @@ export const forkedLog = (
     if (first._tag !== "ExecutionStarted") return yield* Effect.die(new Error("unreachable: a log starts with ExecutionStarted"))
     // Not the source's queue either: a fork runs at once (docs/flow-control.md), and one that began queued folded to
     // QUEUED with nothing to admit it, for ever.
-    const { parent: _parent, continuedFrom: _continued, forkedFrom: _forked, input: _input, queue: _queue, ...rest } = first
+    const { parent: _parent, continuedFrom: _continued, forkedFrom: _forked, input: _input, queue: _queue, version: _version, ...rest } = first
     const started: LogEvent = {
       ...rest,
+      ...(version === undefined ? {} : { version }),
       seq: 1,
       at: now,
       executionId: id,
@@ -143,10 +146,10 @@ export const makeForkRewind = (deps: ForkRewindDeps) => {
   const fork = (executionId: string, request: ForkRequest) =>
     Effect.gen(function*() {
       const { log, state } = yield* loaded(executionId)
-      yield* registered(state.functionName)
+      const fn = yield* registered(state.functionName)
       const id = deps.newExecutionId()
       const now = deps.now(id)
-      const events = yield* forkedLog(log.events, request, id, now, deps.maxPayloadBytes)
+      const events = yield* forkedLog(log.events, request, id, now, deps.maxPayloadBytes, fn.options.version)
       yield* deps.own(id)
       yield* deps.store.append(id, events, 0, { alarmAt: forkAlarm(events) }).pipe(
         Effect.catchTag("SeqConflict", () => Effect.die(new Error(`A fresh execution id ${id} was already taken`)))

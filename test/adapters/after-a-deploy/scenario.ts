@@ -4,7 +4,7 @@
  * refused while the function is missing, and goes on once a deploy brings it back); one whose code no longer
  * replays can be paused without failing it, keeps a callback completed meanwhile, and finishes once the code is
  * rolled back; a callback sent to one that failed on replay is answered as not running, and rewound, that one runs
- * (and is listed) under the version label of the code deployed then. Runtime-neutral: `deploy` stops what serves
+ * (and is listed) under the version label of the code deployed then, as a fork made then does. Runtime-neutral: `deploy` stops what serves
  * and serves the functions of that deploy (functions.ts) on the same store.
  */
 import type { Deploy } from "./functions.ts"
@@ -60,6 +60,7 @@ const clientOf = (served: Served) => {
         .operations.find((op: any) => op.name === "answer").callbackId as string,
     ended: (id: string) => until(id, (view) => !["RUNNING", "PAUSED"].includes(view.status), "to end"),
     rewind: (id: string, fromOperation: string) => request("POST", `${execution(id)}/rewind`, { fromOperation }),
+    fork: (id: string, fromOperation: string) => request("POST", `${execution(id)}/fork`, { fromOperation }),
     version: async (id: string) => (await describe(id)).version as string | undefined,
     /** The ids listed under `version`, sorted, once they pass `check` (at most 20 s: a Worker's listing lags). */
     listedUnder: async (version: string, check: (ids: Array<string>) => boolean) => {
@@ -120,6 +121,11 @@ export const afterADeploy = async (deploy: (functions: Deploy) => Promise<Served
   assert.equal(JSON.stringify(first), JSON.stringify(["changed-paused", "removed-paused", "removed-stopped"]))
   assert.equal((await api.succeed(again)).status, 204)
   assert.equal((await api.ended("changed-failed")).status, "SUCCEEDED")
+  // A fork made now runs this deploy's code too (on a Worker the fork's log is built by the Worker itself).
+  const forked = await api.fork("removed-stopped", "1")
+  assert.equal(forked.status, 201, JSON.stringify(forked.body))
+  assert.equal(await api.version(forked.body.executionId), "renamed")
+  assert.equal((await api.stop(forked.body.executionId)).status, 200)
 
   // The first code back: both paused executions resume and finish, the one with the answer it kept.
   api = clientOf(await deploy("first"))

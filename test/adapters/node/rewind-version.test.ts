@@ -1,7 +1,7 @@
 /**
  * A rewind after a deploy, over HTTP on the Node server (one SQLite file, three servers one after the other): the
  * execution takes the version label of the code that runs it from the rewind on, in describe and in the listing's
- * `?version=` filter; rewound by code without a label, it has none.
+ * `?version=` filter; rewound by code without a label, it has none. A fork takes the label of the code that runs it too.
  */
 import { afterAll, afterEach, assert, describe, it } from "@effect/vitest"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -83,6 +83,14 @@ describe("a rewind after a deploy, on the Node server", () => {
     // The history keeps what the label was at the start.
     const history = (await call("GET", "/v1/executions/order-1/history")).body.events as Array<{ _tag: string; version?: string }>
     assert.deepStrictEqual(history.filter((e) => e.version !== undefined).map((e) => [e._tag, e.version]), [["ExecutionStarted", "v1"], ["ExecutionRewound", "v2"]])
+    // A fork made now runs v2's code too, and says so; its source stays as it was (v1, FAILED).
+    const forked = await call("POST", "/v1/executions/order-2/fork", { fromOperation: "2" })
+    assert.strictEqual(forked.status, 201, JSON.stringify(forked.body))
+    const fork = await ended(forked.body.executionId)
+    assert.strictEqual(fork.status, "SUCCEEDED")
+    assert.strictEqual(fork.version, "v2")
+    assert.deepStrictEqual((await listed("version=v2")).map(([id]) => id).sort(), ["order-1", fork.executionId].sort())
+    assert.strictEqual((await ended("order-2")).version, "v1")
 
     // Code deployed without a label: order-2 rewound under it has none, and is listed under no version.
     await deploy(undefined, false)
@@ -92,6 +100,6 @@ describe("a rewind after a deploy, on the Node server", () => {
     assert.strictEqual(unlabelled.version, undefined)
     assert.deepStrictEqual(await listed("version=v1"), [])
     const all = await listed("function=checkout")
-    assert.deepStrictEqual(all.sort(), [["order-1", "v2"], ["order-2", undefined]])
+    assert.deepStrictEqual(all.sort(), [[fork.executionId, "v2"], ["order-1", "v2"], ["order-2", undefined]].sort())
   }, 60_000)
 })
