@@ -118,7 +118,11 @@ export const makeEngineFlow = (
     // Refused rather than enforced per host: the queue, the slots and the rate windows are one engine's.
     throw new FlowConfigError(`Flow control needs one host per store; with several hosts sharing it, ${limited.map((fn) => fn.name).join(", ")} would get a limit per host`)
   }
-  // After a restart the QUEUED executions in the store are the queue: nothing queued is lost.
-  if (limited.length > 0) deps.background("recovering the queues", "", flow.recover(limited))
+  // After a restart the QUEUED executions in the store are the queue: nothing queued is lost. Those of a function
+  // deployed since without limits are recovered too, as a queue with none, so they run at once: left out, they
+  // stayed QUEUED for good, and a stop of one was refused as not running (the probe: a redeploy that dropped a
+  // concurrency limit). One listing per function at start.
+  const unlimited = deps.severalHosts ? [] : deps.functions.filter((fn) => fn.flow === undefined).map((fn) => ({ ...fn, flow: {} }))
+  if (limited.length + unlimited.length > 0) deps.background("recovering the queues", "", flow.recover([...limited, ...unlimited]))
   return { flow, flowStart }
 }
