@@ -235,6 +235,10 @@ describe("schedules in the test runner", () => {
     refused(() => schedule("bad", { function: "report", cron: "0 0 30 2 *" }), /never matches/)
     refused(() => schedule("bad", { function: "report", cron: "@daily", overlap: "queue" as never }), /overlap must be one of/)
     refused(() => schedule("bad", { function: "report", cron: "@daily", catchUp: { minutes: -1 } }), /catchUp.minutes/)
+    // A window shorter than a tick's delivery skipped every tick on a server (found by the probe: catchUp 0).
+    refused(() => schedule("bad", { function: "report", cron: "@daily", catchUp: { seconds: 0 } }), /catchUp must be at least 1 second, got 0 ms/)
+    refused(() => schedule("bad", { function: "report", cron: "@daily", catchUp: { seconds: 0.5 } }), /at least 1 second/)
+    assert.strictEqual(schedule("ok", { function: "report", cron: "@daily", catchUp: { seconds: 1 } }).catchUpMs, 1000)
     refused(() => schedule("no spaces", { function: "report", cron: "@daily" }), /schedule name/)
     const ok = schedule("daily", { function: "missing", cron: "@daily" })
     refused(() => createTestRunner({ functions: [slow], schedules: [ok] }), /starts "missing", which is not among the registered functions/)
