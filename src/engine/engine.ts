@@ -329,6 +329,8 @@ export const makeEngine = Effect.fnUntraced(function*(
     functions: options.externalFlow === undefined ? [...registry.values()] : [],
     severalHosts: ownership !== undefined, runNow: startNow,
     ledger: flowLedger, ownership, hasActor: (id) => actors.get(id)?.gone === false,
+    // Kept outside (externalFlow): its queue's stops are the coordinator's.
+    registered: options.externalFlow === undefined ? (name) => registry.has(name) : undefined,
     written: (events) => {
       const state = foldLog(events)
       // The watchers get the whole log (each skips what it has seen): a debounce's ExecutionInputReplaced is written

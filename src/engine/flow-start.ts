@@ -12,6 +12,7 @@ import type { FlowSlot } from "./flow-slots.ts"
 import { type FlowControl, FlowConfigError } from "./flow-options.ts"
 import type { DurableFunction } from "./registry.ts"
 import { sameExecution, startedEvent } from "./start-request.ts"
+import { foldLog } from "../log/fold.ts"
 import { WATCHDOG_MS } from "./actor-alarm.ts"
 import type { FlowLedgerShape } from "./flow-ledger.ts"
 import { makeSharedFlow, type PositionedView } from "./flow-shared.ts"
@@ -26,6 +27,8 @@ export interface FlowStartDeps {
   readonly written: (events: ReadonlyArray<LogEvent>) => void
   /** The engine's plain start of a new execution, holding `slot` (the queue was skipped). */
   readonly runNow: (fn: DurableFunction, request: StartRequest, input: string | undefined, executionId: string, slot: FlowSlot | undefined) => Effect.Effect<StartResult, StartFailure>
+  /** Whether a function of this name is registered here (a QUEUED execution of one that is not can still be stopped). */
+  readonly registered?: ((functionName: string) => boolean) | undefined
 }
 
 export const makeFlowStart = (deps: FlowStartDeps) => {
@@ -68,7 +71,7 @@ export const makeFlowStart = (deps: FlowStartDeps) => {
    */
   const stopQueued = (executionId: string, error: ErrorObject | undefined) =>
     Effect.gen(function*() {
-      const events = flow.remove(executionId)
+      const events = flow.remove(executionId) ?? (yield* unqueuedOrphan(executionId))
       if (events === undefined) return false
       const first = events[0] as Extract<LogEvent, { _tag: "ExecutionStarted" }>
       const now = clock.currentTimeMillisUnsafe()
@@ -81,6 +84,19 @@ export const makeFlowStart = (deps: FlowStartDeps) => {
         }),
         Effect.catchTag("SeqConflict", () => Effect.succeed(false))
       )
+    })
+
+  /**
+   * The log of a QUEUED execution of a function no longer registered (a deploy removed it): no queue holds it, so a
+   * stop writes its end here (it was refused as not running, and the execution stayed QUEUED for good).
+   */
+  const unqueuedOrphan = (executionId: string) =>
+    Effect.gen(function*() {
+      if (deps.registered === undefined) return undefined
+      const log = yield* store.load(executionId)
+      if (log === undefined) return undefined
+      const state = foldLog(log.events)
+      return state.status === "QUEUED" && !deps.registered(state.functionName) ? log.events : undefined
     })
 
   return { start, stopQueued }
@@ -105,6 +121,7 @@ export const makeEngineFlow = (
     readonly ledger?: FlowLedgerShape | undefined
     readonly ownership?: OwnershipShape | undefined
     readonly hasActor?: (executionId: string) => boolean
+    readonly registered?: ((functionName: string) => boolean) | undefined
   }
 ): EngineFlow => {
   const run: FlowDeps["run"] = (events, fn, watchdogAt, slot) => Effect.andThen(Effect.sync(() => deps.written(events)), deps.run(events, fn, watchdogAt, slot))
@@ -113,7 +130,7 @@ export const makeEngineFlow = (
     return makeSharedFlow({ ...deps, ledger: deps.ledger, ownership: deps.ownership, functions: limited, run, watchdogMs: WATCHDOG_MS, hasActor: deps.hasActor ?? (() => false) })
   }
   const flow = makeFlowControl({ ...deps, run, watchdogMs: WATCHDOG_MS })
-  const flowStart = makeFlowStart({ store: deps.store, flow, clock: deps.clock, runNow: deps.runNow, written: deps.written })
+  const flowStart = makeFlowStart({ store: deps.store, flow, clock: deps.clock, runNow: deps.runNow, written: deps.written, registered: deps.severalHosts ? undefined : deps.registered })
   if (limited.length > 0 && deps.severalHosts) {
     // Refused rather than enforced per host: the queue, the slots and the rate windows are one engine's.
     throw new FlowConfigError(`Flow control needs one host per store; with several hosts sharing it, ${limited.map((fn) => fn.name).join(", ")} would get a limit per host`)
