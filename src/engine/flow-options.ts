@@ -55,6 +55,9 @@ const MAX_PERIOD_MS = 366 * 24 * 3600 * 1000
 
 const positiveInteger = (value: unknown): value is number => typeof value === "number" && Number.isInteger(value) && value >= 1
 
+/** A value as an error message shows it: JSON, but for the numbers JSON has no form for (Infinity, NaN read "null"). */
+const shown = (value: unknown): string => (typeof value === "number" ? String(value) : JSON.stringify(value) ?? String(value))
+
 /** Checks the options; undefined when the function has no flow control. */
 export const checkFlowOptions = (functionName: string, options: FlowOptions): FlowControl | undefined => {
   const fail = (reason: string) => new FlowConfigError(`Durable function ${JSON.stringify(functionName)}: ${reason}`)
@@ -76,16 +79,15 @@ export const checkFlowOptions = (functionName: string, options: FlowOptions): Fl
   if (options.concurrency !== undefined) {
     const c = typeof options.concurrency === "number" ? { limit: options.concurrency } : options.concurrency
     if (typeof c !== "object" || c === null || !positiveInteger(c.limit)) {
-      throw fail(`concurrency must be a positive integer (or { limit, key }), got ${JSON.stringify(typeof c === "object" && c !== null ? c.limit : c)}`)
+      throw fail(`concurrency must be a positive integer (or { limit, key }), got ${shown(typeof c === "object" && c !== null ? c.limit : c)}`)
     }
     const key = keyOf("concurrency", c.key)
     flow.concurrency = { limit: c.limit, ...(key === undefined ? {} : { key }) }
   }
   if (options.rateLimit !== undefined) {
     const r = options.rateLimit
-    if (typeof r !== "object" || r === null || !positiveInteger(r.limit)) {
-      throw fail(`rateLimit.limit must be a positive integer, got ${JSON.stringify(typeof r === "object" && r !== null ? r.limit : r)}`)
-    }
+    if (typeof r !== "object" || r === null) throw fail(`rateLimit must be { limit, period, key?, whenLimited? }, got ${shown(r)}`)
+    if (!positiveInteger(r.limit)) throw fail(`rateLimit.limit must be a positive integer, got ${shown(r.limit)}`)
     if (r.whenLimited !== undefined && r.whenLimited !== "queue" && r.whenLimited !== "refuse") {
       throw fail(`rateLimit.whenLimited must be "queue" or "refuse", got ${JSON.stringify(r.whenLimited)}`)
     }
@@ -98,7 +100,7 @@ export const checkFlowOptions = (functionName: string, options: FlowOptions): Fl
   }
   if (options.debounce !== undefined) {
     const d = options.debounce
-    if (typeof d !== "object" || d === null) throw fail(`debounce must be { period, key? }, got ${JSON.stringify(d)}`)
+    if (typeof d !== "object" || d === null) throw fail(`debounce must be { period, key? }, got ${shown(d)}`)
     const key = keyOf("debounce", d.key)
     flow.debounce = { periodMs: period("debounce", d.period), ...(key === undefined ? {} : { key }) }
   }

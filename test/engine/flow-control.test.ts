@@ -432,6 +432,10 @@ describe("flow control (engine, on the test runner)", () => {
     assert.match(refused({ debounce: { period: { seconds: 0 } } }), /debounce.period/)
     assert.match(refused({ concurrency: { limit: 1, key: "customer" } }), /concurrency.key must be a function/)
     assert.match(refused({ priority: 3 }), /priority must be a function/)
+    // The value as written, not as JSON shows it (Infinity and NaN read "null"), and the shape a bare number misses.
+    assert.match(refused({ concurrency: Infinity }), /got Infinity$/)
+    assert.match(refused({ concurrency: { limit: NaN } }), /got NaN$/)
+    assert.match(refused({ rateLimit: 5 }), /rateLimit must be \{ limit, period, key\?, whenLimited\? \}, got 5$/)
   })
 
   it("a start with a bad priority is refused and writes nothing", async () => {
