@@ -24,7 +24,8 @@ export const schedulesText = (schedules: ReadonlyArray<ScheduleJson>): string =>
     s.functionName,
     `${s.cron}${s.timezone === "UTC" ? "" : ` (${s.timezone})`}`,
     s.overlap,
-    s.paused ? "paused" : s.nextTickAt ?? "-",
+    // A buffer-one start waiting for the running one to end comes before the next tick (only --json showed it).
+    `${s.paused ? "paused" : s.nextTickAt ?? "-"}${s.buffered === undefined ? "" : ` (buffered: ${s.buffered.tickAt})`}`,
     s.lastExecutionId ?? "-",
     `${s.started}`,
     `${s.skipped}${s.skipped === 0 ? "" : ` (last: ${lastSkip(s)})`}`

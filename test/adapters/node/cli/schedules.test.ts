@@ -5,6 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { serve, type Server } from "../../../../adapters/node/serve.ts"
 import { durable, schedule } from "../../../../src/index.ts"
+import { schedulesText } from "../../../../adapters/node/cli/schedules.ts"
 import { reprise } from "./cli-fixture.ts"
 
 const job = durable("cleanup", async (_: unknown, ctx) => ctx.step("sweep", async () => "swept"))
@@ -49,6 +50,25 @@ describe("reprise schedules", () => {
     assert.match(resumed.stdout, /^hourly-cleanup resumed; next tick \d{4}-.*:15:00\.000Z/)
     const json = JSON.parse((await reprise(["schedules", "--json"], env)).stdout)
     assert.strictEqual(json.schedules[0].started, 1)
+  })
+
+  it("shows a buffered start, which runs once the running one ends, beside the next tick", () => {
+    const text = schedulesText([{
+      name: "nightly",
+      functionName: "cleanup",
+      cron: "0 3 * * *",
+      timezone: "UTC",
+      overlap: "buffer-one",
+      catchUpSeconds: 60,
+      paused: false,
+      nextTickAt: "2026-12-08T03:00:00.000Z",
+      lastExecutionId: "nightly:1",
+      buffered: { tickAt: "2026-12-07T03:00:00.000Z", executionId: "nightly:2" },
+      started: 1,
+      skipped: 0,
+      recentSkips: []
+    }])
+    assert.match(text, /2026-12-08T03:00:00\.000Z \(buffered: 2026-12-07T03:00:00\.000Z\)/)
   })
 
   it("says what is wrong with a bad command or an unknown schedule", async () => {
