@@ -14,7 +14,7 @@ import { join } from "node:path"
 import type { BrowserContext, Page } from "playwright-core"
 import { serve, type Server } from "../../adapters/node/serve.ts"
 import { fakeOrderServices, makeOrderFulfilment } from "../../examples/order-fulfilment.ts"
-import { durable } from "../../src/index.ts"
+import { durable, schedule } from "../../src/index.ts"
 import { launchPage } from "./browser-page.ts"
 import { browserRequired, findBrowser, HOW_TO_RUN } from "./find-browser.ts"
 
@@ -67,7 +67,8 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console i
     mkdirSync(ARTIFACTS, { recursive: true })
     dir = mkdtempSync(join(tmpdir(), "reprise-console-"))
     services = fakeOrderServices({ paymentOutages: 1 }) // one retry, so the timeline has something to show
-    server = await serve({ functions: [makeOrderFulfilment(services), echo], dbPath: join(dir, "reprise.db"), port: 0, apiKey: KEY, handleSignals: false })
+    const hourly = schedule("hourly-echo", { function: echo, cron: "0 * * * *", input: { tick: true } })
+    server = await serve({ functions: [makeOrderFulfilment(services), echo], schedules: [hourly], dbPath: join(dir, "reprise.db"), port: 0, apiKey: KEY, handleSignals: false })
     ;({ context, page } = await launchPage(browser.path, dir, WAIT_MS))
     page.on("console", (message) => void consoleMessages.push(message.text()))
     page.on("request", (request) => void requests.push(request.url()))
@@ -229,6 +230,25 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console i
     await page.screenshot({ path: join(ARTIFACTS, "console-execution-420.png"), fullPage: true })
     await page.setViewportSize({ width: 1280, height: 900 })
     assert.deepStrictEqual(consoleMessages.filter((text) => /Content Security Policy|Refused to/i.test(text)), [])
+  }, 60_000)
+
+  it("pauses, triggers and resumes a schedule from the schedules page, the row following each", async () => {
+    await page.goto(`${server.url}/console`)
+    await page.click('header a[href="/console/schedules"]')
+    const row = page.locator('tr[data-schedule="hourly-echo"]')
+    await row.waitFor({ timeout: WAIT_MS })
+    await row.locator("button", { hasText: "Pause" }).click()
+    await row.locator("td.next", { hasText: "paused" }).waitFor({ timeout: WAIT_MS })
+    assert.include(dialogs.at(-1) ?? "", "Pause schedule hourly-echo?")
+    assert.strictEqual((await api("GET", "/v1/schedules/hourly-echo")).paused, true)
+    await row.locator("button", { hasText: "Trigger now" }).click()
+    await row.locator('a[href^="/console/executions/hourly-echo"]').waitFor({ timeout: WAIT_MS })
+    await row.locator("button", { hasText: "Resume" }).click()
+    await row.locator("button", { hasText: "Pause" }).waitFor({ timeout: WAIT_MS })
+    const view = await api("GET", "/v1/schedules/hourly-echo")
+    assert.strictEqual(view.paused, false)
+    assert.strictEqual(view.started, 1)
+    await page.screenshot({ path: join(ARTIFACTS, "console-schedules.png"), fullPage: true })
   }, 60_000)
 
   it("renders a payload with HTML and script as text, running none of it", async () => {

@@ -4,6 +4,7 @@
  */
 import type { Hono } from "hono"
 import type { LogEvent } from "../../log/events.ts"
+import type { ScheduleJson } from "../schedule-routes.ts"
 import type { ExecutionJson, ExecutionWithOperationsJson, SummaryJson } from "../views.ts"
 
 export interface Problem {
@@ -45,6 +46,8 @@ export const MAX_HISTORY_EVENTS = 20_000
 
 export interface ConsoleApi {
   functions(): Promise<ApiResult<ReadonlyArray<{ readonly name: string; readonly description?: string }>>>
+  /** The server's schedules (none where the runtime has no scheduler). */
+  schedules(): Promise<ApiResult<ReadonlyArray<ScheduleJson>>>
   list(query: ListFilters & { cursor?: string; limit?: number }): Promise<ApiResult<ListPage>>
   /** The execution with its operations (the execution page draws them). */
   execution(executionId: string): Promise<ApiResult<ExecutionWithOperationsJson>>
@@ -89,6 +92,10 @@ export const makeConsoleApi = (app: Hono, apiKey: string | undefined): ConsoleAp
     functions: async () => {
       const result = await get<{ functions: ReadonlyArray<{ name: string; description?: string }> }>("/v1/functions")
       return result.ok ? { ok: true, value: result.value.functions } : result
+    },
+    schedules: async () => {
+      const result = await get<{ schedules: ReadonlyArray<ScheduleJson> }>("/v1/schedules")
+      return result.ok ? { ok: true, value: result.value.schedules } : result
     },
     list: (query) => {
       const params = new URLSearchParams()

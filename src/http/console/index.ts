@@ -14,7 +14,8 @@
  * added), and fetches its region again when an event says it changed (client-script.ts).
  *
  * Actions go through `POST /console/api/v1/...`, a proxy of exactly these JSON API routes (start, stop, pause, resume,
- * fork, rewind, callback succeed/fail/heartbeat, and, refused unless the app has devTools, firing a pending wait now)
+ * fork, rewind, callback succeed/fail/heartbeat, a schedule's pause/resume/trigger, and, refused unless the app has
+ * devTools, firing a pending wait now)
  * that adds the API key; bodies and answers are the API's own.
  */
 import type { Context, Hono } from "hono"
@@ -23,6 +24,7 @@ import { problemResponse } from "../problem.ts"
 import { makeConsoleApi } from "./api-client.ts"
 import { executionPage } from "./execution-page.ts"
 import { functionsPage } from "./functions-page.ts"
+import { schedulesPage } from "./schedules-page.ts"
 import { fragment, type Html, page, unchanged } from "./layout.ts"
 import { listPage, listQuery } from "./list-page.ts"
 import { FORM_FIELD, formToken, formTokenValid } from "./form-token.ts"
@@ -138,6 +140,15 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
     return page(c, { title, body, status, auth })
   })
 
+  app.get("/console/schedules", async (c) => {
+    const { body, status, title } = await schedulesPage(api)
+    return page(c, { title, body, status, auth })
+  })
+  app.get("/console/schedules/live", async (c) => {
+    const { region, version } = await schedulesPage(api)
+    return region === undefined || version === c.req.query("since") ? unchanged() : fragment(region)
+  })
+
   app.get("/console/executions/:id", async (c) => {
     const { body, status, title } = await executionPage(api, c.req.param("id"), pageOptions(c))
     return page(c, { title, body, status, auth })
@@ -185,6 +196,8 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
     forward(c, `/v1/executions/${encodeURIComponent(c.req.param("id"))}/timers/${encodeURIComponent(c.req.param("operationId"))}/fire`))
   app.post("/console/api/v1/executions/:id/:action{stop|pause|resume|fork|rewind}", (c) =>
     forward(c, `/v1/executions/${encodeURIComponent(c.req.param("id"))}/${c.req.param("action")}`))
+  app.post("/console/api/v1/schedules/:name/:action{pause|resume|trigger}", (c) =>
+    forward(c, `/v1/schedules/${encodeURIComponent(c.req.param("name"))}/${c.req.param("action")}`))
   app.post("/console/api/v1/callbacks/:callbackId/:action{succeed|fail|heartbeat}", (c) =>
     forward(c, `/v1/callbacks/${encodeURIComponent(c.req.param("callbackId"))}/${c.req.param("action")}`))
 

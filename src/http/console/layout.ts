@@ -40,7 +40,7 @@ form.start label{display:flex;flex-direction:column;gap:.2em;margin:.3em 0}form.
 .tl .run{fill:#12805c}.tl .fail{fill:#c0362c}.tl .retry{fill:#f0b429}.tl .wait{fill:#7aa7f0}.tl .ctx{fill:#c3c9d4}.tl .mark{fill:#1d2330}
 .legend span{display:inline-block;width:.9em;height:.9em;border-radius:2px;vertical-align:middle;margin:0 .3em 0 .9em}
 .legend .run{background:#12805c}.legend .fail{background:#c0362c}.legend .retry{background:#f0b429}.legend .wait{background:#7aa7f0}.legend .ctx{background:#c3c9d4}
-.hscroll{overflow-x:auto;max-width:100%}form.inline{display:inline;margin-left:.5em}
+.hscroll{overflow-x:auto;max-width:100%}td.nw,.nw{white-space:nowrap;word-break:normal}form.inline{display:inline;margin-left:.5em}
 .group{margin:.4em 0;padding:.4em .6em;background:var(--bg);border:1px solid var(--line);border-radius:4px}.group .filter,.group .chosen{margin-right:.5em;text-decoration:none;white-space:nowrap}form.inline .msg{display:inline;margin-left:.4em}
 @media (max-width:600px){main{padding:.8em .6em}.c-ended{display:none}header{gap:.8em;padding:.5em .6em}.tl td.bar{min-width:120px}.tl th,.tl td{padding:.15em .3em}}
 ${Array.from({ length: 10 }, (_, i) => `.d${i}{padding-left:${(i * 1.1).toFixed(1)}em}`).join("")}
@@ -74,7 +74,7 @@ export const page = async (c: Context, options: PageOptions): Promise<Response> 
   const document = await html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${options.title} · Reprise</title><link rel="icon" href="data:,"><style nonce="${n}">${raw(STYLE)}</style></head>
-<body><header><a class="brand" href="/console">Reprise</a><a href="/console">Executions</a><a href="/console/functions">Functions</a><span class="grow"></span>
+<body><header><a class="brand" href="/console">Reprise</a><a href="/console">Executions</a><a href="/console/functions">Functions</a><a href="/console/schedules">Schedules</a><span class="grow"></span>
 ${options.auth === "on"
     ? html`<form method="post" action="/console/logout"><input type="hidden" name="${FORM_FIELD}" value="${form.token}"><button type="submit">Log out</button></form>`
     : options.auth === "off"

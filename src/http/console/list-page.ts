@@ -225,7 +225,7 @@ const listStream = (query: ListQuery): string =>
   query.function === undefined ? "/console/api/v1/events" : `/console/api/v1/events?function=${encodeURIComponent(query.function)}`
 
 /** A short token for what the list shows (FNV-1a of its JSON): equal tokens, nothing to redraw. */
-const versionOf = (text: string): string => {
+export const versionOf = (text: string): string => {
   let hash = 0x811c9dc5
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
   return (hash >>> 0).toString(36)
