@@ -84,6 +84,20 @@ describe("executionText's outcome", () => {
   })
 })
 
+describe("executionText's errors", () => {
+  it("prints an error's data, as the API and the console give it, and names a failed operation as its table row does", () => {
+    const denied = { errorType: "ApprovalDenied", errorMessage: "manager said no", errorData: '{"approver":"bob"}' }
+    const ops: ReadonlyArray<OperationJson> = [
+      { ...op("1", "CONTEXT", "WaitForCallback", "approval"), status: "FAILED", error: { ...denied, errorType: "CallbackExternalError" } },
+      { ...op("1-1", "CALLBACK", "Callback"), status: "FAILED", error: denied },
+      op("1-2", "STEP", "Step")
+    ]
+    const text = executionText({ ...execution(ops), status: "FAILED", error: { ...denied, errorType: "CallbackExternalError" } })
+    assert.include(text, 'error      CallbackExternalError: manager said no\n           data {"approver":"bob"}\n')
+    assert.include(text, 'failed     approval callback (1-1): ApprovalDenied: manager said no\n           data {"approver":"bob"}')
+  })
+})
+
 describe("historyText", () => {
   it("prints the times inside events in ISO form, as its header and reprise get do", () => {
     const start = Date.parse(at)
