@@ -141,7 +141,8 @@ export const executionText = (execution: ExecutionWithOperationsJson): string =>
   for (const op of execution.operations) {
     if (op.status !== "FAILED" || op.error === undefined) continue
     const name = names.get(op.id) ?? op.name ?? op.subType
-    lines.push(...[`failed     ${name} (${op.id}): ${op.error.errorType}: ${op.error.errorMessage}`, ...errorStory(op.error, "           ")].map(oneLine))
+    const child = op.childExecutionId === undefined ? [] : [`           in ${op.childExecutionId} (reprise get ${op.childExecutionId})`]
+    lines.push(...[`failed     ${name} (${op.id}): ${op.error.errorType}: ${op.error.errorMessage}`, ...child, ...errorStory(op.error, "           ")].map(oneLine))
   }
   const pending = pendingCallbacks(execution)
   if (pending.length > 0) {

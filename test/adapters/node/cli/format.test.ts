@@ -96,6 +96,12 @@ describe("executionText's errors", () => {
     assert.include(text, 'error      CallbackExternalError: manager said no\n           data {"approver":"bob"}\n')
     assert.include(text, 'failed     approval callback (1-1): ApprovalDenied: manager said no\n           data {"approver":"bob"}')
   })
+
+  it("names the execution a failed invoke started, to get next", () => {
+    const invoke = { ...op("1", "CHAINED_INVOKE", "ChainedInvoke", "call"), status: "FAILED", childExecutionId: "e-1:invoke:1", error: { errorType: "StepError", errorMessage: "broke" } }
+    const text = executionText({ ...execution([invoke]), status: "FAILED" })
+    assert.include(text, "failed     call (1): StepError: broke\n           in e-1:invoke:1 (reprise get e-1:invoke:1)")
+  })
 })
 
 describe("historyText", () => {
