@@ -24,8 +24,16 @@ const ownRoot: string | undefined = (() => {
   return match?.[1]?.replace(/^file:\/\//, "")
 })()
 
+/**
+ * A frame that names a place in a file ends with `:line:column`: a builtin's (`at Array.map (<anonymous>)`,
+ * `at async Promise.all (index 0)`) names none and says nothing of where the user's code failed, and a message's own
+ * lines that look like frames (a SchemaError's `  at ["orderId"]`) are no frames.
+ */
+const AT_A_PLACE = /:\d+:\d+\)?$/
+
 const notUsers = (frame: string): boolean =>
-  frame.includes("node:internal/") ||
+  !AT_A_PLACE.test(frame) ||
+  /^at (?:.* \()?node:/.test(frame) || // Node's own modules (`node:internal/…`, `node:async_hooks`)
   frame.includes("/node_modules/") ||
   frame.includes("ext:core/") || // Deno's runtime
   (ownRoot !== undefined && (frame.includes(`${ownRoot}src/`) || frame.includes(`${ownRoot}adapters/`)))
@@ -48,7 +56,10 @@ export const userFrames = (stack: string | undefined): Array<string> | undefined
 const stackOf = (error: unknown): Array<string> | undefined => {
   if (!isError(error) || isInstance(error, RecordedError)) return undefined
   const stack = readSafely(() => error.stack)
-  return typeof stack === "string" ? userFrames(stack) : undefined
+  if (typeof stack !== "string") return undefined
+  // The stack begins with the error's own text, whose lines are not frames even where they read as such.
+  const header = readSafely(() => String(error))
+  return userFrames(typeof header === "string" && stack.startsWith(header) ? stack.slice(header.length) : stack)
 }
 
 const causeProperty = (node: unknown): unknown => (isError(node) ? readSafely(() => node.cause) : undefined)

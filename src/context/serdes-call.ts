@@ -7,7 +7,7 @@ export const serializeWith = async <T>(serdes: Pick<Serdes<T>, "serialize">, val
   try {
     data = await serdes.serialize(value, context)
   } catch (error) {
-    throw new SerdesFailedError(`Could not serialise the value of operation ${context.entityId}: ${(error as Error)?.message ?? error}`)
+    throw new SerdesFailedError(`Could not serialise the value of operation ${context.entityId}: ${(error as Error)?.message ?? error}`, { cause: error })
   }
   if (data !== undefined && typeof data !== "string") {
     throw new SerdesFailedError(`The serdes of operation ${context.entityId} returned a ${typeof data}, not a string`)
@@ -31,6 +31,6 @@ export const deserializeWith = async <T>(serdes: Pick<Serdes<T>, "deserialize">,
   try {
     return await serdes.deserialize(data, context)
   } catch (error) {
-    throw new SerdesFailedError(`Could not deserialise the value of operation ${context.entityId}: ${(error as Error)?.message ?? error}`)
+    throw new SerdesFailedError(`Could not deserialise the value of operation ${context.entityId}: ${(error as Error)?.message ?? error}`, { cause: error })
   }
 }

@@ -12,6 +12,7 @@
 import { Cause, Context, Effect, Exit, Option, Schema } from "effect"
 import type { BatchResult } from "../context/batch-result.ts"
 import type { Duration } from "../context/duration.ts"
+import { readSafely } from "../context/error-text.ts"
 import { ChildContextError, InvalidDurationError, RecordedError, StepError } from "../context/errors.ts"
 import type { RetryStrategy, StepSemantics } from "../context/retry.ts"
 import type { DurableContext, MapConfig, ParallelConfig, StepContext, WaitForCallbackConfig } from "../context/types.ts"
@@ -28,18 +29,24 @@ export class StepCtx extends Context.Service<StepCtx, StepContext>()("reprise/ef
 // deno-lint-ignore no-explicit-any
 type ErrorSchema<E> = Schema.Codec<E, any>
 
-/** Carries an Effect failure out through the Promise-based engine, with its encoded form as errorData. */
+/**
+ * Carries an Effect failure out through the Promise-based engine, with its encoded form as errorData. It stands for
+ * the failure in the log: an Error's stack and cause are its own, so the story names the user's line and causes.
+ */
 class EffectFailure extends Error {
   readonly errorData: string | undefined
   /** What the Effect failed with. */
   readonly failure: unknown
   constructor(failure: unknown, errorData: string | undefined) {
     const message = failure instanceof Error ? failure.message : (failure as { message?: unknown })?.message
+    const cause = failure instanceof Error ? readSafely(() => failure.cause) : undefined
     // A tagged error's message is often empty: its encoded form (or the value as JSON) says what it was.
-    super(typeof message === "string" && message !== "" ? message : errorData ?? describe(failure))
+    super(typeof message === "string" && message !== "" ? message : errorData ?? describe(failure), cause === undefined ? undefined : { cause })
     this.name = typeof (failure as { _tag?: unknown })?._tag === "string" ? (failure as { _tag: string })._tag : (failure instanceof Error ? failure.name : "Error")
     this.errorData = errorData
     this.failure = failure
+    const stack = failure instanceof Error ? readSafely(() => failure.stack) : undefined
+    if (typeof stack === "string") this.stack = stack
   }
 }
 

@@ -41,6 +41,8 @@ export interface OperationJson {
   readonly waitUntil?: string
   readonly callbackId?: string
   readonly timeoutAt?: string
+  /** An invoke's: the id of the execution it started, to describe as any other. */
+  readonly childExecutionId?: string
   readonly error?: ErrorObject
 }
 
@@ -71,6 +73,7 @@ const openOperationJson = (op: OperationState): OperationJson => ({
   ...optional("waitUntil", op.until, iso),
   ...optional("callbackId", op.callbackId, same),
   ...optional("timeoutAt", op.timeoutAt, iso),
+  ...optional("childExecutionId", op.childExecutionId, same),
   ...optional("error", op.error, same)
 })
 

@@ -75,6 +75,28 @@ describe("errors keep their story", () => {
     assert.deepStrictEqual(deep.causes?.map((c) => c.errorMessage), ["b", "c", "d"])
   })
 
+  it("keeps no frame that names no place in a file: builtins, Node's modules, a message's lines that read as frames", async () => {
+    assert.deepStrictEqual(
+      userFrames("Error: y\n    at Array.map (<anonymous>)\n    at async Promise.all (index 0)\n    at AsyncResource.runInAsyncScope (node:async_hooks:227:14)\n    at node:events:10:2\n    at c (/app/mine.ts:3:4)"),
+      ["at c (/app/mine.ts:3:4)"]
+    )
+    // A SchemaError's message holds `at ["orderId"]`: the stack repeats the message first, and that line is no frame.
+    const schemaLike = new Error("Expected string\n  at [\"orderId\"]")
+    schemaLike.stack = `Error: Expected string\n  at ["orderId"]\n    at decode (/app/node_modules/effect/schema.js:1:2)`
+    assert.isUndefined(toErrorRecord(schemaLike).stackTrace)
+    // A result JSON cannot write: the failure happens in Reprise, under Node's async_hooks, not at a line of the user's.
+    const circular = durable("circular-result", async () => {
+      const value: Record<string, unknown> = {}
+      value.self = value
+      return value
+    })
+    const runner = createTestRunner({ functions: [circular] })
+    const execution = await runner.run("circular-result")
+    assert.strictEqual(execution.error?.errorType, "SerdesFailedError")
+    assert.isUndefined(execution.error?.stackTrace, JSON.stringify(execution.error?.stackTrace))
+    await runner.dispose()
+  })
+
   it("a long cause chain keeps its nearest causes and its root; a cycle ends the chain", () => {
     let chain: Error = new Error("c0 (the root)")
     for (let i = 1; i <= 7; i++) chain = new Error(`c${i}`, { cause: chain })

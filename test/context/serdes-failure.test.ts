@@ -58,6 +58,10 @@ describe("a serdes that throws", () => {
       const execution = await runner.run("serdes-failure", undefined, { callbacks: { approve: () => ({ succeed: "yes" }) } })
       assert.strictEqual(execution.status, "FAILED", JSON.stringify(execution.result))
       assert.strictEqual(execution.error?.errorType, "SerdesFailedError")
+      // What the serdes threw is the cause, with the serdes's own line: the story says where it failed.
+      const cause = execution.error?.causes?.[0]
+      assert.match(cause?.errorMessage ?? "", /^cannot (write|read)$/, JSON.stringify(execution.error))
+      assert.include(cause?.stackTrace?.[0] ?? "", "serdes-failure.test.ts:")
       await runner.dispose()
     })
   }

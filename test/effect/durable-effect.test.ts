@@ -1,4 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
+import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
 import { Context, Data, Effect, Layer, Schema } from "effect"
 import type { StepError } from "../../src/context/errors.ts"
 import * as Durable from "../../src/effect/index.ts"
@@ -11,6 +13,7 @@ class Expired extends Schema.TaggedError<Expired>()("Expired", { at: Schema.Date
 class Transient extends Schema.TaggedError<Transient>()("Transient", { attempt: Schema.Number }) {}
 class Payments extends Context.Service<Payments, { readonly charge: (order: string) => Effect.Effect<string> }>()("test/Payments") {}
 const noRetry = () => ({ shouldRetry: false })
+const here = fileURLToPath(import.meta.url)
 
 describe("reprise/effect", () => {
   it("the README's example: a declined card is tried once and caught; a transient failure is retried", async () => {
@@ -245,6 +248,23 @@ describe("reprise/effect", () => {
     const runner = createTestRunner({ functions: [fn] })
     const execution = await runner.run("untyped")
     assert.strictEqual(execution.result, 'StepError: {"code":7,"_tag":"Plain"}')
+    await runner.dispose()
+  })
+
+  it("records an Effect's failure with its own stack and cause chain, in a step and at the function's end", async () => {
+    const failing = (what: string) => Effect.fail(new Error(`${what} failed`, { cause: new TypeError(`${what}: socket hang up`) })) // FAILS-HERE
+    const fn = Durable.make("story", () =>
+      Durable.step("charge", failing("charge"), { retryStrategy: noRetry }).pipe(Effect.catch(() => failing("end"))))
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("story")
+    const line = `durable-effect.test.ts:${readFileSync(here, "utf8").split("\n").findIndex((l) => l.includes("// FAILS-HERE")) + 1}:`
+    const step = execution.getOperation("charge")?.error
+    assert.deepStrictEqual([step?.errorType, step?.errorMessage], ["Error", "charge failed"])
+    assert.include(step?.stackTrace?.[0] ?? "", line, JSON.stringify(step))
+    assert.deepStrictEqual(step?.causes?.map((c) => [c.errorType, c.errorMessage]), [["TypeError", "charge: socket hang up"]])
+    assert.deepStrictEqual([execution.error?.errorType, execution.error?.errorMessage], ["Error", "end failed"])
+    assert.include(execution.error?.stackTrace?.[0] ?? "", line, JSON.stringify(execution.error))
+    assert.deepStrictEqual(execution.error?.causes?.map((c) => c.errorMessage), ["end: socket hang up"])
     await runner.dispose()
   })
 

@@ -67,4 +67,22 @@ describe("operations of an ended execution", () => {
     assert.strictEqual(view.status, "FAILED")
     assertClosed(view)
   })
+
+  it("an invoke names the execution it started, whose own failure can then be read", async () => {
+    const target = durable("target", async () => {
+      throw new Error("target broke")
+    })
+    const caller = durable("caller", async (_input: unknown, ctx) => await ctx.invoke("call", "target", {}))
+    h = makeHarness({ functions: [caller, target] })
+    const res = await h.request("POST", "/v1/functions/caller/executions", { json: { executionName: "c-1" } })
+    assert.strictEqual(res.status, 201)
+    const view = await until(async () => {
+      await h!.engine((e) => e.settle("c-1"))
+      const view = await get(h!, "c-1")
+      return view.status === "FAILED" ? view : undefined
+    })
+    const child = view.operations.find((op) => op.type === "CHAINED_INVOKE")?.childExecutionId
+    assert.strictEqual(child, "c-1:invoke:1")
+    assert.strictEqual((await get(h, String(child))).status, "FAILED")
+  })
 })

@@ -89,8 +89,9 @@ export const outcomeText = (execution: ExecutionJson): string => headerLines(exe
 export const functionsText = (functions: ReadonlyArray<{ readonly name: string; readonly description?: string }>): string =>
   functions.length === 0 ? "No functions." : table(["FUNCTION", "DESCRIPTION"], functions.map((fn) => [fn.name, fn.description ?? ""]))
 
-/** An error's stack frames and its causes (each with its frames), as lines under the error. */
+/** An error's data (as the console shows it), stack frames and causes (each with its frames), as lines under the error. */
 const errorStory = (error: ErrorObject, indent: string): Array<string> => [
+  ...(error.errorData === undefined ? [] : [`${indent}data ${error.errorData}`]),
   ...(error.stackTrace ?? []).map((frame) => `${indent}  ${frame}`),
   ...(error.causes ?? []).flatMap((cause) => [
     `${indent}caused by ${cause.errorType}: ${cause.errorMessage}`,
@@ -122,9 +123,10 @@ const headerLines = (execution: ExecutionJson): Array<string> => {
 
 export const executionText = (execution: ExecutionWithOperationsJson): string => {
   const lines = headerLines(execution)
+  const tree = treeRows(execution.operations)
   if (execution.operations.length > 0) {
     lines.push("operations")
-    const rows = treeRows(execution.operations).map(({ depth, name, op }) => [
+    const rows = tree.map(({ depth, name, op }) => [
       `${"  ".repeat(depth)}${name}`,
       op.id,
       `${op.type}/${op.subType}`,
@@ -134,9 +136,13 @@ export const executionText = (execution: ExecutionWithOperationsJson): string =>
     ])
     lines.push(table(["  NAME", "ID", "TYPE", "STATUS", "ATTEMPTS", "TOOK"], rows.map(([name, ...rest]) => [`  ${name}`, ...rest])))
   }
+  // Each failed operation under the name the table gives it (a waitForCallback's callback is `<name> callback`).
+  const names = new Map(tree.map(({ name, op }) => [op.id, name]))
   for (const op of execution.operations) {
     if (op.status !== "FAILED" || op.error === undefined) continue
-    lines.push(...[`failed     ${op.name ?? op.subType} (${op.id}): ${op.error.errorType}: ${op.error.errorMessage}`, ...errorStory(op.error, "           ")].map(oneLine))
+    const name = names.get(op.id) ?? op.name ?? op.subType
+    const child = op.childExecutionId === undefined ? [] : [`           in ${op.childExecutionId} (reprise get ${op.childExecutionId})`]
+    lines.push(...[`failed     ${name} (${op.id}): ${op.error.errorType}: ${op.error.errorMessage}`, ...child, ...errorStory(op.error, "           ")].map(oneLine))
   }
   const pending = pendingCallbacks(execution)
   if (pending.length > 0) {

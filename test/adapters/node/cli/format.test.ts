@@ -84,6 +84,26 @@ describe("executionText's outcome", () => {
   })
 })
 
+describe("executionText's errors", () => {
+  it("prints an error's data, as the API and the console give it, and names a failed operation as its table row does", () => {
+    const denied = { errorType: "ApprovalDenied", errorMessage: "manager said no", errorData: '{"approver":"bob"}' }
+    const ops: ReadonlyArray<OperationJson> = [
+      { ...op("1", "CONTEXT", "WaitForCallback", "approval"), status: "FAILED", error: { ...denied, errorType: "CallbackExternalError" } },
+      { ...op("1-1", "CALLBACK", "Callback"), status: "FAILED", error: denied },
+      op("1-2", "STEP", "Step")
+    ]
+    const text = executionText({ ...execution(ops), status: "FAILED", error: { ...denied, errorType: "CallbackExternalError" } })
+    assert.include(text, 'error      CallbackExternalError: manager said no\n           data {"approver":"bob"}\n')
+    assert.include(text, 'failed     approval callback (1-1): ApprovalDenied: manager said no\n           data {"approver":"bob"}')
+  })
+
+  it("names the execution a failed invoke started, to get next", () => {
+    const invoke = { ...op("1", "CHAINED_INVOKE", "ChainedInvoke", "call"), status: "FAILED", childExecutionId: "e-1:invoke:1", error: { errorType: "StepError", errorMessage: "broke" } }
+    const text = executionText({ ...execution([invoke]), status: "FAILED" })
+    assert.include(text, "failed     call (1): StepError: broke\n           in e-1:invoke:1 (reprise get e-1:invoke:1)")
+  })
+})
+
 describe("historyText", () => {
   it("prints the times inside events in ISO form, as its header and reprise get do", () => {
     const start = Date.parse(at)
