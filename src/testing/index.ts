@@ -2,6 +2,7 @@
 export { createTestRunner, TestRunner } from "./test-runner.ts"
 export type { CallbackReply, CallbackResponder, PendingCallback, RunOptions, TestRunnerOptions } from "./test-runner.ts"
 export { TestExecution } from "./test-execution.ts"
+export { ExecutionNotSucceeded } from "./not-succeeded.ts"
 export { TestOperation } from "./test-operation.ts"
 export type { SettleOptions } from "./test-execution.ts"
 export { VirtualClock } from "./virtual-clock.ts"

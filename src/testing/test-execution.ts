@@ -9,6 +9,7 @@ import type { CheckpointCrashes } from "./checkpoint-crashes.ts"
 import { settleSaying } from "./slow-settle.ts"
 import type { CallbackResponder, TestRunner } from "./test-runner.ts"
 import { parsedInput } from "../engine/flow-keys.ts"
+import { ExecutionNotSucceeded } from "./not-succeeded.ts"
 import { TestOperation } from "./test-operation.ts"
 
 export interface SettleOptions {
@@ -69,6 +70,11 @@ export class TestExecution {
   /** The handler's return value (JSON-parsed). */
   get result(): unknown { return parsedInput(this.#result) }
   get error(): ErrorObject | undefined { return this.#error }
+  /** The result of an execution that SUCCEEDED; else throws an ExecutionNotSucceeded telling its status and error. */
+  expectSucceeded(): unknown {
+    if (this.#status !== "SUCCEEDED") throw new ExecutionNotSucceeded(this.executionId, this.#status, this.#error)
+    return this.result
+  }
   /** The run that carries this execution on after `ctx.continueAsNew` (status CONTINUED_AS_NEW). */
   get continuedAs(): string | undefined { return this.#continuedAs }
   /** The run this one continues. */

@@ -1,0 +1,56 @@
+/**
+ * `execution.expectSucceeded()`: the result of an execution that succeeded, else an ExecutionNotSucceeded whose
+ * message tells the status and the error's story (data, the user's frames, the causes), so a failed test says why.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { durable } from "../../src/index.ts"
+import { createTestRunner, ExecutionNotSucceeded } from "../../src/testing/index.ts"
+
+const charge = durable("charge", async (input: { fail: boolean }, ctx) =>
+  ctx.step("call-bank", async () => {
+    if (input.fail) throw new Error("the bank declined", { cause: new TypeError("socket hang up") })
+    return { charged: true }
+  }, { retryStrategy: () => ({ shouldRetry: false }) }))
+
+const approval = durable("approval", async (_: unknown, ctx) => ctx.waitForCallback("manager", async () => undefined))
+
+describe("expectSucceeded", () => {
+  it("returns the result of an execution that succeeded", async () => {
+    const runner = createTestRunner({ functions: [charge] })
+    const execution = await runner.run("charge", { fail: false })
+    assert.deepStrictEqual(execution.expectSucceeded(), { charged: true })
+    await runner.dispose()
+  })
+
+  it("throws the status and the error with its frames and causes for one that failed", async () => {
+    const runner = createTestRunner({ functions: [charge] })
+    const execution = await runner.run("charge", { fail: true })
+    const thrown = (() => {
+      try {
+        execution.expectSucceeded()
+      } catch (error) {
+        return error
+      }
+    })()
+    assert.instanceOf(thrown, ExecutionNotSucceeded)
+    const error = thrown as ExecutionNotSucceeded
+    assert.strictEqual(error.status, "FAILED")
+    assert.strictEqual(error.error?.errorMessage, "the bank declined")
+    const lines = error.message.split("\n")
+    assert.match(lines[0]!, new RegExp(`^Execution ${execution.executionId} is FAILED, not SUCCEEDED: StepError: the bank declined$`))
+    assert.isTrue(lines.some((line) => /^ {4}at .*expect-succeeded\.test\.ts:\d+:\d+/.test(line)), error.message)
+    assert.include(lines, "  caused by TypeError: socket hang up")
+    await runner.dispose()
+  })
+
+  it("shows a callback's error data, and says when an execution has no error yet", async () => {
+    const runner = createTestRunner({ functions: [approval] })
+    const waiting = await runner.run("approval", undefined)
+    assert.throws(() => waiting.expectSucceeded(), /^Execution .* is RUNNING, not SUCCEEDED$/)
+    const failed = await runner.run("approval", undefined, {
+      callbacks: { manager: () => ({ fail: { errorType: "Declined", errorMessage: "over budget", errorData: "{\"limit\":100}" } }) }
+    })
+    assert.throws(() => failed.expectSucceeded(), /over budget\n {2}data \{"limit":100\}/)
+    await runner.dispose()
+  })
+})
