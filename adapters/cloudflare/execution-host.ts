@@ -168,6 +168,7 @@ export const makeHost = (options: HostOptions) => {
     if (behind) await publish(m.summary, m.seq)
     await notifyParent()
     if (releaseOwed(storage.kv)) await releaseFlow()
+    await dequeueUnlimited()
   }
 
   /**
@@ -250,10 +251,45 @@ export const makeHost = (options: HostOptions) => {
   }
   // Through `store`, so that a queued start's first append names the object in the same commit, as a start's does.
   const queuedOps = makeQueuedOps({ self, store, functions: options.functions, maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES })
-  /** Tells the FlowObject this execution holds nothing any more (a stop while queued, a release cut short). */
+  /**
+   * Tells the FlowObject this execution holds nothing any more (a stop while queued, a release cut short). Also when
+   * it was queued under limits a deploy has since dropped, or of a function since removed: its FlowObject still keeps
+   * it in its queue.
+   */
   const releaseFlow = async () => {
-    const fn = flowFn(startedHere()?.functionName)
-    if (fn !== undefined) await sendRelease(() => flowOf(fn.name), self, storage.kv, log)
+    const started = startedHere()
+    if (started === undefined || (flowFn(started.functionName) === undefined && (started.queue === undefined || options.flow === undefined))) return
+    await sendRelease(() => flowOf(started.functionName), self, storage.kv, log)
+  }
+
+  /** Lets a QUEUED execution run (the FlowObject chose it, or see dequeueUnlimited): "run", or "gone" if it is not there or ended. */
+  const dequeue = async (admittedAt: number): Promise<"run" | "gone"> => {
+    const exit = await runtime.runPromiseExit(queuedOps.dequeue(admittedAt))
+    if (exit._tag === "Failure") throw new Error(`dequeuing ${self} failed: ${Cause.pretty(exit.cause)}`)
+    if (exit.value === "gone") return "gone"
+    // The FlowObject took the slot when it chose it. Not on a repeat: the slot may have been given back since.
+    if (exit.value === "dequeued") holdSlot(startedHere()?.functionName)
+    // The actor is made now (a cold load of the RUNNING log), or is already there.
+    await wire((engine) => engine.alarm(self))
+    return "run"
+  }
+
+  /**
+   * QUEUED under limits a deploy has since dropped: it runs at once, when its object is first reached with the new
+   * code (any call), rather than at its FlowObject's next alarm (up to 30 s). The FlowObject, told, forgets it and
+   * lets the rest of its queue go too.
+   */
+  const dequeueUnlimited = async () => {
+    if (meta()?.summary.status !== "QUEUED") return
+    const started = startedHere()
+    if (started?.queue === undefined) return
+    const fn = options.functions.find((f) => f.name === started.functionName)
+    if (fn === undefined || fn.flow !== undefined) return // removed: QUEUED until a stop
+    try {
+      if ((await dequeue(Date.now())) === "run") await releaseFlow()
+    } catch (error) {
+      log.report(`execution ${self}: leaving a queue without limits (tried again when the object is next reached)`, error, { executionId: self })
+    }
   }
 
   // Step-level limits across executions: a FlowObject per key (without the binding, counted in this object only).
@@ -360,16 +396,7 @@ export const makeHost = (options: HostOptions) => {
       if (meta() === undefined) holdSlot(request.functionName) // the FlowObject counted it when it admitted the start
       return wire((engine) => engine.start({ ...request, executionId: self }))
     },
-    dequeue: async (admittedAt: number): Promise<"run" | "gone"> => {
-      const exit = await runtime.runPromiseExit(queuedOps.dequeue(admittedAt))
-      if (exit._tag === "Failure") throw new Error(`dequeuing ${self} failed: ${Cause.pretty(exit.cause)}`)
-      if (exit.value === "gone") return "gone"
-      // The FlowObject took the slot when it chose it. Not on a repeat: the slot may have been given back since.
-      if (exit.value === "dequeued") holdSlot(startedHere()?.functionName)
-      // The actor is made now (a cold load of the RUNNING log), or is already there.
-      await wire((engine) => engine.alarm(self))
-      return "run"
-    },
+    dequeue,
     replaceInput: (request: StartRequest, notBefore: number) => wire(() => queuedOps.replaceInput(request, notBefore)),
     stepTurn: async (token: string) => {
       // No body here waits for it: the object restarted while one waited (workerd evicts an object with no request

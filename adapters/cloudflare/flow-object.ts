@@ -72,9 +72,22 @@ const keysOf = (flow: FlowControl, request: StartRequest): QueueKeys => {
   }
 }
 
+/**
+ * What the deployed code says of the function whose queue this is: "limited" (its flow control), "unlimited" (a
+ * deploy dropped its limits: what is queued runs at once) or "removed" (a deploy removed it: what is queued stays
+ * QUEUED until stopped). Either of the last two forgets its storage once nothing is queued.
+ */
+type Mode = "limited" | "unlimited" | "removed"
+interface State {
+  readonly name: string
+  readonly mode: Mode
+  readonly flow: FlowControl
+  readonly queue: FlowQueue
+}
+
 export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>, logging?: HostLogOptions): FlowObjectClass =>
   class FlowObject extends DurableObject<RepriseEnv> implements FlowRpc {
-    #state: { fn: DurableFunction & { flow: FlowControl }; queue: FlowQueue } | undefined
+    #state: State | undefined
     #gate: StepGate | undefined
     /** Run-now starts whose execution's object is writing them: holders with no summary yet, not lost. */
     readonly #starting = new Set<string>()
@@ -87,12 +100,16 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>, loggin
       this.#log = objectLog(logging, envReader(env))
     }
 
-    #open(name: string) {
+    #open(name: string): State | undefined {
       if (this.#state !== undefined) return this.#state
+      if (isStepGateName(name)) return undefined
       const fn = functions.find((f) => f.name === name)
-      if (fn?.flow === undefined) return undefined
-      this.ctx.storage.kv.put(SELF, name)
-      this.#state = { fn: fn as DurableFunction & { flow: FlowControl }, queue: new FlowQueue(this.ctx.storage.kv, fn.flow) }
+      if (fn?.flow !== undefined) this.ctx.storage.kv.put(SELF, name)
+      // Opened without limits too: before, the queue of a function deployed since without them (or removed) was
+      // never looked at again, and what waited in it stayed QUEUED for good.
+      const flow = fn?.flow ?? {}
+      const mode: Mode = fn === undefined ? "removed" : fn.flow === undefined ? "unlimited" : "limited"
+      this.#state = { name, mode, flow, queue: new FlowQueue(this.ctx.storage.kv, flow) }
       return this.#state
     }
     #exec(executionId: string) {
@@ -101,19 +118,21 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>, loggin
 
     async start(request: StartRequest & { readonly executionId: string }): Promise<Wire<StartResult>> {
       const state = this.#open(request.functionName)
-      if (state === undefined) return dieWire(`Function ${request.functionName} has no flow control to coordinate`)
-      const { fn, queue } = state
+      // From a Worker still on the code of before a deploy that dropped the limits: a plain start.
+      if (state?.mode === "unlimited") return this.#exec(request.executionId).start(request)
+      if (state?.mode !== "limited") return dieWire(`Function ${request.functionName} has no flow control to coordinate`)
+      const { flow, name, queue } = state
       const id = request.executionId
       let keys: QueueKeys
       try {
-        keys = keysOf(fn.flow, request)
+        keys = keysOf(flow, request)
       } catch (error) {
-        return toWire(Exit.fail(new InvalidRequest({ reason: `Flow control of ${JSON.stringify(fn.name)} refused the start: ${(error as Error).message}` })))
+        return toWire(Exit.fail(new InvalidRequest({ reason: `Flow control of ${JSON.stringify(name)} refused the start: ${(error as Error).message}` })))
       }
       // A repeat of a start this object knows: the execution's object answers (it writes nothing that exists).
       if (queue.entry(id) !== undefined || queue.holds(id)) return this.#exec(id).enqueue(request, keys)
       const now = Date.now()
-      const debounce = fn.flow.debounce
+      const debounce = flow.debounce
       if (debounce !== undefined && keys.debounceKey !== undefined) {
         const into = queue.debouncing(keys.debounceKey)
         if (into !== undefined) {
@@ -131,10 +150,10 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>, loggin
       }
       // Decided after the collapse (a start that collapses is never refused), with nothing awaited before the start is
       // counted (admitted, or queued below): the queued starts count too, each to take a place in a window.
-      if (fn.flow.rateLimit?.refuse === true) {
+      if (flow.rateLimit?.refuse === true) {
         const decided = Date.now() // after the collapse's call
         const at = queue.refusedUntil(keys.rateKey, decided)
-        if (at !== undefined) return toWire(Exit.fail(new RateLimited({ functionName: fn.name, retryAfterMs: Math.max(1, at - decided) })))
+        if (at !== undefined) return toWire(Exit.fail(new RateLimited({ functionName: name, retryAfterMs: Math.max(1, at - decided) })))
       }
       if (debounce === undefined && !queue.waiting() && queue.slotFree(keys.concurrencyKey) && queue.rateFull(keys.rateKey, now) === undefined) {
         // The slot and the rate are taken before the call, so that no other start sees them free meanwhile.
@@ -181,6 +200,8 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>, loggin
     async positions(executionIds: ReadonlyArray<string>): Promise<Record<string, number>> {
       const state = this.#opened()
       if (state === undefined) return {}
+      // The Worker asks for QUEUED executions it lists or describes: what a dropped limit left queued goes now.
+      if (state.mode === "unlimited") this.ctx.waitUntil(this.#admit())
       const line = state.queue.line()
       const out: Record<string, number> = {}
       const wanted = new Set(executionIds)
@@ -227,6 +248,7 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>, loggin
     async alarm(): Promise<void> {
       const state = this.#opened()
       if (state === undefined) return
+      if (state.mode !== "limited") return this.#admit()
       // Dequeues cut short (a restart, a lost answer): sent again; an execution already running answers "run".
       await Promise.all(state.queue.admitting().map((e) => this.#dequeue(e)))
       if (state.queue.waiting()) await this.#dropLostHolders()
@@ -243,7 +265,7 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>, loggin
         const summary = fromWire(await this.#exec(id).summary(id).catch((error: unknown) => toWire<undefined>(Exit.die(error))))
         if (Exit.isFailure(summary)) return // cannot tell: kept
         if ((summary.value === undefined || summary.value.endedAt !== undefined) && queue.holds(id)) {
-          this.#log.warn(`execution ${id} held a slot of ${this.#state!.fn.name} without running: given back`, { executionId: id })
+          this.#log.warn(`execution ${id} held a slot of ${this.#state!.name} without running: given back`, { executionId: id })
           this.#release(id)
         }
       }))
@@ -276,7 +298,13 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>, loggin
       try {
         do {
           this.#again = false
-          const { queue } = this.#state!
+          const state = this.#state
+          if (state === undefined) break // forgotten by #drain
+          if (state.mode !== "limited") {
+            await this.#drain()
+            continue
+          }
+          const { queue } = state
           const now = Date.now()
           let nextAt = Infinity
           const chosen: Array<Entry> = []
@@ -312,6 +340,20 @@ export const makeFlowObject = (functions: ReadonlyArray<DurableFunction>, loggin
       } finally {
         this.#admitting = false
       }
+    }
+
+    /**
+     * Without limits (dropped by a deploy) everything queued runs now: one that dequeued itself meanwhile (its object
+     * does when touched) answers "run". A removed function's stays QUEUED (a stop takes it out). Once nothing is
+     * queued, the storage is emptied: the slots and windows counted under the old limits mean nothing any more.
+     */
+    async #drain(): Promise<void> {
+      const { mode, queue } = this.#state!
+      if (mode === "unlimited") await Promise.all(queue.entries().map((e) => this.#dequeue(e)))
+      if (this.#state?.queue !== queue || queue.entries().length > 0) return
+      for (const [key] of [...this.ctx.storage.kv.list()]) this.ctx.storage.kv.delete(key)
+      this.#state = undefined
+      await this.ctx.storage.deleteAlarm()
     }
 
     /** Tells a chosen execution's object to run it: ExecutionDequeued, then its actor holding the slot. */

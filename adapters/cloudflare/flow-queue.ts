@@ -72,6 +72,10 @@ export class FlowQueue {
   entry(executionId: string): Entry | undefined {
     return this.#entries.get(executionId)
   }
+  /** Every entry, waiting or admitting. */
+  entries(): Array<Entry> {
+    return [...this.#entries.values()]
+  }
   admitting(): Array<Entry> {
     return [...this.#entries.values()].filter((e) => e.admitting === true)
   }

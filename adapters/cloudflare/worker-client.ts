@@ -47,7 +47,9 @@ export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions):
     Effect.promise(async (): Promise<Array<V>> => {
       const byFunction = new Map<string, Array<string>>()
       for (const v of views) {
-        if (v.status === "QUEUED" && limited.has(v.functionName)) byFunction.set(v.functionName, [...(byFunction.get(v.functionName) ?? []), v.executionId])
+        // Also those of a function deployed without limits or removed since they queued: its FlowObject still has
+        // them (and, asked, lets them go when the limits were dropped).
+        if (v.status === "QUEUED" && (limited.has(v.functionName) || env.FLOW_CONTROL !== undefined)) byFunction.set(v.functionName, [...(byFunction.get(v.functionName) ?? []), v.executionId])
       }
       if (byFunction.size === 0) return [...views]
       const positions: Record<string, number> = {}
