@@ -38,6 +38,8 @@ export interface LifecycleLine {
   readonly level: "Debug" | "Info" | "Warn" | "Error"
   readonly message: string
   readonly operationId?: string
+  /** The failure the line tells of (an execution's, a step's, a callback's): its fields go with the line. */
+  readonly error?: ErrorObject
 }
 
 const iso = (millis: number) => new Date(millis).toISOString()
@@ -142,12 +144,27 @@ export const lifecycleLine = (
   const level = typeof line.level === "function" ? line.level(event) : line.level
   if (!wanted(level)) return undefined
   const message = line.message(event, state)
-  return "id" in event ? { level, message, operationId: event.id } : { level, message }
+  const error = "error" in event ? event.error : undefined
+  return { level, message, ...("id" in event ? { operationId: event.id } : {}), ...(error === undefined ? {} : { error }) }
 }
+
+/**
+ * A failure's fields on its line, as `ctx.logger` gives an Error's (AWS's names): a JSON reader filters on
+ * `errorType` and reads the causes, down to the root one, which the message leaves out (host-logger.ts shows them
+ * below the line in a terminal).
+ */
+const errorFields = (error: ErrorObject) => ({
+  errorType: error.errorType,
+  errorMessage: error.errorMessage,
+  ...(error.errorData === undefined ? {} : { errorData: error.errorData }),
+  ...(error.stackTrace === undefined ? {} : { stackTrace: error.stackTrace }),
+  ...(error.causes === undefined ? {} : { causes: error.causes })
+})
 
 /** Emits lines through the current logger; each names its operation, if it has one. */
 export const emitLines = (lines: ReadonlyArray<LifecycleLine>): Effect.Effect<void> =>
   lines.length === 0 ? Effect.void : Effect.forEach(lines, (line) => {
     const log = Effect.logWithLevel(line.level)(line.message)
+    if (line.error !== undefined) return Effect.annotateLogs(log, { ...(line.operationId === undefined ? {} : { operationId: line.operationId }), ...errorFields(line.error) })
     return line.operationId === undefined ? log : Effect.annotateLogs(log, { operationId: line.operationId })
   }, { discard: true })

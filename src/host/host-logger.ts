@@ -28,6 +28,23 @@ const COLOURS: Record<string, string> = { DEBUG: "\x1b[90m", INFO: "\x1b[36m", W
 const KEYS = ["functionName", "executionId", "operationId"] as const
 
 /**
+ * A failure's fields on a lifecycle line (lifecycle-log.ts): its type and message are in the message already, so a
+ * terminal shows only its causes, each under the line with the place it was thrown.
+ */
+const ERROR_KEYS = new Set(["errorType", "errorMessage", "errorData", "stackTrace", "causes"])
+
+const causeLines = (annotations: Readonly<Record<string, unknown>>): string => {
+  const causes = annotations["causes"]
+  if (!Array.isArray(causes)) return ""
+  return causes.map((cause: { errorType?: unknown; errorMessage?: unknown; stackTrace?: ReadonlyArray<unknown> }) => {
+    const frame = cause.stackTrace?.[0]
+    // "at fn (file:line:col)" or "at file:line:col": the place, as the line's own "(at …)" gives it.
+    const place = typeof frame !== "string" ? undefined : (/\(([^()]+)\)$/.exec(frame)?.[1] ?? frame.replace(/^at /, ""))
+    return `\n  caused by ${String(cause.errorType)}: ${String(cause.errorMessage)}${place === undefined ? "" : ` (at ${place})`}`
+  }).join("")
+}
+
+/**
  * The format and level, from the options, else the environment, else the defaults (pretty on a terminal, info).
  * An environment value that means nothing is reported in `ignored` rather than stopping the server.
  */
@@ -98,10 +115,10 @@ export const hostLogger = (format: LogFormat, write: (line: string) => void, col
     }
     const level = entry.level.padEnd(5)
     const shown = KEYS.filter((key) => annotations[key] !== undefined).map((key) => key === "operationId" ? `op ${String(annotations[key])}` : String(annotations[key]))
-    const others = Object.entries(annotations).filter(([key]) => !(KEYS as ReadonlyArray<string>).includes(key)).map(([k, v]) => `${k}=${text(v)}`)
+    const others = Object.entries(annotations).filter(([key]) => !(KEYS as ReadonlyArray<string>).includes(key) && !ERROR_KEYS.has(key)).map(([k, v]) => `${k}=${text(v)}`)
     const head = `${entry.timestamp} ${colours ? `${COLOURS[entry.level] ?? ""}${level}\x1b[0m` : level} ${[...shown, ...others].join(" ")}`
     const cause = entry.cause === undefined ? "" : `\n  ${entry.cause.split("\n").join("\n  ")}`
-    write(`${head}  ${text(entry.message)}${cause}`)
+    write(`${head}  ${text(entry.message)}${causeLines(annotations)}${cause}`)
   })
 
 /**
