@@ -30,8 +30,9 @@ export const USAGE = `reprise: durable functions from the command line
   reprise emissions <execution-id> [--follow [--timeout S]]   what ctx.emit sent; --follow: live until it ends
   reprise list [--function NAME] [--status STATUS[,STATUS...]] [--version LABEL] [--started-after ISO] [--started-before ISO]
               [--input-contains TEXT] [--limit N] [--cursor C]
-  reprise callback <callback-id> succeed [json|-] [--raw] | fail [message] [--error-type T] | heartbeat   --raw: a payload that is not JSON
-  reprise stop <execution-id> [--reason TEXT]
+  reprise callback <callback-id> succeed [json|-] [--raw] | fail [message] [--error-type T] [--error-data TEXT] | heartbeat
+                                                        --raw: a payload that is not JSON
+  reprise stop <execution-id> [--reason TEXT] [--error-type T] [--error-data TEXT]
   reprise fire <execution-id> <operation-id>            a development server only: the pending wait succeeds now
   reprise schedules                                     list the schedules: cron, next tick, last execution, skips
   reprise schedule pause|resume|trigger <name>
@@ -67,6 +68,7 @@ const OPTIONS = {
   cursor: { type: "string" },
   reason: { type: "string" },
   "error-type": { type: "string" },
+  "error-data": { type: "string" },
   port: { type: "string" },
   db: { type: "string" },
   follow: { type: "boolean" },
@@ -99,12 +101,18 @@ const COMMAND_OPTIONS: Readonly<Record<string, ReadonlyArray<keyof typeof OPTION
   history: [],
   emissions: ["follow", "timeout"],
   list: ["function", "status", "version", "started-after", "started-before", "input-contains", "limit", "cursor"],
-  callback: ["error-type", "raw"],
-  stop: ["reason"],
+  callback: ["error-type", "error-data", "raw"],
+  stop: ["reason", "error-type", "error-data"],
   fire: []
 }
 
 const STATUSES = ["QUEUED", "RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "CONTINUED_AS_NEW"]
+
+/** An error's type and data as the options give them (the data is sent as it is: AWS's errorData is a string). */
+const errorExtras = (values: Values) => ({
+  ...(values["error-type"] === undefined ? {} : { errorType: values["error-type"] }),
+  ...(values["error-data"] === undefined ? {} : { errorData: values["error-data"] })
+})
 
 /** Refuses options the command does not take, saying which it does. */
 const checkOptions = (command: string, values: Values) => {
@@ -326,13 +334,14 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     if (rest.length > 0) throw usage(`unexpected argument ${JSON.stringify(rest[0])}`)
     const text = payload === "-" ? readFileSync(0, "utf8").replace(/\n$/, "") : payload
     if (values.raw === true && action !== "succeed") throw usage("--raw goes with succeed")
+    if ((values["error-type"] !== undefined || values["error-data"] !== undefined) && action !== "fail") throw usage("--error-type and --error-data go with fail")
     let body: Record<string, unknown>
     if (action === "succeed") {
       // The result is JSON (as `get` hints: succeed '<json>'): text that is not is refused unless --raw says so.
       if (text !== undefined && values.raw !== true) parseJsonArg(text, "the payload (--raw sends text as it is)")
       body = text === undefined ? {} : { result: text }
     } else if (action === "fail") {
-      body = { errorMessage: text ?? "Failed from the reprise CLI", ...(values["error-type"] === undefined ? {} : { errorType: values["error-type"] }) }
+      body = { errorMessage: text ?? "Failed from the reprise CLI", ...errorExtras(values) }
     } else if (action === "heartbeat") {
       if (text !== undefined) throw usage("heartbeat takes no payload")
       body = {}
@@ -344,7 +353,10 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
   },
   stop: async (args, values, io, client) => {
     const [id] = positional(args, 1, "the execution id")
-    const body = values.reason === undefined ? {} : { error: { errorMessage: values.reason } }
+    const extras = errorExtras(values)
+    const body = values.reason === undefined && Object.keys(extras).length === 0
+      ? {}
+      : { error: { errorMessage: values.reason ?? "Stopped from the reprise CLI", ...extras } }
     const stopped = await client().request<ExecutionJson>("POST", `${executionPath(id!)}/stop`, body)
     print(io, values.json === true, stopped, () => `stopped ${stopped.executionId} (${stopped.status})`)
     return EXIT.ok

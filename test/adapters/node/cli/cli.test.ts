@@ -199,7 +199,7 @@ describe("reprise (the CLI) against a real server", () => {
   it("callback heartbeat and fail (payload from stdin), and stop", async () => {
     const first = await pendingOrder("o-8")
     assert.strictEqual((await reprise(["callback", first.callbackId, "heartbeat"], env)).code, 0)
-    const failed = await reprise(["callback", first.callbackId, "fail", "-", "--error-type", "OutOfStock"], env, "no kettles left\n")
+    const failed = await reprise(["callback", first.callbackId, "fail", "-", "--error-type", "OutOfStock", "--error-data", "{\"sku\":\"kettle\"}"], env, "no kettles left\n")
     assert.strictEqual(failed.code, 0, failed.stderr)
     assert.strictEqual(failed.stdout.trim(), "callback completed with a failure")
     const view = await until(async () => {
@@ -208,14 +208,18 @@ describe("reprise (the CLI) against a real server", () => {
     }, "the order to fail")
     assert.strictEqual(view.status, "FAILED")
     const history = (await reprise(["history", first.executionId, "--json"], env)).stdout
-    assert.deepStrictEqual(json(history).events.find((e: any) => e._tag === "CallbackFailed").error, { errorType: "OutOfStock", errorMessage: "no kettles left" })
+    assert.deepStrictEqual(json(history).events.find((e: any) => e._tag === "CallbackFailed").error, { errorType: "OutOfStock", errorMessage: "no kettles left", errorData: "{\"sku\":\"kettle\"}" })
 
     const second = await pendingOrder("o-9")
-    const stopped = await reprise(["stop", second.executionId, "--reason", "customer cancelled"], env)
+    const stopped = await reprise(["stop", second.executionId, "--reason", "customer cancelled", "--error-type", "Cancelled", "--error-data", "ticket 42"], env)
     assert.strictEqual(stopped.code, 0, stopped.stderr)
     assert.strictEqual(stopped.stdout.trim(), `stopped ${second.executionId} (STOPPED)`)
     const got = await reprise(["get", second.executionId], env)
     assert.match(got.stdout, /status\s+STOPPED/)
+    assert.deepStrictEqual(json((await reprise(["get", second.executionId, "--json"], env)).stdout).error, { errorType: "Cancelled", errorMessage: "customer cancelled", errorData: "ticket 42" })
+    const misplaced = await reprise(["callback", first.callbackId, "heartbeat", "--error-data", "x"], env)
+    assert.strictEqual(misplaced.code, 2)
+    assert.match(misplaced.stderr, /--error-type and --error-data go with fail/)
     const twice = await reprise(["stop", second.executionId], env)
     assert.strictEqual(twice.code, 1)
     assert.match(twice.stderr, /^reprise: The execution is not running: .+\n$/)
