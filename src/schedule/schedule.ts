@@ -6,7 +6,7 @@
 import { type Duration, durationToMillis } from "../context/duration.ts"
 import type { DurableFunction } from "../engine/registry.ts"
 import { type CronSpec, nextTick, parseCron } from "./cron.ts"
-import { isKnownTimeZone } from "./time-zone.ts"
+import { canonicalTimeZone } from "./time-zone.ts"
 
 /**
  * What a tick does while the previous execution started by this schedule is still running:
@@ -75,9 +75,10 @@ export const schedule = (name: string, options: ScheduleOptions): Schedule => {
   } catch (error) {
     throw fail((error as Error).message)
   }
-  const timezone = options.timezone ?? "UTC"
-  if (typeof timezone !== "string" || !isKnownTimeZone(timezone)) {
-    throw fail(`unknown time zone ${JSON.stringify(timezone)} (use an IANA name such as "Europe/Paris" or "UTC")`)
+  const given = options.timezone ?? "UTC"
+  const timezone = typeof given === "string" ? canonicalTimeZone(given) : undefined
+  if (timezone === undefined) {
+    throw fail(`unknown time zone ${JSON.stringify(given)} (use an IANA name such as "Europe/Paris" or "UTC")`)
   }
   if (nextTick(cron, Date.UTC(2000, 0, 1), timezone) === undefined) throw fail(`cron ${JSON.stringify(options.cron)} never matches a date`)
   const overlap = options.overlap ?? "skip"

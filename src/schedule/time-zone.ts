@@ -35,6 +35,18 @@ export const isKnownTimeZone = (zone: string): boolean => {
   }
 }
 
+/**
+ * The zone's own name ("Europe/Paris" for "europe/paris"), undefined for a zone the runtime does not know. A
+ * schedule keeps this one: its stored record compares the zone, and a change of letter case alone reset its next tick.
+ */
+export const canonicalTimeZone = (zone: string): string | undefined => {
+  try {
+    return formatterOf(zone).resolvedOptions().timeZone
+  } catch {
+    return undefined
+  }
+}
+
 /** The wall-clock reading of `instant` in `zone`, as local milliseconds (seconds kept, milliseconds dropped). */
 export const toLocal = (instant: number, zone: string): number => {
   const fields: Record<string, number> = {}
