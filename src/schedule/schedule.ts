@@ -102,6 +102,8 @@ export const schedule = (name: string, options: ScheduleOptions): Schedule => {
   } catch (error) {
     throw fail(`the input is not serialisable as JSON: ${(error as Error).message}`)
   }
+  // JSON has no form for a function or a symbol: each tick would have started with no input at all, silently.
+  if (options.input !== undefined && inputPayload === undefined) throw fail(`the input is not serialisable as JSON: a ${typeof options.input}`)
   return {
     name,
     functionName,

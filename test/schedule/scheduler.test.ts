@@ -233,6 +233,7 @@ describe("schedules in the test runner", () => {
     refused(() => schedule("bad", { function: "report", cron: "61 * * * *" }), /Schedule "bad": cron "61 \* \* \* \*": minute 61 is outside 0-59/)
     refused(() => schedule("bad", { function: "report", cron: "0 9 * * *", timezone: "Europe/Atlantis" }), /unknown time zone "Europe\/Atlantis"/)
     refused(() => schedule("bad", { function: "report", cron: "0 9 * * *", timezone: 2 as never }), /unknown time zone 2/)
+    refused(() => schedule("bad", { function: "report", cron: "@daily", input: (() => 1) as never }), /the input is not serialisable as JSON: a function/)
     // The zone's own name is kept: the stored record compares it, and a change of case alone reset the next tick.
     assert.strictEqual(schedule("paris", { function: "report", cron: "0 9 * * *", timezone: "europe/paris" }).timezone, "Europe/Paris")
     refused(() => schedule("bad", { function: "report", cron: "0 0 30 2 *" }), /never matches/)
