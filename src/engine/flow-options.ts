@@ -55,8 +55,19 @@ const MAX_PERIOD_MS = 366 * 24 * 3600 * 1000
 
 const positiveInteger = (value: unknown): value is number => typeof value === "number" && Number.isInteger(value) && value >= 1
 
-/** A value as an error message shows it: JSON, but for the numbers JSON has no form for (Infinity, NaN read "null"). */
-const shown = (value: unknown): string => (typeof value === "number" ? String(value) : JSON.stringify(value) ?? String(value))
+/**
+ * A value as an error message shows it: JSON, but for the numbers JSON has no form for (Infinity, NaN read "null"),
+ * a BigInt, and a value JSON.stringify throws on (a cycle), which must not turn the refusal into its TypeError.
+ */
+const shown = (value: unknown): string => {
+  if (typeof value === "number") return String(value)
+  if (typeof value === "bigint") return `${value}n`
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return Object.prototype.toString.call(value)
+  }
+}
 
 /** Checks the options; undefined when the function has no flow control. */
 export const checkFlowOptions = (functionName: string, options: FlowOptions): FlowControl | undefined => {
@@ -89,7 +100,7 @@ export const checkFlowOptions = (functionName: string, options: FlowOptions): Fl
     if (typeof r !== "object" || r === null) throw fail(`rateLimit must be { limit, period, key?, whenLimited? }, got ${shown(r)}`)
     if (!positiveInteger(r.limit)) throw fail(`rateLimit.limit must be a positive integer, got ${shown(r.limit)}`)
     if (r.whenLimited !== undefined && r.whenLimited !== "queue" && r.whenLimited !== "refuse") {
-      throw fail(`rateLimit.whenLimited must be "queue" or "refuse", got ${JSON.stringify(r.whenLimited)}`)
+      throw fail(`rateLimit.whenLimited must be "queue" or "refuse", got ${shown(r.whenLimited)}`)
     }
     const key = keyOf("rateLimit", r.key)
     flow.rateLimit = { limit: r.limit, periodMs: period("rateLimit", r.period), refuse: r.whenLimited === "refuse", ...(key === undefined ? {} : { key }) }

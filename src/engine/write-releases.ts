@@ -254,8 +254,9 @@ export class WriteReleases {
   /**
    * The callers waiting on an end the actor wrote itself (a callback completed, a wait that fired) go on by `go`, now
    * or at their turn, as an append's callers do. `shared`: an earlier append of the same write was answered, whose
-   * caller a replay lets go first, with its rounds. Rounds of their own while another operation is under way (a step
-   * body runs, or an append offered is not written yet): that one's caller, quicker to go on, would pass them.
+   * caller a replay lets go first, with its rounds. Rounds of their own always: another operation may end within
+   * them (a step body that runs, an append offered and not written yet, another end the actor writes: two waits that
+   * fire in one write, two callbacks completed back to back), and its caller, quicker to go on, would pass them.
    */
   woke(id: string, go: () => void, shared: boolean): void {
     const lead = this.#lead
@@ -263,7 +264,7 @@ export class WriteReleases {
     if (shared && lead !== undefined) this.#settle(operationOf(lead))
     if (this.#roundsLeft > 0) return this.#hold(this.#written, go, id, true)
     go()
-    if (this.#offered > this.#written || this.#stepRunning()) this.#settle(id)
+    this.#settle(id)
   }
 
   /** Whether another operation may end soon: a step body runs, or an append offered after `n` is not written. */

@@ -436,6 +436,11 @@ describe("flow control (engine, on the test runner)", () => {
     assert.match(refused({ concurrency: Infinity }), /got Infinity$/)
     assert.match(refused({ concurrency: { limit: NaN } }), /got NaN$/)
     assert.match(refused({ rateLimit: 5 }), /rateLimit must be \{ limit, period, key\?, whenLimited\? \}, got 5$/)
+    // Values JSON cannot write (a BigInt, a cycle) are shown too, not a TypeError from JSON.stringify.
+    assert.match(refused({ concurrency: 5n }), /got 5n$/)
+    const cyclic: Record<string, unknown> = {}
+    cyclic["self"] = cyclic
+    assert.match(refused({ rateLimit: { limit: cyclic, period: { seconds: 1 } } }), /rateLimit.limit must be a positive integer, got /)
   })
 
   it("a start with a bad priority is refused and writes nothing", async () => {
