@@ -3,8 +3,8 @@
  * does instead of its plain start when the function declares `concurrency`, `rateLimit`, `priority` or `debounce`.
  */
 import { type Clock, Effect } from "effect"
-import type { LogEvent } from "../log/events.ts"
-import type { ErrorObject } from "../log/events.ts"
+import type { ErrorObject, LogEvent } from "../log/events.ts"
+import { foldLog } from "../log/fold.ts"
 import type { ExecutionStoreShape } from "../store/execution-store.ts"
 import type { StartFailure, StartRequest, StartResult } from "./execution-client.ts"
 import { type FlowDeps, makeFlowControl, type FlowControlShape } from "./flow-control.ts"
@@ -12,7 +12,6 @@ import type { FlowSlot } from "./flow-slots.ts"
 import { type FlowControl, FlowConfigError } from "./flow-options.ts"
 import type { DurableFunction } from "./registry.ts"
 import { sameExecution, startedEvent } from "./start-request.ts"
-import { foldLog } from "../log/fold.ts"
 import { WATCHDOG_MS } from "./actor-alarm.ts"
 import type { FlowLedgerShape } from "./flow-ledger.ts"
 import { makeSharedFlow, type PositionedView } from "./flow-shared.ts"

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { BrowserContext, Page } from "playwright-core"
 import { serve, type Server } from "../../adapters/node/serve.ts"
-import { durable } from "../../src/index.ts"
+import { durable, schedule } from "../../src/index.ts"
 import { launchPage } from "./browser-page.ts"
 import { browserRequired, findBrowser, HOW_TO_RUN } from "./find-browser.ts"
 
@@ -75,7 +75,8 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console b
   beforeAll(async () => {
     if (browser.path === undefined) throw new Error(`REPRISE_BROWSER_REQUIRED=1 but ${browser.missing}: ${HOW_TO_RUN}`)
     dir = mkdtempSync(join(tmpdir(), "reprise-console-keys-"))
-    server = await serve({ functions: [echo, nap, items, flaky], dbPath: join(dir, "reprise.db"), port: 0, devTools: true, handleSignals: false })
+    const nightly = schedule("nightly-echo-with-a-long-name", { function: echo, cron: "30 2 * * *", timezone: "America/Argentina/Buenos_Aires", description: "Echoes the night's input back, for the keyboard test" })
+    server = await serve({ functions: [echo, nap, items, flaky], schedules: [nightly], dbPath: join(dir, "reprise.db"), port: 0, devTools: true, handleSignals: false })
     ;({ context, page } = await launchPage(browser.path, dir, WAIT_MS))
     page.on("console", (message) => {
       if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text())
@@ -156,6 +157,21 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console b
     assert.deepStrictEqual(problems, [])
   }, 60_000)
 
+  it("pauses and resumes a schedule with the keyboard alone (Tab to the button, Enter)", async () => {
+    await page.goto(`${server.url}/console/schedules`)
+    const row = 'tr[data-schedule="nightly-echo-with-a-long-name"]'
+    await page.locator(row).waitFor()
+    await tabTo(`${row} form[data-kind="pause"] button`)
+    await page.keyboard.press("Enter")
+    await page.locator(`${row} td.next`, { hasText: "paused" }).waitFor()
+    assert.strictEqual((await api("GET", "/v1/schedules/nightly-echo-with-a-long-name")).paused, true)
+    await tabTo(`${row} form[data-kind="resume"] button`)
+    await page.keyboard.press("Enter")
+    await page.locator(`${row} form[data-kind="pause"]`).waitFor()
+    assert.strictEqual((await api("GET", "/v1/schedules/nightly-echo-with-a-long-name")).paused, false)
+    assert.deepStrictEqual(problems, [])
+  }, 60_000)
+
   it("pages through a map's 300 items by keyboard: a count by status, 25 at a time", async () => {
     assert.strictEqual((await api("POST", "/v1/functions/items/executions?wait=30", { executionName: "kb-items" })).status, "SUCCEEDED")
     await page.goto(`${server.url}/console/executions/kb-items`)
@@ -199,7 +215,7 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console b
     assert.strictEqual((await api("POST", "/v1/functions/flaky/executions?wait=30", { executionName: "kb-flaky" })).status, "FAILED")
     await page.setViewportSize({ width: 420, height: 900 })
     try {
-      for (const path of ["/console", "/console?input=ada&from=2020-01-01T00:00", "/console/functions", "/console/executions/kb-ada", "/console/executions/kb-nap-narrow", "/console/executions/kb-items", "/console/executions/kb-flaky", "/console/executions/kb-flaky?status.1=FAILED", "/console/executions/missing"]) {
+      for (const path of ["/console", "/console?input=ada&from=2020-01-01T00:00", "/console/functions", "/console/executions/kb-ada", "/console/executions/kb-nap-narrow", "/console/executions/kb-items", "/console/executions/kb-flaky", "/console/executions/kb-flaky?status.1=FAILED", "/console/executions/missing", "/console/schedules"]) {
         await page.goto(server.url + path)
         await page.locator("main").waitFor()
         await assertFits(path)
