@@ -49,7 +49,7 @@ import { groupOf, makeQueuedOps, makeStepLimits, releaseOwed, RemoteSlot, sendRe
 import { objectLog } from "./object-log.ts"
 import { stepGateName } from "./step-gate.ts"
 import type { IndexClient } from "./index-client.ts"
-import { call, fromWire, only, runWire, toWire, type Wire } from "./wire.ts"
+import { call, failureOfWire, fromWire, only, runWire, toWire } from "./wire.ts"
 
 /** Durable Objects run their handlers on microtasks (request-owned timers can be dropped on Workers). */
 export const objectScheduler = new Scheduler.MixedScheduler("sync")
@@ -105,11 +105,6 @@ export const makeHost = (options: HostOptions) => {
   const { executionId: self, index, peer, storage } = options
   const retryDelayMs = options.retryDelayMs ?? 5_000
   const log = objectLog(options.logging, options.env ?? (() => undefined))
-  /** The error of a call's failed answer, for the log. */
-  const failureOf = (answer: Wire<unknown>) => {
-    const exit = fromWire(answer)
-    return Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
-  }
   const kv = makeDurableObjectKV(storage)
   const meta = () => storage.kv.get<Meta>("meta")
   let retryAt: number | undefined
@@ -334,7 +329,7 @@ export const makeHost = (options: HostOptions) => {
   /** This new instance gave back tokens of bodies that went with the old one: the execution resumes, as at a turn. */
   async function resumeAtGiveBack() {
     const exit = await wire((engine) => engine.alarm(self))
-    if (exit._tag === "Failure") log.report(`resuming ${self} after giving back its step tokens failed`, failureOf(exit), { executionId: self })
+    if (exit._tag === "Failure") log.report(`resuming ${self} after giving back its step tokens failed`, failureOfWire(exit), { executionId: self })
   }
 
   /** This execution's outcome once it has ended (undefined while it runs), for a parent that reloads. */
@@ -404,7 +399,7 @@ export const makeHost = (options: HostOptions) => {
       // without this it would wait for its watchdog (30 s).
       if (stepLimits === undefined || stepLimits.turn(token)) return
       const exit = await wire((engine) => engine.alarm(self))
-      if (exit._tag === "Failure") log.report(`resuming ${self} at its step turn failed`, failureOf(exit), { executionId: self })
+      if (exit._tag === "Failure") log.report(`resuming ${self} at its step turn failed`, failureOfWire(exit), { executionId: self })
     },
     slotGranted: async () => {
       // Nothing here waits for it (the actor went away meanwhile): given back, so that the slot is not lost.
@@ -429,7 +424,7 @@ export const makeHost = (options: HostOptions) => {
     alarm: async () => {
       retryAt = undefined
       const exit = await wire((engine) => engine.alarm(self))
-      if (exit._tag === "Failure") log.report(`the alarm of execution ${self} failed`, failureOf(exit), { executionId: self })
+      if (exit._tag === "Failure") log.report(`the alarm of execution ${self} failed`, failureOfWire(exit), { executionId: self })
       await reconcile()
       await restoreAlarm()
     },

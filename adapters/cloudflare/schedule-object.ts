@@ -6,7 +6,7 @@
  * every BUFFERED_RECHECK_MS to see whether the execution ahead of it has ended.
  */
 import { DurableObject } from "cloudflare:workers"
-import { Cause, Clock, Effect, Exit, Layer, ManagedRuntime, Scheduler as EffectScheduler } from "effect"
+import { Clock, Effect, Layer, ManagedRuntime, Scheduler as EffectScheduler } from "effect"
 import type { DurableFunction, Schedule } from "reprise"
 import { ExecutionClient } from "reprise/engine"
 import {
@@ -26,7 +26,7 @@ import { callbackIdsOf, envReader, type RepriseEnv } from "./env.ts"
 import { makeIndexClient } from "./index-client.ts"
 import { makeWorkerClient } from "./worker-client.ts"
 import { objectLog } from "./object-log.ts"
-import { fromWire, runWire, type Wire } from "./wire.ts"
+import { failureOfWire, runWire, type Wire } from "./wire.ts"
 
 export const BUFFERED_RECHECK_MS = 30_000
 const SELF = "reprise:schedule"
@@ -143,9 +143,7 @@ export const makeScheduleObject = (config: ScheduleObjectConfig): ScheduleObject
       const answer = await this.#run(name, (s) => s.alarm(name))
       if (answer._tag === "Failure") {
         // Not lost: the record still holds the tick; try again shortly.
-        const exit = fromWire(answer)
-        const error = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
-        objectLog(config.logging, envReader(this.env)).report(`schedule ${name}: the tick failed`, error, { schedule: name })
+        objectLog(config.logging, envReader(this.env)).report(`schedule ${name}: the tick failed`, failureOfWire(answer), { schedule: name })
         await this.ctx.storage.setAlarm(Date.now() + BUFFERED_RECHECK_MS)
       }
     }

@@ -85,6 +85,12 @@ export const fromWire = <A>(wire: Wire<A>): Exit.Exit<A, RemoteError> => {
   return Exit.isSuccess(decoded) ? (decoded.value as Exit.Exit<A, RemoteError>) : Exit.die(Cause.squash(decoded.cause))
 }
 
+/** The error of a failed answer (undefined for a success), for a log line. */
+export const failureOfWire = (wire: Wire<unknown>): unknown => {
+  const exit = fromWire(wire)
+  return Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
+}
+
 /** Narrows a call's typed errors to those `tags` (the ones its method can fail with); any other is a defect. */
 export const only = <T extends RemoteError["_tag"]>(...tags: ReadonlyArray<T>) =>
 <A, R>(effect: Effect.Effect<A, RemoteError, R>): Effect.Effect<A, Extract<RemoteError, { readonly _tag: T }>, R> =>

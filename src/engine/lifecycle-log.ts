@@ -45,12 +45,14 @@ export interface LifecycleLine {
 const iso = (millis: number) => new Date(millis).toISOString()
 const took = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`)
 
+/** ` (at file:line:col)` for a frame, "at fn (file:line:col)" or "at file:line:col" (none for none): the place is what a reader looks for. */
+export const atPlace = (frame: string | undefined): string =>
+  frame === undefined ? "" : ` (at ${/\(([^()]+)\)$/.exec(frame)?.[1] ?? frame.replace(/^at /, "")})`
+
 /** `Error: message`, then where it was thrown: the place of its first user frame, else of its nearest cause's. */
 export const errorText = (error: ErrorObject): string => {
   const frame = error.stackTrace?.[0] ?? error.causes?.find((cause) => cause.stackTrace !== undefined)?.stackTrace?.[0]
-  // "at fn (file:line:col)" or "at file:line:col": the place is what a reader looks for.
-  const place = frame === undefined ? undefined : (/\(([^()]+)\)$/.exec(frame)?.[1] ?? frame.replace(/^at /, ""))
-  return `${error.errorType}: ${error.errorMessage}${place === undefined ? "" : ` (at ${place})`}`
+  return `${error.errorType}: ${error.errorMessage}${atPlace(frame)}`
 }
 
 /** What waitForCallback's own unnamed operations are, as the console names them too (http/console/tree.ts). */
@@ -144,8 +146,10 @@ export const lifecycleLine = (
   const level = typeof line.level === "function" ? line.level(event) : line.level
   if (!wanted(level)) return undefined
   const message = line.message(event, state)
+  // Literals, not spreads: this runs for each line written (two an execution at the default level).
   const error = "error" in event ? event.error : undefined
-  return { level, message, ...("id" in event ? { operationId: event.id } : {}), ...(error === undefined ? {} : { error }) }
+  if (error !== undefined) return "id" in event ? { level, message, operationId: event.id, error } : { level, message, error }
+  return "id" in event ? { level, message, operationId: event.id } : { level, message }
 }
 
 /**

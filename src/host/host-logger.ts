@@ -7,6 +7,7 @@
 import { Layer, Logger, type LogLevel, References } from "effect"
 import type { DefaultLoggerLevel } from "../context/logger.ts"
 import { LifecycleLogs, UserLogLevel } from "../engine/index.ts"
+import { atPlace } from "../engine/lifecycle-log.ts"
 import type { EnvReader } from "./host-secrets.ts"
 
 export type LogFormat = "pretty" | "json"
@@ -38,9 +39,7 @@ const causeLines = (annotations: Readonly<Record<string, unknown>>): string => {
   if (!Array.isArray(causes)) return ""
   return causes.map((cause: { errorType?: unknown; errorMessage?: unknown; stackTrace?: ReadonlyArray<unknown> }) => {
     const frame = cause.stackTrace?.[0]
-    // "at fn (file:line:col)" or "at file:line:col": the place, as the line's own "(at …)" gives it.
-    const place = typeof frame !== "string" ? undefined : (/\(([^()]+)\)$/.exec(frame)?.[1] ?? frame.replace(/^at /, ""))
-    return `\n  caused by ${String(cause.errorType)}: ${String(cause.errorMessage)}${place === undefined ? "" : ` (at ${place})`}`
+    return `\n  caused by ${String(cause.errorType)}: ${String(cause.errorMessage)}${atPlace(typeof frame === "string" ? frame : undefined)}`
   }).join("")
 }
 

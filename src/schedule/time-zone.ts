@@ -25,16 +25,6 @@ const formatterOf = (zone: string): Intl.DateTimeFormat => {
   return formatter
 }
 
-/** True when the runtime knows the zone (an IANA name such as "Europe/Paris", or "UTC"). */
-export const isKnownTimeZone = (zone: string): boolean => {
-  try {
-    formatterOf(zone)
-    return true
-  } catch {
-    return false
-  }
-}
-
 /**
  * The zone's own name ("Europe/Paris" for "europe/paris"), undefined for a zone the runtime does not know. A
  * schedule keeps this one: its stored record compares the zone, and a change of letter case alone reset its next tick.
@@ -46,6 +36,9 @@ export const canonicalTimeZone = (zone: string): string | undefined => {
     return undefined
   }
 }
+
+/** True when the runtime knows the zone (an IANA name such as "Europe/Paris", or "UTC"). */
+export const isKnownTimeZone = (zone: string): boolean => canonicalTimeZone(zone) !== undefined
 
 /** The wall-clock reading of `instant` in `zone`, as local milliseconds (seconds kept, milliseconds dropped). */
 export const toLocal = (instant: number, zone: string): number => {

@@ -3,17 +3,8 @@
  * with the data, the stack and the causes the log keeps, so a failed test says why without another assertion (an
  * `expect(status).toBe("SUCCEEDED")` prints only the two statuses).
  */
+import { errorStoryLines } from "../log/error-story-lines.ts"
 import type { ErrorObject } from "../log/events.ts"
-
-/** The error's story as lines: data, frames, then each cause with its own frames. */
-const story = (error: ErrorObject): Array<string> => [
-  ...(error.errorData === undefined ? [] : [`  data ${error.errorData}`]),
-  ...(error.stackTrace ?? []).map((frame) => `    ${frame}`),
-  ...(error.causes ?? []).flatMap((cause) => [
-    `  caused by ${cause.errorType}: ${cause.errorMessage}`,
-    ...(cause.stackTrace ?? []).map((frame) => `    ${frame}`)
-  ])
-]
 
 export class ExecutionNotSucceeded extends Error {
   override readonly name = "ExecutionNotSucceeded"
@@ -24,7 +15,7 @@ export class ExecutionNotSucceeded extends Error {
 
   constructor(executionId: string, status: string, error: ErrorObject | undefined) {
     const head = `Execution ${executionId} is ${status}, not SUCCEEDED`
-    super(error === undefined ? head : [`${head}: ${error.errorType}: ${error.errorMessage}`, ...story(error)].join("\n"))
+    super(error === undefined ? head : [`${head}: ${error.errorType}: ${error.errorMessage}`, ...errorStoryLines(error, "  ")].join("\n"))
     this.executionId = executionId
     this.status = status
     this.error = error

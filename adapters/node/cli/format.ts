@@ -8,7 +8,7 @@ import {
   type SummaryJson,
   treeRows
 } from "reprise/http"
-import type { ErrorObject, LogEvent } from "reprise/store"
+import { errorStoryLines, type LogEvent } from "reprise/store"
 import { oneLine } from "./terminal-text.ts"
 
 const pad = (text: string, width: number) => text.padEnd(width)
@@ -89,16 +89,6 @@ export const outcomeText = (execution: ExecutionJson): string => headerLines(exe
 export const functionsText = (functions: ReadonlyArray<{ readonly name: string; readonly description?: string }>): string =>
   functions.length === 0 ? "No functions." : table(["FUNCTION", "DESCRIPTION"], functions.map((fn) => [fn.name, fn.description ?? ""]))
 
-/** An error's data (as the console shows it), stack frames and causes (each with its frames), as lines under the error. */
-const errorStory = (error: ErrorObject, indent: string): Array<string> => [
-  ...(error.errorData === undefined ? [] : [`${indent}data ${error.errorData}`]),
-  ...(error.stackTrace ?? []).map((frame) => `${indent}  ${frame}`),
-  ...(error.causes ?? []).flatMap((cause) => [
-    `${indent}caused by ${cause.errorType}: ${cause.errorMessage}`,
-    ...(cause.stackTrace ?? []).map((frame) => `${indent}  ${frame}`)
-  ])
-]
-
 const headerLines = (execution: ExecutionJson): Array<string> => {
   const lines = [
     `execution  ${execution.executionId}`,
@@ -114,7 +104,7 @@ const headerLines = (execution: ExecutionJson): Array<string> => {
   if (execution.continuedAs !== undefined) lines.push(`goes on as ${execution.continuedAs}`)
   if (execution.rewinds !== undefined) lines.push(`rewound    ${execution.rewinds} time${execution.rewinds === 1 ? "" : "s"}`)
   if (execution.error !== undefined) {
-    lines.push(`error      ${execution.error.errorType}: ${execution.error.errorMessage}`, ...errorStory(execution.error, "           "))
+    lines.push(`error      ${execution.error.errorType}: ${execution.error.errorMessage}`, ...errorStoryLines(execution.error, "           "))
   }
   // Only a succeeded execution has a result: a paused one has none yet, a stopped one without a reason none at all.
   else if (execution.status === "SUCCEEDED") lines.push(`result     ${"result" in execution ? json(execution.result) : "-"}`)
@@ -142,7 +132,7 @@ export const executionText = (execution: ExecutionWithOperationsJson): string =>
     if (op.status !== "FAILED" || op.error === undefined) continue
     const name = names.get(op.id) ?? op.name ?? op.subType
     const child = op.childExecutionId === undefined ? [] : [`           in ${op.childExecutionId} (reprise get ${op.childExecutionId})`]
-    lines.push(...[`failed     ${name} (${op.id}): ${op.error.errorType}: ${op.error.errorMessage}`, ...child, ...errorStory(op.error, "           ")].map(oneLine))
+    lines.push(...[`failed     ${name} (${op.id}): ${op.error.errorType}: ${op.error.errorMessage}`, ...child, ...errorStoryLines(op.error, "           ")].map(oneLine))
   }
   const pending = pendingCallbacks(execution)
   if (pending.length > 0) {
