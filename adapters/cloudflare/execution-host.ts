@@ -124,7 +124,8 @@ export const makeHost = (options: HostOptions) => {
       const marked = storage.kv.get<{ seq: number }>(INDEXED)
       if (marked === undefined || marked.seq <= seq) {
         const version = summary.version === undefined ? {} : { version: summary.version }
-        storage.kv.put(INDEXED, { status: summary.status, startedAt: summary.startedAt, ...version, seq })
+        const endedAt = summary.endedAt === undefined ? {} : { endedAt: summary.endedAt }
+        storage.kv.put(INDEXED, { status: summary.status, startedAt: summary.startedAt, ...version, ...endedAt, seq })
       }
     } catch (error) {
       scheduleRetry(error)
@@ -156,10 +157,12 @@ export const makeHost = (options: HostOptions) => {
   const reconcile = async () => {
     const m = meta()
     if (m === undefined) return
-    const indexed = storage.kv.get<{ status: string; startedAt: number; version?: string }>(INDEXED)
-    // The version as well: a rewind that failed again before its row was published leaves the status as it was.
-    // A mark written before it was kept reads as no version, so a versioned execution is published once more.
-    const behind = indexed?.status !== m.summary.status || indexed.startedAt !== m.summary.startedAt || indexed.version !== m.summary.version
+    const indexed = storage.kv.get<{ status: string; startedAt: number; version?: string; endedAt?: number }>(INDEXED)
+    // The version and the end as well: a rewind that failed again before its row was published leaves the status as
+    // it was, not its end (nor its error, which the row shows). A mark written before either was kept reads as none,
+    // so such an execution is published once more.
+    const behind = indexed?.status !== m.summary.status || indexed.startedAt !== m.summary.startedAt ||
+      indexed.version !== m.summary.version || indexed.endedAt !== m.summary.endedAt
     if (behind) await publish(m.summary, m.seq)
     await notifyParent()
     if (releaseOwed(storage.kv)) await releaseFlow()

@@ -32,6 +32,8 @@ interface Row extends Record<string, string | number | null> {
   status: string
   started_at: number
   ended_at: number | null
+  error_type: string | null
+  error_message: string | null
 }
 
 const SCHEMA = [
@@ -41,10 +43,20 @@ const SCHEMA = [
   "CREATE INDEX IF NOT EXISTS executions_by_start ON executions (started_at DESC, execution_id)",
   "CREATE INDEX IF NOT EXISTS executions_by_function ON executions (function_name, started_at DESC, execution_id)"
 ]
-/** Added with version labels: shards created before them gain the column when they next start. */
-const VERSION_COLUMN = [
-  "ALTER TABLE executions ADD COLUMN version TEXT",
-  "CREATE INDEX IF NOT EXISTS executions_by_version ON executions (version, started_at DESC, execution_id)"
+/** Columns added since the first shards: a shard created before one gains it when it next starts. */
+const ADDED_COLUMNS: ReadonlyArray<{ readonly column: string; readonly statements: ReadonlyArray<string> }> = [
+  {
+    column: "version", // version labels
+    statements: [
+      "ALTER TABLE executions ADD COLUMN version TEXT",
+      "CREATE INDEX IF NOT EXISTS executions_by_version ON executions (version, started_at DESC, execution_id)"
+    ]
+  },
+  {
+    // Why a FAILED or STOPPED execution ended. Rows published before it show none until published again.
+    column: "error_type",
+    statements: ["ALTER TABLE executions ADD COLUMN error_type TEXT", "ALTER TABLE executions ADD COLUMN error_message TEXT"]
+  }
 ]
 
 const toSummary = (row: Row): ExecutionSummary => ({
@@ -53,7 +65,8 @@ const toSummary = (row: Row): ExecutionSummary => ({
   ...(row.version === null ? {} : { version: row.version }),
   status: row.status as ExecutionSummary["status"],
   startedAt: row.started_at,
-  ...(row.ended_at === null ? {} : { endedAt: row.ended_at })
+  ...(row.ended_at === null ? {} : { endedAt: row.ended_at }),
+  ...(row.error_type === null ? {} : { error: { errorType: row.error_type, errorMessage: row.error_message ?? "" } })
 })
 
 export class IndexObject extends DurableObject implements IndexShard {
@@ -61,15 +74,19 @@ export class IndexObject extends DurableObject implements IndexShard {
     super(ctx, env)
     for (const statement of SCHEMA) ctx.storage.sql.exec(statement)
     const columns = ctx.storage.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('executions')").toArray()
-    if (!columns.some((column) => column.name === "version")) for (const statement of VERSION_COLUMN) ctx.storage.sql.exec(statement)
+    for (const added of ADDED_COLUMNS) {
+      if (!columns.some((column) => column.name === added.column)) for (const statement of added.statements) ctx.storage.sql.exec(statement)
+    }
   }
 
   upsert(summary: ExecutionSummary, seq: number): void {
     // A row from another run of the same id (re-created after deletion) replaces it whatever its seq.
     this.ctx.storage.sql.exec(
-      `INSERT INTO executions (execution_id, function_name, version, status, started_at, ended_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO executions (execution_id, function_name, version, status, started_at, ended_at, error_type, error_message, seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (execution_id) DO UPDATE SET function_name = excluded.function_name, version = excluded.version, status = excluded.status,
-         started_at = excluded.started_at, ended_at = excluded.ended_at, seq = excluded.seq
+         started_at = excluded.started_at, ended_at = excluded.ended_at, error_type = excluded.error_type,
+         error_message = excluded.error_message, seq = excluded.seq
        WHERE excluded.seq >= executions.seq OR excluded.started_at != executions.started_at`,
       summary.executionId,
       summary.functionName,
@@ -77,6 +94,8 @@ export class IndexObject extends DurableObject implements IndexShard {
       summary.status,
       summary.startedAt,
       summary.endedAt ?? null,
+      summary.error?.errorType ?? null,
+      summary.error?.errorMessage ?? null,
       seq
     )
   }
@@ -104,7 +123,7 @@ export class IndexObject extends DurableObject implements IndexShard {
       where.push("(started_at < ? OR (started_at = ? AND execution_id > ?))")
       bindings.push(query.after.startedAt, query.after.startedAt, query.after.executionId)
     }
-    const sql = `SELECT execution_id, function_name, version, status, started_at, ended_at FROM executions
+    const sql = `SELECT execution_id, function_name, version, status, started_at, ended_at, error_type, error_message FROM executions
       ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`}
       ORDER BY started_at DESC, execution_id ASC LIMIT ?`
     return this.ctx.storage.sql.exec<Row>(sql, ...bindings, query.limit).toArray().map(toSummary)

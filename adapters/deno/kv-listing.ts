@@ -60,7 +60,8 @@ export const writeIndex = (op: AtomicOperation, before: ExecutionSummary | undef
       ...(after.version === undefined ? {} : { version: after.version }),
       status: after.status,
       startedAt: after.startedAt,
-      ...(after.endedAt === undefined ? {} : { endedAt: after.endedAt })
+      ...(after.endedAt === undefined ? {} : { endedAt: after.endedAt }),
+      ...(after.error === undefined ? {} : { error: { errorType: after.error.errorType, errorMessage: after.error.errorMessage } })
     }
     for (const key of indexKeys(after)) {
       op.set(key, row)

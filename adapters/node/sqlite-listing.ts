@@ -14,7 +14,7 @@ import {
 } from "reprise/store"
 
 /** The columns of an `executions` row that make a summary. */
-export const SUMMARY_COLUMNS = "execution_id, function_name, version, status, started_at, ended_at"
+export const SUMMARY_COLUMNS = "execution_id, function_name, version, status, started_at, ended_at, error_type, error_message"
 
 export interface SummaryRow {
   readonly execution_id: string
@@ -23,6 +23,8 @@ export interface SummaryRow {
   readonly status: string
   readonly started_at: number
   readonly ended_at: number | null
+  readonly error_type: string | null
+  readonly error_message: string | null
 }
 
 export const summaryOf = (row: SummaryRow): ExecutionSummary => ({
@@ -31,7 +33,8 @@ export const summaryOf = (row: SummaryRow): ExecutionSummary => ({
   ...(row.version === null ? {} : { version: row.version }),
   status: row.status as ExecutionStatus,
   startedAt: row.started_at,
-  ...(row.ended_at === null ? {} : { endedAt: row.ended_at })
+  ...(row.ended_at === null ? {} : { endedAt: row.ended_at }),
+  ...(row.error_type === null ? {} : { error: { errorType: row.error_type, errorMessage: row.error_message ?? "" } })
 })
 
 export type ListExecutions = (query: ListQuery) => ListPage

@@ -53,6 +53,24 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
       ALTER TABLE executions ADD COLUMN version TEXT;
       CREATE INDEX executions_by_version ON executions (version, started_at DESC, execution_id);
     `
+  },
+  {
+    // Why a FAILED or STOPPED execution ended, for listing (execution-summary.ts's summaryError, whose cut of the
+    // type and message the backfill repeats: SQLite's substr and length count code points). The last event of such an
+    // execution is its end.
+    version: 3,
+    sql: `
+      ALTER TABLE executions ADD COLUMN error_type TEXT;
+      ALTER TABLE executions ADD COLUMN error_message TEXT;
+      UPDATE executions SET
+        error_type = (SELECT CASE WHEN length(t) > 200 THEN substr(t, 1, 199) || '…' ELSE t END
+                      FROM (SELECT json_extract(event, '$.error.errorType') AS t FROM events
+                            WHERE events.execution_id = executions.execution_id ORDER BY seq DESC LIMIT 1)),
+        error_message = (SELECT CASE WHEN length(m) > 200 THEN substr(m, 1, 199) || '…' ELSE m END
+                         FROM (SELECT json_extract(event, '$.error.errorMessage') AS m FROM events
+                               WHERE events.execution_id = executions.execution_id ORDER BY seq DESC LIMIT 1))
+      WHERE status IN ('FAILED', 'STOPPED');
+    `
   }
 ]
 

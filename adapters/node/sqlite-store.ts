@@ -187,10 +187,12 @@ const makeSqliteStore = (db: DatabaseSync, path: string, grouped: boolean, owner
   const selectEvents = sql("SELECT seq, event FROM events WHERE execution_id = ? ORDER BY seq")
   const selectEventsAfter = sql("SELECT seq, event FROM events WHERE execution_id = ? AND seq > ? ORDER BY seq LIMIT ?")
   const insertExecution = sql(
-    "INSERT INTO executions (execution_id, function_name, version, status, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO executions (execution_id, function_name, version, status, started_at, ended_at, error_type, error_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
   )
   // The version too: a rewind replaces it with the rewinding host's label (execution-summary.ts).
-  const updateExecution = sql("UPDATE executions SET status = ?, ended_at = ?, version = ? WHERE execution_id = ?")
+  const updateExecution = sql(
+    "UPDATE executions SET status = ?, ended_at = ?, version = ?, error_type = ?, error_message = ? WHERE execution_id = ?"
+  )
   const insertEvent = sql("INSERT INTO events (execution_id, seq, event) VALUES (?, ?, ?)")
   const deleteExecution = sql("DELETE FROM executions WHERE execution_id = ?") // events and alarm cascade
   const upsertAlarm = sql(
@@ -280,10 +282,12 @@ const makeSqliteStore = (db: DatabaseSync, path: string, grouped: boolean, owner
     if (Result.isFailure(checked)) return checked.failure
     const summary = checked.success
     const endedAt = summary.endedAt ?? null
+    const errorType = summary.error?.errorType ?? null
+    const errorMessage = summary.error?.errorMessage ?? null
     if (head.summary === undefined) {
-      insertExecution.run(executionId, summary.functionName, summary.version ?? null, summary.status, summary.startedAt, endedAt)
+      insertExecution.run(executionId, summary.functionName, summary.version ?? null, summary.status, summary.startedAt, endedAt, errorType, errorMessage)
     } else if (summary !== head.summary) {
-      updateExecution.run(summary.status, endedAt, summary.version ?? null, executionId)
+      updateExecution.run(summary.status, endedAt, summary.version ?? null, errorType, errorMessage, executionId)
     }
     for (let i = 0; i < encoded.length; i++) insertEvent.run(executionId, expectedSeq + i + 1, JSON.stringify(encoded[i]))
     if (alarmAt !== undefined) upsertAlarm.run(executionId, alarmAt) // in the same transaction: a start lands with its watchdog

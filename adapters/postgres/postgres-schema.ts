@@ -290,6 +290,22 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
       END
       $$;
     `
+  },
+  {
+    // Why a FAILED or STOPPED execution ended, for listing (execution-summary.ts's summaryError, whose cut of the
+    // type and message the backfill repeats: char_length and left count characters). Such an execution's last event (at
+    // the head's seq) is its end.
+    version: 6,
+    sql: `
+      ALTER TABLE {schema}.executions ADD COLUMN error_type text, ADD COLUMN error_message text;
+      UPDATE {schema}.executions AS x SET
+        error_type = CASE WHEN char_length(e.event->'error'->>'errorType') > 200
+          THEN left(e.event->'error'->>'errorType', 199) || '…' ELSE e.event->'error'->>'errorType' END,
+        error_message = CASE WHEN char_length(e.event->'error'->>'errorMessage') > 200
+          THEN left(e.event->'error'->>'errorMessage', 199) || '…' ELSE e.event->'error'->>'errorMessage' END
+        FROM {schema}.events AS e
+        WHERE x.status IN ('FAILED', 'STOPPED') AND e.execution_id = x.execution_id AND e.seq = x.seq;
+    `
   }
 ]
 

@@ -4,7 +4,7 @@
  */
 
 /** An execution's summary columns, as `summaryOf` reads them. */
-export const SUMMARY_COLUMNS = "execution_id, function_name, status, started_at, ended_at, version"
+export const SUMMARY_COLUMNS = "execution_id, function_name, status, started_at, ended_at, version, error_type, error_message"
 
 /** A table of the schema, quoted. */
 export const tableIn = (schema: string) => (table: string) => `"${schema}".${table}`
@@ -38,13 +38,15 @@ export const postgresStatements = (schema: string, fencedWrites: boolean) => {
     lockHead: `SELECT ${SUMMARY_COLUMNS}, seq FROM ${t("executions")} WHERE execution_id = $1 FOR UPDATE`,
     // The fast paths, one statement each: move the head only if it is where the writer expects, and write the
     // batch (a json[] in seq order) only if it moved.
-    // With $6 (alarmAt), the alarm is set by the same statement, only if the head moved.
-    appendToHead: `WITH head AS (UPDATE ${t("executions")} SET seq = $2 + cardinality($3::json[]), status = COALESCE($4, status), ended_at = $5 ` +
-      `WHERE execution_id = $1 AND seq = $2 AND status IN ('QUEUED', 'RUNNING', 'PAUSED')${fenced("$7")} RETURNING 1), ${alarmWithHead("$6")} ` +
+    // With $6 (alarmAt), the alarm is set by the same statement, only if the head moved. A batch that changes the
+    // status ($4 not null) sets the error columns too ($7, $8: null unless it ends the execution with an error).
+    appendToHead: `WITH head AS (UPDATE ${t("executions")} SET seq = $2 + cardinality($3::json[]), status = COALESCE($4, status), ended_at = $5, ` +
+      `error_type = CASE WHEN $4::text IS NULL THEN error_type ELSE $7 END, error_message = CASE WHEN $4::text IS NULL THEN error_message ELSE $8 END ` +
+      `WHERE execution_id = $1 AND seq = $2 AND status IN ('QUEUED', 'RUNNING', 'PAUSED')${fenced("$9")} RETURNING 1), ${alarmWithHead("$6")} ` +
       `INSERT INTO ${t("events")} (execution_id, seq, event) ` +
       `SELECT $1, $2 + n, e FROM unnest($3::json[]) WITH ORDINALITY AS batch (e, n) WHERE EXISTS (SELECT 1 FROM head)`,
-    create: `WITH head AS (INSERT INTO ${t("executions")} (execution_id, function_name, status, started_at, ended_at, seq, version) ` +
-      `SELECT $1, $4, $5, $6, $7, cardinality($3::json[]), $9 WHERE true${fenced("$10")} ON CONFLICT (execution_id) DO NOTHING RETURNING 1), ` +
+    create: `WITH head AS (INSERT INTO ${t("executions")} (execution_id, function_name, status, started_at, ended_at, seq, version, error_type, error_message) ` +
+      `SELECT $1, $4, $5, $6, $7, cardinality($3::json[]), $9, $10, $11 WHERE true${fenced("$12")} ON CONFLICT (execution_id) DO NOTHING RETURNING 1), ` +
       `${alarmWithHead("$8")} ` +
       `INSERT INTO ${t("events")} (execution_id, seq, event) ` +
       `SELECT $1, $2 + n, e FROM unnest($3::json[]) WITH ORDINALITY AS batch (e, n) WHERE EXISTS (SELECT 1 FROM head)`,

@@ -97,6 +97,8 @@ interface SummaryRow {
   readonly started_at: string
   readonly ended_at: string | null
   readonly version: string | null
+  readonly error_type: string | null
+  readonly error_message: string | null
 }
 
 const summaryOf = (row: SummaryRow): ExecutionSummary => ({
@@ -105,7 +107,8 @@ const summaryOf = (row: SummaryRow): ExecutionSummary => ({
   status: row.status as ExecutionStatus,
   startedAt: Number(row.started_at),
   ...(row.ended_at === null ? {} : { endedAt: Number(row.ended_at) }),
-  ...(row.version === null ? {} : { version: row.version })
+  ...(row.version === null ? {} : { version: row.version }),
+  ...(row.error_type === null ? {} : { error: { errorType: row.error_type, errorMessage: row.error_message ?? "" } })
 })
 
 /** PostgreSQL's unique_violation: a head row or an event row that is already there. */
@@ -224,14 +227,19 @@ const makePostgresStore = (
       const summary = checked.success
       // Fenced like every write: with leases, only the host that holds the execution rewinds it.
       // The version too: the rewind's label replaces the start's (execution-summary.ts).
-      const moved = await client.query(`UPDATE ${t("executions")} SET seq = $2, status = $3, ended_at = $4, version = $5 WHERE execution_id = $1${fenced("$6")}`, [
-        executionId,
-        expectedSeq + events.length,
-        summary.status,
-        summary.endedAt ?? null,
-        summary.version ?? null,
-        ...holder
-      ])
+      const moved = await client.query(
+        `UPDATE ${t("executions")} SET seq = $2, status = $3, ended_at = $4, version = $5, error_type = $6, error_message = $7 WHERE execution_id = $1${fenced("$8")}`,
+        [
+          executionId,
+          expectedSeq + events.length,
+          summary.status,
+          summary.endedAt ?? null,
+          summary.version ?? null,
+          summary.error?.errorType ?? null,
+          summary.error?.errorMessage ?? null,
+          ...holder
+        ]
+      )
       if ((moved.rowCount ?? 0) === 0) return new SeqConflict({ executionId, expectedSeq, actualSeq: head.seq })
       for (let i = 0; i < encoded.length; i++) {
         await client.query(`INSERT INTO ${t("events")} (execution_id, seq, event) VALUES ($1, $2, $3)`, [executionId, expectedSeq + i + 1, JSON.stringify(encoded[i])])
@@ -270,12 +278,14 @@ const makePostgresStore = (
       return undefined
     }
     const endedAt = summary.endedAt ?? null
+    const errorType = summary.error?.errorType ?? null
+    const errorMessage = summary.error?.errorMessage ?? null
     try {
       const written = expectedSeq === 0
-        ? await run(sql.create, [executionId, 0, batch, summary.functionName, summary.status, summary.startedAt, endedAt, alarmAt ?? null, summary.version ?? null, ...holder])
+        ? await run(sql.create, [executionId, 0, batch, summary.functionName, summary.status, summary.startedAt, endedAt, alarmAt ?? null, summary.version ?? null, errorType, errorMessage, ...holder])
         // A batch that leaves the status alone (checkAppend returns the presumed summary itself) keeps the row's:
         // the presumed RUNNING must not overwrite QUEUED or PAUSED.
-        : await run(sql.appendToHead, [executionId, expectedSeq, batch, summary === presumed.summary ? null : summary.status, endedAt, alarmAt ?? null, ...holder])
+        : await run(sql.appendToHead, [executionId, expectedSeq, batch, summary === presumed.summary ? null : summary.status, endedAt, alarmAt ?? null, errorType, errorMessage, ...holder])
       if ((written.rowCount ?? 0) === batch.length) return undefined
     } catch (error) {
       if (!isUniqueViolation(error)) throw error

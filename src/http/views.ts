@@ -156,6 +156,8 @@ export interface SummaryJson {
   readonly status: string
   readonly startedAt: string
   readonly endedAt?: string
+  /** A FAILED or STOPPED execution's error type and the start of its message (GET /v1/executions/:id has it all). */
+  readonly error?: { readonly errorType: string; readonly errorMessage: string }
   readonly queuePosition?: number
 }
 
@@ -166,5 +168,6 @@ export const summaryJson = (summary: ExecutionSummary): SummaryJson => ({
   status: summary.status,
   startedAt: iso(summary.startedAt),
   ...optional("endedAt", summary.endedAt, iso),
+  ...optional("error", summary.error, same),
   ...optional("queuePosition", summary.queuePosition, same)
 })

@@ -35,6 +35,7 @@ import {
 import type { LogEvent } from "../log/events.ts"
 import { appendCarriesAlarm } from "./conformance-append-alarm.ts"
 import { logPages } from "./conformance-log-page.ts"
+import { endErrors } from "./conformance-end-errors.ts"
 import { rewindAfterEnd, rewindVersion } from "./conformance-rewind.ts"
 import { queuedLogs } from "./conformance-queued.ts"
 import type { ExecutionStoreShape } from "./execution-store.ts"
@@ -402,6 +403,7 @@ export const storeConformance: ReadonlyArray<ConformanceCheck> = [
   logPages,
   rewindAfterEnd,
   rewindVersion,
+  endErrors,
   concurrentAppends,
   atomicBatch,
   scopedKeyIds,

@@ -1,5 +1,5 @@
 /** The derived, rebuildable row that listing shows for each execution. */
-import type { LogEvent } from "../log/events.ts"
+import type { ErrorObject, LogEvent } from "../log/events.ts"
 import type { ExecutionStatus } from "../log/fold.ts"
 import { terminalStatus } from "../log/terminal-event.ts"
 
@@ -11,9 +11,32 @@ export interface ExecutionSummary {
   readonly status: ExecutionStatus
   readonly startedAt: number
   readonly endedAt?: number
+  /** Why a FAILED or STOPPED execution ended (its error's type and the start of its message); describe has the rest. */
+  readonly error?: SummaryError
   /** A QUEUED execution's place in its function's queue (added by the engine when it lists; never stored). */
   readonly queuePosition?: number
 }
+
+export interface SummaryError {
+  readonly errorType: string
+  readonly errorMessage: string
+}
+
+/** A listed error's type and message are each cut to this many characters (code points): a page of rows stays small. */
+export const SUMMARY_ERROR_CHARS = 200
+
+/** `text` cut to `chars` code points, the last of them "…", when it is longer (never inside a surrogate pair). */
+export const clipText = (text: string, chars: number): string => {
+  if (text.length <= chars) return text
+  const all = Array.from(text)
+  return all.length <= chars ? text : `${all.slice(0, chars - 1).join("")}…`
+}
+
+/** The part of an execution's error that listing shows: its type and message, each cut with "…" past the limit. */
+export const summaryError = (error: ErrorObject): SummaryError => ({
+  errorType: clipText(error.errorType, SUMMARY_ERROR_CHARS),
+  errorMessage: clipText(error.errorMessage, SUMMARY_ERROR_CHARS)
+})
 
 /** Advances a summary over newly appended events (the first batch must hold ExecutionStarted). */
 export const summarize = (
@@ -42,12 +65,15 @@ export const summarize = (
     }
     if (event._tag === "ExecutionRewound" && summary !== undefined) {
       // The rewind's label replaces the start's, absent or not: the label names the code that runs the execution.
-      const { endedAt: _, version: _version, ...running } = summary
+      const { endedAt: _, version: _version, error: _error, ...running } = summary
       summary = { ...running, ...(event.version === undefined ? {} : { version: event.version }), status: "RUNNING" }
       continue
     }
     const status = terminalStatus(event)
-    if (status !== undefined && summary !== undefined) summary = { ...summary, status, endedAt: event.at }
+    if (status !== undefined && summary !== undefined) {
+      const error = event._tag === "ExecutionFailed" || event._tag === "ExecutionStopped" ? event.error : undefined
+      summary = { ...summary, status, endedAt: event.at, ...(error === undefined ? {} : { error: summaryError(error) }) }
+    }
   }
   return summary
 }

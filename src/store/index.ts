@@ -14,6 +14,7 @@ export { makeMemoryKV } from "./memory-kv.ts"
 export { layerMemoryStore, makeMemoryStore } from "./memory-store.ts"
 export type { MemoryStore } from "./memory-store.ts"
 export {
+  clipText,
   compareSummaries,
   decodeCursor,
   DEFAULT_PAGE,
@@ -21,9 +22,11 @@ export {
   isAfterCursor,
   MAX_PAGE,
   pageSize,
-  summarize
+  summarize,
+  SUMMARY_ERROR_CHARS,
+  summaryError
 } from "./execution-summary.ts"
-export type { ExecutionSummary, ListPage, ListQuery } from "./execution-summary.ts"
+export type { ExecutionSummary, ListPage, ListQuery, SummaryError } from "./execution-summary.ts"
 export { isSearch, MAX_SCANNED, searchListing, startedInput } from "./list-search.ts"
 export type { SearchQuery } from "./list-search.ts"
 export { attemptStore, attemptStorePromise, SeqConflict, StoreFailure, storeFailure, WRITES_FAILING } from "./store-errors.ts"

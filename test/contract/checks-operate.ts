@@ -1,10 +1,11 @@
 /**
  * Contract checks for operating executions: rewind (a stopped execution runs again from an operation), fork (a new
- * execution from a copy of the log before an operation) and `ctx.continueAsNew` (a chain of short logs).
+ * execution from a copy of the log before an operation), `ctx.continueAsNew` (a chain of short logs), and the
+ * listing saying why executions failed or were stopped.
  */
 import { problemType, type ProblemKind } from "reprise/http"
 import { assert } from "vitest"
-import { type Reply, untilCallbackId, untilEnded } from "./api.ts"
+import { type Api, type Reply, until, untilCallbackId, untilEnded } from "./api.ts"
 import type { Check } from "./checks.ts"
 
 const assertProblem = (reply: Reply, status: number, kind: ProblemKind) => {
@@ -89,5 +90,43 @@ export const continueAsNew: Check = {
     for (const run of [label, `${label}~2`, `${label}~3`]) assert.isAtMost((await api.history(run)).body.events.length, 4)
     const listed = await api.list("function=contract-chain&status=CONTINUED_AS_NEW")
     assert.includeMembers(listed.body.executions.map((e: { executionId: string }) => e.executionId), [label, `${label}~2`])
+  }
+}
+
+/** The listed row of one execution (one page of its function's newest), or undefined while the listing lags. */
+const listedRow = async (api: Api, functionName: string, executionId: string) => {
+  const reply = await api.list(`function=${functionName}&limit=100`)
+  assert.strictEqual(reply.status, 200, JSON.stringify(reply.body))
+  return reply.body.executions.find((row: { executionId: string }) => row.executionId === executionId)
+}
+
+export const listedErrors: Check = {
+  name: "the listing says why an execution failed or was stopped (its error's type and message); a rewind clears it",
+  run: async ({ api, tag }) => {
+    const failed = `out-of-stock-${tag}`
+    assert.strictEqual((await api.start("contract-out-of-stock", { sku: "kettle" }, { name: failed })).status, 201)
+    assert.strictEqual((await untilEnded(api, failed)).status, "FAILED")
+    const stopped = `listed-stop-${tag}`
+    assert.strictEqual((await api.start("contract-approval", { label: stopped }, { name: stopped })).status, 201)
+    await untilCallbackId(api, stopped)
+    assert.strictEqual((await api.stop(stopped, "cancelled by ops")).status, 200)
+    const stopError = (await untilEnded(api, stopped)).error
+    // Some runtimes index asynchronously (Workers: sharded index objects), so the listing is polled.
+    await until("the failed execution listed with its error", async () => {
+      const row = await listedRow(api, "contract-out-of-stock", failed)
+      return row?.status === "FAILED" ? assert.deepStrictEqual(row.error, { errorType: "OutOfStock", errorMessage: "no stock for kettle" }) ?? true : undefined
+    })
+    await until("the stopped execution listed with its error", async () => {
+      const row = await listedRow(api, "contract-approval", stopped)
+      return row?.status === "STOPPED"
+        ? assert.deepStrictEqual(row.error, { errorType: stopError.errorType, errorMessage: "cancelled by ops" }) ?? true
+        : undefined
+    })
+    const rewound = await api.request(...post(`/v1/executions/${encodeURIComponent(stopped)}/rewind`, { fromOperation: "2" }))
+    assert.strictEqual(rewound.status, 200, JSON.stringify(rewound.body))
+    await until("the rewound execution listed running, with no error", async () => {
+      const row = await listedRow(api, "contract-approval", stopped)
+      return row?.status === "RUNNING" ? assert.notProperty(row, "error") ?? true : undefined
+    })
   }
 }

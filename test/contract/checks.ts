@@ -6,7 +6,7 @@ import { problemType, type ProblemKind } from "reprise/http"
 import { assert } from "vitest"
 import { type Api, apiOf, type Reply, until, untilCallbackId, untilEnded } from "./api.ts"
 import type { ContractRuntime, ExternalExecution } from "./runtime.ts"
-import { continueAsNew, fork, rewind } from "./checks-operate.ts"
+import { continueAsNew, fork, listedErrors, rewind } from "./checks-operate.ts"
 
 export interface CheckContext {
   readonly rt: ContractRuntime
@@ -390,7 +390,8 @@ export const checks = {
   crashResume,
   rewind,
   fork,
-  continueAsNew
+  continueAsNew,
+  listedErrors
 } as const satisfies Record<string, Check>
 
 export type CheckName = keyof typeof checks

@@ -57,4 +57,10 @@ export const chain = durable("contract-chain", async (input: { readonly done: nu
   return { done }
 })
 
-export const functions = [steps, nap, approval, child, parent, flaky, chain]
+/** Fails at once with an error of its own type, after one step (listing shows why it failed). */
+export const outOfStock = durable("contract-out-of-stock", async (input: { readonly sku: string }, ctx) => {
+  const sku = await ctx.step("look-up", async () => input.sku)
+  throw Object.assign(new Error(`no stock for ${sku}`), { name: "OutOfStock" })
+})
+
+export const functions = [steps, nap, approval, child, parent, flaky, chain, outOfStock]

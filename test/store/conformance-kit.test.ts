@@ -9,17 +9,19 @@ import { makeKvExecutionStore } from "../../src/store/kv-execution-store.ts"
 import { makeMemoryKV } from "../../src/store/memory-kv.ts"
 import { makeMemoryStore } from "../../src/store/memory-store.ts"
 
-/** A KV store whose index keeps a row's first version label, as an UPDATE of the status and end time alone would. */
-const stickyVersionStore = (): ExecutionStoreShape => {
+/**
+ * A KV store whose index keeps a field of a row as first listed once it has one (the version label, the error), as
+ * an UPDATE that leaves that column alone would.
+ */
+const stickyStore = (field: "version" | "error"): ExecutionStoreShape => {
   const kvs = new Map<string, DurableKV>()
   const index = makeMemoryIndex()
   const sticky: ExecutionIndex = {
     ...index,
     upsert: (summary) =>
       Effect.flatMap(index.get(summary.executionId), (row) => {
-        if (row === undefined) return index.upsert(summary)
-        const { version: _, ...rest } = summary
-        return index.upsert(row.version === undefined ? rest : { ...rest, version: row.version })
+        if (row === undefined || row[field] === undefined) return index.upsert(summary)
+        return index.upsert({ ...summary, [field]: row[field] })
       })
   }
   const open = (id: string) => {
@@ -181,8 +183,21 @@ const mutants: ReadonlyArray<{ readonly name: string; readonly mutate: Mutant; r
   },
   {
     name: "keeps the version label a row was listed with (a rewind's is not written)",
-    mutate: () => stickyVersionStore(),
+    mutate: () => stickyStore("version"),
     caughtBy: ["ExecutionRewound's version label replaces the start's"]
+  },
+  {
+    name: "keeps the error a row was listed with (a rewind's clearing and the next end's are not written)",
+    mutate: () => stickyStore("error"),
+    caughtBy: ["a failed or stopped execution's summary and listed row carry its error"]
+  },
+  {
+    name: "lists rows without their error (a SELECT that leaves out the error's columns)",
+    mutate: (s) => ({
+      ...s,
+      list: (query) => Effect.map(s.list(query), (page) => ({ ...page, items: page.items.map(({ error: _, ...row }) => row) }))
+    }),
+    caughtBy: ["a failed or stopped execution's summary and listed row carry its error"]
   },
   {
     name: "reads a page one event too long",

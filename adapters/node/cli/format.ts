@@ -8,7 +8,7 @@ import {
   type SummaryJson,
   treeRows
 } from "reprise/http"
-import { errorStoryLines, type LogEvent } from "reprise/store"
+import { clipText, errorStoryLines, type LogEvent } from "reprise/store"
 import { oneLine } from "./terminal-text.ts"
 
 const pad = (text: string, width: number) => text.padEnd(width)
@@ -59,18 +59,26 @@ export const nextPageCommand = (values: Readonly<Record<string, string | boolean
 export const listText = (executions: ReadonlyArray<SummaryJson>, nextPage: string | undefined): string => {
   if (executions.length === 0) return "No executions."
   // A VERSION column only when a listed execution has one: code without version labels keeps its narrower table.
+  // An ERROR column likewise, last, as it is the widest (`reprise get` prints the whole error).
   const versioned = executions.some((e) => e.version !== undefined)
+  const errored = executions.some((e) => e.error !== undefined)
   const rows = executions.map((e) => [
     e.executionId,
     e.functionName,
     ...(versioned ? [e.version ?? "-"] : []),
     e.queuePosition === undefined ? e.status : `${e.status} #${e.queuePosition}`,
     e.startedAt,
-    tookOf(e.startedAt, e.endedAt)
+    tookOf(e.startedAt, e.endedAt),
+    ...(errored ? [e.error === undefined ? "" : clipText(`${e.error.errorType}: ${e.error.errorMessage}`, LISTED_ERROR_CHARS)] : [])
   ])
   const more = nextPage === undefined ? "" : `\nMore: ${nextPage}`
-  return table(["EXECUTION", "FUNCTION", ...(versioned ? ["VERSION"] : []), "STATUS", "STARTED", "DURATION"], rows) + more
+  const header = ["EXECUTION", "FUNCTION", ...(versioned ? ["VERSION"] : []), "STATUS", "STARTED", "DURATION", ...(errored ? ["ERROR"] : [])]
+  return table(header, rows) + more
 }
+
+/** How much of an error a row of `reprise list` shows. */
+const LISTED_ERROR_CHARS = 60
+
 
 const json = (value: unknown): string => JSON.stringify(value) ?? "undefined"
 

@@ -5,6 +5,7 @@
 import type { Context } from "hono"
 import { html } from "hono/html"
 import { LIVE_STATUSES } from "../../engine/execution-view.ts"
+import { clipText } from "../../store/execution-summary.ts"
 import type { SummaryJson } from "../views.ts"
 import type { ConsoleApi, Problem } from "./api-client.ts"
 import { duration, EXECUTION_STATUSES, millis, STATUS_CLASSES, time } from "./format.ts"
@@ -103,6 +104,15 @@ const listHref = (query: ListQuery): string => {
 export const problemNotice = (problem: Problem): Html =>
   html`<div class="notice error"><strong>${problem.title}</strong> (${problem.status})${problem.detail === "" ? "" : html`: ${problem.detail}`}</div>`
 
+/** How much of an error's message a row shows (its title has what the listing keeps; the execution page, all). */
+const LISTED_MESSAGE_CHARS = 80
+
+/** Why a failed or stopped execution ended, under its status. */
+const listedError = (error: NonNullable<SummaryJson["error"]>): Html => {
+  const message = clipText(error.errorMessage, LISTED_MESSAGE_CHARS)
+  return html`<div class="muted listed-error" title="${error.errorType}: ${error.errorMessage}"><span class="mono">${error.errorType}</span>: ${message}</div>`
+}
+
 const row = (execution: SummaryJson, now: number): Html => {
   const started = millis(execution.startedAt) ?? now
   const ended = millis(execution.endedAt)
@@ -110,7 +120,7 @@ const row = (execution: SummaryJson, now: number): Html => {
 <td class="mono"><a href="${executionHref(execution.executionId)}">${execution.executionId}</a></td>
 <td>${execution.functionName}${execution.version === undefined ? "" : html` <span class="muted version">${execution.version}</span>`}</td><td>${statusBadge(execution.status, STATUS_CLASSES)}${
     execution.queuePosition === undefined ? "" : html` <span class="muted queue-position">#${String(execution.queuePosition)} in line</span>`
-  }</td>
+  }${execution.error === undefined ? "" : listedError(execution.error)}</td>
 <td>${time(execution.startedAt)} ${relTime(execution.startedAt, now)}</td>
 <td class="c-ended">${execution.endedAt === undefined ? "–" : html`${time(execution.endedAt)} ${relTime(execution.endedAt, now)}`}</td>
 <td>${duration((ended ?? now) - started)}${ended === undefined ? html` <span class="muted">so far</span>` : ""}</td></tr>`

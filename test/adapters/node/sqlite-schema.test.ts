@@ -4,6 +4,9 @@ import { Effect } from "effect"
 import { TestClock } from "effect/testing"
 import { applyMigrations, LATEST_VERSION, type Migration, MIGRATIONS, schemaVersion } from "../../../adapters/node/sqlite-schema.ts"
 import { openSqliteStore } from "../../../adapters/node/sqlite-store.ts"
+import type { LogEvent } from "../../../src/log/events.ts"
+import { executionStarted } from "../../../src/store/conformance-events.ts"
+import { summaryError } from "../../../src/store/execution-summary.ts"
 import { createExecution, tempDbPath } from "./sqlite-fixture.ts"
 
 /** The rows of schema_version, read through a connection of its own. */
@@ -60,6 +63,39 @@ describe("SQLite schema migrations", () => {
       assert.include(error.message, `schema version ${LATEST_VERSION + 1}`)
       assert.include(error.message, "upgrade Reprise")
       assert.strictEqual(versions(path).length, LATEST_VERSION + 1)
+    }))
+
+  it.effect("a file from before errors were listed gets them from each failed or stopped execution's last event", () =>
+    Effect.gen(function*() {
+      const path = tempDbPath()
+      const db = new DatabaseSync(path)
+      applyMigrations(db, MIGRATIONS.filter((m) => m.version <= 2), 1)
+      // Rows as a server of schema version 2 wrote them: the events' JSON, the executions row without the error.
+      const long = `${"é".repeat(150)}${"😀".repeat(60)}` // cut at 200 code points, not at 200 UTF-16 units
+      const ends: Record<string, { status: string; end?: LogEvent }> = {
+        failed: { status: "FAILED", end: { _tag: "ExecutionFailed", seq: 2, at: 2, error: { errorType: "CardDeclined", errorMessage: long } } },
+        stopped: { status: "STOPPED", end: { _tag: "ExecutionStopped", seq: 2, at: 2, error: { errorType: "Cancelled", errorMessage: "by ops" } } },
+        bare: { status: "STOPPED", end: { _tag: "ExecutionStopped", seq: 2, at: 2 } },
+        running: { status: "RUNNING" }
+      }
+      for (const [id, { status, end }] of Object.entries(ends)) {
+        db.prepare("INSERT INTO executions (execution_id, function_name, status, started_at, ended_at) VALUES (?, 'fn', ?, 1, ?)").run(id, status, end === undefined ? null : 2)
+        const events = [executionStarted(id, { functionName: "fn", at: 1 }), ...(end === undefined ? [] : [end])]
+        events.forEach((event, i) => db.prepare("INSERT INTO events (execution_id, seq, event) VALUES (?, ?, ?)").run(id, i + 1, JSON.stringify(event)))
+      }
+      db.close()
+      const store = yield* openSqliteStore({ path })
+      const errors = Object.fromEntries(
+        (yield* store.list({ functionName: "fn" })).items.map((row) => [row.executionId, row.error])
+      )
+      store.close()
+      assert.deepStrictEqual(errors, {
+        failed: summaryError({ errorType: "CardDeclined", errorMessage: long }),
+        stopped: { errorType: "Cancelled", errorMessage: "by ops" },
+        bare: undefined,
+        running: undefined
+      })
+      assert.strictEqual(Array.from(errors["failed"]!.errorMessage).length, 200)
     }))
 
   it("applies only the missing migrations, in order", () => {

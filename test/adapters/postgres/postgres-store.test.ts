@@ -2,8 +2,9 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import pg from "pg"
 import { openPostgresStore, type PostgresStore } from "../../../adapters/postgres/postgres-store.ts"
-import { MIGRATIONS } from "../../../adapters/postgres/postgres-schema.ts"
-import { executionSucceeded, startedLog } from "../../../src/store/conformance-events.ts"
+import { applyMigrations, MIGRATIONS } from "../../../adapters/postgres/postgres-schema.ts"
+import { executionStarted, executionSucceeded, startedLog } from "../../../src/store/conformance-events.ts"
+import { summaryError } from "../../../src/store/execution-summary.ts"
 import { storeConformance } from "../../../src/store/conformance.ts"
 import type { ExecutionStoreShape } from "../../../src/store/execution-store.ts"
 import { type PostgresServer, startPostgres } from "./postgres-server.ts"
@@ -62,6 +63,51 @@ describe("the PostgreSQL store's schema", () => {
       assert.deepStrictEqual((yield* again.summary("kept"))?.status, "SUCCEEDED")
       const versions = yield* Effect.promise(() => sql(`SELECT version FROM "reopen".schema_version`))
       assert.deepStrictEqual(versions, MIGRATIONS.map((m) => ({ version: m.version })))
+    }))
+
+  it.effect("a schema from before errors were listed gets them from each failed or stopped execution's last event", () =>
+    Effect.gen(function*() {
+      const schema = "before_errors"
+      const long = `${"é".repeat(150)}${"😀".repeat(60)}` // cut at 200 characters
+      yield* Effect.promise(async () => {
+        const client = new pg.Client({ connectionString: server.url })
+        await client.connect()
+        try {
+          await client.query("BEGIN")
+          await applyMigrations(client, schema, MIGRATIONS.filter((m) => m.version <= 5), 1)
+          // Rows as a host of schema version 5 wrote them: the events' JSON, the executions row without the error.
+          const ends = [
+            ["failed", "FAILED", { _tag: "ExecutionFailed", seq: 2, at: 2, error: { errorType: "CardDeclined", errorMessage: long } }],
+            ["stopped", "STOPPED", { _tag: "ExecutionStopped", seq: 2, at: 2, error: { errorType: "Cancelled", errorMessage: "by ops" } }],
+            ["bare", "STOPPED", { _tag: "ExecutionStopped", seq: 2, at: 2 }],
+            ["running", "RUNNING", undefined]
+          ] as const
+          for (const [id, status, end] of ends) {
+            const events = [executionStarted(id, { functionName: "fn", at: 1 }), ...(end === undefined ? [] : [end])]
+            await client.query(`INSERT INTO ${schema}.executions (execution_id, function_name, status, started_at, ended_at, seq) VALUES ($1, 'fn', $2, 1, $3, $4)`, [
+              id,
+              status,
+              end === undefined ? null : 2,
+              events.length
+            ])
+            for (const [i, event] of events.entries()) {
+              await client.query(`INSERT INTO ${schema}.events (execution_id, seq, event) VALUES ($1, $2, $3)`, [id, i + 1, JSON.stringify(event)])
+            }
+          }
+          await client.query("COMMIT")
+        } finally {
+          await client.end()
+        }
+      })
+      const store = yield* open(schema)
+      const errors = Object.fromEntries((yield* store.list({ functionName: "fn" })).items.map((row) => [row.executionId, row.error]))
+      assert.deepStrictEqual(errors, {
+        failed: summaryError({ errorType: "CardDeclined", errorMessage: long }),
+        stopped: { errorType: "Cancelled", errorMessage: "by ops" },
+        bare: undefined,
+        running: undefined
+      })
+      assert.strictEqual(Array.from(errors["failed"]!.errorMessage).length, 200)
     }))
 
   it.effect("several stores opening one new schema at once migrate it once", () =>

@@ -1,10 +1,10 @@
 /**
  * How the CLI prints an execution (the operation tree in tree order, with readable names; the outcome its status
- * has) and a history (every time in the ISO form the other lines use).
+ * has), a history (every time in the ISO form the other lines use) and a listing (why each one failed).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { executionText, historyText } from "../../../../adapters/node/cli/format.ts"
-import type { ExecutionWithOperationsJson, OperationJson } from "../../../../src/http/views.ts"
+import { executionText, historyText, listText } from "../../../../adapters/node/cli/format.ts"
+import type { ExecutionWithOperationsJson, OperationJson, SummaryJson } from "../../../../src/http/views.ts"
 import type { LogEvent } from "../../../../src/log/events.ts"
 
 const at = "2026-01-01T00:00:00.000Z"
@@ -116,5 +116,24 @@ describe("historyText", () => {
     assert.include(text, "waiting 1 min 0 s, until 2026-01-01T00:01:00.001Z")
     assert.include(text, "waiting for callback cb (times out at 2026-01-01T00:02:00.002Z)")
     assert.notMatch(text, /\d\d \d\d:\d\d/, "no date and time joined by a space")
+  })
+})
+
+describe("listText", () => {
+  const row = (executionId: string, status: string, error?: SummaryJson["error"]): SummaryJson =>
+    ({ executionId, functionName: "order", status, startedAt: at, endedAt: at, ...(error === undefined ? {} : { error }) })
+
+  it("gives each failed or stopped execution its error, cut to one short line, in a last column", () => {
+    const long = `card ${"é".repeat(80)}\nsecond line`
+    const text = listText([row("e-1", "SUCCEEDED"), row("e-2", "FAILED", { errorType: "CardDeclined", errorMessage: long })], undefined)
+    const [header, ok, failed] = text.split("\n")
+    assert.match(header!, /STATUS +STARTED +DURATION +ERROR$/)
+    assert.match(ok!, /SUCCEEDED +2026-01-01T00:00:00.000Z +0 ms$/)
+    assert.include(failed!, `CardDeclined: card ${"é".repeat(40)}…`)
+    assert.strictEqual(Array.from(failed!.slice(failed!.indexOf("CardDeclined"))).length, 60)
+  })
+
+  it("has no ERROR column when nothing listed failed", () => {
+    assert.notInclude(listText([row("e-1", "SUCCEEDED"), row("e-2", "RUNNING")], undefined), "ERROR")
   })
 })
