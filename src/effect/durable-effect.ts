@@ -292,8 +292,10 @@ export const make = <I, O, E>(
   name: string,
   program: (input: I) => Effect.Effect<O, E, DurableCtx>,
   options: EffectFunctionOptions<E> = {}
-): DurableFunction<I, O> =>
-  durable<I, O>(name, (input, ctx) => runAsPromise(program(input), Context.make(DurableCtx, ctx), options.error, stopSignalOf(ctx)), options)
+): DurableFunction<I, O> => {
+  const { error, ...durableOptions } = options // the error's Schema is this wrapper's; durable() refuses options it lacks
+  return durable<I, O>(name, (input, ctx) => runAsPromise(program(input), Context.make(DurableCtx, ctx), error, stopSignalOf(ctx)), durableOptions)
+}
 
 /**
  * In a finalizer, tells why the fiber was interrupted: true when the execution has ended (stopped, timed out), so its

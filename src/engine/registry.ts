@@ -40,12 +40,37 @@ export interface DurableFunction<I = any, O = any> {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
 
+/** Every option durable() takes: one misspelled (`concurency`) would otherwise be dropped without a word. */
+const OPTIONS: ReadonlySet<string> = new Set<keyof DurableFunctionOptions>([
+  "description",
+  "executionTimeout",
+  "retention",
+  "version",
+  "concurrency",
+  "rateLimit",
+  "priority",
+  "debounce"
+])
+
+const checkOptionNames = (name: string, options: DurableFunctionOptions): void => {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`The options of durable function ${name} must be an object; got ${options === null ? "null" : typeof options}`)
+  }
+  const unknown = Object.keys(options).filter((key) => !OPTIONS.has(key))
+  if (unknown.length > 0) {
+    throw new TypeError(
+      `Durable function ${name} has no option ${unknown.map((key) => JSON.stringify(key)).join(" or ")}; its options are ${[...OPTIONS].join(", ")}`
+    )
+  }
+}
+
 export const durable = <I, O>(name: string, handler: DurableHandler<I, O>, options: DurableFunctionOptions = {}): DurableFunction<I, O> => {
   // Not digits alone: a keyed start's id is `<key>~<function>`, and `<id>~<n>` is a continueAsNew run's.
   if (!NAME.test(name) || /^\d+$/.test(name)) {
     throw new TypeError(`A durable function name must be 1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit and not digits alone; got ${JSON.stringify(name)}`)
   }
   if (typeof handler !== "function") throw new TypeError(`The handler of durable function ${name} must be a function`)
+  checkOptionNames(name, options)
   const version = options.version
   if (version !== undefined && (typeof version !== "string" || version.length === 0 || version.length > 128)) {
     throw new TypeError(`The version of durable function ${name} must be a string of 1-128 characters; got ${JSON.stringify(version)}`)
