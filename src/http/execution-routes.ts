@@ -97,7 +97,7 @@ export const registerExecutionRoutes = (app: Hono, { closing, devTools, respond 
       Effect.gen(function*() {
         const query = yield* readQuery(c.req.url, StartQuery)
         const key = yield* idempotencyKey(c.req.header("idempotency-key"))
-        const body = yield* readJsonBody(c.req.raw, StartBody, wrapperHint("input", "The execution's input"))
+        const body = yield* readJsonBody(c.req.raw, StartBody, wrapperHint("input", "The execution's input", Object.keys(StartBody.fields)))
         if (key !== undefined && body.executionName !== undefined && key !== body.executionName) {
           return yield* new HttpProblem({ kind: "invalid-request", detail: "The Idempotency-Key header and executionName differ; give one, or the same value" })
         }

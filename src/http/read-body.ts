@@ -67,10 +67,11 @@ export const decodeWith = <A>(
 
 /**
  * A hint for a body sent bare where it belongs under `field` (the likeliest first mistake: a system posting its own
- * JSON as an execution's input or a callback's result): given when the body has no such field.
+ * JSON as an execution's input or a callback's result): given when the body has none of the fields the route takes
+ * (`fields`), so that a body refused for one of them (`{"executionName": "a b"}`) is not told to wrap its input.
  */
-export const wrapperHint = (field: string, holds: string) => (value: unknown): string | undefined =>
-  typeof value === "object" && value !== null && !Array.isArray(value) && field in value
+export const wrapperHint = (field: string, holds: string, fields: ReadonlyArray<string> = [field]) => (value: unknown): string | undefined =>
+  typeof value === "object" && value !== null && !Array.isArray(value) && fields.some((known) => Object.hasOwn(value, known))
     ? undefined
     : `${holds} goes under "${field}": {"${field}": <your JSON>}`
 

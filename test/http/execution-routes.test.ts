@@ -267,5 +267,10 @@ describe("the HTTP API: functions and executions", () => {
     assert.include(String(bare.detail), `goes under "input": {"input": <your JSON>}`)
     const misspelt = await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { json: { input: 1, executionNam: "x" } }), 400, "invalid-request")
     assert.notInclude(String(misspelt.detail), "goes under", "a body with its input gets no such hint")
+    // Refused for another of the start's fields, without an input: the hint would send the client the wrong way.
+    for (const json of [{ executionName: "a b" }, { priority: 1.5 }]) {
+      const refused = await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { json }), 400, "invalid-request")
+      assert.notInclude(String(refused.detail), "goes under", `${JSON.stringify(json)} was told to wrap its input`)
+    }
   })
 })
