@@ -65,15 +65,24 @@ const idempotencyKey = (header: string | undefined) =>
 
 /**
  * A start, then the execution's view after waiting up to `waitMs` for its end (`?wait`), over the plain client calls.
- * `giveUp` ends the wait early: a shutdown (the client gets the execution as it stands, 202, not a cut connection),
- * or the client gone (its start-admission place and the wait are freed at once, not held for the rest of `?wait`).
+ * The wait ends early on a shutdown (`closing`: the client gets the execution as it stands, 202, not a cut
+ * connection) or when the client has gone (the request's signal): its start-admission place is then freed at once,
+ * not held for the rest of `?wait`. The signal is read only for a wait (Deno.serve warns when a request's is read).
  */
-const startThenDescribe = (engine: ExecutionClientShape, request: StartRequest, key: string | undefined, waitMs: number, giveUp: AbortSignal) =>
+const startThenDescribe = (
+  engine: ExecutionClientShape,
+  request: StartRequest,
+  key: string | undefined,
+  waitMs: number,
+  http: Request,
+  closing?: AbortSignal
+) =>
   Effect.gen(function*() {
     const started = yield* (key === undefined ? engine.start(request) : startWithKey(engine, request, key))
     let view = yield* engine.describe(started.executionId)
     if (waitMs > 0 && isLiveStatus(view.status)) {
       const waited = engine.awaitEnd(started.executionId).pipe(Effect.timeoutOption(Duration.millis(waitMs)))
+      const giveUp = closing === undefined ? http.signal : AbortSignal.any([closing, http.signal])
       const ended = yield* Effect.raceFirst(waited, Effect.as(abortedBy(giveUp), Option.none()))
       view = Option.isSome(ended) ? ended.value : yield* engine.describe(started.executionId)
     }
@@ -112,9 +121,8 @@ export const registerExecutionRoutes = (app: Hono, { closing, devTools, respond 
         }
         // A key is scoped to its function (keyed-start.ts): another function's execution under it is no conflict.
         const waitMs = query.wait === undefined ? 0 : query.wait * 1000
-        const giveUp = closing === undefined ? c.req.raw.signal : AbortSignal.any([closing, c.req.raw.signal])
         const { started, view } = yield* (engine.startAndDescribe === undefined
-          ? startThenDescribe(engine, request, name, waitMs, giveUp)
+          ? startThenDescribe(engine, request, name, waitMs, c.req.raw, closing)
           : name === undefined
           ? engine.startAndDescribe(request, waitMs)
           : startWithKey(engine, request, name, (keyed) => engine.startAndDescribe!(keyed, waitMs)))
