@@ -61,15 +61,27 @@ export const answerClientErrors = (server: Server): void => {
 }
 
 /**
- * The listener, refusing a request with more than one Host header (RFC 9112 §3.2: a 400), which Node would pass on
- * with the first one: the Host check (src/http/allowed-hosts.ts) and a proxy in front could read different names.
+ * The request the adaptor's listener is running for, only while it runs synchronously: the adaptor refuses a request
+ * it cannot make a Request of in that same run, so requestErrorAnswer can name its path (`instance`).
  */
-export const refusingRepeatedHost = (listener: RequestListener): RequestListener => (request, response) => {
+let reading: IncomingMessage | undefined
+
+/**
+ * The adaptor's listener, refusing a request with more than one Host header (RFC 9112 §3.2: a 400), which Node would
+ * pass on with the first one: the Host check (src/http/allowed-hosts.ts) and a proxy in front could read different
+ * names.
+ */
+export const guardedListener = (listener: RequestListener): RequestListener => (request, response) => {
   const raw = request.rawHeaders
   let hosts = 0
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === "host") hosts++
   if (hosts > 1) return respond(response, "invalid-request", "The request has more than one Host header.", pathOf(request))
-  return listener(request, response)
+  reading = request
+  try {
+    return listener(request, response)
+  } finally {
+    reading = undefined
+  }
 }
 
 /**
@@ -80,9 +92,9 @@ export const refusingRepeatedHost = (listener: RequestListener): RequestListener
 export const requestErrorAnswer = (error: unknown): Response => {
   const refused = error instanceof Error && error.name === "RequestError"
   const kind: ProblemKind = refused ? "invalid-request" : "internal-error"
-  const { status, title } = problemKinds[kind]
   const detail = refused ? `The request cannot be served: ${error.message}.` : "The server failed to answer this request."
-  return new Response(JSON.stringify({ type: problemType(kind), title, status, detail }), {
+  const { body, status } = problemBody(kind, detail, reading === undefined ? "/" : pathOf(reading))
+  return new Response(body, {
     status,
     headers: { "content-type": "application/problem+json", "cache-control": "no-store" }
   })

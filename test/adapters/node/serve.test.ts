@@ -162,6 +162,9 @@ describe("reprise/node serve()", () => {
         assert.match(answer, /^HTTP\/1\.1 400 /, request)
         assert.match(answer, /content-type: application\/problem\+json/i, request)
         assert.include(answer, "https://reprise.dev/problems/invalid-request", request)
+        // Its path as `instance`, as every problem has (a target that is not a path: "/").
+        const instance = (JSON.parse(answer.slice(answer.indexOf("{"))) as { instance?: unknown }).instance
+        assert.strictEqual(instance, /^\S+ (\/\S*) /.exec(request)?.[1] ?? "/", request)
       }
       // What Node answers itself with a bare status, or (CONNECT) a cut connection; and two Host headers, which Node
       // passed on with the first (the Host check and a proxy could read different names): problem+json too.
