@@ -9,7 +9,7 @@
  * deliveries and in-flight writes finish, close the database).
  */
 import { getRequestListener } from "@hono/node-server"
-import { answerClientErrors, requestErrorAnswer } from "./client-error.ts"
+import { answerClientErrors, guardedListener, requestErrorAnswer } from "./client-error.ts"
 import { Effect, type Layer } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
@@ -141,7 +141,7 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
   // As @hono/node-server's createAdaptorServer makes it, with an errorHandler (it takes none): what the adaptor
   // refuses before a Request exists is problem+json too.
   // Node's own check of the Host header answers a bare 400; the adaptor's makes it a problem.
-  const http = createServer({ requireHostHeader: false }, getRequestListener(pending.fetch, { errorHandler: requestErrorAnswer }))
+  const http = createServer({ requireHostHeader: false }, guardedListener(getRequestListener(pending.fetch, { errorHandler: requestErrorAnswer })))
   answerClientErrors(http) // headers over the limit, unparsable requests: problem+json too
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject)

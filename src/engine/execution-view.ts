@@ -11,12 +11,15 @@ export const LIVE_STATUSES: ReadonlyArray<ExecutionStatus> = ["QUEUED", "RUNNING
 
 export const isLiveStatus = (status: string): boolean => (LIVE_STATUSES as ReadonlyArray<string>).includes(status)
 
-/** The client's view: PAUSED is a running execution held by a pause. */
+/** The status a client is shown: PAUSED is a running execution held by a pause (the fold keeps it RUNNING). */
+export const shownStatus = (state: ExecutionState): ExecutionStatus => state.paused && state.status === "RUNNING" ? "PAUSED" : state.status
+
+/** The client's view. */
 export const viewOf = (state: ExecutionState): ExecutionView => ({
   executionId: state.executionId,
   functionName: state.functionName,
   ...(state.version === undefined ? {} : { version: state.version }),
-  status: state.paused && state.status === "RUNNING" ? "PAUSED" : state.status,
+  status: shownStatus(state),
   ...(state.input === undefined ? {} : { input: state.input }),
   ...(state.result === undefined ? {} : { result: state.result }),
   ...(state.error === undefined ? {} : { error: state.error }),

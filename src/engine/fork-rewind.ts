@@ -13,6 +13,7 @@ import type { StoreFailure } from "../store/store-errors.ts"
 import { WATCHDOG_MS } from "./actor-alarm.ts"
 import { ExecutionNotFound, ExecutionNotRewindable, FunctionNotFound, InvalidRequest } from "./engine-errors.ts"
 import type { ForkRequest, StartResult } from "./execution-client.ts"
+import { shownStatus } from "./execution-view.ts"
 import type { DurableFunction } from "./registry.ts"
 import { checkedInput } from "./start-request.ts"
 
@@ -181,7 +182,7 @@ export const makeForkRewind = (deps: ForkRewindDeps) => {
       }
       for (let attempt = 0; ; attempt++) {
         const { log, state } = yield* loaded(executionId)
-        if (!REWINDABLE.has(state.status)) return yield* new ExecutionNotRewindable({ executionId, status: state.status })
+        if (!REWINDABLE.has(state.status)) return yield* new ExecutionNotRewindable({ executionId, status: shownStatus(state) })
         yield* checkFrom(state, request.fromOperation)
         const fn = yield* registered(state.functionName)
         const now = deps.now(executionId)

@@ -18,6 +18,7 @@ import { registerEventStreamRoutes } from "./event-stream-routes.ts"
 import { registerExecutionRoutes } from "./execution-routes.ts"
 import { registerLifecycleStreamRoutes } from "./lifecycle-stream-routes.ts"
 import { executionIdPath } from "./execution-id-path.ts"
+import { cancelHeadBodies } from "./head-requests.ts"
 import { openApiDocument } from "./openapi.ts"
 import { registerScheduleRoutes } from "./schedule-routes.ts"
 import { problemResponse } from "./problem.ts"
@@ -92,6 +93,7 @@ export const createApp = (options: AppOptions): Hono => {
   const respond = makeResponder(options.runtime, onError)
   const app = new Hono()
 
+  app.use(cancelHeadBodies()) // outermost: it sees the body every other answer to a HEAD would leave running
   // First the Host (DNS rebinding), then where a write comes from: both before anything else is looked at.
   if (options.allowedHosts !== "any") app.use(allowedHosts(options.allowedHosts ?? []))
   app.use(crossSite())

@@ -14,11 +14,11 @@ export const bodyReadProblem = (error: unknown): { readonly kind: "request-timeo
   error instanceof BodyTimedOut ? { kind: "request-timeout", detail: error.message } : { kind: "invalid-request", detail: "The body could not be read" }
 
 /**
- * The request with a body that must arrive in full within `ms` of now (a request without a body is as it was). The
- * copy has no abort signal of the original's.
+ * The request with a body that must arrive in full within `ms` of now. The copy (made of a request without a body
+ * too) has no abort signal of the original's: see the end.
  */
 export const withBodyDeadline = (request: Request, ms: number): Request => {
-  if (request.body === null) return request
+  if (request.body === null) return new Request(request.url, { method: request.method, headers: request.headers })
   const reader = request.body.getReader()
   let timer: ReturnType<typeof setTimeout> | undefined
   const expired = new Promise<never>((_, reject) => {
@@ -47,6 +47,7 @@ export const withBodyDeadline = (request: Request, ms: number): Request => {
     }
   })
   // Not `new Request(request, …)`: that reads `request.signal`, which Deno.serve warns about (its signal's legacy
-  // abort on a successful answer). The app never reads a request's signal, so the copy goes without one.
+  // abort on a successful answer). The copy goes without one: the app's one reader (a start's `?wait`, which ends
+  // early when its client has gone) then waits its full time on Deno.
   return new Request(request.url, { method: request.method, headers: request.headers, body, duplex: "half" } as RequestInit)
 }

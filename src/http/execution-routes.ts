@@ -63,15 +63,27 @@ const idempotencyKey = (header: string | undefined) =>
   })
 
 
-/** A start, then the execution's view after waiting up to `waitMs` for its end (`?wait`), over the plain client calls. */
-const startThenDescribe = (engine: ExecutionClientShape, request: StartRequest, key: string | undefined, waitMs: number, closing?: AbortSignal) =>
+/**
+ * A start, then the execution's view after waiting up to `waitMs` for its end (`?wait`), over the plain client calls.
+ * The wait ends early on a shutdown (`closing`: the client gets the execution as it stands, 202, not a cut
+ * connection) or when the client has gone (the request's signal): its start-admission place is then freed at once,
+ * not held for the rest of `?wait`. The signal is read only for a wait (Deno.serve warns when a request's is read).
+ */
+const startThenDescribe = (
+  engine: ExecutionClientShape,
+  request: StartRequest,
+  key: string | undefined,
+  waitMs: number,
+  http: Request,
+  closing?: AbortSignal
+) =>
   Effect.gen(function*() {
     const started = yield* (key === undefined ? engine.start(request) : startWithKey(engine, request, key))
     let view = yield* engine.describe(started.executionId)
     if (waitMs > 0 && isLiveStatus(view.status)) {
       const waited = engine.awaitEnd(started.executionId).pipe(Effect.timeoutOption(Duration.millis(waitMs)))
-      // A shutdown ends the wait early: the client gets the execution as it stands (202), not a cut connection.
-      const ended = yield* (closing === undefined ? waited : Effect.raceFirst(waited, Effect.as(abortedBy(closing), Option.none())))
+      const giveUp = closing === undefined ? http.signal : AbortSignal.any([closing, http.signal])
+      const ended = yield* Effect.raceFirst(waited, Effect.as(abortedBy(giveUp), Option.none()))
       view = Option.isSome(ended) ? ended.value : yield* engine.describe(started.executionId)
     }
     return { started, view }
@@ -94,7 +106,7 @@ export const registerExecutionRoutes = (app: Hono, { closing, devTools, respond 
       Effect.gen(function*() {
         const query = yield* readQuery(c.req.url, StartQuery)
         const key = yield* idempotencyKey(c.req.header("idempotency-key"))
-        const body = yield* readJsonBody(c.req.raw, StartBody, wrapperHint("input", "The execution's input"))
+        const body = yield* readJsonBody(c.req.raw, StartBody, wrapperHint("input", "The execution's input", Object.keys(StartBody.fields)))
         if (key !== undefined && body.executionName !== undefined && key !== body.executionName) {
           return yield* new HttpProblem({ kind: "invalid-request", detail: "The Idempotency-Key header and executionName differ; give one, or the same value" })
         }
@@ -110,7 +122,7 @@ export const registerExecutionRoutes = (app: Hono, { closing, devTools, respond 
         // A key is scoped to its function (keyed-start.ts): another function's execution under it is no conflict.
         const waitMs = query.wait === undefined ? 0 : query.wait * 1000
         const { started, view } = yield* (engine.startAndDescribe === undefined
-          ? startThenDescribe(engine, request, name, waitMs, closing)
+          ? startThenDescribe(engine, request, name, waitMs, c.req.raw, closing)
           : name === undefined
           ? engine.startAndDescribe(request, waitMs)
           : startWithKey(engine, request, name, (keyed) => engine.startAndDescribe!(keyed, waitMs)))

@@ -30,6 +30,7 @@ export const problemKinds = {
   "timer-not-pending": { status: 409, title: "The operation is not a pending wait" },
   "payload-too-large": { status: 413, title: "The payload is too large" },
   "unsupported-media-type": { status: 415, title: "Unsupported media type" },
+  "expectation-failed": { status: 417, title: "The Expect header cannot be met" },
   "request-timeout": { status: 408, title: "The request took too long to arrive" },
   "headers-too-large": { status: 431, title: "The request's headers are too large" },
   "too-many-requests": { status: 429, title: "Too many requests" },

@@ -10,7 +10,11 @@
  */
 import { Cause, Effect, Exit, Schema } from "effect"
 import { bodyReadProblem } from "./body-deadline.ts"
+import { hasNonFinite, hasRoundedInteger, MAY_OVERFLOW } from "./json-numbers.ts"
 import { HttpProblem, problemResponse } from "./problem.ts"
+
+const ROUNDED_DETAIL = "The body holds an integer beyond 2^53, which a JSON number here cannot hold exactly (it would be stored " +
+  "rounded): send it as a string"
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
@@ -67,32 +71,13 @@ export const decodeWith = <A>(
 
 /**
  * A hint for a body sent bare where it belongs under `field` (the likeliest first mistake: a system posting its own
- * JSON as an execution's input or a callback's result): given when the body has no such field.
+ * JSON as an execution's input or a callback's result): given when the body has none of the fields the route takes
+ * (`fields`), so that a body refused for one of them (`{"executionName": "a b"}`) is not told to wrap its input.
  */
-export const wrapperHint = (field: string, holds: string) => (value: unknown): string | undefined =>
-  typeof value === "object" && value !== null && !Array.isArray(value) && field in value
+export const wrapperHint = (field: string, holds: string, fields: ReadonlyArray<string> = [field]) => (value: unknown): string | undefined =>
+  typeof value === "object" && value !== null && !Array.isArray(value) && fields.some((known) => Object.hasOwn(value, known))
     ? undefined
     : `${holds} goes under "${field}": {"${field}": <your JSON>}`
-
-/**
- * A number literal JSON.parse may turn into Infinity: one with an exponent (a long mantissa can overflow with a short
- * one: 1 and 250 zeros then e99), or 309 digits in a row. Only then is the parsed body walked (most bodies never are).
- */
-const MAY_OVERFLOW = /\d[eE][+-]?\d|\d{309}/
-
-/**
- * Whether a parsed JSON value holds a number that is not finite (JSON.stringify would write it as null). A loop over
- * its own stack, not recursion: a deeply nested body must not overflow the call stack.
- */
-export const hasNonFinite = (value: unknown): boolean => {
-  const pending: Array<unknown> = [value]
-  while (pending.length > 0) {
-    const next = pending.pop()
-    if (typeof next === "number" && !Number.isFinite(next)) return true
-    if (typeof next === "object" && next !== null) for (const item of Array.isArray(next) ? next : Object.values(next)) pending.push(item)
-  }
-  return false
-}
 
 /**
  * Reads and decodes a JSON body (already within the body limit): 415 for another media type, 400 for bad JSON or
@@ -116,6 +101,9 @@ export const readJsonBody = <A>(request: Request, schema: Schema.Decoder<A>, hin
     if (Exit.isFailure(json)) return yield* new HttpProblem({ kind: "invalid-json", detail: "The body is not valid JSON" })
     if (MAY_OVERFLOW.test(text) && hasNonFinite(json.value)) {
       return yield* new HttpProblem({ kind: "invalid-json", detail: "The body holds a number out of range (it would be stored as null)" })
+    }
+    if (hasRoundedInteger(text)) {
+      return yield* new HttpProblem({ kind: "invalid-json", detail: ROUNDED_DETAIL })
     }
     return yield* decodeBody(json.value)
   })

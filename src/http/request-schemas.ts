@@ -17,8 +17,8 @@ export const ExecutionName = Schema.String.check(
   }),
   // Ids the engine makes must not be taken first by a client: `<parent>:invoke:<operation>` (a ctx.invoke child),
   // `<schedule>:<ISO time>` and `<schedule>:trigger:<ISO time>` (a schedule's tick or trigger: taken, it is skipped).
-  Schema.makeFilter((name: string) => !name.includes(":invoke:") || "a name without ':invoke:' (the ids of invoked children)"),
-  Schema.makeFilter((name: string) => !endsLikeScheduledId(name) || "a name not ending in ':' and an ISO time (the ids of schedule ticks)")
+  Schema.makeFilter((name: string) => !name.includes(":invoke:") || "Expected a name without ':invoke:' (the ids of invoked children)"),
+  Schema.makeFilter((name: string) => !endsLikeScheduledId(name) || "Expected a name not ending in ':' and an ISO time (the ids of schedule ticks)")
 )
 
 /** A plain decimal in a query string (no sign, exponent, hex or blanks), then bounded as a number. */
@@ -75,7 +75,7 @@ const instantQuery = Schema.String.check(
   Schema.isPattern(INSTANT_PATTERN, {
     expected: "an ISO 8601 time such as 2026-05-01T12:00:00Z"
   }),
-  Schema.makeFilter((text: string) => (Number.isFinite(Date.parse(text)) && realDay(text)) || "a real date and time")
+  Schema.makeFilter((text: string) => (Number.isFinite(Date.parse(text)) && realDay(text)) || "Expected a real date and time")
 ).pipe(Schema.decodeTo(Schema.Finite, SchemaTransformation.transform({ decode: (text: string) => Date.parse(text), encode: (ms: number) => new Date(ms).toISOString() })))
 
 export const OperationsQuery = Schema.Struct({

@@ -1,8 +1,8 @@
 /**
  * Admission of starts (issue 19, item 4): at most `concurrent` start requests are served at once (a `?wait` start
- * holds its place until it answers); the next `queued` wait their turn in arrival order; past that, a start is
- * refused at once with 503 and `Retry-After` (problem+json), before its body is read, so it creates nothing.
- * Other routes (health checks, reads, callbacks) never wait here.
+ * holds its place until it answers, or until its client goes away); the next `queued` wait their turn in arrival
+ * order; past that, a start is refused at once with 503 and `Retry-After` (problem+json), before its body is read,
+ * so it creates nothing. Other routes (health checks, reads, callbacks) never wait here.
  */
 import type { MiddlewareHandler } from "hono"
 import { problemResponse } from "./problem.ts"

@@ -80,11 +80,13 @@ describe("the HTTP API: functions and executions", () => {
     assert.include(String(badKey.detail), "Idempotency-Key")
     // `<parent>:invoke:<operation>` belongs to ctx.invoke's children: a client taking it first would fail the parent.
     const invokeId = await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { json: { executionName: "order-1:invoke:1" } }), 400, "invalid-request")
-    assert.include(String(invokeId.detail), ":invoke:")
+    // Worded as every other refusal of a field ("Invalid body: Expected …").
+    assert.strictEqual(invokeId.detail, `Invalid body: Expected a name without ':invoke:' (the ids of invoked children) at ["executionName"]`)
     await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { headers: { "idempotency-key": "order-1:invoke:1", "content-type": "application/json" } }), 400, "invalid-request")
     // `<schedule>:<tick time>` belongs to a schedule's tick: a client taking it first would have the tick skipped.
     for (const tick of ["nightly:2026-01-05T01:00:00Z", "nightly:trigger:2026-01-05T01:00:00.123Z"]) {
-      await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { json: { executionName: tick } }), 400, "invalid-request")
+      const refused = await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { json: { executionName: tick } }), 400, "invalid-request")
+      assert.match(String(refused.detail), /^Invalid body: Expected a name not ending in ':' and an ISO time/)
     }
     assert.deepStrictEqual(await h.snapshot(), before)
     // Names are scoped per function (as AWS's execution names): another function's start under it is a new execution.
@@ -267,5 +269,10 @@ describe("the HTTP API: functions and executions", () => {
     assert.include(String(bare.detail), `goes under "input": {"input": <your JSON>}`)
     const misspelt = await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { json: { input: 1, executionNam: "x" } }), 400, "invalid-request")
     assert.notInclude(String(misspelt.detail), "goes under", "a body with its input gets no such hint")
+    // Refused for another of the start's fields, without an input: the hint would send the client the wrong way.
+    for (const json of [{ executionName: "a b" }, { priority: 1.5 }]) {
+      const refused = await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { json }), 400, "invalid-request")
+      assert.notInclude(String(refused.detail), "goes under", `${JSON.stringify(json)} was told to wrap its input`)
+    }
   })
 })

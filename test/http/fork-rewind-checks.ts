@@ -98,6 +98,12 @@ export const forkRewindChecks = async (target: Target, prefix: string) => {
     `${notEnded.body.title}: ${notEnded.body.detail}`,
     `The execution cannot be rewound: Execution "${waitingId}" is RUNNING, not FAILED, TIMED_OUT or STOPPED`
   )
+  // Paused, it is said to be PAUSED, as GET shows it (not the RUNNING its fold keeps under a pause).
+  assert.strictEqual((await target.call("POST", `/v1/executions/${waitingId}/pause`, "{}")).status, 200)
+  const paused = await target.call("POST", `/v1/executions/${waitingId}/rewind`, JSON.stringify({ fromOperation: "1" }))
+  problem(paused, 409, "execution-not-rewindable")
+  assert.strictEqual(paused.body.detail, `Execution "${waitingId}" is PAUSED, not FAILED, TIMED_OUT or STOPPED`)
+  assert.strictEqual((await target.call("POST", `/v1/executions/${waitingId}/resume`, "{}")).status, 200)
   // Past a callback with no outcome: its id belongs to the source, so the copy could never complete it.
   const pastWait = await target.call("POST", `/v1/executions/${waitingId}/fork`, JSON.stringify({ fromOperation: "2" }))
   problem(pastWait, 400, "invalid-request")

@@ -42,6 +42,20 @@ describe("the HTTP API: request bodies", () => {
     }
   })
 
+  it("refuses an integer a number cannot hold exactly (400), rather than storing it rounded; takes exact ones", async () => {
+    // 12345678901234567890 reads as 12345678901234567000: an id sent as a JSON number would be stored changed.
+    for (const body of ['{"input":12345678901234567890}', '{"input":{"ids":[1,-9007199254740993]}}', '{"executionName":"x","input":[18446744073709551615]}']) {
+      const problem = await assertProblem(await post({ body, headers: { "content-type": "application/json" } }), 400, "invalid-json")
+      assert.include(String(problem.detail), "an integer beyond 2^53", body)
+    }
+    assert.deepStrictEqual(await h.snapshot(), {})
+    // Exact however large (2^53, 10^20), written with an exponent or a fraction (read to the nearest double, as in
+    // JavaScript), or in a string: taken as they are.
+    for (const body of ['{"input":9007199254740992}', '{"input":100000000000000000000}', '{"input":1.2345678901234567e19}', '{"input":12345678901234567890.5}', '{"input":"12345678901234567890"}']) {
+      assert.strictEqual((await post({ body, headers: { "content-type": "application/json" } })).status, 201, body)
+    }
+  })
+
   it("answers a body with a content coding (gzip) with 415 and Accept-Encoding: identity, reading none of it", async () => {
     const { gzipSync } = await import("node:zlib")
     const res = await post({ body: gzipSync('{"input":1}'), headers: { "content-type": "application/json", "content-encoding": "gzip" } })

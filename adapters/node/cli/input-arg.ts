@@ -1,11 +1,11 @@
 /** The CLI's `--input`: JSON text, or `@file.json` for the JSON in a file; a bad one is a usage error (exit 2). */
 import { readFileSync } from "node:fs"
-import { hasNonFinite } from "reprise/http"
+import { hasNonFinite, hasRoundedInteger } from "reprise/http"
 import { CliError, EXIT } from "./client.ts"
 
 const usage = (message: string) => new CliError(`${message} (reprise --help)`, EXIT.usage)
 
-/** JSON text, parsed; `what` names it in the error. A number out of range is refused, as the HTTP API refuses it. */
+/** JSON text, parsed; `what` names it in the error. A number out of range or rounded is refused, as the HTTP API refuses it. */
 export const parseJsonArg = (text: string, what: string): unknown => {
   let value: unknown
   try {
@@ -14,6 +14,7 @@ export const parseJsonArg = (text: string, what: string): unknown => {
     throw usage(`${what} is not valid JSON`)
   }
   if (hasNonFinite(value)) throw usage(`${what} holds a number out of range (it would be sent as null)`)
+  if (hasRoundedInteger(text)) throw usage(`${what} holds an integer beyond 2^53, which a JSON number cannot hold exactly (it would be sent rounded): give it as a string`)
   return value
 }
 

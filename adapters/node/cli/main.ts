@@ -130,9 +130,15 @@ type Values = Omit<ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowP
 
 const usage = (message: string) => new CliError(`${message} (reprise --help)`, EXIT.usage)
 
+/** An empty argument (`reprise get ""`, an unset shell variable) would make an empty path segment: no such route. */
+const notEmpty = (arg: string | undefined, what: string): void => {
+  if (arg === "") throw usage(`an empty argument where reprise expects ${what}`)
+}
+
 const positional = (args: ReadonlyArray<string>, count: number, what: string): Array<string> => {
   if (args.length < count) throw usage(`missing ${what}`)
   if (args.length > count) throw usage(`unexpected argument ${JSON.stringify(args[count])}`)
+  for (const arg of args) notEmpty(arg, what)
   return [...args]
 }
 
@@ -332,6 +338,7 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     if (args.length < 2) throw usage("give a callback id and succeed, fail or heartbeat")
     const [callbackId, action, payload, ...rest] = args
     if (rest.length > 0) throw usage(`unexpected argument ${JSON.stringify(rest[0])}`)
+    notEmpty(callbackId, "the callback id")
     const text = payload === "-" ? readFileSync(0, "utf8").replace(/\n$/, "") : payload
     if (values.raw === true && action !== "succeed") throw usage("--raw goes with succeed")
     if ((values["error-type"] !== undefined || values["error-data"] !== undefined) && action !== "fail") throw usage("--error-type and --error-data go with fail")

@@ -45,6 +45,19 @@ export const formToken = (c: Context): FormToken => {
   return result
 }
 
+/**
+ * The posted form's fields, or undefined when the body cannot be read as a form (a multipart body without its
+ * boundary, or cut short: never what the console's page sends), which is the client's fault, not the server's.
+ */
+export const postedForm = async (c: Context): Promise<Record<string, unknown> | undefined> => {
+  try {
+    return await c.req.parseBody()
+  } catch (error) {
+    if (error instanceof TypeError) return undefined // undici's "Failed to parse body as FormData."
+    throw error // a body over the limit or past its deadline: answered by the middleware that raised it
+  }
+}
+
 /** Whether the posted form's token is the one in the cookie (compared in constant time). */
 export const formTokenValid = async (c: Context, posted: unknown): Promise<boolean> => {
   const known = getCookie(c, FORM_COOKIE)

@@ -27,7 +27,7 @@ import { functionsPage } from "./functions-page.ts"
 import { schedulesPage } from "./schedules-page.ts"
 import { fragment, type Html, page, unchanged } from "./layout.ts"
 import { listPage, listQuery } from "./list-page.ts"
-import { FORM_FIELD, formToken, formTokenValid } from "./form-token.ts"
+import { FORM_FIELD, formToken, formTokenValid, postedForm } from "./form-token.ts"
 import { makeLoginThrottle } from "./login-throttle.ts"
 import { CONSOLE_HEADER, makeSessions, safeNext } from "./session.ts"
 
@@ -69,6 +69,9 @@ const tooManyLogins = async (c: Context, next: string, seconds: number) => {
 const badFormToken = (c: Context) =>
   problemResponse("cross-site-request", "The form's token does not match its cookie: reload the console and try again", c.req.path)
 
+const unreadableForm = (c: Context) =>
+  problemResponse("invalid-request", "The body cannot be read as a form (application/x-www-form-urlencoded or multipart/form-data)", c.req.path)
+
 const requestPath = (c: Context): string => {
   const url = new URL(c.req.url)
   return url.pathname + url.search
@@ -92,7 +95,8 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
 
   app.post("/console/login", async (c) => {
     if (sessions === undefined) return c.redirect("/console", 303)
-    const form = await c.req.parseBody()
+    const form = await postedForm(c)
+    if (form === undefined) return unreadableForm(c)
     const next = safeNext(form.next)
     if (!(await formTokenValid(c, form[FORM_FIELD]))) {
       // A page a browser shows (the form went stale, or came from elsewhere), with a fresh form; no key was checked.
@@ -111,7 +115,9 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
   })
 
   app.post("/console/logout", async (c) => {
-    if (!(await formTokenValid(c, (await c.req.parseBody())[FORM_FIELD]))) return badFormToken(c)
+    const form = await postedForm(c)
+    if (form === undefined) return unreadableForm(c)
+    if (!(await formTokenValid(c, form[FORM_FIELD]))) return badFormToken(c)
     sessions?.close(c)
     return c.redirect(sessions === undefined ? "/console" : "/console/login", 303)
   })

@@ -92,4 +92,24 @@ describe("the Node server under load", () => {
       assert.strictEqual(statusOf(server, "queued"), "RUNNING")
     })
   })
+
+  it("a ?wait start whose client has gone gives up its place at once: it does not hold it for the rest of the wait", async () => {
+    await withServer({ admission: { concurrent: 1, queued: 0 } }, async (server) => {
+      // The client asks for up to 60 s and leaves once its execution exists; the execution stays (only the wait ends).
+      const gone = request(server.url + "/v1/functions/held/executions?wait=60", { method: "POST", headers: { "content-type": "application/json" }, agent: false })
+      gone.on("error", () => undefined)
+      gone.end(JSON.stringify({ executionName: "gone" }))
+      for (let i = 0; i < 2000 && statusOf(server, "gone") === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 1))
+      assert.strictEqual(statusOf(server, "gone"), "RUNNING")
+      gone.destroy()
+      // Bounded: before the fix the place stayed taken for 60 s, so every try here was refused (503).
+      let next = await call(server, "POST", "/v1/functions/steps/executions", { body: { input: 1, executionName: "next" } })
+      for (let i = 0; i < 100 && next.status === 503; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        next = await call(server, "POST", "/v1/functions/steps/executions", { body: { input: 1, executionName: "next" } })
+      }
+      assert.strictEqual(next.status, 201, "the abandoned ?wait start still held the only place")
+      assert.strictEqual(statusOf(server, "gone"), "RUNNING", "the execution itself goes on")
+    })
+  })
 })

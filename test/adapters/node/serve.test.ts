@@ -162,6 +162,30 @@ describe("reprise/node serve()", () => {
         assert.match(answer, /^HTTP\/1\.1 400 /, request)
         assert.match(answer, /content-type: application\/problem\+json/i, request)
         assert.include(answer, "https://reprise.dev/problems/invalid-request", request)
+        // Its path as `instance`, as every problem has (a target that is not a path: "/").
+        const instance = (JSON.parse(answer.slice(answer.indexOf("{"))) as { instance?: unknown }).instance
+        assert.strictEqual(instance, /^\S+ (\/\S*) /.exec(request)?.[1] ?? "/", request)
+      }
+      // What Node answers itself with a bare status, or (CONNECT) a cut connection; and two Host headers, which Node
+      // passed on with the first (the Host check and a proxy could read different names): problem+json too.
+      const cases: ReadonlyArray<readonly [string, RegExp, string]> = [
+        ["POST /v1/functions/x/executions HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: later\r\nContent-Length: 2\r\n", /^HTTP\/1\.1 417 /, "expectation-failed"],
+        ["CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: 127.0.0.1\r\n", /^HTTP\/1\.1 400 /, "invalid-request"],
+        ["GET /v1/functions HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: elsewhere.example\r\n", /^HTTP\/1\.1 400 /, "invalid-request"]
+      ]
+      for (const [request, status, kind] of cases) {
+        const answer = await new Promise<string>((resolve, reject) => {
+          const socket = connect(Number(new URL(server.url).port), "127.0.0.1", () => socket.write(`${request}Connection: close\r\n\r\n`))
+          let text = ""
+          socket.setTimeout(5_000, () => socket.destroy(new Error("no answer in 5 s")))
+          socket.on("data", (chunk) => (text += chunk.toString()))
+          socket.on("end", () => resolve(text))
+          socket.on("close", () => resolve(text))
+          socket.on("error", reject)
+        })
+        assert.match(answer, status, request)
+        assert.match(answer, /content-type: application\/problem\+json/i, request)
+        assert.include(answer, `https://reprise.dev/problems/${kind}`, request)
       }
       assert.strictEqual((await call(server, "GET", "/healthz")).status, 200, "the server goes on")
     })

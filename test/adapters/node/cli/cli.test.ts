@@ -245,6 +245,7 @@ describe("reprise (the CLI) against a real server", () => {
       ["--input from a missing file", ["start", "greet", "--input", "@/no/such/file.json"], env, 2, /--input @\/no\/such\/file\.json: no such file/],
       ["fork --input from a missing file", ["fork", "some-id", "--from", "1", "--input", "@/no/such/file.json"], env, 2, /--input @\/no\/such\/file\.json: no such file/],
       ["--input out of range", ["start", "greet", "--input", '{"n":1e400}'], env, 2, /--input holds a number out of range \(it would be sent as null\)/],
+      ["--input rounded", ["start", "greet", "--input", '{"id":12345678901234567890}'], env, 2, /--input holds an integer beyond 2\^53, which a JSON number cannot hold exactly \(it would be sent rounded\)/],
       ["fork after options, no such execution", ["--json", "fork", "no-such-execution", "--from", "1"], env, 5, /not found: .*no-such-execution/],
       ["rewind after --url, no server", ["--url", "http://127.0.0.1:9", "rewind", "x", "--from", "1"], env, 3, /cannot reach Reprise at http:\/\/127\.0\.0\.1:9/],
       ["dev --port out of range", ["dev", "functions.ts", "--port", "99999"], env, 2, /--port must be a port number \(0 to 65535\)/],

@@ -39,7 +39,12 @@ describe("reprise refuses a command line that would not do what it says", () => 
       ["a URL with a query", ["list", "--url", "http://127.0.0.1:9?x=1"], /must not have a query or a fragment/],
       ["a URL with a fragment", ["list", "--url", "http://127.0.0.1:9/#top"], /must not have a query or a fragment/],
       ["a succeed payload that is not JSON", ["callback", "cb-1", "succeed", "{bad"], /the payload \(--raw sends text as it is\) is not valid JSON/],
-      ["--raw with fail", ["callback", "cb-1", "fail", "why", "--raw"], /--raw goes with succeed/]
+      ["--raw with fail", ["callback", "cb-1", "fail", "why", "--raw"], /--raw goes with succeed/],
+      // An empty id (an unset shell variable) made an empty path segment: "not found: No route GET /v1/executions/".
+      ["an empty execution id", ["get", ""], /an empty argument where reprise expects the execution id/],
+      ["an empty operation id", ["fire", "x", ""], /an empty argument where reprise expects the execution id and the wait's operation id/],
+      ["an empty function name", ["start", ""], /an empty argument where reprise expects the function name/],
+      ["an empty callback id", ["callback", "", "heartbeat"], /an empty argument where reprise expects the callback id/]
     ]
     for (const [what, args, message] of cases) {
       const result = await reprise(args, env)
