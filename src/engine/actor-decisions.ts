@@ -61,7 +61,9 @@ export const decide = (state: ExecutionState, message: DecidedMessage, context: 
       if (admitted === "paused") return refuse(new ExecutionNotRunning({ executionId, status: "PAUSED" }))
       if (admitted !== undefined) return refuse(new InvalidRequest({ reason: admitted }))
       const ref = refOf(op)
-      if (message._tag === "Heartbeat") return write([{ _tag: "CallbackHeartbeat", ...ref }], true)
+      // A heartbeat moves only a heartbeat timeout: without one it is answered and not written, so that a worker
+      // beating every second for days (or anyone holding the id) does not grow the log that every replay reads.
+      if (message._tag === "Heartbeat") return op.heartbeatTimeoutMs === undefined ? { _tag: "Answer" } : write([{ _tag: "CallbackHeartbeat", ...ref }], true)
       if (!message.outcome.ok) {
         // An error is a payload too: over the limit it is refused as a result is (it would be stored, and copied again
         // into the execution's error if it ends it).

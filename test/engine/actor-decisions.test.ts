@@ -36,7 +36,15 @@ describe("an outside message's decision", () => {
     assert.strictEqual(tagOf(complete("cb-1", "\"far too long\""), log), "Refuse InvalidRequest")
     // Not "already completed": nothing completed it, and a client would take that answer for a delivery.
     assert.strictEqual(tagOf(complete("cb-1", "\"ok\""), log, false), "Refuse ExecutionNotRunning")
-    assert.strictEqual(tagOf({ _tag: "Heartbeat", operationId: "1", callbackId: "cb-1", reply: reply() }, log), "Write CallbackHeartbeat")
+  })
+
+  it("writes a heartbeat only for a callback with a heartbeat timeout, the one thing it moves; answers it without writing otherwise", () => {
+    const heartbeat = { _tag: "Heartbeat", operationId: "1", callbackId: "cb-1", reply: reply() } as DecidedMessage
+    const timed = { ...callbackStarted, heartbeatTimeoutMs: 60_000 } as LogEvent
+    assert.strictEqual(tagOf(heartbeat, [started, timed]), "Write CallbackHeartbeat")
+    assert.strictEqual(tagOf(heartbeat, [started, callbackStarted]), "Answer")
+    assert.strictEqual(tagOf({ ...heartbeat, callbackId: "cb-2" } as DecidedMessage, [started, callbackStarted]), "Refuse CallbackNotFound")
+    assert.strictEqual(tagOf(heartbeat, [started, callbackStarted], false), "Refuse ExecutionNotRunning")
   })
 
   it("answers a child's outcome that nothing waits for without writing", () => {

@@ -1,4 +1,5 @@
 import { afterEach, assert, beforeEach, describe, it } from "@effect/vitest"
+import { durable } from "../../src/index.ts"
 import { assertProblem, type Harness, makeHarness, until } from "./http-fixture.ts"
 
 let h: Harness
@@ -61,6 +62,23 @@ describe("the HTTP API: callbacks", () => {
     const history = await h.engine((e) => e.history(executionId))
     assert.strictEqual(history.filter((e) => e._tag === "CallbackHeartbeat").length, 2)
     await assertProblem(await h.request("POST", `/v1/callbacks/${callbackId}/heartbeat`, { json: { beat: 1 } }), 400, "invalid-request")
+  })
+
+  it("answers a heartbeat of a callback without a heartbeat timeout with 204, writing nothing (it would move nothing)", async () => {
+    h.dispose()
+    const open = durable("open-ended", async (_input: unknown, ctx) => ctx.waitForCallback("reply", async () => undefined))
+    h = makeHarness({ apiKey: "operator-key", functions: [open] })
+    assert.strictEqual((await h.request("POST", "/v1/functions/open-ended/executions", { json: { executionName: "open-1" } })).status, 201)
+    const callbackId = await until(async () => {
+      await h.engine((e) => e.settle("open-1"))
+      return (await h.engine((e) => e.describe("open-1"))).operations.find((op) => op.type === "CALLBACK")?.callbackId
+    })
+    const before = (await h.engine((e) => e.history("open-1"))).length
+    for (let i = 0; i < 5; i++) assert.strictEqual((await h.request("POST", `/v1/callbacks/${callbackId}/heartbeat`, { json: {}, anonymous: true })).status, 204)
+    assert.strictEqual((await h.engine((e) => e.history("open-1"))).length, before)
+    assert.strictEqual((await h.request("POST", `/v1/callbacks/${callbackId}/succeed`, { json: { result: "\"done\"" }, anonymous: true })).status, 204)
+    assert.strictEqual((await finished("open-1")).status, "SUCCEEDED")
+    await assertProblem(await h.request("POST", `/v1/callbacks/${callbackId}/heartbeat`, { json: {} }), 409, "callback-already-completed")
   })
 
   it("answers a second completion with 409 and keeps the first result", async () => {
