@@ -113,6 +113,14 @@ export interface SqliteServer extends ServerBase {
 
 const SIGNALS = ["SIGTERM", "SIGINT"] as const
 
+/**
+ * Hono's env for each request: the peer's address, so that the console's login throttle counts per client as on Node
+ * (without it every client shared one count, and five wrong keys from anyone locked the operator out for a minute).
+ */
+interface RequestEnv {
+  readonly remoteAddress: string | undefined
+}
+
 /** The store and its ports, and what the server exposes of them. */
 interface Storage {
   readonly ports: Layer.Layer<HostPorts | ScheduleStore>
@@ -177,7 +185,7 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
   // The port is bound before the host starts (as reprise/node does): a server started on a port in use fails before
   // its host could resume executions or fire alarms. Requests that arrive while the host starts wait for it.
   const hostname = options.hostname ?? "127.0.0.1"
-  const pending = pendingFetch<[Request]>()
+  const pending = pendingFetch<[Request, RequestEnv]>()
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
   let http: ReturnType<typeof Deno.serve>
   try {
@@ -185,12 +193,13 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
       port,
       hostname,
       onListen: () => undefined // the caller says what it serves
-      // A handler of one declared parameter: given `pending.fetch` itself (declared `...args`), Deno.serve handed it
+      // A handler of declared parameters: given `pending.fetch` itself (declared `...args`), Deno.serve handed it
       // no request (every answer failed on `request.method`).
-    }, (request) => {
+    }, (request, info) => {
       const timed = withBodyDeadline(request, requestTimeoutMs)
       // Answered without reading the body (a 401, a 404): let its deadline go now rather than in 300 s.
-      return Promise.resolve(pending.fetch(timed)).finally(() => void timed.body?.cancel().catch(() => undefined))
+      return Promise.resolve(pending.fetch(timed, { remoteAddress: info.remoteAddr.hostname }))
+        .finally(() => void timed.body?.cancel().catch(() => undefined))
     })
   } catch (error) {
     storage.close() // no host started, so nothing else closes the store
@@ -208,6 +217,7 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
     maxActorsInMemory: options.maxActorsInMemory,
     resumeOnStart: options.resumeOnStart ?? envVar("DENO_DEPLOYMENT_ID") === undefined,
     allowedHosts: envVar("DENO_DEPLOYMENT_ID") === undefined ? [options.hostname ?? "127.0.0.1", ...(options.allowedHosts ?? [])] : "any",
+    clientAddress: (c) => (c.env as RequestEnv | undefined)?.remoteAddress,
     onError: options.onError, // default: the host's log (JSON lines)
     observer: options.observer
   }, storage.ports).catch(async (error: unknown) => {
@@ -216,7 +226,7 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
     await storage.ended().catch(() => undefined) // the host closed KV, which ends the listener
     throw error
   })
-  pending.ready((request) => host.app.fetch(request))
+  pending.ready((request, env) => host.app.fetch(request, env))
 
   const signals = options.handleSignals ?? true
   const onSignal = () => void close().then(() => Deno.exit(0))
