@@ -97,6 +97,7 @@ export interface DenoNamespace {
   addSignalListener(signal: "SIGTERM" | "SIGINT", handler: () => void): void
   removeSignalListener(signal: "SIGTERM" | "SIGINT", handler: () => void): void
   readonly env: { get(key: string): string | undefined }
+  readonly stderr?: { isTerminal(): boolean }
   exit(code?: number): never
 }
 

@@ -18,7 +18,7 @@ import type { DurableFunction, Schedule } from "reprise"
 import type { EngineShape } from "reprise/engine"
 import type { EngineProbe } from "reprise/testing"
 import type { ExecutionObserverShape } from "reprise/engine"
-import { DEFAULT_PORT, type HostPorts, pendingFetch, resolvePort, type ScheduleStore, startHost } from "reprise/host"
+import { DEFAULT_PORT, type HostOptions, type HostPorts, pendingFetch, resolvePort, type ScheduleStore, startHost } from "reprise/host"
 import { withBodyDeadline } from "reprise/http"
 import { deno, envVar } from "./deno-api.ts"
 import { kvPorts } from "./kv-ports.ts"
@@ -29,7 +29,14 @@ import { openSqliteStorage, ownLocalKvFile, type SqliteFileStore } from "./sqlit
 /** Node's default request timeout, which Deno.serve lacks. */
 const DEFAULT_REQUEST_TIMEOUT_MS = 300_000
 
-export interface ServeOptions {
+/**
+ * The host's options served as reprise/node serves them (its docs in src/host/host.ts): the log (`logging`; pretty on
+ * a terminal, else JSON lines), development aids (`devTools`, else $REPRISE_DEV_TOOLS), the start admission, the
+ * payload and body limits, and the transport of `ctx.fetch`.
+ */
+type PassedHostOptions = Pick<HostOptions, "logging" | "devTools" | "admission" | "maxPayloadBytes" | "maxBodyBytes" | "fetch">
+
+export interface ServeOptions extends PassedHostOptions {
   readonly functions: ReadonlyArray<DurableFunction>
   /** Cron starts of the functions (`schedule(name, { function, cron, … })`), their records kept in the same KV. */
   readonly schedules?: ReadonlyArray<Schedule>
@@ -112,6 +119,15 @@ export interface SqliteServer extends ServerBase {
 }
 
 const SIGNALS = ["SIGTERM", "SIGINT"] as const
+
+/** Whether the host's log goes to a terminal (then pretty, as on Node); false where Deno cannot tell (Deploy). */
+const stderrIsTerminal = (): boolean => {
+  try {
+    return deno().stderr?.isTerminal() === true
+  } catch {
+    return false
+  }
+}
 
 /**
  * Hono's env for each request: the peer's address, so that the console's login throttle counts per client as on Node
@@ -218,8 +234,14 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
     resumeOnStart: options.resumeOnStart ?? envVar("DENO_DEPLOYMENT_ID") === undefined,
     allowedHosts: envVar("DENO_DEPLOYMENT_ID") === undefined ? [options.hostname ?? "127.0.0.1", ...(options.allowedHosts ?? [])] : "any",
     clientAddress: (c) => (c.env as RequestEnv | undefined)?.remoteAddress,
-    onError: options.onError, // default: the host's log (JSON lines)
-    observer: options.observer
+    onError: options.onError, // default: the host's log
+    observer: options.observer,
+    logging: { terminal: stderrIsTerminal(), ...options.logging },
+    devTools: options.devTools,
+    admission: options.admission,
+    maxPayloadBytes: options.maxPayloadBytes,
+    maxBodyBytes: options.maxBodyBytes,
+    fetch: options.fetch
   }, storage.ports).catch(async (error: unknown) => {
     pending.failed(error)
     await http.shutdown()
