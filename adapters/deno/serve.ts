@@ -28,6 +28,15 @@ import { openSqliteStorage, ownLocalKvFile, type SqliteFileStore } from "./sqlit
 
 /** Node's default request timeout, which Deno.serve lacks. */
 const DEFAULT_REQUEST_TIMEOUT_MS = 300_000
+/** How long open connections get at shutdown before the host closes anyway (reprise/node's SHUTDOWN_GRACE_MS). */
+const SHUTDOWN_GRACE_MS = 5_000
+
+/** Until `work` settles, or `ms` pass; the timer does not outlive it. */
+const atMost = async (work: Promise<void>, ms: number): Promise<void> => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))])
+  clearTimeout(timer)
+}
 
 /**
  * The host's options served as reprise/node serves them (its docs in src/host/host.ts): the log (`logging`; pretty on
@@ -265,7 +274,12 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
     (closing ??= (async () => {
       if (signals) listenSignals(false)
       host.endStreams() // open event streams end now: shutdown() waits for open requests
-      await http.shutdown() // stop accepting; finish open requests
+      // Stop accepting; finish open requests. Deno.serve also waits, without a deadline, for each connection to end: one
+      // whose client stalled in its body (answered 400 once shutdown began) held the close, and the process, until the
+      // client left. After Node's grace the host closes anyway (a request still in the engine is answered 503); the
+      // signal handler's exit then ends such a connection. (Aborting Deno.serve's signal once shutdown() has begun
+      // throws an uncaught BadResource in Deno 2.9.)
+      await atMost(http.shutdown(), SHUTDOWN_GRACE_MS)
       await host.close()
       await storage.ended()
     })())

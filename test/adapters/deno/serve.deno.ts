@@ -8,7 +8,7 @@ import { EngineProbe } from "../../../src/engine/engine-probe.ts"
 import { alarmMessage } from "../../../adapters/deno/kv-keys.ts"
 import { serve, type Server, type SqliteServer } from "../../../adapters/deno/serve.ts"
 import { fakeOrderServices, makeOrderFulfilment } from "../../../examples/order-fulfilment.ts"
-import { assert, Deno, tempDir, until } from "./deno-test-api.ts"
+import { assert, Deno, sleep, tempDir, until } from "./deno-test-api.ts"
 import { call, count, napping, slowSteps } from "./server-fixture.ts"
 import { durable } from "../../../src/index.ts"
 
@@ -277,6 +277,30 @@ Deno.test({
       assert.match(answer, /request-timeout/)
       assert.equal((await call(server.url, "GET", "/v1/executions")).body.executions.length, 0, "nothing started")
     } finally {
+      await server.close()
+      await temp.remove()
+    }
+  }
+})
+
+Deno.test({
+  name: "a close is not held by a client stalled in its body: the host closes after Node's 5 s grace",
+  fn: async () => {
+    const temp = await tempDir("reprise-deno-shutdown-body-")
+    const server = await serve({ functions: [napping], kvPath: `${temp.dir}/reprise.kv`, port: 0, handleSignals: false })
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port })
+    try {
+      const head = `POST /v1/functions/${napping.name}/executions HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n` +
+        "Content-Type: application/json\r\nContent-Length: 20\r\n\r\n{\"in"
+      await conn.write(new TextEncoder().encode(head))
+      await sleep(200) // the request is in the handler, its body short of its length (and the client silent)
+      let closed = false
+      const closing = server.close().then(() => (closed = true))
+      // Before, the close lasted until the client left (here: never, within the bound).
+      await Promise.race([closing, sleep(20_000)])
+      assert.ok(closed, "the server closed within 20 s")
+    } finally {
+      conn.close() // the connection Deno.serve still waits for ends, and with it its shutdown
       await server.close()
       await temp.remove()
     }
