@@ -28,7 +28,8 @@ for (const store of ["kv", "sqlite"] as const) {
         maxPayloadBytes: 1000,
         maxBodyBytes: 4000,
         devTools: true,
-        logging: { format: "json", write: (line) => void lines.push(line) }
+        // A level of its own: under vitest, REPRISE_LOG_LEVEL is none (the option comes first).
+        logging: { format: "json", level: "info", write: (line) => void lines.push(line) }
       })
       try {
         const tooBig = await call(server.url, "POST", "/v1/functions/dozing/executions", { input: "x".repeat(2000) })
