@@ -98,6 +98,7 @@ export interface DenoNamespace {
   removeSignalListener(signal: "SIGTERM" | "SIGINT", handler: () => void): void
   readonly env: { get(key: string): string | undefined }
   readonly stderr?: { isTerminal(): boolean }
+  mkdir(path: string, options: { readonly recursive: boolean }): Promise<void>
   exit(code?: number): never
 }
 

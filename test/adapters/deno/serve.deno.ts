@@ -308,6 +308,24 @@ Deno.test({
 })
 
 Deno.test({
+  name: "a KV file in a folder that does not exist yet: the folder is made, as for a SQLite file",
+  fn: async () => {
+    const temp = await tempDir("reprise-deno-kv-folder-")
+    try {
+      const server = await serve({ functions: [napping], kvPath: `${temp.dir}/fresh/volume/reprise.kv`, port: 0, handleSignals: false })
+      try {
+        assert.equal((await call(server.url, "POST", "/v1/functions/napping/executions", { input: "folder" })).status, 201)
+      } finally {
+        await server.close()
+      }
+      await Deno.stat(`${temp.dir}/fresh/volume/reprise.kv`)
+    } finally {
+      await temp.remove()
+    }
+  }
+})
+
+Deno.test({
   name: "a body answered without being read (401) leaves nothing to hold the process once the server is closed",
   fn: async () => {
     const temp = await tempDir("reprise-deno-unread-body-")
