@@ -212,6 +212,8 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
   const hostname = options.hostname ?? "127.0.0.1"
   const pending = pendingFetch<[Request, RequestEnv]>()
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+  // Aborted when the server starts to close: Deno.serve then drops the bodies still arriving, answered 503, not 400.
+  const closingSignal = new AbortController()
   let http: ReturnType<typeof Deno.serve>
   try {
     http = Deno.serve({
@@ -221,7 +223,7 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
       // A handler of declared parameters: given `pending.fetch` itself (declared `...args`), Deno.serve handed it
       // no request (every answer failed on `request.method`).
     }, (request, info) => {
-      const timed = withBodyDeadline(request, requestTimeoutMs)
+      const timed = withBodyDeadline(request, requestTimeoutMs, closingSignal.signal)
       // Answered without reading the body (a 401, a 404): let its deadline go now rather than in 300 s.
       return Promise.resolve(pending.fetch(timed, { remoteAddress: info.remoteAddr.hostname }))
         .finally(() => void timed.body?.cancel().catch(() => undefined))
@@ -274,6 +276,7 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
     (closing ??= (async () => {
       if (signals) listenSignals(false)
       host.endStreams() // open event streams end now: shutdown() waits for open requests
+      closingSignal.abort()
       // Stop accepting; finish open requests. Deno.serve also waits, without a deadline, for each connection to end: one
       // whose client stalled in its body (answered 400 once shutdown began) held the close, and the process, until the
       // client left. After Node's grace the host closes anyway (a request still in the engine is answered 503); the
