@@ -18,7 +18,7 @@ import type { DurableFunction, Schedule } from "reprise"
 import type { EngineShape } from "reprise/engine"
 import type { EngineProbe } from "reprise/testing"
 import type { ExecutionObserverShape } from "reprise/engine"
-import { DEFAULT_PORT, type HostOptions, type HostPorts, pendingFetch, resolvePort, type ScheduleStore, startHost } from "reprise/host"
+import { DEFAULT_PORT, type HostOptions, type HostPorts, pendingFetch, resolvePort, type ScheduleStore, serverUrl, startHost } from "reprise/host"
 import { withBodyDeadline } from "reprise/http"
 import { deno, envVar } from "./deno-api.ts"
 import { kvPorts } from "./kv-ports.ts"
@@ -288,5 +288,5 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
     })())
   if (signals) listenSignals(true)
 
-  return { url: `http://${hostname}:${http.addr.port}`, port: http.addr.port, authenticated: host.apiKey !== undefined, ...storage.exposed, engine: host.engine, close }
+  return { url: serverUrl(hostname, http.addr.port), port: http.addr.port, authenticated: host.apiKey !== undefined, ...storage.exposed, engine: host.engine, close }
 }

@@ -314,6 +314,19 @@ Deno.test({
 })
 
 Deno.test({
+  name: "hostname ::1: the server's url is http://[::1]:<port>, and answers there",
+  fn: async () => {
+    const server = await serve({ functions: [napping], kvPath: ":memory:", hostname: "::1", port: 0, handleSignals: false })
+    try {
+      assert.equal(server.url, `http://[::1]:${server.port}`)
+      assert.equal((await call(server.url, "GET", "/healthz")).status, 200)
+    } finally {
+      await server.close()
+    }
+  }
+})
+
+Deno.test({
   name: "a KV file in a folder that does not exist yet: the folder is made, as for a SQLite file",
   fn: async () => {
     const temp = await tempDir("reprise-deno-kv-folder-")
