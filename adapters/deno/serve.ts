@@ -278,7 +278,7 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
       host.endStreams() // open event streams end now: shutdown() waits for open requests
       closingSignal.abort()
       // Stop accepting; finish open requests. Deno.serve also waits, without a deadline, for each connection to end: one
-      // whose client stalled in its body (answered 400 once shutdown began) held the close, and the process, until the
+      // whose client stalled in its body (answered 503 once shutdown began) held the close, and the process, until the
       // client left. After Node's grace the host closes anyway (a request still in the engine is answered 503); the
       // signal handler's exit then ends such a connection. (Aborting Deno.serve's signal once shutdown() has begun
       // throws an uncaught BadResource in Deno 2.9.)
