@@ -86,12 +86,19 @@ export interface ServeOptions {
   readonly onError?: (error: unknown) => Response | Promise<Response>
 }
 
+/** What Deno.serve tells a handler of the connection: the peer's address (the client's, on Deno Deploy too). */
+export interface ServeHandlerInfo {
+  readonly remoteAddr: { readonly hostname?: string; readonly transport: string }
+}
+
 export interface DenoNamespace {
   openKv(path?: string): Promise<Kv>
-  serve(options: ServeOptions, handler: (request: Request) => Response | Promise<Response>): HttpServer
+  serve(options: ServeOptions, handler: (request: Request, info: ServeHandlerInfo) => Response | Promise<Response>): HttpServer
   addSignalListener(signal: "SIGTERM" | "SIGINT", handler: () => void): void
   removeSignalListener(signal: "SIGTERM" | "SIGINT", handler: () => void): void
   readonly env: { get(key: string): string | undefined }
+  readonly stderr?: { isTerminal(): boolean }
+  mkdir(path: string, options: { readonly recursive: boolean }): Promise<void>
   exit(code?: number): never
 }
 

@@ -6,6 +6,7 @@
  * the management routes.
  */
 import { functions } from "../../examples/index.ts"
+import { startErrorLine } from "../node/start-error.ts" // plain TypeScript, no Node import
 import { deno, envVar } from "./deno-api.ts"
 import { serve } from "./serve.ts"
 
@@ -16,8 +17,13 @@ if (dbPath !== undefined && envVar("REPRISE_KV") !== undefined) {
   deno().exit(2)
 }
 const where = dbPath !== undefined ? { dbPath } : onDeploy || envVar("REPRISE_KV") !== undefined ? {} : { kvPath: "./reprise.kv" }
-const server = await serve({ functions, ...where })
+// A port in use, a bad PORT, a store another server holds: one line, as `npm start` says it, not an uncaught stack.
+const server = await serve({ functions, ...where }).catch((error: unknown) => {
+  console.error(`reprise: ${startErrorLine(error, envVar("PORT") ?? 8787, "127.0.0.1", "PORT")}`)
+  return deno().exit(1)
+})
 console.log(`Reprise (Deno ${"Deno" in globalThis ? (globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno : "?"}) is serving ${functions.length} durable functions at ${server.url}`)
+console.log(`  console: ${server.url}/console`)
 console.log(`  store: ${dbPath !== undefined ? `the SQLite file ${dbPath}` : `Deno KV (${envVar("REPRISE_KV") ?? (onDeploy ? "the project's database" : "./reprise.kv")})`}`)
 console.log(server.authenticated ? "  auth: on (Authorization: Bearer $REPRISE_API_KEY)" : "  auth: off (local development; set REPRISE_API_KEY to require a key)")
 for (const fn of functions) console.log(`  POST ${server.url}/v1/functions/${fn.name}/executions  ${fn.options.description ?? ""}`)

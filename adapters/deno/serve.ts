@@ -18,7 +18,7 @@ import type { DurableFunction, Schedule } from "reprise"
 import type { EngineShape } from "reprise/engine"
 import type { EngineProbe } from "reprise/testing"
 import type { ExecutionObserverShape } from "reprise/engine"
-import { DEFAULT_PORT, type HostPorts, pendingFetch, resolvePort, type ScheduleStore, startHost } from "reprise/host"
+import { DEFAULT_PORT, type HostOptions, type HostPorts, pendingFetch, resolvePort, type ScheduleStore, serverUrl, startHost } from "reprise/host"
 import { withBodyDeadline } from "reprise/http"
 import { deno, envVar } from "./deno-api.ts"
 import { kvPorts } from "./kv-ports.ts"
@@ -28,8 +28,24 @@ import { openSqliteStorage, ownLocalKvFile, type SqliteFileStore } from "./sqlit
 
 /** Node's default request timeout, which Deno.serve lacks. */
 const DEFAULT_REQUEST_TIMEOUT_MS = 300_000
+/** How long open connections get at shutdown before the host closes anyway (reprise/node's SHUTDOWN_GRACE_MS). */
+const SHUTDOWN_GRACE_MS = 5_000
 
-export interface ServeOptions {
+/** Until `work` settles, or `ms` pass; the timer does not outlive it. */
+const atMost = async (work: Promise<void>, ms: number): Promise<void> => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))])
+  clearTimeout(timer)
+}
+
+/**
+ * The host's options served as reprise/node serves them (its docs in src/host/host.ts): the log (`logging`; pretty on
+ * a terminal, else JSON lines), development aids (`devTools`, else $REPRISE_DEV_TOOLS), the start admission, the
+ * payload and body limits, and the transport of `ctx.fetch`.
+ */
+type PassedHostOptions = Pick<HostOptions, "logging" | "devTools" | "admission" | "maxPayloadBytes" | "maxBodyBytes" | "fetch">
+
+export interface ServeOptions extends PassedHostOptions {
   readonly functions: ReadonlyArray<DurableFunction>
   /** Cron starts of the functions (`schedule(name, { function, cron, … })`), their records kept in the same KV. */
   readonly schedules?: ReadonlyArray<Schedule>
@@ -113,6 +129,23 @@ export interface SqliteServer extends ServerBase {
 
 const SIGNALS = ["SIGTERM", "SIGINT"] as const
 
+/** Whether the host's log goes to a terminal (then pretty, as on Node); false where Deno cannot tell (Deploy). */
+const stderrIsTerminal = (): boolean => {
+  try {
+    return deno().stderr?.isTerminal() === true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Hono's env for each request: the peer's address, so that the console's login throttle counts per client as on Node
+ * (without it every client shared one count, and five wrong keys from anyone locked the operator out for a minute).
+ */
+interface RequestEnv {
+  readonly remoteAddress: string | undefined
+}
+
 /** The store and its ports, and what the server exposes of them. */
 interface Storage {
   readonly ports: Layer.Layer<HostPorts | ScheduleStore>
@@ -177,20 +210,23 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
   // The port is bound before the host starts (as reprise/node does): a server started on a port in use fails before
   // its host could resume executions or fire alarms. Requests that arrive while the host starts wait for it.
   const hostname = options.hostname ?? "127.0.0.1"
-  const pending = pendingFetch<[Request]>()
+  const pending = pendingFetch<[Request, RequestEnv]>()
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+  // Aborted when the server starts to close: Deno.serve then drops the bodies still arriving, answered 503, not 400.
+  const closingSignal = new AbortController()
   let http: ReturnType<typeof Deno.serve>
   try {
     http = Deno.serve({
       port,
       hostname,
       onListen: () => undefined // the caller says what it serves
-      // A handler of one declared parameter: given `pending.fetch` itself (declared `...args`), Deno.serve handed it
+      // A handler of declared parameters: given `pending.fetch` itself (declared `...args`), Deno.serve handed it
       // no request (every answer failed on `request.method`).
-    }, (request) => {
-      const timed = withBodyDeadline(request, requestTimeoutMs)
+    }, (request, info) => {
+      const timed = withBodyDeadline(request, requestTimeoutMs, closingSignal.signal)
       // Answered without reading the body (a 401, a 404): let its deadline go now rather than in 300 s.
-      return Promise.resolve(pending.fetch(timed)).finally(() => void timed.body?.cancel().catch(() => undefined))
+      return Promise.resolve(pending.fetch(timed, { remoteAddress: info.remoteAddr.hostname }))
+        .finally(() => void timed.body?.cancel().catch(() => undefined))
     })
   } catch (error) {
     storage.close() // no host started, so nothing else closes the store
@@ -208,15 +244,22 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
     maxActorsInMemory: options.maxActorsInMemory,
     resumeOnStart: options.resumeOnStart ?? envVar("DENO_DEPLOYMENT_ID") === undefined,
     allowedHosts: envVar("DENO_DEPLOYMENT_ID") === undefined ? [options.hostname ?? "127.0.0.1", ...(options.allowedHosts ?? [])] : "any",
-    onError: options.onError, // default: the host's log (JSON lines)
-    observer: options.observer
+    clientAddress: (c) => (c.env as RequestEnv | undefined)?.remoteAddress,
+    onError: options.onError, // default: the host's log
+    observer: options.observer,
+    logging: { terminal: stderrIsTerminal(), ...options.logging },
+    devTools: options.devTools,
+    admission: options.admission,
+    maxPayloadBytes: options.maxPayloadBytes,
+    maxBodyBytes: options.maxBodyBytes,
+    fetch: options.fetch
   }, storage.ports).catch(async (error: unknown) => {
     pending.failed(error)
     await http.shutdown()
     await storage.ended().catch(() => undefined) // the host closed KV, which ends the listener
     throw error
   })
-  pending.ready((request) => host.app.fetch(request))
+  pending.ready((request, env) => host.app.fetch(request, env))
 
   const signals = options.handleSignals ?? true
   const onSignal = () => void close().then(() => Deno.exit(0))
@@ -233,11 +276,17 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
     (closing ??= (async () => {
       if (signals) listenSignals(false)
       host.endStreams() // open event streams end now: shutdown() waits for open requests
-      await http.shutdown() // stop accepting; finish open requests
+      closingSignal.abort()
+      // Stop accepting; finish open requests. Deno.serve also waits, without a deadline, for each connection to end: one
+      // whose client stalled in its body (answered 503 once shutdown began) held the close, and the process, until the
+      // client left. After Node's grace the host closes anyway (a request still in the engine is answered 503); the
+      // signal handler's exit then ends such a connection. (Aborting Deno.serve's signal once shutdown() has begun
+      // throws an uncaught BadResource in Deno 2.9.)
+      await atMost(http.shutdown(), SHUTDOWN_GRACE_MS)
       await host.close()
       await storage.ended()
     })())
   if (signals) listenSignals(true)
 
-  return { url: `http://${hostname}:${http.addr.port}`, port: http.addr.port, authenticated: host.apiKey !== undefined, ...storage.exposed, engine: host.engine, close }
+  return { url: serverUrl(hostname, http.addr.port), port: http.addr.port, authenticated: host.apiKey !== undefined, ...storage.exposed, engine: host.engine, close }
 }

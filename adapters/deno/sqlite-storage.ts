@@ -13,6 +13,7 @@ import type { HostPorts, ScheduleStore } from "reprise/host"
 import type { ExecutionStoreShape } from "reprise/store"
 // Plain TypeScript with no Node import, so a written-out import is fine here.
 import { sqliteSettings, type SqliteSettings } from "../node/sqlite-settings.ts"
+import { deno } from "./deno-api.ts"
 
 /**
  * What the server shows of the SQLite store. Its whole type (reprise/node's SqliteStore) is written on Node's
@@ -62,6 +63,10 @@ const nodeModule = (name: string): Promise<unknown> =>
  */
 export const ownLocalKvFile = async (path: string | undefined): Promise<{ readonly release: () => void } | undefined> => {
   if (path === undefined || path === ":memory:" || /^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return undefined
+  // Its folder is made, as reprise/node makes a SQLite file's (a fresh volume's /var/lib/reprise): without it the
+  // start failed with "unable to open database file: <file>-lock".
+  const end = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"))
+  if (end > 0) await deno().mkdir(path.slice(0, end), { recursive: true })
   const owner = await nodeModule("sqlite-owner") as { readonly ownFile: (path: string) => { readonly release: () => void } }
   return owner.ownFile(path)
 }

@@ -18,7 +18,7 @@ import type { EngineShape } from "reprise/engine"
 import type { StartAdmission } from "reprise/http"
 import type { EngineProbe } from "reprise/testing"
 import type { ExecutionObserverShape } from "reprise/engine"
-import { type HostLogOptions, type HostPorts, pendingFetch, resolvePort, startHost } from "reprise/host"
+import { type HostLogOptions, type HostPorts, pendingFetch, resolvePort, serverUrl, startHost } from "reprise/host"
 import { sqlitePorts } from "./sqlite-ports.ts"
 import { sqliteSettings } from "./sqlite-settings.ts"
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.ts"
@@ -226,5 +226,5 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
     process.on("SIGINT", onSignal)
   }
 
-  return { url: `http://${hostname}:${port}`, port, authenticated: host.apiKey !== undefined, engine: host.engine, close }
+  return { url: serverUrl(hostname, port), port, authenticated: host.apiKey !== undefined, engine: host.engine, close }
 }

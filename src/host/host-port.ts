@@ -16,3 +16,7 @@ export const resolvePort = (option: number | undefined, env: EnvReader): number 
   }
   return Number(value)
 }
+
+/** The server's URL: an IPv6 hostname in brackets (`http://::1:8787` is no URL; `fetch` refused it). */
+export const serverUrl = (hostname: string, port: number): string =>
+  `http://${hostname.includes(":") && !hostname.startsWith("[") ? `[${hostname}]` : hostname}:${port}`

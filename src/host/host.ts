@@ -14,6 +14,7 @@ import type { FetchTransport } from "../context/fetch.ts"
 import type { EngineProbe } from "../engine/engine-probe.ts"
 import { Engine, type ExecutionClient, ExecutionObserver, type ExecutionObserverShape } from "../engine/index.ts"
 import type { DurableFunction } from "../engine/registry.ts"
+import type { ClientAddress } from "../http/client-address.ts"
 import { bodyLimitFor, createApp, signedCallbackIds, type StartAdmission } from "../http/index.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import { schedulerLayer } from "./host-schedules.ts"
@@ -60,6 +61,11 @@ export interface HostOptions {
    * bound hostname, plus the comma-separated $REPRISE_ALLOWED_HOSTS. "any" turns the check off.
    */
   readonly allowedHosts?: ReadonlyArray<string> | "any" | undefined
+  /**
+   * The client's address, for the console's login throttle (default: the Node socket's). A runtime whose requests
+   * carry no Node socket must say, or every client shares one count and a guesser locks the operator out.
+   */
+  readonly clientAddress?: ClientAddress | undefined
   /** How `ctx.fetch` sends requests (default: the runtime's global fetch). */
   readonly fetch?: FetchTransport | undefined
   /** The log of executions' lives and the engine's failures (host-logger.ts): format, level, terminal, sink. */
@@ -213,6 +219,7 @@ export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<Host
       runtime,
       closing: streams.signal,
       allowedHosts: hostsOf(options),
+      ...(options.clientAddress === undefined ? {} : { clientAddress: options.clientAddress }),
       consoleSessionSecret: options.env("REPRISE_CONSOLE_SECRET"),
       devTools: options.devTools ?? options.env("REPRISE_DEV_TOOLS") === "1",
       admission: options.admission,

@@ -9,15 +9,34 @@ export class BodyTimedOut extends Error {
   override readonly name = "BodyTimedOut"
 }
 
-/** What a body that failed while it was read is told as: past its deadline 408, else (a client gone) 400. */
-export const bodyReadProblem = (error: unknown): { readonly kind: "request-timeout" | "invalid-request"; readonly detail: string } =>
-  error instanceof BodyTimedOut ? { kind: "request-timeout", detail: error.message } : { kind: "invalid-request", detail: "The body could not be read" }
+/** A body the server stopped reading because it shuts down (Deno.serve drops the bodies in flight at once). */
+export class BodyCutByShutdown extends Error {
+  override readonly name = "BodyCutByShutdown"
+}
+
+export interface BodyReadProblem {
+  readonly kind: "request-timeout" | "invalid-request" | "server-busy"
+  readonly detail: string
+  readonly headers?: Readonly<Record<string, string>>
+}
 
 /**
- * The request with a body that must arrive in full within `ms` of now. The copy (made of a request without a body
- * too) has no abort signal of the original's: see the end.
+ * What a body that failed while it was read is told as: past its deadline 408; cut by a shutdown 503 with
+ * Retry-After (the request was fine: a client must not take it for a bad one and drop it); else (a client gone) 400.
  */
-export const withBodyDeadline = (request: Request, ms: number): Request => {
+export const bodyReadProblem = (error: unknown): BodyReadProblem =>
+  error instanceof BodyTimedOut
+    ? { kind: "request-timeout", detail: error.message }
+    : error instanceof BodyCutByShutdown
+    ? { kind: "server-busy", detail: error.message, headers: { "retry-after": "1" } }
+    : { kind: "invalid-request", detail: "The body could not be read" }
+
+/**
+ * The request with a body that must arrive in full within `ms` of now. A body that fails once `closing` is aborted
+ * (the server shuts down) fails with BodyCutByShutdown. The copy (made of a request without a body too) has no abort
+ * signal of the original's: see the end.
+ */
+export const withBodyDeadline = (request: Request, ms: number, closing?: AbortSignal): Request => {
   if (request.body === null) return new Request(request.url, { method: request.method, headers: request.headers })
   const reader = request.body.getReader()
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -38,7 +57,8 @@ export const withBodyDeadline = (request: Request, ms: number): Request => {
       } catch (error) {
         clearTimeout(timer)
         reader.cancel(error).catch(() => undefined)
-        controller.error(error)
+        const cut = closing?.aborted === true && !(error instanceof BodyTimedOut)
+        controller.error(cut ? new BodyCutByShutdown("The server shut down while the body arrived; try again") : error)
       }
     },
     cancel: (reason) => {

@@ -28,8 +28,8 @@ export const bodyLimit = (options: BodyLimitOptions): MiddlewareHandler => {
         return await streamed(c, next) // a route's own errors do not come here: Hono answers them inside next()
       } catch (error) {
         // The body failed while it was counted: its deadline (body-deadline.ts), or a client that went away.
-        const { kind, detail } = bodyReadProblem(error)
-        return problemResponse(kind, detail, c.req.path)
+        const { kind, detail, headers } = bodyReadProblem(error)
+        return problemResponse(kind, detail, c.req.path, headers)
       }
     }
     return Number.parseInt(length, 10) > options.maxSize ? options.onError(c) : next()

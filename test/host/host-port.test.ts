@@ -1,6 +1,9 @@
-/** resolvePort: the option, else $PORT (unset or empty: 8787); a $PORT that is not a port number is refused, named. */
+/**
+ * resolvePort: the option, else $PORT (unset or empty: 8787); a $PORT that is not a port number is refused, named.
+ * serverUrl: the URL a server reports, an IPv6 hostname in brackets.
+ */
 import { assert, describe, it } from "@effect/vitest"
-import { DEFAULT_PORT, resolvePort } from "../../src/host/host-port.ts"
+import { DEFAULT_PORT, resolvePort, serverUrl } from "../../src/host/host-port.ts"
 
 const env = (port: string | undefined) => (name: string) => (name === "PORT" ? port : undefined)
 
@@ -22,5 +25,15 @@ describe("resolvePort", () => {
     for (const bad of ["abc", "80a", "-1", "65536", "8080.5", "1e3"]) {
       assert.throws(() => resolvePort(undefined, env(bad)), TypeError, `PORT must be a port number (0 to 65535), not ${JSON.stringify(bad)}`)
     }
+  })
+})
+
+describe("serverUrl", () => {
+  it("puts an IPv6 hostname in brackets, and leaves names and IPv4 as they are", () => {
+    assert.strictEqual(serverUrl("::1", 8787), "http://[::1]:8787")
+    assert.strictEqual(serverUrl("[::1]", 8787), "http://[::1]:8787")
+    assert.strictEqual(serverUrl("127.0.0.1", 80), "http://127.0.0.1:80")
+    assert.strictEqual(serverUrl("localhost", 8787), "http://localhost:8787")
+    assert.doesNotThrow(() => new URL(`${serverUrl("::", 1)}/healthz`))
   })
 })

@@ -1,6 +1,6 @@
 /**
  * withBodyDeadline: a body that does not arrive in full within its deadline is a 408 (servers without a deadline of
- * their own: Deno.serve); one that arrives in time is read as usual.
+ * their own: Deno.serve), one cut by the server's shutdown a 503; one that arrives in time is read as usual.
  */
 import { afterEach, assert, describe, it } from "@effect/vitest"
 import { withBodyDeadline } from "../../src/http/body-deadline.ts"
@@ -62,6 +62,32 @@ describe("withBodyDeadline", () => {
     const res = await h.app.request(withBodyDeadline(announced, 100))
     await assertProblem(res, 408, "request-timeout")
     assert.deepStrictEqual(h.serverErrors, [], "nothing reported")
+  })
+
+  it("answers 503 with Retry-After, not 400, for a body that fails once the server closes (Deno.serve drops it)", async () => {
+    h = makeHarness()
+    const before = await h.snapshot()
+    const closing = new AbortController()
+    let fail!: (error: Error) => void
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        controller.enqueue(new TextEncoder().encode("{\"input\":"))
+        fail = (error) => controller.error(error)
+      }
+    })
+    const request = new Request("http://localhost/v1/functions/echo/executions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+      duplex: "half"
+    } as RequestInit)
+    const answering = h.app.request(withBodyDeadline(request, 5_000, closing.signal))
+    closing.abort()
+    fail(new Error("Cannot read body as underlying resource unavailable")) // what Deno.serve's shutdown does
+    const res = await answering
+    await assertProblem(res, 503, "server-busy")
+    assert.strictEqual(res.headers.get("retry-after"), "1")
+    assert.deepStrictEqual(await h.snapshot(), before)
   })
 
   it("copies a request without a body as it was, but for its signal (Deno.serve warns when the original's is read)", () => {

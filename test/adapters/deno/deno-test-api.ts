@@ -41,6 +41,8 @@ export interface DenoTestNamespace extends DenoNamespace {
     readonly stdout?: "piped" | "null" | "inherit"
     readonly stderr?: "piped" | "null" | "inherit"
     readonly stdin?: "piped" | "null" | "inherit"
+    readonly env?: Record<string, string>
+    readonly cwd?: string
   }) => { spawn(): ChildProcess }
 }
 
