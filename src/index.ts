@@ -50,7 +50,7 @@ export { BatchCompletionError, BatchResult, completeBatch, CompletionOutcome, co
 export type { BatchItem, CompletionConfig, CompletionDecision, CompletionReason, CompletionStatus } from "./context/batch-result.ts"
 export { BatchItemStatus, NestingType, OperationStatus, OperationSubType, OperationType } from "./context/aws-enums.ts"
 export type { Nesting } from "./context/batch.ts"
-export type { BatchConfig, MapConfig, MapFunc, NamedParallelBranch, ParallelConfig, ParallelFunc } from "./context/types.ts"
+export type { BatchConfig, MapConfig, MapFunc, NamedParallelBranch, ParallelBranchOutput, ParallelConfig, ParallelFunc } from "./context/types.ts"
 export { ConfigurationError, ContextUsageError, RecordedError } from "./context/errors.ts"
 export type { InvokeConfig } from "./context/invoke.ts"
 export { MAX_EMISSION_BYTES } from "./context/emit.ts"
