@@ -2,7 +2,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { scheduleJson } from "../../src/http/schedule-routes.ts"
 import { durable, schedule } from "../../src/index.ts"
-import { createTestRunner } from "../../src/testing/index.ts"
+import { createTestRunner, MAX_CHAIN_RUNS } from "../../src/testing/index.ts"
 
 describe("a disposed test runner", () => {
   it("refuses further calls with an Error that says so (not the runtime's bare string); a second dispose is fine", async () => {
@@ -64,4 +64,29 @@ describe("the runner's schedules", () => {
       await runner.dispose()
     }
   })
+})
+
+describe("runner.run on a function that continues as new for ever", () => {
+  it("stops the chain after MAX_CHAIN_RUNS runs and throws an Error saying what to do, rather than running until memory ran out", async () => {
+    const daily = durable("daily-for-ever", async (event: { day?: number }, ctx) => {
+      await ctx.wait({ days: 1 })
+      return ctx.continueAsNew({ day: (event.day ?? 0) + 1 })
+    })
+    const runner = createTestRunner({ functions: [daily] })
+    try {
+      const refused = await runner.run("daily-for-ever", {}, { executionId: "daily" }).then(() => undefined, (error: unknown) => error)
+      assert.instanceOf(refused, Error)
+      assert.strictEqual(
+        (refused as Error).message,
+        `Execution daily continued as new ${MAX_CHAIN_RUNS} times without ending; runner.run follows a chain to its last run, ` +
+          `and stopped this one at daily~${MAX_CHAIN_RUNS + 1}. For a function that continues for ever, use runner.start and ` +
+          "follow execution.continuedAs (runner.execution(id)) as far as the test needs."
+      )
+      const last = await runner.execution(`daily~${MAX_CHAIN_RUNS + 1}`)
+      assert.strictEqual(last.status, "STOPPED")
+      assert.isUndefined(last.continuedAs)
+    } finally {
+      await runner.dispose()
+    }
+  }, 60_000)
 })
