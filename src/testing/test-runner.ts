@@ -6,6 +6,8 @@
 import { Cause, Clock, Effect, Exit, Layer, ManagedRuntime } from "effect"
 import type { CallbackOutcome } from "../engine/actor-messages.ts"
 import { firstRunId } from "../engine/continue-as-new.ts"
+import { UserLogLevel } from "../engine/lifecycle-log.ts"
+import { lambdaLogLevel } from "../host/host-logger.ts"
 import { Engine, type EngineShape } from "../engine/engine.ts"
 import { EngineProbe, type EngineProbeShape } from "../engine/engine-probe.ts"
 import { ExecutionClient } from "../engine/execution-client.ts"
@@ -137,9 +139,12 @@ export class TestRunner {
         )
       })
     )
+    // The default ctx.logger's lowest level, as AWS's logger reads it under AWS's test runner too; the runner is no
+    // host, so REPRISE_LOG_LEVEL (a server's) does not rule it.
+    const userLevel = lambdaLogLevel((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["AWS_LAMBDA_LOG_LEVEL"])
     this.#runtime = ManagedRuntime.make(
       scheduler.pipe(
-        Layer.provideMerge(engine),
+        Layer.provideMerge(engine.pipe(Layer.provide(Layer.succeed(UserLogLevel, userLevel)))),
         Layer.provide(Layer.succeed(ExecutionStore, this.#crashes.store)),
         Layer.provide(Layer.succeed(ExecutionObserver, options.observer))
       )

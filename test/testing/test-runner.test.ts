@@ -1,5 +1,6 @@
 /** The test runner's own life: what it answers once disposed, responders that answer late, how it shows schedules. */
 import { assert, describe, it } from "@effect/vitest"
+import { vi } from "vitest"
 import { scheduleJson } from "../../src/http/schedule-routes.ts"
 import { durable, schedule } from "../../src/index.ts"
 import { createTestRunner, MAX_CHAIN_RUNS } from "../../src/testing/index.ts"
@@ -89,4 +90,35 @@ describe("runner.run on a function that continues as new for ever", () => {
       await runner.dispose()
     }
   }, 60_000)
+})
+
+describe("the default ctx.logger under the test runner", () => {
+  it("writes the levels at or above AWS_LAMBDA_LOG_LEVEL, as AWS's logger does under AWS's runner (it wrote every level)", async () => {
+    const levels: Array<string> = []
+    const keep = (line: unknown) => void levels.push(String((JSON.parse(String(line)) as { level: string }).level))
+    vi.spyOn(console, "log").mockImplementation(keep)
+    vi.spyOn(console, "error").mockImplementation(keep)
+    const fn = durable("every-level", async (_: unknown, ctx) => {
+      ctx.logger.debug("d")
+      ctx.logger.info("i")
+      await ctx.step("s", async ({ logger }) => logger.warn("w"))
+      ctx.logger.error("e")
+    })
+    try {
+      for (const [lambdaLevel, expected] of [["WARN", ["WARN", "ERROR"]], [undefined, ["DEBUG", "INFO", "WARN", "ERROR"]]] as const) {
+        levels.length = 0
+        vi.stubEnv("AWS_LAMBDA_LOG_LEVEL", lambdaLevel)
+        const runner = createTestRunner({ functions: [fn] })
+        try {
+          assert.strictEqual((await runner.run("every-level")).status, "SUCCEEDED")
+        } finally {
+          await runner.dispose()
+        }
+        assert.deepStrictEqual(levels, [...expected], `AWS_LAMBDA_LOG_LEVEL=${lambdaLevel}`)
+      }
+    } finally {
+      vi.unstubAllEnvs()
+      vi.restoreAllMocks()
+    }
+  })
 })
