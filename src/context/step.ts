@@ -24,6 +24,7 @@ import { runOwned } from "./usage-tracker.ts"
 import { withDeadline } from "./step-timeout.ts"
 import { AGAIN, NOT_HERE, releaseWhenSettled, takeTurn, turnAfterPause } from "./step-turn.ts"
 import { readBack } from "./serdes-failure.ts"
+import { underFinishedBatch } from "./finished-batches.ts"
 
 export interface StepRun<T> {
   readonly fn: StepFunc<T>
@@ -109,6 +110,8 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
         continue
       }
     }
+    // A retry that fell due in an item of a batch that completed without it does not run (finished-batches.ts).
+    if (op !== undefined && underFinishedBatch(session, core.parentId)) return never()
     if (session.state.paused) {
       // No attempt starts while the execution is paused (a retry that fell due, an interrupted attempt).
       await session.whenResumed()

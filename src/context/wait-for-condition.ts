@@ -19,6 +19,7 @@ import { deserializeWith, serializeWith } from "./serdes-call.ts"
 import { type Serdes, serdesContext } from "./serdes.ts"
 import { runOwned } from "./usage-tracker.ts"
 import { failedBySerdes, readBack } from "./serdes-failure.ts"
+import { underFinishedBatch } from "./finished-batches.ts"
 
 export type WaitForConditionDecision = { readonly shouldContinue: true; readonly delay: Duration } | { readonly shouldContinue: false }
 
@@ -71,6 +72,8 @@ export const runWaitForCondition = async <T>(
         continue
       }
     }
+    // A poll that fell due in an item of a batch that completed without it does not run (finished-batches.ts).
+    if (op !== undefined && underFinishedBatch(session, core.parentId)) return never()
     if (session.state.paused) {
       await session.whenResumed() // no poll while the execution is paused
       op = session.state.operations.get(id)
