@@ -155,8 +155,9 @@ export interface DurableContext {
   parallel<O>(name: string | undefined, branches: ReadonlyArray<ParallelFunc<O> | NamedParallelBranch<O>>, config?: ParallelConfig<O>): DurablePromise<BatchResult<O>>
   parallel<O>(branches: ReadonlyArray<ParallelFunc<O> | NamedParallelBranch<O>>, config?: ParallelConfig<O>): DurablePromise<BatchResult<O>>
   // Branches returning different types (AWS's inference overloads): a BatchResult of their union, not a type error.
-  parallel<B extends ParallelBranches>(name: string | undefined, branches: B, config?: ParallelConfig<ParallelBranchOutput<B[number]>>): DurablePromise<BatchResult<ParallelBranchOutput<B[number]>>>
+  // The named one last: a wrong call's error is the last overload's, and most calls name their batch.
   parallel<B extends ParallelBranches>(branches: B, config?: ParallelConfig<ParallelBranchOutput<B[number]>>): DurablePromise<BatchResult<ParallelBranchOutput<B[number]>>>
+  parallel<B extends ParallelBranches>(name: string | undefined, branches: B, config?: ParallelConfig<ParallelBranchOutput<B[number]>>): DurablePromise<BatchResult<ParallelBranchOutput<B[number]>>>
 
   /** The current time, recorded on first run so that replays see the same instant. */
   now(): DurablePromise<Date>
