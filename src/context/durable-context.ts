@@ -194,6 +194,8 @@ export class DurableContextImpl implements DurableContext {
 
   runInChildContext<T>(...args: Array<any>): DurablePromise<T> {
     const [name, [fn, config]] = named(args) as [string | undefined, [(context: DurableContext) => Promise<T>, ChildConfig<T> | undefined]]
+    // Refused before anything is recorded: it had failed as a ChildContextError "fn is not a function".
+    if (typeof fn !== "function") return rejected(new ConfigurationError(`runInChildContext needs a function (context) => …, got ${typeOf(fn)}`))
     return this.#operation("CONTEXT", config?.subType ?? "RunInChildContext", name, (begun) =>
       runChildContext<T>(this.core, begun, {
         serdes: config?.serdes,

@@ -132,6 +132,10 @@ const poll = async <T>(
     const state = (await deserializeWith(serdes, payload, context)) as T
     const elapsedMs = session.now() - firstAt
     const decision = withJitterSource(session.random, () => config.waitStrategy(state, attempt, { elapsedMs }))
+    // One that forgot to return had failed with "Cannot read properties of undefined (reading 'shouldContinue')".
+    if (typeof decision !== "object" || decision === null) {
+      throw new TypeError(`The waitStrategy of ${what} must return { shouldContinue, delay? }, got ${String(decision)}`)
+    }
     const nextAttemptAt = decision.shouldContinue
       ? session.now() + checkWaitMillis(durationToMillis(decision.delay, "waitForCondition delay"), `The delay of ${what}`)
       : undefined

@@ -1,7 +1,7 @@
 /**
- * The argument checks of the DurableContext (src/context/durable-context.ts): a call a user got wrong is refused
- * before anything is recorded, with a message naming what is wrong, rather than failing later with a bare TypeError
- * or a batch outcome no setting should give.
+ * The argument checks of the DurableContext (src/context/durable-context.ts), and of what a strategy returns
+ * (step.ts, wait-for-condition.ts): a call a user got wrong is refused before anything is recorded, with a message
+ * naming what is wrong, rather than failing later with a bare TypeError or a batch outcome no setting should give.
  */
 import { assert, describe, it } from "vitest"
 import { ConfigurationError, durable, type DurableContext } from "../../src/index.ts"
@@ -45,7 +45,13 @@ describe("calls refused before anything is recorded, catchable", () => {
       (ctx) => ctx.waitForCallback("c", async () => {}, { retryStrategy: {} as never }),
       "waitForCallback's retryStrategy must be a function (error, attemptCount) => ({ shouldRetry, delay? }), got object"
     ],
-    ["a map function that is not a function", (ctx) => ctx.map("m", [1, 2], "double" as never), "map needs a function to run for each item, got string"]
+    ["a map function that is not a function", (ctx) => ctx.map("m", [1, 2], "double" as never), "map needs a function to run for each item, got string"],
+    ["a child context body that is not a function", (ctx) => ctx.runInChildContext("c", 5 as never), "runInChildContext needs a function (context) => …, got number"],
+    [
+      "a retryStrategy that returns nothing (when the step fails)",
+      (ctx) => ctx.step("s", async () => { throw new Error("down") }, { retryStrategy: (() => undefined) as never }),
+      `The retryStrategy of step "s" must return { shouldRetry, delay? }, got undefined`
+    ]
   ]
   for (const [label, call, message] of cases) {
     it(label, async () => {
@@ -84,5 +90,12 @@ describe("completion settings out of range", () => {
       throw new Error(batch.completionReason)
     })
     assert.strictEqual(execution.status, "SUCCEEDED")
+  })
+})
+
+describe("a waitForCondition whose waitStrategy returns nothing", () => {
+  it("fails it with a StepError saying what the strategy must return", async () => {
+    const execution = await attempt((ctx) => ctx.waitForCondition("w", async (n: number) => n + 1, { initialState: 0, waitStrategy: (() => undefined) as never }))
+    assert.strictEqual(execution.result, `StepError: The waitStrategy of waitForCondition "w" must return { shouldContinue, delay? }, got undefined`)
   })
 })
