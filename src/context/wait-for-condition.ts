@@ -30,6 +30,9 @@ export interface WaitForConditionContext {
 }
 
 export type WaitForConditionCheck<T> = (state: T, context: WaitForConditionContext) => Promise<T> | T
+/** AWS's names for a check and a wait strategy. */
+export type WaitForConditionCheckFunc<T> = WaitForConditionCheck<T>
+export type WaitForConditionWaitStrategyFunc<T> = WaitForConditionConfig<T>["waitStrategy"]
 
 /** What Reprise hands a wait strategy beyond AWS's (state, attempt): how long polling has gone on. */
 export interface WaitForConditionProgress {
