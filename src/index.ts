@@ -1,6 +1,6 @@
 /** reprise: durable functions. The user API, registration, errors, retry and duration helpers. */
 export { durable } from "./engine/registry.ts"
-export type { DurableFunction, DurableFunctionOptions, DurableHandler } from "./engine/registry.ts"
+export type { DurableExecutionHandler, DurableFunction, DurableFunctionOptions, DurableHandler } from "./engine/registry.ts"
 export { FlowConfigError } from "./engine/flow-options.ts"
 export type { ConcurrencyOptions, DebounceOptions, FlowKey, FlowOptions, RateLimitOptions } from "./engine/flow-options.ts"
 export type {
@@ -22,9 +22,16 @@ export {
   retryPresets,
   StepSemantics
 } from "./context/retry.ts"
-export type { LinearRetryStrategyOptions, RetryDecision, RetryStrategy, RetryStrategyOptions } from "./context/retry.ts"
+export type {
+  LinearRetryStrategyConfig,
+  LinearRetryStrategyOptions,
+  RetryDecision,
+  RetryStrategy,
+  RetryStrategyConfig,
+  RetryStrategyOptions
+} from "./context/retry.ts"
 export { createClassSerdes, createClassSerdesWithDates, defaultSerdes } from "./context/serdes.ts"
-export type { Serdes, SerdesConfig, SerdesContext } from "./context/serdes.ts"
+export type { AnySerdes, AnySerdesDeserializer, Serdes, SerdesConfig, SerdesContext } from "./context/serdes.ts"
 export type { DurableContextLogger, DurableLogData, DurableLogger, DurableLoggingContext, LoggerConfig, LogLevel } from "./context/logger.ts"
 export {
   CallbackError,
@@ -47,10 +54,19 @@ export {
   WaitForConditionError
 } from "./context/errors.ts"
 export { BatchCompletionError, BatchResult, completeBatch, CompletionOutcome, continueBatch } from "./context/batch-result.ts"
-export type { BatchItem, CompletionConfig, CompletionDecision, CompletionReason, CompletionStatus } from "./context/batch-result.ts"
+export type {
+  BatchItem,
+  CompletionConfig,
+  CompletionDecision,
+  CompletionItemStatus,
+  CompletionReason,
+  CompletionStatus,
+  CustomCompletionConfig,
+  ThresholdCompletionConfig
+} from "./context/batch-result.ts"
 export { BatchItemStatus, NestingType, OperationStatus, OperationSubType, OperationType } from "./context/aws-enums.ts"
 export type { Nesting } from "./context/batch.ts"
-export type { BatchConfig, MapConfig, MapFunc, NamedParallelBranch, ParallelConfig, ParallelFunc } from "./context/types.ts"
+export type { BatchConfig, MapConfig, MapFunc, NamedParallelBranch, ParallelBranchOutput, ParallelConfig, ParallelFunc } from "./context/types.ts"
 export { ConfigurationError, ContextUsageError, RecordedError } from "./context/errors.ts"
 export type { InvokeConfig } from "./context/invoke.ts"
 export { MAX_EMISSION_BYTES } from "./context/emit.ts"
@@ -63,10 +79,12 @@ export { createWaitStrategy } from "./context/wait-strategy.ts"
 export type { WaitStrategy, WaitStrategyConfig } from "./context/wait-strategy.ts"
 export type {
   WaitForConditionCheck,
+  WaitForConditionCheckFunc,
   WaitForConditionConfig,
   WaitForConditionContext,
   WaitForConditionDecision,
-  WaitForConditionProgress
+  WaitForConditionProgress,
+  WaitForConditionWaitStrategyFunc
 } from "./context/wait-for-condition.ts"
 export { withRetry } from "./context/with-retry.ts"
 export { CompensationError, saga } from "./context/saga.ts"

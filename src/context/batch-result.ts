@@ -43,12 +43,19 @@ export const batchItem = <T>(
   return item
 }
 
+/** One item as `shouldComplete` sees it (AWS's name). */
+export interface CompletionItemStatus {
+  readonly index: number
+  readonly name?: string
+  readonly status?: BatchItemStatus
+}
+
 export interface CompletionStatus {
   readonly successCount: number
   readonly failureCount: number
   readonly completedCount: number
   readonly totalCount: number
-  readonly items: ReadonlyArray<{ readonly index: number; readonly name?: string; readonly status?: BatchItemStatus }>
+  readonly items: ReadonlyArray<CompletionItemStatus>
 }
 
 /** A custom completion's outcome, as AWS's SDK names it (`completeBatch(CompletionOutcome.FAILED)`). */
@@ -60,14 +67,20 @@ export const continueBatch = (): CompletionDecision => ({ complete: false })
 export const completeBatch = (outcome?: CompletionOutcome): CompletionDecision =>
   outcome === undefined ? { complete: true } : { complete: true, outcome }
 
-export type CompletionConfig =
-  | {
-    readonly minSuccessful?: number
-    readonly toleratedFailureCount?: number
-    /** 0-100; a failure rate exactly at the threshold is tolerated. */
-    readonly toleratedFailurePercentage?: number
-  }
-  | { readonly shouldComplete: (status: CompletionStatus) => CompletionDecision }
+/** Thresholds (AWS's name for this half of CompletionConfig). */
+export interface ThresholdCompletionConfig {
+  readonly minSuccessful?: number
+  readonly toleratedFailureCount?: number
+  /** 0-100; a failure rate exactly at the threshold is tolerated. */
+  readonly toleratedFailurePercentage?: number
+}
+
+/** A policy of one's own (AWS's name for this half of CompletionConfig). */
+export interface CustomCompletionConfig {
+  readonly shouldComplete: (status: CompletionStatus) => CompletionDecision
+}
+
+export type CompletionConfig = ThresholdCompletionConfig | CustomCompletionConfig
 
 /** `throwIfError()` on a batch that a custom policy failed without any failed item. */
 export class BatchCompletionError extends DurableOperationError {

@@ -24,6 +24,7 @@ import { toErrorRecord } from "./error-story.ts"
 import { ChildContextError, RecordedError, revived, toErrorObject } from "./errors.ts"
 import { deserializeWith, serializeWith } from "./serdes-call.ts"
 import { runOwned } from "./usage-tracker.ts"
+import { markBatchFinished } from "./finished-batches.ts"
 import { type Serdes, serdesContext } from "./serdes.ts"
 
 export type Nesting = "NESTED" | "FLAT"
@@ -176,6 +177,8 @@ const drive = <O>(
     let done = false
     const finish = (reason: CompletionReason) => {
       done = true
+      // Marked at once, before the result is stored: an item that goes on from here starts nothing (AWS's rule).
+      if (core.parentId !== undefined) markBatchFinished(core.session, core.parentId)
       const all: Array<BatchItem<O>> = []
       for (let index = 0; index < total; index++) {
         if (!started[index]) continue

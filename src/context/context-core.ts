@@ -9,6 +9,7 @@ import type { Session } from "./session.ts"
 import { ContextUsageError, NonDeterministicExecutionError, PayloadTooLargeError } from "./errors.ts"
 import { creationKey, type ReplayOrder, replayOrderOf } from "./replay-order.ts"
 import { currentOwner, misuseOf } from "./usage-tracker.ts"
+import { underFinishedBatch } from "./finished-batches.ts"
 
 export interface Begun {
   readonly id: string
@@ -116,6 +117,8 @@ export class ContextCore {
   /** Takes the next id; undefined when the execution had to fail (the caller then returns `never()`). */
   begin(type: OperationType, subType: OperationSubType, name: string | undefined): Begun | undefined {
     if (this.misused(methodOf(type, subType)) !== undefined) return undefined
+    // An item of a batch that completed without it starts nothing more (finished-batches.ts): its promise never settles.
+    if (underFinishedBatch(this.session, this.parentId)) return undefined
     const id = childId(this.parentId, ++this.#counter)
     const recorded = this.session.state.operations.get(id)
     const different = recorded === undefined ? undefined : mismatch(id, recorded, type, subType, name)

@@ -116,7 +116,14 @@ export class DurableContextImpl implements DurableContext {
     try {
       // Refused before anything is recorded: a body that is not a function was retried as a TypeError on the
       // default strategy for a minute (the API probe).
-      if (typeof fn !== "function") throw new ConfigurationError(`A step's body must be a function, got ${fn === null ? "null" : typeof fn}`)
+      if (typeof fn !== "function") {
+        // `ctx.step(42, body)`: the body is there, the name is what is wrong.
+        if (!hasName && typeof second === "function") throw new ConfigurationError(`A step's name must be a string, got ${typeOf(first)}`)
+        throw new ConfigurationError(`A step's body must be a function, got ${typeOf(fn)}`)
+      }
+      // Refused here, not at the first failure: a strategy that is no function had failed the execution with
+      // "strategy is not a function" only once the body threw.
+      invalidRetryStrategy(config?.retryStrategy, "A step's retryStrategy")
       timeoutMs = stepTimeoutMillis(config?.timeout)
       limit = stepLimitOf(config?.concurrencyKey, config?.limit)
     } catch (error) {
@@ -150,6 +157,13 @@ export class DurableContextImpl implements DurableContext {
     const session = this.core.session
     // The schema checks completions at the callback (createCallback registers it) and decodes after the context.
     const schemaDeserializer = config?.schema === undefined ? undefined : callbackSchema(config.schema).deserializer
+    try {
+      // A submitter that is no function had been retried as a TypeError for a minute, then a CallbackSubmitterError.
+      if (typeof submitter !== "function") throw new ConfigurationError(`waitForCallback's submitter must be a function (callbackId) => …, got ${typeOf(submitter)}`)
+      invalidRetryStrategy(config?.retryStrategy, "waitForCallback's retryStrategy")
+    } catch (error) {
+      return rejected(error as Error)
+    }
     return this.#operation("CONTEXT", "WaitForCallback", name, (begun) =>
       runChildContext<string | undefined>(this.core, begun, {
         // As AWS does: the context keeps the raw string (as JSON), and the caller's deserializer runs after it,
@@ -180,6 +194,8 @@ export class DurableContextImpl implements DurableContext {
 
   runInChildContext<T>(...args: Array<any>): DurablePromise<T> {
     const [name, [fn, config]] = named(args) as [string | undefined, [(context: DurableContext) => Promise<T>, ChildConfig<T> | undefined]]
+    // Refused before anything is recorded: it had failed as a ChildContextError "fn is not a function".
+    if (typeof fn !== "function") return rejected(new ConfigurationError(`runInChildContext needs a function (context) => …, got ${typeOf(fn)}`))
     return this.#operation("CONTEXT", config?.subType ?? "RunInChildContext", name, (begun) =>
       runChildContext<T>(this.core, begun, {
         serdes: config?.serdes,
@@ -227,6 +243,8 @@ export class DurableContextImpl implements DurableContext {
       }))
       : undefined
     if (specs === undefined) return rejected(new ConfigurationError(`map needs an array of items, got ${typeof items}`))
+    // Checked before anything is recorded, as parallel's branches are: every item had failed with a bare TypeError.
+    if (typeof fn !== "function") return rejected(new ConfigurationError(`map needs a function to run for each item, got ${typeOf(fn)}`))
     return this.#batch("Map", "MapIteration", name, specs, config)
   }
 
@@ -355,7 +373,26 @@ const invalidBatchConfig = (config: Pick<BatchConfig<unknown>, "maxConcurrency" 
   ) {
     return "completionConfig.shouldComplete is mutually exclusive with minSuccessful, toleratedFailureCount, and toleratedFailurePercentage"
   }
+  // A count below 0 or a percentage over 100 had been taken: -1 tolerated failures ended a batch with no failure as
+  // FAILURE_TOLERANCE_EXCEEDED, 150% tolerated every failure.
+  for (const setting of ["minSuccessful", "toleratedFailureCount", "toleratedFailurePercentage"] as const) {
+    const value = completion?.[setting]
+    const most = setting === "toleratedFailurePercentage" ? 100 : Number.POSITIVE_INFINITY
+    if (value !== undefined && !(typeof value === "number" && value >= 0 && value <= most)) {
+      const range = most === 100 ? "a number from 0 to 100" : "a number of 0 or more"
+      return `Invalid completionConfig.${setting}: ${String(value)}. Must be ${range}, or undefined.`
+    }
+  }
   return undefined
+}
+
+const typeOf = (value: unknown): string => (value === null ? "null" : typeof value)
+
+/** Throws when `strategy` is set but is no function; `what` names the setting. */
+const invalidRetryStrategy = (strategy: unknown, what: string): void => {
+  if (strategy !== undefined && typeof strategy !== "function") {
+    throw new ConfigurationError(`${what} must be a function (error, attemptCount) => ({ shouldRetry, delay? }), got ${typeOf(strategy)}`)
+  }
 }
 
 const rejected = <T>(error: Error) => new DurablePromise<T>(Promise.reject(error))

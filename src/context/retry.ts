@@ -89,9 +89,15 @@ export const createRetryStrategy = (options: RetryStrategyOptions = {}): RetrySt
   }
 }
 
+/** AWS's name for RetryStrategyOptions. */
+export type RetryStrategyConfig = RetryStrategyOptions
+
 export interface LinearRetryStrategyOptions extends Omit<RetryStrategyOptions, "backoffRate"> {
   readonly increment?: Duration
 }
+
+/** AWS's name for LinearRetryStrategyOptions. */
+export type LinearRetryStrategyConfig = LinearRetryStrategyOptions
 
 export const createLinearRetryStrategy = (options: LinearRetryStrategyOptions = {}): RetryStrategy => {
   const maxAttempts = options.maxAttempts ?? 6

@@ -55,6 +55,10 @@ export const passThroughDeserializer: Pick<Serdes<any>, "deserialize"> = {
   deserialize: async (data) => data
 }
 
+/** AWS's names: a serdes of any value, and the reading half of one (a callback deserializer). */
+export type AnySerdes = Serdes<any>
+export type AnySerdesDeserializer = Pick<AnySerdes, "deserialize">
+
 export interface SerdesConfig {
   readonly defaultSerdes?: Serdes<any>
   readonly defaultCallbackDeserializer?: Pick<Serdes<any>, "deserialize">

@@ -10,7 +10,7 @@ import { type Begun, bodyMayNotRun, type ContextCore, never } from "./context-co
 import { durationToMillis } from "./duration.ts"
 import { toErrorRecord } from "./error-story.ts"
 import { isError, isInstance, readSafely } from "./error-text.ts"
-import { PayloadTooLargeError, RecordedError, SerdesFailedError, StepError, StepInterruptedError, revived } from "./errors.ts"
+import { ConfigurationError, PayloadTooLargeError, RecordedError, SerdesFailedError, StepError, StepInterruptedError, revived } from "./errors.ts"
 
 /** A step's failure for good, as its caller sees it: a StepError caused by the record of the last attempt's error. */
 const stepErrorOf = (error: ErrorObject): StepError => revived(StepError, error)
@@ -24,6 +24,7 @@ import { runOwned } from "./usage-tracker.ts"
 import { withDeadline } from "./step-timeout.ts"
 import { AGAIN, NOT_HERE, releaseWhenSettled, takeTurn, turnAfterPause } from "./step-turn.ts"
 import { readBack } from "./serdes-failure.ts"
+import { underFinishedBatch } from "./finished-batches.ts"
 
 export interface StepRun<T> {
   readonly fn: StepFunc<T>
@@ -65,6 +66,10 @@ const recordFailure = async <T>(
   try {
     // A payload over the limit will not shrink on retry.
     decision = isInstance(thrown, PayloadTooLargeError) ? { shouldRetry: false } : withJitterSource(session.random, () => strategy(cause, attempt))
+    // A strategy that forgot to return had failed with "Cannot read properties of undefined (reading 'shouldRetry')".
+    if (typeof decision !== "object" || decision === null) {
+      throw new ConfigurationError(`The retryStrategy of step ${JSON.stringify(ref.name ?? ref.id)} must return { shouldRetry, delay? }, got ${String(decision)}`)
+    }
     if (decision.shouldRetry && decision.delay !== undefined) delay = durationToMillis(decision.delay, "retry delay")
   } catch (strategyFailed) {
     // A strategy that throws (or asks for an invalid delay) reaches user code with nothing recorded: the step's end
@@ -109,6 +114,8 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
         continue
       }
     }
+    // A retry that fell due in an item of a batch that completed without it does not run (finished-batches.ts).
+    if (op !== undefined && underFinishedBatch(session, core.parentId)) return never()
     if (session.state.paused) {
       // No attempt starts while the execution is paused (a retry that fell due, an interrupted attempt).
       await session.whenResumed()

@@ -110,6 +110,10 @@ export interface NamedParallelBranch<O> {
 }
 export type ParallelConfig<O> = BatchConfig<O>
 
+/** What a branch (a function or a named branch) resolves to: the union over branches that return different types. */
+export type ParallelBranchOutput<B> = B extends ParallelFunc<infer O> ? O : B extends NamedParallelBranch<infer O> ? O : never
+type ParallelBranches = ReadonlyArray<ParallelFunc<unknown> | NamedParallelBranch<unknown>>
+
 export interface DurableContext {
   readonly executionId: string
   /** The AWS SDK's `executionContext`, for code moved over from it. */
@@ -150,6 +154,10 @@ export interface DurableContext {
 
   parallel<O>(name: string | undefined, branches: ReadonlyArray<ParallelFunc<O> | NamedParallelBranch<O>>, config?: ParallelConfig<O>): DurablePromise<BatchResult<O>>
   parallel<O>(branches: ReadonlyArray<ParallelFunc<O> | NamedParallelBranch<O>>, config?: ParallelConfig<O>): DurablePromise<BatchResult<O>>
+  // Branches returning different types (AWS's inference overloads): a BatchResult of their union, not a type error.
+  // The named one last: a wrong call's error is the last overload's, and most calls name their batch.
+  parallel<B extends ParallelBranches>(branches: B, config?: ParallelConfig<ParallelBranchOutput<B[number]>>): DurablePromise<BatchResult<ParallelBranchOutput<B[number]>>>
+  parallel<B extends ParallelBranches>(name: string | undefined, branches: B, config?: ParallelConfig<ParallelBranchOutput<B[number]>>): DurablePromise<BatchResult<ParallelBranchOutput<B[number]>>>
 
   /** The current time, recorded on first run so that replays see the same instant. */
   now(): DurablePromise<Date>

@@ -73,7 +73,13 @@ export const misuseOf = (core: ContextCore, method: string): string | undefined 
   if (owner === undefined) return undefined
   if (owner.kind === "context" && owner.core === core) return undefined
   const expected = owner.kind === "step" ? owner.id : (owner.core.parentId ?? "root")
-  return `Context usage error in "${method}": You are using a parent or sibling context instead of the current child context. ` +
+  const aws = `Context usage error in "${method}": You are using a parent or sibling context instead of the current child context. ` +
     `Expected context ID: "${expected}", but got: "${core.parentId}". ` +
     "When inside runInChildContext(), you must use the child context parameter, not the parent context."
+  // AWS's words speak of child contexts only: from a step's body (no child context in sight) they left the user
+  // guessing, so that case says what happened and what to do.
+  if (owner.kind === "context") return aws
+  const step = owner.name === undefined ? `step ${owner.id}` : `step "${owner.name}" (${owner.id})`
+  return `${aws} Here "${method}" was called inside the body of ${step}, which is one checkpoint and cannot run durable ` +
+    "operations: call them from the handler, or group them with the step's work in ctx.runInChildContext()."
 }

@@ -19,6 +19,7 @@ import { deserializeWith, serializeWith } from "./serdes-call.ts"
 import { type Serdes, serdesContext } from "./serdes.ts"
 import { runOwned } from "./usage-tracker.ts"
 import { failedBySerdes, readBack } from "./serdes-failure.ts"
+import { underFinishedBatch } from "./finished-batches.ts"
 
 export type WaitForConditionDecision = { readonly shouldContinue: true; readonly delay: Duration } | { readonly shouldContinue: false }
 
@@ -29,6 +30,9 @@ export interface WaitForConditionContext {
 }
 
 export type WaitForConditionCheck<T> = (state: T, context: WaitForConditionContext) => Promise<T> | T
+/** AWS's names for a check and a wait strategy. */
+export type WaitForConditionCheckFunc<T> = WaitForConditionCheck<T>
+export type WaitForConditionWaitStrategyFunc<T> = WaitForConditionConfig<T>["waitStrategy"]
 
 /** What Reprise hands a wait strategy beyond AWS's (state, attempt): how long polling has gone on. */
 export interface WaitForConditionProgress {
@@ -71,6 +75,8 @@ export const runWaitForCondition = async <T>(
         continue
       }
     }
+    // A poll that fell due in an item of a batch that completed without it does not run (finished-batches.ts).
+    if (op !== undefined && underFinishedBatch(session, core.parentId)) return never()
     if (session.state.paused) {
       await session.whenResumed() // no poll while the execution is paused
       op = session.state.operations.get(id)
@@ -129,6 +135,10 @@ const poll = async <T>(
     const state = (await deserializeWith(serdes, payload, context)) as T
     const elapsedMs = session.now() - firstAt
     const decision = withJitterSource(session.random, () => config.waitStrategy(state, attempt, { elapsedMs }))
+    // One that forgot to return had failed with "Cannot read properties of undefined (reading 'shouldContinue')".
+    if (typeof decision !== "object" || decision === null) {
+      throw new TypeError(`The waitStrategy of ${what} must return { shouldContinue, delay? }, got ${String(decision)}`)
+    }
     const nextAttemptAt = decision.shouldContinue
       ? session.now() + checkWaitMillis(durationToMillis(decision.delay, "waitForCondition delay"), `The delay of ${what}`)
       : undefined

@@ -3,6 +3,7 @@
  * `<id>`, `<id>~2`, `<id>~3` …, each linked to the one before (`continuedFrom`) and the one after (`continuedAs`).
  */
 import { Effect, Exit } from "effect"
+import { macrotask } from "../context/real-timers.ts"
 import type { Session } from "../context/session.ts"
 import type { ExecutionState } from "../log/fold.ts"
 import type { ChildStart, InvokerShape } from "./invoker.ts"
@@ -36,6 +37,9 @@ export const continueRun = (start: InvokerShape["start"], stop: InvokerShape["st
     ...(state.parent === undefined ? {} : { parent: state.parent }),
     continuedFrom: state.executionId
   }
+  // One turn of the event loop first: on a store that answers at once (memory) a function that continues for ever
+  // ran its chain on microtasks alone, starving the process (no timer, no socket) until memory ran out.
+  await macrotask()
   const started = await Effect.runPromiseExit(start(request))
   if (Exit.isFailure(started)) {
     const failure = started.cause

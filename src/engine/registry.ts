@@ -6,6 +6,8 @@ import { checkFunctionDurations } from "./function-durations.ts"
 import type { Session } from "../context/session.ts"
 
 export type DurableHandler<I = any, O = any> = (event: I, context: DurableContext) => Promise<O>
+/** AWS's name for a handler. */
+export type DurableExecutionHandler<TEvent = any, TResult = any> = DurableHandler<TEvent, TResult>
 
 /** Flow control (`concurrency`, `rateLimit`, `priority`, `debounce`) is described in flow-options.ts. */
 export interface DurableFunctionOptions extends FlowOptions {

@@ -68,7 +68,7 @@ export const resolveLogOptions = (
  * The default `ctx.logger`'s lowest level when no level is chosen: Lambda's log level (AWS_LAMBDA_LOG_LEVEL, which
  * AWS's default logger reads), else debug, as on AWS. A chosen level (option, $REPRISE_LOG_LEVEL) rules both logs.
  */
-const lambdaLogLevel = (value: string | undefined): HostLogLevel => {
+export const lambdaLogLevel = (value: string | undefined): HostLogLevel => {
   const level = value?.toLowerCase()
   return level === "info" || level === "warn" || level === "error" ? level : level === "fatal" ? "error" : "debug"
 }

@@ -1,5 +1,5 @@
 /** reprise/testing: the test runner. */
-export { createTestRunner, TestRunner } from "./test-runner.ts"
+export { createTestRunner, MAX_CHAIN_RUNS, TestRunner } from "./test-runner.ts"
 export type { CallbackReply, CallbackResponder, PendingCallback, RunOptions, TestRunnerOptions } from "./test-runner.ts"
 export { TestExecution } from "./test-execution.ts"
 export { ExecutionNotSucceeded } from "./not-succeeded.ts"

@@ -5,6 +5,7 @@
  */
 import { errorStoryLines } from "../log/error-story-lines.ts"
 import type { ErrorObject } from "../log/events.ts"
+import type { OperationState } from "../log/fold.ts"
 
 export class ExecutionNotSucceeded extends Error {
   override readonly name = "ExecutionNotSucceeded"
@@ -13,11 +14,29 @@ export class ExecutionNotSucceeded extends Error {
   /** The execution's error, as recorded (undefined for one still running, paused, or stopped without a reason). */
   readonly error: ErrorObject | undefined
 
-  constructor(executionId: string, status: string, error: ErrorObject | undefined) {
+  /** `waitingOn`: what a running execution still waits for (a callback no responder answered …), one entry each. */
+  constructor(executionId: string, status: string, error: ErrorObject | undefined, waitingOn: ReadonlyArray<string> = []) {
     const head = `Execution ${executionId} is ${status}, not SUCCEEDED`
-    super(error === undefined ? head : [`${head}: ${error.errorType}: ${error.errorMessage}`, ...errorStoryLines(error, "  ")].join("\n"))
+    // A running one said only that: which callback or invoke it waits on was a second look at its operations.
+    const waiting = waitingOn.length === 0 ? "" : `; it waits on ${waitingOn.join(", ")}`
+    super(error === undefined ? head + waiting : [`${head}: ${error.errorType}: ${error.errorMessage}`, ...errorStoryLines(error, "  ")].join("\n"))
     this.executionId = executionId
     this.status = status
     this.error = error
   }
+}
+
+const KINDS: Partial<Record<OperationState["type"], string>> = { CALLBACK: "callback", CHAINED_INVOKE: "invoke", WAIT: "wait", STEP: "step" }
+
+/** The callbacks, invokes, waits and steps still open in an execution that has not ended, as `callback "x" (2)`. */
+export const waitingOn = (status: string, operations: ReadonlyArray<OperationState>): Array<string> => {
+  if (status !== "RUNNING" && status !== "PAUSED") return []
+  const byId = new Map(operations.map((op) => [op.id, op]))
+  return operations
+    .filter((op) => (op.status === "STARTED" || op.status === "PENDING") && KINDS[op.type] !== undefined)
+    .map((op) => {
+      // A waitForCallback's callback has no name of its own: it goes by the waitForCallback's.
+      const name = op.name ?? (op.parentId === undefined ? undefined : byId.get(op.parentId)?.name)
+      return `${KINDS[op.type]}${name === undefined ? "" : ` ${JSON.stringify(name)}`} (${op.id})`
+    })
 }

@@ -9,7 +9,7 @@ import type { CheckpointCrashes } from "./checkpoint-crashes.ts"
 import { settleSaying } from "./slow-settle.ts"
 import type { CallbackResponder, TestRunner } from "./test-runner.ts"
 import { parsedInput } from "../engine/flow-keys.ts"
-import { ExecutionNotSucceeded } from "./not-succeeded.ts"
+import { ExecutionNotSucceeded, waitingOn } from "./not-succeeded.ts"
 import { TestOperation } from "./test-operation.ts"
 
 export interface SettleOptions {
@@ -72,7 +72,7 @@ export class TestExecution {
   get error(): ErrorObject | undefined { return this.#error }
   /** The result of an execution that SUCCEEDED; else throws an ExecutionNotSucceeded telling its status and error. */
   expectSucceeded(): unknown {
-    if (this.#status !== "SUCCEEDED") throw new ExecutionNotSucceeded(this.executionId, this.#status, this.#error)
+    if (this.#status !== "SUCCEEDED") throw new ExecutionNotSucceeded(this.executionId, this.#status, this.#error, waitingOn(this.#status, this.#operations))
     return this.result
   }
   /** The run that carries this execution on after `ctx.continueAsNew` (status CONTINUED_AS_NEW). */

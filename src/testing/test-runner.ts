@@ -5,6 +5,9 @@
  */
 import { Cause, Clock, Effect, Exit, Layer, ManagedRuntime } from "effect"
 import type { CallbackOutcome } from "../engine/actor-messages.ts"
+import { firstRunId } from "../engine/continue-as-new.ts"
+import { UserLogLevel } from "../engine/lifecycle-log.ts"
+import { lambdaLogLevel } from "../host/host-logger.ts"
 import { Engine, type EngineShape } from "../engine/engine.ts"
 import { EngineProbe, type EngineProbeShape } from "../engine/engine-probe.ts"
 import { ExecutionClient } from "../engine/execution-client.ts"
@@ -136,9 +139,12 @@ export class TestRunner {
         )
       })
     )
+    // The default ctx.logger's lowest level, as AWS's logger reads it under AWS's test runner too; the runner is no
+    // host, so REPRISE_LOG_LEVEL (a server's) does not rule it.
+    const userLevel = lambdaLogLevel((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["AWS_LAMBDA_LOG_LEVEL"])
     this.#runtime = ManagedRuntime.make(
       scheduler.pipe(
-        Layer.provideMerge(engine),
+        Layer.provideMerge(engine.pipe(Layer.provide(Layer.succeed(UserLogLevel, userLevel)))),
         Layer.provide(Layer.succeed(ExecutionStore, this.#crashes.store)),
         Layer.provide(Layer.succeed(ExecutionObserver, options.observer))
       )
@@ -200,7 +206,17 @@ export class TestRunner {
     // Held by flow control (a limit, a debounce): everything runs until it has left the queue.
     if (execution.status === "QUEUED") await this.drain()
     execution = await execution.settle({ skipCallbackTimeouts: true })
-    while (execution.status === "CONTINUED_AS_NEW" && execution.continuedAs !== undefined) {
+    for (let runs = 1; execution.status === "CONTINUED_AS_NEW" && execution.continuedAs !== undefined; runs++) {
+      if (runs >= MAX_CHAIN_RUNS) {
+        // A function that continues for ever (a loop with no way out) had this follow it until memory ran out.
+        const last = await this.execution(execution.continuedAs, options)
+        await last.stop({ errorType: "TestRunnerLimit", errorMessage: `runner.run followed ${MAX_CHAIN_RUNS} runs` })
+        throw new Error(
+          `Execution ${firstRunId(execution.executionId) ?? execution.executionId} continued as new ${MAX_CHAIN_RUNS} times without ending; ` +
+            `runner.run follows a chain to its last run, and stopped this one at ${last.executionId}. For a function that ` +
+            "continues for ever, use runner.start and follow execution.continuedAs (runner.execution(id)) as far as the test needs."
+        )
+      }
       execution = await (await this.execution(execution.continuedAs, options)).settle({ skipCallbackTimeouts: true })
     }
     return execution
@@ -381,5 +397,8 @@ export class TestRunner {
     return this.#runtime
   }
 }
+
+/** How many runs of a `ctx.continueAsNew` chain `runner.run` follows before it gives up (each run stays in memory). */
+export const MAX_CHAIN_RUNS = 1_000
 
 export const createTestRunner = (options: TestRunnerOptions): TestRunner => new TestRunner(options)

@@ -6,6 +6,7 @@ import * as aws from "@aws/durable-execution-sdk-js"
 import { describe, expect, it } from "vitest"
 import * as lambda from "../../adapters/lambda/index.ts"
 import * as reprise from "../../src/index.ts"
+import { createTestRunner } from "../../src/testing/index.ts"
 
 class Order {
   id = ""
@@ -75,5 +76,50 @@ describe("AWS's names, from reprise", () => {
     }
     // Reprise's own shape (the HTTP API's, the history's) is read too.
     expect(reprise.DurableOperationError.fromErrorObject({ errorType: "InvokeError", errorMessage: "no" })).toBeInstanceOf(reprise.InvokeError)
+  })
+})
+
+describe("AWS's type names, from reprise", () => {
+  // Written as code moved from AWS's SDK writes them: the type check (npm test's tsc) fails on a name reprise lacks,
+  // and values typed by AWS's own types must fit reprise's. Then they drive a real execution.
+  it("has AWS's names for handlers, strategies, completion policies, serdes and waitForCondition's functions", async () => {
+    const awsRetry: aws.RetryStrategyConfig = { maxAttempts: 2, retryableErrorTypes: [RangeError] }
+    const retry: reprise.RetryStrategyConfig = awsRetry
+    const awsLinear: aws.LinearRetryStrategyConfig = { maxAttempts: 2 }
+    const linear: reprise.LinearRetryStrategyConfig = awsLinear
+    const awsThreshold: aws.ThresholdCompletionConfig = { toleratedFailureCount: 1 }
+    const threshold: reprise.ThresholdCompletionConfig = awsThreshold
+    const custom: reprise.CustomCompletionConfig = {
+      shouldComplete: (status) => {
+        const items: ReadonlyArray<reprise.CompletionItemStatus> = status.items
+        return items.filter((item) => item.status === reprise.BatchItemStatus.SUCCEEDED).length >= 2 ? reprise.completeBatch() : reprise.continueBatch()
+      }
+    }
+    const serdes: reprise.AnySerdes = reprise.defaultSerdes
+    const reader: reprise.AnySerdesDeserializer = serdes
+    const check: reprise.WaitForConditionCheckFunc<number> = async (polls) => polls + 1
+    const strategy: reprise.WaitForConditionWaitStrategyFunc<number> = (polls) => (polls < 3 ? { shouldContinue: true, delay: { seconds: 1 } } : { shouldContinue: false })
+    const handler: reprise.DurableExecutionHandler<{ items: Array<number> }, unknown> = async (event, ctx) => {
+      ctx.configureSerdes({ defaultSerdes: serdes, defaultCallbackDeserializer: reader })
+      const tolerant = await ctx.map("tolerant", event.items, async (item, n) =>
+        item.step(async () => {
+          if (n === 2) throw new RangeError("two")
+          return n
+        }, { retryStrategy: reprise.createRetryStrategy(retry) }), { completionConfig: threshold })
+      const quorum = await ctx.map("quorum", event.items, async (item, n) => item.step(async () => n, { retryStrategy: reprise.createLinearRetryStrategy(linear) }), {
+        completionConfig: custom,
+        maxConcurrency: 1
+      })
+      const polls = await ctx.waitForCondition("polls", check, { initialState: 0, waitStrategy: strategy })
+      return { tolerant: tolerant.getResults(), quorum: quorum.getResults(), polls }
+    }
+    const runner = createTestRunner({ functions: [reprise.durable("aws-names", handler)] })
+    try {
+      const execution = await runner.run("aws-names", { items: [1, 2, 3] })
+      expect(execution.expectSucceeded()).toEqual({ tolerant: [1, 3], quorum: [1, 2], polls: 3 })
+      expect(execution.getOperation("tolerant")?.children().map((item) => item.status)).toEqual(["SUCCEEDED", "FAILED", "SUCCEEDED"])
+    } finally {
+      await runner.dispose()
+    }
   })
 })

@@ -32,7 +32,7 @@ describe("context misuse", () => {
     await runner.dispose()
   })
 
-  it("fails the execution when a step body calls a durable operation, with AWS's message, and shows the step as STARTED", async () => {
+  it("fails the execution when a step body calls a durable operation, with AWS's message and what happened, and shows the step as STARTED", async () => {
     const fn = durable("op-in-step", async (_: unknown, ctx) => {
       await ctx.step("outer", async () => {
         await ctx.wait({ seconds: 5 })
@@ -41,11 +41,14 @@ describe("context misuse", () => {
     const runner = createTestRunner({ functions: [fn] })
     const execution = await runner.run("op-in-step")
     assert.strictEqual(execution.status, "FAILED")
+    // AWS's words speak of child contexts only; the step's case says which step and what to do instead.
     assert.strictEqual(
       execution.error?.errorMessage,
       `Context usage error in "wait": You are using a parent or sibling context instead of the current child context. ` +
         `Expected context ID: "1", but got: "undefined". ` +
-        "When inside runInChildContext(), you must use the child context parameter, not the parent context."
+        "When inside runInChildContext(), you must use the child context parameter, not the parent context. " +
+        `Here "wait" was called inside the body of step "outer" (1), which is one checkpoint and cannot run durable ` +
+        "operations: call them from the handler, or group them with the step's work in ctx.runInChildContext()."
     )
     // As in AWS's history: the step whose body ended the execution is a STARTED step operation.
     const outer = execution.getOperation("outer")

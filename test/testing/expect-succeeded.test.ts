@@ -43,10 +43,11 @@ describe("expectSucceeded", () => {
     await runner.dispose()
   })
 
-  it("shows a callback's error data, and says when an execution has no error yet", async () => {
+  it("shows a callback's error data, and says what an execution with no error yet waits on", async () => {
     const runner = createTestRunner({ functions: [approval] })
     const waiting = await runner.run("approval", undefined)
-    assert.throws(() => waiting.expectSucceeded(), /^Execution .* is RUNNING, not SUCCEEDED$/)
+    // What it still waits on, by name: the callback no responder answered (it had said RUNNING and nothing more).
+    assert.throws(() => waiting.expectSucceeded(), /^Execution .* is RUNNING, not SUCCEEDED; it waits on callback "manager" \(1-1\)$/)
     const failed = await runner.run("approval", undefined, {
       callbacks: { manager: () => ({ fail: { errorType: "Declined", errorMessage: "over budget", errorData: "{\"limit\":100}" } }) }
     })

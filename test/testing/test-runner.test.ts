@@ -1,8 +1,9 @@
 /** The test runner's own life: what it answers once disposed, responders that answer late, how it shows schedules. */
 import { assert, describe, it } from "@effect/vitest"
+import { vi } from "vitest"
 import { scheduleJson } from "../../src/http/schedule-routes.ts"
 import { durable, schedule } from "../../src/index.ts"
-import { createTestRunner } from "../../src/testing/index.ts"
+import { createTestRunner, MAX_CHAIN_RUNS } from "../../src/testing/index.ts"
 
 describe("a disposed test runner", () => {
   it("refuses further calls with an Error that says so (not the runtime's bare string); a second dispose is fine", async () => {
@@ -62,6 +63,62 @@ describe("the runner's schedules", () => {
       }
     } finally {
       await runner.dispose()
+    }
+  })
+})
+
+describe("runner.run on a function that continues as new for ever", () => {
+  it("stops the chain after MAX_CHAIN_RUNS runs and throws an Error saying what to do, rather than running until memory ran out", async () => {
+    const daily = durable("daily-for-ever", async (event: { day?: number }, ctx) => {
+      await ctx.wait({ days: 1 })
+      return ctx.continueAsNew({ day: (event.day ?? 0) + 1 })
+    })
+    const runner = createTestRunner({ functions: [daily] })
+    try {
+      const refused = await runner.run("daily-for-ever", {}, { executionId: "daily" }).then(() => undefined, (error: unknown) => error)
+      assert.instanceOf(refused, Error)
+      assert.strictEqual(
+        (refused as Error).message,
+        `Execution daily continued as new ${MAX_CHAIN_RUNS} times without ending; runner.run follows a chain to its last run, ` +
+          `and stopped this one at daily~${MAX_CHAIN_RUNS + 1}. For a function that continues for ever, use runner.start and ` +
+          "follow execution.continuedAs (runner.execution(id)) as far as the test needs."
+      )
+      const last = await runner.execution(`daily~${MAX_CHAIN_RUNS + 1}`)
+      assert.strictEqual(last.status, "STOPPED")
+      assert.isUndefined(last.continuedAs)
+    } finally {
+      await runner.dispose()
+    }
+  }, 60_000)
+})
+
+describe("the default ctx.logger under the test runner", () => {
+  it("writes the levels at or above AWS_LAMBDA_LOG_LEVEL, as AWS's logger does under AWS's runner (it wrote every level)", async () => {
+    const levels: Array<string> = []
+    const keep = (line: unknown) => void levels.push(String((JSON.parse(String(line)) as { level: string }).level))
+    vi.spyOn(console, "log").mockImplementation(keep)
+    vi.spyOn(console, "error").mockImplementation(keep)
+    const fn = durable("every-level", async (_: unknown, ctx) => {
+      ctx.logger.debug("d")
+      ctx.logger.info("i")
+      await ctx.step("s", async ({ logger }) => logger.warn("w"))
+      ctx.logger.error("e")
+    })
+    try {
+      for (const [lambdaLevel, expected] of [["WARN", ["WARN", "ERROR"]], [undefined, ["DEBUG", "INFO", "WARN", "ERROR"]]] as const) {
+        levels.length = 0
+        vi.stubEnv("AWS_LAMBDA_LOG_LEVEL", lambdaLevel)
+        const runner = createTestRunner({ functions: [fn] })
+        try {
+          assert.strictEqual((await runner.run("every-level")).status, "SUCCEEDED")
+        } finally {
+          await runner.dispose()
+        }
+        assert.deepStrictEqual(levels, [...expected], `AWS_LAMBDA_LOG_LEVEL=${lambdaLevel}`)
+      }
+    } finally {
+      vi.unstubAllEnvs()
+      vi.restoreAllMocks()
     }
   })
 })

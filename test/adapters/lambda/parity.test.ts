@@ -103,7 +103,11 @@ describe("reprise/lambda under AWS's local runner: issue 18's differences", () =
       return "done"
     })
     expect(aws.status).toBe("FAILED")
-    expect(reprise.error?.errorMessage).toBe(aws.error?.errorMessage)
+    // AWS's words first; Reprise goes on to say which step's body made the call and what to do instead.
+    expect(reprise.error?.errorMessage).toBe(
+      `${aws.error?.errorMessage} Here "wait" was called inside the body of step "outer" (1), which is one checkpoint and cannot run ` +
+        "durable operations: call them from the handler, or group them with the step's work in ctx.runInChildContext()."
+    )
     expect(aws.tree).toEqual([{ type: "STEP", subType: "Step", name: "outer", status: "STARTED", children: [] }])
   })
 
