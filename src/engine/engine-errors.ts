@@ -1,11 +1,15 @@
 /** The typed errors of the engine's operations; the HTTP layer maps each to a problem+json type. */
 import { Schema } from "effect"
+import { clipText } from "../store/execution-summary.ts"
+
+/** A name from a request, as an error message shows it: a valid one is at most 128 characters, so more is cut. */
+export const shownName = (name: string): string => JSON.stringify(clipText(name, 129))
 
 export class FunctionNotFound extends Schema.TaggedError<FunctionNotFound>()("FunctionNotFound", {
   functionName: Schema.String
 }) {
   override get message() {
-    return `No durable function is registered as ${JSON.stringify(this.functionName)}`
+    return `No durable function is registered as ${shownName(this.functionName)}`
   }
 }
 

@@ -4,6 +4,7 @@
  * and the schedule routes answer that schedules are not served there.
  */
 import { Context, type Effect, Schema } from "effect"
+import { shownName } from "../engine/engine-errors.ts"
 import type { StartFailure } from "../engine/execution-client.ts"
 import type { ReadFailure } from "../engine/execution-client.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
@@ -12,7 +13,7 @@ import type { SkippedTicks } from "./schedule-store.ts"
 
 export class ScheduleNotFound extends Schema.TaggedError<ScheduleNotFound>()("ScheduleNotFound", { name: Schema.String }) {
   override get message() {
-    return `No schedule is registered as ${JSON.stringify(this.name)}`
+    return `No schedule is registered as ${shownName(this.name)}`
   }
 }
 

@@ -163,6 +163,9 @@ describe("the HTTP API: functions and executions", () => {
 
   it("answers an unknown function or execution with 404 problem+json", async () => {
     await assertProblem(await h.request("POST", "/v1/functions/nope/executions", { json: {} }), 404, "function-not-found")
+    // A name longer than any valid one (128) is cut in the detail, not echoed whole.
+    const long = await assertProblem(await h.request("POST", `/v1/functions/${"n".repeat(5000)}/executions`, { json: {} }), 404, "function-not-found")
+    assert.strictEqual(long.detail, `No durable function is registered as "${"n".repeat(128)}…"`)
     await assertProblem(await h.request("GET", "/v1/executions/nope"), 404, "execution-not-found")
     await assertProblem(await h.request("GET", "/v1/executions/nope/history"), 404, "execution-not-found")
     await assertProblem(await h.request("POST", "/v1/executions/nope/stop", { headers: { "content-type": "application/json" } }), 404, "execution-not-found")

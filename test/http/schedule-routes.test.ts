@@ -74,6 +74,8 @@ describe("schedule routes", () => {
     assert.strictEqual(missing.type, "application/problem+json")
     assert.match(missing.body.type, /schedule-not-found$/)
     assert.match(missing.body.detail, /No schedule is registered as "weekly"/)
+    const long = await call("POST", `/v1/schedules/${"w".repeat(5000)}/pause`)
+    assert.strictEqual(long.body.detail, `No schedule is registered as "${"w".repeat(128)}…"`)
   })
 
   it("a server without schedules lists none", async () => {
