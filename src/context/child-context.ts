@@ -25,6 +25,7 @@ import { serializeWith } from "./serdes-call.ts"
 import { type Serdes, serdesContext } from "./serdes.ts"
 import { failedBySerdes, readBack } from "./serdes-failure.ts"
 import { bodyStarted } from "./replay-order.ts"
+import { underFinishedBatch } from "./finished-batches.ts"
 
 export interface ChildRun<T> {
   /** `summary` is what was stored instead of a result too large to keep (on the replay of such a child). */
@@ -47,11 +48,17 @@ export interface ChildRun<T> {
  * undefined when it may go on at once: no extra microtask), or never when the outcome cannot be queued (abandoned code).
  */
 const postOutcome = (
-  session: Session,
+  core: ContextCore,
   id: string,
   run: { readonly batchItem?: boolean; readonly owns?: ReadonlyArray<string> | undefined },
   events: Parameters<Session["post"]>[0]
-): Promise<void> | undefined => session.post(events) ? session.whenOutcomeTurn?.(id, run.batchItem === true, run.owns) : never()
+): Promise<void> | undefined => {
+  const { session } = core
+  // A context inside a batch that completed without it ends unrecorded, its caller abandoned (finished-batches.ts):
+  // a replay does not drive it again, so a warm run must not record more of it either.
+  if (underFinishedBatch(session, core.parentId)) return never()
+  return session.post(events) ? session.whenOutcomeTurn?.(id, run.batchItem === true, run.owns) : never()
+}
 
 export const runChildContext = async <T>(core: ContextCore, begun: Begun, run: ChildRun<T>): Promise<T> => {
   const { session } = core
@@ -93,7 +100,7 @@ const runBody = async <T>(
     if (failedBySerdes(session, thrown)) return never() // a composite's own read-back (waitForCallback's result)
     const error = toErrorRecord(thrown)
     if (!finished) {
-      const earlier = postOutcome(session, id, run, [{ _tag: "ContextFailed", ...ref, error }])
+      const earlier = postOutcome(core, id, run, [{ _tag: "ContextFailed", ...ref, error }])
       if (earlier !== undefined) await earlier
     }
     throw run.toError(error, thrown)
@@ -105,7 +112,7 @@ const runBody = async <T>(
     if (failedBySerdes(session, thrown)) return never()
     const error = toErrorRecord(thrown)
     if (!finished) {
-      const earlier = postOutcome(session, id, run, [{ _tag: "ContextFailed", ...ref, error }])
+      const earlier = postOutcome(core, id, run, [{ _tag: "ContextFailed", ...ref, error }])
       if (earlier !== undefined) await earlier
     }
     throw run.toError(error, thrown)
@@ -121,7 +128,7 @@ const runBody = async <T>(
     // Too large to store: keep a summary (or nothing) and re-run the body on replay, where its operations replay.
     const stored = tooLarge ? run.summarize?.(value) : payload
     if (stored !== undefined) core.checkPayload(stored, `The summary of ${JSON.stringify(ref.name ?? id)}`)
-    const earlier = postOutcome(session, id, run, [{
+    const earlier = postOutcome(core, id, run, [{
       _tag: "ContextSucceeded",
       ...ref,
       ...(stored === undefined ? {} : { result: stored }),

@@ -1,7 +1,8 @@
 /**
  * Map and parallel batches that have completed, per session. A batch that completes early (minSuccessful, a
  * tolerance exceeded, a custom policy) leaves its other items running: as in AWS's SDK (which makes their later
- * checkpoints no-ops), those items start no new operation once it completed. Before, a warm actor let them go on
+ * checkpoints no-ops), those items start no new operation once it completed, and what they were doing then (a step
+ * body running, their own end) is not recorded (step.ts, child-context.ts). Before, a warm actor let them go on
  * (a "first quote wins" race still called the slow provider after its wait), while a replay, which does not drive
  * them again, did not: the history and the side effects depended on whether the actor had stayed in memory.
  */

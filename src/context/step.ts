@@ -193,6 +193,9 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
       session.exitUserCode()
       closeAttempt(session, id)
     }
+    // A body that was running when its batch completed without it: its outcome is not recorded (AWS's checkpoints
+    // from there are no-ops), so that the log is the same whether the actor stayed warm or replayed.
+    if (underFinishedBatch(session, core.parentId)) return never()
     const recordStart = atMostOnce ? undefined : startedAt
     if (ok) {
       let payload: string | undefined

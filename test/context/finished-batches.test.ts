@@ -49,6 +49,16 @@ const retrying = durable("retrying-branch", async (_: unknown, ctx) => {
   return raced.getResults()
 })
 
+/** The slow branch's step is running (real time) when the fast branch completes the batch. */
+const inFlight = durable("in-flight-branch", async (_: unknown, ctx) => {
+  const raced = await ctx.parallel("p", [
+    { name: "fast", func: async () => 1 },
+    { name: "slow", func: async (branch) => branch.step("s", () => new Promise<number>((resolve) => setTimeout(() => resolve(2), 100))) }
+  ], { completionConfig: { minSuccessful: 1 } })
+  await ctx.wait("tail", { seconds: 1 })
+  return raced.getResults()
+})
+
 describe("an item of a batch that completed without it", () => {
   it("starts no operation after the batch's end: the slow quote is never asked, on a warm run as on crashing ones", async () => {
     const outcomes = []
@@ -65,6 +75,22 @@ describe("an item of a batch that completed without it", () => {
     }
     // As AWS's SDK records it (test/adapters/lambda compares the trees): the slow branch STARTED, its wait done.
     assert.deepStrictEqual(outcomes[0], ["1 quotes SUCCEEDED", "1-1 fast SUCCEEDED", "1-1-1 fast-quote SUCCEEDED", "1-2 slow STARTED", "1-2-1 think SUCCEEDED", "2 tail SUCCEEDED"])
+    assert.deepStrictEqual(outcomes[1], outcomes[0])
+  })
+
+  it("records nothing more of a step that was running when the batch completed: warm and crashing runs agree", async () => {
+    const outcomes = []
+    for (const crashAtEveryCheckpoint of [false, true]) {
+      const runner = createTestRunner({ functions: [inFlight] })
+      try {
+        const execution = await runner.run("in-flight-branch", {}, { crashAtEveryCheckpoint })
+        assert.deepStrictEqual(execution.expectSucceeded(), [1])
+        outcomes.push(tree(execution.operations))
+      } finally {
+        await runner.dispose()
+      }
+    }
+    assert.deepStrictEqual(outcomes[0], ["1 p SUCCEEDED", "1-1 fast SUCCEEDED", "1-2 slow STARTED", "2 tail SUCCEEDED"])
     assert.deepStrictEqual(outcomes[1], outcomes[0])
   })
 
