@@ -5,7 +5,7 @@
  * end, deletion) and again whenever they wake up and find the shard behind (see execution-host.ts).
  */
 import { DurableObject } from "cloudflare:workers"
-import type { ExecutionSummary } from "reprise/store"
+import { errorOfRow, type ExecutionSummary } from "reprise/store"
 import type { DurableObjectState } from "./cf-types.ts"
 
 export interface ShardQuery {
@@ -66,7 +66,7 @@ const toSummary = (row: Row): ExecutionSummary => ({
   status: row.status as ExecutionSummary["status"],
   startedAt: row.started_at,
   ...(row.ended_at === null ? {} : { endedAt: row.ended_at }),
-  ...(row.error_type === null ? {} : { error: { errorType: row.error_type, errorMessage: row.error_message ?? "" } })
+  ...errorOfRow(row.status, row.error_type, row.error_message)
 })
 
 export class IndexObject extends DurableObject implements IndexShard {

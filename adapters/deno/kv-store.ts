@@ -210,8 +210,9 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
     const indexed = summary !== head.meta?.summary
     // An index key holds the function name and version besides the id (kv-listing.ts).
     const indexKeyBytes = keyBytes + keyPartBytes(summary.functionName) + keyPartBytes(summary.version ?? "")
+    // The error's text is anyone's (non-ASCII takes up to 3 bytes a UTF-16 unit); the names are the developer's.
     const errorLength = summary.error === undefined ? 0 : summary.error.errorType.length + summary.error.errorMessage.length
-    const summaryBytes = 2 * (id.length + summary.functionName.length + (summary.version?.length ?? 0) + errorLength) + 256
+    const summaryBytes = 2 * (id.length + summary.functionName.length + (summary.version?.length ?? 0)) + 3 * errorLength + 256
     const bytes = plan.bytes + keyBytes + summaryBytes + (indexed ? 10 * (indexKeyBytes + summaryBytes) : 0) +
       (alarmAt === undefined ? 0 : 4 * keyBytes + 256)
     // Keys set (and checked, to err high): the events', the head's (checked and set), five index rows, the alarm's

@@ -18,7 +18,17 @@ import type { DurableFunction, Schedule } from "reprise"
 import type { EngineShape } from "reprise/engine"
 import type { EngineProbe } from "reprise/testing"
 import type { ExecutionObserverShape } from "reprise/engine"
-import { DEFAULT_PORT, type HostOptions, type HostPorts, pendingFetch, resolvePort, type ScheduleStore, serverUrl, startHost } from "reprise/host"
+import {
+  DEFAULT_PORT,
+  type HostOptions,
+  type HostPorts,
+  pendingFetch,
+  resolvePort,
+  type ScheduleStore,
+  serverUrl,
+  SHUTDOWN_GRACE_MS,
+  startHost
+} from "reprise/host"
 import { withBodyDeadline } from "reprise/http"
 import { deno, envVar } from "./deno-api.ts"
 import { kvPorts } from "./kv-ports.ts"
@@ -28,8 +38,6 @@ import { openSqliteStorage, ownLocalKvFile, type SqliteFileStore } from "./sqlit
 
 /** Node's default request timeout, which Deno.serve lacks. */
 const DEFAULT_REQUEST_TIMEOUT_MS = 300_000
-/** How long open connections get at shutdown before the host closes anyway (reprise/node's SHUTDOWN_GRACE_MS). */
-const SHUTDOWN_GRACE_MS = 5_000
 
 /** Until `work` settles, or `ms` pass; the timer does not outlive it. */
 const atMost = async (work: Promise<void>, ms: number): Promise<void> => {

@@ -18,7 +18,7 @@ import type { EngineShape } from "reprise/engine"
 import type { StartAdmission } from "reprise/http"
 import type { EngineProbe } from "reprise/testing"
 import type { ExecutionObserverShape } from "reprise/engine"
-import { type HostLogOptions, type HostPorts, pendingFetch, resolvePort, serverUrl, startHost } from "reprise/host"
+import { type HostLogOptions, type HostPorts, pendingFetch, resolvePort, serverUrl, SHUTDOWN_GRACE_MS, startHost } from "reprise/host"
 import { sqlitePorts } from "./sqlite-ports.ts"
 import { sqliteSettings } from "./sqlite-settings.ts"
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.ts"
@@ -124,8 +124,8 @@ const isEventStream = (request: IncomingMessage): boolean => {
   return /\/(?:events|emissions)$/.test(path) || (request.headers.accept ?? "").includes("text/event-stream")
 }
 
-/** How long requests still open at shutdown (other than event streams, ended at once) get to finish. */
-export const SHUTDOWN_GRACE_MS = 5_000
+/** Requests still open at shutdown (other than event streams, ended at once) get SHUTDOWN_GRACE_MS to finish. */
+export { SHUTDOWN_GRACE_MS }
 /** How long the event streams ended at shutdown get to send their last chunk before their connections are cut. */
 const STREAM_END_MS = 250
 

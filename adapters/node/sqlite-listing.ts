@@ -6,6 +6,7 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite"
 import {
   decodeCursor,
   encodeCursor,
+  errorOfRow,
   type ExecutionStatus,
   type ExecutionSummary,
   type ListPage,
@@ -34,7 +35,7 @@ export const summaryOf = (row: SummaryRow): ExecutionSummary => ({
   status: row.status as ExecutionStatus,
   startedAt: row.started_at,
   ...(row.ended_at === null ? {} : { endedAt: row.ended_at }),
-  ...(row.error_type === null ? {} : { error: { errorType: row.error_type, errorMessage: row.error_message ?? "" } })
+  ...errorOfRow(row.status, row.error_type, row.error_message)
 })
 
 export type ListExecutions = (query: ListQuery) => ListPage

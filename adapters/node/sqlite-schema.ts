@@ -56,18 +56,18 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
   },
   {
     // Why a FAILED or STOPPED execution ended, for listing (execution-summary.ts's summaryError, whose cut of the
-    // type and message the backfill repeats: SQLite's substr and length count code points). The last event of such an
-    // execution is its end.
+    // type and message the backfill repeats: SQLite's substr and length count code points; a NUL's escape in the event's JSON is read as U+FFFD's). The
+    // last event of such an execution is its end.
     version: 3,
     sql: `
       ALTER TABLE executions ADD COLUMN error_type TEXT;
       ALTER TABLE executions ADD COLUMN error_message TEXT;
       UPDATE executions SET
         error_type = (SELECT CASE WHEN length(t) > 200 THEN substr(t, 1, 199) || '…' ELSE t END
-                      FROM (SELECT json_extract(event, '$.error.errorType') AS t FROM events
+                      FROM (SELECT json_extract(replace(event, '\\u0000', '\\ufffd'), '$.error.errorType') AS t FROM events
                             WHERE events.execution_id = executions.execution_id ORDER BY seq DESC LIMIT 1)),
         error_message = (SELECT CASE WHEN length(m) > 200 THEN substr(m, 1, 199) || '…' ELSE m END
-                         FROM (SELECT json_extract(event, '$.error.errorMessage') AS m FROM events
+                         FROM (SELECT json_extract(replace(event, '\\u0000', '\\ufffd'), '$.error.errorMessage') AS m FROM events
                                WHERE events.execution_id = executions.execution_id ORDER BY seq DESC LIMIT 1))
       WHERE status IN ('FAILED', 'STOPPED');
     `

@@ -294,16 +294,16 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
   {
     // Why a FAILED or STOPPED execution ended, for listing (execution-summary.ts's summaryError, whose cut of the
     // type and message the backfill repeats: char_length and left count characters). Such an execution's last event (at
-    // the head's seq) is its end.
+    // the head's seq) is its end. A NUL's escape (\u0000, which ->> cannot make text of) is read as U+FFFD's.
     version: 6,
     sql: `
       ALTER TABLE {schema}.executions ADD COLUMN error_type text, ADD COLUMN error_message text;
       UPDATE {schema}.executions AS x SET
-        error_type = CASE WHEN char_length(e.event->'error'->>'errorType') > 200
-          THEN left(e.event->'error'->>'errorType', 199) || '…' ELSE e.event->'error'->>'errorType' END,
-        error_message = CASE WHEN char_length(e.event->'error'->>'errorMessage') > 200
-          THEN left(e.event->'error'->>'errorMessage', 199) || '…' ELSE e.event->'error'->>'errorMessage' END
-        FROM {schema}.events AS e
+        error_type = CASE WHEN char_length(e.error->>'errorType') > 200
+          THEN left(e.error->>'errorType', 199) || '…' ELSE e.error->>'errorType' END,
+        error_message = CASE WHEN char_length(e.error->>'errorMessage') > 200
+          THEN left(e.error->>'errorMessage', 199) || '…' ELSE e.error->>'errorMessage' END
+        FROM (SELECT execution_id, seq, replace(event::text, '\\u0000', '\\ufffd')::json->'error' AS error FROM {schema}.events) AS e
         WHERE x.status IN ('FAILED', 'STOPPED') AND e.execution_id = x.execution_id AND e.seq = x.seq;
     `
   }

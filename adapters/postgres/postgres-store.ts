@@ -24,6 +24,7 @@ import {
   EMPTY_HEAD,
   encodeCursor,
   encodeEvents,
+  errorOfRow,
   ExecutionStore,
   type ExecutionStatus,
   type ExecutionStoreShape,
@@ -108,7 +109,7 @@ const summaryOf = (row: SummaryRow): ExecutionSummary => ({
   startedAt: Number(row.started_at),
   ...(row.ended_at === null ? {} : { endedAt: Number(row.ended_at) }),
   ...(row.version === null ? {} : { version: row.version }),
-  ...(row.error_type === null ? {} : { error: { errorType: row.error_type, errorMessage: row.error_message ?? "" } })
+  ...errorOfRow(row.status, row.error_type, row.error_message)
 })
 
 /** PostgreSQL's unique_violation: a head row or an event row that is already there. */

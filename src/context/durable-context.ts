@@ -12,6 +12,7 @@ import { afterCreation, afterTurn, bodyStarted, startReplayOrder } from "./repla
 import type { Duration } from "./duration.ts"
 import type { BatchResult } from "./batch-result.ts"
 import { type BatchItemSpec, runBatch } from "./batch.ts"
+import { typeOf } from "./error-text.ts"
 import { CallbackSubmitterError, ChildContextError, ConfigurationError, DurableOperationError, RecordedError, revived } from "./errors.ts"
 import { defaultLogger } from "./default-logger.ts"
 import { type DurableContextLogger, type DurableLogger, type LoggerConfig, makeContextLogger } from "./logger.ts"
@@ -385,8 +386,6 @@ const invalidBatchConfig = (config: Pick<BatchConfig<unknown>, "maxConcurrency" 
   }
   return undefined
 }
-
-const typeOf = (value: unknown): string => (value === null ? "null" : typeof value)
 
 /** Throws when `strategy` is set but is no function; `what` names the setting. */
 const invalidRetryStrategy = (strategy: unknown, what: string): void => {

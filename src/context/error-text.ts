@@ -19,6 +19,9 @@ export const bounded = (text: string, max: number): string => {
 
 const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff
 
+/** What a value is, for a message refusing it: `typeof`, but "null" for null. */
+export const typeOf = (value: unknown): string => (value === null ? "null" : typeof value)
+
 /**
  * `value instanceof type`, false when asking throws (a Proxy whose getPrototypeOf trap throws, a revoked Proxy:
  * `instanceof` itself throws for those).

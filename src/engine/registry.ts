@@ -1,6 +1,7 @@
 /** Registering durable functions: `durable(name, handler, options)` and the registry an engine serves. */
 import type { DurableContext } from "../context/types.ts"
 import type { Duration } from "../context/duration.ts"
+import { typeOf } from "../context/error-text.ts"
 import { checkFlowOptions, type FlowControl, type FlowOptions } from "./flow-options.ts"
 import { checkFunctionDurations } from "./function-durations.ts"
 import type { Session } from "../context/session.ts"
@@ -42,21 +43,23 @@ export interface DurableFunction<I = any, O = any> {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
 
-/** Every option durable() takes: one misspelled (`concurency`) would otherwise be dropped without a word. */
-const OPTIONS: ReadonlySet<string> = new Set<keyof DurableFunctionOptions>([
-  "description",
-  "executionTimeout",
-  "retention",
-  "version",
-  "concurrency",
-  "rateLimit",
-  "priority",
-  "debounce"
-])
+/** Every option durable() takes (a record, so that an option added to the type must be added here): one misspelled
+ * (`concurency`) would otherwise be dropped without a word. */
+const OPTION_NAMES: { readonly [K in keyof Required<DurableFunctionOptions>]: true } = {
+  description: true,
+  executionTimeout: true,
+  retention: true,
+  version: true,
+  concurrency: true,
+  rateLimit: true,
+  priority: true,
+  debounce: true
+}
+const OPTIONS: ReadonlySet<string> = new Set(Object.keys(OPTION_NAMES))
 
 const checkOptionNames = (name: string, options: DurableFunctionOptions): void => {
   if (typeof options !== "object" || options === null) {
-    throw new TypeError(`The options of durable function ${name} must be an object; got ${options === null ? "null" : typeof options}`)
+    throw new TypeError(`The options of durable function ${name} must be an object; got ${typeOf(options)}`)
   }
   const unknown = Object.keys(options).filter((key) => !OPTIONS.has(key))
   if (unknown.length > 0) {

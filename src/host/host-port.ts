@@ -20,3 +20,6 @@ export const resolvePort = (option: number | undefined, env: EnvReader): number 
 /** The server's URL: an IPv6 hostname in brackets (`http://::1:8787` is no URL; `fetch` refused it). */
 export const serverUrl = (hostname: string, port: number): string =>
   `http://${hostname.includes(":") && !hostname.startsWith("[") ? `[${hostname}]` : hostname}:${port}`
+
+/** How long a server's open requests get at shutdown before it closes them and the host (Node's and Deno's adapters). */
+export const SHUTDOWN_GRACE_MS = 5_000

@@ -32,11 +32,24 @@ export const clipText = (text: string, chars: number): string => {
   return all.length <= chars ? text : `${all.slice(0, chars - 1).join("")}…`
 }
 
-/** The part of an execution's error that listing shows: its type and message, each cut with "…" past the limit. */
+/** U+0000, which a PostgreSQL text column refuses (the event itself keeps it, escaped in JSON). */
+const NUL = /\u0000/g
+
+/**
+ * The part of an execution's error that listing shows: its type and message, each cut with "…" past the limit, a NUL
+ * character as U+FFFD (the migrations' backfills do the same).
+ */
 export const summaryError = (error: ErrorObject): SummaryError => ({
-  errorType: clipText(error.errorType, SUMMARY_ERROR_CHARS),
-  errorMessage: clipText(error.errorMessage, SUMMARY_ERROR_CHARS)
+  errorType: clipText(error.errorType, SUMMARY_ERROR_CHARS).replace(NUL, "\uFFFD"),
+  errorMessage: clipText(error.errorMessage, SUMMARY_ERROR_CHARS).replace(NUL, "\uFFFD")
 })
+
+/**
+ * A stored row's error as a summary field, from its columns: only for FAILED and STOPPED (a row a host of an older
+ * version rewound, not knowing the columns, keeps them while it runs again).
+ */
+export const errorOfRow = (status: string, errorType: string | null, errorMessage: string | null): { readonly error?: SummaryError } =>
+  errorType === null || (status !== "FAILED" && status !== "STOPPED") ? {} : { error: { errorType, errorMessage: errorMessage ?? "" } }
 
 /** Advances a summary over newly appended events (the first batch must hold ExecutionStarted). */
 export const summarize = (

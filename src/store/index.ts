@@ -19,6 +19,7 @@ export {
   decodeCursor,
   DEFAULT_PAGE,
   encodeCursor,
+  errorOfRow,
   isAfterCursor,
   MAX_PAGE,
   pageSize,

@@ -74,7 +74,7 @@ describe("SQLite schema migrations", () => {
       const long = `${"é".repeat(150)}${"😀".repeat(60)}` // cut at 200 code points, not at 200 UTF-16 units
       const ends: Record<string, { status: string; end?: LogEvent }> = {
         failed: { status: "FAILED", end: { _tag: "ExecutionFailed", seq: 2, at: 2, error: { errorType: "CardDeclined", errorMessage: long } } },
-        stopped: { status: "STOPPED", end: { _tag: "ExecutionStopped", seq: 2, at: 2, error: { errorType: "Cancelled", errorMessage: "by ops" } } },
+        stopped: { status: "STOPPED", end: { _tag: "ExecutionStopped", seq: 2, at: 2, error: { errorType: "Cancelled", errorMessage: "by\u0000ops" } } },
         bare: { status: "STOPPED", end: { _tag: "ExecutionStopped", seq: 2, at: 2 } },
         running: { status: "RUNNING" }
       }
@@ -91,7 +91,7 @@ describe("SQLite schema migrations", () => {
       store.close()
       assert.deepStrictEqual(errors, {
         failed: summaryError({ errorType: "CardDeclined", errorMessage: long }),
-        stopped: { errorType: "Cancelled", errorMessage: "by ops" },
+        stopped: { errorType: "Cancelled", errorMessage: "by\uFFFDops" }, // a NUL as U+FFFD, as summaryError gives it
         bare: undefined,
         running: undefined
       })

@@ -78,7 +78,7 @@ describe("the PostgreSQL store's schema", () => {
           // Rows as a host of schema version 5 wrote them: the events' JSON, the executions row without the error.
           const ends = [
             ["failed", "FAILED", { _tag: "ExecutionFailed", seq: 2, at: 2, error: { errorType: "CardDeclined", errorMessage: long } }],
-            ["stopped", "STOPPED", { _tag: "ExecutionStopped", seq: 2, at: 2, error: { errorType: "Cancelled", errorMessage: "by ops" } }],
+            ["stopped", "STOPPED", { _tag: "ExecutionStopped", seq: 2, at: 2, error: { errorType: "Cancelled", errorMessage: "by\u0000ops" } }],
             ["bare", "STOPPED", { _tag: "ExecutionStopped", seq: 2, at: 2 }],
             ["running", "RUNNING", undefined]
           ] as const
@@ -103,11 +103,22 @@ describe("the PostgreSQL store's schema", () => {
       const errors = Object.fromEntries((yield* store.list({ functionName: "fn" })).items.map((row) => [row.executionId, row.error]))
       assert.deepStrictEqual(errors, {
         failed: summaryError({ errorType: "CardDeclined", errorMessage: long }),
-        stopped: { errorType: "Cancelled", errorMessage: "by ops" },
+        stopped: { errorType: "Cancelled", errorMessage: "by\uFFFDops" }, // a NUL as U+FFFD, as summaryError gives it
         bare: undefined,
         running: undefined
       })
       assert.strictEqual(Array.from(errors["failed"]!.errorMessage).length, 200)
+    }))
+
+  it.effect("a row a host of schema version 5 rewound (its error columns left as they were) lists no error while it runs", () =>
+    Effect.gen(function*() {
+      const store = yield* open("old_rewind")
+      yield* store.append("r", [...startedLog("r", { functionName: "fn", at: 1_000 }), { _tag: "ExecutionFailed", seq: 2, at: 2_000, error: { errorType: "E", errorMessage: "m" } }], 0)
+      assert.deepStrictEqual((yield* store.summary("r"))?.error, { errorType: "E", errorMessage: "m" })
+      // What a version-5 host's rewind writes: the status and end, not the columns it does not know.
+      yield* Effect.promise(() => sql(`UPDATE "old_rewind".executions SET status = 'RUNNING', ended_at = NULL WHERE execution_id = 'r'`))
+      assert.isUndefined((yield* store.summary("r"))?.error)
+      assert.isUndefined((yield* store.list({ functionName: "fn" })).items[0]?.error)
     }))
 
   it.effect("several stores opening one new schema at once migrate it once", () =>
