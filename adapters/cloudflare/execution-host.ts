@@ -48,6 +48,7 @@ import type { FlowRpc } from "./flow-object.ts"
 import { groupOf, makeQueuedOps, makeStepLimits, releaseOwed, RemoteSlot, sendRelease } from "./flow-execution.ts"
 import { objectLog } from "./object-log.ts"
 import { stepGateName } from "./step-gate.ts"
+import { stopChain } from "./stop-chain.ts"
 import type { IndexClient } from "./index-client.ts"
 import { call, failureOfWire, fromWire, only, runWire, toWire } from "./wire.ts"
 
@@ -387,7 +388,13 @@ export const makeHost = (options: HostOptions) => {
         await notifyParent() // an invoked child stopped while queued: its parent's invoke ends STOPPED
         return toWire(Exit.void)
       }
-      return wire((engine) => engine.stop(self, error, stopOptions))
+      // A run that continued as new passes the stop on to the chain's current run (stop-chain.ts).
+      return stopChain({
+        self,
+        peer,
+        stopHere: () => wire((engine) => engine.stop(self, error, stopOptions)),
+        describeHere: () => wire((engine) => engine.describe(self))
+      }, error, stopOptions)
     },
     enqueue: (request: StartRequest, queue: QueueKeys) => wire(() => queuedOps.enqueue(request, queue)),
     startAdmitted: (request: StartRequest) => {
