@@ -97,6 +97,7 @@ export const createWorker = (options: CreateWorkerOptions) => {
       allowedHosts: "any",
       clientAddress: (c) => c.req.header("cf-connecting-ip"), // set by Cloudflare's edge, not by the client
       maxBodyBytes: options.maxBodyBytes ?? bodyLimitFor(options.maxPayloadBytes),
+      consoleSessionSecret: env.REPRISE_CONSOLE_SECRET, // as $REPRISE_CONSOLE_SECRET on Node and Deno
       ...(options.onError === undefined ? {} : { onError: options.onError })
     })
     // Beside the API: POST /v1/admin/reindex[?fromShards=N] rebuilds the listing index (see reindex.ts).
