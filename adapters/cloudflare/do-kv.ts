@@ -27,9 +27,23 @@ export interface DurableObjectKV extends DurableKV {
 /** Thrown inside transactionSync to roll back a body that failed; never escapes. */
 const ROLLBACK = Symbol("rollback")
 
-export const makeDurableObjectKV = (storage: DurableObjectStorage): DurableObjectKV => {
+export interface DurableObjectKVOptions {
+  /** Runs inside each transaction whose body succeeded, before it commits: an alarm it sets lands with it. */
+  readonly inTransaction?: () => void
+  /**
+   * The latest the object's alarm may be, if any: an alarm the KV sets later is set at this time instead (and a
+   * deletion sets it here), while `lastAlarm` keeps what was asked (catch-up-alarm.ts).
+   */
+  readonly alarmCeiling?: () => number | undefined
+}
+
+export const makeDurableObjectKV = (storage: DurableObjectStorage, options: DurableObjectKVOptions = {}): DurableObjectKV => {
   const kv = storage.kv
   let lastAlarm: number | undefined
+  const capped = (at: number): number => {
+    const ceiling = options.alarmCeiling?.()
+    return ceiling !== undefined && ceiling < at ? ceiling : at
+  }
 
   const list = (options: KvListOptions) => {
     const query: { prefix?: string; start?: string; limit?: number } = {}
@@ -61,7 +75,7 @@ export const makeDurableObjectKV = (storage: DurableObjectStorage): DurableObjec
     setAlarm: (at) =>
       Effect.sync(() => {
         lastAlarm = at
-        storage.setAlarm(at).catch(() => undefined)
+        storage.setAlarm(capped(at)).catch(() => undefined)
       }),
     get: (key) => Effect.sync(() => kv.get(key)),
     put: (key, value) => Effect.sync(() => kv.put(key, value)),
@@ -78,6 +92,7 @@ export const makeDurableObjectKV = (storage: DurableObjectStorage): DurableObjec
         storage.transactionSync(() => {
           exit = Effect.runSyncExit(body(inTransaction))
           if (Exit.isFailure(exit)) throw ROLLBACK
+          options.inTransaction?.()
         })
       } catch (error) {
         lastAlarm = alarmBefore
@@ -94,12 +109,13 @@ export const makeDurableObjectKV = (storage: DurableObjectStorage): DurableObjec
     setAlarm: (at) =>
       attemptPromise("setAlarm", async () => {
         lastAlarm = at
-        await storage.setAlarm(at)
+        await storage.setAlarm(capped(at))
       }),
     deleteAlarm: () =>
       attemptPromise("deleteAlarm", async () => {
         lastAlarm = undefined
-        await storage.deleteAlarm()
+        const ceiling = options.alarmCeiling?.()
+        await (ceiling === undefined ? storage.deleteAlarm() : storage.setAlarm(ceiling))
       }),
     deleteAll: () =>
       attemptPromise("deleteAll", async () => {

@@ -18,6 +18,8 @@ export interface RepriseEnv {
   readonly FLOW_CONTROL?: DurableObjectNamespace<FlowRpc>
   /** The API key the management routes require (a secret). Unset: no auth, for local development only. */
   readonly REPRISE_API_KEY?: string
+  /** Signs console sessions with the API key (a secret): changing it logs every console session out. */
+  readonly REPRISE_CONSOLE_SECRET?: string
   /** The key that signs callback ids (a secret). Unset: unsigned ids, for local development only. */
   readonly REPRISE_CALLBACK_SECRET?: string
   /** The executions' log lines (debug, info, warn, error, none; default info), as JSON on the console (Workers Logs). */

@@ -48,6 +48,9 @@ import type { FlowRpc } from "./flow-object.ts"
 import { groupOf, makeQueuedOps, makeStepLimits, releaseOwed, RemoteSlot, sendRelease } from "./flow-execution.ts"
 import { objectLog } from "./object-log.ts"
 import { stepGateName } from "./step-gate.ts"
+import { stopChain } from "./stop-chain.ts"
+import { makeCatchUpAlarm } from "./catch-up-alarm.ts"
+import { outcomeOf } from "./child-outcome.ts"
 import type { IndexClient } from "./index-client.ts"
 import { call, failureOfWire, fromWire, only, runWire, toWire } from "./wire.ts"
 
@@ -88,26 +91,17 @@ const IDLE_CHECK_MS = 1_000
 const NOTIFIED = "reprise:parent-notified"
 
 
-const outcomeOf = (last: { _tag: string; result?: string; error?: ErrorObject }): ChildOutcome => {
-  switch (last._tag) {
-    case "ExecutionSucceeded":
-      return { status: "SUCCEEDED", ...(last.result === undefined ? {} : { result: last.result }) }
-    case "ExecutionTimedOut":
-      return { status: "TIMED_OUT" }
-    default:
-      return { status: last._tag === "ExecutionStopped" ? "STOPPED" : "FAILED", ...(last.error === undefined ? {} : { error: last.error }) }
-  }
-}
-
 export type Host = ReturnType<typeof makeHost>
 
 export const makeHost = (options: HostOptions) => {
   const { executionId: self, index, peer, storage } = options
   const retryDelayMs = options.retryDelayMs ?? 5_000
   const log = objectLog(options.logging, options.env ?? (() => undefined))
-  const kv = makeDurableObjectKV(storage)
+  // A write that leaves something owed (the row, the parent, a slot) keeps the alarm near until it is sent.
+  const kv = makeDurableObjectKV(storage, { inTransaction: () => owesSomething() && catchUp.arm(), alarmCeiling: () => catchUp.ceiling() })
   const meta = () => storage.kv.get<Meta>("meta")
   let retryAt: number | undefined
+  const catchUp = makeCatchUpAlarm({ storage, believed: kv.lastAlarm, delayMs: retryDelayMs })
 
   const scheduleRetry = (reason: unknown) => {
     log.report(`execution ${self}: will retry`, reason, { executionId: self })
@@ -127,6 +121,7 @@ export const makeHost = (options: HostOptions) => {
         const endedAt = summary.endedAt === undefined ? {} : { endedAt: summary.endedAt }
         storage.kv.put(INDEXED, { status: summary.status, startedAt: summary.startedAt, ...version, ...endedAt, seq })
       }
+      await settleCatchUp()
     } catch (error) {
       scheduleRetry(error)
     }
@@ -148,22 +143,37 @@ export const makeHost = (options: HostOptions) => {
       const failure = Exit.isFailure(answer) ? Cause.squash(answer.cause) : undefined
       if (failure !== undefined && !(failure instanceof ExecutionNotFound)) throw failure
       storage.kv.put(NOTIFIED, true)
+      await settleCatchUp()
     } catch (error) {
       scheduleRetry(error)
     }
   }
 
-  /** Catches up on what a crash may have cut short: the index row and the parent's notification. */
-  const reconcile = async () => {
-    const m = meta()
-    if (m === undefined) return
+  /** Whether the index row is behind the execution's summary. */
+  const indexBehind = (m: Meta): boolean => {
     const indexed = storage.kv.get<{ status: string; startedAt: number; version?: string; endedAt?: number }>(INDEXED)
     // The version and the end as well: a rewind that failed again before its row was published leaves the status as
     // it was, not its end (nor its error, which the row shows). A mark written before either was kept reads as none,
     // so such an execution is published once more.
-    const behind = indexed?.status !== m.summary.status || indexed.startedAt !== m.summary.startedAt ||
+    return indexed?.status !== m.summary.status || indexed.startedAt !== m.summary.startedAt ||
       indexed.version !== m.summary.version || indexed.endedAt !== m.summary.endedAt
-    if (behind) await publish(m.summary, m.seq)
+  }
+  /** Whether the row, the parent or the flow slot has yet to hear of a change. */
+  function owesSomething(): boolean {
+    const m = meta()
+    if (m === undefined) return false
+    const parentOwed = m.summary.endedAt !== undefined && m.summary.status !== "CONTINUED_AS_NEW" &&
+      storage.kv.get(NOTIFIED) === undefined && storage.kv.get<{ parent?: unknown }>(eventKey(1))?.parent !== undefined
+    return indexBehind(m) || parentOwed || releaseOwed(storage.kv)
+  }
+  /** Once nothing is owed, the engine's alarm again. */
+  const settleCatchUp = () => (owesSomething() ? Promise.resolve() : catchUp.settle())
+
+  /** Catches up on what a crash may have cut short: the index row and the parent's notification. */
+  const reconcile = async () => {
+    const m = meta()
+    if (m === undefined) return
+    if (indexBehind(m)) await publish(m.summary, m.seq)
     await notifyParent()
     if (releaseOwed(storage.kv)) await releaseFlow()
     await dequeueUnlimited()
@@ -387,7 +397,9 @@ export const makeHost = (options: HostOptions) => {
         await notifyParent() // an invoked child stopped while queued: its parent's invoke ends STOPPED
         return toWire(Exit.void)
       }
-      return wire((engine) => engine.stop(self, error, stopOptions))
+      // A run that continued as new passes the stop on to the chain's current run (stop-chain.ts).
+      const stopHere = () => wire((engine) => engine.stop(self, error, stopOptions))
+      return stopChain({ self, peer, stopHere, describeHere: () => wire((engine) => engine.describe(self)) }, error, stopOptions)
     },
     enqueue: (request: StartRequest, queue: QueueKeys) => wire(() => queuedOps.enqueue(request, queue)),
     startAdmitted: (request: StartRequest) => {
@@ -426,6 +438,7 @@ export const makeHost = (options: HostOptions) => {
     },
     alarm: async () => {
       retryAt = undefined
+      catchUp.fired()
       const exit = await wire((engine) => engine.alarm(self))
       if (exit._tag === "Failure") log.report(`the alarm of execution ${self} failed`, failureOfWire(exit), { executionId: self })
       await reconcile()

@@ -97,15 +97,21 @@ export const createWorker = (options: CreateWorkerOptions) => {
       allowedHosts: "any",
       clientAddress: (c) => c.req.header("cf-connecting-ip"), // set by Cloudflare's edge, not by the client
       maxBodyBytes: options.maxBodyBytes ?? bodyLimitFor(options.maxPayloadBytes),
+      consoleSessionSecret: env.REPRISE_CONSOLE_SECRET, // as $REPRISE_CONSOLE_SECRET on Node and Deno
       ...(options.onError === undefined ? {} : { onError: options.onError })
     })
     // Beside the API: POST /v1/admin/reindex[?fromShards=N] rebuilds the listing index (see reindex.ts).
     const app = new Hono()
+    // Another method is 405 with Allow, as on the API's routes (before auth there too), not "no route".
+    app.on(["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"], "/v1/admin/reindex", (c) =>
+      problemResponse("method-not-allowed", `${c.req.method} is not allowed here; use POST`, c.req.path, { allow: "POST" }))
     app.use("/v1/admin/*", crossSite()) // the API's rules for writes (src/http/app.ts), on this route too
     if (apiKey !== undefined) app.use("/v1/admin/*", bearerAuth({ apiKey }))
     app.use("/v1/admin/*", requireJson())
     app.post("/v1/admin/reindex", async (c) => {
-      const from = Number(c.req.query("fromShards") ?? index.shards)
+      // Decimal digits only: Number() would also take "0x10", "1e1" or " 2 ".
+      const raw = c.req.query("fromShards")
+      const from = raw === undefined ? index.shards : /^[0-9]{1,4}$/.test(raw) ? Number(raw) : Number.NaN
       if (!Number.isSafeInteger(from) || from < 1 || from > 1024) {
         return problemResponse("invalid-request", "fromShards must be a whole number from 1 to 1024", c.req.path)
       }

@@ -6,6 +6,7 @@ export type { EngineOptions } from "./engine-options.ts"
 export type { EvictOptions } from "./eviction.ts"
 export { ExecutionClient } from "./execution-client.ts"
 export { isLiveStatus, LIVE_STATUSES } from "./execution-view.ts"
+export { nextRunId } from "./continue-as-new.ts"
 export type {
   CallbackFailure,
   ExecutionClientShape,

@@ -60,6 +60,8 @@ export interface StartOptions {
   readonly extraObjects?: Record<string, string>
   /** Receives what the Worker and its objects log (console.log and friends), one line at a time. */
   readonly onLog?: (line: { readonly level: string; readonly message: string }) => void
+  /** Bindings (vars, secrets) beside the API key and the callback secret. */
+  readonly bindings?: Record<string, string>
 }
 
 export const startMiniflare = (options: StartOptions): Miniflare => {
@@ -71,7 +73,7 @@ export const startMiniflare = (options: StartOptions): Miniflare => {
     compatibilityDate: COMPATIBILITY_DATE,
     durableObjects: Object.fromEntries(Object.entries(objects).map(([binding, className]) => [binding, { className, useSQLite: true }])),
     kvNamespaces: ["SIDE_EFFECTS"],
-    bindings: { REPRISE_API_KEY: API_KEY, REPRISE_CALLBACK_SECRET: CALLBACK_SECRET },
+    bindings: { REPRISE_API_KEY: API_KEY, REPRISE_CALLBACK_SECRET: CALLBACK_SECRET, ...options.bindings },
     ...(options.persistDir === undefined ? {} : { resourcePersistencePath: options.persistDir }),
     ...(options.onLog === undefined ? {} : { handleStructuredLogs: options.onLog })
   }))

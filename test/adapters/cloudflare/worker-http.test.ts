@@ -197,6 +197,16 @@ describe("the Reprise Worker in workerd", () => {
     assert.strictEqual(report.body.removed, 3)
     assert.notInclude(await listed(), "ghost-1")
     assert.include(await listed(), id)
+    // A count written otherwise than in decimal digits is refused, not read as Number() would (0x10 as 16).
+    for (const bad of ["0x10", "1e1", "%202", "2.0", "0", "1025"]) {
+      const refused = await api.request("POST", `/v1/admin/reindex?fromShards=${bad}`, { headers: { "content-type": "application/json" } })
+      assert.strictEqual(refused.status, 400, `fromShards=${bad}`)
+      assert.strictEqual(refused.body.type, "https://reprise.dev/problems/invalid-request")
+    }
+    // Another method is 405 with Allow, as on the API's routes.
+    const got = await api.request("GET", "/v1/admin/reindex", { anonymous: true })
+    assert.strictEqual(got.status, 405)
+    assert.strictEqual(got.headers.get("allow"), "POST")
     // The route is in the Worker's OpenAPI document, beside the API's own routes.
     const document = (await api.request("GET", "/v1/openapi.json", { anonymous: true })).body
     assert.strictEqual(document.paths["/v1/admin/reindex"].post.operationId, "reindex")
