@@ -5,11 +5,13 @@
  * invoked it waited that long (the Workers probe: workerd killed while 40 invoked children ended left rows RUNNING
  * for ended executions, still so after 90 s; only a describe or a reindex woke them).
  *
- * So the transaction of a write that leaves something owed also brings the object's alarm to `delayMs` from now,
- * and until nothing is owed no alarm the engine sets goes later than that (do-kv.ts's `alarmCeiling`); then the
- * engine's own alarm is set again. Should the process die first, that alarm wakes the object, whose `reconcile`
+ * So the transaction of a write that leaves something owed also brings the object's alarm to `delayMs` from now
+ * (or keeps it where it is when it is due within the engine's watchdog, as after a start or a child's end), and until
+ * nothing is owed no alarm the engine sets goes later than that (do-kv.ts's `alarmCeiling`); then the engine's own
+ * alarm is set again. Should the process die first, that alarm wakes the object, whose `reconcile`
  * sends what is owed.
  */
+import { WATCHDOG_MS } from "reprise/engine"
 import type { DurableObjectStorage } from "./cf-types.ts"
 
 export interface CatchUpAlarmOptions {
@@ -27,17 +29,25 @@ export const makeCatchUpAlarm = (options: CatchUpAlarmOptions) => {
     /** Inside the transaction of a write that leaves something owed, so that the alarm commits with it. */
     arm: () => {
       if (ceiling !== undefined) return // the KV keeps every later alarm at or before it
-      ceiling = Date.now() + options.delayMs
+      const now = Date.now()
       const believed = options.believed()
-      if (believed === undefined || believed > ceiling) storage.setAlarm(ceiling).catch(() => undefined)
+      // An alarm already due within the engine's watchdog (a start's, a child's end's) wakes the object soon enough:
+      // it becomes the ceiling as it is, with no alarm written (W2 on Durable Objects wrote three more per execution).
+      if (believed !== undefined && believed <= now + WATCHDOG_MS) {
+        ceiling = believed
+        return
+      }
+      ceiling = now + options.delayMs
+      storage.setAlarm(ceiling).catch(() => undefined)
     },
     /** Nothing is owed any more: the engine's alarm again, where the ceiling held it back. */
     settle: async () => {
       const held = ceiling
       if (held === undefined) return
       ceiling = undefined
-      if ((await storage.getAlarm()) !== held) return // the engine's own came sooner (or another was set)
       const believed = options.believed()
+      if (believed === held) return // the engine's own alarm is the one set
+      if ((await storage.getAlarm()) !== held) return // the engine's own came sooner (or another was set)
       await (believed === undefined ? storage.deleteAlarm() : storage.setAlarm(believed))
     },
     /** The alarm fired (it is gone): its handler reconciles, and sets what comes next. */

@@ -28,8 +28,11 @@ export interface DurableObjectKV extends DurableKV {
 const ROLLBACK = Symbol("rollback")
 
 export interface DurableObjectKVOptions {
-  /** Runs inside each transaction whose body succeeded, before it commits: an alarm it sets lands with it. */
-  readonly inTransaction?: () => void
+  /**
+   * Runs inside each transaction whose body succeeded, before it commits, with what the body gave: an alarm it sets
+   * lands with it.
+   */
+  readonly inTransaction?: (value: unknown) => void
   /**
    * The latest the object's alarm may be, if any: an alarm the KV sets later is set at this time instead (and a
    * deletion sets it here), while `lastAlarm` keeps what was asked (catch-up-alarm.ts).
@@ -92,7 +95,7 @@ export const makeDurableObjectKV = (storage: DurableObjectStorage, options: Dura
         storage.transactionSync(() => {
           exit = Effect.runSyncExit(body(inTransaction))
           if (Exit.isFailure(exit)) throw ROLLBACK
-          options.inTransaction?.()
+          options.inTransaction?.(exit.value)
         })
       } catch (error) {
         lastAlarm = alarmBefore

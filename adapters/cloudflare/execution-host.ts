@@ -90,15 +90,16 @@ const INDEXED = "reprise:indexed"
 const IDLE_CHECK_MS = 1_000
 const NOTIFIED = "reprise:parent-notified"
 
-
 export type Host = ReturnType<typeof makeHost>
 
 export const makeHost = (options: HostOptions) => {
   const { executionId: self, index, peer, storage } = options
   const retryDelayMs = options.retryDelayMs ?? 5_000
   const log = objectLog(options.logging, options.env ?? (() => undefined))
-  // A write that leaves something owed (the row, the parent, a slot) keeps the alarm near until it is sent.
-  const kv = makeDurableObjectKV(storage, { inTransaction: () => owesSomething() && catchUp.arm(), alarmCeiling: () => catchUp.ceiling() })
+  // A write that leaves something owed (the row, the parent, a slot) keeps the alarm near until it is sent; only one
+  // that changed the summary (the append's body gives it; a step's gives undefined) can, so the others read nothing.
+  const arm = (changed: unknown) => changed !== undefined && catchUp.ceiling() === undefined && owesSomething() && catchUp.arm()
+  const kv = makeDurableObjectKV(storage, { inTransaction: arm, alarmCeiling: () => catchUp.ceiling() })
   const meta = () => storage.kv.get<Meta>("meta")
   let retryAt: number | undefined
   const catchUp = makeCatchUpAlarm({ storage, believed: kv.lastAlarm, delayMs: retryDelayMs })
