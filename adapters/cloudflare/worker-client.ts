@@ -16,7 +16,7 @@ import {
   uuidV7Of,
   watchByPolling
 } from "reprise/engine"
-import { searchListing, startedInput } from "reprise/store"
+import { runInput, searchListing } from "reprise/store"
 import type { RepriseEnv } from "./env.ts"
 import type { IndexClient } from "./index-client.ts"
 import { call } from "./wire.ts"
@@ -65,8 +65,7 @@ export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions):
       ref === undefined ? Effect.fail(new CallbackNotFound({ callbackId })) : Effect.succeed(ref.executionId))
 
   const listing = searchListing(options.index.list, (executionId) =>
-    history(executionId, { after: 0, limit: 1 }).pipe(
-      Effect.map(startedInput),
+    runInput((after, limit) => history(executionId, { after, limit })).pipe(
       Effect.catchTag("ExecutionNotFound", () => Effect.succeed(undefined)),
       Effect.catchTag("LogCorrupted", () => Effect.succeed(undefined))
     ))

@@ -28,7 +28,7 @@ export {
   summaryError
 } from "./execution-summary.ts"
 export type { ExecutionSummary, ListPage, ListQuery, SummaryError } from "./execution-summary.ts"
-export { isSearch, MAX_SCANNED, searchListing, startedInput } from "./list-search.ts"
+export { isSearch, MAX_SCANNED, runInput, searchListing, startedInput } from "./list-search.ts"
 export type { SearchQuery } from "./list-search.ts"
 export { attemptStore, attemptStorePromise, SeqConflict, StoreFailure, storeFailure, WRITES_FAILING } from "./store-errors.ts"
 export { checkAppend, EMPTY_HEAD } from "./append-checks.ts"

@@ -2,14 +2,16 @@
  * Searching the listing by start time and input text, over any store's own listing (newest first, the package's
  * cursors), so that no store needs a new query:
  * - a time range is a position: `startedBefore` becomes a cursor, and the pages stop at `startedAfter`;
- * - input text is matched on each listed execution's first event (one short read per row, `readLogPage`), at most
- *   `MAX_SCANNED` rows per call: a page may then hold fewer matches than its limit, with a cursor to go on;
+ * - input text is matched on the input each listed execution runs with: its first event's (one short read per row,
+ *   `readLogPage`), or a debounced start's last replacement; at most `MAX_SCANNED` rows per call: a page may then
+ *   hold fewer matches than its limit, with a cursor to go on;
  * - several statuses are one listing per status from the same position, merged in listing order (exact pages: every
  *   store's listing by one status is already in that order).
  */
 import { Effect } from "effect"
 import type { LogEvent } from "../log/events.ts"
 import type { ExecutionStatus } from "../log/fold.ts"
+import { isTerminalEvent } from "../log/terminal-event.ts"
 import type { ExecutionStoreShape } from "./execution-store.ts"
 import { readLogPage } from "./log-page.ts"
 import {
@@ -110,7 +112,36 @@ export const startedInput = (events: ReadonlyArray<LogEvent> | undefined): strin
   return first?._tag === "ExecutionStarted" ? first.input : undefined
 }
 
-/** searchListing over a store: its listing, and each input read as the log's first event (a corrupt log matches nothing). */
+/** Events read per page past a debounced start, and pages at most, looking for the input it runs with. */
+const REPLACED_PAGE = 100
+const REPLACED_PAGES = 10
+
+/**
+ * The input an execution runs with, for `inputOf`: its ExecutionStarted's, or a debounced start's last
+ * ExecutionInputReplaced (those follow the start while it waits in its queue; only such a start reads past its first
+ * event). `readPage(after, limit)` reads the log by seq.
+ */
+export const runInput = <E>(readPage: (after: number, limit: number) => Effect.Effect<ReadonlyArray<LogEvent> | undefined, E>) =>
+  Effect.flatMap(readPage(0, 1), (first): Effect.Effect<string | undefined, E> => {
+    const started = first?.[0]
+    if (started?._tag !== "ExecutionStarted" || started.queue?.debounceKey === undefined) return Effect.succeed(startedInput(first))
+    return Effect.gen(function*() {
+      let input = started.input
+      let after = 1
+      for (let page = 0; page < REPLACED_PAGES; page++) {
+        const events = (yield* readPage(after, REPLACED_PAGE)) ?? []
+        for (const event of events) {
+          if (event._tag === "ExecutionInputReplaced") input = event.input
+          else if (event._tag === "ExecutionDequeued" || isTerminalEvent(event)) return input
+        }
+        if (events.length < REPLACED_PAGE) return input
+        after += events.length
+      }
+      return input
+    })
+  })
+
+/** searchListing over a store: its listing, and each input read from the log (a corrupt log matches nothing). */
 export const searchStore = (store: ExecutionStoreShape) =>
   searchListing(store.list, (executionId) =>
-    readLogPage(store, executionId, 0, 1).pipe(Effect.map(startedInput), Effect.catchTag("LogCorrupted", () => Effect.succeed(undefined))))
+    runInput((after, limit) => readLogPage(store, executionId, after, limit)).pipe(Effect.catchTag("LogCorrupted", () => Effect.succeed(undefined))))

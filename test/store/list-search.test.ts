@@ -1,11 +1,14 @@
 /**
- * searchListing over the package's listing: the input search's bounded scan, the range meeting a cursor, and several
- * statuses merged.
+ * searchListing over the package's listing: the input search's bounded scan, the range meeting a cursor, several
+ * statuses merged, and a debounced execution found by the input it runs with.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { makeMemoryIndex } from "../../src/store/execution-index.ts"
-import { MAX_SCANNED, searchListing } from "../../src/store/list-search.ts"
+import type { LogEvent } from "../../src/log/events.ts"
+import { executionStarted } from "../../src/store/conformance-events.ts"
+import { MAX_SCANNED, searchListing, searchStore } from "../../src/store/list-search.ts"
+import { makeMemoryStore } from "../../src/store/memory-store.ts"
 
 const N = MAX_SCANNED + 500
 const index = makeMemoryIndex()
@@ -65,4 +68,20 @@ describe("searchListing", () => {
     assert.deepStrictEqual(Effect.runSync(listed({ statuses: ["STOPPED"] })).items.map((s) => s.executionId), ["m-5"])
     assert.deepStrictEqual(Effect.runSync(listed({ statuses: [] })).items, [])
   })
+})
+
+describe("searchStore", () => {
+  it.effect("matches a debounced execution on the input it runs with (its last replacement), not its first", () =>
+    Effect.gen(function*() {
+      const store = makeMemoryStore()
+      const queued = (id: string): LogEvent =>
+        ({ ...executionStarted(id, { functionName: "sync", at: 1_000, input: "{\"v\":1}" }), queue: { priority: 0, debounceKey: "", notBefore: 2_000 } }) as LogEvent
+      const replaced = (seq: number, v: number): LogEvent => ({ _tag: "ExecutionInputReplaced", seq, at: 1_000 + seq, input: `{"v":${v}}`, notBefore: 2_000 + seq })
+      yield* store.append("debounced", [queued("debounced"), replaced(2, 2), replaced(3, 3), { _tag: "ExecutionDequeued", seq: 4, at: 3_000, timeoutAt: 90_000 }], 0)
+      // Undebounced, with the same first input: found by it as before.
+      yield* store.append("plain", [executionStarted("plain", { functionName: "sync", at: 1_001, input: "{\"v\":1}" })], 0)
+      const found = (text: string) => Effect.map(searchStore(store)({ inputContains: text }), (page) => page.items.map((row) => row.executionId))
+      assert.deepStrictEqual(yield* found("\"v\":3"), ["debounced"])
+      assert.deepStrictEqual(yield* found("\"v\":1"), ["plain"])
+    }))
 })
