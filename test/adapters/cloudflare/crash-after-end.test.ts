@@ -6,36 +6,19 @@
  * stayed RUNNING, and a parent that an end had not reached waited. Only the listing is read here, which wakes
  * neither object (a describe of either would).
  */
-import { fileURLToPath } from "node:url"
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import type { Miniflare } from "miniflare"
-import { bundle, type Client, client, removeDir, startMiniflare, tempDir, until } from "./miniflare-fixture.ts"
+import { assert, describe, it } from "@effect/vitest"
+import { serveTestWorker, until } from "./miniflare-fixture.ts"
 
-const entry = fileURLToPath(new URL("./fixtures/test-worker.ts", import.meta.url))
-let dir: string
-let mf: Miniflare
-let api: Client
-
-beforeAll(async () => {
-  dir = tempDir("crash-after-end")
-  mf = startMiniflare({ scriptPath: await bundle(entry, dir) })
-  api = client(mf)
-  await mf.ready
-}, 30_000)
-
-afterAll(async () => {
-  await mf?.dispose()
-  removeDir(dir)
-})
+const worker = serveTestWorker("crash-after-end")
 
 const listedStatus = async (fn: string, id: string): Promise<string | undefined> =>
-  (await api.request("GET", `/v1/executions?function=${fn}&limit=100`)).body?.executions?.find((e: { executionId: string }) => e.executionId === id)?.status
+  (await worker.api.request("GET", `/v1/executions?function=${fn}&limit=100`)).body?.executions?.find((e: { executionId: string }) => e.executionId === id)?.status
 
 describe("an object that dies after writing its end", () => {
   it("publishes its row and tells its parent within the engine's watchdog (30 s), even where its next alarm was its retention", async () => {
     // One nothing invoked (its next alarm after the end: its retention), and one a parent invoked (its watchdog's).
-    assert.strictEqual((await api.start("crashing-child", { id: "top-1" }, { executionName: "top-1" })).status, 201)
-    assert.strictEqual((await api.start("crashing-parent", { tag: "cp-1" }, { executionName: "cp-1" })).status, 201)
+    assert.strictEqual((await worker.api.start("crashing-child", { id: "top-1" }, { executionName: "top-1" })).status, 201)
+    assert.strictEqual((await worker.api.start("crashing-parent", { tag: "cp-1" }, { executionName: "cp-1" })).status, 201)
     // The end's transaction kept the alarm within the watchdog; 45 s is far below any retention.
     await until(async () => ((await listedStatus("crashing-child", "top-1")) === "SUCCEEDED" ? true : undefined), 45_000, "the top-level row to say SUCCEEDED")
     await until(async () => ((await listedStatus("crashing-child", "cp-1:invoke:1")) === "SUCCEEDED" ? true : undefined), 45_000, "the child's row to say SUCCEEDED")

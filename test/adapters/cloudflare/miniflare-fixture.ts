@@ -5,6 +5,8 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { afterAll, beforeAll } from "vitest"
 import { build } from "esbuild"
 import { convertV4MiniflareOptions, Miniflare } from "miniflare"
 
@@ -109,6 +111,41 @@ export const client = (mf: Miniflare) => {
 }
 
 export type Client = ReturnType<typeof client>
+
+/** The test Worker (fixtures/test-worker.ts, its functions and crash hooks). */
+const TEST_WORKER = fileURLToPath(new URL("./fixtures/test-worker.ts", import.meta.url))
+
+/**
+ * The test Worker bundled and served in Miniflare for one test file: started before its tests, disposed (and its
+ * folder removed) after them. Read `mf` and `api` inside the tests, once it has started.
+ */
+export const serveTestWorker = (label: string) => {
+  let dir: string | undefined
+  let mf: Miniflare | undefined
+  let api: Client | undefined
+  beforeAll(async () => {
+    dir = tempDir(label)
+    mf = startMiniflare({ scriptPath: await bundle(TEST_WORKER, dir) })
+    api = client(mf)
+    await mf.ready
+  }, 30_000)
+  afterAll(async () => {
+    await mf?.dispose()
+    if (dir !== undefined) removeDir(dir)
+  })
+  const started = <A>(value: A | undefined): A => {
+    if (value === undefined) throw new Error(`the test Worker of ${label} has not started`)
+    return value
+  }
+  return {
+    get mf(): Miniflare {
+      return started(mf)
+    },
+    get api(): Client {
+      return started(api)
+    }
+  }
+}
 
 /** Polls until `probe` gives a value (real time: workerd alarms fire on the wall clock). */
 export const until = async <A>(probe: () => Promise<A | undefined>, timeoutMs = 20_000, what = "the condition"): Promise<A> => {

@@ -2,52 +2,35 @@
  * Stop reaches children across Durable Objects: stopping the parent's object stops the child in its own object
  * (the invoker's stop is an RPC to it); `{ children: false }` leaves the child running.
  */
-import { fileURLToPath } from "node:url"
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import type { Miniflare } from "miniflare"
-import { bundle, type Client, client, removeDir, startMiniflare, tempDir, until } from "./miniflare-fixture.ts"
+import { assert, describe, it } from "@effect/vitest"
+import { serveTestWorker, until } from "./miniflare-fixture.ts"
 
-const entry = fileURLToPath(new URL("./fixtures/test-worker.ts", import.meta.url))
-let dir: string
-let mf: Miniflare
-let api: Client
-
-beforeAll(async () => {
-  dir = tempDir("stop-children")
-  mf = startMiniflare({ scriptPath: await bundle(entry, dir) })
-  api = client(mf)
-  await mf.ready
-}, 30_000)
-
-afterAll(async () => {
-  await mf?.dispose()
-  removeDir(dir)
-})
+const worker = serveTestWorker("stop-children")
 
 /** Starts the parent and waits (bounded) until its child runs in its own object. */
 const startParent = async (name: string) => {
-  const started = await api.start("stopping-parent", { tag: name }, { executionName: name })
+  const started = await worker.api.start("stopping-parent", { tag: name }, { executionName: name })
   assert.strictEqual(started.status, 201)
   const childId = `${name}:invoke:1`
-  await until(async () => ((await api.describe(childId)).body?.status === "RUNNING" ? true : undefined), 20_000, "the child to start")
+  await until(async () => ((await worker.api.describe(childId)).body?.status === "RUNNING" ? true : undefined), 20_000, "the child to start")
   return childId
 }
 
 describe("stop reaches children across objects", () => {
   it("stops the child in its own object", async () => {
     const childId = await startParent("sp-1")
-    const stopped = await api.request("POST", "/v1/executions/sp-1/stop", { json: {} })
+    const stopped = await worker.api.request("POST", "/v1/executions/sp-1/stop", { json: {} })
     assert.strictEqual(stopped.status, 200)
     assert.strictEqual(stopped.body.status, "STOPPED")
-    const child = (await api.describe(childId)).body
+    const child = (await worker.api.describe(childId)).body
     assert.strictEqual(child.status, "STOPPED")
     assert.strictEqual(child.error.errorType, "ParentStopped")
   }, 60_000)
 
   it("leaves the child running with children: false", async () => {
     const childId = await startParent("sp-2")
-    const stopped = await api.request("POST", "/v1/executions/sp-2/stop", { json: { children: false } })
+    const stopped = await worker.api.request("POST", "/v1/executions/sp-2/stop", { json: { children: false } })
     assert.strictEqual(stopped.body.status, "STOPPED")
-    assert.strictEqual((await api.describe(childId)).body.status, "RUNNING")
+    assert.strictEqual((await worker.api.describe(childId)).body.status, "RUNNING")
   }, 60_000)
 })
