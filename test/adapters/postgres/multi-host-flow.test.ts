@@ -68,11 +68,12 @@ const until = async (check: () => Promise<boolean>, ms: number, what: string) =>
   throw new Error(`timed out after ${ms} ms waiting for ${what}`)
 }
 
-/** Starts executions of `fn` one after another, each through a random host; their ids in start order. */
+/** Starts executions of `fn` one after another, through the hosts in turn; their ids in start order. */
 const startAll = async (hosts: ReadonlyArray<Host>, fn: string, inputs: ReadonlyArray<{ input: unknown; priority?: number }>) => {
   const ids: Array<string> = []
-  for (const start of inputs) {
-    const started = await request(pick(hosts), "POST", `/v1/functions/${fn}/executions`, start)
+  // In turn, so that each host owns some (through a random host, one got none of 12 about once in 40 runs).
+  for (const [n, start] of inputs.entries()) {
+    const started = await request(hosts[n % hosts.length]!, "POST", `/v1/functions/${fn}/executions`, start)
     assert.strictEqual(started.status, 201, JSON.stringify(started.body))
     ids.push(started.body.executionId)
   }
@@ -150,7 +151,7 @@ const leftQueueAt = (events: ReadonlyArray<{ _tag: string; at: number }>) =>
   (events.find((e) => e._tag === "ExecutionDequeued") ?? events.find((e) => e._tag === "ExecutionStarted")!).at
 
 describe("flow control across several hosts on one PostgreSQL database", () => {
-  it("50 executions under concurrency 3 started through random hosts: at most 3 bodies at once, all finish, FIFO within a priority", async () => {
+  it("50 executions under concurrency 3 started through the hosts in turn: at most 3 bodies at once, all finish, FIFO within a priority", async () => {
     const { hosts, ledger, printed } = await startHosts("flow_limited")
     const inputs = Array.from({ length: 50 }, (_, n) => ({ input: { n }, priority: n % 3 === 0 ? 5 : 0 }))
     const ids = await startAll(hosts, "limited", inputs)
