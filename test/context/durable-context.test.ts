@@ -36,6 +36,11 @@ describe("calls refused before anything is recorded, catchable", () => {
       "A step's retryStrategy must be a function (error, attemptCount) => ({ shouldRetry, delay? }), got number"
     ],
     [
+      "a step's semantics that is neither StepSemantics value (misspelt, it ran at least once per retry)",
+      (ctx) => ctx.step("s", async () => 1, { semantics: "AT_MOST_ONCE" as never }),
+      `A step's semantics must be "AT_MOST_ONCE_PER_RETRY" or "AT_LEAST_ONCE_PER_RETRY" (StepSemantics), got "AT_MOST_ONCE"`
+    ],
+    [
       "a waitForCallback submitter that is not a function",
       (ctx) => ctx.waitForCallback("c", "send it" as never),
       "waitForCallback's submitter must be a function (callbackId) => …, got string"
