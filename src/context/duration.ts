@@ -21,7 +21,9 @@ const UNITS = [["days", DAY], ["hours", HOUR], ["minutes", MINUTE], ["seconds", 
 /** Milliseconds in a Duration; a clear error for anything that is not one. */
 export const durationToMillis = (duration: Duration, what = "duration"): number => {
   if (typeof duration !== "object" || duration === null) {
-    throw new InvalidDurationError(`${what} must be a Duration object such as { seconds: 30 }, got ${describe(duration)}`)
+    // A bare number is most often seconds meant: the example shows it so.
+    const example = typeof duration === "number" && Number.isFinite(duration) && duration >= 0 ? duration : 30
+    throw new InvalidDurationError(`${what} must be a Duration object such as { seconds: ${example} }, got ${describe(duration)}`)
   }
   let total = 0
   let units = 0
@@ -34,7 +36,12 @@ export const durationToMillis = (duration: Duration, what = "duration"): number 
     total += value * ms
     units++
   }
-  if (units === 0) throw new InvalidDurationError(`${what} must set at least one of days, hours, minutes, seconds`)
+  if (units === 0) {
+    // Name what was given instead ({ second: 5 }, { ms: 500 }): "set one of" alone sent users looking for the typo.
+    const given = Object.keys(duration)
+    const instead = given.length === 0 ? "" : `, got ${given.map((key) => JSON.stringify(key)).join(", ")}`
+    throw new InvalidDurationError(`${what} must set at least one of days, hours, minutes, seconds${instead}`)
+  }
   return total
 }
 

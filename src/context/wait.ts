@@ -13,6 +13,9 @@ export const runWait = async (core: ContextCore, begun: Begun, target: Duration 
     if (target instanceof Date) {
       if (Number.isNaN(target.getTime())) throw new InvalidDurationError(`${what} was given an invalid Date`)
       ms = checkWaitMillis(target.getTime() - now, `${what} until ${target.toISOString()}`)
+    } else if (target === undefined && begun.ref.name !== undefined) {
+      // ctx.wait("5s") took "5s" as the wait's name.
+      throw new InvalidDurationError(`${what} has a name but no duration: ctx.wait(name, { seconds: 30 }) or ctx.wait({ seconds: 30 })`)
     } else {
       ms = checkWaitMillis(durationToMillis(target, "wait duration"), what)
     }

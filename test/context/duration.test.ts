@@ -42,6 +42,8 @@ describe("durationToMillis", () => {
 
   it("rejects something that is not an object, saying what it got", () => {
     assert.include(invalid(() => durationToMillis(30 as unknown as Duration)), "must be a Duration object such as { seconds: 30 }, got 30")
+    // A bare number is shown as the seconds it likely meant.
+    assert.include(invalid(() => durationToMillis(5 as unknown as Duration)), "such as { seconds: 5 }, got 5")
     assert.include(invalid(() => durationToMillis("5s" as unknown as Duration)), "got \"5s\"")
     assert.include(invalid(() => durationToMillis(null as unknown as Duration)), "got null")
     assert.include(invalid(() => durationToMillis(undefined as unknown as Duration)), "got undefined")
@@ -62,9 +64,12 @@ describe("durationToMillis", () => {
     assert.include(invalid(() => durationToMillis({ seconds: "5" } as unknown as Duration)), "duration.seconds must be a non-negative finite number, got \"5\"")
   })
 
-  it("rejects an object with no unit at all, including one with a misspelt unit", () => {
-    assert.include(invalid(() => durationToMillis({} as Duration)), "must set at least one of days, hours, minutes, seconds")
-    assert.include(invalid(() => durationToMillis({ second: 5 } as unknown as Duration)), "must set at least one of")
+  it("rejects an object with no unit at all, including one with a misspelt unit, which it names", () => {
+    assert.strictEqual(invalid(() => durationToMillis({} as Duration)), "duration must set at least one of days, hours, minutes, seconds")
+    assert.strictEqual(
+      invalid(() => durationToMillis({ second: 5, ms: 1 } as unknown as Duration)),
+      `duration must set at least one of days, hours, minutes, seconds, got "second", "ms"`
+    )
   })
 
   it("names the setting in its messages when told what the duration is for", () => {

@@ -51,6 +51,20 @@ describe("ctx.wait", () => {
     })
   }
 
+  it("says a wait given only a name (ctx.wait(\"5s\")) has no duration, writing nothing for it", async () => {
+    const fn = durable("named-only", async (_: unknown, ctx) => {
+      await ctx.wait("5s" as never)
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.run("named-only")
+    assert.deepInclude(execution.error, {
+      errorType: "InvalidDurationError",
+      errorMessage: `The wait "5s" has a name but no duration: ctx.wait(name, { seconds: 30 }) or ctx.wait({ seconds: 30 })`
+    })
+    assert.isFalse(execution.history.some((e) => e._tag === "WaitStarted"))
+    await runner.dispose()
+  })
+
   it("lets user code catch an invalid wait", async () => {
     const fn = durable("catching", async (_: unknown, ctx) => {
       try {
