@@ -99,11 +99,12 @@ export const readJsonBody = <A>(request: Request, schema: Schema.Decoder<A>, hin
     })
     const json = decodeJson(text)
     if (Exit.isFailure(json)) return yield* new HttpProblem({ kind: "invalid-json", detail: "The body is not valid JSON" })
+    // Valid JSON that cannot be kept as sent: the request is refused, not its syntax (the title said "not valid JSON").
     if (MAY_OVERFLOW.test(text) && hasNonFinite(json.value)) {
-      return yield* new HttpProblem({ kind: "invalid-json", detail: "The body holds a number out of range (it would be stored as null)" })
+      return yield* new HttpProblem({ kind: "invalid-request", detail: "The body holds a number out of range (it would be stored as null)" })
     }
     if (hasRoundedInteger(text)) {
-      return yield* new HttpProblem({ kind: "invalid-json", detail: ROUNDED_DETAIL })
+      return yield* new HttpProblem({ kind: "invalid-request", detail: ROUNDED_DETAIL })
     }
     return yield* decodeBody(json.value)
   })

@@ -31,9 +31,9 @@ describe("the HTTP API: request bodies", () => {
     assert.deepStrictEqual(await h.snapshot(), {})
   })
 
-  it("refuses a number JSON can only read as Infinity (400), rather than storing it as null; takes large finite ones", async () => {
+  it("refuses a number JSON can only read as Infinity (400 invalid-request: valid JSON), rather than storing it as null; takes large finite ones", async () => {
     for (const body of ['{"input":1e400}', '{"input":{"a":[1,-1E+999]}}', `{"input":${"9".repeat(400)}}`, `{"input":1${"0".repeat(250)}e99}`]) {
-      const problem = await assertProblem(await post({ body, headers: { "content-type": "application/json" } }), 400, "invalid-json")
+      const problem = await assertProblem(await post({ body, headers: { "content-type": "application/json" } }), 400, "invalid-request")
       assert.include(String(problem.detail), "out of range")
     }
     assert.deepStrictEqual(await h.snapshot(), {})
@@ -42,11 +42,11 @@ describe("the HTTP API: request bodies", () => {
     }
   })
 
-  it("refuses an integer a number cannot hold exactly (400), rather than storing it rounded; takes exact ones", async () => {
+  it("refuses an integer a number cannot hold exactly (400 invalid-request: valid JSON), rather than storing it rounded; takes exact ones", async () => {
     // 12345678901234567890 reads as 12345678901234567000: an id sent as a JSON number would be stored changed.
     // The last one after a string that ends in an escaped backslash: the tokens are read whole.
     for (const body of ['{"input":12345678901234567890}', '{"input":{"ids":[1,-9007199254740993]}}', '{"executionName":"x","input":[18446744073709551615]}', '{"input":["a\\\\",12345678901234567890]}']) {
-      const problem = await assertProblem(await post({ body, headers: { "content-type": "application/json" } }), 400, "invalid-json")
+      const problem = await assertProblem(await post({ body, headers: { "content-type": "application/json" } }), 400, "invalid-request")
       assert.include(String(problem.detail), "an integer beyond 2^53", body)
     }
     assert.deepStrictEqual(await h.snapshot(), {})
