@@ -19,7 +19,7 @@ export interface DurableFunctionOptions extends FlowOptions {
   readonly retention?: Duration
   /**
    * A label for this version of the code (a release, a commit): recorded in each execution's ExecutionStarted,
-   * shown by describe and list, and a list filter (`?version=`). 1 to 128 characters.
+   * shown by describe and list, and a list filter (`?version=`). 1 to 128 characters, no control characters.
    */
   readonly version?: string
 }
@@ -69,6 +69,8 @@ const checkOptionNames = (name: string, options: DurableFunctionOptions): void =
   }
 }
 
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+
 export const durable = <I, O>(name: string, handler: DurableHandler<I, O>, options: DurableFunctionOptions = {}): DurableFunction<I, O> => {
   // Not digits alone: a keyed start's id is `<key>~<function>`, and `<id>~<n>` is a continueAsNew run's.
   if (!NAME.test(name) || /^\d+$/.test(name)) {
@@ -77,8 +79,10 @@ export const durable = <I, O>(name: string, handler: DurableHandler<I, O>, optio
   if (typeof handler !== "function") throw new TypeError(`The handler of durable function ${name} must be a function`)
   checkOptionNames(name, options)
   const version = options.version
-  if (version !== undefined && (typeof version !== "string" || version.length === 0 || version.length > 128)) {
-    throw new TypeError(`The version of durable function ${name} must be a string of 1-128 characters; got ${JSON.stringify(version)}`)
+  // No control characters: PostgreSQL's text refuses NUL (every start of the function failed there), and the CLI
+  // prints the label to terminals.
+  if (version !== undefined && (typeof version !== "string" || version.length === 0 || version.length > 128 || CONTROL.test(version))) {
+    throw new TypeError(`The version of durable function ${name} must be a string of 1-128 characters, none of them a control character; got ${JSON.stringify(version)}`)
   }
   checkFunctionDurations(name, options) // throws InvalidDurationError
   const flow = checkFlowOptions(name, options) // throws FlowConfigError

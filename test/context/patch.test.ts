@@ -154,8 +154,13 @@ describe("ctx.patched and ctx.deprecatePatch", () => {
     await runner.dispose()
   })
 
-  it("refuses a version label that is not 1-128 characters", () => {
+  it("refuses a version label that is not 1-128 characters, or holds a control character", () => {
     assert.throws(() => durable("bad-version", async () => 1, { version: "" }), /version/)
     assert.throws(() => durable("bad-version", async () => 1, { version: "x".repeat(129) }), /version/)
+    // NUL failed every start on PostgreSQL (text refuses it); an escape sequence would reach terminals through the CLI.
+    for (const version of ["v1\u0000", "v1\n", "\u001b[31mv1", "v1\u009b"]) {
+      assert.throws(() => durable("bad-version", async () => 1, { version }), /none of them a control character/, JSON.stringify(version))
+    }
+    assert.strictEqual(durable("good-version", async () => 1, { version: "2026-12-07 release ü/v1.2+build" }).options.version, "2026-12-07 release ü/v1.2+build")
   })
 })
