@@ -128,7 +128,7 @@ const runInvocation = (fn: DurableFunction, store: InvocationStore, arn: string,
     ...(config.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: config.maxPayloadBytes })
   }).pipe(
     Layer.provide(Layer.succeed(ExecutionStore, store)),
-    Layer.provide(hostLoggingLayer(config.logging ?? {}, (name) => process.env[name])),
+    Layer.provide(hostLoggingLayer({ write: lifecycleLine, ...config.logging }, (name) => process.env[name])),
     Layer.provide(Layer.succeed(ExecutionObserver, config.observer))
   )
   return Effect.runPromiseExit(
@@ -169,6 +169,13 @@ const awsLogLines: LogLineStyle = {
   operationId: wireId,
   write: (line, toStderr) => void (toStderr ? process.stderr : process.stdout).write(`${line}\n`)
 }
+
+/**
+ * The lifecycle lines go to stderr directly, as the default logger's do: Lambda's runtime patches `console`, and
+ * through console.error every line, an info one too, was an ERROR record in CloudWatch (and, with Lambda's JSON log
+ * format, a JSON line inside another's message).
+ */
+const lifecycleLine = (line: string) => void process.stderr.write(`${line}\n`)
 
 /** `ctx.lambdaContext` and the logging context's request and tenant ids (AWS's names), from Lambda's context. */
 const invocationOf = (context: unknown): InvocationInfo => {
