@@ -24,6 +24,7 @@ import {
 import { batchUpdates } from "./checkpoint-batches.ts"
 import { CheckpointFailedError, classifyCheckpointError, InvocationTakenAway } from "./checkpoint-errors.ts"
 import { makeUpdateTranslator } from "./log-to-updates.ts"
+import { wireId } from "./operation-ids.ts"
 import type { DurableExecutionClient, OperationUpdate, WireOperation } from "./wire.ts"
 import type { TranslatedLog } from "./wire-to-log.ts"
 
@@ -93,12 +94,51 @@ export const makeInvocationStore = (options: InvocationStoreOptions): Invocation
     } while (marker !== undefined && missing.size > 0)
   }
 
+  /**
+   * The service takes a step's next attempt only once it has made the retry due (READY); the engine may run it
+   * sooner: a retry strategy's delay of 0 falls due as it is written, and a short one may pass while the checkpoint
+   * that wrote it is under way. The attempt then waits here for READY (read every READY_POLL_MS, a bounded number
+   * of times), as AWS's SDK waits for its retry timer; sent at once, its update was refused ("Invalid current STEP
+   * state to close") and the invocation failed.
+   */
+  const untilReady = async (batch: ReadonlyArray<LogEvent>) => {
+    const early = new Set<string>()
+    for (const event of batch) {
+      if ((event._tag === "StepStarted" || event._tag === "StepSucceeded" || event._tag === "StepFailed") && options.log.operations.get(event.id)?.status === "PENDING") {
+        early.add(event.id)
+      }
+    }
+    for (let read = 0; early.size > 0; read++) {
+      if (read === READY_POLLS) {
+        throw new CheckpointFailedError(`The service has not made the retry of step ${[...early].join(", ")} due`, "INVOCATION", undefined)
+      }
+      if (read > 0) await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS))
+      let marker: string | undefined
+      do {
+        const page = await client.getExecutionState({ DurableExecutionArn: executionArn, CheckpointToken: token, MaxItems: 1000, ...(marker ? { Marker: marker } : {}) })
+        for (const id of early) {
+          if (page.Operations?.some((op) => op.Id === wireId(id) && op.Status === "READY")) {
+            options.log.operations.get(id)!.status = "READY"
+            early.delete(id)
+          }
+        }
+        marker = page.NextMarker || undefined
+      } while (marker !== undefined && early.size > 0)
+    }
+  }
+
   /** Checkpoints the batch; returns it as written (copies of the CallbackStarted events, with the service's ids). */
   const write = async (batch: ReadonlyArray<LogEvent>, expectedSeq: number): Promise<ReadonlyArray<LogEvent>> => {
     if (failed !== undefined) throw failed
     const checked = checkAppend(executionArn, { seq, summary }, batch, expectedSeq)
     if (Result.isFailure(checked)) throw checked.failure
     const written = [...batch]
+    try {
+      await untilReady(batch)
+    } catch (error) {
+      failed = error instanceof CheckpointFailedError ? error : new CheckpointFailedError(String(error), "INVOCATION", error)
+      throw failed
+    }
     const updates: Array<OperationUpdate> = []
     const callbacks = new Map<string, CallbackSlot>()
     for (let i = 0; i < batch.length; i++) {
@@ -163,6 +203,10 @@ export const makeInvocationStore = (options: InvocationStoreOptions): Invocation
     delete: () => Effect.void
   }
 }
+
+/** How often, and how many times, a step's next attempt reads the state for the service to make its retry due. */
+const READY_POLL_MS = 200
+const READY_POLLS = 50
 
 /** Where the CallbackStarted event of an update sits in the batch being written. */
 interface CallbackSlot {

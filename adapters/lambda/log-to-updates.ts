@@ -11,6 +11,7 @@
  */
 import { errorToWire } from "reprise/aws"
 import type { ErrorObject, LogEvent, OperationType } from "reprise/store"
+import { fitErrorUpdate } from "./error-size.ts"
 import { wireId } from "./operation-ids.ts"
 import type { OperationUpdate, WireAction } from "./wire.ts"
 import type { WireOpState } from "./wire-to-log.ts"
@@ -89,14 +90,14 @@ export const makeUpdateTranslator = (operations: Map<string, WireOpState>): Upda
           const start = stepStart(event)
           if (event.nextAttemptAt !== undefined) {
             track(event, "PENDING")
-            return [...start, {
+            return [...start, fitErrorUpdate({
               ...base(event, "RETRY"),
               Error: wireError(event.error),
               StepOptions: { NextAttemptDelaySeconds: seconds(event.nextAttemptAt - event.at, 0) }
-            }]
+            })]
           }
           track(event, "FAILED")
-          return [...start, { ...base(event, "FAIL"), Error: wireError(event.error) }]
+          return [...start, fitErrorUpdate({ ...base(event, "FAIL"), Error: wireError(event.error) })]
         }
         case "WaitStarted":
           track(event, "STARTED")
@@ -129,7 +130,7 @@ export const makeUpdateTranslator = (operations: Map<string, WireOpState>): Upda
           }]
         case "ContextFailed":
           track(event, "FAILED")
-          return [{ ...base(event, "FAIL"), Error: wireError(event.error) }]
+          return [fitErrorUpdate({ ...base(event, "FAIL"), Error: wireError(event.error) })]
         default:
           // Completions that belong to the service (waits, callbacks, invokes): it records them itself.
           return []

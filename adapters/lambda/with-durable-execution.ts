@@ -27,7 +27,7 @@ export interface LambdaAdapterConfig {
   readonly client?: LambdaClientLike
   /** Replaces the Lambda API altogether (an event that carries its own client, as the local test runner's do, wins). */
   readonly durableExecutionClient?: DurableExecutionClient
-  /** The largest serialised payload of a step, callback, context or result (default 256 KiB, the service's limit). */
+  /** The largest serialised payload of a step, callback or context (default 256 KiB, the service's limit). */
   readonly maxPayloadBytes?: number
   /**
    * The execution's life as log lines, one per write (JSON lines in CloudWatch): the level is this, else
@@ -45,6 +45,12 @@ export interface LambdaAdapterConfig {
 
 /** The handler Lambda calls: `(event, context) => Promise<{ Status, Result? | Error? }>`. */
 export type DurableLambdaHandler = (event: DurableInvocationInput, context?: unknown) => Promise<DurableInvocationOutput>
+
+/**
+ * The largest result an execution ends with: it is returned in the invocation's response, not checkpointed, so
+ * Lambda's 6 MB response limit holds (less AWS's SDK's 50 bytes for the envelope), not the 256 KiB of a payload.
+ */
+export const MAX_RESULT_BYTES = 6 * 1024 * 1024 - 50
 
 /** The name a bare handler is registered under (it appears in no log the service keeps). */
 const BARE_HANDLER_NAME = "handler"
@@ -125,10 +131,11 @@ const runInvocation = (fn: DurableFunction, store: InvocationStore, arn: string,
     invoker: serviceRunsInvokes, // the service runs chained invokes and records their outcomes
     callbackIds: serviceCallbackIds,
     keepsPatchMarkers: false, // the service keeps operations only
-    ...(config.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: config.maxPayloadBytes })
+    ...(config.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: config.maxPayloadBytes }),
+    maxResultBytes: MAX_RESULT_BYTES
   }).pipe(
     Layer.provide(Layer.succeed(ExecutionStore, store)),
-    Layer.provide(hostLoggingLayer(config.logging ?? {}, (name) => process.env[name])),
+    Layer.provide(hostLoggingLayer({ write: lifecycleLine, ...config.logging }, (name) => process.env[name])),
     Layer.provide(Layer.succeed(ExecutionObserver, config.observer))
   )
   return Effect.runPromiseExit(
@@ -169,6 +176,13 @@ const awsLogLines: LogLineStyle = {
   operationId: wireId,
   write: (line, toStderr) => void (toStderr ? process.stderr : process.stdout).write(`${line}\n`)
 }
+
+/**
+ * The lifecycle lines go to stderr directly, as the default logger's do: Lambda's runtime patches `console`, and
+ * through console.error every line, an info one too, was an ERROR record in CloudWatch (and, with Lambda's JSON log
+ * format, a JSON line inside another's message).
+ */
+const lifecycleLine = (line: string) => void process.stderr.write(`${line}\n`)
 
 /** `ctx.lambdaContext` and the logging context's request and tenant ids (AWS's names), from Lambda's context. */
 const invocationOf = (context: unknown): InvocationInfo => {

@@ -61,6 +61,19 @@ export const SERVICE_PAYLOAD_LIMIT = 262_144
 const overServiceLimit = (payload: string | null | undefined): boolean =>
   payload != null && payload.length * 3 > SERVICE_PAYLOAD_LIMIT && new TextEncoder().encode(payload).length > SERVICE_PAYLOAD_LIMIT
 
+/**
+ * The service refuses an update that carries an error when it is 32 KiB or more once serialised ("Error object size
+ * must be less than 32768 bytes"; AWS's local runner checks it too), and AWS's SDK then ends the invocation, on
+ * Lambda for good: a step that throws an error with a 40 KB message. Taken here, it passed on Reprise only.
+ */
+export const SERVICE_ERROR_LIMIT = 32_768
+
+const errorOverServiceLimit = (update: OperationUpdate): boolean => {
+  if (update.Error == null) return false
+  const text = JSON.stringify(update)
+  return text.length * 3 >= SERVICE_ERROR_LIMIT && new TextEncoder().encode(text).length >= SERVICE_ERROR_LIMIT
+}
+
 export const updatesToEvents = (updates: ReadonlyArray<OperationUpdate>, context: UpdateContext): TranslatedUpdates => {
   const { state, resolver, now } = context
   const events: Array<NewEvent> = []
@@ -85,6 +98,9 @@ export const updatesToEvents = (updates: ReadonlyArray<OperationUpdate>, context
     }
     if (overServiceLimit(update.Payload)) {
       throw new InvalidCheckpointError(`${update.Type} ${update.Action} payload size must be <= ${SERVICE_PAYLOAD_LIMIT} bytes`)
+    }
+    if (errorOverServiceLimit(update)) {
+      throw new InvalidCheckpointError(`${update.Type} ${update.Action}: Error object size must be less than ${SERVICE_ERROR_LIMIT} bytes`)
     }
     const parentPositional = update.ParentId === undefined || update.ParentId === null ? undefined : resolver.positionalOf(update.ParentId)
     if (update.ParentId !== undefined && update.ParentId !== null && parentPositional === undefined) {

@@ -257,7 +257,7 @@ const startItem = <O>(core: ContextCore, run: BatchRun<O>, item: BatchItemSpec<O
     // A virtual iteration context: no operation of its own, its operations hang off the batch.
     const virtual = new ContextCore(core.session, core.reserveId(), core.parentId)
     const label = `child context "${virtual.parentId}" (${JSON.stringify(item.name)})`
-    return runOwned({ kind: "context", core: virtual, label }, () => item.run(virtual)).catch((thrown) => {
+    return runOwned({ kind: "context", core: virtual, label, name: item.name }, () => item.run(virtual)).catch((thrown) => {
       const error = toErrorObject(thrown)
       throw new ChildContextError(error.errorMessage, thrown, error.errorData)
     })

@@ -86,6 +86,8 @@ export interface ActorDeps {
   readonly secureRandom: SecureRandomShape
   readonly callbackIds: CallbackIdCodec
   readonly maxPayloadBytes: number
+  /** The largest serialised result the execution may end with (EngineOptions.maxResultBytes). */
+  readonly maxResultBytes: number
   /** The invocation running the handler (EngineOptions.invocation). */
   readonly invocation?: InvocationInfo | undefined
   /** How `ctx.fetch` sends requests (EngineOptions.fetch). */

@@ -11,6 +11,11 @@ import type { DurableFunction } from "./registry.ts"
 export interface EngineOptions {
   readonly functions: ReadonlyArray<DurableFunction>
   readonly maxPayloadBytes?: number
+  /**
+   * The largest serialised result an execution may end with (default `maxPayloadBytes`). Lambda returns the result
+   * in the invocation's response rather than storing it as a payload: there it may grow to the response's 6 MB.
+   */
+  readonly maxResultBytes?: number
   /** How `ctx.fetch` sends requests (default: the runtime's global fetch). */
   readonly fetch?: FetchTransport
   /** The invocation running the handlers (Lambda's context, request and tenant ids): `ctx.lambdaContext`, the logging context. */

@@ -138,6 +138,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         secureRandom,
         callbackIds,
         maxPayloadBytes,
+        maxResultBytes: options.maxResultBytes ?? maxPayloadBytes,
         fetch: options.fetch,
         invocation: options.invocation,
         keepsPatchMarkers: options.keepsPatchMarkers ?? true,

@@ -70,7 +70,7 @@ export const finishHandler = (actor: HandlerHost, exit: HandlerExit) => {
   else if (running && state.stopRequested !== undefined) {
     const { error } = state.stopRequested
     actor.queue([{ _tag: "ExecutionStopped", ...(error === undefined ? {} : { error }) }])
-  } else if (running) actor.queue([outcomeEvent(exit, actor.deps.maxPayloadBytes)])
+  } else if (running) actor.queue([outcomeEvent(exit, actor.deps.maxResultBytes)])
 }
 
 /** `ExecutionResumed` is written: held user code goes on, and a held outcome is queued. */

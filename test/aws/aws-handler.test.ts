@@ -37,6 +37,24 @@ describe("awsHandler under the test runner", () => {
     assert.notStrictEqual(execution.getOperation("big")?.status, "SUCCEEDED", "nothing of the refused checkpoint was written")
   })
 
+  it("refuses a step's error of 32 KiB or more as Lambda and AWS's local runner do, where it was caught and passed", async () => {
+    const loud = awsHandler("aws-loud-error", withDurableExecution(async (_event, context) => {
+      try {
+        await context.step("call", async () => {
+          throw new Error(`HTTP 500: ${"b".repeat(40_000)}`)
+        }, { retryStrategy: () => ({ shouldRetry: false }) })
+      } catch {
+        return "caught"
+      }
+    }))
+    const runner = createTestRunner({ functions: [loud] })
+    const execution = await runner.run("aws-loud-error", {})
+    assert.strictEqual(execution.status, "FAILED")
+    assert.include(JSON.stringify(execution.error), "Error object size must be less than 32768 bytes")
+    assert.notStrictEqual(execution.getOperation("call")?.status, "FAILED", "nothing of the refused checkpoint was written")
+    await runner.dispose()
+  })
+
   it("refuses a checkpoint whose payload is not a string (a serdes that returned an object) and fails, running the step once", async () => {
     let runs = 0
     const objectSerdes = awsHandler("aws-object-serdes", withDurableExecution(async (_event, context) => {

@@ -105,6 +105,28 @@ describe("the default logger", () => {
     await runner.dispose()
   })
 
+  it("names the child context, map item (FLAT too) or parallel branch whose code logs through its context's logger, as AWS's does", async () => {
+    const fn = durable("logs-in-children", async (_: unknown, ctx) => {
+      ctx.logger.info("at the top")
+      await ctx.runInChildContext("kid", async (kid) => kid.logger.info("in the child"))
+      await ctx.map("items", ["x"], async (item) => item.logger.info("in an item"))
+      await ctx.parallel("branches", [{ name: "left", func: async (branch) => branch.logger.warn("in a branch") }])
+      // A FLAT item has no operation of its own: its virtual context's id, with the item's name (as AWS's).
+      await ctx.map("flat", ["y"], async (item) => item.logger.info("in a flat item"), { nesting: "FLAT" })
+      return "ok"
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    assert.strictEqual((await runner.run("logs-in-children")).status, "SUCCEEDED")
+    assert.deepStrictEqual(written.map(({ record }) => [record.message, record.operationId, record.operationName, record.attempt]), [
+      ["at the top", undefined, undefined, undefined],
+      ["in the child", "1", "kid", undefined],
+      ["in an item", "2-1", "map-item-0", undefined],
+      ["in a branch", "3-1", "left", undefined],
+      ["in a flat item", "4-1", "map-item-0", undefined]
+    ])
+    await runner.dispose()
+  })
+
   it("stays silent while the handler replays: each line is written once across invocations", async () => {
     const fn = durable("logs-across-a-wait", async (_: unknown, ctx) => {
       ctx.logger.info("before", circular())

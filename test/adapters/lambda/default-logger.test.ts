@@ -9,6 +9,9 @@ import { type Body, runUnder, type Sdk } from "./harness.ts"
 const body: Body = async (_event, ctx) => {
   ctx.logger.info("outside")
   await ctx.step("work", async (step: { logger: { warn: (...p: Array<unknown>) => void } }) => step.logger.warn("inside"))
+  // A context's logger names the child context or batch item whose code logs.
+  await ctx.runInChildContext("kid", async (kid: any) => kid.logger.info("inside the child"))
+  await ctx.map("items", ["x"], async (item: any) => item.logger.info("inside an item"))
   return "done"
 }
 
@@ -18,7 +21,7 @@ const capture = async (sdk: Sdk) => {
   const spy = (stream: "stdout" | "stderr") =>
     vi.spyOn(process[stream], "write").mockImplementation(((chunk: unknown) => {
       for (const text of String(chunk).split("\n")) {
-        if (!text.includes("\"outside\"") && !text.includes("\"inside\"")) continue
+        if (!/"(outside|inside[^"]*)"/.test(text)) continue
         written.push({ stream, line: JSON.parse(text) as Record<string, unknown> })
       }
       return true
@@ -57,10 +60,10 @@ afterEach(() => {
 })
 
 describe("the default ctx.logger on Lambda", () => {
-  it("writes AWS's fields, straight to stdout and stderr, as AWS's SDK does", async () => {
+  it("writes AWS's fields, straight to stdout and stderr, as AWS's SDK does, naming the child context that logs", async () => {
     const aws = await capture("aws")
     const reprise = await capture("reprise")
-    expect(aws.written.map((w) => w.line.message)).toEqual(["outside", "inside"])
+    expect(aws.written.map((w) => w.line.message)).toEqual(["outside", "inside", "inside the child", "inside an item"])
     expect(shape(reprise.written)).toEqual(shape(aws.written))
     expect(reprise.consoleLines).toEqual([])
   })

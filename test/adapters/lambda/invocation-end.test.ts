@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
-import { outline, runBoth } from "./harness.ts"
+import { outline, runBoth, runUnder } from "./harness.ts"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -92,4 +92,17 @@ describe("reprise/lambda: the end of an invocation", () => {
       expect(reprise.tree).toEqual(aws.tree)
     }, 30_000)
   }
+
+  it("returns a result over 256 KiB in the response, as AWS's SDK does, and refuses one past Lambda's 6 MB by name", async () => {
+    const { aws, reprise } = await runBoth(() => async (_event, ctx) => {
+      await ctx.step("load", async () => 1)
+      return { report: "r".repeat(1024 * 1024) }
+    })
+    expect(aws.status).toBe("SUCCEEDED")
+    expect(reprise.status).toBe("SUCCEEDED")
+    expect(reprise.result).toEqual(aws.result)
+    const tooLarge = await runUnder("reprise", async () => "r".repeat(6 * 1024 * 1024))
+    expect(tooLarge.status).toBe("FAILED")
+    expect(tooLarge.error?.errorType).toBe("PayloadTooLargeError")
+  }, 60_000)
 })

@@ -8,6 +8,7 @@ import type { LogEvent } from "reprise/store"
 import { makeInvocationStore } from "../../../adapters/lambda/invocation-store.ts"
 import { operationsToLog } from "../../../adapters/lambda/wire-to-log.ts"
 import { FakeService } from "./fake-service.ts"
+import { withDurableExecution } from "../../../adapters/lambda/index.ts"
 
 const open = (service: FakeService) =>
   makeInvocationStore({
@@ -56,4 +57,24 @@ describe("the Lambda invocation store", () => {
       assert.strictEqual(after._tag, "LogCorrupted")
       assert.strictEqual(service.calls.length, 0, "an end or a refused batch sent a checkpoint")
     }))
+
+  it("holds a step's next attempt until the service has made its retry due, as AWS's SDK does (a retry delay of 0)", async () => {
+    const service = new FakeService({})
+    // The service makes the retry due a moment after it took it: at the second read of its state.
+    const read = service.getExecutionState.bind(service)
+    let reads = 0
+    service.getExecutionState = async (request) => {
+      if (++reads === 2) service.passTime()
+      return read(request)
+    }
+    const handler = withDurableExecution(async (_event, ctx) =>
+      ctx.step("flaky", async ({ attempt }) => {
+        if (attempt < 2) throw new Error("not yet")
+        return attempt
+      }, { retryStrategy: () => ({ shouldRetry: true, delay: { seconds: 0 } }) }), { durableExecutionClient: service })
+    assert.deepStrictEqual(await service.invoke(handler), { Status: "SUCCEEDED", Result: "2" })
+    // The second attempt went out once the step was READY, with its START (sent on a PENDING step, it was refused).
+    assert.deepStrictEqual(service.calls.map((call) => call.updates.map((u) => u.Action)), [["START", "RETRY"], ["START", "SUCCEED"]])
+    assert.strictEqual(reads, 2)
+  })
 })

@@ -3,9 +3,11 @@
  * every invocation say nothing twice; a retried step and the end are there, with the execution's ARN.
  */
 import { LocalDurableTestRunner } from "@aws/durable-execution-sdk-js-testing"
-import { describe, expect, it } from "vitest"
+import { afterEach, describe, expect, it, vi } from "vitest"
 import { withDurableExecution } from "../../../adapters/lambda/index.ts"
 import { setUpRunnerEnvironment, tearDownRunnerEnvironment } from "./runner-environment.ts"
+
+afterEach(() => void vi.restoreAllMocks())
 
 describe("reprise/lambda lifecycle logs", () => {
   it("one JSON line per change: the failed attempt with its retry, the end; none repeated by replays", async () => {
@@ -36,5 +38,28 @@ describe("reprise/lambda lifecycle logs", () => {
     expect(messages.filter((m) => m.startsWith("ended SUCCEEDED"))).toHaveLength(1)
     expect(new Set(messages).size).toBe(messages.length)
     expect(lines.every((line) => typeof line.executionId === "string" && line.functionName === "handler")).toBe(true)
+  }, 60_000)
+
+  it("are written to stderr directly, not through console.error, which Lambda's runtime turns into ERROR records", async () => {
+    const written: Array<string> = []
+    vi.spyOn(process.stderr, "write").mockImplementation(((chunk: unknown) => {
+      written.push(String(chunk))
+      return true
+    }) as never)
+    const viaConsole = vi.spyOn(console, "error").mockImplementation(() => undefined)
+    const handler = withDurableExecution(async (_event: unknown, ctx: any) => ctx.step("one", async () => 1), {
+      logging: { format: "json", level: "info" }
+    })
+    await setUpRunnerEnvironment({ skipTime: true })
+    try {
+      const result = await new LocalDurableTestRunner({ handlerFunction: handler as any }).run()
+      expect(result.getStatus()).toBe("SUCCEEDED")
+    } finally {
+      await tearDownRunnerEnvironment()
+    }
+    const ended = written.filter((chunk) => chunk.includes("ended SUCCEEDED"))
+    expect(ended).toHaveLength(1)
+    expect(JSON.parse(ended[0]!)).toMatchObject({ level: "info", functionName: "handler" })
+    expect(viaConsole.mock.calls.filter((call) => String(call[0]).includes("ended SUCCEEDED"))).toEqual([])
   }, 60_000)
 })
