@@ -4,8 +4,12 @@
  * started by mistake on another port did, at once). A server holds `<file>-lock`, a small SQLite file of its own, in
  * exclusive locking mode: the OS holds that lock until the connection closes or the process dies (a kill -9 leaves
  * no stale lock behind, as a pid file would), and a second server is refused before it resumes anything. The main
- * file stays in normal locking, so the sqlite3 shell and other readers still open it.
+ * file stays in normal locking, so the sqlite3 shell and other readers still open it. The lock sits beside the file's
+ * real path: SQLite follows a symbolic link to the file, so a server given the link would otherwise take a lock of
+ * its own (`<link>-lock`) and serve the file beside the one given its target.
  */
+import { realpathSync } from "node:fs"
+import { basename, dirname, join } from "node:path"
 import { DatabaseSync } from "node:sqlite"
 
 export interface FileOwnership {
@@ -14,10 +18,23 @@ export interface FileOwnership {
 
 const NOBODY: FileOwnership = { release: () => {} }
 
+/** The file's path with every symbolic link resolved; a file not made yet (a KV file) is named in its real folder. */
+const realPath = (path: string): string => {
+  try {
+    return realpathSync(path)
+  } catch {
+    try {
+      return join(realpathSync(dirname(path)), basename(path))
+    } catch {
+      return path
+    }
+  }
+}
+
 /** Takes the file's ownership, or throws an Error saying another process serves it. */
 export const ownFile = (path: string): FileOwnership => {
   if (path === ":memory:") return NOBODY
-  const lockPath = `${path}-lock`
+  const lockPath = `${realPath(path)}-lock`
   const lock = new DatabaseSync(lockPath)
   try {
     lock.exec("PRAGMA busy_timeout = 0")

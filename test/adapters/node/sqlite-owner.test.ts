@@ -4,7 +4,7 @@
  * or dies (kill -9 leaves no stale lock).
  */
 import { spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -51,7 +51,7 @@ describe("one server per database file", () => {
         (server) => server.close().then(() => "served"),
         (error: unknown) => String(error)
       )
-      expect(second).toContain(`${dbPath} is served by another Reprise server (it holds ${dbPath}-lock)`)
+      expect(second).toContain(`${dbPath} is served by another Reprise server (it holds ${realpathSync(dbPath)}-lock)`)
       const { executionId } = await started.json() as { executionId: string }
       let status = "RUNNING"
       for (let i = 0; i < 500 && status === "RUNNING"; i++) {
@@ -65,6 +65,24 @@ describe("one server per database file", () => {
     }
     const third = await serve({ functions: [slow], dbPath, port: 0, handleSignals: false })
     await third.close()
+  })
+
+  it("refuses a second server given a symbolic link to the served file (SQLite follows it to the same file)", async () => {
+    const dbPath = tempDb()
+    const link = join(dbPath, "..", "link.db")
+    const first = await serve({ functions: [slow], dbPath, port: 0, handleSignals: false })
+    try {
+      symlinkSync(dbPath, link)
+      const second = await serve({ functions: [slow], dbPath: link, port: 0, handleSignals: false }).then(
+        (server) => server.close().then(() => "served"),
+        (error: unknown) => String(error)
+      )
+      expect(second).toContain(`${link} is served by another Reprise server (it holds ${realpathSync(dbPath)}-lock)`)
+    } finally {
+      await first.close()
+    }
+    const overTheLink = await serve({ functions: [slow], dbPath: link, port: 0, handleSignals: false }) // free again
+    await overTheLink.close()
   })
 
   it("lets go of the file when SQLite cannot open it (a later server in the process is not refused)", async () => {
