@@ -35,8 +35,10 @@ const realPath = (path: string): string => {
 export const ownFile = (path: string): FileOwnership => {
   if (path === ":memory:") return NOBODY
   const lockPath = `${realPath(path)}-lock`
-  const lock = new DatabaseSync(lockPath)
+  let lock: DatabaseSync | undefined
   try {
+    // Made here, in the try: a folder the server may not write failed with SQLite's bare "unable to open database file".
+    lock = new DatabaseSync(lockPath)
     lock.exec("PRAGMA busy_timeout = 0")
     lock.exec("PRAGMA locking_mode = EXCLUSIVE")
     // A write takes the exclusive lock, which exclusive locking mode keeps past the commit.
@@ -46,13 +48,15 @@ export const ownFile = (path: string): FileOwnership => {
     lock.prepare("INSERT INTO owner (pid, since) VALUES (?, ?)").run(process.pid, new Date().toISOString())
     lock.exec("COMMIT")
   } catch (error) {
-    lock.close()
+    lock?.close()
     const busy = /locked|busy/i.test(String((error as Error)?.message))
     throw new Error(
       busy
         ? `${path} is served by another Reprise server (it holds ${lockPath}): stop that server first, or serve another file`
-        : `the lock file ${lockPath} cannot be written: ${(error as Error)?.message ?? String(error)}`
+        : `the lock file ${lockPath} cannot be written (${(error as Error)?.message ?? String(error)}): the server makes it ` +
+          "beside the database, so that folder must be writable by the server"
     )
   }
-  return { release: () => lock.close() }
+  const held = lock
+  return { release: () => held.close() }
 }

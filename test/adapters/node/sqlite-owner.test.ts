@@ -3,8 +3,8 @@
  * run the step bodies the first was running, at the same time), and the file is free again once the first closes
  * or dies (kill -9 leaves no stale lock).
  */
-import { spawn } from "node:child_process"
-import { mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs"
+import { execFileSync, spawn } from "node:child_process"
+import { chmodSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -85,7 +85,28 @@ describe("one server per database file", () => {
     await overTheLink.close()
   })
 
-  it("lets go of the file when SQLite cannot open it (a later server in the process is not refused)", async () => {
+  it("names the lock file and its folder when the folder may not be written (a database file made there before)", async () => {
+    const dbPath = tempDb()
+    const dir = join(dbPath, "..")
+    const store = await Effect.runPromise(openSqliteStore({ path: dbPath }))
+    store.close()
+    // Root writes whatever the mode says: an immutable folder is one it may not write.
+    const asRoot = process.getuid?.() === 0
+    if (asRoot) execFileSync("chattr", ["+i", dir])
+    else chmodSync(dir, 0o555)
+    try {
+      const refused = await serve({ functions: [slow], dbPath, port: 0, handleSignals: false }).then(
+        (server) => server.close().then(() => "served"),
+        (error: unknown) => String(error)
+      )
+      expect(refused).toContain(`the lock file ${realpathSync(dbPath)}-lock cannot be written (unable to open database file): the server makes it beside the database`)
+    } finally {
+      if (asRoot) execFileSync("chattr", ["-i", dir])
+      else chmodSync(dir, 0o755)
+    }
+  })
+
+    it("lets go of the file when SQLite cannot open it (a later server in the process is not refused)", async () => {
     const dir = join(tempDb(), "..")
     const failed = await Effect.runPromise(Effect.result(openSqliteStore({ path: dir, serves: true }))) // a folder: SQLite refuses it
     expect(failed._tag).toBe("Failure")
