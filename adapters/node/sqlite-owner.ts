@@ -8,7 +8,7 @@
  * real path: SQLite follows a symbolic link to the file, so a server given the link would otherwise take a lock of
  * its own (`<link>-lock`) and serve the file beside the one given its target.
  */
-import { realpathSync } from "node:fs"
+import { realpathSync, statSync } from "node:fs"
 import { basename, dirname, join } from "node:path"
 import { DatabaseSync } from "node:sqlite"
 
@@ -31,9 +31,32 @@ const realPath = (path: string): string => {
   }
 }
 
+/**
+ * A file with a second name (a hard link) is refused: SQLite keeps the write-ahead log beside the name it opens, and
+ * the lock is beside a name too, so a server started on the other name took a lock and a log of its own and wrote
+ * the same file.
+ */
+const refuseSecondNames = (path: string): void => {
+  let links: number
+  try {
+    const stat = statSync(path)
+    if (!stat.isFile()) return // a folder has several links of its own (SQLite refuses to open it anyway)
+    links = stat.nlink
+  } catch {
+    return // not made yet (a KV file): no other name either
+  }
+  if (links > 1) {
+    throw new Error(
+      `${path} has ${links} names (hard links): a server on another name would keep a write-ahead log of its own beside ` +
+        "that name and write the same file; remove the other names and serve the file by one"
+    )
+  }
+}
+
 /** Takes the file's ownership, or throws an Error saying another process serves it. */
 export const ownFile = (path: string): FileOwnership => {
   if (path === ":memory:") return NOBODY
+  refuseSecondNames(path)
   const lockPath = `${realPath(path)}-lock`
   let lock: DatabaseSync | undefined
   try {

@@ -4,7 +4,7 @@
  * or dies (kill -9 leaves no stale lock).
  */
 import { execFileSync, spawn } from "node:child_process"
-import { chmodSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs"
+import { chmodSync, linkSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -85,7 +85,23 @@ describe("one server per database file", () => {
     await overTheLink.close()
   })
 
-  it("names the lock file and its folder when the folder may not be written (a database file made there before)", async () => {
+  it("refuses a file with a second name (a hard link), on which another server would keep a log of its own", async () => {
+    const dbPath = tempDb()
+    const other = join(dbPath, "..", "other.db")
+    await (await serve({ functions: [slow], dbPath, port: 0, handleSignals: false })).close()
+    linkSync(dbPath, other)
+    for (const path of [dbPath, other]) {
+      const refused = await serve({ functions: [slow], dbPath: path, port: 0, handleSignals: false }).then(
+        (server) => server.close().then(() => "served"),
+        (error: unknown) => String(error)
+      )
+      expect(refused).toContain(`${path} has 2 names (hard links)`)
+    }
+    rmSync(other)
+    await (await serve({ functions: [slow], dbPath, port: 0, handleSignals: false })).close() // one name again: served
+  })
+
+    it("names the lock file and its folder when the folder may not be written (a database file made there before)", async () => {
     const dbPath = tempDb()
     const dir = join(dbPath, "..")
     const store = await Effect.runPromise(openSqliteStore({ path: dbPath }))
