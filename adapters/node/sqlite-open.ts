@@ -34,6 +34,8 @@ const refuseUnwritable = (db: DatabaseSync, path: string): void => {
     db.exec("BEGIN IMMEDIATE")
     db.exec(`PRAGMA user_version = ${version}`) // the write SQLite refuses on a read-only file
   } catch (error) {
+    // SQLITE_READONLY and its extended codes; anything else (a lock another process holds) is thrown as it is.
+    if ((Number((error as { errcode?: unknown })?.errcode) & 0xff) !== 8) throw error
     throw new Error(
       `${path} cannot be written (${(error as Error)?.message ?? String(error)}): a server writes its database; check the owner ` +
         "and mode of the file, of its -wal and -shm files and of its folder"

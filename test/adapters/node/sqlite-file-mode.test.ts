@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process"
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { DatabaseSync } from "node:sqlite"
 import { serve } from "../../../adapters/node/serve.ts"
 import { echo } from "../../http/http-fixture.ts"
 
@@ -63,6 +64,29 @@ describe("the SQLite file's mode (issue 19, finding 9)", () => {
       assert.include(refused, `${dbPath} cannot be written (attempt to write a readonly database)`)
     } finally {
       if (asRoot) execFileSync("chattr", ["-i", dbPath])
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it("a file another connection holds a write transaction on is refused as locked, not as one it may not write", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "reprise-mode-"))
+    const dbPath = join(dir, "reprise.db")
+    try {
+      await (await serve({ functions: [echo], dbPath, port: 0, handleSignals: false })).close()
+      const other = new DatabaseSync(dbPath)
+      other.exec("BEGIN IMMEDIATE")
+      try {
+        const refused = await serve({ functions: [echo], dbPath, port: 0, handleSignals: false }).then(
+          (server) => server.close().then(() => "served"),
+          (error: unknown) => String(error)
+        )
+        assert.include(refused, "database is locked")
+        assert.notInclude(refused, "cannot be written")
+      } finally {
+        other.exec("ROLLBACK")
+        other.close()
+      }
+    } finally {
       rmSync(dir, { recursive: true, force: true })
     }
   })
