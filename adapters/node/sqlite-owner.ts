@@ -72,11 +72,17 @@ export const ownFile = (path: string): FileOwnership => {
     lock.exec("COMMIT")
   } catch (error) {
     lock?.close()
-    const busy = /locked|busy/i.test(String((error as Error)?.message))
+    const message = (error as Error)?.message ?? String(error)
+    const busy = /locked|busy/i.test(message)
+    // SQLITE_NOTADB: a file put there by something else (a damaged restore); it holds no data, only who served.
+    const notOurs = Number((error as { errcode?: unknown })?.errcode) === 26
     throw new Error(
       busy
         ? `${path} is served by another Reprise server (it holds ${lockPath}): stop that server first, or serve another file`
-        : `the lock file ${lockPath} cannot be written (${(error as Error)?.message ?? String(error)}): the server makes it ` +
+        : notOurs
+        ? `the lock file ${lockPath} is not one a Reprise server made (${message}): it holds no data, only which process ` +
+          "served the file; remove it and start again"
+        : `the lock file ${lockPath} cannot be written (${message}): the server makes it ` +
           "beside the database, so that folder must be writable by the server"
     )
   }

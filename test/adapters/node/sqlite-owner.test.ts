@@ -4,7 +4,7 @@
  * or dies (kill -9 leaves no stale lock).
  */
 import { execFileSync, spawn } from "node:child_process"
-import { chmodSync, linkSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs"
+import { chmodSync, linkSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -120,6 +120,20 @@ describe("one server per database file", () => {
       if (asRoot) execFileSync("chattr", ["-i", dir])
       else chmodSync(dir, 0o755)
     }
+  })
+
+    it("says a lock file something else wrote over holds no data and may be removed, and serves once it is", async () => {
+    const dbPath = tempDb()
+    await (await serve({ functions: [slow], dbPath, port: 0, handleSignals: false })).close()
+    const lockPath = `${realpathSync(dbPath)}-lock`
+    writeFileSync(lockPath, "not a database, written over the lock by a restore gone wrong\n".repeat(4))
+    const refused = await serve({ functions: [slow], dbPath, port: 0, handleSignals: false }).then(
+      (server) => server.close().then(() => "served"),
+      (error: unknown) => String(error)
+    )
+    expect(refused).toContain(`the lock file ${lockPath} is not one a Reprise server made (file is not a database): it holds no data`)
+    rmSync(lockPath)
+    await (await serve({ functions: [slow], dbPath, port: 0, handleSignals: false })).close()
   })
 
     it("lets go of the file when SQLite cannot open it (a later server in the process is not refused)", async () => {
