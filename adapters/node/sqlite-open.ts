@@ -45,6 +45,13 @@ const refuseUnwritable = (db: DatabaseSync, path: string): void => {
   }
 }
 
+/**
+ * What SQLite threw, naming the file when it does not: "file is not a database" or "database disk image is malformed"
+ * said nothing of which file ($REPRISE_DB, or ./reprise.db relative to where the server was started).
+ */
+export const namingFile = (path: string, error: unknown): unknown =>
+  error instanceof Error && !error.message.includes(path) ? new Error(`${path}: ${error.message}`, { cause: error }) : error
+
 /** The open, configured database and, when it serves the file, the lock it holds; throws what failed. */
 export const openDatabase = (options: SqliteStoreOptions): { readonly db: DatabaseSync; readonly ownership: FileOwnership | undefined } => {
   const { path } = options
@@ -68,6 +75,6 @@ export const openDatabase = (options: SqliteStoreOptions): { readonly db: Databa
   } catch (error) {
     db?.close()
     ownership?.release() // a file SQLite cannot open: the next server in this process must not find it held
-    throw error
+    throw namingFile(path, error)
   }
 }
