@@ -24,6 +24,7 @@ import { sqliteSettings } from "./sqlite-settings.ts"
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.ts"
 import { drainUnreadBody } from "./unread-body.ts"
 import { logUnhandledRejections } from "./unhandled-rejections.ts"
+import { logUserCodeExceptions } from "./uncaught-exceptions.ts"
 import { refuseWhileCliLoads } from "./cli-loading.ts"
 
 /** The server's options whatever its store (reprise/postgres serves with these on its own ports). */
@@ -66,7 +67,8 @@ export interface ServeHostOptions {
   readonly admission?: StartAdmission
   /**
    * The server owns the process (default true): SIGTERM and SIGINT shut it down gracefully, and a promise rejected
-   * with nothing to handle it (a step body's floating promise) is logged at error level instead of ending it.
+   * with nothing to handle it (a step body's floating promise), or an exception a durable function's code threw where
+   * nothing caught it (in a timer its step body set), is logged at error level instead of ending it.
    */
   readonly handleSignals?: boolean
   /** How `ctx.fetch` sends requests (default: Node's global fetch). */
@@ -224,15 +226,18 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
       clearTimeout(grace)
       clearInterval(idle)
       await host.close() // waits for in-flight appends, then closes the store (SQLite's are synchronous transactions)
-      stopLoggingRejections()
+      stopLoggingFaults()
     })())
   const onSignal = () => void close().then(() => process.exit(0))
-  let stopLoggingRejections = () => {}
+  let stopLoggingFaults = () => {}
   if (options.handleSignals ?? true) {
     process.on("SIGTERM", onSignal)
     process.on("SIGINT", onSignal)
     const log = hostErrorLog(logging, env)
-    stopLoggingRejections = logUnhandledRejections((error) => log.report("a promise was rejected and nothing handled it", error))
+    const stopRejections = logUnhandledRejections((error) => log.report("a promise was rejected and nothing handled it", error))
+    const stopExceptions = logUserCodeExceptions((error, where) =>
+      log.report(`execution ${where.executionId} threw an exception nothing caught`, error, { ...where }))
+    stopLoggingFaults = () => (stopRejections(), stopExceptions())
   }
 
   return { url: serverUrl(hostname, port), port, authenticated: host.apiKey !== undefined, engine: host.engine, close }
