@@ -20,6 +20,7 @@ import type { EngineProbe } from "reprise/testing"
 import type { ExecutionObserverShape } from "reprise/engine"
 import {
   DEFAULT_PORT,
+  hostErrorLog,
   type HostOptions,
   type HostPorts,
   pendingFetch,
@@ -35,6 +36,7 @@ import { kvPorts } from "./kv-ports.ts"
 import { type DenoKvStore, openDenoKvStore } from "./kv-store.ts"
 import { makeQueueWakeUps, type QueueWakeUps } from "./queue-wake-ups.ts"
 import { openSqliteStorage, ownLocalKvFile, type SqliteFileStore } from "./sqlite-storage.ts"
+import { logUnhandledRejections } from "./unhandled-rejections.ts"
 
 /** Node's default request timeout, which Deno.serve lacks. */
 const DEFAULT_REQUEST_TIMEOUT_MS = 300_000
@@ -106,7 +108,11 @@ export interface ServeOptions extends PassedHostOptions {
    * watchdog's queue message resumes them.
    */
   readonly resumeOnStart?: boolean
-  /** Handle SIGTERM and SIGINT with a graceful shutdown (default true; ignored where signals are unavailable). */
+  /**
+   * The server owns the process (default true): SIGTERM and SIGINT shut it down gracefully (where there are signals),
+   * and a promise rejected with nothing to handle it (a step body's floating promise) is logged at error level
+   * instead of ending it.
+   */
   readonly handleSignals?: boolean
   /** Told of every write: traces and metrics with reprise/otel's `otelObserver()` (docs/observability.md). */
   readonly observer?: ExecutionObserverShape
@@ -241,6 +247,7 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
     throw error
   }
 
+  const logging = { terminal: stderrIsTerminal(), ...options.logging }
   const host = await startHost({
     functions: options.functions,
     schedules: options.schedules,
@@ -255,7 +262,7 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
     clientAddress: (c) => (c.env as RequestEnv | undefined)?.remoteAddress,
     onError: options.onError, // default: the host's log
     observer: options.observer,
-    logging: { terminal: stderrIsTerminal(), ...options.logging },
+    logging,
     devTools: options.devTools,
     admission: options.admission,
     maxPayloadBytes: options.maxPayloadBytes,
@@ -293,7 +300,12 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
       await atMost(http.shutdown(), SHUTDOWN_GRACE_MS)
       await host.close()
       await storage.ended()
+      stopLoggingRejections()
     })())
+  const log = hostErrorLog(logging, envVar)
+  const stopLoggingRejections = signals
+    ? logUnhandledRejections((error) => log.report("a promise was rejected and nothing handled it", error))
+    : () => {}
   if (signals) listenSignals(true)
 
   return { url: serverUrl(hostname, http.addr.port), port: http.addr.port, authenticated: host.apiKey !== undefined, ...storage.exposed, engine: host.engine, close }

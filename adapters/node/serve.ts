@@ -18,11 +18,13 @@ import type { EngineShape } from "reprise/engine"
 import type { StartAdmission } from "reprise/http"
 import type { EngineProbe } from "reprise/testing"
 import type { ExecutionObserverShape } from "reprise/engine"
-import { type HostLogOptions, type HostPorts, pendingFetch, resolvePort, serverUrl, SHUTDOWN_GRACE_MS, startHost } from "reprise/host"
+import { hostErrorLog, type HostLogOptions, type HostPorts, pendingFetch, resolvePort, serverUrl, SHUTDOWN_GRACE_MS, startHost } from "reprise/host"
 import { sqlitePorts } from "./sqlite-ports.ts"
 import { sqliteSettings } from "./sqlite-settings.ts"
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.ts"
 import { drainUnreadBody } from "./unread-body.ts"
+import { logUnhandledRejections } from "./unhandled-rejections.ts"
+import { logUserCodeExceptions } from "./uncaught-exceptions.ts"
 import { refuseWhileCliLoads } from "./cli-loading.ts"
 
 /** The server's options whatever its store (reprise/postgres serves with these on its own ports). */
@@ -63,7 +65,11 @@ export interface ServeHostOptions {
    * arrival order (default 2,048); past them a start gets 503 with Retry-After and creates nothing.
    */
   readonly admission?: StartAdmission
-  /** Handle SIGTERM and SIGINT with a graceful shutdown (default true). */
+  /**
+   * The server owns the process (default true): SIGTERM and SIGINT shut it down gracefully, and a promise rejected
+   * with nothing to handle it (a step body's floating promise), or an exception a durable function's code threw where
+   * nothing caught it (in a timer its step body set), is logged at error level instead of ending it.
+   */
   readonly handleSignals?: boolean
   /** How `ctx.fetch` sends requests (default: Node's global fetch). */
   readonly fetch?: FetchTransport
@@ -137,6 +143,7 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
   // The port is bound before the host starts: a server started by mistake on a port in use (a second process on the
   // same file, say) fails before its host could resume executions or fire alarms, so it runs no step at all.
   // Requests that arrive while the host starts wait for it.
+  const logging = { terminal: process.stderr.isTTY === true, ...options.logging }
   const pending = pendingFetch<[Request, { readonly incoming: unknown }]>()
   // As @hono/node-server's createAdaptorServer makes it, with an errorHandler (it takes none): what the adaptor
   // refuses before a Request exists is problem+json too.
@@ -167,7 +174,7 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
       maxActorsInMemory: options.maxActorsInMemory,
       admission: options.admission,
       allowedHosts: [hostname, ...(options.allowedHosts ?? [])],
-      logging: { terminal: process.stderr.isTTY === true, ...options.logging },
+      logging,
       observer: options.observer,
       fetch: options.fetch,
       maxPayloadBytes: options.maxPayloadBytes,
@@ -219,11 +226,18 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
       clearTimeout(grace)
       clearInterval(idle)
       await host.close() // waits for in-flight appends, then closes the store (SQLite's are synchronous transactions)
+      stopLoggingFaults()
     })())
   const onSignal = () => void close().then(() => process.exit(0))
+  let stopLoggingFaults = () => {}
   if (options.handleSignals ?? true) {
     process.on("SIGTERM", onSignal)
     process.on("SIGINT", onSignal)
+    const log = hostErrorLog(logging, env)
+    const stopRejections = logUnhandledRejections((error) => log.report("a promise was rejected and nothing handled it", error))
+    const stopExceptions = logUserCodeExceptions((error, where) =>
+      log.report(`execution ${where.executionId} threw an exception nothing caught`, error, { ...where }))
+    stopLoggingFaults = () => (stopRejections(), stopExceptions())
   }
 
   return { url: serverUrl(hostname, port), port, authenticated: host.apiKey !== undefined, engine: host.engine, close }

@@ -22,6 +22,36 @@ const createPrivately = (path: string): void => {
   }
 }
 
+/**
+ * A server writes its file. SQLite opens a file it may not write read-only, and the server went on to listen, pass
+ * its health checks and answer every start 503, even after the file's mode was fixed (the connection stays
+ * read-only). So a serving store begins a write that changes nothing and rolls it back, and refuses the file if that
+ * fails.
+ */
+const refuseUnwritable = (db: DatabaseSync, path: string): void => {
+  const version = Number(db.prepare("PRAGMA user_version").get()?.["user_version"] ?? 0)
+  try {
+    db.exec("BEGIN IMMEDIATE")
+    db.exec(`PRAGMA user_version = ${version}`) // the write SQLite refuses on a read-only file
+  } catch (error) {
+    // SQLITE_READONLY and its extended codes; anything else (a lock another process holds) is thrown as it is.
+    if ((Number((error as { errcode?: unknown })?.errcode) & 0xff) !== 8) throw error
+    throw new Error(
+      `${path} cannot be written (${(error as Error)?.message ?? String(error)}): a server writes its database; check the owner ` +
+        "and mode of the file, of its -wal and -shm files and of its folder"
+    )
+  } finally {
+    if (db.isTransaction) db.exec("ROLLBACK")
+  }
+}
+
+/**
+ * What SQLite threw, naming the file when it does not: "file is not a database" or "database disk image is malformed"
+ * said nothing of which file ($REPRISE_DB, or ./reprise.db relative to where the server was started).
+ */
+export const namingFile = (path: string, error: unknown): unknown =>
+  error instanceof Error && !error.message.includes(path) ? new Error(`${path}: ${error.message}`, { cause: error }) : error
+
 /** The open, configured database and, when it serves the file, the lock it holds; throws what failed. */
 export const openDatabase = (options: SqliteStoreOptions): { readonly db: DatabaseSync; readonly ownership: FileOwnership | undefined } => {
   const { path } = options
@@ -40,10 +70,11 @@ export const openDatabase = (options: SqliteStoreOptions): { readonly db: Databa
     db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`)
     db.exec("PRAGMA foreign_keys = ON")
     db.exec(`PRAGMA wal_autocheckpoint = ${Math.max(0, Math.floor(options.walAutocheckpointPages ?? 10_000))}`)
+    if (options.serves === true && path !== ":memory:") refuseUnwritable(db, path)
     return { db, ownership }
   } catch (error) {
     db?.close()
     ownership?.release() // a file SQLite cannot open: the next server in this process must not find it held
-    throw error
+    throw namingFile(path, error)
   }
 }

@@ -31,7 +31,7 @@ import {
 } from "reprise/store"
 import { makeGroupCommitter } from "./group-commit.ts"
 import { makeHeadCache } from "./sqlite-heads.ts"
-import { openDatabase } from "./sqlite-open.ts"
+import { namingFile, openDatabase } from "./sqlite-open.ts"
 import type { FileOwnership } from "./sqlite-owner.ts"
 import { makeListing, SUMMARY_COLUMNS, summaryOf, type SummaryRow } from "./sqlite-listing.ts"
 import { applyMigrations, LATEST_VERSION, MIGRATIONS, SchemaVersionTooNew } from "./sqlite-schema.ts"
@@ -133,7 +133,14 @@ export const openSqliteStore = Effect.fn("openSqliteStore")(function*(
     db.close()
     ownership?.release()
   }
-  const migrated = yield* attempt("migrate", () => applyMigrations(db, MIGRATIONS, now)).pipe(
+  const migrate = () => {
+    try {
+      return applyMigrations(db, MIGRATIONS, now)
+    } catch (error) {
+      throw namingFile(path, error)
+    }
+  }
+  const migrated = yield* attempt("migrate", migrate).pipe(
     Effect.tapError(() => Effect.sync(closeAll))
   )
   if (migrated.before > LATEST_VERSION) {

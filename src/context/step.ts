@@ -180,7 +180,7 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
     try {
       const what = run.timeoutMs === undefined ? noDeadline : () => `Attempt ${attempt} of step ${JSON.stringify(run.name ?? id)}`
       value = await withDeadline(run.timeoutMs, what, (signal) => {
-        const result = runOwned({ kind: "step", name: run.name, id, ref, attempt }, () => run.fn(new AttemptContext(attempt, signal, session, id, run)))
+        const result = runOwned({ kind: "step", executionId: session.executionId, name: run.name, id, ref, attempt }, () => run.fn(new AttemptContext(attempt, signal, session, id, run)))
         if (release === undefined || run.timeoutMs === undefined) return result
         return (body = Promise.resolve(result)) // the deadline races this one: a thenable's then is called once
       }, session.stopped)

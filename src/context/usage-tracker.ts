@@ -19,6 +19,8 @@ export type Owner =
    */
   | {
     readonly kind: "step"
+    /** Whose step it is (a fault in code the body left behind names it: src/host/user-code.ts). */
+    readonly executionId: string
     readonly name: string | undefined
     readonly id: string
     readonly ref: OperationRef

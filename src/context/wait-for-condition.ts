@@ -127,7 +127,7 @@ const poll = async <T>(
   try {
     const current = op === undefined ? config.initialState : (await deserializeWith(serdes, op.result, context)) as T
     // Like a step body: no durable operations inside a check.
-    const next = await runOwned({ kind: "step", name: ref.name, id, ref, attempt }, () =>
+    const next = await runOwned({ kind: "step", executionId: session.executionId, name: ref.name, id, ref, attempt }, () =>
       check(current, { logger: pollLogger(core, id, ref.name, attempt), attempt }))
     const payload = await serializeWith(serdes, next, context)
     core.checkPayload(payload, `The state of ${what}`)

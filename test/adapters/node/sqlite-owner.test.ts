@@ -3,8 +3,8 @@
  * run the step bodies the first was running, at the same time), and the file is free again once the first closes
  * or dies (kill -9 leaves no stale lock).
  */
-import { spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { execFileSync, spawn } from "node:child_process"
+import { chmodSync, linkSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -51,7 +51,7 @@ describe("one server per database file", () => {
         (server) => server.close().then(() => "served"),
         (error: unknown) => String(error)
       )
-      expect(second).toContain(`${dbPath} is served by another Reprise server (it holds ${dbPath}-lock)`)
+      expect(second).toContain(`${dbPath} is served by another Reprise server (it holds ${realpathSync(dbPath)}-lock)`)
       const { executionId } = await started.json() as { executionId: string }
       let status = "RUNNING"
       for (let i = 0; i < 500 && status === "RUNNING"; i++) {
@@ -67,7 +67,76 @@ describe("one server per database file", () => {
     await third.close()
   })
 
-  it("lets go of the file when SQLite cannot open it (a later server in the process is not refused)", async () => {
+  it("refuses a second server given a symbolic link to the served file (SQLite follows it to the same file)", async () => {
+    const dbPath = tempDb()
+    const link = join(dbPath, "..", "link.db")
+    const first = await serve({ functions: [slow], dbPath, port: 0, handleSignals: false })
+    try {
+      symlinkSync(dbPath, link)
+      const second = await serve({ functions: [slow], dbPath: link, port: 0, handleSignals: false }).then(
+        (server) => server.close().then(() => "served"),
+        (error: unknown) => String(error)
+      )
+      expect(second).toContain(`${link} is served by another Reprise server (it holds ${realpathSync(dbPath)}-lock)`)
+    } finally {
+      await first.close()
+    }
+    const overTheLink = await serve({ functions: [slow], dbPath: link, port: 0, handleSignals: false }) // free again
+    await overTheLink.close()
+  })
+
+  it("refuses a file with a second name (a hard link), on which another server would keep a log of its own", async () => {
+    const dbPath = tempDb()
+    const other = join(dbPath, "..", "other.db")
+    await (await serve({ functions: [slow], dbPath, port: 0, handleSignals: false })).close()
+    linkSync(dbPath, other)
+    for (const path of [dbPath, other]) {
+      const refused = await serve({ functions: [slow], dbPath: path, port: 0, handleSignals: false }).then(
+        (server) => server.close().then(() => "served"),
+        (error: unknown) => String(error)
+      )
+      expect(refused).toContain(`${path} has 2 names (hard links)`)
+    }
+    rmSync(other)
+    await (await serve({ functions: [slow], dbPath, port: 0, handleSignals: false })).close() // one name again: served
+  })
+
+    it("names the lock file and its folder when the folder may not be written (a database file made there before)", async () => {
+    const dbPath = tempDb()
+    const dir = join(dbPath, "..")
+    const store = await Effect.runPromise(openSqliteStore({ path: dbPath }))
+    store.close()
+    // Root writes whatever the mode says: an immutable folder is one it may not write.
+    const asRoot = process.getuid?.() === 0
+    if (asRoot) execFileSync("chattr", ["+i", dir])
+    else chmodSync(dir, 0o555)
+    try {
+      const refused = await serve({ functions: [slow], dbPath, port: 0, handleSignals: false }).then(
+        (server) => server.close().then(() => "served"),
+        (error: unknown) => String(error)
+      )
+      expect(refused).toContain(`the lock file ${realpathSync(dbPath)}-lock cannot be written (unable to open database file): the server makes it beside the database`)
+    } finally {
+      if (asRoot) execFileSync("chattr", ["-i", dir])
+      else chmodSync(dir, 0o755)
+    }
+  })
+
+    it("says a lock file something else wrote over holds no data and may be removed, and serves once it is", async () => {
+    const dbPath = tempDb()
+    await (await serve({ functions: [slow], dbPath, port: 0, handleSignals: false })).close()
+    const lockPath = `${realpathSync(dbPath)}-lock`
+    writeFileSync(lockPath, "not a database, written over the lock by a restore gone wrong\n".repeat(4))
+    const refused = await serve({ functions: [slow], dbPath, port: 0, handleSignals: false }).then(
+      (server) => server.close().then(() => "served"),
+      (error: unknown) => String(error)
+    )
+    expect(refused).toContain(`the lock file ${lockPath} is not one a Reprise server made (file is not a database): it holds no data`)
+    rmSync(lockPath)
+    await (await serve({ functions: [slow], dbPath, port: 0, handleSignals: false })).close()
+  })
+
+    it("lets go of the file when SQLite cannot open it (a later server in the process is not refused)", async () => {
     const dir = join(tempDb(), "..")
     const failed = await Effect.runPromise(Effect.result(openSqliteStore({ path: dir, serves: true }))) // a folder: SQLite refuses it
     expect(failed._tag).toBe("Failure")

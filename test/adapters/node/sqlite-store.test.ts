@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs"
 import { DatabaseSync } from "node:sqlite"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -108,6 +109,15 @@ describe("the SQLite store on damaged data", () => {
       assert.strictEqual(error.seq, 2)
       assert.include(error.message, "corrupt-schema")
       assert.include(error.message, "seq 2")
+    }))
+
+  it.effect("a file that is not a SQLite database is refused naming the file", () =>
+    Effect.gen(function*() {
+      const path = tempDbPath()
+      writeFileSync(path, "a text file where the database should be\n".repeat(200))
+      const error = yield* Effect.flip(openSqliteStore({ path, serves: true }))
+      assert.strictEqual(error._tag, "StoreFailure")
+      assert.include(error.message, `${path}: file is not a database`)
     }))
 
   it.effect("an event row that is not JSON gives LogCorrupted at its seq", () =>
