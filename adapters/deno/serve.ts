@@ -291,6 +291,8 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
     (closing ??= (async () => {
       if (signals) listenSignals(false)
       host.endStreams() // open event streams end now: shutdown() waits for open requests
+      // No new step attempt begins; those running get the same grace as requests to end and be recorded.
+      const drained = host.drain(SHUTDOWN_GRACE_MS)
       closingSignal.abort()
       // Stop accepting; finish open requests. Deno.serve also waits, without a deadline, for each connection to end: one
       // whose client stalled in its body (answered 503 once shutdown began) held the close, and the process, until the
@@ -298,6 +300,7 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
       // signal handler's exit then ends such a connection. (Aborting Deno.serve's signal once shutdown() has begun
       // throws an uncaught BadResource in Deno 2.9.)
       await atMost(http.shutdown(), SHUTDOWN_GRACE_MS)
+      await drained
       await host.close()
       await storage.ended()
       stopLoggingRejections()

@@ -212,6 +212,8 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
       process.off("SIGTERM", onSignal)
       process.off("SIGINT", onSignal)
       host.endStreams() // the app's streams end their bodies
+      // No new step attempt begins; those running get the same grace as requests to end and be recorded.
+      const drained = host.drain(SHUTDOWN_GRACE_MS)
       const closed = new Promise<void>((resolve) => http.close(() => resolve())) // stop accepting; idle connections close
       // Their bodies end first (destroyed at once, a chunked body lost its last chunk: curl exits 18, "partial file").
       await streamsEnded()
@@ -225,6 +227,7 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
       await closed
       clearTimeout(grace)
       clearInterval(idle)
+      await drained
       await host.close() // waits for in-flight appends, then closes the store (SQLite's are synchronous transactions)
       stopLoggingFaults()
     })())

@@ -120,6 +120,11 @@ export interface Session {
    */
   acquireSlot?(): Promise<void> | undefined
   /**
+   * True once the host shuts down (Engine.drain): no new step attempt or condition check begins here (it runs at
+   * the next start), while those already running finish and are recorded. Absent: never.
+   */
+  draining?(): boolean
+  /**
    * A step's `concurrencyKey`/`limit`: resolves with a release once fewer than `limit` bodies of that key run where
    * the engine counts them (its memory, the hosts' ledger, Cloudflare's FlowObject; absent: no step limits, the step runs).
    * `wanted`: whether the body is still to run here (a gate that waits long gives its place up once it is not).

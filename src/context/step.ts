@@ -122,6 +122,8 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
       op = session.state.operations.get(id)
       continue
     }
+    // The host shuts down: the attempt begins at the next start, rather than being cut off and run again there.
+    if (session.draining?.() === true) return never()
     // Flow control: a suspended execution that woke up takes its function's concurrency slot back first.
     const slot = session.acquireSlot?.()
     if (slot !== undefined) {

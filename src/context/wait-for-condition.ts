@@ -82,6 +82,7 @@ export const runWaitForCondition = async <T>(
       op = session.state.operations.get(id)
       continue
     }
+    if (session.draining?.() === true) return never() // the host shuts down: the poll runs at the next start
     // First poll, or a poll that is due: start from the last recorded state.
     const attempt = (op?.attempt ?? 0) + 1
     const startedAt = session.now()

@@ -112,6 +112,8 @@ export interface ActorDeps {
   readonly slot?: FlowSlot | undefined
   /** Step-level limits (step-limits.ts, step-limits-shared.ts, or EngineOptions.externalFlow's). */
   readonly stepLimit?: ((key: string, limit: number, wanted: () => boolean) => Promise<() => void>) | undefined
+  /** The host shuts down (Engine.drain): no new step attempt begins. */
+  readonly draining?: (() => boolean) | undefined
   /** A step body starts (EngineOptions.onStepBody). */
   readonly onStepBody?: ((step: { readonly id: string; readonly name?: string | undefined }) => void) | undefined
   /** The execution ended (or, told again by its alarm, its parent was not told yet): the engine tells whom it concerns. */

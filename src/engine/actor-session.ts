@@ -130,6 +130,8 @@ export class ActorSession implements Session {
     })
   }
 
+  draining = (): boolean => this.#deps.draining?.() === true
+
   acquireSlot = (): Promise<void> | undefined => {
     const slot = this.#deps.slot
     if (slot === undefined) return undefined // no flow control: nothing changes for the step

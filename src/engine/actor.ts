@@ -114,13 +114,9 @@ export class Actor {
   }
 
   /** A step body (or other user code the actor counts) is running. */
-  get userCodeRunning(): boolean {
-    return !this.#gone && this.#activity.userCode > 0
-  }
+  get userCodeRunning(): boolean { return !this.#gone && this.#activity.userCode > 0 }
 
-  get gone(): boolean {
-    return this.#gone
-  }
+  get gone(): boolean { return this.#gone }
 
   /** Step bodies still running (after the execution ended, those a stop abandoned), gone or not. */
   get bodiesRunning(): boolean {
@@ -130,6 +126,11 @@ export class Actor {
   /** Resolves once no step body runs, or after `maxMs`. */
   bodiesSettled(maxMs: number): Promise<void> {
     return this.#activity.whenUserCodeDone(maxMs)
+  }
+
+  /** Gone, or no user code runs, nothing is queued or handled and every write is done (engine-drain.ts). */
+  get quiet(): boolean {
+    return this.#gone || (this.#activity.quiet && this.#writes.empty)
   }
 
   get running(): boolean {
@@ -189,9 +190,8 @@ export class Actor {
   }
 
   /**
-   * A step waits for its concurrency slot, or for its turn under a step limit, in a running execution: it goes on
-   * once that comes (actor-activity.ts). Once the execution has ended the wait is dropped (the in-memory and
-   * Cloudflare slots leave it unsettled), so it no longer counts.
+   * A step waits for its concurrency slot, or its turn under a step limit, in a running execution (actor-activity.ts).
+   * Once the execution has ended the wait is dropped (the in-memory and Cloudflare slots leave it unsettled).
    */
   get waitsForSlotOrTurn(): boolean {
     return this.#activity.waitsToGoOn && this.running
@@ -199,8 +199,7 @@ export class Actor {
 
   /**
    * True when another host may take the execution over: evictable, or idle but for steps waiting for their slot or
-   * turn. Those wait on the new holder as well, which loads the execution at once; a step waiting for its slot or
-   * turn is only lost by an eviction that nobody follows (the idle one).
+   * turn, which wait on the new holder as well (it loads the execution at once); the idle eviction would lose them.
    */
   get handsOver(): boolean {
     return this.#idle()
@@ -212,9 +211,8 @@ export class Actor {
   }
 
   /**
-   * Paused between operations with its concurrency slot: it keeps the slot (docs/flow-control.md), so the idle
-   * eviction leaves it in memory (going would give the slot back, and a queued start ran while it was paused). A
-   * host that is asked for the execution (a hand-over) still lets it go.
+   * Paused between operations with its concurrency slot: it keeps the slot (docs/flow-control.md), so the idle eviction
+   * leaves it in memory (else a queued start ran while it was paused). A hand-over still lets it go.
    */
   get keepsSlot(): boolean {
     return this.#pause.holding && this.#deps.slot?.held === true && !this.#waiters.blockHandler()

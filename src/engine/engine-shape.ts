@@ -52,4 +52,9 @@ export interface EngineShape extends ExecutionClientShape {
    * (a step body runs): it keeps its watchdog, ask again later.
    */
   suspendIdle(executionId: string): Effect.Effect<boolean>
+  /**
+   * The host shuts down: no new step attempt begins from now on (each begins at the next start), and this resolves
+   * once the attempts running have ended and their outcomes are written, or after `maxMs` (engine-drain.ts).
+   */
+  drain(maxMs: number): Effect.Effect<void>
 }

@@ -45,6 +45,7 @@ import { engineStepLimits } from "./step-limits-shared.ts"
 import { EndWaiters } from "./end-waiters.ts"
 import { endedElsewhere, engineOwnership, sharedWatch } from "./engine-ownership.ts"
 import type { EngineShape } from "./engine-shape.ts"
+import { makeDrain } from "./engine-drain.ts"
 
 /** Actors run on microtasks, a slice at a time between turns of the event loop (actor-scheduler.ts). */
 const actorScheduler = makeActorScheduler()
@@ -90,6 +91,7 @@ export const makeEngine = Effect.fnUntraced(function*(
   const lifecycle = engineLifecycle(logLifecycle, loggers, minimumLevel)
   const userLogLevel = yield* UserLogLevel
   const actors = new Map<string, Actor>()
+  const drain = makeDrain(actors)
   const invocations = makeInvocationCounts()
   const countInvocation = invocations.count
   const endWaiters = new EndWaiters()
@@ -98,10 +100,7 @@ export const makeEngine = Effect.fnUntraced(function*(
   const listeners = yield* makeWriteListeners
   /** Forks actors and background work into a set that closing the engine's scope interrupts. */
   const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
-  /**
-   * Runs engine work that no caller waits for (starting a child, telling a parent). A failure is logged with its
-   * cause; the work is not lost: a parent that reloads asks its running children again.
-   */
+  /** Engine work no caller waits for (starting a child, telling a parent): a failure is logged, the work not lost. */
   const background = (what: string, executionId: string, effect: Effect.Effect<unknown, unknown>) =>
     void runFork(effect.pipe(
       Effect.catchCause((cause) => (Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError(`${what} failed`, cause))),
@@ -150,6 +149,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         onInvocation: () => countInvocation(id),
         slot,
         stepLimit: (key, limit, wanted) => stepLimit(key, limit, id, wanted),
+        draining: drain.draining,
         onStepBody: options.onStepBody === undefined ? undefined : (step) => options.onStepBody!(id, step),
         onTerminal: (ended) => {
           releaseSlot()
@@ -343,10 +343,7 @@ export const makeEngine = Effect.fnUntraced(function*(
     run: (events, fn, watchdogAt, slot) =>
       Effect.flatMap(Effect.succeed(foldLog(events)), (state) => Effect.andThen(lifecycle(state, "Info", "dequeued"), spawn(state, fn, watchdogAt, watchdogAt, slot)))
   })
-  /**
-   * An idempotent repeat of a start answers with the first execution, and wakes it if it is running with nothing
-   * to resume it (no actor here, and no alarm or one already overdue): a repeat is then the client's way out.
-   */
+  /** A repeat of a start answers with the first execution, and wakes it if nothing else would (no actor, no alarm due). */
   const repeatedStart = (events: ReadonlyArray<LogEvent>, functionName: string, input: string | undefined, executionId: string) =>
     Effect.tap(sameExecution(events[0]!, functionName, input, executionId), () =>
       Effect.gen(function*() {
@@ -433,6 +430,7 @@ export const makeEngine = Effect.fnUntraced(function*(
     // Suspended: the host builds this effect once and repeats it, so the candidates are chosen at each run.
     evictIdle: (evictOptions) => Effect.suspend(() => evictWhenIdle(chooseEvictions([...actors.values()], evictOptions))),
     suspendIdle: (executionId) => Effect.suspend(() => suspendWhenIdle(actors.get(executionId))),
+    drain: drain.drain
   }
   const probe: EngineProbeShape = {
     actorCount: () => actors.size,

@@ -181,6 +181,11 @@ export interface Host {
    * shuts down, before it waits for open requests, which a stream would hold until its `maxSeconds`.
    */
   endStreams(): void
+  /**
+   * The first step of a shutdown (Engine.drain): no new step attempt begins, and it resolves once those running have
+   * ended and their outcomes are written, or after `maxMs`. The adapter calls it beside its own grace for requests.
+   */
+  drain(maxMs: number): Promise<void>
   /** Ends the streams, stops wake-ups, waits for deliveries, disposes the engine, closes the store (the ports' layer). */
   close(): Promise<void>
 }
@@ -233,6 +238,7 @@ export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<Host
     recovered: Effect.runPromise(Deferred.await(Context.get(context, HostRecovery))),
     engine,
     endStreams: () => streams.abort(),
+    drain: (maxMs) => (runtime === undefined ? Promise.resolve() : engine((e) => e.drain(maxMs))),
     close: () => {
       streams.abort()
       const disposing = runtime

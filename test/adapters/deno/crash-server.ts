@@ -24,6 +24,18 @@ const manySteps = durable("many-steps", async (count: number, ctx) => {
   return total
 })
 
+/** Steps of 800 ms each: a SIGTERM lands while one runs. */
+const slowSteps = durable("slow-steps", async (count: number, ctx) => {
+  for (let i = 0; i < count; i++) {
+    await ctx.step(`slow-${i}`, async () => {
+      note(`begin ${i}`)
+      await sleep(800)
+      note(`done ${i}`)
+    })
+  }
+  return count
+})
+
 const napping = durable("napping", async (_: unknown, ctx) => {
   await ctx.step("before", async () => note("before"))
   await ctx.wait("nap", { seconds: 2 })
@@ -32,5 +44,5 @@ const napping = durable("napping", async (_: unknown, ctx) => {
 })
 
 const where = storePath.endsWith(".db") ? { dbPath: storePath } : { kvPath: storePath }
-const server = await serve({ functions: [manySteps, napping], ...where, port: 0, evictEveryMs: 200 })
+const server = await serve({ functions: [manySteps, slowSteps, napping], ...where, port: 0, evictEveryMs: 200 })
 console.log(`listening ${server.port}`)

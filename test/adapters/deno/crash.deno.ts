@@ -131,4 +131,30 @@ for (const [store, file] of [["KV", "reprise.kv"], ["SQLite", "reprise.db"]] as 
       }
     }
   })
+
+  Deno.test({
+    name: `${store}: SIGTERM while a step body runs: it finishes and is recorded, no other begins, and none runs twice`,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      const temp = await tempDir("reprise-deno-crash-")
+      const storePath = `${temp.dir}/${file}`
+      const sideEffects = `${temp.dir}/side-effects.log`
+      let server = await startServer(storePath, sideEffects)
+      try {
+        await post(server.port, "/v1/functions/slow-steps/executions", { input: 3, executionName: "drained" })
+        await until(async () => (await lines(sideEffects)).includes("begin 1"), 30_000, "the second step's body to begin")
+        server.child.kill("SIGTERM")
+        assert.equal((await server.child.status).code, 0)
+        assert.deepEqual(await lines(sideEffects), ["begin 0", "done 0", "begin 1", "done 1"])
+        server = await startServer(storePath, sideEffects)
+        await until(async () => (await get(server.port, "/v1/executions/drained")).status !== "RUNNING", 20_000, "the execution to end")
+        assert.equal((await get(server.port, "/v1/executions/drained")).status, "SUCCEEDED")
+        assert.deepEqual(await lines(sideEffects), ["begin 0", "done 0", "begin 1", "done 1", "begin 2", "done 2"])
+      } finally {
+        await kill(server.child)
+        await temp.remove()
+      }
+    }
+  })
 }

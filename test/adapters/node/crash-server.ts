@@ -22,6 +22,18 @@ const manySteps = durable("many-steps", async (count: number, ctx) => {
   return total
 })
 
+/** Steps of 800 ms each: a SIGTERM lands while one runs. */
+const slowSteps = durable("slow-steps", async (count: number, ctx) => {
+  for (let i = 0; i < count; i++) {
+    await ctx.step(`slow-${i}`, async () => {
+      appendFileSync(sideEffects, `begin ${i}\n`)
+      await sleep(800)
+      appendFileSync(sideEffects, `done ${i}\n`)
+    })
+  }
+  return count
+})
+
 const napping = durable("napping", async (_: unknown, ctx) => {
   await ctx.step("before", async () => appendFileSync(sideEffects, "before\n"))
   await ctx.wait("nap", { seconds: 2 })
@@ -29,5 +41,5 @@ const napping = durable("napping", async (_: unknown, ctx) => {
   return "woke"
 })
 
-const server = await serve({ functions: [manySteps, napping], dbPath, port: 0, evictEveryMs: 200 })
+const server = await serve({ functions: [manySteps, slowSteps, napping], dbPath, port: 0, evictEveryMs: 200 })
 console.log(`listening ${server.port}`)

@@ -122,4 +122,27 @@ describe("the Node server under SIGKILL", () => {
       rmSync(dir, { recursive: true, force: true })
     }
   }, 60_000)
+
+  it("on SIGTERM lets the step body that runs finish and be recorded, and begins no other: no body runs twice", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "reprise-crash-"))
+    const db = join(dir, "reprise.db")
+    const sideEffects = join(dir, "side-effects.log")
+    let server = await startServer(db, sideEffects)
+    try {
+      await post(server.port, "/v1/functions/slow-steps/executions", { input: 3, executionName: "drained" })
+      await until(() => lines(sideEffects).includes("begin 1"), 30_000, "the second step's body to begin")
+      const exited = new Promise<number | null>((resolve) => server.child.once("exit", (code) => resolve(code)))
+      server.child.kill("SIGTERM")
+      assert.strictEqual(await exited, 0)
+      // The body under way when the signal came ended before the process did; the next one waits for the next start.
+      assert.deepStrictEqual(lines(sideEffects), ["begin 0", "done 0", "begin 1", "done 1"])
+      server = await startServer(db, sideEffects)
+      await until(async () => (await get(server.port, "/v1/executions/drained")).status !== "RUNNING", 20_000, "the execution to end")
+      assert.strictEqual((await get(server.port, "/v1/executions/drained")).status, "SUCCEEDED")
+      assert.deepStrictEqual(lines(sideEffects), ["begin 0", "done 0", "begin 1", "done 1", "begin 2", "done 2"])
+    } finally {
+      await kill(server.child)
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
 })
