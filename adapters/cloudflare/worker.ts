@@ -15,7 +15,7 @@ import { Hono } from "hono"
 import { type DurableFunction, FlowConfigError, type Schedule } from "reprise"
 import { ExecutionClient, type ExecutionObserverShape } from "reprise/engine"
 import { bearerAuth, bodyLimitFor, createApp, crossSite, type ErrorReporter, problemResponse, requireJson } from "reprise/http"
-import { apiKeyOf, callbackIdsOf, envReader, type RepriseEnv } from "./env.ts"
+import { apiKeyError, apiKeyOf, callbackIdsOf, envReader, type RepriseEnv } from "./env.ts"
 import { makeExecutionObject } from "./execution-object.ts"
 import { makeIndexClient } from "./index-client.ts"
 import { IndexObject } from "./index-object.ts"
@@ -136,6 +136,11 @@ export const createWorker = (options: CreateWorkerOptions) => {
         const error = new FlowConfigError(`Flow control of ${limited.join(", ")} needs the FLOW_CONTROL Durable Object binding (class FlowObject) in wrangler.toml`)
         objectLog(options.logging, envReader(env)).report("a request was refused", error)
         return problemResponse("internal-error", error.message, new URL(request.url).pathname)
+      }
+      const keyError = apiKeyError(env)
+      if (keyError !== undefined) {
+        objectLog(options.logging, envReader(env)).report("a request was refused", keyError)
+        return problemResponse("internal-error", keyError.message, new URL(request.url).pathname)
       }
       await ensure(env)
       return appFor(env).fetch(request)
