@@ -97,7 +97,9 @@ export const createWorker = (options: CreateWorkerOptions) => {
       allowedHosts: "any",
       clientAddress: (c) => c.req.header("cf-connecting-ip"), // set by Cloudflare's edge, not by the client
       maxBodyBytes: options.maxBodyBytes ?? bodyLimitFor(options.maxPayloadBytes),
-      consoleSessionSecret: env.REPRISE_CONSOLE_SECRET, // as $REPRISE_CONSOLE_SECRET on Node and Deno
+      // As on Node and Deno (src/host/host-secrets.ts): with the callback secret in, a session cookie cannot be used
+      // to test guesses of the API key offline.
+      consoleSessionSecret: `${env.REPRISE_CONSOLE_SECRET ?? ""}\u0000${env.REPRISE_CALLBACK_SECRET ?? ""}`,
       ...(options.onError === undefined ? {} : { onError: options.onError })
     })
     // Beside the API: POST /v1/admin/reindex[?fromShards=N] rebuilds the listing index (see reindex.ts).

@@ -25,7 +25,7 @@ import { AlarmStore } from "./alarm-store.ts"
 import { hostErrorLog } from "./host-error-log.ts"
 import { type HostLogOptions, hostLoggingLayer } from "./host-logger.ts"
 import type { HostMetadata } from "./host-metadata.ts"
-import { type EnvReader, resolveApiKey, resolveSecret } from "./host-secrets.ts"
+import { consoleSessionSecret, type EnvReader, HostSecret, resolveApiKey, resolveSecret } from "./host-secrets.ts"
 import { recover, type RecoveryReport } from "./recovery.ts"
 import { makeStoreFailureRetry } from "./store-failure-retry.ts"
 import { WakeUpSource } from "./wake-up-source.ts"
@@ -162,6 +162,7 @@ export const hostLayer = (options: HostOptions) =>
       Layer.provideMerge(dispatcher),
       Layer.provideMerge(schedulerLayer({ functions: options.functions, schedules: options.schedules ?? [], onError })),
       Layer.provideMerge(engine),
+      Layer.provideMerge(Layer.succeed(HostSecret, secret)),
       Layer.provide(hostLoggingLayer(options.logging ?? {}, options.env)),
       Layer.provide(Layer.succeed(ExecutionObserver, options.observer))
     )
@@ -198,7 +199,7 @@ export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<Host
     const value = options[name]
     if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) throw new TypeError(`${name} must be a positive integer, got ${String(value)}`)
   }
-  let runtime: ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe | AlarmDispatcher | HostRecovery, unknown> | undefined = ManagedRuntime.make(
+  let runtime: ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe | AlarmDispatcher | HostRecovery | HostSecret, unknown> | undefined = ManagedRuntime.make(
     hostLayer(options).pipe(Layer.provide(ports))
   )
   const context = await runtime.context().catch(async (error: unknown) => {
@@ -220,7 +221,7 @@ export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<Host
       closing: streams.signal,
       allowedHosts: hostsOf(options),
       ...(options.clientAddress === undefined ? {} : { clientAddress: options.clientAddress }),
-      consoleSessionSecret: options.env("REPRISE_CONSOLE_SECRET"),
+      consoleSessionSecret: consoleSessionSecret(Context.get(context, HostSecret), options.env),
       devTools: options.devTools ?? options.env("REPRISE_DEV_TOOLS") === "1",
       admission: options.admission,
       maxBodyBytes: options.maxBodyBytes ?? bodyLimitFor(options.maxPayloadBytes),
