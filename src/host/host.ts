@@ -15,7 +15,7 @@ import type { EngineProbe } from "../engine/engine-probe.ts"
 import { Engine, type ExecutionClient, ExecutionObserver, type ExecutionObserverShape } from "../engine/index.ts"
 import type { DurableFunction } from "../engine/registry.ts"
 import type { ClientAddress } from "../http/client-address.ts"
-import { bodyLimitFor, createApp, signedCallbackIds, type StartAdmission } from "../http/index.ts"
+import { apiKeyRefusal, bodyLimitFor, createApp, signedCallbackIds, type StartAdmission } from "../http/index.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import { schedulerLayer } from "./host-schedules.ts"
 import type { Schedule as ScheduleDefinition } from "../schedule/schedule.ts"
@@ -199,6 +199,10 @@ export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<Host
     const value = options[name]
     if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) throw new TypeError(`${name} must be a positive integer, got ${String(value)}`)
   }
+  // The app refuses such a key as it is built, which came after the engine had started and left it running.
+  const apiKey = resolveApiKey(options.apiKey, options.env)
+  const keyRefusal = apiKey === undefined ? undefined : apiKeyRefusal(apiKey)
+  if (keyRefusal !== undefined) throw new TypeError(`${options.apiKey === undefined ? "REPRISE_API_KEY" : "apiKey"} ${keyRefusal}`)
   let runtime: ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe | AlarmDispatcher | HostRecovery | HostSecret, unknown> | undefined = ManagedRuntime.make(
     hostLayer(options).pipe(Layer.provide(ports))
   )
@@ -212,7 +216,6 @@ export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<Host
     if (Exit.isSuccess(exit)) return exit.value
     throw Cause.squash(exit.cause)
   }
-  const apiKey = resolveApiKey(options.apiKey, options.env)
   let closing: Promise<void> | undefined
   const streams = new AbortController()
   return {

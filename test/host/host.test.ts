@@ -61,6 +61,23 @@ describe("the host", () => {
     assert.strictEqual(await keyOf({ env: {} }), undefined)
   })
 
+  it("refuses an API key no client could send, naming where it came from, and leaves nothing running", async () => {
+    for (const [given, named] of [[{ env: { REPRISE_API_KEY: "p@ss!" } }, /^REPRISE_API_KEY must be an RFC 6750 token/], [{ apiKey: "with space", env: {} }, /^apiKey must be/]] as const) {
+      const memory = memoryPorts()
+      const refused = await startHost({ functions: [waiter], env: (name) => (given.env as Record<string, string>)[name], ...("apiKey" in given ? { apiKey: given.apiKey } : {}) }, memory.ports).then(
+        async (host) => {
+          await host.close()
+          return undefined
+        },
+        (error: unknown) => error
+      )
+      assert.instanceOf(refused, TypeError)
+      assert.match((refused as Error).message, named)
+      // Before, the engine was built and its wake-ups started, then the app refused the key: nothing closed them.
+      assert.isFalse(memory.log.includes("wake-ups started") && !memory.log.includes("store closed"), memory.log.join(", "))
+    }
+  })
+
   it("resumes at start what is due within the watchdog, leaves later alarms alone, and shuts down in order", async () => {
     const now = Date.now()
     const memory = memoryPorts()
