@@ -1,6 +1,6 @@
 /** The bindings the Reprise Worker expects (see wrangler.toml) and how its configuration is read from them. */
 import { type CallbackIdCodec, plainCallbackIds } from "reprise/engine"
-import { signedCallbackIds } from "reprise/http"
+import { apiKeyRefusal, signedCallbackIds } from "reprise/http"
 import type { DurableObjectNamespace } from "./cf-types.ts"
 import type { ExecutionRpc } from "./execution-rpc.ts"
 import type { IndexShard } from "./index-object.ts"
@@ -45,6 +45,19 @@ export const apiKeyOf = (env: RepriseEnv): string | undefined => {
   if (key !== undefined && key !== "") return key
   warnOnce("REPRISE_API_KEY is not set: the management API needs no key (local development only)")
   return undefined
+}
+
+/**
+ * Why REPRISE_API_KEY cannot be used, or undefined. The app refuses a key no client could send as a Bearer token
+ * (bearer-auth.ts) by throwing as it is built, which on a Worker was a bare 500 on every request; the Worker answers
+ * this instead, and logs it.
+ */
+export const apiKeyError = (env: RepriseEnv): TypeError | undefined => {
+  const key = env.REPRISE_API_KEY
+  const refusal = key === undefined || key === "" ? undefined : apiKeyRefusal(key)
+  return refusal === undefined
+    ? undefined
+    : new TypeError(`REPRISE_API_KEY ${refusal}, so that clients can send it as a Bearer token (e.g. openssl rand -base64 32)`)
 }
 
 /** Reads a configuration variable of the Worker (a `[vars]` entry or a secret), for the host's logger. */

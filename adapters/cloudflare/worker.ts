@@ -15,7 +15,7 @@ import { Hono } from "hono"
 import { type DurableFunction, FlowConfigError, type Schedule } from "reprise"
 import { ExecutionClient, type ExecutionObserverShape } from "reprise/engine"
 import { bearerAuth, bodyLimitFor, createApp, crossSite, type ErrorReporter, problemResponse, requireJson } from "reprise/http"
-import { apiKeyOf, callbackIdsOf, envReader, type RepriseEnv } from "./env.ts"
+import { apiKeyError, apiKeyOf, callbackIdsOf, envReader, type RepriseEnv } from "./env.ts"
 import { makeExecutionObject } from "./execution-object.ts"
 import { makeIndexClient } from "./index-client.ts"
 import { IndexObject } from "./index-object.ts"
@@ -97,7 +97,9 @@ export const createWorker = (options: CreateWorkerOptions) => {
       allowedHosts: "any",
       clientAddress: (c) => c.req.header("cf-connecting-ip"), // set by Cloudflare's edge, not by the client
       maxBodyBytes: options.maxBodyBytes ?? bodyLimitFor(options.maxPayloadBytes),
-      consoleSessionSecret: env.REPRISE_CONSOLE_SECRET, // as $REPRISE_CONSOLE_SECRET on Node and Deno
+      // As on Node and Deno (src/host/host-secrets.ts): with the callback secret in, a session cookie cannot be used
+      // to test guesses of the API key offline.
+      consoleSessionSecret: `${env.REPRISE_CONSOLE_SECRET ?? ""}\u0000${env.REPRISE_CALLBACK_SECRET ?? ""}`,
       ...(options.onError === undefined ? {} : { onError: options.onError })
     })
     // Beside the API: POST /v1/admin/reindex[?fromShards=N] rebuilds the listing index (see reindex.ts).
@@ -136,6 +138,11 @@ export const createWorker = (options: CreateWorkerOptions) => {
         const error = new FlowConfigError(`Flow control of ${limited.join(", ")} needs the FLOW_CONTROL Durable Object binding (class FlowObject) in wrangler.toml`)
         objectLog(options.logging, envReader(env)).report("a request was refused", error)
         return problemResponse("internal-error", error.message, new URL(request.url).pathname)
+      }
+      const keyError = apiKeyError(env)
+      if (keyError !== undefined) {
+        objectLog(options.logging, envReader(env)).report("a request was refused", keyError)
+        return problemResponse("internal-error", keyError.message, new URL(request.url).pathname)
       }
       await ensure(env)
       return appFor(env).fetch(request)

@@ -15,7 +15,7 @@ import type { EngineProbe } from "../engine/engine-probe.ts"
 import { Engine, type ExecutionClient, ExecutionObserver, type ExecutionObserverShape } from "../engine/index.ts"
 import type { DurableFunction } from "../engine/registry.ts"
 import type { ClientAddress } from "../http/client-address.ts"
-import { bodyLimitFor, createApp, signedCallbackIds, type StartAdmission } from "../http/index.ts"
+import { apiKeyRefusal, bodyLimitFor, createApp, signedCallbackIds, type StartAdmission } from "../http/index.ts"
 import { ExecutionStore } from "../store/execution-store.ts"
 import { schedulerLayer } from "./host-schedules.ts"
 import type { Schedule as ScheduleDefinition } from "../schedule/schedule.ts"
@@ -25,7 +25,7 @@ import { AlarmStore } from "./alarm-store.ts"
 import { hostErrorLog } from "./host-error-log.ts"
 import { type HostLogOptions, hostLoggingLayer } from "./host-logger.ts"
 import type { HostMetadata } from "./host-metadata.ts"
-import { type EnvReader, resolveApiKey, resolveSecret } from "./host-secrets.ts"
+import { consoleSessionSecret, type EnvReader, HostSecret, resolveApiKey, resolveSecret } from "./host-secrets.ts"
 import { recover, type RecoveryReport } from "./recovery.ts"
 import { makeStoreFailureRetry } from "./store-failure-retry.ts"
 import { WakeUpSource } from "./wake-up-source.ts"
@@ -162,6 +162,7 @@ export const hostLayer = (options: HostOptions) =>
       Layer.provideMerge(dispatcher),
       Layer.provideMerge(schedulerLayer({ functions: options.functions, schedules: options.schedules ?? [], onError })),
       Layer.provideMerge(engine),
+      Layer.provideMerge(Layer.succeed(HostSecret, secret)),
       Layer.provide(hostLoggingLayer(options.logging ?? {}, options.env)),
       Layer.provide(Layer.succeed(ExecutionObserver, options.observer))
     )
@@ -203,7 +204,11 @@ export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<Host
     const value = options[name]
     if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) throw new TypeError(`${name} must be a positive integer, got ${String(value)}`)
   }
-  let runtime: ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe | AlarmDispatcher | HostRecovery, unknown> | undefined = ManagedRuntime.make(
+  // The app refuses such a key as it is built, which came after the engine had started and left it running.
+  const apiKey = resolveApiKey(options.apiKey, options.env)
+  const keyRefusal = apiKey === undefined ? undefined : apiKeyRefusal(apiKey)
+  if (keyRefusal !== undefined) throw new TypeError(`${options.apiKey === undefined ? "REPRISE_API_KEY" : "apiKey"} ${keyRefusal}`)
+  let runtime: ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe | AlarmDispatcher | HostRecovery | HostSecret, unknown> | undefined = ManagedRuntime.make(
     hostLayer(options).pipe(Layer.provide(ports))
   )
   const context = await runtime.context().catch(async (error: unknown) => {
@@ -216,7 +221,6 @@ export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<Host
     if (Exit.isSuccess(exit)) return exit.value
     throw Cause.squash(exit.cause)
   }
-  const apiKey = resolveApiKey(options.apiKey, options.env)
   let closing: Promise<void> | undefined
   const streams = new AbortController()
   return {
@@ -225,7 +229,7 @@ export const startHost = async <E>(options: HostOptions, ports: Layer.Layer<Host
       closing: streams.signal,
       allowedHosts: hostsOf(options),
       ...(options.clientAddress === undefined ? {} : { clientAddress: options.clientAddress }),
-      consoleSessionSecret: options.env("REPRISE_CONSOLE_SECRET"),
+      consoleSessionSecret: consoleSessionSecret(Context.get(context, HostSecret), options.env),
       devTools: options.devTools ?? options.env("REPRISE_DEV_TOOLS") === "1",
       admission: options.admission,
       maxBodyBytes: options.maxBodyBytes ?? bodyLimitFor(options.maxPayloadBytes),

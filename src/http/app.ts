@@ -48,7 +48,8 @@ export interface AppOptions {
   readonly clientAddress?: ClientAddress
   /**
    * Mixed into the key that signs console sessions (with the API key): change it to log every console session out
-   * without changing the API key. Changing the API key does too. Default: none.
+   * without changing the API key. Changing the API key does too. Default: none, which leaves a session cookie a way to
+   * test guesses of the API key offline; the servers pass a random secret of theirs (src/host/host-secrets.ts).
    */
   readonly consoleSessionSecret?: string | undefined
   /**

@@ -20,13 +20,19 @@ export interface BearerAuthOptions {
   readonly exempt?: (path: string) => boolean
 }
 
+/** Why `apiKey` cannot be the API key (empty, or no b64token a client could send), or undefined when it can. */
+export const apiKeyRefusal = (apiKey: string): string | undefined =>
+  apiKey.length === 0
+    ? "must not be empty (leave it unset to run without auth)"
+    : B64TOKEN.test(apiKey)
+    ? undefined
+    : "must be an RFC 6750 token: letters, digits and - . _ ~ + /, optionally ending in ="
+
 const invalid = (c: Context) => problemResponse("unauthorized", "The API key is not valid", c.req.path)
 
 export const bearerAuth = (options: BearerAuthOptions): MiddlewareHandler => {
-  if (options.apiKey.length === 0) throw new TypeError("apiKey must not be empty (leave it unset to run without auth)")
-  if (!B64TOKEN.test(options.apiKey)) {
-    throw new TypeError("apiKey must be an RFC 6750 token: letters, digits and - . _ ~ + /, optionally ending in =")
-  }
+  const refusal = apiKeyRefusal(options.apiKey)
+  if (refusal !== undefined) throw new TypeError(`apiKey ${refusal}`)
   // Hono throws an HTTPException carrying these responses; the app's onError answers with them (see app.ts).
   const check = honoBearerAuth({
     token: options.apiKey,

@@ -12,7 +12,7 @@ export { BodyCutByShutdown, BodyTimedOut, withBodyDeadline } from "./body-deadli
 export { INSTANT_PATTERN } from "./request-schemas.ts"
 export { signedCallbackIds } from "./signed-callback-ids.ts"
 export type { ExecutionJson, ExecutionWithOperationsJson, OperationCountsJson, OperationJson, SummaryJson } from "./views.ts"
-export { bearerAuth } from "./bearer-auth.ts"
+export { apiKeyRefusal, bearerAuth } from "./bearer-auth.ts"
 export type { BearerAuthOptions } from "./bearer-auth.ts"
 export { problemResponse } from "./problem.ts"
 /** Presentation helpers shared by the console and other clients that show executions (the CLI). */

@@ -2,6 +2,7 @@
  * The host on in-memory ports: where the keys come from, the start-up recovery (alarms due within WATCHDOG_MS + 1 s,
  * not later ones), and the shutdown order (wake-ups, then the engine, then the store).
  */
+import { createHmac } from "node:crypto"
 import { assert, describe, it } from "@effect/vitest"
 import { WATCHDOG_MS } from "../../src/engine/index.ts"
 import { SECRET_METADATA_KEY, startHost } from "../../src/host/index.ts"
@@ -12,6 +13,22 @@ const waiter = durable("waiter", async (_: unknown, ctx) => {
   await ctx.wait("long", { hours: 1 })
   return "done"
 })
+
+/** Logs in to the host's console with `key` through its own form; the session cookie's value and signature. */
+const consoleLogin = async (app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> }, key: string) => {
+  const page = await app.request("http://localhost/console/login")
+  const formCookie = (page.headers.get("set-cookie") ?? "").split(";")[0]!
+  const token = /name="form_token" value="([^"]+)"/.exec(await page.text())?.[1] ?? ""
+  const opened = await app.request("http://localhost/console/login", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: formCookie },
+    body: new URLSearchParams({ key, form_token: token }).toString()
+  })
+  assert.strictEqual(opened.status, 303)
+  const cookie = (opened.headers.get("set-cookie") ?? "").split(";")[0]!
+  const signed = decodeURIComponent(cookie.slice(cookie.indexOf("=") + 1))
+  return { cookie, value: signed.slice(0, signed.lastIndexOf(".")), signature: signed.slice(signed.lastIndexOf(".") + 1) }
+}
 
 describe("the host", () => {
   it("resolves the secret: the option, else the env var, else one kept in the store's metadata and created once", async () => {
@@ -44,6 +61,23 @@ describe("the host", () => {
     assert.strictEqual(await keyOf({ env: {} }), undefined)
   })
 
+  it("refuses an API key no client could send, naming where it came from, and leaves nothing running", async () => {
+    for (const [given, named] of [[{ env: { REPRISE_API_KEY: "p@ss!" } }, /^REPRISE_API_KEY must be an RFC 6750 token/], [{ apiKey: "with space", env: {} }, /^apiKey must be/]] as const) {
+      const memory = memoryPorts()
+      const refused = await startHost({ functions: [waiter], env: (name) => (given.env as Record<string, string>)[name], ...("apiKey" in given ? { apiKey: given.apiKey } : {}) }, memory.ports).then(
+        async (host) => {
+          await host.close()
+          return undefined
+        },
+        (error: unknown) => error
+      )
+      assert.instanceOf(refused, TypeError)
+      assert.match((refused as Error).message, named)
+      // Before, the engine was built and its wake-ups started, then the app refused the key: nothing closed them.
+      assert.isFalse(memory.log.includes("wake-ups started") && !memory.log.includes("store closed"), memory.log.join(", "))
+    }
+  })
+
   it("resumes at start what is due within the watchdog, leaves later alarms alone, and shuts down in order", async () => {
     const now = Date.now()
     const memory = memoryPorts()
@@ -68,5 +102,27 @@ describe("the host", () => {
     assert.deepStrictEqual(memory.log, ["wake-ups started", "wake-ups stopped", "store closed"])
     const closed = await host.engine((e) => e.describe("soon")).then(() => "ran", (error: Error) => error.message)
     assert.strictEqual(closed, "The server is closed")
+  })
+
+  it("signs console sessions with its secret beside the API key: a session cookie cannot test guesses of the key offline", async () => {
+    const metadata = new Map<string, string>()
+    const env = (name: string) => (name === "REPRISE_CONSOLE_SECRET" ? "console-secret" : undefined)
+    const host = await startHost({ functions: [], apiKey: "weak-key", env }, memoryPorts(metadata).ports)
+    const session = await consoleLogin(host.app, "weak-key")
+    await host.close()
+    // Signed with the key (and $REPRISE_CONSOLE_SECRET) alone, anyone who saw the cookie could try keys at HMAC speed
+    // until one gave its signature.
+    for (const guess of ["weak-key", "weak-key\u0000console-secret"]) {
+      assert.notStrictEqual(createHmac("sha256", guess).update(session.value).digest("base64"), session.signature, JSON.stringify(guess))
+    }
+    const pageStatus = async (ports: ReturnType<typeof memoryPorts>["ports"], secret?: string) => {
+      const again = await startHost({ functions: [], apiKey: "weak-key", env, ...(secret === undefined ? {} : { secret }) }, ports)
+      const res = await again.app.request("http://localhost/console", { headers: { cookie: session.cookie } })
+      await res.arrayBuffer()
+      await again.close()
+      return res.status
+    }
+    assert.strictEqual(await pageStatus(memoryPorts(metadata).ports), 200, "a restart on the same store keeps the session")
+    assert.strictEqual(await pageStatus(memoryPorts(metadata).ports, "another-secret"), 401, "another secret ends it")
   })
 })

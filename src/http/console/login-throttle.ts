@@ -3,6 +3,8 @@
  * MAX_FAILURES wrong keys within WINDOW_MS, that address gets 429 (with `Retry-After`) until the window ends, and
  * the key is not even compared. A right key clears the address's count. In memory, per process: a restart forgets
  * it, which costs a guesser a restart per few tries. At most MAX_ADDRESSES are tracked (the oldest dropped first).
+ * The API's Bearer check (bearer-auth.ts) is not throttled, so this only keeps the form from being the easier way
+ * in: what protects the key is its length (README: 32 random bytes).
  *
  * Where the address comes from depends on the runtime (AppOptions.clientAddress); without one, every client shares
  * one count, which still bounds the guessing rate (an attack then also locks the operator out for a minute).

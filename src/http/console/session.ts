@@ -5,7 +5,9 @@
  *
  * - `HttpOnly` (page scripts cannot read it), `SameSite=Strict` (not sent on cross-site requests), `Path=/console`
  *   (never sent to /v1), `Secure` when the request came over HTTPS; valid for 12 hours; changing the API key, or
- *   the session secret (`consoleSessionSecret`, $REPRISE_CONSOLE_SECRET on Node and Deno), invalidates every session.
+ *   the session secret (`consoleSessionSecret`: the hosts pass $REPRISE_CONSOLE_SECRET and their own random secret),
+ *   invalidates every session. Signed with the key alone, a cookie would let whoever saw it test guesses of the key
+ *   offline (its value is in clear beside the HMAC), hence the random secret.
  * - The console's action routes also require an `X-Reprise-Console` header, which a cross-site form cannot send
  *   and a cross-site script cannot send without a CORS preflight that this app never grants: no CSRF.
  *

@@ -3,6 +3,7 @@
  * REPRISE_CONSOLE_SECRET, and a new secret logs it out, as $REPRISE_CONSOLE_SECRET does on Node and Deno. Before,
  * the Worker never read the secret: changing it logged no one out.
  */
+import { createHmac } from "node:crypto"
 import { fileURLToPath } from "node:url"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import type { Miniflare } from "miniflare"
@@ -58,5 +59,15 @@ describe("console sessions on Workers", () => {
     assert.strictEqual(await pageStatus(first, session), 200)
     assert.strictEqual(await pageStatus(await withSecret("secret-1"), session), 200, "the same secret keeps sessions")
     assert.strictEqual(await pageStatus(await withSecret("secret-2"), session), 401, "a new secret revokes them")
+  }, 60_000)
+
+  it("a session cookie cannot test guesses of the API key offline: REPRISE_CALLBACK_SECRET signs it too", async () => {
+    const mf = await withSecret("secret-3")
+    const signed = decodeURIComponent((await login(mf)).split("=").slice(1).join("="))
+    const value = signed.slice(0, signed.lastIndexOf("."))
+    const signature = signed.slice(signed.lastIndexOf(".") + 1)
+    for (const guess of [API_KEY, `${API_KEY}\u0000secret-3`]) {
+      assert.notStrictEqual(createHmac("sha256", guess).update(value).digest("base64"), signature, JSON.stringify(guess))
+    }
   }, 60_000)
 })

@@ -12,10 +12,12 @@ const entry = fileURLToPath(new URL("./fixtures/test-worker.ts", import.meta.url
 let dir: string
 let mf: Miniflare
 let api: Client
+let script: string
 
 beforeAll(async () => {
   dir = tempDir("http")
-  mf = startMiniflare({ scriptPath: await bundle(entry, dir), extraObjects: { STORES: "StoreObject" } })
+  script = await bundle(entry, dir)
+  mf = startMiniflare({ scriptPath: script, extraObjects: { STORES: "StoreObject" } })
   api = client(mf)
   await mf.ready
 }, 30_000)
@@ -212,4 +214,25 @@ describe("the Reprise Worker in workerd", () => {
     assert.strictEqual(document.paths["/v1/admin/reindex"].post.operationId, "reindex")
     assert.property(document.paths, "/v1/executions")
   })
+
+  it("a REPRISE_API_KEY no client could send as a Bearer token is refused on every request as problem+json, naming the secret", async () => {
+    // docs/cloudflare.md once said any visible-ASCII string would do; such a key made every request, /healthz too,
+    // a bare text/plain 500 carrying the app's TypeError, and nothing in the Worker's log.
+    const logged: Array<string> = []
+    const odd = startMiniflare({ scriptPath: script, bindings: { REPRISE_API_KEY: "p@ss word!" }, onLog: (line) => void logged.push(line.message) })
+    try {
+      for (const path of ["/healthz", "/v1/functions", "/console/login"]) {
+        const res = await odd.dispatchFetch(`http://reprise.test${path}`, { headers: { authorization: "Bearer p@ss word!" } })
+        assert.strictEqual(res.status, 500, path)
+        assert.strictEqual(res.headers.get("content-type"), "application/problem+json", path)
+        const body = await res.json() as { detail: string }
+        assert.match(body.detail, /^REPRISE_API_KEY must be an RFC 6750 token/, path)
+        assert.notInclude(body.detail, "p@ss word!", "the answer does not show the key")
+      }
+      const said = await until(async () => logged.find((line) => line.includes("REPRISE_API_KEY must be")), 10_000, "the refusal's line")
+      assert.notInclude(said, "p@ss word!", "nor does the log")
+    } finally {
+      await odd.dispose()
+    }
+  }, 60_000)
 })
