@@ -11,6 +11,7 @@ import type { CallbackResponder, TestRunner } from "./test-runner.ts"
 import { parsedInput } from "../engine/flow-keys.ts"
 import { ExecutionNotSucceeded, waitingOn } from "./not-succeeded.ts"
 import { TestOperation } from "./test-operation.ts"
+import { callbackError, replyOutcome } from "./callback-reply.ts"
 
 export interface SettleOptions {
   /** Skip the clock through pending callbacks' timeouts too, timing them out (default false; `runner.run` sets it). */
@@ -27,23 +28,6 @@ export const toMillis = (duration: Duration | number, what = "advanceTime"): num
   if (typeof duration !== "number") return durationToMillis(duration)
   if (!Number.isFinite(duration) || duration < 0) throw new TypeError(`${what} takes a Duration or milliseconds (a finite number, 0 or more): got ${duration}`)
   return duration
-}
-
-/** What a test sends as a callback's error: the fields it gives, AWS's defaults for those it leaves out. */
-const callbackError = (error: { errorMessage?: string; errorType?: string; errorData?: string } | Error | undefined): ErrorObject => {
-  if (error instanceof Error) return { errorType: error.name, errorMessage: error.message }
-  if (error === undefined) return { errorType: "Error", errorMessage: "Callback failed" }
-  if (typeof error !== "object" || error === null) throw new TypeError(`sendCallbackFailure takes an Error or { errorMessage?, errorType?, errorData? }: got ${typeof error}`)
-  for (const field of ["errorMessage", "errorType", "errorData"] as const) {
-    if (error[field] !== undefined && typeof error[field] !== "string") {
-      throw new TypeError(`sendCallbackFailure: ${field} must be a string, got ${typeof error[field]}`)
-    }
-  }
-  return {
-    errorType: error.errorType ?? "Error",
-    errorMessage: error.errorMessage ?? "Callback failed",
-    ...(error.errorData === undefined ? {} : { errorData: error.errorData })
-  }
 }
 
 export class TestExecution {
@@ -400,16 +384,11 @@ export class TestExecution {
       const parent = op.parentId === undefined ? undefined : this.getOperationById(op.parentId)
       const name = op.name ?? parent?.name
       const responder = name === undefined ? undefined : this.responders[name]
-      if (responder === undefined) continue
+      if (name === undefined || responder === undefined) continue
       this.#answered.add(op.id)
       const reply = await responder({ callbackId: op.callbackId!, operationId: op.id, name })
       if (reply === undefined) continue
-      const completion = this.runner.completeCallback(op.callbackId!, "succeed" in reply
-        ? { ok: true, ...(reply.succeed === undefined ? {} : { result: reply.succeed }) }
-        : {
-          ok: false,
-          error: { errorType: reply.fail.errorType ?? "Error", errorMessage: reply.fail.errorMessage ?? "Callback failed", ...(reply.fail.errorData === undefined ? {} : { errorData: reply.fail.errorData }) }
-        })
+      const completion = this.runner.completeCallback(op.callbackId!, replyOutcome(name, reply))
       if (this.checkpointCrashes === undefined) {
         // The execution may have gone past the callback while its responder answered (a batch that completed, a
         // timeout, a stop): the answer is refused as late, as a real client's would be, and the run goes on.
