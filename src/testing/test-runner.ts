@@ -172,7 +172,18 @@ export class TestRunner {
   async engine<A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>): Promise<A> {
     const exit = await this.#live.runPromiseExit(Engine.use(use))
     if (Exit.isSuccess(exit)) return exit.value
-    throw Cause.squash(exit.cause)
+    throw this.#failure(exit.cause)
+  }
+
+  /**
+   * What a call that failed throws: its error; or, for one the runner's disposal cut off (a test that timed out with
+   * a step body still running, its afterEach disposing), an Error saying so, not Effect's "All fibers interrupted".
+   */
+  #failure(cause: Cause.Cause<unknown>): unknown {
+    if (this.#disposed && Cause.hasInterruptsOnly(cause)) {
+      return new Error("This test runner was disposed while the call was still waiting (on a step body, or a handler that had not settled)")
+    }
+    return Cause.squash(cause)
   }
 
   /** Reads what the engine knows synchronously (counters, what is in memory): the test-only probe. */
@@ -313,7 +324,7 @@ export class TestRunner {
   async #run<A, E>(effect: Effect.Effect<A, E, Engine | ExecutionClient | EngineProbe | Scheduler>): Promise<A> {
     const exit = await this.#live.runPromiseExit(effect)
     if (Exit.isSuccess(exit)) return exit.value
-    throw Cause.squash(exit.cause)
+    throw this.#failure(exit.cause)
   }
 
   listSchedules(): Promise<ReadonlyArray<ScheduleView>> {

@@ -18,6 +18,17 @@ describe("a disposed test runner", () => {
     }
     await runner.dispose()
   })
+
+  it("ends a run still waiting on a step body with an Error that says the runner was disposed", async () => {
+    const stuck = durable("stuck", async (_: unknown, ctx) => ctx.step("forever", () => new Promise<never>(() => {})))
+    const runner = createTestRunner({ functions: [stuck] })
+    const run = runner.run("stuck").then(() => undefined, (error: unknown) => error)
+    for (let tries = 0; tries < 500 && runner.stepBodyRuns("stuck-1")["forever"] === undefined; tries++) await new Promise((resolve) => setTimeout(resolve, 10))
+    await runner.dispose() // as an afterEach does after the test timed out
+    const refused = await run
+    assert.instanceOf(refused, Error)
+    assert.strictEqual((refused as Error).message, "This test runner was disposed while the call was still waiting (on a step body, or a handler that had not settled)")
+  })
 })
 
 describe("a responder that answers after the execution went past its callback", () => {
