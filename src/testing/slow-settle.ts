@@ -19,7 +19,8 @@ export const settleSaying = async (
       `reprise/testing: execution ${executionId} has not settled after ${SLOW_SETTLE_MS / 1000} s. A step body may still ` +
         `run (step bodies run so far: ${runs === "" ? "none" : runs}), or its handler awaits a promise that is not a ` +
         "durable operation (a plain timer or fetch outside a step), which the test's virtual time never moves: use " +
-        "ctx.wait, or put the work in a step."
+        "ctx.wait, or put the work in a step. A step's timeout counts real time, as its body runs in real time: a body " +
+        "that hangs ends only when its timeout passes (or never, without one)."
     )
   }, SLOW_SETTLE_MS)
   try {

@@ -219,5 +219,6 @@ describe("an execution that never settles", () => {
     }
     assert.strictEqual(warnings.length, 1)
     assert.match(warnings[0]!, /execution hanging-1 has not settled after 2 s\. A step body may still run \(step bodies run so far: before ×1\), or its handler awaits a promise that is not a durable operation/)
+    assert.match(warnings[0]!, /A step's timeout counts real time/)
   }, 10_000)
 })
