@@ -31,6 +31,19 @@ describe("a disposed test runner", () => {
   })
 })
 
+describe("naming the function to run", () => {
+  it("refuses the function itself, or anything but a name, with a TypeError saying what to pass", async () => {
+    const hello = durable("hello", async () => "hi")
+    const runner = createTestRunner({ functions: [hello] })
+    const refusal = (call: () => Promise<unknown>) => call().then(() => "accepted", (error: unknown) => `${(error as Error).name}: ${(error as Error).message}`)
+    assert.strictEqual(await refusal(() => runner.run(hello as never)), `TypeError: runner.run takes the function's name, not the function: runner.run("hello", input)`)
+    assert.strictEqual(await refusal(() => runner.begin(hello as never)), `TypeError: runner.begin takes the function's name, not the function: runner.begin("hello", input)`)
+    assert.strictEqual(await refusal(() => runner.start(42 as never)), "TypeError: runner.start takes the name of a registered function (a string): got number")
+    assert.strictEqual((await runner.run(hello.name)).expectSucceeded(), "hi")
+    await runner.dispose()
+  })
+})
+
 describe("a responder that answers after the execution went past its callback", () => {
   it("is refused as late, and the run returns the execution's outcome rather than throwing", async () => {
     const fn = durable("first-answer-wins", async (_: unknown, ctx) => {
