@@ -246,7 +246,15 @@ export class TestExecution {
         (op.parentId !== undefined && ops.find((p) => p.id === op.parentId)?.name === nameOrId))
     )
     const open = matches.find((op) => op.status === "STARTED") ?? matches[matches.length - 1]
-    if (open === undefined) throw new Error(`Execution ${this.executionId} has no callback ${JSON.stringify(nameOrId)} yet`)
+    if (open === undefined) {
+      // Which callbacks it has: a misspelt name, or a step's name given for its callback's, shows at once.
+      const known = ops.filter((op) => op.type === "CALLBACK").map((op) => {
+        const name = op.name ?? ops.find((p) => p.id === op.parentId)?.name
+        return `${name === undefined ? "unnamed" : JSON.stringify(name)} (${op.id})`
+      })
+      const has = known.length === 0 ? "none so far" : known.join(", ")
+      throw new Error(`Execution ${this.executionId} has no callback ${JSON.stringify(nameOrId)} yet (its callbacks: ${has})`)
+    }
     return open
   }
 

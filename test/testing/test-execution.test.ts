@@ -174,6 +174,7 @@ describe("what a test reads and sends, as AWS's runner has it", () => {
     assert.strictEqual(await refusal(() => execution.advanceTime(Number.NaN)), "TypeError: advanceTime takes a Duration or milliseconds (a finite number, 0 or more): got NaN")
     assert.strictEqual(await refusal(() => execution.advanceTime(-1)), "TypeError: advanceTime takes a Duration or milliseconds (a finite number, 0 or more): got -1")
     assert.throws(() => createTestRunner({ functions: [approval], startTime: new Date("nope") }), /startTime is not a valid Date/)
+    assert.strictEqual(await refusal(() => execution.sendCallbackSuccess("manger", "yes")), `Error: Execution approval-1 has no callback "manger" yet (its callbacks: "manager" (1-1))`)
     await execution.sendCallbackSuccess("manager", "yes")
     await execution.settle()
     assert.deepStrictEqual([execution.status, execution.result], ["SUCCEEDED", "yes"])
