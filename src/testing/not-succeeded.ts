@@ -18,8 +18,11 @@ export class ExecutionNotSucceeded extends Error {
   constructor(executionId: string, status: string, error: ErrorObject | undefined, waitingOn: ReadonlyArray<string> = []) {
     const head = `Execution ${executionId} is ${status}, not SUCCEEDED`
     // A running one said only that: which callback or invoke it waits on was a second look at its operations.
-    const waiting = waitingOn.length === 0 ? "" : `; it waits on ${waitingOn.join(", ")}`
-    super(error === undefined ? head + waiting : [`${head}: ${error.errorType}: ${error.errorMessage}`, ...errorStoryLines(error, "  ")].join("\n"))
+    // One that timed out or was stopped: what it was still waiting on then is where its time went.
+    const verb = status === "TIMED_OUT" || status === "STOPPED" ? "it was waiting on" : "it waits on"
+    const waiting = waitingOn.length === 0 ? "" : `; ${verb} ${waitingOn.join(", ")}`
+    const waited = waitingOn.length === 0 ? [] : [`  ${verb} ${waitingOn.join(", ")}`]
+    super(error === undefined ? head + waiting : [`${head}: ${error.errorType}: ${error.errorMessage}`, ...errorStoryLines(error, "  "), ...waited].join("\n"))
     this.executionId = executionId
     this.status = status
     this.error = error
@@ -28,9 +31,12 @@ export class ExecutionNotSucceeded extends Error {
 
 const KINDS: Partial<Record<OperationState["type"], string>> = { CALLBACK: "callback", CHAINED_INVOKE: "invoke", WAIT: "wait", STEP: "step" }
 
-/** The callbacks, invokes, waits and steps still open in an execution that has not ended, as `callback "x" (2)`. */
+/**
+ * The callbacks, invokes, waits and steps still open in an execution that has not ended (or that timed out or was
+ * stopped while they were), as `callback "x" (2)`.
+ */
 export const waitingOn = (status: string, operations: ReadonlyArray<OperationState>): Array<string> => {
-  if (status !== "RUNNING" && status !== "PAUSED") return []
+  if (status !== "RUNNING" && status !== "PAUSED" && status !== "TIMED_OUT" && status !== "STOPPED") return []
   const byId = new Map(operations.map((op) => [op.id, op]))
   return operations
     .filter((op) => (op.status === "STARTED" || op.status === "PENDING") && KINDS[op.type] !== undefined)

@@ -54,4 +54,17 @@ describe("expectSucceeded", () => {
     assert.throws(() => failed.expectSucceeded(), /over budget\n {2}data \{"limit":100\}/)
     await runner.dispose()
   })
+
+  it("says what an execution that timed out or was stopped was still waiting on", async () => {
+    const slow = durable("slow", async (_: unknown, ctx) => {
+      await ctx.wait("a-year", { days: 365 })
+      await ctx.wait("a-month", { days: 30 })
+    }, { executionTimeout: { days: 366 } })
+    const runner = createTestRunner({ functions: [slow, approval] })
+    const timedOut = await runner.run("slow")
+    assert.throws(() => timedOut.expectSucceeded(), /^Execution slow-1 is TIMED_OUT, not SUCCEEDED: ExecutionTimedOut: The execution timed out\n {2}it was waiting on wait "a-month" \(2\)$/)
+    const stopped = await (await runner.start("approval")).stop()
+    assert.throws(() => stopped.expectSucceeded(), /^Execution approval-2 is STOPPED, not SUCCEEDED.*\n? *it was waiting on callback "manager" \(1-1\)$/s)
+    await runner.dispose()
+  })
 })
