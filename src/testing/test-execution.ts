@@ -6,7 +6,7 @@ import { type Duration, durationToMillis } from "../context/duration.ts"
 import { type Emission, emissionsOf } from "../context/emit.ts"
 import { dueAt } from "../engine/timers.ts"
 import type { CheckpointCrashes } from "./checkpoint-crashes.ts"
-import { settleSaying } from "./slow-settle.ts"
+import { longDriveWatch, loopAdvice, settleSaying } from "./slow-settle.ts"
 import type { CallbackResponder, TestRunner } from "./test-runner.ts"
 import { parsedInput } from "../engine/flow-keys.ts"
 import { ExecutionNotSucceeded, waitingOn } from "./not-succeeded.ts"
@@ -131,6 +131,7 @@ export class TestExecution {
   async #drive(options: SettleOptions, skip: boolean, whole = true): Promise<this> {
     const id = this.executionId
     const done = () => (whole ? this.refresh() : this) // a child driven by its parent's loop is read without history
+    const fired = longDriveWatch(id)
     for (let round = 0; round < MAX_ROUNDS; round++) {
       // Which actor the settle below waits for: the one in memory now, if no crash replaces it meanwhile.
       const settling = this.#actorMark()
@@ -156,9 +157,11 @@ export class TestExecution {
       const next = await this.#nextDue(-Infinity)
       if (next === undefined && inMemory) return done()
       if (next !== undefined && next.family.some((member) => member.#callbackTimesOutBy(next.at, options))) return done()
-      await this.#fireFamily(Math.max(now, next?.at ?? now))
+      const at = Math.max(now, next?.at ?? now)
+      await this.#fireFamily(at)
+      fired(at)
     }
-    throw new Error(`Execution ${id} did not settle in ${MAX_ROUNDS} rounds`)
+    throw new Error(`Execution ${id} did not settle in ${MAX_ROUNDS} rounds. ${loopAdvice}`)
   }
 
   /**

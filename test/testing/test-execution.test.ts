@@ -222,4 +222,25 @@ describe("an execution that never settles", () => {
     assert.match(warnings[0]!, /execution hanging-1 has not settled after 2 s\. A step body may still run \(step bodies run so far: before ×1\), or its handler awaits a promise that is not a durable operation/)
     assert.match(warnings[0]!, /A step's timeout counts real time/)
   }, 10_000)
+
+  it("is named, with what to do, when runner.run goes on firing the timers of a loop that never ends", async () => {
+    const ticker = durable("ticker", async (_: unknown, ctx) => {
+      for (;;) await ctx.wait("tick", { minutes: 1 })
+    })
+    const warnings: Array<string> = []
+    const warn = console.warn
+    console.warn = (...args: Array<unknown>) => void warnings.push(args.map(String).join(" "))
+    try {
+      runner = createTestRunner({ functions: [ticker] })
+      const run = runner.run("ticker").then(() => "ended", () => "cut off")
+      for (let tries = 0; tries < 600 && warnings.length === 0; tries++) await new Promise((resolve) => setTimeout(resolve, 100))
+      await runner.dispose()
+      assert.strictEqual(await run, "cut off")
+    } finally {
+      console.warn = warn
+    }
+    assert.strictEqual(warnings.length, 1)
+    assert.match(warnings[0]!, /^reprise\/testing: execution ticker-1 has fired \d+ timers and not ended yet \(its virtual time is 2026-01-\d\dT.*\)\. If its function loops for ever/)
+    assert.include(warnings[0]!, "drive it with runner.start and execution.advanceTime, or end each run with ctx.continueAsNew")
+  }, 90_000)
 })
