@@ -287,10 +287,15 @@ export class TestExecution {
     return this
   }
 
-  /** Stops the execution and, unless `options.children` is false, the children its `ctx.invoke` still waits for. */
-  async stop(error?: { errorMessage: string; errorType?: string }, options?: { readonly children?: boolean }): Promise<this> {
-    await this.runner.engine((e) =>
-      e.stop(this.executionId, error === undefined ? undefined : { errorType: error.errorType ?? "Stopped", errorMessage: error.errorMessage }, options))
+  /**
+   * Stops the execution and, unless `options.children` is false, the children its `ctx.invoke` still waits for. The
+   * error is recorded as the HTTP stop records it (`errorType` "Stopped" unless given, `errorData` kept).
+   */
+  async stop(error?: { errorMessage: string; errorType?: string; errorData?: string }, options?: { readonly children?: boolean }): Promise<this> {
+    const recorded = error === undefined
+      ? undefined
+      : { errorType: error.errorType ?? "Stopped", errorMessage: error.errorMessage, ...(error.errorData === undefined ? {} : { errorData: error.errorData }) }
+    await this.runner.engine((e) => e.stop(this.executionId, recorded, options))
     return this.refresh()
   }
 

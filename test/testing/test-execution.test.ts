@@ -181,6 +181,14 @@ describe("what a test reads and sends, as AWS's runner has it", () => {
   })
 })
 
+describe("stop()", () => {
+  it("records the reason as the HTTP stop does: its type (Stopped unless given), message and data", async () => {
+    runner = createTestRunner({ functions: [approval] })
+    const stopped = await (await runner.start("approval")).stop({ errorMessage: "customer cancelled", errorData: JSON.stringify({ ticket: 42 }) })
+    assert.deepStrictEqual(stopped.error, { errorType: "Stopped", errorMessage: "customer cancelled", errorData: "{\"ticket\":42}" })
+  })
+})
+
 describe("the execution's own timeout", () => {
   it("stops the clock at the timeout: a wait due after it never succeeds, and the execution times out on time", async () => {
     const long = durable("long-wait", async (_: unknown, ctx) => {
