@@ -20,14 +20,20 @@ export class ExecutionNotSucceeded extends Error {
     // A running one said only that: which callback or invoke it waits on was a second look at its operations.
     // One that timed out or was stopped: what it was still waiting on then is where its time went.
     const verb = status === "TIMED_OUT" || status === "STOPPED" ? "it was waiting on" : "it waits on"
-    const waiting = waitingOn.length === 0 ? "" : `; ${verb} ${waitingOn.join(", ")}`
-    const waited = waitingOn.length === 0 ? [] : [`  ${verb} ${waitingOn.join(", ")}`]
+    const waiting = waitingOn.length === 0 ? "" : `; ${verb} ${listed(waitingOn)}`
+    const waited = waitingOn.length === 0 ? [] : [`  ${verb} ${listed(waitingOn)}`]
     super(error === undefined ? head + waiting : [`${head}: ${error.errorType}: ${error.errorMessage}`, ...errorStoryLines(error, "  "), ...waited].join("\n"))
     this.executionId = executionId
     this.status = status
     this.error = error
   }
 }
+
+/** How many open operations the message names; a map of 200 waiting items made it 5 KB of one line. */
+export const NAMED_WAITS = 10
+
+const listed = (waits: ReadonlyArray<string>): string =>
+  waits.length <= NAMED_WAITS ? waits.join(", ") : `${waits.slice(0, NAMED_WAITS).join(", ")} and ${waits.length - NAMED_WAITS} more`
 
 const KINDS: Partial<Record<OperationState["type"], string>> = { CALLBACK: "callback", CHAINED_INVOKE: "invoke", WAIT: "wait", STEP: "step" }
 

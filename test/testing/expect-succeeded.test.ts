@@ -55,6 +55,16 @@ describe("expectSucceeded", () => {
     await runner.dispose()
   })
 
+  it("names the first ten of many open operations, and counts the rest", async () => {
+    const batch = durable("batch", async (_: unknown, ctx) =>
+      ctx.map("items", Array.from({ length: 25 }, (_, i) => i), async (item, i) => (await item.createCallback(`cb-${i}`))[0]))
+    const runner = createTestRunner({ functions: [batch] })
+    const waiting = await runner.run("batch")
+    const names = Array.from({ length: 10 }, (_, i) => `callback "cb-${i}" (1-${i + 1}-1)`).join(", ")
+    assert.throws(() => waiting.expectSucceeded(), `Execution batch-1 is RUNNING, not SUCCEEDED; it waits on ${names} and 15 more`)
+    await runner.dispose()
+  })
+
   it("says what an execution that timed out or was stopped was still waiting on", async () => {
     const slow = durable("slow", async (_: unknown, ctx) => {
       await ctx.wait("a-year", { days: 365 })
