@@ -9,7 +9,7 @@ import type { CheckpointCrashes } from "./checkpoint-crashes.ts"
 import { longDriveWatch, loopAdvice, settleSaying } from "./slow-settle.ts"
 import type { CallbackResponder, TestRunner } from "./test-runner.ts"
 import { parsedInput } from "../engine/flow-keys.ts"
-import { ExecutionNotSucceeded, waitingOn } from "./not-succeeded.ts"
+import { callbacksOf, ExecutionNotSucceeded, strayResponders, waitingOn } from "./not-succeeded.ts"
 import { TestOperation } from "./test-operation.ts"
 import { callbackError, replyOutcome } from "./callback-reply.ts"
 
@@ -56,7 +56,10 @@ export class TestExecution {
   get error(): ErrorObject | undefined { return this.#error }
   /** The result of an execution that SUCCEEDED; else throws an ExecutionNotSucceeded telling its status and error. */
   expectSucceeded(): unknown {
-    if (this.#status !== "SUCCEEDED") throw new ExecutionNotSucceeded(this.executionId, this.#status, this.#error, waitingOn(this.#status, this.#operations))
+    if (this.#status !== "SUCCEEDED") {
+      const notes = strayResponders(Object.keys(this.responders), this.#operations)
+      throw new ExecutionNotSucceeded(this.executionId, this.#status, this.#error, waitingOn(this.#status, this.#operations), notes)
+    }
     return this.result
   }
   /** The run that carries this execution on after `ctx.continueAsNew` (status CONTINUED_AS_NEW). */
@@ -256,10 +259,7 @@ export class TestExecution {
     const open = matches.find((op) => op.status === "STARTED") ?? matches[matches.length - 1]
     if (open === undefined) {
       // Which callbacks it has: a misspelt name, or a step's name given for its callback's, shows at once.
-      const known = ops.filter((op) => op.type === "CALLBACK").map((op) => {
-        const name = op.name ?? ops.find((p) => p.id === op.parentId)?.name
-        return `${name === undefined ? "unnamed" : JSON.stringify(name)} (${op.id})`
-      })
+      const known = callbacksOf(this.#operations).map((callback) => callback.shown)
       const has = known.length === 0 ? "none so far" : known.join(", ")
       throw new Error(`Execution ${this.executionId} has no callback ${JSON.stringify(nameOrId)} yet (its callbacks: ${has})`)
     }

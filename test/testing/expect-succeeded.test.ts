@@ -55,6 +55,17 @@ describe("expectSucceeded", () => {
     await runner.dispose()
   })
 
+  it("names a responder given for a callback the execution does not have (a misspelt name), beside the ones it has", async () => {
+    const timed = durable("timed", async (_: unknown, ctx) => ctx.waitForCallback("manager", async () => undefined, { timeout: { days: 1 } }))
+    const runner = createTestRunner({ functions: [timed] })
+    const execution = await runner.run("timed", undefined, { callbacks: { manger: () => ({ succeed: "\"ok\"" }) } })
+    assert.throws(
+      () => execution.expectSucceeded(),
+      /^Execution timed-1 is FAILED, not SUCCEEDED: CallbackTimeoutError: Callback timed out\n {2}no callback of this execution is named "manger", which the run has responders for \(its callbacks: "manager" \(1-1\)\)$/
+    )
+    await runner.dispose()
+  })
+
   it("names the first ten of many open operations, and counts the rest", async () => {
     const batch = durable("batch", async (_: unknown, ctx) =>
       ctx.map("items", Array.from({ length: 25 }, (_, i) => i), async (item, i) => (await item.createCallback(`cb-${i}`))[0]))
