@@ -301,6 +301,8 @@ export class TestExecution {
       ? undefined
       : { errorType: error.errorType ?? "Stopped", errorMessage: error.errorMessage, ...(error.errorData === undefined ? {} : { errorData: error.errorData }) }
     await this.runner.engine((e) => e.stop(this.executionId, recorded, options))
+    // Inside a saga a stop is a request: the compensations run first (as pause and resume settle what they let run).
+    await this.#settleEngine(this.executionId)
     return this.refresh()
   }
 

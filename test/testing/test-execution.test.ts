@@ -1,6 +1,6 @@
 /** The test runner's step-by-step API and pending callbacks: the clock never beats the test to its callback. */
 import { afterEach, assert, describe, it } from "@effect/vitest"
-import { durable } from "../../src/index.ts"
+import { durable, saga } from "../../src/index.ts"
 import { createTestRunner, type TestRunner } from "../../src/testing/index.ts"
 import { SLOW_SETTLE_MS } from "../../src/testing/slow-settle.ts"
 
@@ -186,6 +186,19 @@ describe("stop()", () => {
     runner = createTestRunner({ functions: [approval] })
     const stopped = await (await runner.start("approval")).stop({ errorMessage: "customer cancelled", errorData: JSON.stringify({ ticket: 42 }) })
     assert.deepStrictEqual(stopped.error, { errorType: "Stopped", errorMessage: "customer cancelled", errorData: "{\"ticket\":42}" })
+  })
+
+  it("inside a saga, returns once the compensations ran and the execution is STOPPED, as a pause returns PAUSED", async () => {
+    const undone: Array<string> = []
+    const trip = durable("trip", async (_: unknown, ctx) =>
+      saga(ctx, "book", async (booking, steps) => {
+        await steps.step("flight", async () => "F1", { compensate: async () => void undone.push("flight") })
+        await booking.wait("hold", { days: 1 })
+      }))
+    runner = createTestRunner({ functions: [trip] })
+    const stopped = await (await runner.start("trip")).stop({ errorMessage: "customer cancelled" })
+    assert.deepStrictEqual([stopped.status, undone], ["STOPPED", ["flight"]])
+    assert.strictEqual(stopped.getOperation("compensate flight")?.status, "SUCCEEDED")
   })
 })
 
