@@ -85,6 +85,8 @@ const MISMATCH = /mismatch for step "([^"]+)"\. Expected (type|name|subtype) "([
  * replayed, so the probe hears of none (nor of code that no longer calls the log's last operations: AWS's SDK does
  * not detect that either).
  */
+const UNRECOVERABLE = "[Unrecoverable Execution]"
+
 const replayOnce = async (handler: AwsDurableHandler, functionName: string, session: Session): Promise<unknown> => {
   const probe = session.replayOnly!
   const resolver = makeIdResolver(() => session.state.operations.size)
@@ -105,7 +107,9 @@ const replayOnce = async (handler: AwsDurableHandler, functionName: string, sess
       : what === "subtype"
       ? { ...shape, subType: got }
       : { type: shape.type, subType: shape.subType, ...(got === "undefined" ? {} : { name: got }) }
-    probe.mismatch(id, shape, call, `[Unrecoverable Execution] ${error!.ErrorMessage}`)
+    // AWS's message carries the prefix itself (2.4); one without it gets Reprise's own, as its other mismatches have.
+    const message = error!.ErrorMessage ?? ""
+    probe.mismatch(id, shape, call, message.startsWith(UNRECOVERABLE) ? message : `${UNRECOVERABLE} ${message}`)
   } else if (error?.ErrorType === "NonDeterministicExecutionError") {
     session.fail(new Error(error.ErrorMessage ?? "Non-deterministic execution"))
   }

@@ -16,14 +16,14 @@ export const serializeWith = async <T>(serdes: Pick<Serdes<T>, "serialize">, val
 }
 
 /**
- * The default JSON serdes without a promise: steps on the default serdes take this path. `entityId` names the
- * operation in its error.
+ * The default JSON serdes without a promise: steps on the default serdes take this path. `what` names the operation
+ * in its error, as the user knows it (`step "charge" (3)`), not by its id alone.
  */
-export const serializeJson = (value: unknown, entityId: string): string | undefined => {
+export const serializeJson = (value: unknown, what: string): string | undefined => {
   try {
     return value === undefined ? undefined : JSON.stringify(value)
   } catch (error) {
-    throw new SerdesFailedError(`Could not serialise the value of operation ${entityId}: ${(error as Error)?.message ?? error}`)
+    throw new SerdesFailedError(`Could not serialise the value of ${what}: ${(error as Error)?.message ?? error}`)
   }
 }
 

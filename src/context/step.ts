@@ -203,7 +203,7 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
       let payload: string | undefined
       try {
         payload = serdes === defaultSerdes
-          ? serializeJson(value, id)
+          ? serializeJson(value, ref.name === undefined ? `operation ${id}` : `step ${JSON.stringify(ref.name)} (${id})`)
           : await serializeWith(serdes, value, serdesContext(session.executionId, id))
         core.checkPayload(payload, () => `The result of step ${JSON.stringify(ref.name ?? id)}`)
       } catch (error) {

@@ -101,7 +101,23 @@ const recover = <E>(thrown: unknown, schema: ErrorSchema<E> | undefined): Option
   const recorded = thrown instanceof StepError ? thrown.cause : thrown
   // A child context's failure carries the encoded error itself (ChildContextError's errorData).
   const data = recorded instanceof RecordedError || recorded instanceof EffectFailure || recorded instanceof ChildContextError ? recorded.errorData : undefined
-  return decodeFailure(data, schema)
+  return Option.map(decodeFailure(data, schema), (decoded) => withRecordedFrames(decoded, recorded))
+}
+
+/**
+ * The decoded error is a new instance, whose stack names Schema's decoder: a function that failed with it recorded
+ * no line of the user's. It gets the frames recorded where it was made (the step's body), on first run and replay.
+ */
+const withRecordedFrames = <E>(decoded: E, recorded: unknown): E => {
+  if (!(decoded instanceof Error)) return decoded
+  let node: unknown = recorded
+  for (let depth = 0; depth < 4 && node instanceof Error; depth++, node = readSafely(() => (node as Error).cause)) {
+    const frames = node instanceof RecordedError ? node.errorObject.stackTrace : undefined
+    if (frames === undefined || frames.length === 0) continue
+    Object.defineProperty(decoded, "stack", { value: [`${decoded.name}: ${decoded.message}`, ...frames.map((frame) => `    ${frame}`)].join("\n"), configurable: true, writable: true })
+    break
+  }
+  return decoded
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { Context, type Effect } from "effect"
 import type { StoreFailure } from "../store/store-errors.ts"
+import type { ExecutionView } from "./execution-client.ts"
 
 export interface EngineProbeShape {
   /** How many actors are in memory. */
@@ -18,6 +19,12 @@ export interface EngineProbeShape {
   nextOperationDue(executionId: string): number | undefined
   /** When an execution in memory times out (its `executionTimeout`; none: never). */
   timeoutAt(executionId: string): number | undefined
+  /**
+   * An execution in memory as describe shows it, but with only its operations not ended (STARTED or PENDING): what
+   * the test runner's drive loops read each round, where copying every operation made a run of n timers take n²
+   * time. Undefined when it is not in memory.
+   */
+  openView(executionId: string): ExecutionView | undefined
   /** The store's alarm for an execution. */
   alarmOf(executionId: string): Effect.Effect<number | undefined, StoreFailure>
 }

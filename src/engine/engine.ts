@@ -438,11 +438,11 @@ export const makeEngine = Effect.fnUntraced(function*(
     invocations: invocations.of,
     nextOperationDue: (executionId) => actors.get(executionId)?.nextOperationDue(),
     timeoutAt: (executionId) => actors.get(executionId)?.state.timeoutAt,
+    openView: (executionId) => (actors.get(executionId)?.gone === false ? viewOf(actors.get(executionId)!.state, true) : undefined),
     alarmOf: (executionId) => store.getAlarm(executionId)
   }
-  // With several hosts, the log may be written on another host: a watch reads the store (watch-by-polling.ts), and
-  // the lifecycle feed, unless a lifecycle bus brings it the other hosts' writes, is left out (GET /v1/events then
-  // polls the listing).
+  // With several hosts, the log may be written on another host: a watch reads the store (watch-by-polling.ts), and the
+  // lifecycle feed, unless a lifecycle bus brings it the other hosts' writes, is left out (GET /v1/events polls then).
   const { watchLifecycle: _thisHostOnly, ...shared } = engine
   const severalHosts = { ...(listeners.hearsEveryHost ? engine : shared), watch: sharedWatch(engine.history) }
   return { engine: ownership === undefined ? engine : severalHosts, probe }

@@ -1,5 +1,5 @@
 /** How an execution's folded state is shown to clients, and what a parent learns of an ended child. */
-import type { ExecutionState, ExecutionStatus } from "../log/fold.ts"
+import type { ExecutionState, ExecutionStatus, OperationState } from "../log/fold.ts"
 import type { ChildOutcome } from "./actor-messages.ts"
 import type { ExecutionView } from "./execution-client.ts"
 
@@ -14,8 +14,8 @@ export const isLiveStatus = (status: string): boolean => (LIVE_STATUSES as Reado
 /** The status a client is shown: PAUSED is a running execution held by a pause (the fold keeps it RUNNING). */
 export const shownStatus = (state: ExecutionState): ExecutionStatus => state.paused && state.status === "RUNNING" ? "PAUSED" : state.status
 
-/** The client's view. */
-export const viewOf = (state: ExecutionState): ExecutionView => ({
+/** The client's view; with `onlyOpen`, of the operations not ended only (EngineProbe.openView). */
+export const viewOf = (state: ExecutionState, onlyOpen = false): ExecutionView => ({
   executionId: state.executionId,
   functionName: state.functionName,
   ...(state.version === undefined ? {} : { version: state.version }),
@@ -32,8 +32,16 @@ export const viewOf = (state: ExecutionState): ExecutionView => ({
   // A running execution's operations change in place (fold.ts): the view copies them. An ended one's never change
   // again (its actor applies nothing more; a rewind folds a fresh state), so its view shares them: the ?wait answer
   // of an execution of 1,000 steps made 1,000 copies for nothing.
-  operations: state.endedAt === undefined ? [...state.operations.values()].map((op) => ({ ...op })) : [...state.operations.values()]
+  operations: onlyOpen
+    ? openOperations(state)
+    : state.endedAt === undefined ? [...state.operations.values()].map((op) => ({ ...op })) : [...state.operations.values()]
 })
+
+const openOperations = (state: ExecutionState): Array<OperationState> => {
+  const open: Array<OperationState> = []
+  for (const op of state.operations.values()) if (op.status === "STARTED" || op.status === "PENDING") open.push({ ...op })
+  return open
+}
 
 /**
  * A child's outcome for its parent (an execution that ended without a terminal status counts as failed). A run

@@ -16,6 +16,8 @@ import type { LogEvent } from "../log/events.ts"
 import { type ExecutionState, foldLog, type OperationState } from "../log/fold.ts"
 import { LogCorrupted } from "../log/log-corrupted.ts"
 import { realClearTimeout, realSetTimeout } from "../context/real-timers.ts"
+import { userFrames } from "../context/error-story.ts"
+import { toErrorObject } from "../context/errors.ts"
 
 /** A history as `GET /v1/executions/:id/history` answers (all of it: no `nextCursor`), or its events alone. */
 export type RecordedHistory = ReadonlyArray<unknown> | { readonly executionId?: string; readonly events: ReadonlyArray<unknown>; readonly nextCursor?: string }
@@ -167,12 +169,16 @@ const checkWith = async (
   }
 
   let settled = false
+  let thrown: unknown
   const context = DurableContextImpl.root(session)
   // As the live run gives it: `{}` when the execution was started without an input.
   const input = handlerInput(state.input)
   Promise.resolve()
     .then(() => runOwned({ kind: "context", core: context.core, label: "the root context" }, () => fn.handler(input, context)))
-    .then(() => void (settled = true), () => void (settled = true))
+    .then(() => void (settled = true), (error: unknown) => {
+      settled = true
+      thrown = error
+    })
   // Replay resolves from the log in microtasks (and serdes promises): wait until no new call comes for a few turns.
   const quiet = options.quietTurns ?? 5
   const max = options.maxTurns ?? 10_000
@@ -191,6 +197,9 @@ const checkWith = async (
   for (const op of state.operations.values()) {
     if (began.has(op.id) || !expectedAgain(state, op, began)) continue
     const recorded = shapeOf(op)
+    // The code threw before it got there (a bug in the new code, an input field it now requires): that is the news,
+    // not that the call is gone.
+    if (thrown !== undefined) return { executionId, functionName, verdict: "failed", message: threwBefore(thrown, op, recorded) }
     return {
       executionId,
       functionName,
@@ -201,6 +210,14 @@ const checkWith = async (
     }
   }
   return { executionId, functionName, verdict: "replays cleanly", operations: [...state.operations.keys()].filter((id) => began.has(id)).length }
+}
+
+/** What a handler threw in replay before a recorded operation, with the user's line where there is one. */
+const threwBefore = (thrown: unknown, op: OperationState, recorded: CallShape): string => {
+  const { errorType, errorMessage } = toErrorObject(thrown)
+  const frame = userFrames(thrown instanceof Error ? thrown.stack : undefined)?.[0]
+  return `the code threw ${errorType}: ${errorMessage}${frame === undefined ? "" : `, ${frame},`} before operation "${op.id}" ` +
+    `(${recorded.type} ${JSON.stringify(recorded.name ?? recorded.subType)}), which the log holds`
 }
 
 /** Replays each history against `functions` (the current code) and reports on each, in order. */

@@ -6,11 +6,12 @@ import { type Duration, durationToMillis } from "../context/duration.ts"
 import { type Emission, emissionsOf } from "../context/emit.ts"
 import { dueAt } from "../engine/timers.ts"
 import type { CheckpointCrashes } from "./checkpoint-crashes.ts"
-import { settleSaying } from "./slow-settle.ts"
+import { longDriveWatch, loopAdvice, settleSaying } from "./slow-settle.ts"
 import type { CallbackResponder, TestRunner } from "./test-runner.ts"
 import { parsedInput } from "../engine/flow-keys.ts"
-import { ExecutionNotSucceeded, waitingOn } from "./not-succeeded.ts"
+import { callbacksOf, ExecutionNotSucceeded, strayResponders, waitingOn } from "./not-succeeded.ts"
 import { TestOperation } from "./test-operation.ts"
+import { callbackError, replyOutcome } from "./callback-reply.ts"
 
 export interface SettleOptions {
   /** Skip the clock through pending callbacks' timeouts too, timing them out (default false; `runner.run` sets it). */
@@ -27,23 +28,6 @@ export const toMillis = (duration: Duration | number, what = "advanceTime"): num
   if (typeof duration !== "number") return durationToMillis(duration)
   if (!Number.isFinite(duration) || duration < 0) throw new TypeError(`${what} takes a Duration or milliseconds (a finite number, 0 or more): got ${duration}`)
   return duration
-}
-
-/** What a test sends as a callback's error: the fields it gives, AWS's defaults for those it leaves out. */
-const callbackError = (error: { errorMessage?: string; errorType?: string; errorData?: string } | Error | undefined): ErrorObject => {
-  if (error instanceof Error) return { errorType: error.name, errorMessage: error.message }
-  if (error === undefined) return { errorType: "Error", errorMessage: "Callback failed" }
-  if (typeof error !== "object" || error === null) throw new TypeError(`sendCallbackFailure takes an Error or { errorMessage?, errorType?, errorData? }: got ${typeof error}`)
-  for (const field of ["errorMessage", "errorType", "errorData"] as const) {
-    if (error[field] !== undefined && typeof error[field] !== "string") {
-      throw new TypeError(`sendCallbackFailure: ${field} must be a string, got ${typeof error[field]}`)
-    }
-  }
-  return {
-    errorType: error.errorType ?? "Error",
-    errorMessage: error.errorMessage ?? "Callback failed",
-    ...(error.errorData === undefined ? {} : { errorData: error.errorData })
-  }
 }
 
 export class TestExecution {
@@ -72,7 +56,10 @@ export class TestExecution {
   get error(): ErrorObject | undefined { return this.#error }
   /** The result of an execution that SUCCEEDED; else throws an ExecutionNotSucceeded telling its status and error. */
   expectSucceeded(): unknown {
-    if (this.#status !== "SUCCEEDED") throw new ExecutionNotSucceeded(this.executionId, this.#status, this.#error, waitingOn(this.#status, this.#operations))
+    if (this.#status !== "SUCCEEDED") {
+      const notes = strayResponders(Object.keys(this.responders), this.#operations)
+      throw new ExecutionNotSucceeded(this.executionId, this.#status, this.#error, waitingOn(this.#status, this.#operations), notes)
+    }
     return this.result
   }
   /** The run that carries this execution on after `ctx.continueAsNew` (status CONTINUED_AS_NEW). */
@@ -109,17 +96,22 @@ export class TestExecution {
 
   /** Re-reads the status, operations and history from the store. */
   async refresh(): Promise<this> {
-    await this.#refreshView()
+    await this.#refreshView(true)
     this.#history = await this.runner.engine((e) => e.history(this.executionId))
     return this
   }
 
   /**
    * The status and operations without the history: what the drive loops read each round. Reading (and decoding)
-   * the whole history every round made a run of n timers take n² time (1,000 waits: 2.2 s; 2,000: 9.4 s).
+   * the whole history every round made a run of n timers take n² time (1,000 waits: 2.2 s; 2,000: 9.4 s); so did
+   * copying every operation (8,000 waits: 7.4 s), so a running execution in memory gives only its open ones, which
+   * are all the loops read, unless `whole` (refresh(), the handle the test reads).
    */
-  async #refreshView(): Promise<this> {
-    const view = await this.runner.engine((e) => e.describe(this.executionId))
+  async #refreshView(whole = false): Promise<this> {
+    const open = whole ? undefined : this.runner.probe((p) => p.openView(this.executionId))
+    const view = open !== undefined && (open.status === "RUNNING" || open.status === "PAUSED")
+      ? open
+      : await this.runner.engine((e) => e.describe(this.executionId))
     this.#status = view.status
     this.#result = view.result
     this.#error = view.error
@@ -147,6 +139,7 @@ export class TestExecution {
   async #drive(options: SettleOptions, skip: boolean, whole = true): Promise<this> {
     const id = this.executionId
     const done = () => (whole ? this.refresh() : this) // a child driven by its parent's loop is read without history
+    const fired = longDriveWatch(id)
     for (let round = 0; round < MAX_ROUNDS; round++) {
       // Which actor the settle below waits for: the one in memory now, if no crash replaces it meanwhile.
       const settling = this.#actorMark()
@@ -172,9 +165,11 @@ export class TestExecution {
       const next = await this.#nextDue(-Infinity)
       if (next === undefined && inMemory) return done()
       if (next !== undefined && next.family.some((member) => member.#callbackTimesOutBy(next.at, options))) return done()
-      await this.#fireFamily(Math.max(now, next?.at ?? now))
+      const at = Math.max(now, next?.at ?? now)
+      await this.#fireFamily(at)
+      fired(at)
     }
-    throw new Error(`Execution ${id} did not settle in ${MAX_ROUNDS} rounds`)
+    throw new Error(`Execution ${id} did not settle in ${MAX_ROUNDS} rounds. ${loopAdvice}`)
   }
 
   /**
@@ -262,7 +257,12 @@ export class TestExecution {
         (op.parentId !== undefined && ops.find((p) => p.id === op.parentId)?.name === nameOrId))
     )
     const open = matches.find((op) => op.status === "STARTED") ?? matches[matches.length - 1]
-    if (open === undefined) throw new Error(`Execution ${this.executionId} has no callback ${JSON.stringify(nameOrId)} yet`)
+    if (open === undefined) {
+      // Which callbacks it has: a misspelt name, or a step's name given for its callback's, shows at once.
+      const known = callbacksOf(this.#operations).map((callback) => callback.shown)
+      const has = known.length === 0 ? "none so far" : known.join(", ")
+      throw new Error(`Execution ${this.executionId} has no callback ${JSON.stringify(nameOrId)} yet (its callbacks: ${has})`)
+    }
     return open
   }
 
@@ -292,10 +292,17 @@ export class TestExecution {
     return this
   }
 
-  /** Stops the execution and, unless `options.children` is false, the children its `ctx.invoke` still waits for. */
-  async stop(error?: { errorMessage: string; errorType?: string }, options?: { readonly children?: boolean }): Promise<this> {
-    await this.runner.engine((e) =>
-      e.stop(this.executionId, error === undefined ? undefined : { errorType: error.errorType ?? "Stopped", errorMessage: error.errorMessage }, options))
+  /**
+   * Stops the execution and, unless `options.children` is false, the children its `ctx.invoke` still waits for. The
+   * error is recorded as the HTTP stop records it (`errorType` "Stopped" unless given, `errorData` kept).
+   */
+  async stop(error?: { errorMessage: string; errorType?: string; errorData?: string }, options?: { readonly children?: boolean }): Promise<this> {
+    const recorded = error === undefined
+      ? undefined
+      : { errorType: error.errorType ?? "Stopped", errorMessage: error.errorMessage, ...(error.errorData === undefined ? {} : { errorData: error.errorData }) }
+    await this.runner.engine((e) => e.stop(this.executionId, recorded, options))
+    // Inside a saga a stop is a request: the compensations run first (as pause and resume settle what they let run).
+    await this.#settleEngine(this.executionId)
     return this.refresh()
   }
 
@@ -400,16 +407,11 @@ export class TestExecution {
       const parent = op.parentId === undefined ? undefined : this.getOperationById(op.parentId)
       const name = op.name ?? parent?.name
       const responder = name === undefined ? undefined : this.responders[name]
-      if (responder === undefined) continue
+      if (name === undefined || responder === undefined) continue
       this.#answered.add(op.id)
       const reply = await responder({ callbackId: op.callbackId!, operationId: op.id, name })
       if (reply === undefined) continue
-      const completion = this.runner.completeCallback(op.callbackId!, "succeed" in reply
-        ? { ok: true, ...(reply.succeed === undefined ? {} : { result: reply.succeed }) }
-        : {
-          ok: false,
-          error: { errorType: reply.fail.errorType ?? "Error", errorMessage: reply.fail.errorMessage ?? "Callback failed", ...(reply.fail.errorData === undefined ? {} : { errorData: reply.fail.errorData }) }
-        })
+      const completion = this.runner.completeCallback(op.callbackId!, replyOutcome(name, reply))
       if (this.checkpointCrashes === undefined) {
         // The execution may have gone past the callback while its responder answered (a batch that completed, a
         // timeout, a stop): the answer is refused as late, as a real client's would be, and the run goes on.

@@ -74,6 +74,19 @@ export interface TestRunnerOptions {
 
 const DEFAULT_START = Date.UTC(2026, 0, 1)
 
+/**
+ * The function is named, as over HTTP: one passed itself (as AWS's runner takes a handler) was refused as "Schema
+ * validation failed", which said neither what nor why.
+ */
+const checkName = (functionName: unknown, call: string): void => {
+  if (typeof functionName === "string") return
+  const fn = functionName as { name?: unknown; handler?: unknown } | null
+  if (typeof fn === "object" && fn !== null && typeof fn.name === "string" && typeof fn.handler === "function") {
+    throw new TypeError(`runner.${call} takes the function's name, not the function: runner.${call}(${JSON.stringify(fn.name)}, input)`)
+  }
+  throw new TypeError(`runner.${call} takes the name of a registered function (a string): got ${typeof functionName}`)
+}
+
 export class TestRunner {
   readonly store: MemoryStore
   readonly skipTime: boolean
@@ -172,7 +185,18 @@ export class TestRunner {
   async engine<A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>): Promise<A> {
     const exit = await this.#live.runPromiseExit(Engine.use(use))
     if (Exit.isSuccess(exit)) return exit.value
-    throw Cause.squash(exit.cause)
+    throw this.#failure(exit.cause)
+  }
+
+  /**
+   * What a call that failed throws: its error; or, for one the runner's disposal cut off (a test that timed out with
+   * a step body still running, its afterEach disposing), an Error saying so, not Effect's "All fibers interrupted".
+   */
+  #failure(cause: Cause.Cause<unknown>): unknown {
+    if (this.#disposed && Cause.hasInterruptsOnly(cause)) {
+      return new Error("This test runner was disposed while the call was still waiting (on a step body, or a handler that had not settled)")
+    }
+    return Cause.squash(cause)
   }
 
   /** Reads what the engine knows synchronously (counters, what is in memory): the test-only probe. */
@@ -202,6 +226,7 @@ export class TestRunner {
    * that continues as new is followed: the answer is its last run (each run's `continuedFrom` leads back).
    */
   async run(functionName: string, input?: unknown, options: RunOptions = {}): Promise<TestExecution> {
+    checkName(functionName, "run")
     let execution = await this.start(functionName, input, options)
     // Held by flow control (a limit, a debounce): everything runs until it has left the queue.
     if (execution.status === "QUEUED") await this.drain()
@@ -228,6 +253,7 @@ export class TestRunner {
    * `continuedAs` naming the next run (`runner.execution(continuedAs)`); `run` follows the chain to its last run.
    */
   async start(functionName: string, input?: unknown, options: RunOptions = {}): Promise<TestExecution> {
+    checkName(functionName, "start")
     const executionId = options.executionId ?? `${functionName}-${++this.#count}`
     if (options.crashAtEveryCheckpoint === true) this.#crashes.crashAt(executionId)
     await this.engine((e) => e.start({ functionName, input, executionId, ...(options.priority === undefined ? {} : { priority: options.priority }) }))
@@ -242,6 +268,7 @@ export class TestRunner {
    * execution started earlier).
    */
   async begin(functionName: string, input?: unknown, options: Pick<RunOptions, "executionId" | "priority"> = {}) {
+    checkName(functionName, "begin")
     const executionId = options.executionId ?? `${functionName}-${++this.#count}`
     return this.engine((e) => e.start({ functionName, input, executionId, ...(options.priority === undefined ? {} : { priority: options.priority }) }))
   }
@@ -313,7 +340,7 @@ export class TestRunner {
   async #run<A, E>(effect: Effect.Effect<A, E, Engine | ExecutionClient | EngineProbe | Scheduler>): Promise<A> {
     const exit = await this.#live.runPromiseExit(effect)
     if (Exit.isSuccess(exit)) return exit.value
-    throw Cause.squash(exit.cause)
+    throw this.#failure(exit.cause)
   }
 
   listSchedules(): Promise<ReadonlyArray<ScheduleView>> {

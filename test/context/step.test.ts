@@ -205,6 +205,8 @@ describe("ctx.step", () => {
     const execution = await runner.run("unserialisable")
     assert.strictEqual(execution.status, "FAILED")
     assert.strictEqual(execution.error?.errorType, "SerdesFailedError")
+    // Named as the author knows it, not by its operation id alone.
+    assert.strictEqual(execution.error?.errorMessage, `Could not serialise the value of step "charge" (1): Do not know how to serialize a BigInt`)
     assert.strictEqual(bodies, 1)
     assert.strictEqual(execution.getOperation("charge")?.status, "STARTED")
     await runner.dispose()

@@ -268,6 +268,24 @@ describe("reprise/effect", () => {
     await runner.dispose()
   })
 
+  it("a step's typed error that the function fails with keeps the line where the step made it, on first run and replay", async () => {
+    const declined = new CardDeclined({ attempt: 1, reason: "insufficient funds" }) // TYPED-HERE
+    const fn = Durable.make("typed-end", () =>
+      Effect.gen(function*() {
+        return yield* Durable.step("charge", Effect.fail(declined), { error: CardDeclined, retryStrategy: noRetry })
+      }), { error: CardDeclined })
+    const runner = createTestRunner({ functions: [fn] })
+    const line = `durable-effect.test.ts:${readFileSync(here, "utf8").split("\n").findIndex((l) => l.includes("// TYPED-HERE")) + 1}:`
+    const first = await runner.run("typed-end")
+    // Crashed after the step's failure was written, the execution ends on the replay, which reads it from the log.
+    const replayed = await runner.run("typed-end", undefined, { crashAtEveryCheckpoint: true })
+    for (const execution of [first, replayed]) {
+      assert.strictEqual(execution.error?.errorType, "CardDeclined")
+      assert.include(execution.error?.stackTrace?.[0] ?? "", line, JSON.stringify(execution.error))
+    }
+    await runner.dispose()
+  })
+
   it("hands the retry strategy what the body failed with, so retryableErrorTypes takes the tagged error's class", async () => {
     let attempts = 0
     const fn = Durable.make("transient", () =>

@@ -85,6 +85,23 @@ describe("replayCheck (reprise/testing)", () => {
     await runner.dispose()
   })
 
+  it("says the new code threw, and where, when it fails before a recorded operation (not that the call is gone)", async () => {
+    const v1 = durable("greet", async (input: { name?: string }, ctx) => ctx.step("hello", body(`hi ${input.name}`)))
+    const runner = createTestRunner({ functions: [v1] })
+    const { history } = await runner.run("greet", {})
+    const v2 = durable("greet", async (input: { name?: string }, ctx) => {
+      if (input.name === undefined) throw new TypeError("name is required") // THROWS-HERE
+      return ctx.step("hello", body(`hi ${input.name}`))
+    })
+    const [report] = await replayCheck([v2], [history])
+    assert.strictEqual(report!.verdict, "failed", JSON.stringify(report))
+    assert.match(
+      (report as { message: string }).message,
+      /^the code threw TypeError: name is required, at .*replay-check\.test\.ts:\d+:\d+\), before operation "1" \(STEP "hello"\), which the log holds$/
+    )
+    await runner.dispose()
+  })
+
   it("says which histories it cannot check: a page, a corrupt log, an unknown function", async () => {
     const runner = createTestRunner({ functions: [rich] })
     const { history, executionId } = await runner.start("rich", { n: 1 })

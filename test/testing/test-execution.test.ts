@@ -1,6 +1,6 @@
 /** The test runner's step-by-step API and pending callbacks: the clock never beats the test to its callback. */
 import { afterEach, assert, describe, it } from "@effect/vitest"
-import { durable } from "../../src/index.ts"
+import { durable, saga } from "../../src/index.ts"
 import { createTestRunner, type TestRunner } from "../../src/testing/index.ts"
 import { SLOW_SETTLE_MS } from "../../src/testing/slow-settle.ts"
 
@@ -174,9 +174,31 @@ describe("what a test reads and sends, as AWS's runner has it", () => {
     assert.strictEqual(await refusal(() => execution.advanceTime(Number.NaN)), "TypeError: advanceTime takes a Duration or milliseconds (a finite number, 0 or more): got NaN")
     assert.strictEqual(await refusal(() => execution.advanceTime(-1)), "TypeError: advanceTime takes a Duration or milliseconds (a finite number, 0 or more): got -1")
     assert.throws(() => createTestRunner({ functions: [approval], startTime: new Date("nope") }), /startTime is not a valid Date/)
+    assert.strictEqual(await refusal(() => execution.sendCallbackSuccess("manger", "yes")), `Error: Execution approval-1 has no callback "manger" yet (its callbacks: "manager" (1-1))`)
     await execution.sendCallbackSuccess("manager", "yes")
     await execution.settle()
     assert.deepStrictEqual([execution.status, execution.result], ["SUCCEEDED", "yes"])
+  })
+})
+
+describe("stop()", () => {
+  it("records the reason as the HTTP stop does: its type (Stopped unless given), message and data", async () => {
+    runner = createTestRunner({ functions: [approval] })
+    const stopped = await (await runner.start("approval")).stop({ errorMessage: "customer cancelled", errorData: JSON.stringify({ ticket: 42 }) })
+    assert.deepStrictEqual(stopped.error, { errorType: "Stopped", errorMessage: "customer cancelled", errorData: "{\"ticket\":42}" })
+  })
+
+  it("inside a saga, returns once the compensations ran and the execution is STOPPED, as a pause returns PAUSED", async () => {
+    const undone: Array<string> = []
+    const trip = durable("trip", async (_: unknown, ctx) =>
+      saga(ctx, "book", async (booking, steps) => {
+        await steps.step("flight", async () => "F1", { compensate: async () => void undone.push("flight") })
+        await booking.wait("hold", { days: 1 })
+      }))
+    runner = createTestRunner({ functions: [trip] })
+    const stopped = await (await runner.start("trip")).stop({ errorMessage: "customer cancelled" })
+    assert.deepStrictEqual([stopped.status, undone], ["STOPPED", ["flight"]])
+    assert.strictEqual(stopped.getOperation("compensate flight")?.status, "SUCCEEDED")
   })
 })
 
@@ -219,5 +241,27 @@ describe("an execution that never settles", () => {
     }
     assert.strictEqual(warnings.length, 1)
     assert.match(warnings[0]!, /execution hanging-1 has not settled after 2 s\. A step body may still run \(step bodies run so far: before ×1\), or its handler awaits a promise that is not a durable operation/)
+    assert.match(warnings[0]!, /A step's timeout counts real time/)
   }, 10_000)
+
+  it("is named, with what to do, when runner.run goes on firing the timers of a loop that never ends", async () => {
+    const ticker = durable("ticker", async (_: unknown, ctx) => {
+      for (;;) await ctx.wait("tick", { minutes: 1 })
+    })
+    const warnings: Array<string> = []
+    const warn = console.warn
+    console.warn = (...args: Array<unknown>) => void warnings.push(args.map(String).join(" "))
+    try {
+      runner = createTestRunner({ functions: [ticker] })
+      const run = runner.run("ticker").then(() => "ended", () => "cut off")
+      for (let tries = 0; tries < 600 && warnings.length === 0; tries++) await new Promise((resolve) => setTimeout(resolve, 100))
+      await runner.dispose()
+      assert.strictEqual(await run, "cut off")
+    } finally {
+      console.warn = warn
+    }
+    assert.strictEqual(warnings.length, 1)
+    assert.match(warnings[0]!, /^reprise\/testing: execution ticker-1 has fired \d+ timers and not ended yet \(its virtual time is 2026-01-\d\dT.*\)\. If its function loops for ever/)
+    assert.include(warnings[0]!, "drive it with runner.start and execution.advanceTime, or end each run with ctx.continueAsNew")
+  }, 90_000)
 })

@@ -18,6 +18,30 @@ describe("a disposed test runner", () => {
     }
     await runner.dispose()
   })
+
+  it("ends a run still waiting on a step body with an Error that says the runner was disposed", async () => {
+    const stuck = durable("stuck", async (_: unknown, ctx) => ctx.step("forever", () => new Promise<never>(() => {})))
+    const runner = createTestRunner({ functions: [stuck] })
+    const run = runner.run("stuck").then(() => undefined, (error: unknown) => error)
+    for (let tries = 0; tries < 500 && runner.stepBodyRuns("stuck-1")["forever"] === undefined; tries++) await new Promise((resolve) => setTimeout(resolve, 10))
+    await runner.dispose() // as an afterEach does after the test timed out
+    const refused = await run
+    assert.instanceOf(refused, Error)
+    assert.strictEqual((refused as Error).message, "This test runner was disposed while the call was still waiting (on a step body, or a handler that had not settled)")
+  })
+})
+
+describe("naming the function to run", () => {
+  it("refuses the function itself, or anything but a name, with a TypeError saying what to pass", async () => {
+    const hello = durable("hello", async () => "hi")
+    const runner = createTestRunner({ functions: [hello] })
+    const refusal = (call: () => Promise<unknown>) => call().then(() => "accepted", (error: unknown) => `${(error as Error).name}: ${(error as Error).message}`)
+    assert.strictEqual(await refusal(() => runner.run(hello as never)), `TypeError: runner.run takes the function's name, not the function: runner.run("hello", input)`)
+    assert.strictEqual(await refusal(() => runner.begin(hello as never)), `TypeError: runner.begin takes the function's name, not the function: runner.begin("hello", input)`)
+    assert.strictEqual(await refusal(() => runner.start(42 as never)), "TypeError: runner.start takes the name of a registered function (a string): got number")
+    assert.strictEqual((await runner.run(hello.name)).expectSucceeded(), "hi")
+    await runner.dispose()
+  })
 })
 
 describe("a responder that answers after the execution went past its callback", () => {
