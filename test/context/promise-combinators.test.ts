@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { durable, PromiseCombinatorError, retryPresets, StepError } from "../../src/index.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
+import { fixedStart } from "../testing/fixed-start.ts"
 
 const noRetry = { retryStrategy: retryPresets.noRetry }
 
@@ -20,7 +21,7 @@ describe("ctx.promise", () => {
       const timeout = ctx.wait("timeout", { seconds: 60 })
       return await ctx.promise.race("quote-or-timeout", [quote, timeout])
     })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     const execution = await runner.run("race")
     assert.deepStrictEqual(execution.result, { price: 42 })
     const op = execution.getOperation("quote-or-timeout")!
@@ -42,7 +43,7 @@ describe("ctx.promise", () => {
       const reason = results[1]!.status === "rejected" ? results[1]!.reason : undefined
       return { results: results.map(describeSettled), isStepError: reason instanceof StepError }
     })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     const execution = await runner.run("settled")
     assert.deepStrictEqual(execution.result, {
       results: [
@@ -65,7 +66,7 @@ describe("ctx.promise", () => {
         return { ...describeError(error), isCombinatorError: error instanceof PromiseCombinatorError }
       }
     })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     const execution = await runner.run("any")
     assert.deepStrictEqual(execution.result, {
       name: "PromiseCombinatorError",
@@ -90,7 +91,7 @@ describe("ctx.promise", () => {
         return describeError(error)
       }
     })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     const execution = await runner.run("all")
     assert.deepStrictEqual(execution.result, { name: "PromiseCombinatorError", message: "fast failure", cause: "StepError" })
     await runner.dispose()
@@ -120,7 +121,7 @@ describe("ctx.promise", () => {
         await ctx.wait("pause", { hours: 2 })
         return { settled: settled.map(describeSettled), first, raced, failures }
       })
-      const runner = createTestRunner({ functions: [fn] })
+      const runner = createTestRunner({ ...fixedStart, functions: [fn] })
       const warm = await runner.run("combos")
       assert.strictEqual(warm.invocations, 1)
 

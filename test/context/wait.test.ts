@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { durable, InvalidDurationError } from "../../src/index.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
+import { fixedStart } from "../testing/fixed-start.ts"
 
 describe("ctx.wait", () => {
   it("completes a one-year wait through time skipping, with no real waiting", async () => {
@@ -8,7 +9,7 @@ describe("ctx.wait", () => {
       await ctx.wait("a-year", { days: 365 })
       return "renewed"
     })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     // A real year of waiting would never end within the test's timeout: only the virtual clock moves.
     const execution = await runner.run("yearly")
     assert.strictEqual(execution.status, "SUCCEEDED")
@@ -24,7 +25,7 @@ describe("ctx.wait", () => {
       await ctx.wait("new-year", new Date("2027-01-01T00:00:00Z"))
       return (await ctx.now()).toISOString()
     })
-    const runner = createTestRunner({ functions: [fn], startTime: new Date("2026-12-31T23:00:00Z") })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn], startTime: new Date("2026-12-31T23:00:00Z") })
     const execution = await runner.run("until")
     assert.strictEqual(execution.result, "2027-01-01T00:00:00.000Z")
     await runner.dispose()
@@ -41,7 +42,7 @@ describe("ctx.wait", () => {
         await ctx.wait(duration as never)
         return "unreachable"
       })
-      const runner = createTestRunner({ functions: [fn] })
+      const runner = createTestRunner({ ...fixedStart, functions: [fn] })
       const execution = await runner.run("bad-wait")
       assert.strictEqual(execution.status, "FAILED")
       assert.strictEqual(execution.error?.errorType, new InvalidDurationError("").name)
@@ -55,7 +56,7 @@ describe("ctx.wait", () => {
     const fn = durable("named-only", async (_: unknown, ctx) => {
       await ctx.wait("5s" as never)
     })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     const execution = await runner.run("named-only")
     assert.deepInclude(execution.error, {
       errorType: "InvalidDurationError",
@@ -74,7 +75,7 @@ describe("ctx.wait", () => {
         return (error as Error).name
       }
     })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     assert.strictEqual((await runner.run("catching")).result, "InvalidDurationError")
     await runner.dispose()
   })
@@ -82,7 +83,7 @@ describe("ctx.wait", () => {
   it("gives each execution its own clock: skipping one's year leaves another's time alone", async () => {
     const long = durable("long", async (_: unknown, ctx) => void (await ctx.wait({ days: 300 })))
     const short = durable("short", async (_: unknown, ctx) => void (await ctx.wait({ seconds: 30 })))
-    const runner = createTestRunner({ functions: [long, short] })
+    const runner = createTestRunner({ ...fixedStart, functions: [long, short] })
     const a = await runner.start("long")
     const b = await runner.start("short")
     await a.settle()

@@ -6,6 +6,7 @@ import { ExecutionAlreadyExists, ExecutionNotFound, ExecutionNotRunning, Functio
 import { ExecutionStore } from "../../src/store/execution-store.ts"
 import { makeMemoryStore } from "../../src/store/memory-store.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
+import { fixedStart } from "../testing/fixed-start.ts"
 
 const rejects = async (promise: Promise<unknown>) => {
   try {
@@ -32,7 +33,7 @@ describe("the engine", () => {
     const fn = durable("throws", async () => {
       throw new RangeError("quantity must be positive")
     })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     const execution = await runner.run("throws")
     assert.strictEqual(execution.status, "FAILED")
     assert.deepInclude(execution.error, { errorType: "RangeError", errorMessage: "quantity must be positive" })
@@ -46,7 +47,7 @@ describe("the engine", () => {
       await ctx.wait({ hours: 1 })
       await ctx.step("after", async () => after++)
     })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     const execution = await runner.start("stoppable")
     await execution.stop({ errorMessage: "cancelled by operator" })
     assert.strictEqual(execution.status, "STOPPED")
@@ -59,7 +60,7 @@ describe("the engine", () => {
   })
 
   it("times an execution out at its execution timeout", async () => {
-    const runner = createTestRunner({ functions: [waiter] })
+    const runner = createTestRunner({ ...fixedStart, functions: [waiter] })
     const execution = await runner.start("waiter", { days: 30 })
     await execution.advanceTime({ days: 10 })
     assert.strictEqual(execution.status, "TIMED_OUT")
@@ -68,7 +69,7 @@ describe("the engine", () => {
   })
 
   it("deletes a finished execution's history after its retention period", async () => {
-    const runner = createTestRunner({ functions: [waiter] })
+    const runner = createTestRunner({ ...fixedStart, functions: [waiter] })
     const execution = await runner.run("waiter", { days: 1 })
     assert.strictEqual(execution.status, "SUCCEEDED")
     await execution.advanceTime({ days: 1 })
@@ -78,7 +79,7 @@ describe("the engine", () => {
   })
 
   it("makes a start with the same id idempotent, and refuses the id for another input or function", async () => {
-    const runner = createTestRunner({ functions: [waiter] })
+    const runner = createTestRunner({ ...fixedStart, functions: [waiter] })
     const first = await runner.engine((e) => e.start({ functionName: "waiter", input: { days: 1 }, executionId: "order-42" }))
     const again = await runner.engine((e) => e.start({ functionName: "waiter", input: { days: 1 }, executionId: "order-42" }))
     assert.deepStrictEqual([first.created, again.created], [true, false])
@@ -88,7 +89,7 @@ describe("the engine", () => {
   })
 
   it("refuses unknown functions and oversized or unserialisable input before writing anything", async () => {
-    const runner = createTestRunner({ functions: [waiter] })
+    const runner = createTestRunner({ ...fixedStart, functions: [waiter] })
     assert.instanceOf(await rejects(runner.engine((e) => e.start({ functionName: "nope" }))), FunctionNotFound)
     const big = await rejects(runner.engine((e) => e.start({ functionName: "waiter", input: "x".repeat(300_000), executionId: "big" })))
     assert.instanceOf(big, InvalidRequest)
@@ -150,7 +151,7 @@ describe("the actor cache", () => {
       return "done"
     }))
     const quick = durable("quick", async () => "at once")
-    const runner = createTestRunner({ functions: [sleeper, busy, quick] })
+    const runner = createTestRunner({ ...fixedStart, functions: [sleeper, busy, quick] })
     const sleeping = await Promise.all([1, 2, 3].map(() => runner.start("sleeper")))
     const working = await runner.engine((e) => e.start({ functionName: "busy", executionId: "busy-1" }))
     await runner.run("quick")

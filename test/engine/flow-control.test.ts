@@ -4,6 +4,7 @@ import { durable } from "../../src/index.ts"
 import { startHost } from "../../src/host/index.ts"
 import { createTestRunner, makeStoreFaults, withStoreFaults } from "../../src/testing/index.ts"
 import { memoryPorts } from "../host/memory-ports.ts"
+import { fixedStart } from "../testing/fixed-start.ts"
 
 /** Counts step bodies running at once (the measure of "user code running"). */
 /** A promise a step body waits on, and what lets it go. */
@@ -48,7 +49,7 @@ describe("flow control (engine, on the test runner)", () => {
       await ctx.step("second", () => m.body())
       return input.n
     }, { concurrency: 3 })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     const ids: Array<string> = []
     for (let n = 0; n < 50; n++) {
       const started = await runner.begin("limited", { n }, { executionId: `limited-${n}`, priority: n % 3 === 0 ? 5 : 0 })
@@ -76,7 +77,7 @@ describe("flow control (engine, on the test runner)", () => {
       await ctx.step("call", () => m.body(input.customer))
       await ctx.step("again", () => m.body(input.customer))
     }, { concurrency: { limit: 2, key: (input: { customer: string }) => input.customer } })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     for (let n = 0; n < 30; n++) await runner.begin("per-customer", { customer: ["a", "b", "c"][n % 3] })
     await runner.drain()
     const list = await runner.engine((e) => e.list({ functionName: "per-customer" }))
@@ -94,7 +95,7 @@ describe("flow control (engine, on the test runner)", () => {
       await ctx.wait("nap", { minutes: 10 })
       await ctx.step("after", () => m.body())
     }, { concurrency: 1 })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     for (let n = 0; n < 4; n++) await runner.begin("sleepy", undefined, { executionId: `sleepy-${n}` })
     // Without draining (no clock moves, so no wait ends): the first runs to its wait and gives the slot to the
     // second, and so on; were a sleeping execution to keep its slot, the others would stay QUEUED.
@@ -115,7 +116,7 @@ describe("flow control (engine, on the test runner)", () => {
     const fn = durable("rated", async (input: { n: number }, ctx) => {
       await ctx.step("call", () => void bodies.set(input.n, (bodies.get(input.n) ?? 0) + 1))
     }, { rateLimit: { limit: 10, period: { seconds: 1 } } })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     for (let n = 0; n < 100; n++) await runner.begin("rated", { n }, { executionId: `rated-${n}` })
     const took = await runner.drain()
     assert.isAtLeast(took, 9000)
@@ -137,7 +138,7 @@ describe("flow control (engine, on the test runner)", () => {
 
   it("a refusing rate limit answers RateLimited with the time to wait, and writes nothing", async () => {
     const fn = durable("refusing", async () => "ok", { rateLimit: { limit: 2, period: { minutes: 1 }, whenLimited: "refuse" } })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     await runner.begin("refusing", undefined, { executionId: "r1" })
     await runner.begin("refusing", undefined, { executionId: "r2" })
     const error = await runner.begin("refusing", undefined, { executionId: "r3" }).then(() => undefined, (e: unknown) => e)
@@ -154,7 +155,7 @@ describe("flow control (engine, on the test runner)", () => {
     const fn = durable("shedding", async (_: unknown, ctx) => {
       await ctx.step("work", () => blocker)
     }, { concurrency: 1, rateLimit: { limit: 2, period: { minutes: 1 }, whenLimited: "refuse" } })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     const answers: Array<string> = []
     for (let i = 1; i <= 5; i++) {
       const answer = await runner.begin("shedding", undefined, { executionId: `s${i}` }).then(
@@ -179,7 +180,7 @@ describe("flow control (engine, on the test runner)", () => {
       debounce: { period: { seconds: 5 }, key: (input: { user: string }) => input.user },
       rateLimit: { limit: 2, period: { minutes: 1 }, whenLimited: "refuse" }
     })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     const a1 = await runner.begin("debounced-shedding", { user: "a" })
     await runner.begin("debounced-shedding", { user: "b" })
     const a2 = await runner.begin("debounced-shedding", { user: "a" })
@@ -194,7 +195,7 @@ describe("flow control (engine, on the test runner)", () => {
     const fn = durable("debounced", async (input: { user: string; v: number }, ctx) => {
       await ctx.step("save", () => void seen.push(input))
     }, { debounce: { period: { seconds: 5 }, key: (input: { user: string }) => input.user } })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     const a1 = await runner.begin("debounced", { user: "a", v: 1 })
     const b1 = await runner.begin("debounced", { user: "b", v: 1 })
     const a2 = await runner.begin("debounced", { user: "a", v: 2 })
@@ -211,7 +212,7 @@ describe("flow control (engine, on the test runner)", () => {
 
   it("runner.run of a debounced function runs it once the period has passed on the queues' clock", async () => {
     const fn = durable("debounced-run", async (input: number, ctx) => ctx.step("double", () => input * 2), { debounce: { period: { minutes: 1 } } })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     const execution = await runner.run("debounced-run", 21)
     assert.strictEqual(execution.status, "SUCCEEDED")
     assert.strictEqual(execution.result, 42)
@@ -228,7 +229,7 @@ describe("flow control (engine, on the test runner)", () => {
       if (input === "first") await ctx.step("more", async () => undefined)
       return input
     }, { concurrency: 1 })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     await runner.begin("paused-holder", "first", { executionId: "p-first" })
     await runner.engine((e) => e.pause("p-first"))
     await runner.begin("paused-holder", "second", { executionId: "p-second" })
@@ -257,7 +258,7 @@ describe("flow control (engine, on the test runner)", () => {
       await ctx.wait("nap", { minutes: 1 })
       return ctx.waitForCallback("go", async (callbackId) => void submitted.push(callbackId))
     }, { concurrency: 1 })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     await runner.begin("slot-waiter", "waiter", { executionId: "s-waiter" })
     await runner.begin("slot-waiter", "holder", { executionId: "s-holder" })
     // The waiter gives its slot back once asleep, and the holder takes it (and keeps it: its step is blocked).
@@ -287,7 +288,7 @@ describe("flow control (engine, on the test runner)", () => {
       await ctx.wait("nap", { minutes: 1 })
       return ctx.step("after", async () => "after")
     }, { concurrency: 1 })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     await runner.begin("slot-stopped", "waiter", { executionId: "x-waiter" })
     await runner.begin("slot-stopped", "holder", { executionId: "x-holder" })
     const status = async (id: string) => (await runner.engine((e) => e.describe(id))).status
@@ -313,7 +314,7 @@ describe("flow control (engine, on the test runner)", () => {
         if (input === "first") await blocker
       })
     }, { concurrency: 1 })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     await runner.begin("one-at-a-time", "first", { executionId: "q-first" })
     await runner.begin("one-at-a-time", "second", { executionId: "q-second" })
     await runner.begin("one-at-a-time", "third", { executionId: "q-third" })
@@ -344,7 +345,7 @@ describe("flow control (engine, on the test runner)", () => {
         order.push(`${input} ends`)
       })
     }, { concurrency: 1 })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     await runner.begin("ignores-signal", "first", { executionId: "b-first" })
     await runner.begin("ignores-signal", "second", { executionId: "b-second" })
     assert.strictEqual((await runner.engine((e) => e.describe("b-second"))).status, "QUEUED")
@@ -395,7 +396,7 @@ describe("flow control (engine, on the test runner)", () => {
         return `done ${input}`
       }), { concurrency: 1 })
     const parent = durable("invoking-parent", async (_: unknown, ctx) => ctx.invoke("call", "queued-child", "from parent"))
-    const runner = createTestRunner({ functions: [child, parent] })
+    const runner = createTestRunner({ ...fixedStart, functions: [child, parent] })
     await runner.begin("queued-child", "blocker", { executionId: "the-blocker" })
     const started = await runner.start("invoking-parent", undefined, { executionId: "parent-1" })
     const childId = started.operations.find((op) => op.type === "CHAINED_INVOKE")!.state.childExecutionId!
@@ -414,7 +415,7 @@ describe("flow control (engine, on the test runner)", () => {
 
   it("a start with a bad priority is refused and writes nothing", async () => {
     const fn = durable("prioritised", async () => "ok", { concurrency: 1 })
-    const runner = createTestRunner({ functions: [fn] })
+    const runner = createTestRunner({ ...fixedStart, functions: [fn] })
     const error = await runner.begin("prioritised", undefined, { executionId: "p1", priority: 1.5 }).then(() => undefined, (e: unknown) => e)
     assert.strictEqual((error as { _tag?: string })._tag, "InvalidRequest")
     const missing = await runner.execution("p1").then(() => undefined, (e: unknown) => e)

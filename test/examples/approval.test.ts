@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { createTestRunner } from "reprise/testing"
 import { type ApprovalRequest, fakeMailer, makeApproval } from "../../examples/approval.ts"
+import { fixedStart } from "../testing/fixed-start.ts"
 
 const request: ApprovalRequest = {
   requestId: "req-7",
@@ -14,7 +15,7 @@ const START = Date.UTC(2026, 0, 1)
 
 const setup = () => {
   const mailer = fakeMailer()
-  const runner = createTestRunner({ functions: [makeApproval(mailer)] })
+  const runner = createTestRunner({ ...fixedStart, functions: [makeApproval(mailer)] })
   const count = (to: string) => mailer.sent.filter((mail) => mail.to === to).length
   /** How many emails each person got. */
   const mailsTo = () => ({ requester: count(request.requester), manager: count(request.manager), director: count(request.director) })

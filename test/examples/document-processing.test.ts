@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { createTestRunner } from "reprise/testing"
 import { fakeDocumentServices, makeDocumentProcessing, type ScannedDocument } from "../../examples/document-processing.ts"
+import { fixedStart } from "../testing/fixed-start.ts"
 
 const documents: ReadonlyArray<ScannedDocument> = ["inv-1", "ctr-2", "memo-3", "inv-4", "inv-5", "ctr-6", "memo-7", "inv-8"]
   .map((documentId, i) => ({ documentId, pages: 1 + (i % 3) }))
@@ -8,7 +9,7 @@ const input = { batchId: "b-1", documents }
 
 const setup = (options: Parameters<typeof fakeDocumentServices>[0] = {}) => {
   const services = fakeDocumentServices(options)
-  const runner = createTestRunner({ functions: [makeDocumentProcessing(services)] })
+  const runner = createTestRunner({ ...fixedStart, functions: [makeDocumentProcessing(services)] })
   return { services, runner }
 }
 type Summary = { status: string; processed: Array<{ documentId: string; category: string }>; failed: Array<{ documentId: string; error: string }>; notProcessed: number; summaryId: string }

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { createTestRunner } from "reprise/testing"
 import { fakeFleet, makeFirmwareRollout, type Rollout } from "../../examples/firmware-rollout.ts"
+import { fixedStart } from "../testing/fixed-start.ts"
 
 // 20 devices: wave 1 is device-01..02 (10%), wave 2 device-03..10 (up to 50%), wave 3 device-11..20.
 const deviceIds = Array.from({ length: 20 }, (_, i) => `device-${String(i + 1).padStart(2, "0")}`)
@@ -10,7 +11,7 @@ const START = Date.UTC(2026, 0, 1)
 
 const setup = (broken: ReadonlyArray<string> = []) => {
   const fleet = fakeFleet({ broken })
-  const runner = createTestRunner({ functions: [makeFirmwareRollout(fleet)] })
+  const runner = createTestRunner({ ...fixedStart, functions: [makeFirmwareRollout(fleet)] })
   /** How many flash attempts each device got, for the devices that got any. */
   const flashCounts = () => Object.fromEntries([...new Set(fleet.flashes)].map((d) => [d, fleet.flashes.filter((f) => f === d).length]))
   return { fleet, runner, flashCounts }

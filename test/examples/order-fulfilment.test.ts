@@ -1,13 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import { createTestRunner } from "reprise/testing"
 import { fakeOrderServices, makeOrderFulfilment, type Order } from "../../examples/order-fulfilment.ts"
+import { fixedStart } from "../testing/fixed-start.ts"
 
 const order: Order = { orderId: "o-42", email: "ada@example.com", amountCents: 12_900, lines: [{ sku: "KB-1", quantity: 1 }] }
 const DAY = 24 * 60 * 60 * 1000
 
 const setup = (options: { paymentOutages?: number } = {}) => {
   const services = fakeOrderServices(options)
-  const runner = createTestRunner({ functions: [makeOrderFulfilment(services)] })
+  const runner = createTestRunner({ ...fixedStart, functions: [makeOrderFulfilment(services)] })
   return { services, runner }
 }
 

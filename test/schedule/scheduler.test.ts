@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { durable, schedule, ScheduleConfigError } from "../../src/index.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
+import { fixedStart } from "../testing/fixed-start.ts"
 
 const DAY = 24 * 3600 * 1000
 const HOUR = 3600 * 1000
@@ -26,6 +27,7 @@ describe("schedules in the test runner", () => {
   it("runs a daily schedule 30 times over 30 virtual days, each execution with the id derived from its tick", async () => {
     const runs: Array<string> = []
     const runner = createTestRunner({
+      ...fixedStart,
       functions: [reporting(runs)],
       schedules: [schedule("nightly", { function: "report", cron: "0 2 * * *", input: { kind: "nightly" } })]
     })
@@ -48,6 +50,7 @@ describe("schedules in the test runner", () => {
 
   it("skip: no start while the previous execution of the schedule runs; the skipped ticks are recorded", async () => {
     const runner = createTestRunner({
+      ...fixedStart,
       functions: [slow],
       schedules: [schedule("hourly", { function: slow, cron: "0 * * * *", overlap: "skip", input: 2.5 })]
     })
@@ -67,6 +70,7 @@ describe("schedules in the test runner", () => {
 
   it("buffer-one: one start waits for the previous to end; more ticks meanwhile are skipped", async () => {
     const runner = createTestRunner({
+      ...fixedStart,
       functions: [slow],
       schedules: [schedule("hourly", { function: slow, cron: "0 * * * *", overlap: "buffer-one", input: 2.5 })]
     })
@@ -88,6 +92,7 @@ describe("schedules in the test runner", () => {
 
   it("allow: every tick starts, whatever runs", async () => {
     const runner = createTestRunner({
+      ...fixedStart,
       functions: [slow],
       schedules: [schedule("hourly", { function: slow, cron: "0 * * * *", overlap: "allow", input: 2.5 })]
     })
@@ -100,6 +105,7 @@ describe("schedules in the test runner", () => {
 
   it("cancel-previous: a tick stops the previous execution, then starts its own", async () => {
     const runner = createTestRunner({
+      ...fixedStart,
       functions: [slow],
       schedules: [schedule("hourly", { function: slow, cron: "0 * * * *", overlap: "cancel-previous", input: 2.5 })]
     })
@@ -114,7 +120,7 @@ describe("schedules in the test runner", () => {
 
   it("pause skips ticks until resumed; trigger starts one now under the overlap policy", async () => {
     const runs: Array<string> = []
-    const runner = createTestRunner({ functions: [reporting(runs)], schedules: [schedule("daily", { function: "report", cron: "@daily" })] })
+    const runner = createTestRunner({ ...fixedStart, functions: [reporting(runs)], schedules: [schedule("daily", { function: "report", cron: "@daily" })] })
     assert.strictEqual((await runner.pauseSchedule("daily")).paused, true)
     assert.deepStrictEqual(await runner.advanceSchedules({ days: 3 }), [])
     const resumed = await runner.resumeSchedule("daily")
@@ -130,6 +136,7 @@ describe("schedules in the test runner", () => {
   it("skip counts a previous execution that has not ended as running: queued behind a flow limit, or paused", async () => {
     const debounced = durable("debounced", async () => "ran", { debounce: { period: { minutes: 90 } } })
     const runner = createTestRunner({
+      ...fixedStart,
       functions: [debounced, slow],
       schedules: [
         schedule("queued", { function: debounced, cron: "0 * * * *", overlap: "skip" }),
@@ -154,6 +161,7 @@ describe("schedules in the test runner", () => {
       return "done"
     })
     const runner = createTestRunner({
+      ...fixedStart,
       functions: [legs],
       schedules: [schedule("hourly", { function: legs, cron: "0 * * * *", overlap: "skip", input: { hours: 2.5, leg: 1 } })]
     })
@@ -168,6 +176,7 @@ describe("schedules in the test runner", () => {
 
   it("a paused schedule does not start its buffered execution; resumed, it does", async () => {
     const runner = createTestRunner({
+      ...fixedStart,
       functions: [slow],
       schedules: [schedule("hourly", { function: slow, cron: "0 * * * *", overlap: "buffer-one", input: 1.5 })]
     })
@@ -183,6 +192,7 @@ describe("schedules in the test runner", () => {
   it("a tick whose start the function refuses is skipped and recorded, and the next ticks go on", async () => {
     const keyed = durable("keyed", async (input: { k: string }) => input.k, { concurrency: { limit: 1, key: (input) => input.k } })
     const runner = createTestRunner({
+      ...fixedStart,
       functions: [keyed],
       schedules: [schedule("no-key", { function: keyed, cron: "0 * * * *", input: { nok: 1 } as never })]
     })
@@ -200,7 +210,7 @@ describe("schedules in the test runner", () => {
 
   it("a trigger of a debounced function answers with the execution that waits, the one its start collapsed into", async () => {
     const debounced = durable("debounced", async () => "ran", { debounce: { period: { seconds: 30 } } })
-    const runner = createTestRunner({ functions: [debounced], schedules: [schedule("manual", { function: debounced, cron: "@yearly", overlap: "allow" })] })
+    const runner = createTestRunner({ ...fixedStart, functions: [debounced], schedules: [schedule("manual", { function: debounced, cron: "@yearly", overlap: "allow" })] })
     const first = await runner.triggerSchedule("manual")
     await runner.advanceSchedules({ seconds: 5 })
     const second = await runner.triggerSchedule("manual")
@@ -211,7 +221,7 @@ describe("schedules in the test runner", () => {
   })
 
   it("skip: a second trigger in the same (virtual) millisecond while the first runs is skipped, and counted once", async () => {
-    const runner = createTestRunner({ functions: [slow], schedules: [schedule("daily", { function: "slow", cron: "@daily", input: 5 })] })
+    const runner = createTestRunner({ ...fixedStart, functions: [slow], schedules: [schedule("daily", { function: "slow", cron: "@daily", input: 5 })] })
     const first = await runner.triggerSchedule("daily")
     const second = await runner.triggerSchedule("daily")
     const [view] = await runner.listSchedules()
@@ -245,9 +255,9 @@ describe("schedules in the test runner", () => {
     assert.strictEqual(schedule("ok", { function: "report", cron: "@daily", catchUp: { seconds: 1 } }).catchUpMs, 1000)
     refused(() => schedule("no spaces", { function: "report", cron: "@daily" }), /schedule name/)
     const ok = schedule("daily", { function: "missing", cron: "@daily" })
-    refused(() => createTestRunner({ functions: [slow], schedules: [ok] }), /starts "missing", which is not among the registered functions/)
+    refused(() => createTestRunner({ ...fixedStart, functions: [slow], schedules: [ok] }), /starts "missing", which is not among the registered functions/)
     const twice = schedule("daily", { function: slow, cron: "@daily" })
-    refused(() => createTestRunner({ functions: [slow], schedules: [twice, twice] }), /Two schedules are named "daily"/)
+    refused(() => createTestRunner({ ...fixedStart, functions: [slow], schedules: [twice, twice] }), /Two schedules are named "daily"/)
   })
 })
 
@@ -255,6 +265,7 @@ describe("catch-up after downtime", () => {
   it("runs the missed ticks inside the catch-up window and records older ones as skipped", async () => {
     const runs: Array<string> = []
     const runner = createTestRunner({
+      ...fixedStart,
       functions: [reporting(runs)],
       schedules: [schedule("hourly", { function: "report", cron: "0 * * * *", overlap: "allow", catchUp: { hours: 2, minutes: 30 } })]
     })
@@ -274,6 +285,7 @@ describe("catch-up after downtime", () => {
 
   it("a tick whose execution is already there (a delivery cut off before its save) does not let a later tick start too", async () => {
     const runner = createTestRunner({
+      ...fixedStart,
       functions: [slow],
       schedules: [schedule("hourly", { function: slow, cron: "0 * * * *", overlap: "skip", catchUp: { hours: 5 }, input: 0.01 })]
     })

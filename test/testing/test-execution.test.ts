@@ -3,6 +3,7 @@ import { afterEach, assert, describe, it } from "@effect/vitest"
 import { durable, saga } from "../../src/index.ts"
 import { createTestRunner, type TestRunner } from "../../src/testing/index.ts"
 import { SLOW_SETTLE_MS } from "../../src/testing/slow-settle.ts"
+import { fixedStart } from "./fixed-start.ts"
 
 const approval = durable("approval", async (_input: unknown, ctx) => {
   const answer = await ctx.waitForCallback("manager", async () => undefined, { timeout: { hours: 1 } })
@@ -15,7 +16,7 @@ afterEach(() => runner?.dispose())
 
 describe("settle() and callback timeouts", () => {
   it("start, advanceTime, settle, then sendCallbackSuccess: the callback is still there to complete", async () => {
-    runner = createTestRunner({ functions: [approval] })
+    runner = createTestRunner({ ...fixedStart, functions: [approval] })
     const execution = await runner.start("approval", {})
     await execution.advanceTime({ minutes: 10 })
     await execution.settle()
@@ -28,7 +29,7 @@ describe("settle() and callback timeouts", () => {
   })
 
   it("skips through the timeout when asked, and run() still does", async () => {
-    runner = createTestRunner({ functions: [approval] })
+    runner = createTestRunner({ ...fixedStart, functions: [approval] })
     const asked = await runner.start("approval", {})
     await asked.settle({ skipCallbackTimeouts: true })
     assert.strictEqual(asked.callback("manager").status, "TIMED_OUT")
@@ -40,7 +41,7 @@ describe("settle() and callback timeouts", () => {
   })
 
   it("advanceTime past the timeout is asking: the callback times out", async () => {
-    runner = createTestRunner({ functions: [approval] })
+    runner = createTestRunner({ ...fixedStart, functions: [approval] })
     const execution = await runner.start("approval", {})
     await execution.advanceTime({ hours: 2 })
     assert.strictEqual(execution.callback("manager").status, "TIMED_OUT")
@@ -62,19 +63,19 @@ describe("advanceTime and invoked children", () => {
   const sender = durable("sender", async (_input: unknown, ctx) => await ctx.invoke("send", "relay", 0))
 
   it("follows an invoked child that continued as new to its current run, with advanceTime and with run", async () => {
-    runner = createTestRunner({ functions: [relay, sender], skipTime: false })
+    runner = createTestRunner({ ...fixedStart, functions: [relay, sender], skipTime: false })
     const execution = await runner.start("sender", {})
     await execution.advanceTime({ hours: 2 })
     assert.strictEqual(execution.status, "SUCCEEDED")
     assert.strictEqual(execution.result, "arrived")
     await runner.dispose()
-    runner = createTestRunner({ functions: [relay, sender] }) // time skipping on: run drives the child's last run
+    runner = createTestRunner({ ...fixedStart, functions: [relay, sender] }) // time skipping on: run drives the child's last run
     const ran = await runner.run("sender", {})
     assert.strictEqual(ran.result, "arrived")
   })
 
   it("settles a parent whose invoked child is paused: RUNNING at once, and the child's wait waits for its resume", async () => {
-    runner = createTestRunner({ functions: [nap, caller] })
+    runner = createTestRunner({ ...fixedStart, functions: [nap, caller] })
     const parent = await runner.start("caller", {})
     const childId = parent.operations.find((op) => op.type === "CHAINED_INVOKE")?.state.childExecutionId
     assert.isString(childId)
@@ -87,7 +88,7 @@ describe("advanceTime and invoked children", () => {
 
   it("fires what fell due in an invoked child (it lives in its parent's time), so the parent goes on", async () => {
     for (const skipTime of [true, false]) {
-      runner = createTestRunner({ functions: [nap, caller], skipTime })
+      runner = createTestRunner({ ...fixedStart, functions: [nap, caller], skipTime })
       const execution = await runner.start("caller", {})
       assert.strictEqual(execution.status, "RUNNING")
       await execution.advanceTime({ minutes: 30 })
@@ -109,13 +110,13 @@ describe("advanceTime and invoked children", () => {
     (await ctx.promise.race([ctx.invoke("call", "sleeper", minutes), ctx.wait("timeout", { minutes: 10 })])) ?? "timed out")
 
   it("run() skips the family's clock timer by timer: the parent's 10-minute timeout beats the child's hour", async () => {
-    runner = createTestRunner({ functions: [sleeper, impatient] })
+    runner = createTestRunner({ ...fixedStart, functions: [sleeper, impatient] })
     assert.strictEqual((await runner.run("impatient", 60)).result, "timed out")
     assert.strictEqual((await runner.run("impatient", 5)).result, "woke")
   })
 
   it("advanceTime past both timers fires them in due-time order, the child's and the parent's", async () => {
-    runner = createTestRunner({ functions: [sleeper, impatient], skipTime: false })
+    runner = createTestRunner({ ...fixedStart, functions: [sleeper, impatient], skipTime: false })
     const late = await runner.start("impatient", 60)
     const early = await runner.start("impatient", 5)
     await late.advanceTime({ hours: 2 })
@@ -132,14 +133,14 @@ describe("what a test reads and sends, as AWS's runner has it", () => {
         if (attempt < 3) throw new Error(`boom ${attempt}`)
         return attempt
       }, { retryStrategy: (_error, attempts) => ({ shouldRetry: attempts < 5, delay: { seconds: 1 } }) }))
-    runner = createTestRunner({ functions: [flaky] })
+    runner = createTestRunner({ ...fixedStart, functions: [flaky] })
     const execution = await runner.run("flaky")
     const step = execution.getOperation("s")!
     assert.deepStrictEqual([step.status, step.result, step.attempt, step.error], ["SUCCEEDED", 3, 3, undefined])
   })
 
   it("a callback that timed out carries the error its waiter was given", async () => {
-    runner = createTestRunner({ functions: [approval] })
+    runner = createTestRunner({ ...fixedStart, functions: [approval] })
     const execution = await runner.run("approval", {})
     assert.strictEqual(execution.status, "FAILED")
     assert.deepStrictEqual(execution.callback("manager").error, { errorType: "CallbackTimeoutError", errorMessage: "Callback timed out" })
@@ -153,14 +154,14 @@ describe("what a test reads and sends, as AWS's runner has it", () => {
         return `${(error as Error).name}: ${(error as Error).message}`
       }
     })
-    runner = createTestRunner({ functions: [waiting] })
+    runner = createTestRunner({ ...fixedStart, functions: [waiting] })
     const execution = await runner.start("waiting")
     await execution.sendCallbackFailure("cb")
     assert.strictEqual(execution.result, "CallbackExternalError: Callback failed") // as AWS's SDK names it
   })
 
   it("refuses a test's bad arguments with a TypeError that says so, and the execution goes on", async () => {
-    runner = createTestRunner({ functions: [approval] })
+    runner = createTestRunner({ ...fixedStart, functions: [approval] })
     const execution = await runner.start("approval", {})
     const refusal = async (call: () => Promise<unknown>) => call().then(() => "accepted", (error: unknown) => `${(error as Error).name}: ${(error as Error).message}`)
     assert.strictEqual(
@@ -173,7 +174,7 @@ describe("what a test reads and sends, as AWS's runner has it", () => {
     )
     assert.strictEqual(await refusal(() => execution.advanceTime(Number.NaN)), "TypeError: advanceTime takes a Duration or milliseconds (a finite number, 0 or more): got NaN")
     assert.strictEqual(await refusal(() => execution.advanceTime(-1)), "TypeError: advanceTime takes a Duration or milliseconds (a finite number, 0 or more): got -1")
-    assert.throws(() => createTestRunner({ functions: [approval], startTime: new Date("nope") }), /startTime is not a valid Date/)
+    assert.throws(() => createTestRunner({ ...fixedStart, functions: [approval], startTime: new Date("nope") }), /startTime is not a valid Date/)
     assert.strictEqual(await refusal(() => execution.sendCallbackSuccess("manger", "yes")), `Error: Execution approval-1 has no callback "manger" yet (its callbacks: "manager" (1-1))`)
     await execution.sendCallbackSuccess("manager", "yes")
     await execution.settle()
@@ -183,7 +184,7 @@ describe("what a test reads and sends, as AWS's runner has it", () => {
 
 describe("stop()", () => {
   it("records the reason as the HTTP stop does: its type (Stopped unless given), message and data", async () => {
-    runner = createTestRunner({ functions: [approval] })
+    runner = createTestRunner({ ...fixedStart, functions: [approval] })
     const stopped = await (await runner.start("approval")).stop({ errorMessage: "customer cancelled", errorData: JSON.stringify({ ticket: 42 }) })
     assert.deepStrictEqual(stopped.error, { errorType: "Stopped", errorMessage: "customer cancelled", errorData: "{\"ticket\":42}" })
   })
@@ -195,7 +196,7 @@ describe("stop()", () => {
         await steps.step("flight", async () => "F1", { compensate: async () => void undone.push("flight") })
         await booking.wait("hold", { days: 1 })
       }))
-    runner = createTestRunner({ functions: [trip] })
+    runner = createTestRunner({ ...fixedStart, functions: [trip] })
     const stopped = await (await runner.start("trip")).stop({ errorMessage: "customer cancelled" })
     assert.deepStrictEqual([stopped.status, undone], ["STOPPED", ["flight"]])
     assert.strictEqual(stopped.getOperation("compensate flight")?.status, "SUCCEEDED")
@@ -208,7 +209,7 @@ describe("the execution's own timeout", () => {
       await ctx.wait("w", { hours: 2 })
       return "woke"
     }, { executionTimeout: { hours: 1 } })
-    runner = createTestRunner({ functions: [long] })
+    runner = createTestRunner({ ...fixedStart, functions: [long] })
     const execution = await runner.run("long-wait")
     assert.strictEqual(execution.status, "TIMED_OUT")
     const started = execution.history[0]!.at
@@ -230,7 +231,7 @@ describe("an execution that never settles", () => {
     const warn = console.warn
     console.warn = (...args: Array<unknown>) => void warnings.push(args.map(String).join(" "))
     try {
-      runner = createTestRunner({ functions: [hanging] })
+      runner = createTestRunner({ ...fixedStart, functions: [hanging] })
       const outcome = await Promise.race([
         runner.start("hanging").then(() => "settled"),
         new Promise((resolve) => setTimeout(() => resolve("still waiting"), SLOW_SETTLE_MS + 1_000))
@@ -252,7 +253,7 @@ describe("an execution that never settles", () => {
     const warn = console.warn
     console.warn = (...args: Array<unknown>) => void warnings.push(args.map(String).join(" "))
     try {
-      runner = createTestRunner({ functions: [ticker] })
+      runner = createTestRunner({ ...fixedStart, functions: [ticker] })
       const run = runner.run("ticker").then(() => "ended", () => "cut off")
       for (let tries = 0; tries < 600 && warnings.length === 0; tries++) await new Promise((resolve) => setTimeout(resolve, 100))
       await runner.dispose()

@@ -146,3 +146,30 @@ describe("the default ctx.logger under the test runner", () => {
     }
   })
 })
+
+describe("the runner's virtual clock", () => {
+  it("starts at the real time by default, so a wait until a time a step read from the real clock is as long as meant", async () => {
+    // With a fixed start (2026-01-01), this 30-day wait was one from then to today and more: over a year, refused.
+    const trial = durable("trial", async (_: unknown, ctx) => {
+      const ends = await ctx.step("trial-end", async () => Date.now() + 30 * 24 * 3600 * 1000)
+      await ctx.wait("trial", new Date(ends))
+      return ends
+    })
+    const before = Date.now()
+    const runner = createTestRunner({ functions: [trial] })
+    const execution = await runner.run("trial")
+    await runner.dispose()
+    assert.strictEqual(execution.status, "SUCCEEDED")
+    const startedAt = execution.history[0]!.at
+    assert.isAtLeast(startedAt, before)
+    assert.isAtMost(startedAt, Date.now())
+  })
+
+  it("starts at startTime when given one", async () => {
+    const hello = durable("hello", async () => "hi")
+    const runner = createTestRunner({ functions: [hello], startTime: new Date("2030-05-01T00:00:00Z") })
+    const execution = await runner.run("hello")
+    await runner.dispose()
+    assert.strictEqual(execution.history[0]!.at, Date.UTC(2030, 4, 1))
+  })
+})

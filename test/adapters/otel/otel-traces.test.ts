@@ -8,6 +8,7 @@ import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpa
 import { otelObserver, repriseIdGenerator } from "../../../adapters/otel/index.ts"
 import { createRetryStrategy, durable } from "../../../src/index.ts"
 import { createTestRunner } from "../../../src/testing/index.ts"
+import { fixedStart } from "../../testing/fixed-start.ts"
 
 const makeFunctions = () => {
   const failures = new Map<string, number>()
@@ -55,6 +56,7 @@ const traceOf = async (evicting: boolean) => {
   const exporter = new InMemorySpanExporter()
   const provider = new BasicTracerProvider({ idGenerator: repriseIdGenerator, spanProcessors: [new SimpleSpanProcessor(exporter)] })
   const runner = createTestRunner({
+    ...fixedStart, // the two runs' span times compare equal
     functions: makeFunctions(),
     skipTime: false,
     observer: otelObserver({ tracer: provider.getTracer("test") })
