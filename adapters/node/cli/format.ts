@@ -82,9 +82,12 @@ const LISTED_ERROR_CHARS = 60
 
 const json = (value: unknown): string => JSON.stringify(value) ?? "undefined"
 
-/** CALLBACK operations still waiting, with the name of the waitForCallback that holds them when they have none. */
+/**
+ * CALLBACK operations still waiting, with the name of the waitForCallback that holds them when they have none. A
+ * paused execution's count too: a completion is accepted and kept until the resume (as the console lists them).
+ */
 export const pendingCallbacks = (execution: ExecutionWithOperationsJson): Array<{ name: string; callbackId: string }> => {
-  if (execution.status !== "RUNNING") return []
+  if (execution.status !== "RUNNING" && execution.status !== "PAUSED") return []
   const byId = new Map(execution.operations.map((op) => [op.id, op]))
   return execution.operations
     .filter((op) => op.type === "CALLBACK" && op.status === "STARTED" && op.callbackId !== undefined)

@@ -57,6 +57,14 @@ describe("executionText", () => {
     const ops = [op("1", "CONTEXT", "WaitForCallback", "warehouse"), op("1-1", "CALLBACK", "Callback"), op("1-2", "STEP", "Step")]
     assert.deepStrictEqual(names(executionText(execution(ops))), ["  warehouse", "    warehouse callback", "    warehouse submitter"])
   })
+
+  it("gives the command that completes a waiting callback of a running or paused execution, none once it ended", () => {
+    const waiting = { ...op("1", "CALLBACK", "Callback", "approval"), status: "STARTED", callbackId: "cb-1" }
+    const hint = "  approval: reprise callback cb-1 succeed '<json>'"
+    const { result: _, ...ops } = execution([waiting])
+    for (const status of ["RUNNING", "PAUSED"]) assert.include(executionText({ ...ops, status }), `pending callbacks\n${hint}`, status)
+    assert.notInclude(executionText({ ...ops, status: "STOPPED" }), "pending callbacks")
+  })
 })
 
 describe("executionText's outcome", () => {
