@@ -18,6 +18,7 @@ import { inputOf, parseJsonArg } from "./input-arg.ts"
 import { repeatedMessage, repeatedOption } from "./repeated-option.ts"
 import { startOutcome } from "./start-answer.ts"
 import { safeWrites } from "./terminal-text.ts"
+import { emptyArgument, readableParseError } from "./argument-errors.ts"
 
 export const USAGE = `reprise: durable functions from the command line
 
@@ -130,9 +131,9 @@ type Values = Omit<ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowP
 
 const usage = (message: string) => new CliError(`${message} (reprise --help)`, EXIT.usage)
 
-/** An empty argument (`reprise get ""`, an unset shell variable) would make an empty path segment: no such route. */
 const notEmpty = (arg: string | undefined, what: string): void => {
-  if (arg === "") throw usage(`an empty argument where reprise expects ${what}`)
+  const empty = emptyArgument(arg, what)
+  if (empty !== undefined) throw usage(empty)
 }
 
 const positional = (args: ReadonlyArray<string>, count: number, what: string): Array<string> => {
@@ -197,16 +198,6 @@ const dateOption = (text: string | undefined, what: string): string | undefined 
     throw usage(`${what} must be an ISO 8601 time such as 2026-05-01T12:00:00Z, not ${JSON.stringify(text)}`)
   }
   return text
-}
-
-/** Node's parseArgs errors, said plainly: "unknown option --colour", "--input needs a value". */
-const readableParseError = (error: unknown): string => {
-  const message = error instanceof Error ? error.message.split("\n")[0]! : String(error)
-  const unknown = /^Unknown option '([^']+)'/.exec(message)
-  if (unknown !== null) return `unknown option ${unknown[1]}`
-  const missing = /^Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(message)
-  if (missing !== null) return `${missing[1]} needs a value`
-  return message
 }
 
 /** An emission as the API streams it, from its recorded event. */

@@ -18,6 +18,7 @@ import { loadingUserFile } from "../cli-loading.ts"
 import { CliError, type Client, EXIT, makeClient, reportError } from "./client.ts"
 import { exportedFunctions } from "./exported-functions.ts"
 import { repeatedMessage, repeatedOption } from "./repeated-option.ts"
+import { readableParseError } from "./argument-errors.ts"
 import { oneLine } from "./terminal-text.ts"
 
 export interface CheckIo {
@@ -140,7 +141,7 @@ export const replayCheckCommand = async (argv: ReadonlyArray<string>, io: CheckI
     try {
       parsed = parseArgs({ args: [...argv], options: CHECK_OPTIONS, allowPositionals: true, strict: true })
     } catch (error) {
-      throw usage(error instanceof Error ? error.message.split("\n")[0]! : String(error))
+      throw usage(readableParseError(error))
     }
     const repeated = repeatedOption(argv, CHECK_OPTIONS)
     if (repeated !== undefined) throw usage(repeatedMessage(repeated))

@@ -44,7 +44,14 @@ describe("reprise refuses a command line that would not do what it says", () => 
       ["an empty execution id", ["get", ""], /an empty argument where reprise expects the execution id/],
       ["an empty operation id", ["fire", "x", ""], /an empty argument where reprise expects the execution id and the wait's operation id/],
       ["an empty function name", ["start", ""], /an empty argument where reprise expects the function name/],
-      ["an empty callback id", ["callback", "", "heartbeat"], /an empty argument where reprise expects the callback id/]
+      ["an empty callback id", ["callback", "", "heartbeat"], /an empty argument where reprise expects the callback id/],
+      // The commands with options of their own likewise (they answered exit 5, "not found: No route POST …//pause").
+      ["an empty id to pause", ["pause", ""], /an empty argument where reprise expects the execution id/],
+      ["an empty id to rewind", ["rewind", "", "--from", "1"], /an empty argument where reprise expects the execution id/],
+      ["an empty --from on fork", ["fork", "x", "--from", ""], /give the operation to run again from with --from/],
+      // Node's own words were printed: "Unknown option '--form'. To specify a positional argument starting with …".
+      ["a misspelt option on rewind", ["rewind", "x", "--form", "1"], /^reprise: unknown option --form \(usage: /],
+      ["a misspelt option on resume", ["resume", "x", "--jsn"], /^reprise: unknown option --jsn \(usage: /]
     ]
     for (const [what, args, message] of cases) {
       const result = await reprise(args, env)
