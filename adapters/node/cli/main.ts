@@ -19,6 +19,7 @@ import { repeatedMessage, repeatedOption } from "./repeated-option.ts"
 import { startOutcome } from "./start-answer.ts"
 import { safeWrites } from "./terminal-text.ts"
 import { emptyArgument, readableParseError } from "./argument-errors.ts"
+import { unregisteredNote, withRegisteredFunctions } from "./registered-functions.ts"
 
 export const USAGE = `reprise: durable functions from the command line
 
@@ -215,15 +216,6 @@ const MAX_FOLLOWED_RUNS = 1000
 /** How long `get --follow` follows without --timeout. */
 const DEFAULT_FOLLOW_S = 600
 
-/** A start refused because the function does not exist: the message names the ones that do. */
-const withRegisteredFunctions = async (error: unknown, client: Client): Promise<never> => {
-  if (!(error instanceof CliError) || error.exitCode !== EXIT.notFound) throw error
-  const listed = await client.request<{ functions: Array<{ name: string }> }>("GET", "/v1/functions").catch(() => undefined)
-  if (listed === undefined) throw error
-  const names = listed.functions.map((fn) => fn.name)
-  throw new CliError(`${error.message}; ${names.length === 0 ? "the server registers none" : `registered: ${names.join(", ")}`}`, EXIT.notFound)
-}
-
 const print = (io: Io, json: boolean, value: unknown, text: () => string) => io.out(json ? JSON.stringify(value, null, 2) : text())
 
 const commands: Record<string, (args: Array<string>, values: Values, io: Io, client: () => Client) => Promise<number>> = {
@@ -322,7 +314,9 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     const query = params.toString()
     const page = await client().request<{ executions: Array<SummaryJson>; nextCursor?: string }>("GET", `/v1/executions${query === "" ? "" : `?${query}`}`)
     const next = page.nextCursor === undefined ? undefined : nextPageCommand(values, page.nextCursor)
-    print(io, values.json === true, page, () => listText(page.executions, next))
+    // "No executions." for a misspelt --function reads as "none failed": say when no function has that name.
+    const note = page.executions.length === 0 && values.function !== undefined && values.json !== true ? await unregisteredNote(client(), values.function) : undefined
+    print(io, values.json === true, page, () => listText(page.executions, next) + (note === undefined ? "" : ` ${note}`))
     return EXIT.ok
   },
   callback: async (args, values, io, client) => {

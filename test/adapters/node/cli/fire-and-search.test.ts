@@ -75,4 +75,15 @@ describe("reprise fire and reprise list's search", () => {
     assert.strictEqual(bad.code, 2, "a usage error, refused before any request")
     assert.match(bad.stderr, /--started-after must be an ISO 8601 time/)
   }, 60_000)
+
+  it("list --function with a name the server does not register says so, where a registered one with none does not", async () => {
+    const env = { REPRISE_URL: production.url }
+    const misspelt = await reprise(["list", "--function", "npa", "--status", "FAILED"], env)
+    assert.strictEqual(misspelt.code, 0, misspelt.stderr)
+    assert.strictEqual(misspelt.stdout.trim(), 'No executions. The server registers no function "npa" (registered: nap).')
+    const none = await reprise(["list", "--function", "nap", "--status", "FAILED"], env)
+    assert.strictEqual(none.stdout.trim(), "No executions.")
+    // --json stays the API's answer.
+    assert.deepStrictEqual(JSON.parse((await reprise(["list", "--function", "npa", "--json"], env)).stdout), { executions: [] })
+  }, 60_000)
 })
