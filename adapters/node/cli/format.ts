@@ -94,6 +94,15 @@ export const pendingCallbacks = (execution: ExecutionWithOperationsJson): Array<
     .map((op) => ({ name: op.name ?? (op.parentId === undefined ? undefined : byId.get(op.parentId)?.name) ?? op.id, callbackId: op.callbackId! }))
 }
 
+/**
+ * What `reprise stop` did: inside an open saga a first stop is a request (the execution stays RUNNING while the
+ * saga compensates, then ends STOPPED), which "stopped <id> (RUNNING)" misread as a stop that did not take.
+ */
+export const stopText = (execution: ExecutionJson): string =>
+  execution.status === "STOPPED"
+    ? `stopped ${execution.executionId} (STOPPED)`
+    : `stop requested: ${execution.executionId} runs its saga's compensations, then ends STOPPED (${execution.status}; stop it again to end it at once)`
+
 /** How an execution ended: the lines of `executionText` before its operations (`start --wait` showed those live). */
 export const outcomeText = (execution: ExecutionJson): string => headerLines(execution).join("\n")
 

@@ -10,7 +10,7 @@ import type { Emission } from "reprise"
 import type { LogEvent } from "reprise/store"
 import { CliError, type Client, EXIT, makeClient, reportError, serverOption } from "./client.ts"
 import { dev } from "./dev.ts"
-import { emissionLine, executionText, functionsText, historyText, listText, nextPageCommand, outcomeText } from "./format.ts"
+import { emissionLine, executionText, functionsText, historyText, listText, nextPageCommand, outcomeText, stopText } from "./format.ts"
 import { followStream } from "./follow-stream.ts"
 import { executionPath, follow, withOperations } from "./follow-execution.ts"
 import { listSchedules, scheduleAction } from "./schedules.ts"
@@ -350,7 +350,7 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
       ? {}
       : { error: { errorMessage: values.reason ?? "Stopped from the reprise CLI", ...extras } }
     const stopped = await client().request<ExecutionJson>("POST", `${executionPath(id!)}/stop`, body)
-    print(io, values.json === true, stopped, () => `stopped ${stopped.executionId} (${stopped.status})`)
+    print(io, values.json === true, stopped, () => stopText(stopped))
     return EXIT.ok
   },
   fire: async (args, values, io, client) => {

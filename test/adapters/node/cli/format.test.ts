@@ -3,7 +3,7 @@
  * has), a history (every time in the ISO form the other lines use) and a listing (why each one failed).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { executionText, historyText, listText } from "../../../../adapters/node/cli/format.ts"
+import { executionText, historyText, listText, stopText } from "../../../../adapters/node/cli/format.ts"
 import type { ExecutionWithOperationsJson, OperationJson, SummaryJson } from "../../../../src/http/views.ts"
 import type { LogEvent } from "../../../../src/log/events.ts"
 
@@ -143,5 +143,14 @@ describe("listText", () => {
 
   it("has no ERROR column when nothing listed failed", () => {
     assert.notInclude(listText([row("e-1", "SUCCEEDED"), row("e-2", "RUNNING")], undefined), "ERROR")
+  })
+})
+
+describe("stopText", () => {
+  it("says a stop that a saga takes as a request is one, and what a second stop does; a stop that ended it, so", () => {
+    const { result: _, endedAt: __, ...base } = execution([])
+    assert.strictEqual(stopText({ ...base, status: "STOPPED" }), "stopped e-1 (STOPPED)")
+    const requested = stopText({ ...base, status: "RUNNING" })
+    assert.match(requested, /^stop requested: e-1 runs its saga's compensations, then ends STOPPED \(RUNNING; stop it again to end it at once\)$/)
   })
 })
