@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs"
 import { parseArgs } from "node:util"
-import { type ExecutionJson, INSTANT_PATTERN, type SummaryJson } from "reprise/http"
+import { type ExecutionJson, INSTANT_PATTERN, isRealInstant, type SummaryJson } from "reprise/http"
 import { ownPackage } from "./own-package.ts"
 import type { Emission } from "reprise"
 import type { LogEvent } from "reprise/store"
@@ -195,7 +195,7 @@ const integerOption = (text: string | undefined, what: string, min: number, max:
 
 /** A date and time option (ISO 8601), checked here. */
 const dateOption = (text: string | undefined, what: string): string | undefined => {
-  if (text !== undefined && !(INSTANT_PATTERN.test(text) && Number.isFinite(Date.parse(text)))) {
+  if (text !== undefined && !(INSTANT_PATTERN.test(text) && isRealInstant(text))) {
     throw usage(`${what} must be an ISO 8601 time such as 2026-05-01T12:00:00Z, not ${JSON.stringify(text)}`)
   }
   return text
@@ -308,6 +308,8 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     if (typeof values.version === "string") params.set("version", values.version)
     if (values["started-after"] !== undefined) params.set("startedAfter", dateOption(values["started-after"], "--started-after")!)
     if (values["started-before"] !== undefined) params.set("startedBefore", dateOption(values["started-before"], "--started-before")!)
+    const [after, before] = [params.get("startedAfter"), params.get("startedBefore")]
+    if (after !== null && before !== null && Date.parse(after) >= Date.parse(before)) throw usage("--started-after must be earlier than --started-before (nothing starts in between)")
     if (values["input-contains"] !== undefined) params.set("input", values["input-contains"])
     if (values.limit !== undefined) params.set("limit", String(integerOption(values.limit, "--limit", 1, 1000)))
     if (values.cursor !== undefined) params.set("cursor", values.cursor)
