@@ -95,13 +95,16 @@ export const pendingCallbacks = (execution: ExecutionWithOperationsJson): Array<
 }
 
 /**
- * What `reprise stop` did: inside an open saga a first stop is a request (the execution stays RUNNING while the
- * saga compensates, then ends STOPPED), which "stopped <id> (RUNNING)" misread as a stop that did not take.
+ * What `reprise stop` did. Inside an open saga a first stop is a request (the execution stays RUNNING while the saga
+ * compensates, then ends STOPPED), and a stop of a continue-as-new chain's earlier run stops the chain's current run
+ * (the answer is the run asked for, CONTINUED_AS_NEW): "stopped <id> (RUNNING)" read as a stop that did not take.
  */
-export const stopText = (execution: ExecutionJson): string =>
-  execution.status === "STOPPED"
-    ? `stopped ${execution.executionId} (STOPPED)`
-    : `stop requested: ${execution.executionId} runs its saga's compensations, then ends STOPPED (${execution.status}; stop it again to end it at once)`
+export const stopText = (execution: ExecutionJson): string => {
+  const id = execution.executionId
+  if (execution.status === "RUNNING") return `stop requested: ${id} runs its saga's compensations, then ends STOPPED (RUNNING; stop it again to end it at once)`
+  if (execution.status === "CONTINUED_AS_NEW") return `stopped the current run of ${id}'s chain (${id} itself continued as ${execution.continuedAs ?? "a new run"})`
+  return `stopped ${id} (${execution.status})`
+}
 
 /** How an execution ended: the lines of `executionText` before its operations (`start --wait` showed those live). */
 export const outcomeText = (execution: ExecutionJson): string => headerLines(execution).join("\n")

@@ -147,6 +147,11 @@ describe("listText", () => {
 })
 
 describe("stopText", () => {
+  it("says a stop of a continue-as-new chain's earlier run stopped the chain's current run", () => {
+    const { result: _, ...base } = execution([])
+    assert.strictEqual(stopText({ ...base, status: "CONTINUED_AS_NEW", continuedAs: "e-1~2" }), "stopped the current run of e-1's chain (e-1 itself continued as e-1~2)")
+  })
+
   it("says a stop that a saga takes as a request is one, and what a second stop does; a stop that ended it, so", () => {
     const { result: _, endedAt: __, ...base } = execution([])
     assert.strictEqual(stopText({ ...base, status: "STOPPED" }), "stopped e-1 (STOPPED)")
