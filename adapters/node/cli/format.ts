@@ -57,7 +57,8 @@ export const nextPageCommand = (values: Readonly<Record<string, string | boolean
 
 /** `nextPage`: the command line that lists the next page (the same filters and --limit, the next --cursor). */
 export const listText = (executions: ReadonlyArray<SummaryJson>, nextPage: string | undefined): string => {
-  if (executions.length === 0) return "No executions."
+  // A search by input reads at most 1,000 executions a request: a page may match none and still have a next one.
+  if (executions.length === 0) return nextPage === undefined ? "No executions." : `No executions in this page; the search goes on.\nMore: ${nextPage}`
   // A VERSION column only when a listed execution has one: code without version labels keeps its narrower table.
   // An ERROR column likewise, last, as it is the widest (`reprise get` prints the whole error).
   const versioned = executions.some((e) => e.version !== undefined)

@@ -317,7 +317,7 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     const page = await client().request<{ executions: Array<SummaryJson>; nextCursor?: string }>("GET", `/v1/executions${query === "" ? "" : `?${query}`}`)
     const next = page.nextCursor === undefined ? undefined : nextPageCommand(values, page.nextCursor)
     // "No executions." for a misspelt --function reads as "none failed": say when no function has that name.
-    const note = page.executions.length === 0 && values.function !== undefined && values.json !== true ? await unregisteredNote(client(), values.function) : undefined
+    const note = page.executions.length === 0 && next === undefined && values.function !== undefined && values.json !== true ? await unregisteredNote(client(), values.function) : undefined
     print(io, values.json === true, page, () => listText(page.executions, next) + (note === undefined ? "" : ` ${note}`))
     return EXIT.ok
   },

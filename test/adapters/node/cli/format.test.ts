@@ -141,6 +141,11 @@ describe("listText", () => {
     assert.strictEqual(Array.from(failed!.slice(failed!.indexOf("CardDeclined"))).length, 60)
   })
 
+  it("an empty page with a next one (a search by input reads 1,000 executions a request) says so and gives the next", () => {
+    assert.strictEqual(listText([], "reprise list --input-contains ada --cursor c-2"), "No executions in this page; the search goes on.\nMore: reprise list --input-contains ada --cursor c-2")
+    assert.strictEqual(listText([], undefined), "No executions.")
+  })
+
   it("has no ERROR column when nothing listed failed", () => {
     assert.notInclude(listText([row("e-1", "SUCCEEDED"), row("e-2", "RUNNING")], undefined), "ERROR")
   })
