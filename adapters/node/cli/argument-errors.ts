@@ -7,6 +7,8 @@
 export const readableParseError = (error: unknown): string => {
   const message = error instanceof Error ? error.message.split("\n")[0]! : String(error)
   const unknown = /^Unknown option '([^']+)'/.exec(message)
+  // Only -h and -v are short options: "-x" is the start of a value (a failure message, a negative result).
+  if (unknown !== null && /^-[^-]/.test(unknown[1]!)) return `unknown option ${unknown[1]}: a value that starts with "-" goes after "--" (… -- "${unknown[1]}…")`
   if (unknown !== null) return `unknown option ${unknown[1]}`
   const missing = /^Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(message)
   if (missing !== null) return `${missing[1]} needs a value`

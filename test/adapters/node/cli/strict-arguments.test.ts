@@ -51,7 +51,10 @@ describe("reprise refuses a command line that would not do what it says", () => 
       ["an empty --from on fork", ["fork", "x", "--from", ""], /give the operation to run again from with --from/],
       // Node's own words were printed: "Unknown option '--form'. To specify a positional argument starting with …".
       ["a misspelt option on rewind", ["rewind", "x", "--form", "1"], /^reprise: unknown option --form \(usage: /],
-      ["a misspelt option on resume", ["resume", "x", "--jsn"], /^reprise: unknown option --jsn \(usage: /]
+      ["a misspelt option on resume", ["resume", "x", "--jsn"], /^reprise: unknown option --jsn \(usage: /],
+      // A value that starts with "-" reads as short options: say where it goes (Node's hint was cut from the message).
+      ["a failure message that starts with -", ["callback", "cb-1", "fail", "-x is bad"], /^reprise: unknown option -x: a value that starts with "-" goes after "--" \(… -- "-x…"\)/],
+      ["a negative result", ["callback", "cb-1", "succeed", "-1"], /unknown option -1: a value that starts with "-" goes after "--"/]
     ]
     for (const [what, args, message] of cases) {
       const result = await reprise(args, env)
