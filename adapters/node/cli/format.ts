@@ -9,6 +9,7 @@ import {
   treeRows
 } from "reprise/http"
 import { clipText, errorStoryLines, type LogEvent } from "reprise/store"
+import { operationRows, SHOWN_CHILDREN } from "./operation-rows.ts"
 import { oneLine } from "./terminal-text.ts"
 
 const pad = (text: string, width: number) => text.padEnd(width)
@@ -140,15 +141,20 @@ export const executionText = (execution: ExecutionWithOperationsJson): string =>
   const tree = treeRows(execution.operations)
   if (execution.operations.length > 0) {
     lines.push("operations")
-    const rows = tree.map(({ depth, name, op }) => [
-      `${"  ".repeat(depth)}${name}`,
-      op.id,
-      `${op.type}/${op.subType}`,
-      op.status,
-      op.attempt !== undefined && op.attempt > 1 ? `${op.attempt} attempts` : "",
-      tookOf(op.startedAt, op.endedAt)
-    ])
+    const rows = operationRows(execution.operations).map((row) =>
+      row.kind === "more"
+        ? [`${"  ".repeat(row.depth)}… ${row.count.toLocaleString("en-US")} more`, "", "", row.byStatus, "", ""]
+        : [
+          `${"  ".repeat(row.depth)}${row.name}`,
+          row.op.id,
+          `${row.op.type}/${row.op.subType}`,
+          row.op.status,
+          row.op.attempt !== undefined && row.op.attempt > 1 ? `${row.op.attempt} attempts` : "",
+          tookOf(row.op.startedAt, row.op.endedAt)
+        ]
+    )
     lines.push(table(["  NAME", "ID", "TYPE", "STATUS", "ATTEMPTS", "TOOK"], rows.map(([name, ...rest]) => [`  ${name}`, ...rest])))
+    if (rows.length < tree.length) lines.push(`  (${SHOWN_CHILDREN} children shown under each operation: reprise get ${execution.executionId} --json lists every one)`)
   }
   // Each failed operation under the name the table gives it (a waitForCallback's callback is `<name> callback`).
   const names = new Map(tree.map(({ name, op }) => [op.id, name]))

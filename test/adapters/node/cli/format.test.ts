@@ -29,7 +29,7 @@ const names = (text: string): Array<string> => {
   const lines = text.split("\n")
   const header = lines.findIndex((line) => line.startsWith("  NAME"))
   const width = lines[header]!.indexOf("ID")
-  return lines.slice(header + 1).filter((line) => line.startsWith("  ")).map((line) => line.slice(0, width).trimEnd())
+  return lines.slice(header + 1).filter((line) => line.startsWith("  ") && !line.startsWith("  (")).map((line) => line.slice(0, width).trimEnd())
 }
 
 describe("executionText", () => {
@@ -56,6 +56,22 @@ describe("executionText", () => {
   it("names waitForCallback's own callback and submitter step after it", () => {
     const ops = [op("1", "CONTEXT", "WaitForCallback", "warehouse"), op("1-1", "CALLBACK", "Callback"), op("1-2", "STEP", "Step")]
     assert.deepStrictEqual(names(executionText(execution(ops))), ["  warehouse", "    warehouse callback", "    warehouse submitter"])
+  })
+
+  it("shows 25 children under an operation and counts the rest by status (a map of thousands printed every item)", () => {
+    const items = Array.from({ length: 30 }, (_, i) => [
+      { ...op(`1-${i + 1}`, "CONTEXT", "MapIteration", `item-${i}`), ...(i === 28 ? { status: "FAILED" } : {}) },
+      op(`1-${i + 1}-1`, "STEP", "Step", `work-${i}`)
+    ]).flat()
+    const text = executionText(execution([op("1", "CONTEXT", "Map", "items"), ...items, op("2", "STEP", "Step", "after")]))
+    const shown = names(text)
+    assert.deepStrictEqual(shown.slice(0, 3), ["  items", "    item-0", "      work-0"])
+    assert.deepStrictEqual(shown.slice(-4), ["    item-24", "      work-24", "    … 5 more", "  after"])
+    assert.lengthOf(shown, 1 + 25 * 2 + 1 + 1)
+    assert.match(text, /… 5 more\s+4 SUCCEEDED, 1 FAILED\n/)
+    assert.include(text, "\n  (25 children shown under each operation: reprise get e-1 --json lists every one)")
+    // 25 children or fewer: every one, and no such line.
+    assert.notInclude(executionText(execution([op("1", "CONTEXT", "Map", "items"), ...items.slice(0, 50)])), "children shown")
   })
 
   it("gives the command that completes a waiting callback of a running or paused execution, none once it ended", () => {
