@@ -157,13 +157,18 @@ export const executionText = (execution: ExecutionWithOperationsJson): string =>
     if (rows.length < tree.length) lines.push(`  (${SHOWN_CHILDREN} children shown under each operation: reprise get ${execution.executionId} --json lists every one)`)
   }
   // Each failed operation under the name the table gives it (a waitForCallback's callback is `<name> callback`).
+  // As many as the table shows children (a map whose thousands of items failed printed each with its stack).
   const names = new Map(tree.map(({ name, op }) => [op.id, name]))
-  for (const op of execution.operations) {
-    if (op.status !== "FAILED" || op.error === undefined) continue
+  const failed = execution.operations.filter((op) => op.status === "FAILED" && op.error !== undefined)
+  if (failed.length > SHOWN_CHILDREN) failed.length = SHOWN_CHILDREN
+  for (const op of failed) {
+    if (op.error === undefined) continue
     const name = names.get(op.id) ?? op.name ?? op.subType
     const child = op.childExecutionId === undefined ? [] : [`           in ${op.childExecutionId} (reprise get ${op.childExecutionId})`]
     lines.push(...[`failed     ${name} (${op.id}): ${op.error.errorType}: ${op.error.errorMessage}`, ...child, ...errorStoryLines(op.error, "           ")].map(oneLine))
   }
+  const unshown = execution.operations.filter((op) => op.status === "FAILED" && op.error !== undefined).length - failed.length
+  if (unshown > 0) lines.push(`failed     … ${unshown.toLocaleString("en-US")} more operations (reprise get ${execution.executionId} --json lists every one)`)
   const pending = pendingCallbacks(execution)
   if (pending.length > 0) {
     lines.push("pending callbacks")

@@ -121,6 +121,15 @@ describe("executionText's errors", () => {
     assert.include(text, 'failed     approval callback (1-1): ApprovalDenied: manager said no\n           data {"approver":"bob"}')
   })
 
+  it("names the first 25 failed operations, each with its error, and counts the others", () => {
+    const failed = Array.from({ length: 40 }, (_, i) => ({ ...op(`${i + 1}`, "STEP", "Step", `s${i}`), status: "FAILED", error: { errorType: "Error", errorMessage: `bad ${i}` } }))
+    const lines = executionText({ ...execution(failed), status: "FAILED" }).split("\n").filter((line) => line.startsWith("failed "))
+    assert.lengthOf(lines, 26)
+    assert.strictEqual(lines[0], "failed     s0 (1): Error: bad 0")
+    assert.strictEqual(lines[24], "failed     s24 (25): Error: bad 24")
+    assert.strictEqual(lines[25], "failed     … 15 more operations (reprise get e-1 --json lists every one)")
+  })
+
   it("names the execution a failed invoke started, to get next", () => {
     const invoke = { ...op("1", "CHAINED_INVOKE", "ChainedInvoke", "call"), status: "FAILED", childExecutionId: "e-1:invoke:1", error: { errorType: "StepError", errorMessage: "broke" } }
     const text = executionText({ ...execution([invoke]), status: "FAILED" })
