@@ -34,7 +34,7 @@ export const USAGE = `reprise: durable functions from the command line
               [--input-contains TEXT] [--limit N] [--cursor C]
   reprise callback <callback-id> succeed [json|-] [--raw] | fail [message] [--error-type T] [--error-data TEXT] | heartbeat
                                                         --raw: a payload that is not JSON
-  reprise stop <execution-id> [--reason TEXT] [--error-type T] [--error-data TEXT]
+  reprise stop <execution-id> [--reason TEXT] [--error-type T] [--error-data TEXT] [--keep-children]
   reprise fire <execution-id> <operation-id>            a development server only: the pending wait succeeds now
   reprise schedules                                     list the schedules: cron, next tick, last execution, skips
   reprise schedule pause|resume|trigger <name>
@@ -78,6 +78,7 @@ const OPTIONS = {
   "started-before": { type: "string" },
   "input-contains": { type: "string" },
   raw: { type: "boolean" },
+  "keep-children": { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" }
 } as const
@@ -104,7 +105,7 @@ const COMMAND_OPTIONS: Readonly<Record<string, ReadonlyArray<keyof typeof OPTION
   emissions: ["follow", "timeout"],
   list: ["function", "status", "version", "started-after", "started-before", "input-contains", "limit", "cursor"],
   callback: ["error-type", "error-data", "raw"],
-  stop: ["reason", "error-type", "error-data"],
+  stop: ["reason", "error-type", "error-data", "keep-children"],
   fire: []
 }
 
@@ -348,9 +349,11 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
   stop: async (args, values, io, client) => {
     const [id] = positional(args, 1, "the execution id")
     const extras = errorExtras(values)
-    const body = values.reason === undefined && Object.keys(extras).length === 0
-      ? {}
-      : { error: { errorMessage: values.reason ?? "Stopped from the reprise CLI", ...extras } }
+    const body = {
+      ...(values.reason === undefined && Object.keys(extras).length === 0 ? {} : { error: { errorMessage: values.reason ?? "Stopped from the reprise CLI", ...extras } }),
+      // The API's `children: false`: the executions it invoked go on.
+      ...(values["keep-children"] === true ? { children: false } : {})
+    }
     const stopped = await client().request<ExecutionJson>("POST", `${executionPath(id!)}/stop`, body)
     print(io, values.json === true, stopped, () => stopText(stopped))
     return EXIT.ok
