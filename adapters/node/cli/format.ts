@@ -172,7 +172,9 @@ export const executionText = (execution: ExecutionWithOperationsJson): string =>
   const pending = pendingCallbacks(execution)
   if (pending.length > 0) {
     lines.push("pending callbacks")
-    for (const { callbackId, name } of pending) lines.push(oneLine(`  ${name}: reprise callback ${callbackId} succeed '<json>'`))
+    for (const { callbackId, name } of pending.slice(0, SHOWN_CHILDREN)) lines.push(oneLine(`  ${name}: reprise callback ${callbackId} succeed '<json>'`))
+    // A map of thousands of items each waiting on a callback: as many as the table shows, and the count of the rest.
+    if (pending.length > SHOWN_CHILDREN) lines.push(`  … ${(pending.length - SHOWN_CHILDREN).toLocaleString("en-US")} more (their callbackId in reprise get ${execution.executionId} --json)`)
   }
   return lines.join("\n")
 }

@@ -81,6 +81,16 @@ describe("executionText", () => {
     for (const status of ["RUNNING", "PAUSED"]) assert.include(executionText({ ...ops, status }), `pending callbacks\n${hint}`, status)
     assert.notInclude(executionText({ ...ops, status: "STOPPED" }), "pending callbacks")
   })
+
+  it("gives the first 25 waiting callbacks their command and counts the others", () => {
+    const waiting = Array.from({ length: 30 }, (_, i) => ({ ...op(`${i + 1}`, "CALLBACK", "Callback", `approval-${i}`), status: "STARTED", callbackId: `cb-${i}` }))
+    const { result: _, ...ops } = execution(waiting)
+    const text = executionText({ ...ops, status: "RUNNING" })
+    const lines = text.slice(text.indexOf("pending callbacks\n")).split("\n").slice(1)
+    assert.lengthOf(lines, 26)
+    assert.strictEqual(lines[24], "  approval-24: reprise callback cb-24 succeed '<json>'")
+    assert.strictEqual(lines[25], "  … 5 more (their callbackId in reprise get e-1 --json)")
+  })
 })
 
 describe("executionText's outcome", () => {
