@@ -67,6 +67,12 @@ describe("reprise refuses a command line that would not do what it says", () => 
     assert.strictEqual((await reprise(["callback", "cb-1", "succeed", "plain text", "--raw"], env)).code, 5)
   })
 
+  it("a --url of the console's page (copied from the browser) says what --url is, and the address to try", async () => {
+    const console = await reprise(["list", "--url", `${server.url}/console`])
+    assert.strictEqual(console.code, 1, console.stderr)
+    assert.include(console.stderr, `with something other than JSON: is it a Reprise server? (--url is the server's address, or the path prefix it is served under, not one of its pages: ${server.url}?)`)
+  })
+
   it("a bad server URL is named by where it came from: --url, REPRISE_URL or replay-check's --from", async () => {
     const functionsFile = fileURLToPath(new URL("../fixtures/signup-v2.ts", import.meta.url))
     const cases: ReadonlyArray<readonly [ReadonlyArray<string>, Record<string, string>, RegExp]> = [
