@@ -39,14 +39,21 @@ export interface ForkRewindDeps {
 /** The statuses a rewind accepts. */
 const REWINDABLE = new Set(["FAILED", "TIMED_OUT", "STOPPED"])
 
-/** `fromOperation` must name a top-level operation that the log records. */
+/** The id of an execution's first top-level operation (ids are positions). */
+const FIRST_OPERATION = "1"
+
+/** `fromOperation` must name a top-level operation that the log records, or the first of one that records none. */
 const checkFrom = (state: ExecutionState, fromOperation: unknown) => {
   if (typeof fromOperation !== "string" || fromOperation.length === 0) {
     return Effect.fail(new InvalidRequest({ reason: "fromOperation must be the id of a top-level operation, such as \"3\"" }))
   }
   const op = state.operations.get(fromOperation)
+  // One that ended before its first operation (its handler threw at once, or it was stopped while queued) has none to
+  // name: "1", its first, runs it again from the start, keeping nothing.
+  if (op === undefined && fromOperation === FIRST_OPERATION && state.operations.size === 0) return Effect.succeed(positionOf(fromOperation))
   if (op === undefined) {
-    return Effect.fail(new InvalidRequest({ reason: `Execution ${JSON.stringify(state.executionId)} records no operation ${JSON.stringify(fromOperation)}` }))
+    const none = state.operations.size === 0 ? ` (it records none: from "${FIRST_OPERATION}" runs it again from its start)` : ""
+    return Effect.fail(new InvalidRequest({ reason: `Execution ${JSON.stringify(state.executionId)} records no operation ${JSON.stringify(fromOperation)}${none}` }))
   }
   if (op.parentId !== undefined) {
     return Effect.fail(new InvalidRequest({

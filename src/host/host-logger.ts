@@ -8,6 +8,7 @@ import { Layer, Logger, type LogLevel, References } from "effect"
 import type { DefaultLoggerLevel } from "../context/logger.ts"
 import { LifecycleLogs, UserLogLevel } from "../engine/index.ts"
 import { atPlace } from "../engine/lifecycle-log.ts"
+import { oneLine } from "../log/terminal-text.ts"
 import type { EnvReader } from "./host-secrets.ts"
 
 export type LogFormat = "pretty" | "json"
@@ -39,7 +40,7 @@ const causeLines = (annotations: Readonly<Record<string, unknown>>): string => {
   if (!Array.isArray(causes)) return ""
   return causes.map((cause: { errorType?: unknown; errorMessage?: unknown; stackTrace?: ReadonlyArray<unknown> }) => {
     const frame = cause.stackTrace?.[0]
-    return `\n  caused by ${String(cause.errorType)}: ${String(cause.errorMessage)}${atPlace(typeof frame === "string" ? frame : undefined)}`
+    return `\n  caused by ${oneLine(`${String(cause.errorType)}: ${String(cause.errorMessage)}${atPlace(typeof frame === "string" ? frame : undefined)}`)}`
   }).join("")
 }
 
@@ -115,9 +116,11 @@ export const hostLogger = (format: LogFormat, write: (line: string) => void, col
     const level = entry.level.padEnd(5)
     const shown = KEYS.filter((key) => annotations[key] !== undefined).map((key) => key === "operationId" ? `op ${String(annotations[key])}` : String(annotations[key]))
     const others = Object.entries(annotations).filter(([key]) => !(KEYS as ReadonlyArray<string>).includes(key) && !ERROR_KEYS.has(key)).map(([k, v]) => `${k}=${text(v)}`)
-    const head = `${entry.timestamp} ${colours ? `${COLOURS[entry.level] ?? ""}${level}\x1b[0m` : level} ${[...shown, ...others].join(" ")}`
-    const cause = entry.cause === undefined ? "" : `\n  ${entry.cause.split("\n").join("\n  ")}`
-    write(`${head}  ${text(entry.message)}${causeLines(annotations)}${cause}`)
+    // What executions wrote (an error's message, a name) is shown with its control characters escaped: it cannot
+    // drive the terminal or forge a line of the log's own. The line breaks of the cause's text are the log's.
+    const head = `${entry.timestamp} ${colours ? `${COLOURS[entry.level] ?? ""}${level}\x1b[0m` : level} ${oneLine([...shown, ...others].join(" "))}`
+    const cause = entry.cause === undefined ? "" : `\n  ${entry.cause.split("\n").map(oneLine).join("\n  ")}`
+    write(`${head}  ${oneLine(text(entry.message))}${causeLines(annotations)}${cause}`)
   })
 
 /**

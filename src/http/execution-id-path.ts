@@ -15,7 +15,8 @@ export const executionIdPath = (): MiddlewareHandler => async (c, next) => {
   const id = c.req.param("id")
   if (id !== undefined && (id.length > MAX_EXECUTION_ID_LENGTH || !ID_SHAPE.test(id))) {
     const shown = id.length > 100 ? `${id.slice(0, 100)}… (${id.length} characters)` : id
-    return problemResponse("execution-not-found", `Execution ${JSON.stringify(shown)} not found`, c.req.path)
+    // Worded as the engine words an id no execution has ("No execution …"): one message for one answer.
+    return problemResponse("execution-not-found", `No execution ${JSON.stringify(shown)}`, c.req.path)
   }
   await next()
 }

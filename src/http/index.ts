@@ -9,7 +9,7 @@ export type { ProblemDetails, ProblemExtensions, ProblemKind } from "./problem.t
 export { hasNonFinite, hasRoundedInteger } from "./json-numbers.ts"
 export { bodyLimitFor, DEFAULT_MAX_BODY_BYTES } from "./read-body.ts"
 export { BodyCutByShutdown, BodyTimedOut, withBodyDeadline } from "./body-deadline.ts"
-export { INSTANT_PATTERN } from "./request-schemas.ts"
+export { INSTANT_PATTERN, isRealInstant } from "./request-schemas.ts"
 export { signedCallbackIds } from "./signed-callback-ids.ts"
 export type { ExecutionJson, ExecutionWithOperationsJson, OperationCountsJson, OperationJson, SummaryJson } from "./views.ts"
 export { apiKeyRefusal, bearerAuth } from "./bearer-auth.ts"

@@ -70,12 +70,15 @@ const realDay = (text: string): boolean => {
   return new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day
 }
 
+/** Whether an INSTANT_PATTERN text is a time that exists (the CLI checks its options with it, as this does). */
+export const isRealInstant = (text: string): boolean => Number.isFinite(Date.parse(text)) && realDay(text)
+
 /** A time in a query string: an INSTANT_PATTERN that is a real time; decoded to epoch ms. */
 const instantQuery = Schema.String.check(
   Schema.isPattern(INSTANT_PATTERN, {
     expected: "an ISO 8601 time such as 2026-05-01T12:00:00Z"
   }),
-  Schema.makeFilter((text: string) => (Number.isFinite(Date.parse(text)) && realDay(text)) || "Expected a real date and time")
+  Schema.makeFilter((text: string) => isRealInstant(text) || "Expected a real date and time")
 ).pipe(Schema.decodeTo(Schema.Finite, SchemaTransformation.transform({ decode: (text: string) => Date.parse(text), encode: (ms: number) => new Date(ms).toISOString() })))
 
 export const OperationsQuery = Schema.Struct({

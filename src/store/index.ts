@@ -39,6 +39,7 @@ export type { ConformanceCheck } from "./conformance.ts"
 // The log as a store reads and writes it.
 export { decodeLog, decodeLogPage, encodeEvents } from "../log/decode-log.ts"
 export { errorStoryLines } from "../log/error-story-lines.ts"
+export { oneLine } from "../log/terminal-text.ts"
 export { LogCorrupted } from "../log/log-corrupted.ts"
 export { isTerminalEvent, TERMINAL_STATUS, terminalStatus } from "../log/terminal-event.ts"
 export type { TerminalEvent } from "../log/terminal-event.ts"

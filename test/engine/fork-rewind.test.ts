@@ -161,6 +161,42 @@ describe("fork and rewind (engine, on the test runner)", () => {
     await runner.dispose()
   })
 
+  it("an execution that ended before its first operation is rewound or forked from \"1\", its start; another id is refused, saying so", async () => {
+    const broken = { handler: true }
+    const early = durable("early", async (input: { n: number }, ctx) => {
+      if (broken.handler) throw new Error("bad deploy")
+      return ctx.step("a", async () => input.n * 2)
+    })
+    const runner = createTestRunner({ functions: [early] })
+    const failed = await runner.run("early", { n: 4 })
+    assert.deepStrictEqual([failed.status, failed.error?.errorMessage], ["FAILED", "bad deploy"])
+    const refused = await runner.engine((e) => Effect.flip(e.rewind(failed.executionId, { fromOperation: "2" })))
+    assert.strictEqual(refused.message, `Execution ${JSON.stringify(failed.executionId)} records no operation "2" (it records none: from "1" runs it again from its start)`)
+    broken.handler = false // the fix is deployed
+    const fork = await failed.fork("1")
+    assert.deepStrictEqual([fork.status, fork.result], ["SUCCEEDED", 8])
+    await failed.rewind("1")
+    assert.deepStrictEqual([failed.status, failed.result], ["SUCCEEDED", 8])
+    await runner.dispose()
+  })
+
+  it("an execution stopped while queued (flow control) is rewound from \"1\": it runs, at once", async () => {
+    const limited = durable("limited", async (input: { n: number }, ctx) => ctx.step("a", async () => input.n * 10), { concurrency: 1 })
+    const runner = createTestRunner({ functions: [limited] })
+    await runner.begin("limited", { n: 1 }, { executionId: "first" })
+    await runner.begin("limited", { n: 2 }, { executionId: "queued" })
+    const queued = await runner.execution("queued")
+    assert.strictEqual(queued.status, "QUEUED")
+    await queued.stop()
+    assert.strictEqual(queued.status, "STOPPED")
+    await runner.drain()
+    await queued.rewind("1")
+    await runner.drain()
+    await queued.refresh()
+    assert.deepStrictEqual([queued.status, queued.result], ["SUCCEEDED", 20])
+    await runner.dispose()
+  })
+
   it("a fork of an execution that began queued (flow control) runs at once, not QUEUED for ever", async () => {
     const limited = durable("limited", async (input: { n: number }, ctx) => {
       const a = await ctx.step("a", async () => input.n)

@@ -39,6 +39,28 @@ describe("the host's log options", () => {
     assert.match(lines[1]!, /^\S+Z ERROR f e-1 op 2  the store failed\n  .*disk full/)
   })
 
+  it("a pretty line shows what an execution wrote with its control characters escaped: no escape runs, no line is forged", () => {
+    // Retitles the terminal, clears it, then starts a line that reads like the log's own; and a C1 CSI.
+    const evil = "evil \u001b]0;pwned\u0007\u001b[2J\n2026-01-01T00:00:00.000Z INFO  forged\u009b31m"
+    const lines: Array<string> = []
+    Effect.runSync(Effect.logError(`ended FAILED in 3 ms: Error: ${evil}`).pipe(
+      Effect.annotateLogs({ executionId: "e-1", functionName: "f", errorMessage: evil, causes: [{ errorType: "TypeError", errorMessage: evil }] }),
+      Effect.provide(Logger.layer([hostLogger("pretty", (line) => lines.push(line), true)]))
+    ))
+    Effect.runSync(Effect.logError("the store failed", Cause.fail(new Error(evil))).pipe(
+      Effect.provide(Logger.layer([hostLogger("pretty", (line) => lines.push(line), false)]))
+    ))
+    const [ended, failed] = lines
+    const escapedEvil = "evil \\u001b]0;pwned\\u0007\\u001b[2J\\n2026-01-01T00:00:00.000Z INFO  forged\\u009b31m"
+    assert.include(ended!, `ended FAILED in 3 ms: Error: ${escapedEvil}\n  caused by TypeError: ${escapedEvil}`)
+    for (const line of lines) {
+      // The only escape sequences left are the log's own colours around its level.
+      assert.notMatch(line.replace(/\x1b\[(?:31|0)m/g, ""), /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, line)
+      assert.isFalse(line.split("\n").some((part) => part.startsWith("2026-01-01T00:00:00.000Z INFO  forged")), line)
+    }
+    assert.include(failed!, "Error: evil \\u001b]0;pwned")
+  })
+
   it("a plain line (a message, plain annotations, no cause) reads the same as through Logger.formatStructured", () => {
     const lines: Array<string> = []
     const reference = Logger.make((options) => {

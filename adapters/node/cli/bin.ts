@@ -15,6 +15,15 @@ const io = {
   env: process.env
 }
 
+// A reader that stops early (`reprise list | head`) closes the pipe: the command ends quietly, as a Unix tool ended by
+// SIGPIPE does (Node ignores that signal), not with Node's stack for an unhandled 'error' event and exit 1.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error
+    process.exit(0)
+  })
+}
+
 const required = ownPackage().engines?.node
 // A leading "--" ends no options of ours: it is npx's (`npx reprise -- --help` hands it on), so it goes.
 const given = process.argv.slice(2)

@@ -151,7 +151,9 @@ export const makeClient = (options: ClientOptions): Client => {
     try {
       json = text === "" ? undefined : JSON.parse(text)
     } catch {
-      throw new CliError(`${root} answered HTTP ${response.status} with something other than JSON: is it a Reprise server?`, EXIT.failed)
+      // A --url copied from the browser (…/console) reaches the console's pages, which are no API.
+      const page = base.pathname.replace(/\/+$/, "") === "" ? "" : ` (--url is the server's address, or the path prefix it is served under, not one of its pages: ${base.origin}?)`
+      throw new CliError(`${root} answered HTTP ${response.status} with something other than JSON: is it a Reprise server?${page}`, EXIT.failed)
     }
     if (response.ok) return json as A
     const problem = (json ?? {}) as { title?: unknown; detail?: unknown }

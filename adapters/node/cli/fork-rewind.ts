@@ -8,6 +8,7 @@ import type { ExecutionJson } from "reprise/http"
 import { CliError, EXIT, makeClient, reportError, serverOption } from "./client.ts"
 import { inputOf } from "./input-arg.ts"
 import { repeatedMessage, repeatedOption } from "./repeated-option.ts"
+import { emptyArgument, readableParseError } from "./argument-errors.ts"
 
 export interface ForkIo {
   readonly out: (line: string) => void
@@ -33,7 +34,7 @@ export const forkRewindCommand = async (action: "fork" | "rewind", argv: Readonl
     try {
       parsed = parseArgs({ args: [...argv], options: FORK_OPTIONS, allowPositionals: true, strict: true })
     } catch (error) {
-      throw new CliError(`${error instanceof Error ? error.message.split("\n")[0] : String(error)} (usage: ${FORK_USAGE})`, EXIT.usage)
+      throw new CliError(`${readableParseError(error)} (usage: ${FORK_USAGE})`, EXIT.usage)
     }
     const repeated = repeatedOption(argv, FORK_OPTIONS)
     if (repeated !== undefined) throw new CliError(`${repeatedMessage(repeated)} (usage: ${FORK_USAGE})`, EXIT.usage)
@@ -43,7 +44,9 @@ export const forkRewindCommand = async (action: "fork" | "rewind", argv: Readonl
       return EXIT.ok
     }
     if (positionals.length !== 1) throw new CliError(`give one execution id (usage: ${FORK_USAGE})`, EXIT.usage)
-    if (values.from === undefined) throw new CliError(`give the operation to run again from with --from (usage: ${FORK_USAGE})`, EXIT.usage)
+    const empty = emptyArgument(positionals[0], "the execution id")
+    if (empty !== undefined) throw new CliError(`${empty} (usage: ${FORK_USAGE})`, EXIT.usage)
+    if (values.from === undefined || values.from === "") throw new CliError(`give the operation to run again from with --from (usage: ${FORK_USAGE})`, EXIT.usage)
     if (action === "rewind" && values.input !== undefined) throw new CliError("a rewind keeps the execution's input: fork it to run with another", EXIT.usage)
     const body = { fromOperation: values.from, ...(values.input === undefined ? {} : { input: inputOf(values.input) }) }
     const apiKey = values["api-key"] ?? (io.env.REPRISE_API_KEY === "" ? undefined : io.env.REPRISE_API_KEY)

@@ -9,6 +9,7 @@ import {
   treeRows
 } from "reprise/http"
 import { clipText, errorStoryLines, type LogEvent } from "reprise/store"
+import { operationRows, SHOWN_CHILDREN } from "./operation-rows.ts"
 import { oneLine } from "./terminal-text.ts"
 
 const pad = (text: string, width: number) => text.padEnd(width)
@@ -57,7 +58,8 @@ export const nextPageCommand = (values: Readonly<Record<string, string | boolean
 
 /** `nextPage`: the command line that lists the next page (the same filters and --limit, the next --cursor). */
 export const listText = (executions: ReadonlyArray<SummaryJson>, nextPage: string | undefined): string => {
-  if (executions.length === 0) return "No executions."
+  // A search by input reads at most 1,000 executions a request: a page may match none and still have a next one.
+  if (executions.length === 0) return nextPage === undefined ? "No executions." : `No executions in this page; the search goes on.\nMore: ${nextPage}`
   // A VERSION column only when a listed execution has one: code without version labels keeps its narrower table.
   // An ERROR column likewise, last, as it is the widest (`reprise get` prints the whole error).
   const versioned = executions.some((e) => e.version !== undefined)
@@ -82,13 +84,28 @@ const LISTED_ERROR_CHARS = 60
 
 const json = (value: unknown): string => JSON.stringify(value) ?? "undefined"
 
-/** CALLBACK operations still waiting, with the name of the waitForCallback that holds them when they have none. */
+/**
+ * CALLBACK operations still waiting, with the name of the waitForCallback that holds them when they have none. A
+ * paused execution's count too: a completion is accepted and kept until the resume (as the console lists them).
+ */
 export const pendingCallbacks = (execution: ExecutionWithOperationsJson): Array<{ name: string; callbackId: string }> => {
-  if (execution.status !== "RUNNING") return []
+  if (execution.status !== "RUNNING" && execution.status !== "PAUSED") return []
   const byId = new Map(execution.operations.map((op) => [op.id, op]))
   return execution.operations
     .filter((op) => op.type === "CALLBACK" && op.status === "STARTED" && op.callbackId !== undefined)
     .map((op) => ({ name: op.name ?? (op.parentId === undefined ? undefined : byId.get(op.parentId)?.name) ?? op.id, callbackId: op.callbackId! }))
+}
+
+/**
+ * What `reprise stop` did. Inside an open saga a first stop is a request (the execution stays RUNNING while the saga
+ * compensates, then ends STOPPED), and a stop of a continue-as-new chain's earlier run stops the chain's current run
+ * (the answer is the run asked for, CONTINUED_AS_NEW): "stopped <id> (RUNNING)" read as a stop that did not take.
+ */
+export const stopText = (execution: ExecutionJson): string => {
+  const id = execution.executionId
+  if (execution.status === "RUNNING") return `stop requested: ${id} runs its saga's compensations, then ends STOPPED (RUNNING; stop it again to end it at once)`
+  if (execution.status === "CONTINUED_AS_NEW") return `stopped the current run of ${id}'s chain (${id} itself continued as ${execution.continuedAs ?? "a new run"})`
+  return `stopped ${id} (${execution.status})`
 }
 
 /** How an execution ended: the lines of `executionText` before its operations (`start --wait` showed those live). */
@@ -124,28 +141,40 @@ export const executionText = (execution: ExecutionWithOperationsJson): string =>
   const tree = treeRows(execution.operations)
   if (execution.operations.length > 0) {
     lines.push("operations")
-    const rows = tree.map(({ depth, name, op }) => [
-      `${"  ".repeat(depth)}${name}`,
-      op.id,
-      `${op.type}/${op.subType}`,
-      op.status,
-      op.attempt !== undefined && op.attempt > 1 ? `${op.attempt} attempts` : "",
-      tookOf(op.startedAt, op.endedAt)
-    ])
+    const rows = operationRows(execution.operations).map((row) =>
+      row.kind === "more"
+        ? [`${"  ".repeat(row.depth)}… ${row.count.toLocaleString("en-US")} more`, "", "", row.byStatus, "", ""]
+        : [
+          `${"  ".repeat(row.depth)}${row.name}`,
+          row.op.id,
+          `${row.op.type}/${row.op.subType}`,
+          row.op.status,
+          row.op.attempt !== undefined && row.op.attempt > 1 ? `${row.op.attempt} attempts` : "",
+          tookOf(row.op.startedAt, row.op.endedAt)
+        ]
+    )
     lines.push(table(["  NAME", "ID", "TYPE", "STATUS", "ATTEMPTS", "TOOK"], rows.map(([name, ...rest]) => [`  ${name}`, ...rest])))
+    if (rows.length < tree.length) lines.push(`  (${SHOWN_CHILDREN} children shown under each operation: reprise get ${execution.executionId} --json lists every one)`)
   }
   // Each failed operation under the name the table gives it (a waitForCallback's callback is `<name> callback`).
+  // As many as the table shows children (a map whose thousands of items failed printed each with its stack).
   const names = new Map(tree.map(({ name, op }) => [op.id, name]))
-  for (const op of execution.operations) {
-    if (op.status !== "FAILED" || op.error === undefined) continue
+  const failed = execution.operations.filter((op) => op.status === "FAILED" && op.error !== undefined)
+  if (failed.length > SHOWN_CHILDREN) failed.length = SHOWN_CHILDREN
+  for (const op of failed) {
+    if (op.error === undefined) continue
     const name = names.get(op.id) ?? op.name ?? op.subType
     const child = op.childExecutionId === undefined ? [] : [`           in ${op.childExecutionId} (reprise get ${op.childExecutionId})`]
     lines.push(...[`failed     ${name} (${op.id}): ${op.error.errorType}: ${op.error.errorMessage}`, ...child, ...errorStoryLines(op.error, "           ")].map(oneLine))
   }
+  const unshown = execution.operations.filter((op) => op.status === "FAILED" && op.error !== undefined).length - failed.length
+  if (unshown > 0) lines.push(`failed     … ${unshown.toLocaleString("en-US")} more operations (reprise get ${execution.executionId} --json lists every one)`)
   const pending = pendingCallbacks(execution)
   if (pending.length > 0) {
     lines.push("pending callbacks")
-    for (const { callbackId, name } of pending) lines.push(oneLine(`  ${name}: reprise callback ${callbackId} succeed '<json>'`))
+    for (const { callbackId, name } of pending.slice(0, SHOWN_CHILDREN)) lines.push(oneLine(`  ${name}: reprise callback ${callbackId} succeed '<json>'`))
+    // A map of thousands of items each waiting on a callback: as many as the table shows, and the count of the rest.
+    if (pending.length > SHOWN_CHILDREN) lines.push(`  … ${(pending.length - SHOWN_CHILDREN).toLocaleString("en-US")} more (their callbackId in reprise get ${execution.executionId} --json)`)
   }
   return lines.join("\n")
 }

@@ -4,13 +4,13 @@
  */
 import { readFileSync } from "node:fs"
 import { parseArgs } from "node:util"
-import { type ExecutionJson, INSTANT_PATTERN, type SummaryJson } from "reprise/http"
+import { type ExecutionJson, INSTANT_PATTERN, isRealInstant, type SummaryJson } from "reprise/http"
 import { ownPackage } from "./own-package.ts"
 import type { Emission } from "reprise"
 import type { LogEvent } from "reprise/store"
 import { CliError, type Client, EXIT, makeClient, reportError, serverOption } from "./client.ts"
 import { dev } from "./dev.ts"
-import { emissionLine, executionText, functionsText, historyText, listText, nextPageCommand, outcomeText } from "./format.ts"
+import { emissionLine, executionText, functionsText, historyText, listText, nextPageCommand, outcomeText, stopText } from "./format.ts"
 import { followStream } from "./follow-stream.ts"
 import { executionPath, follow, withOperations } from "./follow-execution.ts"
 import { listSchedules, scheduleAction } from "./schedules.ts"
@@ -18,6 +18,8 @@ import { inputOf, parseJsonArg } from "./input-arg.ts"
 import { repeatedMessage, repeatedOption } from "./repeated-option.ts"
 import { startOutcome } from "./start-answer.ts"
 import { safeWrites } from "./terminal-text.ts"
+import { emptyArgument, readableParseError } from "./argument-errors.ts"
+import { unregisteredNote, withRegisteredFunctions } from "./registered-functions.ts"
 
 export const USAGE = `reprise: durable functions from the command line
 
@@ -32,7 +34,7 @@ export const USAGE = `reprise: durable functions from the command line
               [--input-contains TEXT] [--limit N] [--cursor C]
   reprise callback <callback-id> succeed [json|-] [--raw] | fail [message] [--error-type T] [--error-data TEXT] | heartbeat
                                                         --raw: a payload that is not JSON
-  reprise stop <execution-id> [--reason TEXT] [--error-type T] [--error-data TEXT]
+  reprise stop <execution-id> [--reason TEXT] [--error-type T] [--error-data TEXT] [--keep-children]
   reprise fire <execution-id> <operation-id>            a development server only: the pending wait succeeds now
   reprise schedules                                     list the schedules: cron, next tick, last execution, skips
   reprise schedule pause|resume|trigger <name>
@@ -76,6 +78,7 @@ const OPTIONS = {
   "started-before": { type: "string" },
   "input-contains": { type: "string" },
   raw: { type: "boolean" },
+  "keep-children": { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" }
 } as const
@@ -102,7 +105,7 @@ const COMMAND_OPTIONS: Readonly<Record<string, ReadonlyArray<keyof typeof OPTION
   emissions: ["follow", "timeout"],
   list: ["function", "status", "version", "started-after", "started-before", "input-contains", "limit", "cursor"],
   callback: ["error-type", "error-data", "raw"],
-  stop: ["reason", "error-type", "error-data"],
+  stop: ["reason", "error-type", "error-data", "keep-children"],
   fire: []
 }
 
@@ -130,9 +133,9 @@ type Values = Omit<ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowP
 
 const usage = (message: string) => new CliError(`${message} (reprise --help)`, EXIT.usage)
 
-/** An empty argument (`reprise get ""`, an unset shell variable) would make an empty path segment: no such route. */
 const notEmpty = (arg: string | undefined, what: string): void => {
-  if (arg === "") throw usage(`an empty argument where reprise expects ${what}`)
+  const empty = emptyArgument(arg, what)
+  if (empty !== undefined) throw usage(empty)
 }
 
 const positional = (args: ReadonlyArray<string>, count: number, what: string): Array<string> => {
@@ -193,20 +196,10 @@ const integerOption = (text: string | undefined, what: string, min: number, max:
 
 /** A date and time option (ISO 8601), checked here. */
 const dateOption = (text: string | undefined, what: string): string | undefined => {
-  if (text !== undefined && !(INSTANT_PATTERN.test(text) && Number.isFinite(Date.parse(text)))) {
+  if (text !== undefined && !(INSTANT_PATTERN.test(text) && isRealInstant(text))) {
     throw usage(`${what} must be an ISO 8601 time such as 2026-05-01T12:00:00Z, not ${JSON.stringify(text)}`)
   }
   return text
-}
-
-/** Node's parseArgs errors, said plainly: "unknown option --colour", "--input needs a value". */
-const readableParseError = (error: unknown): string => {
-  const message = error instanceof Error ? error.message.split("\n")[0]! : String(error)
-  const unknown = /^Unknown option '([^']+)'/.exec(message)
-  if (unknown !== null) return `unknown option ${unknown[1]}`
-  const missing = /^Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(message)
-  if (missing !== null) return `${missing[1]} needs a value`
-  return message
 }
 
 /** An emission as the API streams it, from its recorded event. */
@@ -223,15 +216,6 @@ const MAX_FOLLOWED_RUNS = 1000
 
 /** How long `get --follow` follows without --timeout. */
 const DEFAULT_FOLLOW_S = 600
-
-/** A start refused because the function does not exist: the message names the ones that do. */
-const withRegisteredFunctions = async (error: unknown, client: Client): Promise<never> => {
-  if (!(error instanceof CliError) || error.exitCode !== EXIT.notFound) throw error
-  const listed = await client.request<{ functions: Array<{ name: string }> }>("GET", "/v1/functions").catch(() => undefined)
-  if (listed === undefined) throw error
-  const names = listed.functions.map((fn) => fn.name)
-  throw new CliError(`${error.message}; ${names.length === 0 ? "the server registers none" : `registered: ${names.join(", ")}`}`, EXIT.notFound)
-}
 
 const print = (io: Io, json: boolean, value: unknown, text: () => string) => io.out(json ? JSON.stringify(value, null, 2) : text())
 
@@ -325,13 +309,17 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     if (typeof values.version === "string") params.set("version", values.version)
     if (values["started-after"] !== undefined) params.set("startedAfter", dateOption(values["started-after"], "--started-after")!)
     if (values["started-before"] !== undefined) params.set("startedBefore", dateOption(values["started-before"], "--started-before")!)
+    const [after, before] = [params.get("startedAfter"), params.get("startedBefore")]
+    if (after !== null && before !== null && Date.parse(after) >= Date.parse(before)) throw usage("--started-after must be earlier than --started-before (nothing starts in between)")
     if (values["input-contains"] !== undefined) params.set("input", values["input-contains"])
     if (values.limit !== undefined) params.set("limit", String(integerOption(values.limit, "--limit", 1, 1000)))
     if (values.cursor !== undefined) params.set("cursor", values.cursor)
     const query = params.toString()
     const page = await client().request<{ executions: Array<SummaryJson>; nextCursor?: string }>("GET", `/v1/executions${query === "" ? "" : `?${query}`}`)
     const next = page.nextCursor === undefined ? undefined : nextPageCommand(values, page.nextCursor)
-    print(io, values.json === true, page, () => listText(page.executions, next))
+    // "No executions." for a misspelt --function reads as "none failed": say when no function has that name.
+    const note = page.executions.length === 0 && next === undefined && values.function !== undefined && values.json !== true ? await unregisteredNote(client(), values.function) : undefined
+    print(io, values.json === true, page, () => listText(page.executions, next) + (note === undefined ? "" : ` ${note}`))
     return EXIT.ok
   },
   callback: async (args, values, io, client) => {
@@ -361,11 +349,13 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
   stop: async (args, values, io, client) => {
     const [id] = positional(args, 1, "the execution id")
     const extras = errorExtras(values)
-    const body = values.reason === undefined && Object.keys(extras).length === 0
-      ? {}
-      : { error: { errorMessage: values.reason ?? "Stopped from the reprise CLI", ...extras } }
+    const body = {
+      ...(values.reason === undefined && Object.keys(extras).length === 0 ? {} : { error: { errorMessage: values.reason ?? "Stopped from the reprise CLI", ...extras } }),
+      // The API's `children: false`: the executions it invoked go on.
+      ...(values["keep-children"] === true ? { children: false } : {})
+    }
     const stopped = await client().request<ExecutionJson>("POST", `${executionPath(id!)}/stop`, body)
-    print(io, values.json === true, stopped, () => `stopped ${stopped.executionId} (${stopped.status})`)
+    print(io, values.json === true, stopped, () => stopText(stopped))
     return EXIT.ok
   },
   fire: async (args, values, io, client) => {

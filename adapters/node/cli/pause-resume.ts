@@ -6,6 +6,7 @@ import { parseArgs } from "node:util"
 import type { ExecutionJson } from "reprise/http"
 import { CliError, EXIT, makeClient, reportError, serverOption } from "./client.ts"
 import { repeatedMessage, repeatedOption } from "./repeated-option.ts"
+import { emptyArgument, readableParseError } from "./argument-errors.ts"
 
 export interface PauseIo {
   readonly out: (line: string) => void
@@ -24,7 +25,7 @@ export const pauseResumeCommand = async (action: "pause" | "resume", argv: Reado
     try {
       parsed = parseArgs({ args: [...argv], options: PAUSE_OPTIONS, allowPositionals: true, strict: true })
     } catch (error) {
-      throw new CliError(`${error instanceof Error ? error.message.split("\n")[0] : String(error)} (usage: ${PAUSE_USAGE})`, EXIT.usage)
+      throw new CliError(`${readableParseError(error)} (usage: ${PAUSE_USAGE})`, EXIT.usage)
     }
     const repeated = repeatedOption(argv, PAUSE_OPTIONS)
     if (repeated !== undefined) throw new CliError(`${repeatedMessage(repeated)} (usage: ${PAUSE_USAGE})`, EXIT.usage)
@@ -34,6 +35,8 @@ export const pauseResumeCommand = async (action: "pause" | "resume", argv: Reado
       return EXIT.ok
     }
     if (positionals.length !== 1) throw new CliError(`give one execution id (usage: ${PAUSE_USAGE})`, EXIT.usage)
+    const empty = emptyArgument(positionals[0], "the execution id")
+    if (empty !== undefined) throw new CliError(`${empty} (usage: ${PAUSE_USAGE})`, EXIT.usage)
     const apiKey = values["api-key"] ?? (io.env.REPRISE_API_KEY === "" ? undefined : io.env.REPRISE_API_KEY)
     const client = makeClient({ ...serverOption(values.url, io.env), apiKey })
     const id = positionals[0]!

@@ -18,6 +18,7 @@ import { loadingUserFile } from "../cli-loading.ts"
 import { CliError, type Client, EXIT, makeClient, reportError } from "./client.ts"
 import { exportedFunctions } from "./exported-functions.ts"
 import { repeatedMessage, repeatedOption } from "./repeated-option.ts"
+import { readableParseError } from "./argument-errors.ts"
 import { oneLine } from "./terminal-text.ts"
 
 export interface CheckIo {
@@ -140,7 +141,7 @@ export const replayCheckCommand = async (argv: ReadonlyArray<string>, io: CheckI
     try {
       parsed = parseArgs({ args: [...argv], options: CHECK_OPTIONS, allowPositionals: true, strict: true })
     } catch (error) {
-      throw usage(error instanceof Error ? error.message.split("\n")[0]! : String(error))
+      throw usage(readableParseError(error))
     }
     const repeated = repeatedOption(argv, CHECK_OPTIONS)
     if (repeated !== undefined) throw usage(repeatedMessage(repeated))
@@ -161,8 +162,14 @@ export const replayCheckCommand = async (argv: ReadonlyArray<string>, io: CheckI
     // --function narrows --history files as it narrows --from (whose listing already asked for those functions);
     // a history whose function could not be read is kept, so that its failure is seen.
     const only = values.function === undefined ? undefined : new Set(values.function)
-    const reports = (await replayCheck(functions, histories))
-      .filter((report) => only === undefined || report.functionName === undefined || only.has(report.functionName))
+    const all = await replayCheck(functions, histories)
+    // A name neither the file exports nor any history read is of (a misspelt one) checked nothing, and a deploy gate
+    // passed on "0 of 0". A function the file no longer exports is still named by its executions' histories.
+    const unknown = values.function?.find((name) => !functions.some((fn) => fn.name === name) && !all.some((report) => report.functionName === name))
+    if (unknown !== undefined) {
+      throw usage(`--function ${JSON.stringify(unknown)}: the file exports no such function and no history read is of it (it exports ${functions.map((fn) => fn.name).join(", ")})`)
+    }
+    const reports = all.filter((report) => only === undefined || report.functionName === undefined || only.has(report.functionName))
     if (values.json === true) io.out(JSON.stringify(reports, null, 2))
     else {
       for (const report of reports) io.out(oneLine(reportLine(report)))

@@ -39,6 +39,17 @@ export const listSchedules = async (client: Client, io: ScheduleCommandIo, json:
   return EXIT.ok
 }
 
+/**
+ * What a trigger did. A skipped one started nothing: "skipped <id>" named an execution that does not exist (the id the
+ * trigger would have had), which an operator then looked up.
+ */
+export const triggerText = (name: string, result: { readonly executionId: string; readonly outcome: string }): string =>
+  result.outcome === "skipped"
+    ? `skipped: ${name}'s previous execution has not ended (its overlap policy), so nothing started (see reprise schedules)`
+    : result.outcome === "buffered"
+    ? `buffered ${result.executionId}: it starts when ${name}'s running execution ends`
+    : `${result.outcome} ${result.executionId}`
+
 export const SCHEDULE_ACTIONS = ["pause", "resume", "trigger"] as const
 
 export const scheduleAction = async (client: Client, io: ScheduleCommandIo, json: boolean, action: string, name: string): Promise<number> => {
@@ -47,7 +58,7 @@ export const scheduleAction = async (client: Client, io: ScheduleCommandIo, json
   }
   if (action === "trigger") {
     const result = await client.request<{ executionId: string; outcome: string }>("POST", `${schedulePath(name)}/trigger`, {})
-    io.out(json ? JSON.stringify(result, null, 2) : `${result.outcome} ${result.executionId}`)
+    io.out(json ? JSON.stringify(result, null, 2) : triggerText(name, result))
     return EXIT.ok
   }
   const schedule = await client.request<ScheduleJson>("POST", `${schedulePath(name)}/${action}`, {})

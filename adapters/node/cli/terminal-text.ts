@@ -1,17 +1,10 @@
 /**
- * Text from the server (error messages, results, names, topics) printed as it is could drive the terminal (retitle
- * it, clear it, move the cursor) or start a line that reads like the CLI's own ("status     SUCCEEDED"). Every
- * control character in it is printed as an escape instead: C0, DEL, C1, the Unicode line separators and the bidi
- * overrides that reorder what is shown.
+ * The CLI's writes to the terminal: the server's text in them (error messages, results, names, topics) with every
+ * control character escaped (oneLine, shared with the host's terminal log), the CLI's own line breaks kept.
  */
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+import { oneLine } from "reprise/store"
 
-const NAMED: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" }
-
-const escaped = (char: string): string => NAMED[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`
-
-/** One line the CLI composed from fields: a line break (or any control character) inside a field shows escaped. */
-export const oneLine = (text: string): string => text.replace(CONTROLS, escaped)
+export { oneLine }
 
 /**
  * Text about to be written: the CLI's own line breaks kept, every other control character escaped. JSON stays the

@@ -9,7 +9,7 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { serve, type Server } from "../../../../adapters/node/serve.ts"
 import { fakeOrderServices, makeOrderFulfilment } from "../../../../examples/order-fulfilment.ts"
-import { durable, retryPresets } from "../../../../src/index.ts"
+import { durable, retryPresets, saga } from "../../../../src/index.ts"
 import { finish, freePort, reprise, start, until, waitForStderr } from "./cli-fixture.ts"
 
 const KEY = "cli-test-key"
@@ -25,6 +25,17 @@ const boom = durable("boom", async (_input: unknown, ctx) =>
     throw new Error("kaboom")
   }, { retryStrategy: retryPresets.noRetry }))
 
+/** A saga that waits after its first step: a stop there is a request while the compensation runs (2 s). */
+const booking = durable("booking", async (_input: unknown, ctx) =>
+  saga(ctx, "trip", async (sagaCtx, trip) => {
+    await trip.step("hotel", async () => "h-1", { compensate: () => new Promise((resolve) => setTimeout(resolve, 2000)) })
+    await sagaCtx.wait("hold", { hours: 1 })
+  }))
+
+/** A parent waiting on the child it invoked, which waits a day. */
+const callee = durable("callee", async (_input: unknown, ctx) => ctx.wait("a-day", { days: 1 }))
+const caller = durable("caller", async (_input: unknown, ctx) => ctx.invoke("call", "callee", {}))
+
 let dir: string
 /** Two runs that continue as new, then a third that returns. */
 const countdown = durable("countdown", async (input: { left: number }, ctx) => {
@@ -38,7 +49,7 @@ const services = fakeOrderServices()
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "reprise-cli-"))
-  server = await serve({ functions: [makeOrderFulfilment(services), greet, boom, countdown], dbPath: join(dir, "reprise.db"), port: 0, apiKey: KEY, handleSignals: false })
+  server = await serve({ functions: [makeOrderFulfilment(services), greet, boom, countdown, booking, callee, caller], dbPath: join(dir, "reprise.db"), port: 0, apiKey: KEY, handleSignals: false })
   env = { REPRISE_URL: server.url, REPRISE_API_KEY: KEY }
 })
 afterAll(async () => {
@@ -225,6 +236,42 @@ describe("reprise (the CLI) against a real server", () => {
     assert.match(twice.stderr, /^reprise: The execution is not running: .+\n$/)
   }, 120_000)
 
+  it("stop inside a saga says it was requested, not that it stopped an execution still RUNNING; a second one ends it", async () => {
+    const started = await reprise(["start", "booking", "--json"], env)
+    assert.strictEqual(started.code, 0, started.stderr)
+    const id = json(started.stdout).executionId as string
+    await until(async () => {
+      const got = json((await reprise(["get", id, "--json"], env)).stdout)
+      return got.operations.some((op: any) => op.type === "WAIT" && op.status === "STARTED") ? true : undefined
+    }, "the saga's wait")
+    const requested = await reprise(["stop", id], env)
+    assert.strictEqual(requested.code, 0, requested.stderr)
+    assert.strictEqual(requested.stdout.trim(), `stop requested: ${id} runs its saga's compensations, then ends STOPPED (RUNNING; stop it again to end it at once)`)
+    const again = await reprise(["stop", id], env)
+    assert.strictEqual(again.stdout.trim(), `stopped ${id} (STOPPED)`)
+  }, 60_000)
+
+  it("stop --keep-children leaves the executions it invoked running; without it they are stopped too", async () => {
+    const childOf = async (name: string) => {
+      const started = await reprise(["start", "caller", "--name", name], env)
+      assert.strictEqual(started.code, 0, started.stderr)
+      return until(async () => {
+        const got = json((await reprise(["get", name, "--json"], env)).stdout)
+        return got.operations.find((op: any) => op.type === "CHAINED_INVOKE")?.childExecutionId as string | undefined
+      }, "the invoked child")
+    }
+    const kept = await childOf("caller-keeps")
+    const stopped = await reprise(["stop", "caller-keeps", "--keep-children"], env)
+    assert.strictEqual(stopped.code, 0, stopped.stderr)
+    assert.strictEqual(json((await reprise(["get", kept, "--json"], env)).stdout).status, "RUNNING")
+    const cascaded = await childOf("caller-cascades")
+    assert.strictEqual((await reprise(["stop", "caller-cascades"], env)).code, 0)
+    assert.strictEqual(await until(async () => {
+      const status = json((await reprise(["get", cascaded, "--json"], env)).stdout).status as string
+      return status === "RUNNING" ? undefined : status
+    }, "the child's stop"), "STOPPED")
+  }, 60_000)
+
   // Each case is a new process, which loads the CLI's sources: 1 s on a quiet machine, 4 s on a loaded 2-core one,
   // where 15 of them overran a 60 s budget. The budgets here bound a hang (each call is bounded by `finish`), not speed.
   it("says what went wrong in one line, with an exit code per kind", async () => {
@@ -234,7 +281,7 @@ describe("reprise (the CLI) against a real server", () => {
       ["wrong key", ["list", "--api-key", "wrong"], { REPRISE_URL: server.url }, 4, /did not accept the API key/],
       ["no key", ["get", "x"], { REPRISE_URL: server.url }, 4, /needs an API key/],
       ["no such execution", ["get", "no-such-execution"], env, 5, /not found: .*no-such-execution/],
-      ["no such function", ["start", "nope"], env, 5, /not found: .*"nope".*; registered: order-fulfilment, greet, boom, countdown$/],
+      ["no such function", ["start", "nope"], env, 5, /not found: .*"nope".*; registered: order-fulfilment, greet, boom, countdown, booking, callee, caller$/],
       ["bad --input", ["start", "greet", "--input", "{oops"], env, 2, /--input is not valid JSON/],
       ["unknown command", ["frobnicate"], env, 2, /unknown command "frobnicate"/],
       ["unknown option", ["list", "--colour"], env, 2, /^reprise: unknown option --colour \(reprise --help\)$/],

@@ -74,5 +74,23 @@ describe("reprise fire and reprise list's search", () => {
     const bad = await reprise(["list", "--started-after", "yesterday"], env)
     assert.strictEqual(bad.code, 2, "a usage error, refused before any request")
     assert.match(bad.stderr, /--started-after must be an ISO 8601 time/)
+    // A day its month does not have went to the server, which refused it (exit 1); a range that is empty listed nothing.
+    const noSuchDay = await reprise(["list", "--started-after", "2026-02-30T00:00:00Z"], env)
+    assert.strictEqual(noSuchDay.code, 2, noSuchDay.stderr)
+    assert.match(noSuchDay.stderr, /--started-after must be an ISO 8601 time such as 2026-05-01T12:00:00Z, not "2026-02-30T00:00:00Z"/)
+    const reversed = await reprise(["list", "--started-after", "2026-05-02T00:00:00Z", "--started-before", "2026-05-01T00:00:00+01:00"], env)
+    assert.strictEqual(reversed.code, 2, reversed.stderr)
+    assert.match(reversed.stderr, /--started-after must be earlier than --started-before/)
+  }, 60_000)
+
+  it("list --function with a name the server does not register says so, where a registered one with none does not", async () => {
+    const env = { REPRISE_URL: production.url }
+    const misspelt = await reprise(["list", "--function", "npa", "--status", "FAILED"], env)
+    assert.strictEqual(misspelt.code, 0, misspelt.stderr)
+    assert.strictEqual(misspelt.stdout.trim(), 'No executions. The server registers no function "npa" (registered: nap).')
+    const none = await reprise(["list", "--function", "nap", "--status", "FAILED"], env)
+    assert.strictEqual(none.stdout.trim(), "No executions.")
+    // --json stays the API's answer.
+    assert.deepStrictEqual(JSON.parse((await reprise(["list", "--function", "npa", "--json"], env)).stdout), { executions: [] })
   }, 60_000)
 })

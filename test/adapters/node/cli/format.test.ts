@@ -3,7 +3,7 @@
  * has), a history (every time in the ISO form the other lines use) and a listing (why each one failed).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { executionText, historyText, listText } from "../../../../adapters/node/cli/format.ts"
+import { executionText, historyText, listText, stopText } from "../../../../adapters/node/cli/format.ts"
 import type { ExecutionWithOperationsJson, OperationJson, SummaryJson } from "../../../../src/http/views.ts"
 import type { LogEvent } from "../../../../src/log/events.ts"
 
@@ -29,7 +29,7 @@ const names = (text: string): Array<string> => {
   const lines = text.split("\n")
   const header = lines.findIndex((line) => line.startsWith("  NAME"))
   const width = lines[header]!.indexOf("ID")
-  return lines.slice(header + 1).filter((line) => line.startsWith("  ")).map((line) => line.slice(0, width).trimEnd())
+  return lines.slice(header + 1).filter((line) => line.startsWith("  ") && !line.startsWith("  (")).map((line) => line.slice(0, width).trimEnd())
 }
 
 describe("executionText", () => {
@@ -56,6 +56,40 @@ describe("executionText", () => {
   it("names waitForCallback's own callback and submitter step after it", () => {
     const ops = [op("1", "CONTEXT", "WaitForCallback", "warehouse"), op("1-1", "CALLBACK", "Callback"), op("1-2", "STEP", "Step")]
     assert.deepStrictEqual(names(executionText(execution(ops))), ["  warehouse", "    warehouse callback", "    warehouse submitter"])
+  })
+
+  it("shows 25 children under an operation and counts the rest by status (a map of thousands printed every item)", () => {
+    const items = Array.from({ length: 30 }, (_, i) => [
+      { ...op(`1-${i + 1}`, "CONTEXT", "MapIteration", `item-${i}`), ...(i === 28 ? { status: "FAILED" } : {}) },
+      op(`1-${i + 1}-1`, "STEP", "Step", `work-${i}`)
+    ]).flat()
+    const text = executionText(execution([op("1", "CONTEXT", "Map", "items"), ...items, op("2", "STEP", "Step", "after")]))
+    const shown = names(text)
+    assert.deepStrictEqual(shown.slice(0, 3), ["  items", "    item-0", "      work-0"])
+    assert.deepStrictEqual(shown.slice(-4), ["    item-24", "      work-24", "    … 5 more", "  after"])
+    assert.lengthOf(shown, 1 + 25 * 2 + 1 + 1)
+    assert.match(text, /… 5 more\s+4 SUCCEEDED, 1 FAILED\n/)
+    assert.include(text, "\n  (25 children shown under each operation: reprise get e-1 --json lists every one)")
+    // 25 children or fewer: every one, and no such line.
+    assert.notInclude(executionText(execution([op("1", "CONTEXT", "Map", "items"), ...items.slice(0, 50)])), "children shown")
+  })
+
+  it("gives the command that completes a waiting callback of a running or paused execution, none once it ended", () => {
+    const waiting = { ...op("1", "CALLBACK", "Callback", "approval"), status: "STARTED", callbackId: "cb-1" }
+    const hint = "  approval: reprise callback cb-1 succeed '<json>'"
+    const { result: _, ...ops } = execution([waiting])
+    for (const status of ["RUNNING", "PAUSED"]) assert.include(executionText({ ...ops, status }), `pending callbacks\n${hint}`, status)
+    assert.notInclude(executionText({ ...ops, status: "STOPPED" }), "pending callbacks")
+  })
+
+  it("gives the first 25 waiting callbacks their command and counts the others", () => {
+    const waiting = Array.from({ length: 30 }, (_, i) => ({ ...op(`${i + 1}`, "CALLBACK", "Callback", `approval-${i}`), status: "STARTED", callbackId: `cb-${i}` }))
+    const { result: _, ...ops } = execution(waiting)
+    const text = executionText({ ...ops, status: "RUNNING" })
+    const lines = text.slice(text.indexOf("pending callbacks\n")).split("\n").slice(1)
+    assert.lengthOf(lines, 26)
+    assert.strictEqual(lines[24], "  approval-24: reprise callback cb-24 succeed '<json>'")
+    assert.strictEqual(lines[25], "  … 5 more (their callbackId in reprise get e-1 --json)")
   })
 })
 
@@ -97,6 +131,15 @@ describe("executionText's errors", () => {
     assert.include(text, 'failed     approval callback (1-1): ApprovalDenied: manager said no\n           data {"approver":"bob"}')
   })
 
+  it("names the first 25 failed operations, each with its error, and counts the others", () => {
+    const failed = Array.from({ length: 40 }, (_, i) => ({ ...op(`${i + 1}`, "STEP", "Step", `s${i}`), status: "FAILED", error: { errorType: "Error", errorMessage: `bad ${i}` } }))
+    const lines = executionText({ ...execution(failed), status: "FAILED" }).split("\n").filter((line) => line.startsWith("failed "))
+    assert.lengthOf(lines, 26)
+    assert.strictEqual(lines[0], "failed     s0 (1): Error: bad 0")
+    assert.strictEqual(lines[24], "failed     s24 (25): Error: bad 24")
+    assert.strictEqual(lines[25], "failed     … 15 more operations (reprise get e-1 --json lists every one)")
+  })
+
   it("names the execution a failed invoke started, to get next", () => {
     const invoke = { ...op("1", "CHAINED_INVOKE", "ChainedInvoke", "call"), status: "FAILED", childExecutionId: "e-1:invoke:1", error: { errorType: "StepError", errorMessage: "broke" } }
     const text = executionText({ ...execution([invoke]), status: "FAILED" })
@@ -133,7 +176,26 @@ describe("listText", () => {
     assert.strictEqual(Array.from(failed!.slice(failed!.indexOf("CardDeclined"))).length, 60)
   })
 
+  it("an empty page with a next one (a search by input reads 1,000 executions a request) says so and gives the next", () => {
+    assert.strictEqual(listText([], "reprise list --input-contains ada --cursor c-2"), "No executions in this page; the search goes on.\nMore: reprise list --input-contains ada --cursor c-2")
+    assert.strictEqual(listText([], undefined), "No executions.")
+  })
+
   it("has no ERROR column when nothing listed failed", () => {
     assert.notInclude(listText([row("e-1", "SUCCEEDED"), row("e-2", "RUNNING")], undefined), "ERROR")
+  })
+})
+
+describe("stopText", () => {
+  it("says a stop of a continue-as-new chain's earlier run stopped the chain's current run", () => {
+    const { result: _, ...base } = execution([])
+    assert.strictEqual(stopText({ ...base, status: "CONTINUED_AS_NEW", continuedAs: "e-1~2" }), "stopped the current run of e-1's chain (e-1 itself continued as e-1~2)")
+  })
+
+  it("says a stop that a saga takes as a request is one, and what a second stop does; a stop that ended it, so", () => {
+    const { result: _, endedAt: __, ...base } = execution([])
+    assert.strictEqual(stopText({ ...base, status: "STOPPED" }), "stopped e-1 (STOPPED)")
+    const requested = stopText({ ...base, status: "RUNNING" })
+    assert.match(requested, /^stop requested: e-1 runs its saga's compensations, then ends STOPPED \(RUNNING; stop it again to end it at once\)$/)
   })
 })

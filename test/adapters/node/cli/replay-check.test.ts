@@ -104,11 +104,12 @@ describe("reprise replay-check", () => {
       dirty.stdout.trim(),
       'old  NON-DETERMINISTIC at operation 2: recorded CONTEXT WaitForCallback "confirm", the code now calls STEP Step "audit"'
     )
-    // --function narrows --history files too: the history of another function is left out, not checked.
+    // --function narrows --history files too: the history of another function is left out, not checked. A name that
+    // neither the file exports nor a history is of (a misspelt one) is a usage error, not a pass on "0 of 0".
     const narrowed = await reprise(["replay-check", fixture("signup-v2-unguarded.ts"), "--history", files[0]!, "--function", "billing"])
-    assert.strictEqual(narrowed.code, 0, narrowed.stderr)
+    assert.strictEqual(narrowed.code, 2, narrowed.stderr)
     assert.strictEqual(narrowed.stdout.trim(), "")
-    assert.include(narrowed.stderr, "0 of 0 histories replay cleanly")
+    assert.include(narrowed.stderr, '--function "billing": the file exports no such function and no history read is of it (it exports signup)')
     const named = await reprise(["replay-check", fixture("signup-v2-unguarded.ts"), "--history", files[0]!, "--function", "signup"])
     assert.strictEqual(named.code, 1)
   })

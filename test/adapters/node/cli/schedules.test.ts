@@ -9,6 +9,11 @@ import { schedulesText } from "../../../../adapters/node/cli/schedules.ts"
 import { reprise } from "./cli-fixture.ts"
 
 const job = durable("cleanup", async (_: unknown, ctx) => ctx.step("sweep", async () => "swept"))
+/** Runs until a callback completes it: a trigger meanwhile overlaps it. */
+const report = durable("report", async (_: unknown, ctx) => {
+  const [done] = await ctx.createCallback("done")
+  return done
+})
 let dir: string
 let server: Server
 let env: Record<string, string>
@@ -16,8 +21,11 @@ let env: Record<string, string>
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "reprise-cli-schedules-"))
   server = await serve({
-    functions: [job],
-    schedules: [schedule("hourly-cleanup", { function: job, cron: "15 * * * *", overlap: "buffer-one" })],
+    functions: [job, report],
+    schedules: [
+      schedule("hourly-cleanup", { function: job, cron: "15 * * * *", overlap: "buffer-one" }),
+      schedule("nightly-report", { function: report, cron: "0 3 * * *", overlap: "buffer-one" })
+    ],
     dbPath: join(dir, "reprise.db"),
     port: 0,
     handleSignals: false
@@ -49,7 +57,18 @@ describe("reprise schedules", () => {
     const resumed = await reprise(["schedule", "resume", "hourly-cleanup"], env)
     assert.match(resumed.stdout, /^hourly-cleanup resumed; next tick \d{4}-.*:15:00\.000Z/)
     const json = JSON.parse((await reprise(["schedules", "--json"], env)).stdout)
-    assert.strictEqual(json.schedules[0].started, 1)
+    assert.strictEqual(json.schedules.find((s: { name: string }) => s.name === "hourly-cleanup").started, 1)
+  })
+
+  it("says what a trigger that overlaps a running execution did: buffered it, then skipped, starting nothing", async () => {
+    const first = await reprise(["schedule", "trigger", "nightly-report"], env)
+    assert.match(first.stdout.trim(), /^started nightly-report:trigger:\S+$/)
+    const second = await reprise(["schedule", "trigger", "nightly-report"], env)
+    assert.match(second.stdout.trim(), /^buffered nightly-report:trigger:\S+: it starts when nightly-report's running execution ends$/)
+    // "skipped nightly-report:trigger:…" named an id no execution has.
+    const third = await reprise(["schedule", "trigger", "nightly-report"], env)
+    assert.strictEqual(third.code, 0, third.stderr)
+    assert.strictEqual(third.stdout.trim(), "skipped: nightly-report's previous execution has not ended (its overlap policy), so nothing started (see reprise schedules)")
   })
 
   it("shows a buffered start, which runs once the running one ends, beside the next tick", () => {

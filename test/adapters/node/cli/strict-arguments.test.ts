@@ -44,7 +44,17 @@ describe("reprise refuses a command line that would not do what it says", () => 
       ["an empty execution id", ["get", ""], /an empty argument where reprise expects the execution id/],
       ["an empty operation id", ["fire", "x", ""], /an empty argument where reprise expects the execution id and the wait's operation id/],
       ["an empty function name", ["start", ""], /an empty argument where reprise expects the function name/],
-      ["an empty callback id", ["callback", "", "heartbeat"], /an empty argument where reprise expects the callback id/]
+      ["an empty callback id", ["callback", "", "heartbeat"], /an empty argument where reprise expects the callback id/],
+      // The commands with options of their own likewise (they answered exit 5, "not found: No route POST …//pause").
+      ["an empty id to pause", ["pause", ""], /an empty argument where reprise expects the execution id/],
+      ["an empty id to rewind", ["rewind", "", "--from", "1"], /an empty argument where reprise expects the execution id/],
+      ["an empty --from on fork", ["fork", "x", "--from", ""], /give the operation to run again from with --from/],
+      // Node's own words were printed: "Unknown option '--form'. To specify a positional argument starting with …".
+      ["a misspelt option on rewind", ["rewind", "x", "--form", "1"], /^reprise: unknown option --form \(usage: /],
+      ["a misspelt option on resume", ["resume", "x", "--jsn"], /^reprise: unknown option --jsn \(usage: /],
+      // A value that starts with "-" reads as short options: say where it goes (Node's hint was cut from the message).
+      ["a failure message that starts with -", ["callback", "cb-1", "fail", "-x is bad"], /^reprise: unknown option -x: a value that starts with "-" goes after "--" \(… -- "-x…"\)/],
+      ["a negative result", ["callback", "cb-1", "succeed", "-1"], /unknown option -1: a value that starts with "-" goes after "--"/]
     ]
     for (const [what, args, message] of cases) {
       const result = await reprise(args, env)
@@ -55,6 +65,12 @@ describe("reprise refuses a command line that would not do what it says", () => 
     // A repeated switch loses nothing; a --raw payload is sent as it is (the callback id is unknown here: 404).
     assert.strictEqual((await reprise(["list", "--json", "--json"], env)).code, 0)
     assert.strictEqual((await reprise(["callback", "cb-1", "succeed", "plain text", "--raw"], env)).code, 5)
+  })
+
+  it("a --url of the console's page (copied from the browser) says what --url is, and the address to try", async () => {
+    const console = await reprise(["list", "--url", `${server.url}/console`])
+    assert.strictEqual(console.code, 1, console.stderr)
+    assert.include(console.stderr, `with something other than JSON: is it a Reprise server? (--url is the server's address, or the path prefix it is served under, not one of its pages: ${server.url}?)`)
   })
 
   it("a bad server URL is named by where it came from: --url, REPRISE_URL or replay-check's --from", async () => {
