@@ -144,6 +144,11 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
         continue
       }
       release = turn
+      // The turn came during a shutdown: its attempt begins at the next start, like one that had not waited.
+      if (session.draining?.() === true) {
+        release()
+        return never()
+      }
     }
     // A default step's start written without an outcome (see open-steps.ts) is that attempt, run again.
     const attempt = op?.status === "STARTED" && op.attemptOpen ? op.attempt : (op?.attempt ?? 0) + 1
