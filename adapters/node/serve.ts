@@ -23,8 +23,7 @@ import { sqlitePorts } from "./sqlite-ports.ts"
 import { sqliteSettings } from "./sqlite-settings.ts"
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.ts"
 import { drainUnreadBody } from "./unread-body.ts"
-import { logUnhandledRejections } from "./unhandled-rejections.ts"
-import { logUserCodeExceptions } from "./uncaught-exceptions.ts"
+import { logProcessFaults } from "./process-faults.ts"
 import { refuseWhileCliLoads } from "./cli-loading.ts"
 
 /** The server's options whatever its store (reprise/postgres serves with these on its own ports). */
@@ -209,38 +208,50 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
   let closing: Promise<void> | undefined
   const close = () =>
     (closing ??= (async () => {
-      process.off("SIGTERM", onSignal)
-      process.off("SIGINT", onSignal)
-      host.endStreams() // the app's streams end their bodies
-      // No new step attempt begins; those running get the same grace as requests to end and be recorded.
-      const drained = host.drain(SHUTDOWN_GRACE_MS)
-      const closed = new Promise<void>((resolve) => http.close(() => resolve())) // stop accepting; idle connections close
-      // Their bodies end first (destroyed at once, a chunked body lost its last chunk: curl exits 18, "partial file").
-      await streamsEnded()
-      // Not redundant with endStreams: without it the stream's connection still held close() (serve.test.ts fails).
-      for (const socket of streams.keys()) socket.destroy()
-      // Other requests get a grace to finish (a start's ?wait holds one up to 60 s); then their connections close.
-      const grace = setTimeout(() => http.closeAllConnections(), SHUTDOWN_GRACE_MS)
-      // close() drops the connections idle when it is called; one whose answer comes after (a ?wait the shutdown
-      // ended) stays open for keep-alive and held the close ~3 s. Drop those as they go idle.
-      const idle = setInterval(() => http.closeIdleConnections(), 50)
-      await closed
-      clearTimeout(grace)
-      clearInterval(idle)
-      await drained
-      await host.close() // waits for in-flight appends, then closes the store (SQLite's are synchronous transactions)
-      stopLoggingFaults()
+      try {
+        await shutDown()
+      } finally {
+        stopLoggingFaults() // also when the shutdown failed: no listener of a closed server stays in the process
+      }
     })())
-  const onSignal = () => void close().then(() => process.exit(0))
+  const shutDown = async () => {
+    process.off("SIGTERM", onSignal)
+    process.off("SIGINT", onSignal)
+    host.endStreams() // the app's streams end their bodies
+    // No new step attempt begins; those running get the same grace as requests to end and be recorded.
+    const drained = host.drain(SHUTDOWN_GRACE_MS)
+    const closed = new Promise<void>((resolve) => http.close(() => resolve())) // stop accepting; idle connections close
+    // Their bodies end first (destroyed at once, a chunked body lost its last chunk: curl exits 18, "partial file").
+    await streamsEnded()
+    // Not redundant with endStreams: without it the stream's connection still held close() (serve.test.ts fails).
+    for (const socket of streams.keys()) socket.destroy()
+    // Other requests get a grace to finish (a start's ?wait holds one up to 60 s); then their connections close.
+    const grace = setTimeout(() => http.closeAllConnections(), SHUTDOWN_GRACE_MS)
+    // close() drops the connections idle when it is called; one whose answer comes after (a ?wait the shutdown
+    // ended) stays open for keep-alive and held the close ~3 s. Drop those as they go idle.
+    const idle = setInterval(() => http.closeIdleConnections(), 50)
+    await closed
+    clearTimeout(grace)
+    clearInterval(idle)
+    await drained
+    await host.close() // waits for in-flight appends, then closes the store (SQLite's are synchronous transactions)
+  }
+  const log = hostErrorLog(logging, env)
+  // A shutdown that failed (the store's close, say) still ends the process, saying why: its rejection would
+  // otherwise be one more logged rejection, and the process would linger with its listener closed.
+  const onSignal = () =>
+    void close().then(() => process.exit(0), (error: unknown) => {
+      log.report("the shutdown failed", error)
+      process.exit(1)
+    })
   let stopLoggingFaults = () => {}
   if (options.handleSignals ?? true) {
     process.on("SIGTERM", onSignal)
     process.on("SIGINT", onSignal)
-    const log = hostErrorLog(logging, env)
-    const stopRejections = logUnhandledRejections((error) => log.report("a promise was rejected and nothing handled it", error))
-    const stopExceptions = logUserCodeExceptions((error, where) =>
-      log.report(`execution ${where.executionId} threw an exception nothing caught`, error, { ...where }))
-    stopLoggingFaults = () => (stopRejections(), stopExceptions())
+    stopLoggingFaults = logProcessFaults({
+      rejection: (reason) => log.report("a promise was rejected and nothing handled it", reason),
+      exception: (error, where) => log.report(`execution ${where.executionId} threw an exception nothing caught`, error, { ...where })
+    })
   }
 
   return { url: serverUrl(hostname, port), port, authenticated: host.apiKey !== undefined, engine: host.engine, close }

@@ -2,7 +2,7 @@
  * Which durable function's code is running now, if any: the execution and, in a step body (or a waitForCondition
  * check), its operation. A fault raised outside every fiber (a throw in a timer a step body set) still runs in the
  * async context of the code that set it, so a host can tell a fault of the user's code from one of its own
- * (adapters/node/uncaught-exceptions.ts).
+ * (adapters/node/process-faults.ts).
  */
 import { currentOwner } from "../context/usage-tracker.ts"
 

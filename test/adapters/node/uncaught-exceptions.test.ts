@@ -50,8 +50,9 @@ describe("an exception nothing caught, on the Node server (a real process)", () 
     expect(child.exitCode).toBeNull()
   })
 
-  it("thrown by code outside every durable function: the process ends with exit code 1, the error on stderr", { timeout: 120_000 }, async () => {
-    const { child, printed } = await start("server-throws")
+  for (const [label, mode] of [["", "server-throws"], [" (two servers in the process: neither takes the other's listener for the application's)", "two-servers-throw"]] as const) {
+  it(`thrown by code outside every durable function: the process ends with exit code 1, the error on stderr${label}`, { timeout: 120_000 }, async () => {
+    const { child, printed } = await start(mode)
     const code = await new Promise<number | null>((resolve) => {
       if (child.exitCode !== null) return resolve(child.exitCode)
       const bound = setTimeout(() => resolve(null), 20_000)
@@ -60,4 +61,5 @@ describe("an exception nothing caught, on the Node server (a real process)", () 
     expect(code).toBe(1)
     expect(printed.join("")).toContain("the server's own code threw")
   })
+  }
 })
