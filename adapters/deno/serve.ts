@@ -277,7 +277,12 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
   pending.ready((request, env) => host.app.fetch(request, env))
 
   const signals = options.handleSignals ?? true
-  const onSignal = () => void close().then(() => Deno.exit(0))
+  // A shutdown that failed still ends the process, saying why (it lingered, its listeners gone, as on Node).
+  const onSignal = () =>
+    void close().then(() => Deno.exit(0), (error: unknown) => {
+      log.report("the shutdown failed", error)
+      Deno.exit(1)
+    })
   const listenSignals = (on: boolean) => {
     for (const signal of SIGNALS) {
       try {
@@ -301,9 +306,12 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
       // throws an uncaught BadResource in Deno 2.9.)
       await atMost(http.shutdown(), SHUTDOWN_GRACE_MS)
       await drained
-      await host.close()
-      await storage.ended()
-      stopLoggingRejections()
+      try {
+        await host.close()
+        await storage.ended()
+      } finally {
+        stopLoggingRejections()
+      }
     })())
   const log = hostErrorLog(logging, envVar)
   const stopLoggingRejections = signals
