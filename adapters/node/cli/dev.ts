@@ -27,7 +27,11 @@ const SERVER = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "./dev-se
 /** dev-server.ts's FATAL_EXIT and WAITING_EXIT (not imported: importing that module would run it). */
 const FATAL_EXIT = 78
 const WAITING_EXIT = 79
-const KILL_AFTER_MS = 5000
+/**
+ * Past the server's own shutdown (SHUTDOWN_GRACE_MS, 5 s, for requests and running step bodies, then the store's
+ * close): killed at 5 s, a body that used all of its grace was cut off during the close and ran again.
+ */
+const KILL_AFTER_MS = 8000
 const DEBOUNCE_MS = 150
 
 export const dev = (options: DevOptions, io: Io): Promise<number> => {
