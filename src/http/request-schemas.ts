@@ -173,8 +173,11 @@ export const callbackPayload = (result: unknown): Effect.Effect<string | undefin
 /** `errorType` defaults to "Error". */
 export const CallbackFailureBody = Schema.Struct(errorFields)
 
-/** `{}` and nothing else (`Schema.Struct({})` would accept any value). */
-export const EmptyBody = Schema.Record(Schema.String, Schema.Never)
+/**
+ * `{}` and nothing else (`Schema.Struct({})` would accept any value). A key is refused in the words every other
+ * body uses for an unknown field (Never alone reads "Expected never").
+ */
+export const EmptyBody = Schema.Record(Schema.String, Schema.Never.annotate({ message: "Expected no excess property" }))
 
 export const EventsQuery = Schema.Struct({
   /** The seq of the last event already seen (the `Last-Event-ID` header, when sent, wins). */
