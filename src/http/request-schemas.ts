@@ -113,7 +113,13 @@ export const ListQuery = Schema.Struct({
   cursor: Schema.optionalKey(
     Schema.String.check(Schema.isPattern(/^\d{1,16}\.[!-~]{1,495}$/u, { expected: "the nextCursor of a previous page" }))
   )
-})
+}).check(
+  // An empty range is a mistake (the two swapped, most likely), not a search that found nothing; `reprise list` says so too.
+  Schema.makeFilter((query: { readonly startedAfter?: number; readonly startedBefore?: number }) =>
+    query.startedAfter === undefined || query.startedBefore === undefined || query.startedAfter < query.startedBefore ||
+    "Expected startedAfter earlier than startedBefore (startedAfter is inclusive, startedBefore exclusive: nothing starts in between)"
+  )
+)
 
 const errorFields = {
   errorType: Schema.optionalKey(bounded(256).check(Schema.isMinLength(1))),
