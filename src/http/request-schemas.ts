@@ -128,8 +128,16 @@ const errorFields = {
 }
 
 export const StopBody = Schema.Struct({
-  /** Recorded as the execution's error; `errorType` defaults to "Stopped". */
-  error: Schema.optionalKey(Schema.Struct(errorFields)),
+  /**
+   * Recorded as the execution's error; `errorType` defaults to "Stopped". Its message may not be blank (it recorded
+   * "Stopped: "): leave `error` out to stop without a reason.
+   */
+  error: Schema.optionalKey(Schema.Struct({
+    ...errorFields,
+    errorMessage: Schema.String.check(Schema.makeFilter((message: string) =>
+      message.trim() !== "" || "Expected a reason that is not blank (leave error out to stop without one)"
+    ))
+  })),
   /** Whether the running children its `ctx.invoke` started are stopped too (default true). */
   children: Schema.optionalKey(Schema.Boolean)
 })

@@ -349,6 +349,8 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
   stop: async (args, values, io, client) => {
     const [id] = positional(args, 1, "the execution id")
     const extras = errorExtras(values)
+    // A blank reason (an unset shell variable) would be recorded as "Stopped: ": leave --reason out to give none.
+    if (values.reason?.trim() === "") throw usage("--reason is blank: give the reason, or leave --reason out to stop without one")
     const body = {
       ...(values.reason === undefined && Object.keys(extras).length === 0 ? {} : { error: { errorMessage: values.reason ?? "Stopped from the reprise CLI", ...extras } }),
       // The API's `children: false`: the executions it invoked go on.
