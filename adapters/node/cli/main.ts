@@ -293,7 +293,11 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     const deadline = Date.now() + (timeoutS ?? DEFAULT_FOLLOW_S) * 1000
     const how = await followStream(client(), `${executionPath(id!)}/emissions`, deadline, (frame) => show(JSON.parse(frame.data) as Emission))
     if (how === "timeout") throw new CliError(`execution ${id} is still running after ${timeoutS ?? DEFAULT_FOLLOW_S} s`, EXIT.stillRunning)
-    return EXIT.ok
+    // As get --follow and start --wait: exit 1 unless it succeeded, saying how it ended on stderr (stdout holds the emissions).
+    const ended = await client().request<ExecutionJson>("GET", executionPath(id!))
+    if (ended.status === "SUCCEEDED") return EXIT.ok
+    const why = ended.error === undefined ? "" : `: ${ended.error.errorType}: ${ended.error.errorMessage}`
+    throw new CliError(`execution ${id} ended ${ended.status}${why}`, EXIT.failed)
   },
   list: async (args, values, io, client) => {
     positional(args, 0, "")
