@@ -213,6 +213,27 @@ describe("the console, without an API key", () => {
     assert.strictEqual(again.status, 409, "the API's own answer comes through")
   })
 
+  it("offers a rewind from the start to an ended execution that recorded no operation, and it runs again", async () => {
+    let calls = 0
+    const badDeploy = durable("bad-deploy", async (_input: unknown, ctx) => {
+      if (++calls === 1) throw new Error("missing config")
+      return ctx.step("work", async () => "done")
+    })
+    const harness = h = makeHarness({ functions: [badDeploy] })
+    await harness.request("POST", "/v1/functions/bad-deploy/executions", { json: { executionName: "bd-1" } })
+    await until(async () => ((await harness.engine((e) => e.describe("bd-1"))).status === "FAILED" ? true : undefined))
+    const failed = (await page(harness, "/console/executions/bd-1")).text
+    const form = /<form class="filters" id="rewind-start" data-api="([^"]+)"[^>]*>\s*<input type="hidden" name="fromOperation" value="1">/.exec(failed)
+    assert.isNotNull(form, "the page offers the rewind the API takes")
+    assert.strictEqual(form![1], "/console/api/v1/executions/bd-1/rewind")
+    assert.include(failed, "Rewind: run again from the start")
+    // What the form sends (the client script posts fromOperation to data-api): the execution runs again and succeeds.
+    const rewound = await harness.request("POST", "/v1/executions/bd-1/rewind", { json: { fromOperation: "1" } })
+    assert.strictEqual(rewound.status, 200, await rewound.clone().text())
+    await until(async () => ((await harness.engine((e) => e.describe("bd-1"))).status === "SUCCEEDED" ? true : undefined))
+    assert.notInclude((await page(harness, "/console/executions/bd-1")).text, "rewind-start", "a succeeded execution has none")
+  })
+
   it("escapes every payload: input, results and errors render as text", async () => {
     const harness = h = makeHarness()
     const evil = `</pre><script>window.pwned=1</script><img src=x onerror="window.pwned=2">'"&`
