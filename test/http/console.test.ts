@@ -182,6 +182,24 @@ describe("the console, without an API key", () => {
     assert.match((await page(harness, "/console/executions/e-00")).text, /<div data-live="\/console\/executions\/e-00\/live" data-version="(\d+)" data-stream="\/console\/api\/v1\/executions\/e-00\/events" data-cursor="\1" data-ended>/)
   })
 
+  it("says a page of an input search that matched nothing is not the end of the search when older executions remain", async () => {
+    const harness = h = makeHarness()
+    // The one match is older than the 1,000 executions a search reads for one page (list-search.ts MAX_SCANNED).
+    await harness.engine((e) => e.start({ functionName: "echo", input: "needle", executionId: "match" }))
+    for (let i = 0; i < 1000; i++) await harness.engine((e) => e.start({ functionName: "echo", input: "hay", executionId: `hay-${i}` }))
+    const first = await page(harness, "/console?input=needle")
+    assert.strictEqual(first.status, 200)
+    assert.notInclude(first.text, "No executions match.")
+    assert.include(first.text, "No execution on this page matches; the search goes on in older executions (Older »).")
+    const older = /id="older" href="([^"]+)"/.exec(first.text)?.[1]?.replace(/&amp;/g, "&")
+    assert.isString(older)
+    assert.include((await page(harness, older!)).text, `data-execution-id="match"`)
+    // A search with nothing left to read says so plainly, with no Older link.
+    const last = await page(harness, "/console?input=nothing-has-this&function=approval")
+    assert.include(last.text, "No executions match.")
+    assert.notInclude(last.text, `id="older"`)
+  }, 60_000)
+
   it("filters as they read: \"to\" takes in its own minute, and a function no longer served shows as the one chosen", async () => {
     const harness = h = makeHarness()
     const started = await harness.request("POST", "/v1/functions/echo/executions", { json: { input: 1, executionName: "in-its-minute" } })
