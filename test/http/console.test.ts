@@ -135,6 +135,11 @@ describe("the console, without an API key", () => {
       assert.notInclude(answer.text, "data-execution-id=", `${query}: no rows`)
     }
     assert.strictEqual((await page(harness, "/console?status=RUNNING")).status, 200)
+    // A range that holds no instant is refused in the form's words, not the API's (startedAfter, startedBefore).
+    const swapped = await page(harness, "/console?from=2026-05-02T00:00&to=2026-05-01T00:00")
+    assert.strictEqual(swapped.status, 400)
+    assert.include(swapped.text, "Not a filter the list takes: from 2026-05-02T00:00 later than to 2026-05-01T00:00 (nothing starts in between).")
+    assert.strictEqual((await page(harness, "/console?from=2026-05-01T00:00&to=2026-05-01T00:00")).status, 200, "to takes in its own minute")
   })
 
   it("shows an execution's version label in the list and on its page", async () => {

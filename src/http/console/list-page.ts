@@ -77,7 +77,11 @@ export const listQuery = (c: Context): ListQuery => {
   const refused = [
     ...(status !== undefined && !isStatusList(status) ? [`status ${JSON.stringify(status)} (one or more of ${EXECUTION_STATUSES.join(", ")}, comma-separated)`] : []),
     ...(from !== undefined && !isLocalTime(from) ? [`from ${JSON.stringify(from)} (a time such as 2026-05-01T12:00)`] : []),
-    ...(to !== undefined && !isLocalTime(to) ? [`to ${JSON.stringify(to)} (a time such as 2026-05-01T12:00)`] : [])
+    ...(to !== undefined && !isLocalTime(to) ? [`to ${JSON.stringify(to)} (a time such as 2026-05-01T12:00)`] : []),
+    // Said in the form's words (the API would name startedAfter and startedBefore); "to" takes in its own minute.
+    ...(from !== undefined && to !== undefined && isLocalTime(from) && isLocalTime(to) && Date.parse(isoOf(from)!) >= Date.parse(endOf(to))
+      ? [`from ${from} later than to ${to} (nothing starts in between)`]
+      : [])
   ]
   return {
     ...(refused.length === 0 ? {} : { refused }),
