@@ -113,7 +113,13 @@ export const ListQuery = Schema.Struct({
   cursor: Schema.optionalKey(
     Schema.String.check(Schema.isPattern(/^\d{1,16}\.[!-~]{1,495}$/u, { expected: "the nextCursor of a previous page" }))
   )
-})
+}).check(
+  // An empty range is a mistake (the two swapped, most likely), not a search that found nothing; `reprise list` says so too.
+  Schema.makeFilter((query: { readonly startedAfter?: number; readonly startedBefore?: number }) =>
+    query.startedAfter === undefined || query.startedBefore === undefined || query.startedAfter < query.startedBefore ||
+    "Expected startedAfter earlier than startedBefore (startedAfter is inclusive, startedBefore exclusive: nothing starts in between)"
+  )
+)
 
 const errorFields = {
   errorType: Schema.optionalKey(bounded(256).check(Schema.isMinLength(1))),
@@ -122,8 +128,16 @@ const errorFields = {
 }
 
 export const StopBody = Schema.Struct({
-  /** Recorded as the execution's error; `errorType` defaults to "Stopped". */
-  error: Schema.optionalKey(Schema.Struct(errorFields)),
+  /**
+   * Recorded as the execution's error; `errorType` defaults to "Stopped". Its message may not be blank (it recorded
+   * "Stopped: "): leave `error` out to stop without a reason.
+   */
+  error: Schema.optionalKey(Schema.Struct({
+    ...errorFields,
+    errorMessage: Schema.String.check(Schema.makeFilter((message: string) =>
+      message.trim() !== "" || "Expected a reason that is not blank (leave error out to stop without one)"
+    ))
+  })),
   /** Whether the running children its `ctx.invoke` started are stopped too (default true). */
   children: Schema.optionalKey(Schema.Boolean)
 })
@@ -173,8 +187,11 @@ export const callbackPayload = (result: unknown): Effect.Effect<string | undefin
 /** `errorType` defaults to "Error". */
 export const CallbackFailureBody = Schema.Struct(errorFields)
 
-/** `{}` and nothing else (`Schema.Struct({})` would accept any value). */
-export const EmptyBody = Schema.Record(Schema.String, Schema.Never)
+/**
+ * `{}` and nothing else (`Schema.Struct({})` would accept any value). A key is refused in the words every other
+ * body uses for an unknown field (Never alone reads "Expected never").
+ */
+export const EmptyBody = Schema.Record(Schema.String, Schema.Never.annotate({ message: "Expected no excess property" }))
 
 export const EventsQuery = Schema.Struct({
   /** The seq of the last event already seen (the `Last-Event-ID` header, when sent, wins). */

@@ -135,6 +135,11 @@ describe("the console, without an API key", () => {
       assert.notInclude(answer.text, "data-execution-id=", `${query}: no rows`)
     }
     assert.strictEqual((await page(harness, "/console?status=RUNNING")).status, 200)
+    // A range that holds no instant is refused in the form's words, not the API's (startedAfter, startedBefore).
+    const swapped = await page(harness, "/console?from=2026-05-02T00:00&to=2026-05-01T00:00")
+    assert.strictEqual(swapped.status, 400)
+    assert.include(swapped.text, "Not a filter the list takes: from 2026-05-02T00:00 later than to 2026-05-01T00:00 (nothing starts in between).")
+    assert.strictEqual((await page(harness, "/console?from=2026-05-01T00:00&to=2026-05-01T00:00")).status, 200, "to takes in its own minute")
   })
 
   it("shows an execution's version label in the list and on its page", async () => {
@@ -182,6 +187,24 @@ describe("the console, without an API key", () => {
     assert.match((await page(harness, "/console/executions/e-00")).text, /<div data-live="\/console\/executions\/e-00\/live" data-version="(\d+)" data-stream="\/console\/api\/v1\/executions\/e-00\/events" data-cursor="\1" data-ended>/)
   })
 
+  it("says a page of an input search that matched nothing is not the end of the search when older executions remain", async () => {
+    const harness = h = makeHarness()
+    // The one match is older than the 1,000 executions a search reads for one page (list-search.ts MAX_SCANNED).
+    await harness.engine((e) => e.start({ functionName: "echo", input: "needle", executionId: "match" }))
+    for (let i = 0; i < 1000; i++) await harness.engine((e) => e.start({ functionName: "echo", input: "hay", executionId: `hay-${i}` }))
+    const first = await page(harness, "/console?input=needle")
+    assert.strictEqual(first.status, 200)
+    assert.notInclude(first.text, "No executions match.")
+    assert.include(first.text, "No execution on this page matches; the search goes on in older executions (Older »).")
+    const older = /id="older" href="([^"]+)"/.exec(first.text)?.[1]?.replace(/&amp;/g, "&")
+    assert.isString(older)
+    assert.include((await page(harness, older!)).text, `data-execution-id="match"`)
+    // A search with nothing left to read says so plainly, with no Older link.
+    const last = await page(harness, "/console?input=nothing-has-this&function=approval")
+    assert.include(last.text, "No executions match.")
+    assert.notInclude(last.text, `id="older"`)
+  }, 60_000)
+
   it("filters as they read: \"to\" takes in its own minute, and a function no longer served shows as the one chosen", async () => {
     const harness = h = makeHarness()
     const started = await harness.request("POST", "/v1/functions/echo/executions", { json: { input: 1, executionName: "in-its-minute" } })
@@ -211,6 +234,27 @@ describe("the console, without an API key", () => {
     assert.strictEqual((await stop.json() as { status: string }).status, "STOPPED")
     const again = await action(harness, `/v1/executions/${second.executionId}/stop`, {}, { "x-reprise-console": "1" })
     assert.strictEqual(again.status, 409, "the API's own answer comes through")
+  })
+
+  it("offers a rewind from the start to an ended execution that recorded no operation, and it runs again", async () => {
+    let calls = 0
+    const badDeploy = durable("bad-deploy", async (_input: unknown, ctx) => {
+      if (++calls === 1) throw new Error("missing config")
+      return ctx.step("work", async () => "done")
+    })
+    const harness = h = makeHarness({ functions: [badDeploy] })
+    await harness.request("POST", "/v1/functions/bad-deploy/executions", { json: { executionName: "bd-1" } })
+    await until(async () => ((await harness.engine((e) => e.describe("bd-1"))).status === "FAILED" ? true : undefined))
+    const failed = (await page(harness, "/console/executions/bd-1")).text
+    const form = /<form class="filters" id="rewind-start" data-api="([^"]+)"[^>]*>\s*<input type="hidden" name="fromOperation" value="1">/.exec(failed)
+    assert.isNotNull(form, "the page offers the rewind the API takes")
+    assert.strictEqual(form![1], "/console/api/v1/executions/bd-1/rewind")
+    assert.include(failed, "Rewind: run again from the start")
+    // What the form sends (the client script posts fromOperation to data-api): the execution runs again and succeeds.
+    const rewound = await harness.request("POST", "/v1/executions/bd-1/rewind", { json: { fromOperation: "1" } })
+    assert.strictEqual(rewound.status, 200, await rewound.clone().text())
+    await until(async () => ((await harness.engine((e) => e.describe("bd-1"))).status === "SUCCEEDED" ? true : undefined))
+    assert.notInclude((await page(harness, "/console/executions/bd-1")).text, "rewind-start", "a succeeded execution has none")
   })
 
   it("escapes every payload: input, results and errors render as text", async () => {

@@ -266,6 +266,30 @@ describe("the HTTP API: functions and executions", () => {
     assert.include(String(problem.detail), "GET /v1/executions?function=echo", "a GET of the start route says where executions are listed")
   })
 
+  it("refuses an unknown body field in the same words on every route, the bodiless ones included", async () => {
+    await h.request("POST", "/v1/functions/approval/executions", { json: { executionName: "odd" } })
+    for (const [path, json] of [
+      ["/v1/executions/odd/pause", { foo: 1 }],
+      ["/v1/executions/odd/resume", { foo: 1 }],
+      ["/v1/executions/odd/stop", { foo: 1 }],
+      ["/v1/executions/odd/rewind", { fromOperation: "1", foo: 1 }]
+    ] as const) {
+      const problem = await assertProblem(await h.request("POST", path, { json }), 400, "invalid-request")
+      assert.strictEqual(problem.detail, `Invalid body: Expected no excess property at ["foo"]`, path)
+    }
+  })
+
+  it("refuses a stop whose reason is blank (it recorded \"Stopped: \"), leaving the execution running", async () => {
+    await h.request("POST", "/v1/functions/approval/executions", { json: { executionName: "blank" } })
+    for (const errorMessage of ["", "  "]) {
+      const problem = await assertProblem(await h.request("POST", "/v1/executions/blank/stop", { json: { error: { errorMessage } } }), 400, "invalid-request")
+      assert.include(String(problem.detail), `leave error out to stop without one) at ["error"]["errorMessage"]`)
+    }
+    assert.strictEqual((await body(await h.request("GET", "/v1/executions/blank"))).status, "RUNNING")
+    const stopped = await body(await h.request("POST", "/v1/executions/blank/stop", { json: {} }))
+    assert.deepStrictEqual([stopped.status, stopped.error], ["STOPPED", undefined])
+  })
+
   it("a body sent bare where it belongs under input is refused with a hint saying so", async () => {
     const bare = await assertProblem(await h.request("POST", "/v1/functions/echo/executions", { json: { orderId: "o-2" } }), 400, "invalid-request")
     assert.include(String(bare.detail), "excess property")

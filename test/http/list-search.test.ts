@@ -73,4 +73,16 @@ describe("searching the executions", () => {
     await assertProblem(await h.request("GET", "/v1/executions?startedAfter=2026-12-05T08:59:00.1234567890Z"), 400, "invalid-request")
     await assertProblem(await h.request("GET", "/v1/executions?input="), 400, "invalid-request")
   })
+
+  it("refuses a time range that holds no instant (swapped or equal bounds) instead of listing nothing", async () => {
+    h = makeHarness()
+    await startAll(h, [["r1", 1]])
+    for (const [after, before] of [["2026-05-02T00:00:00Z", "2026-05-01T00:00:00Z"], ["2026-05-01T00:00:00Z", "2026-05-01T00:00:00Z"]]) {
+      const problem = await assertProblem(await h.request("GET", `/v1/executions?startedAfter=${after}&startedBefore=${before}`), 400, "invalid-request")
+      assert.include(String(problem.detail), "startedAfter earlier than startedBefore")
+    }
+    // The same instant given with an offset is still an empty range; a range of one millisecond is not.
+    await assertProblem(await h.request("GET", "/v1/executions?startedAfter=2026-05-01T02:00:00%2B02:00&startedBefore=2026-05-01T00:00:00Z"), 400, "invalid-request")
+    assert.strictEqual((await h.request("GET", "/v1/executions?startedAfter=2026-05-01T00:00:00Z&startedBefore=2026-05-01T00:00:00.001Z")).status, 200)
+  })
 })

@@ -293,7 +293,11 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     const deadline = Date.now() + (timeoutS ?? DEFAULT_FOLLOW_S) * 1000
     const how = await followStream(client(), `${executionPath(id!)}/emissions`, deadline, (frame) => show(JSON.parse(frame.data) as Emission))
     if (how === "timeout") throw new CliError(`execution ${id} is still running after ${timeoutS ?? DEFAULT_FOLLOW_S} s`, EXIT.stillRunning)
-    return EXIT.ok
+    // As get --follow and start --wait: exit 1 unless it succeeded, saying how it ended on stderr (stdout holds the emissions).
+    const ended = await client().request<ExecutionJson>("GET", executionPath(id!))
+    if (ended.status === "SUCCEEDED") return EXIT.ok
+    const why = ended.error === undefined ? "" : `: ${ended.error.errorType}: ${ended.error.errorMessage}`
+    throw new CliError(`execution ${id} ended ${ended.status}${why}`, EXIT.failed)
   },
   list: async (args, values, io, client) => {
     positional(args, 0, "")
@@ -349,6 +353,8 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
   stop: async (args, values, io, client) => {
     const [id] = positional(args, 1, "the execution id")
     const extras = errorExtras(values)
+    // A blank reason (an unset shell variable) would be recorded as "Stopped: ": leave --reason out to give none.
+    if (values.reason?.trim() === "") throw usage("--reason is blank: give the reason, or leave --reason out to stop without one")
     const body = {
       ...(values.reason === undefined && Object.keys(extras).length === 0 ? {} : { error: { errorMessage: values.reason ?? "Stopped from the reprise CLI", ...extras } }),
       // The API's `children: false`: the executions it invoked go on.

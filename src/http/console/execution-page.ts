@@ -126,6 +126,18 @@ const operationActions = (execution: ExecutionJson) => (op: OperationJson): Html
 }
 
 /**
+ * An ended execution that recorded no operation (its handler threw before its first durable call, or it was stopped
+ * while queued) has no operation to rewind to: the API takes a rewind from "1" for it, run again from its start.
+ */
+const rewindFromStart = (execution: ExecutionJson): Html => {
+  if (!REWINDABLE.has(execution.status) || execution.operationCounts.total !== 0) return html``
+  return html`<form class="filters" id="rewind-start" data-api="${apiPath(`/v1/executions/${encodeURIComponent(execution.executionId)}/rewind`)}"
+ data-kind="rewind" data-done="Rewound: running again"
+ data-confirm="${`Rewind this ${execution.status} execution? It recorded no operation: it runs again from its start, under the same id.`}">
+<input type="hidden" name="fromOperation" value="1"><button type="submit" class="danger rewind">Rewind: run again from the start</button></form>`
+}
+
+/**
  * Rerun: a new execution of the same function, with this one's input (editable) in the start editor. Outside the
  * live region, so a refresh never resets what is being edited.
  */
@@ -177,7 +189,7 @@ export const executionPage = async (api: ConsoleApi, executionId: string, option
   const href = (query: string) => withSearch(`/console/executions/${encodeURIComponent(executionId)}`, query) + "#operations"
   const start = millis(execution.startedAt) ?? now
   const end = millis(execution.endedAt) ?? now
-  const content = html`${summary(execution, now)}${waitingOn(execution, index, now, devTools)}${actions(execution)}${pendingCallbacks(execution, origin)}${payloads(execution)}
+  const content = html`${summary(execution, now)}${waitingOn(execution, index, now, devTools)}${actions(execution)}${rewindFromStart(execution)}${pendingCallbacks(execution, origin)}${payloads(execution)}
 <h2>Timeline</h2><div class="hscroll">${timeline(rows, index, start, end)}</div>
 <h2>Operations</h2>${operationTree(rows, index, { groups, choices, href }, operationActions(execution))}
 <h2>History</h2><div class="hscroll">${history.ok ? historyTable(events, history.value.truncated) : problemNotice(history.problem)}</div>`

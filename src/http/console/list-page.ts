@@ -77,7 +77,11 @@ export const listQuery = (c: Context): ListQuery => {
   const refused = [
     ...(status !== undefined && !isStatusList(status) ? [`status ${JSON.stringify(status)} (one or more of ${EXECUTION_STATUSES.join(", ")}, comma-separated)`] : []),
     ...(from !== undefined && !isLocalTime(from) ? [`from ${JSON.stringify(from)} (a time such as 2026-05-01T12:00)`] : []),
-    ...(to !== undefined && !isLocalTime(to) ? [`to ${JSON.stringify(to)} (a time such as 2026-05-01T12:00)`] : [])
+    ...(to !== undefined && !isLocalTime(to) ? [`to ${JSON.stringify(to)} (a time such as 2026-05-01T12:00)`] : []),
+    // Said in the form's words (the API would name startedAfter and startedBefore); "to" takes in its own minute.
+    ...(from !== undefined && to !== undefined && isLocalTime(from) && isLocalTime(to) && Date.parse(isoOf(from)!) >= Date.parse(endOf(to))
+      ? [`from ${from} later than to ${to} (nothing starts in between)`]
+      : [])
   ]
   return {
     ...(refused.length === 0 ? {} : { refused }),
@@ -126,9 +130,13 @@ const row = (execution: SummaryJson, now: number): Html => {
 <td>${duration((ended ?? now) - started)}${ended === undefined ? html` <span class="muted">so far</span>` : ""}</td></tr>`
 }
 
-const table = (executions: ReadonlyArray<SummaryJson>, now: number): Html =>
+/**
+ * `more`: the answer has a next page. An input search reads at most 1,000 executions per page, so a page can match
+ * none while older executions remain to search: "No executions match." beside "Older »" read as a contradiction.
+ */
+const table = (executions: ReadonlyArray<SummaryJson>, now: number, more: boolean): Html =>
   executions.length === 0
-    ? html`<p class="muted" id="empty">No executions match.</p>`
+    ? html`<p class="muted" id="empty">${more ? "No execution on this page matches; the search goes on in older executions (Older »)." : "No executions match."}</p>`
     : html`<div class="hscroll"><table id="executions"><thead><tr><th>Execution</th><th>Function</th><th>Status</th><th>Started (UTC)</th><th class="c-ended">Ended</th><th>Duration</th></tr></thead>
 <tbody>${executions.map((execution) => row(execution, now))}</tbody></table></div>`
 
@@ -190,7 +198,7 @@ export const listPage = async (api: ConsoleApi, query: ListQuery, streams = fals
       }
     }
     const inputIgnored = query.input === undefined ? "" : html`<p class="muted" id="input-ignored">The input search does not apply to an id.</p>`
-    return { title: "Executions", status: 200, body: html`${head}${table([found.value], now)}${inputIgnored}` }
+    return { title: "Executions", status: 200, body: html`${head}${table([found.value], now, false)}${inputIgnored}` }
   }
 
   const page = await api.list({
@@ -212,7 +220,7 @@ export const listPage = async (api: ConsoleApi, query: ListQuery, streams = fals
   const filtered = Object.keys(narrowed).length > 0
   const content = page.value.executions.length === 0 && !filtered
     ? howToStart(functions.ok ? functions.value : [])
-    : html`${table(page.value.executions, now)}${pager}`
+    : html`${table(page.value.executions, now, page.value.nextCursor !== undefined)}${pager}`
   const options = { src: listLiveSrc(query), version: versionOf(JSON.stringify(page.value)), ...(streams ? { stream: listStream(query) } : {}) }
   return {
     title: "Executions",

@@ -181,6 +181,10 @@ describe("the Reprise Worker in workerd", () => {
     const all = await api.request("GET", "/v1/executions?limit=1000")
     assert.includeMembers(all.body.executions.map((s: { executionId: string }) => s.executionId), ids)
     assert.strictEqual((await api.request("GET", "/v1/executions", { anonymous: true })).status, 401)
+    // The Worker's app decodes the query as the Node server's does: a range that holds no instant is refused.
+    const inverted = await api.request("GET", "/v1/executions?startedAfter=2026-05-02T00:00:00Z&startedBefore=2026-05-01T00:00:00Z")
+    assert.deepStrictEqual([inverted.status, inverted.body.type], [400, "https://reprise.dev/problems/invalid-request"])
+    assert.include(inverted.body.detail, "startedAfter earlier than startedBefore")
   })
 
   it("rebuilds the index from the execution objects: ghost rows go, real rows stay; the route is in the OpenAPI document", async () => {

@@ -18,12 +18,18 @@ const chatter = durable("chatter", async (input: { words: Array<string> }, ctx) 
   return input.words.length
 })
 
+/** Emits, then fails: the emissions were all sent, but the execution did not succeed. */
+const grumble = durable("grumble", async (_input: unknown, ctx) => {
+  await ctx.emit("word", "hmm")
+  throw new Error("no more words")
+})
+
 let dir: string
 let server: Server
 let env: Record<string, string>
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "reprise-cli-emit-"))
-  server = await serve({ functions: [chatter], dbPath: join(dir, "reprise.db"), port: 0, handleSignals: false, logging: { level: "none" } })
+  server = await serve({ functions: [chatter, grumble], dbPath: join(dir, "reprise.db"), port: 0, handleSignals: false, logging: { level: "none" } })
   env = { REPRISE_URL: server.url }
 })
 afterAll(async () => {
@@ -56,6 +62,16 @@ describe("reprise emissions", () => {
     const parsed = asJson.stdout.trim().split("\n").map((line) => JSON.parse(line) as { topic: string; value: { word: string }; seq: number })
     assert.deepStrictEqual(parsed.map((e) => [e.topic, e.value.word]), [["word", "alpha"], ["word", "beta"], ["word", "gamma"]])
     assert.isTrue(parsed.every((e, i) => i === 0 || e.seq > parsed[i - 1]!.seq))
+  }, 60_000)
+
+  it("--follow exits 1 when the execution ended FAILED, as get --follow does, saying so on stderr after the emissions", async () => {
+    const started = await reprise(["start", "grumble", "--json"], env)
+    const id = JSON.parse(started.stdout).executionId as string
+    const followed = await finish(start(["emissions", id, "--follow", "--timeout", "30"], env), 40_000)
+    assert.strictEqual(followed.code, 1, followed.stderr)
+    assert.match(followed.stdout.trim(), /\s+word\s+"hmm"$/)
+    assert.strictEqual(followed.stderr, `reprise: execution ${id} ended FAILED: Error: no more words\n`)
+    assert.strictEqual((await reprise(["get", id, "--follow"], env)).code, 1, "the same exit as get --follow")
   }, 60_000)
 
   it("get --follow streams the events (emissions shown as such) until the end; --timeout gives up with exit 6", async () => {

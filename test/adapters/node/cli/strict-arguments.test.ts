@@ -49,6 +49,9 @@ describe("reprise refuses a command line that would not do what it says", () => 
       ["an empty id to pause", ["pause", ""], /an empty argument where reprise expects the execution id/],
       ["an empty id to rewind", ["rewind", "", "--from", "1"], /an empty argument where reprise expects the execution id/],
       ["an empty --from on fork", ["fork", "x", "--from", ""], /give the operation to run again from with --from/],
+      // It was sent and recorded as the execution's error, "Stopped: ".
+      ["an empty stop reason", ["stop", "x", "--reason", ""], /--reason is blank: give the reason, or leave --reason out/],
+      ["a blank stop reason", ["stop", "x", "--reason", "  "], /--reason is blank/],
       // Node's own words were printed: "Unknown option '--form'. To specify a positional argument starting with …".
       ["a misspelt option on rewind", ["rewind", "x", "--form", "1"], /^reprise: unknown option --form \(usage: /],
       ["a misspelt option on resume", ["resume", "x", "--jsn"], /^reprise: unknown option --jsn \(usage: /],
