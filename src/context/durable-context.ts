@@ -22,7 +22,6 @@ import { loggingContextOf } from "./logging-context.ts"
 import { operationLogger } from "./operation-logger.ts"
 import { deprecatePatch, patched } from "./patch.ts"
 import { continueAsNew } from "./continue-as-new.ts"
-import { StepSemantics } from "./retry.ts"
 import { runStep } from "./step.ts"
 import { stepLimitOf } from "./step-limit-config.ts"
 import { stepTimeoutMillis } from "./step-timeout.ts"
@@ -126,7 +125,6 @@ export class DurableContextImpl implements DurableContext {
       // Refused here, not at the first failure: a strategy that is no function had failed the execution with
       // "strategy is not a function" only once the body threw.
       invalidRetryStrategy(config?.retryStrategy, "A step's retryStrategy")
-      invalidSemantics(config?.semantics)
       timeoutMs = stepTimeoutMillis(config?.timeout)
       limit = stepLimitOf(config?.concurrencyKey, config?.limit)
     } catch (error) {
@@ -393,18 +391,6 @@ const invalidBatchConfig = (config: Pick<BatchConfig<unknown>, "maxConcurrency" 
 const invalidRetryStrategy = (strategy: unknown, what: string): void => {
   if (strategy !== undefined && typeof strategy !== "function") {
     throw new ConfigurationError(`${what} must be a function (error, attemptCount) => ({ shouldRetry, delay? }), got ${typeOf(strategy)}`)
-  }
-}
-
-const SEMANTICS: ReadonlyArray<unknown> = Object.values(StepSemantics)
-
-/**
- * Throws on a `semantics` that is neither value: a misspelt "AT_MOST_ONCE" ran the body at least once per retry,
- * the opposite of what was asked, without a word.
- */
-const invalidSemantics = (semantics: unknown): void => {
-  if (semantics !== undefined && !SEMANTICS.includes(semantics)) {
-    throw new ConfigurationError(`A step's semantics must be ${SEMANTICS.map((value) => JSON.stringify(value)).join(" or ")} (StepSemantics), got ${typeof semantics === "string" ? JSON.stringify(semantics) : typeOf(semantics)}`)
   }
 }
 

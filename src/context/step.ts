@@ -9,7 +9,7 @@ import { stepTraceparent } from "../log/trace-ids.ts"
 import { type Begun, bodyMayNotRun, type ContextCore, never } from "./context-core.ts"
 import { durationToMillis } from "./duration.ts"
 import { toErrorRecord } from "./error-story.ts"
-import { isError, isInstance, readSafely } from "./error-text.ts"
+import { isError, isInstance, readSafely, typeOf } from "./error-text.ts"
 import { ConfigurationError, PayloadTooLargeError, RecordedError, SerdesFailedError, StepError, StepInterruptedError, revived } from "./errors.ts"
 
 /** A step's failure for good, as its caller sees it: a StepError caused by the record of the last attempt's error. */
@@ -91,6 +91,8 @@ export const runStep = async <T>(core: ContextCore, begun: Begun, run: StepRun<T
   const { id, ref } = begun
   const serdes = run.serdes ?? session.serdes.defaultSerdes
   const atMostOnce = run.semantics === StepSemantics.AtMostOncePerRetry
+  // Checked where the step would first run, not on a replay of one recorded under the code that misspelt it.
+  if (begun.recorded === undefined && run.semantics !== undefined && !atMostOnce) invalidSemantics(run.semantics)
 
   let op: OperationState | undefined = begun.recorded
   for (;;) {
@@ -284,3 +286,15 @@ class AttemptContext<T> implements StepContext {
 
 /** The description of an attempt without a deadline: never asked for (withDeadline asks only at a deadline). */
 const noDeadline = () => ""
+
+const SEMANTICS: ReadonlyArray<unknown> = Object.values(StepSemantics)
+
+/**
+ * Throws on a `semantics` that is neither value: a misspelt "AT_MOST_ONCE" ran the body at least once per retry,
+ * the opposite of what was asked, without a word.
+ */
+const invalidSemantics = (semantics: unknown): void => {
+  if (!SEMANTICS.includes(semantics)) {
+    throw new ConfigurationError(`A step's semantics must be ${SEMANTICS.map((value) => JSON.stringify(value)).join(" or ")} (StepSemantics), got ${typeof semantics === "string" ? JSON.stringify(semantics) : typeOf(semantics)}`)
+  }
+}

@@ -67,6 +67,26 @@ describe("calls refused before anything is recorded, catchable", () => {
   }
 })
 
+describe("a step's semantics misspelt in code deployed after the step was recorded", () => {
+  it("replays the recorded step: only a step that would run is refused", async () => {
+    let semantics: unknown
+    const fn = durable("deployed", async (_: unknown, ctx) => {
+      const value = await ctx.step("charge", async () => "charged", { semantics: semantics as never })
+      await ctx.waitForCallback("confirm", async () => undefined)
+      return value
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.start("deployed")
+    await execution.settle()
+    semantics = "AT_MOST_ONCE" // the new code, as it replays
+    await execution.evict()
+    await execution.sendCallbackSuccess("confirm")
+    await execution.settle()
+    assert.deepInclude(await execution.refresh(), { status: "SUCCEEDED", result: "charged" })
+    await runner.dispose()
+  })
+})
+
 describe("completion settings out of range", () => {
   for (
     const [setting, value, range] of [
