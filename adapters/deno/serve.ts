@@ -25,9 +25,9 @@ import {
   type HostPorts,
   pendingFetch,
   resolvePort,
+  resolveShutdownGrace,
   type ScheduleStore,
   serverUrl,
-  SHUTDOWN_GRACE_MS,
   startHost
 } from "reprise/host"
 import { withBodyDeadline } from "reprise/http"
@@ -114,6 +114,11 @@ export interface ServeOptions extends PassedHostOptions {
    * instead of ending it.
    */
   readonly handleSignals?: boolean
+  /**
+   * How long a shutdown waits for requests in flight and for the step bodies running (no new one begins) before it
+   * closes the host (default: $REPRISE_SHUTDOWN_GRACE_MS, else 5,000 ms), as reprise/node's.
+   */
+  readonly shutdownGraceMs?: number
   /** Told of every write: traces and metrics with reprise/otel's `otelObserver()` (docs/observability.md). */
   readonly observer?: ExecutionObserverShape
   /** Where failures of background work go (alarm deliveries, sweeps, eviction; default: the host's log, as JSON lines). */
@@ -219,6 +224,7 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
   }
   // A bad $PORT is refused before a store is opened; on Deno Deploy the port is ignored, so $PORT is not read.
   const port = envVar("DENO_DEPLOYMENT_ID") === undefined ? resolvePort(options.port, envVar) : options.port ?? DEFAULT_PORT
+  const graceMs = resolveShutdownGrace(options.shutdownGraceMs, envVar)
   const storage = options.dbPath === undefined ? await kvStorage(options) : await sqliteStorage(options.dbPath, options)
 
   // The port is bound before the host starts (as reprise/node does): a server started on a port in use fails before
@@ -297,14 +303,14 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
       if (signals) listenSignals(false)
       host.endStreams() // open event streams end now: shutdown() waits for open requests
       // No new step attempt begins; those running get the same grace as requests to end and be recorded.
-      const drained = host.drain(SHUTDOWN_GRACE_MS)
+      const drained = host.drain(graceMs)
       closingSignal.abort()
       // Stop accepting; finish open requests. Deno.serve also waits, without a deadline, for each connection to end: one
       // whose client stalled in its body (answered 503 once shutdown began) held the close, and the process, until the
       // client left. After Node's grace the host closes anyway (a request still in the engine is answered 503); the
       // signal handler's exit then ends such a connection. (Aborting Deno.serve's signal once shutdown() has begun
       // throws an uncaught BadResource in Deno 2.9.)
-      await atMost(http.shutdown(), SHUTDOWN_GRACE_MS)
+      await atMost(http.shutdown(), graceMs)
       await drained
       try {
         await host.close()

@@ -18,7 +18,7 @@ import type { EngineShape } from "reprise/engine"
 import type { StartAdmission } from "reprise/http"
 import type { EngineProbe } from "reprise/testing"
 import type { ExecutionObserverShape } from "reprise/engine"
-import { hostErrorLog, type HostLogOptions, type HostPorts, pendingFetch, resolvePort, serverUrl, SHUTDOWN_GRACE_MS, startHost } from "reprise/host"
+import { hostErrorLog, type HostLogOptions, type HostPorts, pendingFetch, resolvePort, resolveShutdownGrace, serverUrl, SHUTDOWN_GRACE_MS, startHost } from "reprise/host"
 import { sqlitePorts } from "./sqlite-ports.ts"
 import { sqliteSettings } from "./sqlite-settings.ts"
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.ts"
@@ -70,6 +70,12 @@ export interface ServeHostOptions {
    * nothing caught it (in a timer its step body set), is logged at error level instead of ending it.
    */
   readonly handleSignals?: boolean
+  /**
+   * How long a shutdown waits for requests in flight and for the step bodies running (no new one begins) before it
+   * closes them (default: $REPRISE_SHUTDOWN_GRACE_MS, else 5,000 ms). A body still running then runs again at the
+   * next start: set it above your longest step, below your platform's own grace.
+   */
+  readonly shutdownGraceMs?: number
   /** How `ctx.fetch` sends requests (default: Node's global fetch). */
   readonly fetch?: FetchTransport
   /**
@@ -113,6 +119,7 @@ export interface Server extends HostServer {
 export const serve = async (options: ServeOptions): Promise<Server> => {
   refuseWhileCliLoads() // before the file is opened
   resolvePort(options.port, (name) => process.env[name]) // a bad $PORT is refused before the file is opened
+  resolveShutdownGrace(options.shutdownGraceMs, (name) => process.env[name]) // and a bad grace
   const dbPath = options.dbPath ?? process.env["REPRISE_DB"] ?? "./reprise.db"
   const store = await Effect.runPromise(openSqliteStore({ path: dbPath, ...sqliteSettings(options, (name) => process.env[name]), serves: true }))
   try {
@@ -129,7 +136,7 @@ const isEventStream = (request: IncomingMessage): boolean => {
   return /\/(?:events|emissions)$/.test(path) || (request.headers.accept ?? "").includes("text/event-stream")
 }
 
-/** Requests still open at shutdown (other than event streams, ended at once) get SHUTDOWN_GRACE_MS to finish. */
+/** Requests still open at shutdown (other than event streams, ended at once) get SHUTDOWN_GRACE_MS to finish by default. */
 export { SHUTDOWN_GRACE_MS }
 /** How long the event streams ended at shutdown get to send their last chunk before their connections are cut. */
 const STREAM_END_MS = 250
@@ -138,6 +145,7 @@ const STREAM_END_MS = 250
 export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer<HostPorts, E>): Promise<HostServer> => {
   refuseWhileCliLoads()
   const env = (name: string) => process.env[name]
+  const graceMs = resolveShutdownGrace(options.shutdownGraceMs, env)
   const hostname = options.hostname ?? "127.0.0.1"
   // The port is bound before the host starts: a server started by mistake on a port in use (a second process on the
   // same file, say) fails before its host could resume executions or fire alarms, so it runs no step at all.
@@ -219,14 +227,14 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
     process.off("SIGINT", onSignal)
     host.endStreams() // the app's streams end their bodies
     // No new step attempt begins; those running get the same grace as requests to end and be recorded.
-    const drained = host.drain(SHUTDOWN_GRACE_MS)
+    const drained = host.drain(graceMs)
     const closed = new Promise<void>((resolve) => http.close(() => resolve())) // stop accepting; idle connections close
     // Their bodies end first (destroyed at once, a chunked body lost its last chunk: curl exits 18, "partial file").
     await streamsEnded()
     // Not redundant with endStreams: without it the stream's connection still held close() (serve.test.ts fails).
     for (const socket of streams.keys()) socket.destroy()
     // Other requests get a grace to finish (a start's ?wait holds one up to 60 s); then their connections close.
-    const grace = setTimeout(() => http.closeAllConnections(), SHUTDOWN_GRACE_MS)
+    const grace = setTimeout(() => http.closeAllConnections(), graceMs)
     // close() drops the connections idle when it is called; one whose answer comes after (a ?wait the shutdown
     // ended) stays open for keep-alive and held the close ~3 s. Drop those as they go idle.
     const idle = setInterval(() => http.closeIdleConnections(), 50)

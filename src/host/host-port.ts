@@ -21,5 +21,26 @@ export const resolvePort = (option: number | undefined, env: EnvReader): number 
 export const serverUrl = (hostname: string, port: number): string =>
   `http://${hostname.includes(":") && !hostname.startsWith("[") ? `[${hostname}]` : hostname}:${port}`
 
-/** How long a server's open requests get at shutdown before it closes them and the host (Node's and Deno's adapters). */
+/**
+ * How long a server's open requests and running step bodies get at shutdown before it closes them and the host
+ * (Node's and Deno's adapters), unless `shutdownGraceMs` or $REPRISE_SHUTDOWN_GRACE_MS says otherwise.
+ */
 export const SHUTDOWN_GRACE_MS = 5_000
+
+/** The longest shutdown grace taken: an hour (a platform kills a process long before). */
+const MAX_SHUTDOWN_GRACE_MS = 3_600_000
+
+/**
+ * The shutdown grace: the option, else $REPRISE_SHUTDOWN_GRACE_MS, else 5 s. Set it below the platform's own
+ * (Kubernetes' terminationGracePeriodSeconds, 30 s by default) and above the longest step body that should finish
+ * rather than run again at the next start. Anything but a whole number of ms up to an hour is refused at start.
+ */
+export const resolveShutdownGrace = (option: number | undefined, env: EnvReader): number => {
+  const fromEnv = env("REPRISE_SHUTDOWN_GRACE_MS")?.trim()
+  const value = option ?? (fromEnv === undefined || fromEnv === "" ? SHUTDOWN_GRACE_MS : /^\d+$/.test(fromEnv) ? Number(fromEnv) : Number.NaN)
+  if (!Number.isSafeInteger(value) || value < 0 || value > MAX_SHUTDOWN_GRACE_MS) {
+    const named = option !== undefined ? "shutdownGraceMs" : "REPRISE_SHUTDOWN_GRACE_MS"
+    throw new TypeError(`${named} must be a whole number of milliseconds from 0 to ${MAX_SHUTDOWN_GRACE_MS}, not ${JSON.stringify(option ?? fromEnv)}`)
+  }
+  return value
+}

@@ -1,12 +1,12 @@
 /**
- * A Reprise server in its own process, for the crash tests: `node crash-server.ts <db> <side-effect file>`.
+ * A Reprise server in its own process, for the crash tests: `node crash-server.ts <db> <side-effect file> [grace ms]`.
  * Prints `listening <port>` once it serves. Its step bodies write their side effects to the file.
  */
 import { appendFileSync } from "node:fs"
 import { durable } from "../../../src/index.ts"
 import { serve } from "../../../adapters/node/serve.ts"
 
-const [dbPath, sideEffects] = process.argv.slice(2) as [string, string]
+const [dbPath, sideEffects, grace] = process.argv.slice(2) as [string, string, string?]
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const manySteps = durable("many-steps", async (count: number, ctx) => {
@@ -41,5 +41,11 @@ const napping = durable("napping", async (_: unknown, ctx) => {
   return "woke"
 })
 
-const server = await serve({ functions: [manySteps, slowSteps, napping], dbPath, port: 0, evictEveryMs: 200 })
+const server = await serve({
+  functions: [manySteps, slowSteps, napping],
+  dbPath,
+  port: 0,
+  evictEveryMs: 200,
+  ...(grace === undefined ? {} : { shutdownGraceMs: Number(grace) })
+})
 console.log(`listening ${server.port}`)

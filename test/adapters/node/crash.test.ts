@@ -11,7 +11,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 /** Everything the server processes printed, for the failure message of a test that goes wrong. */
 const printed: Array<string> = []
 
-const startServer = (db: string, sideEffects: string) => startServerProcess(script, [db, sideEffects], printed)
+const startServer = (db: string, sideEffects: string, ...rest: Array<string>) => startServerProcess(script, [db, sideEffects, ...rest], printed)
 
 const kill = killProcess
 
@@ -140,6 +140,27 @@ describe("the Node server under SIGKILL", () => {
       await until(async () => (await get(server.port, "/v1/executions/drained")).status !== "RUNNING", 20_000, "the execution to end")
       assert.strictEqual((await get(server.port, "/v1/executions/drained")).status, "SUCCEEDED")
       assert.deepStrictEqual(lines(sideEffects), ["begin 0", "done 0", "begin 1", "done 1", "begin 2", "done 2"])
+    } finally {
+      await kill(server.child)
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
+
+  it("with shutdownGraceMs 0, a SIGTERM cuts the running body off: it runs again at the next start", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "reprise-crash-"))
+    const db = join(dir, "reprise.db")
+    const sideEffects = join(dir, "side-effects.log")
+    let server = await startServer(db, sideEffects, "0")
+    try {
+      await post(server.port, "/v1/functions/slow-steps/executions", { input: 2, executionName: "no-grace" })
+      await until(() => lines(sideEffects).includes("begin 1"), 30_000, "the second step's body to begin")
+      const exited = new Promise<number | null>((resolve) => server.child.once("exit", (code) => resolve(code)))
+      server.child.kill("SIGTERM")
+      assert.strictEqual(await exited, 0)
+      assert.deepStrictEqual(lines(sideEffects), ["begin 0", "done 0", "begin 1"])
+      server = await startServer(db, sideEffects)
+      await until(async () => (await get(server.port, "/v1/executions/no-grace")).status !== "RUNNING", 20_000, "the execution to end")
+      assert.deepStrictEqual(lines(sideEffects), ["begin 0", "done 0", "begin 1", "begin 1", "done 1"])
     } finally {
       await kill(server.child)
       rmSync(dir, { recursive: true, force: true })
