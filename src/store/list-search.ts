@@ -5,6 +5,8 @@
  * - input text is matched on the input each listed execution runs with: its first event's (one short read per row,
  *   `readLogPage`), or a debounced start's last replacement; at most `MAX_SCANNED` rows per call: a page may then
  *   hold fewer matches than its limit, with a cursor to go on;
+ * - an end-time range is matched the same way, on each row's `endedAt` (the listing is in start order, so it is no
+ *   position; a row still running never matches), within the same `MAX_SCANNED` rows per call;
  * - several statuses are one listing per status from the same position, merged in listing order (exact pages: every
  *   store's listing by one status is already in that order).
  */
@@ -29,13 +31,17 @@ export interface SearchQuery extends ListQuery {
   readonly startedAfter?: number
   /** Only executions started before this time (epoch milliseconds). */
   readonly startedBefore?: number
+  /** Only executions that ended at or after this time (epoch milliseconds); one still running never matches. */
+  readonly endedAfter?: number
+  /** Only executions that ended before this time (epoch milliseconds); one still running never matches. */
+  readonly endedBefore?: number
   /** Only executions whose input (its JSON text) contains this text, ignoring case. */
   readonly inputContains?: string
   /** Only executions in any of these statuses (instead of `status`, for more than one). */
   readonly statuses?: ReadonlyArray<ExecutionStatus>
 }
 
-/** The most rows one input search reads before it answers (with a cursor when more remain). */
+/** The most rows one input or end-time search reads before it answers (with a cursor when more remain). */
 export const MAX_SCANNED = 1000
 
 type Position = { readonly startedAt: number; readonly executionId: string }
@@ -50,7 +56,12 @@ const cursorOf = (position: Position | undefined): string | undefined =>
 /** Whether the query asks for more than a store's listing does. */
 export const isSearch = (query: SearchQuery): boolean =>
   query.startedAfter !== undefined || query.startedBefore !== undefined || query.inputContains !== undefined ||
-  query.statuses !== undefined
+  query.endedAfter !== undefined || query.endedBefore !== undefined || query.statuses !== undefined
+
+/** Whether a row ended within [endedAfter, endedBefore) (either bound optional). */
+const endedWithin = (summary: ExecutionSummary, endedAfter: number | undefined, endedBefore: number | undefined): boolean =>
+  summary.endedAt !== undefined && (endedAfter === undefined || summary.endedAt >= endedAfter) &&
+  (endedBefore === undefined || summary.endedAt < endedBefore)
 
 /**
  * The listing of executions in any of `statuses`: one page of each status from the query's position, merged. The
@@ -81,9 +92,10 @@ export const searchListing = <E, E2>(
 ) =>
 (query: SearchQuery): Effect.Effect<ListPage, E | E2> =>
   Effect.gen(function*() {
-    const { inputContains, startedAfter, startedBefore, statuses, ...base } = query
+    const { endedAfter, endedBefore, inputContains, startedAfter, startedBefore, statuses, ...base } = query
     const listed = statuses === undefined ? list : anyStatus(list, statuses)
-    if (inputContains === undefined && startedAfter === undefined && startedBefore === undefined) return yield* listed(base)
+    const byEnd = endedAfter !== undefined || endedBefore !== undefined
+    if (inputContains === undefined && startedAfter === undefined && startedBefore === undefined && !byEnd) return yield* listed(base)
     const size = pageSize(base.limit)
     // Before `startedBefore` (whole milliseconds): at or before startedBefore - 1, every id (all are non-empty).
     const upper = startedBefore === undefined ? undefined : { startedAt: Math.ceil(startedBefore) - 1, executionId: "" }
@@ -96,7 +108,10 @@ export const searchListing = <E, E2>(
       for (const summary of page.items) {
         if (startedAfter !== undefined && summary.startedAt < startedAfter) return { items } // older from here on
         scanned++
-        if (needle === undefined || ((yield* inputOf(summary.executionId)) ?? "").toLowerCase().includes(needle)) items.push(summary)
+        // The end time first: it is on the row, the input costs a read.
+        const matches = (!byEnd || endedWithin(summary, endedAfter, endedBefore)) &&
+          (needle === undefined || ((yield* inputOf(summary.executionId)) ?? "").toLowerCase().includes(needle))
+        if (matches) items.push(summary)
         const full = items.length === size || scanned >= MAX_SCANNED
         if (full && (summary !== page.items.at(-1) || page.cursor !== undefined)) return { items, cursor: encodeCursor(summary) }
         if (full) return { items }

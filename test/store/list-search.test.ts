@@ -1,6 +1,6 @@
 /**
  * searchListing over the package's listing: the input search's bounded scan, the range meeting a cursor, several
- * statuses merged, and a debounced execution found by the input it runs with.
+ * statuses merged, a debounced execution found by the input it runs with, and the end-time range.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -84,4 +84,39 @@ describe("searchStore", () => {
       assert.deepStrictEqual(yield* found("\"v\":3"), ["debounced"])
       assert.deepStrictEqual(yield* found("\"v\":1"), ["plain"])
     }))
+})
+
+describe("searchListing by end time", () => {
+  it("an end-time range finds an execution started long ago that ended within it, never one still running", () => {
+    const HOUR = 3_600_000
+    const now = 100 * HOUR
+    const ended = makeMemoryIndex()
+    // Started yesterday and failed ten minutes ago; started an hour and a half ago and still running; started and
+    // ended two hours ago; started a minute ago and succeeded.
+    Effect.runSync(ended.upsert({ executionId: "old-failed", functionName: "f", status: "FAILED", startedAt: now - 24 * HOUR, endedAt: now - 600_000 }))
+    Effect.runSync(ended.upsert({ executionId: "running", functionName: "f", status: "RUNNING", startedAt: now - 1.5 * HOUR }))
+    Effect.runSync(ended.upsert({ executionId: "ended-earlier", functionName: "f", status: "FAILED", startedAt: now - 2 * HOUR, endedAt: now - 2 * HOUR + 1 }))
+    Effect.runSync(ended.upsert({ executionId: "new", functionName: "f", status: "SUCCEEDED", startedAt: now - 60_000, endedAt: now - 1_000 }))
+    const listed = searchListing(ended.list, () => Effect.succeed(undefined))
+    const ids = (query: Parameters<typeof listed>[0]) => Effect.runSync(listed(query)).items.map((s) => s.executionId)
+    assert.deepStrictEqual(ids({ endedAfter: now - HOUR }), ["new", "old-failed"])
+    assert.deepStrictEqual(ids({ endedAfter: now - HOUR, statuses: ["FAILED"] }), ["old-failed"])
+    // endedAfter inclusive, endedBefore exclusive.
+    assert.deepStrictEqual(ids({ endedAfter: now - 600_000, endedBefore: now - 1_000 }), ["old-failed"])
+    assert.deepStrictEqual(ids({ endedBefore: now - HOUR }), ["ended-earlier"])
+  })
+
+  it("an end-time range reads at most MAX_SCANNED rows per call, then answers with a cursor to go on from", () => {
+    const rows = makeMemoryIndex()
+    // Only the oldest started row ended in the range, so the first call stops before it.
+    for (let i = 0; i < N; i++) {
+      Effect.runSync(rows.upsert({ executionId: `r-${String(i).padStart(5, "0")}`, functionName: "f", status: "SUCCEEDED", startedAt: 1_000 + i, endedAt: i === 0 ? 50_000 : 10_000 + i }))
+    }
+    const listed = searchListing(rows.list, () => Effect.succeed(undefined))
+    const first = Effect.runSync(listed({ endedAfter: 50_000 }))
+    assert.strictEqual(first.items.length, 0)
+    assert.strictEqual(first.cursor, `${1_000 + N - MAX_SCANNED}.r-${String(N - MAX_SCANNED).padStart(5, "0")}`)
+    const second = Effect.runSync(listed({ endedAfter: 50_000, cursor: first.cursor! }))
+    assert.deepStrictEqual([second.items.map((s) => s.executionId), second.cursor], [["r-00000"], undefined])
+  })
 })
