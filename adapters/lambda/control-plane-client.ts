@@ -275,6 +275,9 @@ export const makeControlPlaneClient = (options: ControlPlaneOptions): ExecutionC
         if (query.inputContains !== undefined) {
           return yield* new InvalidRequest({ reason: "Lambda's durable-execution service cannot search executions by input" })
         }
+        if (query.endedAfter !== undefined || query.endedBefore !== undefined) {
+          return yield* new InvalidRequest({ reason: "Lambda's durable-execution service lists by start time only, not by end time" })
+        }
         // Lambda's service does not pause executions, continue them as new, nor queue anything of Reprise's.
         const asked = query.statuses ?? (query.status === undefined ? undefined : [query.status])
         const statuses = asked?.filter((status) => status !== "PAUSED" && status !== "CONTINUED_AS_NEW" && status !== "QUEUED")

@@ -146,6 +146,8 @@ export const registerExecutionRoutes = (app: Hono, { closing, devTools, respond 
           ...(query.version === undefined ? {} : { version: query.version }),
           ...(query.startedAfter === undefined ? {} : { startedAfter: query.startedAfter }),
           ...(query.startedBefore === undefined ? {} : { startedBefore: query.startedBefore }),
+          ...(query.endedAfter === undefined ? {} : { endedAfter: query.endedAfter }),
+          ...(query.endedBefore === undefined ? {} : { endedBefore: query.endedBefore }),
           ...(query.input === undefined ? {} : { inputContains: query.input }),
           ...(query.limit === undefined ? {} : { limit: query.limit }),
           ...(query.cursor === undefined ? {} : { cursor: query.cursor })

@@ -106,6 +106,10 @@ export const ListQuery = Schema.Struct({
   startedAfter: Schema.optionalKey(instantQuery),
   /** Started before this time. */
   startedBefore: Schema.optionalKey(instantQuery),
+  /** Ended at or after this time (one still running never matches); a page may then hold fewer than `limit` rows. */
+  endedAfter: Schema.optionalKey(instantQuery),
+  /** Ended before this time (one still running never matches). */
+  endedBefore: Schema.optionalKey(instantQuery),
   /** Text the input's JSON contains (ignoring case); a page may then hold fewer than `limit` rows, with a cursor. */
   input: Schema.optionalKey(bounded(200).check(Schema.isMinLength(1))),
   limit: Schema.optionalKey(pageLimit),
@@ -118,6 +122,10 @@ export const ListQuery = Schema.Struct({
   Schema.makeFilter((query: { readonly startedAfter?: number; readonly startedBefore?: number }) =>
     query.startedAfter === undefined || query.startedBefore === undefined || query.startedAfter < query.startedBefore ||
     "Expected startedAfter earlier than startedBefore (startedAfter is inclusive, startedBefore exclusive: nothing starts in between)"
+  ),
+  Schema.makeFilter((query: { readonly endedAfter?: number; readonly endedBefore?: number }) =>
+    query.endedAfter === undefined || query.endedBefore === undefined || query.endedAfter < query.endedBefore ||
+    "Expected endedAfter earlier than endedBefore (endedAfter is inclusive, endedBefore exclusive: nothing ends in between)"
   )
 )
 

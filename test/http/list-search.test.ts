@@ -1,6 +1,6 @@
-/** `GET /v1/executions` searched by start time and input text, over the store's own listing (store/list-search.ts). */
+/** `GET /v1/executions` searched by start time, end time and input text, over the store's own listing (store/list-search.ts). */
 import { afterEach, assert, describe, it } from "@effect/vitest"
-import { assertProblem, type Harness, makeHarness } from "./http-fixture.ts"
+import { assertProblem, type Harness, makeHarness, until } from "./http-fixture.ts"
 
 let h: Harness | undefined
 afterEach(() => h?.dispose())
@@ -84,5 +84,33 @@ describe("searching the executions", () => {
     // The same instant given with an offset is still an empty range; a range of one millisecond is not.
     await assertProblem(await h.request("GET", "/v1/executions?startedAfter=2026-05-01T02:00:00%2B02:00&startedBefore=2026-05-01T00:00:00Z"), 400, "invalid-request")
     assert.strictEqual((await h.request("GET", "/v1/executions?startedAfter=2026-05-01T00:00:00Z&startedBefore=2026-05-01T00:00:00.001Z")).status, 200)
+  })
+
+  it("by end time: an execution started before another but ended after it is found; one still running is not", async () => {
+    h = makeHarness()
+    const harness = h
+    const early = await (await harness.request("POST", "/v1/functions/approval/executions", { json: { input: { amount: 1 }, executionName: "early" } })).json() as { executionId: string }
+    await startAll(harness, [["quick", 1]])
+    await harness.request("POST", "/v1/functions/approval/executions", { json: { input: { amount: 2 }, executionName: "waiting" } })
+    const endedOf = async (name: string) =>
+      (await list(harness, "limit=10")).executions.find((e) => e.executionId === name) as { endedAt?: string } | undefined
+    const quickEnded = (await until(async () => (await endedOf("quick"))?.endedAt))!
+    while (Date.now() <= Date.parse(quickEnded)) await new Promise((resolve) => setTimeout(resolve, 1))
+    assert.strictEqual((await harness.request("POST", `/v1/executions/${early.executionId}/stop`, { json: {} })).status, 200)
+    const earlyEnded = await until(async () => (await endedOf(early.executionId))?.endedAt)
+    const after = new Date(Date.parse(quickEnded) + 1).toISOString()
+    assert.deepStrictEqual(ids(await list(harness, `endedAfter=${after}`)), [early.executionId])
+    assert.deepStrictEqual(ids(await list(harness, `endedAfter=${quickEnded}&status=STOPPED,SUCCEEDED`)), ["quick", early.executionId])
+    assert.deepStrictEqual(ids(await list(harness, `endedBefore=${earlyEnded}`)), ["quick"])
+  })
+
+  it("refuses an end-time range that holds no instant, as it does a start-time one", async () => {
+    h = makeHarness()
+    for (const [after, before] of [["2026-05-02T00:00:00Z", "2026-05-01T00:00:00Z"], ["2026-05-01T00:00:00Z", "2026-05-01T00:00:00Z"]]) {
+      const problem = await assertProblem(await h.request("GET", `/v1/executions?endedAfter=${after}&endedBefore=${before}`), 400, "invalid-request")
+      assert.include(String(problem.detail), "endedAfter earlier than endedBefore")
+    }
+    await assertProblem(await h.request("GET", "/v1/executions?endedAfter=an-hour-ago"), 400, "invalid-request")
+    assert.strictEqual((await h.request("GET", "/v1/executions?endedAfter=2026-05-01T00:00:00Z&endedBefore=2026-05-01T00:00:00.001Z")).status, 200)
   })
 })

@@ -165,6 +165,9 @@ describe("the HTTP API on Lambda", () => {
     expect(sent.filter((c) => c.name === "ListDurableExecutionsByFunctionCommand").length).toBe(listCalls)
     const byInput = await call(http, withKey(apiGatewayEvent("GET", "/v1/executions?input=o-9")))
     expect([byInput.statusCode, JSON.parse(byInput.body).detail]).toEqual([400, "Lambda's durable-execution service cannot search executions by input"])
+    // Its service has no end-time filter: said, rather than the start-time listing passed off as the answer.
+    const byEnd = await call(http, withKey(apiGatewayEvent("GET", "/v1/executions?endedAfter=2026-11-26T10:00:00Z")))
+    expect([byEnd.statusCode, JSON.parse(byEnd.body).detail]).toEqual([400, "Lambda's durable-execution service lists by start time only, not by end time"])
 
     const stopped = await call(http, withKey(apiGatewayEvent("POST", `/v1/executions/${encodeExecutionId(arn)}/stop`, { error: { errorMessage: "cancelled by ops" } })))
     expect(stopped.statusCode).toBe(200)
