@@ -38,7 +38,7 @@ const tookOf = (startedAt: string, endedAt: string | undefined): string => {
 const shellWord = (text: string): string => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`)
 
 /** The options of `list` the next page keeps (all but --cursor), in the order USAGE gives them. */
-const PAGE_OPTIONS = ["function", "status", "version", "started-after", "started-before", "input-contains", "limit"] as const
+const PAGE_OPTIONS = ["function", "status", "version", "started-after", "started-before", "ended-after", "ended-before", "input-contains", "limit"] as const
 
 /**
  * `reprise list` with the same server, filters and --limit, and the next page's cursor: a hint to copy. A --url given

@@ -31,7 +31,7 @@ export const USAGE = `reprise: durable functions from the command line
   reprise history <execution-id>
   reprise emissions <execution-id> [--follow [--timeout S]]   what ctx.emit sent; --follow: live until it ends
   reprise list [--function NAME] [--status STATUS[,STATUS...]] [--version LABEL] [--started-after ISO] [--started-before ISO]
-              [--input-contains TEXT] [--limit N] [--cursor C]
+              [--ended-after ISO] [--ended-before ISO] [--input-contains TEXT] [--limit N] [--cursor C]
   reprise callback <callback-id> succeed [json|-] [--raw] | fail [message] [--error-type T] [--error-data TEXT] | heartbeat
                                                         --raw: a payload that is not JSON
   reprise stop <execution-id> [--reason TEXT] [--error-type T] [--error-data TEXT] [--keep-children]
@@ -76,6 +76,8 @@ const OPTIONS = {
   follow: { type: "boolean" },
   "started-after": { type: "string" },
   "started-before": { type: "string" },
+  "ended-after": { type: "string" },
+  "ended-before": { type: "string" },
   "input-contains": { type: "string" },
   raw: { type: "boolean" },
   "keep-children": { type: "boolean" },
@@ -103,7 +105,7 @@ const COMMAND_OPTIONS: Readonly<Record<string, ReadonlyArray<keyof typeof OPTION
   get: ["follow", "timeout"],
   history: [],
   emissions: ["follow", "timeout"],
-  list: ["function", "status", "version", "started-after", "started-before", "input-contains", "limit", "cursor"],
+  list: ["function", "status", "version", "started-after", "started-before", "ended-after", "ended-before", "input-contains", "limit", "cursor"],
   callback: ["error-type", "error-data", "raw"],
   stop: ["reason", "error-type", "error-data", "keep-children"],
   fire: []
@@ -315,6 +317,10 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
     if (values["started-before"] !== undefined) params.set("startedBefore", dateOption(values["started-before"], "--started-before")!)
     const [after, before] = [params.get("startedAfter"), params.get("startedBefore")]
     if (after !== null && before !== null && Date.parse(after) >= Date.parse(before)) throw usage("--started-after must be earlier than --started-before (nothing starts in between)")
+    if (values["ended-after"] !== undefined) params.set("endedAfter", dateOption(values["ended-after"], "--ended-after")!)
+    if (values["ended-before"] !== undefined) params.set("endedBefore", dateOption(values["ended-before"], "--ended-before")!)
+    const [endedAfter, endedBefore] = [params.get("endedAfter"), params.get("endedBefore")]
+    if (endedAfter !== null && endedBefore !== null && Date.parse(endedAfter) >= Date.parse(endedBefore)) throw usage("--ended-after must be earlier than --ended-before (nothing ends in between)")
     if (values["input-contains"] !== undefined) params.set("input", values["input-contains"])
     if (values.limit !== undefined) params.set("limit", String(integerOption(values.limit, "--limit", 1, 1000)))
     if (values.cursor !== undefined) params.set("cursor", values.cursor)

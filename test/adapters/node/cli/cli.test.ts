@@ -285,7 +285,7 @@ describe("reprise (the CLI) against a real server", () => {
       ["bad --input", ["start", "greet", "--input", "{oops"], env, 2, /--input is not valid JSON/],
       ["unknown command", ["frobnicate"], env, 2, /unknown command "frobnicate"/],
       ["unknown option", ["list", "--colour"], env, 2, /^reprise: unknown option --colour \(reprise --help\)$/],
-      ["an option of another command", ["list", "--wait"], env, 2, /reprise list does not take --wait \(it takes --function, --status, --version, --started-after, --started-before, --input-contains, --limit, --cursor and --url, --api-key, --json\)/],
+      ["an option of another command", ["list", "--wait"], env, 2, /reprise list does not take --wait \(it takes --function, --status, --version, --started-after, --started-before, --ended-after, --ended-before, --input-contains, --limit, --cursor and --url, --api-key, --json\)/],
       ["option without its value", ["start", "greet", "--input"], env, 2, /--input needs a value/],
       ["bad --status", ["list", "--status", "FOO"], env, 2, /--status is one or more of QUEUED, RUNNING, PAUSED, SUCCEEDED, FAILED, TIMED_OUT, STOPPED, CONTINUED_AS_NEW, comma-separated; not "FOO"/],
       ["a bad status among several", ["list", "--status", "running,DONE"], env, 2, /comma-separated; not "DONE"/],

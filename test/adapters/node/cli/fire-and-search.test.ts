@@ -83,6 +83,27 @@ describe("reprise fire and reprise list's search", () => {
     assert.match(reversed.stderr, /--started-after must be earlier than --started-before/)
   }, 60_000)
 
+  it("list --ended-after and --ended-before: an execution started earlier that ended since, never one still running", async () => {
+    const env = { REPRISE_URL: dev.url }
+    await napping(dev, "nap-eve", "Eve")
+    const ids = async (args: Array<string>) => {
+      const listed = await reprise(["list", ...args, "--json"], env)
+      assert.strictEqual(listed.code, 0, listed.stderr)
+      return JSON.parse(listed.stdout).executions.map((e: { executionId: string }) => e.executionId) as Array<string>
+    }
+    assert.notInclude(await ids(["--ended-after", "2020-01-01T00:00:00Z"]), "nap-eve", "still running")
+    const beforeStop = new Date().toISOString()
+    assert.strictEqual((await reprise(["stop", "nap-eve"], env)).code, 0)
+    assert.include(await ids(["--ended-after", beforeStop]), "nap-eve")
+    assert.notInclude(await ids(["--ended-before", beforeStop]), "nap-eve")
+    const bad = await reprise(["list", "--ended-before", "an hour ago"], env)
+    assert.strictEqual(bad.code, 2, "a usage error, refused before any request")
+    assert.match(bad.stderr, /--ended-before must be an ISO 8601 time/)
+    const reversed = await reprise(["list", "--ended-after", "2026-05-01T00:00:00Z", "--ended-before", "2026-05-01T00:00:00Z"], env)
+    assert.strictEqual(reversed.code, 2, reversed.stderr)
+    assert.match(reversed.stderr, /--ended-after must be earlier than --ended-before \(nothing ends in between\)/)
+  }, 60_000)
+
   it("list --function with a name the server does not register says so, where a registered one with none does not", async () => {
     const env = { REPRISE_URL: production.url }
     const misspelt = await reprise(["list", "--function", "npa", "--status", "FAILED"], env)

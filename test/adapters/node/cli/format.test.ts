@@ -3,7 +3,7 @@
  * has), a history (every time in the ISO form the other lines use) and a listing (why each one failed).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { executionText, historyText, listText, stopText } from "../../../../adapters/node/cli/format.ts"
+import { executionText, historyText, listText, nextPageCommand, stopText } from "../../../../adapters/node/cli/format.ts"
 import type { ExecutionWithOperationsJson, OperationJson, SummaryJson } from "../../../../src/http/views.ts"
 import type { LogEvent } from "../../../../src/log/events.ts"
 
@@ -179,6 +179,13 @@ describe("listText", () => {
   it("an empty page with a next one (a search by input reads 1,000 executions a request) says so and gives the next", () => {
     assert.strictEqual(listText([], "reprise list --input-contains ada --cursor c-2"), "No executions in this page; the search goes on.\nMore: reprise list --input-contains ada --cursor c-2")
     assert.strictEqual(listText([], undefined), "No executions.")
+  })
+
+  it("the next page's command keeps the end-time range (an end-time search also reads 1,000 executions a request)", () => {
+    assert.strictEqual(
+      nextPageCommand({ status: "FAILED", "ended-after": "2026-05-01T11:00:00Z", "ended-before": "2026-05-01T12:00:00Z" }, "c-2"),
+      "reprise list --status FAILED --ended-after 2026-05-01T11:00:00Z --ended-before 2026-05-01T12:00:00Z --cursor c-2"
+    )
   })
 
   it("has no ERROR column when nothing listed failed", () => {
