@@ -22,6 +22,8 @@ export interface ListFilters {
   /** ISO 8601 times. */
   readonly startedAfter?: string
   readonly startedBefore?: string
+  readonly endedAfter?: string
+  readonly endedBefore?: string
   /** Text the input contains. */
   readonly input?: string
   /** The version label the execution was started under. */

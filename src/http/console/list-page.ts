@@ -1,5 +1,5 @@
 /**
- * The executions list: filters (function, status, an execution id, a start-time range, input text), newest first, cursor pagination, live refresh
+ * The executions list: filters (function, status, an execution id, a start-time range, an end-time range, input text), newest first, cursor pagination, live refresh
  * on the first page.
  */
 import type { Context } from "hono"
@@ -20,6 +20,9 @@ export interface ListQuery {
   /** The time range, as the form's datetime-local fields give it (`2026-05-01T12:00`, read as UTC). */
   readonly from?: string
   readonly to?: string
+  /** The end-time range, read as `from` and `to` are (an execution not ended never matches). */
+  readonly endedFrom?: string
+  readonly endedTo?: string
   /** Text the input contains. */
   readonly input?: string
   /** The version label executions were started under (exact). */
@@ -72,6 +75,8 @@ export const listQuery = (c: Context): ListQuery => {
   const cursor = nonEmpty(c.req.query("cursor"))
   const from = nonEmpty(c.req.query("from"))
   const to = nonEmpty(c.req.query("to"))
+  const endedFrom = nonEmpty(c.req.query("endedFrom"))
+  const endedTo = nonEmpty(c.req.query("endedTo"))
   const input = nonEmpty(c.req.query("input"))
   const version = nonEmpty(c.req.query("version"))
   const refused = [
@@ -81,12 +86,20 @@ export const listQuery = (c: Context): ListQuery => {
     // Said in the form's words (the API would name startedAfter and startedBefore); "to" takes in its own minute.
     ...(from !== undefined && to !== undefined && isLocalTime(from) && isLocalTime(to) && Date.parse(isoOf(from)!) >= Date.parse(endOf(to))
       ? [`from ${from} later than to ${to} (nothing starts in between)`]
+      : []),
+    ...(endedFrom !== undefined && !isLocalTime(endedFrom) ? [`ended from ${JSON.stringify(endedFrom)} (a time such as 2026-05-01T12:00)`] : []),
+    ...(endedTo !== undefined && !isLocalTime(endedTo) ? [`ended to ${JSON.stringify(endedTo)} (a time such as 2026-05-01T12:00)`] : []),
+    ...(endedFrom !== undefined && endedTo !== undefined && isLocalTime(endedFrom) && isLocalTime(endedTo) &&
+        Date.parse(isoOf(endedFrom)!) >= Date.parse(endOf(endedTo))
+      ? [`ended from ${endedFrom} later than to ${endedTo} (nothing ends in between)`]
       : [])
   ]
   return {
     ...(refused.length === 0 ? {} : { refused }),
     ...(from !== undefined && isLocalTime(from) ? { from } : {}),
     ...(to !== undefined && isLocalTime(to) ? { to } : {}),
+    ...(endedFrom !== undefined && isLocalTime(endedFrom) ? { endedFrom } : {}),
+    ...(endedTo !== undefined && isLocalTime(endedTo) ? { endedTo } : {}),
     ...(input === undefined ? {} : { input: input.slice(0, 200) }),
     ...(version === undefined ? {} : { version: version.slice(0, 200) }),
     ...(fn === undefined ? {} : { function: fn }),
@@ -159,6 +172,8 @@ const filters = (query: ListQuery, functions: ReadonlyArray<{ readonly name: str
 <label>Execution id<input name="id" size="24" placeholder="exact id" value="${query.id ?? ""}"></label>
 <label>Started from (UTC)<input type="datetime-local" name="from" value="${query.from ?? ""}"></label>
 <label>to (UTC)<input type="datetime-local" name="to" value="${query.to ?? ""}"></label>
+<label>Ended from (UTC)<input type="datetime-local" name="endedFrom" value="${query.endedFrom ?? ""}"></label>
+<label>to (UTC)<input type="datetime-local" name="endedTo" value="${query.endedTo ?? ""}"></label>
 <label>Input contains<input name="input" size="16" placeholder="text" value="${query.input ?? ""}"></label>
 <label>Version<input name="version" size="12" placeholder="label" value="${query.version ?? ""}"></label>
 <button type="submit">Show</button> <a href="/console">Clear</a></form>`
@@ -182,12 +197,15 @@ export const listPage = async (api: ConsoleApi, query: ListQuery, streams = fals
     }
     // The other filters still apply: a row they exclude shown under them read as a contradiction.
     const startedAt = millis(found.value.startedAt) ?? 0
+    const endedAt = millis(found.value.endedAt)
     const excludedBy = [
       ...(query.function !== undefined && found.value.functionName !== query.function ? [`function ${query.function}`] : []),
       ...(query.status !== undefined && !query.status.split(",").includes(found.value.status) ? [`status ${query.status}`] : []),
       ...(query.version !== undefined && found.value.version !== query.version ? [`version ${query.version}`] : []),
       ...(query.from !== undefined && startedAt < Date.parse(isoOf(query.from)!) ? [`started from ${query.from}`] : []),
-      ...(query.to !== undefined && startedAt >= Date.parse(endOf(query.to)) ? [`started to ${query.to}`] : [])
+      ...(query.to !== undefined && startedAt >= Date.parse(endOf(query.to)) ? [`started to ${query.to}`] : []),
+      ...(query.endedFrom !== undefined && (endedAt === undefined || endedAt < Date.parse(isoOf(query.endedFrom)!)) ? [`ended from ${query.endedFrom}`] : []),
+      ...(query.endedTo !== undefined && (endedAt === undefined || endedAt >= Date.parse(endOf(query.endedTo))) ? [`ended to ${query.endedTo}`] : [])
     ]
     // The input search is the listing's: a lone execution's summary does not carry its input.
     if (excludedBy.length > 0) {
@@ -206,6 +224,8 @@ export const listPage = async (api: ConsoleApi, query: ListQuery, streams = fals
     ...(query.status === undefined ? {} : { status: query.status }),
     ...(query.from === undefined ? {} : { startedAfter: isoOf(query.from)! }),
     ...(query.to === undefined ? {} : { startedBefore: endOf(query.to) }),
+    ...(query.endedFrom === undefined ? {} : { endedAfter: isoOf(query.endedFrom)! }),
+    ...(query.endedTo === undefined ? {} : { endedBefore: endOf(query.endedTo) }),
     ...(query.input === undefined ? {} : { input: query.input }),
     ...(query.version === undefined ? {} : { version: query.version }),
     ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
