@@ -174,8 +174,11 @@ describe("the Reprise Worker in workerd", () => {
     assert.isAtLeast(pages, 3)
     for (let i = 1; i < seen.length; i++) assert.isTrue(seen[i - 1]!.startedAt >= seen[i]!.startedAt, "newest first")
 
+    const beforeStop = new Date().toISOString()
     await api.request("POST", `/v1/executions/listed-3/stop`, { json: {} })
     await until(async () => ((await listedIds("function=waiter&status=STOPPED&limit=100")).includes("listed-3") ? true : undefined))
+    // By end time, over the index objects' rows: the one stopped since, none of those still waiting.
+    assert.deepStrictEqual((await listedIds(`function=waiter&endedAfter=${beforeStop}&limit=100`)).filter((id) => ids.includes(id)), ["listed-3"])
     const stopped = await api.request("GET", "/v1/executions?function=waiter&status=STOPPED&limit=100")
     assert.isTrue(stopped.body.executions.every((s: { status: string }) => s.status === "STOPPED"))
     const all = await api.request("GET", "/v1/executions?limit=1000")
