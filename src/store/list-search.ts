@@ -1,5 +1,5 @@
 /**
- * Searching the listing by start time and input text, over any store's own listing (newest first, the package's
+ * Searching the listing by start time, end time and input text, over any store's own listing (newest first, the package's
  * cursors), so that no store needs a new query:
  * - a time range is a position: `startedBefore` becomes a cursor, and the pages stop at `startedAfter`;
  * - input text is matched on the input each listed execution runs with: its first event's (one short read per row,
