@@ -123,47 +123,42 @@ describe("the Node server under SIGKILL", () => {
     }
   }, 60_000)
 
-  it("on SIGTERM lets the step body that runs finish and be recorded, and begins no other: no body runs twice", async () => {
+  /**
+   * Starts slow-steps (800 ms bodies) with `input` steps, SIGTERMs the server once the second body began, and starts it
+   * again until the execution ends: the side effects the old process left, and those at the end.
+   */
+  const sigtermDuringSecondBody = async (name: string, input: number, ...serverArgs: Array<string>) => {
     const dir = mkdtempSync(join(tmpdir(), "reprise-crash-"))
     const db = join(dir, "reprise.db")
     const sideEffects = join(dir, "side-effects.log")
-    let server = await startServer(db, sideEffects)
+    let server = await startServer(db, sideEffects, ...serverArgs)
     try {
-      await post(server.port, "/v1/functions/slow-steps/executions", { input: 3, executionName: "drained" })
+      await post(server.port, "/v1/functions/slow-steps/executions", { input, executionName: name })
       await until(() => lines(sideEffects).includes("begin 1"), 30_000, "the second step's body to begin")
       const exited = new Promise<number | null>((resolve) => server.child.once("exit", (code) => resolve(code)))
       server.child.kill("SIGTERM")
       assert.strictEqual(await exited, 0)
-      // The body under way when the signal came ended before the process did; the next one waits for the next start.
-      assert.deepStrictEqual(lines(sideEffects), ["begin 0", "done 0", "begin 1", "done 1"])
+      const before = lines(sideEffects)
       server = await startServer(db, sideEffects)
-      await until(async () => (await get(server.port, "/v1/executions/drained")).status !== "RUNNING", 20_000, "the execution to end")
-      assert.strictEqual((await get(server.port, "/v1/executions/drained")).status, "SUCCEEDED")
-      assert.deepStrictEqual(lines(sideEffects), ["begin 0", "done 0", "begin 1", "done 1", "begin 2", "done 2"])
+      await until(async () => (await get(server.port, `/v1/executions/${name}`)).status !== "RUNNING", 20_000, "the execution to end")
+      return { before, after: lines(sideEffects), status: (await get(server.port, `/v1/executions/${name}`)).status as string }
     } finally {
       await kill(server.child)
       rmSync(dir, { recursive: true, force: true })
     }
+  }
+
+  it("on SIGTERM lets the step body that runs finish and be recorded, and begins no other: no body runs twice", async () => {
+    const { before, after, status } = await sigtermDuringSecondBody("drained", 3)
+    // The body under way when the signal came ended before the process did; the next one waits for the next start.
+    assert.deepStrictEqual(before, ["begin 0", "done 0", "begin 1", "done 1"])
+    assert.strictEqual(status, "SUCCEEDED")
+    assert.deepStrictEqual(after, ["begin 0", "done 0", "begin 1", "done 1", "begin 2", "done 2"])
   }, 60_000)
 
   it("with shutdownGraceMs 0, a SIGTERM cuts the running body off: it runs again at the next start", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "reprise-crash-"))
-    const db = join(dir, "reprise.db")
-    const sideEffects = join(dir, "side-effects.log")
-    let server = await startServer(db, sideEffects, "0")
-    try {
-      await post(server.port, "/v1/functions/slow-steps/executions", { input: 2, executionName: "no-grace" })
-      await until(() => lines(sideEffects).includes("begin 1"), 30_000, "the second step's body to begin")
-      const exited = new Promise<number | null>((resolve) => server.child.once("exit", (code) => resolve(code)))
-      server.child.kill("SIGTERM")
-      assert.strictEqual(await exited, 0)
-      assert.deepStrictEqual(lines(sideEffects), ["begin 0", "done 0", "begin 1"])
-      server = await startServer(db, sideEffects)
-      await until(async () => (await get(server.port, "/v1/executions/no-grace")).status !== "RUNNING", 20_000, "the execution to end")
-      assert.deepStrictEqual(lines(sideEffects), ["begin 0", "done 0", "begin 1", "begin 1", "done 1"])
-    } finally {
-      await kill(server.child)
-      rmSync(dir, { recursive: true, force: true })
-    }
+    const { before, after } = await sigtermDuringSecondBody("no-grace", 2, "0")
+    assert.deepStrictEqual(before, ["begin 0", "done 0", "begin 1"])
+    assert.deepStrictEqual(after, ["begin 0", "done 0", "begin 1", "begin 1", "done 1"])
   }, 60_000)
 })
