@@ -3,7 +3,7 @@
  * Workflow doing the same work, and /bench/* routes that run one workload each inside workerd (so that both
  * systems are driven the same way: one request from Node per measured unit).
  */
-import { WorkflowEntrypoint } from "cloudflare:workers"
+import { DurableObject, WorkflowEntrypoint } from "cloudflare:workers"
 import { durable } from "../src/index.ts"
 import { createWorker } from "../adapters/cloudflare/index.ts"
 import { startHost } from "../src/host/index.ts"
@@ -34,6 +34,27 @@ interface Instance {
 }
 interface Env extends RepriseEnv {
   readonly FLOW: { create(options: { id?: string; params: unknown }): Promise<Instance>; get(id: string): Promise<Instance> }
+  readonly FLOOR: { getByName(name: string): { wait(): Promise<string>; complete(): Promise<void> } }
+}
+
+/**
+ * What W4 cannot go below on Durable Objects in this Miniflare: an object that commits one small write and answers
+ * an RPC waiting on it (W4 adds the Worker's HTTP route, the engine, and a second write). `wait` writes first, so
+ * that the object and its database exist before the timed part, as a prepared execution's do.
+ */
+export class FloorObject extends DurableObject {
+  #waiters: Array<(value: string) => void> = []
+  #write() {
+    this.ctx.storage.transactionSync(() => this.ctx.storage.kv.put(`event-${Date.now()}-${Math.random()}`, { type: "CallbackSucceeded", result: "\"go\"", at: Date.now() }))
+  }
+  wait(): Promise<string> {
+    this.#write()
+    return new Promise((resolve) => this.#waiters.push(resolve))
+  }
+  complete(): void {
+    this.#write()
+    for (const resolve of this.#waiters.splice(0)) resolve("done")
+  }
 }
 interface Step {
   do<T>(name: string, body: () => Promise<T>): Promise<T>
@@ -137,6 +158,16 @@ const routes: Record<string, (env: Env, q: URLSearchParams) => Promise<unknown>>
     } finally {
       await host.close()
     }
+  },
+  /** The floor under W4 (FloorObject), timed as `/bench/reprise/complete` times W4. */
+  "/bench/floor/complete": async (env, q) => {
+    const floor = env.FLOOR.getByName(q.get("name")!)
+    const waiter = floor.wait()
+    await pause(20)
+    const t0 = Date.now()
+    await floor.complete()
+    await waiter
+    return Date.now() - t0
   },
   "/bench/wf/run": async (env, q) => until(await env.FLOW.create({ id: q.get("name")!, params: { n: Number(q.get("n")) } })),
   "/bench/wf/prepare": async (env, q) => until(await env.FLOW.create({ id: q.get("name")!, params: { n: Number(q.get("n")), wait: true } }), Number(q.get("n"))),

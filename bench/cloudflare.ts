@@ -11,7 +11,8 @@
  * profile of workerd over the measured part, through its inspector), BENCH_COMPARE=<another checkout> (its adapter,
  * e.g. the commit before a change extracted with `git archive` and node_modules linked, runs as a third system in
  * its own Miniflare, repetition by repetition interleaved with the others), BENCH_LOG_LEVEL (the main instance's
- * REPRISE_LOG_LEVEL). workerd's CPU time per execution is printed beside the wall times.
+ * REPRISE_LOG_LEVEL). workerd's CPU time per execution is printed beside the wall times. With `rt`, W4's floor in the
+ * same Miniflare (an object that commits one write and answers an RPC waiting on it) is timed beside W4.
  */
 import { execFileSync } from "node:child_process"
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -56,7 +57,8 @@ const launch = (scriptPath: string, persist: string, inspector: boolean, logLeve
     compatibilityDate: "2026-11-01",
     durableObjects: {
       EXECUTIONS: { className: "ExecutionObject", useSQLite: true },
-      EXECUTION_INDEX: { className: "IndexObject", useSQLite: true }
+      EXECUTION_INDEX: { className: "IndexObject", useSQLite: true },
+      FLOOR: { className: "FloorObject", useSQLite: true }
     },
     workflows: { FLOW: { name: "bench-flow", className: "BenchFlow" } },
     bindings: { REPRISE_API_KEY: "bench", REPRISE_CALLBACK_SECRET: "bench-secret", ...(logLevel === undefined ? {} : { REPRISE_LOG_LEVEL: logLevel }) },
@@ -99,7 +101,7 @@ const before = COMPARE === undefined ? undefined : await instance("before", COMP
 
 interface System {
   readonly label: string
-  readonly route: "reprise" | "wf"
+  readonly route: "reprise" | "wf" | "floor"
   readonly on: typeof main
 }
 const systems: ReadonlyArray<System> = [
@@ -107,6 +109,9 @@ const systems: ReadonlyArray<System> = [
   ...(before === undefined ? [] : [{ label: "reprise before", route: "reprise" as const, on: before }]),
   { label: "workflows", route: "wf", on: main }
 ]
+
+/** Not a system: the floor row of W4 (an object committing one write and answering a waiting RPC). */
+const floor: System = { label: "floor (one commit, one RPC)", route: "floor", on: main }
 
 let counter = 0
 const unique = (label: string) => `${label}-${++counter}`
@@ -173,6 +178,10 @@ const measured = async () => {
         })
         record(RT, system, trips.reduce((a, b) => a + b, 0) / trips.length)
       }
+      // The floor under W4 in this Miniflare (FloorObject in bench/cloudflare-worker.ts), beside it.
+      const trips: Array<number> = []
+      for (let i = 0; i < ROUND_TRIPS; i++) trips.push(Number(await call(floor, "complete", { name: unique("floor") })))
+      record(RT, floor, trips.reduce((a, b) => a + b, 0) / trips.length)
     }
     if (ONLY.includes("fanout")) {
       for (const system of systems) {
@@ -262,6 +271,11 @@ try {
   const version = (await import("miniflare/package.json", { with: { type: "json" } }).catch(() => ({ default: { version: "?" } }))).default.version
   console.log(`Reprise (Durable Objects) vs Cloudflare Workflows, same Miniflare ${version}, median of ${REPS}`)
   console.table(rows)
+  if (samples[RT] !== undefined) {
+    const wf = median(samples[RT]["workflows"])
+    console.log(`W4's floor here (one RPC that commits one write and answers a waiting RPC): ${median(samples[RT][floor.label]).toFixed(1)} ms; ` +
+      `Reprise's W4 ${reprise(RT).toFixed(1)} ms; 3x faster than Workflows would be ${(wf / 3).toFixed(1)} ms`)
+  }
   for (const [workload, bySystem] of Object.entries(samples)) {
     for (const [label, values] of Object.entries(bySystem)) console.log(`${workload} ${label}: ${values.map((v) => v.toFixed(1)).join(" ")}`)
   }
