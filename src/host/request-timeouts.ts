@@ -31,12 +31,16 @@ const resolveOne = (option: number | undefined, optionName: string, envName: str
   return value
 }
 
+/** The request timeout alone, for a server that cannot bound the headers (Deno.serve has no such setting). */
+export const resolveRequestTimeout = (option: number | undefined, env: EnvReader): number =>
+  resolveOne(option, "requestTimeoutMs", "REPRISE_REQUEST_TIMEOUT_MS", env, REQUEST_TIMEOUT_MS)
+
 /**
  * The two timeouts, refused at start when bad. The headers' default is at most the request's (the headers are part
  * of the request: Node refuses a headers timeout above the request timeout, and so does this, naming both).
  */
 export const resolveRequestTimeouts = (options: Partial<RequestTimeouts>, env: EnvReader): RequestTimeouts => {
-  const requestTimeoutMs = resolveOne(options.requestTimeoutMs, "requestTimeoutMs", "REPRISE_REQUEST_TIMEOUT_MS", env, REQUEST_TIMEOUT_MS)
+  const requestTimeoutMs = resolveRequestTimeout(options.requestTimeoutMs, env)
   const headersTimeoutMs = resolveOne(options.headersTimeoutMs, "headersTimeoutMs", "REPRISE_HEADERS_TIMEOUT_MS", env, Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs))
   if (headersTimeoutMs > requestTimeoutMs) {
     throw new TypeError(`the headers timeout (${headersTimeoutMs} ms) must not be longer than the request timeout (${requestTimeoutMs} ms): the headers are part of the request`)

@@ -4,7 +4,7 @@
  * came from, and so is a headers timeout longer than the request's.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS, resolveRequestTimeouts } from "../../src/host/request-timeouts.ts"
+import { HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS, resolveRequestTimeout, resolveRequestTimeouts } from "../../src/host/request-timeouts.ts"
 
 const envOf = (vars: Record<string, string>) => (name: string) => vars[name]
 
@@ -40,6 +40,13 @@ describe("resolveRequestTimeouts", () => {
       assert.throws(() => resolveRequestTimeouts({ headersTimeoutMs: bad }, envOf({})), TypeError, /^headersTimeoutMs must be a whole number/)
       assert.throws(() => resolveRequestTimeouts({ requestTimeoutMs: bad }, envOf({})), TypeError, /^requestTimeoutMs must be a whole number/)
     }
+  })
+
+  it("resolveRequestTimeout alone (Deno, which cannot bound the headers) reads only the request's option and variable", () => {
+    const env = envOf({ REPRISE_HEADERS_TIMEOUT_MS: "90000", REPRISE_REQUEST_TIMEOUT_MS: "45000" })
+    assert.strictEqual(resolveRequestTimeout(undefined, env), 45_000)
+    assert.strictEqual(resolveRequestTimeout(500, env), 500)
+    assert.strictEqual(resolveRequestTimeout(undefined, envOf({})), 30_000)
   })
 
   it("refuses a headers timeout longer than the request timeout (Node would throw a RangeError of its own)", () => {
