@@ -25,6 +25,7 @@ import {
   type HostPorts,
   pendingFetch,
   resolvePort,
+  resolveRequestTimeout,
   resolveShutdownGrace,
   type ScheduleStore,
   serverUrl,
@@ -37,9 +38,6 @@ import { type DenoKvStore, openDenoKvStore } from "./kv-store.ts"
 import { makeQueueWakeUps, type QueueWakeUps } from "./queue-wake-ups.ts"
 import { openSqliteStorage, ownLocalKvFile, type SqliteFileStore } from "./sqlite-storage.ts"
 import { logUnhandledRejections } from "./unhandled-rejections.ts"
-
-/** Node's default request timeout, which Deno.serve lacks. */
-const DEFAULT_REQUEST_TIMEOUT_MS = 300_000
 
 /** Until `work` settles, or `ms` pass; the timer does not outlive it. */
 const atMost = async (work: Promise<void>, ms: number): Promise<void> => {
@@ -88,8 +86,10 @@ export interface ServeOptions extends PassedHostOptions {
   /** The callback-signing secret (default: $REPRISE_SECRET, else generated once and kept in KV). */
   readonly secret?: string
   /**
-   * How long a request's body may take to arrive in full, in ms (default 300,000, Node's own request timeout);
-   * past it the answer is 408. Deno.serve has no such deadline of its own.
+   * How long a request's body may take to arrive in full, in ms (default: $REPRISE_REQUEST_TIMEOUT_MS, else 30,000,
+   * as reprise/node's request timeout); past it the answer is 408. Deno.serve has no such deadline of its own, nor any
+   * for the headers (Deno 2.9: a client that stopped halfway through them held its connection for good; put a proxy
+   * in front to bound them).
    */
   readonly requestTimeoutMs?: number
   /** How often suspended actors are dropped from memory (default every 5 s). */
@@ -225,13 +225,13 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
   // A bad $PORT is refused before a store is opened; on Deno Deploy the port is ignored, so $PORT is not read.
   const port = envVar("DENO_DEPLOYMENT_ID") === undefined ? resolvePort(options.port, envVar) : options.port ?? DEFAULT_PORT
   const graceMs = resolveShutdownGrace(options.shutdownGraceMs, envVar)
+  const requestTimeoutMs = resolveRequestTimeout(options.requestTimeoutMs, envVar)
   const storage = options.dbPath === undefined ? await kvStorage(options) : await sqliteStorage(options.dbPath, options)
 
   // The port is bound before the host starts (as reprise/node does): a server started on a port in use fails before
   // its host could resume executions or fire alarms. Requests that arrive while the host starts wait for it.
   const hostname = options.hostname ?? "127.0.0.1"
   const pending = pendingFetch<[Request, RequestEnv]>()
-  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
   // Aborted when the server starts to close: Deno.serve then drops the bodies still arriving, answered 503, not 400.
   const closingSignal = new AbortController()
   let http: ReturnType<typeof Deno.serve>
@@ -244,7 +244,7 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
       // no request (every answer failed on `request.method`).
     }, (request, info) => {
       const timed = withBodyDeadline(request, requestTimeoutMs, closingSignal.signal)
-      // Answered without reading the body (a 401, a 404): let its deadline go now rather than in 300 s.
+      // Answered without reading the body (a 401, a 404): let its deadline go now rather than in 30 s.
       return Promise.resolve(pending.fetch(timed, { remoteAddress: info.remoteAddr.hostname }))
         .finally(() => void timed.body?.cancel().catch(() => undefined))
     })

@@ -41,8 +41,12 @@ const answer = (socket: Duplex, kind: ProblemKind, detail: string, instance: str
 /** Answers the server's client errors as problem+json where a client can still read them; drops the rest. */
 export const answerClientErrors = (server: Server): void => {
   server.on("clientError", (error: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex) => {
-    // A reset or a socket already half gone: nobody to answer.
-    if (error.code === "ECONNRESET" || !socket.writable || (socket as { _httpMessage?: unknown })._httpMessage) return void socket.destroy()
+    // A reset or a socket already half gone: nobody to answer. A request whose answer has begun cannot be answered
+    // again; one cut off while its body arrived (the request timeout) has none begun yet, so it is told 408, as
+    // Node's own handler tells it.
+    const { _httpMessage: answering, bytesWritten } = socket as Duplex & { _httpMessage?: unknown; bytesWritten?: number }
+    const untouched = error.code === "ERR_HTTP_REQUEST_TIMEOUT" && bytesWritten === 0
+    if (error.code === "ECONNRESET" || !socket.writable || (answering != null && !untouched)) return void socket.destroy()
     const instance = targetOf(error.rawPacket)
     if (error.code === "HPE_HEADER_OVERFLOW") {
       return answer(socket, "headers-too-large", "The request's headers are over Node's limit (16 KiB unless --max-http-header-size says otherwise).", instance)

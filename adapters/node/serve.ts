@@ -18,7 +18,7 @@ import type { EngineShape } from "reprise/engine"
 import type { StartAdmission } from "reprise/http"
 import type { EngineProbe } from "reprise/testing"
 import type { ExecutionObserverShape } from "reprise/engine"
-import { hostErrorLog, type HostLogOptions, type HostPorts, pendingFetch, resolvePort, resolveShutdownGrace, serverUrl, SHUTDOWN_GRACE_MS, startHost } from "reprise/host"
+import { hostErrorLog, type HostLogOptions, type HostPorts, pendingFetch, resolvePort, resolveRequestTimeouts, resolveShutdownGrace, serverUrl, SHUTDOWN_GRACE_MS, startHost } from "reprise/host"
 import { sqlitePorts } from "./sqlite-ports.ts"
 import { sqliteSettings } from "./sqlite-settings.ts"
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.ts"
@@ -76,6 +76,18 @@ export interface ServeHostOptions {
    * next start: set it above your longest step, below your platform's own grace.
    */
   readonly shutdownGraceMs?: number
+  /**
+   * How long a client may take to send a request's headers (default: $REPRISE_HEADERS_TIMEOUT_MS, else 10,000 ms, or
+   * `requestTimeoutMs` when that is less); past it the answer is 408 and the connection closes. The callback routes
+   * need no key, so a client sending slowly must not hold a connection for Node's own 60 s.
+   */
+  readonly headersTimeoutMs?: number
+  /**
+   * How long a client may take to send a whole request, body included (default: $REPRISE_REQUEST_TIMEOUT_MS, else
+   * 30,000 ms; Node's own is 300 s); past it, 408. It does not bound the answer: a start's `?wait` may take longer.
+   * Both are whole ms from 1 to an hour, the headers' no longer than this.
+   */
+  readonly requestTimeoutMs?: number
   /** How `ctx.fetch` sends requests (default: Node's global fetch). */
   readonly fetch?: FetchTransport
   /**
@@ -120,6 +132,7 @@ export const serve = async (options: ServeOptions): Promise<Server> => {
   refuseWhileCliLoads() // before the file is opened
   resolvePort(options.port, (name) => process.env[name]) // a bad $PORT is refused before the file is opened
   resolveShutdownGrace(options.shutdownGraceMs, (name) => process.env[name]) // and a bad grace
+  resolveRequestTimeouts(options, (name) => process.env[name]) // and bad timeouts
   const dbPath = options.dbPath ?? process.env["REPRISE_DB"] ?? "./reprise.db"
   const store = await Effect.runPromise(openSqliteStore({ path: dbPath, ...sqliteSettings(options, (name) => process.env[name]), serves: true }))
   try {
@@ -146,6 +159,7 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
   refuseWhileCliLoads()
   const env = (name: string) => process.env[name]
   const graceMs = resolveShutdownGrace(options.shutdownGraceMs, env)
+  const { headersTimeoutMs, requestTimeoutMs } = resolveRequestTimeouts(options, env)
   const hostname = options.hostname ?? "127.0.0.1"
   // The port is bound before the host starts: a server started by mistake on a port in use (a second process on the
   // same file, say) fails before its host could resume executions or fire alarms, so it runs no step at all.
@@ -155,7 +169,10 @@ export const serveHost = async <E>(options: ServeHostOptions, ports: Layer.Layer
   // As @hono/node-server's createAdaptorServer makes it, with an errorHandler (it takes none): what the adaptor
   // refuses before a Request exists is problem+json too.
   // Node's own check of the Host header answers a bare 400; the adaptor's makes it a problem.
-  const http = createServer({ requireHostHeader: false }, guardedListener(getRequestListener(pending.fetch, { errorHandler: requestErrorAnswer })))
+  // Node checks the timeouts every connectionsCheckingInterval (30 s by default: a 300 ms headers timeout still
+  // let a stalled client stay 30 s), so it is checked at least every second. keepAliveTimeout stays Node's 5 s.
+  const timeouts = { headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs) }
+  const http = createServer({ requireHostHeader: false, ...timeouts }, guardedListener(getRequestListener(pending.fetch, { errorHandler: requestErrorAnswer })))
   answerClientErrors(http) // headers over the limit, unparsable requests: problem+json too
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject)

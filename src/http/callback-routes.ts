@@ -41,7 +41,7 @@ export const registerCallbackRoutes = (app: Hono, { respond }: RouteDeps): void 
           ok: false,
           error: {
             errorType: body.errorType ?? "Error",
-            errorMessage: body.errorMessage,
+            errorMessage: body.errorMessage ?? "Callback failed",
             ...(body.errorData === undefined ? {} : { errorData: body.errorData })
           }
         })

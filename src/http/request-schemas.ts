@@ -192,8 +192,11 @@ export const jsonText = (value: unknown, what: string): Effect.Effect<string, Ht
 export const callbackPayload = (result: unknown): Effect.Effect<string | undefined, HttpProblem> =>
   result === undefined ? Effect.succeed(undefined) : typeof result === "string" ? Effect.succeed(result) : jsonText(result, "result")
 
-/** `errorType` defaults to "Error". */
-export const CallbackFailureBody = Schema.Struct(errorFields)
+/**
+ * `errorType` defaults to "Error" and `errorMessage` to "Callback failed": AWS's SendDurableExecutionCallbackFailure
+ * takes no error at all (its SDK then throws CallbackExternalError "Callback failed"), so `{}` or no body fails it too.
+ */
+export const CallbackFailureBody = Schema.Struct({ ...errorFields, errorMessage: Schema.optionalKey(Schema.String) })
 
 /**
  * `{}` and nothing else (`Schema.Struct({})` would accept any value). A key is refused in the words every other

@@ -55,6 +55,25 @@ describe("the HTTP API: callbacks", () => {
     })
   })
 
+  it("fails a callback with no error at all, as AWS's SendDurableExecutionCallbackFailure takes one: \"Callback failed\" of type Error", async () => {
+    const cases = [
+      { body: { json: {} }, recorded: "Callback failed" },
+      { body: { headers: { "content-type": "application/json" } }, recorded: "Callback failed" },
+      // An empty message is kept as sent; the function's error says "Callback failed", as AWS's SDK's does.
+      { body: { json: { errorMessage: "" } }, recorded: "" }
+    ]
+    for (const { body, recorded } of cases) {
+      const { executionId, callbackId } = await h.startApproval()
+      assert.strictEqual((await h.request("POST", `/v1/callbacks/${callbackId}/fail`, { ...body, anonymous: true })).status, 204)
+      const view = await finished(executionId)
+      assert.strictEqual(view.status, "FAILED")
+      assert.deepStrictEqual([view.error?.errorType, view.error?.errorMessage], ["CallbackExternalError", "Callback failed"])
+      const history = await h.engine((e) => e.history(executionId))
+      const failed = history.find((e) => e._tag === "CallbackFailed")
+      assert.deepStrictEqual(failed?._tag === "CallbackFailed" ? failed.error : undefined, { errorType: "Error", errorMessage: recorded })
+    }
+  })
+
   it("records a heartbeat, with or without an empty JSON body", async () => {
     const { executionId, callbackId } = await h.startApproval()
     assert.strictEqual((await h.request("POST", `/v1/callbacks/${callbackId}/heartbeat`, { anonymous: true, headers: { "content-type": "application/json" } })).status, 204)
@@ -146,7 +165,7 @@ describe("the HTTP API: callbacks", () => {
     const before = await h.snapshot()
     const cases: Array<[string, unknown]> = [
       ["succeed", { value: "x" }], // an unknown field
-      ["fail", {}],
+      ["fail", { message: "m" }], // an unknown field: no error is {} itself
       ["fail", { errorMessage: 5 }],
       ["fail", { errorMessage: "m", errorType: "" }]
     ]

@@ -6,7 +6,7 @@
 import { serve } from "../../../adapters/deno/serve.ts"
 import { durable } from "../../../src/index.ts"
 import { assert, Deno, tempDir, until } from "./deno-test-api.ts"
-import { call } from "./server-fixture.ts"
+import { call, napping } from "./server-fixture.ts"
 
 const dozing = durable("dozing", async (input: string, ctx) => {
   await ctx.wait("doze", { hours: 1 })
@@ -53,3 +53,60 @@ for (const store of ["kv", "sqlite"] as const) {
     }
   })
 }
+
+Deno.test({
+  name: "$REPRISE_REQUEST_TIMEOUT_MS sets the body deadline, as on Node: a body that stalls is 408 after it",
+  fn: async () => {
+    const temp = await tempDir("reprise-deno-request-timeout-")
+    Deno.env.set("REPRISE_REQUEST_TIMEOUT_MS", "300")
+    try {
+      const server = await serve({ functions: [napping], dbPath: `${temp.dir}/reprise.db`, port: 0, handleSignals: false })
+      try {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port })
+        const head = `POST /v1/callbacks/some-id/fail HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n` +
+          "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"error\":"
+        await conn.write(new TextEncoder().encode(head))
+        let answer = ""
+        const buffer = new Uint8Array(4096)
+        // Far past 300 ms and far below the default: a server that did not read the variable has not answered by then.
+        let cut = false
+        const bound = setTimeout(() => (cut = true, conn.close()), 10_000)
+        try {
+          for (let i = 0; i < 100 && !answer.includes("request-timeout"); i++) {
+            const read = await conn.read(buffer)
+            if (read === null) break
+            answer += new TextDecoder().decode(buffer.subarray(0, read))
+          }
+        } catch (error) {
+          if (!cut) throw error
+        } finally {
+          clearTimeout(bound)
+        }
+        if (!cut) conn.close()
+        assert.match(answer, /^HTTP\/1\.1 408/)
+        assert.match(answer, /request-timeout/)
+      } finally {
+        await server.close()
+      }
+    } finally {
+      Deno.env.delete("REPRISE_REQUEST_TIMEOUT_MS")
+      await temp.remove()
+    }
+  }
+})
+
+Deno.test({
+  name: "a bad $REPRISE_REQUEST_TIMEOUT_MS is refused at start, naming it, before the file is opened (as on Node)",
+  fn: async () => {
+    const temp = await tempDir("reprise-deno-request-timeout-env-")
+    Deno.env.set("REPRISE_REQUEST_TIMEOUT_MS", "30s")
+    try {
+      const refusal = await serve({ functions: [napping], dbPath: `${temp.dir}/reprise.db`, port: 0, handleSignals: false }).then(() => "served", String)
+      assert.match(refusal, /REPRISE_REQUEST_TIMEOUT_MS must be a whole number of milliseconds from 1 to 3600000, not "30s"/)
+      assert.equal(await Deno.stat(`${temp.dir}/reprise.db`).then(() => "created", () => "absent"), "absent")
+    } finally {
+      Deno.env.delete("REPRISE_REQUEST_TIMEOUT_MS")
+      await temp.remove()
+    }
+  }
+})
