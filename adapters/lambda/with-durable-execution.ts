@@ -15,6 +15,7 @@ import { Engine, ExecutionObserver, type ExecutionObserverShape, serviceRunsInvo
 import { type HostLogOptions, hostLoggingLayer } from "reprise/host"
 import { type ErrorObject, ExecutionStore } from "reprise/store"
 import { classifyStateError, InvocationTakenAway } from "./checkpoint-errors.ts"
+import { fitErrorRecord } from "./error-size.ts"
 import { type InvocationStore, makeInvocationStore } from "./invocation-store.ts"
 import { type LambdaClientLike, lambdaDurableExecutionClient } from "./lambda-client.ts"
 import type { DurableExecutionClient, DurableInvocationInput, DurableInvocationOutput, WireErrorObject, WireOperation } from "./wire.ts"
@@ -132,7 +133,8 @@ const runInvocation = (fn: DurableFunction, store: InvocationStore, arn: string,
     callbackIds: serviceCallbackIds,
     keepsPatchMarkers: false, // the service keeps operations only
     ...(config.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: config.maxPayloadBytes }),
-    maxResultBytes: MAX_RESULT_BYTES
+    maxResultBytes: MAX_RESULT_BYTES,
+    fitError: fitErrorRecord // recorded as the service will hold it: the first run sees what a replay reads back
   }).pipe(
     Layer.provide(Layer.succeed(ExecutionStore, store)),
     Layer.provide(hostLoggingLayer({ write: lifecycleLine, ...config.logging }, (name) => process.env[name])),

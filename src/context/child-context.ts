@@ -19,7 +19,6 @@ import type { ErrorObject } from "../log/events.ts"
 import { type Begun, ContextCore, never } from "./context-core.ts"
 import type { Session } from "./session.ts"
 import { runOwned } from "./usage-tracker.ts"
-import { toErrorRecord } from "./error-story.ts"
 import { PayloadTooLargeError } from "./errors.ts"
 import { serializeWith } from "./serdes-call.ts"
 import { type Serdes, serdesContext } from "./serdes.ts"
@@ -98,7 +97,7 @@ const runBody = async <T>(
       run.body(child, recorded?.replayChildren === true ? recorded.result : undefined))
   } catch (thrown) {
     if (failedBySerdes(session, thrown)) return never() // a composite's own read-back (waitForCallback's result)
-    const error = toErrorRecord(thrown)
+    const error = core.errorRecord(thrown, ref)
     if (!finished) {
       const earlier = postOutcome(core, id, run, [{ _tag: "ContextFailed", ...ref, error }])
       if (earlier !== undefined) await earlier
@@ -110,7 +109,7 @@ const runBody = async <T>(
     payload = await serializeWith(serdes, value, context)
   } catch (thrown) {
     if (failedBySerdes(session, thrown)) return never()
-    const error = toErrorRecord(thrown)
+    const error = core.errorRecord(thrown, ref)
     if (!finished) {
       const earlier = postOutcome(core, id, run, [{ _tag: "ContextFailed", ...ref, error }])
       if (earlier !== undefined) await earlier

@@ -2,11 +2,12 @@
  * What every operation does first: take the next positional id in its context, look the id up in the log, and
  * check that the code still calls what the log recorded there (non-determinism detection).
  */
-import type { OperationSubType, OperationType } from "../log/events.ts"
+import type { ErrorObject, OperationRef, OperationSubType, OperationType } from "../log/events.ts"
 import type { OperationState } from "../log/fold.ts"
 import { childId, contextKey, positionOf } from "../log/operation-id.ts"
 import type { Session } from "./session.ts"
 import { ContextUsageError, NonDeterministicExecutionError, PayloadTooLargeError } from "./errors.ts"
+import { toErrorRecord } from "./error-story.ts"
 import { creationKey, type ReplayOrder, replayOrderOf } from "./replay-order.ts"
 import { currentOwner, misuseOf } from "./usage-tracker.ts"
 import { underFinishedBatch } from "./finished-batches.ts"
@@ -172,6 +173,15 @@ export class ContextCore {
   /** Takes the next id for a virtual context, which writes no operation of its own. */
   reserveId(): string {
     return childId(this.parentId, ++this.#counter)
+  }
+
+  /**
+   * What was thrown, as the failure of operation `ref` is recorded: cut where the store keeps smaller errors
+   * (Session.fitError), so that the code that goes on sees the error a replay will read back.
+   */
+  errorRecord(thrown: unknown, ref: OperationRef): ErrorObject {
+    const record = toErrorRecord(thrown)
+    return this.session.fitError === undefined ? record : this.session.fitError(record, ref)
   }
 
   /** Rejects payloads over the limit before anything is written; `what` (made only then, if a function) names it. */

@@ -3,7 +3,7 @@
  * randomness, and a way to write. One Session is one incarnation of the actor; when the actor is evicted or the
  * execution ends, its session goes dead and everything still waiting on it is abandoned, never resolved.
  */
-import type { NewEvent, OperationSubType, OperationType } from "../log/events.ts"
+import type { ErrorObject, NewEvent, OperationRef, OperationSubType, OperationType } from "../log/events.ts"
 import type { ExecutionState, OperationState } from "../log/fold.ts"
 import type { FetchTransport } from "./fetch.ts"
 import type { DefaultLoggerLevel, LoggerConfig } from "./logger.ts"
@@ -70,6 +70,8 @@ export interface Session {
   readonly maxPayloadBytes: number
   /** False where the store cannot keep patch markers (see patch.ts); absent means true. */
   readonly keepsPatchMarkers?: boolean
+  /** An operation's error as the store will keep it (EngineOptions.fitError); absent: kept whole. */
+  readonly fitError?: ((error: ErrorObject, operation: OperationRef) => ErrorObject) | undefined
   /** True once this incarnation of the actor is gone (evicted, crashed, ended): nothing it is asked will happen. */
   readonly gone?: boolean
   /** Fires when the execution is stopped (an ExecutionStoppedError); step bodies see it in their `signal`. */

@@ -8,7 +8,6 @@ import type { OperationState } from "../log/fold.ts"
 import { stepTraceparent } from "../log/trace-ids.ts"
 import { type Begun, bodyMayNotRun, type ContextCore, never } from "./context-core.ts"
 import { durationToMillis } from "./duration.ts"
-import { toErrorRecord } from "./error-story.ts"
 import { isError, isInstance, readSafely, typeOf } from "./error-text.ts"
 import { ConfigurationError, PayloadTooLargeError, RecordedError, SerdesFailedError, StepError, StepInterruptedError, revived } from "./errors.ts"
 
@@ -57,7 +56,7 @@ const recordFailure = async <T>(
   startedAt: number | undefined
 ): Promise<Error | undefined> => {
   const { session } = core
-  const error = toErrorRecord(thrown)
+  const error = core.errorRecord(thrown, ref)
   // The retry strategy gets what was thrown, unless reading it throws (a hostile getter or Proxy): then its record.
   const cause = isError(thrown) && typeof readSafely(() => thrown.message) === "string" ? thrown : new RecordedError(error)
   const strategy = run.retryStrategy ?? retryPresets.default

@@ -10,7 +10,6 @@ import type { ErrorObject } from "../log/events.ts"
 import type { OperationState } from "../log/fold.ts"
 import { type Begun, type ContextCore, mayNotStart, never } from "./context-core.ts"
 import { checkWaitMillis, type Duration, durationToMillis } from "./duration.ts"
-import { toErrorRecord } from "./error-story.ts"
 import { RecordedError, SerdesFailedError, StepError } from "./errors.ts"
 import type { DurableContextLogger } from "./logger.ts"
 import { operationLogger } from "./operation-logger.ts"
@@ -88,7 +87,7 @@ export const runWaitForCondition = async <T>(
     const startedAt = session.now()
     const outcome = await poll(core, begun, op, check, config, attempt)
     if (!outcome.ok) {
-      const error = toErrorRecord(outcome.error)
+      const error = core.errorRecord(outcome.error, ref)
       await session.append([{ _tag: "StepFailed", ...ref, startedAt, attempt, error }])
       throw failed(error, outcome.error)
     }

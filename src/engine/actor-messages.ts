@@ -4,7 +4,7 @@ import type { FetchTransport } from "../context/fetch.ts"
 import type { DefaultLoggerLevel } from "../context/logger.ts"
 import type { InvocationInfo } from "../context/session.ts"
 import type { SecureRandomShape } from "./secure-random.ts"
-import type { ErrorObject, LogEvent, NewEvent } from "../log/events.ts"
+import type { ErrorObject, LogEvent, NewEvent, OperationRef } from "../log/events.ts"
 import type { ExecutionState, OperationState } from "../log/fold.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
 import type { ExecutionStoreShape } from "../store/execution-store.ts"
@@ -88,6 +88,8 @@ export interface ActorDeps {
   readonly maxPayloadBytes: number
   /** The largest serialised result the execution may end with (EngineOptions.maxResultBytes). */
   readonly maxResultBytes: number
+  /** An operation's error as the store will keep it (EngineOptions.fitError). */
+  readonly fitError?: ((error: ErrorObject, operation: OperationRef) => ErrorObject) | undefined
   /** The invocation running the handler (EngineOptions.invocation). */
   readonly invocation?: InvocationInfo | undefined
   /** How `ctx.fetch` sends requests (EngineOptions.fetch). */

@@ -37,6 +37,7 @@ export class ActorSession implements Session {
   readonly state: ExecutionState
   readonly maxPayloadBytes: number
   readonly keepsPatchMarkers: boolean
+  readonly fitError: ActorDeps["fitError"]
   readonly fetch: FetchTransport | undefined
   readonly userLogLevel: DefaultLoggerLevel
   readonly invocation: InvocationInfo | undefined
@@ -56,6 +57,7 @@ export class ActorSession implements Session {
     this.executionId = host.state.executionId
     this.maxPayloadBytes = deps.maxPayloadBytes
     this.keepsPatchMarkers = deps.keepsPatchMarkers
+    this.fitError = deps.fitError
     this.fetch = deps.fetch
     this.userLogLevel = deps.userLogLevel
     this.invocation = deps.invocation

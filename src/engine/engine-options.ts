@@ -2,6 +2,7 @@
 import type { Clock, Effect } from "effect"
 import type { FetchTransport } from "../context/fetch.ts"
 import type { InvocationInfo } from "../context/session.ts"
+import type { ErrorObject, OperationRef } from "../log/events.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import type { CallbackIdCodec } from "./callback-ids.ts"
 import type { FlowSlot } from "./flow-slots.ts"
@@ -16,6 +17,12 @@ export interface EngineOptions {
    * in the invocation's response rather than storing it as a payload: there it may grow to the response's 6 MB.
    */
   readonly maxResultBytes?: number
+  /**
+   * An operation's error as the store will keep it (default: whole). Lambda's service refuses an error update of
+   * 32 KiB or more, so reprise/lambda cuts the record here: the code that goes on after the failure sees the error
+   * a replay reads back, not a longer one that only the first run had.
+   */
+  readonly fitError?: (error: ErrorObject, operation: OperationRef) => ErrorObject
   /** How `ctx.fetch` sends requests (default: the runtime's global fetch). */
   readonly fetch?: FetchTransport
   /** The invocation running the handlers (Lambda's context, request and tenant ids): `ctx.lambdaContext`, the logging context. */

@@ -138,6 +138,7 @@ export const makeEngine = Effect.fnUntraced(function*(
         callbackIds,
         maxPayloadBytes,
         maxResultBytes: options.maxResultBytes ?? maxPayloadBytes,
+        fitError: options.fitError,
         fetch: options.fetch,
         invocation: options.invocation,
         keepsPatchMarkers: options.keepsPatchMarkers ?? true,

@@ -33,11 +33,11 @@ export const bodyReadProblem = (error: unknown): BodyReadProblem =>
 
 /**
  * The request with a body that must arrive in full within `ms` of now. A body that fails once `closing` is aborted
- * (the server shuts down) fails with BodyCutByShutdown. The copy (made of a request without a body too) has no abort
- * signal of the original's: see the end.
+ * (the server shuts down) fails with BodyCutByShutdown. The copy (made of a request without a body too) has the
+ * original's abort signal, read only when asked: see `copyOf`.
  */
 export const withBodyDeadline = (request: Request, ms: number, closing?: AbortSignal): Request => {
-  if (request.body === null) return new Request(request.url, { method: request.method, headers: request.headers })
+  if (request.body === null) return copyOf(request, { method: request.method, headers: request.headers })
   const reader = request.body.getReader()
   let timer: ReturnType<typeof setTimeout> | undefined
   const expired = new Promise<never>((_, reject) => {
@@ -66,8 +66,17 @@ export const withBodyDeadline = (request: Request, ms: number, closing?: AbortSi
       return reader.cancel(reason)
     }
   })
-  // Not `new Request(request, …)`: that reads `request.signal`, which Deno.serve warns about (its signal's legacy
-  // abort on a successful answer). The copy goes without one: the app's one reader (a start's `?wait`, which ends
-  // early when its client has gone) then waits its full time on Deno.
-  return new Request(request.url, { method: request.method, headers: request.headers, body, duplex: "half" } as RequestInit)
+  return copyOf(request, { method: request.method, headers: request.headers, body, duplex: "half" } as RequestInit)
+}
+
+/**
+ * A new request to the original's url whose `signal` is the original's, read only when asked. Not
+ * `new Request(request, …)`: that reads `request.signal` at once, and Deno.serve warns on a read (its signal's legacy
+ * abort on a successful answer). The app's one reader is a start's `?wait` that waits: it must see the client go
+ * (the signal aborts when the connection closes), else the wait and its admission place were held its full time.
+ */
+const copyOf = (request: Request, init: RequestInit): Request => {
+  const copy = new Request(request.url, init)
+  Object.defineProperty(copy, "signal", { get: () => request.signal })
+  return copy
 }

@@ -184,15 +184,36 @@ export const executionText = (execution: ExecutionWithOperationsJson): string =>
  * events in log order, across calls (it learns context names as it goes).
  */
 export const makeEventLines = (): (event: LogEvent, start: number) => string => {
-  const label = makeOperationLabeler()
-  return (event, start) => oneLine(`${pad(`+${duration(event.at - start)}`, 10)} ${pad(label(event), 28)} ${describeEvent(event, isoTime)}`)
+  const cells = makeEventCells()
+  return (event, start) => {
+    const [offset, operation, what] = cells(event, start)
+    return oneLine(`${pad(offset, OFFSET_WIDTH)} ${pad(operation, OPERATION_WIDTH)} ${what}`)
+  }
 }
 
+/**
+ * The widest offset (`+23 h 59 min`): lines printed as they come (`get --follow`) cannot know the widths of later
+ * ones. At 10, an offset past 10 minutes (`+12 min 5 s`) pushed the rest of its line out of the columns.
+ */
+const OFFSET_WIDTH = 12
+/** The operation column's width where the lines to come are unknown; a history takes its widest label's. */
+const OPERATION_WIDTH = 28
+
+/** One event's offset from the start, its operation and what happened (the labeler learns context names in order). */
+const makeEventCells = (): (event: LogEvent, start: number) => [string, string, string] => {
+  const label = makeOperationLabeler()
+  return (event, start) => [`+${duration(event.at - start)}`, label(event), describeEvent(event, isoTime)]
+}
+
+/** The whole history: each column as wide as its widest cell (at least as wide as before, so short ones look the same). */
 export const historyText = (events: ReadonlyArray<LogEvent>): string => {
   const start = events[0]?.at ?? 0
-  const line = makeEventLines()
+  const cells = makeEventCells()
+  const rows = events.map((event) => [`#${event.seq}`, ...cells(event, start)] as const)
+  const width = (column: 0 | 1 | 2, least: number) => Math.max(least, ...rows.map((row) => row[column].length))
+  const [seq, offset, operation] = [width(0, 5), width(1, 10), width(2, OPERATION_WIDTH)]
   const header = events[0] === undefined ? "" : `${isoTime(start)}  (times are offsets from the start)\n`
-  return header + events.map((event) => `${pad(`#${event.seq}`, 5)} ${line(event, start)}`).join("\n")
+  return header + rows.map(([n, at, op, what]) => oneLine(`${pad(n, seq)} ${pad(at, offset)} ${pad(op, operation)} ${what}`)).join("\n")
 }
 
 /** One emission: its time, topic and value (JSON). */

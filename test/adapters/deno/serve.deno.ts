@@ -394,3 +394,35 @@ for (const [store, file] of STORES) {
     }
   })
 }
+
+/** Holds its start request (?wait) open: it waits on a callback nobody completes. */
+const held = durable("held", async (_: unknown, ctx) => await ctx.waitForCallback("go", async () => undefined))
+
+Deno.test({
+  name: "a ?wait start whose client has gone gives up its admission place at once, as on Node: it does not hold it for the rest of the wait",
+  fn: async () => {
+    const server = await serve({ functions: [held], kvPath: ":memory:", port: 0, handleSignals: false, admission: { concurrent: 1, queued: 0 } })
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port })
+    try {
+      // The client asks for up to 60 s and leaves once its execution exists; the execution stays (only the wait ends).
+      const body = JSON.stringify({ executionName: "gone" })
+      const head = `POST /v1/functions/held/executions?wait=60 HTTP/1.1\r\nhost: 127.0.0.1:${server.port}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`
+      await conn.write(new TextEncoder().encode(head + body))
+      await until(async () => (await call(server.url, "GET", "/v1/executions/gone")).body?.status === "RUNNING", 10_000, "the held execution to start")
+      conn.close()
+      // Bounded: before the fix the place stayed taken for the whole 60 s, so every try here was refused (503).
+      let next = await call(server.url, "POST", "/v1/functions/held/executions", { executionName: "next" })
+      for (let i = 0; i < 100 && next.status === 503; i++) {
+        await sleep(20)
+        next = await call(server.url, "POST", "/v1/functions/held/executions", { executionName: "next" })
+      }
+      assert.equal(next.status, 201, "the abandoned ?wait start still held the only place")
+      assert.equal((await call(server.url, "GET", "/v1/executions/gone")).body.status, "RUNNING", "the execution itself goes on")
+    } finally {
+      try {
+        conn.close()
+      } catch { /* closed above */ }
+      await server.close()
+    }
+  }
+})

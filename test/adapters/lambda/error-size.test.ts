@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest"
 import { fitErrorUpdate, MAX_ERROR_UPDATE_BYTES } from "../../../adapters/lambda/error-size.ts"
 import type { OperationUpdate } from "../../../adapters/lambda/wire.ts"
-import { runBoth } from "./harness.ts"
+import { runBoth, runUnder } from "./harness.ts"
 
 const bytes = (update: OperationUpdate) => new TextEncoder().encode(JSON.stringify(update)).length
 
@@ -55,5 +55,31 @@ describe("an error update within the service's 32 KiB", () => {
     expect(aws.result).toEqual({ name: "StepError", length: 20_010 })
     expect(reprise.status).toBe("SUCCEEDED")
     expect(reprise.result).toEqual(aws.result)
+  }, 60_000)
+})
+
+describe("an error cut to fit the service's 32 KiB", () => {
+  it("reaches the handler's first run as a replay reads it back: the message of a 40 KB error is the same in both", async () => {
+    const run = await runUnder("reprise", async (_event, ctx) => {
+      let seen: string
+      try {
+        await ctx.step("fetch-order", async () => {
+          throw new Error(`HTTP 500: ${"b".repeat(40_000)}`)
+        }, { retryStrategy: () => ({ shouldRetry: false }) })
+        return "the step succeeded"
+      } catch (error: any) {
+        seen = error.message
+      }
+      // Kept as the first run saw it; after the wait, the next invocation replays the step's recorded failure.
+      const firstRun = await ctx.step("first-run", async () => seen)
+      await ctx.wait("replay", { seconds: 1 })
+      return { firstRun, replay: seen }
+    })
+    expect(run.status).toBe("SUCCEEDED")
+    expect(run.invocations).toBe(2)
+    const { firstRun, replay } = run.result as { firstRun: string; replay: string }
+    expect(replay).toMatch(/^HTTP 500: b+… \(cut to fit the service's 32 KiB error limit\)$/)
+    // Compared as a flag: a failure would print both 32 KB messages.
+    expect({ length: firstRun.length, same: firstRun === replay }).toEqual({ length: replay.length, same: true })
   }, 60_000)
 })

@@ -160,6 +160,23 @@ describe("historyText", () => {
     assert.include(text, "waiting for callback cb (times out at 2026-01-01T00:02:00.002Z)")
     assert.notMatch(text, /\d\d \d\d:\d\d/, "no date and time joined by a space")
   })
+
+  it("keeps its columns aligned once offsets pass 10 minutes, seqs 4 digits and names 28 characters", () => {
+    const start = Date.parse(at)
+    const step = (seq: number, ms: number, id: string, name: string): LogEvent =>
+      ({ _tag: "StepSucceeded", seq, at: start + ms, id, name, type: "STEP", subType: "Step", attempt: 1, result: "1" })
+    const events: ReadonlyArray<LogEvent> = [
+      { _tag: "ExecutionStarted", seq: 1, at: start, executionId: "e-1", functionName: "f", timeoutAt: start + 86_400_000, retentionMs: 86_400_000 },
+      step(2, 1_000, "1", "charge"),
+      step(12_345, 725_000, "2", "ship"), // +12 min 5 s: wider than the 10 characters the offsets had
+      step(12_346, 3_725_000, "3", "notify-the-warehouse-and-the-customer")
+    ]
+    const lines = historyText(events).split("\n").slice(1)
+    // Where each column begins: the offset (+), the operation, and what happened ("started", "attempt").
+    const columns = lines.map((line) => [line.indexOf("+"), line.search(/ (execution|charge|ship|notify)/) + 1, line.search(/ (started|attempt)/) + 1])
+    assert.deepStrictEqual(columns, Array.from(lines, () => columns[0]), lines.join("\n"))
+    assert.match(lines[0]!, /^#1 +\+0 ms +execution +started f$/)
+  })
 })
 
 describe("listText", () => {
