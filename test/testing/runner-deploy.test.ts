@@ -85,6 +85,27 @@ describe("runner.deploy: executions in flight", () => {
     await runner.dispose()
   })
 
+  it("a callback completed after the deploy, and a resume after it, run the new code", async () => {
+    const approval = (version: "v1" | "v2") =>
+      durable("approval", async (_: unknown, ctx) => {
+        await ctx.step("ask", async () => "asked")
+        const [answer] = await ctx.createCallback<string>("answer")
+        const said = await answer
+        return await ctx.step(`record-${version}`, async () => `${said} (${version})`)
+      })
+    const runner = createTestRunner({ functions: [approval("v1")] })
+    const answered = await runner.start("approval")
+    const paused = await (await runner.start("approval")).pause()
+    await runner.deploy({ functions: [approval("v2")] })
+    await answered.sendCallbackSuccess("answer", "yes")
+    assert.strictEqual(answered.expectSucceeded(), "yes (v2)")
+    assert.deepStrictEqual(answered.stepBodyRuns, { ask: 1, "record-v2": 1 })
+    await paused.resume()
+    await paused.sendCallbackSuccess("answer", "ok")
+    assert.strictEqual(paused.expectSucceeded(), "ok (v2)")
+    await runner.dispose()
+  })
+
   it("a v2 that calls the recorded operations in another order fails the execution as non-deterministic, as on a host", async () => {
     const twoSteps = (swapped: boolean) =>
       durable("two-steps", async (_: unknown, ctx) => {
