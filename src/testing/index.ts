@@ -1,6 +1,7 @@
 /** reprise/testing: the test runner. */
 export { createTestRunner, MAX_CHAIN_RUNS, TestRunner } from "./test-runner.ts"
 export type { CallbackReply, CallbackResponder, PendingCallback, RunOptions, TestRunnerOptions } from "./test-runner.ts"
+export type { DeployOptions } from "./runner-deploy.ts"
 export { TestExecution } from "./test-execution.ts"
 export { ExecutionNotSucceeded } from "./not-succeeded.ts"
 export { TestOperation } from "./test-operation.ts"

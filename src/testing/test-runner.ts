@@ -3,21 +3,17 @@
  * clock. `run` drives an execution to its end, skipping time to each due timer and answering callbacks from the
  * given responders; `start` returns as soon as the execution is idle, for tests that steer it step by step.
  */
-import { Cause, Clock, Effect, Exit, Layer, ManagedRuntime } from "effect"
+import { Cause, Effect, Exit } from "effect"
 import type { CallbackOutcome } from "../engine/actor-messages.ts"
 import { firstRunId } from "../engine/continue-as-new.ts"
-import { UserLogLevel } from "../engine/lifecycle-log.ts"
-import { lambdaLogLevel } from "../host/host-logger.ts"
 import { Engine, type EngineShape } from "../engine/engine.ts"
 import { EngineProbe, type EngineProbeShape } from "../engine/engine-probe.ts"
-import { ExecutionClient } from "../engine/execution-client.ts"
 import type { DurableFunction } from "../engine/registry.ts"
-import { ExecutionObserver, type ExecutionObserverShape } from "../engine/observer.ts"
-import { makeScheduleRegistry, type Schedule } from "../schedule/schedule.ts"
+import type { ExecutionObserverShape } from "../engine/observer.ts"
+import type { Schedule } from "../schedule/schedule.ts"
 import type { ScheduleView, TriggerResult } from "../schedule/schedule-client.ts"
-import { makeMemoryScheduleStore, ScheduleStore } from "../schedule/schedule-store.ts"
-import { makeScheduler, Scheduler, type SchedulerShape } from "../schedule/scheduler.ts"
-import { ExecutionStore } from "../store/execution-store.ts"
+import { makeMemoryScheduleStore } from "../schedule/schedule-store.ts"
+import { Scheduler, type SchedulerShape } from "../schedule/scheduler.ts"
 import { makeMemoryStore, type MemoryStore } from "../store/memory-store.ts"
 import type { Duration } from "../context/duration.ts"
 import type { FetchTransport } from "../context/fetch.ts"
@@ -26,6 +22,7 @@ import { MAX_ROUNDS, TestExecution, toMillis } from "./test-execution.ts"
 import { VirtualClock } from "./virtual-clock.ts"
 import { realSleep } from "../context/real-timers.ts"
 import { settleSaying } from "./slow-settle.ts"
+import { checkedDeploy, type DeployOptions, type RunnerParts, type RunnerRuntime, runnerRuntime, type RunnerServices, recoverRunning, shutDown } from "./runner-deploy.ts"
 
 /** What a responder does with a callback: complete it, fail it, or leave it (undefined). */
 export type CallbackReply =
@@ -91,7 +88,11 @@ const checkName = (functionName: unknown, call: string): void => {
 export class TestRunner {
   readonly store: MemoryStore
   readonly skipTime: boolean
-  readonly #runtime: ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe | Scheduler, never>
+  /** The code deployed now (runner.deploy replaces it), and what every deploy shares. */
+  #runtime: RunnerRuntime
+  readonly #parts: RunnerParts
+  #schedulesNow: ReadonlyArray<Schedule>
+  #deploying = false
   readonly #clocks = new Map<string, VirtualClock>()
   readonly #start: number
   readonly #crashes: ReturnType<typeof makeCrashingStore>
@@ -111,6 +112,8 @@ export class TestRunner {
   /** Executions started by schedules and not known to have ended. */
   readonly #scheduled = new Set<string>()
   #schedulesStarted: Promise<void> | undefined
+  /** Calls that were waiting on a runtime that a deploy replaced: told so, not "disposed". */
+  readonly #replaced = new WeakSet<RunnerRuntime>()
 
   constructor(options: TestRunnerOptions) {
     this.store = makeMemoryStore()
@@ -120,51 +123,31 @@ export class TestRunner {
     this.#start = options.startTime?.getTime() ?? Date.now()
     if (!Number.isFinite(this.#start)) throw new TypeError(`createTestRunner: startTime is not a valid Date (${String(options.startTime)})`)
     this.queueClock = new VirtualClock(this.#start)
-    const engine = Engine.layer({
-      functions: options.functions,
-      ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
-      flowClock: this.queueClock,
-      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    // Through the crashing store, which reads `this.store` at each call (tests may replace its members).
+    this.#crashes = makeCrashingStore(() => this.store)
+    this.scheduleClock = new VirtualClock(this.#start)
+    this.#parts = {
+      store: this.#crashes.store,
+      scheduleStore: makeMemoryScheduleStore(),
+      queueClock: this.queueClock,
+      scheduleClock: this.scheduleClock,
       clockFor: (id, parent) => (parent === undefined ? this.clock(id) : this.#shareClock(id, parent)),
       onStepBody: (id, step) => {
         const runs = this.#bodyRuns.get(id)
         if (runs === undefined) this.#bodyRuns.set(id, [step.name ?? step.id])
         else runs.push(step.name ?? step.id)
-      }
-    })
-    // Through the crashing store, which reads `this.store` at each call (tests may replace its members).
-    this.#crashes = makeCrashingStore(() => this.store)
-    this.scheduleClock = new VirtualClock(this.#start)
-    const schedules = makeScheduleRegistry(options.schedules ?? [], options.functions) // refuses bad configuration
-    const scheduler = Layer.effect(
-      Scheduler,
-      Effect.gen({ self: this }, function*() {
-        const client = yield* ExecutionClient
-        // A tick's execution starts at the tick: its clock is set from the schedules' clock before it starts.
-        const start: typeof client.start = (request) =>
-          Effect.suspend(() => {
-            const id = request.executionId!
-            this.clock(id).setTime(this.scheduleClock.currentTimeMillisUnsafe())
-            this.#scheduled.add(id)
-            return Effect.tap(client.start(request), (started) => Effect.sync(() => started.created && this.#startedIds.push(id)))
-          })
-        return yield* makeScheduler({ schedules }).pipe(
-          Effect.provideService(ExecutionClient, { ...client, start }),
-          Effect.provideService(ScheduleStore, makeMemoryScheduleStore()),
-          Effect.provideService(Clock.Clock, this.scheduleClock)
-        )
-      })
-    )
-    // The default ctx.logger's lowest level, as AWS's logger reads it under AWS's test runner too; the runner is no
-    // host, so REPRISE_LOG_LEVEL (a server's) does not rule it.
-    const userLevel = lambdaLogLevel((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["AWS_LAMBDA_LOG_LEVEL"])
-    this.#runtime = ManagedRuntime.make(
-      scheduler.pipe(
-        Layer.provideMerge(engine.pipe(Layer.provide(Layer.succeed(UserLogLevel, userLevel)))),
-        Layer.provide(Layer.succeed(ExecutionStore, this.#crashes.store)),
-        Layer.provide(Layer.succeed(ExecutionObserver, options.observer))
-      )
-    )
+      },
+      beforeTick: (id) => {
+        this.clock(id).setTime(this.scheduleClock.currentTimeMillisUnsafe())
+        this.#scheduled.add(id)
+      },
+      afterTick: (id, created) => void (created && this.#startedIds.push(id)),
+      maxPayloadBytes: options.maxPayloadBytes,
+      observer: options.observer,
+      fetch: options.fetch
+    }
+    this.#schedulesNow = options.schedules ?? []
+    this.#runtime = runnerRuntime(this.#parts, { functions: options.functions, schedules: this.#schedulesNow })
   }
 
   /** The virtual clock of one execution. */
@@ -186,16 +169,17 @@ export class TestRunner {
 
   /** Runs an effect on the engine; typed failures are thrown as themselves. */
   async engine<A, E>(use: (engine: EngineShape) => Effect.Effect<A, E>): Promise<A> {
-    const exit = await this.#live.runPromiseExit(Engine.use(use))
-    if (Exit.isSuccess(exit)) return exit.value
-    throw this.#failure(exit.cause)
+    return this.#run(Engine.use(use))
   }
 
   /**
    * What a call that failed throws: its error; or, for one the runner's disposal cut off (a test that timed out with
    * a step body still running, its afterEach disposing), an Error saying so, not Effect's "All fibers interrupted".
    */
-  #failure(cause: Cause.Cause<unknown>): unknown {
+  #failure(cause: Cause.Cause<unknown>, runtime: RunnerRuntime): unknown {
+    if (this.#replaced.has(runtime) && !this.#disposed && Cause.hasInterruptsOnly(cause)) {
+      return new Error("runner.deploy replaced the code while the call was still waiting (the executions in memory were dropped, as a restart drops them): call again")
+    }
     if (this.#disposed && Cause.hasInterruptsOnly(cause)) {
       return new Error("This test runner was disposed while the call was still waiting (on a step body, or a handler that had not settled)")
     }
@@ -340,10 +324,36 @@ export class TestRunner {
     return this.#run(Scheduler.use(use))
   }
 
-  async #run<A, E>(effect: Effect.Effect<A, E, Engine | ExecutionClient | EngineProbe | Scheduler>): Promise<A> {
-    const exit = await this.#live.runPromiseExit(effect)
+  async #run<A, E>(effect: Effect.Effect<A, E, RunnerServices>): Promise<A> {
+    const runtime = this.#live
+    const exit = await runtime.runPromiseExit(effect)
     if (Exit.isSuccess(exit)) return exit.value
-    throw this.#failure(exit.cause)
+    throw this.#failure(exit.cause, runtime)
+  }
+
+  /**
+   * Deploys new code, as a server's restart with it does: step bodies running get the shutdown grace to end and be
+   * recorded, every execution leaves memory, and the same store, clocks and step-body counts serve the new functions
+   * (and schedules, if given) from then on. The executions that were in memory and running come back at once under
+   * the new code, as a host's start-up recovery brings them back; the others when their timer, callback or a test
+   * call reaches them (docs: README's testing section). Refused (nothing dropped) for bad configuration.
+   */
+  async deploy(options: DeployOptions): Promise<void> {
+    const old = this.#live // a disposed runner refuses
+    if (this.#deploying) throw new Error("runner.deploy is already deploying: await it before the next")
+    const deployed = checkedDeploy(options, this.#schedulesNow)
+    this.#deploying = true
+    try {
+      const running = [...(await this.#statuses())].filter(([id, status]) => status === "RUNNING" && this.probe((p) => p.inMemory(id)))
+      this.#replaced.add(old)
+      await shutDown(old, deployed.graceMs)
+      this.#runtime = runnerRuntime(this.#parts, deployed)
+      this.#schedulesNow = deployed.schedules
+      this.#schedulesStarted = undefined
+      await recoverRunning(this, running.map(([id]) => id), deployed.functions)
+    } finally {
+      this.#deploying = false
+    }
   }
 
   listSchedules(): Promise<ReadonlyArray<ScheduleView>> {
@@ -422,7 +432,7 @@ export class TestRunner {
 
   #disposed = false
   /** The runtime, or a clear error once the runner is disposed (the runtime's own refusal is a bare string). */
-  get #live(): ManagedRuntime.ManagedRuntime<Engine | ExecutionClient | EngineProbe | Scheduler, never> {
+  get #live(): RunnerRuntime {
     if (this.#disposed) throw new Error("This test runner was disposed; create another")
     return this.#runtime
   }
