@@ -63,6 +63,16 @@ export class ExecutionNotRewindable extends Schema.TaggedError<ExecutionNotRewin
   }
 }
 
+/** `delete` of an execution that has not ended (running, paused or queued): it must be stopped first. */
+export class ExecutionNotEnded extends Schema.TaggedError<ExecutionNotEnded>()("ExecutionNotEnded", {
+  executionId: Schema.String,
+  status: Schema.String
+}) {
+  override get message() {
+    return `Execution ${JSON.stringify(this.executionId)} is ${this.status}: only an ended execution can be deleted; stop it first`
+  }
+}
+
 /** An unknown, malformed or forged callback id. */
 export class CallbackNotFound extends Schema.TaggedError<CallbackNotFound>()("CallbackNotFound", {
   callbackId: Schema.String
@@ -124,6 +134,7 @@ for (const ErrorClass of [
   ExecutionNotRunning,
   ExecutionNotPaused,
   ExecutionNotRewindable,
+  ExecutionNotEnded,
   CallbackNotFound,
   CallbackAlreadyCompleted,
   InvalidRequest,

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
 import { durable } from "../../src/index.ts"
 import { Engine } from "../../src/engine/engine.ts"
-import { ExecutionAlreadyExists, ExecutionNotFound, ExecutionNotRunning, FunctionNotFound, InvalidRequest } from "../../src/engine/engine-errors.ts"
+import { ExecutionAlreadyExists, ExecutionNotEnded, ExecutionNotFound, ExecutionNotRunning, FunctionNotFound, InvalidRequest } from "../../src/engine/engine-errors.ts"
 import { ExecutionStore } from "../../src/store/execution-store.ts"
 import { makeMemoryStore } from "../../src/store/memory-store.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
@@ -75,6 +75,34 @@ describe("the engine", () => {
     await execution.advanceTime({ days: 1 })
     assert.strictEqual((await execution.refresh()).status, "SUCCEEDED", "kept during the retention period")
     assert.instanceOf(await rejects(execution.advanceTime({ days: 1 })), ExecutionNotFound)
+    await runner.dispose()
+  })
+
+  it("deletes an ended execution on request, as its retention would: gone from reads, the listing and memory, its id free again", async () => {
+    const runner = createTestRunner({ ...fixedStart, functions: [waiter] })
+    const execution = await runner.run("waiter", { days: 1 }, { executionId: "order-7" })
+    assert.strictEqual(execution.status, "SUCCEEDED")
+    await runner.engine((e) => e.delete(execution.executionId))
+    assert.instanceOf(await rejects(runner.engine((e) => e.describe(execution.executionId))), ExecutionNotFound)
+    assert.isFalse(runner.probe((p) => p.inMemory(execution.executionId)), "the actor went with it")
+    assert.notInclude((await runner.engine((e) => e.list({}))).items.map((row) => row.executionId), execution.executionId)
+    assert.instanceOf(await rejects(runner.engine((e) => e.delete(execution.executionId))), ExecutionNotFound, "a second delete finds nothing")
+    const again = await runner.engine((e) => e.start({ functionName: "waiter", input: { days: 2 }, executionId: "order-7" }))
+    assert.isTrue(again.created, "the id names a new execution, as after retention (even with another input)")
+    await runner.dispose()
+  })
+
+  it("refuses to delete an execution that has not ended, running or paused, and leaves it as it was", async () => {
+    const runner = createTestRunner({ ...fixedStart, functions: [waiter] })
+    const execution = await runner.start("waiter", { days: 1 })
+    const refused = await rejects(runner.engine((e) => e.delete(execution.executionId)))
+    assert.instanceOf(refused, ExecutionNotEnded)
+    assert.match((refused as ExecutionNotEnded).message, /is RUNNING: only an ended execution can be deleted; stop it first/)
+    await runner.engine((e) => e.pause(execution.executionId))
+    assert.strictEqual(((await rejects(runner.engine((e) => e.delete(execution.executionId)))) as ExecutionNotEnded).status, "PAUSED")
+    await runner.engine((e) => e.resume(execution.executionId))
+    await execution.advanceTime({ days: 1 })
+    assert.strictEqual(execution.status, "SUCCEEDED", "it went on to its end")
     await runner.dispose()
   })
 
