@@ -423,7 +423,7 @@ export const makeHost = (options: HostOptions) => {
     pause: () => wire((engine) => engine.pause(self)),
     resume: () => wire((engine) => engine.resume(self)),
     rewind: (request: ForkRequest) => wire((engine) => engine.rewind(self, request)),
-    deleteExecution: () => published().then(() => wire((engine) => engine.delete(self))), // the row goes with it (localIndex.remove)
+    deleteExecution: () => published().then(notifyParent).then(() => wire((engine) => engine.delete(self))), // a parent owed its outcome is told first
     adopt: (events: ReadonlyArray<LogEvent>) => wire((engine) => engine.adopt(self, events)),
     completeCallback: (callbackId: string, outcome: Parameters<EngineShape["completeCallback"]>[1]) =>
       wire((engine) => engine.completeCallback(callbackId, outcome)),

@@ -85,6 +85,10 @@ export const handle = (actor: HandleHost, message: Exclude<Message, { _tag: "App
     case "Delete":
       // Only an ended execution: a running or paused one is stopped first, so that no user code is cut off unrecorded.
       if (running(actor)) return Deferred.fail(message.reply, new ExecutionNotEnded({ executionId: actor.executionId, status: shownStatus(actor.state) }))
+      // Nor while its parent is being told its outcome: a parent that reloads then would find no child, and start it anew.
+      if (actor.alarm.tellingSince !== undefined && actor.state.parent !== undefined) {
+        return Deferred.fail(message.reply, new ExecutionNotEnded({ executionId: actor.executionId, status: actor.state.status, parentNotTold: actor.state.parent.executionId }))
+      }
       // Answered before the actor goes; a store that fails is the answer (nothing was deleted, or all may be tried again).
       return deleteNow(actor, Effect.andThen(
         actor.deps.logs("Info") ? emitLines([{ level: "Info", message: "deleted on request" }]) : Effect.void,

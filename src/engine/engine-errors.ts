@@ -63,13 +63,19 @@ export class ExecutionNotRewindable extends Schema.TaggedError<ExecutionNotRewin
   }
 }
 
-/** `delete` of an execution that has not ended (running, paused or queued): it must be stopped first. */
+/**
+ * `delete` of an execution that has not ended (running, paused or queued): it must be stopped first. Or one that has
+ * ended but whose parent (`parentNotTold`, the execution that invoked it) has not had its outcome yet.
+ */
 export class ExecutionNotEnded extends Schema.TaggedError<ExecutionNotEnded>()("ExecutionNotEnded", {
   executionId: Schema.String,
-  status: Schema.String
+  status: Schema.String,
+  parentNotTold: Schema.optionalKey(Schema.String)
 }) {
   override get message() {
-    return `Execution ${JSON.stringify(this.executionId)} is ${this.status}: only an ended execution can be deleted; stop it first`
+    return this.parentNotTold === undefined
+      ? `Execution ${JSON.stringify(this.executionId)} is ${this.status}: only an ended execution can be deleted; stop it first`
+      : `Execution ${JSON.stringify(this.executionId)} is ${this.status}, but its parent ${JSON.stringify(this.parentNotTold)} has not had its outcome yet; try again in a moment`
   }
 }
 
