@@ -78,10 +78,7 @@ export interface HostOptions {
   readonly flow?: ((functionName: string) => Stub<FlowRpc>) | undefined
 }
 
-interface Meta {
-  readonly seq: number
-  readonly summary: ExecutionSummary
-}
+interface Meta { readonly seq: number; readonly summary: ExecutionSummary }
 
 /** The execution id, kept in the object's storage for alarms, where the object's name may be missing. */
 export const SELF = "reprise:self"
@@ -186,13 +183,15 @@ export const makeHost = (options: HostOptions) => {
    * is caught up by `reconcile` when the object wakes up.
    */
   let publishQueued = false
+  let publishing: Promise<void> = Promise.resolve() // the last publication: a delete waits for it (else it may land after the removal)
+  const published = () => new Promise((turn) => setTimeout(turn, 0)).then(() => publishing) // one queued this turn has begun by then
   const publishSoon = () => {
     if (publishQueued) return
     publishQueued = true
     setTimeout(() => {
       publishQueued = false
       const m = meta()
-      if (m !== undefined) void publish(m.summary, m.seq)
+      if (m !== undefined) publishing = publish(m.summary, m.seq)
     }, 0)
   }
 
@@ -424,6 +423,7 @@ export const makeHost = (options: HostOptions) => {
     pause: () => wire((engine) => engine.pause(self)),
     resume: () => wire((engine) => engine.resume(self)),
     rewind: (request: ForkRequest) => wire((engine) => engine.rewind(self, request)),
+    deleteExecution: () => published().then(notifyParent).then(() => wire((engine) => engine.delete(self))), // a parent owed its outcome is told first
     adopt: (events: ReadonlyArray<LogEvent>) => wire((engine) => engine.adopt(self, events)),
     completeCallback: (callbackId: string, outcome: Parameters<EngineShape["completeCallback"]>[1]) =>
       wire((engine) => engine.completeCallback(callbackId, outcome)),

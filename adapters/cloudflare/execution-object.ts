@@ -123,6 +123,9 @@ export const makeExecutionObject = (config: ObjectConfig): ExecutionObjectClass 
     adopt(executionId: string, events: ReadonlyArray<LogEvent>) {
       return this.#with(executionId, (host) => host.adopt(events))
     }
+    deleteExecution(executionId: string) {
+      return this.#with(executionId, (host) => host.deleteExecution())
+    }
     rewind(executionId: string, request: ForkRequest) {
       return this.#with(executionId, (host) => host.rewind(request))
     }

@@ -32,6 +32,8 @@ export interface ExecutionRpc {
   resume(executionId: string): Answer<void>
   /** Makes a fork's log (built by the Worker with `forkedLog`) this object's execution, and runs it. */
   adopt(executionId: string, events: ReadonlyArray<LogEvent>): Answer<void>
+  /** Deletes the ended execution now (its storage and its index row), as its retention would; not a running one. */
+  deleteExecution(executionId: string): Answer<void>
   /** Runs a FAILED, TIMED_OUT or STOPPED execution again from a top-level operation. */
   rewind(executionId: string, request: ForkRequest): Answer<void>
   completeCallback(executionId: string, callbackId: string, outcome: CallbackOutcome): Answer<void>

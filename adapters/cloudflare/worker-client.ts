@@ -109,6 +109,7 @@ export const makeWorkerClient = (env: RepriseEnv, options: WorkerClientOptions):
     pause: (executionId) => call("pause", () => object(executionId).pause(executionId)),
     resume: (executionId) => call("resume", () => object(executionId).resume(executionId)),
     rewind: (executionId, request) => call("rewind", () => object(executionId).rewind(executionId, request)),
+    delete: (executionId) => call("delete", () => object(executionId).deleteExecution(executionId)),
     // A fork's log is built here from the source's history, and adopted by the new execution's own object.
     fork: (executionId, request) =>
       Effect.gen(function*() {

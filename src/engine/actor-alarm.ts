@@ -5,6 +5,7 @@
  */
 import { Cause, Effect } from "effect"
 import type { ExecutionState, OperationState } from "../log/fold.ts"
+import type { StoreFailure } from "../store/store-errors.ts"
 import { desiredAlarm, dueTimers } from "./actor-events.ts"
 import type { ActorParts } from "./actor-parts.ts"
 import { dueAt, earliest } from "./timers.ts"
@@ -114,7 +115,7 @@ export const fireDue = (actor: TimersHost): Effect.Effect<void> =>
       return Effect.void
     }
     if (actor.state.endedAt !== undefined && now >= actor.state.endedAt + actor.state.retentionMs) {
-      return Effect.andThen(actor.deps.store.delete(actor.executionId), Effect.sync(() => actor.evict())).pipe(
+      return deleteNow(actor).pipe(
         Effect.catch((error) =>
           Effect.logWarning("The store failed to delete an execution past its retention; its next alarm tries again", Cause.fail(error))
         )
@@ -122,6 +123,14 @@ export const fireDue = (actor: TimersHost): Effect.Effect<void> =>
     }
     return Effect.void
   })
+
+/**
+ * Deletes the ended execution: its log, its alarm and its listing row (every store's `delete`), then the actor goes.
+ * Retention's alarm comes here, and so does an operator's delete (the Delete message), so both leave the same;
+ * `deleted` runs between the two (the Delete message's answer: once the actor is gone it would be "send it again").
+ */
+export const deleteNow = (actor: Pick<TimersHost, "executionId" | "deps" | "evict">, deleted: Effect.Effect<void> = Effect.void): Effect.Effect<void, StoreFailure> =>
+  actor.deps.store.delete(actor.executionId).pipe(Effect.andThen(deleted), Effect.andThen(Effect.sync(() => actor.evict())))
 
 /** Keeps the store's single alarm at the earliest time anything is due. */
 export const syncAlarm = (actor: TimersHost): Effect.Effect<void> =>

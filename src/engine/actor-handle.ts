@@ -6,8 +6,10 @@
 import { Deferred, Effect } from "effect"
 import { toErrorRecord } from "../context/error-story.ts"
 import { NonDeterministicExecutionError } from "../context/errors.ts"
-import { fireDue, syncAlarm, type TimersHost } from "./actor-alarm.ts"
+import { deleteNow, fireDue, syncAlarm, type TimersHost } from "./actor-alarm.ts"
 import { type DecidedMessage, type Decision, decide } from "./actor-decisions.ts"
+import { ExecutionNotEnded } from "./engine-errors.ts"
+import { shownStatus } from "./execution-view.ts"
 import type { Message } from "./actor-messages.ts"
 import type { ActorParts } from "./actor-parts.ts"
 import { finishHandler, type HandlerHost, wakeResumed } from "./handler-run.ts"
@@ -80,6 +82,18 @@ export const handle = (actor: HandleHost, message: Exclude<Message, { _tag: "App
       if (!actor.deps.logs("Error") || !(error instanceof NonDeterministicExecutionError)) return Effect.void
       return emitLines([{ level: "Error", message: `non-determinism: ${error.message}`, ...(error.operationId === undefined ? {} : { operationId: error.operationId }) }])
     }
+    case "Delete":
+      // Only an ended execution: a running or paused one is stopped first, so that no user code is cut off unrecorded.
+      if (running(actor)) return Deferred.fail(message.reply, new ExecutionNotEnded({ executionId: actor.executionId, status: shownStatus(actor.state) }))
+      // Nor while its parent is being told its outcome: a parent that reloads then would find no child, and start it anew.
+      if (actor.alarm.tellingSince !== undefined && actor.state.parent !== undefined) {
+        return Deferred.fail(message.reply, new ExecutionNotEnded({ executionId: actor.executionId, status: actor.state.status, parentNotTold: actor.state.parent.executionId }))
+      }
+      // Answered before the actor goes; a store that fails is the answer (nothing was deleted, or all may be tried again).
+      return deleteNow(actor, Effect.andThen(
+        actor.deps.logs("Info") ? emitLines([{ level: "Info", message: "deleted on request" }]) : Effect.void,
+        Deferred.succeed(message.reply, undefined)
+      )).pipe(Effect.catch((error) => Deferred.fail(message.reply, error)))
     case "ParentTold":
       return Effect.sync(() => void (actor.alarm.tellingSince = undefined)) // the batch's end moves the alarm
     case "HandlerDone":

@@ -10,7 +10,7 @@ import type { LogCorrupted } from "../log/log-corrupted.ts"
 import type { ExecutionStoreShape } from "../store/execution-store.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import type { CallbackIdCodec } from "./callback-ids.ts"
-import type { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest, TimerNotPending } from "./engine-errors.ts"
+import type { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotEnded, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest, TimerNotPending } from "./engine-errors.ts"
 import type { LifecycleLine } from "./lifecycle-log.ts"
 import type { Session } from "../context/session.ts"
 import type { DurableFunction } from "./registry.ts"
@@ -36,6 +36,7 @@ export type ReplyError =
   | InvalidRequest
   | ExecutionNotRunning
   | ExecutionNotPaused
+  | ExecutionNotEnded
   | TimerNotPending
 export type Reply = Deferred.Deferred<void, ReplyError>
 
@@ -65,6 +66,8 @@ export type Message =
   | { readonly _tag: "Stop"; readonly error: ErrorObject | undefined; readonly reply: Reply }
   | { readonly _tag: "Pause"; readonly reply: Reply }
   | { readonly _tag: "Resume"; readonly reply: Reply }
+  /** An operator's request to delete the ended execution now, as its retention would (actor-alarm.ts `deleteNow`). */
+  | { readonly _tag: "Delete"; readonly reply: Reply }
   /** `seen`: the actor's activations when the sender saw it idle; refused if it went on since (actor-alarm.ts). */
   | { readonly _tag: "Suspend"; readonly reply: Reply; readonly seen?: number }
   /** A development aid: a pending wait succeeds now rather than at its time. */

@@ -63,6 +63,22 @@ export class ExecutionNotRewindable extends Schema.TaggedError<ExecutionNotRewin
   }
 }
 
+/**
+ * `delete` of an execution that has not ended (running, paused or queued): it must be stopped first. Or one that has
+ * ended but whose parent (`parentNotTold`, the execution that invoked it) has not had its outcome yet.
+ */
+export class ExecutionNotEnded extends Schema.TaggedError<ExecutionNotEnded>()("ExecutionNotEnded", {
+  executionId: Schema.String,
+  status: Schema.String,
+  parentNotTold: Schema.optionalKey(Schema.String)
+}) {
+  override get message() {
+    return this.parentNotTold === undefined
+      ? `Execution ${JSON.stringify(this.executionId)} is ${this.status}: only an ended execution can be deleted; stop it first`
+      : `Execution ${JSON.stringify(this.executionId)} is ${this.status}, but its parent ${JSON.stringify(this.parentNotTold)} has not had its outcome yet; try again in a moment`
+  }
+}
+
 /** An unknown, malformed or forged callback id. */
 export class CallbackNotFound extends Schema.TaggedError<CallbackNotFound>()("CallbackNotFound", {
   callbackId: Schema.String
@@ -124,6 +140,7 @@ for (const ErrorClass of [
   ExecutionNotRunning,
   ExecutionNotPaused,
   ExecutionNotRewindable,
+  ExecutionNotEnded,
   CallbackNotFound,
   CallbackAlreadyCompleted,
   InvalidRequest,

@@ -10,7 +10,7 @@ import type { StoreFailure } from "../store/store-errors.ts"
 import type { Actor } from "./actor.ts"
 import type { ActorGone, Message, Reply } from "./actor-messages.ts"
 import type { CallbackIdCodec } from "./callback-ids.ts"
-import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotFound, FunctionNotFound, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest, type TimerNotPending } from "./engine-errors.ts"
+import { CallbackAlreadyCompleted, CallbackNotFound, ExecutionNotEnded, ExecutionNotFound, FunctionNotFound, ExecutionNotPaused, ExecutionNotRunning, InvalidRequest, type TimerNotPending } from "./engine-errors.ts"
 import type { EngineShape } from "./engine-shape.ts"
 import type { ReadFailure } from "./execution-client.ts"
 import type { InvokerShape } from "./invoker.ts"
@@ -46,7 +46,7 @@ export interface MessageDeps {
 export type MessageOperations = Pick<
   EngineShape,
   "alarm" | "completeCallback" | "heartbeatCallback" | "stop" | "pause" | "fireTimer" | "resume" | "observe"
->
+> & { readonly delete: NonNullable<EngineShape["delete"]> }
 
 export const makeMessageOperations = (deps: MessageDeps): MessageOperations => {
   const { deliver, stateOf } = deps
@@ -144,6 +144,14 @@ export const makeMessageOperations = (deps: MessageDeps): MessageOperations => {
         if (!deps.registered(functionName)) return yield* Effect.die(new FunctionNotFound({ functionName }))
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotPaused>((reply) => ({ _tag: "Resume", reply })))
         if (!found) return yield* notRunningIfQueued(executionId, (args) => new ExecutionNotPaused(args))
+      }),
+    // Through the actor, as retention's alarm: serialized with whatever else reaches the execution, and the actor goes.
+    // Loaded as a stop is (before user code), so that an execution of a function since removed can be deleted too.
+    delete: (executionId) =>
+      Effect.gen(function*() {
+        const del = (reply: Reply): Message => ({ _tag: "Delete", reply })
+        const found = yield* deliver(executionId, (a) => a.send<ExecutionNotEnded>(del), (a) => a.offerNow<ExecutionNotEnded>(del))
+        if (!found) return yield* notRunningIfQueued(executionId, (args) => new ExecutionNotEnded(args))
       }),
     observe: (executionId, events, due = []) =>
       Effect.asVoid(deliver(executionId, (a) => a.send<never>((reply) => ({ _tag: "Observe", events, due, reply }))))

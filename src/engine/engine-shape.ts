@@ -13,6 +13,8 @@ import type { ExecutionClientShape, ParentRef } from "./execution-client.ts"
  * provided beside it by `Engine.layer`.
  */
 export interface EngineShape extends ExecutionClientShape {
+  /** Always here (optional only for clients that forward elsewhere): ExecutionClientShape.delete. */
+  readonly delete: NonNullable<ExecutionClientShape["delete"]>
   /**
    * The store's alarm for this execution went off. `false` when another host holds the execution (Ownership): that
    * host delivers the alarm itself, and the caller must leave it where it is (alarm-dispatcher.ts).

@@ -16,6 +16,7 @@ import type {
   CallbackAlreadyCompleted,
   CallbackNotFound,
   ExecutionAlreadyExists,
+  ExecutionNotEnded,
   ExecutionNotFound,
   ExecutionNotPaused,
   ExecutionNotRewindable,
@@ -175,6 +176,11 @@ export interface ExecutionClientShape {
    * id: an ExecutionRewound event makes the fold forget that operation and every later one (design.md §3).
    */
   rewind(executionId: string, request: ForkRequest): Effect.Effect<void, ReadFailure | ExecutionNotRewindable | InvalidRequest | FunctionNotFound>
+  /**
+   * Deletes an ended execution now (its log, alarm and listing row), as its retention would when it runs out; a
+   * running, paused or queued one is ExecutionNotEnded. Optional: Lambda's service keeps the log and has no delete.
+   */
+  readonly delete?: (executionId: string) => Effect.Effect<void, ReadFailure | ExecutionNotEnded>
   completeCallback(callbackId: string, outcome: CallbackOutcome): Effect.Effect<void, CallbackFailure>
   heartbeatCallback(callbackId: string): Effect.Effect<void, CallbackFailure>
 }

@@ -42,6 +42,7 @@ export {
   CallbackAlreadyCompleted,
   CallbackNotFound,
   ExecutionAlreadyExists,
+  ExecutionNotEnded,
   ExecutionNotFound,
   ExecutionNotPaused,
   ExecutionNotRewindable,

@@ -32,6 +32,7 @@ const byTag: Readonly<Record<string, ProblemKind>> = {
   ExecutionNotPaused: "execution-not-paused",
   TimerNotPending: "timer-not-pending",
   ExecutionNotRewindable: "execution-not-rewindable",
+  ExecutionNotEnded: "execution-not-ended",
   ExecutionAlreadyExists: "execution-already-exists",
   InvalidRequest: "invalid-request",
   RateLimited: "too-many-requests",

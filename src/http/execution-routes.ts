@@ -1,6 +1,6 @@
 /**
  * The management routes: functions, start (idempotent, optionally waiting for the end), describe (lean by default),
- * operations and history in pages, list (and search), pause, resume, stop, fork and rewind, and the development aid
+ * operations and history in pages, list (and search), pause, resume, stop, delete, fork and rewind, and the development aid
  * that fires a pending wait now. Every body and query is decoded with its Schema before the engine is asked anything.
  */
 import { Duration, Effect, Option } from "effect"
@@ -246,6 +246,23 @@ export const registerExecutionRoutes = (app: Hono, { closing, devTools, respond 
         const executionId = c.req.param("id")
         yield* engine.stop(executionId, error, body.children === undefined ? undefined : { children: body.children })
         return json(executionJson(yield* engine.describe(executionId)))
+      })
+    ))
+
+  // An ended execution deleted now, as its retention would (through its actor); 204, as a callback's completion.
+  app.delete("/v1/executions/:id", (c) =>
+    respond(
+      c.req.raw,
+      Effect.gen(function*() {
+        const engine = yield* ExecutionClient
+        if (engine.delete === undefined) {
+          return yield* new HttpProblem({
+            kind: "not-implemented",
+            detail: "This runtime cannot delete an execution: its history is kept by a service that has no delete (on AWS Lambda, until the execution's retention period ends)"
+          })
+        }
+        yield* engine.delete(c.req.param("id"))
+        return new Response(null, { status: 204 })
       })
     ))
 

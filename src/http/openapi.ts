@@ -181,6 +181,16 @@ export const API_OPERATIONS: ReadonlyArray<{ readonly method: string; readonly p
     operation: { operationId: "stopExecution", summary: "Stop a running execution", parameters: [executionId], requestBody: body(StopBody, "The error recorded (optional); children: false leaves the executions it invoked running (default: they are stopped too)"), responses: { "200": ok("The stopped execution"), ...errors(400, 401, 404, 409, 413, 415) } }
   },
   {
+    method: "delete",
+    path: "/v1/executions/{id}",
+    operation: {
+      operationId: "deleteExecution",
+      summary: "Delete an ended execution now (its history, alarm and listing row), as its retention would; stop a running one first. No body",
+      parameters: [executionId],
+      responses: { "204": noContent, ...errors(401, 404, 409, 501) }
+    }
+  },
+  {
     method: "post",
     path: "/v1/executions/{id}/pause",
     operation: { operationId: "pauseExecution", summary: "Pause a running execution: nothing new starts until resume", parameters: [executionId], requestBody: body(EmptyBody, "Nothing, or {}"), responses: { "200": ok("The paused execution"), ...errors(400, 401, 404, 409, 415) } }

@@ -26,6 +26,7 @@ export const problemKinds = {
   "execution-not-running": { status: 409, title: "The execution is not running" },
   "execution-not-paused": { status: 409, title: "The execution is not paused" },
   "execution-not-rewindable": { status: 409, title: "The execution cannot be rewound" },
+  "execution-not-ended": { status: 409, title: "The execution has not ended" },
   "callback-already-completed": { status: 409, title: "The callback is already completed" },
   "timer-not-pending": { status: 409, title: "The operation is not a pending wait" },
   "payload-too-large": { status: 413, title: "The payload is too large" },
@@ -38,7 +39,8 @@ export const problemKinds = {
   "store-failure": { status: 503, title: "The store is unavailable" },
   "server-busy": { status: 503, title: "The server is busy" },
   "execution-busy": { status: 503, title: "The execution is busy on another host" },
-  "internal-error": { status: 500, title: "Internal error" }
+  "internal-error": { status: 500, title: "Internal error" },
+  "not-implemented": { status: 501, title: "This runtime cannot do this" }
 } as const satisfies Record<string, { status: number; title: string }>
 
 export type ProblemKind = keyof typeof problemKinds

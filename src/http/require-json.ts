@@ -1,5 +1,5 @@
 /**
- * Every unsafe request (anything but GET, HEAD and OPTIONS) must say `Content-Type: application/json`, even with an
+ * Every unsafe request with a body (anything but GET, HEAD, OPTIONS and DELETE) must say `Content-Type: application/json`, even with an
  * empty body: an HTML form or a `no-cors` fetch can only send `text/plain`, `application/x-www-form-urlencoded` and
  * `multipart/form-data`, so a page on another site cannot make a browser send one of these routes a request it
  * accepts without a CORS preflight, which this app never grants. Anything else is 415 problem+json, before a byte of
@@ -10,7 +10,12 @@ import { matchedRoutes } from "hono/route"
 import { isJsonContentType, unsupported } from "./read-body.ts"
 import { problemResponse } from "./problem.ts"
 
-const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"])
+/**
+ * Besides the safe methods, DELETE: its one route takes no body, and a browser sends a DELETE to another site only
+ * after a CORS preflight, which this app never grants (cross-site.ts refuses it besides), so `curl -X DELETE` needs
+ * no Content-Type.
+ */
+const UNCHECKED_METHODS = new Set(["GET", "HEAD", "OPTIONS", "DELETE"])
 
 export interface RequireJsonOptions {
   /** Routes this returns true for are not checked (the console's forms). */
@@ -21,7 +26,7 @@ export interface RequireJsonOptions {
 const routed = (c: Parameters<MiddlewareHandler>[0]) => matchedRoutes(c).some((route) => route.method !== "ALL")
 
 export const requireJson = (options: RequireJsonOptions = {}): MiddlewareHandler => async (c, next) => {
-  if (SAFE_METHODS.has(c.req.method) || options.exempt?.(c.req.path) === true || !routed(c)) return next()
+  if (UNCHECKED_METHODS.has(c.req.method) || options.exempt?.(c.req.path) === true || !routed(c)) return next()
   const contentType = c.req.header("content-type") ?? null
   // A compressed body (gzip …) is not read as JSON text: 415 naming the one coding taken (RFC 9110 §15.5.16).
   const encoding = c.req.header("content-encoding")?.trim().toLowerCase()

@@ -2,7 +2,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
 import { durable } from "../../src/index.ts"
 import { Engine } from "../../src/engine/engine.ts"
-import { ExecutionAlreadyExists, ExecutionNotFound, ExecutionNotRunning, FunctionNotFound, InvalidRequest } from "../../src/engine/engine-errors.ts"
+import type { InvokerShape } from "../../src/engine/invoker.ts"
+import { ExecutionAlreadyExists, ExecutionNotEnded, ExecutionNotFound, ExecutionNotRunning, FunctionNotFound, InvalidRequest } from "../../src/engine/engine-errors.ts"
 import { ExecutionStore } from "../../src/store/execution-store.ts"
 import { makeMemoryStore } from "../../src/store/memory-store.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
@@ -76,6 +77,62 @@ describe("the engine", () => {
     assert.strictEqual((await execution.refresh()).status, "SUCCEEDED", "kept during the retention period")
     assert.instanceOf(await rejects(execution.advanceTime({ days: 1 })), ExecutionNotFound)
     await runner.dispose()
+  })
+
+  it("deletes an ended execution on request, as its retention would: gone from reads, the listing and memory, its id free again", async () => {
+    const runner = createTestRunner({ ...fixedStart, functions: [waiter] })
+    const execution = await runner.run("waiter", { days: 1 }, { executionId: "order-7" })
+    assert.strictEqual(execution.status, "SUCCEEDED")
+    await runner.engine((e) => e.delete(execution.executionId))
+    assert.instanceOf(await rejects(runner.engine((e) => e.describe(execution.executionId))), ExecutionNotFound)
+    assert.isFalse(runner.probe((p) => p.inMemory(execution.executionId)), "the actor went with it")
+    assert.notInclude((await runner.engine((e) => e.list({}))).items.map((row) => row.executionId), execution.executionId)
+    assert.instanceOf(await rejects(runner.engine((e) => e.delete(execution.executionId))), ExecutionNotFound, "a second delete finds nothing")
+    const again = await runner.engine((e) => e.start({ functionName: "waiter", input: { days: 2 }, executionId: "order-7" }))
+    assert.isTrue(again.created, "the id names a new execution, as after retention (even with another input)")
+    await runner.dispose()
+  })
+
+  it("refuses to delete an execution that has not ended, running or paused, and leaves it as it was", async () => {
+    const runner = createTestRunner({ ...fixedStart, functions: [waiter] })
+    const execution = await runner.start("waiter", { days: 1 })
+    const refused = await rejects(runner.engine((e) => e.delete(execution.executionId)))
+    assert.instanceOf(refused, ExecutionNotEnded)
+    assert.match((refused as ExecutionNotEnded).message, /is RUNNING: only an ended execution can be deleted; stop it first/)
+    await runner.engine((e) => e.pause(execution.executionId))
+    assert.strictEqual(((await rejects(runner.engine((e) => e.delete(execution.executionId)))) as ExecutionNotEnded).status, "PAUSED")
+    await runner.engine((e) => e.resume(execution.executionId))
+    await execution.advanceTime({ days: 1 })
+    assert.strictEqual(execution.status, "SUCCEEDED", "it went on to its end")
+    await runner.dispose()
+  })
+
+  it("refuses to delete an ended child until its parent has had its outcome (a parent reloaded meanwhile would start it anew)", async () => {
+    const child = durable("child", async () => "done")
+    let tell!: () => void
+    const told = new Promise<void>((resolve) => (tell = resolve))
+    const invoker: InvokerShape = {
+      start: () => Effect.die("unused"),
+      outcome: () => Effect.succeed(undefined),
+      childFinished: () => Effect.promise(() => told), // the parent's host is slow to answer
+      stop: () => Effect.void
+    }
+    const runtime = ManagedRuntime.make(Engine.layer({ functions: [child], invoker }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore()))))
+    const run = <A, E>(f: (e: Engine["Service"]) => Effect.Effect<A, E>) => runtime.runPromise(Engine.use(f))
+    await run((e) => e.start({ functionName: "child", executionId: "p:invoke:1", parent: { executionId: "p", operationId: "1" } }))
+    assert.strictEqual((await run((e) => e.awaitEnd("p:invoke:1"))).status, "SUCCEEDED")
+    const refused = await rejects(run((e) => e.delete("p:invoke:1")))
+    assert.instanceOf(refused, ExecutionNotEnded)
+    assert.match((refused as ExecutionNotEnded).message, /its parent "p" has not had its outcome yet; try again in a moment/)
+    tell()
+    let deleted = false
+    for (let i = 0; i < 200 && !deleted; i++) {
+      deleted = (await runtime.runPromiseExit(Engine.use((e) => e.delete("p:invoke:1"))))._tag === "Success"
+      if (!deleted) await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    assert.isTrue(deleted, "deleted once the parent was told")
+    assert.instanceOf(await rejects(run((e) => e.describe("p:invoke:1"))), ExecutionNotFound)
+    await runtime.dispose()
   })
 
   it("makes a start with the same id idempotent, and refuses the id for another input or function", async () => {

@@ -2,8 +2,8 @@
  * The console in a real headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core), against a real
  * reprise/node server with the order-fulfilment example: log in, open the list, open the order waiting on its
  * warehouse callback, complete the callback from the page and watch the execution succeed; stop another order
- * (after declining the confirmation once); start an execution from the functions page (bad JSON refused, nothing
- * started) and rerun it with edited input; and check that a payload carrying HTML and script renders as text.
+ * (after declining the confirmation once), and delete an ended execution likewise; start an execution from the
+ * functions page (bad JSON refused, nothing started) and rerun it with edited input; and check that a payload carrying HTML and script renders as text.
  * Screenshots go to test-artifacts/. The browser is found by find-browser.ts; without one the suite is skipped
  * with a line saying how to run it (an error where REPRISE_BROWSER_REQUIRED=1, as in .ci/run).
  */
@@ -151,6 +151,25 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console i
     const view = await api("GET", `/v1/executions/${id}`)
     assert.strictEqual(view.status, "STOPPED")
     assert.strictEqual(view.error?.errorMessage, "customer cancelled")
+  }, 60_000)
+
+  it("deletes an ended execution only after the confirmation is accepted, then shows the list without it", async () => {
+    const ended = await api("POST", "/v1/functions/echo/executions?wait=10", { input: { email: "ada@example.com" }, executionName: "erase-me" })
+    assert.strictEqual(ended.status, "SUCCEEDED")
+    await page.goto(`${server.url}/console/executions/erase-me`)
+    answerDialog = false
+    const before = dialogs.length
+    await page.click("#delete button")
+    await waitUntil(() => dialogs.length > before, "the confirmation")
+    await new Promise((resolve) => setTimeout(resolve, 300)) // a declined form would have been sent by now
+    assert.include(dialogs.at(-1) ?? "", "Delete this execution now?")
+    assert.strictEqual((await api("GET", "/v1/executions/erase-me")).status, "SUCCEEDED", "declined: nothing sent")
+
+    answerDialog = true
+    await page.click("#delete button")
+    await page.waitForURL(`${server.url}/console`, { timeout: WAIT_MS })
+    assert.strictEqual((await api("GET", "/v1/executions/erase-me")).status, 404)
+    assert.strictEqual(await page.locator('tr[data-execution-id="erase-me"]').count(), 0)
   }, 60_000)
 
   it("starts an execution from the functions page, refusing bad JSON, and reruns it with edited input", async () => {

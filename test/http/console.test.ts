@@ -236,6 +236,25 @@ describe("the console, without an API key", () => {
     assert.strictEqual(again.status, 409, "the API's own answer comes through")
   })
 
+  it("offers Delete on an ended execution's page only, confirmed, and deletes it through the action proxy (which needs its header)", async () => {
+    const harness = h = makeHarness()
+    const running = await harness.startApproval(1)
+    assert.notInclude((await page(harness, `/console/executions/${running.executionId}`)).text, `id="delete"`, "not while it runs")
+    await harness.request("POST", "/v1/functions/echo/executions?wait=5", { json: { input: "secret", executionName: "erase-1" } })
+    const ended = (await page(harness, "/console/executions/erase-1")).text
+    const form = /<form class="filters" id="delete" data-api="([^"]+)" data-kind="delete"\s+data-done="[^"]+" data-confirm="([^"]+)">/.exec(ended)
+    assert.isNotNull(form, "the ended execution's page offers Delete")
+    assert.strictEqual(form![1], "/console/api/v1/executions/erase-1/delete")
+    assert.match(form![2]!, /^Delete this execution now\? .*cannot be undone\.$/)
+    assert.strictEqual((await action(harness, "/v1/executions/erase-1/delete", {}, {})).status, 400, "no X-Reprise-Console header")
+    assert.strictEqual((await harness.request("GET", "/v1/executions/erase-1")).status, 200, "kept")
+    const refused = await action(harness, `/v1/executions/${running.executionId}/delete`, {}, { "x-reprise-console": "1" })
+    assert.strictEqual(refused.status, 409, "the API's own answer comes through: stop it first")
+    assert.strictEqual((await action(harness, "/v1/executions/erase-1/delete", {}, { "x-reprise-console": "1" })).status, 204)
+    assert.strictEqual((await page(harness, "/console/executions/erase-1")).status, 404)
+    assert.notInclude((await page(harness, "/console")).text, "erase-1", "the list no longer has it")
+  })
+
   it("offers a rewind from the start to an ended execution that recorded no operation, and it runs again", async () => {
     let calls = 0
     const badDeploy = durable("bad-deploy", async (_input: unknown, ctx) => {

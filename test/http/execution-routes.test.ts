@@ -246,6 +246,34 @@ describe("the HTTP API: functions and executions", () => {
     assert.strictEqual(plain.status, "STOPPED")
   })
 
+  it("deletes an ended execution (204, no body needed): then GET is 404, the listing leaves it out, a second delete is 404, its name is free", async () => {
+    const started = await h.request("POST", "/v1/functions/echo/executions?wait=5", { json: { input: "private", executionName: "erase-me" } })
+    assert.strictEqual((await body(started)).status, "SUCCEEDED")
+    const res = await h.request("DELETE", "/v1/executions/erase-me")
+    assert.deepStrictEqual([res.status, await res.text()], [204, ""])
+    await assertProblem(await h.request("GET", "/v1/executions/erase-me"), 404, "execution-not-found")
+    await assertProblem(await h.request("GET", "/v1/executions/erase-me/history"), 404, "execution-not-found")
+    assert.deepStrictEqual((await body(await h.request("GET", "/v1/executions"))).executions, [])
+    await assertProblem(await h.request("DELETE", "/v1/executions/erase-me"), 404, "execution-not-found")
+    const again = await h.request("POST", "/v1/functions/echo/executions", { json: { input: "other", executionName: "erase-me" } })
+    assert.strictEqual(again.status, 201, "a keyed start makes a new execution, as after retention")
+  })
+
+  it("refuses to delete a running execution (409: stop it first) and a cross-site or unauthenticated delete, keeping it", async () => {
+    const { executionId } = await h.startApproval()
+    const before = await h.snapshot()
+    const problem = await assertProblem(await h.request("DELETE", `/v1/executions/${executionId}`), 409, "execution-not-ended")
+    assert.match(String(problem.detail), /is RUNNING: only an ended execution can be deleted; stop it first/)
+    await assertProblem(await h.request("DELETE", `/v1/executions/${executionId}`, { headers: { "sec-fetch-site": "cross-site" } }), 403, "cross-site-request")
+    assert.deepStrictEqual(await h.snapshot(), before)
+    const keyed = makeHarness({ apiKey: "k".repeat(32) })
+    const started = await keyed.request("POST", "/v1/functions/echo/executions?wait=5", { json: { input: 1, executionName: "kept" } })
+    assert.strictEqual((await body(started)).status, "SUCCEEDED")
+    await assertProblem(await keyed.request("DELETE", "/v1/executions/kept", { anonymous: true }), 401, "unauthorized")
+    assert.strictEqual((await keyed.request("GET", "/v1/executions/kept")).status, 200)
+    await keyed.dispose()
+  })
+
   it("refuses a stop whose error is over the payload limit with 413, writing nothing and leaving the execution running", async () => {
     const small = makeHarness({ maxPayloadBytes: 1000 })
     const { executionId } = await small.startApproval()
@@ -258,7 +286,7 @@ describe("the HTTP API: functions and executions", () => {
 
   it("answers an unknown route with 404 and a wrong method with 405 and Allow, as problem+json", async () => {
     await assertProblem(await h.request("GET", "/v2/nothing"), 404, "not-found")
-    const res = await h.request("DELETE", "/v1/executions/abc")
+    const res = await h.request("PUT", "/v1/executions/abc")
     await assertProblem(res, 405, "method-not-allowed")
     assert.include(res.headers.get("allow") ?? "", "GET")
     const listing = await h.request("GET", "/v1/functions/echo/executions")

@@ -56,9 +56,9 @@ export interface Answer<A> {
 
 export interface Client {
   readonly url: string
-  request<A>(method: "GET" | "POST", path: string, body?: unknown): Promise<A>
+  request<A>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<A>
   /** As `request`, with the answer's HTTP status and headers (a start answers 201 when it created the execution). */
-  exchange<A>(method: "GET" | "POST", path: string, body?: unknown): Promise<Answer<A>>
+  exchange<A>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<Answer<A>>
   /** A GET whose body is read as it comes (Server-Sent Events); failures as `request`'s, 204 answered as it is. */
   open(path: string, headers?: Record<string, string>, signal?: AbortSignal): Promise<Response>
 }
@@ -118,7 +118,7 @@ export const makeClient = (options: ClientOptions): Client => {
   const root = base.href.replace(/\/+$/, "")
   const timeoutMs = options.timeoutMs ?? 30_000
 
-  const send = async (method: "GET" | "POST", path: string, headers: Record<string, string>, body: unknown, signal: AbortSignal) => {
+  const send = async (method: "GET" | "POST" | "DELETE", path: string, headers: Record<string, string>, body: unknown, signal: AbortSignal) => {
     if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`
     if (body !== undefined) headers["content-type"] = "application/json"
     try {
@@ -128,11 +128,11 @@ export const makeClient = (options: ClientOptions): Client => {
     }
   }
 
-  const exchange = async <A>(method: "GET" | "POST", path: string, body?: unknown): Promise<Answer<A>> => {
+  const exchange = async <A>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<Answer<A>> => {
     const response = await send(method, path, { accept: "application/json" }, body, AbortSignal.timeout(timeoutMs))
     return { body: await answer<A>(response), status: response.status, headers: response.headers }
   }
-  const request = async <A>(method: "GET" | "POST", path: string, body?: unknown): Promise<A> => (await exchange<A>(method, path, body)).body
+  const request = async <A>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<A> => (await exchange<A>(method, path, body)).body
 
   const open = async (path: string, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> => {
     const response = await send("GET", path, { accept: "text/event-stream", ...headers }, undefined, signal ?? new AbortController().signal)

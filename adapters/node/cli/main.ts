@@ -35,6 +35,7 @@ export const USAGE = `reprise: durable functions from the command line
   reprise callback <callback-id> succeed [json|-] [--raw] | fail [message] [--error-type T] [--error-data TEXT] | heartbeat
                                                         --raw: a payload that is not JSON
   reprise stop <execution-id> [--reason TEXT] [--error-type T] [--error-data TEXT] [--keep-children]
+  reprise delete <execution-id>                         erase an ended execution now (history, input, result), as retention would
   reprise fire <execution-id> <operation-id>            a development server only: the pending wait succeeds now
   reprise schedules                                     list the schedules: cron, next tick, last execution, skips
   reprise schedule pause|resume|trigger <name>
@@ -393,8 +394,7 @@ const commands: Record<string, (args: Array<string>, values: Values, io: Io, cli
 }
 
 const HELP_WORDS = new Set(["help", "--help", "-h"])
-
-const OWN_COMMANDS = new Set(["replay-check", "pause", "resume", "fork", "rewind"])
+const OWN_COMMANDS = new Set(["replay-check", "pause", "resume", "fork", "rewind", "delete"])
 
 /**
  * The command line's first word (its options read leniently, as far as the shared ones go), when it names a
@@ -416,6 +416,7 @@ export const run = async (argv: ReadonlyArray<string>, given: Io): Promise<numbe
   if (own === "replay-check") return (await import("./replay-check.ts")).replayCheckCommand(rest, io)
   if (own === "pause" || own === "resume") return (await import("./pause-resume.ts")).pauseResumeCommand(own, rest, io)
   if (own === "fork" || own === "rewind") return (await import("./fork-rewind.ts")).forkRewindCommand(own, rest, io)
+  if (own === "delete") return (await import("./delete-execution.ts")).deleteCommand(rest, io)
   try {
     let parsed
     try {

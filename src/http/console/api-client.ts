@@ -64,7 +64,7 @@ export interface ConsoleApi {
    */
   stream(path: string, lastEventId: string | undefined): Promise<Response>
   /** Forwards a request to the API as it is (the console's action proxy), adding the API key. */
-  forward(method: string, path: string, body: string, contentType: string | undefined): Promise<Response>
+  forward(method: string, path: string, body: string | undefined, contentType: string | undefined): Promise<Response>
 }
 
 const problemOf = async (response: Response): Promise<Problem> => {
@@ -135,6 +135,6 @@ export const makeConsoleApi = (app: Hono, apiKey: string | undefined): ConsoleAp
     stream: async (path, lastEventId) =>
       app.request(path, { headers: { ...auth, accept: "text/event-stream", ...(lastEventId === undefined ? {} : { "last-event-id": lastEventId }) } }),
     forward: async (method, path, body, contentType) =>
-      app.request(path, { method, headers: { ...auth, ...(contentType === undefined ? {} : { "content-type": contentType }) }, body })
+      app.request(path, { method, headers: { ...auth, ...(contentType === undefined ? {} : { "content-type": contentType }) }, ...(body === undefined ? {} : { body }) })
   }
 }

@@ -295,6 +295,10 @@ export const CLIENT_SCRIPT = String.raw`
         const started = await response.json();
         say(form, (form.dataset.kind === "fork" ? "Forked as " : "Started ") + started.executionId, true);
         location.assign("/console/executions/" + encodeURIComponent(started.executionId));
+      } else if (response.ok && form.dataset.kind === "delete") {
+        // Nothing is left to show here: back to the list, which no longer has it.
+        say(form, form.dataset.done || "Done", true);
+        location.assign("/console");
       } else if (response.ok) {
         say(form, form.dataset.done || "Done", true);
         form.reset(); // sent: what it held no longer holds the region

@@ -1,5 +1,6 @@
 /**
- * One execution: status, input, result or error; the actions (complete a pending callback, stop the execution);
+ * One execution: status, input, result or error; the actions (complete a pending callback, stop the execution, delete
+ * an ended one);
  * the timeline, the operation tree and the readable history.
  */
 import { html } from "hono/html"
@@ -112,6 +113,17 @@ const actions = (execution: ExecutionJson): Html => {
 <input name="reason" size="40" placeholder="Reason (optional)" aria-label="Reason"><button type="submit" class="danger">Stop execution</button></form>`
 }
 
+/**
+ * Delete, for an ended execution: its history, input and result go now, as its retention would erase them. The form
+ * posts to the console's proxy (as every action, with its header and JSON), which sends the API's DELETE.
+ */
+const deleteAction = (execution: ExecutionJson): Html => {
+  if (isLiveStatus(execution.status)) return html``
+  return html`<form class="filters" id="delete" data-api="${apiPath(`/v1/executions/${encodeURIComponent(execution.executionId)}/delete`)}" data-kind="delete"
+ data-done="Execution deleted" data-confirm="Delete this execution now? Its history, input and result are erased for good, as its retention would erase them; this cannot be undone.">
+<button type="submit" class="danger">Delete execution</button></form>`
+}
+
 /** Fork and rewind run an execution again from a top-level operation (docs/design.md §3). */
 const REWINDABLE = new Set(["FAILED", "TIMED_OUT", "STOPPED"])
 const operationActions = (execution: ExecutionJson) => (op: OperationJson): Html => {
@@ -189,7 +201,7 @@ export const executionPage = async (api: ConsoleApi, executionId: string, option
   const href = (query: string) => withSearch(`/console/executions/${encodeURIComponent(executionId)}`, query) + "#operations"
   const start = millis(execution.startedAt) ?? now
   const end = millis(execution.endedAt) ?? now
-  const content = html`${summary(execution, now)}${waitingOn(execution, index, now, devTools)}${actions(execution)}${rewindFromStart(execution)}${pendingCallbacks(execution, origin)}${payloads(execution)}
+  const content = html`${summary(execution, now)}${waitingOn(execution, index, now, devTools)}${actions(execution)}${deleteAction(execution)}${rewindFromStart(execution)}${pendingCallbacks(execution, origin)}${payloads(execution)}
 <h2>Timeline</h2><div class="hscroll">${timeline(rows, index, start, end)}</div>
 <h2>Operations</h2>${operationTree(rows, index, { groups, choices, href }, operationActions(execution))}
 <h2>History</h2><div class="hscroll">${history.ok ? historyTable(events, history.value.truncated) : problemNotice(history.problem)}</div>`

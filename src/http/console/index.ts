@@ -14,7 +14,7 @@
  * added), and fetches its region again when an event says it changed (client-script.ts).
  *
  * Actions go through `POST /console/api/v1/...`, a proxy of exactly these JSON API routes (start, stop, pause, resume,
- * fork, rewind, callback succeed/fail/heartbeat, a schedule's pause/resume/trigger, and, refused unless the app has
+ * fork, rewind, delete (posted to `…/:id/delete`, sent on as `DELETE /v1/executions/:id`), callback succeed/fail/heartbeat, a schedule's pause/resume/trigger, and, refused unless the app has
  * devTools, firing a pending wait now)
  * that adds the API key; bodies and answers are the API's own.
  */
@@ -188,11 +188,11 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
     return api.stream(`/v1/events${query === "" ? "" : `?${query}`}`, undefined)
   })
 
-  const forward = async (c: Context, path: string) => {
+  const forward = async (c: Context, path: string, method: "POST" | "DELETE" = "POST") => {
     if (c.req.header(CONSOLE_HEADER) !== "1") {
       return problemResponse("invalid-request", `Console actions need the ${CONSOLE_HEADER} header`, c.req.path)
     }
-    return api.forward("POST", path, await c.req.text(), c.req.header("content-type"))
+    return method === "DELETE" ? api.forward(method, path, undefined, undefined) : api.forward(method, path, await c.req.text(), c.req.header("content-type"))
   }
   // Start (the functions page, rerun): the API's own start route, so the same validation, limits and engine start.
   app.post("/console/api/v1/functions/:name/executions", (c) =>
@@ -202,6 +202,8 @@ export const registerConsole = (app: Hono, options: ConsoleOptions): void => {
     forward(c, `/v1/executions/${encodeURIComponent(c.req.param("id"))}/timers/${encodeURIComponent(c.req.param("operationId"))}/fire`))
   app.post("/console/api/v1/executions/:id/:action{stop|pause|resume|fork|rewind}", (c) =>
     forward(c, `/v1/executions/${encodeURIComponent(c.req.param("id"))}/${c.req.param("action")}`))
+  // Delete is posted as every action (the header and JSON a cross-site page cannot send); the API's route is a DELETE.
+  app.post("/console/api/v1/executions/:id/delete", (c) => forward(c, `/v1/executions/${encodeURIComponent(c.req.param("id"))}`, "DELETE"))
   app.post("/console/api/v1/schedules/:name/:action{pause|resume|trigger}", (c) =>
     forward(c, `/v1/schedules/${encodeURIComponent(c.req.param("name"))}/${c.req.param("action")}`))
   app.post("/console/api/v1/callbacks/:callbackId/:action{succeed|fail|heartbeat}", (c) =>

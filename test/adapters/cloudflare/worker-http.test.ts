@@ -1,7 +1,7 @@
 /**
  * The Reprise Worker in workerd (Miniflare), over HTTP: an order that retries a step after a durable backoff, waits
  * on the Durable Object alarm and resumes on a callback; callbacks forged or completed twice; idempotent starts;
- * stop; listing with pagination.
+ * stop; delete; listing with pagination.
  */
 import { fileURLToPath } from "node:url"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
@@ -148,6 +148,25 @@ describe("the Reprise Worker in workerd", () => {
     assert.strictEqual((await api.request("POST", `/v1/executions/${id}/stop`, { json: {} })).status, 409)
     assert.strictEqual((await api.request("POST", `/v1/callbacks/${callbackId}/succeed`, { json: {}, anonymous: true })).status, 409)
     assert.strictEqual((await events(id)).at(-1)!._tag, "ExecutionStopped")
+  })
+
+  it("deletes an ended execution through its object: 204, then 404 and gone from the index shard's listing, its name free; a running one is 409", async () => {
+    const ended = await api.start("echo", { secret: 1 }, { executionName: "erase-me", wait: 5 })
+    assert.strictEqual(ended.body.status, "SUCCEEDED")
+    const listed = async () => (await api.request("GET", "/v1/executions?function=echo&limit=1000")).body.executions.map((s: { executionId: string }) => s.executionId) as Array<string>
+    const deleted = await api.request("DELETE", "/v1/executions/erase-me")
+    assert.strictEqual(deleted.status, 204, JSON.stringify(deleted.body))
+    assert.strictEqual((await api.describe("erase-me")).status, 404)
+    assert.notInclude(await listed(), "erase-me", "the shard's row went with it, not after")
+    assert.strictEqual((await api.request("DELETE", "/v1/executions/erase-me")).status, 404)
+    const again = await api.start("echo", { secret: 2 }, { executionName: "erase-me", wait: 5 })
+    assert.deepStrictEqual([again.status, again.body.status], [201, "SUCCEEDED"], "its object starts a new execution under the name, as after retention")
+    await until(async () => ((await listed()).includes("erase-me") ? true : undefined), 20_000, "the new execution's row")
+
+    const running = (await api.start("waiter", null)).body.executionId as string
+    const refused = await api.request("DELETE", `/v1/executions/${running}`)
+    assert.deepStrictEqual([refused.status, refused.body.type], [409, "https://reprise.dev/problems/execution-not-ended"])
+    assert.strictEqual((await api.describe(running)).body.status, "RUNNING")
   })
 
   it("lists executions newest first, filtered and paginated, from the index objects", async () => {

@@ -1,6 +1,6 @@
 /**
  * reprise/deno over HTTP against Deno.serve on a free port, with Deno KV in a temporary directory: the order
- * example (a retry on a durable backoff, a callback completed over HTTP, result and history), a wait fired by the
+ * example (a retry on a durable backoff, a callback completed over HTTP, result and history, then deleted), a wait fired by the
  * KV queue, a graceful restart on the same KV file, and queue messages delivered twice.
  */
 import { Effect } from "effect"
@@ -33,7 +33,7 @@ const STORES = [["KV", "reprise.kv"], ["SQLite", "reprise.db"]] as const
 
 for (const [store, file] of STORES) {
   Deno.test({
-    name: `${store}: the order example over HTTP: payment retried on a durable backoff, warehouse callback over HTTP, result and history`,
+    name: `${store}: the order example over HTTP: payment retried on a durable backoff, warehouse callback over HTTP, result and history, then deleted on request`,
     fn: async () => {
       const temp = await tempDir("reprise-deno-serve-")
       const services = fakeOrderServices({ paymentOutages: 1 })
@@ -81,6 +81,13 @@ for (const [store, file] of STORES) {
         assert.equal(again.body.type, "https://reprise.dev/problems/callback-already-completed")
         const listing = await call(server.url, "GET", "/v1/executions?function=order-fulfilment")
         assert.deepEqual(listing.body.executions.map((e: { executionId: string }) => e.executionId), [id])
+
+        // Deleted on request, as its retention would: the log, the listing row (KV's index keys) and the alarm go.
+        assert.equal((await call(server.url, "DELETE", `/v1/executions/${id}`)).status, 204)
+        assert.equal((await call(server.url, "GET", `/v1/executions/${id}`)).status, 404)
+        assert.deepEqual((await call(server.url, "GET", "/v1/executions?function=order-fulfilment")).body.executions, [])
+        assert.equal(await Effect.runPromise(server.store.load(id)), undefined)
+        assert.equal((await call(server.url, "DELETE", `/v1/executions/${id}`)).status, 404, "a second delete finds nothing")
       } finally {
         await server.close()
         await temp.remove()

@@ -74,6 +74,11 @@ describe("the HTTP API on Lambda", () => {
     expect(execution.statusCode).toBe(404)
     const functions = await call(http, apiGatewayEvent("GET", "/v1/functions"))
     expect(JSON.parse(functions.body)).toEqual({ functions: [{ name: "approvals" }] })
+    // The service keeps the history until its retention period ends and has no delete: 501, saying so.
+    const deleted = await call(http, apiGatewayEvent("DELETE", `/v1/executions/${encodeExecutionId("arn:aws:lambda:eu-west-1:1:function:f:1/durable-execution/x/y")}`))
+    expect(deleted.statusCode).toBe(501)
+    expect(deleted.headers?.["content-type"]).toContain("application/problem+json")
+    expect(JSON.parse(deleted.body)).toMatchObject({ type: "https://reprise.dev/problems/not-implemented", detail: expect.stringContaining("has no delete") })
   })
 
   it("keeps execution ARNs in one URL segment", () => {

@@ -2,8 +2,10 @@ import { assert, describe, it } from "@effect/vitest"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { DatabaseSync } from "node:sqlite"
 import { serve, type Server, SHUTDOWN_GRACE_MS } from "../../../adapters/node/serve.ts"
 import { fakeOrderServices, makeOrderFulfilment } from "../../../examples/order-fulfilment.ts"
+import { durable } from "../../../src/index.ts"
 
 const order = { orderId: "o-7", email: "ada@example.com", amountCents: 4200, lines: [{ sku: "kettle", quantity: 1 }] }
 
@@ -71,6 +73,35 @@ describe("reprise/node serve()", () => {
       assert.strictEqual(again.status, 409)
       assert.strictEqual(again.body.type, "https://reprise.dev/problems/callback-already-completed")
     })
+  })
+
+  it("deletes an ended execution from the SQLite file: its row, events and alarm go, and it stays gone after a restart", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "reprise-serve-"))
+    const dbPath = join(dir, "reprise.db")
+    const signUp = durable("sign-up", async (input: { email: string }, ctx) => ctx.step("welcome", async () => `welcome ${input.email}`))
+    const open = () => serve({ functions: [signUp], dbPath, port: 0, handleSignals: false })
+    let server = await open()
+    try {
+      const ended = await call(server, "POST", "/v1/functions/sign-up/executions?wait=10", { input: { email: "ada@example.com" }, executionName: "erase-1" })
+      assert.strictEqual(ended.body.status, "SUCCEEDED")
+      assert.deepStrictEqual(await call(server, "DELETE", "/v1/executions/erase-1"), { status: 204, type: "", body: undefined })
+      const file = new DatabaseSync(dbPath, { readOnly: true })
+      try {
+        for (const table of ["executions", "events", "alarms"]) {
+          const { n } = file.prepare(`SELECT count(*) AS n FROM ${table} WHERE execution_id = ?`).get("erase-1") as { n: number }
+          assert.strictEqual(n, 0, `no ${table} row is left`)
+        }
+      } finally {
+        file.close()
+      }
+      await server.close()
+      server = await open()
+      assert.strictEqual((await call(server, "GET", "/v1/executions/erase-1")).status, 404, "still gone after a restart")
+      assert.deepStrictEqual((await call(server, "GET", "/v1/executions")).body.executions, [])
+    } finally {
+      await server.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it("closes with an event stream open: the stream ends at once, cleanly, instead of holding the process until its maxSeconds", async () => {

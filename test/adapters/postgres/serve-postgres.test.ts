@@ -160,6 +160,26 @@ describe("reprise/node's server on PostgreSQL", () => {
     }
   }, 60_000)
 
+  it("two hosts: an execution that ended on one is deleted through the other (which takes it over): gone on both, its name free", async () => {
+    const erased = durable("pg-erased", async (input: { email: string }, ctx) => ctx.step("welcome", async () => `welcome ${input.email}`))
+    const options = { functions: [erased], url: postgres.url, schema: "erased", port: 0, handleSignals: false }
+    const [a, b] = await Promise.all(["a", "b"].map((hostId) => servePostgres({ ...options, leases: { hostId, leaseMs: 1_500 } })))
+    try {
+      const ended = await call(a!, "POST", "/v1/functions/pg-erased/executions?wait=10", { executionName: "erase-pg", input: { email: "ada@example.com" } })
+      assert.strictEqual(ended.body.status, "SUCCEEDED")
+      assert.strictEqual((await call(b!, "DELETE", "/v1/executions/erase-pg")).status, 204)
+      for (const host of [a!, b!]) {
+        assert.strictEqual((await call(host, "GET", "/v1/executions/erase-pg")).status, 404)
+        assert.deepStrictEqual((await call(host, "GET", "/v1/executions")).body.executions, [])
+      }
+      assert.strictEqual((await call(a!, "DELETE", "/v1/executions/erase-pg")).status, 404, "a second delete finds nothing")
+      const again = await call(b!, "POST", "/v1/functions/pg-erased/executions?wait=10", { executionName: "erase-pg", input: { email: "bo@example.com" } })
+      assert.deepStrictEqual([again.status, again.body.status], [201, "SUCCEEDED"], "a new execution under the name, as after retention")
+    } finally {
+      await Promise.all([a?.close(), b?.close()])
+    }
+  }, 60_000)
+
   // Found from outside: the resumed execution waited on host b for the slot the queued start had taken meanwhile,
   // with its handler on a callback; that looked idle, b's idle eviction dropped it, and it stayed RUNNING for good.
   it("a paused execution under a concurrency limit, resumed through another host while a queued start took its slot, goes on once the slot frees", async () => {

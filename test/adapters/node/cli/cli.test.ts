@@ -153,6 +153,29 @@ describe("reprise (the CLI) against a real server", () => {
     assert.strictEqual((await reprise(["stop", "held-order"], env)).code, 0)
   })
 
+  it("delete erases an ended execution (then get is not found, list leaves it out); a running one is refused: stop it first", async () => {
+    const done = await reprise(["start", "greet", "--input", `{"name":"erased"}`, "--name", "to-erase", "--wait"], env)
+    assert.strictEqual(done.code, 0, done.stderr)
+    const deleted = await reprise(["delete", "to-erase"], env)
+    assert.deepStrictEqual([deleted.code, deleted.stdout.trim()], [0, "deleted to-erase"], deleted.stderr)
+    const gone = await reprise(["get", "to-erase"], env)
+    assert.strictEqual(gone.code, 5, gone.stderr)
+    assert.notInclude((await reprise(["list", "--function", "greet", "--json"], env)).stdout, "to-erase")
+    const again = await reprise(["delete", "to-erase"], env)
+    assert.strictEqual(again.code, 5, "a second delete is not found")
+    assert.match(again.stderr, /^reprise: not found: No execution "to-erase"$/m)
+
+    assert.strictEqual((await reprise(["start", "callee", "--name", "still-waiting"], env)).code, 0)
+    const refused = await reprise(["delete", "still-waiting"], env)
+    assert.strictEqual(refused.code, 1, refused.stderr)
+    assert.match(refused.stderr, /^reprise: The execution has not ended: Execution "still-waiting" is RUNNING: only an ended execution can be deleted; stop it first$/m)
+    assert.strictEqual((await reprise(["get", "still-waiting"], env)).code, 0, "still there")
+    const twoIds = await reprise(["delete", "still-waiting", "to-erase"], env)
+    assert.strictEqual(twoIds.code, 2, "one id at a time: a usage error")
+    assert.match(twoIds.stderr, /give one execution id \(usage: reprise delete <execution-id>/)
+    assert.strictEqual((await reprise(["stop", "still-waiting"], env)).code, 0)
+  })
+
   it("get prints the failing operation's stack, naming this file and the throwing line", async () => {
     const started = await reprise(["start", "boom", "--wait", "--json"], env)
     const executionId = json(started.stdout).executionId as string
@@ -319,7 +342,7 @@ describe("reprise (the CLI) against a real server", () => {
       const answer = await reprise(asked, env)
       assert.deepStrictEqual([answer.code, answer.stdout.trim()], [0, `reprise ${version} (Node ${process.versions.node})`], asked.join(" "))
     }
-    for (const command of ["pause", "fork", "replay-check"]) {
+    for (const command of ["pause", "fork", "replay-check", "delete"]) {
       const help = await reprise([command, "--help"], env)
       assert.strictEqual(help.code, 0, `${command} --help: ${help.stderr}`)
       assert.match(help.stdout, new RegExp(`^reprise ${command}`), command)
