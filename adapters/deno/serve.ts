@@ -37,6 +37,7 @@ import { kvPorts } from "./kv-ports.ts"
 import { type DenoKvStore, openDenoKvStore } from "./kv-store.ts"
 import { makeQueueWakeUps, type QueueWakeUps } from "./queue-wake-ups.ts"
 import { openSqliteStorage, ownLocalKvFile, type SqliteFileStore } from "./sqlite-storage.ts"
+import { logUncaughtExceptions } from "./uncaught-exceptions.ts"
 import { logUnhandledRejections } from "./unhandled-rejections.ts"
 
 /** Until `work` settles, or `ms` pass; the timer does not outlive it. */
@@ -110,8 +111,8 @@ export interface ServeOptions extends PassedHostOptions {
   readonly resumeOnStart?: boolean
   /**
    * The server owns the process (default true): SIGTERM and SIGINT shut it down gracefully (where there are signals),
-   * and a promise rejected with nothing to handle it (a step body's floating promise) is logged at error level
-   * instead of ending it.
+   * and a promise rejected with nothing to handle it (a step body's floating promise), or an exception nothing caught
+   * thrown by a durable function's code (in a timer its step body set), is logged at error level instead of ending it.
    */
   readonly handleSignals?: boolean
   /**
@@ -254,6 +255,13 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
   }
 
   const logging = { terminal: stderrIsTerminal(), ...options.logging }
+  const log = hostErrorLog(logging, envVar)
+  const signals = options.handleSignals ?? true
+  // Before the host starts: the step bodies it resumes set their timers at once, and only a timer set once this runs
+  // is told apart (uncaught-exceptions.ts).
+  const stopLoggingExceptions = signals
+    ? logUncaughtExceptions((error, where) => log.report(`execution ${where.executionId} threw an exception nothing caught`, error, { ...where }))
+    : () => {}
   const host = await startHost({
     functions: options.functions,
     schedules: options.schedules,
@@ -275,6 +283,7 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
     maxBodyBytes: options.maxBodyBytes,
     fetch: options.fetch
   }, storage.ports).catch(async (error: unknown) => {
+    stopLoggingExceptions()
     pending.failed(error)
     await http.shutdown()
     await storage.ended().catch(() => undefined) // the host closed KV, which ends the listener
@@ -282,7 +291,6 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
   })
   pending.ready((request, env) => host.app.fetch(request, env))
 
-  const signals = options.handleSignals ?? true
   // A shutdown that failed still ends the process, saying why (it lingered, its listeners gone, as on Node).
   const onSignal = () =>
     void close().then(() => Deno.exit(0), (error: unknown) => {
@@ -317,9 +325,9 @@ export async function serve(options: ServeOptions): Promise<Server | SqliteServe
         await storage.ended()
       } finally {
         stopLoggingRejections()
+        stopLoggingExceptions()
       }
     })())
-  const log = hostErrorLog(logging, envVar)
   const stopLoggingRejections = signals
     ? logUnhandledRejections((error) => log.report("a promise was rejected and nothing handled it", error))
     : () => {}

@@ -4,46 +4,14 @@
  * scheduled before a kill fires once the server is back (on KV from the message the queue kept in the file; on
  * SQLite from the alarm row, read at start).
  */
-import { assert, type ChildProcess, Deno, sleep, tempDir, until } from "./deno-test-api.ts"
+import { assert, Deno, sleep, tempDir, until } from "./deno-test-api.ts"
+import { killProcess, startServerProcess } from "./server-process.ts"
 
-const config = new URL("../../../adapters/deno/deno.json", import.meta.url).pathname
 const script = new URL("./crash-server.ts", import.meta.url).pathname
 const printed: Array<string> = []
 
-/** Starts the server process; resolves once it prints its port (bounded: 20 s). */
-const startServer = async (storePath: string, sideEffects: string): Promise<{ child: ChildProcess; port: number }> => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--config", config, script, storePath, sideEffects],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped"
-  }).spawn()
-  void child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(new WritableStream({ write: (text) => void printed.push(text) }))
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader()
-  let output = ""
-  const deadline = Date.now() + 20_000
-  while (Date.now() < deadline) {
-    const chunk = await Promise.race([reader.read(), sleep(deadline - Date.now()).then(() => undefined)])
-    if (chunk === undefined || chunk.done) break
-    output += chunk.value
-    const match = /listening (\d+)/.exec(output)
-    if (match !== null) {
-      void reader.read().then(function drain(next): Promise<void> | void {
-        if (!next.done) return reader.read().then(drain)
-      }).catch(() => undefined)
-      return { child, port: Number(match[1]) }
-    }
-  }
-  child.kill("SIGKILL")
-  throw new Error(`the server did not start: ${output} ${printed.join("")}`)
-}
-
-const kill = async (child: ChildProcess) => {
-  try {
-    child.kill("SIGKILL")
-  } catch { /* already gone */ }
-  await child.status
-}
+const startServer = (storePath: string, sideEffects: string) => startServerProcess(script, [storePath, sideEffects], printed)
+const kill = killProcess
 
 const lines = async (file: string) => (await Deno.readTextFile(file).catch(() => "")).split("\n").filter(Boolean)
 const post = async (port: number, path: string, body: unknown): Promise<any> =>
