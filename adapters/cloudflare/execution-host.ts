@@ -51,6 +51,7 @@ import { stepGateName } from "./step-gate.ts"
 import { stopChain } from "./stop-chain.ts"
 import { makeCatchUpAlarm } from "./catch-up-alarm.ts"
 import { outcomeOf } from "./child-outcome.ts"
+import { NOTIFIED, parentOf, parentOwed, refusedWhileParentOwed } from "./parent-owed.ts"
 import type { IndexClient } from "./index-client.ts"
 import { call, failureOfWire, fromWire, only, runWire, toWire } from "./wire.ts"
 
@@ -85,7 +86,6 @@ export const SELF = "reprise:self"
 const INDEXED = "reprise:indexed"
 /** How long after its last call an object looks whether its execution only waits (and can drop its watchdog). */
 const IDLE_CHECK_MS = 1_000
-const NOTIFIED = "reprise:parent-notified"
 
 export type Host = ReturnType<typeof makeHost>
 
@@ -131,9 +131,8 @@ export const makeHost = (options: HostOptions) => {
   const tellParent = async () => {
     const m = meta()
     // A run that continued as new leaves the parent to the run that ends the chain (its ExecutionStarted names it).
-    if (m === undefined || m.summary.endedAt === undefined || m.summary.status === "CONTINUED_AS_NEW" || storage.kv.get(NOTIFIED) !== undefined) return
-    const parent = storage.kv.get<Extract<LogEvent, { _tag: "ExecutionStarted" }>>(eventKey(1))?.parent
-    if (parent === undefined) return
+    if (m === undefined || !parentOwed(storage.kv, m.summary)) return
+    const parent = parentOf(storage.kv)!
     const outcome = outcomeOf(storage.kv.get(eventKey(m.seq))!)
     try {
       const answer = fromWire(await peer(parent.executionId).childFinished(parent.executionId, parent.operationId, outcome))
@@ -159,10 +158,7 @@ export const makeHost = (options: HostOptions) => {
   /** Whether the row, the parent or the flow slot has yet to hear of a change. */
   function owesSomething(): boolean {
     const m = meta()
-    if (m === undefined) return false
-    const parentOwed = m.summary.endedAt !== undefined && m.summary.status !== "CONTINUED_AS_NEW" &&
-      storage.kv.get(NOTIFIED) === undefined && storage.kv.get<{ parent?: unknown }>(eventKey(1))?.parent !== undefined
-    return indexBehind(m) || parentOwed || releaseOwed(storage.kv)
+    return m !== undefined && (indexBehind(m) || parentOwed(storage.kv, m.summary) || releaseOwed(storage.kv))
   }
   /** Once nothing is owed, the engine's alarm again. */
   const settleCatchUp = () => (owesSomething() ? Promise.resolve() : catchUp.settle())
@@ -423,7 +419,9 @@ export const makeHost = (options: HostOptions) => {
     pause: () => wire((engine) => engine.pause(self)),
     resume: () => wire((engine) => engine.resume(self)),
     rewind: (request: ForkRequest) => wire((engine) => engine.rewind(self, request)),
-    deleteExecution: () => published().then(notifyParent).then(() => wire((engine) => engine.delete(self))), // a parent owed its outcome is told first
+    // A parent owed its outcome is told first; while it cannot be, its child is kept (parent-owed.ts).
+    deleteExecution: () =>
+      published().then(notifyParent).then(() => wire((engine) => refusedWhileParentOwed(storage.kv, self, meta()?.summary) ?? engine.delete(self))),
     adopt: (events: ReadonlyArray<LogEvent>) => wire((engine) => engine.adopt(self, events)),
     completeCallback: (callbackId: string, outcome: Parameters<EngineShape["completeCallback"]>[1]) =>
       wire((engine) => engine.completeCallback(callbackId, outcome)),
