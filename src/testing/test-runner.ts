@@ -347,6 +347,7 @@ export class TestRunner {
       const running = [...(await this.#statuses())].filter(([id, status]) => status === "RUNNING" && this.probe((p) => p.inMemory(id)))
       this.#replaced.add(old)
       await shutDown(old, deployed.graceMs)
+      if (this.#disposed) throw new Error("The test runner was disposed while runner.deploy shut the old code down: nothing was deployed")
       this.#runtime = runnerRuntime(this.#parts, deployed)
       this.#schedulesNow = deployed.schedules
       this.#schedulesStarted = undefined

@@ -250,4 +250,17 @@ describe("runner.deploy refused", () => {
     const refused = await refusal(() => runner.deploy({ functions: [reminder("v2")] }))
     assert.match((refused as Error).message, /test runner was disposed/)
   })
+
+  it("when the runner is disposed while the deploy shuts the old code down: nothing is deployed after the dispose", async () => {
+    const never = new Promise<void>(() => {})
+    const runner = createTestRunner({ functions: [gated("v1", never)] })
+    await runner.begin("gated", undefined, { executionId: "g-3" })
+    await bodyStarted(runner, "g-3", "slow")
+    // Disposed while the deploy gives the running body its grace.
+    const disposed = new Promise<void>((resolve) => setTimeout(() => void runner.dispose().then(resolve), 50))
+    const deploying = refusal(() => runner.deploy({ functions: [gated("v2", never)], shutdownGraceMs: 1_000 }))
+    await disposed
+    assert.match(((await deploying) as Error).message, /disposed while runner\.deploy shut the old code down/)
+    assert.match(((await refusal(() => runner.listSchedules())) as Error).message, /test runner was disposed/)
+  })
 })
