@@ -3,6 +3,7 @@
  * file. Opens the store (migrating it), serves, and ends the pool when the server closes.
  */
 import { Effect } from "effect"
+import { resolvePort, resolveRequestTimeouts, resolveShutdownGrace } from "reprise/host"
 import { type HostServer, serveHost, type ServeHostOptions } from "reprise/node"
 import type { LeaseOptions } from "./postgres-leases.ts"
 import { postgresPorts } from "./postgres-ports.ts"
@@ -22,6 +23,12 @@ export interface PostgresServer extends HostServer {
 
 export const servePostgres = async (options: ServePostgresOptions): Promise<PostgresServer> => {
   const { leases, ...rest } = options
+  // A bad port, grace or timeout is refused before the database is reached (and migrated), as serve() refuses it
+  // before it opens its file.
+  const env = (name: string) => process.env[name]
+  resolvePort(options.port, env)
+  resolveShutdownGrace(options.shutdownGraceMs, env)
+  resolveRequestTimeouts(options, env)
   const store = await Effect.runPromise(openPostgresStore(leases === false ? rest : { ...rest, leases: leases ?? {} }))
   try {
     return { ...(await serveHost(options, postgresPorts(store))), store }

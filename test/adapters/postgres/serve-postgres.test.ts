@@ -54,6 +54,13 @@ const makeFunction = () => {
 }
 
 describe("reprise/node's server on PostgreSQL", () => {
+  it("refuses a bad setting before it reaches the database", async () => {
+    // Nothing listens on port 1: a check made after connecting would fail on the connection instead.
+    const refused = await servePostgres({ functions: [], url: "postgres://reprise@127.0.0.1:1/none", requestTimeoutMs: 0 }).then(() => undefined, (error: unknown) => error)
+    assert.instanceOf(refused, TypeError)
+    assert.match((refused as Error).message, /^requestTimeoutMs must be a whole number of milliseconds/)
+  })
+
   it("runs a step, a 1 s wait and a callback over HTTP, resuming the wait after a restart on the same database", async () => {
     const { fn, calls, inbox } = makeFunction()
     const options = { functions: [fn], url: postgres.url, schema: "served", port: 0, handleSignals: false, evictEveryMs: 200 }
