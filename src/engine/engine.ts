@@ -120,9 +120,9 @@ export const makeEngine = Effect.fnUntraced(function*(
   const ended_ = (ended: ExecutionState, told?: () => void) => {
     endWaiters.wake(ended.executionId)
     if (ended.parent !== undefined && ended.status !== "CONTINUED_AS_NEW") {
-      // Until told, the child's alarm stays near (actor-alarm.ts tellingSince): a crash meanwhile tells it again.
+      // Until told, the child's alarm stays near (actor-alarm.ts tellingSince): a crash, or a failed telling, tells again.
       const tell = invoker.childFinished(ended.parent, outcomeOf(ended))
-      background("telling the parent", ended.executionId, told === undefined ? tell : Effect.ensuring(tell, Effect.sync(told)))
+      background("telling the parent", ended.executionId, told === undefined ? tell : Effect.tap(tell, Effect.sync(told)))
     }
   }
   const spawn = (state: ExecutionState, fn: DurableFunction, alarmAt: number | undefined, watchdogAt?: number, slot?: FlowSlot, handlerAfterFirstMessage?: boolean) =>

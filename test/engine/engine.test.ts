@@ -5,6 +5,7 @@ import { Engine } from "../../src/engine/engine.ts"
 import type { InvokerShape } from "../../src/engine/invoker.ts"
 import { ExecutionAlreadyExists, ExecutionNotEnded, ExecutionNotFound, ExecutionNotRunning, FunctionNotFound, InvalidRequest } from "../../src/engine/engine-errors.ts"
 import { ExecutionStore } from "../../src/store/execution-store.ts"
+import { StoreFailure } from "../../src/store/store-errors.ts"
 import { makeMemoryStore } from "../../src/store/memory-store.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
 import { fixedStart } from "../testing/fixed-start.ts"
@@ -132,6 +133,33 @@ describe("the engine", () => {
     }
     assert.isTrue(deleted, "deleted once the parent was told")
     assert.instanceOf(await rejects(run((e) => e.describe("p:invoke:1"))), ExecutionNotFound)
+    await runtime.dispose()
+  })
+
+  it("refuses to delete an ended child whose parent could not be told its outcome (the telling failed), and tells it again", async () => {
+    const child = durable("child", async () => "done")
+    let tells = 0
+    const invoker: InvokerShape = {
+      start: () => Effect.die("unused"),
+      outcome: () => Effect.succeed(undefined),
+      // The parent's host is busy elsewhere (a hand-over refused): the outcome did not reach it.
+      childFinished: () => Effect.suspend(() => (tells++, Effect.fail(new StoreFailure({ operation: "handOver", reason: "busy on another host" })))),
+      stop: () => Effect.void
+    }
+    const runtime = ManagedRuntime.make(Engine.layer({ functions: [child], invoker }).pipe(Layer.provide(Layer.succeed(ExecutionStore, makeMemoryStore()))))
+    const run = <A, E>(f: (e: Engine["Service"]) => Effect.Effect<A, E>) => runtime.runPromise(Engine.use(f))
+    await run((e) => e.start({ functionName: "child", executionId: "p:invoke:1", parent: { executionId: "p", operationId: "1" } }))
+    assert.strictEqual((await run((e) => e.awaitEnd("p:invoke:1"))).status, "SUCCEEDED")
+    for (let i = 0; i < 200 && tells === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    assert.strictEqual(tells, 1, "the parent was asked once, and refused")
+    await run((e) => e.settle("p:invoke:1")) // the failed telling is over by now
+    const refused = await rejects(run((e) => e.delete("p:invoke:1")))
+    assert.instanceOf(refused, ExecutionNotEnded, "a parent reloaded after the delete would start the child anew")
+    assert.strictEqual((refused as ExecutionNotEnded).parentNotTold, "p")
+    const alarm = await run((e) => e.alarm("p:invoke:1"))
+    assert.isTrue(alarm)
+    for (let i = 0; i < 200 && tells < 2; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    assert.strictEqual(tells, 2, "its alarm tells the parent again")
     await runtime.dispose()
   })
 
