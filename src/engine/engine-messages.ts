@@ -149,6 +149,12 @@ export const makeMessageOperations = (deps: MessageDeps): MessageOperations => {
     // Loaded as a stop is (before user code), so that an execution of a function since removed can be deleted too.
     delete: (executionId) =>
       Effect.gen(function*() {
+        // A run that continued as new is how its chain is reached (stop, describe, a start under its name): kept
+        // while the chain still runs, else the live run is orphaned and a keyed start joins the old chain.
+        if ((yield* stateOf(executionId)).status === "CONTINUED_AS_NEW") {
+          const last = yield* lastRun(executionId, stateOf)
+          if (isLiveStatus(last.status)) return yield* new ExecutionNotEnded({ executionId: last.executionId, status: last.status })
+        }
         const del = (reply: Reply): Message => ({ _tag: "Delete", reply })
         const found = yield* deliver(executionId, (a) => a.send<ExecutionNotEnded>(del), (a) => a.offerNow<ExecutionNotEnded>(del))
         if (!found) return yield* notRunningIfQueued(executionId, (args) => new ExecutionNotEnded(args))

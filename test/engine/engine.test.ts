@@ -163,6 +163,26 @@ describe("the engine", () => {
     await runtime.dispose()
   })
 
+  it("refuses to delete a run that continued as new while its chain still runs (its id is how the chain is reached)", async () => {
+    const loop = durable("loop", async (input: { n: number }, ctx) => {
+      if (input.n < 1) return ctx.continueAsNew({ n: input.n + 1 })
+      await ctx.wait("w", { days: 1 })
+      return input.n
+    })
+    const runner = createTestRunner({ ...fixedStart, functions: [loop] })
+    const execution = await runner.start("loop", { n: 0 }, { executionId: "job-1" })
+    for (let i = 0; i < 200 && execution.status !== "CONTINUED_AS_NEW"; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    assert.strictEqual(execution.status, "CONTINUED_AS_NEW")
+    const refused = await rejects(runner.engine((e) => e.delete("job-1")))
+    assert.instanceOf(refused, ExecutionNotEnded, "deleted, job-1 would be 404 (stop could no longer reach job-1~2) and a start under its name would join the old chain")
+    assert.deepInclude(refused, { executionId: "job-1~2", status: "RUNNING" })
+    assert.strictEqual((await runner.engine((e) => e.describe("job-1"))).status, "CONTINUED_AS_NEW", "kept")
+    await runner.engine((e) => e.stop("job-1"))
+    await runner.engine((e) => e.delete("job-1"))
+    assert.instanceOf(await rejects(runner.engine((e) => e.describe("job-1"))), ExecutionNotFound, "deleted once the chain ended")
+    await runner.dispose()
+  })
+
   it("makes a start with the same id idempotent, and refuses the id for another input or function", async () => {
     const runner = createTestRunner({ ...fixedStart, functions: [waiter] })
     const first = await runner.engine((e) => e.start({ functionName: "waiter", input: { days: 1 }, executionId: "order-42" }))
