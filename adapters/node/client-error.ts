@@ -43,9 +43,10 @@ export const answerClientErrors = (server: Server): void => {
   server.on("clientError", (error: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex) => {
     // A reset or a socket already half gone: nobody to answer. A request whose answer has begun cannot be answered
     // again; one cut off while its body arrived (the request timeout) has none begun yet, so it is told 408, as
-    // Node's own handler tells it.
-    const { _httpMessage: answering, bytesWritten } = socket as Duplex & { _httpMessage?: unknown; bytesWritten?: number }
-    const untouched = error.code === "ERR_HTTP_REQUEST_TIMEOUT" && bytesWritten === 0
+    // Node's own handler tells it. Its answer's headers, not the socket's bytes: a kept-alive connection's earlier
+    // answers wrote those.
+    const { _httpMessage: answering } = socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null }
+    const untouched = error.code === "ERR_HTTP_REQUEST_TIMEOUT" && answering?.headersSent !== true
     if (error.code === "ECONNRESET" || !socket.writable || (answering != null && !untouched)) return void socket.destroy()
     const instance = targetOf(error.rawPacket)
     if (error.code === "HPE_HEADER_OVERFLOW") {

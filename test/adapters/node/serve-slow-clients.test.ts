@@ -67,6 +67,17 @@ describe("serve() slow clients", () => {
     })
   })
 
+  it("answers 408 to a request whose body stalls on a kept-alive connection that was answered before", async () => {
+    await withServer({ headersTimeoutMs: 300, requestTimeoutMs: 600 }, async (port) => {
+      const first = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+      const head = "POST /v1/callbacks/some-id/fail HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+      const { closed, received } = await stall(port, first + head + "{\"error\":")
+      assert.isTrue(closed, "the connection with a stalled body was still open")
+      assert.match(received, /^HTTP\/1\.1 200 /, "the first request was answered")
+      assert.match(received, /^HTTP\/1\.1 200 [^]*HTTP\/1\.1 408 [^]*request-timeout/, `the second was not told 408: ${received}`)
+    })
+  })
+
   it("still answers a ?wait start that takes longer than requestTimeoutMs: the timeout bounds the request, not its answer", async () => {
     await withServer({ headersTimeoutMs: 200, requestTimeoutMs: 300 }, async (_port, url) => {
       const response = await fetch(`${url}/v1/functions/slow-step/executions?wait=20`, {
