@@ -210,7 +210,8 @@ export const historyText = (events: ReadonlyArray<LogEvent>): string => {
   const start = events[0]?.at ?? 0
   const cells = makeEventCells()
   const rows = events.map((event) => [`#${event.seq}`, ...cells(event, start)] as const)
-  const width = (column: 0 | 1 | 2, least: number) => Math.max(least, ...rows.map((row) => row[column].length))
+  // A fold, not Math.max(...): a history of a few hundred thousand events is more arguments than a call takes.
+  const width = (column: 0 | 1 | 2, least: number) => rows.reduce((widest, row) => Math.max(widest, row[column].length), least)
   const [seq, offset, operation] = [width(0, 5), width(1, 10), width(2, OPERATION_WIDTH)]
   const header = events[0] === undefined ? "" : `${isoTime(start)}  (times are offsets from the start)\n`
   return header + rows.map(([n, at, op, what]) => oneLine(`${pad(n, seq)} ${pad(at, offset)} ${pad(op, operation)} ${what}`)).join("\n")

@@ -177,6 +177,15 @@ describe("historyText", () => {
     assert.deepStrictEqual(columns, Array.from(lines, () => columns[0]), lines.join("\n"))
     assert.match(lines[0]!, /^#1 +\+0 ms +execution +started f$/)
   })
+
+  it("prints a history of 300,000 events (a map of many items), as before the columns were sized", () => {
+    const start = Date.parse(at)
+    const events: Array<LogEvent> = [{ _tag: "ExecutionStarted", seq: 1, at: start, executionId: "e-1", functionName: "f", timeoutAt: start + 86_400_000, retentionMs: 86_400_000 }]
+    for (let seq = 2; seq <= 300_000; seq++) events.push({ _tag: "StepSucceeded", seq, at: start + seq, id: `1-${seq}`, name: "item", type: "STEP", subType: "Step", attempt: 1, result: "1" })
+    const lines = historyText(events).split("\n")
+    assert.strictEqual(lines.length, 300_001)
+    assert.match(lines.at(-1)!, /^#300000 +\+5 min 0 s +/)
+  })
 })
 
 describe("listText", () => {
