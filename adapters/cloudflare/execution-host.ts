@@ -231,7 +231,8 @@ export const makeHost = (options: HostOptions) => {
     // The outcome is read back from storage, so that a retry after a crash sends the same one.
     childFinished: () => Effect.promise(() => notifyParent()),
     // The child's object stops it, and its own children in turn.
-    stop: (childId, error) => call("stop child", () => peer(childId).stop(childId, error))
+    stop: (childId, error) => call("stop child", () => peer(childId).stop(childId, error)),
+    delete: (id) => call("delete with its parent", () => peer(id).deleteExecution(id)) // a child, or the chain's next run
   }
 
   // Flow control: the function's FlowObject counts; this object writes the queued execution's log and holds its slot.

@@ -17,6 +17,7 @@ import type { InvokerShape } from "./invoker.ts"
 import { lastRun, nextRunId } from "./continue-as-new.ts"
 import { isLiveStatus } from "./execution-view.ts"
 import { checkedStopError } from "./stop-error.ts"
+import { deleteWithDependents } from "./delete-dependents.ts"
 import { stopChildren } from "./stop-children.ts"
 
 /** How many times a stop follows a chain of continued runs that moves on under it. */
@@ -73,6 +74,15 @@ export const makeMessageOperations = (deps: MessageDeps): MessageOperations => {
       // committed), or one that has ended. Not running, as a second stop of a running one is told (it was 404).
       if (!found) return yield* Effect.flatMap(stateOf(executionId), (state) => Effect.fail(new ExecutionNotRunning({ executionId, status: state.status })))
     })
+
+  const deleteOwn = (executionId: string) =>
+    Effect.gen(function*() {
+      const del = (reply: Reply): Message => ({ _tag: "Delete", reply })
+      const found = yield* deliver(executionId, (a) => a.send<ExecutionNotEnded>(del), (a) => a.offerNow<ExecutionNotEnded>(del))
+      if (!found) return yield* notRunningIfQueued(executionId, (args) => new ExecutionNotEnded(args))
+    })
+  const deleteExecution = (executionId: string): Effect.Effect<void, ReadFailure | ExecutionNotEnded> =>
+    Effect.flatMap(stateOf(executionId), (state) => deleteWithDependents(state, deps.invoker().delete ?? deleteExecution, deleteOwn(executionId)))
 
   return {
     // An alarm is for the host that holds the execution; one held elsewhere is that host's (or, once its lease
@@ -147,18 +157,9 @@ export const makeMessageOperations = (deps: MessageDeps): MessageOperations => {
       }),
     // Through the actor, as retention's alarm: serialized with whatever else reaches the execution, and the actor goes.
     // Loaded as a stop is (before user code), so that an execution of a function since removed can be deleted too.
-    delete: (executionId) =>
-      Effect.gen(function*() {
-        // A run that continued as new is how its chain is reached (stop, describe, a start under its name): kept
-        // while the chain still runs, else the live run is orphaned and a keyed start joins the old chain.
-        if ((yield* stateOf(executionId)).status === "CONTINUED_AS_NEW") {
-          const last = yield* lastRun(executionId, stateOf)
-          if (isLiveStatus(last.status)) return yield* new ExecutionNotEnded({ executionId: last.executionId, status: last.status })
-        }
-        const del = (reply: Reply): Message => ({ _tag: "Delete", reply })
-        const found = yield* deliver(executionId, (a) => a.send<ExecutionNotEnded>(del), (a) => a.offerNow<ExecutionNotEnded>(del))
-        if (!found) return yield* notRunningIfQueued(executionId, (args) => new ExecutionNotEnded(args))
-      }),
+    // Its children and its chain's later runs first (delete-dependents.ts), each where it lives: through the invoker
+    // where children run elsewhere (Workers), else through this engine.
+    delete: deleteExecution,
     observe: (executionId, events, due = []) =>
       Effect.asVoid(deliver(executionId, (a) => a.send<never>((reply) => ({ _tag: "Observe", events, due, reply }))))
   }

@@ -12,6 +12,7 @@
 import { Effect } from "effect"
 import type { ChildOutcome } from "./actor-messages.ts"
 import type { ErrorObject } from "../log/events.ts"
+import type { ExecutionNotEnded } from "./engine-errors.ts"
 import type { ParentRef, ReadFailure, StartFailure, StartRequest, StartResult } from "./execution-client.ts"
 
 /**
@@ -32,6 +33,11 @@ export interface InvokerShape {
    * or never started is not an error to the parent: the engine ignores those failures.
    */
   stop(childExecutionId: string, error: ErrorObject): Effect.Effect<void, unknown>
+  /**
+   * Deletes a child (or a chain's next run) with the execution that named it (delete-dependents.ts), where children
+   * run elsewhere; absent, the engine deletes it itself (its children share its store).
+   */
+  delete?(executionId: string): Effect.Effect<void, ReadFailure | ExecutionNotEnded>
 }
 
 /** Lambda: the service starts chained invokes itself and writes their outcomes into the parent's log. */

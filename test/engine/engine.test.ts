@@ -180,6 +180,42 @@ describe("the engine", () => {
     await runner.engine((e) => e.stop("job-1"))
     await runner.engine((e) => e.delete("job-1"))
     assert.instanceOf(await rejects(runner.engine((e) => e.describe("job-1"))), ExecutionNotFound, "deleted once the chain ended")
+    assert.instanceOf(await rejects(runner.engine((e) => e.describe("job-1~2"))), ExecutionNotFound, "and its later run with it")
+    await runner.dispose()
+  })
+
+  it("deletes the children an execution invoked with it: a start under its name then runs them anew, not takes their old outcomes", async () => {
+    let charges = 0
+    const charge = durable("charge", async (input: { euros: number }, ctx) => await ctx.step("pay", async () => (charges++, input.euros)))
+    const order = durable("order", async (input: { euros: number }, ctx) => await ctx.invoke("charge", "charge", input))
+    const runner = createTestRunner({ ...fixedStart, functions: [order, charge] })
+    assert.strictEqual((await runner.run("order", { euros: 5 }, { executionId: "order-7" })).expectSucceeded(), 5)
+    const childId = (await runner.engine((e) => e.describe("order-7"))).operations.find((op) => op.type === "CHAINED_INVOKE")!.childExecutionId!
+    await runner.engine((e) => e.delete("order-7"))
+    assert.instanceOf(await rejects(runner.engine((e) => e.describe(childId))), ExecutionNotFound, "the child went with its parent")
+    assert.strictEqual((await runner.run("order", { euros: 5 }, { executionId: "order-7" })).expectSucceeded(), 5)
+    assert.strictEqual(charges, 2, "the new order's child ran its step: it did not take the deleted child's outcome")
+    await runner.dispose()
+  })
+
+  it("refuses to delete an ended execution whose invoked child still runs, naming the child, and keeps both", async () => {
+    const child = durable("slow-child", async (_: unknown, ctx) => {
+      await ctx.wait("w", { days: 1 })
+      return "late"
+    })
+    // Starts the child and ends without waiting for it.
+    const parent = durable("impatient", async (_: unknown, ctx) => {
+      void ctx.invoke("child", "slow-child", {})
+      await ctx.step("after", async () => "done")
+      return "ended"
+    })
+    const runner = createTestRunner({ ...fixedStart, functions: [parent, child], skipTime: false })
+    assert.strictEqual((await runner.run("impatient", {}, { executionId: "p-9" })).expectSucceeded(), "ended")
+    const childId = (await runner.engine((e) => e.describe("p-9"))).operations.find((op) => op.type === "CHAINED_INVOKE")!.childExecutionId!
+    const refused = await rejects(runner.engine((e) => e.delete("p-9")))
+    assert.instanceOf(refused, ExecutionNotEnded)
+    assert.deepInclude(refused, { executionId: childId, status: "RUNNING" })
+    assert.strictEqual((await runner.engine((e) => e.describe("p-9"))).status, "SUCCEEDED", "the parent is kept")
     await runner.dispose()
   })
 

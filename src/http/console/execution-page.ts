@@ -120,7 +120,7 @@ const actions = (execution: ExecutionJson): Html => {
 const deleteAction = (execution: ExecutionJson): Html => {
   if (isLiveStatus(execution.status)) return html``
   return html`<form class="filters" id="delete" data-api="${apiPath(`/v1/executions/${encodeURIComponent(execution.executionId)}/delete`)}" data-kind="delete"
- data-done="Execution deleted" data-confirm="Delete this execution now? Its history, input and result are erased for good, as its retention would erase them; this cannot be undone.">
+ data-done="Execution deleted" data-confirm="Delete this execution now? Its history, input and result are erased for good, with the executions it invoked, as its retention would erase them; this cannot be undone.">
 <button type="submit" class="danger">Delete execution</button></form>`
 }
 

@@ -38,6 +38,11 @@ describe("invoke across objects", () => {
       const listed = (await worker.api.request("GET", "/v1/executions?function=child")).body.executions
       return listed.some((s: { executionId: string; status: string }) => s.executionId === childId && s.status === "SUCCEEDED") ? true : undefined
     }, 20_000, "the child in the listing")
+
+    // Deleted, the parent takes its child with it (their objects alike): a start under its name would find it.
+    assert.strictEqual((await worker.api.request("DELETE", "/v1/executions/parent-1")).status, 204)
+    assert.strictEqual((await worker.api.describe(childId)).status, 404, "the child went with its parent")
+    assert.strictEqual((await worker.api.describe("parent-1")).status, 404)
   }, 60_000)
 
   it("starts a child once, however often the parent is started", async () => {
