@@ -74,6 +74,8 @@ describe("a SQLite file written by an old release (828caa2), opened by this one"
         parent: ["SUCCEEDED", { made: "made p-1" }],
         poller: ["SUCCEEDED", 3]
       })
+      // On the fixture's calendar (see useFakeTimers above), whenever this test runs.
+      assert.isBelow(Date.parse(views["napper"].endedAt), fixture.writtenAt + 3_600_000)
       // Only what had not run under the old release runs now, once each.
       assert.deepStrictEqual([...ran].sort(), [
         "approval/ship",
