@@ -9,12 +9,14 @@
 import {
   decodeCursor,
   encodeCursor,
+  type ErrorObject,
   type ExecutionStatus,
   type ExecutionSummary,
   isAfterCursor,
   type ListPage,
   type ListQuery,
-  pageSize
+  pageSize,
+  summaryError
 } from "reprise/store"
 import type { AtomicOperation, Kv, KvKey } from "./deno-api.ts"
 import { listPrefix } from "./kv-keys.ts"
@@ -90,4 +92,22 @@ export const listExecutions = async (kv: Kv, query: ListQuery): Promise<ListPage
     items.push(summary)
   }
   return { items }
+}
+
+/**
+ * A row written by a release before rows kept why an execution ended (78efb3a, say) has no error: a FAILED one
+ * takes it from its log's last event (the raw end event, read by `lastEvent`), as SQLite's and PostgreSQL's
+ * migrations filled their old rows. A FAILED row of this release always has one (ExecutionFailed's error is
+ * required), so only old rows are read; such a row is never written again (a rewind writes a new one). A STOPPED row
+ * is left as it is: one stopped without an error has none in any release, and reading every such log on each
+ * listing would cost what this saves. A log that cannot be read leaves the row as it is too.
+ */
+export const withEndErrors = async (page: ListPage, lastEvent: (executionId: string) => Promise<unknown>): Promise<ListPage> => {
+  const items = await Promise.all(page.items.map(async (row) => {
+    if (row.error !== undefined || row.status !== "FAILED") return row
+    const error = ((await lastEvent(row.executionId)) as { readonly error?: Partial<ErrorObject> } | undefined)?.error
+    if (typeof error?.errorType !== "string" || typeof error.errorMessage !== "string") return row
+    return { ...row, error: summaryError({ errorType: error.errorType, errorMessage: error.errorMessage }) }
+  }))
+  return { ...page, items }
 }

@@ -50,7 +50,7 @@ import {
   randomToken
 } from "./kv-keys.ts"
 import { type CommitResult, type GroupedWrite, type KvGroupCommitter, makeKvGroupCommitter } from "./kv-group-commit.ts"
-import { listExecutions, writeIndex } from "./kv-listing.ts"
+import { listExecutions, withEndErrors, writeIndex } from "./kv-listing.ts"
 import { type BatchPlan, deletePrefix, dropSegment, planBatch, readRawEvents, type SegmentPointer, stageSegment, writeBatch } from "./kv-log.ts"
 
 export interface DenoKvStoreOptions {
@@ -167,6 +167,12 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
       if (again.versionstamp === head.versionstamp) return raw
     }
     return corrupted
+  }
+
+  /** The last raw event of a log (undefined: no such execution, or its log cannot be read). */
+  const lastRawEvent = async (id: string): Promise<unknown> => {
+    const found = await loadNow(id)
+    return found === undefined || found instanceof LogCorrupted ? undefined : found.raw[found.raw.length - 1]
   }
 
   /** The conditional append; returns the refusal, or undefined once committed. Rejects on KV failures. */
@@ -353,7 +359,7 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
     setAlarm: (executionId, at) => Effect.asVoid(attempt("setAlarm", () => writeAlarm(executionId, at))),
     getAlarm: (executionId) => attempt("getAlarm", async () => (await kv.get<number>(alarmKey(executionId))).value ?? undefined),
     deleteAlarm: (executionId) => Effect.asVoid(attempt("deleteAlarm", () => writeAlarm(executionId, undefined))),
-    list: (query) => attempt("list", () => listExecutions(kv, query)),
+    list: (query) => attempt("list", async () => withEndErrors(await listExecutions(kv, query), lastRawEvent)),
     summary: (executionId) => attempt("summary", async () => (await readHead(executionId)).meta?.summary),
     delete: (executionId) => attempt("delete", () => deleteNow(executionId)),
 

@@ -26,6 +26,7 @@ export interface DenoTestNamespace extends DenoNamespace {
   makeTempDir(options?: { readonly prefix?: string }): Promise<string>
   remove(path: string, options?: { readonly recursive?: boolean }): Promise<void>
   readTextFile(path: string): Promise<string>
+  copyFile(from: string, to: string): Promise<void>
   stat(path: string): Promise<unknown>
   writeTextFileSync(path: string, data: string, options?: { readonly append?: boolean }): void
   readonly args: ReadonlyArray<string>
