@@ -9,7 +9,7 @@
  * A body (a step's, a child context's, an item's) runs with the services of the fiber that called the operation,
  * as any Effect it yields would: a layer provided around the function reaches its steps.
  */
-import { Cause, Context, Effect, Exit, Option, Schema } from "effect"
+import { Cause, Context, Effect, Exit, Option, Schema, Tracer } from "effect"
 import type { BatchResult } from "../context/batch-result.ts"
 import type { Duration } from "../context/duration.ts"
 import { readSafely } from "../context/error-text.ts"
@@ -19,6 +19,7 @@ import type { DurableContext, MapConfig, ParallelConfig, StepContext, WaitForCal
 import type { InvokeConfig } from "../context/invoke.ts"
 import { durable, type DurableFunction, type DurableFunctionOptions } from "../engine/registry.ts"
 import { DurableContextImpl } from "../context/durable-context.ts"
+import { parseTraceparent } from "../log/trace-ids.ts"
 
 /** The durable context of the running function (or child context, inside map, parallel and childContext). */
 export class DurableCtx extends Context.Service<DurableCtx, DurableContext>()("reprise/effect/DurableCtx") {}
@@ -149,6 +150,16 @@ const withService = <R, I, S>(context: Context.Context<R>, tag: Context.Key<I, S
   Context.add(context, tag, service)
 
 /**
+ * A step's body under its attempt's span as Effect's parent span, so that `Effect.withSpan` in it nests under the
+ * attempt in the execution's trace (not under a span of the caller's fiber, which each replay makes anew in a trace
+ * of its own).
+ */
+const underAttemptSpan = <A, E, R>(body: Effect.Effect<A, E, R>, stepContext: StepContext): Effect.Effect<A, E, R> => {
+  const attempt = parseTraceparent(stepContext.traceparent)
+  return attempt === undefined ? body : Effect.withParentSpan(body, Tracer.externalSpan(attempt))
+}
+
+/**
  * The user's retry strategy sees what the body failed with (a tagged error, so `retryableErrorTypes: [Transient]`
  * matches), not the wrapper that carries it through the engine.
  */
@@ -188,7 +199,8 @@ export function step<A, E, R>(
   const retryStrategy = typedRetry(config.retryStrategy)
   return call<A, E, StepError, Exclude<R, StepCtx>>(
     (ctx, context) =>
-      ctx.step(name, (stepContext) => runAsPromise(body, withService(withoutDurableCtx(context), StepCtx, stepContext) as Context.Context<R>, config.error, stepContext.signal), {
+      ctx.step(name, (stepContext) =>
+        runAsPromise(underAttemptSpan(body, stepContext), withService(withoutDurableCtx(context), StepCtx, stepContext) as Context.Context<R>, config.error, stepContext.signal), {
         ...(config.timeout === undefined ? {} : { timeout: config.timeout }),
         ...(retryStrategy === undefined ? {} : { retryStrategy }),
         ...(config.semantics === undefined ? {} : { semantics: config.semantics })
