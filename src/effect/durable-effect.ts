@@ -13,7 +13,7 @@ import { Cause, Context, Effect, Exit, Option, Schema, Tracer } from "effect"
 import type { BatchResult } from "../context/batch-result.ts"
 import type { Duration } from "../context/duration.ts"
 import { readSafely } from "../context/error-text.ts"
-import { ChildContextError, InvalidDurationError, RecordedError, StepError } from "../context/errors.ts"
+import { ChildContextError, InvalidDurationError, InvokeError, RecordedError, StepError } from "../context/errors.ts"
 import type { RetryStrategy, StepSemantics } from "../context/retry.ts"
 import type { DurableContext, MapConfig, ParallelConfig, StepContext, WaitForCallbackConfig } from "../context/types.ts"
 import type { InvokeConfig } from "../context/invoke.ts"
@@ -100,8 +100,12 @@ const runAsPromise = async <A, E, R>(
 /** The typed error a stored failure stands for, if the schema can read it back. */
 const recover = <E>(thrown: unknown, schema: ErrorSchema<E> | undefined): Option.Option<E> => {
   const recorded = thrown instanceof StepError ? thrown.cause : thrown
-  // A child context's failure carries the encoded error itself (ChildContextError's errorData).
-  const data = recorded instanceof RecordedError || recorded instanceof EffectFailure || recorded instanceof ChildContextError ? recorded.errorData : undefined
+  // A child context's failure carries the encoded error itself (ChildContextError's errorData), an invoked child's its
+  // execution's (InvokeError's).
+  const data = recorded instanceof RecordedError || recorded instanceof EffectFailure || recorded instanceof ChildContextError ||
+      recorded instanceof InvokeError
+    ? recorded.errorData
+    : undefined
   return Option.map(decodeFailure(data, schema), (decoded) => withRecordedFrames(decoded, recorded))
 }
 
@@ -257,9 +261,27 @@ export function waitForCallback<T, E, R>(
   )
 }
 
-/** Runs another registered durable function as a child execution. */
-export const invoke = <I, O>(name: string, functionName: string, input?: I, config?: InvokeConfig<I, O>): Effect.Effect<O, Error, DurableCtx> =>
-  call((ctx) => ctx.invoke<I, O>(name, functionName, input, config), undefined, (e) => e as Error)
+export interface EffectInvokeConfig<I, O, E> extends InvokeConfig<I, O> {
+  /** The Schema of the invoked function's typed error (its `make` option `error`): the invoke fails with that error. */
+  readonly error?: ErrorSchema<E>
+}
+
+/**
+ * Runs another registered durable function as a child execution. Given the Schema of the child's typed error, it
+ * fails with that error, on first run and replay; without one (or for a child that timed out or was stopped), with
+ * InvokeError.
+ */
+export function invoke<I, O, E>(
+  name: string,
+  functionName: string,
+  input: I | undefined,
+  config: EffectInvokeConfig<I, O, E> & { readonly error: ErrorSchema<E> }
+): Effect.Effect<O, E | Error, DurableCtx>
+export function invoke<I, O>(name: string, functionName: string, input?: I, config?: EffectInvokeConfig<I, O, never>): Effect.Effect<O, Error, DurableCtx>
+export function invoke<I, O, E>(name: string, functionName: string, input?: I, config: EffectInvokeConfig<I, O, E> = {}): Effect.Effect<O, E | Error, DurableCtx> {
+  const { error, ...invokeConfig } = config // the Schema is this wrapper's, not ctx.invoke's
+  return call<O, E, Error>((ctx) => ctx.invoke<I, O>(name, functionName, input, invokeConfig), error, (e) => e as Error)
+}
 
 /**
  * Runs `body` in a child context of its own (with the caller's services, its DurableCtx the child's). Given the

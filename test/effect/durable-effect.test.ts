@@ -139,6 +139,27 @@ describe("reprise/effect", () => {
     await runner.dispose()
   })
 
+  it("an invoke given the child's error Schema fails with the child's typed error, on first run and replay", async () => {
+    const seen: Array<unknown> = []
+    const child = Durable.make("declining", (order: { id: string }) => Effect.fail(new CardDeclined({ attempt: 3, reason: `no funds for ${order.id}` })), {
+      error: CardDeclined
+    })
+    const parent = Durable.make("ordering", () =>
+      Effect.gen(function*() {
+        const outcome = yield* Durable.invoke("charge", "declining", { id: "o-7" }, { error: CardDeclined })
+          .pipe(Effect.catchTag("CardDeclined", (e) => Effect.succeed(`declined: ${e.reason} (attempt ${e.attempt})`)))
+        seen.push(outcome)
+        yield* Durable.wait("pause", { minutes: 1 })
+        return outcome
+      }))
+    const runner = createTestRunner({ functions: [child, parent] })
+    const execution = await runner.start("ordering")
+    await (await execution.evict()).settle() // the replay reads the child's failure back from the log
+    assert.strictEqual(execution.status, "SUCCEEDED", JSON.stringify(execution.error))
+    assert.deepStrictEqual(seen, ["declined: no funds for o-7 (attempt 3)", "declined: no funds for o-7 (attempt 3)"])
+    await runner.dispose()
+  })
+
   it("records a function's typed failure with its tag and encoded data", async () => {
     const fn = Durable.make("fails", () => Effect.fail(new CardDeclined({ attempt: 0, reason: "no card" })), { error: CardDeclined })
     const runner = createTestRunner({ functions: [fn] })
