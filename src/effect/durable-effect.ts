@@ -9,7 +9,7 @@
  * A body (a step's, a child context's, an item's) runs with the services of the fiber that called the operation,
  * as any Effect it yields would: a layer provided around the function reaches its steps.
  */
-import { Cause, Context, Effect, Exit, Option, Schema, Tracer } from "effect"
+import { Cause, Context, Effect, Exit, Logger, Option, Schema, Tracer } from "effect"
 import type { BatchResult } from "../context/batch-result.ts"
 import type { Duration } from "../context/duration.ts"
 import { readSafely } from "../context/error-text.ts"
@@ -20,6 +20,7 @@ import type { InvokeConfig } from "../context/invoke.ts"
 import { durable, type DurableFunction, type DurableFunctionOptions } from "../engine/registry.ts"
 import { DurableContextImpl } from "../context/durable-context.ts"
 import { parseTraceparent } from "../log/trace-ids.ts"
+import { durableLogger } from "./durable-logger.ts"
 
 /** The durable context of the running function (or child context, inside map, parallel and childContext). */
 export class DurableCtx extends Context.Service<DurableCtx, DurableContext>()("reprise/effect/DurableCtx") {}
@@ -344,8 +345,16 @@ export const make = <I, O, E>(
   options: EffectFunctionOptions<E> = {}
 ): DurableFunction<I, O> => {
   const { error, ...durableOptions } = options // the error's Schema is this wrapper's; durable() refuses options it lacks
-  return durable<I, O>(name, (input, ctx) => runAsPromise(program(input), Context.make(DurableCtx, ctx), error, stopSignalOf(ctx)), durableOptions)
+  return durable<I, O>(name, (input, ctx) => runAsPromise(program(input), servicesOf(ctx), error, stopSignalOf(ctx)), durableOptions)
 }
+
+/** Effect's log lines go to the replay-aware logger of the code that logs: a step's, else its (child) context's. */
+const loggers: ReadonlySet<Logger.Logger<unknown, unknown>> = new Set([
+  durableLogger((services) => Context.getOrUndefined(services as Context.Context<StepCtx>, StepCtx)?.logger ?? Context.getOrUndefined(services as Context.Context<DurableCtx>, DurableCtx)?.logger)
+])
+
+/** What the function's fiber starts with: its DurableCtx, and Effect's logging through the execution's logger. */
+const servicesOf = (ctx: DurableContext): Context.Context<DurableCtx> => Context.add(Context.make(DurableCtx, ctx), Logger.CurrentLoggers, loggers)
 
 /**
  * In a finalizer, tells why the fiber was interrupted: true when the execution has ended (stopped, timed out), so its
