@@ -9,11 +9,11 @@
  * A body (a step's, a child context's, an item's) runs with the services of the fiber that called the operation,
  * as any Effect it yields would: a layer provided around the function reaches its steps.
  */
-import { Cause, Context, Effect, Exit, Logger, Option, Schema, Tracer } from "effect"
+import { Cause, Context, Effect, Exit, Logger, Option, Schedule, Schema, Tracer } from "effect"
 import type { BatchResult } from "../context/batch-result.ts"
 import type { Duration } from "../context/duration.ts"
 import { readSafely } from "../context/error-text.ts"
-import { ChildContextError, InvalidDurationError, InvokeError, RecordedError, StepError } from "../context/errors.ts"
+import { ChildContextError, ConfigurationError, InvalidDurationError, InvokeError, RecordedError, StepError } from "../context/errors.ts"
 import type { RetryStrategy, StepSemantics } from "../context/retry.ts"
 import type { DurableContext, MapConfig, ParallelConfig, StepContext, WaitForCallbackConfig } from "../context/types.ts"
 import type { InvokeConfig } from "../context/invoke.ts"
@@ -21,6 +21,7 @@ import { durable, type DurableFunction, type DurableFunctionOptions } from "../e
 import { DurableContextImpl } from "../context/durable-context.ts"
 import { parseTraceparent } from "../log/trace-ids.ts"
 import { durableLogger } from "./durable-logger.ts"
+import { scheduleRetry } from "./schedule-retry.ts"
 
 /** The durable context of the running function (or child context, inside map, parallel and childContext). */
 export class DurableCtx extends Context.Service<DurableCtx, DurableContext>()("reprise/effect/DurableCtx") {}
@@ -174,6 +175,11 @@ const typedRetry = (strategy: RetryStrategy | undefined): RetryStrategy | undefi
 export interface EffectStepConfig<E> {
   /** Decides each retry; it is given what the body failed with (the typed error itself). */
   readonly retryStrategy?: RetryStrategy
+  /**
+   * Retries as an Effect Schedule (instead of `retryStrategy`), given what the body failed with as its input:
+   * `Schedule.exponential("1 second").pipe(Schedule.upTo({ times: 4 }))`. See schedule-retry.ts.
+   */
+  readonly schedule?: Schedule.Schedule<unknown, E | Error, never, never>
   readonly semantics?: StepSemantics
   /** The longest one attempt may run: past it the body is interrupted and the attempt fails with StepTimeoutError. */
   readonly timeout?: Duration
@@ -201,7 +207,10 @@ export function step<A, E, R>(
   body: Effect.Effect<A, E, R>,
   config: EffectStepConfig<E> = {}
 ): Effect.Effect<A, E | StepError, DurableCtx | Exclude<R, StepCtx>> {
-  const retryStrategy = typedRetry(config.retryStrategy)
+  if (config.schedule !== undefined && config.retryStrategy !== undefined) {
+    return Effect.die(new ConfigurationError(`step ${JSON.stringify(name)} is given both a retryStrategy and a schedule: give one`))
+  }
+  const retryStrategy = typedRetry(config.schedule === undefined ? config.retryStrategy : scheduleRetry(config.schedule))
   return call<A, E, StepError, Exclude<R, StepCtx>>(
     (ctx, context) =>
       ctx.step(name, (stepContext) =>
