@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { Context, Data, Effect, Layer, Schema } from "effect"
+import { Context, Data, Effect, Layer, ManagedRuntime, Schema } from "effect"
 import type { StepError } from "../../src/context/errors.ts"
 import * as Durable from "../../src/effect/index.ts"
 import { createRetryStrategy, retryPresets } from "../../src/index.ts"
@@ -252,6 +252,30 @@ describe("reprise/effect", () => {
     assert.deepStrictEqual(execution.result, ["ch-o-1", "ch-o-2", "ch-o-3", "ch-again"])
     assert.deepStrictEqual([...charged].sort(), ["again", "o-1", "o-2", "o-3"])
     await runner.dispose()
+  })
+
+  it("the README's shared layer: built once in a ManagedRuntime, it serves every execution and replay without being acquired again", async () => {
+    const events: Array<string> = []
+    const PoolLive = Layer.effect(
+      Payments,
+      Effect.acquireRelease(Effect.sync(() => (events.push("open"), { charge: (order: string) => Effect.succeed(`ch-${order}`) })), () => Effect.sync(() => void events.push("close")))
+    )
+    const app = ManagedRuntime.make(PoolLive)
+    const fn = Durable.make("shared", (order: string) =>
+      Effect.gen(function*() {
+        const charged = yield* Durable.step("charge", Payments.use((p) => p.charge(order)))
+        yield* Durable.wait("pause", { seconds: 5 })
+        return charged
+      }).pipe((program) => Effect.flatMap(app.contextEffect, (services) => Effect.provideContext(program, services))))
+    const runner = createTestRunner({ functions: [fn] })
+    const first = await runner.start("shared", "o-1")
+    await (await first.evict()).settle() // a replay
+    const second = await runner.run("shared", "o-2")
+    assert.deepStrictEqual([first.result, second.result], ["ch-o-1", "ch-o-2"])
+    assert.deepStrictEqual(events, ["open"])
+    await runner.dispose()
+    await app.dispose()
+    assert.deepStrictEqual(events, ["open", "close"])
   })
 
   it("says in its type what a step without an error Schema fails with: StepError, never the body's own error", async () => {
