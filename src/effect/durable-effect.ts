@@ -17,6 +17,7 @@ import { ChildContextError, ConfigurationError, InvalidDurationError, InvokeErro
 import type { RetryStrategy, StepSemantics } from "../context/retry.ts"
 import type { DurableContext, MapConfig, ParallelConfig, StepContext, WaitForCallbackConfig } from "../context/types.ts"
 import type { InvokeConfig } from "../context/invoke.ts"
+import type { DurableContextLogger } from "../context/logger.ts"
 import { durable, type DurableFunction, type DurableFunctionOptions } from "../engine/registry.ts"
 import { DurableContextImpl } from "../context/durable-context.ts"
 import { parseTraceparent } from "../log/trace-ids.ts"
@@ -28,6 +29,9 @@ export class DurableCtx extends Context.Service<DurableCtx, DurableContext>()("r
 
 /** The step's own context: attempt number, idempotency key, logger. */
 export class StepCtx extends Context.Service<StepCtx, StepContext>()("reprise/effect/StepCtx") {}
+
+/** A callback submitter's logger (its step's), for Effect's log lines in it; not exported: the submitter needs none. */
+class SubmitterLogger extends Context.Service<SubmitterLogger, DurableContextLogger>()("reprise/effect/SubmitterLogger") {}
 
 // deno-lint-ignore no-explicit-any
 type ErrorSchema<E> = Schema.Codec<E, any>
@@ -262,7 +266,7 @@ export function waitForCallback<T, E, R>(
   const retryStrategy = typedRetry(config.retryStrategy)
   return call<T, never, Error, R>(
     (ctx, context) =>
-      ctx.waitForCallback<T>(name, (id) => runAsPromise(submit(id), withoutDurableCtx(context) as Context.Context<R>, undefined), {
+      ctx.waitForCallback<T>(name, (id, { logger }) => runAsPromise(submit(id), withService(withoutDurableCtx(context), SubmitterLogger, logger) as Context.Context<R>, undefined), {
         ...config,
         ...(retryStrategy === undefined ? {} : { retryStrategy })
       }),
@@ -359,7 +363,11 @@ export const make = <I, O, E>(
 
 /** Effect's log lines go to the replay-aware logger of the code that logs: a step's, else its (child) context's. */
 const loggers: ReadonlySet<Logger.Logger<unknown, unknown>> = new Set([
-  durableLogger((services) => Context.getOrUndefined(services as Context.Context<StepCtx>, StepCtx)?.logger ?? Context.getOrUndefined(services as Context.Context<DurableCtx>, DurableCtx)?.logger)
+  durableLogger((services) =>
+    Context.getOrUndefined(services as Context.Context<StepCtx>, StepCtx)?.logger ??
+      Context.getOrUndefined(services as Context.Context<SubmitterLogger>, SubmitterLogger) ??
+      Context.getOrUndefined(services as Context.Context<DurableCtx>, DurableCtx)?.logger
+  )
 ])
 
 /** What the function's fiber starts with: its DurableCtx, and Effect's logging through the execution's logger. */

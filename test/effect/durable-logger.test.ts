@@ -32,18 +32,21 @@ describe("reprise/effect: Effect.log in a durable function", () => {
       Effect.gen(function*() {
         yield* Effect.logInfo("before the wait")
         yield* Durable.step("charge", Effect.logWarning("charging", { order: "o-1" }))
+        yield* Durable.waitForCallback("approval", (callbackId) => Effect.logInfo("asking", callbackId.length > 0))
         yield* Durable.wait("pause", { seconds: 5 })
         yield* Effect.fail(new TypeError("card expired")).pipe(Effect.tapCause((cause) => Effect.logError("charge gave up", cause)), Effect.ignore)
       }))
     const runner = createTestRunner({ functions: [fn] })
     const execution = await runner.start("logs-with-effect", undefined, { executionId: "e-1" })
+    await execution.sendCallbackSuccess("approval", "yes")
     await (await execution.evict()).settle() // the replay runs the code before the wait again
     assert.strictEqual(execution.status, "SUCCEEDED", JSON.stringify(execution.error))
     await runner.dispose()
 
-    assert.deepStrictEqual(lines.map((l) => l.level), ["INFO", "WARN", "ERROR"], "each line once, though the code before the wait ran twice")
+    assert.deepStrictEqual(lines.map((l) => l.level), ["INFO", "WARN", "INFO", "ERROR"], "each line once, though the code before the wait ran twice")
     assert.isTrue(lines.every((l) => l.executionId === "e-1"))
-    const [before, step, error] = lines
+    const [before, step, submitter, error] = lines
+    assert.deepStrictEqual([submitter?.message, submitter?.operationId, submitter?.attempt], ["asking true", "2-2", 1], "the submitter's step")
     assert.strictEqual(before?.message, "before the wait")
     assert.deepStrictEqual([step?.message, step?.operationId, step?.operationName, step?.attempt], ["charging {\"order\":\"o-1\"}", "1", "charge", 1])
     assert.deepStrictEqual([error?.errorType, error?.errorMessage], ["TypeError", "card expired"])
