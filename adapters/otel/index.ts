@@ -30,6 +30,7 @@ import {
   parseTraceparent,
   type PlannedSpan,
   spanIdOf,
+  type SpanError,
   spansOf,
   traceIdOf
 } from "reprise/engine"
@@ -168,11 +169,20 @@ const makeSamplingDecisions = (tracer: Tracer) => {
   return { decide, take }
 }
 
+/** A recorded story as a stack trace's text: the user's frames, then each cause's ("Caused by:", nearest first). */
+const stackTextOf = (error: SpanError): string => {
+  const frames = (stackTrace: ReadonlyArray<string> | undefined) => (stackTrace ?? []).map((frame) => `\n    ${frame.trim()}`).join("")
+  const causes = (error.causes ?? []).map((cause) => `\nCaused by: ${cause.errorType}: ${cause.errorMessage}${frames(cause.stackTrace)}`)
+  return `${error.type}: ${error.message}${frames(error.stackTrace)}${causes.join("")}`
+}
+
 const emit = (tracer: Tracer, span: PlannedSpan, held: Span | undefined): void => {
   const started = held?.setAttributes(span.attributes) ?? startWithIds(tracer, span)
   if (span.error !== undefined) {
     started.setStatus({ code: SpanStatusCode.ERROR, message: `${span.error.type}: ${span.error.message}` })
     started.setAttribute("error.type", span.error.type)
+    // The semantic conventions' exception event, where backends look for a failure's stack and causes.
+    started.recordException({ name: span.error.type, message: span.error.message, stack: stackTextOf(span.error) }, span.endTime)
   }
   started.end(span.endTime)
 }

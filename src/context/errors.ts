@@ -86,6 +86,10 @@ export class RecordedError extends Error {
     this.name = errorObject.errorType
     Object.defineProperty(this, "errorObject", { value: errorObject })
     Object.defineProperty(this, "errorData", { value: errorObject.errorData })
+    // Its stack is the recorded one, the user's frames where it was thrown: a logger given it shows that line, not
+    // the place in Reprise that read it back from the log (which is all the stack of a new Error would name).
+    const frames = (errorObject.stackTrace ?? []).map((frame) => `\n    ${frame.trim()}`)
+    this.stack = `${errorObject.errorType}: ${errorObject.errorMessage}${frames.join("")}`
   }
 }
 

@@ -5,11 +5,15 @@
  * Written here rather than taken from node:util: the core runs on every runtime.
  */
 import { Formatter } from "effect"
-import { bounded, isError, MAX_MESSAGE_CHARS, readSafely, safeString } from "./error-text.ts"
+import { bounded, isError, isInstance, MAX_MESSAGE_CHARS, readSafely, safeString } from "./error-text.ts"
+import { RecordedError } from "./errors.ts"
 
-/** AWS's three fields of an Error: its class, message and stack, line by line (a getter that throws reads as empty). */
+/**
+ * AWS's three fields of an Error: its class, message and stack, line by line (a getter that throws reads as empty).
+ * A failure read back from the log (a RecordedError) is of the type recorded, as it was when thrown.
+ */
 export const errorSummary = (error: Error): { errorType: string; errorMessage: string; stackTrace: Array<string> } => {
-  const type = readSafely(() => error.constructor?.name || error.name)
+  const type = readSafely(() => isInstance(error, RecordedError) ? error.name : (error.constructor?.name || error.name))
   const message = readSafely(() => error.message)
   const stack = readSafely(() => error.stack)
   return {

@@ -64,7 +64,7 @@ const applyJitter = (delayMs: number, jitter: JitterStrategy): number => {
 }
 
 /** Delays are whole seconds, at least one, as in the AWS SDK. */
-const toDelay = (ms: number): Duration => ({ seconds: Math.max(1, Math.round(ms / 1000)) })
+export const toDelay = (ms: number): Duration => ({ seconds: Math.max(1, Math.round(ms / 1000)) })
 
 const isRetryable = (error: Error, options: RetryStrategyOptions): boolean => {
   const types = options.retryableErrorTypes ?? []

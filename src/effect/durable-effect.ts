@@ -9,22 +9,29 @@
  * A body (a step's, a child context's, an item's) runs with the services of the fiber that called the operation,
  * as any Effect it yields would: a layer provided around the function reaches its steps.
  */
-import { Cause, Context, Effect, Exit, Option, Schema } from "effect"
+import { Cause, Context, Effect, Exit, Logger, Option, Schedule, Schema, Tracer } from "effect"
 import type { BatchResult } from "../context/batch-result.ts"
 import type { Duration } from "../context/duration.ts"
 import { readSafely } from "../context/error-text.ts"
-import { ChildContextError, InvalidDurationError, RecordedError, StepError } from "../context/errors.ts"
+import { ChildContextError, ConfigurationError, InvalidDurationError, InvokeError, RecordedError, StepError } from "../context/errors.ts"
 import type { RetryStrategy, StepSemantics } from "../context/retry.ts"
 import type { DurableContext, MapConfig, ParallelConfig, StepContext, WaitForCallbackConfig } from "../context/types.ts"
 import type { InvokeConfig } from "../context/invoke.ts"
+import type { DurableContextLogger } from "../context/logger.ts"
 import { durable, type DurableFunction, type DurableFunctionOptions } from "../engine/registry.ts"
 import { DurableContextImpl } from "../context/durable-context.ts"
+import { parseTraceparent } from "../log/trace-ids.ts"
+import { durableLogger } from "./durable-logger.ts"
+import { scheduleRetry } from "./schedule-retry.ts"
 
 /** The durable context of the running function (or child context, inside map, parallel and childContext). */
 export class DurableCtx extends Context.Service<DurableCtx, DurableContext>()("reprise/effect/DurableCtx") {}
 
 /** The step's own context: attempt number, idempotency key, logger. */
 export class StepCtx extends Context.Service<StepCtx, StepContext>()("reprise/effect/StepCtx") {}
+
+/** A callback submitter's logger (its step's), for Effect's log lines in it; not exported: the submitter needs none. */
+class SubmitterLogger extends Context.Service<SubmitterLogger, DurableContextLogger>()("reprise/effect/SubmitterLogger") {}
 
 // deno-lint-ignore no-explicit-any
 type ErrorSchema<E> = Schema.Codec<E, any>
@@ -99,8 +106,12 @@ const runAsPromise = async <A, E, R>(
 /** The typed error a stored failure stands for, if the schema can read it back. */
 const recover = <E>(thrown: unknown, schema: ErrorSchema<E> | undefined): Option.Option<E> => {
   const recorded = thrown instanceof StepError ? thrown.cause : thrown
-  // A child context's failure carries the encoded error itself (ChildContextError's errorData).
-  const data = recorded instanceof RecordedError || recorded instanceof EffectFailure || recorded instanceof ChildContextError ? recorded.errorData : undefined
+  // A child context's failure carries the encoded error itself (ChildContextError's errorData), an invoked child's its
+  // execution's (InvokeError's).
+  const data = recorded instanceof RecordedError || recorded instanceof EffectFailure || recorded instanceof ChildContextError ||
+      recorded instanceof InvokeError
+    ? recorded.errorData
+    : undefined
   return Option.map(decodeFailure(data, schema), (decoded) => withRecordedFrames(decoded, recorded))
 }
 
@@ -149,6 +160,16 @@ const withService = <R, I, S>(context: Context.Context<R>, tag: Context.Key<I, S
   Context.add(context, tag, service)
 
 /**
+ * A step's body under its attempt's span as Effect's parent span, so that `Effect.withSpan` in it nests under the
+ * attempt in the execution's trace (not under a span of the caller's fiber, which each replay makes anew in a trace
+ * of its own).
+ */
+const underAttemptSpan = <A, E, R>(body: Effect.Effect<A, E, R>, stepContext: StepContext): Effect.Effect<A, E, R> => {
+  const attempt = parseTraceparent(stepContext.traceparent)
+  return attempt === undefined ? body : Effect.withParentSpan(body, Tracer.externalSpan(attempt))
+}
+
+/**
  * The user's retry strategy sees what the body failed with (a tagged error, so `retryableErrorTypes: [Transient]`
  * matches), not the wrapper that carries it through the engine.
  */
@@ -158,6 +179,11 @@ const typedRetry = (strategy: RetryStrategy | undefined): RetryStrategy | undefi
 export interface EffectStepConfig<E> {
   /** Decides each retry; it is given what the body failed with (the typed error itself). */
   readonly retryStrategy?: RetryStrategy
+  /**
+   * Retries as an Effect Schedule (instead of `retryStrategy`), given what the body failed with as its input:
+   * `Schedule.exponential("1 second").pipe(Schedule.upTo({ times: 4 }))`. See schedule-retry.ts.
+   */
+  readonly schedule?: Schedule.Schedule<unknown, E | Error, never, never>
   readonly semantics?: StepSemantics
   /** The longest one attempt may run: past it the body is interrupted and the attempt fails with StepTimeoutError. */
   readonly timeout?: Duration
@@ -185,10 +211,14 @@ export function step<A, E, R>(
   body: Effect.Effect<A, E, R>,
   config: EffectStepConfig<E> = {}
 ): Effect.Effect<A, E | StepError, DurableCtx | Exclude<R, StepCtx>> {
-  const retryStrategy = typedRetry(config.retryStrategy)
+  if (config.schedule !== undefined && config.retryStrategy !== undefined) {
+    return Effect.die(new ConfigurationError(`step ${JSON.stringify(name)} is given both a retryStrategy and a schedule: give one`))
+  }
+  const retryStrategy = typedRetry(config.schedule === undefined ? config.retryStrategy : scheduleRetry(config.schedule))
   return call<A, E, StepError, Exclude<R, StepCtx>>(
     (ctx, context) =>
-      ctx.step(name, (stepContext) => runAsPromise(body, withService(withoutDurableCtx(context), StepCtx, stepContext) as Context.Context<R>, config.error, stepContext.signal), {
+      ctx.step(name, (stepContext) =>
+        runAsPromise(underAttemptSpan(body, stepContext), withService(withoutDurableCtx(context), StepCtx, stepContext) as Context.Context<R>, config.error, stepContext.signal), {
         ...(config.timeout === undefined ? {} : { timeout: config.timeout }),
         ...(retryStrategy === undefined ? {} : { retryStrategy }),
         ...(config.semantics === undefined ? {} : { semantics: config.semantics })
@@ -236,7 +266,7 @@ export function waitForCallback<T, E, R>(
   const retryStrategy = typedRetry(config.retryStrategy)
   return call<T, never, Error, R>(
     (ctx, context) =>
-      ctx.waitForCallback<T>(name, (id) => runAsPromise(submit(id), withoutDurableCtx(context) as Context.Context<R>, undefined), {
+      ctx.waitForCallback<T>(name, (id, { logger }) => runAsPromise(submit(id), withService(withoutDurableCtx(context), SubmitterLogger, logger) as Context.Context<R>, undefined), {
         ...config,
         ...(retryStrategy === undefined ? {} : { retryStrategy })
       }),
@@ -245,9 +275,27 @@ export function waitForCallback<T, E, R>(
   )
 }
 
-/** Runs another registered durable function as a child execution. */
-export const invoke = <I, O>(name: string, functionName: string, input?: I, config?: InvokeConfig<I, O>): Effect.Effect<O, Error, DurableCtx> =>
-  call((ctx) => ctx.invoke<I, O>(name, functionName, input, config), undefined, (e) => e as Error)
+export interface EffectInvokeConfig<I, O, E> extends InvokeConfig<I, O> {
+  /** The Schema of the invoked function's typed error (its `make` option `error`): the invoke fails with that error. */
+  readonly error?: ErrorSchema<E>
+}
+
+/**
+ * Runs another registered durable function as a child execution. Given the Schema of the child's typed error, it
+ * fails with that error, on first run and replay; without one (or for a child that timed out or was stopped), with
+ * InvokeError.
+ */
+export function invoke<I, O, E>(
+  name: string,
+  functionName: string,
+  input: I | undefined,
+  config: EffectInvokeConfig<I, O, E> & { readonly error: ErrorSchema<E> }
+): Effect.Effect<O, E | Error, DurableCtx>
+export function invoke<I, O>(name: string, functionName: string, input?: I, config?: EffectInvokeConfig<I, O, never>): Effect.Effect<O, Error, DurableCtx>
+export function invoke<I, O, E>(name: string, functionName: string, input?: I, config: EffectInvokeConfig<I, O, E> = {}): Effect.Effect<O, E | Error, DurableCtx> {
+  const { error, ...invokeConfig } = config // the Schema is this wrapper's, not ctx.invoke's
+  return call<O, E, Error>((ctx) => ctx.invoke<I, O>(name, functionName, input, invokeConfig), error, (e) => e as Error)
+}
 
 /**
  * Runs `body` in a child context of its own (with the caller's services, its DurableCtx the child's). Given the
@@ -310,8 +358,20 @@ export const make = <I, O, E>(
   options: EffectFunctionOptions<E> = {}
 ): DurableFunction<I, O> => {
   const { error, ...durableOptions } = options // the error's Schema is this wrapper's; durable() refuses options it lacks
-  return durable<I, O>(name, (input, ctx) => runAsPromise(program(input), Context.make(DurableCtx, ctx), error, stopSignalOf(ctx)), durableOptions)
+  return durable<I, O>(name, (input, ctx) => runAsPromise(program(input), servicesOf(ctx), error, stopSignalOf(ctx)), durableOptions)
 }
+
+/** Effect's log lines go to the replay-aware logger of the code that logs: a step's, else its (child) context's. */
+const loggers: ReadonlySet<Logger.Logger<unknown, unknown>> = new Set([
+  durableLogger((services) =>
+    Context.getOrUndefined(services as Context.Context<StepCtx>, StepCtx)?.logger ??
+      Context.getOrUndefined(services as Context.Context<SubmitterLogger>, SubmitterLogger) ??
+      Context.getOrUndefined(services as Context.Context<DurableCtx>, DurableCtx)?.logger
+  )
+])
+
+/** What the function's fiber starts with: its DurableCtx, and Effect's logging through the execution's logger. */
+const servicesOf = (ctx: DurableContext): Context.Context<DurableCtx> => Context.add(Context.make(DurableCtx, ctx), Logger.CurrentLoggers, loggers)
 
 /**
  * In a finalizer, tells why the fiber was interrupted: true when the execution has ended (stopped, timed out), so its

@@ -15,4 +15,4 @@ export {
   wait,
   waitForCallback
 } from "./durable-effect.ts"
-export type { EffectFunctionOptions, EffectStepConfig } from "./durable-effect.ts"
+export type { EffectFunctionOptions, EffectInvokeConfig, EffectStepConfig } from "./durable-effect.ts"

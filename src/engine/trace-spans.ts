@@ -4,7 +4,7 @@
  * outcome, a step attempt at its outcome, the execution at its terminal event. Ids come from trace-ids.ts, so
  * a span's parent named by id is the same span whichever process, or which replay, emitted it.
  */
-import type { LogEvent, OperationEvent } from "../log/events.ts"
+import type { ErrorCause, LogEvent, OperationEvent } from "../log/events.ts"
 import { isOperationEvent } from "../log/events.ts"
 import type { ExecutionState, OperationState } from "../log/fold.ts"
 import { isTerminalEvent, terminalStatus } from "../log/terminal-event.ts"
@@ -22,7 +22,15 @@ export interface PlannedSpan {
   readonly startTime: number
   readonly endTime: number
   readonly attributes: Attributes
-  readonly error?: { readonly type: string; readonly message: string }
+  readonly error?: SpanError
+}
+
+/** A span's failure: its type and message, and the recorded story (the user's frames, causes nearest first). */
+export interface SpanError {
+  readonly type: string
+  readonly message: string
+  readonly stackTrace?: ReadonlyArray<string>
+  readonly causes?: ReadonlyArray<ErrorCause>
 }
 
 export interface Measurement {
@@ -61,8 +69,11 @@ const endsOperation = (event: OperationEvent): boolean => {
   }
 }
 
-const errorOf = (event: LogEvent) =>
-  "error" in event && event.error !== undefined ? { type: event.error.errorType, message: event.error.errorMessage } : undefined
+const errorOf = (event: LogEvent): SpanError | undefined => {
+  if (!("error" in event) || event.error === undefined) return undefined
+  const { errorType, errorMessage, stackTrace, causes } = event.error
+  return { type: errorType, message: errorMessage, ...(stackTrace === undefined ? {} : { stackTrace }), ...(causes === undefined ? {} : { causes }) }
+}
 
 const operationAttributes = (base: Attributes, op: OperationState): Attributes => ({
   ...base,

@@ -5,6 +5,8 @@
  * silent while the handler replays.
  */
 import { afterEach, assert, beforeEach, describe, it } from "@effect/vitest"
+import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
 import { vi } from "vitest"
 import { durable } from "reprise"
 import { createTestRunner } from "reprise/testing"
@@ -213,6 +215,28 @@ describe("the default logger", () => {
     const runner = createTestRunner({ functions: [fn] })
     assert.strictEqual((await runner.run("logs-a-hostile-error")).status, "SUCCEEDED")
     assert.strictEqual(written.length, 2)
+    await runner.dispose()
+  })
+
+  it("logs a caught failure read back from the log as on its first run: the recorded type and the user's line, not Reprise's", async () => {
+    const fn = durable("logs-a-replayed-failure", async (_: unknown, ctx) => {
+      const failure = await ctx.step("charge", async () => {
+        throw new Error("declined", { cause: new TypeError("card reader unplugged") }) // THROWN-HERE
+      }, { retryStrategy: () => ({ shouldRetry: false }) }).catch((error: unknown) => error)
+      await ctx.wait("pause", { seconds: 5 })
+      ctx.logger.error(failure) // on a replay after the eviction: the failure is the one read back from the log
+    })
+    const runner = createTestRunner({ functions: [fn] })
+    const execution = await runner.start("logs-a-replayed-failure")
+    await (await execution.evict()).settle()
+    assert.strictEqual(execution.status, "SUCCEEDED", JSON.stringify(execution.error))
+    const thrownAt = `logger.test.ts:${readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").findIndex((l) => l.includes("// THROWN-HERE")) + 1}:`
+    const logged = written.find((w) => w.record.message?.errorType === "StepError")?.record.message
+    const cause = logged?.cause
+    assert.deepStrictEqual([cause?.errorType, cause?.errorMessage, cause?.cause?.errorType], ["Error", "declined", "TypeError"])
+    assert.strictEqual(cause?.stackTrace?.[0], "Error: declined")
+    assert.include(cause?.stackTrace?.[1], thrownAt, "the first frame is the line that threw")
+    assert.include(cause?.cause?.stackTrace?.[1], thrownAt)
     await runner.dispose()
   })
 })

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { Context, Data, Effect, Layer, Schema } from "effect"
+import { Context, Data, Effect, Layer, ManagedRuntime, Schema } from "effect"
 import type { StepError } from "../../src/context/errors.ts"
 import * as Durable from "../../src/effect/index.ts"
 import { createRetryStrategy, retryPresets } from "../../src/index.ts"
@@ -139,6 +139,27 @@ describe("reprise/effect", () => {
     await runner.dispose()
   })
 
+  it("an invoke given the child's error Schema fails with the child's typed error, on first run and replay", async () => {
+    const seen: Array<unknown> = []
+    const child = Durable.make("declining", (order: { id: string }) => Effect.fail(new CardDeclined({ attempt: 3, reason: `no funds for ${order.id}` })), {
+      error: CardDeclined
+    })
+    const parent = Durable.make("ordering", () =>
+      Effect.gen(function*() {
+        const outcome = yield* Durable.invoke("charge", "declining", { id: "o-7" }, { error: CardDeclined })
+          .pipe(Effect.catchTag("CardDeclined", (e) => Effect.succeed(`declined: ${e.reason} (attempt ${e.attempt})`)))
+        seen.push(outcome)
+        yield* Durable.wait("pause", { minutes: 1 })
+        return outcome
+      }))
+    const runner = createTestRunner({ functions: [child, parent] })
+    const execution = await runner.start("ordering")
+    await (await execution.evict()).settle() // the replay reads the child's failure back from the log
+    assert.strictEqual(execution.status, "SUCCEEDED", JSON.stringify(execution.error))
+    assert.deepStrictEqual(seen, ["declined: no funds for o-7 (attempt 3)", "declined: no funds for o-7 (attempt 3)"])
+    await runner.dispose()
+  })
+
   it("records a function's typed failure with its tag and encoded data", async () => {
     const fn = Durable.make("fails", () => Effect.fail(new CardDeclined({ attempt: 0, reason: "no card" })), { error: CardDeclined })
     const runner = createTestRunner({ functions: [fn] })
@@ -231,6 +252,30 @@ describe("reprise/effect", () => {
     assert.deepStrictEqual(execution.result, ["ch-o-1", "ch-o-2", "ch-o-3", "ch-again"])
     assert.deepStrictEqual([...charged].sort(), ["again", "o-1", "o-2", "o-3"])
     await runner.dispose()
+  })
+
+  it("the README's shared layer: built once in a ManagedRuntime, it serves every execution and replay without being acquired again", async () => {
+    const events: Array<string> = []
+    const PoolLive = Layer.effect(
+      Payments,
+      Effect.acquireRelease(Effect.sync(() => (events.push("open"), { charge: (order: string) => Effect.succeed(`ch-${order}`) })), () => Effect.sync(() => void events.push("close")))
+    )
+    const app = ManagedRuntime.make(PoolLive)
+    const fn = Durable.make("shared", (order: string) =>
+      Effect.gen(function*() {
+        const charged = yield* Durable.step("charge", Payments.use((p) => p.charge(order)))
+        yield* Durable.wait("pause", { seconds: 5 })
+        return charged
+      }).pipe((program) => Effect.flatMap(app.contextEffect, (services) => Effect.provideContext(program, services))))
+    const runner = createTestRunner({ functions: [fn] })
+    const first = await runner.start("shared", "o-1")
+    await (await first.evict()).settle() // a replay
+    const second = await runner.run("shared", "o-2")
+    assert.deepStrictEqual([first.result, second.result], ["ch-o-1", "ch-o-2"])
+    assert.deepStrictEqual(events, ["open"])
+    await runner.dispose()
+    await app.dispose()
+    assert.deepStrictEqual(events, ["open", "close"])
   })
 
   it("says in its type what a step without an error Schema fails with: StepError, never the body's own error", async () => {
