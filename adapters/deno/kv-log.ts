@@ -144,6 +144,29 @@ export const readRawEvents = async (
   return raw
 }
 
+/**
+ * The last raw event of a log generation (seq its head's), read from its last key alone (a segment's parts, when
+ * that key points at one): what a listing needs of an old row's log, at a cost that does not grow with the log.
+ * Undefined when it cannot be read.
+ */
+export const readLastRawEvent = async (kv: Kv, id: string, gen: string, seq: number): Promise<unknown> => {
+  for await (const entry of kv.list({ prefix: eventsPrefix(id, gen), end: eventKey(id, gen, seq + 1) }, { reverse: true, limit: 1 })) {
+    const value = entry.value
+    if (typeof value === "string") {
+      try {
+        return JSON.parse(value)
+      } catch {
+        return undefined
+      }
+    }
+    const firstSeq = entry.key[entry.key.length - 1]
+    if (!isSegmentPointer(value) || typeof firstSeq !== "number") return undefined
+    const events = await readSegment(kv, id, gen, firstSeq, value)
+    return typeof events === "string" ? undefined : events[events.length - 1]
+  }
+  return undefined
+}
+
 /** A segment's events, or why it cannot be read. */
 const readSegment = async (kv: Kv, id: string, gen: string, firstSeq: number, pointer: SegmentPointer): Promise<Array<unknown> | string> => {
   const bytes = new Uint8Array(pointer.bytes)

@@ -51,7 +51,7 @@ import {
 } from "./kv-keys.ts"
 import { type CommitResult, type GroupedWrite, type KvGroupCommitter, makeKvGroupCommitter } from "./kv-group-commit.ts"
 import { listExecutions, withEndErrors, writeIndex } from "./kv-listing.ts"
-import { type BatchPlan, deletePrefix, dropSegment, planBatch, readRawEvents, type SegmentPointer, stageSegment, writeBatch } from "./kv-log.ts"
+import { type BatchPlan, deletePrefix, dropSegment, planBatch, readLastRawEvent, readRawEvents, type SegmentPointer, stageSegment, writeBatch } from "./kv-log.ts"
 
 export interface DenoKvStoreOptions {
   /** The time in ms since the epoch, for queue delays (default Date.now). */
@@ -169,10 +169,10 @@ export const makeDenoKvStore = (kv: Kv, options: DenoKvStoreOptions = {}): DenoK
     return corrupted
   }
 
-  /** The last raw event of a log (undefined: no such execution, or its log cannot be read). */
+  /** The last raw event of a log (undefined: no such execution, or its log cannot be read), not the whole log. */
   const lastRawEvent = async (id: string): Promise<unknown> => {
-    const found = await loadNow(id)
-    return found === undefined || found instanceof LogCorrupted ? undefined : found.raw[found.raw.length - 1]
+    const { meta } = await readHead(id)
+    return meta === undefined ? undefined : readLastRawEvent(kv, id, meta.gen, meta.seq)
   }
 
   /** The conditional append; returns the refusal, or undefined once committed. Rejects on KV failures. */

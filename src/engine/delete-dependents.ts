@@ -14,10 +14,17 @@ import { ExecutionNotEnded } from "./engine-errors.ts"
 import type { ReadFailure } from "./execution-client.ts"
 import { isLiveStatus, shownStatus } from "./execution-view.ts"
 
-/** The executions named after this one: the children its invokes started, and its chain's next run. */
+/**
+ * The executions named after this one: the children its invokes started (those a rewind forgot too), and its chain's
+ * next run. Not a child named after another execution: a fork's log copies its source's invokes, their children the
+ * source's.
+ */
 export const dependentsOf = (state: ExecutionState): ReadonlyArray<string> => {
-  const ids: Array<string> = []
-  for (const op of state.operations.values()) if (op.type === "CHAINED_INVOKE" && op.childExecutionId !== undefined) ids.push(op.childExecutionId)
+  const own = `${state.executionId}:invoke:`
+  const ids = (state.forgottenChildren ?? []).filter((id) => id.startsWith(own))
+  for (const op of state.operations.values()) {
+    if (op.type === "CHAINED_INVOKE" && op.childExecutionId?.startsWith(own) === true) ids.push(op.childExecutionId)
+  }
   if (state.status === "CONTINUED_AS_NEW") ids.push(nextRunId(state.executionId))
   return ids
 }

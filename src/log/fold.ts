@@ -72,6 +72,8 @@ export interface ExecutionState {
   rewinds: number
   /** When the last rewind was written: the run since began then. */
   rewoundAt?: number
+  /** The children of invokes a rewind forgot: still named after it, so a delete takes them (delete-dependents.ts). */
+  forgottenChildren?: Array<string>
   /** The fold's status is never PAUSED: a paused execution is RUNNING with `paused` set. */
   status: ExecutionStatus
   /** Between ExecutionPaused and ExecutionResumed. */
@@ -337,7 +339,11 @@ export const keptBefore = (event: LogEvent, position: number): boolean => {
 const rewind = (state: ExecutionState, fromOperation: string, timeoutAt: number): void => {
   const from = positionOf(fromOperation)
   const forget = (id: string) => positionOf(topLevelId(id)) >= from
-  for (const id of [...state.operations.keys()]) if (forget(id)) state.operations.delete(id)
+  for (const [id, op] of [...state.operations]) {
+    if (!forget(id)) continue
+    if (op.childExecutionId !== undefined) (state.forgottenChildren ??= []).push(op.childExecutionId)
+    state.operations.delete(id)
+  }
   state.lastPosition.clear()
   for (const op of state.operations.values()) {
     const key = contextKey(op.parentId)

@@ -4,7 +4,8 @@
  * PostgreSQL's migrations make their old rows say (an old STOPPED row shows none: see withEndErrors). The fixture and
  * how to regenerate it: fixtures/make-old-release-kv.ts.
  */
-import { openDenoKvStore } from "../../../adapters/deno/kv-store.ts"
+import type { Kv, KvEntry, KvListOptions, KvListSelector } from "../../../adapters/deno/deno-api.ts"
+import { makeDenoKvStore, openDenoKvStore } from "../../../adapters/deno/kv-store.ts"
 import { assert, Deno, runEffect, tempDir } from "./deno-test-api.ts"
 
 const fixtures = new URL("./fixtures/", import.meta.url).pathname
@@ -27,6 +28,44 @@ Deno.test({
       assert.equal(all[fixture.stopped], undefined)
       assert.deepEqual(await errors({ status: "FAILED" }), failed)
       assert.deepEqual(await errors({ functionName: "failing", status: "FAILED" }), failed)
+    } finally {
+      store.close()
+      await temp.remove()
+    }
+  }
+})
+
+/** The KV, counting the log events its lists yield (keys `[root, "events", id, gen, seq]`). */
+const countingEvents = (kv: Kv) => {
+  const counted = { events: 0 }
+  const list = async function*<T>(selector: KvListSelector, options?: KvListOptions): AsyncIterable<KvEntry<T>> {
+    for await (const entry of kv.list<T>(selector, options)) {
+      if (entry.key[1] === "events") counted.events++
+      yield entry
+    }
+  }
+  const wrapped = new Proxy(kv, {
+    get: (target, name) => {
+      if (name === "list") return list
+      const value = Reflect.get(target, name) as unknown
+      return typeof value === "function" ? value.bind(target) : value
+    }
+  })
+  return { kv: wrapped, counted }
+}
+
+Deno.test({
+  name: "listing an old FAILED row reads its log's last event, not the whole log",
+  fn: async () => {
+    const temp = await tempDir("reprise-kv-old-")
+    const path = `${temp.dir}/reprise.kv`
+    await Deno.copyFile(`${fixtures}old-release-78efb3a.kv`, path)
+    const { kv, counted } = countingEvents(await Deno.openKv(path))
+    const store = makeDenoKvStore(kv)
+    try {
+      const page = await runEffect(store.list({ status: "FAILED", limit: 10 }))
+      assert.deepEqual(page.items.map((row) => row.error?.errorMessage), ["card declined"])
+      assert.equal(counted.events, 1, "one event read for the one old FAILED row")
     } finally {
       store.close()
       await temp.remove()
