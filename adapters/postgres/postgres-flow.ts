@@ -80,6 +80,11 @@ export const makeFlowLedger = (
       `SELECT pg_notify($3, g.function_name) FROM gone AS g WHERE EXISTS (SELECT 1 FROM ${t("executions")} AS x ` +
       "WHERE x.status = 'QUEUED' AND x.function_name = g.function_name) OR " +
       `EXISTS (SELECT 1 FROM ${t("flow_slots")} AS w WHERE w.function_name = g.function_name AND w.group_key = g.group_key AND NOT w.held)`,
+    // A lapsed row (its host died) becomes this host's; a live one stays its holder's, only kept from lapsing.
+    reserve: `INSERT INTO ${t("flow_slots")} AS l (execution_id, function_name, group_key, host_id, held, expires_at) ` +
+      "VALUES ($1, $2, $3, $4, true, clock_timestamp() + $5 * interval '1 millisecond') ON CONFLICT (execution_id) DO UPDATE SET " +
+      "host_id = CASE WHEN l.expires_at <= clock_timestamp() THEN excluded.host_id ELSE l.host_id END, " +
+      "held = l.held OR l.expires_at <= clock_timestamp(), expires_at = GREATEST(l.expires_at, excluded.expires_at)",
     releaseAll: `WITH gone AS (DELETE FROM ${t("flow_slots")} WHERE host_id = $1 RETURNING function_name) ` +
       "SELECT pg_notify($2, function_name) FROM (SELECT DISTINCT function_name FROM gone) AS g",
     // Only the rows this host still means to hold: one whose give-back failed is not renewed, and lapses.
@@ -137,6 +142,9 @@ export const makeFlowLedger = (
 
   return {
     take: (request) => attempt("flowTake", () => take(request)),
+    // Not renewed (not in `mine`): it lapses after `forMs` unless the execution takes it.
+    reserve: ({ executionId, functionName, key, forMs }) =>
+      attempt("flowReserve", () => pool.query(sql.reserve, [executionId, functionName, key, hostId, forMs])).pipe(Effect.asVoid),
     release: (executionId) =>
       attempt("flowRelease", () => {
         mine.delete(executionId) // first: should the delete fail, the row is no longer renewed and lapses

@@ -6,7 +6,7 @@
  */
 import { type Clock, Duration, Effect } from "effect"
 import type { LogEvent } from "../log/events.ts"
-import { type ExecutionState, foldLog } from "../log/fold.ts"
+import { foldLog } from "../log/fold.ts"
 import type { ExecutionStoreShape } from "../store/execution-store.ts"
 import type { StoreFailure } from "../store/store-errors.ts"
 import type { LogCorrupted } from "../log/log-corrupted.ts"
@@ -15,6 +15,7 @@ import { rateRefusedUntil } from "./rate-refusal.ts"
 import { type FlowKeys, flowKeysOf, loadedConcurrencyKey } from "./flow-keys.ts"
 import type { FlowControl } from "./flow-options.ts"
 import { type FlowSlot, FlowSlots } from "./flow-slots.ts"
+import { MAX_RUNNING_PAGES, wasRunningUserCode } from "./flow-running.ts"
 import type { DurableFunction } from "./registry.ts"
 
 export type { FlowKeys } from "./flow-keys.ts"
@@ -47,19 +48,6 @@ export interface FlowDeps {
 
 const groupKey = (fn: string, key: string) => `${fn}\n${key}`
 
-/** RUNNING executions of one limited function read at a restart for their slots (pages of 1,000). */
-const MAX_RUNNING_PAGES = 10
-
-/** Whether an execution's log shows it running user code (a step attempt in flight, or nothing durable pending). */
-const wasRunningUserCode = (state: ExecutionState): boolean => {
-  let inFlight = false
-  let blocked = false
-  for (const op of state.operations.values()) {
-    if (op.type === "STEP" && op.status === "STARTED") inFlight = true
-    else if (op.status === "PENDING" || (op.status === "STARTED" && (op.type === "WAIT" || op.type === "CALLBACK" || op.type === "CHAINED_INVOKE"))) blocked = true
-  }
-  return inFlight || (!blocked && !state.paused)
-}
 const before = (a: Waiting, b: Waiting) => b.keys.priority - a.keys.priority || a.queuedAt - b.queuedAt || a.order - b.order
 
 

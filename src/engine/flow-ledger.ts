@@ -56,6 +56,13 @@ export interface LedgerEntry {
 export interface FlowLedgerShape {
   /** Takes a slot (and counts a start in the rate window) if the limits allow it now, in one atomic decision. */
   take(request: LedgerTake): Effect.Effect<LedgerAnswer, StoreFailure>
+  /**
+   * Holds a slot of the key for an execution that was running user code when its host went down (found by a host at
+   * its start), so that no queued start takes it first: for `forMs`, unless the execution takes it meanwhile (a
+   * "resume" take, on any host) or this host gives it back. A slot still held by a live host is left to that host
+   * (only kept from lapsing before `forMs`).
+   */
+  reserve(request: { readonly functionName: string; readonly executionId: string; readonly key: string; readonly forMs: number }): Effect.Effect<void, StoreFailure>
   /** Gives back the execution's slot, or its place among those waiting for one; wakes the hosts. */
   release(executionId: string): Effect.Effect<void, StoreFailure>
   /** The head of a function's queue, in order, at most `limit` entries. */

@@ -6,7 +6,7 @@
  * its own timer at the next rate window or debounce end; a dequeue is a take in the ledger, then ExecutionDequeued
  * written under the execution's lease, so of two hosts racing for one execution only one runs it.
  */
-import { type Clock, Duration, Effect } from "effect"
+import { type Clock, Deferred, Duration, Effect } from "effect"
 import type { ErrorObject, LogEvent } from "../log/events.ts"
 import { foldLog } from "../log/fold.ts"
 import type { ExecutionStoreShape } from "../store/execution-store.ts"
@@ -16,6 +16,7 @@ import { type FlowKeys, flowKeysOf, loadedConcurrencyKey } from "./flow-keys.ts"
 import type { FlowLedgerShape, LedgerAnswer, LedgerEntry, LedgerTake } from "./flow-ledger.ts"
 import type { FlowControl } from "./flow-options.ts"
 import type { FlowSlot } from "./flow-slots.ts"
+import { MAX_RUNNING_PAGES, wasRunningUserCode } from "./flow-running.ts"
 import type { FlowStartDeps } from "./flow-start.ts"
 import type { OwnershipShape } from "./ownership.ts"
 import type { DurableFunction } from "./registry.ts"
@@ -131,10 +132,15 @@ export const makeSharedFlow = (deps: SharedFlowDeps) => {
       },
       acquire: () => {
         if (isHeld) return undefined
+        reserved.delete(executionId) // its "resume" take takes the slot held for it
         return waiting ??= takeAgain(generation)
       },
       release: () => {
-        if (!isHeld && waiting === undefined) return
+        if (!isHeld && waiting === undefined) {
+          // Left memory (ended, blocked) without taking the slot held for it since this host started: given back.
+          if (reserved.delete(executionId)) giveBack()
+          return
+        }
         generation++
         isHeld = false
         waiting = undefined
@@ -142,6 +148,43 @@ export const makeSharedFlow = (deps: SharedFlowDeps) => {
       }
     }
   }
+
+  // ---- the slots of executions that were running when their host went down ----
+  /** Executions this host holds a slot for since its start (below), until they take it or leave memory. */
+  const reserved = new Set<string>()
+  /** Done once those slots are held: until then no queued execution leaves the queue, and no start skips it. */
+  const ready = Deferred.makeUnsafe<void>()
+  let isReady = false
+
+  /**
+   * At start, before the queue moves: a slot held in the ledger for each RUNNING execution whose log shows it running
+   * user code (a step attempt in flight, or nothing durable pending), as the in-memory flow control does
+   * (flow-control.ts). Their slot rows lapsed with their host (or do soon), and the queue filled them first: the
+   * interrupted executions waited for the queued starts, a whole round (the upgrade probe). The host resumes them;
+   * a slot not taken within two watchdogs lapses.
+   */
+  const reserveRunning = Effect.gen(function*() {
+    for (const fn of deps.functions) {
+      const concurrency = fn.flow.concurrency
+      if (concurrency === undefined) continue
+      let cursor: string | undefined
+      for (let page = 0; page < MAX_RUNNING_PAGES; page++) {
+        const listed = yield* store.list({ functionName: fn.name, status: "RUNNING", limit: 1000, ...(cursor === undefined ? {} : { cursor }) })
+        for (const item of listed.items) {
+          const log = yield* store.load(item.executionId)
+          if (log === undefined) continue
+          const state = foldLog(log.events)
+          if (state.status !== "RUNNING" || !wasRunningUserCode(state)) continue
+          const first = log.events[0]!
+          const key = loadedConcurrencyKey(concurrency.key, state.input, first._tag === "ExecutionStarted" ? first.queue : undefined)
+          yield* ledger.reserve({ functionName: fn.name, executionId: item.executionId, key, forMs: 2 * deps.watchdogMs })
+          reserved.add(item.executionId)
+        }
+        if (listed.cursor === undefined) break
+        cursor = listed.cursor
+      }
+    }
+  })
 
   // ---- admission ----
   let admitting = false
@@ -151,6 +194,7 @@ export const makeSharedFlow = (deps: SharedFlowDeps) => {
   const admitSoon = () => deps.background("admitting queued executions", "", admit)
 
   const admit: Effect.Effect<void, unknown> = Effect.suspend(() => {
+    if (!isReady) return Effect.void // the start's reservations admit once they are held
     if (admitting) {
       again = true
       return Effect.void
@@ -266,6 +310,7 @@ export const makeSharedFlow = (deps: SharedFlowDeps) => {
 
   const start = (fn: Limited, request: StartRequest, input: string | undefined, executionId: string) =>
     Effect.gen(function*() {
+      yield* Deferred.await(ready)
       const keys = yield* flowKeysOf(fn, input, request.priority)
       const collapsed = yield* debouncedInto(fn, keys, input)
       if (collapsed !== undefined) return { executionId: collapsed, created: false, queued: true }
@@ -346,8 +391,14 @@ export const makeSharedFlow = (deps: SharedFlowDeps) => {
     )
   }
 
-  // Nothing to rebuild after a restart: the queue is the store's. A first pass admits what may run.
-  admitSoon()
+  // Nothing to rebuild after a restart (the queue is the store's) but the slots of the executions that were running.
+  // Then a first pass admits what may run; a failure is logged, and the queue moves all the same.
+  deps.background("holding slots for the executions that were running", "", reserveRunning.pipe(
+    Effect.ensuring(Effect.suspend(() => {
+      isReady = true
+      return Effect.andThen(Deferred.succeed(ready, undefined), Effect.sync(admitSoon))
+    }))
+  ))
 
   return {
     flow: {

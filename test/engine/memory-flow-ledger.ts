@@ -23,6 +23,7 @@ export const makeLedger = () => {
         held.set(request.executionId, request.functionName)
         return Effect.succeed<LedgerAnswer>({ _tag: "Taken", at: 0 })
       }),
+    reserve: () => Effect.void, // the step limits reserve nothing
     release: (token) =>
       Effect.sync(() => {
         const name = held.get(token)

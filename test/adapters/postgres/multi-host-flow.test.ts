@@ -34,18 +34,21 @@ interface Host {
   readonly port: number
 }
 
-/** Three hosts on a schema of their own, and the ledger file their step bodies append to. */
-const startHosts = async (schema: string) => {
-  const dir = mkdtempSync(join(tmpdir(), "reprise-flow-hosts-"))
-  dirs.push(dir)
-  const ledger = join(dir, "ledger")
+/** Hosts (three unless told) on a schema of their own, and the ledger file their step bodies append to (a new one unless given). */
+const startHosts = async (schema: string, ids = ["a", "b", "c"], ledgerFile?: string) => {
+  let ledger = ledgerFile
+  if (ledger === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), "reprise-flow-hosts-"))
+    dirs.push(dir)
+    ledger = join(dir, "ledger")
+  }
   const printed: Array<string> = []
-  const hosts = await Promise.all(["a", "b", "c"].map(async (id) => {
-    const { child, port } = await startServerProcess(script, [postgres.url, schema, id, ledger, String(LEASE_MS)], printed)
+  const hosts = await Promise.all(ids.map(async (id) => {
+    const { child, port } = await startServerProcess(script, [postgres.url, schema, id, ledger!, String(LEASE_MS)], printed)
     children.push(child)
     return { id, child, port }
   }))
-  return { hosts, ledger, printed }
+  return { hosts, ledger: ledger!, printed }
 }
 
 const request = async (host: Host, method: string, path: string, body?: unknown) => {
@@ -216,6 +219,42 @@ describe("flow control across several hosts on one PostgreSQL database", () => {
     assert.strictEqual(mostAtOnce(lines.slice(0, takenOver === -1 ? undefined : takenOver), killedAt).most.get("all"), 3)
     for (const host of live) await killProcess(host.child)
   }, 240_000)
+
+  /**
+   * Host a runs "single" (concurrency 1) for three executions: the first runs its 1 s step, the others wait QUEUED.
+   * It is stopped by `signal` while that step runs, and host b (a new id, as a restart without a fixed `hostId`
+   * gets) starts on the same database. Returns the ids in start order and those whose bodies began after the stop.
+   */
+  const restartedWhileRunning = async (schema: string, signal: "SIGKILL" | "SIGTERM") => {
+    const { hosts: [a], ledger, printed } = await startHosts(schema, ["a"])
+    const ids = await startAll([a!], "single", [1, 2, 3].map((n) => ({ input: { n } })))
+    await until(async () => fileLines(ledger).some((line) => line.startsWith(`enter a ${ids[0]} `)), 30_000, "the first body")
+    await new Promise<void>((resolve) => {
+      a!.child.once("exit", () => resolve())
+      a!.child.kill(signal)
+    })
+    appendFileSync(ledger, "killed a\n") // gone: its bodies no longer count (mostAtOnce)
+    const { hosts: [b] } = await startHosts(schema, ["b"], ledger)
+    await finished([b!], ids, 90_000, printed)
+    const lines = fileLines(ledger)
+    await killProcess(b!.child)
+    assert.strictEqual(mostAtOnce(lines).most.get("all"), 1, lines.join("\n"))
+    const after = lines.slice(lines.indexOf("killed a")).filter((line) => line.startsWith("enter")).map((line) => line.split(" ")[2])
+    return { ids, lines, after }
+  }
+
+  it("a host SIGKILLed mid-step, another started on the database: the execution that was running gets its slot back before the queued ones", async () => {
+    // Its lease lapses at once but it resumes only at its watchdog (30 s): the queued ones had run first meanwhile.
+    const { ids, lines, after } = await restartedWhileRunning("flow_restart_kill", "SIGKILL")
+    assert.deepStrictEqual(after, ids, lines.join("\n"))
+  }, 150_000)
+
+  it("a host stopped (SIGTERM) mid-step, another started on the database: what it was running or had dequeued goes before the queued ones", async () => {
+    // Its step ends within the grace and the second leaves the queue, but the host is gone before it runs: it came
+    // after the third (about one run in two: the new host's first admission raced its recovery).
+    const { ids, lines, after } = await restartedWhileRunning("flow_restart_term", "SIGTERM")
+    assert.strictEqual(after.at(-1), ids[2], lines.join("\n"))
+  }, 150_000)
 
   it("a rate limit of 5 per second holds across hosts: no 1 s window has more than 5 starts, each starts once", async () => {
     const { hosts } = await startHosts("flow_rated")
