@@ -15,7 +15,7 @@ import { rateRefusedUntil } from "./rate-refusal.ts"
 import { type FlowKeys, flowKeysOf, loadedConcurrencyKey } from "./flow-keys.ts"
 import type { FlowControl } from "./flow-options.ts"
 import { type FlowSlot, FlowSlots } from "./flow-slots.ts"
-import { MAX_RUNNING_PAGES, wasRunningUserCode } from "./flow-running.ts"
+import { forEachRunningUserCode } from "./flow-running.ts"
 import type { DurableFunction } from "./registry.ts"
 
 export type { FlowKeys } from "./flow-keys.ts"
@@ -85,23 +85,13 @@ export const makeFlowControl = (deps: FlowDeps) => {
       const concurrency = fn.flow.concurrency
       if (concurrency === undefined) return
       const reserved: Array<readonly [string, string]> = []
-      let cursor: string | undefined
-      for (let page = 0; page < MAX_RUNNING_PAGES; page++) {
-        const listed = yield* store.list({ functionName: fn.name, status: "RUNNING", limit: 1000, ...(cursor === undefined ? {} : { cursor }) })
-        for (const item of listed.items) {
-          const log = yield* store.load(item.executionId)
-          if (log === undefined) continue
-          const state = foldLog(log.events)
-          if (state.status !== "RUNNING" || !wasRunningUserCode(state)) continue
-          const first = log.events[0]!
-          const group = concurrencyGroup(fn, state.input, first._tag === "ExecutionStarted" ? first.queue : undefined)!
-          slots.reserve(group, item.executionId)
-          reserved.push([group, item.executionId])
-        }
-        // One group (no key) holds at most `limit`: the rest of the listing cannot change what waits.
-        if (listed.cursor === undefined || (concurrency.key === undefined && reserved.length >= concurrency.limit)) break
-        cursor = listed.cursor
-      }
+      // One group (no key) holds at most `limit`: the rest of the listing cannot change what waits.
+      yield* forEachRunningUserCode(store, fn.name, (executionId, state, queue) =>
+        Effect.sync(() => {
+          const group = concurrencyGroup(fn, state.input, queue)!
+          slots.reserve(group, executionId)
+          reserved.push([group, executionId])
+        }), () => concurrency.key === undefined && reserved.length >= concurrency.limit)
       if (reserved.length === 0) return
       deps.background(
         "letting go of slots held for executions not resumed",

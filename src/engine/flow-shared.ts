@@ -16,7 +16,7 @@ import { type FlowKeys, flowKeysOf, loadedConcurrencyKey } from "./flow-keys.ts"
 import type { FlowLedgerShape, LedgerAnswer, LedgerEntry, LedgerTake } from "./flow-ledger.ts"
 import type { FlowControl } from "./flow-options.ts"
 import type { FlowSlot } from "./flow-slots.ts"
-import { MAX_RUNNING_PAGES, wasRunningUserCode } from "./flow-running.ts"
+import { forEachRunningUserCode } from "./flow-running.ts"
 import type { FlowStartDeps } from "./flow-start.ts"
 import type { OwnershipShape } from "./ownership.ts"
 import type { DurableFunction } from "./registry.ts"
@@ -167,22 +167,9 @@ export const makeSharedFlow = (deps: SharedFlowDeps) => {
     for (const fn of deps.functions) {
       const concurrency = fn.flow.concurrency
       if (concurrency === undefined) continue
-      let cursor: string | undefined
-      for (let page = 0; page < MAX_RUNNING_PAGES; page++) {
-        const listed = yield* store.list({ functionName: fn.name, status: "RUNNING", limit: 1000, ...(cursor === undefined ? {} : { cursor }) })
-        for (const item of listed.items) {
-          const log = yield* store.load(item.executionId)
-          if (log === undefined) continue
-          const state = foldLog(log.events)
-          if (state.status !== "RUNNING" || !wasRunningUserCode(state)) continue
-          const first = log.events[0]!
-          const key = loadedConcurrencyKey(concurrency.key, state.input, first._tag === "ExecutionStarted" ? first.queue : undefined)
-          yield* ledger.reserve({ functionName: fn.name, executionId: item.executionId, key, forMs: 2 * deps.watchdogMs })
-          reserved.add(item.executionId)
-        }
-        if (listed.cursor === undefined) break
-        cursor = listed.cursor
-      }
+      yield* forEachRunningUserCode(store, fn.name, (executionId, state, queue) =>
+        ledger.reserve({ functionName: fn.name, executionId, key: loadedConcurrencyKey(concurrency.key, state.input, queue), forMs: 2 * deps.watchdogMs })
+          .pipe(Effect.tap(() => Effect.sync(() => reserved.add(executionId)))))
     }
   })
 

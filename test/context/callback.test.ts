@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { CallbackError, CallbackExternalError, CallbackTimeoutError, durable } from "../../src/index.ts"
 import { CallbackAlreadyCompleted, CallbackNotFound } from "../../src/engine/engine-errors.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
+import { rejects } from "../rejects.ts"
 
 const approval = durable("approval", async (_: unknown, ctx) => {
   const [answer, callbackId] = await ctx.createCallback("manager", { timeout: { days: 3 }, heartbeatTimeout: { hours: 1 } })
@@ -18,15 +19,6 @@ const approval = durable("approval", async (_: unknown, ctx) => {
     }
   }
 })
-
-const rejects = async (promise: Promise<unknown>) => {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  throw new Error("expected a rejection")
-}
 
 describe("callbacks", () => {
   it("returns the raw string a callback was completed with", async () => {

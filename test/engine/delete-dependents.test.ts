@@ -7,15 +7,7 @@ import { durable } from "../../src/index.ts"
 import { ExecutionNotFound } from "../../src/engine/engine-errors.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
 import { fixedStart } from "../testing/fixed-start.ts"
-
-const rejects = async (promise: Promise<unknown>) => {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  throw new Error("expected a rejection")
-}
+import { rejects } from "../rejects.ts"
 
 let charges = 0
 const charge = durable("charge", async (input: { euros: number }, ctx) => await ctx.step("pay", async () => (charges++, input.euros)))

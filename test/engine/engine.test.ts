@@ -9,15 +9,7 @@ import { StoreFailure } from "../../src/store/store-errors.ts"
 import { makeMemoryStore } from "../../src/store/memory-store.ts"
 import { createTestRunner } from "../../src/testing/index.ts"
 import { fixedStart } from "../testing/fixed-start.ts"
-
-const rejects = async (promise: Promise<unknown>) => {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  throw new Error("expected a rejection")
-}
+import { rejects } from "../rejects.ts"
 
 const waiter = durable("waiter", async (input: { days: number }, ctx) => {
   await ctx.step("begin", async () => "begun")

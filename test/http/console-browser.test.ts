@@ -61,6 +61,16 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console i
   }
   const statusShown = (status: string) =>
     page.locator("#status", { hasText: status }).waitFor({ timeout: WAIT_MS })
+  /** Clicks `button` and declines the confirmation it asks for, whose text must include `asks`; then accepts again. */
+  const declineOnce = async (button: string, asks: string) => {
+    answerDialog = false
+    const before = dialogs.length
+    await page.click(button)
+    await waitUntil(() => dialogs.length > before, "the confirmation")
+    await new Promise((resolve) => setTimeout(resolve, 300)) // a declined form would have been sent by now
+    assert.include(dialogs.at(-1) ?? "", asks)
+    answerDialog = true
+  }
 
   beforeAll(async () => {
     if (browser.path === undefined) throw new Error(`REPRISE_BROWSER_REQUIRED=1 but ${browser.missing}: ${HOW_TO_RUN}`)
@@ -137,15 +147,9 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console i
     await page.goto(`${server.url}/console/executions/${id}`)
     await page.fill('#stop input[name="reason"]', "customer cancelled")
 
-    answerDialog = false
-    const before = dialogs.length
-    await page.click("#stop button")
-    await waitUntil(() => dialogs.length > before, "the confirmation")
-    await new Promise((resolve) => setTimeout(resolve, 300)) // a declined form would have been sent by now
-    assert.include(dialogs.at(-1) ?? "", "Stop this execution?")
+    await declineOnce("#stop button", "Stop this execution?")
     assert.strictEqual((await api("GET", `/v1/executions/${id}`)).status, "RUNNING", "declined: nothing sent")
 
-    answerDialog = true
     await page.click("#stop button")
     await statusShown("STOPPED")
     const view = await api("GET", `/v1/executions/${id}`)
@@ -157,15 +161,9 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console i
     const ended = await api("POST", "/v1/functions/echo/executions?wait=10", { input: { email: "ada@example.com" }, executionName: "erase-me" })
     assert.strictEqual(ended.status, "SUCCEEDED")
     await page.goto(`${server.url}/console/executions/erase-me`)
-    answerDialog = false
-    const before = dialogs.length
-    await page.click("#delete button")
-    await waitUntil(() => dialogs.length > before, "the confirmation")
-    await new Promise((resolve) => setTimeout(resolve, 300)) // a declined form would have been sent by now
-    assert.include(dialogs.at(-1) ?? "", "Delete this execution now?")
+    await declineOnce("#delete button", "Delete this execution now?")
     assert.strictEqual((await api("GET", "/v1/executions/erase-me")).status, "SUCCEEDED", "declined: nothing sent")
 
-    answerDialog = true
     await page.click("#delete button")
     await page.waitForURL(`${server.url}/console`, { timeout: WAIT_MS })
     assert.strictEqual((await api("GET", "/v1/executions/erase-me")).status, 404)
@@ -202,14 +200,8 @@ describe.skipIf(browser.path === undefined && !browserRequired())("the console i
     const editor = page.locator('#rerun-form textarea[name="input"]')
     assert.deepStrictEqual(JSON.parse(await editor.inputValue()), { hello: "world" }, "the same input, ready to edit")
     await editor.fill('{"hello": "again"}')
-    answerDialog = false
-    const asked = dialogs.length
-    await page.click("#rerun-form button")
-    await waitUntil(() => dialogs.length > asked, "the confirmation")
-    await new Promise((resolve) => setTimeout(resolve, 300))
-    assert.include(dialogs.at(-1) ?? "", "Start a new execution of echo")
+    await declineOnce("#rerun-form button", "Start a new execution of echo")
     assert.strictEqual((await echoes()).length, before.length + 1, "declined: nothing started")
-    answerDialog = true
     await page.click("#rerun-form button")
     await page.waitForURL((url) => url.pathname.startsWith("/console/executions/") && !url.pathname.endsWith(encodeURIComponent(firstId)))
     await statusShown("SUCCEEDED")
